@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* domain_def: libvirt domain XML -> validated model -> XML; prefix domain_def_.
+ * Pure: no sockets, no QEMU, no daemon state. */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "util/uuid.h"
+
+/* Limits checked by domain_def_parse. */
+#define DOMAIN_DEF_MEMORY_MIN_KIB (4ULL * 1024)               /* 4 MiB */
+#define DOMAIN_DEF_MEMORY_MAX_KIB (16ULL * 1024 * 1024 * 1024) /* 16 TiB */
+#define DOMAIN_DEF_VCPUS_MAX 1024
+
+enum domain_virt_type { DOMAIN_VIRT_QEMU, DOMAIN_VIRT_KVM };
+
+enum domain_action {
+    DOMAIN_ACTION_DESTROY,
+    DOMAIN_ACTION_RESTART,
+    DOMAIN_ACTION_PRESERVE,
+    DOMAIN_ACTION_RENAME_RESTART,
+    DOMAIN_ACTION_COREDUMP_DESTROY,
+    DOMAIN_ACTION_COREDUMP_RESTART,
+};
+
+enum domain_boot_dev { DOMAIN_BOOT_HD, DOMAIN_BOOT_CDROM, DOMAIN_BOOT_NETWORK, DOMAIN_BOOT_FD };
+
+enum domain_tristate { DOMAIN_TRISTATE_ABSENT, DOMAIN_TRISTATE_YES, DOMAIN_TRISTATE_NO };
+
+/* A generic <address type='…' k='v' …/>: kept attribute by attribute, in document order,
+ * so that what libvirt hands back can be defined again unchanged. */
+struct domain_address {
+    char *type;  /* "pci", "drive", "usb", … */
+    GStrv keys;  /* attribute names other than type */
+    GStrv values;
+};
+
+enum disk_type { DISK_TYPE_FILE, DISK_TYPE_BLOCK };
+enum disk_device { DISK_DEVICE_DISK, DISK_DEVICE_CDROM };
+enum disk_bus { DISK_BUS_VIRTIO, DISK_BUS_IDE, DISK_BUS_SCSI, DISK_BUS_SATA };
+enum disk_format { DISK_FORMAT_NONE, DISK_FORMAT_RAW, DISK_FORMAT_QCOW2 };
+
+struct disk_def {
+    enum disk_type type;
+    enum disk_device device;
+    char *driver_name;         /* "qemu" or NULL */
+    enum disk_format format;   /* NONE: not given (raw is used) */
+    char *cache;               /* driver cache=, NULL when absent */
+    char *discard;             /* driver discard=, NULL when absent */
+    char *source;              /* file or block device path; NULL: empty (cdrom) */
+    char *target_dev;          /* "vda", "hdc", "sda" */
+    enum disk_bus bus;
+    gboolean readonly;
+    gboolean shareable;
+    unsigned boot_order;       /* <boot order='N'/>; 0 when absent */
+    char *serial;
+    struct domain_address *address;
+};
+
+enum net_type { NET_TYPE_USER, NET_TYPE_BRIDGE, NET_TYPE_NETWORK };
+
+struct net_def {
+    enum net_type type;
+    char *source;              /* bridge or network name; NULL for user */
+    uint8_t mac[6];
+    gboolean mac_given;        /* false: generated at parse time (then stored) */
+    char *model;               /* "virtio", "e1000", "rtl8139"; NULL: default */
+    unsigned boot_order;
+    struct domain_address *address;
+};
+
+enum input_type { INPUT_TYPE_TABLET, INPUT_TYPE_MOUSE, INPUT_TYPE_KEYBOARD };
+enum input_bus { INPUT_BUS_USB, INPUT_BUS_PS2, INPUT_BUS_VIRTIO };
+
+struct input_def {
+    enum input_type type;
+    enum input_bus bus;
+    struct domain_address *address;
+};
+
+struct graphics_def {          /* type vnc only */
+    int port;                  /* -1: autoport */
+    gboolean autoport;
+    char *listen;              /* NULL: 127.0.0.1 */
+    char *passwd;              /* secret: formatted only with DOMAIN_DEF_FORMAT_SECURE */
+    char *keymap;
+};
+
+enum chr_type { CHR_TYPE_PTY, CHR_TYPE_FILE, CHR_TYPE_UNIX };
+
+/* <serial>, <console> and <channel>: a character device. */
+struct chr_def {
+    enum chr_type type;
+    char *source_path;         /* pty: live /dev/pts/N (status XML only); file/unix: path */
+    char *target_type;         /* serial: "isa-serial"; console: "serial"/"virtio"; channel:
+                                * "virtio" */
+    char *target_name;         /* channel target name */
+    int target_port;           /* -1 when absent */
+    char *log_file;            /* <log file='…'/> */
+    gboolean log_append;
+    char *source_mode;         /* unix: "bind"/"connect"; NULL when absent */
+    char *target_model;        /* serial: <target><model name='…'/>, "isa-serial" */
+    struct domain_address *address;
+};
+
+struct video_def {
+    char *model;               /* "cirrus", "vga", "virtio", "qxl", "bochs", "none" */
+    unsigned vram;             /* 0 when absent */
+    unsigned heads;            /* 0 when absent */
+    gboolean primary;
+    struct domain_address *address;
+};
+
+struct sound_def {
+    char *model;               /* "ac97", "ich6", "ich9", "es1370" */
+    struct domain_address *address;
+};
+
+struct controller_def {
+    char *type;                /* "usb", "pci", "ide", "scsi", "sata", "virtio-serial" */
+    int index;                 /* -1 when absent */
+    char *model;               /* NULL when absent */
+    int master_startport;      /* -1 when absent */
+    unsigned ports;            /* 0 when absent */
+    char *model_name;          /* <model name='…'/> (pci controllers); NULL when absent */
+    int target_chassis;        /* <target chassis='N'/>; -1 when absent */
+    char *target_port;         /* <target port='0x10'/>, as given; NULL when absent */
+    struct domain_address *address;
+};
+
+struct memballoon_def {
+    char *model;               /* "virtio" or "none" */
+    struct domain_address *address;
+};
+
+struct rng_def {
+    char *model;               /* "virtio" */
+    char *backend;             /* "/dev/urandom" */
+    char *backend_model;       /* "random" */
+    struct domain_address *address;
+};
+
+struct timer_def {
+    char *name;                /* "rtc", "pit", "hpet", "kvmclock", … */
+    char *tickpolicy;          /* NULL when absent */
+    enum domain_tristate present;
+};
+
+/* <cpu><feature policy='require' name='…'/>. */
+struct cpu_feature_def {
+    char *policy;              /* "force", "require", "optional", "disable", "forbid" */
+    char *name;
+};
+
+/* Every GPtrArray of a parsed definition is non-NULL (maybe empty) and frees its elements. */
+struct domain_def {
+    enum domain_virt_type virt_type;
+    char *name;
+    uint8_t uuid[UUID_LEN];
+    char *title;
+    char *description;
+    char *metadata;            /* inner XML of <metadata>, verbatim; NULL when absent */
+
+    uint64_t memory_kib;       /* <memory> */
+    uint64_t current_memory_kib;
+    uint64_t max_memory_kib;   /* <maxMemory>; 0 when absent */
+    unsigned max_memory_slots;
+
+    unsigned vcpus;            /* <vcpu> */
+    unsigned vcpus_current;    /* current=, equals vcpus when absent */
+    char *vcpu_placement;      /* "static"/"auto"; NULL when absent */
+
+    char *os_type;             /* "hvm" */
+    char *os_arch;             /* "x86_64" */
+    char *os_machine;          /* NULL: default ("pc") */
+    enum domain_boot_dev boot[4];
+    unsigned nboot;
+    char *kernel, *initrd, *cmdline;
+    char *loader;
+    gboolean loader_readonly;
+    char *loader_type;         /* "rom"/"pflash" */
+    gboolean bootmenu;
+
+    gboolean acpi, apic, pae;
+    char *cpu_mode;            /* "host-passthrough", "host-model", "custom"; NULL */
+    char *cpu_model;           /* <cpu><model> for custom */
+    char *cpu_match;           /* "exact", "minimum", "strict"; NULL when absent */
+    char *cpu_check;           /* "none", "partial", "full"; NULL when absent */
+    char *cpu_migratable;      /* "on"/"off" (host-passthrough); NULL when absent */
+    char *cpu_model_fallback;  /* "allow"/"forbid"; NULL when absent */
+    GPtrArray *cpu_features;   /* struct cpu_feature_def * */
+    unsigned cpu_sockets, cpu_dies, cpu_cores, cpu_threads; /* <topology>; 0 when absent */
+    char *clock_offset;        /* "utc", "localtime"; NULL when absent */
+    struct timer_def *timers;
+    unsigned ntimers;
+
+    enum domain_action on_poweroff, on_reboot, on_crash;
+    enum domain_tristate pm_suspend_to_mem, pm_suspend_to_disk;
+
+    char *emulator;            /* as given; NULL when absent */
+
+    GPtrArray *disks;          /* struct disk_def * */
+    GPtrArray *nets;           /* struct net_def * */
+    GPtrArray *inputs;         /* struct input_def * */
+    GPtrArray *graphics;       /* struct graphics_def * */
+    GPtrArray *serials;        /* struct chr_def * */
+    GPtrArray *consoles;       /* struct chr_def * */
+    GPtrArray *channels;       /* struct chr_def * */
+    GPtrArray *videos;         /* struct video_def * */
+    GPtrArray *sounds;         /* struct sound_def * */
+    GPtrArray *controllers;    /* struct controller_def * */
+    struct memballoon_def *memballoon;
+    GPtrArray *rngs;           /* struct rng_def * */
+    char *panic_model;         /* <panic model='isa'/>; NULL: no panic device */
+    struct domain_address *panic_address;
+};
+
+/* Parse flags. */
+enum {
+    DOMAIN_DEF_PARSE_VALIDATE = 1 << 0, /* check against the RELAX NG schema first */
+};
+
+/* Format flags: values of libvirt's virDomainXMLFlags where they coincide. */
+enum {
+    DOMAIN_DEF_FORMAT_SECURE = 1 << 0,   /* include passwords */
+    DOMAIN_DEF_FORMAT_INACTIVE = 1 << 1, /* leave out live-only data (pty paths) */
+};
+
+/* Parses and validates XML. A missing uuid is generated, a missing MAC too.
+ * Errors: ERR_XML_ERROR (not well-formed, missing required element), ERR_CONFIG_UNSUPPORTED
+ * (an element or attribute we do not support; the message names it), ERR_INVALID_ARG (bad
+ * value: name, memory, vcpus), ERR_XML_INVALID_SCHEMA (with PARSE_VALIDATE). Origin
+ * ERR_FROM_DOMAIN. Returns a new definition. */
+struct domain_def *domain_def_parse(const char *xml, unsigned flags, GError **error);
+
+/* Formats DEF as libvirt-style XML (2-space indent, single quotes). ID >= 0 adds id='ID' to
+ * <domain>. Returns a new string. */
+char *domain_def_format(const struct domain_def *def, int id, unsigned flags);
+
+/* A new, empty definition with every array allocated and the defaults of a parse
+ * (actions destroy/restart/destroy, vcpus 1). */
+struct domain_def *domain_def_new(void);
+
+/* A deep copy. */
+struct domain_def *domain_def_copy(const struct domain_def *def);
+
+void domain_def_free(struct domain_def *def);
+typedef struct domain_def domain_def;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(domain_def, domain_def_free)
+
+const char *domain_action_to_string(enum domain_action action);
+int domain_action_from_string(const char *str);
+const char *disk_bus_to_string(enum disk_bus bus);
+const char *disk_format_to_string(enum disk_format format);
+const char *domain_virt_type_to_string(enum domain_virt_type type);
+const char *domain_boot_dev_to_string(enum domain_boot_dev dev);
+const char *disk_type_to_string(enum disk_type type);
+const char *disk_device_to_string(enum disk_device device);
+const char *net_type_to_string(enum net_type type);
+const char *input_type_to_string(enum input_type type);
+const char *input_bus_to_string(enum input_bus bus);
+const char *chr_type_to_string(enum chr_type type);
+
+void domain_address_free(struct domain_address *address);

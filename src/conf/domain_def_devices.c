@@ -1,0 +1,1261 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* domain_def devices: the children of <devices>, their defaults and the checks that span
+ * several devices; prefix domain_def_. Runtime-only parts that libvirt itself ignores on
+ * define (<alias>, <backingStore>, <source index=>, console tty=, channel target state=,
+ * <audio type='none'>, interface target dev='vnetN', network source portid=/bridge=) are
+ * accepted and dropped; everything else we do not understand is an error naming it. */
+#include <string.h>
+
+#include "conf/domain_def_priv.h"
+#include "util/err.h"
+
+static const char *const none_attrs[] = {NULL};
+static const char *const disk_type_names[] = {"file", "block", NULL};
+static const char *const disk_device_names[] = {"disk", "cdrom", NULL};
+static const char *const disk_bus_names[] = {"virtio", "ide", "scsi", "sata", NULL};
+/* The values of type= on <driver>: DISK_FORMAT_RAW and on (DISK_FORMAT_NONE is absence). */
+static const char *const disk_format_names[] = {"raw", "qcow2", NULL};
+static const char *const driver_names[] = {"qemu", NULL};
+static const char *const cache_names[] = {
+    "default", "none", "writethrough", "writeback", "directsync", "unsafe", NULL,
+};
+static const char *const discard_names[] = {"unmap", "ignore", NULL};
+static const char *const net_type_names[] = {"user", "bridge", "network", NULL};
+static const char *const net_model_names[] = {
+    "virtio", "virtio-transitional", "virtio-non-transitional", "e1000", "e1000e", "igb",
+    "rtl8139", "ne2k_pci", "pcnet", "vmxnet3", NULL,
+};
+static const char *const input_type_names[] = {"tablet", "mouse", "keyboard", NULL};
+static const char *const input_bus_names[] = {"usb", "ps2", "virtio", NULL};
+static const char *const graphics_type_names[] = {"vnc", NULL};
+static const char *const listen_type_names[] = {"address", NULL};
+static const char *const chr_type_names[] = {"pty", "file", "unix", NULL};
+static const char *const unix_mode_names[] = {"bind", "connect", NULL};
+static const char *const serial_target_names[] = {"isa-serial", "usb-serial", "pci-serial", NULL};
+static const char *const console_target_names[] = {"serial", "virtio", NULL};
+static const char *const channel_target_names[] = {"virtio", NULL};
+static const char *const video_model_names[] = {
+    "vga", "cirrus", "vmvga", "qxl", "virtio", "bochs", "ramfb", "none", NULL,
+};
+static const char *const sound_model_names[] = {
+    "ac97", "ich6", "ich7", "ich9", "es1370", "sb16", "usb", NULL,
+};
+static const char *const controller_type_names[] = {
+    "usb", "pci", "ide", "scsi", "sata", "virtio-serial", NULL,
+};
+static const char *const usb_model_names[] = {
+    "piix3-uhci", "piix4-uhci", "ehci", "ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3",
+    "vt82c686b-uhci", "pci-ohci", "nec-xhci", "qemu-xhci", "none", NULL,
+};
+static const char *const pci_model_names[] = {
+    "pci-root", "pcie-root", "pci-bridge", "dmi-to-pci-bridge", "pcie-root-port",
+    "pcie-switch-upstream-port", "pcie-switch-downstream-port", "pci-expander-bus",
+    "pcie-expander-bus", "pcie-to-pci-bridge", NULL,
+};
+static const char *const pci_model_name_names[] = {
+    "pci-bridge", "i82801b11-bridge", "ioh3420", "pcie-root-port", "x3130-upstream",
+    "xio3130-downstream", "pxb", "pxb-pcie", "pcie-pci-bridge", NULL,
+};
+static const char *const scsi_model_names[] = {
+    "auto", "lsilogic", "lsisas1068", "lsisas1078", "virtio-scsi", "virtio-transitional",
+    "virtio-non-transitional", "vmpvscsi", "ibmvscsi", NULL,
+};
+static const char *const virtio_model_names[] = {
+    "virtio", "virtio-transitional", "virtio-non-transitional", NULL,
+};
+static const char *const memballoon_model_names[] = {
+    "virtio", "virtio-transitional", "virtio-non-transitional", "none", NULL,
+};
+static const char *const rng_backend_names[] = {"random", NULL};
+static const char *const panic_model_names[] = {"isa", "pseries", "hyperv", "s390", NULL};
+
+typedef struct disk_def disk_def;
+typedef struct net_def net_def;
+typedef struct chr_def chr_def;
+typedef struct controller_def controller_def;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(disk_def, domain_def_disk_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(net_def, domain_def_net_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(chr_def, domain_def_chr_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(controller_def, domain_def_controller_free)
+
+/* ---- free and copy ---- */
+
+void
+domain_def_disk_free(struct disk_def *disk)
+{
+    if (!disk)
+        return;
+    g_free(disk->driver_name);
+    g_free(disk->cache);
+    g_free(disk->discard);
+    g_free(disk->source);
+    g_free(disk->target_dev);
+    g_free(disk->serial);
+    domain_address_free(disk->address);
+    g_free(disk);
+}
+
+gpointer
+domain_def_disk_copy(gconstpointer src, gpointer unused)
+{
+    struct disk_def *disk = g_memdup2(src, sizeof(*disk));
+    disk->driver_name = g_strdup(disk->driver_name);
+    disk->cache = g_strdup(disk->cache);
+    disk->discard = g_strdup(disk->discard);
+    disk->source = g_strdup(disk->source);
+    disk->target_dev = g_strdup(disk->target_dev);
+    disk->serial = g_strdup(disk->serial);
+    disk->address = domain_def_address_copy(disk->address);
+    return disk;
+}
+
+void
+domain_def_net_free(struct net_def *net)
+{
+    if (!net)
+        return;
+    g_free(net->source);
+    g_free(net->model);
+    domain_address_free(net->address);
+    g_free(net);
+}
+
+gpointer
+domain_def_net_copy(gconstpointer src, gpointer unused)
+{
+    struct net_def *net = g_memdup2(src, sizeof(*net));
+    net->source = g_strdup(net->source);
+    net->model = g_strdup(net->model);
+    net->address = domain_def_address_copy(net->address);
+    return net;
+}
+
+void
+domain_def_input_free(struct input_def *input)
+{
+    if (!input)
+        return;
+    domain_address_free(input->address);
+    g_free(input);
+}
+
+gpointer
+domain_def_input_copy(gconstpointer src, gpointer unused)
+{
+    struct input_def *input = g_memdup2(src, sizeof(*input));
+    input->address = domain_def_address_copy(input->address);
+    return input;
+}
+
+void
+domain_def_graphics_free(struct graphics_def *graphics)
+{
+    if (!graphics)
+        return;
+    g_free(graphics->listen);
+    g_free(graphics->passwd);
+    g_free(graphics->keymap);
+    g_free(graphics);
+}
+
+gpointer
+domain_def_graphics_copy(gconstpointer src, gpointer unused)
+{
+    struct graphics_def *graphics = g_memdup2(src, sizeof(*graphics));
+    graphics->listen = g_strdup(graphics->listen);
+    graphics->passwd = g_strdup(graphics->passwd);
+    graphics->keymap = g_strdup(graphics->keymap);
+    return graphics;
+}
+
+void
+domain_def_chr_free(struct chr_def *chr)
+{
+    if (!chr)
+        return;
+    g_free(chr->source_path);
+    g_free(chr->target_type);
+    g_free(chr->target_name);
+    g_free(chr->log_file);
+    g_free(chr->source_mode);
+    g_free(chr->target_model);
+    domain_address_free(chr->address);
+    g_free(chr);
+}
+
+gpointer
+domain_def_chr_copy(gconstpointer src, gpointer unused)
+{
+    struct chr_def *chr = g_memdup2(src, sizeof(*chr));
+    chr->source_path = g_strdup(chr->source_path);
+    chr->target_type = g_strdup(chr->target_type);
+    chr->target_name = g_strdup(chr->target_name);
+    chr->log_file = g_strdup(chr->log_file);
+    chr->source_mode = g_strdup(chr->source_mode);
+    chr->target_model = g_strdup(chr->target_model);
+    chr->address = domain_def_address_copy(chr->address);
+    return chr;
+}
+
+void
+domain_def_video_free(struct video_def *video)
+{
+    if (!video)
+        return;
+    g_free(video->model);
+    domain_address_free(video->address);
+    g_free(video);
+}
+
+gpointer
+domain_def_video_copy(gconstpointer src, gpointer unused)
+{
+    struct video_def *video = g_memdup2(src, sizeof(*video));
+    video->model = g_strdup(video->model);
+    video->address = domain_def_address_copy(video->address);
+    return video;
+}
+
+void
+domain_def_sound_free(struct sound_def *sound)
+{
+    if (!sound)
+        return;
+    g_free(sound->model);
+    domain_address_free(sound->address);
+    g_free(sound);
+}
+
+gpointer
+domain_def_sound_copy(gconstpointer src, gpointer unused)
+{
+    struct sound_def *sound = g_memdup2(src, sizeof(*sound));
+    sound->model = g_strdup(sound->model);
+    sound->address = domain_def_address_copy(sound->address);
+    return sound;
+}
+
+void
+domain_def_controller_free(struct controller_def *controller)
+{
+    if (!controller)
+        return;
+    g_free(controller->type);
+    g_free(controller->model);
+    g_free(controller->model_name);
+    g_free(controller->target_port);
+    domain_address_free(controller->address);
+    g_free(controller);
+}
+
+gpointer
+domain_def_controller_copy(gconstpointer src, gpointer unused)
+{
+    struct controller_def *controller = g_memdup2(src, sizeof(*controller));
+    controller->type = g_strdup(controller->type);
+    controller->model = g_strdup(controller->model);
+    controller->model_name = g_strdup(controller->model_name);
+    controller->target_port = g_strdup(controller->target_port);
+    controller->address = domain_def_address_copy(controller->address);
+    return controller;
+}
+
+void
+domain_def_memballoon_free(struct memballoon_def *memballoon)
+{
+    if (!memballoon)
+        return;
+    g_free(memballoon->model);
+    domain_address_free(memballoon->address);
+    g_free(memballoon);
+}
+
+gpointer
+domain_def_memballoon_copy(gconstpointer src, gpointer unused)
+{
+    struct memballoon_def *memballoon = g_memdup2(src, sizeof(*memballoon));
+    memballoon->model = g_strdup(memballoon->model);
+    memballoon->address = domain_def_address_copy(memballoon->address);
+    return memballoon;
+}
+
+void
+domain_def_rng_free(struct rng_def *rng)
+{
+    if (!rng)
+        return;
+    g_free(rng->model);
+    g_free(rng->backend);
+    g_free(rng->backend_model);
+    domain_address_free(rng->address);
+    g_free(rng);
+}
+
+gpointer
+domain_def_rng_copy(gconstpointer src, gpointer unused)
+{
+    struct rng_def *rng = g_memdup2(src, sizeof(*rng));
+    rng->model = g_strdup(rng->model);
+    rng->backend = g_strdup(rng->backend);
+    rng->backend_model = g_strdup(rng->backend_model);
+    rng->address = domain_def_address_copy(rng->address);
+    return rng;
+}
+
+/* ---- parsing ---- */
+
+/* Handles the children every device may have: <alias> (runtime, dropped) and <address>.
+ * Sets *RET_HANDLED when CHILD was one of them. */
+static gboolean
+parse_info_child(xmlNodePtr child, struct domain_address **address, gboolean *ret_handled,
+                 GError **error)
+{
+    *ret_handled = TRUE;
+    if (domain_def_xml_is(child, "alias"))
+        return domain_def_alias_check(child, error);
+    if (domain_def_xml_is(child, "address") && address)
+        return domain_def_address_parse(child, address, error);
+    *ret_handled = FALSE;
+    return TRUE;
+}
+
+static gboolean
+parse_boot_order(xmlNodePtr node, unsigned *ret, GError **error)
+{
+    static const char *const attrs[] = {"order", NULL};
+    uint64_t order = 0;
+    if (*ret) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "element 'boot' appears more than once in '%s'", node->parent->name);
+        return FALSE;
+    }
+    g_autofree char *given = domain_def_xml_prop_required(node, "order", error);
+    if (!given || !domain_def_xml_check_attrs(node, attrs, error) ||
+        !domain_def_xml_check_empty(node, error) ||
+        !domain_def_xml_uint(node, "order", 1, G_MAXINT, &order, error))
+        return FALSE;
+    *ret = (unsigned)order;
+    return TRUE;
+}
+
+/* Stores the required attribute NAME of NODE, looked up in NAMES, in *RET. */
+static gboolean
+required_enum(xmlNodePtr node, const char *name, const char *const *names, int *ret,
+              GError **error)
+{
+    int value = -1;
+    if (!domain_def_xml_enum(node, name, names, &value, error))
+        return FALSE;
+    if (value < 0) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "missing attribute '%s' on element '%s'",
+                name, node->name);
+        return FALSE;
+    }
+    *ret = value;
+    return TRUE;
+}
+
+/* An empty element whose attributes are all listed in ATTRS. */
+static gboolean
+check_leaf(xmlNodePtr node, const char *const *attrs, GError **error)
+{
+    return domain_def_xml_check_attrs(node, attrs, error) &&
+           domain_def_xml_check_empty(node, error);
+}
+
+/* "vda", "hdc", "sdaa": a known prefix and letters. */
+static gboolean
+disk_target_valid(const char *dev, int *ret_bus)
+{
+    static const struct {
+        const char *prefix;
+        enum disk_bus bus;
+    } prefixes[] = {{"vd", DISK_BUS_VIRTIO}, {"hd", DISK_BUS_IDE}, {"sd", DISK_BUS_SCSI}};
+    for (gsize i = 0; i < G_N_ELEMENTS(prefixes); i++) {
+        if (!g_str_has_prefix(dev, prefixes[i].prefix))
+            continue;
+        const char *p = dev + 2;
+        if (!*p)
+            return FALSE;
+        for (; *p; p++) {
+            if (*p < 'a' || *p > 'z')
+                return FALSE;
+        }
+        *ret_bus = (int)prefixes[i].bus;
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+parse_disk_source(struct disk_def *disk, xmlNodePtr node, GError **error)
+{
+    /* index= numbers the image in libvirt's runtime backing chain: dropped. */
+    static const char *const file_attrs[] = {"file", "index", NULL};
+    static const char *const block_attrs[] = {"dev", "index", NULL};
+    gboolean file = disk->type == DISK_TYPE_FILE;
+    if (!check_leaf(node, file ? file_attrs : block_attrs, error))
+        return FALSE;
+    disk->source = domain_def_xml_prop(node, file ? "file" : "dev");
+    if (disk->source && !*disk->source)
+        g_clear_pointer(&disk->source, g_free);
+    return TRUE;
+}
+
+static gboolean
+parse_disk_target(struct disk_def *disk, xmlNodePtr node, GError **error)
+{
+    /* tray= is the live state of a cdrom tray: dropped. */
+    static const char *const attrs[] = {"dev", "bus", "tray", NULL};
+    int bus = -1, derived = -1;
+    if (!check_leaf(node, attrs, error) ||
+        !domain_def_xml_enum(node, "bus", disk_bus_names, &bus, error))
+        return FALSE;
+    disk->target_dev = domain_def_xml_prop_required(node, "dev", error);
+    if (!disk->target_dev)
+        return FALSE;
+    if (!disk_target_valid(disk->target_dev, &derived)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "invalid disk target '%s'; use vdX, hdX or sdX", disk->target_dev);
+        return FALSE;
+    }
+    disk->bus = (enum disk_bus)(bus >= 0 ? bus : derived);
+    return TRUE;
+}
+
+static gboolean
+parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"type", "device", NULL};
+    static const char *const driver_attrs[] = {"name", "type", "cache", "discard", NULL};
+    g_autoptr(disk_def) disk = g_new0(struct disk_def, 1);
+    int type = DISK_TYPE_FILE, device = DISK_DEVICE_DISK, format = -1;
+    xmlNodePtr seen[6] = {NULL};
+
+    if (!domain_def_xml_check_attrs(node, attrs, error) ||
+        !domain_def_xml_enum(node, "type", disk_type_names, &type, error) ||
+        !domain_def_xml_enum(node, "device", disk_device_names, &device, error))
+        return FALSE;
+    disk->type = (enum disk_type)type;
+    disk->device = (enum disk_device)device;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        gboolean handled = FALSE;
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (!parse_info_child(c, &disk->address, &handled, error))
+            return FALSE;
+        if (handled)
+            continue;
+        if (domain_def_xml_is(c, "driver")) {
+            if (!domain_def_xml_once(&seen[0], c, error) || !check_leaf(c, driver_attrs, error) ||
+                !domain_def_xml_choice(c, "name", driver_names, &disk->driver_name, error) ||
+                !domain_def_xml_enum(c, "type", disk_format_names, &format, error) ||
+                !domain_def_xml_choice(c, "cache", cache_names, &disk->cache, error) ||
+                !domain_def_xml_choice(c, "discard", discard_names, &disk->discard, error))
+                return FALSE;
+            disk->format = (enum disk_format)(format + 1);
+        } else if (domain_def_xml_is(c, "source")) {
+            if (!domain_def_xml_once(&seen[1], c, error) || !parse_disk_source(disk, c, error))
+                return FALSE;
+        } else if (domain_def_xml_is(c, "backingStore")) {
+            /* libvirt's view of the image's backing chain, probed at start: dropped. */
+            continue;
+        } else if (domain_def_xml_is(c, "target")) {
+            if (!domain_def_xml_once(&seen[2], c, error) || !parse_disk_target(disk, c, error))
+                return FALSE;
+        } else if (domain_def_xml_is(c, "readonly")) {
+            if (!domain_def_xml_once(&seen[3], c, error) || !check_leaf(c, none_attrs, error))
+                return FALSE;
+            disk->readonly = TRUE;
+        } else if (domain_def_xml_is(c, "shareable")) {
+            if (!domain_def_xml_once(&seen[4], c, error) || !check_leaf(c, none_attrs, error))
+                return FALSE;
+            disk->shareable = TRUE;
+        } else if (domain_def_xml_is(c, "serial")) {
+            if (!domain_def_xml_once(&seen[5], c, error) ||
+                !domain_def_xml_check_attrs(c, none_attrs, error) ||
+                !(disk->serial = domain_def_xml_text(c, error)))
+                return FALSE;
+        } else if (domain_def_xml_is(c, "boot")) {
+            if (!parse_boot_order(c, &disk->boot_order, error))
+                return FALSE;
+        } else {
+            return domain_def_xml_unsupported(node, c, error);
+        }
+    }
+    if (!disk->target_dev) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "missing element 'target' in 'disk'");
+        return FALSE;
+    }
+    if (!disk->source && disk->device == DISK_DEVICE_DISK) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "disk '%s' has no source; only a cdrom may be empty", disk->target_dev);
+        return FALSE;
+    }
+    if (disk->device == DISK_DEVICE_CDROM && disk->bus == DISK_BUS_VIRTIO) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "cdrom '%s' cannot be on bus 'virtio'; use 'sata', 'ide' or 'scsi'",
+                disk->target_dev);
+        return FALSE;
+    }
+    g_ptr_array_add(def->disks, g_steal_pointer(&disk));
+    return TRUE;
+}
+
+static gboolean
+parse_mac(struct net_def *net, xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"address", NULL};
+    g_autofree char *text = domain_def_xml_prop_required(node, "address", error);
+    if (!text || !check_leaf(node, attrs, error))
+        return FALSE;
+    g_auto(GStrv) parts = g_strsplit(text, ":", -1);
+    gboolean ok = g_strv_length(parts) == 6;
+    for (int i = 0; ok && i < 6; i++) {
+        guint64 byte = 0;
+        ok = strlen(parts[i]) >= 1 && strlen(parts[i]) <= 2 &&
+             g_ascii_string_to_unsigned(parts[i], 16, 0, 255, &byte, NULL);
+        net->mac[i] = (uint8_t)byte;
+    }
+    if (!ok) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "invalid mac address '%s'", text);
+        return FALSE;
+    }
+    if (net->mac[0] & 1) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "mac address '%s' is a multicast address; use a unicast one", text);
+        return FALSE;
+    }
+    net->mac_given = TRUE;
+    return TRUE;
+}
+
+static gboolean
+parse_net_source(struct net_def *net, xmlNodePtr node, GError **error)
+{
+    /* For a network, portid= and bridge= describe the port libvirt's network driver made at
+     * start: runtime state, dropped. */
+    static const char *const network_attrs[] = {"network", "portid", "bridge", NULL};
+    static const char *const bridge_attrs[] = {"bridge", NULL};
+    if (net->type == NET_TYPE_USER)
+        return domain_def_xml_unsupported(node->parent, node, error);
+    gboolean network = net->type == NET_TYPE_NETWORK;
+    if (!check_leaf(node, network ? network_attrs : bridge_attrs, error))
+        return FALSE;
+    net->source = domain_def_xml_prop_required(node, network ? "network" : "bridge", error);
+    return net->source != NULL;
+}
+
+/* <target dev='vnetN'/> names the tap device libvirt created at start; libvirt ignores such
+ * names on define, so do we. A name the user chose is configuration we do not support. */
+static gboolean
+check_net_target(xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"dev", NULL};
+    if (!check_leaf(node, attrs, error))
+        return FALSE;
+    g_autofree char *dev = domain_def_xml_prop(node, "dev");
+    if (dev && !g_str_has_prefix(dev, "vnet") && !g_str_has_prefix(dev, "macvtap")) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "unsupported interface target dev '%s'", dev);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_net(struct domain_def *def, xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"type", NULL};
+    static const char *const model_attrs[] = {"type", NULL};
+    g_autoptr(net_def) net = g_new0(struct net_def, 1);
+    int type = 0;
+    xmlNodePtr seen[4] = {NULL};
+
+    if (!domain_def_xml_check_attrs(node, attrs, error) ||
+        !required_enum(node, "type", net_type_names, &type, error))
+        return FALSE;
+    net->type = (enum net_type)type;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        gboolean handled = FALSE;
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (!parse_info_child(c, &net->address, &handled, error))
+            return FALSE;
+        if (handled)
+            continue;
+        if (domain_def_xml_is(c, "mac")) {
+            if (!domain_def_xml_once(&seen[0], c, error) || !parse_mac(net, c, error))
+                return FALSE;
+        } else if (domain_def_xml_is(c, "source")) {
+            if (!domain_def_xml_once(&seen[1], c, error) || !parse_net_source(net, c, error))
+                return FALSE;
+        } else if (domain_def_xml_is(c, "model")) {
+            if (!domain_def_xml_once(&seen[2], c, error) || !check_leaf(c, model_attrs, error) ||
+                !domain_def_xml_choice(c, "type", net_model_names, &net->model, error))
+                return FALSE;
+        } else if (domain_def_xml_is(c, "target")) {
+            if (!domain_def_xml_once(&seen[3], c, error) || !check_net_target(c, error))
+                return FALSE;
+        } else if (domain_def_xml_is(c, "boot")) {
+            if (!parse_boot_order(c, &net->boot_order, error))
+                return FALSE;
+        } else {
+            return domain_def_xml_unsupported(node, c, error);
+        }
+    }
+    if (!net->source && net->type != NET_TYPE_USER) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "interface of type '%s' needs a <source %s='…'/>", net_type_names[net->type],
+                net_type_names[net->type]);
+        return FALSE;
+    }
+    if (!net->mac_given) {
+        /* QEMU's OUI, like libvirt's generated addresses. */
+        guint32 r = g_random_int();
+        net->mac[0] = 0x52;
+        net->mac[1] = 0x54;
+        net->mac[2] = 0x00;
+        net->mac[3] = (uint8_t)(r >> 16);
+        net->mac[4] = (uint8_t)(r >> 8);
+        net->mac[5] = (uint8_t)r;
+    }
+    g_ptr_array_add(def->nets, g_steal_pointer(&net));
+    return TRUE;
+}
+
+static gboolean
+parse_input(struct domain_def *def, xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"type", "bus", NULL};
+    int type = 0, bus = -1;
+    struct domain_address *address = NULL;
+
+    if (!domain_def_xml_check_attrs(node, attrs, error) ||
+        !required_enum(node, "type", input_type_names, &type, error) ||
+        !domain_def_xml_enum(node, "bus", input_bus_names, &bus, error))
+        return FALSE;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        gboolean handled = FALSE;
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (!parse_info_child(c, &address, &handled, error)) {
+            domain_address_free(address);
+            return FALSE;
+        }
+        if (!handled) {
+            domain_address_free(address);
+            return domain_def_xml_unsupported(node, c, error);
+        }
+    }
+    struct input_def *input = g_new0(struct input_def, 1);
+    input->type = (enum input_type)type;
+    /* libvirt's x86 defaults: a tablet is a USB device, mouse and keyboard are PS/2. */
+    if (bus >= 0)
+        input->bus = (enum input_bus)bus;
+    else
+        input->bus = type == INPUT_TYPE_TABLET ? INPUT_BUS_USB : INPUT_BUS_PS2;
+    input->address = address;
+    g_ptr_array_add(def->inputs, input);
+    return TRUE;
+}
+
+static gboolean
+parse_graphics_listen(struct graphics_def *graphics, xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"type", "address", NULL};
+    int type = 0;
+    if (!check_leaf(node, attrs, error) ||
+        !required_enum(node, "type", listen_type_names, &type, error))
+        return FALSE;
+    g_autofree char *address = domain_def_xml_prop(node, "address");
+    if (!address)
+        return TRUE;
+    if (graphics->listen && !g_str_equal(graphics->listen, address)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "graphics listen attribute '%s' must match the address '%s' of the listen "
+                "element",
+                graphics->listen, address);
+        return FALSE;
+    }
+    g_free(graphics->listen);
+    graphics->listen = g_steal_pointer(&address);
+    return TRUE;
+}
+
+static gboolean
+parse_graphics(struct domain_def *def, xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {
+        "type", "port", "autoport", "listen", "passwd", "keymap", NULL,
+    };
+    struct graphics_def *graphics = g_new0(struct graphics_def, 1);
+    int type = 0;
+    int64_t port = -1;
+    xmlNodePtr listen = NULL;
+
+    g_ptr_array_add(def->graphics, graphics);
+    if (!domain_def_xml_check_attrs(node, attrs, error) ||
+        !required_enum(node, "type", graphics_type_names, &type, error) ||
+        !domain_def_xml_int(node, "port", -1, 65535, &port, error))
+        return FALSE;
+    graphics->port = (int)port;
+    graphics->autoport = port == -1;
+    if (!domain_def_xml_bool(node, "autoport", &graphics->autoport, error))
+        return FALSE;
+    graphics->listen = domain_def_xml_prop(node, "listen");
+    graphics->passwd = domain_def_xml_prop(node, "passwd");
+    graphics->keymap = domain_def_xml_prop(node, "keymap");
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (!domain_def_xml_is(c, "listen"))
+            return domain_def_xml_unsupported(node, c, error);
+        if (!domain_def_xml_once(&listen, c, error) ||
+            !parse_graphics_listen(graphics, c, error))
+            return FALSE;
+    }
+    if (graphics->autoport)
+        graphics->port = graphics->port > 0 ? graphics->port : -1;
+    return TRUE;
+}
+
+enum chr_kind { CHR_SERIAL, CHR_CONSOLE, CHR_CHANNEL };
+
+static gboolean
+parse_chr_source(struct chr_def *chr, xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"path", NULL};
+    static const char *const unix_attrs[] = {"path", "mode", NULL};
+    if (!check_leaf(node, chr->type == CHR_TYPE_UNIX ? unix_attrs : attrs, error) ||
+        !domain_def_xml_choice(node, "mode", unix_mode_names, &chr->source_mode, error))
+        return FALSE;
+    chr->source_path = domain_def_xml_prop(node, "path");
+    return TRUE;
+}
+
+static gboolean
+parse_chr_target(struct chr_def *chr, enum chr_kind kind, xmlNodePtr node, GError **error)
+{
+    static const char *const serial_attrs[] = {"type", "port", NULL};
+    /* A channel's state= is whether the guest has the port open: runtime, dropped. */
+    static const char *const channel_attrs[] = {"type", "name", "state", NULL};
+    static const char *const model_attrs[] = {"name", NULL};
+    static const char *const *const types[] = {
+        serial_target_names, console_target_names, channel_target_names,
+    };
+    int64_t port = -1;
+    xmlNodePtr model = NULL;
+    if (!domain_def_xml_check_attrs(node, kind == CHR_CHANNEL ? channel_attrs : serial_attrs,
+                                    error) ||
+        !domain_def_xml_choice(node, "type", types[kind], &chr->target_type, error) ||
+        !domain_def_xml_int(node, "port", 0, 65535, &port, error))
+        return FALSE;
+    chr->target_port = (int)port;
+    chr->target_name = domain_def_xml_prop(node, "name");
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (kind != CHR_SERIAL || !domain_def_xml_is(c, "model"))
+            return domain_def_xml_unsupported(node, c, error);
+        if (!domain_def_xml_once(&model, c, error) || !check_leaf(c, model_attrs, error) ||
+            !domain_def_xml_choice(c, "name", serial_target_names, &chr->target_model, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_chr(struct domain_def *def, enum chr_kind kind, xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"type", NULL};
+    /* tty= repeats the console's pty path for old clients: runtime, dropped. */
+    static const char *const console_attrs[] = {"type", "tty", NULL};
+    static const char *const log_attrs[] = {"file", "append", NULL};
+    g_autoptr(chr_def) chr = g_new0(struct chr_def, 1);
+    int type = CHR_TYPE_PTY;
+    xmlNodePtr seen[3] = {NULL};
+
+    chr->target_port = -1;
+    if (!domain_def_xml_check_attrs(node, kind == CHR_CONSOLE ? console_attrs : attrs, error) ||
+        !domain_def_xml_enum(node, "type", chr_type_names, &type, error))
+        return FALSE;
+    chr->type = (enum chr_type)type;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        gboolean handled = FALSE;
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (!parse_info_child(c, &chr->address, &handled, error))
+            return FALSE;
+        if (handled)
+            continue;
+        if (domain_def_xml_is(c, "source")) {
+            if (!domain_def_xml_once(&seen[0], c, error) || !parse_chr_source(chr, c, error))
+                return FALSE;
+        } else if (domain_def_xml_is(c, "target")) {
+            if (!domain_def_xml_once(&seen[1], c, error) ||
+                !parse_chr_target(chr, kind, c, error))
+                return FALSE;
+        } else if (domain_def_xml_is(c, "log")) {
+            if (!domain_def_xml_once(&seen[2], c, error) || !check_leaf(c, log_attrs, error) ||
+                !domain_def_xml_bool(c, "append", &chr->log_append, error) ||
+                !(chr->log_file = domain_def_xml_prop_required(c, "file", error)))
+                return FALSE;
+        } else {
+            return domain_def_xml_unsupported(node, c, error);
+        }
+    }
+    if (chr->type == CHR_TYPE_FILE && !chr->source_path) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "%s of type 'file' needs a source path",
+                node->name);
+        return FALSE;
+    }
+    if (kind == CHR_CHANNEL && !chr->target_type) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "channel needs a <target type='virtio'/>");
+        return FALSE;
+    }
+    GPtrArray *list[] = {def->serials, def->consoles, def->channels};
+    g_ptr_array_add(list[kind], g_steal_pointer(&chr));
+    return TRUE;
+}
+
+static gboolean
+parse_video(struct domain_def *def, xmlNodePtr node, GError **error)
+{
+    static const char *const model_attrs[] = {"type", "vram", "heads", "primary", NULL};
+    struct video_def *video = g_new0(struct video_def, 1);
+    xmlNodePtr model = NULL;
+
+    g_ptr_array_add(def->videos, video);
+    if (!domain_def_xml_check_attrs(node, none_attrs, error))
+        return FALSE;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        gboolean handled = FALSE;
+        uint64_t vram = 0, heads = 0;
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (!parse_info_child(c, &video->address, &handled, error))
+            return FALSE;
+        if (handled)
+            continue;
+        if (!domain_def_xml_is(c, "model"))
+            return domain_def_xml_unsupported(node, c, error);
+        if (!domain_def_xml_once(&model, c, error) || !check_leaf(c, model_attrs, error) ||
+            !domain_def_xml_choice(c, "type", video_model_names, &video->model, error) ||
+            !domain_def_xml_uint(c, "vram", 0, G_MAXUINT32, &vram, error) ||
+            !domain_def_xml_uint(c, "heads", 1, 16, &heads, error) ||
+            !domain_def_xml_bool(c, "primary", &video->primary, error))
+            return FALSE;
+        video->vram = (unsigned)vram;
+        video->heads = (unsigned)heads;
+    }
+    return TRUE;
+}
+
+/* A device with a model= attribute and the common children only: <sound>, <memballoon>,
+ * <panic>. Stores the model in *RET_MODEL (DEFAULT_MODEL when absent and not NULL). */
+static gboolean
+parse_simple(xmlNodePtr node, const char *const *models, const char *default_model,
+             char **ret_model, struct domain_address **address, GError **error)
+{
+    static const char *const attrs[] = {"model", NULL};
+    if (!domain_def_xml_check_attrs(node, attrs, error) ||
+        !domain_def_xml_choice(node, "model", models, ret_model, error))
+        return FALSE;
+    if (!*ret_model && !default_model) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "missing attribute 'model' on element '%s'", node->name);
+        return FALSE;
+    }
+    if (!*ret_model)
+        *ret_model = g_strdup(default_model);
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        gboolean handled = FALSE;
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (!parse_info_child(c, address, &handled, error))
+            return FALSE;
+        if (!handled)
+            return domain_def_xml_unsupported(node, c, error);
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_controller_children(struct controller_def *ctrl, xmlNodePtr node, GError **error)
+{
+    static const char *const master_attrs[] = {"startport", NULL};
+    static const char *const model_attrs[] = {"name", NULL};
+    static const char *const target_attrs[] = {"chassis", "port", NULL};
+    xmlNodePtr seen[3] = {NULL};
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        gboolean handled = FALSE;
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (!parse_info_child(c, &ctrl->address, &handled, error))
+            return FALSE;
+        if (handled)
+            continue;
+        if (domain_def_xml_is(c, "master") && g_str_equal(ctrl->type, "usb")) {
+            int64_t port = -1;
+            if (!domain_def_xml_once(&seen[0], c, error) || !check_leaf(c, master_attrs, error) ||
+                !domain_def_xml_int(c, "startport", 0, 255, &port, error))
+                return FALSE;
+            ctrl->master_startport = (int)port;
+        } else if (domain_def_xml_is(c, "model") && g_str_equal(ctrl->type, "pci")) {
+            if (!domain_def_xml_once(&seen[1], c, error) || !check_leaf(c, model_attrs, error) ||
+                !domain_def_xml_choice(c, "name", pci_model_name_names, &ctrl->model_name,
+                                       error))
+                return FALSE;
+        } else if (domain_def_xml_is(c, "target") && g_str_equal(ctrl->type, "pci")) {
+            int64_t chassis = -1;
+            uint64_t port = 0;
+            if (!domain_def_xml_once(&seen[2], c, error) || !check_leaf(c, target_attrs, error) ||
+                !domain_def_xml_int(c, "chassis", 0, 255, &chassis, error) ||
+                !domain_def_xml_uint(c, "port", 0, 255, &port, error))
+                return FALSE;
+            ctrl->target_chassis = (int)chassis;
+            ctrl->target_port = domain_def_xml_prop(c, "port");
+        } else {
+            return domain_def_xml_unsupported(node, c, error);
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_controller(struct domain_def *def, xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"type", "index", "model", "ports", NULL};
+    static const char *const *const models[] = {
+        usb_model_names, pci_model_names, NULL, scsi_model_names, NULL, virtio_model_names,
+    };
+    g_autoptr(controller_def) ctrl = g_new0(struct controller_def, 1);
+    int type = 0;
+    int64_t index = -1;
+    uint64_t ports = 0;
+
+    ctrl->master_startport = -1;
+    ctrl->target_chassis = -1;
+    if (!domain_def_xml_check_attrs(node, attrs, error) ||
+        !required_enum(node, "type", controller_type_names, &type, error) ||
+        !domain_def_xml_int(node, "index", 0, 255, &index, error) ||
+        !domain_def_xml_uint(node, "ports", 1, 255, &ports, error))
+        return FALSE;
+    ctrl->type = g_strdup(controller_type_names[type]);
+    ctrl->index = (int)index;
+    ctrl->ports = (unsigned)ports;
+    if (models[type]) {
+        if (!domain_def_xml_choice(node, "model", models[type], &ctrl->model, error))
+            return FALSE;
+    } else if (xmlHasProp(node, (const xmlChar *)"model")) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "unsupported attribute 'model' on controller of type '%s'", ctrl->type);
+        return FALSE;
+    }
+    if (!parse_controller_children(ctrl, node, error))
+        return FALSE;
+    g_ptr_array_add(def->controllers, g_steal_pointer(&ctrl));
+    return TRUE;
+}
+
+static gboolean
+parse_rng(struct domain_def *def, xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"model", NULL};
+    static const char *const backend_attrs[] = {"model", NULL};
+    struct rng_def *rng = g_new0(struct rng_def, 1);
+    xmlNodePtr backend = NULL;
+
+    g_ptr_array_add(def->rngs, rng);
+    if (!domain_def_xml_check_attrs(node, attrs, error) ||
+        !domain_def_xml_choice(node, "model", virtio_model_names, &rng->model, error))
+        return FALSE;
+    if (!rng->model) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "missing attribute 'model' on element 'rng'");
+        return FALSE;
+    }
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        gboolean handled = FALSE;
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (!parse_info_child(c, &rng->address, &handled, error))
+            return FALSE;
+        if (handled)
+            continue;
+        if (!domain_def_xml_is(c, "backend"))
+            return domain_def_xml_unsupported(node, c, error);
+        int model = 0;
+        if (!domain_def_xml_once(&backend, c, error) ||
+            !domain_def_xml_check_attrs(c, backend_attrs, error) ||
+            !required_enum(c, "model", rng_backend_names, &model, error))
+            return FALSE;
+        g_autofree char *text = domain_def_xml_text(c, error);
+        if (!text)
+            return FALSE;
+        g_strstrip(text);
+        rng->backend_model = g_strdup(rng_backend_names[model]);
+        /* libvirt's default source for the random backend. */
+        rng->backend = g_strdup(*text ? text : "/dev/urandom");
+    }
+    if (!backend) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "missing element 'backend' in 'rng'");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* <audio type='none'/> is what libvirt adds when no audio backend is configured; it means
+ * nothing to us and is dropped. Any real audio backend is unsupported. */
+static gboolean
+check_audio(xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"id", "type", NULL};
+    static const char *const types[] = {"none", NULL};
+    int type = 0;
+    return check_leaf(node, attrs, error) && required_enum(node, "type", types, &type, error);
+}
+
+gboolean
+domain_def_devices_parse(struct domain_def *def, xmlNodePtr devices, GError **error)
+{
+    xmlNodePtr emulator = NULL, memballoon = NULL, panic = NULL;
+    if (!domain_def_xml_check_attrs(devices, none_attrs, error))
+        return FALSE;
+    for (xmlNodePtr c = devices->children; c; c = c->next) {
+        gboolean ok;
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (domain_def_xml_is(c, "emulator")) {
+            ok = domain_def_xml_once(&emulator, c, error) &&
+                 domain_def_xml_check_attrs(c, none_attrs, error) &&
+                 (def->emulator = domain_def_xml_text(c, error)) != NULL;
+            if (ok)
+                g_strstrip(def->emulator);
+        } else if (domain_def_xml_is(c, "disk")) {
+            ok = parse_disk(def, c, error);
+        } else if (domain_def_xml_is(c, "controller")) {
+            ok = parse_controller(def, c, error);
+        } else if (domain_def_xml_is(c, "interface")) {
+            ok = parse_net(def, c, error);
+        } else if (domain_def_xml_is(c, "serial")) {
+            ok = parse_chr(def, CHR_SERIAL, c, error);
+        } else if (domain_def_xml_is(c, "console")) {
+            ok = parse_chr(def, CHR_CONSOLE, c, error);
+        } else if (domain_def_xml_is(c, "channel")) {
+            ok = parse_chr(def, CHR_CHANNEL, c, error);
+        } else if (domain_def_xml_is(c, "input")) {
+            ok = parse_input(def, c, error);
+        } else if (domain_def_xml_is(c, "graphics")) {
+            ok = parse_graphics(def, c, error);
+        } else if (domain_def_xml_is(c, "sound")) {
+            struct sound_def *sound = g_new0(struct sound_def, 1);
+            g_ptr_array_add(def->sounds, sound);
+            ok = parse_simple(c, sound_model_names, NULL, &sound->model, &sound->address, error);
+        } else if (domain_def_xml_is(c, "audio")) {
+            ok = check_audio(c, error);
+        } else if (domain_def_xml_is(c, "video")) {
+            ok = parse_video(def, c, error);
+        } else if (domain_def_xml_is(c, "memballoon")) {
+            ok = domain_def_xml_once(&memballoon, c, error);
+            if (ok) {
+                def->memballoon = g_new0(struct memballoon_def, 1);
+                ok = parse_simple(c, memballoon_model_names, NULL, &def->memballoon->model,
+                                  &def->memballoon->address, error);
+            }
+        } else if (domain_def_xml_is(c, "rng")) {
+            ok = parse_rng(def, c, error);
+        } else if (domain_def_xml_is(c, "panic")) {
+            /* libvirt's x86 default model is isa. */
+            ok = domain_def_xml_once(&panic, c, error) &&
+                 parse_simple(c, panic_model_names, "isa", &def->panic_model,
+                              &def->panic_address, error);
+        } else {
+            return domain_def_xml_unsupported(devices, c, error);
+        }
+        if (!ok)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- defaults and cross-device checks ---- */
+
+gboolean
+domain_def_devices_have_boot_order(const struct domain_def *def)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        if (((struct disk_def *)g_ptr_array_index(def->disks, i))->boot_order)
+            return TRUE;
+    }
+    for (guint i = 0; i < def->nets->len; i++) {
+        if (((struct net_def *)g_ptr_array_index(def->nets, i))->boot_order)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+check_boot_orders(const struct domain_def *def, GError **error)
+{
+    g_autoptr(GHashTable) used = g_hash_table_new(g_direct_hash, g_direct_equal);
+    guint ndisks = def->disks->len;
+    for (guint i = 0; i < ndisks + def->nets->len; i++) {
+        unsigned order = i < ndisks
+                             ? ((struct disk_def *)g_ptr_array_index(def->disks, i))->boot_order
+                             : ((struct net_def *)g_ptr_array_index(def->nets, i - ndisks))
+                                   ->boot_order;
+        if (!order)
+            continue;
+        if (!g_hash_table_add(used, GUINT_TO_POINTER(order))) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                    "boot order %u is used by more than one device", order);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+check_disk_targets(const struct domain_def *def, GError **error)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < def->disks->len; i++) {
+        struct disk_def *disk = g_ptr_array_index(def->disks, i);
+        if (!g_hash_table_add(seen, disk->target_dev)) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                    "disk target '%s' is used more than once", disk->target_dev);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* libvirt's index rules: a USB companion controller (one with <master>) shares the index of
+ * the controller before it; any other controller without an index gets the lowest index its
+ * type does not use yet. */
+static void
+assign_controller_indexes(struct domain_def *def)
+{
+    for (guint i = 0; i < def->controllers->len; i++) {
+        struct controller_def *ctrl = g_ptr_array_index(def->controllers, i);
+        if (ctrl->index >= 0)
+            continue;
+        if (ctrl->master_startport >= 0) {
+            ctrl->index = 0;
+            for (guint j = i; j-- > 0;) {
+                struct controller_def *prev = g_ptr_array_index(def->controllers, j);
+                if (g_str_equal(prev->type, ctrl->type) && prev->index >= 0) {
+                    ctrl->index = prev->index;
+                    break;
+                }
+            }
+            continue;
+        }
+        for (int index = 0; ctrl->index < 0; index++) {
+            gboolean used = FALSE;
+            for (guint j = 0; j < def->controllers->len && !used; j++) {
+                struct controller_def *other = g_ptr_array_index(def->controllers, j);
+                used = other != ctrl && other->index == index &&
+                       g_str_equal(other->type, ctrl->type);
+            }
+            if (!used)
+                ctrl->index = index;
+        }
+    }
+}
+
+/* libvirt pairs the first console with the first serial port on x86: a console of target
+ * type serial gets a serial port made from it when there is none, and a serial port gets a
+ * console when there is none. Both are filled in here so the formatted XML shows them. */
+static gboolean
+pair_consoles(struct domain_def *def, GError **error)
+{
+    for (guint i = 0; i < def->serials->len; i++) {
+        struct chr_def *serial = g_ptr_array_index(def->serials, i);
+        if (!serial->target_type)
+            serial->target_type = g_strdup("isa-serial");
+        if (!serial->target_model)
+            serial->target_model = g_strdup(serial->target_type);
+        for (int port = 0; serial->target_port < 0; port++) {
+            gboolean used = FALSE;
+            for (guint j = 0; j < def->serials->len && !used; j++) {
+                struct chr_def *other = g_ptr_array_index(def->serials, j);
+                used = other->target_port == port &&
+                       g_str_equal(other->target_type, serial->target_type);
+            }
+            if (!used)
+                serial->target_port = port;
+        }
+    }
+    for (guint i = 0; i < def->consoles->len; i++) {
+        struct chr_def *console = g_ptr_array_index(def->consoles, i);
+        if (!console->target_type)
+            console->target_type = g_strdup("serial");
+        if (!g_str_equal(console->target_type, "serial"))
+            continue;
+        if (i > 0) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                    "only the first console may have target type 'serial'");
+            return FALSE;
+        }
+        if (console->target_port < 0)
+            console->target_port = 0;
+    }
+    if (def->consoles->len && !def->serials->len) {
+        struct chr_def *console = g_ptr_array_index(def->consoles, 0);
+        if (g_str_equal(console->target_type, "serial")) {
+            struct chr_def *serial = domain_def_chr_copy(console, NULL);
+            g_free(serial->target_type);
+            serial->target_type = g_strdup("isa-serial");
+            serial->target_model = g_strdup("isa-serial");
+            g_ptr_array_add(def->serials, serial);
+        }
+    } else if (def->serials->len && !def->consoles->len) {
+        struct chr_def *console = domain_def_chr_copy(g_ptr_array_index(def->serials, 0), NULL);
+        g_free(console->target_type);
+        console->target_type = g_strdup("serial");
+        g_clear_pointer(&console->target_model, g_free);
+        g_clear_pointer(&console->address, domain_address_free);
+        g_ptr_array_add(def->consoles, console);
+    }
+    return TRUE;
+}
+
+/* libvirt's defaults: the first video device is primary, with one head and the model's
+ * default video RAM (virDomainVideoDefaultRAM). */
+static void
+fill_video_defaults(struct domain_def *def)
+{
+    gboolean have_primary = FALSE;
+    for (guint i = 0; i < def->videos->len; i++)
+        have_primary |= ((struct video_def *)g_ptr_array_index(def->videos, i))->primary;
+    for (guint i = 0; i < def->videos->len; i++) {
+        struct video_def *video = g_ptr_array_index(def->videos, i);
+        if (!video->model)
+            video->model = g_strdup("vga");
+        if (i == 0 && !have_primary)
+            video->primary = TRUE;
+        if (g_str_equal(video->model, "none"))
+            continue;
+        if (!video->heads)
+            video->heads = 1;
+        if (!video->vram) {
+            if (g_str_equal(video->model, "qxl"))
+                video->vram = 65536;
+            else if (g_str_equal(video->model, "vga") || g_str_equal(video->model, "cirrus") ||
+                     g_str_equal(video->model, "vmvga") || g_str_equal(video->model, "bochs"))
+                video->vram = 16384;
+        }
+    }
+}
+
+gboolean
+domain_def_devices_finish(struct domain_def *def, GError **error)
+{
+    assign_controller_indexes(def);
+    fill_video_defaults(def);
+    return check_disk_targets(def, error) && check_boot_orders(def, error) &&
+           pair_consoles(def, error);
+}

@@ -1,0 +1,599 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* domain_def format: struct domain_def -> libvirt-style XML (2-space indent, single-quoted
+ * attributes, libvirt's element order); prefix domain_def_. */
+#include <string.h>
+
+#include "conf/domain_def_priv.h"
+
+/* Appends STR with the five XML special characters escaped, as libvirt's virBufferEscape. */
+static void
+append_escaped(GString *buf, const char *str)
+{
+    for (const char *p = str; *p; p++) {
+        switch (*p) {
+        case '&':
+            g_string_append(buf, "&amp;");
+            break;
+        case '<':
+            g_string_append(buf, "&lt;");
+            break;
+        case '>':
+            g_string_append(buf, "&gt;");
+            break;
+        case '\'':
+            g_string_append(buf, "&apos;");
+            break;
+        case '"':
+            g_string_append(buf, "&quot;");
+            break;
+        default:
+            g_string_append_c(buf, *p);
+        }
+    }
+}
+
+static void
+indent(GString *buf, int level)
+{
+    for (int i = 0; i < level; i++)
+        g_string_append(buf, "  ");
+}
+
+/* " NAME='VALUE'", nothing when VALUE is NULL. */
+static void
+attr(GString *buf, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    g_string_append_printf(buf, " %s='", name);
+    append_escaped(buf, value);
+    g_string_append_c(buf, '\'');
+}
+
+static void
+attr_uint(GString *buf, const char *name, uint64_t value)
+{
+    g_string_append_printf(buf, " %s='%" G_GUINT64_FORMAT "'", name, (guint64)value);
+}
+
+static void
+attr_yes_no(GString *buf, const char *name, gboolean value)
+{
+    attr(buf, name, value ? "yes" : "no");
+}
+
+/* "<NAME>TEXT</NAME>" on a line of its own at LEVEL; nothing when TEXT is NULL. */
+static void
+text_element(GString *buf, int level, const char *name, const char *text)
+{
+    if (!text)
+        return;
+    indent(buf, level);
+    g_string_append_printf(buf, "<%s>", name);
+    append_escaped(buf, text);
+    g_string_append_printf(buf, "</%s>\n", name);
+}
+
+/* Closes the start tag of NAME already in BUF: "/>" when CHILDREN is empty, else the
+ * children and the end tag. */
+static void
+close_element(GString *buf, int level, const char *name, const GString *children)
+{
+    if (!children->len) {
+        g_string_append(buf, "/>\n");
+        return;
+    }
+    g_string_append(buf, ">\n");
+    g_string_append_len(buf, children->str, (gssize)children->len);
+    indent(buf, level);
+    g_string_append_printf(buf, "</%s>\n", name);
+}
+
+static void
+format_address(GString *buf, int level, const struct domain_address *address)
+{
+    if (!address)
+        return;
+    indent(buf, level);
+    g_string_append(buf, "<address");
+    attr(buf, "type", address->type);
+    for (guint i = 0; address->keys && address->keys[i]; i++)
+        attr(buf, address->keys[i], address->values[i]);
+    g_string_append(buf, "/>\n");
+}
+
+static void
+format_boot_order(GString *buf, int level, unsigned order)
+{
+    if (!order)
+        return;
+    indent(buf, level);
+    g_string_append_printf(buf, "<boot order='%u'/>\n", order);
+}
+
+static void
+format_disk(GString *buf, const struct disk_def *disk)
+{
+    g_autoptr(GString) children = g_string_new(NULL);
+    const char *format = disk_format_to_string(disk->format);
+    if (disk->driver_name || format || disk->cache || disk->discard) {
+        indent(children, 3);
+        g_string_append(children, "<driver");
+        attr(children, "name", disk->driver_name);
+        attr(children, "type", format);
+        attr(children, "cache", disk->cache);
+        attr(children, "discard", disk->discard);
+        g_string_append(children, "/>\n");
+    }
+    if (disk->source) {
+        indent(children, 3);
+        g_string_append(children, "<source");
+        attr(children, disk->type == DISK_TYPE_FILE ? "file" : "dev", disk->source);
+        g_string_append(children, "/>\n");
+    }
+    indent(children, 3);
+    g_string_append(children, "<target");
+    attr(children, "dev", disk->target_dev);
+    attr(children, "bus", disk_bus_to_string(disk->bus));
+    g_string_append(children, "/>\n");
+    if (disk->readonly) {
+        indent(children, 3);
+        g_string_append(children, "<readonly/>\n");
+    }
+    if (disk->shareable) {
+        indent(children, 3);
+        g_string_append(children, "<shareable/>\n");
+    }
+    text_element(children, 3, "serial", disk->serial);
+    format_boot_order(children, 3, disk->boot_order);
+    format_address(children, 3, disk->address);
+
+    indent(buf, 2);
+    g_string_append(buf, "<disk");
+    attr(buf, "type", disk_type_to_string(disk->type));
+    attr(buf, "device", disk_device_to_string(disk->device));
+    close_element(buf, 2, "disk", children);
+}
+
+static void
+format_controller(GString *buf, const struct controller_def *ctrl)
+{
+    g_autoptr(GString) children = g_string_new(NULL);
+    if (ctrl->model_name) {
+        indent(children, 3);
+        g_string_append(children, "<model");
+        attr(children, "name", ctrl->model_name);
+        g_string_append(children, "/>\n");
+    }
+    if (ctrl->target_chassis >= 0 || ctrl->target_port) {
+        indent(children, 3);
+        g_string_append(children, "<target");
+        if (ctrl->target_chassis >= 0)
+            attr_uint(children, "chassis", (uint64_t)ctrl->target_chassis);
+        attr(children, "port", ctrl->target_port);
+        g_string_append(children, "/>\n");
+    }
+    if (ctrl->master_startport >= 0) {
+        indent(children, 3);
+        g_string_append_printf(children, "<master startport='%d'/>\n", ctrl->master_startport);
+    }
+    format_address(children, 3, ctrl->address);
+
+    indent(buf, 2);
+    g_string_append(buf, "<controller");
+    attr(buf, "type", ctrl->type);
+    if (ctrl->index >= 0)
+        attr_uint(buf, "index", (uint64_t)ctrl->index);
+    attr(buf, "model", ctrl->model);
+    if (ctrl->ports)
+        attr_uint(buf, "ports", ctrl->ports);
+    close_element(buf, 2, "controller", children);
+}
+
+static void
+format_net(GString *buf, const struct net_def *net)
+{
+    indent(buf, 2);
+    g_string_append(buf, "<interface");
+    attr(buf, "type", net_type_to_string(net->type));
+    g_string_append(buf, ">\n");
+    indent(buf, 3);
+    g_string_append_printf(buf, "<mac address='%02x:%02x:%02x:%02x:%02x:%02x'/>\n", net->mac[0],
+                           net->mac[1], net->mac[2], net->mac[3], net->mac[4], net->mac[5]);
+    if (net->source) {
+        indent(buf, 3);
+        g_string_append(buf, "<source");
+        attr(buf, net->type == NET_TYPE_NETWORK ? "network" : "bridge", net->source);
+        g_string_append(buf, "/>\n");
+    }
+    if (net->model) {
+        indent(buf, 3);
+        g_string_append(buf, "<model");
+        attr(buf, "type", net->model);
+        g_string_append(buf, "/>\n");
+    }
+    format_boot_order(buf, 3, net->boot_order);
+    format_address(buf, 3, net->address);
+    indent(buf, 2);
+    g_string_append(buf, "</interface>\n");
+}
+
+enum chr_kind { CHR_SERIAL, CHR_CONSOLE, CHR_CHANNEL };
+
+static void
+format_chr(GString *buf, const char *name, enum chr_kind kind, const struct chr_def *chr,
+           unsigned flags)
+{
+    g_autoptr(GString) children = g_string_new(NULL);
+    /* A pty's path is where the running QEMU put it: live data only. */
+    gboolean live_path = chr->type == CHR_TYPE_PTY && chr->source_path &&
+                         !(flags & DOMAIN_DEF_FORMAT_INACTIVE);
+    const char *path = chr->type == CHR_TYPE_PTY && !live_path ? NULL : chr->source_path;
+    if (path || chr->source_mode) {
+        indent(children, 3);
+        g_string_append(children, "<source");
+        attr(children, "mode", chr->source_mode);
+        attr(children, "path", path);
+        g_string_append(children, "/>\n");
+    }
+    if (chr->log_file) {
+        indent(children, 3);
+        g_string_append(children, "<log");
+        attr(children, "file", chr->log_file);
+        if (chr->log_append)
+            attr(children, "append", "on");
+        g_string_append(children, "/>\n");
+    }
+    if (chr->target_type || chr->target_name || chr->target_port >= 0) {
+        indent(children, 3);
+        g_string_append(children, "<target");
+        attr(children, "type", chr->target_type);
+        attr(children, "name", chr->target_name);
+        if (chr->target_port >= 0)
+            attr_uint(children, "port", (uint64_t)chr->target_port);
+        if (chr->target_model && kind == CHR_SERIAL) {
+            g_string_append(children, ">\n");
+            indent(children, 4);
+            g_string_append(children, "<model");
+            attr(children, "name", chr->target_model);
+            g_string_append(children, "/>\n");
+            indent(children, 3);
+            g_string_append(children, "</target>\n");
+        } else {
+            g_string_append(children, "/>\n");
+        }
+    }
+    format_address(children, 3, chr->address);
+
+    indent(buf, 2);
+    g_string_append_printf(buf, "<%s", name);
+    attr(buf, "type", chr_type_to_string(chr->type));
+    /* libvirt repeats a console's pty path in tty= for old clients. */
+    if (kind == CHR_CONSOLE && live_path)
+        attr(buf, "tty", chr->source_path);
+    close_element(buf, 2, name, children);
+}
+
+static void
+format_input(GString *buf, const struct input_def *input)
+{
+    g_autoptr(GString) children = g_string_new(NULL);
+    format_address(children, 3, input->address);
+    indent(buf, 2);
+    g_string_append(buf, "<input");
+    attr(buf, "type", input_type_to_string(input->type));
+    attr(buf, "bus", input_bus_to_string(input->bus));
+    close_element(buf, 2, "input", children);
+}
+
+static void
+format_graphics(GString *buf, const struct graphics_def *graphics, unsigned flags)
+{
+    /* An automatic port is only known while the domain runs. */
+    int port = graphics->autoport && (flags & DOMAIN_DEF_FORMAT_INACTIVE) ? -1 : graphics->port;
+    indent(buf, 2);
+    g_string_append_printf(buf, "<graphics type='vnc' port='%d'", port);
+    attr_yes_no(buf, "autoport", graphics->autoport);
+    attr(buf, "listen", graphics->listen);
+    attr(buf, "keymap", graphics->keymap);
+    if (flags & DOMAIN_DEF_FORMAT_SECURE)
+        attr(buf, "passwd", graphics->passwd);
+    g_string_append(buf, ">\n");
+    indent(buf, 3);
+    g_string_append(buf, "<listen type='address'");
+    attr(buf, "address", graphics->listen);
+    g_string_append(buf, "/>\n");
+    indent(buf, 2);
+    g_string_append(buf, "</graphics>\n");
+}
+
+/* <sound>, <memballoon>, <panic>: a model and maybe an address. */
+static void
+format_simple(GString *buf, const char *name, const char *model,
+              const struct domain_address *address)
+{
+    g_autoptr(GString) children = g_string_new(NULL);
+    format_address(children, 3, address);
+    indent(buf, 2);
+    g_string_append_printf(buf, "<%s", name);
+    attr(buf, "model", model);
+    close_element(buf, 2, name, children);
+}
+
+static void
+format_video(GString *buf, const struct video_def *video)
+{
+    indent(buf, 2);
+    g_string_append(buf, "<video>\n");
+    indent(buf, 3);
+    g_string_append(buf, "<model");
+    attr(buf, "type", video->model);
+    if (video->vram)
+        attr_uint(buf, "vram", video->vram);
+    if (video->heads)
+        attr_uint(buf, "heads", video->heads);
+    if (video->primary)
+        attr(buf, "primary", "yes");
+    g_string_append(buf, "/>\n");
+    format_address(buf, 3, video->address);
+    indent(buf, 2);
+    g_string_append(buf, "</video>\n");
+}
+
+static void
+format_rng(GString *buf, const struct rng_def *rng)
+{
+    indent(buf, 2);
+    g_string_append(buf, "<rng");
+    attr(buf, "model", rng->model);
+    g_string_append(buf, ">\n");
+    indent(buf, 3);
+    g_string_append(buf, "<backend");
+    attr(buf, "model", rng->backend_model);
+    g_string_append(buf, ">");
+    append_escaped(buf, rng->backend ? rng->backend : "");
+    g_string_append(buf, "</backend>\n");
+    format_address(buf, 3, rng->address);
+    indent(buf, 2);
+    g_string_append(buf, "</rng>\n");
+}
+
+#define EACH(type, var, array)                                                                 \
+    for (guint var##_i = 0; var##_i < (array)->len; var##_i++)                                 \
+        for (const type *var = g_ptr_array_index((array), var##_i); var; var = NULL)
+
+static void
+format_devices(GString *out, const struct domain_def *def, unsigned flags)
+{
+    g_autoptr(GString) buf = g_string_new(NULL);
+    text_element(buf, 2, "emulator", def->emulator);
+    EACH(struct disk_def, disk, def->disks)
+        format_disk(buf, disk);
+    EACH(struct controller_def, ctrl, def->controllers)
+        format_controller(buf, ctrl);
+    EACH(struct net_def, net, def->nets)
+        format_net(buf, net);
+    EACH(struct chr_def, chr, def->serials)
+        format_chr(buf, "serial", CHR_SERIAL, chr, flags);
+    EACH(struct chr_def, chr, def->consoles)
+        format_chr(buf, "console", CHR_CONSOLE, chr, flags);
+    EACH(struct chr_def, chr, def->channels)
+        format_chr(buf, "channel", CHR_CHANNEL, chr, flags);
+    EACH(struct input_def, input, def->inputs)
+        format_input(buf, input);
+    EACH(struct graphics_def, graphics, def->graphics)
+        format_graphics(buf, graphics, flags);
+    EACH(struct sound_def, sound, def->sounds)
+        format_simple(buf, "sound", sound->model, sound->address);
+    EACH(struct video_def, video, def->videos)
+        format_video(buf, video);
+    if (def->memballoon)
+        format_simple(buf, "memballoon", def->memballoon->model, def->memballoon->address);
+    EACH(struct rng_def, rng, def->rngs)
+        format_rng(buf, rng);
+    if (def->panic_model)
+        format_simple(buf, "panic", def->panic_model, def->panic_address);
+
+    indent(out, 1);
+    g_string_append(out, "<devices");
+    close_element(out, 1, "devices", buf);
+}
+
+static void
+format_os(GString *buf, const struct domain_def *def)
+{
+    indent(buf, 1);
+    g_string_append(buf, "<os>\n");
+    indent(buf, 2);
+    g_string_append(buf, "<type");
+    attr(buf, "arch", def->os_arch ? def->os_arch : "x86_64");
+    attr(buf, "machine", def->os_machine);
+    g_string_append(buf, ">");
+    append_escaped(buf, def->os_type ? def->os_type : "hvm");
+    g_string_append(buf, "</type>\n");
+    if (def->loader) {
+        indent(buf, 2);
+        g_string_append(buf, "<loader");
+        if (def->loader_readonly)
+            attr(buf, "readonly", "yes");
+        attr(buf, "type", def->loader_type);
+        g_string_append(buf, ">");
+        append_escaped(buf, def->loader);
+        g_string_append(buf, "</loader>\n");
+    }
+    text_element(buf, 2, "kernel", def->kernel);
+    text_element(buf, 2, "initrd", def->initrd);
+    text_element(buf, 2, "cmdline", def->cmdline);
+    for (unsigned i = 0; i < def->nboot; i++) {
+        indent(buf, 2);
+        g_string_append(buf, "<boot");
+        attr(buf, "dev", domain_boot_dev_to_string(def->boot[i]));
+        g_string_append(buf, "/>\n");
+    }
+    if (def->bootmenu) {
+        indent(buf, 2);
+        g_string_append(buf, "<bootmenu enable='yes'/>\n");
+    }
+    indent(buf, 1);
+    g_string_append(buf, "</os>\n");
+}
+
+static void
+format_cpu(GString *buf, const struct domain_def *def)
+{
+    g_autoptr(GString) children = g_string_new(NULL);
+    if (!def->cpu_mode && !def->cpu_match && !def->cpu_check && !def->cpu_migratable &&
+        !def->cpu_model && !def->cpu_features->len && !def->cpu_sockets)
+        return;
+    if (def->cpu_model) {
+        indent(children, 2);
+        g_string_append(children, "<model");
+        attr(children, "fallback", def->cpu_model_fallback);
+        g_string_append(children, ">");
+        append_escaped(children, def->cpu_model);
+        g_string_append(children, "</model>\n");
+    }
+    if (def->cpu_sockets) {
+        indent(children, 2);
+        g_string_append_printf(children,
+                               "<topology sockets='%u' dies='%u' cores='%u' threads='%u'/>\n",
+                               def->cpu_sockets, def->cpu_dies, def->cpu_cores, def->cpu_threads);
+    }
+    EACH(struct cpu_feature_def, feature, def->cpu_features) {
+        indent(children, 2);
+        g_string_append(children, "<feature");
+        attr(children, "policy", feature->policy);
+        attr(children, "name", feature->name);
+        g_string_append(children, "/>\n");
+    }
+    indent(buf, 1);
+    g_string_append(buf, "<cpu");
+    attr(buf, "mode", def->cpu_mode);
+    attr(buf, "match", def->cpu_match);
+    attr(buf, "check", def->cpu_check);
+    attr(buf, "migratable", def->cpu_migratable);
+    close_element(buf, 1, "cpu", children);
+}
+
+static void
+format_clock(GString *buf, const struct domain_def *def)
+{
+    g_autoptr(GString) children = g_string_new(NULL);
+    for (unsigned i = 0; i < def->ntimers; i++) {
+        const struct timer_def *timer = &def->timers[i];
+        indent(children, 2);
+        g_string_append(children, "<timer");
+        attr(children, "name", timer->name);
+        if (timer->present != DOMAIN_TRISTATE_ABSENT)
+            attr_yes_no(children, "present", timer->present == DOMAIN_TRISTATE_YES);
+        attr(children, "tickpolicy", timer->tickpolicy);
+        g_string_append(children, "/>\n");
+    }
+    indent(buf, 1);
+    g_string_append(buf, "<clock");
+    attr(buf, "offset", def->clock_offset ? def->clock_offset : "utc");
+    close_element(buf, 1, "clock", children);
+}
+
+static void
+format_pm(GString *buf, const struct domain_def *def)
+{
+    if (def->pm_suspend_to_mem == DOMAIN_TRISTATE_ABSENT &&
+        def->pm_suspend_to_disk == DOMAIN_TRISTATE_ABSENT)
+        return;
+    indent(buf, 1);
+    g_string_append(buf, "<pm>\n");
+    if (def->pm_suspend_to_mem != DOMAIN_TRISTATE_ABSENT) {
+        indent(buf, 2);
+        g_string_append(buf, "<suspend-to-mem");
+        attr_yes_no(buf, "enabled", def->pm_suspend_to_mem == DOMAIN_TRISTATE_YES);
+        g_string_append(buf, "/>\n");
+    }
+    if (def->pm_suspend_to_disk != DOMAIN_TRISTATE_ABSENT) {
+        indent(buf, 2);
+        g_string_append(buf, "<suspend-to-disk");
+        attr_yes_no(buf, "enabled", def->pm_suspend_to_disk == DOMAIN_TRISTATE_YES);
+        g_string_append(buf, "/>\n");
+    }
+    indent(buf, 1);
+    g_string_append(buf, "</pm>\n");
+}
+
+static void
+format_memory(GString *buf, const struct domain_def *def)
+{
+    if (def->max_memory_kib) {
+        indent(buf, 1);
+        g_string_append_printf(buf,
+                               "<maxMemory slots='%u' unit='KiB'>%" G_GUINT64_FORMAT
+                               "</maxMemory>\n",
+                               def->max_memory_slots, (guint64)def->max_memory_kib);
+    }
+    indent(buf, 1);
+    g_string_append_printf(buf, "<memory unit='KiB'>%" G_GUINT64_FORMAT "</memory>\n",
+                           (guint64)def->memory_kib);
+    indent(buf, 1);
+    g_string_append_printf(buf, "<currentMemory unit='KiB'>%" G_GUINT64_FORMAT
+                                "</currentMemory>\n",
+                           (guint64)(def->current_memory_kib ? def->current_memory_kib
+                                                             : def->memory_kib));
+    indent(buf, 1);
+    g_string_append(buf, "<vcpu");
+    attr(buf, "placement", def->vcpu_placement ? def->vcpu_placement : "static");
+    if (def->vcpus_current && def->vcpus_current != def->vcpus)
+        attr_uint(buf, "current", def->vcpus_current);
+    g_string_append_printf(buf, ">%u</vcpu>\n", def->vcpus);
+}
+
+char *
+domain_def_format(const struct domain_def *def, int id, unsigned flags)
+{
+    GString *buf = g_string_new(NULL);
+    char uuid[UUID_STRING_LEN];
+
+    g_string_append(buf, "<domain");
+    attr(buf, "type", domain_virt_type_to_string(def->virt_type));
+    if (id >= 0)
+        g_string_append_printf(buf, " id='%d'", id);
+    g_string_append(buf, ">\n");
+    text_element(buf, 1, "name", def->name);
+    text_element(buf, 1, "uuid", uuid_format(def->uuid, uuid));
+    text_element(buf, 1, "title", def->title);
+    text_element(buf, 1, "description", def->description);
+    if (def->metadata && *def->metadata) {
+        /* Stored already indented for this place (see parse_metadata). */
+        indent(buf, 1);
+        g_string_append(buf, "<metadata>\n");
+        indent(buf, 2);
+        g_string_append(buf, def->metadata);
+        g_string_append_c(buf, '\n');
+        indent(buf, 1);
+        g_string_append(buf, "</metadata>\n");
+    } else if (def->metadata) {
+        indent(buf, 1);
+        g_string_append(buf, "<metadata/>\n");
+    }
+    format_memory(buf, def);
+    format_os(buf, def);
+    if (def->acpi || def->apic || def->pae) {
+        indent(buf, 1);
+        g_string_append(buf, "<features>\n");
+        if (def->acpi)
+            g_string_append(buf, "    <acpi/>\n");
+        if (def->apic)
+            g_string_append(buf, "    <apic/>\n");
+        if (def->pae)
+            g_string_append(buf, "    <pae/>\n");
+        indent(buf, 1);
+        g_string_append(buf, "</features>\n");
+    }
+    format_cpu(buf, def);
+    format_clock(buf, def);
+    text_element(buf, 1, "on_poweroff", domain_action_to_string(def->on_poweroff));
+    text_element(buf, 1, "on_reboot", domain_action_to_string(def->on_reboot));
+    text_element(buf, 1, "on_crash", domain_action_to_string(def->on_crash));
+    format_pm(buf, def);
+    format_devices(buf, def, flags);
+    g_string_append(buf, "</domain>\n");
+    return g_string_free(buf, FALSE);
+}

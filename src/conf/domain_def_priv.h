@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* domain_def_priv: helpers shared by domain_def.c, domain_def_devices.c and
+ * domain_def_format.c; prefix domain_def_. Not for use outside src/conf/domain_def*.c. */
+#pragma once
+
+#include <libxml/tree.h>
+
+#include "conf/domain_def.h"
+
+/* True for nodes that carry nothing: comments, processing instructions, blank text. */
+gboolean domain_def_xml_ignorable(xmlNodePtr node);
+
+/* True when NODE is the element NAME (in no namespace). */
+gboolean domain_def_xml_is(xmlNodePtr node, const char *name);
+
+/* Sets the error for a child of PARENT that is not understood: ERR_CONFIG_UNSUPPORTED
+ * "unsupported element 'x' in 'parent'" or ERR_XML_ERROR for stray text. Returns FALSE. */
+gboolean domain_def_xml_unsupported(xmlNodePtr parent, xmlNodePtr child, GError **error);
+
+/* Checks that every attribute of NODE is in the NULL-terminated ALLOWED list. */
+gboolean domain_def_xml_check_attrs(xmlNodePtr node, const char *const *allowed,
+                                    GError **error);
+
+/* Checks that NODE has no element children and no text (an empty element). */
+gboolean domain_def_xml_check_empty(xmlNodePtr node, GError **error);
+
+/* Records CHILD in *SLOT; ERR_XML_ERROR when *SLOT is already set (element given twice). */
+gboolean domain_def_xml_once(xmlNodePtr *slot, xmlNodePtr child, GError **error);
+
+/* The attribute NAME of NODE as a new string; NULL when absent. */
+char *domain_def_xml_prop(xmlNodePtr node, const char *name);
+
+/* Like domain_def_xml_prop, ERR_XML_ERROR when absent. */
+char *domain_def_xml_prop_required(xmlNodePtr node, const char *name, GError **error);
+
+/* The text content of NODE as a new string (never NULL); ERR_XML_ERROR when NODE has element
+ * children. */
+char *domain_def_xml_text(xmlNodePtr node, GError **error);
+
+/* Attribute NAME of NODE looked up in the NULL-terminated NAMES; *RET gets its index. Absent:
+ * *RET is left alone. Unknown value: ERR_CONFIG_UNSUPPORTED naming it. */
+gboolean domain_def_xml_enum(xmlNodePtr node, const char *name, const char *const *names,
+                             int *ret, GError **error);
+
+/* Like domain_def_xml_enum, storing the value as a new string in *RET (freeing the old). */
+gboolean domain_def_xml_choice(xmlNodePtr node, const char *name, const char *const *names,
+                               char **ret, GError **error);
+
+/* Attribute NAME as yes/no (also on/off); absent: *RET is left alone. */
+gboolean domain_def_xml_bool(xmlNodePtr node, const char *name, gboolean *ret,
+                             GError **error);
+
+/* Attribute NAME as an unsigned number in MIN..MAX (decimal, or hex with 0x); absent: *RET is
+ * left alone. Not a number: ERR_XML_ERROR; out of range: ERR_INVALID_ARG. */
+gboolean domain_def_xml_uint(xmlNodePtr node, const char *name, uint64_t min, uint64_t max,
+                             uint64_t *ret, GError **error);
+
+/* Like domain_def_xml_uint for a signed number (ports where -1 means automatic). */
+gboolean domain_def_xml_int(xmlNodePtr node, const char *name, int64_t min, int64_t max,
+                            int64_t *ret, GError **error);
+
+/* Parses an <address> element into *RET (ERR_XML_ERROR when one is already there). */
+gboolean domain_def_address_parse(xmlNodePtr node, struct domain_address **ret,
+                                  GError **error);
+
+/* Accepts <alias name='…'/>, which libvirt assigns at start and ignores on define: it is
+ * runtime state, so it is checked and dropped. */
+gboolean domain_def_alias_check(xmlNodePtr node, GError **error);
+
+/* Parses the child elements of <devices> into DEF. */
+gboolean domain_def_devices_parse(struct domain_def *def, xmlNodePtr devices, GError **error);
+
+/* Fills device defaults (controller indexes, serial for a console, ...) and checks
+ * cross-device rules (duplicate disk targets, boot orders). */
+gboolean domain_def_devices_finish(struct domain_def *def, GError **error);
+
+/* True when some disk or interface carries <boot order='N'/>. */
+gboolean domain_def_devices_have_boot_order(const struct domain_def *def);
+
+/* Copies for g_ptr_array_copy-style use: (element, unused) -> new element. */
+gpointer domain_def_disk_copy(gconstpointer src, gpointer unused);
+gpointer domain_def_net_copy(gconstpointer src, gpointer unused);
+gpointer domain_def_input_copy(gconstpointer src, gpointer unused);
+gpointer domain_def_graphics_copy(gconstpointer src, gpointer unused);
+gpointer domain_def_chr_copy(gconstpointer src, gpointer unused);
+gpointer domain_def_video_copy(gconstpointer src, gpointer unused);
+gpointer domain_def_sound_copy(gconstpointer src, gpointer unused);
+gpointer domain_def_controller_copy(gconstpointer src, gpointer unused);
+gpointer domain_def_memballoon_copy(gconstpointer src, gpointer unused);
+gpointer domain_def_rng_copy(gconstpointer src, gpointer unused);
+struct domain_address *domain_def_address_copy(const struct domain_address *src);
+
+void domain_def_disk_free(struct disk_def *disk);
+void domain_def_net_free(struct net_def *net);
+void domain_def_input_free(struct input_def *input);
+void domain_def_graphics_free(struct graphics_def *graphics);
+void domain_def_chr_free(struct chr_def *chr);
+void domain_def_video_free(struct video_def *video);
+void domain_def_sound_free(struct sound_def *sound);
+void domain_def_controller_free(struct controller_def *controller);
+void domain_def_memballoon_free(struct memballoon_def *memballoon);
+void domain_def_rng_free(struct rng_def *rng);

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nodeinfo: host facts read from /proc and /sys (NODE_GET_INFO, free memory, host identity,
+ * CPU and NUMA topology for <capabilities>); prefix nodeinfo_. Reads files, spawns nothing. */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/capabilities.h"
+
+/* libvirt's virNodeInfo, field for field. */
+struct nodeinfo {
+    char model[32]; /* uname machine, "x86_64" */
+    guint64 memory; /* KiB, MemTotal */
+    guint cpus;     /* online CPUs */
+    guint mhz;      /* 0: unknown */
+    guint nodes;    /* NUMA nodes, >= 1 */
+    guint sockets;  /* per node */
+    guint cores;    /* per socket */
+    guint threads;  /* per core */
+};
+
+/* Fills *RET like libvirt's virNodeGetInfo. When nodes * sockets * cores * threads does not
+ * match the CPU count (odd topologies), reports 1 node, 1 socket, cpus cores, 1 thread, as
+ * libvirt does. Errors: ERR_SYSTEM_ERROR or ERR_INTERNAL_ERROR when /proc/meminfo or the
+ * online CPU list cannot be read. RET is untouched on failure. */
+gboolean nodeinfo_get(struct nodeinfo *ret, GError **error);
+
+/* Free memory in bytes (MemFree of /proc/meminfo), as NODE_GET_FREE_MEMORY reports it. */
+gboolean nodeinfo_get_free_memory(guint64 *ret_bytes, GError **error);
+
+/* The host UUID: the SMBIOS product UUID (/sys/class/dmi/id/product_uuid) when readable and
+ * not a placeholder, else a UUID derived from /etc/machine-id (an HMAC keyed by it, as
+ * systemd's application-specific IDs, so the machine ID itself is not disclosed).
+ * Returns a new dashed lowercase string; caller frees. Errors: ERR_INTERNAL_ERROR when
+ * neither source is usable. */
+char *nodeinfo_host_uuid(GError **error);
+
+/* Fills HOST's arch, CPU vendor, CPU topology and NUMA cells (the uuid and the security
+ * models are left to the caller). HOST's previous values for these fields are replaced.
+ * Errors: as nodeinfo_get. */
+gboolean nodeinfo_fill_host(struct capabilities_host *host, GError **error);

@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* core: registry, definitions on disk, state changes, jobs. Persistent config is written
+ * before memory changes, so a failed write leaves both as they were. */
+#include "core/core.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qemu/monitor.h"
+#include "util/err.h"
+#include "util/file.h"
+#include "util/log.h"
+
+/* virConnectListAllDomainsFlags */
+enum {
+    LIST_ACTIVE = 1 << 0,
+    LIST_INACTIVE = 1 << 1,
+    LIST_PERSISTENT = 1 << 2,
+    LIST_TRANSIENT = 1 << 3,
+    LIST_RUNNING = 1 << 4,
+    LIST_PAUSED = 1 << 5,
+    LIST_SHUTOFF = 1 << 6,
+    LIST_OTHER = 1 << 7,
+    LIST_MANAGEDSAVE = 1 << 8,
+    LIST_NO_MANAGEDSAVE = 1 << 9,
+    LIST_AUTOSTART = 1 << 10,
+    LIST_NO_AUTOSTART = 1 << 11,
+    LIST_HAS_SNAPSHOT = 1 << 12,
+    LIST_NO_SNAPSHOT = 1 << 13,
+    LIST_HAS_CHECKPOINT = 1 << 14,
+    LIST_NO_CHECKPOINT = 1 << 15,
+    LIST_ALL_FLAGS = (1 << 16) - 1,
+};
+
+static char *
+uuid_key(const uint8_t *uuid)
+{
+    char buf[UUID_STRING_LEN];
+    return g_strdup(uuid_format(uuid, buf));
+}
+
+void
+core_paths_clear(struct core_paths *p)
+{
+    g_free(p->config_dir);
+    g_free(p->autostart_dir);
+    g_free(p->state_dir);
+    g_free(p->status_dir);
+    g_free(p->channel_dir);
+    g_free(p->log_dir);
+    g_free(p->image_dir);
+    memset(p, 0, sizeof(*p));
+}
+
+struct domain *
+core_domain_ref(struct domain *dom)
+{
+    dom->refs++;
+    return dom;
+}
+
+void
+core_domain_unref(struct domain *dom)
+{
+    if (!dom || --dom->refs > 0)
+        return;
+    g_assert(!dom->mon && dom->pidfd < 0);
+    domain_def_free(dom->def);
+    domain_def_free(dom->new_def);
+    g_free(dom->monitor_path);
+    g_free(dom->emulator);
+    g_ptr_array_free(dom->messages, TRUE);
+    g_ptr_array_free(dom->job_waiters, TRUE);
+    g_free(dom);
+}
+
+static struct domain *
+domain_new(struct core *core, struct domain_def *def)
+{
+    struct domain *dom = g_new0(struct domain, 1);
+    dom->core = core;
+    dom->def = def;
+    dom->state = DOM_SHUTOFF;
+    dom->reason = REASON_SHUTOFF_UNKNOWN;
+    dom->id = -1;
+    dom->pidfd = -1;
+    dom->stop_reason = -1;
+    dom->messages = g_ptr_array_new_with_free_func(g_free);
+    dom->job_waiters = g_ptr_array_new();
+    dom->refs = 1;
+    return dom;
+}
+
+static void
+registry_add(struct core *core, struct domain *dom)
+{
+    g_hash_table_insert(core->by_name, g_strdup(dom->def->name), dom);
+    g_hash_table_insert(core->by_uuid, uuid_key(dom->def->uuid), dom);
+}
+
+/* Drops DOM from the registry (it stays alive while referenced). */
+static void
+registry_remove(struct core *core, struct domain *dom)
+{
+    g_autofree char *key = uuid_key(dom->def->uuid);
+    if (dom->id >= 0)
+        g_hash_table_remove(core->by_id, GINT_TO_POINTER(dom->id));
+    g_hash_table_remove(core->by_uuid, key);
+    dom->removed = TRUE;
+    g_hash_table_remove(core->by_name, dom->def->name); /* unrefs */
+}
+
+void
+core_forget(struct core *core, struct domain *dom)
+{
+    registry_remove(core, dom);
+}
+
+static char *
+config_path(struct core *core, const char *name)
+{
+    return g_strdup_printf("%s/%s.xml", core->paths.config_dir, name);
+}
+
+static char *
+autostart_path(struct core *core, const char *name)
+{
+    return g_strdup_printf("%s/%s", core->paths.autostart_dir, name);
+}
+
+static gboolean
+config_write(struct core *core, const struct domain_def *def, GError **error)
+{
+    g_autofree char *xml = domain_def_format(def, -1, DOMAIN_DEF_FORMAT_SECURE |
+                                                          DOMAIN_DEF_FORMAT_INACTIVE);
+    g_autofree char *path = config_path(core, def->name);
+    if (!file_write_atomic(path, xml, strlen(xml), 0600, error)) {
+        g_prefix_error(error, "saving the definition of '%s': ", def->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+load_configs(struct core *core, GError **error)
+{
+    g_autoptr(GDir) dir = g_dir_open(core->paths.config_dir, 0, NULL);
+    if (!dir)
+        return TRUE;
+    const char *entry;
+    while ((entry = g_dir_read_name(dir))) {
+        if (!g_str_has_suffix(entry, ".xml"))
+            continue;
+        g_autofree char *path = g_build_filename(core->paths.config_dir, entry, NULL);
+        g_autofree char *xml = NULL;
+        g_autoptr(GError) err = NULL;
+        if (!g_file_get_contents(path, &xml, NULL, &err)) {
+            log_warn("cannot read '%s': %s", path, err->message);
+            continue;
+        }
+        struct domain_def *def = domain_def_parse(xml, 0, &err);
+        if (!def) {
+            log_warn("ignoring '%s': %s", path, err->message);
+            continue;
+        }
+        g_autofree char *expect = g_strdup_printf("%s.xml", def->name);
+        g_autofree char *key = uuid_key(def->uuid);
+        if (!g_str_equal(expect, entry) || g_hash_table_contains(core->by_uuid, key)) {
+            log_warn("ignoring '%s': name or uuid does not match its file or repeats", path);
+            domain_def_free(def);
+            continue;
+        }
+        struct domain *dom = domain_new(core, def);
+        dom->persistent = TRUE;
+        g_autofree char *ap = autostart_path(core, def->name);
+        dom->autostart = g_file_test(ap, G_FILE_TEST_EXISTS);
+        registry_add(core, dom);
+    }
+    return TRUE;
+}
+
+static gboolean
+load_next_id(struct core *core, GError **error)
+{
+    g_autofree char *path = g_build_filename(core->paths.state_dir, "next-id", NULL);
+    g_autofree char *text = NULL;
+    core->next_id = 1;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return TRUE;
+    guint64 v;
+    g_strstrip(text);
+    if (!g_ascii_string_to_unsigned(text, 10, 1, G_MAXINT - 1, &v, NULL)) {
+        err_set(error, ERR_FROM_NONE, ERR_INTERNAL_ERROR, "'%s' holds no valid id", path);
+        return FALSE;
+    }
+    core->next_id = (int)v;
+    return TRUE;
+}
+
+struct core *
+core_new(const struct core_paths *paths, GError **error)
+{
+    const char *dirs[] = {paths->config_dir, paths->autostart_dir, paths->state_dir,
+                          paths->status_dir, paths->channel_dir,   paths->log_dir,
+                          paths->image_dir};
+    for (gsize i = 0; i < G_N_ELEMENTS(dirs); i++)
+        if (!file_mkdir_p(dirs[i], 0700, error))
+            return NULL;
+    struct core *core = g_new0(struct core, 1);
+    core->paths.config_dir = g_strdup(paths->config_dir);
+    core->paths.autostart_dir = g_strdup(paths->autostart_dir);
+    core->paths.state_dir = g_strdup(paths->state_dir);
+    core->paths.status_dir = g_strdup(paths->status_dir);
+    core->paths.channel_dir = g_strdup(paths->channel_dir);
+    core->paths.log_dir = g_strdup(paths->log_dir);
+    core->paths.image_dir = g_strdup(paths->image_dir);
+    core->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify)core_domain_unref);
+    core->by_uuid = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    core->by_id = g_hash_table_new(g_direct_hash, g_direct_equal);
+    core->events = events_new();
+    if (!load_next_id(core, error) || !load_configs(core, error)) {
+        core_free(core);
+        return NULL;
+    }
+    return core;
+}
+
+void
+core_free(struct core *core)
+{
+    if (!core)
+        return;
+    /* running QEMUs stay alive: only our side of the monitor is closed */
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, core->by_name);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        struct domain *dom = value;
+        g_clear_pointer(&dom->mon, qmp_free);
+        if (dom->pid_watch)
+            g_source_remove(dom->pid_watch);
+        dom->pid_watch = 0;
+        file_close_fd(&dom->pidfd);
+    }
+    g_hash_table_destroy(core->by_id);
+    g_hash_table_destroy(core->by_uuid);
+    g_hash_table_destroy(core->by_name);
+    events_free(core->events);
+    core_paths_clear(&core->paths);
+    g_free(core->qemu_binary);
+    g_free(core);
+}
+
+struct domain *
+core_lookup_name(struct core *core, const char *name, GError **error)
+{
+    struct domain *dom = g_hash_table_lookup(core->by_name, name);
+    if (!dom)
+        err_set(error, ERR_FROM_DOMAIN, ERR_NO_DOMAIN, "no domain with matching name '%s'",
+                name);
+    return dom;
+}
+
+struct domain *
+core_lookup_uuid(struct core *core, const uint8_t *uuid, GError **error)
+{
+    g_autofree char *key = uuid_key(uuid);
+    struct domain *dom = g_hash_table_lookup(core->by_uuid, key);
+    if (!dom)
+        err_set(error, ERR_FROM_DOMAIN, ERR_NO_DOMAIN, "no domain with matching uuid '%s'", key);
+    return dom;
+}
+
+struct domain *
+core_lookup_id(struct core *core, int id, GError **error)
+{
+    struct domain *dom = g_hash_table_lookup(core->by_id, GINT_TO_POINTER(id));
+    if (!dom)
+        err_set(error, ERR_FROM_DOMAIN, ERR_NO_DOMAIN, "no domain with matching id %d", id);
+    return dom;
+}
+
+struct domain *
+core_lookup_handle(struct core *core, const char *name, const uint8_t *uuid, GError **error)
+{
+    g_autofree char *key = uuid_key(uuid);
+    struct domain *dom = g_hash_table_lookup(core->by_uuid, key);
+    if (!dom)
+        err_set(error, ERR_FROM_DOMAIN, ERR_NO_DOMAIN,
+                "no domain with matching uuid '%s' ('%s')", key, name ? name : "");
+    return dom;
+}
+
+gboolean
+core_list_flags_valid(unsigned flags, GError **error)
+{
+    if (flags & ~(unsigned)LIST_ALL_FLAGS) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unsupported flags (0x%x) in list",
+                flags & ~(unsigned)LIST_ALL_FLAGS);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+pair_match(unsigned flags, unsigned yes, unsigned no, gboolean value)
+{
+    if (!(flags & (yes | no)) || (flags & (yes | no)) == (yes | no))
+        return TRUE;
+    return (flags & yes) ? value : !value;
+}
+
+static int
+compare_names(gconstpointer a, gconstpointer b)
+{
+    const struct domain *da = *(struct domain *const *)a;
+    const struct domain *db = *(struct domain *const *)b;
+    return strcmp(da->def->name, db->def->name);
+}
+
+GPtrArray *
+core_list(struct core *core, unsigned flags)
+{
+    GPtrArray *out = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, core->by_name);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        struct domain *dom = value;
+        gboolean active = state_is_active(dom->state);
+        if (!pair_match(flags, LIST_ACTIVE, LIST_INACTIVE, active) ||
+            !pair_match(flags, LIST_PERSISTENT, LIST_TRANSIENT, dom->persistent) ||
+            !pair_match(flags, LIST_AUTOSTART, LIST_NO_AUTOSTART, dom->autostart) ||
+            !pair_match(flags, LIST_MANAGEDSAVE, LIST_NO_MANAGEDSAVE, FALSE) ||
+            !pair_match(flags, LIST_HAS_SNAPSHOT, LIST_NO_SNAPSHOT, FALSE) ||
+            !pair_match(flags, LIST_HAS_CHECKPOINT, LIST_NO_CHECKPOINT, FALSE))
+            continue;
+        unsigned states = flags & (LIST_RUNNING | LIST_PAUSED | LIST_SHUTOFF | LIST_OTHER);
+        if (states) {
+            gboolean ok = ((states & LIST_RUNNING) && dom->state == DOM_RUNNING) ||
+                          ((states & LIST_PAUSED) && dom->state == DOM_PAUSED) ||
+                          ((states & LIST_SHUTOFF) && dom->state == DOM_SHUTOFF) ||
+                          ((states & LIST_OTHER) && dom->state != DOM_RUNNING &&
+                           dom->state != DOM_PAUSED && dom->state != DOM_SHUTOFF);
+            if (!ok)
+                continue;
+        }
+        g_ptr_array_add(out, dom);
+    }
+    g_ptr_array_sort(out, compare_names);
+    return out;
+}
+
+void
+core_domain_emit(struct domain *dom, int event, int detail)
+{
+    struct event ev = {
+        .kind = 0,
+        .name = dom->def->name,
+        .id = dom->id,
+        .event = event,
+        .detail = detail,
+    };
+    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
+    events_emit(dom->core->events, &ev);
+}
+
+struct domain *
+core_register(struct core *core, struct domain_def *def, gboolean persistent)
+{
+    struct domain *dom = domain_new(core, def);
+    dom->persistent = persistent;
+    registry_add(core, dom);
+    return dom;
+}
+
+gboolean
+core_check_unique(struct core *core, const struct domain_def *def, struct domain **ret_dom,
+                  GError **error)
+{
+    char uuid[UUID_STRING_LEN];
+    uuid_format(def->uuid, uuid);
+    struct domain *by_name = g_hash_table_lookup(core->by_name, def->name);
+    struct domain *by_uuid = g_hash_table_lookup(core->by_uuid, uuid);
+    if (by_name && by_name != by_uuid) {
+        char other[UUID_STRING_LEN];
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_FAILED,
+                "domain '%s' already exists with uuid %s", def->name,
+                uuid_format(by_name->def->uuid, other));
+        return FALSE;
+    }
+    if (by_uuid && by_uuid != by_name) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_FAILED,
+                "domain '%s' is already defined with uuid %s", by_uuid->def->name, uuid);
+        return FALSE;
+    }
+    *ret_dom = by_name;
+    return TRUE;
+}
+
+/* virDomainDefineXMLFlags */
+enum { DEFINE_VALIDATE = 1 };
+
+struct domain *
+core_define(struct core *core, const char *xml, unsigned flags, GError **error)
+{
+    if (flags & ~(unsigned)DEFINE_VALIDATE) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unsupported flags (0x%x) in define",
+                flags & ~(unsigned)DEFINE_VALIDATE);
+        return NULL;
+    }
+    g_autoptr(domain_def) def =
+        domain_def_parse(xml, (flags & DEFINE_VALIDATE) ? DOMAIN_DEF_PARSE_VALIDATE : 0, error);
+    if (!def)
+        return NULL;
+    struct domain *dom = NULL;
+    if (!core_check_unique(core, def, &dom, error))
+        return NULL;
+    if (!config_write(core, def, error))
+        return NULL;
+    gboolean updated = dom != NULL;
+    if (!dom) {
+        dom = core_register(core, g_steal_pointer(&def), TRUE);
+    } else if (state_is_active(dom->state)) {
+        /* the live config stays until the next start */
+        domain_def_free(dom->new_def);
+        dom->new_def = g_steal_pointer(&def);
+        dom->persistent = TRUE;
+        core_status_write(dom, NULL);
+    } else {
+        domain_def_free(dom->def);
+        dom->def = g_steal_pointer(&def);
+        dom->persistent = TRUE;
+    }
+    log_info("%s: defined", dom->def->name);
+    core_domain_emit(dom, EV_DEFINED, updated ? EV_DEFINED_UPDATED : EV_DEFINED_ADDED);
+    return dom;
+}
+
+/* virDomainUndefineFlagsValues we accept: there is nothing behind them yet to keep or remove */
+enum { UNDEFINE_MANAGED_SAVE = 1, UNDEFINE_SNAPSHOTS_METADATA = 2, UNDEFINE_NVRAM = 4,
+       UNDEFINE_KEEP_NVRAM = 8, UNDEFINE_CHECKPOINTS_METADATA = 16, UNDEFINE_TPM = 32,
+       UNDEFINE_KEEP_TPM = 64 };
+
+gboolean
+core_undefine(struct core *core, struct domain *dom, unsigned flags, GError **error)
+{
+    if (flags & ~127u) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unsupported flags (0x%x) in undefine",
+                flags & ~127u);
+        return FALSE;
+    }
+    if (!dom->persistent) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "cannot undefine transient domain '%s'", dom->def->name);
+        return FALSE;
+    }
+    g_autofree char *path = config_path(core, dom->def->name);
+    g_autofree char *ap = autostart_path(core, dom->def->name);
+    if (!file_remove(ap, error) || !file_remove(path, error))
+        return FALSE;
+    dom->autostart = FALSE;
+    dom->persistent = FALSE;
+    g_clear_pointer(&dom->new_def, domain_def_free);
+    log_info("%s: undefined", dom->def->name);
+    core_domain_emit(dom, EV_UNDEFINED, EV_UNDEFINED_REMOVED);
+    if (state_is_active(dom->state))
+        core_status_write(dom, NULL);
+    else
+        registry_remove(core, dom);
+    return TRUE;
+}
+
+gboolean
+core_set_autostart(struct core *core, struct domain *dom, gboolean on, GError **error)
+{
+    if (!dom->persistent) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "cannot set autostart for transient domain '%s'", dom->def->name);
+        return FALSE;
+    }
+    g_autofree char *ap = autostart_path(core, dom->def->name);
+    if (on) {
+        if (!file_write_atomic(ap, dom->def->name, strlen(dom->def->name), 0600, error))
+            return FALSE;
+    } else if (!file_remove(ap, error)) {
+        return FALSE;
+    }
+    dom->autostart = on;
+    return TRUE;
+}
+
+/* virDomainXMLFlags */
+enum { XML_SECURE = 1, XML_INACTIVE = 2, XML_UPDATE_CPU = 4, XML_MIGRATABLE = 8 };
+
+char *
+core_domain_xml(struct domain *dom, unsigned flags)
+{
+    unsigned fmt = 0;
+    if (flags & XML_SECURE)
+        fmt |= DOMAIN_DEF_FORMAT_SECURE;
+    if ((flags & XML_INACTIVE) || !state_is_active(dom->state)) {
+        const struct domain_def *def = dom->new_def ? dom->new_def : dom->def;
+        return domain_def_format(def, -1, fmt | DOMAIN_DEF_FORMAT_INACTIVE);
+    }
+    return domain_def_format(dom->def, dom->id, fmt);
+}
+
+static char *
+status_path(struct domain *dom)
+{
+    return g_strdup_printf("%s/%s.xml", dom->core->paths.status_dir, dom->def->name);
+}
+
+gboolean
+core_status_write(struct domain *dom, GError **error)
+{
+    g_autofree char *path = status_path(dom);
+    if (!state_is_active(dom->state))
+        return file_remove(path, error);
+    g_autofree char *live = domain_def_format(dom->def, dom->id, DOMAIN_DEF_FORMAT_SECURE);
+    g_autofree char *mon = g_markup_printf_escaped("%s", dom->monitor_path ? dom->monitor_path
+                                                                           : "");
+    g_autofree char *emu = g_markup_printf_escaped("%s", dom->emulator ? dom->emulator : "");
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s,
+                           "<domstatus state='%s' reason='%d' pid='%d' id='%d' "
+                           "persistent='%s' autodestroy='%s'>\n",
+                           state_to_string(dom->state), dom->reason, (int)dom->pid, dom->id,
+                           dom->persistent ? "yes" : "no", dom->autodestroy ? "yes" : "no");
+    g_string_append_printf(s, "  <monitor path='%s'/>\n  <emulator path='%s'/>\n", mon, emu);
+    if (dom->job.kind != JOB_NONE)
+        g_string_append_printf(s, "  <job kind='%s' started='%" G_GINT64_FORMAT "'/>\n",
+                               core_job_kind_to_string(dom->job.kind), dom->job.started);
+    g_string_append(s, live);
+    g_string_append(s, "</domstatus>\n");
+    gboolean ok = file_write_atomic(path, s->str, s->len, 0600, error);
+    g_string_free(s, TRUE);
+    return ok;
+}
+
+void
+core_domain_set_state(struct domain *dom, enum dom_state state, int reason, int event,
+                      int detail)
+{
+    if (!state_transition_allowed(dom->state, state)) {
+        log_warn("%s: refusing state change %s -> %s", dom->def->name,
+                 state_to_string(dom->state), state_to_string(state));
+        return;
+    }
+    log_debug("%s: state %s -> %s (%s)", dom->def->name, state_to_string(dom->state),
+              state_to_string(state), state_reason_to_string(state, reason));
+    dom->state = state;
+    dom->reason = reason;
+    g_autoptr(GError) err = NULL;
+    if (!core_status_write(dom, &err))
+        log_warn("%s: %s", dom->def->name, err->message);
+    if (event >= 0)
+        core_domain_emit(dom, event, detail);
+}
+
+static const char *const job_names[] = {"none",  "start", "shutdown", "destroy",
+                                        "suspend", "resume", "reset", "reboot"};
+
+const char *
+core_job_kind_to_string(enum job_kind kind)
+{
+    return job_names[kind];
+}
+
+gboolean
+core_job_begin(struct domain *dom, enum job_kind kind, GError **error)
+{
+    if (dom->job.kind != JOB_NONE) {
+        gint64 age = (g_get_real_time() - dom->job.started) / 1000;
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "domain '%s' is busy with job '%s' since %" G_GINT64_FORMAT
+                " ms; wait for it or use 'destroy'",
+                dom->def->name, core_job_kind_to_string(dom->job.kind), age);
+        return FALSE;
+    }
+    dom->job.kind = kind;
+    dom->job.started = g_get_real_time();
+    dom->job.progress_done = dom->job.progress_total = 0;
+    dom->job.abort = NULL;
+    return TRUE;
+}
+
+void
+core_job_end(struct domain *dom)
+{
+    dom->job.kind = JOB_NONE;
+    dom->job.abort = NULL;
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* core: the domain registry, lifecycle, jobs and persistence; prefix core_ (registry and
+ * queries, core.c) and core_domain_ (lifecycle operations, lifecycle.c).
+ * Everything here runs on the main loop; long operations complete through a callback. */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+#include "conf/domain_def.h"
+#include "core/events.h"
+#include "core/state.h"
+
+struct qmp;
+struct domain;
+
+struct core_paths {
+    char *config_dir;    /* persistent domain XML */
+    char *autostart_dir; /* autostart markers */
+    char *state_dir;     /* next-id, caches */
+    char *status_dir;    /* status XML of running domains, monitor sockets */
+    char *channel_dir;   /* guest channel sockets */
+    char *log_dir;       /* per-domain QEMU logs */
+    char *image_dir;     /* disk images */
+};
+
+enum job_kind { JOB_NONE, JOB_START, JOB_SHUTDOWN, JOB_DESTROY, JOB_SUSPEND, JOB_RESUME,
+                JOB_RESET, JOB_REBOOT };
+
+typedef void (*core_done_fn)(GError *error, gpointer data);
+
+/* A job: at most one modifying job per domain; queries never wait for it. The abort hook
+ * runs when destroy cuts the job short. */
+struct job {
+    enum job_kind kind;
+    gint64 started;      /* g_get_real_time() */
+    guint64 progress_done, progress_total;
+    void (*abort)(struct domain *dom);
+};
+
+struct domain {
+    struct core *core;
+    struct domain_def *def;     /* the running config while active, else the persistent one */
+    struct domain_def *new_def; /* persistent config for the next start, while active */
+    gboolean persistent;
+    gboolean autostart;
+    enum dom_state state;
+    int reason;
+    int id;                     /* -1 when inactive */
+    gboolean autodestroy;
+    gpointer autodestroy_owner;
+
+    /* running QEMU */
+    pid_t pid;
+    int pidfd;
+    guint pid_watch;
+    struct qmp *mon;
+    char *monitor_path;
+    char *emulator;
+    long log_offset;            /* where this run's QEMU output starts in its log */
+    GPtrArray *messages;        /* taint and other messages (char *) */
+
+    /* what the next QEMU exit means */
+    int stop_reason;            /* REASON_SHUTOFF_* expected, -1: unexpected (crash) */
+    gboolean fake_reboot;       /* ACPI reboot in progress: reset on guest power-off */
+
+    struct job job;
+    GPtrArray *job_waiters;     /* struct core_waiter *: calls finished with the job */
+    gboolean removed;           /* no longer in the registry; freed when unreferenced */
+    int refs;
+};
+
+struct core {
+    struct core_paths paths;
+    GHashTable *by_name;        /* name -> struct domain * (owns) */
+    GHashTable *by_uuid;        /* uuid string -> struct domain * */
+    GHashTable *by_id;          /* GINT_TO_POINTER(id) -> struct domain * */
+    int next_id;
+    struct events *events;
+    char *qemu_binary;          /* default emulator */
+};
+
+struct core *core_new(const struct core_paths *paths, GError **error);
+void core_free(struct core *core);
+void core_paths_clear(struct core_paths *paths);
+
+/* Lookups: NULL with ERR_NO_DOMAIN when absent. */
+struct domain *core_lookup_name(struct core *core, const char *name, GError **error);
+struct domain *core_lookup_uuid(struct core *core, const uint8_t *uuid, GError **error);
+struct domain *core_lookup_id(struct core *core, int id, GError **error);
+/* Finds the domain a wire handle names (by uuid, as libvirt does). */
+struct domain *core_lookup_handle(struct core *core, const char *name, const uint8_t *uuid,
+                                  GError **error);
+
+/* All domains matching libvirt's virConnectListAllDomainsFlags, sorted by name.
+ * Returns a new array of borrowed pointers. */
+GPtrArray *core_list(struct core *core, unsigned flags);
+gboolean core_list_flags_valid(unsigned flags, GError **error);
+
+/* Adds a new domain for DEF (consumed) to the registry. */
+struct domain *core_register(struct core *core, struct domain_def *def, gboolean persistent);
+/* Refuses a name or uuid held by another domain (ERR_OPERATION_FAILED); *RET_DOM is the domain
+ * with the same name and uuid, or NULL. */
+gboolean core_check_unique(struct core *core, const struct domain_def *def,
+                           struct domain **ret_dom, GError **error);
+
+/* Defines (or redefines) a persistent domain. Returns the domain (borrowed). */
+struct domain *core_define(struct core *core, const char *xml, unsigned flags, GError **error);
+/* Undefine: removes the persistent config; a running domain becomes transient. */
+gboolean core_undefine(struct core *core, struct domain *dom, unsigned flags, GError **error);
+gboolean core_set_autostart(struct core *core, struct domain *dom, gboolean on,
+                            GError **error);
+/* The domain XML (live unless INACTIVE asked; secure only when asked). */
+char *core_domain_xml(struct domain *dom, unsigned flags);
+
+/* Changes state through the transition table and writes the status file. Emits EVENT/DETAIL
+ * unless EVENT < 0. */
+void core_domain_set_state(struct domain *dom, enum dom_state state, int reason, int event,
+                           int detail);
+void core_domain_emit(struct domain *dom, int event, int detail);
+
+/* Status file of a running domain (atomically written). */
+gboolean core_status_write(struct domain *dom, GError **error);
+
+/* Job bookkeeping. Refused (ERR_OPERATION_INVALID naming the job and its age) when busy. */
+gboolean core_job_begin(struct domain *dom, enum job_kind kind, GError **error);
+void core_job_end(struct domain *dom);
+const char *core_job_kind_to_string(enum job_kind kind);
+
+struct domain *core_domain_ref(struct domain *dom);
+void core_domain_unref(struct domain *dom);
+
+/* lifecycle.c: each completes through DONE (called exactly once, maybe before returning). */
+enum { CORE_START_PAUSED = 1, CORE_START_AUTODESTROY = 2 };
+void core_domain_start(struct domain *dom, unsigned flags, core_done_fn done, gpointer data);
+/* create-xml in two steps, so the caller can reference the domain before the start can
+ * complete: prepare parses and registers a transient domain (or finds the inactive persistent
+ * one of the same name and uuid, then *RET_LIVE is the config to run once); start runs it. */
+struct domain *core_create_xml_prepare(struct core *core, const char *xml, gboolean validate,
+                                       struct domain_def **ret_live, GError **error);
+void core_create_xml_start(struct domain *dom, struct domain_def *live, unsigned flags,
+                           core_done_fn done, gpointer data);
+/* Drops DOM from the registry (freed when unreferenced). */
+void core_forget(struct core *core, struct domain *dom);
+enum { CORE_DESTROY_GRACEFUL = 1 };
+void core_domain_destroy(struct domain *dom, unsigned flags, core_done_fn done, gpointer data);
+void core_domain_shutdown(struct domain *dom, unsigned flags, core_done_fn done, gpointer data);
+void core_domain_reboot(struct domain *dom, unsigned flags, core_done_fn done, gpointer data);
+void core_domain_reset(struct domain *dom, core_done_fn done, gpointer data);
+void core_domain_suspend(struct domain *dom, core_done_fn done, gpointer data);
+void core_domain_resume(struct domain *dom, core_done_fn done, gpointer data);
+/* Reads guest CPU time (ns) from /proc for the running QEMU; 0 when inactive. */
+guint64 core_domain_cpu_time(struct domain *dom);
+/* Reattaches to running QEMUs from status files (daemon start). */
+void core_reconnect_all(struct core *core);
+/* Kills autodestroy domains owned by OWNER (a closing connection). */
+void core_autodestroy_owner(struct core *core, gpointer owner);
+/* Starts autostart domains. */
+void core_autostart_all(struct core *core);

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* events: the in-process bus every domain state change is published on; prefix events_. */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "util/uuid.h"
+
+struct event {
+    int kind;        /* 0 lifecycle, 1 reboot (libvirt event ids) */
+    char *name;
+    uint8_t uuid[UUID_LEN];
+    int id;          /* domain id at the time of the event, -1 when inactive */
+    int event;       /* enum dom_event for lifecycle */
+    int detail;
+};
+
+typedef void (*events_fn)(const struct event *ev, gpointer user);
+
+struct events;
+
+struct events *events_new(void);
+void events_free(struct events *bus);
+/* Returns a subscription id (> 0). */
+guint events_subscribe(struct events *bus, events_fn fn, gpointer user);
+void events_unsubscribe(struct events *bus, guint sub);
+/* Delivers synchronously to every subscriber, in subscription order. */
+void events_emit(struct events *bus, const struct event *ev);

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* reconnect: after a daemon restart, adopt every QEMU still alive from its status file. The
+ * QEMUs are no longer our children, so their exit is watched through a pidfd. */
+#include "core/core.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "qemu/monitor.h"
+#include "qemu/process.h"
+#include "util/err.h"
+#include "util/file.h"
+#include "util/log.h"
+
+/* lifecycle.c's handlers, shared for adopted domains */
+void core_lifecycle_adopt(struct domain *dom, int monitor_fd);
+
+struct status {
+    enum dom_state state;
+    int reason;
+    pid_t pid;
+    int id;
+    gboolean persistent;
+    gboolean autodestroy;
+    char *monitor;
+    char *emulator;
+    char *job;
+    struct domain_def *def;
+};
+
+static void
+status_clear(struct status *st)
+{
+    g_free(st->monitor);
+    g_free(st->emulator);
+    g_free(st->job);
+    domain_def_free(st->def);
+}
+
+static char *
+prop(xmlNodePtr node, const char *name)
+{
+    xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
+    char *out = g_strdup((const char *)v);
+    xmlFree(v);
+    return out;
+}
+
+static gboolean
+status_parse(const char *path, struct status *st, GError **error)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, error))
+        return FALSE;
+    xmlDocPtr doc = xmlReadMemory(text, (int)strlen(text), path, NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "status file '%s' is not XML", path);
+        return FALSE;
+    }
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    g_autofree char *state = prop(root, "state");
+    g_autofree char *reason = prop(root, "reason");
+    g_autofree char *pid = prop(root, "pid");
+    g_autofree char *id = prop(root, "id");
+    g_autofree char *persistent = prop(root, "persistent");
+    g_autofree char *autodestroy = prop(root, "autodestroy");
+    guint64 v;
+    gboolean ok = state && state_from_string(state) >= 0 && pid &&
+                  g_ascii_string_to_unsigned(pid, 10, 1, G_MAXINT, &v, NULL);
+    if (ok) {
+        st->pid = (pid_t)v;
+        st->state = state_from_string(state);
+        st->reason = reason ? atoi(reason) : 0;
+        ok = id && g_ascii_string_to_unsigned(id, 10, 0, G_MAXINT, &v, NULL);
+        st->id = (int)v;
+    }
+    st->persistent = persistent && g_str_equal(persistent, "yes");
+    st->autodestroy = autodestroy && g_str_equal(autodestroy, "yes");
+    for (xmlNodePtr n = root ? root->children : NULL; ok && n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (xmlStrEqual(n->name, (const xmlChar *)"monitor"))
+            st->monitor = prop(n, "path");
+        else if (xmlStrEqual(n->name, (const xmlChar *)"emulator"))
+            st->emulator = prop(n, "path");
+        else if (xmlStrEqual(n->name, (const xmlChar *)"job"))
+            st->job = prop(n, "kind");
+        else if (xmlStrEqual(n->name, (const xmlChar *)"domain")) {
+            xmlBufferPtr buf = xmlBufferCreate();
+            xmlNodeDump(buf, doc, n, 0, 0);
+            st->def = domain_def_parse((const char *)xmlBufferContent(buf), 0, error);
+            xmlBufferFree(buf);
+            if (!st->def) {
+                xmlFreeDoc(doc);
+                return FALSE;
+            }
+        }
+    }
+    xmlFreeDoc(doc);
+    if (!ok || !st->def || !st->monitor || !st->emulator) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "status file '%s' is incomplete", path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static int
+connect_unix(const char *path)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(addr.sun_path))
+        return -1;
+    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static void
+reconnect_one(struct core *core, const char *path)
+{
+    struct status st = {0};
+    g_autoptr(GError) err = NULL;
+    if (!status_parse(path, &st, &err)) {
+        log_warn("removing unreadable status: %s", err->message);
+        unlink(path);
+        status_clear(&st);
+        return;
+    }
+    const char *name = st.def->name;
+    g_autofree char *marker = g_strdup_printf("guest=%s", name);
+    gboolean alive = qemu_process_matches(st.pid, st.emulator, marker);
+    int pidfd = alive ? qemu_process_pidfd(st.pid, NULL) : -1;
+    struct domain *dom = g_hash_table_lookup(core->by_name, name);
+    if (pidfd >= 0 && st.job && g_str_equal(st.job, "start")) {
+        /* caught mid-start: its setup is unknown, so it is not adopted */
+        log_warn("%s: QEMU pid %d was caught mid-start; killing it", name, (int)st.pid);
+        qemu_process_signal(pidfd, SIGKILL, NULL);
+        close(pidfd);
+        pidfd = -1;
+    }
+    int monfd = pidfd >= 0 ? connect_unix(st.monitor) : -1;
+    if (monfd < 0) {
+        if (pidfd >= 0) {
+            log_warn("%s: cannot reach the monitor of pid %d; killing it", name, (int)st.pid);
+            qemu_process_signal(pidfd, SIGKILL, NULL);
+            close(pidfd);
+        }
+        log_info("%s: its QEMU is gone; marking it shut off", name);
+        unlink(path);
+        unlink(st.monitor);
+        if (dom) {
+            dom->state = DOM_SHUTOFF;
+            dom->reason = REASON_SHUTOFF_UNKNOWN;
+        }
+        status_clear(&st);
+        return;
+    }
+    if (dom && !dom->persistent) {
+        log_warn("%s: duplicate status; ignoring '%s'", name, path);
+        close(monfd);
+        close(pidfd);
+        status_clear(&st);
+        return;
+    }
+    if (dom) {
+        dom->new_def = dom->def;
+        dom->def = g_steal_pointer(&st.def);
+    } else {
+        dom = core_register(core, g_steal_pointer(&st.def), FALSE);
+    }
+    dom->pid = st.pid;
+    dom->pidfd = pidfd;
+    dom->id = st.id;
+    dom->state = st.state;
+    dom->reason = st.reason;
+    dom->autodestroy = st.autodestroy;
+    dom->monitor_path = g_steal_pointer(&st.monitor);
+    dom->emulator = g_steal_pointer(&st.emulator);
+    g_hash_table_insert(core->by_id, GINT_TO_POINTER(dom->id), dom);
+    if (core->next_id <= dom->id)
+        core->next_id = dom->id + 1;
+    core_lifecycle_adopt(dom, monfd);
+    log_info("%s: reconnected to QEMU pid %d (%s)", dom->def->name, (int)dom->pid,
+             state_to_string(dom->state));
+    status_clear(&st);
+}
+
+void
+core_reconnect_all(struct core *core)
+{
+    g_autoptr(GDir) dir = g_dir_open(core->paths.status_dir, 0, NULL);
+    if (!dir)
+        return;
+    const char *entry;
+    g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+    while ((entry = g_dir_read_name(dir)))
+        if (g_str_has_suffix(entry, ".xml"))
+            g_ptr_array_add(files, g_build_filename(core->paths.status_dir, entry, NULL));
+    for (guint i = 0; i < files->len; i++)
+        reconnect_one(core, files->pdata[i]);
+    /* the connections that owned autodestroy domains are gone with the old daemon */
+    core_autodestroy_owner(core, NULL);
+}

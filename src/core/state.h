@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* state: libvirt's domain states, reasons and lifecycle events, and the table of allowed state
+ * transitions; prefix state_. */
+#pragma once
+
+#include <glib.h>
+
+/* virDomainState */
+enum dom_state {
+    DOM_NOSTATE = 0,
+    DOM_RUNNING = 1,
+    DOM_BLOCKED = 2,
+    DOM_PAUSED = 3,
+    DOM_SHUTDOWN = 4,
+    DOM_SHUTOFF = 5,
+    DOM_CRASHED = 6,
+    DOM_PMSUSPENDED = 7,
+    DOM_STATE_LAST
+};
+
+/* reasons, per state (virDomain*Reason) */
+enum { REASON_RUNNING_UNKNOWN, REASON_RUNNING_BOOTED, REASON_RUNNING_MIGRATED,
+       REASON_RUNNING_RESTORED, REASON_RUNNING_FROM_SNAPSHOT, REASON_RUNNING_UNPAUSED };
+enum { REASON_PAUSED_UNKNOWN, REASON_PAUSED_USER, REASON_PAUSED_MIGRATION, REASON_PAUSED_SAVE,
+       REASON_PAUSED_DUMP, REASON_PAUSED_IOERROR, REASON_PAUSED_WATCHDOG,
+       REASON_PAUSED_FROM_SNAPSHOT, REASON_PAUSED_SHUTTING_DOWN, REASON_PAUSED_SNAPSHOT,
+       REASON_PAUSED_CRASHED, REASON_PAUSED_STARTING_UP };
+enum { REASON_SHUTDOWN_UNKNOWN, REASON_SHUTDOWN_USER };
+enum { REASON_SHUTOFF_UNKNOWN, REASON_SHUTOFF_SHUTDOWN, REASON_SHUTOFF_DESTROYED,
+       REASON_SHUTOFF_CRASHED, REASON_SHUTOFF_MIGRATED, REASON_SHUTOFF_SAVED,
+       REASON_SHUTOFF_FAILED, REASON_SHUTOFF_FROM_SNAPSHOT, REASON_SHUTOFF_DAEMON };
+enum { REASON_CRASHED_UNKNOWN, REASON_CRASHED_PANICKED };
+
+/* virDomainEventType and details */
+enum dom_event {
+    EV_DEFINED = 0,
+    EV_UNDEFINED = 1,
+    EV_STARTED = 2,
+    EV_SUSPENDED = 3,
+    EV_RESUMED = 4,
+    EV_STOPPED = 5,
+    EV_SHUTDOWN = 6,
+    EV_PMSUSPENDED = 7,
+    EV_CRASHED = 8,
+};
+enum { EV_DEFINED_ADDED, EV_DEFINED_UPDATED };
+enum { EV_UNDEFINED_REMOVED };
+enum { EV_STARTED_BOOTED };
+enum { EV_SUSPENDED_PAUSED, EV_SUSPENDED_MIGRATED, EV_SUSPENDED_IOERROR };
+enum { EV_RESUMED_UNPAUSED };
+enum { EV_STOPPED_SHUTDOWN, EV_STOPPED_DESTROYED, EV_STOPPED_CRASHED, EV_STOPPED_MIGRATED,
+       EV_STOPPED_SAVED, EV_STOPPED_FAILED };
+enum { EV_SHUTDOWN_FINISHED, EV_SHUTDOWN_GUEST, EV_SHUTDOWN_HOST };
+enum { EV_CRASHED_PANICKED };
+
+const char *state_to_string(enum dom_state state);
+int state_from_string(const char *str);
+/* virsh's words for a state and reason ("running", "booted") */
+const char *state_reason_to_string(enum dom_state state, int reason);
+
+/* Whether FROM -> TO is an allowed lifecycle transition. */
+gboolean state_transition_allowed(enum dom_state from, enum dom_state to);
+
+static inline gboolean
+state_is_active(enum dom_state s)
+{
+    return s != DOM_SHUTOFF && s != DOM_NOSTATE;
+}

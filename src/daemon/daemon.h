@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* daemon: process-wide services of domusd (the QEMU capabilities cache); prefix daemon_. */
+#pragma once
+
+#include <glib.h>
+
+#include "qemu/caps.h"
+
+/* Capabilities of the default emulator (cached by path and mtime). New reference. */
+struct qemu_caps *daemon_qemu_caps(GError **error);
+/* The host capabilities XML. New string. */
+char *daemon_capabilities_xml(GError **error);

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* domusd: the daemon. Foreground only; SIGTERM stops serving and leaves guests running. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "conf/capabilities.h"
+#include "core/core.h"
+#include "daemon/daemon.h"
+#include "daemon/server.h"
+#include "util/err.h"
+#include "util/file.h"
+#include "util/log.h"
+
+static struct qemu_caps_cache *caps_cache;
+static char *caps_binary;
+
+struct qemu_caps *
+daemon_qemu_caps(GError **error)
+{
+    return qemu_caps_cache_get(caps_cache, caps_binary, error);
+}
+
+char *
+daemon_capabilities_xml(GError **error)
+{
+    g_autoptr(capabilities) caps = qemu_caps_build_capabilities(caps_cache, NULL, error);
+    if (!caps)
+        return NULL;
+    return capabilities_format(caps, error);
+}
+
+static gboolean
+on_term(gpointer loop)
+{
+    log_info("signal received; stopping (guests keep running)");
+    g_main_loop_quit(loop);
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+paths_for_root(const char *root, struct core_paths *p, char **ret_run_dir, char **ret_cache)
+{
+    if (root) {
+        p->config_dir = g_build_filename(root, "etc", "qemu", NULL);
+        p->autostart_dir = g_build_filename(root, "etc", "qemu", "autostart", NULL);
+        p->state_dir = g_build_filename(root, "lib", NULL);
+        p->status_dir = g_build_filename(root, "run", "qemu", NULL);
+        p->channel_dir = g_build_filename(root, "run", "channel", NULL);
+        p->log_dir = g_build_filename(root, "log", NULL);
+        p->image_dir = g_build_filename(root, "images", NULL);
+        *ret_run_dir = g_build_filename(root, "run", NULL);
+        *ret_cache = g_build_filename(root, "cache", NULL);
+    } else {
+        p->config_dir = g_strdup("/etc/domus/qemu");
+        p->autostart_dir = g_strdup("/etc/domus/qemu/autostart");
+        p->state_dir = g_strdup("/var/lib/domus");
+        p->status_dir = g_strdup("/run/domus/qemu");
+        p->channel_dir = g_strdup("/run/domus/channel");
+        p->log_dir = g_strdup("/var/log/domus");
+        p->image_dir = g_strdup("/var/lib/domus/images");
+        *ret_run_dir = g_strdup("/run/domus");
+        *ret_cache = g_strdup("/var/cache/domus");
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    gboolean verbose = FALSE;
+    g_autofree char *root = NULL;
+    g_autofree char *log_file = NULL;
+    GOptionEntry entries[] = {
+        {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "debug logs", NULL},
+        {"root", 0, 0, G_OPTION_ARG_FILENAME, &root, "keep every path under DIR", "DIR"},
+        {"log", 0, 0, G_OPTION_ARG_FILENAME, &log_file, "log to FILE instead of stderr", "FILE"},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("- the Domus virtual machine daemon");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) error = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        fprintf(stderr, "domusd: %s\n", error->message);
+        return 2;
+    }
+    if (verbose)
+        log_set_level(LOG_LEVEL_DEBUG);
+    if (log_file && !log_set_file(log_file, &error)) {
+        fprintf(stderr, "domusd: %s\n", error->message);
+        return 1;
+    }
+    if (root && !g_path_is_absolute(root)) {
+        g_autofree char *cwd = g_get_current_dir();
+        char *abs = g_build_filename(cwd, root, NULL);
+        g_free(root);
+        root = abs;
+    }
+    if (!root && geteuid() != 0) {
+        fprintf(stderr, "domusd: without --root, domusd must run as root (it uses /etc/domus, "
+                        "/var/lib/domus and /run/domus)\n");
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    struct core_paths paths = {0};
+    g_autofree char *run_dir = NULL;
+    g_autofree char *cache_dir = NULL;
+    paths_for_root(root, &paths, &run_dir, &cache_dir);
+    if (!file_mkdir_p(run_dir, 0755, &error) || !file_mkdir_p(cache_dir, 0700, &error)) {
+        log_error("%s", error->message);
+        return 1;
+    }
+    caps_cache = qemu_caps_cache_new(cache_dir);
+    caps_binary = qemu_caps_find_binary("x86_64", &error);
+    if (!caps_binary) {
+        log_error("%s", error->message);
+        return 1;
+    }
+    struct core *core = core_new(&paths, &error);
+    core_paths_clear(&paths);
+    if (!core) {
+        log_error("%s", error->message);
+        return 1;
+    }
+    core->qemu_binary = g_strdup(caps_binary);
+    core_reconnect_all(core);
+
+    struct server *srv = server_new(core, &error);
+    g_autofree char *rw = g_build_filename(run_dir, "domus-sock", NULL);
+    g_autofree char *ro = g_build_filename(run_dir, "domus-sock-ro", NULL);
+    if (!server_listen(srv, rw, 0600, FALSE, &error) ||
+        !server_listen(srv, ro, 0666, TRUE, &error)) {
+        log_error("%s", error->message);
+        return 1;
+    }
+    GMainLoop *loop = g_main_loop_new(NULL, FALSE);
+    g_unix_signal_add(SIGTERM, on_term, loop);
+    g_unix_signal_add(SIGINT, on_term, loop);
+    log_info("domusd ready on %s", rw);
+    core_autostart_all(core);
+    g_main_loop_run(loop);
+
+    server_free(srv);
+    core_free(core);
+    qemu_caps_cache_free(caps_cache);
+    g_free(caps_binary);
+    g_main_loop_unref(loop);
+    return 0;
+}

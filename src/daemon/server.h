@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* server: listening sockets and client connections speaking libvirt's remote protocol; prefix
+ * server_ (listeners), client_ (one connection), call_ (one call awaiting its reply). */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "rpc/protocol.h"
+
+struct server;
+
+/* An open stream, keyed by (procedure, serial) of the call that opened it. Later issues
+ * (console, volume upload/download) attach their data handlers here. */
+struct stream {
+    uint32_t proc;
+    uint32_t serial;
+    void (*on_data)(struct stream *st, const uint8_t *data, gsize len, gpointer user);
+    void (*on_close)(struct stream *st, gpointer user);
+    gpointer user;
+};
+
+struct event_reg {
+    int callback_id;     /* > 0 for the callback-based procedures, 0 for legacy ones */
+    int event_id;
+    gboolean has_dom;
+    uint8_t uuid[UUID_LEN];
+};
+
+struct client {
+    struct server *srv;
+    int fd;
+    guint in_watch, out_watch;
+    GByteArray *inbuf;
+    GQueue outq;           /* GBytes *: replies, events and stream data, in order */
+    gsize out_off;
+    gboolean readonly;
+    gboolean opened;       /* CONNECT_OPEN done */
+    gboolean closing;      /* close once the queue is drained */
+    gboolean dead;
+    gboolean keepalive;    /* the client asked about PROGRAM_KEEPALIVE */
+    guint ping_timer;
+    int pings_unanswered;
+    gint64 last_rx;
+    GPtrArray *events;     /* struct event_reg * */
+    guint events_sub;
+    int next_callback_id;
+    GHashTable *streams;   /* "proc:serial" -> struct stream * */
+    GPtrArray *close_hooks; /* struct close_hook * */
+    uid_t uid;
+    pid_t pid;
+    int refs;
+    int inflight;
+};
+
+struct call {
+    struct client *client; /* a reference */
+    struct rpc_header hdr;
+};
+
+struct server *server_new(struct core *core, GError **error);
+/* Listens on PATH with MODE; READONLY marks every connection made there. */
+gboolean server_listen(struct server *srv, const char *path, int mode, gboolean readonly,
+                       GError **error);
+void server_free(struct server *srv);
+struct core *server_core(struct server *srv);
+
+/* Replies BODY (may be NULL: empty) to CALL and frees CALL. */
+void call_reply(struct call *call, GByteArray *body);
+/* Replies an error to CALL and frees CALL. */
+void call_fail(struct call *call, const GError *error);
+/* Keeps CALL for a later reply (the connection stays readable meanwhile). */
+struct call *call_hold(struct call *call);
+
+/* Queues a MESSAGE (event) to CLIENT. */
+void client_send_message(struct client *client, uint32_t proc, GByteArray *body);
+/* Close hooks run when the connection goes away (autodestroy, event deregistration). */
+void client_add_close_hook(struct client *client, void (*fn)(struct client *, gpointer),
+                           gpointer data);
+
+/* dispatch.c */
+void dispatch_call(struct call *call, const uint8_t *body, gsize len);

@@ -1,0 +1,1030 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* caps: probe a QEMU binary over QMP (a short synchronous exchange on a socket pair, bounded
+ * by a deadline), cache the answer by path + mtime + ctime + size, and turn it into the
+ * <guest> part of the host capabilities. */
+#include "qemu/caps.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <linux/kvm.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/nodeinfo.h"
+#include "util/err.h"
+#include "util/file.h"
+#include "util/log.h"
+
+/* Bump when the cached fields change, so old cache files are ignored. */
+#define QEMU_CAPS_CACHE_FORMAT 1
+/* Keep this much of QEMU's stderr for error messages. */
+#define QEMU_CAPS_STDERR_MAX 4096
+/* A QMP reply larger than this is not something -machine none sends. */
+#define QEMU_CAPS_REPLY_MAX (4 * 1024 * 1024)
+
+struct qemu_caps {
+    gint refs;
+    char *binary;
+    /* The binary's identity when it was probed: the cache key. */
+    gint64 mtime_ns;
+    gint64 ctime_ns;
+    guint64 size;
+    guint version;
+    char *package;
+    gboolean kvm_supported;
+    GArray *machines; /* of struct qemu_caps_machine, default first */
+    enum qemu_caps_source source;
+};
+
+struct qemu_caps_cache {
+    GMutex lock;
+    char *dir;
+    GHashTable *entries; /* binary path -> struct qemu_caps (a reference) */
+};
+
+/* The identity of a binary file on disk. */
+struct qemu_caps_stamp {
+    gint64 mtime_ns;
+    gint64 ctime_ns;
+    guint64 size;
+};
+
+static void
+qemu_caps_machine_clear(gpointer data)
+{
+    struct qemu_caps_machine *machine = data;
+
+    g_clear_pointer(&machine->name, g_free);
+    g_clear_pointer(&machine->alias, g_free);
+}
+
+static struct qemu_caps *
+qemu_caps_new(const char *binary, const struct qemu_caps_stamp *stamp)
+{
+    struct qemu_caps *caps = g_new0(struct qemu_caps, 1);
+
+    caps->refs = 1;
+    caps->binary = g_strdup(binary);
+    caps->mtime_ns = stamp->mtime_ns;
+    caps->ctime_ns = stamp->ctime_ns;
+    caps->size = stamp->size;
+    caps->package = g_strdup("");
+    caps->machines = g_array_new(FALSE, TRUE, sizeof(struct qemu_caps_machine));
+    g_array_set_clear_func(caps->machines, qemu_caps_machine_clear);
+    return caps;
+}
+
+struct qemu_caps *
+qemu_caps_ref(struct qemu_caps *caps)
+{
+    g_atomic_int_inc(&caps->refs);
+    return caps;
+}
+
+void
+qemu_caps_unref(struct qemu_caps *caps)
+{
+    if (!caps || !g_atomic_int_dec_and_test(&caps->refs))
+        return;
+    g_free(caps->binary);
+    g_free(caps->package);
+    if (caps->machines)
+        g_array_unref(caps->machines);
+    g_free(caps);
+}
+
+const char *
+qemu_caps_get_binary(const struct qemu_caps *caps)
+{
+    return caps->binary;
+}
+
+guint
+qemu_caps_get_version(const struct qemu_caps *caps)
+{
+    return caps->version;
+}
+
+const char *
+qemu_caps_get_package(const struct qemu_caps *caps)
+{
+    return caps->package;
+}
+
+gboolean
+qemu_caps_get_kvm_supported(const struct qemu_caps *caps)
+{
+    return caps->kvm_supported;
+}
+
+enum qemu_caps_source
+qemu_caps_get_source(const struct qemu_caps *caps)
+{
+    return caps->source;
+}
+
+const struct qemu_caps_machine *
+qemu_caps_get_machines(const struct qemu_caps *caps, gsize *ret_count)
+{
+    *ret_count = caps->machines->len;
+    return (const struct qemu_caps_machine *)(gpointer)caps->machines->data;
+}
+
+const char *
+qemu_caps_get_default_machine(const struct qemu_caps *caps)
+{
+    for (guint i = 0; i < caps->machines->len; i++) {
+        const struct qemu_caps_machine *machine =
+            &g_array_index(caps->machines, struct qemu_caps_machine, i);
+
+        if (machine->is_default)
+            return machine->name;
+    }
+    return NULL;
+}
+
+const char *
+qemu_caps_get_canonical_machine(const struct qemu_caps *caps, const char *name)
+{
+    for (guint i = 0; i < caps->machines->len; i++) {
+        const struct qemu_caps_machine *machine =
+            &g_array_index(caps->machines, struct qemu_caps_machine, i);
+
+        if (g_str_equal(machine->name, name) ||
+            (machine->alias && g_str_equal(machine->alias, name)))
+            return machine->name;
+    }
+    return NULL;
+}
+
+/* Adds a machine; the default one goes first and the others keep their order, as libvirt's
+ * virQEMUCapsSetDefaultMachine (virt-install takes the first listed machine as default). */
+static void
+qemu_caps_add_machine(struct qemu_caps *caps, const char *name, const char *alias, guint cpu_max,
+                      gboolean is_default, gboolean deprecated)
+{
+    struct qemu_caps_machine machine = {
+        .name = g_strdup(name),
+        .alias = g_strdup(alias),
+        .cpu_max = cpu_max,
+        .is_default = is_default,
+        .deprecated = deprecated,
+    };
+
+    if (is_default)
+        g_array_prepend_val(caps->machines, machine);
+    else
+        g_array_append_val(caps->machines, machine);
+}
+
+/* ---- the probe ---------------------------------------------------------------------- */
+
+struct qemu_caps_probe {
+    const char *binary;
+    guint timeout_ms;
+    gint64 deadline; /* monotonic, microseconds */
+    GSubprocess *proc;
+    int fd;     /* our end of the QMP socket pair */
+    int err_fd; /* read end of QEMU's stderr */
+    gboolean eof;
+    gboolean err_eof;
+    gboolean exited; /* QEMU quit and closed its end: reaping will not block */
+    GString *in;     /* QMP bytes not yet parsed */
+    GString *err;    /* QEMU's stderr, the first QEMU_CAPS_STDERR_MAX bytes */
+    gint64 next_id;
+};
+
+static void
+qemu_caps_probe_clear(struct qemu_caps_probe *probe)
+{
+    if (probe->proc) {
+        /* Whatever happened, the process is gone and reaped before we return. */
+        if (!probe->exited)
+            g_subprocess_force_exit(probe->proc);
+        g_subprocess_wait(probe->proc, NULL, NULL);
+        g_clear_object(&probe->proc);
+    }
+    file_close_fd(&probe->fd);
+    file_close_fd(&probe->err_fd);
+    if (probe->in)
+        g_string_free(g_steal_pointer(&probe->in), TRUE);
+    if (probe->err)
+        g_string_free(g_steal_pointer(&probe->err), TRUE);
+}
+
+/* QEMU's stderr so far, stripped, as a message suffix ("" when empty). */
+static char *
+qemu_caps_probe_stderr(const struct qemu_caps_probe *probe)
+{
+    g_autofree char *text = g_strstrip(g_strndup(probe->err->str, probe->err->len));
+
+    return *text ? g_strconcat(": ", text, NULL) : g_strdup("");
+}
+
+static void
+qemu_caps_probe_read_stderr(struct qemu_caps_probe *probe)
+{
+    char buf[1024];
+    ssize_t n = read(probe->err_fd, buf, sizeof(buf));
+
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {
+        probe->err_eof = TRUE;
+        return;
+    }
+    if (probe->err->len < QEMU_CAPS_STDERR_MAX)
+        g_string_append_len(probe->err, buf, MIN((gsize)n, QEMU_CAPS_STDERR_MAX - probe->err->len));
+}
+
+/* Waits until the QMP socket has more bytes (or EOF), reading stderr meanwhile so QEMU never
+ * blocks on a full pipe. Errors: ERR_OPERATION_TIMEOUT past the deadline. */
+static gboolean
+qemu_caps_probe_wait(struct qemu_caps_probe *probe, GError **error)
+{
+    for (;;) {
+        gint64 now = g_get_monotonic_time();
+        struct pollfd fds[2] = {
+            {.fd = probe->fd, .events = POLLIN},
+            {.fd = probe->err_eof ? -1 : probe->err_fd, .events = POLLIN},
+        };
+        char buf[4096];
+        ssize_t n;
+
+        if (now >= probe->deadline) {
+            g_autofree char *tail = qemu_caps_probe_stderr(probe);
+
+            err_set(error, ERR_FROM_QEMU, ERR_OPERATION_TIMEOUT,
+                    "qemu '%s' did not answer within %u ms%s", probe->binary, probe->timeout_ms,
+                    tail);
+            return FALSE;
+        }
+        if (poll(fds, 2, (int)((probe->deadline - now + 999) / 1000)) < 0) {
+            if (errno == EINTR)
+                continue;
+            err_set_errno(error, ERR_FROM_QEMU, errno, "cannot wait for qemu '%s'", probe->binary);
+            return FALSE;
+        }
+        if (fds[1].revents)
+            qemu_caps_probe_read_stderr(probe);
+        if (!fds[0].revents)
+            continue;
+        n = read(probe->fd, buf, sizeof(buf));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n < 0 && errno != ECONNRESET) {
+            err_set_errno(error, ERR_FROM_QEMU, errno, "cannot read from qemu '%s'", probe->binary);
+            return FALSE;
+        }
+        if (n <= 0) {
+            probe->eof = TRUE;
+            return TRUE;
+        }
+        if (probe->in->len + (gsize)n > QEMU_CAPS_REPLY_MAX) {
+            err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                    "qemu '%s' sent an oversized QMP message", probe->binary);
+            return FALSE;
+        }
+        g_string_append_len(probe->in, buf, n);
+        return TRUE;
+    }
+}
+
+/* The error for a QEMU that closed the connection: collects the rest of its stderr (it is
+ * exiting, so this is quick; the deadline still bounds it). */
+static void
+qemu_caps_probe_set_exited(struct qemu_caps_probe *probe, GError **error)
+{
+    g_autofree char *tail = NULL;
+
+    while (!probe->err_eof && g_get_monotonic_time() < probe->deadline) {
+        struct pollfd pfd = {.fd = probe->err_fd, .events = POLLIN};
+        gint64 left = (probe->deadline - g_get_monotonic_time() + 999) / 1000;
+
+        if (poll(&pfd, 1, (int)MAX(left, 0)) <= 0)
+            break;
+        qemu_caps_probe_read_stderr(probe);
+    }
+    tail = qemu_caps_probe_stderr(probe);
+    err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "qemu '%s' exited before answering%s",
+            probe->binary, tail);
+}
+
+/* The next QMP message that is not an event. Returns a new reference. */
+static JsonObject *
+qemu_caps_probe_read(struct qemu_caps_probe *probe, GError **error)
+{
+    for (;;) {
+        char *newline = memchr(probe->in->str, '\n', probe->in->len);
+        g_autoptr(JsonParser) parser = NULL;
+        g_autoptr(GError) local = NULL;
+        g_autofree char *line = NULL;
+        JsonNode *root;
+
+        if (!newline) {
+            if (probe->eof) {
+                qemu_caps_probe_set_exited(probe, error);
+                return NULL;
+            }
+            if (!qemu_caps_probe_wait(probe, error))
+                return NULL;
+            continue;
+        }
+        line = g_strndup(probe->in->str, newline - probe->in->str);
+        g_string_erase(probe->in, 0, newline - probe->in->str + 1);
+        g_strstrip(line);
+        if (!*line)
+            continue;
+
+        parser = json_parser_new();
+        if (!json_parser_load_from_data(parser, line, -1, &local)) {
+            err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "qemu '%s' sent invalid QMP: %s",
+                    probe->binary, local->message);
+            return NULL;
+        }
+        root = json_parser_get_root(parser);
+        if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+            err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                    "qemu '%s' sent a QMP message that is not an object", probe->binary);
+            return NULL;
+        }
+        if (json_object_has_member(json_node_get_object(root), "event"))
+            continue;
+        return json_object_ref(json_node_get_object(root));
+    }
+}
+
+static gboolean
+qemu_caps_probe_send(struct qemu_caps_probe *probe, const char *text, gsize len, GError **error)
+{
+    while (len > 0) {
+        /* A socket, not a pipe, so a QEMU gone away means EPIPE and not SIGPIPE. */
+        ssize_t n = send(probe->fd, text, len, MSG_NOSIGNAL);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            err_set_errno(error, ERR_FROM_QEMU, errno, "cannot write to qemu '%s'", probe->binary);
+            return FALSE;
+        }
+        text += n;
+        len -= (gsize)n;
+    }
+    return TRUE;
+}
+
+/* Runs CMD and returns its "return" member (a new node; caller frees). */
+static JsonNode *
+qemu_caps_probe_command(struct qemu_caps_probe *probe, const char *cmd, GError **error)
+{
+    g_autoptr(JsonBuilder) builder = json_builder_new();
+    g_autoptr(JsonGenerator) generator = json_generator_new();
+    g_autoptr(JsonNode) request = NULL;
+    g_autoptr(JsonObject) reply = NULL;
+    g_autofree char *text = NULL;
+    gint64 id = ++probe->next_id;
+    JsonNode *reply_id;
+    gsize len;
+
+    json_builder_begin_object(builder);
+    json_builder_set_member_name(builder, "execute");
+    json_builder_add_string_value(builder, cmd);
+    json_builder_set_member_name(builder, "id");
+    json_builder_add_int_value(builder, id);
+    json_builder_end_object(builder);
+    request = json_builder_get_root(builder);
+    json_generator_set_root(generator, request);
+    text = json_generator_to_data(generator, &len);
+    log_debug("qemu caps: %s: sending %s", probe->binary, text);
+    if (!qemu_caps_probe_send(probe, text, len, error) ||
+        !qemu_caps_probe_send(probe, "\n", 1, error))
+        return NULL;
+
+    reply = qemu_caps_probe_read(probe, error);
+    if (!reply)
+        return NULL;
+    reply_id = json_object_get_member(reply, "id");
+    if (!reply_id || json_node_get_value_type(reply_id) != G_TYPE_INT64 ||
+        json_node_get_int(reply_id) != id) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "qemu '%s' answered '%s' with an unexpected id", probe->binary, cmd);
+        return NULL;
+    }
+    if (json_object_has_member(reply, "error")) {
+        JsonNode *node = json_object_get_member(reply, "error");
+        const char *desc = NULL;
+
+        if (JSON_NODE_HOLDS_OBJECT(node))
+            desc = json_object_get_string_member_with_default(json_node_get_object(node), "desc",
+                                                              NULL);
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "qemu '%s' failed '%s': %s",
+                probe->binary, cmd, desc ? desc : "unknown error");
+        return NULL;
+    }
+    if (!json_object_has_member(reply, "return")) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "qemu '%s' answered '%s' without a return value", probe->binary, cmd);
+        return NULL;
+    }
+    return json_node_copy(json_object_get_member(reply, "return"));
+}
+
+/* MEMBER of OBJ as an unsigned integer no larger than MAX. */
+static gboolean
+qemu_caps_json_uint(JsonObject *obj, const char *member, guint64 max, guint64 *ret)
+{
+    JsonNode *node = obj ? json_object_get_member(obj, member) : NULL;
+    gint64 value;
+
+    if (!node || json_node_get_value_type(node) != G_TYPE_INT64)
+        return FALSE;
+    value = json_node_get_int(node);
+    if (value < 0 || (guint64)value > max)
+        return FALSE;
+    *ret = (guint64)value;
+    return TRUE;
+}
+
+/* An optional boolean MEMBER of OBJ; false when absent or not a boolean. */
+static gboolean
+qemu_caps_json_bool(JsonObject *obj, const char *member)
+{
+    JsonNode *node = json_object_get_member(obj, member);
+
+    return node && json_node_get_value_type(node) == G_TYPE_BOOLEAN && json_node_get_boolean(node);
+}
+
+/* An optional string MEMBER of OBJ; NULL when absent or not a string. Borrowed. */
+static const char *
+qemu_caps_json_string(JsonObject *obj, const char *member)
+{
+    JsonNode *node = json_object_get_member(obj, member);
+
+    if (!node || json_node_get_value_type(node) != G_TYPE_STRING)
+        return NULL;
+    return json_node_get_string(node);
+}
+
+static gboolean
+qemu_caps_parse_version(struct qemu_caps *caps, JsonNode *ret, GError **error)
+{
+    JsonObject *obj = JSON_NODE_HOLDS_OBJECT(ret) ? json_node_get_object(ret) : NULL;
+    JsonNode *qemu = obj ? json_object_get_member(obj, "qemu") : NULL;
+    JsonObject *numbers = qemu && JSON_NODE_HOLDS_OBJECT(qemu) ? json_node_get_object(qemu) : NULL;
+    guint64 major, minor, micro;
+    const char *package = obj ? qemu_caps_json_string(obj, "package") : NULL;
+
+    if (!qemu_caps_json_uint(numbers, "major", 4000, &major) ||
+        !qemu_caps_json_uint(numbers, "minor", 999, &minor) ||
+        !qemu_caps_json_uint(numbers, "micro", 999, &micro)) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "qemu '%s' sent an invalid reply to '%s'", caps->binary, "query-version");
+        return FALSE;
+    }
+    caps->version = (guint)(major * 1000000 + minor * 1000 + micro);
+    g_free(caps->package);
+    caps->package = g_strstrip(g_strdup(package ? package : ""));
+    return TRUE;
+}
+
+static gboolean
+qemu_caps_parse_machines(struct qemu_caps *caps, JsonNode *ret, GError **error)
+{
+    JsonArray *array = JSON_NODE_HOLDS_ARRAY(ret) ? json_node_get_array(ret) : NULL;
+    guint len = array ? json_array_get_length(array) : 0;
+
+    if (!array) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "qemu '%s' sent an invalid reply to '%s'", caps->binary, "query-machines");
+        return FALSE;
+    }
+    for (guint i = 0; i < len; i++) {
+        JsonNode *node = json_array_get_element(array, i);
+        JsonObject *obj = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+        const char *name = obj ? qemu_caps_json_string(obj, "name") : NULL;
+        guint64 cpu_max = 0;
+
+        if (!name || !*name) {
+            err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                    "qemu '%s' sent a machine type without a name", caps->binary);
+            return FALSE;
+        }
+        /* "none" (no board at all) is only for probing; libvirt leaves it out too. */
+        if (g_str_equal(name, "none"))
+            continue;
+        qemu_caps_json_uint(obj, "cpu-max", G_MAXUINT, &cpu_max);
+        qemu_caps_add_machine(caps, name, qemu_caps_json_string(obj, "alias"), (guint)cpu_max,
+                              qemu_caps_json_bool(obj, "is-default"),
+                              qemu_caps_json_bool(obj, "deprecated"));
+    }
+    return TRUE;
+}
+
+/* Starts BINARY with its QMP monitor on one end of a socket pair and stderr on a pipe. */
+static gboolean
+qemu_caps_probe_spawn(struct qemu_caps_probe *probe, GError **error)
+{
+    /* clang-format off */
+    const char *const argv[] = {
+        probe->binary,
+        "-machine", "none",
+        "-nodefaults",
+        "-nographic",
+        "-no-user-config",
+        "-display", "none",
+        "-qmp", "stdio",
+        NULL,
+    };
+    /* clang-format on */
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    g_autoptr(GError) local = NULL;
+    int sv[2];
+    int err_pipe[2];
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        err_set_errno(error, ERR_FROM_QEMU, errno, "cannot create a socket pair");
+        return FALSE;
+    }
+    if (pipe2(err_pipe, O_CLOEXEC) < 0) {
+        int saved = errno;
+
+        close(sv[0]);
+        close(sv[1]);
+        err_set_errno(error, ERR_FROM_QEMU, saved, "cannot create a pipe");
+        return FALSE;
+    }
+    probe->fd = sv[0];
+    probe->err_fd = err_pipe[0];
+
+    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    /* The launcher owns the child's ends and closes them when freed, below. */
+    g_subprocess_launcher_take_stdin_fd(launcher, sv[1]);
+    g_subprocess_launcher_take_stdout_fd(launcher, dup(sv[1]));
+    g_subprocess_launcher_take_stderr_fd(launcher, err_pipe[1]);
+    g_subprocess_launcher_setenv(launcher, "LC_ALL", "C", TRUE);
+    probe->proc = g_subprocess_launcher_spawnv(launcher, argv, &local);
+    g_clear_object(&launcher);
+    if (!probe->proc) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "cannot run qemu '%s': %s",
+                probe->binary, local->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The whole exchange: greeting, qmp_capabilities, the queries, quit. */
+static gboolean
+qemu_caps_probe_talk(struct qemu_caps_probe *probe, struct qemu_caps *caps, GError **error)
+{
+    g_autoptr(JsonObject) greeting = NULL;
+    g_autoptr(JsonNode) negotiated = NULL;
+    g_autoptr(JsonNode) version = NULL;
+    g_autoptr(JsonNode) machines = NULL;
+    g_autoptr(JsonNode) kvm = NULL;
+    g_autoptr(JsonNode) quit = NULL;
+
+    greeting = qemu_caps_probe_read(probe, error);
+    if (!greeting)
+        return FALSE;
+    if (!json_object_has_member(greeting, "QMP")) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "qemu '%s' did not greet with QMP",
+                probe->binary);
+        return FALSE;
+    }
+    if (!(negotiated = qemu_caps_probe_command(probe, "qmp_capabilities", error)) ||
+        !(version = qemu_caps_probe_command(probe, "query-version", error)) ||
+        !qemu_caps_parse_version(caps, version, error) ||
+        !(machines = qemu_caps_probe_command(probe, "query-machines", error)) ||
+        !qemu_caps_parse_machines(caps, machines, error) ||
+        !(kvm = qemu_caps_probe_command(probe, "query-kvm", error)))
+        return FALSE;
+    caps->kvm_supported =
+        JSON_NODE_HOLDS_OBJECT(kvm) && qemu_caps_json_bool(json_node_get_object(kvm), "present");
+
+    /* Best effort from here: the answers are in. QEMU closes the socket as it exits. */
+    quit = qemu_caps_probe_command(probe, "quit", NULL);
+    while (quit && !probe->eof) {
+        if (!qemu_caps_probe_wait(probe, NULL))
+            break;
+        g_string_truncate(probe->in, 0);
+    }
+    probe->exited = probe->eof;
+    return TRUE;
+}
+
+static gboolean
+qemu_caps_stat(const char *binary, struct qemu_caps_stamp *ret, GError **error)
+{
+    struct stat st;
+
+    if (stat(binary, &st) < 0) {
+        err_set_errno(error, ERR_FROM_QEMU, errno, "cannot stat qemu '%s'", binary);
+        return FALSE;
+    }
+    ret->mtime_ns = (gint64)st.st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_mtim.tv_nsec;
+    ret->ctime_ns = (gint64)st.st_ctim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_ctim.tv_nsec;
+    ret->size = (guint64)st.st_size;
+    return TRUE;
+}
+
+static struct qemu_caps *
+qemu_caps_probe_stamped(const char *binary, const struct qemu_caps_stamp *stamp, guint timeout_ms,
+                        GError **error)
+{
+    g_autoptr(qemu_caps) caps = qemu_caps_new(binary, stamp);
+    struct qemu_caps_probe probe = {
+        .binary = binary,
+        .timeout_ms = timeout_ms ? timeout_ms : QEMU_CAPS_PROBE_TIMEOUT_MS,
+        .fd = -1,
+        .err_fd = -1,
+        .in = g_string_new(NULL),
+        .err = g_string_new(NULL),
+    };
+    gboolean ok;
+
+    probe.deadline = g_get_monotonic_time() + (gint64)probe.timeout_ms * 1000;
+    log_debug("qemu caps: probing '%s'", binary);
+    ok = qemu_caps_probe_spawn(&probe, error) && qemu_caps_probe_talk(&probe, caps, error);
+    qemu_caps_probe_clear(&probe);
+    if (!ok)
+        return NULL;
+    caps->source = QEMU_CAPS_SOURCE_PROBE;
+    return g_steal_pointer(&caps);
+}
+
+struct qemu_caps *
+qemu_caps_probe(const char *binary, guint timeout_ms, GError **error)
+{
+    struct qemu_caps_stamp stamp;
+
+    if (!qemu_caps_stat(binary, &stamp, error))
+        return NULL;
+    return qemu_caps_probe_stamped(binary, &stamp, timeout_ms, error);
+}
+
+/* ---- the cache ---------------------------------------------------------------------- */
+
+struct qemu_caps_cache *
+qemu_caps_cache_new(const char *cache_dir)
+{
+    struct qemu_caps_cache *cache = g_new0(struct qemu_caps_cache, 1);
+
+    g_mutex_init(&cache->lock);
+    cache->dir = g_strdup(cache_dir);
+    cache->entries =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)qemu_caps_unref);
+    return cache;
+}
+
+void
+qemu_caps_cache_free(struct qemu_caps_cache *cache)
+{
+    if (!cache)
+        return;
+    g_clear_pointer(&cache->entries, g_hash_table_unref);
+    g_free(cache->dir);
+    g_mutex_clear(&cache->lock);
+    g_free(cache);
+}
+
+static gboolean
+qemu_caps_matches(const struct qemu_caps *caps, const struct qemu_caps_stamp *stamp)
+{
+    return caps->mtime_ns == stamp->mtime_ns && caps->ctime_ns == stamp->ctime_ns &&
+           caps->size == stamp->size;
+}
+
+static char *
+qemu_caps_cache_path(const struct qemu_caps_cache *cache, const char *binary)
+{
+    g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, binary, -1);
+    g_autofree char *name = g_strconcat(hash, ".json", NULL);
+
+    return g_build_filename(cache->dir, name, NULL);
+}
+
+static char *
+qemu_caps_to_json(const struct qemu_caps *caps)
+{
+    g_autoptr(JsonBuilder) builder = json_builder_new();
+    g_autoptr(JsonGenerator) generator = json_generator_new();
+    g_autoptr(JsonNode) root = NULL;
+
+    json_builder_begin_object(builder);
+    json_builder_set_member_name(builder, "format");
+    json_builder_add_int_value(builder, QEMU_CAPS_CACHE_FORMAT);
+    json_builder_set_member_name(builder, "binary");
+    json_builder_add_string_value(builder, caps->binary);
+    json_builder_set_member_name(builder, "mtime-ns");
+    json_builder_add_int_value(builder, caps->mtime_ns);
+    json_builder_set_member_name(builder, "ctime-ns");
+    json_builder_add_int_value(builder, caps->ctime_ns);
+    json_builder_set_member_name(builder, "size");
+    json_builder_add_int_value(builder, (gint64)caps->size);
+    json_builder_set_member_name(builder, "version");
+    json_builder_add_int_value(builder, caps->version);
+    json_builder_set_member_name(builder, "package");
+    json_builder_add_string_value(builder, caps->package);
+    json_builder_set_member_name(builder, "kvm");
+    json_builder_add_boolean_value(builder, caps->kvm_supported);
+    json_builder_set_member_name(builder, "machines");
+    json_builder_begin_array(builder);
+    for (guint i = 0; i < caps->machines->len; i++) {
+        const struct qemu_caps_machine *machine =
+            &g_array_index(caps->machines, struct qemu_caps_machine, i);
+
+        json_builder_begin_object(builder);
+        json_builder_set_member_name(builder, "name");
+        json_builder_add_string_value(builder, machine->name);
+        if (machine->alias) {
+            json_builder_set_member_name(builder, "alias");
+            json_builder_add_string_value(builder, machine->alias);
+        }
+        json_builder_set_member_name(builder, "cpu-max");
+        json_builder_add_int_value(builder, machine->cpu_max);
+        json_builder_set_member_name(builder, "is-default");
+        json_builder_add_boolean_value(builder, machine->is_default);
+        json_builder_set_member_name(builder, "deprecated");
+        json_builder_add_boolean_value(builder, machine->deprecated);
+        json_builder_end_object(builder);
+    }
+    json_builder_end_array(builder);
+    json_builder_end_object(builder);
+
+    root = json_builder_get_root(builder);
+    json_generator_set_root(generator, root);
+    json_generator_set_pretty(generator, TRUE);
+    return json_generator_to_data(generator, NULL);
+}
+
+/* Reads the cache file for BINARY; NULL (with the reason at debug level) when it is
+ * missing, unreadable, malformed or for another version of the binary. */
+static struct qemu_caps *
+qemu_caps_cache_load(const struct qemu_caps_cache *cache, const char *binary,
+                     const struct qemu_caps_stamp *stamp)
+{
+    g_autofree char *path = qemu_caps_cache_path(cache, binary);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) local = NULL;
+    g_autoptr(qemu_caps) caps = NULL;
+    JsonNode *root;
+    JsonObject *obj;
+    JsonArray *machines;
+    JsonNode *node;
+    guint64 format = 0, version = 0;
+    const char *cached_binary;
+
+    if (!g_file_test(path, G_FILE_TEST_EXISTS))
+        return NULL;
+    if (!json_parser_load_from_mapped_file(parser, path, &local)) {
+        log_debug("qemu caps: ignoring cache file '%s': %s", path, local->message);
+        return NULL;
+    }
+    root = json_parser_get_root(parser);
+    obj = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+    node = obj ? json_object_get_member(obj, "machines") : NULL;
+    machines = node && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
+    cached_binary = obj ? qemu_caps_json_string(obj, "binary") : NULL;
+    if (!machines || !cached_binary || !g_str_equal(cached_binary, binary) ||
+        !qemu_caps_json_uint(obj, "format", G_MAXINT, &format) ||
+        format != QEMU_CAPS_CACHE_FORMAT ||
+        !qemu_caps_json_uint(obj, "version", G_MAXUINT, &version)) {
+        log_debug("qemu caps: ignoring cache file '%s': not a format %d entry for '%s'", path,
+                  QEMU_CAPS_CACHE_FORMAT, binary);
+        return NULL;
+    }
+    if (json_object_get_int_member_with_default(obj, "mtime-ns", -1) != stamp->mtime_ns ||
+        json_object_get_int_member_with_default(obj, "ctime-ns", -1) != stamp->ctime_ns ||
+        json_object_get_int_member_with_default(obj, "size", -1) != (gint64)stamp->size) {
+        log_debug("qemu caps: cache file '%s' is stale: '%s' changed", path, binary);
+        return NULL;
+    }
+
+    caps = qemu_caps_new(binary, stamp);
+    caps->version = (guint)version;
+    g_free(caps->package);
+    caps->package = g_strdup(qemu_caps_json_string(obj, "package"));
+    if (!caps->package)
+        caps->package = g_strdup("");
+    caps->kvm_supported = qemu_caps_json_bool(obj, "kvm");
+    for (guint i = 0; i < json_array_get_length(machines); i++) {
+        JsonNode *element = json_array_get_element(machines, i);
+        JsonObject *machine =
+            JSON_NODE_HOLDS_OBJECT(element) ? json_node_get_object(element) : NULL;
+        const char *name = machine ? qemu_caps_json_string(machine, "name") : NULL;
+        guint64 cpu_max = 0;
+
+        if (!name || !*name) {
+            log_debug("qemu caps: ignoring cache file '%s': a machine has no name", path);
+            return NULL;
+        }
+        qemu_caps_json_uint(machine, "cpu-max", G_MAXUINT, &cpu_max);
+        /* Stored default-first already; append keeps that order. */
+        qemu_caps_add_machine(caps, name, qemu_caps_json_string(machine, "alias"), (guint)cpu_max,
+                              FALSE, qemu_caps_json_bool(machine, "deprecated"));
+        g_array_index(caps->machines, struct qemu_caps_machine, i).is_default =
+            qemu_caps_json_bool(machine, "is-default");
+    }
+    caps->source = QEMU_CAPS_SOURCE_DISK;
+    return g_steal_pointer(&caps);
+}
+
+static void
+qemu_caps_cache_store(const struct qemu_caps_cache *cache, const struct qemu_caps *caps)
+{
+    g_autofree char *path = qemu_caps_cache_path(cache, caps->binary);
+    g_autofree char *json = qemu_caps_to_json(caps);
+    g_autoptr(GError) local = NULL;
+
+    if (!file_mkdir_p(cache->dir, 0700, &local) ||
+        !file_write_atomic(path, json, strlen(json), 0600, &local)) {
+        log_debug("qemu caps: not caching '%s': %s", caps->binary, local->message);
+    }
+}
+
+struct qemu_caps *
+qemu_caps_cache_get(struct qemu_caps_cache *cache, const char *binary, GError **error)
+{
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&cache->lock);
+    struct qemu_caps_stamp stamp;
+    struct qemu_caps *caps;
+
+    if (!qemu_caps_stat(binary, &stamp, error))
+        return NULL;
+
+    caps = g_hash_table_lookup(cache->entries, binary);
+    if (caps && qemu_caps_matches(caps, &stamp))
+        return qemu_caps_ref(caps);
+
+    caps = cache->dir ? qemu_caps_cache_load(cache, binary, &stamp) : NULL;
+    if (!caps) {
+        caps = qemu_caps_probe_stamped(binary, &stamp, 0, error);
+        if (!caps)
+            return NULL;
+        if (cache->dir)
+            qemu_caps_cache_store(cache, caps);
+    }
+    g_hash_table_replace(cache->entries, g_strdup(binary), qemu_caps_ref(caps));
+    return caps;
+}
+
+/* ---- binaries, KVM, and the <capabilities> model ------------------------------------ */
+
+/* The qemu-system-<suffix> of a guest architecture, as libvirt's virQEMUCapsArchToString. */
+static const char *
+qemu_caps_arch_suffix(const char *arch)
+{
+    static const char *const x86_32[] = {"i386", "i486", "i586", "i686"};
+
+    for (gsize i = 0; i < G_N_ELEMENTS(x86_32); i++) {
+        if (g_str_equal(arch, x86_32[i]))
+            return "i386";
+    }
+    if (g_str_equal(arch, "armv6l") || g_str_equal(arch, "armv7l"))
+        return "arm";
+    if (g_str_equal(arch, "ppc64le"))
+        return "ppc64";
+    return arch;
+}
+
+static char *
+qemu_caps_find_program(const char *name)
+{
+    g_autofree char *found = g_find_program_in_path(name);
+    g_autofree char *libexec = g_build_filename("/usr/libexec", name, NULL);
+
+    if (found && g_path_is_absolute(found) && g_file_test(found, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer(&found);
+    if (g_file_test(libexec, G_FILE_TEST_IS_REGULAR) && access(libexec, X_OK) == 0)
+        return g_steal_pointer(&libexec);
+    return NULL;
+}
+
+char *
+qemu_caps_find_binary(const char *arch, GError **error)
+{
+    const char *suffix = qemu_caps_arch_suffix(arch);
+    g_autofree char *name = g_strconcat("qemu-system-", suffix, NULL);
+    char *path = qemu_caps_find_program(name);
+
+    /* x86_64 QEMU runs 32-bit x86 guests too, which is all libvirt wants of it. */
+    if (!path && g_str_equal(suffix, "i386"))
+        path = qemu_caps_find_program("qemu-system-x86_64");
+    if (!path) {
+        err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
+                "no emulator found for architecture '%s'; install '%s'", arch, name);
+        return NULL;
+    }
+    return path;
+}
+
+gboolean
+qemu_caps_kvm_usable(void)
+{
+    autoclose int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+    return fd >= 0 && ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
+}
+
+static guint
+qemu_caps_wordsize(const char *arch)
+{
+    static const char *const arch64[] = {"x86_64", "aarch64", "ppc64",  "ppc64le",
+                                         "s390x",  "riscv64", "mips64", "mips64el"};
+    static const char *const arch32[] = {"i386",   "i486", "i586",    "i686", "armv6l",
+                                         "armv7l", "ppc",  "riscv32", "mips", "mipsel"};
+
+    for (gsize i = 0; i < G_N_ELEMENTS(arch64); i++) {
+        if (g_str_equal(arch, arch64[i]))
+            return 64;
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(arch32); i++) {
+        if (g_str_equal(arch, arch32[i]))
+            return 32;
+    }
+    return 0;
+}
+
+/* The features libvirt's virQEMUCapsInitGuestFromBinary lists for ARCH. */
+static guint
+qemu_caps_guest_features(const char *arch)
+{
+    gboolean x86_32 = g_str_equal(qemu_caps_arch_suffix(arch), "i386");
+    gboolean x86 = x86_32 || g_str_equal(arch, "x86_64");
+    guint features = CAPABILITIES_FEATURE_CPUSELECTION | CAPABILITIES_FEATURE_DEVICEBOOT |
+                     CAPABILITIES_FEATURE_DISKSNAPSHOT;
+
+    if (x86_32)
+        features |= CAPABILITIES_FEATURE_PAE | CAPABILITIES_FEATURE_NONPAE;
+    if (x86 || g_str_equal(arch, "aarch64"))
+        features |= CAPABILITIES_FEATURE_ACPI;
+    if (x86)
+        features |= CAPABILITIES_FEATURE_APIC;
+    return features;
+}
+
+gboolean
+qemu_caps_add_guest(const struct qemu_caps *caps, struct capabilities *host_caps, const char *arch,
+                    gboolean kvm, GError **error)
+{
+    guint wordsize = qemu_caps_wordsize(arch);
+    struct capabilities_guest *guest;
+
+    if (wordsize == 0) {
+        err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED, "architecture '%s' is not supported",
+                arch);
+        return FALSE;
+    }
+    guest = capabilities_add_guest(host_caps, "hvm", arch, wordsize, caps->binary);
+    guest->kvm = kvm;
+    guest->features = qemu_caps_guest_features(arch);
+    for (guint i = 0; i < caps->machines->len; i++) {
+        const struct qemu_caps_machine *machine =
+            &g_array_index(caps->machines, struct qemu_caps_machine, i);
+
+        /* libvirt's virQEMUCapsGetMachineTypesCaps: every canonical name gets an entry of
+         * its own, and its alias follows it. */
+        capabilities_guest_add_machine(guest, machine->name, NULL, machine->cpu_max,
+                                       machine->deprecated);
+        if (machine->alias) {
+            capabilities_guest_add_machine(guest, machine->alias, machine->name, machine->cpu_max,
+                                           machine->deprecated);
+        }
+    }
+    return TRUE;
+}
+
+struct capabilities *
+qemu_caps_build_capabilities(struct qemu_caps_cache *cache, const char *host_uuid, GError **error)
+{
+    /* libvirt's order (its virArch enum), which clients see. */
+    static const char *const arches[] = {"i686", "x86_64"};
+    g_autoptr(capabilities) caps = capabilities_new();
+    gboolean kvm = qemu_caps_kvm_usable();
+
+    caps->host.uuid = host_uuid ? g_strdup(host_uuid) : nodeinfo_host_uuid(error);
+    if (!caps->host.uuid || !nodeinfo_fill_host(&caps->host, error))
+        return NULL;
+    capabilities_add_secmodel(caps, "none", "0");
+
+    for (gsize i = 0; i < G_N_ELEMENTS(arches); i++) {
+        g_autofree char *binary = qemu_caps_find_binary(arches[i], NULL);
+        g_autoptr(qemu_caps) qcaps = NULL;
+
+        if (!binary) {
+            log_debug("qemu caps: no emulator for '%s'", arches[i]);
+            continue;
+        }
+        qcaps = qemu_caps_cache_get(cache, binary, error);
+        if (!qcaps ||
+            !qemu_caps_add_guest(qcaps, caps, arches[i], kvm && qcaps->kvm_supported, error))
+            return NULL;
+    }
+    return g_steal_pointer(&caps);
+}

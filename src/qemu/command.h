@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* command: a domain definition -> QEMU argv; prefix qemu_command_. The only place that knows
+ * how configuration maps to QEMU's command line. */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/domain_def.h"
+
+/* The monitor socket is passed to QEMU as this fd (see qemu_process_spawn). */
+#define QEMU_COMMAND_MONITOR_FD 3
+
+struct qemu_command_opts {
+    const char *emulator;    /* resolved binary path */
+    gboolean kvm;            /* accel kvm (else tcg) */
+    const char *channel_dir; /* where unix channels without a path get their socket */
+};
+
+/* Builds argv (argv[0] = emulator). Rejects what this driver cannot run with
+ * ERR_CONFIG_UNSUPPORTED naming it (e.g. interface type 'network'). Returns a new GStrv. */
+GStrv qemu_command_build(const struct domain_def *def, const struct qemu_command_opts *opts,
+                         GError **error);
+
+/* The machine type used for DEF: its own or the default "pc". */
+const char *qemu_command_machine(const struct domain_def *def);
+
+/* The socket path of a unix channel without a source path. Returns a new string. */
+char *qemu_command_channel_path(const struct domain_def *def, const struct chr_def *chr,
+                                const char *channel_dir);

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* monitor: QMP over a unix socket. QEMU ends each message with "\r\n"; we read lines and parse
+ * each as one JSON object. Replies carry our "id" back, so out-of-order answers are matched. */
+#include "qemu/monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "util/err.h"
+#include "util/log.h"
+
+#define QMP_LINE_MAX (16 * 1024 * 1024)
+
+struct qmp_pending {
+    guint64 id;
+    char *cmd;
+    char *text; /* the serialized command, sent once negotiated */
+    qmp_reply_fn cb;
+    gpointer data;
+    gint64 deadline;
+};
+
+struct qmp {
+    int fd;
+    char *name;
+    struct qmp_callbacks cb;
+    gpointer user;
+    unsigned timeout_ms;
+    guint in_watch;
+    guint out_watch;
+    guint timer;
+    GString *inbuf;
+    GString *outbuf;
+    gboolean greeted;
+    gboolean negotiated;
+    gboolean closed;
+    guint64 next_id;
+    GQueue unsent;       /* struct qmp_pending *, waiting for negotiation */
+    GHashTable *pending; /* id -> struct qmp_pending * (sent) */
+    int busy;            /* > 0 while callbacks run: defer free */
+    gboolean free_requested;
+};
+
+static void
+pending_free(struct qmp_pending *p)
+{
+    g_free(p->cmd);
+    g_free(p->text);
+    g_free(p);
+}
+
+static void qmp_shutdown(struct qmp *mon, const char *reason, gboolean notify);
+static void qmp_destroy(struct qmp *mon);
+
+/* Ends a callback section; frees the monitor when qmp_free was called inside it. */
+static gboolean
+leave(struct qmp *mon)
+{
+    mon->busy--;
+    if (mon->busy == 0 && mon->free_requested) {
+        qmp_destroy(mon);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static void
+fail_pending(struct qmp_pending *p, struct qmp *mon, int code, const char *msg)
+{
+    if (p->cb) {
+        g_autoptr(GError) err = NULL;
+        err_set(&err, ERR_FROM_QEMU, code, "%s", msg);
+        p->cb(mon, NULL, err, p->data);
+    }
+}
+
+static gboolean
+on_writable(int fd, GIOCondition cond, gpointer user)
+{
+    struct qmp *mon = user;
+    while (mon->outbuf->len > 0) {
+        ssize_t n = write(mon->fd, mon->outbuf->str, mon->outbuf->len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                return G_SOURCE_CONTINUE;
+            mon->out_watch = 0;
+            mon->busy++;
+            qmp_shutdown(mon, "cannot write to the QEMU monitor", TRUE);
+            leave(mon);
+            return G_SOURCE_REMOVE;
+        }
+        g_string_erase(mon->outbuf, 0, n);
+    }
+    mon->out_watch = 0;
+    return G_SOURCE_REMOVE;
+}
+
+static void
+flush_out(struct qmp *mon)
+{
+    if (mon->outbuf->len && !mon->out_watch && !mon->closed) {
+        on_writable(mon->fd, G_IO_OUT, mon);
+        if (mon->outbuf->len && !mon->closed)
+            mon->out_watch = g_unix_fd_add(mon->fd, G_IO_OUT, on_writable, mon);
+    }
+}
+
+static void
+send_pending(struct qmp *mon, struct qmp_pending *p)
+{
+    g_string_append(mon->outbuf, p->text);
+    g_string_append_c(mon->outbuf, '\n');
+    p->deadline = g_get_monotonic_time() + (gint64)mon->timeout_ms * 1000;
+    g_hash_table_insert(mon->pending, &p->id, p);
+    log_debug("%s: qmp send %s", mon->name, p->text);
+}
+
+static gboolean
+on_timer(gpointer user)
+{
+    struct qmp *mon = user;
+    gint64 now = g_get_monotonic_time();
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, mon->pending);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        struct qmp_pending *p = value;
+        if (p->deadline <= now) {
+            g_autofree char *msg =
+                g_strdup_printf("QEMU monitor did not answer '%s' within %u ms", p->cmd,
+                                mon->timeout_ms);
+            /* the stream is now out of step with our queue: give up on this monitor */
+            mon->timer = 0;
+            mon->busy++;
+            qmp_shutdown(mon, msg, TRUE);
+            leave(mon);
+            return G_SOURCE_REMOVE;
+        }
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+handle_message(struct qmp *mon, JsonObject *obj)
+{
+    if (json_object_has_member(obj, "QMP")) {
+        mon->greeted = TRUE;
+        /* capabilities negotiation first; its reply releases the queue */
+        struct qmp_pending *p = g_new0(struct qmp_pending, 1);
+        p->id = mon->next_id++;
+        p->cmd = g_strdup("qmp_capabilities");
+        p->text = g_strdup_printf("{\"execute\":\"qmp_capabilities\",\"id\":%" G_GUINT64_FORMAT
+                                  "}",
+                                  p->id);
+        send_pending(mon, p);
+        flush_out(mon);
+        return;
+    }
+    if (json_object_has_member(obj, "event")) {
+        const char *ev = json_object_get_string_member_with_default(obj, "event", "");
+        JsonObject *data = json_object_has_member(obj, "data")
+                               ? json_object_get_object_member(obj, "data")
+                               : NULL;
+        log_debug("%s: qmp event %s", mon->name, ev);
+        if (mon->cb.event)
+            mon->cb.event(mon, ev, data, mon->user);
+        return;
+    }
+    if (!json_object_has_member(obj, "id")) {
+        log_debug("%s: qmp message without id ignored", mon->name);
+        return;
+    }
+    JsonNode *idn = json_object_get_member(obj, "id");
+    if (json_node_get_value_type(idn) != G_TYPE_INT64) {
+        log_debug("%s: qmp reply with a foreign id ignored", mon->name);
+        return;
+    }
+    guint64 id = (guint64)json_node_get_int(idn);
+    struct qmp_pending *p = NULL;
+    if (!g_hash_table_steal_extended(mon->pending, &id, NULL, (gpointer *)&p)) {
+        log_debug("%s: qmp reply for unknown id %" G_GUINT64_FORMAT, mon->name, id);
+        return;
+    }
+    if (!mon->negotiated && g_str_equal(p->cmd, "qmp_capabilities")) {
+        mon->negotiated = TRUE;
+        struct qmp_pending *q;
+        while ((q = g_queue_pop_head(&mon->unsent)))
+            send_pending(mon, q);
+        flush_out(mon);
+        pending_free(p);
+        return;
+    }
+    if (json_object_has_member(obj, "error")) {
+        JsonObject *e = json_object_get_object_member(obj, "error");
+        const char *desc = e ? json_object_get_string_member_with_default(e, "desc", "?")
+                             : "?";
+        if (p->cb) {
+            g_autoptr(GError) err = NULL;
+            err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU refused '%s': %s", p->cmd,
+                    desc);
+            p->cb(mon, NULL, err, p->data);
+        }
+    } else if (p->cb) {
+        JsonNode *ret = json_object_get_member(obj, "return");
+        p->cb(mon, ret, NULL, p->data);
+    }
+    pending_free(p);
+}
+
+static gboolean
+on_readable(int fd, GIOCondition cond, gpointer user)
+{
+    struct qmp *mon = user;
+    char buf[65536];
+    ssize_t n;
+    for (;;) {
+        n = read(mon->fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        break;
+    }
+    if (n < 0 && errno == EAGAIN)
+        return G_SOURCE_CONTINUE;
+    if (n <= 0) {
+        mon->in_watch = 0;
+        mon->busy++;
+        qmp_shutdown(mon, n == 0 ? "QEMU monitor closed the connection"
+                                 : "cannot read from the QEMU monitor",
+                     TRUE);
+        leave(mon);
+        return G_SOURCE_REMOVE;
+    }
+    g_string_append_len(mon->inbuf, buf, n);
+    mon->busy++;
+    char *nl;
+    while (!mon->closed && (nl = memchr(mon->inbuf->str, '\n', mon->inbuf->len))) {
+        gsize linelen = nl - mon->inbuf->str;
+        g_autofree char *line = g_strndup(mon->inbuf->str, linelen);
+        g_string_erase(mon->inbuf, 0, linelen + 1);
+        g_strstrip(line);
+        if (!*line)
+            continue;
+        g_autoptr(JsonParser) parser = json_parser_new_immutable();
+        g_autoptr(GError) perr = NULL;
+        if (!json_parser_load_from_data(parser, line, -1, &perr) ||
+            !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+            g_autofree char *msg = g_strdup_printf(
+                "QEMU monitor sent malformed JSON: %s", perr ? perr->message : "not an object");
+            mon->in_watch = 0;
+            qmp_shutdown(mon, msg, TRUE);
+            leave(mon);
+            return G_SOURCE_REMOVE;
+        }
+        handle_message(mon, json_node_get_object(json_parser_get_root(parser)));
+    }
+    if (!mon->closed && mon->inbuf->len > QMP_LINE_MAX) {
+        mon->in_watch = 0;
+        qmp_shutdown(mon, "QEMU monitor sent an overlong line", TRUE);
+        leave(mon);
+        return G_SOURCE_REMOVE;
+    }
+    gboolean closed = mon->closed;
+    if (leave(mon) || closed)
+        return G_SOURCE_REMOVE;
+    return G_SOURCE_CONTINUE;
+}
+
+struct qmp *
+qmp_new(int fd, const char *name, const struct qmp_callbacks *cb, gpointer user,
+        unsigned timeout_ms)
+{
+    struct qmp *mon = g_new0(struct qmp, 1);
+    mon->fd = fd;
+    mon->name = g_strdup(name);
+    mon->cb = *cb;
+    mon->user = user;
+    mon->timeout_ms = timeout_ms ? timeout_ms : 30000;
+    mon->inbuf = g_string_new(NULL);
+    mon->outbuf = g_string_new(NULL);
+    mon->pending = g_hash_table_new(g_int64_hash, g_int64_equal);
+    g_queue_init(&mon->unsent);
+    g_unix_set_fd_nonblocking(fd, TRUE, NULL);
+    mon->in_watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, mon);
+    mon->timer = g_timeout_add(mon->timeout_ms < 1000 ? mon->timeout_ms / 2 + 1 : 500,
+                               on_timer, mon);
+    return mon;
+}
+
+void
+qmp_command(struct qmp *mon, const char *cmd, JsonObject *args, qmp_reply_fn cb,
+            gpointer data)
+{
+    struct qmp_pending *p = g_new0(struct qmp_pending, 1);
+    p->id = mon->next_id++;
+    p->cmd = g_strdup(cmd);
+    p->cb = cb;
+    p->data = data;
+    g_autoptr(JsonObject) obj = json_object_new();
+    json_object_set_string_member(obj, "execute", cmd);
+    if (args)
+        json_object_set_object_member(obj, "arguments", args);
+    json_object_set_int_member(obj, "id", (gint64)p->id);
+    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), obj);
+    p->text = json_to_string(node, FALSE);
+    if (mon->closed) {
+        fail_pending(p, mon, ERR_OPERATION_FAILED, "QEMU monitor is closed");
+        pending_free(p);
+        return;
+    }
+    if (mon->negotiated) {
+        send_pending(mon, p);
+        flush_out(mon);
+    } else {
+        g_queue_push_tail(&mon->unsent, p);
+    }
+}
+
+gboolean
+qmp_command_json(struct qmp *mon, const char *json, qmp_reply_fn cb, gpointer data,
+                 GError **error)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) perr = NULL;
+    if (!json_parser_load_from_data(parser, json, -1, &perr) ||
+        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+        err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "monitor command is not a JSON object%s%s",
+                perr ? ": " : "", perr ? perr->message : "");
+        return FALSE;
+    }
+    JsonObject *obj = json_node_get_object(json_parser_get_root(parser));
+    const char *cmd = json_object_get_string_member_with_default(obj, "execute", NULL);
+    if (!cmd) {
+        err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "monitor command has no 'execute' member");
+        return FALSE;
+    }
+    JsonObject *args = json_object_has_member(obj, "arguments")
+                           ? json_object_get_object_member(obj, "arguments")
+                           : NULL;
+    qmp_command(mon, cmd, args ? json_object_ref(args) : NULL, cb, data);
+    return TRUE;
+}
+
+gboolean
+qmp_is_closed(struct qmp *mon)
+{
+    return mon->closed;
+}
+
+static void
+qmp_shutdown(struct qmp *mon, const char *reason, gboolean notify)
+{
+    if (mon->closed)
+        return;
+    mon->closed = TRUE;
+    log_debug("%s: qmp closed: %s", mon->name, reason);
+    if (mon->in_watch) {
+        g_source_remove(mon->in_watch);
+        mon->in_watch = 0;
+    }
+    if (mon->out_watch) {
+        g_source_remove(mon->out_watch);
+        mon->out_watch = 0;
+    }
+    if (mon->timer) {
+        g_source_remove(mon->timer);
+        mon->timer = 0;
+    }
+    if (mon->fd >= 0) {
+        close(mon->fd);
+        mon->fd = -1;
+    }
+    mon->busy++;
+    GList *all = g_hash_table_get_values(mon->pending);
+    g_hash_table_steal_all(mon->pending);
+    for (struct qmp_pending *q; (q = g_queue_pop_head(&mon->unsent));)
+        all = g_list_append(all, q);
+    for (GList *l = all; l; l = l->next) {
+        fail_pending(l->data, mon, ERR_OPERATION_FAILED, reason);
+        pending_free(l->data);
+    }
+    g_list_free(all);
+    if (notify && mon->cb.closed)
+        mon->cb.closed(mon, reason, mon->user);
+    mon->busy--;
+}
+
+void
+qmp_free(struct qmp *mon)
+{
+    if (!mon)
+        return;
+    if (!mon->closed) {
+        mon->cb.closed = NULL;
+        qmp_shutdown(mon, "QEMU monitor connection closed", FALSE);
+    }
+    if (mon->busy > 0) {
+        mon->free_requested = TRUE;
+        return;
+    }
+    qmp_destroy(mon);
+}
+
+static void
+qmp_destroy(struct qmp *mon)
+{
+    g_hash_table_destroy(mon->pending);
+    g_string_free(mon->inbuf, TRUE);
+    g_string_free(mon->outbuf, TRUE);
+    g_free(mon->name);
+    g_free(mon);
+}

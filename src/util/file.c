@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* file: atomic writes (temp + fsync + rename + dir fsync) and small file helpers. */
+#include "util/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/err.h"
+
+static gboolean
+write_all(int fd, const char *data, gsize len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return FALSE;
+        }
+        data += n;
+        len -= (gsize)n;
+    }
+    return TRUE;
+}
+
+static void
+fsync_dir_of(const char *path)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    autoclose int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0)
+        fsync(fd);
+}
+
+gboolean
+file_write_atomic(const char *path, const char *data, gsize len, int mode, GError **error)
+{
+    g_autofree char *tmp = g_strdup_printf("%s.tmp.XXXXXX", path);
+    autoclose int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, mode);
+    if (fd < 0) {
+        err_set_errno(error, ERR_FROM_NONE, errno, "cannot create '%s'", tmp);
+        return FALSE;
+    }
+    if (!write_all(fd, data, len) || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+        int saved = errno;
+        unlink(tmp);
+        err_set_errno(error, ERR_FROM_NONE, saved, "cannot write '%s'", path);
+        return FALSE;
+    }
+    if (close(fd) < 0) {
+        int saved = errno;
+        fd = -1;
+        unlink(tmp);
+        err_set_errno(error, ERR_FROM_NONE, saved, "cannot write '%s'", path);
+        return FALSE;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0) {
+        int saved = errno;
+        unlink(tmp);
+        err_set_errno(error, ERR_FROM_NONE, saved, "cannot rename '%s' to '%s'", tmp, path);
+        return FALSE;
+    }
+    fsync_dir_of(path);
+    return TRUE;
+}
+
+gboolean
+file_mkdir_p(const char *dir, int mode, GError **error)
+{
+    if (g_mkdir_with_parents(dir, mode) < 0) {
+        err_set_errno(error, ERR_FROM_NONE, errno, "cannot create directory '%s'", dir);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+file_remove(const char *path, GError **error)
+{
+    if (unlink(path) < 0 && errno != ENOENT) {
+        err_set_errno(error, ERR_FROM_NONE, errno, "cannot remove '%s'", path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+char *
+file_tail(const char *path, int max_lines)
+{
+    return file_tail_from(path, 0, max_lines);
+}
+
+char *
+file_tail_from(const char *path, long offset, int max_lines)
+{
+    autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return NULL;
+    off_t start = st.st_size > 4096 ? st.st_size - 4096 : 0;
+    if (start < offset)
+        start = offset;
+    if (start >= st.st_size)
+        return NULL;
+    char buf[4097];
+    ssize_t n = pread(fd, buf, 4096, start);
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    char *p = buf + n;
+    int lines = 0;
+    while (p > buf) {
+        if (p[-1] == '\n' && ++lines == max_lines)
+            break;
+        p--;
+    }
+    return g_strdup(p);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* file: atomic configuration writes, directory creation, fd helpers; prefix file_. */
+#pragma once
+
+#include <glib.h>
+#include <errno.h>
+#include <unistd.h>
+
+/* Writes LEN bytes of DATA to PATH atomically: a temp file in the same directory, fsync,
+ * rename, then fsync of the directory. MODE is the new file's mode. On failure PATH is
+ * untouched and no temp file is left. Errors: ERR_SYSTEM_ERROR. */
+gboolean file_write_atomic(const char *path, const char *data, gsize len, int mode,
+                           GError **error);
+
+/* Creates DIR and its parents with MODE; an existing directory is fine. */
+gboolean file_mkdir_p(const char *dir, int mode, GError **error);
+
+/* Removes PATH; a missing file is fine. */
+gboolean file_remove(const char *path, GError **error);
+
+/* The last MAX_LINES lines of the file at PATH (at most 4 KiB), or NULL if unreadable.
+ * Returns a new string. */
+char *file_tail(const char *path, int max_lines);
+/* Like file_tail, looking only at bytes from OFFSET on. */
+char *file_tail_from(const char *path, long offset, int max_lines);
+
+static inline void
+file_close_fd(int *fd)
+{
+    if (*fd >= 0) {
+        int saved = errno;
+        close(*fd);
+        errno = saved;
+        *fd = -1;
+    }
+}
+#define autoclose __attribute__((cleanup(file_close_fd)))

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests for src/util: names, uuids, atomic writes, errors. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "util/err.h"
+#include "util/file.h"
+#include "util/names.h"
+#include "util/uuid.h"
+
+static void
+test_names(void)
+{
+    const char *good[] = {"web", "a", "vm-1_x.y+z:w@h", NULL};
+    const char *bad[] = {"", "../x", "a/b", ".hidden", "-opt", "sp ace", "nl\n", NULL};
+    for (int i = 0; good[i]; i++)
+        g_assert_true(names_validate(good[i], "domain", ERR_FROM_DOMAIN, NULL));
+    for (int i = 0; bad[i]; i++) {
+        g_autoptr(GError) err = NULL;
+        g_assert_false(names_validate(bad[i], "domain", ERR_FROM_DOMAIN, &err));
+        g_assert_error(err, DOMUS_ERROR, ERR_INVALID_ARG);
+        g_assert_cmpint(err_origin(err), ==, ERR_FROM_DOMAIN);
+    }
+    g_autofree char *longname = g_strnfill(NAMES_MAX_LEN + 1, 'a');
+    g_assert_false(names_validate(longname, "domain", ERR_FROM_DOMAIN, NULL));
+}
+
+static void
+test_uuid(void)
+{
+    uint8_t u[UUID_LEN], v[UUID_LEN];
+    char buf[UUID_STRING_LEN];
+    g_assert_true(uuid_parse("30d18a08-d6d8-d5d4-f675-8c42c11d6c62", u));
+    g_assert_cmpstr(uuid_format(u, buf), ==, "30d18a08-d6d8-d5d4-f675-8c42c11d6c62");
+    g_assert_true(uuid_parse("30d18a08d6d8d5d4f6758c42c11d6c62", v));
+    g_assert_cmpmem(u, UUID_LEN, v, UUID_LEN);
+    g_assert_false(uuid_parse("30d18a08-d6d8-d5d4-f675-8c42c11d6c6", u));
+    g_assert_false(uuid_parse("zzd18a08-d6d8-d5d4-f675-8c42c11d6c62", u));
+    g_assert_false(uuid_parse("30d18a08-d6d8-d5d4-f675-8c42c11d6c6200", u));
+    uuid_generate(u);
+    uuid_generate(v);
+    g_assert_true(memcmp(u, v, UUID_LEN) != 0);
+    g_assert_cmpint(u[6] >> 4, ==, 4);
+}
+
+static void
+test_atomic_write(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("domus-util-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "f.xml", NULL);
+    g_assert_true(file_write_atomic(path, "one", 3, 0600, NULL));
+    g_assert_true(file_write_atomic(path, "two!", 4, 0600, NULL));
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_assert_cmpstr(text, ==, "two!");
+    /* no temp file is left behind */
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    int n = 0;
+    while (g_dir_read_name(d))
+        n++;
+    g_assert_cmpint(n, ==, 1);
+    /* a write into a missing directory fails and names the file */
+    g_autofree char *bad = g_build_filename(dir, "missing", "f", NULL);
+    g_autoptr(GError) err = NULL;
+    g_assert_false(file_write_atomic(bad, "x", 1, 0600, &err));
+    g_assert_error(err, DOMUS_ERROR, ERR_SYSTEM_ERROR);
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
+static void
+test_tail(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("domus-util-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "log", NULL);
+    g_assert_true(g_file_set_contents(path, "a\nb\nc\nd\n", -1, NULL));
+    g_autofree char *t = file_tail(path, 2);
+    g_assert_cmpstr(t, ==, "c\nd");
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/util/names", test_names);
+    g_test_add_func("/util/uuid", test_uuid);
+    g_test_add_func("/util/atomic-write", test_atomic_write);
+    g_test_add_func("/util/tail", test_tail);
+    return g_test_run();
+}
