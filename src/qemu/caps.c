@@ -984,6 +984,18 @@ qemu_caps_add_guest(const struct qemu_caps *caps, struct capabilities *host_caps
     guest = capabilities_add_guest(host_caps, "hvm", arch, wordsize, caps->binary);
     guest->kvm = kvm;
     guest->features = qemu_caps_guest_features(arch);
+    /* virt-install takes the first machine listed as the default; the guest gets plain
+     * "pc" (i440fx, so IDE targets work) as with no machine given at all */
+    const char *first = NULL;
+    for (guint i = 0; i < caps->machines->len; i++) {
+        const struct qemu_caps_machine *machine =
+            &g_array_index(caps->machines, struct qemu_caps_machine, i);
+        if (machine->alias && g_str_equal(machine->alias, "pc")) {
+            capabilities_guest_add_machine(guest, machine->alias, machine->name,
+                                           machine->cpu_max, machine->deprecated);
+            first = machine->alias;
+        }
+    }
     for (guint i = 0; i < caps->machines->len; i++) {
         const struct qemu_caps_machine *machine =
             &g_array_index(caps->machines, struct qemu_caps_machine, i);
@@ -992,7 +1004,7 @@ qemu_caps_add_guest(const struct qemu_caps *caps, struct capabilities *host_caps
          * its own, and its alias follows it. */
         capabilities_guest_add_machine(guest, machine->name, NULL, machine->cpu_max,
                                        machine->deprecated);
-        if (machine->alias) {
+        if (machine->alias && !(first && g_str_equal(machine->alias, first))) {
             capabilities_guest_add_machine(guest, machine->alias, machine->name, machine->cpu_max,
                                            machine->deprecated);
         }

@@ -539,15 +539,16 @@ test_format_host(void)
     g_assert_cmpstr(model, ==, "none");
     g_assert_cmpint(test_xpath_count(ctx, "/capabilities/host/topology/cells/cell"), >=, 1);
 
-    /* virt-install takes the first machine as the default: libvirt's order puts the
-     * default's canonical name there and its alias 'pc' right after. */
+    /* virt-install takes the first machine as the default: 'pc' (an alias of the i440fx
+     * machine) comes first, then the machines in libvirt's order. */
     first = test_xpath_string(ctx, "/capabilities/guest[arch/@name='x86_64']/arch/machine[1]");
     second = test_xpath_string(ctx, "/capabilities/guest[arch/@name='x86_64']/arch/machine[2]");
     second_canonical = test_xpath_string(
-        ctx, "/capabilities/guest[arch/@name='x86_64']/arch/machine[2]/@canonical");
-    g_assert_cmpstr(first, ==, qemu_caps_get_canonical_machine(qcaps, "pc"));
-    g_assert_cmpstr(second, ==, "pc");
-    g_assert_cmpstr(second_canonical, ==, first);
+        ctx, "/capabilities/guest[arch/@name='x86_64']/arch/machine[1]/@canonical");
+    g_assert_cmpstr(first, ==, "pc");
+    g_assert_cmpstr(second, ==, qemu_caps_get_canonical_machine(qcaps, "pc"));
+    g_assert_cmpstr(second_canonical, ==, second);
+    g_assert_cmpint(test_xpath_count(ctx, "//arch/machine[text()='pc']"), ==, 2);
     g_assert_cmpint(test_xpath_count(ctx, "/capabilities/guest[arch/@name='x86_64']/arch/"
                                           "machine[text()='q35' and starts-with(@canonical,"
                                           "'pc-q35-')]"),
