@@ -24,8 +24,8 @@
 
 static const char *const virt_type_names[] = {"qemu", "kvm", NULL};
 static const char *const action_names[] = {
-    "destroy", "restart", "preserve", "rename-restart", "coredump-destroy", "coredump-restart",
-    NULL,
+    "destroy",          "restart",          "preserve", "rename-restart",
+    "coredump-destroy", "coredump-restart", NULL,
 };
 /* on_poweroff and on_reboot take only the first four (libvirt's virDomainLifecycleAction). */
 static const char *const lifecycle_names[] = {
@@ -197,12 +197,12 @@ domain_def_xml_unsupported(xmlNodePtr parent, xmlNodePtr child, GError **error)
 {
     if (child->type == XML_ELEMENT_NODE) {
         g_autofree char *name = qualified_name(child);
-        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                "unsupported element '%s' in '%s'", name, parent->name);
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED, "unsupported element '%s' in '%s'",
+                name, parent->name);
     } else {
         g_autofree char *text = g_strstrip(g_strndup((const char *)child->content, 40));
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "unexpected text '%s' in element '%s'",
-                text, parent->name);
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "unexpected text '%s' in element '%s'", text,
+                parent->name);
     }
     return FALSE;
 }
@@ -238,8 +238,7 @@ domain_def_xml_once(xmlNodePtr *slot, xmlNodePtr child, GError **error)
 {
     if (*slot) {
         err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                "element '%s' appears more than once in '%s'", child->name,
-                child->parent->name);
+                "element '%s' appears more than once in '%s'", child->name, child->parent->name);
         return FALSE;
     }
     *slot = child;
@@ -352,8 +351,8 @@ parse_uint(const char *str, const char *what, uint64_t min, uint64_t max, uint64
 }
 
 gboolean
-domain_def_xml_uint(xmlNodePtr node, const char *name, uint64_t min, uint64_t max,
-                    uint64_t *ret, GError **error)
+domain_def_xml_uint(xmlNodePtr node, const char *name, uint64_t min, uint64_t max, uint64_t *ret,
+                    GError **error)
 {
     g_autofree char *value = domain_def_xml_prop(node, name);
     if (!value)
@@ -494,8 +493,7 @@ init_arrays(struct domain_def *def)
     def->channels = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_chr_free);
     def->videos = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_video_free);
     def->sounds = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_sound_free);
-    def->controllers =
-        g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_controller_free);
+    def->controllers = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_controller_free);
     def->rngs = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_rng_free);
 }
 
@@ -619,7 +617,7 @@ domain_def_copy(const struct domain_def *src)
     def->cpu_model_fallback = g_strdup(src->cpu_model_fallback);
     copy_array(def->cpu_features, src->cpu_features, cpu_feature_copy);
     def->clock_offset = g_strdup(src->clock_offset);
-    def->timers = g_new0(struct timer_def, src->ntimers ? src->ntimers : 1);
+    def->timers = src->ntimers ? g_new0(struct timer_def, src->ntimers) : NULL;
     for (unsigned i = 0; i < src->ntimers; i++) {
         def->timers[i].name = g_strdup(src->timers[i].name);
         def->timers[i].tickpolicy = g_strdup(src->timers[i].tickpolicy);
@@ -698,8 +696,8 @@ parse_memory(xmlNodePtr node, const char *const *attrs, uint64_t *ret_kib, GErro
         return FALSE;
     if (value > G_MAXUINT64 / scale) {
         err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                "%s size '%s' %s is too large; the limit is %llu KiB", node->name,
-                g_strstrip(text), unit ? unit : "KiB", DOMAIN_DEF_MEMORY_MAX_KIB);
+                "%s size %s %s is too large; the limit is %llu KiB", node->name, g_strstrip(text),
+                unit ? unit : "KiB", DOMAIN_DEF_MEMORY_MAX_KIB);
         return FALSE;
     }
     uint64_t bytes = value * scale;
@@ -723,7 +721,8 @@ parse_vcpu(struct domain_def *def, xmlNodePtr node, GError **error)
         return FALSE;
     if (current > vcpus) {
         err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                "current vcpu count %" G_GUINT64_FORMAT " exceeds the maximum of %" G_GUINT64_FORMAT,
+                "current vcpu count %" G_GUINT64_FORMAT
+                " exceeds the maximum of %" G_GUINT64_FORMAT,
                 (guint64)current, (guint64)vcpus);
         return FALSE;
     }
@@ -885,8 +884,8 @@ parse_cpu(struct domain_def *def, xmlNodePtr node, GError **error)
         if (domain_def_xml_is(c, "model")) {
             if (!domain_def_xml_once(&model, c, error) ||
                 !domain_def_xml_check_attrs(c, model_attrs, error) ||
-                !domain_def_xml_choice(c, "fallback", cpu_fallback_names,
-                                       &def->cpu_model_fallback, error))
+                !domain_def_xml_choice(c, "fallback", cpu_fallback_names, &def->cpu_model_fallback,
+                                       error))
                 return FALSE;
             g_autofree char *text = domain_def_xml_text(c, error);
             if (!text)
@@ -996,8 +995,7 @@ parse_pm(struct domain_def *def, xmlNodePtr node, GError **error)
         gboolean enabled = FALSE;
         g_autofree char *value = domain_def_xml_prop_required(c, "enabled", error);
         if (!value || !domain_def_xml_once(&seen[i], c, error) ||
-            !domain_def_xml_check_attrs(c, attrs, error) ||
-            !domain_def_xml_check_empty(c, error) ||
+            !domain_def_xml_check_attrs(c, attrs, error) || !domain_def_xml_check_empty(c, error) ||
             !domain_def_xml_bool(c, "enabled", &enabled, error))
             return FALSE;
         *slot = enabled ? DOMAIN_TRISTATE_YES : DOMAIN_TRISTATE_NO;
@@ -1006,8 +1004,7 @@ parse_pm(struct domain_def *def, xmlNodePtr node, GError **error)
 }
 
 static gboolean
-parse_action(xmlNodePtr node, const char *const *names, enum domain_action *ret,
-             GError **error)
+parse_action(xmlNodePtr node, const char *const *names, enum domain_action *ret, GError **error)
 {
     g_autofree char *text = stripped_text(node, error);
     if (!text)
@@ -1107,8 +1104,8 @@ check_seclabel(xmlNodePtr node, GError **error)
         return FALSE;
     g_autofree char *type = domain_def_xml_prop(node, "type");
     if (!type || !g_str_equal(type, "dynamic")) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                "unsupported seclabel type '%s'", type ? type : "(none)");
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED, "unsupported seclabel type '%s'",
+                type ? type : "(none)");
         return FALSE;
     }
     for (xmlNodePtr c = node->children; c; c = c->next) {
@@ -1147,9 +1144,9 @@ enum {
 };
 
 static const char *const top_names[] = {
-    "name", "uuid", "title", "description", "metadata", "maxMemory", "memory", "currentMemory",
-    "vcpu", "os", "features", "cpu", "clock", "on_poweroff", "on_reboot", "on_crash", "pm",
-    "devices", "resource", NULL,
+    "name",          "uuid",     "title", "description", "metadata", "maxMemory", "memory",
+    "currentMemory", "vcpu",     "os",    "features",    "cpu",      "clock",     "on_poweroff",
+    "on_reboot",     "on_crash", "pm",    "devices",     "resource", NULL,
 };
 
 static gboolean
@@ -1248,8 +1245,7 @@ parse_resources(struct domain_def *def, xmlNodePtr *top, GError **error)
             return FALSE;
         if (def->max_memory_kib < def->memory_kib) {
             err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                    "maxMemory %" G_GUINT64_FORMAT " KiB is below memory %" G_GUINT64_FORMAT
-                    " KiB",
+                    "maxMemory %" G_GUINT64_FORMAT " KiB is below memory %" G_GUINT64_FORMAT " KiB",
                     (guint64)def->max_memory_kib, (guint64)def->memory_kib);
             return FALSE;
         }
@@ -1312,8 +1308,7 @@ parse_domain(struct domain_def *def, xmlNodePtr root, GError **error)
 
     if (!parse_identity(def, top, error) ||
         (top[TOP_CPU] && !parse_cpu(def, top[TOP_CPU], error)) ||
-        !parse_resources(def, top, error) ||
-        (top[TOP_OS] && !parse_os(def, top[TOP_OS], error)) ||
+        !parse_resources(def, top, error) || (top[TOP_OS] && !parse_os(def, top[TOP_OS], error)) ||
         (top[TOP_FEATURES] && !parse_features(def, top[TOP_FEATURES], error)) ||
         (top[TOP_CLOCK] && !parse_clock(def, top[TOP_CLOCK], error)) ||
         (top[TOP_ON_POWEROFF] &&
@@ -1392,7 +1387,7 @@ load_schema(GError **error)
 }
 
 static gboolean
-validate_schema(xmlDocPtr doc, GError **error)
+validate_schema(xmlDocPtr doc, xmlNodePtr root, GError **error)
 {
     xmlRelaxNGPtr schema = load_schema(error);
     if (!schema)
@@ -1403,9 +1398,15 @@ validate_schema(xmlDocPtr doc, GError **error)
     int rc = xmlRelaxNGValidateDoc(vctxt, doc);
     xmlRelaxNGFreeValidCtxt(vctxt);
     if (rc != 0) {
+        /* libxml2's RELAX NG messages rarely name the culprit; the parser's message does. */
+        g_autoptr(domain_def) scratch = domain_def_new();
+        g_autoptr(GError) hint = NULL;
+        if (parse_domain(scratch, root, &hint))
+            g_clear_error(&hint);
         err_set(error, ERR_FROM_DOMAIN, ERR_XML_INVALID_SCHEMA,
-                "domain XML does not match the schema: %s",
-                msgs->len ? msgs->str : "unknown error");
+                "domain XML does not match the schema: %s%s%s%s",
+                msgs->len ? msgs->str : "unknown error", hint ? " (" : "",
+                hint ? hint->message : "", hint ? ")" : "");
         return FALSE;
     }
     return TRUE;
@@ -1433,9 +1434,9 @@ domain_def_parse(const char *xml, unsigned flags, GError **error)
     g_autoptr(xmlParserCtxt) ctxt = xmlNewParserCtxt();
     ctxt->sax->internalSubset = reject_doctype;
     /* No NOENT (entities stay unexpanded), no DTDLOAD, no network. */
-    g_autoptr(xmlDoc) doc = xmlCtxtReadMemory(
-        ctxt, xml, (int)len, "domain.xml", NULL,
-        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+    g_autoptr(xmlDoc) doc = xmlCtxtReadMemory(ctxt, xml, (int)len, "domain.xml", NULL,
+                                              XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                                  XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
     if (ctxt->_private) {
         err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "DOCTYPE is not allowed in domain XML");
         return NULL;
@@ -1452,7 +1453,7 @@ domain_def_parse(const char *xml, unsigned flags, GError **error)
         err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "domain XML has no root element");
         return NULL;
     }
-    if ((flags & DOMAIN_DEF_PARSE_VALIDATE) && !validate_schema(doc, error))
+    if ((flags & DOMAIN_DEF_PARSE_VALIDATE) && !validate_schema(doc, root, error))
         return NULL;
     g_autoptr(domain_def) def = domain_def_new();
     if (!parse_domain(def, root, error))

@@ -9,7 +9,7 @@
 #include "util/uuid.h"
 
 /* Limits checked by domain_def_parse. */
-#define DOMAIN_DEF_MEMORY_MIN_KIB (4ULL * 1024)               /* 4 MiB */
+#define DOMAIN_DEF_MEMORY_MIN_KIB (4ULL * 1024)                /* 4 MiB */
 #define DOMAIN_DEF_MEMORY_MAX_KIB (16ULL * 1024 * 1024 * 1024) /* 16 TiB */
 #define DOMAIN_DEF_VCPUS_MAX 1024
 
@@ -31,8 +31,8 @@ enum domain_tristate { DOMAIN_TRISTATE_ABSENT, DOMAIN_TRISTATE_YES, DOMAIN_TRIST
 /* A generic <address type='…' k='v' …/>: kept attribute by attribute, in document order,
  * so that what libvirt hands back can be defined again unchanged. */
 struct domain_address {
-    char *type;  /* "pci", "drive", "usb", … */
-    GStrv keys;  /* attribute names other than type */
+    char *type; /* "pci", "drive", "usb", … */
+    GStrv keys; /* attribute names other than type */
     GStrv values;
 };
 
@@ -44,16 +44,16 @@ enum disk_format { DISK_FORMAT_NONE, DISK_FORMAT_RAW, DISK_FORMAT_QCOW2 };
 struct disk_def {
     enum disk_type type;
     enum disk_device device;
-    char *driver_name;         /* "qemu" or NULL */
-    enum disk_format format;   /* NONE: not given (raw is used) */
-    char *cache;               /* driver cache=, NULL when absent */
-    char *discard;             /* driver discard=, NULL when absent */
-    char *source;              /* file or block device path; NULL: empty (cdrom) */
-    char *target_dev;          /* "vda", "hdc", "sda" */
+    char *driver_name;       /* "qemu" or NULL */
+    enum disk_format format; /* NONE: not given (raw is used) */
+    char *cache;             /* driver cache=, NULL when absent */
+    char *discard;           /* driver discard=, NULL when absent */
+    char *source;            /* file or block device path; NULL: empty (cdrom) */
+    char *target_dev;        /* "vda", "hdc", "sda" */
     enum disk_bus bus;
     gboolean readonly;
     gboolean shareable;
-    unsigned boot_order;       /* <boot order='N'/>; 0 when absent */
+    unsigned boot_order; /* <boot order='N'/>; 0 when absent */
     char *serial;
     struct domain_address *address;
 };
@@ -62,10 +62,10 @@ enum net_type { NET_TYPE_USER, NET_TYPE_BRIDGE, NET_TYPE_NETWORK };
 
 struct net_def {
     enum net_type type;
-    char *source;              /* bridge or network name; NULL for user */
+    char *source; /* bridge or network name; NULL for user */
     uint8_t mac[6];
-    gboolean mac_given;        /* false: generated at parse time (then stored) */
-    char *model;               /* "virtio", "e1000", "rtl8139"; NULL: default */
+    gboolean mac_given; /* false: generated at parse time (then stored) */
+    char *model;        /* "virtio", "e1000", "rtl8139"; NULL: default */
     unsigned boot_order;
     struct domain_address *address;
 };
@@ -79,11 +79,11 @@ struct input_def {
     struct domain_address *address;
 };
 
-struct graphics_def {          /* type vnc only */
-    int port;                  /* -1: autoport */
+struct graphics_def { /* type vnc only */
+    int port;         /* -1: autoport */
     gboolean autoport;
-    char *listen;              /* NULL: 127.0.0.1 */
-    char *passwd;              /* secret: formatted only with DOMAIN_DEF_FORMAT_SECURE */
+    char *listen; /* NULL: 127.0.0.1 */
+    char *passwd; /* secret: formatted only with DOMAIN_DEF_FORMAT_SECURE */
     char *keymap;
 };
 
@@ -92,64 +92,64 @@ enum chr_type { CHR_TYPE_PTY, CHR_TYPE_FILE, CHR_TYPE_UNIX };
 /* <serial>, <console> and <channel>: a character device. */
 struct chr_def {
     enum chr_type type;
-    char *source_path;         /* pty: live /dev/pts/N (status XML only); file/unix: path */
-    char *target_type;         /* serial: "isa-serial"; console: "serial"/"virtio"; channel:
-                                * "virtio" */
-    char *target_name;         /* channel target name */
-    int target_port;           /* -1 when absent */
-    char *log_file;            /* <log file='…'/> */
+    char *source_path; /* pty: live /dev/pts/N (status XML only); file/unix: path */
+    char *target_type; /* serial: "isa-serial"; console: "serial"/"virtio"; channel:
+                        * "virtio" */
+    char *target_name; /* channel target name */
+    int target_port;   /* -1 when absent */
+    char *log_file;    /* <log file='…'/> */
     gboolean log_append;
-    char *source_mode;         /* unix: "bind"/"connect"; NULL when absent */
-    char *target_model;        /* serial: <target><model name='…'/>, "isa-serial" */
+    char *source_mode;  /* unix: "bind"/"connect"; NULL when absent */
+    char *target_model; /* serial: <target><model name='…'/>, "isa-serial" */
     struct domain_address *address;
 };
 
 struct video_def {
-    char *model;               /* "cirrus", "vga", "virtio", "qxl", "bochs", "none" */
-    unsigned vram;             /* 0 when absent */
-    unsigned heads;            /* 0 when absent */
+    char *model;    /* "cirrus", "vga", "virtio", "qxl", "bochs", "none" */
+    unsigned vram;  /* 0 when absent */
+    unsigned heads; /* 0 when absent */
     gboolean primary;
     struct domain_address *address;
 };
 
 struct sound_def {
-    char *model;               /* "ac97", "ich6", "ich9", "es1370" */
+    char *model; /* "ac97", "ich6", "ich9", "es1370" */
     struct domain_address *address;
 };
 
 struct controller_def {
-    char *type;                /* "usb", "pci", "ide", "scsi", "sata", "virtio-serial" */
-    int index;                 /* -1 when absent */
-    char *model;               /* NULL when absent */
-    int master_startport;      /* -1 when absent */
-    unsigned ports;            /* 0 when absent */
-    char *model_name;          /* <model name='…'/> (pci controllers); NULL when absent */
-    int target_chassis;        /* <target chassis='N'/>; -1 when absent */
-    char *target_port;         /* <target port='0x10'/>, as given; NULL when absent */
+    char *type;           /* "usb", "pci", "ide", "scsi", "sata", "virtio-serial" */
+    int index;            /* -1 when absent */
+    char *model;          /* NULL when absent */
+    int master_startport; /* -1 when absent */
+    unsigned ports;       /* 0 when absent */
+    char *model_name;     /* <model name='…'/> (pci controllers); NULL when absent */
+    int target_chassis;   /* <target chassis='N'/>; -1 when absent */
+    char *target_port;    /* <target port='0x10'/>, as given; NULL when absent */
     struct domain_address *address;
 };
 
 struct memballoon_def {
-    char *model;               /* "virtio" or "none" */
+    char *model; /* "virtio" or "none" */
     struct domain_address *address;
 };
 
 struct rng_def {
-    char *model;               /* "virtio" */
-    char *backend;             /* "/dev/urandom" */
-    char *backend_model;       /* "random" */
+    char *model;         /* "virtio" */
+    char *backend;       /* "/dev/urandom" */
+    char *backend_model; /* "random" */
     struct domain_address *address;
 };
 
 struct timer_def {
-    char *name;                /* "rtc", "pit", "hpet", "kvmclock", … */
-    char *tickpolicy;          /* NULL when absent */
+    char *name;       /* "rtc", "pit", "hpet", "kvmclock", … */
+    char *tickpolicy; /* NULL when absent */
     enum domain_tristate present;
 };
 
 /* <cpu><feature policy='require' name='…'/>. */
 struct cpu_feature_def {
-    char *policy;              /* "force", "require", "optional", "disable", "forbid" */
+    char *policy; /* "force", "require", "optional", "disable", "forbid" */
     char *name;
 };
 
@@ -160,59 +160,62 @@ struct domain_def {
     uint8_t uuid[UUID_LEN];
     char *title;
     char *description;
-    char *metadata;            /* inner XML of <metadata>, verbatim; NULL when absent */
+    char *metadata; /* inner XML of <metadata>: its elements, each dumped with the
+                     * namespaces it uses and indented for its place in
+                     * domain_def_format's output; "" for an empty <metadata/>;
+                     * NULL when absent */
 
-    uint64_t memory_kib;       /* <memory> */
+    uint64_t memory_kib; /* <memory> */
     uint64_t current_memory_kib;
-    uint64_t max_memory_kib;   /* <maxMemory>; 0 when absent */
+    uint64_t max_memory_kib; /* <maxMemory>; 0 when absent */
     unsigned max_memory_slots;
 
-    unsigned vcpus;            /* <vcpu> */
-    unsigned vcpus_current;    /* current=, equals vcpus when absent */
-    char *vcpu_placement;      /* "static"/"auto"; NULL when absent */
+    unsigned vcpus;         /* <vcpu> */
+    unsigned vcpus_current; /* current=, equals vcpus when absent */
+    char *vcpu_placement;   /* "static"/"auto"; NULL when absent (formatted as static) */
 
-    char *os_type;             /* "hvm" */
-    char *os_arch;             /* "x86_64" */
-    char *os_machine;          /* NULL: default ("pc") */
+    char *os_type;    /* "hvm" */
+    char *os_arch;    /* "x86_64" */
+    char *os_machine; /* NULL: default ("pc") */
     enum domain_boot_dev boot[4];
     unsigned nboot;
     char *kernel, *initrd, *cmdline;
     char *loader;
     gboolean loader_readonly;
-    char *loader_type;         /* "rom"/"pflash" */
+    char *loader_type; /* "rom"/"pflash" */
     gboolean bootmenu;
 
     gboolean acpi, apic, pae;
-    char *cpu_mode;            /* "host-passthrough", "host-model", "custom"; NULL */
-    char *cpu_model;           /* <cpu><model> for custom */
-    char *cpu_match;           /* "exact", "minimum", "strict"; NULL when absent */
-    char *cpu_check;           /* "none", "partial", "full"; NULL when absent */
-    char *cpu_migratable;      /* "on"/"off" (host-passthrough); NULL when absent */
-    char *cpu_model_fallback;  /* "allow"/"forbid"; NULL when absent */
-    GPtrArray *cpu_features;   /* struct cpu_feature_def * */
+    char *cpu_mode;           /* "host-passthrough", "host-model", "custom"; NULL */
+    char *cpu_model;          /* <cpu><model> for custom */
+    char *cpu_match;          /* "exact", "minimum", "strict"; NULL when absent */
+    char *cpu_check;          /* "none", "partial", "full"; NULL when absent */
+    char *cpu_migratable;     /* "on"/"off" (host-passthrough); NULL when absent */
+    char *cpu_model_fallback; /* "allow"/"forbid"; NULL when absent */
+    GPtrArray *cpu_features;  /* struct cpu_feature_def * */
     unsigned cpu_sockets, cpu_dies, cpu_cores, cpu_threads; /* <topology>; 0 when absent */
-    char *clock_offset;        /* "utc", "localtime"; NULL when absent */
+    char *clock_offset; /* "utc", "localtime"; NULL when absent (formatted as utc) */
     struct timer_def *timers;
     unsigned ntimers;
 
     enum domain_action on_poweroff, on_reboot, on_crash;
     enum domain_tristate pm_suspend_to_mem, pm_suspend_to_disk;
 
-    char *emulator;            /* as given; NULL when absent */
+    char *emulator; /* as given; NULL when absent */
 
-    GPtrArray *disks;          /* struct disk_def * */
-    GPtrArray *nets;           /* struct net_def * */
-    GPtrArray *inputs;         /* struct input_def * */
-    GPtrArray *graphics;       /* struct graphics_def * */
-    GPtrArray *serials;        /* struct chr_def * */
-    GPtrArray *consoles;       /* struct chr_def * */
-    GPtrArray *channels;       /* struct chr_def * */
-    GPtrArray *videos;         /* struct video_def * */
-    GPtrArray *sounds;         /* struct sound_def * */
-    GPtrArray *controllers;    /* struct controller_def * */
+    GPtrArray *disks;       /* struct disk_def * */
+    GPtrArray *nets;        /* struct net_def * */
+    GPtrArray *inputs;      /* struct input_def * */
+    GPtrArray *graphics;    /* struct graphics_def * */
+    GPtrArray *serials;     /* struct chr_def * */
+    GPtrArray *consoles;    /* struct chr_def * */
+    GPtrArray *channels;    /* struct chr_def * */
+    GPtrArray *videos;      /* struct video_def * */
+    GPtrArray *sounds;      /* struct sound_def * */
+    GPtrArray *controllers; /* struct controller_def * */
     struct memballoon_def *memballoon;
-    GPtrArray *rngs;           /* struct rng_def * */
-    char *panic_model;         /* <panic model='isa'/>; NULL: no panic device */
+    GPtrArray *rngs;   /* struct rng_def * */
+    char *panic_model; /* <panic model='isa'/>; NULL: no panic device */
     struct domain_address *panic_address;
 };
 
@@ -227,7 +230,13 @@ enum {
     DOMAIN_DEF_FORMAT_INACTIVE = 1 << 1, /* leave out live-only data (pty paths) */
 };
 
-/* Parses and validates XML. A missing uuid is generated, a missing MAC too.
+/* Parses and validates XML. A missing uuid is generated, a missing MAC too. Defaults are
+ * filled in so that domain_def_format shows them: actions, os type/arch, boot hd when no boot
+ * order is given, controller indexes, serial target type/port/model, a serial port for a
+ * console of target type serial (and a console for the first serial), video heads/vram/
+ * primary, rng backend /dev/urandom, panic model isa. Runtime-only parts of libvirt's live
+ * XML (id, alias, resource, dynamic seclabel, backingStore, source index, console tty, audio
+ * type none, channel target state, interface target dev vnetN) are accepted and dropped.
  * Errors: ERR_XML_ERROR (not well-formed, missing required element), ERR_CONFIG_UNSUPPORTED
  * (an element or attribute we do not support; the message names it), ERR_INVALID_ARG (bad
  * value: name, memory, vcpus), ERR_XML_INVALID_SCHEMA (with PARSE_VALIDATE). Origin
@@ -252,6 +261,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(domain_def, domain_def_free)
 const char *domain_action_to_string(enum domain_action action);
 int domain_action_from_string(const char *str);
 const char *disk_bus_to_string(enum disk_bus bus);
+/* DISK_FORMAT_NONE gives NULL. */
 const char *disk_format_to_string(enum disk_format format);
 const char *domain_virt_type_to_string(enum domain_virt_type type);
 const char *domain_boot_dev_to_string(enum domain_boot_dev dev);

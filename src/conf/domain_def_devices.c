@@ -22,8 +22,17 @@ static const char *const cache_names[] = {
 static const char *const discard_names[] = {"unmap", "ignore", NULL};
 static const char *const net_type_names[] = {"user", "bridge", "network", NULL};
 static const char *const net_model_names[] = {
-    "virtio", "virtio-transitional", "virtio-non-transitional", "e1000", "e1000e", "igb",
-    "rtl8139", "ne2k_pci", "pcnet", "vmxnet3", NULL,
+    "virtio",
+    "virtio-transitional",
+    "virtio-non-transitional",
+    "e1000",
+    "e1000e",
+    "igb",
+    "rtl8139",
+    "ne2k_pci",
+    "pcnet",
+    "vmxnet3",
+    NULL,
 };
 static const char *const input_type_names[] = {"tablet", "mouse", "keyboard", NULL};
 static const char *const input_bus_names[] = {"usb", "ps2", "virtio", NULL};
@@ -44,24 +53,52 @@ static const char *const controller_type_names[] = {
     "usb", "pci", "ide", "scsi", "sata", "virtio-serial", NULL,
 };
 static const char *const usb_model_names[] = {
-    "piix3-uhci", "piix4-uhci", "ehci", "ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3",
-    "vt82c686b-uhci", "pci-ohci", "nec-xhci", "qemu-xhci", "none", NULL,
+    "piix3-uhci", "piix4-uhci",     "ehci",     "ich9-ehci1", "ich9-uhci1", "ich9-uhci2",
+    "ich9-uhci3", "vt82c686b-uhci", "pci-ohci", "nec-xhci",   "qemu-xhci",  "none",
+    NULL,
 };
 static const char *const pci_model_names[] = {
-    "pci-root", "pcie-root", "pci-bridge", "dmi-to-pci-bridge", "pcie-root-port",
-    "pcie-switch-upstream-port", "pcie-switch-downstream-port", "pci-expander-bus",
-    "pcie-expander-bus", "pcie-to-pci-bridge", NULL,
+    "pci-root",
+    "pcie-root",
+    "pci-bridge",
+    "dmi-to-pci-bridge",
+    "pcie-root-port",
+    "pcie-switch-upstream-port",
+    "pcie-switch-downstream-port",
+    "pci-expander-bus",
+    "pcie-expander-bus",
+    "pcie-to-pci-bridge",
+    NULL,
 };
 static const char *const pci_model_name_names[] = {
-    "pci-bridge", "i82801b11-bridge", "ioh3420", "pcie-root-port", "x3130-upstream",
-    "xio3130-downstream", "pxb", "pxb-pcie", "pcie-pci-bridge", NULL,
+    "pci-bridge",
+    "i82801b11-bridge",
+    "ioh3420",
+    "pcie-root-port",
+    "x3130-upstream",
+    "xio3130-downstream",
+    "pxb",
+    "pxb-pcie",
+    "pcie-pci-bridge",
+    NULL,
 };
 static const char *const scsi_model_names[] = {
-    "auto", "lsilogic", "lsisas1068", "lsisas1078", "virtio-scsi", "virtio-transitional",
-    "virtio-non-transitional", "vmpvscsi", "ibmvscsi", NULL,
+    "auto",
+    "lsilogic",
+    "lsisas1068",
+    "lsisas1078",
+    "virtio-scsi",
+    "virtio-transitional",
+    "virtio-non-transitional",
+    "vmpvscsi",
+    "ibmvscsi",
+    NULL,
 };
 static const char *const virtio_model_names[] = {
-    "virtio", "virtio-transitional", "virtio-non-transitional", NULL,
+    "virtio",
+    "virtio-transitional",
+    "virtio-non-transitional",
+    NULL,
 };
 static const char *const memballoon_model_names[] = {
     "virtio", "virtio-transitional", "virtio-non-transitional", "none", NULL,
@@ -340,8 +377,7 @@ parse_boot_order(xmlNodePtr node, unsigned *ret, GError **error)
 
 /* Stores the required attribute NAME of NODE, looked up in NAMES, in *RET. */
 static gboolean
-required_enum(xmlNodePtr node, const char *name, const char *const *names, int *ret,
-              GError **error)
+required_enum(xmlNodePtr node, const char *name, const char *const *names, int *ret, GError **error)
 {
     int value = -1;
     if (!domain_def_xml_enum(node, name, names, &value, error))
@@ -711,8 +747,7 @@ parse_graphics(struct domain_def *def, xmlNodePtr node, GError **error)
             continue;
         if (!domain_def_xml_is(c, "listen"))
             return domain_def_xml_unsupported(node, c, error);
-        if (!domain_def_xml_once(&listen, c, error) ||
-            !parse_graphics_listen(graphics, c, error))
+        if (!domain_def_xml_once(&listen, c, error) || !parse_graphics_listen(graphics, c, error))
             return FALSE;
     }
     if (graphics->autoport)
@@ -742,7 +777,9 @@ parse_chr_target(struct chr_def *chr, enum chr_kind kind, xmlNodePtr node, GErro
     static const char *const channel_attrs[] = {"type", "name", "state", NULL};
     static const char *const model_attrs[] = {"name", NULL};
     static const char *const *const types[] = {
-        serial_target_names, console_target_names, channel_target_names,
+        serial_target_names,
+        console_target_names,
+        channel_target_names,
     };
     int64_t port = -1;
     xmlNodePtr model = NULL;
@@ -793,8 +830,7 @@ parse_chr(struct domain_def *def, enum chr_kind kind, xmlNodePtr node, GError **
             if (!domain_def_xml_once(&seen[0], c, error) || !parse_chr_source(chr, c, error))
                 return FALSE;
         } else if (domain_def_xml_is(c, "target")) {
-            if (!domain_def_xml_once(&seen[1], c, error) ||
-                !parse_chr_target(chr, kind, c, error))
+            if (!domain_def_xml_once(&seen[1], c, error) || !parse_chr_target(chr, kind, c, error))
                 return FALSE;
         } else if (domain_def_xml_is(c, "log")) {
             if (!domain_def_xml_once(&seen[2], c, error) || !check_leaf(c, log_attrs, error) ||
@@ -811,8 +847,7 @@ parse_chr(struct domain_def *def, enum chr_kind kind, xmlNodePtr node, GError **
         return FALSE;
     }
     if (kind == CHR_CHANNEL && !chr->target_type) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                "channel needs a <target type='virtio'/>");
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "channel needs a <target type='virtio'/>");
         return FALSE;
     }
     GPtrArray *list[] = {def->serials, def->consoles, def->channels};
@@ -864,8 +899,8 @@ parse_simple(xmlNodePtr node, const char *const *models, const char *default_mod
         !domain_def_xml_choice(node, "model", models, ret_model, error))
         return FALSE;
     if (!*ret_model && !default_model) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                "missing attribute 'model' on element '%s'", node->name);
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "missing attribute 'model' on element '%s'",
+                node->name);
         return FALSE;
     }
     if (!*ret_model)
@@ -905,8 +940,7 @@ parse_controller_children(struct controller_def *ctrl, xmlNodePtr node, GError *
             ctrl->master_startport = (int)port;
         } else if (domain_def_xml_is(c, "model") && g_str_equal(ctrl->type, "pci")) {
             if (!domain_def_xml_once(&seen[1], c, error) || !check_leaf(c, model_attrs, error) ||
-                !domain_def_xml_choice(c, "name", pci_model_name_names, &ctrl->model_name,
-                                       error))
+                !domain_def_xml_choice(c, "name", pci_model_name_names, &ctrl->model_name, error))
                 return FALSE;
         } else if (domain_def_xml_is(c, "target") && g_str_equal(ctrl->type, "pci")) {
             int64_t chassis = -1;
@@ -973,7 +1007,8 @@ parse_rng(struct domain_def *def, xmlNodePtr node, GError **error)
         !domain_def_xml_choice(node, "model", virtio_model_names, &rng->model, error))
         return FALSE;
     if (!rng->model) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "missing attribute 'model' on element 'rng'");
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "missing attribute 'model' on element 'rng'");
         return FALSE;
     }
     for (xmlNodePtr c = node->children; c; c = c->next) {
@@ -1069,8 +1104,8 @@ domain_def_devices_parse(struct domain_def *def, xmlNodePtr devices, GError **er
         } else if (domain_def_xml_is(c, "panic")) {
             /* libvirt's x86 default model is isa. */
             ok = domain_def_xml_once(&panic, c, error) &&
-                 parse_simple(c, panic_model_names, "isa", &def->panic_model,
-                              &def->panic_address, error);
+                 parse_simple(c, panic_model_names, "isa", &def->panic_model, &def->panic_address,
+                              error);
         } else {
             return domain_def_xml_unsupported(devices, c, error);
         }
@@ -1102,10 +1137,9 @@ check_boot_orders(const struct domain_def *def, GError **error)
     g_autoptr(GHashTable) used = g_hash_table_new(g_direct_hash, g_direct_equal);
     guint ndisks = def->disks->len;
     for (guint i = 0; i < ndisks + def->nets->len; i++) {
-        unsigned order = i < ndisks
-                             ? ((struct disk_def *)g_ptr_array_index(def->disks, i))->boot_order
-                             : ((struct net_def *)g_ptr_array_index(def->nets, i - ndisks))
-                                   ->boot_order;
+        unsigned order =
+            i < ndisks ? ((struct disk_def *)g_ptr_array_index(def->disks, i))->boot_order
+                       : ((struct net_def *)g_ptr_array_index(def->nets, i - ndisks))->boot_order;
         if (!order)
             continue;
         if (!g_hash_table_add(used, GUINT_TO_POINTER(order))) {
@@ -1157,8 +1191,8 @@ assign_controller_indexes(struct domain_def *def)
             gboolean used = FALSE;
             for (guint j = 0; j < def->controllers->len && !used; j++) {
                 struct controller_def *other = g_ptr_array_index(def->controllers, j);
-                used = other != ctrl && other->index == index &&
-                       g_str_equal(other->type, ctrl->type);
+                used =
+                    other != ctrl && other->index == index && g_str_equal(other->type, ctrl->type);
             }
             if (!used)
                 ctrl->index = index;

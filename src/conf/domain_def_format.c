@@ -226,8 +226,8 @@ format_chr(GString *buf, const char *name, enum chr_kind kind, const struct chr_
 {
     g_autoptr(GString) children = g_string_new(NULL);
     /* A pty's path is where the running QEMU put it: live data only. */
-    gboolean live_path = chr->type == CHR_TYPE_PTY && chr->source_path &&
-                         !(flags & DOMAIN_DEF_FORMAT_INACTIVE);
+    gboolean live_path =
+        chr->type == CHR_TYPE_PTY && chr->source_path && !(flags & DOMAIN_DEF_FORMAT_INACTIVE);
     const char *path = chr->type == CHR_TYPE_PTY && !live_path ? NULL : chr->source_path;
     if (path || chr->source_mode) {
         indent(children, 3);
@@ -358,8 +358,8 @@ format_rng(GString *buf, const struct rng_def *rng)
     g_string_append(buf, "</rng>\n");
 }
 
-#define EACH(type, var, array)                                                                 \
-    for (guint var##_i = 0; var##_i < (array)->len; var##_i++)                                 \
+#define EACH(type, var, array)                                                                     \
+    for (guint var##_i = 0; var##_i < (array)->len; var##_i++)                                     \
         for (const type *var = g_ptr_array_index((array), var##_i); var; var = NULL)
 
 static void
@@ -368,29 +368,29 @@ format_devices(GString *out, const struct domain_def *def, unsigned flags)
     g_autoptr(GString) buf = g_string_new(NULL);
     text_element(buf, 2, "emulator", def->emulator);
     EACH(struct disk_def, disk, def->disks)
-        format_disk(buf, disk);
+    format_disk(buf, disk);
     EACH(struct controller_def, ctrl, def->controllers)
-        format_controller(buf, ctrl);
+    format_controller(buf, ctrl);
     EACH(struct net_def, net, def->nets)
-        format_net(buf, net);
+    format_net(buf, net);
     EACH(struct chr_def, chr, def->serials)
-        format_chr(buf, "serial", CHR_SERIAL, chr, flags);
+    format_chr(buf, "serial", CHR_SERIAL, chr, flags);
     EACH(struct chr_def, chr, def->consoles)
-        format_chr(buf, "console", CHR_CONSOLE, chr, flags);
+    format_chr(buf, "console", CHR_CONSOLE, chr, flags);
     EACH(struct chr_def, chr, def->channels)
-        format_chr(buf, "channel", CHR_CHANNEL, chr, flags);
+    format_chr(buf, "channel", CHR_CHANNEL, chr, flags);
     EACH(struct input_def, input, def->inputs)
-        format_input(buf, input);
+    format_input(buf, input);
     EACH(struct graphics_def, graphics, def->graphics)
-        format_graphics(buf, graphics, flags);
+    format_graphics(buf, graphics, flags);
     EACH(struct sound_def, sound, def->sounds)
-        format_simple(buf, "sound", sound->model, sound->address);
+    format_simple(buf, "sound", sound->model, sound->address);
     EACH(struct video_def, video, def->videos)
-        format_video(buf, video);
+    format_video(buf, video);
     if (def->memballoon)
         format_simple(buf, "memballoon", def->memballoon->model, def->memballoon->address);
     EACH(struct rng_def, rng, def->rngs)
-        format_rng(buf, rng);
+    format_rng(buf, rng);
     if (def->panic_model)
         format_simple(buf, "panic", def->panic_model, def->panic_address);
 
@@ -459,7 +459,8 @@ format_cpu(GString *buf, const struct domain_def *def)
                                "<topology sockets='%u' dies='%u' cores='%u' threads='%u'/>\n",
                                def->cpu_sockets, def->cpu_dies, def->cpu_cores, def->cpu_threads);
     }
-    EACH(struct cpu_feature_def, feature, def->cpu_features) {
+    EACH(struct cpu_feature_def, feature, def->cpu_features)
+    {
         indent(children, 2);
         g_string_append(children, "<feature");
         attr(children, "policy", feature->policy);
@@ -524,19 +525,17 @@ format_memory(GString *buf, const struct domain_def *def)
 {
     if (def->max_memory_kib) {
         indent(buf, 1);
-        g_string_append_printf(buf,
-                               "<maxMemory slots='%u' unit='KiB'>%" G_GUINT64_FORMAT
-                               "</maxMemory>\n",
-                               def->max_memory_slots, (guint64)def->max_memory_kib);
+        g_string_append_printf(
+            buf, "<maxMemory slots='%u' unit='KiB'>%" G_GUINT64_FORMAT "</maxMemory>\n",
+            def->max_memory_slots, (guint64)def->max_memory_kib);
     }
     indent(buf, 1);
     g_string_append_printf(buf, "<memory unit='KiB'>%" G_GUINT64_FORMAT "</memory>\n",
                            (guint64)def->memory_kib);
     indent(buf, 1);
-    g_string_append_printf(buf, "<currentMemory unit='KiB'>%" G_GUINT64_FORMAT
-                                "</currentMemory>\n",
-                           (guint64)(def->current_memory_kib ? def->current_memory_kib
-                                                             : def->memory_kib));
+    g_string_append_printf(
+        buf, "<currentMemory unit='KiB'>%" G_GUINT64_FORMAT "</currentMemory>\n",
+        (guint64)(def->current_memory_kib ? def->current_memory_kib : def->memory_kib));
     indent(buf, 1);
     g_string_append(buf, "<vcpu");
     attr(buf, "placement", def->vcpu_placement ? def->vcpu_placement : "static");

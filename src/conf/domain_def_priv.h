@@ -18,8 +18,7 @@ gboolean domain_def_xml_is(xmlNodePtr node, const char *name);
 gboolean domain_def_xml_unsupported(xmlNodePtr parent, xmlNodePtr child, GError **error);
 
 /* Checks that every attribute of NODE is in the NULL-terminated ALLOWED list. */
-gboolean domain_def_xml_check_attrs(xmlNodePtr node, const char *const *allowed,
-                                    GError **error);
+gboolean domain_def_xml_check_attrs(xmlNodePtr node, const char *const *allowed, GError **error);
 
 /* Checks that NODE has no element children and no text (an empty element). */
 gboolean domain_def_xml_check_empty(xmlNodePtr node, GError **error);
@@ -39,16 +38,15 @@ char *domain_def_xml_text(xmlNodePtr node, GError **error);
 
 /* Attribute NAME of NODE looked up in the NULL-terminated NAMES; *RET gets its index. Absent:
  * *RET is left alone. Unknown value: ERR_CONFIG_UNSUPPORTED naming it. */
-gboolean domain_def_xml_enum(xmlNodePtr node, const char *name, const char *const *names,
-                             int *ret, GError **error);
+gboolean domain_def_xml_enum(xmlNodePtr node, const char *name, const char *const *names, int *ret,
+                             GError **error);
 
 /* Like domain_def_xml_enum, storing the value as a new string in *RET (freeing the old). */
 gboolean domain_def_xml_choice(xmlNodePtr node, const char *name, const char *const *names,
                                char **ret, GError **error);
 
 /* Attribute NAME as yes/no (also on/off); absent: *RET is left alone. */
-gboolean domain_def_xml_bool(xmlNodePtr node, const char *name, gboolean *ret,
-                             GError **error);
+gboolean domain_def_xml_bool(xmlNodePtr node, const char *name, gboolean *ret, GError **error);
 
 /* Attribute NAME as an unsigned number in MIN..MAX (decimal, or hex with 0x); absent: *RET is
  * left alone. Not a number: ERR_XML_ERROR; out of range: ERR_INVALID_ARG. */
@@ -60,8 +58,7 @@ gboolean domain_def_xml_int(xmlNodePtr node, const char *name, int64_t min, int6
                             int64_t *ret, GError **error);
 
 /* Parses an <address> element into *RET (ERR_XML_ERROR when one is already there). */
-gboolean domain_def_address_parse(xmlNodePtr node, struct domain_address **ret,
-                                  GError **error);
+gboolean domain_def_address_parse(xmlNodePtr node, struct domain_address **ret, GError **error);
 
 /* Accepts <alias name='…'/>, which libvirt assigns at start and ignores on define: it is
  * runtime state, so it is checked and dropped. */

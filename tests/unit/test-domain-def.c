@@ -106,7 +106,7 @@ test_xmlinvalid(gconstpointer data)
     g_assert_cmpint(err_code(error), ==, (int)code);
     g_assert_cmpint(err_origin(error), ==, ERR_FROM_DOMAIN);
     if (!strstr(error->message, lines[1]))
-        g_error("message '%s' does not contain '%s'", error->message, lines[1]);
+        g_test_fail_printf("message '%s' does not contain '%s'", error->message, lines[1]);
 }
 
 static const char secret_xml[] =
@@ -154,9 +154,8 @@ test_inactive(void)
 static void
 test_generated(void)
 {
-    static const char xml[] =
-        "<domain type='qemu'><name>gen</name><memory>65536</memory><devices>"
-        "<interface type='user'/></devices></domain>";
+    static const char xml[] = "<domain type='qemu'><name>gen</name><memory>65536</memory><devices>"
+                              "<interface type='user'/></devices></domain>";
     g_autoptr(domain_def) a = domain_def_parse(xml, 0, NULL);
     g_autoptr(domain_def) b = domain_def_parse(xml, 0, NULL);
     g_assert_nonnull(a);
@@ -172,8 +171,8 @@ test_generated(void)
     g_autoptr(domain_def) again = domain_def_parse(out, 0, NULL);
     g_assert_nonnull(again);
     g_assert_true(memcmp(a->uuid, again->uuid, UUID_LEN) == 0);
-    g_assert_true(memcmp(net->mac, ((struct net_def *)g_ptr_array_index(again->nets, 0))->mac,
-                         6) == 0);
+    g_assert_true(memcmp(net->mac, ((struct net_def *)g_ptr_array_index(again->nets, 0))->mac, 6) ==
+                  0);
     g_assert_null(a->os_machine);
     g_assert_cmpstr(a->os_type, ==, "hvm");
     g_assert_cmpstr(a->os_arch, ==, "x86_64");
@@ -190,11 +189,11 @@ test_memory_units(void)
         const char *value;
         uint64_t kib;
     } cases[] = {
-        {"b", "8388608", 8192},      {"bytes", "8388609", 8193}, {"KB", "8192000", 8000000},
-        {"k", "8192", 8192},         {"KiB", "8192", 8192},      {"MB", "10", 9766},
-        {"M", "8", 8192},            {"MiB", "8", 8192},         {"GB", "1", 976563},
-        {"G", "1", 1048576},         {"GiB", "2", 2097152},      {"TB", "1", 976562500},
-        {"T", "1", 1073741824ULL},   {"TiB", "1", 1073741824ULL},
+        {"b", "8388608", 8192},    {"bytes", "8388609", 8193},  {"KB", "8192000", 8000000},
+        {"k", "8192", 8192},       {"KiB", "8192", 8192},       {"MB", "10", 9766},
+        {"M", "8", 8192},          {"MiB", "8", 8192},          {"GB", "1", 976563},
+        {"G", "1", 1048576},       {"GiB", "2", 2097152},       {"TB", "1", 976562500},
+        {"T", "1", 1073741824ULL}, {"TiB", "1", 1073741824ULL},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *xml = g_strdup_printf(

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libdomus: the client library of Domus. It speaks libvirt's remote protocol to domusd over
+ * its unix socket. Every call that can fail takes a GError ** last; errors are in the
+ * DOMUS_ERROR domain (domus_error_quark()) with libvirt's virErrorNumber as code. */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+typedef struct domus_conn domus_conn;
+typedef struct domus_domain domus_domain;
+
+GQuark domus_error_quark(void);
+
+/* URIs: "domus:///system" (the default socket /run/domus/domus-sock),
+ * "domus:///system?socket=PATH", and the libvirt forms "qemu:///system" and
+ * "qemu+unix:///system?socket=PATH". NULL: $DOMUS_DEFAULT_URI, else domus:///system.
+ * READONLY opens a read-only connection (the read-only socket when no socket is given). */
+domus_conn *domus_open(const char *uri, gboolean readonly, GError **error);
+void domus_close(domus_conn *conn);
+/* The URI this connection was opened with (normalized). */
+const char *domus_get_uri(domus_conn *conn);
+
+gboolean domus_get_version(domus_conn *conn, guint64 *ret_hv_version, GError **error);
+gboolean domus_get_lib_version(domus_conn *conn, guint64 *ret_version, GError **error);
+char *domus_get_hostname(domus_conn *conn, GError **error);
+char *domus_get_capabilities(domus_conn *conn, GError **error);
+char *domus_get_type(domus_conn *conn, GError **error);
+
+/* Lists domains (libvirt's virConnectListAllDomainsFlags); returns a NULL-terminated array
+ * of new handles. */
+domus_domain **domus_list_domains(domus_conn *conn, unsigned flags, GError **error);
+void domus_domain_list_free(domus_domain **list);
+
+domus_domain *domus_domain_lookup_by_name(domus_conn *conn, const char *name, GError **error);
+domus_domain *domus_domain_lookup_by_uuid(domus_conn *conn, const char *uuid, GError **error);
+domus_domain *domus_domain_lookup_by_id(domus_conn *conn, int id, GError **error);
+/* Finds a domain by name, then id, then uuid, as virsh does. */
+domus_domain *domus_domain_lookup(domus_conn *conn, const char *ident, GError **error);
+void domus_domain_free(domus_domain *dom);
+
+/* The connection a handle belongs to (borrowed). */
+domus_conn *domus_domain_get_connect(domus_domain *dom);
+const char *domus_domain_get_name(domus_domain *dom);
+const char *domus_domain_get_uuid(domus_domain *dom); /* dashed form */
+int domus_domain_get_id(domus_domain *dom);           /* -1 when inactive */
+
+domus_domain *domus_domain_define(domus_conn *conn, const char *xml, unsigned flags,
+                                  GError **error);
+gboolean domus_domain_undefine(domus_domain *dom, unsigned flags, GError **error);
+domus_domain *domus_domain_create_xml(domus_conn *conn, const char *xml, unsigned flags,
+                                      GError **error);
+/* Start; refreshes the handle's id. */
+gboolean domus_domain_start(domus_domain *dom, unsigned flags, GError **error);
+gboolean domus_domain_destroy(domus_domain *dom, unsigned flags, GError **error);
+gboolean domus_domain_shutdown(domus_domain *dom, unsigned flags, GError **error);
+gboolean domus_domain_reboot(domus_domain *dom, unsigned flags, GError **error);
+gboolean domus_domain_reset(domus_domain *dom, GError **error);
+gboolean domus_domain_suspend(domus_domain *dom, GError **error);
+gboolean domus_domain_resume(domus_domain *dom, GError **error);
+
+struct domus_domain_info {
+    int state;
+    guint64 max_mem_kib;
+    guint64 memory_kib;
+    unsigned vcpus;
+    guint64 cpu_time_ns;
+};
+gboolean domus_domain_get_info(domus_domain *dom, struct domus_domain_info *ret,
+                               GError **error);
+gboolean domus_domain_get_state(domus_domain *dom, int *ret_state, int *ret_reason,
+                                GError **error);
+char *domus_domain_get_xml(domus_domain *dom, unsigned flags, GError **error);
+char *domus_domain_get_os_type(domus_domain *dom, GError **error);
+/* 0/1, or -1 with ERROR */
+int domus_domain_is_active(domus_domain *dom, GError **error);
+int domus_domain_is_persistent(domus_domain *dom, GError **error);
+int domus_domain_get_autostart(domus_domain *dom, GError **error);
+gboolean domus_domain_set_autostart(domus_domain *dom, gboolean on, GError **error);
+
+G_END_DECLS

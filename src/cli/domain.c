@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* domain commands: virsh's names, options and output layout. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+/* libvirt's enum values the commands pass on */
+enum { LIST_ACTIVE = 1, LIST_INACTIVE = 2, LIST_PERSISTENT = 4, LIST_TRANSIENT = 8,
+       LIST_RUNNING = 16, LIST_PAUSED = 32, LIST_SHUTOFF = 64, LIST_AUTOSTART = 1024,
+       LIST_NO_AUTOSTART = 2048 };
+enum { XML_SECURE = 1, XML_INACTIVE = 2 };
+enum { CREATE_PAUSED = 1, CREATE_AUTODESTROY = 2, CREATE_VALIDATE = 16 };
+enum { DEFINE_VALIDATE = 1 };
+enum { POWER_ACPI = 1, POWER_AGENT = 2 };
+enum { DESTROY_GRACEFUL = 1 };
+
+static const char *const state_names[] = {"no state", "running", "idle",    "paused",
+                                          "in shutdown", "shut off", "crashed", "pmsuspended"};
+
+static const char *
+state_name(int s)
+{
+    return s >= 0 && s < (int)G_N_ELEMENTS(state_names) ? state_names[s] : "unknown";
+}
+
+static const char *
+reason_name(int state, int reason)
+{
+    static const char *const running[] = {"unknown", "booted", "migrated", "restored",
+                                          "from snapshot", "unpaused", "migration canceled",
+                                          "save canceled", "event wakeup", "crashed",
+                                          "post-copy"};
+    static const char *const paused[] = {
+        "unknown", "user", "migrating", "saving", "dumping", "I/O error", "watchdog",
+        "from snapshot", "shutting down", "creating snapshot", "crashed", "starting up",
+        "post-copy", "post-copy failed"};
+    static const char *const shutdown[] = {"unknown", "user"};
+    static const char *const shutoff[] = {"unknown", "shutdown", "destroyed", "crashed",
+                                          "migrated", "saved", "failed", "from snapshot",
+                                          "daemon"};
+    static const char *const crashed[] = {"unknown", "panicked"};
+#define PICK(t) return reason >= 0 && reason < (int)G_N_ELEMENTS(t) ? t[reason] : "unknown"
+    switch (state) {
+    case 1:
+        PICK(running);
+    case 3:
+        PICK(paused);
+    case 4:
+        PICK(shutdown);
+    case 5:
+        PICK(shutoff);
+    case 6:
+        PICK(crashed);
+    default:
+        return "unknown";
+    }
+#undef PICK
+}
+
+static char *
+read_file(const char *path, GError **error)
+{
+    char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, error))
+        return NULL;
+    return text;
+}
+
+/* Runs FN on the domain and prints MSG ("Domain '%s' started") on success. FAILMSG is
+ * printed before the error on failure. */
+typedef gboolean (*dom_fn)(domus_domain *dom, struct cli_ctx *ctx, GError **error);
+
+static gboolean
+with_domain(struct cli_ctx *ctx, dom_fn fn, const char *okmsg, const char *failmsg,
+            GError **error)
+{
+    domus_domain *dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    g_autoptr(GError) err = NULL;
+    gboolean ok = fn(dom, ctx, &err);
+    if (ok && okmsg) {
+        printf(okmsg, domus_domain_get_name(dom));
+        printf("\n\n");
+    } else if (!ok) {
+        fprintf(stderr, "error: ");
+        fprintf(stderr, failmsg, domus_domain_get_name(dom));
+        fprintf(stderr, "\n");
+        g_propagate_error(error, g_steal_pointer(&err));
+    }
+    domus_domain_free(dom);
+    return ok;
+}
+
+/* --- list --- */
+
+static gboolean
+cmd_list(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn)
+        return FALSE;
+    unsigned flags = LIST_ACTIVE;
+    if (cli_has(ctx, "all"))
+        flags = LIST_ACTIVE | LIST_INACTIVE;
+    if (cli_has(ctx, "inactive"))
+        flags = LIST_INACTIVE;
+    if (cli_has(ctx, "transient"))
+        flags |= LIST_TRANSIENT;
+    if (cli_has(ctx, "persistent"))
+        flags |= LIST_PERSISTENT;
+    if (cli_has(ctx, "autostart"))
+        flags |= LIST_AUTOSTART;
+    if (cli_has(ctx, "no-autostart"))
+        flags |= LIST_NO_AUTOSTART;
+    unsigned states = 0;
+    if (cli_has(ctx, "state-running"))
+        states |= LIST_RUNNING;
+    if (cli_has(ctx, "state-paused"))
+        states |= LIST_PAUSED;
+    if (cli_has(ctx, "state-shutoff"))
+        states |= LIST_SHUTOFF;
+    if (states)
+        flags = (flags & ~(unsigned)(LIST_ACTIVE | LIST_INACTIVE)) | states;
+    domus_domain **list = domus_list_domains(conn, flags, error);
+    if (!list)
+        return FALSE;
+    gboolean ok = TRUE;
+    if (cli_has(ctx, "name") || cli_has(ctx, "uuid")) {
+        for (int i = 0; list[i]; i++) {
+            if (cli_has(ctx, "name") && cli_has(ctx, "uuid"))
+                printf("%-36s %s\n", domus_domain_get_uuid(list[i]),
+                       domus_domain_get_name(list[i]));
+            else
+                printf("%s\n", cli_has(ctx, "name") ? domus_domain_get_name(list[i])
+                                                    : domus_domain_get_uuid(list[i]));
+        }
+        printf("\n");
+        domus_domain_list_free(list);
+        return TRUE;
+    }
+    /* a table like virsh's: columns padded to their widest cell, three spaces apart */
+    GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *states_txt = g_ptr_array_new_with_free_func(g_free);
+    gsize wid = 2, wname = 4, wstate = 5;
+    for (int i = 0; list[i]; i++) {
+        int st, reason;
+        g_autoptr(GError) err = NULL;
+        if (!domus_domain_get_state(list[i], &st, &reason, &err))
+            st = 0;
+        int id = domus_domain_get_id(list[i]);
+        char *idtxt = id >= 0 ? g_strdup_printf("%d", id) : g_strdup("-");
+        g_ptr_array_add(ids, idtxt);
+        g_ptr_array_add(states_txt, g_strdup(state_name(st)));
+        wid = MAX(wid, strlen(idtxt));
+        wname = MAX(wname, strlen(domus_domain_get_name(list[i])));
+        wstate = MAX(wstate, strlen(state_name(st)));
+    }
+    printf(" %-*s   %-*s   %s\n", (int)wid, "Id", (int)wname, "Name", "State");
+    g_autofree char *dashes = g_strnfill(wid + wname + wstate + 9, '-');
+    printf("%s\n", dashes);
+    for (int i = 0; list[i]; i++)
+        printf(" %-*s   %-*s   %s\n", (int)wid, (char *)ids->pdata[i], (int)wname,
+               domus_domain_get_name(list[i]), (char *)states_txt->pdata[i]);
+    printf("\n");
+    g_ptr_array_free(ids, TRUE);
+    g_ptr_array_free(states_txt, TRUE);
+    domus_domain_list_free(list);
+    return ok;
+}
+
+/* --- define / undefine / create / start --- */
+
+static gboolean
+cmd_define(struct cli_ctx *ctx, GError **error)
+{
+    const char *file = cli_get(ctx, "file");
+    g_autofree char *xml = read_file(file, error);
+    domus_conn *conn = xml ? cli_conn(ctx, error) : NULL;
+    if (!conn)
+        return FALSE;
+    domus_domain *dom =
+        domus_domain_define(conn, xml, cli_has(ctx, "validate") ? DEFINE_VALIDATE : 0, error);
+    if (!dom) {
+        fprintf(stderr, "error: Failed to define domain from %s\n", file);
+        return FALSE;
+    }
+    printf("Domain '%s' defined from %s\n\n", domus_domain_get_name(dom), file);
+    domus_domain_free(dom);
+    return TRUE;
+}
+
+static gboolean
+do_undefine(domus_domain *dom, struct cli_ctx *ctx, GError **error)
+{
+    return domus_domain_undefine(dom, 0, error);
+}
+
+static gboolean
+cmd_undefine(struct cli_ctx *ctx, GError **error)
+{
+    return with_domain(ctx, do_undefine, "Domain '%s' has been undefined",
+                       "Failed to undefine domain '%s'", error);
+}
+
+static gboolean
+cmd_create(struct cli_ctx *ctx, GError **error)
+{
+    const char *file = cli_get(ctx, "file");
+    g_autofree char *xml = read_file(file, error);
+    domus_conn *conn = xml ? cli_conn(ctx, error) : NULL;
+    if (!conn)
+        return FALSE;
+    unsigned flags = (cli_has(ctx, "paused") ? CREATE_PAUSED : 0) |
+                     (cli_has(ctx, "autodestroy") ? CREATE_AUTODESTROY : 0) |
+                     (cli_has(ctx, "validate") ? CREATE_VALIDATE : 0);
+    domus_domain *dom = domus_domain_create_xml(conn, xml, flags, error);
+    if (!dom) {
+        fprintf(stderr, "error: Failed to create domain from %s\n", file);
+        return FALSE;
+    }
+    printf("Domain '%s' created from %s\n\n", domus_domain_get_name(dom), file);
+    domus_domain_free(dom);
+    return TRUE;
+}
+
+static gboolean
+do_start(domus_domain *dom, struct cli_ctx *ctx, GError **error)
+{
+    unsigned flags = (cli_has(ctx, "paused") ? CREATE_PAUSED : 0) |
+                     (cli_has(ctx, "autodestroy") ? CREATE_AUTODESTROY : 0);
+    return domus_domain_start(dom, flags, error);
+}
+
+static gboolean
+cmd_start(struct cli_ctx *ctx, GError **error)
+{
+    return with_domain(ctx, do_start, "Domain '%s' started", "Failed to start domain '%s'",
+                       error);
+}
+
+/* --- power --- */
+
+static gboolean
+mode_flags(struct cli_ctx *ctx, unsigned *ret, GError **error)
+{
+    const char *mode = cli_get(ctx, "mode");
+    *ret = 0;
+    if (!mode)
+        return TRUE;
+    g_auto(GStrv) modes = g_strsplit(mode, ",", 0);
+    for (int i = 0; modes[i]; i++) {
+        if (g_str_equal(modes[i], "acpi"))
+            *ret |= POWER_ACPI;
+        else if (g_str_equal(modes[i], "agent"))
+            *ret |= POWER_AGENT;
+        else {
+            g_set_error(error, domus_error_quark(), 8,
+                        "unknown mode value '%s'; use 'acpi' or 'agent'", modes[i]);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+do_shutdown(domus_domain *dom, struct cli_ctx *ctx, GError **error)
+{
+    unsigned flags;
+    return mode_flags(ctx, &flags, error) && domus_domain_shutdown(dom, flags, error);
+}
+
+static gboolean
+cmd_shutdown(struct cli_ctx *ctx, GError **error)
+{
+    return with_domain(ctx, do_shutdown, "Domain '%s' is being shutdown",
+                       "Failed to shutdown domain '%s'", error);
+}
+
+static gboolean
+do_reboot(domus_domain *dom, struct cli_ctx *ctx, GError **error)
+{
+    unsigned flags;
+    return mode_flags(ctx, &flags, error) && domus_domain_reboot(dom, flags, error);
+}
+
+static gboolean
+cmd_reboot(struct cli_ctx *ctx, GError **error)
+{
+    return with_domain(ctx, do_reboot, "Domain '%s' is being rebooted",
+                       "Failed to reboot domain '%s'", error);
+}
+
+static gboolean
+do_destroy(domus_domain *dom, struct cli_ctx *ctx, GError **error)
+{
+    return domus_domain_destroy(dom, cli_has(ctx, "graceful") ? DESTROY_GRACEFUL : 0, error);
+}
+
+static gboolean
+cmd_destroy(struct cli_ctx *ctx, GError **error)
+{
+    return with_domain(ctx, do_destroy, "Domain '%s' destroyed", "Failed to destroy domain '%s'",
+                       error);
+}
+
+static gboolean
+do_reset(domus_domain *dom, struct cli_ctx *ctx, GError **error)
+{
+    return domus_domain_reset(dom, error);
+}
+
+static gboolean
+cmd_reset(struct cli_ctx *ctx, GError **error)
+{
+    return with_domain(ctx, do_reset, "Domain '%s' was reset", "Failed to reset domain '%s'",
+                       error);
+}
+
+static gboolean
+do_suspend(domus_domain *dom, struct cli_ctx *ctx, GError **error)
+{
+    return domus_domain_suspend(dom, error);
+}
+
+static gboolean
+cmd_suspend(struct cli_ctx *ctx, GError **error)
+{
+    return with_domain(ctx, do_suspend, "Domain '%s' suspended",
+                       "Failed to suspend domain '%s'", error);
+}
+
+static gboolean
+do_resume(domus_domain *dom, struct cli_ctx *ctx, GError **error)
+{
+    return domus_domain_resume(dom, error);
+}
+
+static gboolean
+cmd_resume(struct cli_ctx *ctx, GError **error)
+{
+    return with_domain(ctx, do_resume, "Domain '%s' resumed", "Failed to resume domain '%s'",
+                       error);
+}
+
+static gboolean
+do_autostart(domus_domain *dom, struct cli_ctx *ctx, GError **error)
+{
+    return domus_domain_set_autostart(dom, !cli_has(ctx, "disable"), error);
+}
+
+static gboolean
+cmd_autostart(struct cli_ctx *ctx, GError **error)
+{
+    return with_domain(ctx, do_autostart,
+                       cli_has(ctx, "disable") ? "Domain '%s' unmarked as autostarted"
+                                               : "Domain '%s' marked as autostarted",
+                       cli_has(ctx, "disable") ? "Failed to unmark domain '%s' as autostarted"
+                                               : "Failed to mark domain '%s' as autostarted",
+                       error);
+}
+
+/* --- queries --- */
+
+static gboolean
+do_dominfo(domus_domain *dom, struct cli_ctx *ctx, GError **error)
+{
+    struct domus_domain_info info;
+    g_autofree char *ostype = domus_domain_get_os_type(dom, error);
+    if (!ostype || !domus_domain_get_info(dom, &info, error))
+        return FALSE;
+    int persistent = domus_domain_is_persistent(dom, error);
+    int autostart = persistent >= 0 ? domus_domain_get_autostart(dom, error) : -1;
+    if (autostart < 0)
+        return FALSE;
+    int id = domus_domain_get_id(dom);
+    if (id >= 0)
+        printf("%-15s %d\n", "Id:", id);
+    else
+        printf("%-15s %s\n", "Id:", "-");
+    printf("%-15s %s\n", "Name:", domus_domain_get_name(dom));
+    printf("%-15s %s\n", "UUID:", domus_domain_get_uuid(dom));
+    printf("%-15s %s\n", "OS Type:", ostype);
+    printf("%-15s %s\n", "State:", state_name(info.state));
+    printf("%-15s %u\n", "CPU(s):", info.vcpus);
+    if (info.cpu_time_ns)
+        printf("%-15s %.1lfs\n", "CPU time:", (double)info.cpu_time_ns / 1e9);
+    printf("%-15s %" G_GUINT64_FORMAT " KiB\n", "Max memory:", info.max_mem_kib);
+    printf("%-15s %" G_GUINT64_FORMAT " KiB\n", "Used memory:", info.memory_kib);
+    printf("%-15s %s\n", "Persistent:", persistent ? "yes" : "no");
+    printf("%-15s %s\n", "Autostart:", autostart ? "enable" : "disable");
+    printf("%-15s %s\n", "Managed save:", "no");
+    printf("%-15s %s\n", "Security model:", "none");
+    printf("%-15s %s\n", "Security DOI:", "0");
+    printf("\n");
+    return TRUE;
+}
+
+static gboolean
+cmd_dominfo(struct cli_ctx *ctx, GError **error)
+{
+    return with_domain(ctx, do_dominfo, NULL, "Failed to get information of domain '%s'",
+                       error);
+}
+
+static gboolean
+do_domstate(domus_domain *dom, struct cli_ctx *ctx, GError **error)
+{
+    int st, reason;
+    if (!domus_domain_get_state(dom, &st, &reason, error))
+        return FALSE;
+    if (cli_has(ctx, "reason"))
+        printf("%s (%s)\n\n", state_name(st), reason_name(st, reason));
+    else
+        printf("%s\n\n", state_name(st));
+    return TRUE;
+}
+
+static gboolean
+cmd_domstate(struct cli_ctx *ctx, GError **error)
+{
+    return with_domain(ctx, do_domstate, NULL, "Failed to get state of domain '%s'", error);
+}
+
+static gboolean
+cmd_domid(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    if (domus_domain_get_id(dom) >= 0)
+        printf("%d\n\n", domus_domain_get_id(dom));
+    else
+        printf("-\n\n");
+    domus_domain_free(dom);
+    return TRUE;
+}
+
+static gboolean
+cmd_domname(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    printf("%s\n\n", domus_domain_get_name(dom));
+    domus_domain_free(dom);
+    return TRUE;
+}
+
+static gboolean
+cmd_domuuid(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    printf("%s\n\n", domus_domain_get_uuid(dom));
+    domus_domain_free(dom);
+    return TRUE;
+}
+
+static gboolean
+do_dumpxml(domus_domain *dom, struct cli_ctx *ctx, GError **error)
+{
+    unsigned flags = (cli_has(ctx, "inactive") ? XML_INACTIVE : 0) |
+                     (cli_has(ctx, "security-info") ? XML_SECURE : 0);
+    g_autofree char *xml = domus_domain_get_xml(dom, flags, error);
+    if (!xml)
+        return FALSE;
+    fputs(xml, stdout);
+    return TRUE;
+}
+
+static gboolean
+cmd_dumpxml(struct cli_ctx *ctx, GError **error)
+{
+    return with_domain(ctx, do_dumpxml, NULL, "Failed to get the XML of domain '%s'", error);
+}
+
+/* edit: the inactive, secure XML goes to $VISUAL or $EDITOR; the result is defined again.
+ * On any error the old definition stays as it was. */
+static gboolean
+do_edit(domus_domain *dom, struct cli_ctx *ctx, GError **error)
+{
+    g_autofree char *xml = domus_domain_get_xml(dom, XML_INACTIVE | XML_SECURE, error);
+    if (!xml)
+        return FALSE;
+    g_autofree char *path = NULL;
+    int fd = g_file_open_tmp("domus-edit-XXXXXX.xml", &path, error);
+    if (fd < 0)
+        return FALSE;
+    close(fd);
+    if (!g_file_set_contents(path, xml, -1, error))
+        return FALSE;
+    const char *editor = g_getenv("VISUAL");
+    if (!editor || !*editor)
+        editor = g_getenv("EDITOR");
+    if (!editor || !*editor)
+        editor = "vi";
+    g_autofree char *quoted = g_shell_quote(path);
+    g_autofree char *cmd = g_strdup_printf("%s %s", editor, quoted);
+    int status = system(cmd);
+    if (status != 0) {
+        unlink(path);
+        g_set_error(error, domus_error_quark(), 9, "editor '%s' failed; nothing was changed",
+                    editor);
+        return FALSE;
+    }
+    g_autofree char *edited = NULL;
+    gboolean read_ok = g_file_get_contents(path, &edited, NULL, error);
+    unlink(path);
+    if (!read_ok)
+        return FALSE;
+    if (g_str_equal(edited, xml)) {
+        printf("Domain '%s' XML configuration not changed.\n\n", domus_domain_get_name(dom));
+        return TRUE;
+    }
+    domus_domain *ndom = domus_domain_define(domus_domain_get_connect(dom), edited,
+                                             DEFINE_VALIDATE, error);
+    if (!ndom)
+        return FALSE;
+    printf("Domain '%s' XML configuration edited.\n\n", domus_domain_get_name(ndom));
+    domus_domain_free(ndom);
+    return TRUE;
+}
+
+static gboolean
+cmd_edit(struct cli_ctx *ctx, GError **error)
+{
+    return with_domain(ctx, do_edit, NULL, "Failed to edit domain '%s'", error);
+}
+
+#define DOMAIN_OPT {"domain", OPT_DATA, TRUE, "domain name, id or uuid"}
+
+static const struct cli_opt list_opts[] = {
+    {"inactive", OPT_BOOL, FALSE, "list inactive domains"},
+    {"all", OPT_BOOL, FALSE, "list inactive & active domains"},
+    {"transient", OPT_BOOL, FALSE, "list transient domains"},
+    {"persistent", OPT_BOOL, FALSE, "list persistent domains"},
+    {"autostart", OPT_BOOL, FALSE, "list domains with autostart enabled"},
+    {"no-autostart", OPT_BOOL, FALSE, "list domains with autostart disabled"},
+    {"state-running", OPT_BOOL, FALSE, "list domains in running state"},
+    {"state-paused", OPT_BOOL, FALSE, "list domains in paused state"},
+    {"state-shutoff", OPT_BOOL, FALSE, "list domains in shutoff state"},
+    {"uuid", OPT_BOOL, FALSE, "list uuid's only"},
+    {"name", OPT_BOOL, FALSE, "list domain names only"},
+    {NULL},
+};
+static const struct cli_opt file_opts[] = {
+    {"file", OPT_DATA, TRUE, "file containing an XML domain description"},
+    {"validate", OPT_BOOL, FALSE, "validate the XML against the schema"},
+    {NULL},
+};
+static const struct cli_opt create_opts[] = {
+    {"file", OPT_DATA, TRUE, "file containing an XML domain description"},
+    {"paused", OPT_BOOL, FALSE, "leave the guest paused after creation"},
+    {"autodestroy", OPT_BOOL, FALSE, "automatically destroy the guest when virsh disconnects"},
+    {"validate", OPT_BOOL, FALSE, "validate the XML against the schema"},
+    {NULL},
+};
+static const struct cli_opt start_opts[] = {
+    DOMAIN_OPT,
+    {"paused", OPT_BOOL, FALSE, "leave the guest paused after creation"},
+    {"autodestroy", OPT_BOOL, FALSE, "automatically destroy the guest when virsh disconnects"},
+    {NULL},
+};
+static const struct cli_opt dom_opts[] = {DOMAIN_OPT, {NULL}};
+static const struct cli_opt power_opts[] = {
+    DOMAIN_OPT,
+    {"mode", OPT_STRING, FALSE, "shutdown mode: acpi|agent"},
+    {NULL},
+};
+static const struct cli_opt destroy_opts[] = {
+    DOMAIN_OPT,
+    {"graceful", OPT_BOOL, FALSE, "terminate gracefully"},
+    {NULL},
+};
+static const struct cli_opt state_opts[] = {
+    DOMAIN_OPT,
+    {"reason", OPT_BOOL, FALSE, "also print reason for the state"},
+    {NULL},
+};
+static const struct cli_opt dumpxml_opts[] = {
+    DOMAIN_OPT,
+    {"inactive", OPT_BOOL, FALSE, "show inactive defined XML"},
+    {"security-info", OPT_BOOL, FALSE, "include security sensitive information in XML dump"},
+    {NULL},
+};
+static const struct cli_opt autostart_opts[] = {
+    DOMAIN_OPT,
+    {"disable", OPT_BOOL, FALSE, "disable autostarting"},
+    {NULL},
+};
+
+const struct cli_cmd cli_domain_cmds[] = {
+    {"list", cmd_list, list_opts, "list domains"},
+    {"define", cmd_define, file_opts, "define (but don't start) a domain from an XML file"},
+    {"undefine", cmd_undefine, dom_opts, "undefine a domain"},
+    {"create", cmd_create, create_opts, "create a domain from an XML file"},
+    {"start", cmd_start, start_opts, "start a (previously defined) inactive domain"},
+    {"shutdown", cmd_shutdown, power_opts, "gracefully shutdown a domain"},
+    {"reboot", cmd_reboot, power_opts, "reboot a domain"},
+    {"destroy", cmd_destroy, destroy_opts, "destroy (stop) a domain"},
+    {"reset", cmd_reset, dom_opts, "reset a domain"},
+    {"suspend", cmd_suspend, dom_opts, "suspend a domain"},
+    {"resume", cmd_resume, dom_opts, "resume a domain"},
+    {"dominfo", cmd_dominfo, dom_opts, "domain information"},
+    {"domstate", cmd_domstate, state_opts, "domain state"},
+    {"domid", cmd_domid, dom_opts, "convert a domain name or UUID to domain id"},
+    {"domname", cmd_domname, dom_opts, "convert a domain id or UUID to domain name"},
+    {"domuuid", cmd_domuuid, dom_opts, "convert a domain name or id to domain UUID"},
+    {"dumpxml", cmd_dumpxml, dumpxml_opts, "domain information in XML"},
+    {"edit", cmd_edit, dom_opts, "edit XML configuration for a domain"},
+    {"autostart", cmd_autostart, autostart_opts, "autostart a domain"},
+    {NULL},
+};

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* domus: virsh's commands, options and output for Domus. Errors go to stderr as
+ * "error: …" and the exit status is 1. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct cli_cmd *const tables[] = {cli_domain_cmds, cli_host_cmds};
+
+domus_conn *
+cli_conn(struct cli_ctx *ctx, GError **error)
+{
+    if (!ctx->conn)
+        ctx->conn = domus_open(ctx->uri, ctx->readonly, error);
+    return ctx->conn;
+}
+
+const char *
+cli_get(struct cli_ctx *ctx, const char *name)
+{
+    return g_hash_table_lookup(ctx->values, name);
+}
+
+gboolean
+cli_has(struct cli_ctx *ctx, const char *name)
+{
+    return g_hash_table_contains(ctx->values, name);
+}
+
+domus_domain *
+cli_domain(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn)
+        return NULL;
+    return domus_domain_lookup(conn, cli_get(ctx, "domain"), error);
+}
+
+static const struct cli_cmd *
+find_cmd(const char *name)
+{
+    for (gsize t = 0; t < G_N_ELEMENTS(tables); t++)
+        for (const struct cli_cmd *c = tables[t]; c->name; c++)
+            if (g_str_equal(c->name, name))
+                return c;
+    return NULL;
+}
+
+static void
+print_cmd_help(const struct cli_cmd *c)
+{
+    printf("  NAME\n    %s - %s\n\n  SYNOPSIS\n    %s", c->name, c->help, c->name);
+    for (const struct cli_opt *o = c->opts; o && o->name; o++) {
+        if (o->type == OPT_BOOL)
+            printf(" [--%s]", o->name);
+        else if (o->required)
+            printf(" <%s>", o->name);
+        else
+            printf(" [--%s <string>]", o->name);
+    }
+    printf("\n\n");
+    if (c->opts && c->opts->name) {
+        printf("  OPTIONS\n");
+        for (const struct cli_opt *o = c->opts; o->name; o++) {
+            g_autofree char *label = o->type == OPT_BOOL
+                                         ? g_strconcat("--", o->name, NULL)
+                                         : g_strconcat("[--", o->name, "] <string>", NULL);
+            printf("    %-24s %s\n", label, o->help);
+        }
+        printf("\n");
+    }
+}
+
+static void
+print_help(void)
+{
+    printf("domus [options]... <command> [args...]\n\n"
+           "  options:\n"
+           "    -c | --connect=URI      hypervisor connection URI (default: $DOMUS_DEFAULT_URI or "
+           "domus:///system)\n"
+           "    -r | --readonly         connect readonly\n"
+           "    -h | --help             this help\n\n"
+           "  commands (use 'domus help COMMAND' for details):\n");
+    for (gsize t = 0; t < G_N_ELEMENTS(tables); t++)
+        for (const struct cli_cmd *c = tables[t]; c->name; c++)
+            printf("    %-16s %s\n", c->name, c->help);
+    printf("\n");
+}
+
+static gboolean
+cmd_help(struct cli_ctx *ctx, GError **error)
+{
+    const char *name = cli_get(ctx, "command");
+    if (!name) {
+        print_help();
+        return TRUE;
+    }
+    const struct cli_cmd *c = find_cmd(name);
+    if (!c) {
+        g_set_error(error, domus_error_quark(), 8, "command '%s' doesn't exist", name);
+        return FALSE;
+    }
+    print_cmd_help(c);
+    return TRUE;
+}
+
+static const struct cli_opt help_opts[] = {
+    {"command", OPT_DATA, FALSE, "prints help about this command"},
+    {NULL},
+};
+static const struct cli_cmd help_cmd = {"help", cmd_help, help_opts, "print help"};
+
+/* virsh-style options: "--name value", "--name=value", bare values fill the positional
+ * options in order. */
+static gboolean
+parse_opts(const struct cli_cmd *c, int argc, char **argv, GHashTable *values, GError **error)
+{
+    const struct cli_opt *positional[16];
+    int npos = 0, next_pos = 0;
+    for (const struct cli_opt *o = c->opts; o && o->name && npos < 16; o++)
+        if (o->type != OPT_BOOL)
+            positional[npos++] = o;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (g_str_has_prefix(a, "--") && a[2]) {
+            g_autofree char *name = g_strdup(a + 2);
+            char *eq = strchr(name, '=');
+            if (eq)
+                *eq = '\0';
+            const struct cli_opt *o = NULL;
+            for (const struct cli_opt *p = c->opts; p && p->name; p++)
+                if (g_str_equal(p->name, name))
+                    o = p;
+            if (!o) {
+                g_set_error(error, domus_error_quark(), 8, "command '%s' doesn't support option --%s",
+                            c->name, name);
+                return FALSE;
+            }
+            if (o->type == OPT_BOOL) {
+                g_hash_table_insert(values, g_strdup(o->name), g_strdup("1"));
+            } else if (eq) {
+                g_hash_table_insert(values, g_strdup(o->name), g_strdup(eq + 1));
+            } else if (i + 1 < argc) {
+                g_hash_table_insert(values, g_strdup(o->name), g_strdup(argv[++i]));
+            } else {
+                g_set_error(error, domus_error_quark(), 8, "expected syntax: --%s <string>",
+                            o->name);
+                return FALSE;
+            }
+            continue;
+        }
+        while (next_pos < npos && g_hash_table_contains(values, positional[next_pos]->name))
+            next_pos++;
+        if (next_pos >= npos) {
+            g_set_error(error, domus_error_quark(), 8, "unexpected data '%s'", a);
+            return FALSE;
+        }
+        g_hash_table_insert(values, g_strdup(positional[next_pos++]->name), g_strdup(a));
+    }
+    for (const struct cli_opt *o = c->opts; o && o->name; o++)
+        if (o->required && !g_hash_table_contains(values, o->name)) {
+            g_set_error(error, domus_error_quark(), 8, "command '%s' requires <%s> option",
+                        c->name, o->name);
+            return FALSE;
+        }
+    return TRUE;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct cli_ctx ctx = {0};
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if ((g_str_equal(a, "-c") || g_str_equal(a, "--connect")) && i + 1 < argc)
+            ctx.uri = argv[++i];
+        else if (g_str_has_prefix(a, "--connect="))
+            ctx.uri = a + 10;
+        else if (g_str_equal(a, "-r") || g_str_equal(a, "--readonly"))
+            ctx.readonly = TRUE;
+        else if (g_str_equal(a, "-h") || g_str_equal(a, "--help")) {
+            print_help();
+            return 0;
+        } else {
+            fprintf(stderr, "error: unsupported option '%s'. See --help.\n", a);
+            return 1;
+        }
+    }
+    if (i >= argc) {
+        print_help();
+        return 0;
+    }
+    const struct cli_cmd *c = g_str_equal(argv[i], "help") ? &help_cmd : find_cmd(argv[i]);
+    if (!c) {
+        fprintf(stderr, "error: unknown command: '%s'\n", argv[i]);
+        return 1;
+    }
+    ctx.values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GError) error = NULL;
+    gboolean ok = parse_opts(c, argc - i - 1, argv + i + 1, ctx.values, &error) &&
+                  c->run(&ctx, &error);
+    if (!ok && error)
+        fprintf(stderr, "error: %s\n", error->message);
+    domus_close(ctx.conn);
+    g_hash_table_destroy(ctx.values);
+    return ok ? 0 : 1;
+}

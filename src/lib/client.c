@@ -1,0 +1,624 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* client: libdomus over a blocking unix socket. One call at a time per connection; messages
+ * that are not the awaited reply (events, keepalive) are skipped or answered. */
+#include "domus/domus.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "rpc/protocol.h"
+#include "util/err.h"
+#include "util/uuid.h"
+
+#define DEFAULT_SOCKET "/run/domus/domus-sock"
+#define DEFAULT_SOCKET_RO "/run/domus/domus-sock-ro"
+
+struct domus_conn {
+    int fd;
+    uint32_t serial;
+    char *uri;
+};
+
+struct domus_domain {
+    domus_conn *conn;
+    char *name;
+    uint8_t uuid[UUID_LEN];
+    char uuid_str[UUID_STRING_LEN];
+    int id;
+};
+
+GQuark
+domus_error_quark(void)
+{
+    return DOMUS_ERROR;
+}
+
+static gboolean
+write_all(int fd, const uint8_t *p, gsize len, GError **error)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            err_set_errno(error, ERR_FROM_RPC, errno, "cannot send to the daemon");
+            return FALSE;
+        }
+        p += n;
+        len -= (gsize)n;
+    }
+    return TRUE;
+}
+
+static gboolean
+read_all(int fd, uint8_t *p, gsize len, GError **error)
+{
+    while (len > 0) {
+        ssize_t n = recv(fd, p, len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                err_set(error, ERR_FROM_RPC, ERR_RPC, "the daemon closed the connection");
+            else
+                err_set_errno(error, ERR_FROM_RPC, errno, "cannot read from the daemon");
+            return FALSE;
+        }
+        p += n;
+        len -= (gsize)n;
+    }
+    return TRUE;
+}
+
+/* Sends a call and waits for its reply. RET_BODY gets the reply body (caller frees). */
+static gboolean
+call(domus_conn *conn, uint32_t proc, GByteArray *args, GByteArray **ret_body, GError **error)
+{
+    struct rpc_header hdr = {RPC_PROGRAM_REMOTE, RPC_PROTOCOL_VERSION, proc, RPC_CALL,
+                             conn->serial++, RPC_OK};
+    g_autoptr(GByteArray) msg = g_byte_array_new();
+    rpc_message_begin(msg, &hdr);
+    if (args)
+        g_byte_array_append(msg, args->data, args->len);
+    rpc_message_end(msg);
+    if (!write_all(conn->fd, msg->data, msg->len, error))
+        return FALSE;
+    for (;;) {
+        uint8_t head[RPC_HEADER_LEN];
+        if (!read_all(conn->fd, head, sizeof(head), error))
+            return FALSE;
+        uint32_t len = ((uint32_t)head[0] << 24) | ((uint32_t)head[1] << 16) |
+                       ((uint32_t)head[2] << 8) | head[3];
+        if (len < RPC_HEADER_LEN || len - 4 > RPC_MESSAGE_MAX) {
+            err_set(error, ERR_FROM_RPC, ERR_RPC, "the daemon sent a bad frame length %u", len);
+            return FALSE;
+        }
+        struct rpc_header rh;
+        rpc_header_decode(head + 4, &rh);
+        g_autoptr(GByteArray) body = g_byte_array_sized_new(len - RPC_HEADER_LEN);
+        g_byte_array_set_size(body, len - RPC_HEADER_LEN);
+        if (!read_all(conn->fd, body->data, body->len, error))
+            return FALSE;
+        if (rh.prog == RPC_PROGRAM_KEEPALIVE) {
+            if (rh.proc == RPC_KEEPALIVE_PING) {
+                struct rpc_header pong = {RPC_PROGRAM_KEEPALIVE, 1, RPC_KEEPALIVE_PONG,
+                                          RPC_MESSAGE, 0, RPC_OK};
+                g_autoptr(GByteArray) p = g_byte_array_new();
+                rpc_message_begin(p, &pong);
+                rpc_message_end(p);
+                if (!write_all(conn->fd, p->data, p->len, error))
+                    return FALSE;
+            }
+            continue;
+        }
+        if (rh.type != RPC_REPLY || rh.serial != hdr.serial)
+            continue; /* events and the like */
+        if (rh.status == RPC_ERROR) {
+            struct xdr_reader r;
+            xdr_reader_init(&r, body->data, body->len);
+            g_propagate_error(error, rpc_get_error(&r));
+            return FALSE;
+        }
+        if (ret_body)
+            *ret_body = g_steal_pointer(&body);
+        return TRUE;
+    }
+}
+
+/* Parses URI into a socket path. */
+static char *
+uri_socket(const char *uri, gboolean readonly, char **ret_norm, GError **error)
+{
+    const char *q = strchr(uri, '?');
+    g_autofree char *base = q ? g_strndup(uri, q - uri) : g_strdup(uri);
+    if (!g_str_equal(base, "domus:///system") && !g_str_equal(base, "qemu:///system") &&
+        !g_str_equal(base, "qemu+unix:///system") && !g_str_equal(base, "domus+unix:///system")) {
+        err_set(error, ERR_FROM_URI, ERR_INVALID_ARG,
+                "unsupported URI '%s'; use 'domus:///system' or "
+                "'domus:///system?socket=PATH'",
+                uri);
+        return NULL;
+    }
+    char *sock = NULL;
+    if (q) {
+        g_auto(GStrv) params = g_strsplit(q + 1, "&", 0);
+        for (int i = 0; params[i]; i++) {
+            if (g_str_has_prefix(params[i], "socket=")) {
+                g_free(sock);
+                sock = g_uri_unescape_string(params[i] + 7, NULL);
+            } else if (*params[i]) {
+                err_set(error, ERR_FROM_URI, ERR_INVALID_ARG,
+                        "unsupported URI parameter '%s' in '%s'", params[i], uri);
+                g_free(sock);
+                return NULL;
+            }
+        }
+    }
+    if (!sock)
+        sock = g_strdup(readonly ? DEFAULT_SOCKET_RO : DEFAULT_SOCKET);
+    *ret_norm = q ? g_strdup_printf("domus:///system%s", q) : g_strdup("domus:///system");
+    return sock;
+}
+
+domus_conn *
+domus_open(const char *uri, gboolean readonly, GError **error)
+{
+    if (!uri)
+        uri = g_getenv("DOMUS_DEFAULT_URI");
+    if (!uri)
+        uri = "domus:///system";
+    g_autofree char *norm = NULL;
+    g_autofree char *path = uri_socket(uri, readonly, &norm, error);
+    if (!path)
+        return NULL;
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(addr.sun_path)) {
+        err_set(error, ERR_FROM_RPC, ERR_INVALID_ARG, "socket path '%s' is too long", path);
+        return NULL;
+    }
+    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        err_set(error, ERR_FROM_RPC, 38, "cannot connect to '%s': %s; is domusd running?", path,
+                g_strerror(e));
+        return NULL;
+    }
+    domus_conn *conn = g_new0(domus_conn, 1);
+    conn->fd = fd;
+    conn->uri = g_steal_pointer(&norm);
+    g_autoptr(GByteArray) open_args = g_byte_array_new();
+    xdr_put_opt_string(open_args, "qemu:///system");
+    xdr_put_u32(open_args, readonly ? 1 : 0);
+    if (!call(conn, PROC_AUTH_LIST, NULL, NULL, error) ||
+        !call(conn, PROC_CONNECT_OPEN, open_args, NULL, error)) {
+        domus_close(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+void
+domus_close(domus_conn *conn)
+{
+    if (!conn)
+        return;
+    if (conn->fd >= 0) {
+        call(conn, PROC_CONNECT_CLOSE, NULL, NULL, NULL);
+        close(conn->fd);
+    }
+    g_free(conn->uri);
+    g_free(conn);
+}
+
+const char *
+domus_get_uri(domus_conn *conn)
+{
+    return conn->uri;
+}
+
+/* Reply decoding helpers: each checks that the whole body was consumed. */
+static gboolean
+reply_u64(domus_conn *conn, uint32_t proc, GByteArray *args, guint64 *ret, GError **error)
+{
+    g_autoptr(GByteArray) body = NULL;
+    if (!call(conn, proc, args, &body, error))
+        return FALSE;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    guint64 v = xdr_get_u64(&r);
+    if (!xdr_reader_finish(&r, error))
+        return FALSE;
+    *ret = v;
+    return TRUE;
+}
+
+static int
+reply_int(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error)
+{
+    g_autoptr(GByteArray) body = NULL;
+    if (!call(conn, proc, args, &body, error))
+        return -1;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    int v = xdr_get_i32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return -1;
+    return v;
+}
+
+static char *
+reply_string(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error)
+{
+    g_autoptr(GByteArray) body = NULL;
+    if (!call(conn, proc, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_autofree char *s = xdr_get_string(&r, RPC_STRING_MAX);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&s);
+}
+
+gboolean
+domus_get_version(domus_conn *conn, guint64 *ret, GError **error)
+{
+    return reply_u64(conn, PROC_CONNECT_GET_VERSION, NULL, ret, error);
+}
+
+gboolean
+domus_get_lib_version(domus_conn *conn, guint64 *ret, GError **error)
+{
+    return reply_u64(conn, PROC_CONNECT_GET_LIB_VERSION, NULL, ret, error);
+}
+
+char *
+domus_get_hostname(domus_conn *conn, GError **error)
+{
+    return reply_string(conn, PROC_CONNECT_GET_HOSTNAME, NULL, error);
+}
+
+char *
+domus_get_capabilities(domus_conn *conn, GError **error)
+{
+    return reply_string(conn, PROC_CONNECT_GET_CAPABILITIES, NULL, error);
+}
+
+char *
+domus_get_type(domus_conn *conn, GError **error)
+{
+    return reply_string(conn, PROC_CONNECT_GET_TYPE, NULL, error);
+}
+
+static domus_domain *
+domain_from_reader(domus_conn *conn, struct xdr_reader *r)
+{
+    struct rpc_domain h = {0};
+    rpc_get_domain(r, &h);
+    if (r->failed) {
+        rpc_domain_clear(&h);
+        return NULL;
+    }
+    domus_domain *dom = g_new0(domus_domain, 1);
+    dom->conn = conn;
+    dom->name = g_steal_pointer(&h.name);
+    memcpy(dom->uuid, h.uuid, UUID_LEN);
+    uuid_format(dom->uuid, dom->uuid_str);
+    dom->id = h.id;
+    return dom;
+}
+
+static domus_domain *
+reply_domain(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error)
+{
+    g_autoptr(GByteArray) body = NULL;
+    if (!call(conn, proc, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    domus_domain *dom = domain_from_reader(conn, &r);
+    if (!xdr_reader_finish(&r, error)) {
+        domus_domain_free(dom);
+        return NULL;
+    }
+    return dom;
+}
+
+void
+domus_domain_free(domus_domain *dom)
+{
+    if (!dom)
+        return;
+    g_free(dom->name);
+    g_free(dom);
+}
+
+void
+domus_domain_list_free(domus_domain **list)
+{
+    for (int i = 0; list && list[i]; i++)
+        domus_domain_free(list[i]);
+    g_free(list);
+}
+
+domus_domain **
+domus_list_domains(domus_conn *conn, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_i32(args, 1);
+    xdr_put_u32(args, flags);
+    g_autoptr(GByteArray) body = NULL;
+    if (!call(conn, PROC_CONNECT_LIST_ALL_DOMAINS, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    uint32_t n = xdr_get_count(&r, RPC_DOMAIN_LIST_MAX, 24);
+    domus_domain **list = g_new0(domus_domain *, n + 1);
+    for (uint32_t i = 0; i < n && !r.failed; i++)
+        list[i] = domain_from_reader(conn, &r);
+    xdr_get_u32(&r);
+    if (!xdr_reader_finish(&r, error)) {
+        domus_domain_list_free(list);
+        return NULL;
+    }
+    return list;
+}
+
+domus_domain *
+domus_domain_lookup_by_name(domus_conn *conn, const char *name, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_string(args, name);
+    return reply_domain(conn, PROC_DOMAIN_LOOKUP_BY_NAME, args, error);
+}
+
+domus_domain *
+domus_domain_lookup_by_uuid(domus_conn *conn, const char *uuid, GError **error)
+{
+    uint8_t u[UUID_LEN];
+    if (!uuid_parse(uuid, u)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "'%s' is not a valid uuid", uuid);
+        return NULL;
+    }
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_opaque_fixed(args, u, UUID_LEN);
+    return reply_domain(conn, PROC_DOMAIN_LOOKUP_BY_UUID, args, error);
+}
+
+domus_domain *
+domus_domain_lookup_by_id(domus_conn *conn, int id, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_i32(args, id);
+    return reply_domain(conn, PROC_DOMAIN_LOOKUP_BY_ID, args, error);
+}
+
+domus_domain *
+domus_domain_lookup(domus_conn *conn, const char *ident, GError **error)
+{
+    g_autoptr(GError) first = NULL;
+    domus_domain *dom = domus_domain_lookup_by_name(conn, ident, &first);
+    if (dom || err_code(first) != ERR_NO_DOMAIN) {
+        if (!dom)
+            g_propagate_error(error, g_steal_pointer(&first));
+        return dom;
+    }
+    guint64 id;
+    if (g_ascii_string_to_unsigned(ident, 10, 0, G_MAXINT, &id, NULL)) {
+        dom = domus_domain_lookup_by_id(conn, (int)id, NULL);
+        if (dom)
+            return dom;
+    }
+    uint8_t u[UUID_LEN];
+    if (uuid_parse(ident, u)) {
+        dom = domus_domain_lookup_by_uuid(conn, ident, NULL);
+        if (dom)
+            return dom;
+    }
+    err_set(error, ERR_FROM_DOMAIN, ERR_NO_DOMAIN, "failed to get domain '%s'", ident);
+    return NULL;
+}
+
+domus_conn *
+domus_domain_get_connect(domus_domain *dom)
+{
+    return dom->conn;
+}
+
+const char *
+domus_domain_get_name(domus_domain *dom)
+{
+    return dom->name;
+}
+
+const char *
+domus_domain_get_uuid(domus_domain *dom)
+{
+    return dom->uuid_str;
+}
+
+int
+domus_domain_get_id(domus_domain *dom)
+{
+    return dom->id;
+}
+
+static GByteArray *
+dom_args(domus_domain *dom)
+{
+    GByteArray *b = g_byte_array_new();
+    rpc_put_domain(b, dom->name, dom->uuid, dom->id);
+    return b;
+}
+
+static gboolean
+dom_call(domus_domain *dom, uint32_t proc, gboolean with_flags, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    if (with_flags)
+        xdr_put_u32(args, flags);
+    return call(dom->conn, proc, args, NULL, error);
+}
+
+domus_domain *
+domus_domain_define(domus_conn *conn, const char *xml, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_string(args, xml);
+    xdr_put_u32(args, flags);
+    return reply_domain(conn, PROC_DOMAIN_DEFINE_XML_FLAGS, args, error);
+}
+
+gboolean
+domus_domain_undefine(domus_domain *dom, unsigned flags, GError **error)
+{
+    return dom_call(dom, PROC_DOMAIN_UNDEFINE_FLAGS, TRUE, flags, error);
+}
+
+domus_domain *
+domus_domain_create_xml(domus_conn *conn, const char *xml, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_string(args, xml);
+    xdr_put_u32(args, flags);
+    return reply_domain(conn, PROC_DOMAIN_CREATE_XML, args, error);
+}
+
+gboolean
+domus_domain_start(domus_domain *dom, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    xdr_put_u32(args, flags);
+    domus_domain *fresh = reply_domain(dom->conn, PROC_DOMAIN_CREATE_WITH_FLAGS, args, error);
+    if (!fresh)
+        return FALSE;
+    dom->id = fresh->id;
+    domus_domain_free(fresh);
+    return TRUE;
+}
+
+gboolean
+domus_domain_destroy(domus_domain *dom, unsigned flags, GError **error)
+{
+    return dom_call(dom, PROC_DOMAIN_DESTROY_FLAGS, TRUE, flags, error);
+}
+
+gboolean
+domus_domain_shutdown(domus_domain *dom, unsigned flags, GError **error)
+{
+    return dom_call(dom, PROC_DOMAIN_SHUTDOWN_FLAGS, TRUE, flags, error);
+}
+
+gboolean
+domus_domain_reboot(domus_domain *dom, unsigned flags, GError **error)
+{
+    return dom_call(dom, PROC_DOMAIN_REBOOT, TRUE, flags, error);
+}
+
+gboolean
+domus_domain_reset(domus_domain *dom, GError **error)
+{
+    return dom_call(dom, PROC_DOMAIN_RESET, TRUE, 0, error);
+}
+
+gboolean
+domus_domain_suspend(domus_domain *dom, GError **error)
+{
+    return dom_call(dom, PROC_DOMAIN_SUSPEND, FALSE, 0, error);
+}
+
+gboolean
+domus_domain_resume(domus_domain *dom, GError **error)
+{
+    return dom_call(dom, PROC_DOMAIN_RESUME, FALSE, 0, error);
+}
+
+gboolean
+domus_domain_get_info(domus_domain *dom, struct domus_domain_info *ret, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) body = NULL;
+    if (!call(dom->conn, PROC_DOMAIN_GET_INFO, args, &body, error))
+        return FALSE;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    struct domus_domain_info info;
+    info.state = (int)xdr_get_u32(&r);
+    info.max_mem_kib = xdr_get_u64(&r);
+    info.memory_kib = xdr_get_u64(&r);
+    info.vcpus = xdr_get_u32(&r);
+    info.cpu_time_ns = xdr_get_u64(&r);
+    if (!xdr_reader_finish(&r, error))
+        return FALSE;
+    *ret = info;
+    return TRUE;
+}
+
+gboolean
+domus_domain_get_state(domus_domain *dom, int *ret_state, int *ret_reason, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!call(dom->conn, PROC_DOMAIN_GET_STATE, args, &body, error))
+        return FALSE;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    int state = xdr_get_i32(&r);
+    int reason = xdr_get_i32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return FALSE;
+    *ret_state = state;
+    *ret_reason = reason;
+    return TRUE;
+}
+
+char *
+domus_domain_get_xml(domus_domain *dom, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    xdr_put_u32(args, flags);
+    return reply_string(dom->conn, PROC_DOMAIN_GET_XML_DESC, args, error);
+}
+
+char *
+domus_domain_get_os_type(domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    return reply_string(dom->conn, PROC_DOMAIN_GET_OS_TYPE, args, error);
+}
+
+int
+domus_domain_is_active(domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    return reply_int(dom->conn, PROC_DOMAIN_IS_ACTIVE, args, error);
+}
+
+int
+domus_domain_is_persistent(domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    return reply_int(dom->conn, PROC_DOMAIN_IS_PERSISTENT, args, error);
+}
+
+int
+domus_domain_get_autostart(domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    return reply_int(dom->conn, PROC_DOMAIN_GET_AUTOSTART, args, error);
+}
+
+gboolean
+domus_domain_set_autostart(domus_domain *dom, gboolean on, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    xdr_put_i32(args, on ? 1 : 0);
+    return call(dom->conn, PROC_DOMAIN_SET_AUTOSTART, args, NULL, error);
+}
