@@ -472,7 +472,7 @@ do_dumpxml(domus_domain *dom, struct cli_ctx *ctx, GError **error)
     g_autofree char *xml = domus_domain_get_xml(dom, flags, error);
     if (!xml)
         return FALSE;
-    fputs(xml, stdout);
+    printf("%s\n", xml);
     return TRUE;
 }
 

@@ -55,7 +55,7 @@ cmd_capabilities(struct cli_ctx *ctx, GError **error)
     g_autofree char *caps = conn ? domus_get_capabilities(conn, error) : NULL;
     if (!caps)
         return FALSE;
-    fputs(caps, stdout);
+    printf("%s\n", caps);
     return TRUE;
 }
 

@@ -315,12 +315,12 @@ domain_def_xml_choice(xmlNodePtr node, const char *name, const char *const *name
 gboolean
 domain_def_xml_bool(xmlNodePtr node, const char *name, gboolean *ret, GError **error)
 {
-    static const char *const names[] = {"no", "yes", "off", "on", NULL};
+    static const char *const names[] = {"no", "yes", NULL};
     int i = -1;
     if (!domain_def_xml_enum(node, name, names, &i, error))
         return FALSE;
     if (i >= 0)
-        *ret = (i % 2) == 1;
+        *ret = i == 1;
     return TRUE;
 }
 

@@ -39,6 +39,7 @@ static const char *const input_bus_names[] = {"usb", "ps2", "virtio", NULL};
 static const char *const graphics_type_names[] = {"vnc", NULL};
 static const char *const listen_type_names[] = {"address", NULL};
 static const char *const chr_type_names[] = {"pty", "file", "unix", NULL};
+static const char *const on_off_names[] = {"on", "off", NULL};
 static const char *const unix_mode_names[] = {"bind", "connect", NULL};
 static const char *const serial_target_names[] = {"isa-serial", "usb-serial", "pci-serial", NULL};
 static const char *const console_target_names[] = {"serial", "virtio", NULL};
@@ -833,10 +834,12 @@ parse_chr(struct domain_def *def, enum chr_kind kind, xmlNodePtr node, GError **
             if (!domain_def_xml_once(&seen[1], c, error) || !parse_chr_target(chr, kind, c, error))
                 return FALSE;
         } else if (domain_def_xml_is(c, "log")) {
+            int append = -1;
             if (!domain_def_xml_once(&seen[2], c, error) || !check_leaf(c, log_attrs, error) ||
-                !domain_def_xml_bool(c, "append", &chr->log_append, error) ||
+                !domain_def_xml_enum(c, "append", on_off_names, &append, error) ||
                 !(chr->log_file = domain_def_xml_prop_required(c, "file", error)))
                 return FALSE;
+            chr->log_append = append == 0;
         } else {
             return domain_def_xml_unsupported(node, c, error);
         }

@@ -45,7 +45,7 @@ gboolean domain_def_xml_enum(xmlNodePtr node, const char *name, const char *cons
 gboolean domain_def_xml_choice(xmlNodePtr node, const char *name, const char *const *names,
                                char **ret, GError **error);
 
-/* Attribute NAME as yes/no (also on/off); absent: *RET is left alone. */
+/* Attribute NAME as yes/no; absent: *RET is left alone. */
 gboolean domain_def_xml_bool(xmlNodePtr node, const char *name, gboolean *ret, GError **error);
 
 /* Attribute NAME as an unsigned number in MIN..MAX (decimal, or hex with 0x); absent: *RET is

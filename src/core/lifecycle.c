@@ -638,6 +638,15 @@ on_shutdown_event(struct domain *dom, JsonObject *data)
                               : "";
     gboolean guest = data ? json_object_get_boolean_member_with_default(data, "guest", FALSE)
                           : FALSE;
+    if (dom->stop_reason == REASON_SHUTOFF_DESTROYED)
+        return; /* our own SIGTERM: the exit decides */
+    if (g_str_equal(reason, "host-signal")) {
+        /* someone else signalled QEMU; it exits on its own whatever -no-shutdown says */
+        dom->stop_reason = REASON_SHUTOFF_SHUTDOWN;
+        core_domain_set_state(dom, DOM_SHUTDOWN, REASON_SHUTDOWN_USER, EV_SHUTDOWN,
+                              EV_SHUTDOWN_HOST);
+        return;
+    }
     if (dom->fake_reboot) {
         /* libvirt-style ACPI reboot: the guest powered off; reset and run it again */
         dom->fake_reboot = FALSE;

@@ -112,7 +112,7 @@ test_xmlinvalid(gconstpointer data)
 static const char secret_xml[] =
     "<domain type='kvm'><name>test</name><uuid>0b3c2d6e-8f4a-4c1b-9a2e-5d6f7a8b9c0d</uuid>"
     "<memory unit='GiB'>1</memory><devices>"
-    "<graphics type='vnc' port='-1' autoport='yes' listen='0.0.0.0' passwd='s3cr&amp;t'>"
+    "<graphics type='vnc' port='5900' autoport='yes' listen='0.0.0.0' passwd='s3cr&amp;t'>"
     "<listen type='address' address='0.0.0.0'/></graphics>"
     "<console type='pty'><source path='/dev/pts/7'/></console>"
     "</devices></domain>";
@@ -145,8 +145,10 @@ test_inactive(void)
     g_assert_true(g_str_has_prefix(live, "<domain type='kvm' id='7'>\n"));
     g_assert_nonnull(strstr(live, "<console type='pty' tty='/dev/pts/7'>"));
     g_assert_nonnull(strstr(live, "<source path='/dev/pts/7'/>"));
+    g_assert_nonnull(strstr(live, "<graphics type='vnc' port='5900' autoport='yes'"));
     g_autofree char *inactive = domain_def_format(def, -1, DOMAIN_DEF_FORMAT_INACTIVE);
     g_assert_null(strstr(inactive, "/dev/pts/7"));
+    g_assert_nonnull(strstr(inactive, "<graphics type='vnc' port='-1' autoport='yes'"));
     g_assert_nonnull(strstr(inactive, "<console type='pty'>\n      <target type='serial' "
                                       "port='0'/>\n    </console>"));
 }
@@ -179,6 +181,18 @@ test_generated(void)
     g_assert_cmpint(a->on_poweroff, ==, DOMAIN_ACTION_DESTROY);
     g_assert_cmpint(a->on_reboot, ==, DOMAIN_ACTION_RESTART);
     g_assert_cmpint(a->on_crash, ==, DOMAIN_ACTION_DESTROY);
+}
+
+static void
+test_enums(void)
+{
+    for (int i = DOMAIN_ACTION_DESTROY; i <= DOMAIN_ACTION_COREDUMP_RESTART; i++)
+        g_assert_cmpint(domain_action_from_string(domain_action_to_string(i)), ==, i);
+    g_assert_cmpint(domain_action_from_string("explode"), ==, -1);
+    g_assert_cmpstr(domain_action_to_string(DOMAIN_ACTION_RENAME_RESTART), ==, "rename-restart");
+    g_assert_cmpstr(disk_bus_to_string(DISK_BUS_SATA), ==, "sata");
+    g_assert_null(disk_format_to_string(DISK_FORMAT_NONE));
+    g_assert_cmpstr(disk_format_to_string(DISK_FORMAT_QCOW2), ==, "qcow2");
 }
 
 static void
@@ -285,6 +299,7 @@ main(int argc, char **argv)
     g_test_add_func("/domain-def/secure", test_secure);
     g_test_add_func("/domain-def/inactive", test_inactive);
     g_test_add_func("/domain-def/generated", test_generated);
+    g_test_add_func("/domain-def/enums", test_enums);
     g_test_add_func("/domain-def/memory-units", test_memory_units);
     g_test_add_func("/domain-def/schema-error", test_schema_error);
     g_test_add_func("/domain-def/doctype", test_doctype);

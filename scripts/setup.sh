@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs the Debian packages Domus needs to build, test and run its demo, skipping those
+# already present. Tests also need stock libvirt clients (virsh, python3-libvirt,
+# virt-install) as peers to talk to domusd; libvirt's daemon is never installed here.
+set -eu
+
+PACKAGES="gcc make meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev libxml2-dev
+qemu-system-x86 qemu-utils libvirt-clients python3 python3-libvirt python3-pytest virtinst
+busybox-static cpio xz-utils"
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+    *"install ok installed"*) ;;
+    *) missing="$missing $p" ;;
+    esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "setup: installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO=sudo
+else
+    SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

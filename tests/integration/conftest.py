@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Shared fixtures: a real domusd on a private --root, driven by our CLI, stock virsh and
+python3-libvirt. Nothing is mocked."""
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import libvirt
+import pytest
+
+TOP = os.environ.get("DOMUS_TOP") or os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+BUILD = os.environ.get("DOMUS_BUILD") or os.path.join(TOP, "build")
+DOMUSD = os.path.join(BUILD, "domusd")
+DOMUS = os.path.join(BUILD, "domus")
+
+# silence libvirt's default error printing to stderr; tests inspect exceptions
+libvirt.registerErrorHandler(lambda ctx, err: None, None)
+
+
+def domain_xml(name, memory_mib=64, vcpus=1, extra_devices="", extra="", uuid=None,
+               virt_type="qemu"):
+    uuid_el = f"<uuid>{uuid}</uuid>" if uuid else ""
+    return f"""<domain type='{virt_type}'>
+  <name>{name}</name>{uuid_el}
+  <memory unit='MiB'>{memory_mib}</memory>
+  <vcpu>{vcpus}</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <features><acpi/><apic/></features>{extra}
+  <devices><console type='pty'/>{extra_devices}</devices>
+</domain>
+"""
+
+
+class Daemon:
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="dt", dir="/tmp")
+        self.sock = os.path.join(self.root, "run", "domus-sock")
+        self.sock_ro = os.path.join(self.root, "run", "domus-sock-ro")
+        self.uri = f"qemu+unix:///system?socket={self.sock}"
+        self.uri_ro = f"qemu+unix:///system?socket={self.sock_ro}"
+        self.domus_uri = f"domus:///system?socket={self.sock}"
+        self.proc = None
+
+    def start(self):
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+        log = open(os.path.join(self.root, "domusd.log"), "a")
+        self.proc = subprocess.Popen([DOMUSD, "--root", self.root, "-v"], stdout=log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if os.path.exists(self.sock) and os.path.exists(self.sock_ro):
+                try:
+                    libvirt.open(self.uri).close()
+                    return
+                except libvirt.libvirtError:
+                    pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        raise RuntimeError("domusd did not come up:\n" + self.log())
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=20)
+        self.proc = None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self):
+        try:
+            return open(os.path.join(self.root, "domusd.log")).read()[-4000:]
+        except OSError:
+            return ""
+
+    def guest_pids(self):
+        pids = []
+        for path in glob.glob(os.path.join(self.root, "run", "qemu", "*.xml")):
+            text = open(path).read()
+            i = text.find("pid='")
+            if i >= 0:
+                pids.append(int(text[i + 5:text.index("'", i + 5)]))
+        return pids
+
+    def kill_guests(self):
+        for pid in self.guest_pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def conn(self, readonly=False):
+        return libvirt.openReadOnly(self.uri) if readonly else libvirt.open(self.uri)
+
+    def virsh(self, *args, check=True, readonly=False):
+        cmd = ["virsh", "-c", self.uri]
+        if readonly:
+            cmd.append("-r")
+        r = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=120)
+        if check and r.returncode != 0:
+            raise AssertionError(f"virsh {args} failed: {r.stderr}")
+        return r
+
+    def domus(self, *args, check=True, env=None, readonly=False):
+        cmd = [DOMUS, "-c", self.domus_uri] + (["-r"] if readonly else [])
+        r = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=120,
+                           env=env)
+        if check and r.returncode != 0:
+            raise AssertionError(f"domus {args} failed: {r.stderr}")
+        return r
+
+    def write(self, name, text):
+        path = os.path.join(self.root, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def clean_domains(self):
+        if not self.alive():
+            return
+        c = self.conn()
+        for d in c.listAllDomains():
+            try:
+                if d.isActive():
+                    d.destroy()
+            except libvirt.libvirtError:
+                pass
+            try:
+                if d.isPersistent():
+                    d.undefine()
+            except libvirt.libvirtError:
+                pass
+        c.close()
+
+    def snapshot_config(self):
+        """Every file under etc/ with its content: what must not change on bad input."""
+        out = {}
+        for base, _, files in os.walk(os.path.join(self.root, "etc")):
+            for f in files:
+                p = os.path.join(base, f)
+                out[p] = open(p, "rb").read()
+        return out
+
+    def destroy(self):
+        self.stop()
+        self.kill_guests()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def daemon():
+    d = Daemon()
+    d.start()
+    yield d
+    d.destroy()
+
+
+@pytest.fixture(autouse=True)
+def _clean(request):
+    yield
+    if "daemon" in request.fixturenames:
+        d = request.getfixturevalue("daemon")
+        d.clean_domains()
