@@ -314,6 +314,11 @@ start_fail(struct start_ctx *ctx, GError *error)
     ctx->finished = TRUE;
     g_hash_table_remove(start_ctxs, dom);
     dom->job.abort = NULL;
+    if (dom->mon && qmp_is_closed(dom->mon)) {
+        /* the monitor went away with QEMU: its log says why */
+        g_clear_error(&error);
+        err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU quit during start-up");
+    }
     prefix_log_tail(dom, &error);
     g_prefix_error(&error, "starting '%s': ", dom->def->name);
     log_warn("%s", error->message);

@@ -118,7 +118,11 @@ send_pending(struct qmp *mon, struct qmp_pending *p)
     g_string_append_c(mon->outbuf, '\n');
     p->deadline = g_get_monotonic_time() + (gint64)mon->timeout_ms * 1000;
     g_hash_table_insert(mon->pending, &p->id, p);
-    log_debug("%s: qmp send %s", mon->name, p->text);
+    /* secrets stay out of logs even at debug level */
+    if (g_str_equal(p->cmd, "set_password"))
+        log_debug("%s: qmp send set_password (id %" G_GUINT64_FORMAT ")", mon->name, p->id);
+    else
+        log_debug("%s: qmp send %s", mon->name, p->text);
 }
 
 static gboolean
@@ -385,7 +389,8 @@ qmp_shutdown(struct qmp *mon, const char *reason, gboolean notify)
         pending_free(l->data);
     }
     g_list_free(all);
-    if (notify && mon->cb.closed)
+    /* a reply callback may have dropped the monitor (and its user) meanwhile */
+    if (notify && mon->cb.closed && !mon->free_requested)
         mon->cb.closed(mon, reason, mon->user);
     mon->busy--;
 }

@@ -426,17 +426,21 @@ handle_command(struct fake *f, const char *line)
     JsonObject *o = json_node_get_object(json_parser_get_root(p));
     const char *cmd = json_object_get_string_member_with_default(o, "execute", NULL);
     JsonNode *id = json_object_has_member(o, "id") ? json_object_get_member(o, "id") : NULL;
+    /* every rule counts the commands its filter matches, so "nth" means the nth such
+     * command whichever rule answered the earlier ones; the first rule that fits answers */
+    struct rule *chosen = NULL;
     for (guint i = 0; i < f->rules->len; i++) {
         struct rule *r = f->rules->pdata[i];
         if (r->execute && (!cmd || !g_str_equal(r->execute, cmd)))
             continue;
         r->seen++;
-        if (r->nth && r->seen != r->nth)
-            continue;
-        schedule(f, r->actions, cmd, id);
-        return;
+        if (!chosen && (!r->nth || r->seen == r->nth))
+            chosen = r;
     }
-    default_reply(f, cmd, id);
+    if (chosen)
+        schedule(f, chosen->actions, cmd, id);
+    else
+        default_reply(f, cmd, id);
 }
 
 static void

@@ -68,8 +68,19 @@ class Daemon:
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
-            self.proc.wait(timeout=20)
+            rc = self.proc.wait(timeout=20)
+            if sig == signal.SIGTERM and rc != 0:
+                raise AssertionError(f"domusd exited {rc} on SIGTERM:\n{self.log()}")
         self.proc = None
+        self.check_log()
+
+    def check_log(self):
+        """A sanitizer build reports memory errors in the log: they fail the tests."""
+        text = open(os.path.join(self.root, "domusd.log")).read()
+        for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
+            if marker in text:
+                i = text.index(marker)
+                raise AssertionError("domusd: " + text[max(0, i - 200):i + 3000])
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -149,9 +160,11 @@ class Daemon:
         return out
 
     def destroy(self):
-        self.stop()
-        self.kill_guests()
-        shutil.rmtree(self.root, ignore_errors=True)
+        try:
+            self.stop()
+        finally:
+            self.kill_guests()
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,9 @@ fault is adding a file. The other tests name the scenario they need.
 
 Run:  /usr/bin/python3 -m pytest -q tests/integration/test_fake_qmp.py
 Slow: DOMUS_SLOW_TESTS=1 also runs the tests that wait out domusd's 30 s monitor timeout.
-Env:  DOMUS_BUILDDIR (default: <source>/build), DOMUS_SRCDIR (default: this checkout).
+Env:  DOMUS_BUILD (default: <source>/build), DOMUS_TOP (default: this checkout); the meson
+      names DOMUS_BUILDDIR/DOMUS_SRCDIR work too. The fixture is named 'domusd' (one daemon per
+      test), not conftest's module-wide 'daemon', so each fault starts from a clean daemon.
 """
 import glob
 import json
@@ -23,9 +25,10 @@ import xml.etree.ElementTree as ET
 import libvirt
 import pytest
 
-SRCDIR = os.environ.get("DOMUS_SRCDIR") or os.path.dirname(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILDDIR = os.environ.get("DOMUS_BUILDDIR") or os.path.join(SRCDIR, "build")
+SRCDIR = (os.environ.get("DOMUS_TOP") or os.environ.get("DOMUS_SRCDIR") or
+          os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+BUILDDIR = (os.environ.get("DOMUS_BUILD") or os.environ.get("DOMUS_BUILDDIR") or
+            os.path.join(SRCDIR, "build"))
 QMP_DIR = os.path.join(SRCDIR, "tests", "data", "qmp")
 FAKE = os.path.join(BUILDDIR, "tests", "fake", "fake-qemu")
 SLOW = os.environ.get("DOMUS_SLOW_TESTS") == "1"
@@ -178,7 +181,7 @@ class Daemon:
 
 
 @pytest.fixture
-def daemon():
+def domusd():
     if not os.access(FAKE, os.X_OK):
         raise FileNotFoundError("%s is not built; run ninja -C %s" % (FAKE, BUILDDIR))
     d = Daemon()
@@ -192,33 +195,33 @@ def state(dom):
     return tuple(dom.state())
 
 
-def start(daemon, name, mode, flags=0, **xml_args):
+def start(domusd, name, mode, flags=0, **xml_args):
     """Start NAME as a persistent ('define') or transient ('create') domain."""
     xml = domain_xml(name, **xml_args)
     if mode == "define":
-        dom = daemon.conn.defineXML(xml)
+        dom = domusd.conn.defineXML(xml)
         dom.createWithFlags(flags)
         return dom
-    return daemon.conn.createXML(xml, flags)
+    return domusd.conn.createXML(xml, flags)
 
 
-def assert_gone(daemon, name, mode):
+def assert_gone(domusd, name, mode):
     """After a failed start or a stop: shut off (or vanished if transient), nothing left."""
     if mode == "define":
-        dom = daemon.conn.lookupByName(name)
+        dom = domusd.conn.lookupByName(name)
         assert state(dom)[0] == libvirt.VIR_DOMAIN_SHUTOFF
         assert not dom.isActive()
     else:
         with pytest.raises(libvirt.libvirtError) as ei:
-            daemon.conn.lookupByName(name)
+            domusd.conn.lookupByName(name)
         assert ei.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
-        assert name not in [d.name() for d in daemon.conn.listAllDomains()]
-    assert daemon.leftovers(name) == []
+        assert name not in [d.name() for d in domusd.conn.listAllDomains()]
+    assert domusd.leftovers(name) == []
     wait_for(lambda: not fake_pids(name), 2, "fake-qemu of '%s' to be gone" % name)
 
 
-def virsh_list_names(daemon, *args):
-    r = daemon.virsh("list", *args)
+def virsh_list_names(domusd, *args):
+    r = domusd.virsh("list", *args)
     assert r.returncode == 0, r.stderr
     return {line.split()[1]: " ".join(line.split()[2:])
             for line in r.stdout.splitlines()[2:] if line.strip()}
@@ -228,49 +231,49 @@ def virsh_list_names(daemon, *args):
 
 @pytest.mark.parametrize("scenario", scenarios_with("ok"))
 @pytest.mark.parametrize("mode", ["define", "create"])
-def test_start_scenario_ok(daemon, scenario, mode):
+def test_start_scenario_ok(domusd, scenario, mode):
     name = "%s@%s" % (scenario, mode)
-    dom = start(daemon, name, mode)
+    dom = start(domusd, name, mode)
     assert state(dom) == (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_BOOTED)
-    assert virsh_list_names(daemon).get(name) == "running"
+    assert virsh_list_names(domusd).get(name) == "running"
     assert len(fake_pids(name)) == 1
     # query-chardev's pty reached the live XML
     live = ET.fromstring(dom.XMLDesc(0))
     pty = live.find("devices/serial/source").get("path")
     assert pty.startswith("/dev/pts/") and os.path.exists(pty), pty
-    assert sorted(daemon.leftovers(name)) == [name + ".monitor", name + ".xml"]
+    assert sorted(domusd.leftovers(name)) == [name + ".monitor", name + ".xml"]
     dom.destroy()
-    assert_gone(daemon, name, mode)
+    assert_gone(domusd, name, mode)
 
 
 @pytest.mark.parametrize("scenario", scenarios_with("fail"))
 @pytest.mark.parametrize("mode", ["define", "create"])
-def test_start_scenario_fails(daemon, scenario, mode):
+def test_start_scenario_fails(domusd, scenario, mode):
     expect = load_scenario(scenario)["expect"]
     name = "%s@%s" % (scenario, mode)
     t0 = time.monotonic()
     with pytest.raises(libvirt.libvirtError) as ei:
-        start(daemon, name, mode)
+        start(domusd, name, mode)
     elapsed = time.monotonic() - t0
     msg = ei.value.get_error_message()
     assert elapsed < 5, "start took %.1f s to fail (a timeout, not the fault?)" % elapsed
     assert ("starting '%s'" % name) in msg, msg
     for want in expect["error"]:
         assert want in msg, msg
-    assert_gone(daemon, name, mode)
+    assert_gone(domusd, name, mode)
     if mode == "define":
-        assert state(daemon.conn.lookupByName(name)) == (
+        assert state(domusd.conn.lookupByName(name)) == (
             libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_FAILED)
     # still serving
-    assert virsh_list_names(daemon, "--all").get(name) in (None, "shut off")
+    assert virsh_list_names(domusd, "--all").get(name) in (None, "shut off")
 
 
 class Starter(threading.Thread):
     """Runs a start on its own connection and keeps the outcome."""
 
-    def __init__(self, daemon, name, mode):
+    def __init__(self, domusd, name, mode):
         super().__init__(daemon=True)
-        self.conn = daemon.connect()
+        self.conn = domusd.connect()
         self.xml = domain_xml(name)
         self.mode = mode
         self.name = name
@@ -290,23 +293,23 @@ class Starter(threading.Thread):
 
 @pytest.mark.parametrize("scenario", scenarios_with("hang"))
 @pytest.mark.parametrize("mode", ["define", "create"])
-def test_hung_start_serves_others_and_destroy_cuts_it_short(daemon, scenario, mode):
+def test_hung_start_serves_others_and_destroy_cuts_it_short(domusd, scenario, mode):
     name = "%s@%s" % (scenario, mode)
     if mode == "define":
-        daemon.conn.defineXML(domain_xml(name))
-    st = Starter(daemon, name, mode)
+        domusd.conn.defineXML(domain_xml(name))
+    st = Starter(domusd, name, mode)
     st.start()
     wait_for(lambda: fake_pids(name), 3, "fake-qemu to run")
     time.sleep(0.3)
     assert st.is_alive(), "start returned although QEMU withholds its reply: %r" % st.error
     # the daemon keeps serving other calls, other clients and this one alike
     t0 = time.monotonic()
-    listed = virsh_list_names(daemon, "--all")
+    listed = virsh_list_names(domusd, "--all")
     assert name in listed, listed
-    dom = daemon.conn.lookupByName(name)
+    dom = domusd.conn.lookupByName(name)
     assert dom.isActive()
     dom.info()
-    daemon.conn.listAllDomains()
+    domusd.conn.listAllDomains()
     assert time.monotonic() - t0 < 2, "queries waited behind the stuck start"
     # a second start is refused while the first is in progress, and says why
     if mode == "define":
@@ -321,7 +324,7 @@ def test_hung_start_serves_others_and_destroy_cuts_it_short(daemon, scenario, mo
     assert not st.ok and st.error is not None
     assert "destroy" in st.error.get_error_message(), st.error.get_error_message()
     st.conn.close()
-    assert_gone(daemon, name, mode)
+    assert_gone(domusd, name, mode)
 
 
 @pytest.mark.skipif(not SLOW, reason="waits out the 30 s monitor timeout; set DOMUS_SLOW_TESTS=1")
@@ -331,9 +334,9 @@ def test_hung_start_serves_others_and_destroy_cuts_it_short(daemon, scenario, mo
         "domusd bug: no reply timeout before the QMP greeting (monitor.c: commands queued "
         "in 'unsent' have no deadline), so a QEMU that never greets hangs start forever"))),
 ])
-def test_monitor_timeout_fails_start(daemon, scenario):
+def test_monitor_timeout_fails_start(domusd, scenario):
     name = scenario + "@timeout"
-    st = Starter(daemon, name, "create")
+    st = Starter(domusd, name, "create")
     st.start()
     st.join(MONITOR_TIMEOUT_S + 6)
     try:
@@ -341,18 +344,18 @@ def test_monitor_timeout_fails_start(daemon, scenario):
         assert st.error is not None
         msg = st.error.get_error_message()
         assert "did not answer" in msg and "within" in msg, msg
-        assert_gone(daemon, name, "create")
+        assert_gone(domusd, name, "create")
     finally:
         if st.is_alive():
-            daemon.conn.lookupByName(name).destroy()
+            domusd.conn.lookupByName(name).destroy()
             st.join(5)
 
 
 # --- host-side operations --------------------------------------------------------------
 
-def test_start_paused(daemon):
+def test_start_paused(domusd):
     name = "ok@paused"
-    dom = start(daemon, name, "create", libvirt.VIR_DOMAIN_START_PAUSED)
+    dom = start(domusd, name, "create", libvirt.VIR_DOMAIN_START_PAUSED)
     assert state(dom) == (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PAUSED_USER)
     dom.resume()
     assert state(dom) == (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_UNPAUSED)
@@ -360,13 +363,9 @@ def test_start_paused(daemon):
     assert state(dom) == (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PAUSED_USER)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "domusd bug: QEMU answers SIGTERM with SHUTDOWN{guest:false,reason:host-signal}; "
-    "lifecycle.c on_shutdown_event()/apply_action() then overwrite dom->stop_reason "
-    "(DESTROYED -> SHUTDOWN) and send 'quit', so destroy ends as 'shutdown'"))
-def test_destroy_reports_destroyed(daemon):
+def test_destroy_reports_destroyed(domusd):
     name = "ok@destroy"
-    dom = start(daemon, name, "define")
+    dom = start(domusd, name, "define")
     dom.destroy()
     assert state(dom) == (libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_DESTROYED)
 
@@ -375,10 +374,10 @@ def test_destroy_reports_destroyed(daemon):
     ("close-on-stop", "closed"),
     ("die-on-stop", ""),
 ])
-def test_monitor_lost_mid_job(daemon, scenario, error):
+def test_monitor_lost_mid_job(domusd, scenario, error):
     """QEMU drops the monitor (or dies) while a suspend job waits for its reply."""
     name = scenario + "@job"
-    dom = start(daemon, name, "define")
+    dom = start(domusd, name, "define")
     t0 = time.monotonic()
     with pytest.raises(libvirt.libvirtError) as ei:
         dom.suspend()
@@ -386,49 +385,49 @@ def test_monitor_lost_mid_job(daemon, scenario, error):
     assert error in ei.value.get_error_message()
     wait_for(lambda: not dom.isActive(), 3, "the domain to stop")
     assert state(dom) == (libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_CRASHED)
-    assert_gone(daemon, name, "define")
+    assert_gone(domusd, name, "define")
     # a new start works: the job did not stay behind
-    dom2 = start(daemon, "ok@after-" + scenario, "create")
+    dom2 = start(domusd, "ok@after-" + scenario, "create")
     assert dom2.isActive()
 
 
 # --- guest-side events -----------------------------------------------------------------
 
 @pytest.mark.parametrize("mode", ["define", "create"])
-def test_guest_poweroff_destroy(daemon, mode):
+def test_guest_poweroff_destroy(domusd, mode):
     name = "guest-poweroff@" + mode
-    dom = start(daemon, name, mode, on_poweroff="destroy")
+    dom = start(domusd, name, mode, on_poweroff="destroy")
     assert dom.isActive()
     if mode == "define":
         wait_for(lambda: state(dom)[0] == libvirt.VIR_DOMAIN_SHUTOFF, 3, "guest power-off")
         assert state(dom) == (libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_SHUTDOWN)
     else:
-        wait_for(lambda: name not in [d.name() for d in daemon.conn.listAllDomains()], 3,
+        wait_for(lambda: name not in [d.name() for d in domusd.conn.listAllDomains()], 3,
                  "the transient domain to vanish")
-    assert_gone(daemon, name, mode)
+    assert_gone(domusd, name, mode)
 
 
-def test_guest_poweroff_restart(daemon):
+def test_guest_poweroff_restart(domusd):
     name = "guest-poweroff@restart"
-    dom = start(daemon, name, "define", on_poweroff="restart")
+    dom = start(domusd, name, "define", on_poweroff="restart")
     pids = fake_pids(name)
     time.sleep(0.8)  # the script powers off 300 ms after cont, once
     assert state(dom)[0] == libvirt.VIR_DOMAIN_RUNNING
     assert fake_pids(name) == pids, "QEMU should be reset, not restarted"
 
 
-def test_acpi_shutdown(daemon):
+def test_acpi_shutdown(domusd):
     name = "acpi-shutdown@off"
-    dom = start(daemon, name, "define")
+    dom = start(domusd, name, "define")
     dom.shutdown()
     wait_for(lambda: state(dom)[0] == libvirt.VIR_DOMAIN_SHUTOFF, 3, "ACPI shutdown")
     assert state(dom) == (libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_SHUTDOWN)
-    assert_gone(daemon, name, "define")
+    assert_gone(domusd, name, "define")
 
 
-def test_acpi_reboot(daemon):
+def test_acpi_reboot(domusd):
     name = "acpi-shutdown@reboot"
-    dom = start(daemon, name, "define")
+    dom = start(domusd, name, "define")
     pids = fake_pids(name)
     dom.reboot()
     time.sleep(0.4)  # the guest powers off 100 ms after the button; domusd resets it
@@ -436,21 +435,21 @@ def test_acpi_reboot(daemon):
     assert fake_pids(name) == pids
 
 
-def test_guest_stop_resume_events(daemon):
+def test_guest_stop_resume_events(domusd):
     name = "guest-pause-resume@x"
-    dom = start(daemon, name, "define")
+    dom = start(domusd, name, "define")
     dom.reset()  # the script answers, then the guest side stops the VM
     wait_for(lambda: state(dom)[0] == libvirt.VIR_DOMAIN_PAUSED, 2, "STOP to pause the domain")
     assert state(dom) == (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PAUSED_UNKNOWN)
-    assert virsh_list_names(daemon).get(name) == "paused"
+    assert virsh_list_names(domusd).get(name) == "paused"
     dom.reset()  # ... and this time resumes it
     wait_for(lambda: state(dom)[0] == libvirt.VIR_DOMAIN_RUNNING, 2, "RESUME to run it")
     assert state(dom) == (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_UNPAUSED)
 
 
-def test_guest_panic_preserve(daemon):
+def test_guest_panic_preserve(domusd):
     name = "guest-panic@preserve"
-    dom = start(daemon, name, "define", on_crash="preserve")
+    dom = start(domusd, name, "define", on_crash="preserve")
     wait_for(lambda: state(dom)[0] == libvirt.VIR_DOMAIN_CRASHED, 3, "GUEST_PANICKED")
     assert state(dom) == (libvirt.VIR_DOMAIN_CRASHED, libvirt.VIR_DOMAIN_CRASHED_PANICKED)
     assert len(fake_pids(name)) == 1
@@ -460,9 +459,9 @@ def test_guest_panic_preserve(daemon):
     "domusd deviates from libvirt: on_crash=destroy after GUEST_PANICKED ends as shutoff "
     "'shutdown' (lifecycle.c apply_action() sets REASON_SHUTOFF_SHUTDOWN for every destroy "
     "action); libvirt reports shutoff 'crashed' (qemuProcessStop(VIR_DOMAIN_SHUTOFF_CRASHED))"))
-def test_guest_panic_destroy(daemon):
+def test_guest_panic_destroy(domusd):
     name = "guest-panic@destroy"
-    dom = start(daemon, name, "define", on_crash="destroy")
+    dom = start(domusd, name, "define", on_crash="destroy")
     wait_for(lambda: state(dom)[0] == libvirt.VIR_DOMAIN_SHUTOFF, 3, "the crash to stop it")
-    assert_gone(daemon, name, "define")
+    assert_gone(domusd, name, "define")
     assert state(dom) == (libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_CRASHED)

@@ -1,0 +1,275 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Bad input gets libvirt's error code and a clear message, changes nothing on disk, and the
+daemon keeps serving."""
+import os
+import socket
+import struct
+import time
+
+import libvirt
+import pytest
+
+from conftest import domain_xml
+from rpc import PROG, Raw, error_code, frame, xdr_string
+
+UNKNOWN_DEVICE = domain_xml("bad").replace("<console type='pty'/>", "<hostdev mode='subsystem'/>")
+
+BAD_XML = [
+    ("malformed", "<domain type='qemu'><name>x</name>", libvirt.VIR_ERR_XML_ERROR, "XML"),
+    ("escaping name", domain_xml("../x"), libvirt.VIR_ERR_INVALID_ARG, "'../x'"),
+    ("slash name", domain_xml("a/b"), libvirt.VIR_ERR_INVALID_ARG, "'/'"),
+    ("memory 0", domain_xml("m0").replace("<memory unit='MiB'>64</memory>",
+                                          "<memory unit='KiB'>0</memory>"),
+     libvirt.VIR_ERR_INVALID_ARG, "memory"),
+    ("memory absurd", domain_xml("mx").replace("<memory unit='MiB'>64</memory>",
+                                               "<memory unit='TiB'>100000</memory>"),
+     libvirt.VIR_ERR_INVALID_ARG, "memory"),
+    ("vcpus 0", domain_xml("v0", vcpus=0), libvirt.VIR_ERR_INVALID_ARG, "vcpu"),
+    ("unknown device", UNKNOWN_DEVICE, libvirt.VIR_ERR_CONFIG_UNSUPPORTED, "hostdev"),
+    ("unknown attribute", domain_xml("ua").replace("<vcpu>", "<vcpu frobnicate='1'>"),
+     libvirt.VIR_ERR_CONFIG_UNSUPPORTED, "frobnicate"),
+    ("wrong root", "<network><name>n</name></network>", libvirt.VIR_ERR_XML_ERROR, "domain"),
+    ("domain type xen", domain_xml("xen", virt_type="xen"), libvirt.VIR_ERR_CONFIG_UNSUPPORTED,
+     "xen"),
+]
+
+
+@pytest.mark.parametrize("label,xml,code,word", BAD_XML, ids=[b[0] for b in BAD_XML])
+def test_define_bad_xml(daemon, label, xml, code, word):
+    before = daemon.snapshot_config()
+    c = daemon.conn()
+    for call in (lambda: c.defineXML(xml), lambda: c.createXML(xml, 0)):
+        with pytest.raises(libvirt.libvirtError) as e:
+            call()
+        assert e.value.get_error_code() == code, str(e.value)
+        assert word in str(e.value)
+    assert daemon.snapshot_config() == before
+    assert c.listAllDomains() == []
+    assert daemon.guest_pids() == []
+    c.close()
+
+
+def test_bad_xml_through_clis(daemon):
+    path = daemon.write("bad.xml", UNKNOWN_DEVICE)
+    for run in (daemon.domus, daemon.virsh):
+        r = run("define", path, check=False)
+        assert r.returncode == 1
+        assert "unsupported configuration" in r.stderr and "hostdev" in r.stderr
+    r = daemon.domus("define", "/nonexistent.xml", check=False)
+    assert r.returncode == 1 and "nonexistent.xml" in r.stderr
+
+
+def test_duplicates(daemon):
+    c = daemon.conn()
+    uuid = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+    c.defineXML(domain_xml("dup", uuid=uuid))
+    before = daemon.snapshot_config()
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.defineXML(domain_xml("dup", uuid="aaaaaaaa-bbbb-cccc-dddd-000000000000"))
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_FAILED
+    assert "'dup'" in str(e.value)
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.defineXML(domain_xml("other", uuid=uuid))
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_FAILED
+    assert uuid in str(e.value)
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.createXML(domain_xml("other", uuid=uuid), 0)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_FAILED
+    assert daemon.snapshot_config() == before
+    assert [d.name() for d in c.listAllDomains()] == ["dup"]
+    c.close()
+
+
+def test_missing_domain_errors(daemon):
+    c = daemon.conn()
+    for call in (lambda: c.lookupByName("nope"), lambda: c.lookupByID(99999),
+                 lambda: c.lookupByUUIDString("12345678-1234-1234-1234-123456789abc")):
+        with pytest.raises(libvirt.libvirtError) as e:
+            call()
+        assert e.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+    d = c.defineXML(domain_xml("gone"))
+    d.undefine()
+    with pytest.raises(libvirt.libvirtError) as e:
+        d.create()
+    assert e.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+    c.close()
+
+
+def test_invalid_operations(daemon):
+    c = daemon.conn()
+    d = c.defineXML(domain_xml("inv"))
+    for op in (d.destroy, d.suspend, d.resume, d.shutdown, lambda: d.reboot(0), lambda: d.reset(0)):
+        with pytest.raises(libvirt.libvirtError) as e:
+            op()
+        assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID, op
+    t = c.createXML(domain_xml("inv-t"), 0)
+    with pytest.raises(libvirt.libvirtError) as e:
+        t.undefine()
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+    with pytest.raises(libvirt.libvirtError) as e:
+        t.setAutostart(1)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.listAllDomains(1 << 30)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_INVALID_ARG
+    t.destroy()
+    c.close()
+
+
+def test_start_failure_carries_qemu_stderr(daemon):
+    """A QEMU that cannot start: the error carries its stderr and nothing is left behind."""
+    xml = domain_xml("nostart", extra_devices="<disk type='file' device='disk'>"
+                     "<source file='/nonexistent/disk.qcow2'/><target dev='vda' bus='virtio'/>"
+                     "</disk>")
+    c = daemon.conn()
+    d = c.defineXML(xml)
+    with pytest.raises(libvirt.libvirtError) as e:
+        d.create()
+    assert "/nonexistent/disk.qcow2" in str(e.value)
+    assert "No such file" in str(e.value)
+    assert d.state() == [5, 6]  # shut off (failed)
+    assert daemon.guest_pids() == []
+    assert os.listdir(os.path.join(daemon.root, "run", "qemu")) == []
+    # a transient one vanishes
+    with pytest.raises(libvirt.libvirtError):
+        c.createXML(xml.replace("nostart", "nostart-t"), 0)
+    assert "nostart-t" not in [x.name() for x in c.listAllDomains()]
+    c.close()
+
+
+def test_unsupported_interface_network(daemon):
+    c = daemon.conn()
+    d = c.defineXML(domain_xml("netw", extra_devices="<interface type='network'>"
+                                "<source network='default'/></interface>"))
+    with pytest.raises(libvirt.libvirtError) as e:
+        d.create()
+    assert e.value.get_error_code() == libvirt.VIR_ERR_CONFIG_UNSUPPORTED
+    assert "not supported yet" in str(e.value)
+    assert not d.isActive()
+    c.close()
+
+
+def test_kvm_type_needs_kvm(daemon):
+    kvm_ok = os.access("/dev/kvm", os.R_OK | os.W_OK)
+    c = daemon.conn()
+    d = c.defineXML(domain_xml("kvmtype", virt_type="kvm"))
+    if kvm_ok:
+        d.create()
+        assert "-accel kvm" in open(os.path.join(daemon.root, "log", "kvmtype.log")).read()
+        d.destroy()
+    else:
+        with pytest.raises(libvirt.libvirtError) as e:
+            d.create()
+        assert "kvm" in str(e.value)
+    c.close()
+
+
+# --- the wire ---
+
+def still_serving(daemon):
+    c = daemon.conn()
+    c.listAllDomains()
+    c.close()
+    assert daemon.alive()
+
+
+def test_oversized_message(daemon):
+    r = Raw(daemon.sock)
+    r.send(struct.pack(">I", 32 * 1024 * 1024 + 5) + b"\0" * 24)
+    assert r.recv_frame() is None  # the daemon hangs up
+    r.close()
+    still_serving(daemon)
+
+
+def test_truncated_message(daemon):
+    r = Raw(daemon.sock)
+    r.open()
+    body = xdr_string("x" * 40)
+    r.send(frame(23, 7, body)[:-20])
+    r.close()
+    still_serving(daemon)
+
+
+def test_random_bytes(daemon):
+    for seed in range(5):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(daemon.sock)
+        s.sendall(os.urandom(4096 + seed * 97))
+        s.close()
+    still_serving(daemon)
+
+
+def test_unknown_procedure_and_bad_args_keep_connection(daemon):
+    r = Raw(daemon.sock)
+    r.open()
+    serial = r.call(9999)
+    f = r.recv_frame()
+    assert f["serial"] == serial and f["status"] == 1
+    assert error_code(f["body"]) == (libvirt.VIR_ERR_NO_SUPPORT, 7)
+    # a string longer than its body
+    r.send(frame(23, 50, struct.pack(">I", 1000) + b"abcd"))
+    f = r.recv_frame()
+    assert f["serial"] == 50 and f["status"] == 1
+    assert error_code(f["body"])[0] == libvirt.VIR_ERR_RPC
+    # trailing garbage after the arguments
+    r.send(frame(23, 51, xdr_string("nope") + b"\0\0\0\0"))
+    f = r.recv_frame()
+    assert f["serial"] == 51 and error_code(f["body"])[0] == libvirt.VIR_ERR_RPC
+    # an array count past the protocol's limit
+    r.send(frame(273, 52, struct.pack(">iI", 1, 0)))
+    f = r.recv_frame()
+    assert f["serial"] == 52 and f["status"] == 0
+    r.call(2)
+    assert r.recv_frame()["status"] == 0
+    r.close()
+
+
+def test_calls_before_open_are_refused(daemon):
+    r = Raw(daemon.sock)
+    r.call(273, struct.pack(">iI", 1, 3))
+    f = r.recv_frame()
+    assert f["status"] == 1
+    r.close()
+
+
+def test_pipelined_calls(daemon):
+    """Several calls in flight on one connection; replies are tied to calls by serial."""
+    c = daemon.conn()
+    c.defineXML(domain_xml("pipe"))
+    c.close()
+    r = Raw(daemon.sock)
+    r.open()
+    serials = [r.call(23, xdr_string("pipe")) for _ in range(5)]
+    serials.append(r.call(273, struct.pack(">iI", 1, 3)))
+    got = sorted(r.recv_frame()["serial"] for _ in serials)
+    assert got == sorted(serials)
+    r.close()
+
+
+def test_disconnect_mid_call(daemon):
+    c = daemon.conn()
+    c.defineXML(domain_xml("midcall"))
+    uuid = c.lookupByName("midcall").UUID()
+    c.close()
+    r = Raw(daemon.sock)
+    r.open()
+    body = xdr_string("midcall") + uuid + struct.pack(">i", -1)
+    r.call(9, body)  # DOMAIN_CREATE, then hang up before the reply
+    r.close()
+    deadline = time.time() + 20
+    c = daemon.conn()
+    while time.time() < deadline and not c.lookupByName("midcall").isActive():
+        time.sleep(0.05)
+    assert c.lookupByName("midcall").isActive()
+    still_serving(daemon)
+    c.close()
+
+
+def test_keepalive_ping(daemon):
+    r = Raw(daemon.sock)
+    r.call(66)
+    r.recv_frame()
+    r.send(frame(1, 0, prog=0x6B656570, typ=2))
+    f = r.recv_frame()
+    assert f["prog"] == 0x6B656570 and f["proc"] == 2
+    r.close()
