@@ -93,6 +93,7 @@ domain_stopped(struct domain *dom, int reason, int event_detail)
         }
     }
     g_clear_pointer(&dom->monitor_path, g_free);
+    g_clear_pointer(&dom->emulator, g_free);
     if (dom->id >= 0)
         g_hash_table_remove(core->by_id, GINT_TO_POINTER(dom->id));
     int old_id = dom->id;

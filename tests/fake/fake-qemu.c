@@ -46,7 +46,9 @@ struct fake {
     GPtrArray *rules;   /* struct rule * */
     JsonArray *on_start;
     JsonArray *on_connect;
+    JsonArray *on_sigterm;
     gboolean auto_events;
+    gboolean greeted;
     int conn;
     int sigfd;
     GString *inbuf;
@@ -125,6 +127,7 @@ load_scenario(struct fake *f, const char *name)
     JsonObject *top = json_node_get_object(root);
     f->on_start = member_array(top, "on_start");
     f->on_connect = member_array(top, "on_connect");
+    f->on_sigterm = member_array(top, "on_sigterm");
     f->auto_events = json_object_get_boolean_member_with_default(top, "auto_events", TRUE);
     f->rules = g_ptr_array_new();
     JsonArray *rules = member_array(top, "rules");
@@ -254,6 +257,7 @@ send_greeting(struct fake *f)
     json_object_set_array_member(qmp, "capabilities", caps);
     json_object_set_object_member(g, "QMP", qmp);
     send_object(f, g);
+    f->greeted = TRUE;
 }
 
 static JsonNode *
@@ -335,6 +339,18 @@ default_reply(struct fake *f, const char *cmd, JsonNode *id)
 
 /* --- actions --- */
 
+/* A child keeps every fd of ours (the monitor socket included) open for MS after we exit, the
+ * way a helper process that inherited it would: the daemon sees the exit before any EOF. */
+static void
+hold_monitor(gint64 ms)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        g_usleep(ms * 1000);
+        _exit(0);
+    }
+}
+
 static void
 run_action(struct fake *f, JsonObject *a, const char *cmd, JsonNode *id)
 {
@@ -361,6 +377,8 @@ run_action(struct fake *f, JsonObject *a, const char *cmd, JsonNode *id)
     }
     if (json_object_has_member(a, "send"))
         send_text(f, json_object_get_string_member(a, "send"));
+    if (json_object_has_member(a, "hold_monitor_ms"))
+        hold_monitor(json_object_get_int_member(a, "hold_monitor_ms"));
     if (json_object_get_boolean_member_with_default(a, "close", FALSE))
         close_conn(f);
     if (json_object_has_member(a, "exit"))
@@ -466,13 +484,20 @@ read_conn(struct fake *f)
     }
 }
 
-/* SIGTERM/SIGINT: QEMU reports a host-signal shutdown and exits 0 */
+/* SIGTERM/SIGINT: QEMU reports a host-signal shutdown and exits 0, unless "on_sigterm"
+ * scripts something else */
 static void
 on_signal(struct fake *f)
 {
     struct signalfd_siginfo si;
     if (read(f->sigfd, &si, sizeof(si)) != sizeof(si))
         return;
+    if (f->on_sigterm) {
+        schedule(f, f->on_sigterm, NULL, NULL);
+        return;
+    }
+    if (!f->greeted)
+        exit(0); /* QEMU sends no event before its greeting */
     g_autoptr(JsonObject) d = json_object_new();
     json_object_set_boolean_member(d, "guest", FALSE);
     json_object_set_string_member(d, "reason", "host-signal");

@@ -60,6 +60,44 @@ def scenarios_with(start):
     return out
 
 
+# --- domusd bugs these tests expose (remove an entry once its bug is fixed) ---------------
+MASKED_ERROR = (
+    "domusd bug (since ec2e049): lifecycle.c start_fail() replaces any error with 'QEMU quit "
+    "during start-up' once the monitor is closed, but domusd closes it itself on malformed "
+    "JSON and on a reply timeout, and QEMU may close it and live on; the cause is lost")
+DESTROY_MSG = (
+    "domusd bug: a start cut short by destroy fails with 'QEMU quit during start-up' when the "
+    "monitor EOF is handled before the pidfd (lifecycle.c start_fail() ignores "
+    "dom->stop_reason == REASON_SHUTOFF_DESTROYED; only start_job_abort() looks at it)")
+LOOP_STALL = (
+    "domusd bug: when QEMU's exit is seen through the pidfd first, on_process_exit() reaps the "
+    "child, then start_fail() spins 500 x g_usleep(2 ms) waiting to reap it again (ECHILD): "
+    "the whole daemon stops serving for ~1 s (lifecycle.c start_fail)")
+NO_GREETING_TIMEOUT = (
+    "domusd bug: no reply timeout before the QMP greeting: commands queued in 'unsent' get no "
+    "deadline (monitor.c send_pending() sets it), so a QEMU that never greets hangs start "
+    "forever")
+# (scenario, mode) -> (reason, strict); mode None = both
+KNOWN_START_BUGS = {
+    ("close-on-cont", None): (MASKED_ERROR, True),
+    ("malformed-greeting", None): (MASKED_ERROR, True),
+    ("malformed-reply", None): (MASKED_ERROR, True),
+}
+
+
+def start_cases(start):
+    """(scenario, mode) pairs for scenario files whose "expect" says START."""
+    cases = []
+    for scenario in scenarios_with(start):
+        for mode in ("define", "create"):
+            bug = (KNOWN_START_BUGS.get((scenario, mode)) or
+                   KNOWN_START_BUGS.get((scenario, None)))
+            marks = [pytest.mark.xfail(strict=bug[1], reason=bug[0])] if bug else []
+            cases.append(pytest.param(scenario, mode, marks=marks,
+                                      id="%s-%s" % (mode, scenario)))
+    return cases
+
+
 def domain_xml(name, on_poweroff=None, on_crash=None):
     actions = ""
     if on_poweroff:
@@ -147,6 +185,10 @@ class Daemon:
         return sorted(f for f in os.listdir(d)
                       if f in (name + ".xml", name + ".monitor"))
 
+    def assert_alive(self):
+        assert self.proc.poll() is None, "domusd died (exit %s); log:\n%s" % (
+            self.proc.returncode, self.log_text()[-3000:])
+
     def close(self):
         alive = self.proc.poll() is None
         if alive:
@@ -181,14 +223,16 @@ class Daemon:
 
 
 @pytest.fixture
-def domusd():
+def domusd(request):
     if not os.access(FAKE, os.X_OK):
         raise FileNotFoundError("%s is not built; run ninja -C %s" % (FAKE, BUILDDIR))
     d = Daemon()
     yield d
     alive = d.close()
     print("--- domusd log (%s) ---\n%s" % (d.log, d.log_text()[-6000:]))
-    assert alive, "domusd died during the test"
+    # an expected failure already checked this in its body (teardown errors are not xfail)
+    if not request.node.get_closest_marker("xfail"):
+        assert alive, "domusd died during the test (crash? see its log above)"
 
 
 def state(dom):
@@ -229,8 +273,7 @@ def virsh_list_names(domusd, *args):
 
 # --- data-driven start scenarios ---------------------------------------------------------
 
-@pytest.mark.parametrize("scenario", scenarios_with("ok"))
-@pytest.mark.parametrize("mode", ["define", "create"])
+@pytest.mark.parametrize("scenario,mode", start_cases("ok"))
 def test_start_scenario_ok(domusd, scenario, mode):
     name = "%s@%s" % (scenario, mode)
     dom = start(domusd, name, mode)
@@ -246,8 +289,7 @@ def test_start_scenario_ok(domusd, scenario, mode):
     assert_gone(domusd, name, mode)
 
 
-@pytest.mark.parametrize("scenario", scenarios_with("fail"))
-@pytest.mark.parametrize("mode", ["define", "create"])
+@pytest.mark.parametrize("scenario,mode", start_cases("fail"))
 def test_start_scenario_fails(domusd, scenario, mode):
     expect = load_scenario(scenario)["expect"]
     name = "%s@%s" % (scenario, mode)
@@ -255,6 +297,8 @@ def test_start_scenario_fails(domusd, scenario, mode):
     with pytest.raises(libvirt.libvirtError) as ei:
         start(domusd, name, mode)
     elapsed = time.monotonic() - t0
+    time.sleep(0.05)  # a crash right after the reply must not go unnoticed
+    domusd.assert_alive()
     msg = ei.value.get_error_message()
     assert elapsed < 5, "start took %.1f s to fail (a timeout, not the fault?)" % elapsed
     assert ("starting '%s'" % name) in msg, msg
@@ -291,10 +335,8 @@ class Starter(threading.Thread):
             self.error = e
 
 
-@pytest.mark.parametrize("scenario", scenarios_with("hang"))
-@pytest.mark.parametrize("mode", ["define", "create"])
-def test_hung_start_serves_others_and_destroy_cuts_it_short(domusd, scenario, mode):
-    name = "%s@%s" % (scenario, mode)
+def hung_start(domusd, name, mode):
+    """Starts NAME in a thread; returns once the start is seen to hang."""
     if mode == "define":
         domusd.conn.defineXML(domain_xml(name))
     st = Starter(domusd, name, mode)
@@ -302,6 +344,24 @@ def test_hung_start_serves_others_and_destroy_cuts_it_short(domusd, scenario, mo
     wait_for(lambda: fake_pids(name), 3, "fake-qemu to run")
     time.sleep(0.3)
     assert st.is_alive(), "start returned although QEMU withholds its reply: %r" % st.error
+    return st
+
+
+def destroy_hung_start(domusd, st):
+    t0 = time.monotonic()
+    domusd.conn.lookupByName(st.name).destroy()
+    took = time.monotonic() - t0
+    st.join(3)
+    assert not st.is_alive(), "start still blocked after destroy"
+    st.conn.close()
+    assert not st.ok and st.error is not None
+    return took, st.error.get_error_message()
+
+
+@pytest.mark.parametrize("scenario,mode", start_cases("hang"))
+def test_hung_start_serves_others_and_destroy_cuts_it_short(domusd, scenario, mode):
+    name = "%s@%s" % (scenario, mode)
+    st = hung_start(domusd, name, mode)
     # the daemon keeps serving other calls, other clients and this one alike
     t0 = time.monotonic()
     listed = virsh_list_names(domusd, "--all")
@@ -311,28 +371,74 @@ def test_hung_start_serves_others_and_destroy_cuts_it_short(domusd, scenario, mo
     dom.info()
     domusd.conn.listAllDomains()
     assert time.monotonic() - t0 < 2, "queries waited behind the stuck start"
-    # a second start is refused while the first is in progress, and says why
+    # a second start is refused while the first is in progress
     if mode == "define":
         with pytest.raises(libvirt.libvirtError):
             dom.create()
-    # destroy ends it promptly, and the start fails
-    t0 = time.monotonic()
-    dom.destroy()
-    assert time.monotonic() - t0 < 3, "destroy took %.1f s" % (time.monotonic() - t0)
-    st.join(3)
-    assert not st.is_alive(), "start still blocked after destroy"
-    assert not st.ok and st.error is not None
-    assert "destroy" in st.error.get_error_message(), st.error.get_error_message()
-    st.conn.close()
+    took, msg = destroy_hung_start(domusd, st)
+    assert took < 3, "destroy took %.1f s" % took
+    assert ("starting '%s'" % name) in msg, msg
     assert_gone(domusd, name, mode)
+
+
+@pytest.mark.parametrize("scenario", [
+    "hang-on-cont-exit-first",
+    pytest.param("hang-on-cont-eof-first", marks=pytest.mark.xfail(strict=True,
+                                                                   reason=DESTROY_MSG)),
+])
+def test_destroyed_start_says_destroy(domusd, scenario):
+    name = scenario + "@msg"
+    st = hung_start(domusd, name, "create")
+    _, msg = destroy_hung_start(domusd, st)
+    assert "destroy" in msg, msg
+
+
+class Pinger(threading.Thread):
+    """Calls the daemon every 20 ms on its own connection; keeps the longest wait."""
+
+    def __init__(self, domusd):
+        super().__init__(daemon=True)
+        self.conn = domusd.connect()
+        self.stop = threading.Event()
+        self.worst = 0.0
+
+    def run(self):
+        while not self.stop.is_set():
+            t0 = time.monotonic()
+            self.conn.listAllDomains()
+            self.worst = max(self.worst, time.monotonic() - t0)
+            time.sleep(0.02)
+
+    def finish(self):
+        self.stop.set()
+        self.join(5)
+        self.conn.close()
+        return self.worst
+
+
+@pytest.mark.xfail(strict=True, reason=LOOP_STALL)
+def test_qemu_exit_during_start_does_not_stall_daemon(domusd):
+    pinger = Pinger(domusd)
+    pinger.start()
+    time.sleep(0.1)
+    t0 = time.monotonic()
+    with pytest.raises(libvirt.libvirtError) as ei:
+        domusd.conn.createXML(domain_xml("die-holding-monitor@stall"), 0)
+    failed_after = time.monotonic() - t0
+    time.sleep(0.1)
+    worst = pinger.finish()
+    domusd.assert_alive()
+    assert "Cannot allocate memory" in ei.value.get_error_message()
+    assert worst < 0.5 and failed_after < 0.5, (
+        "the daemon stalled: a list call waited %.2f s, the failing start took %.2f s"
+        % (worst, failed_after))
 
 
 @pytest.mark.skipif(not SLOW, reason="waits out the 30 s monitor timeout; set DOMUS_SLOW_TESTS=1")
 @pytest.mark.parametrize("scenario", [
-    "hang-on-cont",
-    pytest.param("hang-no-greeting", marks=pytest.mark.xfail(strict=True, reason=(
-        "domusd bug: no reply timeout before the QMP greeting (monitor.c: commands queued "
-        "in 'unsent' have no deadline), so a QEMU that never greets hangs start forever"))),
+    pytest.param("hang-on-cont", marks=pytest.mark.xfail(strict=True, reason=MASKED_ERROR)),
+    pytest.param("hang-no-greeting",
+                 marks=pytest.mark.xfail(strict=True, reason=NO_GREETING_TIMEOUT)),
 ])
 def test_monitor_timeout_fails_start(domusd, scenario):
     name = scenario + "@timeout"
@@ -343,8 +449,8 @@ def test_monitor_timeout_fails_start(domusd, scenario):
         assert not st.is_alive(), "start still hangs %d s in" % (MONITOR_TIMEOUT_S + 6)
         assert st.error is not None
         msg = st.error.get_error_message()
-        assert "did not answer" in msg and "within" in msg, msg
         assert_gone(domusd, name, "create")
+        assert "did not answer" in msg and "within" in msg, msg
     finally:
         if st.is_alive():
             domusd.conn.lookupByName(name).destroy()
@@ -447,6 +553,10 @@ def test_guest_stop_resume_events(domusd):
     assert state(dom) == (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_UNPAUSED)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "domusd bug: on_crash=preserve turns 'crashed (panicked)' into 'paused (shutting down)' "
+    "at once: lifecycle.c on_qmp_event(GUEST_PANICKED) calls apply_action(on_crash), whose "
+    "DOMAIN_ACTION_PRESERVE case is the on_poweroff one; libvirt keeps the domain crashed"))
 def test_guest_panic_preserve(domusd):
     name = "guest-panic@preserve"
     dom = start(domusd, name, "define", on_crash="preserve")

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests for the QMP client against a scripted peer on a socketpair: negotiation,
+ * replies matched by id even out of order, events, QEMU's errors, malformed JSON, silence. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "qemu/monitor.h"
+#include "util/err.h"
+
+struct peer {
+    int fd;
+    GString *in;
+};
+
+static char *
+peer_read_line(struct peer *p)
+{
+    for (;;) {
+        char *nl = strchr(p->in->str, '\n');
+        if (nl) {
+            char *line = g_strndup(p->in->str, nl - p->in->str);
+            g_string_erase(p->in, 0, nl - p->in->str + 1);
+            return line;
+        }
+        /* let the client write */
+        g_main_context_iteration(NULL, FALSE);
+        char buf[4096];
+        ssize_t n = recv(p->fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n > 0)
+            g_string_append_len(p->in, buf, n);
+        else if (n == 0)
+            return NULL;
+        else
+            g_usleep(1000);
+    }
+}
+
+static void
+peer_send(struct peer *p, const char *text)
+{
+    g_assert_cmpint(write(p->fd, text, strlen(text)), ==, (ssize_t)strlen(text));
+}
+
+/* the id of a command line: {"execute":"x","id":N} */
+static int
+line_id(const char *line)
+{
+    const char *p = strstr(line, "\"id\":");
+    g_assert_nonnull(p);
+    return atoi(p + 5);
+}
+
+struct results {
+    int replies;
+    int errors;
+    char *last_error;
+    char *order;
+    int events;
+    char *closed;
+};
+
+static struct results res;
+
+static void
+record(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    const char *tag = data;
+    if (error) {
+        res.errors++;
+        g_free(res.last_error);
+        res.last_error = g_strdup(error->message);
+    } else {
+        res.replies++;
+    }
+    char *o = g_strconcat(res.order ? res.order : "", tag, NULL);
+    g_free(res.order);
+    res.order = o;
+}
+
+static void
+on_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user)
+{
+    if (g_str_equal(event, "STOP"))
+        res.events++;
+}
+
+static void
+on_closed(struct qmp *mon, const char *reason, gpointer user)
+{
+    res.closed = g_strdup(reason);
+}
+
+static struct qmp *
+setup(struct peer *p, unsigned timeout_ms)
+{
+    memset(&res, 0, sizeof(res));
+    int sv[2];
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+    p->fd = sv[1];
+    p->in = g_string_new(NULL);
+    struct qmp_callbacks cb = {.event = on_event, .closed = on_closed};
+    return qmp_new(sv[0], "test", &cb, NULL, timeout_ms);
+}
+
+static void
+teardown(struct peer *p, struct qmp *mon)
+{
+    qmp_free(mon);
+    close(p->fd);
+    g_string_free(p->in, TRUE);
+    g_free(res.last_error);
+    g_free(res.order);
+    g_free(res.closed);
+}
+
+static void
+negotiate(struct peer *p)
+{
+    peer_send(p, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n");
+    g_autofree char *line = peer_read_line(p);
+    g_assert_nonnull(strstr(line, "qmp_capabilities"));
+    g_autofree char *reply = g_strdup_printf("{\"return\": {}, \"id\": %d}\r\n", line_id(line));
+    peer_send(p, reply);
+}
+
+static void
+test_out_of_order(void)
+{
+    struct peer p;
+    struct qmp *mon = setup(&p, 0);
+    /* commands queued before the greeting wait for negotiation */
+    qmp_command(mon, "query-status", NULL, record, "a");
+    qmp_command(mon, "cont", NULL, record, "b");
+    negotiate(&p);
+    g_autofree char *l1 = peer_read_line(&p);
+    g_autofree char *l2 = peer_read_line(&p);
+    g_assert_nonnull(strstr(l1, "query-status"));
+    g_assert_nonnull(strstr(l2, "cont"));
+    /* an event, then the second reply first, then QEMU's error for the first */
+    peer_send(&p, "{\"event\": \"STOP\", \"data\": {}, \"timestamp\": {}}\r\n");
+    g_autofree char *r2 = g_strdup_printf("{\"return\": {}, \"id\": %d}\r\n", line_id(l2));
+    g_autofree char *r1 = g_strdup_printf(
+        "{\"error\": {\"class\": \"GenericError\", \"desc\": \"nope\"}, \"id\": %d}\r\n",
+        line_id(l1));
+    peer_send(&p, r2);
+    peer_send(&p, r1);
+    for (int i = 0; i < 2000 && res.replies + res.errors < 2; i++) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(500);
+    }
+    g_assert_cmpstr(res.order, ==, "ba");
+    g_assert_cmpint(res.events, ==, 1);
+    g_assert_cmpint(res.errors, ==, 1);
+    g_assert_nonnull(strstr(res.last_error, "nope"));
+    teardown(&p, mon);
+}
+
+static void
+test_malformed_json(void)
+{
+    struct peer p;
+    struct qmp *mon = setup(&p, 0);
+    qmp_command(mon, "cont", NULL, record, "a");
+    negotiate(&p);
+    g_autofree char *l = peer_read_line(&p);
+    peer_send(&p, "{\"return\": {}, \"id\": \r\n");
+    for (int i = 0; i < 2000 && !res.closed; i++) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(500);
+    }
+    g_assert_nonnull(res.closed);
+    g_assert_nonnull(strstr(res.closed, "malformed JSON"));
+    g_assert_cmpint(res.errors, ==, 1);
+    g_assert_true(qmp_is_closed(mon));
+    /* later commands fail at once */
+    qmp_command(mon, "stop", NULL, record, "b");
+    g_assert_cmpint(res.errors, ==, 2);
+    teardown(&p, mon);
+}
+
+static void
+test_silent_monitor_times_out(void)
+{
+    struct peer p;
+    struct qmp *mon = setup(&p, 200);
+    qmp_command(mon, "cont", NULL, record, "a");
+    negotiate(&p);
+    g_autofree char *l = peer_read_line(&p);
+    for (int i = 0; i < 4000 && !res.closed; i++) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(500);
+    }
+    g_assert_nonnull(res.closed);
+    g_assert_nonnull(strstr(res.closed, "did not answer 'cont'"));
+    g_assert_cmpint(res.errors, ==, 1);
+    teardown(&p, mon);
+}
+
+static void
+test_peer_hangs_up(void)
+{
+    struct peer p;
+    struct qmp *mon = setup(&p, 0);
+    qmp_command(mon, "cont", NULL, record, "a");
+    negotiate(&p);
+    g_autofree char *l = peer_read_line(&p);
+    shutdown(p.fd, SHUT_RDWR);
+    for (int i = 0; i < 2000 && !res.closed; i++) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(500);
+    }
+    g_assert_nonnull(res.closed);
+    g_assert_cmpint(res.errors, ==, 1);
+    teardown(&p, mon);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/qmp/out-of-order", test_out_of_order);
+    g_test_add_func("/qmp/malformed-json", test_malformed_json);
+    g_test_add_func("/qmp/timeout", test_silent_monitor_times_out);
+    g_test_add_func("/qmp/hang-up", test_peer_hangs_up);
+    return g_test_run();
+}
