@@ -68,10 +68,8 @@ struct domus_domain_info {
     unsigned vcpus;
     guint64 cpu_time_ns;
 };
-gboolean domus_domain_get_info(domus_domain *dom, struct domus_domain_info *ret,
-                               GError **error);
-gboolean domus_domain_get_state(domus_domain *dom, int *ret_state, int *ret_reason,
-                                GError **error);
+gboolean domus_domain_get_info(domus_domain *dom, struct domus_domain_info *ret, GError **error);
+gboolean domus_domain_get_state(domus_domain *dom, int *ret_state, int *ret_reason, GError **error);
 char *domus_domain_get_xml(domus_domain *dom, unsigned flags, GError **error);
 char *domus_domain_get_os_type(domus_domain *dom, GError **error);
 /* 0/1, or -1 with ERROR */

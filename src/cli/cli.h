@@ -8,9 +8,9 @@
 #include "domus/domus.h"
 
 enum cli_opt_type {
-    OPT_BOOL,      /* --name */
-    OPT_STRING,    /* --name VALUE or positional */
-    OPT_DATA,      /* positional-capable string (domain, file) */
+    OPT_BOOL,   /* --name */
+    OPT_STRING, /* --name VALUE or positional */
+    OPT_DATA,   /* positional-capable string (domain, file) */
 };
 
 struct cli_opt {
@@ -23,8 +23,8 @@ struct cli_opt {
 struct cli_ctx {
     const char *uri;
     gboolean readonly;
-    domus_conn *conn;        /* opened on first use */
-    GHashTable *values;      /* option name -> value ("1" for booleans) */
+    domus_conn *conn;   /* opened on first use */
+    GHashTable *values; /* option name -> value ("1" for booleans) */
 };
 
 struct cli_cmd {

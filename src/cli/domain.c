@@ -11,16 +11,24 @@
 #include "cli/cli.h"
 
 /* libvirt's enum values the commands pass on */
-enum { LIST_ACTIVE = 1, LIST_INACTIVE = 2, LIST_PERSISTENT = 4, LIST_TRANSIENT = 8,
-       LIST_RUNNING = 16, LIST_PAUSED = 32, LIST_SHUTOFF = 64, LIST_AUTOSTART = 1024,
-       LIST_NO_AUTOSTART = 2048 };
+enum {
+    LIST_ACTIVE = 1,
+    LIST_INACTIVE = 2,
+    LIST_PERSISTENT = 4,
+    LIST_TRANSIENT = 8,
+    LIST_RUNNING = 16,
+    LIST_PAUSED = 32,
+    LIST_SHUTOFF = 64,
+    LIST_AUTOSTART = 1024,
+    LIST_NO_AUTOSTART = 2048
+};
 enum { XML_SECURE = 1, XML_INACTIVE = 2 };
 enum { CREATE_PAUSED = 1, CREATE_AUTODESTROY = 2, CREATE_VALIDATE = 16 };
 enum { DEFINE_VALIDATE = 1 };
 enum { POWER_ACPI = 1, POWER_AGENT = 2 };
 enum { DESTROY_GRACEFUL = 1 };
 
-static const char *const state_names[] = {"no state", "running", "idle",    "paused",
+static const char *const state_names[] = {"no state",    "running",  "idle",    "paused",
                                           "in shutdown", "shut off", "crashed", "pmsuspended"};
 
 static const char *
@@ -32,18 +40,18 @@ state_name(int s)
 static const char *
 reason_name(int state, int reason)
 {
-    static const char *const running[] = {"unknown", "booted", "migrated", "restored",
-                                          "from snapshot", "unpaused", "migration canceled",
-                                          "save canceled", "event wakeup", "crashed",
-                                          "post-copy"};
+    static const char *const running[] = {
+        "unknown",       "booted",   "migrated",           "restored",
+        "from snapshot", "unpaused", "migration canceled", "save canceled",
+        "event wakeup",  "crashed",  "post-copy"};
     static const char *const paused[] = {
-        "unknown", "user", "migrating", "saving", "dumping", "I/O error", "watchdog",
-        "from snapshot", "shutting down", "creating snapshot", "crashed", "starting up",
-        "post-copy", "post-copy failed"};
+        "unknown",   "user",        "migrating",     "saving",          "dumping",
+        "I/O error", "watchdog",    "from snapshot", "shutting down",   "creating snapshot",
+        "crashed",   "starting up", "post-copy",     "post-copy failed"};
     static const char *const shutdown[] = {"unknown", "user"};
-    static const char *const shutoff[] = {"unknown", "shutdown", "destroyed", "crashed",
-                                          "migrated", "saved", "failed", "from snapshot",
-                                          "daemon"};
+    static const char *const shutoff[] = {"unknown", "shutdown",      "destroyed",
+                                          "crashed", "migrated",      "saved",
+                                          "failed",  "from snapshot", "daemon"};
     static const char *const crashed[] = {"unknown", "panicked"};
 #define PICK(t) return reason >= 0 && reason < (int)G_N_ELEMENTS(t) ? t[reason] : "unknown"
     switch (state) {
@@ -77,8 +85,7 @@ read_file(const char *path, GError **error)
 typedef gboolean (*dom_fn)(domus_domain *dom, struct cli_ctx *ctx, GError **error);
 
 static gboolean
-with_domain(struct cli_ctx *ctx, dom_fn fn, const char *okmsg, const char *failmsg,
-            GError **error)
+with_domain(struct cli_ctx *ctx, dom_fn fn, const char *okmsg, const char *failmsg, GError **error)
 {
     domus_domain *dom = cli_domain(ctx, error);
     if (!dom)
@@ -241,8 +248,7 @@ do_start(domus_domain *dom, struct cli_ctx *ctx, GError **error)
 static gboolean
 cmd_start(struct cli_ctx *ctx, GError **error)
 {
-    return with_domain(ctx, do_start, "Domain '%s' started", "Failed to start domain '%s'",
-                       error);
+    return with_domain(ctx, do_start, "Domain '%s' started", "Failed to start domain '%s'", error);
 }
 
 /* --- power --- */
@@ -332,8 +338,8 @@ do_suspend(domus_domain *dom, struct cli_ctx *ctx, GError **error)
 static gboolean
 cmd_suspend(struct cli_ctx *ctx, GError **error)
 {
-    return with_domain(ctx, do_suspend, "Domain '%s' suspended",
-                       "Failed to suspend domain '%s'", error);
+    return with_domain(ctx, do_suspend, "Domain '%s' suspended", "Failed to suspend domain '%s'",
+                       error);
 }
 
 static gboolean
@@ -405,8 +411,7 @@ do_dominfo(domus_domain *dom, struct cli_ctx *ctx, GError **error)
 static gboolean
 cmd_dominfo(struct cli_ctx *ctx, GError **error)
 {
-    return with_domain(ctx, do_dominfo, NULL, "Failed to get information of domain '%s'",
-                       error);
+    return with_domain(ctx, do_dominfo, NULL, "Failed to get information of domain '%s'", error);
 }
 
 static gboolean
@@ -520,8 +525,8 @@ do_edit(domus_domain *dom, struct cli_ctx *ctx, GError **error)
         printf("Domain '%s' XML configuration not changed.\n\n", domus_domain_get_name(dom));
         return TRUE;
     }
-    domus_domain *ndom = domus_domain_define(domus_domain_get_connect(dom), edited,
-                                             DEFINE_VALIDATE, error);
+    domus_domain *ndom =
+        domus_domain_define(domus_domain_get_connect(dom), edited, DEFINE_VALIDATE, error);
     if (!ndom)
         return FALSE;
     printf("Domain '%s' XML configuration edited.\n\n", domus_domain_get_name(ndom));
@@ -535,7 +540,10 @@ cmd_edit(struct cli_ctx *ctx, GError **error)
     return with_domain(ctx, do_edit, NULL, "Failed to edit domain '%s'", error);
 }
 
-#define DOMAIN_OPT {"domain", OPT_DATA, TRUE, "domain name, id or uuid"}
+#define DOMAIN_OPT                                                                                 \
+    {                                                                                              \
+        "domain", OPT_DATA, TRUE, "domain name, id or uuid"                                        \
+    }
 
 static const struct cli_opt list_opts[] = {
     {"inactive", OPT_BOOL, FALSE, "list inactive domains"},

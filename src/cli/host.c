@@ -26,8 +26,7 @@ cmd_version(struct cli_ctx *ctx, GError **error)
 {
     domus_conn *conn = cli_conn(ctx, error);
     guint64 hv, lib;
-    if (!conn || !domus_get_lib_version(conn, &lib, error) ||
-        !domus_get_version(conn, &hv, error))
+    if (!conn || !domus_get_lib_version(conn, &lib, error) || !domus_get_version(conn, &hv, error))
         return FALSE;
     printf("Compiled against library: domus %s\n", DOMUS_VERSION);
     printf("Using library: domus %s\n", DOMUS_VERSION);

@@ -133,8 +133,8 @@ parse_opts(const struct cli_cmd *c, int argc, char **argv, GHashTable *values, G
                 if (g_str_equal(p->name, name))
                     o = p;
             if (!o) {
-                g_set_error(error, domus_error_quark(), 8, "command '%s' doesn't support option --%s",
-                            c->name, name);
+                g_set_error(error, domus_error_quark(), 8,
+                            "command '%s' doesn't support option --%s", c->name, name);
                 return FALSE;
             }
             if (o->type == OPT_BOOL) {
@@ -160,8 +160,8 @@ parse_opts(const struct cli_cmd *c, int argc, char **argv, GHashTable *values, G
     }
     for (const struct cli_opt *o = c->opts; o && o->name; o++)
         if (o->required && !g_hash_table_contains(values, o->name)) {
-            g_set_error(error, domus_error_quark(), 8, "command '%s' requires <%s> option",
-                        c->name, o->name);
+            g_set_error(error, domus_error_quark(), 8, "command '%s' requires <%s> option", c->name,
+                        o->name);
             return FALSE;
         }
     return TRUE;
@@ -199,8 +199,8 @@ main(int argc, char **argv)
     }
     ctx.values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_autoptr(GError) error = NULL;
-    gboolean ok = parse_opts(c, argc - i - 1, argv + i + 1, ctx.values, &error) &&
-                  c->run(&ctx, &error);
+    gboolean ok =
+        parse_opts(c, argc - i - 1, argv + i + 1, ctx.values, &error) && c->run(&ctx, &error);
     if (!ok && error)
         fprintf(stderr, "error: %s\n", error->message);
     domus_close(ctx.conn);

@@ -132,8 +132,8 @@ autostart_path(struct core *core, const char *name)
 static gboolean
 config_write(struct core *core, const struct domain_def *def, GError **error)
 {
-    g_autofree char *xml = domain_def_format(def, -1, DOMAIN_DEF_FORMAT_SECURE |
-                                                          DOMAIN_DEF_FORMAT_INACTIVE);
+    g_autofree char *xml =
+        domain_def_format(def, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
     g_autofree char *path = config_path(core, def->name);
     if (!file_write_atomic(path, xml, strlen(xml), 0600, error)) {
         g_prefix_error(error, "saving the definition of '%s': ", def->name);
@@ -215,8 +215,8 @@ core_new(const struct core_paths *paths, GError **error)
     core->paths.channel_dir = g_strdup(paths->channel_dir);
     core->paths.log_dir = g_strdup(paths->log_dir);
     core->paths.image_dir = g_strdup(paths->image_dir);
-    core->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                          (GDestroyNotify)core_domain_unref);
+    core->by_name =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)core_domain_unref);
     core->by_uuid = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     core->by_id = g_hash_table_new(g_direct_hash, g_direct_equal);
     core->events = events_new();
@@ -258,8 +258,7 @@ core_lookup_name(struct core *core, const char *name, GError **error)
 {
     struct domain *dom = g_hash_table_lookup(core->by_name, name);
     if (!dom)
-        err_set(error, ERR_FROM_DOMAIN, ERR_NO_DOMAIN, "no domain with matching name '%s'",
-                name);
+        err_set(error, ERR_FROM_DOMAIN, ERR_NO_DOMAIN, "no domain with matching name '%s'", name);
     return dom;
 }
 
@@ -288,8 +287,8 @@ core_lookup_handle(struct core *core, const char *name, const uint8_t *uuid, GEr
     g_autofree char *key = uuid_key(uuid);
     struct domain *dom = g_hash_table_lookup(core->by_uuid, key);
     if (!dom)
-        err_set(error, ERR_FROM_DOMAIN, ERR_NO_DOMAIN,
-                "no domain with matching uuid '%s' ('%s')", key, name ? name : "");
+        err_set(error, ERR_FROM_DOMAIN, ERR_NO_DOMAIN, "no domain with matching uuid '%s' ('%s')",
+                key, name ? name : "");
     return dom;
 }
 
@@ -440,9 +439,15 @@ core_define(struct core *core, const char *xml, unsigned flags, GError **error)
 }
 
 /* virDomainUndefineFlagsValues we accept: there is nothing behind them yet to keep or remove */
-enum { UNDEFINE_MANAGED_SAVE = 1, UNDEFINE_SNAPSHOTS_METADATA = 2, UNDEFINE_NVRAM = 4,
-       UNDEFINE_KEEP_NVRAM = 8, UNDEFINE_CHECKPOINTS_METADATA = 16, UNDEFINE_TPM = 32,
-       UNDEFINE_KEEP_TPM = 64 };
+enum {
+    UNDEFINE_MANAGED_SAVE = 1,
+    UNDEFINE_SNAPSHOTS_METADATA = 2,
+    UNDEFINE_NVRAM = 4,
+    UNDEFINE_KEEP_NVRAM = 8,
+    UNDEFINE_CHECKPOINTS_METADATA = 16,
+    UNDEFINE_TPM = 32,
+    UNDEFINE_KEEP_TPM = 64
+};
 
 gboolean
 core_undefine(struct core *core, struct domain *dom, unsigned flags, GError **error)
@@ -521,8 +526,8 @@ core_status_write(struct domain *dom, GError **error)
     if (!state_is_active(dom->state))
         return file_remove(path, error);
     g_autofree char *live = domain_def_format(dom->def, dom->id, DOMAIN_DEF_FORMAT_SECURE);
-    g_autofree char *mon = g_markup_printf_escaped("%s", dom->monitor_path ? dom->monitor_path
-                                                                           : "");
+    g_autofree char *mon =
+        g_markup_printf_escaped("%s", dom->monitor_path ? dom->monitor_path : "");
     g_autofree char *emu = g_markup_printf_escaped("%s", dom->emulator ? dom->emulator : "");
     GString *s = g_string_new(NULL);
     g_string_append_printf(s,
@@ -542,12 +547,11 @@ core_status_write(struct domain *dom, GError **error)
 }
 
 void
-core_domain_set_state(struct domain *dom, enum dom_state state, int reason, int event,
-                      int detail)
+core_domain_set_state(struct domain *dom, enum dom_state state, int reason, int event, int detail)
 {
     if (!state_transition_allowed(dom->state, state)) {
-        log_warn("%s: refusing state change %s -> %s", dom->def->name,
-                 state_to_string(dom->state), state_to_string(state));
+        log_warn("%s: refusing state change %s -> %s", dom->def->name, state_to_string(dom->state),
+                 state_to_string(state));
         return;
     }
     log_debug("%s: state %s -> %s (%s)", dom->def->name, state_to_string(dom->state),
@@ -561,8 +565,8 @@ core_domain_set_state(struct domain *dom, enum dom_state state, int reason, int 
         core_domain_emit(dom, event, detail);
 }
 
-static const char *const job_names[] = {"none",  "start", "shutdown", "destroy",
-                                        "suspend", "resume", "reset", "reboot"};
+static const char *const job_names[] = {"none",    "start",  "shutdown", "destroy",
+                                        "suspend", "resume", "reset",    "reboot"};
 
 const char *
 core_job_kind_to_string(enum job_kind kind)

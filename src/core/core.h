@@ -24,8 +24,16 @@ struct core_paths {
     char *image_dir;     /* disk images */
 };
 
-enum job_kind { JOB_NONE, JOB_START, JOB_SHUTDOWN, JOB_DESTROY, JOB_SUSPEND, JOB_RESUME,
-                JOB_RESET, JOB_REBOOT };
+enum job_kind {
+    JOB_NONE,
+    JOB_START,
+    JOB_SHUTDOWN,
+    JOB_DESTROY,
+    JOB_SUSPEND,
+    JOB_RESUME,
+    JOB_RESET,
+    JOB_REBOOT
+};
 
 typedef void (*core_done_fn)(GError *error, gpointer data);
 
@@ -33,7 +41,7 @@ typedef void (*core_done_fn)(GError *error, gpointer data);
  * runs when destroy cuts the job short. */
 struct job {
     enum job_kind kind;
-    gint64 started;      /* g_get_real_time() */
+    gint64 started; /* g_get_real_time() */
     guint64 progress_done, progress_total;
     void (*abort)(struct domain *dom);
 };
@@ -46,7 +54,7 @@ struct domain {
     gboolean autostart;
     enum dom_state state;
     int reason;
-    int id;                     /* -1 when inactive */
+    int id; /* -1 when inactive */
     gboolean autodestroy;
     gpointer autodestroy_owner;
 
@@ -57,27 +65,27 @@ struct domain {
     struct qmp *mon;
     char *monitor_path;
     char *emulator;
-    long log_offset;            /* where this run's QEMU output starts in its log */
-    GPtrArray *messages;        /* taint and other messages (char *) */
+    long log_offset;     /* where this run's QEMU output starts in its log */
+    GPtrArray *messages; /* taint and other messages (char *) */
 
     /* what the next QEMU exit means */
-    int stop_reason;            /* REASON_SHUTOFF_* expected, -1: unexpected (crash) */
-    gboolean fake_reboot;       /* ACPI reboot in progress: reset on guest power-off */
+    int stop_reason;      /* REASON_SHUTOFF_* expected, -1: unexpected (crash) */
+    gboolean fake_reboot; /* ACPI reboot in progress: reset on guest power-off */
 
     struct job job;
-    GPtrArray *job_waiters;     /* struct core_waiter *: calls finished with the job */
-    gboolean removed;           /* no longer in the registry; freed when unreferenced */
+    GPtrArray *job_waiters; /* struct core_waiter *: calls finished with the job */
+    gboolean removed;       /* no longer in the registry; freed when unreferenced */
     int refs;
 };
 
 struct core {
     struct core_paths paths;
-    GHashTable *by_name;        /* name -> struct domain * (owns) */
-    GHashTable *by_uuid;        /* uuid string -> struct domain * */
-    GHashTable *by_id;          /* GINT_TO_POINTER(id) -> struct domain * */
+    GHashTable *by_name; /* name -> struct domain * (owns) */
+    GHashTable *by_uuid; /* uuid string -> struct domain * */
+    GHashTable *by_id;   /* GINT_TO_POINTER(id) -> struct domain * */
     int next_id;
     struct events *events;
-    char *qemu_binary;          /* default emulator */
+    char *qemu_binary; /* default emulator */
 };
 
 struct core *core_new(const struct core_paths *paths, GError **error);
@@ -101,15 +109,14 @@ gboolean core_list_flags_valid(unsigned flags, GError **error);
 struct domain *core_register(struct core *core, struct domain_def *def, gboolean persistent);
 /* Refuses a name or uuid held by another domain (ERR_OPERATION_FAILED); *RET_DOM is the domain
  * with the same name and uuid, or NULL. */
-gboolean core_check_unique(struct core *core, const struct domain_def *def,
-                           struct domain **ret_dom, GError **error);
+gboolean core_check_unique(struct core *core, const struct domain_def *def, struct domain **ret_dom,
+                           GError **error);
 
 /* Defines (or redefines) a persistent domain. Returns the domain (borrowed). */
 struct domain *core_define(struct core *core, const char *xml, unsigned flags, GError **error);
 /* Undefine: removes the persistent config; a running domain becomes transient. */
 gboolean core_undefine(struct core *core, struct domain *dom, unsigned flags, GError **error);
-gboolean core_set_autostart(struct core *core, struct domain *dom, gboolean on,
-                            GError **error);
+gboolean core_set_autostart(struct core *core, struct domain *dom, gboolean on, GError **error);
 /* The domain XML (live unless INACTIVE asked; secure only when asked). */
 char *core_domain_xml(struct domain *dom, unsigned flags);
 

@@ -8,11 +8,11 @@
 #include "util/uuid.h"
 
 struct event {
-    int kind;        /* 0 lifecycle, 1 reboot (libvirt event ids) */
+    int kind; /* 0 lifecycle, 1 reboot (libvirt event ids) */
     char *name;
     uint8_t uuid[UUID_LEN];
-    int id;          /* domain id at the time of the event, -1 when inactive */
-    int event;       /* enum dom_event for lifecycle */
+    int id;    /* domain id at the time of the event, -1 when inactive */
+    int event; /* enum dom_event for lifecycle */
     int detail;
 };
 

@@ -64,8 +64,8 @@ prefix_log_tail(struct domain *dom, GError **error)
     g_autofree char *path = log_path(dom);
     g_autofree char *tail = file_tail_from(path, dom->log_offset, 5);
     if (error && *error && tail && *tail) {
-        g_autofree char *msg = g_strdup_printf("%s; QEMU log (%s) ends with: %s",
-                                               (*error)->message, path, tail);
+        g_autofree char *msg =
+            g_strdup_printf("%s; QEMU log (%s) ends with: %s", (*error)->message, path, tail);
         g_free((*error)->message);
         (*error)->message = g_steal_pointer(&msg);
     }
@@ -87,8 +87,7 @@ domain_stopped(struct domain *dom, int reason, int event_detail)
     for (guint i = 0; i < dom->def->channels->len; i++) {
         struct chr_def *ch = dom->def->channels->pdata[i];
         if (ch->type == CHR_TYPE_UNIX && !ch->source_path) {
-            g_autofree char *p = qemu_command_channel_path(dom->def, ch,
-                                                           core->paths.channel_dir);
+            g_autofree char *p = qemu_command_channel_path(dom->def, ch, core->paths.channel_dir);
             unlink(p);
         }
     }
@@ -112,8 +111,7 @@ domain_stopped(struct domain *dom, int reason, int event_detail)
     core_domain_set_state(dom, DOM_SHUTOFF, reason, -1, 0);
     core_domain_emit(dom, EV_STOPPED, event_detail);
     dom->id = -1;
-    log_info("%s: stopped (%s)", dom->def->name,
-             state_reason_to_string(DOM_SHUTOFF, reason));
+    log_info("%s: stopped (%s)", dom->def->name, state_reason_to_string(DOM_SHUTOFF, reason));
 
     GPtrArray *waiters = dom->job_waiters;
     dom->job_waiters = g_ptr_array_new();
@@ -201,8 +199,7 @@ start_complete(struct start_ctx *ctx)
     dom->job.abort = NULL;
     core_job_end(dom);
     if (ctx->flags & CORE_START_PAUSED) {
-        core_domain_set_state(dom, DOM_PAUSED, REASON_PAUSED_USER, EV_STARTED,
-                              EV_STARTED_BOOTED);
+        core_domain_set_state(dom, DOM_PAUSED, REASON_PAUSED_USER, EV_STARTED, EV_STARTED_BOOTED);
         core_domain_emit(dom, EV_SUSPENDED, EV_SUSPENDED_PAUSED);
     } else {
         core_domain_set_state(dom, DOM_RUNNING, REASON_RUNNING_BOOTED, EV_RESUMED,
@@ -352,7 +349,6 @@ start_job_abort(struct domain *dom)
     start_fail(ctx, err);
 }
 
-
 static struct start_ctx *
 current_start_ctx(struct domain *dom)
 {
@@ -425,12 +421,11 @@ check_paths(struct domain *dom, GError **error)
         struct chr_def *ch = dom->def->channels->pdata[i];
         if (ch->type != CHR_TYPE_UNIX)
             continue;
-        g_autofree char *p = qemu_command_channel_path(dom->def, ch,
-                                                       dom->core->paths.channel_dir);
+        g_autofree char *p = qemu_command_channel_path(dom->def, ch, dom->core->paths.channel_dir);
         if (strlen(p) > SOCKET_PATH_MAX) {
             err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
-                    "channel socket path '%s' is %zu bytes, over the limit of %zu", p,
-                    strlen(p), SOCKET_PATH_MAX);
+                    "channel socket path '%s' is %zu bytes, over the limit of %zu", p, strlen(p),
+                    SOCKET_PATH_MAX);
             return FALSE;
         }
     }
@@ -459,8 +454,8 @@ start_spawn(struct domain *dom, GError **error)
     g_auto(GStrv) argv = qemu_command_build(dom->def, &opts, error);
     if (!argv || !check_paths(dom, error))
         return FALSE;
-    g_autofree char *mon_path = g_strdup_printf("%s/%s.monitor", core->paths.status_dir,
-                                                dom->def->name);
+    g_autofree char *mon_path =
+        g_strdup_printf("%s/%s.monitor", core->paths.status_dir, dom->def->name);
     autoclose int listen_fd = monitor_listen(mon_path, error);
     if (listen_fd < 0)
         return FALSE;
@@ -514,8 +509,8 @@ start_running(struct domain *dom, struct domain_def *live, unsigned flags, core_
     g_autoptr(domain_def) live_def = live;
     GError *error = NULL;
     if (state_is_active(dom->state)) {
-        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
-                "domain '%s' is already running", dom->def->name);
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is already running",
+                dom->def->name);
         finish(done, data, error);
         g_error_free(error);
         return;
@@ -592,8 +587,8 @@ core_create_xml_prepare(struct core *core, const char *xml, gboolean validate,
     if (!core_check_unique(core, def, &dom, error))
         return NULL;
     if (dom && state_is_active(dom->state)) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
-                "domain '%s' is already running", def->name);
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is already running",
+                def->name);
         return NULL;
     }
     if (dom) {
@@ -640,10 +635,9 @@ apply_action(struct domain *dom, enum domain_action action)
 static void
 on_shutdown_event(struct domain *dom, JsonObject *data)
 {
-    const char *reason = data ? json_object_get_string_member_with_default(data, "reason", "")
-                              : "";
-    gboolean guest = data ? json_object_get_boolean_member_with_default(data, "guest", FALSE)
-                          : FALSE;
+    const char *reason = data ? json_object_get_string_member_with_default(data, "reason", "") : "";
+    gboolean guest =
+        data ? json_object_get_boolean_member_with_default(data, "guest", FALSE) : FALSE;
     if (dom->stop_reason == REASON_SHUTOFF_DESTROYED)
         return; /* our own SIGTERM: the exit decides */
     if (g_str_equal(reason, "host-signal")) {
@@ -663,8 +657,8 @@ on_shutdown_event(struct domain *dom, JsonObject *data)
     core_domain_set_state(dom, DOM_SHUTDOWN, REASON_SHUTDOWN_USER, EV_SHUTDOWN,
                           guest ? EV_SHUTDOWN_GUEST : EV_SHUTDOWN_HOST);
     /* with -no-reboot a guest reboot arrives here as a guest-reset shutdown */
-    enum domain_action action = g_str_equal(reason, "guest-reset") ? dom->def->on_reboot
-                                                                   : dom->def->on_poweroff;
+    enum domain_action action =
+        g_str_equal(reason, "guest-reset") ? dom->def->on_reboot : dom->def->on_poweroff;
     apply_action(dom, action);
 }
 
@@ -783,30 +777,34 @@ core_domain_reset(struct domain *dom, core_done_fn done, gpointer data)
 }
 
 /* virDomainShutdownFlagValues / virDomainRebootFlagValues */
-enum { POWER_DEFAULT = 0, POWER_ACPI = 1, POWER_AGENT = 2, POWER_INITCTL = 4, POWER_SIGNAL = 8,
-       POWER_PARAVIRT = 16 };
+enum {
+    POWER_DEFAULT = 0,
+    POWER_ACPI = 1,
+    POWER_AGENT = 2,
+    POWER_INITCTL = 4,
+    POWER_SIGNAL = 8,
+    POWER_PARAVIRT = 16
+};
 
 static gboolean
 check_power_flags(struct domain *dom, unsigned flags, const char *what, GError **error)
 {
-    if (flags & ~(unsigned)(POWER_ACPI | POWER_AGENT | POWER_INITCTL | POWER_SIGNAL |
-                            POWER_PARAVIRT)) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unsupported flags (0x%x) in %s",
-                flags, what);
+    if (flags &
+        ~(unsigned)(POWER_ACPI | POWER_AGENT | POWER_INITCTL | POWER_SIGNAL | POWER_PARAVIRT)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unsupported flags (0x%x) in %s", flags,
+                what);
         return FALSE;
     }
     if (flags & ~(unsigned)POWER_ACPI) {
         err_set(error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED,
-                "%s mode other than 'acpi' is not supported for domain '%s'", what,
-                dom->def->name);
+                "%s mode other than 'acpi' is not supported for domain '%s'", what, dom->def->name);
         return FALSE;
     }
     return TRUE;
 }
 
 static void
-power_op(struct domain *dom, enum job_kind kind, unsigned flags, core_done_fn done,
-         gpointer data)
+power_op(struct domain *dom, enum job_kind kind, unsigned flags, core_done_fn done, gpointer data)
 {
     GError *error = NULL;
     if (!check_power_flags(dom, flags, kind == JOB_REBOOT ? "reboot" : "shutdown", &error)) {

@@ -21,21 +21,22 @@ state_from_string(const char *str)
     return -1;
 }
 
-static const char *const running_reasons[] = {"unknown", "booted", "migrated", "restored",
-                                              "from snapshot", "unpaused"};
+static const char *const running_reasons[] = {"unknown",  "booted",        "migrated",
+                                              "restored", "from snapshot", "unpaused"};
 static const char *const paused_reasons[] = {
-    "unknown", "user", "migrating", "saving", "dumping", "I/O error", "watchdog",
-    "from snapshot", "shutting down", "creating snapshot", "crashed", "starting up"};
+    "unknown",   "user",       "migrating",     "saving",        "dumping",
+    "I/O error", "watchdog",   "from snapshot", "shutting down", "creating snapshot",
+    "crashed",   "starting up"};
 static const char *const shutdown_reasons[] = {"unknown", "user"};
-static const char *const shutoff_reasons[] = {"unknown", "shutdown", "destroyed",
-                                              "crashed", "migrated", "saved",
-                                              "failed", "from snapshot", "daemon"};
+static const char *const shutoff_reasons[] = {"unknown", "shutdown",      "destroyed",
+                                              "crashed", "migrated",      "saved",
+                                              "failed",  "from snapshot", "daemon"};
 static const char *const crashed_reasons[] = {"unknown", "panicked"};
 
 const char *
 state_reason_to_string(enum dom_state state, int reason)
 {
-#define PICK(table)                                                                              \
+#define PICK(table)                                                                                \
     return reason >= 0 && reason < (int)G_N_ELEMENTS(table) ? table[reason] : "unknown"
     switch (state) {
     case DOM_RUNNING:

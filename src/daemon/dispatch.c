@@ -553,8 +553,13 @@ h_create(struct call *call, struct xdr_reader *args)
 }
 
 /* virDomainCreateFlags */
-enum { CREATE_PAUSED = 1, CREATE_AUTODESTROY = 2, CREATE_BYPASS_CACHE = 4,
-       CREATE_FORCE_BOOT = 8, CREATE_VALIDATE = 16 };
+enum {
+    CREATE_PAUSED = 1,
+    CREATE_AUTODESTROY = 2,
+    CREATE_BYPASS_CACHE = 4,
+    CREATE_FORCE_BOOT = 8,
+    CREATE_VALIDATE = 16
+};
 
 static gboolean
 check_create_flags(struct call *call, uint32_t flags, uint32_t allowed)
@@ -562,8 +567,7 @@ check_create_flags(struct call *call, uint32_t flags, uint32_t allowed)
     if (!(flags & ~allowed))
         return TRUE;
     GError *error = NULL;
-    err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unsupported flags (0x%x)",
-            flags & ~allowed);
+    err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags & ~allowed);
     fail_now(call, error);
     return FALSE;
 }
@@ -573,8 +577,9 @@ h_create_with_flags(struct call *call, struct xdr_reader *args)
 {
     uint32_t flags = 0;
     struct domain *dom = dom_args(call, args, TRUE, &flags);
-    if (!dom || !check_create_flags(call, flags, CREATE_PAUSED | CREATE_AUTODESTROY |
-                                                     CREATE_BYPASS_CACHE | CREATE_FORCE_BOOT))
+    if (!dom || !check_create_flags(call, flags,
+                                    CREATE_PAUSED | CREATE_AUTODESTROY | CREATE_BYPASS_CACHE |
+                                        CREATE_FORCE_BOOT))
         return;
     if (flags & CREATE_AUTODESTROY)
         dom->autodestroy_owner = call->client;
@@ -590,17 +595,17 @@ h_create_xml(struct call *call, struct xdr_reader *args)
     g_autofree char *xml = xdr_get_string(args, RPC_STRING_MAX);
     uint32_t flags = xdr_get_u32(args);
     if (!args_done(call, args) ||
-        !check_create_flags(call, flags, CREATE_PAUSED | CREATE_AUTODESTROY |
-                                             CREATE_BYPASS_CACHE | CREATE_FORCE_BOOT |
-                                             CREATE_VALIDATE))
+        !check_create_flags(call, flags,
+                            CREATE_PAUSED | CREATE_AUTODESTROY | CREATE_BYPASS_CACHE |
+                                CREATE_FORCE_BOOT | CREATE_VALIDATE))
         return;
     struct dom_call *dc = g_new0(struct dom_call, 1);
     dc->call = call_hold(call);
     GError *error = NULL;
     /* the domain is referenced before the start can complete (it may complete at once) */
     struct domain_def *live = NULL;
-    struct domain *dom = core_create_xml_prepare(core_of(call), xml,
-                                                 (flags & CREATE_VALIDATE) != 0, &live, &error);
+    struct domain *dom =
+        core_create_xml_prepare(core_of(call), xml, (flags & CREATE_VALIDATE) != 0, &live, &error);
     if (!dom) {
         g_free(dc);
         fail_now(call, error);
@@ -609,8 +614,7 @@ h_create_xml(struct call *call, struct xdr_reader *args)
     dc->dom = core_domain_ref(dom);
     if (flags & CREATE_AUTODESTROY)
         dom->autodestroy_owner = call->client;
-    core_create_xml_start(dom, live, flags & (CREATE_PAUSED | CREATE_AUTODESTROY), done_dom,
-                          dc);
+    core_create_xml_start(dom, live, flags & (CREATE_PAUSED | CREATE_AUTODESTROY), done_dom, dc);
 }
 
 static void
@@ -692,8 +696,8 @@ h_get_info(struct call *call, struct xdr_reader *args)
     g_autoptr(GByteArray) b = g_byte_array_new();
     xdr_put_u32(b, dom->state);
     xdr_put_u64(b, dom->def->memory_kib);
-    xdr_put_u64(b, state_is_active(dom->state) ? dom->def->current_memory_kib
-                                               : dom->def->memory_kib);
+    xdr_put_u64(b,
+                state_is_active(dom->state) ? dom->def->current_memory_kib : dom->def->memory_kib);
     xdr_put_u32(b, state_is_active(dom->state) ? dom->def->vcpus_current : dom->def->vcpus);
     xdr_put_u64(b, core_domain_cpu_time(dom));
     call_reply(call, b);
@@ -883,8 +887,9 @@ client_event(const struct event *ev, gpointer user)
         if (ev->kind == 0) {
             xdr_put_i32(b, ev->event);
             xdr_put_i32(b, ev->detail);
-            client_send_message(c, r->callback_id > 0 ? PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE
-                                                      : PROC_DOMAIN_EVENT_LIFECYCLE,
+            client_send_message(c,
+                                r->callback_id > 0 ? PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE
+                                                   : PROC_DOMAIN_EVENT_LIFECYCLE,
                                 b);
         }
     }
@@ -932,8 +937,8 @@ h_event_register_any(struct call *call, struct xdr_reader *args)
         struct event_reg *r = c->events->pdata[i];
         if (r->callback_id == 0 && r->event_id == event_id) {
             GError *error = NULL;
-            err_set(&error, ERR_FROM_RPC, ERR_INTERNAL_ERROR,
-                    "domain event %d already registered", event_id);
+            err_set(&error, ERR_FROM_RPC, ERR_INTERNAL_ERROR, "domain event %d already registered",
+                    event_id);
             fail_now(call, error);
             return;
         }
@@ -961,8 +966,7 @@ h_event_deregister_any(struct call *call, struct xdr_reader *args)
         }
     }
     GError *error = NULL;
-    err_set(&error, ERR_FROM_RPC, ERR_INTERNAL_ERROR, "domain event %d not registered",
-            event_id);
+    err_set(&error, ERR_FROM_RPC, ERR_INTERNAL_ERROR, "domain event %d not registered", event_id);
     fail_now(call, error);
 }
 
@@ -1055,8 +1059,7 @@ static const struct proc_entry procs[] = {
      h_event_register_any, FALSE},
     {PROC_CONNECT_DOMAIN_EVENT_DEREGISTER_ANY, "CONNECT_DOMAIN_EVENT_DEREGISTER_ANY",
      h_event_deregister_any, FALSE},
-    {PROC_DOMAIN_HAS_MANAGED_SAVE_IMAGE, "DOMAIN_HAS_MANAGED_SAVE_IMAGE", h_zero_with_flags,
-     FALSE},
+    {PROC_DOMAIN_HAS_MANAGED_SAVE_IMAGE, "DOMAIN_HAS_MANAGED_SAVE_IMAGE", h_zero_with_flags, FALSE},
     {PROC_DOMAIN_SNAPSHOT_NUM, "DOMAIN_SNAPSHOT_NUM", h_zero_with_flags, FALSE},
     {PROC_DOMAIN_CREATE_WITH_FLAGS, "DOMAIN_CREATE_WITH_FLAGS", h_create_with_flags, TRUE},
     {PROC_DOMAIN_GET_STATE, "DOMAIN_GET_STATE", h_get_state, FALSE},
@@ -1065,14 +1068,13 @@ static const struct proc_entry procs[] = {
     {PROC_DOMAIN_RESET, "DOMAIN_RESET", h_reset, TRUE},
     {PROC_DOMAIN_SHUTDOWN_FLAGS, "DOMAIN_SHUTDOWN_FLAGS", h_shutdown_flags, TRUE},
     {PROC_CONNECT_LIST_ALL_DOMAINS, "CONNECT_LIST_ALL_DOMAINS", h_list_all, FALSE},
-    {PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY,
-     "CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY", h_event_callback_register_any, FALSE},
+    {PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, "CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY",
+     h_event_callback_register_any, FALSE},
     {PROC_CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY,
      "CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY", h_event_callback_deregister_any, FALSE},
     {PROC_DOMAIN_DEFINE_XML_FLAGS, "DOMAIN_DEFINE_XML_FLAGS", h_define_flags, TRUE},
     {PROC_CONNECT_REGISTER_CLOSE_CALLBACK, "CONNECT_REGISTER_CLOSE_CALLBACK", h_empty, FALSE},
-    {PROC_CONNECT_UNREGISTER_CLOSE_CALLBACK, "CONNECT_UNREGISTER_CLOSE_CALLBACK", h_empty,
-     FALSE},
+    {PROC_CONNECT_UNREGISTER_CLOSE_CALLBACK, "CONNECT_UNREGISTER_CLOSE_CALLBACK", h_empty, FALSE},
     {PROC_DOMAIN_GET_MESSAGES, "DOMAIN_GET_MESSAGES", h_get_messages, FALSE},
 };
 
@@ -1091,9 +1093,8 @@ dispatch_call(struct call *call, const uint8_t *body, gsize len)
     GError *error = NULL;
     struct xdr_reader args;
     xdr_reader_init(&args, body, len);
-    const struct proc_entry *e = call->hdr.prog == RPC_PROGRAM_REMOTE
-                                     ? find_proc(call->hdr.proc)
-                                     : NULL;
+    const struct proc_entry *e =
+        call->hdr.prog == RPC_PROGRAM_REMOTE ? find_proc(call->hdr.proc) : NULL;
     if (!e) {
         err_set(&error, ERR_FROM_RPC, ERR_NO_SUPPORT, "unknown procedure: %u", call->hdr.proc);
         fail_now(call, error);
@@ -1101,8 +1102,7 @@ dispatch_call(struct call *call, const uint8_t *body, gsize len)
     }
     log_debug("client fd %d: call %s serial %u", call->client->fd, e->name, call->hdr.serial);
     gboolean pre_open = e->proc == PROC_AUTH_LIST || e->proc == PROC_CONNECT_OPEN ||
-                        e->proc == PROC_CONNECT_SUPPORTS_FEATURE ||
-                        e->proc == PROC_CONNECT_CLOSE;
+                        e->proc == PROC_CONNECT_SUPPORTS_FEATURE || e->proc == PROC_CONNECT_CLOSE;
     if (!call->client->opened && !pre_open) {
         err_set(&error, ERR_FROM_RPC, ERR_RPC, "connection not open; call CONNECT_OPEN first");
         fail_now(call, error);

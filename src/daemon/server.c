@@ -118,8 +118,8 @@ send_frame(struct client *c, const struct rpc_header *hdr, GByteArray *body)
 void
 client_send_message(struct client *c, uint32_t proc, GByteArray *body)
 {
-    struct rpc_header hdr = {RPC_PROGRAM_REMOTE, RPC_PROTOCOL_VERSION, proc, RPC_MESSAGE, 1,
-                             RPC_OK};
+    struct rpc_header hdr = {
+        RPC_PROGRAM_REMOTE, RPC_PROTOCOL_VERSION, proc, RPC_MESSAGE, 1, RPC_OK};
     send_frame(c, &hdr, body);
 }
 
@@ -235,8 +235,7 @@ client_enable_keepalive(struct client *c)
         c->ping_timer = g_timeout_add_seconds(1, on_ping_timer, c);
 }
 
-static void
-protocol_error(struct client *c, const struct rpc_header *hdr, const char *fmt, ...)
+static void protocol_error(struct client *c, const struct rpc_header *hdr, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
 
 static void
@@ -334,8 +333,8 @@ on_client_readable(int fd, GIOCondition cond, gpointer user)
     gsize off = 0;
     while (!c->dead && c->inbuf->len - off >= 4) {
         const uint8_t *p = c->inbuf->data + off;
-        uint32_t flen = ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) |
-                        p[3];
+        uint32_t flen =
+            ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
         if (flen < RPC_HEADER_LEN || flen - 4 > RPC_MESSAGE_MAX) {
             log_info("client fd %d: frame length %u outside %u..%u; closing", c->fd, flen,
                      RPC_HEADER_LEN, RPC_MESSAGE_MAX + 4);
@@ -421,14 +420,12 @@ server_new(struct core *core, GError **error)
 }
 
 gboolean
-server_listen(struct server *srv, const char *path, int mode, gboolean readonly,
-              GError **error)
+server_listen(struct server *srv, const char *path, int mode, gboolean readonly, GError **error)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof(addr.sun_path)) {
         err_set(error, ERR_FROM_RPC, ERR_OPERATION_FAILED,
-                "socket path '%s' is too long (limit %zu bytes)", path,
-                sizeof(addr.sun_path) - 1);
+                "socket path '%s' is too long (limit %zu bytes)", path, sizeof(addr.sun_path) - 1);
         return FALSE;
     }
     g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));

@@ -22,7 +22,7 @@ struct stream {
 };
 
 struct event_reg {
-    int callback_id;     /* > 0 for the callback-based procedures, 0 for legacy ones */
+    int callback_id; /* > 0 for the callback-based procedures, 0 for legacy ones */
     int event_id;
     gboolean has_dom;
     uint8_t uuid[UUID_LEN];
@@ -33,20 +33,20 @@ struct client {
     int fd;
     guint in_watch, out_watch;
     GByteArray *inbuf;
-    GQueue outq;           /* GBytes *: replies, events and stream data, in order */
+    GQueue outq; /* GBytes *: replies, events and stream data, in order */
     gsize out_off;
     gboolean readonly;
-    gboolean opened;       /* CONNECT_OPEN done */
-    gboolean closing;      /* close once the queue is drained */
+    gboolean opened;  /* CONNECT_OPEN done */
+    gboolean closing; /* close once the queue is drained */
     gboolean dead;
-    gboolean keepalive;    /* the client asked about PROGRAM_KEEPALIVE */
+    gboolean keepalive; /* the client asked about PROGRAM_KEEPALIVE */
     guint ping_timer;
     int pings_unanswered;
     gint64 last_rx;
-    GPtrArray *events;     /* struct event_reg * */
+    GPtrArray *events; /* struct event_reg * */
     guint events_sub;
     int next_callback_id;
-    GHashTable *streams;   /* "proc:serial" -> struct stream * */
+    GHashTable *streams;    /* "proc:serial" -> struct stream * */
     GPtrArray *close_hooks; /* struct close_hook * */
     uid_t uid;
     pid_t pid;

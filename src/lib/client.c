@@ -77,8 +77,8 @@ read_all(int fd, uint8_t *p, gsize len, GError **error)
 static gboolean
 call(domus_conn *conn, uint32_t proc, GByteArray *args, GByteArray **ret_body, GError **error)
 {
-    struct rpc_header hdr = {RPC_PROGRAM_REMOTE, RPC_PROTOCOL_VERSION, proc, RPC_CALL,
-                             conn->serial++, RPC_OK};
+    struct rpc_header hdr = {RPC_PROGRAM_REMOTE, RPC_PROTOCOL_VERSION, proc,
+                             RPC_CALL,           conn->serial++,       RPC_OK};
     g_autoptr(GByteArray) msg = g_byte_array_new();
     rpc_message_begin(msg, &hdr);
     if (args)
@@ -105,7 +105,7 @@ call(domus_conn *conn, uint32_t proc, GByteArray *args, GByteArray **ret_body, G
         if (rh.prog == RPC_PROGRAM_KEEPALIVE) {
             if (rh.proc == RPC_KEEPALIVE_PING) {
                 struct rpc_header pong = {RPC_PROGRAM_KEEPALIVE, 1, RPC_KEEPALIVE_PONG,
-                                          RPC_MESSAGE, 0, RPC_OK};
+                                          RPC_MESSAGE,           0, RPC_OK};
                 g_autoptr(GByteArray) p = g_byte_array_new();
                 rpc_message_begin(p, &pong);
                 rpc_message_end(p);

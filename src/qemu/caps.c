@@ -991,8 +991,8 @@ qemu_caps_add_guest(const struct qemu_caps *caps, struct capabilities *host_caps
         const struct qemu_caps_machine *machine =
             &g_array_index(caps->machines, struct qemu_caps_machine, i);
         if (machine->alias && g_str_equal(machine->alias, "pc")) {
-            capabilities_guest_add_machine(guest, machine->alias, machine->name,
-                                           machine->cpu_max, machine->deprecated);
+            capabilities_guest_add_machine(guest, machine->alias, machine->name, machine->cpu_max,
+                                           machine->deprecated);
             first = machine->alias;
         }
     }

@@ -116,16 +116,15 @@ add_cpu_memory(GPtrArray *argv, const struct domain_def *def, const struct qemu_
              def->memory_kib, def->max_memory_slots, def->max_memory_kib);
     else
         addf(argv, "-m", "size=%" G_GUINT64_FORMAT "k", def->memory_kib);
-    addf(argv, "-smp", "%u,maxcpus=%u,sockets=%u,cores=1,threads=1", def->vcpus_current,
-         def->vcpus, def->vcpus);
+    addf(argv, "-smp", "%u,maxcpus=%u,sockets=%u,cores=1,threads=1", def->vcpus_current, def->vcpus,
+         def->vcpus);
 }
 
 static void
 add_clock_pm(GPtrArray *argv, const struct domain_def *def)
 {
-    const char *base = def->clock_offset && g_str_equal(def->clock_offset, "localtime")
-                           ? "localtime"
-                           : "utc";
+    const char *base =
+        def->clock_offset && g_str_equal(def->clock_offset, "localtime") ? "localtime" : "utc";
     const char *driftfix = "";
     for (unsigned i = 0; i < def->ntimers; i++)
         if (g_str_equal(def->timers[i].name, "rtc") && def->timers[i].tickpolicy &&
@@ -134,8 +133,7 @@ add_clock_pm(GPtrArray *argv, const struct domain_def *def)
     addf(argv, "-rtc", "base=%s%s", base, driftfix);
     const char *pm = is_q35(def) ? "ICH9-LPC" : "PIIX4_PM";
     if (def->pm_suspend_to_mem != DOMAIN_TRISTATE_ABSENT)
-        addf(argv, "-global", "%s.disable_s3=%d", pm,
-             def->pm_suspend_to_mem == DOMAIN_TRISTATE_NO);
+        addf(argv, "-global", "%s.disable_s3=%d", pm, def->pm_suspend_to_mem == DOMAIN_TRISTATE_NO);
     if (def->pm_suspend_to_disk != DOMAIN_TRISTATE_ABSENT)
         addf(argv, "-global", "%s.disable_s4=%d", pm,
              def->pm_suspend_to_disk == DOMAIN_TRISTATE_NO);
@@ -279,15 +277,15 @@ add_disk(GPtrArray *argv, const struct domain_def *def, const struct disk_def *d
         g_autoptr(JsonObject) fmt = json_object_new();
         json_object_set_string_member(fmt, "node-name", node);
         json_object_set_boolean_member(fmt, "read-only", readonly);
-        json_object_set_string_member(fmt, "driver", d->format == DISK_FORMAT_QCOW2 ? "qcow2"
-                                                                                    : "raw");
+        json_object_set_string_member(fmt, "driver",
+                                      d->format == DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
         json_object_set_string_member(fmt, "file", proto_name);
         g_autofree char *fmt_text = json_text(fmt);
         addf(argv, "-blockdev", "%s", fmt_text);
     }
     g_autofree char *drive = d->source ? g_strdup_printf(",drive=%s", node) : g_strdup("");
-    g_autofree char *boot = d->boot_order ? g_strdup_printf(",bootindex=%u", d->boot_order)
-                                          : g_strdup("");
+    g_autofree char *boot =
+        d->boot_order ? g_strdup_printf(",bootindex=%u", d->boot_order) : g_strdup("");
     g_autofree char *serial = NULL;
     if (d->serial) {
         g_autofree char *s = escape(d->serial);
@@ -303,8 +301,8 @@ add_disk(GPtrArray *argv, const struct domain_def *def, const struct disk_def *d
                     d->target_dev);
             return FALSE;
         }
-        devprops = g_strdup_printf("virtio-blk-pci%s,id=virtio-disk%d%s%s", drive, idx, serial,
-                                   boot);
+        devprops =
+            g_strdup_printf("virtio-blk-pci%s,id=virtio-disk%d%s%s", drive, idx, serial, boot);
         break;
     case DISK_BUS_IDE:
         if (is_q35(def)) {
@@ -332,8 +330,9 @@ add_disk(GPtrArray *argv, const struct domain_def *def, const struct disk_def *d
                                    is_q35(def) ? "ide" : "sata0", idx, drive, idx, serial, boot);
         break;
     case DISK_BUS_SCSI:
-        devprops = g_strdup_printf("%s,bus=scsi0.0,channel=0,scsi-id=0,lun=%d%s,id=scsi0-0-0-%d%s%s",
-                                   cdrom ? "scsi-cd" : "scsi-hd", idx, drive, idx, serial, boot);
+        devprops =
+            g_strdup_printf("%s,bus=scsi0.0,channel=0,scsi-id=0,lun=%d%s,id=scsi0-0-0-%d%s%s",
+                            cdrom ? "scsi-cd" : "scsi-hd", idx, drive, idx, serial, boot);
         break;
     }
     addf(argv, "-device", "%s", devprops);
@@ -369,11 +368,10 @@ add_net(GPtrArray *argv, const struct net_def *net, guint n, GError **error)
                 model);
         return FALSE;
     }
-    g_autofree char *boot = net->boot_order ? g_strdup_printf(",bootindex=%u", net->boot_order)
-                                            : g_strdup("");
-    addf(argv, "-device", "%s,netdev=hostnet%u,id=net%u,mac=%02x:%02x:%02x:%02x:%02x:%02x%s",
-         dev, n, n, net->mac[0], net->mac[1], net->mac[2], net->mac[3], net->mac[4], net->mac[5],
-         boot);
+    g_autofree char *boot =
+        net->boot_order ? g_strdup_printf(",bootindex=%u", net->boot_order) : g_strdup("");
+    addf(argv, "-device", "%s,netdev=hostnet%u,id=net%u,mac=%02x:%02x:%02x:%02x:%02x:%02x%s", dev,
+         n, n, net->mac[0], net->mac[1], net->mac[2], net->mac[3], net->mac[4], net->mac[5], boot);
     return TRUE;
 }
 
@@ -415,8 +413,8 @@ qemu_command_channel_path(const struct domain_def *def, const struct chr_def *ch
 }
 
 static gboolean
-add_chr_devices(GPtrArray *argv, const struct domain_def *def,
-                const struct qemu_command_opts *opts, GError **error)
+add_chr_devices(GPtrArray *argv, const struct domain_def *def, const struct qemu_command_opts *opts,
+                GError **error)
 {
     gboolean virtio_serial = FALSE;
     for (guint i = 0; i < def->controllers->len; i++)
@@ -470,8 +468,9 @@ add_chr_devices(GPtrArray *argv, const struct domain_def *def,
         g_autofree char *path = qemu_command_channel_path(def, ch, opts->channel_dir);
         add_chardev(argv, ch, id, path);
         g_autofree char *name = ch->target_name ? escape(ch->target_name) : NULL;
-        addf(argv, "-device", "virtserialport,bus=virtio-serial0.0,nr=%u,chardev=%s,id=channel%u%s%s",
-             i + 1, id, i, name ? ",name=" : "", name ? name : "");
+        addf(argv, "-device",
+             "virtserialport,bus=virtio-serial0.0,nr=%u,chardev=%s,id=channel%u%s%s", i + 1, id, i,
+             name ? ",name=" : "", name ? name : "");
     }
     return TRUE;
 }
@@ -500,8 +499,8 @@ add_inputs_graphics(GPtrArray *argv, const struct domain_def *def, GError **erro
     if (def->graphics->len == 1) {
         struct graphics_def *g = def->graphics->pdata[0];
         const char *listen = g->listen ? g->listen : "127.0.0.1";
-        g_autofree char *host = strchr(listen, ':') ? g_strdup_printf("[%s]", listen)
-                                                    : g_strdup(listen);
+        g_autofree char *host =
+            strchr(listen, ':') ? g_strdup_printf("[%s]", listen) : g_strdup(listen);
         GString *v = g_string_new(NULL);
         if (g->autoport || g->port < 0)
             g_string_append_printf(v, "%s:0,to=100", host);
@@ -557,8 +556,8 @@ add_other_devices(GPtrArray *argv, const struct domain_def *def, GError **error)
         else if (g_str_equal(s->model, "ich6") || g_str_equal(s->model, "ich9")) {
             addf(argv, "-device", "%s,id=sound%u",
                  g_str_equal(s->model, "ich6") ? "intel-hda" : "ich9-intel-hda", i);
-            addf(argv, "-device", "hda-duplex,id=sound%u-codec0,bus=sound%u.0,cad=0,audiodev=audio1",
-                 i, i);
+            addf(argv, "-device",
+                 "hda-duplex,id=sound%u-codec0,bus=sound%u.0,cad=0,audiodev=audio1", i, i);
         } else {
             err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
                     "sound model '%s' is not supported; use 'ac97', 'ich6', 'ich9' or 'es1370'",
@@ -566,8 +565,7 @@ add_other_devices(GPtrArray *argv, const struct domain_def *def, GError **error)
             return FALSE;
         }
     }
-    if (def->memballoon && def->memballoon->model &&
-        g_str_equal(def->memballoon->model, "virtio"))
+    if (def->memballoon && def->memballoon->model && g_str_equal(def->memballoon->model, "virtio"))
         addf(argv, "-device", "virtio-balloon-pci,id=balloon0");
     for (guint i = 0; i < def->rngs->len; i++) {
         struct rng_def *r = def->rngs->pdata[i];

@@ -136,9 +136,8 @@ on_timer(gpointer user)
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         struct qmp_pending *p = value;
         if (p->deadline <= now) {
-            g_autofree char *msg =
-                g_strdup_printf("QEMU monitor did not answer '%s' within %u ms", p->cmd,
-                                mon->timeout_ms);
+            g_autofree char *msg = g_strdup_printf("QEMU monitor did not answer '%s' within %u ms",
+                                                   p->cmd, mon->timeout_ms);
             /* the stream is now out of step with our queue: give up on this monitor */
             mon->timer = 0;
             mon->busy++;
@@ -159,8 +158,7 @@ handle_message(struct qmp *mon, JsonObject *obj)
         struct qmp_pending *p = g_new0(struct qmp_pending, 1);
         p->id = mon->next_id++;
         p->cmd = g_strdup("qmp_capabilities");
-        p->text = g_strdup_printf("{\"execute\":\"qmp_capabilities\",\"id\":%" G_GUINT64_FORMAT
-                                  "}",
+        p->text = g_strdup_printf("{\"execute\":\"qmp_capabilities\",\"id\":%" G_GUINT64_FORMAT "}",
                                   p->id);
         send_pending(mon, p);
         flush_out(mon);
@@ -168,9 +166,8 @@ handle_message(struct qmp *mon, JsonObject *obj)
     }
     if (json_object_has_member(obj, "event")) {
         const char *ev = json_object_get_string_member_with_default(obj, "event", "");
-        JsonObject *data = json_object_has_member(obj, "data")
-                               ? json_object_get_object_member(obj, "data")
-                               : NULL;
+        JsonObject *data =
+            json_object_has_member(obj, "data") ? json_object_get_object_member(obj, "data") : NULL;
         log_debug("%s: qmp event %s", mon->name, ev);
         if (mon->cb.event)
             mon->cb.event(mon, ev, data, mon->user);
@@ -202,8 +199,7 @@ handle_message(struct qmp *mon, JsonObject *obj)
     }
     if (json_object_has_member(obj, "error")) {
         JsonObject *e = json_object_get_object_member(obj, "error");
-        const char *desc = e ? json_object_get_string_member_with_default(e, "desc", "?")
-                             : "?";
+        const char *desc = e ? json_object_get_string_member_with_default(e, "desc", "?") : "?";
         if (p->cb) {
             g_autoptr(GError) err = NULL;
             err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU refused '%s': %s", p->cmd,
@@ -234,8 +230,9 @@ on_readable(int fd, GIOCondition cond, gpointer user)
     if (n <= 0) {
         mon->in_watch = 0;
         mon->busy++;
-        qmp_shutdown(mon, n == 0 ? "QEMU monitor closed the connection"
-                                 : "cannot read from the QEMU monitor",
+        qmp_shutdown(mon,
+                     n == 0 ? "QEMU monitor closed the connection"
+                            : "cannot read from the QEMU monitor",
                      TRUE);
         leave(mon);
         return G_SOURCE_REMOVE;
@@ -254,8 +251,8 @@ on_readable(int fd, GIOCondition cond, gpointer user)
         g_autoptr(GError) perr = NULL;
         if (!json_parser_load_from_data(parser, line, -1, &perr) ||
             !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-            g_autofree char *msg = g_strdup_printf(
-                "QEMU monitor sent malformed JSON: %s", perr ? perr->message : "not an object");
+            g_autofree char *msg = g_strdup_printf("QEMU monitor sent malformed JSON: %s",
+                                                   perr ? perr->message : "not an object");
             mon->in_watch = 0;
             qmp_shutdown(mon, msg, TRUE);
             leave(mon);
@@ -291,14 +288,13 @@ qmp_new(int fd, const char *name, const struct qmp_callbacks *cb, gpointer user,
     g_queue_init(&mon->unsent);
     g_unix_set_fd_nonblocking(fd, TRUE, NULL);
     mon->in_watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, mon);
-    mon->timer = g_timeout_add(mon->timeout_ms < 1000 ? mon->timeout_ms / 2 + 1 : 500,
-                               on_timer, mon);
+    mon->timer =
+        g_timeout_add(mon->timeout_ms < 1000 ? mon->timeout_ms / 2 + 1 : 500, on_timer, mon);
     return mon;
 }
 
 void
-qmp_command(struct qmp *mon, const char *cmd, JsonObject *args, qmp_reply_fn cb,
-            gpointer data)
+qmp_command(struct qmp *mon, const char *cmd, JsonObject *args, qmp_reply_fn cb, gpointer data)
 {
     struct qmp_pending *p = g_new0(struct qmp_pending, 1);
     p->id = mon->next_id++;
@@ -326,8 +322,7 @@ qmp_command(struct qmp *mon, const char *cmd, JsonObject *args, qmp_reply_fn cb,
 }
 
 gboolean
-qmp_command_json(struct qmp *mon, const char *json, qmp_reply_fn cb, gpointer data,
-                 GError **error)
+qmp_command_json(struct qmp *mon, const char *json, qmp_reply_fn cb, gpointer data, GError **error)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autoptr(GError) perr = NULL;

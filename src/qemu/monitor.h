@@ -11,11 +11,9 @@ struct qmp;
 
 /* RESULT is the "return" member (owned by the monitor, valid during the call); ERROR is set
  * instead when QEMU answered with "error", the monitor closed, or the command timed out. */
-typedef void (*qmp_reply_fn)(struct qmp *mon, JsonNode *result, const GError *error,
-                             gpointer data);
+typedef void (*qmp_reply_fn)(struct qmp *mon, JsonNode *result, const GError *error, gpointer data);
 /* EVENT is the event name; DATA its "data" member or NULL. */
-typedef void (*qmp_event_fn)(struct qmp *mon, const char *event, JsonObject *data,
-                             gpointer user);
+typedef void (*qmp_event_fn)(struct qmp *mon, const char *event, JsonObject *data, gpointer user);
 /* Called once when the connection ends (EOF, read error, protocol error). After it, pending
  * commands have failed and no further callback comes. REASON describes why. */
 typedef void (*qmp_closed_fn)(struct qmp *mon, const char *reason, gpointer user);

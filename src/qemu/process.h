@@ -11,8 +11,8 @@
  * appended to LOG_PATH, and KEEP_FD (if >= 0) made fd 3 in the child; every other fd is
  * closed. Returns the pid and a pidfd. Errors: ERR_SYSTEM_ERROR / ERR_OPERATION_FAILED
  * (exec failed; the message carries errno). */
-gboolean qemu_process_spawn(char *const *argv, const char *log_path, int keep_fd,
-                            pid_t *ret_pid, int *ret_pidfd, GError **error);
+gboolean qemu_process_spawn(char *const *argv, const char *log_path, int keep_fd, pid_t *ret_pid,
+                            int *ret_pidfd, GError **error);
 
 /* A pidfd for a running process, or -1 with ERROR when it is gone. */
 int qemu_process_pidfd(pid_t pid, GError **error);

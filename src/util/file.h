@@ -9,8 +9,7 @@
 /* Writes LEN bytes of DATA to PATH atomically: a temp file in the same directory, fsync,
  * rename, then fsync of the directory. MODE is the new file's mode. On failure PATH is
  * untouched and no temp file is left. Errors: ERR_SYSTEM_ERROR. */
-gboolean file_write_atomic(const char *path, const char *data, gsize len, int mode,
-                           GError **error);
+gboolean file_write_atomic(const char *path, const char *data, gsize len, int mode, GError **error);
 
 /* Creates DIR and its parents with MODE; an existing directory is fine. */
 gboolean file_mkdir_p(const char *dir, int mode, GError **error);

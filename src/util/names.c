@@ -15,13 +15,13 @@ names_validate(const char *name, const char *what, int origin, GError **error)
     }
     size_t len = strlen(name);
     if (len > NAMES_MAX_LEN) {
-        err_set(error, origin, ERR_INVALID_ARG,
-                "%s name is %zu bytes long; the limit is %d", what, len, NAMES_MAX_LEN);
+        err_set(error, origin, ERR_INVALID_ARG, "%s name is %zu bytes long; the limit is %d", what,
+                len, NAMES_MAX_LEN);
         return FALSE;
     }
     if (name[0] == '.' || name[0] == '-') {
-        err_set(error, origin, ERR_INVALID_ARG,
-                "%s name '%s' must not start with '%c'", what, name, name[0]);
+        err_set(error, origin, ERR_INVALID_ARG, "%s name '%s' must not start with '%c'", what, name,
+                name[0]);
         return FALSE;
     }
     for (const char *p = name; *p; p++) {
@@ -29,12 +29,10 @@ names_validate(const char *name, const char *what, int origin, GError **error)
             continue;
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             err_set(error, origin, ERR_INVALID_ARG,
-                    "%s name contains a control character; use letters, digits and -_.+:@",
-                    what);
+                    "%s name contains a control character; use letters, digits and -_.+:@", what);
         else
             err_set(error, origin, ERR_INVALID_ARG,
-                    "%s name '%s' contains '%c'; use letters, digits and -_.+:@", what, name,
-                    *p);
+                    "%s name '%s' contains '%c'; use letters, digits and -_.+:@", what, name, *p);
         return FALSE;
     }
     return TRUE;
