@@ -77,5 +77,7 @@ int domus_domain_is_active(domus_domain *dom, GError **error);
 int domus_domain_is_persistent(domus_domain *dom, GError **error);
 int domus_domain_get_autostart(domus_domain *dom, GError **error);
 gboolean domus_domain_set_autostart(domus_domain *dom, gboolean on, GError **error);
+/* Taint and other messages; a new NULL-terminated array. */
+char **domus_domain_get_messages(domus_domain *dom, GError **error);
 
 G_END_DECLS

@@ -404,6 +404,11 @@ do_dominfo(domus_domain *dom, struct cli_ctx *ctx, GError **error)
     printf("%-15s %s\n", "Managed save:", "no");
     printf("%-15s %s\n", "Security model:", "none");
     printf("%-15s %s\n", "Security DOI:", "0");
+    g_auto(GStrv) msgs = domus_domain_get_messages(dom, error);
+    if (!msgs)
+        return FALSE;
+    for (int i = 0; msgs[i]; i++)
+        printf("%-15s %s\n", i == 0 ? "Messages:" : "", msgs[i]);
     printf("\n");
     return TRUE;
 }

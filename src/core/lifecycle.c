@@ -93,6 +93,7 @@ domain_stopped(struct domain *dom, int reason, int event_detail)
     }
     g_clear_pointer(&dom->monitor_path, g_free);
     g_clear_pointer(&dom->emulator, g_free);
+    g_ptr_array_set_size(dom->messages, 0);
     if (dom->id >= 0)
         g_hash_table_remove(core->by_id, GINT_TO_POINTER(dom->id));
     int old_id = dom->id;
@@ -489,6 +490,11 @@ start_spawn(struct domain *dom, GError **error)
     dom->pid = pid;
     dom->pidfd = pidfd;
     dom->id = id;
+    g_ptr_array_set_size(dom->messages, 0);
+    /* as libvirtd reports it: QEMU runs as root, with the daemon's privileges */
+    if (geteuid() == 0)
+        g_ptr_array_add(dom->messages,
+                        g_strdup("tainted: running with undesirable elevated privileges"));
     dom->emulator = g_steal_pointer(&emulator);
     dom->monitor_path = g_steal_pointer(&mon_path);
     g_hash_table_insert(core->by_id, GINT_TO_POINTER(id), dom);

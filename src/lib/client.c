@@ -622,3 +622,22 @@ domus_domain_set_autostart(domus_domain *dom, gboolean on, GError **error)
     xdr_put_i32(args, on ? 1 : 0);
     return call(dom->conn, PROC_DOMAIN_SET_AUTOSTART, args, NULL, error);
 }
+
+char **
+domus_domain_get_messages(domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!call(dom->conn, PROC_DOMAIN_GET_MESSAGES, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    uint32_t n = xdr_get_count(&r, RPC_DOMAIN_MESSAGES_MAX, 4);
+    g_auto(GStrv) msgs = g_new0(char *, n + 1);
+    for (uint32_t i = 0; i < n && !r.failed; i++)
+        msgs[i] = xdr_get_string(&r, RPC_STRING_MAX);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&msgs);
+}

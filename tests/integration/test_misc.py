@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Schema validation, edit, the socket-path limit, the CLI's URI handling, and the event
+bus as stock clients see it."""
+import os
+import subprocess
+import threading
+import time
+
+import libvirt
+import pytest
+
+from conftest import DOMUS, Daemon, domain_xml
+
+
+def test_validate_flag(daemon):
+    # well-formed and understood by the parser, but not valid against the schema:
+    # <vcpu placement='nonsense'> is rejected by the schema first
+    bad = domain_xml("val").replace("<vcpu>", "<vcpu placement='nonsense'>")
+    path = daemon.write("val.xml", bad)
+    r = daemon.virsh("define", "--validate", path, check=False)
+    assert r.returncode == 1 and "failed to validate" in r.stderr.lower()
+    r = daemon.domus("define", "--validate", path, check=False)
+    assert r.returncode == 1 and "validate" in r.stderr.lower()
+    good = daemon.write("val-ok.xml", domain_xml("val-ok"))
+    daemon.virsh("define", "--validate", good)
+    c = daemon.conn()
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.defineXMLFlags(bad, libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_XML_INVALID_SCHEMA
+    c.close()
+
+
+def test_edit(daemon):
+    daemon.domus("define", daemon.write("ed.xml", domain_xml("ed")))
+    env = dict(os.environ, EDITOR="sed -i s/65536/98304/g")
+    r = daemon.domus("edit", "ed", env=env)
+    assert "Domain 'ed' XML configuration edited." in r.stdout
+    assert "98304" in daemon.domus("dumpxml", "ed").stdout
+    env = dict(os.environ, EDITOR="true")
+    assert "not changed" in daemon.domus("edit", "ed", env=env).stdout
+    # a broken edit leaves the definition untouched
+    before = daemon.snapshot_config()
+    env = dict(os.environ, EDITOR="sed -i s/<vcpu/<vcpux/")
+    r = daemon.domus("edit", "ed", env=env, check=False)
+    assert r.returncode == 1 and "error" in r.stderr
+    assert daemon.snapshot_config() == before
+    env = dict(os.environ, EDITOR="false")
+    r = daemon.domus("edit", "ed", env=env, check=False)
+    assert r.returncode == 1 and "nothing was changed" in r.stderr
+
+
+def test_socket_path_limit():
+    """A state directory so deep that the monitor socket cannot fit: a clear error."""
+    d = Daemon()
+    deep = os.path.join(d.root, "x" * 70)
+    os.makedirs(deep)
+    d.root = deep
+    d.sock = os.path.join(deep, "run", "domus-sock")
+    d.sock_ro = os.path.join(deep, "run", "domus-sock-ro")
+    d.uri = f"qemu+unix:///system?socket={d.sock}"
+    try:
+        d.start()
+        c = d.conn()
+        dom = c.defineXML(domain_xml("a-rather-long-domain-name"))
+        with pytest.raises(libvirt.libvirtError) as e:
+            dom.create()
+        assert "over the limit" in str(e.value) and "shorter" in str(e.value)
+        assert not dom.isActive()
+        c.close()
+    finally:
+        d.destroy()
+
+
+def test_cli_uri_and_help(daemon):
+    env = dict(os.environ, DOMUS_DEFAULT_URI=daemon.domus_uri)
+    r = subprocess.run([DOMUS, "uri"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0 and r.stdout.strip() == daemon.domus_uri
+    r = subprocess.run([DOMUS, "-c", "xen:///", "list"], capture_output=True, text=True)
+    assert r.returncode == 1 and "unsupported URI" in r.stderr
+    r = subprocess.run([DOMUS, "-c", "domus:///system?socket=/nonexistent", "list"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "is domusd running" in r.stderr
+    r = subprocess.run([DOMUS, "help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "dumpxml" in r.stdout
+    r = subprocess.run([DOMUS, "help", "start"], capture_output=True, text=True)
+    assert "--paused" in r.stdout
+    r = subprocess.run([DOMUS, "frobnicate"], capture_output=True, text=True)
+    assert r.returncode == 1 and "unknown command" in r.stderr
+    r = daemon.domus("start", "--bogus", "x", check=False)
+    assert r.returncode == 1 and "--bogus" in r.stderr
+
+
+def test_lifecycle_events(daemon):
+    """The bus delivers (domain, event, detail) to every registered client, in order."""
+    libvirt.virEventRegisterDefaultImpl()
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            libvirt.virEventRunDefaultImpl()
+
+    t = threading.Thread(target=loop, daemon=True)
+    t.start()
+    got = []
+    c = daemon.conn()
+    cb = c.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                  lambda conn, dom, ev, detail, opaque: got.append(
+                                      (dom.name(), ev, detail)), None)
+    d = c.defineXML(domain_xml("ev"))
+    d.create()
+    d.suspend()
+    d.resume()
+    d.destroy()
+    d.undefine()
+    deadline = time.time() + 10
+    while time.time() < deadline and len(got) < 7:
+        time.sleep(0.05)
+    c.domainEventDeregisterAny(cb)
+    stop.set()
+    E = libvirt
+    assert got == [
+        ("ev", E.VIR_DOMAIN_EVENT_DEFINED, E.VIR_DOMAIN_EVENT_DEFINED_ADDED),
+        ("ev", E.VIR_DOMAIN_EVENT_RESUMED, E.VIR_DOMAIN_EVENT_RESUMED_UNPAUSED),
+        ("ev", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_BOOTED),
+        ("ev", E.VIR_DOMAIN_EVENT_SUSPENDED, E.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED),
+        ("ev", E.VIR_DOMAIN_EVENT_RESUMED, E.VIR_DOMAIN_EVENT_RESUMED_UNPAUSED),
+        ("ev", E.VIR_DOMAIN_EVENT_STOPPED, E.VIR_DOMAIN_EVENT_STOPPED_DESTROYED),
+        ("ev", E.VIR_DOMAIN_EVENT_UNDEFINED, E.VIR_DOMAIN_EVENT_UNDEFINED_REMOVED),
+    ], got
+    c.close()
+
+
+def test_dominfo_calls_as_libvirtd(daemon):
+    """The small calls virsh dominfo makes (security model and label, managed save,
+    messages) answer as libvirtd's do."""
+    daemon.domus("define", daemon.write("di.xml", domain_xml("di")))
+    daemon.virsh("start", "di")
+    out = daemon.virsh("dominfo", "di").stdout
+    assert "Security model: none" in out and "Security DOI:   0" in out
+    assert "Managed save:   no" in out
+    if os.geteuid() == 0:
+        assert "tainted: running with undesirable elevated privileges" in out
+    c = daemon.conn()
+    d = c.lookupByName("di")
+    assert c.getSecurityModel() == ["none", "0"]
+    assert d.securityLabel() == ["", 0]
+    assert d.hasManagedSaveImage() == 0
+    assert d.snapshotNum() == 0
+    c.close()
