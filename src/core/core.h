@@ -61,6 +61,7 @@ struct domain {
     /* running QEMU */
     pid_t pid;
     int pidfd;
+    gboolean exited; /* the process is gone (and reaped if it was our child) */
     guint pid_watch;
     struct qmp *mon;
     char *monitor_path;
@@ -85,7 +86,8 @@ struct core {
     GHashTable *by_id;   /* GINT_TO_POINTER(id) -> struct domain * */
     int next_id;
     struct events *events;
-    char *qemu_binary; /* default emulator */
+    char *qemu_binary;           /* default emulator */
+    unsigned monitor_timeout_ms; /* how long QEMU may take to answer; 0: the default (30 s) */
 };
 
 struct core *core_new(const struct core_paths *paths, GError **error);

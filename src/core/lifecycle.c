@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -163,6 +164,7 @@ on_process_exit(int fd, GIOCondition cond, gpointer user)
     int status = 0;
     gboolean known = qemu_process_reap(dom->pid, &status);
     dom->pid_watch = 0;
+    dom->exited = TRUE;
     log_debug("%s: QEMU pid %d exited%s", dom->def->name, (int)dom->pid,
               known ? "" : " (not our child)");
     if (dom->job.kind == JOB_START && dom->job.abort) {
@@ -171,9 +173,12 @@ on_process_exit(int fd, GIOCondition cond, gpointer user)
         return G_SOURCE_REMOVE;
     }
     int reason = dom->stop_reason >= 0 ? dom->stop_reason : REASON_SHUTOFF_CRASHED;
-    int detail = reason == REASON_SHUTOFF_DESTROYED  ? EV_STOPPED_DESTROYED
-                 : reason == REASON_SHUTOFF_SHUTDOWN ? EV_STOPPED_SHUTDOWN
-                                                     : EV_STOPPED_FAILED;
+    /* a QEMU that died on its own is "crashed" with the failed event, as in libvirt; a guest
+     * panic whose on_crash destroyed it is "crashed" with the crashed event */
+    int detail = reason == REASON_SHUTOFF_DESTROYED           ? EV_STOPPED_DESTROYED
+                 : reason == REASON_SHUTOFF_SHUTDOWN          ? EV_STOPPED_SHUTDOWN
+                 : dom->stop_reason == REASON_SHUTOFF_CRASHED ? EV_STOPPED_CRASHED
+                                                              : EV_STOPPED_FAILED;
     domain_stopped(dom, reason, detail);
     return G_SOURCE_REMOVE;
 }
@@ -305,7 +310,32 @@ on_query_chardev(struct qmp *mon, JsonNode *result, const GError *error, gpointe
         qmp_command(mon, "cont", NULL, on_cont, ctx);
 }
 
-/* Kills a QEMU that failed to start and waits for it: it is our child and dies at once. */
+/* Whether the QEMU process has exited (its pidfd is readable). */
+static gboolean
+process_gone(struct domain *dom)
+{
+    if (dom->exited || dom->pidfd < 0)
+        return TRUE;
+    struct pollfd p = {.fd = dom->pidfd, .events = POLLIN};
+    return poll(&p, 1, 0) == 1;
+}
+
+/* Kills a QEMU that failed to start and reaps it: it is our child and SIGKILL takes effect at
+ * once, so the wait on its pidfd is short (and bounded). */
+static void
+kill_and_reap(struct domain *dom)
+{
+    if (dom->pidfd < 0 || dom->exited)
+        return;
+    qemu_process_signal(dom->pidfd, SIGKILL, NULL);
+    struct pollfd p = {.fd = dom->pidfd, .events = POLLIN};
+    if (poll(&p, 1, 5000) == 1) {
+        int status;
+        qemu_process_reap(dom->pid, &status);
+        dom->exited = TRUE;
+    }
+}
+
 static void
 start_fail(struct start_ctx *ctx, GError *error)
 {
@@ -313,21 +343,23 @@ start_fail(struct start_ctx *ctx, GError *error)
     ctx->finished = TRUE;
     g_hash_table_remove(start_ctxs, dom);
     dom->job.abort = NULL;
-    if (dom->mon && qmp_is_closed(dom->mon)) {
-        /* the monitor went away with QEMU: its log says why */
+    gboolean destroyed = dom->stop_reason == REASON_SHUTOFF_DESTROYED;
+    if (destroyed) {
+        g_clear_error(&error);
+        err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_ABORTED, "start was cut short by destroy");
+    } else if (process_gone(dom)) {
+        /* whatever the monitor said last, QEMU itself quit: its log says why */
         g_clear_error(&error);
         err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU quit during start-up");
     }
     prefix_log_tail(dom, &error);
     g_prefix_error(&error, "starting '%s': ", dom->def->name);
     log_warn("%s", error->message);
-    if (dom->pidfd >= 0) {
-        qemu_process_signal(dom->pidfd, SIGKILL, NULL);
-        int status;
-        for (int i = 0; i < 500 && !qemu_process_reap(dom->pid, &status); i++)
-            g_usleep(2000);
-    }
-    domain_stopped(dom, REASON_SHUTOFF_FAILED, EV_STOPPED_FAILED);
+    kill_and_reap(dom);
+    if (destroyed)
+        domain_stopped(dom, REASON_SHUTOFF_DESTROYED, EV_STOPPED_DESTROYED);
+    else
+        domain_stopped(dom, REASON_SHUTOFF_FAILED, EV_STOPPED_FAILED);
     finish(ctx->done, ctx->data, error);
     g_error_free(error);
     core_domain_unref(dom);
@@ -489,6 +521,7 @@ start_spawn(struct domain *dom, GError **error)
     }
     dom->pid = pid;
     dom->pidfd = pidfd;
+    dom->exited = FALSE;
     dom->id = id;
     g_ptr_array_set_size(dom->messages, 0);
     /* as libvirtd reports it: QEMU runs as root, with the daemon's privileges */
@@ -503,7 +536,7 @@ start_spawn(struct domain *dom, GError **error)
     if (fd < 0)
         return FALSE;
     struct qmp_callbacks cb = {.event = on_qmp_event, .closed = on_qmp_closed};
-    dom->mon = qmp_new(fd, dom->def->name, &cb, dom, 0);
+    dom->mon = qmp_new(fd, dom->def->name, &cb, dom, core->monitor_timeout_ms);
     return TRUE;
 }
 
@@ -547,10 +580,7 @@ start_running(struct domain *dom, struct domain_def *live, unsigned flags, core_
         dom->job.abort = NULL;
         if (dom->pidfd >= 0) {
             prefix_log_tail(dom, &error);
-            qemu_process_signal(dom->pidfd, SIGKILL, NULL);
-            int status;
-            for (int i = 0; i < 500 && !qemu_process_reap(dom->pid, &status); i++)
-                g_usleep(2000);
+            kill_and_reap(dom);
         }
         g_prefix_error(&error, "starting '%s': ", dom->def->name);
         /* nothing ran: no state change and no event unless a QEMU existed */
@@ -615,8 +645,10 @@ core_create_xml_start(struct domain *dom, struct domain_def *live, unsigned flag
 
 /* --- QMP events --- */
 
+/* What a guest power-off, reboot or panic leads to. CRASHED tells a panic (on_crash) from a
+ * power-off (on_poweroff / on_reboot). */
 static void
-apply_action(struct domain *dom, enum domain_action action)
+apply_action(struct domain *dom, enum domain_action action, gboolean crashed)
 {
     switch (action) {
     case DOMAIN_ACTION_RESTART:
@@ -627,12 +659,14 @@ apply_action(struct domain *dom, enum domain_action action)
         core_domain_set_state(dom, DOM_RUNNING, REASON_RUNNING_BOOTED, -1, 0);
         break;
     case DOMAIN_ACTION_PRESERVE:
-        core_domain_set_state(dom, DOM_PAUSED, REASON_PAUSED_SHUTTING_DOWN, EV_SUSPENDED,
-                              EV_SUSPENDED_PAUSED);
+        /* a panicked guest stays crashed; a powered-off one stays paused */
+        if (!crashed)
+            core_domain_set_state(dom, DOM_PAUSED, REASON_PAUSED_SHUTTING_DOWN, EV_SUSPENDED,
+                                  EV_SUSPENDED_PAUSED);
         break;
     case DOMAIN_ACTION_DESTROY:
     case DOMAIN_ACTION_COREDUMP_DESTROY:
-        dom->stop_reason = REASON_SHUTOFF_SHUTDOWN;
+        dom->stop_reason = crashed ? REASON_SHUTOFF_CRASHED : REASON_SHUTOFF_SHUTDOWN;
         qmp_command(dom->mon, "quit", NULL, NULL, NULL);
         break;
     }
@@ -644,8 +678,8 @@ on_shutdown_event(struct domain *dom, JsonObject *data)
     const char *reason = data ? json_object_get_string_member_with_default(data, "reason", "") : "";
     gboolean guest =
         data ? json_object_get_boolean_member_with_default(data, "guest", FALSE) : FALSE;
-    if (dom->stop_reason == REASON_SHUTOFF_DESTROYED)
-        return; /* our own SIGTERM: the exit decides */
+    if (dom->stop_reason >= 0)
+        return; /* our own SIGTERM or quit: the exit decides */
     if (g_str_equal(reason, "host-signal")) {
         /* someone else signalled QEMU; it exits on its own whatever -no-shutdown says */
         dom->stop_reason = REASON_SHUTOFF_SHUTDOWN;
@@ -665,7 +699,7 @@ on_shutdown_event(struct domain *dom, JsonObject *data)
     /* with -no-reboot a guest reboot arrives here as a guest-reset shutdown */
     enum domain_action action =
         g_str_equal(reason, "guest-reset") ? dom->def->on_reboot : dom->def->on_poweroff;
-    apply_action(dom, action);
+    apply_action(dom, action, FALSE);
 }
 
 static void
@@ -687,7 +721,7 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
     } else if (g_str_equal(event, "GUEST_PANICKED")) {
         core_domain_set_state(dom, DOM_CRASHED, REASON_CRASHED_PANICKED, EV_CRASHED,
                               EV_CRASHED_PANICKED);
-        apply_action(dom, dom->def->on_crash);
+        apply_action(dom, dom->def->on_crash, TRUE);
     } else if (g_str_equal(event, "BLOCK_IO_ERROR")) {
         log_warn("%s: disk I/O error", dom->def->name);
     }
@@ -1010,7 +1044,7 @@ core_lifecycle_adopt(struct domain *dom, int monitor_fd)
 {
     dom->pid_watch = g_unix_fd_add(dom->pidfd, G_IO_IN, on_process_exit, dom);
     struct qmp_callbacks cb = {.event = on_qmp_event, .closed = on_qmp_closed};
-    dom->mon = qmp_new(monitor_fd, dom->def->name, &cb, dom, 0);
+    dom->mon = qmp_new(monitor_fd, dom->def->name, &cb, dom, dom->core->monitor_timeout_ms);
     /* state may have changed while nobody listened */
     qmp_command(dom->mon, "query-status", NULL, on_adopt_status, dom);
 }

@@ -75,10 +75,13 @@ main(int argc, char **argv)
     gboolean verbose = FALSE;
     g_autofree char *root = NULL;
     g_autofree char *log_file = NULL;
+    int monitor_timeout = 0;
     GOptionEntry entries[] = {
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "debug logs", NULL},
         {"root", 0, 0, G_OPTION_ARG_FILENAME, &root, "keep every path under DIR", "DIR"},
         {"log", 0, 0, G_OPTION_ARG_FILENAME, &log_file, "log to FILE instead of stderr", "FILE"},
+        {"monitor-timeout", 0, 0, G_OPTION_ARG_INT, &monitor_timeout,
+         "how long QEMU may take to answer a monitor command (default 30000)", "MS"},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- the Domus virtual machine daemon");
@@ -90,6 +93,10 @@ main(int argc, char **argv)
     }
     if (verbose)
         log_set_level(LOG_LEVEL_DEBUG);
+    if (monitor_timeout < 0 || monitor_timeout > 3600 * 1000) {
+        fprintf(stderr, "domusd: --monitor-timeout must be between 1 and 3600000 ms\n");
+        return 2;
+    }
     if (log_file && !log_set_file(log_file, &error)) {
         fprintf(stderr, "domusd: %s\n", error->message);
         return 1;
@@ -128,6 +135,7 @@ main(int argc, char **argv)
         return 1;
     }
     core->qemu_binary = g_strdup(caps_binary);
+    core->monitor_timeout_ms = (unsigned)monitor_timeout;
     core_reconnect_all(core);
 
     struct server *srv = server_new(core, &error);

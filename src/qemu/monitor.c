@@ -36,6 +36,7 @@ struct qmp {
     GString *inbuf;
     GString *outbuf;
     gboolean greeted;
+    gint64 greeting_deadline;
     gboolean negotiated;
     gboolean closed;
     guint64 next_id;
@@ -130,6 +131,15 @@ on_timer(gpointer user)
 {
     struct qmp *mon = user;
     gint64 now = g_get_monotonic_time();
+    if (!mon->negotiated && now >= mon->greeting_deadline) {
+        g_autofree char *msg = g_strdup_printf(
+            "QEMU monitor did not complete its greeting within %u ms", mon->timeout_ms);
+        mon->timer = 0;
+        mon->busy++;
+        qmp_shutdown(mon, msg, TRUE);
+        leave(mon);
+        return G_SOURCE_REMOVE;
+    }
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, mon->pending);
@@ -282,6 +292,7 @@ qmp_new(int fd, const char *name, const struct qmp_callbacks *cb, gpointer user,
     mon->cb = *cb;
     mon->user = user;
     mon->timeout_ms = timeout_ms ? timeout_ms : 30000;
+    mon->greeting_deadline = g_get_monotonic_time() + (gint64)mon->timeout_ms * 1000;
     mon->inbuf = g_string_new(NULL);
     mon->outbuf = g_string_new(NULL);
     mon->pending = g_hash_table_new(g_int64_hash, g_int64_equal);

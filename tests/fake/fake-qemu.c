@@ -60,7 +60,9 @@ struct fake {
     int pty_master;
 };
 
-static void G_GNUC_NORETURN G_GNUC_PRINTF(2, 3)
+static void die(int status, const char *fmt, ...) G_GNUC_NORETURN G_GNUC_PRINTF(2, 3);
+
+static void
 die(int status, const char *fmt, ...)
 {
     va_list ap;
@@ -370,9 +372,8 @@ run_action(struct fake *f, JsonObject *a, const char *cmd, JsonNode *id)
         send_error(f, id, "GenericError", desc);
     }
     if (json_object_has_member(a, "event")) {
-        JsonObject *data = json_object_has_member(a, "data")
-                               ? json_object_get_object_member(a, "data")
-                               : NULL;
+        JsonObject *data =
+            json_object_has_member(a, "data") ? json_object_get_object_member(a, "data") : NULL;
         send_event(f, json_object_get_string_member(a, "event"), data);
     }
     if (json_object_has_member(a, "send"))

@@ -7,7 +7,7 @@ Scenario files that carry an "expect" object are run by test_start_scenario, so 
 fault is adding a file. The other tests name the scenario they need.
 
 Run:  /usr/bin/python3 -m pytest -q tests/integration/test_fake_qmp.py
-Slow: DOMUS_SLOW_TESTS=1 also runs the tests that wait out domusd's 30 s monitor timeout.
+The daemon runs with --monitor-timeout so that a silent QEMU fails a start within seconds.
 Env:  DOMUS_BUILD (default: <source>/build), DOMUS_TOP (default: this checkout); the meson
       names DOMUS_BUILDDIR/DOMUS_SRCDIR work too. The fixture is named 'domusd' (one daemon per
       test), not conftest's module-wide 'daemon', so each fault starts from a clean daemon.
@@ -15,6 +15,7 @@ Env:  DOMUS_BUILD (default: <source>/build), DOMUS_TOP (default: this checkout);
 import glob
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -31,8 +32,7 @@ BUILDDIR = (os.environ.get("DOMUS_BUILD") or os.environ.get("DOMUS_BUILDDIR") or
             os.path.join(SRCDIR, "build"))
 QMP_DIR = os.path.join(SRCDIR, "tests", "data", "qmp")
 FAKE = os.path.join(BUILDDIR, "tests", "fake", "fake-qemu")
-SLOW = os.environ.get("DOMUS_SLOW_TESTS") == "1"
-MONITOR_TIMEOUT_S = 30  # qmp_new()'s default; domusd offers no way to change it
+MONITOR_TIMEOUT_S = 2  # domusd's --monitor-timeout for these tests
 
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
 
@@ -60,29 +60,9 @@ def scenarios_with(start):
     return out
 
 
-# --- domusd bugs these tests expose (remove an entry once its bug is fixed) ---------------
-MASKED_ERROR = (
-    "domusd bug (since ec2e049): lifecycle.c start_fail() replaces any error with 'QEMU quit "
-    "during start-up' once the monitor is closed, but domusd closes it itself on malformed "
-    "JSON and on a reply timeout, and QEMU may close it and live on; the cause is lost")
-DESTROY_MSG = (
-    "domusd bug: a start cut short by destroy fails with 'QEMU quit during start-up' when the "
-    "monitor EOF is handled before the pidfd (lifecycle.c start_fail() ignores "
-    "dom->stop_reason == REASON_SHUTOFF_DESTROYED; only start_job_abort() looks at it)")
-LOOP_STALL = (
-    "domusd bug: when QEMU's exit is seen through the pidfd first, on_process_exit() reaps the "
-    "child, then start_fail() spins 500 x g_usleep(2 ms) waiting to reap it again (ECHILD): "
-    "the whole daemon stops serving for ~1 s (lifecycle.c start_fail)")
-NO_GREETING_TIMEOUT = (
-    "domusd bug: no reply timeout before the QMP greeting: commands queued in 'unsent' get no "
-    "deadline (monitor.c send_pending() sets it), so a QEMU that never greets hangs start "
-    "forever")
-# (scenario, mode) -> (reason, strict); mode None = both
-KNOWN_START_BUGS = {
-    ("close-on-cont", None): (MASKED_ERROR, True),
-    ("malformed-greeting", None): (MASKED_ERROR, True),
-    ("malformed-reply", None): (MASKED_ERROR, True),
-}
+# (scenario, mode) -> (reason, strict) for known domusd bugs; mode None = both. Empty: every
+# bug these tests exposed is fixed; a new one is listed here with its cause until it is.
+KNOWN_START_BUGS = {}
 
 
 def start_cases(start):
@@ -129,8 +109,9 @@ def wait_for(pred, timeout, what):
         time.sleep(0.02)
 
 
-def fake_pids(name):
-    """Live fake-qemu processes running domain NAME."""
+def fake_pids(domusd, name):
+    """Live fake-qemu processes that DOMUSD started for domain NAME (not the orphaned monitor
+    holders some scenarios leave behind)."""
     pids = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -144,11 +125,11 @@ def fake_pids(name):
                 ("guest=%s," % name).encode() in b" ".join(argv)):
             try:
                 with open("/proc/%s/stat" % d) as f:
-                    if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                        continue
+                    fields = f.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            pids.append(int(d))
+            if fields[0] != "Z" and int(fields[1]) == domusd.proc.pid:
+                pids.append(int(d))
     return pids
 
 
@@ -159,7 +140,8 @@ class Daemon:
         self.sock = os.path.join(self.root, "run", "domus-sock")
         self.uri = "qemu+unix:///system?socket=" + self.sock
         with open(self.log, "w") as logf:
-            self.proc = subprocess.Popen([find_domusd(), "--root", self.root, "-v"],
+            self.proc = subprocess.Popen([find_domusd(), "--root", self.root, "-v",
+                                          "--monitor-timeout", str(MONITOR_TIMEOUT_S * 1000)],
                                          stdout=logf, stderr=subprocess.STDOUT)
         wait_for(lambda: os.path.exists(self.sock) or self.proc.poll() is not None, 5,
                  "domusd to listen")
@@ -230,6 +212,7 @@ def domusd(request):
     yield d
     alive = d.close()
     print("--- domusd log (%s) ---\n%s" % (d.log, d.log_text()[-6000:]))
+    shutil.rmtree(d.root, ignore_errors=True)
     # an expected failure already checked this in its body (teardown errors are not xfail)
     if not request.node.get_closest_marker("xfail"):
         assert alive, "domusd died during the test (crash? see its log above)"
@@ -261,7 +244,7 @@ def assert_gone(domusd, name, mode):
         assert ei.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
         assert name not in [d.name() for d in domusd.conn.listAllDomains()]
     assert domusd.leftovers(name) == []
-    wait_for(lambda: not fake_pids(name), 2, "fake-qemu of '%s' to be gone" % name)
+    wait_for(lambda: not fake_pids(domusd, name), 2, "fake-qemu of '%s' to be gone" % name)
 
 
 def virsh_list_names(domusd, *args):
@@ -279,7 +262,7 @@ def test_start_scenario_ok(domusd, scenario, mode):
     dom = start(domusd, name, mode)
     assert state(dom) == (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_BOOTED)
     assert virsh_list_names(domusd).get(name) == "running"
-    assert len(fake_pids(name)) == 1
+    assert len(fake_pids(domusd, name)) == 1
     # query-chardev's pty reached the live XML
     live = ET.fromstring(dom.XMLDesc(0))
     pty = live.find("devices/serial/source").get("path")
@@ -341,7 +324,7 @@ def hung_start(domusd, name, mode):
         domusd.conn.defineXML(domain_xml(name))
     st = Starter(domusd, name, mode)
     st.start()
-    wait_for(lambda: fake_pids(name), 3, "fake-qemu to run")
+    wait_for(lambda: fake_pids(domusd, name), 3, "fake-qemu to run")
     time.sleep(0.3)
     assert st.is_alive(), "start returned although QEMU withholds its reply: %r" % st.error
     return st
@@ -381,11 +364,7 @@ def test_hung_start_serves_others_and_destroy_cuts_it_short(domusd, scenario, mo
     assert_gone(domusd, name, mode)
 
 
-@pytest.mark.parametrize("scenario", [
-    "hang-on-cont-exit-first",
-    pytest.param("hang-on-cont-eof-first", marks=pytest.mark.xfail(strict=True,
-                                                                   reason=DESTROY_MSG)),
-])
+@pytest.mark.parametrize("scenario", ["hang-on-cont-exit-first", "hang-on-cont-eof-first"])
 def test_destroyed_start_says_destroy(domusd, scenario):
     name = scenario + "@msg"
     st = hung_start(domusd, name, "create")
@@ -416,7 +395,6 @@ class Pinger(threading.Thread):
         return self.worst
 
 
-@pytest.mark.xfail(strict=True, reason=LOOP_STALL)
 def test_qemu_exit_during_start_does_not_stall_daemon(domusd):
     pinger = Pinger(domusd)
     pinger.start()
@@ -434,13 +412,11 @@ def test_qemu_exit_during_start_does_not_stall_daemon(domusd):
         % (worst, failed_after))
 
 
-@pytest.mark.skipif(not SLOW, reason="waits out the 30 s monitor timeout; set DOMUS_SLOW_TESTS=1")
-@pytest.mark.parametrize("scenario", [
-    pytest.param("hang-on-cont", marks=pytest.mark.xfail(strict=True, reason=MASKED_ERROR)),
-    pytest.param("hang-no-greeting",
-                 marks=pytest.mark.xfail(strict=True, reason=NO_GREETING_TIMEOUT)),
+@pytest.mark.parametrize("scenario,words", [
+    ("hang-on-cont", "did not answer 'cont' within"),
+    ("hang-no-greeting", "did not complete its greeting within"),
 ])
-def test_monitor_timeout_fails_start(domusd, scenario):
+def test_monitor_timeout_fails_start(domusd, scenario, words):
     name = scenario + "@timeout"
     st = Starter(domusd, name, "create")
     st.start()
@@ -450,7 +426,7 @@ def test_monitor_timeout_fails_start(domusd, scenario):
         assert st.error is not None
         msg = st.error.get_error_message()
         assert_gone(domusd, name, "create")
-        assert "did not answer" in msg and "within" in msg, msg
+        assert words in msg, msg
     finally:
         if st.is_alive():
             domusd.conn.lookupByName(name).destroy()
@@ -516,10 +492,10 @@ def test_guest_poweroff_destroy(domusd, mode):
 def test_guest_poweroff_restart(domusd):
     name = "guest-poweroff@restart"
     dom = start(domusd, name, "define", on_poweroff="restart")
-    pids = fake_pids(name)
+    pids = fake_pids(domusd, name)
     time.sleep(0.8)  # the script powers off 300 ms after cont, once
     assert state(dom)[0] == libvirt.VIR_DOMAIN_RUNNING
-    assert fake_pids(name) == pids, "QEMU should be reset, not restarted"
+    assert fake_pids(domusd, name) == pids, "QEMU should be reset, not restarted"
 
 
 def test_acpi_shutdown(domusd):
@@ -534,11 +510,11 @@ def test_acpi_shutdown(domusd):
 def test_acpi_reboot(domusd):
     name = "acpi-shutdown@reboot"
     dom = start(domusd, name, "define")
-    pids = fake_pids(name)
+    pids = fake_pids(domusd, name)
     dom.reboot()
     time.sleep(0.4)  # the guest powers off 100 ms after the button; domusd resets it
     assert state(dom)[0] == libvirt.VIR_DOMAIN_RUNNING
-    assert fake_pids(name) == pids
+    assert fake_pids(domusd, name) == pids
 
 
 def test_guest_stop_resume_events(domusd):
@@ -553,22 +529,14 @@ def test_guest_stop_resume_events(domusd):
     assert state(dom) == (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_UNPAUSED)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "domusd bug: on_crash=preserve turns 'crashed (panicked)' into 'paused (shutting down)' "
-    "at once: lifecycle.c on_qmp_event(GUEST_PANICKED) calls apply_action(on_crash), whose "
-    "DOMAIN_ACTION_PRESERVE case is the on_poweroff one; libvirt keeps the domain crashed"))
 def test_guest_panic_preserve(domusd):
     name = "guest-panic@preserve"
     dom = start(domusd, name, "define", on_crash="preserve")
-    wait_for(lambda: state(dom)[0] == libvirt.VIR_DOMAIN_CRASHED, 3, "GUEST_PANICKED")
+    wait_for(lambda: state(dom)[0] == libvirt.VIR_DOMAIN_CRASHED, 1.5, "GUEST_PANICKED")
     assert state(dom) == (libvirt.VIR_DOMAIN_CRASHED, libvirt.VIR_DOMAIN_CRASHED_PANICKED)
-    assert len(fake_pids(name)) == 1
+    assert len(fake_pids(domusd, name)) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "domusd deviates from libvirt: on_crash=destroy after GUEST_PANICKED ends as shutoff "
-    "'shutdown' (lifecycle.c apply_action() sets REASON_SHUTOFF_SHUTDOWN for every destroy "
-    "action); libvirt reports shutoff 'crashed' (qemuProcessStop(VIR_DOMAIN_SHUTOFF_CRASHED))"))
 def test_guest_panic_destroy(domusd):
     name = "guest-panic@destroy"
     dom = start(domusd, name, "define", on_crash="destroy")
