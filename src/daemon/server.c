@@ -5,6 +5,7 @@
 #include "daemon/server.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -428,18 +429,28 @@ server_listen(struct server *srv, const char *path, int mode, gboolean readonly,
                 "socket path '%s' is too long (limit %zu bytes)", path, sizeof(addr.sun_path) - 1);
         return FALSE;
     }
-    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+    /* bound and listening under a temporary name, then renamed into place: a client that
+     * sees the socket can connect to it */
+    g_autofree char *tmp = g_strdup_printf("%s.new", path);
+    if (strlen(tmp) >= sizeof(addr.sun_path)) {
+        err_set(error, ERR_FROM_RPC, ERR_OPERATION_FAILED,
+                "socket path '%s' is too long (limit %zu bytes)", path,
+                sizeof(addr.sun_path) - 5);
+        return FALSE;
+    }
+    g_strlcpy(addr.sun_path, tmp, sizeof(addr.sun_path));
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         err_set_errno(error, ERR_FROM_RPC, errno, "cannot create socket");
         return FALSE;
     }
-    unlink(path);
+    unlink(tmp);
     mode_t old = umask(0777 & ~mode);
     int rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
     umask(old);
-    if (rc < 0 || chmod(path, mode) < 0 || listen(fd, 64) < 0) {
+    if (rc < 0 || chmod(tmp, mode) < 0 || listen(fd, 64) < 0 || rename(tmp, path) < 0) {
         err_set_errno(error, ERR_FROM_RPC, errno, "cannot listen on '%s'", path);
+        unlink(tmp);
         close(fd);
         return FALSE;
     }
