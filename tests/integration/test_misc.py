@@ -52,7 +52,7 @@ def test_edit(daemon):
 def test_socket_path_limit():
     """A state directory so deep that the monitor socket cannot fit: a clear error."""
     d = Daemon()
-    deep = os.path.join(d.root, "x" * 70)
+    deep = os.path.join(d.root, "x" * 60)
     os.makedirs(deep)
     d.root = deep
     d.sock = os.path.join(deep, "run", "domus-sock")
