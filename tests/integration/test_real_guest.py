@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""What needs a real guest: ACPI power-off and libvirt-style ACPI reboot (the guest powers
+off, QEMU stays because of -no-shutdown, the daemon resets and resumes it), and a guest
+panic with <panic model='isa'/>. One booted guest per scenario, the test guest of
+tests/guest (ready in about 4 s under TCG)."""
+import os
+import subprocess
+import time
+
+import libvirt
+import pytest
+
+from conftest import TOP
+
+CMDLINE = ("console=ttyS0 quiet cryptomgr.notests "
+           "initcall_blacklist=crypto_kdf108_init,init_kprobe_trace no_timer_check")
+
+
+@pytest.fixture(scope="module")
+def guest():
+    out = subprocess.run([os.path.join(TOP, "tests", "guest", "build")], capture_output=True,
+                         text=True, timeout=900)
+    assert out.returncode == 0, out.stderr
+    return dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
+
+
+def guest_xml(daemon, guest, name, extra_cmdline="", on_crash="destroy"):
+    log = os.path.join(daemon.root, f"{name}.console")
+    return log, f"""<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+    <kernel>{guest['pvh_kernel']}</kernel>
+    <initrd>{guest['initrd']}</initrd>
+    <cmdline>{CMDLINE} {extra_cmdline}</cmdline>
+  </os>
+  <features><acpi/></features>
+  <on_crash>{on_crash}</on_crash>
+  <devices>
+    <serial type='file'><source path='{log}'/></serial>
+    <panic model='isa'/>
+  </devices>
+</domain>"""
+
+
+def markers(log, word="DOMUS-GUEST-READY"):
+    try:
+        return open(log, errors="replace").read().count(word)
+    except OSError:
+        return 0
+
+
+def wait(cond, seconds, what):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if cond():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_acpi_shutdown_and_reboot(daemon, guest):
+    log, xml = guest_xml(daemon, guest, "rg")
+    c = daemon.conn()
+    d = c.defineXML(xml)
+    d.create()
+    wait(lambda: markers(log) == 1, 90, "the guest to boot")
+    # reboot through ACPI: the domain never leaves running, the guest boots again
+    pid = daemon.guest_pids()[0]
+    d.reboot(libvirt.VIR_DOMAIN_REBOOT_ACPI_POWER_BTN)
+    wait(lambda: markers(log) == 2, 90, "the guest to boot again")
+    assert d.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+    assert daemon.guest_pids() == [pid], "an ACPI reboot keeps the same QEMU"
+    # shutdown through ACPI: on_poweroff destroy, shut off with reason shutdown
+    daemon.virsh("shutdown", "--mode", "acpi", "rg")
+    wait(lambda: d.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF, 60, "the guest to power off")
+    assert d.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_SHUTDOWN]
+    assert "DOMUS-GUEST-POWEROFF" in open(log).read()
+    assert daemon.guest_pids() == []
+    c.close()
+
+
+def test_guest_panic_on_crash_destroy(daemon, guest):
+    log, xml = guest_xml(daemon, guest, "rp", extra_cmdline="domus.panic=1")
+    c = daemon.conn()
+    d = c.defineXML(xml)
+    d.create()
+    wait(lambda: d.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF, 90, "the panic to stop the guest")
+    assert d.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_CRASHED]
+    assert markers(log, "DOMUS-GUEST-PANIC") == 1
+    c.close()
