@@ -549,7 +549,7 @@ h_create(struct call *call, struct xdr_reader *args)
 {
     struct domain *dom = dom_args(call, args, FALSE, NULL);
     if (dom)
-        core_domain_start(dom, 0, done_empty, call_hold(call));
+        core_domain_start(dom, 0, done_empty, call);
 }
 
 /* virDomainCreateFlags */
@@ -584,7 +584,7 @@ h_create_with_flags(struct call *call, struct xdr_reader *args)
     if (flags & CREATE_AUTODESTROY)
         dom->autodestroy_owner = call->client;
     struct dom_call *dc = g_new0(struct dom_call, 1);
-    dc->call = call_hold(call);
+    dc->call = call;
     dc->dom = core_domain_ref(dom);
     core_domain_start(dom, flags & (CREATE_PAUSED | CREATE_AUTODESTROY), done_dom, dc);
 }
@@ -600,7 +600,7 @@ h_create_xml(struct call *call, struct xdr_reader *args)
                                 CREATE_FORCE_BOOT | CREATE_VALIDATE))
         return;
     struct dom_call *dc = g_new0(struct dom_call, 1);
-    dc->call = call_hold(call);
+    dc->call = call;
     GError *error = NULL;
     /* the domain is referenced before the start can complete (it may complete at once) */
     struct domain_def *live = NULL;
@@ -622,7 +622,7 @@ h_destroy(struct call *call, struct xdr_reader *args)
 {
     struct domain *dom = dom_args(call, args, FALSE, NULL);
     if (dom)
-        core_domain_destroy(dom, 0, done_empty, call_hold(call));
+        core_domain_destroy(dom, 0, done_empty, call);
 }
 
 static void
@@ -631,7 +631,7 @@ h_destroy_flags(struct call *call, struct xdr_reader *args)
     uint32_t flags = 0;
     struct domain *dom = dom_args(call, args, TRUE, &flags);
     if (dom)
-        core_domain_destroy(dom, flags, done_empty, call_hold(call));
+        core_domain_destroy(dom, flags, done_empty, call);
 }
 
 static void
@@ -639,7 +639,7 @@ h_shutdown(struct call *call, struct xdr_reader *args)
 {
     struct domain *dom = dom_args(call, args, FALSE, NULL);
     if (dom)
-        core_domain_shutdown(dom, 0, done_empty, call_hold(call));
+        core_domain_shutdown(dom, 0, done_empty, call);
 }
 
 static void
@@ -648,7 +648,7 @@ h_shutdown_flags(struct call *call, struct xdr_reader *args)
     uint32_t flags = 0;
     struct domain *dom = dom_args(call, args, TRUE, &flags);
     if (dom)
-        core_domain_shutdown(dom, flags, done_empty, call_hold(call));
+        core_domain_shutdown(dom, flags, done_empty, call);
 }
 
 static void
@@ -657,7 +657,7 @@ h_reboot(struct call *call, struct xdr_reader *args)
     uint32_t flags = 0;
     struct domain *dom = dom_args(call, args, TRUE, &flags);
     if (dom)
-        core_domain_reboot(dom, flags, done_empty, call_hold(call));
+        core_domain_reboot(dom, flags, done_empty, call);
 }
 
 static void
@@ -666,7 +666,7 @@ h_reset(struct call *call, struct xdr_reader *args)
     uint32_t flags = 0;
     struct domain *dom = dom_args(call, args, TRUE, &flags);
     if (dom && no_flags(call, flags))
-        core_domain_reset(dom, done_empty, call_hold(call));
+        core_domain_reset(dom, done_empty, call);
 }
 
 static void
@@ -674,7 +674,7 @@ h_suspend(struct call *call, struct xdr_reader *args)
 {
     struct domain *dom = dom_args(call, args, FALSE, NULL);
     if (dom)
-        core_domain_suspend(dom, done_empty, call_hold(call));
+        core_domain_suspend(dom, done_empty, call);
 }
 
 static void
@@ -682,7 +682,7 @@ h_resume(struct call *call, struct xdr_reader *args)
 {
     struct domain *dom = dom_args(call, args, FALSE, NULL);
     if (dom)
-        core_domain_resume(dom, done_empty, call_hold(call));
+        core_domain_resume(dom, done_empty, call);
 }
 
 /* --- queries --- */

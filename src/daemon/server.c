@@ -157,12 +157,6 @@ call_fail(struct call *call, const GError *error)
     call_free(call);
 }
 
-struct call *
-call_hold(struct call *call)
-{
-    return call;
-}
-
 void
 client_add_close_hook(struct client *c, void (*fn)(struct client *, gpointer), gpointer data)
 {
@@ -434,8 +428,7 @@ server_listen(struct server *srv, const char *path, int mode, gboolean readonly,
     g_autofree char *tmp = g_strdup_printf("%s.new", path);
     if (strlen(tmp) >= sizeof(addr.sun_path)) {
         err_set(error, ERR_FROM_RPC, ERR_OPERATION_FAILED,
-                "socket path '%s' is too long (limit %zu bytes)", path,
-                sizeof(addr.sun_path) - 5);
+                "socket path '%s' is too long (limit %zu bytes)", path, sizeof(addr.sun_path) - 5);
         return FALSE;
     }
     g_strlcpy(addr.sun_path, tmp, sizeof(addr.sun_path));

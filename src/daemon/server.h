@@ -66,12 +66,11 @@ gboolean server_listen(struct server *srv, const char *path, int mode, gboolean 
 void server_free(struct server *srv);
 struct core *server_core(struct server *srv);
 
-/* Replies BODY (may be NULL: empty) to CALL and frees CALL. */
+/* Replies BODY (may be NULL: empty) to CALL and frees CALL. A handler may keep CALL and reply
+ * later (the connection stays readable meanwhile). */
 void call_reply(struct call *call, GByteArray *body);
 /* Replies an error to CALL and frees CALL. */
 void call_fail(struct call *call, const GError *error);
-/* Keeps CALL for a later reply (the connection stays readable meanwhile). */
-struct call *call_hold(struct call *call);
 
 /* Queues a MESSAGE (event) to CLIENT. */
 void client_send_message(struct client *client, uint32_t proc, GByteArray *body);
