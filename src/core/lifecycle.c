@@ -145,13 +145,30 @@ add_exit_waiter(struct domain *dom, core_done_fn done, gpointer data)
 
 /* --- start --- */
 
+/* A start in progress. It lives while the start is unfinished or one of its monitor commands
+ * is outstanding: HOLDS counts both (the start itself holds one). */
 struct start_ctx {
     struct domain *dom;
     unsigned flags;
     core_done_fn done;
     gpointer data;
     gboolean finished;
+    int holds;
 };
+
+static struct start_ctx *
+ctx_hold(struct start_ctx *ctx)
+{
+    ctx->holds++;
+    return ctx;
+}
+
+static void
+ctx_release(struct start_ctx *ctx)
+{
+    if (--ctx->holds == 0)
+        g_free(ctx);
+}
 
 static GHashTable *start_ctxs; /* struct domain * -> struct start_ctx * in progress */
 
@@ -215,36 +232,37 @@ start_complete(struct start_ctx *ctx)
     log_info("%s: started, id %d, pid %d", dom->def->name, dom->id, (int)dom->pid);
     finish(ctx->done, ctx->data, NULL);
     core_domain_unref(dom);
-    g_free(ctx);
+    ctx_release(ctx);
 }
 
 static void
 on_cont(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
 {
     struct start_ctx *ctx = data;
-    if (ctx->finished)
-        return;
-    if (error) {
-        start_fail(ctx, g_error_copy(error));
-        return;
+    if (!ctx->finished) {
+        if (error)
+            start_fail(ctx, g_error_copy(error));
+        else
+            start_complete(ctx);
     }
-    start_complete(ctx);
+    ctx_release(ctx);
 }
 
 static void
 on_query_vnc(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
 {
     struct start_ctx *ctx = data;
-    if (ctx->finished || error || !result || !JSON_NODE_HOLDS_OBJECT(result))
-        return;
-    JsonObject *o = json_node_get_object(result);
-    const char *service = json_object_get_string_member_with_default(o, "service", NULL);
-    guint64 port;
-    if (service && ctx->dom->def->graphics->len > 0 &&
-        g_ascii_string_to_unsigned(service, 10, 1, 65535, &port, NULL)) {
-        struct graphics_def *g = ctx->dom->def->graphics->pdata[0];
-        g->port = (int)port;
+    if (!ctx->finished && !error && result && JSON_NODE_HOLDS_OBJECT(result)) {
+        JsonObject *o = json_node_get_object(result);
+        const char *service = json_object_get_string_member_with_default(o, "service", NULL);
+        guint64 port;
+        if (service && ctx->dom->def->graphics->len > 0 &&
+            g_ascii_string_to_unsigned(service, 10, 1, 65535, &port, NULL)) {
+            struct graphics_def *g = ctx->dom->def->graphics->pdata[0];
+            g->port = (int)port;
+        }
     }
+    ctx_release(ctx);
 }
 
 static void
@@ -253,19 +271,13 @@ on_setup_reply(struct qmp *mon, JsonNode *result, const GError *error, gpointer 
     struct start_ctx *ctx = data;
     if (!ctx->finished && error)
         start_fail(ctx, g_error_copy(error));
+    ctx_release(ctx);
 }
 
+/* Records the pty paths QEMU chose in the live definition. */
 static void
-on_query_chardev(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+record_ptys(struct domain_def *def, JsonNode *result)
 {
-    struct start_ctx *ctx = data;
-    if (ctx->finished)
-        return;
-    if (error) {
-        start_fail(ctx, g_error_copy(error));
-        return;
-    }
-    struct domain_def *def = ctx->dom->def;
     JsonArray *arr = JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
     for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
         JsonObject *o = json_array_get_object_element(arr, i);
@@ -293,21 +305,44 @@ on_query_chardev(struct qmp *mon, JsonNode *result, const GError *error, gpointe
             con->source_path = g_strdup(filename + 4);
         }
     }
-    for (guint i = 0; i < def->graphics->len; i++) {
-        struct graphics_def *g = def->graphics->pdata[i];
+}
+
+static void
+on_query_chardev(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct start_ctx *ctx = data;
+    if (!ctx->finished) {
+        if (error)
+            start_fail(ctx, g_error_copy(error));
+        else
+            record_ptys(ctx->dom->def, result);
+    }
+    ctx_release(ctx);
+}
+
+/* The whole start-up exchange goes out at once: QEMU answers in order, so this costs one
+ * round trip instead of several. cont comes last; should anything before it fail, the start
+ * fails and QEMU is killed. */
+static void
+start_commands(struct start_ctx *ctx)
+{
+    struct domain *dom = ctx->dom;
+    qmp_command(dom->mon, "query-chardev", NULL, on_query_chardev, ctx_hold(ctx));
+    for (guint i = 0; i < dom->def->graphics->len; i++) {
+        struct graphics_def *g = dom->def->graphics->pdata[i];
         if (g->passwd) {
             JsonObject *args = json_object_new();
             json_object_set_string_member(args, "protocol", "vnc");
             json_object_set_string_member(args, "password", g->passwd);
-            qmp_command(mon, "set_password", args, on_setup_reply, ctx);
+            qmp_command(dom->mon, "set_password", args, on_setup_reply, ctx_hold(ctx));
         }
         if (g->autoport || g->port < 0)
-            qmp_command(mon, "query-vnc", NULL, on_query_vnc, ctx);
+            qmp_command(dom->mon, "query-vnc", NULL, on_query_vnc, ctx_hold(ctx));
     }
     if (ctx->flags & CORE_START_PAUSED)
-        qmp_command(mon, "query-status", NULL, on_cont, ctx);
+        qmp_command(dom->mon, "query-status", NULL, on_cont, ctx_hold(ctx));
     else
-        qmp_command(mon, "cont", NULL, on_cont, ctx);
+        qmp_command(dom->mon, "cont", NULL, on_cont, ctx_hold(ctx));
 }
 
 /* Whether the QEMU process has exited (its pidfd is readable). */
@@ -363,7 +398,7 @@ start_fail(struct start_ctx *ctx, GError *error)
     finish(ctx->done, ctx->data, error);
     g_error_free(error);
     core_domain_unref(dom);
-    g_free(ctx);
+    ctx_release(ctx);
 }
 
 static struct start_ctx *current_start_ctx(struct domain *dom);
@@ -569,6 +604,7 @@ start_running(struct domain *dom, struct domain_def *live, unsigned flags, core_
     ctx->flags = flags;
     ctx->done = done;
     ctx->data = data;
+    ctx->holds = 1;
     if (!start_ctxs)
         start_ctxs = g_hash_table_new(g_direct_hash, g_direct_equal);
     g_hash_table_insert(start_ctxs, dom, ctx);
@@ -598,11 +634,11 @@ start_running(struct domain *dom, struct domain_def *live, unsigned flags, core_
         finish(done, data, error);
         g_error_free(error);
         core_domain_unref(dom);
-        g_free(ctx);
+        ctx_release(ctx);
         return;
     }
     core_domain_set_state(dom, DOM_PAUSED, REASON_PAUSED_STARTING_UP, -1, 0);
-    qmp_command(dom->mon, "query-chardev", NULL, on_query_chardev, ctx);
+    start_commands(ctx);
 }
 
 void

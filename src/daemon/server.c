@@ -43,6 +43,7 @@ struct close_hook {
 };
 
 static void client_close(struct client *c);
+static void client_close_later(struct client *c);
 
 struct core *
 server_core(struct server *srv)
@@ -100,6 +101,23 @@ client_queue(struct client *c, GByteArray *msg)
         g_byte_array_unref(msg);
         return;
     }
+    /* with nothing queued, try the socket at once: most replies go out here without a
+     * round through the main loop */
+    if (g_queue_is_empty(&c->outq)) {
+        ssize_t n;
+        do {
+            n = send(c->fd, msg->data, msg->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        } while (n < 0 && errno == EINTR);
+        if (n == (ssize_t)msg->len) {
+            g_byte_array_unref(msg);
+            if (c->closing && !c->close_pending)
+                client_close_later(c);
+            return;
+        }
+        if (n > 0)
+            c->out_off = (gsize)n;
+        /* errors other than EAGAIN surface when the watch finds the socket broken */
+    }
     g_queue_push_tail(&c->outq, g_byte_array_free_to_bytes(msg));
     if (!c->out_watch)
         c->out_watch = g_unix_fd_add(c->fd, G_IO_OUT, on_client_writable, c);
@@ -138,9 +156,9 @@ call_reply(struct call *call, GByteArray *body)
     struct rpc_header hdr = call->hdr;
     hdr.type = RPC_REPLY;
     hdr.status = RPC_OK;
-    send_frame(call->client, &hdr, body);
     if (call->hdr.prog == RPC_PROGRAM_REMOTE && call->hdr.proc == PROC_CONNECT_CLOSE)
         call->client->closing = TRUE;
+    send_frame(call->client, &hdr, body);
     call_free(call);
 }
 
@@ -164,6 +182,26 @@ client_add_close_hook(struct client *c, void (*fn)(struct client *, gpointer), g
     h->fn = fn;
     h->data = data;
     g_ptr_array_add(c->close_hooks, h);
+}
+
+/* CONNECT_CLOSE was answered: close once the current dispatch is over (the client may
+ * still be in use up the stack). */
+static gboolean
+on_close_later(gpointer user)
+{
+    struct client *c = user;
+    c->close_pending = FALSE;
+    client_close(c);
+    client_unref(c);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+client_close_later(struct client *c)
+{
+    c->close_pending = TRUE;
+    c->refs++;
+    g_idle_add(on_close_later, c);
 }
 
 static void

@@ -36,8 +36,9 @@ struct client {
     GQueue outq; /* GBytes *: replies, events and stream data, in order */
     gsize out_off;
     gboolean readonly;
-    gboolean opened;  /* CONNECT_OPEN done */
-    gboolean closing; /* close once the queue is drained */
+    gboolean opened;        /* CONNECT_OPEN done */
+    gboolean closing;       /* close once the queue is drained */
+    gboolean close_pending; /* a close is scheduled */
     gboolean dead;
     gboolean keepalive; /* the client asked about PROGRAM_KEEPALIVE */
     guint ping_timer;
