@@ -135,7 +135,7 @@ config_write(struct core *core, const struct domain_def *def, GError **error)
     g_autofree char *xml =
         domain_def_format(def, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
     g_autofree char *path = config_path(core, def->name);
-    if (!file_write_atomic(path, xml, strlen(xml), 0600, error)) {
+    if (!file_write_atomic(path, xml, strlen(xml), 0600, FILE_DURABLE, error)) {
         g_prefix_error(error, "saving the definition of '%s': ", def->name);
         return FALSE;
     }
@@ -488,7 +488,8 @@ core_set_autostart(struct core *core, struct domain *dom, gboolean on, GError **
     }
     g_autofree char *ap = autostart_path(core, dom->def->name);
     if (on) {
-        if (!file_write_atomic(ap, dom->def->name, strlen(dom->def->name), 0600, error))
+        if (!file_write_atomic(ap, dom->def->name, strlen(dom->def->name), 0600, FILE_DURABLE,
+                               error))
             return FALSE;
     } else if (!file_remove(ap, error)) {
         return FALSE;
@@ -541,7 +542,7 @@ core_status_write(struct domain *dom, GError **error)
                                core_job_kind_to_string(dom->job.kind), dom->job.started);
     g_string_append(s, live);
     g_string_append(s, "</domstatus>\n");
-    gboolean ok = file_write_atomic(path, s->str, s->len, 0600, error);
+    gboolean ok = file_write_atomic(path, s->str, s->len, 0600, 0, error);
     g_string_free(s, TRUE);
     return ok;
 }

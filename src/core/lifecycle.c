@@ -469,7 +469,7 @@ save_next_id(struct core *core, GError **error)
 {
     g_autofree char *path = g_build_filename(core->paths.state_dir, "next-id", NULL);
     g_autofree char *text = g_strdup_printf("%d\n", core->next_id);
-    return file_write_atomic(path, text, strlen(text), 0600, error);
+    return file_write_atomic(path, text, strlen(text), 0600, 0, error);
 }
 
 static char *

@@ -843,7 +843,7 @@ qemu_caps_cache_store(const struct qemu_caps_cache *cache, const struct qemu_cap
     g_autoptr(GError) local = NULL;
 
     if (!file_mkdir_p(cache->dir, 0700, &local) ||
-        !file_write_atomic(path, json, strlen(json), 0600, &local)) {
+        !file_write_atomic(path, json, strlen(json), 0600, 0, &local)) {
         log_debug("qemu caps: not caching '%s': %s", caps->binary, local->message);
     }
 }

@@ -36,7 +36,8 @@ fsync_dir_of(const char *path)
 }
 
 gboolean
-file_write_atomic(const char *path, const char *data, gsize len, int mode, GError **error)
+file_write_atomic(const char *path, const char *data, gsize len, int mode, unsigned flags,
+                  GError **error)
 {
     g_autofree char *tmp = g_strdup_printf("%s.tmp.XXXXXX", path);
     autoclose int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, mode);
@@ -44,7 +45,8 @@ file_write_atomic(const char *path, const char *data, gsize len, int mode, GErro
         err_set_errno(error, ERR_FROM_NONE, errno, "cannot create '%s'", tmp);
         return FALSE;
     }
-    if (!write_all(fd, data, len) || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+    if (!write_all(fd, data, len) || fchmod(fd, mode) < 0 ||
+        ((flags & FILE_DURABLE) && fsync(fd) < 0)) {
         int saved = errno;
         unlink(tmp);
         err_set_errno(error, ERR_FROM_NONE, saved, "cannot write '%s'", path);
@@ -64,7 +66,8 @@ file_write_atomic(const char *path, const char *data, gsize len, int mode, GErro
         err_set_errno(error, ERR_FROM_NONE, saved, "cannot rename '%s' to '%s'", tmp, path);
         return FALSE;
     }
-    fsync_dir_of(path);
+    if (flags & FILE_DURABLE)
+        fsync_dir_of(path);
     return TRUE;
 }
 

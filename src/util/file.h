@@ -6,10 +6,20 @@
 #include <errno.h>
 #include <unistd.h>
 
-/* Writes LEN bytes of DATA to PATH atomically: a temp file in the same directory, fsync,
- * rename, then fsync of the directory. MODE is the new file's mode. On failure PATH is
- * untouched and no temp file is left. Errors: ERR_SYSTEM_ERROR. */
-gboolean file_write_atomic(const char *path, const char *data, gsize len, int mode, GError **error);
+enum {
+    /* survive a host crash: fsync the file before the rename and the directory after it.
+     * Configuration needs this. Run state (status files, the next domain id) describes
+     * processes that a host crash takes with it, so an atomic rename is all it needs: a
+     * daemon crash loses nothing from the page cache. */
+    FILE_DURABLE = 1 << 0,
+};
+
+/* Writes LEN bytes of DATA to PATH atomically: a temp file in the same directory, then a
+ * rename; with FILE_DURABLE also fsync of the file and of the directory. MODE is the new
+ * file's mode. On failure PATH is untouched and no temp file is left.
+ * Errors: ERR_SYSTEM_ERROR. */
+gboolean file_write_atomic(const char *path, const char *data, gsize len, int mode, unsigned flags,
+                           GError **error);
 
 /* Creates DIR and its parents with MODE; an existing directory is fine. */
 gboolean file_mkdir_p(const char *dir, int mode, GError **error);

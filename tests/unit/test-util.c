@@ -48,8 +48,8 @@ test_atomic_write(void)
 {
     g_autofree char *dir = g_dir_make_tmp("domus-util-XXXXXX", NULL);
     g_autofree char *path = g_build_filename(dir, "f.xml", NULL);
-    g_assert_true(file_write_atomic(path, "one", 3, 0600, NULL));
-    g_assert_true(file_write_atomic(path, "two!", 4, 0600, NULL));
+    g_assert_true(file_write_atomic(path, "one", 3, 0600, FILE_DURABLE, NULL));
+    g_assert_true(file_write_atomic(path, "two!", 4, 0600, 0, NULL));
     g_autofree char *text = NULL;
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
     g_assert_cmpstr(text, ==, "two!");
@@ -62,7 +62,7 @@ test_atomic_write(void)
     /* a write into a missing directory fails and names the file */
     g_autofree char *bad = g_build_filename(dir, "missing", "f", NULL);
     g_autoptr(GError) err = NULL;
-    g_assert_false(file_write_atomic(bad, "x", 1, 0600, &err));
+    g_assert_false(file_write_atomic(bad, "x", 1, 0600, FILE_DURABLE, &err));
     g_assert_error(err, DOMUS_ERROR, ERR_SYSTEM_ERROR);
     g_unlink(path);
     g_rmdir(dir);
