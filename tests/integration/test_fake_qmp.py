@@ -139,7 +139,10 @@ class Daemon:
         self.log = os.path.join(self.root, "domusd.log")
         self.sock = os.path.join(self.root, "run", "domus-sock")
         self.uri = "qemu+unix:///system?socket=" + self.sock
-        with open(self.log, "w") as logf:
+        self.spawn()
+
+    def spawn(self):
+        with open(self.log, "a") as logf:
             self.proc = subprocess.Popen([find_domusd(), "--root", self.root, "-v",
                                           "--monitor-timeout", str(MONITOR_TIMEOUT_S * 1000)],
                                          stdout=logf, stderr=subprocess.STDOUT)
@@ -147,6 +150,17 @@ class Daemon:
                  "domusd to listen")
         assert self.proc.poll() is None, "domusd exited at start:\n" + self.log_text()
         self.conn = self.connect()
+
+    def crash_and_restart(self):
+        """SIGKILL the daemon (its QEMUs live on) and start it again on the same state."""
+        try:
+            self.conn.close()
+        except libvirt.libvirtError:
+            pass
+        self.proc.kill()
+        self.proc.wait()
+        os.unlink(self.sock)
+        self.spawn()
 
     def connect(self):
         return libvirt.open(self.uri)
@@ -543,3 +557,34 @@ def test_guest_panic_destroy(domusd):
     wait_for(lambda: state(dom)[0] == libvirt.VIR_DOMAIN_SHUTOFF, 3, "the crash to stop it")
     assert_gone(domusd, name, "define")
     assert state(dom) == (libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_CRASHED)
+
+
+def process_gone(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.parametrize("mode", ["define", "create"])
+def test_restart_kills_a_start_in_progress(domusd, mode):
+    """A domain caught mid-start by a daemon crash is killed at the next start, not adopted:
+    its setup is unknown. The job is in its status file."""
+    name = "hang-on-cont@restart-" + mode
+    st = hung_start(domusd, name, mode)
+    pids = fake_pids(domusd, name)
+    assert len(pids) == 1
+    status = open(os.path.join(domusd.root, "run", "qemu", name + ".xml")).read()
+    assert "<job kind='start'" in status
+    domusd.crash_and_restart()
+    wait_for(lambda: process_gone(pids[0]), 5, "the half-started QEMU to be killed")
+    names = [d.name() for d in domusd.conn.listAllDomains()]
+    if mode == "define":
+        dom = domusd.conn.lookupByName(name)
+        assert not dom.isActive()
+    else:
+        assert name not in names
+    assert domusd.leftovers(name) == []
+    st.join(5)
+    assert not st.is_alive() and st.error is not None
