@@ -80,4 +80,25 @@ gboolean domus_domain_set_autostart(domus_domain *dom, gboolean on, GError **err
 /* Taint and other messages; a new NULL-terminated array. */
 char **domus_domain_get_messages(domus_domain *dom, GError **error);
 
+/* Streams: the console. A stream owns the connection while it is open (no other calls). */
+typedef struct domus_stream domus_stream;
+
+/* virDomainConsoleFlags: DOMUS_CONSOLE_FORCE takes over another session. */
+enum { DOMUS_CONSOLE_FORCE = 1, DOMUS_CONSOLE_SAFE = 2 };
+
+/* Attaches to DEV ("serial0", "console0"; NULL: the first console) of DOM. */
+domus_stream *domus_domain_open_console(domus_domain *dom, const char *dev, unsigned flags,
+                                        GError **error);
+/* The socket to poll(2) for readability before domus_stream_recv. */
+int domus_stream_get_fd(domus_stream *st);
+gboolean domus_stream_send(domus_stream *st, const void *data, gsize len, GError **error);
+/* Receives up to LEN bytes. Returns the count, 0 at the end of the stream, -1 with ERROR.
+ * Blocks until something arrives unless domus_stream_pending() says data is buffered. */
+gssize domus_stream_recv(domus_stream *st, void *buf, gsize len, GError **error);
+/* Whether received data waits in the stream's buffer (poll the fd only when not). */
+gboolean domus_stream_pending(domus_stream *st);
+/* Ends the stream normally and waits for the daemon's confirmation. */
+gboolean domus_stream_finish(domus_stream *st, GError **error);
+void domus_stream_free(domus_stream *st);
+
 G_END_DECLS

@@ -42,3 +42,4 @@ domus_domain *cli_domain(struct cli_ctx *ctx, GError **error);
 
 extern const struct cli_cmd cli_domain_cmds[];
 extern const struct cli_cmd cli_host_cmds[];
+extern const struct cli_cmd cli_console_cmds[];

@@ -6,6 +6,7 @@
 
 #include "conf/capabilities.h"
 #include "conf/nodeinfo.h"
+#include "daemon/console.h"
 #include "daemon/daemon.h"
 #include "daemon/server.h"
 #include "qemu/caps.h"
@@ -867,6 +868,24 @@ h_get_job_info(struct call *call, struct xdr_reader *args)
     call_reply(call, b);
 }
 
+/* --- console --- */
+
+static void
+h_open_console(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    struct domain *dom = get_dom(call, args, &error);
+    g_autofree char *dev = xdr_get_opt_string(args, RPC_STRING_MAX);
+    uint32_t flags = xdr_get_u32(args);
+    if (!dom) {
+        fail_now(call, error);
+        return;
+    }
+    if (!args_done(call, args))
+        return;
+    console_open(call, dom, dev, flags);
+}
+
 /* --- events --- */
 
 /* Delivers one bus event to one client's registrations. */
@@ -1062,6 +1081,7 @@ static const struct proc_entry procs[] = {
     {PROC_DOMAIN_HAS_MANAGED_SAVE_IMAGE, "DOMAIN_HAS_MANAGED_SAVE_IMAGE", h_zero_with_flags, FALSE},
     {PROC_DOMAIN_SNAPSHOT_NUM, "DOMAIN_SNAPSHOT_NUM", h_zero_with_flags, FALSE},
     {PROC_DOMAIN_CREATE_WITH_FLAGS, "DOMAIN_CREATE_WITH_FLAGS", h_create_with_flags, TRUE},
+    {PROC_DOMAIN_OPEN_CONSOLE, "DOMAIN_OPEN_CONSOLE", h_open_console, TRUE},
     {PROC_DOMAIN_GET_STATE, "DOMAIN_GET_STATE", h_get_state, FALSE},
     {PROC_DOMAIN_UNDEFINE_FLAGS, "DOMAIN_UNDEFINE_FLAGS", h_undefine_flags, TRUE},
     {PROC_DOMAIN_DESTROY_FLAGS, "DOMAIN_DESTROY_FLAGS", h_destroy_flags, TRUE},

@@ -222,6 +222,15 @@ client_close(struct client *c)
         struct close_hook *h = c->close_hooks->pdata[i];
         h->fn(c, h->data);
     }
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, c->streams);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        struct stream *st = value;
+        if (st->on_close)
+            st->on_close(st, TRUE, st->user);
+    }
+    g_hash_table_remove_all(c->streams);
     if (!c->srv->stopping)
         core_autodestroy_owner(c->srv->core, c);
     close(c->fd);
@@ -291,6 +300,89 @@ protocol_error(struct client *c, const struct rpc_header *hdr, const char *fmt, 
     }
 }
 
+static char *
+stream_key(uint32_t proc, uint32_t serial)
+{
+    return g_strdup_printf("%u:%u", proc, serial);
+}
+
+static void
+stream_send(struct stream *st, enum rpc_status status, const uint8_t *data, gsize len)
+{
+    struct rpc_header hdr = {st->prog,   RPC_PROTOCOL_VERSION, st->proc,
+                             RPC_STREAM, st->serial,           status};
+    GByteArray *msg = g_byte_array_sized_new(RPC_HEADER_LEN + len);
+    rpc_message_begin(msg, &hdr);
+    if (len)
+        g_byte_array_append(msg, data, (guint)len);
+    rpc_message_end(msg);
+    client_queue(st->client, msg);
+}
+
+struct stream *
+client_stream_open(struct call *call)
+{
+    struct stream *st = g_new0(struct stream, 1);
+    st->client = call->client;
+    st->prog = call->hdr.prog;
+    st->proc = call->hdr.proc;
+    st->serial = call->hdr.serial;
+    g_hash_table_insert(call->client->streams, stream_key(st->proc, st->serial), st);
+    return st;
+}
+
+void
+client_stream_send(struct stream *st, const uint8_t *data, gsize len)
+{
+    /* libvirt's stream packets carry at most 256 KiB of payload */
+    while (len > 0) {
+        gsize n = MIN(len, 256 * 1024);
+        stream_send(st, RPC_CONTINUE, data, n);
+        data += n;
+        len -= n;
+    }
+}
+
+void
+client_stream_end(struct stream *st, const GError *error)
+{
+    g_autofree char *key = stream_key(st->proc, st->serial);
+    if (error) {
+        g_autoptr(GByteArray) body = g_byte_array_new();
+        rpc_put_error(body, error);
+        stream_send(st, RPC_ERROR, body->data, body->len);
+        g_hash_table_remove(st->client->streams, key); /* frees st */
+        return;
+    }
+    /* EOF is an empty CONTINUE packet, as libvirtd sends it; the stream stays open until the
+     * client finishes (or aborts) it and gets its confirmation */
+    stream_send(st, RPC_CONTINUE, NULL, 0);
+    st->on_data = NULL;
+    st->on_close = NULL;
+    st->user = NULL;
+}
+
+static void
+handle_stream(struct client *c, const struct rpc_header *hdr, const uint8_t *body, gsize blen)
+{
+    g_autofree char *key = stream_key(hdr->proc, hdr->serial);
+    struct stream *st = g_hash_table_lookup(c->streams, key);
+    if (!st) {
+        log_debug("client fd %d: stream message for no open stream dropped", c->fd);
+        return;
+    }
+    if (hdr->status == RPC_CONTINUE) {
+        if (blen && st->on_data)
+            st->on_data(st, body, blen, st->user);
+        return;
+    }
+    /* finish (OK) or abort (ERROR): confirm with an empty OK, as libvirtd does */
+    stream_send(st, RPC_OK, NULL, 0);
+    if (st->on_close)
+        st->on_close(st, hdr->status != RPC_OK, st->user);
+    g_hash_table_remove(c->streams, key); /* frees st */
+}
+
 /* Handles one complete frame. Returns FALSE when the connection must close. */
 static gboolean
 handle_frame(struct client *c, const uint8_t *frame, gsize len)
@@ -313,19 +405,7 @@ handle_frame(struct client *c, const uint8_t *frame, gsize len)
         return hdr.type == RPC_CALL;
     }
     if (hdr.type == RPC_STREAM) {
-        g_autofree char *key = g_strdup_printf("%u:%u", hdr.proc, hdr.serial);
-        struct stream *st = g_hash_table_lookup(c->streams, key);
-        if (!st) {
-            log_debug("client fd %d: stream data for no open stream dropped", c->fd);
-            return TRUE;
-        }
-        if (blen == 0 || hdr.status != RPC_CONTINUE) {
-            g_hash_table_remove(c->streams, key);
-            if (st->on_close)
-                st->on_close(st, st->user);
-        } else if (st->on_data) {
-            st->on_data(st, body, blen, st->user);
-        }
+        handle_stream(c, &hdr, body, blen);
         return TRUE;
     }
     if (hdr.type != RPC_CALL) {

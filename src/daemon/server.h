@@ -11,13 +11,20 @@
 
 struct server;
 
-/* An open stream, keyed by (procedure, serial) of the call that opened it. Later issues
- * (console, volume upload/download) attach their data handlers here. */
+/* An open stream, keyed by (procedure, serial) of the call that opened it: the console, and
+ * later volume upload/download. Data flows as STREAM messages (status CONTINUE); the client
+ * finishes (OK) or aborts (ERROR) and gets an empty OK back; the daemon ends it with an empty
+ * OK (EOF) or an error. */
 struct stream {
+    struct client *client;
+    uint32_t prog;
     uint32_t proc;
     uint32_t serial;
+    /* data from the client */
     void (*on_data)(struct stream *st, const uint8_t *data, gsize len, gpointer user);
-    void (*on_close)(struct stream *st, gpointer user);
+    /* the stream is gone (client finish or abort, or the connection closed): release USER;
+     * the stream must not be used afterwards */
+    void (*on_close)(struct stream *st, gboolean aborted, gpointer user);
     gpointer user;
 };
 
@@ -75,6 +82,15 @@ void call_fail(struct call *call, const GError *error);
 
 /* Queues a MESSAGE (event) to CLIENT. */
 void client_send_message(struct client *client, uint32_t proc, GByteArray *body);
+/* Opens a stream for CALL (before its reply is sent). Returns the stream, owned by the
+ * connection. */
+struct stream *client_stream_open(struct call *call);
+/* Sends data to the client on ST. */
+void client_stream_send(struct stream *st, const uint8_t *data, gsize len);
+/* Ends ST from the daemon's side, without calling on_close: with ERROR the stream is gone;
+ * without, the client sees EOF and the stream waits for its finish. */
+void client_stream_end(struct stream *st, const GError *error);
+
 /* Close hooks run when the connection goes away (autodestroy, event deregistration). */
 void client_add_close_hook(struct client *client, void (*fn)(struct client *, gpointer),
                            gpointer data);

@@ -641,3 +641,169 @@ domus_domain_get_messages(domus_domain *dom, GError **error)
         return NULL;
     return g_steal_pointer(&msgs);
 }
+
+/* --- streams --- */
+
+struct domus_stream {
+    domus_conn *conn;
+    uint32_t proc;
+    uint32_t serial;
+    GByteArray *buf;    /* received, not yet handed out */
+    gboolean eof;       /* the daemon sent its end of data (an empty CONTINUE) */
+    gboolean confirmed; /* the daemon confirmed our finish or abort (OK) */
+    gboolean failed;    /* the daemon ended the stream with an error */
+    gboolean done;      /* we finished or aborted: nothing more to send */
+};
+
+domus_stream *
+domus_domain_open_console(domus_domain *dom, const char *dev, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    xdr_put_opt_string(args, dev);
+    xdr_put_u32(args, flags);
+    uint32_t serial = dom->conn->serial;
+    if (!call(dom->conn, PROC_DOMAIN_OPEN_CONSOLE, args, NULL, error))
+        return NULL;
+    domus_stream *st = g_new0(domus_stream, 1);
+    st->conn = dom->conn;
+    st->proc = PROC_DOMAIN_OPEN_CONSOLE;
+    st->serial = serial;
+    st->buf = g_byte_array_new();
+    return st;
+}
+
+int
+domus_stream_get_fd(domus_stream *st)
+{
+    return st->conn->fd;
+}
+
+gboolean
+domus_stream_pending(domus_stream *st)
+{
+    return st->buf->len > 0;
+}
+
+static gboolean
+stream_write(domus_stream *st, enum rpc_status status, const void *data, gsize len, GError **error)
+{
+    struct rpc_header hdr = {RPC_PROGRAM_REMOTE, RPC_PROTOCOL_VERSION, st->proc,
+                             RPC_STREAM,         st->serial,           status};
+    g_autoptr(GByteArray) msg = g_byte_array_new();
+    rpc_message_begin(msg, &hdr);
+    if (len)
+        g_byte_array_append(msg, data, (guint)len);
+    rpc_message_end(msg);
+    return write_all(st->conn->fd, msg->data, msg->len, error);
+}
+
+gboolean
+domus_stream_send(domus_stream *st, const void *data, gsize len, GError **error)
+{
+    if (st->done || st->eof) {
+        err_set(error, ERR_FROM_STREAMS, ERR_INVALID_STREAM, "the stream has ended");
+        return FALSE;
+    }
+    return stream_write(st, RPC_CONTINUE, data, len, error);
+}
+
+/* Reads one frame for this stream into the buffer (or notes EOF). Other frames are answered
+ * (keepalive) or skipped. */
+static gboolean
+stream_read_frame(domus_stream *st, GError **error)
+{
+    for (;;) {
+        uint8_t head[RPC_HEADER_LEN];
+        if (!read_all(st->conn->fd, head, sizeof(head), error))
+            return FALSE;
+        uint32_t len = ((uint32_t)head[0] << 24) | ((uint32_t)head[1] << 16) |
+                       ((uint32_t)head[2] << 8) | head[3];
+        if (len < RPC_HEADER_LEN || len - 4 > RPC_MESSAGE_MAX) {
+            err_set(error, ERR_FROM_RPC, ERR_RPC, "the daemon sent a bad frame length %u", len);
+            return FALSE;
+        }
+        struct rpc_header rh;
+        rpc_header_decode(head + 4, &rh);
+        g_autoptr(GByteArray) body = g_byte_array_sized_new(len - RPC_HEADER_LEN);
+        g_byte_array_set_size(body, len - RPC_HEADER_LEN);
+        if (!read_all(st->conn->fd, body->data, body->len, error))
+            return FALSE;
+        if (rh.prog == RPC_PROGRAM_KEEPALIVE) {
+            if (rh.proc == RPC_KEEPALIVE_PING) {
+                struct rpc_header pong = {RPC_PROGRAM_KEEPALIVE, 1, RPC_KEEPALIVE_PONG,
+                                          RPC_MESSAGE,           0, RPC_OK};
+                g_autoptr(GByteArray) p = g_byte_array_new();
+                rpc_message_begin(p, &pong);
+                rpc_message_end(p);
+                if (!write_all(st->conn->fd, p->data, p->len, error))
+                    return FALSE;
+            }
+            continue;
+        }
+        if (rh.type != RPC_STREAM || rh.serial != st->serial || rh.proc != st->proc)
+            continue;
+        if (rh.status == RPC_ERROR) {
+            struct xdr_reader r;
+            xdr_reader_init(&r, body->data, body->len);
+            g_propagate_error(error, rpc_get_error(&r));
+            st->eof = st->failed = st->done = TRUE;
+            return FALSE;
+        }
+        if (rh.status == RPC_OK) {
+            st->confirmed = st->eof = TRUE;
+            return TRUE;
+        }
+        if (body->len == 0)
+            st->eof = TRUE;
+        g_byte_array_append(st->buf, body->data, body->len);
+        return TRUE;
+    }
+}
+
+gssize
+domus_stream_recv(domus_stream *st, void *buf, gsize len, GError **error)
+{
+    while (st->buf->len == 0 && !st->eof)
+        if (!stream_read_frame(st, error))
+            return -1;
+    if (st->buf->len == 0)
+        return 0;
+    gsize n = MIN(len, st->buf->len);
+    memcpy(buf, st->buf->data, n);
+    g_byte_array_remove_range(st->buf, 0, (guint)n);
+    return (gssize)n;
+}
+
+/* Sends a finish (OK) or abort (ERROR) and waits for the daemon's confirmation; data may
+ * still be in flight before it. */
+static gboolean
+stream_close(domus_stream *st, enum rpc_status status, GError **error)
+{
+    if (st->done)
+        return !st->failed;
+    st->done = TRUE;
+    if (!stream_write(st, status, NULL, 0, error))
+        return FALSE;
+    while (!st->confirmed) {
+        g_byte_array_set_size(st->buf, 0);
+        if (!stream_read_frame(st, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+domus_stream_finish(domus_stream *st, GError **error)
+{
+    return stream_close(st, RPC_OK, error);
+}
+
+void
+domus_stream_free(domus_stream *st)
+{
+    if (!st)
+        return;
+    stream_close(st, RPC_ERROR, NULL); /* abort, unless already finished */
+    g_byte_array_unref(st->buf);
+    g_free(st);
+}

@@ -175,9 +175,13 @@ def daemon():
     d.destroy()
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "keep_domains: the module shares domains across tests")
+
+
 @pytest.fixture(autouse=True)
 def _clean(request):
     yield
-    if "daemon" in request.fixturenames:
+    if "daemon" in request.fixturenames and not request.node.get_closest_marker("keep_domains"):
         d = request.getfixturevalue("daemon")
         d.clean_domains()

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* console: attach the terminal to a domain's serial console, as virsh console does; Ctrl+]
+ * detaches. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+#define ESCAPE_CHAR 0x1d /* Ctrl+] */
+
+static gboolean
+relay(domus_stream *st, GError **error)
+{
+    int sfd = domus_stream_get_fd(st);
+    gboolean stdin_open = TRUE;
+    for (;;) {
+        struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
+        int n = domus_stream_pending(st) ? 1 : poll(p, stdin_open ? 2 : 1, -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            g_set_error(error, domus_error_quark(), 38, "poll: %s", g_strerror(errno));
+            return FALSE;
+        }
+        if (domus_stream_pending(st) || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            char buf[16384];
+            gssize got = domus_stream_recv(st, buf, sizeof(buf), error);
+            if (got < 0)
+                return FALSE;
+            if (got == 0)
+                return TRUE; /* the guest went away */
+            if (write(1, buf, (size_t)got) < 0 && errno != EINTR)
+                return TRUE;
+            continue;
+        }
+        if (stdin_open && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+            char buf[4096];
+            ssize_t got = read(0, buf, sizeof(buf));
+            if (got <= 0) {
+                stdin_open = FALSE;
+                continue;
+            }
+            for (ssize_t i = 0; i < got; i++) {
+                if (buf[i] == ESCAPE_CHAR) {
+                    if (i > 0 && !domus_stream_send(st, buf, (gsize)i, error))
+                        return FALSE;
+                    return domus_stream_finish(st, error);
+                }
+            }
+            if (!domus_stream_send(st, buf, (gsize)got, error))
+                return FALSE;
+        }
+    }
+}
+
+static gboolean
+cmd_console(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    unsigned flags = (cli_has(ctx, "force") ? DOMUS_CONSOLE_FORCE : 0) |
+                     (cli_has(ctx, "safe") ? DOMUS_CONSOLE_SAFE : 0);
+    domus_stream *st = domus_domain_open_console(dom, cli_get(ctx, "devname"), flags, error);
+    if (!st) {
+        domus_domain_free(dom);
+        return FALSE;
+    }
+    printf("Connected to domain '%s'\nEscape character is ^] (Ctrl + ])\n",
+           domus_domain_get_name(dom));
+    fflush(stdout);
+    struct termios saved, raw;
+    gboolean tty = isatty(0) && tcgetattr(0, &saved) == 0;
+    if (tty) {
+        raw = saved;
+        cfmakeraw(&raw);
+        tcsetattr(0, TCSAFLUSH, &raw);
+    }
+    gboolean ok = relay(st, error);
+    if (tty)
+        tcsetattr(0, TCSAFLUSH, &saved);
+    printf("\n");
+    domus_stream_free(st);
+    domus_domain_free(dom);
+    return ok;
+}
+
+static const struct cli_opt console_opts[] = {
+    {"domain", OPT_DATA, TRUE, "domain name, id or uuid"},
+    {"devname", OPT_STRING, FALSE, "character device name"},
+    {"force", OPT_BOOL, FALSE, "force console connection (disconnect already connected sessions)"},
+    {"safe", OPT_BOOL, FALSE, "only connect if safe console handling is supported"},
+    {NULL},
+};
+
+const struct cli_cmd cli_console_cmds[] = {
+    {"console", cmd_console, console_opts, "connect to the guest console"},
+    {NULL},
+};
