@@ -80,6 +80,43 @@ gboolean domus_domain_set_autostart(domus_domain *dom, gboolean on, GError **err
 /* Taint and other messages; a new NULL-terminated array. */
 char **domus_domain_get_messages(domus_domain *dom, GError **error);
 
+/* The guest agent and the monitor (libvirt's virDomainGetTime, virDomainSetTime,
+ * virDomainGetGuestInfo, virDomainGetHostname, virDomainQemuAgentCommand,
+ * virDomainQemuMonitorCommand). */
+gboolean domus_domain_get_time(domus_domain *dom, gint64 *ret_seconds, guint *ret_nseconds,
+                               GError **error);
+/* DOMUS_TIME_SYNC sets the guest clock from its RTC (SECONDS and NSECONDS unused). */
+enum { DOMUS_TIME_SYNC = 1 };
+gboolean domus_domain_set_time(domus_domain *dom, gint64 seconds, guint nseconds, unsigned flags,
+                               GError **error);
+/* TYPES: libvirt's virDomainGuestInfoTypes, 0 for all. Returns a NULL-terminated array of
+ * field, value, field, value … strings (values formatted as text). */
+char **domus_domain_get_guest_info(domus_domain *dom, unsigned types, GError **error);
+char *domus_domain_get_hostname(domus_domain *dom, GError **error);
+/* TIMEOUT: seconds, or -2 block, -1 default, 0 no wait (libvirt's values). */
+char *domus_domain_qemu_agent_command(domus_domain *dom, const char *cmd, int timeout,
+                                      GError **error);
+/* DOMUS_MONITOR_HMP: CMD is a human monitor command. */
+enum { DOMUS_MONITOR_HMP = 1 };
+char *domus_domain_qemu_monitor_command(domus_domain *dom, const char *cmd, unsigned flags,
+                                        GError **error);
+
+/* Events: register for libvirt's event ids (0 lifecycle, 1 reboot, …) on the connection, then
+ * wait for them. DOM NULL: every domain. Returns the callback id, -1 with ERROR. */
+int domus_event_register(domus_conn *conn, int event_id, domus_domain *dom, GError **error);
+struct domus_event {
+    int callback_id;
+    int event_id;      /* 0 lifecycle, 1 reboot */
+    char *domain_name; /* owned by the event; free with domus_event_clear */
+    int domain_id;
+    int event; /* lifecycle: virDomainEventType */
+    int detail;
+};
+/* Waits up to TIMEOUT_MS (-1: for ever) for the next event. Returns 1 with an event, 0 on
+ * timeout, -1 with ERROR. */
+int domus_event_next(domus_conn *conn, struct domus_event *ret, int timeout_ms, GError **error);
+void domus_event_clear(struct domus_event *ev);
+
 /* Streams: the console. A stream owns the connection while it is open (no other calls). */
 typedef struct domus_stream domus_stream;
 

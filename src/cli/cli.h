@@ -11,6 +11,7 @@ enum cli_opt_type {
     OPT_BOOL,   /* --name */
     OPT_STRING, /* --name VALUE or positional */
     OPT_DATA,   /* positional-capable string (domain, file) */
+    OPT_REST,   /* the remaining bare words, joined by spaces (a monitor command) */
 };
 
 struct cli_opt {
@@ -43,3 +44,4 @@ domus_domain *cli_domain(struct cli_ctx *ctx, GError **error);
 extern const struct cli_cmd cli_domain_cmds[];
 extern const struct cli_cmd cli_host_cmds[];
 extern const struct cli_cmd cli_console_cmds[];
+extern const struct cli_cmd cli_guest_cmds[];

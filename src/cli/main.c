@@ -6,7 +6,8 @@
 
 #include "cli/cli.h"
 
-static const struct cli_cmd *const tables[] = {cli_domain_cmds, cli_console_cmds, cli_host_cmds};
+static const struct cli_cmd *const tables[] = {cli_domain_cmds, cli_console_cmds, cli_guest_cmds,
+                                               cli_host_cmds};
 
 domus_conn *
 cli_conn(struct cli_ctx *ctx, GError **error)
@@ -150,13 +151,22 @@ parse_opts(const struct cli_cmd *c, int argc, char **argv, GHashTable *values, G
             }
             continue;
         }
-        while (next_pos < npos && g_hash_table_contains(values, positional[next_pos]->name))
+        while (next_pos < npos && g_hash_table_contains(values, positional[next_pos]->name) &&
+               positional[next_pos]->type != OPT_REST)
             next_pos++;
         if (next_pos >= npos) {
             g_set_error(error, domus_error_quark(), 8, "unexpected data '%s'", a);
             return FALSE;
         }
-        g_hash_table_insert(values, g_strdup(positional[next_pos++]->name), g_strdup(a));
+        const struct cli_opt *o = positional[next_pos];
+        const char *before = g_hash_table_lookup(values, o->name);
+        if (o->type == OPT_REST && before) {
+            g_hash_table_insert(values, g_strdup(o->name), g_strconcat(before, " ", a, NULL));
+            continue;
+        }
+        g_hash_table_insert(values, g_strdup(o->name), g_strdup(a));
+        if (o->type != OPT_REST)
+            next_pos++;
     }
     for (const struct cli_opt *o = c->opts; o && o->name; o++)
         if (o->required && !g_hash_table_contains(values, o->name)) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "qemu/agent.h"
 #include "qemu/monitor.h"
 #include "util/err.h"
 #include "util/file.h"
@@ -239,6 +240,7 @@ core_free(struct core *core)
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         struct domain *dom = value;
         g_clear_pointer(&dom->mon, qmp_free);
+        g_clear_pointer(&dom->agent, agent_free);
         if (dom->pid_watch)
             g_source_remove(dom->pid_watch);
         dom->pid_watch = 0;
@@ -356,7 +358,7 @@ void
 core_domain_emit(struct domain *dom, int event, int detail)
 {
     struct event ev = {
-        .kind = 0,
+        .kind = EVENT_ID_LIFECYCLE,
         .name = dom->def->name,
         .id = dom->id,
         .event = event,
@@ -397,6 +399,18 @@ core_check_unique(struct core *core, const struct domain_def *def, struct domain
     }
     *ret_dom = by_name;
     return TRUE;
+}
+
+void
+core_domain_emit_reboot(struct domain *dom)
+{
+    struct event ev = {
+        .kind = EVENT_ID_REBOOT,
+        .name = dom->def->name,
+        .id = dom->id,
+    };
+    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
+    events_emit(dom->core->events, &ev);
 }
 
 /* virDomainDefineXMLFlags */

@@ -64,14 +64,17 @@ struct domain {
     gboolean exited; /* the process is gone (and reaped if it was our child) */
     guint pid_watch;
     struct qmp *mon;
+    struct agent *agent; /* guest agent client, created on first use */
     char *monitor_path;
     char *emulator;
     long log_offset;     /* where this run's QEMU output starts in its log */
     GPtrArray *messages; /* taint and other messages (char *) */
 
     /* what the next QEMU exit means */
-    int stop_reason;      /* REASON_SHUTOFF_* expected, -1: unexpected (crash) */
-    gboolean fake_reboot; /* ACPI reboot in progress: reset on guest power-off */
+    int stop_reason;         /* REASON_SHUTOFF_* expected, -1: unexpected (crash) */
+    gboolean fake_reboot;    /* ACPI reboot in progress: reset on guest power-off */
+    gboolean resetting;      /* reset and cont after a fake reboot are on their way */
+    gboolean reset_reported; /* its reboot event went out */
 
     struct job job;
     GPtrArray *job_waiters; /* struct core_waiter *: calls finished with the job */
@@ -127,6 +130,8 @@ char *core_domain_xml(struct domain *dom, unsigned flags);
 void core_domain_set_state(struct domain *dom, enum dom_state state, int reason, int event,
                            int detail);
 void core_domain_emit(struct domain *dom, int event, int detail);
+/* The guest reset (libvirt's reboot event). */
+void core_domain_emit_reboot(struct domain *dom);
 
 /* Status file of a running domain (atomically written). */
 gboolean core_status_write(struct domain *dom, GError **error);

@@ -7,8 +7,11 @@
 
 #include "util/uuid.h"
 
+/* virDomainEventID values of the events we raise */
+enum { EVENT_ID_LIFECYCLE = 0, EVENT_ID_REBOOT = 1 };
+
 struct event {
-    int kind; /* 0 lifecycle, 1 reboot (libvirt event ids) */
+    int kind; /* EVENT_ID_* */
     char *name;
     uint8_t uuid[UUID_LEN];
     int id;    /* domain id at the time of the event, -1 when inactive */

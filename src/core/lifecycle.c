@@ -16,6 +16,8 @@
 
 #include <glib-unix.h>
 
+#include "core/guest.h"
+#include "qemu/agent.h"
 #include "qemu/caps.h"
 #include "qemu/command.h"
 #include "qemu/monitor.h"
@@ -79,6 +81,7 @@ domain_stopped(struct domain *dom, int reason, int event_detail)
     struct core *core = dom->core;
     core_domain_ref(dom);
     g_clear_pointer(&dom->mon, qmp_free);
+    g_clear_pointer(&dom->agent, agent_free);
     if (dom->pid_watch)
         g_source_remove(dom->pid_watch);
     dom->pid_watch = 0;
@@ -709,6 +712,15 @@ apply_action(struct domain *dom, enum domain_action action, gboolean crashed)
 }
 
 static void
+on_reset_cont(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct domain *dom = data;
+    dom->resetting = FALSE;
+    dom->reset_reported = FALSE;
+    core_domain_unref(dom);
+}
+
+static void
 on_shutdown_event(struct domain *dom, JsonObject *data)
 {
     const char *reason = data ? json_object_get_string_member_with_default(data, "reason", "") : "";
@@ -724,10 +736,12 @@ on_shutdown_event(struct domain *dom, JsonObject *data)
         return;
     }
     if (dom->fake_reboot) {
-        /* libvirt-style ACPI reboot: the guest powered off; reset and run it again */
+        /* libvirt-style ACPI reboot: the guest powered off; reset and run it again. QEMU
+         * stops the vCPUs meanwhile (-no-shutdown): the domain stays running throughout */
         dom->fake_reboot = FALSE;
+        dom->resetting = TRUE;
         qmp_command(dom->mon, "system_reset", NULL, NULL, NULL);
-        qmp_command(dom->mon, "cont", NULL, NULL, NULL);
+        qmp_command(dom->mon, "cont", NULL, on_reset_cont, core_domain_ref(dom));
         return;
     }
     core_domain_set_state(dom, DOM_SHUTDOWN, REASON_SHUTDOWN_USER, EV_SHUTDOWN,
@@ -747,13 +761,19 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
     if (g_str_equal(event, "SHUTDOWN")) {
         on_shutdown_event(dom, data);
     } else if (g_str_equal(event, "STOP")) {
-        if (dom->state == DOM_RUNNING && dom->job.kind != JOB_SUSPEND)
+        if (dom->state == DOM_RUNNING && dom->job.kind != JOB_SUSPEND && !dom->resetting &&
+            !dom->fake_reboot)
             core_domain_set_state(dom, DOM_PAUSED, REASON_PAUSED_UNKNOWN, EV_SUSPENDED,
                                   EV_SUSPENDED_PAUSED);
     } else if (g_str_equal(event, "RESUME")) {
         if (dom->state == DOM_PAUSED && dom->job.kind != JOB_RESUME)
             core_domain_set_state(dom, DOM_RUNNING, REASON_RUNNING_UNPAUSED, EV_RESUMED,
                                   EV_RESUMED_UNPAUSED);
+    } else if (g_str_equal(event, "RESET")) {
+        /* a fake reboot's reset and cont may each reset the machine: one reboot event */
+        if (!dom->resetting || !dom->reset_reported)
+            core_domain_emit_reboot(dom);
+        dom->reset_reported = dom->resetting;
     } else if (g_str_equal(event, "GUEST_PANICKED")) {
         core_domain_set_state(dom, DOM_CRASHED, REASON_CRASHED_PANICKED, EV_CRASHED,
                               EV_CRASHED_PANICKED);
@@ -871,14 +891,53 @@ check_power_flags(struct domain *dom, unsigned flags, const char *what, GError *
                 what);
         return FALSE;
     }
-    if (flags & ~(unsigned)POWER_ACPI) {
+    if (flags & ~(unsigned)(POWER_ACPI | POWER_AGENT)) {
         err_set(error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED,
-                "%s mode other than 'acpi' is not supported for domain '%s'", what, dom->def->name);
+                "%s modes other than 'acpi' and 'agent' are not supported for domain '%s'", what,
+                dom->def->name);
+        return FALSE;
+    }
+    if (flags == POWER_AGENT && !core_guest_has_agent(dom)) {
+        err_set(error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED,
+                "QEMU guest agent is not configured for domain '%s'", dom->def->name);
         return FALSE;
     }
     return TRUE;
 }
 
+struct power_ctx {
+    struct op_ctx *op;
+    enum job_kind kind;
+    gboolean acpi_fallback;
+};
+
+static void
+power_acpi(struct op_ctx *ctx, enum job_kind kind)
+{
+    if (kind == JOB_REBOOT)
+        ctx->dom->fake_reboot = TRUE;
+    /* the reply comes once the power button is pressed; the guest decides what follows */
+    qmp_command(ctx->dom->mon, "system_powerdown", NULL, on_plain_reply, ctx);
+}
+
+static void
+on_agent_power_done(GError *error, gpointer data)
+{
+    struct power_ctx *pc = data;
+    struct op_ctx *ctx = pc->op;
+    if (error && pc->acpi_fallback && ctx->dom->mon && state_is_active(ctx->dom->state)) {
+        log_info("%s: guest agent %s failed (%s); pressing the ACPI power button",
+                 ctx->dom->def->name, pc->kind == JOB_REBOOT ? "reboot" : "shutdown",
+                 error->message);
+        power_acpi(ctx, pc->kind);
+    } else {
+        op_end(ctx, error);
+    }
+    g_free(pc);
+}
+
+/* As libvirt: with no mode, the agent when the domain has one, else ACPI; a failed agent
+ * falls back to ACPI unless the agent alone was asked for. */
 static void
 power_op(struct domain *dom, enum job_kind kind, unsigned flags, core_done_fn done, gpointer data)
 {
@@ -888,13 +947,21 @@ power_op(struct domain *dom, enum job_kind kind, unsigned flags, core_done_fn do
         g_error_free(error);
         return;
     }
+    gboolean use_agent = (flags & POWER_AGENT) || (flags == 0 && core_guest_has_agent(dom));
+    gboolean use_acpi = flags == 0 || (flags & POWER_ACPI);
     struct op_ctx *ctx = op_begin(dom, kind, done, data);
     if (!ctx)
         return;
-    if (kind == JOB_REBOOT)
-        dom->fake_reboot = TRUE;
-    /* the reply comes once the power button is pressed; the guest decides what follows */
-    qmp_command(dom->mon, "system_powerdown", NULL, on_plain_reply, ctx);
+    if (use_agent && core_guest_has_agent(dom)) {
+        struct power_ctx *pc = g_new0(struct power_ctx, 1);
+        pc->op = ctx;
+        pc->kind = kind;
+        pc->acpi_fallback = use_acpi;
+        core_guest_agent_power(dom, kind == JOB_REBOOT ? "reboot" : "powerdown",
+                               on_agent_power_done, pc);
+        return;
+    }
+    power_acpi(ctx, kind);
 }
 
 void

@@ -6,6 +6,7 @@
 
 #include "conf/capabilities.h"
 #include "conf/nodeinfo.h"
+#include "core/guest.h"
 #include "daemon/console.h"
 #include "daemon/daemon.h"
 #include "daemon/server.h"
@@ -868,6 +869,205 @@ h_get_job_info(struct call *call, struct xdr_reader *args)
     call_reply(call, b);
 }
 
+/* --- guest agent and monitor --- */
+
+static void
+put_typed_params(GByteArray *b, GPtrArray *params)
+{
+    xdr_put_u32(b, params->len);
+    for (guint i = 0; i < params->len; i++) {
+        struct typed_param *p = params->pdata[i];
+        xdr_put_string(b, p->field);
+        xdr_put_i32(b, p->type);
+        switch (p->type) {
+        case TYPED_PARAM_INT:
+        case TYPED_PARAM_BOOLEAN:
+            xdr_put_i32(b, (int32_t)p->i);
+            break;
+        case TYPED_PARAM_UINT:
+            xdr_put_u32(b, (uint32_t)p->u);
+            break;
+        case TYPED_PARAM_LLONG:
+            xdr_put_i64(b, p->i);
+            break;
+        case TYPED_PARAM_ULLONG:
+            xdr_put_u64(b, p->u);
+            break;
+        case TYPED_PARAM_DOUBLE:
+            xdr_put_u64(b, 0); /* not produced */
+            break;
+        case TYPED_PARAM_STRING:
+            xdr_put_string(b, p->s);
+            break;
+        }
+    }
+}
+
+static void
+done_guest_info(GError *error, gpointer value, gpointer data)
+{
+    struct call *call = data;
+    if (error) {
+        call_fail(call, error);
+        return;
+    }
+    g_autoptr(GPtrArray) params = value;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    put_typed_params(b, params);
+    call_reply(call, b);
+}
+
+static void
+h_get_guest_info(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    struct domain *dom = get_dom(call, args, &error);
+    uint32_t types = xdr_get_u32(args);
+    uint32_t flags = xdr_get_u32(args);
+    if (!dom) {
+        fail_now(call, error);
+        return;
+    }
+    if (!args_done(call, args) || !no_flags(call, flags))
+        return;
+    core_guest_info(dom, types, done_guest_info, call);
+}
+
+static void
+done_string(GError *error, gpointer value, gpointer data)
+{
+    struct call *call = data;
+    g_autofree char *text = value;
+    if (error)
+        call_fail(call, error);
+    else
+        reply_string(call, text);
+}
+
+static void
+done_opt_string(GError *error, gpointer value, gpointer data)
+{
+    struct call *call = data;
+    g_autofree char *text = value;
+    if (error) {
+        call_fail(call, error);
+        return;
+    }
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_opt_string(b, text);
+    call_reply(call, b);
+}
+
+/* virDomainGetHostnameFlags */
+enum { HOSTNAME_AGENT = 1, HOSTNAME_LEASE = 2 };
+
+static void
+h_dom_hostname(struct call *call, struct xdr_reader *args)
+{
+    uint32_t flags = 0;
+    struct domain *dom = dom_args(call, args, TRUE, &flags);
+    if (!dom)
+        return;
+    if (flags & ~(unsigned)HOSTNAME_AGENT) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_DOMAIN, ERR_ARGUMENT_UNSUPPORTED,
+                "only the guest agent can tell the hostname of '%s' (no DHCP leases here)",
+                dom->def->name);
+        fail_now(call, error);
+        return;
+    }
+    core_guest_hostname(dom, done_string, call);
+}
+
+static void
+done_time(GError *error, gpointer value, gpointer data)
+{
+    struct call *call = data;
+    g_autofree gint64 *t = value;
+    if (error) {
+        call_fail(call, error);
+        return;
+    }
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_i64(b, t[0]);
+    xdr_put_u32(b, (uint32_t)t[1]);
+    call_reply(call, b);
+}
+
+static void
+h_get_time(struct call *call, struct xdr_reader *args)
+{
+    uint32_t flags = 0;
+    struct domain *dom = dom_args(call, args, TRUE, &flags);
+    if (dom && no_flags(call, flags))
+        core_guest_get_time(dom, done_time, call);
+}
+
+/* virDomainSetTimeFlags */
+enum { SET_TIME_SYNC = 1 };
+
+static void
+h_set_time(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    struct domain *dom = get_dom(call, args, &error);
+    int64_t seconds = xdr_get_i64(args);
+    uint32_t nseconds = xdr_get_u32(args);
+    uint32_t flags = xdr_get_u32(args);
+    if (!dom) {
+        fail_now(call, error);
+        return;
+    }
+    if (!args_done(call, args))
+        return;
+    if (flags & ~(unsigned)SET_TIME_SYNC) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags);
+        fail_now(call, error);
+        return;
+    }
+    core_guest_set_time(dom, seconds, nseconds, flags & SET_TIME_SYNC, done_empty, call);
+}
+
+/* QEMU program: virDomainQemuMonitorCommand (flag HMP = 1) */
+static void
+h_qemu_monitor_command(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    struct domain *dom = get_dom(call, args, &error);
+    g_autofree char *cmd = xdr_get_string(args, RPC_STRING_MAX);
+    uint32_t flags = xdr_get_u32(args);
+    if (!dom) {
+        fail_now(call, error);
+        return;
+    }
+    if (!args_done(call, args))
+        return;
+    if (flags & ~1u) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags);
+        fail_now(call, error);
+        return;
+    }
+    core_guest_monitor_command(dom, cmd, flags & 1, done_string, call);
+}
+
+/* QEMU program: virDomainQemuAgentCommand */
+static void
+h_qemu_agent_command(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    struct domain *dom = get_dom(call, args, &error);
+    g_autofree char *cmd = xdr_get_string(args, RPC_STRING_MAX);
+    int timeout = xdr_get_i32(args);
+    uint32_t flags = xdr_get_u32(args);
+    if (!dom) {
+        fail_now(call, error);
+        return;
+    }
+    if (!args_done(call, args) || !no_flags(call, flags))
+        return;
+    core_guest_agent_command(dom, cmd, timeout, done_opt_string, call);
+}
+
 /* --- console --- */
 
 static void
@@ -903,12 +1103,17 @@ client_event(const struct event *ev, gpointer user)
         if (r->callback_id > 0)
             xdr_put_i32(b, r->callback_id);
         rpc_put_domain(b, ev->name, ev->uuid, ev->id);
-        if (ev->kind == 0) {
+        if (ev->kind == EVENT_ID_LIFECYCLE) {
             xdr_put_i32(b, ev->event);
             xdr_put_i32(b, ev->detail);
             client_send_message(c,
                                 r->callback_id > 0 ? PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE
                                                    : PROC_DOMAIN_EVENT_LIFECYCLE,
+                                b);
+        } else if (ev->kind == EVENT_ID_REBOOT) {
+            client_send_message(c,
+                                r->callback_id > 0 ? PROC_DOMAIN_EVENT_CALLBACK_REBOOT
+                                                   : PROC_DOMAIN_EVENT_REBOOT,
                                 b);
         }
     }
@@ -1084,6 +1289,10 @@ static const struct proc_entry procs[] = {
     {PROC_DOMAIN_OPEN_CONSOLE, "DOMAIN_OPEN_CONSOLE", h_open_console, TRUE},
     {PROC_DOMAIN_GET_STATE, "DOMAIN_GET_STATE", h_get_state, FALSE},
     {PROC_DOMAIN_UNDEFINE_FLAGS, "DOMAIN_UNDEFINE_FLAGS", h_undefine_flags, TRUE},
+    {PROC_DOMAIN_GET_HOSTNAME, "DOMAIN_GET_HOSTNAME", h_dom_hostname, TRUE},
+    {PROC_DOMAIN_GET_TIME, "DOMAIN_GET_TIME", h_get_time, TRUE},
+    {PROC_DOMAIN_SET_TIME, "DOMAIN_SET_TIME", h_set_time, TRUE},
+    {PROC_DOMAIN_GET_GUEST_INFO, "DOMAIN_GET_GUEST_INFO", h_get_guest_info, TRUE},
     {PROC_DOMAIN_DESTROY_FLAGS, "DOMAIN_DESTROY_FLAGS", h_destroy_flags, TRUE},
     {PROC_DOMAIN_RESET, "DOMAIN_RESET", h_reset, TRUE},
     {PROC_DOMAIN_SHUTDOWN_FLAGS, "DOMAIN_SHUTDOWN_FLAGS", h_shutdown_flags, TRUE},
@@ -1098,12 +1307,20 @@ static const struct proc_entry procs[] = {
     {PROC_DOMAIN_GET_MESSAGES, "DOMAIN_GET_MESSAGES", h_get_messages, FALSE},
 };
 
+/* libvirt's QEMU program (0x20008087): passthrough to the monitor and the guest agent */
+static const struct proc_entry qemu_procs[] = {
+    {QEMU_PROC_DOMAIN_MONITOR_COMMAND, "DOMAIN_MONITOR_COMMAND", h_qemu_monitor_command, TRUE},
+    {QEMU_PROC_DOMAIN_AGENT_COMMAND, "DOMAIN_AGENT_COMMAND", h_qemu_agent_command, TRUE},
+};
+
 static const struct proc_entry *
-find_proc(uint32_t proc)
+find_proc(uint32_t prog, uint32_t proc)
 {
-    for (gsize i = 0; i < G_N_ELEMENTS(procs); i++)
-        if (procs[i].proc == proc)
-            return &procs[i];
+    const struct proc_entry *table = prog == RPC_PROGRAM_QEMU ? qemu_procs : procs;
+    gsize n = prog == RPC_PROGRAM_QEMU ? G_N_ELEMENTS(qemu_procs) : G_N_ELEMENTS(procs);
+    for (gsize i = 0; i < n; i++)
+        if (table[i].proc == proc)
+            return &table[i];
     return NULL;
 }
 
@@ -1113,8 +1330,7 @@ dispatch_call(struct call *call, const uint8_t *body, gsize len)
     GError *error = NULL;
     struct xdr_reader args;
     xdr_reader_init(&args, body, len);
-    const struct proc_entry *e =
-        call->hdr.prog == RPC_PROGRAM_REMOTE ? find_proc(call->hdr.proc) : NULL;
+    const struct proc_entry *e = find_proc(call->hdr.prog, call->hdr.proc);
     if (!e) {
         err_set(&error, ERR_FROM_RPC, ERR_NO_SUPPORT, "unknown procedure: %u", call->hdr.proc);
         fail_now(call, error);

@@ -4,6 +4,7 @@
 #include "domus/domus.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -20,6 +21,7 @@ struct domus_conn {
     int fd;
     uint32_t serial;
     char *uri;
+    GQueue events; /* struct domus_event * received while waiting for a reply */
 };
 
 struct domus_domain {
@@ -73,12 +75,14 @@ read_all(int fd, uint8_t *p, gsize len, GError **error)
     return TRUE;
 }
 
+static void queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *body);
+
 /* Sends a call and waits for its reply. RET_BODY gets the reply body (caller frees). */
 static gboolean
-call(domus_conn *conn, uint32_t proc, GByteArray *args, GByteArray **ret_body, GError **error)
+call_prog(domus_conn *conn, uint32_t prog, uint32_t proc, GByteArray *args, GByteArray **ret_body,
+          GError **error)
 {
-    struct rpc_header hdr = {RPC_PROGRAM_REMOTE, RPC_PROTOCOL_VERSION, proc,
-                             RPC_CALL,           conn->serial++,       RPC_OK};
+    struct rpc_header hdr = {prog, RPC_PROTOCOL_VERSION, proc, RPC_CALL, conn->serial++, RPC_OK};
     g_autoptr(GByteArray) msg = g_byte_array_new();
     rpc_message_begin(msg, &hdr);
     if (args)
@@ -114,8 +118,12 @@ call(domus_conn *conn, uint32_t proc, GByteArray *args, GByteArray **ret_body, G
             }
             continue;
         }
-        if (rh.type != RPC_REPLY || rh.serial != hdr.serial)
-            continue; /* events and the like */
+        if (rh.type == RPC_MESSAGE) {
+            queue_event(conn, &rh, body);
+            continue;
+        }
+        if (rh.type != RPC_REPLY || rh.serial != hdr.serial || rh.prog != hdr.prog)
+            continue;
         if (rh.status == RPC_ERROR) {
             struct xdr_reader r;
             xdr_reader_init(&r, body->data, body->len);
@@ -126,6 +134,12 @@ call(domus_conn *conn, uint32_t proc, GByteArray *args, GByteArray **ret_body, G
             *ret_body = g_steal_pointer(&body);
         return TRUE;
     }
+}
+
+static gboolean
+call(domus_conn *conn, uint32_t proc, GByteArray *args, GByteArray **ret_body, GError **error)
+{
+    return call_prog(conn, RPC_PROGRAM_REMOTE, proc, args, ret_body, error);
 }
 
 /* Parses URI into a socket path. */
@@ -211,6 +225,10 @@ domus_close(domus_conn *conn)
     if (conn->fd >= 0) {
         call(conn, PROC_CONNECT_CLOSE, NULL, NULL, NULL);
         close(conn->fd);
+    }
+    for (struct domus_event *ev; (ev = g_queue_pop_head(&conn->events));) {
+        domus_event_clear(ev);
+        g_free(ev);
     }
     g_free(conn->uri);
     g_free(conn);
@@ -806,4 +824,244 @@ domus_stream_free(domus_stream *st)
     stream_close(st, RPC_ERROR, NULL); /* abort, unless already finished */
     g_byte_array_unref(st->buf);
     g_free(st);
+}
+
+/* --- guest agent and monitor --- */
+
+gboolean
+domus_domain_get_time(domus_domain *dom, gint64 *ret_seconds, guint *ret_nseconds, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!call(dom->conn, PROC_DOMAIN_GET_TIME, args, &body, error))
+        return FALSE;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    gint64 sec = xdr_get_i64(&r);
+    guint nsec = xdr_get_u32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return FALSE;
+    *ret_seconds = sec;
+    *ret_nseconds = nsec;
+    return TRUE;
+}
+
+gboolean
+domus_domain_set_time(domus_domain *dom, gint64 seconds, guint nseconds, unsigned flags,
+                      GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    xdr_put_i64(args, seconds);
+    xdr_put_u32(args, nseconds);
+    xdr_put_u32(args, flags);
+    return call(dom->conn, PROC_DOMAIN_SET_TIME, args, NULL, error);
+}
+
+char **
+domus_domain_get_guest_info(domus_domain *dom, unsigned types, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    xdr_put_u32(args, types);
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!call(dom->conn, PROC_DOMAIN_GET_GUEST_INFO, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    uint32_t n = xdr_get_count(&r, 2048, 12);
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+    for (uint32_t i = 0; i < n && !r.failed; i++) {
+        char *field = xdr_get_string(&r, RPC_STRING_MAX);
+        int type = xdr_get_i32(&r);
+        char *value = NULL;
+        switch (type) {
+        case 1:
+        case 6:
+            value = g_strdup_printf("%d", xdr_get_i32(&r));
+            break;
+        case 2:
+            value = g_strdup_printf("%u", xdr_get_u32(&r));
+            break;
+        case 3:
+            value = g_strdup_printf("%" G_GINT64_FORMAT, xdr_get_i64(&r));
+            break;
+        case 4:
+            value = g_strdup_printf("%" G_GUINT64_FORMAT, xdr_get_u64(&r));
+            break;
+        case 5: {
+            guint64 bits = xdr_get_u64(&r);
+            double d;
+            memcpy(&d, &bits, sizeof(d));
+            value = g_strdup_printf("%f", d);
+            break;
+        }
+        case 7:
+            value = xdr_get_string(&r, RPC_STRING_MAX);
+            break;
+        default:
+            r.failed = TRUE;
+            r.what = "unknown typed parameter type";
+        }
+        g_ptr_array_add(out, field);
+        g_ptr_array_add(out, value);
+    }
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_steal(out, NULL);
+}
+
+char *
+domus_domain_get_hostname(domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    xdr_put_u32(args, 0);
+    return reply_string(dom->conn, PROC_DOMAIN_GET_HOSTNAME, args, error);
+}
+
+char *
+domus_domain_qemu_agent_command(domus_domain *dom, const char *cmd, int timeout, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    xdr_put_string(args, cmd);
+    xdr_put_i32(args, timeout);
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!call_prog(dom->conn, RPC_PROGRAM_QEMU, QEMU_PROC_DOMAIN_AGENT_COMMAND, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_autofree char *result = xdr_get_opt_string(&r, RPC_STRING_MAX);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_strdup(result ? result : "");
+}
+
+char *
+domus_domain_qemu_monitor_command(domus_domain *dom, const char *cmd, unsigned flags,
+                                  GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    xdr_put_string(args, cmd);
+    xdr_put_u32(args, flags);
+    g_autoptr(GByteArray) body = NULL;
+    if (!call_prog(dom->conn, RPC_PROGRAM_QEMU, QEMU_PROC_DOMAIN_MONITOR_COMMAND, args, &body,
+                   error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_autofree char *result = xdr_get_string(&r, RPC_STRING_MAX);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&result);
+}
+
+/* --- events --- */
+
+int
+domus_event_register(domus_conn *conn, int event_id, domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_i32(args, event_id);
+    xdr_put_u32(args, dom ? 1 : 0);
+    if (dom)
+        rpc_put_domain(args, dom->name, dom->uuid, dom->id);
+    return reply_int(conn, PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, args, error);
+}
+
+void
+domus_event_clear(struct domus_event *ev)
+{
+    g_clear_pointer(&ev->domain_name, g_free);
+}
+
+static void
+queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *body)
+{
+    if (rh->prog != RPC_PROGRAM_REMOTE)
+        return;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    struct domus_event ev = {0};
+    if (rh->proc == PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE ||
+        rh->proc == PROC_DOMAIN_EVENT_CALLBACK_REBOOT)
+        ev.callback_id = xdr_get_i32(&r);
+    struct rpc_domain d = {0};
+    rpc_get_domain(&r, &d);
+    ev.domain_name = g_steal_pointer(&d.name);
+    ev.domain_id = d.id;
+    if (rh->proc == PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE ||
+        rh->proc == PROC_DOMAIN_EVENT_LIFECYCLE) {
+        ev.event_id = 0;
+        ev.event = xdr_get_i32(&r);
+        ev.detail = xdr_get_i32(&r);
+    } else if (rh->proc == PROC_DOMAIN_EVENT_CALLBACK_REBOOT ||
+               rh->proc == PROC_DOMAIN_EVENT_REBOOT) {
+        ev.event_id = 1;
+    } else {
+        domus_event_clear(&ev);
+        return; /* an event this library does not decode */
+    }
+    if (!xdr_reader_finish(&r, NULL)) {
+        domus_event_clear(&ev);
+        return;
+    }
+    g_queue_push_tail(&conn->events, g_memdup2(&ev, sizeof(ev)));
+}
+
+int
+domus_event_next(domus_conn *conn, struct domus_event *ret, int timeout_ms, GError **error)
+{
+    gint64 deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    while (g_queue_is_empty(&conn->events)) {
+        int wait = -1;
+        if (deadline >= 0) {
+            gint64 left = deadline - g_get_monotonic_time();
+            if (left <= 0)
+                return 0;
+            wait = (int)((left + 999) / 1000);
+        }
+        struct pollfd p = {.fd = conn->fd, .events = POLLIN};
+        int n = poll(&p, 1, wait);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            err_set_errno(error, ERR_FROM_RPC, errno, "cannot wait for events");
+            return -1;
+        }
+        if (n == 0)
+            continue;
+        /* one frame: an event is queued, a keepalive answered */
+        uint8_t head[RPC_HEADER_LEN];
+        if (!read_all(conn->fd, head, sizeof(head), error))
+            return -1;
+        uint32_t len = ((uint32_t)head[0] << 24) | ((uint32_t)head[1] << 16) |
+                       ((uint32_t)head[2] << 8) | head[3];
+        if (len < RPC_HEADER_LEN || len - 4 > RPC_MESSAGE_MAX) {
+            err_set(error, ERR_FROM_RPC, ERR_RPC, "the daemon sent a bad frame length %u", len);
+            return -1;
+        }
+        struct rpc_header rh;
+        rpc_header_decode(head + 4, &rh);
+        g_autoptr(GByteArray) body = g_byte_array_sized_new(len - RPC_HEADER_LEN);
+        g_byte_array_set_size(body, len - RPC_HEADER_LEN);
+        if (!read_all(conn->fd, body->data, body->len, error))
+            return -1;
+        if (rh.prog == RPC_PROGRAM_KEEPALIVE && rh.proc == RPC_KEEPALIVE_PING) {
+            struct rpc_header pong = {RPC_PROGRAM_KEEPALIVE, 1, RPC_KEEPALIVE_PONG,
+                                      RPC_MESSAGE,           0, RPC_OK};
+            g_autoptr(GByteArray) m = g_byte_array_new();
+            rpc_message_begin(m, &pong);
+            rpc_message_end(m);
+            if (!write_all(conn->fd, m->data, m->len, error))
+                return -1;
+        } else if (rh.type == RPC_MESSAGE) {
+            queue_event(conn, &rh, body);
+        }
+    }
+    struct domus_event *ev = g_queue_pop_head(&conn->events);
+    *ret = *ev;
+    g_free(ev);
+    return 1;
 }

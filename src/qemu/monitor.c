@@ -17,6 +17,7 @@
 
 struct qmp_pending {
     guint64 id;
+    gboolean raw; /* the callback gets QEMU's whole reply, "error" included */
     char *cmd;
     char *text; /* the serialized command, sent once negotiated */
     qmp_reply_fn cb;
@@ -207,7 +208,12 @@ handle_message(struct qmp *mon, JsonObject *obj)
         pending_free(p);
         return;
     }
-    if (json_object_has_member(obj, "error")) {
+    if (p->raw) {
+        if (p->cb) {
+            g_autoptr(JsonNode) whole = json_node_init_object(json_node_alloc(), obj);
+            p->cb(mon, whole, NULL, p->data);
+        }
+    } else if (json_object_has_member(obj, "error")) {
         JsonObject *e = json_object_get_object_member(obj, "error");
         const char *desc = e ? json_object_get_string_member_with_default(e, "desc", "?") : "?";
         if (p->cb) {
@@ -304,8 +310,9 @@ qmp_new(int fd, const char *name, const struct qmp_callbacks *cb, gpointer user,
     return mon;
 }
 
-void
-qmp_command(struct qmp *mon, const char *cmd, JsonObject *args, qmp_reply_fn cb, gpointer data)
+/* Queues CMD; returns its pending entry (NULL when it failed at once: monitor closed). */
+static struct qmp_pending *
+queue_command(struct qmp *mon, const char *cmd, JsonObject *args, qmp_reply_fn cb, gpointer data)
 {
     struct qmp_pending *p = g_new0(struct qmp_pending, 1);
     p->id = mon->next_id++;
@@ -322,14 +329,22 @@ qmp_command(struct qmp *mon, const char *cmd, JsonObject *args, qmp_reply_fn cb,
     if (mon->closed) {
         fail_pending(p, mon, ERR_OPERATION_FAILED, "QEMU monitor is closed");
         pending_free(p);
-        return;
+        return NULL;
     }
+    /* sent once negotiated (in order); a raw flag set by the caller applies before any reply */
     if (mon->negotiated) {
         send_pending(mon, p);
         flush_out(mon);
     } else {
         g_queue_push_tail(&mon->unsent, p);
     }
+    return p;
+}
+
+void
+qmp_command(struct qmp *mon, const char *cmd, JsonObject *args, qmp_reply_fn cb, gpointer data)
+{
+    queue_command(mon, cmd, args, cb, data);
 }
 
 gboolean
@@ -349,10 +364,17 @@ qmp_command_json(struct qmp *mon, const char *json, qmp_reply_fn cb, gpointer da
         err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "monitor command has no 'execute' member");
         return FALSE;
     }
+    if (g_str_equal(cmd, "qmp_capabilities")) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
+                "capabilities are negotiated already; 'qmp_capabilities' would be refused");
+        return FALSE;
+    }
     JsonObject *args = json_object_has_member(obj, "arguments")
                            ? json_object_get_object_member(obj, "arguments")
                            : NULL;
-    qmp_command(mon, cmd, args ? json_object_ref(args) : NULL, cb, data);
+    struct qmp_pending *p = queue_command(mon, cmd, args ? json_object_ref(args) : NULL, cb, data);
+    if (p)
+        p->raw = TRUE;
     return TRUE;
 }
 

@@ -33,7 +33,8 @@ struct qmp *qmp_new(int fd, const char *name, const struct qmp_callbacks *cb, gp
 void qmp_command(struct qmp *mon, const char *cmd, JsonObject *args, qmp_reply_fn cb,
                  gpointer data);
 
-/* Sends a command built from a JSON text (for passthrough); ERROR when it does not parse. */
+/* Sends a command given as JSON text (monitor passthrough). CB gets QEMU's whole reply object,
+ * an "error" reply included; ERROR only when the text is not a command. */
 gboolean qmp_command_json(struct qmp *mon, const char *json, qmp_reply_fn cb, gpointer data,
                           GError **error);
 

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* guest commands: domtime, guestinfo, domhostname, qemu-agent-command, qemu-monitor-command
+ * and event, with virsh's options and output. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static gboolean
+parse_int(const char *text, gint64 min, gint64 max, gint64 *ret, GError **error)
+{
+    if (!g_ascii_string_to_signed(text, 10, min, max, ret, NULL)) {
+        g_set_error(error, domus_error_quark(), 8,
+                    "'%s' is not a number between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT, text,
+                    min, max);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+cmd_domtime(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    gboolean ok;
+    if (cli_has(ctx, "now") || cli_has(ctx, "sync") || cli_has(ctx, "time")) {
+        gint64 secs = 0;
+        unsigned flags = cli_has(ctx, "sync") ? DOMUS_TIME_SYNC : 0;
+        if (cli_has(ctx, "now"))
+            secs = g_get_real_time() / G_USEC_PER_SEC;
+        ok = (!cli_has(ctx, "time") ||
+              parse_int(cli_get(ctx, "time"), 0, G_MAXINT64 / 1000000000 - 1, &secs, error)) &&
+             domus_domain_set_time(dom, secs, 0, flags, error);
+    } else {
+        gint64 secs;
+        guint nsecs;
+        ok = domus_domain_get_time(dom, &secs, &nsecs, error);
+        if (ok && cli_has(ctx, "pretty")) {
+            g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(secs);
+            g_autofree char *s = g_date_time_format(t, "%Y-%m-%d %H:%M:%S");
+            printf("Time: %s\n\n", s);
+        } else if (ok) {
+            printf("Time: %" G_GINT64_FORMAT "\n\n", secs);
+        }
+    }
+    domus_domain_free(dom);
+    return ok;
+}
+
+/* virDomainGuestInfoTypes */
+static const struct {
+    const char *opt;
+    unsigned bit;
+} info_types[] = {
+    {"user", 1},        {"os", 2},    {"timezone", 4},   {"hostname", 8},
+    {"filesystem", 16}, {"disk", 32}, {"interface", 64},
+};
+
+static gboolean
+cmd_guestinfo(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    unsigned types = 0;
+    for (gsize i = 0; i < G_N_ELEMENTS(info_types); i++)
+        if (cli_has(ctx, info_types[i].opt))
+            types |= info_types[i].bit;
+    g_auto(GStrv) info = domus_domain_get_guest_info(dom, types, error);
+    domus_domain_free(dom);
+    if (!info)
+        return FALSE;
+    for (int i = 0; info[i] && info[i + 1]; i += 2)
+        printf("%-20s: %s\n", info[i], info[i + 1]);
+    printf("\n");
+    return TRUE;
+}
+
+static gboolean
+cmd_domhostname(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom = cli_domain(ctx, error);
+    g_autofree char *name = dom ? domus_domain_get_hostname(dom, error) : NULL;
+    domus_domain_free(dom);
+    if (!name)
+        return FALSE;
+    printf("%s\n\n", name);
+    return TRUE;
+}
+
+static gboolean
+cmd_agent_command(struct cli_ctx *ctx, GError **error)
+{
+    gint64 timeout = -1; /* the default */
+    if (cli_has(ctx, "block"))
+        timeout = -2;
+    else if (cli_has(ctx, "async"))
+        timeout = 0;
+    else if (cli_has(ctx, "timeout") &&
+             !parse_int(cli_get(ctx, "timeout"), 1, G_MAXINT, &timeout, error))
+        return FALSE;
+    domus_domain *dom = cli_domain(ctx, error);
+    g_autofree char *out =
+        dom ? domus_domain_qemu_agent_command(dom, cli_get(ctx, "cmd"), (int)timeout, error) : NULL;
+    domus_domain_free(dom);
+    if (!out)
+        return FALSE;
+    printf("%s\n\n", out);
+    return TRUE;
+}
+
+static gboolean
+cmd_monitor_command(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom = cli_domain(ctx, error);
+    g_autofree char *out =
+        dom ? domus_domain_qemu_monitor_command(dom, cli_get(ctx, "cmd"),
+                                                cli_has(ctx, "hmp") ? DOMUS_MONITOR_HMP : 0, error)
+            : NULL;
+    domus_domain_free(dom);
+    if (!out)
+        return FALSE;
+    printf("%s\n", out);
+    return TRUE;
+}
+
+/* virsh's words for lifecycle events */
+static const char *const event_names[] = {"Defined",   "Undefined",   "Started",
+                                          "Suspended", "Resumed",     "Stopped",
+                                          "Shutdown",  "PMSuspended", "Crashed"};
+static const char *const detail_names[][9] = {
+    {"Added", "Updated", "Renamed", "Snapshot"},
+    {"Removed", "Renamed"},
+    {"Booted", "Migrated", "Restored", "Snapshot", "Event wakeup"},
+    {"Paused", "Migrated", "I/O Error", "Watchdog", "Restored", "Snapshot", "API error",
+     "Post-copy", "Post-copy Error"},
+    {"Unpaused", "Migrated", "Snapshot", "Post-copy", "Post-copy Error"},
+    {"Shutdown", "Destroyed", "Crashed", "Migrated", "Saved", "Failed", "Snapshot"},
+    {"Finished", "Finished after guest request", "Finished after host request"},
+    {"Memory", "Disk"},
+    {"Panicked", "Crashloaded"},
+};
+
+static const char *
+lifecycle_text(int event, int detail, const char **ret_detail)
+{
+    if (event < 0 || event >= (int)G_N_ELEMENTS(event_names)) {
+        *ret_detail = "unknown";
+        return "unknown";
+    }
+    const char *d = detail >= 0 && detail < 9 ? detail_names[event][detail] : NULL;
+    *ret_detail = d ? d : "unknown";
+    return event_names[event];
+}
+
+static gboolean
+cmd_event(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn)
+        return FALSE;
+    const char *which = cli_get(ctx, "event");
+    if (!which && !cli_has(ctx, "all")) {
+        g_set_error(error, domus_error_quark(), 8, "one of --event or --all is required");
+        return FALSE;
+    }
+    if (which && !g_str_equal(which, "lifecycle") && !g_str_equal(which, "reboot")) {
+        g_set_error(error, domus_error_quark(), 8,
+                    "unknown event type '%s'; this version reports 'lifecycle' and 'reboot'",
+                    which);
+        return FALSE;
+    }
+    domus_domain *dom = NULL;
+    if (cli_has(ctx, "domain") && !(dom = cli_domain(ctx, error)))
+        return FALSE;
+    gboolean ok = TRUE;
+    if (!which || g_str_equal(which, "lifecycle"))
+        ok = domus_event_register(conn, 0, dom, error) > 0;
+    if (ok && (!which || g_str_equal(which, "reboot")))
+        ok = domus_event_register(conn, 1, dom, error) > 0;
+    domus_domain_free(dom);
+    if (!ok)
+        return FALSE;
+    gint64 timeout_s = -1;
+    if (cli_has(ctx, "timeout") &&
+        !parse_int(cli_get(ctx, "timeout"), 1, G_MAXINT / 1000, &timeout_s, error))
+        return FALSE;
+    gint64 deadline = timeout_s > 0 ? g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC : -1;
+    int count = 0;
+    for (;;) {
+        int wait = -1;
+        if (deadline >= 0) {
+            gint64 left = deadline - g_get_monotonic_time();
+            if (left <= 0)
+                break;
+            wait = (int)(left / 1000) + 1;
+        }
+        struct domus_event ev;
+        int got = domus_event_next(conn, &ev, wait, error);
+        if (got < 0)
+            return FALSE;
+        if (got == 0)
+            break;
+        if (cli_has(ctx, "timestamp")) {
+            g_autoptr(GDateTime) now = g_date_time_new_now_local();
+            g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S.%f%z");
+            stamp[23] = '\0';
+            printf("%s: ", stamp);
+        }
+        if (ev.event_id == 0) {
+            const char *detail;
+            const char *name = lifecycle_text(ev.event, ev.detail, &detail);
+            printf("event 'lifecycle' for domain '%s': %s %s\n", ev.domain_name, name, detail);
+        } else {
+            printf("event 'reboot' for domain '%s'\n", ev.domain_name);
+        }
+        fflush(stdout);
+        domus_event_clear(&ev);
+        count++;
+        if (!cli_has(ctx, "loop"))
+            break;
+    }
+    printf("events received: %d\n\n", count);
+    return TRUE;
+}
+
+static const struct cli_opt domtime_opts[] = {
+    {"domain", OPT_DATA, TRUE, "domain name, id or uuid"},
+    {"now", OPT_BOOL, FALSE, "set to the time of the host running virsh"},
+    {"pretty", OPT_BOOL, FALSE, "print domain's time in human readable form"},
+    {"sync", OPT_BOOL, FALSE, "instead of setting given time, synchronize from domain's RTC"},
+    {"time", OPT_STRING, FALSE, "time to set"},
+    {NULL},
+};
+static const struct cli_opt guestinfo_opts[] = {
+    {"domain", OPT_DATA, TRUE, "domain name, id or uuid"},
+    {"user", OPT_BOOL, FALSE, "report active users"},
+    {"os", OPT_BOOL, FALSE, "report operating system information"},
+    {"timezone", OPT_BOOL, FALSE, "report timezone information"},
+    {"hostname", OPT_BOOL, FALSE, "report hostname"},
+    {"filesystem", OPT_BOOL, FALSE, "report filesystem information"},
+    {"disk", OPT_BOOL, FALSE, "report disk information"},
+    {"interface", OPT_BOOL, FALSE, "report interface information"},
+    {NULL},
+};
+static const struct cli_opt dom_only_opts[] = {
+    {"domain", OPT_DATA, TRUE, "domain name, id or uuid"},
+    {NULL},
+};
+static const struct cli_opt agent_opts[] = {
+    {"domain", OPT_DATA, TRUE, "domain name, id or uuid"},
+    {"cmd", OPT_DATA, TRUE, "command"},
+    {"timeout", OPT_STRING, FALSE, "timeout seconds; must be positive"},
+    {"async", OPT_BOOL, FALSE, "execute command without waiting for timeout"},
+    {"block", OPT_BOOL, FALSE, "execute command without timeout"},
+    {NULL},
+};
+static const struct cli_opt monitor_opts[] = {
+    {"domain", OPT_DATA, TRUE, "domain name, id or uuid"},
+    {"cmd", OPT_REST, TRUE, "command"},
+    {"hmp", OPT_BOOL, FALSE, "command is in human monitor protocol"},
+    {NULL},
+};
+static const struct cli_opt event_opts[] = {
+    {"domain", OPT_STRING, FALSE, "filter by domain name, id or uuid"},
+    {"event", OPT_STRING, FALSE, "which event type to wait for"},
+    {"all", OPT_BOOL, FALSE, "wait for all events instead of just one type"},
+    {"loop", OPT_BOOL, FALSE, "loop until timeout or interrupt, rather than one-shot"},
+    {"timeout", OPT_STRING, FALSE, "timeout seconds"},
+    {"timestamp", OPT_BOOL, FALSE, "show timestamp for each printed event"},
+    {NULL},
+};
+
+const struct cli_cmd cli_guest_cmds[] = {
+    {"domtime", cmd_domtime, domtime_opts, "domain time"},
+    {"guestinfo", cmd_guestinfo, guestinfo_opts, "query information about the guest (via agent)"},
+    {"domhostname", cmd_domhostname, dom_only_opts, "print the domain's hostname"},
+    {"qemu-agent-command", cmd_agent_command, agent_opts, "QEMU Guest Agent Command"},
+    {"qemu-monitor-command", cmd_monitor_command, monitor_opts, "QEMU Monitor Command"},
+    {"event", cmd_event, event_opts, "Domain Events"},
+    {NULL},
+};

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* guest: what goes through the guest agent or straight to QEMU's monitor on a user's behalf —
+ * agent shutdown/reboot, guest time, guest info, hostname, agent and monitor passthrough;
+ * prefix core_guest_. */
+#pragma once
+
+#include "core/core.h"
+
+#define GUEST_AGENT_CHANNEL "org.qemu.guest_agent.0"
+
+/* A value of libvirt's typed-parameter lists. */
+enum typed_param_type {
+    TYPED_PARAM_INT = 1,
+    TYPED_PARAM_UINT = 2,
+    TYPED_PARAM_LLONG = 3,
+    TYPED_PARAM_ULLONG = 4,
+    TYPED_PARAM_DOUBLE = 5,
+    TYPED_PARAM_BOOLEAN = 6,
+    TYPED_PARAM_STRING = 7,
+};
+
+struct typed_param {
+    char *field;
+    enum typed_param_type type;
+    gint64 i;  /* INT, LLONG, BOOLEAN */
+    guint64 u; /* UINT, ULLONG */
+    char *s;   /* STRING */
+};
+
+void typed_param_free(struct typed_param *p);
+
+/* VALUE ownership passes to the callback: a char * for text results, a GPtrArray of
+ * struct typed_param * (with free function) for guest info, a gint64[2] {seconds, nanoseconds}
+ * for the guest time. NULL with ERROR. */
+typedef void (*core_value_fn)(GError *error, gpointer value, gpointer data);
+
+/* Whether DOM has the guest-agent channel. */
+gboolean core_guest_has_agent(struct domain *dom);
+
+/* guest-shutdown through the agent; MODE "powerdown" or "reboot". */
+void core_guest_agent_power(struct domain *dom, const char *mode, core_done_fn done, gpointer data);
+
+/* virDomainQemuAgentCommand: the reply as JSON text ({"return": …}). */
+void core_guest_agent_command(struct domain *dom, const char *json, int timeout_s,
+                              core_value_fn done, gpointer data);
+/* virDomainQemuMonitorCommand: QEMU's whole reply as JSON text, or with HMP the human
+ * monitor's output. Marks the domain tainted. */
+void core_guest_monitor_command(struct domain *dom, const char *cmd, gboolean hmp,
+                                core_value_fn done, gpointer data);
+
+/* virDomainGetTime / virDomainSetTime (SYNC: from the guest's RTC). */
+void core_guest_get_time(struct domain *dom, core_value_fn done, gpointer data);
+void core_guest_set_time(struct domain *dom, gint64 seconds, guint nseconds, gboolean sync,
+                         core_done_fn done, gpointer data);
+
+/* virDomainGetGuestInfo: TYPES is virDomainGuestInfoTypes (0: all we know). */
+void core_guest_info(struct domain *dom, unsigned types, core_value_fn done, gpointer data);
+/* virDomainGetHostname through the agent. */
+void core_guest_hostname(struct domain *dom, core_value_fn done, gpointer data);
