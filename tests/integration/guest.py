@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The real test guest of tests/guest: build it (cached) and describe it as domain XML."""
+import os
+import subprocess
+import time
+
+from conftest import TOP
+
+CMDLINE = ("console=ttyS0 quiet cryptomgr.notests "
+           "initcall_blacklist=crypto_kdf108_init,init_kprobe_trace no_timer_check")
+
+_built = {}
+
+
+def build():
+    if not _built:
+        out = subprocess.run([os.path.join(TOP, "tests", "guest", "build")],
+                             capture_output=True, text=True, timeout=900)
+        assert out.returncode == 0, out.stderr
+        _built.update(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
+    return _built
+
+
+def xml(daemon, name, extra_cmdline="", agent=True, on_crash="destroy", serial_log=None):
+    g = build()
+    log = serial_log or os.path.join(daemon.root, f"{name}.console")
+    channel = ("<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/>"
+               "</channel>") if agent else ""
+    return log, f"""<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+    <kernel>{g['pvh_kernel']}</kernel>
+    <initrd>{g['initrd']}</initrd>
+    <cmdline>{CMDLINE} {extra_cmdline}</cmdline>
+  </os>
+  <features><acpi/></features>
+  <on_crash>{on_crash}</on_crash>
+  <devices>
+    <serial type='file'><source path='{log}'/></serial>
+    {channel}
+    <panic model='isa'/>
+  </devices>
+</domain>"""
+
+
+def count(log, word="DOMUS-GUEST-READY"):
+    try:
+        return open(log, errors="replace").read().count(word)
+    except OSError:
+        return 0
+
+
+def wait(cond, seconds, what):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

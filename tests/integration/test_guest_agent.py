@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The guest agent with a real guest (qemu-ga in the test guest): domtime, guestinfo,
+domhostname, qemu-agent-command, agent shutdown and reboot, the default shutdown mode, a
+guest without an agent channel and one whose agent is silent; monitor passthrough. Driven
+through domus, stock virsh and python3-libvirt; one booted guest shared where honest."""
+import json
+import os
+import time
+
+import libvirt
+import pytest
+
+import guest
+from conftest import domain_xml
+
+pytestmark = pytest.mark.keep_domains
+
+
+@pytest.fixture(scope="module")
+def ag(daemon):
+    log, xml = guest.xml(daemon, "ag")
+    c = daemon.conn()
+    d = c.defineXML(xml)
+    d.create()
+    guest.wait(lambda: guest.count(log) == 1, 90, "the guest to boot")
+    yield d, log
+    c.close()
+    daemon.clean_domains()
+
+
+def test_domtime(daemon, ag):
+    d, _ = ag
+    t = d.getTime()
+    assert abs(t["seconds"] - time.time()) < 120 and 0 <= t["nseconds"] < 10**9
+    out = daemon.virsh("domtime", "ag").stdout
+    assert abs(int(out.split()[1]) - time.time()) < 120
+    out = daemon.domus("domtime", "ag").stdout
+    assert abs(int(out.split()[1]) - time.time()) < 120
+    # set it (qemu-ga writes the RTC too), set it back to the host's time, then sync from the
+    # RTC: it stays there
+    d.setTime({"seconds": 2000000000, "nseconds": 0})
+    assert abs(d.getTime()["seconds"] - 2000000000) < 60
+    daemon.domus("domtime", "--now", "ag")
+    assert abs(d.getTime()["seconds"] - time.time()) < 120
+    daemon.virsh("domtime", "--sync", "ag")
+    assert abs(d.getTime()["seconds"] - time.time()) < 120
+
+
+def test_guestinfo_and_hostname(daemon, ag):
+    d, _ = ag
+    info = d.guestInfo(0, 0)
+    assert info["hostname"] == "domus-guest"
+    assert info["os.id"] == "domus-guest"
+    assert info["os.kernel-release"].endswith("-amd64")
+    assert info["user.count"] == 0
+    assert "fs.count" in info and "timezone.name" in info
+    assert d.guestInfo(libvirt.VIR_DOMAIN_GUEST_INFO_HOSTNAME, 0) == {"hostname": "domus-guest"}
+    for run in (daemon.virsh, daemon.domus):
+        out = run("guestinfo", "--os", "ag").stdout
+        assert "os.id               : domus-guest" in out
+        assert run("domhostname", "ag").stdout.strip() == "domus-guest"
+    assert d.hostname() == "domus-guest"
+
+
+def test_agent_passthrough(daemon, ag):
+    import libvirt_qemu
+    d, _ = ag
+    out = json.loads(libvirt_qemu.qemuAgentCommand(d, '{"execute":"guest-get-host-name"}', -1, 0))
+    assert out == {"return": {"host-name": "domus-guest"}}
+    for run in (daemon.virsh, daemon.domus):
+        out = run("qemu-agent-command", "ag", '{"execute":"guest-info"}').stdout
+        assert json.loads(out)["return"]["version"]
+    with pytest.raises(libvirt.libvirtError) as e:
+        libvirt_qemu.qemuAgentCommand(d, '{"execute":"guest-no-such-command"}', -1, 0)
+    assert "guest-no-such-command" in str(e.value)
+
+
+def test_monitor_passthrough_taints(daemon, ag):
+    import libvirt_qemu
+    d, _ = ag
+    out = json.loads(libvirt_qemu.qemuMonitorCommand(d, '{"execute":"query-status"}', 0))
+    assert out["return"]["running"] is True
+    # QEMU's own errors come back as its reply, as libvirt does
+    out = json.loads(daemon.virsh("qemu-monitor-command", "ag", '{"execute":"bogus"}').stdout)
+    assert out["error"]["class"] == "CommandNotFound"
+    assert "VM status: running" in daemon.domus("qemu-monitor-command", "ag", "--hmp", "info",
+                                                 "status").stdout
+    assert "VM status: running" in daemon.virsh("qemu-monitor-command", "--hmp", "ag",
+                                                "info status").stdout
+    # the seed's example
+    daemon.virsh("qemu-monitor-command", "--hmp", "ag", "migrate_set_capability auto-converge on")
+    assert "custom monitor" in daemon.virsh("dominfo", "ag").stdout
+    assert "tainted: custom-monitor" in open(os.path.join(daemon.root, "log", "ag.log")).read()
+
+
+def test_agent_reboot_keeps_running(daemon, ag):
+    d, log = ag
+    before = guest.count(log)
+    daemon.domus("reboot", "--mode", "agent", "ag")
+    guest.wait(lambda: guest.count(log) == before + 1, 90, "the guest to boot again")
+    assert d.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+    assert "DOMUS-GUEST-REBOOT" in open(log).read()
+
+
+def test_default_shutdown_uses_the_agent(daemon, ag):
+    d, log = ag
+    # wait for the agent to be back after the reboot
+    guest.wait(lambda: _answers(d), 60, "the agent after the reboot")
+    daemon.virsh("shutdown", "ag")
+    guest.wait(lambda: d.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF, 60, "the guest to power off")
+    assert d.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_SHUTDOWN]
+    assert "DOMUS-GUEST-POWEROFF" in open(log).read()
+    assert "guest-shutdown" in open(os.path.join(daemon.root, "domusd.log")).read()
+
+
+def _answers(d):
+    try:
+        d.getTime()
+        return True
+    except libvirt.libvirtError:
+        return False
+
+
+def test_no_agent_channel(daemon):
+    c = daemon.conn()
+    d = c.createXML(domain_xml("noag"), 0)
+    for call in (d.getTime, lambda: d.guestInfo(0, 0),
+                 lambda: d.shutdownFlags(libvirt.VIR_DOMAIN_SHUTDOWN_GUEST_AGENT)):
+        with pytest.raises(libvirt.libvirtError) as e:
+            call()
+        assert e.value.get_error_code() == libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED
+        assert "not configured" in str(e.value)
+    r = daemon.domus("shutdown", "--mode", "agent", "noag", check=False)
+    assert r.returncode == 1 and "not configured" in r.stderr
+    d.destroy()
+    c.close()
+
+
+def test_silent_agent_and_ignored_acpi(daemon):
+    """A guest whose agent never answers and that ignores the power button: calls fail with
+    'not responding' without blocking others, shutdown returns and the guest runs on, destroy
+    --graceful still stops it."""
+    log, xml = guest.xml(daemon, "mute", extra_cmdline="domus.noagent=1 domus.ignore_acpi=1")
+    c = daemon.conn()
+    d = c.createXML(xml, 0)
+    guest.wait(lambda: guest.count(log) == 1, 90, "the guest to boot")
+    import threading
+    box = {}
+
+    def ask():
+        try:
+            d.getTime()
+        except libvirt.libvirtError as e:
+            box["err"] = e
+
+    t = threading.Thread(target=ask)
+    t0 = time.time()
+    t.start()
+    time.sleep(0.3)
+    c2 = daemon.conn()
+    c2.listAllDomains()  # not blocked behind the agent
+    assert c2.lookupByName("mute").info()[0] == libvirt.VIR_DOMAIN_RUNNING
+    assert time.time() - t0 < 2
+    t.join(30)
+    assert box["err"].get_error_code() == libvirt.VIR_ERR_AGENT_UNRESPONSIVE
+    assert "not responding" in str(box["err"])
+    # with no mode: the agent fails, ACPI follows; the guest ignores both and runs on
+    d.shutdown()
+    time.sleep(2)
+    assert d.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+    daemon.virsh("shutdown", "--mode", "acpi", "mute")
+    time.sleep(1)
+    assert d.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+    d.destroyFlags(libvirt.VIR_DOMAIN_DESTROY_GRACEFUL)
+    assert "mute" not in [x.name() for x in c2.listAllDomains()]
+    c2.close()
+    c.close()
