@@ -247,21 +247,25 @@ send_keepalive(struct client *c, uint32_t proc)
     send_frame(c, &hdr, NULL);
 }
 
+/* As libvirtd (keepalive_interval 5, keepalive_count 5): after 5 s without a word from the
+ * client, a ping every 5 s; the fifth unanswered one closes the connection. */
 static gboolean
 on_ping_timer(gpointer user)
 {
     struct client *c = user;
-    gint64 idle = (g_get_monotonic_time() - c->last_rx) / G_USEC_PER_SEC;
-    if (idle < KEEPALIVE_INTERVAL_S)
+    gint64 now = g_get_monotonic_time();
+    if (now - c->last_rx < KEEPALIVE_INTERVAL_S * G_USEC_PER_SEC ||
+        now - c->last_ping < KEEPALIVE_INTERVAL_S * G_USEC_PER_SEC)
         return G_SOURCE_CONTINUE;
     if (c->pings_unanswered >= KEEPALIVE_COUNT) {
         log_info("client fd %d: no keepalive answer for %d s; closing", c->fd,
-                 KEEPALIVE_INTERVAL_S * KEEPALIVE_COUNT);
+                 KEEPALIVE_INTERVAL_S * (KEEPALIVE_COUNT + 1));
         c->ping_timer = 0;
         client_close(c);
         return G_SOURCE_REMOVE;
     }
     c->pings_unanswered++;
+    c->last_ping = now;
     send_keepalive(c, RPC_KEEPALIVE_PING);
     return G_SOURCE_CONTINUE;
 }

@@ -51,6 +51,7 @@ struct client {
     guint ping_timer;
     int pings_unanswered;
     gint64 last_rx;
+    gint64 last_ping;
     GPtrArray *events; /* struct event_reg * */
     guint events_sub;
     int next_callback_id;

@@ -185,3 +185,23 @@ def _clean(request):
     if "daemon" in request.fixturenames and not request.node.get_closest_marker("keep_domains"):
         d = request.getfixturevalue("daemon")
         d.clean_domains()
+
+
+_event_loop = []
+
+
+@pytest.fixture(scope="session")
+def loop():
+    """libvirt's default event loop, running for the rest of the session: once registered,
+    every new connection asks for keepalive, so the loop must keep answering pings."""
+    import threading
+    if not _event_loop:
+        libvirt.virEventRegisterDefaultImpl()
+
+        def run():
+            while True:
+                libvirt.virEventRunDefaultImpl()
+
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        _event_loop.append(t)

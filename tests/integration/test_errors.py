@@ -273,3 +273,23 @@ def test_keepalive_ping(daemon):
     f = r.recv_frame()
     assert f["prog"] == 0x6B656570 and f["proc"] == 2
     r.close()
+
+
+def test_keepalive_closes_a_silent_client(daemon):
+    """A client that asked for keepalive and stops answering pings is closed (as libvirtd:
+    after 5 s idle a ping every 5 s, the fifth unanswered closes); one that answers stays."""
+    silent = Raw(daemon.sock)
+    silent.open()
+    silent.call(60, struct.pack(">i", 10))  # PROGRAM_KEEPALIVE: yes
+    assert struct.unpack(">i", silent.recv_frame()["body"])[0] == 1
+    pings = 0
+    deadline = time.time() + 40
+    while time.time() < deadline:
+        f = silent.recv_frame()
+        if f is None:
+            break
+        if f["prog"] == 0x6B656570 and f["proc"] == 1:
+            pings += 1
+    assert f is None and pings == 5
+    silent.close()
+    still_serving(daemon)

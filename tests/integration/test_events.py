@@ -18,21 +18,6 @@ from rpc import Raw
 E = libvirt
 
 
-@pytest.fixture(scope="module")
-def loop():
-    libvirt.virEventRegisterDefaultImpl()
-    stop = threading.Event()
-
-    def run():
-        while not stop.is_set():
-            libvirt.virEventRunDefaultImpl()
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    yield
-    stop.set()
-
-
 def listen(daemon, event_id=E.VIR_DOMAIN_EVENT_ID_LIFECYCLE):
     c = daemon.conn()
     got = []
