@@ -684,11 +684,46 @@ core_create_xml_start(struct domain *dom, struct domain_def *live, unsigned flag
 
 /* --- QMP events --- */
 
+static void
+on_dump_done(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    char *path = data;
+    if (error)
+        log_warn("crash dump to '%s' failed: %s", path, error->message);
+    else
+        log_info("crash dump written to '%s'", path);
+    g_free(path);
+}
+
+/* on_crash coredump-*: the guest's memory as an ELF core in the state directory. QMP runs
+ * commands in order, so the reset or quit queued after this waits for the dump. */
+static void
+dump_core(struct domain *dom)
+{
+    g_autofree char *dir = g_build_filename(dom->core->paths.state_dir, "dump", NULL);
+    g_autoptr(GError) err = NULL;
+    if (!file_mkdir_p(dir, 0700, &err)) {
+        log_warn("%s: no crash dump: %s", dom->def->name, err->message);
+        return;
+    }
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
+    char *path = g_strdup_printf("%s/%s-%s.core", dir, dom->def->name, stamp);
+    JsonObject *args = json_object_new();
+    json_object_set_boolean_member(args, "paging", FALSE);
+    g_autofree char *protocol = g_strconcat("file:", path, NULL);
+    json_object_set_string_member(args, "protocol", protocol);
+    qmp_command(dom->mon, "dump-guest-memory", args, on_dump_done, path);
+}
+
 /* What a guest power-off, reboot or panic leads to. CRASHED tells a panic (on_crash) from a
  * power-off (on_poweroff / on_reboot). */
 static void
 apply_action(struct domain *dom, enum domain_action action, gboolean crashed)
 {
+    if (crashed &&
+        (action == DOMAIN_ACTION_COREDUMP_DESTROY || action == DOMAIN_ACTION_COREDUMP_RESTART))
+        dump_core(dom);
     switch (action) {
     case DOMAIN_ACTION_RESTART:
     case DOMAIN_ACTION_RENAME_RESTART:

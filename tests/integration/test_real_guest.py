@@ -91,3 +91,23 @@ def test_guest_panic_on_crash_destroy(daemon, guest):
     assert d.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_CRASHED]
     assert markers(log, "DOMUS-GUEST-PANIC") == 1
     c.close()
+
+
+def test_guest_panic_coredump_restart(daemon, guest):
+    """on_crash coredump-restart: the guest's memory lands in a core file, the guest runs again."""
+    log, xml = guest_xml(daemon, guest, "rc", extra_cmdline="domus.panic=1",
+                         on_crash="coredump-restart")
+    c = daemon.conn()
+    d = c.defineXML(xml)
+    d.create()
+    wait(lambda: markers(log, "DOMUS-GUEST-PANIC") >= 1, 90, "the first panic")
+    dumps = os.path.join(daemon.root, "lib", "dump")
+    wait(lambda: os.path.isdir(dumps) and any(f.startswith("rc-") for f in os.listdir(dumps)),
+         60, "the crash dump")
+    # restarted in the same QEMU: it boots (and panics) again
+    wait(lambda: markers(log) >= 2, 90, "the guest to boot again")
+    core = [f for f in os.listdir(dumps) if f.startswith("rc-")][0]
+    with open(os.path.join(dumps, core), "rb") as f:
+        assert f.read(4) == b"\x7fELF"
+    d.destroy()
+    c.close()
