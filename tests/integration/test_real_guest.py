@@ -111,3 +111,40 @@ def test_guest_panic_coredump_restart(daemon, guest):
         assert f.read(4) == b"\x7fELF"
     d.destroy()
     c.close()
+
+
+def test_console_log_disk_and_nic(daemon, guest, tmp_path):
+    """A pty console with <log file>, a virtio qcow2 disk and a virtio NIC: the guest sees
+    vda and eth0, and its console output lands in the log file with nobody attached."""
+    import subprocess
+    disk = str(tmp_path / "data.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "16M"], check=True)
+    log = os.path.join(daemon.root, "dn.console")
+    xml = f"""<domain type='qemu'>
+  <name>dn</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+    <kernel>{guest['pvh_kernel']}</kernel>
+    <initrd>{guest['initrd']}</initrd>
+    <cmdline>{CMDLINE}</cmdline>
+  </os>
+  <features><acpi/></features>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/><source file='{disk}'/><target dev='vda' bus='virtio'/>
+    </disk>
+    <interface type='user'><model type='virtio'/></interface>
+    <console type='pty'><log file='{log}' append='on'/></console>
+  </devices>
+</domain>"""
+    c = daemon.conn()
+    d = c.createXML(xml, 0)
+    wait(lambda: markers(log) == 1, 90, "the ready marker in the console log")
+    text = open(log, errors="replace").read()
+    assert "vda" in text and "eth0" in text, text[-800:]
+    live = d.XMLDesc(0)
+    assert "/dev/pts/" in live and f"<log file='{log}'" in live
+    d.destroy()
+    c.close()
