@@ -75,6 +75,42 @@ read_all(int fd, uint8_t *p, gsize len, GError **error)
     return TRUE;
 }
 
+/* Reads one whole frame. Keepalive pings are answered here and reported as handled
+ * (*RET_BODY NULL), so callers only see calls' replies, events and stream data. */
+static gboolean
+read_frame(domus_conn *conn, struct rpc_header *ret_hdr, GByteArray **ret_body, GError **error)
+{
+    uint8_t head[RPC_HEADER_LEN];
+    if (!read_all(conn->fd, head, sizeof(head), error))
+        return FALSE;
+    uint32_t len =
+        ((uint32_t)head[0] << 24) | ((uint32_t)head[1] << 16) | ((uint32_t)head[2] << 8) | head[3];
+    if (len < RPC_HEADER_LEN || len - 4 > RPC_MESSAGE_MAX) {
+        err_set(error, ERR_FROM_RPC, ERR_RPC, "the daemon sent a bad frame length %u", len);
+        return FALSE;
+    }
+    rpc_header_decode(head + 4, ret_hdr);
+    g_autoptr(GByteArray) body = g_byte_array_sized_new(len - RPC_HEADER_LEN);
+    g_byte_array_set_size(body, len - RPC_HEADER_LEN);
+    if (!read_all(conn->fd, body->data, body->len, error))
+        return FALSE;
+    *ret_body = NULL;
+    if (ret_hdr->prog == RPC_PROGRAM_KEEPALIVE) {
+        if (ret_hdr->proc == RPC_KEEPALIVE_PING) {
+            struct rpc_header pong = {RPC_PROGRAM_KEEPALIVE, 1, RPC_KEEPALIVE_PONG,
+                                      RPC_MESSAGE,           0, RPC_OK};
+            g_autoptr(GByteArray) m = g_byte_array_new();
+            rpc_message_begin(m, &pong);
+            rpc_message_end(m);
+            if (!write_all(conn->fd, m->data, m->len, error))
+                return FALSE;
+        }
+        return TRUE;
+    }
+    *ret_body = g_steal_pointer(&body);
+    return TRUE;
+}
+
 static void queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *body);
 
 /* Sends a call and waits for its reply. RET_BODY gets the reply body (caller frees). */
@@ -91,33 +127,12 @@ call_prog(domus_conn *conn, uint32_t prog, uint32_t proc, GByteArray *args, GByt
     if (!write_all(conn->fd, msg->data, msg->len, error))
         return FALSE;
     for (;;) {
-        uint8_t head[RPC_HEADER_LEN];
-        if (!read_all(conn->fd, head, sizeof(head), error))
-            return FALSE;
-        uint32_t len = ((uint32_t)head[0] << 24) | ((uint32_t)head[1] << 16) |
-                       ((uint32_t)head[2] << 8) | head[3];
-        if (len < RPC_HEADER_LEN || len - 4 > RPC_MESSAGE_MAX) {
-            err_set(error, ERR_FROM_RPC, ERR_RPC, "the daemon sent a bad frame length %u", len);
-            return FALSE;
-        }
         struct rpc_header rh;
-        rpc_header_decode(head + 4, &rh);
-        g_autoptr(GByteArray) body = g_byte_array_sized_new(len - RPC_HEADER_LEN);
-        g_byte_array_set_size(body, len - RPC_HEADER_LEN);
-        if (!read_all(conn->fd, body->data, body->len, error))
+        g_autoptr(GByteArray) body = NULL;
+        if (!read_frame(conn, &rh, &body, error))
             return FALSE;
-        if (rh.prog == RPC_PROGRAM_KEEPALIVE) {
-            if (rh.proc == RPC_KEEPALIVE_PING) {
-                struct rpc_header pong = {RPC_PROGRAM_KEEPALIVE, 1, RPC_KEEPALIVE_PONG,
-                                          RPC_MESSAGE,           0, RPC_OK};
-                g_autoptr(GByteArray) p = g_byte_array_new();
-                rpc_message_begin(p, &pong);
-                rpc_message_end(p);
-                if (!write_all(conn->fd, p->data, p->len, error))
-                    return FALSE;
-            }
+        if (!body)
             continue;
-        }
         if (rh.type == RPC_MESSAGE) {
             queue_event(conn, &rh, body);
             continue;
@@ -731,31 +746,14 @@ static gboolean
 stream_read_frame(domus_stream *st, GError **error)
 {
     for (;;) {
-        uint8_t head[RPC_HEADER_LEN];
-        if (!read_all(st->conn->fd, head, sizeof(head), error))
-            return FALSE;
-        uint32_t len = ((uint32_t)head[0] << 24) | ((uint32_t)head[1] << 16) |
-                       ((uint32_t)head[2] << 8) | head[3];
-        if (len < RPC_HEADER_LEN || len - 4 > RPC_MESSAGE_MAX) {
-            err_set(error, ERR_FROM_RPC, ERR_RPC, "the daemon sent a bad frame length %u", len);
-            return FALSE;
-        }
         struct rpc_header rh;
-        rpc_header_decode(head + 4, &rh);
-        g_autoptr(GByteArray) body = g_byte_array_sized_new(len - RPC_HEADER_LEN);
-        g_byte_array_set_size(body, len - RPC_HEADER_LEN);
-        if (!read_all(st->conn->fd, body->data, body->len, error))
+        g_autoptr(GByteArray) body = NULL;
+        if (!read_frame(st->conn, &rh, &body, error))
             return FALSE;
-        if (rh.prog == RPC_PROGRAM_KEEPALIVE) {
-            if (rh.proc == RPC_KEEPALIVE_PING) {
-                struct rpc_header pong = {RPC_PROGRAM_KEEPALIVE, 1, RPC_KEEPALIVE_PONG,
-                                          RPC_MESSAGE,           0, RPC_OK};
-                g_autoptr(GByteArray) p = g_byte_array_new();
-                rpc_message_begin(p, &pong);
-                rpc_message_end(p);
-                if (!write_all(st->conn->fd, p->data, p->len, error))
-                    return FALSE;
-            }
+        if (!body)
+            continue;
+        if (rh.type == RPC_MESSAGE) {
+            queue_event(st->conn, &rh, body);
             continue;
         }
         if (rh.type != RPC_STREAM || rh.serial != st->serial || rh.proc != st->proc)
@@ -1033,32 +1031,12 @@ domus_event_next(domus_conn *conn, struct domus_event *ret, int timeout_ms, GErr
         if (n == 0)
             continue;
         /* one frame: an event is queued, a keepalive answered */
-        uint8_t head[RPC_HEADER_LEN];
-        if (!read_all(conn->fd, head, sizeof(head), error))
-            return -1;
-        uint32_t len = ((uint32_t)head[0] << 24) | ((uint32_t)head[1] << 16) |
-                       ((uint32_t)head[2] << 8) | head[3];
-        if (len < RPC_HEADER_LEN || len - 4 > RPC_MESSAGE_MAX) {
-            err_set(error, ERR_FROM_RPC, ERR_RPC, "the daemon sent a bad frame length %u", len);
-            return -1;
-        }
         struct rpc_header rh;
-        rpc_header_decode(head + 4, &rh);
-        g_autoptr(GByteArray) body = g_byte_array_sized_new(len - RPC_HEADER_LEN);
-        g_byte_array_set_size(body, len - RPC_HEADER_LEN);
-        if (!read_all(conn->fd, body->data, body->len, error))
+        g_autoptr(GByteArray) body = NULL;
+        if (!read_frame(conn, &rh, &body, error))
             return -1;
-        if (rh.prog == RPC_PROGRAM_KEEPALIVE && rh.proc == RPC_KEEPALIVE_PING) {
-            struct rpc_header pong = {RPC_PROGRAM_KEEPALIVE, 1, RPC_KEEPALIVE_PONG,
-                                      RPC_MESSAGE,           0, RPC_OK};
-            g_autoptr(GByteArray) m = g_byte_array_new();
-            rpc_message_begin(m, &pong);
-            rpc_message_end(m);
-            if (!write_all(conn->fd, m->data, m->len, error))
-                return -1;
-        } else if (rh.type == RPC_MESSAGE) {
+        if (body && rh.type == RPC_MESSAGE)
             queue_event(conn, &rh, body);
-        }
     }
     struct domus_event *ev = g_queue_pop_head(&conn->events);
     *ret = *ev;

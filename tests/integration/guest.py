@@ -21,11 +21,14 @@ def build():
     return _built
 
 
-def xml(daemon, name, extra_cmdline="", agent=True, on_crash="destroy", serial_log=None):
+def xml(daemon, name, extra_cmdline="", agent=True, on_crash="destroy", pty=False):
+    """Domain XML for the test guest. Its serial console goes to a file (returned), or with
+    PTY to a pty for console sessions (then the file stays empty)."""
     g = build()
-    log = serial_log or os.path.join(daemon.root, f"{name}.console")
+    log = os.path.join(daemon.root, f"{name}.console")
     channel = ("<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/>"
                "</channel>") if agent else ""
+    serial = "<console type='pty'/>" if pty else f"<serial type='file'><source path='{log}'/></serial>"
     return log, f"""<domain type='qemu'>
   <name>{name}</name>
   <memory unit='MiB'>256</memory>
@@ -39,7 +42,7 @@ def xml(daemon, name, extra_cmdline="", agent=True, on_crash="destroy", serial_l
   <features><acpi/></features>
   <on_crash>{on_crash}</on_crash>
   <devices>
-    <serial type='file'><source path='{log}'/></serial>
+    {serial}
     {channel}
     <panic model='isa'/>
   </devices>

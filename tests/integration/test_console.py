@@ -5,40 +5,19 @@ guest that runs a shell on its console. One session at a time unless forced; Ctr
 import os
 import pty
 import select
-import subprocess
 import time
 
 import libvirt
 import pytest
 
-from conftest import DOMUS, TOP
+import guest
+from conftest import DOMUS
 
 pytestmark = pytest.mark.keep_domains
 
-CMDLINE = ("console=ttyS0 quiet cryptomgr.notests "
-           "initcall_blacklist=crypto_kdf108_init,init_kprobe_trace no_timer_check "
-           "domus.shell=1")
-
-
 @pytest.fixture(scope="module")
 def shell_guest(daemon):
-    out = subprocess.run([os.path.join(TOP, "tests", "guest", "build")], capture_output=True,
-                         text=True, timeout=900)
-    assert out.returncode == 0, out.stderr
-    g = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
-    xml = f"""<domain type='qemu'>
-  <name>cons</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='q35'>hvm</type>
-    <kernel>{g['pvh_kernel']}</kernel>
-    <initrd>{g['initrd']}</initrd>
-    <cmdline>{CMDLINE}</cmdline>
-  </os>
-  <features><acpi/></features>
-  <devices><console type='pty'/></devices>
-</domain>"""
+    _, xml = guest.xml(daemon, "cons", extra_cmdline="domus.shell=1", agent=False, pty=True)
     c = daemon.conn()
     d = c.defineXML(xml)
     d.create()

@@ -10,59 +10,24 @@ import time
 import libvirt
 import pytest
 
-from conftest import TOP
-
-CMDLINE = ("console=ttyS0 quiet cryptomgr.notests "
-           "initcall_blacklist=crypto_kdf108_init,init_kprobe_trace no_timer_check")
+import guest
 
 
 @pytest.fixture(scope="module")
-def guest():
-    out = subprocess.run([os.path.join(TOP, "tests", "guest", "build")], capture_output=True,
-                         text=True, timeout=900)
-    assert out.returncode == 0, out.stderr
-    return dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
+def g():
+    return guest.build()
 
 
-def guest_xml(daemon, guest, name, extra_cmdline="", on_crash="destroy"):
-    log = os.path.join(daemon.root, f"{name}.console")
-    return log, f"""<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='q35'>hvm</type>
-    <kernel>{guest['pvh_kernel']}</kernel>
-    <initrd>{guest['initrd']}</initrd>
-    <cmdline>{CMDLINE} {extra_cmdline}</cmdline>
-  </os>
-  <features><acpi/></features>
-  <on_crash>{on_crash}</on_crash>
-  <devices>
-    <serial type='file'><source path='{log}'/></serial>
-    <panic model='isa'/>
-  </devices>
-</domain>"""
+def guest_xml(daemon, g, name, extra_cmdline="", on_crash="destroy"):
+    return guest.xml(daemon, name, extra_cmdline=extra_cmdline, agent=False, on_crash=on_crash)
 
 
-def markers(log, word="DOMUS-GUEST-READY"):
-    try:
-        return open(log, errors="replace").read().count(word)
-    except OSError:
-        return 0
+markers = guest.count
+wait = guest.wait
 
 
-def wait(cond, seconds, what):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def test_acpi_shutdown_and_reboot(daemon, guest):
-    log, xml = guest_xml(daemon, guest, "rg")
+def test_acpi_shutdown_and_reboot(daemon, g):
+    log, xml = guest_xml(daemon, g, "rg")
     c = daemon.conn()
     d = c.defineXML(xml)
     d.create()
@@ -82,8 +47,8 @@ def test_acpi_shutdown_and_reboot(daemon, guest):
     c.close()
 
 
-def test_guest_panic_on_crash_destroy(daemon, guest):
-    log, xml = guest_xml(daemon, guest, "rp", extra_cmdline="domus.panic=1")
+def test_guest_panic_on_crash_destroy(daemon, g):
+    log, xml = guest_xml(daemon, g, "rp", extra_cmdline="domus.panic=1")
     c = daemon.conn()
     d = c.defineXML(xml)
     d.create()
@@ -93,9 +58,9 @@ def test_guest_panic_on_crash_destroy(daemon, guest):
     c.close()
 
 
-def test_guest_panic_coredump_restart(daemon, guest):
+def test_guest_panic_coredump_restart(daemon, g):
     """on_crash coredump-restart: the guest's memory lands in a core file, the guest runs again."""
-    log, xml = guest_xml(daemon, guest, "rc", extra_cmdline="domus.panic=1",
+    log, xml = guest_xml(daemon, g, "rc", extra_cmdline="domus.panic=1",
                          on_crash="coredump-restart")
     c = daemon.conn()
     d = c.defineXML(xml)
@@ -113,10 +78,9 @@ def test_guest_panic_coredump_restart(daemon, guest):
     c.close()
 
 
-def test_console_log_disk_and_nic(daemon, guest, tmp_path):
+def test_console_log_disk_and_nic(daemon, g, tmp_path):
     """A pty console with <log file>, a virtio qcow2 disk and a virtio NIC: the guest sees
     vda and eth0, and its console output lands in the log file with nobody attached."""
-    import subprocess
     disk = str(tmp_path / "data.qcow2")
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "16M"], check=True)
     log = os.path.join(daemon.root, "dn.console")
@@ -126,9 +90,9 @@ def test_console_log_disk_and_nic(daemon, guest, tmp_path):
   <vcpu>1</vcpu>
   <os>
     <type arch='x86_64' machine='q35'>hvm</type>
-    <kernel>{guest['pvh_kernel']}</kernel>
-    <initrd>{guest['initrd']}</initrd>
-    <cmdline>{CMDLINE}</cmdline>
+    <kernel>{g['pvh_kernel']}</kernel>
+    <initrd>{g['initrd']}</initrd>
+    <cmdline>{guest.CMDLINE}</cmdline>
   </os>
   <features><acpi/></features>
   <devices>
