@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/storage.h"
 #include "qemu/agent.h"
 #include "qemu/monitor.h"
 #include "util/err.h"
@@ -51,6 +52,8 @@ core_paths_clear(struct core_paths *p)
     g_free(p->channel_dir);
     g_free(p->log_dir);
     g_free(p->image_dir);
+    g_free(p->pool_config_dir);
+    g_free(p->pool_state_dir);
     memset(p, 0, sizeof(*p));
 }
 
@@ -216,12 +219,15 @@ core_new(const struct core_paths *paths, GError **error)
     core->paths.channel_dir = g_strdup(paths->channel_dir);
     core->paths.log_dir = g_strdup(paths->log_dir);
     core->paths.image_dir = g_strdup(paths->image_dir);
+    core->paths.pool_config_dir = g_strdup(paths->pool_config_dir);
+    core->paths.pool_state_dir = g_strdup(paths->pool_state_dir);
     core->by_name =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)core_domain_unref);
     core->by_uuid = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     core->by_id = g_hash_table_new(g_direct_hash, g_direct_equal);
     core->events = events_new();
-    if (!load_next_id(core, error) || !load_configs(core, error)) {
+    if (!load_next_id(core, error) || !load_configs(core, error) ||
+        !core_storage_init(core, error)) {
         core_free(core);
         return NULL;
     }
@@ -246,6 +252,7 @@ core_free(struct core *core)
         dom->pid_watch = 0;
         file_close_fd(&dom->pidfd);
     }
+    core_storage_free(core);
     g_hash_table_destroy(core->by_id);
     g_hash_table_destroy(core->by_uuid);
     g_hash_table_destroy(core->by_name);

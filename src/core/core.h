@@ -15,13 +15,15 @@ struct qmp;
 struct domain;
 
 struct core_paths {
-    char *config_dir;    /* persistent domain XML */
-    char *autostart_dir; /* autostart markers */
-    char *state_dir;     /* next-id, caches */
-    char *status_dir;    /* status XML of running domains, monitor sockets */
-    char *channel_dir;   /* guest channel sockets */
-    char *log_dir;       /* per-domain QEMU logs */
-    char *image_dir;     /* disk images */
+    char *config_dir;      /* persistent domain XML */
+    char *autostart_dir;   /* autostart markers */
+    char *state_dir;       /* next-id, caches */
+    char *status_dir;      /* status XML of running domains, monitor sockets */
+    char *channel_dir;     /* guest channel sockets */
+    char *log_dir;         /* per-domain QEMU logs */
+    char *image_dir;       /* disk images (the default pool) */
+    char *pool_config_dir; /* persistent pool XML, autostart markers */
+    char *pool_state_dir;  /* active pool markers */
 };
 
 enum job_kind {
@@ -84,9 +86,11 @@ struct domain {
 
 struct core {
     struct core_paths paths;
-    GHashTable *by_name; /* name -> struct domain * (owns) */
-    GHashTable *by_uuid; /* uuid string -> struct domain * */
-    GHashTable *by_id;   /* GINT_TO_POINTER(id) -> struct domain * */
+    GHashTable *by_name;       /* name -> struct domain * (owns) */
+    GHashTable *by_uuid;       /* uuid string -> struct domain * */
+    GHashTable *by_id;         /* GINT_TO_POINTER(id) -> struct domain * */
+    GHashTable *pools_by_name; /* name -> struct pool * (owns); see storage.h */
+    GHashTable *pools_by_uuid; /* uuid string -> struct pool * */
     int next_id;
     struct events *events;
     char *qemu_binary;           /* default emulator */

@@ -10,20 +10,12 @@
 #include "daemon/console.h"
 #include "daemon/daemon.h"
 #include "daemon/server.h"
+#include "daemon/storage_dispatch.h"
 #include "qemu/caps.h"
 #include "util/err.h"
 #include "util/log.h"
 
 #define DOMUS_LIB_VERSION 9000000ULL /* the libvirt API level we speak: 9.0.0 */
-
-typedef void (*handler_fn)(struct call *call, struct xdr_reader *args);
-
-struct proc_entry {
-    uint32_t proc;
-    const char *name;
-    handler_fn handler;
-    gboolean needs_write;
-};
 
 static struct core *
 core_of(struct call *call)
@@ -1321,6 +1313,10 @@ find_proc(uint32_t prog, uint32_t proc)
     for (gsize i = 0; i < n; i++)
         if (table[i].proc == proc)
             return &table[i];
+    if (prog == RPC_PROGRAM_REMOTE)
+        for (gsize i = 0; i < storage_procs_count; i++)
+            if (storage_procs[i].proc == proc)
+                return &storage_procs[i];
     return NULL;
 }
 

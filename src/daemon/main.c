@@ -54,6 +54,8 @@ paths_for_root(const char *root, struct core_paths *p, char **ret_run_dir, char 
         p->channel_dir = g_build_filename(root, "run", "channel", NULL);
         p->log_dir = g_build_filename(root, "log", NULL);
         p->image_dir = g_build_filename(root, "images", NULL);
+        p->pool_config_dir = g_build_filename(root, "etc", "storage", NULL);
+        p->pool_state_dir = g_build_filename(root, "run", "storage", NULL);
         *ret_run_dir = g_build_filename(root, "run", NULL);
         *ret_cache = g_build_filename(root, "cache", NULL);
     } else {
@@ -64,6 +66,8 @@ paths_for_root(const char *root, struct core_paths *p, char **ret_run_dir, char 
         p->channel_dir = g_strdup("/run/domus/channel");
         p->log_dir = g_strdup("/var/log/domus");
         p->image_dir = g_strdup("/var/lib/domus/images");
+        p->pool_config_dir = g_strdup("/etc/domus/storage");
+        p->pool_state_dir = g_strdup("/run/domus/storage");
         *ret_run_dir = g_strdup("/run/domus");
         *ret_cache = g_strdup("/var/cache/domus");
     }

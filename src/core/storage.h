@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* storage: storage pools (directories) and their volumes; prefix core_pool_ and core_vol_.
+ * Pools are kept in memory and on disk (config, autostart marker, active marker); volumes
+ * are the files of an active pool's directory, looked at when asked. */
+#pragma once
+
+#include "conf/storage_def.h"
+#include "core/core.h"
+#include "storage/dir.h"
+
+struct pool {
+    struct pool_def *def;
+    gboolean active;
+    gboolean persistent;
+    gboolean autostart;
+    int refs;
+};
+
+/* Loads pools and creates the 'default' pool (IMAGE_DIR) on first start; starts autostart
+ * pools and those that were active. */
+gboolean core_storage_init(struct core *core, GError **error);
+void core_storage_free(struct core *core);
+
+struct pool *core_pool_lookup_name(struct core *core, const char *name, GError **error);
+struct pool *core_pool_lookup_uuid(struct core *core, const uint8_t *uuid, GError **error);
+/* All pools matching libvirt's virConnectListAllStoragePoolsFlags, by name. */
+GPtrArray *core_pool_list(struct core *core, unsigned flags, GError **error);
+
+struct pool *core_pool_define(struct core *core, const char *xml, GError **error);
+struct pool *core_pool_create_xml(struct core *core, const char *xml, unsigned flags,
+                                  GError **error);
+gboolean core_pool_build(struct core *core, struct pool *pool, unsigned flags, GError **error);
+gboolean core_pool_start(struct core *core, struct pool *pool, unsigned flags, GError **error);
+gboolean core_pool_destroy(struct core *core, struct pool *pool, GError **error);
+gboolean core_pool_undefine(struct core *core, struct pool *pool, GError **error);
+gboolean core_pool_delete(struct core *core, struct pool *pool, unsigned flags, GError **error);
+gboolean core_pool_refresh(struct core *core, struct pool *pool, GError **error);
+gboolean core_pool_set_autostart(struct core *core, struct pool *pool, gboolean on, GError **error);
+/* Formats the pool with its file system's sizes (when active). */
+char *core_pool_xml(struct pool *pool);
+gboolean core_pool_info(struct pool *pool, int *ret_state, uint64_t *ret_capacity,
+                        uint64_t *ret_allocation, uint64_t *ret_available, GError **error);
+
+/* Volume names of an active pool (sorted). */
+GPtrArray *core_vol_list(struct pool *pool, GError **error);
+/* The path of NAME in POOL after checking the pool is active and the volume exists. */
+char *core_vol_path(struct pool *pool, const char *name, GError **error);
+/* Finds the pool holding a volume by its path (the key). */
+struct pool *core_vol_lookup_path(struct core *core, const char *path, char **ret_name,
+                                  GError **error);
+char *core_vol_xml(struct pool *pool, const char *name, GError **error);
+gboolean core_vol_info(struct pool *pool, const char *name, struct storage_vol_info *ret,
+                       GError **error);
+/* Creates a volume (CLONE_FROM: path of a volume to copy, or NULL). Returns its name.
+ * virStorageVolCreateFlags: PREALLOC_METADATA = 1. Blocking (qemu-img): run in a worker. */
+char *core_vol_create(struct core *core, struct pool *pool, const char *xml, const char *clone_from,
+                      unsigned flags, GError **error);
+/* Refuses (ERR_OPERATION_INVALID naming the domain) when a running domain uses PATH. */
+gboolean core_vol_check_unused(struct core *core, const char *path, GError **error);
+gboolean core_vol_delete(struct core *core, struct pool *pool, const char *name, gboolean force,
+                         GError **error);
+gboolean core_vol_resize(struct core *core, struct pool *pool, const char *name, uint64_t capacity,
+                         unsigned flags, GError **error);

@@ -1,0 +1,801 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* storage_dispatch: libvirt's storage pool and volume procedures. Each handler decodes its
+ * whole argument list first, then acts. Volume creation (qemu-img, fallocate) runs in a
+ * worker thread; the pool registry is only touched on the main loop. */
+#include "daemon/storage_dispatch.h"
+
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "core/storage.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#define RPC_STORAGE_LIST_MAX 16384
+
+/* a private flag of our CLI (no libvirt flag has it): override the in-use check */
+#define DOMUS_VOL_FORCE (1u << 31)
+
+static struct core *
+core_of(struct call *call)
+{
+    return server_core(call->client->srv);
+}
+
+static void
+fail_now(struct call *call, GError *error)
+{
+    call_fail(call, error);
+    g_error_free(error);
+}
+
+static gboolean
+args_done(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    if (!xdr_reader_finish(args, &error)) {
+        fail_now(call, error);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+put_pool(GByteArray *b, struct pool *p)
+{
+    xdr_put_string(b, p->def->name);
+    xdr_put_opaque_fixed(b, p->def->uuid, UUID_LEN);
+}
+
+static void
+put_vol(GByteArray *b, struct pool *p, const char *name)
+{
+    g_autofree char *key = g_build_filename(p->def->target_path, name, NULL);
+    xdr_put_string(b, p->def->name);
+    xdr_put_string(b, name);
+    xdr_put_string(b, key);
+}
+
+static void
+reply_pool(struct call *call, struct pool *p)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    put_pool(b, p);
+    call_reply(call, b);
+}
+
+static void
+reply_int(struct call *call, int32_t v)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_i32(b, v);
+    call_reply(call, b);
+}
+
+static void
+reply_string(struct call *call, const char *s)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_string(b, s);
+    call_reply(call, b);
+}
+
+/* remote_nonnull_storage_pool: found by uuid, as libvirt does */
+static struct pool *
+get_pool(struct call *call, struct xdr_reader *args, GError **error)
+{
+    g_autofree char *name = xdr_get_string(args, RPC_STRING_MAX);
+    uint8_t uuid[UUID_LEN];
+    if (!xdr_get_opaque_fixed(args, uuid, UUID_LEN) || args->failed) {
+        err_set(error, ERR_FROM_RPC, ERR_RPC, "cannot decode pool handle");
+        return NULL;
+    }
+    return core_pool_lookup_uuid(core_of(call), uuid, error);
+}
+
+/* remote_nonnull_storage_vol: pool name, volume name, key */
+static struct pool *
+get_vol(struct call *call, struct xdr_reader *args, char **ret_name, GError **error)
+{
+    g_autofree char *pool = xdr_get_string(args, RPC_STRING_MAX);
+    g_autofree char *name = xdr_get_string(args, RPC_STRING_MAX);
+    g_autofree char *key = xdr_get_string(args, RPC_STRING_MAX);
+    if (args->failed) {
+        err_set(error, ERR_FROM_RPC, ERR_RPC, "cannot decode volume handle");
+        return NULL;
+    }
+    struct pool *p = core_pool_lookup_name(core_of(call), pool, error);
+    if (!p)
+        return NULL;
+    g_autofree char *path = core_vol_path(p, name, error);
+    if (!path)
+        return NULL;
+    *ret_name = g_steal_pointer(&name);
+    return p;
+}
+
+/* "pool handle [flags]" */
+static struct pool *
+pool_args(struct call *call, struct xdr_reader *args, gboolean with_flags, uint32_t *ret_flags)
+{
+    GError *error = NULL;
+    struct pool *p = get_pool(call, args, &error);
+    uint32_t flags = with_flags ? xdr_get_u32(args) : 0;
+    if (!p) {
+        fail_now(call, error);
+        return NULL;
+    }
+    if (!args_done(call, args))
+        return NULL;
+    if (ret_flags)
+        *ret_flags = flags;
+    return p;
+}
+
+/* ERROR is read only after OK was computed (C leaves argument order open). */
+static void
+reply_ok_or_fail(struct call *call, gboolean ok, GError **error)
+{
+    if (ok)
+        call_reply(call, NULL);
+    else
+        fail_now(call, *error);
+}
+
+/* --- pools --- */
+
+static void
+h_list_all_pools(struct call *call, struct xdr_reader *args)
+{
+    int need = xdr_get_i32(args);
+    uint32_t flags = xdr_get_u32(args);
+    if (!args_done(call, args))
+        return;
+    GError *error = NULL;
+    g_autoptr(GPtrArray) list = core_pool_list(core_of(call), flags, &error);
+    if (!list) {
+        fail_now(call, error);
+        return;
+    }
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_u32(b, need ? list->len : 0);
+    for (guint i = 0; need && i < list->len; i++)
+        put_pool(b, list->pdata[i]);
+    xdr_put_u32(b, list->len);
+    call_reply(call, b);
+}
+
+static void
+num_pools(struct call *call, struct xdr_reader *args, unsigned flags)
+{
+    if (!args_done(call, args))
+        return;
+    g_autoptr(GPtrArray) list = core_pool_list(core_of(call), flags, NULL);
+    reply_int(call, (int32_t)list->len);
+}
+
+static void
+h_num_pools(struct call *call, struct xdr_reader *args)
+{
+    num_pools(call, args, 2 /* active */);
+}
+
+static void
+h_num_defined_pools(struct call *call, struct xdr_reader *args)
+{
+    num_pools(call, args, 1 /* inactive */);
+}
+
+static void
+list_pool_names(struct call *call, struct xdr_reader *args, unsigned flags)
+{
+    int max = xdr_get_i32(args);
+    if (!args_done(call, args))
+        return;
+    if (max < 0 || max > RPC_STORAGE_LIST_MAX) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_RPC, ERR_RPC, "list size %d exceeds the limit", max);
+        fail_now(call, error);
+        return;
+    }
+    g_autoptr(GPtrArray) list = core_pool_list(core_of(call), flags, NULL);
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    guint n = MIN(list->len, (guint)max);
+    xdr_put_u32(b, n);
+    for (guint i = 0; i < n; i++)
+        xdr_put_string(b, ((struct pool *)list->pdata[i])->def->name);
+    call_reply(call, b);
+}
+
+static void
+h_list_pools(struct call *call, struct xdr_reader *args)
+{
+    list_pool_names(call, args, 2);
+}
+
+static void
+h_list_defined_pools(struct call *call, struct xdr_reader *args)
+{
+    list_pool_names(call, args, 1);
+}
+
+static void
+h_pool_lookup_name(struct call *call, struct xdr_reader *args)
+{
+    g_autofree char *name = xdr_get_string(args, RPC_STRING_MAX);
+    if (!args_done(call, args))
+        return;
+    GError *error = NULL;
+    struct pool *p = core_pool_lookup_name(core_of(call), name, &error);
+    if (p)
+        reply_pool(call, p);
+    else
+        fail_now(call, error);
+}
+
+static void
+h_pool_lookup_uuid(struct call *call, struct xdr_reader *args)
+{
+    uint8_t uuid[UUID_LEN];
+    xdr_get_opaque_fixed(args, uuid, UUID_LEN);
+    if (!args_done(call, args))
+        return;
+    GError *error = NULL;
+    struct pool *p = core_pool_lookup_uuid(core_of(call), uuid, &error);
+    if (p)
+        reply_pool(call, p);
+    else
+        fail_now(call, error);
+}
+
+static void
+h_pool_lookup_by_volume(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    g_autofree char *name = NULL;
+    struct pool *p = get_vol(call, args, &name, &error);
+    if (!p) {
+        fail_now(call, error);
+        return;
+    }
+    if (args_done(call, args))
+        reply_pool(call, p);
+}
+
+static void
+h_pool_define(struct call *call, struct xdr_reader *args)
+{
+    g_autofree char *xml = xdr_get_string(args, RPC_STRING_MAX);
+    uint32_t flags = xdr_get_u32(args);
+    if (!args_done(call, args))
+        return;
+    GError *error = NULL;
+    struct pool *p = NULL;
+    if (flags & ~1u) /* VALIDATE */
+        err_set(&error, ERR_FROM_STORAGE, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags);
+    else
+        p = core_pool_define(core_of(call), xml, &error);
+    if (p)
+        reply_pool(call, p);
+    else
+        fail_now(call, error);
+}
+
+static void
+h_pool_create_xml(struct call *call, struct xdr_reader *args)
+{
+    g_autofree char *xml = xdr_get_string(args, RPC_STRING_MAX);
+    uint32_t flags = xdr_get_u32(args);
+    if (!args_done(call, args))
+        return;
+    GError *error = NULL;
+    struct pool *p = core_pool_create_xml(core_of(call), xml, flags, &error);
+    if (p)
+        reply_pool(call, p);
+    else
+        fail_now(call, error);
+}
+
+static void
+h_pool_create(struct call *call, struct xdr_reader *args)
+{
+    uint32_t flags = 0;
+    struct pool *p = pool_args(call, args, TRUE, &flags);
+    GError *error = NULL;
+    if (p)
+        reply_ok_or_fail(call, core_pool_start(core_of(call), p, flags, &error), &error);
+}
+
+static void
+h_pool_build(struct call *call, struct xdr_reader *args)
+{
+    uint32_t flags = 0;
+    struct pool *p = pool_args(call, args, TRUE, &flags);
+    GError *error = NULL;
+    if (p)
+        reply_ok_or_fail(call, core_pool_build(core_of(call), p, flags, &error), &error);
+}
+
+static void
+h_pool_destroy(struct call *call, struct xdr_reader *args)
+{
+    struct pool *p = pool_args(call, args, FALSE, NULL);
+    GError *error = NULL;
+    if (p)
+        reply_ok_or_fail(call, core_pool_destroy(core_of(call), p, &error), &error);
+}
+
+static void
+h_pool_delete(struct call *call, struct xdr_reader *args)
+{
+    uint32_t flags = 0;
+    struct pool *p = pool_args(call, args, TRUE, &flags);
+    GError *error = NULL;
+    if (p)
+        reply_ok_or_fail(call, core_pool_delete(core_of(call), p, flags, &error), &error);
+}
+
+static void
+h_pool_undefine(struct call *call, struct xdr_reader *args)
+{
+    struct pool *p = pool_args(call, args, FALSE, NULL);
+    GError *error = NULL;
+    if (p)
+        reply_ok_or_fail(call, core_pool_undefine(core_of(call), p, &error), &error);
+}
+
+static void
+h_pool_refresh(struct call *call, struct xdr_reader *args)
+{
+    uint32_t flags = 0;
+    struct pool *p = pool_args(call, args, TRUE, &flags);
+    GError *error = NULL;
+    if (p)
+        reply_ok_or_fail(call, core_pool_refresh(core_of(call), p, &error), &error);
+}
+
+static void
+h_pool_get_info(struct call *call, struct xdr_reader *args)
+{
+    struct pool *p = pool_args(call, args, FALSE, NULL);
+    if (!p)
+        return;
+    int state;
+    uint64_t cap, alloc, avail;
+    GError *error = NULL;
+    if (!core_pool_info(p, &state, &cap, &alloc, &avail, &error)) {
+        fail_now(call, error);
+        return;
+    }
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_u32(b, (uint32_t)state);
+    xdr_put_u64(b, cap);
+    xdr_put_u64(b, alloc);
+    xdr_put_u64(b, avail);
+    call_reply(call, b);
+}
+
+static void
+h_pool_get_xml(struct call *call, struct xdr_reader *args)
+{
+    uint32_t flags = 0;
+    struct pool *p = pool_args(call, args, TRUE, &flags);
+    if (!p)
+        return;
+    g_autofree char *xml = core_pool_xml(p);
+    reply_string(call, xml);
+}
+
+static void
+h_pool_get_autostart(struct call *call, struct xdr_reader *args)
+{
+    struct pool *p = pool_args(call, args, FALSE, NULL);
+    if (p)
+        reply_int(call, p->autostart);
+}
+
+static void
+h_pool_set_autostart(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    struct pool *p = get_pool(call, args, &error);
+    int on = xdr_get_i32(args);
+    if (!p) {
+        fail_now(call, error);
+        return;
+    }
+    if (args_done(call, args))
+        reply_ok_or_fail(call, core_pool_set_autostart(core_of(call), p, on != 0, &error), &error);
+}
+
+static void
+h_pool_is_active(struct call *call, struct xdr_reader *args)
+{
+    struct pool *p = pool_args(call, args, FALSE, NULL);
+    if (p)
+        reply_int(call, p->active);
+}
+
+static void
+h_pool_is_persistent(struct call *call, struct xdr_reader *args)
+{
+    struct pool *p = pool_args(call, args, FALSE, NULL);
+    if (p)
+        reply_int(call, p->persistent);
+}
+
+/* --- volumes --- */
+
+static void
+h_pool_num_volumes(struct call *call, struct xdr_reader *args)
+{
+    struct pool *p = pool_args(call, args, FALSE, NULL);
+    if (!p)
+        return;
+    GError *error = NULL;
+    g_autoptr(GPtrArray) names = core_vol_list(p, &error);
+    if (!names)
+        fail_now(call, error);
+    else
+        reply_int(call, (int32_t)names->len);
+}
+
+static void
+h_pool_list_volumes(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    struct pool *p = get_pool(call, args, &error);
+    int max = xdr_get_i32(args);
+    if (!p) {
+        fail_now(call, error);
+        return;
+    }
+    if (!args_done(call, args))
+        return;
+    g_autoptr(GPtrArray) names = core_vol_list(p, &error);
+    if (!names) {
+        fail_now(call, error);
+        return;
+    }
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    guint n = MIN(names->len, (guint)CLAMP(max, 0, RPC_STORAGE_LIST_MAX));
+    xdr_put_u32(b, n);
+    for (guint i = 0; i < n; i++)
+        xdr_put_string(b, names->pdata[i]);
+    call_reply(call, b);
+}
+
+static void
+h_pool_list_all_volumes(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    struct pool *p = get_pool(call, args, &error);
+    int need = xdr_get_i32(args);
+    uint32_t flags = xdr_get_u32(args);
+    if (!p) {
+        fail_now(call, error);
+        return;
+    }
+    if (!args_done(call, args))
+        return;
+    g_autoptr(GPtrArray) names = flags ? NULL : core_vol_list(p, &error);
+    if (flags)
+        err_set(&error, ERR_FROM_STORAGE, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags);
+    if (!names) {
+        fail_now(call, error);
+        return;
+    }
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    guint n = MIN(names->len, RPC_STORAGE_LIST_MAX);
+    xdr_put_u32(b, need ? n : 0);
+    for (guint i = 0; need && i < n; i++)
+        put_vol(b, p, names->pdata[i]);
+    xdr_put_u32(b, names->len);
+    call_reply(call, b);
+}
+
+static void
+reply_vol(struct call *call, struct pool *p, const char *name)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    put_vol(b, p, name);
+    call_reply(call, b);
+}
+
+static void
+h_vol_lookup_name(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    struct pool *p = get_pool(call, args, &error);
+    g_autofree char *name = xdr_get_string(args, RPC_STRING_MAX);
+    if (!p) {
+        fail_now(call, error);
+        return;
+    }
+    if (!args_done(call, args))
+        return;
+    g_autofree char *path = core_vol_path(p, name, &error);
+    if (path)
+        reply_vol(call, p, name);
+    else
+        fail_now(call, error);
+}
+
+static void
+h_vol_lookup_path(struct call *call, struct xdr_reader *args)
+{
+    g_autofree char *path = xdr_get_string(args, RPC_STRING_MAX);
+    if (!args_done(call, args))
+        return;
+    GError *error = NULL;
+    g_autofree char *name = NULL;
+    struct pool *p = core_vol_lookup_path(core_of(call), path, &name, &error);
+    if (p)
+        reply_vol(call, p, name);
+    else
+        fail_now(call, error);
+}
+
+static void
+h_vol_get_info(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    g_autofree char *name = NULL;
+    struct pool *p = get_vol(call, args, &name, &error);
+    if (!p) {
+        fail_now(call, error);
+        return;
+    }
+    if (!args_done(call, args))
+        return;
+    struct storage_vol_info info;
+    if (!core_vol_info(p, name, &info, &error)) {
+        fail_now(call, error);
+        return;
+    }
+    storage_vol_info_clear(&info);
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_i32(b, 0); /* VIR_STORAGE_VOL_FILE */
+    xdr_put_u64(b, info.capacity);
+    xdr_put_u64(b, info.allocation);
+    call_reply(call, b);
+}
+
+static void
+h_vol_get_xml(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    g_autofree char *name = NULL;
+    struct pool *p = get_vol(call, args, &name, &error);
+    uint32_t flags = xdr_get_u32(args);
+    if (!p) {
+        fail_now(call, error);
+        return;
+    }
+    if (!args_done(call, args))
+        return;
+    g_autofree char *xml = flags ? NULL : core_vol_xml(p, name, &error);
+    if (flags)
+        err_set(&error, ERR_FROM_STORAGE, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags);
+    if (xml)
+        reply_string(call, xml);
+    else
+        fail_now(call, error);
+}
+
+static void
+h_vol_get_path(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    g_autofree char *name = NULL;
+    struct pool *p = get_vol(call, args, &name, &error);
+    if (!p) {
+        fail_now(call, error);
+        return;
+    }
+    if (!args_done(call, args))
+        return;
+    g_autofree char *path = g_build_filename(p->def->target_path, name, NULL);
+    reply_string(call, path);
+}
+
+/* Volume creation runs in a worker: qemu-img and fallocate may take a while. */
+struct create_task {
+    struct call *call;
+    char *pool_name;
+    char *target_path;
+    char *xml;
+    char *clone_from;
+    unsigned flags;
+    struct core *core;
+    char *created;
+};
+
+static void
+create_task_free(struct create_task *t)
+{
+    g_free(t->pool_name);
+    g_free(t->target_path);
+    g_free(t->xml);
+    g_free(t->clone_from);
+    g_free(t->created);
+    g_free(t);
+}
+
+static void
+create_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+    struct create_task *t = data;
+    GError *error = NULL;
+    /* a stand-in pool record: the worker reads only the directory, never the registry */
+    struct pool_def def = {.name = t->pool_name, .target_path = t->target_path};
+    struct pool p = {.def = &def, .active = TRUE};
+    t->created = core_vol_create(t->core, &p, t->xml, t->clone_from, t->flags, &error);
+    if (t->created)
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, error);
+}
+
+static void
+create_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    struct create_task *t = g_task_get_task_data(G_TASK(res));
+    GError *error = NULL;
+    if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+        fail_now(t->call, error);
+        return;
+    }
+    GError *lerr = NULL;
+    struct pool *p = core_pool_lookup_name(t->core, t->pool_name, &lerr);
+    if (!p) {
+        fail_now(t->call, lerr);
+        return;
+    }
+    reply_vol(t->call, p, t->created);
+}
+
+static void
+start_create(struct call *call, struct pool *p, const char *xml, const char *clone_from,
+             unsigned flags)
+{
+    GError *error = NULL;
+    if (!p->active) {
+        err_set(&error, ERR_FROM_STORAGE, ERR_OPERATION_INVALID, "storage pool '%s' is not active",
+                p->def->name);
+        fail_now(call, error);
+        return;
+    }
+    struct create_task *t = g_new0(struct create_task, 1);
+    t->call = call;
+    t->pool_name = g_strdup(p->def->name);
+    t->target_path = g_strdup(p->def->target_path);
+    t->xml = g_strdup(xml);
+    t->clone_from = g_strdup(clone_from);
+    t->flags = flags;
+    t->core = core_of(call);
+    GTask *task = g_task_new(NULL, NULL, create_done, NULL);
+    g_task_set_task_data(task, t, (GDestroyNotify)create_task_free);
+    g_task_run_in_thread(task, create_in_thread);
+    g_object_unref(task);
+}
+
+static void
+h_vol_create_xml(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    struct pool *p = get_pool(call, args, &error);
+    g_autofree char *xml = xdr_get_string(args, RPC_STRING_MAX);
+    uint32_t flags = xdr_get_u32(args);
+    if (!p) {
+        fail_now(call, error);
+        return;
+    }
+    if (args_done(call, args))
+        start_create(call, p, xml, NULL, flags);
+}
+
+static void
+h_vol_create_xml_from(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    struct pool *p = get_pool(call, args, &error);
+    g_autofree char *xml = xdr_get_string(args, RPC_STRING_MAX);
+    g_autofree char *src_name = NULL;
+    struct pool *src = p ? get_vol(call, args, &src_name, &error) : NULL;
+    uint32_t flags = xdr_get_u32(args);
+    if (!p || !src) {
+        fail_now(call, error);
+        return;
+    }
+    if (!args_done(call, args))
+        return;
+    g_autofree char *src_path = g_build_filename(src->def->target_path, src_name, NULL);
+    start_create(call, p, xml, src_path, flags);
+}
+
+static void
+h_vol_delete(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    g_autofree char *name = NULL;
+    struct pool *p = get_vol(call, args, &name, &error);
+    uint32_t flags = xdr_get_u32(args);
+    if (!p) {
+        fail_now(call, error);
+        return;
+    }
+    if (!args_done(call, args))
+        return;
+    if (flags & ~DOMUS_VOL_FORCE) {
+        err_set(&error, ERR_FROM_STORAGE, ERR_ARGUMENT_UNSUPPORTED,
+                "volume delete flags 0x%x are not supported for dir pools", flags);
+        fail_now(call, error);
+        return;
+    }
+    reply_ok_or_fail(
+        call, core_vol_delete(core_of(call), p, name, (flags & DOMUS_VOL_FORCE) != 0, &error),
+        &error);
+}
+
+static void
+h_vol_resize(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    g_autofree char *name = NULL;
+    struct pool *p = get_vol(call, args, &name, &error);
+    uint64_t capacity = xdr_get_u64(args);
+    uint32_t flags = xdr_get_u32(args);
+    if (!p) {
+        fail_now(call, error);
+        return;
+    }
+    if (args_done(call, args))
+        reply_ok_or_fail(call, core_vol_resize(core_of(call), p, name, capacity, flags, &error),
+                         &error);
+}
+
+const struct proc_entry storage_procs[] = {
+    {PROC_CONNECT_NUM_OF_STORAGE_POOLS, "CONNECT_NUM_OF_STORAGE_POOLS", h_num_pools, FALSE},
+    {PROC_CONNECT_LIST_STORAGE_POOLS, "CONNECT_LIST_STORAGE_POOLS", h_list_pools, FALSE},
+    {PROC_CONNECT_NUM_OF_DEFINED_STORAGE_POOLS, "CONNECT_NUM_OF_DEFINED_STORAGE_POOLS",
+     h_num_defined_pools, FALSE},
+    {PROC_CONNECT_LIST_DEFINED_STORAGE_POOLS, "CONNECT_LIST_DEFINED_STORAGE_POOLS",
+     h_list_defined_pools, FALSE},
+    {PROC_STORAGE_POOL_CREATE_XML, "STORAGE_POOL_CREATE_XML", h_pool_create_xml, TRUE},
+    {PROC_STORAGE_POOL_DEFINE_XML, "STORAGE_POOL_DEFINE_XML", h_pool_define, TRUE},
+    {PROC_STORAGE_POOL_CREATE, "STORAGE_POOL_CREATE", h_pool_create, TRUE},
+    {PROC_STORAGE_POOL_BUILD, "STORAGE_POOL_BUILD", h_pool_build, TRUE},
+    {PROC_STORAGE_POOL_DESTROY, "STORAGE_POOL_DESTROY", h_pool_destroy, TRUE},
+    {PROC_STORAGE_POOL_DELETE, "STORAGE_POOL_DELETE", h_pool_delete, TRUE},
+    {PROC_STORAGE_POOL_UNDEFINE, "STORAGE_POOL_UNDEFINE", h_pool_undefine, TRUE},
+    {PROC_STORAGE_POOL_REFRESH, "STORAGE_POOL_REFRESH", h_pool_refresh, TRUE},
+    {PROC_STORAGE_POOL_LOOKUP_BY_NAME, "STORAGE_POOL_LOOKUP_BY_NAME", h_pool_lookup_name, FALSE},
+    {PROC_STORAGE_POOL_LOOKUP_BY_UUID, "STORAGE_POOL_LOOKUP_BY_UUID", h_pool_lookup_uuid, FALSE},
+    {PROC_STORAGE_POOL_LOOKUP_BY_VOLUME, "STORAGE_POOL_LOOKUP_BY_VOLUME", h_pool_lookup_by_volume,
+     FALSE},
+    {PROC_STORAGE_POOL_GET_INFO, "STORAGE_POOL_GET_INFO", h_pool_get_info, FALSE},
+    {PROC_STORAGE_POOL_GET_XML_DESC, "STORAGE_POOL_GET_XML_DESC", h_pool_get_xml, FALSE},
+    {PROC_STORAGE_POOL_GET_AUTOSTART, "STORAGE_POOL_GET_AUTOSTART", h_pool_get_autostart, FALSE},
+    {PROC_STORAGE_POOL_SET_AUTOSTART, "STORAGE_POOL_SET_AUTOSTART", h_pool_set_autostart, TRUE},
+    {PROC_STORAGE_POOL_NUM_OF_VOLUMES, "STORAGE_POOL_NUM_OF_VOLUMES", h_pool_num_volumes, FALSE},
+    {PROC_STORAGE_POOL_LIST_VOLUMES, "STORAGE_POOL_LIST_VOLUMES", h_pool_list_volumes, FALSE},
+    {PROC_STORAGE_VOL_CREATE_XML, "STORAGE_VOL_CREATE_XML", h_vol_create_xml, TRUE},
+    {PROC_STORAGE_VOL_DELETE, "STORAGE_VOL_DELETE", h_vol_delete, TRUE},
+    {PROC_STORAGE_VOL_LOOKUP_BY_NAME, "STORAGE_VOL_LOOKUP_BY_NAME", h_vol_lookup_name, FALSE},
+    {PROC_STORAGE_VOL_LOOKUP_BY_KEY, "STORAGE_VOL_LOOKUP_BY_KEY", h_vol_lookup_path, FALSE},
+    {PROC_STORAGE_VOL_LOOKUP_BY_PATH, "STORAGE_VOL_LOOKUP_BY_PATH", h_vol_lookup_path, FALSE},
+    {PROC_STORAGE_VOL_GET_INFO, "STORAGE_VOL_GET_INFO", h_vol_get_info, FALSE},
+    {PROC_STORAGE_VOL_GET_XML_DESC, "STORAGE_VOL_GET_XML_DESC", h_vol_get_xml, FALSE},
+    {PROC_STORAGE_VOL_GET_PATH, "STORAGE_VOL_GET_PATH", h_vol_get_path, FALSE},
+    {PROC_STORAGE_VOL_CREATE_XML_FROM, "STORAGE_VOL_CREATE_XML_FROM", h_vol_create_xml_from, TRUE},
+    {PROC_STORAGE_POOL_IS_ACTIVE, "STORAGE_POOL_IS_ACTIVE", h_pool_is_active, FALSE},
+    {PROC_STORAGE_POOL_IS_PERSISTENT, "STORAGE_POOL_IS_PERSISTENT", h_pool_is_persistent, FALSE},
+    {PROC_STORAGE_VOL_RESIZE, "STORAGE_VOL_RESIZE", h_vol_resize, TRUE},
+    {PROC_CONNECT_LIST_ALL_STORAGE_POOLS, "CONNECT_LIST_ALL_STORAGE_POOLS", h_list_all_pools,
+     FALSE},
+    {PROC_STORAGE_POOL_LIST_ALL_VOLUMES, "STORAGE_POOL_LIST_ALL_VOLUMES", h_pool_list_all_volumes,
+     FALSE},
+};
+const gsize storage_procs_count = G_N_ELEMENTS(storage_procs);
