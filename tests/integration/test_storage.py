@@ -1,0 +1,248 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Storage pools and volumes through stock virsh and python3-libvirt: the seed flow, every
+pool and volume command, and the bad inputs (names escaping the pool, sizes, duplicates)."""
+import os
+import re
+import subprocess
+import threading
+
+import libvirt
+import pytest
+
+from conftest import domain_xml
+
+SEED_VOL = """<volume>
+  <name>new_volume.img</name>
+  <allocation>0</allocation>
+  <capacity unit="G">10</capacity>
+</volume>"""
+
+
+def test_default_pool_exists(daemon):
+    c = daemon.conn()
+    p = c.storagePoolLookupByName("default")
+    assert p.isActive() and p.isPersistent() and p.autostart()
+    assert p.XMLDesc(0).count(os.path.join(daemon.root, "images")) == 1
+    info = p.info()
+    assert info[0] == libvirt.VIR_STORAGE_POOL_RUNNING and info[1] > 0
+    assert [x.name() for x in c.listAllStoragePools()] == ["default"]
+    assert c.listStoragePools() == ["default"] and c.numOfStoragePools() == 1
+    c.close()
+
+
+def test_seed_flow(daemon):
+    """virsh vol-create default new_volume.xml; use it as a guest disk; delete it."""
+    path = daemon.write("new_volume.xml", SEED_VOL)
+    assert "Vol new_volume.img created" in daemon.virsh("vol-create", "default", path).stdout
+    vol_path = os.path.join(daemon.root, "images", "new_volume.img")
+    st = os.stat(vol_path)
+    assert st.st_size == 10 * 1024 ** 3 and st.st_blocks == 0  # allocation 0: sparse
+    out = daemon.virsh("vol-info", "new_volume.img", "--pool", "default").stdout
+    assert re.search(r"Capacity:\s+10.00 GiB", out) and re.search(r"Allocation:\s+0.00 B", out)
+    c = daemon.conn()
+    d = c.defineXML(domain_xml("volguest", extra_devices=(
+        f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+        f"<source file='{vol_path}'/><target dev='vda' bus='virtio'/></disk>")))
+    d.create()
+    # in use by a running domain: deleting is refused, naming the domain
+    r = daemon.virsh("vol-delete", "new_volume.img", "--pool", "default", check=False)
+    assert r.returncode == 1 and "volguest" in r.stderr
+    assert os.path.exists(vol_path)
+    d.destroy()
+    daemon.virsh("vol-delete", "new_volume.img", "--pool", "default")
+    assert not os.path.exists(vol_path)
+    c.close()
+
+
+def test_volume_commands(daemon):
+    v = daemon.virsh
+    v("vol-create-as", "default", "a.qcow2", "64M", "--format", "qcow2")
+    v("vol-create-as", "default", "full.raw", "8M")  # no allocation: fully allocated
+    v("vol-create-as", "default", "sparse.raw", "8M", "--allocation", "0")
+    img = os.path.join(daemon.root, "images")
+    assert open(os.path.join(img, "a.qcow2"), "rb").read(4) == b"QFI\xfb"
+    assert os.stat(os.path.join(img, "full.raw")).st_blocks * 512 >= 8 * 1024 ** 2
+    assert os.stat(os.path.join(img, "sparse.raw")).st_blocks == 0
+    out = v("vol-list", "default", "--details").stdout
+    assert "a.qcow2" in out and "full.raw" in out and "64.00 MiB" in out
+    assert v("vol-path", "a.qcow2", "--pool", "default").stdout.strip() == \
+        os.path.join(img, "a.qcow2")
+    assert v("vol-key", "a.qcow2", "--pool", "default").stdout.strip() == \
+        os.path.join(img, "a.qcow2")
+    assert v("vol-name", os.path.join(img, "a.qcow2")).stdout.strip() == "a.qcow2"
+    assert v("vol-pool", os.path.join(img, "a.qcow2")).stdout.strip() == "default"
+    xml = v("vol-dumpxml", "a.qcow2", "--pool", "default").stdout
+    assert "<format type='qcow2'/>" in xml and "<capacity unit='bytes'>67108864</capacity>" in xml
+    # backing store
+    v("vol-create-as", "default", "overlay.qcow2", "64M", "--format", "qcow2",
+      "--backing-vol", "a.qcow2", "--backing-vol-format", "qcow2")
+    info = subprocess.run(["qemu-img", "info", os.path.join(img, "overlay.qcow2")],
+                          capture_output=True, text=True).stdout
+    assert "a.qcow2" in info
+    # clone (vol-clone) and create-from with a format change
+    v("vol-clone", "a.qcow2", "b.qcow2", "--pool", "default")
+    path = daemon.write("from.xml", "<volume><name>c.raw</name><capacity>64M</capacity>"
+                                    "<target><format type='raw'/></target></volume>")
+    v("vol-create-from", "default", path, "a.qcow2", "--inputpool", "default")
+    assert os.stat(os.path.join(img, "c.raw")).st_size == 64 * 1024 ** 2
+    # resize: grow; shrink only with its flag
+    v("vol-resize", "sparse.raw", "16M", "--pool", "default")
+    assert os.stat(os.path.join(img, "sparse.raw")).st_size == 16 * 1024 ** 2
+    r = v("vol-resize", "sparse.raw", "4M", "--pool", "default", check=False)
+    assert r.returncode == 1 and "shrink" in r.stderr
+    v("vol-resize", "sparse.raw", "4M", "--pool", "default", "--shrink")
+    assert os.stat(os.path.join(img, "sparse.raw")).st_size == 4 * 1024 ** 2
+    v("vol-resize", "a.qcow2", "128M", "--pool", "default")
+    assert "128.00 MiB" in v("vol-info", "a.qcow2", "--pool", "default").stdout
+    for name in ("a.qcow2", "b.qcow2", "c.raw", "full.raw", "sparse.raw", "overlay.qcow2"):
+        v("vol-delete", name, "--pool", "default")
+    assert os.listdir(img) == []
+
+
+def test_python_volumes(daemon):
+    c = daemon.conn()
+    p = c.storagePoolLookupByName("default")
+    vol = p.createXML("<volume><name>py.raw</name><capacity unit='M'>4</capacity>"
+                      "<allocation>0</allocation></volume>", 0)
+    assert vol.name() == "py.raw" and vol.info() == [0, 4 * 1024 ** 2, 0]
+    assert p.listVolumes() == ["py.raw"] and p.numOfVolumes() == 1
+    assert [x.name() for x in p.listAllVolumes()] == ["py.raw"]
+    assert c.storageVolLookupByPath(vol.path()).name() == "py.raw"
+    assert c.storageVolLookupByKey(vol.key()).name() == "py.raw"
+    assert vol.storagePoolLookupByVolume().name() == "default"
+    clone = p.createXMLFrom("<volume><name>py2.raw</name><capacity>0</capacity></volume>", vol, 0)
+    assert clone.info()[1] == 4 * 1024 ** 2
+    for v in (vol, clone):
+        v.delete(0)
+    with pytest.raises(libvirt.libvirtError) as e:
+        p.storageVolLookupByName("py.raw")
+    assert e.value.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.storageVolLookupByPath("/nonexistent/file")
+    assert e.value.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL
+    c.close()
+
+
+def test_pool_commands(daemon):
+    v = daemon.virsh
+    target = os.path.join(daemon.root, "p2")
+    v("pool-define-as", "p2", "dir", "--target", target)
+    r = v("pool-start", "p2", check=False)
+    assert r.returncode == 1 and "build the pool first" in r.stderr
+    v("pool-build", "p2")
+    v("pool-start", "p2")
+    v("pool-autostart", "p2")
+    out = v("pool-list", "--all", "--details").stdout
+    assert re.search(r"p2\s+running\s+yes\s+yes", out)
+    assert v("pool-uuid", "p2").stdout.strip() and \
+        v("pool-name", v("pool-uuid", "p2").stdout.strip()).stdout.strip() == "p2"
+    assert f"<path>{target}</path>" in v("pool-dumpxml", "p2").stdout
+    v("pool-refresh", "p2")
+    v("vol-create-as", "p2", "x", "1M")
+    r = v("pool-delete", "p2", check=False)  # active
+    assert r.returncode == 1
+    v("pool-destroy", "p2")
+    r = v("pool-delete", "p2", check=False)  # not empty
+    assert r.returncode == 1 and "not empty" in r.stderr
+    os.unlink(os.path.join(target, "x"))
+    v("pool-delete", "p2")
+    assert not os.path.exists(target)
+    v("pool-undefine", "p2")
+    assert "p2" not in v("pool-list", "--all").stdout
+    # a transient pool
+    os.makedirs(os.path.join(daemon.root, "p3"))
+    v("pool-create-as", "p3", "dir", "--target", os.path.join(daemon.root, "p3"))
+    assert "p3" in v("pool-list", "--transient").stdout
+    v("pool-destroy", "p3")
+    assert "p3" not in v("pool-list", "--all").stdout
+
+
+def test_pools_persist_across_restart(daemon):
+    daemon.virsh("pool-define-as", "keep", "dir", "--target", os.path.join(daemon.root, "keep"))
+    daemon.virsh("pool-build", "keep")
+    daemon.virsh("pool-start", "keep")
+    daemon.virsh("pool-define-as", "idle", "dir", "--target", os.path.join(daemon.root, "idle"))
+    daemon.stop()
+    daemon.start()
+    c = daemon.conn()
+    assert c.storagePoolLookupByName("keep").isActive()
+    assert not c.storagePoolLookupByName("idle").isActive()
+    for name in ("keep", "idle"):
+        p = c.storagePoolLookupByName(name)
+        if p.isActive():
+            p.destroy()
+        p.undefine()
+    c.close()
+
+
+BAD_VOLS = [
+    ("escaping name", "<volume><name>../x</name><capacity>1M</capacity></volume>",
+     libvirt.VIR_ERR_INVALID_ARG),
+    ("slash", "<volume><name>a/b</name><capacity>1M</capacity></volume>",
+     libvirt.VIR_ERR_INVALID_ARG),
+    ("overflow", "<volume><name>o</name><capacity unit='EiB'>99999999</capacity></volume>",
+     libvirt.VIR_ERR_OVERFLOW),
+    ("allocation over capacity",
+     "<volume><name>o</name><capacity>1M</capacity><allocation>2M</allocation></volume>",
+     libvirt.VIR_ERR_INVALID_ARG),
+    ("format vmdk", "<volume><name>o</name><capacity>1M</capacity>"
+                    "<target><format type='vmdk'/></target></volume>",
+     libvirt.VIR_ERR_CONFIG_UNSUPPORTED),
+    ("malformed", "<volume><name>o", libvirt.VIR_ERR_XML_ERROR),
+]
+
+
+@pytest.mark.parametrize("label,xml,code", BAD_VOLS, ids=[b[0] for b in BAD_VOLS])
+def test_bad_volumes(daemon, label, xml, code):
+    c = daemon.conn()
+    p = c.storagePoolLookupByName("default")
+    before = sorted(os.listdir(os.path.join(daemon.root, "images")))
+    with pytest.raises(libvirt.libvirtError) as e:
+        p.createXML(xml, 0)
+    assert e.value.get_error_code() == code, str(e.value)
+    assert sorted(os.listdir(os.path.join(daemon.root, "images"))) == before
+    c.close()
+
+
+def test_bad_pools(daemon):
+    c = daemon.conn()
+    for xml, code in (
+            ("<pool type='dir'><name>../p</name><target><path>/tmp/x</path></target></pool>",
+             libvirt.VIR_ERR_INVALID_ARG),
+            ("<pool type='logical'><name>lv</name><target><path>/dev/vg</path></target></pool>",
+             libvirt.VIR_ERR_CONFIG_UNSUPPORTED),
+            ("<pool type='dir'><name>rel</name><target><path>rel/x</path></target></pool>",
+             libvirt.VIR_ERR_INVALID_ARG),
+            (f"<pool type='dir'><name>twin</name><target><path>{daemon.root}/images</path>"
+             "</target></pool>", libvirt.VIR_ERR_OPERATION_FAILED)):
+        with pytest.raises(libvirt.libvirtError) as e:
+            c.storagePoolDefineXML(xml, 0)
+        assert e.value.get_error_code() == code, xml
+    assert [x.name() for x in c.listAllStoragePools()] == ["default"]
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.storagePoolLookupByName("nope")
+    assert e.value.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL
+    c.close()
+
+
+def test_concurrent_creates_one_wins(daemon):
+    results = []
+
+    def create():
+        c = daemon.conn()
+        try:
+            c.storagePoolLookupByName("default").createXML(
+                "<volume><name>race.raw</name><capacity>64M</capacity></volume>", 0)
+            results.append("ok")
+        except libvirt.libvirtError as e:
+            results.append(e.get_error_code())
+        c.close()
+
+    threads = [threading.Thread(target=create) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results, key=str) == sorted(["ok"] + [libvirt.VIR_ERR_STORAGE_VOL_EXIST] * 3,
+                                              key=str)
+    daemon.virsh("vol-delete", "race.raw", "--pool", "default")
