@@ -1308,6 +1308,12 @@ static const struct proc_entry qemu_procs[] = {
 static const struct proc_entry *
 find_proc(uint32_t prog, uint32_t proc)
 {
+    if (prog == RPC_PROGRAM_DOMUS) {
+        for (gsize i = 0; i < domus_procs_count; i++)
+            if (domus_procs[i].proc == proc)
+                return &domus_procs[i];
+        return NULL;
+    }
     const struct proc_entry *table = prog == RPC_PROGRAM_QEMU ? qemu_procs : procs;
     gsize n = prog == RPC_PROGRAM_QEMU ? G_N_ELEMENTS(qemu_procs) : G_N_ELEMENTS(procs);
     for (gsize i = 0; i < n; i++)

@@ -403,7 +403,8 @@ handle_frame(struct client *c, const uint8_t *frame, gsize len)
             send_keepalive(c, RPC_KEEPALIVE_PONG);
         return TRUE;
     }
-    if ((hdr.prog != RPC_PROGRAM_REMOTE && hdr.prog != RPC_PROGRAM_QEMU) ||
+    if ((hdr.prog != RPC_PROGRAM_REMOTE && hdr.prog != RPC_PROGRAM_QEMU &&
+         hdr.prog != RPC_PROGRAM_DOMUS) ||
         hdr.vers != RPC_PROTOCOL_VERSION) {
         protocol_error(c, &hdr, "unknown program 0x%x version %u", hdr.prog, hdr.vers);
         return hdr.type == RPC_CALL;

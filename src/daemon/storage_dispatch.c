@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 
 #include "core/storage.h"
+#include "storage/wipe.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -756,6 +757,151 @@ h_vol_resize(struct call *call, struct xdr_reader *args)
                          &error);
 }
 
+/* --- wipe: a worker overwrites the file; progress is visible through VOL_JOB_INFO --- */
+
+struct wipe_job {
+    struct call *call;
+    char *path;
+    int algorithm;
+    guint64 done; /* written by the worker, read by the main loop (atomics) */
+    guint64 total;
+    gint cancel;
+};
+
+/* path -> struct wipe_job *: at most one wipe per volume */
+static GHashTable *wipe_jobs;
+
+static void
+wipe_progress(gpointer user, guint64 done, guint64 total)
+{
+    struct wipe_job *job = user;
+    __atomic_store_n(&job->total, total, __ATOMIC_RELAXED);
+    __atomic_store_n(&job->done, done, __ATOMIC_RELAXED);
+}
+
+static void
+wipe_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    struct wipe_job *job = data;
+    GError *error = NULL;
+    if (wipe_run(job->path, job->algorithm, wipe_progress, job, &job->cancel, &error))
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, error);
+}
+
+static void
+wipe_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    struct wipe_job *job = g_task_get_task_data(G_TASK(res));
+    GError *error = NULL;
+    g_hash_table_remove(wipe_jobs, job->path);
+    if (g_task_propagate_boolean(G_TASK(res), &error)) {
+        log_info("volume '%s' wiped (%s)", job->path, wipe_algorithm_to_string(job->algorithm));
+        call_reply(job->call, NULL);
+    } else {
+        fail_now(job->call, error);
+    }
+}
+
+static void
+wipe_job_free(struct wipe_job *job)
+{
+    g_free(job->path);
+    g_free(job);
+}
+
+static void
+start_wipe(struct call *call, struct pool *p, const char *name, int algorithm, uint32_t flags)
+{
+    GError *error = NULL;
+    g_autofree char *path = g_build_filename(p->def->target_path, name, NULL);
+    if (flags & ~DOMUS_VOL_FORCE) {
+        err_set(&error, ERR_FROM_STORAGE, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags);
+    } else if (algorithm < 0 || algorithm >= WIPE_ALGORITHM_LAST) {
+        err_set(&error, ERR_FROM_STORAGE, ERR_INVALID_ARG,
+                "unknown wipe algorithm %d; see virsh vol-wipe --algorithm", algorithm);
+    } else if (!(flags & DOMUS_VOL_FORCE) && !core_vol_check_unused(core_of(call), path, &error)) {
+        /* error set */
+    } else if (wipe_jobs && g_hash_table_contains(wipe_jobs, path)) {
+        err_set(&error, ERR_FROM_STORAGE, ERR_OPERATION_INVALID,
+                "volume '%s' is being wiped already", name);
+    }
+    if (error) {
+        fail_now(call, error);
+        return;
+    }
+    if (!wipe_jobs)
+        wipe_jobs = g_hash_table_new(g_str_hash, g_str_equal);
+    struct wipe_job *job = g_new0(struct wipe_job, 1);
+    job->call = call;
+    job->path = g_steal_pointer(&path);
+    job->algorithm = algorithm;
+    g_hash_table_insert(wipe_jobs, job->path, job);
+    GTask *task = g_task_new(NULL, NULL, wipe_done, NULL);
+    g_task_set_task_data(task, job, (GDestroyNotify)wipe_job_free);
+    g_task_run_in_thread(task, wipe_in_thread);
+    g_object_unref(task);
+}
+
+static void
+h_vol_wipe(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    g_autofree char *name = NULL;
+    struct pool *p = get_vol(call, args, &name, &error);
+    uint32_t flags = xdr_get_u32(args);
+    if (!p) {
+        fail_now(call, error);
+        return;
+    }
+    if (args_done(call, args))
+        start_wipe(call, p, name, WIPE_ZERO, flags);
+}
+
+static void
+h_vol_wipe_pattern(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    g_autofree char *name = NULL;
+    struct pool *p = get_vol(call, args, &name, &error);
+    uint32_t algorithm = xdr_get_u32(args);
+    uint32_t flags = xdr_get_u32(args);
+    if (!p) {
+        fail_now(call, error);
+        return;
+    }
+    if (args_done(call, args))
+        start_wipe(call, p, name, (int)algorithm, flags);
+}
+
+/* Domus program: VOL_JOB_INFO (volume handle) -> active int, done uhyper, total uhyper */
+static void
+h_vol_job_info(struct call *call, struct xdr_reader *args)
+{
+    GError *error = NULL;
+    g_autofree char *name = NULL;
+    struct pool *p = get_vol(call, args, &name, &error);
+    if (!p) {
+        fail_now(call, error);
+        return;
+    }
+    if (!args_done(call, args))
+        return;
+    g_autofree char *path = g_build_filename(p->def->target_path, name, NULL);
+    struct wipe_job *job = wipe_jobs ? g_hash_table_lookup(wipe_jobs, path) : NULL;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_i32(b, job != NULL);
+    xdr_put_u64(b, job ? __atomic_load_n(&job->done, __ATOMIC_RELAXED) : 0);
+    xdr_put_u64(b, job ? __atomic_load_n(&job->total, __ATOMIC_RELAXED) : 0);
+    call_reply(call, b);
+}
+
+const struct proc_entry domus_procs[] = {
+    {DOMUS_PROC_VOL_JOB_INFO, "VOL_JOB_INFO", h_vol_job_info, FALSE},
+};
+const gsize domus_procs_count = G_N_ELEMENTS(domus_procs);
+
 const struct proc_entry storage_procs[] = {
     {PROC_CONNECT_NUM_OF_STORAGE_POOLS, "CONNECT_NUM_OF_STORAGE_POOLS", h_num_pools, FALSE},
     {PROC_CONNECT_LIST_STORAGE_POOLS, "CONNECT_LIST_STORAGE_POOLS", h_list_pools, FALSE},
@@ -793,6 +939,8 @@ const struct proc_entry storage_procs[] = {
     {PROC_STORAGE_POOL_IS_ACTIVE, "STORAGE_POOL_IS_ACTIVE", h_pool_is_active, FALSE},
     {PROC_STORAGE_POOL_IS_PERSISTENT, "STORAGE_POOL_IS_PERSISTENT", h_pool_is_persistent, FALSE},
     {PROC_STORAGE_VOL_RESIZE, "STORAGE_VOL_RESIZE", h_vol_resize, TRUE},
+    {PROC_STORAGE_VOL_WIPE, "STORAGE_VOL_WIPE", h_vol_wipe, TRUE},
+    {PROC_STORAGE_VOL_WIPE_PATTERN, "STORAGE_VOL_WIPE_PATTERN", h_vol_wipe_pattern, TRUE},
     {PROC_CONNECT_LIST_ALL_STORAGE_POOLS, "CONNECT_LIST_ALL_STORAGE_POOLS", h_list_all_pools,
      FALSE},
     {PROC_STORAGE_POOL_LIST_ALL_VOLUMES, "STORAGE_POOL_LIST_ALL_VOLUMES", h_pool_list_all_volumes,

@@ -14,4 +14,7 @@ struct proc_entry {
 };
 
 extern const struct proc_entry storage_procs[];
+/* Domus's own program: what libvirt's protocol has no procedure for (wipe progress). */
+extern const struct proc_entry domus_procs[];
+extern const gsize domus_procs_count;
 extern const gsize storage_procs_count;

@@ -12,6 +12,8 @@
 #define RPC_PROGRAM_REMOTE 0x20008086u
 #define RPC_PROGRAM_QEMU 0x20008087u
 #define RPC_PROGRAM_KEEPALIVE 0x6b656570u
+/* Domus's own program ("DOMU"), for what libvirt's has no procedure */
+#define RPC_PROGRAM_DOMUS 0x444f4d55u
 #define RPC_PROTOCOL_VERSION 1u
 
 #define RPC_HEADER_LEN 28u
@@ -147,6 +149,11 @@ enum rpc_proc {
     PROC_CONNECT_REGISTER_CLOSE_CALLBACK = 360,
     PROC_CONNECT_UNREGISTER_CLOSE_CALLBACK = 361,
     PROC_DOMAIN_GET_MESSAGES = 426,
+};
+
+/* Domus program */
+enum rpc_domus_proc {
+    DOMUS_PROC_VOL_JOB_INFO = 1,
 };
 
 /* QEMU program (src/remote/qemu_protocol.x) */

@@ -242,9 +242,15 @@ rng_seed(struct wipe_job *job, GError **error)
 static void
 fill_random(struct wipe_job *job, guint8 *buf, gsize len)
 {
-    for (gsize i = 0; i + 8 <= len; i += 8) {
+    gsize i = 0;
+    for (; i + 8 <= len; i += 8) {
         guint64 v = rng_next(job->rng);
         memcpy(buf + i, &v, 8);
+    }
+    if (i < len) {
+        /* the odd tail, or it would keep bytes of the previous pass */
+        guint64 v = rng_next(job->rng);
+        memcpy(buf + i, &v, len - i);
     }
 }
 
@@ -469,10 +475,11 @@ run_trim(struct wipe_job *job, GError **error)
         if (!check_cancel(job, error))
             return FALSE;
         guint64 len = MIN(job->size - off, (guint64)WIPE_TRIM_CHUNK);
-        if (fallocate(job->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) <
-            0) {
-            if (errno == EINTR)
-                continue;
+        int rc =
+            fallocate(job->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc < 0) {
             if (errno == EOPNOTSUPP) {
                 err_set(error, ERR_FROM_STORAGE, ERR_OPERATION_UNSUPPORTED,
                         "cannot trim '%s': its filesystem or device cannot punch holes; "
@@ -489,8 +496,8 @@ run_trim(struct wipe_job *job, GError **error)
     return sync_pass(job, error);
 }
 
-/* Opens PATH for writing, with O_DIRECT where the filesystem takes it (tmpfs does not),
- * and learns its size. */
+/* Opens PATH for writing, with O_DIRECT where the filesystem takes it (tmpfs before Linux 6.6 does
+ * not), and learns its size. */
 static gboolean
 wipe_open(struct wipe_job *job, GError **error)
 {

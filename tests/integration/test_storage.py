@@ -246,3 +246,62 @@ def test_concurrent_creates_one_wins(daemon):
     assert sorted(results, key=str) == sorted(["ok"] + [libvirt.VIR_ERR_STORAGE_VOL_EXIST] * 3,
                                               key=str)
     daemon.virsh("vol-delete", "race.raw", "--pool", "default")
+
+
+PATTERN = b"DOMUS-SECRET-PATTERN-"
+
+
+@pytest.mark.parametrize("algorithm", ["zero", "nnsa", "dod", "bsi", "gutmann", "schneier",
+                                       "pfitzner7", "pfitzner33", "random", "trim"])
+def test_wipe_leaves_nothing(daemon, algorithm):
+    """Write a known pattern, wipe, read back: none of it remains and the size is kept."""
+    name = f"w-{algorithm}.raw"
+    daemon.virsh("vol-create-as", "default", name, "4M")
+    path = os.path.join(daemon.root, "images", name)
+    with open(path, "r+b") as f:
+        f.write(PATTERN * (4 * 1024 ** 2 // len(PATTERN)))
+    daemon.virsh("vol-wipe", name, "--pool", "default", "--algorithm", algorithm)
+    data = open(path, "rb").read()
+    assert len(data) == 4 * 1024 ** 2
+    assert PATTERN not in data and b"SECRET" not in data
+    if algorithm in ("zero", "trim"):
+        assert data == bytes(len(data))
+    if algorithm == "bsi":
+        assert set(data) == {0x7F}
+    daemon.virsh("vol-delete", name, "--pool", "default")
+
+
+def test_wipe_qcow2_keeps_capacity(daemon):
+    """As libvirt: a wiped qcow2 is overwritten byte for byte (no longer a valid qcow2)."""
+    daemon.virsh("vol-create-as", "default", "q.qcow2", "16M", "--format", "qcow2")
+    path = os.path.join(daemon.root, "images", "q.qcow2")
+    size = os.stat(path).st_size
+    daemon.virsh("vol-wipe", "q.qcow2", "--pool", "default")
+    assert os.stat(path).st_size == size
+    assert open(path, "rb").read(4) == b"\0\0\0\0"
+    daemon.virsh("vol-delete", "q.qcow2", "--pool", "default")
+
+
+def test_wipe_refused_while_in_use(daemon):
+    daemon.virsh("vol-create-as", "default", "busy.raw", "4M")
+    path = os.path.join(daemon.root, "images", "busy.raw")
+    c = daemon.conn()
+    d = c.createXML(domain_xml("busy", extra_devices=(
+        f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+        f"<source file='{path}'/><target dev='vda' bus='virtio'/></disk>")), 0)
+    with open(path, "r+b") as f:
+        f.write(PATTERN)
+    r = daemon.virsh("vol-wipe", "busy.raw", "--pool", "default", check=False)
+    assert r.returncode == 1 and "busy" in r.stderr and "in use" in r.stderr
+    assert open(path, "rb").read(len(PATTERN)) == PATTERN
+    vol = c.storageVolLookupByPath(path)
+    with pytest.raises(libvirt.libvirtError) as e:
+        vol.wipePattern(libvirt.VIR_STORAGE_VOL_WIPE_ALG_ZERO, 0)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+    with pytest.raises(libvirt.libvirtError) as e:
+        vol.wipePattern(42, 0)
+    d.destroy()
+    vol.wipe(0)
+    assert open(path, "rb").read(len(PATTERN)) == bytes(len(PATTERN))
+    vol.delete(0)
+    c.close()
