@@ -32,7 +32,7 @@ static const char *const lifecycle_names[] = {
     "destroy", "restart", "preserve", "rename-restart", NULL,
 };
 static const char *const boot_dev_names[] = {"hd", "cdrom", "network", "fd", NULL};
-static const char *const disk_type_names[] = {"file", "block", NULL};
+static const char *const disk_type_names[] = {"file", "block", "volume", NULL};
 static const char *const disk_device_names[] = {"disk", "cdrom", NULL};
 static const char *const disk_bus_names[] = {"virtio", "ide", "scsi", "sata", NULL};
 static const char *const disk_format_names[] = {"none", "raw", "qcow2", NULL};

@@ -36,7 +36,7 @@ struct domain_address {
     GStrv values;
 };
 
-enum disk_type { DISK_TYPE_FILE, DISK_TYPE_BLOCK };
+enum disk_type { DISK_TYPE_FILE, DISK_TYPE_BLOCK, DISK_TYPE_VOLUME };
 enum disk_device { DISK_DEVICE_DISK, DISK_DEVICE_CDROM };
 enum disk_bus { DISK_BUS_VIRTIO, DISK_BUS_IDE, DISK_BUS_SCSI, DISK_BUS_SATA };
 enum disk_format { DISK_FORMAT_NONE, DISK_FORMAT_RAW, DISK_FORMAT_QCOW2 };
@@ -48,8 +48,11 @@ struct disk_def {
     enum disk_format format; /* NONE: not given (raw is used) */
     char *cache;             /* driver cache=, NULL when absent */
     char *discard;           /* driver discard=, NULL when absent */
-    char *source;            /* file or block device path; NULL: empty (cdrom) */
-    char *target_dev;        /* "vda", "hdc", "sda" */
+    char *source;            /* file or block device path; NULL: empty (cdrom); for a volume
+                              * disk the path the pool resolved at start (live only) */
+    char *source_pool;       /* type volume: <source pool='…' volume='…'/> */
+    char *source_volume;
+    char *target_dev; /* "vda", "hdc", "sda" */
     enum disk_bus bus;
     gboolean readonly;
     gboolean shareable;

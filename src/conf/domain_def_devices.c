@@ -10,7 +10,7 @@
 #include "util/err.h"
 
 static const char *const none_attrs[] = {NULL};
-static const char *const disk_type_names[] = {"file", "block", NULL};
+static const char *const disk_type_names[] = {"file", "block", "volume", NULL};
 static const char *const disk_device_names[] = {"disk", "cdrom", NULL};
 static const char *const disk_bus_names[] = {"virtio", "ide", "scsi", "sata", NULL};
 /* The values of type= on <driver>: DISK_FORMAT_RAW and on (DISK_FORMAT_NONE is absence). */
@@ -127,6 +127,8 @@ domain_def_disk_free(struct disk_def *disk)
     g_free(disk->cache);
     g_free(disk->discard);
     g_free(disk->source);
+    g_free(disk->source_pool);
+    g_free(disk->source_volume);
     g_free(disk->target_dev);
     g_free(disk->serial);
     domain_address_free(disk->address);
@@ -141,6 +143,8 @@ domain_def_disk_copy(gconstpointer src, gpointer unused)
     disk->cache = g_strdup(disk->cache);
     disk->discard = g_strdup(disk->discard);
     disk->source = g_strdup(disk->source);
+    disk->source_pool = g_strdup(disk->source_pool);
+    disk->source_volume = g_strdup(disk->source_volume);
     disk->target_dev = g_strdup(disk->target_dev);
     disk->serial = g_strdup(disk->serial);
     disk->address = domain_def_address_copy(disk->address);
@@ -430,6 +434,20 @@ parse_disk_source(struct disk_def *disk, xmlNodePtr node, GError **error)
     /* index= numbers the image in libvirt's runtime backing chain: dropped. */
     static const char *const file_attrs[] = {"file", "index", NULL};
     static const char *const block_attrs[] = {"dev", "index", NULL};
+    static const char *const volume_attrs[] = {"pool", "volume", "index", NULL};
+    if (disk->type == DISK_TYPE_VOLUME) {
+        if (!check_leaf(node, volume_attrs, error))
+            return FALSE;
+        disk->source_pool = domain_def_xml_prop(node, "pool");
+        disk->source_volume = domain_def_xml_prop(node, "volume");
+        if (!disk->source_pool || !disk->source_volume || !*disk->source_pool ||
+            !*disk->source_volume) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                    "a disk of type 'volume' needs <source pool='…' volume='…'/>");
+            return FALSE;
+        }
+        return TRUE;
+    }
     gboolean file = disk->type == DISK_TYPE_FILE;
     if (!check_leaf(node, file ? file_attrs : block_attrs, error))
         return FALSE;
@@ -524,7 +542,7 @@ parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
         err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "missing element 'target' in 'disk'");
         return FALSE;
     }
-    if (!disk->source && disk->device == DISK_DEVICE_DISK) {
+    if (!disk->source && !disk->source_volume && disk->device == DISK_DEVICE_DISK) {
         err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
                 "disk '%s' has no source; only a cdrom may be empty", disk->target_dev);
         return FALSE;

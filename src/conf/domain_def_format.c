@@ -125,7 +125,13 @@ format_disk(GString *buf, const struct disk_def *disk)
         attr(children, "discard", disk->discard);
         g_string_append(children, "/>\n");
     }
-    if (disk->source) {
+    if (disk->type == DISK_TYPE_VOLUME) {
+        indent(children, 3);
+        g_string_append(children, "<source");
+        attr(children, "pool", disk->source_pool);
+        attr(children, "volume", disk->source_volume);
+        g_string_append(children, "/>\n");
+    } else if (disk->source) {
         indent(children, 3);
         g_string_append(children, "<source");
         attr(children, disk->type == DISK_TYPE_FILE ? "file" : "dev", disk->source);

@@ -17,6 +17,7 @@
 #include <glib-unix.h>
 
 #include "core/guest.h"
+#include "core/storage.h"
 #include "qemu/agent.h"
 #include "qemu/caps.h"
 #include "qemu/command.h"
@@ -517,6 +518,8 @@ start_spawn(struct domain *dom, GError **error)
                 "domain type 'kvm' needs a usable /dev/kvm on this host; use type 'qemu'");
         return FALSE;
     }
+    if (!core_storage_resolve_disks(core, dom->def, error))
+        return FALSE;
     struct qemu_command_opts opts = {
         .emulator = emulator,
         .kvm = kvm,

@@ -669,3 +669,31 @@ core_vol_resize(struct core *core, struct pool *p, const char *name, uint64_t ca
     return storage_dir_vol_resize(path, target, flags & VOL_RESIZE_ALLOCATE,
                                   flags & VOL_RESIZE_SHRINK, "/usr/bin/qemu-img", error);
 }
+
+gboolean
+core_storage_resolve_disks(struct core *core, struct domain_def *def, GError **error)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        struct disk_def *disk = def->disks->pdata[i];
+        if (disk->type != DISK_TYPE_VOLUME)
+            continue;
+        g_autoptr(GError) err = NULL;
+        struct pool *p = core_pool_lookup_name(core, disk->source_pool, &err);
+        g_autofree char *path = p ? core_vol_path(p, disk->source_volume, &err) : NULL;
+        if (!path) {
+            err_set(error, err_origin(err), err_code(err),
+                    "disk '%s' (volume '%s' of pool '%s'): %s", disk->target_dev,
+                    disk->source_volume, disk->source_pool, err->message);
+            return FALSE;
+        }
+        struct storage_vol_info info;
+        if (disk->format == DISK_FORMAT_NONE && storage_dir_vol_info(path, &info, NULL)) {
+            disk->format =
+                info.format == STORAGE_FORMAT_QCOW2 ? DISK_FORMAT_QCOW2 : DISK_FORMAT_RAW;
+            storage_vol_info_clear(&info);
+        }
+        g_free(disk->source);
+        disk->source = g_steal_pointer(&path);
+    }
+    return TRUE;
+}

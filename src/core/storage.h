@@ -61,3 +61,7 @@ gboolean core_vol_delete(struct core *core, struct pool *pool, const char *name,
                          GError **error);
 gboolean core_vol_resize(struct core *core, struct pool *pool, const char *name, uint64_t capacity,
                          unsigned flags, GError **error);
+
+/* Resolves the <disk type='volume'> of DEF (a live definition) to their paths: a missing or
+ * inactive pool or a missing volume is an error naming the disk, the pool and the volume. */
+gboolean core_storage_resolve_disks(struct core *core, struct domain_def *def, GError **error);

@@ -305,3 +305,35 @@ def test_wipe_refused_while_in_use(daemon):
     assert open(path, "rb").read(len(PATTERN)) == bytes(len(PATTERN))
     vol.delete(0)
     c.close()
+
+
+def test_disk_from_pool(daemon):
+    """<disk type='volume'> resolves through the pool at start; missing pools and volumes are
+    clear errors naming them; a volume in use cannot be deleted."""
+    daemon.virsh("vol-create-as", "default", "pd.qcow2", "16M", "--format", "qcow2")
+    disk = ("<disk type='volume' device='disk'><source pool='default' volume='pd.qcow2'/>"
+            "<target dev='vda' bus='virtio'/></disk>")
+    c = daemon.conn()
+    d = c.defineXML(domain_xml("pooldisk", extra_devices=disk))
+    d.create()
+    log = open(os.path.join(daemon.root, "log", "pooldisk.log")).read()
+    path = os.path.join(daemon.root, "images", "pd.qcow2")
+    assert f'"filename":"{path}"' in log and '"driver":"qcow2"' in log
+    assert "<source pool='default' volume='pd.qcow2'/>" in d.XMLDesc(0)
+    r = daemon.virsh("vol-delete", "pd.qcow2", "--pool", "default", check=False)
+    assert r.returncode == 1 and "pooldisk" in r.stderr
+    d.destroy()
+    for bad, word in (("pool='nope' volume='pd.qcow2'", "nope"),
+                      ("pool='default' volume='missing.qcow2'", "missing.qcow2")):
+        x = c.defineXML(domain_xml("pooldisk2", extra_devices=disk.replace(
+            "pool='default' volume='pd.qcow2'", bad)))
+        with pytest.raises(libvirt.libvirtError) as e:
+            x.create()
+        assert word in str(e.value) and "vda" in str(e.value)
+        assert e.value.get_error_code() in (libvirt.VIR_ERR_NO_STORAGE_POOL,
+                                            libvirt.VIR_ERR_NO_STORAGE_VOL)
+        assert not x.isActive()
+        x.undefine()
+    d.undefine()
+    daemon.virsh("vol-delete", "pd.qcow2", "--pool", "default")
+    c.close()
