@@ -335,6 +335,12 @@ client_stream_open(struct call *call)
     return st;
 }
 
+guint
+client_stream_backlog(struct stream *st)
+{
+    return g_queue_get_length(&st->client->outq);
+}
+
 void
 client_stream_send(struct stream *st, const uint8_t *data, gsize len)
 {
@@ -363,6 +369,7 @@ client_stream_end(struct stream *st, const GError *error)
     stream_send(st, RPC_CONTINUE, NULL, 0);
     st->on_data = NULL;
     st->on_close = NULL;
+    st->on_finish = NULL;
     st->user = NULL;
 }
 
@@ -380,10 +387,18 @@ handle_stream(struct client *c, const struct rpc_header *hdr, const uint8_t *bod
             st->on_data(st, body, blen, st->user);
         return;
     }
-    /* finish (OK) or abort (ERROR): confirm with an empty OK, as libvirtd does */
-    stream_send(st, RPC_OK, NULL, 0);
+    /* finish (OK) or abort (ERROR): confirm with an empty OK, as libvirtd does, or with the
+     * error that kept a finish from completing */
+    g_autoptr(GError) error = NULL;
+    if (hdr->status == RPC_OK && st->on_finish && !st->on_finish(st, st->user, &error)) {
+        g_autoptr(GByteArray) ebody = g_byte_array_new();
+        rpc_put_error(ebody, error);
+        stream_send(st, RPC_ERROR, ebody->data, ebody->len);
+    } else {
+        stream_send(st, RPC_OK, NULL, 0);
+    }
     if (st->on_close)
-        st->on_close(st, hdr->status != RPC_OK, st->user);
+        st->on_close(st, hdr->status != RPC_OK || error != NULL, st->user);
     g_hash_table_remove(c->streams, key); /* frees st */
 }
 

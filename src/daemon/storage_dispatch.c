@@ -4,7 +4,10 @@
  * worker thread; the pool registry is only touched on the main loop. */
 #include "daemon/storage_dispatch.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 
@@ -875,6 +878,186 @@ h_vol_wipe_pattern(struct call *call, struct xdr_reader *args)
         start_wipe(call, p, name, (int)algorithm, flags);
 }
 
+/* --- upload and download: volume bytes over a stream --- */
+
+struct transfer {
+    struct stream *st;
+    int fd;
+    char *path;
+    guint64 offset; /* next byte to read or write */
+    guint64 end;    /* offset + length (length 0: to the end of the volume) */
+    guint source;   /* download pump */
+};
+
+static void
+transfer_free(struct transfer *t)
+{
+    if (t->source)
+        g_source_remove(t->source);
+    if (t->fd >= 0)
+        close(t->fd);
+    g_free(t->path);
+    g_free(t);
+}
+
+static void
+on_transfer_close(struct stream *st, gboolean aborted, gpointer user)
+{
+    struct transfer *t = user;
+    if (aborted)
+        log_info("transfer of volume '%s' aborted", t->path);
+    transfer_free(t);
+}
+
+static void
+on_upload_data(struct stream *st, const uint8_t *data, gsize len, gpointer user)
+{
+    struct transfer *t = user;
+    GError *error = NULL;
+    if (t->end && t->offset + len > t->end) {
+        err_set(&error, ERR_FROM_STORAGE, ERR_INVALID_ARG,
+                "upload to '%s' goes past the requested length", t->path);
+    } else {
+        while (len > 0) {
+            ssize_t n = pwrite(t->fd, data, len, (off_t)t->offset);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                err_set_errno(&error, ERR_FROM_STORAGE, errno, "cannot write volume '%s'", t->path);
+                break;
+            }
+            data += n;
+            len -= (gsize)n;
+            t->offset += (guint64)n;
+        }
+    }
+    if (error) {
+        st->on_close = NULL;
+        client_stream_end(st, error);
+        transfer_free(t);
+        g_error_free(error);
+    }
+}
+
+static gboolean
+on_upload_finish(struct stream *st, gpointer user, GError **error)
+{
+    struct transfer *t = user;
+    if (fdatasync(t->fd) < 0) {
+        err_set_errno(error, ERR_FROM_STORAGE, errno, "cannot sync volume '%s'", t->path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Sends the volume a chunk at a time while the connection keeps up; EOF at the end. */
+static gboolean
+download_pump(gpointer user)
+{
+    struct transfer *t = user;
+    if (client_stream_backlog(t->st) > 8) {
+        /* the client is slow: look again in a moment instead of spinning */
+        t->source = g_timeout_add(2, download_pump, t);
+        return G_SOURCE_REMOVE;
+    }
+    guint8 buf[256 * 1024];
+    gsize want = sizeof(buf);
+    if (t->end && t->end - t->offset < want)
+        want = t->end - t->offset;
+    ssize_t n = want ? pread(t->fd, buf, want, (off_t)t->offset) : 0;
+    if (n < 0 && errno == EINTR)
+        return G_SOURCE_CONTINUE;
+    if (n < 0) {
+        g_autoptr(GError) error = NULL;
+        err_set_errno(&error, ERR_FROM_STORAGE, errno, "cannot read volume '%s'", t->path);
+        t->source = 0;
+        t->st->on_close = NULL;
+        client_stream_end(t->st, error);
+        transfer_free(t);
+        return G_SOURCE_REMOVE;
+    }
+    if (n == 0) {
+        /* EOF; the stream stays until the client finishes it (on_close frees T) */
+        t->source = 0;
+        struct stream *st = t->st;
+        st->on_close = NULL;
+        client_stream_end(st, NULL);
+        transfer_free(t);
+        return G_SOURCE_REMOVE;
+    }
+    client_stream_send(t->st, buf, (gsize)n);
+    t->offset += (guint64)n;
+    if (g_main_current_source() && g_source_get_id(g_main_current_source()) == t->source &&
+        g_source_get_ready_time(g_main_current_source()) != -1) {
+        /* back from waiting: full speed again */
+        t->source = g_idle_add(download_pump, t);
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+start_transfer(struct call *call, struct xdr_reader *args, gboolean upload)
+{
+    GError *error = NULL;
+    g_autofree char *name = NULL;
+    struct pool *p = get_vol(call, args, &name, &error);
+    uint64_t offset = xdr_get_u64(args);
+    uint64_t length = xdr_get_u64(args);
+    uint32_t flags = xdr_get_u32(args);
+    if (!p) {
+        fail_now(call, error);
+        return;
+    }
+    if (!args_done(call, args))
+        return;
+    g_autofree char *path = g_build_filename(p->def->target_path, name, NULL);
+    if (flags & ~DOMUS_VOL_FORCE) {
+        err_set(&error, ERR_FROM_STORAGE, ERR_ARGUMENT_UNSUPPORTED,
+                "sparse streams are not supported yet; transfer without --sparse");
+        fail_now(call, error);
+        return;
+    }
+    if (upload && !(flags & DOMUS_VOL_FORCE) &&
+        !core_vol_check_unused(core_of(call), path, &error)) {
+        fail_now(call, error);
+        return;
+    }
+    int fd = open(path, (upload ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0) {
+        err_set_errno(&error, ERR_FROM_STORAGE, errno, "cannot open volume '%s'", path);
+        fail_now(call, error);
+        return;
+    }
+    struct transfer *t = g_new0(struct transfer, 1);
+    t->fd = fd;
+    t->path = g_steal_pointer(&path);
+    t->offset = offset;
+    t->end = length ? offset + length : 0;
+    t->st = client_stream_open(call);
+    t->st->user = t;
+    t->st->on_close = on_transfer_close;
+    if (upload) {
+        t->st->on_data = on_upload_data;
+        t->st->on_finish = on_upload_finish;
+    }
+    call_reply(call, NULL);
+    if (!upload)
+        t->source = g_idle_add(download_pump, t);
+}
+
+static void
+h_vol_upload(struct call *call, struct xdr_reader *args)
+{
+    start_transfer(call, args, TRUE);
+}
+
+static void
+h_vol_download(struct call *call, struct xdr_reader *args)
+{
+    start_transfer(call, args, FALSE);
+}
+
 /* Domus program: VOL_JOB_INFO (volume handle) -> active int, done uhyper, total uhyper */
 static void
 h_vol_job_info(struct call *call, struct xdr_reader *args)
@@ -940,6 +1123,8 @@ const struct proc_entry storage_procs[] = {
     {PROC_STORAGE_POOL_IS_PERSISTENT, "STORAGE_POOL_IS_PERSISTENT", h_pool_is_persistent, FALSE},
     {PROC_STORAGE_VOL_RESIZE, "STORAGE_VOL_RESIZE", h_vol_resize, TRUE},
     {PROC_STORAGE_VOL_WIPE, "STORAGE_VOL_WIPE", h_vol_wipe, TRUE},
+    {PROC_STORAGE_VOL_UPLOAD, "STORAGE_VOL_UPLOAD", h_vol_upload, TRUE},
+    {PROC_STORAGE_VOL_DOWNLOAD, "STORAGE_VOL_DOWNLOAD", h_vol_download, FALSE},
     {PROC_STORAGE_VOL_WIPE_PATTERN, "STORAGE_VOL_WIPE_PATTERN", h_vol_wipe_pattern, TRUE},
     {PROC_CONNECT_LIST_ALL_STORAGE_POOLS, "CONNECT_LIST_ALL_STORAGE_POOLS", h_list_all_pools,
      FALSE},

@@ -337,3 +337,41 @@ def test_disk_from_pool(daemon):
     d.undefine()
     daemon.virsh("vol-delete", "pd.qcow2", "--pool", "default")
     c.close()
+
+
+def test_upload_download(daemon, tmp_path):
+    data = os.urandom(3 * 1024 ** 2 + 123)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    daemon.virsh("vol-create-as", "default", "ud.raw", str(len(data)), "--allocation", "0")
+    daemon.virsh("vol-upload", "ud.raw", str(src), "--pool", "default")
+    assert open(os.path.join(daemon.root, "images", "ud.raw"), "rb").read() == data
+    out = tmp_path / "out.bin"
+    daemon.virsh("vol-download", "ud.raw", str(out), "--pool", "default")
+    assert out.read_bytes() == data
+    daemon.virsh("vol-download", "ud.raw", str(out), "--pool", "default",
+                 "--offset", "1000", "--length", "4096")
+    assert out.read_bytes() == data[1000:5096]
+    # python3-libvirt's stream API
+    c = daemon.conn()
+    vol = c.storageVolLookupByPath(os.path.join(daemon.root, "images", "ud.raw"))
+    st = c.newStream(0)
+    vol.upload(st, 0, 0, 0)
+    st.send(b"x" * 4096)
+    st.finish()
+    st = c.newStream(0)
+    vol.download(st, 0, 8192, 0)
+    got = b""
+    while True:
+        chunk = st.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    st.finish()
+    assert got == b"x" * 4096 + data[4096:8192]
+    # sparse streams are refused clearly
+    r = daemon.virsh("vol-download", "ud.raw", str(out), "--pool", "default", "--sparse",
+                     check=False)
+    assert r.returncode == 1 and "sparse" in r.stderr
+    vol.delete(0)
+    c.close()
