@@ -311,16 +311,31 @@ stream_key(uint32_t proc, uint32_t serial)
 }
 
 static void
-stream_send(struct stream *st, enum rpc_status status, const uint8_t *data, gsize len)
+stream_send_type(struct stream *st, enum rpc_type type, enum rpc_status status, const uint8_t *data,
+                 gsize len)
 {
-    struct rpc_header hdr = {st->prog,   RPC_PROTOCOL_VERSION, st->proc,
-                             RPC_STREAM, st->serial,           status};
+    struct rpc_header hdr = {st->prog, RPC_PROTOCOL_VERSION, st->proc, type, st->serial, status};
     GByteArray *msg = g_byte_array_sized_new(RPC_HEADER_LEN + len);
     rpc_message_begin(msg, &hdr);
     if (len)
         g_byte_array_append(msg, data, (guint)len);
     rpc_message_end(msg);
     client_queue(st->client, msg);
+}
+
+static void
+stream_send(struct stream *st, enum rpc_status status, const uint8_t *data, gsize len)
+{
+    stream_send_type(st, RPC_STREAM, status, data, len);
+}
+
+void
+client_stream_send_hole(struct stream *st, guint64 length)
+{
+    g_autoptr(GByteArray) body = g_byte_array_new();
+    xdr_put_u64(body, length); /* virNetStreamHole: length, flags */
+    xdr_put_u32(body, 0);
+    stream_send_type(st, RPC_STREAM_HOLE, RPC_CONTINUE, body->data, body->len);
 }
 
 struct stream *
@@ -402,6 +417,31 @@ handle_stream(struct client *c, const struct rpc_header *hdr, const uint8_t *bod
     g_hash_table_remove(c->streams, key); /* frees st */
 }
 
+static void
+handle_stream_hole(struct client *c, const struct rpc_header *hdr, const uint8_t *body, gsize blen)
+{
+    g_autofree char *key = stream_key(hdr->proc, hdr->serial);
+    struct stream *st = g_hash_table_lookup(c->streams, key);
+    struct xdr_reader r;
+    xdr_reader_init(&r, body, blen);
+    guint64 length = xdr_get_u64(&r);
+    xdr_get_u32(&r);
+    if (!st)
+        return;
+    g_autoptr(GError) error = NULL;
+    if (!xdr_reader_finish(&r, &error) || !st->on_hole) {
+        if (!error)
+            err_set(&error, ERR_FROM_RPC, ERR_RPC,
+                    "unexpected stream hole; open the stream as sparse");
+        if (st->on_close)
+            st->on_close(st, TRUE, st->user);
+        st->on_close = NULL;
+        client_stream_end(st, error);
+        return;
+    }
+    st->on_hole(st, length, st->user);
+}
+
 /* Handles one complete frame. Returns FALSE when the connection must close. */
 static gboolean
 handle_frame(struct client *c, const uint8_t *frame, gsize len)
@@ -426,6 +466,10 @@ handle_frame(struct client *c, const uint8_t *frame, gsize len)
     }
     if (hdr.type == RPC_STREAM) {
         handle_stream(c, &hdr, body, blen);
+        return TRUE;
+    }
+    if (hdr.type == RPC_STREAM_HOLE) {
+        handle_stream_hole(c, &hdr, body, blen);
         return TRUE;
     }
     if (hdr.type != RPC_CALL) {

@@ -25,6 +25,8 @@ struct stream {
     /* the stream is gone (client finish or abort, or the connection closed): release USER;
      * the stream must not be used afterwards */
     void (*on_close)(struct stream *st, gboolean aborted, gpointer user);
+    /* a hole of LENGTH bytes from the client (sparse uploads); NULL: holes are refused */
+    void (*on_hole)(struct stream *st, guint64 length, gpointer user);
     /* the client finished (not aborted): may refuse with an error sent instead of the OK
      * confirmation (an upload whose data cannot be synced); called before on_close */
     gboolean (*on_finish)(struct stream *st, gpointer user, GError **error);
@@ -91,6 +93,8 @@ void client_send_message(struct client *client, uint32_t proc, GByteArray *body)
 struct stream *client_stream_open(struct call *call);
 /* Messages waiting to go out on ST's connection (a sender of bulk data waits while high). */
 guint client_stream_backlog(struct stream *st);
+/* Tells the client that LENGTH bytes of holes come next (sparse downloads). */
+void client_stream_send_hole(struct stream *st, guint64 length);
 /* Sends data to the client on ST. */
 void client_stream_send(struct stream *st, const uint8_t *data, gsize len);
 /* Ends ST from the daemon's side, without calling on_close: with ERROR the stream is gone;

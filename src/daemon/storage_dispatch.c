@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -880,8 +881,12 @@ h_vol_wipe_pattern(struct call *call, struct xdr_reader *args)
 
 /* --- upload and download: volume bytes over a stream --- */
 
+/* virStorageVolUploadFlags / DownloadFlags */
+#define VOL_SPARSE_STREAM 1u
+
 struct transfer {
     struct stream *st;
+    gboolean sparse;
     int fd;
     char *path;
     guint64 offset; /* next byte to read or write */
@@ -939,6 +944,31 @@ on_upload_data(struct stream *st, const uint8_t *data, gsize len, gpointer user)
     }
 }
 
+/* A hole in a sparse upload: the range reads as zeros afterwards (punched, keeping the size),
+ * whatever the volume held there before. */
+static void
+on_upload_hole(struct stream *st, guint64 length, gpointer user)
+{
+    struct transfer *t = user;
+    GError *error = NULL;
+    if (t->end && t->offset + length > t->end)
+        err_set(&error, ERR_FROM_STORAGE, ERR_INVALID_ARG,
+                "upload to '%s' goes past the requested length", t->path);
+    else if (length &&
+             fallocate(t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)t->offset,
+                       (off_t)length) < 0 &&
+             errno != EOPNOTSUPP)
+        err_set_errno(&error, ERR_FROM_STORAGE, errno, "cannot punch a hole in '%s'", t->path);
+    if (error) {
+        st->on_close = NULL;
+        client_stream_end(st, error);
+        transfer_free(t);
+        g_error_free(error);
+        return;
+    }
+    t->offset += length;
+}
+
 static gboolean
 on_upload_finish(struct stream *st, gpointer user, GError **error)
 {
@@ -964,6 +994,25 @@ download_pump(gpointer user)
     gsize want = sizeof(buf);
     if (t->end && t->end - t->offset < want)
         want = t->end - t->offset;
+    if (t->sparse && want) {
+        /* in a hole: say how long it is; in data: send up to the next hole */
+        off_t data = lseek(t->fd, (off_t)t->offset, SEEK_DATA);
+        if (data < 0 && errno == ENXIO) {
+            struct stat stbuf;
+            data = fstat(t->fd, &stbuf) == 0 ? stbuf.st_size : (off_t)t->offset;
+        }
+        if (data > (off_t)t->offset) {
+            guint64 hole = (guint64)data - t->offset;
+            if (t->end && hole > t->end - t->offset)
+                hole = t->end - t->offset;
+            client_stream_send_hole(t->st, hole);
+            t->offset += hole;
+            return G_SOURCE_CONTINUE;
+        }
+        off_t next_hole = lseek(t->fd, (off_t)t->offset, SEEK_HOLE);
+        if (next_hole > (off_t)t->offset && (guint64)(next_hole - (off_t)t->offset) < want)
+            want = (gsize)(next_hole - (off_t)t->offset);
+    }
     ssize_t n = want ? pread(t->fd, buf, want, (off_t)t->offset) : 0;
     if (n < 0 && errno == EINTR)
         return G_SOURCE_CONTINUE;
@@ -1012,9 +1061,8 @@ start_transfer(struct call *call, struct xdr_reader *args, gboolean upload)
     if (!args_done(call, args))
         return;
     g_autofree char *path = g_build_filename(p->def->target_path, name, NULL);
-    if (flags & ~DOMUS_VOL_FORCE) {
-        err_set(&error, ERR_FROM_STORAGE, ERR_ARGUMENT_UNSUPPORTED,
-                "sparse streams are not supported yet; transfer without --sparse");
+    if (flags & ~(DOMUS_VOL_FORCE | VOL_SPARSE_STREAM)) {
+        err_set(&error, ERR_FROM_STORAGE, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags);
         fail_now(call, error);
         return;
     }
@@ -1034,12 +1082,15 @@ start_transfer(struct call *call, struct xdr_reader *args, gboolean upload)
     t->path = g_steal_pointer(&path);
     t->offset = offset;
     t->end = length ? offset + length : 0;
+    t->sparse = (flags & VOL_SPARSE_STREAM) != 0;
     t->st = client_stream_open(call);
     t->st->user = t;
     t->st->on_close = on_transfer_close;
     if (upload) {
         t->st->on_data = on_upload_data;
         t->st->on_finish = on_upload_finish;
+        if (t->sparse)
+            t->st->on_hole = on_upload_hole;
     }
     call_reply(call, NULL);
     if (!upload)
