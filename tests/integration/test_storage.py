@@ -393,3 +393,48 @@ def test_sparse_upload_download(daemon, tmp_path):
     assert os.stat(path2).st_blocks * 512 < 1024 ** 2  # holes punched where data was
     for name in ("sp.raw", "sp2.raw"):
         daemon.virsh("vol-delete", name, "--pool", "default")
+
+
+def test_failed_create_leaves_nothing(daemon):
+    c = daemon.conn()
+    p = c.storagePoolLookupByName("default")
+    with pytest.raises(libvirt.libvirtError) as e:
+        p.createXML("<volume><name>bad.qcow2</name><capacity>1M</capacity>"
+                    "<target><format type='qcow2'/></target>"
+                    "<backingStore><path>/nonexistent/base.qcow2</path>"
+                    "<format type='qcow2'/></backingStore></volume>", 0)
+    assert "base.qcow2" in str(e.value)
+    assert "bad.qcow2" not in os.listdir(os.path.join(daemon.root, "images"))
+    vol = p.createXML("<volume><name>pm.qcow2</name><capacity>64M</capacity>"
+                      "<target><format type='qcow2'/></target></volume>",
+                      libvirt.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA)
+    info = subprocess.run(["qemu-img", "info", vol.path()], capture_output=True, text=True)
+    assert "qcow2" in info.stdout
+    assert vol.info()[2] > 64 * 1024  # metadata preallocated
+    vol.delete(0)
+    c.close()
+
+
+def test_wipe_runs_in_a_worker(daemon):
+    """Other calls are answered while a long wipe runs."""
+    import time
+    daemon.virsh("vol-create-as", "default", "big.raw", "192M")
+    c = daemon.conn()
+    vol = c.storageVolLookupByPath(os.path.join(daemon.root, "images", "big.raw"))
+    t = threading.Thread(target=lambda: vol.wipePattern(
+        libvirt.VIR_STORAGE_VOL_WIPE_ALG_PFITZNER7, 0))
+    t.start()
+    time.sleep(0.2)
+    c2 = daemon.conn()
+    slowest = 0
+    while t.is_alive():
+        t0 = time.time()
+        c2.listAllStoragePools()
+        c2.listAllDomains()
+        slowest = max(slowest, time.time() - t0)
+        time.sleep(0.05)
+    t.join()
+    assert slowest < 0.5, slowest
+    vol.delete(0)
+    c2.close()
+    c.close()
