@@ -138,4 +138,137 @@ gboolean domus_stream_pending(domus_stream *st);
 gboolean domus_stream_finish(domus_stream *st, GError **error);
 void domus_stream_free(domus_stream *st);
 
+/* Storage: pools and volumes (libvirt's virStoragePool* and virStorageVol* calls). Handles
+ * are owned by the caller (free with domus_pool_free / domus_vol_free); name, uuid and key
+ * accessors return strings owned by the handle. Errors: VIR_ERR_NO_STORAGE_POOL (49),
+ * VIR_ERR_NO_STORAGE_VOL (50), VIR_ERR_OPERATION_INVALID (55) for a pool in the wrong state,
+ * VIR_ERR_INVALID_ARG (8) for bad names and sizes, as the daemon reports them. */
+typedef struct domus_pool domus_pool;
+typedef struct domus_vol domus_vol;
+
+/* virConnectListAllStoragePoolsFlags; 0 lists every pool. */
+enum {
+    DOMUS_LIST_POOLS_INACTIVE = 1,
+    DOMUS_LIST_POOLS_ACTIVE = 2,
+    DOMUS_LIST_POOLS_PERSISTENT = 4,
+    DOMUS_LIST_POOLS_TRANSIENT = 8,
+    DOMUS_LIST_POOLS_AUTOSTART = 16,
+    DOMUS_LIST_POOLS_NO_AUTOSTART = 32,
+};
+/* virStoragePoolState */
+enum {
+    DOMUS_POOL_INACTIVE = 0,
+    DOMUS_POOL_BUILDING = 1,
+    DOMUS_POOL_RUNNING = 2,
+    DOMUS_POOL_DEGRADED = 3,
+    DOMUS_POOL_INACCESSIBLE = 4,
+};
+/* domus_pool_get_xml: VIR_STORAGE_XML_INACTIVE */
+enum { DOMUS_POOL_XML_INACTIVE = 1 };
+/* domus_pool_start: VIR_STORAGE_POOL_CREATE_WITH_BUILD */
+enum { DOMUS_POOL_START_BUILD = 1 };
+
+/* Lists pools; returns a NULL-terminated array of new handles. */
+domus_pool **domus_list_pools(domus_conn *conn, unsigned flags, GError **error);
+void domus_pool_list_free(domus_pool **list);
+domus_pool *domus_pool_lookup_by_name(domus_conn *conn, const char *name, GError **error);
+/* UUID: the dashed or plain hex form. */
+domus_pool *domus_pool_lookup_by_uuid(domus_conn *conn, const char *uuid, GError **error);
+void domus_pool_free(domus_pool *pool);
+
+domus_conn *domus_pool_get_connect(domus_pool *pool); /* borrowed */
+const char *domus_pool_get_name(domus_pool *pool);
+const char *domus_pool_get_uuid(domus_pool *pool); /* dashed form */
+
+/* Defines a persistent pool (inactive) from XML. */
+domus_pool *domus_pool_define(domus_conn *conn, const char *xml, unsigned flags, GError **error);
+/* Creates and starts a transient pool from XML. */
+domus_pool *domus_pool_create_xml(domus_conn *conn, const char *xml, unsigned flags,
+                                  GError **error);
+gboolean domus_pool_build(domus_pool *pool, unsigned flags, GError **error);
+/* Starts an inactive pool (virStoragePoolCreate). */
+gboolean domus_pool_start(domus_pool *pool, unsigned flags, GError **error);
+gboolean domus_pool_destroy(domus_pool *pool, GError **error);
+/* Removes the pool's (empty) directory. */
+gboolean domus_pool_delete(domus_pool *pool, unsigned flags, GError **error);
+gboolean domus_pool_undefine(domus_pool *pool, GError **error);
+gboolean domus_pool_refresh(domus_pool *pool, unsigned flags, GError **error);
+/* 0/1, or -1 with ERROR */
+int domus_pool_get_autostart(domus_pool *pool, GError **error);
+gboolean domus_pool_set_autostart(domus_pool *pool, gboolean on, GError **error);
+int domus_pool_is_active(domus_pool *pool, GError **error);
+int domus_pool_is_persistent(domus_pool *pool, GError **error);
+
+struct domus_pool_info {
+    int state; /* DOMUS_POOL_* */
+    guint64 capacity;
+    guint64 allocation;
+    guint64 available;
+};
+gboolean domus_pool_get_info(domus_pool *pool, struct domus_pool_info *ret, GError **error);
+char *domus_pool_get_xml(domus_pool *pool, unsigned flags, GError **error);
+
+/* Every volume of an active pool; a NULL-terminated array of new handles. */
+domus_vol **domus_pool_list_volumes(domus_pool *pool, GError **error);
+void domus_vol_list_free(domus_vol **list);
+domus_vol *domus_vol_lookup_by_name(domus_pool *pool, const char *name, GError **error);
+domus_vol *domus_vol_lookup_by_path(domus_conn *conn, const char *path, GError **error);
+domus_vol *domus_vol_lookup_by_key(domus_conn *conn, const char *key, GError **error);
+/* The pool VOL is in (a new handle). */
+domus_pool *domus_pool_lookup_by_volume(domus_vol *vol, GError **error);
+void domus_vol_free(domus_vol *vol);
+
+domus_conn *domus_vol_get_connect(domus_vol *vol); /* borrowed */
+const char *domus_vol_get_name(domus_vol *vol);
+const char *domus_vol_get_key(domus_vol *vol);
+const char *domus_vol_get_pool_name(domus_vol *vol);
+
+/* virStorageVolCreateFlags */
+enum { DOMUS_VOL_CREATE_PREALLOC_METADATA = 1 };
+domus_vol *domus_vol_create_xml(domus_pool *pool, const char *xml, unsigned flags, GError **error);
+/* Creates a volume in POOL from XML with SRC's contents (a clone, or a format conversion). */
+domus_vol *domus_vol_create_xml_from(domus_pool *pool, const char *xml, domus_vol *src,
+                                     unsigned flags, GError **error);
+
+/* virStorageVolType */
+enum { DOMUS_VOL_FILE = 0, DOMUS_VOL_BLOCK = 1, DOMUS_VOL_DIR = 2 };
+struct domus_vol_info {
+    int type; /* DOMUS_VOL_* */
+    guint64 capacity;
+    guint64 allocation;
+};
+gboolean domus_vol_get_info(domus_vol *vol, struct domus_vol_info *ret, GError **error);
+char *domus_vol_get_xml(domus_vol *vol, unsigned flags, GError **error);
+char *domus_vol_get_path(domus_vol *vol, GError **error);
+
+/* Domus's own flag for domus_vol_delete and domus_vol_wipe_pattern: act even while a running
+ * domain uses the volume (refused with VIR_ERR_OPERATION_INVALID otherwise). */
+#define DOMUS_VOL_FORCE (1u << 31)
+gboolean domus_vol_delete(domus_vol *vol, unsigned flags, GError **error);
+
+/* virStorageVolResizeFlags */
+enum { DOMUS_VOL_RESIZE_ALLOCATE = 1, DOMUS_VOL_RESIZE_DELTA = 2, DOMUS_VOL_RESIZE_SHRINK = 4 };
+gboolean domus_vol_resize(domus_vol *vol, guint64 capacity, unsigned flags, GError **error);
+
+/* virStorageVolWipeAlgorithm */
+enum {
+    DOMUS_VOL_WIPE_ZERO = 0,
+    DOMUS_VOL_WIPE_NNSA,
+    DOMUS_VOL_WIPE_DOD,
+    DOMUS_VOL_WIPE_BSI,
+    DOMUS_VOL_WIPE_GUTMANN,
+    DOMUS_VOL_WIPE_SCHNEIER,
+    DOMUS_VOL_WIPE_PFITZNER7,
+    DOMUS_VOL_WIPE_PFITZNER33,
+    DOMUS_VOL_WIPE_RANDOM,
+    DOMUS_VOL_WIPE_TRIM,
+};
+/* Blocks until the wipe is done; watch it from another connection with
+ * domus_vol_get_job_info. */
+gboolean domus_vol_wipe_pattern(domus_vol *vol, int algorithm, unsigned flags, GError **error);
+/* Progress of a long job (a wipe) on VOL: *RET_ACTIVE FALSE when none runs; DONE and TOTAL in
+ * bytes over all passes. Domus's own procedure; stock libvirt has none. */
+gboolean domus_vol_get_job_info(domus_vol *vol, gboolean *ret_active, guint64 *ret_done,
+                                guint64 *ret_total, GError **error);
+
 G_END_DECLS

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cli: the domus command line; prefix cli_ (main.c: table, options, connection) and cmd_
- * (one function per command, in domain.c and host.c). */
+ * (one function per command, in domain.c, host.c, storage.c, …). */
 #pragma once
 
 #include <glib.h>
@@ -45,3 +45,4 @@ extern const struct cli_cmd cli_domain_cmds[];
 extern const struct cli_cmd cli_host_cmds[];
 extern const struct cli_cmd cli_console_cmds[];
 extern const struct cli_cmd cli_guest_cmds[];
+extern const struct cli_cmd cli_storage_cmds[];

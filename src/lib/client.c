@@ -1529,8 +1529,8 @@ domus_vol_wipe_pattern(domus_vol *vol, int algorithm, unsigned flags, GError **e
 }
 
 gboolean
-domus_vol_get_job_info(domus_vol *vol, gboolean *ret_active, guint64 *ret_done,
-                       guint64 *ret_total, GError **error)
+domus_vol_get_job_info(domus_vol *vol, gboolean *ret_active, guint64 *ret_done, guint64 *ret_total,
+                       GError **error)
 {
     g_autoptr(GByteArray) args = vol_args(vol);
     g_autoptr(GByteArray) body = NULL;
