@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* client: libdomus over a blocking unix socket. One call at a time per connection; messages
  * that are not the awaited reply (events, keepalive) are skipped or answered. */
-#include "domus/domus.h"
+#include "lib/client_priv.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -16,13 +16,6 @@
 
 #define DEFAULT_SOCKET "/run/domus/domus-sock"
 #define DEFAULT_SOCKET_RO "/run/domus/domus-sock-ro"
-
-struct domus_conn {
-    int fd;
-    uint32_t serial;
-    char *uri;
-    GQueue events; /* struct domus_event * received while waiting for a reply */
-};
 
 struct domus_domain {
     domus_conn *conn;
@@ -114,9 +107,9 @@ read_frame(domus_conn *conn, struct rpc_header *ret_hdr, GByteArray **ret_body, 
 static void queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *body);
 
 /* Sends a call and waits for its reply. RET_BODY gets the reply body (caller frees). */
-static gboolean
-call_prog(domus_conn *conn, uint32_t prog, uint32_t proc, GByteArray *args, GByteArray **ret_body,
-          GError **error)
+gboolean
+client_call_prog(domus_conn *conn, uint32_t prog, uint32_t proc, GByteArray *args,
+                 GByteArray **ret_body, GError **error)
 {
     struct rpc_header hdr = {prog, RPC_PROTOCOL_VERSION, proc, RPC_CALL, conn->serial++, RPC_OK};
     g_autoptr(GByteArray) msg = g_byte_array_new();
@@ -151,10 +144,11 @@ call_prog(domus_conn *conn, uint32_t prog, uint32_t proc, GByteArray *args, GByt
     }
 }
 
-static gboolean
-call(domus_conn *conn, uint32_t proc, GByteArray *args, GByteArray **ret_body, GError **error)
+gboolean
+client_call(domus_conn *conn, uint32_t proc, GByteArray *args, GByteArray **ret_body,
+            GError **error)
 {
-    return call_prog(conn, RPC_PROGRAM_REMOTE, proc, args, ret_body, error);
+    return client_call_prog(conn, RPC_PROGRAM_REMOTE, proc, args, ret_body, error);
 }
 
 /* Parses URI into a socket path. */
@@ -224,8 +218,8 @@ domus_open(const char *uri, gboolean readonly, GError **error)
     g_autoptr(GByteArray) open_args = g_byte_array_new();
     xdr_put_opt_string(open_args, "qemu:///system");
     xdr_put_u32(open_args, readonly ? 1 : 0);
-    if (!call(conn, PROC_AUTH_LIST, NULL, NULL, error) ||
-        !call(conn, PROC_CONNECT_OPEN, open_args, NULL, error)) {
+    if (!client_call(conn, PROC_AUTH_LIST, NULL, NULL, error) ||
+        !client_call(conn, PROC_CONNECT_OPEN, open_args, NULL, error)) {
         domus_close(conn);
         return NULL;
     }
@@ -238,7 +232,7 @@ domus_close(domus_conn *conn)
     if (!conn)
         return;
     if (conn->fd >= 0) {
-        call(conn, PROC_CONNECT_CLOSE, NULL, NULL, NULL);
+        client_call(conn, PROC_CONNECT_CLOSE, NULL, NULL, NULL);
         close(conn->fd);
     }
     for (struct domus_event *ev; (ev = g_queue_pop_head(&conn->events));) {
@@ -260,7 +254,7 @@ static gboolean
 reply_u64(domus_conn *conn, uint32_t proc, GByteArray *args, guint64 *ret, GError **error)
 {
     g_autoptr(GByteArray) body = NULL;
-    if (!call(conn, proc, args, &body, error))
+    if (!client_call(conn, proc, args, &body, error))
         return FALSE;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
@@ -271,11 +265,11 @@ reply_u64(domus_conn *conn, uint32_t proc, GByteArray *args, guint64 *ret, GErro
     return TRUE;
 }
 
-static int
-reply_int(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error)
+int
+client_reply_int(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error)
 {
     g_autoptr(GByteArray) body = NULL;
-    if (!call(conn, proc, args, &body, error))
+    if (!client_call(conn, proc, args, &body, error))
         return -1;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
@@ -285,11 +279,11 @@ reply_int(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error)
     return v;
 }
 
-static char *
-reply_string(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error)
+char *
+client_reply_string(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error)
 {
     g_autoptr(GByteArray) body = NULL;
-    if (!call(conn, proc, args, &body, error))
+    if (!client_call(conn, proc, args, &body, error))
         return NULL;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
@@ -314,19 +308,19 @@ domus_get_lib_version(domus_conn *conn, guint64 *ret, GError **error)
 char *
 domus_get_hostname(domus_conn *conn, GError **error)
 {
-    return reply_string(conn, PROC_CONNECT_GET_HOSTNAME, NULL, error);
+    return client_reply_string(conn, PROC_CONNECT_GET_HOSTNAME, NULL, error);
 }
 
 char *
 domus_get_capabilities(domus_conn *conn, GError **error)
 {
-    return reply_string(conn, PROC_CONNECT_GET_CAPABILITIES, NULL, error);
+    return client_reply_string(conn, PROC_CONNECT_GET_CAPABILITIES, NULL, error);
 }
 
 char *
 domus_get_type(domus_conn *conn, GError **error)
 {
-    return reply_string(conn, PROC_CONNECT_GET_TYPE, NULL, error);
+    return client_reply_string(conn, PROC_CONNECT_GET_TYPE, NULL, error);
 }
 
 static domus_domain *
@@ -351,7 +345,7 @@ static domus_domain *
 reply_domain(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error)
 {
     g_autoptr(GByteArray) body = NULL;
-    if (!call(conn, proc, args, &body, error))
+    if (!client_call(conn, proc, args, &body, error))
         return NULL;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
@@ -387,7 +381,7 @@ domus_list_domains(domus_conn *conn, unsigned flags, GError **error)
     xdr_put_i32(args, 1);
     xdr_put_u32(args, flags);
     g_autoptr(GByteArray) body = NULL;
-    if (!call(conn, PROC_CONNECT_LIST_ALL_DOMAINS, args, &body, error))
+    if (!client_call(conn, PROC_CONNECT_LIST_ALL_DOMAINS, args, &body, error))
         return NULL;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
@@ -496,7 +490,7 @@ dom_call(domus_domain *dom, uint32_t proc, gboolean with_flags, unsigned flags, 
     g_autoptr(GByteArray) args = dom_args(dom);
     if (with_flags)
         xdr_put_u32(args, flags);
-    return call(dom->conn, proc, args, NULL, error);
+    return client_call(dom->conn, proc, args, NULL, error);
 }
 
 domus_domain *
@@ -577,7 +571,7 @@ domus_domain_get_info(domus_domain *dom, struct domus_domain_info *ret, GError *
 {
     g_autoptr(GByteArray) args = dom_args(dom);
     g_autoptr(GByteArray) body = NULL;
-    if (!call(dom->conn, PROC_DOMAIN_GET_INFO, args, &body, error))
+    if (!client_call(dom->conn, PROC_DOMAIN_GET_INFO, args, &body, error))
         return FALSE;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
@@ -599,7 +593,7 @@ domus_domain_get_state(domus_domain *dom, int *ret_state, int *ret_reason, GErro
     g_autoptr(GByteArray) args = dom_args(dom);
     xdr_put_u32(args, 0);
     g_autoptr(GByteArray) body = NULL;
-    if (!call(dom->conn, PROC_DOMAIN_GET_STATE, args, &body, error))
+    if (!client_call(dom->conn, PROC_DOMAIN_GET_STATE, args, &body, error))
         return FALSE;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
@@ -617,35 +611,35 @@ domus_domain_get_xml(domus_domain *dom, unsigned flags, GError **error)
 {
     g_autoptr(GByteArray) args = dom_args(dom);
     xdr_put_u32(args, flags);
-    return reply_string(dom->conn, PROC_DOMAIN_GET_XML_DESC, args, error);
+    return client_reply_string(dom->conn, PROC_DOMAIN_GET_XML_DESC, args, error);
 }
 
 char *
 domus_domain_get_os_type(domus_domain *dom, GError **error)
 {
     g_autoptr(GByteArray) args = dom_args(dom);
-    return reply_string(dom->conn, PROC_DOMAIN_GET_OS_TYPE, args, error);
+    return client_reply_string(dom->conn, PROC_DOMAIN_GET_OS_TYPE, args, error);
 }
 
 int
 domus_domain_is_active(domus_domain *dom, GError **error)
 {
     g_autoptr(GByteArray) args = dom_args(dom);
-    return reply_int(dom->conn, PROC_DOMAIN_IS_ACTIVE, args, error);
+    return client_reply_int(dom->conn, PROC_DOMAIN_IS_ACTIVE, args, error);
 }
 
 int
 domus_domain_is_persistent(domus_domain *dom, GError **error)
 {
     g_autoptr(GByteArray) args = dom_args(dom);
-    return reply_int(dom->conn, PROC_DOMAIN_IS_PERSISTENT, args, error);
+    return client_reply_int(dom->conn, PROC_DOMAIN_IS_PERSISTENT, args, error);
 }
 
 int
 domus_domain_get_autostart(domus_domain *dom, GError **error)
 {
     g_autoptr(GByteArray) args = dom_args(dom);
-    return reply_int(dom->conn, PROC_DOMAIN_GET_AUTOSTART, args, error);
+    return client_reply_int(dom->conn, PROC_DOMAIN_GET_AUTOSTART, args, error);
 }
 
 gboolean
@@ -653,7 +647,7 @@ domus_domain_set_autostart(domus_domain *dom, gboolean on, GError **error)
 {
     g_autoptr(GByteArray) args = dom_args(dom);
     xdr_put_i32(args, on ? 1 : 0);
-    return call(dom->conn, PROC_DOMAIN_SET_AUTOSTART, args, NULL, error);
+    return client_call(dom->conn, PROC_DOMAIN_SET_AUTOSTART, args, NULL, error);
 }
 
 char **
@@ -662,7 +656,7 @@ domus_domain_get_messages(domus_domain *dom, GError **error)
     g_autoptr(GByteArray) args = dom_args(dom);
     xdr_put_u32(args, 0);
     g_autoptr(GByteArray) body = NULL;
-    if (!call(dom->conn, PROC_DOMAIN_GET_MESSAGES, args, &body, error))
+    if (!client_call(dom->conn, PROC_DOMAIN_GET_MESSAGES, args, &body, error))
         return NULL;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
@@ -695,7 +689,7 @@ domus_domain_open_console(domus_domain *dom, const char *dev, unsigned flags, GE
     xdr_put_opt_string(args, dev);
     xdr_put_u32(args, flags);
     uint32_t serial = dom->conn->serial;
-    if (!call(dom->conn, PROC_DOMAIN_OPEN_CONSOLE, args, NULL, error))
+    if (!client_call(dom->conn, PROC_DOMAIN_OPEN_CONSOLE, args, NULL, error))
         return NULL;
     domus_stream *st = g_new0(domus_stream, 1);
     st->conn = dom->conn;
@@ -832,7 +826,7 @@ domus_domain_get_time(domus_domain *dom, gint64 *ret_seconds, guint *ret_nsecond
     g_autoptr(GByteArray) args = dom_args(dom);
     xdr_put_u32(args, 0);
     g_autoptr(GByteArray) body = NULL;
-    if (!call(dom->conn, PROC_DOMAIN_GET_TIME, args, &body, error))
+    if (!client_call(dom->conn, PROC_DOMAIN_GET_TIME, args, &body, error))
         return FALSE;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
@@ -853,7 +847,7 @@ domus_domain_set_time(domus_domain *dom, gint64 seconds, guint nseconds, unsigne
     xdr_put_i64(args, seconds);
     xdr_put_u32(args, nseconds);
     xdr_put_u32(args, flags);
-    return call(dom->conn, PROC_DOMAIN_SET_TIME, args, NULL, error);
+    return client_call(dom->conn, PROC_DOMAIN_SET_TIME, args, NULL, error);
 }
 
 char **
@@ -863,7 +857,7 @@ domus_domain_get_guest_info(domus_domain *dom, unsigned types, GError **error)
     xdr_put_u32(args, types);
     xdr_put_u32(args, 0);
     g_autoptr(GByteArray) body = NULL;
-    if (!call(dom->conn, PROC_DOMAIN_GET_GUEST_INFO, args, &body, error))
+    if (!client_call(dom->conn, PROC_DOMAIN_GET_GUEST_INFO, args, &body, error))
         return NULL;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
@@ -915,7 +909,7 @@ domus_domain_get_hostname(domus_domain *dom, GError **error)
 {
     g_autoptr(GByteArray) args = dom_args(dom);
     xdr_put_u32(args, 0);
-    return reply_string(dom->conn, PROC_DOMAIN_GET_HOSTNAME, args, error);
+    return client_reply_string(dom->conn, PROC_DOMAIN_GET_HOSTNAME, args, error);
 }
 
 char *
@@ -926,7 +920,8 @@ domus_domain_qemu_agent_command(domus_domain *dom, const char *cmd, int timeout,
     xdr_put_i32(args, timeout);
     xdr_put_u32(args, 0);
     g_autoptr(GByteArray) body = NULL;
-    if (!call_prog(dom->conn, RPC_PROGRAM_QEMU, QEMU_PROC_DOMAIN_AGENT_COMMAND, args, &body, error))
+    if (!client_call_prog(dom->conn, RPC_PROGRAM_QEMU, QEMU_PROC_DOMAIN_AGENT_COMMAND, args, &body,
+                          error))
         return NULL;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
@@ -944,8 +939,8 @@ domus_domain_qemu_monitor_command(domus_domain *dom, const char *cmd, unsigned f
     xdr_put_string(args, cmd);
     xdr_put_u32(args, flags);
     g_autoptr(GByteArray) body = NULL;
-    if (!call_prog(dom->conn, RPC_PROGRAM_QEMU, QEMU_PROC_DOMAIN_MONITOR_COMMAND, args, &body,
-                   error))
+    if (!client_call_prog(dom->conn, RPC_PROGRAM_QEMU, QEMU_PROC_DOMAIN_MONITOR_COMMAND, args,
+                          &body, error))
         return NULL;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
@@ -965,7 +960,7 @@ domus_event_register(domus_conn *conn, int event_id, domus_domain *dom, GError *
     xdr_put_u32(args, dom ? 1 : 0);
     if (dom)
         rpc_put_domain(args, dom->name, dom->uuid, dom->id);
-    return reply_int(conn, PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, args, error);
+    return client_reply_int(conn, PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, args, error);
 }
 
 void
@@ -1042,509 +1037,4 @@ domus_event_next(domus_conn *conn, struct domus_event *ret, int timeout_ms, GErr
     *ret = *ev;
     g_free(ev);
     return 1;
-}
-
-/* --- storage pools --- */
-
-struct domus_pool {
-    domus_conn *conn;
-    char *name;
-    uint8_t uuid[UUID_LEN];
-    char uuid_str[UUID_STRING_LEN];
-};
-
-struct domus_vol {
-    domus_conn *conn;
-    char *pool;
-    char *name;
-    char *key;
-};
-
-/* remote_nonnull_storage_pool: name, uuid */
-static domus_pool *
-pool_from_reader(domus_conn *conn, struct xdr_reader *r)
-{
-    g_autofree char *name = xdr_get_string(r, RPC_STRING_MAX);
-    uint8_t uuid[UUID_LEN];
-    if (!xdr_get_opaque_fixed(r, uuid, UUID_LEN) || r->failed)
-        return NULL;
-    domus_pool *pool = g_new0(domus_pool, 1);
-    pool->conn = conn;
-    pool->name = g_steal_pointer(&name);
-    memcpy(pool->uuid, uuid, UUID_LEN);
-    uuid_format(pool->uuid, pool->uuid_str);
-    return pool;
-}
-
-static domus_pool *
-reply_pool(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error)
-{
-    g_autoptr(GByteArray) body = NULL;
-    if (!call(conn, proc, args, &body, error))
-        return NULL;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
-    domus_pool *pool = pool_from_reader(conn, &r);
-    if (!xdr_reader_finish(&r, error)) {
-        domus_pool_free(pool);
-        return NULL;
-    }
-    return pool;
-}
-
-static GByteArray *
-pool_args(domus_pool *pool)
-{
-    GByteArray *b = g_byte_array_new();
-    xdr_put_string(b, pool->name);
-    xdr_put_opaque_fixed(b, pool->uuid, UUID_LEN);
-    return b;
-}
-
-static gboolean
-pool_call(domus_pool *pool, uint32_t proc, gboolean with_flags, unsigned flags, GError **error)
-{
-    g_autoptr(GByteArray) args = pool_args(pool);
-    if (with_flags)
-        xdr_put_u32(args, flags);
-    return call(pool->conn, proc, args, NULL, error);
-}
-
-void
-domus_pool_free(domus_pool *pool)
-{
-    if (!pool)
-        return;
-    g_free(pool->name);
-    g_free(pool);
-}
-
-void
-domus_pool_list_free(domus_pool **list)
-{
-    for (int i = 0; list && list[i]; i++)
-        domus_pool_free(list[i]);
-    g_free(list);
-}
-
-domus_pool **
-domus_list_pools(domus_conn *conn, unsigned flags, GError **error)
-{
-    g_autoptr(GByteArray) args = g_byte_array_new();
-    xdr_put_i32(args, 1);
-    xdr_put_u32(args, flags);
-    g_autoptr(GByteArray) body = NULL;
-    if (!call(conn, PROC_CONNECT_LIST_ALL_STORAGE_POOLS, args, &body, error))
-        return NULL;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
-    uint32_t n = xdr_get_count(&r, RPC_DOMAIN_LIST_MAX, 20);
-    domus_pool **list = g_new0(domus_pool *, n + 1);
-    for (uint32_t i = 0; i < n && !r.failed; i++)
-        list[i] = pool_from_reader(conn, &r);
-    xdr_get_u32(&r);
-    if (!xdr_reader_finish(&r, error)) {
-        domus_pool_list_free(list);
-        return NULL;
-    }
-    return list;
-}
-
-domus_pool *
-domus_pool_lookup_by_name(domus_conn *conn, const char *name, GError **error)
-{
-    g_autoptr(GByteArray) args = g_byte_array_new();
-    xdr_put_string(args, name);
-    return reply_pool(conn, PROC_STORAGE_POOL_LOOKUP_BY_NAME, args, error);
-}
-
-domus_pool *
-domus_pool_lookup_by_uuid(domus_conn *conn, const char *uuid, GError **error)
-{
-    uint8_t u[UUID_LEN];
-    if (!uuid_parse(uuid, u)) {
-        err_set(error, ERR_FROM_STORAGE, ERR_INVALID_ARG, "'%s' is not a valid uuid", uuid);
-        return NULL;
-    }
-    g_autoptr(GByteArray) args = g_byte_array_new();
-    xdr_put_opaque_fixed(args, u, UUID_LEN);
-    return reply_pool(conn, PROC_STORAGE_POOL_LOOKUP_BY_UUID, args, error);
-}
-
-domus_conn *
-domus_pool_get_connect(domus_pool *pool)
-{
-    return pool->conn;
-}
-
-const char *
-domus_pool_get_name(domus_pool *pool)
-{
-    return pool->name;
-}
-
-const char *
-domus_pool_get_uuid(domus_pool *pool)
-{
-    return pool->uuid_str;
-}
-
-domus_pool *
-domus_pool_define(domus_conn *conn, const char *xml, unsigned flags, GError **error)
-{
-    g_autoptr(GByteArray) args = g_byte_array_new();
-    xdr_put_string(args, xml);
-    xdr_put_u32(args, flags);
-    return reply_pool(conn, PROC_STORAGE_POOL_DEFINE_XML, args, error);
-}
-
-domus_pool *
-domus_pool_create_xml(domus_conn *conn, const char *xml, unsigned flags, GError **error)
-{
-    g_autoptr(GByteArray) args = g_byte_array_new();
-    xdr_put_string(args, xml);
-    xdr_put_u32(args, flags);
-    return reply_pool(conn, PROC_STORAGE_POOL_CREATE_XML, args, error);
-}
-
-gboolean
-domus_pool_build(domus_pool *pool, unsigned flags, GError **error)
-{
-    return pool_call(pool, PROC_STORAGE_POOL_BUILD, TRUE, flags, error);
-}
-
-gboolean
-domus_pool_start(domus_pool *pool, unsigned flags, GError **error)
-{
-    return pool_call(pool, PROC_STORAGE_POOL_CREATE, TRUE, flags, error);
-}
-
-gboolean
-domus_pool_destroy(domus_pool *pool, GError **error)
-{
-    return pool_call(pool, PROC_STORAGE_POOL_DESTROY, FALSE, 0, error);
-}
-
-gboolean
-domus_pool_delete(domus_pool *pool, unsigned flags, GError **error)
-{
-    return pool_call(pool, PROC_STORAGE_POOL_DELETE, TRUE, flags, error);
-}
-
-gboolean
-domus_pool_undefine(domus_pool *pool, GError **error)
-{
-    return pool_call(pool, PROC_STORAGE_POOL_UNDEFINE, FALSE, 0, error);
-}
-
-gboolean
-domus_pool_refresh(domus_pool *pool, unsigned flags, GError **error)
-{
-    return pool_call(pool, PROC_STORAGE_POOL_REFRESH, TRUE, flags, error);
-}
-
-int
-domus_pool_get_autostart(domus_pool *pool, GError **error)
-{
-    g_autoptr(GByteArray) args = pool_args(pool);
-    return reply_int(pool->conn, PROC_STORAGE_POOL_GET_AUTOSTART, args, error);
-}
-
-gboolean
-domus_pool_set_autostart(domus_pool *pool, gboolean on, GError **error)
-{
-    g_autoptr(GByteArray) args = pool_args(pool);
-    xdr_put_i32(args, on ? 1 : 0);
-    return call(pool->conn, PROC_STORAGE_POOL_SET_AUTOSTART, args, NULL, error);
-}
-
-int
-domus_pool_is_active(domus_pool *pool, GError **error)
-{
-    g_autoptr(GByteArray) args = pool_args(pool);
-    return reply_int(pool->conn, PROC_STORAGE_POOL_IS_ACTIVE, args, error);
-}
-
-int
-domus_pool_is_persistent(domus_pool *pool, GError **error)
-{
-    g_autoptr(GByteArray) args = pool_args(pool);
-    return reply_int(pool->conn, PROC_STORAGE_POOL_IS_PERSISTENT, args, error);
-}
-
-gboolean
-domus_pool_get_info(domus_pool *pool, struct domus_pool_info *ret, GError **error)
-{
-    g_autoptr(GByteArray) args = pool_args(pool);
-    g_autoptr(GByteArray) body = NULL;
-    if (!call(pool->conn, PROC_STORAGE_POOL_GET_INFO, args, &body, error))
-        return FALSE;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
-    struct domus_pool_info info;
-    info.state = (int)xdr_get_u32(&r);
-    info.capacity = xdr_get_u64(&r);
-    info.allocation = xdr_get_u64(&r);
-    info.available = xdr_get_u64(&r);
-    if (!xdr_reader_finish(&r, error))
-        return FALSE;
-    *ret = info;
-    return TRUE;
-}
-
-char *
-domus_pool_get_xml(domus_pool *pool, unsigned flags, GError **error)
-{
-    g_autoptr(GByteArray) args = pool_args(pool);
-    xdr_put_u32(args, flags);
-    return reply_string(pool->conn, PROC_STORAGE_POOL_GET_XML_DESC, args, error);
-}
-
-/* --- storage volumes --- */
-
-/* remote_nonnull_storage_vol: pool, name, key */
-static domus_vol *
-vol_from_reader(domus_conn *conn, struct xdr_reader *r)
-{
-    g_autofree char *pool = xdr_get_string(r, RPC_STRING_MAX);
-    g_autofree char *name = xdr_get_string(r, RPC_STRING_MAX);
-    g_autofree char *key = xdr_get_string(r, RPC_STRING_MAX);
-    if (r->failed)
-        return NULL;
-    domus_vol *vol = g_new0(domus_vol, 1);
-    vol->conn = conn;
-    vol->pool = g_steal_pointer(&pool);
-    vol->name = g_steal_pointer(&name);
-    vol->key = g_steal_pointer(&key);
-    return vol;
-}
-
-static domus_vol *
-reply_vol(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error)
-{
-    g_autoptr(GByteArray) body = NULL;
-    if (!call(conn, proc, args, &body, error))
-        return NULL;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
-    domus_vol *vol = vol_from_reader(conn, &r);
-    if (!xdr_reader_finish(&r, error)) {
-        domus_vol_free(vol);
-        return NULL;
-    }
-    return vol;
-}
-
-static void
-put_vol(GByteArray *b, domus_vol *vol)
-{
-    xdr_put_string(b, vol->pool);
-    xdr_put_string(b, vol->name);
-    xdr_put_string(b, vol->key);
-}
-
-static GByteArray *
-vol_args(domus_vol *vol)
-{
-    GByteArray *b = g_byte_array_new();
-    put_vol(b, vol);
-    return b;
-}
-
-void
-domus_vol_free(domus_vol *vol)
-{
-    if (!vol)
-        return;
-    g_free(vol->pool);
-    g_free(vol->name);
-    g_free(vol->key);
-    g_free(vol);
-}
-
-void
-domus_vol_list_free(domus_vol **list)
-{
-    for (int i = 0; list && list[i]; i++)
-        domus_vol_free(list[i]);
-    g_free(list);
-}
-
-domus_vol **
-domus_pool_list_volumes(domus_pool *pool, GError **error)
-{
-    g_autoptr(GByteArray) args = pool_args(pool);
-    xdr_put_i32(args, 1);
-    xdr_put_u32(args, 0);
-    g_autoptr(GByteArray) body = NULL;
-    if (!call(pool->conn, PROC_STORAGE_POOL_LIST_ALL_VOLUMES, args, &body, error))
-        return NULL;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
-    uint32_t n = xdr_get_count(&r, RPC_DOMAIN_LIST_MAX, 12);
-    domus_vol **list = g_new0(domus_vol *, n + 1);
-    for (uint32_t i = 0; i < n && !r.failed; i++)
-        list[i] = vol_from_reader(pool->conn, &r);
-    xdr_get_u32(&r);
-    if (!xdr_reader_finish(&r, error)) {
-        domus_vol_list_free(list);
-        return NULL;
-    }
-    return list;
-}
-
-domus_vol *
-domus_vol_lookup_by_name(domus_pool *pool, const char *name, GError **error)
-{
-    g_autoptr(GByteArray) args = pool_args(pool);
-    xdr_put_string(args, name);
-    return reply_vol(pool->conn, PROC_STORAGE_VOL_LOOKUP_BY_NAME, args, error);
-}
-
-domus_vol *
-domus_vol_lookup_by_path(domus_conn *conn, const char *path, GError **error)
-{
-    g_autoptr(GByteArray) args = g_byte_array_new();
-    xdr_put_string(args, path);
-    return reply_vol(conn, PROC_STORAGE_VOL_LOOKUP_BY_PATH, args, error);
-}
-
-domus_vol *
-domus_vol_lookup_by_key(domus_conn *conn, const char *key, GError **error)
-{
-    g_autoptr(GByteArray) args = g_byte_array_new();
-    xdr_put_string(args, key);
-    return reply_vol(conn, PROC_STORAGE_VOL_LOOKUP_BY_KEY, args, error);
-}
-
-domus_pool *
-domus_pool_lookup_by_volume(domus_vol *vol, GError **error)
-{
-    g_autoptr(GByteArray) args = vol_args(vol);
-    return reply_pool(vol->conn, PROC_STORAGE_POOL_LOOKUP_BY_VOLUME, args, error);
-}
-
-domus_conn *
-domus_vol_get_connect(domus_vol *vol)
-{
-    return vol->conn;
-}
-
-const char *
-domus_vol_get_name(domus_vol *vol)
-{
-    return vol->name;
-}
-
-const char *
-domus_vol_get_key(domus_vol *vol)
-{
-    return vol->key;
-}
-
-const char *
-domus_vol_get_pool_name(domus_vol *vol)
-{
-    return vol->pool;
-}
-
-domus_vol *
-domus_vol_create_xml(domus_pool *pool, const char *xml, unsigned flags, GError **error)
-{
-    g_autoptr(GByteArray) args = pool_args(pool);
-    xdr_put_string(args, xml);
-    xdr_put_u32(args, flags);
-    return reply_vol(pool->conn, PROC_STORAGE_VOL_CREATE_XML, args, error);
-}
-
-domus_vol *
-domus_vol_create_xml_from(domus_pool *pool, const char *xml, domus_vol *src, unsigned flags,
-                          GError **error)
-{
-    g_autoptr(GByteArray) args = pool_args(pool);
-    xdr_put_string(args, xml);
-    put_vol(args, src);
-    xdr_put_u32(args, flags);
-    return reply_vol(pool->conn, PROC_STORAGE_VOL_CREATE_XML_FROM, args, error);
-}
-
-gboolean
-domus_vol_get_info(domus_vol *vol, struct domus_vol_info *ret, GError **error)
-{
-    g_autoptr(GByteArray) args = vol_args(vol);
-    g_autoptr(GByteArray) body = NULL;
-    if (!call(vol->conn, PROC_STORAGE_VOL_GET_INFO, args, &body, error))
-        return FALSE;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
-    struct domus_vol_info info;
-    info.type = xdr_get_i32(&r);
-    info.capacity = xdr_get_u64(&r);
-    info.allocation = xdr_get_u64(&r);
-    if (!xdr_reader_finish(&r, error))
-        return FALSE;
-    *ret = info;
-    return TRUE;
-}
-
-char *
-domus_vol_get_xml(domus_vol *vol, unsigned flags, GError **error)
-{
-    g_autoptr(GByteArray) args = vol_args(vol);
-    xdr_put_u32(args, flags);
-    return reply_string(vol->conn, PROC_STORAGE_VOL_GET_XML_DESC, args, error);
-}
-
-char *
-domus_vol_get_path(domus_vol *vol, GError **error)
-{
-    g_autoptr(GByteArray) args = vol_args(vol);
-    return reply_string(vol->conn, PROC_STORAGE_VOL_GET_PATH, args, error);
-}
-
-gboolean
-domus_vol_delete(domus_vol *vol, unsigned flags, GError **error)
-{
-    g_autoptr(GByteArray) args = vol_args(vol);
-    xdr_put_u32(args, flags);
-    return call(vol->conn, PROC_STORAGE_VOL_DELETE, args, NULL, error);
-}
-
-gboolean
-domus_vol_resize(domus_vol *vol, guint64 capacity, unsigned flags, GError **error)
-{
-    g_autoptr(GByteArray) args = vol_args(vol);
-    xdr_put_u64(args, capacity);
-    xdr_put_u32(args, flags);
-    return call(vol->conn, PROC_STORAGE_VOL_RESIZE, args, NULL, error);
-}
-
-gboolean
-domus_vol_wipe_pattern(domus_vol *vol, int algorithm, unsigned flags, GError **error)
-{
-    g_autoptr(GByteArray) args = vol_args(vol);
-    xdr_put_u32(args, (uint32_t)algorithm);
-    xdr_put_u32(args, flags);
-    return call(vol->conn, PROC_STORAGE_VOL_WIPE_PATTERN, args, NULL, error);
-}
-
-gboolean
-domus_vol_get_job_info(domus_vol *vol, gboolean *ret_active, guint64 *ret_done, guint64 *ret_total,
-                       GError **error)
-{
-    g_autoptr(GByteArray) args = vol_args(vol);
-    g_autoptr(GByteArray) body = NULL;
-    if (!call_prog(vol->conn, RPC_PROGRAM_DOMUS, DOMUS_PROC_VOL_JOB_INFO, args, &body, error))
-        return FALSE;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
-    int active = xdr_get_i32(&r);
-    guint64 done = xdr_get_u64(&r);
-    guint64 total = xdr_get_u64(&r);
-    if (!xdr_reader_finish(&r, error))
-        return FALSE;
-    *ret_active = active != 0;
-    *ret_done = done;
-    *ret_total = total;
-    return TRUE;
 }

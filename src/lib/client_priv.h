@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* client_priv: what the files of libdomus share (not exported); prefix client_. */
+#pragma once
+
+#include "domus/domus.h"
+#include "rpc/protocol.h"
+
+struct domus_conn {
+    int fd;
+    uint32_t serial;
+    char *uri;
+    GQueue events; /* struct domus_event * received while waiting for a reply */
+};
+
+/* Sends a call of PROG and waits for its reply; events that arrive meanwhile are queued.
+ * RET_BODY (may be NULL) gets the reply body; an error reply becomes ERROR. */
+gboolean client_call_prog(domus_conn *conn, uint32_t prog, uint32_t proc, GByteArray *args,
+                          GByteArray **ret_body, GError **error);
+/* client_call_prog on libvirt's remote program. */
+gboolean client_call(domus_conn *conn, uint32_t proc, GByteArray *args, GByteArray **ret_body,
+                     GError **error);
+/* Calls returning one int / one string (the whole body checked). */
+int client_reply_int(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error);
+char *client_reply_string(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error);
