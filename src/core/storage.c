@@ -41,6 +41,19 @@ enum { VOL_RESIZE_ALLOCATE = 1, VOL_RESIZE_DELTA = 2, VOL_RESIZE_SHRINK = 4 };
 
 #define DEFAULT_POOL "default"
 
+/* qemu-img from PATH (Debian: /usr/bin), looked up once */
+static const char *
+qemu_img(void)
+{
+    static gsize once;
+    static char *path;
+    if (g_once_init_enter(&once)) {
+        path = g_find_program_in_path("qemu-img");
+        g_once_init_leave(&once, 1);
+    }
+    return path ? path : "/usr/bin/qemu-img";
+}
+
 static void
 pool_unref(struct pool *p)
 {
@@ -593,9 +606,8 @@ core_vol_create(struct core *core, struct pool *p, const char *xml, const char *
         .backing_format = def->backing_format,
         .mode = def->target_mode,
     };
-    const char *qemu_img = "/usr/bin/qemu-img";
-    gboolean ok = clone_from ? storage_dir_vol_clone(clone_from, &req, qemu_img, error)
-                             : storage_dir_vol_create(&req, qemu_img, error);
+    gboolean ok = clone_from ? storage_dir_vol_clone(clone_from, &req, qemu_img(), error)
+                             : storage_dir_vol_create(&req, qemu_img(), error);
     if (!ok)
         return NULL;
     log_info("pool %s: volume '%s' created", p->def->name, def->name);
@@ -648,7 +660,7 @@ core_vol_resize(struct core *core, struct pool *p, const char *name, uint64_t ca
         return FALSE;
     storage_vol_info_clear(&info);
     uint64_t target = capacity;
-    if (flags & VOL_RESIZE_DELTA) {
+    if (capacity <= STORAGE_DEF_CAPACITY_MAX && (flags & VOL_RESIZE_DELTA)) {
         if (flags & VOL_RESIZE_SHRINK) {
             if (capacity > info.capacity) {
                 err_set(error, ERR_FROM_STORAGE, ERR_INVALID_ARG,
@@ -660,14 +672,14 @@ core_vol_resize(struct core *core, struct pool *p, const char *name, uint64_t ca
             target = info.capacity + capacity;
         }
     }
-    if (target > STORAGE_DEF_CAPACITY_MAX ||
-        target < capacity - (flags & VOL_RESIZE_DELTA ? capacity : 0)) {
+    /* both terms are at most 2^50, so a delta cannot wrap */
+    if (capacity > STORAGE_DEF_CAPACITY_MAX || target > STORAGE_DEF_CAPACITY_MAX) {
         err_set(error, ERR_FROM_STORAGE, ERR_OVERFLOW, "new capacity of volume '%s' is too large",
                 name);
         return FALSE;
     }
     return storage_dir_vol_resize(path, target, flags & VOL_RESIZE_ALLOCATE,
-                                  flags & VOL_RESIZE_SHRINK, "/usr/bin/qemu-img", error);
+                                  flags & VOL_RESIZE_SHRINK, qemu_img(), error);
 }
 
 gboolean

@@ -438,3 +438,23 @@ def test_wipe_runs_in_a_worker(daemon):
     vol.delete(0)
     c2.close()
     c.close()
+
+
+def test_resize_bounds(daemon):
+    c = daemon.conn()
+    vol = c.storagePoolLookupByName("default").createXML(
+        "<volume><name>rs.raw</name><capacity>1M</capacity><allocation>0</allocation></volume>", 0)
+    for cap, flags in ((2 ** 63, 0), (2 ** 64 - 1, libvirt.VIR_STORAGE_VOL_RESIZE_DELTA),
+                       (2 ** 50, libvirt.VIR_STORAGE_VOL_RESIZE_DELTA)):
+        with pytest.raises(libvirt.libvirtError) as e:
+            vol.resize(cap, flags)
+        assert e.value.get_error_code() == libvirt.VIR_ERR_OVERFLOW
+    with pytest.raises(libvirt.libvirtError) as e:
+        vol.resize(2 * 1024 ** 2, libvirt.VIR_STORAGE_VOL_RESIZE_DELTA |
+                   libvirt.VIR_STORAGE_VOL_RESIZE_SHRINK)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_INVALID_ARG
+    vol.resize(1024 ** 2, libvirt.VIR_STORAGE_VOL_RESIZE_DELTA)
+    assert vol.info()[1] == 2 * 1024 ** 2
+    assert os.stat(vol.path()).st_size == 2 * 1024 ** 2
+    vol.delete(0)
+    c.close()
