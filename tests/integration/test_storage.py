@@ -444,7 +444,7 @@ def test_resize_bounds(daemon):
     c = daemon.conn()
     vol = c.storagePoolLookupByName("default").createXML(
         "<volume><name>rs.raw</name><capacity>1M</capacity><allocation>0</allocation></volume>", 0)
-    for cap, flags in ((2 ** 63, 0), (2 ** 63 - 1, libvirt.VIR_STORAGE_VOL_RESIZE_DELTA),
+    for cap, flags in ((2 ** 62, 0), (2 ** 62, libvirt.VIR_STORAGE_VOL_RESIZE_DELTA),
                        (2 ** 50, libvirt.VIR_STORAGE_VOL_RESIZE_DELTA)):
         with pytest.raises(libvirt.libvirtError) as e:
             vol.resize(cap, flags)
