@@ -17,26 +17,26 @@
 
 #define DOMUS_LIB_VERSION 9000000ULL /* the libvirt API level we speak: 9.0.0 */
 
-static struct core *
-core_of(struct call *call)
+struct core *
+dispatch_core(struct call *call)
 {
     return server_core(call->client->srv);
 }
 
-static void
-fail_now(struct call *call, GError *error)
+void
+dispatch_fail(struct call *call, GError *error)
 {
     call_fail(call, error);
     g_error_free(error);
 }
 
 /* Finishes argument decoding; replies the error and returns FALSE on bad input. */
-static gboolean
-args_done(struct call *call, struct xdr_reader *args)
+gboolean
+dispatch_args_done(struct call *call, struct xdr_reader *args)
 {
     GError *error = NULL;
     if (!xdr_reader_finish(args, &error)) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return FALSE;
     }
     return TRUE;
@@ -48,8 +48,8 @@ put_dom(GByteArray *b, struct domain *dom)
     rpc_put_domain(b, dom->def->name, dom->def->uuid, dom->id);
 }
 
-static void
-reply_int(struct call *call, int32_t v)
+void
+dispatch_reply_int(struct call *call, int32_t v)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
     xdr_put_i32(b, v);
@@ -64,8 +64,8 @@ reply_u64(struct call *call, uint64_t v)
     call_reply(call, b);
 }
 
-static void
-reply_string(struct call *call, const char *s)
+void
+dispatch_reply_string(struct call *call, const char *s)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
     xdr_put_string(b, s);
@@ -88,7 +88,7 @@ get_dom(struct call *call, struct xdr_reader *args, GError **error)
     rpc_get_domain(args, &h);
     struct domain *dom = NULL;
     if (!args->failed)
-        dom = core_lookup_handle(core_of(call), h.name, h.uuid, error);
+        dom = core_lookup_handle(dispatch_core(call), h.name, h.uuid, error);
     else
         err_set(error, ERR_FROM_RPC, ERR_RPC, "cannot decode domain handle: %s", args->what);
     rpc_domain_clear(&h);
@@ -103,10 +103,10 @@ dom_args(struct call *call, struct xdr_reader *args, gboolean with_flags, uint32
     struct domain *dom = get_dom(call, args, &error);
     uint32_t flags = with_flags ? xdr_get_u32(args) : 0;
     if (!dom) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return NULL;
     }
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return NULL;
     if (ret_flags)
         *ret_flags = flags;
@@ -120,7 +120,7 @@ no_flags(struct call *call, uint32_t flags)
         return TRUE;
     GError *error = NULL;
     err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags);
-    fail_now(call, error);
+    dispatch_fail(call, error);
     return FALSE;
 }
 
@@ -129,7 +129,7 @@ no_flags(struct call *call, uint32_t flags)
 static void
 h_auth_list(struct call *call, struct xdr_reader *args)
 {
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     g_autoptr(GByteArray) b = g_byte_array_new();
     xdr_put_u32(b, 1);
@@ -143,7 +143,7 @@ static void
 h_supports_feature(struct call *call, struct xdr_reader *args)
 {
     int feature = xdr_get_i32(args);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     int yes = 0;
     switch (feature) {
@@ -159,7 +159,7 @@ h_supports_feature(struct call *call, struct xdr_reader *args)
     default:
         yes = 0;
     }
-    reply_int(call, yes);
+    dispatch_reply_int(call, yes);
 }
 
 static void
@@ -167,19 +167,19 @@ h_open(struct call *call, struct xdr_reader *args)
 {
     g_autofree char *name = xdr_get_opt_string(args, RPC_STRING_MAX);
     uint32_t flags = xdr_get_u32(args);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     GError *error = NULL;
     if (flags & ~1u) {
         err_set(&error, ERR_FROM_REMOTE, ERR_INVALID_ARG, "unsupported open flags (0x%x)", flags);
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     /* we are the QEMU driver: accept qemu:///… and domus:///… names, or none */
     if (name && *name && !g_str_has_prefix(name, "qemu:") && !g_str_has_prefix(name, "domus:")) {
         err_set(&error, ERR_FROM_REMOTE, ERR_NO_SUPPORT,
                 "this daemon serves only the QEMU driver, not '%s'", name);
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     if (flags & 1)
@@ -191,7 +191,7 @@ h_open(struct call *call, struct xdr_reader *args)
 static void
 h_close(struct call *call, struct xdr_reader *args)
 {
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     call_reply(call, NULL);
 }
@@ -199,7 +199,7 @@ h_close(struct call *call, struct xdr_reader *args)
 static void
 h_empty(struct call *call, struct xdr_reader *args)
 {
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     call_reply(call, NULL);
 }
@@ -207,20 +207,20 @@ h_empty(struct call *call, struct xdr_reader *args)
 static void
 h_get_type(struct call *call, struct xdr_reader *args)
 {
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
-    reply_string(call, "QEMU");
+    dispatch_reply_string(call, "QEMU");
 }
 
 static void
 h_get_version(struct call *call, struct xdr_reader *args)
 {
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     GError *error = NULL;
     g_autoptr(qemu_caps) caps = daemon_qemu_caps(&error);
     if (!caps) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     reply_u64(call, qemu_caps_get_version(caps));
@@ -229,7 +229,7 @@ h_get_version(struct call *call, struct xdr_reader *args)
 static void
 h_get_lib_version(struct call *call, struct xdr_reader *args)
 {
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     reply_u64(call, DOMUS_LIB_VERSION);
 }
@@ -237,61 +237,61 @@ h_get_lib_version(struct call *call, struct xdr_reader *args)
 static void
 h_get_hostname(struct call *call, struct xdr_reader *args)
 {
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     char host[256] = "";
     gethostname(host, sizeof(host) - 1);
-    reply_string(call, host);
+    dispatch_reply_string(call, host);
 }
 
 static void
 h_get_uri(struct call *call, struct xdr_reader *args)
 {
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
-    reply_string(call, "qemu:///system");
+    dispatch_reply_string(call, "qemu:///system");
 }
 
 static void
 h_is_secure(struct call *call, struct xdr_reader *args)
 {
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
-    reply_int(call, 1); /* a local unix socket */
+    dispatch_reply_int(call, 1); /* a local unix socket */
 }
 
 static void
 h_get_max_vcpus(struct call *call, struct xdr_reader *args)
 {
     g_autofree char *type = xdr_get_opt_string(args, RPC_STRING_MAX);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
-    reply_int(call, DOMAIN_DEF_VCPUS_MAX);
+    dispatch_reply_int(call, DOMAIN_DEF_VCPUS_MAX);
 }
 
 static void
 h_get_capabilities(struct call *call, struct xdr_reader *args)
 {
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     GError *error = NULL;
     g_autofree char *xml = daemon_capabilities_xml(&error);
     if (!xml) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    reply_string(call, xml);
+    dispatch_reply_string(call, xml);
 }
 
 static void
 h_node_get_info(struct call *call, struct xdr_reader *args)
 {
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     struct nodeinfo ni;
     GError *error = NULL;
     if (!nodeinfo_get(&ni, &error)) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     g_autoptr(GByteArray) b = g_byte_array_new();
@@ -309,7 +309,7 @@ h_node_get_info(struct call *call, struct xdr_reader *args)
 static void
 h_node_security_model(struct call *call, struct xdr_reader *args)
 {
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     /* as libvirtd with security_driver "none": model "none", doi "0", NUL included */
     g_autoptr(GByteArray) b = g_byte_array_new();
@@ -325,14 +325,14 @@ h_list_all(struct call *call, struct xdr_reader *args)
 {
     int need_results = xdr_get_i32(args);
     uint32_t flags = xdr_get_u32(args);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     GError *error = NULL;
     if (!core_list_flags_valid(flags, &error)) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    g_autoptr(GPtrArray) list = core_list(core_of(call), flags);
+    g_autoptr(GPtrArray) list = core_list(dispatch_core(call), flags);
     g_autoptr(GByteArray) b = g_byte_array_new();
     if (need_results) {
         xdr_put_u32(b, list->len);
@@ -348,10 +348,10 @@ h_list_all(struct call *call, struct xdr_reader *args)
 static void
 h_num_of(struct call *call, struct xdr_reader *args, unsigned flags)
 {
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
-    g_autoptr(GPtrArray) list = core_list(core_of(call), flags);
-    reply_int(call, (int32_t)list->len);
+    g_autoptr(GPtrArray) list = core_list(dispatch_core(call), flags);
+    dispatch_reply_int(call, (int32_t)list->len);
 }
 
 static void
@@ -374,7 +374,7 @@ check_max(struct call *call, int max)
     GError *error = NULL;
     err_set(&error, ERR_FROM_RPC, ERR_RPC, "list size %d exceeds the limit %d", max,
             RPC_DOMAIN_LIST_MAX);
-    fail_now(call, error);
+    dispatch_fail(call, error);
     return FALSE;
 }
 
@@ -382,9 +382,9 @@ static void
 h_list_domains(struct call *call, struct xdr_reader *args)
 {
     int max = xdr_get_i32(args);
-    if (!args_done(call, args) || !check_max(call, max))
+    if (!dispatch_args_done(call, args) || !check_max(call, max))
         return;
-    g_autoptr(GPtrArray) list = core_list(core_of(call), 1);
+    g_autoptr(GPtrArray) list = core_list(dispatch_core(call), 1);
     g_autoptr(GByteArray) b = g_byte_array_new();
     guint n = MIN(list->len, (guint)max);
     xdr_put_u32(b, n);
@@ -397,9 +397,9 @@ static void
 h_list_defined(struct call *call, struct xdr_reader *args)
 {
     int max = xdr_get_i32(args);
-    if (!args_done(call, args) || !check_max(call, max))
+    if (!dispatch_args_done(call, args) || !check_max(call, max))
         return;
-    g_autoptr(GPtrArray) list = core_list(core_of(call), 2 | 4);
+    g_autoptr(GPtrArray) list = core_list(dispatch_core(call), 2 | 4);
     g_autoptr(GByteArray) b = g_byte_array_new();
     guint n = MIN(list->len, (guint)max);
     xdr_put_u32(b, n);
@@ -412,12 +412,12 @@ static void
 h_lookup_name(struct call *call, struct xdr_reader *args)
 {
     g_autofree char *name = xdr_get_string(args, RPC_STRING_MAX);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     GError *error = NULL;
-    struct domain *dom = core_lookup_name(core_of(call), name, &error);
+    struct domain *dom = core_lookup_name(dispatch_core(call), name, &error);
     if (!dom)
-        fail_now(call, error);
+        dispatch_fail(call, error);
     else
         reply_dom(call, dom);
 }
@@ -427,12 +427,12 @@ h_lookup_uuid(struct call *call, struct xdr_reader *args)
 {
     uint8_t uuid[UUID_LEN];
     xdr_get_opaque_fixed(args, uuid, UUID_LEN);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     GError *error = NULL;
-    struct domain *dom = core_lookup_uuid(core_of(call), uuid, &error);
+    struct domain *dom = core_lookup_uuid(dispatch_core(call), uuid, &error);
     if (!dom)
-        fail_now(call, error);
+        dispatch_fail(call, error);
     else
         reply_dom(call, dom);
 }
@@ -441,12 +441,12 @@ static void
 h_lookup_id(struct call *call, struct xdr_reader *args)
 {
     int id = xdr_get_i32(args);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     GError *error = NULL;
-    struct domain *dom = core_lookup_id(core_of(call), id, &error);
+    struct domain *dom = core_lookup_id(dispatch_core(call), id, &error);
     if (!dom)
-        fail_now(call, error);
+        dispatch_fail(call, error);
     else
         reply_dom(call, dom);
 }
@@ -457,9 +457,9 @@ static void
 define_common(struct call *call, const char *xml, uint32_t flags)
 {
     GError *error = NULL;
-    struct domain *dom = core_define(core_of(call), xml, flags, &error);
+    struct domain *dom = core_define(dispatch_core(call), xml, flags, &error);
     if (!dom)
-        fail_now(call, error);
+        dispatch_fail(call, error);
     else
         reply_dom(call, dom);
 }
@@ -468,7 +468,7 @@ static void
 h_define(struct call *call, struct xdr_reader *args)
 {
     g_autofree char *xml = xdr_get_string(args, RPC_STRING_MAX);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     define_common(call, xml, 0);
 }
@@ -478,7 +478,7 @@ h_define_flags(struct call *call, struct xdr_reader *args)
 {
     g_autofree char *xml = xdr_get_string(args, RPC_STRING_MAX);
     uint32_t flags = xdr_get_u32(args);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     define_common(call, xml, flags);
 }
@@ -491,8 +491,8 @@ undefine_common(struct call *call, struct xdr_reader *args, gboolean with_flags)
     if (!dom)
         return;
     GError *error = NULL;
-    if (!core_undefine(core_of(call), dom, flags, &error))
-        fail_now(call, error);
+    if (!core_undefine(dispatch_core(call), dom, flags, &error))
+        dispatch_fail(call, error);
     else
         call_reply(call, NULL);
 }
@@ -562,7 +562,7 @@ check_create_flags(struct call *call, uint32_t flags, uint32_t allowed)
         return TRUE;
     GError *error = NULL;
     err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags & ~allowed);
-    fail_now(call, error);
+    dispatch_fail(call, error);
     return FALSE;
 }
 
@@ -588,7 +588,7 @@ h_create_xml(struct call *call, struct xdr_reader *args)
 {
     g_autofree char *xml = xdr_get_string(args, RPC_STRING_MAX);
     uint32_t flags = xdr_get_u32(args);
-    if (!args_done(call, args) ||
+    if (!dispatch_args_done(call, args) ||
         !check_create_flags(call, flags,
                             CREATE_PAUSED | CREATE_AUTODESTROY | CREATE_BYPASS_CACHE |
                                 CREATE_FORCE_BOOT | CREATE_VALIDATE))
@@ -598,11 +598,11 @@ h_create_xml(struct call *call, struct xdr_reader *args)
     GError *error = NULL;
     /* the domain is referenced before the start can complete (it may complete at once) */
     struct domain_def *live = NULL;
-    struct domain *dom =
-        core_create_xml_prepare(core_of(call), xml, (flags & CREATE_VALIDATE) != 0, &live, &error);
+    struct domain *dom = core_create_xml_prepare(dispatch_core(call), xml,
+                                                 (flags & CREATE_VALIDATE) != 0, &live, &error);
     if (!dom) {
         g_free(dc);
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     dc->dom = core_domain_ref(dom);
@@ -720,17 +720,17 @@ h_get_xml(struct call *call, struct xdr_reader *args)
     GError *error = NULL;
     if (flags & ~(1u | 2u | 4u | 8u)) {
         err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags);
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     if ((flags & 1u) && call->client->readonly) {
         err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_DENIED,
                 "virDomainGetXMLDesc with secure flag needs a read-write connection");
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     g_autofree char *xml = core_domain_xml(dom, flags);
-    reply_string(call, xml);
+    dispatch_reply_string(call, xml);
 }
 
 static void
@@ -738,7 +738,7 @@ h_is_active(struct call *call, struct xdr_reader *args)
 {
     struct domain *dom = dom_args(call, args, FALSE, NULL);
     if (dom)
-        reply_int(call, state_is_active(dom->state));
+        dispatch_reply_int(call, state_is_active(dom->state));
 }
 
 static void
@@ -746,7 +746,7 @@ h_is_persistent(struct call *call, struct xdr_reader *args)
 {
     struct domain *dom = dom_args(call, args, FALSE, NULL);
     if (dom)
-        reply_int(call, dom->persistent);
+        dispatch_reply_int(call, dom->persistent);
 }
 
 static void
@@ -754,7 +754,7 @@ h_is_updated(struct call *call, struct xdr_reader *args)
 {
     struct domain *dom = dom_args(call, args, FALSE, NULL);
     if (dom)
-        reply_int(call, state_is_active(dom->state) && dom->new_def != NULL);
+        dispatch_reply_int(call, state_is_active(dom->state) && dom->new_def != NULL);
 }
 
 static void
@@ -762,7 +762,7 @@ h_get_autostart(struct call *call, struct xdr_reader *args)
 {
     struct domain *dom = dom_args(call, args, FALSE, NULL);
     if (dom)
-        reply_int(call, dom->autostart);
+        dispatch_reply_int(call, dom->autostart);
 }
 
 static void
@@ -772,13 +772,13 @@ h_set_autostart(struct call *call, struct xdr_reader *args)
     struct domain *dom = get_dom(call, args, &error);
     int on = xdr_get_i32(args);
     if (!dom) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
-    if (!core_set_autostart(core_of(call), dom, on != 0, &error))
-        fail_now(call, error);
+    if (!core_set_autostart(dispatch_core(call), dom, on != 0, &error))
+        dispatch_fail(call, error);
     else
         call_reply(call, NULL);
 }
@@ -788,7 +788,7 @@ h_get_os_type(struct call *call, struct xdr_reader *args)
 {
     struct domain *dom = dom_args(call, args, FALSE, NULL);
     if (dom)
-        reply_string(call, dom->def->os_type ? dom->def->os_type : "hvm");
+        dispatch_reply_string(call, dom->def->os_type ? dom->def->os_type : "hvm");
 }
 
 static void
@@ -805,7 +805,7 @@ h_zero_with_flags(struct call *call, struct xdr_reader *args)
     uint32_t flags = 0;
     struct domain *dom = dom_args(call, args, TRUE, &flags);
     if (dom)
-        reply_int(call, 0);
+        dispatch_reply_int(call, 0);
 }
 
 static void
@@ -845,7 +845,7 @@ h_get_job_info(struct call *call, struct xdr_reader *args)
     if (!state_is_active(dom->state)) {
         err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
                 dom->def->name);
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     g_autoptr(GByteArray) b = g_byte_array_new();
@@ -917,10 +917,10 @@ h_get_guest_info(struct call *call, struct xdr_reader *args)
     uint32_t types = xdr_get_u32(args);
     uint32_t flags = xdr_get_u32(args);
     if (!dom) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (!args_done(call, args) || !no_flags(call, flags))
+    if (!dispatch_args_done(call, args) || !no_flags(call, flags))
         return;
     core_guest_info(dom, types, done_guest_info, call);
 }
@@ -933,7 +933,7 @@ done_string(GError *error, gpointer value, gpointer data)
     if (error)
         call_fail(call, error);
     else
-        reply_string(call, text);
+        dispatch_reply_string(call, text);
 }
 
 static void
@@ -965,7 +965,7 @@ h_dom_hostname(struct call *call, struct xdr_reader *args)
         err_set(&error, ERR_FROM_DOMAIN, ERR_ARGUMENT_UNSUPPORTED,
                 "only the guest agent can tell the hostname of '%s' (no DHCP leases here)",
                 dom->def->name);
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     core_guest_hostname(dom, done_string, call);
@@ -1007,14 +1007,14 @@ h_set_time(struct call *call, struct xdr_reader *args)
     uint32_t nseconds = xdr_get_u32(args);
     uint32_t flags = xdr_get_u32(args);
     if (!dom) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     if (flags & ~(unsigned)SET_TIME_SYNC) {
         err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags);
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     core_guest_set_time(dom, seconds, nseconds, flags & SET_TIME_SYNC, done_empty, call);
@@ -1029,14 +1029,14 @@ h_qemu_monitor_command(struct call *call, struct xdr_reader *args)
     g_autofree char *cmd = xdr_get_string(args, RPC_STRING_MAX);
     uint32_t flags = xdr_get_u32(args);
     if (!dom) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     if (flags & ~1u) {
         err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags);
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     core_guest_monitor_command(dom, cmd, flags & 1, done_string, call);
@@ -1052,10 +1052,10 @@ h_qemu_agent_command(struct call *call, struct xdr_reader *args)
     int timeout = xdr_get_i32(args);
     uint32_t flags = xdr_get_u32(args);
     if (!dom) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (!args_done(call, args) || !no_flags(call, flags))
+    if (!dispatch_args_done(call, args) || !no_flags(call, flags))
         return;
     core_guest_agent_command(dom, cmd, timeout, done_opt_string, call);
 }
@@ -1070,10 +1070,10 @@ h_open_console(struct call *call, struct xdr_reader *args)
     g_autofree char *dev = xdr_get_opt_string(args, RPC_STRING_MAX);
     uint32_t flags = xdr_get_u32(args);
     if (!dom) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     console_open(call, dom, dev, flags);
 }
@@ -1129,7 +1129,7 @@ event_id_valid(struct call *call, int event_id)
         return TRUE;
     GError *error = NULL;
     err_set(&error, ERR_FROM_RPC, ERR_INVALID_ARG, "unsupported event ID %d", event_id);
-    fail_now(call, error);
+    dispatch_fail(call, error);
     return FALSE;
 }
 
@@ -1146,7 +1146,7 @@ static void
 h_event_register_any(struct call *call, struct xdr_reader *args)
 {
     int event_id = xdr_get_i32(args);
-    if (!args_done(call, args) || !event_id_valid(call, event_id))
+    if (!dispatch_args_done(call, args) || !event_id_valid(call, event_id))
         return;
     struct client *c = call->client;
     for (guint i = 0; i < c->events->len; i++) {
@@ -1155,7 +1155,7 @@ h_event_register_any(struct call *call, struct xdr_reader *args)
             GError *error = NULL;
             err_set(&error, ERR_FROM_RPC, ERR_INTERNAL_ERROR, "domain event %d already registered",
                     event_id);
-            fail_now(call, error);
+            dispatch_fail(call, error);
             return;
         }
     }
@@ -1170,7 +1170,7 @@ static void
 h_event_deregister_any(struct call *call, struct xdr_reader *args)
 {
     int event_id = xdr_get_i32(args);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     struct client *c = call->client;
     for (guint i = 0; i < c->events->len; i++) {
@@ -1183,7 +1183,7 @@ h_event_deregister_any(struct call *call, struct xdr_reader *args)
     }
     GError *error = NULL;
     err_set(&error, ERR_FROM_RPC, ERR_INTERNAL_ERROR, "domain event %d not registered", event_id);
-    fail_now(call, error);
+    dispatch_fail(call, error);
 }
 
 static void
@@ -1195,7 +1195,7 @@ h_event_callback_register_any(struct call *call, struct xdr_reader *args)
     if (has_dom)
         rpc_get_domain(args, &h);
     g_autofree char *name = h.name;
-    if (!args_done(call, args) || !event_id_valid(call, event_id))
+    if (!dispatch_args_done(call, args) || !event_id_valid(call, event_id))
         return;
     struct client *c = call->client;
     struct event_reg *r = g_new0(struct event_reg, 1);
@@ -1205,14 +1205,14 @@ h_event_callback_register_any(struct call *call, struct xdr_reader *args)
     memcpy(r->uuid, h.uuid, UUID_LEN);
     g_ptr_array_add(c->events, r);
     subscribe(c);
-    reply_int(call, r->callback_id);
+    dispatch_reply_int(call, r->callback_id);
 }
 
 static void
 h_event_callback_deregister_any(struct call *call, struct xdr_reader *args)
 {
     int cb = xdr_get_i32(args);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     struct client *c = call->client;
     for (guint i = 0; i < c->events->len; i++) {
@@ -1225,7 +1225,7 @@ h_event_callback_deregister_any(struct call *call, struct xdr_reader *args)
     }
     GError *error = NULL;
     err_set(&error, ERR_FROM_RPC, ERR_INVALID_ARG, "callback %d not registered", cb);
-    fail_now(call, error);
+    dispatch_fail(call, error);
 }
 
 static const struct proc_entry procs[] = {
@@ -1335,7 +1335,7 @@ dispatch_call(struct call *call, const uint8_t *body, gsize len)
     const struct proc_entry *e = find_proc(call->hdr.prog, call->hdr.proc);
     if (!e) {
         err_set(&error, ERR_FROM_RPC, ERR_NO_SUPPORT, "unknown procedure: %u", call->hdr.proc);
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     log_debug("client fd %d: call %s serial %u", call->client->fd, e->name, call->hdr.serial);
@@ -1343,13 +1343,13 @@ dispatch_call(struct call *call, const uint8_t *body, gsize len)
                         e->proc == PROC_CONNECT_SUPPORTS_FEATURE || e->proc == PROC_CONNECT_CLOSE;
     if (!call->client->opened && !pre_open) {
         err_set(&error, ERR_FROM_RPC, ERR_RPC, "connection not open; call CONNECT_OPEN first");
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     if (e->needs_write && call->client->readonly) {
         err_set(&error, ERR_FROM_RPC, ERR_OPERATION_DENIED,
                 "%s is not allowed on a read-only connection", e->name);
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     e->handler(call, &args);

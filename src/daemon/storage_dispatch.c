@@ -22,30 +22,6 @@
 /* a private flag of our CLI (no libvirt flag has it): override the in-use check */
 #define DOMUS_VOL_FORCE (1u << 31)
 
-static struct core *
-core_of(struct call *call)
-{
-    return server_core(call->client->srv);
-}
-
-static void
-fail_now(struct call *call, GError *error)
-{
-    call_fail(call, error);
-    g_error_free(error);
-}
-
-static gboolean
-args_done(struct call *call, struct xdr_reader *args)
-{
-    GError *error = NULL;
-    if (!xdr_reader_finish(args, &error)) {
-        fail_now(call, error);
-        return FALSE;
-    }
-    return TRUE;
-}
-
 static void
 put_pool(GByteArray *b, struct pool *p)
 {
@@ -70,22 +46,6 @@ reply_pool(struct call *call, struct pool *p)
     call_reply(call, b);
 }
 
-static void
-reply_int(struct call *call, int32_t v)
-{
-    g_autoptr(GByteArray) b = g_byte_array_new();
-    xdr_put_i32(b, v);
-    call_reply(call, b);
-}
-
-static void
-reply_string(struct call *call, const char *s)
-{
-    g_autoptr(GByteArray) b = g_byte_array_new();
-    xdr_put_string(b, s);
-    call_reply(call, b);
-}
-
 /* remote_nonnull_storage_pool: found by uuid, as libvirt does */
 static struct pool *
 get_pool(struct call *call, struct xdr_reader *args, GError **error)
@@ -96,7 +56,7 @@ get_pool(struct call *call, struct xdr_reader *args, GError **error)
         err_set(error, ERR_FROM_RPC, ERR_RPC, "cannot decode pool handle");
         return NULL;
     }
-    return core_pool_lookup_uuid(core_of(call), uuid, error);
+    return core_pool_lookup_uuid(dispatch_core(call), uuid, error);
 }
 
 /* remote_nonnull_storage_vol: pool name, volume name, key */
@@ -110,7 +70,7 @@ get_vol(struct call *call, struct xdr_reader *args, char **ret_name, GError **er
         err_set(error, ERR_FROM_RPC, ERR_RPC, "cannot decode volume handle");
         return NULL;
     }
-    struct pool *p = core_pool_lookup_name(core_of(call), pool, error);
+    struct pool *p = core_pool_lookup_name(dispatch_core(call), pool, error);
     if (!p)
         return NULL;
     g_autofree char *path = core_vol_path(p, name, error);
@@ -128,10 +88,10 @@ pool_args(struct call *call, struct xdr_reader *args, gboolean with_flags, uint3
     struct pool *p = get_pool(call, args, &error);
     uint32_t flags = with_flags ? xdr_get_u32(args) : 0;
     if (!p) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return NULL;
     }
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return NULL;
     if (ret_flags)
         *ret_flags = flags;
@@ -145,7 +105,7 @@ reply_ok_or_fail(struct call *call, gboolean ok, GError **error)
     if (ok)
         call_reply(call, NULL);
     else
-        fail_now(call, *error);
+        dispatch_fail(call, *error);
 }
 
 /* --- pools --- */
@@ -155,12 +115,12 @@ h_list_all_pools(struct call *call, struct xdr_reader *args)
 {
     int need = xdr_get_i32(args);
     uint32_t flags = xdr_get_u32(args);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     GError *error = NULL;
-    g_autoptr(GPtrArray) list = core_pool_list(core_of(call), flags, &error);
+    g_autoptr(GPtrArray) list = core_pool_list(dispatch_core(call), flags, &error);
     if (!list) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     g_autoptr(GByteArray) b = g_byte_array_new();
@@ -174,10 +134,10 @@ h_list_all_pools(struct call *call, struct xdr_reader *args)
 static void
 num_pools(struct call *call, struct xdr_reader *args, unsigned flags)
 {
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
-    g_autoptr(GPtrArray) list = core_pool_list(core_of(call), flags, NULL);
-    reply_int(call, (int32_t)list->len);
+    g_autoptr(GPtrArray) list = core_pool_list(dispatch_core(call), flags, NULL);
+    dispatch_reply_int(call, (int32_t)list->len);
 }
 
 static void
@@ -196,15 +156,15 @@ static void
 list_pool_names(struct call *call, struct xdr_reader *args, unsigned flags)
 {
     int max = xdr_get_i32(args);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     if (max < 0 || max > RPC_STORAGE_LIST_MAX) {
         GError *error = NULL;
         err_set(&error, ERR_FROM_RPC, ERR_RPC, "list size %d exceeds the limit", max);
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    g_autoptr(GPtrArray) list = core_pool_list(core_of(call), flags, NULL);
+    g_autoptr(GPtrArray) list = core_pool_list(dispatch_core(call), flags, NULL);
     g_autoptr(GByteArray) b = g_byte_array_new();
     guint n = MIN(list->len, (guint)max);
     xdr_put_u32(b, n);
@@ -229,14 +189,14 @@ static void
 h_pool_lookup_name(struct call *call, struct xdr_reader *args)
 {
     g_autofree char *name = xdr_get_string(args, RPC_STRING_MAX);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     GError *error = NULL;
-    struct pool *p = core_pool_lookup_name(core_of(call), name, &error);
+    struct pool *p = core_pool_lookup_name(dispatch_core(call), name, &error);
     if (p)
         reply_pool(call, p);
     else
-        fail_now(call, error);
+        dispatch_fail(call, error);
 }
 
 static void
@@ -244,14 +204,14 @@ h_pool_lookup_uuid(struct call *call, struct xdr_reader *args)
 {
     uint8_t uuid[UUID_LEN];
     xdr_get_opaque_fixed(args, uuid, UUID_LEN);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     GError *error = NULL;
-    struct pool *p = core_pool_lookup_uuid(core_of(call), uuid, &error);
+    struct pool *p = core_pool_lookup_uuid(dispatch_core(call), uuid, &error);
     if (p)
         reply_pool(call, p);
     else
-        fail_now(call, error);
+        dispatch_fail(call, error);
 }
 
 static void
@@ -261,10 +221,10 @@ h_pool_lookup_by_volume(struct call *call, struct xdr_reader *args)
     g_autofree char *name = NULL;
     struct pool *p = get_vol(call, args, &name, &error);
     if (!p) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (args_done(call, args))
+    if (dispatch_args_done(call, args))
         reply_pool(call, p);
 }
 
@@ -273,18 +233,18 @@ h_pool_define(struct call *call, struct xdr_reader *args)
 {
     g_autofree char *xml = xdr_get_string(args, RPC_STRING_MAX);
     uint32_t flags = xdr_get_u32(args);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     GError *error = NULL;
     struct pool *p = NULL;
     if (flags & ~1u) /* VALIDATE */
         err_set(&error, ERR_FROM_STORAGE, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags);
     else
-        p = core_pool_define(core_of(call), xml, &error);
+        p = core_pool_define(dispatch_core(call), xml, &error);
     if (p)
         reply_pool(call, p);
     else
-        fail_now(call, error);
+        dispatch_fail(call, error);
 }
 
 static void
@@ -292,14 +252,14 @@ h_pool_create_xml(struct call *call, struct xdr_reader *args)
 {
     g_autofree char *xml = xdr_get_string(args, RPC_STRING_MAX);
     uint32_t flags = xdr_get_u32(args);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     GError *error = NULL;
-    struct pool *p = core_pool_create_xml(core_of(call), xml, flags, &error);
+    struct pool *p = core_pool_create_xml(dispatch_core(call), xml, flags, &error);
     if (p)
         reply_pool(call, p);
     else
-        fail_now(call, error);
+        dispatch_fail(call, error);
 }
 
 static void
@@ -309,7 +269,7 @@ h_pool_create(struct call *call, struct xdr_reader *args)
     struct pool *p = pool_args(call, args, TRUE, &flags);
     GError *error = NULL;
     if (p)
-        reply_ok_or_fail(call, core_pool_start(core_of(call), p, flags, &error), &error);
+        reply_ok_or_fail(call, core_pool_start(dispatch_core(call), p, flags, &error), &error);
 }
 
 static void
@@ -319,7 +279,7 @@ h_pool_build(struct call *call, struct xdr_reader *args)
     struct pool *p = pool_args(call, args, TRUE, &flags);
     GError *error = NULL;
     if (p)
-        reply_ok_or_fail(call, core_pool_build(core_of(call), p, flags, &error), &error);
+        reply_ok_or_fail(call, core_pool_build(dispatch_core(call), p, flags, &error), &error);
 }
 
 static void
@@ -328,7 +288,7 @@ h_pool_destroy(struct call *call, struct xdr_reader *args)
     struct pool *p = pool_args(call, args, FALSE, NULL);
     GError *error = NULL;
     if (p)
-        reply_ok_or_fail(call, core_pool_destroy(core_of(call), p, &error), &error);
+        reply_ok_or_fail(call, core_pool_destroy(dispatch_core(call), p, &error), &error);
 }
 
 static void
@@ -338,7 +298,7 @@ h_pool_delete(struct call *call, struct xdr_reader *args)
     struct pool *p = pool_args(call, args, TRUE, &flags);
     GError *error = NULL;
     if (p)
-        reply_ok_or_fail(call, core_pool_delete(core_of(call), p, flags, &error), &error);
+        reply_ok_or_fail(call, core_pool_delete(dispatch_core(call), p, flags, &error), &error);
 }
 
 static void
@@ -347,7 +307,7 @@ h_pool_undefine(struct call *call, struct xdr_reader *args)
     struct pool *p = pool_args(call, args, FALSE, NULL);
     GError *error = NULL;
     if (p)
-        reply_ok_or_fail(call, core_pool_undefine(core_of(call), p, &error), &error);
+        reply_ok_or_fail(call, core_pool_undefine(dispatch_core(call), p, &error), &error);
 }
 
 static void
@@ -357,7 +317,7 @@ h_pool_refresh(struct call *call, struct xdr_reader *args)
     struct pool *p = pool_args(call, args, TRUE, &flags);
     GError *error = NULL;
     if (p)
-        reply_ok_or_fail(call, core_pool_refresh(core_of(call), p, &error), &error);
+        reply_ok_or_fail(call, core_pool_refresh(dispatch_core(call), p, &error), &error);
 }
 
 static void
@@ -370,7 +330,7 @@ h_pool_get_info(struct call *call, struct xdr_reader *args)
     uint64_t cap, alloc, avail;
     GError *error = NULL;
     if (!core_pool_info(p, &state, &cap, &alloc, &avail, &error)) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     g_autoptr(GByteArray) b = g_byte_array_new();
@@ -389,7 +349,7 @@ h_pool_get_xml(struct call *call, struct xdr_reader *args)
     if (!p)
         return;
     g_autofree char *xml = core_pool_xml(p);
-    reply_string(call, xml);
+    dispatch_reply_string(call, xml);
 }
 
 static void
@@ -397,7 +357,7 @@ h_pool_get_autostart(struct call *call, struct xdr_reader *args)
 {
     struct pool *p = pool_args(call, args, FALSE, NULL);
     if (p)
-        reply_int(call, p->autostart);
+        dispatch_reply_int(call, p->autostart);
 }
 
 static void
@@ -407,11 +367,12 @@ h_pool_set_autostart(struct call *call, struct xdr_reader *args)
     struct pool *p = get_pool(call, args, &error);
     int on = xdr_get_i32(args);
     if (!p) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (args_done(call, args))
-        reply_ok_or_fail(call, core_pool_set_autostart(core_of(call), p, on != 0, &error), &error);
+    if (dispatch_args_done(call, args))
+        reply_ok_or_fail(call, core_pool_set_autostart(dispatch_core(call), p, on != 0, &error),
+                         &error);
 }
 
 static void
@@ -419,7 +380,7 @@ h_pool_is_active(struct call *call, struct xdr_reader *args)
 {
     struct pool *p = pool_args(call, args, FALSE, NULL);
     if (p)
-        reply_int(call, p->active);
+        dispatch_reply_int(call, p->active);
 }
 
 static void
@@ -427,7 +388,7 @@ h_pool_is_persistent(struct call *call, struct xdr_reader *args)
 {
     struct pool *p = pool_args(call, args, FALSE, NULL);
     if (p)
-        reply_int(call, p->persistent);
+        dispatch_reply_int(call, p->persistent);
 }
 
 /* --- volumes --- */
@@ -441,9 +402,9 @@ h_pool_num_volumes(struct call *call, struct xdr_reader *args)
     GError *error = NULL;
     g_autoptr(GPtrArray) names = core_vol_list(p, &error);
     if (!names)
-        fail_now(call, error);
+        dispatch_fail(call, error);
     else
-        reply_int(call, (int32_t)names->len);
+        dispatch_reply_int(call, (int32_t)names->len);
 }
 
 static void
@@ -453,14 +414,14 @@ h_pool_list_volumes(struct call *call, struct xdr_reader *args)
     struct pool *p = get_pool(call, args, &error);
     int max = xdr_get_i32(args);
     if (!p) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     g_autoptr(GPtrArray) names = core_vol_list(p, &error);
     if (!names) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     g_autoptr(GByteArray) b = g_byte_array_new();
@@ -479,16 +440,16 @@ h_pool_list_all_volumes(struct call *call, struct xdr_reader *args)
     int need = xdr_get_i32(args);
     uint32_t flags = xdr_get_u32(args);
     if (!p) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     g_autoptr(GPtrArray) names = flags ? NULL : core_vol_list(p, &error);
     if (flags)
         err_set(&error, ERR_FROM_STORAGE, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags);
     if (!names) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     g_autoptr(GByteArray) b = g_byte_array_new();
@@ -515,31 +476,31 @@ h_vol_lookup_name(struct call *call, struct xdr_reader *args)
     struct pool *p = get_pool(call, args, &error);
     g_autofree char *name = xdr_get_string(args, RPC_STRING_MAX);
     if (!p) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     g_autofree char *path = core_vol_path(p, name, &error);
     if (path)
         reply_vol(call, p, name);
     else
-        fail_now(call, error);
+        dispatch_fail(call, error);
 }
 
 static void
 h_vol_lookup_path(struct call *call, struct xdr_reader *args)
 {
     g_autofree char *path = xdr_get_string(args, RPC_STRING_MAX);
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     GError *error = NULL;
     g_autofree char *name = NULL;
-    struct pool *p = core_vol_lookup_path(core_of(call), path, &name, &error);
+    struct pool *p = core_vol_lookup_path(dispatch_core(call), path, &name, &error);
     if (p)
         reply_vol(call, p, name);
     else
-        fail_now(call, error);
+        dispatch_fail(call, error);
 }
 
 static void
@@ -549,14 +510,14 @@ h_vol_get_info(struct call *call, struct xdr_reader *args)
     g_autofree char *name = NULL;
     struct pool *p = get_vol(call, args, &name, &error);
     if (!p) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     struct storage_vol_info info;
     if (!core_vol_info(p, name, &info, &error)) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     storage_vol_info_clear(&info);
@@ -575,18 +536,18 @@ h_vol_get_xml(struct call *call, struct xdr_reader *args)
     struct pool *p = get_vol(call, args, &name, &error);
     uint32_t flags = xdr_get_u32(args);
     if (!p) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     g_autofree char *xml = flags ? NULL : core_vol_xml(p, name, &error);
     if (flags)
         err_set(&error, ERR_FROM_STORAGE, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags);
     if (xml)
-        reply_string(call, xml);
+        dispatch_reply_string(call, xml);
     else
-        fail_now(call, error);
+        dispatch_fail(call, error);
 }
 
 static void
@@ -596,13 +557,13 @@ h_vol_get_path(struct call *call, struct xdr_reader *args)
     g_autofree char *name = NULL;
     struct pool *p = get_vol(call, args, &name, &error);
     if (!p) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     g_autofree char *path = g_build_filename(p->def->target_path, name, NULL);
-    reply_string(call, path);
+    dispatch_reply_string(call, path);
 }
 
 /* Volume creation runs in a worker: qemu-img and fallocate may take a while. */
@@ -649,13 +610,13 @@ create_done(GObject *source, GAsyncResult *res, gpointer data)
     struct create_task *t = g_task_get_task_data(G_TASK(res));
     GError *error = NULL;
     if (!g_task_propagate_boolean(G_TASK(res), &error)) {
-        fail_now(t->call, error);
+        dispatch_fail(t->call, error);
         return;
     }
     GError *lerr = NULL;
     struct pool *p = core_pool_lookup_name(t->core, t->pool_name, &lerr);
     if (!p) {
-        fail_now(t->call, lerr);
+        dispatch_fail(t->call, lerr);
         return;
     }
     reply_vol(t->call, p, t->created);
@@ -669,7 +630,7 @@ start_create(struct call *call, struct pool *p, const char *xml, const char *clo
     if (!p->active) {
         err_set(&error, ERR_FROM_STORAGE, ERR_OPERATION_INVALID, "storage pool '%s' is not active",
                 p->def->name);
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     struct create_task *t = g_new0(struct create_task, 1);
@@ -679,7 +640,7 @@ start_create(struct call *call, struct pool *p, const char *xml, const char *clo
     t->xml = g_strdup(xml);
     t->clone_from = g_strdup(clone_from);
     t->flags = flags;
-    t->core = core_of(call);
+    t->core = dispatch_core(call);
     GTask *task = g_task_new(NULL, NULL, create_done, NULL);
     g_task_set_task_data(task, t, (GDestroyNotify)create_task_free);
     g_task_run_in_thread(task, create_in_thread);
@@ -694,10 +655,10 @@ h_vol_create_xml(struct call *call, struct xdr_reader *args)
     g_autofree char *xml = xdr_get_string(args, RPC_STRING_MAX);
     uint32_t flags = xdr_get_u32(args);
     if (!p) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (args_done(call, args))
+    if (dispatch_args_done(call, args))
         start_create(call, p, xml, NULL, flags);
 }
 
@@ -711,10 +672,10 @@ h_vol_create_xml_from(struct call *call, struct xdr_reader *args)
     struct pool *src = p ? get_vol(call, args, &src_name, &error) : NULL;
     uint32_t flags = xdr_get_u32(args);
     if (!p || !src) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     g_autofree char *src_path = g_build_filename(src->def->target_path, src_name, NULL);
     start_create(call, p, xml, src_path, flags);
@@ -728,19 +689,19 @@ h_vol_delete(struct call *call, struct xdr_reader *args)
     struct pool *p = get_vol(call, args, &name, &error);
     uint32_t flags = xdr_get_u32(args);
     if (!p) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     if (flags & ~DOMUS_VOL_FORCE) {
         err_set(&error, ERR_FROM_STORAGE, ERR_ARGUMENT_UNSUPPORTED,
                 "volume delete flags 0x%x are not supported for dir pools", flags);
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     reply_ok_or_fail(
-        call, core_vol_delete(core_of(call), p, name, (flags & DOMUS_VOL_FORCE) != 0, &error),
+        call, core_vol_delete(dispatch_core(call), p, name, (flags & DOMUS_VOL_FORCE) != 0, &error),
         &error);
 }
 
@@ -753,12 +714,12 @@ h_vol_resize(struct call *call, struct xdr_reader *args)
     uint64_t capacity = xdr_get_u64(args);
     uint32_t flags = xdr_get_u32(args);
     if (!p) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (args_done(call, args))
-        reply_ok_or_fail(call, core_vol_resize(core_of(call), p, name, capacity, flags, &error),
-                         &error);
+    if (dispatch_args_done(call, args))
+        reply_ok_or_fail(
+            call, core_vol_resize(dispatch_core(call), p, name, capacity, flags, &error), &error);
 }
 
 /* --- wipe: a worker overwrites the file; progress is visible through VOL_JOB_INFO --- */
@@ -804,7 +765,7 @@ wipe_done(GObject *source, GAsyncResult *res, gpointer data)
         log_info("volume '%s' wiped (%s)", job->path, wipe_algorithm_to_string(job->algorithm));
         call_reply(job->call, NULL);
     } else {
-        fail_now(job->call, error);
+        dispatch_fail(job->call, error);
     }
 }
 
@@ -825,14 +786,15 @@ start_wipe(struct call *call, struct pool *p, const char *name, int algorithm, u
     } else if (algorithm < 0 || algorithm >= WIPE_ALGORITHM_LAST) {
         err_set(&error, ERR_FROM_STORAGE, ERR_INVALID_ARG,
                 "unknown wipe algorithm %d; see virsh vol-wipe --algorithm", algorithm);
-    } else if (!(flags & DOMUS_VOL_FORCE) && !core_vol_check_unused(core_of(call), path, &error)) {
+    } else if (!(flags & DOMUS_VOL_FORCE) &&
+               !core_vol_check_unused(dispatch_core(call), path, &error)) {
         /* error set */
     } else if (wipe_jobs && g_hash_table_contains(wipe_jobs, path)) {
         err_set(&error, ERR_FROM_STORAGE, ERR_OPERATION_INVALID,
                 "volume '%s' is being wiped already", name);
     }
     if (error) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     if (!wipe_jobs)
@@ -856,10 +818,10 @@ h_vol_wipe(struct call *call, struct xdr_reader *args)
     struct pool *p = get_vol(call, args, &name, &error);
     uint32_t flags = xdr_get_u32(args);
     if (!p) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (args_done(call, args))
+    if (dispatch_args_done(call, args))
         start_wipe(call, p, name, WIPE_ZERO, flags);
 }
 
@@ -872,10 +834,10 @@ h_vol_wipe_pattern(struct call *call, struct xdr_reader *args)
     uint32_t algorithm = xdr_get_u32(args);
     uint32_t flags = xdr_get_u32(args);
     if (!p) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (args_done(call, args))
+    if (dispatch_args_done(call, args))
         start_wipe(call, p, name, (int)algorithm, flags);
 }
 
@@ -1055,26 +1017,26 @@ start_transfer(struct call *call, struct xdr_reader *args, gboolean upload)
     uint64_t length = xdr_get_u64(args);
     uint32_t flags = xdr_get_u32(args);
     if (!p) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     g_autofree char *path = g_build_filename(p->def->target_path, name, NULL);
     if (flags & ~(DOMUS_VOL_FORCE | VOL_SPARSE_STREAM)) {
         err_set(&error, ERR_FROM_STORAGE, ERR_INVALID_ARG, "unsupported flags (0x%x)", flags);
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     if (upload && !(flags & DOMUS_VOL_FORCE) &&
-        !core_vol_check_unused(core_of(call), path, &error)) {
-        fail_now(call, error);
+        !core_vol_check_unused(dispatch_core(call), path, &error)) {
+        dispatch_fail(call, error);
         return;
     }
     int fd = open(path, (upload ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
     if (fd < 0) {
         err_set_errno(&error, ERR_FROM_STORAGE, errno, "cannot open volume '%s'", path);
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
     struct transfer *t = g_new0(struct transfer, 1);
@@ -1117,10 +1079,10 @@ h_vol_job_info(struct call *call, struct xdr_reader *args)
     g_autofree char *name = NULL;
     struct pool *p = get_vol(call, args, &name, &error);
     if (!p) {
-        fail_now(call, error);
+        dispatch_fail(call, error);
         return;
     }
-    if (!args_done(call, args))
+    if (!dispatch_args_done(call, args))
         return;
     g_autofree char *path = g_build_filename(p->def->target_path, name, NULL);
     struct wipe_job *job = wipe_jobs ? g_hash_table_lookup(wipe_jobs, path) : NULL;

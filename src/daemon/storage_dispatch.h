@@ -13,6 +13,15 @@ struct proc_entry {
     gboolean needs_write;
 };
 
+/* Helpers every handler table shares (dispatch.c). */
+struct core *dispatch_core(struct call *call);
+/* Replies ERROR to CALL and frees both. */
+void dispatch_fail(struct call *call, GError *error);
+/* Finishes decoding; on bad arguments replies the error and returns FALSE. */
+gboolean dispatch_args_done(struct call *call, struct xdr_reader *args);
+void dispatch_reply_int(struct call *call, int32_t v);
+void dispatch_reply_string(struct call *call, const char *s);
+
 extern const struct proc_entry storage_procs[];
 /* Domus's own program: what libvirt's protocol has no procedure for (wipe progress). */
 extern const struct proc_entry domus_procs[];
