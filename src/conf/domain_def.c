@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "conf/domain_def_priv.h"
+#include "conf/xml_util.h"
 #include "util/err.h"
 #include "util/names.h"
 
@@ -161,74 +162,33 @@ chr_type_to_string(enum chr_type type)
 gboolean
 domain_def_xml_ignorable(xmlNodePtr node)
 {
-    switch (node->type) {
-    case XML_COMMENT_NODE:
-    case XML_PI_NODE:
-        return TRUE;
-    case XML_TEXT_NODE:
-        for (const xmlChar *p = node->content; p && *p; p++) {
-            if (!g_ascii_isspace(*p))
-                return FALSE;
-        }
-        return TRUE;
-    default:
-        return FALSE;
-    }
+    return xml_util_ignorable(node);
 }
 
 gboolean
 domain_def_xml_is(xmlNodePtr node, const char *name)
 {
-    return node->type == XML_ELEMENT_NODE && node->ns == NULL &&
-           g_str_equal((const char *)node->name, name);
-}
-
-/* NAME with its namespace prefix, for messages. */
-static char *
-qualified_name(xmlNodePtr node)
-{
-    if (node->ns && node->ns->prefix)
-        return g_strdup_printf("%s:%s", node->ns->prefix, node->name);
-    return g_strdup((const char *)node->name);
+    return xml_util_is(node, name);
 }
 
 gboolean
 domain_def_xml_unsupported(xmlNodePtr parent, xmlNodePtr child, GError **error)
 {
-    if (child->type == XML_ELEMENT_NODE) {
-        g_autofree char *name = qualified_name(child);
-        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED, "unsupported element '%s' in '%s'",
-                name, parent->name);
-    } else {
-        g_autofree char *text = g_strstrip(g_strndup((const char *)child->content, 40));
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "unexpected text '%s' in element '%s'", text,
-                parent->name);
-    }
-    return FALSE;
+    return xml_util_unsupported(ERR_FROM_DOMAIN, parent, child, error);
 }
 
 gboolean
 domain_def_xml_check_attrs(xmlNodePtr node, const char *const *allowed, GError **error)
 {
-    for (xmlAttrPtr a = node->properties; a; a = a->next) {
-        if (!a->ns && enum_lookup(allowed, (const char *)a->name) >= 0)
-            continue;
-        g_autofree char *name = a->ns && a->ns->prefix
-                                    ? g_strdup_printf("%s:%s", a->ns->prefix, a->name)
-                                    : g_strdup((const char *)a->name);
-        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                "unsupported attribute '%s' on element '%s'", name, node->name);
-        return FALSE;
-    }
-    return TRUE;
+    return xml_util_check_attrs(ERR_FROM_DOMAIN, node, allowed, error);
 }
 
 gboolean
 domain_def_xml_check_empty(xmlNodePtr node, GError **error)
 {
     for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (!domain_def_xml_ignorable(c))
-            return domain_def_xml_unsupported(node, c, error);
+        if (!xml_util_ignorable(c))
+            return xml_util_unsupported(ERR_FROM_DOMAIN, node, c, error);
     }
     return TRUE;
 }
@@ -236,24 +196,13 @@ domain_def_xml_check_empty(xmlNodePtr node, GError **error)
 gboolean
 domain_def_xml_once(xmlNodePtr *slot, xmlNodePtr child, GError **error)
 {
-    if (*slot) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                "element '%s' appears more than once in '%s'", child->name, child->parent->name);
-        return FALSE;
-    }
-    *slot = child;
-    return TRUE;
+    return xml_util_once(ERR_FROM_DOMAIN, slot, child, error);
 }
 
 char *
 domain_def_xml_prop(xmlNodePtr node, const char *name)
 {
-    xmlChar *value = xmlGetNoNsProp(node, (const xmlChar *)name);
-    if (!value)
-        return NULL;
-    char *ret = g_strdup((const char *)value);
-    xmlFree(value);
-    return ret;
+    return xml_util_prop(node, name);
 }
 
 char *

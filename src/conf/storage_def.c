@@ -8,6 +8,7 @@
  * permissions and timestamps of a volume's <backingStore>): they are accepted, so that what
  * libvirt or we hand back can be fed in again, and dropped. */
 #include "conf/storage_def.h"
+#include "conf/xml_util.h"
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -40,80 +41,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlParserCtxt, xmlFreeParserCtxt)
 
 /* ---- XML helpers: the domain_def ones, raising errors from the storage origin ---- */
 
-static int
-lookup(const char *const *names, const char *str)
-{
-    for (int i = 0; str && names[i]; i++) {
-        if (g_str_equal(names[i], str))
-            return i;
-    }
-    return -1;
-}
-
-/* True for nodes that carry nothing: comments, processing instructions, blank text. */
-static gboolean
-ignorable(xmlNodePtr node)
-{
-    switch (node->type) {
-    case XML_COMMENT_NODE:
-    case XML_PI_NODE:
-        return TRUE;
-    case XML_TEXT_NODE:
-        for (const xmlChar *p = node->content; p && *p; p++) {
-            if (!g_ascii_isspace(*p))
-                return FALSE;
-        }
-        return TRUE;
-    default:
-        return FALSE;
-    }
-}
-
-static gboolean
-is(xmlNodePtr node, const char *name)
-{
-    return node->type == XML_ELEMENT_NODE && node->ns == NULL &&
-           g_str_equal((const char *)node->name, name);
-}
-
-static char *
-qualified_name(xmlNodePtr node)
-{
-    if (node->ns && node->ns->prefix)
-        return g_strdup_printf("%s:%s", node->ns->prefix, node->name);
-    return g_strdup((const char *)node->name);
-}
+#define lookup xml_util_lookup
+#define ignorable xml_util_ignorable
+#define is xml_util_is
 
 /* Sets the error for a child of PARENT that is not understood. Returns FALSE. */
 static gboolean
 unsupported(xmlNodePtr parent, xmlNodePtr child, GError **error)
 {
-    if (child->type == XML_ELEMENT_NODE) {
-        g_autofree char *name = qualified_name(child);
-        err_set(error, ERR_FROM_STORAGE, ERR_CONFIG_UNSUPPORTED, "unsupported element '%s' in '%s'",
-                name, parent->name);
-    } else {
-        g_autofree char *text = g_strstrip(g_strndup((const char *)child->content, 40));
-        err_set(error, ERR_FROM_STORAGE, ERR_XML_ERROR, "unexpected text '%s' in element '%s'",
-                text, parent->name);
-    }
-    return FALSE;
+    return xml_util_unsupported(ERR_FROM_STORAGE, parent, child, error);
 }
 
 static gboolean
 check_attrs(xmlNodePtr node, const char *const *allowed, GError **error)
 {
-    for (xmlAttrPtr a = node->properties; a; a = a->next) {
-        if (!a->ns && lookup(allowed, (const char *)a->name) >= 0)
-            continue;
-        g_autofree char *name = a->ns && a->ns->prefix
-                                    ? g_strdup_printf("%s:%s", a->ns->prefix, a->name)
-                                    : g_strdup((const char *)a->name);
-        err_set(error, ERR_FROM_STORAGE, ERR_CONFIG_UNSUPPORTED,
-                "unsupported attribute '%s' on element '%s'", name, node->name);
-        return FALSE;
-    }
-    return TRUE;
+    return xml_util_check_attrs(ERR_FROM_STORAGE, node, allowed, error);
 }
 
 /* Checks that NODE has no attributes, no element children and no text. */
@@ -132,25 +74,10 @@ check_empty(xmlNodePtr node, GError **error)
 static gboolean
 once(xmlNodePtr *slot, xmlNodePtr child, GError **error)
 {
-    if (*slot) {
-        err_set(error, ERR_FROM_STORAGE, ERR_XML_ERROR,
-                "element '%s' appears more than once in '%s'", child->name, child->parent->name);
-        return FALSE;
-    }
-    *slot = child;
-    return TRUE;
+    return xml_util_once(ERR_FROM_STORAGE, slot, child, error);
 }
 
-static char *
-prop(xmlNodePtr node, const char *name)
-{
-    xmlChar *value = xmlGetNoNsProp(node, (const xmlChar *)name);
-    if (!value)
-        return NULL;
-    char *ret = g_strdup((const char *)value);
-    xmlFree(value);
-    return ret;
-}
+#define prop xml_util_prop
 
 /* The text of NODE (never NULL), after checking that its attributes are in ALLOWED and that
  * it has no element children. */
@@ -652,7 +579,7 @@ parse_features(struct vol_def *def, xmlNodePtr node, GError **error)
         if (!is(c, "lazy_refcounts")) {
             if (c->type != XML_ELEMENT_NODE)
                 return unsupported(node, c, error);
-            g_autofree char *name = qualified_name(c);
+            g_autofree char *name = xml_util_qualified_name(c);
             err_set(error, ERR_FROM_STORAGE, ERR_CONFIG_UNSUPPORTED,
                     "unsupported volume feature '%s'; only 'lazy_refcounts' is", name);
             return FALSE;

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* xml_util: shared libxml2 helpers; what the domain, pool and volume parsers have in common. */
+#include "conf/xml_util.h"
+
+#include "util/err.h"
+
+int
+xml_util_lookup(const char *const *names, const char *str)
+{
+    for (int i = 0; str && names[i]; i++) {
+        if (g_str_equal(names[i], str))
+            return i;
+    }
+    return -1;
+}
+
+gboolean
+xml_util_ignorable(xmlNodePtr node)
+{
+    switch (node->type) {
+    case XML_COMMENT_NODE:
+    case XML_PI_NODE:
+        return TRUE;
+    case XML_TEXT_NODE:
+        for (const xmlChar *p = node->content; p && *p; p++) {
+            if (!g_ascii_isspace(*p))
+                return FALSE;
+        }
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
+gboolean
+xml_util_is(xmlNodePtr node, const char *name)
+{
+    return node->type == XML_ELEMENT_NODE && node->ns == NULL &&
+           g_str_equal((const char *)node->name, name);
+}
+
+char *
+xml_util_qualified_name(xmlNodePtr node)
+{
+    if (node->ns && node->ns->prefix)
+        return g_strdup_printf("%s:%s", node->ns->prefix, node->name);
+    return g_strdup((const char *)node->name);
+}
+
+gboolean
+xml_util_unsupported(int origin, xmlNodePtr parent, xmlNodePtr child, GError **error)
+{
+    if (child->type == XML_ELEMENT_NODE) {
+        g_autofree char *name = xml_util_qualified_name(child);
+        err_set(error, origin, ERR_CONFIG_UNSUPPORTED, "unsupported element '%s' in '%s'", name,
+                parent->name);
+    } else {
+        g_autofree char *text = g_strstrip(g_strndup((const char *)child->content, 40));
+        err_set(error, origin, ERR_XML_ERROR, "unexpected text '%s' in element '%s'", text,
+                parent->name);
+    }
+    return FALSE;
+}
+
+gboolean
+xml_util_check_attrs(int origin, xmlNodePtr node, const char *const *allowed, GError **error)
+{
+    for (xmlAttrPtr a = node->properties; a; a = a->next) {
+        if (!a->ns && xml_util_lookup(allowed, (const char *)a->name) >= 0)
+            continue;
+        g_autofree char *name = a->ns && a->ns->prefix
+                                    ? g_strdup_printf("%s:%s", a->ns->prefix, a->name)
+                                    : g_strdup((const char *)a->name);
+        err_set(error, origin, ERR_CONFIG_UNSUPPORTED, "unsupported attribute '%s' on element '%s'",
+                name, node->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+xml_util_once(int origin, xmlNodePtr *slot, xmlNodePtr child, GError **error)
+{
+    if (*slot) {
+        err_set(error, origin, ERR_XML_ERROR, "element '%s' appears more than once in '%s'",
+                child->name, child->parent->name);
+        return FALSE;
+    }
+    *slot = child;
+    return TRUE;
+}
+
+char *
+xml_util_prop(xmlNodePtr node, const char *name)
+{
+    xmlChar *value = xmlGetNoNsProp(node, (const xmlChar *)name);
+    if (!value)
+        return NULL;
+    char *ret = g_strdup((const char *)value);
+    xmlFree(value);
+    return ret;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* xml_util: the libxml2 helpers every libvirt-format parser here shares (domains, pools,
+ * volumes); prefix xml_util_. Errors carry the caller's libvirt origin. */
+#pragma once
+
+#include <glib.h>
+#include <libxml/tree.h>
+
+/* True for nodes that carry nothing: comments, processing instructions, blank text. */
+gboolean xml_util_ignorable(xmlNodePtr node);
+/* True for an element NAME without a namespace. */
+gboolean xml_util_is(xmlNodePtr node, const char *name);
+/* Sets the error for a child of PARENT that is not understood (ERR_CONFIG_UNSUPPORTED for an
+ * element, ERR_XML_ERROR for text). Returns FALSE. */
+gboolean xml_util_unsupported(int origin, xmlNodePtr parent, xmlNodePtr child, GError **error);
+/* Refuses an attribute not in the NULL-terminated ALLOWED (ERR_CONFIG_UNSUPPORTED). */
+gboolean xml_util_check_attrs(int origin, xmlNodePtr node, const char *const *allowed,
+                              GError **error);
+/* Stores CHILD in *SLOT, refusing a second one (ERR_XML_ERROR). */
+gboolean xml_util_once(int origin, xmlNodePtr *slot, xmlNodePtr child, GError **error);
+/* The attribute NAME without a namespace, or NULL. Returns a new string. */
+char *xml_util_prop(xmlNodePtr node, const char *name);
+/* The element's name with its namespace prefix, if any. Returns a new string. */
+char *xml_util_qualified_name(xmlNodePtr node);
+/* Index of STR in the NULL-terminated NAMES, or -1. */
+int xml_util_lookup(const char *const *names, const char *str);
