@@ -592,38 +592,6 @@ domain_def_copy(const struct domain_def *src)
 
 /* ---- top-level elements ---- */
 
-/* Memory units as libvirt's virScaleInteger reads them: b/byte/bytes, then k/m/g/t/p/e alone
- * or with "iB" (powers of 1024) or with "B" (powers of 1000), case-insensitively. */
-static gboolean
-memory_unit_scale(const char *unit, uint64_t *ret_scale)
-{
-    if (!unit || !*unit) {
-        *ret_scale = 1024;
-        return TRUE;
-    }
-    if (!g_ascii_strcasecmp(unit, "b") || !g_ascii_strcasecmp(unit, "byte") ||
-        !g_ascii_strcasecmp(unit, "bytes")) {
-        *ret_scale = 1;
-        return TRUE;
-    }
-    const char *p = strchr("kmgtpe", g_ascii_tolower(unit[0]));
-    if (!p || !unit[0])
-        return FALSE;
-    unsigned power = (unsigned)(p - "kmgtpe") + 1;
-    uint64_t base;
-    if (!unit[1] || !g_ascii_strcasecmp(unit + 1, "ib"))
-        base = 1024;
-    else if (!g_ascii_strcasecmp(unit + 1, "b"))
-        base = 1000;
-    else
-        return FALSE;
-    uint64_t scale = 1;
-    for (unsigned i = 0; i < power; i++)
-        scale *= base;
-    *ret_scale = scale;
-    return TRUE;
-}
-
 /* Reads <memory>, <currentMemory> or <maxMemory> into KiB (rounded up, like libvirt). */
 static gboolean
 parse_memory(xmlNodePtr node, const char *const *attrs, uint64_t *ret_kib, GError **error)
@@ -635,7 +603,7 @@ parse_memory(xmlNodePtr node, const char *const *attrs, uint64_t *ret_kib, GErro
     if (!text)
         return FALSE;
     uint64_t scale = 0;
-    if (!memory_unit_scale(unit, &scale)) {
+    if (!xml_util_unit_scale(unit, 1024, &scale)) {
         err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
                 "unsupported unit '%s' on element '%s'", unit, node->name);
         return FALSE;

@@ -4,33 +4,7 @@
 #include <string.h>
 
 #include "conf/domain_def_priv.h"
-
-/* Appends STR with the five XML special characters escaped, as libvirt's virBufferEscape. */
-static void
-append_escaped(GString *buf, const char *str)
-{
-    for (const char *p = str; *p; p++) {
-        switch (*p) {
-        case '&':
-            g_string_append(buf, "&amp;");
-            break;
-        case '<':
-            g_string_append(buf, "&lt;");
-            break;
-        case '>':
-            g_string_append(buf, "&gt;");
-            break;
-        case '\'':
-            g_string_append(buf, "&apos;");
-            break;
-        case '"':
-            g_string_append(buf, "&quot;");
-            break;
-        default:
-            g_string_append_c(buf, *p);
-        }
-    }
-}
+#include "conf/xml_util.h"
 
 static void
 indent(GString *buf, int level)
@@ -46,7 +20,7 @@ attr(GString *buf, const char *name, const char *value)
     if (!value)
         return;
     g_string_append_printf(buf, " %s='", name);
-    append_escaped(buf, value);
+    xml_util_append_escaped(buf, value);
     g_string_append_c(buf, '\'');
 }
 
@@ -70,7 +44,7 @@ text_element(GString *buf, int level, const char *name, const char *text)
         return;
     indent(buf, level);
     g_string_append_printf(buf, "<%s>", name);
-    append_escaped(buf, text);
+    xml_util_append_escaped(buf, text);
     g_string_append_printf(buf, "</%s>\n", name);
 }
 
@@ -357,7 +331,7 @@ format_rng(GString *buf, const struct rng_def *rng)
     g_string_append(buf, "<backend");
     attr(buf, "model", rng->backend_model);
     g_string_append(buf, ">");
-    append_escaped(buf, rng->backend ? rng->backend : "");
+    xml_util_append_escaped(buf, rng->backend ? rng->backend : "");
     g_string_append(buf, "</backend>\n");
     format_address(buf, 3, rng->address);
     indent(buf, 2);
@@ -415,7 +389,7 @@ format_os(GString *buf, const struct domain_def *def)
     attr(buf, "arch", def->os_arch ? def->os_arch : "x86_64");
     attr(buf, "machine", def->os_machine);
     g_string_append(buf, ">");
-    append_escaped(buf, def->os_type ? def->os_type : "hvm");
+    xml_util_append_escaped(buf, def->os_type ? def->os_type : "hvm");
     g_string_append(buf, "</type>\n");
     if (def->loader) {
         indent(buf, 2);
@@ -424,7 +398,7 @@ format_os(GString *buf, const struct domain_def *def)
             attr(buf, "readonly", "yes");
         attr(buf, "type", def->loader_type);
         g_string_append(buf, ">");
-        append_escaped(buf, def->loader);
+        xml_util_append_escaped(buf, def->loader);
         g_string_append(buf, "</loader>\n");
     }
     text_element(buf, 2, "kernel", def->kernel);
@@ -456,7 +430,7 @@ format_cpu(GString *buf, const struct domain_def *def)
         g_string_append(children, "<model");
         attr(children, "fallback", def->cpu_model_fallback);
         g_string_append(children, ">");
-        append_escaped(children, def->cpu_model);
+        xml_util_append_escaped(children, def->cpu_model);
         g_string_append(children, "</model>\n");
     }
     if (def->cpu_sockets) {

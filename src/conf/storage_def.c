@@ -189,33 +189,6 @@ read_document(const char *xml, const char *root_name, GError **error)
 
 /* ---- values ---- */
 
-/* Unit scales as libvirt's virScaleInteger reads them. */
-static gboolean
-unit_scale(const char *unit, uint64_t *ret_scale)
-{
-    if (!unit || !*unit || !g_ascii_strcasecmp(unit, "b") || !g_ascii_strcasecmp(unit, "byte") ||
-        !g_ascii_strcasecmp(unit, "bytes")) {
-        *ret_scale = 1;
-        return TRUE;
-    }
-    const char *p = strchr("kmgtpe", g_ascii_tolower(unit[0]));
-    if (!p)
-        return FALSE;
-    unsigned power = (unsigned)(p - "kmgtpe") + 1;
-    uint64_t base;
-    if (!unit[1] || !g_ascii_strcasecmp(unit + 1, "ib"))
-        base = 1024;
-    else if (!g_ascii_strcasecmp(unit + 1, "b"))
-        base = 1000;
-    else
-        return FALSE;
-    uint64_t scale = 1;
-    for (unsigned i = 0; i < power; i++)
-        scale *= base;
-    *ret_scale = scale;
-    return TRUE;
-}
-
 gboolean
 storage_def_parse_size(const char *value, const char *unit, uint64_t *ret, GError **error)
 {
@@ -238,7 +211,7 @@ storage_def_parse_size(const char *value, const char *unit, uint64_t *ret, GErro
     }
     const char *u = *suffix ? suffix : unit && *unit ? unit : NULL;
     uint64_t scale = 1;
-    if (!unit_scale(u, &scale)) {
+    if (!xml_util_unit_scale(u, 1, &scale)) {
         err_set(error, ERR_FROM_STORAGE, ERR_INVALID_ARG,
                 "unknown size unit '%s'; use b, K, KiB, KB, M, MiB, MB, G, GiB, GB, T, P or E", u);
         return FALSE;
@@ -823,33 +796,6 @@ storage_def_vol_parse(const char *xml, GError **error)
 
 /* ---- formatting ---- */
 
-/* Appends STR with the five XML special characters escaped, as libvirt's virBufferEscape. */
-static void
-append_escaped(GString *buf, const char *str)
-{
-    for (const char *p = str; *p; p++) {
-        switch (*p) {
-        case '&':
-            g_string_append(buf, "&amp;");
-            break;
-        case '<':
-            g_string_append(buf, "&lt;");
-            break;
-        case '>':
-            g_string_append(buf, "&gt;");
-            break;
-        case '\'':
-            g_string_append(buf, "&apos;");
-            break;
-        case '"':
-            g_string_append(buf, "&quot;");
-            break;
-        default:
-            g_string_append_c(buf, *p);
-        }
-    }
-}
-
 /* "<NAME>TEXT</NAME>" on a line of its own at LEVEL (2 spaces each); nothing when TEXT is
  * NULL. */
 static void
@@ -858,7 +804,7 @@ text_element(GString *buf, int level, const char *name, const char *value)
     if (!value)
         return;
     g_string_append_printf(buf, "%*s<%s>", level * 2, "", name);
-    append_escaped(buf, value);
+    xml_util_append_escaped(buf, value);
     g_string_append_printf(buf, "</%s>\n", name);
 }
 
@@ -890,7 +836,7 @@ static void
 format_type(GString *buf, const char *type)
 {
     g_string_append(buf, "    <format type='");
-    append_escaped(buf, type);
+    xml_util_append_escaped(buf, type);
     g_string_append(buf, "'/>\n");
 }
 
@@ -898,7 +844,7 @@ char *
 storage_def_pool_format(const struct pool_def *def)
 {
     GString *buf = g_string_new("<pool type='");
-    append_escaped(buf, def->type ? def->type : "dir");
+    xml_util_append_escaped(buf, def->type ? def->type : "dir");
     g_string_append(buf, "'>\n");
     text_element(buf, 1, "name", def->name);
     char uuid[UUID_STRING_LEN];

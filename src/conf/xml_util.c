@@ -2,6 +2,8 @@
 /* xml_util: shared libxml2 helpers; what the domain, pool and volume parsers have in common. */
 #include "conf/xml_util.h"
 
+#include <string.h>
+
 #include "util/err.h"
 
 int
@@ -99,4 +101,60 @@ xml_util_prop(xmlNodePtr node, const char *name)
     char *ret = g_strdup((const char *)value);
     xmlFree(value);
     return ret;
+}
+
+void
+xml_util_append_escaped(GString *buf, const char *str)
+{
+    for (const char *p = str; *p; p++) {
+        switch (*p) {
+        case '&':
+            g_string_append(buf, "&amp;");
+            break;
+        case '<':
+            g_string_append(buf, "&lt;");
+            break;
+        case '>':
+            g_string_append(buf, "&gt;");
+            break;
+        case '\'':
+            g_string_append(buf, "&apos;");
+            break;
+        case '"':
+            g_string_append(buf, "&quot;");
+            break;
+        default:
+            g_string_append_c(buf, *p);
+        }
+    }
+}
+
+gboolean
+xml_util_unit_scale(const char *unit, uint64_t default_scale, uint64_t *ret_scale)
+{
+    if (!unit || !*unit) {
+        *ret_scale = default_scale;
+        return TRUE;
+    }
+    if (!g_ascii_strcasecmp(unit, "b") || !g_ascii_strcasecmp(unit, "byte") ||
+        !g_ascii_strcasecmp(unit, "bytes")) {
+        *ret_scale = 1;
+        return TRUE;
+    }
+    const char *p = strchr("kmgtpe", g_ascii_tolower(unit[0]));
+    if (!p)
+        return FALSE;
+    unsigned power = (unsigned)(p - "kmgtpe") + 1;
+    uint64_t base;
+    if (!unit[1] || !g_ascii_strcasecmp(unit + 1, "ib"))
+        base = 1024;
+    else if (!g_ascii_strcasecmp(unit + 1, "b"))
+        base = 1000;
+    else
+        return FALSE;
+    uint64_t scale = 1;
+    for (unsigned i = 0; i < power; i++)
+        scale *= base;
+    *ret_scale = scale;
+    return TRUE;
 }

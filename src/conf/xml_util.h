@@ -5,6 +5,7 @@
 
 #include <glib.h>
 #include <libxml/tree.h>
+#include <stdint.h>
 
 /* True for nodes that carry nothing: comments, processing instructions, blank text. */
 gboolean xml_util_ignorable(xmlNodePtr node);
@@ -24,3 +25,10 @@ char *xml_util_prop(xmlNodePtr node, const char *name);
 char *xml_util_qualified_name(xmlNodePtr node);
 /* Index of STR in the NULL-terminated NAMES, or -1. */
 int xml_util_lookup(const char *const *names, const char *str);
+
+/* Appends STR with the five XML special characters escaped, as libvirt's virBufferEscape. */
+void xml_util_append_escaped(GString *buf, const char *str);
+/* Size units as libvirt's virScaleInteger reads them: b/byte/bytes, then k/m/g/t/p/e alone or
+ * with "iB" (powers of 1024) or with "B" (powers of 1000), case-insensitively. An empty or
+ * absent UNIT means DEFAULT_SCALE. FALSE for a unit it does not know. */
+gboolean xml_util_unit_scale(const char *unit, uint64_t default_scale, uint64_t *ret_scale);
