@@ -38,6 +38,8 @@ struct cli_cmd {
 domus_conn *cli_conn(struct cli_ctx *ctx, GError **error);
 const char *cli_get(struct cli_ctx *ctx, const char *name);
 gboolean cli_has(struct cli_ctx *ctx, const char *name);
+/* Runs the user's editor on XML; returns the edited text (a new string) or NULL. */
+char *cli_edit_xml(const char *xml, GError **error);
 /* Looks up the "domain" option's domain (by name, id or uuid). */
 domus_domain *cli_domain(struct cli_ctx *ctx, GError **error);
 

@@ -500,31 +500,8 @@ do_edit(domus_domain *dom, struct cli_ctx *ctx, GError **error)
     g_autofree char *xml = domus_domain_get_xml(dom, XML_INACTIVE | XML_SECURE, error);
     if (!xml)
         return FALSE;
-    g_autofree char *path = NULL;
-    int fd = g_file_open_tmp("domus-edit-XXXXXX.xml", &path, error);
-    if (fd < 0)
-        return FALSE;
-    close(fd);
-    if (!g_file_set_contents(path, xml, -1, error))
-        return FALSE;
-    const char *editor = g_getenv("VISUAL");
-    if (!editor || !*editor)
-        editor = g_getenv("EDITOR");
-    if (!editor || !*editor)
-        editor = "vi";
-    g_autofree char *quoted = g_shell_quote(path);
-    g_autofree char *cmd = g_strdup_printf("%s %s", editor, quoted);
-    int status = system(cmd);
-    if (status != 0) {
-        unlink(path);
-        g_set_error(error, domus_error_quark(), 9, "editor '%s' failed; nothing was changed",
-                    editor);
-        return FALSE;
-    }
-    g_autofree char *edited = NULL;
-    gboolean read_ok = g_file_get_contents(path, &edited, NULL, error);
-    unlink(path);
-    if (!read_ok)
+    g_autofree char *edited = cli_edit_xml(xml, error);
+    if (!edited)
         return FALSE;
     if (g_str_equal(edited, xml)) {
         printf("Domain '%s' XML configuration not changed.\n\n", domus_domain_get_name(dom));

@@ -2,7 +2,9 @@
 /* domus: virsh's commands, options and output for Domus. Errors go to stderr as
  * "error: …" and the exit status is 1. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -27,6 +29,39 @@ gboolean
 cli_has(struct cli_ctx *ctx, const char *name)
 {
     return g_hash_table_contains(ctx->values, name);
+}
+
+/* Writes XML to a temporary file, runs $VISUAL, $EDITOR or vi on it and returns what the
+ * editor left there (a new string), or NULL with ERROR. The file is removed either way. */
+char *
+cli_edit_xml(const char *xml, GError **error)
+{
+    g_autofree char *path = NULL;
+    int fd = g_file_open_tmp("domus-edit-XXXXXX.xml", &path, error);
+    if (fd < 0)
+        return NULL;
+    close(fd);
+    if (!g_file_set_contents(path, xml, -1, error)) {
+        unlink(path);
+        return NULL;
+    }
+    const char *editor = g_getenv("VISUAL");
+    if (!editor || !*editor)
+        editor = g_getenv("EDITOR");
+    if (!editor || !*editor)
+        editor = "vi";
+    g_autofree char *quoted = g_shell_quote(path);
+    g_autofree char *cmd = g_strdup_printf("%s %s", editor, quoted);
+    if (system(cmd) != 0) {
+        unlink(path);
+        g_set_error(error, domus_error_quark(), 9, "editor '%s' failed; nothing was changed",
+                    editor);
+        return NULL;
+    }
+    char *edited = NULL;
+    gboolean read_ok = g_file_get_contents(path, &edited, NULL, error);
+    unlink(path);
+    return read_ok ? edited : NULL;
 }
 
 domus_domain *

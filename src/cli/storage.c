@@ -707,32 +707,8 @@ do_pool_edit(domus_pool *pool, struct cli_ctx *ctx, GError **error)
     g_autofree char *xml = domus_pool_get_xml(pool, DOMUS_POOL_XML_INACTIVE, error);
     if (!xml)
         return FALSE;
-    g_autofree char *path = NULL;
-    int fd = g_file_open_tmp("domus-pool-edit-XXXXXX.xml", &path, error);
-    if (fd < 0)
-        return FALSE;
-    close(fd);
-    if (!g_file_set_contents(path, xml, -1, error)) {
-        unlink(path);
-        return FALSE;
-    }
-    const char *editor = g_getenv("VISUAL");
-    if (!editor || !*editor)
-        editor = g_getenv("EDITOR");
-    if (!editor || !*editor)
-        editor = "vi";
-    g_autofree char *quoted = g_shell_quote(path);
-    g_autofree char *cmd = g_strdup_printf("%s %s", editor, quoted);
-    if (system(cmd) != 0) {
-        unlink(path);
-        g_set_error(error, domus_error_quark(), 9, "editor '%s' failed; nothing was changed",
-                    editor);
-        return FALSE;
-    }
-    g_autofree char *edited = NULL;
-    gboolean read_ok = g_file_get_contents(path, &edited, NULL, error);
-    unlink(path);
-    if (!read_ok)
+    g_autofree char *edited = cli_edit_xml(xml, error);
+    if (!edited)
         return FALSE;
     if (g_str_equal(edited, xml)) {
         printf("Pool %s XML configuration not changed.\n\n", domus_pool_get_name(pool));
