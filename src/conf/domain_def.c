@@ -218,16 +218,7 @@ domain_def_xml_prop_required(xmlNodePtr node, const char *name, GError **error)
 char *
 domain_def_xml_text(xmlNodePtr node, GError **error)
 {
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (c->type == XML_ELEMENT_NODE) {
-            domain_def_xml_unsupported(node, c, error);
-            return NULL;
-        }
-    }
-    xmlChar *content = xmlNodeGetContent(node);
-    char *ret = g_strdup(content ? (const char *)content : "");
-    xmlFree(content);
-    return ret;
+    return xml_util_text(ERR_FROM_DOMAIN, node, error);
 }
 
 gboolean

@@ -86,16 +86,7 @@ text(xmlNodePtr node, const char *const *allowed, GError **error)
 {
     if (!check_attrs(node, allowed, error))
         return NULL;
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (c->type == XML_ELEMENT_NODE) {
-            unsupported(node, c, error);
-            return NULL;
-        }
-    }
-    xmlChar *content = xmlNodeGetContent(node);
-    char *ret = g_strdup(content ? (const char *)content : "");
-    xmlFree(content);
-    return ret;
+    return xml_util_text(ERR_FROM_STORAGE, node, error);
 }
 
 /* Like text, with surrounding white space removed. */

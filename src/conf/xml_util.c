@@ -158,3 +158,18 @@ xml_util_unit_scale(const char *unit, uint64_t default_scale, uint64_t *ret_scal
     *ret_scale = scale;
     return TRUE;
 }
+
+char *
+xml_util_text(int origin, xmlNodePtr node, GError **error)
+{
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE) {
+            xml_util_unsupported(origin, node, c, error);
+            return NULL;
+        }
+    }
+    xmlChar *content = xmlNodeGetContent(node);
+    char *ret = g_strdup(content ? (const char *)content : "");
+    xmlFree(content);
+    return ret;
+}

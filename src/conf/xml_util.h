@@ -26,6 +26,8 @@ char *xml_util_qualified_name(xmlNodePtr node);
 /* Index of STR in the NULL-terminated NAMES, or -1. */
 int xml_util_lookup(const char *const *names, const char *str);
 
+/* NODE's text (a new string); a child element is refused (ERR_CONFIG_UNSUPPORTED). */
+char *xml_util_text(int origin, xmlNodePtr node, GError **error);
 /* Appends STR with the five XML special characters escaped, as libvirt's virBufferEscape. */
 void xml_util_append_escaped(GString *buf, const char *str);
 /* Size units as libvirt's virScaleInteger reads them: b/byte/bytes, then k/m/g/t/p/e alone or
