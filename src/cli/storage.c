@@ -90,9 +90,9 @@ read_xml_file(const char *path, GError **error)
     return text;
 }
 
-/* virsh's vshPrettyCapacity: the value in B, KiB, MiB, … with its unit */
-static double
-pretty_capacity(guint64 val, const char **ret_unit)
+/* virsh's vshPrettyCapacity: the value in B, KiB, MiB, … with its unit, as "1.50 GiB" */
+static char *
+pretty(guint64 val)
 {
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
     double v = (double)val;
@@ -100,16 +100,20 @@ pretty_capacity(guint64 val, const char **ret_unit)
     /* dividing by 1024 is exact in binary floating point */
     for (; i + 1 < G_N_ELEMENTS(units) && v >= 1024; i++)
         v /= 1024;
-    *ret_unit = units[i];
-    return v;
+    return g_strdup_printf("%.2lf %s", v, units[i]);
 }
 
-static char *
-pretty(guint64 val)
+/* One "LABEL  SIZE" line of pool-info or vol-info: bytes with BYTE_SUFFIX under --bytes,
+ * else virsh's pretty form. */
+static void
+print_size(struct cli_ctx *ctx, const char *label, guint64 val, const char *byte_suffix)
 {
-    const char *unit;
-    double v = pretty_capacity(val, &unit);
-    return g_strdup_printf("%.2lf %s", v, unit);
+    if (cli_has(ctx, "bytes")) {
+        printf("%-15s %" G_GUINT64_FORMAT "%s\n", label, val, byte_suffix);
+        return;
+    }
+    g_autofree char *text = pretty(val);
+    printf("%-15s %s\n", label, text);
 }
 
 /* virsh's scaled integers (virshVolSize): digits, then an optional suffix: b, byte, bytes; or
@@ -658,19 +662,9 @@ do_pool_info(domus_pool *pool, struct cli_ctx *ctx, GError **error)
     int autostart = domus_pool_get_autostart(pool, NULL);
     printf("%-15s %s\n", "Autostart:", autostart < 0 ? "no autostart" : autostart ? "yes" : "no");
     if (info.state == DOMUS_POOL_RUNNING || info.state == DOMUS_POOL_DEGRADED) {
-        if (cli_has(ctx, "bytes")) {
-            printf("%-15s %" G_GUINT64_FORMAT "\n", "Capacity:", info.capacity);
-            printf("%-15s %" G_GUINT64_FORMAT "\n", "Allocation:", info.allocation);
-            printf("%-15s %" G_GUINT64_FORMAT "\n", "Available:", info.available);
-        } else {
-            const char *unit;
-            double v = pretty_capacity(info.capacity, &unit);
-            printf("%-15s %2.2lf %s\n", "Capacity:", v, unit);
-            v = pretty_capacity(info.allocation, &unit);
-            printf("%-15s %2.2lf %s\n", "Allocation:", v, unit);
-            v = pretty_capacity(info.available, &unit);
-            printf("%-15s %2.2lf %s\n", "Available:", v, unit);
-        }
+        print_size(ctx, "Capacity:", info.capacity, "");
+        print_size(ctx, "Allocation:", info.allocation, "");
+        print_size(ctx, "Available:", info.available, "");
     }
     printf("\n");
     return TRUE;
@@ -971,16 +965,8 @@ cmd_vol_info(struct cli_ctx *ctx, GError **error)
     if (!domus_vol_get_info(vol, &info, error))
         return FALSE;
     printf("%-15s %s\n", "Type:", vol_type_name(info.type));
-    if (cli_has(ctx, "bytes")) {
-        printf("%-15s %" G_GUINT64_FORMAT " bytes\n", "Capacity:", info.capacity);
-        printf("%-15s %" G_GUINT64_FORMAT " bytes\n", "Allocation:", info.allocation);
-    } else {
-        const char *unit;
-        double v = pretty_capacity(info.capacity, &unit);
-        printf("%-15s %2.2lf %s\n", "Capacity:", v, unit);
-        v = pretty_capacity(info.allocation, &unit);
-        printf("%-15s %2.2lf %s\n", "Allocation:", v, unit);
-    }
+    print_size(ctx, "Capacity:", info.capacity, " bytes");
+    print_size(ctx, "Allocation:", info.allocation, " bytes");
     printf("\n");
     return TRUE;
 }
