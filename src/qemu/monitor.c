@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* monitor: QMP over a unix socket. QEMU ends each message with "\r\n"; we read lines and parse
- * each as one JSON object. Replies carry our "id" back, so out-of-order answers are matched. */
+ * each as one JSON object. Replies carry our "id" back, so out-of-order answers are matched.
+ *
+ * No reply callback ever runs inside qmp_command(): a write that fails, or a command queued on
+ * a closed monitor, fails from an idle callback. Callers may issue several commands in a row
+ * without the monitor (or the domain that owns it) going away between them. Descriptors ride
+ * with the first byte of their command (SCM_RIGHTS), which is how QEMU's getfd and add-fd
+ * expect them. */
 #include "qemu/monitor.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -20,6 +27,8 @@ struct qmp_pending {
     gboolean raw; /* the callback gets QEMU's whole reply, "error" included */
     char *cmd;
     char *text; /* the serialized command, sent once negotiated */
+    int *fds;   /* passed with the command (owned until sent) */
+    guint nfds;
     qmp_reply_fn cb;
     gpointer data;
     gint64 deadline;
@@ -34,8 +43,11 @@ struct qmp {
     guint in_watch;
     guint out_watch;
     guint timer;
+    guint fail_idle; /* fails what cannot be sent, outside any caller's stack */
+    char *fail_reason;
     GString *inbuf;
-    GString *outbuf;
+    GQueue out; /* struct out_chunk *: command text in order, with its descriptors */
+    gsize out_off;
     gboolean greeted;
     gint64 greeting_deadline;
     gboolean negotiated;
@@ -47,9 +59,34 @@ struct qmp {
     gboolean free_requested;
 };
 
+struct out_chunk {
+    char *text;
+    gsize len;
+    int *fds;
+    guint nfds;
+};
+
+static void
+close_fds(int *fds, guint nfds)
+{
+    for (guint i = 0; i < nfds; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    g_free(fds);
+}
+
+static void
+chunk_free(struct out_chunk *c)
+{
+    g_free(c->text);
+    close_fds(c->fds, c->nfds);
+    g_free(c);
+}
+
 static void
 pending_free(struct qmp_pending *p)
 {
+    close_fds(p->fds, p->nfds);
     g_free(p->cmd);
     g_free(p->text);
     g_free(p);
@@ -80,25 +117,78 @@ fail_pending(struct qmp_pending *p, struct qmp *mon, int code, const char *msg)
     }
 }
 
+static gboolean on_fail_idle(gpointer user);
+
+/* A failure found while the caller's stack may hold the monitor: reported from an idle. */
+static void
+fail_later(struct qmp *mon, const char *reason)
+{
+    if (!mon->fail_reason)
+        mon->fail_reason = g_strdup(reason);
+    if (!mon->fail_idle)
+        mon->fail_idle = g_idle_add(on_fail_idle, mon);
+}
+
+/* One sendmsg: a chunk's descriptors go with its first byte, in a write of their own. */
+static ssize_t
+write_chunk(struct qmp *mon, struct out_chunk *c)
+{
+    struct iovec iov = {c->text + mon->out_off, c->len - mon->out_off};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    g_autofree char *control = NULL;
+    if (c->nfds && mon->out_off == 0) {
+        gsize space = CMSG_SPACE(sizeof(int) * c->nfds);
+        control = g_malloc0(space);
+        mh.msg_control = control;
+        mh.msg_controllen = space;
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int) * c->nfds);
+        memcpy(CMSG_DATA(cm), c->fds, sizeof(int) * c->nfds);
+    }
+    ssize_t n;
+    do {
+        n = sendmsg(mon->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0 && c->nfds) {
+        /* QEMU holds its own copies now */
+        close_fds(c->fds, c->nfds);
+        c->fds = NULL;
+        c->nfds = 0;
+    }
+    return n;
+}
+
+/* Writes what the socket takes. FALSE on a write error (reported later, see fail_later). */
+static gboolean
+write_out(struct qmp *mon)
+{
+    while (!g_queue_is_empty(&mon->out)) {
+        struct out_chunk *c = g_queue_peek_head(&mon->out);
+        ssize_t n = write_chunk(mon, c);
+        if (n < 0 && errno == EAGAIN)
+            return TRUE;
+        if (n < 0) {
+            log_debug("%s: qmp write failed: %s", mon->name, g_strerror(errno));
+            fail_later(mon, "cannot write to the QEMU monitor");
+            return FALSE;
+        }
+        mon->out_off += (gsize)n;
+        if (mon->out_off == c->len) {
+            chunk_free(g_queue_pop_head(&mon->out));
+            mon->out_off = 0;
+        }
+    }
+    return TRUE;
+}
+
 static gboolean
 on_writable(int fd, GIOCondition cond, gpointer user)
 {
     struct qmp *mon = user;
-    while (mon->outbuf->len > 0) {
-        ssize_t n = write(mon->fd, mon->outbuf->str, mon->outbuf->len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN)
-                return G_SOURCE_CONTINUE;
-            mon->out_watch = 0;
-            mon->busy++;
-            qmp_shutdown(mon, "cannot write to the QEMU monitor", TRUE);
-            leave(mon);
-            return G_SOURCE_REMOVE;
-        }
-        g_string_erase(mon->outbuf, 0, n);
-    }
+    if (write_out(mon) && !g_queue_is_empty(&mon->out))
+        return G_SOURCE_CONTINUE;
     mon->out_watch = 0;
     return G_SOURCE_REMOVE;
 }
@@ -106,18 +196,22 @@ on_writable(int fd, GIOCondition cond, gpointer user)
 static void
 flush_out(struct qmp *mon)
 {
-    if (mon->outbuf->len && !mon->out_watch && !mon->closed) {
-        on_writable(mon->fd, G_IO_OUT, mon);
-        if (mon->outbuf->len && !mon->closed)
-            mon->out_watch = g_unix_fd_add(mon->fd, G_IO_OUT, on_writable, mon);
-    }
+    if (mon->closed || mon->fail_reason || mon->out_watch || g_queue_is_empty(&mon->out))
+        return;
+    if (write_out(mon) && !g_queue_is_empty(&mon->out))
+        mon->out_watch = g_unix_fd_add(mon->fd, G_IO_OUT, on_writable, mon);
 }
 
 static void
 send_pending(struct qmp *mon, struct qmp_pending *p)
 {
-    g_string_append(mon->outbuf, p->text);
-    g_string_append_c(mon->outbuf, '\n');
+    struct out_chunk *c = g_new0(struct out_chunk, 1);
+    c->text = g_strconcat(p->text, "\n", NULL);
+    c->len = strlen(c->text);
+    c->fds = g_steal_pointer(&p->fds);
+    c->nfds = p->nfds;
+    p->nfds = 0;
+    g_queue_push_tail(&mon->out, c);
     p->deadline = g_get_monotonic_time() + (gint64)mon->timeout_ms * 1000;
     g_hash_table_insert(mon->pending, &p->id, p);
     /* secrets stay out of logs even at debug level */
@@ -300,7 +394,7 @@ qmp_new(int fd, const char *name, const struct qmp_callbacks *cb, gpointer user,
     mon->timeout_ms = timeout_ms ? timeout_ms : 30000;
     mon->greeting_deadline = g_get_monotonic_time() + (gint64)mon->timeout_ms * 1000;
     mon->inbuf = g_string_new(NULL);
-    mon->outbuf = g_string_new(NULL);
+    g_queue_init(&mon->out);
     mon->pending = g_hash_table_new(g_int64_hash, g_int64_equal);
     g_queue_init(&mon->unsent);
     g_unix_set_fd_nonblocking(fd, TRUE, NULL);
@@ -310,13 +404,18 @@ qmp_new(int fd, const char *name, const struct qmp_callbacks *cb, gpointer user,
     return mon;
 }
 
-/* Queues CMD; returns its pending entry (NULL when it failed at once: monitor closed). */
-static struct qmp_pending *
-queue_command(struct qmp *mon, const char *cmd, JsonObject *args, qmp_reply_fn cb, gpointer data)
+/* Queues CMD with FDS (taken). Nothing here calls back: a closed monitor fails the command
+ * from an idle, and so does a write that fails. */
+static void
+queue_command(struct qmp *mon, const char *cmd, JsonObject *args, gboolean raw, int *fds,
+              guint nfds, qmp_reply_fn cb, gpointer data)
 {
     struct qmp_pending *p = g_new0(struct qmp_pending, 1);
     p->id = mon->next_id++;
     p->cmd = g_strdup(cmd);
+    p->raw = raw;
+    p->fds = fds;
+    p->nfds = nfds;
     p->cb = cb;
     p->data = data;
     g_autoptr(JsonObject) obj = json_object_new();
@@ -327,24 +426,33 @@ queue_command(struct qmp *mon, const char *cmd, JsonObject *args, qmp_reply_fn c
     g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), obj);
     p->text = json_to_string(node, FALSE);
     if (mon->closed) {
-        fail_pending(p, mon, ERR_OPERATION_FAILED, "QEMU monitor is closed");
-        pending_free(p);
-        return NULL;
+        g_queue_push_tail(&mon->unsent, p);
+        fail_later(mon, "QEMU monitor is closed");
+        return;
     }
-    /* sent once negotiated (in order); a raw flag set by the caller applies before any reply */
+    /* sent once negotiated, in order */
     if (mon->negotiated) {
         send_pending(mon, p);
         flush_out(mon);
     } else {
         g_queue_push_tail(&mon->unsent, p);
     }
-    return p;
 }
 
 void
 qmp_command(struct qmp *mon, const char *cmd, JsonObject *args, qmp_reply_fn cb, gpointer data)
 {
-    queue_command(mon, cmd, args, cb, data);
+    queue_command(mon, cmd, args, FALSE, NULL, 0, cb, data);
+}
+
+void
+qmp_command_fds(struct qmp *mon, const char *cmd, JsonObject *args, const int *fds, guint nfds,
+                qmp_reply_fn cb, gpointer data)
+{
+    int *copy = g_new(int, nfds);
+    for (guint i = 0; i < nfds; i++)
+        copy[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+    queue_command(mon, cmd, args, FALSE, copy, nfds, cb, data);
 }
 
 gboolean
@@ -372,9 +480,7 @@ qmp_command_json(struct qmp *mon, const char *json, qmp_reply_fn cb, gpointer da
     JsonObject *args = json_object_has_member(obj, "arguments")
                            ? json_object_get_object_member(obj, "arguments")
                            : NULL;
-    struct qmp_pending *p = queue_command(mon, cmd, args ? json_object_ref(args) : NULL, cb, data);
-    if (p)
-        p->raw = TRUE;
+    queue_command(mon, cmd, args ? json_object_ref(args) : NULL, TRUE, NULL, 0, cb, data);
     return TRUE;
 }
 
@@ -403,6 +509,8 @@ qmp_shutdown(struct qmp *mon, const char *reason, gboolean notify)
         g_source_remove(mon->timer);
         mon->timer = 0;
     }
+    g_queue_clear_full(&mon->out, (GDestroyNotify)chunk_free);
+    mon->out_off = 0;
     if (mon->fd >= 0) {
         close(mon->fd);
         mon->fd = -1;
@@ -428,10 +536,16 @@ qmp_free(struct qmp *mon)
 {
     if (!mon)
         return;
+    mon->busy++;
     if (!mon->closed) {
         mon->cb.closed = NULL;
         qmp_shutdown(mon, "QEMU monitor connection closed", FALSE);
     }
+    for (struct qmp_pending *q; (q = g_queue_pop_head(&mon->unsent));) {
+        fail_pending(q, mon, ERR_OPERATION_FAILED, "QEMU monitor is closed");
+        pending_free(q);
+    }
+    mon->busy--;
     if (mon->busy > 0) {
         mon->free_requested = TRUE;
         return;
@@ -439,12 +553,35 @@ qmp_free(struct qmp *mon)
     qmp_destroy(mon);
 }
 
+static gboolean
+on_fail_idle(gpointer user)
+{
+    struct qmp *mon = user;
+    mon->fail_idle = 0;
+    mon->busy++;
+    if (!mon->closed) {
+        qmp_shutdown(mon, mon->fail_reason, TRUE);
+    } else {
+        /* commands queued after the close */
+        for (struct qmp_pending *q; (q = g_queue_pop_head(&mon->unsent));) {
+            fail_pending(q, mon, ERR_OPERATION_FAILED, "QEMU monitor is closed");
+            pending_free(q);
+        }
+    }
+    leave(mon);
+    return G_SOURCE_REMOVE;
+}
+
 static void
 qmp_destroy(struct qmp *mon)
 {
+    if (mon->fail_idle)
+        g_source_remove(mon->fail_idle);
+    g_queue_clear_full(&mon->unsent, (GDestroyNotify)pending_free);
+    g_queue_clear_full(&mon->out, (GDestroyNotify)chunk_free);
+    g_free(mon->fail_reason);
     g_hash_table_destroy(mon->pending);
     g_string_free(mon->inbuf, TRUE);
-    g_string_free(mon->outbuf, TRUE);
     g_free(mon->name);
     g_free(mon);
 }

@@ -29,9 +29,15 @@ struct qmp *qmp_new(int fd, const char *name, const struct qmp_callbacks *cb, gp
                     unsigned timeout_ms);
 
 /* Queues CMD with ARGS (consumed; may be NULL). Commands go out once the greeting arrived
- * and capabilities are negotiated, in order. CB may be NULL. */
+ * and capabilities are negotiated, in order. CB may be NULL; it never runs before this
+ * returns (a closed monitor or a failed write fails the command from an idle callback). */
 void qmp_command(struct qmp *mon, const char *cmd, JsonObject *args, qmp_reply_fn cb,
                  gpointer data);
+
+/* Like qmp_command, passing FDS (duplicated here; the caller keeps its own) with the command
+ * over SCM_RIGHTS: for getfd ("fdname") and add-fd ("fdset-id"). */
+void qmp_command_fds(struct qmp *mon, const char *cmd, JsonObject *args, const int *fds, guint nfds,
+                     qmp_reply_fn cb, gpointer data);
 
 /* Sends a command given as JSON text (monitor passthrough). CB gets QEMU's whole reply object,
  * an "error" reply included; ERROR only when the text is not a command. */

@@ -50,6 +50,7 @@ struct fake {
     gboolean auto_events;
     gboolean greeted;
     int conn;
+    gboolean read_shut; /* stopped reading the monitor (shutdown_read) */
     int sigfd;
     GString *inbuf;
     GList *queue; /* struct scheduled *, sorted by (due_us, seq) */
@@ -380,6 +381,10 @@ run_action(struct fake *f, JsonObject *a, const char *cmd, JsonNode *id)
         send_text(f, json_object_get_string_member(a, "send"));
     if (json_object_has_member(a, "hold_monitor_ms"))
         hold_monitor(json_object_get_int_member(a, "hold_monitor_ms"));
+    if (json_object_get_boolean_member_with_default(a, "shutdown_read", FALSE) && f->conn >= 0) {
+        shutdown(f->conn, SHUT_RD);
+        f->read_shut = TRUE;
+    }
     if (json_object_get_boolean_member_with_default(a, "close", FALSE))
         close_conn(f);
     if (json_object_has_member(a, "exit"))
@@ -525,7 +530,7 @@ serve(struct fake *f)
         struct pollfd fds[2] = {{.fd = f->sigfd, .events = POLLIN}, {.fd = -1}};
         if (listening)
             fds[1] = (struct pollfd){.fd = MONITOR_FD, .events = POLLIN};
-        else if (f->conn >= 0)
+        else if (f->conn >= 0 && !f->read_shut)
             fds[1] = (struct pollfd){.fd = f->conn, .events = POLLIN};
         int r = poll(fds, 2, poll_timeout_ms(f));
         if (r < 0 && errno != EINTR)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for the QMP client against a scripted peer on a socketpair: negotiation,
  * replies matched by id even out of order, events, QEMU's errors, malformed JSON, silence. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -174,9 +175,81 @@ test_malformed_json(void)
     g_assert_nonnull(strstr(res.closed, "malformed JSON"));
     g_assert_cmpint(res.errors, ==, 1);
     g_assert_true(qmp_is_closed(mon));
-    /* later commands fail at once */
+    /* later commands fail, never inside the call that queued them */
     qmp_command(mon, "stop", NULL, record, "b");
+    g_assert_cmpint(res.errors, ==, 1);
+    for (int i = 0; i < 100 && res.errors < 2; i++)
+        g_main_context_iteration(NULL, FALSE);
     g_assert_cmpint(res.errors, ==, 2);
+    teardown(&p, mon);
+}
+
+/* The peer stops reading (QEMU going away): the next write fails with EPIPE. The failure
+ * comes from the main loop, after qmp_command returned, for every command queued so far, and
+ * a raw (passthrough) command's entry is never touched once failed. */
+static void
+test_write_fails(void)
+{
+    struct peer p;
+    struct qmp *mon = setup(&p, 0);
+    negotiate(&p);
+    qmp_command(mon, "query-name", NULL, record, "a");
+    g_autofree char *l = peer_read_line(&p);
+    shutdown(p.fd, SHUT_RD);
+    g_assert_true(qmp_command_json(mon, "{\"execute\":\"query-version\"}", record, "b", NULL));
+    qmp_command(mon, "cont", NULL, record, "c");
+    g_assert_cmpint(res.errors, ==, 0);
+    for (int i = 0; i < 200 && !res.closed; i++)
+        g_main_context_iteration(NULL, FALSE);
+    g_assert_nonnull(res.closed);
+    g_assert_cmpint(res.errors, ==, 3);
+    g_assert_nonnull(strstr(res.last_error, "cannot write"));
+    teardown(&p, mon);
+}
+
+/* Descriptors ride with their command: the peer receives them with its first bytes. */
+static void
+test_fd_passing(void)
+{
+    struct peer p;
+    struct qmp *mon = setup(&p, 0);
+    negotiate(&p);
+    int pipefd[2];
+    g_assert_cmpint(pipe2(pipefd, O_CLOEXEC), ==, 0);
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "fdname", "migrate");
+    qmp_command_fds(mon, "getfd", args, &pipefd[1], 1, record, "a");
+    close(pipefd[1]); /* the monitor holds its own copy until it is sent */
+    int got = -1;
+    char buf[4096];
+    for (int i = 0; i < 200 && got < 0; i++) {
+        g_main_context_iteration(NULL, FALSE);
+        struct iovec iov = {buf, sizeof(buf) - 1};
+        union {
+            char c[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } control;
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = control.c,
+                            .msg_controllen = sizeof(control.c)};
+        ssize_t n = recvmsg(p.fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n <= 0)
+            continue;
+        buf[n] = '\0';
+        g_assert_nonnull(strstr(buf, "\"getfd\""));
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        g_assert_nonnull(cm);
+        g_assert_cmpint(cm->cmsg_type, ==, SCM_RIGHTS);
+        memcpy(&got, CMSG_DATA(cm), sizeof(int));
+    }
+    g_assert_cmpint(got, >=, 0);
+    /* it is the pipe's write end: what goes in comes out of the read end */
+    g_assert_cmpint(write(got, "x", 1), ==, 1);
+    g_assert_cmpint(read(pipefd[0], buf, 1), ==, 1);
+    g_assert_cmpint(buf[0], ==, 'x');
+    close(got);
+    close(pipefd[0]);
     teardown(&p, mon);
 }
 
@@ -224,5 +297,7 @@ main(int argc, char **argv)
     g_test_add_func("/qmp/malformed-json", test_malformed_json);
     g_test_add_func("/qmp/timeout", test_silent_monitor_times_out);
     g_test_add_func("/qmp/hang-up", test_peer_hangs_up);
+    g_test_add_func("/qmp/write-fails", test_write_fails);
+    g_test_add_func("/qmp/fd-passing", test_fd_passing);
     return g_test_run();
 }
