@@ -137,8 +137,6 @@ h_auth_list(struct call *call, struct xdr_reader *args)
     call_reply(call, b);
 }
 
-void client_enable_keepalive(struct client *c);
-
 static void
 h_supports_feature(struct call *call, struct xdr_reader *args)
 {

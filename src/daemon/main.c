@@ -11,6 +11,7 @@
 
 #include "conf/capabilities.h"
 #include "core/core.h"
+#include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/server.h"
 #include "util/err.h"
@@ -79,11 +80,14 @@ main(int argc, char **argv)
     gboolean verbose = FALSE;
     g_autofree char *root = NULL;
     g_autofree char *log_file = NULL;
+    g_autofree char *config_file = NULL;
     int monitor_timeout = 0;
     GOptionEntry entries[] = {
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "debug logs", NULL},
         {"root", 0, 0, G_OPTION_ARG_FILENAME, &root, "keep every path under DIR", "DIR"},
         {"log", 0, 0, G_OPTION_ARG_FILENAME, &log_file, "log to FILE instead of stderr", "FILE"},
+        {"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file,
+         "settings (default DIR/etc/domusd.conf, or /etc/domus/domusd.conf)", "FILE"},
         {"monitor-timeout", 0, 0, G_OPTION_ARG_INT, &monitor_timeout,
          "how long QEMU may take to answer a monitor command (default 30000)", "MS"},
         {NULL},
@@ -118,6 +122,20 @@ main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
 
+    struct daemon_config cfg;
+    daemon_config_default(&cfg);
+    {
+        g_autofree char *default_conf = root ? g_build_filename(root, "etc", "domusd.conf", NULL)
+                                             : g_strdup("/etc/domus/domusd.conf");
+        if (!daemon_config_load(&cfg, config_file ? config_file : default_conf, !config_file,
+                                &error)) {
+            fprintf(stderr, "domusd: %s\n", error->message);
+            return 1;
+        }
+    }
+    if (monitor_timeout)
+        cfg.monitor_timeout_ms = (guint)monitor_timeout;
+
     struct core_paths paths = {0};
     g_autofree char *run_dir = NULL;
     g_autofree char *cache_dir = NULL;
@@ -139,10 +157,10 @@ main(int argc, char **argv)
         return 1;
     }
     core->qemu_binary = g_strdup(caps_binary);
-    core->monitor_timeout_ms = (unsigned)monitor_timeout;
+    core->monitor_timeout_ms = cfg.monitor_timeout_ms;
     core_reconnect_all(core);
 
-    struct server *srv = server_new(core, &error);
+    struct server *srv = server_new(core, &cfg.limits);
     g_autofree char *rw = g_build_filename(run_dir, "domus-sock", NULL);
     g_autofree char *ro = g_build_filename(run_dir, "domus-sock-ro", NULL);
     if (!server_listen(srv, rw, 0600, FALSE, &error) ||

@@ -1,7 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* server: non-blocking sockets on the main loop. A call is dispatched as soon as its frame is
- * complete, even while earlier calls still wait for QEMU: the serial ties replies to calls.
- * The length word is checked before a body is buffered. */
+/* server: non-blocking sockets on the main loop, one GSource per connection. A call is
+ * dispatched as soon as its frame is complete, even while earlier calls still wait for QEMU:
+ * the serial ties replies to calls.
+ *
+ * Limits, as libvirtd has them and where it has none: reading from a client pauses while it
+ * has max_client_requests calls in progress or max_queued_output bytes of replies it has not
+ * read; frames beyond the 4 KiB every connection may buffer draw on one input budget shared by
+ * all connections, and a frame holding budget must arrive whole within frame_timeout_s. A
+ * round of one connection handles at most FRAMES_PER_ROUND frames, so a client that pipelines
+ * thousands of calls cannot starve the others. Steady state costs poll, recv and sendmsg per
+ * call: replies written during a round go out together at its end, and the poll events of a
+ * connection only change when it is throttled or its output backs up. */
 #include "daemon/server.h"
 
 #include <errno.h>
@@ -18,8 +27,9 @@
 #include "util/file.h"
 #include "util/log.h"
 
-#define KEEPALIVE_INTERVAL_S 5
-#define KEEPALIVE_COUNT 5
+#define IN_BASE 4096
+#define FRAMES_PER_ROUND 64
+#define STREAM_CHUNK (256 * 1024) /* libvirt's stream packets carry at most 256 KiB */
 
 struct listener {
     struct server *srv;
@@ -32,9 +42,14 @@ struct listener {
 
 struct server {
     struct core *core;
+    struct server_limits lim;
     GPtrArray *listeners;
     GPtrArray *clients;
     gboolean stopping; /* daemon exit: connections close but their domains live on */
+    gboolean accept_paused;
+    gsize budget_used;
+    GQueue budget_waiters; /* struct client *, referenced */
+    guint tick;
 };
 
 struct close_hook {
@@ -42,8 +57,27 @@ struct close_hook {
     gpointer data;
 };
 
+struct client_source {
+    GSource base;
+    struct client *client;
+};
+
 static void client_close(struct client *c);
-static void client_close_later(struct client *c);
+static void update_events(struct client *c);
+static void listeners_pause(struct server *srv, gboolean pause);
+
+void
+server_limits_default(struct server_limits *ret)
+{
+    ret->max_clients = 5000;
+    ret->max_client_requests = 5;
+    ret->max_queued_output = 1024 * 1024;
+    ret->max_output_backlog = 32 * 1024 * 1024;
+    ret->input_budget = RPC_MESSAGE_MAX + 1024 * 1024;
+    ret->frame_timeout_s = 30;
+    ret->keepalive_interval = 5;
+    ret->keepalive_count = 5;
+}
 
 struct core *
 server_core(struct server *srv)
@@ -56,44 +90,103 @@ client_unref(struct client *c)
 {
     if (--c->refs > 0)
         return;
-    g_byte_array_free(c->inbuf, TRUE);
-    g_queue_clear_full(&c->outq, (GDestroyNotify)g_bytes_unref);
+    rpc_session_clear(&c->s);
     g_ptr_array_free(c->events, TRUE);
-    g_hash_table_destroy(c->streams);
     g_ptr_array_free(c->close_hooks, TRUE);
     g_free(c);
 }
 
 static gboolean
-on_client_writable(int fd, GIOCondition cond, gpointer user)
+throttled(const struct client *c)
 {
-    struct client *c = user;
-    while (!g_queue_is_empty(&c->outq)) {
-        GBytes *b = g_queue_peek_head(&c->outq);
-        gsize len;
-        const uint8_t *data = g_bytes_get_data(b, &len);
-        ssize_t n = send(c->fd, data + c->out_off, len - c->out_off, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN)
-                return G_SOURCE_CONTINUE;
-            c->out_watch = 0;
-            client_close(c);
-            return G_SOURCE_REMOVE;
-        }
-        c->out_off += (gsize)n;
-        if (c->out_off == len) {
-            g_bytes_unref(g_queue_pop_head(&c->outq));
-            c->out_off = 0;
-        }
-    }
-    c->out_watch = 0;
-    if (c->closing)
-        client_close(c);
-    return G_SOURCE_REMOVE;
+    const struct server_limits *lim = &c->srv->lim;
+    return c->closing || c->inflight >= lim->max_client_requests ||
+           c->s.out_bytes >= lim->max_queued_output;
 }
 
+/* A whole frame is buffered and may be handled now. */
+static gboolean
+can_handle(const struct client *c)
+{
+    return !c->dead && !throttled(c) && rpc_session_has_frame(&c->s);
+}
+
+static gboolean
+wants_read(const struct client *c)
+{
+    return !c->dead && !throttled(c) && !c->budget_wait && !rpc_session_has_frame(&c->s);
+}
+
+/* --- input budget --- */
+
+static void
+budget_release(struct client *c)
+{
+    struct server *srv = c->srv;
+    if (c->in_reserved == 0)
+        return;
+    srv->budget_used -= c->in_reserved;
+    c->in_reserved = 0;
+    c->frame_deadline = 0;
+    while (!g_queue_is_empty(&srv->budget_waiters)) {
+        struct client *w = g_queue_pop_head(&srv->budget_waiters);
+        w->budget_wait = FALSE;
+        if (!w->dead)
+            update_events(w);
+        client_unref(w);
+    }
+}
+
+/* Reserves what the partial frame needs beyond the base buffer. FALSE: wait for budget. */
+static gboolean
+budget_reserve(struct client *c, gsize need)
+{
+    struct server *srv = c->srv;
+    gsize extra = need > IN_BASE ? need - IN_BASE : 0;
+    if (extra <= c->in_reserved)
+        return TRUE;
+    gsize more = extra - c->in_reserved;
+    if (srv->budget_used + more > srv->lim.input_budget) {
+        if (!c->budget_wait) {
+            log_debug("client fd %d: a frame of %zu bytes waits for input budget", c->fd, need);
+            c->budget_wait = TRUE;
+            c->refs++;
+            g_queue_push_tail(&srv->budget_waiters, c);
+        }
+        return FALSE;
+    }
+    srv->budget_used += more;
+    if (c->in_reserved == 0)
+        c->frame_deadline =
+            g_get_monotonic_time() + (gint64)srv->lim.frame_timeout_s * G_USEC_PER_SEC;
+    c->in_reserved = extra;
+    return TRUE;
+}
+
+/* --- output --- */
+
+static void
+client_flush(struct client *c)
+{
+    if (c->dead)
+        return;
+    if (!rpc_session_flush(&c->s)) {
+        log_debug("client fd %d: write failed: %s", c->fd, g_strerror(errno));
+        client_close(c);
+        return;
+    }
+    if (c->s.out_bytes > c->srv->lim.max_output_backlog) {
+        log_warn("client fd %d (pid %d) does not read its replies (%zu bytes waiting); "
+                 "dropping the connection",
+                 c->fd, (int)c->pid, c->s.out_bytes);
+        client_close(c);
+        return;
+    }
+    if (c->closing && !rpc_session_out_pending(&c->s) && !c->corked)
+        client_close(c);
+}
+
+/* Queues MSG; written at once unless the client's round is in progress. */
 static void
 client_queue(struct client *c, GByteArray *msg)
 {
@@ -101,36 +194,20 @@ client_queue(struct client *c, GByteArray *msg)
         g_byte_array_unref(msg);
         return;
     }
-    /* with nothing queued, try the socket at once: most replies go out here without a
-     * round through the main loop */
-    if (g_queue_is_empty(&c->outq)) {
-        ssize_t n;
-        do {
-            n = send(c->fd, msg->data, msg->len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        } while (n < 0 && errno == EINTR);
-        if (n == (ssize_t)msg->len) {
-            g_byte_array_unref(msg);
-            if (c->closing && !c->close_pending)
-                client_close_later(c);
-            return;
-        }
-        if (n > 0)
-            c->out_off = (gsize)n;
-        /* errors other than EAGAIN surface when the watch finds the socket broken */
+    rpc_session_queue(&c->s, msg, NULL, 0);
+    if (!c->corked) {
+        client_flush(c);
+        if (!c->dead)
+            update_events(c);
     }
-    g_queue_push_tail(&c->outq, g_byte_array_free_to_bytes(msg));
-    if (!c->out_watch)
-        c->out_watch = g_unix_fd_add(c->fd, G_IO_OUT, on_client_writable, c);
 }
 
 static void
-send_frame(struct client *c, const struct rpc_header *hdr, GByteArray *body)
+send_frame(struct client *c, const struct rpc_header *hdr, const GByteArray *body)
 {
-    GByteArray *msg = g_byte_array_sized_new(RPC_HEADER_LEN + (body ? body->len : 0));
-    rpc_message_begin(msg, hdr);
+    GByteArray *msg = rpc_session_message_new(hdr, body ? body->len : 0);
     if (body)
         g_byte_array_append(msg, body->data, body->len);
-    rpc_message_end(msg);
     client_queue(c, msg);
 }
 
@@ -145,8 +222,12 @@ client_send_message(struct client *c, uint32_t proc, GByteArray *body)
 static void
 call_free(struct call *call)
 {
-    call->client->inflight--;
-    client_unref(call->client);
+    struct client *c = call->client;
+    gboolean was_full = c->inflight >= c->srv->lim.max_client_requests;
+    c->inflight--;
+    if (was_full && !c->dead && !c->corked)
+        update_events(c);
+    client_unref(c);
     g_free(call);
 }
 
@@ -184,149 +265,93 @@ client_add_close_hook(struct client *c, void (*fn)(struct client *, gpointer), g
     g_ptr_array_add(c->close_hooks, h);
 }
 
-/* CONNECT_CLOSE was answered: close once the current dispatch is over (the client may
- * still be in use up the stack). */
-static gboolean
-on_close_later(gpointer user)
-{
-    struct client *c = user;
-    c->close_pending = FALSE;
-    client_close(c);
-    client_unref(c);
-    return G_SOURCE_REMOVE;
-}
-
-static void
-client_close_later(struct client *c)
-{
-    c->close_pending = TRUE;
-    c->refs++;
-    g_idle_add(on_close_later, c);
-}
-
 static void
 client_close(struct client *c)
 {
     if (c->dead)
         return;
+    struct server *srv = c->srv;
     c->dead = TRUE;
+    c->refs++;
     log_debug("client fd %d closed", c->fd);
-    if (c->in_watch)
-        g_source_remove(c->in_watch);
-    if (c->out_watch)
-        g_source_remove(c->out_watch);
-    if (c->ping_timer)
-        g_source_remove(c->ping_timer);
-    c->in_watch = c->out_watch = c->ping_timer = 0;
+    g_source_destroy(c->source);
+    g_source_unref(c->source);
+    c->source = NULL;
+    if (c->budget_wait) {
+        g_queue_remove(&srv->budget_waiters, c);
+        c->budget_wait = FALSE;
+        c->refs--;
+    }
+    budget_release(c);
     for (guint i = 0; i < c->close_hooks->len; i++) {
         struct close_hook *h = c->close_hooks->pdata[i];
         h->fn(c, h->data);
     }
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, c->streams);
-    while (g_hash_table_iter_next(&it, NULL, &value)) {
-        struct stream *st = value;
-        if (st->on_close)
-            st->on_close(st, TRUE, st->user);
-    }
-    g_hash_table_remove_all(c->streams);
-    if (!c->srv->stopping)
-        core_autodestroy_owner(c->srv->core, c);
+    rpc_session_close_streams(&c->s);
+    if (!srv->stopping)
+        core_autodestroy_owner(srv->core, c);
     close(c->fd);
     c->fd = -1;
-    g_queue_clear_full(&c->outq, (GDestroyNotify)g_bytes_unref);
-    g_ptr_array_remove(c->srv->clients, c);
+    c->s.fd = -1;
+    if (g_ptr_array_remove(srv->clients, c))
+        client_unref(c);
+    if (srv->accept_paused && srv->clients->len < srv->lim.max_clients && !srv->stopping)
+        listeners_pause(srv, FALSE);
     client_unref(c);
 }
-
-static void
-send_keepalive(struct client *c, uint32_t proc)
-{
-    struct rpc_header hdr = {RPC_PROGRAM_KEEPALIVE, 1, proc, RPC_MESSAGE, 0, RPC_OK};
-    send_frame(c, &hdr, NULL);
-}
-
-/* As libvirtd (keepalive_interval 5, keepalive_count 5): after 5 s without a word from the
- * client, a ping every 5 s; the fifth unanswered one closes the connection. */
-static gboolean
-on_ping_timer(gpointer user)
-{
-    struct client *c = user;
-    gint64 now = g_get_monotonic_time();
-    if (now - c->last_rx < KEEPALIVE_INTERVAL_S * G_USEC_PER_SEC ||
-        now - c->last_ping < KEEPALIVE_INTERVAL_S * G_USEC_PER_SEC)
-        return G_SOURCE_CONTINUE;
-    if (c->pings_unanswered >= KEEPALIVE_COUNT) {
-        log_info("client fd %d: no keepalive answer for %d s; closing", c->fd,
-                 KEEPALIVE_INTERVAL_S * (KEEPALIVE_COUNT + 1));
-        c->ping_timer = 0;
-        client_close(c);
-        return G_SOURCE_REMOVE;
-    }
-    c->pings_unanswered++;
-    c->last_ping = now;
-    send_keepalive(c, RPC_KEEPALIVE_PING);
-    return G_SOURCE_CONTINUE;
-}
-
-/* Enables our own pings once a client told us it speaks keepalive. */
-void client_enable_keepalive(struct client *c);
 
 void
 client_enable_keepalive(struct client *c)
 {
     c->keepalive = TRUE;
-    if (!c->ping_timer)
-        c->ping_timer = g_timeout_add_seconds(1, on_ping_timer, c);
+    rpc_keepalive_start(&c->s.ka, c->srv->lim.keepalive_interval, c->srv->lim.keepalive_count);
 }
 
-static void protocol_error(struct client *c, const struct rpc_header *hdr, const char *fmt, ...)
-    G_GNUC_PRINTF(3, 4);
+/* --- streams --- */
 
 static void
-protocol_error(struct client *c, const struct rpc_header *hdr, const char *fmt, ...)
+on_rpc_stream_close(struct rpc_stream *rs, gpointer user)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    log_info("client fd %d: %s", c->fd, msg);
-    if (hdr && hdr->type == RPC_CALL) {
-        struct call *call = g_new0(struct call, 1);
-        call->client = c;
-        c->refs++;
-        c->inflight++;
-        call->hdr = *hdr;
-        g_autoptr(GError) err = NULL;
-        err_set(&err, ERR_FROM_RPC, ERR_RPC, "%s", msg);
-        call_fail(call, err);
-    }
+    struct stream *st = user;
+    if (st->on_close)
+        st->on_close(st, TRUE, st->user);
+    g_free(st);
 }
 
-static char *
-stream_key(uint32_t proc, uint32_t serial)
+struct stream *
+client_stream_open(struct call *call)
 {
-    return g_strdup_printf("%u:%u", proc, serial);
+    struct client *c = call->client;
+    struct rpc_stream *rs =
+        rpc_session_stream_open(&c->s, call->hdr.prog, call->hdr.proc, call->hdr.serial, NULL);
+    g_assert(rs); /* the serial was checked free before dispatch */
+    struct stream *st = g_new0(struct stream, 1);
+    st->client = c;
+    st->rs = rs;
+    rs->user = st;
+    rs->on_close = on_rpc_stream_close;
+    return st;
+}
+
+gsize
+client_stream_backlog(struct stream *st)
+{
+    return st->client->s.out_bytes;
 }
 
 static void
-stream_send_type(struct stream *st, enum rpc_type type, enum rpc_status status, const uint8_t *data,
-                 gsize len)
+stream_send(struct stream *st, enum rpc_type type, enum rpc_status status, const uint8_t *data,
+            gsize len)
 {
-    struct rpc_header hdr = {st->prog, RPC_PROTOCOL_VERSION, st->proc, type, st->serial, status};
-    GByteArray *msg = g_byte_array_sized_new(RPC_HEADER_LEN + len);
-    rpc_message_begin(msg, &hdr);
+    struct client *c = st->client;
+    if (c->dead)
+        return;
+    struct rpc_stream *rs = st->rs;
+    struct rpc_header hdr = {rs->prog, RPC_PROTOCOL_VERSION, rs->proc, type, rs->serial, status};
+    GByteArray *msg = rpc_session_message_new(&hdr, len);
     if (len)
         g_byte_array_append(msg, data, (guint)len);
-    rpc_message_end(msg);
-    client_queue(st->client, msg);
-}
-
-static void
-stream_send(struct stream *st, enum rpc_status status, const uint8_t *data, gsize len)
-{
-    stream_send_type(st, RPC_STREAM, status, data, len);
+    client_queue(c, msg);
 }
 
 void
@@ -335,34 +360,15 @@ client_stream_send_hole(struct stream *st, guint64 length)
     g_autoptr(GByteArray) body = g_byte_array_new();
     xdr_put_u64(body, length); /* virNetStreamHole: length, flags */
     xdr_put_u32(body, 0);
-    stream_send_type(st, RPC_STREAM_HOLE, RPC_CONTINUE, body->data, body->len);
-}
-
-struct stream *
-client_stream_open(struct call *call)
-{
-    struct stream *st = g_new0(struct stream, 1);
-    st->client = call->client;
-    st->prog = call->hdr.prog;
-    st->proc = call->hdr.proc;
-    st->serial = call->hdr.serial;
-    g_hash_table_insert(call->client->streams, stream_key(st->proc, st->serial), st);
-    return st;
-}
-
-guint
-client_stream_backlog(struct stream *st)
-{
-    return g_queue_get_length(&st->client->outq);
+    stream_send(st, RPC_STREAM_HOLE, RPC_CONTINUE, body->data, body->len);
 }
 
 void
 client_stream_send(struct stream *st, const uint8_t *data, gsize len)
 {
-    /* libvirt's stream packets carry at most 256 KiB of payload */
     while (len > 0) {
-        gsize n = MIN(len, 256 * 1024);
-        stream_send(st, RPC_CONTINUE, data, n);
+        gsize n = MIN(len, STREAM_CHUNK);
+        stream_send(st, RPC_STREAM, RPC_CONTINUE, data, n);
         data += n;
         len -= n;
     }
@@ -371,63 +377,66 @@ client_stream_send(struct stream *st, const uint8_t *data, gsize len)
 void
 client_stream_end(struct stream *st, const GError *error)
 {
-    g_autofree char *key = stream_key(st->proc, st->serial);
     if (error) {
         g_autoptr(GByteArray) body = g_byte_array_new();
         rpc_put_error(body, error);
-        stream_send(st, RPC_ERROR, body->data, body->len);
-        g_hash_table_remove(st->client->streams, key); /* frees st */
+        stream_send(st, RPC_STREAM, RPC_ERROR, body->data, body->len);
+        st->on_close = NULL;
+        rpc_session_stream_close(&st->client->s, st->rs); /* frees st */
         return;
     }
     /* EOF is an empty CONTINUE packet, as libvirtd sends it; the stream stays open until the
      * client finishes (or aborts) it and gets its confirmation */
-    stream_send(st, RPC_CONTINUE, NULL, 0);
+    stream_send(st, RPC_STREAM, RPC_CONTINUE, NULL, 0);
     st->on_data = NULL;
     st->on_close = NULL;
     st->on_finish = NULL;
+    st->on_hole = NULL;
     st->user = NULL;
 }
 
 static void
-handle_stream(struct client *c, const struct rpc_header *hdr, const uint8_t *body, gsize blen)
+handle_stream(struct client *c, const struct rpc_frame *f)
 {
-    g_autofree char *key = stream_key(hdr->proc, hdr->serial);
-    struct stream *st = g_hash_table_lookup(c->streams, key);
-    if (!st) {
-        log_debug("client fd %d: stream message for no open stream dropped", c->fd);
+    struct rpc_stream *rs = rpc_session_stream_find(&c->s, &f->hdr);
+    if (!rs) {
+        log_debug("client fd %d: stream message for no open stream (serial %u) dropped", c->fd,
+                  f->hdr.serial);
         return;
     }
-    if (hdr->status == RPC_CONTINUE) {
-        if (blen && st->on_data)
-            st->on_data(st, body, blen, st->user);
+    struct stream *st = rs->user;
+    if (f->hdr.status == RPC_CONTINUE) {
+        if (f->len && st->on_data)
+            st->on_data(st, f->body, f->len, st->user);
         return;
     }
     /* finish (OK) or abort (ERROR): confirm with an empty OK, as libvirtd does, or with the
      * error that kept a finish from completing */
     g_autoptr(GError) error = NULL;
-    if (hdr->status == RPC_OK && st->on_finish && !st->on_finish(st, st->user, &error)) {
+    if (f->hdr.status == RPC_OK && st->on_finish && !st->on_finish(st, st->user, &error)) {
         g_autoptr(GByteArray) ebody = g_byte_array_new();
         rpc_put_error(ebody, error);
-        stream_send(st, RPC_ERROR, ebody->data, ebody->len);
+        stream_send(st, RPC_STREAM, RPC_ERROR, ebody->data, ebody->len);
     } else {
-        stream_send(st, RPC_OK, NULL, 0);
+        stream_send(st, RPC_STREAM, RPC_OK, NULL, 0);
     }
     if (st->on_close)
-        st->on_close(st, hdr->status != RPC_OK || error != NULL, st->user);
-    g_hash_table_remove(c->streams, key); /* frees st */
+        st->on_close(st, f->hdr.status != RPC_OK || error != NULL, st->user);
+    st->on_close = NULL;
+    rpc_session_stream_close(&c->s, rs); /* frees st */
 }
 
 static void
-handle_stream_hole(struct client *c, const struct rpc_header *hdr, const uint8_t *body, gsize blen)
+handle_stream_hole(struct client *c, const struct rpc_frame *f)
 {
-    g_autofree char *key = stream_key(hdr->proc, hdr->serial);
-    struct stream *st = g_hash_table_lookup(c->streams, key);
+    struct rpc_stream *rs = rpc_session_stream_find(&c->s, &f->hdr);
     struct xdr_reader r;
-    xdr_reader_init(&r, body, blen);
+    xdr_reader_init(&r, f->body, f->len);
     guint64 length = xdr_get_u64(&r);
     xdr_get_u32(&r);
-    if (!st)
+    if (!rs)
         return;
+    struct stream *st = rs->user;
     g_autoptr(GError) error = NULL;
     if (!xdr_reader_finish(&r, &error) || !st->on_hole) {
         if (!error)
@@ -442,100 +451,297 @@ handle_stream_hole(struct client *c, const struct rpc_header *hdr, const uint8_t
     st->on_hole(st, length, st->user);
 }
 
-/* Handles one complete frame. Returns FALSE when the connection must close. */
-static gboolean
-handle_frame(struct client *c, const uint8_t *frame, gsize len)
-{
-    struct rpc_header hdr;
-    rpc_header_decode(frame + 4, &hdr);
-    const uint8_t *body = frame + RPC_HEADER_LEN;
-    gsize blen = len - RPC_HEADER_LEN;
-    c->last_rx = g_get_monotonic_time();
-    c->pings_unanswered = 0;
+/* --- calls --- */
 
-    if (hdr.prog == RPC_PROGRAM_KEEPALIVE) {
-        if (hdr.proc == RPC_KEEPALIVE_PING)
-            send_keepalive(c, RPC_KEEPALIVE_PONG);
-        return TRUE;
+/* Refuses a call before dispatch, with the call's own header. */
+static void refuse_call(struct client *c, const struct rpc_header *hdr, int code, const char *fmt,
+                        ...) G_GNUC_PRINTF(4, 5);
+
+static void
+refuse_call(struct client *c, const struct rpc_header *hdr, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    log_debug("client fd %d: %s", c->fd, msg);
+    struct call *call = g_new0(struct call, 1);
+    call->client = c;
+    c->refs++;
+    c->inflight++;
+    call->hdr = *hdr;
+    g_autoptr(GError) err = NULL;
+    err_set(&err, ERR_FROM_RPC, code, "%s", msg);
+    call_fail(call, err);
+}
+
+static gboolean
+program_known(const struct rpc_header *hdr)
+{
+    return (hdr->prog == RPC_PROGRAM_REMOTE || hdr->prog == RPC_PROGRAM_QEMU ||
+            hdr->prog == RPC_PROGRAM_DOMUS) &&
+           hdr->vers == RPC_PROTOCOL_VERSION;
+}
+
+/* One complete frame. Every message, from the first on, has its program and version
+ * checked; only calls get an answer when they are wrong. */
+static void
+handle_frame(struct client *c, const struct rpc_frame *f)
+{
+    const struct rpc_header *hdr = &f->hdr;
+    rpc_keepalive_heard(&c->s.ka);
+    if (rpc_session_keepalive_frame(&c->s, f))
+        return;
+    if (!program_known(hdr)) {
+        if (hdr->type == RPC_CALL)
+            refuse_call(c, hdr, ERR_RPC,
+                        "unknown program 0x%x version %u; this daemon speaks "
+                        "libvirt's remote program 0x%x version %u",
+                        hdr->prog, hdr->vers, RPC_PROGRAM_REMOTE, RPC_PROTOCOL_VERSION);
+        else
+            log_debug("client fd %d: message of unknown program 0x%x version %u dropped", c->fd,
+                      hdr->prog, hdr->vers);
+        return;
     }
-    if ((hdr.prog != RPC_PROGRAM_REMOTE && hdr.prog != RPC_PROGRAM_QEMU &&
-         hdr.prog != RPC_PROGRAM_DOMUS) ||
-        hdr.vers != RPC_PROTOCOL_VERSION) {
-        protocol_error(c, &hdr, "unknown program 0x%x version %u", hdr.prog, hdr.vers);
-        return hdr.type == RPC_CALL;
+    switch (hdr->type) {
+    case RPC_STREAM:
+        handle_stream(c, f);
+        return;
+    case RPC_STREAM_HOLE:
+        handle_stream_hole(c, f);
+        return;
+    case RPC_CALL:
+        break;
+    default:
+        log_debug("client fd %d: unexpected message type %u dropped", c->fd, hdr->type);
+        return;
     }
-    if (hdr.type == RPC_STREAM) {
-        handle_stream(c, &hdr, body, blen);
-        return TRUE;
+    if (hdr->status != RPC_OK) {
+        refuse_call(c, hdr, ERR_RPC, "call with status %u; calls have status 0", hdr->status);
+        return;
     }
-    if (hdr.type == RPC_STREAM_HOLE) {
-        handle_stream_hole(c, &hdr, body, blen);
-        return TRUE;
-    }
-    if (hdr.type != RPC_CALL) {
-        protocol_error(c, NULL, "unexpected message type %u", hdr.type);
-        return TRUE;
-    }
-    if (hdr.status != RPC_OK) {
-        protocol_error(c, &hdr, "call with status %u", hdr.status);
-        return TRUE;
+    if (rpc_session_serial_busy(&c->s, hdr->serial)) {
+        refuse_call(c, hdr, ERR_RPC,
+                    "serial %u is in use by an open stream; a call needs a serial of its own",
+                    hdr->serial);
+        return;
     }
     struct call *call = g_new0(struct call, 1);
     call->client = c;
     c->refs++;
     c->inflight++;
-    call->hdr = hdr;
-    dispatch_call(call, body, blen);
-    return TRUE;
+    call->hdr = *hdr;
+    dispatch_call(call, f->body, f->len);
+}
+
+/* --- the connection's round --- */
+
+static void
+client_read(struct client *c)
+{
+    gsize need = rpc_session_in_capacity_needed(&c->s);
+    if (!budget_reserve(c, need))
+        return;
+    gboolean eof;
+    gssize n = rpc_session_recv(&c->s, IN_BASE + c->in_reserved, &eof);
+    if (n > 0 || (n < 0 && errno == EAGAIN))
+        return;
+    if (!eof)
+        log_debug("client fd %d: read failed: %s", c->fd, g_strerror(errno));
+    client_close(c);
+}
+
+static void
+handle_frames(struct client *c)
+{
+    for (int i = 0; i < FRAMES_PER_ROUND && can_handle(c); i++) {
+        struct rpc_frame f;
+        g_autoptr(GError) error = NULL;
+        if (!rpc_session_next_frame(&c->s, &f, &error)) {
+            if (error) {
+                log_info("client fd %d: %s; closing", c->fd, error->message);
+                client_close(c);
+            }
+            return;
+        }
+        handle_frame(c, &f);
+        if (c->dead)
+            return;
+        rpc_session_consume(&c->s, &f);
+    }
+    if (c->in_reserved && rpc_session_in_missing(&c->s, NULL) == 0 &&
+        !rpc_session_has_frame(&c->s)) {
+        rpc_session_in_shrink(&c->s);
+        if (rpc_session_in_allocated(&c->s) <= IN_BASE)
+            budget_release(c);
+    }
+}
+
+static void
+update_events(struct client *c)
+{
+    if (c->dead)
+        return;
+    GIOCondition want = G_IO_HUP | G_IO_ERR;
+    if (wants_read(c))
+        want |= G_IO_IN;
+    if (rpc_session_out_pending(&c->s))
+        want |= G_IO_OUT;
+    if (want == c->poll_events)
+        return;
+    c->poll_events = want;
+    g_source_modify_unix_fd(c->source, c->fd_tag, want);
+}
+
+static void
+client_round(struct client *c, GIOCondition revents)
+{
+    c->refs++;
+    c->corked = TRUE;
+    if ((revents & G_IO_OUT) && rpc_session_out_pending(&c->s))
+        client_flush(c);
+    if (!c->dead && (revents & (G_IO_HUP | G_IO_ERR)) && !(c->poll_events & G_IO_IN)) {
+        /* the peer is gone while we do not read from it */
+        client_close(c);
+    }
+    if (!c->dead && (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && wants_read(c))
+        client_read(c);
+    if (!c->dead)
+        handle_frames(c);
+    c->corked = FALSE;
+    client_flush(c);
+    update_events(c);
+    client_unref(c);
 }
 
 static gboolean
-on_client_readable(int fd, GIOCondition cond, gpointer user)
+source_prepare(GSource *source, gint *timeout)
 {
-    struct client *c = user;
-    uint8_t buf[65536];
-    ssize_t n;
-    do {
-        n = recv(c->fd, buf, sizeof(buf), 0);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0 && errno == EAGAIN)
-        return G_SOURCE_CONTINUE;
-    if (n <= 0) {
-        c->in_watch = 0;
-        client_close(c);
-        return G_SOURCE_REMOVE;
-    }
-    g_byte_array_append(c->inbuf, buf, (guint)n);
-    c->refs++;
-    gsize off = 0;
-    while (!c->dead && c->inbuf->len - off >= 4) {
-        const uint8_t *p = c->inbuf->data + off;
-        uint32_t flen =
-            ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-        if (flen < RPC_HEADER_LEN || flen - 4 > RPC_MESSAGE_MAX) {
-            log_info("client fd %d: frame length %u outside %u..%u; closing", c->fd, flen,
-                     RPC_HEADER_LEN, RPC_MESSAGE_MAX + 4);
-            client_close(c);
-            break;
-        }
-        if (c->inbuf->len - off < flen)
-            break;
-        if (!handle_frame(c, p, flen)) {
-            client_close(c);
-            break;
-        }
-        off += flen;
-    }
-    if (!c->dead && off > 0)
-        g_byte_array_remove_range(c->inbuf, 0, (guint)off);
-    gboolean dead = c->dead;
-    client_unref(c);
-    if (dead)
-        return G_SOURCE_REMOVE;
+    *timeout = -1;
+    return can_handle(((struct client_source *)source)->client);
+}
+
+static gboolean
+source_check(GSource *source)
+{
+    struct client *c = ((struct client_source *)source)->client;
+    if (can_handle(c))
+        return TRUE;
+    return (g_source_query_unix_fd(source, c->fd_tag) & (c->poll_events | G_IO_HUP | G_IO_ERR)) !=
+           0;
+}
+
+static gboolean
+source_dispatch(GSource *source, GSourceFunc callback, gpointer user)
+{
+    struct client *c = ((struct client_source *)source)->client;
+    client_round(c, g_source_query_unix_fd(source, c->fd_tag));
     return G_SOURCE_CONTINUE;
 }
 
+static GSourceFuncs client_source_funcs = {
+    .prepare = source_prepare,
+    .check = source_check,
+    .dispatch = source_dispatch,
+};
+
+/* --- the server's clock: keepalive and slow senders --- */
+
+static gboolean
+on_tick(gpointer user)
+{
+    struct server *srv = user;
+    gint64 now = g_get_monotonic_time();
+    g_autoptr(GPtrArray) all = g_ptr_array_copy(srv->clients, NULL, NULL);
+    for (guint i = 0; i < all->len; i++) {
+        struct client *c = all->pdata[i];
+        if (c->dead)
+            continue;
+        if (c->in_reserved && c->frame_deadline && now > c->frame_deadline) {
+            log_info("client fd %d (pid %d): a frame took longer than %u s to arrive; closing",
+                     c->fd, (int)c->pid, srv->lim.frame_timeout_s);
+            client_close(c);
+            continue;
+        }
+        if (!c->keepalive)
+            continue;
+        if (!(c->poll_events & G_IO_IN)) {
+            /* we are not reading: its answers wait in the socket */
+            rpc_keepalive_heard(&c->s.ka);
+            continue;
+        }
+        switch (rpc_keepalive_check(&c->s.ka)) {
+        case RPC_KEEPALIVE_NONE:
+            break;
+        case RPC_KEEPALIVE_SEND_PING:
+            rpc_session_send_ping(&c->s);
+            client_flush(c);
+            update_events(c);
+            break;
+        case RPC_KEEPALIVE_DEAD:
+            log_info("client fd %d: no keepalive answer for %d s; closing", c->fd,
+                     srv->lim.keepalive_interval * (srv->lim.keepalive_count + 1));
+            client_close(c);
+            break;
+        }
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* --- listeners --- */
+
 static gboolean listener_resume(gpointer user);
+static gboolean on_accept(int fd, GIOCondition cond, gpointer user);
+
+static void
+listeners_pause(struct server *srv, gboolean pause)
+{
+    srv->accept_paused = pause;
+    for (guint i = 0; i < srv->listeners->len; i++) {
+        struct listener *l = srv->listeners->pdata[i];
+        if (pause && l->watch) {
+            g_source_remove(l->watch);
+            l->watch = 0;
+        } else if (!pause && !l->watch && !l->retry) {
+            l->watch = g_unix_fd_add(l->fd, G_IO_IN, on_accept, l);
+        }
+    }
+    if (pause)
+        log_warn("%u clients connected (max_clients); new connections wait", srv->clients->len);
+}
+
+static void
+client_new(struct listener *l, int cfd)
+{
+    struct server *srv = l->srv;
+    struct client *c = g_new0(struct client, 1);
+    c->srv = srv;
+    c->fd = cfd;
+    rpc_session_init(&c->s, cfd, IN_BASE);
+    c->readonly = l->readonly;
+    c->poll_events = G_IO_IN | G_IO_HUP | G_IO_ERR;
+    c->events = g_ptr_array_new_with_free_func(g_free);
+    c->close_hooks = g_ptr_array_new_with_free_func(g_free);
+    c->next_callback_id = 1;
+    c->refs = 1;
+    struct ucred cred;
+    socklen_t clen = sizeof(cred);
+    if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
+        c->uid = cred.uid;
+        c->pid = cred.pid;
+    }
+    log_debug("client fd %d connected (pid %d, uid %d%s)", cfd, (int)c->pid, (int)c->uid,
+              c->readonly ? ", read-only" : "");
+    g_ptr_array_add(srv->clients, c);
+    GSource *source = g_source_new(&client_source_funcs, sizeof(struct client_source));
+    ((struct client_source *)source)->client = c;
+    g_source_set_name(source, "domus client");
+    c->fd_tag = g_source_add_unix_fd(source, cfd, c->poll_events);
+    c->source = source;
+    g_source_attach(source, NULL);
+    if (srv->clients->len >= srv->lim.max_clients)
+        listeners_pause(srv, TRUE);
+}
 
 static gboolean
 on_accept(int fd, GIOCondition cond, gpointer user)
@@ -552,29 +758,8 @@ on_accept(int fd, GIOCondition cond, gpointer user)
         }
         return G_SOURCE_CONTINUE;
     }
-    struct client *c = g_new0(struct client, 1);
-    c->srv = l->srv;
-    c->fd = cfd;
-    c->readonly = l->readonly;
-    c->inbuf = g_byte_array_new();
-    g_queue_init(&c->outq);
-    c->events = g_ptr_array_new_with_free_func(g_free);
-    c->streams = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    c->close_hooks = g_ptr_array_new_with_free_func(g_free);
-    c->next_callback_id = 1;
-    c->refs = 1;
-    c->last_rx = g_get_monotonic_time();
-    struct ucred cred;
-    socklen_t clen = sizeof(cred);
-    if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
-        c->uid = cred.uid;
-        c->pid = cred.pid;
-    }
-    log_debug("client fd %d connected (pid %d, uid %d%s)", cfd, (int)c->pid, (int)c->uid,
-              c->readonly ? ", read-only" : "");
-    g_ptr_array_add(l->srv->clients, c);
-    c->in_watch = g_unix_fd_add(cfd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_client_readable, c);
-    return G_SOURCE_CONTINUE;
+    client_new(l, cfd);
+    return l->watch ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -582,17 +767,24 @@ listener_resume(gpointer user)
 {
     struct listener *l = user;
     l->retry = 0;
-    l->watch = g_unix_fd_add(l->fd, G_IO_IN, on_accept, l);
+    if (!l->srv->accept_paused)
+        l->watch = g_unix_fd_add(l->fd, G_IO_IN, on_accept, l);
     return G_SOURCE_REMOVE;
 }
 
 struct server *
-server_new(struct core *core, GError **error)
+server_new(struct core *core, const struct server_limits *limits)
 {
     struct server *srv = g_new0(struct server, 1);
     srv->core = core;
+    if (limits)
+        srv->lim = *limits;
+    else
+        server_limits_default(&srv->lim);
     srv->listeners = g_ptr_array_new();
     srv->clients = g_ptr_array_new();
+    g_queue_init(&srv->budget_waiters);
+    srv->tick = g_timeout_add_seconds(1, on_tick, srv);
     return srv;
 }
 
@@ -634,7 +826,8 @@ server_listen(struct server *srv, const char *path, int mode, gboolean readonly,
     l->fd = fd;
     l->readonly = readonly;
     l->path = g_strdup(path);
-    l->watch = g_unix_fd_add(fd, G_IO_IN, on_accept, l);
+    if (!srv->accept_paused)
+        l->watch = g_unix_fd_add(fd, G_IO_IN, on_accept, l);
     g_ptr_array_add(srv->listeners, l);
     return TRUE;
 }
@@ -658,6 +851,7 @@ server_free(struct server *srv)
         g_free(l->path);
         g_free(l);
     }
+    g_source_remove(srv->tick);
     g_ptr_array_free(srv->listeners, TRUE);
     g_ptr_array_free(srv->clients, TRUE);
     g_free(srv);

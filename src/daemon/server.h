@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* server: listening sockets and client connections speaking libvirt's remote protocol; prefix
- * server_ (listeners), client_ (one connection), call_ (one call awaiting its reply). */
+ * server_ (listeners, limits), client_ (one connection), call_ (one call awaiting its reply).
+ * A connection's wire state is an rpc_session (src/rpc/session.h), shared with libdomus. */
 #pragma once
 
 #include <glib.h>
@@ -8,18 +9,36 @@
 
 #include "core/core.h"
 #include "rpc/protocol.h"
+#include "rpc/session.h"
 
 struct server;
+struct proc_def;
 
-/* An open stream, keyed by (procedure, serial) of the call that opened it: the console, and
- * later volume upload/download. Data flows as STREAM messages (status CONTINUE); the client
- * finishes (OK) or aborts (ERROR) and gets an empty OK back; the daemon ends it with an empty
- * OK (EOF) or an error. */
+/* libvirtd's limits and their defaults (libvirtd.conf), plus the memory bounds libvirtd
+ * lacks. Read from domusd.conf. */
+struct server_limits {
+    guint max_clients;         /* connections at once; accept() pauses at the limit (5000) */
+    guint max_client_requests; /* calls of one client in progress; reading pauses (5) */
+    gsize max_queued_output;   /* a client's unsent replies and events before reading from it
+                                * pauses (1 MiB) */
+    gsize max_output_backlog;  /* ... before the connection is dropped: it stopped reading
+                                * (32 MiB) */
+    gsize input_budget;        /* bytes of partial frames beyond 4 KiB per client, all clients
+                                * together; a frame that does not fit waits (33 MiB) */
+    guint frame_timeout_s;     /* a frame holding budget must arrive whole within (30 s) */
+    int keepalive_interval;    /* seconds (5) */
+    int keepalive_count;       /* unanswered pings before the connection is dropped (5) */
+};
+
+void server_limits_default(struct server_limits *ret);
+
+/* An open stream: the console, volume upload and download. Data flows as STREAM messages
+ * (status CONTINUE); the client finishes (OK) or aborts (ERROR) and gets an empty OK back; the
+ * daemon ends it with an empty CONTINUE (EOF) or an error. Its identity and serial live in
+ * the connection's session; this is the daemon's side of it. */
 struct stream {
     struct client *client;
-    uint32_t prog;
-    uint32_t proc;
-    uint32_t serial;
+    struct rpc_stream *rs;
     /* data from the client */
     void (*on_data)(struct stream *st, const uint8_t *data, gsize len, gpointer user);
     /* the stream is gone (client finish or abort, or the connection closed): release USER;
@@ -42,38 +61,37 @@ struct event_reg {
 
 struct client {
     struct server *srv;
+    struct rpc_session s;
     int fd;
-    guint in_watch, out_watch;
-    GByteArray *inbuf;
-    GQueue outq; /* GBytes *: replies, events and stream data, in order */
-    gsize out_off;
+    GSource *source;
+    gpointer fd_tag;
+    GIOCondition poll_events; /* what the source polls for now */
     gboolean readonly;
-    gboolean opened;        /* CONNECT_OPEN done */
-    gboolean closing;       /* close once the queue is drained */
-    gboolean close_pending; /* a close is scheduled */
-    gboolean dead;
+    gboolean opened;    /* CONNECT_OPEN done */
+    gboolean closing;   /* close once the output is written (CONNECT_CLOSE answered) */
+    gboolean dead;      /* closed; freed when the last reference goes */
+    gboolean corked;    /* in its own dispatch: output is written once at the end */
     gboolean keepalive; /* the client asked about PROGRAM_KEEPALIVE */
-    guint ping_timer;
-    int pings_unanswered;
-    gint64 last_rx;
-    gint64 last_ping;
-    GPtrArray *events; /* struct event_reg * */
+    gsize in_reserved;  /* input budget this connection holds */
+    gint64 frame_deadline;
+    gboolean budget_wait; /* waits for input budget */
+    GPtrArray *events;    /* struct event_reg * */
     guint events_sub;
     int next_callback_id;
-    GHashTable *streams;    /* "proc:serial" -> struct stream * */
     GPtrArray *close_hooks; /* struct close_hook * */
     uid_t uid;
     pid_t pid;
     int refs;
-    int inflight;
+    guint inflight; /* calls dispatched and not yet answered */
 };
 
 struct call {
     struct client *client; /* a reference */
     struct rpc_header hdr;
+    const struct proc_def *def; /* NULL for calls refused before dispatch */
 };
 
-struct server *server_new(struct core *core, GError **error);
+struct server *server_new(struct core *core, const struct server_limits *limits);
 /* Listens on PATH with MODE; READONLY marks every connection made there. */
 gboolean server_listen(struct server *srv, const char *path, int mode, gboolean readonly,
                        GError **error);
@@ -86,13 +104,15 @@ void call_reply(struct call *call, GByteArray *body);
 /* Replies an error to CALL and frees CALL. */
 void call_fail(struct call *call, const GError *error);
 
-/* Queues a MESSAGE (event) to CLIENT. */
+/* Queues a MESSAGE (event) of libvirt's remote program to CLIENT. */
 void client_send_message(struct client *client, uint32_t proc, GByteArray *body);
+/* Turns on our pings once the client said it speaks keepalive. */
+void client_enable_keepalive(struct client *client);
 /* Opens a stream for CALL (before its reply is sent). Returns the stream, owned by the
- * connection. */
+ * connection. The serial was checked free when the call came in. */
 struct stream *client_stream_open(struct call *call);
-/* Messages waiting to go out on ST's connection (a sender of bulk data waits while high). */
-guint client_stream_backlog(struct stream *st);
+/* Bytes waiting to go out on ST's connection (a sender of bulk data waits while high). */
+gsize client_stream_backlog(struct stream *st);
 /* Tells the client that LENGTH bytes of holes come next (sparse downloads). */
 void client_stream_send_hole(struct stream *st, guint64 length);
 /* Sends data to the client on ST. */
@@ -105,5 +125,5 @@ void client_stream_end(struct stream *st, const GError *error);
 void client_add_close_hook(struct client *client, void (*fn)(struct client *, gpointer),
                            gpointer data);
 
-/* dispatch.c */
+/* dispatch.c: runs one call (header checked, serial free). */
 void dispatch_call(struct call *call, const uint8_t *body, gsize len);

@@ -947,7 +947,7 @@ static gboolean
 download_pump(gpointer user)
 {
     struct transfer *t = user;
-    if (client_stream_backlog(t->st) > 8) {
+    if (client_stream_backlog(t->st) > 1024 * 1024) {
         /* the client is slow: look again in a moment instead of spinning */
         t->source = g_timeout_add(2, download_pump, t);
         return G_SOURCE_REMOVE;

@@ -31,77 +31,83 @@ domus_error_quark(void)
     return DOMUS_ERROR;
 }
 
+/* Writes everything queued on the session, waiting for the socket as needed. */
 static gboolean
-write_all(int fd, const uint8_t *p, gsize len, GError **error)
+conn_flush(domus_conn *conn, GError **error)
 {
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
+    while (rpc_session_out_pending(&conn->s)) {
+        if (!rpc_session_flush(&conn->s)) {
             err_set_errno(error, ERR_FROM_RPC, errno, "cannot send to the daemon");
             return FALSE;
         }
-        p += n;
-        len -= (gsize)n;
-    }
-    return TRUE;
-}
-
-static gboolean
-read_all(int fd, uint8_t *p, gsize len, GError **error)
-{
-    while (len > 0) {
-        ssize_t n = recv(fd, p, len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                err_set(error, ERR_FROM_RPC, ERR_RPC, "the daemon closed the connection");
-            else
-                err_set_errno(error, ERR_FROM_RPC, errno, "cannot read from the daemon");
+        if (!rpc_session_out_pending(&conn->s))
+            break;
+        struct pollfd p = {.fd = conn->fd, .events = POLLOUT};
+        if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+            err_set_errno(error, ERR_FROM_RPC, errno, "cannot send to the daemon");
             return FALSE;
         }
-        p += n;
-        len -= (gsize)n;
     }
     return TRUE;
 }
 
-/* Reads one whole frame. Keepalive pings are answered here and reported as handled
- * (*RET_BODY NULL), so callers only see calls' replies, events and stream data. */
-static gboolean
-read_frame(domus_conn *conn, struct rpc_header *ret_hdr, GByteArray **ret_body, GError **error)
+/* Waits up to TIMEOUT_MS (-1: no limit) for the next message that is not a keepalive (pings
+ * are answered here). 1: RET_HDR and *RET_BODY (a copy; caller frees) are set; 0: timed
+ * out; -1: ERROR. */
+static int
+next_message(domus_conn *conn, struct rpc_header *ret_hdr, GByteArray **ret_body, int timeout_ms,
+             GError **error)
 {
-    uint8_t head[RPC_HEADER_LEN];
-    if (!read_all(conn->fd, head, sizeof(head), error))
-        return FALSE;
-    uint32_t len =
-        ((uint32_t)head[0] << 24) | ((uint32_t)head[1] << 16) | ((uint32_t)head[2] << 8) | head[3];
-    if (len < RPC_HEADER_LEN || len - 4 > RPC_MESSAGE_MAX) {
-        err_set(error, ERR_FROM_RPC, ERR_RPC, "the daemon sent a bad frame length %u", len);
-        return FALSE;
-    }
-    rpc_header_decode(head + 4, ret_hdr);
-    g_autoptr(GByteArray) body = g_byte_array_sized_new(len - RPC_HEADER_LEN);
-    g_byte_array_set_size(body, len - RPC_HEADER_LEN);
-    if (!read_all(conn->fd, body->data, body->len, error))
-        return FALSE;
-    *ret_body = NULL;
-    if (ret_hdr->prog == RPC_PROGRAM_KEEPALIVE) {
-        if (ret_hdr->proc == RPC_KEEPALIVE_PING) {
-            struct rpc_header pong = {RPC_PROGRAM_KEEPALIVE, 1, RPC_KEEPALIVE_PONG,
-                                      RPC_MESSAGE,           0, RPC_OK};
-            g_autoptr(GByteArray) m = g_byte_array_new();
-            rpc_message_begin(m, &pong);
-            rpc_message_end(m);
-            if (!write_all(conn->fd, m->data, m->len, error))
-                return FALSE;
+    gint64 deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    for (;;) {
+        struct rpc_frame f;
+        GError *ferr = NULL;
+        if (rpc_session_next_frame(&conn->s, &f, &ferr)) {
+            gboolean keepalive = rpc_session_keepalive_frame(&conn->s, &f);
+            if (!keepalive) {
+                *ret_hdr = f.hdr;
+                *ret_body = g_byte_array_sized_new((guint)f.len);
+                g_byte_array_append(*ret_body, f.body, (guint)f.len);
+            }
+            rpc_session_consume(&conn->s, &f);
+            rpc_session_in_shrink(&conn->s);
+            if (!keepalive)
+                return 1;
+            if (!conn_flush(conn, error))
+                return -1;
+            continue;
         }
-        return TRUE;
+        if (ferr) {
+            err_set(error, ERR_FROM_RPC, ERR_RPC, "the daemon sent a bad frame: %s", ferr->message);
+            g_error_free(ferr);
+            return -1;
+        }
+        int wait = -1;
+        if (deadline >= 0) {
+            gint64 left = deadline - g_get_monotonic_time();
+            if (left <= 0)
+                return 0;
+            wait = (int)((left + 999) / 1000);
+        }
+        struct pollfd p = {.fd = conn->fd, .events = POLLIN};
+        int n = poll(&p, 1, wait);
+        if (n < 0 && errno != EINTR) {
+            err_set_errno(error, ERR_FROM_RPC, errno, "cannot wait for the daemon");
+            return -1;
+        }
+        if (n <= 0)
+            continue;
+        gboolean eof;
+        gssize r = rpc_session_recv(&conn->s, RPC_MESSAGE_MAX + 4, &eof);
+        if (eof) {
+            err_set(error, ERR_FROM_RPC, ERR_RPC, "the daemon closed the connection");
+            return -1;
+        }
+        if (r < 0 && errno != EAGAIN && errno != EINTR) {
+            err_set_errno(error, ERR_FROM_RPC, errno, "cannot read from the daemon");
+            return -1;
+        }
     }
-    *ret_body = g_steal_pointer(&body);
-    return TRUE;
 }
 
 static void queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *body);
@@ -111,26 +117,19 @@ gboolean
 client_call_prog(domus_conn *conn, uint32_t prog, uint32_t proc, GByteArray *args,
                  GByteArray **ret_body, GError **error)
 {
-    struct rpc_header hdr = {prog, RPC_PROTOCOL_VERSION, proc, RPC_CALL, conn->serial++, RPC_OK};
-    g_autoptr(GByteArray) msg = g_byte_array_new();
-    rpc_message_begin(msg, &hdr);
-    if (args)
-        g_byte_array_append(msg, args->data, args->len);
-    rpc_message_end(msg);
-    if (!write_all(conn->fd, msg->data, msg->len, error))
+    uint32_t serial = rpc_session_send_call(&conn->s, prog, proc, args);
+    if (!conn_flush(conn, error))
         return FALSE;
     for (;;) {
         struct rpc_header rh;
         g_autoptr(GByteArray) body = NULL;
-        if (!read_frame(conn, &rh, &body, error))
+        if (next_message(conn, &rh, &body, -1, error) < 0)
             return FALSE;
-        if (!body)
-            continue;
         if (rh.type == RPC_MESSAGE) {
             queue_event(conn, &rh, body);
             continue;
         }
-        if (rh.type != RPC_REPLY || rh.serial != hdr.serial || rh.prog != hdr.prog)
+        if (rh.type != RPC_REPLY || rh.serial != serial || rh.prog != prog)
             continue;
         if (rh.status == RPC_ERROR) {
             struct xdr_reader r;
@@ -214,6 +213,7 @@ domus_open(const char *uri, gboolean readonly, GError **error)
     }
     domus_conn *conn = g_new0(domus_conn, 1);
     conn->fd = fd;
+    rpc_session_init(&conn->s, fd, 0);
     conn->uri = g_steal_pointer(&norm);
     g_autoptr(GByteArray) open_args = g_byte_array_new();
     xdr_put_opt_string(open_args, "qemu:///system");
@@ -235,6 +235,7 @@ domus_close(domus_conn *conn)
         client_call(conn, PROC_CONNECT_CLOSE, NULL, NULL, NULL);
         close(conn->fd);
     }
+    rpc_session_clear(&conn->s);
     for (struct domus_event *ev; (ev = g_queue_pop_head(&conn->events));) {
         domus_event_clear(ev);
         g_free(ev);
@@ -688,7 +689,7 @@ domus_domain_open_console(domus_domain *dom, const char *dev, unsigned flags, GE
     g_autoptr(GByteArray) args = dom_args(dom);
     xdr_put_opt_string(args, dev);
     xdr_put_u32(args, flags);
-    uint32_t serial = dom->conn->serial;
+    uint32_t serial = dom->conn->s.next_serial;
     if (!client_call(dom->conn, PROC_DOMAIN_OPEN_CONSOLE, args, NULL, error))
         return NULL;
     domus_stream *st = g_new0(domus_stream, 1);
@@ -708,7 +709,8 @@ domus_stream_get_fd(domus_stream *st)
 gboolean
 domus_stream_pending(domus_stream *st)
 {
-    return st->buf->len > 0;
+    /* data handed to us, or a whole frame already read from the socket */
+    return st->buf->len > 0 || rpc_session_has_frame(&st->conn->s);
 }
 
 static gboolean
@@ -716,12 +718,11 @@ stream_write(domus_stream *st, enum rpc_status status, const void *data, gsize l
 {
     struct rpc_header hdr = {RPC_PROGRAM_REMOTE, RPC_PROTOCOL_VERSION, st->proc,
                              RPC_STREAM,         st->serial,           status};
-    g_autoptr(GByteArray) msg = g_byte_array_new();
-    rpc_message_begin(msg, &hdr);
+    GByteArray *msg = rpc_session_message_new(&hdr, len);
     if (len)
         g_byte_array_append(msg, data, (guint)len);
-    rpc_message_end(msg);
-    return write_all(st->conn->fd, msg->data, msg->len, error);
+    rpc_session_queue(&st->conn->s, msg, NULL, 0);
+    return conn_flush(st->conn, error);
 }
 
 gboolean
@@ -742,10 +743,8 @@ stream_read_frame(domus_stream *st, GError **error)
     for (;;) {
         struct rpc_header rh;
         g_autoptr(GByteArray) body = NULL;
-        if (!read_frame(st->conn, &rh, &body, error))
+        if (next_message(st->conn, &rh, &body, -1, error) < 0)
             return FALSE;
-        if (!body)
-            continue;
         if (rh.type == RPC_MESSAGE) {
             queue_event(st->conn, &rh, body);
             continue;
@@ -1015,22 +1014,12 @@ domus_event_next(domus_conn *conn, struct domus_event *ret, int timeout_ms, GErr
                 return 0;
             wait = (int)((left + 999) / 1000);
         }
-        struct pollfd p = {.fd = conn->fd, .events = POLLIN};
-        int n = poll(&p, 1, wait);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            err_set_errno(error, ERR_FROM_RPC, errno, "cannot wait for events");
-            return -1;
-        }
-        if (n == 0)
-            continue;
-        /* one frame: an event is queued, a keepalive answered */
         struct rpc_header rh;
         g_autoptr(GByteArray) body = NULL;
-        if (!read_frame(conn, &rh, &body, error))
+        int got = next_message(conn, &rh, &body, wait, error);
+        if (got < 0)
             return -1;
-        if (body && rh.type == RPC_MESSAGE)
+        if (got > 0 && rh.type == RPC_MESSAGE)
             queue_event(conn, &rh, body);
     }
     struct domus_event *ev = g_queue_pop_head(&conn->events);

@@ -4,10 +4,11 @@
 
 #include "domus/domus.h"
 #include "rpc/protocol.h"
+#include "rpc/session.h"
 
 struct domus_conn {
     int fd;
-    uint32_t serial;
+    struct rpc_session s; /* framing, serials and keepalive: the daemon's own code */
     char *uri;
     GQueue events; /* struct domus_event * received while waiting for a reply */
 };

@@ -110,16 +110,18 @@ rpc_put_error(GByteArray *buf, const GError *error)
 {
     int code = err_code(error);
     const char *prefix = rpc_error_prefix(code);
+    /* messages quote what clients and QEMU sent: never pass invalid UTF-8 on */
+    g_autofree char *text = g_utf8_make_valid(error->message, -1);
     g_autofree char *msg = prefix && code != ERR_SYSTEM_ERROR
-                               ? g_strdup_printf("%s: %s", prefix, error->message)
-                               : g_strdup(error->message);
+                               ? g_strdup_printf("%s: %s", prefix, text)
+                               : g_strdup(text);
     xdr_put_i32(buf, code);
     xdr_put_i32(buf, err_origin(error));
     xdr_put_opt_string(buf, msg);
     xdr_put_i32(buf, 2); /* VIR_ERR_ERROR */
     xdr_put_u32(buf, 0); /* dom */
     xdr_put_opt_string(buf, prefix ? prefix : NULL);
-    xdr_put_opt_string(buf, error->message);
+    xdr_put_opt_string(buf, text);
     xdr_put_u32(buf, 0); /* str3 */
     xdr_put_i32(buf, -1);
     xdr_put_i32(buf, -1);

@@ -27,8 +27,16 @@ storage_vol_info_clear(struct storage_vol_info *info)
 gboolean
 storage_dir_build(const char *path, int mode, GError **error)
 {
-    if (g_mkdir_with_parents(path, mode >= 0 ? mode : 0711) < 0) {
+    /* parents as mkdir -p makes them; the pool's own directory gets exactly its mode,
+     * whatever the daemon's umask, also when it exists already (as libvirt's build does) */
+    g_autofree char *parent = g_path_get_dirname(path);
+    if (g_mkdir_with_parents(parent, 0755) < 0 || (mkdir(path, 0700) < 0 && errno != EEXIST)) {
         err_set_errno(error, ERR_FROM_STORAGE, errno, "cannot create pool directory '%s'", path);
+        return FALSE;
+    }
+    if (chmod(path, mode >= 0 ? (mode_t)mode : 0711) < 0) {
+        err_set_errno(error, ERR_FROM_STORAGE, errno, "cannot set the mode of pool directory '%s'",
+                      path);
         return FALSE;
     }
     return TRUE;

@@ -76,7 +76,7 @@ class Daemon:
 
     def check_log(self):
         """A sanitizer build reports memory errors in the log: they fail the tests."""
-        text = open(os.path.join(self.root, "domusd.log")).read()
+        text = open(os.path.join(self.root, "domusd.log"), errors="replace").read()
         for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
             if marker in text:
                 i = text.index(marker)
@@ -87,7 +87,7 @@ class Daemon:
 
     def log(self):
         try:
-            return open(os.path.join(self.root, "domusd.log")).read()[-4000:]
+            return open(os.path.join(self.root, "domusd.log"), errors="replace").read()[-4000:]
         except OSError:
             return ""
 
