@@ -519,6 +519,12 @@ core_set_autostart(struct core *core, struct domain *dom, gboolean on, GError **
     return TRUE;
 }
 
+gboolean
+core_domain_is_updated(struct domain *dom)
+{
+    return state_is_active(dom->state) && dom->updated;
+}
+
 /* virDomainXMLFlags */
 enum { XML_SECURE = 1, XML_INACTIVE = 2, XML_UPDATE_CPU = 4, XML_MIGRATABLE = 8 };
 

@@ -54,6 +54,7 @@ struct domain {
     struct domain_def *new_def; /* persistent config for the next start, while active */
     gboolean persistent;
     gboolean autostart;
+    gboolean updated; /* the live definition changed since the start (live device updates) */
     enum dom_state state;
     int reason;
     int id; /* -1 when inactive */
@@ -126,6 +127,8 @@ struct domain *core_define(struct core *core, const char *xml, unsigned flags, G
 /* Undefine: removes the persistent config; a running domain becomes transient. */
 gboolean core_undefine(struct core *core, struct domain *dom, unsigned flags, GError **error);
 gboolean core_set_autostart(struct core *core, struct domain *dom, gboolean on, GError **error);
+/* libvirt's isUpdated: a running domain whose live definition changed since it started. */
+gboolean core_domain_is_updated(struct domain *dom);
 /* The domain XML (live unless INACTIVE asked; secure only when asked). */
 char *core_domain_xml(struct domain *dom, unsigned flags);
 

@@ -616,6 +616,7 @@ start_running(struct domain *dom, struct domain_def *live, unsigned flags, core_
     g_hash_table_insert(start_ctxs, dom, ctx);
     dom->job.abort = start_job_abort;
     dom->autodestroy = (flags & CORE_START_AUTODESTROY) != 0;
+    dom->updated = FALSE;
     if (!start_spawn(dom, &error)) {
         g_hash_table_remove(start_ctxs, dom);
         ctx->finished = TRUE;

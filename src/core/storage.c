@@ -4,6 +4,7 @@
 #include "core/storage.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -11,33 +12,6 @@
 #include "util/file.h"
 #include "util/log.h"
 #include "util/names.h"
-
-/* virConnectListAllStoragePoolsFlags we filter on */
-enum {
-    POOL_LIST_INACTIVE = 1 << 0,
-    POOL_LIST_ACTIVE = 1 << 1,
-    POOL_LIST_PERSISTENT = 1 << 2,
-    POOL_LIST_TRANSIENT = 1 << 3,
-    POOL_LIST_AUTOSTART = 1 << 4,
-    POOL_LIST_NO_AUTOSTART = 1 << 5,
-    POOL_LIST_DIR = 1 << 6,
-    POOL_LIST_ALL_FLAGS = (1 << 19) - 1,
-};
-/* virStoragePoolBuildFlags / CreateFlags / DeleteFlags, resize flags */
-enum {
-    POOL_BUILD_NEW = 0,
-    POOL_BUILD_REPAIR = 1,
-    POOL_BUILD_RESIZE = 2,
-    POOL_BUILD_NO_OVERWRITE = 4,
-    POOL_BUILD_OVERWRITE = 8
-};
-enum {
-    POOL_CREATE_WITH_BUILD = 1,
-    POOL_CREATE_WITH_BUILD_OVERWRITE = 2,
-    POOL_CREATE_WITH_BUILD_NO_OVERWRITE = 4
-};
-enum { VOL_CREATE_PREALLOC_METADATA = 1, VOL_CREATE_REFLINK = 2 };
-enum { VOL_RESIZE_ALLOCATE = 1, VOL_RESIZE_DELTA = 2, VOL_RESIZE_SHRINK = 4 };
 
 #define DEFAULT_POOL "default"
 
@@ -501,24 +475,30 @@ core_vol_list(struct pool *p, GError **error)
     return storage_dir_list(p->def->target_path, error);
 }
 
+gboolean
+core_vol_check(struct pool *p, const char *name, GError **error)
+{
+    int fd = core_vol_open(p, name, O_PATH, error);
+    if (fd < 0)
+        return FALSE;
+    close(fd);
+    return TRUE;
+}
+
+int
+core_vol_open(struct pool *p, const char *name, int flags, GError **error)
+{
+    if (!require_active(p, error))
+        return -1;
+    return storage_dir_vol_open(p->def->target_path, p->def->name, name, flags, error);
+}
+
 char *
 core_vol_path(struct pool *p, const char *name, GError **error)
 {
-    if (!require_active(p, error))
+    if (!core_vol_check(p, name, error))
         return NULL;
-    if (!names_validate(name, "volume", ERR_FROM_STORAGE, NULL)) {
-        err_set(error, ERR_FROM_STORAGE, ERR_NO_STORAGE_VOL,
-                "no storage vol with matching name '%s'", name);
-        return NULL;
-    }
-    char *path = g_build_filename(p->def->target_path, name, NULL);
-    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
-        err_set(error, ERR_FROM_STORAGE, ERR_NO_STORAGE_VOL,
-                "no storage vol with matching name '%s'", name);
-        g_free(path);
-        return NULL;
-    }
-    return path;
+    return g_build_filename(p->def->target_path, name, NULL);
 }
 
 struct pool *
@@ -531,11 +511,12 @@ core_vol_lookup_path(struct core *core, const char *path, char **ret_name, GErro
     g_hash_table_iter_init(&it, core->pools_by_name);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         struct pool *p = value;
-        if (p->active && g_str_equal(p->def->target_path, dir) &&
-            g_file_test(path, G_FILE_TEST_EXISTS) && base[0] != '.') {
-            *ret_name = g_steal_pointer(&base);
-            return p;
-        }
+        if (!p->active || !g_str_equal(p->def->target_path, dir) || base[0] == '.')
+            continue;
+        if (!core_vol_check(p, base, error))
+            return NULL;
+        *ret_name = g_steal_pointer(&base);
+        return p;
     }
     err_set(error, ERR_FROM_STORAGE, ERR_NO_STORAGE_VOL, "no storage vol with matching path '%s'",
             path);
@@ -545,17 +526,17 @@ core_vol_lookup_path(struct core *core, const char *path, char **ret_name, GErro
 gboolean
 core_vol_info(struct pool *p, const char *name, struct storage_vol_info *ret, GError **error)
 {
-    g_autofree char *path = core_vol_path(p, name, error);
-    return path && storage_dir_vol_info(path, ret, error);
+    autoclose int fd = core_vol_open(p, name, O_RDONLY, error);
+    return fd >= 0 && storage_dir_vol_info_fd(fd, name, ret, error);
 }
 
 char *
 core_vol_xml(struct pool *p, const char *name, GError **error)
 {
-    g_autofree char *path = core_vol_path(p, name, error);
     struct storage_vol_info info;
-    if (!path || !storage_dir_vol_info(path, &info, error))
+    if (!core_vol_info(p, name, &info, error))
         return NULL;
+    g_autofree char *path = g_build_filename(p->def->target_path, name, NULL);
     struct vol_def def = {
         .name = (char *)name,
         .key = path,
@@ -624,9 +605,8 @@ core_vol_check_unused(struct core *core, const char *path, GError **error)
             struct disk_def *disk = dom->def->disks->pdata[j];
             if (disk->source && g_str_equal(disk->source, path)) {
                 err_set(error, ERR_FROM_STORAGE, ERR_OPERATION_INVALID,
-                        "volume '%s' is in use by running domain '%s'; stop it first or use "
-                        "--force",
-                        path, dom->def->name);
+                        "volume '%s' is in use by running domain '%s'; stop the domain first", path,
+                        dom->def->name);
                 return FALSE;
             }
         }

@@ -8,6 +8,33 @@
 #include "core/core.h"
 #include "storage/dir.h"
 
+/* virConnectListAllStoragePoolsFlags we filter on */
+enum {
+    POOL_LIST_INACTIVE = 1 << 0,
+    POOL_LIST_ACTIVE = 1 << 1,
+    POOL_LIST_PERSISTENT = 1 << 2,
+    POOL_LIST_TRANSIENT = 1 << 3,
+    POOL_LIST_AUTOSTART = 1 << 4,
+    POOL_LIST_NO_AUTOSTART = 1 << 5,
+    POOL_LIST_DIR = 1 << 6,
+    POOL_LIST_ALL_FLAGS = (1 << 19) - 1,
+};
+/* virStoragePoolBuildFlags / CreateFlags / DeleteFlags, resize flags */
+enum {
+    POOL_BUILD_NEW = 0,
+    POOL_BUILD_REPAIR = 1,
+    POOL_BUILD_RESIZE = 2,
+    POOL_BUILD_NO_OVERWRITE = 4,
+    POOL_BUILD_OVERWRITE = 8
+};
+enum {
+    POOL_CREATE_WITH_BUILD = 1,
+    POOL_CREATE_WITH_BUILD_OVERWRITE = 2,
+    POOL_CREATE_WITH_BUILD_NO_OVERWRITE = 4
+};
+enum { VOL_CREATE_PREALLOC_METADATA = 1, VOL_CREATE_REFLINK = 2 };
+enum { VOL_RESIZE_ALLOCATE = 1, VOL_RESIZE_DELTA = 2, VOL_RESIZE_SHRINK = 4 };
+
 struct pool {
     struct pool_def *def;
     gboolean active;
@@ -43,7 +70,13 @@ gboolean core_pool_info(struct pool *pool, int *ret_state, uint64_t *ret_capacit
 
 /* Volume names of an active pool (sorted). */
 GPtrArray *core_vol_list(struct pool *pool, GError **error);
-/* The path of NAME in POOL after checking the pool is active and the volume exists. */
+/* Whether NAME is a volume of the active POOL: a file beneath its directory (links that lead
+ * outside are not volumes). ERR_NO_STORAGE_VOL otherwise. */
+gboolean core_vol_check(struct pool *pool, const char *name, GError **error);
+/* Opens volume NAME of POOL with FLAGS after the same check, race-free (see
+ * storage_dir_vol_open). Returns a descriptor or -1 with ERROR. */
+int core_vol_open(struct pool *pool, const char *name, int flags, GError **error);
+/* The path of NAME in POOL after core_vol_check. */
 char *core_vol_path(struct pool *pool, const char *name, GError **error);
 /* Finds the pool holding a volume by its path (the key). */
 struct pool *core_vol_lookup_path(struct core *core, const char *path, char **ret_name,

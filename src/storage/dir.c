@@ -78,6 +78,59 @@ compare_names(gconstpointer a, gconstpointer b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether TARGET (a resolved path) lies beneath ROOT (a resolved directory). */
+static gboolean
+beneath(const char *root, const char *target)
+{
+    gsize n = strlen(root);
+    if (n == 1 && root[0] == '/')
+        return target[0] == '/' && target[1] != '\0';
+    return strncmp(target, root, n) == 0 && target[n] == '/' && target[n + 1] != '\0';
+}
+
+int
+storage_dir_vol_open(const char *dir, const char *pool_name, const char *name, int flags,
+                     GError **error)
+{
+    if (!*name || strchr(name, '/') || g_str_equal(name, ".") || g_str_equal(name, "..")) {
+        err_set(error, ERR_FROM_STORAGE, ERR_NO_STORAGE_VOL,
+                "no storage vol with matching name '%s'", name);
+        return -1;
+    }
+    g_autofree char *root = realpath(dir, NULL);
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    /* O_PATH follows the links without opening what they lead to (no FIFO waits, no device
+     * side effects); what it found is checked, then reopened through the descriptor itself,
+     * so the file used is the one checked whatever is renamed meanwhile */
+    autoclose int pfd = root ? open(path, O_PATH | O_CLOEXEC) : -1;
+    if (pfd < 0) {
+        err_set(error, ERR_FROM_STORAGE, ERR_NO_STORAGE_VOL,
+                "no storage vol with matching name '%s'", name);
+        return -1;
+    }
+    g_autofree char *self = g_strdup_printf("/proc/self/fd/%d", pfd);
+    g_autofree char *target = g_file_read_link(self, NULL);
+    struct stat st;
+    if (!target || !beneath(root, target)) {
+        err_set(error, ERR_FROM_STORAGE, ERR_NO_STORAGE_VOL,
+                "no storage vol with matching name '%s': it leads outside pool '%s'", name,
+                pool_name);
+        return -1;
+    }
+    if (fstat(pfd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+        err_set(error, ERR_FROM_STORAGE, ERR_NO_STORAGE_VOL,
+                "no storage vol with matching name '%s': not a file", name);
+        return -1;
+    }
+    if (flags & O_PATH)
+        return g_steal_fd(&pfd);
+    int fd = open(self, flags | O_CLOEXEC);
+    if (fd < 0)
+        err_set_errno(error, ERR_FROM_STORAGE, errno, "cannot open volume '%s' of pool '%s'", name,
+                      pool_name);
+    return fd;
+}
+
 GPtrArray *
 storage_dir_list(const char *path, GError **error)
 {
@@ -93,10 +146,19 @@ storage_dir_list(const char *path, GError **error)
         if (e->d_name[0] == '.')
             continue;
         gboolean vol = e->d_type == DT_REG || e->d_type == DT_BLK;
-        if (e->d_type == DT_UNKNOWN) {
-            struct stat st;
-            vol = fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                  (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+        unsigned char type = e->d_type;
+        if (type == DT_UNKNOWN) {
+            struct stat st = {0};
+            if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                type = S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
+            vol = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
+        }
+        if (type == DT_LNK) {
+            /* a link is a volume when it stays inside the pool */
+            int fd = storage_dir_vol_open(path, "", e->d_name, O_PATH, NULL);
+            vol = fd >= 0;
+            if (fd >= 0)
+                close(fd);
         }
         if (vol)
             g_ptr_array_add(names, g_strdup(e->d_name));
@@ -125,10 +187,21 @@ gboolean
 storage_dir_vol_info(const char *path, struct storage_vol_info *ret, GError **error)
 {
     autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) {
+    if (fd < 0) {
         err_set(error, ERR_FROM_STORAGE, ERR_NO_STORAGE_VOL,
                 "storage volume '%s' cannot be read: %s", path, g_strerror(errno));
+        return FALSE;
+    }
+    return storage_dir_vol_info_fd(fd, path, ret, error);
+}
+
+gboolean
+storage_dir_vol_info_fd(int fd, const char *what, struct storage_vol_info *ret, GError **error)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        err_set(error, ERR_FROM_STORAGE, ERR_NO_STORAGE_VOL,
+                "storage volume '%s' cannot be read: %s", what, g_strerror(errno));
         return FALSE;
     }
     memset(ret, 0, sizeof(*ret));

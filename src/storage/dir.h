@@ -26,11 +26,23 @@ gboolean storage_dir_delete(const char *path, GError **error);
 gboolean storage_dir_stats(const char *path, uint64_t *ret_capacity, uint64_t *ret_allocation,
                            uint64_t *ret_available, GError **error);
 
-/* The volume file names in PATH (regular files, no dot files), sorted. */
+/* The volume file names in PATH, sorted: regular files and block devices, no dot files, and
+ * links that stay inside the pool (see storage_dir_vol_open). */
 GPtrArray *storage_dir_list(const char *path, GError **error);
+
+/* Opens volume NAME of the pool in directory DIR with FLAGS (O_PATH: only check it). The
+ * file opened is a regular file or block device beneath the pool's directory as it resolves
+ * (DIR itself may be a link: the pool was given that path); a name that leads elsewhere is
+ * ERR_NO_STORAGE_VOL. What is checked is what is opened: no window for a rename between.
+ * POOL_NAME words errors. Returns the descriptor, or -1 with ERROR. */
+int storage_dir_vol_open(const char *dir, const char *pool_name, const char *name, int flags,
+                         GError **error);
 
 /* Reads format and sizes of the volume at PATH (qcow2 by its header, raw otherwise). */
 gboolean storage_dir_vol_info(const char *path, struct storage_vol_info *ret, GError **error);
+/* The same from an open descriptor; WHAT names it in errors. */
+gboolean storage_dir_vol_info_fd(int fd, const char *what, struct storage_vol_info *ret,
+                                 GError **error);
 
 struct storage_vol_create {
     const char *path;

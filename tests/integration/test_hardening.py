@@ -77,7 +77,6 @@ def test_stream_serial_reuse_is_refused_and_the_stream_lives_on(daemon):
     daemon.check_log()
 
 
-@pytest.mark.xfail(strict=True, reason="read-only rules come with the procedure table")
 def test_readonly_cannot_download_volumes(daemon):
     path = make_volume(daemon, "ro-dl.img", b"x" * 4096)
     raw = Raw(daemon.sock_ro)
@@ -97,7 +96,6 @@ def test_readonly_cannot_download_volumes(daemon):
     ro.close()
 
 
-@pytest.mark.xfail(strict=True, reason="volume paths are not yet resolved inside the pool")
 def test_symlink_out_of_the_pool_is_not_a_volume(daemon):
     outside = os.path.join(daemon.root, "outside")
     os.makedirs(outside, exist_ok=True)

@@ -215,7 +215,8 @@ def test_define_semantics_while_running(daemon):
     c.defineXML(domain_xml("ds", memory_mib=96, uuid=uuid))
     assert "<memory unit='KiB'>65536</memory>" in d.XMLDesc(0)
     assert "<memory unit='KiB'>98304</memory>" in d.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
-    assert d.isUpdated() if hasattr(d, "isUpdated") else True
+    # as libvirt 9.0: a new persistent definition does not make the running one "updated"
+    assert d.isUpdated() == 0
     d.destroy()
     assert "<memory unit='KiB'>98304</memory>" in d.XMLDesc(0)
     d.undefine()

@@ -74,3 +74,101 @@ def test_virsh_and_domus_readonly(daemon):
     assert r.returncode == 1 and ("read-only" in r.stderr or "read only" in r.stderr)
     r = daemon.domus("start", "ro4", readonly=True, check=False)
     assert r.returncode == 1 and ("read-only" in r.stderr or "read only" in r.stderr)
+
+
+# --- every procedure number, as libvirt 9.0's daemon rules it (tests/data/readonly) ---
+
+RULES = os.path.join(os.path.dirname(__file__), "..", "data", "readonly", "procedures.tsv")
+
+
+def rules():
+    out = []
+    with open(RULES) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            prog, number, name, rule, refusal = line.rstrip("\n").split("\t")
+            out.append((prog, int(number), name, rule, refusal))
+    return out
+
+
+def walk(path, readonly):
+    """Calls every procedure number of both programs with no arguments; returns
+    {(prog, number): (status, code, message)}."""
+    from rpc import PROG, QEMU_PROG, Raw, error_code, error_message
+    raw = Raw(path)
+    raw.open(readonly=readonly)
+    seen = {}
+    numbers = [(p, n) for p, n, name, _, _ in rules() if name != "CONNECT_CLOSE"]
+    numbers += [("remote", 444), ("remote", 5000), ("qemu", 8)]
+    for prog, n in numbers:
+        f = raw.rpc(n, prog=PROG if prog == "remote" else QEMU_PROG)
+        assert f is not None, f"the daemon closed the connection at {prog} {n}"
+        if f["status"] == 0:
+            seen[(prog, n)] = (0, None, "")
+        else:
+            code, _ = error_code(f["body"])
+            seen[(prog, n)] = (1, code, error_message(f["body"]).decode())
+    raw.close()
+    return seen
+
+
+@pytest.mark.parametrize("how", ["ro-socket", "ro-flag"])
+def test_every_procedure_read_only(daemon, how):
+    """Exactly libvirt's refusals: every procedure it refuses a read-only client is refused
+    with its words, and no other procedure is."""
+    seen = walk(daemon.sock_ro if how == "ro-socket" else daemon.sock, how == "ro-flag")
+    wrong = []
+    for prog, n, name, rule, refusal in rules():
+        if name == "CONNECT_CLOSE":
+            continue
+        status, code, message = seen[(prog, n)]
+        if rule == "denied":
+            if code != libvirt.VIR_ERR_OPERATION_DENIED or \
+                    message != "operation forbidden: " + refusal:
+                wrong.append(f"{prog} {n} {name}: {code} {message!r}, expected a refusal")
+        elif rule == "event":
+            if code != libvirt.VIR_ERR_RPC or "unknown procedure" not in message:
+                wrong.append(f"{prog} {n} {name}: {code} {message!r}, expected unknown")
+        elif code == libvirt.VIR_ERR_OPERATION_DENIED:
+            wrong.append(f"{prog} {n} {name}: refused, libvirt allows it ({message!r})")
+    for key in (("remote", 444), ("remote", 5000), ("qemu", 8)):
+        if seen[key][1] != libvirt.VIR_ERR_RPC:
+            wrong.append(f"{key}: {seen[key]}, expected unknown procedure")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_procedure_read_write(daemon):
+    """A read-write connection is refused nothing as read-only."""
+    seen = walk(daemon.sock, False)
+    denied = [k for k, v in seen.items() if v[1] == libvirt.VIR_ERR_OPERATION_DENIED]
+    assert not denied
+
+
+def test_flag_dependent_refusals(daemon):
+    """The secure XML flags are refused read-only, also for procedures Domus lacks."""
+    from rpc import Raw, error_code, error_message, xdr_domain, xdr_u32
+    rw = daemon.conn()
+    dom = rw.defineXML(domain_xml("roflags"))
+    handle = xdr_domain(dom.name(), dom.UUID())
+    for path, readonly in ((daemon.sock_ro, True), (daemon.sock, False)):
+        raw = Raw(path)
+        raw.open()
+        for flags, refused in ((0, False), (1, True), (8, True), (2, False)):
+            f = raw.rpc(14, handle + xdr_u32(flags))  # DOMAIN_GET_XML_DESC
+            if refused and readonly:
+                assert error_code(f["body"])[0] == libvirt.VIR_ERR_OPERATION_DENIED
+                assert error_message(f["body"]) == \
+                    b"operation forbidden: virDomainGetXMLDesc with secure flag"
+            else:
+                assert f["status"] == 0, error_message(f["body"])
+        # DOMAIN_MANAGED_SAVE_GET_XML_DESC (not implemented): flags are its last word
+        f = raw.rpc(388, handle + xdr_u32(1))
+        expect = libvirt.VIR_ERR_OPERATION_DENIED if readonly else libvirt.VIR_ERR_NO_SUPPORT
+        assert error_code(f["body"])[0] == expect
+        f = raw.rpc(388, handle + xdr_u32(0))
+        assert error_code(f["body"])[0] == libvirt.VIR_ERR_NO_SUPPORT
+        assert b"virDomainManagedSaveGetXMLDesc" in error_message(f["body"])
+        raw.close()
+    dom.undefine()
+    rw.close()

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* dispatch: the daemon's procedure table; prefix dispatch_ (the dispatcher and the helpers
+ * every handler shares), args_ (argument decoders shared by several procedures).
+ *
+ * A call goes through one path: the procedure is looked up in libvirt's table
+ * (src/rpc/procs.c: unknown numbers and event numbers are refused there), a read-only
+ * connection is refused what libvirt refuses it, the arguments are decoded completely (the
+ * handle of the object the call is about, the procedure's own arguments, the trailing flags
+ * word), flags outside what the procedure accepts are refused, the object is looked up, and
+ * only then does the handler run, with everything typed in a struct call_ctx. A procedure
+ * libvirt has and Domus does not implement is refused with VIR_ERR_NO_SUPPORT naming its API
+ * function. Each family of procedures has its own file and table (proc_*.c). */
+#pragma once
+
+#include "daemon/server.h"
+#include "rpc/procs.h"
+
+struct pool;
+
+/* What a call is about, decoded before its own arguments. */
+enum proc_handle {
+    HANDLE_NONE,
+    HANDLE_DOMAIN, /* remote_nonnull_domain, found by uuid */
+    HANDLE_POOL,   /* remote_nonnull_storage_pool, found by uuid */
+    HANDLE_VOLUME, /* remote_nonnull_storage_vol: pool name, volume name, key */
+};
+
+/* A procedure's own arguments: decoded into a struct of SIZE bytes (zeroed first), cleared
+ * after the handler returned. DECODE reads from R and leaves failures to R's sticky flag. */
+struct args_type {
+    gsize size;
+    void (*decode)(struct xdr_reader *r, void *args);
+    void (*clear)(void *args);
+};
+
+/* Everything a handler gets, checked. Valid while the handler runs: an asynchronous handler
+ * copies or references what it keeps. */
+struct call_ctx {
+    uint32_t flags;
+    struct domain *dom; /* HANDLE_DOMAIN */
+    struct pool *pool;  /* HANDLE_POOL, HANDLE_VOLUME */
+    const char *vol;    /* HANDLE_VOLUME: the volume's name in POOL */
+    const void *args;   /* the procedure's own arguments (its args_type's struct) */
+};
+
+struct proc_def {
+    uint32_t prog;
+    uint32_t proc;
+    enum proc_handle handle;
+    const struct args_type *args; /* NULL: none besides the handle and flags */
+    gboolean flagged;             /* a flags word ends the arguments */
+    uint32_t flags;               /* the flags accepted */
+    void (*handler)(struct call *call, const struct call_ctx *ctx);
+};
+
+/* The tables, one per family of procedures. */
+extern const struct proc_def host_procs[];
+extern const gsize host_procs_count;
+extern const struct proc_def domain_procs[];
+extern const gsize domain_procs_count;
+extern const struct proc_def event_procs[];
+extern const gsize event_procs_count;
+extern const struct proc_def guest_procs[];
+extern const gsize guest_procs_count;
+extern const struct proc_def storage_procs[];
+extern const gsize storage_procs_count;
+extern const struct proc_def domus_procs[];
+extern const gsize domus_procs_count;
+
+/* Shared argument shapes. */
+struct arg_string {
+    char *s;
+};
+struct arg_opt_string {
+    char *s; /* NULL: absent */
+};
+struct arg_int {
+    int32_t v;
+};
+struct arg_uuid {
+    uint8_t uuid[UUID_LEN];
+};
+extern const struct args_type args_string;     /* remote_nonnull_string */
+extern const struct args_type args_opt_string; /* remote_string */
+extern const struct args_type args_int;        /* int */
+extern const struct args_type args_uuid;       /* remote_uuid */
+
+/* Helpers every handler shares. */
+struct core *dispatch_core(struct call *call);
+/* Replies ERROR (consumed) to CALL. */
+void dispatch_fail(struct call *call, GError *error);
+void dispatch_reply_int(struct call *call, int32_t v);
+void dispatch_reply_u64(struct call *call, uint64_t v);
+void dispatch_reply_string(struct call *call, const char *s);
+/* Completion of asynchronous core operations that answer nothing but success. */
+void dispatch_done_empty(GError *error, gpointer call);
+/* Refuses a list size a client asked for beyond MAX (ERR_RPC); FALSE when refused. */
+gboolean dispatch_check_max(struct call *call, int asked, int max);

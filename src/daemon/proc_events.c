@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* proc_events: domain event registration (the callback procedures and the legacy ones) and
+ * delivery of the core's events to each registered connection. */
+#include <string.h>
+
+#include "core/core.h"
+#include "daemon/dispatch.h"
+#include "util/err.h"
+
+/* virDomainEventID values libvirt 9.0 knows; lifecycle and reboot are raised so far, the
+ * others register and stay silent until their source exists */
+#define EVENT_ID_LAST 27
+
+/* Delivers one bus event to one client's registrations. */
+static void
+client_event(const struct event *ev, gpointer user)
+{
+    struct client *c = user;
+    for (guint i = 0; i < c->events->len; i++) {
+        struct event_reg *r = c->events->pdata[i];
+        if (r->event_id != ev->kind)
+            continue;
+        if (r->has_dom && memcmp(r->uuid, ev->uuid, UUID_LEN) != 0)
+            continue;
+        g_autoptr(GByteArray) b = g_byte_array_new();
+        if (r->callback_id > 0)
+            xdr_put_i32(b, r->callback_id);
+        rpc_put_domain(b, ev->name, ev->uuid, ev->id);
+        if (ev->kind == EVENT_ID_LIFECYCLE) {
+            xdr_put_i32(b, ev->event);
+            xdr_put_i32(b, ev->detail);
+            client_send_message(c,
+                                r->callback_id > 0 ? PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE
+                                                   : PROC_DOMAIN_EVENT_LIFECYCLE,
+                                b);
+        } else if (ev->kind == EVENT_ID_REBOOT) {
+            client_send_message(c,
+                                r->callback_id > 0 ? PROC_DOMAIN_EVENT_CALLBACK_REBOOT
+                                                   : PROC_DOMAIN_EVENT_REBOOT,
+                                b);
+        }
+    }
+}
+
+static void
+events_close_hook(struct client *c, gpointer data)
+{
+    if (c->events_sub)
+        events_unsubscribe(server_core(c->srv)->events, c->events_sub);
+    c->events_sub = 0;
+}
+
+static gboolean
+event_id_valid(struct call *call, int event_id)
+{
+    if (event_id >= 0 && event_id < EVENT_ID_LAST)
+        return TRUE;
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_RPC, ERR_INVALID_ARG, "unsupported event ID %d", event_id);
+    dispatch_fail(call, error);
+    return FALSE;
+}
+
+static void
+subscribe(struct client *c)
+{
+    if (!c->events_sub) {
+        c->events_sub = events_subscribe(server_core(c->srv)->events, client_event, c);
+        client_add_close_hook(c, events_close_hook, NULL);
+    }
+}
+
+static void
+h_register_any(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *a = ctx->args;
+    if (!event_id_valid(call, a->v))
+        return;
+    struct client *c = call->client;
+    for (guint i = 0; i < c->events->len; i++) {
+        struct event_reg *r = c->events->pdata[i];
+        if (r->callback_id == 0 && r->event_id == a->v) {
+            GError *error = NULL;
+            err_set(&error, ERR_FROM_RPC, ERR_INTERNAL_ERROR, "domain event %d already registered",
+                    a->v);
+            dispatch_fail(call, error);
+            return;
+        }
+    }
+    struct event_reg *r = g_new0(struct event_reg, 1);
+    r->event_id = a->v;
+    g_ptr_array_add(c->events, r);
+    subscribe(c);
+    call_reply(call, NULL);
+}
+
+static void
+h_deregister_any(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *a = ctx->args;
+    struct client *c = call->client;
+    for (guint i = 0; i < c->events->len; i++) {
+        struct event_reg *r = c->events->pdata[i];
+        if (r->callback_id == 0 && r->event_id == a->v) {
+            g_ptr_array_remove_index(c->events, i);
+            call_reply(call, NULL);
+            return;
+        }
+    }
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_RPC, ERR_INTERNAL_ERROR, "domain event %d not registered", a->v);
+    dispatch_fail(call, error);
+}
+
+/* remote_connect_domain_event_callback_register_any_args: event id, optional domain */
+struct register_args {
+    int32_t event_id;
+    gboolean has_dom;
+    struct rpc_domain dom;
+};
+
+static void
+dec_register(struct xdr_reader *r, void *args)
+{
+    struct register_args *a = args;
+    a->event_id = xdr_get_i32(r);
+    a->has_dom = xdr_get_u32(r) != 0;
+    if (a->has_dom)
+        rpc_get_domain(r, &a->dom);
+}
+
+static void
+clear_register(void *args)
+{
+    rpc_domain_clear(&((struct register_args *)args)->dom);
+}
+
+static const struct args_type args_register = {sizeof(struct register_args), dec_register,
+                                               clear_register};
+
+static void
+h_callback_register_any(struct call *call, const struct call_ctx *ctx)
+{
+    const struct register_args *a = ctx->args;
+    if (!event_id_valid(call, a->event_id))
+        return;
+    struct client *c = call->client;
+    struct event_reg *r = g_new0(struct event_reg, 1);
+    r->event_id = a->event_id;
+    r->callback_id = c->next_callback_id++;
+    r->has_dom = a->has_dom;
+    memcpy(r->uuid, a->dom.uuid, UUID_LEN);
+    g_ptr_array_add(c->events, r);
+    subscribe(c);
+    dispatch_reply_int(call, r->callback_id);
+}
+
+static void
+h_callback_deregister_any(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *a = ctx->args;
+    struct client *c = call->client;
+    for (guint i = 0; i < c->events->len; i++) {
+        struct event_reg *r = c->events->pdata[i];
+        if (r->callback_id == a->v && a->v > 0) {
+            g_ptr_array_remove_index(c->events, i);
+            call_reply(call, NULL);
+            return;
+        }
+    }
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_RPC, ERR_INVALID_ARG, "callback %d not registered", a->v);
+    dispatch_fail(call, error);
+}
+
+#define R RPC_PROGRAM_REMOTE
+#define N HANDLE_NONE
+const struct proc_def event_procs[] = {
+    {R, PROC_CONNECT_DOMAIN_EVENT_REGISTER_ANY, N, &args_int, FALSE, 0, h_register_any},
+    {R, PROC_CONNECT_DOMAIN_EVENT_DEREGISTER_ANY, N, &args_int, FALSE, 0, h_deregister_any},
+    {R, PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, N, &args_register, FALSE, 0,
+     h_callback_register_any},
+    {R, PROC_CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, N, &args_int, FALSE, 0,
+     h_callback_deregister_any},
+};
+#undef R
+#undef N
+const gsize event_procs_count = G_N_ELEMENTS(event_procs);

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* proc_guest: what goes through the guest agent or the monitor (time, hostname, guest info,
+ * passthrough commands of the QEMU program) and the serial console stream. */
+#include "core/core.h"
+#include "core/guest.h"
+#include "daemon/console.h"
+#include "daemon/dispatch.h"
+#include "util/err.h"
+
+/* virDomainGetHostnameFlags */
+enum { HOSTNAME_AGENT = 1, HOSTNAME_LEASE = 2 };
+/* virDomainSetTimeFlags */
+enum { SET_TIME_SYNC = 1 };
+/* virDomainQemuMonitorCommandFlags */
+enum { MONITOR_HMP = 1 };
+
+static void
+put_typed_params(GByteArray *b, GPtrArray *params)
+{
+    xdr_put_u32(b, params->len);
+    for (guint i = 0; i < params->len; i++) {
+        struct typed_param *p = params->pdata[i];
+        xdr_put_string(b, p->field);
+        xdr_put_i32(b, p->type);
+        switch (p->type) {
+        case TYPED_PARAM_INT:
+        case TYPED_PARAM_BOOLEAN:
+            xdr_put_i32(b, (int32_t)p->i);
+            break;
+        case TYPED_PARAM_UINT:
+            xdr_put_u32(b, (uint32_t)p->u);
+            break;
+        case TYPED_PARAM_LLONG:
+            xdr_put_i64(b, p->i);
+            break;
+        case TYPED_PARAM_ULLONG:
+            xdr_put_u64(b, p->u);
+            break;
+        case TYPED_PARAM_DOUBLE:
+            xdr_put_u64(b, 0); /* not produced */
+            break;
+        case TYPED_PARAM_STRING:
+            xdr_put_string(b, p->s);
+            break;
+        }
+    }
+}
+
+static void
+done_guest_info(GError *error, gpointer value, gpointer data)
+{
+    struct call *call = data;
+    if (error) {
+        call_fail(call, error);
+        return;
+    }
+    g_autoptr(GPtrArray) params = value;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    put_typed_params(b, params);
+    call_reply(call, b);
+}
+
+/* remote_domain_get_guest_info_args: types (then flags) */
+struct guest_info_args {
+    uint32_t types;
+};
+
+static void
+dec_guest_info(struct xdr_reader *r, void *args)
+{
+    ((struct guest_info_args *)args)->types = xdr_get_u32(r);
+}
+
+static const struct args_type args_guest_info = {sizeof(struct guest_info_args), dec_guest_info,
+                                                 NULL};
+
+static void
+h_get_guest_info(struct call *call, const struct call_ctx *ctx)
+{
+    const struct guest_info_args *a = ctx->args;
+    core_guest_info(ctx->dom, a->types, done_guest_info, call);
+}
+
+static void
+done_string(GError *error, gpointer value, gpointer data)
+{
+    struct call *call = data;
+    g_autofree char *text = value;
+    if (error)
+        call_fail(call, error);
+    else
+        dispatch_reply_string(call, text);
+}
+
+static void
+done_opt_string(GError *error, gpointer value, gpointer data)
+{
+    struct call *call = data;
+    g_autofree char *text = value;
+    if (error) {
+        call_fail(call, error);
+        return;
+    }
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_opt_string(b, text);
+    call_reply(call, b);
+}
+
+static void
+h_dom_hostname(struct call *call, const struct call_ctx *ctx)
+{
+    if (ctx->flags & HOSTNAME_LEASE) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_DOMAIN, ERR_ARGUMENT_UNSUPPORTED,
+                "only the guest agent can tell the hostname of '%s' (no DHCP leases here)",
+                ctx->dom->def->name);
+        dispatch_fail(call, error);
+        return;
+    }
+    core_guest_hostname(ctx->dom, done_string, call);
+}
+
+static void
+done_time(GError *error, gpointer value, gpointer data)
+{
+    struct call *call = data;
+    g_autofree gint64 *t = value;
+    if (error) {
+        call_fail(call, error);
+        return;
+    }
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_i64(b, t[0]);
+    xdr_put_u32(b, (uint32_t)t[1]);
+    call_reply(call, b);
+}
+
+static void
+h_get_time(struct call *call, const struct call_ctx *ctx)
+{
+    core_guest_get_time(ctx->dom, done_time, call);
+}
+
+/* remote_domain_set_time_args: seconds, nseconds (then flags) */
+struct set_time_args {
+    int64_t seconds;
+    uint32_t nseconds;
+};
+
+static void
+dec_set_time(struct xdr_reader *r, void *args)
+{
+    struct set_time_args *a = args;
+    a->seconds = xdr_get_i64(r);
+    a->nseconds = xdr_get_u32(r);
+}
+
+static const struct args_type args_set_time = {sizeof(struct set_time_args), dec_set_time, NULL};
+
+static void
+h_set_time(struct call *call, const struct call_ctx *ctx)
+{
+    const struct set_time_args *a = ctx->args;
+    core_guest_set_time(ctx->dom, a->seconds, a->nseconds, ctx->flags & SET_TIME_SYNC,
+                        dispatch_done_empty, call);
+}
+
+/* QEMU program: virDomainQemuMonitorCommand (flag HMP) */
+static void
+h_qemu_monitor_command(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *cmd = ctx->args;
+    core_guest_monitor_command(ctx->dom, cmd->s, ctx->flags & MONITOR_HMP, done_string, call);
+}
+
+/* qemu_domain_agent_command_args: cmd, timeout (then flags) */
+struct agent_command_args {
+    char *cmd;
+    int32_t timeout;
+};
+
+static void
+dec_agent_command(struct xdr_reader *r, void *args)
+{
+    struct agent_command_args *a = args;
+    a->cmd = xdr_get_string(r, RPC_STRING_MAX);
+    a->timeout = xdr_get_i32(r);
+}
+
+static void
+clear_agent_command(void *args)
+{
+    g_free(((struct agent_command_args *)args)->cmd);
+}
+
+static const struct args_type args_agent_command = {sizeof(struct agent_command_args),
+                                                    dec_agent_command, clear_agent_command};
+
+/* QEMU program: virDomainQemuAgentCommand */
+static void
+h_qemu_agent_command(struct call *call, const struct call_ctx *ctx)
+{
+    const struct agent_command_args *a = ctx->args;
+    core_guest_agent_command(ctx->dom, a->cmd, a->timeout, done_opt_string, call);
+}
+
+static void
+h_open_console(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_opt_string *dev = ctx->args;
+    console_open(call, ctx->dom, dev->s, ctx->flags);
+}
+
+#define R RPC_PROGRAM_REMOTE
+#define Q RPC_PROGRAM_QEMU
+#define D HANDLE_DOMAIN
+const struct proc_def guest_procs[] = {
+    {R, PROC_DOMAIN_GET_GUEST_INFO, D, &args_guest_info, TRUE, 0, h_get_guest_info},
+    {R, PROC_DOMAIN_GET_HOSTNAME, D, NULL, TRUE, HOSTNAME_AGENT | HOSTNAME_LEASE, h_dom_hostname},
+    {R, PROC_DOMAIN_GET_TIME, D, NULL, TRUE, 0, h_get_time},
+    {R, PROC_DOMAIN_SET_TIME, D, &args_set_time, TRUE, SET_TIME_SYNC, h_set_time},
+    {R, PROC_DOMAIN_OPEN_CONSOLE, D, &args_opt_string, TRUE, CONSOLE_FORCE | CONSOLE_SAFE,
+     h_open_console},
+    {Q, QEMU_PROC_DOMAIN_MONITOR_COMMAND, D, &args_string, TRUE, MONITOR_HMP,
+     h_qemu_monitor_command},
+    {Q, QEMU_PROC_DOMAIN_AGENT_COMMAND, D, &args_agent_command, TRUE, 0, h_qemu_agent_command},
+};
+#undef R
+#undef Q
+#undef D
+const gsize guest_procs_count = G_N_ELEMENTS(guest_procs);
