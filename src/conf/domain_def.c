@@ -1065,7 +1065,7 @@ parse_identity(struct domain_def *def, xmlNodePtr *top, GError **error)
         return FALSE;
     }
     def->name = stripped_text(top[TOP_NAME], error);
-    if (!def->name || !names_validate(def->name, "domain", ERR_FROM_DOMAIN, error))
+    if (!def->name || !names_validate(def->name, NAMES_DOMAIN, "domain", ERR_FROM_DOMAIN, error))
         return FALSE;
     if (top[TOP_UUID]) {
         g_autofree char *text = stripped_text(top[TOP_UUID], error);

@@ -809,6 +809,16 @@ parse_chr_target(struct chr_def *chr, enum chr_kind kind, xmlNodePtr node, GErro
         return FALSE;
     chr->target_port = (int)port;
     chr->target_name = domain_def_xml_prop(node, "name");
+    /* the name is part of the socket's file name */
+    if (chr->target_name &&
+        (!*chr->target_name || strchr(chr->target_name, '/') ||
+         g_str_equal(chr->target_name, "..") || g_str_equal(chr->target_name, "."))) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "channel target name '%s' is not a file name; use a name without '/' such as "
+                "'org.qemu.guest_agent.0'",
+                chr->target_name);
+        return FALSE;
+    }
     for (xmlNodePtr c = node->children; c; c = c->next) {
         if (domain_def_xml_ignorable(c))
             continue;

@@ -20,7 +20,7 @@ attr(GString *buf, const char *name, const char *value)
     if (!value)
         return;
     g_string_append_printf(buf, " %s='", name);
-    xml_util_append_escaped(buf, value);
+    xml_util_append_escaped_attr(buf, value);
     g_string_append_c(buf, '\'');
 }
 

@@ -466,7 +466,7 @@ parse_pool(struct pool_def *def, xmlNodePtr root, GError **error)
         return FALSE;
     }
     def->name = text(name, none, error);
-    if (!def->name || !names_validate(def->name, "pool", ERR_FROM_STORAGE, error))
+    if (!def->name || !names_validate(def->name, NAMES_POOL, "pool", ERR_FROM_STORAGE, error))
         return FALSE;
     g_autofree char *uuid_text = uuid ? text_stripped(uuid, none, error) : g_strdup("");
     if (!uuid_text)
@@ -738,7 +738,7 @@ parse_vol(struct vol_def *def, xmlNodePtr root, GError **error)
         return FALSE;
     }
     def->name = text(name, none, error);
-    if (!def->name || !names_validate(def->name, "volume", ERR_FROM_STORAGE, error))
+    if (!def->name || !names_validate(def->name, NAMES_VOLUME, "volume", ERR_FROM_STORAGE, error))
         return FALSE;
     if (!capacity) {
         err_set(error, ERR_FROM_STORAGE, ERR_XML_ERROR, "volume '%s' has no <capacity>", def->name);
@@ -827,7 +827,7 @@ static void
 format_type(GString *buf, const char *type)
 {
     g_string_append(buf, "    <format type='");
-    xml_util_append_escaped(buf, type);
+    xml_util_append_escaped_attr(buf, type);
     g_string_append(buf, "'/>\n");
 }
 
@@ -835,7 +835,7 @@ char *
 storage_def_pool_format(const struct pool_def *def)
 {
     GString *buf = g_string_new("<pool type='");
-    xml_util_append_escaped(buf, def->type ? def->type : "dir");
+    xml_util_append_escaped_attr(buf, def->type ? def->type : "dir");
     g_string_append(buf, "'>\n");
     text_element(buf, 1, "name", def->name);
     char uuid[UUID_STRING_LEN];

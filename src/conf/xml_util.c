@@ -103,8 +103,8 @@ xml_util_prop(xmlNodePtr node, const char *name)
     return ret;
 }
 
-void
-xml_util_append_escaped(GString *buf, const char *str)
+static void
+append_escaped(GString *buf, const char *str, gboolean attribute)
 {
     for (const char *p = str; *p; p++) {
         switch (*p) {
@@ -123,10 +123,36 @@ xml_util_append_escaped(GString *buf, const char *str)
         case '"':
             g_string_append(buf, "&quot;");
             break;
+        case '\r':
+            /* a parser turns a raw CR into LF: only a reference survives the round trip */
+            g_string_append(buf, "&#13;");
+            break;
+        case '\n':
+        case '\t':
+            /* raw in text; in an attribute a parser would make them spaces */
+            if (attribute)
+                g_string_append_printf(buf, "&#%d;", *p);
+            else
+                g_string_append_c(buf, *p);
+            break;
         default:
-            g_string_append_c(buf, *p);
+            /* XML 1.0 cannot carry other control characters, not even as references */
+            if ((unsigned char)*p >= 0x20 && *p != 0x7f)
+                g_string_append_c(buf, *p);
         }
     }
+}
+
+void
+xml_util_append_escaped(GString *buf, const char *str)
+{
+    append_escaped(buf, str, FALSE);
+}
+
+void
+xml_util_append_escaped_attr(GString *buf, const char *str)
+{
+    append_escaped(buf, str, TRUE);
 }
 
 gboolean

@@ -28,8 +28,13 @@ int xml_util_lookup(const char *const *names, const char *str);
 
 /* NODE's text (a new string); a child element is refused (ERR_CONFIG_UNSUPPORTED). */
 char *xml_util_text(int origin, xmlNodePtr node, GError **error);
-/* Appends STR with the five XML special characters escaped, as libvirt's virBufferEscape. */
+/* Appends STR as element text: the five XML special characters and CR as references (a parser
+ * turns a raw CR into LF), other control characters but LF and tab dropped (XML 1.0 has no
+ * way to carry them). What is written reads back the same. */
 void xml_util_append_escaped(GString *buf, const char *str);
+/* The same for an attribute value, where LF and tab also become references (a parser would
+ * normalize them to spaces). */
+void xml_util_append_escaped_attr(GString *buf, const char *str);
 /* Size units as libvirt's virScaleInteger reads them: b/byte/bytes, then k/m/g/t/p/e alone or
  * with "iB" (powers of 1024) or with "B" (powers of 1000), case-insensitively. An empty or
  * absent UNIT means DEFAULT_SCALE. FALSE for a unit it does not know. */

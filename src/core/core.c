@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/xml_util.h"
 #include "core/storage.h"
 #include "qemu/agent.h"
 #include "qemu/monitor.h"
@@ -554,16 +555,17 @@ core_status_write(struct domain *dom, GError **error)
     if (!state_is_active(dom->state))
         return file_remove(path, error);
     g_autofree char *live = domain_def_format(dom->def, dom->id, DOMAIN_DEF_FORMAT_SECURE);
-    g_autofree char *mon =
-        g_markup_printf_escaped("%s", dom->monitor_path ? dom->monitor_path : "");
-    g_autofree char *emu = g_markup_printf_escaped("%s", dom->emulator ? dom->emulator : "");
     GString *s = g_string_new(NULL);
     g_string_append_printf(s,
                            "<domstatus state='%s' reason='%d' pid='%d' id='%d' "
                            "persistent='%s' autodestroy='%s'>\n",
                            state_to_string(dom->state), dom->reason, (int)dom->pid, dom->id,
                            dom->persistent ? "yes" : "no", dom->autodestroy ? "yes" : "no");
-    g_string_append_printf(s, "  <monitor path='%s'/>\n  <emulator path='%s'/>\n", mon, emu);
+    g_string_append(s, "  <monitor path='");
+    xml_util_append_escaped_attr(s, dom->monitor_path ? dom->monitor_path : "");
+    g_string_append(s, "'/>\n  <emulator path='");
+    xml_util_append_escaped_attr(s, dom->emulator ? dom->emulator : "");
+    g_string_append(s, "'/>\n");
     if (dom->job.kind != JOB_NONE)
         g_string_append_printf(s, "  <job kind='%s' started='%" G_GINT64_FORMAT "'/>\n",
                                core_job_kind_to_string(dom->job.kind), dom->job.started);

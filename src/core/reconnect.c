@@ -13,6 +13,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "qemu/command.h"
 #include "qemu/monitor.h"
 #include "qemu/process.h"
 #include "util/err.h"
@@ -139,7 +140,7 @@ reconnect_one(struct core *core, const char *path)
         return;
     }
     const char *name = st.def->name;
-    g_autofree char *marker = g_strdup_printf("guest=%s", name);
+    g_autofree char *marker = qemu_command_name_arg(name);
     gboolean alive = qemu_process_matches(st.pid, st.emulator, marker);
     int pidfd = alive ? qemu_process_pidfd(st.pid, NULL) : -1;
     struct domain *dom = g_hash_table_lookup(core->by_name, name);

@@ -36,6 +36,13 @@ escape(const char *s)
     return g_string_free(out, FALSE);
 }
 
+char *
+qemu_command_name_arg(const char *name)
+{
+    g_autofree char *escaped = escape(name);
+    return g_strdup_printf("guest=%s,debug-threads=on", escaped);
+}
+
 static void
 add(GPtrArray *argv, const char *arg)
 {
@@ -597,8 +604,8 @@ qemu_command_build(const struct domain_def *def, const struct qemu_command_opts 
         return NULL;
     }
     add(argv, opts->emulator);
-    g_autofree char *name = escape(def->name);
-    addf(argv, "-name", "guest=%s,debug-threads=on", name);
+    add(argv, "-name");
+    g_ptr_array_add(argv, qemu_command_name_arg(def->name));
     add(argv, "-S");
     add_machine(argv, def, opts);
     add_cpu_memory(argv, def, opts);

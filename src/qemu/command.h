@@ -27,3 +27,7 @@ const char *qemu_command_machine(const struct domain_def *def);
 /* The socket path of a unix channel without a source path. Returns a new string. */
 char *qemu_command_channel_path(const struct domain_def *def, const struct chr_def *chr,
                                 const char *channel_dir);
+
+/* The value of QEMU's -name option for a domain NAME (commas doubled, as QEMU's option syntax
+ * wants): also how a running QEMU is recognized as that domain's. New string. */
+char *qemu_command_name_arg(const char *name);

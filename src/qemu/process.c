@@ -134,7 +134,7 @@ qemu_process_matches(pid_t pid, const char *binary, const char *marker)
     if (!g_file_get_contents(cmd_path, &cmdline, &len, NULL))
         return FALSE;
     for (gsize off = 0; off < len; off += strlen(cmdline + off) + 1)
-        if (strstr(cmdline + off, marker))
+        if (g_str_equal(cmdline + off, marker))
             return TRUE;
     return FALSE;
 }

@@ -17,8 +17,8 @@ gboolean qemu_process_spawn(char *const *argv, const char *log_path, int keep_fd
 /* A pidfd for a running process, or -1 with ERROR when it is gone. */
 int qemu_process_pidfd(pid_t pid, GError **error);
 
-/* True when PID runs BINARY (its /proc/PID/exe) and its command line holds MARKER (e.g.
- * "guest=NAME"): guards against a reused pid. */
+/* True when PID runs BINARY (its /proc/PID/exe) and one of its arguments is exactly MARKER
+ * (qemu_command_name_arg): guards against a reused pid and against another domain's QEMU. */
 gboolean qemu_process_matches(pid_t pid, const char *binary, const char *marker);
 
 /* Sends SIG through the pidfd (never to a reused pid). */

@@ -6,7 +6,15 @@
 
 #define NAMES_MAX_LEN 200
 
-/* Checks that NAME is a safe object name: 1..NAMES_MAX_LEN bytes of letters, digits and
- * "-_.+:@", not starting with '.' or '-'. WHAT names the object kind in the message
- * ("domain"). Error: ERR_INVALID_ARG with origin ORIGIN. */
-gboolean names_validate(const char *name, const char *what, int origin, GError **error);
+enum names_kind {
+    NAMES_DOMAIN, /* libvirt's rule: anything but a newline; and no '/' (a file name) */
+    NAMES_POOL,   /* libvirt's rule: no '/' */
+    NAMES_VOLUME, /* a file of a directory pool: no '/', no leading '.' (not listed) */
+};
+
+/* Checks NAME as libvirt checks names of KIND, plus what a file name needs: 1..NAMES_MAX_LEN
+ * bytes, not "." or "..". WHAT names the object kind in the message ("domain"). Errors:
+ * ERR_XML_DETAIL "invalid char in name" for a newline or '/', as libvirt words it;
+ * ERR_INVALID_ARG for the rest; origin ORIGIN. */
+gboolean names_validate(const char *name, enum names_kind kind, const char *what, int origin,
+                        GError **error);

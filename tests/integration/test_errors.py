@@ -16,8 +16,8 @@ UNKNOWN_DEVICE = domain_xml("bad").replace("<console type='pty'/>", "<hostdev mo
 
 BAD_XML = [
     ("malformed", "<domain type='qemu'><name>x</name>", libvirt.VIR_ERR_XML_ERROR, "XML"),
-    ("escaping name", domain_xml("../x"), libvirt.VIR_ERR_INVALID_ARG, "'../x'"),
-    ("slash name", domain_xml("a/b"), libvirt.VIR_ERR_INVALID_ARG, "'/'"),
+    ("escaping name", domain_xml("../x"), libvirt.VIR_ERR_XML_DETAIL, "'../x'"),
+    ("slash name", domain_xml("a/b"), libvirt.VIR_ERR_XML_DETAIL, "'/'"),
     ("memory 0", domain_xml("m0").replace("<memory unit='MiB'>64</memory>",
                                           "<memory unit='KiB'>0</memory>"),
      libvirt.VIR_ERR_INVALID_ARG, "memory"),

@@ -177,9 +177,9 @@ def test_pools_persist_across_restart(daemon):
 
 BAD_VOLS = [
     ("escaping name", "<volume><name>../x</name><capacity>1M</capacity></volume>",
-     libvirt.VIR_ERR_INVALID_ARG),
+     libvirt.VIR_ERR_XML_DETAIL),
     ("slash", "<volume><name>a/b</name><capacity>1M</capacity></volume>",
-     libvirt.VIR_ERR_INVALID_ARG),
+     libvirt.VIR_ERR_XML_DETAIL),
     ("overflow", "<volume><name>o</name><capacity unit='EiB'>99999999</capacity></volume>",
      libvirt.VIR_ERR_OVERFLOW),
     ("allocation over capacity",
@@ -208,7 +208,7 @@ def test_bad_pools(daemon):
     c = daemon.conn()
     for xml, code in (
             ("<pool type='dir'><name>../p</name><target><path>/tmp/x</path></target></pool>",
-             libvirt.VIR_ERR_INVALID_ARG),
+             libvirt.VIR_ERR_XML_DETAIL),
             ("<pool type='logical'><name>lv</name><target><path>/dev/vg</path></target></pool>",
              libvirt.VIR_ERR_CONFIG_UNSUPPORTED),
             ("<pool type='dir'><name>rel</name><target><path>rel/x</path></target></pool>",

@@ -11,18 +11,31 @@
 static void
 test_names(void)
 {
-    const char *good[] = {"web", "a", "vm-1_x.y+z:w@h", NULL};
-    const char *bad[] = {"", "../x", "a/b", ".hidden", "-opt", "sp ace", "nl\n", NULL};
+    /* libvirt's domain names: anything but a newline; and no '/', they are file names */
+    const char *good[] = {"web",       "a",           "vm-1_x.y+z:w@h", ".hidden", "-opt", "sp ace",
+                          "tab\tcr\r", "quote'\"&<>", "unicod\xc3\xa9", "...",     NULL};
+    const char *bad[] = {"", "..", ".", NULL};
+    const char *detail[] = {"../x", "a/b", "nl\n", "/", NULL};
     for (int i = 0; good[i]; i++)
-        g_assert_true(names_validate(good[i], "domain", ERR_FROM_DOMAIN, NULL));
+        g_assert_true(names_validate(good[i], NAMES_DOMAIN, "domain", ERR_FROM_DOMAIN, NULL));
     for (int i = 0; bad[i]; i++) {
         g_autoptr(GError) err = NULL;
-        g_assert_false(names_validate(bad[i], "domain", ERR_FROM_DOMAIN, &err));
+        g_assert_false(names_validate(bad[i], NAMES_DOMAIN, "domain", ERR_FROM_DOMAIN, &err));
         g_assert_error(err, DOMUS_ERROR, ERR_INVALID_ARG);
         g_assert_cmpint(err_origin(err), ==, ERR_FROM_DOMAIN);
     }
+    for (int i = 0; detail[i]; i++) {
+        g_autoptr(GError) err = NULL;
+        g_assert_false(names_validate(detail[i], NAMES_DOMAIN, "domain", ERR_FROM_DOMAIN, &err));
+        g_assert_error(err, DOMUS_ERROR, ERR_XML_DETAIL);
+        g_assert_nonnull(strstr(err->message, "invalid char in name"));
+    }
     g_autofree char *longname = g_strnfill(NAMES_MAX_LEN + 1, 'a');
-    g_assert_false(names_validate(longname, "domain", ERR_FROM_DOMAIN, NULL));
+    g_assert_false(names_validate(longname, NAMES_DOMAIN, "domain", ERR_FROM_DOMAIN, NULL));
+    /* pools take newlines (libvirt does); volumes are listed files: no leading dot */
+    g_assert_true(names_validate("p\nq", NAMES_POOL, "pool", ERR_FROM_STORAGE, NULL));
+    g_assert_false(names_validate(".v", NAMES_VOLUME, "volume", ERR_FROM_STORAGE, NULL));
+    g_assert_true(names_validate("v.qcow2", NAMES_VOLUME, "volume", ERR_FROM_STORAGE, NULL));
 }
 
 static void
