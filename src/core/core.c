@@ -70,13 +70,14 @@ core_domain_unref(struct domain *dom)
 {
     if (!dom || --dom->refs > 0)
         return;
-    g_assert(!dom->mon && dom->pidfd < 0);
+    g_assert(!dom->mon && dom->pidfd < 0 && !dom->jobs.current);
+    job_owner_clear(&dom->jobs);
     domain_def_free(dom->def);
     domain_def_free(dom->new_def);
     g_free(dom->monitor_path);
     g_free(dom->emulator);
     g_ptr_array_free(dom->messages, TRUE);
-    g_ptr_array_free(dom->job_waiters, TRUE);
+    g_ptr_array_free(dom->exit_waiters, TRUE);
     g_free(dom);
 }
 
@@ -90,9 +91,10 @@ domain_new(struct core *core, struct domain_def *def)
     dom->reason = REASON_SHUTOFF_UNKNOWN;
     dom->id = -1;
     dom->pidfd = -1;
-    dom->stop_reason = -1;
+    dom->stop_input = IN_STOPPED_FAILED;
     dom->messages = g_ptr_array_new_with_free_func(g_free);
-    dom->job_waiters = g_ptr_array_new();
+    dom->exit_waiters = g_ptr_array_new();
+    job_owner_init(&dom->jobs, "domain", def->name);
     dom->refs = 1;
     return dom;
 }
@@ -566,9 +568,11 @@ core_status_write(struct domain *dom, GError **error)
     g_string_append(s, "'/>\n  <emulator path='");
     xml_util_append_escaped_attr(s, dom->emulator ? dom->emulator : "");
     g_string_append(s, "'/>\n");
-    if (dom->job.kind != JOB_NONE)
+    /* a job whose steps are over is no longer what a restarted daemon must undo */
+    if (dom->jobs.current && !dom->jobs.current->finished)
         g_string_append_printf(s, "  <job kind='%s' started='%" G_GINT64_FORMAT "'/>\n",
-                               core_job_kind_to_string(dom->job.kind), dom->job.started);
+                               job_type_to_string(dom->jobs.current->type),
+                               dom->jobs.current->started);
     g_string_append(s, live);
     g_string_append(s, "</domstatus>\n");
     gboolean ok = file_write_atomic(path, s->str, s->len, 0600, 0, error);
@@ -576,55 +580,38 @@ core_status_write(struct domain *dom, GError **error)
     return ok;
 }
 
-void
-core_domain_set_state(struct domain *dom, enum dom_state state, int reason, int event, int detail)
-{
-    if (!state_transition_allowed(dom->state, state)) {
-        log_warn("%s: refusing state change %s -> %s", dom->def->name, state_to_string(dom->state),
-                 state_to_string(state));
-        return;
-    }
-    log_debug("%s: state %s -> %s (%s)", dom->def->name, state_to_string(dom->state),
-              state_to_string(state), state_reason_to_string(state, reason));
-    dom->state = state;
-    dom->reason = reason;
-    g_autoptr(GError) err = NULL;
-    if (!core_status_write(dom, &err))
-        log_warn("%s: %s", dom->def->name, err->message);
-    if (event >= 0)
-        core_domain_emit(dom, event, detail);
-}
-
-static const char *const job_names[] = {"none",    "start",  "shutdown", "destroy",
-                                        "suspend", "resume", "reset",    "reboot"};
-
-const char *
-core_job_kind_to_string(enum job_kind kind)
-{
-    return job_names[kind];
-}
-
 gboolean
-core_job_begin(struct domain *dom, enum job_kind kind, GError **error)
+core_domain_transition(struct domain *dom, enum dom_input input, GError **error)
 {
-    if (dom->job.kind != JOB_NONE) {
-        gint64 age = (g_get_real_time() - dom->job.started) / 1000;
-        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
-                "domain '%s' is busy with job '%s' since %" G_GINT64_FORMAT
-                " ms; wait for it or use 'destroy'",
-                dom->def->name, core_job_kind_to_string(dom->job.kind), age);
+    const struct state_transition *t = state_transition(dom->state, input);
+    if (!t) {
+        log_error("BUG: illegal transition of '%s': %s --%s-->", dom->def->name,
+                  state_to_string(dom->state), state_input_to_string(input));
+        err_set(error, ERR_FROM_DOMAIN, ERR_INTERNAL_ERROR,
+                "domain '%s' cannot go from '%s' by '%s'", dom->def->name,
+                state_to_string(dom->state), state_input_to_string(input));
         return FALSE;
     }
-    dom->job.kind = kind;
-    dom->job.started = g_get_real_time();
-    dom->job.progress_done = dom->job.progress_total = 0;
-    dom->job.abort = NULL;
+    log_debug("%s: state %s -> %s (%s) by %s", dom->def->name, state_to_string(dom->state),
+              state_to_string(t->to), state_reason_to_string(t->to, t->reason),
+              state_input_to_string(input));
+    enum dom_state old_state = dom->state;
+    int old_reason = dom->reason;
+    dom->state = t->to;
+    dom->reason = t->reason;
+    g_autoptr(GError) err = NULL;
+    if (!core_status_write(dom, &err)) {
+        if (error) {
+            dom->state = old_state;
+            dom->reason = old_reason;
+            g_propagate_prefixed_error(error, g_steal_pointer(&err),
+                                       "cannot record the state of '%s': ", dom->def->name);
+            return FALSE;
+        }
+        log_warn("%s: %s", dom->def->name, err->message);
+    }
+    for (int i = 0; i < 2; i++)
+        if (t->event[i] >= 0)
+            core_domain_emit(dom, t->event[i], t->detail[i]);
     return TRUE;
-}
-
-void
-core_job_end(struct domain *dom)
-{
-    dom->job.kind = JOB_NONE;
-    dom->job.abort = NULL;
 }

@@ -9,6 +9,7 @@
 
 #include "conf/domain_def.h"
 #include "core/events.h"
+#include "core/job.h"
 #include "core/state.h"
 
 struct qmp;
@@ -26,27 +27,7 @@ struct core_paths {
     char *pool_state_dir;  /* active pool markers */
 };
 
-enum job_kind {
-    JOB_NONE,
-    JOB_START,
-    JOB_SHUTDOWN,
-    JOB_DESTROY,
-    JOB_SUSPEND,
-    JOB_RESUME,
-    JOB_RESET,
-    JOB_REBOOT
-};
-
 typedef void (*core_done_fn)(GError *error, gpointer data);
-
-/* A job: at most one modifying job per domain; queries never wait for it. The abort hook
- * runs when destroy cuts the job short. */
-struct job {
-    enum job_kind kind;
-    gint64 started; /* g_get_real_time() */
-    guint64 progress_done, progress_total;
-    void (*abort)(struct domain *dom);
-};
 
 struct domain {
     struct core *core;
@@ -74,14 +55,19 @@ struct domain {
     GPtrArray *messages; /* taint and other messages (char *) */
 
     /* what the next QEMU exit means */
-    int stop_reason;         /* REASON_SHUTOFF_* expected, -1: unexpected (crash) */
-    gboolean fake_reboot;    /* ACPI reboot in progress: reset on guest power-off */
-    gboolean resetting;      /* reset and cont after a fake reboot are on their way */
-    gboolean reset_reported; /* its reboot event went out */
+    enum dom_input stop_input; /* IN_STOPPED_* expected; IN_STOPPED_FAILED: unexpected */
+    gboolean fake_reboot;      /* ACPI reboot in progress: reset on guest power-off */
+    gboolean resetting;        /* reset and cont after a fake reboot are on their way */
+    gboolean reset_reported;   /* its reboot event went out */
+    gboolean announced;        /* STARTED went out for this run: a STOPPED may follow */
 
-    struct job job;
-    GPtrArray *job_waiters; /* struct core_waiter *: calls finished with the job */
-    gboolean removed;       /* no longer in the registry; freed when unreferenced */
+    struct job_owner jobs; /* the modifying job that holds the domain, and who waits */
+    /* destroy: not a job (it cuts through one); callers wait for QEMU's exit */
+    gboolean destroying;
+    guint destroy_timer;
+    unsigned destroy_flags;
+    GPtrArray *exit_waiters; /* struct core_waiter *: callers answered once QEMU exited */
+    gboolean removed;        /* no longer in the registry; freed when unreferenced */
     int refs;
 };
 
@@ -96,6 +82,7 @@ struct core {
     struct events *events;
     char *qemu_binary;           /* default emulator */
     unsigned monitor_timeout_ms; /* how long QEMU may take to answer; 0: the default (30 s) */
+    unsigned job_wait_ms;        /* how long a call waits for a domain's job */
 };
 
 struct core *core_new(const struct core_paths *paths, GError **error);
@@ -132,21 +119,18 @@ gboolean core_domain_is_updated(struct domain *dom);
 /* The domain XML (live unless INACTIVE asked; secure only when asked). */
 char *core_domain_xml(struct domain *dom, unsigned flags);
 
-/* Changes state through the transition table and writes the status file. Emits EVENT/DETAIL
- * unless EVENT < 0. */
-void core_domain_set_state(struct domain *dom, enum dom_state state, int reason, int event,
-                           int detail);
+/* Applies INPUT through the transition table (state.c), writes the status file and sends the
+ * row's events. An input the table has no row for is a bug: logged as "BUG: illegal
+ * transition", nothing changes, ERR_INTERNAL_ERROR. When the status file cannot be written,
+ * with ERROR the change is undone and ERROR set (the caller undoes QEMU's side); without
+ * (a fact that happened: QEMU exited) the change stands and the failure is logged. */
+gboolean core_domain_transition(struct domain *dom, enum dom_input input, GError **error);
 void core_domain_emit(struct domain *dom, int event, int detail);
 /* The guest reset (libvirt's reboot event). */
 void core_domain_emit_reboot(struct domain *dom);
 
 /* Status file of a running domain (atomically written). */
 gboolean core_status_write(struct domain *dom, GError **error);
-
-/* Job bookkeeping. Refused (ERR_OPERATION_INVALID naming the job and its age) when busy. */
-gboolean core_job_begin(struct domain *dom, enum job_kind kind, GError **error);
-void core_job_end(struct domain *dom);
-const char *core_job_kind_to_string(enum job_kind kind);
 
 struct domain *core_domain_ref(struct domain *dom);
 void core_domain_unref(struct domain *dom);
@@ -170,6 +154,9 @@ void core_domain_reboot(struct domain *dom, unsigned flags, core_done_fn done, g
 void core_domain_reset(struct domain *dom, core_done_fn done, gpointer data);
 void core_domain_suspend(struct domain *dom, core_done_fn done, gpointer data);
 void core_domain_resume(struct domain *dom, core_done_fn done, gpointer data);
+/* domjobabort: the domain's job stops, if it can (ERR_OPERATION_INVALID when there is none or
+ * it cannot be aborted). */
+gboolean core_domain_abort_job(struct domain *dom, GError **error);
 /* Reads guest CPU time (ns) from /proc for the running QEMU; 0 when inactive. */
 guint64 core_domain_cpu_time(struct domain *dom);
 /* Reattaches to running QEMUs from status files (daemon start). */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* lifecycle: start, stop and the other state-changing operations of a running QEMU, and what
- * QMP events and process exit mean for a domain. QEMU runs with -no-shutdown: a guest
- * power-off leaves it paused and we decide (quit, fake reboot, restart). */
+/* lifecycle: start, stop and the other state-changing operations of a running QEMU, each a job
+ * of the engine (job.c) holding the domain, and what QMP events and process exit mean for a
+ * domain. QEMU runs with -no-shutdown: a guest power-off leaves it paused and we decide (quit,
+ * fake reboot, restart). Every state change goes through the transition table. */
 #include "core/core.h"
 
 #include <errno.h>
@@ -42,7 +43,12 @@ finish(core_done_fn done, gpointer data, GError *error)
         done(error, data);
 }
 
-static void add_exit_waiter(struct domain *dom, core_done_fn done, gpointer data);
+static void
+fail_now(core_done_fn done, gpointer data, GError *error)
+{
+    finish(done, data, error);
+    g_error_free(error);
+}
 
 static gboolean
 require_active(struct domain *dom, GError **error)
@@ -63,21 +69,51 @@ log_path(struct domain *dom)
 
 /* "QEMU …: <last lines of its log>" */
 static void
-prefix_log_tail(struct domain *dom, GError **error)
+append_log_tail(struct domain *dom, GError *error)
 {
     g_autofree char *path = log_path(dom);
     g_autofree char *tail = file_tail_from(path, dom->log_offset, 5);
-    if (error && *error && tail && *tail) {
+    if (tail && *tail) {
         g_autofree char *msg =
-            g_strdup_printf("%s; QEMU log (%s) ends with: %s", (*error)->message, path, tail);
-        g_free((*error)->message);
-        (*error)->message = g_steal_pointer(&msg);
+            g_strdup_printf("%s; QEMU log (%s) ends with: %s", error->message, path, tail);
+        g_free(error->message);
+        error->message = g_steal_pointer(&msg);
     }
 }
 
-/* Releases everything a running domain holds and turns it shut off. */
+/* Whether the QEMU process has exited (its pidfd is readable). */
+static gboolean
+process_gone(struct domain *dom)
+{
+    if (dom->exited || dom->pidfd < 0)
+        return TRUE;
+    struct pollfd p = {.fd = dom->pidfd, .events = POLLIN};
+    return poll(&p, 1, 0) == 1;
+}
+
+/* Kills a QEMU and reaps it: it is our child and SIGKILL takes effect at once, so the wait on
+ * its pidfd is short (and bounded). */
 static void
-domain_stopped(struct domain *dom, int reason, int event_detail)
+kill_and_reap(struct domain *dom)
+{
+    if (dom->pidfd < 0 || dom->exited)
+        return;
+    qemu_process_signal(dom->pidfd, SIGKILL, NULL);
+    struct pollfd p = {.fd = dom->pidfd, .events = POLLIN};
+    if (poll(&p, 1, 5000) == 1) {
+        int status;
+        qemu_process_reap(dom->pid, &status);
+        dom->exited = TRUE;
+    }
+}
+
+/* --- the end of a run --- */
+
+/* Releases everything a running domain holds and turns it shut off by INPUT (an IN_STOPPED_*
+ * one, or IN_START_FAILED for a start that never completed: no events then). Callers waiting
+ * for the exit hear back: the first destroy succeeds, later ones find it not running. */
+static void
+domain_stopped(struct domain *dom, enum dom_input input)
 {
     struct core *core = dom->core;
     core_domain_ref(dom);
@@ -86,6 +122,9 @@ domain_stopped(struct domain *dom, int reason, int event_detail)
     if (dom->pid_watch)
         g_source_remove(dom->pid_watch);
     dom->pid_watch = 0;
+    if (dom->destroy_timer)
+        g_source_remove(dom->destroy_timer);
+    dom->destroy_timer = 0;
     file_close_fd(&dom->pidfd);
     if (dom->monitor_path)
         unlink(dom->monitor_path);
@@ -101,82 +140,44 @@ domain_stopped(struct domain *dom, int reason, int event_detail)
     g_ptr_array_set_size(dom->messages, 0);
     if (dom->id >= 0)
         g_hash_table_remove(core->by_id, GINT_TO_POINTER(dom->id));
-    int old_id = dom->id;
     dom->pid = 0;
-    dom->stop_reason = -1;
     dom->fake_reboot = FALSE;
     dom->autodestroy = FALSE;
     dom->autodestroy_owner = NULL;
+    dom->stop_input = IN_STOPPED_FAILED;
+    /* a start that never completed ends without events: no STOPPED without a STARTED */
+    if (!dom->announced && input != IN_START_FAILED)
+        input = IN_START_FAILED;
+    /* the event still carries the id the domain had; the config is the persistent one after */
+    core_domain_transition(dom, input, NULL);
+    dom->announced = FALSE;
+    dom->id = -1;
     if (dom->new_def) {
         domain_def_free(dom->def);
         dom->def = g_steal_pointer(&dom->new_def);
     }
-    core_job_end(dom);
-    /* the event still carries the id the domain had */
-    dom->id = old_id;
-    core_domain_set_state(dom, DOM_SHUTOFF, reason, -1, 0);
-    core_domain_emit(dom, EV_STOPPED, event_detail);
-    dom->id = -1;
-    log_info("%s: stopped (%s)", dom->def->name, state_reason_to_string(DOM_SHUTOFF, reason));
+    log_info("%s: stopped (%s)", dom->def->name, state_reason_to_string(DOM_SHUTOFF, dom->reason));
 
-    GPtrArray *waiters = dom->job_waiters;
-    dom->job_waiters = g_ptr_array_new();
-    if (!dom->persistent && !dom->removed) {
-        g_autofree char *key = NULL;
-        char buf[UUID_STRING_LEN];
-        key = g_strdup(uuid_format(dom->def->uuid, buf));
-        g_hash_table_remove(core->by_uuid, key);
-        dom->removed = TRUE;
-        g_hash_table_remove(core->by_name, dom->def->name);
-    }
+    GPtrArray *waiters = dom->exit_waiters;
+    dom->exit_waiters = g_ptr_array_new();
+    dom->destroying = FALSE;
+    if (!dom->persistent && !dom->removed)
+        core_forget(core, dom);
     for (guint i = 0; i < waiters->len; i++) {
         struct waiter *w = waiters->pdata[i];
-        finish(w->done, w->data, NULL);
+        if (i == 0) {
+            finish(w->done, w->data, NULL);
+        } else {
+            GError *err = NULL;
+            err_set(&err, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                    dom->def->name);
+            fail_now(w->done, w->data, err);
+        }
         g_free(w);
     }
     g_ptr_array_free(waiters, TRUE);
     core_domain_unref(dom);
 }
-
-static void
-add_exit_waiter(struct domain *dom, core_done_fn done, gpointer data)
-{
-    struct waiter *w = g_new0(struct waiter, 1);
-    w->done = done;
-    w->data = data;
-    g_ptr_array_add(dom->job_waiters, w);
-}
-
-/* --- start --- */
-
-/* A start in progress. It lives while the start is unfinished or one of its monitor commands
- * is outstanding: HOLDS counts both (the start itself holds one). */
-struct start_ctx {
-    struct domain *dom;
-    unsigned flags;
-    core_done_fn done;
-    gpointer data;
-    gboolean finished;
-    int holds;
-};
-
-static struct start_ctx *
-ctx_hold(struct start_ctx *ctx)
-{
-    ctx->holds++;
-    return ctx;
-}
-
-static void
-ctx_release(struct start_ctx *ctx)
-{
-    if (--ctx->holds == 0)
-        g_free(ctx);
-}
-
-static GHashTable *start_ctxs; /* struct domain * -> struct start_ctx * in progress */
-
-static void start_fail(struct start_ctx *ctx, GError *error);
 
 static gboolean
 on_process_exit(int fd, GIOCondition cond, gpointer user)
@@ -188,19 +189,15 @@ on_process_exit(int fd, GIOCondition cond, gpointer user)
     dom->exited = TRUE;
     log_debug("%s: QEMU pid %d exited%s", dom->def->name, (int)dom->pid,
               known ? "" : " (not our child)");
-    if (dom->job.kind == JOB_START && dom->job.abort) {
-        /* start in progress: the start context reports the failure */
-        dom->job.abort(dom);
-        return G_SOURCE_REMOVE;
+    core_domain_ref(dom);
+    struct job *job = dom->jobs.current;
+    if (job) {
+        /* the job in progress fails; a start's own end stops the domain */
+        job_abort(job, FALSE, NULL);
     }
-    int reason = dom->stop_reason >= 0 ? dom->stop_reason : REASON_SHUTOFF_CRASHED;
-    /* a QEMU that died on its own is "crashed" with the failed event, as in libvirt; a guest
-     * panic whose on_crash destroyed it is "crashed" with the crashed event */
-    int detail = reason == REASON_SHUTOFF_DESTROYED           ? EV_STOPPED_DESTROYED
-                 : reason == REASON_SHUTOFF_SHUTDOWN          ? EV_STOPPED_SHUTDOWN
-                 : dom->stop_reason == REASON_SHUTOFF_CRASHED ? EV_STOPPED_CRASHED
-                                                              : EV_STOPPED_FAILED;
-    domain_stopped(dom, reason, detail);
+    if (dom->pid)
+        domain_stopped(dom, dom->stop_input);
+    core_domain_unref(dom);
     return G_SOURCE_REMOVE;
 }
 
@@ -213,218 +210,38 @@ on_qmp_closed(struct qmp *mon, const char *reason, gpointer user)
     log_debug("%s: monitor closed: %s", dom->def->name, reason);
     /* the process exit (pidfd) decides the new state; a QEMU that closed its monitor but
      * lives on is killed so it cannot linger unmanaged */
-    if (dom->pidfd >= 0 && dom->job.kind != JOB_START)
+    if (dom->pidfd >= 0)
         qemu_process_signal(dom->pidfd, SIGKILL, NULL);
 }
 
 static void
-start_complete(struct start_ctx *ctx)
+attach_monitor(struct domain *dom, int fd)
 {
-    struct domain *dom = ctx->dom;
-    ctx->finished = TRUE;
-    g_hash_table_remove(start_ctxs, dom);
-    dom->job.abort = NULL;
-    core_job_end(dom);
-    if (ctx->flags & CORE_START_PAUSED) {
-        core_domain_set_state(dom, DOM_PAUSED, REASON_PAUSED_USER, EV_STARTED, EV_STARTED_BOOTED);
-        core_domain_emit(dom, EV_SUSPENDED, EV_SUSPENDED_PAUSED);
-    } else {
-        core_domain_set_state(dom, DOM_RUNNING, REASON_RUNNING_BOOTED, EV_RESUMED,
-                              EV_RESUMED_UNPAUSED);
-        core_domain_emit(dom, EV_STARTED, EV_STARTED_BOOTED);
-    }
-    log_info("%s: started, id %d, pid %d", dom->def->name, dom->id, (int)dom->pid);
-    finish(ctx->done, ctx->data, NULL);
-    core_domain_unref(dom);
-    ctx_release(ctx);
+    struct qmp_callbacks cb = {.event = on_qmp_event, .closed = on_qmp_closed};
+    dom->mon = qmp_new(fd, dom->def->name, &cb, dom, dom->core->monitor_timeout_ms);
 }
+
+/* --- start: a pipeline of the job engine --- */
+
+struct start_op {
+    struct domain *dom;      /* a reference */
+    unsigned flags;          /* CORE_START_* */
+    struct domain_def *live; /* the config to run, consumed by prepare; NULL: a copy */
+    GStrv argv;
+    int listen_fd;     /* the monitor's listening socket, until QEMU has it */
+    guint outstanding; /* setup commands waiting for their reply */
+};
 
 static void
-on_cont(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+start_op_free(gpointer data)
 {
-    struct start_ctx *ctx = data;
-    if (!ctx->finished) {
-        if (error)
-            start_fail(ctx, g_error_copy(error));
-        else
-            start_complete(ctx);
-    }
-    ctx_release(ctx);
-}
-
-static void
-on_query_vnc(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
-{
-    struct start_ctx *ctx = data;
-    if (!ctx->finished && !error && result && JSON_NODE_HOLDS_OBJECT(result)) {
-        JsonObject *o = json_node_get_object(result);
-        const char *service = json_object_get_string_member_with_default(o, "service", NULL);
-        guint64 port;
-        if (service && ctx->dom->def->graphics->len > 0 &&
-            g_ascii_string_to_unsigned(service, 10, 1, 65535, &port, NULL)) {
-            struct graphics_def *g = ctx->dom->def->graphics->pdata[0];
-            g->port = (int)port;
-        }
-    }
-    ctx_release(ctx);
-}
-
-static void
-on_setup_reply(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
-{
-    struct start_ctx *ctx = data;
-    if (!ctx->finished && error)
-        start_fail(ctx, g_error_copy(error));
-    ctx_release(ctx);
-}
-
-/* Records the pty paths QEMU chose in the live definition. */
-static void
-record_ptys(struct domain_def *def, JsonNode *result)
-{
-    JsonArray *arr = JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
-    for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
-        JsonObject *o = json_array_get_object_element(arr, i);
-        const char *label = json_object_get_string_member_with_default(o, "label", "");
-        const char *filename = json_object_get_string_member_with_default(o, "filename", "");
-        if (!g_str_has_prefix(filename, "pty:"))
-            continue;
-        guint idx;
-        if (sscanf(label, "charserial%u", &idx) == 1 && idx < def->serials->len) {
-            struct chr_def *chr = def->serials->pdata[idx];
-            g_free(chr->source_path);
-            chr->source_path = g_strdup(filename + 4);
-            /* the console that mirrors serial 0 shows the same pty */
-            for (guint j = 0; idx == 0 && j < def->consoles->len; j++) {
-                struct chr_def *con = def->consoles->pdata[j];
-                if (con->type == CHR_TYPE_PTY &&
-                    (!con->target_type || g_str_equal(con->target_type, "serial"))) {
-                    g_free(con->source_path);
-                    con->source_path = g_strdup(filename + 4);
-                }
-            }
-        } else if (sscanf(label, "charconsole%u", &idx) == 1 && idx < def->consoles->len) {
-            struct chr_def *con = def->consoles->pdata[idx];
-            g_free(con->source_path);
-            con->source_path = g_strdup(filename + 4);
-        }
-    }
-}
-
-static void
-on_query_chardev(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
-{
-    struct start_ctx *ctx = data;
-    if (!ctx->finished) {
-        if (error)
-            start_fail(ctx, g_error_copy(error));
-        else
-            record_ptys(ctx->dom->def, result);
-    }
-    ctx_release(ctx);
-}
-
-/* The whole start-up exchange goes out at once: QEMU answers in order, so this costs one
- * round trip instead of several. cont comes last; should anything before it fail, the start
- * fails and QEMU is killed. */
-static void
-start_commands(struct start_ctx *ctx)
-{
-    struct domain *dom = ctx->dom;
-    qmp_command(dom->mon, "query-chardev", NULL, on_query_chardev, ctx_hold(ctx));
-    for (guint i = 0; i < dom->def->graphics->len; i++) {
-        struct graphics_def *g = dom->def->graphics->pdata[i];
-        if (g->passwd) {
-            JsonObject *args = json_object_new();
-            json_object_set_string_member(args, "protocol", "vnc");
-            json_object_set_string_member(args, "password", g->passwd);
-            qmp_command(dom->mon, "set_password", args, on_setup_reply, ctx_hold(ctx));
-        }
-        if (g->autoport || g->port < 0)
-            qmp_command(dom->mon, "query-vnc", NULL, on_query_vnc, ctx_hold(ctx));
-    }
-    if (ctx->flags & CORE_START_PAUSED)
-        qmp_command(dom->mon, "query-status", NULL, on_cont, ctx_hold(ctx));
-    else
-        qmp_command(dom->mon, "cont", NULL, on_cont, ctx_hold(ctx));
-}
-
-/* Whether the QEMU process has exited (its pidfd is readable). */
-static gboolean
-process_gone(struct domain *dom)
-{
-    if (dom->exited || dom->pidfd < 0)
-        return TRUE;
-    struct pollfd p = {.fd = dom->pidfd, .events = POLLIN};
-    return poll(&p, 1, 0) == 1;
-}
-
-/* Kills a QEMU that failed to start and reaps it: it is our child and SIGKILL takes effect at
- * once, so the wait on its pidfd is short (and bounded). */
-static void
-kill_and_reap(struct domain *dom)
-{
-    if (dom->pidfd < 0 || dom->exited)
-        return;
-    qemu_process_signal(dom->pidfd, SIGKILL, NULL);
-    struct pollfd p = {.fd = dom->pidfd, .events = POLLIN};
-    if (poll(&p, 1, 5000) == 1) {
-        int status;
-        qemu_process_reap(dom->pid, &status);
-        dom->exited = TRUE;
-    }
-}
-
-static void
-start_fail(struct start_ctx *ctx, GError *error)
-{
-    struct domain *dom = ctx->dom;
-    ctx->finished = TRUE;
-    g_hash_table_remove(start_ctxs, dom);
-    dom->job.abort = NULL;
-    gboolean destroyed = dom->stop_reason == REASON_SHUTOFF_DESTROYED;
-    if (destroyed) {
-        g_clear_error(&error);
-        err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_ABORTED, "start was cut short by destroy");
-    } else if (process_gone(dom)) {
-        /* whatever the monitor said last, QEMU itself quit: its log says why */
-        g_clear_error(&error);
-        err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU quit during start-up");
-    }
-    prefix_log_tail(dom, &error);
-    g_prefix_error(&error, "starting '%s': ", dom->def->name);
-    log_warn("%s", error->message);
-    kill_and_reap(dom);
-    if (destroyed)
-        domain_stopped(dom, REASON_SHUTOFF_DESTROYED, EV_STOPPED_DESTROYED);
-    else
-        domain_stopped(dom, REASON_SHUTOFF_FAILED, EV_STOPPED_FAILED);
-    finish(ctx->done, ctx->data, error);
-    g_error_free(error);
-    core_domain_unref(dom);
-    ctx_release(ctx);
-}
-
-static struct start_ctx *current_start_ctx(struct domain *dom);
-
-static void
-start_job_abort(struct domain *dom)
-{
-    struct start_ctx *ctx = current_start_ctx(dom);
-    if (!ctx || ctx->finished)
-        return;
-    GError *err = NULL;
-    if (dom->stop_reason == REASON_SHUTOFF_DESTROYED)
-        err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_ABORTED, "start was cut short by destroy");
-    else
-        err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU exited during start");
-    start_fail(ctx, err);
-}
-
-static struct start_ctx *
-current_start_ctx(struct domain *dom)
-{
-    return start_ctxs ? g_hash_table_lookup(start_ctxs, dom) : NULL;
+    struct start_op *op = data;
+    domain_def_free(op->live);
+    g_strfreev(op->argv);
+    if (op->listen_fd >= 0)
+        close(op->listen_fd);
+    core_domain_unref(op->dom);
+    g_free(op);
 }
 
 static int
@@ -504,45 +321,80 @@ check_paths(struct domain *dom, GError **error)
     return TRUE;
 }
 
-/* Everything up to the spawned QEMU and a monitor connection. */
-static gboolean
-start_spawn(struct domain *dom, GError **error)
+/* Everything up to a QEMU command line, a listening monitor and an id; then the intent is
+ * recorded: the status file names the domain, its monitor and the start job before any QEMU
+ * exists, so a daemon killed from here on finds what to adopt or kill. */
+static void
+start_prepare(struct job *job)
 {
+    struct start_op *op = job->data;
+    struct domain *dom = op->dom;
     struct core *core = dom->core;
-    g_autofree char *emulator = resolve_emulator(dom, error);
-    if (!emulator)
-        return FALSE;
+    GError *error = NULL;
+    /* the live config starts as a copy of the persistent one */
+    if (dom->persistent) {
+        dom->new_def = dom->def;
+        dom->def = op->live ? g_steal_pointer(&op->live) : domain_def_copy(dom->new_def);
+    }
+    dom->autodestroy = (op->flags & CORE_START_AUTODESTROY) != 0;
+    dom->updated = FALSE;
+    g_autofree char *emulator = resolve_emulator(dom, &error);
+    if (!emulator) {
+        job_fail(job, error);
+        return;
+    }
     gboolean kvm = dom->def->virt_type == DOMAIN_VIRT_KVM;
     if (kvm && !qemu_caps_kvm_usable()) {
-        err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
+        err_set(&error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
                 "domain type 'kvm' needs a usable /dev/kvm on this host; use type 'qemu'");
-        return FALSE;
+        job_fail(job, error);
+        return;
     }
-    if (!core_storage_resolve_disks(core, dom->def, error))
-        return FALSE;
     struct qemu_command_opts opts = {
         .emulator = emulator,
         .kvm = kvm,
         .channel_dir = core->paths.channel_dir,
     };
-    g_auto(GStrv) argv = qemu_command_build(dom->def, &opts, error);
-    if (!argv || !check_paths(dom, error))
-        return FALSE;
+    if (!core_storage_resolve_disks(core, dom->def, &error) ||
+        !(op->argv = qemu_command_build(dom->def, &opts, &error)) || !check_paths(dom, &error)) {
+        job_fail(job, error);
+        return;
+    }
     g_autofree char *mon_path =
         g_strdup_printf("%s/%s.monitor", core->paths.status_dir, dom->def->name);
-    autoclose int listen_fd = monitor_listen(mon_path, error);
-    if (listen_fd < 0)
-        return FALSE;
-    int id = core->next_id;
-    core->next_id++;
-    if (!save_next_id(core, error)) {
+    op->listen_fd = monitor_listen(mon_path, &error);
+    if (op->listen_fd < 0) {
+        job_fail(job, error);
+        return;
+    }
+    int id = core->next_id++;
+    if (!save_next_id(core, &error)) {
         core->next_id--;
         unlink(mon_path);
-        return FALSE;
+        job_fail(job, error);
+        return;
     }
+    dom->id = id;
+    dom->emulator = g_steal_pointer(&emulator);
+    dom->monitor_path = g_steal_pointer(&mon_path);
+    g_hash_table_insert(core->by_id, GINT_TO_POINTER(id), dom);
+    if (!core_domain_transition(dom, IN_START, &error)) {
+        job_fail(job, error);
+        return;
+    }
+    job_next(job);
+}
+
+/* Forks QEMU's process, records its pid, and only then lets it run QEMU. */
+static void
+start_spawn(struct job *job)
+{
+    struct start_op *op = job->data;
+    struct domain *dom = op->dom;
+    GError *error = NULL;
     g_autofree char *lp = log_path(dom);
     {
-        g_autofree char *cmd = g_strjoinv(" ", argv);
+        g_autofree char *cmd = g_strjoinv(" ", op->argv);
         g_autoptr(GDateTime) now = g_date_time_new_now_utc();
         g_autofree char *stamp = g_date_time_format_iso8601(now);
         g_autofree char *line = g_strdup_printf("%s: starting up\n%s\n", stamp, cmd);
@@ -556,29 +408,272 @@ start_spawn(struct domain *dom, GError **error)
     }
     pid_t pid;
     int pidfd;
-    if (!qemu_process_spawn(argv, lp, listen_fd, &pid, &pidfd, error)) {
-        unlink(mon_path);
-        return FALSE;
+    struct qemu_child *child =
+        qemu_process_fork(op->argv, lp, &op->listen_fd, 1, &pid, &pidfd, &error);
+    if (!child) {
+        job_fail(job, error);
+        return;
     }
     dom->pid = pid;
     dom->pidfd = pidfd;
     dom->exited = FALSE;
-    dom->id = id;
+    if (!core_status_write(dom, &error)) {
+        qemu_process_abandon(child);
+        dom->exited = TRUE;
+        g_prefix_error(&error, "cannot record the QEMU of '%s': ", dom->def->name);
+        job_fail(job, error);
+        return;
+    }
+    if (!qemu_process_exec(child, &error)) {
+        dom->exited = TRUE;
+        job_fail(job, error);
+        return;
+    }
+    file_close_fd(&op->listen_fd);
     g_ptr_array_set_size(dom->messages, 0);
     /* as libvirtd reports it: QEMU runs as root, with the daemon's privileges */
     if (geteuid() == 0)
         g_ptr_array_add(dom->messages,
                         g_strdup("tainted: running with undesirable elevated privileges"));
-    dom->emulator = g_steal_pointer(&emulator);
-    dom->monitor_path = g_steal_pointer(&mon_path);
-    g_hash_table_insert(core->by_id, GINT_TO_POINTER(id), dom);
     dom->pid_watch = g_unix_fd_add(pidfd, G_IO_IN, on_process_exit, dom);
-    int fd = monitor_connect(dom->monitor_path, error);
-    if (fd < 0)
-        return FALSE;
-    struct qmp_callbacks cb = {.event = on_qmp_event, .closed = on_qmp_closed};
-    dom->mon = qmp_new(fd, dom->def->name, &cb, dom, core->monitor_timeout_ms);
-    return TRUE;
+    int fd = monitor_connect(dom->monitor_path, &error);
+    if (fd < 0) {
+        job_fail(job, error);
+        return;
+    }
+    attach_monitor(dom, fd);
+    job_next(job);
+}
+
+static void
+on_setup_reply(struct job *job, const GError *error)
+{
+    struct start_op *op = job->data;
+    if (job->finished)
+        return;
+    if (error) {
+        job_fail(job, g_error_copy(error));
+        return;
+    }
+    if (--op->outstanding == 0)
+        job_next(job);
+}
+
+/* Records the pty paths QEMU chose in the live definition. */
+static void
+record_ptys(struct domain_def *def, JsonNode *result)
+{
+    JsonArray *arr = JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
+    for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
+        JsonObject *o = json_array_get_object_element(arr, i);
+        const char *label = json_object_get_string_member_with_default(o, "label", "");
+        const char *filename = json_object_get_string_member_with_default(o, "filename", "");
+        if (!g_str_has_prefix(filename, "pty:"))
+            continue;
+        guint idx;
+        if (sscanf(label, "charserial%u", &idx) == 1 && idx < def->serials->len) {
+            struct chr_def *chr = def->serials->pdata[idx];
+            g_free(chr->source_path);
+            chr->source_path = g_strdup(filename + 4);
+            /* the console that mirrors serial 0 shows the same pty */
+            for (guint j = 0; idx == 0 && j < def->consoles->len; j++) {
+                struct chr_def *con = def->consoles->pdata[j];
+                if (con->type == CHR_TYPE_PTY &&
+                    (!con->target_type || g_str_equal(con->target_type, "serial"))) {
+                    g_free(con->source_path);
+                    con->source_path = g_strdup(filename + 4);
+                }
+            }
+        } else if (sscanf(label, "charconsole%u", &idx) == 1 && idx < def->consoles->len) {
+            struct chr_def *con = def->consoles->pdata[idx];
+            g_free(con->source_path);
+            con->source_path = g_strdup(filename + 4);
+        }
+    }
+}
+
+static void
+on_query_chardev(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    struct start_op *op = job->data;
+    if (!job->finished && !error)
+        record_ptys(op->dom->def, result);
+    on_setup_reply(job, error);
+    job_unref(job);
+}
+
+static void
+on_query_vnc(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    struct start_op *op = job->data;
+    if (!job->finished && !error && result && JSON_NODE_HOLDS_OBJECT(result)) {
+        JsonObject *o = json_node_get_object(result);
+        const char *service = json_object_get_string_member_with_default(o, "service", NULL);
+        guint64 port;
+        if (service && op->dom->def->graphics->len > 0 &&
+            g_ascii_string_to_unsigned(service, 10, 1, 65535, &port, NULL)) {
+            struct graphics_def *g = op->dom->def->graphics->pdata[0];
+            g->port = (int)port;
+        }
+    }
+    /* a VNC server QEMU cannot describe leaves the port unknown: no reason to fail */
+    on_setup_reply(job, NULL);
+    job_unref(job);
+}
+
+static void
+on_setup_command(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    on_setup_reply(job, error);
+    job_unref(job);
+}
+
+/* The whole setup exchange goes out at once: QEMU answers in order, so this costs one round
+ * trip instead of several. */
+static void
+start_setup(struct job *job)
+{
+    struct start_op *op = job->data;
+    struct domain *dom = op->dom;
+    op->outstanding = 1;
+    qmp_command(dom->mon, "query-chardev", NULL, on_query_chardev, job_ref(job));
+    for (guint i = 0; i < dom->def->graphics->len; i++) {
+        struct graphics_def *g = dom->def->graphics->pdata[i];
+        if (g->passwd) {
+            JsonObject *args = json_object_new();
+            json_object_set_string_member(args, "protocol", "vnc");
+            json_object_set_string_member(args, "password", g->passwd);
+            op->outstanding++;
+            qmp_command(dom->mon, "set_password", args, on_setup_command, job_ref(job));
+        }
+        if (g->autoport || g->port < 0) {
+            op->outstanding++;
+            qmp_command(dom->mon, "query-vnc", NULL, on_query_vnc, job_ref(job));
+        }
+    }
+}
+
+static void
+start_resume(struct job *job)
+{
+    struct start_op *op = job->data;
+    op->outstanding = 1;
+    if (op->flags & CORE_START_PAUSED)
+        qmp_command(op->dom->mon, "query-status", NULL, on_setup_command, job_ref(job));
+    else
+        qmp_command(op->dom->mon, "cont", NULL, on_setup_command, job_ref(job));
+}
+
+/* Commits a complete start (the state and its events), or undoes a failed one: QEMU killed
+ * and reaped, the domain shut off without events (it never was announced). */
+static void
+start_finish(struct job *job, const GError *error)
+{
+    struct start_op *op = job->data;
+    struct domain *dom = op->dom;
+    GError *err = NULL;
+    if (!error) {
+        enum dom_input in = (op->flags & CORE_START_PAUSED) ? IN_STARTED_PAUSED : IN_STARTED;
+        /* the job is finished: the status file written now no longer says "start" */
+        if (core_domain_transition(dom, in, &err)) {
+            dom->announced = TRUE;
+            log_info("%s: started, id %d, pid %d", dom->def->name, dom->id, (int)dom->pid);
+            return;
+        }
+    } else if (dom->stop_input == IN_STOPPED_DESTROYED) {
+        err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_ABORTED, "start was cut short by destroy");
+    } else if (dom->pid && process_gone(dom)) {
+        /* whatever the monitor said last, QEMU itself quit: its log says why */
+        err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU quit during start-up");
+    } else {
+        err = g_error_copy(error);
+    }
+    if (dom->pid)
+        append_log_tail(dom, err);
+    g_prefix_error(&err, "starting '%s': ", dom->def->name);
+    log_warn("%s", err->message);
+    job_set_error(job, err);
+    kill_and_reap(dom);
+    if (dom->state != DOM_SHUTOFF) {
+        domain_stopped(dom, IN_START_FAILED);
+        return;
+    }
+    /* nothing ran: the config goes back as it was */
+    if (dom->monitor_path)
+        unlink(dom->monitor_path);
+    g_clear_pointer(&dom->monitor_path, g_free);
+    g_clear_pointer(&dom->emulator, g_free);
+    if (dom->id >= 0)
+        g_hash_table_remove(dom->core->by_id, GINT_TO_POINTER(dom->id));
+    dom->id = -1;
+    if (dom->new_def) {
+        domain_def_free(dom->def);
+        dom->def = g_steal_pointer(&dom->new_def);
+    }
+    if (!dom->persistent && !dom->removed)
+        core_forget(dom->core, dom);
+}
+
+/* destroy or QEMU's exit: the step waiting for QEMU fails now */
+static void
+start_abort(struct job *job)
+{
+    struct start_op *op = job->data;
+    struct domain *dom = op->dom;
+    GError *err = NULL;
+    if (dom->stop_input == IN_STOPPED_DESTROYED)
+        err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_ABORTED, "start was cut short by destroy");
+    else
+        err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU exited during start");
+    job_fail(job, err);
+}
+
+static const struct job_step start_steps[] = {
+    {"prepare", start_prepare}, {"spawn", start_spawn}, {"setup", start_setup},
+    {"resume", start_resume},   {NULL, NULL},
+};
+
+static const struct job_pipeline start_pipeline = {
+    .steps = start_steps,
+    .finish = start_finish,
+    .abort = start_abort,
+    .abortable = FALSE,
+};
+
+struct start_request {
+    struct domain *dom;
+    struct domain_def *live;
+    unsigned flags;
+    core_done_fn done;
+    gpointer data;
+};
+
+static void
+start_begin(struct job *job, GError *error, gpointer data)
+{
+    struct start_request *req = data;
+    struct domain *dom = req->dom;
+    if (!job) {
+        finish(req->done, req->data, error);
+    } else if (state_is_active(dom->state) || dom->removed) {
+        GError *err = NULL;
+        err_set(&err, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is already running",
+                dom->def->name);
+        job_cancel(job, err, req->done, req->data);
+    } else {
+        struct start_op *op = g_new0(struct start_op, 1);
+        op->dom = core_domain_ref(dom);
+        op->flags = req->flags;
+        op->live = g_steal_pointer(&req->live);
+        op->listen_fd = -1;
+        job_run(job, op, start_op_free, req->done, req->data);
+    }
+    domain_def_free(req->live);
+    core_domain_unref(req->dom);
+    g_free(req);
 }
 
 /* LIVE (consumed, may be NULL) is the config to run; NULL runs a copy of the persistent one. */
@@ -586,66 +681,21 @@ static void
 start_running(struct domain *dom, struct domain_def *live, unsigned flags, core_done_fn done,
               gpointer data)
 {
-    g_autoptr(domain_def) live_def = live;
-    GError *error = NULL;
     if (state_is_active(dom->state)) {
+        GError *error = NULL;
         err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is already running",
                 dom->def->name);
-        finish(done, data, error);
-        g_error_free(error);
+        domain_def_free(live);
+        fail_now(done, data, error);
         return;
     }
-    if (!core_job_begin(dom, JOB_START, &error)) {
-        finish(done, data, error);
-        g_error_free(error);
-        return;
-    }
-    /* the live config starts as a copy of the persistent one */
-    if (dom->persistent) {
-        dom->new_def = dom->def;
-        dom->def = live_def ? g_steal_pointer(&live_def) : domain_def_copy(dom->new_def);
-    }
-    struct start_ctx *ctx = g_new0(struct start_ctx, 1);
-    ctx->dom = core_domain_ref(dom);
-    ctx->flags = flags;
-    ctx->done = done;
-    ctx->data = data;
-    ctx->holds = 1;
-    if (!start_ctxs)
-        start_ctxs = g_hash_table_new(g_direct_hash, g_direct_equal);
-    g_hash_table_insert(start_ctxs, dom, ctx);
-    dom->job.abort = start_job_abort;
-    dom->autodestroy = (flags & CORE_START_AUTODESTROY) != 0;
-    dom->updated = FALSE;
-    if (!start_spawn(dom, &error)) {
-        g_hash_table_remove(start_ctxs, dom);
-        ctx->finished = TRUE;
-        dom->job.abort = NULL;
-        if (dom->pidfd >= 0) {
-            prefix_log_tail(dom, &error);
-            kill_and_reap(dom);
-        }
-        g_prefix_error(&error, "starting '%s': ", dom->def->name);
-        /* nothing ran: no state change and no event unless a QEMU existed */
-        if (dom->pid) {
-            domain_stopped(dom, REASON_SHUTOFF_FAILED, EV_STOPPED_FAILED);
-        } else {
-            if (dom->new_def) {
-                domain_def_free(dom->def);
-                dom->def = g_steal_pointer(&dom->new_def);
-            }
-            core_job_end(dom);
-            if (!dom->persistent && !dom->removed)
-                core_forget(dom->core, dom);
-        }
-        finish(done, data, error);
-        g_error_free(error);
-        core_domain_unref(dom);
-        ctx_release(ctx);
-        return;
-    }
-    core_domain_set_state(dom, DOM_PAUSED, REASON_PAUSED_STARTING_UP, -1, 0);
-    start_commands(ctx);
+    struct start_request *req = g_new0(struct start_request, 1);
+    req->dom = core_domain_ref(dom);
+    req->live = live;
+    req->flags = flags;
+    req->done = done;
+    req->data = data;
+    job_acquire(&dom->jobs, JOB_START, &start_pipeline, dom->core->job_wait_ms, start_begin, req);
 }
 
 void
@@ -734,17 +784,16 @@ apply_action(struct domain *dom, enum domain_action action, gboolean crashed)
     case DOMAIN_ACTION_COREDUMP_RESTART:
         qmp_command(dom->mon, "system_reset", NULL, NULL, NULL);
         qmp_command(dom->mon, "cont", NULL, NULL, NULL);
-        core_domain_set_state(dom, DOM_RUNNING, REASON_RUNNING_BOOTED, -1, 0);
+        core_domain_transition(dom, IN_RESTARTED, NULL);
         break;
     case DOMAIN_ACTION_PRESERVE:
         /* a panicked guest stays crashed; a powered-off one stays paused */
         if (!crashed)
-            core_domain_set_state(dom, DOM_PAUSED, REASON_PAUSED_SHUTTING_DOWN, EV_SUSPENDED,
-                                  EV_SUSPENDED_PAUSED);
+            core_domain_transition(dom, IN_POWEROFF_KEPT, NULL);
         break;
     case DOMAIN_ACTION_DESTROY:
     case DOMAIN_ACTION_COREDUMP_DESTROY:
-        dom->stop_reason = crashed ? REASON_SHUTOFF_CRASHED : REASON_SHUTOFF_SHUTDOWN;
+        dom->stop_input = crashed ? IN_STOPPED_CRASHED : IN_STOPPED_SHUTDOWN;
         qmp_command(dom->mon, "quit", NULL, NULL, NULL);
         break;
     }
@@ -765,13 +814,12 @@ on_shutdown_event(struct domain *dom, JsonObject *data)
     const char *reason = data ? json_object_get_string_member_with_default(data, "reason", "") : "";
     gboolean guest =
         data ? json_object_get_boolean_member_with_default(data, "guest", FALSE) : FALSE;
-    if (dom->stop_reason >= 0)
+    if (dom->stop_input != IN_STOPPED_FAILED)
         return; /* our own SIGTERM or quit: the exit decides */
     if (g_str_equal(reason, "host-signal")) {
         /* someone else signalled QEMU; it exits on its own whatever -no-shutdown says */
-        dom->stop_reason = REASON_SHUTOFF_SHUTDOWN;
-        core_domain_set_state(dom, DOM_SHUTDOWN, REASON_SHUTDOWN_USER, EV_SHUTDOWN,
-                              EV_SHUTDOWN_HOST);
+        dom->stop_input = IN_STOPPED_SHUTDOWN;
+        core_domain_transition(dom, IN_HOST_SHUTDOWN, NULL);
         return;
     }
     if (dom->fake_reboot) {
@@ -783,290 +831,425 @@ on_shutdown_event(struct domain *dom, JsonObject *data)
         qmp_command(dom->mon, "cont", NULL, on_reset_cont, core_domain_ref(dom));
         return;
     }
-    core_domain_set_state(dom, DOM_SHUTDOWN, REASON_SHUTDOWN_USER, EV_SHUTDOWN,
-                          guest ? EV_SHUTDOWN_GUEST : EV_SHUTDOWN_HOST);
+    core_domain_transition(dom, guest ? IN_GUEST_SHUTDOWN : IN_HOST_SHUTDOWN, NULL);
     /* with -no-reboot a guest reboot arrives here as a guest-reset shutdown */
     enum domain_action action =
         g_str_equal(reason, "guest-reset") ? dom->def->on_reboot : dom->def->on_poweroff;
     apply_action(dom, action, FALSE);
 }
 
+static gboolean
+job_is(struct domain *dom, enum job_type type)
+{
+    return dom->jobs.current && dom->jobs.current->type == type;
+}
+
 static void
 on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user)
 {
     struct domain *dom = user;
-    if (dom->job.kind == JOB_START)
+    if (job_is(dom, JOB_START))
         return;
     if (g_str_equal(event, "SHUTDOWN")) {
         on_shutdown_event(dom, data);
     } else if (g_str_equal(event, "STOP")) {
-        if (dom->state == DOM_RUNNING && dom->job.kind != JOB_SUSPEND && !dom->resetting &&
+        if (dom->state == DOM_RUNNING && !job_is(dom, JOB_SUSPEND) && !dom->resetting &&
             !dom->fake_reboot)
-            core_domain_set_state(dom, DOM_PAUSED, REASON_PAUSED_UNKNOWN, EV_SUSPENDED,
-                                  EV_SUSPENDED_PAUSED);
+            core_domain_transition(dom, IN_PAUSED_BY_QEMU, NULL);
     } else if (g_str_equal(event, "RESUME")) {
-        if (dom->state == DOM_PAUSED && dom->job.kind != JOB_RESUME)
-            core_domain_set_state(dom, DOM_RUNNING, REASON_RUNNING_UNPAUSED, EV_RESUMED,
-                                  EV_RESUMED_UNPAUSED);
+        if (dom->state == DOM_PAUSED && !job_is(dom, JOB_RESUME))
+            core_domain_transition(dom, IN_RESUMED_BY_QEMU, NULL);
     } else if (g_str_equal(event, "RESET")) {
         /* a fake reboot's reset and cont may each reset the machine: one reboot event */
         if (!dom->resetting || !dom->reset_reported)
             core_domain_emit_reboot(dom);
         dom->reset_reported = dom->resetting;
     } else if (g_str_equal(event, "GUEST_PANICKED")) {
-        core_domain_set_state(dom, DOM_CRASHED, REASON_CRASHED_PANICKED, EV_CRASHED,
-                              EV_CRASHED_PANICKED);
-        apply_action(dom, dom->def->on_crash, TRUE);
+        if (core_domain_transition(dom, IN_PANICKED, NULL))
+            apply_action(dom, dom->def->on_crash, TRUE);
     } else if (g_str_equal(event, "BLOCK_IO_ERROR")) {
         log_warn("%s: disk I/O error", dom->def->name);
     }
 }
 
-/* --- simple monitor operations: one job, one command, state change on success --- */
+/* --- one-command operations: a job of one step --- */
 
-struct op_ctx {
+/* A monitor command as one step; the finish hook applies the state change, or undoes the
+ * command when the new state cannot be recorded. */
+struct monitor_op {
     struct domain *dom;
+    const char *command;       /* QMP command of the step */
+    enum dom_input on_success; /* IN_LAST: no state change */
+    const char *undo;          /* command that reverts it when the state cannot be recorded */
+};
+
+static void
+monitor_op_free(gpointer data)
+{
+    struct monitor_op *op = data;
+    core_domain_unref(op->dom);
+    g_free(op);
+}
+
+static void
+on_step_reply(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    if (error)
+        job_fail(job, g_error_copy(error));
+    else
+        job_next(job);
+    job_unref(job);
+}
+
+static void
+monitor_step(struct job *job)
+{
+    struct monitor_op *op = job->data;
+    GError *error = NULL;
+    if (!require_active(op->dom, &error)) {
+        job_fail(job, error);
+        return;
+    }
+    qmp_command(op->dom->mon, op->command, NULL, on_step_reply, job_ref(job));
+}
+
+static void
+monitor_finish(struct job *job, const GError *error)
+{
+    struct monitor_op *op = job->data;
+    struct domain *dom = op->dom;
+    if (error || op->on_success == IN_LAST || !state_is_active(dom->state))
+        return;
+    /* the state a client asked for may have come already (a QEMU event) */
+    if ((op->on_success == IN_SUSPENDED && dom->state == DOM_PAUSED) ||
+        (op->on_success == IN_RESUMED && dom->state == DOM_RUNNING))
+        return;
+    GError *err = NULL;
+    if (!core_domain_transition(dom, op->on_success, &err)) {
+        if (op->undo && dom->mon)
+            qmp_command(dom->mon, op->undo, NULL, NULL, NULL);
+        job_set_error(job, err);
+    }
+}
+
+/* QEMU's exit or destroy: the command's reply will not come */
+static void
+monitor_abort(struct job *job)
+{
+    struct monitor_op *op = job->data;
+    GError *err = NULL;
+    err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU of domain '%s' went away",
+            op->dom->def->name);
+    job_fail(job, err);
+}
+
+static const struct job_step monitor_steps[] = {
+    {"command", monitor_step},
+    {NULL, NULL},
+};
+
+static const struct job_pipeline monitor_pipeline = {
+    .steps = monitor_steps,
+    .finish = monitor_finish,
+    .abort = monitor_abort,
+};
+
+struct op_request {
+    struct monitor_op *op;
+    gboolean (*check)(struct domain *dom, GError **error);
     core_done_fn done;
     gpointer data;
 };
 
-static struct op_ctx *
-op_begin(struct domain *dom, enum job_kind kind, core_done_fn done, gpointer data)
+static void
+op_begin(struct job *job, GError *error, gpointer data)
+{
+    struct op_request *req = data;
+    GError *err = NULL;
+    if (!job) {
+        finish(req->done, req->data, error);
+        monitor_op_free(req->op);
+    } else if (!require_active(req->op->dom, &err) ||
+               (req->check && !req->check(req->op->dom, &err))) {
+        job_cancel(job, err, req->done, req->data);
+        monitor_op_free(req->op);
+    } else {
+        job_run(job, req->op, monitor_op_free, req->done, req->data);
+    }
+    g_free(req);
+}
+
+static void
+monitor_operation(struct domain *dom, enum job_type type, const char *command,
+                  enum dom_input on_success, const char *undo,
+                  gboolean (*check)(struct domain *, GError **), core_done_fn done, gpointer data)
 {
     GError *error = NULL;
-    if (!require_active(dom, &error) || !core_job_begin(dom, kind, &error)) {
-        finish(done, data, error);
-        g_error_free(error);
-        return NULL;
+    /* the state is looked at once the domain is ours: the job before may change it */
+    if (!require_active(dom, &error)) {
+        fail_now(done, data, error);
+        return;
     }
-    struct op_ctx *ctx = g_new0(struct op_ctx, 1);
-    ctx->dom = core_domain_ref(dom);
-    ctx->done = done;
-    ctx->data = data;
-    return ctx;
+    struct monitor_op *op = g_new0(struct monitor_op, 1);
+    op->dom = core_domain_ref(dom);
+    op->command = command;
+    op->on_success = on_success;
+    op->undo = undo;
+    struct op_request *req = g_new0(struct op_request, 1);
+    req->op = op;
+    req->check = check;
+    req->done = done;
+    req->data = data;
+    job_acquire(&dom->jobs, type, &monitor_pipeline, dom->core->job_wait_ms, op_begin, req);
 }
-
-static void
-op_end(struct op_ctx *ctx, const GError *error)
-{
-    struct domain *dom = ctx->dom;
-    /* destroy may have ended the job (and the domain) meanwhile */
-    if (state_is_active(dom->state) && dom->job.kind != JOB_NONE && dom->job.kind != JOB_START)
-        core_job_end(dom);
-    GError *copy = error ? g_error_copy(error) : NULL;
-    finish(ctx->done, ctx->data, copy);
-    if (copy)
-        g_error_free(copy);
-    core_domain_unref(dom);
-    g_free(ctx);
-}
-
-static void
-on_suspend_reply(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
-{
-    struct op_ctx *ctx = data;
-    if (!error && ctx->dom->state == DOM_RUNNING)
-        core_domain_set_state(ctx->dom, DOM_PAUSED, REASON_PAUSED_USER, EV_SUSPENDED,
-                              EV_SUSPENDED_PAUSED);
-    op_end(ctx, error);
-}
-
-void
-core_domain_suspend(struct domain *dom, core_done_fn done, gpointer data)
-{
-    struct op_ctx *ctx = op_begin(dom, JOB_SUSPEND, done, data);
-    if (ctx)
-        qmp_command(dom->mon, "stop", NULL, on_suspend_reply, ctx);
-}
-
-static void
-on_resume_reply(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
-{
-    struct op_ctx *ctx = data;
-    if (!error && ctx->dom->state == DOM_PAUSED)
-        core_domain_set_state(ctx->dom, DOM_RUNNING, REASON_RUNNING_UNPAUSED, EV_RESUMED,
-                              EV_RESUMED_UNPAUSED);
-    op_end(ctx, error);
-}
-
-void
-core_domain_resume(struct domain *dom, core_done_fn done, gpointer data)
-{
-    struct op_ctx *ctx = op_begin(dom, JOB_RESUME, done, data);
-    if (ctx)
-        qmp_command(dom->mon, "cont", NULL, on_resume_reply, ctx);
-}
-
-static void
-on_plain_reply(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
-{
-    op_end(data, error);
-}
-
-void
-core_domain_reset(struct domain *dom, core_done_fn done, gpointer data)
-{
-    struct op_ctx *ctx = op_begin(dom, JOB_RESET, done, data);
-    if (ctx)
-        qmp_command(dom->mon, "system_reset", NULL, on_plain_reply, ctx);
-}
-
-/* virDomainShutdownFlagValues / virDomainRebootFlagValues */
-enum {
-    POWER_DEFAULT = 0,
-    POWER_ACPI = 1,
-    POWER_AGENT = 2,
-    POWER_INITCTL = 4,
-    POWER_SIGNAL = 8,
-    POWER_PARAVIRT = 16
-};
 
 static gboolean
-check_power_flags(struct domain *dom, unsigned flags, const char *what, GError **error)
+check_resumable(struct domain *dom, GError **error)
 {
-    if (flags &
-        ~(unsigned)(POWER_ACPI | POWER_AGENT | POWER_INITCTL | POWER_SIGNAL | POWER_PARAVIRT)) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unsupported flags (0x%x) in %s", flags,
-                what);
+    if (dom->state == DOM_RUNNING) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "domain '%s' is already running; it is not paused", dom->def->name);
         return FALSE;
     }
-    if (flags & ~(unsigned)(POWER_ACPI | POWER_AGENT)) {
-        err_set(error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED,
-                "%s modes other than 'acpi' and 'agent' are not supported for domain '%s'", what,
+    if (dom->state == DOM_PMSUSPENDED) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is pmsuspended",
                 dom->def->name);
-        return FALSE;
-    }
-    if (flags == POWER_AGENT && !core_guest_has_agent(dom)) {
-        err_set(error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED,
-                "QEMU guest agent is not configured for domain '%s'", dom->def->name);
         return FALSE;
     }
     return TRUE;
 }
 
-struct power_ctx {
-    struct op_ctx *op;
-    enum job_kind kind;
+static gboolean
+check_suspendable(struct domain *dom, GError **error)
+{
+    if (dom->state == DOM_PMSUSPENDED) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is pmsuspended",
+                dom->def->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void
+core_domain_suspend(struct domain *dom, core_done_fn done, gpointer data)
+{
+    monitor_operation(dom, JOB_SUSPEND, "stop", IN_SUSPENDED, "cont", check_suspendable, done,
+                      data);
+}
+
+void
+core_domain_resume(struct domain *dom, core_done_fn done, gpointer data)
+{
+    monitor_operation(dom, JOB_RESUME, "cont", IN_RESUMED, "stop", check_resumable, done, data);
+}
+
+void
+core_domain_reset(struct domain *dom, core_done_fn done, gpointer data)
+{
+    monitor_operation(dom, JOB_RESET, "system_reset", IN_LAST, NULL, NULL, done, data);
+}
+
+/* --- shutdown and reboot: the guest agent or the ACPI power button --- */
+
+/* virDomainShutdownFlagValues / virDomainRebootFlagValues */
+enum { POWER_DEFAULT = 0, POWER_ACPI = 1, POWER_AGENT = 2 };
+
+struct power_op {
+    struct domain *dom;
+    enum job_type type;
+    gboolean use_agent;
     gboolean acpi_fallback;
 };
 
 static void
-power_acpi(struct op_ctx *ctx, enum job_kind kind)
+power_op_free(gpointer data)
 {
-    if (kind == JOB_REBOOT)
-        ctx->dom->fake_reboot = TRUE;
+    struct power_op *op = data;
+    core_domain_unref(op->dom);
+    g_free(op);
+}
+
+static void
+power_acpi(struct job *job)
+{
+    struct power_op *op = job->data;
+    if (op->type == JOB_REBOOT)
+        op->dom->fake_reboot = TRUE;
     /* the reply comes once the power button is pressed; the guest decides what follows */
-    qmp_command(ctx->dom->mon, "system_powerdown", NULL, on_plain_reply, ctx);
+    qmp_command(op->dom->mon, "system_powerdown", NULL, on_step_reply, job_ref(job));
 }
 
 static void
 on_agent_power_done(GError *error, gpointer data)
 {
-    struct power_ctx *pc = data;
-    struct op_ctx *ctx = pc->op;
-    if (error && pc->acpi_fallback && ctx->dom->mon && state_is_active(ctx->dom->state)) {
+    struct job *job = data;
+    struct power_op *op = job->data;
+    if (job->finished) {
+        /* aborted meanwhile */
+    } else if (!error) {
+        job_next(job);
+    } else if (op->acpi_fallback && op->dom->mon && state_is_active(op->dom->state)) {
         log_info("%s: guest agent %s failed (%s); pressing the ACPI power button",
-                 ctx->dom->def->name, pc->kind == JOB_REBOOT ? "reboot" : "shutdown",
+                 op->dom->def->name, op->type == JOB_REBOOT ? "reboot" : "shutdown",
                  error->message);
-        power_acpi(ctx, pc->kind);
+        power_acpi(job);
     } else {
-        op_end(ctx, error);
+        job_fail(job, g_error_copy(error));
     }
-    g_free(pc);
+    job_unref(job);
+}
+
+static void
+power_step(struct job *job)
+{
+    struct power_op *op = job->data;
+    if (op->use_agent) {
+        core_guest_agent_power(op->dom, op->type == JOB_REBOOT ? "reboot" : "powerdown",
+                               on_agent_power_done, job_ref(job));
+        return;
+    }
+    power_acpi(job);
+}
+
+static void
+power_abort(struct job *job)
+{
+    struct power_op *op = job->data;
+    GError *err = NULL;
+    err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU of domain '%s' went away",
+            op->dom->def->name);
+    job_fail(job, err);
+}
+
+static const struct job_step power_steps[] = {
+    {"request", power_step},
+    {NULL, NULL},
+};
+
+static const struct job_pipeline power_pipeline = {
+    .steps = power_steps,
+    .abort = power_abort,
+};
+
+struct power_request {
+    struct power_op *op;
+    core_done_fn done;
+    gpointer data;
+};
+
+static gboolean
+check_power(struct domain *dom, enum job_type type, GError **error)
+{
+    if (!require_active(dom, error))
+        return FALSE;
+    /* as libvirt: a paused guest cannot be asked to shut down (it would not notice) */
+    if (type == JOB_SHUTDOWN && dom->state != DOM_RUNNING) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                dom->def->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+power_begin(struct job *job, GError *error, gpointer data)
+{
+    struct power_request *req = data;
+    GError *err = NULL;
+    if (!job) {
+        finish(req->done, req->data, error);
+        power_op_free(req->op);
+    } else if (!check_power(req->op->dom, req->op->type, &err)) {
+        job_cancel(job, err, req->done, req->data);
+        power_op_free(req->op);
+    } else {
+        job_run(job, req->op, power_op_free, req->done, req->data);
+    }
+    g_free(req);
 }
 
 /* As libvirt: with no mode, the agent when the domain has one, else ACPI; a failed agent
  * falls back to ACPI unless the agent alone was asked for. */
 static void
-power_op(struct domain *dom, enum job_kind kind, unsigned flags, core_done_fn done, gpointer data)
+power_operation(struct domain *dom, enum job_type type, unsigned flags, core_done_fn done,
+                gpointer data)
 {
     GError *error = NULL;
-    if (!check_power_flags(dom, flags, kind == JOB_REBOOT ? "reboot" : "shutdown", &error)) {
-        finish(done, data, error);
-        g_error_free(error);
+    if (!require_active(dom, &error)) {
+        fail_now(done, data, error);
         return;
     }
-    gboolean use_agent = (flags & POWER_AGENT) || (flags == 0 && core_guest_has_agent(dom));
-    gboolean use_acpi = flags == 0 || (flags & POWER_ACPI);
-    struct op_ctx *ctx = op_begin(dom, kind, done, data);
-    if (!ctx)
-        return;
-    if (use_agent && core_guest_has_agent(dom)) {
-        struct power_ctx *pc = g_new0(struct power_ctx, 1);
-        pc->op = ctx;
-        pc->kind = kind;
-        pc->acpi_fallback = use_acpi;
-        core_guest_agent_power(dom, kind == JOB_REBOOT ? "reboot" : "powerdown",
-                               on_agent_power_done, pc);
+    if (flags == POWER_AGENT && !core_guest_has_agent(dom)) {
+        err_set(&error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED,
+                "QEMU guest agent is not configured for domain '%s'", dom->def->name);
+        fail_now(done, data, error);
         return;
     }
-    power_acpi(ctx, kind);
+    struct power_op *op = g_new0(struct power_op, 1);
+    op->dom = core_domain_ref(dom);
+    op->type = type;
+    op->use_agent = ((flags & POWER_AGENT) || flags == POWER_DEFAULT) && core_guest_has_agent(dom);
+    op->acpi_fallback = flags == POWER_DEFAULT || (flags & POWER_ACPI);
+    struct power_request *req = g_new0(struct power_request, 1);
+    req->op = op;
+    req->done = done;
+    req->data = data;
+    job_acquire(&dom->jobs, type, &power_pipeline, dom->core->job_wait_ms, power_begin, req);
 }
 
 void
 core_domain_shutdown(struct domain *dom, unsigned flags, core_done_fn done, gpointer data)
 {
-    power_op(dom, JOB_SHUTDOWN, flags, done, data);
+    power_operation(dom, JOB_SHUTDOWN, flags, done, data);
 }
 
 void
 core_domain_reboot(struct domain *dom, unsigned flags, core_done_fn done, gpointer data)
 {
-    power_op(dom, JOB_REBOOT, flags, done, data);
+    power_operation(dom, JOB_REBOOT, flags, done, data);
 }
 
-/* --- destroy --- */
-
-struct destroy_ctx {
-    struct domain *dom;
-    guint timer;
-    unsigned flags;
-    core_done_fn done;
-    gpointer data;
-};
+/* --- destroy: cuts through any job; callers wait for QEMU's exit --- */
 
 static void
-destroy_exited(GError *error, gpointer data)
+add_exit_waiter(struct domain *dom, core_done_fn done, gpointer data)
 {
-    struct destroy_ctx *ctx = data;
-    if (ctx->timer)
-        g_source_remove(ctx->timer);
-    finish(ctx->done, ctx->data, error);
-    core_domain_unref(ctx->dom);
-    g_free(ctx);
+    struct waiter *w = g_new0(struct waiter, 1);
+    w->done = done;
+    w->data = data;
+    g_ptr_array_add(dom->exit_waiters, w);
 }
 
 static gboolean
 destroy_timeout(gpointer data)
 {
-    struct destroy_ctx *ctx = data;
-    ctx->timer = 0;
-    if (ctx->dom->pidfd < 0)
+    struct domain *dom = data;
+    dom->destroy_timer = 0;
+    if (dom->pidfd < 0 || dom->exited)
         return G_SOURCE_REMOVE;
-    if (ctx->flags & CORE_DESTROY_GRACEFUL) {
-        /* leave it running; report the failure to this caller only */
-        struct domain *dom = ctx->dom;
-        for (guint i = 0; i < dom->job_waiters->len; i++) {
-            struct waiter *w = dom->job_waiters->pdata[i];
-            if (w->data == ctx) {
-                g_ptr_array_remove_index(dom->job_waiters, i);
-                g_free(w);
-                break;
-            }
+    if (dom->destroy_flags & CORE_DESTROY_GRACEFUL) {
+        /* leave it running; the callers hear it did not go */
+        dom->stop_input = IN_STOPPED_FAILED;
+        dom->destroying = FALSE;
+        GPtrArray *waiters = dom->exit_waiters;
+        dom->exit_waiters = g_ptr_array_new();
+        for (guint i = 0; i < waiters->len; i++) {
+            struct waiter *w = waiters->pdata[i];
+            GError *err = NULL;
+            err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_TIMEOUT,
+                    "QEMU of '%s' did not exit within %d ms of SIGTERM; destroy without "
+                    "--graceful kills it",
+                    dom->def->name, DESTROY_KILL_AFTER_MS);
+            fail_now(w->done, w->data, err);
+            g_free(w);
         }
-        dom->stop_reason = -1;
-        GError *err = NULL;
-        err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_TIMEOUT,
-                "QEMU of '%s' did not exit within %d ms of SIGTERM; destroy without "
-                "--graceful kills it",
-                dom->def->name, DESTROY_KILL_AFTER_MS);
-        destroy_exited(err, ctx);
-        g_error_free(err);
+        g_ptr_array_free(waiters, TRUE);
         return G_SOURCE_REMOVE;
     }
-    log_warn("%s: QEMU ignored SIGTERM for %d ms; killing it", ctx->dom->def->name,
+    log_warn("%s: QEMU ignored SIGTERM for %d ms; killing it", dom->def->name,
              DESTROY_KILL_AFTER_MS);
-    qemu_process_signal(ctx->dom->pidfd, SIGKILL, NULL);
+    qemu_process_signal(dom->pidfd, SIGKILL, NULL);
     return G_SOURCE_REMOVE;
 }
 
@@ -1074,32 +1257,47 @@ void
 core_domain_destroy(struct domain *dom, unsigned flags, core_done_fn done, gpointer data)
 {
     GError *error = NULL;
-    if (flags & ~(unsigned)CORE_DESTROY_GRACEFUL) {
-        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unsupported flags (0x%x) in destroy",
-                flags);
-    } else if (!state_is_active(dom->state) || dom->pidfd < 0) {
+    if (!state_is_active(dom->state) || dom->pidfd < 0) {
         err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
                 dom->def->name);
-    }
-    if (error) {
-        finish(done, data, error);
-        g_error_free(error);
+        fail_now(done, data, error);
         return;
     }
-    /* never refused because of a job: the job fails when QEMU is gone */
-    struct destroy_ctx *ctx = g_new0(struct destroy_ctx, 1);
-    ctx->dom = core_domain_ref(dom);
-    ctx->flags = flags;
-    ctx->done = done;
-    ctx->data = data;
-    dom->stop_reason = REASON_SHUTOFF_DESTROYED;
-    add_exit_waiter(dom, destroy_exited, ctx);
+    /* a destroy on its way: this caller hears once QEMU is gone (and finds it not running) */
+    add_exit_waiter(dom, done, data);
+    if (dom->destroying)
+        return;
+    dom->destroying = TRUE;
+    dom->destroy_flags = flags;
+    dom->stop_input = IN_STOPPED_DESTROYED;
+    dom->fake_reboot = FALSE;
     GError *serr = NULL;
     if (!qemu_process_signal(dom->pidfd, SIGTERM, &serr)) {
         log_warn("%s: %s", dom->def->name, serr->message);
         g_error_free(serr);
     }
-    ctx->timer = g_timeout_add(DESTROY_KILL_AFTER_MS, destroy_timeout, ctx);
+    dom->destroy_timer = g_timeout_add(DESTROY_KILL_AFTER_MS, destroy_timeout, dom);
+    /* a start in progress ends now; other jobs end with QEMU */
+    if (job_is(dom, JOB_START)) {
+        qemu_process_signal(dom->pidfd, SIGKILL, NULL);
+        job_abort(dom->jobs.current, FALSE, NULL);
+    }
+}
+
+gboolean
+core_domain_abort_job(struct domain *dom, GError **error)
+{
+    if (!state_is_active(dom->state)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                dom->def->name);
+        return FALSE;
+    }
+    if (!dom->jobs.current || dom->jobs.current->finished) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "no job is active on domain '%s'",
+                dom->def->name);
+        return FALSE;
+    }
+    return job_abort(dom->jobs.current, TRUE, error);
 }
 
 /* --- queries and daemon-level duties --- */
@@ -1167,16 +1365,15 @@ static void
 on_adopt_status(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
 {
     struct domain *dom = data;
-    if (error || !JSON_NODE_HOLDS_OBJECT(result))
-        return;
-    JsonObject *o = json_node_get_object(result);
-    gboolean running = json_object_get_boolean_member_with_default(o, "running", FALSE);
-    if (running && dom->state != DOM_RUNNING)
-        core_domain_set_state(dom, DOM_RUNNING, REASON_RUNNING_UNPAUSED, EV_RESUMED,
-                              EV_RESUMED_UNPAUSED);
-    else if (!running && dom->state == DOM_RUNNING)
-        core_domain_set_state(dom, DOM_PAUSED, REASON_PAUSED_UNKNOWN, EV_SUSPENDED,
-                              EV_SUSPENDED_PAUSED);
+    if (!error && JSON_NODE_HOLDS_OBJECT(result)) {
+        JsonObject *o = json_node_get_object(result);
+        gboolean running = json_object_get_boolean_member_with_default(o, "running", FALSE);
+        if (running && dom->state == DOM_PAUSED)
+            core_domain_transition(dom, IN_RESUMED_BY_QEMU, NULL);
+        else if (!running && dom->state == DOM_RUNNING)
+            core_domain_transition(dom, IN_PAUSED_BY_QEMU, NULL);
+    }
+    core_domain_unref(dom);
 }
 
 void core_lifecycle_adopt(struct domain *dom, int monitor_fd);
@@ -1184,9 +1381,9 @@ void core_lifecycle_adopt(struct domain *dom, int monitor_fd);
 void
 core_lifecycle_adopt(struct domain *dom, int monitor_fd)
 {
+    dom->announced = TRUE;
     dom->pid_watch = g_unix_fd_add(dom->pidfd, G_IO_IN, on_process_exit, dom);
-    struct qmp_callbacks cb = {.event = on_qmp_event, .closed = on_qmp_closed};
-    dom->mon = qmp_new(monitor_fd, dom->def->name, &cb, dom, dom->core->monitor_timeout_ms);
+    attach_monitor(dom, monitor_fd);
     /* state may have changed while nobody listened */
-    qmp_command(dom->mon, "query-status", NULL, on_adopt_status, dom);
+    qmp_command(dom->mon, "query-status", NULL, on_adopt_status, core_domain_ref(dom));
 }

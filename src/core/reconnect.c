@@ -74,8 +74,9 @@ status_parse(const char *path, struct status *st, GError **error)
     g_autofree char *persistent = prop(root, "persistent");
     g_autofree char *autodestroy = prop(root, "autodestroy");
     guint64 v;
+    /* pid 0: the intent of a start, written before any process existed */
     gboolean ok = state && state_from_string(state) >= 0 && pid &&
-                  g_ascii_string_to_unsigned(pid, 10, 1, G_MAXINT, &v, NULL);
+                  g_ascii_string_to_unsigned(pid, 10, 0, G_MAXINT, &v, NULL);
     if (ok) {
         st->pid = (pid_t)v;
         st->state = state_from_string(state);
@@ -141,10 +142,14 @@ reconnect_one(struct core *core, const char *path)
     }
     const char *name = st.def->name;
     g_autofree char *marker = qemu_command_name_arg(name);
-    gboolean alive = qemu_process_matches(st.pid, st.emulator, marker);
-    int pidfd = alive ? qemu_process_pidfd(st.pid, NULL) : -1;
+    gboolean starting = st.job && g_str_equal(st.job, "start");
+    gboolean alive = st.pid > 0 && qemu_process_matches(st.pid, st.emulator, marker);
+    /* a child forked for a start that has not run QEMU yet exits by itself (its daemon is
+     * gone); killed all the same so that it cannot race this check */
+    gboolean waiting = st.pid > 0 && starting && qemu_process_is_waiting_child(st.pid);
+    int pidfd = alive || waiting ? qemu_process_pidfd(st.pid, NULL) : -1;
     struct domain *dom = g_hash_table_lookup(core->by_name, name);
-    if (pidfd >= 0 && st.job && g_str_equal(st.job, "start")) {
+    if (pidfd >= 0 && starting) {
         /* caught mid-start: its setup is unknown, so it is not adopted */
         log_warn("%s: QEMU pid %d was caught mid-start; killing it", name, (int)st.pid);
         qemu_process_signal(pidfd, SIGKILL, NULL);

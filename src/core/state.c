@@ -55,24 +55,85 @@ state_reason_to_string(enum dom_state state, int reason)
 #undef PICK
 }
 
-/* rows: from; columns: to. A running QEMU can go anywhere but nostate; a shut-off domain only
- * starts (running, or paused when started paused). */
-static const gboolean allowed[DOM_STATE_LAST][DOM_STATE_LAST] = {
-    /*                 nost  run    blk    pause  shutd  shoff  crash  pmsus */
-    [DOM_NOSTATE] = {FALSE, TRUE, FALSE, TRUE, FALSE, TRUE, FALSE, FALSE},
-    [DOM_RUNNING] = {FALSE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE},
-    [DOM_BLOCKED] = {FALSE, TRUE, FALSE, TRUE, TRUE, TRUE, TRUE, FALSE},
-    [DOM_PAUSED] = {FALSE, TRUE, FALSE, TRUE, TRUE, TRUE, TRUE, FALSE},
-    [DOM_SHUTDOWN] = {FALSE, TRUE, FALSE, TRUE, FALSE, TRUE, TRUE, FALSE},
-    [DOM_SHUTOFF] = {FALSE, TRUE, FALSE, TRUE, FALSE, TRUE, FALSE, FALSE},
-    [DOM_CRASHED] = {FALSE, TRUE, FALSE, TRUE, FALSE, TRUE, FALSE, FALSE},
-    [DOM_PMSUSPENDED] = {FALSE, TRUE, FALSE, FALSE, FALSE, TRUE, TRUE, FALSE},
-};
+/* The lifecycle, as libvirt's QEMU driver lives it. A STOPPED event only ever follows a
+ * STARTED one: a start that never completed ends without events. libvirt announces a start
+ * with RESUMED then STARTED (wire-logs/44-event-loop-lifecycle.log). */
+#define ACTIVE                                                                                     \
+    (STATE_BIT(DOM_RUNNING) | STATE_BIT(DOM_PAUSED) | STATE_BIT(DOM_SHUTDOWN) |                    \
+     STATE_BIT(DOM_CRASHED) | STATE_BIT(DOM_PMSUSPENDED) | STATE_BIT(DOM_BLOCKED))
+#define NO_EVENT                                                                                   \
+    {-1, -1},                                                                                      \
+    {                                                                                              \
+        0, 0                                                                                       \
+    }
 
-gboolean
-state_transition_allowed(enum dom_state from, enum dom_state to)
+/* One row per transition reads better than one field per line. */
+/* clang-format off */
+static const struct state_transition table[] = {
+    /* from, input, to, reason, events, details */
+    {STATE_BIT(DOM_SHUTOFF), IN_START, DOM_PAUSED, REASON_PAUSED_STARTING_UP, NO_EVENT},
+    {STATE_BIT(DOM_PAUSED), IN_STARTED, DOM_RUNNING, REASON_RUNNING_BOOTED,
+     {EV_RESUMED, EV_STARTED}, {EV_RESUMED_UNPAUSED, EV_STARTED_BOOTED}},
+    {STATE_BIT(DOM_PAUSED), IN_STARTED_PAUSED, DOM_PAUSED, REASON_PAUSED_USER,
+     {EV_STARTED, EV_SUSPENDED}, {EV_STARTED_BOOTED, EV_SUSPENDED_PAUSED}},
+    {STATE_BIT(DOM_PAUSED), IN_START_FAILED, DOM_SHUTOFF, REASON_SHUTOFF_FAILED, NO_EVENT},
+    {STATE_BIT(DOM_RUNNING), IN_SUSPENDED, DOM_PAUSED, REASON_PAUSED_USER,
+     {EV_SUSPENDED, -1}, {EV_SUSPENDED_PAUSED, 0}},
+    {STATE_BIT(DOM_PAUSED) | STATE_BIT(DOM_CRASHED), IN_RESUMED, DOM_RUNNING,
+     REASON_RUNNING_UNPAUSED, {EV_RESUMED, -1}, {EV_RESUMED_UNPAUSED, 0}},
+    {STATE_BIT(DOM_RUNNING), IN_PAUSED_BY_QEMU, DOM_PAUSED, REASON_PAUSED_UNKNOWN,
+     {EV_SUSPENDED, -1}, {EV_SUSPENDED_PAUSED, 0}},
+    {STATE_BIT(DOM_PAUSED), IN_RESUMED_BY_QEMU, DOM_RUNNING, REASON_RUNNING_UNPAUSED,
+     {EV_RESUMED, -1}, {EV_RESUMED_UNPAUSED, 0}},
+    {STATE_BIT(DOM_RUNNING) | STATE_BIT(DOM_PAUSED) | STATE_BIT(DOM_CRASHED), IN_GUEST_SHUTDOWN,
+     DOM_SHUTDOWN, REASON_SHUTDOWN_USER, {EV_SHUTDOWN, -1}, {EV_SHUTDOWN_GUEST, 0}},
+    {STATE_BIT(DOM_RUNNING) | STATE_BIT(DOM_PAUSED) | STATE_BIT(DOM_CRASHED), IN_HOST_SHUTDOWN,
+     DOM_SHUTDOWN, REASON_SHUTDOWN_USER, {EV_SHUTDOWN, -1}, {EV_SHUTDOWN_HOST, 0}},
+    {STATE_BIT(DOM_SHUTDOWN), IN_POWEROFF_KEPT, DOM_PAUSED, REASON_PAUSED_SHUTTING_DOWN,
+     {EV_SUSPENDED, -1}, {EV_SUSPENDED_PAUSED, 0}},
+    {STATE_BIT(DOM_SHUTDOWN) | STATE_BIT(DOM_CRASHED) | STATE_BIT(DOM_PAUSED) |
+     STATE_BIT(DOM_RUNNING), IN_RESTARTED, DOM_RUNNING, REASON_RUNNING_BOOTED, NO_EVENT},
+    {STATE_BIT(DOM_RUNNING) | STATE_BIT(DOM_PAUSED) | STATE_BIT(DOM_SHUTDOWN), IN_PANICKED,
+     DOM_CRASHED, REASON_CRASHED_PANICKED, {EV_CRASHED, -1}, {EV_CRASHED_PANICKED, 0}},
+    {ACTIVE, IN_STOPPED_SHUTDOWN, DOM_SHUTOFF, REASON_SHUTOFF_SHUTDOWN,
+     {EV_STOPPED, -1}, {EV_STOPPED_SHUTDOWN, 0}},
+    {ACTIVE, IN_STOPPED_DESTROYED, DOM_SHUTOFF, REASON_SHUTOFF_DESTROYED,
+     {EV_STOPPED, -1}, {EV_STOPPED_DESTROYED, 0}},
+    {ACTIVE, IN_STOPPED_CRASHED, DOM_SHUTOFF, REASON_SHUTOFF_CRASHED,
+     {EV_STOPPED, -1}, {EV_STOPPED_CRASHED, 0}},
+    {ACTIVE, IN_STOPPED_FAILED, DOM_SHUTOFF, REASON_SHUTOFF_CRASHED,
+     {EV_STOPPED, -1}, {EV_STOPPED_FAILED, 0}},
+};
+/* clang-format on */
+
+static const char *const input_names[] = {
+    "start",           "started",        "started-paused",  "start-failed",     "suspended",
+    "resumed",         "paused-by-qemu", "resumed-by-qemu", "guest-shutdown",   "host-shutdown",
+    "poweroff-kept",   "restarted",      "panicked",        "stopped-shutdown", "stopped-destroyed",
+    "stopped-crashed", "stopped-failed",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(input_names) == IN_LAST);
+
+const char *
+state_input_to_string(enum dom_input input)
 {
-    if (from >= DOM_STATE_LAST || to >= DOM_STATE_LAST)
-        return FALSE;
-    return allowed[from][to];
+    return input < IN_LAST ? input_names[input] : "unknown";
+}
+
+const struct state_transition *
+state_transition(enum dom_state from, enum dom_input input)
+{
+    if (from >= DOM_STATE_LAST)
+        return NULL;
+    for (gsize i = 0; i < G_N_ELEMENTS(table); i++)
+        if (table[i].input == input && (table[i].from & STATE_BIT(from)))
+            return &table[i];
+    return NULL;
+}
+
+const struct state_transition *
+state_transitions(gsize *ret_count)
+{
+    *ret_count = G_N_ELEMENTS(table);
+    return table;
 }

@@ -88,8 +88,46 @@ int state_from_string(const char *str);
 /* virsh's words for a state and reason ("running", "booted") */
 const char *state_reason_to_string(enum dom_state state, int reason);
 
-/* Whether FROM -> TO is an allowed lifecycle transition. */
-gboolean state_transition_allowed(enum dom_state from, enum dom_state to);
+/* What happens to a domain: the inputs of the lifecycle state machine. */
+enum dom_input {
+    IN_START,            /* shut off: a QEMU is being set up */
+    IN_STARTED,          /* the setup is done and the vCPUs run */
+    IN_STARTED_PAUSED,   /* the setup is done; started paused as asked */
+    IN_START_FAILED,     /* the setup failed or was cut short: never seen running */
+    IN_SUSPENDED,        /* paused by a client */
+    IN_RESUMED,          /* resumed by a client */
+    IN_PAUSED_BY_QEMU,   /* QEMU stopped the vCPUs on its own (I/O error, a monitor user) */
+    IN_RESUMED_BY_QEMU,  /* ... and started them again */
+    IN_GUEST_SHUTDOWN,   /* the guest powered off (QEMU stays: -no-shutdown) */
+    IN_HOST_SHUTDOWN,    /* QEMU was told to quit or got a signal */
+    IN_POWEROFF_KEPT,    /* on_poweroff 'preserve': the powered-off guest stays, paused */
+    IN_RESTARTED,        /* on_poweroff/on_reboot/on_crash 'restart': reset and running */
+    IN_PANICKED,         /* the guest panicked */
+    IN_STOPPED_SHUTDOWN, /* QEMU exited after a shutdown */
+    IN_STOPPED_DESTROYED,
+    IN_STOPPED_CRASHED, /* exited after a guest panic (on_crash destroy) */
+    IN_STOPPED_FAILED,  /* QEMU died unexpectedly */
+    IN_LAST
+};
+
+/* One row of the transition table: from any state in FROM (a bit per state), INPUT leads to
+ * TO with REASON, and these lifecycle events go out, in order (event < 0: none). */
+struct state_transition {
+    guint from;
+    enum dom_input input;
+    enum dom_state to;
+    int reason;
+    int event[2];
+    int detail[2];
+};
+
+#define STATE_BIT(s) (1u << (s))
+
+/* The row for INPUT in state FROM, or NULL: the transition is illegal. */
+const struct state_transition *state_transition(enum dom_state from, enum dom_input input);
+const char *state_input_to_string(enum dom_input input);
+/* The whole table (for tests). */
+const struct state_transition *state_transitions(gsize *ret_count);
 
 static inline gboolean
 state_is_active(enum dom_state s)

@@ -158,6 +158,7 @@ main(int argc, char **argv)
     }
     core->qemu_binary = g_strdup(caps_binary);
     core->monitor_timeout_ms = cfg.monitor_timeout_ms;
+    core->job_wait_ms = cfg.job_wait_ms;
     core_reconnect_all(core);
 
     struct server *srv = server_new(core, &cfg.limits);

@@ -24,7 +24,7 @@ enum { DEFINE_VALIDATE = 1 };
 /* virDomainXMLFlags */
 enum { XML_SECURE = 1, XML_INACTIVE = 2, XML_UPDATE_CPU = 4, XML_MIGRATABLE = 8 };
 /* virDomainShutdownFlagValues / virDomainRebootFlagValues: the core says which it serves */
-#define POWER_ALL_FLAGS 0x1fu
+#define POWER_ALL_FLAGS 0x3u /* ACPI, AGENT: what libvirt 9.0's QEMU driver takes */
 /* virDomainMessageType */
 #define MESSAGE_ALL_FLAGS 0x3u
 /* virDomainSnapshotListFlags, for the count */
@@ -362,28 +362,103 @@ h_get_messages(struct call *call, const struct call_ctx *ctx)
     call_reply(call, b);
 }
 
+/* virDomainJobType, virDomainJobOperation */
+enum { JOB_TYPE_NONE = 0, JOB_TYPE_BOUNDED = 1, JOB_TYPE_UNBOUNDED = 2 };
+enum { JOB_OPERATION_UNKNOWN = 0, JOB_OPERATION_START = 1 };
+/* virTypedParameterType */
+enum { PARAM_INT = 1, PARAM_ULLONG = 4 };
+
+static gboolean
+require_running(struct call *call, struct domain *dom)
+{
+    if (state_is_active(dom->state))
+        return TRUE;
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+            dom->def->name);
+    dispatch_fail(call, error);
+    return FALSE;
+}
+
+static int
+job_type_of(const struct job_info *info)
+{
+    if (info->type == JOB_NONE)
+        return JOB_TYPE_NONE;
+    return info->total ? JOB_TYPE_BOUNDED : JOB_TYPE_UNBOUNDED;
+}
+
 static void
 h_get_job_info(struct call *call, const struct call_ctx *ctx)
 {
-    struct domain *dom = ctx->dom;
-    GError *error = NULL;
-    if (!state_is_active(dom->state)) {
-        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
-                dom->def->name);
-        dispatch_fail(call, error);
+    if (!require_running(call, ctx->dom))
         return;
-    }
+    struct job_info info;
+    job_info(&ctx->dom->jobs, &info);
     g_autoptr(GByteArray) b = g_byte_array_new();
-    gboolean busy = dom->job.kind != JOB_NONE;
-    xdr_put_i32(b, busy ? 2 : 0); /* VIR_DOMAIN_JOB_UNBOUNDED : NONE */
-    xdr_put_u64(b, busy ? (uint64_t)(g_get_real_time() - dom->job.started) / 1000 : 0);
-    xdr_put_u64(b, 0);
-    xdr_put_u64(b, busy ? dom->job.progress_total : 0);
-    xdr_put_u64(b, busy ? dom->job.progress_done : 0);
-    xdr_put_u64(b, busy ? dom->job.progress_total - dom->job.progress_done : 0);
-    for (int i = 0; i < 6; i++)
+    xdr_put_i32(b, job_type_of(&info));
+    xdr_put_u64(b, (uint64_t)info.elapsed_ms);
+    xdr_put_u64(b, 0); /* time remaining: unknown */
+    xdr_put_u64(b, info.total);
+    xdr_put_u64(b, info.done);
+    xdr_put_u64(b, info.total - MIN(info.done, info.total));
+    for (int i = 0; i < 6; i++) /* memory and file totals: no migration yet */
         xdr_put_u64(b, 0);
     call_reply(call, b);
+}
+
+static void
+put_param_u64(GByteArray *b, const char *field, uint64_t v)
+{
+    xdr_put_string(b, field);
+    xdr_put_i32(b, PARAM_ULLONG);
+    xdr_put_u64(b, v);
+}
+
+/* virDomainGetJobStatsFlags */
+enum { JOB_STATS_COMPLETED = 1, JOB_STATS_KEEP_COMPLETED = 2 };
+
+static void
+h_get_job_stats(struct call *call, const struct call_ctx *ctx)
+{
+    struct job_info info;
+    if (ctx->flags & JOB_STATS_COMPLETED) {
+        /* no job keeps statistics after it ends yet (save and migration will) */
+        memset(&info, 0, sizeof(info));
+    } else {
+        if (!require_running(call, ctx->dom))
+            return;
+        job_info(&ctx->dom->jobs, &info);
+    }
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    int type = job_type_of(&info);
+    xdr_put_i32(b, type);
+    if (type == JOB_TYPE_NONE) {
+        xdr_put_u32(b, 0);
+        call_reply(call, b);
+        return;
+    }
+    xdr_put_u32(b, info.total ? 5 : 2);
+    xdr_put_string(b, "operation");
+    xdr_put_i32(b, PARAM_INT);
+    xdr_put_i32(b, info.type == JOB_START ? JOB_OPERATION_START : JOB_OPERATION_UNKNOWN);
+    put_param_u64(b, "time_elapsed", (uint64_t)info.elapsed_ms);
+    if (info.total) {
+        put_param_u64(b, "data_total", info.total);
+        put_param_u64(b, "data_processed", info.done);
+        put_param_u64(b, "data_remaining", info.total - MIN(info.done, info.total));
+    }
+    call_reply(call, b);
+}
+
+static void
+h_abort_job(struct call *call, const struct call_ctx *ctx)
+{
+    GError *error = NULL;
+    if (!core_domain_abort_job(ctx->dom, &error))
+        dispatch_fail(call, error);
+    else
+        call_reply(call, NULL);
 }
 
 #define R RPC_PROGRAM_REMOTE
@@ -433,6 +508,10 @@ const struct proc_def domain_procs[] = {
     {R, PROC_DOMAIN_GET_SECURITY_LABEL, D, NULL, FALSE, 0, h_security_label},
     {R, PROC_DOMAIN_GET_MESSAGES, D, NULL, TRUE, MESSAGE_ALL_FLAGS, h_get_messages},
     {R, PROC_DOMAIN_GET_JOB_INFO, D, NULL, FALSE, 0, h_get_job_info},
+    {R, PROC_DOMAIN_GET_JOB_STATS, D, NULL, TRUE, JOB_STATS_COMPLETED | JOB_STATS_KEEP_COMPLETED,
+     h_get_job_stats},
+    {R, PROC_DOMAIN_ABORT_JOB, D, NULL, FALSE, 0, h_abort_job},
+    {R, PROC_DOMAIN_ABORT_JOB_FLAGS, D, NULL, TRUE, 0, h_abort_job},
 };
 #undef R
 #undef D

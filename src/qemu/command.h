@@ -7,7 +7,7 @@
 
 #include "conf/domain_def.h"
 
-/* The monitor socket is passed to QEMU as this fd (see qemu_process_spawn). */
+/* The monitor socket is passed to QEMU as this fd (the first of qemu_process_fork's). */
 #define QEMU_COMMAND_MONITOR_FD 3
 
 struct qemu_command_opts {

@@ -7,12 +7,30 @@
 #include <glib.h>
 #include <sys/types.h>
 
-/* Starts ARGV[0] with ARGV in a new session (setsid), stdin /dev/null, stdout and stderr
- * appended to LOG_PATH, and KEEP_FD (if >= 0) made fd 3 in the child; every other fd is
- * closed. Returns the pid and a pidfd. Errors: ERR_SYSTEM_ERROR / ERR_OPERATION_FAILED
- * (exec failed; the message carries errno). */
-gboolean qemu_process_spawn(char *const *argv, const char *log_path, int keep_fd, pid_t *ret_pid,
-                            int *ret_pidfd, GError **error);
+/* A forked child that has not executed QEMU yet: it waits for qemu_process_exec. Should the
+ * daemon die first, the child sees its handshake pipe close and exits without running QEMU:
+ * a QEMU only ever runs after its pid was recorded. */
+struct qemu_child;
+
+/* Descriptors a child may inherit (fds 3 .. 3 + QEMU_PROCESS_KEEP_MAX - 1). */
+#define QEMU_PROCESS_KEEP_MAX 16
+
+/* The name (/proc/PID/comm) of a forked child until it executes QEMU. */
+#define QEMU_PROCESS_CHILD_COMM "domus-spawn"
+
+/* Forks the child for ARGV[0] with ARGV in a new session (setsid), stdin /dev/null, stdout
+ * and stderr appended to LOG_PATH, and KEEP_FDS[i] made fd 3 + i; every other fd is closed.
+ * Returns the child (its pid and a pidfd in RET_PID and RET_PIDFD). Errors: ERR_SYSTEM_ERROR. */
+struct qemu_child *qemu_process_fork(char *const *argv, const char *log_path, const int *keep_fds,
+                                     guint nkeep, pid_t *ret_pid, int *ret_pidfd, GError **error);
+/* Lets CHILD execute QEMU and waits until it did (or failed to: ERR_OPERATION_FAILED with
+ * errno's text, and the child is reaped). Frees CHILD. */
+gboolean qemu_process_exec(struct qemu_child *child, GError **error);
+/* The child exits without executing anything and is reaped. Frees CHILD. */
+void qemu_process_abandon(struct qemu_child *child);
+/* Whether PID is a child of this program that has not executed QEMU yet (possibly of an
+ * earlier daemon that died). */
+gboolean qemu_process_is_waiting_child(pid_t pid);
 
 /* A pidfd for a running process, or -1 with ERROR when it is gone. */
 int qemu_process_pidfd(pid_t pid, GError **error);

@@ -77,7 +77,8 @@ class Daemon:
     def check_log(self):
         """A sanitizer build reports memory errors in the log: they fail the tests."""
         text = open(os.path.join(self.root, "domusd.log"), errors="replace").read()
-        for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
+        for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer",
+                       "BUG: "):
             if marker in text:
                 i = text.index(marker)
                 raise AssertionError("domusd: " + text[max(0, i - 200):i + 3000])

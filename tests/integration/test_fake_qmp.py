@@ -134,8 +134,12 @@ def fake_pids(domusd, name):
 
 
 class Daemon:
-    def __init__(self):
+    def __init__(self, conf=None):
         self.root = tempfile.mkdtemp(prefix="dfq", dir="/tmp")
+        if conf:
+            os.makedirs(os.path.join(self.root, "etc"), exist_ok=True)
+            with open(os.path.join(self.root, "etc", "domusd.conf"), "w") as f:
+                f.write(conf)
         self.log = os.path.join(self.root, "domusd.log")
         self.sock = os.path.join(self.root, "run", "domus-sock")
         self.uri = "qemu+unix:///system?socket=" + self.sock
@@ -226,6 +230,7 @@ def domusd(request):
     yield d
     alive = d.close()
     print("--- domusd log (%s) ---\n%s" % (d.log, d.log_text()[-6000:]))
+    assert "BUG: " not in d.log_text(), "an illegal state transition was logged"
     shutil.rmtree(d.root, ignore_errors=True)
     # an expected failure already checked this in its body (teardown errors are not xfail)
     if not request.node.get_closest_marker("xfail"):

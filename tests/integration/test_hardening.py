@@ -334,7 +334,6 @@ def test_second_destroy_of_a_stopped_domain_fails(daemon):
     c.close()
 
 
-@pytest.mark.xfail(strict=True, reason="destroy does not take a job yet")
 def test_concurrent_destroys_one_wins(daemon):
     c = daemon.conn()
     dom = c.defineXML(domain_xml("twice2"))

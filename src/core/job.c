@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* job: owners, waiting, the step pipeline. Steps may finish inside their own run (a
+ * synchronous step) or later; the pipeline loops instead of recursing, so a long run of
+ * synchronous steps does not grow the stack. */
+#include "core/job.h"
+
+#include <string.h>
+
+#include "util/err.h"
+
+static const char *const type_names[] = {"none",   "start", "shutdown", "destroy", "suspend",
+                                         "resume", "reset", "reboot",   "wipe"};
+G_STATIC_ASSERT(G_N_ELEMENTS(type_names) == JOB_TYPE_LAST);
+
+struct job_waiter {
+    struct job_owner *owner;
+    enum job_type type;
+    const struct job_pipeline *pipeline;
+    job_begin_fn begin;
+    gpointer data;
+    guint timer;
+    gint64 since; /* monotonic */
+    guint wait_ms;
+};
+
+const char *
+job_type_to_string(enum job_type type)
+{
+    return type < JOB_TYPE_LAST ? type_names[type] : "unknown";
+}
+
+int
+job_type_from_string(const char *text)
+{
+    for (int i = 0; i < JOB_TYPE_LAST; i++)
+        if (g_str_equal(text, type_names[i]))
+            return i;
+    return -1;
+}
+
+void
+job_owner_init(struct job_owner *owner, const char *kind, const char *name)
+{
+    owner->kind = kind;
+    owner->name = g_strdup(name);
+    owner->current = NULL;
+    g_queue_init(&owner->waiters);
+}
+
+void
+job_owner_rename(struct job_owner *owner, const char *name)
+{
+    g_free(owner->name);
+    owner->name = g_strdup(name);
+}
+
+static void
+waiter_fail(struct job_waiter *w, GError *error)
+{
+    if (w->timer)
+        g_source_remove(w->timer);
+    w->begin(NULL, error, w->data);
+    g_error_free(error);
+    g_free(w);
+}
+
+void
+job_owner_clear(struct job_owner *owner)
+{
+    for (struct job_waiter *w; (w = g_queue_pop_head(&owner->waiters));) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_ABORTED, "%s '%s' went away", owner->kind,
+                owner->name);
+        waiter_fail(w, error);
+    }
+    g_clear_pointer(&owner->name, g_free);
+}
+
+static struct job *
+job_new(struct job_owner *owner, enum job_type type, const struct job_pipeline *pipeline)
+{
+    struct job *job = g_new0(struct job, 1);
+    job->owner = owner;
+    job->type = type;
+    job->pipeline = pipeline;
+    job->started = g_get_real_time();
+    job->started_mono = g_get_monotonic_time();
+    job->refs = 1;
+    owner->current = job;
+    return job;
+}
+
+static void
+busy_error(struct job_owner *owner, int code, guint waited_ms, GError **error)
+{
+    struct job *cur = owner->current;
+    gint64 age = cur ? (g_get_monotonic_time() - cur->started_mono) / 1000 : 0;
+    g_autofree char *phase =
+        cur && job_phase(cur) ? g_strdup_printf(" (%s)", job_phase(cur)) : g_strdup("");
+    g_autofree char *waited =
+        waited_ms ? g_strdup_printf(" after waiting %u ms", waited_ms) : g_strdup("");
+    err_set(error, ERR_FROM_DOMAIN, code,
+            "%s '%s' is busy with job '%s'%s for %" G_GINT64_FORMAT
+            " ms%s; try again when it is done%s",
+            owner->kind, owner->name, cur ? job_type_to_string(cur->type) : "none", phase, age,
+            waited, cur && cur->pipeline && cur->pipeline->abortable ? " or abort it" : "");
+}
+
+static gboolean
+on_wait_timeout(gpointer data)
+{
+    struct job_waiter *w = data;
+    w->timer = 0;
+    g_queue_remove(&w->owner->waiters, w);
+    GError *error = NULL;
+    busy_error(w->owner, ERR_OPERATION_TIMEOUT, w->wait_ms, &error);
+    waiter_fail(w, error);
+    return G_SOURCE_REMOVE;
+}
+
+void
+job_acquire(struct job_owner *owner, enum job_type type, const struct job_pipeline *pipeline,
+            guint wait_ms, job_begin_fn begin, gpointer data)
+{
+    if (!owner->current && g_queue_is_empty(&owner->waiters)) {
+        begin(job_new(owner, type, pipeline), NULL, data);
+        return;
+    }
+    if (wait_ms == 0) {
+        GError *error = NULL;
+        busy_error(owner, ERR_OPERATION_INVALID, 0, &error);
+        begin(NULL, error, data);
+        g_error_free(error);
+        return;
+    }
+    struct job_waiter *w = g_new0(struct job_waiter, 1);
+    w->owner = owner;
+    w->type = type;
+    w->pipeline = pipeline;
+    w->begin = begin;
+    w->data = data;
+    w->wait_ms = wait_ms;
+    w->since = g_get_monotonic_time();
+    w->timer = g_timeout_add(wait_ms, on_wait_timeout, w);
+    g_queue_push_tail(&owner->waiters, w);
+}
+
+struct job *
+job_try_acquire(struct job_owner *owner, enum job_type type, const struct job_pipeline *pipeline,
+                GError **error)
+{
+    if (owner->current || !g_queue_is_empty(&owner->waiters)) {
+        busy_error(owner, ERR_OPERATION_INVALID, 0, error);
+        return NULL;
+    }
+    return job_new(owner, type, pipeline);
+}
+
+/* The owner is free again: the first waiter gets it. */
+static void
+release(struct job *job)
+{
+    struct job_owner *owner = job->owner;
+    if (!owner || owner->current != job)
+        return;
+    owner->current = NULL;
+    job->owner = NULL;
+    struct job_waiter *w = g_queue_pop_head(&owner->waiters);
+    if (!w)
+        return;
+    if (w->timer)
+        g_source_remove(w->timer);
+    struct job *next = job_new(owner, w->type, w->pipeline);
+    job_begin_fn begin = w->begin;
+    gpointer data = w->data;
+    g_free(w);
+    begin(next, NULL, data);
+}
+
+struct job *
+job_ref(struct job *job)
+{
+    job->refs++;
+    return job;
+}
+
+void
+job_unref(struct job *job)
+{
+    if (!job || --job->refs > 0)
+        return;
+    g_assert(job->finished || !job->owner);
+    if (job->data && job->free_data)
+        job->free_data(job->data);
+    g_clear_error(&job->error);
+    g_free(job);
+}
+
+static void
+finish(struct job *job, GError *error)
+{
+    if (job->finished) {
+        if (error)
+            g_error_free(error);
+        return;
+    }
+    job->finished = TRUE;
+    job->error = error;
+    job_ref(job);
+    if (job->pipeline && job->pipeline->finish)
+        job->pipeline->finish(job, job->error);
+    job_done_fn done = job->done_cb;
+    job->done_cb = NULL;
+    GError *outcome = job->error ? g_error_copy(job->error) : NULL;
+    /* the owner is released before the caller hears back: a caller may start the next job */
+    release(job);
+    if (done)
+        done(outcome, job->done_data);
+    if (outcome)
+        g_error_free(outcome);
+    job_unref(job); /* finish's own */
+    job_unref(job); /* the owner's */
+}
+
+/* Runs steps from job->step on, until one is left running or the pipeline is over. */
+static void
+advance(struct job *job)
+{
+    job_ref(job);
+    while (!job->finished) {
+        const struct job_step *s = &job->pipeline->steps[job->step];
+        if (!s->run) {
+            finish(job, NULL);
+            break;
+        }
+        job->in_step = TRUE;
+        job->next_pending = FALSE;
+        s->run(job);
+        job->in_step = FALSE;
+        if (!job->next_pending)
+            break;
+        job->step++;
+    }
+    job_unref(job);
+}
+
+void
+job_run(struct job *job, gpointer data, GDestroyNotify free_data, job_done_fn done,
+        gpointer done_data)
+{
+    job->data = data;
+    job->free_data = free_data;
+    job->done_cb = done;
+    job->done_data = done_data;
+    job->step = 0;
+    advance(job);
+}
+
+void
+job_cancel(struct job *job, GError *error, job_done_fn done, gpointer done_data)
+{
+    job->finished = TRUE;
+    release(job);
+    if (done)
+        done(error, done_data);
+    if (error)
+        g_error_free(error);
+    job_unref(job);
+}
+
+void
+job_next(struct job *job)
+{
+    if (job->finished)
+        return;
+    if (job->in_step) {
+        job->next_pending = TRUE;
+        return;
+    }
+    job->step++;
+    advance(job);
+}
+
+void
+job_fail(struct job *job, GError *error)
+{
+    finish(job, error);
+}
+
+void
+job_set_error(struct job *job, GError *error)
+{
+    g_clear_error(&job->error);
+    job->error = error;
+}
+
+gboolean
+job_abort(struct job *job, gboolean from_client, GError **error)
+{
+    if (job->finished)
+        return TRUE;
+    if (from_client && !(job->pipeline && job->pipeline->abortable)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "job '%s' of %s '%s' cannot be aborted", job_type_to_string(job->type),
+                job->owner ? job->owner->kind : "object", job->owner ? job->owner->name : "");
+        return FALSE;
+    }
+    job->aborted = TRUE;
+    if (job->pipeline && job->pipeline->abort)
+        job->pipeline->abort(job);
+    return TRUE;
+}
+
+void
+job_set_progress(struct job *job, guint64 done, guint64 total)
+{
+    __atomic_store_n(&job->total, total, __ATOMIC_RELAXED);
+    __atomic_store_n(&job->done, done, __ATOMIC_RELAXED);
+}
+
+const char *
+job_phase(const struct job *job)
+{
+    if (job->finished || !job->pipeline)
+        return NULL;
+    return job->pipeline->steps[job->step].phase;
+}
+
+void
+job_info(const struct job_owner *owner, struct job_info *ret)
+{
+    struct job *job = owner->current;
+    memset(ret, 0, sizeof(*ret));
+    if (!job)
+        return;
+    ret->type = job->type;
+    ret->phase = job_phase(job);
+    ret->elapsed_ms = (g_get_monotonic_time() - job->started_mono) / 1000;
+    ret->done = __atomic_load_n(&job->done, __ATOMIC_RELAXED);
+    ret->total = __atomic_load_n(&job->total, __ATOMIC_RELAXED);
+    ret->abortable = job->pipeline && job->pipeline->abortable;
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* job: the one job engine for domains and volumes; prefix job_. An object that can be
+ * changed (a domain, a volume) embeds a struct job_owner: at most one job holds it at a time.
+ * Queries never look at the owner's lock. A call that wants the object while a job holds it
+ * waits (bounded), then fails naming the job and its age.
+ *
+ * A job runs a pipeline of steps: each step starts some work and ends by calling job_next()
+ * or job_fail(), at once or later (a QMP reply, a worker thread). When the last step is done,
+ * or one failed or the job was aborted, the pipeline's finish hook runs (commit or undo),
+ * then the caller's completion. Progress (done/total) may be set from any thread. Everything
+ * else runs on the main loop. */
+#pragma once
+
+#include <glib.h>
+
+enum job_type {
+    JOB_NONE,
+    JOB_START,
+    JOB_SHUTDOWN,
+    JOB_DESTROY,
+    JOB_SUSPEND,
+    JOB_RESUME,
+    JOB_RESET,
+    JOB_REBOOT,
+    JOB_WIPE,
+    JOB_TYPE_LAST
+};
+
+const char *job_type_to_string(enum job_type type);
+int job_type_from_string(const char *text);
+
+struct job;
+
+/* What can be held by a job. */
+struct job_owner {
+    const char *kind; /* "domain", "volume": words messages */
+    char *name;
+    struct job *current;
+    GQueue waiters; /* struct job_waiter * */
+};
+
+struct job_step {
+    const char *phase; /* what the job is doing meanwhile ("spawn", "setup") */
+    void (*run)(struct job *job);
+};
+
+struct job_pipeline {
+    const struct job_step *steps; /* ends with {NULL, NULL} */
+    /* runs once the steps are over: ERROR is NULL when every step succeeded. It commits or
+     * undoes; it may replace the error (job_set_error) before the caller sees it. */
+    void (*finish)(struct job *job, const GError *error);
+    /* asked to stop the current step (destroy, domjobabort); the step then fails */
+    void (*abort)(struct job *job);
+    gboolean abortable; /* whether a client may abort it (domjobabort) */
+};
+
+typedef void (*job_done_fn)(GError *error, gpointer data);
+
+struct job {
+    struct job_owner *owner;
+    enum job_type type;
+    const struct job_pipeline *pipeline;
+    guint step;
+    gint64 started;      /* g_get_real_time() */
+    gint64 started_mono; /* g_get_monotonic_time() */
+    guint64 done, total; /* progress; atomic */
+    gboolean finished;   /* the finish hook ran: late replies are ignored */
+    gboolean aborted;
+    gboolean in_step;      /* a step's run is on the stack */
+    gboolean next_pending; /* ... and it called job_next */
+    GError *error;
+    gpointer data; /* the operation's own state, freed with the job (free_data) */
+    GDestroyNotify free_data;
+    job_done_fn done_cb;
+    gpointer done_data;
+    int refs;
+};
+
+void job_owner_init(struct job_owner *owner, const char *kind, const char *name);
+/* Fails every waiter (ERR_OPERATION_ABORTED: the object is going away). */
+void job_owner_clear(struct job_owner *owner);
+void job_owner_rename(struct job_owner *owner, const char *name);
+
+typedef void (*job_begin_fn)(struct job *job, GError *error, gpointer data);
+
+/* Takes OWNER for a job of TYPE running PIPELINE. When OWNER is free, BEGIN runs at once with
+ * the job; else it waits up to WAIT_MS, and BEGIN then gets the job or, on timeout,
+ * ERR_OPERATION_TIMEOUT naming the job that holds the owner and for how long. BEGIN must
+ * call job_run() (or job_cancel()) on the job it gets. */
+void job_acquire(struct job_owner *owner, enum job_type type, const struct job_pipeline *pipeline,
+                 guint wait_ms, job_begin_fn begin, gpointer data);
+/* Takes OWNER only when free: NULL with the same error otherwise. */
+struct job *job_try_acquire(struct job_owner *owner, enum job_type type,
+                            const struct job_pipeline *pipeline, GError **error);
+
+/* Runs the pipeline with DATA (owned, freed by FREE_DATA with the job); DONE gets the
+ * outcome exactly once, after the finish hook. */
+void job_run(struct job *job, gpointer data, GDestroyNotify free_data, job_done_fn done,
+             gpointer done_data);
+/* Releases a job that was acquired but is not run, failing its caller with ERROR (consumed;
+ * may be NULL for no caller). */
+void job_cancel(struct job *job, GError *error, job_done_fn done, gpointer done_data);
+
+/* The current step is done; the next one starts (or the pipeline finishes). */
+void job_next(struct job *job);
+/* The current step failed with ERROR (consumed): the pipeline finishes with it. A step that
+ * already failed or a job already finished ignores further calls. */
+void job_fail(struct job *job, GError *error);
+/* Asks the job to stop: the pipeline's abort hook runs; the step it interrupts fails. A
+ * client's abort (FROM_CLIENT) is refused for a job that is not abortable. */
+gboolean job_abort(struct job *job, gboolean from_client, GError **error);
+/* Replaces the error the caller will see (the finish hook's say). */
+void job_set_error(struct job *job, GError *error);
+
+void job_set_progress(struct job *job, guint64 done, guint64 total);
+const char *job_phase(const struct job *job);
+
+struct job *job_ref(struct job *job);
+void job_unref(struct job *job);
+
+/* What a query shows of OWNER's job. */
+struct job_info {
+    enum job_type type; /* JOB_NONE when idle */
+    const char *phase;
+    gint64 elapsed_ms;
+    guint64 done, total;
+    gboolean abortable;
+};
+void job_info(const struct job_owner *owner, struct job_info *ret);
