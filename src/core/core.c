@@ -214,6 +214,17 @@ core_new(const struct core_paths *paths, GError **error)
     for (gsize i = 0; i < G_N_ELEMENTS(dirs); i++)
         if (!file_mkdir_p(dirs[i], 0700, error))
             return NULL;
+    /* a daemon killed in the middle of a write leaves its temporary file */
+    const char *written[] = {paths->config_dir, paths->autostart_dir,   paths->state_dir,
+                             paths->status_dir, paths->pool_config_dir, paths->pool_state_dir};
+    g_autofree char *pool_autostart =
+        paths->pool_config_dir ? g_build_filename(paths->pool_config_dir, "autostart", NULL) : NULL;
+    for (gsize i = 0; i <= G_N_ELEMENTS(written); i++) {
+        const char *dir = i < G_N_ELEMENTS(written) ? written[i] : pool_autostart;
+        guint n = dir ? file_remove_stale_temps(dir) : 0;
+        if (n)
+            log_info("removed %u unfinished write%s in '%s'", n, n == 1 ? "" : "s", dir);
+    }
     struct core *core = g_new0(struct core, 1);
     core->paths.config_dir = g_strdup(paths->config_dir);
     core->paths.autostart_dir = g_strdup(paths->autostart_dir);

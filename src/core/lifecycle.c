@@ -1116,6 +1116,12 @@ static void
 power_abort(struct job *job)
 {
     struct power_op *op = job->data;
+    if (op->type == JOB_SHUTDOWN) {
+        /* QEMU is gone while the request was on its way: what was asked for happened (a
+         * guest that powers off at once may close its agent before it answers) */
+        job_next(job);
+        return;
+    }
     GError *err = NULL;
     err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU of domain '%s' went away",
             op->dom->def->name);

@@ -127,3 +127,29 @@ file_tail_from(const char *path, long offset, int max_lines)
     }
     return g_strdup(p);
 }
+
+/* file_write_atomic's temporaries: NAME.tmp.XXXXXX */
+static gboolean
+is_temp_name(const char *name)
+{
+    const char *t = g_strrstr(name, ".tmp.");
+    return t && t != name && strlen(t + 5) == 6;
+}
+
+guint
+file_remove_stale_temps(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return 0;
+    guint removed = 0;
+    const char *entry;
+    while ((entry = g_dir_read_name(d))) {
+        if (!is_temp_name(entry))
+            continue;
+        g_autofree char *path = g_build_filename(dir, entry, NULL);
+        if (unlink(path) == 0)
+            removed++;
+    }
+    return removed;
+}

@@ -44,3 +44,8 @@ file_close_fd(int *fd)
     }
 }
 #define autoclose __attribute__((cleanup(file_close_fd)))
+
+/* Removes what file_write_atomic leaves when the process dies in the middle of a write
+ * (NAME.tmp.XXXXXX) from DIR. Only for directories this program writes alone; returns how
+ * many went. */
+guint file_remove_stale_temps(const char *dir);

@@ -527,6 +527,10 @@ serve(struct fake *f)
 {
     gboolean listening = TRUE;
     for (;;) {
+        /* like QEMU's server chardev: once a client is gone, the next may connect (a
+         * restarted domusd adopting us) */
+        if (!listening && f->conn < 0)
+            listening = TRUE;
         struct pollfd fds[2] = {{.fd = f->sigfd, .events = POLLIN}, {.fd = -1}};
         if (listening)
             fds[1] = (struct pollfd){.fd = MONITOR_FD, .events = POLLIN};
@@ -543,7 +547,6 @@ serve(struct fake *f)
                 continue;
             f->conn = c;
             listening = FALSE;
-            close(MONITOR_FD);
             if (f->on_connect) {
                 schedule(f, f->on_connect, NULL, NULL);
             } else {

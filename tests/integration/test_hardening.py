@@ -386,3 +386,49 @@ def test_names_with_commas_and_prefixes_are_adopted_after_a_restart():
         c.close()
     finally:
         d.destroy()
+
+
+def test_failed_status_write_undoes_the_operation():
+    """The status file is how a restarted daemon knows a guest: when it cannot be written the
+    operation fails and is undone, not logged and forgotten. The status directory is made
+    read-only in the daemon's own mount namespace (nothing outside sees it)."""
+    import subprocess
+    d = Daemon()
+    status_dir = os.path.join(d.root, "run", "qemu")
+    os.makedirs(status_dir, exist_ok=True)
+    from conftest import DOMUSD
+    log = open(os.path.join(d.root, "domusd.log"), "a")
+    d.proc = subprocess.Popen(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+         f'mount --bind "$1" "$1" && exec "$2" --root "$3" -v', "sh", status_dir, DOMUSD,
+         d.root], stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 20
+    while not os.path.exists(d.sock_ro) and time.time() < deadline:
+        time.sleep(0.02)
+
+    def remount(mode):
+        subprocess.run(["nsenter", "-t", str(d.proc.pid), "-m", "mount", "-o",
+                        f"remount,bind,{mode}", status_dir], check=True)
+
+    try:
+        c = d.conn()
+        dom = c.defineXML(domain_xml("rofs"))
+        dom.create()
+        remount("ro")
+        with pytest.raises(libvirt.libvirtError) as e:
+            dom.suspend()
+        assert "cannot record the state of 'rofs'" in e.value.get_error_message()
+        assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING  # resumed again
+        dom.destroy()  # a stop is a fact: it happens whatever the disk says
+        with pytest.raises(libvirt.libvirtError):
+            dom.create()
+        assert not dom.isActive()
+        remount("rw")
+        dom.create()
+        dom.suspend()
+        assert dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED
+        dom.destroy()
+        dom.undefine()
+        c.close()
+    finally:
+        d.destroy()
