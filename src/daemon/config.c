@@ -25,7 +25,8 @@ static const struct setting settings[] = {
     {"max_client_requests", 1, 1000, LIM(max_client_requests), 4},
     {"max_queued_output", 65536, G_MAXUINT32, LIM(max_queued_output), 8},
     {"max_output_backlog", 65536, G_MAXUINT32, LIM(max_output_backlog), 8},
-    {"input_budget", 65536, G_MAXUINT32, LIM(input_budget), 8},
+    /* a message of the largest size libvirt allows must be able to arrive */
+    {"input_budget", RPC_MESSAGE_MAX + 65536, G_MAXUINT32, LIM(input_budget), 8},
     {"frame_timeout", 1, 3600, LIM(frame_timeout_s), 4},
     {"keepalive_interval", 0, 3600, LIM(keepalive_interval), 4},
     {"keepalive_count", 0, 1000, LIM(keepalive_count), 4},
@@ -103,6 +104,14 @@ daemon_config_load(struct daemon_config *cfg, const char *path, gboolean optiona
         char *value = g_strstrip(eq + 1);
         if (!apply(cfg, path, i + 1, key, value, error))
             return FALSE;
+    }
+    const struct server_limits *lim = &cfg->limits;
+    if (lim->max_output_backlog < 2 * lim->max_queued_output) {
+        err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,
+                "%s: max_output_backlog (%zu) must be at least twice max_queued_output (%zu): "
+                "a client is dropped only well past where reading from it pauses",
+                path, lim->max_output_backlog, lim->max_queued_output);
+        return FALSE;
     }
     return TRUE;
 }
