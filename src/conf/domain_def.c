@@ -17,6 +17,7 @@
 
 #include "conf/domain_def_priv.h"
 #include "conf/xml_util.h"
+#include "util/cpuset.h"
 #include "util/err.h"
 #include "util/names.h"
 
@@ -40,7 +41,7 @@ static const char *const disk_format_names[] = {"none", "raw", "qcow2", NULL};
 static const char *const net_type_names[] = {"user", "bridge", "network", NULL};
 static const char *const input_type_names[] = {"tablet", "mouse", "keyboard", NULL};
 static const char *const input_bus_names[] = {"usb", "ps2", "virtio", NULL};
-static const char *const chr_type_names[] = {"pty", "file", "unix", NULL};
+const char *const domain_def_chr_type_names[] = {"pty", "file", "unix", "null", NULL};
 
 static const char *const arch_names[] = {
     "x86_64", "i686", "aarch64", "armv7l", "ppc64", "ppc64le", "s390x", "riscv64", NULL,
@@ -154,7 +155,7 @@ input_bus_to_string(enum input_bus bus)
 const char *
 chr_type_to_string(enum chr_type type)
 {
-    return ENUM_NAME(chr_type_names, type);
+    return ENUM_NAME(domain_def_chr_type_names, type);
 }
 
 /* ---- XML helpers (declared in domain_def_priv.h) ---- */
@@ -446,6 +447,7 @@ domain_def_new(void)
     def->on_poweroff = DOMAIN_ACTION_DESTROY;
     def->on_reboot = DOMAIN_ACTION_RESTART;
     def->on_crash = DOMAIN_ACTION_DESTROY;
+    def->bootmenu_timeout = -1;
     init_arrays(def);
     return def;
 }
@@ -460,6 +462,9 @@ domain_def_free(struct domain_def *def)
     g_free(def->description);
     g_free(def->metadata);
     g_free(def->vcpu_placement);
+    g_free(def->vcpu_cpuset);
+    g_free(def->nvram);
+    g_free(def->nvram_template);
     g_free(def->os_type);
     g_free(def->os_arch);
     g_free(def->os_machine);
@@ -541,6 +546,10 @@ domain_def_copy(const struct domain_def *src)
     def->description = g_strdup(src->description);
     def->metadata = g_strdup(src->metadata);
     def->vcpu_placement = g_strdup(src->vcpu_placement);
+    def->vcpu_cpuset = g_strdup(src->vcpu_cpuset);
+    def->nvram = g_strdup(src->nvram);
+    def->nvram_template = g_strdup(src->nvram_template);
+    def->bootmenu_timeout = src->bootmenu_timeout;
     def->os_type = g_strdup(src->os_type);
     def->os_arch = g_strdup(src->os_arch);
     def->os_machine = g_strdup(src->os_machine);
@@ -616,10 +625,18 @@ parse_memory(xmlNodePtr node, const char *const *attrs, uint64_t *ret_kib, GErro
 static gboolean
 parse_vcpu(struct domain_def *def, xmlNodePtr node, GError **error)
 {
-    static const char *const attrs[] = {"placement", "current", NULL};
+    static const char *const attrs[] = {"placement", "current", "cpuset", NULL};
     if (!domain_def_xml_check_attrs(node, attrs, error) ||
         !domain_def_xml_choice(node, "placement", placement_names, &def->vcpu_placement, error))
         return FALSE;
+    g_autofree char *cpuset = domain_def_xml_prop(node, "cpuset");
+    if (cpuset) {
+        struct cpuset set;
+        if (!cpuset_parse(cpuset, &set, error))
+            return FALSE;
+        g_free(def->vcpu_cpuset);
+        def->vcpu_cpuset = cpuset_format(&set);
+    }
     g_autofree char *text = domain_def_xml_text(node, error);
     uint64_t vcpus = 0;
     if (!text || !parse_uint(text, "vcpu", 1, DOMAIN_DEF_VCPUS_MAX, &vcpus, error))
@@ -669,8 +686,9 @@ parse_os(struct domain_def *def, xmlNodePtr node, GError **error)
     static const char *const type_attrs[] = {"arch", "machine", NULL};
     static const char *const loader_attrs[] = {"readonly", "type", NULL};
     static const char *const boot_attrs[] = {"dev", NULL};
-    static const char *const bootmenu_attrs[] = {"enable", NULL};
-    xmlNodePtr seen[6] = {NULL};
+    static const char *const bootmenu_attrs[] = {"enable", "timeout", NULL};
+    static const char *const nvram_attrs[] = {"template", NULL};
+    xmlNodePtr seen[7] = {NULL};
 
     if (!domain_def_xml_check_attrs(node, none, error))
         return FALSE;
@@ -734,11 +752,25 @@ parse_os(struct domain_def *def, xmlNodePtr node, GError **error)
             }
             def->boot[def->nboot++] = (enum domain_boot_dev)dev;
         } else if (domain_def_xml_is(c, "bootmenu")) {
+            int64_t timeout = -1;
             if (!domain_def_xml_once(&seen[5], c, error) ||
                 !domain_def_xml_check_attrs(c, bootmenu_attrs, error) ||
                 !domain_def_xml_check_empty(c, error) ||
-                !domain_def_xml_bool(c, "enable", &def->bootmenu, error))
+                !domain_def_xml_bool(c, "enable", &def->bootmenu, error) ||
+                !domain_def_xml_int(c, "timeout", 0, 65535, &timeout, error))
                 return FALSE;
+            def->bootmenu_timeout = (int)timeout;
+        } else if (domain_def_xml_is(c, "nvram")) {
+            if (!domain_def_xml_once(&seen[6], c, error) ||
+                !domain_def_xml_check_attrs(c, nvram_attrs, error))
+                return FALSE;
+            g_free(def->nvram_template);
+            def->nvram_template = domain_def_xml_prop(c, "template");
+            g_autofree char *text = domain_def_xml_text(c, error);
+            if (!text)
+                return FALSE;
+            g_free(def->nvram);
+            def->nvram = *g_strstrip(text) ? g_strdup(text) : NULL;
         } else {
             return domain_def_xml_unsupported(node, c, error);
         }

@@ -90,7 +90,7 @@ struct graphics_def { /* type vnc only */
     char *keymap;
 };
 
-enum chr_type { CHR_TYPE_PTY, CHR_TYPE_FILE, CHR_TYPE_UNIX };
+enum chr_type { CHR_TYPE_PTY, CHR_TYPE_FILE, CHR_TYPE_UNIX, CHR_TYPE_NULL };
 
 /* <serial>, <console> and <channel>: a character device. */
 struct chr_def {
@@ -176,6 +176,7 @@ struct domain_def {
     unsigned vcpus;         /* <vcpu> */
     unsigned vcpus_current; /* current=, equals vcpus when absent */
     char *vcpu_placement;   /* "static"/"auto"; NULL when absent (formatted as static) */
+    char *vcpu_cpuset;      /* cpuset=, canonical ("1-2,4"); NULL when absent */
 
     char *os_type;    /* "hvm" */
     char *os_arch;    /* "x86_64" */
@@ -185,8 +186,11 @@ struct domain_def {
     char *kernel, *initrd, *cmdline;
     char *loader;
     gboolean loader_readonly;
-    char *loader_type; /* "rom"/"pflash" */
+    char *loader_type;    /* "rom"/"pflash" */
+    char *nvram;          /* <nvram>: the pflash variable store */
+    char *nvram_template; /* its template= */
     gboolean bootmenu;
+    int bootmenu_timeout; /* timeout= in ms; -1 when absent */
 
     gboolean acpi, apic, pae;
     char *cpu_mode;           /* "host-passthrough", "host-model", "custom"; NULL */

@@ -38,7 +38,6 @@ static const char *const input_type_names[] = {"tablet", "mouse", "keyboard", NU
 static const char *const input_bus_names[] = {"usb", "ps2", "virtio", NULL};
 static const char *const graphics_type_names[] = {"vnc", NULL};
 static const char *const listen_type_names[] = {"address", NULL};
-static const char *const chr_type_names[] = {"pty", "file", "unix", NULL};
 static const char *const on_off_names[] = {"on", "off", NULL};
 static const char *const unix_mode_names[] = {"bind", "connect", NULL};
 static const char *const serial_target_names[] = {"isa-serial", "usb-serial", "pci-serial", NULL};
@@ -844,7 +843,7 @@ parse_chr(struct domain_def *def, enum chr_kind kind, xmlNodePtr node, GError **
 
     chr->target_port = -1;
     if (!domain_def_xml_check_attrs(node, kind == CHR_CONSOLE ? console_attrs : attrs, error) ||
-        !domain_def_xml_enum(node, "type", chr_type_names, &type, error))
+        !domain_def_xml_enum(node, "type", domain_def_chr_type_names, &type, error))
         return FALSE;
     chr->type = (enum chr_type)type;
     for (xmlNodePtr c = node->children; c; c = c->next) {

@@ -401,6 +401,18 @@ format_os(GString *buf, const struct domain_def *def)
         xml_util_append_escaped(buf, def->loader);
         g_string_append(buf, "</loader>\n");
     }
+    if (def->nvram || def->nvram_template) {
+        indent(buf, 2);
+        g_string_append(buf, "<nvram");
+        attr(buf, "template", def->nvram_template);
+        if (def->nvram) {
+            g_string_append(buf, ">");
+            xml_util_append_escaped(buf, def->nvram);
+            g_string_append(buf, "</nvram>\n");
+        } else {
+            g_string_append(buf, "/>\n");
+        }
+    }
     text_element(buf, 2, "kernel", def->kernel);
     text_element(buf, 2, "initrd", def->initrd);
     text_element(buf, 2, "cmdline", def->cmdline);
@@ -410,9 +422,13 @@ format_os(GString *buf, const struct domain_def *def)
         attr(buf, "dev", domain_boot_dev_to_string(def->boot[i]));
         g_string_append(buf, "/>\n");
     }
-    if (def->bootmenu) {
+    if (def->bootmenu || def->bootmenu_timeout >= 0) {
         indent(buf, 2);
-        g_string_append(buf, "<bootmenu enable='yes'/>\n");
+        g_string_append(buf, "<bootmenu");
+        attr_yes_no(buf, "enable", def->bootmenu);
+        if (def->bootmenu_timeout >= 0)
+            attr_uint(buf, "timeout", (uint64_t)def->bootmenu_timeout);
+        g_string_append(buf, "/>\n");
     }
     indent(buf, 1);
     g_string_append(buf, "</os>\n");
@@ -519,6 +535,7 @@ format_memory(GString *buf, const struct domain_def *def)
     indent(buf, 1);
     g_string_append(buf, "<vcpu");
     attr(buf, "placement", def->vcpu_placement ? def->vcpu_placement : "static");
+    attr(buf, "cpuset", def->vcpu_cpuset);
     if (def->vcpus_current && def->vcpus_current != def->vcpus)
         attr_uint(buf, "current", def->vcpus_current);
     g_string_append_printf(buf, ">%u</vcpu>\n", def->vcpus);

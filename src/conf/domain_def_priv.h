@@ -97,3 +97,6 @@ void domain_def_sound_free(struct sound_def *sound);
 void domain_def_controller_free(struct controller_def *controller);
 void domain_def_memballoon_free(struct memballoon_def *memballoon);
 void domain_def_rng_free(struct rng_def *rng);
+
+/* The names of enum chr_type, in order, NULL-terminated (one table for parse and format). */
+extern const char *const domain_def_chr_type_names[];

@@ -4,12 +4,14 @@
 #include "core/core.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "conf/xml_util.h"
 #include "core/storage.h"
 #include "qemu/agent.h"
+#include "qemu/caps.h"
 #include "qemu/monitor.h"
 #include "util/err.h"
 #include "util/file.h"
@@ -437,6 +439,36 @@ core_domain_emit_reboot(struct domain *dom)
 /* virDomainDefineXMLFlags */
 enum { DEFINE_VALIDATE = 1 };
 
+gboolean
+core_validate_for_host(const struct domain_def *def, GError **error)
+{
+    g_autofree char *host = qemu_caps_find_binary(def->os_arch ? def->os_arch : "x86_64", NULL);
+    const char *emulator = def->emulator ? def->emulator : host;
+    if (def->emulator) {
+        struct stat st;
+        if (stat(def->emulator, &st) < 0) {
+            int e = errno;
+            err_set(error, ERR_FROM_QEMU, ERR_SYSTEM_ERROR,
+                    "Cannot check QEMU binary '%s': %s; this host's is '%s'", def->emulator,
+                    g_strerror(e), host ? host : "not installed");
+            return FALSE;
+        }
+        if (!S_ISREG(st.st_mode) || access(def->emulator, X_OK) < 0) {
+            err_set(error, ERR_FROM_QEMU, ERR_SYSTEM_ERROR, "QEMU binary '%s' is not executable",
+                    def->emulator);
+            return FALSE;
+        }
+    }
+    if (def->virt_type == DOMAIN_VIRT_KVM && !qemu_caps_kvm_usable()) {
+        err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
+                "Emulator '%s' does not support virt type 'kvm': this host has no usable "
+                "/dev/kvm; use type 'qemu'",
+                emulator ? emulator : "qemu-system");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 struct domain *
 core_define(struct core *core, const char *xml, unsigned flags, GError **error)
 {
@@ -447,7 +479,7 @@ core_define(struct core *core, const char *xml, unsigned flags, GError **error)
     }
     g_autoptr(domain_def) def =
         domain_def_parse(xml, (flags & DEFINE_VALIDATE) ? DOMAIN_DEF_PARSE_VALIDATE : 0, error);
-    if (!def)
+    if (!def || !core_validate_for_host(def, error))
         return NULL;
     struct domain *dom = NULL;
     if (!core_check_unique(core, def, &dom, error))

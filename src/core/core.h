@@ -109,6 +109,10 @@ struct domain *core_register(struct core *core, struct domain_def *def, gboolean
 gboolean core_check_unique(struct core *core, const struct domain_def *def, struct domain **ret_dom,
                            GError **error);
 
+/* What libvirt checks of a definition against the host at define: its emulator exists and
+ * runs (ERR_SYSTEM_ERROR naming it and this host's), type 'kvm' only with a usable /dev/kvm
+ * (ERR_CONFIG_UNSUPPORTED). */
+gboolean core_validate_for_host(const struct domain_def *def, GError **error);
 /* Defines (or redefines) a persistent domain. Returns the domain (borrowed). */
 struct domain *core_define(struct core *core, const char *xml, unsigned flags, GError **error);
 /* Undefine: removes the persistent config; a running domain becomes transient. */

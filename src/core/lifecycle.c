@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "qemu/command.h"
 #include "qemu/monitor.h"
 #include "qemu/process.h"
+#include "util/cpuset.h"
 #include "util/err.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -224,8 +226,10 @@ attach_monitor(struct domain *dom, int fd)
 /* --- start: a pipeline of the job engine --- */
 
 struct start_op {
-    struct domain *dom;      /* a reference */
-    unsigned flags;          /* CORE_START_* */
+    struct domain *dom; /* a reference */
+    unsigned flags;     /* CORE_START_* */
+    gboolean pinned;    /* <vcpu cpuset>: QEMU runs on AFFINITY */
+    cpu_set_t affinity;
     struct domain_def *live; /* the config to run, consumed by prepare; NULL: a copy */
     GStrv argv;
     int listen_fd;     /* the monitor's listening socket, until QEMU has it */
@@ -293,13 +297,15 @@ save_next_id(struct core *core, GError **error)
     return file_write_atomic(path, text, strlen(text), 0600, 0, error);
 }
 
+/* The definition's emulator (checked as at define: the host may have changed since), else
+ * the host's for its architecture. */
 static char *
 resolve_emulator(struct domain *dom, GError **error)
 {
-    const char *given = dom->def->emulator;
-    if (given && g_file_test(given, G_FILE_TEST_IS_EXECUTABLE))
-        return g_strdup(given);
-    /* e.g. /usr/bin/qemu-kvm from another distribution: the host's binary for the arch */
+    if (!core_validate_for_host(dom->def, error))
+        return NULL;
+    if (dom->def->emulator)
+        return g_strdup(dom->def->emulator);
     return qemu_caps_find_binary(dom->def->os_arch ? dom->def->os_arch : "x86_64", error);
 }
 
@@ -319,6 +325,60 @@ check_paths(struct domain *dom, GError **error)
         }
     }
     return TRUE;
+}
+
+/* <vcpu cpuset>: as libvirt with placement static and no per-vCPU pinning, every thread of
+ * QEMU runs on those CPUs (of them, the ones this host has). */
+static gboolean
+prepare_affinity(struct start_op *op, GError **error)
+{
+    const struct domain_def *def = op->dom->def;
+    if (!def->vcpu_cpuset)
+        return TRUE;
+    struct cpuset set;
+    cpu_set_t want, host;
+    if (!cpuset_parse(def->vcpu_cpuset, &set, error))
+        return FALSE;
+    cpuset_to_cpu_set(&set, &want);
+    if (sched_getaffinity(0, sizeof(host), &host) < 0) {
+        err_set_errno(error, ERR_FROM_QEMU, errno, "cannot read this host's CPUs");
+        return FALSE;
+    }
+    CPU_AND(&op->affinity, &want, &host);
+    if (CPU_COUNT(&op->affinity) == 0) {
+        err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
+                "cpuset '%s' of domain '%s' names none of this host's %d CPUs", def->vcpu_cpuset,
+                def->name, CPU_COUNT(&host));
+        return FALSE;
+    }
+    op->pinned = TRUE;
+    return TRUE;
+}
+
+/* A UEFI variable store that does not exist yet starts as a copy of its template. */
+static gboolean
+prepare_nvram(const struct domain_def *def, GError **error)
+{
+    if (!def->nvram || !def->loader_type || !g_str_equal(def->loader_type, "pflash") ||
+        g_file_test(def->nvram, G_FILE_TEST_EXISTS))
+        return TRUE;
+    if (!def->nvram_template) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "nvram '%s' of domain '%s' does not exist; give it a template= to start from",
+                def->nvram, def->name);
+        return FALSE;
+    }
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_autoptr(GError) rerr = NULL;
+    g_autofree char *dir = g_path_get_dirname(def->nvram);
+    if (!g_file_get_contents(def->nvram_template, &data, &len, &rerr)) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "cannot read nvram template of domain '%s': %s", def->name, rerr->message);
+        return FALSE;
+    }
+    return file_mkdir_p(dir, 0755, error) &&
+           file_write_atomic(def->nvram, data, len, 0600, FILE_DURABLE, error);
 }
 
 /* Everything up to a QEMU command line, a listening monitor and an id; then the intent is
@@ -344,19 +404,14 @@ start_prepare(struct job *job)
         return;
     }
     gboolean kvm = dom->def->virt_type == DOMAIN_VIRT_KVM;
-    if (kvm && !qemu_caps_kvm_usable()) {
-        err_set(&error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
-                "domain type 'kvm' needs a usable /dev/kvm on this host; use type 'qemu'");
-        job_fail(job, error);
-        return;
-    }
     struct qemu_command_opts opts = {
         .emulator = emulator,
         .kvm = kvm,
         .channel_dir = core->paths.channel_dir,
     };
     if (!core_storage_resolve_disks(core, dom->def, &error) ||
-        !(op->argv = qemu_command_build(dom->def, &opts, &error)) || !check_paths(dom, &error)) {
+        !(op->argv = qemu_command_build(dom->def, &opts, &error)) || !check_paths(dom, &error) ||
+        !prepare_affinity(op, &error) || !prepare_nvram(dom->def, &error)) {
         job_fail(job, error);
         return;
     }
@@ -408,8 +463,8 @@ start_spawn(struct job *job)
     }
     pid_t pid;
     int pidfd;
-    struct qemu_child *child =
-        qemu_process_fork(op->argv, lp, &op->listen_fd, 1, &pid, &pidfd, &error);
+    struct qemu_child *child = qemu_process_fork(
+        op->argv, lp, &op->listen_fd, 1, op->pinned ? &op->affinity : NULL, &pid, &pidfd, &error);
     if (!child) {
         job_fail(job, error);
         return;
@@ -710,7 +765,7 @@ core_create_xml_prepare(struct core *core, const char *xml, gboolean validate,
 {
     g_autoptr(domain_def) def =
         domain_def_parse(xml, validate ? DOMAIN_DEF_PARSE_VALIDATE : 0, error);
-    if (!def)
+    if (!def || !core_validate_for_host(def, error))
         return NULL;
     struct domain *dom = NULL;
     if (!core_check_unique(core, def, &dom, error))

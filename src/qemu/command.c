@@ -159,20 +159,35 @@ add_boot(GPtrArray *argv, const struct domain_def *def)
         if (def->cmdline)
             addf(argv, "-append", "%s", def->cmdline);
     }
-    if (def->loader) {
+    if (def->loader && def->loader_type && g_str_equal(def->loader_type, "pflash")) {
+        /* UEFI: the firmware code read-only in unit 0, its variable store in unit 1 */
+        g_autofree char *l = escape(def->loader);
+        addf(argv, "-drive", "file=%s,if=pflash,format=raw,unit=0,readonly=%s", l,
+             def->loader_readonly ? "on" : "off");
+        if (def->nvram) {
+            g_autofree char *n = escape(def->nvram);
+            addf(argv, "-drive", "file=%s,if=pflash,format=raw,unit=1", n);
+        }
+    } else if (def->loader) {
         g_autofree char *l = escape(def->loader);
         addf(argv, "-bios", "%s", l);
     }
+    /* as libvirt: "menu=on,splash-time=N" or "menu=off", after the order */
+    g_autofree char *menu =
+        def->bootmenu_timeout >= 0
+            ? g_strdup_printf(",menu=%s,splash-time=%d", def->bootmenu ? "on" : "off",
+                              def->bootmenu_timeout)
+            : g_strdup(def->bootmenu ? ",menu=on" : "");
     if (has_per_device_boot(def)) {
-        addf(argv, "-boot", "strict=on%s", def->bootmenu ? ",menu=on" : "");
+        addf(argv, "-boot", "strict=on%s", menu);
     } else if (def->nboot > 0 && !def->kernel) {
         GString *order = g_string_new(NULL);
         for (unsigned i = 0; i < def->nboot; i++)
             g_string_append(order, boot_letter(def->boot[i]));
-        addf(argv, "-boot", "order=%s%s", order->str, def->bootmenu ? ",menu=on" : "");
+        addf(argv, "-boot", "order=%s%s", order->str, menu);
         g_string_free(order, TRUE);
-    } else if (def->bootmenu) {
-        addf(argv, "-boot", "menu=on");
+    } else if (*menu) {
+        addf(argv, "-boot", "%s", menu + 1);
     }
 }
 
@@ -400,6 +415,9 @@ add_chardev(GPtrArray *argv, const struct chr_def *chr, const char *id, const ch
         g_string_append_printf(s, "socket,id=%s,path=%s,server=on,wait=off", id, p);
         break;
     }
+    case CHR_TYPE_NULL:
+        g_string_append_printf(s, "null,id=%s", id);
+        break;
     }
     if (chr->log_file) {
         g_autofree char *p = escape(chr->log_file);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <glib.h>
+#include <sched.h>
 #include <sys/types.h>
 
 /* A forked child that has not executed QEMU yet: it waits for qemu_process_exec. Should the
@@ -20,9 +21,11 @@ struct qemu_child;
 
 /* Forks the child for ARGV[0] with ARGV in a new session (setsid), stdin /dev/null, stdout
  * and stderr appended to LOG_PATH, and KEEP_FDS[i] made fd 3 + i; every other fd is closed.
+ * AFFINITY (may be NULL) is the CPUs every thread of QEMU may run on.
  * Returns the child (its pid and a pidfd in RET_PID and RET_PIDFD). Errors: ERR_SYSTEM_ERROR. */
 struct qemu_child *qemu_process_fork(char *const *argv, const char *log_path, const int *keep_fds,
-                                     guint nkeep, pid_t *ret_pid, int *ret_pidfd, GError **error);
+                                     guint nkeep, const cpu_set_t *affinity, pid_t *ret_pid,
+                                     int *ret_pidfd, GError **error);
 /* Lets CHILD execute QEMU and waits until it did (or failed to: ERR_OPERATION_FAILED with
  * errno's text, and the child is reaped). Frees CHILD. */
 gboolean qemu_process_exec(struct qemu_child *child, GError **error);

@@ -150,17 +150,52 @@ def test_unsupported_interface_network(daemon):
 
 
 def test_kvm_type_needs_kvm(daemon):
+    """As libvirt: type 'kvm' is refused at define on a host without a usable /dev/kvm,
+    and getMaxVcpus('kvm') answers from what the host has."""
     kvm_ok = os.access("/dev/kvm", os.R_OK | os.W_OK)
     c = daemon.conn()
-    d = c.defineXML(domain_xml("kvmtype", virt_type="kvm"))
     if kvm_ok:
+        d = c.defineXML(domain_xml("kvmtype", virt_type="kvm"))
         d.create()
         assert "-accel kvm" in open(os.path.join(daemon.root, "log", "kvmtype.log")).read()
         d.destroy()
+        assert c.getMaxVcpus("kvm") >= 1
     else:
+        before = daemon.snapshot_config()
+        for call in (lambda: c.defineXML(domain_xml("kvmtype", virt_type="kvm")),
+                     lambda: c.createXML(domain_xml("kvmtype", virt_type="kvm"), 0)):
+            with pytest.raises(libvirt.libvirtError) as e:
+                call()
+            assert e.value.get_error_code() == libvirt.VIR_ERR_CONFIG_UNSUPPORTED
+            assert "virt type 'kvm'" in str(e.value) and "/dev/kvm" in str(e.value)
+        assert daemon.snapshot_config() == before
         with pytest.raises(libvirt.libvirtError) as e:
-            d.create()
+            c.getMaxVcpus("kvm")
         assert "kvm" in str(e.value)
+    assert c.getMaxVcpus("qemu") == 16
+    assert c.getMaxVcpus(None) == 16
+    c.close()
+
+
+def test_missing_emulator_refused_at_define(daemon):
+    c = daemon.conn()
+    xml = domain_xml("noemu", extra_devices="<emulator>/usr/bin/qemu-kvm</emulator>")
+    before = daemon.snapshot_config()
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.defineXML(xml)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_SYSTEM_ERROR
+    msg = str(e.value)
+    assert "Cannot check QEMU binary '/usr/bin/qemu-kvm'" in msg and "qemu-system-x86_64" in msg
+    assert daemon.snapshot_config() == before
+    c.close()
+
+
+def test_free_memory(daemon):
+    c = daemon.conn()
+    free = c.getFreeMemory()
+    meminfo = dict(l.split(":", 1) for l in open("/proc/meminfo"))
+    total = int(meminfo["MemTotal"].split()[0]) * 1024
+    assert 0 < free <= total
     c.close()
 
 
@@ -294,3 +329,44 @@ def test_keepalive_closes_a_silent_client(daemon):
     assert f is None and pings == 5
     silent.close()
     still_serving(daemon)
+
+
+def test_seed_os_and_vcpu_elements(daemon, tmp_path):
+    """The seed documents' <vcpu cpuset>, <bootmenu enable timeout>, <nvram template> and
+    <serial type='null'>: kept in the definition and honoured at start."""
+    code = tmp_path / "CODE.fd"
+    code.write_bytes(b"\0" * (2 * 1024 * 1024))
+    template = tmp_path / "VARS.fd"
+    template.write_bytes(b"\x55" * (128 * 1024))
+    nvram = tmp_path / "nvram" / "seed_VARS.fd"
+    xml = f"""<domain type='qemu'>
+  <name>seedos</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu placement='static' cpuset="1-4,^3,6" current="1">2</vcpu>
+  <os>
+    <type arch='x86_64'>hvm</type>
+    <loader readonly='yes' type='pflash'>{code}</loader>
+    <nvram template='{template}'>{nvram}</nvram>
+    <boot dev='hd'/>
+    <bootmenu enable='yes' timeout='3000'/>
+  </os>
+  <devices><serial type='null'/></devices>
+</domain>"""
+    c = daemon.conn()
+    d = c.defineXML(xml)
+    out = d.XMLDesc(0)
+    assert "cpuset='1-2,4,6'" in out and "<bootmenu enable='yes' timeout='3000'/>" in out
+    assert f"<nvram template='{template}'>{nvram}</nvram>" in out and "type='null'" in out
+    d.create()
+    assert nvram.read_bytes() == template.read_bytes()
+    pid = daemon.guest_pids()[0]
+    cmdline = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+    assert b"menu=on,splash-time=3000" in b" ".join(cmdline)
+    assert b"null,id=charserial0" in cmdline
+    allowed = [l for l in open(f"/proc/{pid}/status") if l.startswith("Cpus_allowed_list")]
+    online = os.sysconf("SC_NPROCESSORS_ONLN")
+    want = ",".join(str(x) for x in (1, 2, 4, 6) if x < online)
+    assert allowed[0].split()[1] == want
+    d.destroy()
+    d.undefine()
+    c.close()
