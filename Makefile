@@ -3,8 +3,9 @@
 # address/undefined sanitizers), and runs every test against the sanitized build.
 BUILD ?= build
 CHECK_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 
-.PHONY: all setup build build-check demo check clean
+.PHONY: all setup build build-check build-fuzz demo check fuzz clean
 
 all: build
 
@@ -23,11 +24,23 @@ build: setup $(BUILD)/build.ninja
 build-check: setup $(CHECK_BUILD)/build.ninja
 	ninja -C $(CHECK_BUILD)
 
+# the libFuzzer targets (tests/fuzz): clang, with ASan and UBSan
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+
+build-fuzz: setup $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD)
+
 demo: build
 	scripts/demo.sh $(BUILD)
 
-check: build build-check
-	tests/run $(CHECK_BUILD)
+# the check also runs each fuzz target a few seconds on its seeds (tests/integration/test_fuzz.py)
+check: build build-check build-fuzz
+	DOMUS_FUZZ_BUILD=$(FUZZ_BUILD) tests/run $(CHECK_BUILD)
+
+# each fuzz target until 10^7 executions (FUZZ_RUNS) or FUZZ_SECONDS: see scripts/fuzz.sh
+fuzz: setup build-fuzz
+	FUZZ_BUILD=$(FUZZ_BUILD) scripts/fuzz.sh
 
 clean:
-	rm -rf $(BUILD) $(CHECK_BUILD) .demo
+	rm -rf $(BUILD) $(CHECK_BUILD) $(FUZZ_BUILD) .demo

@@ -6,6 +6,9 @@
 
 #include "qemu/caps.h"
 
+/* Sets up the capabilities cache (CACHE_DIR) for the default emulator BINARY. */
+void daemon_caps_init(const char *cache_dir, const char *binary);
+void daemon_caps_free(void);
 /* Capabilities of the default emulator (cached by path and mtime). New reference. */
 struct qemu_caps *daemon_qemu_caps(GError **error);
 /* The host capabilities XML. New string. */

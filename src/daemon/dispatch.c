@@ -271,6 +271,42 @@ resolve_handle(struct call *call, enum proc_handle handle, struct decoded *d, st
     return FALSE;
 }
 
+/* Decodes the whole argument list of DEF's calls from BODY into D and CTX (flags, args). */
+static gboolean
+decode(const struct proc_def *def, const struct rpc_proc_info *info, const uint8_t *body, gsize len,
+       struct decoded *d, struct call_ctx *ctx, GError **error)
+{
+    struct xdr_reader r;
+    xdr_reader_init(&r, body, len);
+    decode_handle(&r, def->handle, d);
+    if (def->args) {
+        d->args = g_malloc0(def->args->size);
+        def->args->decode(&r, d->args);
+    }
+    if (def->flagged)
+        ctx->flags = xdr_get_u32(&r);
+    ctx->args = d->args;
+    if (!xdr_reader_finish(&r, error)) {
+        g_prefix_error(error, "cannot decode the arguments of %s: ", info->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+dispatch_decode_args(uint32_t prog, uint32_t proc, const uint8_t *body, gsize len, GError **error)
+{
+    const struct rpc_proc_info *info = find_info(prog, proc);
+    const struct proc_def *def = info ? find_def(prog, proc) : NULL;
+    if (!def)
+        return TRUE;
+    struct decoded d = {0};
+    struct call_ctx ctx = {0};
+    gboolean ok = decode(def, info, body, len, &d, &ctx, error);
+    decoded_clear(&d, def);
+    return ok;
+}
+
 void
 dispatch_call(struct call *call, const uint8_t *body, gsize len)
 {
@@ -304,19 +340,9 @@ dispatch_call(struct call *call, const uint8_t *body, gsize len)
     call->def = def;
 
     struct decoded d = {0};
-    struct xdr_reader r;
-    xdr_reader_init(&r, body, len);
-    decode_handle(&r, def->handle, &d);
-    if (def->args) {
-        d.args = g_malloc0(def->args->size);
-        def->args->decode(&r, d.args);
-    }
     struct call_ctx ctx = {0};
-    if (def->flagged)
-        ctx.flags = xdr_get_u32(&r);
-    ctx.args = d.args;
-    if (!xdr_reader_finish(&r, &error)) {
-        g_prefix_error(&error, "cannot decode the arguments of %s: ", info->name);
+    if (!decode(def, info, body, len, &d, &ctx, &error)) {
+        /* error set */
     } else if (c->readonly && rpc_proc_readonly_denied(info, ctx.flags, 0, &error)) {
         /* refused for the flags it was given */
     } else if (ctx.flags & ~def->flags) {

@@ -85,6 +85,11 @@ extern const struct args_type args_opt_string; /* remote_string */
 extern const struct args_type args_int;        /* int */
 extern const struct args_type args_uuid;       /* remote_uuid */
 
+/* Decodes a call's arguments exactly as dispatch does, then frees them: what the fuzzer
+ * (tests/fuzz) drives. TRUE for procedures without a handler (nothing to decode). */
+gboolean dispatch_decode_args(uint32_t prog, uint32_t proc, const uint8_t *body, gsize len,
+                              GError **error);
+
 /* Helpers every handler shares. */
 struct core *dispatch_core(struct call *call);
 /* Replies ERROR (consumed) to CALL. */

@@ -18,24 +18,6 @@
 #include "util/file.h"
 #include "util/log.h"
 
-static struct qemu_caps_cache *caps_cache;
-static char *caps_binary;
-
-struct qemu_caps *
-daemon_qemu_caps(GError **error)
-{
-    return qemu_caps_cache_get(caps_cache, caps_binary, error);
-}
-
-char *
-daemon_capabilities_xml(GError **error)
-{
-    g_autoptr(capabilities) caps = qemu_caps_build_capabilities(caps_cache, NULL, error);
-    if (!caps)
-        return NULL;
-    return capabilities_format(caps, error);
-}
-
 static gboolean
 on_term(gpointer loop)
 {
@@ -144,12 +126,12 @@ main(int argc, char **argv)
         log_error("%s", error->message);
         return 1;
     }
-    caps_cache = qemu_caps_cache_new(cache_dir);
-    caps_binary = qemu_caps_find_binary("x86_64", &error);
+    g_autofree char *caps_binary = qemu_caps_find_binary("x86_64", &error);
     if (!caps_binary) {
         log_error("%s", error->message);
         return 1;
     }
+    daemon_caps_init(cache_dir, caps_binary);
     struct core *core = core_new(&paths, &error);
     core_paths_clear(&paths);
     if (!core) {
@@ -178,8 +160,7 @@ main(int argc, char **argv)
 
     server_free(srv);
     core_free(core);
-    qemu_caps_cache_free(caps_cache);
-    g_free(caps_binary);
+    daemon_caps_free();
     g_main_loop_unref(loop);
     return 0;
 }

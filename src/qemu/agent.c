@@ -499,6 +499,17 @@ process_input(struct agent *ag)
         channel_lost(ag, "it sent an overlong line");
 }
 
+void
+agent_feed(struct agent *ag, const char *data, gsize len)
+{
+    if (ag->fd < 0 || ag->closing)
+        return;
+    ag->busy++;
+    g_string_append_len(ag->inbuf, data, len);
+    process_input(ag);
+    leave(ag);
+}
+
 static gboolean
 on_readable(int fd, GIOCondition cond, gpointer user)
 {

@@ -66,3 +66,7 @@ gboolean agent_command_json(struct agent *ag, const char *json, int timeout_s, a
  * Safe from within a reply callback (the memory goes once the callback returns). Accepts
  * NULL. */
 void agent_free(struct agent *ag);
+
+/* Handles DATA as if read from the agent's channel (tests, fuzzing): the connection must be
+ * up. Callbacks run and may free the agent. */
+void agent_feed(struct agent *ag, const char *data, gsize len);

@@ -323,6 +323,48 @@ handle_message(struct qmp *mon, JsonObject *obj)
     pending_free(p);
 }
 
+/* Handles every complete line of the input. FALSE when the monitor was shut down (and maybe
+ * freed: MON must not be used then). */
+static gboolean
+process_input(struct qmp *mon)
+{
+    mon->busy++;
+    char *nl;
+    while (!mon->closed && (nl = memchr(mon->inbuf->str, '\n', mon->inbuf->len))) {
+        gsize linelen = nl - mon->inbuf->str;
+        g_autofree char *line = g_strndup(mon->inbuf->str, linelen);
+        g_string_erase(mon->inbuf, 0, linelen + 1);
+        g_strstrip(line);
+        if (!*line)
+            continue;
+        g_autoptr(JsonParser) parser = json_parser_new_immutable();
+        g_autoptr(GError) perr = NULL;
+        if (!json_parser_load_from_data(parser, line, -1, &perr) ||
+            !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+            g_autofree char *msg = g_strdup_printf("QEMU monitor sent malformed JSON: %s",
+                                                   perr ? perr->message : "not an object");
+            qmp_shutdown(mon, msg, TRUE);
+            break;
+        }
+        handle_message(mon, json_node_get_object(json_parser_get_root(parser)));
+    }
+    if (!mon->closed && mon->inbuf->len > QMP_LINE_MAX)
+        qmp_shutdown(mon, "QEMU monitor sent an overlong line", TRUE);
+    gboolean closed = mon->closed;
+    if (leave(mon) || closed)
+        return FALSE;
+    return TRUE;
+}
+
+void
+qmp_feed(struct qmp *mon, const char *data, gsize len)
+{
+    if (mon->closed)
+        return;
+    g_string_append_len(mon->inbuf, data, len);
+    process_input(mon);
+}
+
 static gboolean
 on_readable(int fd, GIOCondition cond, gpointer user)
 {
@@ -348,37 +390,10 @@ on_readable(int fd, GIOCondition cond, gpointer user)
         return G_SOURCE_REMOVE;
     }
     g_string_append_len(mon->inbuf, buf, n);
-    mon->busy++;
-    char *nl;
-    while (!mon->closed && (nl = memchr(mon->inbuf->str, '\n', mon->inbuf->len))) {
-        gsize linelen = nl - mon->inbuf->str;
-        g_autofree char *line = g_strndup(mon->inbuf->str, linelen);
-        g_string_erase(mon->inbuf, 0, linelen + 1);
-        g_strstrip(line);
-        if (!*line)
-            continue;
-        g_autoptr(JsonParser) parser = json_parser_new_immutable();
-        g_autoptr(GError) perr = NULL;
-        if (!json_parser_load_from_data(parser, line, -1, &perr) ||
-            !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-            g_autofree char *msg = g_strdup_printf("QEMU monitor sent malformed JSON: %s",
-                                                   perr ? perr->message : "not an object");
-            mon->in_watch = 0;
-            qmp_shutdown(mon, msg, TRUE);
-            leave(mon);
-            return G_SOURCE_REMOVE;
-        }
-        handle_message(mon, json_node_get_object(json_parser_get_root(parser)));
-    }
-    if (!mon->closed && mon->inbuf->len > QMP_LINE_MAX) {
-        mon->in_watch = 0;
-        qmp_shutdown(mon, "QEMU monitor sent an overlong line", TRUE);
-        leave(mon);
+    if (!process_input(mon)) {
+        /* shut down: qmp_shutdown removed this watch */
         return G_SOURCE_REMOVE;
     }
-    gboolean closed = mon->closed;
-    if (leave(mon) || closed)
-        return G_SOURCE_REMOVE;
     return G_SOURCE_CONTINUE;
 }
 

@@ -46,6 +46,10 @@ gboolean qmp_command_json(struct qmp *mon, const char *json, qmp_reply_fn cb, gp
 
 gboolean qmp_is_closed(struct qmp *mon);
 
+/* Handles DATA as if read from the socket (tests, fuzzing). Callbacks run; the monitor may
+ * be shut down (and, if qmp_free was called in a callback, freed). */
+void qmp_feed(struct qmp *mon, const char *data, gsize len);
+
 /* Closes the connection; pending commands fail with ERR_OPERATION_FAILED; no closed
  * callback is made. */
 void qmp_free(struct qmp *mon);

@@ -167,6 +167,18 @@ rpc_session_recv(struct rpc_session *s, gsize max_cap, gboolean *ret_eof)
     return n;
 }
 
+void
+rpc_session_feed(struct rpc_session *s, const uint8_t *data, gsize len)
+{
+    compact(s);
+    if (s->in_len + len > s->in_cap) {
+        s->in_cap = s->in_len + len;
+        s->in = g_realloc(s->in, s->in_cap);
+    }
+    memcpy(s->in + s->in_len, data, len);
+    s->in_len += len;
+}
+
 gboolean
 rpc_session_next_frame(struct rpc_session *s, struct rpc_frame *ret, GError **error)
 {

@@ -77,6 +77,8 @@ gsize rpc_session_in_capacity_needed(const struct rpc_session *s);
  * needed, never past MAX_CAP). Returns the bytes read; 0 with *RET_EOF set on end of file;
  * -1 on error (errno set; EAGAIN when nothing was there). */
 gssize rpc_session_recv(struct rpc_session *s, gsize max_cap, gboolean *ret_eof);
+/* Appends DATA to the input as if it had been received (tests, fuzzing). */
+void rpc_session_feed(struct rpc_session *s, const uint8_t *data, gsize len);
 /* The next complete frame, if any. FALSE with ERROR when the next length word is outside
  * libvirt's bounds (the connection cannot continue); FALSE without error when no whole frame
  * is buffered. The frame stays valid until rpc_session_consume(). */

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Writes the seed corpus of a fuzz target into a directory: the committed seeds
+(tests/fuzz/corpus/TARGET: frames of libvirt's wire traces), the project's test data
+(tests/data) and frames built here for the procedures domusd implements.
+
+    tests/fuzz/seeds.py TARGET DIR"""
+import glob
+import os
+import shutil
+import struct
+import sys
+import uuid
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA = os.path.join(TOP, "tests", "data")
+REMOTE, QEMU = 0x20008086, 0x20008087
+
+
+def xdr_u32(v):
+    return struct.pack(">I", v & 0xFFFFFFFF)
+
+
+def xdr_u64(v):
+    return struct.pack(">Q", v)
+
+
+def xdr_string(s):
+    b = s.encode() if isinstance(s, str) else s
+    return xdr_u32(len(b)) + b + b"\0" * ((4 - len(b) % 4) % 4)
+
+
+def frame(proc, body=b"", prog=REMOTE, serial=1, typ=0, status=0):
+    return struct.pack(">IIIIIII", 28 + len(body), prog, 1, proc, typ, serial, status) + body
+
+
+DOM = xdr_string("vm1") + uuid.UUID("c84b6fa0-9ca6-47be-981f-dee67ecfab62").bytes + \
+    struct.pack(">i", 3)
+POOL = xdr_string("default") + uuid.UUID("3af3bdd6-4e47-4695-9377-bcddde84cfc1").bytes
+VOL = xdr_string("default") + xdr_string("a.qcow2") + xdr_string("/var/lib/domus/images/a.qcow2")
+
+
+def rpc_seeds():
+    xml = open(os.path.join(DATA, "xml2xml", "minimal.xml"), "rb").read()
+    pool = open(os.path.join(DATA, "poolxml2xml", "minimal.xml"), "rb").read()
+    calls = [
+        (66, b""), (1, xdr_u32(1) + xdr_string("qemu:///system") + xdr_u32(0)),
+        (60, xdr_u32(10)), (273, xdr_u32(1) + xdr_u32(0)), (23, xdr_string("vm1")),
+        (24, uuid.uuid4().bytes), (22, xdr_u32(3)), (11, xdr_string(xml)),
+        (350, xdr_string(xml) + xdr_u32(1)), (10, xdr_string(xml) + xdr_u32(3)),
+        (196, DOM + xdr_u32(1)), (234, DOM + xdr_u32(1)), (14, DOM + xdr_u32(9)),
+        (16, DOM), (212, DOM + xdr_u32(0)), (258, DOM + xdr_u32(2)), (231, DOM + xdr_u32(127)),
+        (29, DOM + xdr_u32(1)), (338, DOM + xdr_u64(1) + xdr_u32(2) + xdr_u32(1)),
+        (418, DOM + xdr_u32(0x7f) + xdr_u32(0)), (201, DOM + xdr_u32(1) + xdr_string("serial0")
+                                                  + xdr_u32(2)),
+        (316, xdr_u32(0) + xdr_u32(1) + DOM), (317, xdr_u32(1)), (167, xdr_u32(0)),
+        (298, DOM + xdr_u32(1)), (164, DOM), (77, xdr_string(pool) + xdr_u32(0)),
+        (281, xdr_u32(1) + xdr_u32(0)), (282, POOL + xdr_u32(1) + xdr_u32(0)),
+        (93, POOL + xdr_string("<volume><name>v</name><capacity>1</capacity></volume>")
+         + xdr_u32(1)),
+        (125, POOL + xdr_string("<volume/>") + VOL + xdr_u32(0)), (94, VOL + xdr_u32(0)),
+        (209, VOL + xdr_u64(0) + xdr_u64(0) + xdr_u32(1)), (260, VOL + xdr_u64(1 << 20)
+                                                            + xdr_u32(2)),
+        (259, VOL + xdr_u32(3) + xdr_u32(0)), (97, xdr_string("/var/lib/domus/images/a")),
+    ]
+    seeds = {}
+    for i, (proc, body) in enumerate(calls):
+        seeds[f"call-{proc}-{i}"] = frame(proc, body, serial=i)
+    seeds["qemu-monitor"] = frame(1, DOM + xdr_string('{"execute":"query-status"}') + xdr_u32(0),
+                                  prog=QEMU)
+    seeds["qemu-agent"] = frame(3, DOM + xdr_string('{"execute":"guest-ping"}') + xdr_u32(5) +
+                                xdr_u32(0), prog=QEMU)
+    seeds["stream"] = frame(209, b"x" * 64, typ=3, status=2) + frame(209, typ=3, status=0)
+    seeds["hole"] = frame(208, xdr_u64(4096) + xdr_u32(0), typ=6, status=2)
+    seeds["keepalive"] = frame(1, prog=0x6B656570, typ=2)
+    seeds["error-reply"] = frame(1, xdr_u32(42) + xdr_u32(10) + xdr_u32(1) + xdr_string("e") +
+                                 xdr_u32(2) + b"\0" * 28, typ=1, status=1)
+    seeds["session"] = b"".join(seeds[k] for k in sorted(seeds) if k.startswith("call-"))
+    return seeds
+
+
+def files(pattern, prefix=b""):
+    return {os.path.basename(p): prefix + open(p, "rb").read()
+            for p in sorted(glob.glob(os.path.join(DATA, pattern)))}
+
+
+def qmp_seeds():
+    lines = [
+        b'{"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 0}}, '
+        b'"capabilities": ["oob"]}}',
+        b'{"return": {}, "id": 3}', b'{"return": {"status": "running", "running": true}, "id": 0}',
+        b'{"return": {"name": "x"}, "id": "mine"}', b'{"error": {"class": "GenericError", '
+                                                     b'"desc": "no"}, "id": 2}',
+        b'{"event": "STOP", "data": {}, "timestamp": {"seconds": 1, "microseconds": 2}}',
+        b'{"event": "SHUTDOWN", "data": {"guest": true, "reason": "guest-shutdown"}}',
+        b'{"timestamp": {"seconds": 1}, "event": "GUEST_PANICKED", "data": {"action": "pause"}}',
+        b'{"return": [{"label": "charserial0", "filename": "pty:/dev/pts/3"}], "id": 1}',
+    ]
+    seeds = {f"line-{i}": l + b"\r\n" for i, l in enumerate(lines)}
+    seeds["session"] = b"\r\n".join(lines) + b"\r\n"
+    for name, script in files("qmp/*.json").items():
+        seeds["script-" + name] = script.replace(b"\n", b" ") + b"\r\n"
+    return seeds
+
+
+def qga_seeds():
+    return {
+        "sync": b'\xff{"return": @ID@}\n',
+        "sync-then-reply": b'garbage\xff{"return": @ID@}\n{"return": {"version": "7.2"}}\n',
+        "error": b'\xff{"return": @ID@}\n{"error": {"class": "CommandNotFound", "desc": "x"}}\n',
+        "time": b'\xff{"return": @ID@}\n{"return": 1700000000000000000}\n{"return": {}}\n',
+        "stale": b'{"return": 1}\n\xff{"return": @ID@}\n',
+    }
+
+
+def main():
+    target, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    committed = os.path.join(TOP, "tests", "fuzz", "corpus", target.replace("fuzz-", ""))
+    for p in glob.glob(os.path.join(committed, "*")):
+        shutil.copy(p, out)
+    if target == "fuzz-rpc":
+        seeds = rpc_seeds()
+    elif target == "fuzz-domain-xml":
+        seeds = {**files("xml2xml/*.xml"), **files("xmlinvalid/*.xml"),
+                 **files("xml2argv/*.xml")}
+    elif target == "fuzz-storage-xml":
+        seeds = {**files("poolxml2xml/*.xml", b"\x01"), **files("volxml2xml/*.xml", b"\x00")}
+        for name, text in files("storageinvalid/*.xml").items():
+            seeds[name] = (b"\x01" if b"<pool" in text else b"\x00") + text
+    elif target == "fuzz-qmp":
+        seeds = qmp_seeds()
+    elif target == "fuzz-qga":
+        seeds = qga_seeds()
+    else:
+        sys.exit(f"unknown target {target}")
+    for name, data in seeds.items():
+        with open(os.path.join(out, "seed-" + name), "wb") as f:
+            f.write(data)
+
+
+if __name__ == "__main__":
+    main()
