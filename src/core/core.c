@@ -73,6 +73,7 @@ core_domain_unref(struct domain *dom)
     if (!dom || --dom->refs > 0)
         return;
     g_assert(!dom->mon && dom->pidfd < 0 && !dom->jobs.current);
+    file_close_fd(&dom->stat_fd);
     job_owner_clear(&dom->jobs);
     domain_def_free(dom->def);
     domain_def_free(dom->new_def);
@@ -93,6 +94,7 @@ domain_new(struct core *core, struct domain_def *def)
     dom->reason = REASON_SHUTOFF_UNKNOWN;
     dom->id = -1;
     dom->pidfd = -1;
+    dom->stat_fd = -1;
     dom->stop_input = IN_STOPPED_FAILED;
     dom->messages = g_ptr_array_new_with_free_func(g_free);
     dom->exit_waiters = g_ptr_array_new();
@@ -267,6 +269,7 @@ core_free(struct core *core)
             g_source_remove(dom->pid_watch);
         dom->pid_watch = 0;
         file_close_fd(&dom->pidfd);
+        file_close_fd(&dom->stat_fd);
     }
     core_storage_free(core);
     g_hash_table_destroy(core->by_id);

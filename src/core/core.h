@@ -45,6 +45,7 @@ struct domain {
     /* running QEMU */
     pid_t pid;
     int pidfd;
+    int stat_fd;     /* /proc/PID/stat, opened on first use (CPU time) */
     gboolean exited; /* the process is gone (and reaped if it was our child) */
     guint pid_watch;
     struct qmp *mon;

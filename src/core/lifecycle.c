@@ -128,6 +128,7 @@ domain_stopped(struct domain *dom, enum dom_input input)
         g_source_remove(dom->destroy_timer);
     dom->destroy_timer = 0;
     file_close_fd(&dom->pidfd);
+    file_close_fd(&dom->stat_fd);
     if (dom->monitor_path)
         unlink(dom->monitor_path);
     for (guint i = 0; i < dom->def->channels->len; i++) {
@@ -1368,21 +1369,37 @@ core_domain_cpu_time(struct domain *dom)
 {
     if (!state_is_active(dom->state) || dom->pid <= 0)
         return 0;
-    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)dom->pid);
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents(path, &text, NULL, NULL))
+    /* opened once per run and read with pread: dom.info() is called in tight loops */
+    if (dom->stat_fd < 0) {
+        g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)dom->pid);
+        dom->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (dom->stat_fd < 0)
+            return 0;
+    }
+    char buf[1024];
+    ssize_t n = pread(dom->stat_fd, buf, sizeof(buf) - 1, 0);
+    if (n <= 0)
         return 0;
+    buf[n] = '\0';
     /* fields after the ")" that closes comm: state is field 3, utime 14, stime 15 */
-    char *p = strrchr(text, ')');
+    char *p = strrchr(buf, ')');
     if (!p)
         return 0;
-    g_auto(GStrv) f = g_strsplit(p + 2, " ", 0);
-    if (g_strv_length(f) < 13)
-        return 0;
-    guint64 utime = g_ascii_strtoull(f[11], NULL, 10);
-    guint64 stime = g_ascii_strtoull(f[12], NULL, 10);
-    long hz = sysconf(_SC_CLK_TCK);
-    return (utime + stime) * (1000000000ULL / (guint64)(hz > 0 ? hz : 100));
+    guint64 utime = 0, stime = 0;
+    int field = 2;
+    for (p++; *p && field < 15; p++) {
+        if (*p != ' ')
+            continue;
+        field++;
+        if (field == 14)
+            utime = g_ascii_strtoull(p + 1, NULL, 10);
+        else if (field == 15)
+            stime = g_ascii_strtoull(p + 1, NULL, 10);
+    }
+    static long hz;
+    if (!hz)
+        hz = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
+    return (utime + stime) * (1000000000ULL / (guint64)hz);
 }
 
 void

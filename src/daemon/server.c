@@ -736,6 +736,10 @@ client_new(struct listener *l, int cfd)
     GSource *source = g_source_new(&client_source_funcs, sizeof(struct client_source));
     ((struct client_source *)source)->client = c;
     g_source_set_name(source, "domus client");
+    /* GLib takes a non-recursive source's descriptors out of the poll set while it
+     * dispatches and puts them back after, each time waking the loop through its eventfd:
+     * two writes and a read per call. Our dispatch runs no nested loop. */
+    g_source_set_can_recurse(source, TRUE);
     c->fd_tag = g_source_add_unix_fd(source, cfd, c->poll_events);
     c->source = source;
     g_source_attach(source, NULL);
