@@ -6,10 +6,16 @@
 
 #include "qemu/caps.h"
 
-/* Sets up the capabilities cache (CACHE_DIR) for the default emulator BINARY. */
+/* Gets VALUE (a struct qemu_caps * reference, or a char * of XML: the callee owns it) or
+ * ERROR, on the main loop; maybe before the call that asked returns. */
+typedef void (*daemon_caps_fn)(gpointer value, const GError *error, gpointer data);
+
+/* Sets up the capabilities cache (CACHE_DIR) for the default emulator BINARY and starts
+ * probing it in a worker thread. */
 void daemon_caps_init(const char *cache_dir, const char *binary);
 void daemon_caps_free(void);
-/* Capabilities of the default emulator (cached by path and mtime). New reference. */
-struct qemu_caps *daemon_qemu_caps(GError **error);
-/* The host capabilities XML. New string. */
-char *daemon_capabilities_xml(GError **error);
+/* Capabilities of the default emulator: at once from memory, else from a worker that reads
+ * the disk cache or probes QEMU. DONE gets a reference. */
+void daemon_qemu_caps(daemon_caps_fn done, gpointer data);
+/* The host <capabilities> XML, built in a worker (it may probe). DONE gets the string. */
+void daemon_capabilities_xml(daemon_caps_fn done, gpointer data);

@@ -87,15 +87,20 @@ h_get_type(struct call *call, const struct call_ctx *ctx)
 }
 
 static void
+done_version(gpointer value, const GError *error, gpointer data)
+{
+    struct call *call = data;
+    g_autoptr(qemu_caps) caps = value;
+    if (error)
+        call_fail(call, error);
+    else
+        dispatch_reply_u64(call, qemu_caps_get_version(caps));
+}
+
+static void
 h_get_version(struct call *call, const struct call_ctx *ctx)
 {
-    GError *error = NULL;
-    g_autoptr(qemu_caps) caps = daemon_qemu_caps(&error);
-    if (!caps) {
-        dispatch_fail(call, error);
-        return;
-    }
-    dispatch_reply_u64(call, qemu_caps_get_version(caps));
+    daemon_qemu_caps(done_version, call);
 }
 
 static void
@@ -165,15 +170,20 @@ h_get_max_vcpus(struct call *call, const struct call_ctx *ctx)
 }
 
 static void
+done_capabilities(gpointer value, const GError *error, gpointer data)
+{
+    struct call *call = data;
+    g_autofree char *xml = value;
+    if (error)
+        call_fail(call, error);
+    else
+        dispatch_reply_string(call, xml);
+}
+
+static void
 h_get_capabilities(struct call *call, const struct call_ctx *ctx)
 {
-    GError *error = NULL;
-    g_autofree char *xml = daemon_capabilities_xml(&error);
-    if (!xml) {
-        dispatch_fail(call, error);
-        return;
-    }
-    dispatch_reply_string(call, xml);
+    daemon_capabilities_xml(done_capabilities, call);
 }
 
 static void

@@ -849,19 +849,35 @@ qemu_caps_cache_store(const struct qemu_caps_cache *cache, const struct qemu_cap
 }
 
 struct qemu_caps *
-qemu_caps_cache_get(struct qemu_caps_cache *cache, const char *binary, GError **error)
+qemu_caps_cache_peek(struct qemu_caps_cache *cache, const char *binary)
 {
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&cache->lock);
+    struct qemu_caps_stamp stamp;
+    if (!qemu_caps_stat(binary, &stamp, NULL))
+        return NULL;
+    struct qemu_caps *caps = g_hash_table_lookup(cache->entries, binary);
+    return caps && qemu_caps_matches(caps, &stamp) ? qemu_caps_ref(caps) : NULL;
+}
+
+struct qemu_caps *
+qemu_caps_cache_get(struct qemu_caps_cache *cache, const char *binary, GError **error)
+{
     struct qemu_caps_stamp stamp;
     struct qemu_caps *caps;
 
     if (!qemu_caps_stat(binary, &stamp, error))
         return NULL;
-
+    g_mutex_lock(&cache->lock);
     caps = g_hash_table_lookup(cache->entries, binary);
-    if (caps && qemu_caps_matches(caps, &stamp))
-        return qemu_caps_ref(caps);
+    if (caps && qemu_caps_matches(caps, &stamp)) {
+        caps = qemu_caps_ref(caps);
+        g_mutex_unlock(&cache->lock);
+        return caps;
+    }
+    g_mutex_unlock(&cache->lock);
 
+    /* the disk cache and the probe run without the lock: a probe takes a while, and a
+     * caller that only peeks must not wait behind it */
     caps = cache->dir ? qemu_caps_cache_load(cache, binary, &stamp) : NULL;
     if (!caps) {
         caps = qemu_caps_probe_stamped(binary, &stamp, 0, error);
@@ -870,7 +886,9 @@ qemu_caps_cache_get(struct qemu_caps_cache *cache, const char *binary, GError **
         if (cache->dir)
             qemu_caps_cache_store(cache, caps);
     }
+    g_mutex_lock(&cache->lock);
     g_hash_table_replace(cache->entries, g_strdup(binary), qemu_caps_ref(caps));
+    g_mutex_unlock(&cache->lock);
     return caps;
 }
 

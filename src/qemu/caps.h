@@ -75,6 +75,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(qemu_caps_cache, qemu_caps_cache_free)
  * file that cannot be read or written is not an error (the probe's result is still right);
  * it is logged at debug level. Returns a new reference; caller unrefs.
  * Errors: ERR_SYSTEM_ERROR when BINARY cannot be stat'ed; as qemu_caps_probe. */
+/* What the cache holds in memory for BINARY as it is on disk now, or NULL: never probes, never
+ * reads the disk cache (one stat). */
+struct qemu_caps *qemu_caps_cache_peek(struct qemu_caps_cache *cache, const char *binary);
 struct qemu_caps *qemu_caps_cache_get(struct qemu_caps_cache *cache, const char *binary,
                                       GError **error);
 

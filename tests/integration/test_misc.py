@@ -137,3 +137,60 @@ def test_dominfo_calls_as_libvirtd(daemon):
     assert d.hasManagedSaveImage() == 0
     assert d.snapshotNum() == 0
     c.close()
+
+
+def test_capabilities_probe_does_not_block_calls(tmp_path):
+    """QEMU's capabilities are probed in a worker at start-up: with a QEMU that takes 3 s to
+    answer, every other call is answered meanwhile; the calls that need the capabilities wait
+    for the probe, and a restarted daemon reads them from its disk cache."""
+    import shutil
+    import subprocess
+    import time
+    from conftest import Daemon
+    real = shutil.which("qemu-system-x86_64")
+    slow = tmp_path / "bin"
+    slow.mkdir()
+    wrapper = slow / "qemu-system-x86_64"
+    wrapper.write_text(f"#!/bin/sh\nsleep 3\nexec {real} \"$@\"\n")
+    wrapper.chmod(0o755)
+    d = Daemon()
+    env = dict(os.environ, PATH=f"{slow}:{os.environ['PATH']}")
+    log = open(os.path.join(d.root, "domusd.log"), "a")
+    from conftest import DOMUSD
+    t0 = time.monotonic()
+    d.proc = subprocess.Popen([DOMUSD, "--root", d.root, "-v"], stdout=log,
+                              stderr=subprocess.STDOUT, env=env)
+    try:
+        while not os.path.exists(d.sock_ro):
+            time.sleep(0.01)
+        c = d.conn()
+        # one client waits for the capabilities ...
+        version = []
+        waiter = threading.Thread(target=lambda: version.append(d.conn().getVersion()))
+        waiter.start()
+        time.sleep(0.3)
+        # ... while everything else is answered at once
+        t1 = time.monotonic()
+        c.getLibVersion()
+        c.listAllDomains()
+        c.getHostname()
+        assert time.monotonic() - t1 < 0.5, "calls waited for the probe"
+        assert waiter.is_alive()
+        waiter.join(10)
+        assert version and version[0] >= 7000000
+        assert time.monotonic() - t0 >= 3
+        assert "<capabilities>" in c.getCapabilities()
+        c.close()
+        d.stop()
+        # the disk cache: no probe, no wait
+        d.proc = subprocess.Popen([DOMUSD, "--root", d.root, "-v"], stdout=log,
+                                  stderr=subprocess.STDOUT, env=env)
+        t0 = time.monotonic()
+        while not os.path.exists(d.sock_ro):
+            time.sleep(0.01)
+        c = d.conn()
+        assert c.getVersion() >= 7000000
+        assert time.monotonic() - t0 < 2.5
+        c.close()
+    finally:
+        d.destroy()
