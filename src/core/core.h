@@ -79,6 +79,7 @@ struct core {
     GHashTable *by_id;         /* GINT_TO_POINTER(id) -> struct domain * */
     GHashTable *pools_by_name; /* name -> struct pool * (owns); see storage.h */
     GHashTable *pools_by_uuid; /* uuid string -> struct pool * */
+    GHashTable *vol_jobs;      /* volume path -> its job owner, while held (volume_jobs.c) */
     int next_id;
     struct events *events;
     char *qemu_binary;           /* default emulator */

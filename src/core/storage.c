@@ -192,6 +192,9 @@ core_storage_init(struct core *core, GError **error)
 void
 core_storage_free(struct core *core)
 {
+    /* volume jobs still running at exit keep their owners: their workers use them */
+    if (core->vol_jobs && g_hash_table_size(core->vol_jobs) == 0)
+        g_clear_pointer(&core->vol_jobs, g_hash_table_destroy);
     g_clear_pointer(&core->pools_by_uuid, g_hash_table_destroy);
     g_clear_pointer(&core->pools_by_name, g_hash_table_destroy);
 }

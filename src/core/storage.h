@@ -95,6 +95,20 @@ gboolean core_vol_delete(struct core *core, struct pool *pool, const char *name,
 gboolean core_vol_resize(struct core *core, struct pool *pool, const char *name, uint64_t capacity,
                          unsigned flags, GError **error);
 
+/* volume_jobs.c: jobs on volumes through the job engine. */
+/* Wipes volume NAME with ALGORITHM (enum wipe_algorithm) in a worker, as an abortable job
+ * with progress; refused while a running domain uses it (unless FORCE) or a job holds it.
+ * DONE gets the outcome (ERR_OPERATION_ABORTED when aborted). */
+void core_vol_wipe(struct core *core, struct pool *pool, const char *name, int algorithm,
+                   gboolean force, core_done_fn done, gpointer data);
+/* The job on NAME, if any (FALSE and RET zeroed when none). */
+gboolean core_vol_job_info(struct core *core, struct pool *pool, const char *name,
+                           struct job_info *ret);
+gboolean core_vol_job_abort(struct core *core, struct pool *pool, const char *name, GError **error);
+/* Refuses (ERR_OPERATION_INVALID naming the job) a volume a job holds. */
+gboolean core_vol_check_idle(struct core *core, struct pool *pool, const char *name,
+                             GError **error);
+
 /* Resolves the <disk type='volume'> of DEF (a live definition) to their paths: a missing or
  * inactive pool or a missing volume is an error naming the disk, the pool and the volume. */
 gboolean core_storage_resolve_disks(struct core *core, struct domain_def *def, GError **error);

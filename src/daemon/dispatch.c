@@ -19,6 +19,8 @@ static const struct rpc_proc_info domus_infos[] = {
     {0, NULL, NULL, PROC_UNKNOWN, FALSE, 0, NULL, 0},
     {DOMUS_PROC_VOL_JOB_INFO, "VOL_JOB_INFO", "domusStorageVolJobInfo", PROC_RO_OK, TRUE, 0, NULL,
      ERR_FROM_STORAGE},
+    {DOMUS_PROC_VOL_JOB_ABORT, "VOL_JOB_ABORT", "domusStorageVolJobAbort", PROC_RO_DENIED, TRUE, 0,
+     NULL, ERR_FROM_STORAGE},
 };
 
 static const struct proc_def *remote_index[REMOTE_INDEX_MAX];

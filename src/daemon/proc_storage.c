@@ -528,6 +528,10 @@ static void
 h_vol_delete(struct call *call, const struct call_ctx *ctx)
 {
     GError *error = NULL;
+    if (!core_vol_check_idle(dispatch_core(call), ctx->pool, ctx->vol, &error)) {
+        dispatch_fail(call, error);
+        return;
+    }
     reply_ok_or_fail(call,
                      core_vol_delete(dispatch_core(call), ctx->pool, ctx->vol,
                                      (ctx->flags & DOMUS_VOL_FORCE) != 0, &error),
@@ -552,96 +556,23 @@ h_vol_resize(struct call *call, const struct call_ctx *ctx)
 {
     const struct resize_args *a = ctx->args;
     GError *error = NULL;
+    if (!core_vol_check_idle(dispatch_core(call), ctx->pool, ctx->vol, &error)) {
+        dispatch_fail(call, error);
+        return;
+    }
     reply_ok_or_fail(
         call,
         core_vol_resize(dispatch_core(call), ctx->pool, ctx->vol, a->capacity, ctx->flags, &error),
         &error);
 }
 
-/* --- wipe: a worker overwrites the file; progress is visible through VOL_JOB_INFO --- */
-
-struct wipe_job {
-    struct call *call;
-    char *path;
-    int algorithm;
-    guint64 done; /* written by the worker, read by the main loop (atomics) */
-    guint64 total;
-    gint cancel;
-};
-
-/* path -> struct wipe_job *: at most one wipe per volume */
-static GHashTable *wipe_jobs;
-
-static void
-wipe_progress(gpointer user, guint64 done, guint64 total)
-{
-    struct wipe_job *job = user;
-    __atomic_store_n(&job->total, total, __ATOMIC_RELAXED);
-    __atomic_store_n(&job->done, done, __ATOMIC_RELAXED);
-}
-
-static void
-wipe_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-    struct wipe_job *job = data;
-    GError *error = NULL;
-    if (wipe_run(job->path, job->algorithm, wipe_progress, job, &job->cancel, &error))
-        g_task_return_boolean(task, TRUE);
-    else
-        g_task_return_error(task, error);
-}
-
-static void
-wipe_done(GObject *source, GAsyncResult *res, gpointer data)
-{
-    struct wipe_job *job = g_task_get_task_data(G_TASK(res));
-    GError *error = NULL;
-    g_hash_table_remove(wipe_jobs, job->path);
-    if (g_task_propagate_boolean(G_TASK(res), &error)) {
-        log_info("volume '%s' wiped (%s)", job->path, wipe_algorithm_to_string(job->algorithm));
-        call_reply(job->call, NULL);
-    } else {
-        dispatch_fail(job->call, error);
-    }
-}
-
-static void
-wipe_job_free(struct wipe_job *job)
-{
-    g_free(job->path);
-    g_free(job);
-}
+/* --- wipe: a job of the engine (core/volume_jobs.c); progress through VOL_JOB_INFO --- */
 
 static void
 start_wipe(struct call *call, struct pool *p, const char *name, int algorithm, uint32_t flags)
 {
-    GError *error = NULL;
-    g_autofree char *path = g_build_filename(p->def->target_path, name, NULL);
-    if (algorithm < 0 || algorithm >= WIPE_ALGORITHM_LAST) {
-        err_set(&error, ERR_FROM_STORAGE, ERR_INVALID_ARG,
-                "unknown wipe algorithm %d; see virsh vol-wipe --algorithm", algorithm);
-    } else if (!(flags & DOMUS_VOL_FORCE) &&
-               !core_vol_check_unused(dispatch_core(call), path, &error)) {
-        /* error set */
-    } else if (wipe_jobs && g_hash_table_contains(wipe_jobs, path)) {
-        err_set(&error, ERR_FROM_STORAGE, ERR_OPERATION_INVALID,
-                "volume '%s' is being wiped already", name);
-    }
-    if (error) {
-        dispatch_fail(call, error);
-        return;
-    }
-    if (!wipe_jobs)
-        wipe_jobs = g_hash_table_new(g_str_hash, g_str_equal);
-    struct wipe_job *job = g_new0(struct wipe_job, 1);
-    job->call = call;
-    job->path = g_steal_pointer(&path);
-    job->algorithm = algorithm;
-    g_hash_table_insert(wipe_jobs, job->path, job);
-    GTask *task = g_task_new(NULL, NULL, wipe_done, NULL);
-    g_task_set_task_data(task, job, (GDestroyNotify)wipe_job_free);
-    g_task_run_in_thread(task, wipe_in_thread);
-    g_object_unref(task);
+    core_vol_wipe(dispatch_core(call), p, name, algorithm, (flags & DOMUS_VOL_FORCE) != 0,
+                  dispatch_done_empty, call);
 }
 
 static void
@@ -845,8 +776,9 @@ start_transfer(struct call *call, const struct call_ctx *ctx, gboolean upload)
     const struct transfer_args *a = ctx->args;
     GError *error = NULL;
     g_autofree char *path = g_build_filename(ctx->pool->def->target_path, ctx->vol, NULL);
-    if (upload && !(ctx->flags & DOMUS_VOL_FORCE) &&
-        !core_vol_check_unused(dispatch_core(call), path, &error)) {
+    if (upload && (!core_vol_check_idle(dispatch_core(call), ctx->pool, ctx->vol, &error) ||
+                   (!(ctx->flags & DOMUS_VOL_FORCE) &&
+                    !core_vol_check_unused(dispatch_core(call), path, &error)))) {
         dispatch_fail(call, error);
         return;
     }
@@ -889,16 +821,28 @@ h_vol_download(struct call *call, const struct call_ctx *ctx)
 }
 
 /* Domus program: VOL_JOB_INFO (volume handle) -> active int, done uhyper, total uhyper */
+/* Domus program: VOL_JOB_INFO (volume handle) -> active int, done uhyper, total uhyper */
 static void
 h_vol_job_info(struct call *call, const struct call_ctx *ctx)
 {
-    g_autofree char *path = g_build_filename(ctx->pool->def->target_path, ctx->vol, NULL);
-    struct wipe_job *job = wipe_jobs ? g_hash_table_lookup(wipe_jobs, path) : NULL;
+    struct job_info info;
+    gboolean active = core_vol_job_info(dispatch_core(call), ctx->pool, ctx->vol, &info);
     g_autoptr(GByteArray) b = g_byte_array_new();
-    xdr_put_i32(b, job != NULL);
-    xdr_put_u64(b, job ? __atomic_load_n(&job->done, __ATOMIC_RELAXED) : 0);
-    xdr_put_u64(b, job ? __atomic_load_n(&job->total, __ATOMIC_RELAXED) : 0);
+    xdr_put_i32(b, active);
+    xdr_put_u64(b, info.done);
+    xdr_put_u64(b, info.total);
     call_reply(call, b);
+}
+
+/* Domus program: VOL_JOB_ABORT (volume handle): the volume's job stops, if it can */
+static void
+h_vol_job_abort(struct call *call, const struct call_ctx *ctx)
+{
+    GError *error = NULL;
+    if (core_vol_job_abort(dispatch_core(call), ctx->pool, ctx->vol, &error))
+        call_reply(call, NULL);
+    else
+        dispatch_fail(call, error);
 }
 
 #define R RPC_PROGRAM_REMOTE
@@ -907,6 +851,7 @@ h_vol_job_info(struct call *call, const struct call_ctx *ctx)
 #define V HANDLE_VOLUME
 const struct proc_def domus_procs[] = {
     {RPC_PROGRAM_DOMUS, DOMUS_PROC_VOL_JOB_INFO, V, NULL, FALSE, 0, h_vol_job_info},
+    {RPC_PROGRAM_DOMUS, DOMUS_PROC_VOL_JOB_ABORT, V, NULL, FALSE, 0, h_vol_job_abort},
 };
 const gsize domus_procs_count = G_N_ELEMENTS(domus_procs);
 

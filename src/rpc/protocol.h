@@ -160,6 +160,7 @@ enum rpc_proc {
 /* Domus program */
 enum rpc_domus_proc {
     DOMUS_PROC_VOL_JOB_INFO = 1,
+    DOMUS_PROC_VOL_JOB_ABORT = 2,
 };
 
 /* QEMU program (src/remote/qemu_protocol.x) */

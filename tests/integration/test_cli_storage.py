@@ -32,9 +32,14 @@ def same(v, d):
 
 
 def compare(daemon, *args):
-    """The same command through both tools, on the same objects (a query or a failure)."""
-    v = daemon.virsh(*args, check=False)
-    d = daemon.domus(*args, check=False)
+    """The same command through both tools, on the same objects (a query or a failure). Pool
+    sizes are the file system's, read live: anything else writing to it between the two runs
+    changes them, so a difference is looked at again before it counts."""
+    for attempt in range(3):
+        v = daemon.virsh(*args, check=False)
+        d = daemon.domus(*args, check=False)
+        if (v.stdout, v.stderr, v.returncode) == (d.stdout, d.stderr, d.returncode):
+            break
     same(v, d)
     return d
 

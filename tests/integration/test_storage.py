@@ -3,8 +3,10 @@
 pool and volume command, and the bad inputs (names escaping the pool, sizes, duplicates)."""
 import os
 import re
+import struct
 import subprocess
 import threading
+import time
 
 import libvirt
 import pytest
@@ -457,5 +459,63 @@ def test_resize_bounds(daemon):
     vol.resize(1024 ** 2, libvirt.VIR_STORAGE_VOL_RESIZE_DELTA)
     assert vol.info()[1] == 2 * 1024 ** 2
     assert os.stat(vol.path()).st_size == 2 * 1024 ** 2
+    vol.delete(0)
+    c.close()
+
+
+def test_wipe_is_a_job_with_progress_abort_and_a_lock(daemon):
+    """A wipe holds its volume as a job of the engine: progress through VOL_JOB_INFO, abort
+    through VOL_JOB_ABORT (Domus's program; refused read-only), and a delete meanwhile is
+    refused naming the job."""
+    import threading
+    from rpc import Raw, error_code, error_message, xdr_vol
+    DOMUS_PROG = 0x444F4D55
+    daemon.virsh("vol-create-as", "default", "slow.raw", "256M")
+    path = os.path.join(daemon.root, "images", "slow.raw")
+    c = daemon.conn()
+    vol = c.storageVolLookupByPath(path)
+    outcome = []
+
+    def wipe():
+        cc = daemon.conn()
+        try:
+            cc.storageVolLookupByPath(path).wipePattern(libvirt.VIR_STORAGE_VOL_WIPE_ALG_GUTMANN,
+                                                        0)
+            outcome.append("done")
+        except libvirt.libvirtError as e:
+            outcome.append(e)
+        cc.close()
+
+    t = threading.Thread(target=wipe)
+    t.start()
+    raw = Raw(daemon.sock)
+    raw.open()
+    handle = xdr_vol("default", "slow.raw", path)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        f = raw.rpc(1, handle, prog=DOMUS_PROG)
+        active, done, total = struct.unpack(">iQQ", f["body"])
+        if active and done > 0:
+            break
+        time.sleep(0.02)
+    assert active and 0 < done < total
+    with pytest.raises(libvirt.libvirtError) as e:
+        vol.delete(0)
+    assert "busy with job 'wipe'" in e.value.get_error_message()
+    ro = Raw(daemon.sock_ro)
+    ro.open()
+    f = ro.rpc(2, handle, prog=DOMUS_PROG)
+    assert error_code(f["body"])[0] == libvirt.VIR_ERR_OPERATION_DENIED
+    ro.close()
+    f = raw.rpc(2, handle, prog=DOMUS_PROG)
+    assert f["status"] == 0, error_message(f["body"])
+    t.join(20)
+    assert isinstance(outcome[0], libvirt.libvirtError)
+    assert outcome[0].get_error_code() == libvirt.VIR_ERR_OPERATION_ABORTED
+    f = raw.rpc(1, handle, prog=DOMUS_PROG)
+    assert struct.unpack(">i", f["body"][:4])[0] == 0
+    f = raw.rpc(2, handle, prog=DOMUS_PROG)
+    assert "no job is active" in error_message(f["body"]).decode()
+    raw.close()
     vol.delete(0)
     c.close()
