@@ -103,6 +103,11 @@ main(int argc, char **argv)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* GLib 2.74 makes the C locale g_ascii_strtoull() parses in on first use, under a g_once:
+     * a thread that waits there returns with errno set by the wait, which
+     * g_ascii_string_to_unsigned() then reports as "not an unsigned number" (the caps worker
+     * and the loading of the state raced there). Make that first use before any thread. */
+    g_ascii_strtoull("0", NULL, 10);
 
     struct daemon_config cfg;
     daemon_config_default(&cfg);
