@@ -327,22 +327,53 @@ domain_def_xml_int(xmlNodePtr node, const char *name, int64_t min, int64_t max, 
     return TRUE;
 }
 
-/* The attributes each address type may carry besides type. */
+/* The attributes each address type may carry besides type, with the largest number each
+ * takes (0: not a number: multifunction is on/off, a USB port is a dotted hub path). */
 static const struct {
     const char *type;
     const char *const keys[6];
+    const uint64_t max[6];
 } address_types[] = {
-    {"pci", {"domain", "bus", "slot", "function", "multifunction", NULL}},
-    {"drive", {"controller", "bus", "target", "unit", NULL}},
-    {"usb", {"bus", "port", NULL}},
-    {"isa", {"iobase", "irq", NULL}},
-    {"virtio-serial", {"controller", "bus", "port", NULL}},
-    {"ccid", {"controller", "slot", NULL}},
-    {"virtio-mmio", {NULL}},
-    {"ccw", {"cssid", "ssid", "devno", NULL}},
-    {"spapr-vio", {"reg", NULL}},
-    {"unassigned", {NULL}},
+    {"pci",
+     {"domain", "bus", "slot", "function", "multifunction", NULL},
+     {0xffff, 0xff, PCI_ADDRESS_SLOT_MAX, PCI_ADDRESS_FUNCTION_MAX, 0}},
+    {"drive",
+     {"controller", "bus", "target", "unit", NULL},
+     {G_MAXUINT, G_MAXUINT, G_MAXUINT, G_MAXUINT}},
+    {"usb", {"bus", "port", NULL}, {G_MAXUINT, 0}},
+    {"isa", {"iobase", "irq", NULL}, {0xffff, 0xff}},
+    {"virtio-serial", {"controller", "bus", "port", NULL}, {G_MAXUINT, G_MAXUINT, G_MAXUINT}},
+    {"ccid", {"controller", "slot", NULL}, {G_MAXUINT, G_MAXUINT}},
+    {"virtio-mmio", {NULL}, {0}},
+    {"ccw", {"cssid", "ssid", "devno", NULL}, {0xfe, 3, 0xffff}},
+    {"spapr-vio", {"reg", NULL}, {G_MAXUINT}},
+    {"unassigned", {NULL}, {0}},
 };
+
+/* Checks the value of attribute KEY (index K of address type T). */
+static gboolean
+address_value_check(xmlNodePtr node, gsize t, int k, const char *value, GError **error)
+{
+    const char *key = address_types[t].keys[k];
+    if (address_types[t].max[k]) {
+        uint64_t v;
+        return domain_def_xml_uint(node, key, 0, address_types[t].max[k], &v, error);
+    }
+    gboolean ok;
+    if (g_str_equal(key, "multifunction")) {
+        ok = g_str_equal(value, "on") || g_str_equal(value, "off");
+    } else { /* a USB port: "1" or "1.2.3" */
+        g_auto(GStrv) parts = g_strsplit(value, ".", 5);
+        ok = g_strv_length(parts) <= 4;
+        for (guint i = 0; ok && parts[i]; i++)
+            ok = g_ascii_string_to_unsigned(parts[i], 10, 1, 255, NULL, NULL);
+    }
+    if (!ok)
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "invalid value '%s' for attribute '%s' of address type '%s'", value, key,
+                address_types[t].type);
+    return ok;
+}
 
 void
 domain_address_free(struct domain_address *address)
@@ -384,12 +415,15 @@ domain_def_address_parse(xmlNodePtr node, struct domain_address **ret, GError **
         const char *name = (const char *)a->name;
         if (!a->ns && g_str_equal(name, "type"))
             continue;
-        if (a->ns || enum_lookup(address_types[t].keys, name) < 0) {
+        int k = a->ns ? -1 : enum_lookup(address_types[t].keys, name);
+        if (k < 0) {
             err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
                     "unsupported attribute '%s' on element 'address' of type '%s'", name, type);
             return FALSE;
         }
         g_autofree char *value = domain_def_xml_prop(node, name);
+        if (!address_value_check(node, t, k, value ? value : "", error))
+            return FALSE;
         g_strv_builder_add(keys, name);
         g_strv_builder_add(values, value ? value : "");
     }
@@ -402,11 +436,110 @@ domain_def_address_parse(xmlNodePtr node, struct domain_address **ret, GError **
 }
 
 gboolean
-domain_def_alias_check(xmlNodePtr node, GError **error)
+domain_def_alias_parse(xmlNodePtr node, char **ret, GError **error)
 {
     static const char *const attrs[] = {"name", NULL};
-    return domain_def_xml_check_attrs(node, attrs, error) &&
-           domain_def_xml_check_empty(node, error);
+    if (*ret) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "element 'alias' appears more than once in '%s'", node->parent->name);
+        return FALSE;
+    }
+    if (!domain_def_xml_check_attrs(node, attrs, error) || !domain_def_xml_check_empty(node, error))
+        return FALSE;
+    char *name = domain_def_xml_prop_required(node, "name", error);
+    if (!name)
+        return FALSE;
+    *ret = name;
+    return TRUE;
+}
+
+gboolean
+domain_alias_is_user(const char *alias)
+{
+    return alias && g_str_has_prefix(alias, DOMAIN_USER_ALIAS_PREFIX);
+}
+
+void
+device_info_clear(struct device_info *info)
+{
+    g_clear_pointer(&info->alias, g_free);
+    g_clear_pointer(&info->address, domain_address_free);
+}
+
+void
+device_info_copy(struct device_info *dst, const struct device_info *src)
+{
+    char *alias = g_strdup(src->alias);
+    struct domain_address *address = domain_def_address_copy(src->address);
+    dst->alias = alias;
+    dst->address = address;
+}
+
+GPtrArray *
+domain_def_infos(struct domain_def *def)
+{
+    GPtrArray *infos = g_ptr_array_new();
+#define ADD_ALL(array, type)                                                                       \
+    for (guint i = 0; i < (array)->len; i++)                                                       \
+        g_ptr_array_add(infos, &((type *)g_ptr_array_index((array), i))->info);
+    ADD_ALL(def->disks, struct disk_def)
+    ADD_ALL(def->controllers, struct controller_def)
+    ADD_ALL(def->nets, struct net_def)
+    ADD_ALL(def->serials, struct chr_def)
+    ADD_ALL(def->consoles, struct chr_def)
+    ADD_ALL(def->channels, struct chr_def)
+    ADD_ALL(def->inputs, struct input_def)
+    ADD_ALL(def->sounds, struct sound_def)
+    ADD_ALL(def->videos, struct video_def)
+    ADD_ALL(def->rngs, struct rng_def)
+#undef ADD_ALL
+    if (def->memballoon)
+        g_ptr_array_add(infos, &def->memballoon->info);
+    if (def->panic_model)
+        g_ptr_array_add(infos, &def->panic_info);
+    return infos;
+}
+
+/* A user's alias is "ua-" and letters, digits, '_' or '-' (what QEMU takes as an id), and
+ * names one device only (the console paired with the first serial port shares that port's,
+ * as in libvirt). Without PARSE_STATUS the other aliases are runtime data of a previous
+ * start: dropped, as libvirt drops them (the companions of a USB2 controller share one). */
+static gboolean
+finish_aliases(struct domain_def *def, unsigned flags, GError **error)
+{
+    static const char allowed[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+    g_autoptr(GPtrArray) infos = domain_def_infos(def);
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    struct device_info *paired = def->consoles->len && def->serials->len
+                                     ? &((struct chr_def *)def->consoles->pdata[0])->info
+                                     : NULL;
+    for (guint i = 0; i < infos->len; i++) {
+        struct device_info *info = infos->pdata[i];
+        if (!info->alias)
+            continue;
+        if (!domain_alias_is_user(info->alias) && !(flags & DOMAIN_DEF_PARSE_STATUS)) {
+            g_clear_pointer(&info->alias, g_free);
+            continue;
+        }
+        if (domain_alias_is_user(info->alias) &&
+            (strspn(info->alias, allowed) != strlen(info->alias) ||
+             strlen(info->alias) == strlen(DOMAIN_USER_ALIAS_PREFIX))) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_XML_DETAIL,
+                    "alias '%s' has a character other than letters, digits, '_' and '-' or "
+                    "nothing after 'ua-'",
+                    info->alias);
+            return FALSE;
+        }
+        if (info == paired || !domain_alias_is_user(info->alias))
+            continue;
+        if (!g_hash_table_add(seen, info->alias)) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                    "non unique alias detected: %s; give each device its own", info->alias);
+            return FALSE;
+        }
+    }
+    return TRUE;
 }
 
 /* ---- new / free / copy ---- */
@@ -500,7 +633,7 @@ domain_def_free(struct domain_def *def)
     domain_def_memballoon_free(def->memballoon);
     g_clear_pointer(&def->rngs, g_ptr_array_unref);
     g_free(def->panic_model);
-    domain_address_free(def->panic_address);
+    device_info_clear(&def->panic_info);
     g_free(def);
 }
 
@@ -586,7 +719,7 @@ domain_def_copy(const struct domain_def *src)
     def->memballoon = src->memballoon ? domain_def_memballoon_copy(src->memballoon, NULL) : NULL;
     copy_array(def->rngs, src->rngs, domain_def_rng_copy);
     def->panic_model = g_strdup(src->panic_model);
-    def->panic_address = domain_def_address_copy(src->panic_address);
+    device_info_copy(&def->panic_info, &src->panic_info);
     return def;
 }
 
@@ -1396,7 +1529,15 @@ domain_def_parse(const char *xml, unsigned flags, GError **error)
     if ((flags & DOMAIN_DEF_PARSE_VALIDATE) && !validate_schema(doc, root, error))
         return NULL;
     g_autoptr(domain_def) def = domain_def_new();
-    if (!parse_domain(def, root, error))
+    if (!parse_domain(def, root, error) || !finish_aliases(def, flags, error))
         return NULL;
+    if (!(flags & DOMAIN_DEF_PARSE_STATUS)) {
+        /* a chain probed at a previous start says nothing about the next one */
+        for (guint i = 0; i < def->disks->len; i++) {
+            struct disk_def *disk = def->disks->pdata[i];
+            disk->source_index = 0;
+            g_clear_pointer(&disk->backing, g_ptr_array_unref);
+        }
+    }
     return g_steal_pointer(&def);
 }

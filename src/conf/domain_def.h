@@ -36,10 +36,38 @@ struct domain_address {
     GStrv values;
 };
 
+/* A PCI address as numbers; MULTI is multifunction='on'/'off' (ABSENT: not given). */
+struct pci_address {
+    unsigned domain, bus, slot, function;
+    enum domain_tristate multi;
+};
+
+#define PCI_ADDRESS_SLOT_MAX 31
+#define PCI_ADDRESS_FUNCTION_MAX 7
+
+/* What names a device to QEMU and to clients: its alias (libvirt's "virtio-disk0", "net0",
+ * or a user's "ua-…", which is kept in the persistent definition; other aliases are assigned
+ * at start and live only in the live definition) and its address (assigned at define). */
+struct device_info {
+    char *alias;
+    struct domain_address *address;
+};
+
 enum disk_type { DISK_TYPE_FILE, DISK_TYPE_BLOCK, DISK_TYPE_VOLUME };
 enum disk_device { DISK_DEVICE_DISK, DISK_DEVICE_CDROM };
 enum disk_bus { DISK_BUS_VIRTIO, DISK_BUS_IDE, DISK_BUS_SCSI, DISK_BUS_SATA };
 enum disk_format { DISK_FORMAT_NONE, DISK_FORMAT_RAW, DISK_FORMAT_QCOW2 };
+
+/* An image below a disk's top image, as probed at start (live only). */
+struct disk_layer {
+    enum disk_type type; /* file or block */
+    char *path;
+    enum disk_format format;
+    unsigned index; /* numbers the image's node names and <backingStore index=> */
+};
+
+#define DISK_CHAIN_MAX 200        /* images in one backing chain, as libvirt */
+#define DISK_TARGET_LETTERS_MAX 6 /* "sdzzzzzz": an index that fits an int */
 
 struct disk_def {
     enum disk_type type;
@@ -58,7 +86,10 @@ struct disk_def {
     gboolean shareable;
     unsigned boot_order; /* <boot order='N'/>; 0 when absent */
     char *serial;
-    struct domain_address *address;
+    struct device_info info;
+    unsigned source_index; /* live: numbers the top image's node names; 0: not probed */
+    GPtrArray *backing;    /* live: struct disk_layer *, the top image's backing first; NULL:
+                            * not probed */
 };
 
 enum net_type { NET_TYPE_USER, NET_TYPE_BRIDGE, NET_TYPE_NETWORK };
@@ -70,7 +101,7 @@ struct net_def {
     gboolean mac_given; /* false: generated at parse time (then stored) */
     char *model;        /* "virtio", "e1000", "rtl8139"; NULL: default */
     unsigned boot_order;
-    struct domain_address *address;
+    struct device_info info;
 };
 
 enum input_type { INPUT_TYPE_TABLET, INPUT_TYPE_MOUSE, INPUT_TYPE_KEYBOARD };
@@ -79,7 +110,7 @@ enum input_bus { INPUT_BUS_USB, INPUT_BUS_PS2, INPUT_BUS_VIRTIO };
 struct input_def {
     enum input_type type;
     enum input_bus bus;
-    struct domain_address *address;
+    struct device_info info;
 };
 
 struct graphics_def { /* type vnc only */
@@ -104,7 +135,7 @@ struct chr_def {
     gboolean log_append;
     char *source_mode;  /* unix: "bind"/"connect"; NULL when absent */
     char *target_model; /* serial: <target><model name='…'/>, "isa-serial" */
-    struct domain_address *address;
+    struct device_info info;
 };
 
 struct video_def {
@@ -112,12 +143,12 @@ struct video_def {
     unsigned vram;  /* 0 when absent */
     unsigned heads; /* 0 when absent */
     gboolean primary;
-    struct domain_address *address;
+    struct device_info info;
 };
 
 struct sound_def {
     char *model; /* "ac97", "ich6", "ich9", "es1370" */
-    struct domain_address *address;
+    struct device_info info;
 };
 
 struct controller_def {
@@ -129,19 +160,19 @@ struct controller_def {
     char *model_name;     /* <model name='…'/> (pci controllers); NULL when absent */
     int target_chassis;   /* <target chassis='N'/>; -1 when absent */
     char *target_port;    /* <target port='0x10'/>, as given; NULL when absent */
-    struct domain_address *address;
+    struct device_info info;
 };
 
 struct memballoon_def {
     char *model; /* "virtio" or "none" */
-    struct domain_address *address;
+    struct device_info info;
 };
 
 struct rng_def {
     char *model;         /* "virtio" */
     char *backend;       /* "/dev/urandom" */
     char *backend_model; /* "random" */
-    struct domain_address *address;
+    struct device_info info;
 };
 
 struct timer_def {
@@ -223,13 +254,17 @@ struct domain_def {
     struct memballoon_def *memballoon;
     GPtrArray *rngs;   /* struct rng_def * */
     char *panic_model; /* <panic model='isa'/>; NULL: no panic device */
-    struct domain_address *panic_address;
+    struct device_info panic_info;
 };
 
 /* Parse flags. */
 enum {
     DOMAIN_DEF_PARSE_VALIDATE = 1 << 0, /* check against the RELAX NG schema first */
+    DOMAIN_DEF_PARSE_STATUS = 1 << 1,   /* the daemon's own live state: keep every alias and
+                                         * the disks' probed backing chains */
 };
+
+#define DOMAIN_USER_ALIAS_PREFIX "ua-"
 
 /* Format flags: values of libvirt's virDomainXMLFlags where they coincide. */
 enum {
@@ -280,3 +315,43 @@ const char *input_bus_to_string(enum input_bus bus);
 const char *chr_type_to_string(enum chr_type type);
 
 void domain_address_free(struct domain_address *address);
+void disk_layer_free(struct disk_layer *layer);
+
+/* The index of a disk target's letters, as libvirt numbers them: vda 0, hdc 2, sdab 27. */
+int disk_target_index(const char *dev);
+
+/* A new address of TYPE with attribute pairs KEY, VALUE, …, NULL, in that order. */
+struct domain_address *domain_address_new(const char *type, ...) G_GNUC_NULL_TERMINATED;
+
+/* The value of attribute KEY; NULL when absent. */
+const char *domain_address_get(const struct domain_address *address, const char *key);
+
+/* The number in attribute KEY (decimal or 0x hex; the parser has checked it); DEF when
+ * absent. */
+unsigned domain_address_get_uint(const struct domain_address *address, const char *key,
+                                 unsigned def);
+
+/* True when ADDRESS is of type TYPE. NULL is of no type. */
+gboolean domain_address_is(const struct domain_address *address, const char *type);
+
+/* ADDRESS (of type pci) as numbers. */
+void domain_address_to_pci(const struct domain_address *address, struct pci_address *ret);
+
+/* A new address of type pci formatted as libvirt formats it
+ * (domain='0x0000' bus='0x00' slot='0x03' function='0x0' [multifunction='on']). */
+struct domain_address *domain_address_new_pci(const struct pci_address *pci);
+
+/* "0000:00:03.0" */
+char *pci_address_to_string(const struct pci_address *pci);
+
+/* True for "ua-…". */
+gboolean domain_alias_is_user(const char *alias);
+
+void device_info_clear(struct device_info *info);
+/* Deep-copies SRC into DST; DST and SRC may be the same (after a shallow struct copy). */
+void device_info_copy(struct device_info *dst, const struct device_info *src);
+
+/* The info of every device of DEF that has one (disks, controllers, interfaces, serials,
+ * consoles, channels, inputs, sounds, videos, rngs, memballoon, panic), in that order. The
+ * array holds pointers into DEF; free the array only. */
+GPtrArray *domain_def_infos(struct domain_def *def);

@@ -110,10 +110,21 @@ typedef struct disk_def disk_def;
 typedef struct net_def net_def;
 typedef struct chr_def chr_def;
 typedef struct controller_def controller_def;
+typedef struct disk_layer disk_layer;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(disk_layer, disk_layer_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(disk_def, domain_def_disk_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(net_def, domain_def_net_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(chr_def, domain_def_chr_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(controller_def, domain_def_controller_free)
+
+int
+disk_target_index(const char *dev)
+{
+    int idx = 0;
+    for (const char *p = dev + 2; *p; p++)
+        idx = idx * 26 + (*p - 'a' + 1);
+    return idx - 1;
+}
 
 /* ---- free and copy ---- */
 
@@ -130,8 +141,26 @@ domain_def_disk_free(struct disk_def *disk)
     g_free(disk->source_volume);
     g_free(disk->target_dev);
     g_free(disk->serial);
-    domain_address_free(disk->address);
+    device_info_clear(&disk->info);
+    g_clear_pointer(&disk->backing, g_ptr_array_unref);
     g_free(disk);
+}
+
+void
+disk_layer_free(struct disk_layer *layer)
+{
+    if (!layer)
+        return;
+    g_free(layer->path);
+    g_free(layer);
+}
+
+static gpointer
+disk_layer_copy(gconstpointer src, gpointer unused)
+{
+    struct disk_layer *layer = g_memdup2(src, sizeof(*layer));
+    layer->path = g_strdup(layer->path);
+    return layer;
 }
 
 gpointer
@@ -146,7 +175,9 @@ domain_def_disk_copy(gconstpointer src, gpointer unused)
     disk->source_volume = g_strdup(disk->source_volume);
     disk->target_dev = g_strdup(disk->target_dev);
     disk->serial = g_strdup(disk->serial);
-    disk->address = domain_def_address_copy(disk->address);
+    device_info_copy(&disk->info, &disk->info);
+    if (disk->backing)
+        disk->backing = g_ptr_array_copy(disk->backing, disk_layer_copy, NULL);
     return disk;
 }
 
@@ -157,7 +188,7 @@ domain_def_net_free(struct net_def *net)
         return;
     g_free(net->source);
     g_free(net->model);
-    domain_address_free(net->address);
+    device_info_clear(&net->info);
     g_free(net);
 }
 
@@ -167,7 +198,7 @@ domain_def_net_copy(gconstpointer src, gpointer unused)
     struct net_def *net = g_memdup2(src, sizeof(*net));
     net->source = g_strdup(net->source);
     net->model = g_strdup(net->model);
-    net->address = domain_def_address_copy(net->address);
+    device_info_copy(&net->info, &net->info);
     return net;
 }
 
@@ -176,7 +207,7 @@ domain_def_input_free(struct input_def *input)
 {
     if (!input)
         return;
-    domain_address_free(input->address);
+    device_info_clear(&input->info);
     g_free(input);
 }
 
@@ -184,7 +215,7 @@ gpointer
 domain_def_input_copy(gconstpointer src, gpointer unused)
 {
     struct input_def *input = g_memdup2(src, sizeof(*input));
-    input->address = domain_def_address_copy(input->address);
+    device_info_copy(&input->info, &input->info);
     return input;
 }
 
@@ -220,7 +251,7 @@ domain_def_chr_free(struct chr_def *chr)
     g_free(chr->log_file);
     g_free(chr->source_mode);
     g_free(chr->target_model);
-    domain_address_free(chr->address);
+    device_info_clear(&chr->info);
     g_free(chr);
 }
 
@@ -234,7 +265,7 @@ domain_def_chr_copy(gconstpointer src, gpointer unused)
     chr->log_file = g_strdup(chr->log_file);
     chr->source_mode = g_strdup(chr->source_mode);
     chr->target_model = g_strdup(chr->target_model);
-    chr->address = domain_def_address_copy(chr->address);
+    device_info_copy(&chr->info, &chr->info);
     return chr;
 }
 
@@ -244,7 +275,7 @@ domain_def_video_free(struct video_def *video)
     if (!video)
         return;
     g_free(video->model);
-    domain_address_free(video->address);
+    device_info_clear(&video->info);
     g_free(video);
 }
 
@@ -253,7 +284,7 @@ domain_def_video_copy(gconstpointer src, gpointer unused)
 {
     struct video_def *video = g_memdup2(src, sizeof(*video));
     video->model = g_strdup(video->model);
-    video->address = domain_def_address_copy(video->address);
+    device_info_copy(&video->info, &video->info);
     return video;
 }
 
@@ -263,7 +294,7 @@ domain_def_sound_free(struct sound_def *sound)
     if (!sound)
         return;
     g_free(sound->model);
-    domain_address_free(sound->address);
+    device_info_clear(&sound->info);
     g_free(sound);
 }
 
@@ -272,7 +303,7 @@ domain_def_sound_copy(gconstpointer src, gpointer unused)
 {
     struct sound_def *sound = g_memdup2(src, sizeof(*sound));
     sound->model = g_strdup(sound->model);
-    sound->address = domain_def_address_copy(sound->address);
+    device_info_copy(&sound->info, &sound->info);
     return sound;
 }
 
@@ -285,7 +316,7 @@ domain_def_controller_free(struct controller_def *controller)
     g_free(controller->model);
     g_free(controller->model_name);
     g_free(controller->target_port);
-    domain_address_free(controller->address);
+    device_info_clear(&controller->info);
     g_free(controller);
 }
 
@@ -297,7 +328,7 @@ domain_def_controller_copy(gconstpointer src, gpointer unused)
     controller->model = g_strdup(controller->model);
     controller->model_name = g_strdup(controller->model_name);
     controller->target_port = g_strdup(controller->target_port);
-    controller->address = domain_def_address_copy(controller->address);
+    device_info_copy(&controller->info, &controller->info);
     return controller;
 }
 
@@ -307,7 +338,7 @@ domain_def_memballoon_free(struct memballoon_def *memballoon)
     if (!memballoon)
         return;
     g_free(memballoon->model);
-    domain_address_free(memballoon->address);
+    device_info_clear(&memballoon->info);
     g_free(memballoon);
 }
 
@@ -316,7 +347,7 @@ domain_def_memballoon_copy(gconstpointer src, gpointer unused)
 {
     struct memballoon_def *memballoon = g_memdup2(src, sizeof(*memballoon));
     memballoon->model = g_strdup(memballoon->model);
-    memballoon->address = domain_def_address_copy(memballoon->address);
+    device_info_copy(&memballoon->info, &memballoon->info);
     return memballoon;
 }
 
@@ -328,7 +359,7 @@ domain_def_rng_free(struct rng_def *rng)
     g_free(rng->model);
     g_free(rng->backend);
     g_free(rng->backend_model);
-    domain_address_free(rng->address);
+    device_info_clear(&rng->info);
     g_free(rng);
 }
 
@@ -339,23 +370,22 @@ domain_def_rng_copy(gconstpointer src, gpointer unused)
     rng->model = g_strdup(rng->model);
     rng->backend = g_strdup(rng->backend);
     rng->backend_model = g_strdup(rng->backend_model);
-    rng->address = domain_def_address_copy(rng->address);
+    device_info_copy(&rng->info, &rng->info);
     return rng;
 }
 
 /* ---- parsing ---- */
 
-/* Handles the children every device may have: <alias> (runtime, dropped) and <address>.
- * Sets *RET_HANDLED when CHILD was one of them. */
+/* Handles the children every device may have: <alias> and <address>. Sets *RET_HANDLED when
+ * CHILD was one of them. */
 static gboolean
-parse_info_child(xmlNodePtr child, struct domain_address **address, gboolean *ret_handled,
-                 GError **error)
+parse_info_child(xmlNodePtr child, struct device_info *info, gboolean *ret_handled, GError **error)
 {
     *ret_handled = TRUE;
     if (domain_def_xml_is(child, "alias"))
-        return domain_def_alias_check(child, error);
-    if (domain_def_xml_is(child, "address") && address)
-        return domain_def_address_parse(child, address, error);
+        return domain_def_alias_parse(child, &info->alias, error);
+    if (domain_def_xml_is(child, "address"))
+        return domain_def_address_parse(child, &info->address, error);
     *ret_handled = FALSE;
     return TRUE;
 }
@@ -415,7 +445,7 @@ disk_target_valid(const char *dev, int *ret_bus)
         if (!g_str_has_prefix(dev, prefixes[i].prefix))
             continue;
         const char *p = dev + 2;
-        if (!*p)
+        if (!*p || strlen(p) > DISK_TARGET_LETTERS_MAX)
             return FALSE;
         for (; *p; p++) {
             if (*p < 'a' || *p > 'z')
@@ -430,10 +460,11 @@ disk_target_valid(const char *dev, int *ret_bus)
 static gboolean
 parse_disk_source(struct disk_def *disk, xmlNodePtr node, GError **error)
 {
-    /* index= numbers the image in libvirt's runtime backing chain: dropped. */
+    /* index= numbers the image in the live backing chain: kept for the daemon's status. */
     static const char *const file_attrs[] = {"file", "index", NULL};
     static const char *const block_attrs[] = {"dev", "index", NULL};
     static const char *const volume_attrs[] = {"pool", "volume", "index", NULL};
+    uint64_t index = 0;
     if (disk->type == DISK_TYPE_VOLUME) {
         if (!check_leaf(node, volume_attrs, error))
             return FALSE;
@@ -445,15 +476,90 @@ parse_disk_source(struct disk_def *disk, xmlNodePtr node, GError **error)
                     "a disk of type 'volume' needs <source pool='…' volume='…'/>");
             return FALSE;
         }
-        return TRUE;
+    } else {
+        gboolean file = disk->type == DISK_TYPE_FILE;
+        if (!check_leaf(node, file ? file_attrs : block_attrs, error))
+            return FALSE;
+        disk->source = domain_def_xml_prop(node, file ? "file" : "dev");
+        if (disk->source && !*disk->source)
+            g_clear_pointer(&disk->source, g_free);
     }
-    gboolean file = disk->type == DISK_TYPE_FILE;
-    if (!check_leaf(node, file ? file_attrs : block_attrs, error))
+    if (!domain_def_xml_uint(node, "index", 1, G_MAXINT, &index, error))
         return FALSE;
-    disk->source = domain_def_xml_prop(node, file ? "file" : "dev");
-    if (disk->source && !*disk->source)
-        g_clear_pointer(&disk->source, g_free);
+    disk->source_index = (unsigned)index;
     return TRUE;
+}
+
+/* <backingStore type='file' index='N'><format type='…'/><source file='…'/><backingStore…>:
+ * the live backing chain, appended to DISK->backing; an empty <backingStore/> ends it. */
+static gboolean
+parse_backing_store(struct disk_def *disk, xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"type", "index", NULL};
+    static const char *const format_attrs[] = {"type", NULL};
+    static const char *const file_attrs[] = {"file", NULL};
+    static const char *const block_attrs[] = {"dev", NULL};
+    if (!disk->backing)
+        disk->backing = g_ptr_array_new_with_free_func((GDestroyNotify)disk_layer_free);
+    for (;;) {
+        int type = -1, format = -1;
+        uint64_t index = 0;
+        xmlNodePtr seen[3] = {NULL};
+        if (!domain_def_xml_check_attrs(node, attrs, error) ||
+            !domain_def_xml_enum(node, "type", disk_type_names, &type, error) ||
+            !domain_def_xml_uint(node, "index", 1, G_MAXINT, &index, error))
+            return FALSE;
+        if (type < 0) {
+            /* the end of the chain */
+            if (xmlHasProp(node, (const xmlChar *)"index"))
+                return domain_def_xml_unsupported(node->parent, node, error);
+            return domain_def_xml_check_empty(node, error);
+        }
+        if (disk->backing->len >= DISK_CHAIN_MAX || type == DISK_TYPE_VOLUME) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                    "a backing chain deeper than %d images or with an image of type 'volume' "
+                    "is not supported",
+                    DISK_CHAIN_MAX);
+            return FALSE;
+        }
+        g_autoptr(disk_layer) layer = g_new0(struct disk_layer, 1);
+        layer->type = (enum disk_type)type;
+        layer->index = (unsigned)index;
+        xmlNodePtr next = NULL;
+        for (xmlNodePtr c = node->children; c; c = c->next) {
+            if (domain_def_xml_ignorable(c))
+                continue;
+            if (domain_def_xml_is(c, "format")) {
+                if (!domain_def_xml_once(&seen[0], c, error) ||
+                    !check_leaf(c, format_attrs, error) ||
+                    !domain_def_xml_enum(c, "type", disk_format_names, &format, error))
+                    return FALSE;
+                layer->format = (enum disk_format)(format + 1);
+            } else if (domain_def_xml_is(c, "source")) {
+                gboolean file = layer->type == DISK_TYPE_FILE;
+                if (!domain_def_xml_once(&seen[1], c, error) ||
+                    !check_leaf(c, file ? file_attrs : block_attrs, error) ||
+                    !(layer->path = domain_def_xml_prop_required(c, file ? "file" : "dev", error)))
+                    return FALSE;
+            } else if (domain_def_xml_is(c, "backingStore")) {
+                if (!domain_def_xml_once(&seen[2], c, error))
+                    return FALSE;
+                next = c;
+            } else {
+                return domain_def_xml_unsupported(node, c, error);
+            }
+        }
+        if (!layer->path) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                    "a <backingStore> of type '%s' has no <source>; give it <source %s='…'/>",
+                    disk_type_names[type], type == DISK_TYPE_FILE ? "file" : "dev");
+            return FALSE;
+        }
+        g_ptr_array_add(disk->backing, g_steal_pointer(&layer));
+        if (!next)
+            return TRUE;
+        node = next;
+    }
 }
 
 static gboolean
@@ -470,7 +576,8 @@ parse_disk_target(struct disk_def *disk, xmlNodePtr node, GError **error)
         return FALSE;
     if (!disk_target_valid(disk->target_dev, &derived)) {
         err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                "invalid disk target '%s'; use vdX, hdX or sdX", disk->target_dev);
+                "invalid disk target '%s'; use vd, hd or sd and 1 to %d letters", disk->target_dev,
+                DISK_TARGET_LETTERS_MAX);
         return FALSE;
     }
     disk->bus = (enum disk_bus)(bus >= 0 ? bus : derived);
@@ -496,7 +603,7 @@ parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
         gboolean handled = FALSE;
         if (domain_def_xml_ignorable(c))
             continue;
-        if (!parse_info_child(c, &disk->address, &handled, error))
+        if (!parse_info_child(c, &disk->info, &handled, error))
             return FALSE;
         if (handled)
             continue;
@@ -512,8 +619,13 @@ parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
             if (!domain_def_xml_once(&seen[1], c, error) || !parse_disk_source(disk, c, error))
                 return FALSE;
         } else if (domain_def_xml_is(c, "backingStore")) {
-            /* libvirt's view of the image's backing chain, probed at start: dropped. */
-            continue;
+            if (disk->backing) {
+                err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                        "element 'backingStore' appears more than once in 'disk'");
+                return FALSE;
+            }
+            if (!parse_backing_store(disk, c, error))
+                return FALSE;
         } else if (domain_def_xml_is(c, "target")) {
             if (!domain_def_xml_once(&seen[2], c, error) || !parse_disk_target(disk, c, error))
                 return FALSE;
@@ -634,7 +746,7 @@ parse_net(struct domain_def *def, xmlNodePtr node, GError **error)
         gboolean handled = FALSE;
         if (domain_def_xml_ignorable(c))
             continue;
-        if (!parse_info_child(c, &net->address, &handled, error))
+        if (!parse_info_child(c, &net->info, &handled, error))
             return FALSE;
         if (handled)
             continue;
@@ -683,7 +795,7 @@ parse_input(struct domain_def *def, xmlNodePtr node, GError **error)
 {
     static const char *const attrs[] = {"type", "bus", NULL};
     int type = 0, bus = -1;
-    struct domain_address *address = NULL;
+    struct device_info info = {0};
 
     if (!domain_def_xml_check_attrs(node, attrs, error) ||
         !required_enum(node, "type", input_type_names, &type, error) ||
@@ -693,12 +805,12 @@ parse_input(struct domain_def *def, xmlNodePtr node, GError **error)
         gboolean handled = FALSE;
         if (domain_def_xml_ignorable(c))
             continue;
-        if (!parse_info_child(c, &address, &handled, error)) {
-            domain_address_free(address);
+        if (!parse_info_child(c, &info, &handled, error)) {
+            device_info_clear(&info);
             return FALSE;
         }
         if (!handled) {
-            domain_address_free(address);
+            device_info_clear(&info);
             return domain_def_xml_unsupported(node, c, error);
         }
     }
@@ -709,7 +821,7 @@ parse_input(struct domain_def *def, xmlNodePtr node, GError **error)
         input->bus = (enum input_bus)bus;
     else
         input->bus = type == INPUT_TYPE_TABLET ? INPUT_BUS_USB : INPUT_BUS_PS2;
-    input->address = address;
+    input->info = info;
     g_ptr_array_add(def->inputs, input);
     return TRUE;
 }
@@ -850,7 +962,7 @@ parse_chr(struct domain_def *def, enum chr_kind kind, xmlNodePtr node, GError **
         gboolean handled = FALSE;
         if (domain_def_xml_ignorable(c))
             continue;
-        if (!parse_info_child(c, &chr->address, &handled, error))
+        if (!parse_info_child(c, &chr->info, &handled, error))
             return FALSE;
         if (handled)
             continue;
@@ -900,7 +1012,7 @@ parse_video(struct domain_def *def, xmlNodePtr node, GError **error)
         uint64_t vram = 0, heads = 0;
         if (domain_def_xml_ignorable(c))
             continue;
-        if (!parse_info_child(c, &video->address, &handled, error))
+        if (!parse_info_child(c, &video->info, &handled, error))
             return FALSE;
         if (handled)
             continue;
@@ -922,7 +1034,7 @@ parse_video(struct domain_def *def, xmlNodePtr node, GError **error)
  * <panic>. Stores the model in *RET_MODEL (DEFAULT_MODEL when absent and not NULL). */
 static gboolean
 parse_simple(xmlNodePtr node, const char *const *models, const char *default_model,
-             char **ret_model, struct domain_address **address, GError **error)
+             char **ret_model, struct device_info *info, GError **error)
 {
     static const char *const attrs[] = {"model", NULL};
     if (!domain_def_xml_check_attrs(node, attrs, error) ||
@@ -939,7 +1051,7 @@ parse_simple(xmlNodePtr node, const char *const *models, const char *default_mod
         gboolean handled = FALSE;
         if (domain_def_xml_ignorable(c))
             continue;
-        if (!parse_info_child(c, address, &handled, error))
+        if (!parse_info_child(c, info, &handled, error))
             return FALSE;
         if (!handled)
             return domain_def_xml_unsupported(node, c, error);
@@ -958,7 +1070,7 @@ parse_controller_children(struct controller_def *ctrl, xmlNodePtr node, GError *
         gboolean handled = FALSE;
         if (domain_def_xml_ignorable(c))
             continue;
-        if (!parse_info_child(c, &ctrl->address, &handled, error))
+        if (!parse_info_child(c, &ctrl->info, &handled, error))
             return FALSE;
         if (handled)
             continue;
@@ -1045,7 +1157,7 @@ parse_rng(struct domain_def *def, xmlNodePtr node, GError **error)
         gboolean handled = FALSE;
         if (domain_def_xml_ignorable(c))
             continue;
-        if (!parse_info_child(c, &rng->address, &handled, error))
+        if (!parse_info_child(c, &rng->info, &handled, error))
             return FALSE;
         if (handled)
             continue;
@@ -1117,7 +1229,7 @@ domain_def_devices_parse(struct domain_def *def, xmlNodePtr devices, GError **er
         } else if (domain_def_xml_is(c, "sound")) {
             struct sound_def *sound = g_new0(struct sound_def, 1);
             g_ptr_array_add(def->sounds, sound);
-            ok = parse_simple(c, sound_model_names, NULL, &sound->model, &sound->address, error);
+            ok = parse_simple(c, sound_model_names, NULL, &sound->model, &sound->info, error);
         } else if (domain_def_xml_is(c, "audio")) {
             ok = check_audio(c, error);
         } else if (domain_def_xml_is(c, "video")) {
@@ -1127,14 +1239,14 @@ domain_def_devices_parse(struct domain_def *def, xmlNodePtr devices, GError **er
             if (ok) {
                 def->memballoon = g_new0(struct memballoon_def, 1);
                 ok = parse_simple(c, memballoon_model_names, NULL, &def->memballoon->model,
-                                  &def->memballoon->address, error);
+                                  &def->memballoon->info, error);
             }
         } else if (domain_def_xml_is(c, "rng")) {
             ok = parse_rng(def, c, error);
         } else if (domain_def_xml_is(c, "panic")) {
             /* libvirt's x86 default model is isa. */
             ok = domain_def_xml_once(&panic, c, error) &&
-                 parse_simple(c, panic_model_names, "isa", &def->panic_model, &def->panic_address,
+                 parse_simple(c, panic_model_names, "isa", &def->panic_model, &def->panic_info,
                               error);
         } else {
             return domain_def_xml_unsupported(devices, c, error);
@@ -1281,7 +1393,7 @@ pair_consoles(struct domain_def *def, GError **error)
         g_free(console->target_type);
         console->target_type = g_strdup("serial");
         g_clear_pointer(&console->target_model, g_free);
-        g_clear_pointer(&console->address, domain_address_free);
+        device_info_clear(&console->info);
         g_ptr_array_add(def->consoles, console);
     }
     return TRUE;

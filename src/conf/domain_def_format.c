@@ -76,6 +76,21 @@ format_address(GString *buf, int level, const struct domain_address *address)
     g_string_append(buf, "/>\n");
 }
 
+/* <alias> then <address>. Only a user's alias ("ua-…") belongs to the persistent
+ * definition; the others are assigned at start. */
+static void
+format_info(GString *buf, int level, const struct device_info *info, unsigned flags)
+{
+    if (info->alias &&
+        (!(flags & DOMAIN_DEF_FORMAT_INACTIVE) || domain_alias_is_user(info->alias))) {
+        indent(buf, level);
+        g_string_append(buf, "<alias");
+        attr(buf, "name", info->alias);
+        g_string_append(buf, "/>\n");
+    }
+    format_address(buf, level, info->address);
+}
+
 static void
 format_boot_order(GString *buf, int level, unsigned order)
 {
@@ -85,10 +100,42 @@ format_boot_order(GString *buf, int level, unsigned order)
     g_string_append_printf(buf, "<boot order='%u'/>\n", order);
 }
 
+/* The probed chain as libvirt shows it: nested <backingStore>s, the last one empty. */
 static void
-format_disk(GString *buf, const struct disk_def *disk)
+format_backing(GString *buf, const GPtrArray *backing)
+{
+    for (guint i = 0; i < backing->len; i++) {
+        const struct disk_layer *layer = backing->pdata[i];
+        gboolean file = layer->type == DISK_TYPE_FILE;
+        indent(buf, 3 + (int)i);
+        g_string_append(buf, "<backingStore");
+        attr(buf, "type", disk_type_to_string(layer->type));
+        attr_uint(buf, "index", layer->index);
+        g_string_append(buf, ">\n");
+        if (disk_format_to_string(layer->format)) {
+            indent(buf, 4 + (int)i);
+            g_string_append(buf, "<format");
+            attr(buf, "type", disk_format_to_string(layer->format));
+            g_string_append(buf, "/>\n");
+        }
+        indent(buf, 4 + (int)i);
+        g_string_append(buf, "<source");
+        attr(buf, file ? "file" : "dev", layer->path);
+        g_string_append(buf, "/>\n");
+    }
+    indent(buf, 3 + (int)backing->len);
+    g_string_append(buf, "<backingStore/>\n");
+    for (guint i = backing->len; i-- > 0;) {
+        indent(buf, 3 + (int)i);
+        g_string_append(buf, "</backingStore>\n");
+    }
+}
+
+static void
+format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
 {
     g_autoptr(GString) children = g_string_new(NULL);
+    gboolean live = !(flags & DOMAIN_DEF_FORMAT_INACTIVE);
     const char *format = disk_format_to_string(disk->format);
     if (disk->driver_name || format || disk->cache || disk->discard) {
         indent(children, 3);
@@ -109,8 +156,12 @@ format_disk(GString *buf, const struct disk_def *disk)
         indent(children, 3);
         g_string_append(children, "<source");
         attr(children, disk->type == DISK_TYPE_FILE ? "file" : "dev", disk->source);
+        if (live && disk->source_index)
+            attr_uint(children, "index", disk->source_index);
         g_string_append(children, "/>\n");
     }
+    if (live && disk->backing)
+        format_backing(children, disk->backing);
     indent(children, 3);
     g_string_append(children, "<target");
     attr(children, "dev", disk->target_dev);
@@ -126,7 +177,7 @@ format_disk(GString *buf, const struct disk_def *disk)
     }
     text_element(children, 3, "serial", disk->serial);
     format_boot_order(children, 3, disk->boot_order);
-    format_address(children, 3, disk->address);
+    format_info(children, 3, &disk->info, flags);
 
     indent(buf, 2);
     g_string_append(buf, "<disk");
@@ -136,7 +187,7 @@ format_disk(GString *buf, const struct disk_def *disk)
 }
 
 static void
-format_controller(GString *buf, const struct controller_def *ctrl)
+format_controller(GString *buf, const struct controller_def *ctrl, unsigned flags)
 {
     g_autoptr(GString) children = g_string_new(NULL);
     if (ctrl->model_name) {
@@ -157,7 +208,7 @@ format_controller(GString *buf, const struct controller_def *ctrl)
         indent(children, 3);
         g_string_append_printf(children, "<master startport='%d'/>\n", ctrl->master_startport);
     }
-    format_address(children, 3, ctrl->address);
+    format_info(children, 3, &ctrl->info, flags);
 
     indent(buf, 2);
     g_string_append(buf, "<controller");
@@ -171,7 +222,7 @@ format_controller(GString *buf, const struct controller_def *ctrl)
 }
 
 static void
-format_net(GString *buf, const struct net_def *net)
+format_net(GString *buf, const struct net_def *net, unsigned flags)
 {
     indent(buf, 2);
     g_string_append(buf, "<interface");
@@ -193,7 +244,7 @@ format_net(GString *buf, const struct net_def *net)
         g_string_append(buf, "/>\n");
     }
     format_boot_order(buf, 3, net->boot_order);
-    format_address(buf, 3, net->address);
+    format_info(buf, 3, &net->info, flags);
     indent(buf, 2);
     g_string_append(buf, "</interface>\n");
 }
@@ -243,7 +294,7 @@ format_chr(GString *buf, const char *name, enum chr_kind kind, const struct chr_
             g_string_append(children, "/>\n");
         }
     }
-    format_address(children, 3, chr->address);
+    format_info(children, 3, &chr->info, flags);
 
     indent(buf, 2);
     g_string_append_printf(buf, "<%s", name);
@@ -255,10 +306,10 @@ format_chr(GString *buf, const char *name, enum chr_kind kind, const struct chr_
 }
 
 static void
-format_input(GString *buf, const struct input_def *input)
+format_input(GString *buf, const struct input_def *input, unsigned flags)
 {
     g_autoptr(GString) children = g_string_new(NULL);
-    format_address(children, 3, input->address);
+    format_info(children, 3, &input->info, flags);
     indent(buf, 2);
     g_string_append(buf, "<input");
     attr(buf, "type", input_type_to_string(input->type));
@@ -289,11 +340,11 @@ format_graphics(GString *buf, const struct graphics_def *graphics, unsigned flag
 
 /* <sound>, <memballoon>, <panic>: a model and maybe an address. */
 static void
-format_simple(GString *buf, const char *name, const char *model,
-              const struct domain_address *address)
+format_simple(GString *buf, const char *name, const char *model, const struct device_info *info,
+              unsigned flags)
 {
     g_autoptr(GString) children = g_string_new(NULL);
-    format_address(children, 3, address);
+    format_info(children, 3, info, flags);
     indent(buf, 2);
     g_string_append_printf(buf, "<%s", name);
     attr(buf, "model", model);
@@ -301,7 +352,7 @@ format_simple(GString *buf, const char *name, const char *model,
 }
 
 static void
-format_video(GString *buf, const struct video_def *video)
+format_video(GString *buf, const struct video_def *video, unsigned flags)
 {
     indent(buf, 2);
     g_string_append(buf, "<video>\n");
@@ -315,13 +366,13 @@ format_video(GString *buf, const struct video_def *video)
     if (video->primary)
         attr(buf, "primary", "yes");
     g_string_append(buf, "/>\n");
-    format_address(buf, 3, video->address);
+    format_info(buf, 3, &video->info, flags);
     indent(buf, 2);
     g_string_append(buf, "</video>\n");
 }
 
 static void
-format_rng(GString *buf, const struct rng_def *rng)
+format_rng(GString *buf, const struct rng_def *rng, unsigned flags)
 {
     indent(buf, 2);
     g_string_append(buf, "<rng");
@@ -333,7 +384,7 @@ format_rng(GString *buf, const struct rng_def *rng)
     g_string_append(buf, ">");
     xml_util_append_escaped(buf, rng->backend ? rng->backend : "");
     g_string_append(buf, "</backend>\n");
-    format_address(buf, 3, rng->address);
+    format_info(buf, 3, &rng->info, flags);
     indent(buf, 2);
     g_string_append(buf, "</rng>\n");
 }
@@ -348,11 +399,11 @@ format_devices(GString *out, const struct domain_def *def, unsigned flags)
     g_autoptr(GString) buf = g_string_new(NULL);
     text_element(buf, 2, "emulator", def->emulator);
     EACH(struct disk_def, disk, def->disks)
-    format_disk(buf, disk);
+    format_disk(buf, disk, flags);
     EACH(struct controller_def, ctrl, def->controllers)
-    format_controller(buf, ctrl);
+    format_controller(buf, ctrl, flags);
     EACH(struct net_def, net, def->nets)
-    format_net(buf, net);
+    format_net(buf, net, flags);
     EACH(struct chr_def, chr, def->serials)
     format_chr(buf, "serial", CHR_SERIAL, chr, flags);
     EACH(struct chr_def, chr, def->consoles)
@@ -360,19 +411,19 @@ format_devices(GString *out, const struct domain_def *def, unsigned flags)
     EACH(struct chr_def, chr, def->channels)
     format_chr(buf, "channel", CHR_CHANNEL, chr, flags);
     EACH(struct input_def, input, def->inputs)
-    format_input(buf, input);
+    format_input(buf, input, flags);
     EACH(struct graphics_def, graphics, def->graphics)
     format_graphics(buf, graphics, flags);
     EACH(struct sound_def, sound, def->sounds)
-    format_simple(buf, "sound", sound->model, sound->address);
+    format_simple(buf, "sound", sound->model, &sound->info, flags);
     EACH(struct video_def, video, def->videos)
-    format_video(buf, video);
+    format_video(buf, video, flags);
     if (def->memballoon)
-        format_simple(buf, "memballoon", def->memballoon->model, def->memballoon->address);
+        format_simple(buf, "memballoon", def->memballoon->model, &def->memballoon->info, flags);
     EACH(struct rng_def, rng, def->rngs)
-    format_rng(buf, rng);
+    format_rng(buf, rng, flags);
     if (def->panic_model)
-        format_simple(buf, "panic", def->panic_model, def->panic_address);
+        format_simple(buf, "panic", def->panic_model, &def->panic_info, flags);
 
     indent(out, 1);
     g_string_append(out, "<devices");

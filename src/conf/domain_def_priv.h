@@ -60,9 +60,9 @@ gboolean domain_def_xml_int(xmlNodePtr node, const char *name, int64_t min, int6
 /* Parses an <address> element into *RET (ERR_XML_ERROR when one is already there). */
 gboolean domain_def_address_parse(xmlNodePtr node, struct domain_address **ret, GError **error);
 
-/* Accepts <alias name='…'/>, which libvirt assigns at start and ignores on define: it is
- * runtime state, so it is checked and dropped. */
-gboolean domain_def_alias_check(xmlNodePtr node, GError **error);
+/* Parses <alias name='…'/> into *RET (ERR_XML_ERROR when one is already there). Which
+ * aliases are kept is decided once the whole definition is read. */
+gboolean domain_def_alias_parse(xmlNodePtr node, char **ret, GError **error);
 
 /* Parses the child elements of <devices> into DEF. */
 gboolean domain_def_devices_parse(struct domain_def *def, xmlNodePtr devices, GError **error);

@@ -10,6 +10,7 @@
 
 #include "conf/xml_util.h"
 #include "core/storage.h"
+#include "qemu/address.h"
 #include "qemu/agent.h"
 #include "qemu/caps.h"
 #include "qemu/monitor.h"
@@ -175,6 +176,17 @@ load_configs(struct core *core, GError **error)
             log_warn("ignoring '%s': %s", path, err->message);
             continue;
         }
+        /* a definition from before addresses were assigned at define gets them now; one
+         * that cannot is kept as it is and says why when started */
+        struct domain_def *addressed = domain_def_copy(def);
+        if (qemu_address_assign(addressed, &err)) {
+            domain_def_free(def);
+            def = addressed;
+        } else {
+            log_warn("%s: %s", path, err->message);
+            g_clear_error(&err);
+            domain_def_free(addressed);
+        }
         g_autofree char *expect = g_strdup_printf("%s.xml", def->name);
         g_autofree char *key = uuid_key(def->uuid);
         if (!g_str_equal(expect, entry) || g_hash_table_contains(core->by_uuid, key)) {
@@ -202,7 +214,8 @@ load_next_id(struct core *core, GError **error)
     guint64 v;
     g_strstrip(text);
     if (!g_ascii_string_to_unsigned(text, 10, 1, G_MAXINT - 1, &v, NULL)) {
-        err_set(error, ERR_FROM_NONE, ERR_INTERNAL_ERROR, "'%s' holds no valid id", path);
+        err_set(error, ERR_FROM_NONE, ERR_INTERNAL_ERROR, "'%s' holds '%.20s', not a valid id",
+                path, text);
         return FALSE;
     }
     core->next_id = (int)v;
@@ -482,7 +495,7 @@ core_define(struct core *core, const char *xml, unsigned flags, GError **error)
     }
     g_autoptr(domain_def) def =
         domain_def_parse(xml, (flags & DEFINE_VALIDATE) ? DOMAIN_DEF_PARSE_VALIDATE : 0, error);
-    if (!def || !core_validate_for_host(def, error))
+    if (!def || !core_validate_for_host(def, error) || !qemu_address_assign(def, error))
         return NULL;
     struct domain *dom = NULL;
     if (!core_check_unique(core, def, &dom, error))

@@ -20,11 +20,15 @@
 
 #include "core/guest.h"
 #include "core/storage.h"
+#include "qemu/address.h"
 #include "qemu/agent.h"
+#include "qemu/alias.h"
 #include "qemu/caps.h"
 #include "qemu/command.h"
+#include "qemu/device.h"
 #include "qemu/monitor.h"
 #include "qemu/process.h"
+#include "storage/chain.h"
 #include "util/cpuset.h"
 #include "util/err.h"
 #include "util/file.h"
@@ -382,6 +386,42 @@ prepare_nvram(const struct domain_def *def, GError **error)
            file_write_atomic(def->nvram, data, len, 0600, FILE_DURABLE, error);
 }
 
+/* What a start adds to the live definition: the addresses a definition older than them
+ * lacks, each disk's backing chain as its images name it now, numbers for the images' block
+ * nodes, and every device's alias. */
+static gboolean
+prepare_live_def(struct domain_def *def, GError **error)
+{
+    if (!qemu_address_assign(def, error))
+        return FALSE;
+    for (guint i = 0; i < def->disks->len; i++) {
+        struct disk_def *disk = def->disks->pdata[i];
+        if (!disk->source)
+            continue;
+        g_autoptr(GPtrArray) layers = storage_chain_probe(
+            disk->source,
+            disk->format == DISK_FORMAT_QCOW2 ? STORAGE_FORMAT_QCOW2 : STORAGE_FORMAT_RAW, error);
+        if (!layers) {
+            g_prefix_error(error, "disk '%s': ", disk->target_dev);
+            return FALSE;
+        }
+        g_clear_pointer(&disk->backing, g_ptr_array_unref);
+        disk->backing = g_ptr_array_new_with_free_func((GDestroyNotify)disk_layer_free);
+        disk->source_index = 0;
+        for (guint j = 0; j < layers->len; j++) {
+            struct storage_chain_layer *l = layers->pdata[j];
+            struct disk_layer *layer = g_new0(struct disk_layer, 1);
+            layer->type = l->block ? DISK_TYPE_BLOCK : DISK_TYPE_FILE;
+            layer->path = g_strdup(l->path);
+            layer->format = l->format == STORAGE_FORMAT_QCOW2 ? DISK_FORMAT_QCOW2 : DISK_FORMAT_RAW;
+            g_ptr_array_add(disk->backing, layer);
+        }
+    }
+    qemu_device_number_images(def);
+    qemu_alias_assign(def);
+    return TRUE;
+}
+
 /* Everything up to a QEMU command line, a listening monitor and an id; then the intent is
  * recorded: the status file names the domain, its monitor and the start job before any QEMU
  * exists, so a daemon killed from here on finds what to adopt or kill. */
@@ -411,6 +451,7 @@ start_prepare(struct job *job)
         .channel_dir = core->paths.channel_dir,
     };
     if (!core_storage_resolve_disks(core, dom->def, &error) ||
+        !prepare_live_def(dom->def, &error) ||
         !(op->argv = qemu_command_build(dom->def, &opts, &error)) || !check_paths(dom, &error) ||
         !prepare_affinity(op, &error) || !prepare_nvram(dom->def, &error)) {
         job_fail(job, error);
@@ -766,7 +807,7 @@ core_create_xml_prepare(struct core *core, const char *xml, gboolean validate,
 {
     g_autoptr(domain_def) def =
         domain_def_parse(xml, validate ? DOMAIN_DEF_PARSE_VALIDATE : 0, error);
-    if (!def || !core_validate_for_host(def, error))
+    if (!def || !core_validate_for_host(def, error) || !qemu_address_assign(def, error))
         return NULL;
     struct domain *dom = NULL;
     if (!core_check_unique(core, def, &dom, error))

@@ -80,7 +80,10 @@ status_parse(const char *path, struct status *st, GError **error)
     if (ok) {
         st->pid = (pid_t)v;
         st->state = state_from_string(state);
-        st->reason = reason ? atoi(reason) : 0;
+        guint64 r = 0;
+        if (reason)
+            g_ascii_string_to_unsigned(reason, 10, 0, G_MAXINT, &r, NULL);
+        st->reason = (int)r;
         ok = id && g_ascii_string_to_unsigned(id, 10, 0, G_MAXINT, &v, NULL);
         st->id = (int)v;
     }
@@ -98,7 +101,8 @@ status_parse(const char *path, struct status *st, GError **error)
         else if (xmlStrEqual(n->name, (const xmlChar *)"domain")) {
             xmlBufferPtr buf = xmlBufferCreate();
             xmlNodeDump(buf, doc, n, 0, 0);
-            st->def = domain_def_parse((const char *)xmlBufferContent(buf), 0, error);
+            st->def = domain_def_parse((const char *)xmlBufferContent(buf), DOMAIN_DEF_PARSE_STATUS,
+                                       error);
             xmlBufferFree(buf);
             if (!st->def) {
                 xmlFreeDoc(doc);

@@ -851,12 +851,14 @@ qemu_caps_cache_store(const struct qemu_caps_cache *cache, const struct qemu_cap
 struct qemu_caps *
 qemu_caps_cache_peek(struct qemu_caps_cache *cache, const char *binary)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&cache->lock);
     struct qemu_caps_stamp stamp;
     if (!qemu_caps_stat(binary, &stamp, NULL))
         return NULL;
+    g_mutex_lock(&cache->lock);
     struct qemu_caps *caps = g_hash_table_lookup(cache->entries, binary);
-    return caps && qemu_caps_matches(caps, &stamp) ? qemu_caps_ref(caps) : NULL;
+    caps = caps && qemu_caps_matches(caps, &stamp) ? qemu_caps_ref(caps) : NULL;
+    g_mutex_unlock(&cache->lock);
+    return caps;
 }
 
 struct qemu_caps *

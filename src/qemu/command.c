@@ -8,19 +8,14 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "qemu/address.h"
+#include "qemu/device.h"
 #include "util/err.h"
 
 const char *
 qemu_command_machine(const struct domain_def *def)
 {
     return def->os_machine ? def->os_machine : "pc";
-}
-
-static gboolean
-is_q35(const struct domain_def *def)
-{
-    const char *m = qemu_command_machine(def);
-    return g_str_has_prefix(m, "q35") || g_str_has_prefix(m, "pc-q35");
 }
 
 /* QEMU's option syntax doubles a comma inside a value */
@@ -56,13 +51,6 @@ static void G_GNUC_PRINTF(3, 4) addf(GPtrArray *argv, const char *opt, const cha
     g_ptr_array_add(argv, g_strdup(opt));
     g_ptr_array_add(argv, g_strdup_vprintf(fmt, ap));
     va_end(ap);
-}
-
-static char *
-json_text(JsonObject *obj)
-{
-    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), obj);
-    return json_to_string(node, FALSE);
 }
 
 static const char *
@@ -138,7 +126,7 @@ add_clock_pm(GPtrArray *argv, const struct domain_def *def)
             g_str_equal(def->timers[i].tickpolicy, "catchup"))
             driftfix = ",driftfix=slew";
     addf(argv, "-rtc", "base=%s%s", base, driftfix);
-    const char *pm = is_q35(def) ? "ICH9-LPC" : "PIIX4_PM";
+    const char *pm = qemu_address_is_q35(def) ? "ICH9-LPC" : "PIIX4_PM";
     if (def->pm_suspend_to_mem != DOMAIN_TRISTATE_ABSENT)
         addf(argv, "-global", "%s.disable_s3=%d", pm, def->pm_suspend_to_mem == DOMAIN_TRISTATE_NO);
     if (def->pm_suspend_to_disk != DOMAIN_TRISTATE_ABSENT)
@@ -191,209 +179,81 @@ add_boot(GPtrArray *argv, const struct domain_def *def)
     }
 }
 
-/* Controllers the guest's disks need beyond the machine's built-in ones. */
+/* "-device JSON" (and friends) for OBJ, which is consumed. */
 static void
-add_controllers(GPtrArray *argv, const struct domain_def *def, gboolean *ret_usb)
+add_json(GPtrArray *argv, const char *opt, JsonObject *obj)
 {
-    gboolean sata = FALSE, scsi = FALSE, usb_listed = FALSE, usb_none = FALSE;
+    g_ptr_array_add(argv, g_strdup(opt));
+    g_ptr_array_add(argv, qemu_device_json(obj));
+    json_object_unref(obj);
+}
+
+static gint
+compare_pci_index(gconstpointer a, gconstpointer b)
+{
+    const struct controller_def *x = *(struct controller_def *const *)a;
+    const struct controller_def *y = *(struct controller_def *const *)b;
+    return x->index - y->index;
+}
+
+/* PCI controllers first, by index, so each bus exists before what plugs into it; then the
+ * others, a USB2 controller before its companions. */
+static gboolean
+add_controllers(GPtrArray *argv, const struct domain_def *def, GError **error)
+{
+    g_autoptr(GPtrArray) order = g_ptr_array_new();
     for (guint i = 0; i < def->controllers->len; i++) {
         struct controller_def *c = def->controllers->pdata[i];
-        int idx = c->index < 0 ? 0 : c->index;
-        if (g_str_equal(c->type, "usb")) {
-            usb_listed = TRUE;
-            const char *model = c->model ? c->model : (is_q35(def) ? "qemu-xhci" : "piix3-uhci");
-            if (g_str_equal(model, "none")) {
-                usb_none = TRUE;
-                continue;
-            }
-            if (g_str_has_prefix(model, "ich9-uhci"))
-                addf(argv, "-device", "ich9-usb-%s,masterbus=usb.0,firstport=%d", model + 5,
-                     c->master_startport < 0 ? 0 : c->master_startport);
-            else if (g_str_equal(model, "ich9-ehci1"))
-                addf(argv, "-device", "ich9-usb-ehci1,id=usb");
-            else if (g_str_equal(model, "piix3-uhci"))
-                addf(argv, "-device", "piix3-usb-uhci,id=usb");
-            else if (g_str_equal(model, "qemu-xhci") && c->ports)
-                addf(argv, "-device", "qemu-xhci,id=usb,p2=%u,p3=%u", c->ports, c->ports);
-            else if (g_str_equal(model, "qemu-xhci"))
-                addf(argv, "-device", "qemu-xhci,id=usb");
-            else if (g_str_equal(model, "nec-xhci"))
-                addf(argv, "-device", "nec-usb-xhci,id=usb");
-        } else if (g_str_equal(c->type, "scsi")) {
-            scsi = TRUE;
-            addf(argv, "-device", "virtio-scsi-pci,id=scsi%d", idx);
-        } else if (g_str_equal(c->type, "sata") && !is_q35(def)) {
-            sata = TRUE;
-            addf(argv, "-device", "ich9-ahci,id=sata%d", idx);
-        } else if (g_str_equal(c->type, "virtio-serial")) {
-            addf(argv, "-device", "virtio-serial-pci,id=virtio-serial%d", idx);
+        if (g_str_equal(c->type, "pci"))
+            g_ptr_array_add(order, c);
+    }
+    g_ptr_array_sort(order, compare_pci_index);
+    for (int pass = 0; pass < 2; pass++) {
+        for (guint i = 0; i < def->controllers->len; i++) {
+            struct controller_def *c = def->controllers->pdata[i];
+            if (!g_str_equal(c->type, "pci") && (c->master_startport >= 0) == (pass == 1))
+                g_ptr_array_add(order, c);
         }
     }
-    gboolean need_usb = FALSE;
-    for (guint i = 0; i < def->inputs->len; i++)
-        if (((struct input_def *)def->inputs->pdata[i])->bus == INPUT_BUS_USB)
-            need_usb = TRUE;
-    if (need_usb && !usb_listed)
-        addf(argv, "-device", "%s", is_q35(def) ? "qemu-xhci,id=usb" : "piix3-usb-uhci,id=usb");
-    for (guint i = 0; i < def->disks->len; i++) {
-        struct disk_def *d = def->disks->pdata[i];
-        if (d->bus == DISK_BUS_SCSI && !scsi) {
-            scsi = TRUE;
-            addf(argv, "-device", "virtio-scsi-pci,id=scsi0");
-        } else if (d->bus == DISK_BUS_SATA && !sata && !is_q35(def)) {
-            sata = TRUE;
-            addf(argv, "-device", "ich9-ahci,id=sata0");
-        }
-    }
-    *ret_usb = (usb_listed && !usb_none) || need_usb;
-}
-
-/* Index of a target name's suffix: vda -> 0, hdc -> 2, sdab -> 27. */
-static int
-target_index(const char *dev)
-{
-    const char *p = dev;
-    while (*p && !(p > dev + 1 && g_ascii_islower(*p) && p[-1] == 'd'))
-        p++;
-    if (strlen(dev) < 3)
-        return 0;
-    int idx = 0;
-    for (p = dev + 2; *p; p++) {
-        if (!g_ascii_islower(*p))
-            return 0;
-        idx = idx * 26 + (*p - 'a' + 1);
-    }
-    return idx - 1;
-}
-
-static gboolean
-add_disk(GPtrArray *argv, const struct domain_def *def, const struct disk_def *d, guint n,
-         GError **error)
-{
-    int idx = target_index(d->target_dev);
-    g_autofree char *node = g_strdup_printf("drive-%s", d->target_dev);
-    g_autofree char *devprops = NULL;
-    gboolean cdrom = d->device == DISK_DEVICE_CDROM;
-    gboolean readonly = d->readonly || cdrom;
-
-    if (d->source) {
-        g_autoptr(JsonObject) proto = json_object_new();
-        g_autofree char *proto_name = g_strdup_printf("%s-storage", node);
-        json_object_set_string_member(
-            proto, "driver",
-            d->type == DISK_TYPE_BLOCK ? (cdrom ? "host_cdrom" : "host_device") : "file");
-        json_object_set_string_member(proto, "filename", d->source);
-        json_object_set_string_member(proto, "node-name", proto_name);
-        json_object_set_boolean_member(proto, "auto-read-only", TRUE);
-        if (d->discard)
-            json_object_set_string_member(proto, "discard", d->discard);
-        if (d->cache && (g_str_equal(d->cache, "none") || g_str_equal(d->cache, "directsync"))) {
-            g_autoptr(JsonObject) cache = json_object_new();
-            json_object_set_boolean_member(cache, "direct", TRUE);
-            json_object_set_boolean_member(cache, "no-flush", FALSE);
-            json_object_set_object_member(proto, "cache", g_steal_pointer(&cache));
-        }
-        g_autofree char *proto_text = json_text(proto);
-        addf(argv, "-blockdev", "%s", proto_text);
-
-        g_autoptr(JsonObject) fmt = json_object_new();
-        json_object_set_string_member(fmt, "node-name", node);
-        json_object_set_boolean_member(fmt, "read-only", readonly);
-        json_object_set_string_member(fmt, "driver",
-                                      d->format == DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
-        json_object_set_string_member(fmt, "file", proto_name);
-        g_autofree char *fmt_text = json_text(fmt);
-        addf(argv, "-blockdev", "%s", fmt_text);
-    }
-    g_autofree char *drive = d->source ? g_strdup_printf(",drive=%s", node) : g_strdup("");
-    g_autofree char *boot =
-        d->boot_order ? g_strdup_printf(",bootindex=%u", d->boot_order) : g_strdup("");
-    g_autofree char *serial = NULL;
-    if (d->serial) {
-        g_autofree char *s = escape(d->serial);
-        serial = g_strdup_printf(",serial=%s", s);
-    } else {
-        serial = g_strdup("");
-    }
-    switch (d->bus) {
-    case DISK_BUS_VIRTIO:
-        if (cdrom) {
-            err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
-                    "disk '%s': a cdrom cannot sit on bus 'virtio'; use 'ide', 'sata' or 'scsi'",
-                    d->target_dev);
+    for (guint i = 0; i < order->len; i++) {
+        g_autoptr(GError) err = NULL;
+        JsonObject *o = qemu_device_controller(def, order->pdata[i], &err);
+        if (err) {
+            g_propagate_error(error, g_steal_pointer(&err));
             return FALSE;
         }
-        devprops =
-            g_strdup_printf("virtio-blk-pci%s,id=virtio-disk%d%s%s", drive, idx, serial, boot);
-        break;
-    case DISK_BUS_IDE:
-        if (is_q35(def)) {
-            err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
-                    "disk '%s': machine '%s' has no IDE bus; use bus 'sata'", d->target_dev,
-                    qemu_command_machine(def));
-            return FALSE;
-        }
-        if (idx > 3) {
-            err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
-                    "disk '%s': the IDE bus has only hda to hdd", d->target_dev);
-            return FALSE;
-        }
-        devprops = g_strdup_printf("%s,bus=ide.%d,unit=%d%s,id=ide0-%d-%d%s%s",
-                                   cdrom ? "ide-cd" : "ide-hd", idx / 2, idx % 2, drive, idx / 2,
-                                   idx % 2, serial, boot);
-        break;
-    case DISK_BUS_SATA:
-        if (idx > 5) {
-            err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
-                    "disk '%s': the SATA controller has only sda to sdf", d->target_dev);
-            return FALSE;
-        }
-        devprops = g_strdup_printf("%s,bus=%s.%d%s,id=sata0-0-%d%s%s", cdrom ? "ide-cd" : "ide-hd",
-                                   is_q35(def) ? "ide" : "sata0", idx, drive, idx, serial, boot);
-        break;
-    case DISK_BUS_SCSI:
-        devprops =
-            g_strdup_printf("%s,bus=scsi0.0,channel=0,scsi-id=0,lun=%d%s,id=scsi0-0-0-%d%s%s",
-                            cdrom ? "scsi-cd" : "scsi-hd", idx, drive, idx, serial, boot);
-        break;
+        if (o)
+            add_json(argv, "-device", o);
     }
-    addf(argv, "-device", "%s", devprops);
     return TRUE;
 }
 
 static gboolean
-add_net(GPtrArray *argv, const struct net_def *net, guint n, GError **error)
+add_disk(GPtrArray *argv, const struct domain_def *def, const struct disk_def *d, GError **error)
 {
-    switch (net->type) {
-    case NET_TYPE_USER:
-        addf(argv, "-netdev", "user,id=hostnet%u", n);
-        break;
-    case NET_TYPE_BRIDGE: {
-        g_autofree char *br = escape(net->source);
-        addf(argv, "-netdev", "bridge,br=%s,id=hostnet%u", br, n);
-        break;
-    }
-    case NET_TYPE_NETWORK:
-        err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
-                "interface type 'network' (network '%s') is not supported yet; use type 'user' "
-                "or 'bridge'",
-                net->source ? net->source : "");
+    JsonObject *dev = qemu_device_disk(def, d, error);
+    if (!dev)
+        return FALSE;
+    g_autoptr(GPtrArray) nodes = qemu_device_disk_blockdevs(d);
+    for (guint i = 0; i < nodes->len; i++)
+        add_json(argv, "-blockdev", json_object_ref(nodes->pdata[i]));
+    add_json(argv, "-device", dev);
+    return TRUE;
+}
+
+static gboolean
+add_net(GPtrArray *argv, const struct domain_def *def, const struct net_def *net, GError **error)
+{
+    JsonObject *netdev = qemu_device_netdev(net, error);
+    if (!netdev)
+        return FALSE;
+    JsonObject *dev = qemu_device_net(def, net, error);
+    if (!dev) {
+        json_object_unref(netdev);
         return FALSE;
     }
-    const char *model = net->model ? net->model : "rtl8139";
-    const char *dev = g_str_equal(model, "virtio") ? "virtio-net-pci" : model;
-    if (!g_str_equal(model, "virtio") && !g_str_equal(model, "e1000") &&
-        !g_str_equal(model, "e1000e") && !g_str_equal(model, "rtl8139")) {
-        err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
-                "interface model '%s' is not supported; use 'virtio', 'e1000', 'e1000e' or "
-                "'rtl8139'",
-                model);
-        return FALSE;
-    }
-    g_autofree char *boot =
-        net->boot_order ? g_strdup_printf(",bootindex=%u", net->boot_order) : g_strdup("");
-    addf(argv, "-device", "%s,netdev=hostnet%u,id=net%u,mac=%02x:%02x:%02x:%02x:%02x:%02x%s", dev,
-         n, n, net->mac[0], net->mac[1], net->mac[2], net->mac[3], net->mac[4], net->mac[5], boot);
+    add_json(argv, "-netdev", netdev);
+    add_json(argv, "-device", dev);
     return TRUE;
 }
 
@@ -441,14 +301,9 @@ static gboolean
 add_chr_devices(GPtrArray *argv, const struct domain_def *def, const struct qemu_command_opts *opts,
                 GError **error)
 {
-    gboolean virtio_serial = FALSE;
-    for (guint i = 0; i < def->controllers->len; i++)
-        if (g_str_equal(((struct controller_def *)def->controllers->pdata[i])->type,
-                        "virtio-serial"))
-            virtio_serial = TRUE;
     for (guint i = 0; i < def->serials->len; i++) {
         struct chr_def *chr = def->serials->pdata[i];
-        g_autofree char *id = g_strdup_printf("charserial%u", i);
+        g_autofree char *id = qemu_device_chardev_id(chr);
         /* a console of target serial is serial 0: it carries the console's log file */
         struct chr_def tmp = *chr;
         if (i == 0 && !chr->log_file) {
@@ -462,20 +317,15 @@ add_chr_devices(GPtrArray *argv, const struct domain_def *def, const struct qemu
             }
         }
         add_chardev(argv, &tmp, id, chr->source_path);
-        addf(argv, "-device", "isa-serial,chardev=%s,id=serial%u", id, i);
+        add_json(argv, "-device", qemu_device_serial(chr));
     }
-    guint nvcon = 0;
     for (guint i = 0; i < def->consoles->len; i++) {
         struct chr_def *con = def->consoles->pdata[i];
         if (!con->target_type || !g_str_equal(con->target_type, "virtio"))
             continue;
-        if (!virtio_serial) {
-            addf(argv, "-device", "virtio-serial-pci,id=virtio-serial0");
-            virtio_serial = TRUE;
-        }
-        g_autofree char *id = g_strdup_printf("charconsole%u", i);
+        g_autofree char *id = qemu_device_chardev_id(con);
         add_chardev(argv, con, id, con->source_path);
-        addf(argv, "-device", "virtconsole,chardev=%s,id=console%u", id, nvcon++);
+        add_json(argv, "-device", qemu_device_virtio_port(def, con, TRUE));
     }
     for (guint i = 0; i < def->channels->len; i++) {
         struct chr_def *ch = def->channels->pdata[i];
@@ -485,17 +335,10 @@ add_chr_devices(GPtrArray *argv, const struct domain_def *def, const struct qemu
                     ch->target_type ? ch->target_type : "");
             return FALSE;
         }
-        if (!virtio_serial) {
-            addf(argv, "-device", "virtio-serial-pci,id=virtio-serial0");
-            virtio_serial = TRUE;
-        }
-        g_autofree char *id = g_strdup_printf("charchannel%u", i);
+        g_autofree char *id = qemu_device_chardev_id(ch);
         g_autofree char *path = qemu_command_channel_path(def, ch, opts->channel_dir);
         add_chardev(argv, ch, id, path);
-        g_autofree char *name = ch->target_name ? escape(ch->target_name) : NULL;
-        addf(argv, "-device",
-             "virtserialport,bus=virtio-serial0.0,nr=%u,chardev=%s,id=channel%u%s%s", i + 1, id, i,
-             name ? ",name=" : "", name ? name : "");
+        add_json(argv, "-device", qemu_device_virtio_port(def, ch, FALSE));
     }
     return TRUE;
 }
@@ -504,15 +347,9 @@ static gboolean
 add_inputs_graphics(GPtrArray *argv, const struct domain_def *def, GError **error)
 {
     for (guint i = 0; i < def->inputs->len; i++) {
-        struct input_def *in = def->inputs->pdata[i];
-        static const char *const names[] = {"tablet", "mouse", "kbd"};
-        if (in->bus == INPUT_BUS_PS2)
-            continue; /* built into the i8042 of pc and q35 */
-        if (in->bus == INPUT_BUS_USB)
-            addf(argv, "-device", "usb-%s,id=input%u,bus=usb.0", names[in->type], i);
-        else
-            addf(argv, "-device", "virtio-%s-pci,id=input%u",
-                 in->type == INPUT_TYPE_KEYBOARD ? "keyboard" : names[in->type], i);
+        JsonObject *o = qemu_device_input(def, def->inputs->pdata[i]);
+        if (o)
+            add_json(argv, "-device", o);
     }
     if (def->graphics->len > 1) {
         err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
@@ -545,24 +382,14 @@ add_inputs_graphics(GPtrArray *argv, const struct domain_def *def, GError **erro
             addf(argv, "-k", "%s", g->keymap);
     }
     for (guint i = 0; i < def->videos->len; i++) {
-        struct video_def *v = def->videos->pdata[i];
-        const char *m = v->model ? v->model : "vga";
-        const char *dev = g_str_equal(m, "cirrus")   ? "cirrus-vga"
-                          : g_str_equal(m, "vga")    ? "VGA"
-                          : g_str_equal(m, "virtio") ? (i == 0 ? "virtio-vga" : "virtio-gpu-pci")
-                          : g_str_equal(m, "qxl")    ? (i == 0 ? "qxl-vga" : "qxl")
-                          : g_str_equal(m, "bochs")  ? "bochs-display"
-                          : g_str_equal(m, "none")   ? ""
-                                                     : NULL;
-        if (!dev) {
-            err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
-                    "video model '%s' is not supported; use 'vga', 'cirrus', 'virtio', 'qxl', "
-                    "'bochs' or 'none'",
-                    m);
+        g_autoptr(GError) err = NULL;
+        JsonObject *o = qemu_device_video(def, def->videos->pdata[i], i == 0, &err);
+        if (err) {
+            g_propagate_error(error, g_steal_pointer(&err));
             return FALSE;
         }
-        if (*dev)
-            addf(argv, "-device", "%s,id=video%u", dev, i);
+        if (o)
+            add_json(argv, "-device", o);
     }
     return TRUE;
 }
@@ -573,30 +400,20 @@ add_other_devices(GPtrArray *argv, const struct domain_def *def, GError **error)
     if (def->sounds->len > 0)
         addf(argv, "-audiodev", "none,id=audio1");
     for (guint i = 0; i < def->sounds->len; i++) {
-        struct sound_def *s = def->sounds->pdata[i];
-        if (g_str_equal(s->model, "ac97"))
-            addf(argv, "-device", "AC97,id=sound%u,audiodev=audio1", i);
-        else if (g_str_equal(s->model, "es1370"))
-            addf(argv, "-device", "ES1370,id=sound%u,audiodev=audio1", i);
-        else if (g_str_equal(s->model, "ich6") || g_str_equal(s->model, "ich9")) {
-            addf(argv, "-device", "%s,id=sound%u",
-                 g_str_equal(s->model, "ich6") ? "intel-hda" : "ich9-intel-hda", i);
-            addf(argv, "-device",
-                 "hda-duplex,id=sound%u-codec0,bus=sound%u.0,cad=0,audiodev=audio1", i, i);
-        } else {
-            err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
-                    "sound model '%s' is not supported; use 'ac97', 'ich6', 'ich9' or 'es1370'",
-                    s->model);
+        g_autoptr(GPtrArray) devs = qemu_device_sound(def, def->sounds->pdata[i], "audio1", error);
+        if (!devs)
             return FALSE;
-        }
+        for (guint j = 0; j < devs->len; j++)
+            add_json(argv, "-device", json_object_ref(devs->pdata[j]));
     }
-    if (def->memballoon && def->memballoon->model && g_str_equal(def->memballoon->model, "virtio"))
-        addf(argv, "-device", "virtio-balloon-pci,id=balloon0");
+    if (def->memballoon) {
+        JsonObject *o = qemu_device_memballoon(def, def->memballoon);
+        if (o)
+            add_json(argv, "-device", o);
+    }
     for (guint i = 0; i < def->rngs->len; i++) {
-        struct rng_def *r = def->rngs->pdata[i];
-        g_autofree char *file = escape(r->backend ? r->backend : "/dev/urandom");
-        addf(argv, "-object", "rng-random,id=objrng%u,filename=%s", i, file);
-        addf(argv, "-device", "virtio-rng-pci,rng=objrng%u,id=rng%u", i, i);
+        add_json(argv, "-object", qemu_device_rng_backend(def->rngs->pdata[i]));
+        add_json(argv, "-device", qemu_device_rng(def, def->rngs->pdata[i]));
     }
     if (def->panic_model) {
         if (!g_str_equal(def->panic_model, "isa")) {
@@ -640,13 +457,13 @@ qemu_command_build(const struct domain_def *def, const struct qemu_command_opts 
         add(argv, "-no-reboot");
     add_boot(argv, def);
 
-    gboolean usb;
-    add_controllers(argv, def, &usb);
+    if (!add_controllers(argv, def, error))
+        return NULL;
     for (guint i = 0; i < def->disks->len; i++)
-        if (!add_disk(argv, def, def->disks->pdata[i], i, error))
+        if (!add_disk(argv, def, def->disks->pdata[i], error))
             return NULL;
     for (guint i = 0; i < def->nets->len; i++)
-        if (!add_net(argv, def->nets->pdata[i], i, error))
+        if (!add_net(argv, def, def->nets->pdata[i], error))
             return NULL;
     if (!add_chr_devices(argv, def, opts, error) || !add_inputs_graphics(argv, def, error) ||
         !add_other_devices(argv, def, error))

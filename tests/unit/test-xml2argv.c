@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* xml2argv: tests/data/xml2argv/NAME.xml -> NAME.args (the QEMU command line, one argument
- * per line), or NAME.err (line 1: the error code, line 2: a substring of the message) for
- * rejected input. REGENERATE=1 rewrites the .args files. */
+ * per line) and NAME.live.xml (the live definition: the addresses given at define, the
+ * aliases and image numbers given at start), or NAME.err (line 1: the error code, line 2: a
+ * substring of the message) for rejected input. A NAME starting with "status-" is read as
+ * the daemon's own status (every alias and backing chain kept). REGENERATE=1 rewrites the
+ * .args and .live.xml files. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf/domain_def.h"
+#include "qemu/address.h"
+#include "qemu/alias.h"
 #include "qemu/command.h"
+#include "qemu/device.h"
 #include "util/err.h"
 
 static char *
@@ -41,13 +47,21 @@ test_case(gconstpointer data)
     g_autofree char *xml_path = g_strconcat(base, ".xml", NULL);
     g_autofree char *args_path = g_strconcat(base, ".args", NULL);
     g_autofree char *err_path = g_strconcat(base, ".err", NULL);
+    g_autofree char *live_path = g_strconcat(base, ".live.xml", NULL);
+    g_autofree char *name = g_path_get_basename(base);
+    unsigned parse_flags = g_str_has_prefix(name, "status-") ? DOMAIN_DEF_PARSE_STATUS : 0;
     g_autofree char *xml = NULL;
     g_assert_true(g_file_get_contents(xml_path, &xml, NULL, NULL));
 
     g_autoptr(GError) error = NULL;
-    g_autoptr(domain_def) def = domain_def_parse(xml, 0, &error);
+    g_autoptr(domain_def) def = domain_def_parse(xml, parse_flags, &error);
     g_auto(GStrv) argv = NULL;
+    if (def && !qemu_address_assign(def, &error))
+        g_clear_pointer(&def, domain_def_free);
     if (def) {
+        /* what a start does to the live definition */
+        qemu_alias_assign(def);
+        qemu_device_number_images(def);
         struct qemu_command_opts opts = {
             .emulator = "/usr/bin/qemu-system-x86_64",
             .kvm = def->virt_type == DOMAIN_VIRT_KVM,
@@ -60,7 +74,7 @@ test_case(gconstpointer data)
         g_assert_true(g_file_get_contents(err_path, &expect, NULL, NULL));
         g_auto(GStrv) lines = g_strsplit(expect, "\n", 3);
         g_assert_nonnull(error);
-        g_assert_cmpint(err_code(error), ==, atoi(lines[0]));
+        g_assert_cmpint(err_code(error), ==, g_ascii_strtoll(lines[0], NULL, 10));
         if (!strstr(error->message, lines[1]))
             g_error("%s: message '%s' lacks '%s'", base, error->message, lines[1]);
         return;
@@ -68,14 +82,26 @@ test_case(gconstpointer data)
     if (!argv)
         g_error("%s: %s", base, error->message);
     g_autofree char *got = format_argv(argv);
+    g_autofree char *live = domain_def_format(def, 1, 0);
     if (g_getenv("REGENERATE")) {
         g_assert_true(g_file_set_contents(args_path, got, -1, NULL));
+        g_assert_true(g_file_set_contents(live_path, live, -1, NULL));
         return;
     }
     g_autofree char *expect = NULL;
-    if (!g_file_get_contents(args_path, &expect, NULL, NULL))
-        g_error("%s missing; run with REGENERATE=1 and review it", args_path);
+    g_autofree char *expect_live = NULL;
+    if (!g_file_get_contents(args_path, &expect, NULL, NULL) ||
+        !g_file_get_contents(live_path, &expect_live, NULL, NULL))
+        g_error("%s: .args or .live.xml missing; run with REGENERATE=1 and review them", base);
     g_assert_cmpstr(got, ==, expect);
+    g_assert_cmpstr(live, ==, expect_live);
+
+    /* the live definition reads back as itself, as after a daemon restart */
+    g_autoptr(GError) reparse_error = NULL;
+    g_autoptr(domain_def) again = domain_def_parse(live, DOMAIN_DEF_PARSE_STATUS, &reparse_error);
+    g_assert_no_error(reparse_error);
+    g_autofree char *live_again = domain_def_format(again, 1, 0);
+    g_assert_cmpstr(live_again, ==, live);
 }
 
 static int
@@ -94,7 +120,7 @@ main(int argc, char **argv)
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
     const char *e;
     while ((e = g_dir_read_name(d)))
-        if (g_str_has_suffix(e, ".xml"))
+        if (g_str_has_suffix(e, ".xml") && !g_str_has_suffix(e, ".live.xml"))
             g_ptr_array_add(names, g_strndup(e, strlen(e) - 4));
     g_ptr_array_sort(names, compare_names);
     for (guint i = 0; i < names->len; i++) {

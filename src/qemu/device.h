@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* device: each device as the one JSON property object QEMU takes both on its command line
+ * (-device / -blockdev / -netdev / -object JSON) and over QMP (device_add, blockdev-add,
+ * netdev_add, object-add), so a device started with the domain and a device plugged in later
+ * are built by the same code; prefix qemu_device_.
+ *
+ * Every function reads a live definition whose addresses (qemu_address_assign), aliases
+ * (qemu_alias_assign) and image numbers (qemu_device_number_images) are assigned. Those that
+ * can fail say why with ERR_CONFIG_UNSUPPORTED, naming the device. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "conf/domain_def.h"
+
+/* Numbers every image of every disk (the top image and each backing layer) that has no
+ * number yet, from 1 up and after the highest number already given: the numbers name the
+ * images' block nodes. */
+void qemu_device_number_images(struct domain_def *def);
+
+/* The block node names of image INDEX: "domus-INDEX-format" and its protocol node
+ * "domus-INDEX-storage". New strings. */
+char *qemu_device_node_format(unsigned index);
+char *qemu_device_node_storage(unsigned index);
+
+/* The -blockdev objects of DISK's images, in the order QEMU must create them: the deepest
+ * backing image first, each as its protocol node then its format node, the top image last.
+ * Empty for an empty cdrom. Returns a new array of JsonObject (unref'd on free). */
+GPtrArray *qemu_device_disk_blockdevs(const struct disk_def *disk);
+
+/* The -device object of DISK (it names its top format node). New object. */
+JsonObject *qemu_device_disk(const struct domain_def *def, const struct disk_def *disk,
+                             GError **error);
+
+/* The -netdev object of interface NET (id "host" + alias). New object. */
+JsonObject *qemu_device_netdev(const struct net_def *net, GError **error);
+
+/* The -device object of interface NET. New object. */
+JsonObject *qemu_device_net(const struct domain_def *def, const struct net_def *net,
+                            GError **error);
+
+/* The -device object of controller C; NULL without error for a controller QEMU has built in
+ * (pci-root, pcie-root, the PIIX3's IDE, the q35's SATA) or none (USB model 'none'). */
+JsonObject *qemu_device_controller(const struct domain_def *def, const struct controller_def *c,
+                                   GError **error);
+
+/* The -device object of an input; NULL for a PS/2 input (built into the i8042). */
+JsonObject *qemu_device_input(const struct domain_def *def, const struct input_def *input);
+
+/* The -device object of video VIDEO (the first is the primary); NULL for model 'none'. */
+JsonObject *qemu_device_video(const struct domain_def *def, const struct video_def *video,
+                              gboolean primary, GError **error);
+
+/* The -device objects of sound SOUND: the card, and for HDA its codec. New array. */
+GPtrArray *qemu_device_sound(const struct domain_def *def, const struct sound_def *sound,
+                             const char *audiodev, GError **error);
+
+/* The -device object of the memballoon; NULL for model 'none'. */
+JsonObject *qemu_device_memballoon(const struct domain_def *def,
+                                   const struct memballoon_def *balloon);
+
+/* The -object backend ("obj" + alias) and the -device object of RNG. */
+JsonObject *qemu_device_rng_backend(const struct rng_def *rng);
+JsonObject *qemu_device_rng(const struct domain_def *def, const struct rng_def *rng);
+
+/* The -device object of a serial port (chardev "char" + alias). */
+JsonObject *qemu_device_serial(const struct chr_def *serial);
+
+/* The -device object of a virtio console or channel on its virtio-serial port. */
+JsonObject *qemu_device_virtio_port(const struct domain_def *def, const struct chr_def *chr,
+                                    gboolean console);
+
+/* The chardev id of a character device: "char" + alias. New string. */
+char *qemu_device_chardev_id(const struct chr_def *chr);
+
+/* OBJ as compact JSON text. New string. */
+char *qemu_device_json(JsonObject *obj);
