@@ -237,9 +237,27 @@ struct start_op {
     cpu_set_t affinity;
     struct domain_def *live; /* the config to run, consumed by prepare; NULL: a copy */
     GStrv argv;
-    int listen_fd;     /* the monitor's listening socket, until QEMU has it */
-    guint outstanding; /* setup commands waiting for their reply */
+    int listen_fd;                          /* the monitor's listening socket, until QEMU has it */
+    int chr_fds[QEMU_PROCESS_KEEP_MAX - 1]; /* the chardevs' listening sockets, likewise */
+    char *chr_paths[QEMU_PROCESS_KEEP_MAX - 1];
+    guint nchr;
+    GHashTable *chardev_fds; /* chardev id -> the fd number QEMU gets it as */
+    guint outstanding;       /* setup commands waiting for their reply */
 };
+
+/* Closes the daemon's copies of the chardev sockets; UNLINK: QEMU never got them, so their
+ * files go too. */
+static void
+close_chardev_sockets(struct start_op *op, gboolean unlink_paths)
+{
+    for (guint i = 0; i < op->nchr; i++) {
+        file_close_fd(&op->chr_fds[i]);
+        if (unlink_paths)
+            unlink(op->chr_paths[i]);
+        g_clear_pointer(&op->chr_paths[i], g_free);
+    }
+    op->nchr = 0;
+}
 
 static void
 start_op_free(gpointer data)
@@ -249,25 +267,28 @@ start_op_free(gpointer data)
     g_strfreev(op->argv);
     if (op->listen_fd >= 0)
         close(op->listen_fd);
+    close_chardev_sockets(op, TRUE);
+    g_clear_pointer(&op->chardev_fds, g_hash_table_unref);
     core_domain_unref(op->dom);
     g_free(op);
 }
 
+/* A listening unix socket at PATH (WHAT names it in errors), replacing what is there. */
 static int
-monitor_listen(const char *path, GError **error)
+listen_unix(const char *path, const char *what, GError **error)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     if (strlen(path) > SOCKET_PATH_MAX) {
         err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
-                "monitor socket path '%s' is %zu bytes, over the limit of %zu; use a shorter "
+                "%s socket path '%s' is %zu bytes, over the limit of %zu; use a shorter "
                 "state directory (--root) or domain name",
-                path, strlen(path), SOCKET_PATH_MAX);
+                what, path, strlen(path), SOCKET_PATH_MAX);
         return -1;
     }
     g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        err_set_errno(error, ERR_FROM_QEMU, errno, "cannot create monitor socket");
+        err_set_errno(error, ERR_FROM_QEMU, errno, "cannot create %s socket", what);
         return -1;
     }
     unlink(path);
@@ -386,6 +407,56 @@ prepare_nvram(const struct domain_def *def, GError **error)
            file_write_atomic(def->nvram, data, len, 0600, FILE_DURABLE, error);
 }
 
+/* The listening sockets of the unix character devices QEMU serves (the guest agent's
+ * channel among them), made here and inherited by QEMU as fds 4, 5, …, as libvirt passes
+ * them: the socket exists with the daemon's permissions before QEMU runs, and a client may
+ * connect as soon as QEMU is spawned. */
+static gboolean
+open_chardev_sockets(struct start_op *op, GError **error)
+{
+    const struct domain_def *def = op->dom->def;
+    g_autoptr(GPtrArray) chrs = g_ptr_array_new();
+    g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < def->serials->len; i++) {
+        struct chr_def *c = def->serials->pdata[i];
+        g_ptr_array_add(chrs, c);
+        g_ptr_array_add(paths, g_strdup(c->source_path));
+    }
+    for (guint i = 0; i < def->consoles->len; i++) {
+        struct chr_def *c = def->consoles->pdata[i];
+        if (c->target_type && g_str_equal(c->target_type, "virtio")) {
+            g_ptr_array_add(chrs, c);
+            g_ptr_array_add(paths, g_strdup(c->source_path));
+        }
+    }
+    for (guint i = 0; i < def->channels->len; i++) {
+        struct chr_def *c = def->channels->pdata[i];
+        g_ptr_array_add(chrs, c);
+        g_ptr_array_add(paths, qemu_command_channel_path(def, c, op->dom->core->paths.channel_dir));
+    }
+    op->chardev_fds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint i = 0; i < chrs->len; i++) {
+        struct chr_def *c = chrs->pdata[i];
+        const char *path = paths->pdata[i];
+        if (!qemu_command_chardev_listens(c) || !path)
+            continue;
+        if (op->nchr == G_N_ELEMENTS(op->chr_fds)) {
+            err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
+                    "domain '%s' has more than %zu unix character devices", def->name,
+                    G_N_ELEMENTS(op->chr_fds));
+            return FALSE;
+        }
+        int fd = listen_unix(path, "character device", error);
+        if (fd < 0)
+            return FALSE;
+        op->chr_paths[op->nchr] = g_strdup(path);
+        op->chr_fds[op->nchr++] = fd;
+        g_hash_table_insert(op->chardev_fds, qemu_device_chardev_id(c),
+                            GINT_TO_POINTER(QEMU_COMMAND_MONITOR_FD + (int)op->nchr));
+    }
+    return TRUE;
+}
+
 /* What a start adds to the live definition: the addresses a definition older than them
  * lacks, each disk's backing chain as its images name it now, numbers for the images' block
  * nodes, and every device's alias. */
@@ -451,15 +522,20 @@ start_prepare(struct job *job)
         .channel_dir = core->paths.channel_dir,
     };
     if (!core_storage_resolve_disks(core, dom->def, &error) ||
-        !prepare_live_def(dom->def, &error) ||
-        !(op->argv = qemu_command_build(dom->def, &opts, &error)) || !check_paths(dom, &error) ||
+        !prepare_live_def(dom->def, &error) || !check_paths(dom, &error) ||
+        !open_chardev_sockets(op, &error)) {
+        job_fail(job, error);
+        return;
+    }
+    opts.chardev_fds = op->chardev_fds;
+    if (!(op->argv = qemu_command_build(dom->def, &opts, &error)) ||
         !prepare_affinity(op, &error) || !prepare_nvram(dom->def, &error)) {
         job_fail(job, error);
         return;
     }
     g_autofree char *mon_path =
         g_strdup_printf("%s/%s.monitor", core->paths.status_dir, dom->def->name);
-    op->listen_fd = monitor_listen(mon_path, &error);
+    op->listen_fd = listen_unix(mon_path, "monitor", &error);
     if (op->listen_fd < 0) {
         job_fail(job, error);
         return;
@@ -505,8 +581,12 @@ start_spawn(struct job *job)
     }
     pid_t pid;
     int pidfd;
+    /* the monitor is fd 3, the chardevs' sockets follow */
+    int keep[QEMU_PROCESS_KEEP_MAX];
+    keep[0] = op->listen_fd;
+    memcpy(keep + 1, op->chr_fds, op->nchr * sizeof(int));
     struct qemu_child *child = qemu_process_fork(
-        op->argv, lp, &op->listen_fd, 1, op->pinned ? &op->affinity : NULL, &pid, &pidfd, &error);
+        op->argv, lp, keep, 1 + op->nchr, op->pinned ? &op->affinity : NULL, &pid, &pidfd, &error);
     if (!child) {
         job_fail(job, error);
         return;
@@ -527,6 +607,7 @@ start_spawn(struct job *job)
         return;
     }
     file_close_fd(&op->listen_fd);
+    close_chardev_sockets(op, FALSE);
     g_ptr_array_set_size(dom->messages, 0);
     /* as libvirtd reports it: QEMU runs as root, with the daemon's privileges */
     if (geteuid() == 0)

@@ -258,7 +258,8 @@ add_net(GPtrArray *argv, const struct domain_def *def, const struct net_def *net
 }
 
 static void
-add_chardev(GPtrArray *argv, const struct chr_def *chr, const char *id, const char *unix_path)
+add_chardev(GPtrArray *argv, const struct qemu_command_opts *opts, const struct chr_def *chr,
+            const char *id, const char *unix_path)
 {
     GString *s = g_string_new(NULL);
     switch (chr->type) {
@@ -271,8 +272,16 @@ add_chardev(GPtrArray *argv, const struct chr_def *chr, const char *id, const ch
         break;
     }
     case CHR_TYPE_UNIX: {
+        /* a listening socket the daemon made: QEMU inherits it, as libvirt passes it */
+        gpointer fd = opts->chardev_fds ? g_hash_table_lookup(opts->chardev_fds, id) : NULL;
         g_autofree char *p = escape(unix_path);
-        g_string_append_printf(s, "socket,id=%s,path=%s,server=on,wait=off", id, p);
+        if (fd)
+            g_string_append_printf(s, "socket,id=%s,fd=%d,server=on,wait=off", id,
+                                   GPOINTER_TO_INT(fd));
+        else if (qemu_command_chardev_listens(chr))
+            g_string_append_printf(s, "socket,id=%s,path=%s,server=on,wait=off", id, p);
+        else
+            g_string_append_printf(s, "socket,id=%s,path=%s", id, p);
         break;
     }
     case CHR_TYPE_NULL:
@@ -285,6 +294,13 @@ add_chardev(GPtrArray *argv, const struct chr_def *chr, const char *id, const ch
     }
     g_ptr_array_add(argv, g_strdup("-chardev"));
     g_ptr_array_add(argv, g_string_free(s, FALSE));
+}
+
+gboolean
+qemu_command_chardev_listens(const struct chr_def *chr)
+{
+    return chr->type == CHR_TYPE_UNIX &&
+           !(chr->source_mode && g_str_equal(chr->source_mode, "connect"));
 }
 
 char *
@@ -316,7 +332,7 @@ add_chr_devices(GPtrArray *argv, const struct domain_def *def, const struct qemu
                 }
             }
         }
-        add_chardev(argv, &tmp, id, chr->source_path);
+        add_chardev(argv, opts, &tmp, id, chr->source_path);
         add_json(argv, "-device", qemu_device_serial(chr));
     }
     for (guint i = 0; i < def->consoles->len; i++) {
@@ -324,7 +340,7 @@ add_chr_devices(GPtrArray *argv, const struct domain_def *def, const struct qemu
         if (!con->target_type || !g_str_equal(con->target_type, "virtio"))
             continue;
         g_autofree char *id = qemu_device_chardev_id(con);
-        add_chardev(argv, con, id, con->source_path);
+        add_chardev(argv, opts, con, id, con->source_path);
         add_json(argv, "-device", qemu_device_virtio_port(def, con, TRUE));
     }
     for (guint i = 0; i < def->channels->len; i++) {
@@ -337,7 +353,7 @@ add_chr_devices(GPtrArray *argv, const struct domain_def *def, const struct qemu
         }
         g_autofree char *id = qemu_device_chardev_id(ch);
         g_autofree char *path = qemu_command_channel_path(def, ch, opts->channel_dir);
-        add_chardev(argv, ch, id, path);
+        add_chardev(argv, opts, ch, id, path);
         add_json(argv, "-device", qemu_device_virtio_port(def, ch, FALSE));
     }
     return TRUE;

@@ -14,6 +14,8 @@ struct qemu_command_opts {
     const char *emulator;    /* resolved binary path */
     gboolean kvm;            /* accel kvm (else tcg) */
     const char *channel_dir; /* where unix channels without a path get their socket */
+    GHashTable *chardev_fds; /* chardev id ("char" + alias) -> the fd number QEMU inherits
+                              * its listening socket as (GINT_TO_POINTER); may be NULL */
 };
 
 /* Builds argv (argv[0] = emulator). Rejects what this driver cannot run with
@@ -23,6 +25,10 @@ GStrv qemu_command_build(const struct domain_def *def, const struct qemu_command
 
 /* The machine type used for DEF: its own or the default "pc". */
 const char *qemu_command_machine(const struct domain_def *def);
+
+/* True for a unix character device QEMU listens on (source mode 'bind' or none), whose
+ * socket the daemon may make and pass (qemu_command_opts.chardev_fds). */
+gboolean qemu_command_chardev_listens(const struct chr_def *chr);
 
 /* The socket path of a unix channel without a source path. Returns a new string. */
 char *qemu_command_channel_path(const struct domain_def *def, const struct chr_def *chr,

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +60,22 @@ struct fake {
     const char *status;
     char pty_name[64];
     int pty_master;
+    GArray *fds_in;      /* descriptors received with the last read (SCM_RIGHTS) */
+    GHashTable *named;   /* getfd: fdname -> fd */
+    GPtrArray *fdsets;   /* add-fd: struct fdset * */
+    GPtrArray *chardevs; /* struct chardev *: -chardev socket,fd=N from the argv */
+};
+
+/* a chardev whose listening socket was inherited: "-chardev socket,id=ID,fd=N,server=on" */
+struct chardev {
+    char *id;
+    int fd;
+};
+
+struct fdset {
+    gint64 id;
+    int fd;
+    char *opaque;
 };
 
 static void die(int status, const char *fmt, ...) G_GNUC_NORETURN G_GNUC_PRINTF(2, 3);
@@ -278,13 +295,129 @@ chardev_list(struct fake *f)
     json_object_set_string_member(ser, "filename", fn);
     json_object_set_boolean_member(ser, "frontend-open", TRUE);
     json_array_add_object_element(arr, ser);
+    for (guint i = 0; i < f->chardevs->len; i++) {
+        /* as QEMU shows a listening socket it was given: where it is bound */
+        struct chardev *c = f->chardevs->pdata[i];
+        struct sockaddr_un addr = {0};
+        socklen_t len = sizeof(addr);
+        if (getsockname(c->fd, (struct sockaddr *)&addr, &len) < 0)
+            addr.sun_path[0] = '\0';
+        JsonObject *o = json_object_new();
+        json_object_set_string_member(o, "label", c->id);
+        g_autofree char *name = g_strdup_printf("disconnected:unix:%s,server=on", addr.sun_path);
+        json_object_set_string_member(o, "filename", name);
+        json_object_set_boolean_member(o, "frontend-open", FALSE);
+        json_array_add_object_element(arr, o);
+    }
     return json_node_init_array(json_node_alloc(), arr);
 }
 
 /* What QEMU 8.2 answers, with the events it emits before the reply. */
-static void
-default_reply(struct fake *f, const char *cmd, JsonNode *id)
+/* The descriptor that came with the command, as QEMU takes it; -1 when none did. */
+static int
+take_fd(struct fake *f)
 {
+    if (!f->fds_in->len)
+        return -1;
+    int fd = g_array_index(f->fds_in, int, 0);
+    g_array_remove_index(f->fds_in, 0);
+    return fd;
+}
+
+/* getfd, closefd, add-fd, remove-fd, query-fdsets: QEMU's descriptor passing. The fds stay
+ * open in this process, where a test can find them (/proc/PID/fd). */
+static gboolean
+fd_reply(struct fake *f, const char *cmd, JsonObject *args, JsonNode *id)
+{
+    const char *fdname =
+        args ? json_object_get_string_member_with_default(args, "fdname", NULL) : NULL;
+    if (g_str_equal(cmd, "getfd")) {
+        int fd = take_fd(f);
+        if (fd < 0) {
+            send_error(f, id, "GenericError", "No file descriptor supplied via SCM_RIGHTS");
+        } else if (!fdname || g_ascii_isdigit(fdname[0])) {
+            close(fd);
+            send_error(f, id, "GenericError", "Parameter 'fdname' expects a name");
+        } else {
+            gpointer old = NULL;
+            if (g_hash_table_lookup_extended(f->named, fdname, NULL, &old))
+                close(GPOINTER_TO_INT(old));
+            g_hash_table_insert(f->named, g_strdup(fdname), GINT_TO_POINTER(fd));
+            send_return(f, id, empty_object());
+        }
+    } else if (g_str_equal(cmd, "closefd")) {
+        gpointer fd = NULL;
+        if (!fdname || !g_hash_table_lookup_extended(f->named, fdname, NULL, &fd)) {
+            g_autofree char *d =
+                g_strdup_printf("File descriptor named '%s' not found", fdname ? fdname : "");
+            send_error(f, id, "GenericError", d);
+        } else {
+            close(GPOINTER_TO_INT(fd));
+            g_hash_table_remove(f->named, fdname);
+            send_return(f, id, empty_object());
+        }
+    } else if (g_str_equal(cmd, "add-fd")) {
+        int fd = take_fd(f);
+        if (fd < 0) {
+            send_error(f, id, "GenericError", "No file descriptor supplied via SCM_RIGHTS");
+            return TRUE;
+        }
+        struct fdset *set = g_new0(struct fdset, 1);
+        set->id = args ? json_object_get_int_member_with_default(args, "fdset-id", -1) : -1;
+        if (set->id < 0)
+            set->id = f->fdsets->len; /* QEMU picks the lowest free id; this one is free */
+        set->fd = fd;
+        set->opaque =
+            args ? g_strdup(json_object_get_string_member_with_default(args, "opaque", NULL))
+                 : NULL;
+        g_ptr_array_add(f->fdsets, set);
+        JsonObject *o = json_object_new();
+        json_object_set_int_member(o, "fdset-id", set->id);
+        json_object_set_int_member(o, "fd", fd);
+        send_return(f, id, json_node_init_object(json_node_alloc(), o));
+    } else if (g_str_equal(cmd, "remove-fd")) {
+        gint64 want = args ? json_object_get_int_member_with_default(args, "fdset-id", -1) : -1;
+        gboolean found = FALSE;
+        for (guint i = f->fdsets->len; i-- > 0;) {
+            struct fdset *set = f->fdsets->pdata[i];
+            if (set->id == want) {
+                close(set->fd);
+                g_free(set->opaque);
+                g_ptr_array_remove_index(f->fdsets, i);
+                found = TRUE;
+            }
+        }
+        if (found)
+            send_return(f, id, empty_object());
+        else
+            send_error(f, id, "GenericError", "File descriptor set not found");
+    } else if (g_str_equal(cmd, "query-fdsets")) {
+        JsonArray *arr = json_array_new();
+        for (guint i = 0; i < f->fdsets->len; i++) {
+            struct fdset *set = f->fdsets->pdata[i];
+            JsonObject *o = json_object_new();
+            json_object_set_int_member(o, "fdset-id", set->id);
+            JsonArray *fds = json_array_new();
+            JsonObject *e = json_object_new();
+            json_object_set_int_member(e, "fd", set->fd);
+            if (set->opaque)
+                json_object_set_string_member(e, "opaque", set->opaque);
+            json_array_add_object_element(fds, e);
+            json_object_set_array_member(o, "fds", fds);
+            json_array_add_object_element(arr, o);
+        }
+        send_return(f, id, json_node_init_array(json_node_alloc(), arr));
+    } else {
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+default_reply(struct fake *f, const char *cmd, JsonObject *args, JsonNode *id)
+{
+    if (cmd && fd_reply(f, cmd, args, id))
+        return;
     if (!cmd) {
         send_error(f, id, "GenericError", "QMP input lacks member 'execute'");
     } else if (g_str_equal(cmd, "qmp_capabilities") || g_str_equal(cmd, "set_password") ||
@@ -365,7 +498,7 @@ run_action(struct fake *f, JsonObject *a, const char *cmd, JsonNode *id)
     if (json_object_has_member(a, "greeting"))
         send_greeting(f);
     if (json_object_has_member(a, "reply"))
-        default_reply(f, cmd, id);
+        default_reply(f, cmd, NULL, id);
     if (json_object_has_member(a, "return"))
         send_return(f, id, json_node_copy(json_object_get_member(a, "return")));
     if (json_object_has_member(a, "error")) {
@@ -461,19 +594,47 @@ handle_command(struct fake *f, const char *line)
         if (!chosen && (!r->nth || r->seen == r->nth))
             chosen = r;
     }
+    JsonObject *args = json_object_has_member(o, "arguments") &&
+                               JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "arguments"))
+                           ? json_object_get_object_member(o, "arguments")
+                           : NULL;
     if (chosen)
         schedule(f, chosen->actions, cmd, id);
     else
-        default_reply(f, cmd, id);
+        default_reply(f, cmd, args, id);
+    /* as QEMU: descriptors no command took are closed */
+    for (int fd; (fd = take_fd(f)) >= 0;)
+        close(fd);
 }
 
 static void
 read_conn(struct fake *f)
 {
     char buf[4096];
-    ssize_t n = read(f->conn, buf, sizeof(buf));
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * 16)];
+    } control;
+    struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+    struct msghdr msg = {
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = control.buf,
+        .msg_controllen = sizeof(control.buf),
+    };
+    ssize_t n = recvmsg(f->conn, &msg, MSG_CMSG_CLOEXEC);
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n > 0 && c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            g_array_append_val(f->fds_in, fd);
+        }
+    }
     if (n <= 0) {
         close_conn(f);
         return;
@@ -509,6 +670,36 @@ on_signal(struct fake *f)
     json_object_set_string_member(d, "reason", "host-signal");
     send_event(f, "SHUTDOWN", d);
     exit(0);
+}
+
+/* "-chardev socket,id=ID,...,fd=N,...": a listening socket the daemon made. It must be one
+ * (QEMU refuses anything else), and it is kept open, unaccepted, as a paused guest's is. */
+static void
+inherited_chardevs(struct fake *f, int argc, char **argv)
+{
+    for (int i = 1; i + 1 < argc; i++) {
+        if (!g_str_equal(argv[i], "-chardev") || !g_str_has_prefix(argv[i + 1], "socket,"))
+            continue;
+        g_auto(GStrv) opts = g_strsplit(argv[i + 1], ",", -1);
+        const char *id = NULL;
+        gint64 fd = -1;
+        for (guint k = 0; opts[k]; k++) {
+            if (g_str_has_prefix(opts[k], "id="))
+                id = opts[k] + 3;
+            else if (g_str_has_prefix(opts[k], "fd="))
+                fd = g_ascii_strtoll(opts[k] + 3, NULL, 10);
+        }
+        if (fd < 0 || !id || g_str_equal(id, "charmonitor"))
+            continue;
+        int listening = 0;
+        socklen_t len = sizeof(listening);
+        if (getsockopt((int)fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
+            die(1, "-chardev %s: fd %d is not a listening socket", id, (int)fd);
+        struct chardev *c = g_new0(struct chardev, 1);
+        c->id = g_strdup(id);
+        c->fd = (int)fd;
+        g_ptr_array_add(f->chardevs, c);
+    }
 }
 
 static int
@@ -586,6 +777,11 @@ main(int argc, char **argv)
         die(2, "no '-name guest=NAME' argument: cannot pick a scenario");
     load_scenario(&f, name);
     f.inbuf = g_string_new(NULL);
+    f.fds_in = g_array_new(FALSE, FALSE, sizeof(int));
+    f.named = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    f.fdsets = g_ptr_array_new();
+    f.chardevs = g_ptr_array_new();
+    inherited_chardevs(&f, argc, argv);
     signal(SIGPIPE, SIG_IGN);
     sigset_t mask;
     sigemptyset(&mask);

@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -593,3 +594,76 @@ def test_restart_kills_a_start_in_progress(domusd, mode):
     assert domusd.leftovers(name) == []
     st.join(5)
     assert not st.is_alive() and st.error is not None
+
+
+def unix_listener_inodes():
+    """{path: inode} of every listening unix socket (/proc/net/unix, state 01 LISTEN)."""
+    out = {}
+    with open("/proc/net/unix") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 8 and fields[5] == "01":
+                out[fields[7]] = fields[6]
+    return out
+
+
+def socket_inodes(pid):
+    out = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            out.add(target[8:-1])
+    return out
+
+
+def test_chardev_sockets_inherited_at_spawn(domusd):
+    """The daemon makes the listening sockets of unix character devices (the guest agent's
+    channel, a unix serial port) and QEMU inherits them: bound before QEMU runs, held by
+    QEMU only, gone with the domain; and a start that fails before QEMU runs leaves none."""
+    serial_path = os.path.join(domusd.root, "serial0.sock")
+    xml = domain_xml("ok@fds").replace(
+        "<serial type='pty'/>",
+        "<serial type='unix'><source mode='bind' path='%s'/></serial>" % serial_path).replace(
+        "<console type='pty'/>",
+        "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>")
+    dom = domusd.conn.defineXML(xml)
+    dom.create()
+    [pid] = fake_pids(domusd, "ok@fds")
+    args = open("/proc/%d/cmdline" % pid, "rb").read().split(b"\0")
+    assert b"socket,id=charserial0,fd=4,server=on,wait=off" in args
+    assert b"socket,id=charchannel0,fd=5,server=on,wait=off" in args
+
+    import libvirt_qemu
+    chardevs = json.loads(libvirt_qemu.qemuMonitorCommand(
+        dom, '{"execute":"query-chardev"}', 0))["return"]
+    bound = {c["label"]: c["filename"] for c in chardevs}
+    channel_path = bound["charchannel0"].split("unix:", 1)[1].split(",", 1)[0]
+    assert channel_path.endswith("ok@fds.org.qemu.guest_agent.0")
+    assert bound["charserial0"] == "disconnected:unix:%s,server=on" % serial_path
+
+    listening = unix_listener_inodes()
+    held = socket_inodes(pid)
+    daemon_held = socket_inodes(domusd.proc.pid)
+    for path in (serial_path, channel_path):
+        assert listening[path] in held, path            # QEMU has it
+        assert listening[path] not in daemon_held, path  # the daemon kept no copy
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(path)                                  # and it takes connections
+        c.close()
+
+    dom.destroy()
+    assert not os.path.exists(channel_path)
+
+    # a start that fails after the sockets were made, before QEMU ran: nothing left
+    dom.undefine()
+    bad = xml.replace("<vcpu>1</vcpu>", "<vcpu cpuset='1023'>1</vcpu>")
+    dom = domusd.conn.defineXML(bad)
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.create()
+    assert "cpuset" in e.value.get_error_message()
+    assert not os.path.exists(serial_path) and not os.path.exists(channel_path)
+    assert fake_pids(domusd, "ok@fds") == []

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for the QMP client against a scripted peer on a socketpair: negotiation,
- * replies matched by id even out of order, events, QEMU's errors, malformed JSON, silence. */
+ * replies matched by id even out of order, events, QEMU's errors, malformed JSON, silence;
+ * and descriptors passed to fake-qemu (tests/fake) with getfd and add-fd, checked in the
+ * fake's /proc/PID/fd. */
 #include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <sys/un.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -253,6 +258,126 @@ test_fd_passing(void)
     teardown(&p, mon);
 }
 
+static JsonNode *fake_result;
+static gboolean fake_done;
+
+static void
+keep_result(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    g_assert_no_error(error);
+    g_clear_pointer(&fake_result, json_node_unref);
+    fake_result = result ? json_node_copy(result) : NULL;
+    fake_done = TRUE;
+}
+
+static void
+wait_result(void)
+{
+    for (int i = 0; i < 5000 && !fake_done; i++) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+    g_assert_true(fake_done);
+    fake_done = FALSE;
+}
+
+/* "pipe:[INODE]" of descriptor FD of process PID (0: ours). */
+static char *
+fd_target(pid_t pid, int fd)
+{
+    g_autofree char *link = pid ? g_strdup_printf("/proc/%d/fd/%d", (int)pid, fd)
+                                : g_strdup_printf("/proc/self/fd/%d", fd);
+    return g_file_read_link(link, NULL);
+}
+
+/* Whether process PID holds a descriptor to TARGET. */
+static gboolean
+holds(pid_t pid, const char *target)
+{
+    g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int)pid);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *e;
+    while (d && (e = g_dir_read_name(d))) {
+        g_autofree char *t = fd_target(pid, (int)g_ascii_strtoll(e, NULL, 10));
+        if (t && g_str_equal(t, target))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static void
+test_fds_to_fake_qemu(void)
+{
+    g_autofree char *fake =
+        g_build_filename(g_getenv("DOMUS_BUILDDIR"), "tests", "fake", "fake-qemu", NULL);
+    if (!g_getenv("DOMUS_BUILDDIR") || !g_file_test(fake, G_FILE_TEST_IS_EXECUTABLE)) {
+        g_test_skip("fake-qemu is not built");
+        return;
+    }
+    g_autofree char *dir = g_dir_make_tmp("monfd-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "mon", NULL);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(bind(lfd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+    g_assert_cmpint(listen(lfd, 1), ==, 0);
+    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    g_subprocess_launcher_take_fd(l, lfd, 3);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocess) proc =
+        g_subprocess_launcher_spawn(l, &error, fake, "-name", "guest=ok", NULL);
+    g_assert_no_error(error);
+    pid_t pid = (pid_t)g_ascii_strtoll(g_subprocess_get_identifier(proc), NULL, 10);
+    int cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(connect(cfd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+    memset(&res, 0, sizeof(res));
+    struct qmp_callbacks cb = {.event = on_event, .closed = on_closed};
+    struct qmp *mon = qmp_new(cfd, "fake", &cb, NULL, 5000);
+
+    /* add-fd: the fake has the pipe's write end, under the number it answers */
+    int p1[2], p2[2];
+    g_assert_cmpint(pipe2(p1, O_CLOEXEC), ==, 0);
+    g_assert_cmpint(pipe2(p2, O_CLOEXEC), ==, 0);
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "opaque", "save-stream");
+    qmp_command_fds(mon, "add-fd", args, &p1[1], 1, keep_result, NULL);
+    wait_result();
+    JsonObject *o = json_node_get_object(fake_result);
+    int theirs = (int)json_object_get_int_member(o, "fd");
+    g_autofree char *want = fd_target(0, p1[1]);
+    g_autofree char *got = fd_target(pid, theirs);
+    g_assert_cmpstr(got, ==, want);
+    qmp_command(mon, "query-fdsets", NULL, keep_result, NULL);
+    wait_result();
+    JsonObject *set = json_array_get_object_element(json_node_get_array(fake_result), 0);
+    JsonObject *entry = json_array_get_object_element(json_object_get_array_member(set, "fds"), 0);
+    g_assert_cmpstr(json_object_get_string_member(entry, "opaque"), ==, "save-stream");
+
+    /* getfd: held under its name until closefd */
+    args = json_object_new();
+    json_object_set_string_member(args, "fdname", "migrate");
+    qmp_command_fds(mon, "getfd", args, &p2[1], 1, keep_result, NULL);
+    wait_result();
+    g_autofree char *second = fd_target(0, p2[1]);
+    g_assert_true(holds(pid, second));
+    args = json_object_new();
+    json_object_set_string_member(args, "fdname", "migrate");
+    qmp_command(mon, "closefd", args, keep_result, NULL);
+    wait_result();
+    g_assert_false(holds(pid, second));
+
+    g_clear_pointer(&fake_result, json_node_unref);
+    qmp_free(mon);
+    g_subprocess_force_exit(proc);
+    g_subprocess_wait(proc, NULL, NULL);
+    for (int i = 0; i < 2; i++) {
+        close(p1[i]);
+        close(p2[i]);
+    }
+    unlink(path);
+    g_rmdir(dir);
+}
+
 static void
 test_silent_monitor_times_out(void)
 {
@@ -299,5 +424,6 @@ main(int argc, char **argv)
     g_test_add_func("/qmp/hang-up", test_peer_hangs_up);
     g_test_add_func("/qmp/write-fails", test_write_fails);
     g_test_add_func("/qmp/fd-passing", test_fd_passing);
+    g_test_add_func("/qmp/fds-to-fake-qemu", test_fds_to_fake_qemu);
     return g_test_run();
 }
