@@ -92,6 +92,26 @@ gboolean domus_domain_set_time(domus_domain *dom, gint64 seconds, guint nseconds
 /* TYPES: libvirt's virDomainGuestInfoTypes, 0 for all. Returns a NULL-terminated array of
  * field, value, field, value … strings (values formatted as text). */
 char **domus_domain_get_guest_info(domus_domain *dom, unsigned types, GError **error);
+
+/* virDomainJobType */
+enum {
+    DOMUS_JOB_NONE,
+    DOMUS_JOB_BOUNDED,
+    DOMUS_JOB_UNBOUNDED,
+    DOMUS_JOB_COMPLETED,
+    DOMUS_JOB_FAILED,
+    DOMUS_JOB_CANCELLED
+};
+/* virDomainGetJobStatsFlags */
+enum { DOMUS_JOB_STATS_COMPLETED = 1, DOMUS_JOB_STATS_KEEP_COMPLETED = 2 };
+/* The job running on DOM (virDomainGetJobStats): its type and its statistics as FIELD, VALUE,
+ * …, NULL ("operation", "time_elapsed" in ms, "data_total", "data_processed",
+ * "data_remaining" in bytes for a job with progress). Free *RET_PARAMS with g_strfreev. */
+gboolean domus_domain_get_job_stats(domus_domain *dom, unsigned flags, int *ret_type,
+                                    char ***ret_params, GError **error);
+/* Aborts the job running on DOM; VIR_ERR_OPERATION_INVALID when there is none or it cannot
+ * be aborted (the message names it). */
+gboolean domus_domain_abort_job(domus_domain *dom, GError **error);
 char *domus_domain_get_hostname(domus_domain *dom, GError **error);
 /* TIMEOUT: seconds, or -2 block, -1 default, 0 no wait (libvirt's values). */
 char *domus_domain_qemu_agent_command(domus_domain *dom, const char *cmd, int timeout,
@@ -270,5 +290,8 @@ gboolean domus_vol_wipe_pattern(domus_vol *vol, int algorithm, unsigned flags, G
  * bytes over all passes. Domus's own procedure; stock libvirt has none. */
 gboolean domus_vol_get_job_info(domus_vol *vol, gboolean *ret_active, guint64 *ret_done,
                                 guint64 *ret_total, GError **error);
+/* Aborts the job (a wipe) on VOL: the wipe fails with VIR_ERR_OPERATION_ABORTED. Domus's own
+ * procedure, refused on a read-only connection. */
+gboolean domus_vol_abort_job(domus_vol *vol, GError **error);
 
 G_END_DECLS

@@ -438,6 +438,136 @@ cmd_domstate(struct cli_ctx *ctx, GError **error)
     return with_domain(ctx, do_domstate, NULL, "Failed to get state of domain '%s'", error);
 }
 
+/* --- jobs: virsh's cmdDomjobinfo and cmdDomjobabort --- */
+
+static const char *
+job_type_name(int type)
+{
+    static const char *const names[] = {"None",      "Bounded", "Unbounded",
+                                        "Completed", "Failed",  "Cancelled"};
+    return type >= 0 && type < (int)G_N_ELEMENTS(names) ? names[type] : "Unknown";
+}
+
+static const char *
+job_operation_name(int op)
+{
+    static const char *const names[] = {
+        "Unknown",
+        "Start",
+        "Save",
+        "Restore",
+        "Incoming migration",
+        "Outgoing migration",
+        "Snapshot",
+        "Snapshot revert",
+        "Dump",
+        "Backup",
+        "Snapshot delete",
+    };
+    return op >= 0 && op < (int)G_N_ELEMENTS(names) ? names[op] : "Unknown";
+}
+
+static const char *
+param(char **params, const char *field)
+{
+    for (guint i = 0; params && params[i]; i += 2)
+        if (g_str_equal(params[i], field))
+            return params[i + 1];
+    return NULL;
+}
+
+static guint64
+param_u64(char **params, const char *field)
+{
+    guint64 v = 0;
+    const char *text = param(params, field);
+    if (text)
+        g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, &v, NULL);
+    return v;
+}
+
+/* virsh's vshPrettyCapacity with "%-.3lf %s" */
+static void
+print_capacity(const char *label, guint64 val)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double v = (double)val;
+    gsize i = 0;
+    for (; i + 1 < G_N_ELEMENTS(units) && v >= 1024; i++)
+        v /= 1024;
+    printf("%-17s %-.3lf %s\n", label, v, units[i]);
+}
+
+static gboolean
+do_domjobinfo(domus_domain *dom, struct cli_ctx *ctx, GError **error)
+{
+    unsigned flags = (cli_has(ctx, "completed") ? DOMUS_JOB_STATS_COMPLETED : 0) |
+                     (cli_has(ctx, "keep-completed") ? DOMUS_JOB_STATS_KEEP_COMPLETED : 0);
+    int type;
+    g_auto(GStrv) params = NULL;
+    if (!domus_domain_get_job_stats(dom, flags, &type, &params, error))
+        return FALSE;
+    if (cli_has(ctx, "rawstats")) {
+        printf("Job type: %d\n\n", type);
+        for (guint i = 0; params[i]; i += 2)
+            printf("%s: %s\n", params[i], params[i + 1]);
+        printf("\n");
+        return TRUE;
+    }
+    printf("%-17s %-12s\n", "Job type:", job_type_name(type));
+    if (type == DOMUS_JOB_NONE) {
+        printf("\n");
+        return TRUE;
+    }
+    {
+        gint64 op =
+            param(params, "operation") ? g_ascii_strtoll(param(params, "operation"), NULL, 10) : 0;
+        printf("%-17s %-12s\n", "Operation:", job_operation_name((int)op));
+    }
+    if (cli_has(ctx, "anystats") || type == DOMUS_JOB_BOUNDED || type == DOMUS_JOB_UNBOUNDED ||
+        ((flags & DOMUS_JOB_STATS_COMPLETED) && type == DOMUS_JOB_COMPLETED)) {
+        printf("%-17s %-12" G_GUINT64_FORMAT " ms\n",
+               "Time elapsed:", param_u64(params, "time_elapsed"));
+        if (type == DOMUS_JOB_BOUNDED)
+            printf("%-17s %-12" G_GUINT64_FORMAT " ms\n",
+                   "Time remaining:", param_u64(params, "time_remaining"));
+        guint64 total = param_u64(params, "data_total");
+        guint64 processed = param_u64(params, "data_processed");
+        guint64 remaining = param_u64(params, "data_remaining");
+        if (total || processed || remaining) {
+            print_capacity("Data processed:", processed);
+            print_capacity("Data remaining:", remaining);
+            print_capacity("Data total:", total);
+        }
+    }
+    printf("\n");
+    return TRUE;
+}
+
+static gboolean
+cmd_domjobinfo(struct cli_ctx *ctx, GError **error)
+{
+    if (cli_has(ctx, "keep-completed") && !cli_has(ctx, "completed")) {
+        g_set_error(error, domus_error_quark(), 8,
+                    "Option --keep-completed requires option --completed");
+        return FALSE;
+    }
+    return with_domain(ctx, do_domjobinfo, NULL, "Failed to get job information of domain '%s'",
+                       error);
+}
+
+static gboolean
+do_domjobabort(domus_domain *dom, struct cli_ctx *ctx, GError **error)
+{
+    return domus_domain_abort_job(dom, error);
+}
+
+static gboolean
+cmd_domjobabort(struct cli_ctx *ctx, GError **error)
+{
+    return with_domain(ctx, do_domjobabort, NULL, "Failed to abort job of domain '%s'", error);
+}
+
 static gboolean
 cmd_domid(struct cli_ctx *ctx, GError **error)
 {
@@ -560,6 +690,14 @@ static const struct cli_opt start_opts[] = {
     {NULL},
 };
 static const struct cli_opt dom_opts[] = {DOMAIN_OPT, {NULL}};
+static const struct cli_opt jobinfo_opts[] = {
+    DOMAIN_OPT,
+    {"completed", OPT_BOOL, FALSE, "return statistics of a recently completed job"},
+    {"keep-completed", OPT_BOOL, FALSE, "don't destroy statistics of a recently completed job"},
+    {"anystats", OPT_BOOL, FALSE, "print statistics for any kind of job (even failed ones)"},
+    {"rawstats", OPT_BOOL, FALSE, "print the raw data returned by libvirt"},
+    {NULL},
+};
 static const struct cli_opt power_opts[] = {
     DOMAIN_OPT,
     {"mode", OPT_STRING, FALSE, "shutdown mode: acpi|agent"},
@@ -602,6 +740,8 @@ const struct cli_cmd cli_domain_cmds[] = {
     {"dominfo", cmd_dominfo, dom_opts, "domain information"},
     {"domstate", cmd_domstate, state_opts, "domain state"},
     {"domid", cmd_domid, dom_opts, "convert a domain name or UUID to domain id"},
+    {"domjobabort", cmd_domjobabort, dom_opts, "abort active domain job"},
+    {"domjobinfo", cmd_domjobinfo, jobinfo_opts, "domain job information"},
     {"domname", cmd_domname, dom_opts, "convert a domain id or UUID to domain name"},
     {"domuuid", cmd_domuuid, dom_opts, "convert a domain name or id to domain UUID"},
     {"dumpxml", cmd_dumpxml, dumpxml_opts, "domain information in XML"},

@@ -971,6 +971,17 @@ cmd_vol_info(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+/* Domus's own: virsh has no way to stop a wipe */
+static gboolean
+cmd_vol_job_abort(struct cli_ctx *ctx, GError **error)
+{
+    g_autoptr(domus_vol) vol = cli_vol(ctx, error);
+    if (!vol || !domus_vol_abort_job(vol, error))
+        return FALSE;
+    printf("Job on vol %s aborted\n\n", domus_vol_get_name(vol));
+    return TRUE;
+}
+
 static gboolean
 cmd_vol_dumpxml(struct cli_ctx *ctx, GError **error)
 {
@@ -1400,6 +1411,8 @@ const struct cli_cmd cli_storage_cmds[] = {
     {"vol-delete", cmd_vol_delete, vol_delete_opts, "delete a vol"},
     {"vol-dumpxml", cmd_vol_dumpxml, vol_opts, "vol information in XML"},
     {"vol-info", cmd_vol_info, vol_info_opts, "storage vol information"},
+    {"vol-job-abort", cmd_vol_job_abort, vol_opts,
+     "abort the job (a wipe) running on a vol (Domus's own)"},
     {"vol-key", cmd_vol_key, vol_opts, "returns the volume key for a given volume name or path"},
     {"vol-list", cmd_vol_list, vol_list_opts, "list vols"},
     {"vol-name", cmd_vol_name, vol_key_opts,

@@ -849,17 +849,12 @@ domus_domain_set_time(domus_domain *dom, gint64 seconds, guint nseconds, unsigne
     return client_call(dom->conn, PROC_DOMAIN_SET_TIME, args, NULL, error);
 }
 
-char **
-domus_domain_get_guest_info(domus_domain *dom, unsigned types, GError **error)
+/* A typed parameter list (remote_typed_param<>) as FIELD, VALUE, … NULL: numbers in
+ * decimal, a double with %f. R's error state says whether it was well formed. */
+static char **
+read_typed_params(struct xdr_reader *reader)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
-    xdr_put_u32(args, types);
-    xdr_put_u32(args, 0);
-    g_autoptr(GByteArray) body = NULL;
-    if (!client_call(dom->conn, PROC_DOMAIN_GET_GUEST_INFO, args, &body, error))
-        return NULL;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
+    struct xdr_reader r = *reader;
     uint32_t n = xdr_get_count(&r, 2048, 12);
     g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
     for (uint32_t i = 0; i < n && !r.failed; i++) {
@@ -897,10 +892,26 @@ domus_domain_get_guest_info(domus_domain *dom, unsigned types, GError **error)
         g_ptr_array_add(out, field);
         g_ptr_array_add(out, value);
     }
-    if (!xdr_reader_finish(&r, error))
-        return NULL;
+    *reader = r;
     g_ptr_array_add(out, NULL);
     return (char **)g_ptr_array_steal(out, NULL);
+}
+
+char **
+domus_domain_get_guest_info(domus_domain *dom, unsigned types, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    xdr_put_u32(args, types);
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(dom->conn, PROC_DOMAIN_GET_GUEST_INFO, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_auto(GStrv) params = read_typed_params(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&params);
 }
 
 char *
@@ -1026,4 +1037,31 @@ domus_event_next(domus_conn *conn, struct domus_event *ret, int timeout_ms, GErr
     *ret = *ev;
     g_free(ev);
     return 1;
+}
+
+gboolean
+domus_domain_get_job_stats(domus_domain *dom, unsigned flags, int *ret_type, char ***ret_params,
+                           GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    xdr_put_u32(args, flags);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(dom->conn, PROC_DOMAIN_GET_JOB_STATS, args, &body, error))
+        return FALSE;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    int type = xdr_get_i32(&r);
+    g_auto(GStrv) params = read_typed_params(&r);
+    if (!xdr_reader_finish(&r, error))
+        return FALSE;
+    *ret_type = type;
+    *ret_params = g_steal_pointer(&params);
+    return TRUE;
+}
+
+gboolean
+domus_domain_abort_job(domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = dom_args(dom);
+    return client_call(dom->conn, PROC_DOMAIN_ABORT_JOB, args, NULL, error);
 }

@@ -512,3 +512,11 @@ domus_vol_get_job_info(domus_vol *vol, gboolean *ret_active, guint64 *ret_done, 
     *ret_total = total;
     return TRUE;
 }
+
+gboolean
+domus_vol_abort_job(domus_vol *vol, GError **error)
+{
+    g_autoptr(GByteArray) args = vol_args(vol);
+    return client_call_prog(vol->conn, RPC_PROGRAM_DOMUS, DOMUS_PROC_VOL_JOB_ABORT, args, NULL,
+                            error);
+}

@@ -667,3 +667,39 @@ def test_chardev_sockets_inherited_at_spawn(domusd):
     assert "cpuset" in e.value.get_error_message()
     assert not os.path.exists(serial_path) and not os.path.exists(channel_path)
     assert fake_pids(domusd, "ok@fds") == []
+
+
+def domus_cli(domusd, *args):
+    domus = os.path.join(os.path.dirname(find_domusd()), "..", "cli", "domus")
+    if not os.access(domus, os.X_OK):
+        domus = os.path.join(BUILDDIR, "domus")
+    return subprocess.run([domus, "-c", "domus:///system?socket=" + domusd.sock] + list(args),
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_domjobinfo_and_domjobabort_like_virsh(domusd):
+    """A start in progress is a job: domjobinfo shows it as virsh shows it (our CLI prints the
+    same lines), and domjobabort says it cannot be aborted; queries do not wait for it."""
+    name = "hang-on-cont@job"
+    st = hung_start(domusd, name, "create")
+    outs = []
+    for run in (domusd.virsh, lambda *a: domus_cli(domusd, *a)):
+        r = run("domjobinfo", name)
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        assert lines[0].split() == ["Job", "type:", "Unbounded"]
+        assert lines[1].split() == ["Operation:", "Start"]
+        assert lines[2].startswith("Time elapsed:") and lines[2].endswith(" ms")
+        # the elapsed time moves on between the two calls
+        outs.append([line for line in lines if not line.startswith("Time elapsed:")])
+        r = run("domjobinfo", name, "--rawstats")
+        assert "operation: 1" in r.stdout and "time_elapsed: " in r.stdout, r.stdout
+        r = run("domjobabort", name)
+        assert r.returncode != 0
+        assert "cannot be aborted" in r.stderr, r.stderr
+    assert outs[0] == outs[1]
+    destroy_hung_start(domusd, st)
+    # no job on a stopped domain: an error, the same one from both
+    r1 = domusd.virsh("domjobinfo", name)
+    r2 = domus_cli(domusd, "domjobinfo", name)
+    assert r1.returncode != 0 and r2.returncode != 0

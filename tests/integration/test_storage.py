@@ -519,3 +519,33 @@ def test_wipe_is_a_job_with_progress_abort_and_a_lock(daemon):
     raw.close()
     vol.delete(0)
     c.close()
+
+
+def test_cli_vol_job_abort(daemon):
+    """domus vol-wipe --verbose shows progress; domus vol-job-abort stops it from another
+    process, and the wipe says it was aborted."""
+    import subprocess
+    from conftest import DOMUS
+    daemon.domus("vol-create-as", "default", "slowcli.raw", "256M")
+    path = os.path.join(daemon.root, "images", "slowcli.raw")
+    wipe = subprocess.Popen([DOMUS, "-c", daemon.domus_uri, "vol-wipe", "slowcli.raw",
+                             "--pool", "default", "--algorithm", "gutmann", "--verbose"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    c = daemon.conn()
+    vol = c.storageVolLookupByPath(path)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        r = daemon.domus("vol-job-abort", "slowcli.raw", "--pool", "default", check=False)
+        if r.returncode == 0:
+            break
+        assert "no job is active" in r.stderr, r.stderr
+        time.sleep(0.05)
+    assert r.returncode == 0 and "aborted" in r.stdout, r.stderr
+    out, err = wipe.communicate(timeout=20)
+    assert wipe.returncode != 0
+    assert "Failed to wipe vol slowcli.raw" in err and "abort" in err, err
+    r = daemon.domus("vol-job-abort", "slowcli.raw", "--pool", "default", check=False,
+                     readonly=True)
+    assert r.returncode != 0 and "read only access prevents" in r.stderr, r.stderr
+    vol.delete(0)
+    c.close()
