@@ -75,7 +75,9 @@ on_pty_readable(int fd, GIOCondition cond, gpointer user)
         console_end(con, NULL);
         return G_SOURCE_REMOVE;
     }
-    client_stream_send(con->st, buf, (gsize)n);
+    /* a client that stopped reading is dropped; its on_close ended the session */
+    if (!client_stream_send(con->st, buf, (gsize)n))
+        return G_SOURCE_REMOVE;
     return G_SOURCE_CONTINUE;
 }
 

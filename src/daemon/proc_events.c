@@ -15,8 +15,9 @@
 static void
 client_event(const struct event *ev, gpointer user)
 {
-    struct client *c = user;
-    for (guint i = 0; i < c->events->len; i++) {
+    struct client *c = client_ref(user);
+    /* a send may drop a client that does not read: stop there */
+    for (guint i = 0; i < c->events->len && !c->dead; i++) {
         struct event_reg *r = c->events->pdata[i];
         if (r->event_id != ev->kind)
             continue;
@@ -40,6 +41,7 @@ client_event(const struct event *ev, gpointer user)
                                 b);
         }
     }
+    client_unref(c);
 }
 
 static void

@@ -714,7 +714,8 @@ download_pump(gpointer user)
             guint64 hole = (guint64)data - t->offset;
             if (t->end && hole > t->end - t->offset)
                 hole = t->end - t->offset;
-            client_stream_send_hole(t->st, hole);
+            if (!client_stream_send_hole(t->st, hole))
+                return G_SOURCE_REMOVE; /* the client is gone: its on_close freed T */
             t->offset += hole;
             return G_SOURCE_CONTINUE;
         }
@@ -743,7 +744,8 @@ download_pump(gpointer user)
         transfer_free(t);
         return G_SOURCE_REMOVE;
     }
-    client_stream_send(t->st, buf, (gsize)n);
+    if (!client_stream_send(t->st, buf, (gsize)n))
+        return G_SOURCE_REMOVE; /* the client is gone: its on_close freed T */
     t->offset += (guint64)n;
     if (g_main_current_source() && g_source_get_id(g_main_current_source()) == t->source &&
         g_source_get_ready_time(g_main_current_source()) != -1) {

@@ -85,7 +85,14 @@ server_core(struct server *srv)
     return srv->core;
 }
 
-static void
+struct client *
+client_ref(struct client *c)
+{
+    c->refs++;
+    return c;
+}
+
+void
 client_unref(struct client *c)
 {
     if (--c->refs > 0)
@@ -186,7 +193,9 @@ client_flush(struct client *c)
         client_close(c);
 }
 
-/* Queues MSG; written at once unless the client's round is in progress. */
+/* Queues MSG; written at once unless the client's round is in progress. Writing may drop
+ * the connection (its backlog is full): the caller may hold no reference (an event), so one
+ * is held here until the client is no longer touched. */
 static void
 client_queue(struct client *c, GByteArray *msg)
 {
@@ -194,12 +203,14 @@ client_queue(struct client *c, GByteArray *msg)
         g_byte_array_unref(msg);
         return;
     }
+    client_ref(c);
     rpc_session_queue(&c->s, msg, NULL, 0);
     if (!c->corked) {
         client_flush(c);
         if (!c->dead)
             update_events(c);
     }
+    client_unref(c);
 }
 
 static void
@@ -339,39 +350,46 @@ client_stream_backlog(struct stream *st)
     return st->client->s.out_bytes;
 }
 
-static void
+/* FALSE: the connection is gone (dropped by this send, or before), and with it ST. */
+static gboolean
 stream_send(struct stream *st, enum rpc_type type, enum rpc_status status, const uint8_t *data,
             gsize len)
 {
     struct client *c = st->client;
     if (c->dead)
-        return;
+        return FALSE;
     struct rpc_stream *rs = st->rs;
     struct rpc_header hdr = {rs->prog, RPC_PROTOCOL_VERSION, rs->proc, type, rs->serial, status};
     GByteArray *msg = rpc_session_message_new(&hdr, len);
     if (len)
         g_byte_array_append(msg, data, (guint)len);
+    client_ref(c);
     client_queue(c, msg);
+    gboolean open = !c->dead;
+    client_unref(c);
+    return open;
 }
 
-void
+gboolean
 client_stream_send_hole(struct stream *st, guint64 length)
 {
     g_autoptr(GByteArray) body = g_byte_array_new();
     xdr_put_u64(body, length); /* virNetStreamHole: length, flags */
     xdr_put_u32(body, 0);
-    stream_send(st, RPC_STREAM_HOLE, RPC_CONTINUE, body->data, body->len);
+    return stream_send(st, RPC_STREAM_HOLE, RPC_CONTINUE, body->data, body->len);
 }
 
-void
+gboolean
 client_stream_send(struct stream *st, const uint8_t *data, gsize len)
 {
     while (len > 0) {
         gsize n = MIN(len, STREAM_CHUNK);
-        stream_send(st, RPC_STREAM, RPC_CONTINUE, data, n);
+        if (!stream_send(st, RPC_STREAM, RPC_CONTINUE, data, n))
+            return FALSE;
         data += n;
         len -= n;
     }
+    return TRUE;
 }
 
 void
@@ -380,16 +398,17 @@ client_stream_end(struct stream *st, const GError *error)
     if (error) {
         g_autoptr(GByteArray) body = g_byte_array_new();
         rpc_put_error(body, error);
-        stream_send(st, RPC_STREAM, RPC_ERROR, body->data, body->len);
         st->on_close = NULL;
-        rpc_session_stream_close(&st->client->s, st->rs); /* frees st */
+        if (stream_send(st, RPC_STREAM, RPC_ERROR, body->data, body->len))
+            rpc_session_stream_close(&st->client->s, st->rs); /* frees st */
         return;
     }
     /* EOF is an empty CONTINUE packet, as libvirtd sends it; the stream stays open until the
      * client finishes (or aborts) it and gets its confirmation */
-    stream_send(st, RPC_STREAM, RPC_CONTINUE, NULL, 0);
-    st->on_data = NULL;
     st->on_close = NULL;
+    if (!stream_send(st, RPC_STREAM, RPC_CONTINUE, NULL, 0))
+        return;
+    st->on_data = NULL;
     st->on_finish = NULL;
     st->on_hole = NULL;
     st->user = NULL;

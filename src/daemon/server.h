@@ -32,6 +32,11 @@ struct server_limits {
 
 void server_limits_default(struct server_limits *ret);
 
+/* A client is freed when its last reference goes (a closed one stays readable, dead, until
+ * then). Hold one across anything that may close it. */
+struct client *client_ref(struct client *c);
+void client_unref(struct client *c);
+
 /* An open stream: the console, volume upload and download. Data flows as STREAM messages
  * (status CONTINUE); the client finishes (OK) or aborts (ERROR) and gets an empty OK back; the
  * daemon ends it with an empty CONTINUE (EOF) or an error. Its identity and serial live in
@@ -114,9 +119,11 @@ struct stream *client_stream_open(struct call *call);
 /* Bytes waiting to go out on ST's connection (a sender of bulk data waits while high). */
 gsize client_stream_backlog(struct stream *st);
 /* Tells the client that LENGTH bytes of holes come next (sparse downloads). */
-void client_stream_send_hole(struct stream *st, guint64 length);
-/* Sends data to the client on ST. */
-void client_stream_send(struct stream *st, const uint8_t *data, gsize len);
+gboolean client_stream_send_hole(struct stream *st, guint64 length);
+/* Sends data to the client on ST. Both return FALSE when sending dropped the connection (the
+ * client stopped reading): ST is gone then, its on_close has run, and the caller must not
+ * touch it (or what on_close freed) again. */
+gboolean client_stream_send(struct stream *st, const uint8_t *data, gsize len);
 /* Ends ST from the daemon's side, without calling on_close: with ERROR the stream is gone;
  * without, the client sees EOF and the stream waits for its finish. */
 void client_stream_end(struct stream *st, const GError *error);

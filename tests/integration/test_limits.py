@@ -149,3 +149,25 @@ def test_client_that_lets_events_pile_up_is_dropped(limited):
     assert answers(limited)
     c.close()
     limited.check_log()
+
+
+def test_download_to_a_client_that_stops_reading(limited):
+    """A volume download to a client that never reads: the backlog passes
+    max_output_backlog while a chunk is being sent, the connection is dropped with its
+    stream, and the download stops there (before, it went on with the freed stream)."""
+    from rpc import xdr_u64, xdr_vol
+    limited.virsh("vol-create-as", "default", "dl.raw", "8M")
+    path = os.path.join(limited.root, "images", "dl.raw")
+    with open(path, "r+b") as f:
+        f.write(os.urandom(8 * 1024 * 1024))  # data, not holes
+    key = path
+    r = Raw(limited.sock, timeout=10)
+    r.open()
+    # STORAGE_VOL_DOWNLOAD: vol, offset, length, flags
+    r.call(209, xdr_vol("default", "dl.raw", key) + xdr_u64(0) + xdr_u64(0) + xdr_u32(0))
+    time.sleep(1.5)  # the pump runs while nothing is read
+    assert limited.alive()
+    assert answers(limited)
+    limited.check_log()
+    r.close()
+    limited.virsh("vol-delete", "dl.raw", "--pool", "default")
