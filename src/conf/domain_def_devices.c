@@ -988,6 +988,13 @@ parse_chr(struct domain_def *def, enum chr_kind kind, xmlNodePtr node, GError **
                 node->name);
         return FALSE;
     }
+    /* a channel without one gets a socket in the daemon's channel directory */
+    if (chr->type == CHR_TYPE_UNIX && kind != CHR_CHANNEL && !chr->source_path) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "%s of type 'unix' needs a source path: <source mode='bind' path='…'/>",
+                node->name);
+        return FALSE;
+    }
     if (kind == CHR_CHANNEL && !chr->target_type) {
         err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "channel needs a <target type='virtio'/>");
         return FALSE;

@@ -135,9 +135,13 @@ append_escaped(GString *buf, const char *str, gboolean attribute)
             else
                 g_string_append_c(buf, *p);
             break;
+        case 0x7f:
+            /* allowed in XML 1.0 but invisible: a reference keeps it readable */
+            g_string_append(buf, "&#127;");
+            break;
         default:
             /* XML 1.0 cannot carry other control characters, not even as references */
-            if ((unsigned char)*p >= 0x20 && *p != 0x7f)
+            if ((unsigned char)*p >= 0x20)
                 g_string_append_c(buf, *p);
         }
     }
