@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "qemu/agent.h"
+#include "qemu/json.h"
 #include "qemu/command.h"
 #include "qemu/monitor.h"
 #include "util/err.h"
@@ -220,8 +221,7 @@ on_hmp_passthrough(struct qmp *mon, JsonNode *result, const GError *error, gpoin
         req_finish(data, (GError *)error, NULL);
         return;
     }
-    const char *text =
-        result && JSON_NODE_HOLDS_VALUE(result) ? json_node_get_string(result) : NULL;
+    const char *text = qemu_json_node_string(result);
     req_finish(data, NULL, g_strdup(text ? text : ""));
 }
 
@@ -258,7 +258,8 @@ on_get_time(struct agent *ag, JsonNode *result, const GError *error, gpointer da
         req_finish(data, (GError *)error, NULL);
         return;
     }
-    if (!result || json_node_get_value_type(result) != G_TYPE_INT64) {
+    gint64 ns;
+    if (!qemu_json_node_int(result, &ns)) {
         GError *err = NULL;
         err_set(&err, ERR_FROM_QEMU, ERR_INTERNAL_ERROR,
                 "guest agent answered 'guest-get-time' without a number");
@@ -266,7 +267,6 @@ on_get_time(struct agent *ag, JsonNode *result, const GError *error, gpointer da
         g_error_free(err);
         return;
     }
-    gint64 ns = json_node_get_int(result);
     gint64 *t = g_new(gint64, 2);
     t[0] = ns / 1000000000;
     t[1] = ns % 1000000000;
@@ -340,61 +340,24 @@ add_number(GPtrArray *params, const char *field, enum typed_param_type type, gin
     g_ptr_array_add(params, p);
 }
 
-static const char *
-member_string(JsonObject *o, const char *name)
-{
-    if (!o || !json_object_has_member(o, name))
-        return NULL;
-    JsonNode *n = json_object_get_member(o, name);
-    return JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-               ? json_node_get_string(n)
-               : NULL;
-}
-
-static gint64
-member_int(JsonObject *o, const char *name)
-{
-    if (!o || !json_object_has_member(o, name))
-        return 0;
-    JsonNode *n = json_object_get_member(o, name);
-    if (!JSON_NODE_HOLDS_VALUE(n))
-        return 0;
-    if (json_node_get_value_type(n) == G_TYPE_DOUBLE)
-        return (gint64)json_node_get_double(n);
-    return json_node_get_value_type(n) == G_TYPE_INT64 ? json_node_get_int(n) : 0;
-}
-
-static JsonArray *
-as_array(JsonNode *n)
-{
-    return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
-}
-
-static JsonObject *
-as_object(JsonNode *n)
-{
-    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
 /* The agent's answers, turned into libvirt's parameter names (virDomainGetGuestInfo docs). */
 static void
 info_users(GPtrArray *params, JsonNode *result)
 {
-    JsonArray *a = as_array(result);
+    JsonArray *a = qemu_json_node_array(result);
     guint n = a ? json_array_get_length(a) : 0;
     add_number(params, "user.count", TYPED_PARAM_UINT, 0, n);
     for (guint i = 0; i < n; i++) {
-        JsonObject *u = json_array_get_object_element(a, i);
+        JsonObject *u = qemu_json_element_object(a, i);
         g_autofree char *name = g_strdup_printf("user.%u.name", i);
         g_autofree char *domain = g_strdup_printf("user.%u.domain", i);
         g_autofree char *login = g_strdup_printf("user.%u.login-time", i);
-        add_string(params, name, member_string(u, "user"));
-        add_string(params, domain, member_string(u, "domain"));
-        JsonNode *t = u && json_object_has_member(u, "login-time")
-                          ? json_object_get_member(u, "login-time")
-                          : NULL;
-        double secs = t && JSON_NODE_HOLDS_VALUE(t) ? json_node_get_double(t) : 0;
-        add_number(params, login, TYPED_PARAM_ULLONG, 0, (guint64)(secs * 1000));
+        add_string(params, name, qemu_json_string(u, "user"));
+        add_string(params, domain, qemu_json_string(u, "domain"));
+        /* seconds as a double, from the guest: clamped before it becomes milliseconds */
+        double ms = qemu_json_number(u, "login-time", 0) * 1000;
+        guint64 login_ms = !(ms > 0) ? 0 : ms >= 18446744073709551615.0 ? G_MAXUINT64 : (guint64)ms;
+        add_number(params, login, TYPED_PARAM_ULLONG, 0, login_ms);
     }
 }
 
@@ -413,58 +376,58 @@ info_os(GPtrArray *params, JsonNode *result)
         {"variant", "os.variant"},
         {"variant-id", "os.variant-id"},
     };
-    JsonObject *o = as_object(result);
+    JsonObject *o = qemu_json_node_object(result);
     for (gsize i = 0; i < G_N_ELEMENTS(keys); i++)
-        add_string(params, keys[i][1], member_string(o, keys[i][0]));
+        add_string(params, keys[i][1], qemu_json_string(o, keys[i][0]));
 }
 
 static void
 info_timezone(GPtrArray *params, JsonNode *result)
 {
-    JsonObject *o = as_object(result);
-    add_string(params, "timezone.name", member_string(o, "zone"));
-    add_number(params, "timezone.offset", TYPED_PARAM_INT, member_int(o, "offset"), 0);
+    JsonObject *o = qemu_json_node_object(result);
+    add_string(params, "timezone.name", qemu_json_string(o, "zone"));
+    add_number(params, "timezone.offset", TYPED_PARAM_INT, qemu_json_int_or(o, "offset", 0), 0);
 }
 
 static void
 info_hostname(GPtrArray *params, JsonNode *result)
 {
-    add_string(params, "hostname", member_string(as_object(result), "host-name"));
+    add_string(params, "hostname", qemu_json_string(qemu_json_node_object(result), "host-name"));
 }
 
 static void
 info_filesystems(GPtrArray *params, JsonNode *result)
 {
-    JsonArray *a = as_array(result);
+    JsonArray *a = qemu_json_node_array(result);
     guint n = a ? json_array_get_length(a) : 0;
     add_number(params, "fs.count", TYPED_PARAM_UINT, 0, n);
     for (guint i = 0; i < n; i++) {
-        JsonObject *fs = json_array_get_object_element(a, i);
+        JsonObject *fs = qemu_json_element_object(a, i);
         g_autofree char *p = g_strdup_printf("fs.%u.", i);
         g_autofree char *mp = g_strconcat(p, "mountpoint", NULL);
         g_autofree char *nm = g_strconcat(p, "name", NULL);
         g_autofree char *ty = g_strconcat(p, "fstype", NULL);
-        add_string(params, mp, member_string(fs, "mountpoint"));
-        add_string(params, nm, member_string(fs, "name"));
-        add_string(params, ty, member_string(fs, "type"));
-        if (fs && json_object_has_member(fs, "total-bytes")) {
+        add_string(params, mp, qemu_json_string(fs, "mountpoint"));
+        add_string(params, nm, qemu_json_string(fs, "name"));
+        add_string(params, ty, qemu_json_string(fs, "type"));
+        gint64 total;
+        if (qemu_json_int(fs, "total-bytes", &total)) {
             g_autofree char *tb = g_strconcat(p, "total-bytes", NULL);
             g_autofree char *ub = g_strconcat(p, "used-bytes", NULL);
-            add_number(params, tb, TYPED_PARAM_ULLONG, 0, (guint64)member_int(fs, "total-bytes"));
-            add_number(params, ub, TYPED_PARAM_ULLONG, 0, (guint64)member_int(fs, "used-bytes"));
+            add_number(params, tb, TYPED_PARAM_ULLONG, 0, (guint64)total);
+            add_number(params, ub, TYPED_PARAM_ULLONG, 0,
+                       (guint64)qemu_json_int_or(fs, "used-bytes", 0));
         }
-        JsonArray *disks = fs && json_object_has_member(fs, "disk")
-                               ? as_array(json_object_get_member(fs, "disk"))
-                               : NULL;
+        JsonArray *disks = qemu_json_array(fs, "disk");
         guint nd = disks ? json_array_get_length(disks) : 0;
         g_autofree char *dc = g_strconcat(p, "disk.count", NULL);
         add_number(params, dc, TYPED_PARAM_UINT, 0, nd);
         for (guint j = 0; j < nd; j++) {
-            JsonObject *d = json_array_get_object_element(disks, j);
+            JsonObject *d = qemu_json_element_object(disks, j);
             g_autofree char *ser = g_strdup_printf("%sdisk.%u.serial", p, j);
             g_autofree char *dev = g_strdup_printf("%sdisk.%u.device", p, j);
-            add_string(params, ser, member_string(d, "serial"));
-            add_string(params, dev, member_string(d, "dev"));
+            add_string(params, ser, qemu_json_string(d, "serial"));
+            add_string(params, dev, qemu_json_string(d, "dev"));
         }
     }
 }
@@ -472,29 +435,27 @@ info_filesystems(GPtrArray *params, JsonNode *result)
 static void
 info_interfaces(GPtrArray *params, JsonNode *result)
 {
-    JsonArray *a = as_array(result);
+    JsonArray *a = qemu_json_node_array(result);
     guint n = a ? json_array_get_length(a) : 0;
     add_number(params, "if.count", TYPED_PARAM_UINT, 0, n);
     for (guint i = 0; i < n; i++) {
-        JsonObject *ifc = json_array_get_object_element(a, i);
+        JsonObject *ifc = qemu_json_element_object(a, i);
         g_autofree char *name = g_strdup_printf("if.%u.name", i);
         g_autofree char *hw = g_strdup_printf("if.%u.hwaddr", i);
-        add_string(params, name, member_string(ifc, "name"));
-        add_string(params, hw, member_string(ifc, "hardware-address"));
-        JsonArray *addrs = ifc && json_object_has_member(ifc, "ip-addresses")
-                               ? as_array(json_object_get_member(ifc, "ip-addresses"))
-                               : NULL;
+        add_string(params, name, qemu_json_string(ifc, "name"));
+        add_string(params, hw, qemu_json_string(ifc, "hardware-address"));
+        JsonArray *addrs = qemu_json_array(ifc, "ip-addresses");
         guint na = addrs ? json_array_get_length(addrs) : 0;
         g_autofree char *ac = g_strdup_printf("if.%u.addr.count", i);
         add_number(params, ac, TYPED_PARAM_UINT, 0, na);
         for (guint j = 0; j < na; j++) {
-            JsonObject *ad = json_array_get_object_element(addrs, j);
+            JsonObject *ad = qemu_json_element_object(addrs, j);
             g_autofree char *ty = g_strdup_printf("if.%u.addr.%u.type", i, j);
             g_autofree char *ip = g_strdup_printf("if.%u.addr.%u.addr", i, j);
             g_autofree char *pf = g_strdup_printf("if.%u.addr.%u.prefix", i, j);
-            add_string(params, ty, member_string(ad, "ip-address-type"));
-            add_string(params, ip, member_string(ad, "ip-address"));
-            add_number(params, pf, TYPED_PARAM_UINT, 0, (guint64)member_int(ad, "prefix"));
+            add_string(params, ty, qemu_json_string(ad, "ip-address-type"));
+            add_string(params, ip, qemu_json_string(ad, "ip-address"));
+            add_number(params, pf, TYPED_PARAM_UINT, 0, (guint64)qemu_json_int_or(ad, "prefix", 0));
         }
     }
 }
@@ -584,7 +545,7 @@ on_hostname(struct agent *ag, JsonNode *result, const GError *error, gpointer da
         req_finish(data, (GError *)error, NULL);
         return;
     }
-    const char *name = member_string(as_object(result), "host-name");
+    const char *name = qemu_json_string(qemu_json_node_object(result), "host-name");
     if (!name) {
         GError *err = NULL;
         err_set(&err, ERR_FROM_QEMU, ERR_INTERNAL_ERROR,

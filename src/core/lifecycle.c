@@ -26,6 +26,7 @@
 #include "qemu/caps.h"
 #include "qemu/command.h"
 #include "qemu/device.h"
+#include "qemu/json.h"
 #include "qemu/monitor.h"
 #include "qemu/process.h"
 #include "storage/chain.h"
@@ -641,31 +642,43 @@ on_setup_reply(struct job *job, const GError *error)
 static void
 record_ptys(struct domain_def *def, JsonNode *result)
 {
-    JsonArray *arr = JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
+    JsonArray *arr = qemu_json_node_array(result);
     for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
-        JsonObject *o = json_array_get_object_element(arr, i);
-        const char *label = json_object_get_string_member_with_default(o, "label", "");
-        const char *filename = json_object_get_string_member_with_default(o, "filename", "");
+        JsonObject *o = qemu_json_element_object(arr, i);
+        const char *label = qemu_json_string(o, "label");
+        const char *filename = qemu_json_string(o, "filename");
+        if (!label || !filename)
+            continue;
         if (!g_str_has_prefix(filename, "pty:"))
             continue;
-        guint idx;
-        if (sscanf(label, "charserial%u", &idx) == 1 && idx < def->serials->len) {
-            struct chr_def *chr = def->serials->pdata[idx];
+        const char *pty = filename + 4;
+        /* QEMU names a chardev by its id, "char" + the device's alias */
+        for (guint j = 0; j < def->serials->len; j++) {
+            struct chr_def *chr = def->serials->pdata[j];
+            g_autofree char *id = qemu_device_chardev_id(chr);
+            if (!g_str_equal(id, label))
+                continue;
             g_free(chr->source_path);
-            chr->source_path = g_strdup(filename + 4);
+            chr->source_path = g_strdup(pty);
             /* the console that mirrors serial 0 shows the same pty */
-            for (guint j = 0; idx == 0 && j < def->consoles->len; j++) {
-                struct chr_def *con = def->consoles->pdata[j];
+            for (guint k = 0; j == 0 && k < def->consoles->len; k++) {
+                struct chr_def *con = def->consoles->pdata[k];
                 if (con->type == CHR_TYPE_PTY &&
                     (!con->target_type || g_str_equal(con->target_type, "serial"))) {
                     g_free(con->source_path);
-                    con->source_path = g_strdup(filename + 4);
+                    con->source_path = g_strdup(pty);
                 }
             }
-        } else if (sscanf(label, "charconsole%u", &idx) == 1 && idx < def->consoles->len) {
-            struct chr_def *con = def->consoles->pdata[idx];
-            g_free(con->source_path);
-            con->source_path = g_strdup(filename + 4);
+        }
+        for (guint j = 0; j < def->consoles->len; j++) {
+            struct chr_def *con = def->consoles->pdata[j];
+            if (!con->target_type || !g_str_equal(con->target_type, "virtio"))
+                continue;
+            g_autofree char *id = qemu_device_chardev_id(con);
+            if (g_str_equal(id, label)) {
+                g_free(con->source_path);
+                con->source_path = g_strdup(pty);
+            }
         }
     }
 }
@@ -686,9 +699,9 @@ on_query_vnc(struct qmp *mon, JsonNode *result, const GError *error, gpointer da
 {
     struct job *job = data;
     struct start_op *op = job->data;
-    if (!job->finished && !error && result && JSON_NODE_HOLDS_OBJECT(result)) {
-        JsonObject *o = json_node_get_object(result);
-        const char *service = json_object_get_string_member_with_default(o, "service", NULL);
+    if (!job->finished && !error && qemu_json_node_object(result)) {
+        JsonObject *o = qemu_json_node_object(result);
+        const char *service = qemu_json_string(o, "service");
         guint64 port;
         if (service && op->dom->def->graphics->len > 0 &&
             g_ascii_string_to_unsigned(service, 10, 1, 65535, &port, NULL)) {
@@ -989,9 +1002,10 @@ on_reset_cont(struct qmp *mon, JsonNode *result, const GError *error, gpointer d
 static void
 on_shutdown_event(struct domain *dom, JsonObject *data)
 {
-    const char *reason = data ? json_object_get_string_member_with_default(data, "reason", "") : "";
-    gboolean guest =
-        data ? json_object_get_boolean_member_with_default(data, "guest", FALSE) : FALSE;
+    const char *reason = qemu_json_string(data, "reason");
+    if (!reason)
+        reason = "";
+    gboolean guest = qemu_json_bool(data, "guest", FALSE);
     if (dom->stop_input != IN_STOPPED_FAILED)
         return; /* our own SIGTERM or quit: the exit decides */
     if (g_str_equal(reason, "host-signal")) {
@@ -1565,9 +1579,9 @@ static void
 on_adopt_status(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
 {
     struct domain *dom = data;
-    if (!error && JSON_NODE_HOLDS_OBJECT(result)) {
-        JsonObject *o = json_node_get_object(result);
-        gboolean running = json_object_get_boolean_member_with_default(o, "running", FALSE);
+    if (!error && qemu_json_node_object(result)) {
+        JsonObject *o = qemu_json_node_object(result);
+        gboolean running = qemu_json_bool(o, "running", FALSE);
         if (running && dom->state == DOM_PAUSED)
             core_domain_transition(dom, IN_RESUMED_BY_QEMU, NULL);
         else if (!running && dom->state == DOM_RUNNING)

@@ -127,19 +127,24 @@ on_client_close(struct stream *st, gboolean aborted, gpointer user)
     console_free(con);
 }
 
+/* As libvirt: DEV is a device's alias ("serial0", "console1", a user's "ua-…"), looked up
+ * among consoles, serial ports and channels; none: the first console, else serial port. */
 static const struct chr_def *
 find_device(const struct domain_def *def, const char *dev)
 {
-    guint idx;
     if (!dev) {
         if (def->consoles->len > 0)
             return def->consoles->pdata[0];
         return def->serials->len > 0 ? def->serials->pdata[0] : NULL;
     }
-    if (sscanf(dev, "serial%u", &idx) == 1 && idx < def->serials->len)
-        return def->serials->pdata[idx];
-    if (sscanf(dev, "console%u", &idx) == 1 && idx < def->consoles->len)
-        return def->consoles->pdata[idx];
+    const GPtrArray *lists[] = {def->consoles, def->serials, def->channels};
+    for (gsize l = 0; l < G_N_ELEMENTS(lists); l++) {
+        for (guint i = 0; i < lists[l]->len; i++) {
+            const struct chr_def *chr = lists[l]->pdata[i];
+            if (chr->info.alias && g_str_equal(chr->info.alias, dev))
+                return chr;
+        }
+    }
     return NULL;
 }
 

@@ -4,6 +4,8 @@
  * is brought in step with a 0xFF byte and guest-sync-delimited (QEMU docs/interop/qemu-ga). */
 #include "qemu/agent.h"
 
+#include "qemu/json.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -396,6 +398,11 @@ on_timer(gpointer user)
 static JsonNode *
 parse_line(JsonParser *parser, const char *line, GError **error)
 {
+    if (!qemu_json_single_value(line, strlen(line))) {
+        g_set_error_literal(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+                            "more than one JSON value on a line");
+        return NULL;
+    }
     if (!json_parser_load_from_data(parser, line, -1, error))
         return NULL;
     JsonNode *root = json_parser_get_root(parser);
@@ -415,11 +422,9 @@ handle_sync_line(struct agent *ag, const char *line, gboolean delimited)
         return;
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
     JsonNode *root = parse_line(parser, line, NULL);
-    JsonObject *obj = root ? json_node_get_object(root) : NULL;
-    JsonNode *ret = obj ? json_object_get_member(obj, "return") : NULL;
+    gint64 ret;
     /* replies to an earlier session's sync or commands may come first: skip them */
-    if (!ret || json_node_get_value_type(ret) != G_TYPE_INT64 ||
-        json_node_get_int(ret) != ag->sync_id) {
+    if (!qemu_json_int(qemu_json_node_object(root), "return", &ret) || ret != ag->sync_id) {
         log_debug("%s: agent stale output skipped while syncing", ag->name);
         return;
     }
@@ -459,9 +464,7 @@ handle_line(struct agent *ag, const char *line, gboolean delimited)
     }
     JsonObject *obj = json_node_get_object(root);
     if (json_object_has_member(obj, "error")) {
-        JsonNode *en = json_object_get_member(obj, "error");
-        JsonObject *e = JSON_NODE_HOLDS_OBJECT(en) ? json_node_get_object(en) : NULL;
-        const char *desc = e ? json_object_get_string_member_with_default(e, "desc", NULL) : NULL;
+        const char *desc = qemu_json_string(qemu_json_object(obj, "error"), "desc");
         struct agent_cmd *c = take_current(ag);
         g_autofree char *msg = g_strdup_printf("unable to execute QEMU agent command '%s': %s",
                                                c->cmd, desc ? desc : "unknown error");
@@ -614,8 +617,8 @@ agent_command_json(struct agent *ag, const char *json, int timeout_s, agent_repl
         return FALSE;
     }
     JsonObject *obj = json_node_get_object(root);
-    JsonNode *exec = json_object_get_member(obj, "execute");
-    if (!exec || json_node_get_value_type(exec) != G_TYPE_STRING) {
+    const char *exec = qemu_json_string(obj, "execute");
+    if (!exec) {
         err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG,
                 "guest agent command has no string 'execute' member");
         return FALSE;
@@ -623,7 +626,7 @@ agent_command_json(struct agent *ag, const char *json, int timeout_s, agent_repl
     gint64 timeout_ms = timeout_s == AGENT_TIMEOUT_BLOCK     ? -1
                         : timeout_s == AGENT_TIMEOUT_DEFAULT ? (gint64)ag->timeout_ms
                                                              : (gint64)timeout_s * 1000;
-    enqueue(ag, json_node_get_string(exec), obj, FALSE, timeout_ms, cb, data);
+    enqueue(ag, exec, obj, FALSE, timeout_ms, cb, data);
     return TRUE;
 }
 

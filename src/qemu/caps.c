@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conf/nodeinfo.h"
+#include "qemu/json.h"
 #include "util/err.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -343,6 +344,11 @@ qemu_caps_probe_read(struct qemu_caps_probe *probe, GError **error)
             continue;
 
         parser = json_parser_new();
+        if (!qemu_json_single_value(line, strlen(line))) {
+            err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                    "qemu '%s' sent more than one JSON value on a line", probe->binary);
+            return NULL;
+        }
         if (!json_parser_load_from_data(parser, line, -1, &local)) {
             err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "qemu '%s' sent invalid QMP: %s",
                     probe->binary, local->message);
@@ -389,7 +395,7 @@ qemu_caps_probe_command(struct qemu_caps_probe *probe, const char *cmd, GError *
     g_autoptr(JsonObject) reply = NULL;
     g_autofree char *text = NULL;
     gint64 id = ++probe->next_id;
-    JsonNode *reply_id;
+    gint64 reply_id;
     gsize len;
 
     json_builder_begin_object(builder);
@@ -409,20 +415,13 @@ qemu_caps_probe_command(struct qemu_caps_probe *probe, const char *cmd, GError *
     reply = qemu_caps_probe_read(probe, error);
     if (!reply)
         return NULL;
-    reply_id = json_object_get_member(reply, "id");
-    if (!reply_id || json_node_get_value_type(reply_id) != G_TYPE_INT64 ||
-        json_node_get_int(reply_id) != id) {
+    if (!qemu_json_int(reply, "id", &reply_id) || reply_id != id) {
         err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
                 "qemu '%s' answered '%s' with an unexpected id", probe->binary, cmd);
         return NULL;
     }
     if (json_object_has_member(reply, "error")) {
-        JsonNode *node = json_object_get_member(reply, "error");
-        const char *desc = NULL;
-
-        if (JSON_NODE_HOLDS_OBJECT(node))
-            desc = json_object_get_string_member_with_default(json_node_get_object(node), "desc",
-                                                              NULL);
+        const char *desc = qemu_json_string(qemu_json_object(reply, "error"), "desc");
         err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "qemu '%s' failed '%s': %s",
                 probe->binary, cmd, desc ? desc : "unknown error");
         return NULL;
@@ -439,46 +438,20 @@ qemu_caps_probe_command(struct qemu_caps_probe *probe, const char *cmd, GError *
 static gboolean
 qemu_caps_json_uint(JsonObject *obj, const char *member, guint64 max, guint64 *ret)
 {
-    JsonNode *node = obj ? json_object_get_member(obj, member) : NULL;
     gint64 value;
-
-    if (!node || json_node_get_value_type(node) != G_TYPE_INT64)
-        return FALSE;
-    value = json_node_get_int(node);
-    if (value < 0 || (guint64)value > max)
+    if (!qemu_json_int(obj, member, &value) || value < 0 || (guint64)value > max)
         return FALSE;
     *ret = (guint64)value;
     return TRUE;
 }
 
-/* An optional boolean MEMBER of OBJ; false when absent or not a boolean. */
-static gboolean
-qemu_caps_json_bool(JsonObject *obj, const char *member)
-{
-    JsonNode *node = json_object_get_member(obj, member);
-
-    return node && json_node_get_value_type(node) == G_TYPE_BOOLEAN && json_node_get_boolean(node);
-}
-
-/* An optional string MEMBER of OBJ; NULL when absent or not a string. Borrowed. */
-static const char *
-qemu_caps_json_string(JsonObject *obj, const char *member)
-{
-    JsonNode *node = json_object_get_member(obj, member);
-
-    if (!node || json_node_get_value_type(node) != G_TYPE_STRING)
-        return NULL;
-    return json_node_get_string(node);
-}
-
 static gboolean
 qemu_caps_parse_version(struct qemu_caps *caps, JsonNode *ret, GError **error)
 {
-    JsonObject *obj = JSON_NODE_HOLDS_OBJECT(ret) ? json_node_get_object(ret) : NULL;
-    JsonNode *qemu = obj ? json_object_get_member(obj, "qemu") : NULL;
-    JsonObject *numbers = qemu && JSON_NODE_HOLDS_OBJECT(qemu) ? json_node_get_object(qemu) : NULL;
+    JsonObject *obj = qemu_json_node_object(ret);
+    JsonObject *numbers = qemu_json_object(obj, "qemu");
     guint64 major, minor, micro;
-    const char *package = obj ? qemu_caps_json_string(obj, "package") : NULL;
+    const char *package = obj ? qemu_json_string(obj, "package") : NULL;
 
     if (!qemu_caps_json_uint(numbers, "major", 4000, &major) ||
         !qemu_caps_json_uint(numbers, "minor", 999, &minor) ||
@@ -507,7 +480,7 @@ qemu_caps_parse_machines(struct qemu_caps *caps, JsonNode *ret, GError **error)
     for (guint i = 0; i < len; i++) {
         JsonNode *node = json_array_get_element(array, i);
         JsonObject *obj = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
-        const char *name = obj ? qemu_caps_json_string(obj, "name") : NULL;
+        const char *name = obj ? qemu_json_string(obj, "name") : NULL;
         guint64 cpu_max = 0;
 
         if (!name || !*name) {
@@ -519,9 +492,9 @@ qemu_caps_parse_machines(struct qemu_caps *caps, JsonNode *ret, GError **error)
         if (g_str_equal(name, "none"))
             continue;
         qemu_caps_json_uint(obj, "cpu-max", G_MAXUINT, &cpu_max);
-        qemu_caps_add_machine(caps, name, qemu_caps_json_string(obj, "alias"), (guint)cpu_max,
-                              qemu_caps_json_bool(obj, "is-default"),
-                              qemu_caps_json_bool(obj, "deprecated"));
+        qemu_caps_add_machine(caps, name, qemu_json_string(obj, "alias"), (guint)cpu_max,
+                              qemu_json_bool(obj, "is-default", FALSE),
+                              qemu_json_bool(obj, "deprecated", FALSE));
     }
     return TRUE;
 }
@@ -604,8 +577,7 @@ qemu_caps_probe_talk(struct qemu_caps_probe *probe, struct qemu_caps *caps, GErr
         !qemu_caps_parse_machines(caps, machines, error) ||
         !(kvm = qemu_caps_probe_command(probe, "query-kvm", error)))
         return FALSE;
-    caps->kvm_supported =
-        JSON_NODE_HOLDS_OBJECT(kvm) && qemu_caps_json_bool(json_node_get_object(kvm), "present");
+    caps->kvm_supported = qemu_json_bool(qemu_json_node_object(kvm), "present", FALSE);
 
     /* Best effort from here: the answers are in. QEMU closes the socket as it exits. */
     quit = qemu_caps_probe_command(probe, "quit", NULL);
@@ -790,7 +762,7 @@ qemu_caps_cache_load(const struct qemu_caps_cache *cache, const char *binary,
     obj = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
     node = obj ? json_object_get_member(obj, "machines") : NULL;
     machines = node && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
-    cached_binary = obj ? qemu_caps_json_string(obj, "binary") : NULL;
+    cached_binary = obj ? qemu_json_string(obj, "binary") : NULL;
     if (!machines || !cached_binary || !g_str_equal(cached_binary, binary) ||
         !qemu_caps_json_uint(obj, "format", G_MAXINT, &format) ||
         format != QEMU_CAPS_CACHE_FORMAT ||
@@ -799,9 +771,9 @@ qemu_caps_cache_load(const struct qemu_caps_cache *cache, const char *binary,
                   QEMU_CAPS_CACHE_FORMAT, binary);
         return NULL;
     }
-    if (json_object_get_int_member_with_default(obj, "mtime-ns", -1) != stamp->mtime_ns ||
-        json_object_get_int_member_with_default(obj, "ctime-ns", -1) != stamp->ctime_ns ||
-        json_object_get_int_member_with_default(obj, "size", -1) != (gint64)stamp->size) {
+    if (qemu_json_int_or(obj, "mtime-ns", -1) != stamp->mtime_ns ||
+        qemu_json_int_or(obj, "ctime-ns", -1) != stamp->ctime_ns ||
+        qemu_json_int_or(obj, "size", -1) != (gint64)stamp->size) {
         log_debug("qemu caps: cache file '%s' is stale: '%s' changed", path, binary);
         return NULL;
     }
@@ -809,15 +781,15 @@ qemu_caps_cache_load(const struct qemu_caps_cache *cache, const char *binary,
     caps = qemu_caps_new(binary, stamp);
     caps->version = (guint)version;
     g_free(caps->package);
-    caps->package = g_strdup(qemu_caps_json_string(obj, "package"));
+    caps->package = g_strdup(qemu_json_string(obj, "package"));
     if (!caps->package)
         caps->package = g_strdup("");
-    caps->kvm_supported = qemu_caps_json_bool(obj, "kvm");
+    caps->kvm_supported = qemu_json_bool(obj, "kvm", FALSE);
     for (guint i = 0; i < json_array_get_length(machines); i++) {
         JsonNode *element = json_array_get_element(machines, i);
         JsonObject *machine =
             JSON_NODE_HOLDS_OBJECT(element) ? json_node_get_object(element) : NULL;
-        const char *name = machine ? qemu_caps_json_string(machine, "name") : NULL;
+        const char *name = machine ? qemu_json_string(machine, "name") : NULL;
         guint64 cpu_max = 0;
 
         if (!name || !*name) {
@@ -826,10 +798,10 @@ qemu_caps_cache_load(const struct qemu_caps_cache *cache, const char *binary,
         }
         qemu_caps_json_uint(machine, "cpu-max", G_MAXUINT, &cpu_max);
         /* Stored default-first already; append keeps that order. */
-        qemu_caps_add_machine(caps, name, qemu_caps_json_string(machine, "alias"), (guint)cpu_max,
-                              FALSE, qemu_caps_json_bool(machine, "deprecated"));
+        qemu_caps_add_machine(caps, name, qemu_json_string(machine, "alias"), (guint)cpu_max, FALSE,
+                              qemu_json_bool(machine, "deprecated", FALSE));
         g_array_index(caps->machines, struct qemu_caps_machine, i).is_default =
-            qemu_caps_json_bool(machine, "is-default");
+            qemu_json_bool(machine, "is-default", FALSE);
     }
     caps->source = QEMU_CAPS_SOURCE_DISK;
     return g_steal_pointer(&caps);

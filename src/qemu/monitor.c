@@ -7,6 +7,7 @@
  * without the monitor (or the domain that owns it) going away between them. Descriptors ride
  * with the first byte of their command (SCM_RIGHTS), which is how QEMU's getfd and add-fd
  * expect them. */
+#include "qemu/json.h"
 #include "qemu/monitor.h"
 
 #include <errno.h>
@@ -258,6 +259,11 @@ static void
 handle_message(struct qmp *mon, JsonObject *obj)
 {
     if (json_object_has_member(obj, "QMP")) {
+        /* QEMU greets once; another greeting is noise, not a reason to negotiate again */
+        if (mon->greeted) {
+            log_debug("%s: second qmp greeting ignored", mon->name);
+            return;
+        }
         mon->greeted = TRUE;
         /* capabilities negotiation first; its reply releases the queue */
         struct qmp_pending *p = g_new0(struct qmp_pending, 1);
@@ -270,9 +276,12 @@ handle_message(struct qmp *mon, JsonObject *obj)
         return;
     }
     if (json_object_has_member(obj, "event")) {
-        const char *ev = json_object_get_string_member_with_default(obj, "event", "");
-        JsonObject *data =
-            json_object_has_member(obj, "data") ? json_object_get_object_member(obj, "data") : NULL;
+        const char *ev = qemu_json_string(obj, "event");
+        JsonObject *data = qemu_json_object(obj, "data");
+        if (!ev) {
+            log_debug("%s: qmp event without a name ignored", mon->name);
+            return;
+        }
         log_debug("%s: qmp event %s", mon->name, ev);
         if (mon->cb.event)
             mon->cb.event(mon, ev, data, mon->user);
@@ -282,12 +291,12 @@ handle_message(struct qmp *mon, JsonObject *obj)
         log_debug("%s: qmp message without id ignored", mon->name);
         return;
     }
-    JsonNode *idn = json_object_get_member(obj, "id");
-    if (json_node_get_value_type(idn) != G_TYPE_INT64) {
+    gint64 sid;
+    if (!qemu_json_int(obj, "id", &sid)) {
         log_debug("%s: qmp reply with a foreign id ignored", mon->name);
         return;
     }
-    guint64 id = (guint64)json_node_get_int(idn);
+    guint64 id = (guint64)sid;
     struct qmp_pending *p = NULL;
     if (!g_hash_table_steal_extended(mon->pending, &id, NULL, (gpointer *)&p)) {
         log_debug("%s: qmp reply for unknown id %" G_GUINT64_FORMAT, mon->name, id);
@@ -308,8 +317,9 @@ handle_message(struct qmp *mon, JsonObject *obj)
             p->cb(mon, whole, NULL, p->data);
         }
     } else if (json_object_has_member(obj, "error")) {
-        JsonObject *e = json_object_get_object_member(obj, "error");
-        const char *desc = e ? json_object_get_string_member_with_default(e, "desc", "?") : "?";
+        const char *desc = qemu_json_string(qemu_json_object(obj, "error"), "desc");
+        if (!desc)
+            desc = "?";
         if (p->cb) {
             g_autoptr(GError) err = NULL;
             err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU refused '%s': %s", p->cmd,
@@ -339,6 +349,11 @@ process_input(struct qmp *mon)
             continue;
         g_autoptr(JsonParser) parser = json_parser_new_immutable();
         g_autoptr(GError) perr = NULL;
+        if (!qemu_json_single_value(line, strlen(line))) {
+            qmp_shutdown(mon, "QEMU monitor sent malformed JSON: more than one value on a line",
+                         TRUE);
+            break;
+        }
         if (!json_parser_load_from_data(parser, line, -1, &perr) ||
             !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
             g_autofree char *msg = g_strdup_printf("QEMU monitor sent malformed JSON: %s",
@@ -475,14 +490,15 @@ qmp_command_json(struct qmp *mon, const char *json, qmp_reply_fn cb, gpointer da
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autoptr(GError) perr = NULL;
-    if (!json_parser_load_from_data(parser, json, -1, &perr) ||
+    if (!qemu_json_single_value(json, strlen(json)) ||
+        !json_parser_load_from_data(parser, json, -1, &perr) ||
         !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
         err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "monitor command is not a JSON object%s%s",
                 perr ? ": " : "", perr ? perr->message : "");
         return FALSE;
     }
     JsonObject *obj = json_node_get_object(json_parser_get_root(parser));
-    const char *cmd = json_object_get_string_member_with_default(obj, "execute", NULL);
+    const char *cmd = qemu_json_string(obj, "execute");
     if (!cmd) {
         err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "monitor command has no 'execute' member");
         return FALSE;
@@ -492,9 +508,12 @@ qmp_command_json(struct qmp *mon, const char *json, qmp_reply_fn cb, gpointer da
                 "capabilities are negotiated already; 'qmp_capabilities' would be refused");
         return FALSE;
     }
-    JsonObject *args = json_object_has_member(obj, "arguments")
-                           ? json_object_get_object_member(obj, "arguments")
-                           : NULL;
+    JsonObject *args = qemu_json_object(obj, "arguments");
+    if (json_object_has_member(obj, "arguments") && !args) {
+        err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG,
+                "monitor command's 'arguments' is not an object");
+        return FALSE;
+    }
     queue_command(mon, cmd, args ? json_object_ref(args) : NULL, TRUE, NULL, 0, cb, data);
     return TRUE;
 }

@@ -8,6 +8,16 @@
 #include "conf/storage_def.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* A g_critical (json-glib's getters meeting a type they did not expect, a GLib precondition)
+ * is a bug here too: make it a crash the fuzzer reports. */
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+    return 0;
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -43,6 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             return 0;
         }
         g_autofree char *out = storage_def_vol_format(def);
+        (void)out;
         storage_def_vol_free(def);
     }
     return 0;

@@ -25,7 +25,8 @@ def test_fuzz_target_a_few_seconds(target):
         r = subprocess.run([exe, "-max_total_time=4", "-print_final_stats=1",
                             f"-artifact_prefix={corpus}/crash-", corpus],
                            capture_output=True, text=True, timeout=120,
-                           env=dict(os.environ, UBSAN_OPTIONS="halt_on_error=1"))
+                           env=dict(os.environ, UBSAN_OPTIONS="halt_on_error=1",
+                                    G_SLICE="always-malloc"))
         assert r.returncode == 0, r.stderr[-4000:]
         runs = [l for l in r.stderr.splitlines() if l.startswith("stat::number_of_executed")]
         assert runs and int(runs[0].split()[-1]) > 100, r.stderr[-2000:]

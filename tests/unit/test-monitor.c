@@ -189,6 +189,39 @@ test_malformed_json(void)
     teardown(&p, mon);
 }
 
+/* Members of the wrong type (what json-glib's getters would meet with a g_critical, fatal
+ * here): an event named by an object, data that is no object, an id that is an object, an
+ * error that is a string. Each is taken as absent; the command still gets its answer. */
+static void
+test_hostile_types(void)
+{
+    struct peer p;
+    struct qmp *mon = setup(&p, 0);
+    qmp_command(mon, "cont", NULL, record, "a");
+    qmp_command(mon, "stop", NULL, record, "b");
+    negotiate(&p);
+    g_autofree char *l1 = peer_read_line(&p);
+    g_autofree char *l2 = peer_read_line(&p);
+    peer_send(&p, "{\"event\": {\"x\": 1}}\r\n");
+    peer_send(&p, "{\"event\": \"STOP\", \"data\": [1]}\r\n");
+    peer_send(&p, "{\"return\": {}, \"id\": {\"n\": 1}}\r\n");
+    peer_send(&p, "{\"return\": {}, \"id\": [2]}\r\n");
+    g_autofree char *e1 = g_strdup_printf("{\"error\": \"bad\", \"id\": %d}\r\n", line_id(l1));
+    g_autofree char *e2 =
+        g_strdup_printf("{\"error\": {\"desc\": {}}, \"id\": %d}\r\n", line_id(l2));
+    peer_send(&p, e1);
+    peer_send(&p, e2);
+    for (int i = 0; i < 2000 && res.errors < 2; i++) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(500);
+    }
+    g_assert_cmpint(res.errors, ==, 2);
+    g_assert_nonnull(strstr(res.last_error, "QEMU refused 'stop': ?"));
+    g_assert_cmpint(res.events, ==, 1); /* the STOP, without data */
+    g_assert_null(res.closed);
+    teardown(&p, mon);
+}
+
 /* The peer stops reading (QEMU going away): the next write fails with EPIPE. The failure
  * comes from the main loop, after qmp_command returned, for every command queued so far, and
  * a raw (passthrough) command's entry is never touched once failed. */
@@ -424,6 +457,7 @@ main(int argc, char **argv)
     g_test_add_func("/qmp/hang-up", test_peer_hangs_up);
     g_test_add_func("/qmp/write-fails", test_write_fails);
     g_test_add_func("/qmp/fd-passing", test_fd_passing);
+    g_test_add_func("/qmp/hostile-types", test_hostile_types);
     g_test_add_func("/qmp/fds-to-fake-qemu", test_fds_to_fake_qemu);
     return g_test_run();
 }

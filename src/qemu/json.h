@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* json: reading JSON that QEMU, a guest agent or a cache file wrote, trusting none of its
+ * types; prefix qemu_json_. json-glib's getters assume the caller knows a member's type and
+ * complain (g_critical) or misread otherwise; these answer "absent" instead. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+/* Member NAME of O (O may be NULL) when it is a string; NULL otherwise. Borrowed. */
+const char *qemu_json_string(JsonObject *o, const char *name);
+
+/* Member NAME of O when it is an integer: *RET and TRUE; FALSE otherwise. */
+gboolean qemu_json_int(JsonObject *o, const char *name, gint64 *ret);
+
+/* Member NAME of O when it is an integer; DEF otherwise. */
+gint64 qemu_json_int_or(JsonObject *o, const char *name, gint64 def);
+
+/* Member NAME of O as a number (an integer or a double); DEF otherwise. */
+double qemu_json_number(JsonObject *o, const char *name, double def);
+
+/* Member NAME of O when it is a boolean; DEF otherwise. */
+gboolean qemu_json_bool(JsonObject *o, const char *name, gboolean def);
+
+/* Member NAME of O when it is an object / an array; NULL otherwise. Borrowed. */
+JsonObject *qemu_json_object(JsonObject *o, const char *name);
+JsonArray *qemu_json_array(JsonObject *o, const char *name);
+
+/* Element I of A (A may be NULL) when it is an object; NULL otherwise. Borrowed. */
+JsonObject *qemu_json_element_object(JsonArray *a, guint i);
+
+/* N (may be NULL) as an integer / a string / an object / an array, when it is one. */
+gboolean qemu_json_node_int(JsonNode *n, gint64 *ret);
+const char *qemu_json_node_string(JsonNode *n);
+JsonObject *qemu_json_node_object(JsonNode *n);
+JsonArray *qemu_json_node_array(JsonNode *n);
+
+/* Whether TEXT holds at most one JSON value (whitespace around it allowed). json-glib 1.6
+ * leaks the first value of "{} {}" when it refuses the second: input from QEMU or a guest is
+ * checked with this first, so a peer cannot grow the daemon line by line. */
+gboolean qemu_json_single_value(const char *text, gsize len);
