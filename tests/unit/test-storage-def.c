@@ -376,8 +376,8 @@ add_suite(const char *suite, GTestDataFunc func)
         const char *file = g_ptr_array_index(names, i);
         g_autofree char *stem = g_strndup(file, strlen(file) - strlen(".xml"));
         g_autofree char *path = g_strdup_printf("/storage-def/%s/%s", suite, stem);
-        /* The path is needed for the whole run: leak it on purpose. */
-        g_test_add_data_func(path, g_build_filename(dir, file, NULL), func);
+        /* the test owns its file name: freed when the test suite is */
+        g_test_add_data_func_full(path, g_build_filename(dir, file, NULL), func, g_free);
     }
 }
 
