@@ -1092,59 +1092,13 @@ parse_action(xmlNodePtr node, const char *const *names, enum domain_action *ret,
     return TRUE;
 }
 
-/* Removes blank text between elements (not inside text-only elements), so that metadata is
- * stored in one canonical indentation whatever the input's. */
-static void
-strip_blank_text(xmlNodePtr node)
-{
-    gboolean has_elements = FALSE;
-    for (xmlNodePtr c = node->children; c; c = c->next)
-        has_elements |= c->type == XML_ELEMENT_NODE;
-    if (!has_elements)
-        return;
-    xmlNodePtr next;
-    for (xmlNodePtr c = node->children; c; c = next) {
-        next = c->next;
-        if (c->type == XML_TEXT_NODE && domain_def_xml_ignorable(c)) {
-            xmlUnlinkNode(c);
-            xmlFreeNode(c);
-        } else if (c->type == XML_ELEMENT_NODE) {
-            strip_blank_text(c);
-        }
-    }
-}
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlParserCtxt, xmlFreeParserCtxt)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlBuffer, xmlBufferFree)
 
-/* Keeps the elements of <metadata> as XML text, each dumped from a copy in a document of its
- * own: the copy declares every namespace it uses, even one declared on <domain>. The text is
- * indented for its place in the formatted domain (level 2). */
 static gboolean
 parse_metadata(struct domain_def *def, xmlNodePtr node, GError **error)
 {
-    static const char *const none[] = {NULL};
-    if (!domain_def_xml_check_attrs(node, none, error))
-        return FALSE;
-    g_autoptr(GString) out = g_string_new(NULL);
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (domain_def_xml_ignorable(c))
-            continue;
-        if (c->type != XML_ELEMENT_NODE)
-            return domain_def_xml_unsupported(node, c, error);
-        g_autoptr(xmlDoc) doc = xmlNewDoc((const xmlChar *)"1.0");
-        xmlNodePtr copy = xmlDocCopyNode(c, doc, 1);
-        xmlDocSetRootElement(doc, copy);
-        strip_blank_text(copy);
-        g_autoptr(xmlBuffer) buf = xmlBufferCreate();
-        xmlNodeDump(buf, doc, copy, 2, 1);
-        if (out->len)
-            g_string_append(out, "\n    ");
-        g_string_append(out, (const char *)xmlBufferContent(buf));
-    }
-    def->metadata = g_string_free(g_steal_pointer(&out), FALSE);
-    return TRUE;
+    def->metadata = xml_util_metadata_parse(ERR_FROM_DOMAIN, node, error);
+    return def->metadata != NULL;
 }
 
 /* <resource><partition> is where libvirt put the running domain's cgroup: runtime state,
@@ -1485,47 +1439,14 @@ validate_schema(xmlDocPtr doc, xmlNodePtr root, GError **error)
     return TRUE;
 }
 
-/* SAX hook: a DOCTYPE can declare entities and name external files; refuse it outright. */
-static void
-reject_doctype(void *data, const xmlChar *name, const xmlChar *external_id,
-               const xmlChar *system_id)
-{
-    xmlParserCtxtPtr ctxt = data;
-    ctxt->_private = GINT_TO_POINTER(1);
-    xmlStopParser(ctxt);
-}
-
 struct domain_def *
 domain_def_parse(const char *xml, unsigned flags, GError **error)
 {
-    size_t len = strlen(xml);
-    if (len > DOMAIN_DEF_XML_MAX_BYTES) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                "domain XML is %zu bytes long; the limit is %d", len, DOMAIN_DEF_XML_MAX_BYTES);
+    g_autoptr(xmlDoc) doc = xml_util_read_document(ERR_FROM_DOMAIN, xml, DOMAIN_DEF_XML_MAX_BYTES,
+                                                   "domain", NULL, error);
+    if (!doc)
         return NULL;
-    }
-    g_autoptr(xmlParserCtxt) ctxt = xmlNewParserCtxt();
-    ctxt->sax->internalSubset = reject_doctype;
-    /* No NOENT (entities stay unexpanded), no DTDLOAD, no network. */
-    g_autoptr(xmlDoc) doc = xmlCtxtReadMemory(ctxt, xml, (int)len, "domain.xml", NULL,
-                                              XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                                  XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-    if (ctxt->_private) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "DOCTYPE is not allowed in domain XML");
-        return NULL;
-    }
-    if (!doc || !ctxt->wellFormed) {
-        DOMAIN_DEF_XML_ERROR *e = xmlCtxtGetLastError(ctxt);
-        g_autofree char *msg = g_strstrip(g_strdup(e && e->message ? e->message : "unknown"));
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "malformed domain XML: line %d: %s",
-                e ? e->line : 0, msg);
-        return NULL;
-    }
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    if (!root) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "domain XML has no root element");
-        return NULL;
-    }
     if ((flags & DOMAIN_DEF_PARSE_VALIDATE) && !validate_schema(doc, root, error))
         return NULL;
     g_autoptr(domain_def) def = domain_def_new();

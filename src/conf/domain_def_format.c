@@ -607,19 +607,7 @@ domain_def_format(const struct domain_def *def, int id, unsigned flags)
     text_element(buf, 1, "uuid", uuid_format(def->uuid, uuid));
     text_element(buf, 1, "title", def->title);
     text_element(buf, 1, "description", def->description);
-    if (def->metadata && *def->metadata) {
-        /* Stored already indented for this place (see parse_metadata). */
-        indent(buf, 1);
-        g_string_append(buf, "<metadata>\n");
-        indent(buf, 2);
-        g_string_append(buf, def->metadata);
-        g_string_append_c(buf, '\n');
-        indent(buf, 1);
-        g_string_append(buf, "</metadata>\n");
-    } else if (def->metadata) {
-        indent(buf, 1);
-        g_string_append(buf, "<metadata/>\n");
-    }
+    xml_util_metadata_format(buf, def->metadata);
     format_memory(buf, def);
     format_os(buf, def);
     if (def->acpi || def->apic || def->pae) {

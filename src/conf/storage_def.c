@@ -23,12 +23,6 @@
 #define STORAGE_DEF_CLUSTER_MIN 512
 #define STORAGE_DEF_CLUSTER_MAX (2 * 1024 * 1024)
 
-#if LIBXML_VERSION >= 21200
-#define STORAGE_DEF_XML_ERROR const xmlError
-#else
-#define STORAGE_DEF_XML_ERROR xmlError
-#endif
-
 static const char *const vol_format_names[] = {"raw", "qcow2", "iso", NULL};
 static const char *const compat_names[] = {"0.10", "1.1", NULL};
 
@@ -37,7 +31,6 @@ static const char *const unit_attrs[] = {"unit", NULL};
 static const char *const type_attrs[] = {"type", NULL};
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlParserCtxt, xmlFreeParserCtxt)
 
 /* ---- XML helpers: the domain_def ones, raising errors from the storage origin ---- */
 
@@ -131,51 +124,11 @@ check_runtime_text(xmlNodePtr node, const char *const *allowed, GError **error)
 
 /* ---- the document ---- */
 
-static void
-reject_doctype(void *data, const xmlChar *name, const xmlChar *external_id,
-               const xmlChar *system_id)
-{
-    xmlParserCtxtPtr ctxt = data;
-    ctxt->_private = GINT_TO_POINTER(1);
-    xmlStopParser(ctxt);
-}
-
-/* Reads XML safely (no DOCTYPE, no entities, no network, size-capped) and checks that the
- * root element is ROOT_NAME, which also names the document in messages. */
 static xmlDocPtr
 read_document(const char *xml, const char *root_name, GError **error)
 {
-    size_t len = strlen(xml);
-    if (len > STORAGE_DEF_XML_MAX_BYTES) {
-        err_set(error, ERR_FROM_STORAGE, ERR_XML_ERROR, "%s XML is %zu bytes long; the limit is %d",
-                root_name, len, STORAGE_DEF_XML_MAX_BYTES);
-        return NULL;
-    }
-    g_autoptr(xmlParserCtxt) ctxt = xmlNewParserCtxt();
-    ctxt->sax->internalSubset = reject_doctype;
-    g_autoptr(xmlDoc) doc = xmlCtxtReadMemory(ctxt, xml, (int)len, "storage.xml", NULL,
-                                              XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                                  XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-    if (ctxt->_private) {
-        err_set(error, ERR_FROM_STORAGE, ERR_XML_ERROR, "DOCTYPE is not allowed in %s XML",
-                root_name);
-        return NULL;
-    }
-    if (!doc || !ctxt->wellFormed) {
-        STORAGE_DEF_XML_ERROR *e = xmlCtxtGetLastError(ctxt);
-        g_autofree char *msg = g_strstrip(g_strdup(e && e->message ? e->message : "unknown"));
-        err_set(error, ERR_FROM_STORAGE, ERR_XML_ERROR, "malformed %s XML: line %d: %s", root_name,
-                e ? e->line : 0, msg);
-        return NULL;
-    }
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    if (!root || !is(root, root_name)) {
-        err_set(error, ERR_FROM_STORAGE, ERR_XML_ERROR,
-                "unexpected root element '%s'; expected '%s'", root ? (char *)root->name : "",
-                root_name);
-        return NULL;
-    }
-    return g_steal_pointer(&doc);
+    return xml_util_read_document(ERR_FROM_STORAGE, xml, STORAGE_DEF_XML_MAX_BYTES, root_name,
+                                  root_name, error);
 }
 
 /* ---- values ---- */

@@ -2,6 +2,7 @@
 /* xml_util: shared libxml2 helpers; what the domain, pool and volume parsers have in common. */
 #include "conf/xml_util.h"
 
+#include <libxml/parser.h>
 #include <string.h>
 
 #include "util/err.h"
@@ -202,4 +203,125 @@ xml_util_text(int origin, xmlNodePtr node, GError **error)
     char *ret = g_strdup(content ? (const char *)content : "");
     xmlFree(content);
     return ret;
+}
+
+#if LIBXML_VERSION >= 21200
+#define XML_UTIL_ERROR const xmlError
+#else
+#define XML_UTIL_ERROR xmlError
+#endif
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlParserCtxt, xmlFreeParserCtxt)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlBuffer, xmlBufferFree)
+
+/* SAX hook: a DOCTYPE can declare entities and name external files; refuse it outright. */
+static void
+reject_doctype(void *data, const xmlChar *name, const xmlChar *external_id,
+               const xmlChar *system_id)
+{
+    xmlParserCtxtPtr ctxt = data;
+    ctxt->_private = GINT_TO_POINTER(1);
+    xmlStopParser(ctxt);
+}
+
+xmlDocPtr
+xml_util_read_document(int origin, const char *xml, gsize max_bytes, const char *what,
+                       const char *root_name, GError **error)
+{
+    gsize len = strlen(xml);
+    if (len > max_bytes) {
+        err_set(error, origin, ERR_XML_ERROR, "%s XML is %zu bytes long; the limit is %zu", what,
+                len, max_bytes);
+        return NULL;
+    }
+    g_autoptr(xmlParserCtxt) ctxt = xmlNewParserCtxt();
+    ctxt->sax->internalSubset = reject_doctype;
+    g_autofree char *url = g_strdup_printf("%s.xml", what);
+    /* No NOENT (entities stay unexpanded), no DTDLOAD, no network. */
+    g_autoptr(xmlDoc) doc = xmlCtxtReadMemory(ctxt, xml, (int)len, url, NULL,
+                                              XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                                  XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+    if (ctxt->_private) {
+        err_set(error, origin, ERR_XML_ERROR, "DOCTYPE is not allowed in %s XML", what);
+        return NULL;
+    }
+    if (!doc || !ctxt->wellFormed) {
+        XML_UTIL_ERROR *e = xmlCtxtGetLastError(ctxt);
+        g_autofree char *msg = g_strstrip(g_strdup(e && e->message ? e->message : "unknown"));
+        err_set(error, origin, ERR_XML_ERROR, "malformed %s XML: line %d: %s", what,
+                e ? e->line : 0, msg);
+        return NULL;
+    }
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!root) {
+        err_set(error, origin, ERR_XML_ERROR, "%s XML has no root element", what);
+        return NULL;
+    }
+    if (root_name && !xml_util_is(root, root_name)) {
+        err_set(error, origin, ERR_XML_ERROR, "unexpected root element '%s'; expected '%s'",
+                (const char *)root->name, root_name);
+        return NULL;
+    }
+    return g_steal_pointer(&doc);
+}
+
+/* Removes blank text between elements (not inside text-only elements), so that metadata is
+ * stored in one canonical indentation whatever the input's. */
+static void
+strip_blank_text(xmlNodePtr node)
+{
+    gboolean has_elements = FALSE;
+    for (xmlNodePtr c = node->children; c; c = c->next)
+        has_elements |= c->type == XML_ELEMENT_NODE;
+    if (!has_elements)
+        return;
+    xmlNodePtr next;
+    for (xmlNodePtr c = node->children; c; c = next) {
+        next = c->next;
+        if (c->type == XML_TEXT_NODE && xml_util_ignorable(c)) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        } else if (c->type == XML_ELEMENT_NODE) {
+            strip_blank_text(c);
+        }
+    }
+}
+
+char *
+xml_util_metadata_parse(int origin, xmlNodePtr node, GError **error)
+{
+    static const char *const none[] = {NULL};
+    if (!xml_util_check_attrs(origin, node, none, error))
+        return NULL;
+    g_autoptr(GString) out = g_string_new(NULL);
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (xml_util_ignorable(c))
+            continue;
+        if (c->type != XML_ELEMENT_NODE) {
+            xml_util_unsupported(origin, node, c, error);
+            return NULL;
+        }
+        g_autoptr(xmlDoc) doc = xmlNewDoc((const xmlChar *)"1.0");
+        xmlNodePtr copy = xmlDocCopyNode(c, doc, 1);
+        xmlDocSetRootElement(doc, copy);
+        strip_blank_text(copy);
+        g_autoptr(xmlBuffer) buf = xmlBufferCreate();
+        xmlNodeDump(buf, doc, copy, 2, 1);
+        if (out->len)
+            g_string_append(out, "\n    ");
+        g_string_append(out, (const char *)xmlBufferContent(buf));
+    }
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+void
+xml_util_metadata_format(GString *buf, const char *metadata)
+{
+    if (metadata && *metadata) {
+        /* stored already indented for this place */
+        g_string_append_printf(buf, "  <metadata>\n    %s\n  </metadata>\n", metadata);
+    } else if (metadata) {
+        g_string_append(buf, "  <metadata/>\n");
+    }
 }

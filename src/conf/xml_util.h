@@ -39,3 +39,17 @@ void xml_util_append_escaped_attr(GString *buf, const char *str);
  * with "iB" (powers of 1024) or with "B" (powers of 1000), case-insensitively. An empty or
  * absent UNIT means DEFAULT_SCALE. FALSE for a unit it does not know. */
 gboolean xml_util_unit_scale(const char *unit, uint64_t default_scale, uint64_t *ret_scale);
+
+/* Reads XML safely: no DOCTYPE (it could declare entities or name files), no entity
+ * expansion, no network, at most MAX_BYTES. WHAT names the document in messages ("domain");
+ * ROOT_NAME, when not NULL, is the root element required. Errors (origin ORIGIN):
+ * ERR_XML_ERROR. Returns a new document; caller frees with xmlFreeDoc. */
+xmlDocPtr xml_util_read_document(int origin, const char *xml, gsize max_bytes, const char *what,
+                                 const char *root_name, GError **error);
+/* The elements of a <metadata> NODE as XML text, each dumped from a copy in a document of its
+ * own (the copy declares every namespace it uses, even one declared on the root), blank text
+ * between elements removed and indented for level 2 (a child of the root). Text or an
+ * attribute in NODE is refused. Returns a new string ("" for an empty <metadata/>). */
+char *xml_util_metadata_parse(int origin, xmlNodePtr node, GError **error);
+/* Appends METADATA (from xml_util_metadata_parse; nothing when NULL) at level 1. */
+void xml_util_metadata_format(GString *buf, const char *metadata);
