@@ -37,7 +37,7 @@ echo "== building the demo guest (cached after the first run)"
 eval "$("$TOP/tests/guest/build" | grep -E '^(pvh_kernel|initrd)=')"
 
 echo "== starting domusd --root $ROOT"
-"$TOP/$BUILD/domusd" --root "$ROOT" --log "$ROOT/domusd.log" &
+"$TOP/$BUILD/domusd" --root "$ROOT" --log "$ROOT/domusd.log" --no-default-network &
 DPID=$!
 wait_for 10 "domusd" test -S "$SOCK"
 

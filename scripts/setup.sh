@@ -6,7 +6,8 @@ set -eu
 
 PACKAGES="gcc make meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev libxml2-dev
 qemu-system-x86 qemu-utils libvirt-clients python3 python3-libvirt python3-pytest virtinst
-busybox-static cpio xz-utils clang-format clang libclang-rt-14-dev"
+busybox-static cpio xz-utils clang-format clang libclang-rt-14-dev libnl-route-3-dev
+libnftables-dev dnsmasq-base"
 
 missing=""
 for p in $PACKAGES; do

@@ -423,11 +423,14 @@ check_ifname(const char *name, const char *what, GError **error)
 {
     gboolean ok = *name && strlen(name) <= NETWORK_DEF_IFNAME_MAX && !g_str_equal(name, ".") &&
                   !g_str_equal(name, "..");
+    /* what the kernel allows is wider; this much is safe to put in a firewall rule */
     for (const char *p = name; ok && *p; p++)
-        ok = g_ascii_isgraph(*p) && *p != '/' && *p != ':' && *p != '%';
+        ok = g_ascii_isalnum(*p) || *p == '_' || *p == '-' || *p == '.';
+    ok = ok && g_ascii_isalpha(name[0]);
     if (!ok) {
         err_set(error, ERR_FROM_NETWORK, ERR_XML_ERROR,
-                "invalid %s name '%s'; use up to %d printable characters without '/', ':' or '%%'",
+                "invalid %s name '%s'; use up to %d letters, digits, '_', '-' or '.', starting "
+                "with a letter",
                 what, name, NETWORK_DEF_IFNAME_MAX);
         return FALSE;
     }

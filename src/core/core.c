@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "conf/xml_util.h"
+#include "core/network.h"
 #include "core/storage.h"
 #include "qemu/address.h"
 #include "qemu/agent.h"
@@ -58,6 +59,8 @@ core_paths_clear(struct core_paths *p)
     g_free(p->image_dir);
     g_free(p->pool_config_dir);
     g_free(p->pool_state_dir);
+    g_free(p->network_config_dir);
+    g_free(p->network_state_dir);
     memset(p, 0, sizeof(*p));
 }
 
@@ -252,6 +255,8 @@ core_new(const struct core_paths *paths, GError **error)
     core->paths.image_dir = g_strdup(paths->image_dir);
     core->paths.pool_config_dir = g_strdup(paths->pool_config_dir);
     core->paths.pool_state_dir = g_strdup(paths->pool_state_dir);
+    core->paths.network_config_dir = g_strdup(paths->network_config_dir);
+    core->paths.network_state_dir = g_strdup(paths->network_state_dir);
     core->by_name =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)core_domain_unref);
     core->by_uuid = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -285,6 +290,8 @@ core_free(struct core *core)
         file_close_fd(&dom->stat_fd);
     }
     core_storage_free(core);
+    core_network_free(core);
+    g_free(core->dnsmasq_binary);
     g_hash_table_destroy(core->by_id);
     g_hash_table_destroy(core->by_uuid);
     g_hash_table_destroy(core->by_name);

@@ -16,15 +16,17 @@ struct qmp;
 struct domain;
 
 struct core_paths {
-    char *config_dir;      /* persistent domain XML */
-    char *autostart_dir;   /* autostart markers */
-    char *state_dir;       /* next-id, caches */
-    char *status_dir;      /* status XML of running domains, monitor sockets */
-    char *channel_dir;     /* guest channel sockets */
-    char *log_dir;         /* per-domain QEMU logs */
-    char *image_dir;       /* disk images (the default pool) */
-    char *pool_config_dir; /* persistent pool XML, autostart markers */
-    char *pool_state_dir;  /* active pool markers */
+    char *config_dir;         /* persistent domain XML */
+    char *autostart_dir;      /* autostart markers */
+    char *state_dir;          /* next-id, caches */
+    char *status_dir;         /* status XML of running domains, monitor sockets */
+    char *channel_dir;        /* guest channel sockets */
+    char *log_dir;            /* per-domain QEMU logs */
+    char *image_dir;          /* disk images (the default pool) */
+    char *pool_config_dir;    /* persistent pool XML, autostart markers */
+    char *pool_state_dir;     /* active pool markers */
+    char *network_config_dir; /* persistent network XML, autostart markers */
+    char *network_state_dir;  /* live XML of active networks, dnsmasq files */
 };
 
 typedef void (*core_done_fn)(GError *error, gpointer data);
@@ -74,12 +76,15 @@ struct domain {
 
 struct core {
     struct core_paths paths;
-    GHashTable *by_name;       /* name -> struct domain * (owns) */
-    GHashTable *by_uuid;       /* uuid string -> struct domain * */
-    GHashTable *by_id;         /* GINT_TO_POINTER(id) -> struct domain * */
-    GHashTable *pools_by_name; /* name -> struct pool * (owns); see storage.h */
-    GHashTable *pools_by_uuid; /* uuid string -> struct pool * */
-    GHashTable *vol_jobs;      /* volume path -> its job owner, while held (volume_jobs.c) */
+    GHashTable *by_name;          /* name -> struct domain * (owns) */
+    GHashTable *by_uuid;          /* uuid string -> struct domain * */
+    GHashTable *by_id;            /* GINT_TO_POINTER(id) -> struct domain * */
+    GHashTable *pools_by_name;    /* name -> struct pool * (owns); see storage.h */
+    GHashTable *pools_by_uuid;    /* uuid string -> struct pool * */
+    GHashTable *networks_by_name; /* name -> struct network * (owns); see network.h */
+    GHashTable *networks_by_uuid; /* uuid string -> struct network * */
+    char *dnsmasq_binary;         /* for networks with DHCP or DNS */
+    GHashTable *vol_jobs;         /* volume path -> its job owner, while held (volume_jobs.c) */
     int next_id;
     struct events *events;
     char *qemu_binary;           /* default emulator */

@@ -9,9 +9,12 @@
 
 /* virDomainEventID values of the events we raise */
 enum { EVENT_ID_LIFECYCLE = 0, EVENT_ID_REBOOT = 1 };
+/* what an event is about: libvirt has one event ID space per object kind */
+enum event_object { EVENT_OBJECT_DOMAIN = 0, EVENT_OBJECT_NETWORK = 1 };
 
 struct event {
-    int kind; /* EVENT_ID_* */
+    enum event_object object;
+    int kind; /* EVENT_ID_* for domains; 0 (lifecycle) for networks */
     char *name;
     uint8_t uuid[UUID_LEN];
     int id;    /* domain id at the time of the event, -1 when inactive */

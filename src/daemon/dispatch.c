@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/network.h"
 #include "core/storage.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -55,6 +56,7 @@ build_index(void)
     index_table(event_procs, event_procs_count);
     index_table(guest_procs, guest_procs_count);
     index_table(storage_procs, storage_procs_count);
+    index_table(network_procs, network_procs_count);
     index_table(domus_procs, domus_procs_count);
     indexed = TRUE;
 }
@@ -245,6 +247,11 @@ decode_handle(struct xdr_reader *r, enum proc_handle handle, struct decoded *d)
         d->vol_name = xdr_get_string(r, RPC_STRING_MAX);
         d->vol_key = xdr_get_string(r, RPC_STRING_MAX);
         break;
+    case HANDLE_NETWORK:
+        /* the name is the client's copy: the uuid decides, as for pools */
+        d->pool_name = xdr_get_string(r, RPC_STRING_MAX);
+        xdr_get_opaque_fixed(r, d->pool_uuid, UUID_LEN);
+        break;
     }
 }
 
@@ -269,6 +276,9 @@ resolve_handle(struct call *call, enum proc_handle handle, struct decoded *d, st
             return FALSE;
         ctx->vol = d->vol_name;
         return TRUE;
+    case HANDLE_NETWORK:
+        ctx->net = core_network_lookup_uuid(core, d->pool_uuid, error);
+        return ctx->net != NULL;
     }
     return FALSE;
 }

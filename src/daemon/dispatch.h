@@ -16,13 +16,15 @@
 #include "rpc/procs.h"
 
 struct pool;
+struct network;
 
 /* What a call is about, decoded before its own arguments. */
 enum proc_handle {
     HANDLE_NONE,
-    HANDLE_DOMAIN, /* remote_nonnull_domain, found by uuid */
-    HANDLE_POOL,   /* remote_nonnull_storage_pool, found by uuid */
-    HANDLE_VOLUME, /* remote_nonnull_storage_vol: pool name, volume name, key */
+    HANDLE_DOMAIN,  /* remote_nonnull_domain, found by uuid */
+    HANDLE_POOL,    /* remote_nonnull_storage_pool, found by uuid */
+    HANDLE_VOLUME,  /* remote_nonnull_storage_vol: pool name, volume name, key */
+    HANDLE_NETWORK, /* remote_nonnull_network, found by uuid */
 };
 
 /* A procedure's own arguments: decoded into a struct of SIZE bytes (zeroed first), cleared
@@ -37,10 +39,11 @@ struct args_type {
  * copies or references what it keeps. */
 struct call_ctx {
     uint32_t flags;
-    struct domain *dom; /* HANDLE_DOMAIN */
-    struct pool *pool;  /* HANDLE_POOL, HANDLE_VOLUME */
-    const char *vol;    /* HANDLE_VOLUME: the volume's name in POOL */
-    const void *args;   /* the procedure's own arguments (its args_type's struct) */
+    struct domain *dom;  /* HANDLE_DOMAIN */
+    struct pool *pool;   /* HANDLE_POOL, HANDLE_VOLUME */
+    const char *vol;     /* HANDLE_VOLUME: the volume's name in POOL */
+    struct network *net; /* HANDLE_NETWORK */
+    const void *args;    /* the procedure's own arguments (its args_type's struct) */
 };
 
 struct proc_def {
@@ -64,6 +67,8 @@ extern const struct proc_def guest_procs[];
 extern const gsize guest_procs_count;
 extern const struct proc_def storage_procs[];
 extern const gsize storage_procs_count;
+extern const struct proc_def network_procs[];
+extern const gsize network_procs_count;
 extern const struct proc_def domus_procs[];
 extern const gsize domus_procs_count;
 

@@ -11,6 +11,7 @@
 
 #include "conf/capabilities.h"
 #include "core/core.h"
+#include "core/network.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/server.h"
@@ -39,6 +40,8 @@ paths_for_root(const char *root, struct core_paths *p, char **ret_run_dir, char 
         p->image_dir = g_build_filename(root, "images", NULL);
         p->pool_config_dir = g_build_filename(root, "etc", "storage", NULL);
         p->pool_state_dir = g_build_filename(root, "run", "storage", NULL);
+        p->network_config_dir = g_build_filename(root, "etc", "network", NULL);
+        p->network_state_dir = g_build_filename(root, "run", "network", NULL);
         *ret_run_dir = g_build_filename(root, "run", NULL);
         *ret_cache = g_build_filename(root, "cache", NULL);
     } else {
@@ -51,6 +54,8 @@ paths_for_root(const char *root, struct core_paths *p, char **ret_run_dir, char 
         p->image_dir = g_strdup("/var/lib/domus/images");
         p->pool_config_dir = g_strdup("/etc/domus/storage");
         p->pool_state_dir = g_strdup("/run/domus/storage");
+        p->network_config_dir = g_strdup("/etc/domus/network");
+        p->network_state_dir = g_strdup("/run/domus/network");
         *ret_run_dir = g_strdup("/run/domus");
         *ret_cache = g_strdup("/var/cache/domus");
     }
@@ -64,6 +69,8 @@ main(int argc, char **argv)
     g_autofree char *log_file = NULL;
     g_autofree char *config_file = NULL;
     int monitor_timeout = 0;
+    gboolean no_default_network = FALSE;
+    g_autofree char *dnsmasq = NULL;
     GOptionEntry entries[] = {
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "debug logs", NULL},
         {"root", 0, 0, G_OPTION_ARG_FILENAME, &root, "keep every path under DIR", "DIR"},
@@ -72,6 +79,11 @@ main(int argc, char **argv)
          "settings (default DIR/etc/domusd.conf, or /etc/domus/domusd.conf)", "FILE"},
         {"monitor-timeout", 0, 0, G_OPTION_ARG_INT, &monitor_timeout,
          "how long QEMU may take to answer a monitor command (default 30000)", "MS"},
+        {"no-default-network", 0, 0, G_OPTION_ARG_NONE, &no_default_network,
+         "do not define the 'default' NAT network on a fresh state directory", NULL},
+        {"dnsmasq", 0, 0, G_OPTION_ARG_FILENAME, &dnsmasq,
+         "the dnsmasq that serves networks (default: dnsmasq from PATH, or /usr/sbin/dnsmasq)",
+         "FILE"},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- the Domus virtual machine daemon");
@@ -146,6 +158,14 @@ main(int argc, char **argv)
     core->qemu_binary = g_strdup(caps_binary);
     core->monitor_timeout_ms = cfg.monitor_timeout_ms;
     core->job_wait_ms = cfg.job_wait_ms;
+    core->dnsmasq_binary = dnsmasq ? g_steal_pointer(&dnsmasq) : g_find_program_in_path("dnsmasq");
+    if (!core->dnsmasq_binary)
+        core->dnsmasq_binary = g_strdup("/usr/sbin/dnsmasq");
+    /* networks before domains: guests reconnect to, and autostart on, running networks */
+    if (!core_network_init(core, !no_default_network, &error)) {
+        log_error("%s", error->message);
+        return 1;
+    }
     core_reconnect_all(core);
 
     struct server *srv = server_new(core, &cfg.limits);

@@ -19,11 +19,21 @@ client_event(const struct event *ev, gpointer user)
     /* a send may drop a client that does not read: stop there */
     for (guint i = 0; i < c->events->len && !c->dead; i++) {
         struct event_reg *r = c->events->pdata[i];
-        if (r->event_id != ev->kind)
+        if (r->object != (int)ev->object || r->event_id != ev->kind)
             continue;
         if (r->has_dom && memcmp(r->uuid, ev->uuid, UUID_LEN) != 0)
             continue;
         g_autoptr(GByteArray) b = g_byte_array_new();
+        if (ev->object == EVENT_OBJECT_NETWORK) {
+            /* remote_network_event_lifecycle_msg */
+            xdr_put_i32(b, r->callback_id);
+            xdr_put_string(b, ev->name);
+            xdr_put_opaque_fixed(b, ev->uuid, UUID_LEN);
+            xdr_put_i32(b, ev->event);
+            xdr_put_i32(b, ev->detail);
+            client_send_message(c, PROC_NETWORK_EVENT_LIFECYCLE, b);
+            continue;
+        }
         if (r->callback_id > 0)
             xdr_put_i32(b, r->callback_id);
         rpc_put_domain(b, ev->name, ev->uuid, ev->id);
@@ -81,7 +91,7 @@ h_register_any(struct call *call, const struct call_ctx *ctx)
     struct client *c = call->client;
     for (guint i = 0; i < c->events->len; i++) {
         struct event_reg *r = c->events->pdata[i];
-        if (r->callback_id == 0 && r->event_id == a->v) {
+        if (r->object == EVENT_OBJECT_DOMAIN && r->callback_id == 0 && r->event_id == a->v) {
             GError *error = NULL;
             err_set(&error, ERR_FROM_RPC, ERR_INTERNAL_ERROR, "domain event %d already registered",
                     a->v);
@@ -103,7 +113,7 @@ h_deregister_any(struct call *call, const struct call_ctx *ctx)
     struct client *c = call->client;
     for (guint i = 0; i < c->events->len; i++) {
         struct event_reg *r = c->events->pdata[i];
-        if (r->callback_id == 0 && r->event_id == a->v) {
+        if (r->object == EVENT_OBJECT_DOMAIN && r->callback_id == 0 && r->event_id == a->v) {
             g_ptr_array_remove_index(c->events, i);
             call_reply(call, NULL);
             return;
@@ -164,7 +174,7 @@ h_callback_deregister_any(struct call *call, const struct call_ctx *ctx)
     struct client *c = call->client;
     for (guint i = 0; i < c->events->len; i++) {
         struct event_reg *r = c->events->pdata[i];
-        if (r->callback_id == a->v && a->v > 0) {
+        if (r->object == EVENT_OBJECT_DOMAIN && r->callback_id == a->v && a->v > 0) {
             g_ptr_array_remove_index(c->events, i);
             call_reply(call, NULL);
             return;
@@ -175,9 +185,85 @@ h_callback_deregister_any(struct call *call, const struct call_ctx *ctx)
     dispatch_fail(call, error);
 }
 
+/* remote_connect_network_event_register_any_args: event id, optional network */
+struct net_register_args {
+    int32_t event_id;
+    gboolean has_net;
+    char *name;
+    uint8_t uuid[UUID_LEN];
+};
+
+static void
+dec_net_register(struct xdr_reader *r, void *args)
+{
+    struct net_register_args *a = args;
+    a->event_id = xdr_get_i32(r);
+    a->has_net = xdr_get_u32(r) != 0;
+    if (a->has_net) {
+        a->name = xdr_get_string(r, RPC_STRING_MAX);
+        xdr_get_opaque_fixed(r, a->uuid, UUID_LEN);
+    }
+}
+
+static void
+clear_net_register(void *args)
+{
+    g_free(((struct net_register_args *)args)->name);
+}
+
+static const struct args_type args_net_register = {sizeof(struct net_register_args),
+                                                   dec_net_register, clear_net_register};
+
+static void
+h_network_register_any(struct call *call, const struct call_ctx *ctx)
+{
+    const struct net_register_args *a = ctx->args;
+    /* VIR_NETWORK_EVENT_ID_LIFECYCLE is the only one libvirt 9.0 has */
+    if (a->event_id != 0) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_RPC, ERR_INVALID_ARG, "unsupported network event ID %d",
+                a->event_id);
+        dispatch_fail(call, error);
+        return;
+    }
+    struct client *c = call->client;
+    struct event_reg *r = g_new0(struct event_reg, 1);
+    r->object = EVENT_OBJECT_NETWORK;
+    r->event_id = a->event_id;
+    r->callback_id = c->next_callback_id++;
+    r->has_dom = a->has_net;
+    memcpy(r->uuid, a->uuid, UUID_LEN);
+    g_ptr_array_add(c->events, r);
+    subscribe(c);
+    dispatch_reply_int(call, r->callback_id);
+}
+
+static void
+h_network_deregister_any(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *a = ctx->args;
+    struct client *c = call->client;
+    for (guint i = 0; i < c->events->len; i++) {
+        struct event_reg *r = c->events->pdata[i];
+        if (r->object == EVENT_OBJECT_NETWORK && r->callback_id == a->v) {
+            g_ptr_array_remove_index(c->events, i);
+            call_reply(call, NULL);
+            return;
+        }
+    }
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_RPC, ERR_INVALID_ARG, "network event callback %d not registered",
+            a->v);
+    dispatch_fail(call, error);
+}
+
 #define R RPC_PROGRAM_REMOTE
 #define N HANDLE_NONE
 const struct proc_def event_procs[] = {
+    {R, PROC_CONNECT_NETWORK_EVENT_REGISTER_ANY, N, &args_net_register, FALSE, 0,
+     h_network_register_any},
+    {R, PROC_CONNECT_NETWORK_EVENT_DEREGISTER_ANY, N, &args_int, FALSE, 0,
+     h_network_deregister_any},
     {R, PROC_CONNECT_DOMAIN_EVENT_REGISTER_ANY, N, &args_int, FALSE, 0, h_register_any},
     {R, PROC_CONNECT_DOMAIN_EVENT_DEREGISTER_ANY, N, &args_int, FALSE, 0, h_deregister_any},
     {R, PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, N, &args_register, FALSE, 0,

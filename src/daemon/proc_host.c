@@ -43,6 +43,7 @@ h_supports_feature(struct call *call, const struct call_ctx *ctx)
     case RPC_FEATURE_REMOTE_EVENT_CALLBACK:
     case RPC_FEATURE_REMOTE_CLOSE_CALLBACK:
     case RPC_FEATURE_TYPED_PARAM_STRING:
+    case RPC_FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER:
         yes = 1;
         break;
     default:

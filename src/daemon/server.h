@@ -59,6 +59,7 @@ struct stream {
 
 struct event_reg {
     int callback_id; /* > 0 for the callback-based procedures, 0 for legacy ones */
+    int object;      /* enum event_object */
     int event_id;
     gboolean has_dom;
     uint8_t uuid[UUID_LEN];

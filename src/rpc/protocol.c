@@ -83,6 +83,8 @@ static const struct {
     {ERR_RPC, "RPC error"},
     {ERR_NO_DOMAIN, "Domain not found"},
     {ERR_NO_STORAGE_POOL, "Storage pool not found"},
+    {ERR_NO_NETWORK, "Network not found"},
+    {ERR_NETWORK_EXIST, "this network exists already"},
     {ERR_NO_STORAGE_VOL, "Storage volume not found"},
     {ERR_STORAGE_VOL_EXIST, "storage volume already exists"},
     {ERR_OPERATION_INVALID, "Requested operation is not valid"},

@@ -50,7 +50,7 @@ class Daemon:
         if os.path.exists(self.sock):
             os.unlink(self.sock)
         log = open(os.path.join(self.root, "domusd.log"), "a")
-        self.proc = subprocess.Popen([DOMUSD, "--root", self.root, "-v"], stdout=log,
+        self.proc = subprocess.Popen([DOMUSD, "--root", self.root, "-v", "--no-default-network"], stdout=log,
                                      stderr=subprocess.STDOUT)
         deadline = time.time() + 20
         while time.time() < deadline:

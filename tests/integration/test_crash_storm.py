@@ -77,7 +77,7 @@ class Storm:
     def spawn(self):
         if os.path.exists(self.sock):
             os.unlink(self.sock)
-        self.proc = subprocess.Popen([find_domusd(), "--root", self.root, "-v"],
+        self.proc = subprocess.Popen([find_domusd(), "--root", self.root, "-v", "--no-default-network"],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         wait_for(lambda: os.path.exists(self.sock) or self.proc.poll() is not None, 10,
                  "domusd to listen")

@@ -148,7 +148,7 @@ class Daemon:
 
     def spawn(self):
         with open(self.log, "a") as logf:
-            self.proc = subprocess.Popen([find_domusd(), "--root", self.root, "-v",
+            self.proc = subprocess.Popen([find_domusd(), "--root", self.root, "-v", "--no-default-network",
                                           "--monitor-timeout", str(MONITOR_TIMEOUT_S * 1000)],
                                          stdout=logf, stderr=subprocess.STDOUT)
         wait_for(lambda: os.path.exists(self.sock) or self.proc.poll() is not None, 5,

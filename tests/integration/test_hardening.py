@@ -400,7 +400,7 @@ def test_failed_status_write_undoes_the_operation():
     log = open(os.path.join(d.root, "domusd.log"), "a")
     d.proc = subprocess.Popen(
         ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-         f'mount --bind "$1" "$1" && exec "$2" --root "$3" -v', "sh", status_dir, DOMUSD,
+         f'mount --bind "$1" "$1" && exec "$2" --root "$3" -v --no-default-network', "sh", status_dir, DOMUSD,
          d.root], stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 20
     while not os.path.exists(d.sock_ro) and time.time() < deadline:

@@ -158,7 +158,7 @@ def test_capabilities_probe_does_not_block_calls(tmp_path):
     log = open(os.path.join(d.root, "domusd.log"), "a")
     from conftest import DOMUSD
     t0 = time.monotonic()
-    d.proc = subprocess.Popen([DOMUSD, "--root", d.root, "-v"], stdout=log,
+    d.proc = subprocess.Popen([DOMUSD, "--root", d.root, "-v", "--no-default-network"], stdout=log,
                               stderr=subprocess.STDOUT, env=env)
     try:
         while not os.path.exists(d.sock_ro):
@@ -183,7 +183,7 @@ def test_capabilities_probe_does_not_block_calls(tmp_path):
         c.close()
         d.stop()
         # the disk cache: no probe, no wait
-        d.proc = subprocess.Popen([DOMUSD, "--root", d.root, "-v"], stdout=log,
+        d.proc = subprocess.Popen([DOMUSD, "--root", d.root, "-v", "--no-default-network"], stdout=log,
                                   stderr=subprocess.STDOUT, env=env)
         t0 = time.monotonic()
         while not os.path.exists(d.sock_ro):

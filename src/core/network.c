@@ -1,0 +1,992 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* network: the registry and the host side of virtual networks. Files, as for pools: the
+ * persistent XML in the config directory (written before memory changes), an autostart
+ * marker, and for an active network its live XML in the state directory, written once the
+ * network runs and removed before it is torn down, so that a daemon killed at any point finds
+ * either a network to adopt or leftovers it knows how to clear. */
+#include "core/network.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "network/firewall.h"
+#include "network/netdev.h"
+#include "util/err.h"
+#include "util/file.h"
+#include "util/log.h"
+
+#define DEFAULT_NETWORK "default"
+/* written once the default network was offered, so that undefining it is final */
+#define INITIALIZED_MARKER ".initialized"
+#define BRIDGE_TEMPLATE "virbr%u"
+#define BRIDGE_MAX_INDEX 4096
+
+static void
+network_unref(struct network *n)
+{
+    if (!n || --n->refs > 0)
+        return;
+    network_def_free(n->def);
+    network_def_free(n->new_def);
+    dnsmasq_files_clear(&n->dnsmasq);
+    g_free(n);
+}
+
+static char *
+config_path(struct core *core, const char *name)
+{
+    return g_strdup_printf("%s/%s.xml", core->paths.network_config_dir, name);
+}
+
+static char *
+autostart_path(struct core *core, const char *name)
+{
+    return g_strdup_printf("%s/autostart/%s", core->paths.network_config_dir, name);
+}
+
+static char *
+state_path(struct core *core, const char *name)
+{
+    return g_strdup_printf("%s/%s.xml", core->paths.network_state_dir, name);
+}
+
+static char *
+dnsmasq_dir(struct core *core)
+{
+    return g_build_filename(core->paths.network_state_dir, "dnsmasq", NULL);
+}
+
+static char *
+uuid_key(const uint8_t *uuid)
+{
+    char buf[UUID_STRING_LEN];
+    return g_strdup(uuid_format(uuid, buf));
+}
+
+static struct network *
+network_new(struct core *core, struct network_def *def)
+{
+    struct network *n = g_new0(struct network, 1);
+    n->def = def;
+    n->refs = 1;
+    g_autofree char *dir = dnsmasq_dir(core);
+    dnsmasq_files_init(&n->dnsmasq, dir, def->name);
+    return n;
+}
+
+static void
+registry_add(struct core *core, struct network *n)
+{
+    g_hash_table_insert(core->networks_by_name, g_strdup(n->def->name), n);
+    g_hash_table_insert(core->networks_by_uuid, uuid_key(n->def->uuid), n);
+}
+
+static void
+registry_remove(struct core *core, struct network *n)
+{
+    g_autofree char *key = uuid_key(n->def->uuid);
+    g_hash_table_remove(core->networks_by_uuid, key);
+    g_hash_table_remove(core->networks_by_name, n->def->name); /* unrefs */
+}
+
+static void
+emit(struct core *core, struct network *n, int event)
+{
+    struct event ev = {
+        .object = EVENT_OBJECT_NETWORK,
+        .kind = 0, /* VIR_NETWORK_EVENT_ID_LIFECYCLE */
+        .name = n->def->name,
+        .id = -1,
+        .event = event,
+    };
+    memcpy(ev.uuid, n->def->uuid, UUID_LEN);
+    events_emit(core->events, &ev);
+}
+
+static gboolean
+config_write(struct core *core, const struct network_def *def, GError **error)
+{
+    g_autofree char *xml = network_def_format(def, NETWORK_DEF_FORMAT_INACTIVE);
+    g_autofree char *path = config_path(core, def->name);
+    return file_write_atomic(path, xml, strlen(xml), 0600, FILE_DURABLE, error);
+}
+
+static gboolean
+state_write(struct core *core, const struct network *n, GError **error)
+{
+    g_autofree char *xml = network_def_format(n->def, 0);
+    g_autofree char *path = state_path(core, n->def->name);
+    return file_write_atomic(path, xml, strlen(xml), 0600, 0, error);
+}
+
+/* The persistent definition: the next start's, or the running one's. */
+static struct network_def *
+persistent_def(struct network *n)
+{
+    return n->new_def ? n->new_def : n->def;
+}
+
+/* ---- lookups ---- */
+
+struct network *
+core_network_lookup_name(struct core *core, const char *name, GError **error)
+{
+    struct network *n =
+        core->networks_by_name ? g_hash_table_lookup(core->networks_by_name, name) : NULL;
+    if (!n)
+        err_set(error, ERR_FROM_NETWORK, ERR_NO_NETWORK, "no network with matching name '%s'",
+                name);
+    return n;
+}
+
+struct network *
+core_network_lookup_uuid(struct core *core, const uint8_t *uuid, GError **error)
+{
+    g_autofree char *key = uuid_key(uuid);
+    struct network *n =
+        core->networks_by_uuid ? g_hash_table_lookup(core->networks_by_uuid, key) : NULL;
+    if (!n)
+        err_set(error, ERR_FROM_NETWORK, ERR_NO_NETWORK, "no network with matching uuid '%s'", key);
+    return n;
+}
+
+static int
+by_name(gconstpointer a, gconstpointer b)
+{
+    const struct network *x = *(struct network *const *)a;
+    const struct network *y = *(struct network *const *)b;
+    return strcmp(x->def->name, y->def->name);
+}
+
+static gboolean
+matches(const struct network *n, unsigned flags)
+{
+    if ((flags & (NET_LIST_ACTIVE | NET_LIST_INACTIVE)) &&
+        !((flags & NET_LIST_ACTIVE && n->active) || (flags & NET_LIST_INACTIVE && !n->active)))
+        return FALSE;
+    if ((flags & (NET_LIST_PERSISTENT | NET_LIST_TRANSIENT)) &&
+        !((flags & NET_LIST_PERSISTENT && n->persistent) ||
+          (flags & NET_LIST_TRANSIENT && !n->persistent)))
+        return FALSE;
+    if ((flags & (NET_LIST_AUTOSTART | NET_LIST_NO_AUTOSTART)) &&
+        !((flags & NET_LIST_AUTOSTART && n->autostart) ||
+          (flags & NET_LIST_NO_AUTOSTART && !n->autostart)))
+        return FALSE;
+    return TRUE;
+}
+
+GPtrArray *
+core_network_list(struct core *core, unsigned flags)
+{
+    GPtrArray *ret = g_ptr_array_new();
+    if (!core->networks_by_name)
+        return ret;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, core->networks_by_name);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        if (matches(value, flags))
+            g_ptr_array_add(ret, value);
+    }
+    g_ptr_array_sort(ret, by_name);
+    return ret;
+}
+
+/* ---- checks against the other networks and the host ---- */
+
+static gboolean
+check_unique(struct core *core, const struct network_def *def, struct network **ret, GError **error)
+{
+    g_autofree char *key = uuid_key(def->uuid);
+    struct network *with_name = g_hash_table_lookup(core->networks_by_name, def->name);
+    struct network *with_uuid = g_hash_table_lookup(core->networks_by_uuid, key);
+    if (with_name && with_name != with_uuid) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_FAILED,
+                "network '%s' already exists with another uuid", def->name);
+        return FALSE;
+    }
+    if (with_uuid && with_uuid != with_name) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_FAILED, "network '%s' already has uuid %s",
+                with_uuid->def->name, key);
+        return FALSE;
+    }
+    *ret = with_name;
+    return TRUE;
+}
+
+/* The network other than SELF whose definitions use BRIDGE, or NULL. */
+static struct network *
+bridge_user(struct core *core, const char *bridge, const struct network *self)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, core->networks_by_name);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        struct network *n = value;
+        if (n == self)
+            continue;
+        if ((n->def->bridge && g_str_equal(n->def->bridge, bridge)) ||
+            (n->new_def && n->new_def->bridge && g_str_equal(n->new_def->bridge, bridge)))
+            return n;
+    }
+    return NULL;
+}
+
+/* Fills what the XML may leave out: a bridge name no other network and no host interface
+ * has, and a MAC for the bridge. A bridge name another network uses is refused. */
+static gboolean
+complete(struct core *core, struct network_def *def, const struct network *self, GError **error)
+{
+    if (!network_def_owns_bridge(def))
+        return TRUE;
+    if (def->bridge) {
+        struct network *other = bridge_user(core, def->bridge, self);
+        if (other) {
+            err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_FAILED,
+                    "bridge name '%s' is already used by network '%s'; choose another", def->bridge,
+                    other->def->name);
+            return FALSE;
+        }
+    } else {
+        /* a redefinition keeps the bridge it had */
+        const struct network_def *had = self ? persistent_def((struct network *)self) : NULL;
+        for (unsigned i = 0; !def->bridge && i < BRIDGE_MAX_INDEX; i++) {
+            g_autofree char *name = g_strdup_printf(BRIDGE_TEMPLATE, i);
+            gboolean ours = had && had->bridge && g_str_equal(had->bridge, name);
+            if (ours || (!bridge_user(core, name, self) && !netdev_exists(name)))
+                def->bridge = g_steal_pointer(&name);
+        }
+        if (!def->bridge) {
+            err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_FAILED,
+                    "no free bridge name virbr0..virbr%d; name one in <bridge name='…'/>",
+                    BRIDGE_MAX_INDEX - 1);
+            return FALSE;
+        }
+    }
+    if (!def->mac_given) {
+        const struct network_def *had = self ? persistent_def((struct network *)self) : NULL;
+        if (had && had->mac_given)
+            memcpy(def->mac, had->mac, MAC_LEN);
+        else
+            mac_generate(def->mac);
+        def->mac_given = TRUE;
+    }
+    return TRUE;
+}
+
+/* Refuses addresses of DEF that another active network or a host route already covers. */
+static gboolean
+check_subnets(struct core *core, const struct network_def *def, GError **error)
+{
+    for (guint i = 0; i < def->ips->len; i++) {
+        const struct network_ip *ip = def->ips->pdata[i];
+        char a[NETADDR_STRING_LEN], b[NETADDR_STRING_LEN];
+        GHashTableIter it;
+        gpointer value;
+        g_hash_table_iter_init(&it, core->networks_by_name);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+            struct network *n = value;
+            if (!n->active || g_str_equal(n->def->name, def->name))
+                continue;
+            for (guint j = 0; j < n->def->ips->len; j++) {
+                const struct network_ip *o = n->def->ips->pdata[j];
+                if (o->address.family == ip->address.family &&
+                    netaddr_subnets_overlap(&o->address, o->prefix, &ip->address, ip->prefix)) {
+                    err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                            "subnet %s/%u of network '%s' overlaps %s/%u of active network '%s'; "
+                            "choose another address",
+                            netaddr_format(&ip->address, a), ip->prefix, def->name,
+                            netaddr_format(&o->address, b), o->prefix, n->def->name);
+                    return FALSE;
+                }
+            }
+        }
+        g_autoptr(GPtrArray) routes = netdev_routes(ip->address.family, error);
+        if (!routes)
+            return FALSE;
+        for (guint j = 0; j < routes->len; j++) {
+            const struct netdev_route *r = routes->pdata[j];
+            if (g_str_equal(r->dev, def->bridge))
+                continue;
+            if (netaddr_subnets_overlap(&r->dest, r->prefix, &ip->address, ip->prefix)) {
+                err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                        "subnet %s/%u of network '%s' is already in use by interface '%s' "
+                        "(route %s/%u); choose another address",
+                        netaddr_format(&ip->address, a), ip->prefix, def->name, r->dev,
+                        netaddr_format(&r->dest, b), r->prefix);
+                return FALSE;
+            }
+        }
+    }
+    return TRUE;
+}
+
+/* ---- the host side ---- */
+
+/* Takes down what start_on_host set up, as far as it went; safe on a partial start. */
+static void
+stop_on_host(struct network *n)
+{
+    g_autoptr(GError) err = NULL;
+    dnsmasq_stop(&n->dnsmasq);
+    if (network_def_owns_bridge(n->def)) {
+        if (!firewall_remove(n->def, &err)) {
+            log_warn("network '%s': %s", n->def->name, err->message);
+            g_clear_error(&err);
+        }
+        if (netdev_exists(n->def->bridge) && !netdev_delete(n->def->bridge, &err))
+            log_warn("network '%s': %s", n->def->name, err->message);
+    }
+}
+
+static gboolean
+start_on_host(struct core *core, struct network *n, GError **error)
+{
+    struct network_def *def = n->def;
+    if (!network_def_owns_bridge(def)) {
+        if (!netdev_exists(def->bridge) || !netdev_is_bridge(def->bridge)) {
+            err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                    "cannot start network '%s': host bridge '%s' does not exist; create it first",
+                    def->name, def->bridge);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    if (netdev_exists(def->bridge)) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_FAILED,
+                "cannot start network '%s': interface '%s' already exists; give the network "
+                "another bridge name",
+                def->name, def->bridge);
+        return FALSE;
+    }
+    if (!check_subnets(core, def, error))
+        return FALSE;
+    g_autofree char *dir = dnsmasq_dir(core);
+    /* dnsmasq rereads nothing from here after it dropped to its own user */
+    if (!file_mkdir_p(dir, 0700, error))
+        return FALSE;
+    if (!netdev_bridge_create(def->bridge, def->mac, def->mtu, def->stp, def->delay, error))
+        return FALSE;
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < def->ips->len; i++) {
+        const struct network_ip *ip = def->ips->pdata[i];
+        ok = netdev_add_address(def->bridge, &ip->address, ip->prefix, error);
+    }
+    ok = ok && netdev_set_up(def->bridge, TRUE, error) && firewall_apply(def, error);
+    if (ok && (def->forward == NETWORK_FORWARD_NAT || def->forward == NETWORK_FORWARD_ROUTE)) {
+        for (guint i = 0; ok && i < def->ips->len; i++) {
+            const struct network_ip *ip = def->ips->pdata[i];
+            ok = firewall_enable_forwarding(ip->address.family, error);
+        }
+    }
+    if (ok && dnsmasq_needed(def))
+        ok = dnsmasq_start(core->dnsmasq_binary, def, &n->dnsmasq, error) > 0;
+    if (!ok) {
+        g_prefix_error(error, "starting network '%s': ", def->name);
+        stop_on_host(n);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- lifecycle ---- */
+
+gboolean
+core_network_start(struct core *core, struct network *net, GError **error)
+{
+    if (net->active) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID, "network '%s' is already active",
+                net->def->name);
+        return FALSE;
+    }
+    if (!start_on_host(core, net, error))
+        return FALSE;
+    net->active = TRUE;
+    if (!state_write(core, net, error)) {
+        stop_on_host(net);
+        net->active = FALSE;
+        return FALSE;
+    }
+    log_info("network '%s': started on bridge '%s'", net->def->name, net->def->bridge);
+    emit(core, net, NET_EVENT_STARTED);
+    return TRUE;
+}
+
+gboolean
+core_network_destroy(struct core *core, struct network *net, GError **error)
+{
+    if (!net->active) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID, "network '%s' is not active",
+                net->def->name);
+        return FALSE;
+    }
+    g_autofree char *state = state_path(core, net->def->name);
+    if (!file_remove(state, error))
+        return FALSE;
+    stop_on_host(net);
+    net->active = FALSE;
+    net->def->connections = 0;
+    log_info("network '%s': stopped", net->def->name);
+    /* the event names the network: keep it until it was sent */
+    net->refs++;
+    emit(core, net, NET_EVENT_STOPPED);
+    if (!net->persistent) {
+        dnsmasq_remove_files(&net->dnsmasq);
+        registry_remove(core, net);
+    } else if (net->new_def) {
+        network_def_free(net->def);
+        net->def = g_steal_pointer(&net->new_def);
+    }
+    network_unref(net);
+    return TRUE;
+}
+
+struct network *
+core_network_define(struct core *core, const char *xml, GError **error)
+{
+    g_autoptr(network_def) def = network_def_parse(xml, error);
+    struct network *existing = NULL;
+    if (!def || !check_unique(core, def, &existing, error) ||
+        !complete(core, def, existing, error) || !config_write(core, def, error))
+        return NULL;
+    struct network *n = existing;
+    if (!n) {
+        n = network_new(core, g_steal_pointer(&def));
+        registry_add(core, n);
+    } else if (n->active) {
+        network_def_free(n->new_def);
+        n->new_def = g_steal_pointer(&def);
+    } else {
+        network_def_free(n->def);
+        n->def = g_steal_pointer(&def);
+    }
+    n->persistent = TRUE;
+    emit(core, n, NET_EVENT_DEFINED);
+    return n;
+}
+
+struct network *
+core_network_create_xml(struct core *core, const char *xml, GError **error)
+{
+    g_autoptr(network_def) def = network_def_parse(xml, error);
+    struct network *existing = NULL;
+    if (!def || !check_unique(core, def, &existing, error))
+        return NULL;
+    if (existing) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                existing->active ? "network '%s' is already active"
+                                 : "network '%s' is already defined; start it with net-start",
+                def->name);
+        return NULL;
+    }
+    if (!complete(core, def, NULL, error))
+        return NULL;
+    struct network *n = network_new(core, g_steal_pointer(&def));
+    registry_add(core, n);
+    if (!core_network_start(core, n, error)) {
+        registry_remove(core, n);
+        return NULL;
+    }
+    return n;
+}
+
+gboolean
+core_network_undefine(struct core *core, struct network *net, GError **error)
+{
+    if (!net->persistent) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                "network '%s' is transient: it has no persistent config to undefine",
+                net->def->name);
+        return FALSE;
+    }
+    g_autofree char *config = config_path(core, net->def->name);
+    g_autofree char *autostart = autostart_path(core, net->def->name);
+    if (!file_remove(autostart, error) || !file_remove(config, error))
+        return FALSE;
+    net->persistent = FALSE;
+    net->autostart = FALSE;
+    g_clear_pointer(&net->new_def, network_def_free);
+    net->refs++;
+    emit(core, net, NET_EVENT_UNDEFINED);
+    if (!net->active) {
+        dnsmasq_remove_files(&net->dnsmasq);
+        registry_remove(core, net);
+    }
+    network_unref(net);
+    return TRUE;
+}
+
+gboolean
+core_network_set_autostart(struct core *core, struct network *net, gboolean on, GError **error)
+{
+    if (!net->persistent) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                "cannot set autostart for transient network '%s'", net->def->name);
+        return FALSE;
+    }
+    g_autofree char *path = autostart_path(core, net->def->name);
+    if (on && !file_write_atomic(path, "", 0, 0600, FILE_DURABLE, error))
+        return FALSE;
+    if (!on && !file_remove(path, error))
+        return FALSE;
+    net->autostart = on;
+    return TRUE;
+}
+
+char *
+core_network_xml(struct network *net, unsigned flags)
+{
+    if (flags & NETWORK_DEF_FORMAT_INACTIVE)
+        return network_def_format(persistent_def(net), flags);
+    return network_def_format(net->def, net->active ? 0 : NETWORK_DEF_FORMAT_INACTIVE);
+}
+
+const char *
+core_network_bridge(struct network *net, GError **error)
+{
+    if (!net->def->bridge) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                "network '%s' does not have a bridge name", net->def->name);
+        return NULL;
+    }
+    return net->def->bridge;
+}
+
+GPtrArray *
+core_network_leases(struct network *net, const char *mac, GArray **ret_prefixes, GError **error)
+{
+    uint8_t want[MAC_LEN];
+    char want_s[MAC_STRING_LEN];
+    if (mac && !mac_parse(mac, want)) {
+        err_set(error, ERR_FROM_NETWORK, ERR_INVALID_ARG, "invalid mac address '%s'", mac);
+        return NULL;
+    }
+    if (mac)
+        mac_format(want, want_s);
+    g_autofree char *text = NULL;
+    GPtrArray *all = net->active && g_file_get_contents(net->dnsmasq.leases, &text, NULL, NULL)
+                         ? dnsmasq_leases_parse(text)
+                         : g_ptr_array_new_with_free_func((GDestroyNotify)dnsmasq_lease_free);
+    GPtrArray *ret = g_ptr_array_new_with_free_func((GDestroyNotify)dnsmasq_lease_free);
+    GArray *prefixes = g_array_new(FALSE, FALSE, sizeof(guint));
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    for (guint i = 0; i < all->len; i++) {
+        struct dnsmasq_lease *l = all->pdata[i];
+        struct netaddr a;
+        if ((mac && (!l->mac || !g_str_equal(l->mac, want_s))) || (l->expiry && l->expiry < now) ||
+            !netaddr_parse(l->ip, &a))
+            continue;
+        guint prefix = 0;
+        for (guint j = 0; j < net->def->ips->len; j++) {
+            const struct network_ip *ip = net->def->ips->pdata[j];
+            if (netaddr_in_subnet(&a, &ip->address, ip->prefix))
+                prefix = ip->prefix;
+        }
+        g_array_append_val(prefixes, prefix);
+        g_ptr_array_add(ret, g_steal_pointer(&all->pdata[i]));
+    }
+    g_ptr_array_unref(all);
+    *ret_prefixes = prefixes;
+    return ret;
+}
+
+/* ---- update ---- */
+
+/* The <ip> of DEF a DHCP host goes to: PARENT_INDEX when >= 0, else the first with the host's
+ * address family (IPv4 when it has no address). */
+static struct network_ip *
+update_ip(struct network_def *def, int parent_index, const struct network_dhcp_host *h,
+          GError **error)
+{
+    int family = h->ip.family ? h->ip.family : AF_INET;
+    if (parent_index >= 0) {
+        if ((guint)parent_index >= def->ips->len) {
+            err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                    "network '%s' has no <ip> number %d", def->name, parent_index);
+            return NULL;
+        }
+        return def->ips->pdata[parent_index];
+    }
+    for (guint i = 0; i < def->ips->len; i++) {
+        struct network_ip *ip = def->ips->pdata[i];
+        if (ip->address.family == family)
+            return ip;
+    }
+    err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+            "couldn't update dhcp host entry: network '%s' has no %s <ip> element", def->name,
+            family == AF_INET ? "IPv4" : "IPv6");
+    return NULL;
+}
+
+static gboolean
+same_dhcp_host(const struct network_dhcp_host *a, const struct network_dhcp_host *b)
+{
+    if (a->mac || b->mac)
+        return a->mac && b->mac && g_str_equal(a->mac, b->mac);
+    return a->name && b->name && g_str_equal(a->name, b->name);
+}
+
+static gboolean
+update_dhcp_host(struct network_def *def, unsigned command, int parent_index, const char *xml,
+                 GError **error)
+{
+    g_autoptr(network_dhcp_host) h = network_def_dhcp_host_parse(xml, error);
+    struct network_ip *ip = h ? update_ip(def, parent_index, h, error) : NULL;
+    if (!ip)
+        return FALSE;
+    int found = -1;
+    for (guint i = 0; i < ip->hosts->len; i++) {
+        const struct network_dhcp_host *o = ip->hosts->pdata[i];
+        gboolean exact =
+            g_strcmp0(o->mac, h->mac) == 0 && g_strcmp0(o->name, h->name) == 0 &&
+            (o->ip.family == h->ip.family && (!o->ip.family || netaddr_equal(&o->ip, &h->ip)));
+        if (command == NET_UPDATE_DELETE ? exact || same_dhcp_host(o, h) : same_dhcp_host(o, h))
+            found = (int)i;
+    }
+    char mac_or_name[64];
+    g_strlcpy(mac_or_name, h->mac ? h->mac : h->name, sizeof(mac_or_name));
+    switch (command) {
+    case NET_UPDATE_ADD_FIRST:
+    case NET_UPDATE_ADD_LAST:
+        if (found >= 0) {
+            err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                    "there is an existing dhcp host entry in network '%s' that matches \"%s\"; "
+                    "use modify to change it",
+                    def->name, mac_or_name);
+            return FALSE;
+        }
+        if (command == NET_UPDATE_ADD_FIRST)
+            g_ptr_array_insert(ip->hosts, 0, g_steal_pointer(&h));
+        else
+            g_ptr_array_add(ip->hosts, g_steal_pointer(&h));
+        break;
+    case NET_UPDATE_DELETE:
+    case NET_UPDATE_MODIFY:
+        if (found < 0) {
+            err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                    "couldn't locate a matching dhcp host entry \"%s\" in network '%s'",
+                    mac_or_name, def->name);
+            return FALSE;
+        }
+        if (command == NET_UPDATE_DELETE) {
+            g_ptr_array_remove_index(ip->hosts, (guint)found);
+        } else {
+            network_dhcp_host_free(ip->hosts->pdata[found]);
+            ip->hosts->pdata[found] = g_steal_pointer(&h);
+        }
+        break;
+    }
+    return TRUE;
+}
+
+static gboolean
+update_dns_host(struct network_def *def, unsigned command, const char *xml, GError **error)
+{
+    g_autoptr(network_dns_host) h = network_def_dns_host_parse(xml, error);
+    if (!h)
+        return FALSE;
+    int found = -1;
+    for (guint i = 0; i < def->dns_hosts->len; i++) {
+        const struct network_dns_host *o = def->dns_hosts->pdata[i];
+        if (netaddr_equal(&o->ip, &h->ip))
+            found = (int)i;
+    }
+    char a[NETADDR_STRING_LEN];
+    netaddr_format(&h->ip, a);
+    if ((command == NET_UPDATE_ADD_FIRST || command == NET_UPDATE_ADD_LAST) && found >= 0) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                "there is already a DNS host entry with address %s in network '%s'; use modify", a,
+                def->name);
+        return FALSE;
+    }
+    if ((command == NET_UPDATE_DELETE || command == NET_UPDATE_MODIFY) && found < 0) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                "couldn't locate a matching DNS HOST record with address %s in network '%s'", a,
+                def->name);
+        return FALSE;
+    }
+    if (command == NET_UPDATE_ADD_FIRST) {
+        g_ptr_array_insert(def->dns_hosts, 0, g_steal_pointer(&h));
+    } else if (command == NET_UPDATE_ADD_LAST) {
+        g_ptr_array_add(def->dns_hosts, g_steal_pointer(&h));
+    } else if (command == NET_UPDATE_DELETE) {
+        g_ptr_array_remove_index(def->dns_hosts, (guint)found);
+    } else {
+        network_dns_host_free(def->dns_hosts->pdata[found]);
+        def->dns_hosts->pdata[found] = g_steal_pointer(&h);
+    }
+    return TRUE;
+}
+
+/* Applies one edit to a copy of DEF and checks the result. Returns the copy. */
+static struct network_def *
+edited(const struct network_def *def, unsigned command, unsigned section, int parent_index,
+       const char *xml, GError **error)
+{
+    g_autoptr(network_def) copy = network_def_copy(def);
+    gboolean ok = section == NET_SECTION_IP_DHCP_HOST
+                      ? update_dhcp_host(copy, command, parent_index, xml, error)
+                      : update_dns_host(copy, command, xml, error);
+    if (!ok || !network_def_check(copy, error))
+        return NULL;
+    return g_steal_pointer(&copy);
+}
+
+gboolean
+core_network_update(struct core *core, struct network *net, unsigned command, unsigned section,
+                    int parent_index, const char *xml, unsigned flags, GError **error)
+{
+    if (section != NET_SECTION_IP_DHCP_HOST && section != NET_SECTION_DNS_HOST) {
+        err_set(error, ERR_FROM_NETWORK,
+                section == 0 || section >= NET_SECTION_LAST ? ERR_INVALID_ARG : ERR_NO_SUPPORT,
+                section == 0 || section >= NET_SECTION_LAST
+                    ? "unknown network update section %u"
+                    : "network update of section %u is not supported; ip-dhcp-host and dns-host "
+                      "are",
+                section);
+        return FALSE;
+    }
+    if (command < NET_UPDATE_MODIFY || command > NET_UPDATE_ADD_FIRST) {
+        err_set(error, ERR_FROM_NETWORK, ERR_INVALID_ARG, "unknown network update command %u",
+                command);
+        return FALSE;
+    }
+    gboolean live = flags & NET_UPDATE_AFFECT_LIVE, config = flags & NET_UPDATE_AFFECT_CONFIG;
+    if (!live && !config) {
+        /* current: the live network when active, else its config */
+        live = net->active;
+        config = !net->active;
+    }
+    if (live && !net->active) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                "network '%s' is not active: its live state cannot be updated; use --config",
+                net->def->name);
+        return FALSE;
+    }
+    if (config && !net->persistent) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                "network '%s' is transient: it has no persistent config to update", net->def->name);
+        return FALSE;
+    }
+    /* every edit is made and checked before anything is written or replaced */
+    g_autoptr(network_def) new_live =
+        live ? edited(net->def, command, section, parent_index, xml, error) : NULL;
+    if (live && !new_live)
+        return FALSE;
+    g_autoptr(network_def) new_config =
+        config ? edited(persistent_def(net), command, section, parent_index, xml, error) : NULL;
+    if (config && (!new_config || !config_write(core, new_config, error)))
+        return FALSE;
+    if (config) {
+        if (net->active) {
+            network_def_free(net->new_def);
+            net->new_def = g_steal_pointer(&new_config);
+        } else {
+            network_def_free(net->def);
+            net->def = g_steal_pointer(&new_config);
+        }
+    }
+    if (live) {
+        new_live->connections = net->def->connections;
+        network_def_free(net->def);
+        net->def = g_steal_pointer(&new_live);
+        g_autoptr(GError) err = NULL;
+        if (!state_write(core, net, &err))
+            log_warn("network '%s': %s", net->def->name, err->message);
+        /* dnsmasq reads hosts at start: restart it on the new files */
+        if (dnsmasq_needed(net->def)) {
+            dnsmasq_stop(&net->dnsmasq);
+            if (!dnsmasq_start(core->dnsmasq_binary, net->def, &net->dnsmasq, error))
+                return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* ---- load, adopt, default ---- */
+
+static struct network_def *
+read_def(const char *path, GError **error)
+{
+    g_autofree char *xml = NULL;
+    if (!g_file_get_contents(path, &xml, NULL, error))
+        return NULL;
+    return network_def_parse(xml, error);
+}
+
+/* An active network left by a previous daemon: keeps it when its bridge is still there
+ * (dnsmasq started again if it died, firewall rules put back), else clears what is left. */
+static void
+adopt(struct core *core, struct network *n)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *state = state_path(core, n->def->name);
+    gboolean bridge_ok = netdev_exists(n->def->bridge);
+    gboolean ok = bridge_ok;
+    if (ok && network_def_owns_bridge(n->def)) {
+        ok = firewall_apply(n->def, &err);
+        if (ok && dnsmasq_needed(n->def) && !dnsmasq_find(&n->dnsmasq)) {
+            log_info("network '%s': dnsmasq is gone; starting it again", n->def->name);
+            ok = dnsmasq_start(core->dnsmasq_binary, n->def, &n->dnsmasq, &err) > 0;
+        }
+    }
+    if (ok) {
+        n->active = TRUE;
+        log_info("network '%s': adopted on bridge '%s'", n->def->name, n->def->bridge);
+        return;
+    }
+    log_warn("network '%s' was active and cannot be kept (%s); it is inactive now", n->def->name,
+             err ? err->message : "its bridge is gone");
+    file_remove(state, NULL);
+    stop_on_host(n);
+}
+
+static void
+load_configs(struct core *core)
+{
+    g_autoptr(GDir) dir = g_dir_open(core->paths.network_config_dir, 0, NULL);
+    const char *e;
+    while (dir && (e = g_dir_read_name(dir))) {
+        if (!g_str_has_suffix(e, ".xml"))
+            continue;
+        g_autofree char *path = g_build_filename(core->paths.network_config_dir, e, NULL);
+        g_autoptr(GError) err = NULL;
+        g_autoptr(network_def) def = read_def(path, &err);
+        struct network *dup = NULL;
+        if (!def || !check_unique(core, def, &dup, &err) || dup) {
+            log_warn("ignoring network '%s': %s", path, err ? err->message : "duplicate");
+            continue;
+        }
+        struct network *n = network_new(core, g_steal_pointer(&def));
+        n->persistent = TRUE;
+        g_autofree char *ap = autostart_path(core, n->def->name);
+        n->autostart = g_file_test(ap, G_FILE_TEST_EXISTS);
+        registry_add(core, n);
+    }
+}
+
+static void
+load_states(struct core *core)
+{
+    g_autoptr(GDir) dir = g_dir_open(core->paths.network_state_dir, 0, NULL);
+    const char *e;
+    while (dir && (e = g_dir_read_name(dir))) {
+        if (!g_str_has_suffix(e, ".xml"))
+            continue;
+        g_autofree char *path = g_build_filename(core->paths.network_state_dir, e, NULL);
+        g_autoptr(GError) err = NULL;
+        g_autoptr(network_def) def = read_def(path, &err);
+        struct network *n = NULL;
+        if (!def || !check_unique(core, def, &n, &err)) {
+            log_warn("ignoring network state '%s': %s", path, err ? err->message : "");
+            file_remove(path, NULL);
+            continue;
+        }
+        if (!n) {
+            n = network_new(core, g_steal_pointer(&def));
+            registry_add(core, n);
+        } else {
+            n->new_def = n->def;
+            n->def = g_steal_pointer(&def);
+        }
+        adopt(core, n);
+        if (!n->active && !n->persistent) {
+            registry_remove(core, n);
+        } else if (!n->active) {
+            network_def_free(n->def);
+            n->def = g_steal_pointer(&n->new_def);
+        }
+    }
+}
+
+/* 192.168.122.0/24, or the next 192.168.N.0/24 no route and no network uses. */
+static char *
+default_network_xml(struct core *core)
+{
+    g_autoptr(GPtrArray) routes = netdev_routes(AF_INET, NULL);
+    for (unsigned third = 122; third < 255; third++) {
+        struct netaddr a;
+        g_autofree char *net = g_strdup_printf("192.168.%u.1", third);
+        netaddr_parse(net, &a);
+        gboolean used = FALSE;
+        for (guint i = 0; routes && i < routes->len && !used; i++) {
+            const struct netdev_route *r = routes->pdata[i];
+            used = netaddr_subnets_overlap(&r->dest, r->prefix, &a, 24);
+        }
+        GHashTableIter it;
+        gpointer value;
+        g_hash_table_iter_init(&it, core->networks_by_name);
+        while (!used && g_hash_table_iter_next(&it, NULL, &value)) {
+            const struct network_def *d = ((struct network *)value)->def;
+            const struct network_ip *ip = network_def_ipv4(d);
+            used = ip && netaddr_subnets_overlap(&ip->address, ip->prefix, &a, 24);
+        }
+        if (!used)
+            return g_strdup_printf("<network><name>" DEFAULT_NETWORK "</name>"
+                                   "<forward mode='nat'><nat><port start='1024' end='65535'/>"
+                                   "</nat></forward><bridge stp='on' delay='0'/>"
+                                   "<ip address='192.168.%u.1' netmask='255.255.255.0'><dhcp>"
+                                   "<range start='192.168.%u.2' end='192.168.%u.254'/></dhcp>"
+                                   "</ip></network>",
+                                   third, third, third);
+    }
+    return NULL;
+}
+
+static void
+create_default(struct core *core)
+{
+    g_autofree char *marker =
+        g_build_filename(core->paths.network_config_dir, INITIALIZED_MARKER, NULL);
+    if (g_file_test(marker, G_FILE_TEST_EXISTS))
+        return;
+    if (!g_hash_table_contains(core->networks_by_name, DEFAULT_NETWORK)) {
+        g_autofree char *xml = default_network_xml(core);
+        g_autoptr(GError) err = NULL;
+        struct network *n = xml ? core_network_define(core, xml, &err) : NULL;
+        if (!n || !core_network_set_autostart(core, n, TRUE, &err)) {
+            log_warn("cannot define the default network: %s",
+                     err ? err->message : "no free 192.168.N.0/24");
+            return;
+        }
+        log_info("defined network 'default' on %s", n->def->bridge);
+    }
+    g_autoptr(GError) err = NULL;
+    if (!file_write_atomic(marker, "", 0, 0600, FILE_DURABLE, &err))
+        log_warn("%s", err->message);
+}
+
+gboolean
+core_network_init(struct core *core, gboolean create_default_network, GError **error)
+{
+    core->networks_by_name =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)network_unref);
+    core->networks_by_uuid = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autofree char *autostart_dir =
+        g_build_filename(core->paths.network_config_dir, "autostart", NULL);
+    if (!file_mkdir_p(autostart_dir, 0700, error) ||
+        !file_mkdir_p(core->paths.network_state_dir, 0700, error))
+        return FALSE;
+    file_remove_stale_temps(core->paths.network_config_dir);
+    file_remove_stale_temps(core->paths.network_state_dir);
+    load_configs(core);
+    load_states(core);
+    if (create_default_network)
+        create_default(core);
+    g_autoptr(GPtrArray) all = core_network_list(core, NET_LIST_AUTOSTART | NET_LIST_INACTIVE);
+    for (guint i = 0; i < all->len; i++) {
+        struct network *n = all->pdata[i];
+        g_autoptr(GError) err = NULL;
+        if (!n->active && !core_network_start(core, n, &err))
+            log_warn("autostart of network '%s' failed: %s", n->def->name, err->message);
+    }
+    return TRUE;
+}
+
+void
+core_network_free(struct core *core)
+{
+    /* active networks keep running: the next daemon adopts them */
+    g_clear_pointer(&core->networks_by_uuid, g_hash_table_destroy);
+    g_clear_pointer(&core->networks_by_name, g_hash_table_destroy);
+}
