@@ -38,7 +38,7 @@ static const char *const disk_type_names[] = {"file", "block", "volume", NULL};
 static const char *const disk_device_names[] = {"disk", "cdrom", NULL};
 static const char *const disk_bus_names[] = {"virtio", "ide", "scsi", "sata", NULL};
 static const char *const disk_format_names[] = {"none", "raw", "qcow2", NULL};
-static const char *const net_type_names[] = {"user", "bridge", "network", NULL};
+static const char *const net_type_names[] = {"user", "bridge", "network", "ethernet", NULL};
 static const char *const input_type_names[] = {"tablet", "mouse", "keyboard", NULL};
 static const char *const input_bus_names[] = {"usb", "ps2", "virtio", NULL};
 const char *const domain_def_chr_type_names[] = {"pty", "file", "unix", "null", NULL};
@@ -132,6 +132,14 @@ const char *
 disk_device_to_string(enum disk_device device)
 {
     return ENUM_NAME(disk_device_names, device);
+}
+
+gboolean
+domain_def_net_auto_target(const struct net_def *net)
+{
+    return net->target_dev && !net->target_unmanaged &&
+           (g_str_has_prefix(net->target_dev, "vnet") ||
+            g_str_has_prefix(net->target_dev, "macvtap"));
 }
 
 const char *
@@ -1458,6 +1466,13 @@ domain_def_parse(const char *xml, unsigned flags, GError **error)
             struct disk_def *disk = def->disks->pdata[i];
             disk->source_index = 0;
             g_clear_pointer(&disk->backing, g_ptr_array_unref);
+        }
+        /* the taps and bridges of a previous start, likewise */
+        for (guint i = 0; i < def->nets->len; i++) {
+            struct net_def *net = def->nets->pdata[i];
+            g_clear_pointer(&net->live_bridge, g_free);
+            if (domain_def_net_auto_target(net))
+                g_clear_pointer(&net->target_dev, g_free);
         }
     }
     return g_steal_pointer(&def);

@@ -92,7 +92,7 @@ struct disk_def {
                             * not probed */
 };
 
-enum net_type { NET_TYPE_USER, NET_TYPE_BRIDGE, NET_TYPE_NETWORK };
+enum net_type { NET_TYPE_USER, NET_TYPE_BRIDGE, NET_TYPE_NETWORK, NET_TYPE_ETHERNET };
 
 struct net_def {
     enum net_type type;
@@ -100,6 +100,12 @@ struct net_def {
     uint8_t mac[6];
     gboolean mac_given; /* false: generated at parse time (then stored) */
     char *model;        /* "virtio", "e1000", "rtl8139"; NULL: default */
+    /* <target dev>: a tap name the user chose (kept), or, in a live definition, the tap made
+     * at start (vnetN: dropped when defined, as libvirt does) */
+    char *target_dev;
+    gboolean target_unmanaged; /* <target managed='no'>: an existing tap (type ethernet) */
+    gboolean link_down;        /* <link state='down'/> */
+    char *live_bridge;         /* live: the bridge the tap of a type 'network' NIC went on */
     unsigned boot_order;
     struct device_info info;
 };
@@ -310,6 +316,8 @@ const char *domain_boot_dev_to_string(enum domain_boot_dev dev);
 const char *disk_type_to_string(enum disk_type type);
 const char *disk_device_to_string(enum disk_device device);
 const char *net_type_to_string(enum net_type type);
+/* Whether NET's target dev is a name taps get at start (vnetN, macvtapN), not the user's. */
+gboolean domain_def_net_auto_target(const struct net_def *net);
 const char *input_type_to_string(enum input_type type);
 const char *input_bus_to_string(enum input_bus bus);
 const char *chr_type_to_string(enum chr_type type);

@@ -8,6 +8,7 @@
 
 #include "conf/domain_def_priv.h"
 #include "util/err.h"
+#include "util/netaddr.h"
 
 static const char *const none_attrs[] = {NULL};
 static const char *const disk_type_names[] = {"file", "block", "volume", NULL};
@@ -20,7 +21,7 @@ static const char *const cache_names[] = {
     "default", "none", "writethrough", "writeback", "directsync", "unsafe", NULL,
 };
 static const char *const discard_names[] = {"unmap", "ignore", NULL};
-static const char *const net_type_names[] = {"user", "bridge", "network", NULL};
+static const char *const net_type_names[] = {"user", "bridge", "network", "ethernet", NULL};
 static const char *const net_model_names[] = {
     "virtio",
     "virtio-transitional",
@@ -188,6 +189,8 @@ domain_def_net_free(struct net_def *net)
         return;
     g_free(net->source);
     g_free(net->model);
+    g_free(net->target_dev);
+    g_free(net->live_bridge);
     device_info_clear(&net->info);
     g_free(net);
 }
@@ -198,6 +201,8 @@ domain_def_net_copy(gconstpointer src, gpointer unused)
     struct net_def *net = g_memdup2(src, sizeof(*net));
     net->source = g_strdup(net->source);
     net->model = g_strdup(net->model);
+    net->target_dev = g_strdup(net->target_dev);
+    net->live_bridge = g_strdup(net->live_bridge);
     device_info_copy(&net->info, &net->info);
     return net;
 }
@@ -699,33 +704,66 @@ parse_mac(struct net_def *net, xmlNodePtr node, GError **error)
 static gboolean
 parse_net_source(struct net_def *net, xmlNodePtr node, GError **error)
 {
-    /* For a network, portid= and bridge= describe the port libvirt's network driver made at
-     * start: runtime state, dropped. */
+    /* For a network, portid= and bridge= describe the port made at start: runtime state (the
+     * bridge is kept in a live definition, see domain_def_parse). */
     static const char *const network_attrs[] = {"network", "portid", "bridge", NULL};
     static const char *const bridge_attrs[] = {"bridge", NULL};
-    if (net->type == NET_TYPE_USER)
+    if (net->type == NET_TYPE_USER || net->type == NET_TYPE_ETHERNET)
         return domain_def_xml_unsupported(node->parent, node, error);
     gboolean network = net->type == NET_TYPE_NETWORK;
     if (!check_leaf(node, network ? network_attrs : bridge_attrs, error))
         return FALSE;
     net->source = domain_def_xml_prop_required(node, network ? "network" : "bridge", error);
+    if (network)
+        net->live_bridge = domain_def_xml_prop(node, "bridge");
     return net->source != NULL;
 }
 
-/* <target dev='vnetN'/> names the tap device libvirt created at start; libvirt ignores such
- * names on define, so do we. A name the user chose is configuration we do not support. */
+/* <target dev='…' managed='no'/>: the tap's name. Names libvirt gives taps (vnetN, macvtapN)
+ * are runtime state, dropped on define by domain_def_parse; others are the user's choice. */
 static gboolean
-check_net_target(xmlNodePtr node, GError **error)
+parse_net_target(struct net_def *net, xmlNodePtr node, GError **error)
 {
-    static const char *const attrs[] = {"dev", NULL};
+    static const char *const attrs[] = {"dev", "managed", NULL};
     if (!check_leaf(node, attrs, error))
         return FALSE;
-    g_autofree char *dev = domain_def_xml_prop(node, "dev");
-    if (dev && !g_str_has_prefix(dev, "vnet") && !g_str_has_prefix(dev, "macvtap")) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                "unsupported interface target dev '%s'", dev);
+    net->target_dev = domain_def_xml_prop(node, "dev");
+    const char *dev = net->target_dev;
+    gboolean ok = !dev || (*dev && strlen(dev) <= 15);
+    for (const char *p = dev; ok && p && *p; p++)
+        ok = g_ascii_isalnum(*p) || *p == '_' || *p == '-' || *p == '.';
+    if (!ok) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "invalid interface target dev '%s'; use up to 15 letters, digits, '_', '-' or '.'",
+                dev);
         return FALSE;
     }
+    g_autofree char *managed = domain_def_xml_prop(node, "managed");
+    if (managed && !g_str_equal(managed, "yes") && !g_str_equal(managed, "no")) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "invalid managed '%s' of interface target; use 'yes' or 'no'", managed);
+        return FALSE;
+    }
+    net->target_unmanaged = managed && g_str_equal(managed, "no");
+    if (net->target_unmanaged && (net->type != NET_TYPE_ETHERNET || !dev)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "unmanaged target dev is only supported on interface type 'ethernet' with a dev "
+                "name");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_net_link(struct net_def *net, xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"state", NULL};
+    static const char *const states[] = {"up", "down", NULL};
+    int state = 0;
+    if (!check_leaf(node, attrs, error) ||
+        !domain_def_xml_enum(node, "state", states, &state, error))
+        return FALSE;
+    net->link_down = state == 1;
     return TRUE;
 }
 
@@ -736,7 +774,7 @@ parse_net(struct domain_def *def, xmlNodePtr node, GError **error)
     static const char *const model_attrs[] = {"type", NULL};
     g_autoptr(net_def) net = g_new0(struct net_def, 1);
     int type = 0;
-    xmlNodePtr seen[4] = {NULL};
+    xmlNodePtr seen[5] = {NULL};
 
     if (!domain_def_xml_check_attrs(node, attrs, error) ||
         !required_enum(node, "type", net_type_names, &type, error))
@@ -761,7 +799,10 @@ parse_net(struct domain_def *def, xmlNodePtr node, GError **error)
                 !domain_def_xml_choice(c, "type", net_model_names, &net->model, error))
                 return FALSE;
         } else if (domain_def_xml_is(c, "target")) {
-            if (!domain_def_xml_once(&seen[3], c, error) || !check_net_target(c, error))
+            if (!domain_def_xml_once(&seen[3], c, error) || !parse_net_target(net, c, error))
+                return FALSE;
+        } else if (domain_def_xml_is(c, "link")) {
+            if (!domain_def_xml_once(&seen[4], c, error) || !parse_net_link(net, c, error))
                 return FALSE;
         } else if (domain_def_xml_is(c, "boot")) {
             if (!parse_boot_order(c, &net->boot_order, error))
@@ -770,21 +811,21 @@ parse_net(struct domain_def *def, xmlNodePtr node, GError **error)
             return domain_def_xml_unsupported(node, c, error);
         }
     }
-    if (!net->source && net->type != NET_TYPE_USER) {
+    if (!net->source && net->type != NET_TYPE_USER && net->type != NET_TYPE_ETHERNET) {
         err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
                 "interface of type '%s' needs a <source %s='…'/>", net_type_names[net->type],
                 net_type_names[net->type]);
         return FALSE;
     }
     if (!net->mac_given) {
-        /* QEMU's OUI, like libvirt's generated addresses. */
-        guint32 r = g_random_int();
-        net->mac[0] = 0x52;
-        net->mac[1] = 0x54;
-        net->mac[2] = 0x00;
-        net->mac[3] = (uint8_t)(r >> 16);
-        net->mac[4] = (uint8_t)(r >> 8);
-        net->mac[5] = (uint8_t)r;
+        /* QEMU's OUI, like libvirt's generated addresses; none twice in one domain */
+        gboolean taken;
+        do {
+            mac_generate(net->mac);
+            taken = FALSE;
+            for (guint i = 0; i < def->nets->len && !taken; i++)
+                taken = memcmp(((struct net_def *)def->nets->pdata[i])->mac, net->mac, 6) == 0;
+        } while (taken);
     }
     g_ptr_array_add(def->nets, g_steal_pointer(&net));
     return TRUE;

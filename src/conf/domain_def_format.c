@@ -231,10 +231,21 @@ format_net(GString *buf, const struct net_def *net, unsigned flags)
     indent(buf, 3);
     g_string_append_printf(buf, "<mac address='%02x:%02x:%02x:%02x:%02x:%02x'/>\n", net->mac[0],
                            net->mac[1], net->mac[2], net->mac[3], net->mac[4], net->mac[5]);
+    gboolean live = !(flags & DOMAIN_DEF_FORMAT_INACTIVE);
     if (net->source) {
         indent(buf, 3);
         g_string_append(buf, "<source");
         attr(buf, net->type == NET_TYPE_NETWORK ? "network" : "bridge", net->source);
+        if (live && net->type == NET_TYPE_NETWORK)
+            attr(buf, "bridge", net->live_bridge);
+        g_string_append(buf, "/>\n");
+    }
+    if (net->target_dev && (live || !domain_def_net_auto_target(net))) {
+        indent(buf, 3);
+        g_string_append(buf, "<target");
+        attr(buf, "dev", net->target_dev);
+        if (net->target_unmanaged)
+            attr(buf, "managed", "no");
         g_string_append(buf, "/>\n");
     }
     if (net->model) {
@@ -242,6 +253,10 @@ format_net(GString *buf, const struct net_def *net, unsigned flags)
         g_string_append(buf, "<model");
         attr(buf, "type", net->model);
         g_string_append(buf, "/>\n");
+    }
+    if (net->link_down) {
+        indent(buf, 3);
+        g_string_append(buf, "<link state='down'/>\n");
     }
     format_boot_order(buf, 3, net->boot_order);
     format_info(buf, 3, &net->info, flags);

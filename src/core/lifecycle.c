@@ -19,6 +19,7 @@
 #include <glib-unix.h>
 
 #include "core/guest.h"
+#include "core/network.h"
 #include "core/storage.h"
 #include "qemu/address.h"
 #include "qemu/agent.h"
@@ -242,8 +243,11 @@ struct start_op {
     int chr_fds[QEMU_PROCESS_KEEP_MAX - 1]; /* the chardevs' listening sockets, likewise */
     char *chr_paths[QEMU_PROCESS_KEEP_MAX - 1];
     guint nchr;
-    GHashTable *chardev_fds; /* chardev id -> the fd number QEMU gets it as */
-    guint outstanding;       /* setup commands waiting for their reply */
+    GHashTable *chardev_fds;                /* chardev id -> the fd number QEMU gets it as */
+    int tap_fds[QEMU_PROCESS_KEEP_MAX - 1]; /* the guest NICs' taps, likewise */
+    guint ntap;
+    GHashTable *tap_fd_numbers; /* interface alias -> the fd number QEMU gets its tap as */
+    guint outstanding;          /* setup commands waiting for their reply */
 };
 
 /* Closes the daemon's copies of the chardev sockets; UNLINK: QEMU never got them, so their
@@ -260,6 +264,16 @@ close_chardev_sockets(struct start_op *op, gboolean unlink_paths)
     op->nchr = 0;
 }
 
+/* Closes the daemon's copies of the taps: once QEMU has them, they live as long as it does;
+ * before, closing them takes them away. */
+static void
+close_taps(struct start_op *op)
+{
+    for (guint i = 0; i < op->ntap; i++)
+        file_close_fd(&op->tap_fds[i]);
+    op->ntap = 0;
+}
+
 static void
 start_op_free(gpointer data)
 {
@@ -269,7 +283,9 @@ start_op_free(gpointer data)
     if (op->listen_fd >= 0)
         close(op->listen_fd);
     close_chardev_sockets(op, TRUE);
+    close_taps(op);
     g_clear_pointer(&op->chardev_fds, g_hash_table_unref);
+    g_clear_pointer(&op->tap_fd_numbers, g_hash_table_unref);
     core_domain_unref(op->dom);
     g_free(op);
 }
@@ -458,6 +474,32 @@ open_chardev_sockets(struct start_op *op, GError **error)
     return TRUE;
 }
 
+/* The taps of the guest NICs, numbered for QEMU after the monitor and the chardevs. */
+static gboolean
+open_taps(struct start_op *op, GError **error)
+{
+    struct domain_def *def = op->dom->def;
+    op->tap_fd_numbers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint i = 0; i < def->nets->len; i++) {
+        struct net_def *net = def->nets->pdata[i];
+        if (!qemu_device_net_has_tap(net))
+            continue;
+        if (1 + op->nchr + op->ntap >= QEMU_PROCESS_KEEP_MAX) {
+            err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
+                    "domain '%s' has more than %d interfaces and unix character devices", def->name,
+                    QEMU_PROCESS_KEEP_MAX - 1);
+            return FALSE;
+        }
+        int fd = core_network_plug(op->dom->core, def->name, net, error);
+        if (fd < 0)
+            return FALSE;
+        op->tap_fds[op->ntap++] = fd;
+        g_hash_table_insert(op->tap_fd_numbers, g_strdup(net->info.alias),
+                            GINT_TO_POINTER(QEMU_COMMAND_MONITOR_FD + (int)(op->nchr + op->ntap)));
+    }
+    return TRUE;
+}
+
 /* What a start adds to the live definition: the addresses a definition older than them
  * lacks, each disk's backing chain as its images name it now, numbers for the images' block
  * nodes, and every device's alias. */
@@ -524,11 +566,12 @@ start_prepare(struct job *job)
     };
     if (!core_storage_resolve_disks(core, dom->def, &error) ||
         !prepare_live_def(dom->def, &error) || !check_paths(dom, &error) ||
-        !open_chardev_sockets(op, &error)) {
+        !open_chardev_sockets(op, &error) || !open_taps(op, &error)) {
         job_fail(job, error);
         return;
     }
     opts.chardev_fds = op->chardev_fds;
+    opts.tap_fds = op->tap_fd_numbers;
     if (!(op->argv = qemu_command_build(dom->def, &opts, &error)) ||
         !prepare_affinity(op, &error) || !prepare_nvram(dom->def, &error)) {
         job_fail(job, error);
@@ -582,12 +625,14 @@ start_spawn(struct job *job)
     }
     pid_t pid;
     int pidfd;
-    /* the monitor is fd 3, the chardevs' sockets follow */
+    /* the monitor is fd 3, the chardevs' sockets follow, then the taps */
     int keep[QEMU_PROCESS_KEEP_MAX];
     keep[0] = op->listen_fd;
     memcpy(keep + 1, op->chr_fds, op->nchr * sizeof(int));
-    struct qemu_child *child = qemu_process_fork(
-        op->argv, lp, keep, 1 + op->nchr, op->pinned ? &op->affinity : NULL, &pid, &pidfd, &error);
+    memcpy(keep + 1 + op->nchr, op->tap_fds, op->ntap * sizeof(int));
+    struct qemu_child *child =
+        qemu_process_fork(op->argv, lp, keep, 1 + op->nchr + op->ntap,
+                          op->pinned ? &op->affinity : NULL, &pid, &pidfd, &error);
     if (!child) {
         job_fail(job, error);
         return;
@@ -609,6 +654,7 @@ start_spawn(struct job *job)
     }
     file_close_fd(&op->listen_fd);
     close_chardev_sockets(op, FALSE);
+    close_taps(op);
     g_ptr_array_set_size(dom->messages, 0);
     /* as libvirtd reports it: QEMU runs as root, with the daemon's privileges */
     if (geteuid() == 0)
@@ -731,6 +777,17 @@ start_setup(struct job *job)
     struct domain *dom = op->dom;
     op->outstanding = 1;
     qmp_command(dom->mon, "query-chardev", NULL, on_query_chardev, job_ref(job));
+    for (guint i = 0; i < dom->def->nets->len; i++) {
+        struct net_def *net = dom->def->nets->pdata[i];
+        if (!net->link_down)
+            continue;
+        /* QEMU has no option for it: the link goes down before the guest runs */
+        JsonObject *args = json_object_new();
+        json_object_set_string_member(args, "name", net->info.alias);
+        json_object_set_boolean_member(args, "up", FALSE);
+        op->outstanding++;
+        qmp_command(dom->mon, "set_link", args, on_setup_command, job_ref(job));
+    }
     for (guint i = 0; i < dom->def->graphics->len; i++) {
         struct graphics_def *g = dom->def->graphics->pdata[i];
         if (g->passwd) {

@@ -533,12 +533,92 @@ core_network_set_autostart(struct core *core, struct network *net, gboolean on, 
     return TRUE;
 }
 
+/* Guest NICs of running domains plugged into NET's bridge: counted when asked, so that no
+ * counter can drift from what runs. */
+static unsigned
+count_connections(struct core *core, const struct network *net)
+{
+    unsigned n = 0;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, core->by_name);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        struct domain *dom = value;
+        if (dom->id < 0)
+            continue;
+        for (guint i = 0; i < dom->def->nets->len; i++) {
+            const struct net_def *nic = dom->def->nets->pdata[i];
+            n += nic->type == NET_TYPE_NETWORK && nic->live_bridge &&
+                 g_str_equal(nic->source, net->def->name);
+        }
+    }
+    return n;
+}
+
 char *
-core_network_xml(struct network *net, unsigned flags)
+core_network_xml(struct core *core, struct network *net, unsigned flags)
 {
     if (flags & NETWORK_DEF_FORMAT_INACTIVE)
         return network_def_format(persistent_def(net), flags);
-    return network_def_format(net->def, net->active ? 0 : NETWORK_DEF_FORMAT_INACTIVE);
+    if (!net->active)
+        return network_def_format(net->def, NETWORK_DEF_FORMAT_INACTIVE);
+    net->def->connections = count_connections(core, net);
+    return network_def_format(net->def, 0);
+}
+
+int
+core_network_plug(struct core *core, const char *dom_name, struct net_def *nic, GError **error)
+{
+    const char *bridge = NULL;
+    unsigned mtu = 0;
+    if (nic->type == NET_TYPE_NETWORK) {
+        struct network *n = core->networks_by_name
+                                ? g_hash_table_lookup(core->networks_by_name, nic->source)
+                                : NULL;
+        if (!n) {
+            err_set(error, ERR_FROM_NETWORK, ERR_NO_NETWORK, "no network with matching name '%s'",
+                    nic->source);
+            return -1;
+        }
+        if (!n->active) {
+            err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                    "network '%s' is not active; start it with net-start", nic->source);
+            return -1;
+        }
+        bridge = n->def->bridge;
+        mtu = n->def->mtu;
+    } else if (nic->type == NET_TYPE_BRIDGE) {
+        bridge = nic->source;
+        if (!netdev_exists(bridge) || !netdev_is_bridge(bridge)) {
+            err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                    "host bridge '%s' of domain '%s' does not exist; create it first", bridge,
+                    dom_name);
+            return -1;
+        }
+    }
+    g_autofree char *name = NULL;
+    autoclose int fd = nic->target_unmanaged ? netdev_tap_open(nic->target_dev, &name, error)
+                                             : netdev_tap_create(nic->target_dev, &name, error);
+    if (fd < 0)
+        return -1;
+    if (!nic->target_unmanaged) {
+        uint8_t mac[MAC_LEN];
+        memcpy(mac, nic->mac, MAC_LEN);
+        mac[0] = 0xfe;
+        if (bridge && !mtu)
+            mtu = netdev_get_mtu(bridge);
+        if (!netdev_set_mac(name, mac, error) || (mtu && !netdev_set_mtu(name, mtu, error)) ||
+            (bridge && !netdev_set_master(name, bridge, error)) ||
+            !netdev_set_up(name, TRUE, error)) {
+            g_prefix_error(error, "interface '%s' of domain '%s': ", nic->info.alias, dom_name);
+            return -1;
+        }
+    }
+    g_free(nic->target_dev);
+    nic->target_dev = g_steal_pointer(&name);
+    g_free(nic->live_bridge);
+    nic->live_bridge = nic->type == NET_TYPE_NETWORK ? g_strdup(bridge) : NULL;
+    return g_steal_fd(&fd);
 }
 
 const char *

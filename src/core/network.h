@@ -7,6 +7,7 @@
 
 #include "conf/network_def.h"
 #include "core/core.h"
+#include "conf/domain_def.h"
 #include "network/dnsmasq.h"
 
 /* virConnectListAllNetworksFlags */
@@ -80,8 +81,18 @@ gboolean core_network_undefine(struct core *core, struct network *net, GError **
 /* ERR_OPERATION_INVALID for a transient network. */
 gboolean core_network_set_autostart(struct core *core, struct network *net, gboolean on,
                                     GError **error);
-/* The XML (NETWORK_DEF_FORMAT_INACTIVE: the persistent definition). Returns a new string. */
-char *core_network_xml(struct network *net, unsigned flags);
+/* The XML (NETWORK_DEF_FORMAT_INACTIVE: the persistent definition; else the live one, with
+ * the guest NICs on it counted). Returns a new string. */
+char *core_network_xml(struct core *core, struct network *net, unsigned flags);
+
+/* Makes the tap of NIC NET of domain DOM_NAME at its start: on its network's bridge (an
+ * inactive or missing network is ERR_OPERATION_INVALID "network 'X' is not active"), on a host
+ * bridge (which must exist), or bare (type 'ethernet'; an existing tap when unmanaged). The
+ * tap gets the guest's MAC with 0xfe first (the bridge must not take it for its own) and the
+ * bridge's MTU, and is up. Records its name in NET->target_dev and, for a network, the bridge
+ * in NET->live_bridge. Returns the tap's descriptor (the tap goes with its last one: QEMU's), or
+ * -1 with ERROR. */
+int core_network_plug(struct core *core, const char *dom_name, struct net_def *net, GError **error);
 /* The network's bridge: ERR_OPERATION_INVALID when it has none. Borrowed. */
 const char *core_network_bridge(struct network *net, GError **error);
 /* DHCP leases of an active network, optionally those of MAC only: an array of struct

@@ -165,7 +165,8 @@ static void
 h_get_xml(struct call *call, const struct call_ctx *ctx)
 {
     g_autofree char *xml =
-        core_network_xml(ctx->net, ctx->flags & NET_XML_INACTIVE ? NETWORK_DEF_FORMAT_INACTIVE : 0);
+        core_network_xml(dispatch_core(call), ctx->net,
+                         ctx->flags & NET_XML_INACTIVE ? NETWORK_DEF_FORMAT_INACTIVE : 0);
     dispatch_reply_string(call, xml);
 }
 

@@ -242,9 +242,13 @@ add_disk(GPtrArray *argv, const struct domain_def *def, const struct disk_def *d
 }
 
 static gboolean
-add_net(GPtrArray *argv, const struct domain_def *def, const struct net_def *net, GError **error)
+add_net(GPtrArray *argv, const struct domain_def *def, const struct qemu_command_opts *opts,
+        const struct net_def *net, GError **error)
 {
-    JsonObject *netdev = qemu_device_netdev(net, error);
+    gpointer fd = opts->tap_fds && net->info.alias
+                      ? g_hash_table_lookup(opts->tap_fds, net->info.alias)
+                      : NULL;
+    JsonObject *netdev = qemu_device_netdev(net, fd ? GPOINTER_TO_INT(fd) : -1, error);
     if (!netdev)
         return FALSE;
     JsonObject *dev = qemu_device_net(def, net, error);
@@ -479,7 +483,7 @@ qemu_command_build(const struct domain_def *def, const struct qemu_command_opts 
         if (!add_disk(argv, def, def->disks->pdata[i], error))
             return NULL;
     for (guint i = 0; i < def->nets->len; i++)
-        if (!add_net(argv, def, def->nets->pdata[i], error))
+        if (!add_net(argv, def, opts, def->nets->pdata[i], error))
             return NULL;
     if (!add_chr_devices(argv, def, opts, error) || !add_inputs_graphics(argv, def, error) ||
         !add_other_devices(argv, def, error))

@@ -16,6 +16,7 @@ struct qemu_command_opts {
     const char *channel_dir; /* where unix channels without a path get their socket */
     GHashTable *chardev_fds; /* chardev id ("char" + alias) -> the fd number QEMU inherits
                               * its listening socket as (GINT_TO_POINTER); may be NULL */
+    GHashTable *tap_fds;     /* interface alias -> the fd number QEMU inherits its tap as */
 };
 
 /* Builds argv (argv[0] = emulator). Rejects what this driver cannot run with

@@ -244,25 +244,30 @@ qemu_device_disk(const struct domain_def *def, const struct disk_def *d, GError 
 
 /* ---- interfaces ---- */
 
+gboolean
+qemu_device_net_has_tap(const struct net_def *net)
+{
+    return net->type != NET_TYPE_USER;
+}
+
 JsonObject *
-qemu_device_netdev(const struct net_def *net, GError **error)
+qemu_device_netdev(const struct net_def *net, int tap_fd, GError **error)
 {
     g_autofree char *id = g_strdup_printf("host%s", net->info.alias);
     JsonObject *o = json_object_new();
-    switch (net->type) {
-    case NET_TYPE_USER:
+    if (!qemu_device_net_has_tap(net)) {
         json_object_set_string_member(o, "type", "user");
-        break;
-    case NET_TYPE_BRIDGE:
-        json_object_set_string_member(o, "type", "bridge");
-        json_object_set_string_member(o, "br", net->source);
-        break;
-    case NET_TYPE_NETWORK:
+    } else if (tap_fd >= 0) {
+        /* the daemon made the tap (and put it on its bridge): QEMU needs no privilege and no
+         * helper, as with libvirt */
+        g_autofree char *fd = g_strdup_printf("%d", tap_fd);
+        json_object_set_string_member(o, "type", "tap");
+        json_object_set_string_member(o, "fd", fd);
+    } else {
         json_object_unref(o);
-        err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
-                "interface type 'network' (network '%s') is not supported yet; use type 'user' "
-                "or 'bridge'",
-                net->source ? net->source : "");
+        err_set(error, ERR_FROM_QEMU, ERR_INTERNAL_ERROR,
+                "interface '%s' of type '%s' has no tap to give QEMU", net->info.alias,
+                net_type_to_string(net->type));
         return NULL;
     }
     json_object_set_string_member(o, "id", id);

@@ -32,8 +32,12 @@ GPtrArray *qemu_device_disk_blockdevs(const struct disk_def *disk);
 JsonObject *qemu_device_disk(const struct domain_def *def, const struct disk_def *disk,
                              GError **error);
 
-/* The -netdev object of interface NET (id "host" + alias). New object. */
-JsonObject *qemu_device_netdev(const struct net_def *net, GError **error);
+/* The -netdev object of interface NET (id "host" + alias): user networking, or for every
+ * other type the tap the daemon made, which QEMU has as descriptor TAP_FD (< 0: none, an
+ * error). New object. */
+JsonObject *qemu_device_netdev(const struct net_def *net, int tap_fd, GError **error);
+/* Whether NET is backed by a tap (every type but 'user'). */
+gboolean qemu_device_net_has_tap(const struct net_def *net);
 
 /* The -device object of interface NET. New object. */
 JsonObject *qemu_device_net(const struct domain_def *def, const struct net_def *net,

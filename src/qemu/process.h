@@ -14,7 +14,7 @@
 struct qemu_child;
 
 /* Descriptors a child may inherit (fds 3 .. 3 + QEMU_PROCESS_KEEP_MAX - 1). */
-#define QEMU_PROCESS_KEEP_MAX 16
+#define QEMU_PROCESS_KEEP_MAX 32
 
 /* The name (/proc/PID/comm) of a forked child until it executes QEMU. */
 #define QEMU_PROCESS_CHILD_COMM "domus-spawn"

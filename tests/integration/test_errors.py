@@ -137,15 +137,18 @@ def test_start_failure_carries_qemu_stderr(daemon):
     c.close()
 
 
-def test_unsupported_interface_network(daemon):
+def test_interface_on_a_missing_network(daemon):
+    """As libvirt: a NIC on a network that does not exist fails the start, which leaves
+    nothing behind."""
     c = daemon.conn()
     d = c.defineXML(domain_xml("netw", extra_devices="<interface type='network'>"
                                 "<source network='default'/></interface>"))
     with pytest.raises(libvirt.libvirtError) as e:
         d.create()
-    assert e.value.get_error_code() == libvirt.VIR_ERR_CONFIG_UNSUPPORTED
-    assert "not supported yet" in str(e.value)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_NO_NETWORK
+    assert "no network with matching name 'default'" in str(e.value)
     assert not d.isActive()
+    assert daemon.guest_pids() == []
     c.close()
 
 

@@ -62,10 +62,23 @@ test_case(gconstpointer data)
         /* what a start does to the live definition */
         qemu_alias_assign(def);
         qemu_device_number_images(def);
+        /* and what plugging the NICs does: a tap each, given to QEMU from fd 20 on */
+        g_autoptr(GHashTable) taps = g_hash_table_new(g_str_hash, g_str_equal);
+        for (guint i = 0; i < def->nets->len; i++) {
+            struct net_def *net = def->nets->pdata[i];
+            if (!qemu_device_net_has_tap(net))
+                continue;
+            if (!net->target_dev)
+                net->target_dev = g_strdup_printf("vnet%u", i);
+            if (net->type == NET_TYPE_NETWORK && !net->live_bridge)
+                net->live_bridge = g_strdup("virbr0");
+            g_hash_table_insert(taps, net->info.alias, GINT_TO_POINTER(20 + (int)i));
+        }
         struct qemu_command_opts opts = {
             .emulator = "/usr/bin/qemu-system-x86_64",
             .kvm = def->virt_type == DOMAIN_VIRT_KVM,
             .channel_dir = "/run/domus/channel",
+            .tap_fds = taps,
         };
         argv = qemu_command_build(def, &opts, &error);
     }

@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Real guests on virtual networks: two test guests on 'default' (taps made by domusd and
+handed to QEMU as descriptors) get leases from the network's dnsmasq, reach each other, the
+gateway and, through NAT, a host outside; resolve each other by name; and keep all of it across
+a SIGKILL of the daemon. One daemon in namespaces of its own, two guests booted once."""
+import base64
+import json
+import os
+import re
+import signal
+import time
+
+import libvirt
+import libvirt_qemu
+import pytest
+
+import guest
+from netns import Host, NetDaemon, needs_root
+
+pytestmark = needs_root
+
+
+def nic(model="virtio", source="<source network='default'/>", kind="network", extra=""):
+    return f"<interface type='{kind}'>{source}<model type='{model}'/>{extra}</interface>"
+
+
+def guest_xml(d, name, nics):
+    log, xml = guest.xml(d, name, extra_cmdline=f"domus.hostname={name}")
+    return log, xml.replace("<panic model='isa'/>", "<panic model='isa'/>" + "".join(nics))
+
+
+def agent_exec(dom, *argv, timeout=30):
+    """Runs ARGV in the guest through the agent; returns (exit code, stdout)."""
+    cmd = {"execute": "guest-exec",
+           "arguments": {"path": argv[0], "arg": list(argv[1:]), "capture-output": True}}
+    pid = json.loads(libvirt_qemu.qemuAgentCommand(dom, json.dumps(cmd), 10, 0))["return"]["pid"]
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        st = json.loads(libvirt_qemu.qemuAgentCommand(
+            dom, json.dumps({"execute": "guest-exec-status", "arguments": {"pid": pid}}), 10,
+            0))["return"]
+        if st.get("exited"):
+            out = base64.b64decode(st.get("out-data", "")).decode(errors="replace")
+            return st.get("exitcode", -1), out
+        time.sleep(0.2)
+    raise AssertionError(f"{argv} did not finish in the guest")
+
+
+def leased_ip(log, iface="eth0"):
+    m = re.search(rf"domus-guest: dhcp {iface} ([0-9.]+)/", open(log, errors="replace").read())
+    return m.group(1) if m else None
+
+
+@pytest.fixture(scope="module")
+def net():
+    d = NetDaemon(default_network=True)
+    d.start()
+    c = d.conn()
+    guests = {}
+    for name in ("alpha", "beta"):
+        log, xml = guest_xml(d, name, [nic()])
+        dom = c.defineXML(xml)
+        dom.create()
+        guests[name] = (dom, log)
+    for name, (dom, log) in guests.items():
+        guest.wait(lambda: leased_ip(log), 90, f"a DHCP lease in {name}")
+        guest.wait(lambda: guest.count(log) >= 1, 60, f"{name} ready")
+    yield d, c, guests
+    for dom, _ in guests.values():
+        try:
+            dom.destroy()
+        except libvirt.libvirtError:
+            pass
+    c.close()
+    d.destroy()
+
+
+def test_taps_leases_and_live_xml(net):
+    d, c, guests = net
+    dom, log = guests["alpha"]
+    xml = dom.XMLDesc()
+    m = re.search(r"<interface type='network'>\s*<mac address='([0-9a-f:]+)'/>\s*"
+                  r"<source network='default' bridge='virbr0'/>\s*<target dev='(vnet\d+)'/>",
+                  xml)
+    assert m, xml
+    mac, tap = m.groups()
+    assert mac.startswith("52:54:00:")
+    # the tap is on the bridge, with the guest's MAC behind fe:
+    link = d.ns.run("ip", "-d", "link", "show", tap).stdout
+    assert "master virbr0" in link and "fe:" + mac[3:] in link, link
+    # virsh domiflist
+    out = d.virsh("domiflist", "alpha").stdout
+    assert re.search(rf"{tap}\s+network\s+default\s+virtio\s+{mac}", out), out
+    # the inactive XML keeps none of it
+    inactive = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert "vnet" not in inactive and "bridge='virbr0'" not in inactive
+    # the network counts its guests
+    assert "<network connections='2'>" in d.virsh("net-dumpxml", "default").stdout
+    # leases with the guests' host names, found by MAC too
+    ip = leased_ip(log)
+    leases = c.networkLookupByName("default").DHCPLeases(mac)
+    assert [(x["ipaddr"], x["hostname"]) for x in leases] == [(ip, "alpha")]
+    out = d.virsh("net-dhcp-leases", "default").stdout
+    assert "alpha" in out and "beta" in out
+
+
+def test_traffic_names_and_nat(net):
+    d, c, guests = net
+    alpha, alpha_log = guests["alpha"]
+    beta, beta_log = guests["beta"]
+    beta_ip = leased_ip(beta_log)
+    rc, out = agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", "192.168.122.1")
+    assert rc == 0, out
+    rc, out = agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", beta_ip)
+    assert rc == 0, out
+    rc, out = agent_exec(alpha, "/bin/sh", "-c", "nslookup beta 192.168.122.1")
+    assert re.search(rf"Name:\s+beta\s+Address:\s+{re.escape(beta_ip)}", out), out
+    outside = Host(d.ns, "v-out")
+    try:
+        d.ns.run("ip", "addr", "add", "10.99.0.1/24", "dev", "v-out")
+        d.ns.run("ip", "link", "set", "v-out", "up")
+        outside.ns.run("ip", "addr", "add", "10.99.0.2/24", "dev", "eth0")
+        rc, out = agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", "10.99.0.2")
+        assert rc == 0, out
+    finally:
+        outside.close()
+
+
+def test_refusals(net):
+    d, c, _ = net
+    n = c.networkDefineXML("<network><name>off</name><bridge name='off0'/>"
+                           "<ip address='10.88.0.1' prefix='24'/></network>")
+    _, xml = guest_xml(d, "gamma", [nic(source="<source network='off'/>")])
+    dom = c.defineXML(xml)
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.create()
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+    assert "network 'off' is not active" in str(e.value)
+    assert not dom.isActive()
+    dom.undefine()
+    _, xml = guest_xml(d, "gamma", [nic(kind="bridge", source="<source bridge='nobr0'/>")])
+    dom = c.defineXML(xml)
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.create()
+    assert "host bridge 'nobr0' of domain 'gamma' does not exist" in str(e.value)
+    # no tap was left behind by either
+    assert not [l for l in d.ns.links() if l.startswith("vnet")
+                and l not in open(os.path.join(d.root, "run", "qemu", "alpha.xml")).read()
+                and l not in open(os.path.join(d.root, "run", "qemu", "beta.xml")).read()]
+    dom.undefine()
+    n.undefine()
+
+
+def test_sigkill_of_the_daemon_keeps_guest_networking(net):
+    d, c, guests = net
+    alpha, alpha_log = guests["alpha"]
+    beta_ip = leased_ip(guests["beta"][1])
+    taps_before = sorted(l for l in d.ns.links() if l.startswith("vnet"))
+    d.stop(signal.SIGKILL)
+    d.start()
+    c2 = d.conn()
+    alpha = c2.lookupByName("alpha")
+    rc, out = agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", beta_ip)
+    assert rc == 0, out
+    assert sorted(l for l in d.ns.links() if l.startswith("vnet")) == taps_before
+    assert "<network connections='2'>" in d.virsh("net-dumpxml", "default").stdout
+    assert re.search(r"vnet\d+\s+network\s+default", d.virsh("domiflist", "alpha").stdout)
+    c2.close()
