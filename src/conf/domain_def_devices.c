@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conf/domain_def_priv.h"
+#include "conf/xml_util.h"
 #include "util/err.h"
 #include "util/netaddr.h"
 
@@ -108,6 +109,7 @@ static const char *const rng_backend_names[] = {"random", NULL};
 static const char *const panic_model_names[] = {"isa", "pseries", "hyperv", "s390", NULL};
 
 typedef struct disk_def disk_def;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 typedef struct net_def net_def;
 typedef struct chr_def chr_def;
 typedef struct controller_def controller_def;
@@ -1482,4 +1484,24 @@ domain_def_devices_finish(struct domain_def *def, GError **error)
     fill_video_defaults(def);
     return check_disk_targets(def, error) && check_boot_orders(def, error) &&
            pair_consoles(def, error);
+}
+
+struct net_def *
+domain_def_net_parse(const char *xml, GError **error)
+{
+    g_autoptr(xmlDoc) doc =
+        xml_util_read_document(ERR_FROM_DOMAIN, xml, 1024 * 1024, "device", NULL, error);
+    if (!doc)
+        return NULL;
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!domain_def_xml_is(root, "interface")) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_UNSUPPORTED,
+                "updating a <%s> in place is not supported; an <interface>'s link state is",
+                (const char *)root->name);
+        return NULL;
+    }
+    g_autoptr(domain_def) def = domain_def_new();
+    if (!parse_net(def, root, error))
+        return NULL;
+    return g_ptr_array_steal_index(def->nets, 0);
 }

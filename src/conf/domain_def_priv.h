@@ -88,7 +88,6 @@ gpointer domain_def_rng_copy(gconstpointer src, gpointer unused);
 struct domain_address *domain_def_address_copy(const struct domain_address *src);
 
 void domain_def_disk_free(struct disk_def *disk);
-void domain_def_net_free(struct net_def *net);
 void domain_def_input_free(struct input_def *input);
 void domain_def_graphics_free(struct graphics_def *graphics);
 void domain_def_chr_free(struct chr_def *chr);

@@ -144,8 +144,8 @@ autostart_path(struct core *core, const char *name)
     return g_strdup_printf("%s/%s", core->paths.autostart_dir, name);
 }
 
-static gboolean
-config_write(struct core *core, const struct domain_def *def, GError **error)
+gboolean
+core_config_save(struct core *core, const struct domain_def *def, GError **error)
 {
     g_autofree char *xml =
         domain_def_format(def, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
@@ -507,7 +507,7 @@ core_define(struct core *core, const char *xml, unsigned flags, GError **error)
     struct domain *dom = NULL;
     if (!core_check_unique(core, def, &dom, error))
         return NULL;
-    if (!config_write(core, def, error))
+    if (!core_config_save(core, def, error))
         return NULL;
     gboolean updated = dom != NULL;
     if (!dom) {

@@ -124,6 +124,13 @@ gboolean core_validate_for_host(const struct domain_def *def, GError **error);
 struct domain *core_define(struct core *core, const char *xml, unsigned flags, GError **error);
 /* Undefine: removes the persistent config; a running domain becomes transient. */
 gboolean core_undefine(struct core *core, struct domain *dom, unsigned flags, GError **error);
+/* Writes DEF as the persistent config of its domain (atomically, durably). */
+gboolean core_config_save(struct core *core, const struct domain_def *def, GError **error);
+/* virDomainUpdateDeviceFlags of an <interface> (device_update.c): its link state, in the live
+ * definition (QMP set_link, as a job) and/or the persistent one (FLAGS: virDomainModification
+ * Impact). Any other change of the device is ERR_OPERATION_UNSUPPORTED naming it. */
+void core_domain_update_net(struct domain *dom, struct net_def *net, unsigned flags,
+                            core_done_fn done, gpointer data);
 gboolean core_set_autostart(struct core *core, struct domain *dom, gboolean on, GError **error);
 /* libvirt's isUpdated: a running domain whose live definition changed since it started. */
 gboolean core_domain_is_updated(struct domain *dom);

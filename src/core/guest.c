@@ -568,3 +568,93 @@ core_guest_hostname(struct domain *dom, core_value_fn done, gpointer data)
     }
     agent_command(ag, "guest-get-host-name", NULL, 0, on_hostname, req_new(dom, NULL, done, data));
 }
+
+/* ---- interfaces ---- */
+
+static void
+guest_ip_free(struct guest_ip *ip)
+{
+    g_free(ip->addr);
+    g_free(ip);
+}
+
+struct guest_iface *
+guest_iface_new(const char *name, const char *hwaddr)
+{
+    struct guest_iface *iface = g_new0(struct guest_iface, 1);
+    iface->name = g_strdup(name ? name : "");
+    iface->hwaddr = g_strdup(hwaddr);
+    iface->addrs = g_ptr_array_new_with_free_func((GDestroyNotify)guest_ip_free);
+    return iface;
+}
+
+void
+guest_iface_add(struct guest_iface *iface, int type, const char *addr, unsigned prefix)
+{
+    struct guest_ip *ip = g_new0(struct guest_ip, 1);
+    ip->type = type;
+    ip->addr = g_strdup(addr);
+    ip->prefix = prefix;
+    g_ptr_array_add(iface->addrs, ip);
+}
+
+void
+guest_iface_free(struct guest_iface *iface)
+{
+    if (!iface)
+        return;
+    g_free(iface->name);
+    g_free(iface->hwaddr);
+    g_ptr_array_unref(iface->addrs);
+    g_free(iface);
+}
+
+/* Bounds on what a guest may make us hold: as libvirt's wire limits */
+#define GUEST_IFACES_MAX 2048
+#define GUEST_IFACE_ADDRS_MAX 2048
+
+static void
+on_interfaces(struct agent *ag, JsonNode *result, const GError *error, gpointer data)
+{
+    if (error) {
+        req_finish(data, g_error_copy(error), NULL);
+        return;
+    }
+    GPtrArray *ret = g_ptr_array_new_with_free_func((GDestroyNotify)guest_iface_free);
+    JsonArray *a = qemu_json_node_array(result);
+    guint n = a ? MIN(json_array_get_length(a), GUEST_IFACES_MAX) : 0;
+    for (guint i = 0; i < n; i++) {
+        JsonObject *o = qemu_json_element_object(a, i);
+        const char *name = qemu_json_string(o, "name");
+        if (!name)
+            continue;
+        struct guest_iface *iface = guest_iface_new(name, qemu_json_string(o, "hardware-address"));
+        JsonArray *addrs = qemu_json_array(o, "ip-addresses");
+        guint na = addrs ? MIN(json_array_get_length(addrs), GUEST_IFACE_ADDRS_MAX) : 0;
+        for (guint j = 0; j < na; j++) {
+            JsonObject *ad = qemu_json_element_object(addrs, j);
+            const char *type = qemu_json_string(ad, "ip-address-type");
+            const char *ip = qemu_json_string(ad, "ip-address");
+            gint64 prefix = qemu_json_int_or(ad, "prefix", 0);
+            if (!type || !ip || (!g_str_equal(type, "ipv4") && !g_str_equal(type, "ipv6")))
+                continue;
+            guest_iface_add(iface, g_str_equal(type, "ipv6") ? 1 : 0, ip,
+                            (unsigned)CLAMP(prefix, 0, 128));
+        }
+        g_ptr_array_add(ret, iface);
+    }
+    req_finish(data, NULL, ret);
+}
+
+void
+core_guest_interfaces(struct domain *dom, core_value_fn done, gpointer data)
+{
+    GError *error = NULL;
+    struct agent *ag = get_agent(dom, &error);
+    if (!ag) {
+        fail_early(NULL, done, data, error);
+        return;
+    }
+    agent_command(ag, "guest-network-get-interfaces", NULL, 0, on_interfaces,
+                  req_new(dom, NULL, done, data));
+}

@@ -57,3 +57,21 @@ void core_guest_set_time(struct domain *dom, gint64 seconds, guint nseconds, gbo
 void core_guest_info(struct domain *dom, unsigned types, core_value_fn done, gpointer data);
 /* virDomainGetHostname through the agent. */
 void core_guest_hostname(struct domain *dom, core_value_fn done, gpointer data);
+
+/* An interface and its addresses, as virDomainInterfaceAddresses reports them. */
+struct guest_ip {
+    int type; /* virIPAddrType: 0 IPv4, 1 IPv6 */
+    char *addr;
+    unsigned prefix;
+};
+struct guest_iface {
+    char *name;
+    char *hwaddr;     /* or NULL */
+    GPtrArray *addrs; /* struct guest_ip * */
+};
+struct guest_iface *guest_iface_new(const char *name, const char *hwaddr);
+void guest_iface_add(struct guest_iface *iface, int type, const char *addr, unsigned prefix);
+void guest_iface_free(struct guest_iface *iface);
+/* The guest's interfaces through the agent (guest-network-get-interfaces): the value is a
+ * GPtrArray of struct guest_iface * (with free function). */
+void core_guest_interfaces(struct domain *dom, core_value_fn done, gpointer data);

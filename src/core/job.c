@@ -9,7 +9,7 @@
 #include "util/err.h"
 
 static const char *const type_names[] = {"none",   "start", "shutdown", "destroy", "suspend",
-                                         "resume", "reset", "reboot",   "wipe"};
+                                         "resume", "reset", "reboot",   "wipe",    "modify"};
 G_STATIC_ASSERT(G_N_ELEMENTS(type_names) == JOB_TYPE_LAST);
 
 struct job_waiter {

@@ -23,6 +23,7 @@ enum job_type {
     JOB_RESET,
     JOB_REBOOT,
     JOB_WIPE,
+    JOB_MODIFY, /* a live change of a device */
     JOB_TYPE_LAST
 };
 

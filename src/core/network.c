@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/guest.h"
 #include "network/firewall.h"
 #include "network/netdev.h"
 #include "util/err.h"
@@ -667,6 +668,101 @@ core_network_leases(struct network *net, const char *mac, GArray **ret_prefixes,
     }
     g_ptr_array_unref(all);
     *ret_prefixes = prefixes;
+    return ret;
+}
+
+GPtrArray *
+core_network_lease_interfaces(struct core *core, struct domain *dom, GError **error)
+{
+    GPtrArray *ret = g_ptr_array_new_with_free_func((GDestroyNotify)guest_iface_free);
+    for (guint i = 0; i < dom->def->nets->len; i++) {
+        const struct net_def *nic = dom->def->nets->pdata[i];
+        if (nic->type != NET_TYPE_NETWORK)
+            continue;
+        struct network *n = core_network_lookup_name(core, nic->source, error);
+        if (!n) {
+            g_ptr_array_unref(ret);
+            return NULL;
+        }
+        char mac[MAC_STRING_LEN];
+        mac_format(nic->mac, mac);
+        GArray *prefixes = NULL;
+        g_autoptr(GPtrArray) leases = core_network_leases(n, mac, &prefixes, error);
+        if (!leases) {
+            g_ptr_array_unref(ret);
+            return NULL;
+        }
+        g_autoptr(GArray) owned = prefixes;
+        if (!leases->len)
+            continue;
+        struct guest_iface *iface = guest_iface_new(nic->target_dev, mac);
+        for (guint j = 0; j < leases->len; j++) {
+            const struct dnsmasq_lease *l = leases->pdata[j];
+            guest_iface_add(iface, l->family == AF_INET6 ? 1 : 0, l->ip,
+                            g_array_index(prefixes, guint, j));
+        }
+        g_ptr_array_add(ret, iface);
+    }
+    return ret;
+}
+
+char *
+core_network_lease_hostname(struct core *core, struct domain *dom, GError **error)
+{
+    for (guint i = 0; i < dom->def->nets->len; i++) {
+        const struct net_def *nic = dom->def->nets->pdata[i];
+        struct network *n = nic->type == NET_TYPE_NETWORK && core->networks_by_name
+                                ? g_hash_table_lookup(core->networks_by_name, nic->source)
+                                : NULL;
+        if (!n)
+            continue;
+        char mac[MAC_STRING_LEN];
+        mac_format(nic->mac, mac);
+        GArray *prefixes = NULL;
+        g_autoptr(GPtrArray) leases = core_network_leases(n, mac, &prefixes, NULL);
+        g_autoptr(GArray) owned = prefixes;
+        for (guint j = 0; leases && j < leases->len; j++) {
+            const struct dnsmasq_lease *l = leases->pdata[j];
+            if (l->hostname)
+                return g_strdup(l->hostname);
+        }
+    }
+    err_set(error, ERR_FROM_DOMAIN, ERR_NO_HOSTNAME, "no hostname found for domain '%s'",
+            dom->def->name);
+    return NULL;
+}
+
+GPtrArray *
+core_network_arp_interfaces(struct domain *dom, GError **error)
+{
+    g_autofree char *text = NULL;
+    g_autoptr(GError) err = NULL;
+    if (!g_file_get_contents("/proc/net/arp", &text, NULL, &err)) {
+        err_set(error, ERR_FROM_NETWORK, ERR_SYSTEM_ERROR, "cannot read the ARP table: %s",
+                err->message);
+        return NULL;
+    }
+    /* "IP address  HW type  Flags  HW address  Mask  Device", one line each */
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    GPtrArray *ret = g_ptr_array_new_with_free_func((GDestroyNotify)guest_iface_free);
+    for (guint i = 0; i < dom->def->nets->len; i++) {
+        const struct net_def *nic = dom->def->nets->pdata[i];
+        char mac[MAC_STRING_LEN];
+        mac_format(nic->mac, mac);
+        for (guint j = 1; lines[0] && lines[j]; j++) {
+            g_auto(GStrv) f = g_strsplit_set(lines[j], " \t", -1);
+            g_autoptr(GPtrArray) words = g_ptr_array_new();
+            for (guint k = 0; f[k]; k++) {
+                if (*f[k])
+                    g_ptr_array_add(words, f[k]);
+            }
+            if (words->len >= 4 && g_ascii_strcasecmp(words->pdata[3], mac) == 0) {
+                struct guest_iface *iface = guest_iface_new(nic->target_dev, mac);
+                guest_iface_add(iface, 0, words->pdata[0], 0);
+                g_ptr_array_add(ret, iface);
+            }
+        }
+    }
     return ret;
 }
 

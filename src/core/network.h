@@ -93,6 +93,14 @@ char *core_network_xml(struct core *core, struct network *net, unsigned flags);
  * in NET->live_bridge. Returns the tap's descriptor (the tap goes with its last one: QEMU's), or
  * -1 with ERROR. */
 int core_network_plug(struct core *core, const char *dom_name, struct net_def *net, GError **error);
+/* The addresses of DOM's NICs on networks from the networks' DHCP leases (NICs without a
+ * lease are left out, as libvirt does): a GPtrArray of struct guest_iface *. */
+GPtrArray *core_network_lease_interfaces(struct core *core, struct domain *dom, GError **error);
+/* The host name a DHCP lease of one of DOM's NICs carries (the first found); NULL with
+ * ERR_NO_HOSTNAME when none has one, as libvirt. New string. */
+char *core_network_lease_hostname(struct core *core, struct domain *dom, GError **error);
+/* The same from the host's ARP table (/proc/net/arp), for NICs of every type. */
+GPtrArray *core_network_arp_interfaces(struct domain *dom, GError **error);
 /* The network's bridge: ERR_OPERATION_INVALID when it has none. Borrowed. */
 const char *core_network_bridge(struct network *net, GError **error);
 /* DHCP leases of an active network, optionally those of MAC only: an array of struct

@@ -367,3 +367,15 @@ dispatch_call(struct call *call, const uint8_t *body, gsize len)
         dispatch_fail(call, error);
     decoded_clear(&d, def);
 }
+
+gboolean
+dispatch_require_running(struct call *call, struct domain *dom)
+{
+    if (state_is_active(dom->state))
+        return TRUE;
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+            dom->def->name);
+    dispatch_fail(call, error);
+    return FALSE;
+}

@@ -104,5 +104,8 @@ void dispatch_reply_u64(struct call *call, uint64_t v);
 void dispatch_reply_string(struct call *call, const char *s);
 /* Completion of asynchronous core operations that answer nothing but success. */
 void dispatch_done_empty(GError *error, gpointer call);
+/* Refuses (ERR_OPERATION_INVALID "domain 'X' is not running") an inactive DOM; FALSE when
+ * refused. */
+gboolean dispatch_require_running(struct call *call, struct domain *dom);
 /* Refuses a list size a client asked for beyond MAX (ERR_RPC); FALSE when refused. */
 gboolean dispatch_check_max(struct call *call, int asked, int max);

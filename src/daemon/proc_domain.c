@@ -368,18 +368,6 @@ enum { JOB_OPERATION_UNKNOWN = 0, JOB_OPERATION_START = 1 };
 /* virTypedParameterType */
 enum { PARAM_INT = 1, PARAM_ULLONG = 4 };
 
-static gboolean
-require_running(struct call *call, struct domain *dom)
-{
-    if (state_is_active(dom->state))
-        return TRUE;
-    GError *error = NULL;
-    err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
-            dom->def->name);
-    dispatch_fail(call, error);
-    return FALSE;
-}
-
 static int
 job_type_of(const struct job_info *info)
 {
@@ -391,7 +379,7 @@ job_type_of(const struct job_info *info)
 static void
 h_get_job_info(struct call *call, const struct call_ctx *ctx)
 {
-    if (!require_running(call, ctx->dom))
+    if (!dispatch_require_running(call, ctx->dom))
         return;
     struct job_info info;
     job_info(&ctx->dom->jobs, &info);
@@ -426,7 +414,7 @@ h_get_job_stats(struct call *call, const struct call_ctx *ctx)
         /* no job keeps statistics after it ends yet (save and migration will) */
         memset(&info, 0, sizeof(info));
     } else {
-        if (!require_running(call, ctx->dom))
+        if (!dispatch_require_running(call, ctx->dom))
             return;
         job_info(&ctx->dom->jobs, &info);
     }
@@ -464,7 +452,26 @@ h_abort_job(struct call *call, const struct call_ctx *ctx)
 #define R RPC_PROGRAM_REMOTE
 #define D HANDLE_DOMAIN
 #define N HANDLE_NONE
+/* virDomainDeviceModifyFlags: LIVE, CONFIG, FORCE (no meaning for what we update) */
+enum { DEVICE_AFFECT_LIVE = 1, DEVICE_AFFECT_CONFIG = 2, DEVICE_FORCE = 4 };
+
+static void
+h_update_device(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *a = ctx->args;
+    GError *error = NULL;
+    struct net_def *net = domain_def_net_parse(a->s, &error);
+    if (!net) {
+        dispatch_fail(call, error);
+        return;
+    }
+    core_domain_update_net(ctx->dom, net, ctx->flags & (DEVICE_AFFECT_LIVE | DEVICE_AFFECT_CONFIG),
+                           dispatch_done_empty, call);
+}
+
 const struct proc_def domain_procs[] = {
+    {R, PROC_DOMAIN_UPDATE_DEVICE_FLAGS, D, &args_string, TRUE,
+     DEVICE_AFFECT_LIVE | DEVICE_AFFECT_CONFIG | DEVICE_FORCE, h_update_device},
     {R, PROC_CONNECT_LIST_ALL_DOMAINS, N, &args_int, TRUE, LIST_ALL_FLAGS, h_list_all},
     {R, PROC_CONNECT_NUM_OF_DOMAINS, N, NULL, FALSE, 0, h_num_of_domains},
     {R, PROC_CONNECT_NUM_OF_DEFINED_DOMAINS, N, NULL, FALSE, 0, h_num_of_defined},

@@ -3,6 +3,7 @@
  * passthrough commands of the QEMU program) and the serial console stream. */
 #include "core/core.h"
 #include "core/guest.h"
+#include "core/network.h"
 #include "daemon/console.h"
 #include "daemon/dispatch.h"
 #include "util/err.h"
@@ -109,15 +110,83 @@ done_opt_string(GError *error, gpointer value, gpointer data)
 static void
 h_dom_hostname(struct call *call, const struct call_ctx *ctx)
 {
-    if (ctx->flags & HOSTNAME_LEASE) {
+    if (ctx->flags & HOSTNAME_LEASE && !(ctx->flags & HOSTNAME_AGENT)) {
         GError *error = NULL;
-        err_set(&error, ERR_FROM_DOMAIN, ERR_ARGUMENT_UNSUPPORTED,
-                "only the guest agent can tell the hostname of '%s' (no DHCP leases here)",
-                ctx->dom->def->name);
-        dispatch_fail(call, error);
+        g_autofree char *name = NULL;
+        if (!dispatch_require_running(call, ctx->dom))
+            return;
+        name = core_network_lease_hostname(dispatch_core(call), ctx->dom, &error);
+        if (name)
+            dispatch_reply_string(call, name);
+        else
+            dispatch_fail(call, error);
         return;
     }
     core_guest_hostname(ctx->dom, done_string, call);
+}
+
+/* virDomainInterfaceAddressesSource */
+enum { IFADDR_LEASE = 0, IFADDR_AGENT = 1, IFADDR_ARP = 2 };
+#define RPC_DOMAIN_INTERFACE_MAX 2048
+
+static void
+reply_interfaces(struct call *call, GPtrArray *ifaces)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    guint n = MIN(ifaces->len, RPC_DOMAIN_INTERFACE_MAX);
+    xdr_put_u32(b, n);
+    for (guint i = 0; i < n; i++) {
+        const struct guest_iface *iface = ifaces->pdata[i];
+        xdr_put_string(b, iface->name);
+        xdr_put_opt_string(b, iface->hwaddr);
+        xdr_put_u32(b, iface->addrs->len);
+        for (guint j = 0; j < iface->addrs->len; j++) {
+            const struct guest_ip *ip = iface->addrs->pdata[j];
+            xdr_put_i32(b, ip->type);
+            xdr_put_string(b, ip->addr);
+            xdr_put_u32(b, ip->prefix);
+        }
+    }
+    call_reply(call, b);
+}
+
+static void
+done_interfaces(GError *error, gpointer value, gpointer data)
+{
+    struct call *call = data;
+    g_autoptr(GPtrArray) ifaces = value;
+    if (error)
+        call_fail(call, error);
+    else
+        reply_interfaces(call, ifaces);
+}
+
+static void
+h_interface_addresses(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *source = ctx->args;
+    GError *error = NULL;
+    if (!dispatch_require_running(call, ctx->dom))
+        return;
+    g_autoptr(GPtrArray) ifaces = NULL;
+    switch (source->v) {
+    case IFADDR_AGENT:
+        core_guest_interfaces(ctx->dom, done_interfaces, call);
+        return;
+    case IFADDR_LEASE:
+        ifaces = core_network_lease_interfaces(dispatch_core(call), ctx->dom, &error);
+        break;
+    case IFADDR_ARP:
+        ifaces = core_network_arp_interfaces(ctx->dom, &error);
+        break;
+    default:
+        err_set(&error, ERR_FROM_DOMAIN, ERR_ARGUMENT_UNSUPPORTED,
+                "unknown IP address data source %d", source->v);
+    }
+    if (ifaces)
+        reply_interfaces(call, ifaces);
+    else
+        dispatch_fail(call, error);
 }
 
 static void
@@ -218,6 +287,7 @@ const struct proc_def guest_procs[] = {
     {R, PROC_DOMAIN_GET_GUEST_INFO, D, &args_guest_info, TRUE, 0, h_get_guest_info},
     {R, PROC_DOMAIN_GET_HOSTNAME, D, NULL, TRUE, HOSTNAME_AGENT | HOSTNAME_LEASE, h_dom_hostname},
     {R, PROC_DOMAIN_GET_TIME, D, NULL, TRUE, 0, h_get_time},
+    {R, PROC_DOMAIN_INTERFACE_ADDRESSES, D, &args_int, TRUE, 0, h_interface_addresses},
     {R, PROC_DOMAIN_SET_TIME, D, &args_set_time, TRUE, SET_TIME_SYNC, h_set_time},
     {R, PROC_DOMAIN_OPEN_CONSOLE, D, &args_opt_string, TRUE, CONSOLE_FORCE | CONSOLE_SAFE,
      h_open_console},

@@ -95,6 +95,7 @@ static const struct {
     {ERR_OPERATION_UNSUPPORTED, "Operation not supported"},
     {ERR_AGENT_UNRESPONSIVE, "Guest agent is not responding"},
     {ERR_RESOURCE_BUSY, "resource busy"},
+    {ERR_NO_HOSTNAME, "no hostname found"},
     {ERR_XML_INVALID_SCHEMA, "XML document failed to validate against schema"},
 };
 

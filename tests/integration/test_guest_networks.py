@@ -151,6 +151,75 @@ def test_refusals(net):
     n.undefine()
 
 
+def test_domifaddr_from_leases_agent_and_arp(net):
+    d, c, guests = net
+    alpha, log = guests["alpha"]
+    ip = leased_ip(log)
+    mac = re.search(r"<mac address='([0-9a-f:]+)'/>", alpha.XMLDesc()).group(1)
+    tap = re.search(r"<target dev='(vnet\d+)'/>", alpha.XMLDesc()).group(1)
+    out = d.virsh("domifaddr", "alpha").stdout
+    assert re.search(rf"{tap}\s+{mac}\s+ipv4\s+{ip}/24", out), out
+    out = d.virsh("domifaddr", "alpha", "--source", "agent").stdout
+    assert re.search(rf"eth0\s+{mac}\s+ipv4\s+{ip}/24", out), out
+    assert re.search(r"lo\s+00:00:00:00:00:00\s+ipv4\s+127.0.0.1/8", out), out
+    # the host's ARP table knows a guest it has talked to
+    rc, _ = agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", "192.168.122.1")
+    assert rc == 0
+    d.ns.run("ping", "-c", "1", "-W", "5", ip, check=False)
+    out = d.virsh("domifaddr", "alpha", "--source", "arp").stdout
+    assert re.search(rf"{tap}\s+{mac}\s+ipv4\s+{ip}/0", out), out
+    # python's binding, and the host name from the lease
+    ifaces = alpha.interfaceAddresses(libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE)
+    assert ifaces == {tap: {"hwaddr": mac, "addrs": [{"type": 0, "addr": ip, "prefix": 24}]}}
+    assert alpha.hostname(libvirt.VIR_DOMAIN_GET_HOSTNAME_LEASE) == "alpha"
+    with pytest.raises(libvirt.libvirtError) as e:
+        alpha.interfaceAddresses(7)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED
+    # the read-only socket may read leases and ARP, not ask the agent
+    ro = d.conn(readonly=True)
+    assert ro.lookupByName("alpha").interfaceAddresses(0)
+    with pytest.raises(libvirt.libvirtError) as e:
+        ro.lookupByName("alpha").interfaceAddresses(1)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_DENIED
+    ro.close()
+
+
+def test_domif_setlink(net):
+    d, c, guests = net
+    beta, beta_log = guests["beta"]
+    alpha = guests["alpha"][0]
+    beta_ip = leased_ip(beta_log)
+    tap = re.search(r"<target dev='(vnet\d+)'/>", beta.XMLDesc()).group(1)
+    out = d.virsh("domif-getlink", "beta", tap).stdout
+    assert re.search(rf"{tap} up", out), out
+    d.virsh("domif-setlink", "beta", tap, "down")
+    assert re.search(rf"{tap} down", d.virsh("domif-getlink", "beta", tap).stdout)
+    assert "<link state='down'/>" in beta.XMLDesc()
+    assert "<link state='down'/>" not in beta.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    rc, out = agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "2", beta_ip)
+    assert rc != 0, out
+    d.virsh("domif-setlink", "beta", tap, "up")
+    rc, out = agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", beta_ip)
+    assert rc == 0, out
+    # the persistent config alone (it has no tap name: the MAC names the interface, as with
+    # libvirt)
+    mac = re.search(r"<mac address='([0-9a-f:]+)'/>", beta.XMLDesc()).group(1)
+    d.virsh("domif-setlink", "beta", mac, "down", "--config")
+    assert "<link state='down'/>" in beta.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert "<link state='down'/>" not in beta.XMLDesc()
+    d.virsh("domif-setlink", "beta", mac, "up", "--config")
+    # what cannot change in place is refused by name
+    with pytest.raises(libvirt.libvirtError) as e:
+        beta.updateDeviceFlags(f"<interface type='network'><mac address='{mac}'/>"
+                               "<source network='default'/><model type='e1000'/></interface>",
+                               libvirt.VIR_DOMAIN_AFFECT_LIVE)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_UNSUPPORTED
+    assert "cannot change the model" in str(e.value)
+    with pytest.raises(libvirt.libvirtError) as e:
+        beta.updateDeviceFlags("<disk type='file'/>", 0)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_UNSUPPORTED
+
+
 def test_sigkill_of_the_daemon_keeps_guest_networking(net):
     d, c, guests = net
     alpha, alpha_log = guests["alpha"]

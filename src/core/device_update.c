@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* device_update: virDomainUpdateDeviceFlags for what can change in place. For now the link
+ * state of an interface (what virsh domif-setlink sends): live through QMP set_link, as a job
+ * of its own, and in the persistent config. Everything else about a device is refused by
+ * name; plugging and unplugging devices belongs to hot-plug. */
+#include "core/core.h"
+
+#include <string.h>
+
+#include "core/job.h"
+#include "qemu/monitor.h"
+#include "util/err.h"
+#include "util/log.h"
+
+/* virDomainModificationImpact */
+enum { AFFECT_LIVE = 1 << 0, AFFECT_CONFIG = 1 << 1 };
+
+/* The NIC of DEF that NET names: by MAC, or the only one when NET gives none. */
+static struct net_def *
+find_nic(const struct domain_def *def, const struct net_def *net, GError **error)
+{
+    if (!net->mac_given && def->nets->len == 1)
+        return def->nets->pdata[0];
+    for (guint i = 0; net->mac_given && i < def->nets->len; i++) {
+        struct net_def *n = def->nets->pdata[i];
+        if (memcmp(n->mac, net->mac, sizeof(n->mac)) == 0)
+            return n;
+    }
+    char mac[32];
+    g_snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", net->mac[0], net->mac[1],
+               net->mac[2], net->mac[3], net->mac[4], net->mac[5]);
+    err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_FAILED,
+            net->mac_given ? "domain '%s' has no interface with MAC address '%s'"
+                           : "domain '%s' has several interfaces: give the MAC address of the "
+                             "one to update",
+            def->name, mac);
+    return NULL;
+}
+
+/* Refuses a change of anything but the link state (what the new XML leaves out stays). */
+static gboolean
+check_change(const struct net_def *cur, const struct net_def *net, GError **error)
+{
+    const char *what = NULL;
+    if (cur->type != net->type)
+        what = "type";
+    else if (net->source && g_strcmp0(cur->source, net->source) != 0)
+        what = "source";
+    else if (net->model && g_strcmp0(cur->model, net->model) != 0)
+        what = "model";
+    else if (net->target_dev && !domain_def_net_auto_target(net) &&
+             g_strcmp0(cur->target_dev, net->target_dev) != 0)
+        what = "target dev";
+    else if (net->boot_order && net->boot_order != cur->boot_order)
+        what = "boot order";
+    if (what) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_UNSUPPORTED,
+                "cannot change the %s of interface '%s' in place; only its link state can be "
+                "updated",
+                what, cur->info.alias ? cur->info.alias : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+struct link_op {
+    struct domain *dom;
+    struct net_def *net; /* the request */
+    gboolean live, config;
+};
+
+static void
+link_op_free(gpointer data)
+{
+    struct link_op *op = data;
+    domain_def_net_free(op->net);
+    core_domain_unref(op->dom);
+    g_free(op);
+}
+
+static void
+on_set_link(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    if (error)
+        job_fail(job, g_error_copy(error));
+    else
+        job_next(job);
+    job_unref(job);
+}
+
+static void
+link_step(struct job *job)
+{
+    struct link_op *op = job->data;
+    GError *error = NULL;
+    struct net_def *nic = NULL;
+    if (!state_is_active(op->dom->state) || !op->dom->mon) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                op->dom->def->name);
+        job_fail(job, error);
+        return;
+    }
+    if (!(nic = find_nic(op->dom->def, op->net, &error))) {
+        job_fail(job, error);
+        return;
+    }
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "name", nic->info.alias);
+    json_object_set_boolean_member(args, "up", !op->net->link_down);
+    qmp_command(op->dom->mon, "set_link", args, on_set_link, job_ref(job));
+}
+
+/* The persistent definition of DOM: the next start's while it runs, else its only one. */
+static struct domain_def *
+persistent_def(struct domain *dom)
+{
+    return dom->new_def ? dom->new_def : dom->def;
+}
+
+static gboolean
+apply_config(struct domain *dom, const struct net_def *net, GError **error)
+{
+    g_autoptr(domain_def) copy = domain_def_copy(persistent_def(dom));
+    struct net_def *nic = find_nic(copy, net, error);
+    if (!nic || !check_change(nic, net, error))
+        return FALSE;
+    nic->link_down = net->link_down;
+    if (!core_config_save(dom->core, copy, error))
+        return FALSE;
+    if (dom->new_def) {
+        domain_def_free(dom->new_def);
+        dom->new_def = g_steal_pointer(&copy);
+    } else {
+        domain_def_free(dom->def);
+        dom->def = g_steal_pointer(&copy);
+    }
+    return TRUE;
+}
+
+static void
+link_finish(struct job *job, const GError *error)
+{
+    struct link_op *op = job->data;
+    struct domain *dom = op->dom;
+    GError *err = NULL;
+    if (error)
+        return;
+    struct net_def *nic = find_nic(dom->def, op->net, NULL);
+    if (nic) {
+        nic->link_down = op->net->link_down;
+        dom->updated = TRUE;
+        if (!core_status_write(dom, &err)) {
+            log_warn("%s: %s", dom->def->name, err->message);
+            g_clear_error(&err);
+        }
+    }
+    if (op->config && !apply_config(dom, op->net, &err))
+        job_set_error(job, err);
+}
+
+static void
+link_abort(struct job *job)
+{
+    struct link_op *op = job->data;
+    GError *err = NULL;
+    err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU of domain '%s' went away",
+            op->dom->def->name);
+    job_fail(job, err);
+}
+
+static const struct job_step link_steps[] = {
+    {"set_link", link_step},
+    {NULL, NULL},
+};
+
+static const struct job_pipeline link_pipeline = {
+    .steps = link_steps,
+    .finish = link_finish,
+    .abort = link_abort,
+};
+
+struct link_request {
+    struct link_op *op;
+    core_done_fn done;
+    gpointer data;
+};
+
+static void
+link_begin(struct job *job, GError *error, gpointer data)
+{
+    struct link_request *req = data;
+    if (!job) {
+        /* the job engine owns ERROR */
+        req->done(error, req->data);
+        link_op_free(req->op);
+    } else {
+        job_run(job, req->op, link_op_free, req->done, req->data);
+    }
+    g_free(req);
+}
+
+void
+core_domain_update_net(struct domain *dom, struct net_def *net, unsigned flags, core_done_fn done,
+                       gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    gboolean active = state_is_active(dom->state);
+    gboolean live = flags & AFFECT_LIVE, config = flags & AFFECT_CONFIG;
+    if (!live && !config) {
+        live = active;
+        config = !active;
+    }
+    struct net_def *cur = NULL;
+    if (live && !active)
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                dom->def->name);
+    else if (config && !dom->persistent)
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "cannot change the persistent config of transient domain '%s'", dom->def->name);
+    else if (live && (cur = find_nic(dom->def, net, &error)))
+        check_change(cur, net, &error);
+    if (!error && config && (cur = find_nic(persistent_def(dom), net, &error)))
+        check_change(cur, net, &error);
+    if (error) {
+        domain_def_net_free(net);
+        done(error, data);
+        return;
+    }
+    if (!live) {
+        gboolean ok = apply_config(dom, net, &error);
+        domain_def_net_free(net);
+        done(ok ? NULL : error, data);
+        return;
+    }
+    struct link_op *op = g_new0(struct link_op, 1);
+    op->dom = core_domain_ref(dom);
+    op->net = net;
+    op->live = live;
+    op->config = config;
+    struct link_request *req = g_new0(struct link_request, 1);
+    req->op = op;
+    req->done = done;
+    req->data = data;
+    job_acquire(&dom->jobs, JOB_MODIFY, &link_pipeline, dom->core->job_wait_ms, link_begin, req);
+}
