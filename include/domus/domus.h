@@ -295,3 +295,105 @@ gboolean domus_vol_get_job_info(domus_vol *vol, gboolean *ret_active, guint64 *r
 gboolean domus_vol_abort_job(domus_vol *vol, GError **error);
 
 G_END_DECLS
+
+/* Virtual networks (libvirt's virNetwork* calls). Handles are owned by the caller (free with
+ * domus_network_free); name and uuid accessors return strings owned by the handle. Errors:
+ * VIR_ERR_NO_NETWORK (43), VIR_ERR_OPERATION_INVALID (55) for a network in the wrong state,
+ * VIR_ERR_XML_ERROR (27) and VIR_ERR_CONFIG_UNSUPPORTED (67) for bad XML, as the daemon reports
+ * them. */
+typedef struct domus_network domus_network;
+
+/* virConnectListAllNetworksFlags; 0 lists every network. */
+enum {
+    DOMUS_LIST_NETWORKS_INACTIVE = 1,
+    DOMUS_LIST_NETWORKS_ACTIVE = 2,
+    DOMUS_LIST_NETWORKS_PERSISTENT = 4,
+    DOMUS_LIST_NETWORKS_TRANSIENT = 8,
+    DOMUS_LIST_NETWORKS_AUTOSTART = 16,
+    DOMUS_LIST_NETWORKS_NO_AUTOSTART = 32,
+};
+/* domus_network_get_xml: VIR_NETWORK_XML_INACTIVE */
+enum { DOMUS_NETWORK_XML_INACTIVE = 1 };
+/* domus_network_update: virNetworkUpdateCommand, virNetworkUpdateSection, flags */
+enum {
+    DOMUS_NETWORK_UPDATE_MODIFY = 1,
+    DOMUS_NETWORK_UPDATE_DELETE = 2,
+    DOMUS_NETWORK_UPDATE_ADD_LAST = 3,
+    DOMUS_NETWORK_UPDATE_ADD_FIRST = 4,
+};
+enum {
+    DOMUS_NETWORK_SECTION_BRIDGE = 1,
+    DOMUS_NETWORK_SECTION_DOMAIN = 2,
+    DOMUS_NETWORK_SECTION_IP = 3,
+    DOMUS_NETWORK_SECTION_IP_DHCP_HOST = 4,
+    DOMUS_NETWORK_SECTION_IP_DHCP_RANGE = 5,
+    DOMUS_NETWORK_SECTION_FORWARD = 6,
+    DOMUS_NETWORK_SECTION_FORWARD_INTERFACE = 7,
+    DOMUS_NETWORK_SECTION_FORWARD_PF = 8,
+    DOMUS_NETWORK_SECTION_PORTGROUP = 9,
+    DOMUS_NETWORK_SECTION_DNS_HOST = 10,
+    DOMUS_NETWORK_SECTION_DNS_TXT = 11,
+    DOMUS_NETWORK_SECTION_DNS_SRV = 12,
+};
+enum { DOMUS_NETWORK_UPDATE_LIVE = 1, DOMUS_NETWORK_UPDATE_CONFIG = 2 };
+
+/* A NULL-terminated array of new handles. */
+domus_network **domus_list_networks(domus_conn *conn, unsigned flags, GError **error);
+void domus_network_list_free(domus_network **list);
+domus_network *domus_network_lookup_by_name(domus_conn *conn, const char *name, GError **error);
+/* UUID in dashed form. */
+domus_network *domus_network_lookup_by_uuid(domus_conn *conn, const char *uuid, GError **error);
+void domus_network_free(domus_network *net);
+const char *domus_network_get_name(domus_network *net);
+const char *domus_network_get_uuid(domus_network *net); /* dashed form */
+/* Defines a persistent network (inactive) / creates and starts a transient one. */
+domus_network *domus_network_define(domus_conn *conn, const char *xml, GError **error);
+domus_network *domus_network_create_xml(domus_conn *conn, const char *xml, GError **error);
+gboolean domus_network_start(domus_network *net, GError **error);
+gboolean domus_network_destroy(domus_network *net, GError **error);
+gboolean domus_network_undefine(domus_network *net, GError **error);
+int domus_network_get_autostart(domus_network *net, GError **error);
+gboolean domus_network_set_autostart(domus_network *net, gboolean on, GError **error);
+int domus_network_is_active(domus_network *net, GError **error);
+int domus_network_is_persistent(domus_network *net, GError **error);
+char *domus_network_get_xml(domus_network *net, unsigned flags, GError **error);
+char *domus_network_get_bridge_name(domus_network *net, GError **error);
+gboolean domus_network_update(domus_network *net, unsigned command, unsigned section,
+                              int parent_index, const char *xml, unsigned flags, GError **error);
+
+/* A DHCP lease (virNetworkDHCPLease). */
+struct domus_network_lease {
+    char *iface;
+    gint64 expirytime;
+    int type; /* 0 IPv4, 1 IPv6 */
+    char *mac;
+    char *iaid;
+    char *ipaddr;
+    unsigned prefix;
+    char *hostname;
+    char *clientid;
+};
+/* The leases of NET (those of MAC only when not NULL): a NULL-terminated array. */
+struct domus_network_lease **domus_network_get_dhcp_leases(domus_network *net, const char *mac,
+                                                           GError **error);
+void domus_network_lease_list_free(struct domus_network_lease **list);
+
+/* A domain's interface addresses (virDomainInterfaceAddresses); SOURCE: 0 leases, 1 guest
+ * agent, 2 ARP table. A NULL-terminated array. */
+struct domus_ip_address {
+    int type; /* 0 IPv4, 1 IPv6 */
+    char *addr;
+    unsigned prefix;
+};
+struct domus_interface {
+    char *name;
+    char *hwaddr; /* may be NULL */
+    guint naddrs;
+    struct domus_ip_address *addrs;
+};
+struct domus_interface **domus_domain_interface_addresses(domus_domain *dom, unsigned source,
+                                                          GError **error);
+void domus_interface_list_free(struct domus_interface **list);
+/* virDomainUpdateDeviceFlags (FLAGS: virDomainModificationImpact). */
+gboolean domus_domain_update_device(domus_domain *dom, const char *xml, unsigned flags,
+                                    GError **error);

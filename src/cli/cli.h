@@ -43,8 +43,21 @@ char *cli_edit_xml(const char *xml, GError **error);
 /* Looks up the "domain" option's domain (by name, id or uuid). */
 domus_domain *cli_domain(struct cli_ctx *ctx, GError **error);
 
+/* util.c: virsh's "error: …" line that comes before the cause (stdout flushed first). */
+void cli_report(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+/* Sets ERROR (VIR_ERR_INVALID_ARG) with a message of our own. */
+void cli_set_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Reads an XML file with libvirt's message on failure. Returns a new string. */
+char *cli_read_xml_file(const char *path, GError **error);
+/* Tables as virsh's vshTable: cli_table_new(header cells…, NULL), cli_table_add(rows, cells
+ * (taken)…, NULL), cli_table_print. */
+GPtrArray *cli_table_new(const char *first, ...) G_GNUC_NULL_TERMINATED;
+void cli_table_add(GPtrArray *rows, char *first, ...) G_GNUC_NULL_TERMINATED;
+void cli_table_print(GPtrArray *rows);
+
 extern const struct cli_cmd cli_domain_cmds[];
 extern const struct cli_cmd cli_host_cmds[];
 extern const struct cli_cmd cli_console_cmds[];
 extern const struct cli_cmd cli_guest_cmds[];
 extern const struct cli_cmd cli_storage_cmds[];
+extern const struct cli_cmd cli_network_cmds[];

@@ -8,8 +8,8 @@
 
 #include "cli/cli.h"
 
-static const struct cli_cmd *const tables[] = {cli_domain_cmds, cli_console_cmds, cli_guest_cmds,
-                                               cli_storage_cmds, cli_host_cmds};
+static const struct cli_cmd *const tables[] = {cli_domain_cmds,  cli_console_cmds, cli_guest_cmds,
+                                               cli_storage_cmds, cli_network_cmds, cli_host_cmds};
 
 domus_conn *
 cli_conn(struct cli_ctx *ctx, GError **error)
@@ -248,6 +248,9 @@ main(int argc, char **argv)
         parse_opts(c, argc - i - 1, argv + i + 1, ctx.values, &error) && c->run(&ctx, &error);
     if (!ok && error)
         fprintf(stderr, "error: %s\n", error->message);
+    /* virsh ends every command it ran with an empty line, a failed one too */
+    if (!ok && c != &help_cmd)
+        printf("\n");
     domus_close(ctx.conn);
     g_hash_table_destroy(ctx.values);
     return ok ? 0 : 1;

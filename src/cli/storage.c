@@ -51,45 +51,6 @@ wipe_from_string(const char *s)
     return -1;
 }
 
-/* virsh's "error: …" line that comes before the cause */
-static void G_GNUC_PRINTF(1, 2) report(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fflush(stdout);
-    fprintf(stderr, "error: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
-    va_end(ap);
-}
-
-static void G_GNUC_PRINTF(2, 3) set_error(GError **error, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error_literal(error, domus_error_quark(), 8, msg);
-}
-
-/* As libvirt's virFileReadAll, with its message. */
-static char *
-read_xml_file(const char *path, GError **error)
-{
-    char *text = NULL;
-    g_autoptr(GError) err = NULL;
-    if (!g_file_get_contents(path, &text, NULL, &err)) {
-        int e = err->domain == G_FILE_ERROR && err->code == G_FILE_ERROR_NOENT ? ENOENT : EIO;
-        if (err->domain == G_FILE_ERROR && err->code == G_FILE_ERROR_ACCES)
-            e = EACCES;
-        else if (err->domain == G_FILE_ERROR && err->code == G_FILE_ERROR_ISDIR)
-            e = EISDIR;
-        set_error(error, "Failed to open file '%s': %s", path, g_strerror(e));
-        return NULL;
-    }
-    return text;
-}
-
 /* virsh's vshPrettyCapacity: the value in B, KiB, MiB, … with its unit, as "1.50 GiB" */
 static char *
 pretty(guint64 val)
@@ -165,69 +126,10 @@ opt_size(const char *text, guint64 *ret, GError **error)
     g_autoptr(GError) err = NULL;
     if (parse_size(text, ret, &err))
         return TRUE;
-    report("Malformed size %s", text);
+    cli_report("Malformed size %s", text);
     if (err)
         g_propagate_error(error, g_steal_pointer(&err));
     return FALSE;
-}
-
-/* A table like virsh's vshTable: each cell after a space, padded to the column's widest cell
- * plus two; a dashed line under the header. ROWS[0] is the header. */
-static void
-print_table(GPtrArray *rows)
-{
-    guint ncols = g_strv_length(rows->pdata[0]);
-    g_autofree gsize *widths = g_new0(gsize, ncols);
-    for (guint r = 0; r < rows->len; r++) {
-        char **row = rows->pdata[r];
-        for (guint c = 0; c < ncols; c++)
-            widths[c] = MAX(widths[c], (gsize)g_utf8_strlen(row[c], -1));
-    }
-    for (guint r = 0; r < rows->len; r++) {
-        char **row = rows->pdata[r];
-        for (guint c = 0; c < ncols; c++) {
-            printf(" %s", row[c]);
-            if (c + 1 < ncols)
-                printf("%*s", (int)(widths[c] - (gsize)g_utf8_strlen(row[c], -1) + 2), "");
-        }
-        printf("\n");
-        if (r == 0) {
-            for (guint c = 0; c < ncols; c++) {
-                g_autofree char *dashes = g_strnfill(widths[c] + 3, '-');
-                printf("%s", dashes);
-            }
-            printf("\n");
-        }
-    }
-}
-
-static GPtrArray *
-table_new(const char *first, ...)
-{
-    GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-    g_autoptr(GPtrArray) head = g_ptr_array_new();
-    va_list ap;
-    va_start(ap, first);
-    for (const char *s = first; s; s = va_arg(ap, const char *))
-        g_ptr_array_add(head, g_strdup(s));
-    va_end(ap);
-    g_ptr_array_add(head, NULL);
-    g_ptr_array_add(rows, g_ptr_array_steal(head, NULL));
-    return rows;
-}
-
-/* Adds a row; takes the strings. */
-static void
-table_add(GPtrArray *rows, char *first, ...)
-{
-    g_autoptr(GPtrArray) row = g_ptr_array_new();
-    va_list ap;
-    va_start(ap, first);
-    for (char *s = first; s; s = va_arg(ap, char *))
-        g_ptr_array_add(row, s);
-    va_end(ap);
-    g_ptr_array_add(row, NULL);
-    g_ptr_array_add(rows, g_ptr_array_steal(row, NULL));
 }
 
 /* --- lookups, as virsh's virshCommandOptPoolBy and virshCommandOptVolBy --- */
@@ -247,7 +149,7 @@ lookup_pool(struct cli_ctx *ctx, const char *ident, unsigned by, GError **error)
         pool = domus_pool_lookup_by_name(conn, ident, &err);
     }
     if (!pool) {
-        report("failed to get pool '%s'", ident);
+        cli_report("failed to get pool '%s'", ident);
         if (err)
             g_propagate_error(error, g_steal_pointer(&err));
     }
@@ -277,7 +179,7 @@ lookup_vol(struct cli_ctx *ctx, const char *opt, const char *poolopt, unsigned b
         if (!pool)
             return NULL;
         if (domus_pool_is_active(pool, NULL) != 1) {
-            set_error(error, "pool '%s' is not active", p);
+            cli_set_error(error, "pool '%s' is not active", p);
             return NULL;
         }
     }
@@ -295,15 +197,16 @@ lookup_vol(struct cli_ctx *ctx, const char *opt, const char *poolopt, unsigned b
     }
     if (!vol) {
         if (pool || !poolopt)
-            report("failed to get vol '%s'", n);
+            cli_report("failed to get vol '%s'", n);
         else
-            report("failed to get vol '%s', specifying --%s might help", n, poolopt);
+            cli_report("failed to get vol '%s', specifying --%s might help", n, poolopt);
         if (err)
             g_propagate_error(error, g_steal_pointer(&err));
         return NULL;
     }
     if (pool && !g_str_equal(domus_vol_get_pool_name(vol), domus_pool_get_name(pool))) {
-        set_error(error, "Requested volume '%s' is not in pool '%s'", n, domus_pool_get_name(pool));
+        cli_set_error(error, "Requested volume '%s' is not in pool '%s'", n,
+                      domus_pool_get_name(pool));
         domus_vol_free(vol);
         return NULL;
     }
@@ -328,7 +231,7 @@ with_pool(struct cli_ctx *ctx, pool_fn fn, const char *okmsg, const char *failms
         return FALSE;
     if (!fn(pool, ctx, error)) {
         if (failmsg)
-            report(failmsg, name);
+            cli_report(failmsg, name);
         return FALSE;
     }
     if (okmsg) {
@@ -444,13 +347,13 @@ static gboolean
 cmd_pool_define(struct cli_ctx *ctx, GError **error)
 {
     const char *file = cli_get(ctx, "file");
-    g_autofree char *xml = read_xml_file(file, error);
+    g_autofree char *xml = cli_read_xml_file(file, error);
     domus_conn *conn = xml ? cli_conn(ctx, error) : NULL;
     if (!conn)
         return FALSE;
     g_autoptr(domus_pool) pool = domus_pool_define(conn, xml, 0, error);
     if (!pool) {
-        report("Failed to define pool from %s", file);
+        cli_report("Failed to define pool from %s", file);
         return FALSE;
     }
     printf("Pool %s defined from %s\n\n", domus_pool_get_name(pool), file);
@@ -461,13 +364,13 @@ static gboolean
 cmd_pool_create(struct cli_ctx *ctx, GError **error)
 {
     const char *file = cli_get(ctx, "file");
-    g_autofree char *xml = read_xml_file(file, error);
+    g_autofree char *xml = cli_read_xml_file(file, error);
     domus_conn *conn = xml ? cli_conn(ctx, error) : NULL;
     if (!conn)
         return FALSE;
     g_autoptr(domus_pool) pool = domus_pool_create_xml(conn, xml, create_flags(ctx), error);
     if (!pool) {
-        report("Failed to create pool from %s", file);
+        cli_report("Failed to create pool from %s", file);
         return FALSE;
     }
     printf("Pool %s created from %s\n\n", domus_pool_get_name(pool), file);
@@ -529,7 +432,7 @@ pool_x_as(struct cli_ctx *ctx, gboolean create, GError **error)
     g_autoptr(domus_pool) pool = create ? domus_pool_create_xml(conn, xml, create_flags(ctx), error)
                                         : domus_pool_define(conn, xml, 0, error);
     if (!pool) {
-        report(create ? "Failed to create pool %s" : "Failed to define pool %s", name);
+        cli_report(create ? "Failed to create pool %s" : "Failed to define pool %s", name);
         return FALSE;
     }
     printf(create ? "Pool %s created\n\n" : "Pool %s defined\n\n", name);
@@ -561,8 +464,8 @@ cmd_pool_list(struct cli_ctx *ctx, GError **error)
     gboolean details = cli_has(ctx, "details");
     gboolean by_name = cli_has(ctx, "name"), by_uuid = cli_has(ctx, "uuid");
     if (details && (by_uuid || by_name)) {
-        set_error(error, "Options --details and --%s are mutually exclusive",
-                  by_uuid ? "uuid" : "name");
+        cli_set_error(error, "Options --details and --%s are mutually exclusive",
+                      by_uuid ? "uuid" : "name");
         return FALSE;
     }
     unsigned flags = DOMUS_LIST_POOLS_ACTIVE;
@@ -583,7 +486,7 @@ cmd_pool_list(struct cli_ctx *ctx, GError **error)
         return FALSE;
     domus_pool **list = domus_list_pools(conn, flags, error);
     if (!list) {
-        report("Failed to list pools");
+        cli_report("Failed to list pools");
         return FALSE;
     }
     gsize n = 0;
@@ -601,9 +504,9 @@ cmd_pool_list(struct cli_ctx *ctx, GError **error)
         domus_pool_list_free(list);
         return TRUE;
     }
-    g_autoptr(GPtrArray) rows = details ? table_new("Name", "State", "Autostart", "Persistent",
-                                                    "Capacity", "Allocation", "Available", NULL)
-                                        : table_new("Name", "State", "Autostart", NULL);
+    g_autoptr(GPtrArray) rows = details ? cli_table_new("Name", "State", "Autostart", "Persistent",
+                                                        "Capacity", "Allocation", "Available", NULL)
+                                        : cli_table_new("Name", "State", "Autostart", NULL);
     for (gsize i = 0; i < n; i++) {
         domus_pool *p = list[i];
         int autostart = domus_pool_get_autostart(p, NULL);
@@ -612,12 +515,13 @@ cmd_pool_list(struct cli_ctx *ctx, GError **error)
         g_autoptr(GError) err = NULL;
         gboolean have_info = domus_pool_get_info(p, &info, &err);
         if (!have_info)
-            report("Could not retrieve pool information");
+            cli_report("Could not retrieve pool information");
         if (!details) {
             const char *state = !have_info                          ? "unknown"
                                 : domus_pool_is_active(p, NULL) > 0 ? "active"
                                                                     : "inactive";
-            table_add(rows, g_strdup(domus_pool_get_name(p)), g_strdup(state), autostart_txt, NULL);
+            cli_table_add(rows, g_strdup(domus_pool_get_name(p)), g_strdup(state), autostart_txt,
+                          NULL);
             continue;
         }
         int persistent = domus_pool_is_persistent(p, NULL);
@@ -639,10 +543,10 @@ cmd_pool_list(struct cli_ctx *ctx, GError **error)
             alloc = g_strdup("-");
             avail = g_strdup("-");
         }
-        table_add(rows, g_strdup(domus_pool_get_name(p)), state, autostart_txt, persistent_txt, cap,
-                  alloc, avail, NULL);
+        cli_table_add(rows, g_strdup(domus_pool_get_name(p)), state, autostart_txt, persistent_txt,
+                      cap, alloc, avail, NULL);
     }
-    print_table(rows);
+    cli_table_print(rows);
     printf("\n");
     domus_pool_list_free(list);
     return TRUE;
@@ -757,12 +661,12 @@ cmd_vol_create(struct cli_ctx *ctx, GError **error)
     if (!pool)
         return FALSE;
     const char *file = cli_get(ctx, "file");
-    g_autofree char *xml = read_xml_file(file, error);
+    g_autofree char *xml = cli_read_xml_file(file, error);
     if (!xml)
         return FALSE;
     g_autoptr(domus_vol) vol = domus_vol_create_xml(pool, xml, vol_create_flags(ctx), error);
     if (!vol) {
-        report("Failed to create vol from %s", file);
+        cli_report("Failed to create vol from %s", file);
         return FALSE;
     }
     printf("Vol %s created from %s\n\n", domus_vol_get_name(vol), file);
@@ -784,7 +688,7 @@ backing_path(domus_pool *pool, const char *ident, GError **error)
         vol = domus_vol_lookup_by_path(domus_pool_get_connect(pool), ident, &err);
     }
     if (!vol) {
-        report("failed to get vol '%s'", ident);
+        cli_report("failed to get vol '%s'", ident);
         g_propagate_error(error, g_steal_pointer(&err));
         return NULL;
     }
@@ -831,7 +735,7 @@ cmd_vol_create_as(struct cli_ctx *ctx, GError **error)
     }
     g_autoptr(domus_vol) vol = domus_vol_create_xml(pool, xml->str, vol_create_flags(ctx), error);
     if (!vol) {
-        report("Failed to create vol %s", name);
+        cli_report("Failed to create vol %s", name);
         return FALSE;
     }
     printf("Vol %s created\n\n", name);
@@ -848,13 +752,13 @@ cmd_vol_create_from(struct cli_ctx *ctx, GError **error)
     g_autoptr(domus_vol) input = lookup_vol(ctx, "vol", "inputpool", BY_UUID | BY_NAME, error);
     if (!input)
         return FALSE;
-    g_autofree char *xml = read_xml_file(file, error);
+    g_autofree char *xml = cli_read_xml_file(file, error);
     if (!xml)
         return FALSE;
     g_autoptr(domus_vol) vol =
         domus_vol_create_xml_from(pool, xml, input, vol_create_flags(ctx), error);
     if (!vol) {
-        report("Failed to create vol from %s", file);
+        cli_report("Failed to create vol from %s", file);
         return FALSE;
     }
     printf("Vol %s created from input vol %s\n\n", domus_vol_get_name(vol),
@@ -869,7 +773,7 @@ clone_xml(const char *xml, const char *name, GError **error)
     const char *open = strstr(xml, "<name>");
     const char *close_tag = open ? strstr(open, "</name>") : NULL;
     if (!close_tag) {
-        set_error(error, "Failed to allocate XML buffer");
+        cli_set_error(error, "Failed to allocate XML buffer");
         return NULL;
     }
     g_autofree char *escaped = g_markup_escape_text(name, -1);
@@ -884,7 +788,7 @@ cmd_vol_clone(struct cli_ctx *ctx, GError **error)
         return FALSE;
     g_autoptr(domus_pool) pool = domus_pool_lookup_by_volume(orig, NULL);
     if (!pool) {
-        set_error(error, "failed to get parent pool");
+        cli_set_error(error, "failed to get parent pool");
         return FALSE;
     }
     g_autofree char *xml = domus_vol_get_xml(orig, 0, error);
@@ -896,7 +800,7 @@ cmd_vol_clone(struct cli_ctx *ctx, GError **error)
     g_autoptr(domus_vol) vol =
         domus_vol_create_xml_from(pool, nxml, orig, vol_create_flags(ctx), error);
     if (!vol) {
-        report("Failed to clone vol from %s", domus_vol_get_name(orig));
+        cli_report("Failed to clone vol from %s", domus_vol_get_name(orig));
         return FALSE;
     }
     printf("Vol %s cloned from %s\n\n", domus_vol_get_name(vol), domus_vol_get_name(orig));
@@ -921,7 +825,7 @@ cmd_vol_list(struct cli_ctx *ctx, GError **error)
         return FALSE;
     domus_vol **list = domus_pool_list_volumes(pool, error);
     if (!list) {
-        report("Failed to list volumes");
+        cli_report("Failed to list volumes");
         return FALSE;
     }
     gsize n = 0;
@@ -929,26 +833,26 @@ cmd_vol_list(struct cli_ctx *ctx, GError **error)
         n++;
     qsort(list, n, sizeof(*list), compare_vols);
     g_autoptr(GPtrArray) rows =
-        details ? table_new("Name", "Path", "Type", "Capacity", "Allocation", NULL)
-                : table_new("Name", "Path", NULL);
+        details ? cli_table_new("Name", "Path", "Type", "Capacity", "Allocation", NULL)
+                : cli_table_new("Name", "Path", NULL);
     for (gsize i = 0; i < n; i++) {
         char *path = domus_vol_get_path(list[i], NULL);
         if (!path)
             path = g_strdup("unknown");
         if (!details) {
-            table_add(rows, g_strdup(domus_vol_get_name(list[i])), path, NULL);
+            cli_table_add(rows, g_strdup(domus_vol_get_name(list[i])), path, NULL);
             continue;
         }
         struct domus_vol_info info;
         if (domus_vol_get_info(list[i], &info, NULL))
-            table_add(rows, g_strdup(domus_vol_get_name(list[i])), path,
-                      g_strdup(vol_type_name(info.type)), pretty(info.capacity),
-                      pretty(info.allocation), NULL);
+            cli_table_add(rows, g_strdup(domus_vol_get_name(list[i])), path,
+                          g_strdup(vol_type_name(info.type)), pretty(info.capacity),
+                          pretty(info.allocation), NULL);
         else
-            table_add(rows, g_strdup(domus_vol_get_name(list[i])), path, g_strdup("unknown"),
-                      g_strdup("unknown"), g_strdup("unknown"), NULL);
+            cli_table_add(rows, g_strdup(domus_vol_get_name(list[i])), path, g_strdup("unknown"),
+                          g_strdup("unknown"), g_strdup("unknown"), NULL);
     }
-    print_table(rows);
+    cli_table_print(rows);
     printf("\n");
     domus_vol_list_free(list);
     return TRUE;
@@ -1036,7 +940,7 @@ cmd_vol_pool(struct cli_ctx *ctx, GError **error)
         return FALSE;
     g_autoptr(domus_pool) pool = domus_pool_lookup_by_volume(vol, NULL);
     if (!pool) {
-        set_error(error, "failed to get parent pool");
+        cli_set_error(error, "failed to get parent pool");
         return FALSE;
     }
     printf("%s\n\n", cli_has(ctx, "uuid") ? domus_pool_get_uuid(pool) : domus_pool_get_name(pool));
@@ -1060,7 +964,7 @@ cmd_vol_resize(struct cli_ctx *ctx, GError **error)
     if (*text == '-') {
         /* the API takes a positive delta; a negative size is a convenience */
         if (!cli_has(ctx, "shrink")) {
-            set_error(error, "negative size requires --shrink");
+            cli_set_error(error, "negative size requires --shrink");
             return FALSE;
         }
         text++;
@@ -1072,9 +976,9 @@ cmd_vol_resize(struct cli_ctx *ctx, GError **error)
     if (!opt_size(text, &capacity, error))
         return FALSE;
     if (!domus_vol_resize(vol, capacity, flags, error)) {
-        report(delta ? "Failed to change size of volume '%s' by %s"
-                     : "Failed to change size of volume '%s' to %s",
-               domus_vol_get_name(vol), text);
+        cli_report(delta ? "Failed to change size of volume '%s' by %s"
+                         : "Failed to change size of volume '%s' to %s",
+                   domus_vol_get_name(vol), text);
         return FALSE;
     }
     printf(delta ? "Size of volume '%s' successfully changed by %s\n\n"
@@ -1093,7 +997,7 @@ cmd_vol_delete(struct cli_ctx *ctx, GError **error)
     unsigned flags = (cli_has(ctx, "delete-snapshots") ? VOL_DELETE_WITH_SNAPSHOTS : 0) |
                      (cli_has(ctx, "force") ? DOMUS_VOL_FORCE : 0);
     if (!domus_vol_delete(vol, flags, error)) {
-        report("Failed to delete vol %s", name);
+        cli_report("Failed to delete vol %s", name);
         return FALSE;
     }
     printf("Vol %s deleted\n\n", name);
@@ -1196,14 +1100,14 @@ cmd_vol_wipe(struct cli_ctx *ctx, GError **error)
     const char *alg_txt = cli_get(ctx, "algorithm");
     int algorithm = DOMUS_VOL_WIPE_ZERO;
     if (alg_txt && (algorithm = wipe_from_string(alg_txt)) < 0) {
-        set_error(error, "Unsupported algorithm '%s'", alg_txt);
+        cli_set_error(error, "Unsupported algorithm '%s'", alg_txt);
         return FALSE;
     }
     unsigned flags = cli_has(ctx, "force") ? DOMUS_VOL_FORCE : 0;
     gboolean ok = cli_has(ctx, "verbose") ? wipe_verbose(ctx, vol, algorithm, flags, error)
                                           : domus_vol_wipe_pattern(vol, algorithm, flags, error);
     if (!ok) {
-        report("Failed to wipe vol %s", name);
+        cli_report("Failed to wipe vol %s", name);
         return FALSE;
     }
     printf("Vol %s wiped\n\n", name);

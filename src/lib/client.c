@@ -477,8 +477,8 @@ domus_domain_get_id(domus_domain *dom)
     return dom->id;
 }
 
-static GByteArray *
-dom_args(domus_domain *dom)
+GByteArray *
+client_domain_args(domus_domain *dom)
 {
     GByteArray *b = g_byte_array_new();
     rpc_put_domain(b, dom->name, dom->uuid, dom->id);
@@ -488,7 +488,7 @@ dom_args(domus_domain *dom)
 static gboolean
 dom_call(domus_domain *dom, uint32_t proc, gboolean with_flags, unsigned flags, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     if (with_flags)
         xdr_put_u32(args, flags);
     return client_call(dom->conn, proc, args, NULL, error);
@@ -521,7 +521,7 @@ domus_domain_create_xml(domus_conn *conn, const char *xml, unsigned flags, GErro
 gboolean
 domus_domain_start(domus_domain *dom, unsigned flags, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_u32(args, flags);
     domus_domain *fresh = reply_domain(dom->conn, PROC_DOMAIN_CREATE_WITH_FLAGS, args, error);
     if (!fresh)
@@ -570,7 +570,7 @@ domus_domain_resume(domus_domain *dom, GError **error)
 gboolean
 domus_domain_get_info(domus_domain *dom, struct domus_domain_info *ret, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     g_autoptr(GByteArray) body = NULL;
     if (!client_call(dom->conn, PROC_DOMAIN_GET_INFO, args, &body, error))
         return FALSE;
@@ -591,7 +591,7 @@ domus_domain_get_info(domus_domain *dom, struct domus_domain_info *ret, GError *
 gboolean
 domus_domain_get_state(domus_domain *dom, int *ret_state, int *ret_reason, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_u32(args, 0);
     g_autoptr(GByteArray) body = NULL;
     if (!client_call(dom->conn, PROC_DOMAIN_GET_STATE, args, &body, error))
@@ -610,7 +610,7 @@ domus_domain_get_state(domus_domain *dom, int *ret_state, int *ret_reason, GErro
 char *
 domus_domain_get_xml(domus_domain *dom, unsigned flags, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_u32(args, flags);
     return client_reply_string(dom->conn, PROC_DOMAIN_GET_XML_DESC, args, error);
 }
@@ -618,35 +618,35 @@ domus_domain_get_xml(domus_domain *dom, unsigned flags, GError **error)
 char *
 domus_domain_get_os_type(domus_domain *dom, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     return client_reply_string(dom->conn, PROC_DOMAIN_GET_OS_TYPE, args, error);
 }
 
 int
 domus_domain_is_active(domus_domain *dom, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     return client_reply_int(dom->conn, PROC_DOMAIN_IS_ACTIVE, args, error);
 }
 
 int
 domus_domain_is_persistent(domus_domain *dom, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     return client_reply_int(dom->conn, PROC_DOMAIN_IS_PERSISTENT, args, error);
 }
 
 int
 domus_domain_get_autostart(domus_domain *dom, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     return client_reply_int(dom->conn, PROC_DOMAIN_GET_AUTOSTART, args, error);
 }
 
 gboolean
 domus_domain_set_autostart(domus_domain *dom, gboolean on, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_i32(args, on ? 1 : 0);
     return client_call(dom->conn, PROC_DOMAIN_SET_AUTOSTART, args, NULL, error);
 }
@@ -654,7 +654,7 @@ domus_domain_set_autostart(domus_domain *dom, gboolean on, GError **error)
 char **
 domus_domain_get_messages(domus_domain *dom, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_u32(args, 0);
     g_autoptr(GByteArray) body = NULL;
     if (!client_call(dom->conn, PROC_DOMAIN_GET_MESSAGES, args, &body, error))
@@ -686,7 +686,7 @@ struct domus_stream {
 domus_stream *
 domus_domain_open_console(domus_domain *dom, const char *dev, unsigned flags, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_opt_string(args, dev);
     xdr_put_u32(args, flags);
     uint32_t serial = dom->conn->s.next_serial;
@@ -822,7 +822,7 @@ domus_stream_free(domus_stream *st)
 gboolean
 domus_domain_get_time(domus_domain *dom, gint64 *ret_seconds, guint *ret_nseconds, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_u32(args, 0);
     g_autoptr(GByteArray) body = NULL;
     if (!client_call(dom->conn, PROC_DOMAIN_GET_TIME, args, &body, error))
@@ -842,7 +842,7 @@ gboolean
 domus_domain_set_time(domus_domain *dom, gint64 seconds, guint nseconds, unsigned flags,
                       GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_i64(args, seconds);
     xdr_put_u32(args, nseconds);
     xdr_put_u32(args, flags);
@@ -900,7 +900,7 @@ read_typed_params(struct xdr_reader *reader)
 char **
 domus_domain_get_guest_info(domus_domain *dom, unsigned types, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_u32(args, types);
     xdr_put_u32(args, 0);
     g_autoptr(GByteArray) body = NULL;
@@ -917,7 +917,7 @@ domus_domain_get_guest_info(domus_domain *dom, unsigned types, GError **error)
 char *
 domus_domain_get_hostname(domus_domain *dom, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_u32(args, 0);
     return client_reply_string(dom->conn, PROC_DOMAIN_GET_HOSTNAME, args, error);
 }
@@ -925,7 +925,7 @@ domus_domain_get_hostname(domus_domain *dom, GError **error)
 char *
 domus_domain_qemu_agent_command(domus_domain *dom, const char *cmd, int timeout, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_string(args, cmd);
     xdr_put_i32(args, timeout);
     xdr_put_u32(args, 0);
@@ -945,7 +945,7 @@ char *
 domus_domain_qemu_monitor_command(domus_domain *dom, const char *cmd, unsigned flags,
                                   GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_string(args, cmd);
     xdr_put_u32(args, flags);
     g_autoptr(GByteArray) body = NULL;
@@ -1043,7 +1043,7 @@ gboolean
 domus_domain_get_job_stats(domus_domain *dom, unsigned flags, int *ret_type, char ***ret_params,
                            GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_u32(args, flags);
     g_autoptr(GByteArray) body = NULL;
     if (!client_call(dom->conn, PROC_DOMAIN_GET_JOB_STATS, args, &body, error))
@@ -1062,6 +1062,6 @@ domus_domain_get_job_stats(domus_domain *dom, unsigned flags, int *ret_type, cha
 gboolean
 domus_domain_abort_job(domus_domain *dom, GError **error)
 {
-    g_autoptr(GByteArray) args = dom_args(dom);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
     return client_call(dom->conn, PROC_DOMAIN_ABORT_JOB, args, NULL, error);
 }

@@ -220,6 +220,25 @@ def test_domif_setlink(net):
     assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_UNSUPPORTED
 
 
+def test_domus_interface_commands_match_virsh(net):
+    d, c, guests = net
+    tap = re.search(r"<target dev='(vnet\d+)'/>", guests["alpha"][0].XMLDesc()).group(1)
+    for args in [("domiflist", "alpha"), ("domiflist", "alpha", "--inactive"),
+                 ("domifaddr", "alpha"), ("domifaddr", "alpha", "--source", "agent"),
+                 ("domifaddr", "alpha", "--source", "agent", "--interface", "eth0", "--full"),
+                 ("domif-getlink", "alpha", tap), ("domif-getlink", "alpha", "nosuch"),
+                 ("net-dhcp-leases", "default"), ("domifaddr", "alpha", "--source", "bogus")]:
+        theirs = d.virsh(*args, check=False)
+        ours = d.domus(*args, check=False)
+        assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout), args
+        assert ours.stderr.splitlines()[:1] == theirs.stderr.splitlines()[:1], args
+    out = d.domus("domif-setlink", "alpha", tap, "down").stdout
+    assert out == "Device updated successfully\n\n"
+    assert d.domus("domif-getlink", "alpha", tap).stdout == f"{tap} down\n"
+    d.domus("domif-setlink", "alpha", tap, "up")
+    assert d.virsh("domif-getlink", "alpha", tap).stdout == f"{tap} up\n"
+
+
 def test_sigkill_of_the_daemon_keeps_guest_networking(net):
     d, c, guests = net
     alpha, alpha_log = guests["alpha"]

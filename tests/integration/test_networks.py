@@ -458,3 +458,40 @@ def test_sigkill_keeps_networks_and_dnsmasq(nd):
     assert re.search(r"default\s+active", nd.virsh("net-list", "--all").stdout)
     assert "192.168.122.1/24" in nd.ns.addresses("virbr0")
     assert len(nd.dnsmasq_pids()) == 1
+
+
+def test_domus_cli_matches_virsh(nd):
+    """domus's net-* commands print what virsh prints: the same sequence of commands, run once
+    through each from the same state, gives the same outputs."""
+    path = nd.write("cli.xml", net_xml("cli", 6, bridge="cli0", extra="<mac address='52:54:00:06:06:06'/>",
+                                       uuid="0f2d6a3c-1b7e-4a55-9c1d-7e3a8f0b6c21"))
+    host = "<host mac='52:54:00:00:06:01' ip='10.77.6.60'/>"
+    steps = [("net-define", path), ("net-list", "--all"), ("net-list", "--inactive"),
+             ("net-list", "--name", "--all"), ("net-list", "--uuid", "--all"),
+             ("net-info", "cli"), ("net-dumpxml", "cli"), ("net-uuid", "cli"),
+             ("net-name", "0f2d6a3c-1b7e-4a55-9c1d-7e3a8f0b6c21"),
+             ("net-autostart", "cli"), ("net-list", "--autostart"),
+             ("net-autostart", "cli", "--disable"), ("net-start", "cli"), ("net-info", "cli"),
+             ("net-update", "cli", "add", "ip-dhcp-host", host, "--live", "--config"),
+             ("net-dumpxml", "cli", "--inactive"),
+             ("net-update", "cli", "delete", "ip-dhcp-host", host),
+             ("net-dhcp-leases", "cli"), ("net-dhcp-leases", "default", "--mac",
+                                           "52:54:00:00:00:99"),
+             ("net-destroy", "cli"), ("net-undefine", "cli"), ("net-create", path),
+             ("net-list", "--transient"), ("net-destroy", "cli"),
+             ("net-info", "nope"), ("net-start", "default"),
+             ("net-update", "default", "bogus", "dns-host", "<host/>")]
+    runs = []
+    try:
+        for tool in (nd.virsh, nd.domus):
+            out = []
+            for args in steps:
+                r = tool(*args, check=False)
+                first_err = r.stderr.splitlines()[0] if r.stderr else ""
+                out.append((args, r.returncode, r.stdout, first_err))
+            runs.append(out)
+            clean_networks(nd)
+        for theirs, ours in zip(*runs):
+            assert ours == theirs
+    finally:
+        clean_networks(nd)
