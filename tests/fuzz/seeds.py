@@ -128,6 +128,12 @@ def main():
         seeds = {**files("poolxml2xml/*.xml", b"\x01"), **files("volxml2xml/*.xml", b"\x00")}
         for name, text in files("storageinvalid/*.xml").items():
             seeds[name] = (b"\x01" if b"<pool" in text else b"\x00") + text
+    elif target == "fuzz-network-xml":
+        seeds = {**files("networkxml2xml/*.xml", b"\x00"), **files("networkinvalid/*.xml", b"\x00"),
+                 **files("networkhost/*.xml", b"\x00")}
+        seeds["leases"] = (b"\x01" b"1733400000 52:54:00:aa:bb:01 192.168.122.10 alpha *\n"
+                           b"duid 00:01:00:01:2c:5e:aa:bb\n"
+                           b"1733400001 1234 fd00::10 beta 00:01:00:01\n")
     elif target == "fuzz-qmp":
         seeds = qmp_seeds()
     elif target == "fuzz-qga":

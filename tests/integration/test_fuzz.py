@@ -11,7 +11,8 @@ import pytest
 TOP = os.environ.get("DOMUS_TOP") or os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 FUZZ_BUILD = os.environ.get("DOMUS_FUZZ_BUILD")
-TARGETS = ["fuzz-rpc", "fuzz-domain-xml", "fuzz-storage-xml", "fuzz-qmp", "fuzz-qga"]
+TARGETS = ["fuzz-rpc", "fuzz-domain-xml", "fuzz-storage-xml", "fuzz-network-xml", "fuzz-qmp",
+           "fuzz-qga"]
 
 
 @pytest.mark.skipif(not FUZZ_BUILD, reason="no fuzz build (make check builds build-fuzz)")

@@ -7,7 +7,9 @@ import base64
 import json
 import os
 import re
+import shutil
 import signal
+import subprocess
 import time
 
 import libvirt
@@ -237,6 +239,74 @@ def test_domus_interface_commands_match_virsh(net):
     assert d.domus("domif-getlink", "alpha", tap).stdout == f"{tap} down\n"
     d.domus("domif-setlink", "alpha", tap, "up")
     assert d.virsh("domif-getlink", "alpha", tap).stdout == f"{tap} up\n"
+
+
+def wait_lease(d, mac, seconds=90):
+    n = None
+
+    def leased():
+        nonlocal n
+        c = d.conn()
+        try:
+            n = c.networkLookupByName("default").DHCPLeases(mac)
+        finally:
+            c.close()
+        return n
+
+    guest.wait(leased, seconds, f"a lease for {mac}")
+    return n[0]
+
+
+def test_seed_xml_on_the_default_network_boots_and_gets_a_lease(net):
+    """The seed domain XML (libvirt's lifecycle guide: type kvm, qemu-kvm, a disk image, a
+    cdrom, VNC, ac97, cirrus, a NIC on 'default') with only what this host lacks changed: TCG
+    instead of KVM, no emulator path, the test guest's kernel instead of the disk's OS."""
+    d, c, _ = net
+    seed = open(os.path.join(os.path.dirname(__file__), "..", "data", "xml2argv",
+                             "seed-mynewvm-network.xml")).read()
+    g = guest.build()
+    image = os.path.join(d.root, "MyNewVM.img")
+    with open(image, "wb") as f:
+        f.truncate(16 << 20)
+    xml = (seed.replace("<domain type='kvm'>", "<domain type='qemu'>")
+           .replace("<emulator>/usr/bin/qemu-kvm</emulator>", "")
+           .replace("/var/lib/domus/images/MyNewVM.img", image)
+           .replace("<boot dev='hd'/>",
+                    f"<kernel>{g['pvh_kernel']}</kernel><initrd>{g['initrd']}</initrd>"
+                    f"<cmdline>{guest.CMDLINE} domus.hostname=mynewvm</cmdline>"))
+    dom = c.defineXML(xml)
+    dom.create()
+    try:
+        lease = wait_lease(d, "52:54:00:9c:94:3b")
+        assert lease["hostname"] == "mynewvm" and lease["ipaddr"].startswith("192.168.122.")
+    finally:
+        dom.destroy()
+        dom.undefine()
+
+
+@pytest.mark.skipif(shutil.which("virt-install") is None, reason="virtinst not installed")
+def test_virt_install_uses_the_default_network(net):
+    d, c, _ = net
+    g = guest.build()
+    r = subprocess.run(
+        ["virt-install", "--connect", d.uri, "--name", "vi-net", "--memory", "256",
+         "--virt-type", "qemu", "--import",
+         "--boot", f"kernel={g['pvh_kernel']},initrd={g['initrd']},"
+                   f"kernel_args={guest.CMDLINE} domus.hostname=vinet",
+         "--disk", "none", "--graphics", "none",
+         "--osinfo", "detect=on,require=off", "--noautoconsole"],
+        capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    dom = c.lookupByName("vi-net")
+    try:
+        xml = dom.XMLDesc()
+        m = re.search(r"<interface type='network'>\s*<mac address='([0-9a-f:]+)'/>\s*"
+                      r"<source network='default'", xml)
+        assert m, xml
+        assert wait_lease(d, m.group(1))["hostname"] == "vinet"
+    finally:
+        dom.destroy()
+        dom.undefine()
 
 
 def test_sigkill_of_the_daemon_keeps_guest_networking(net):
