@@ -395,24 +395,6 @@ on_timer(gpointer user)
     return G_SOURCE_REMOVE;
 }
 
-static JsonNode *
-parse_line(JsonParser *parser, const char *line, GError **error)
-{
-    if (!qemu_json_single_value(line, strlen(line))) {
-        g_set_error_literal(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
-                            "more than one JSON value on a line");
-        return NULL;
-    }
-    if (!json_parser_load_from_data(parser, line, -1, error))
-        return NULL;
-    JsonNode *root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error_literal(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE, "not an object");
-        return NULL;
-    }
-    return root;
-}
-
 static void
 handle_sync_line(struct agent *ag, const char *line, gboolean delimited)
 {
@@ -421,10 +403,10 @@ handle_sync_line(struct agent *ag, const char *line, gboolean delimited)
     if (!ag->delimited || !*line)
         return;
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
-    JsonNode *root = parse_line(parser, line, NULL);
+    JsonObject *root = qemu_json_parse_object(parser, line, NULL);
     gint64 ret;
     /* replies to an earlier session's sync or commands may come first: skip them */
-    if (!qemu_json_int(qemu_json_node_object(root), "return", &ret) || ret != ag->sync_id) {
+    if (!qemu_json_int(root, "return", &ret) || ret != ag->sync_id) {
         log_debug("%s: agent stale output skipped while syncing", ag->name);
         return;
     }
@@ -453,8 +435,8 @@ handle_line(struct agent *ag, const char *line, gboolean delimited)
     }
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
     g_autoptr(GError) perr = NULL;
-    JsonNode *root = parse_line(parser, line, &perr);
-    if (!root) {
+    JsonObject *obj = qemu_json_parse_object(parser, line, &perr);
+    if (!obj) {
         g_autofree char *msg =
             g_strdup_printf("QEMU guest agent sent malformed JSON: %s", perr->message);
         struct agent_cmd *c = take_current(ag);
@@ -462,7 +444,6 @@ handle_line(struct agent *ag, const char *line, gboolean delimited)
         fail(ag, c, ERR_AGENT_UNRESPONSIVE, msg);
         return;
     }
-    JsonObject *obj = json_node_get_object(root);
     if (json_object_has_member(obj, "error")) {
         const char *desc = qemu_json_string(qemu_json_object(obj, "error"), "desc");
         struct agent_cmd *c = take_current(ag);
@@ -610,13 +591,12 @@ agent_command_json(struct agent *ag, const char *json, int timeout_s, agent_repl
     }
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autoptr(GError) perr = NULL;
-    JsonNode *root = parse_line(parser, json, &perr);
-    if (!root) {
+    JsonObject *obj = qemu_json_parse_object(parser, json, &perr);
+    if (!obj) {
         err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG,
                 "guest agent command is not a JSON object: %s", perr->message);
         return FALSE;
     }
-    JsonObject *obj = json_node_get_object(root);
     const char *exec = qemu_json_string(obj, "execute");
     if (!exec) {
         err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG,

@@ -2,6 +2,8 @@
 /* json: type-checked reads of untrusted JSON. */
 #include "qemu/json.h"
 
+#include <string.h>
+
 static JsonNode *
 member(JsonObject *o, const char *name)
 {
@@ -138,4 +140,23 @@ qemu_json_single_value(const char *text, gsize len)
         if (!g_ascii_isspace(text[i]))
             return FALSE;
     return TRUE;
+}
+
+JsonObject *
+qemu_json_parse_object(JsonParser *parser, const char *text, GError **error)
+{
+    if (!qemu_json_single_value(text, strlen(text))) {
+        g_set_error_literal(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+                            "more than one value on a line");
+        return NULL;
+    }
+    if (!json_parser_load_from_data(parser, text, -1, error))
+        return NULL;
+    JsonNode *root = json_parser_get_root(parser);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error_literal(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+                            root ? "not an object" : "no value");
+        return NULL;
+    }
+    return json_node_get_object(root);
 }

@@ -349,19 +349,14 @@ process_input(struct qmp *mon)
             continue;
         g_autoptr(JsonParser) parser = json_parser_new_immutable();
         g_autoptr(GError) perr = NULL;
-        if (!qemu_json_single_value(line, strlen(line))) {
-            qmp_shutdown(mon, "QEMU monitor sent malformed JSON: more than one value on a line",
-                         TRUE);
-            break;
-        }
-        if (!json_parser_load_from_data(parser, line, -1, &perr) ||
-            !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-            g_autofree char *msg = g_strdup_printf("QEMU monitor sent malformed JSON: %s",
-                                                   perr ? perr->message : "not an object");
+        JsonObject *obj = qemu_json_parse_object(parser, line, &perr);
+        if (!obj) {
+            g_autofree char *msg =
+                g_strdup_printf("QEMU monitor sent malformed JSON: %s", perr->message);
             qmp_shutdown(mon, msg, TRUE);
             break;
         }
-        handle_message(mon, json_node_get_object(json_parser_get_root(parser)));
+        handle_message(mon, obj);
     }
     if (!mon->closed && mon->inbuf->len > QMP_LINE_MAX)
         qmp_shutdown(mon, "QEMU monitor sent an overlong line", TRUE);
@@ -490,14 +485,12 @@ qmp_command_json(struct qmp *mon, const char *json, qmp_reply_fn cb, gpointer da
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autoptr(GError) perr = NULL;
-    if (!qemu_json_single_value(json, strlen(json)) ||
-        !json_parser_load_from_data(parser, json, -1, &perr) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-        err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "monitor command is not a JSON object%s%s",
-                perr ? ": " : "", perr ? perr->message : "");
+    JsonObject *obj = qemu_json_parse_object(parser, json, &perr);
+    if (!obj) {
+        err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "monitor command is not a JSON object: %s",
+                perr->message);
         return FALSE;
     }
-    JsonObject *obj = json_node_get_object(json_parser_get_root(parser));
     const char *cmd = qemu_json_string(obj, "execute");
     if (!cmd) {
         err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "monitor command has no 'execute' member");

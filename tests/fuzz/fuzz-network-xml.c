@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "fuzz_common.h"
 #include "conf/network_def.h"
 #include "network/dnsmasq.h"
 #include "network/firewall.h"
@@ -17,7 +18,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+    fuzz_fatal_criticals();
     return 0;
 }
 

@@ -10,17 +10,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fuzz_common.h"
 #include "qemu/agent.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-/* A g_critical (json-glib's getters meeting a type they did not expect, a GLib precondition)
- * is a bug here too: make it a crash the fuzzer reports. */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+    fuzz_fatal_criticals();
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_common.h"
 #include "daemon/dispatch.h"
 #include "rpc/session.h"
 #include "util/err.h"
@@ -13,12 +14,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-/* A g_critical (json-glib's getters meeting a type they did not expect, a GLib precondition)
- * is a bug here too: make it a crash the fuzzer reports. */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+    fuzz_fatal_criticals();
     return 0;
 }
 

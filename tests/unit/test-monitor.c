@@ -190,6 +190,32 @@ test_malformed_json(void)
     teardown(&p, mon);
 }
 
+/* A line json-glib reads as no value at all (only a comment): found by fuzz-qmp. The monitor
+ * must call it malformed, not ask json-glib for the type of a root that is not there (a
+ * g_critical, fatal here); a passthrough command that is only a comment is refused the same
+ * way. */
+static void
+test_empty_document(void)
+{
+    struct peer p;
+    struct qmp *mon = setup(&p, 0);
+    g_autoptr(GError) error = NULL;
+    negotiate(&p);
+    g_assert_false(qmp_command_json(mon, "/* nothing */", record, "x", &error));
+    g_assert_nonnull(error);
+    qmp_command(mon, "cont", NULL, record, "a");
+    g_autofree char *l = peer_read_line(&p);
+    peer_send(&p, "////////////////\r\n");
+    for (int i = 0; i < 2000 && !res.closed; i++) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(500);
+    }
+    g_assert_nonnull(res.closed);
+    g_assert_nonnull(strstr(res.closed, "malformed JSON"));
+    g_assert_cmpint(res.errors, ==, 1);
+    teardown(&p, mon);
+}
+
 /* Members of the wrong type (what json-glib's getters would meet with a g_critical, fatal
  * here): an event named by an object, data that is no object, an id that is an object, an
  * error that is a string. Each is taken as absent; the command still gets its answer. */
@@ -498,6 +524,7 @@ main(int argc, char **argv)
     g_test_add_func("/qmp/fd-passing", test_fd_passing);
     g_test_add_func("/qmp/hostile-types", test_hostile_types);
     g_test_add_func("/qmp/single-value", test_single_value);
+    g_test_add_func("/qmp/empty-document", test_empty_document);
     g_test_add_func("/qmp/fds-to-fake-qemu", test_fds_to_fake_qemu);
     return g_test_run();
 }
