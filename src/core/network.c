@@ -671,6 +671,39 @@ core_network_leases(struct network *net, const char *mac, GArray **ret_prefixes,
     return ret;
 }
 
+void
+core_network_reattach(struct core *core, struct domain *dom)
+{
+    for (guint i = 0; i < dom->def->nets->len; i++) {
+        struct net_def *nic = dom->def->nets->pdata[i];
+        const char *bridge = NULL;
+        if (nic->type == NET_TYPE_NETWORK) {
+            struct network *n = core->networks_by_name
+                                    ? g_hash_table_lookup(core->networks_by_name, nic->source)
+                                    : NULL;
+            bridge = n && n->active ? n->def->bridge : NULL;
+        } else if (nic->type == NET_TYPE_BRIDGE) {
+            bridge = nic->source;
+        }
+        if (!bridge || !nic->target_dev || !netdev_exists(nic->target_dev) ||
+            !netdev_exists(bridge))
+            continue;
+        g_autofree char *master = netdev_master(nic->target_dev);
+        if (master && g_str_equal(master, bridge))
+            continue;
+        g_autoptr(GError) err = NULL;
+        if (!netdev_set_master(nic->target_dev, bridge, &err)) {
+            log_warn("%s: %s", dom->def->name, err->message);
+            continue;
+        }
+        log_info("%s: tap '%s' put back on bridge '%s'", dom->def->name, nic->target_dev, bridge);
+        if (nic->type == NET_TYPE_NETWORK) {
+            g_free(nic->live_bridge);
+            nic->live_bridge = g_strdup(bridge);
+        }
+    }
+}
+
 GPtrArray *
 core_network_lease_interfaces(struct core *core, struct domain *dom, GError **error)
 {

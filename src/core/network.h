@@ -93,6 +93,9 @@ char *core_network_xml(struct core *core, struct network *net, unsigned flags);
  * in NET->live_bridge. Returns the tap's descriptor (the tap goes with its last one: QEMU's), or
  * -1 with ERROR. */
 int core_network_plug(struct core *core, const char *dom_name, struct net_def *net, GError **error);
+/* After a daemon restart: puts back on its bridge each tap of running DOM that is off it (its
+ * network was restarted meanwhile), as libvirt does when it reconnects. */
+void core_network_reattach(struct core *core, struct domain *dom);
 /* The addresses of DOM's NICs on networks from the networks' DHCP leases (NICs without a
  * lease are left out, as libvirt does): a GPtrArray of struct guest_iface *. */
 GPtrArray *core_network_lease_interfaces(struct core *core, struct domain *dom, GError **error);

@@ -13,6 +13,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "core/network.h"
 #include "qemu/command.h"
 #include "qemu/monitor.h"
 #include "qemu/process.h"
@@ -202,6 +203,7 @@ reconnect_one(struct core *core, const char *path)
     if (core->next_id <= dom->id)
         core->next_id = dom->id + 1;
     core_lifecycle_adopt(dom, monfd);
+    core_network_reattach(core, dom);
     log_info("%s: reconnected to QEMU pid %d (%s)", dom->def->name, (int)dom->pid,
              state_to_string(dom->state));
     status_clear(&st);

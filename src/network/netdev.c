@@ -206,6 +206,20 @@ netdev_get_mtu(const char *dev)
     return rc < 0 ? 0 : (unsigned)ifr.ifr_mtu;
 }
 
+char *
+netdev_master(const char *dev)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(nl_sock_t) sock = open_socket("look up", dev, &error);
+    struct rtnl_link *link = NULL;
+    if (!sock || strlen(dev) >= IFNAMSIZ || rtnl_link_get_kernel(sock, 0, dev, &link) < 0)
+        return NULL;
+    int master = rtnl_link_get_master(link);
+    rtnl_link_put(link);
+    char name[IFNAMSIZ];
+    return master > 0 && if_indextoname((unsigned)master, name) ? g_strdup(name) : NULL;
+}
+
 gboolean
 netdev_is_bridge(const char *dev)
 {

@@ -27,6 +27,8 @@ gboolean netdev_set_mac(const char *dev, const uint8_t *mac, GError **error);
 gboolean netdev_set_mtu(const char *dev, unsigned mtu, GError **error);
 /* The MTU of DEV, or 0 when it cannot be read. */
 unsigned netdev_get_mtu(const char *dev);
+/* The bridge DEV is a port of (a new string), or NULL. */
+char *netdev_master(const char *dev);
 /* Whether DEV is a bridge. */
 gboolean netdev_is_bridge(const char *dev);
 

@@ -309,6 +309,33 @@ def test_virt_install_uses_the_default_network(net):
         dom.undefine()
 
 
+def test_network_destroyed_under_running_guests(net):
+    """As libvirt: destroying a network leaves its guests running with their taps off any
+    bridge; starting it again does not put them back; a daemon restart does (libvirt's
+    reconnect re-attaches taps the same way)."""
+    from test_networks import wait_forwarding
+    d, c, guests = net
+    alpha, beta = guests["alpha"][0], guests["beta"][0]
+    taps = [re.search(r"<target dev='(vnet\d+)'/>", g.XMLDesc()).group(1) for g in (alpha, beta)]
+    d.virsh("net-destroy", "default")
+    assert alpha.isActive() and beta.isActive()
+    for tap in taps:
+        assert "master" not in d.ns.run("ip", "-o", "link", "show", tap).stdout
+    d.virsh("net-start", "default")
+    for tap in taps:
+        assert "master" not in d.ns.run("ip", "-o", "link", "show", tap).stdout
+    d.stop(signal.SIGKILL)
+    d.start()
+    for tap in taps:
+        assert "master virbr0" in d.ns.run("ip", "-o", "link", "show", tap).stdout
+        wait_forwarding(d.ns, tap)
+    c2 = d.conn()
+    rc, out = agent_exec(c2.lookupByName("alpha"), "/bin/ping", "-c", "1", "-W", "5",
+                         leased_ip(guests["beta"][1]))
+    assert rc == 0, out
+    c2.close()
+
+
 def test_sigkill_of_the_daemon_keeps_guest_networking(net):
     d, c, guests = net
     alpha, alpha_log = guests["alpha"]
