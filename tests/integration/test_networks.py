@@ -495,3 +495,60 @@ def test_domus_cli_matches_virsh(nd):
             assert ours == theirs
     finally:
         clean_networks(nd)
+
+
+def test_nic_types_on_host_bridges_and_bare_taps(nd):
+    """A NIC on a forward mode='bridge' network and on a host bridge goes on that bridge; an
+    ethernet NIC is a bare tap, made with its target name, or an existing one (managed='no')
+    that stays when the guest goes. QEMU runs paused: the taps are the point."""
+    from conftest import domain_xml
+    c = nd.conn()
+    nd.ns.run("ip", "link", "add", "hostbr0", "type", "bridge")
+    nd.ns.run("ip", "link", "set", "hostbr0", "up")
+    nd.ns.run("ip", "tuntap", "add", "mytap0", "mode", "tap", "vnet_hdr")
+    try:
+        n = c.networkCreateXML("<network><name>hb</name><forward mode='bridge'/>"
+                               "<bridge name='hostbr0'/></network>")
+        assert n.bridgeName() == "hostbr0"
+        nics = ("<interface type='network'><mac address='52:54:00:0b:00:01'/>"
+                "<source network='hb'/><model type='e1000'/></interface>"
+                "<interface type='bridge'><mac address='52:54:00:0b:00:02'/>"
+                "<source bridge='hostbr0'/><model type='rtl8139'/></interface>"
+                "<interface type='ethernet'><mac address='52:54:00:0b:00:03'/>"
+                "<target dev='mytap0' managed='no'/><model type='virtio'/></interface>"
+                "<interface type='ethernet'><mac address='52:54:00:0b:00:04'/>"
+                "<target dev='named1'/><model type='virtio'/></interface>")
+        dom = c.createXML(domain_xml("nictypes", extra_devices=nics),
+                          libvirt.VIR_DOMAIN_START_PAUSED)
+        xml = dom.XMLDesc()
+        taps = re.findall(r"<target dev='([^']+)'", xml)
+        assert len(taps) == 4 and taps[2:] == ["mytap0", "named1"], xml
+        for tap, master in zip(taps, ["hostbr0", "hostbr0", None, None]):
+            link = nd.ns.run("ip", "-o", "link", "show", tap).stdout
+            assert (f"master {master}" in link) if master else "master" not in link, link
+        assert "link/ether fe:54:00:0b:00:04" in nd.ns.run("ip", "-o", "link", "show",
+                                                          "named1").stdout
+        assert f"<network connections='1'>" in n.XMLDesc()
+        out = nd.virsh("domiflist", "nictypes").stdout
+        assert re.search(rf"{taps[0]}\s+network\s+hb\s+e1000", out), out
+        assert re.search(r"mytap0\s+ethernet\s+-\s+virtio", out), out
+        # the named tap may not be taken twice
+        with pytest.raises(libvirt.libvirtError) as e:
+            c.createXML(domain_xml("nictypes2", extra_devices="<interface type='ethernet'>"
+                                   "<target dev='named1'/></interface>"), 0)
+        assert "interface 'named1' already exists" in str(e.value)
+        dom.destroy()
+        links = nd.ns.links()
+        assert "named1" not in links and taps[0] not in links and taps[1] not in links
+        assert "mytap0" in links  # not ours
+        # an unmanaged tap that is not there
+        with pytest.raises(libvirt.libvirtError) as e:
+            c.createXML(domain_xml("nictypes3", extra_devices="<interface type='ethernet'>"
+                                   "<target dev='nosuch0' managed='no'/></interface>"), 0)
+        assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+        assert "tap 'nosuch0' does not exist" in str(e.value)
+    finally:
+        c.close()
+        clean_networks(nd)
+        nd.ns.run("ip", "link", "del", "hostbr0", check=False)
+        nd.ns.run("ip", "link", "del", "mytap0", check=False)
