@@ -153,6 +153,22 @@ parse_tristate(xmlNodePtr node, const char *name, enum network_tristate *ret, GE
     return TRUE;
 }
 
+/* A DNS name as dnsmasq's files carry it: letters, digits, '-', '_' and '.', nothing that could
+ * end a line or a field there. */
+static gboolean
+check_dns_name(const char *name, const char *what, GError **error)
+{
+    gboolean ok = name && *name && strlen(name) <= 253;
+    for (const char *p = name; ok && *p; p++)
+        ok = g_ascii_isalnum(*p) || *p == '-' || *p == '_' || *p == '.';
+    if (!ok) {
+        err_set(error, ERR_FROM_NETWORK, ERR_XML_ERROR,
+                "invalid %s '%s'; use letters, digits, '-', '_' and '.'", what, name ? name : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean
 parse_mac_text(const char *value, uint8_t *ret, GError **error)
 {
@@ -516,10 +532,8 @@ parse_dns_host_node(xmlNodePtr node, struct network_dns_host **ret, GError **err
             return FALSE;
         g_strstrip(name);
         g_ptr_array_add(h->names, name);
-        if (!*name || strchr(name, ' ') || strchr(name, '/')) {
-            err_set(error, ERR_FROM_NETWORK, ERR_XML_ERROR, "invalid DNS host name '%s'", name);
+        if (!check_dns_name(name, "DNS host name", error))
             return FALSE;
-        }
     }
     if (!h->names->len) {
         err_set(error, ERR_FROM_NETWORK, ERR_XML_DETAIL,
@@ -545,6 +559,8 @@ parse_dns(struct network_def *def, xmlNodePtr node, GError **error)
             struct network_dns_forwarder *f = g_new0(struct network_dns_forwarder, 1);
             g_ptr_array_add(def->dns_forwarders, f);
             f->domain = prop(c, "domain");
+            if (f->domain && !check_dns_name(f->domain, "DNS domain name", error))
+                return FALSE;
             if (too_many(def->dns_forwarders, "DNS forwarders", error) ||
                 !check_leaf(c, fwd_attrs, error) ||
                 !parse_addr(c, "addr", 0, FALSE, &f->addr, error))
@@ -582,10 +598,8 @@ parse_dhcp_host_node(xmlNodePtr node, struct network_dhcp_host **ret, GError **e
         h->mac = g_strdup(mac_format(bytes, buf));
     }
     h->name = prop(node, "name");
-    if (h->name && (!*h->name || strchr(h->name, ' ') || strchr(h->name, ','))) {
-        err_set(error, ERR_FROM_NETWORK, ERR_XML_ERROR, "invalid DHCP host name '%s'", h->name);
+    if (h->name && !check_dns_name(h->name, "DHCP host name", error))
         return FALSE;
-    }
     if (!parse_addr(node, "ip", 0, FALSE, &h->ip, error))
         return FALSE;
     if (!h->mac && !h->name) {
@@ -749,7 +763,7 @@ parse_network(struct network_def *def, xmlNodePtr root, GError **error)
         return FALSE;
     }
     def->name = text(top[NAME], error);
-    if (!def->name || !names_validate(def->name, NAMES_POOL, "network", ERR_FROM_NETWORK, error))
+    if (!def->name || !names_validate(def->name, NAMES_NETWORK, "network", ERR_FROM_NETWORK, error))
         return FALSE;
     g_autofree char *uuid_text = top[UUID] ? text(top[UUID], error) : g_strdup("");
     if (!uuid_text)
@@ -807,11 +821,8 @@ parse_network(struct network_def *def, xmlNodePtr root, GError **error)
             !parse_tristate(top[DOMAIN], "localOnly", &def->domain_local_only, error))
             return FALSE;
         def->domain = prop(top[DOMAIN], "name");
-        if (!def->domain || !*def->domain || strchr(def->domain, ' ') || strchr(def->domain, '/')) {
-            err_set(error, ERR_FROM_NETWORK, ERR_XML_ERROR,
-                    "network '%s' has a <domain> without a valid name", def->name);
+        if (!check_dns_name(def->domain, "DNS domain name", error))
             return FALSE;
-        }
     }
     if (top[DNS] && !parse_dns(def, top[DNS], error))
         return FALSE;

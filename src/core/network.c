@@ -6,6 +6,7 @@
  * either a network to adopt or leftovers it knows how to clear. */
 #include "core/network.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -21,6 +22,8 @@
 #define INITIALIZED_MARKER ".initialized"
 #define BRIDGE_TEMPLATE "virbr%u"
 #define BRIDGE_MAX_INDEX 4096
+/* a lease line is under 300 bytes: room for every address of a /16 */
+#define LEASES_FILE_MAX (32 * 1024 * 1024)
 
 static void
 network_unref(struct network *n)
@@ -644,7 +647,15 @@ core_network_leases(struct network *net, const char *mac, GArray **ret_prefixes,
     }
     if (mac)
         mac_format(want, want_s);
+    /* dnsmasq writes the file as its own user: bounded before it is read */
     g_autofree char *text = NULL;
+    GStatBuf st;
+    if (net->active && g_stat(net->dnsmasq.leases, &st) == 0 && st.st_size > LEASES_FILE_MAX) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_FAILED,
+                "lease file '%s' of network '%s' is %lld bytes, over the limit of %d",
+                net->dnsmasq.leases, net->def->name, (long long)st.st_size, LEASES_FILE_MAX);
+        return NULL;
+    }
     GPtrArray *all = net->active && g_file_get_contents(net->dnsmasq.leases, &text, NULL, NULL)
                          ? dnsmasq_leases_parse(text)
                          : g_ptr_array_new_with_free_func((GDestroyNotify)dnsmasq_lease_free);

@@ -72,7 +72,12 @@ dnsmasq_conf(const struct network_def *def, const struct dnsmasq_files *f)
         g_string_new("##WARNING:  THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY "
                      "TO BE\n##OVERWRITTEN AND LOST. Changes to this configuration should "
                      "be made using:\n##    domus net-edit ");
-    g_string_append_printf(c, "%s\n## or other application using the libvirt API.\n\n", def->name);
+    /* the name may hold anything but '/': nothing of it that could end the comment */
+    g_autofree char *name = g_strdup(def->name);
+    for (char *p = name; *p; p++)
+        if (!g_ascii_isprint(*p))
+            *p = '?';
+    g_string_append_printf(c, "%s\n## or other application using the libvirt API.\n\n", name);
     g_string_append(c, "strict-order\n");
     if (def->dns_enable == NETWORK_NO)
         g_string_append(c, "port=0\n");

@@ -26,6 +26,15 @@ names_validate(const char *name, enum names_kind kind, const char *what, int ori
                 "invalid char in name: a newline; a %s name is one line", what);
         return FALSE;
     }
+    for (const char *p = name; kind == NAMES_NETWORK && *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            err_set(error, origin, ERR_XML_DETAIL,
+                    "invalid char in name: control character 0x%02x; a %s name is one line of "
+                    "printable text",
+                    (unsigned)(unsigned char)*p, what);
+            return FALSE;
+        }
+    }
     if (strchr(name, '/')) {
         err_set(error, origin, ERR_XML_DETAIL,
                 "invalid char in name: '/'; a %s name is a file name ('%s')", what, name);

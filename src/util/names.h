@@ -7,9 +7,11 @@
 #define NAMES_MAX_LEN 200
 
 enum names_kind {
-    NAMES_DOMAIN, /* libvirt's rule: anything but a newline; and no '/' (a file name) */
-    NAMES_POOL,   /* libvirt's rule: no '/' */
-    NAMES_VOLUME, /* a file of a directory pool: no '/', no leading '.' (not listed) */
+    NAMES_DOMAIN,  /* libvirt's rule: anything but a newline; and no '/' (a file name) */
+    NAMES_POOL,    /* libvirt's rule: no '/' */
+    NAMES_VOLUME,  /* a file of a directory pool: no '/', no leading '.' (not listed) */
+    NAMES_NETWORK, /* no '/', and no control character: the name is in dnsmasq's files, whose
+                    * lines it must not break */
 };
 
 /* Checks NAME as libvirt checks names of KIND, plus what a file name needs: 1..NAMES_MAX_LEN
