@@ -15,8 +15,20 @@ import pytest
 
 from conftest import DOMUSD, Daemon
 
-needs_root = pytest.mark.skipif(os.geteuid() != 0,
-                                reason="network namespaces, bridges and taps need root")
+def _netns_missing():
+    """Why this machine cannot run the network tests, or None."""
+    if os.geteuid() != 0:
+        return "network namespaces, bridges and taps need root"
+    if not os.path.exists("/dev/net/tun"):
+        return "no /dev/net/tun: taps cannot be made"
+    r = subprocess.run(["unshare", "-n", "-m", "true"], capture_output=True, text=True)
+    if r.returncode != 0:
+        return f"cannot make network namespaces: {r.stderr.strip()}"
+    return None
+
+
+_MISSING = _netns_missing()
+needs_root = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
 
 
 class Namespace:
