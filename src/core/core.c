@@ -16,6 +16,7 @@
 #include "qemu/caps.h"
 #include "qemu/monitor.h"
 #include "util/err.h"
+#include "util/netaddr.h"
 #include "util/file.h"
 #include "util/log.h"
 
@@ -142,6 +143,41 @@ static char *
 autostart_path(struct core *core, const char *name)
 {
     return g_strdup_printf("%s/%s", core->paths.autostart_dir, name);
+}
+
+/* Whether another domain than DEF's has a NIC with MAC. */
+static gboolean
+mac_taken(struct core *core, const struct domain_def *def, const uint8_t *mac)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, core->by_name);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const struct domain *dom = value;
+        const struct domain_def *defs[] = {dom->def, dom->new_def};
+        if (g_str_equal(dom->def->name, def->name))
+            continue;
+        for (gsize d = 0; d < G_N_ELEMENTS(defs); d++) {
+            for (guint i = 0; defs[d] && i < defs[d]->nets->len; i++) {
+                const struct net_def *n = defs[d]->nets->pdata[i];
+                if (memcmp(n->mac, mac, sizeof(n->mac)) == 0)
+                    return TRUE;
+            }
+        }
+    }
+    return FALSE;
+}
+
+void
+core_unique_macs(struct core *core, struct domain_def *def)
+{
+    for (guint i = 0; i < def->nets->len; i++) {
+        struct net_def *net = def->nets->pdata[i];
+        /* the user's own MACs are theirs to repeat, as with libvirt; generated ones are not */
+        for (int tries = 0; !net->mac_given && tries < 100 && mac_taken(core, def, net->mac);
+             tries++)
+            mac_generate(net->mac);
+    }
 }
 
 gboolean
@@ -507,6 +543,7 @@ core_define(struct core *core, const char *xml, unsigned flags, GError **error)
     struct domain *dom = NULL;
     if (!core_check_unique(core, def, &dom, error))
         return NULL;
+    core_unique_macs(core, def);
     if (!core_config_save(core, def, error))
         return NULL;
     gboolean updated = dom != NULL;

@@ -124,6 +124,8 @@ gboolean core_validate_for_host(const struct domain_def *def, GError **error);
 struct domain *core_define(struct core *core, const char *xml, unsigned flags, GError **error);
 /* Undefine: removes the persistent config; a running domain becomes transient. */
 gboolean core_undefine(struct core *core, struct domain *dom, unsigned flags, GError **error);
+/* Gives each generated MAC of DEF that another domain's NIC has a new one (given MACs stay). */
+void core_unique_macs(struct core *core, struct domain_def *def);
 /* Writes DEF as the persistent config of its domain (atomically, durably). */
 gboolean core_config_save(struct core *core, const struct domain_def *def, GError **error);
 /* virDomainUpdateDeviceFlags of an <interface> (device_update.c): its link state, in the live

@@ -963,6 +963,7 @@ core_create_xml_prepare(struct core *core, const char *xml, gboolean validate,
     struct domain *dom = NULL;
     if (!core_check_unique(core, def, &dom, error))
         return NULL;
+    core_unique_macs(core, def);
     if (dom && state_is_active(dom->state)) {
         err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is already running",
                 def->name);

@@ -4,6 +4,7 @@
  * pipeline, abort, progress). */
 #include <string.h>
 
+#include "core/core.h"
 #include "core/job.h"
 #include "core/state.h"
 #include "util/err.h"
@@ -300,11 +301,43 @@ test_not_abortable(void)
     trace_reset();
 }
 
+/* Generated MACs are unique across domains; a MAC the user gave is theirs to repeat. */
+static void
+test_unique_macs(void)
+{
+    const char *xml = "<domain type='qemu'><name>%s</name><memory>65536</memory>"
+                      "<os><type>hvm</type></os><devices>"
+                      "<interface type='user'>%s</interface></devices></domain>";
+    g_autofree char *xa = g_strdup_printf(xml, "a", "<mac address='52:54:00:aa:aa:aa'/>");
+    g_autofree char *xb = g_strdup_printf(xml, "b", "");
+    g_autoptr(GError) error = NULL;
+    struct domain_def *a = domain_def_parse(xa, 0, &error);
+    g_assert_no_error(error);
+    g_autoptr(domain_def) b = domain_def_parse(xb, 0, &error);
+    g_assert_no_error(error);
+    struct domain dom = {.def = a};
+    struct core core = {0};
+    core.by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    g_hash_table_insert(core.by_name, a->name, &dom);
+    struct net_def *nb = b->nets->pdata[0];
+    memcpy(nb->mac, ((struct net_def *)a->nets->pdata[0])->mac, 6);
+    core_unique_macs(&core, b);
+    g_assert_cmpmem(nb->mac, 3, "\x52\x54\x00", 3);
+    g_assert_true(memcmp(nb->mac, "\x52\x54\x00\xaa\xaa\xaa", 6) != 0);
+    nb->mac_given = TRUE;
+    memcpy(nb->mac, "\x52\x54\x00\xaa\xaa\xaa", 6);
+    core_unique_macs(&core, b);
+    g_assert_cmpmem(nb->mac, 6, "\x52\x54\x00\xaa\xaa\xaa", 6);
+    g_hash_table_destroy(core.by_name);
+    domain_def_free(a);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/state/every-row", test_every_row);
+    g_test_add_func("/core/unique-macs", test_unique_macs);
     g_test_add_func("/state/illegal-pairs", test_illegal_pairs);
     g_test_add_func("/job/pipeline", test_pipeline);
     g_test_add_func("/job/busy-and-abort", test_busy_and_abort);
