@@ -129,8 +129,9 @@ struct domus_event {
     int event_id;      /* 0 lifecycle, 1 reboot */
     char *domain_name; /* owned by the event; free with domus_event_clear */
     int domain_id;
-    int event; /* lifecycle: virDomainEventType */
+    int event; /* lifecycle: virDomainEventType, or virNetworkEventLifecycleType */
     int detail;
+    int object; /* 0 a domain's event, 1 a network's (DOMAIN_NAME holds the network's name) */
 };
 /* Waits up to TIMEOUT_MS (-1: for ever) for the next event. Returns 1 with an event, 0 on
  * timeout, -1 with ERROR. */
@@ -373,6 +374,9 @@ struct domus_network_lease {
     char *hostname;
     char *clientid;
 };
+/* Registers for network lifecycle events (NET NULL: every network); they come through
+ * domus_event_next with object 1. Returns the callback id, -1 with ERROR. */
+int domus_network_event_register(domus_conn *conn, domus_network *net, GError **error);
 /* The leases of NET (those of MAC only when not NULL): a NULL-terminated array. */
 struct domus_network_lease **domus_network_get_dhcp_leases(domus_network *net, const char *mac,
                                                            GError **error);

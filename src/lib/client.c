@@ -987,6 +987,23 @@ queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *body)
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
     struct domus_event ev = {0};
+    if (rh->proc == PROC_NETWORK_EVENT_LIFECYCLE) {
+        /* remote_network_event_lifecycle_msg */
+        uint8_t uuid[UUID_LEN];
+        ev.object = 1;
+        ev.callback_id = xdr_get_i32(&r);
+        ev.domain_name = xdr_get_string(&r, RPC_STRING_MAX);
+        xdr_get_opaque_fixed(&r, uuid, UUID_LEN);
+        ev.event = xdr_get_i32(&r);
+        ev.detail = xdr_get_i32(&r);
+        ev.domain_id = -1;
+        if (!xdr_reader_finish(&r, NULL)) {
+            domus_event_clear(&ev);
+            return;
+        }
+        g_queue_push_tail(&conn->events, g_memdup2(&ev, sizeof(ev)));
+        return;
+    }
     if (rh->proc == PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE ||
         rh->proc == PROC_DOMAIN_EVENT_CALLBACK_REBOOT)
         ev.callback_id = xdr_get_i32(&r);

@@ -232,6 +232,19 @@ domus_network_update(domus_network *net, unsigned command, unsigned section, int
     return client_call(net->conn, PROC_NETWORK_UPDATE, args, NULL, error);
 }
 
+int
+domus_network_event_register(domus_conn *conn, domus_network *net, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_i32(args, 0); /* VIR_NETWORK_EVENT_ID_LIFECYCLE */
+    xdr_put_u32(args, net ? 1 : 0);
+    if (net) {
+        xdr_put_string(args, net->name);
+        xdr_put_opaque_fixed(args, net->uuid, UUID_LEN);
+    }
+    return client_reply_int(conn, PROC_CONNECT_NETWORK_EVENT_REGISTER_ANY, args, error);
+}
+
 static void
 lease_free(struct domus_network_lease *l)
 {

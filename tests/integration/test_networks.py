@@ -552,3 +552,24 @@ def test_nic_types_on_host_bridges_and_bare_taps(nd):
         clean_networks(nd)
         nd.ns.run("ip", "link", "del", "hostbr0", check=False)
         nd.ns.run("ip", "link", "del", "mytap0", check=False)
+
+
+def test_net_event_matches_virsh(nd):
+    """domus net-event and virsh net-event, waiting side by side, print the same events."""
+    import subprocess as sp
+    from conftest import DOMUS
+    args = ["net-event", "--event", "lifecycle", "--loop", "--timeout", "4"]
+    theirs = sp.Popen(["virsh", "-c", nd.uri] + args, stdout=sp.PIPE, text=True)
+    ours = sp.Popen([DOMUS, "-c", nd.domus_uri] + args, stdout=sp.PIPE, text=True)
+    time.sleep(1)
+    c = nd.conn()
+    try:
+        n = c.networkCreateXML(net_xml("evt", 7, bridge="evt0"))
+        n.destroy()
+    finally:
+        c.close()
+    out_theirs, _ = theirs.communicate(timeout=30)
+    out_ours, _ = ours.communicate(timeout=30)
+    assert "event 'lifecycle' for network evt: Started" in out_theirs
+    assert out_ours == out_theirs
+    assert nd.domus("net-event", "--list").stdout == nd.virsh("net-event", "--list").stdout
