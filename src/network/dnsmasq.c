@@ -269,16 +269,28 @@ dnsmasq_start(const char *binary, const struct network_def *def, const struct dn
     return pid;
 }
 
+/* Whether PID still runs: gone, or a zombie (dnsmasq is nobody's child here: whoever reaps
+ * orphans may be slow to, or never do). */
+static gboolean
+still_running(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    g_autofree char *stat = NULL;
+    if (!g_file_get_contents(path, &stat, NULL, NULL))
+        return FALSE;
+    const char *end = strrchr(stat, ')');
+    return end && end[1] == ' ' && end[2] != 'Z' && end[2] != 'X';
+}
+
 void
 dnsmasq_stop(const struct dnsmasq_files *f)
 {
     pid_t pid = dnsmasq_find(f);
     if (pid && kill(pid, SIGTERM) == 0) {
-        g_autofree char *proc = g_strdup_printf("/proc/%d", (int)pid);
         gint64 deadline = g_get_monotonic_time() + DNSMASQ_STOP_WAIT_MS * 1000;
-        while (g_file_test(proc, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < deadline)
-            g_usleep(2000);
-        if (g_file_test(proc, G_FILE_TEST_EXISTS))
+        while (still_running(pid) && g_get_monotonic_time() < deadline)
+            g_usleep(1000);
+        if (still_running(pid))
             kill(pid, SIGKILL);
     }
     file_remove(f->pid, NULL);
