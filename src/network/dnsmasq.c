@@ -131,7 +131,9 @@ dnsmasq_conf(const struct network_def *def, const struct dnsmasq_files *f)
             ra = TRUE;
     }
     if (leases || ra) {
-        g_string_append(c, "dhcp-no-override\ndhcp-authoritative\n");
+        /* the range is this dnsmasq's alone (authoritative): no 3-second ping of an address
+         * before it is offered, which libvirt's networks spend on every new guest */
+        g_string_append(c, "dhcp-no-override\ndhcp-authoritative\nno-ping\n");
         if (leases)
             g_string_append_printf(c, "dhcp-lease-max=%" G_GUINT64_FORMAT "\n", leases);
         g_string_append_printf(c, "dhcp-leasefile=%s\ndhcp-hostsfile=%s\n", f->leases,
