@@ -12,6 +12,7 @@ Env:  DOMUS_BUILD (default: <source>/build), DOMUS_TOP (default: this checkout);
       names DOMUS_BUILDDIR/DOMUS_SRCDIR work too. The fixture is named 'domusd' (one daemon per
       test), not conftest's module-wide 'daemon', so each fault starts from a clean daemon.
 """
+import gc
 import glob
 import json
 import os
@@ -227,6 +228,11 @@ class Daemon:
 def domusd(request):
     if not os.access(FAKE, os.X_OK):
         raise FileNotFoundError("%s is not built; run ninja -C %s" % (FAKE, BUILDDIR))
+    # Connections left by earlier tests (their daemons gone) are closed by the garbage
+    # collector whenever it runs: if that is during one of this test's calls, the close's
+    # "client socket is closed" becomes the error python-libvirt reports for the call (the
+    # thread's last error). Collect them here, outside any call.
+    gc.collect()
     d = Daemon()
     yield d
     alive = d.close()
