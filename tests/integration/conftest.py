@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Shared fixtures: a real domusd on a private --root, driven by our CLI, stock virsh and
 python3-libvirt. Nothing is mocked."""
+import gc
 import glob
 import os
 import shutil
@@ -182,6 +183,9 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _clean(request):
+    # stale connections (their daemons gone) are closed here, not by a collection that runs
+    # during a call, whose error python-libvirt would then report as the call's
+    gc.collect()
     yield
     if "daemon" in request.fixturenames and not request.node.get_closest_marker("keep_domains"):
         d = request.getfixturevalue("daemon")

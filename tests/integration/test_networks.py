@@ -47,12 +47,6 @@ def nd():
     d.destroy()
 
 
-@pytest.fixture(autouse=True)
-def _clean():
-    """The module's daemon is shared: no net-* test leaves networks behind but 'default'."""
-    yield
-
-
 def names(conn, flags=0):
     return sorted(n.name() for n in conn.listAllNetworks(flags))
 
