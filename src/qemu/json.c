@@ -142,12 +142,181 @@ qemu_json_single_value(const char *text, gsize len)
     return TRUE;
 }
 
+/* ---- strict JSON, checked before json-glib sees a line ---- */
+
+#define JSON_DEPTH_MAX 128
+
+struct jscan {
+    const char *p, *end;
+    int depth;
+};
+
+static void
+skip_ws(struct jscan *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+static gboolean scan_value(struct jscan *s);
+
+static gboolean
+scan_literal(struct jscan *s, const char *word)
+{
+    gsize n = strlen(word);
+    if ((gsize)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+        return FALSE;
+    s->p += n;
+    return TRUE;
+}
+
+static gboolean
+scan_string(struct jscan *s)
+{
+    s->p++; /* the opening quote */
+    while (s->p < s->end) {
+        unsigned char c = (unsigned char)*s->p++;
+        if (c == '"')
+            return TRUE;
+        if (c < 0x20)
+            return FALSE;
+        if (c != '\\')
+            continue;
+        if (s->p >= s->end)
+            return FALSE;
+        c = (unsigned char)*s->p++;
+        if (c == 'u') {
+            for (int i = 0; i < 4; i++)
+                if (s->p >= s->end || !g_ascii_isxdigit(*s->p++))
+                    return FALSE;
+        } else if (!strchr("\"\\/bfnrt", c) || !c) {
+            return FALSE;
+        }
+    }
+    return FALSE;
+}
+
+static gboolean
+scan_digits(struct jscan *s)
+{
+    const char *start = s->p;
+    while (s->p < s->end && g_ascii_isdigit(*s->p))
+        s->p++;
+    return s->p > start;
+}
+
+static gboolean
+scan_number(struct jscan *s)
+{
+    if (*s->p == '-')
+        s->p++;
+    if (s->p < s->end && *s->p == '0')
+        s->p++;
+    else if (!scan_digits(s))
+        return FALSE;
+    if (s->p < s->end && *s->p == '.') {
+        s->p++;
+        if (!scan_digits(s))
+            return FALSE;
+    }
+    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+        s->p++;
+        if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+            s->p++;
+        if (!scan_digits(s))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* An object or array: OPEN already seen; members separated by commas until CLOSE. */
+static gboolean
+scan_container(struct jscan *s, char close)
+{
+    if (++s->depth > JSON_DEPTH_MAX)
+        return FALSE;
+    s->p++;
+    skip_ws(s);
+    if (s->p < s->end && *s->p == close) {
+        s->p++;
+        s->depth--;
+        return TRUE;
+    }
+    for (;;) {
+        if (close == '}') {
+            if (s->p >= s->end || *s->p != '"' || !scan_string(s))
+                return FALSE;
+            skip_ws(s);
+            if (s->p >= s->end || *s->p++ != ':')
+                return FALSE;
+            skip_ws(s);
+        }
+        if (!scan_value(s))
+            return FALSE;
+        skip_ws(s);
+        if (s->p >= s->end)
+            return FALSE;
+        char c = *s->p++;
+        if (c == close) {
+            s->depth--;
+            return TRUE;
+        }
+        if (c != ',')
+            return FALSE;
+        skip_ws(s);
+    }
+}
+
+static gboolean
+scan_value(struct jscan *s)
+{
+    if (s->p >= s->end)
+        return FALSE;
+    switch (*s->p) {
+    case '{':
+        return scan_container(s, '}');
+    case '[':
+        return scan_container(s, ']');
+    case '"':
+        return scan_string(s);
+    case 't':
+        return scan_literal(s, "true");
+    case 'f':
+        return scan_literal(s, "false");
+    case 'n':
+        return scan_literal(s, "null");
+    default:
+        return (*s->p == '-' || g_ascii_isdigit(*s->p)) && scan_number(s);
+    }
+}
+
+gboolean
+qemu_json_valid(const char *text, gsize len)
+{
+    if (!g_utf8_validate(text, (gssize)len, NULL))
+        return FALSE;
+    struct jscan s = {text, text + len, 0};
+    skip_ws(&s);
+    if (!scan_value(&s))
+        return FALSE;
+    skip_ws(&s);
+    return s.p == s.end;
+}
+
 JsonObject *
 qemu_json_parse_object(JsonParser *parser, const char *text, GError **error)
 {
-    if (!qemu_json_single_value(text, strlen(text))) {
+    /* json-glib leaks what it built of a document it then finds malformed, and takes a
+     * second value on the line for the root (leaking the first): it only gets strict JSON */
+    gsize len = strlen(text);
+    if (!qemu_json_single_value(text, len)) {
         g_set_error_literal(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
                             "more than one value on a line");
+        return NULL;
+    }
+    if (!qemu_json_valid(text, len)) {
+        g_set_error_literal(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+                            "not one valid JSON value");
         return NULL;
     }
     if (!json_parser_load_from_data(parser, text, -1, error))

@@ -38,6 +38,10 @@ JsonArray *qemu_json_node_array(JsonNode *n);
  * leaks the first value of "{} {}" when it refuses the second: input from QEMU or a guest is
  * checked with this first, so a peer cannot grow the daemon line by line. */
 gboolean qemu_json_single_value(const char *text, gsize len);
+/* Whether TEXT (LEN bytes) is exactly one JSON value (RFC 8259: no comments, no trailing
+ * commas, valid UTF-8, strict numbers and escapes), nested at most 128 deep, with white space
+ * around it only. */
+gboolean qemu_json_valid(const char *text, gsize len);
 /* Parses TEXT (NUL-terminated) with PARSER: exactly one value, and an object (json-glib reads
  * a line that is only a comment as a document without a root: that is refused too). Returns
  * the root object, owned by PARSER; NULL with ERROR (JSON_PARSER_ERROR) otherwise. */
