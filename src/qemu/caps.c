@@ -10,7 +10,9 @@
 #include <json-glib/json-glib.h>
 #include <linux/kvm.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -466,6 +468,16 @@ qemu_caps_parse_version(struct qemu_caps *caps, JsonNode *ret, GError **error)
     return TRUE;
 }
 
+/* In the probe's child, before exec: SIGKILL when the daemon goes (the thread that forked
+ * waits for the probe to end, so it outlives it), and at once if it already went. */
+static void
+die_with_parent(gpointer daemon_pid)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != GPOINTER_TO_INT(daemon_pid))
+        _exit(1);
+}
+
 static gboolean
 qemu_caps_parse_machines(struct qemu_caps *caps, JsonNode *ret, GError **error)
 {
@@ -541,6 +553,9 @@ qemu_caps_probe_spawn(struct qemu_caps_probe *probe, GError **error)
     g_subprocess_launcher_take_stdout_fd(launcher, dup(sv[1]));
     g_subprocess_launcher_take_stderr_fd(launcher, err_pipe[1]);
     g_subprocess_launcher_setenv(launcher, "LC_ALL", "C", TRUE);
+    /* a daemon killed mid-probe must not leave this QEMU waiting on its stdio for ever */
+    g_subprocess_launcher_set_child_setup(launcher, die_with_parent, GINT_TO_POINTER(getpid()),
+                                          NULL);
     probe->proc = g_subprocess_launcher_spawnv(launcher, argv, &local);
     g_clear_object(&launcher);
     if (!probe->proc) {

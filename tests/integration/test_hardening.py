@@ -5,6 +5,10 @@ away, text that must survive a restart, error text on the wire, and the events o
 that cuts a start short. Run under the sanitized build: a use-after-free kills domusd there,
 and conftest's log check fails the test."""
 import os
+import shutil
+import signal
+import subprocess
+import tempfile
 import socket
 import struct
 import threading
@@ -14,7 +18,7 @@ import libvirt
 import libvirt_qemu
 import pytest
 
-from conftest import BUILD, Daemon, domain_xml
+from conftest import BUILD, DOMUSD, Daemon, domain_xml
 from rpc import (CONTINUE, ERROR, OK, PROG, REPLY, STREAM, Raw, error_code, error_message,
                  frame, xdr_string, xdr_u32, xdr_u64, xdr_vol)
 
@@ -432,3 +436,60 @@ def test_failed_status_write_undoes_the_operation():
         c.close()
     finally:
         d.destroy()
+
+
+def _probe_orphans():
+    """QEMUs run to probe capabilities (-machine none -qmp stdio) whose parent is gone."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+            ppid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if cmd and cmd[0].endswith(b"qemu-system-x86_64") and b"none" in cmd and \
+                b"stdio" in cmd and ppid == 1:
+            out.append(int(pid))
+    return out
+
+
+def _children_probing(ppid):
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1]
+                                     .split()[1]) == ppid and b"stdio" in \
+                    open(f"/proc/{pid}/cmdline", "rb").read():
+                return True
+        except (OSError, ValueError, IndexError):
+            pass
+    return False
+
+
+def test_sigkill_during_the_capabilities_probe_leaves_no_qemu():
+    """The daemon probes QEMU's capabilities with a QEMU of its own at start-up; killed in the
+    middle, it must not leave that QEMU behind (it would wait on its stdio for ever)."""
+    before = set(_probe_orphans())
+    for i in range(8):
+        root = tempfile.mkdtemp(prefix="dcp", dir="/tmp")
+        try:
+            proc = subprocess.Popen([DOMUSD, "--root", root, "--no-default-network"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # the probe starts right away (a fresh cache): kill the daemon once its probe
+            # QEMU runs (or after 3 s)
+            deadline = time.time() + 3
+            while time.time() < deadline and not _children_probing(proc.pid):
+                time.sleep(0.002)
+            time.sleep(0.005 * i)
+            proc.kill()
+            proc.wait()
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+    deadline = time.time() + 5
+    while time.time() < deadline and set(_probe_orphans()) - before:
+        time.sleep(0.1)
+    left = set(_probe_orphans()) - before
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"orphan probe QEMUs: {sorted(left)}"
