@@ -56,6 +56,25 @@ def leased_ip(log, iface="eth0"):
 @pytest.fixture(scope="module")
 def net():
     d = NetDaemon(default_network=True)
+    try:
+        c, guests = boot_guests(d)
+    except BaseException:
+        d.destroy()
+        raise
+    yield d, c, guests
+    for dom, _ in guests.values():
+        try:
+            dom.destroy()
+        except libvirt.libvirtError:
+            pass
+    try:
+        c.close()
+    except libvirt.libvirtError:
+        pass
+    d.destroy()
+
+
+def boot_guests(d):
     d.start()
     c = d.conn()
     guests = {}
@@ -68,14 +87,7 @@ def net():
     for name, (dom, log) in guests.items():
         guest.wait(lambda: leased_ip(log), 90, f"a DHCP lease in {name}")
         guest.wait(lambda: guest.count(log) >= 1, 60, f"{name} ready")
-    yield d, c, guests
-    for dom, _ in guests.values():
-        try:
-            dom.destroy()
-        except libvirt.libvirtError:
-            pass
-    c.close()
-    d.destroy()
+    return c, guests
 
 
 def test_taps_leases_and_live_xml(net):
