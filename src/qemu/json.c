@@ -170,6 +170,19 @@ scan_literal(struct jscan *s, const char *word)
     return TRUE;
 }
 
+/* The four hex digits of a \\u escape as a UTF-16 unit, or -1. */
+static int
+scan_hex4(struct jscan *s)
+{
+    int unit = 0;
+    for (int i = 0; i < 4; i++) {
+        if (s->p >= s->end || !g_ascii_isxdigit(*s->p))
+            return -1;
+        unit = unit * 16 + g_ascii_xdigit_value(*s->p++);
+    }
+    return unit;
+}
+
 static gboolean
 scan_string(struct jscan *s)
 {
@@ -186,9 +199,19 @@ scan_string(struct jscan *s)
             return FALSE;
         c = (unsigned char)*s->p++;
         if (c == 'u') {
-            for (int i = 0; i < 4; i++)
-                if (s->p >= s->end || !g_ascii_isxdigit(*s->p++))
+            int unit = scan_hex4(s);
+            if (unit < 0 || (unit >= 0xdc00 && unit <= 0xdfff))
+                return FALSE;
+            /* a high surrogate only as the first half of a pair (json-glib leaks the string
+             * it was building on a lone one) */
+            if (unit >= 0xd800 && unit <= 0xdbff) {
+                if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u')
                     return FALSE;
+                s->p += 2;
+                int low = scan_hex4(s);
+                if (low < 0xdc00 || low > 0xdfff)
+                    return FALSE;
+            }
         } else if (!strchr("\"\\/bfnrt", c) || !c) {
             return FALSE;
         }

@@ -251,6 +251,13 @@ test_invalid_json_leaks_nothing(void)
         {"{} {}", FALSE},
         {"\"\xff\"", FALSE},
         {"{'a': 1}", FALSE},
+        /* found by fuzz-qmp: json-glib leaks the string it was building when a high surrogate
+         * escape is not followed by a low one */
+        {"\"\\ud83d\\ude00\"", TRUE},
+        {"[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\ud800\\u0041\"]", FALSE},
+        {"{\"\\ud800\\ud800\": 1}", FALSE},
+        {"\"\\ud800\"", FALSE},
+        {"\"\\udc00\"", FALSE},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         if (qemu_json_valid(cases[i].text, strlen(cases[i].text)) != cases[i].ok)
