@@ -254,7 +254,8 @@ test_invalid_json_leaks_nothing(void)
         /* found by fuzz-qmp: json-glib leaks the string it was building when a high surrogate
          * escape is not followed by a low one */
         {"\"\\ud83d\\ude00\"", TRUE},
-        {"[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\ud800\\u0041\"]", FALSE},
+        {"[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\ud800\\u0041\"]",
+         FALSE},
         {"{\"\\ud800\\ud800\": 1}", FALSE},
         {"\"\\ud800\"", FALSE},
         {"\"\\udc00\"", FALSE},
