@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* lifecycle: start, stop and the other state-changing operations of a running QEMU, each a job
- * of the engine (job.c) holding the domain, and what QMP events and process exit mean for a
- * domain. QEMU runs with -no-shutdown: a guest power-off leaves it paused and we decide (quit,
- * fake reboot, restart). Every state change goes through the transition table. */
+/* lifecycle: stop and the other state-changing operations of a running QEMU (start is in
+ * start.c), each a job of the engine (job.c) holding the domain, and what QMP events and process
+ * exit mean for a domain. QEMU runs with -no-shutdown: a guest power-off leaves it paused and we
+ * decide (quit, fake reboot, restart). Every state change goes through the transition table. */
 #include "core/core.h"
 
 #include <errno.h>
@@ -19,6 +19,7 @@
 #include <glib-unix.h>
 
 #include "core/guest.h"
+#include "core/lifecycle.h"
 #include "core/network.h"
 #include "core/storage.h"
 #include "qemu/address.h"
@@ -37,24 +38,23 @@
 #include "util/log.h"
 
 #define DESTROY_KILL_AFTER_MS 10000
-#define SOCKET_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
 struct waiter {
     core_done_fn done;
     gpointer data;
 };
 
-static void
-finish(core_done_fn done, gpointer data, GError *error)
+void
+lifecycle_done(core_done_fn done, gpointer data, GError *error)
 {
     if (done)
         done(error, data);
 }
 
-static void
-fail_now(core_done_fn done, gpointer data, GError *error)
+void
+lifecycle_fail(core_done_fn done, gpointer data, GError *error)
 {
-    finish(done, data, error);
+    lifecycle_done(done, data, error);
     g_error_free(error);
 }
 
@@ -69,17 +69,17 @@ require_active(struct domain *dom, GError **error)
     return TRUE;
 }
 
-static char *
-log_path(struct domain *dom)
+char *
+lifecycle_log_path(struct domain *dom)
 {
     return g_strdup_printf("%s/%s.log", dom->core->paths.log_dir, dom->def->name);
 }
 
 /* "QEMU …: <last lines of its log>" */
-static void
-append_log_tail(struct domain *dom, GError *error)
+void
+lifecycle_append_log_tail(struct domain *dom, GError *error)
 {
-    g_autofree char *path = log_path(dom);
+    g_autofree char *path = lifecycle_log_path(dom);
     g_autofree char *tail = file_tail_from(path, dom->log_offset, 5);
     if (tail && *tail) {
         g_autofree char *msg =
@@ -90,8 +90,8 @@ append_log_tail(struct domain *dom, GError *error)
 }
 
 /* Whether the QEMU process has exited (its pidfd is readable). */
-static gboolean
-process_gone(struct domain *dom)
+gboolean
+lifecycle_process_gone(struct domain *dom)
 {
     if (dom->exited || dom->pidfd < 0)
         return TRUE;
@@ -101,8 +101,8 @@ process_gone(struct domain *dom)
 
 /* Kills a QEMU and reaps it: it is our child and SIGKILL takes effect at once, so the wait on
  * its pidfd is short (and bounded). */
-static void
-kill_and_reap(struct domain *dom)
+void
+lifecycle_kill_and_reap(struct domain *dom)
 {
     if (dom->pidfd < 0 || dom->exited)
         return;
@@ -120,8 +120,8 @@ kill_and_reap(struct domain *dom)
 /* Releases everything a running domain holds and turns it shut off by INPUT (an IN_STOPPED_*
  * one, or IN_START_FAILED for a start that never completed: no events then). Callers waiting
  * for the exit hear back: the first destroy succeeds, later ones find it not running. */
-static void
-domain_stopped(struct domain *dom, enum dom_input input)
+void
+lifecycle_stopped(struct domain *dom, enum dom_input input)
 {
     struct core *core = dom->core;
     core_domain_ref(dom);
@@ -175,12 +175,12 @@ domain_stopped(struct domain *dom, enum dom_input input)
     for (guint i = 0; i < waiters->len; i++) {
         struct waiter *w = waiters->pdata[i];
         if (i == 0) {
-            finish(w->done, w->data, NULL);
+            lifecycle_done(w->done, w->data, NULL);
         } else {
             GError *err = NULL;
             err_set(&err, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
                     dom->def->name);
-            fail_now(w->done, w->data, err);
+            lifecycle_fail(w->done, w->data, err);
         }
         g_free(w);
     }
@@ -205,9 +205,15 @@ on_process_exit(int fd, GIOCondition cond, gpointer user)
         job_abort(job, FALSE, NULL);
     }
     if (dom->pid)
-        domain_stopped(dom, dom->stop_input);
+        lifecycle_stopped(dom, dom->stop_input);
     core_domain_unref(dom);
     return G_SOURCE_REMOVE;
+}
+
+void
+lifecycle_watch_exit(struct domain *dom)
+{
+    dom->pid_watch = g_unix_fd_add(dom->pidfd, G_IO_IN, on_process_exit, dom);
 }
 
 static void on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user);
@@ -223,766 +229,11 @@ on_qmp_closed(struct qmp *mon, const char *reason, gpointer user)
         qemu_process_signal(dom->pidfd, SIGKILL, NULL);
 }
 
-static void
-attach_monitor(struct domain *dom, int fd)
+void
+lifecycle_attach_monitor(struct domain *dom, int fd)
 {
     struct qmp_callbacks cb = {.event = on_qmp_event, .closed = on_qmp_closed};
     dom->mon = qmp_new(fd, dom->def->name, &cb, dom, dom->core->monitor_timeout_ms);
-}
-
-/* --- start: a pipeline of the job engine --- */
-
-struct start_op {
-    struct domain *dom; /* a reference */
-    unsigned flags;     /* CORE_START_* */
-    gboolean pinned;    /* <vcpu cpuset>: QEMU runs on AFFINITY */
-    cpu_set_t affinity;
-    struct domain_def *live; /* the config to run, consumed by prepare; NULL: a copy */
-    GStrv argv;
-    int listen_fd;                          /* the monitor's listening socket, until QEMU has it */
-    int chr_fds[QEMU_PROCESS_KEEP_MAX - 1]; /* the chardevs' listening sockets, likewise */
-    char *chr_paths[QEMU_PROCESS_KEEP_MAX - 1];
-    guint nchr;
-    GHashTable *chardev_fds;                /* chardev id -> the fd number QEMU gets it as */
-    int tap_fds[QEMU_PROCESS_KEEP_MAX - 1]; /* the guest NICs' taps, likewise */
-    guint ntap;
-    GHashTable *tap_fd_numbers; /* interface alias -> the fd number QEMU gets its tap as */
-    guint outstanding;          /* setup commands waiting for their reply */
-};
-
-/* Closes the daemon's copies of the chardev sockets; UNLINK: QEMU never got them, so their
- * files go too. */
-static void
-close_chardev_sockets(struct start_op *op, gboolean unlink_paths)
-{
-    for (guint i = 0; i < op->nchr; i++) {
-        file_close_fd(&op->chr_fds[i]);
-        if (unlink_paths)
-            unlink(op->chr_paths[i]);
-        g_clear_pointer(&op->chr_paths[i], g_free);
-    }
-    op->nchr = 0;
-}
-
-/* Closes the daemon's copies of the taps: once QEMU has them, they live as long as it does;
- * before, closing them takes them away. */
-static void
-close_taps(struct start_op *op)
-{
-    for (guint i = 0; i < op->ntap; i++)
-        file_close_fd(&op->tap_fds[i]);
-    op->ntap = 0;
-}
-
-static void
-start_op_free(gpointer data)
-{
-    struct start_op *op = data;
-    domain_def_free(op->live);
-    g_strfreev(op->argv);
-    if (op->listen_fd >= 0)
-        close(op->listen_fd);
-    close_chardev_sockets(op, TRUE);
-    close_taps(op);
-    g_clear_pointer(&op->chardev_fds, g_hash_table_unref);
-    g_clear_pointer(&op->tap_fd_numbers, g_hash_table_unref);
-    core_domain_unref(op->dom);
-    g_free(op);
-}
-
-/* A listening unix socket at PATH (WHAT names it in errors), replacing what is there. */
-static int
-listen_unix(const char *path, const char *what, GError **error)
-{
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) > SOCKET_PATH_MAX) {
-        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
-                "%s socket path '%s' is %zu bytes, over the limit of %zu; use a shorter "
-                "state directory (--root) or domain name",
-                what, path, strlen(path), SOCKET_PATH_MAX);
-        return -1;
-    }
-    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        err_set_errno(error, ERR_FROM_QEMU, errno, "cannot create %s socket", what);
-        return -1;
-    }
-    unlink(path);
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0) {
-        err_set_errno(error, ERR_FROM_QEMU, errno, "cannot listen on '%s'", path);
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static int
-monitor_connect(const char *path, GError **error)
-{
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-        err_set_errno(error, ERR_FROM_QEMU, errno, "cannot connect to QEMU monitor '%s'", path);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static gboolean
-save_next_id(struct core *core, GError **error)
-{
-    g_autofree char *path = g_build_filename(core->paths.state_dir, "next-id", NULL);
-    g_autofree char *text = g_strdup_printf("%d\n", core->next_id);
-    return file_write_atomic(path, text, strlen(text), 0600, 0, error);
-}
-
-/* The definition's emulator (checked as at define: the host may have changed since), else
- * the host's for its architecture. */
-static char *
-resolve_emulator(struct domain *dom, GError **error)
-{
-    if (!core_validate_for_host(dom->def, error))
-        return NULL;
-    if (dom->def->emulator)
-        return g_strdup(dom->def->emulator);
-    return qemu_caps_find_binary(dom->def->os_arch ? dom->def->os_arch : "x86_64", error);
-}
-
-static gboolean
-check_paths(struct domain *dom, GError **error)
-{
-    for (guint i = 0; i < dom->def->channels->len; i++) {
-        struct chr_def *ch = dom->def->channels->pdata[i];
-        if (ch->type != CHR_TYPE_UNIX)
-            continue;
-        g_autofree char *p = qemu_command_channel_path(dom->def, ch, dom->core->paths.channel_dir);
-        if (strlen(p) > SOCKET_PATH_MAX) {
-            err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
-                    "channel socket path '%s' is %zu bytes, over the limit of %zu", p, strlen(p),
-                    SOCKET_PATH_MAX);
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
-
-/* <vcpu cpuset>: as libvirt with placement static and no per-vCPU pinning, every thread of
- * QEMU runs on those CPUs (of them, the ones this host has). */
-static gboolean
-prepare_affinity(struct start_op *op, GError **error)
-{
-    const struct domain_def *def = op->dom->def;
-    if (!def->vcpu_cpuset)
-        return TRUE;
-    struct cpuset set;
-    cpu_set_t want, host;
-    if (!cpuset_parse(def->vcpu_cpuset, &set, error))
-        return FALSE;
-    cpuset_to_cpu_set(&set, &want);
-    if (sched_getaffinity(0, sizeof(host), &host) < 0) {
-        err_set_errno(error, ERR_FROM_QEMU, errno, "cannot read this host's CPUs");
-        return FALSE;
-    }
-    CPU_AND(&op->affinity, &want, &host);
-    if (CPU_COUNT(&op->affinity) == 0) {
-        err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
-                "cpuset '%s' of domain '%s' names none of this host's %d CPUs", def->vcpu_cpuset,
-                def->name, CPU_COUNT(&host));
-        return FALSE;
-    }
-    op->pinned = TRUE;
-    return TRUE;
-}
-
-/* A UEFI variable store that does not exist yet starts as a copy of its template. */
-static gboolean
-prepare_nvram(const struct domain_def *def, GError **error)
-{
-    if (!def->nvram || !def->loader_type || !g_str_equal(def->loader_type, "pflash") ||
-        g_file_test(def->nvram, G_FILE_TEST_EXISTS))
-        return TRUE;
-    if (!def->nvram_template) {
-        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
-                "nvram '%s' of domain '%s' does not exist; give it a template= to start from",
-                def->nvram, def->name);
-        return FALSE;
-    }
-    g_autofree char *data = NULL;
-    gsize len = 0;
-    g_autoptr(GError) rerr = NULL;
-    g_autofree char *dir = g_path_get_dirname(def->nvram);
-    if (!g_file_get_contents(def->nvram_template, &data, &len, &rerr)) {
-        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
-                "cannot read nvram template of domain '%s': %s", def->name, rerr->message);
-        return FALSE;
-    }
-    return file_mkdir_p(dir, 0755, error) &&
-           file_write_atomic(def->nvram, data, len, 0600, FILE_DURABLE, error);
-}
-
-/* The listening sockets of the unix character devices QEMU serves (the guest agent's
- * channel among them), made here and inherited by QEMU as fds 4, 5, …, as libvirt passes
- * them: the socket exists with the daemon's permissions before QEMU runs, and a client may
- * connect as soon as QEMU is spawned. */
-static gboolean
-open_chardev_sockets(struct start_op *op, GError **error)
-{
-    const struct domain_def *def = op->dom->def;
-    g_autoptr(GPtrArray) chrs = g_ptr_array_new();
-    g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 0; i < def->serials->len; i++) {
-        struct chr_def *c = def->serials->pdata[i];
-        g_ptr_array_add(chrs, c);
-        g_ptr_array_add(paths, g_strdup(c->source_path));
-    }
-    for (guint i = 0; i < def->consoles->len; i++) {
-        struct chr_def *c = def->consoles->pdata[i];
-        if (c->target_type && g_str_equal(c->target_type, "virtio")) {
-            g_ptr_array_add(chrs, c);
-            g_ptr_array_add(paths, g_strdup(c->source_path));
-        }
-    }
-    for (guint i = 0; i < def->channels->len; i++) {
-        struct chr_def *c = def->channels->pdata[i];
-        g_ptr_array_add(chrs, c);
-        g_ptr_array_add(paths, qemu_command_channel_path(def, c, op->dom->core->paths.channel_dir));
-    }
-    op->chardev_fds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    for (guint i = 0; i < chrs->len; i++) {
-        struct chr_def *c = chrs->pdata[i];
-        const char *path = paths->pdata[i];
-        if (!qemu_command_chardev_listens(c) || !path)
-            continue;
-        if (op->nchr == G_N_ELEMENTS(op->chr_fds)) {
-            err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
-                    "domain '%s' has more than %zu unix character devices", def->name,
-                    G_N_ELEMENTS(op->chr_fds));
-            return FALSE;
-        }
-        int fd = listen_unix(path, "character device", error);
-        if (fd < 0)
-            return FALSE;
-        op->chr_paths[op->nchr] = g_strdup(path);
-        op->chr_fds[op->nchr++] = fd;
-        g_hash_table_insert(op->chardev_fds, qemu_device_chardev_id(c),
-                            GINT_TO_POINTER(QEMU_COMMAND_MONITOR_FD + (int)op->nchr));
-    }
-    return TRUE;
-}
-
-/* The taps of the guest NICs, numbered for QEMU after the monitor and the chardevs. */
-static gboolean
-open_taps(struct start_op *op, GError **error)
-{
-    struct domain_def *def = op->dom->def;
-    op->tap_fd_numbers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    for (guint i = 0; i < def->nets->len; i++) {
-        struct net_def *net = def->nets->pdata[i];
-        if (!qemu_device_net_has_tap(net))
-            continue;
-        if (1 + op->nchr + op->ntap >= QEMU_PROCESS_KEEP_MAX) {
-            err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
-                    "domain '%s' has more than %d interfaces and unix character devices", def->name,
-                    QEMU_PROCESS_KEEP_MAX - 1);
-            return FALSE;
-        }
-        int fd = core_network_plug(op->dom->core, def->name, net, error);
-        if (fd < 0)
-            return FALSE;
-        op->tap_fds[op->ntap++] = fd;
-        g_hash_table_insert(op->tap_fd_numbers, g_strdup(net->info.alias),
-                            GINT_TO_POINTER(QEMU_COMMAND_MONITOR_FD + (int)(op->nchr + op->ntap)));
-    }
-    return TRUE;
-}
-
-/* What a start adds to the live definition: the addresses a definition older than them
- * lacks, each disk's backing chain as its images name it now, numbers for the images' block
- * nodes, and every device's alias. */
-static gboolean
-prepare_live_def(struct domain_def *def, GError **error)
-{
-    if (!qemu_address_assign(def, error))
-        return FALSE;
-    for (guint i = 0; i < def->disks->len; i++) {
-        struct disk_def *disk = def->disks->pdata[i];
-        if (!disk->source)
-            continue;
-        g_autoptr(GPtrArray) layers = storage_chain_probe(
-            disk->source,
-            disk->format == DISK_FORMAT_QCOW2 ? STORAGE_FORMAT_QCOW2 : STORAGE_FORMAT_RAW, error);
-        if (!layers) {
-            g_prefix_error(error, "disk '%s': ", disk->target_dev);
-            return FALSE;
-        }
-        g_clear_pointer(&disk->backing, g_ptr_array_unref);
-        disk->backing = g_ptr_array_new_with_free_func((GDestroyNotify)disk_layer_free);
-        disk->source_index = 0;
-        for (guint j = 0; j < layers->len; j++) {
-            struct storage_chain_layer *l = layers->pdata[j];
-            struct disk_layer *layer = g_new0(struct disk_layer, 1);
-            layer->type = l->block ? DISK_TYPE_BLOCK : DISK_TYPE_FILE;
-            layer->path = g_strdup(l->path);
-            layer->format = l->format == STORAGE_FORMAT_QCOW2 ? DISK_FORMAT_QCOW2 : DISK_FORMAT_RAW;
-            g_ptr_array_add(disk->backing, layer);
-        }
-    }
-    qemu_device_number_images(def);
-    qemu_alias_assign(def);
-    return TRUE;
-}
-
-/* Everything up to a QEMU command line, a listening monitor and an id; then the intent is
- * recorded: the status file names the domain, its monitor and the start job before any QEMU
- * exists, so a daemon killed from here on finds what to adopt or kill. */
-static void
-start_prepare(struct job *job)
-{
-    struct start_op *op = job->data;
-    struct domain *dom = op->dom;
-    struct core *core = dom->core;
-    GError *error = NULL;
-    /* the live config starts as a copy of the persistent one */
-    if (dom->persistent) {
-        dom->new_def = dom->def;
-        dom->def = op->live ? g_steal_pointer(&op->live) : domain_def_copy(dom->new_def);
-    }
-    dom->autodestroy = (op->flags & CORE_START_AUTODESTROY) != 0;
-    dom->updated = FALSE;
-    g_autofree char *emulator = resolve_emulator(dom, &error);
-    if (!emulator) {
-        job_fail(job, error);
-        return;
-    }
-    gboolean kvm = dom->def->virt_type == DOMAIN_VIRT_KVM;
-    struct qemu_command_opts opts = {
-        .emulator = emulator,
-        .kvm = kvm,
-        .channel_dir = core->paths.channel_dir,
-    };
-    if (!core_storage_resolve_disks(core, dom->def, &error) ||
-        !prepare_live_def(dom->def, &error) || !check_paths(dom, &error) ||
-        !open_chardev_sockets(op, &error) || !open_taps(op, &error)) {
-        job_fail(job, error);
-        return;
-    }
-    opts.chardev_fds = op->chardev_fds;
-    opts.tap_fds = op->tap_fd_numbers;
-    if (!(op->argv = qemu_command_build(dom->def, &opts, &error)) ||
-        !prepare_affinity(op, &error) || !prepare_nvram(dom->def, &error)) {
-        job_fail(job, error);
-        return;
-    }
-    g_autofree char *mon_path =
-        g_strdup_printf("%s/%s.monitor", core->paths.status_dir, dom->def->name);
-    op->listen_fd = listen_unix(mon_path, "monitor", &error);
-    if (op->listen_fd < 0) {
-        job_fail(job, error);
-        return;
-    }
-    int id = core->next_id++;
-    if (!save_next_id(core, &error)) {
-        core->next_id--;
-        unlink(mon_path);
-        job_fail(job, error);
-        return;
-    }
-    dom->id = id;
-    dom->emulator = g_steal_pointer(&emulator);
-    dom->monitor_path = g_steal_pointer(&mon_path);
-    g_hash_table_insert(core->by_id, GINT_TO_POINTER(id), dom);
-    if (!core_domain_transition(dom, IN_START, &error)) {
-        job_fail(job, error);
-        return;
-    }
-    job_next(job);
-}
-
-/* Forks QEMU's process, records its pid, and only then lets it run QEMU. */
-static void
-start_spawn(struct job *job)
-{
-    struct start_op *op = job->data;
-    struct domain *dom = op->dom;
-    GError *error = NULL;
-    g_autofree char *lp = log_path(dom);
-    {
-        g_autofree char *cmd = g_strjoinv(" ", op->argv);
-        g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-        g_autofree char *stamp = g_date_time_format_iso8601(now);
-        g_autofree char *line = g_strdup_printf("%s: starting up\n%s\n", stamp, cmd);
-        FILE *f = fopen(lp, "ae");
-        if (f) {
-            fputs(line, f);
-            fflush(f);
-            dom->log_offset = ftell(f);
-            fclose(f);
-        }
-    }
-    pid_t pid;
-    int pidfd;
-    /* the monitor is fd 3, the chardevs' sockets follow, then the taps */
-    int keep[QEMU_PROCESS_KEEP_MAX];
-    keep[0] = op->listen_fd;
-    memcpy(keep + 1, op->chr_fds, op->nchr * sizeof(int));
-    memcpy(keep + 1 + op->nchr, op->tap_fds, op->ntap * sizeof(int));
-    struct qemu_child *child =
-        qemu_process_fork(op->argv, lp, keep, 1 + op->nchr + op->ntap,
-                          op->pinned ? &op->affinity : NULL, &pid, &pidfd, &error);
-    if (!child) {
-        job_fail(job, error);
-        return;
-    }
-    dom->pid = pid;
-    dom->pidfd = pidfd;
-    dom->exited = FALSE;
-    if (!core_status_write(dom, &error)) {
-        qemu_process_abandon(child);
-        dom->exited = TRUE;
-        g_prefix_error(&error, "cannot record the QEMU of '%s': ", dom->def->name);
-        job_fail(job, error);
-        return;
-    }
-    if (!qemu_process_exec(child, &error)) {
-        dom->exited = TRUE;
-        job_fail(job, error);
-        return;
-    }
-    file_close_fd(&op->listen_fd);
-    close_chardev_sockets(op, FALSE);
-    close_taps(op);
-    g_ptr_array_set_size(dom->messages, 0);
-    /* as libvirtd reports it: QEMU runs as root, with the daemon's privileges */
-    if (geteuid() == 0)
-        g_ptr_array_add(dom->messages,
-                        g_strdup("tainted: running with undesirable elevated privileges"));
-    dom->pid_watch = g_unix_fd_add(pidfd, G_IO_IN, on_process_exit, dom);
-    int fd = monitor_connect(dom->monitor_path, &error);
-    if (fd < 0) {
-        job_fail(job, error);
-        return;
-    }
-    attach_monitor(dom, fd);
-    job_next(job);
-}
-
-static void
-on_setup_reply(struct job *job, const GError *error)
-{
-    struct start_op *op = job->data;
-    if (job->finished)
-        return;
-    if (error) {
-        job_fail(job, g_error_copy(error));
-        return;
-    }
-    if (--op->outstanding == 0)
-        job_next(job);
-}
-
-/* Records the pty paths QEMU chose in the live definition. */
-static void
-record_ptys(struct domain_def *def, JsonNode *result)
-{
-    JsonArray *arr = qemu_json_node_array(result);
-    for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
-        JsonObject *o = qemu_json_element_object(arr, i);
-        const char *label = qemu_json_string(o, "label");
-        const char *filename = qemu_json_string(o, "filename");
-        if (!label || !filename)
-            continue;
-        if (!g_str_has_prefix(filename, "pty:"))
-            continue;
-        const char *pty = filename + 4;
-        /* QEMU names a chardev by its id, "char" + the device's alias */
-        for (guint j = 0; j < def->serials->len; j++) {
-            struct chr_def *chr = def->serials->pdata[j];
-            g_autofree char *id = qemu_device_chardev_id(chr);
-            if (!g_str_equal(id, label))
-                continue;
-            g_free(chr->source_path);
-            chr->source_path = g_strdup(pty);
-            /* the console that mirrors serial 0 shows the same pty */
-            for (guint k = 0; j == 0 && k < def->consoles->len; k++) {
-                struct chr_def *con = def->consoles->pdata[k];
-                if (con->type == CHR_TYPE_PTY &&
-                    (!con->target_type || g_str_equal(con->target_type, "serial"))) {
-                    g_free(con->source_path);
-                    con->source_path = g_strdup(pty);
-                }
-            }
-        }
-        for (guint j = 0; j < def->consoles->len; j++) {
-            struct chr_def *con = def->consoles->pdata[j];
-            if (!con->target_type || !g_str_equal(con->target_type, "virtio"))
-                continue;
-            g_autofree char *id = qemu_device_chardev_id(con);
-            if (g_str_equal(id, label)) {
-                g_free(con->source_path);
-                con->source_path = g_strdup(pty);
-            }
-        }
-    }
-}
-
-static void
-on_query_chardev(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
-{
-    struct job *job = data;
-    struct start_op *op = job->data;
-    if (!job->finished && !error)
-        record_ptys(op->dom->def, result);
-    on_setup_reply(job, error);
-    job_unref(job);
-}
-
-static void
-on_query_vnc(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
-{
-    struct job *job = data;
-    struct start_op *op = job->data;
-    if (!job->finished && !error && qemu_json_node_object(result)) {
-        JsonObject *o = qemu_json_node_object(result);
-        const char *service = qemu_json_string(o, "service");
-        guint64 port;
-        if (service && op->dom->def->graphics->len > 0 &&
-            g_ascii_string_to_unsigned(service, 10, 1, 65535, &port, NULL)) {
-            struct graphics_def *g = op->dom->def->graphics->pdata[0];
-            g->port = (int)port;
-        }
-    }
-    /* a VNC server QEMU cannot describe leaves the port unknown: no reason to fail */
-    on_setup_reply(job, NULL);
-    job_unref(job);
-}
-
-static void
-on_setup_command(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
-{
-    struct job *job = data;
-    on_setup_reply(job, error);
-    job_unref(job);
-}
-
-/* The whole setup exchange goes out at once: QEMU answers in order, so this costs one round
- * trip instead of several. */
-static void
-start_setup(struct job *job)
-{
-    struct start_op *op = job->data;
-    struct domain *dom = op->dom;
-    op->outstanding = 1;
-    qmp_command(dom->mon, "query-chardev", NULL, on_query_chardev, job_ref(job));
-    for (guint i = 0; i < dom->def->nets->len; i++) {
-        struct net_def *net = dom->def->nets->pdata[i];
-        if (!net->link_down)
-            continue;
-        /* QEMU has no option for it: the link goes down before the guest runs */
-        JsonObject *args = json_object_new();
-        json_object_set_string_member(args, "name", net->info.alias);
-        json_object_set_boolean_member(args, "up", FALSE);
-        op->outstanding++;
-        qmp_command(dom->mon, "set_link", args, on_setup_command, job_ref(job));
-    }
-    for (guint i = 0; i < dom->def->graphics->len; i++) {
-        struct graphics_def *g = dom->def->graphics->pdata[i];
-        if (g->passwd) {
-            JsonObject *args = json_object_new();
-            json_object_set_string_member(args, "protocol", "vnc");
-            json_object_set_string_member(args, "password", g->passwd);
-            op->outstanding++;
-            qmp_command(dom->mon, "set_password", args, on_setup_command, job_ref(job));
-        }
-        if (g->autoport || g->port < 0) {
-            op->outstanding++;
-            qmp_command(dom->mon, "query-vnc", NULL, on_query_vnc, job_ref(job));
-        }
-    }
-}
-
-static void
-start_resume(struct job *job)
-{
-    struct start_op *op = job->data;
-    op->outstanding = 1;
-    if (op->flags & CORE_START_PAUSED)
-        qmp_command(op->dom->mon, "query-status", NULL, on_setup_command, job_ref(job));
-    else
-        qmp_command(op->dom->mon, "cont", NULL, on_setup_command, job_ref(job));
-}
-
-/* Commits a complete start (the state and its events), or undoes a failed one: QEMU killed
- * and reaped, the domain shut off without events (it never was announced). */
-static void
-start_finish(struct job *job, const GError *error)
-{
-    struct start_op *op = job->data;
-    struct domain *dom = op->dom;
-    GError *err = NULL;
-    if (!error) {
-        enum dom_input in = (op->flags & CORE_START_PAUSED) ? IN_STARTED_PAUSED : IN_STARTED;
-        /* the job is finished: the status file written now no longer says "start" */
-        if (core_domain_transition(dom, in, &err)) {
-            dom->announced = TRUE;
-            log_info("%s: started, id %d, pid %d", dom->def->name, dom->id, (int)dom->pid);
-            return;
-        }
-    } else if (dom->stop_input == IN_STOPPED_DESTROYED) {
-        err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_ABORTED, "start was cut short by destroy");
-    } else if (dom->pid && process_gone(dom)) {
-        /* whatever the monitor said last, QEMU itself quit: its log says why */
-        err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU quit during start-up");
-    } else {
-        err = g_error_copy(error);
-    }
-    if (dom->pid)
-        append_log_tail(dom, err);
-    g_prefix_error(&err, "starting '%s': ", dom->def->name);
-    log_warn("%s", err->message);
-    job_set_error(job, err);
-    kill_and_reap(dom);
-    if (dom->state != DOM_SHUTOFF) {
-        domain_stopped(dom, IN_START_FAILED);
-        return;
-    }
-    /* nothing ran: the config goes back as it was */
-    if (dom->monitor_path)
-        unlink(dom->monitor_path);
-    g_clear_pointer(&dom->monitor_path, g_free);
-    g_clear_pointer(&dom->emulator, g_free);
-    if (dom->id >= 0)
-        g_hash_table_remove(dom->core->by_id, GINT_TO_POINTER(dom->id));
-    dom->id = -1;
-    if (dom->new_def) {
-        domain_def_free(dom->def);
-        dom->def = g_steal_pointer(&dom->new_def);
-    }
-    if (!dom->persistent && !dom->removed)
-        core_forget(dom->core, dom);
-}
-
-/* destroy or QEMU's exit: the step waiting for QEMU fails now */
-static void
-start_abort(struct job *job)
-{
-    struct start_op *op = job->data;
-    struct domain *dom = op->dom;
-    GError *err = NULL;
-    if (dom->stop_input == IN_STOPPED_DESTROYED)
-        err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_ABORTED, "start was cut short by destroy");
-    else
-        err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU exited during start");
-    job_fail(job, err);
-}
-
-static const struct job_step start_steps[] = {
-    {"prepare", start_prepare}, {"spawn", start_spawn}, {"setup", start_setup},
-    {"resume", start_resume},   {NULL, NULL},
-};
-
-static const struct job_pipeline start_pipeline = {
-    .steps = start_steps,
-    .finish = start_finish,
-    .abort = start_abort,
-    .abortable = FALSE,
-};
-
-struct start_request {
-    struct domain *dom;
-    struct domain_def *live;
-    unsigned flags;
-    core_done_fn done;
-    gpointer data;
-};
-
-static void
-start_begin(struct job *job, GError *error, gpointer data)
-{
-    struct start_request *req = data;
-    struct domain *dom = req->dom;
-    if (!job) {
-        finish(req->done, req->data, error);
-    } else if (state_is_active(dom->state) || dom->removed) {
-        GError *err = NULL;
-        err_set(&err, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is already running",
-                dom->def->name);
-        job_cancel(job, err, req->done, req->data);
-    } else {
-        struct start_op *op = g_new0(struct start_op, 1);
-        op->dom = core_domain_ref(dom);
-        op->flags = req->flags;
-        op->live = g_steal_pointer(&req->live);
-        op->listen_fd = -1;
-        job_run(job, op, start_op_free, req->done, req->data);
-    }
-    domain_def_free(req->live);
-    core_domain_unref(req->dom);
-    g_free(req);
-}
-
-/* LIVE (consumed, may be NULL) is the config to run; NULL runs a copy of the persistent one. */
-static void
-start_running(struct domain *dom, struct domain_def *live, unsigned flags, core_done_fn done,
-              gpointer data)
-{
-    if (state_is_active(dom->state)) {
-        GError *error = NULL;
-        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is already running",
-                dom->def->name);
-        domain_def_free(live);
-        fail_now(done, data, error);
-        return;
-    }
-    struct start_request *req = g_new0(struct start_request, 1);
-    req->dom = core_domain_ref(dom);
-    req->live = live;
-    req->flags = flags;
-    req->done = done;
-    req->data = data;
-    job_acquire(&dom->jobs, JOB_START, &start_pipeline, dom->core->job_wait_ms, start_begin, req);
-}
-
-void
-core_domain_start(struct domain *dom, unsigned flags, core_done_fn done, gpointer data)
-{
-    start_running(dom, NULL, flags, done, data);
-}
-
-struct domain *
-core_create_xml_prepare(struct core *core, const char *xml, gboolean validate,
-                        struct domain_def **ret_live, GError **error)
-{
-    g_autoptr(domain_def) def =
-        domain_def_parse(xml, validate ? DOMAIN_DEF_PARSE_VALIDATE : 0, error);
-    if (!def || !core_validate_for_host(def, error) || !qemu_address_assign(def, error))
-        return NULL;
-    struct domain *dom = NULL;
-    if (!core_check_unique(core, def, &dom, error))
-        return NULL;
-    core_unique_macs(core, def);
-    if (dom && state_is_active(dom->state)) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is already running",
-                def->name);
-        return NULL;
-    }
-    if (dom) {
-        /* an inactive persistent domain runs this config once and keeps its own */
-        *ret_live = g_steal_pointer(&def);
-        return dom;
-    }
-    *ret_live = NULL;
-    return core_register(core, g_steal_pointer(&def), FALSE);
-}
-
-void
-core_create_xml_start(struct domain *dom, struct domain_def *live, unsigned flags,
-                      core_done_fn done, gpointer data)
-{
-    start_running(dom, live, flags, done, data);
 }
 
 /* --- QMP events --- */
@@ -1218,7 +469,7 @@ op_begin(struct job *job, GError *error, gpointer data)
     struct op_request *req = data;
     GError *err = NULL;
     if (!job) {
-        finish(req->done, req->data, error);
+        lifecycle_done(req->done, req->data, error);
         monitor_op_free(req->op);
     } else if (!require_active(req->op->dom, &err) ||
                (req->check && !req->check(req->op->dom, &err))) {
@@ -1238,7 +489,7 @@ monitor_operation(struct domain *dom, enum job_type type, const char *command,
     GError *error = NULL;
     /* the state is looked at once the domain is ours: the job before may change it */
     if (!require_active(dom, &error)) {
-        fail_now(done, data, error);
+        lifecycle_fail(done, data, error);
         return;
     }
     struct monitor_op *op = g_new0(struct monitor_op, 1);
@@ -1414,7 +665,7 @@ power_begin(struct job *job, GError *error, gpointer data)
     struct power_request *req = data;
     GError *err = NULL;
     if (!job) {
-        finish(req->done, req->data, error);
+        lifecycle_done(req->done, req->data, error);
         power_op_free(req->op);
     } else if (!check_power(req->op->dom, req->op->type, &err)) {
         job_cancel(job, err, req->done, req->data);
@@ -1433,13 +684,13 @@ power_operation(struct domain *dom, enum job_type type, unsigned flags, core_don
 {
     GError *error = NULL;
     if (!require_active(dom, &error)) {
-        fail_now(done, data, error);
+        lifecycle_fail(done, data, error);
         return;
     }
     if (flags == POWER_AGENT && !core_guest_has_agent(dom)) {
         err_set(&error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED,
                 "QEMU guest agent is not configured for domain '%s'", dom->def->name);
-        fail_now(done, data, error);
+        lifecycle_fail(done, data, error);
         return;
     }
     struct power_op *op = g_new0(struct power_op, 1);
@@ -1497,7 +748,7 @@ destroy_timeout(gpointer data)
                     "QEMU of '%s' did not exit within %d ms of SIGTERM; destroy without "
                     "--graceful kills it",
                     dom->def->name, DESTROY_KILL_AFTER_MS);
-            fail_now(w->done, w->data, err);
+            lifecycle_fail(w->done, w->data, err);
             g_free(w);
         }
         g_ptr_array_free(waiters, TRUE);
@@ -1516,7 +767,7 @@ core_domain_destroy(struct domain *dom, unsigned flags, core_done_fn done, gpoin
     if (!state_is_active(dom->state) || dom->pidfd < 0) {
         err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
                 dom->def->name);
-        fail_now(done, data, error);
+        lifecycle_fail(done, data, error);
         return;
     }
     /* a destroy on its way: this caller hears once QEMU is gone (and finds it not running) */
@@ -1648,14 +899,12 @@ on_adopt_status(struct qmp *mon, JsonNode *result, const GError *error, gpointer
     core_domain_unref(dom);
 }
 
-void core_lifecycle_adopt(struct domain *dom, int monitor_fd);
-
 void
 core_lifecycle_adopt(struct domain *dom, int monitor_fd)
 {
     dom->announced = TRUE;
-    dom->pid_watch = g_unix_fd_add(dom->pidfd, G_IO_IN, on_process_exit, dom);
-    attach_monitor(dom, monitor_fd);
+    lifecycle_watch_exit(dom);
+    lifecycle_attach_monitor(dom, monitor_fd);
     /* state may have changed while nobody listened */
     qmp_command(dom->mon, "query-status", NULL, on_adopt_status, core_domain_ref(dom));
 }

@@ -13,6 +13,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "core/lifecycle.h"
 #include "core/network.h"
 #include "qemu/command.h"
 #include "qemu/monitor.h"
@@ -20,9 +21,6 @@
 #include "util/err.h"
 #include "util/file.h"
 #include "util/log.h"
-
-/* lifecycle.c's handlers, shared for adopted domains */
-void core_lifecycle_adopt(struct domain *dom, int monitor_fd);
 
 struct status {
     enum dom_state state;

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lifecycle (prefix lifecycle_): what the operations on a domain's QEMU share inside core
+ * (lifecycle.c, start.c, reconnect.c): answering a caller, the QEMU log, the process's exit and the
+ * end of a run. */
+#pragma once
+
+#include "core/core.h"
+
+/* Calls DONE (when set) with ERROR (NULL: success); the caller keeps ERROR. */
+void lifecycle_done(core_done_fn done, gpointer data, GError *error);
+/* The same, then frees ERROR. */
+void lifecycle_fail(core_done_fn done, gpointer data, GError *error);
+
+/* The domain's QEMU log; returns a new string. */
+char *lifecycle_log_path(struct domain *dom);
+/* Appends the last lines QEMU wrote to its log since this run began to ERROR's message. */
+void lifecycle_append_log_tail(struct domain *dom, GError *error);
+
+/* Whether the domain's QEMU has exited. */
+gboolean lifecycle_process_gone(struct domain *dom);
+/* SIGKILLs the domain's QEMU and reaps it (a bounded wait). */
+void lifecycle_kill_and_reap(struct domain *dom);
+/* Watches the domain's pidfd: its exit ends the job in progress and the run. */
+void lifecycle_watch_exit(struct domain *dom);
+/* Attaches the monitor on FD (a connected QMP socket; taken over) with lifecycle's handlers. */
+void lifecycle_attach_monitor(struct domain *dom, int fd);
+/* Releases what a running domain holds and turns it shut off by INPUT (an IN_STOPPED_* one, or
+ * IN_START_FAILED for a start that never completed: no events then); wakes exit waiters. */
+void lifecycle_stopped(struct domain *dom, enum dom_input input);
+
+/* Takes over a QEMU found running after a daemon restart (reconnect.c). */
+void core_lifecycle_adopt(struct domain *dom, int monitor_fd);
