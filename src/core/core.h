@@ -14,6 +14,7 @@
 
 struct qmp;
 struct domain;
+struct migration;
 
 struct core_paths {
     char *config_dir;         /* persistent domain XML */
@@ -64,7 +65,8 @@ struct domain {
     gboolean reset_reported;   /* its reboot event went out */
     gboolean announced;        /* STARTED went out for this run: a STOPPED may follow */
 
-    struct job_owner jobs; /* the modifying job that holds the domain, and who waits */
+    struct job_owner jobs;       /* the modifying job that holds the domain, and who waits */
+    struct migration *migration; /* QEMU's migration stream a job follows (migration.c) */
     /* destroy: not a job (it cuts through one); callers wait for QEMU's exit */
     gboolean destroying;
     guint destroy_timer;
@@ -156,11 +158,29 @@ struct domain *core_domain_ref(struct domain *dom);
 void core_domain_unref(struct domain *dom);
 
 /* lifecycle.c: each completes through DONE (called exactly once, maybe before returning). */
-enum { CORE_START_PAUSED = 1, CORE_START_AUTODESTROY = 2 };
+enum { CORE_START_PAUSED = 1, CORE_START_AUTODESTROY = 2, CORE_START_BYPASS_CACHE = 4 };
 void core_domain_start(struct domain *dom, unsigned flags, core_done_fn done, gpointer data);
 /* create-xml in two steps, so the caller can reference the domain before the start can
  * complete: prepare parses and registers a transient domain (or finds the inactive persistent
  * one of the same name and uuid, then *RET_LIVE is the config to run once); start runs it. */
+/* Save and restore (save.c). FLAGS: virDomainSaveRestoreFlags. */
+enum { CORE_SAVE_BYPASS_CACHE = 1, CORE_SAVE_RUNNING = 2, CORE_SAVE_PAUSED = 4 };
+enum { CORE_SAVE_IMAGE_XML_SECURE = 1 };
+/* Saves a running DOM's state to PATH (absolute) in libvirt's save image format and stops it
+ * (shut off, saved); XML (may be NULL) replaces the definition kept in the image. A job
+ * (JOB_SAVE) with progress that domjobabort cancels: the guest then runs on and nothing is
+ * left at PATH. */
+void core_domain_save(struct domain *dom, const char *path, const char *xml, unsigned flags,
+                      core_done_fn done, gpointer data);
+/* Starts the domain saved in PATH (defined or not: a new one is transient), from its saved
+ * state; XML may replace its definition (what the guest sees must stay the same). */
+void core_restore(struct core *core, const char *path, const char *xml, unsigned flags,
+                  core_done_fn done, gpointer data);
+/* The definition kept in a save image (FLAGS: CORE_SAVE_IMAGE_XML_SECURE). New string. */
+char *core_save_image_xml(const char *path, unsigned flags, GError **error);
+/* Replaces the definition kept in a save image, in place (FLAGS: CORE_SAVE_RUNNING or
+ * CORE_SAVE_PAUSED change how it restores). */
+gboolean core_save_image_define(const char *path, const char *xml, unsigned flags, GError **error);
 struct domain *core_create_xml_prepare(struct core *core, const char *xml, gboolean validate,
                                        struct domain_def **ret_live, GError **error);
 void core_create_xml_start(struct domain *dom, struct domain_def *live, unsigned flags,

@@ -8,8 +8,9 @@
 
 #include "util/err.h"
 
-static const char *const type_names[] = {"none",   "start", "shutdown", "destroy", "suspend",
-                                         "resume", "reset", "reboot",   "wipe",    "modify"};
+static const char *const type_names[] = {"none",    "start",  "shutdown", "destroy",
+                                         "suspend", "resume", "reset",    "reboot",
+                                         "wipe",    "modify", "save",     "restore"};
 G_STATIC_ASSERT(G_N_ELEMENTS(type_names) == JOB_TYPE_LAST);
 
 struct job_waiter {

@@ -24,6 +24,8 @@ enum job_type {
     JOB_REBOOT,
     JOB_WIPE,
     JOB_MODIFY, /* a live change of a device */
+    JOB_SAVE,
+    JOB_RESTORE,
     JOB_TYPE_LAST
 };
 

@@ -20,6 +20,7 @@
 
 #include "core/guest.h"
 #include "core/lifecycle.h"
+#include "core/migration.h"
 #include "core/network.h"
 #include "core/storage.h"
 #include "qemu/address.h"
@@ -125,6 +126,7 @@ lifecycle_stopped(struct domain *dom, enum dom_input input)
 {
     struct core *core = dom->core;
     core_domain_ref(dom);
+    migration_detach(dom);
     g_clear_pointer(&dom->mon, qmp_free);
     g_clear_pointer(&dom->agent, agent_free);
     if (dom->pid_watch)
@@ -349,13 +351,17 @@ static void
 on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user)
 {
     struct domain *dom = user;
-    if (job_is(dom, JOB_START))
+    if (g_str_equal(event, "MIGRATION")) {
+        migration_event(dom, data);
+        return;
+    }
+    if (job_is(dom, JOB_START) || job_is(dom, JOB_RESTORE))
         return;
     if (g_str_equal(event, "SHUTDOWN")) {
         on_shutdown_event(dom, data);
     } else if (g_str_equal(event, "STOP")) {
-        if (dom->state == DOM_RUNNING && !job_is(dom, JOB_SUSPEND) && !dom->resetting &&
-            !dom->fake_reboot)
+        if (dom->state == DOM_RUNNING && !job_is(dom, JOB_SUSPEND) && !job_is(dom, JOB_SAVE) &&
+            !dom->resetting && !dom->fake_reboot)
             core_domain_transition(dom, IN_PAUSED_BY_QEMU, NULL);
     } else if (g_str_equal(event, "RESUME")) {
         if (dom->state == DOM_PAUSED && !job_is(dom, JOB_RESUME))

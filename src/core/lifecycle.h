@@ -28,5 +28,13 @@ void lifecycle_attach_monitor(struct domain *dom, int fd);
  * IN_START_FAILED for a start that never completed: no events then); wakes exit waiters. */
 void lifecycle_stopped(struct domain *dom, enum dom_input input);
 
+/* Starts DOM from a saved state (start.c): LIVE (consumed) is the config to run, FD (taken
+ * over, at the start of QEMU's stream) the state; the run ends in RESTORED_INPUT (IN_RESTORED,
+ * IN_RESTORED_PAUSED, IN_RESTORED_HELD). FLAGS: CORE_START_BYPASS_CACHE. A job of type
+ * JOB_RESTORE. */
+void lifecycle_start_restore(struct domain *dom, struct domain_def *live, int fd,
+                             enum dom_input restored_input, unsigned flags, core_done_fn done,
+                             gpointer data);
+
 /* Takes over a QEMU found running after a daemon restart (reconnect.c). */
 void core_lifecycle_adopt(struct domain *dom, int monitor_fd);

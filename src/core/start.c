@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/lifecycle.h"
+#include "core/migration.h"
 #include "core/network.h"
 #include "core/storage.h"
 #include "qemu/address.h"
@@ -49,6 +50,11 @@ struct start_op {
     guint ntap;
     GHashTable *tap_fd_numbers; /* interface alias -> the fd number QEMU gets its tap as */
     guint outstanding;          /* setup commands waiting for their reply */
+    /* restore: QEMU reads the guest's state from INCOMING_FD (-1: a boot); the run then
+     * ends in RESTORED_INPUT (IN_RESTORED: the vCPUs run) */
+    int incoming_fd;
+    enum dom_input restored_input;
+    gboolean drop_cache; /* bypass-cache: the image leaves the host's page cache once read */
 };
 
 /* Closes the daemon's copies of the chardev sockets; UNLINK: QEMU never got them, so their
@@ -85,6 +91,7 @@ start_op_free(gpointer data)
         close(op->listen_fd);
     close_chardev_sockets(op, TRUE);
     close_taps(op);
+    file_close_fd(&op->incoming_fd);
     g_clear_pointer(&op->chardev_fds, g_hash_table_unref);
     g_clear_pointer(&op->tap_fd_numbers, g_hash_table_unref);
     core_domain_unref(op->dom);
@@ -373,6 +380,7 @@ start_prepare(struct job *job)
     }
     opts.chardev_fds = op->chardev_fds;
     opts.tap_fds = op->tap_fd_numbers;
+    opts.incoming = op->incoming_fd >= 0;
     if (!(op->argv = qemu_command_build(dom->def, &opts, &error)) ||
         !prepare_affinity(op, &error) || !prepare_nvram(dom->def, &error)) {
         job_fail(job, error);
@@ -605,12 +613,27 @@ start_setup(struct job *job)
     }
 }
 
+/* restore: QEMU reads the guest's state through the image's descriptor */
+static void
+start_incoming(struct job *job)
+{
+    struct start_op *op = job->data;
+    if (op->incoming_fd < 0)
+        job_next(job);
+    else
+        migration_run(job, op->dom, op->incoming_fd, TRUE);
+}
+
 static void
 start_resume(struct job *job)
 {
     struct start_op *op = job->data;
     op->outstanding = 1;
-    if (op->flags & CORE_START_PAUSED)
+    if (op->drop_cache)
+        posix_fadvise(op->incoming_fd, 0, 0, POSIX_FADV_DONTNEED);
+    gboolean run =
+        op->incoming_fd >= 0 ? op->restored_input == IN_RESTORED : !(op->flags & CORE_START_PAUSED);
+    if (!run)
         qmp_command(op->dom->mon, "query-status", NULL, on_setup_command, job_ref(job));
     else
         qmp_command(op->dom->mon, "cont", NULL, on_setup_command, job_ref(job));
@@ -626,6 +649,8 @@ start_finish(struct job *job, const GError *error)
     GError *err = NULL;
     if (!error) {
         enum dom_input in = (op->flags & CORE_START_PAUSED) ? IN_STARTED_PAUSED : IN_STARTED;
+        if (op->incoming_fd >= 0)
+            in = op->restored_input;
         /* the job is finished: the status file written now no longer says "start" */
         if (core_domain_transition(dom, in, &err)) {
             dom->announced = TRUE;
@@ -681,8 +706,8 @@ start_abort(struct job *job)
 }
 
 static const struct job_step start_steps[] = {
-    {"prepare", start_prepare}, {"spawn", start_spawn}, {"setup", start_setup},
-    {"resume", start_resume},   {NULL, NULL},
+    {"prepare", start_prepare},   {"spawn", start_spawn},   {"setup", start_setup},
+    {"incoming", start_incoming}, {"resume", start_resume}, {NULL, NULL},
 };
 
 static const struct job_pipeline start_pipeline = {
@@ -696,6 +721,9 @@ struct start_request {
     struct domain *dom;
     struct domain_def *live;
     unsigned flags;
+    int incoming_fd;
+    enum dom_input restored_input;
+    gboolean drop_cache;
     core_done_fn done;
     gpointer data;
 };
@@ -718,23 +746,29 @@ start_begin(struct job *job, GError *error, gpointer data)
         op->flags = req->flags;
         op->live = g_steal_pointer(&req->live);
         op->listen_fd = -1;
+        op->incoming_fd = g_steal_fd(&req->incoming_fd);
+        op->restored_input = req->restored_input;
+        op->drop_cache = req->drop_cache;
         job_run(job, op, start_op_free, req->done, req->data);
     }
     domain_def_free(req->live);
+    file_close_fd(&req->incoming_fd);
     core_domain_unref(req->dom);
     g_free(req);
 }
 
-/* LIVE (consumed, may be NULL) is the config to run; NULL runs a copy of the persistent one. */
+/* LIVE (consumed, may be NULL) is the config to run; NULL runs a copy of the persistent one.
+ * INCOMING_FD (taken over; -1: a boot) is a saved state to restore. */
 static void
-start_running(struct domain *dom, struct domain_def *live, unsigned flags, core_done_fn done,
-              gpointer data)
+start_running(struct domain *dom, struct domain_def *live, unsigned flags, int incoming_fd,
+              enum dom_input restored_input, core_done_fn done, gpointer data)
 {
     if (state_is_active(dom->state)) {
         GError *error = NULL;
         err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is already running",
                 dom->def->name);
         domain_def_free(live);
+        file_close_fd(&incoming_fd);
         lifecycle_fail(done, data, error);
         return;
     }
@@ -742,15 +776,27 @@ start_running(struct domain *dom, struct domain_def *live, unsigned flags, core_
     req->dom = core_domain_ref(dom);
     req->live = live;
     req->flags = flags;
+    req->incoming_fd = incoming_fd;
+    req->restored_input = restored_input;
+    req->drop_cache = incoming_fd >= 0 && (flags & CORE_START_BYPASS_CACHE);
     req->done = done;
     req->data = data;
-    job_acquire(&dom->jobs, JOB_START, &start_pipeline, dom->core->job_wait_ms, start_begin, req);
+    job_acquire(&dom->jobs, incoming_fd >= 0 ? JOB_RESTORE : JOB_START, &start_pipeline,
+                dom->core->job_wait_ms, start_begin, req);
+}
+
+void
+lifecycle_start_restore(struct domain *dom, struct domain_def *live, int fd,
+                        enum dom_input restored_input, unsigned flags, core_done_fn done,
+                        gpointer data)
+{
+    start_running(dom, live, flags, fd, restored_input, done, data);
 }
 
 void
 core_domain_start(struct domain *dom, unsigned flags, core_done_fn done, gpointer data)
 {
-    start_running(dom, NULL, flags, done, data);
+    start_running(dom, NULL, flags, -1, IN_LAST, done, data);
 }
 
 struct domain *
@@ -783,5 +829,5 @@ void
 core_create_xml_start(struct domain *dom, struct domain_def *live, unsigned flags,
                       core_done_fn done, gpointer data)
 {
-    start_running(dom, live, flags, done, data);
+    start_running(dom, live, flags, -1, IN_LAST, done, data);
 }

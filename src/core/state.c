@@ -21,8 +21,9 @@ state_from_string(const char *str)
     return -1;
 }
 
-static const char *const running_reasons[] = {"unknown",  "booted",        "migrated",
-                                              "restored", "from snapshot", "unpaused"};
+static const char *const running_reasons[] = {
+    "unknown",       "booted",   "migrated",           "restored",
+    "from snapshot", "unpaused", "migration canceled", "save canceled"};
 static const char *const paused_reasons[] = {
     "unknown",   "user",       "migrating",     "saving",        "dumping",
     "I/O error", "watchdog",   "from snapshot", "shutting down", "creating snapshot",
@@ -103,14 +104,32 @@ static const struct state_transition table[] = {
      {EV_STOPPED, -1}, {EV_STOPPED_CRASHED, 0}},
     {ACTIVE, IN_STOPPED_FAILED, DOM_SHUTOFF, REASON_SHUTOFF_CRASHED,
      {EV_STOPPED, -1}, {EV_STOPPED_FAILED, 0}},
+    /* save: libvirt pauses a running guest with reason "saving" (the event says paused), and
+     * resumes it with "save canceled" when the save fails */
+    {STATE_BIT(DOM_RUNNING), IN_SAVE_PAUSED, DOM_PAUSED, REASON_PAUSED_SAVE,
+     {EV_SUSPENDED, -1}, {EV_SUSPENDED_PAUSED, 0}},
+    {STATE_BIT(DOM_PAUSED), IN_SAVE_CANCELED, DOM_RUNNING, REASON_RUNNING_SAVE_CANCELED,
+     {EV_RESUMED, -1}, {EV_RESUMED_UNPAUSED, 0}},
+    {ACTIVE, IN_STOPPED_SAVED, DOM_SHUTOFF, REASON_SHUTOFF_SAVED,
+     {EV_STOPPED, -1}, {EV_STOPPED_SAVED, 0}},
+    /* restore: STARTED (restored) once QEMU has the state, then the vCPUs start (libvirt 9.0
+     * words that RESUMED from-snapshot) or stay paused */
+    {STATE_BIT(DOM_PAUSED), IN_RESTORED, DOM_RUNNING, REASON_RUNNING_RESTORED,
+     {EV_STARTED, EV_RESUMED}, {EV_STARTED_RESTORED, EV_RESUMED_FROM_SNAPSHOT}},
+    {STATE_BIT(DOM_PAUSED), IN_RESTORED_PAUSED, DOM_PAUSED, REASON_PAUSED_USER,
+     {EV_STARTED, EV_SUSPENDED}, {EV_STARTED_RESTORED, EV_SUSPENDED_RESTORED}},
+    {STATE_BIT(DOM_PAUSED), IN_RESTORED_HELD, DOM_PAUSED, REASON_PAUSED_USER,
+     {EV_STARTED, EV_SUSPENDED}, {EV_STARTED_RESTORED, EV_SUSPENDED_PAUSED}},
 };
 /* clang-format on */
 
 static const char *const input_names[] = {
-    "start",           "started",        "started-paused",  "start-failed",     "suspended",
-    "resumed",         "paused-by-qemu", "resumed-by-qemu", "guest-shutdown",   "host-shutdown",
-    "poweroff-kept",   "restarted",      "panicked",        "stopped-shutdown", "stopped-destroyed",
-    "stopped-crashed", "stopped-failed",
+    "start",          "started",          "started-paused",    "start-failed",
+    "suspended",      "resumed",          "paused-by-qemu",    "resumed-by-qemu",
+    "guest-shutdown", "host-shutdown",    "poweroff-kept",     "restarted",
+    "panicked",       "stopped-shutdown", "stopped-destroyed", "stopped-crashed",
+    "stopped-failed", "save-paused",      "save-canceled",     "stopped-saved",
+    "restored",       "restored-paused",  "restored-held",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(input_names) == IN_LAST);
 

@@ -25,7 +25,9 @@ enum {
     REASON_RUNNING_MIGRATED,
     REASON_RUNNING_RESTORED,
     REASON_RUNNING_FROM_SNAPSHOT,
-    REASON_RUNNING_UNPAUSED
+    REASON_RUNNING_UNPAUSED,
+    REASON_RUNNING_MIGRATION_CANCELED,
+    REASON_RUNNING_SAVE_CANCELED
 };
 enum {
     REASON_PAUSED_UNKNOWN,
@@ -69,9 +71,15 @@ enum dom_event {
 };
 enum { EV_DEFINED_ADDED, EV_DEFINED_UPDATED };
 enum { EV_UNDEFINED_REMOVED };
-enum { EV_STARTED_BOOTED };
-enum { EV_SUSPENDED_PAUSED, EV_SUSPENDED_MIGRATED, EV_SUSPENDED_IOERROR };
-enum { EV_RESUMED_UNPAUSED };
+enum { EV_STARTED_BOOTED, EV_STARTED_MIGRATED, EV_STARTED_RESTORED };
+enum {
+    EV_SUSPENDED_PAUSED,
+    EV_SUSPENDED_MIGRATED,
+    EV_SUSPENDED_IOERROR,
+    EV_SUSPENDED_WATCHDOG,
+    EV_SUSPENDED_RESTORED
+};
+enum { EV_RESUMED_UNPAUSED, EV_RESUMED_MIGRATED, EV_RESUMED_FROM_SNAPSHOT };
 enum {
     EV_STOPPED_SHUTDOWN,
     EV_STOPPED_DESTROYED,
@@ -107,6 +115,12 @@ enum dom_input {
     IN_STOPPED_DESTROYED,
     IN_STOPPED_CRASHED, /* exited after a guest panic (on_crash destroy) */
     IN_STOPPED_FAILED,  /* QEMU died unexpectedly */
+    IN_SAVE_PAUSED,     /* save stopped the vCPUs of a running guest */
+    IN_SAVE_CANCELED,   /* ... and the save failed or was aborted: they run again */
+    IN_STOPPED_SAVED,   /* QEMU was stopped once its state was saved */
+    IN_RESTORED,        /* restore is done and the vCPUs run */
+    IN_RESTORED_PAUSED, /* restore is done; the image was saved paused */
+    IN_RESTORED_HELD,   /* restore is done; kept paused as asked */
     IN_LAST
 };
 

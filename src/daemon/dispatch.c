@@ -53,6 +53,7 @@ build_index(void)
 {
     index_table(host_procs, host_procs_count);
     index_table(domain_procs, domain_procs_count);
+    index_table(save_procs, save_procs_count);
     index_table(event_procs, event_procs_count);
     index_table(guest_procs, guest_procs_count);
     index_table(storage_procs, storage_procs_count);

@@ -61,6 +61,8 @@ extern const struct proc_def host_procs[];
 extern const gsize host_procs_count;
 extern const struct proc_def domain_procs[];
 extern const gsize domain_procs_count;
+extern const struct proc_def save_procs[];
+extern const gsize save_procs_count;
 extern const struct proc_def event_procs[];
 extern const gsize event_procs_count;
 extern const struct proc_def guest_procs[];

@@ -364,7 +364,12 @@ h_get_messages(struct call *call, const struct call_ctx *ctx)
 
 /* virDomainJobType, virDomainJobOperation */
 enum { JOB_TYPE_NONE = 0, JOB_TYPE_BOUNDED = 1, JOB_TYPE_UNBOUNDED = 2 };
-enum { JOB_OPERATION_UNKNOWN = 0, JOB_OPERATION_START = 1 };
+enum {
+    JOB_OPERATION_UNKNOWN = 0,
+    JOB_OPERATION_START = 1,
+    JOB_OPERATION_SAVE = 2,
+    JOB_OPERATION_RESTORE = 3
+};
 /* virTypedParameterType */
 enum { PARAM_INT = 1, PARAM_ULLONG = 4 };
 
@@ -429,7 +434,14 @@ h_get_job_stats(struct call *call, const struct call_ctx *ctx)
     xdr_put_u32(b, info.total ? 5 : 2);
     xdr_put_string(b, "operation");
     xdr_put_i32(b, PARAM_INT);
-    xdr_put_i32(b, info.type == JOB_START ? JOB_OPERATION_START : JOB_OPERATION_UNKNOWN);
+    int operation = JOB_OPERATION_UNKNOWN;
+    if (info.type == JOB_START)
+        operation = JOB_OPERATION_START;
+    else if (info.type == JOB_SAVE)
+        operation = JOB_OPERATION_SAVE;
+    else if (info.type == JOB_RESTORE)
+        operation = JOB_OPERATION_RESTORE;
+    xdr_put_i32(b, operation);
     put_param_u64(b, "time_elapsed", (uint64_t)info.elapsed_ms);
     if (info.total) {
         put_param_u64(b, "data_total", info.total);

@@ -490,6 +490,11 @@ qemu_command_build(const struct domain_def *def, const struct qemu_command_opts 
         return NULL;
     add(argv, "-msg");
     add(argv, "timestamp=on");
+    if (opts->incoming) {
+        /* the state comes through a descriptor the daemon passes (getfd, migrate-incoming) */
+        add(argv, "-incoming");
+        add(argv, "defer");
+    }
     g_ptr_array_add(argv, NULL);
     return (GStrv)g_ptr_array_steal(argv, NULL);
 }

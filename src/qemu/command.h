@@ -17,6 +17,7 @@ struct qemu_command_opts {
     GHashTable *chardev_fds; /* chardev id ("char" + alias) -> the fd number QEMU inherits
                               * its listening socket as (GINT_TO_POINTER); may be NULL */
     GHashTable *tap_fds;     /* interface alias -> the fd number QEMU inherits its tap as */
+    gboolean incoming;       /* -incoming defer: QEMU waits for migrate-incoming (restore) */
 };
 
 /* Builds argv (argv[0] = emulator). Rejects what this driver cannot run with

@@ -63,3 +63,23 @@ def wait(cond, seconds, what):
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def agent_exec(dom, *argv, timeout=30):
+    """Runs ARGV in the guest through the agent; returns (exit code, stdout)."""
+    import base64
+    import json
+    import libvirt_qemu
+    cmd = {"execute": "guest-exec",
+           "arguments": {"path": argv[0], "arg": list(argv[1:]), "capture-output": True}}
+    pid = json.loads(libvirt_qemu.qemuAgentCommand(dom, json.dumps(cmd), 10, 0))["return"]["pid"]
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        st = json.loads(libvirt_qemu.qemuAgentCommand(
+            dom, json.dumps({"execute": "guest-exec-status", "arguments": {"pid": pid}}), 10,
+            0))["return"]
+        if st.get("exited"):
+            out = base64.b64decode(st.get("out-data", "")).decode(errors="replace")
+            return st.get("exitcode", -1), out
+        time.sleep(0.2)
+    raise AssertionError(f"{argv} did not finish in the guest")

@@ -3,17 +3,13 @@
 handed to QEMU as descriptors) get leases from the network's dnsmasq, reach each other, the
 gateway and, through NAT, a host outside; resolve each other by name; and keep all of it across
 a SIGKILL of the daemon. One daemon in namespaces of its own, two guests booted once."""
-import base64
-import json
 import os
 import re
 import shutil
 import signal
 import subprocess
-import time
 
 import libvirt
-import libvirt_qemu
 import pytest
 
 import guest
@@ -29,23 +25,6 @@ def nic(model="virtio", source="<source network='default'/>", kind="network", ex
 def guest_xml(d, name, nics):
     log, xml = guest.xml(d, name, extra_cmdline=f"domus.hostname={name}")
     return log, xml.replace("<panic model='isa'/>", "<panic model='isa'/>" + "".join(nics))
-
-
-def agent_exec(dom, *argv, timeout=30):
-    """Runs ARGV in the guest through the agent; returns (exit code, stdout)."""
-    cmd = {"execute": "guest-exec",
-           "arguments": {"path": argv[0], "arg": list(argv[1:]), "capture-output": True}}
-    pid = json.loads(libvirt_qemu.qemuAgentCommand(dom, json.dumps(cmd), 10, 0))["return"]["pid"]
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        st = json.loads(libvirt_qemu.qemuAgentCommand(
-            dom, json.dumps({"execute": "guest-exec-status", "arguments": {"pid": pid}}), 10,
-            0))["return"]
-        if st.get("exited"):
-            out = base64.b64decode(st.get("out-data", "")).decode(errors="replace")
-            return st.get("exitcode", -1), out
-        time.sleep(0.2)
-    raise AssertionError(f"{argv} did not finish in the guest")
 
 
 def leased_ip(log, iface="eth0"):
@@ -124,18 +103,18 @@ def test_traffic_names_and_nat(net):
     alpha, alpha_log = guests["alpha"]
     beta, beta_log = guests["beta"]
     beta_ip = leased_ip(beta_log)
-    rc, out = agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", "192.168.122.1")
+    rc, out = guest.agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", "192.168.122.1")
     assert rc == 0, out
-    rc, out = agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", beta_ip)
+    rc, out = guest.agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", beta_ip)
     assert rc == 0, out
-    rc, out = agent_exec(alpha, "/bin/sh", "-c", "nslookup beta 192.168.122.1")
+    rc, out = guest.agent_exec(alpha, "/bin/sh", "-c", "nslookup beta 192.168.122.1")
     assert re.search(rf"Name:\s+beta\s+Address:\s+{re.escape(beta_ip)}", out), out
     outside = Host(d.ns, "v-out")
     try:
         d.ns.run("ip", "addr", "add", "10.99.0.1/24", "dev", "v-out")
         d.ns.run("ip", "link", "set", "v-out", "up")
         outside.ns.run("ip", "addr", "add", "10.99.0.2/24", "dev", "eth0")
-        rc, out = agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", "10.99.0.2")
+        rc, out = guest.agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", "10.99.0.2")
         assert rc == 0, out
     finally:
         outside.close()
@@ -178,7 +157,7 @@ def test_domifaddr_from_leases_agent_and_arp(net):
     assert re.search(rf"eth0\s+{mac}\s+ipv4\s+{ip}/24", out), out
     assert re.search(r"lo\s+00:00:00:00:00:00\s+ipv4\s+127.0.0.1/8", out), out
     # the host's ARP table knows a guest it has talked to
-    rc, _ = agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", "192.168.122.1")
+    rc, _ = guest.agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", "192.168.122.1")
     assert rc == 0
     d.ns.run("ping", "-c", "1", "-W", "5", ip, check=False)
     out = d.virsh("domifaddr", "alpha", "--source", "arp").stdout
@@ -211,10 +190,10 @@ def test_domif_setlink(net):
     assert re.search(rf"{tap} down", d.virsh("domif-getlink", "beta", tap).stdout)
     assert "<link state='down'/>" in beta.XMLDesc()
     assert "<link state='down'/>" not in beta.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
-    rc, out = agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "2", beta_ip)
+    rc, out = guest.agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "2", beta_ip)
     assert rc != 0, out
     d.virsh("domif-setlink", "beta", tap, "up")
-    rc, out = agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", beta_ip)
+    rc, out = guest.agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", beta_ip)
     assert rc == 0, out
     # the persistent config alone (it has no tap name: the MAC names the interface, as with
     # libvirt)
@@ -343,7 +322,7 @@ def test_network_destroyed_under_running_guests(net):
         assert "master virbr0" in d.ns.run("ip", "-o", "link", "show", tap).stdout
         wait_forwarding(d.ns, tap)
     c2 = d.conn()
-    rc, out = agent_exec(c2.lookupByName("alpha"), "/bin/ping", "-c", "1", "-W", "5",
+    rc, out = guest.agent_exec(c2.lookupByName("alpha"), "/bin/ping", "-c", "1", "-W", "5",
                          leased_ip(guests["beta"][1]))
     assert rc == 0, out
     c2.close()
@@ -358,7 +337,7 @@ def test_sigkill_of_the_daemon_keeps_guest_networking(net):
     d.start()
     c2 = d.conn()
     alpha = c2.lookupByName("alpha")
-    rc, out = agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", beta_ip)
+    rc, out = guest.agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", beta_ip)
     assert rc == 0, out
     assert sorted(l for l in d.ns.links() if l.startswith("vnet")) == taps_before
     assert "<network connections='2'>" in d.virsh("net-dumpxml", "default").stdout

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* migration: QEMU's migration stream through a descriptor, as one step of a job; prefix
+ * migration_. The descriptor goes to QEMU with getfd over SCM_RIGHTS, so QEMU never needs the
+ * path nor write access to its directory. The end comes from QEMU's MIGRATION events (turned
+ * on first) or, should one be missed, from the query-migrate that also keeps the progress. The
+ * descriptor QEMU got shares its file offset with the daemon's: an incoming stream's progress
+ * is where QEMU has read to. */
+#include "core/migration.h"
+
+#include <unistd.h>
+
+#include "qemu/json.h"
+#include "qemu/monitor.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#define POLL_MS 100
+#define FDNAME "domus-migration"
+
+struct migration {
+    struct job *job;    /* a reference */
+    struct domain *dom; /* a reference */
+    gboolean incoming;
+    int fd;          /* the caller's; open while the job lives */
+    off_t start_off; /* incoming: where the stream starts in FD */
+    off_t end_off;   /* ... and ends (the file's size) */
+    gboolean ended;  /* the step was ended or the job let it go */
+    guint poll;      /* query-migrate timer */
+    gboolean polling;
+    int refs;
+};
+
+static struct migration *
+migration_ref(struct migration *m)
+{
+    m->refs++;
+    return m;
+}
+
+static void
+migration_unref(struct migration *m)
+{
+    if (--m->refs > 0)
+        return;
+    job_unref(m->job);
+    core_domain_unref(m->dom);
+    g_free(m);
+}
+
+static void
+stop_following(struct migration *m)
+{
+    if (m->poll)
+        g_source_remove(m->poll);
+    m->poll = 0;
+    if (m->dom->migration == m) {
+        m->dom->migration = NULL;
+        migration_unref(m);
+    }
+}
+
+/* Ends the job's step: ERROR (consumed) NULL for success. */
+static void
+end(struct migration *m, GError *error)
+{
+    if (m->ended) {
+        if (error)
+            g_error_free(error);
+        return;
+    }
+    m->ended = TRUE;
+    migration_ref(m);
+    stop_following(m);
+    if (error)
+        job_fail(m->job, error);
+    else
+        job_next(m->job);
+    migration_unref(m);
+}
+
+static void
+fail(struct migration *m, int code, const char *fmt, const char *detail)
+{
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_QEMU, code, fmt, job_type_to_string(m->job->type), detail);
+    end(m, error);
+}
+
+static void
+progress_incoming(struct migration *m)
+{
+    off_t pos = lseek(m->fd, 0, SEEK_CUR);
+    if (pos >= m->start_off && m->end_off > m->start_off)
+        job_set_progress(m->job, MIN(pos, m->end_off) - m->start_off, m->end_off - m->start_off);
+}
+
+/* What a status (of an event or of query-migrate, with its error-desc) means. */
+static void
+on_status(struct migration *m, const char *status, const char *error_desc)
+{
+    if (!status || m->ended)
+        return;
+    if (g_str_equal(status, "completed")) {
+        if (m->incoming)
+            progress_incoming(m);
+        end(m, NULL);
+    } else if (g_str_equal(status, "failed")) {
+        fail(m, ERR_OPERATION_FAILED, "%s failed: QEMU's migration stream failed: %s",
+             error_desc ? error_desc : "no reason given");
+    } else if (g_str_equal(status, "cancelled")) {
+        fail(m, ERR_OPERATION_ABORTED, "operation aborted: job '%s' was cancelled%s", "");
+    }
+}
+
+static void
+on_query(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct migration *m = data;
+    m->polling = FALSE;
+    JsonObject *o = error ? NULL : qemu_json_node_object(result);
+    if (o && !m->ended) {
+        JsonObject *ram = qemu_json_object(o, "ram");
+        if (m->incoming) {
+            progress_incoming(m);
+        } else if (ram) {
+            gint64 total = qemu_json_int_or(ram, "total", 0);
+            gint64 remaining = qemu_json_int_or(ram, "remaining", 0);
+            if (total > 0)
+                job_set_progress(m->job, total - MIN(remaining, total), total);
+        }
+        on_status(m, qemu_json_string(o, "status"), qemu_json_string(o, "error-desc"));
+    }
+    migration_unref(m);
+}
+
+static void
+query(struct migration *m)
+{
+    if (m->polling || m->ended || !m->dom->mon)
+        return;
+    m->polling = TRUE;
+    qmp_command(m->dom->mon, "query-migrate", NULL, on_query, migration_ref(m));
+}
+
+static gboolean
+on_poll(gpointer data)
+{
+    query(data);
+    return G_SOURCE_CONTINUE;
+}
+
+/* The reply to one of the commands that set the migration up. */
+static void
+on_setup(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct migration *m = data;
+    if (error)
+        fail(m, ERR_OPERATION_FAILED, "%s failed: QEMU refused the migration: %s", error->message);
+    migration_unref(m);
+}
+
+static void
+on_started(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct migration *m = data;
+    if (error) {
+        fail(m, ERR_OPERATION_FAILED, "%s failed: QEMU refused the migration: %s", error->message);
+    } else if (!m->ended && !m->poll) {
+        m->poll = g_timeout_add(POLL_MS, on_poll, m);
+        query(m);
+    }
+    migration_unref(m);
+}
+
+void
+migration_run(struct job *job, struct domain *dom, int fd, gboolean incoming)
+{
+    struct migration *m = g_new0(struct migration, 1);
+    m->refs = 1; /* dom->migration's */
+    m->job = job_ref(job);
+    m->dom = core_domain_ref(dom);
+    m->incoming = incoming;
+    m->fd = fd;
+    if (incoming) {
+        m->start_off = lseek(fd, 0, SEEK_CUR);
+        m->end_off = lseek(fd, 0, SEEK_END);
+        lseek(fd, m->start_off, SEEK_SET);
+    }
+    migration_detach(dom);
+    dom->migration = m;
+
+    JsonObject *cap = json_object_new();
+    json_object_set_string_member(cap, "capability", "events");
+    json_object_set_boolean_member(cap, "state", TRUE);
+    JsonArray *caps = json_array_new();
+    json_array_add_object_element(caps, cap);
+    JsonObject *args = json_object_new();
+    json_object_set_array_member(args, "capabilities", caps);
+    qmp_command(dom->mon, "migrate-set-capabilities", args, on_setup, migration_ref(m));
+    if (!incoming) {
+        /* a save is bounded by the disk, not by QEMU's default of 128 MiB/s */
+        args = json_object_new();
+        json_object_set_int_member(args, "max-bandwidth", G_MAXINT64);
+        qmp_command(dom->mon, "migrate-set-parameters", args, on_setup, migration_ref(m));
+    }
+    args = json_object_new();
+    json_object_set_string_member(args, "fdname", FDNAME);
+    qmp_command_fds(dom->mon, "getfd", args, &fd, 1, on_setup, migration_ref(m));
+    args = json_object_new();
+    json_object_set_string_member(args, "uri", "fd:" FDNAME);
+    qmp_command(dom->mon, incoming ? "migrate-incoming" : "migrate", args, on_started,
+                migration_ref(m));
+}
+
+gboolean
+migration_cancel(struct domain *dom)
+{
+    struct migration *m = dom->migration;
+    if (!m || m->ended || m->incoming || !dom->mon)
+        return FALSE;
+    log_info("%s: cancelling QEMU's migration", dom->def->name);
+    qmp_command(dom->mon, "migrate_cancel", NULL, NULL, NULL);
+    return TRUE;
+}
+
+void
+migration_detach(struct domain *dom)
+{
+    struct migration *m = dom->migration;
+    if (!m)
+        return;
+    m->ended = TRUE;
+    stop_following(m);
+}
+
+void
+migration_event(struct domain *dom, JsonObject *data)
+{
+    struct migration *m = dom->migration;
+    if (!m)
+        return;
+    const char *status = qemu_json_string(data, "status");
+    if (status && g_str_equal(status, "failed")) {
+        /* the event carries no reason: query-migrate has it */
+        query(m);
+        return;
+    }
+    on_status(m, status, NULL);
+}

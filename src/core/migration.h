@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* migration: QEMU's migration stream through a descriptor, as one step of a job (save writes
+ * an image through it, restore reads one); prefix migration_. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "core/core.h"
+
+struct migration;
+
+/* Runs QEMU's migration of DOM through FD (passed with getfd; the caller keeps its copy):
+ * outgoing (migrate, the guest's state written to FD) or INCOMING (migrate-incoming, QEMU
+ * started with -incoming defer reads it). Keeps JOB's progress from query-migrate and ends
+ * JOB's current step: job_next once QEMU reports the migration completed, job_fail with
+ * QEMU's reason when it failed or was cancelled. */
+void migration_run(struct job *job, struct domain *dom, int fd, gboolean incoming);
+
+/* Asks QEMU to cancel DOM's outgoing migration (domjobabort); the step then fails with
+ * ERR_OPERATION_ABORTED. FALSE when no migration runs. */
+gboolean migration_cancel(struct domain *dom);
+
+/* Stops following DOM's migration without ending the job's step (the job ended otherwise:
+ * QEMU exited, destroy). */
+void migration_detach(struct domain *dom);
+
+/* A MIGRATION event of DOM's QEMU (lifecycle.c routes them here). */
+void migration_event(struct domain *dom, JsonObject *data);

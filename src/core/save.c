@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* save: a running domain's state to a file in libvirt's save image format
+ * (qemu/saveimage.h), and back; prefix core_ (core_domain_save, core_restore,
+ * core_save_image_*). Save is a job: pause, write the header into a temporary file next to the
+ * target, let QEMU write its stream into it through a descriptor, sync, mark complete, rename
+ * into place, then stop QEMU. Until the rename nothing is at the target; a failed or aborted
+ * save removes its temporary file and resumes a guest it paused. Restore is a start whose QEMU
+ * reads the stream (start.c, migration.c). */
+#include "core/core.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/lifecycle.h"
+#include "core/migration.h"
+#include "qemu/monitor.h"
+#include "qemu/saveimage.h"
+#include "util/err.h"
+#include "util/file.h"
+#include "util/log.h"
+
+struct save_op {
+    struct domain *dom; /* a reference */
+    char *path;         /* the image, once complete */
+    char *tmp_path;     /* where it is written until then; NULL: not created */
+    int fd;
+    struct qemu_saveimage img;
+    unsigned flags;       /* CORE_SAVE_* */
+    gboolean paused;      /* the save paused the guest: it resumes if the save fails */
+    gboolean abort_asked; /* a step in flight ends in failure */
+    gboolean renamed;     /* the image is in place */
+};
+
+static void
+save_op_free(gpointer data)
+{
+    struct save_op *op = data;
+    file_close_fd(&op->fd);
+    if (op->tmp_path && !op->renamed)
+        unlink(op->tmp_path);
+    g_free(op->tmp_path);
+    g_free(op->path);
+    qemu_saveimage_clear(&op->img);
+    core_domain_unref(op->dom);
+    g_free(op);
+}
+
+static GError *
+aborted_error(void)
+{
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_ABORTED,
+            "operation aborted: job 'save' was canceled by client");
+    return error;
+}
+
+/* --- the steps --- */
+
+static void
+on_paused(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    struct save_op *op = job->data;
+    if (error) {
+        job_fail(job, g_error_copy(error));
+    } else if (!job->finished) {
+        op->paused = TRUE;
+        core_domain_transition(op->dom, IN_SAVE_PAUSED, NULL);
+        if (op->abort_asked)
+            job_fail(job, aborted_error());
+        else
+            job_next(job);
+    }
+    job_unref(job);
+}
+
+/* A running guest is paused first: what QEMU writes is then one consistent moment. */
+static void
+save_pause(struct job *job)
+{
+    struct save_op *op = job->data;
+    if (op->dom->state != DOM_RUNNING) {
+        job_next(job);
+        return;
+    }
+    qmp_command(op->dom->mon, "stop", NULL, on_paused, job_ref(job));
+}
+
+static void
+save_header(struct job *job)
+{
+    struct save_op *op = job->data;
+    GError *error = NULL;
+    g_autofree char *dir = g_path_get_dirname(op->path);
+    g_autofree char *base = g_path_get_basename(op->path);
+    g_autofree char *tmpl = g_strdup_printf("%s/.%s.domus-part-XXXXXX", dir, base);
+    op->fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600);
+    if (op->fd < 0) {
+        err_set_errno(&error, ERR_FROM_DOMAIN, errno, "cannot create the save image '%s'",
+                      op->path);
+        job_fail(job, error);
+        return;
+    }
+    op->tmp_path = g_steal_pointer(&tmpl);
+    if (!qemu_saveimage_write(op->fd, op->path, &op->img, &error)) {
+        job_fail(job, error);
+        return;
+    }
+    job_next(job);
+}
+
+static void
+save_migrate(struct job *job)
+{
+    struct save_op *op = job->data;
+    migration_run(job, op->dom, op->fd, FALSE);
+}
+
+/* In a worker thread: the image is made durable, marked complete and put in place. */
+static void
+sync_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    struct job *job = data;
+    struct save_op *op = job->data;
+    GError *error = NULL;
+    if (fdatasync(op->fd) < 0) {
+        err_set_errno(&error, ERR_FROM_DOMAIN, errno, "cannot sync the save image '%s'", op->path);
+    } else if (qemu_saveimage_mark_complete(op->fd, op->path, &error)) {
+        if (fdatasync(op->fd) < 0)
+            err_set_errno(&error, ERR_FROM_DOMAIN, errno, "cannot sync the save image '%s'",
+                          op->path);
+        else if (rename(op->tmp_path, op->path) < 0)
+            err_set_errno(&error, ERR_FROM_DOMAIN, errno, "cannot put the save image at '%s'",
+                          op->path);
+        else
+            op->renamed = TRUE;
+    }
+    if (op->renamed) {
+        g_autofree char *dir = g_path_get_dirname(op->path);
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        if (op->flags & CORE_SAVE_BYPASS_CACHE)
+            posix_fadvise(op->fd, 0, 0, POSIX_FADV_DONTNEED);
+    }
+    if (error)
+        g_task_return_error(task, error);
+    else
+        g_task_return_boolean(task, TRUE);
+}
+
+static void
+sync_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    struct job *job = data;
+    GError *error = NULL;
+    if (g_task_propagate_boolean(G_TASK(res), &error))
+        job_next(job);
+    else
+        job_fail(job, error);
+    job_unref(job);
+}
+
+static void
+save_sync(struct job *job)
+{
+    GTask *task = g_task_new(NULL, NULL, sync_done, job_ref(job));
+    g_task_set_task_data(task, job_ref(job), (GDestroyNotify)job_unref);
+    g_task_run_in_thread(task, sync_in_thread);
+    g_object_unref(task);
+}
+
+/* Success: QEMU is stopped, the domain saved (a transient one is gone). Failure: the guest
+ * runs again if the save paused it; the temporary file goes with the op. */
+static void
+save_finish(struct job *job, const GError *error)
+{
+    struct save_op *op = job->data;
+    struct domain *dom = op->dom;
+    if (!error) {
+        log_info("%s: saved to '%s'", dom->def->name, op->path);
+        if (state_is_active(dom->state)) {
+            lifecycle_kill_and_reap(dom);
+            lifecycle_stopped(dom, IN_STOPPED_SAVED);
+        }
+        return;
+    }
+    GError *err = g_error_copy(error);
+    g_prefix_error(&err, "saving '%s': ", dom->def->name);
+    log_warn("%s", err->message);
+    job_set_error(job, err);
+    if (op->paused && dom->state == DOM_PAUSED && dom->mon && !lifecycle_process_gone(dom)) {
+        qmp_command(dom->mon, "cont", NULL, NULL, NULL);
+        core_domain_transition(dom, IN_SAVE_CANCELED, NULL);
+    }
+}
+
+/* domjobabort, destroy or QEMU's exit */
+static void
+save_abort(struct job *job)
+{
+    struct save_op *op = job->data;
+    struct domain *dom = op->dom;
+    GError *error = NULL;
+    if (dom->destroying || lifecycle_process_gone(dom)) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_FAILED,
+                dom->destroying ? "the save was cut short by destroy" : "QEMU exited during save");
+        job_fail(job, error);
+        return;
+    }
+    const char *phase = job_phase(job);
+    if (g_str_equal(phase, "migrate")) {
+        /* the step fails when QEMU reports the migration cancelled */
+        if (!migration_cancel(dom))
+            job_fail(job, aborted_error());
+    } else if (g_str_equal(phase, "pause")) {
+        op->abort_asked = TRUE; /* the pause completes first, then is undone */
+    } else if (!g_str_equal(phase, "sync")) {
+        job_fail(job, aborted_error());
+    }
+    /* sync: the image is complete already; the save ends as it is */
+}
+
+static const struct job_step save_steps[] = {
+    {"pause", save_pause}, {"header", save_header}, {"migrate", save_migrate}, {"sync", save_sync},
+    {NULL, NULL},
+};
+
+static const struct job_pipeline save_pipeline = {
+    .steps = save_steps,
+    .finish = save_finish,
+    .abort = save_abort,
+    .abortable = TRUE,
+};
+
+/* --- checks shared by save, restore and the image edits --- */
+
+static gboolean
+check_exclusive(unsigned flags, GError **error)
+{
+    if ((flags & CORE_SAVE_RUNNING) && (flags & CORE_SAVE_PAUSED)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "flags 'running' and 'paused' are mutually exclusive");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+check_path(const char *path, GError **error)
+{
+    if (!g_path_is_absolute(path)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "save image path '%s' is not absolute; give the full path", path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* What a replacement definition may change of a saved guest: anything but what the guest
+ * sees of its machine (libvirt's ABI stability check, for what Domus models). */
+static gboolean
+check_abi(const struct domain_def *src, const struct domain_def *dst, GError **error)
+{
+    const char *what = NULL;
+    if (dst->virt_type != src->virt_type)
+        what = "virtualization type";
+    else if (memcmp(dst->uuid, src->uuid, sizeof(src->uuid)))
+        what = "uuid";
+    else if (!g_str_equal(dst->name, src->name))
+        what = "name";
+    else if (dst->memory_kib != src->memory_kib)
+        what = "memory size";
+    else if (dst->vcpus != src->vcpus)
+        what = "vCPU count";
+    else if (dst->disks->len != src->disks->len)
+        what = "number of disks";
+    else if (dst->nets->len != src->nets->len)
+        what = "number of interfaces";
+    for (guint i = 0; !what && i < src->disks->len; i++) {
+        const struct disk_def *a = src->disks->pdata[i], *b = dst->disks->pdata[i];
+        if (a->bus != b->bus || a->device != b->device || g_strcmp0(a->target_dev, b->target_dev))
+            what = "disk devices";
+    }
+    for (guint i = 0; !what && i < src->nets->len; i++) {
+        const struct net_def *a = src->nets->pdata[i], *b = dst->nets->pdata[i];
+        if (memcmp(a->mac, b->mac, sizeof(a->mac)) || g_strcmp0(a->model, b->model))
+            what = "interface MAC addresses or models";
+    }
+    if (what) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "the new definition changes the saved guest's %s, which the saved state "
+                "depends on",
+                what);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Parses XML (given by a client for a saved guest) and checks it against SAVED. */
+static struct domain_def *
+replacement_def(const struct domain_def *saved, const char *xml, GError **error)
+{
+    g_autoptr(domain_def) def = domain_def_parse(xml, 0, error);
+    if (!def || !check_abi(saved, def, error))
+        return NULL;
+    return g_steal_pointer(&def);
+}
+
+/* Opens and reads an image; -1 on failure. */
+static int
+open_image(const char *path, int mode, struct qemu_saveimage *img, GError **error)
+{
+    if (!check_path(path, error))
+        return -1;
+    int fd = open(path, mode | O_CLOEXEC);
+    if (fd < 0) {
+        err_set_errno(error, ERR_FROM_DOMAIN, errno, "cannot open the save image '%s'", path);
+        return -1;
+    }
+    if (!qemu_saveimage_read(fd, path, img, error)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* --- the operations --- */
+
+struct save_request {
+    struct save_op *op;
+    char *xml;
+    core_done_fn done;
+    gpointer data;
+};
+
+static void
+save_begin(struct job *job, GError *error, gpointer data)
+{
+    struct save_request *req = data;
+    struct save_op *op = req->op;
+    struct domain *dom = op->dom;
+    if (!job) {
+        lifecycle_done(req->done, req->data, error);
+        save_op_free(op);
+    } else if (!state_is_active(dom->state) || !dom->mon) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                dom->def->name);
+        job_cancel(job, error, req->done, req->data);
+        save_op_free(op);
+    } else {
+        /* the definition a restore starts from: the live one, or the client's */
+        g_autoptr(domain_def) def = req->xml ? replacement_def(dom->def, req->xml, &error) : NULL;
+        if (req->xml && !def) {
+            job_cancel(job, error, req->done, req->data);
+            save_op_free(op);
+        } else {
+            op->img.xml = domain_def_format(def ? def : dom->def, -1,
+                                            DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
+            op->img.was_running = (op->flags & CORE_SAVE_RUNNING) ||
+                                  (!(op->flags & CORE_SAVE_PAUSED) && dom->state == DOM_RUNNING);
+            job_run(job, op, save_op_free, req->done, req->data);
+        }
+    }
+    g_free(req->xml);
+    g_free(req);
+}
+
+void
+core_domain_save(struct domain *dom, const char *path, const char *xml, unsigned flags,
+                 core_done_fn done, gpointer data)
+{
+    GError *error = NULL;
+    if (!check_exclusive(flags, &error) || !check_path(path, &error)) {
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    if (!state_is_active(dom->state)) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                dom->def->name);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    struct stat st;
+    g_autofree char *dir = g_path_get_dirname(path);
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "cannot save to '%s': directory '%s' does not exist", path, dir);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "'%s' exists and is not a regular file; save to a file", path);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    struct save_op *op = g_new0(struct save_op, 1);
+    op->dom = core_domain_ref(dom);
+    op->path = g_strdup(path);
+    op->fd = -1;
+    op->flags = flags;
+    struct save_request *req = g_new0(struct save_request, 1);
+    req->op = op;
+    req->xml = g_strdup(xml);
+    req->done = done;
+    req->data = data;
+    job_acquire(&dom->jobs, JOB_SAVE, &save_pipeline, dom->core->job_wait_ms, save_begin, req);
+}
+
+void
+core_restore(struct core *core, const char *path, const char *xml, unsigned flags,
+             core_done_fn done, gpointer data)
+{
+    GError *error = NULL;
+    struct qemu_saveimage img = {0};
+    int fd = -1;
+    if (!check_exclusive(flags, &error) || (fd = open_image(path, O_RDONLY, &img, &error)) < 0) {
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    g_autofree char *use = NULL;
+    if (xml) {
+        g_autoptr(domain_def) saved = domain_def_parse(img.xml, 0, &error);
+        g_autoptr(domain_def) def = saved ? replacement_def(saved, xml, &error) : NULL;
+        if (def)
+            use = domain_def_format(def, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
+    } else {
+        use = g_strdup(img.xml);
+    }
+    struct domain_def *live = NULL;
+    struct domain *dom = use ? core_create_xml_prepare(core, use, FALSE, &live, &error) : NULL;
+    if (!dom || lseek(fd, img.stream_off, SEEK_SET) < 0) {
+        if (dom && !error)
+            err_set_errno(&error, ERR_FROM_DOMAIN, errno, "cannot read the save image '%s'", path);
+        g_prefix_error(&error, "restoring from '%s': ", path);
+        domain_def_free(live);
+        close(fd);
+        qemu_saveimage_clear(&img);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    enum dom_input in = IN_RESTORED_PAUSED;
+    if (flags & CORE_SAVE_RUNNING)
+        in = IN_RESTORED;
+    else if (flags & CORE_SAVE_PAUSED)
+        in = IN_RESTORED_HELD;
+    else if (img.was_running)
+        in = IN_RESTORED;
+    qemu_saveimage_clear(&img);
+    log_info("%s: restoring from '%s'", dom->def->name, path);
+    lifecycle_start_restore(dom, live, fd, in,
+                            (flags & CORE_SAVE_BYPASS_CACHE) ? CORE_START_BYPASS_CACHE : 0, done,
+                            data);
+}
+
+char *
+core_save_image_xml(const char *path, unsigned flags, GError **error)
+{
+    struct qemu_saveimage img = {0};
+    int fd = open_image(path, O_RDONLY, &img, error);
+    if (fd < 0)
+        return NULL;
+    close(fd);
+    g_autoptr(domain_def) def = domain_def_parse(img.xml, 0, error);
+    qemu_saveimage_clear(&img);
+    if (!def) {
+        g_prefix_error(error, "the domain XML in '%s': ", path);
+        return NULL;
+    }
+    unsigned fmt = DOMAIN_DEF_FORMAT_INACTIVE;
+    if (flags & CORE_SAVE_IMAGE_XML_SECURE)
+        fmt |= DOMAIN_DEF_FORMAT_SECURE;
+    return domain_def_format(def, -1, fmt);
+}
+
+gboolean
+core_save_image_define(const char *path, const char *xml, unsigned flags, GError **error)
+{
+    if (!check_exclusive(flags, error))
+        return FALSE;
+    struct qemu_saveimage img = {0};
+    int fd = open_image(path, O_RDWR, &img, error);
+    if (fd < 0)
+        return FALSE;
+    gboolean ok = FALSE;
+    g_autoptr(domain_def) saved = domain_def_parse(img.xml, 0, error);
+    g_autoptr(domain_def) def = saved ? replacement_def(saved, xml, error) : NULL;
+    if (def) {
+        g_autofree char *text =
+            domain_def_format(def, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
+        int running = (flags & CORE_SAVE_RUNNING) ? 1 : (flags & CORE_SAVE_PAUSED) ? 0 : -1;
+        ok = qemu_saveimage_rewrite(fd, path, &img, text, running, error);
+    }
+    close(fd);
+    qemu_saveimage_clear(&img);
+    return ok;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* proc_save: save and restore of a domain's state, and the definition kept in a save image.
+ * Save and restore reply when their job is done; a client may meanwhile ask for the job's
+ * progress or abort it on the same connection. */
+#include "core/core.h"
+#include "daemon/dispatch.h"
+#include "util/err.h"
+
+/* virDomainSaveRestoreFlags */
+#define SAVE_FLAGS (CORE_SAVE_BYPASS_CACHE | CORE_SAVE_RUNNING | CORE_SAVE_PAUSED)
+/* virDomainSaveImageXMLFlags */
+enum { SAVE_IMAGE_XML_SECURE = 1 };
+
+/* A path and a definition: remote_nonnull_string, then remote_string (OPTIONAL) or
+ * remote_nonnull_string. */
+struct arg_path_xml {
+    char *path;
+    char *xml;
+};
+
+static void
+dec_path_opt_xml(struct xdr_reader *r, void *args)
+{
+    struct arg_path_xml *a = args;
+    a->path = xdr_get_string(r, RPC_STRING_MAX);
+    a->xml = xdr_get_opt_string(r, RPC_STRING_MAX);
+}
+
+static void
+dec_path_xml(struct xdr_reader *r, void *args)
+{
+    struct arg_path_xml *a = args;
+    a->path = xdr_get_string(r, RPC_STRING_MAX);
+    a->xml = xdr_get_string(r, RPC_STRING_MAX);
+}
+
+static void
+clear_path_xml(void *args)
+{
+    struct arg_path_xml *a = args;
+    g_free(a->path);
+    g_free(a->xml);
+}
+
+static const struct args_type args_path_opt_xml = {sizeof(struct arg_path_xml), dec_path_opt_xml,
+                                                   clear_path_xml};
+static const struct args_type args_path_xml = {sizeof(struct arg_path_xml), dec_path_xml,
+                                               clear_path_xml};
+
+static void
+h_save(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *a = ctx->args;
+    core_domain_save(ctx->dom, a->s, NULL, 0, dispatch_done_empty, call);
+}
+
+static void
+h_save_flags(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_path_xml *a = ctx->args;
+    core_domain_save(ctx->dom, a->path, a->xml, ctx->flags, dispatch_done_empty, call);
+}
+
+static void
+h_restore(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *a = ctx->args;
+    core_restore(dispatch_core(call), a->s, NULL, 0, dispatch_done_empty, call);
+}
+
+static void
+h_restore_flags(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_path_xml *a = ctx->args;
+    core_restore(dispatch_core(call), a->path, a->xml, ctx->flags, dispatch_done_empty, call);
+}
+
+static void
+h_save_image_xml(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *a = ctx->args;
+    GError *error = NULL;
+    g_autofree char *xml = core_save_image_xml(
+        a->s, (ctx->flags & SAVE_IMAGE_XML_SECURE) ? CORE_SAVE_IMAGE_XML_SECURE : 0, &error);
+    if (!xml)
+        dispatch_fail(call, error);
+    else
+        dispatch_reply_string(call, xml);
+}
+
+static void
+h_save_image_define(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_path_xml *a = ctx->args;
+    GError *error = NULL;
+    if (!core_save_image_define(a->path, a->xml, ctx->flags, &error))
+        dispatch_fail(call, error);
+    else
+        call_reply(call, NULL);
+}
+
+#define R RPC_PROGRAM_REMOTE
+#define D HANDLE_DOMAIN
+#define N HANDLE_NONE
+const struct proc_def save_procs[] = {
+    {R, PROC_DOMAIN_SAVE, D, &args_string, FALSE, 0, h_save},
+    {R, PROC_DOMAIN_SAVE_FLAGS, D, &args_path_opt_xml, TRUE, SAVE_FLAGS, h_save_flags},
+    {R, PROC_DOMAIN_RESTORE, N, &args_string, FALSE, 0, h_restore},
+    {R, PROC_DOMAIN_RESTORE_FLAGS, N, &args_path_opt_xml, TRUE, SAVE_FLAGS, h_restore_flags},
+    {R, PROC_DOMAIN_SAVE_IMAGE_GET_XML_DESC, N, &args_string, TRUE, SAVE_IMAGE_XML_SECURE,
+     h_save_image_xml},
+    {R, PROC_DOMAIN_SAVE_IMAGE_DEFINE_XML, N, &args_path_xml, TRUE,
+     CORE_SAVE_RUNNING | CORE_SAVE_PAUSED, h_save_image_define},
+};
+#undef R
+#undef D
+#undef N
+const gsize save_procs_count = G_N_ELEMENTS(save_procs);

@@ -1,0 +1,250 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Save and restore of a real guest (issue 10): python3-libvirt's dom.save(path) /
+conn.restore(path) and stock virsh, libvirt's image layout on disk, the events and states
+libvirt gives, a value kept only in the guest's RAM that survives, transient domains, broken
+images refused with nothing changed, an aborted save that leaves the guest running and no file.
+One guest booted for the module; it is saved and restored again and again."""
+import os
+import struct
+import threading
+import time
+
+import libvirt
+import pytest
+
+import guest
+
+E = libvirt
+pytestmark = pytest.mark.keep_domains
+
+
+@pytest.fixture(scope="module")
+def sg(daemon):
+    guest.build()
+    log, xml = guest.xml(daemon, "sv")
+    c = daemon.conn()
+    dom = c.defineXML(xml)
+    dom.create()
+    guest.wait(lambda: guest.count(log) == 1, 120, "the guest to boot")
+    guest.wait(lambda: agent_ok(dom), 60, "the guest agent")
+    yield c, dom
+    try:
+        dom.destroy()
+    except libvirt.libvirtError:
+        pass
+    dom.undefine()
+    c.close()
+
+
+def agent_ok(dom):
+    try:
+        return guest.agent_exec(dom, "/bin/true")[0] == 0
+    except libvirt.libvirtError:
+        return False
+
+
+def ram_value(dom):
+    guest.wait(lambda: agent_ok(dom), 60, "the guest agent after restore")
+    rc, out = guest.agent_exec(dom, "/bin/cat", "/run/domus-mark")
+    return out.strip() if rc == 0 else None
+
+
+def header(path):
+    with open(path, "rb") as f:
+        raw = f.read(92)
+    magic = raw[:16]
+    version, data_len, was_running, compressed, cookie = struct.unpack("<5I", raw[16:36])
+    return magic, version, data_len, was_running, compressed
+
+
+def listen(daemon):
+    c = daemon.conn()
+    got = []
+    c.domainEventRegisterAny(None, E.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                             lambda conn, d, ev, detail, opaque: got.append((ev, detail)), None)
+    return c, got
+
+
+def leftovers(daemon):
+    return [f for f in os.listdir(daemon.root) if ".domus-part-" in f]
+
+
+def test_save_restore_python(daemon, sg, loop):
+    c, dom = sg
+    ec, events = listen(daemon)
+    mark = f"ram-{time.time_ns()}"
+    assert guest.agent_exec(dom, "/bin/sh", "-c", f"echo {mark} > /run/domus-mark")[0] == 0
+    pid = daemon.guest_pids()
+    path = os.path.join(daemon.root, "sv.save")
+
+    dom.save(path)
+    assert dom.state() == [E.VIR_DOMAIN_SHUTOFF, E.VIR_DOMAIN_SHUTOFF_SAVED]
+    assert daemon.guest_pids() == []
+    magic, version, data_len, was_running, compressed = header(path)
+    assert (magic, version, was_running, compressed) == (b"LibvirtQemudSave", 2, 1, 0)
+    assert os.path.getsize(path) > 92 + data_len + 1024 * 1024, "QEMU's stream follows"
+    assert leftovers(daemon) == []
+
+    c.restore(path)
+    assert dom.state() == [E.VIR_DOMAIN_RUNNING, E.VIR_DOMAIN_RUNNING_RESTORED]
+    assert daemon.guest_pids() != pid
+    assert ram_value(dom) == mark, "what only the guest's RAM held is back"
+    guest.wait(lambda: len(events) >= 4, 10, "the events")
+    assert events[:4] == [
+        (E.VIR_DOMAIN_EVENT_SUSPENDED, E.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED),
+        (E.VIR_DOMAIN_EVENT_STOPPED, E.VIR_DOMAIN_EVENT_STOPPED_SAVED),
+        (E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_RESTORED),
+        (E.VIR_DOMAIN_EVENT_RESUMED, E.VIR_DOMAIN_EVENT_RESUMED_FROM_SNAPSHOT),
+    ]
+    ec.close()
+
+
+def test_virsh_paused_image_and_xml(daemon, sg):
+    c, dom = sg
+    path = os.path.join(daemon.root, "sv-paused.save")
+    out = daemon.virsh("save", "sv", path, "--paused").stdout
+    assert "saved to" in out
+    assert header(path)[3] == 0, "--paused: the image restores paused"
+    xml = daemon.virsh("save-image-dumpxml", path).stdout
+    assert "<name>sv</name>" in xml
+    # a definition change that keeps what the guest sees is accepted, in place
+    new = xml.replace("<domain type='qemu'>", "<domain type='qemu'>\n  <description>edited"
+                      "</description>", 1)
+    daemon.write("sv-new.xml", new)
+    daemon.virsh("save-image-define", path, os.path.join(daemon.root, "sv-new.xml"))
+    assert "edited" in daemon.virsh("save-image-dumpxml", path).stdout
+    # ... one that changes the machine is refused and changes nothing
+    daemon.write("sv-bad.xml", new.replace("<memory unit='KiB'>262144</memory>",
+                                           "<memory unit='KiB'>524288</memory>"))
+    r = daemon.virsh("save-image-define", path, os.path.join(daemon.root, "sv-bad.xml"),
+                     check=False)
+    assert r.returncode != 0 and "memory size" in r.stderr
+    daemon.virsh("restore", path)
+    assert dom.state() == [E.VIR_DOMAIN_PAUSED, E.VIR_DOMAIN_PAUSED_USER]
+    dom.resume()
+    assert ram_value(dom) is not None
+    assert "edited" in dom.XMLDesc()
+
+
+def test_transient_domain(daemon, sg):
+    c, dom = sg
+    path = os.path.join(daemon.root, "sv-t.save")
+    xml = dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+    dom.save(path)
+    dom.undefine()
+    try:
+        c.restore(path)
+        t = c.lookupByName("sv")
+        assert not t.isPersistent() and t.isActive()
+        assert ram_value(t) is not None
+        # a transient domain is gone once saved, and back when restored
+        t.save(path)
+        with pytest.raises(libvirt.libvirtError) as e:
+            c.lookupByName("sv")
+        assert e.value.get_error_code() == E.VIR_ERR_NO_DOMAIN
+        c.restoreFlags(path, None, E.VIR_DOMAIN_SAVE_PAUSED)
+        t = c.lookupByName("sv")
+        assert t.state()[0] == E.VIR_DOMAIN_PAUSED
+        t.resume()
+    finally:
+        c.defineXML(xml)
+    assert c.lookupByName("sv").isPersistent()
+
+
+def spoil(src, dst, how):
+    data = bytearray(open(src, "rb").read())
+    if how == "incomplete":
+        data[:16] = b"LibvirtQemudPart"
+    elif how == "foreign":
+        data[:16] = b"QFI\xfb\x00\x00\x00\x03" + bytes(8)
+    elif how == "in-xml":
+        data = data[:300]
+    elif how == "stream":
+        data = data[:len(data) // 2]
+    elif how == "corrupt":
+        data[16:20] = struct.pack("<I", 77)
+    open(dst, "wb").write(bytes(data))
+
+
+@pytest.mark.parametrize("how,message", [
+    ("incomplete", "incomplete"),
+    ("foreign", "magic is not 'LibvirtQemudSave'"),
+    ("in-xml", "truncated within its domain XML"),
+    ("corrupt", "version 77"),
+    ("stream", "QEMU"),
+])
+def test_broken_images(daemon, sg, how, message):
+    c, dom = sg
+    good = os.path.join(daemon.root, "sv-good.save")
+    if dom.isActive():
+        dom.save(good)
+    bad = os.path.join(daemon.root, f"sv-{how}.save")
+    spoil(good, bad, how)
+    config = daemon.snapshot_config()
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.restore(bad)
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_FAILED
+    assert message in str(e.value)
+    # a restore that got as far as QEMU ends shut off (failed), as libvirt's does
+    assert dom.state()[0] == E.VIR_DOMAIN_SHUTOFF
+    assert daemon.guest_pids() == [], "no QEMU is left behind"
+    assert daemon.snapshot_config() == config
+    # the good image still restores
+    c.restore(good)
+    assert dom.isActive()
+
+
+def test_abort_leaves_guest_running_and_no_file(daemon, sg, loop):
+    c, dom = sg
+    path = os.path.join(daemon.root, "sv-abort.save")
+    for attempt in range(5):
+        outcome = {}
+
+        def save():
+            try:
+                dom.save(path)
+                outcome["saved"] = True
+            except libvirt.libvirtError as e:
+                outcome["error"] = e
+
+        t = threading.Thread(target=save)
+        t.start()
+        # the job is visible on another connection while it runs, then aborted from it
+        c2 = daemon.conn()
+        d2 = c2.lookupByName("sv")
+        while t.is_alive():
+            try:
+                if d2.jobInfo()[0] != E.VIR_DOMAIN_JOB_NONE:
+                    d2.abortJob()
+                    break
+            except libvirt.libvirtError:
+                pass
+        t.join()
+        c2.close()
+        if "error" in outcome:
+            break
+        c.restore(path)  # the save won the race: try again
+        os.unlink(path)
+    else:
+        pytest.skip("the save always finished before the abort")
+    assert outcome["error"].get_error_code() == E.VIR_ERR_OPERATION_ABORTED
+    assert dom.state() == [E.VIR_DOMAIN_RUNNING, E.VIR_DOMAIN_RUNNING_SAVE_CANCELED]
+    assert not os.path.exists(path)
+    assert leftovers(daemon) == []
+    assert ram_value(dom) is not None, "the guest runs on"
+
+
+def test_bad_calls(daemon, sg):
+    c, dom = sg
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.saveFlags(os.path.join(daemon.root, "x.save"), None,
+                      E.VIR_DOMAIN_SAVE_RUNNING | E.VIR_DOMAIN_SAVE_PAUSED)
+    assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.restore(os.path.join(daemon.root, "missing.save"))
+    assert e.value.get_error_code() == E.VIR_ERR_SYSTEM_ERROR
+    assert "missing.save" in str(e.value)
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.save(os.path.join(daemon.root, "no-such-dir", "x.save"))
+    assert dom.isActive(), "a save that cannot write changes nothing"
+    assert dom.state()[0] == E.VIR_DOMAIN_RUNNING
