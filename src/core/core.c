@@ -261,6 +261,21 @@ load_next_id(struct core *core, GError **error)
     return TRUE;
 }
 
+/* Removes what a save cut short by the daemon's death left in DIR (save.c's temporary names). */
+static void
+remove_partial_saves(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *entry;
+    while (d && (entry = g_dir_read_name(d))) {
+        if (!strstr(entry, ".domus-part-"))
+            continue;
+        g_autofree char *path = g_build_filename(dir, entry, NULL);
+        if (unlink(path) == 0)
+            log_info("removed the unfinished save image '%s'", path);
+    }
+}
+
 struct core *
 core_new(const struct core_paths *paths, GError **error)
 {
@@ -270,6 +285,10 @@ core_new(const struct core_paths *paths, GError **error)
     for (gsize i = 0; i < G_N_ELEMENTS(dirs); i++)
         if (!file_mkdir_p(dirs[i], 0700, error))
             return NULL;
+    g_autofree char *save_dir = g_build_filename(paths->state_dir, "save", NULL);
+    if (!file_mkdir_p(save_dir, 0700, error))
+        return NULL;
+    remove_partial_saves(save_dir);
     /* a daemon killed in the middle of a write leaves its temporary file */
     const char *written[] = {paths->config_dir, paths->autostart_dir,   paths->state_dir,
                              paths->status_dir, paths->pool_config_dir, paths->pool_state_dir};
@@ -416,7 +435,7 @@ core_list(struct core *core, unsigned flags)
         if (!pair_match(flags, LIST_ACTIVE, LIST_INACTIVE, active) ||
             !pair_match(flags, LIST_PERSISTENT, LIST_TRANSIENT, dom->persistent) ||
             !pair_match(flags, LIST_AUTOSTART, LIST_NO_AUTOSTART, dom->autostart) ||
-            !pair_match(flags, LIST_MANAGEDSAVE, LIST_NO_MANAGEDSAVE, FALSE) ||
+            !pair_match(flags, LIST_MANAGEDSAVE, LIST_NO_MANAGEDSAVE, dom->managed_save) ||
             !pair_match(flags, LIST_HAS_SNAPSHOT, LIST_NO_SNAPSHOT, FALSE) ||
             !pair_match(flags, LIST_HAS_CHECKPOINT, LIST_NO_CHECKPOINT, FALSE))
             continue;
@@ -455,8 +474,18 @@ core_register(struct core *core, struct domain_def *def, gboolean persistent)
 {
     struct domain *dom = domain_new(core, def);
     dom->persistent = persistent;
+    if (persistent) {
+        g_autofree char *ms = core_managed_save_path(dom);
+        dom->managed_save = g_file_test(ms, G_FILE_TEST_IS_REGULAR);
+    }
     registry_add(core, dom);
     return dom;
+}
+
+char *
+core_managed_save_path(struct domain *dom)
+{
+    return g_strdup_printf("%s/save/%s.save", dom->core->paths.state_dir, dom->def->name);
 }
 
 gboolean
@@ -565,7 +594,8 @@ core_define(struct core *core, const char *xml, unsigned flags, GError **error)
     return dom;
 }
 
-/* virDomainUndefineFlagsValues we accept: there is nothing behind them yet to keep or remove */
+/* virDomainUndefineFlagsValues we accept (MANAGED_SAVE: its image goes too; nothing is behind
+ * the others yet) */
 enum {
     UNDEFINE_MANAGED_SAVE = 1,
     UNDEFINE_SNAPSHOTS_METADATA = 2,
@@ -589,10 +619,19 @@ core_undefine(struct core *core, struct domain *dom, unsigned flags, GError **er
                 "cannot undefine transient domain '%s'", dom->def->name);
         return FALSE;
     }
+    if (dom->managed_save && !(flags & UNDEFINE_MANAGED_SAVE)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "domain '%s' has a managed save image; undefine it with --managed-save to "
+                "remove the image too, or start it first",
+                dom->def->name);
+        return FALSE;
+    }
     g_autofree char *path = config_path(core, dom->def->name);
     g_autofree char *ap = autostart_path(core, dom->def->name);
-    if (!file_remove(ap, error) || !file_remove(path, error))
+    g_autofree char *ms = core_managed_save_path(dom);
+    if (!file_remove(ms, error) || !file_remove(ap, error) || !file_remove(path, error))
         return FALSE;
+    dom->managed_save = FALSE;
     dom->autostart = FALSE;
     dom->persistent = FALSE;
     g_clear_pointer(&dom->new_def, domain_def_free);

@@ -38,7 +38,8 @@ struct domain {
     struct domain_def *new_def; /* persistent config for the next start, while active */
     gboolean persistent;
     gboolean autostart;
-    gboolean updated; /* the live definition changed since the start (live device updates) */
+    gboolean managed_save; /* a managed save image waits in core_managed_save_path */
+    gboolean updated;      /* the live definition changed since the start (live device updates) */
     enum dom_state state;
     int reason;
     int id; /* -1 when inactive */
@@ -158,7 +159,13 @@ struct domain *core_domain_ref(struct domain *dom);
 void core_domain_unref(struct domain *dom);
 
 /* lifecycle.c: each completes through DONE (called exactly once, maybe before returning). */
-enum { CORE_START_PAUSED = 1, CORE_START_AUTODESTROY = 2, CORE_START_BYPASS_CACHE = 4 };
+/* virDomainCreateFlags: BYPASS_CACHE and FORCE_BOOT concern a managed save image */
+enum {
+    CORE_START_PAUSED = 1,
+    CORE_START_AUTODESTROY = 2,
+    CORE_START_BYPASS_CACHE = 4,
+    CORE_START_FORCE_BOOT = 8
+};
 void core_domain_start(struct domain *dom, unsigned flags, core_done_fn done, gpointer data);
 /* create-xml in two steps, so the caller can reference the domain before the start can
  * complete: prepare parses and registers a transient domain (or finds the inactive persistent
@@ -176,6 +183,13 @@ void core_domain_save(struct domain *dom, const char *path, const char *xml, uns
  * state; XML may replace its definition (what the guest sees must stay the same). */
 void core_restore(struct core *core, const char *path, const char *xml, unsigned flags,
                   core_done_fn done, gpointer data);
+/* Managed save: the image lives with the daemon's state and the next start resumes from it
+ * (FORCE_BOOT discards it); a persistent domain only. */
+void core_domain_managed_save(struct domain *dom, const char *xml, unsigned flags,
+                              core_done_fn done, gpointer data);
+gboolean core_domain_managed_save_remove(struct domain *dom, GError **error);
+/* Where DOM's managed save image is kept. New string. */
+char *core_managed_save_path(struct domain *dom);
 /* The definition kept in a save image (FLAGS: CORE_SAVE_IMAGE_XML_SECURE). New string. */
 char *core_save_image_xml(const char *path, unsigned flags, GError **error);
 /* Replaces the definition kept in a save image, in place (FLAGS: CORE_SAVE_RUNNING or

@@ -36,5 +36,11 @@ void lifecycle_start_restore(struct domain *dom, struct domain_def *live, int fd
                              enum dom_input restored_input, unsigned flags, core_done_fn done,
                              gpointer data);
 
+/* Starts DOM from its managed save image (save.c) when it has a usable one: TRUE when DONE
+ * will hear of it. FALSE: boot it (no image, or one that is no use and was dropped, or
+ * FORCE_BOOT asked: CORE_START_* FLAGS). */
+gboolean lifecycle_start_managed(struct domain *dom, unsigned flags, core_done_fn done,
+                                 gpointer data);
+
 /* Takes over a QEMU found running after a daemon restart (reconnect.c). */
 void core_lifecycle_adopt(struct domain *dom, int monitor_fd);

@@ -17,6 +17,7 @@
 
 #include "core/lifecycle.h"
 #include "core/migration.h"
+#include "qemu/address.h"
 #include "qemu/monitor.h"
 #include "qemu/saveimage.h"
 #include "util/err.h"
@@ -33,6 +34,7 @@ struct save_op {
     gboolean paused;      /* the save paused the guest: it resumes if the save fails */
     gboolean abort_asked; /* a step in flight ends in failure */
     gboolean renamed;     /* the image is in place */
+    gboolean managed;     /* the domain's managed save image */
 };
 
 static void
@@ -185,6 +187,8 @@ save_finish(struct job *job, const GError *error)
     struct domain *dom = op->dom;
     if (!error) {
         log_info("%s: saved to '%s'", dom->def->name, op->path);
+        if (op->managed)
+            dom->managed_save = TRUE;
         if (state_is_active(dom->state)) {
             lifecycle_kill_and_reap(dom);
             lifecycle_stopped(dom, IN_STOPPED_SAVED);
@@ -372,9 +376,9 @@ save_begin(struct job *job, GError *error, gpointer data)
     g_free(req);
 }
 
-void
-core_domain_save(struct domain *dom, const char *path, const char *xml, unsigned flags,
-                 core_done_fn done, gpointer data)
+static void
+save_start(struct domain *dom, const char *path, const char *xml, unsigned flags, gboolean managed,
+           core_done_fn done, gpointer data)
 {
     GError *error = NULL;
     if (!check_exclusive(flags, &error) || !check_path(path, &error)) {
@@ -406,12 +410,132 @@ core_domain_save(struct domain *dom, const char *path, const char *xml, unsigned
     op->path = g_strdup(path);
     op->fd = -1;
     op->flags = flags;
+    op->managed = managed;
     struct save_request *req = g_new0(struct save_request, 1);
     req->op = op;
     req->xml = g_strdup(xml);
     req->done = done;
     req->data = data;
     job_acquire(&dom->jobs, JOB_SAVE, &save_pipeline, dom->core->job_wait_ms, save_begin, req);
+}
+
+void
+core_domain_save(struct domain *dom, const char *path, const char *xml, unsigned flags,
+                 core_done_fn done, gpointer data)
+{
+    save_start(dom, path, xml, flags, FALSE, done, data);
+}
+
+void
+core_domain_managed_save(struct domain *dom, const char *xml, unsigned flags, core_done_fn done,
+                         gpointer data)
+{
+    if (!dom->persistent) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "cannot do managed save for transient domain '%s'", dom->def->name);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    g_autofree char *path = core_managed_save_path(dom);
+    save_start(dom, path, xml, flags, TRUE, done, data);
+}
+
+gboolean
+core_domain_managed_save_remove(struct domain *dom, GError **error)
+{
+    g_autofree char *path = core_managed_save_path(dom);
+    if (!file_remove(path, error))
+        return FALSE;
+    if (dom->managed_save)
+        log_info("%s: managed save image removed", dom->def->name);
+    dom->managed_save = FALSE;
+    return TRUE;
+}
+
+/* --- start from a managed save image --- */
+
+struct managed_start {
+    struct domain *dom;
+    core_done_fn done;
+    gpointer data;
+};
+
+/* The image is used up once the guest runs from it. */
+static void
+managed_started(GError *error, gpointer data)
+{
+    struct managed_start *ms = data;
+    if (!error) {
+        GError *err = NULL;
+        if (!core_domain_managed_save_remove(ms->dom, &err)) {
+            log_warn("%s", err->message);
+            g_error_free(err);
+        }
+    }
+    lifecycle_done(ms->done, ms->data, error);
+    core_domain_unref(ms->dom);
+    g_free(ms);
+}
+
+/* An image that is no use (incomplete, corrupt, another domain's) goes, as libvirt drops it,
+ * and the domain boots. */
+static gboolean
+discard_image(struct domain *dom, const char *path, const char *why)
+{
+    log_warn("%s: ignoring its managed save image '%s': %s", dom->def->name, path, why);
+    unlink(path);
+    dom->managed_save = FALSE;
+    return FALSE;
+}
+
+gboolean
+lifecycle_start_managed(struct domain *dom, unsigned flags, core_done_fn done, gpointer data)
+{
+    g_autofree char *path = core_managed_save_path(dom);
+    if (flags & CORE_START_FORCE_BOOT)
+        return discard_image(dom, path, "a fresh boot was asked for");
+    struct qemu_saveimage img = {0};
+    GError *error = NULL;
+    int fd = open_image(path, O_RDONLY, &img, &error);
+    if (fd < 0) {
+        if (err_code(error) == ERR_OPERATION_UNSUPPORTED) {
+            lifecycle_fail(done, data, error);
+            return TRUE;
+        }
+        discard_image(dom, path, error->message);
+        g_error_free(error);
+        return FALSE;
+    }
+    g_autoptr(domain_def) live = domain_def_parse(img.xml, 0, &error);
+    gboolean was_running = img.was_running;
+    guint64 stream_off = img.stream_off;
+    qemu_saveimage_clear(&img);
+    if (live && memcmp(live->uuid, dom->def->uuid, sizeof(live->uuid))) {
+        close(fd);
+        return discard_image(dom, path, "it holds another domain");
+    }
+    if (!live || !core_validate_for_host(live, &error) || !qemu_address_assign(live, &error) ||
+        lseek(fd, stream_off, SEEK_SET) < 0) {
+        if (!error)
+            err_set_errno(&error, ERR_FROM_DOMAIN, errno, "cannot read '%s'", path);
+        g_prefix_error(&error, "starting '%s' from its managed save image: ", dom->def->name);
+        close(fd);
+        lifecycle_fail(done, data, error);
+        return TRUE;
+    }
+    enum dom_input in = was_running ? IN_RESTORED : IN_RESTORED_PAUSED;
+    if (flags & CORE_START_PAUSED)
+        in = IN_RESTORED_HELD;
+    struct managed_start *ms = g_new0(struct managed_start, 1);
+    ms->dom = core_domain_ref(dom);
+    ms->done = done;
+    ms->data = data;
+    log_info("%s: starting from its managed save image", dom->def->name);
+    lifecycle_start_restore(dom, g_steal_pointer(&live), fd, in,
+                            flags & (CORE_START_BYPASS_CACHE | CORE_START_AUTODESTROY),
+                            managed_started, ms);
+    return TRUE;
 }
 
 void

@@ -796,7 +796,11 @@ lifecycle_start_restore(struct domain *dom, struct domain_def *live, int fd,
 void
 core_domain_start(struct domain *dom, unsigned flags, core_done_fn done, gpointer data)
 {
-    start_running(dom, NULL, flags, -1, IN_LAST, done, data);
+    if (dom->managed_save && !state_is_active(dom->state) &&
+        lifecycle_start_managed(dom, flags, done, data))
+        return;
+    start_running(dom, NULL, flags & (CORE_START_PAUSED | CORE_START_AUTODESTROY), -1, IN_LAST,
+                  done, data);
 }
 
 struct domain *

@@ -194,7 +194,10 @@ h_create_with_flags(struct call *call, const struct call_ctx *ctx)
     struct dom_call *dc = g_new0(struct dom_call, 1);
     dc->call = call;
     dc->dom = core_domain_ref(ctx->dom);
-    core_domain_start(ctx->dom, ctx->flags & (CREATE_PAUSED | CREATE_AUTODESTROY), done_dom, dc);
+    core_domain_start(
+        ctx->dom,
+        ctx->flags & (CREATE_PAUSED | CREATE_AUTODESTROY | CREATE_BYPASS_CACHE | CREATE_FORCE_BOOT),
+        done_dom, dc);
 }
 
 static void
@@ -334,7 +337,7 @@ h_get_max_memory(struct call *call, const struct call_ctx *ctx)
     dispatch_reply_u64(call, ctx->dom->def->memory_kib);
 }
 
-/* Counts of what Domus does not keep yet: no domain has a managed save image or snapshots. */
+/* Counts of what Domus does not keep yet: no domain has snapshots. */
 static void
 h_none_yet(struct call *call, const struct call_ctx *ctx)
 {
@@ -522,7 +525,6 @@ const struct proc_def domain_procs[] = {
     {R, PROC_DOMAIN_SET_AUTOSTART, D, &args_int, FALSE, 0, h_set_autostart},
     {R, PROC_DOMAIN_GET_OS_TYPE, D, NULL, FALSE, 0, h_get_os_type},
     {R, PROC_DOMAIN_GET_MAX_MEMORY, D, NULL, FALSE, 0, h_get_max_memory},
-    {R, PROC_DOMAIN_HAS_MANAGED_SAVE_IMAGE, D, NULL, TRUE, 0, h_none_yet},
     {R, PROC_DOMAIN_SNAPSHOT_NUM, D, NULL, TRUE, SNAPSHOT_LIST_ALL_FLAGS, h_none_yet},
     {R, PROC_DOMAIN_GET_SECURITY_LABEL, D, NULL, FALSE, 0, h_security_label},
     {R, PROC_DOMAIN_GET_MESSAGES, D, NULL, TRUE, MESSAGE_ALL_FLAGS, h_get_messages},

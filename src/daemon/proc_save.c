@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* proc_save: save and restore of a domain's state, and the definition kept in a save image.
+/* proc_save: save and restore of a domain's state, managed save, and the definition kept in a
+ * save image.
  * Save and restore reply when their job is done; a client may meanwhile ask for the job's
  * progress or abort it on the same connection. */
 #include "core/core.h"
@@ -99,6 +100,75 @@ h_save_image_define(struct call *call, const struct call_ctx *ctx)
         call_reply(call, NULL);
 }
 
+static void
+h_managed_save(struct call *call, const struct call_ctx *ctx)
+{
+    core_domain_managed_save(ctx->dom, NULL, ctx->flags, dispatch_done_empty, call);
+}
+
+static void
+h_has_managed_save(struct call *call, const struct call_ctx *ctx)
+{
+    dispatch_reply_int(call, ctx->dom->managed_save);
+}
+
+static void
+h_managed_save_remove(struct call *call, const struct call_ctx *ctx)
+{
+    GError *error = NULL;
+    if (!core_domain_managed_save_remove(ctx->dom, &error))
+        dispatch_fail(call, error);
+    else
+        call_reply(call, NULL);
+}
+
+/* The managed image of a domain that has one; FALSE (refused) otherwise. */
+static char *
+managed_image(struct call *call, struct domain *dom)
+{
+    if (!dom->managed_save) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "domain '%s' has no managed save image", dom->def->name);
+        dispatch_fail(call, error);
+        return NULL;
+    }
+    return core_managed_save_path(dom);
+}
+
+static void
+h_managed_save_xml(struct call *call, const struct call_ctx *ctx)
+{
+    g_autofree char *path = managed_image(call, ctx->dom);
+    GError *error = NULL;
+    if (!path)
+        return;
+    g_autofree char *xml = core_save_image_xml(
+        path, (ctx->flags & SAVE_IMAGE_XML_SECURE) ? CORE_SAVE_IMAGE_XML_SECURE : 0, &error);
+    if (!xml)
+        dispatch_fail(call, error);
+    else
+        dispatch_reply_string(call, xml);
+}
+
+static void
+h_managed_save_define(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_opt_string *a = ctx->args;
+    g_autofree char *path = managed_image(call, ctx->dom);
+    GError *error = NULL;
+    if (!path)
+        return;
+    if (!a->s) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "no domain XML given");
+        dispatch_fail(call, error);
+    } else if (!core_save_image_define(path, a->s, ctx->flags, &error)) {
+        dispatch_fail(call, error);
+    } else {
+        call_reply(call, NULL);
+    }
+}
+
 #define R RPC_PROGRAM_REMOTE
 #define D HANDLE_DOMAIN
 #define N HANDLE_NONE
@@ -111,6 +181,13 @@ const struct proc_def save_procs[] = {
      h_save_image_xml},
     {R, PROC_DOMAIN_SAVE_IMAGE_DEFINE_XML, N, &args_path_xml, TRUE,
      CORE_SAVE_RUNNING | CORE_SAVE_PAUSED, h_save_image_define},
+    {R, PROC_DOMAIN_MANAGED_SAVE, D, NULL, TRUE, SAVE_FLAGS, h_managed_save},
+    {R, PROC_DOMAIN_HAS_MANAGED_SAVE_IMAGE, D, NULL, TRUE, 0, h_has_managed_save},
+    {R, PROC_DOMAIN_MANAGED_SAVE_REMOVE, D, NULL, TRUE, 0, h_managed_save_remove},
+    {R, PROC_DOMAIN_MANAGED_SAVE_GET_XML_DESC, D, NULL, TRUE, SAVE_IMAGE_XML_SECURE,
+     h_managed_save_xml},
+    {R, PROC_DOMAIN_MANAGED_SAVE_DEFINE_XML, D, &args_opt_string, TRUE,
+     CORE_SAVE_RUNNING | CORE_SAVE_PAUSED, h_managed_save_define},
 };
 #undef R
 #undef D

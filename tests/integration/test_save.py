@@ -5,6 +5,7 @@ libvirt gives, a value kept only in the guest's RAM that survives, transient dom
 images refused with nothing changed, an aborted save that leaves the guest running and no file.
 One guest booted for the module; it is saved and restored again and again."""
 import os
+import re
 import struct
 import threading
 import time
@@ -32,7 +33,7 @@ def sg(daemon):
         dom.destroy()
     except libvirt.libvirtError:
         pass
-    dom.undefine()
+    dom.undefineFlags(E.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
     c.close()
 
 
@@ -248,3 +249,90 @@ def test_bad_calls(daemon, sg):
         dom.save(os.path.join(daemon.root, "no-such-dir", "x.save"))
     assert dom.isActive(), "a save that cannot write changes nothing"
     assert dom.state()[0] == E.VIR_DOMAIN_RUNNING
+
+
+def managed_path(daemon, name="sv"):
+    return os.path.join(daemon.root, "lib", "save", f"{name}.save")
+
+
+def boot_count(daemon, name="sv"):
+    """Boots since its QEMU started (each QEMU starts the console file afresh)."""
+    return guest.count(os.path.join(daemon.root, f"{name}.console"))
+
+
+def test_managed_save_virsh(daemon, sg):
+    c, dom = sg
+    if not dom.isActive():
+        dom.create()
+    mark = f"ram-{time.time_ns()}"
+    assert guest.agent_exec(dom, "/bin/sh", "-c", f"echo {mark} > /run/domus-mark")[0] == 0
+    daemon.virsh("managedsave", "sv")
+    assert dom.state() == [E.VIR_DOMAIN_SHUTOFF, E.VIR_DOMAIN_SHUTOFF_SAVED]
+    assert dom.hasManagedSaveImage() == 1
+    assert header(managed_path(daemon))[:2] == (b"LibvirtQemudSave", 2)
+    assert "Managed save:   yes" in daemon.virsh("dominfo", "sv").stdout
+    assert "saved" in daemon.virsh("list", "--all", "--managed-save").stdout
+    assert "sv" in daemon.virsh("list", "--all", "--with-managed-save", "--name").stdout
+    assert "sv" not in daemon.virsh("list", "--all", "--without-managed-save", "--name").stdout
+    xml = daemon.virsh("managedsave-dumpxml", "sv").stdout
+    xml = re.sub(r"\s*<description>.*?</description>", "", xml, flags=re.S)
+    daemon.write("ms.xml", xml.replace("<domain type='qemu'>", "<domain type='qemu'>\n"
+                                       "  <description>managed</description>", 1))
+    daemon.virsh("managedsave-define", "sv", os.path.join(daemon.root, "ms.xml"))
+    assert "managed" in daemon.virsh("managedsave-dumpxml", "sv").stdout
+    # undefine keeps a domain with an image unless told to drop the image too
+    r = daemon.virsh("undefine", "sv", check=False)
+    assert r.returncode != 0 and "managed save image" in r.stderr
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.undefine()
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_INVALID
+    # start resumes from it, and the image is used up
+    daemon.virsh("start", "sv")
+    assert dom.state() == [E.VIR_DOMAIN_RUNNING, E.VIR_DOMAIN_RUNNING_RESTORED]
+    assert ram_value(dom) == mark
+    assert boot_count(daemon) == 0, "no new boot"
+    assert dom.hasManagedSaveImage() == 0
+    assert not os.path.exists(managed_path(daemon))
+    assert "managed" in dom.XMLDesc()
+
+
+def test_managed_save_python(daemon, sg):
+    c, dom = sg
+    if not dom.isActive():
+        dom.create()
+    dom.managedSave()
+    assert dom.hasManagedSaveImage() == 1
+    dom.managedSaveRemove()
+    assert dom.hasManagedSaveImage() == 0
+    assert not os.path.exists(managed_path(daemon))
+    # without an image, start boots afresh: what RAM held is gone
+    dom.create()
+    guest.wait(lambda: boot_count(daemon) == 1, 120, "a fresh boot")
+    assert ram_value(dom) is None
+    # --force-boot drops an image; a broken image is dropped and the guest boots
+    dom.managedSave()
+    dom.createWithFlags(E.VIR_DOMAIN_START_FORCE_BOOT)
+    guest.wait(lambda: boot_count(daemon) == 1, 120, "a forced boot")
+    assert dom.hasManagedSaveImage() == 0
+    dom.managedSave()
+    with open(managed_path(daemon), "r+b") as f:
+        f.write(b"LibvirtQemudPart")
+    dom.create()
+    guest.wait(lambda: boot_count(daemon) == 1, 120, "a boot past a broken image")
+    assert dom.hasManagedSaveImage() == 0
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.lookupByName("sv").managedSaveGetXMLDesc(0)
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_INVALID
+
+
+def test_managed_save_transient_refused(daemon, sg):
+    c, dom = sg
+    xml = dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE).replace("<name>sv</name>", "<name>sv-t</name>")
+    xml = xml.replace(f"<uuid>{dom.UUIDString()}</uuid>", "")
+    xml = xml.replace("sv.console", "sv-t.console")
+    t = c.createXML(xml, E.VIR_DOMAIN_START_PAUSED)
+    with pytest.raises(libvirt.libvirtError) as e:
+        t.managedSave()
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_INVALID
+    assert t.isActive()
+    t.destroy()
