@@ -162,13 +162,21 @@ def test_flag_dependent_refusals(daemon):
                     b"operation forbidden: virDomainGetXMLDesc with secure flag"
             else:
                 assert f["status"] == 0, error_message(f["body"])
-        # DOMAIN_MANAGED_SAVE_GET_XML_DESC (not implemented): flags are its last word
+        # DOMAIN_MANAGED_SAVE_GET_XML_DESC: the secure flag is refused read-only; otherwise
+        # the call runs (this domain has no image)
         f = raw.rpc(388, handle + xdr_u32(1))
-        expect = libvirt.VIR_ERR_OPERATION_DENIED if readonly else libvirt.VIR_ERR_NO_SUPPORT
+        expect = libvirt.VIR_ERR_OPERATION_DENIED if readonly else libvirt.VIR_ERR_OPERATION_INVALID
         assert error_code(f["body"])[0] == expect
         f = raw.rpc(388, handle + xdr_u32(0))
+        assert error_code(f["body"])[0] == libvirt.VIR_ERR_OPERATION_INVALID
+        assert b"has no managed save image" in error_message(f["body"])
+        # DOMAIN_GET_VCPUS_FLAGS (not implemented): flags are its last word
+        f = raw.rpc(200, handle + xdr_u32(8))
+        expect = libvirt.VIR_ERR_OPERATION_DENIED if readonly else libvirt.VIR_ERR_NO_SUPPORT
+        assert error_code(f["body"])[0] == expect
+        f = raw.rpc(200, handle + xdr_u32(0))
         assert error_code(f["body"])[0] == libvirt.VIR_ERR_NO_SUPPORT
-        assert b"virDomainManagedSaveGetXMLDesc" in error_message(f["body"])
+        assert b"virDomainGetVcpusFlags" in error_message(f["body"])
         raw.close()
     dom.undefine()
     rw.close()
