@@ -112,6 +112,25 @@ gboolean domus_domain_get_job_stats(domus_domain *dom, unsigned flags, int *ret_
 /* Aborts the job running on DOM; VIR_ERR_OPERATION_INVALID when there is none or it cannot
  * be aborted (the message names it). */
 gboolean domus_domain_abort_job(domus_domain *dom, GError **error);
+
+/* Save and restore (virDomainSaveFlags, virDomainRestoreFlags, virDomainSaveImage*,
+ * virDomainManagedSave*). PATH may be relative: it is made absolute here. FLAGS: */
+enum { DOMUS_SAVE_BYPASS_CACHE = 1, DOMUS_SAVE_RUNNING = 2, DOMUS_SAVE_PAUSED = 4 };
+enum { DOMUS_SAVE_IMAGE_XML_SECURE = 1 };
+gboolean domus_domain_save(domus_domain *dom, const char *path, const char *xml, unsigned flags,
+                           GError **error);
+gboolean domus_restore(domus_conn *conn, const char *path, const char *xml, unsigned flags,
+                       GError **error);
+char *domus_save_image_get_xml(domus_conn *conn, const char *path, unsigned flags, GError **error);
+gboolean domus_save_image_define(domus_conn *conn, const char *path, const char *xml,
+                                 unsigned flags, GError **error);
+gboolean domus_domain_managed_save(domus_domain *dom, unsigned flags, GError **error);
+gboolean domus_domain_managed_save_remove(domus_domain *dom, GError **error);
+/* 0/1, or -1 with ERROR */
+int domus_domain_has_managed_save(domus_domain *dom, GError **error);
+char *domus_domain_managed_save_get_xml(domus_domain *dom, unsigned flags, GError **error);
+gboolean domus_domain_managed_save_define(domus_domain *dom, const char *xml, unsigned flags,
+                                          GError **error);
 char *domus_domain_get_hostname(domus_domain *dom, GError **error);
 /* TIMEOUT: seconds, or -2 block, -1 default, 0 no wait (libvirt's values). */
 char *domus_domain_qemu_agent_command(domus_domain *dom, const char *cmd, int timeout,

@@ -49,6 +49,13 @@ void cli_report(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void cli_set_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Reads an XML file with libvirt's message on failure. Returns a new string. */
 char *cli_read_xml_file(const char *path, GError **error);
+/* Runs RUN (blocking, in a thread) while POLL, every 200 ms, says how far it is: virsh's
+ * "LABEL: [ 42 %]" progress on stderr, ending with [100 %] on success. POLL may answer FALSE
+ * (nothing to show). */
+gboolean cli_with_progress(const char *label, gboolean (*run)(gpointer data, GError **error),
+                           gboolean (*poll)(gpointer data, guint64 *ret_remaining,
+                                            guint64 *ret_total),
+                           gpointer data, GError **error);
 /* Tables as virsh's vshTable: cli_table_new(header cells…, NULL), cli_table_add(rows, cells
  * (taken)…, NULL), cli_table_print. */
 GPtrArray *cli_table_new(const char *first, ...) G_GNUC_NULL_TERMINATED;
@@ -61,3 +68,4 @@ extern const struct cli_cmd cli_console_cmds[];
 extern const struct cli_cmd cli_guest_cmds[];
 extern const struct cli_cmd cli_storage_cmds[];
 extern const struct cli_cmd cli_network_cmds[];
+extern const struct cli_cmd cli_save_cmds[];

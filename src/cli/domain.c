@@ -19,11 +19,19 @@ enum {
     LIST_RUNNING = 16,
     LIST_PAUSED = 32,
     LIST_SHUTOFF = 64,
+    LIST_MANAGEDSAVE = 256,
+    LIST_NO_MANAGEDSAVE = 512,
     LIST_AUTOSTART = 1024,
     LIST_NO_AUTOSTART = 2048
 };
 enum { XML_SECURE = 1, XML_INACTIVE = 2 };
-enum { CREATE_PAUSED = 1, CREATE_AUTODESTROY = 2, CREATE_VALIDATE = 16 };
+enum {
+    CREATE_PAUSED = 1,
+    CREATE_AUTODESTROY = 2,
+    CREATE_BYPASS_CACHE = 4,
+    CREATE_FORCE_BOOT = 8,
+    CREATE_VALIDATE = 16
+};
 enum { DEFINE_VALIDATE = 1 };
 enum { POWER_ACPI = 1, POWER_AGENT = 2 };
 enum { DESTROY_GRACEFUL = 1 };
@@ -126,6 +134,10 @@ cmd_list(struct cli_ctx *ctx, GError **error)
         flags |= LIST_AUTOSTART;
     if (cli_has(ctx, "no-autostart"))
         flags |= LIST_NO_AUTOSTART;
+    if (cli_has(ctx, "with-managed-save"))
+        flags |= LIST_MANAGEDSAVE;
+    if (cli_has(ctx, "without-managed-save"))
+        flags |= LIST_NO_MANAGEDSAVE;
     unsigned states = 0;
     if (cli_has(ctx, "state-running"))
         states |= LIST_RUNNING;
@@ -164,10 +176,15 @@ cmd_list(struct cli_ctx *ctx, GError **error)
         int id = domus_domain_get_id(list[i]);
         char *idtxt = id >= 0 ? g_strdup_printf("%d", id) : g_strdup("-");
         g_ptr_array_add(ids, idtxt);
-        g_ptr_array_add(states_txt, g_strdup(state_name(st)));
+        /* --managed-save: a shut off domain with an image reads "saved", as in virsh */
+        const char *stname = state_name(st);
+        if (st == 5 /* shut off */ && cli_has(ctx, "managed-save") &&
+            domus_domain_has_managed_save(list[i], NULL) == 1)
+            stname = "saved";
+        g_ptr_array_add(states_txt, g_strdup(stname));
         wid = MAX(wid, strlen(idtxt));
         wname = MAX(wname, strlen(domus_domain_get_name(list[i])));
-        wstate = MAX(wstate, strlen(state_name(st)));
+        wstate = MAX(wstate, strlen(stname));
     }
     printf(" %-*s   %-*s   %s\n", (int)wid, "Id", (int)wname, "Name", "State");
     g_autofree char *dashes = g_strnfill(wid + wname + wstate + 9, '-');
@@ -206,7 +223,8 @@ cmd_define(struct cli_ctx *ctx, GError **error)
 static gboolean
 do_undefine(domus_domain *dom, struct cli_ctx *ctx, GError **error)
 {
-    return domus_domain_undefine(dom, 0, error);
+    /* virDomainUndefineFlagsValues: MANAGED_SAVE */
+    return domus_domain_undefine(dom, cli_has(ctx, "managed-save") ? 1 : 0, error);
 }
 
 static gboolean
@@ -241,7 +259,9 @@ static gboolean
 do_start(domus_domain *dom, struct cli_ctx *ctx, GError **error)
 {
     unsigned flags = (cli_has(ctx, "paused") ? CREATE_PAUSED : 0) |
-                     (cli_has(ctx, "autodestroy") ? CREATE_AUTODESTROY : 0);
+                     (cli_has(ctx, "autodestroy") ? CREATE_AUTODESTROY : 0) |
+                     (cli_has(ctx, "bypass-cache") ? CREATE_BYPASS_CACHE : 0) |
+                     (cli_has(ctx, "force-boot") ? CREATE_FORCE_BOOT : 0);
     return domus_domain_start(dom, flags, error);
 }
 
@@ -401,7 +421,10 @@ do_dominfo(domus_domain *dom, struct cli_ctx *ctx, GError **error)
     printf("%-15s %" G_GUINT64_FORMAT " KiB\n", "Used memory:", info.memory_kib);
     printf("%-15s %s\n", "Persistent:", persistent ? "yes" : "no");
     printf("%-15s %s\n", "Autostart:", autostart ? "enable" : "disable");
-    printf("%-15s %s\n", "Managed save:", "no");
+    int managed = domus_domain_has_managed_save(dom, error);
+    if (managed < 0)
+        return FALSE;
+    printf("%-15s %s\n", "Managed save:", managed ? "yes" : "no");
     printf("%-15s %s\n", "Security model:", "none");
     printf("%-15s %s\n", "Security DOI:", "0");
     g_auto(GStrv) msgs = domus_domain_get_messages(dom, error);
@@ -669,6 +692,9 @@ static const struct cli_opt list_opts[] = {
     {"state-shutoff", OPT_BOOL, FALSE, "list domains in shutoff state"},
     {"uuid", OPT_BOOL, FALSE, "list uuid's only"},
     {"name", OPT_BOOL, FALSE, "list domain names only"},
+    {"managed-save", OPT_BOOL, FALSE, "mark inactive domains with managed save state"},
+    {"with-managed-save", OPT_BOOL, FALSE, "list domains with managed save state"},
+    {"without-managed-save", OPT_BOOL, FALSE, "list domains without managed save"},
     {NULL},
 };
 static const struct cli_opt file_opts[] = {
@@ -687,9 +713,16 @@ static const struct cli_opt start_opts[] = {
     DOMAIN_OPT,
     {"paused", OPT_BOOL, FALSE, "leave the guest paused after creation"},
     {"autodestroy", OPT_BOOL, FALSE, "automatically destroy the guest when virsh disconnects"},
+    {"bypass-cache", OPT_BOOL, FALSE, "avoid file system cache when loading"},
+    {"force-boot", OPT_BOOL, FALSE, "force fresh boot by discarding any managed save"},
     {NULL},
 };
 static const struct cli_opt dom_opts[] = {DOMAIN_OPT, {NULL}};
+static const struct cli_opt undefine_opts[] = {
+    DOMAIN_OPT,
+    {"managed-save", OPT_BOOL, FALSE, "remove domain managed state file"},
+    {NULL},
+};
 static const struct cli_opt jobinfo_opts[] = {
     DOMAIN_OPT,
     {"completed", OPT_BOOL, FALSE, "return statistics of a recently completed job"},
@@ -728,7 +761,7 @@ static const struct cli_opt autostart_opts[] = {
 const struct cli_cmd cli_domain_cmds[] = {
     {"list", cmd_list, list_opts, "list domains"},
     {"define", cmd_define, file_opts, "define (but don't start) a domain from an XML file"},
-    {"undefine", cmd_undefine, dom_opts, "undefine a domain"},
+    {"undefine", cmd_undefine, undefine_opts, "undefine a domain"},
     {"create", cmd_create, create_opts, "create a domain from an XML file"},
     {"start", cmd_start, start_opts, "start a (previously defined) inactive domain"},
     {"shutdown", cmd_shutdown, power_opts, "gracefully shutdown a domain"},

@@ -1004,47 +1004,33 @@ cmd_vol_delete(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
-/* vol-wipe --verbose: the wipe call blocks its connection, so it runs in a thread while the
- * main thread asks a second connection for the job's progress. */
+/* vol-wipe --verbose: progress from a second connection (cli_with_progress) */
 struct wipe_run {
     domus_vol *vol;
     int algorithm;
     unsigned flags;
-    GMutex lock;
-    GCond cond;
-    gboolean finished; /* under lock; then ok and error are set */
-    gboolean ok;
-    GError *error;
+    domus_vol *watch; /* the volume on the second connection; NULL: no progress */
 };
 
-static gpointer
-wipe_thread(gpointer data)
+static gboolean
+wipe_run(gpointer data, GError **error)
 {
     struct wipe_run *w = data;
-    GError *err = NULL;
-    gboolean ok = domus_vol_wipe_pattern(w->vol, w->algorithm, w->flags, &err);
-    g_mutex_lock(&w->lock);
-    w->ok = ok;
-    w->error = err;
-    w->finished = TRUE;
-    g_cond_signal(&w->cond);
-    g_mutex_unlock(&w->lock);
-    return NULL;
+    return domus_vol_wipe_pattern(w->vol, w->algorithm, w->flags, error);
 }
 
-/* virsh's virshPrintJobProgress */
-static void
-print_progress(const char *label, guint64 remaining, guint64 total)
+static gboolean
+wipe_poll(gpointer data, guint64 *ret_remaining, guint64 *ret_total)
 {
-    int progress = 100;
-    if (remaining != 0) {
-        progress = (int)(100.0 - (double)remaining * 100.0 / (double)total);
-        if (progress >= 100)
-            progress = 99;
-    }
-    fflush(stdout);
-    fprintf(stderr, "\r%s: [%3d %%]", label, progress);
-    fflush(stderr);
+    struct wipe_run *w = data;
+    gboolean active;
+    guint64 done, total;
+    if (!w->watch || !domus_vol_get_job_info(w->watch, &active, &done, &total, NULL) || !active ||
+        !total)
+        return FALSE;
+    *ret_remaining = total - MIN(done, total);
+    *ret_total = total;
+    return TRUE;
 }
 
 static gboolean
@@ -1052,42 +1038,12 @@ wipe_verbose(struct cli_ctx *ctx, domus_vol *vol, int algorithm, unsigned flags,
 {
     /* progress is best effort: without a second connection the wipe runs all the same */
     domus_conn *watch = domus_open(domus_get_uri(domus_vol_get_connect(vol)), ctx->readonly, NULL);
-    domus_vol *wvol = watch ? domus_vol_lookup_by_key(watch, domus_vol_get_key(vol), NULL) : NULL;
     struct wipe_run w = {.vol = vol, .algorithm = algorithm, .flags = flags};
-    g_mutex_init(&w.lock);
-    g_cond_init(&w.cond);
-    GThread *thread = g_thread_new("wipe", wipe_thread, &w);
-    gboolean shown = FALSE;
-    g_mutex_lock(&w.lock);
-    while (!w.finished) {
-        gint64 deadline = g_get_monotonic_time() + 200 * G_TIME_SPAN_MILLISECOND;
-        if (g_cond_wait_until(&w.cond, &w.lock, deadline))
-            continue;
-        g_mutex_unlock(&w.lock);
-        gboolean active;
-        guint64 done, total;
-        if (wvol && domus_vol_get_job_info(wvol, &active, &done, &total, NULL) && active &&
-            total > 0) {
-            print_progress("Wipe", total - MIN(done, total), total);
-            shown = TRUE;
-        }
-        g_mutex_lock(&w.lock);
-    }
-    g_mutex_unlock(&w.lock);
-    g_thread_join(thread);
-    g_mutex_clear(&w.lock);
-    g_cond_clear(&w.cond);
-    domus_vol_free(wvol);
+    w.watch = watch ? domus_vol_lookup_by_key(watch, domus_vol_get_key(vol), NULL) : NULL;
+    gboolean ok = cli_with_progress("Wipe", wipe_run, wipe_poll, &w, error);
+    domus_vol_free(w.watch);
     domus_close(watch);
-    if (w.ok) {
-        print_progress("Wipe", 0, 1);
-        printf("\n");
-        return TRUE;
-    }
-    if (shown)
-        fprintf(stderr, "\n");
-    g_propagate_error(error, w.error);
-    return FALSE;
+    return ok;
 }
 
 static gboolean

@@ -105,3 +105,82 @@ cli_table_add(GPtrArray *rows, char *first, ...)
     g_ptr_array_add(row, NULL);
     g_ptr_array_add(rows, g_ptr_array_steal(row, NULL));
 }
+
+/* cli_with_progress: RUN blocks its connection, so it runs in a thread while this one polls */
+struct progress_run {
+    gboolean (*run)(gpointer data, GError **error);
+    gpointer data;
+    GMutex lock;
+    GCond cond;
+    gboolean finished; /* under lock; then ok and error are set */
+    gboolean ok;
+    GError *error;
+};
+
+static gpointer
+progress_thread(gpointer data)
+{
+    struct progress_run *p = data;
+    GError *err = NULL;
+    gboolean ok = p->run(p->data, &err);
+    g_mutex_lock(&p->lock);
+    p->ok = ok;
+    p->error = err;
+    p->finished = TRUE;
+    g_cond_signal(&p->cond);
+    g_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+/* virsh's virshPrintJobProgress */
+static void
+print_progress(const char *label, guint64 remaining, guint64 total)
+{
+    int progress = 100;
+    if (remaining != 0) {
+        progress = (int)(100.0 - (double)remaining * 100.0 / (double)total);
+        if (progress >= 100)
+            progress = 99;
+    }
+    fflush(stdout);
+    fprintf(stderr, "\r%s: [%3d %%]", label, progress);
+    fflush(stderr);
+}
+
+gboolean
+cli_with_progress(const char *label, gboolean (*run)(gpointer data, GError **error),
+                  gboolean (*poll)(gpointer data, guint64 *ret_remaining, guint64 *ret_total),
+                  gpointer data, GError **error)
+{
+    struct progress_run p = {.run = run, .data = data};
+    g_mutex_init(&p.lock);
+    g_cond_init(&p.cond);
+    GThread *thread = g_thread_new("progress", progress_thread, &p);
+    gboolean shown = FALSE;
+    g_mutex_lock(&p.lock);
+    while (!p.finished) {
+        gint64 deadline = g_get_monotonic_time() + 200 * G_TIME_SPAN_MILLISECOND;
+        if (g_cond_wait_until(&p.cond, &p.lock, deadline))
+            continue;
+        g_mutex_unlock(&p.lock);
+        guint64 remaining, total;
+        if (poll(data, &remaining, &total)) {
+            print_progress(label, remaining, total);
+            shown = TRUE;
+        }
+        g_mutex_lock(&p.lock);
+    }
+    g_mutex_unlock(&p.lock);
+    g_thread_join(thread);
+    g_mutex_clear(&p.lock);
+    g_cond_clear(&p.cond);
+    if (p.ok) {
+        print_progress(label, 0, 1);
+        printf("\n");
+        return TRUE;
+    }
+    if (shown)
+        fprintf(stderr, "\n");
+    g_propagate_error(error, p.error);
+    return FALSE;
+}

@@ -336,3 +336,45 @@ def test_managed_save_transient_refused(daemon, sg):
     assert e.value.get_error_code() == E.VIR_ERR_OPERATION_INVALID
     assert t.isActive()
     t.destroy()
+
+
+def test_domus_cli(daemon, sg):
+    c, dom = sg
+    if not dom.isActive():
+        dom.create()
+    path = os.path.join(daemon.root, "sv-cli.save")
+    r = daemon.domus("save", "sv", path, "--verbose", check=True)
+    assert r.stdout.endswith(f"Domain 'sv' saved to {path}\n\n")
+    assert re.findall(r"^Save: \[100 %\]$", r.stderr, re.M), r.stderr
+    assert "<name>sv</name>" in daemon.domus("save-image-dumpxml", path, check=True).stdout
+    r = daemon.domus("restore", path, "--paused", check=True)
+    assert r.stdout == f"Domain restored from {path}\n\n"
+    assert dom.state()[0] == E.VIR_DOMAIN_PAUSED
+    r = daemon.domus("managedsave", "sv", check=True)
+    assert "Domain 'sv' state saved by libvirt" in r.stdout
+    assert "Managed save:   yes" in daemon.domus("dominfo", "sv", check=True).stdout
+    out = daemon.domus("list", "--all", "--managed-save", check=True).stdout
+    assert re.search(r"sv\s+saved", out), out
+    assert "<name>sv</name>" in daemon.domus("managedsave-dumpxml", "sv", check=True).stdout
+    r = daemon.domus("undefine", "sv", check=False)
+    assert r.returncode == 1 and "managed save image" in r.stderr
+    r = daemon.domus("managedsave-remove", "sv", check=True)
+    assert r.stdout == "Removed managedsave image for domain 'sv'\n\n"
+    assert "Managed save:   no" in daemon.domus("dominfo", "sv", check=True).stdout
+    r = daemon.domus("restore", path, "--running", "--paused", check=False)
+    assert r.returncode == 1 and "mutually exclusive" in r.stderr
+    r = daemon.domus("restore", os.path.join(daemon.root, "nothing.save"), check=False)
+    assert r.returncode == 1 and "nothing.save" in r.stderr
+
+
+def test_virsh_save_verbose(daemon, sg):
+    """virsh asks for the job's progress on the connection the save runs on."""
+    c, dom = sg
+    if not dom.isActive():
+        dom.create()
+    path = os.path.join(daemon.root, "sv-v.save")
+    r = daemon.virsh("save", "sv", path, "--verbose")
+    assert re.findall(r"Save: \[100 %\]", r.stderr), r.stderr
+    assert dom.state()[1] == E.VIR_DOMAIN_SHUTOFF_SAVED
+    daemon.virsh("restore", path)
+    assert dom.isActive()
