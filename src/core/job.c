@@ -197,6 +197,25 @@ job_unref(struct job *job)
     g_free(job);
 }
 
+/* A job that reported progress leaves its figures for domjobinfo --completed. */
+static void
+record_completed(struct job *job)
+{
+    struct job_owner *owner = job->owner;
+    guint64 total = __atomic_load_n(&job->total, __ATOMIC_RELAXED);
+    if (!owner || owner->current != job || !total)
+        return;
+    job_info(owner, &owner->completed);
+    owner->completed.phase = NULL;
+    owner->completed.abortable = FALSE;
+    if (!job->error)
+        owner->completed_outcome = JOB_OUTCOME_COMPLETED;
+    else if (job->aborted || g_error_matches(job->error, DOMUS_ERROR, ERR_OPERATION_ABORTED))
+        owner->completed_outcome = JOB_OUTCOME_CANCELLED;
+    else
+        owner->completed_outcome = JOB_OUTCOME_FAILED;
+}
+
 static void
 finish(struct job *job, GError *error)
 {
@@ -213,6 +232,7 @@ finish(struct job *job, GError *error)
     job_done_fn done = job->done_cb;
     job->done_cb = NULL;
     GError *outcome = job->error ? g_error_copy(job->error) : NULL;
+    record_completed(job);
     /* the owner is released before the caller hears back: a caller may start the next job */
     release(job);
     if (done)
@@ -340,4 +360,17 @@ job_info(const struct job_owner *owner, struct job_info *ret)
     ret->done = __atomic_load_n(&job->done, __ATOMIC_RELAXED);
     ret->total = __atomic_load_n(&job->total, __ATOMIC_RELAXED);
     ret->abortable = job->pipeline && job->pipeline->abortable;
+}
+
+gboolean
+job_completed_info(struct job_owner *owner, gboolean keep, struct job_info *ret,
+                   enum job_outcome *ret_outcome)
+{
+    if (owner->completed.type == JOB_NONE)
+        return FALSE;
+    *ret = owner->completed;
+    *ret_outcome = owner->completed_outcome;
+    if (!keep)
+        memset(&owner->completed, 0, sizeof(owner->completed));
+    return TRUE;
 }

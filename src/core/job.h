@@ -34,12 +34,27 @@ int job_type_from_string(const char *text);
 
 struct job;
 
+/* How a job that reported progress ended (virDomainJobType's last three). */
+enum job_outcome { JOB_OUTCOME_COMPLETED = 3, JOB_OUTCOME_FAILED = 4, JOB_OUTCOME_CANCELLED = 5 };
+
+/* What a query shows of OWNER's job. */
+struct job_info {
+    enum job_type type; /* JOB_NONE when idle */
+    const char *phase;
+    gint64 elapsed_ms;
+    guint64 done, total;
+    gboolean abortable;
+};
+
 /* What can be held by a job. */
 struct job_owner {
     const char *kind; /* "domain", "volume": words messages */
     char *name;
     struct job *current;
     GQueue waiters; /* struct job_waiter * */
+    /* the last job that reported progress, once over (domjobinfo --completed) */
+    struct job_info completed;
+    enum job_outcome completed_outcome;
 };
 
 struct job_step {
@@ -121,12 +136,8 @@ const char *job_phase(const struct job *job);
 struct job *job_ref(struct job *job);
 void job_unref(struct job *job);
 
-/* What a query shows of OWNER's job. */
-struct job_info {
-    enum job_type type; /* JOB_NONE when idle */
-    const char *phase;
-    gint64 elapsed_ms;
-    guint64 done, total;
-    gboolean abortable;
-};
 void job_info(const struct job_owner *owner, struct job_info *ret);
+/* The last job of OWNER that reported progress, once over: FALSE when there is none. KEEP:
+ * FALSE forgets it once read (as libvirt's completed statistics without KEEP_COMPLETED). */
+gboolean job_completed_info(struct job_owner *owner, gboolean keep, struct job_info *ret,
+                            enum job_outcome *ret_outcome);

@@ -94,13 +94,20 @@ progress_incoming(struct migration *m)
         job_set_progress(m->job, MIN(pos, m->end_off) - m->start_off, m->end_off - m->start_off);
 }
 
-/* What a status (of an event or of query-migrate, with its error-desc) means. */
+static void query(struct migration *m);
+
+/* What a status (of an event, or of query-migrate with its error-desc: QUERIED) means. */
 static void
-on_status(struct migration *m, const char *status, const char *error_desc)
+on_status(struct migration *m, const char *status, const char *error_desc, gboolean queried)
 {
     if (!status || m->ended)
         return;
     if (g_str_equal(status, "completed")) {
+        if (!m->incoming && !queried) {
+            /* the final figures (domjobinfo --completed) come with query-migrate */
+            query(m);
+            return;
+        }
         if (m->incoming)
             progress_incoming(m);
         end(m, NULL);
@@ -128,7 +135,7 @@ on_query(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
             if (total > 0)
                 job_set_progress(m->job, total - MIN(remaining, total), total);
         }
-        on_status(m, qemu_json_string(o, "status"), qemu_json_string(o, "error-desc"));
+        on_status(m, qemu_json_string(o, "status"), qemu_json_string(o, "error-desc"), TRUE);
     }
     migration_unref(m);
 }
@@ -245,5 +252,5 @@ migration_event(struct domain *dom, JsonObject *data)
         query(m);
         return;
     }
-    on_status(m, status, NULL);
+    on_status(m, status, NULL, FALSE);
 }

@@ -418,16 +418,23 @@ static void
 h_get_job_stats(struct call *call, const struct call_ctx *ctx)
 {
     struct job_info info;
+    int type;
     if (ctx->flags & JOB_STATS_COMPLETED) {
-        /* no job keeps statistics after it ends yet (save and migration will) */
-        memset(&info, 0, sizeof(info));
+        enum job_outcome outcome;
+        gboolean keep = (ctx->flags & JOB_STATS_KEEP_COMPLETED) != 0;
+        if (job_completed_info(&ctx->dom->jobs, keep, &info, &outcome)) {
+            type = (int)outcome;
+        } else {
+            memset(&info, 0, sizeof(info));
+            type = JOB_TYPE_NONE;
+        }
     } else {
         if (!dispatch_require_running(call, ctx->dom))
             return;
         job_info(&ctx->dom->jobs, &info);
+        type = job_type_of(&info);
     }
     g_autoptr(GByteArray) b = g_byte_array_new();
-    int type = job_type_of(&info);
     xdr_put_i32(b, type);
     if (type == JOB_TYPE_NONE) {
         xdr_put_u32(b, 0);

@@ -376,5 +376,13 @@ def test_virsh_save_verbose(daemon, sg):
     r = daemon.virsh("save", "sv", path, "--verbose")
     assert re.findall(r"Save: \[100 %\]", r.stderr), r.stderr
     assert dom.state()[1] == E.VIR_DOMAIN_SHUTOFF_SAVED
+    # the finished job's figures stay for --completed (and go once read without
+    # --keep-completed)
+    out = daemon.virsh("domjobinfo", "sv", "--completed", "--keep-completed").stdout
+    assert re.search(r"Job type:\s+Completed", out) and re.search(r"Operation:\s+Save", out), out
+    total = re.search(r"Data total:\s+(\S+ \S+)", out)
+    assert total and re.search(r"Data remaining:\s+0\.000 B", out), out
+    assert "Completed" in daemon.virsh("domjobinfo", "sv", "--completed").stdout
+    assert "None" in daemon.virsh("domjobinfo", "sv", "--completed").stdout
     daemon.virsh("restore", path)
     assert dom.isActive()

@@ -193,6 +193,16 @@ test_pipeline(void)
     g_assert_null(owner.current);
     job_info(&owner, &info);
     g_assert_cmpint(info.type, ==, JOB_NONE);
+    /* it reported progress: its figures stay for domjobinfo --completed, until read without
+     * keep */
+    enum job_outcome outcome;
+    g_assert_true(job_completed_info(&owner, TRUE, &info, &outcome));
+    g_assert_cmpint(outcome, ==, JOB_OUTCOME_COMPLETED);
+    g_assert_cmpint(info.type, ==, JOB_START);
+    g_assert_cmpuint(info.done, ==, 5);
+    g_assert_cmpuint(info.total, ==, 10);
+    g_assert_true(job_completed_info(&owner, FALSE, &info, &outcome));
+    g_assert_false(job_completed_info(&owner, FALSE, &info, &outcome));
 
     /* a failing step skips the rest */
     trace_reset();
@@ -201,6 +211,8 @@ test_pipeline(void)
     g_assert_cmpint(tr.done_calls, ==, 1);
     g_assert_error(tr.outcome, DOMUS_ERROR, ERR_OPERATION_FAILED);
     g_assert_null(owner.current);
+    /* ... and, without progress, leaves nothing for --completed */
+    g_assert_false(job_completed_info(&owner, FALSE, &info, &outcome));
     job_owner_clear(&owner);
     trace_reset();
 }
@@ -219,9 +231,14 @@ test_busy_and_abort(void)
     g_assert_nonnull(strstr(error->message, "busy with job 'start' (b)"));
     g_clear_error(&error);
     /* a client abort of an abortable job: the step fails, the finish hook sees it */
+    job_set_progress(owner.current, 1, 4);
     g_assert_true(job_abort(owner.current, TRUE, &error));
     g_assert_cmpstr(tr.log->str, ==, "abA!");
     g_assert_error(tr.outcome, DOMUS_ERROR, ERR_OPERATION_ABORTED);
+    struct job_info info;
+    enum job_outcome outcome;
+    g_assert_true(job_completed_info(&owner, FALSE, &info, &outcome));
+    g_assert_cmpint(outcome, ==, JOB_OUTCOME_CANCELLED);
     /* the step's late completion is ignored */
     struct job *j = tr.held;
     job_next(j);
