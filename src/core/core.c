@@ -83,6 +83,9 @@ core_domain_unref(struct domain *dom)
     domain_def_free(dom->def);
     domain_def_free(dom->new_def);
     g_free(dom->monitor_path);
+    g_free(dom->save_file);
+    if (dom->save_resume_timer) /* the domain is its data */
+        g_source_remove(dom->save_resume_timer);
     g_free(dom->emulator);
     g_ptr_array_free(dom->messages, TRUE);
     g_ptr_array_free(dom->exit_waiters, TRUE);
@@ -711,10 +714,17 @@ core_status_write(struct domain *dom, GError **error)
     xml_util_append_escaped_attr(s, dom->emulator ? dom->emulator : "");
     g_string_append(s, "'/>\n");
     /* a job whose steps are over is no longer what a restarted daemon must undo */
-    if (dom->jobs.current && !dom->jobs.current->finished)
-        g_string_append_printf(s, "  <job kind='%s' started='%" G_GINT64_FORMAT "'/>\n",
+    if (dom->jobs.current && !dom->jobs.current->finished) {
+        g_string_append_printf(s, "  <job kind='%s' started='%" G_GINT64_FORMAT "'",
                                job_type_to_string(dom->jobs.current->type),
                                dom->jobs.current->started);
+        if (dom->save_file) {
+            g_string_append(s, " file='");
+            xml_util_append_escaped_attr(s, dom->save_file);
+            g_string_append(s, "'");
+        }
+        g_string_append(s, "/>\n");
+    }
     g_string_append(s, live);
     g_string_append(s, "</domstatus>\n");
     gboolean ok = file_write_atomic(path, s->str, s->len, 0600, 0, error);

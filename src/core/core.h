@@ -68,6 +68,9 @@ struct domain {
 
     struct job_owner jobs;       /* the modifying job that holds the domain, and who waits */
     struct migration *migration; /* QEMU's migration stream a job follows (migration.c) */
+    char *save_file;             /* the temporary file a save in progress writes (status) */
+    gboolean save_interrupted;   /* the daemon died during a save: undone once adopted */
+    guint save_resume_timer;     /* meanwhile, a late STOP of that save is undone too */
     /* destroy: not a job (it cuts through one); callers wait for QEMU's exit */
     gboolean destroying;
     guint destroy_timer;

@@ -360,6 +360,8 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
     if (g_str_equal(event, "SHUTDOWN")) {
         on_shutdown_event(dom, data);
     } else if (g_str_equal(event, "STOP")) {
+        if (lifecycle_save_late_stop(dom))
+            return;
         if (dom->state == DOM_RUNNING && !job_is(dom, JOB_SUSPEND) && !job_is(dom, JOB_SAVE) &&
             !dom->resetting && !dom->fake_reboot)
             core_domain_transition(dom, IN_PAUSED_BY_QEMU, NULL);
@@ -897,7 +899,9 @@ on_adopt_status(struct qmp *mon, JsonNode *result, const GError *error, gpointer
     if (!error && qemu_json_node_object(result)) {
         JsonObject *o = qemu_json_node_object(result);
         gboolean running = qemu_json_bool(o, "running", FALSE);
-        if (running && dom->state == DOM_PAUSED)
+        if (dom->save_interrupted)
+            lifecycle_save_recover(dom, running);
+        else if (running && dom->state == DOM_PAUSED)
             core_domain_transition(dom, IN_RESUMED_BY_QEMU, NULL);
         else if (!running && dom->state == DOM_RUNNING)
             core_domain_transition(dom, IN_PAUSED_BY_QEMU, NULL);

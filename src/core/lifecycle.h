@@ -42,5 +42,13 @@ void lifecycle_start_restore(struct domain *dom, struct domain_def *live, int fd
 gboolean lifecycle_start_managed(struct domain *dom, unsigned flags, core_done_fn done,
                                  gpointer data);
 
+/* A save cut short by the daemon's death, found when its QEMU was adopted (save.c): its
+ * temporary file goes, QEMU's migration is cancelled and a guest the save paused runs again
+ * (RUNNING: what QEMU says now). */
+void lifecycle_save_recover(struct domain *dom, gboolean running);
+/* A STOP event: TRUE when it is that interrupted save's pause taking effect late (the guest
+ * is resumed; the state does not change). */
+gboolean lifecycle_save_late_stop(struct domain *dom);
+
 /* Takes over a QEMU found running after a daemon restart (reconnect.c). */
 void core_lifecycle_adopt(struct domain *dom, int monitor_fd);

@@ -32,6 +32,7 @@ struct status {
     char *monitor;
     char *emulator;
     char *job;
+    char *job_file;
     struct domain_def *def;
 };
 
@@ -41,6 +42,7 @@ status_clear(struct status *st)
     g_free(st->monitor);
     g_free(st->emulator);
     g_free(st->job);
+    g_free(st->job_file);
     domain_def_free(st->def);
 }
 
@@ -95,9 +97,10 @@ status_parse(const char *path, struct status *st, GError **error)
             st->monitor = prop(n, "path");
         else if (xmlStrEqual(n->name, (const xmlChar *)"emulator"))
             st->emulator = prop(n, "path");
-        else if (xmlStrEqual(n->name, (const xmlChar *)"job"))
+        else if (xmlStrEqual(n->name, (const xmlChar *)"job")) {
             st->job = prop(n, "kind");
-        else if (xmlStrEqual(n->name, (const xmlChar *)"domain")) {
+            st->job_file = prop(n, "file");
+        } else if (xmlStrEqual(n->name, (const xmlChar *)"domain")) {
             xmlBufferPtr buf = xmlBufferCreate();
             xmlNodeDump(buf, doc, n, 0, 0);
             st->def = domain_def_parse((const char *)xmlBufferContent(buf), DOMAIN_DEF_PARSE_STATUS,
@@ -200,6 +203,11 @@ reconnect_one(struct core *core, const char *path)
     g_hash_table_insert(core->by_id, GINT_TO_POINTER(dom->id), dom);
     if (core->next_id <= dom->id)
         core->next_id = dom->id + 1;
+    if (st.job && g_str_equal(st.job, "save")) {
+        /* undone once QEMU's state is known (lifecycle_save_recover) */
+        dom->save_interrupted = TRUE;
+        dom->save_file = g_steal_pointer(&st.job_file);
+    }
     core_lifecycle_adopt(dom, monfd);
     core_network_reattach(core, dom);
     log_info("%s: reconnected to QEMU pid %d (%s)", dom->def->name, (int)dom->pid,

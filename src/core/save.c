@@ -108,7 +108,11 @@ save_header(struct job *job)
         return;
     }
     op->tmp_path = g_steal_pointer(&tmpl);
-    if (!qemu_saveimage_write(op->fd, op->path, &op->img, &error)) {
+    /* a daemon that dies from here on finds the file in the status, and removes it */
+    g_free(op->dom->save_file);
+    op->dom->save_file = g_strdup(op->tmp_path);
+    if (!qemu_saveimage_write(op->fd, op->path, &op->img, &error) ||
+        !core_status_write(op->dom, &error)) {
         job_fail(job, error);
         return;
     }
@@ -185,6 +189,7 @@ save_finish(struct job *job, const GError *error)
 {
     struct save_op *op = job->data;
     struct domain *dom = op->dom;
+    g_clear_pointer(&dom->save_file, g_free);
     if (!error) {
         log_info("%s: saved to '%s'", dom->def->name, op->path);
         if (op->managed)
@@ -231,9 +236,10 @@ save_abort(struct job *job)
     /* sync: the image is complete already; the save ends as it is */
 }
 
+/* the file first: a save that cannot write fails before it pauses the guest */
 static const struct job_step save_steps[] = {
-    {"pause", save_pause}, {"header", save_header}, {"migrate", save_migrate}, {"sync", save_sync},
-    {NULL, NULL},
+    {"header", save_header}, {"pause", save_pause}, {"migrate", save_migrate},
+    {"sync", save_sync},     {NULL, NULL},
 };
 
 static const struct job_pipeline save_pipeline = {
@@ -242,6 +248,58 @@ static const struct job_pipeline save_pipeline = {
     .abort = save_abort,
     .abortable = TRUE,
 };
+
+#define SAVE_LATE_STOP_S 10
+
+static gboolean
+late_stop_window_over(gpointer data)
+{
+    struct domain *dom = data;
+    dom->save_resume_timer = 0;
+    return G_SOURCE_REMOVE;
+}
+
+void
+lifecycle_save_recover(struct domain *dom, gboolean running)
+{
+    dom->save_interrupted = FALSE;
+    if (dom->save_file) {
+        log_info("%s: removing '%s', left by a save the daemon did not see to its end",
+                 dom->def->name, dom->save_file);
+        unlink(dom->save_file);
+        g_clear_pointer(&dom->save_file, g_free);
+    }
+    if (!dom->mon)
+        return;
+    qmp_command(dom->mon, "migrate_cancel", NULL, NULL, NULL);
+    /* the guest ran when the save began (the daemon may have died before it heard that its
+     * pause took effect): it runs again */
+    gboolean paused_by_save = dom->state == DOM_PAUSED && dom->reason == REASON_PAUSED_SAVE;
+    if (!paused_by_save && dom->state != DOM_RUNNING)
+        return;
+    if (!running) {
+        log_info("%s: resuming the guest its interrupted save paused", dom->def->name);
+        qmp_command(dom->mon, "cont", NULL, NULL, NULL);
+    }
+    if (paused_by_save)
+        core_domain_transition(dom, IN_SAVE_CANCELED, NULL);
+    /* the dead daemon's "stop" may still be in QEMU's queue: a STOP soon after is undone */
+    if (!dom->save_resume_timer)
+        dom->save_resume_timer =
+            g_timeout_add_seconds(SAVE_LATE_STOP_S, late_stop_window_over, dom);
+}
+
+gboolean
+lifecycle_save_late_stop(struct domain *dom)
+{
+    if (!dom->save_resume_timer || dom->jobs.current || !dom->mon)
+        return FALSE;
+    log_info("%s: the pause of its interrupted save came late; resuming", dom->def->name);
+    g_source_remove(dom->save_resume_timer);
+    dom->save_resume_timer = 0;
+    qmp_command(dom->mon, "cont", NULL, NULL, NULL);
+    return TRUE;
+}
 
 /* --- checks shared by save, restore and the image edits --- */
 

@@ -6,6 +6,7 @@ images refused with nothing changed, an aborted save that leaves the guest runni
 One guest booted for the module; it is saved and restored again and again."""
 import os
 import re
+import signal
 import struct
 import threading
 import time
@@ -29,6 +30,9 @@ def sg(daemon):
     guest.wait(lambda: guest.count(log) == 1, 120, "the guest to boot")
     guest.wait(lambda: agent_ok(dom), 60, "the guest agent")
     yield c, dom
+    # the last test restarts the daemon: a new connection cleans up
+    c = daemon.conn()
+    dom = c.lookupByName("sv")
     try:
         dom.destroy()
     except libvirt.libvirtError:
@@ -386,3 +390,51 @@ def test_virsh_save_verbose(daemon, sg):
     assert "None" in daemon.virsh("domjobinfo", "sv", "--completed").stdout
     daemon.virsh("restore", path)
     assert dom.isActive()
+
+
+@pytest.mark.parametrize("delay", [0, 0.05, 0.15])
+def test_sigkill_during_save(daemon, sg, delay):
+    """Killed in the middle of a save (as soon as its job shows, and a little later), the daemon
+    comes back to a guest that runs (its save undone, nothing half-written left) or, when the
+    save had finished, a complete image that restores."""
+    c = daemon.conn()
+    dom = c.lookupByName("sv")
+    if not dom.isActive():
+        dom.create()
+    guest.wait(lambda: agent_ok(dom), 60, "the guest agent")
+    mark = f"ram-{time.time_ns()}"
+    assert guest.agent_exec(dom, "/bin/sh", "-c", f"echo {mark} > /run/domus-mark")[0] == 0
+    path = os.path.join(daemon.root, f"sv-kill-{delay}.save")
+    def save():
+        try:
+            dom.save(path)
+        except libvirt.libvirtError:
+            pass  # its daemon died
+
+    t = threading.Thread(target=save)
+    watch = daemon.conn().lookupByName("sv")
+    t.start()
+    deadline = time.time() + 30
+    while watch.jobInfo()[0] == E.VIR_DOMAIN_JOB_NONE and time.time() < deadline:
+        pass
+    time.sleep(delay)
+    daemon.stop(signal.SIGKILL)
+    t.join()
+    daemon.start()
+    c = daemon.conn()
+    d = c.lookupByName("sv")
+    guest.wait(lambda: d.state()[0] != E.VIR_DOMAIN_PAUSED, 10, "the save to be undone")
+    assert leftovers(daemon) == [], "no temporary file is left"
+    if d.state()[0] == E.VIR_DOMAIN_RUNNING:
+        # (save canceled; or the reason it had, when the daemon died before it heard that its
+        # pause was done)
+        assert ram_value(d) == mark, "the guest kept its state"
+        assert not os.path.exists(path) or header(path)[0] == b"LibvirtQemudSave"
+    else:
+        # the save was over before the kill: its image is whole and restores
+        assert d.state()[0] == E.VIR_DOMAIN_SHUTOFF
+        assert header(path)[0] == b"LibvirtQemudSave"
+        c.restore(path)
+        assert ram_value(d) == mark
+    assert len(daemon.guest_pids()) == 1
+    c.close()
