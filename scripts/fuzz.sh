@@ -12,7 +12,7 @@ export G_SLICE=always-malloc
 BUILD=${FUZZ_BUILD:-build-fuzz}
 RUNS=${FUZZ_RUNS:-10000000}
 SECONDS_EACH=${FUZZ_SECONDS:-900}
-TARGETS=${FUZZ_TARGETS:-"fuzz-rpc fuzz-domain-xml fuzz-storage-xml fuzz-network-xml fuzz-qmp fuzz-qga"}
+TARGETS=${FUZZ_TARGETS:-"fuzz-rpc fuzz-domain-xml fuzz-storage-xml fuzz-network-xml fuzz-qmp fuzz-qga fuzz-saveimage"}
 
 if [ ! -f "$BUILD/build.ninja" ]; then
     CC=clang meson setup "$BUILD" -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \

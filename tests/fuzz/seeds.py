@@ -113,6 +113,21 @@ def qga_seeds():
     }
 
 
+def saveimage_seeds():
+    """Save images as libvirt lays them out (docs/save-image.md): each domain XML of the tests,
+    with and without a cookie, running and paused, then a few bytes of stream."""
+    out = {}
+    for name, xml in files("xml2xml/*.xml").items():
+        for cookie in (b"", b"<cookie><cpu mode='custom'/></cookie>"):
+            body = xml + b"\0" + (cookie + b"\0" if cookie else b"")
+            data_len = len(body) + 64
+            header = b"LibvirtQemudSave" + struct.pack(
+                "<5I", 2, data_len, len(cookie) % 2, 0, len(xml) + 1 if cookie else 0) + bytes(56)
+            out[f"{name}{'-cookie' if cookie else ''}"] = \
+                header + body + bytes(data_len - len(body)) + b"QEVM\0\0\0\3"
+    return out
+
+
 def main():
     target, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
@@ -138,6 +153,8 @@ def main():
         seeds = qmp_seeds()
     elif target == "fuzz-qga":
         seeds = qga_seeds()
+    elif target == "fuzz-saveimage":
+        seeds = saveimage_seeds()
     else:
         sys.exit(f"unknown target {target}")
     for name, data in seeds.items():

@@ -12,7 +12,7 @@ TOP = os.environ.get("DOMUS_TOP") or os.path.dirname(os.path.dirname(os.path.dir
     os.path.abspath(__file__))))
 FUZZ_BUILD = os.environ.get("DOMUS_FUZZ_BUILD")
 TARGETS = ["fuzz-rpc", "fuzz-domain-xml", "fuzz-storage-xml", "fuzz-network-xml", "fuzz-qmp",
-           "fuzz-qga"]
+           "fuzz-qga", "fuzz-saveimage"]
 
 
 @pytest.mark.skipif(not FUZZ_BUILD, reason="no fuzz build (make check builds build-fuzz)")
