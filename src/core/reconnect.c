@@ -148,7 +148,8 @@ reconnect_one(struct core *core, const char *path)
     }
     const char *name = st.def->name;
     g_autofree char *marker = qemu_command_name_arg(name);
-    gboolean starting = st.job && g_str_equal(st.job, "start");
+    /* a restore is a start whose QEMU loads a saved state: caught midway, it is not adopted */
+    gboolean starting = st.job && (g_str_equal(st.job, "start") || g_str_equal(st.job, "restore"));
     gboolean alive = st.pid > 0 && qemu_process_matches(st.pid, st.emulator, marker);
     /* a child forked for a start that has not run QEMU yet exits by itself (its daemon is
      * gone); killed all the same so that it cannot race this check */
