@@ -84,6 +84,9 @@ core_domain_unref(struct domain *dom)
     domain_def_free(dom->new_def);
     g_free(dom->monitor_path);
     g_free(dom->save_file);
+    if (dom->snapshots)
+        g_hash_table_destroy(dom->snapshots);
+    g_free(dom->current_snapshot);
     if (dom->save_resume_timer) /* the domain is its data */
         g_source_remove(dom->save_resume_timer);
     g_free(dom->emulator);
@@ -481,6 +484,7 @@ core_register(struct core *core, struct domain_def *def, gboolean persistent)
         g_autofree char *ms = core_managed_save_path(dom);
         dom->managed_save = g_file_test(ms, G_FILE_TEST_IS_REGULAR);
     }
+    core_snapshot_load(dom);
     registry_add(core, dom);
     return dom;
 }

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "conf/domain_def.h"
+#include "conf/snapshot_def.h"
 #include "core/events.h"
 #include "core/job.h"
 #include "core/state.h"
@@ -38,8 +39,10 @@ struct domain {
     struct domain_def *new_def; /* persistent config for the next start, while active */
     gboolean persistent;
     gboolean autostart;
-    gboolean managed_save; /* a managed save image waits in core_managed_save_path */
-    gboolean updated;      /* the live definition changed since the start (live device updates) */
+    gboolean managed_save;  /* a managed save image waits in core_managed_save_path */
+    GHashTable *snapshots;  /* name -> struct snapshot_def * (snapshot.c) */
+    char *current_snapshot; /* its name, or NULL */
+    gboolean updated;       /* the live definition changed since the start (live device updates) */
     enum dom_state state;
     int reason;
     int id; /* -1 when inactive */
@@ -186,6 +189,50 @@ void core_domain_save(struct domain *dom, const char *path, const char *xml, uns
  * state; XML may replace its definition (what the guest sees must stay the same). */
 void core_restore(struct core *core, const char *path, const char *xml, unsigned flags,
                   core_done_fn done, gpointer data);
+/* Snapshots (snapshot.c). FLAGS: libvirt's virDomainSnapshotCreateFlags, ListFlags,
+ * RevertFlags, DeleteFlags. */
+enum {
+    CORE_SNAPSHOT_CREATE_REDEFINE = 1 << 0,
+    CORE_SNAPSHOT_CREATE_CURRENT = 1 << 1,
+    CORE_SNAPSHOT_CREATE_NO_METADATA = 1 << 2,
+    CORE_SNAPSHOT_CREATE_DISK_ONLY = 1 << 4,
+};
+enum {
+    CORE_SNAPSHOT_LIST_ROOTS = 1 << 0,
+    CORE_SNAPSHOT_LIST_DESCENDANTS = 1 << 0, /* with a snapshot to start from */
+    CORE_SNAPSHOT_LIST_METADATA = 1 << 1,
+    CORE_SNAPSHOT_LIST_LEAVES = 1 << 2,
+    CORE_SNAPSHOT_LIST_NO_LEAVES = 1 << 3,
+    CORE_SNAPSHOT_LIST_NO_METADATA = 1 << 4,
+    CORE_SNAPSHOT_LIST_INACTIVE = 1 << 5,
+    CORE_SNAPSHOT_LIST_ACTIVE = 1 << 6,
+    CORE_SNAPSHOT_LIST_DISK_ONLY = 1 << 7,
+    CORE_SNAPSHOT_LIST_INTERNAL = 1 << 8,
+    CORE_SNAPSHOT_LIST_EXTERNAL = 1 << 9,
+    CORE_SNAPSHOT_LIST_TOPOLOGICAL = 1 << 10,
+};
+enum { CORE_SNAPSHOT_REVERT_RUNNING = 1, CORE_SNAPSHOT_REVERT_PAUSED = 2 };
+enum {
+    CORE_SNAPSHOT_DELETE_CHILDREN = 1,
+    CORE_SNAPSHOT_DELETE_METADATA_ONLY = 2,
+    CORE_SNAPSHOT_DELETE_CHILDREN_ONLY = 4,
+};
+typedef void (*core_snapshot_done_fn)(GError *error, const char *name, gpointer data);
+/* Reads DOM's snapshot metadata (at registration). */
+void core_snapshot_load(struct domain *dom);
+struct snapshot_def *core_snapshot_lookup(struct domain *dom, const char *name, GError **error);
+/* DOM's snapshots (children of FROM when given) filtered by FLAGS, oldest first; borrowed. */
+GPtrArray *core_snapshot_list(struct domain *dom, const char *from, unsigned flags);
+char *core_snapshot_xml(struct domain *dom, const char *name, unsigned flags, GError **error);
+/* An internal snapshot (with memory when DOM runs; of its disks when shut off): a job. DONE
+ * hears its name. */
+void core_snapshot_create(struct domain *dom, const char *xml, unsigned flags,
+                          core_snapshot_done_fn done, gpointer data);
+void core_snapshot_revert(struct domain *dom, const char *name, unsigned flags, core_done_fn done,
+                          gpointer data);
+void core_snapshot_delete(struct domain *dom, const char *name, unsigned flags, core_done_fn done,
+                          gpointer data);
+
 /* Managed save: the image lives with the daemon's state and the next start resumes from it
  * (FORCE_BOOT discards it); a persistent domain only. */
 void core_domain_managed_save(struct domain *dom, const char *xml, unsigned flags,

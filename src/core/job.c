@@ -8,9 +8,10 @@
 
 #include "util/err.h"
 
-static const char *const type_names[] = {"none",    "start",  "shutdown", "destroy",
-                                         "suspend", "resume", "reset",    "reboot",
-                                         "wipe",    "modify", "save",     "restore"};
+static const char *const type_names[] = {"none",     "start",           "shutdown",       "destroy",
+                                         "suspend",  "resume",          "reset",          "reboot",
+                                         "wipe",     "modify",          "save",           "restore",
+                                         "snapshot", "snapshot-revert", "snapshot-delete"};
 G_STATIC_ASSERT(G_N_ELEMENTS(type_names) == JOB_TYPE_LAST);
 
 struct job_waiter {

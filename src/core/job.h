@@ -26,6 +26,9 @@ enum job_type {
     JOB_MODIFY, /* a live change of a device */
     JOB_SAVE,
     JOB_RESTORE,
+    JOB_SNAPSHOT,
+    JOB_SNAPSHOT_REVERT,
+    JOB_SNAPSHOT_DELETE,
     JOB_TYPE_LAST
 };
 

@@ -355,7 +355,10 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
         migration_event(dom, data);
         return;
     }
-    if (job_is(dom, JOB_START) || job_is(dom, JOB_RESTORE))
+    /* a start's or a restore's own events; QEMU's snapshot jobs stop and resume the vCPUs
+     * themselves for the moment they need */
+    if (job_is(dom, JOB_START) || job_is(dom, JOB_RESTORE) || job_is(dom, JOB_SNAPSHOT) ||
+        job_is(dom, JOB_SNAPSHOT_REVERT) || job_is(dom, JOB_SNAPSHOT_DELETE))
         return;
     if (g_str_equal(event, "SHUTDOWN")) {
         on_shutdown_event(dom, data);

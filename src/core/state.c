@@ -120,16 +120,27 @@ static const struct state_transition table[] = {
      {EV_STARTED, EV_SUSPENDED}, {EV_STARTED_RESTORED, EV_SUSPENDED_RESTORED}},
     {STATE_BIT(DOM_PAUSED), IN_RESTORED_HELD, DOM_PAUSED, REASON_PAUSED_USER,
      {EV_STARTED, EV_SUSPENDED}, {EV_STARTED_RESTORED, EV_SUSPENDED_PAUSED}},
+    /* revert to a snapshot with memory: libvirt pauses a running guest (suspended, from
+     * snapshot), loads, then runs it (resumed, from snapshot) or leaves it paused */
+    {STATE_BIT(DOM_RUNNING), IN_REVERTED_RUNNING, DOM_RUNNING, REASON_RUNNING_FROM_SNAPSHOT,
+     {EV_SUSPENDED, EV_RESUMED}, {EV_SUSPENDED_FROM_SNAPSHOT, EV_RESUMED_FROM_SNAPSHOT}},
+    {STATE_BIT(DOM_PAUSED), IN_REVERTED_RUNNING, DOM_RUNNING, REASON_RUNNING_FROM_SNAPSHOT,
+     {EV_RESUMED, -1}, {EV_RESUMED_FROM_SNAPSHOT, 0}},
+    {STATE_BIT(DOM_RUNNING), IN_REVERTED_PAUSED, DOM_PAUSED, REASON_PAUSED_FROM_SNAPSHOT,
+     {EV_SUSPENDED, -1}, {EV_SUSPENDED_FROM_SNAPSHOT, 0}},
+    {STATE_BIT(DOM_PAUSED), IN_REVERTED_PAUSED, DOM_PAUSED, REASON_PAUSED_FROM_SNAPSHOT,
+     NO_EVENT},
 };
 /* clang-format on */
 
 static const char *const input_names[] = {
-    "start",          "started",          "started-paused",    "start-failed",
-    "suspended",      "resumed",          "paused-by-qemu",    "resumed-by-qemu",
-    "guest-shutdown", "host-shutdown",    "poweroff-kept",     "restarted",
-    "panicked",       "stopped-shutdown", "stopped-destroyed", "stopped-crashed",
-    "stopped-failed", "save-paused",      "save-canceled",     "stopped-saved",
-    "restored",       "restored-paused",  "restored-held",
+    "start",           "started",          "started-paused",    "start-failed",
+    "suspended",       "resumed",          "paused-by-qemu",    "resumed-by-qemu",
+    "guest-shutdown",  "host-shutdown",    "poweroff-kept",     "restarted",
+    "panicked",        "stopped-shutdown", "stopped-destroyed", "stopped-crashed",
+    "stopped-failed",  "save-paused",      "save-canceled",     "stopped-saved",
+    "restored",        "restored-paused",  "restored-held",     "reverted-running",
+    "reverted-paused",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(input_names) == IN_LAST);
 

@@ -77,7 +77,8 @@ enum {
     EV_SUSPENDED_MIGRATED,
     EV_SUSPENDED_IOERROR,
     EV_SUSPENDED_WATCHDOG,
-    EV_SUSPENDED_RESTORED
+    EV_SUSPENDED_RESTORED,
+    EV_SUSPENDED_FROM_SNAPSHOT
 };
 enum { EV_RESUMED_UNPAUSED, EV_RESUMED_MIGRATED, EV_RESUMED_FROM_SNAPSHOT };
 enum {
@@ -113,14 +114,16 @@ enum dom_input {
     IN_PANICKED,         /* the guest panicked */
     IN_STOPPED_SHUTDOWN, /* QEMU exited after a shutdown */
     IN_STOPPED_DESTROYED,
-    IN_STOPPED_CRASHED, /* exited after a guest panic (on_crash destroy) */
-    IN_STOPPED_FAILED,  /* QEMU died unexpectedly */
-    IN_SAVE_PAUSED,     /* save stopped the vCPUs of a running guest */
-    IN_SAVE_CANCELED,   /* ... and the save failed or was aborted: they run again */
-    IN_STOPPED_SAVED,   /* QEMU was stopped once its state was saved */
-    IN_RESTORED,        /* restore is done and the vCPUs run */
-    IN_RESTORED_PAUSED, /* restore is done; the image was saved paused */
-    IN_RESTORED_HELD,   /* restore is done; kept paused as asked */
+    IN_STOPPED_CRASHED,  /* exited after a guest panic (on_crash destroy) */
+    IN_STOPPED_FAILED,   /* QEMU died unexpectedly */
+    IN_SAVE_PAUSED,      /* save stopped the vCPUs of a running guest */
+    IN_SAVE_CANCELED,    /* ... and the save failed or was aborted: they run again */
+    IN_STOPPED_SAVED,    /* QEMU was stopped once its state was saved */
+    IN_RESTORED,         /* restore is done and the vCPUs run */
+    IN_RESTORED_PAUSED,  /* restore is done; the image was saved paused */
+    IN_RESTORED_HELD,    /* restore is done; kept paused as asked */
+    IN_REVERTED_RUNNING, /* a snapshot's state was loaded; the vCPUs run */
+    IN_REVERTED_PAUSED,  /* ... and they stay paused */
     IN_LAST
 };
 
