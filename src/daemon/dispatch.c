@@ -54,6 +54,7 @@ build_index(void)
     index_table(host_procs, host_procs_count);
     index_table(domain_procs, domain_procs_count);
     index_table(save_procs, save_procs_count);
+    index_table(snapshot_procs, snapshot_procs_count);
     index_table(event_procs, event_procs_count);
     index_table(guest_procs, guest_procs_count);
     index_table(storage_procs, storage_procs_count);
@@ -253,6 +254,10 @@ decode_handle(struct xdr_reader *r, enum proc_handle handle, struct decoded *d)
         d->pool_name = xdr_get_string(r, RPC_STRING_MAX);
         xdr_get_opaque_fixed(r, d->pool_uuid, UUID_LEN);
         break;
+    case HANDLE_SNAPSHOT:
+        d->vol_name = xdr_get_string(r, RPC_STRING_MAX); /* the snapshot's name */
+        rpc_get_domain(r, &d->dom);
+        break;
     }
 }
 
@@ -280,6 +285,10 @@ resolve_handle(struct call *call, enum proc_handle handle, struct decoded *d, st
     case HANDLE_NETWORK:
         ctx->net = core_network_lookup_uuid(core, d->pool_uuid, error);
         return ctx->net != NULL;
+    case HANDLE_SNAPSHOT:
+        ctx->dom = core_lookup_handle(core, d->dom.name, d->dom.uuid, error);
+        ctx->snap = ctx->dom ? core_snapshot_lookup(ctx->dom, d->vol_name, error) : NULL;
+        return ctx->snap != NULL;
     }
     return FALSE;
 }

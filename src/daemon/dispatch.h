@@ -21,10 +21,11 @@ struct network;
 /* What a call is about, decoded before its own arguments. */
 enum proc_handle {
     HANDLE_NONE,
-    HANDLE_DOMAIN,  /* remote_nonnull_domain, found by uuid */
-    HANDLE_POOL,    /* remote_nonnull_storage_pool, found by uuid */
-    HANDLE_VOLUME,  /* remote_nonnull_storage_vol: pool name, volume name, key */
-    HANDLE_NETWORK, /* remote_nonnull_network, found by uuid */
+    HANDLE_DOMAIN,   /* remote_nonnull_domain, found by uuid */
+    HANDLE_POOL,     /* remote_nonnull_storage_pool, found by uuid */
+    HANDLE_VOLUME,   /* remote_nonnull_storage_vol: pool name, volume name, key */
+    HANDLE_NETWORK,  /* remote_nonnull_network, found by uuid */
+    HANDLE_SNAPSHOT, /* remote_nonnull_domain_snapshot: its name, then its domain */
 };
 
 /* A procedure's own arguments: decoded into a struct of SIZE bytes (zeroed first), cleared
@@ -39,11 +40,12 @@ struct args_type {
  * copies or references what it keeps. */
 struct call_ctx {
     uint32_t flags;
-    struct domain *dom;  /* HANDLE_DOMAIN */
-    struct pool *pool;   /* HANDLE_POOL, HANDLE_VOLUME */
-    const char *vol;     /* HANDLE_VOLUME: the volume's name in POOL */
-    struct network *net; /* HANDLE_NETWORK */
-    const void *args;    /* the procedure's own arguments (its args_type's struct) */
+    struct domain *dom;        /* HANDLE_DOMAIN */
+    struct pool *pool;         /* HANDLE_POOL, HANDLE_VOLUME */
+    const char *vol;           /* HANDLE_VOLUME: the volume's name in POOL */
+    struct network *net;       /* HANDLE_NETWORK */
+    struct snapshot_def *snap; /* HANDLE_SNAPSHOT (with DOM) */
+    const void *args;          /* the procedure's own arguments (its args_type's struct) */
 };
 
 struct proc_def {
@@ -61,6 +63,8 @@ extern const struct proc_def host_procs[];
 extern const gsize host_procs_count;
 extern const struct proc_def domain_procs[];
 extern const gsize domain_procs_count;
+extern const struct proc_def snapshot_procs[];
+extern const gsize snapshot_procs_count;
 extern const struct proc_def save_procs[];
 extern const gsize save_procs_count;
 extern const struct proc_def event_procs[];

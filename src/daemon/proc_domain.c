@@ -27,8 +27,6 @@ enum { XML_SECURE = 1, XML_INACTIVE = 2, XML_UPDATE_CPU = 4, XML_MIGRATABLE = 8 
 #define POWER_ALL_FLAGS 0x3u /* ACPI, AGENT: what libvirt 9.0's QEMU driver takes */
 /* virDomainMessageType */
 #define MESSAGE_ALL_FLAGS 0x3u
-/* virDomainSnapshotListFlags, for the count */
-#define SNAPSHOT_LIST_ALL_FLAGS 0x7ffu
 
 static void
 put_dom(GByteArray *b, struct domain *dom)
@@ -337,13 +335,6 @@ h_get_max_memory(struct call *call, const struct call_ctx *ctx)
     dispatch_reply_u64(call, ctx->dom->def->memory_kib);
 }
 
-/* Counts of what Domus does not keep yet: no domain has snapshots. */
-static void
-h_none_yet(struct call *call, const struct call_ctx *ctx)
-{
-    dispatch_reply_int(call, 0);
-}
-
 static void
 h_security_label(struct call *call, const struct call_ctx *ctx)
 {
@@ -532,7 +523,6 @@ const struct proc_def domain_procs[] = {
     {R, PROC_DOMAIN_SET_AUTOSTART, D, &args_int, FALSE, 0, h_set_autostart},
     {R, PROC_DOMAIN_GET_OS_TYPE, D, NULL, FALSE, 0, h_get_os_type},
     {R, PROC_DOMAIN_GET_MAX_MEMORY, D, NULL, FALSE, 0, h_get_max_memory},
-    {R, PROC_DOMAIN_SNAPSHOT_NUM, D, NULL, TRUE, SNAPSHOT_LIST_ALL_FLAGS, h_none_yet},
     {R, PROC_DOMAIN_GET_SECURITY_LABEL, D, NULL, FALSE, 0, h_security_label},
     {R, PROC_DOMAIN_GET_MESSAGES, D, NULL, TRUE, MESSAGE_ALL_FLAGS, h_get_messages},
     {R, PROC_DOMAIN_GET_JOB_INFO, D, NULL, FALSE, 0, h_get_job_info},

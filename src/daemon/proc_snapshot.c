@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* proc_snapshot: domain snapshots: create, list and look up, the tree (parent, children,
+ * current), XML, revert and delete. Create, revert and delete reply when their job is done. */
+#include "core/core.h"
+#include "daemon/dispatch.h"
+#include "util/err.h"
+
+/* virDomainSnapshotListFlags: every bit of libvirt 9.0's */
+#define LIST_FLAGS 0x7ffu
+/* virDomainSnapshotCreateFlags we take (REDEFINE, CURRENT, NO_METADATA, DISK_ONLY for a shut
+ * off domain, ATOMIC: one image at a time or QEMU's own job is atomic already) */
+#define CREATE_FLAGS (1u | 2u | 4u | 16u | 128u)
+/* virDomainSnapshotXMLFlags */
+enum { SNAPSHOT_XML_SECURE = 1 };
+
+static void
+put_snapshot(GByteArray *b, struct domain *dom, const char *name)
+{
+    xdr_put_string(b, name);
+    rpc_put_domain(b, dom->def->name, dom->def->uuid, dom->id);
+}
+
+static void
+reply_snapshot(struct call *call, struct domain *dom, const char *name)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    put_snapshot(b, dom, name);
+    call_reply(call, b);
+}
+
+/* --- create, revert, delete: jobs --- */
+
+struct snap_call {
+    struct call *call;
+    struct domain *dom;
+};
+
+static void
+created(GError *error, const char *name, gpointer data)
+{
+    struct snap_call *sc = data;
+    if (error)
+        call_fail(sc->call, error);
+    else
+        reply_snapshot(sc->call, sc->dom, name);
+    core_domain_unref(sc->dom);
+    g_free(sc);
+}
+
+static void
+h_create(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *a = ctx->args;
+    struct snap_call *sc = g_new0(struct snap_call, 1);
+    sc->call = call;
+    sc->dom = core_domain_ref(ctx->dom);
+    core_snapshot_create(ctx->dom, a->s, ctx->flags & ~128u, created, sc);
+}
+
+static void
+h_revert(struct call *call, const struct call_ctx *ctx)
+{
+    core_snapshot_revert(ctx->dom, ctx->snap->name, ctx->flags, dispatch_done_empty, call);
+}
+
+static void
+h_delete(struct call *call, const struct call_ctx *ctx)
+{
+    core_snapshot_delete(ctx->dom, ctx->snap->name, ctx->flags, dispatch_done_empty, call);
+}
+
+/* --- what a client reads --- */
+
+static void
+h_xml(struct call *call, const struct call_ctx *ctx)
+{
+    GError *error = NULL;
+    g_autofree char *xml =
+        core_snapshot_xml(ctx->dom, ctx->snap->name, ctx->flags & SNAPSHOT_XML_SECURE, &error);
+    if (!xml)
+        dispatch_fail(call, error);
+    else
+        dispatch_reply_string(call, xml);
+}
+
+/* The list FROM (NULL: the domain's) under FLAGS, as a count, names or handles. */
+static GPtrArray *
+list(const struct call_ctx *ctx, const char *from)
+{
+    return core_snapshot_list(ctx->dom, from, ctx->flags);
+}
+
+static void
+h_num(struct call *call, const struct call_ctx *ctx)
+{
+    g_autoptr(GPtrArray) l = list(ctx, NULL);
+    dispatch_reply_int(call, (int32_t)l->len);
+}
+
+static void
+h_num_children(struct call *call, const struct call_ctx *ctx)
+{
+    g_autoptr(GPtrArray) l = list(ctx, ctx->snap->name);
+    dispatch_reply_int(call, (int32_t)l->len);
+}
+
+static void
+reply_names(struct call *call, GPtrArray *l, int max)
+{
+    if (!dispatch_check_max(call, max, RPC_DOMAIN_SNAPSHOT_LIST_MAX))
+        return;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    guint n = MIN(l->len, (guint)max);
+    xdr_put_u32(b, n);
+    for (guint i = 0; i < n; i++)
+        xdr_put_string(b, ((struct snapshot_def *)l->pdata[i])->name);
+    call_reply(call, b);
+}
+
+static void
+h_list_names(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *max = ctx->args;
+    g_autoptr(GPtrArray) l = list(ctx, NULL);
+    reply_names(call, l, max->v);
+}
+
+static void
+h_list_children_names(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *max = ctx->args;
+    g_autoptr(GPtrArray) l = list(ctx, ctx->snap->name);
+    reply_names(call, l, max->v);
+}
+
+static void
+reply_all(struct call *call, struct domain *dom, GPtrArray *l, gboolean need_results)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    if (need_results) {
+        xdr_put_u32(b, l->len);
+        for (guint i = 0; i < l->len; i++)
+            put_snapshot(b, dom, ((struct snapshot_def *)l->pdata[i])->name);
+    } else {
+        xdr_put_u32(b, 0);
+    }
+    xdr_put_i32(b, (int32_t)l->len);
+    call_reply(call, b);
+}
+
+static void
+h_list_all(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *need = ctx->args;
+    g_autoptr(GPtrArray) l = list(ctx, NULL);
+    reply_all(call, ctx->dom, l, need->v != 0);
+}
+
+static void
+h_list_all_children(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *need = ctx->args;
+    g_autoptr(GPtrArray) l = list(ctx, ctx->snap->name);
+    reply_all(call, ctx->dom, l, need->v != 0);
+}
+
+static void
+h_lookup(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *a = ctx->args;
+    GError *error = NULL;
+    if (!core_snapshot_lookup(ctx->dom, a->s, &error))
+        dispatch_fail(call, error);
+    else
+        reply_snapshot(call, ctx->dom, a->s);
+}
+
+static void
+h_has_current(struct call *call, const struct call_ctx *ctx)
+{
+    dispatch_reply_int(call, ctx->dom->current_snapshot != NULL);
+}
+
+static void
+h_current(struct call *call, const struct call_ctx *ctx)
+{
+    if (!ctx->dom->current_snapshot) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_DOMAIN_SNAPSHOT, ERR_NO_DOMAIN_SNAPSHOT,
+                "domain snapshot not found: the domain '%s' has no current snapshot",
+                ctx->dom->def->name);
+        dispatch_fail(call, error);
+        return;
+    }
+    reply_snapshot(call, ctx->dom, ctx->dom->current_snapshot);
+}
+
+static void
+h_parent(struct call *call, const struct call_ctx *ctx)
+{
+    if (!ctx->snap->parent) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_DOMAIN_SNAPSHOT, ERR_NO_DOMAIN_SNAPSHOT,
+                "domain snapshot not found: snapshot '%s' does not have a parent", ctx->snap->name);
+        dispatch_fail(call, error);
+        return;
+    }
+    reply_snapshot(call, ctx->dom, ctx->snap->parent);
+}
+
+static void
+h_is_current(struct call *call, const struct call_ctx *ctx)
+{
+    dispatch_reply_int(call, g_strcmp0(ctx->dom->current_snapshot, ctx->snap->name) == 0);
+}
+
+static void
+h_has_metadata(struct call *call, const struct call_ctx *ctx)
+{
+    dispatch_reply_int(call, 1); /* the daemon only knows snapshots it keeps metadata for */
+}
+
+#define R RPC_PROGRAM_REMOTE
+#define D HANDLE_DOMAIN
+#define S HANDLE_SNAPSHOT
+const struct proc_def snapshot_procs[] = {
+    {R, PROC_DOMAIN_SNAPSHOT_CREATE_XML, D, &args_string, TRUE, CREATE_FLAGS, h_create},
+    {R, PROC_DOMAIN_SNAPSHOT_GET_XML_DESC, S, NULL, TRUE, SNAPSHOT_XML_SECURE, h_xml},
+    {R, PROC_DOMAIN_SNAPSHOT_NUM, D, NULL, TRUE, LIST_FLAGS, h_num},
+    {R, PROC_DOMAIN_SNAPSHOT_LIST_NAMES, D, &args_int, TRUE, LIST_FLAGS, h_list_names},
+    {R, PROC_DOMAIN_SNAPSHOT_LOOKUP_BY_NAME, D, &args_string, TRUE, 0, h_lookup},
+    {R, PROC_DOMAIN_HAS_CURRENT_SNAPSHOT, D, NULL, TRUE, 0, h_has_current},
+    {R, PROC_DOMAIN_SNAPSHOT_CURRENT, D, NULL, TRUE, 0, h_current},
+    {R, PROC_DOMAIN_REVERT_TO_SNAPSHOT, S, NULL, TRUE,
+     CORE_SNAPSHOT_REVERT_RUNNING | CORE_SNAPSHOT_REVERT_PAUSED | 4u /* FORCE */, h_revert},
+    {R, PROC_DOMAIN_SNAPSHOT_DELETE, S, NULL, TRUE,
+     CORE_SNAPSHOT_DELETE_CHILDREN | CORE_SNAPSHOT_DELETE_METADATA_ONLY |
+         CORE_SNAPSHOT_DELETE_CHILDREN_ONLY,
+     h_delete},
+    {R, PROC_DOMAIN_SNAPSHOT_GET_PARENT, S, NULL, TRUE, 0, h_parent},
+    {R, PROC_DOMAIN_SNAPSHOT_NUM_CHILDREN, S, NULL, TRUE, LIST_FLAGS, h_num_children},
+    {R, PROC_DOMAIN_SNAPSHOT_LIST_CHILDREN_NAMES, S, &args_int, TRUE, LIST_FLAGS,
+     h_list_children_names},
+    {R, PROC_DOMAIN_SNAPSHOT_IS_CURRENT, S, NULL, TRUE, 0, h_is_current},
+    {R, PROC_DOMAIN_SNAPSHOT_HAS_METADATA, S, NULL, TRUE, 0, h_has_metadata},
+    {R, PROC_DOMAIN_LIST_ALL_SNAPSHOTS, D, &args_int, TRUE, LIST_FLAGS, h_list_all},
+    {R, PROC_DOMAIN_SNAPSHOT_LIST_ALL_CHILDREN, S, &args_int, TRUE, LIST_FLAGS,
+     h_list_all_children},
+};
+#undef R
+#undef D
+#undef S
+const gsize snapshot_procs_count = G_N_ELEMENTS(snapshot_procs);
