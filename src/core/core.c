@@ -84,8 +84,7 @@ core_domain_unref(struct domain *dom)
     domain_def_free(dom->new_def);
     g_free(dom->monitor_path);
     g_free(dom->save_file);
-    if (dom->snapshots)
-        g_hash_table_destroy(dom->snapshots);
+    g_hash_table_destroy(dom->snapshots);
     g_free(dom->current_snapshot);
     if (dom->save_resume_timer) /* the domain is its data */
         g_source_remove(dom->save_resume_timer);
@@ -109,6 +108,8 @@ domain_new(struct core *core, struct domain_def *def)
     dom->stop_input = IN_STOPPED_FAILED;
     dom->messages = g_ptr_array_new_with_free_func(g_free);
     dom->exit_waiters = g_ptr_array_new();
+    dom->snapshots =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)snapshot_def_free);
     job_owner_init(&dom->jobs, "domain", def->name);
     dom->refs = 1;
     return dom;
@@ -239,11 +240,9 @@ load_configs(struct core *core, GError **error)
             domain_def_free(def);
             continue;
         }
-        struct domain *dom = domain_new(core, def);
-        dom->persistent = TRUE;
         g_autofree char *ap = autostart_path(core, def->name);
+        struct domain *dom = core_register(core, def, TRUE);
         dom->autostart = g_file_test(ap, G_FILE_TEST_EXISTS);
-        registry_add(core, dom);
     }
     return TRUE;
 }
@@ -633,6 +632,16 @@ core_undefine(struct core *core, struct domain *dom, unsigned flags, GError **er
                 dom->def->name);
         return FALSE;
     }
+    guint nsnap = g_hash_table_size(dom->snapshots);
+    if (nsnap && !(flags & UNDEFINE_SNAPSHOTS_METADATA)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "domain '%s' has %u snapshot%s; undefine it with --snapshots-metadata to forget "
+                "them too, or delete them first",
+                dom->def->name, nsnap, nsnap == 1 ? "" : "s");
+        return FALSE;
+    }
+    if (nsnap && !core_snapshot_forget_all(dom, error))
+        return FALSE;
     g_autofree char *path = config_path(core, dom->def->name);
     g_autofree char *ap = autostart_path(core, dom->def->name);
     g_autofree char *ms = core_managed_save_path(dom);

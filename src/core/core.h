@@ -224,6 +224,9 @@ struct snapshot_def *core_snapshot_lookup(struct domain *dom, const char *name, 
 /* DOM's snapshots (children of FROM when given) filtered by FLAGS, oldest first; borrowed. */
 GPtrArray *core_snapshot_list(struct domain *dom, const char *from, unsigned flags);
 char *core_snapshot_xml(struct domain *dom, const char *name, unsigned flags, GError **error);
+/* Drops every snapshot's metadata of DOM (undefine --snapshots-metadata); the images keep
+ * theirs. */
+gboolean core_snapshot_forget_all(struct domain *dom, GError **error);
 /* An internal snapshot (with memory when DOM runs; of its disks when shut off): a job. DONE
  * hears its name. */
 void core_snapshot_create(struct domain *dom, const char *xml, unsigned flags,

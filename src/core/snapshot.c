@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/lifecycle.h"
 #include "qemu/device.h"
@@ -64,8 +65,6 @@ write_meta(struct domain *dom, const struct snapshot_def *def, GError **error)
 void
 core_snapshot_load(struct domain *dom)
 {
-    dom->snapshots =
-        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)snapshot_def_free);
     g_autofree char *dir = snapshot_dir(dom);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     const char *entry;
@@ -195,6 +194,26 @@ core_snapshot_list(struct domain *dom, const char *from, unsigned flags)
     return out;
 }
 
+gboolean
+core_snapshot_forget_all(struct domain *dom, GError **error)
+{
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, dom->snapshots);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        g_autofree char *path = snapshot_path(dom, key);
+        if (!file_remove(path, error))
+            return FALSE;
+    }
+    g_hash_table_remove_all(dom->snapshots);
+    g_clear_pointer(&dom->current_snapshot, g_free);
+    if (!write_current(dom, error))
+        return FALSE;
+    g_autofree char *dir = snapshot_dir(dom);
+    rmdir(dir);
+    return TRUE;
+}
+
 char *
 core_snapshot_xml(struct domain *dom, const char *name, unsigned flags, GError **error)
 {
@@ -235,7 +254,8 @@ qjob_args(const char *name, GPtrArray *disks, gboolean vmstate)
     JsonArray *devices = json_array_new();
     for (guint i = 0; i < disks->len; i++) {
         struct disk_def *d = disks->pdata[i];
-        json_array_add_string_element(devices, qemu_device_node_format(d->source_index));
+        g_autofree char *node = qemu_device_node_format(d->source_index);
+        json_array_add_string_element(devices, node);
     }
     if (vmstate && disks->len) {
         struct disk_def *d = disks->pdata[0];

@@ -420,6 +420,27 @@ def test_virsh_save_verbose(daemon, sg):
     assert dom.isActive()
 
 
+def test_managed_save_survives_restart(daemon, sg):
+    """The image is found again by the next daemon: dominfo says so and start resumes."""
+    c = daemon.conn()
+    dom = c.lookupByName("sv")
+    if not dom.isActive():
+        dom.create()
+    guest.wait(lambda: agent_ok(dom), 60, "the guest agent")
+    mark = f"ram-{time.time_ns()}"
+    assert guest.agent_exec(dom, "/bin/sh", "-c", f"echo {mark} > /run/domus-mark")[0] == 0
+    dom.managedSave()
+    daemon.stop()
+    daemon.start()
+    assert "Managed save:   yes" in daemon.virsh("dominfo", "sv").stdout
+    daemon.virsh("start", "sv")
+    c = daemon.conn()
+    dom = c.lookupByName("sv")
+    assert dom.state() == [E.VIR_DOMAIN_RUNNING, E.VIR_DOMAIN_RUNNING_RESTORED]
+    assert ram_value(dom) == mark
+    assert dom.hasManagedSaveImage() == 0
+
+
 @pytest.mark.parametrize("delay", [0, 0.05, 0.15])
 def test_sigkill_during_save(daemon, sg, delay):
     """Killed in the middle of a save (as soon as its job shows, and a little later), the daemon
