@@ -36,6 +36,12 @@ void lifecycle_start_restore(struct domain *dom, struct domain_def *live, int fd
                              enum dom_input restored_input, unsigned flags, core_done_fn done,
                              gpointer data);
 
+/* Starts DOM from internal snapshot TAG of its images (QEMU's -loadvm; start.c): LIVE
+ * (consumed) is the snapshot's definition; RUN: the vCPUs run after, else stay paused. A job
+ * of type JOB_SNAPSHOT_REVERT. */
+void lifecycle_start_snapshot(struct domain *dom, struct domain_def *live, const char *tag,
+                              gboolean run, core_done_fn done, gpointer data);
+
 /* Starts DOM from its managed save image (save.c) when it has a usable one: TRUE when DONE
  * will hear of it. FALSE: boot it (no image, or one that is no use and was dropped, or
  * FORCE_BOOT asked: CORE_START_* FLAGS). */

@@ -755,13 +755,6 @@ revert_prepare(struct job *job, struct snap_op *op, GError **error)
     }
     gboolean memory = def->state == SNAPSHOT_STATE_RUNNING || def->state == SNAPSHOT_STATE_PAUSED;
     gboolean active = state_is_active(dom->state);
-    if (memory && !active) {
-        err_set(error, ORIGIN, ERR_OPERATION_UNSUPPORTED,
-                "reverting shut off domain '%s' to snapshot '%s' with memory is not supported "
-                "yet; start the domain first",
-                dom->def->name, def->name);
-        return;
-    }
     if (memory && !same_disks(def->dom, dom->def)) {
         err_set(error, ORIGIN, ERR_OPERATION_UNSUPPORTED,
                 "the disks of domain '%s' changed since snapshot '%s'; reverting would need a "
@@ -832,6 +825,62 @@ static const struct job_step revert_steps[] = {{"revert", revert_step}, {NULL, N
 static const struct job_pipeline revert_pipeline = {
     .steps = revert_steps, .finish = revert_finish, .abort = snap_abort, .abortable = FALSE};
 
+struct start_revert {
+    struct domain *dom;
+    char *name;
+    core_done_fn done;
+    gpointer data;
+};
+
+static void
+started_from(GError *error, gpointer data)
+{
+    struct start_revert *sr = data;
+    if (!error) {
+        g_free(sr->dom->current_snapshot);
+        sr->dom->current_snapshot = g_strdup(sr->name);
+        GError *e = NULL;
+        if (!write_current(sr->dom, &e)) {
+            log_warn("%s", e->message);
+            g_error_free(e);
+        }
+        log_info("%s: started from snapshot '%s'", sr->dom->def->name, sr->name);
+    }
+    sr->done(error, sr->data);
+    core_domain_unref(sr->dom);
+    g_free(sr->name);
+    g_free(sr);
+}
+
+/* A shut off domain reverted to a snapshot with memory: QEMU starts from it (-loadvm), with
+ * the definition the domain had then. */
+static gboolean
+revert_by_start(struct domain *dom, const char *name, unsigned flags, core_done_fn done,
+                gpointer data)
+{
+    const struct snapshot_def *def = g_hash_table_lookup(dom->snapshots, name);
+    if (!def || state_is_active(dom->state) || !is_internal(def) ||
+        (def->state != SNAPSHOT_STATE_RUNNING && def->state != SNAPSHOT_STATE_PAUSED))
+        return FALSE;
+    if (!def->dom) {
+        GError *error = NULL;
+        err_set(&error, ORIGIN, ERR_OPERATION_INVALID,
+                "snapshot '%s' keeps no domain definition to start from", name);
+        done(error, data);
+        g_error_free(error);
+        return TRUE;
+    }
+    gboolean run = (flags & CORE_SNAPSHOT_REVERT_RUNNING) ||
+                   (!(flags & CORE_SNAPSHOT_REVERT_PAUSED) && def->state == SNAPSHOT_STATE_RUNNING);
+    struct start_revert *sr = g_new0(struct start_revert, 1);
+    sr->dom = core_domain_ref(dom);
+    sr->name = g_strdup(name);
+    sr->done = done;
+    sr->data = data;
+    lifecycle_start_snapshot(dom, domain_def_copy(def->dom), name, run, started_from, sr);
+    return TRUE;
+}
+
 void
 core_snapshot_revert(struct domain *dom, const char *name, unsigned flags, core_done_fn done,
                      gpointer data)
@@ -844,6 +893,8 @@ core_snapshot_revert(struct domain *dom, const char *name, unsigned flags, core_
         g_error_free(error);
         return;
     }
+    if (revert_by_start(dom, name, flags, done, data))
+        return;
     struct snap_op *op = g_new0(struct snap_op, 1);
     op->dom = core_domain_ref(dom);
     op->name = g_strdup(name);

@@ -53,8 +53,9 @@ struct start_op {
     /* restore: QEMU reads the guest's state from INCOMING_FD (-1: a boot); the run then
      * ends in RESTORED_INPUT (IN_RESTORED: the vCPUs run) */
     int incoming_fd;
-    enum dom_input restored_input;
+    enum dom_input restored_input; /* also the end of a start from a snapshot (LOADVM) */
     gboolean drop_cache; /* bypass-cache: the image leaves the host's page cache once read */
+    char *loadvm;        /* a snapshot revert: QEMU starts from this internal snapshot */
 };
 
 /* Closes the daemon's copies of the chardev sockets; UNLINK: QEMU never got them, so their
@@ -92,6 +93,7 @@ start_op_free(gpointer data)
     close_chardev_sockets(op, TRUE);
     close_taps(op);
     file_close_fd(&op->incoming_fd);
+    g_free(op->loadvm);
     g_clear_pointer(&op->chardev_fds, g_hash_table_unref);
     g_clear_pointer(&op->tap_fd_numbers, g_hash_table_unref);
     core_domain_unref(op->dom);
@@ -381,6 +383,7 @@ start_prepare(struct job *job)
     opts.chardev_fds = op->chardev_fds;
     opts.tap_fds = op->tap_fd_numbers;
     opts.incoming = op->incoming_fd >= 0;
+    opts.loadvm = op->loadvm;
     if (!(op->argv = qemu_command_build(dom->def, &opts, &error)) ||
         !prepare_affinity(op, &error) || !prepare_nvram(dom->def, &error)) {
         job_fail(job, error);
@@ -632,7 +635,9 @@ start_resume(struct job *job)
     if (op->drop_cache)
         posix_fadvise(op->incoming_fd, 0, 0, POSIX_FADV_DONTNEED);
     gboolean run =
-        op->incoming_fd >= 0 ? op->restored_input == IN_RESTORED : !(op->flags & CORE_START_PAUSED);
+        op->incoming_fd >= 0 || op->loadvm
+            ? op->restored_input == IN_RESTORED || op->restored_input == IN_STARTED_FROM_SNAPSHOT
+            : !(op->flags & CORE_START_PAUSED);
     if (!run)
         qmp_command(op->dom->mon, "query-status", NULL, on_setup_command, job_ref(job));
     else
@@ -649,7 +654,7 @@ start_finish(struct job *job, const GError *error)
     GError *err = NULL;
     if (!error) {
         enum dom_input in = (op->flags & CORE_START_PAUSED) ? IN_STARTED_PAUSED : IN_STARTED;
-        if (op->incoming_fd >= 0)
+        if (op->incoming_fd >= 0 || op->loadvm)
             in = op->restored_input;
         /* the job is finished: the status file written now no longer says "start" */
         if (core_domain_transition(dom, in, &err)) {
@@ -724,6 +729,7 @@ struct start_request {
     int incoming_fd;
     enum dom_input restored_input;
     gboolean drop_cache;
+    char *loadvm;
     core_done_fn done;
     gpointer data;
 };
@@ -748,11 +754,13 @@ start_begin(struct job *job, GError *error, gpointer data)
         op->listen_fd = -1;
         op->incoming_fd = g_steal_fd(&req->incoming_fd);
         op->restored_input = req->restored_input;
+        op->loadvm = g_steal_pointer(&req->loadvm);
         op->drop_cache = req->drop_cache;
         job_run(job, op, start_op_free, req->done, req->data);
     }
     domain_def_free(req->live);
     file_close_fd(&req->incoming_fd);
+    g_free(req->loadvm);
     core_domain_unref(req->dom);
     g_free(req);
 }
@@ -761,7 +769,7 @@ start_begin(struct job *job, GError *error, gpointer data)
  * INCOMING_FD (taken over; -1: a boot) is a saved state to restore. */
 static void
 start_running(struct domain *dom, struct domain_def *live, unsigned flags, int incoming_fd,
-              enum dom_input restored_input, core_done_fn done, gpointer data)
+              const char *loadvm, enum dom_input restored_input, core_done_fn done, gpointer data)
 {
     if (state_is_active(dom->state)) {
         GError *error = NULL;
@@ -778,11 +786,12 @@ start_running(struct domain *dom, struct domain_def *live, unsigned flags, int i
     req->flags = flags;
     req->incoming_fd = incoming_fd;
     req->restored_input = restored_input;
+    req->loadvm = g_strdup(loadvm);
     req->drop_cache = incoming_fd >= 0 && (flags & CORE_START_BYPASS_CACHE);
     req->done = done;
     req->data = data;
-    job_acquire(&dom->jobs, incoming_fd >= 0 ? JOB_RESTORE : JOB_START, &start_pipeline,
-                dom->core->job_wait_ms, start_begin, req);
+    enum job_type type = incoming_fd >= 0 ? JOB_RESTORE : loadvm ? JOB_SNAPSHOT_REVERT : JOB_START;
+    job_acquire(&dom->jobs, type, &start_pipeline, dom->core->job_wait_ms, start_begin, req);
 }
 
 void
@@ -790,7 +799,15 @@ lifecycle_start_restore(struct domain *dom, struct domain_def *live, int fd,
                         enum dom_input restored_input, unsigned flags, core_done_fn done,
                         gpointer data)
 {
-    start_running(dom, live, flags, fd, restored_input, done, data);
+    start_running(dom, live, flags, fd, NULL, restored_input, done, data);
+}
+
+void
+lifecycle_start_snapshot(struct domain *dom, struct domain_def *live, const char *tag, gboolean run,
+                         core_done_fn done, gpointer data)
+{
+    start_running(dom, live, 0, -1, tag,
+                  run ? IN_STARTED_FROM_SNAPSHOT : IN_STARTED_FROM_SNAPSHOT_PAUSED, done, data);
 }
 
 void
@@ -799,8 +816,8 @@ core_domain_start(struct domain *dom, unsigned flags, core_done_fn done, gpointe
     if (dom->managed_save && !state_is_active(dom->state) &&
         lifecycle_start_managed(dom, flags, done, data))
         return;
-    start_running(dom, NULL, flags & (CORE_START_PAUSED | CORE_START_AUTODESTROY), -1, IN_LAST,
-                  done, data);
+    start_running(dom, NULL, flags & (CORE_START_PAUSED | CORE_START_AUTODESTROY), -1, NULL,
+                  IN_LAST, done, data);
 }
 
 struct domain *
@@ -833,5 +850,5 @@ void
 core_create_xml_start(struct domain *dom, struct domain_def *live, unsigned flags,
                       core_done_fn done, gpointer data)
 {
-    start_running(dom, live, flags, -1, IN_LAST, done, data);
+    start_running(dom, live, flags, -1, NULL, IN_LAST, done, data);
 }

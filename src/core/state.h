@@ -71,7 +71,7 @@ enum dom_event {
 };
 enum { EV_DEFINED_ADDED, EV_DEFINED_UPDATED };
 enum { EV_UNDEFINED_REMOVED };
-enum { EV_STARTED_BOOTED, EV_STARTED_MIGRATED, EV_STARTED_RESTORED };
+enum { EV_STARTED_BOOTED, EV_STARTED_MIGRATED, EV_STARTED_RESTORED, EV_STARTED_FROM_SNAPSHOT };
 enum {
     EV_SUSPENDED_PAUSED,
     EV_SUSPENDED_MIGRATED,
@@ -114,16 +114,18 @@ enum dom_input {
     IN_PANICKED,         /* the guest panicked */
     IN_STOPPED_SHUTDOWN, /* QEMU exited after a shutdown */
     IN_STOPPED_DESTROYED,
-    IN_STOPPED_CRASHED,  /* exited after a guest panic (on_crash destroy) */
-    IN_STOPPED_FAILED,   /* QEMU died unexpectedly */
-    IN_SAVE_PAUSED,      /* save stopped the vCPUs of a running guest */
-    IN_SAVE_CANCELED,    /* ... and the save failed or was aborted: they run again */
-    IN_STOPPED_SAVED,    /* QEMU was stopped once its state was saved */
-    IN_RESTORED,         /* restore is done and the vCPUs run */
-    IN_RESTORED_PAUSED,  /* restore is done; the image was saved paused */
-    IN_RESTORED_HELD,    /* restore is done; kept paused as asked */
-    IN_REVERTED_RUNNING, /* a snapshot's state was loaded; the vCPUs run */
-    IN_REVERTED_PAUSED,  /* ... and they stay paused */
+    IN_STOPPED_CRASHED,              /* exited after a guest panic (on_crash destroy) */
+    IN_STOPPED_FAILED,               /* QEMU died unexpectedly */
+    IN_SAVE_PAUSED,                  /* save stopped the vCPUs of a running guest */
+    IN_SAVE_CANCELED,                /* ... and the save failed or was aborted: they run again */
+    IN_STOPPED_SAVED,                /* QEMU was stopped once its state was saved */
+    IN_RESTORED,                     /* restore is done and the vCPUs run */
+    IN_RESTORED_PAUSED,              /* restore is done; the image was saved paused */
+    IN_RESTORED_HELD,                /* restore is done; kept paused as asked */
+    IN_REVERTED_RUNNING,             /* a snapshot's state was loaded; the vCPUs run */
+    IN_REVERTED_PAUSED,              /* ... and they stay paused */
+    IN_STARTED_FROM_SNAPSHOT,        /* a shut off domain started from a snapshot; running */
+    IN_STARTED_FROM_SNAPSHOT_PAUSED, /* ... paused */
     IN_LAST
 };
 

@@ -490,6 +490,10 @@ qemu_command_build(const struct domain_def *def, const struct qemu_command_opts 
         return NULL;
     add(argv, "-msg");
     add(argv, "timestamp=on");
+    if (opts->loadvm) {
+        add(argv, "-loadvm");
+        add(argv, opts->loadvm);
+    }
     if (opts->incoming) {
         /* the state comes through a descriptor the daemon passes (getfd, migrate-incoming) */
         add(argv, "-incoming");

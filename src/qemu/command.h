@@ -18,6 +18,7 @@ struct qemu_command_opts {
                               * its listening socket as (GINT_TO_POINTER); may be NULL */
     GHashTable *tap_fds;     /* interface alias -> the fd number QEMU inherits its tap as */
     gboolean incoming;       /* -incoming defer: QEMU waits for migrate-incoming (restore) */
+    const char *loadvm;      /* -loadvm: start from this internal snapshot; NULL: boot */
 };
 
 /* Builds argv (argv[0] = emulator). Rejects what this driver cannot run with

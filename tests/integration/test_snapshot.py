@@ -162,6 +162,32 @@ def test_refusals(daemon, sn):
     dom.snapshotLookupByName("dup").delete()
 
 
+def test_revert_shut_off_to_running_snapshot(daemon, sn, loop):
+    """A shut off domain reverted to a snapshot with memory starts from it: QEMU loads the
+    snapshot at start (-loadvm), no boot."""
+    c = daemon.conn()
+    dom = c.lookupByName("sn")
+    if not dom.isActive():
+        dom.create()
+    guest.wait(lambda: agent_ok(dom), 60, "the guest agent")
+    mark(dom, "kept")
+    daemon.virsh("snapshot-create-as", "sn", "live")
+    dom.destroy()
+    events = []
+    ec = daemon.conn()
+    ec.domainEventRegisterAny(None, E.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                              lambda conn, d, ev, det, o: events.append((ev, det)), None)
+    daemon.virsh("snapshot-revert", "sn", "live")
+    assert dom.state() == [E.VIR_DOMAIN_RUNNING, E.VIR_DOMAIN_RUNNING_FROM_SNAPSHOT]
+    assert marks(dom) == ("kept", "kept")
+    assert guest.count(os.path.join(daemon.root, "sn.console")) == 0, "no boot"
+    guest.wait(lambda: len(events) >= 2, 10, "the events")
+    assert events[:2] == [(E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_FROM_SNAPSHOT),
+                          (E.VIR_DOMAIN_EVENT_RESUMED, E.VIR_DOMAIN_EVENT_RESUMED_FROM_SNAPSHOT)]
+    ec.close()
+    dom.snapshotLookupByName("live").delete()
+
+
 def test_shut_off_disk_snapshot(daemon, sn):
     c = daemon.conn()
     dom = c.lookupByName("sn")
