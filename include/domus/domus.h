@@ -131,6 +131,31 @@ int domus_domain_has_managed_save(domus_domain *dom, GError **error);
 char *domus_domain_managed_save_get_xml(domus_domain *dom, unsigned flags, GError **error);
 gboolean domus_domain_managed_save_define(domus_domain *dom, const char *xml, unsigned flags,
                                           GError **error);
+
+/* Snapshots (virDomainSnapshot*), named by their domain and name. FLAGS: libvirt's. */
+enum {
+    DOMUS_SNAPSHOT_CREATE_REDEFINE = 1,
+    DOMUS_SNAPSHOT_CREATE_CURRENT = 2,
+    DOMUS_SNAPSHOT_CREATE_NO_METADATA = 4,
+    DOMUS_SNAPSHOT_CREATE_DISK_ONLY = 16,
+};
+enum { DOMUS_SNAPSHOT_REVERT_RUNNING = 1, DOMUS_SNAPSHOT_REVERT_PAUSED = 2 };
+enum {
+    DOMUS_SNAPSHOT_DELETE_CHILDREN = 1,
+    DOMUS_SNAPSHOT_DELETE_METADATA_ONLY = 2,
+    DOMUS_SNAPSHOT_DELETE_CHILDREN_ONLY = 4,
+};
+/* Returns the new snapshot's name. */
+char *domus_snapshot_create_xml(domus_domain *dom, const char *xml, unsigned flags, GError **error);
+/* The names of DOM's snapshots (PARENT's children when given), oldest first; a new
+ * NULL-terminated array. FLAGS: virDomainSnapshotListFlags. */
+char **domus_snapshot_list(domus_domain *dom, const char *parent, unsigned flags, GError **error);
+char *domus_snapshot_get_xml(domus_domain *dom, const char *name, unsigned flags, GError **error);
+/* The current snapshot's name; VIR_ERR_NO_DOMAIN_SNAPSHOT when there is none. */
+char *domus_snapshot_current(domus_domain *dom, GError **error);
+char *domus_snapshot_parent(domus_domain *dom, const char *name, GError **error);
+gboolean domus_snapshot_revert(domus_domain *dom, const char *name, unsigned flags, GError **error);
+gboolean domus_snapshot_delete(domus_domain *dom, const char *name, unsigned flags, GError **error);
 char *domus_domain_get_hostname(domus_domain *dom, GError **error);
 /* TIMEOUT: seconds, or -2 block, -1 default, 0 no wait (libvirt's values). */
 char *domus_domain_qemu_agent_command(domus_domain *dom, const char *cmd, int timeout,

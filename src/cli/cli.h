@@ -69,3 +69,4 @@ extern const struct cli_cmd cli_guest_cmds[];
 extern const struct cli_cmd cli_storage_cmds[];
 extern const struct cli_cmd cli_network_cmds[];
 extern const struct cli_cmd cli_save_cmds[];
+extern const struct cli_cmd cli_snapshot_cmds[];

@@ -122,6 +122,33 @@ def test_create_revert_delete(daemon, sn, loop):
     assert "s1" not in out and "s3" not in out
 
 
+def test_domus_cli_as_virsh(daemon, sn):
+    """domus's snapshot commands print what virsh prints."""
+    c = daemon.conn()
+    dom = c.lookupByName("sn")
+    if not dom.isActive():
+        dom.create()
+    r = daemon.domus("snapshot-create-as", "sn", "a", "--description", "first", check=True)
+    assert r.stdout == "Domain snapshot a created\n\n"
+    daemon.domus("snapshot-create-as", "sn", "b", check=True)
+    daemon.domus("snapshot-revert", "sn", "a", check=True)
+    daemon.domus("snapshot-create-as", "sn", "c", check=True)
+    for args in (["snapshot-list", "sn"], ["snapshot-list", "sn", "--tree"],
+                 ["snapshot-list", "sn", "--name"], ["snapshot-list", "sn", "--parent"],
+                 ["snapshot-list", "sn", "--leaves", "--name"],
+                 ["snapshot-info", "sn", "a"], ["snapshot-info", "sn", "--current"],
+                 ["snapshot-current", "sn", "--name"], ["snapshot-parent", "sn", "c"],
+                 ["snapshot-dumpxml", "sn", "b"]):
+        ours = daemon.domus(*args, check=True).stdout
+        theirs = daemon.virsh(*args).stdout
+        assert ours == theirs, f"{args}:\n{ours}\n---\n{theirs}"
+    r = daemon.domus("snapshot-delete", "sn", "a", "--children", check=True)
+    assert r.stdout == "Domain snapshot a deleted\n\n"
+    assert daemon.domus("snapshot-list", "sn", "--name", check=True).stdout == "\n"
+    r = daemon.domus("snapshot-info", "sn", "nope", check=False)
+    assert r.returncode == 1 and "nope" in r.stderr
+
+
 def test_metadata_survives_restart(daemon, sn):
     c, dom, disk = sn
     daemon.virsh("snapshot-create-as", "sn", "keep", "--description", "across a restart")

@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* snapshot: virsh's snapshot-* commands, options and output. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+
+/* virDomainSnapshotListFlags */
+enum {
+    LIST_ROOTS = 1 << 0,
+    LIST_DESCENDANTS = 1 << 0,
+    LIST_LEAVES = 1 << 2,
+    LIST_NO_LEAVES = 1 << 3,
+    LIST_INACTIVE = 1 << 5,
+    LIST_ACTIVE = 1 << 6,
+    LIST_DISK_ONLY = 1 << 7,
+    LIST_INTERNAL = 1 << 8,
+    LIST_EXTERNAL = 1 << 9,
+};
+
+/* The text of element NAME in XML (the first), or NULL. New string. */
+static char *
+xml_field(const char *xml, const char *name)
+{
+    g_autofree char *open = g_strdup_printf("<%s>", name);
+    g_autofree char *close = g_strdup_printf("</%s>", name);
+    const char *a = strstr(xml, open);
+    const char *b = a ? strstr(a, close) : NULL;
+    return b ? g_strndup(a + strlen(open), b - a - strlen(open)) : NULL;
+}
+
+static gboolean
+with_dom(struct cli_ctx *ctx, domus_domain **ret, GError **error)
+{
+    *ret = cli_domain(ctx, error);
+    return *ret != NULL;
+}
+
+static gboolean
+cmd_snapshot_create_as(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    GString *xml = g_string_new("<domainsnapshot>\n");
+    const char *name = cli_get(ctx, "name");
+    const char *desc = cli_get(ctx, "description");
+    if (name) {
+        g_autofree char *e = g_markup_escape_text(name, -1);
+        g_string_append_printf(xml, "  <name>%s</name>\n", e);
+    }
+    if (desc) {
+        g_autofree char *e = g_markup_escape_text(desc, -1);
+        g_string_append_printf(xml, "  <description>%s</description>\n", e);
+    }
+    g_string_append(xml, "</domainsnapshot>\n");
+    g_autofree char *text = g_string_free(xml, FALSE);
+    gboolean ok = TRUE;
+    if (cli_has(ctx, "print-xml")) {
+        printf("%s\n", text);
+    } else {
+        unsigned flags = (cli_has(ctx, "no-metadata") ? DOMUS_SNAPSHOT_CREATE_NO_METADATA : 0) |
+                         (cli_has(ctx, "disk-only") ? DOMUS_SNAPSHOT_CREATE_DISK_ONLY : 0);
+        g_autofree char *made = domus_snapshot_create_xml(dom, text, flags, error);
+        if (made)
+            printf("Domain snapshot %s created\n\n", made);
+        ok = made != NULL;
+    }
+    domus_domain_free(dom);
+    return ok;
+}
+
+static gboolean
+cmd_snapshot_create(struct cli_ctx *ctx, GError **error)
+{
+    const char *file = cli_get(ctx, "xmlfile");
+    g_autofree char *xml = file ? cli_read_xml_file(file, error) : g_strdup("<domainsnapshot/>");
+    domus_domain *dom;
+    if (!xml || !with_dom(ctx, &dom, error))
+        return FALSE;
+    unsigned flags = (cli_has(ctx, "redefine") ? DOMUS_SNAPSHOT_CREATE_REDEFINE : 0) |
+                     (cli_has(ctx, "current") ? DOMUS_SNAPSHOT_CREATE_CURRENT : 0) |
+                     (cli_has(ctx, "no-metadata") ? DOMUS_SNAPSHOT_CREATE_NO_METADATA : 0) |
+                     (cli_has(ctx, "disk-only") ? DOMUS_SNAPSHOT_CREATE_DISK_ONLY : 0);
+    g_autofree char *made = domus_snapshot_create_xml(dom, xml, flags, error);
+    domus_domain_free(dom);
+    if (!made)
+        return FALSE;
+    if (file)
+        printf("Domain snapshot %s created from '%s'\n\n", made, file);
+    else
+        printf("Domain snapshot %s created\n\n", made);
+    return TRUE;
+}
+
+/* virsh's creation time column: local time with its offset */
+static char *
+creation_time(const char *xml)
+{
+    g_autofree char *t = xml_field(xml, "creationTime");
+    g_autoptr(GDateTime) dt =
+        t ? g_date_time_new_from_unix_local(g_ascii_strtoll(t, NULL, 10)) : NULL;
+    return dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S %z") : g_strdup("-");
+}
+
+/* vshTreePrint: each root, then its children below "  |" lines and "+- " marks */
+static void
+tree_print(char **names, char **parents, guint n, guint dev, guint lastdev, gboolean root,
+           GString *indent)
+{
+    printf("%s%s%s\n", indent->str, root ? "" : "+- ", names[dev]);
+    if (!root)
+        g_string_append(indent, dev == lastdev ? "  " : "| ");
+    gint nextlast = -1;
+    for (guint i = 0; i < n; i++)
+        if (parents[i] && g_str_equal(parents[i], names[dev]))
+            nextlast = i;
+    if (nextlast >= 0)
+        printf("%s  |\n", indent->str);
+    g_string_append(indent, "  ");
+    for (guint i = 0; i < n; i++)
+        if (parents[i] && g_str_equal(parents[i], names[dev]))
+            tree_print(names, parents, n, i, nextlast, FALSE, indent);
+    g_string_truncate(indent, indent->len - 2);
+    if (nextlast < 0 && dev == lastdev)
+        printf("%s\n", indent->str);
+    if (!root)
+        g_string_truncate(indent, indent->len - 2);
+}
+
+static gboolean
+cmd_snapshot_list(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    unsigned flags = 0;
+    const char *from = cli_get(ctx, "from");
+    if (cli_has(ctx, "current")) {
+        g_autofree char *cur = domus_snapshot_current(dom, NULL);
+        if (!cur) {
+            domus_domain_free(dom);
+            printf("\n");
+            return TRUE;
+        }
+    }
+    if (cli_has(ctx, "roots"))
+        flags |= LIST_ROOTS;
+    if (from && cli_has(ctx, "descendants"))
+        flags |= LIST_DESCENDANTS;
+    if (cli_has(ctx, "leaves"))
+        flags |= LIST_LEAVES;
+    if (cli_has(ctx, "no-leaves"))
+        flags |= LIST_NO_LEAVES;
+    if (cli_has(ctx, "inactive"))
+        flags |= LIST_INACTIVE;
+    if (cli_has(ctx, "active"))
+        flags |= LIST_ACTIVE;
+    if (cli_has(ctx, "disk-only"))
+        flags |= LIST_DISK_ONLY;
+    if (cli_has(ctx, "internal"))
+        flags |= LIST_INTERNAL;
+    if (cli_has(ctx, "external"))
+        flags |= LIST_EXTERNAL;
+    g_auto(GStrv) names = domus_snapshot_list(dom, from, flags, error);
+    if (!names) {
+        domus_domain_free(dom);
+        return FALSE;
+    }
+    if (cli_has(ctx, "current")) {
+        g_autofree char *cur = domus_snapshot_current(dom, NULL);
+        g_strfreev(names);
+        names = g_new0(char *, 2);
+        names[0] = g_steal_pointer(&cur);
+    }
+    guint n = g_strv_length(names);
+    g_autofree char **xmls = g_new0(char *, n + 1);
+    g_autofree char **parents = g_new0(char *, n + 1);
+    for (guint i = 0; i < n; i++) {
+        xmls[i] = domus_snapshot_get_xml(dom, names[i], 0, error);
+        if (!xmls[i])
+            break;
+        g_autofree char *block = xml_field(xmls[i], "parent");
+        parents[i] = block ? xml_field(block, "name") : NULL;
+    }
+    gboolean ok = n == 0 || xmls[n - 1];
+    if (ok && cli_has(ctx, "tree")) {
+        g_autoptr(GString) indent = g_string_new(NULL);
+        for (guint i = 0; i < n; i++) {
+            gboolean listed_parent = FALSE;
+            for (guint j = 0; parents[i] && j < n; j++)
+                listed_parent |= g_str_equal(names[j], parents[i]);
+            if (!listed_parent)
+                tree_print(names, parents, n, i, i, TRUE, indent);
+        }
+        printf("\n");
+    } else if (ok && cli_has(ctx, "name")) {
+        for (guint i = 0; i < n; i++)
+            printf("%s\n", names[i]);
+        printf("\n");
+    } else if (ok) {
+        gboolean with_parent = cli_has(ctx, "parent");
+        GPtrArray *rows = with_parent
+                              ? cli_table_new("Name", "Creation Time", "State", "Parent", NULL)
+                              : cli_table_new("Name", "Creation Time", "State", NULL);
+        for (guint i = 0; i < n; i++) {
+            char *state = xml_field(xmls[i], "state");
+            if (with_parent)
+                cli_table_add(rows, g_strdup(names[i]), creation_time(xmls[i]), state,
+                              g_strdup(parents[i] ? parents[i] : ""), NULL);
+            else
+                cli_table_add(rows, g_strdup(names[i]), creation_time(xmls[i]), state, NULL);
+        }
+        cli_table_print(rows);
+        printf("\n");
+    }
+    for (guint i = 0; i < n; i++) {
+        g_free(xmls[i]);
+        g_free(parents[i]);
+    }
+    domus_domain_free(dom);
+    return ok;
+}
+
+static gboolean
+cmd_snapshot_dumpxml(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    g_autofree char *xml = domus_snapshot_get_xml(dom, cli_get(ctx, "snapshotname"),
+                                                  cli_has(ctx, "security-info") ? 1 : 0, error);
+    domus_domain_free(dom);
+    if (!xml)
+        return FALSE;
+    printf("%s\n", xml);
+    return TRUE;
+}
+
+static gboolean
+cmd_snapshot_current(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *cur = domus_snapshot_current(dom, &err);
+    gboolean ok = TRUE;
+    if (!cur && err && err->code != 72 /* VIR_ERR_NO_DOMAIN_SNAPSHOT */) {
+        g_propagate_error(error, g_steal_pointer(&err));
+        ok = FALSE;
+    } else if (!cur) {
+        cli_report("domain '%s' has no current snapshot", domus_domain_get_name(dom));
+        cli_set_error(error, "no current snapshot");
+        ok = FALSE;
+    } else if (cli_has(ctx, "name")) {
+        printf("%s\n", cur);
+    } else {
+        g_autofree char *xml =
+            domus_snapshot_get_xml(dom, cur, cli_has(ctx, "security-info") ? 1 : 0, error);
+        ok = xml != NULL;
+        if (ok)
+            printf("%s\n", xml);
+    }
+    domus_domain_free(dom);
+    return ok;
+}
+
+static gboolean
+cmd_snapshot_info(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    const char *name = cli_get(ctx, "snapshotname");
+    g_autofree char *cur = domus_snapshot_current(dom, NULL);
+    g_autofree char *which = g_strdup(cli_has(ctx, "current") || !name ? cur : name);
+    g_autofree char *xml = which ? domus_snapshot_get_xml(dom, which, 0, error) : NULL;
+    if (!xml) {
+        if (!which)
+            cli_set_error(error, "domain '%s' has no current snapshot", domus_domain_get_name(dom));
+        domus_domain_free(dom);
+        return FALSE;
+    }
+    g_autofree char *state = xml_field(xml, "state");
+    g_autofree char *pblock = xml_field(xml, "parent");
+    g_autofree char *parent = pblock ? xml_field(pblock, "name") : NULL;
+    g_auto(GStrv) children = domus_snapshot_list(dom, which, 0, NULL);
+    g_auto(GStrv) descendants = domus_snapshot_list(dom, which, LIST_DESCENDANTS, NULL);
+    const char *location = strstr(xml, "snapshot='external'") ? "external" : "internal";
+    printf("%-15s %s\n", "Name:", which);
+    printf("%-15s %s\n", "Domain:", domus_domain_get_name(dom));
+    printf("%-15s %s\n", "Current:", g_strcmp0(cur, which) == 0 ? "yes" : "no");
+    printf("%-15s %s\n", "State:", state ? state : "-");
+    printf("%-15s %s\n", "Location:", location);
+    printf("%-15s %s\n", "Parent:", parent ? parent : "-");
+    printf("%-15s %u\n", "Children:", children ? g_strv_length(children) : 0);
+    printf("%-15s %u\n", "Descendants:", descendants ? g_strv_length(descendants) : 0);
+    printf("%-15s %s\n\n", "Metadata:", "yes");
+    domus_domain_free(dom);
+    return TRUE;
+}
+
+static gboolean
+cmd_snapshot_parent(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    g_autofree char *parent = domus_snapshot_parent(dom, cli_get(ctx, "snapshotname"), error);
+    domus_domain_free(dom);
+    if (!parent)
+        return FALSE;
+    printf("%s\n", parent);
+    return TRUE;
+}
+
+static gboolean
+cmd_snapshot_revert(struct cli_ctx *ctx, GError **error)
+{
+    if (cli_has(ctx, "running") && cli_has(ctx, "paused")) {
+        cli_set_error(error, "Options --running and --paused are mutually exclusive");
+        return FALSE;
+    }
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    unsigned flags = (cli_has(ctx, "running") ? DOMUS_SNAPSHOT_REVERT_RUNNING : 0) |
+                     (cli_has(ctx, "paused") ? DOMUS_SNAPSHOT_REVERT_PAUSED : 0);
+    g_autofree char *cur = cli_has(ctx, "current") ? domus_snapshot_current(dom, error) : NULL;
+    const char *name = cur ? cur : cli_get(ctx, "snapshotname");
+    gboolean ok = name && domus_snapshot_revert(dom, name, flags, error);
+    if (!name && !cur && !cli_has(ctx, "current"))
+        cli_set_error(error, "give a snapshot name or --current");
+    domus_domain_free(dom);
+    if (ok)
+        printf("\n");
+    return ok;
+}
+
+static gboolean
+cmd_snapshot_delete(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    const char *name = cli_get(ctx, "snapshotname");
+    unsigned flags = (cli_has(ctx, "children") ? DOMUS_SNAPSHOT_DELETE_CHILDREN : 0) |
+                     (cli_has(ctx, "children-only") ? DOMUS_SNAPSHOT_DELETE_CHILDREN_ONLY : 0) |
+                     (cli_has(ctx, "metadata") ? DOMUS_SNAPSHOT_DELETE_METADATA_ONLY : 0);
+    gboolean ok = domus_snapshot_delete(dom, name, flags, error);
+    domus_domain_free(dom);
+    if (!ok)
+        return FALSE;
+    if (flags & DOMUS_SNAPSHOT_DELETE_CHILDREN_ONLY)
+        printf("Domain snapshot %s children deleted\n\n", name);
+    else
+        printf("Domain snapshot %s deleted\n\n", name);
+    return TRUE;
+}
+
+#define DOMAIN_OPT                                                                                 \
+    {                                                                                              \
+        "domain", OPT_DATA, TRUE, "domain name, id or uuid"                                        \
+    }
+#define SNAP_OPT(req)                                                                              \
+    {                                                                                              \
+        "snapshotname", OPT_DATA, req, "snapshot name"                                             \
+    }
+
+static const struct cli_opt create_as_opts[] = {
+    DOMAIN_OPT,
+    {"name", OPT_DATA, FALSE, "name of snapshot"},
+    {"description", OPT_STRING, FALSE, "description of snapshot"},
+    {"print-xml", OPT_BOOL, FALSE, "print XML document rather than create"},
+    {"no-metadata", OPT_BOOL, FALSE, "take snapshot but create no metadata"},
+    {"disk-only", OPT_BOOL, FALSE, "capture disk state but not vm state"},
+    {NULL},
+};
+static const struct cli_opt create_opts[] = {
+    DOMAIN_OPT,
+    {"xmlfile", OPT_DATA, FALSE, "domain snapshot XML"},
+    {"redefine", OPT_BOOL, FALSE, "redefine metadata for existing snapshot"},
+    {"current", OPT_BOOL, FALSE, "with redefine, set current snapshot"},
+    {"no-metadata", OPT_BOOL, FALSE, "take snapshot but create no metadata"},
+    {"disk-only", OPT_BOOL, FALSE, "capture disk state but not vm state"},
+    {NULL},
+};
+static const struct cli_opt list_opts[] = {
+    DOMAIN_OPT,
+    {"parent", OPT_BOOL, FALSE, "add a column showing parent snapshot"},
+    {"roots", OPT_BOOL, FALSE, "list only snapshots without parents"},
+    {"leaves", OPT_BOOL, FALSE, "list only snapshots without children"},
+    {"no-leaves", OPT_BOOL, FALSE, "list only snapshots that are not leaves (with children)"},
+    {"inactive", OPT_BOOL, FALSE, "filter by snapshots taken while inactive"},
+    {"active", OPT_BOOL, FALSE, "filter by snapshots taken while active (full system snapshots)"},
+    {"disk-only", OPT_BOOL, FALSE, "filter by disk-only snapshots"},
+    {"internal", OPT_BOOL, FALSE, "filter by internal snapshots"},
+    {"external", OPT_BOOL, FALSE, "filter by external snapshots"},
+    {"tree", OPT_BOOL, FALSE, "list snapshots in a tree"},
+    {"from", OPT_STRING, FALSE, "limit list to children of given snapshot"},
+    {"current", OPT_BOOL, FALSE, "limit list to children of current snapshot"},
+    {"descendants", OPT_BOOL, FALSE, "with --from, list all descendants"},
+    {"name", OPT_BOOL, FALSE, "list snapshot names only"},
+    {NULL},
+};
+static const struct cli_opt dumpxml_opts[] = {
+    DOMAIN_OPT,
+    SNAP_OPT(TRUE),
+    {"security-info", OPT_BOOL, FALSE, "include security sensitive information in XML dump"},
+    {NULL},
+};
+static const struct cli_opt current_opts[] = {
+    DOMAIN_OPT,
+    {"name", OPT_BOOL, FALSE, "list the name, rather than the full xml"},
+    {"security-info", OPT_BOOL, FALSE, "include security sensitive information in XML dump"},
+    {NULL},
+};
+static const struct cli_opt info_opts[] = {
+    DOMAIN_OPT,
+    SNAP_OPT(FALSE),
+    {"current", OPT_BOOL, FALSE, "info on current snapshot"},
+    {NULL},
+};
+static const struct cli_opt parent_opts[] = {DOMAIN_OPT, SNAP_OPT(TRUE), {NULL}};
+static const struct cli_opt revert_opts[] = {
+    DOMAIN_OPT,
+    SNAP_OPT(FALSE),
+    {"current", OPT_BOOL, FALSE, "revert to current snapshot"},
+    {"running", OPT_BOOL, FALSE, "after reverting, change state to running"},
+    {"paused", OPT_BOOL, FALSE, "after reverting, change state to paused"},
+    {"force", OPT_BOOL, FALSE, "try harder on risky reverts"},
+    {NULL},
+};
+static const struct cli_opt delete_opts[] = {
+    DOMAIN_OPT,
+    SNAP_OPT(TRUE),
+    {"children", OPT_BOOL, FALSE, "delete snapshot and all children"},
+    {"children-only", OPT_BOOL, FALSE, "delete children but not snapshot"},
+    {"metadata", OPT_BOOL, FALSE, "delete only libvirt metadata, leaving snapshot contents behind"},
+    {NULL},
+};
+
+const struct cli_cmd cli_snapshot_cmds[] = {
+    {"snapshot-create-as", cmd_snapshot_create_as, create_as_opts,
+     "Create a snapshot from a set of args"},
+    {"snapshot-create", cmd_snapshot_create, create_opts, "Create a snapshot from XML"},
+    {"snapshot-list", cmd_snapshot_list, list_opts, "List snapshots for a domain"},
+    {"snapshot-dumpxml", cmd_snapshot_dumpxml, dumpxml_opts, "Dump XML for a domain snapshot"},
+    {"snapshot-current", cmd_snapshot_current, current_opts, "Get the current snapshot"},
+    {"snapshot-info", cmd_snapshot_info, info_opts, "snapshot information"},
+    {"snapshot-parent", cmd_snapshot_parent, parent_opts,
+     "Get the name of the parent of a snapshot"},
+    {"snapshot-revert", cmd_snapshot_revert, revert_opts, "Revert a domain to a snapshot"},
+    {"snapshot-delete", cmd_snapshot_delete, delete_opts, "Delete a domain snapshot"},
+    {NULL},
+};
