@@ -21,7 +21,7 @@
 
 #define ORIGIN ERR_FROM_DOMAIN_SNAPSHOT
 #define QJOB_ID "domus-snapshot"
-#define QJOB_POLL_MS 20
+#define QJOB_POLL_MS 5
 #define CURRENT_FILE ".current"
 
 /* --- metadata --- */
