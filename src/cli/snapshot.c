@@ -201,9 +201,9 @@ cmd_snapshot_list(struct cli_ctx *ctx, GError **error)
         printf("\n");
     } else if (ok) {
         gboolean with_parent = cli_has(ctx, "parent");
-        GPtrArray *rows = with_parent
-                              ? cli_table_new("Name", "Creation Time", "State", "Parent", NULL)
-                              : cli_table_new("Name", "Creation Time", "State", NULL);
+        g_autoptr(GPtrArray) rows =
+            with_parent ? cli_table_new("Name", "Creation Time", "State", "Parent", NULL)
+                        : cli_table_new("Name", "Creation Time", "State", NULL);
         for (guint i = 0; i < n; i++) {
             char *state = xml_field(xmls[i], "state");
             if (with_parent)
