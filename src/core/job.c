@@ -4,6 +4,8 @@
  * synchronous steps does not grow the stack. */
 #include "core/job.h"
 
+#include <gio/gio.h>
+
 #include <string.h>
 
 #include "util/err.h"
@@ -374,4 +376,58 @@ job_completed_info(struct job_owner *owner, gboolean keep, struct job_info *ret,
     if (!keep)
         memset(&owner->completed, 0, sizeof(owner->completed));
     return TRUE;
+}
+
+struct thread_work {
+    struct job *job; /* a reference */
+    job_work_fn work;
+    gpointer data;
+    GDestroyNotify free_data;
+};
+
+static void
+thread_work_free(gpointer p)
+{
+    struct thread_work *w = p;
+    if (w->free_data)
+        w->free_data(w->data);
+    job_unref(w->job);
+    g_free(w);
+}
+
+static void
+in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    struct thread_work *w = data;
+    GError *error = NULL;
+    if (w->work(w->job, w->data, &error))
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, error);
+}
+
+static void
+thread_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    struct job *job = data;
+    GError *error = NULL;
+    if (g_task_propagate_boolean(G_TASK(res), &error))
+        job_next(job);
+    else
+        job_fail(job, error);
+    job_unref(job);
+}
+
+void
+job_step_in_thread(struct job *job, job_work_fn work, gpointer data, GDestroyNotify free_data)
+{
+    struct thread_work *w = g_new0(struct thread_work, 1);
+    w->job = job_ref(job);
+    w->work = work;
+    w->data = data;
+    w->free_data = free_data;
+    GTask *task = g_task_new(NULL, NULL, thread_done, job_ref(job));
+    g_task_set_task_data(task, w, thread_work_free);
+    g_task_run_in_thread(task, in_thread);
+    g_object_unref(task);
 }

@@ -133,6 +133,12 @@ gboolean job_abort(struct job *job, gboolean from_client, GError **error);
 /* Replaces the error the caller will see (the finish hook's say). */
 void job_set_error(struct job *job, GError *error);
 
+/* Runs WORK(job, DATA) in a worker thread (blocking I/O, a helper program); the current step
+ * then ends on the main loop: job_next, or job_fail with WORK's error. DATA is freed with
+ * FREE_DATA (may be NULL) once WORK is done. */
+typedef gboolean (*job_work_fn)(struct job *job, gpointer data, GError **error);
+void job_step_in_thread(struct job *job, job_work_fn work, gpointer data, GDestroyNotify free_data);
+
 void job_set_progress(struct job *job, guint64 done, guint64 total);
 const char *job_phase(const struct job *job);
 

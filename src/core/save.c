@@ -127,10 +127,9 @@ save_migrate(struct job *job)
 }
 
 /* In a worker thread: the image is made durable, marked complete and put in place. */
-static void
-sync_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+static gboolean
+sync_in_thread(struct job *job, gpointer data, GError **ret_error)
 {
-    struct job *job = data;
     struct save_op *op = job->data;
     GError *error = NULL;
     if (fdatasync(op->fd) < 0) {
@@ -155,31 +154,17 @@ sync_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel
         if (op->flags & CORE_SAVE_BYPASS_CACHE)
             posix_fadvise(op->fd, 0, 0, POSIX_FADV_DONTNEED);
     }
-    if (error)
-        g_task_return_error(task, error);
-    else
-        g_task_return_boolean(task, TRUE);
-}
-
-static void
-sync_done(GObject *source, GAsyncResult *res, gpointer data)
-{
-    struct job *job = data;
-    GError *error = NULL;
-    if (g_task_propagate_boolean(G_TASK(res), &error))
-        job_next(job);
-    else
-        job_fail(job, error);
-    job_unref(job);
+    if (error) {
+        g_propagate_error(ret_error, error);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 static void
 save_sync(struct job *job)
 {
-    GTask *task = g_task_new(NULL, NULL, sync_done, job_ref(job));
-    g_task_set_task_data(task, job_ref(job), (GDestroyNotify)job_unref);
-    g_task_run_in_thread(task, sync_in_thread);
-    g_object_unref(task);
+    job_step_in_thread(job, sync_in_thread, NULL, NULL);
 }
 
 /* Success: QEMU is stopped, the domain saved (a transient one is gone). Failure: the guest

@@ -380,8 +380,8 @@ qjob_run(struct job *job, struct domain *dom, const char *command, JsonObject *a
 
 /* --- qemu-img on a shut off domain's images, in a worker thread --- */
 
-static void
-img_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+static gboolean
+img_in_thread(struct job *job, gpointer data, GError **ret_error)
 {
     GStrv cmds = data;
     for (int i = 0; cmds[i]; i++) {
@@ -396,40 +396,26 @@ img_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancell
             err_set(&e, ORIGIN, ERR_OPERATION_FAILED, "'%s %s %s' failed: %s", argv[0], argv[1],
                     argv[2], error ? error->message : (out && *out ? g_strstrip(out) : "error"));
             g_clear_error(&error);
-            g_task_return_error(task, e);
-            return;
+            g_propagate_error(ret_error, e);
+            return FALSE;
         }
     }
-    g_task_return_boolean(task, TRUE);
+    return TRUE;
 }
 
+/* qemu-img snapshot OPTION NAME on each of DISKS for each of NAMES (-c create, -a apply,
+ * -d delete), one after another in one worker thread. */
 static void
-img_done(GObject *source, GAsyncResult *res, gpointer data)
-{
-    struct job *job = data;
-    GError *error = NULL;
-    if (g_task_propagate_boolean(G_TASK(res), &error))
-        job_next(job);
-    else
-        job_fail(job, error);
-    job_unref(job);
-}
-
-/* qemu-img snapshot OPTION NAME on each of DISKS (-c create, -a apply, -d delete). */
-static void
-img_run(struct job *job, GPtrArray *disks, const char *option, const char *name)
+img_run(struct job *job, GPtrArray *disks, const char *option, const char *const *names, guint n)
 {
     GPtrArray *cmds = g_ptr_array_new();
-    for (guint i = 0; i < disks->len; i++) {
-        struct disk_def *d = disks->pdata[i];
-        g_ptr_array_add(cmds,
-                        g_strjoin("\x1f", "qemu-img", "snapshot", option, name, d->source, NULL));
-    }
+    for (guint t = 0; t < n; t++)
+        for (guint i = 0; i < disks->len; i++)
+            g_ptr_array_add(cmds, g_strjoin("\x1f", "qemu-img", "snapshot", option, names[t],
+                                            ((struct disk_def *)disks->pdata[i])->source, NULL));
     g_ptr_array_add(cmds, NULL);
-    GTask *task = g_task_new(NULL, NULL, img_done, job_ref(job));
-    g_task_set_task_data(task, g_ptr_array_free(cmds, FALSE), (GDestroyNotify)g_strfreev);
-    g_task_run_in_thread(task, img_in_thread);
-    g_object_unref(task);
+    job_step_in_thread(job, img_in_thread, g_ptr_array_free(cmds, FALSE),
+                       (GDestroyNotify)g_strfreev);
 }
 
 /* --- create --- */
@@ -474,7 +460,7 @@ create_step(struct job *job)
         }
         qjob_run(job, dom, "snapshot-save", qjob_args(op->def->name, op->disks, TRUE), NULL);
     } else {
-        img_run(job, op->disks, "-c", op->def->name);
+        img_run(job, op->disks, "-c", (const char *const *)&op->def->name, 1);
     }
 }
 
@@ -784,7 +770,7 @@ revert_step(struct job *job)
     if (state_is_active(op->dom->state))
         qjob_run(job, op->dom, "snapshot-load", qjob_args(op->name, op->disks, TRUE), NULL);
     else
-        img_run(job, op->disks, "-a", op->name);
+        img_run(job, op->disks, "-a", (const char *const *)&op->name, 1);
 }
 
 static void
@@ -962,24 +948,8 @@ delete_step(struct job *job)
         qjob_run(job, op->dom, "snapshot-delete", qjob_args(name, op->disks, FALSE), delete_step);
     } else {
         /* qemu-img at once for every target: one thread */
-        GPtrArray *disks = op->disks;
         op->next = op->targets->len;
-        if (op->targets->len == 1) {
-            img_run(job, disks, "-d", name);
-            return;
-        }
-        GPtrArray *cmds = g_ptr_array_new();
-        for (guint t = 0; t < op->targets->len; t++)
-            for (guint i = 0; i < disks->len; i++)
-                g_ptr_array_add(cmds,
-                                g_strjoin("\x1f", "qemu-img", "snapshot", "-d",
-                                          (char *)op->targets->pdata[t],
-                                          ((struct disk_def *)disks->pdata[i])->source, NULL));
-        g_ptr_array_add(cmds, NULL);
-        GTask *task = g_task_new(NULL, NULL, img_done, job_ref(job));
-        g_task_set_task_data(task, g_ptr_array_free(cmds, FALSE), (GDestroyNotify)g_strfreev);
-        g_task_run_in_thread(task, img_in_thread);
-        g_object_unref(task);
+        img_run(job, op->disks, "-d", (const char *const *)op->targets->pdata, op->targets->len);
     }
 }
 

@@ -92,37 +92,17 @@ wipe_progress(gpointer user, guint64 done, guint64 total)
     job_set_progress(user, done, total);
 }
 
-static void
-wipe_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+static gboolean
+wipe_in_thread(struct job *job, gpointer data, GError **error)
 {
-    struct job *job = data;
     struct wipe_op *op = job->data;
-    GError *error = NULL;
-    if (wipe_run(op->path, op->algorithm, wipe_progress, job, &op->cancel, &error))
-        g_task_return_boolean(task, TRUE);
-    else
-        g_task_return_error(task, error);
-}
-
-static void
-wipe_done(GObject *source, GAsyncResult *res, gpointer data)
-{
-    struct job *job = data;
-    GError *error = NULL;
-    if (g_task_propagate_boolean(G_TASK(res), &error))
-        job_next(job);
-    else
-        job_fail(job, error);
-    job_unref(job);
+    return wipe_run(op->path, op->algorithm, wipe_progress, job, &op->cancel, error);
 }
 
 static void
 wipe_step(struct job *job)
 {
-    GTask *task = g_task_new(NULL, NULL, wipe_done, job_ref(job));
-    g_task_set_task_data(task, job_ref(job), (GDestroyNotify)job_unref);
-    g_task_run_in_thread(task, wipe_in_thread);
-    g_object_unref(task);
+    job_step_in_thread(job, wipe_in_thread, NULL, NULL);
 }
 
 static void

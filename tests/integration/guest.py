@@ -83,3 +83,12 @@ def agent_exec(dom, *argv, timeout=30):
             return st.get("exitcode", -1), out
         time.sleep(0.2)
     raise AssertionError(f"{argv} did not finish in the guest")
+
+
+def agent_ok(dom):
+    """Whether the guest agent answers a command."""
+    import libvirt
+    try:
+        return agent_exec(dom, "/bin/true")[0] == 0
+    except libvirt.libvirtError:
+        return False

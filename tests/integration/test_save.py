@@ -28,7 +28,7 @@ def sg(daemon):
     dom = c.defineXML(xml)
     dom.create()
     guest.wait(lambda: guest.count(log) == 1, 120, "the guest to boot")
-    guest.wait(lambda: agent_ok(dom), 60, "the guest agent")
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
     yield c, dom
     # the last test restarts the daemon: a new connection cleans up
     c = daemon.conn()
@@ -41,15 +41,8 @@ def sg(daemon):
     c.close()
 
 
-def agent_ok(dom):
-    try:
-        return guest.agent_exec(dom, "/bin/true")[0] == 0
-    except libvirt.libvirtError:
-        return False
-
-
 def ram_value(dom):
-    guest.wait(lambda: agent_ok(dom), 60, "the guest agent after restore")
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent after restore")
     rc, out = guest.agent_exec(dom, "/bin/cat", "/run/domus-mark")
     return out.strip() if rc == 0 else None
 
@@ -264,7 +257,7 @@ def test_libvirt_layout_restores(daemon, sg):
     assert "<name>sv</name>" in daemon.virsh("save-image-dumpxml", path).stdout
     c.restore(path)
     assert dom.state() == [E.VIR_DOMAIN_RUNNING, E.VIR_DOMAIN_RUNNING_RESTORED]
-    guest.wait(lambda: agent_ok(dom), 60, "the restored guest's agent")
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the restored guest's agent")
 
 
 def test_bad_calls(daemon, sg):
@@ -426,7 +419,7 @@ def test_managed_save_survives_restart(daemon, sg):
     dom = c.lookupByName("sv")
     if not dom.isActive():
         dom.create()
-    guest.wait(lambda: agent_ok(dom), 60, "the guest agent")
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
     mark = f"ram-{time.time_ns()}"
     assert guest.agent_exec(dom, "/bin/sh", "-c", f"echo {mark} > /run/domus-mark")[0] == 0
     dom.managedSave()
@@ -450,7 +443,7 @@ def test_sigkill_during_save(daemon, sg, delay):
     dom = c.lookupByName("sv")
     if not dom.isActive():
         dom.create()
-    guest.wait(lambda: agent_ok(dom), 60, "the guest agent")
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
     mark = f"ram-{time.time_ns()}"
     assert guest.agent_exec(dom, "/bin/sh", "-c", f"echo {mark} > /run/domus-mark")[0] == 0
     path = os.path.join(daemon.root, f"sv-kill-{delay}.save")

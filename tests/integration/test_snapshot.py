@@ -29,7 +29,7 @@ def sn(daemon):
     dom = c.defineXML(xml)
     dom.create()
     guest.wait(lambda: guest.count(log) == 1, 120, "the guest to boot")
-    guest.wait(lambda: agent_ok(dom), 60, "the guest agent")
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
     yield c, dom, disk
     c = daemon.conn()
     dom = c.lookupByName("sn")
@@ -41,13 +41,6 @@ def sn(daemon):
     c.close()
 
 
-def agent_ok(dom):
-    try:
-        return guest.agent_exec(dom, "/bin/true")[0] == 0
-    except libvirt.libvirtError:
-        return False
-
-
 def mark(dom, value):
     """VALUE into the guest's RAM and onto its disk's first sector."""
     rc, _ = guest.agent_exec(dom, "/bin/sh", "-c",
@@ -57,7 +50,7 @@ def mark(dom, value):
 
 
 def marks(dom):
-    guest.wait(lambda: agent_ok(dom), 60, "the guest agent")
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
     _, ram = guest.agent_exec(dom, "/bin/cat", "/run/domus-mark")
     _, disk = guest.agent_exec(dom, "/bin/sh", "-c", "dd if=/dev/vda bs=512 count=1 2>/dev/null"
                                " | head -n1")
@@ -196,7 +189,7 @@ def test_revert_shut_off_to_running_snapshot(daemon, sn, loop):
     dom = c.lookupByName("sn")
     if not dom.isActive():
         dom.create()
-    guest.wait(lambda: agent_ok(dom), 60, "the guest agent")
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
     mark(dom, "kept")
     daemon.virsh("snapshot-create-as", "sn", "live")
     dom.destroy()
