@@ -510,7 +510,6 @@ static const struct job_pipeline create_pipeline = {
 
 struct snap_request {
     struct snap_op *op;
-    const struct job_pipeline *pipeline;
     void (*prepare)(struct job *job, struct snap_op *op, GError **error);
     char *name;                 /* the snapshot's, once prepared */
     core_snapshot_done_fn done; /* create: hears the name */
@@ -582,7 +581,6 @@ snap_start(struct domain *dom, enum job_type type, const struct job_pipeline *pi
 {
     struct snap_request *req = g_new0(struct snap_request, 1);
     req->op = op;
-    req->pipeline = pipeline;
     req->prepare = prepare;
     req->done = done;
     req->done_plain = done_plain;

@@ -54,7 +54,17 @@ def rpc_seeds():
         (418, DOM + xdr_u32(0x7f) + xdr_u32(0)), (201, DOM + xdr_u32(1) + xdr_string("serial0")
                                                   + xdr_u32(2)),
         (316, xdr_u32(0) + xdr_u32(1) + DOM), (317, xdr_u32(1)), (167, xdr_u32(0)),
-        (298, DOM + xdr_u32(1)), (164, DOM), (77, xdr_string(pool) + xdr_u32(0)),
+        (298, DOM + xdr_u32(1)), (164, DOM),
+        # save, restore, save images, managed save, snapshots
+        (232, DOM + xdr_string("/var/x.save") + xdr_u32(1) + xdr_string(xml) + xdr_u32(2)),
+        (233, xdr_string("/var/x.save") + xdr_u32(0) + xdr_u32(4)),
+        (235, xdr_string("/var/x.save") + xdr_u32(1)),
+        (236, xdr_string("/var/x.save") + xdr_string(xml) + xdr_u32(2)),
+        (182, DOM + xdr_u32(0)), (389, DOM + xdr_u32(1) + xdr_string(xml) + xdr_u32(0)),
+        (185, DOM + xdr_string("<domainsnapshot><name>s1</name></domainsnapshot>")
+         + xdr_u32(0)),
+        (186, xdr_string("s1") + DOM + xdr_u32(1)), (192, xdr_string("s1") + DOM + xdr_u32(2)),
+        (274, DOM + xdr_u32(1) + xdr_u32(0x7ff)), (188, DOM + xdr_u32(10) + xdr_u32(0)), (77, xdr_string(pool) + xdr_u32(0)),
         (281, xdr_u32(1) + xdr_u32(0)), (282, POOL + xdr_u32(1) + xdr_u32(0)),
         (93, POOL + xdr_string("<volume><name>v</name><capacity>1</capacity></volume>")
          + xdr_u32(1)),
