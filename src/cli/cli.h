@@ -12,6 +12,7 @@ enum cli_opt_type {
     OPT_STRING, /* --name VALUE or positional */
     OPT_DATA,   /* positional-capable string (domain, file) */
     OPT_REST,   /* the remaining bare words, joined by spaces (a monitor command) */
+    OPT_LIST,   /* may be given again (--diskspec A --diskspec B); bare words add to it */
 };
 
 struct cli_opt {
@@ -38,6 +39,8 @@ struct cli_cmd {
 domus_conn *cli_conn(struct cli_ctx *ctx, GError **error);
 const char *cli_get(struct cli_ctx *ctx, const char *name);
 gboolean cli_has(struct cli_ctx *ctx, const char *name);
+/* Every value of an OPT_LIST option, in order (empty when not given). New vector. */
+char **cli_get_list(struct cli_ctx *ctx, const char *name);
 /* Runs the user's editor on XML; returns the edited text (a new string) or NULL. */
 char *cli_edit_xml(const char *xml, GError **error);
 /* Looks up the "domain" option's domain (by name, id or uuid). */

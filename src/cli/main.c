@@ -26,6 +26,13 @@ cli_get(struct cli_ctx *ctx, const char *name)
     return g_hash_table_lookup(ctx->values, name);
 }
 
+char **
+cli_get_list(struct cli_ctx *ctx, const char *name)
+{
+    const char *v = g_hash_table_lookup(ctx->values, name);
+    return v ? g_strsplit(v, "\n", -1) : g_new0(char *, 1);
+}
+
 gboolean
 cli_has(struct cli_ctx *ctx, const char *name)
 {
@@ -176,10 +183,13 @@ parse_opts(const struct cli_cmd *c, int argc, char **argv, GHashTable *values, G
             }
             if (o->type == OPT_BOOL) {
                 g_hash_table_insert(values, g_strdup(o->name), g_strdup("1"));
-            } else if (eq) {
-                g_hash_table_insert(values, g_strdup(o->name), g_strdup(eq + 1));
-            } else if (i + 1 < argc) {
-                g_hash_table_insert(values, g_strdup(o->name), g_strdup(argv[++i]));
+            } else if (eq || i + 1 < argc) {
+                const char *v = eq ? eq + 1 : argv[++i];
+                const char *before = g_hash_table_lookup(values, o->name);
+                g_hash_table_insert(values, g_strdup(o->name),
+                                    o->type == OPT_LIST && before
+                                        ? g_strconcat(before, "\n", v, NULL)
+                                        : g_strdup(v));
             } else {
                 g_set_error(error, domus_error_quark(), 8, "expected syntax: --%s <string>",
                             o->name);
@@ -188,7 +198,7 @@ parse_opts(const struct cli_cmd *c, int argc, char **argv, GHashTable *values, G
             continue;
         }
         while (next_pos < npos && g_hash_table_contains(values, positional[next_pos]->name) &&
-               positional[next_pos]->type != OPT_REST)
+               positional[next_pos]->type != OPT_REST && positional[next_pos]->type != OPT_LIST)
             next_pos++;
         if (next_pos >= npos) {
             g_set_error(error, domus_error_quark(), 8, "unexpected data '%s'", a);
@@ -196,12 +206,13 @@ parse_opts(const struct cli_cmd *c, int argc, char **argv, GHashTable *values, G
         }
         const struct cli_opt *o = positional[next_pos];
         const char *before = g_hash_table_lookup(values, o->name);
-        if (o->type == OPT_REST && before) {
-            g_hash_table_insert(values, g_strdup(o->name), g_strconcat(before, " ", a, NULL));
+        if ((o->type == OPT_REST || o->type == OPT_LIST) && before) {
+            g_hash_table_insert(values, g_strdup(o->name),
+                                g_strconcat(before, o->type == OPT_LIST ? "\n" : " ", a, NULL));
             continue;
         }
         g_hash_table_insert(values, g_strdup(o->name), g_strdup(a));
-        if (o->type != OPT_REST)
+        if (o->type != OPT_REST && o->type != OPT_LIST)
             next_pos++;
     }
     for (const struct cli_opt *o = c->opts; o && o->name; o++)

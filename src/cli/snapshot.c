@@ -37,15 +37,131 @@ with_dom(struct cli_ctx *ctx, domus_domain **ret, GError **error)
     return *ret != NULL;
 }
 
+/* virsh's "key=value,key=value" specs; ",," is a literal comma. The first bare word is the
+ * value of FIRST. Returns a new table or NULL when a key is not one of KEYS. */
+static GHashTable *
+parse_spec(const char *spec, const char *first, const char *const *keys, const char *what,
+           GError **error)
+{
+    g_autoptr(GHashTable) out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GString) item = g_string_new(NULL);
+    for (const char *p = spec;; p++) {
+        if (*p == ',' && p[1] == ',') {
+            g_string_append_c(item, ',');
+            p++;
+            continue;
+        }
+        if (*p && *p != ',') {
+            g_string_append_c(item, *p);
+            continue;
+        }
+        char *eq = strchr(item->str, '=');
+        g_autofree char *key = eq ? g_strndup(item->str, eq - item->str) : g_strdup(first);
+        const char *value = eq ? eq + 1 : item->str;
+        if (!g_strv_contains(keys, key) || (!eq && g_hash_table_contains(out, key))) {
+            cli_set_error(error, "unable to parse %s: %s", what, spec);
+            return NULL;
+        }
+        g_hash_table_replace(out, g_steal_pointer(&key), g_strdup(value));
+        g_string_truncate(item, 0);
+        if (!*p)
+            break;
+    }
+    return g_steal_pointer(&out);
+}
+
+static void
+append_attr(GString *xml, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    g_autofree char *e = g_markup_escape_text(value, -1);
+    g_string_append_printf(xml, " %s='%s'", name, e);
+}
+
+/* --memspec [file=]name[,snapshot=type] */
+static gboolean
+append_memspec(GString *xml, const char *spec, GError **error)
+{
+    static const char *const keys[] = {"file", "snapshot", NULL};
+    g_autoptr(GHashTable) t = parse_spec(spec, "file", keys, "memspec", error);
+    if (!t)
+        return FALSE;
+    g_string_append(xml, "  <memory");
+    append_attr(xml, "snapshot", g_hash_table_lookup(t, "snapshot"));
+    append_attr(xml, "file", g_hash_table_lookup(t, "file"));
+    g_string_append(xml, "/>\n");
+    return TRUE;
+}
+
+/* --diskspec disk[,snapshot=type][,driver=type][,stype=type][,file=name] */
+static gboolean
+append_diskspec(GString *xml, const char *spec, GError **error)
+{
+    static const char *const keys[] = {"name", "snapshot", "driver", "stype", "file", NULL};
+    g_autoptr(GHashTable) t = parse_spec(spec, "name", keys, "diskspec", error);
+    if (!t)
+        return FALSE;
+    const char *driver = g_hash_table_lookup(t, "driver");
+    const char *file = g_hash_table_lookup(t, "file");
+    const char *stype = g_hash_table_lookup(t, "stype");
+    g_string_append(xml, "    <disk");
+    append_attr(xml, "name", g_hash_table_lookup(t, "name"));
+    append_attr(xml, "snapshot", g_hash_table_lookup(t, "snapshot"));
+    if (!driver && !file) {
+        g_string_append(xml, "/>\n");
+        return TRUE;
+    }
+    append_attr(xml, "type", stype ? stype : (file ? "file" : NULL));
+    g_string_append(xml, ">\n");
+    if (driver) {
+        g_string_append(xml, "      <driver");
+        append_attr(xml, "type", driver);
+        g_string_append(xml, "/>\n");
+    }
+    if (file) {
+        g_string_append(xml, "      <source");
+        append_attr(xml, stype && g_str_equal(stype, "block") ? "dev" : "file", file);
+        g_string_append(xml, "/>\n");
+    }
+    g_string_append(xml, "    </disk>\n");
+    return TRUE;
+}
+
+/* The options shared by snapshot-create and snapshot-create-as */
+static unsigned
+create_flags(struct cli_ctx *ctx)
+{
+    static const struct {
+        const char *opt;
+        unsigned flag;
+    } map[] = {
+        {"redefine", DOMUS_SNAPSHOT_CREATE_REDEFINE},
+        {"current", DOMUS_SNAPSHOT_CREATE_CURRENT},
+        {"no-metadata", DOMUS_SNAPSHOT_CREATE_NO_METADATA},
+        {"halt", DOMUS_SNAPSHOT_CREATE_HALT},
+        {"disk-only", DOMUS_SNAPSHOT_CREATE_DISK_ONLY},
+        {"reuse-external", DOMUS_SNAPSHOT_CREATE_REUSE_EXT},
+        {"quiesce", DOMUS_SNAPSHOT_CREATE_QUIESCE},
+        {"atomic", DOMUS_SNAPSHOT_CREATE_ATOMIC},
+        {"live", DOMUS_SNAPSHOT_CREATE_LIVE},
+        {"validate", DOMUS_SNAPSHOT_CREATE_VALIDATE},
+    };
+    unsigned flags = 0;
+    for (gsize i = 0; i < G_N_ELEMENTS(map); i++)
+        if (cli_has(ctx, map[i].opt))
+            flags |= map[i].flag;
+    return flags;
+}
+
 static gboolean
 cmd_snapshot_create_as(struct cli_ctx *ctx, GError **error)
 {
-    domus_domain *dom;
-    if (!with_dom(ctx, &dom, error))
-        return FALSE;
     GString *xml = g_string_new("<domainsnapshot>\n");
     const char *name = cli_get(ctx, "name");
     const char *desc = cli_get(ctx, "description");
+    const char *memspec = cli_get(ctx, "memspec");
+    g_auto(GStrv) diskspecs = cli_get_list(ctx, "diskspec");
     if (name) {
         g_autofree char *e = g_markup_escape_text(name, -1);
         g_string_append_printf(xml, "  <name>%s</name>\n", e);
@@ -54,21 +170,30 @@ cmd_snapshot_create_as(struct cli_ctx *ctx, GError **error)
         g_autofree char *e = g_markup_escape_text(desc, -1);
         g_string_append_printf(xml, "  <description>%s</description>\n", e);
     }
+    gboolean ok = !memspec || append_memspec(xml, memspec, error);
+    if (ok && diskspecs[0]) {
+        g_string_append(xml, "  <disks>\n");
+        for (guint i = 0; ok && diskspecs[i]; i++)
+            ok = append_diskspec(xml, diskspecs[i], error);
+        g_string_append(xml, "  </disks>\n");
+    }
     g_string_append(xml, "</domainsnapshot>\n");
     g_autofree char *text = g_string_free(xml, FALSE);
-    gboolean ok = TRUE;
+    if (!ok)
+        return FALSE;
     if (cli_has(ctx, "print-xml")) {
         printf("%s\n", text);
-    } else {
-        unsigned flags = (cli_has(ctx, "no-metadata") ? DOMUS_SNAPSHOT_CREATE_NO_METADATA : 0) |
-                         (cli_has(ctx, "disk-only") ? DOMUS_SNAPSHOT_CREATE_DISK_ONLY : 0);
-        g_autofree char *made = domus_snapshot_create_xml(dom, text, flags, error);
-        if (made)
-            printf("Domain snapshot %s created\n\n", made);
-        ok = made != NULL;
+        return TRUE;
     }
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    g_autofree char *made = domus_snapshot_create_xml(dom, text, create_flags(ctx), error);
     domus_domain_free(dom);
-    return ok;
+    if (!made)
+        return FALSE;
+    printf("Domain snapshot %s created\n\n", made);
+    return TRUE;
 }
 
 static gboolean
@@ -79,11 +204,7 @@ cmd_snapshot_create(struct cli_ctx *ctx, GError **error)
     domus_domain *dom;
     if (!xml || !with_dom(ctx, &dom, error))
         return FALSE;
-    unsigned flags = (cli_has(ctx, "redefine") ? DOMUS_SNAPSHOT_CREATE_REDEFINE : 0) |
-                     (cli_has(ctx, "current") ? DOMUS_SNAPSHOT_CREATE_CURRENT : 0) |
-                     (cli_has(ctx, "no-metadata") ? DOMUS_SNAPSHOT_CREATE_NO_METADATA : 0) |
-                     (cli_has(ctx, "disk-only") ? DOMUS_SNAPSHOT_CREATE_DISK_ONLY : 0);
-    g_autofree char *made = domus_snapshot_create_xml(dom, xml, flags, error);
+    g_autofree char *made = domus_snapshot_create_xml(dom, xml, create_flags(ctx), error);
     domus_domain_free(dom);
     if (!made)
         return FALSE;
@@ -375,7 +496,16 @@ static const struct cli_opt create_as_opts[] = {
     {"description", OPT_STRING, FALSE, "description of snapshot"},
     {"print-xml", OPT_BOOL, FALSE, "print XML document rather than create"},
     {"no-metadata", OPT_BOOL, FALSE, "take snapshot but create no metadata"},
+    {"halt", OPT_BOOL, FALSE, "halt domain after snapshot is created"},
     {"disk-only", OPT_BOOL, FALSE, "capture disk state but not vm state"},
+    {"reuse-external", OPT_BOOL, FALSE, "reuse any existing external files"},
+    {"quiesce", OPT_BOOL, FALSE, "quiesce guest's file systems"},
+    {"atomic", OPT_BOOL, FALSE, "require atomic operation"},
+    {"live", OPT_BOOL, FALSE, "take a live snapshot"},
+    {"validate", OPT_BOOL, FALSE, "validate the XML against the schema"},
+    {"memspec", OPT_STRING, FALSE, "memory attributes: [file=]name[,snapshot=type]"},
+    {"diskspec", OPT_LIST, FALSE,
+     "disk attributes: disk[,snapshot=type][,driver=type][,stype=type][,file=name]"},
     {NULL},
 };
 static const struct cli_opt create_opts[] = {
@@ -384,7 +514,13 @@ static const struct cli_opt create_opts[] = {
     {"redefine", OPT_BOOL, FALSE, "redefine metadata for existing snapshot"},
     {"current", OPT_BOOL, FALSE, "with redefine, set current snapshot"},
     {"no-metadata", OPT_BOOL, FALSE, "take snapshot but create no metadata"},
+    {"halt", OPT_BOOL, FALSE, "halt domain after snapshot is created"},
     {"disk-only", OPT_BOOL, FALSE, "capture disk state but not vm state"},
+    {"reuse-external", OPT_BOOL, FALSE, "reuse any existing external files"},
+    {"quiesce", OPT_BOOL, FALSE, "quiesce guest's file systems"},
+    {"atomic", OPT_BOOL, FALSE, "require atomic operation"},
+    {"live", OPT_BOOL, FALSE, "take a live snapshot"},
+    {"validate", OPT_BOOL, FALSE, "validate the XML against the schema"},
     {NULL},
 };
 static const struct cli_opt list_opts[] = {

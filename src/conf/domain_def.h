@@ -330,6 +330,9 @@ const char *chr_type_to_string(enum chr_type type);
 void domain_address_free(struct domain_address *address);
 void disk_layer_free(struct disk_layer *layer);
 
+/* DEF's disk with target TARGET ("vda"), or NULL; borrowed. */
+struct disk_def *domain_def_find_disk(const struct domain_def *def, const char *target);
+
 /* The index of a disk target's letters, as libvirt numbers them: vda 0, hdc 2, sdab 27. */
 int disk_target_index(const char *dev);
 

@@ -120,6 +120,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(net_def, domain_def_net_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(chr_def, domain_def_chr_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(controller_def, domain_def_controller_free)
 
+struct disk_def *
+domain_def_find_disk(const struct domain_def *def, const char *target)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        struct disk_def *d = def->disks->pdata[i];
+        if (g_strcmp0(d->target_dev, target) == 0)
+            return d;
+    }
+    return NULL;
+}
+
 int
 disk_target_index(const char *dev)
 {

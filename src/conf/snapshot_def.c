@@ -37,8 +37,8 @@ snapshot_state_to_string(enum snapshot_state state)
     return state < SNAPSHOT_STATE_LAST ? state_names[state] : "nostate";
 }
 
-static void
-disk_free(struct snapshot_disk *d)
+void
+snapshot_disk_free(struct snapshot_disk *d)
 {
     g_free(d->name);
     g_free(d->file);
@@ -239,7 +239,7 @@ snapshot_def_parse(const char *xml, unsigned flags, GError **error)
         return NULL;
     xmlNodePtr root = xmlDocGetRootElement(doc);
     g_autoptr(snapshot_def) def = g_new0(struct snapshot_def, 1);
-    def->disks = g_ptr_array_new_with_free_func((GDestroyNotify)disk_free);
+    def->disks = g_ptr_array_new_with_free_func((GDestroyNotify)snapshot_disk_free);
     static const char *const internal[] = {"state",  "creationTime", "parent",         "domain",
                                            "active", "cookie",       "inactiveDomain", NULL};
     xmlNodePtr seen_memory = NULL, seen_disks = NULL;

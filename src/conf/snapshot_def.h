@@ -67,6 +67,8 @@ void snapshot_def_free(struct snapshot_def *def);
 typedef struct snapshot_def snapshot_def;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(snapshot_def, snapshot_def_free)
 
+void snapshot_disk_free(struct snapshot_disk *disk);
+
 /* The disk entry for TARGET, or NULL. */
 struct snapshot_disk *snapshot_def_disk(const struct snapshot_def *def, const char *target);
 

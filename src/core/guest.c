@@ -53,9 +53,8 @@ core_guest_has_agent(struct domain *dom)
     return agent_channel(dom->def) != NULL;
 }
 
-/* The domain's agent client, created on first use. */
-static struct agent *
-get_agent(struct domain *dom, GError **error)
+struct agent *
+core_guest_agent(struct domain *dom, GError **error)
 {
     if (!state_is_active(dom->state) || !dom->mon) {
         err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
@@ -140,7 +139,7 @@ void
 core_guest_agent_power(struct domain *dom, const char *mode, core_done_fn done, gpointer data)
 {
     GError *error = NULL;
-    struct agent *ag = get_agent(dom, &error);
+    struct agent *ag = core_guest_agent(dom, &error);
     if (!ag) {
         fail_early(done, NULL, data, error);
         return;
@@ -174,7 +173,7 @@ core_guest_agent_command(struct domain *dom, const char *json, int timeout_s, co
                          gpointer data)
 {
     GError *error = NULL;
-    struct agent *ag = get_agent(dom, &error);
+    struct agent *ag = core_guest_agent(dom, &error);
     if (!ag) {
         fail_early(NULL, done, data, error);
         return;
@@ -277,7 +276,7 @@ void
 core_guest_get_time(struct domain *dom, core_value_fn done, gpointer data)
 {
     GError *error = NULL;
-    struct agent *ag = get_agent(dom, &error);
+    struct agent *ag = core_guest_agent(dom, &error);
     if (!ag) {
         fail_early(NULL, done, data, error);
         return;
@@ -296,7 +295,7 @@ core_guest_set_time(struct domain *dom, gint64 seconds, guint nseconds, gboolean
                     core_done_fn done, gpointer data)
 {
     GError *error = NULL;
-    struct agent *ag = get_agent(dom, &error);
+    struct agent *ag = core_guest_agent(dom, &error);
     if (!ag) {
         fail_early(done, NULL, data, error);
         return;
@@ -504,7 +503,7 @@ info_next(struct req *r)
         if (!(r->types & info_steps[i].type))
             continue;
         GError *error = NULL;
-        struct agent *ag = get_agent(r->dom, &error);
+        struct agent *ag = core_guest_agent(r->dom, &error);
         if (!ag) {
             req_finish(r, error, NULL);
             g_error_free(error);
@@ -526,7 +525,7 @@ core_guest_info(struct domain *dom, unsigned types, core_value_fn done, gpointer
         fail_early(NULL, done, data, error);
         return;
     }
-    if (!get_agent(dom, &error)) {
+    if (!core_guest_agent(dom, &error)) {
         fail_early(NULL, done, data, error);
         return;
     }
@@ -561,7 +560,7 @@ void
 core_guest_hostname(struct domain *dom, core_value_fn done, gpointer data)
 {
     GError *error = NULL;
-    struct agent *ag = get_agent(dom, &error);
+    struct agent *ag = core_guest_agent(dom, &error);
     if (!ag) {
         fail_early(NULL, done, data, error);
         return;
@@ -650,7 +649,7 @@ void
 core_guest_interfaces(struct domain *dom, core_value_fn done, gpointer data)
 {
     GError *error = NULL;
-    struct agent *ag = get_agent(dom, &error);
+    struct agent *ag = core_guest_agent(dom, &error);
     if (!ag) {
         fail_early(NULL, done, data, error);
         return;

@@ -6,6 +6,8 @@
 
 #include "core/core.h"
 
+struct agent;
+
 #define GUEST_AGENT_CHANNEL "org.qemu.guest_agent.0"
 
 /* A value of libvirt's typed-parameter lists. */
@@ -36,6 +38,9 @@ typedef void (*core_value_fn)(GError *error, gpointer value, gpointer data);
 
 /* Whether DOM has the guest-agent channel. */
 gboolean core_guest_has_agent(struct domain *dom);
+/* DOM's agent client, created on first use; NULL with ERR_OPERATION_INVALID (not running) or
+ * ERR_ARGUMENT_UNSUPPORTED (no agent channel). Borrowed. */
+struct agent *core_guest_agent(struct domain *dom, GError **error);
 
 /* guest-shutdown through the agent; MODE "powerdown" or "reboot". */
 void core_guest_agent_power(struct domain *dom, const char *mode, core_done_fn done, gpointer data);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/core.h"
+#include "qemu/saveimage.h"
 
 /* Calls DONE (when set) with ERROR (NULL: success); the caller keeps ERROR. */
 void lifecycle_done(core_done_fn done, gpointer data, GError *error);
@@ -41,6 +42,24 @@ void lifecycle_start_restore(struct domain *dom, struct domain_def *live, int fd
  * of type JOB_SNAPSHOT_REVERT. */
 void lifecycle_start_snapshot(struct domain *dom, struct domain_def *live, const char *tag,
                               gboolean run, core_done_fn done, gpointer data);
+
+/* A save image being written (save.c): the header and QEMU's stream go into a temporary file
+ * next to PATH, which takes its place once complete. */
+struct lifecycle_image {
+    char *path;                /* set by the caller */
+    char *tmp_path;            /* NULL: not created */
+    int fd;                    /* -1 until created */
+    struct qemu_saveimage img; /* the header's fields: xml, was_running (set by the caller) */
+    gboolean renamed;          /* the image is in place */
+};
+/* Creates the temporary file and writes the header; DOM's status names the file so that a
+ * daemon that dies meanwhile removes it once back. */
+gboolean lifecycle_image_open(struct lifecycle_image *image, struct domain *dom, GError **error);
+/* Blocking (a worker thread): syncs, marks complete, renames into place. */
+gboolean lifecycle_image_commit(struct lifecycle_image *image, gboolean bypass_cache,
+                                GError **error);
+/* Closes; removes the temporary file unless it was put in place. */
+void lifecycle_image_clear(struct lifecycle_image *image);
 
 /* Starts DOM from its managed save image (save.c) when it has a usable one: TRUE when DONE
  * will hear of it. FALSE: boot it (no image, or one that is no use and was dropped, or

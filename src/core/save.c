@@ -26,14 +26,10 @@
 
 struct save_op {
     struct domain *dom; /* a reference */
-    char *path;         /* the image, once complete */
-    char *tmp_path;     /* where it is written until then; NULL: not created */
-    int fd;
-    struct qemu_saveimage img;
+    struct lifecycle_image image;
     unsigned flags;       /* CORE_SAVE_* */
     gboolean paused;      /* the save paused the guest: it resumes if the save fails */
     gboolean abort_asked; /* a step in flight ends in failure */
-    gboolean renamed;     /* the image is in place */
     gboolean managed;     /* the domain's managed save image */
 };
 
@@ -41,12 +37,7 @@ static void
 save_op_free(gpointer data)
 {
     struct save_op *op = data;
-    file_close_fd(&op->fd);
-    if (op->tmp_path && !op->renamed)
-        unlink(op->tmp_path);
-    g_free(op->tmp_path);
-    g_free(op->path);
-    qemu_saveimage_clear(&op->img);
+    lifecycle_image_clear(&op->image);
     core_domain_unref(op->dom);
     g_free(op);
 }
@@ -92,38 +83,88 @@ save_pause(struct job *job)
     qmp_command(op->dom->mon, "stop", NULL, on_paused, job_ref(job));
 }
 
+/* --- a save image being written (save, and the memory of an external snapshot) --- */
+
+gboolean
+lifecycle_image_open(struct lifecycle_image *image, struct domain *dom, GError **error)
+{
+    g_autofree char *dir = g_path_get_dirname(image->path);
+    g_autofree char *base = g_path_get_basename(image->path);
+    g_autofree char *tmpl = g_strdup_printf("%s/.%s.domus-part-XXXXXX", dir, base);
+    image->fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600);
+    if (image->fd < 0) {
+        err_set_errno(error, ERR_FROM_DOMAIN, errno, "cannot create the save image '%s'",
+                      image->path);
+        return FALSE;
+    }
+    image->tmp_path = g_steal_pointer(&tmpl);
+    /* a daemon that dies from here on finds the file in the status, and removes it */
+    g_free(dom->save_file);
+    dom->save_file = g_strdup(image->tmp_path);
+    return qemu_saveimage_write(image->fd, image->path, &image->img, error) &&
+           core_status_write(dom, error);
+}
+
+gboolean
+lifecycle_image_commit(struct lifecycle_image *image, gboolean bypass_cache, GError **error)
+{
+    GError *err = NULL;
+    if (fdatasync(image->fd) < 0) {
+        err_set_errno(&err, ERR_FROM_DOMAIN, errno, "cannot sync the save image '%s'", image->path);
+    } else if (qemu_saveimage_mark_complete(image->fd, image->path, &err)) {
+        if (fdatasync(image->fd) < 0)
+            err_set_errno(&err, ERR_FROM_DOMAIN, errno, "cannot sync the save image '%s'",
+                          image->path);
+        else if (rename(image->tmp_path, image->path) < 0)
+            err_set_errno(&err, ERR_FROM_DOMAIN, errno, "cannot put the save image at '%s'",
+                          image->path);
+        else
+            image->renamed = TRUE;
+    }
+    if (image->renamed) {
+        g_autofree char *dir = g_path_get_dirname(image->path);
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        if (bypass_cache)
+            posix_fadvise(image->fd, 0, 0, POSIX_FADV_DONTNEED);
+    }
+    if (err) {
+        g_propagate_error(error, err);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void
+lifecycle_image_clear(struct lifecycle_image *image)
+{
+    file_close_fd(&image->fd);
+    if (image->tmp_path && !image->renamed)
+        unlink(image->tmp_path);
+    g_clear_pointer(&image->tmp_path, g_free);
+    g_clear_pointer(&image->path, g_free);
+    qemu_saveimage_clear(&image->img);
+}
+
 static void
 save_header(struct job *job)
 {
     struct save_op *op = job->data;
     GError *error = NULL;
-    g_autofree char *dir = g_path_get_dirname(op->path);
-    g_autofree char *base = g_path_get_basename(op->path);
-    g_autofree char *tmpl = g_strdup_printf("%s/.%s.domus-part-XXXXXX", dir, base);
-    op->fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600);
-    if (op->fd < 0) {
-        err_set_errno(&error, ERR_FROM_DOMAIN, errno, "cannot create the save image '%s'",
-                      op->path);
+    if (!lifecycle_image_open(&op->image, op->dom, &error))
         job_fail(job, error);
-        return;
-    }
-    op->tmp_path = g_steal_pointer(&tmpl);
-    /* a daemon that dies from here on finds the file in the status, and removes it */
-    g_free(op->dom->save_file);
-    op->dom->save_file = g_strdup(op->tmp_path);
-    if (!qemu_saveimage_write(op->fd, op->path, &op->img, &error) ||
-        !core_status_write(op->dom, &error)) {
-        job_fail(job, error);
-        return;
-    }
-    job_next(job);
+    else
+        job_next(job);
 }
 
 static void
 save_migrate(struct job *job)
 {
     struct save_op *op = job->data;
-    migration_run(job, op->dom, op->fd, FALSE);
+    migration_run(job, op->dom, op->image.fd, FALSE);
 }
 
 /* In a worker thread: the image is made durable, marked complete and put in place. */
@@ -131,34 +172,7 @@ static gboolean
 sync_in_thread(struct job *job, gpointer data, GError **ret_error)
 {
     struct save_op *op = job->data;
-    GError *error = NULL;
-    if (fdatasync(op->fd) < 0) {
-        err_set_errno(&error, ERR_FROM_DOMAIN, errno, "cannot sync the save image '%s'", op->path);
-    } else if (qemu_saveimage_mark_complete(op->fd, op->path, &error)) {
-        if (fdatasync(op->fd) < 0)
-            err_set_errno(&error, ERR_FROM_DOMAIN, errno, "cannot sync the save image '%s'",
-                          op->path);
-        else if (rename(op->tmp_path, op->path) < 0)
-            err_set_errno(&error, ERR_FROM_DOMAIN, errno, "cannot put the save image at '%s'",
-                          op->path);
-        else
-            op->renamed = TRUE;
-    }
-    if (op->renamed) {
-        g_autofree char *dir = g_path_get_dirname(op->path);
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-        if (op->flags & CORE_SAVE_BYPASS_CACHE)
-            posix_fadvise(op->fd, 0, 0, POSIX_FADV_DONTNEED);
-    }
-    if (error) {
-        g_propagate_error(ret_error, error);
-        return FALSE;
-    }
-    return TRUE;
+    return lifecycle_image_commit(&op->image, (op->flags & CORE_SAVE_BYPASS_CACHE) != 0, ret_error);
 }
 
 static void
@@ -176,7 +190,7 @@ save_finish(struct job *job, const GError *error)
     struct domain *dom = op->dom;
     g_clear_pointer(&dom->save_file, g_free);
     if (!error) {
-        log_info("%s: saved to '%s'", dom->def->name, op->path);
+        log_info("%s: saved to '%s'", dom->def->name, op->image.path);
         if (op->managed)
             dom->managed_save = TRUE;
         if (state_is_active(dom->state)) {
@@ -408,10 +422,11 @@ save_begin(struct job *job, GError *error, gpointer data)
             job_cancel(job, error, req->done, req->data);
             save_op_free(op);
         } else {
-            op->img.xml = domain_def_format(def ? def : dom->def, -1,
-                                            DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
-            op->img.was_running = (op->flags & CORE_SAVE_RUNNING) ||
-                                  (!(op->flags & CORE_SAVE_PAUSED) && dom->state == DOM_RUNNING);
+            op->image.img.xml = domain_def_format(
+                def ? def : dom->def, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
+            op->image.img.was_running =
+                (op->flags & CORE_SAVE_RUNNING) ||
+                (!(op->flags & CORE_SAVE_PAUSED) && dom->state == DOM_RUNNING);
             job_run(job, op, save_op_free, req->done, req->data);
         }
     }
@@ -450,8 +465,8 @@ save_start(struct domain *dom, const char *path, const char *xml, unsigned flags
     }
     struct save_op *op = g_new0(struct save_op, 1);
     op->dom = core_domain_ref(dom);
-    op->path = g_strdup(path);
-    op->fd = -1;
+    op->image.path = g_strdup(path);
+    op->image.fd = -1;
     op->flags = flags;
     op->managed = managed;
     struct save_request *req = g_new0(struct save_request, 1);

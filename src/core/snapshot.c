@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/lifecycle.h"
+#include "core/snapshot.h"
 #include "qemu/device.h"
 #include "qemu/json.h"
 #include "qemu/monitor.h"
@@ -20,7 +21,7 @@
 #include "util/log.h"
 
 #define ORIGIN ERR_FROM_DOMAIN_SNAPSHOT
-#define QJOB_ID "domus-snapshot"
+#define QJOB_ID SNAPSHOT_QJOB_ID
 #define QJOB_POLL_MS 5
 #define CURRENT_FILE ".current"
 
@@ -40,8 +41,8 @@ snapshot_path(struct domain *dom, const char *name)
     return g_build_filename(dir, file, NULL);
 }
 
-static gboolean
-write_current(struct domain *dom, GError **error)
+gboolean
+snapshot_write_current(struct domain *dom, GError **error)
 {
     g_autofree char *dir = snapshot_dir(dom);
     g_autofree char *path = g_build_filename(dir, CURRENT_FILE, NULL);
@@ -52,8 +53,8 @@ write_current(struct domain *dom, GError **error)
                              FILE_DURABLE, error);
 }
 
-static gboolean
-write_meta(struct domain *dom, const struct snapshot_def *def, GError **error)
+gboolean
+snapshot_write_meta(struct domain *dom, const struct snapshot_def *def, GError **error)
 {
     g_autofree char *dir = snapshot_dir(dom);
     g_autofree char *path = snapshot_path(dom, def->name);
@@ -111,8 +112,8 @@ by_time(gconstpointer a, gconstpointer b)
     return strcmp(x->name, y->name);
 }
 
-static gboolean
-has_children(struct domain *dom, const char *name)
+gboolean
+snapshot_has_children(struct domain *dom, const char *name)
 {
     GHashTableIter it;
     gpointer v;
@@ -124,8 +125,8 @@ has_children(struct domain *dom, const char *name)
 }
 
 /* Whether DEF descends from ANCESTOR (NULL: the roots' parent, so every snapshot does). */
-static gboolean
-descends(struct domain *dom, const struct snapshot_def *def, const char *ancestor)
+gboolean
+snapshot_descends(struct domain *dom, const struct snapshot_def *def, const char *ancestor)
 {
     guint hops = 0;
     for (const char *p = def->parent; p; hops++) {
@@ -139,8 +140,8 @@ descends(struct domain *dom, const struct snapshot_def *def, const char *ancesto
     return !ancestor;
 }
 
-static gboolean
-is_internal(const struct snapshot_def *def)
+gboolean
+snapshot_is_internal(const struct snapshot_def *def)
 {
     if (def->memory == SNAPSHOT_LOC_EXTERNAL)
         return FALSE;
@@ -161,12 +162,12 @@ core_snapshot_list(struct domain *dom, const char *from, unsigned flags)
         struct snapshot_def *def = v;
         if (from) {
             gboolean all = (flags & CORE_SNAPSHOT_LIST_DESCENDANTS) != 0;
-            if (all ? !descends(dom, def, from) : g_strcmp0(def->parent, from) != 0)
+            if (all ? !snapshot_descends(dom, def, from) : g_strcmp0(def->parent, from) != 0)
                 continue;
         } else if ((flags & CORE_SNAPSHOT_LIST_ROOTS) && def->parent) {
             continue;
         }
-        gboolean leaf = !has_children(dom, def->name);
+        gboolean leaf = !snapshot_has_children(dom, def->name);
         if (((flags & CORE_SNAPSHOT_LIST_LEAVES) && !leaf) ||
             ((flags & CORE_SNAPSHOT_LIST_NO_LEAVES) && leaf) ||
             (flags & CORE_SNAPSHOT_LIST_NO_METADATA))
@@ -184,8 +185,8 @@ core_snapshot_list(struct domain *dom, const char *from, unsigned flags)
                 continue;
         }
         unsigned where = flags & (CORE_SNAPSHOT_LIST_INTERNAL | CORE_SNAPSHOT_LIST_EXTERNAL);
-        if (where && !(where & (is_internal(def) ? CORE_SNAPSHOT_LIST_INTERNAL
-                                                 : CORE_SNAPSHOT_LIST_EXTERNAL)))
+        if (where && !(where & (snapshot_is_internal(def) ? CORE_SNAPSHOT_LIST_INTERNAL
+                                                          : CORE_SNAPSHOT_LIST_EXTERNAL)))
             continue;
         g_ptr_array_add(out, def);
     }
@@ -207,7 +208,7 @@ core_snapshot_forget_all(struct domain *dom, GError **error)
     }
     g_hash_table_remove_all(dom->snapshots);
     g_clear_pointer(&dom->current_snapshot, g_free);
-    if (!write_current(dom, error))
+    if (!snapshot_write_current(dom, error))
         return FALSE;
     g_autofree char *dir = snapshot_dir(dom);
     rmdir(dir);
@@ -275,6 +276,7 @@ struct qjob {
     guint timer;
     gboolean ended;
     gboolean polling;
+    gboolean completing; /* job-complete was sent */
     int refs;
 };
 
@@ -328,6 +330,17 @@ on_jobs(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
         if (!id || !g_str_equal(id, QJOB_ID))
             continue;
         const char *status = qemu_json_string(j, "status");
+        gint64 cur = qemu_json_int_or(j, "current-progress", 0);
+        gint64 total = qemu_json_int_or(j, "total-progress", 0);
+        if (total > 0 && cur >= 0)
+            job_set_progress(q->job, (guint64)cur, (guint64)total);
+        /* an active commit mirrors until told to complete: the pivot */
+        if (status && g_str_equal(status, "ready") && !q->completing) {
+            q->completing = TRUE;
+            JsonObject *args = json_object_new();
+            json_object_set_string_member(args, "id", QJOB_ID);
+            qmp_command(q->dom->mon, "job-complete", args, NULL, NULL);
+        }
         if (!status || !g_str_equal(status, "concluded"))
             break;
         const char *err = qemu_json_string(j, "error");
@@ -365,9 +378,9 @@ on_qjob_started(struct qmp *mon, JsonNode *result, const GError *error, gpointer
     qjob_unref(q);
 }
 
-static void
-qjob_run(struct job *job, struct domain *dom, const char *command, JsonObject *args,
-         void (*then)(struct job *job))
+void
+snapshot_qjob_run(struct job *job, struct domain *dom, const char *command, JsonObject *args,
+                  void (*then)(struct job *job))
 {
     struct qjob *q = g_new0(struct qjob, 1);
     q->then = then;
@@ -381,11 +394,11 @@ qjob_run(struct job *job, struct domain *dom, const char *command, JsonObject *a
 /* --- qemu-img on a shut off domain's images, in a worker thread --- */
 
 static gboolean
-img_in_thread(struct job *job, gpointer data, GError **ret_error)
+commands_in_thread(struct job *job, gpointer data, GError **ret_error)
 {
-    GStrv cmds = data;
-    for (int i = 0; cmds[i]; i++) {
-        g_auto(GStrv) argv = g_strsplit(cmds[i], "\x1f", -1);
+    GPtrArray *cmds = data;
+    for (guint i = 0; i < cmds->len; i++) {
+        char **argv = cmds->pdata[i];
         g_autofree char *out = NULL;
         int status = 0;
         GError *error = NULL;
@@ -394,13 +407,27 @@ img_in_thread(struct job *job, gpointer data, GError **ret_error)
             !g_spawn_check_wait_status(status, NULL)) {
             GError *e = NULL;
             err_set(&e, ORIGIN, ERR_OPERATION_FAILED, "'%s %s %s' failed: %s", argv[0], argv[1],
-                    argv[2], error ? error->message : (out && *out ? g_strstrip(out) : "error"));
+                    argv[g_strv_length(argv) - 1],
+                    error ? error->message : (out && *out ? g_strstrip(out) : "error"));
             g_clear_error(&error);
             g_propagate_error(ret_error, e);
             return FALSE;
         }
+        job_set_progress(job, i + 1, cmds->len);
     }
     return TRUE;
+}
+
+void
+snapshot_run_commands(struct job *job, GPtrArray *commands)
+{
+    job_step_in_thread(job, commands_in_thread, commands, (GDestroyNotify)g_ptr_array_unref);
+}
+
+GPtrArray *
+snapshot_commands_new(void)
+{
+    return g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
 }
 
 /* qemu-img snapshot OPTION NAME on each of DISKS for each of NAMES (-c create, -a apply,
@@ -408,33 +435,27 @@ img_in_thread(struct job *job, gpointer data, GError **ret_error)
 static void
 img_run(struct job *job, GPtrArray *disks, const char *option, const char *const *names, guint n)
 {
-    GPtrArray *cmds = g_ptr_array_new();
+    GPtrArray *cmds = snapshot_commands_new();
     for (guint t = 0; t < n; t++)
-        for (guint i = 0; i < disks->len; i++)
-            g_ptr_array_add(cmds, g_strjoin("\x1f", "qemu-img", "snapshot", option, names[t],
-                                            ((struct disk_def *)disks->pdata[i])->source, NULL));
-    g_ptr_array_add(cmds, NULL);
-    job_step_in_thread(job, img_in_thread, g_ptr_array_free(cmds, FALSE),
-                       (GDestroyNotify)g_strfreev);
+        for (guint i = 0; i < disks->len; i++) {
+            const char *argv[] = {"qemu-img",
+                                  "snapshot",
+                                  option,
+                                  names[t],
+                                  ((struct disk_def *)disks->pdata[i])->source,
+                                  NULL};
+            g_ptr_array_add(cmds, g_strdupv((char **)argv));
+        }
+    snapshot_run_commands(job, cmds);
 }
 
 /* --- create --- */
 
-struct snap_op {
-    struct domain *dom;       /* a reference */
-    struct snapshot_def *def; /* create: the new one, until it is kept */
-    GPtrArray *disks;         /* struct disk_def * (borrowed from the domain's definition) */
-    GPtrArray *targets;       /* delete: the snapshots to remove, children first (names) */
-    guint next;               /* delete: the next of TARGETS */
-    unsigned flags;
-    gboolean was_running; /* revert: the vCPUs ran before */
-    char *name;           /* the snapshot's name (the reply of create) */
-};
-
-static void
-snap_op_free(gpointer data)
+void
+snapshot_op_free(gpointer data)
 {
     struct snap_op *op = data;
+    snapshot_ext_free(op->ext);
     snapshot_def_free(op->def);
     if (op->disks)
         g_ptr_array_unref(op->disks);
@@ -458,23 +479,17 @@ create_step(struct job *job)
             job_fail(job, error);
             return;
         }
-        qjob_run(job, dom, "snapshot-save", qjob_args(op->def->name, op->disks, TRUE), NULL);
+        snapshot_qjob_run(job, dom, "snapshot-save", qjob_args(op->def->name, op->disks, TRUE),
+                          NULL);
     } else {
         img_run(job, op->disks, "-c", (const char *const *)&op->def->name, 1);
     }
 }
 
-static void
-create_finish(struct job *job, const GError *error)
+void
+snapshot_keep_new(struct job *job, struct snap_op *op)
 {
-    struct snap_op *op = job->data;
     struct domain *dom = op->dom;
-    if (error) {
-        GError *e = g_error_copy(error);
-        g_prefix_error(&e, "snapshot of '%s': ", dom->def->name);
-        job_set_error(job, e);
-        return;
-    }
     if (op->flags & CORE_SNAPSHOT_CREATE_NO_METADATA) {
         log_info("%s: snapshot '%s' made (no metadata kept)", dom->def->name, op->def->name);
         return;
@@ -484,7 +499,7 @@ create_finish(struct job *job, const GError *error)
     g_hash_table_replace(dom->snapshots, def->name, def);
     g_free(dom->current_snapshot);
     dom->current_snapshot = g_strdup(def->name);
-    if (!write_meta(dom, def, &e) || !write_current(dom, &e)) {
+    if (!snapshot_write_meta(dom, def, &e) || !snapshot_write_current(dom, &e)) {
         /* the images have it; without its metadata the snapshot is not listed */
         g_hash_table_remove(dom->snapshots, def->name);
         g_clear_pointer(&dom->current_snapshot, g_free);
@@ -493,6 +508,19 @@ create_finish(struct job *job, const GError *error)
         return;
     }
     log_info("%s: snapshot '%s' made", dom->def->name, def->name);
+}
+
+static void
+create_finish(struct job *job, const GError *error)
+{
+    struct snap_op *op = job->data;
+    if (error) {
+        GError *e = g_error_copy(error);
+        g_prefix_error(&e, "snapshot of '%s': ", op->dom->def->name);
+        job_set_error(job, e);
+        return;
+    }
+    snapshot_keep_new(job, op);
 }
 
 /* QEMU's own snapshot job stops the vCPUs while it writes; nothing to undo midway */
@@ -537,7 +565,7 @@ static void
 free_request(gpointer data)
 {
     struct snap_request *req = data;
-    snap_op_free(req->op);
+    snapshot_op_free(req->op);
     g_free(req);
 }
 
@@ -571,13 +599,13 @@ snap_begin(struct job *job, GError *error, gpointer data)
     }
     struct snap_op *op = g_steal_pointer(&req->op);
     req->name = g_strdup(op->name);
-    job_run(job, op, snap_op_free, run_done, req);
+    job_run(job, op, snapshot_op_free, run_done, req);
 }
 
-static void
-snap_start(struct domain *dom, enum job_type type, const struct job_pipeline *pipeline,
-           struct snap_op *op, void (*prepare)(struct job *, struct snap_op *, GError **),
-           core_snapshot_done_fn done, core_done_fn done_plain, gpointer data)
+void
+snapshot_job_start(struct domain *dom, enum job_type type, const struct job_pipeline *pipeline,
+                   struct snap_op *op, void (*prepare)(struct job *, struct snap_op *, GError **),
+                   core_snapshot_done_fn done, core_done_fn done_plain, gpointer data)
 {
     struct snap_request *req = g_new0(struct snap_request, 1);
     req->op = op;
@@ -588,9 +616,8 @@ snap_start(struct domain *dom, enum job_type type, const struct job_pipeline *pi
     job_acquire(&dom->jobs, type, pipeline, dom->core->job_wait_ms, snap_begin, req);
 }
 
-/* Under the job: the new snapshot's definition from the domain as it is now. */
-static void
-create_prepare(struct job *job, struct snap_op *op, GError **error)
+gboolean
+snapshot_check_new(struct snap_op *op, GError **error)
 {
     struct domain *dom = op->dom;
     struct snapshot_def *def = op->def;
@@ -599,31 +626,33 @@ create_prepare(struct job *job, struct snap_op *op, GError **error)
     if (g_hash_table_contains(dom->snapshots, def->name)) {
         err_set(error, ORIGIN, ERR_OPERATION_INVALID, "domain snapshot '%s' already exists",
                 def->name);
-        return;
-    }
-    gboolean active = state_is_active(dom->state);
-    if (def->memory == SNAPSHOT_LOC_EXTERNAL || def->memory_file ||
-        (op->flags & CORE_SNAPSHOT_CREATE_DISK_ONLY && active)) {
-        err_set(error, ORIGIN, ERR_OPERATION_UNSUPPORTED,
-                "external and disk-only snapshots of a running domain are not supported yet; "
-                "use an internal snapshot");
-        return;
+        return FALSE;
     }
     for (guint i = 0; i < def->disks->len; i++) {
         struct snapshot_disk *sd = def->disks->pdata[i];
-        if (sd->snapshot == SNAPSHOT_LOC_EXTERNAL || sd->snapshot == SNAPSHOT_LOC_MANUAL) {
-            err_set(error, ORIGIN, ERR_OPERATION_UNSUPPORTED,
-                    "%s snapshot of disk '%s' is not supported yet; use an internal snapshot",
-                    snapshot_location_to_string(sd->snapshot), sd->name);
-            return;
-        }
-        gboolean found = FALSE;
-        for (guint j = 0; j < dom->def->disks->len; j++)
-            found |= g_strcmp0(((struct disk_def *)dom->def->disks->pdata[j])->target_dev,
-                               sd->name) == 0;
-        if (!found) {
+        if (!domain_def_find_disk(dom->def, sd->name)) {
             err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
                     "no disk with target '%s' in domain '%s'", sd->name, dom->def->name);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* Under the job: the new snapshot's definition from the domain as it is now. */
+static void
+create_prepare(struct job *job, struct snap_op *op, GError **error)
+{
+    struct domain *dom = op->dom;
+    struct snapshot_def *def = op->def;
+    if (!snapshot_check_new(op, error))
+        return;
+    gboolean active = state_is_active(dom->state);
+    for (guint i = 0; i < def->disks->len; i++) {
+        struct snapshot_disk *sd = def->disks->pdata[i];
+        if (sd->snapshot == SNAPSHOT_LOC_MANUAL) {
+            err_set(error, ORIGIN, ERR_OPERATION_UNSUPPORTED,
+                    "snapshot='manual' of disk '%s' is not supported", sd->name);
             return;
         }
     }
@@ -678,7 +707,7 @@ core_snapshot_create(struct domain *dom, const char *xml, unsigned flags,
         else if (def && def->parent && !g_hash_table_contains(dom->snapshots, def->parent))
             err_set(&error, ORIGIN, ERR_NO_DOMAIN_SNAPSHOT,
                     "the parent snapshot '%s' of '%s' does not exist", def->parent, def->name);
-        if (!error && !write_meta(dom, def, &error))
+        if (!error && !snapshot_write_meta(dom, def, &error))
             def = NULL;
         if (error) {
             done(error, NULL, data);
@@ -690,7 +719,7 @@ core_snapshot_create(struct domain *dom, const char *xml, unsigned flags,
         if (flags & CORE_SNAPSHOT_CREATE_CURRENT) {
             g_free(dom->current_snapshot);
             dom->current_snapshot = g_strdup(name);
-            write_current(dom, NULL);
+            snapshot_write_current(dom, NULL);
         }
         done(NULL, name, data);
         return;
@@ -705,7 +734,12 @@ core_snapshot_create(struct domain *dom, const char *xml, unsigned flags,
     op->dom = core_domain_ref(dom);
     op->def = def;
     op->flags = flags;
-    snap_start(dom, JOB_SNAPSHOT, &create_pipeline, op, create_prepare, done, NULL, data);
+    if (snapshot_ext_wanted(def, flags))
+        snapshot_job_start(dom, JOB_SNAPSHOT, &snapshot_ext_create_pipeline, op,
+                           snapshot_ext_create_prepare, done, NULL, data);
+    else
+        snapshot_job_start(dom, JOB_SNAPSHOT, &create_pipeline, op, create_prepare, done, NULL,
+                           data);
 }
 
 /* --- revert --- */
@@ -732,7 +766,7 @@ revert_prepare(struct job *job, struct snap_op *op, GError **error)
     const struct snapshot_def *def = core_snapshot_lookup(dom, op->name, error);
     if (!def)
         return;
-    if (!is_internal(def)) {
+    if (!snapshot_is_internal(def)) {
         err_set(error, ORIGIN, ERR_OPERATION_UNSUPPORTED,
                 "reverting to external snapshot '%s' is not supported yet", def->name);
         return;
@@ -766,7 +800,8 @@ revert_step(struct job *job)
 {
     struct snap_op *op = job->data;
     if (state_is_active(op->dom->state))
-        qjob_run(job, op->dom, "snapshot-load", qjob_args(op->name, op->disks, TRUE), NULL);
+        snapshot_qjob_run(job, op->dom, "snapshot-load", qjob_args(op->name, op->disks, TRUE),
+                          NULL);
     else
         img_run(job, op->disks, "-a", (const char *const *)&op->name, 1);
 }
@@ -790,7 +825,7 @@ revert_finish(struct job *job, const GError *error)
     g_free(dom->current_snapshot);
     dom->current_snapshot = g_strdup(op->name);
     GError *e = NULL;
-    if (!write_current(dom, &e)) {
+    if (!snapshot_write_current(dom, &e)) {
         log_warn("%s", e->message);
         g_error_free(e);
     }
@@ -824,7 +859,7 @@ started_from(GError *error, gpointer data)
         g_free(sr->dom->current_snapshot);
         sr->dom->current_snapshot = g_strdup(sr->name);
         GError *e = NULL;
-        if (!write_current(sr->dom, &e)) {
+        if (!snapshot_write_current(sr->dom, &e)) {
             log_warn("%s", e->message);
             g_error_free(e);
         }
@@ -843,7 +878,7 @@ revert_by_start(struct domain *dom, const char *name, unsigned flags, core_done_
                 gpointer data)
 {
     const struct snapshot_def *def = g_hash_table_lookup(dom->snapshots, name);
-    if (!def || state_is_active(dom->state) || !is_internal(def) ||
+    if (!def || state_is_active(dom->state) || !snapshot_is_internal(def) ||
         (def->state != SNAPSHOT_STATE_RUNNING && def->state != SNAPSHOT_STATE_PAUSED))
         return FALSE;
     if (!def->dom) {
@@ -883,7 +918,8 @@ core_snapshot_revert(struct domain *dom, const char *name, unsigned flags, core_
     op->dom = core_domain_ref(dom);
     op->name = g_strdup(name);
     op->flags = flags;
-    snap_start(dom, JOB_SNAPSHOT_REVERT, &revert_pipeline, op, revert_prepare, NULL, done, data);
+    snapshot_job_start(dom, JOB_SNAPSHOT_REVERT, &revert_pipeline, op, revert_prepare, NULL, done,
+                       data);
 }
 
 /* --- delete --- */
@@ -907,7 +943,7 @@ delete_prepare(struct job *job, struct snap_op *op, GError **error)
         gpointer v;
         g_hash_table_iter_init(&it, dom->snapshots);
         while (g_hash_table_iter_next(&it, NULL, &v))
-            if (descends(dom, v, def->name))
+            if (snapshot_descends(dom, v, def->name))
                 g_ptr_array_add(all, v);
     }
     if (!(op->flags & CORE_SNAPSHOT_DELETE_CHILDREN_ONLY))
@@ -916,7 +952,7 @@ delete_prepare(struct job *job, struct snap_op *op, GError **error)
     op->targets = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < all->len; i++) {
         struct snapshot_def *t = all->pdata[i];
-        if (!(op->flags & CORE_SNAPSHOT_DELETE_METADATA_ONLY) && !is_internal(t)) {
+        if (!(op->flags & CORE_SNAPSHOT_DELETE_METADATA_ONLY) && !snapshot_is_internal(t)) {
             err_set(error, ORIGIN, ERR_OPERATION_UNSUPPORTED,
                     "deleting external snapshot '%s' is not supported yet; use "
                     "--metadata to forget it",
@@ -943,7 +979,8 @@ delete_step(struct job *job)
     }
     const char *name = op->targets->pdata[op->next++];
     if (state_is_active(op->dom->state)) {
-        qjob_run(job, op->dom, "snapshot-delete", qjob_args(name, op->disks, FALSE), delete_step);
+        snapshot_qjob_run(job, op->dom, "snapshot-delete", qjob_args(name, op->disks, FALSE),
+                          delete_step);
     } else {
         /* qemu-img at once for every target: one thread */
         op->next = op->targets->len;
@@ -953,8 +990,8 @@ delete_step(struct job *job)
 
 /* The metadata follows what was deleted: children move up to the deleted one's parent, the
  * current snapshot to the parent of a current one deleted. */
-static void
-forget(struct domain *dom, const char *name)
+void
+snapshot_forget(struct domain *dom, const char *name)
 {
     struct snapshot_def *def = g_hash_table_lookup(dom->snapshots, name);
     if (!def)
@@ -968,7 +1005,7 @@ forget(struct domain *dom, const char *name)
             g_free(child->parent);
             child->parent = g_strdup(def->parent);
             GError *e = NULL;
-            if (!write_meta(dom, child, &e)) {
+            if (!snapshot_write_meta(dom, child, &e)) {
                 log_warn("%s", e->message);
                 g_error_free(e);
             }
@@ -993,9 +1030,9 @@ delete_finish(struct job *job, const GError *error)
     if (error && !state_is_active(dom->state))
         done = 0;
     for (guint i = 0; i < done; i++)
-        forget(dom, op->targets->pdata[i]);
+        snapshot_forget(dom, op->targets->pdata[i]);
     GError *e = NULL;
-    if (!write_current(dom, &e)) {
+    if (!snapshot_write_current(dom, &e)) {
         log_warn("%s", e->message);
         g_error_free(e);
     }
@@ -1021,5 +1058,6 @@ core_snapshot_delete(struct domain *dom, const char *name, unsigned flags, core_
     op->dom = core_domain_ref(dom);
     op->name = g_strdup(name);
     op->flags = flags;
-    snap_start(dom, JOB_SNAPSHOT_DELETE, &delete_pipeline, op, delete_prepare, NULL, done, data);
+    snapshot_job_start(dom, JOB_SNAPSHOT_DELETE, &delete_pipeline, op, delete_prepare, NULL, done,
+                       data);
 }

@@ -136,6 +136,12 @@ static const struct state_transition table[] = {
     {STATE_BIT(DOM_PAUSED), IN_STARTED_FROM_SNAPSHOT_PAUSED, DOM_PAUSED,
      REASON_PAUSED_FROM_SNAPSHOT, {EV_STARTED, EV_SUSPENDED},
      {EV_STARTED_FROM_SNAPSHOT, EV_SUSPENDED_FROM_SNAPSHOT}},
+    /* external snapshot with memory: paused (reason snapshot) while QEMU writes it, resumed
+     * afterwards with IN_RESUMED; a revert that needs a new QEMU stops the old one first */
+    {STATE_BIT(DOM_RUNNING), IN_SNAPSHOT_PAUSED, DOM_PAUSED, REASON_PAUSED_SNAPSHOT,
+     {EV_SUSPENDED, -1}, {EV_SUSPENDED_PAUSED, 0}},
+    {ACTIVE, IN_STOPPED_FROM_SNAPSHOT, DOM_SHUTOFF, REASON_SHUTOFF_FROM_SNAPSHOT,
+     {EV_STOPPED, -1}, {EV_STOPPED_FROM_SNAPSHOT, 0}},
 };
 /* clang-format on */
 
@@ -167,6 +173,8 @@ static const char *const input_names[] = {
     "reverted-paused",
     "started-from-snapshot",
     "started-from-snapshot-paused",
+    "snapshot-paused",
+    "stopped-from-snapshot",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(input_names) == IN_LAST);
 

@@ -87,7 +87,8 @@ enum {
     EV_STOPPED_CRASHED,
     EV_STOPPED_MIGRATED,
     EV_STOPPED_SAVED,
-    EV_STOPPED_FAILED
+    EV_STOPPED_FAILED,
+    EV_STOPPED_FROM_SNAPSHOT
 };
 enum { EV_SHUTDOWN_FINISHED, EV_SHUTDOWN_GUEST, EV_SHUTDOWN_HOST };
 enum { EV_CRASHED_PANICKED };
@@ -126,6 +127,8 @@ enum dom_input {
     IN_REVERTED_PAUSED,              /* ... and they stay paused */
     IN_STARTED_FROM_SNAPSHOT,        /* a shut off domain started from a snapshot; running */
     IN_STARTED_FROM_SNAPSHOT_PAUSED, /* ... paused */
+    IN_SNAPSHOT_PAUSED,              /* an external snapshot stopped the vCPUs for its memory */
+    IN_STOPPED_FROM_SNAPSHOT,        /* QEMU stopped for a revert (or a snapshot with halt) */
     IN_LAST
 };
 

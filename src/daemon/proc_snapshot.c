@@ -7,9 +7,9 @@
 
 /* virDomainSnapshotListFlags: every bit of libvirt 9.0's */
 #define LIST_FLAGS 0x7ffu
-/* virDomainSnapshotCreateFlags we take (REDEFINE, CURRENT, NO_METADATA, DISK_ONLY for a shut
- * off domain, ATOMIC: one image at a time or QEMU's own job is atomic already) */
-#define CREATE_FLAGS (1u | 2u | 4u | 16u | 128u)
+/* virDomainSnapshotCreateFlags: all of libvirt 9.0's (ATOMIC: every external snapshot is one
+ * QMP transaction; VALIDATE: the XML is always checked) */
+#define CREATE_FLAGS 0x3ffu
 /* virDomainSnapshotXMLFlags */
 enum { SNAPSHOT_XML_SECURE = 1 };
 
@@ -54,7 +54,7 @@ h_create(struct call *call, const struct call_ctx *ctx)
     struct snap_call *sc = g_new0(struct snap_call, 1);
     sc->call = call;
     sc->dom = core_domain_ref(ctx->dom);
-    core_snapshot_create(ctx->dom, a->s, ctx->flags & ~128u, created, sc);
+    core_snapshot_create(ctx->dom, a->s, ctx->flags, created, sc);
 }
 
 static void

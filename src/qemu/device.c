@@ -73,16 +73,23 @@ virtio_driver(const char *base, const char *model)
 
 /* ---- disks ---- */
 
-void
-qemu_device_number_images(struct domain_def *def)
+unsigned
+qemu_device_next_image(const struct domain_def *def)
 {
     unsigned next = 1;
     for (guint i = 0; i < def->disks->len; i++) {
-        struct disk_def *d = def->disks->pdata[i];
+        const struct disk_def *d = def->disks->pdata[i];
         next = MAX(next, d->source_index + 1);
         for (guint j = 0; d->backing && j < d->backing->len; j++)
             next = MAX(next, ((struct disk_layer *)d->backing->pdata[j])->index + 1);
     }
+    return next;
+}
+
+void
+qemu_device_number_images(struct domain_def *def)
+{
+    unsigned next = qemu_device_next_image(def);
     for (guint i = 0; i < def->disks->len; i++) {
         struct disk_def *d = def->disks->pdata[i];
         if (!d->source)
@@ -163,6 +170,14 @@ qemu_device_disk_blockdevs(const struct disk_def *disk)
         n ? qemu_device_node_format(((struct disk_layer *)disk->backing->pdata[0])->index) : NULL;
     add_image(out, disk, disk->type == DISK_TYPE_BLOCK ? DISK_TYPE_BLOCK : DISK_TYPE_FILE,
               disk->source, disk->format, disk->source_index, TRUE, below, disk->backing != NULL);
+    return out;
+}
+
+GPtrArray *
+qemu_device_overlay_blockdevs(const struct disk_def *disk, const char *path, unsigned index)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
+    add_image(out, disk, DISK_TYPE_FILE, path, DISK_FORMAT_QCOW2, index, TRUE, NULL, TRUE);
     return out;
 }
 

@@ -28,6 +28,13 @@ char *qemu_device_node_storage(unsigned index);
  * Empty for an empty cdrom. Returns a new array of JsonObject (unref'd on free). */
 GPtrArray *qemu_device_disk_blockdevs(const struct disk_def *disk);
 
+/* The number after the highest image number of DEF: a new image's. */
+unsigned qemu_device_next_image(const struct domain_def *def);
+/* The blockdev-add objects (protocol node, then format node) of a qcow2 overlay at PATH for
+ * DISK, numbered INDEX, with no backing yet (blockdev-snapshot attaches it). */
+GPtrArray *qemu_device_overlay_blockdevs(const struct disk_def *disk, const char *path,
+                                         unsigned index);
+
 /* The -device object of DISK (it names its top format node). New object. */
 JsonObject *qemu_device_disk(const struct domain_def *def, const struct disk_def *disk,
                              GError **error);

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* snapshot (inside core; prefix snapshot_): what the internal snapshots (snapshot.c) and the
+ * external ones (snapshot_external.c) share: the metadata files, the job that runs an
+ * operation, QEMU's block jobs and qemu-img in a worker thread. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "conf/snapshot_def.h"
+#include "core/core.h"
+#include "core/job.h"
+
+struct snap_ext;
+
+/* One create, revert or delete: the job's data. */
+struct snap_op {
+    struct domain *dom;       /* a reference */
+    struct snapshot_def *def; /* create: the new one, until it is kept */
+    GPtrArray *disks;         /* struct disk_def * (borrowed from the domain's definition) */
+    GPtrArray *targets;       /* delete: the snapshots to remove, children first (names) */
+    guint next;               /* delete: the next of TARGETS */
+    unsigned flags;
+    gboolean was_running; /* revert: the vCPUs ran before */
+    char *name;           /* the snapshot's name (the reply of create) */
+    struct snap_ext *ext; /* an external snapshot's plan (snapshot_external.c) */
+};
+void snapshot_op_free(gpointer data);
+
+/* Takes DOM for a job of TYPE; PREPARE checks and plans under it (an error ends the job
+ * before any step); then PIPELINE runs with OP (consumed). DONE (create: with the name) or
+ * DONE_PLAIN hears the outcome. */
+void snapshot_job_start(struct domain *dom, enum job_type type, const struct job_pipeline *pipeline,
+                        struct snap_op *op,
+                        void (*prepare)(struct job *, struct snap_op *, GError **),
+                        core_snapshot_done_fn done, core_done_fn done_plain, gpointer data);
+
+gboolean snapshot_write_meta(struct domain *dom, const struct snapshot_def *def, GError **error);
+gboolean snapshot_write_current(struct domain *dom, GError **error);
+gboolean snapshot_has_children(struct domain *dom, const char *name);
+/* Whether DEF descends from ANCESTOR (NULL: every snapshot does). */
+gboolean snapshot_descends(struct domain *dom, const struct snapshot_def *def,
+                           const char *ancestor);
+gboolean snapshot_is_internal(const struct snapshot_def *def);
+/* Names a new snapshot (its creation time when the client gave no name) and checks that the
+ * name is free and that every disk it names is the domain's. */
+gboolean snapshot_check_new(struct snap_op *op, GError **error);
+/* A new snapshot (OP->def) is made: its metadata is kept (unless NO_METADATA) and it becomes
+ * the current one; a failure to keep it is the job's error. */
+void snapshot_keep_new(struct job *job, struct snap_op *op);
+/* Drops NAME's metadata: its children move up to its parent, a current one's parent becomes
+ * current. */
+void snapshot_forget(struct domain *dom, const char *name);
+
+/* Runs QEMU's job COMMAND (ARGS consumed; its job-id "domus-snapshot") as the current step:
+ * progress from query-jobs, job-complete once it is ready (an active commit's pivot), the
+ * step ends when it concludes (THEN, when set, runs instead of job_next). */
+void snapshot_qjob_run(struct job *job, struct domain *dom, const char *command, JsonObject *args,
+                       void (*then)(struct job *job));
+#define SNAPSHOT_QJOB_ID "domus-snapshot"
+
+/* A new list of commands (GStrv each) for snapshot_run_commands. */
+GPtrArray *snapshot_commands_new(void);
+/* Runs COMMANDS (consumed) one after another in a worker thread as the current step. */
+void snapshot_run_commands(struct job *job, GPtrArray *commands);
+
+/* --- external snapshots (snapshot_external.c) --- */
+
+/* Whether a snapshot made from DEF with FLAGS is external: external memory, an external disk,
+ * or DISK_ONLY. */
+gboolean snapshot_ext_wanted(const struct snapshot_def *def, unsigned flags);
+extern const struct job_pipeline snapshot_ext_create_pipeline;
+void snapshot_ext_create_prepare(struct job *job, struct snap_op *op, GError **error);
+void snapshot_ext_free(struct snap_ext *ext);

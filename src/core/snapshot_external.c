@@ -1,0 +1,727 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* snapshot_external (prefix snapshot_ext_): external snapshots. The disks' images are frozen
+ * under new qcow2 overlays (qemu-img creates them; a running QEMU switches to them in one QMP
+ * transaction of blockdev-snapshot), the memory goes into a save image (save.c's writer, QEMU's
+ * migration stream). Revert puts fresh overlays on a snapshot's images and starts QEMU on them
+ * (from the memory image when there is one); delete merges an overlay into the image below
+ * (block-commit while the domain runs, qemu-img commit while it is shut off). */
+#include "core/snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/guest.h"
+#include "core/lifecycle.h"
+#include "core/migration.h"
+#include "qemu/agent.h"
+#include "qemu/device.h"
+#include "qemu/json.h"
+#include "qemu/monitor.h"
+#include "util/err.h"
+#include "util/file.h"
+#include "util/log.h"
+
+#define ORIGIN ERR_FROM_DOMAIN_SNAPSHOT
+
+/* One disk of an external snapshot being made */
+struct ext_disk {
+    char *target;                 /* "vda" */
+    char *base;                   /* the image the disk is on: the overlay's backing */
+    enum disk_format base_format; /* its format */
+    char *overlay;
+    gboolean created; /* the file is ours: a failure removes it */
+    unsigned index;   /* the overlay's node names (a running domain) */
+    gboolean added;   /* its nodes are in QEMU: a failure removes them */
+};
+
+struct snap_ext {
+    GPtrArray *disks; /* struct ext_disk * */
+    gboolean memory;  /* the memory goes to IMAGE */
+    struct lifecycle_image image;
+    gboolean live;        /* the vCPUs run while the memory is written */
+    gboolean paused;      /* the snapshot paused the vCPUs: they run again after */
+    gboolean frozen;      /* the guest's file systems are frozen (quiesce) */
+    gboolean abort_asked; /* the next step fails */
+    gboolean switched;    /* QEMU is on the overlays */
+    guint pending;        /* QMP replies a step waits for */
+    GError *step_error;   /* the first failure among them */
+};
+
+static void
+ext_disk_free(struct ext_disk *d)
+{
+    g_free(d->target);
+    g_free(d->base);
+    g_free(d->overlay);
+    g_free(d);
+}
+
+void
+snapshot_ext_free(struct snap_ext *ext)
+{
+    if (!ext)
+        return;
+    g_ptr_array_unref(ext->disks);
+    lifecycle_image_clear(&ext->image);
+    if (ext->step_error)
+        g_error_free(ext->step_error);
+    g_free(ext);
+}
+
+static struct snap_ext *
+ext_new(void)
+{
+    struct snap_ext *ext = g_new0(struct snap_ext, 1);
+    ext->disks = g_ptr_array_new_with_free_func((GDestroyNotify)ext_disk_free);
+    ext->image.fd = -1;
+    return ext;
+}
+
+gboolean
+snapshot_ext_wanted(const struct snapshot_def *def, unsigned flags)
+{
+    if (def->memory == SNAPSHOT_LOC_EXTERNAL || (flags & CORE_SNAPSHOT_CREATE_DISK_ONLY))
+        return TRUE;
+    for (guint i = 0; i < def->disks->len; i++)
+        if (((struct snapshot_disk *)def->disks->pdata[i])->snapshot == SNAPSHOT_LOC_EXTERNAL)
+            return TRUE;
+    return FALSE;
+}
+
+/* libvirt's default overlay name: the image's path with what follows its last dot (in the file
+ * name) replaced by the snapshot's name, or the name appended. */
+static char *
+default_overlay(const char *source, const char *name)
+{
+    const char *slash = strrchr(source, '/');
+    const char *dot = strrchr(source, '.');
+    if (dot && (!slash || dot > slash + 1))
+        return g_strdup_printf("%.*s.%s", (int)(dot - source), source, name);
+    return g_strdup_printf("%s.%s", source, name);
+}
+
+/* Whether the disk can go under an overlay: a writable disk with an image. */
+static gboolean
+snapshottable(const struct disk_def *d)
+{
+    return d->source && !d->readonly && d->device != DISK_DEVICE_CDROM;
+}
+
+/* Checks an overlay's path before anything is made: absolute; with REUSE it must exist,
+ * without it must not (or be an empty file, as libvirt allows). */
+static gboolean
+check_overlay(const char *target, const char *path, gboolean reuse, GError **error)
+{
+    if (!g_path_is_absolute(path)) {
+        err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                "external snapshot file '%s' for disk '%s' is not an absolute path", path, target);
+        return FALSE;
+    }
+    struct stat st;
+    gboolean exists = stat(path, &st) == 0;
+    if (reuse && !exists) {
+        err_set_errno(error, ORIGIN, ENOENT, "missing existing file for disk '%s': '%s'", target,
+                      path);
+        return FALSE;
+    }
+    if (!reuse && exists && (!S_ISREG(st.st_mode) || st.st_size > 0)) {
+        err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                "external snapshot file for disk '%s' already exists: '%s'; remove it, name "
+                "another, or reuse it with --reuse-external",
+                target, path);
+        return FALSE;
+    }
+    g_autofree char *dir = g_path_get_dirname(path);
+    if (!exists && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))) {
+        err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                "directory '%s' of the external snapshot file for disk '%s' does not exist", dir,
+                target);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The memory image's path: absolute, in an existing directory, not an existing non-file. */
+static gboolean
+check_memory_file(const char *path, GError **error)
+{
+    struct stat st;
+    g_autofree char *dir = path ? g_path_get_dirname(path) : NULL;
+    if (!path)
+        err_set(error, ORIGIN, ERR_XML_ERROR, "external memory snapshots require a filename");
+    else if (!g_path_is_absolute(path))
+        err_set(error, ORIGIN, ERR_XML_ERROR, "memory snapshot file path '%s' must be absolute",
+                path);
+    else if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                "directory '%s' of the memory snapshot file does not exist", dir);
+    else if (stat(path, &st) == 0)
+        err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                "memory snapshot file '%s' already exists; remove it or name another", path);
+    else
+        return TRUE;
+    return FALSE;
+}
+
+/* Under the job: what the snapshot covers, checked before anything is touched. */
+void
+snapshot_ext_create_prepare(struct job *job, struct snap_op *op, GError **error)
+{
+    struct domain *dom = op->dom;
+    struct snapshot_def *def = op->def;
+    unsigned flags = op->flags;
+    gboolean active = state_is_active(dom->state);
+    if (!snapshot_check_new(op, error))
+        return;
+    if (active && (dom->state != DOM_RUNNING && dom->state != DOM_PAUSED)) {
+        err_set(error, ORIGIN, ERR_OPERATION_INVALID,
+                "domain '%s' is %s; a snapshot needs it running, paused or shut off",
+                dom->def->name, state_to_string(dom->state));
+        return;
+    }
+    if (active && !dom->mon) {
+        err_set(error, ORIGIN, ERR_OPERATION_INVALID, "domain '%s' is not running", dom->def->name);
+        return;
+    }
+    gboolean memory = def->memory == SNAPSHOT_LOC_EXTERNAL;
+    if (memory && (!active || (flags & CORE_SNAPSHOT_CREATE_DISK_ONLY))) {
+        err_set(error, ORIGIN, ERR_OPERATION_UNSUPPORTED,
+                "memory state cannot be saved with offline or disk-only snapshot");
+        return;
+    }
+    if (def->memory == SNAPSHOT_LOC_INTERNAL) {
+        err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                "mixing internal and external targets for a snapshot is not yet supported");
+        return;
+    }
+    if ((flags & CORE_SNAPSHOT_CREATE_LIVE) && !memory) {
+        err_set(error, ORIGIN, ERR_OPERATION_INVALID,
+                "live snapshot creation is supported only during full system snapshots");
+        return;
+    }
+    if ((flags & CORE_SNAPSHOT_CREATE_QUIESCE) && !active) {
+        err_set(error, ORIGIN, ERR_OPERATION_INVALID,
+                "domain '%s' is not running: there is nothing to quiesce", dom->def->name);
+        return;
+    }
+    if ((flags & CORE_SNAPSHOT_CREATE_QUIESCE) && !core_guest_agent(dom, error))
+        return;
+    if (memory && !check_memory_file(def->memory_file, error))
+        return;
+
+    g_autoptr(GPtrArray) disks = g_ptr_array_new_with_free_func((GDestroyNotify)snapshot_disk_free);
+    struct snap_ext *ext = ext_new();
+    op->ext = ext;
+    ext->memory = memory;
+    ext->live = (flags & CORE_SNAPSHOT_CREATE_LIVE) != 0;
+    unsigned next_index = qemu_device_next_image(dom->def);
+    gboolean reuse = (flags & CORE_SNAPSHOT_CREATE_REUSE_EXTERNAL) != 0;
+    for (guint i = 0; i < dom->def->disks->len; i++) {
+        const struct disk_def *d = dom->def->disks->pdata[i];
+        const struct snapshot_disk *given = snapshot_def_disk(def, d->target_dev);
+        enum snapshot_location loc = given ? given->snapshot : SNAPSHOT_LOC_DEFAULT;
+        if (loc == SNAPSHOT_LOC_DEFAULT)
+            loc = snapshottable(d) ? SNAPSHOT_LOC_EXTERNAL : SNAPSHOT_LOC_NO;
+        if (loc == SNAPSHOT_LOC_INTERNAL) {
+            err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                    "mixing internal and external targets for a snapshot is not yet supported");
+            return;
+        }
+        if (loc == SNAPSHOT_LOC_MANUAL) {
+            err_set(error, ORIGIN, ERR_OPERATION_UNSUPPORTED,
+                    "snapshot='manual' of disk '%s' is not supported", d->target_dev);
+            return;
+        }
+        struct snapshot_disk *sd = g_new0(struct snapshot_disk, 1);
+        sd->name = g_strdup(d->target_dev);
+        sd->snapshot = loc;
+        g_ptr_array_add(disks, sd);
+        if (loc != SNAPSHOT_LOC_EXTERNAL)
+            continue;
+        if (!snapshottable(d)) {
+            err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                    "disk '%s' has no writable image to put under an external snapshot",
+                    d->target_dev);
+            return;
+        }
+        if (given && given->file) {
+            sd->file = g_strdup(given->file);
+        } else {
+            struct stat st;
+            if (d->type != DISK_TYPE_FILE && d->type != DISK_TYPE_VOLUME) {
+                err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                        "cannot generate external snapshot name for disk '%s' on a '%s' device; "
+                        "give its file",
+                        d->target_dev, d->type == DISK_TYPE_BLOCK ? "block" : "other");
+                return;
+            }
+            if (stat(d->source, &st) < 0 || !S_ISREG(st.st_mode)) {
+                err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                        "source for disk '%s' is not a regular file; refusing to generate "
+                        "external snapshot name",
+                        d->target_dev);
+                return;
+            }
+            sd->file = default_overlay(d->source, def->name);
+        }
+        for (guint j = 0; j < ext->disks->len; j++) {
+            const struct ext_disk *other = ext->disks->pdata[j];
+            if (g_str_equal(other->overlay, sd->file)) {
+                err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                        "disks '%s' and '%s' would share the external snapshot file '%s'",
+                        other->target, d->target_dev, sd->file);
+                return;
+            }
+        }
+        if (!check_overlay(d->target_dev, sd->file, reuse, error))
+            return;
+        for (guint j = 0; j < dom->def->disks->len; j++) {
+            const struct disk_def *o = dom->def->disks->pdata[j];
+            if (g_strcmp0(o->source, sd->file) == 0) {
+                err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                        "external snapshot file '%s' for disk '%s' is disk '%s''s image", sd->file,
+                        d->target_dev, o->target_dev);
+                return;
+            }
+        }
+        struct ext_disk *e = g_new0(struct ext_disk, 1);
+        e->target = g_strdup(d->target_dev);
+        e->base = g_strdup(d->source);
+        e->base_format = d->format == DISK_FORMAT_NONE ? DISK_FORMAT_RAW : d->format;
+        e->overlay = g_strdup(sd->file);
+        e->index = next_index++;
+        g_ptr_array_add(ext->disks, e);
+    }
+    if (!ext->disks->len) {
+        err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                "domain '%s' has no disk to put under an external snapshot", dom->def->name);
+        return;
+    }
+    def->state = !active                     ? SNAPSHOT_STATE_SHUTOFF
+                 : !memory                   ? SNAPSHOT_STATE_DISK_SNAPSHOT
+                 : dom->state == DOM_RUNNING ? SNAPSHOT_STATE_RUNNING
+                                             : SNAPSHOT_STATE_PAUSED;
+    def->memory = memory ? SNAPSHOT_LOC_EXTERNAL : SNAPSHOT_LOC_NO;
+    def->creation_time = g_get_real_time() / G_USEC_PER_SEC;
+    g_free(def->parent);
+    def->parent = g_strdup(dom->current_snapshot);
+    g_ptr_array_unref(def->disks);
+    def->disks = g_steal_pointer(&disks);
+    domain_def_free(def->dom);
+    def->dom = domain_def_copy(dom->def);
+    if (memory) {
+        ext->image.path = g_strdup(def->memory_file);
+        ext->image.img.xml =
+            domain_def_format(dom->def, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
+        ext->image.img.was_running = dom->state == DOM_RUNNING;
+    }
+    op->was_running = dom->state == DOM_RUNNING;
+    op->name = g_strdup(def->name);
+}
+
+/* --- the steps --- */
+
+static GError *
+aborted_error(void)
+{
+    GError *error = NULL;
+    err_set(&error, ORIGIN, ERR_OPERATION_ABORTED,
+            "operation aborted: job 'snapshot' was canceled by client");
+    return error;
+}
+
+/* Whether the step may go on: a client's abort ends the job at the next step. */
+static gboolean
+step_begins(struct job *job)
+{
+    struct snap_op *op = job->data;
+    if (!op->ext->abort_asked)
+        return TRUE;
+    job_fail(job, aborted_error());
+    return FALSE;
+}
+
+/* In a worker thread: the overlays, on the images the disks are on now. An existing empty
+ * file is taken as it is (libvirt does); a file made here is removed if the snapshot fails. */
+static gboolean
+overlays_in_thread(struct job *job, gpointer data, GError **ret_error)
+{
+    struct snap_op *op = job->data;
+    if (op->flags & CORE_SNAPSHOT_CREATE_REUSE_EXTERNAL)
+        return TRUE;
+    for (guint i = 0; i < op->ext->disks->len; i++) {
+        struct ext_disk *d = op->ext->disks->pdata[i];
+        int fd = open(d->overlay, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            d->created = TRUE;
+            close(fd);
+        } else if (errno != EEXIST) {
+            err_set_errno(ret_error, ORIGIN, errno, "cannot create '%s' for disk '%s'", d->overlay,
+                          d->target);
+            return FALSE;
+        }
+        const char *argv[] = {"qemu-img",
+                              "create",
+                              "-q",
+                              "-f",
+                              "qcow2",
+                              "-F",
+                              disk_format_to_string(d->base_format),
+                              "-b",
+                              d->base,
+                              d->overlay,
+                              NULL};
+        g_autofree char *err_out = NULL;
+        int status = 0;
+        GError *error = NULL;
+        if (!g_spawn_sync(NULL, (char **)argv, NULL,
+                          G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                          &err_out, &status, &error) ||
+            !g_spawn_check_wait_status(status, NULL)) {
+            err_set(ret_error, ORIGIN, ERR_OPERATION_FAILED,
+                    "cannot create the overlay '%s' of disk '%s': %s", d->overlay, d->target,
+                    error ? error->message : (err_out && *err_out ? g_strstrip(err_out) : "error"));
+            g_clear_error(&error);
+            return FALSE;
+        }
+        job_set_progress(job, i + 1, op->ext->disks->len);
+    }
+    return TRUE;
+}
+
+static void
+step_overlays(struct job *job)
+{
+    job_step_in_thread(job, overlays_in_thread, NULL, NULL);
+}
+
+static void
+on_agent_step(struct agent *ag, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    struct snap_op *op = job->data;
+    if (job->finished) {
+        /* the job ended meanwhile: a freeze that took effect late is undone */
+        if (!error && op->dom->agent)
+            agent_command(op->dom->agent, "guest-fsfreeze-thaw", NULL, 0, NULL, NULL);
+    } else if (error) {
+        GError *e = g_error_copy(error);
+        g_prefix_error(&e, "quiescing the guest's file systems: ");
+        job_fail(job, e);
+    } else {
+        op->ext->frozen = TRUE;
+        job_next(job);
+    }
+    job_unref(job);
+}
+
+static void
+step_freeze(struct job *job)
+{
+    struct snap_op *op = job->data;
+    if (!step_begins(job))
+        return;
+    if (!(op->flags & CORE_SNAPSHOT_CREATE_QUIESCE)) {
+        job_next(job);
+        return;
+    }
+    GError *error = NULL;
+    struct agent *ag = core_guest_agent(op->dom, &error);
+    if (!ag) {
+        job_fail(job, error);
+        return;
+    }
+    agent_command(ag, "guest-fsfreeze-freeze", NULL, 0, on_agent_step, job_ref(job));
+}
+
+static void
+step_header(struct job *job)
+{
+    struct snap_op *op = job->data;
+    GError *error = NULL;
+    if (!step_begins(job))
+        return;
+    if (op->ext->memory && !lifecycle_image_open(&op->ext->image, op->dom, &error))
+        job_fail(job, error);
+    else
+        job_next(job);
+}
+
+static void
+on_paused(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    struct snap_op *op = job->data;
+    if (error) {
+        job_fail(job, g_error_copy(error));
+    } else if (!job->finished) {
+        op->ext->paused = TRUE;
+        core_domain_transition(op->dom, IN_SNAPSHOT_PAUSED, NULL);
+        if (step_begins(job))
+            job_next(job);
+    }
+    job_unref(job);
+}
+
+/* Without LIVE, a running guest is paused first: the memory and the disks are of one moment. */
+static void
+step_pause(struct job *job)
+{
+    struct snap_op *op = job->data;
+    if (!step_begins(job))
+        return;
+    if (!op->ext->memory || op->ext->live || op->dom->state != DOM_RUNNING) {
+        job_next(job);
+        return;
+    }
+    qmp_command(op->dom->mon, "stop", NULL, on_paused, job_ref(job));
+}
+
+/* QEMU writes the memory; with LIVE it stops the vCPUs itself once the rest is small. */
+static void
+step_migrate(struct job *job)
+{
+    struct snap_op *op = job->data;
+    if (!step_begins(job))
+        return;
+    if (!op->ext->memory) {
+        job_next(job);
+        return;
+    }
+    if (op->ext->live && op->dom->state == DOM_RUNNING)
+        op->ext->paused = TRUE; /* QEMU pauses at the end: the guest runs again after */
+    migration_run(job, op->dom, op->ext->image.fd, FALSE);
+}
+
+static gboolean
+sync_in_thread(struct job *job, gpointer data, GError **ret_error)
+{
+    struct snap_op *op = job->data;
+    return lifecycle_image_commit(&op->ext->image, FALSE, ret_error);
+}
+
+static void
+step_sync(struct job *job)
+{
+    struct snap_op *op = job->data;
+    if (op->ext->memory)
+        job_step_in_thread(job, sync_in_thread, NULL, NULL);
+    else
+        job_next(job);
+}
+
+/* A reply of the several a step waits for: the step ends with the last. */
+static void
+on_pending(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    struct snap_op *op = job->data;
+    if (error && !op->ext->step_error)
+        op->ext->step_error = g_error_copy(error);
+    if (--op->ext->pending == 0 && !job->finished) {
+        if (op->ext->step_error)
+            job_fail(job, g_steal_pointer(&op->ext->step_error));
+        else if (step_begins(job))
+            job_next(job);
+    }
+    job_unref(job);
+}
+
+/* The overlays' nodes join QEMU's block graph, each with no backing yet. */
+static void
+step_attach(struct job *job)
+{
+    struct snap_op *op = job->data;
+    if (!step_begins(job))
+        return;
+    if (!state_is_active(op->dom->state)) {
+        job_next(job);
+        return;
+    }
+    for (guint i = 0; i < op->ext->disks->len; i++) {
+        struct ext_disk *d = op->ext->disks->pdata[i];
+        const struct disk_def *disk = domain_def_find_disk(op->dom->def, d->target);
+        g_autoptr(GPtrArray) nodes = qemu_device_overlay_blockdevs(disk, d->overlay, d->index);
+        d->added = TRUE;
+        for (guint j = 0; j < nodes->len; j++) {
+            op->ext->pending++;
+            qmp_command(op->dom->mon, "blockdev-add", json_object_ref(nodes->pdata[j]), on_pending,
+                        job_ref(job));
+        }
+    }
+}
+
+/* Every disk moves onto its overlay at once, or none does. */
+static void
+step_switch(struct job *job)
+{
+    struct snap_op *op = job->data;
+    if (!step_begins(job))
+        return;
+    if (!state_is_active(op->dom->state)) {
+        job_next(job);
+        return;
+    }
+    JsonArray *actions = json_array_new();
+    for (guint i = 0; i < op->ext->disks->len; i++) {
+        struct ext_disk *d = op->ext->disks->pdata[i];
+        const struct disk_def *disk = domain_def_find_disk(op->dom->def, d->target);
+        JsonObject *a = json_object_new();
+        json_object_set_string_member(a, "type", "blockdev-snapshot");
+        JsonObject *data = json_object_new();
+        g_autofree char *node = qemu_device_node_format(disk->source_index);
+        g_autofree char *overlay = qemu_device_node_format(d->index);
+        json_object_set_string_member(data, "node", node);
+        json_object_set_string_member(data, "overlay", overlay);
+        json_object_set_object_member(a, "data", data);
+        json_array_add_object_element(actions, a);
+    }
+    JsonObject *args = json_object_new();
+    json_object_set_array_member(args, "actions", actions);
+    op->ext->pending = 1;
+    qmp_command(op->dom->mon, "transaction", args, on_pending, job_ref(job));
+}
+
+/* The definitions follow: each disk's image is its overlay now, the old image below it. */
+static void
+switch_definitions(struct snap_op *op)
+{
+    struct domain *dom = op->dom;
+    gboolean active = state_is_active(dom->state);
+    struct domain_def *persistent = active ? dom->new_def : dom->def;
+    for (guint i = 0; i < op->ext->disks->len; i++) {
+        struct ext_disk *d = op->ext->disks->pdata[i];
+        struct disk_def *live = active ? domain_def_find_disk(dom->def, d->target) : NULL;
+        if (live) {
+            struct disk_layer *l = g_new0(struct disk_layer, 1);
+            l->type = live->type == DISK_TYPE_BLOCK ? DISK_TYPE_BLOCK : DISK_TYPE_FILE;
+            l->path = g_strdup(live->source);
+            l->format = d->base_format;
+            l->index = live->source_index;
+            if (!live->backing)
+                live->backing = g_ptr_array_new_with_free_func((GDestroyNotify)disk_layer_free);
+            g_ptr_array_insert(live->backing, 0, l);
+            g_free(live->source);
+            live->source = g_strdup(d->overlay);
+            live->format = DISK_FORMAT_QCOW2;
+            live->source_index = d->index;
+            if (live->type == DISK_TYPE_VOLUME || live->type == DISK_TYPE_BLOCK)
+                live->type = DISK_TYPE_FILE;
+        }
+        /* the persistent disk follows when it is on the same image (libvirt's rule) */
+        struct disk_def *p = persistent ? domain_def_find_disk(persistent, d->target) : NULL;
+        if (p && g_strcmp0(p->source, d->base) == 0) {
+            g_free(p->source);
+            p->source = g_strdup(d->overlay);
+            p->format = DISK_FORMAT_QCOW2;
+            g_clear_pointer(&p->source_pool, g_free);
+            g_clear_pointer(&p->source_volume, g_free);
+            p->type = DISK_TYPE_FILE;
+        }
+    }
+    GError *error = NULL;
+    if (dom->persistent && persistent && !core_config_save(dom->core, persistent, &error)) {
+        log_warn("%s: %s", dom->def->name, error->message);
+        g_clear_error(&error);
+    }
+    if (active && !core_status_write(dom, &error)) {
+        log_warn("%s: %s", dom->def->name, error->message);
+        g_clear_error(&error);
+    }
+}
+
+/* Undoes what a failed snapshot made: the nodes, the files, the freeze, the pause. */
+static void
+undo(struct snap_op *op)
+{
+    struct domain *dom = op->dom;
+    gboolean qemu = state_is_active(dom->state) && dom->mon && !lifecycle_process_gone(dom);
+    for (guint i = 0; i < op->ext->disks->len; i++) {
+        struct ext_disk *d = op->ext->disks->pdata[i];
+        if (d->added && qemu) {
+            g_autofree char *fmt = qemu_device_node_format(d->index);
+            g_autofree char *proto = qemu_device_node_storage(d->index);
+            JsonObject *a = json_object_new();
+            json_object_set_string_member(a, "node-name", fmt);
+            qmp_command(dom->mon, "blockdev-del", a, NULL, NULL);
+            a = json_object_new();
+            json_object_set_string_member(a, "node-name", proto);
+            qmp_command(dom->mon, "blockdev-del", a, NULL, NULL);
+        }
+        if (d->created)
+            unlink(d->overlay);
+    }
+    if (op->ext->image.renamed)
+        unlink(op->ext->image.path);
+}
+
+static void
+ext_create_finish(struct job *job, const GError *error)
+{
+    struct snap_op *op = job->data;
+    struct domain *dom = op->dom;
+    struct snap_ext *ext = op->ext;
+    g_clear_pointer(&dom->save_file, g_free);
+    gboolean qemu = state_is_active(dom->state) && dom->mon && !lifecycle_process_gone(dom);
+    if (ext->frozen && qemu && dom->agent)
+        agent_command(dom->agent, "guest-fsfreeze-thaw", NULL, 0, NULL, NULL);
+    ext->frozen = FALSE;
+    if (error) {
+        undo(op);
+        if (ext->paused && qemu && dom->state == DOM_PAUSED) {
+            qmp_command(dom->mon, "cont", NULL, NULL, NULL);
+            core_domain_transition(dom, IN_RESUMED, NULL);
+        }
+        GError *e = g_error_copy(error);
+        g_prefix_error(&e, "snapshot of '%s': ", dom->def->name);
+        job_set_error(job, e);
+        return;
+    }
+    switch_definitions(op);
+    if (qemu && (op->flags & CORE_SNAPSHOT_CREATE_HALT)) {
+        lifecycle_kill_and_reap(dom);
+        lifecycle_stopped(dom, IN_STOPPED_FROM_SNAPSHOT);
+    } else if (ext->paused && qemu) {
+        qmp_command(dom->mon, "cont", NULL, NULL, NULL);
+        if (dom->state == DOM_PAUSED)
+            core_domain_transition(dom, IN_RESUMED, NULL);
+    }
+    snapshot_keep_new(job, op);
+}
+
+/* domjobabort, destroy or QEMU's exit */
+static void
+ext_create_abort(struct job *job)
+{
+    struct snap_op *op = job->data;
+    struct domain *dom = op->dom;
+    if (dom->destroying || (state_is_active(dom->state) && lifecycle_process_gone(dom))) {
+        GError *error = NULL;
+        err_set(&error, ORIGIN, ERR_OPERATION_FAILED,
+                dom->destroying ? "the snapshot was cut short by destroy"
+                                : "QEMU exited during the snapshot");
+        job_fail(job, error);
+        return;
+    }
+    const char *phase = job_phase(job);
+    if (g_str_equal(phase, "migrate") && migration_cancel(dom))
+        return; /* the step fails when QEMU reports the migration cancelled */
+    /* a step in flight finishes; the next one fails (the switch cannot be taken back) */
+    op->ext->abort_asked = !g_str_equal(phase, "switch");
+}
+
+static const struct job_step ext_create_steps[] = {
+    {"overlays", step_overlays}, {"freeze", step_freeze},   {"header", step_header},
+    {"pause", step_pause},       {"migrate", step_migrate}, {"sync", step_sync},
+    {"attach", step_attach},     {"switch", step_switch},   {NULL, NULL},
+};
+
+const struct job_pipeline snapshot_ext_create_pipeline = {
+    .steps = ext_create_steps,
+    .finish = ext_create_finish,
+    .abort = ext_create_abort,
+    .abortable = TRUE,
+};

@@ -1,0 +1,191 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""External snapshots of a real guest (issue 10, parts 6 and 7), through stock virsh,
+python3-libvirt and domus: disk-only and with memory, live and paused; the overlays QEMU
+switches to in one transaction; the definitions that follow; reuse, quiesce, halt and the
+refusals; revert onto fresh overlays (with the memory back when it was saved) and delete by
+block-commit. What the guest wrote (and kept in RAM) before a snapshot is back after a revert.
+One guest booted for the module."""
+import os
+import subprocess
+
+import libvirt
+import pytest
+
+import guest
+
+E = libvirt
+pytestmark = pytest.mark.keep_domains
+
+
+@pytest.fixture(scope="module")
+def ext(daemon):
+    guest.build()
+    disk = os.path.join(daemon.root, "ext.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "64M"], check=True)
+    log, xml = guest.xml(daemon, "ext")
+    xml = xml.replace("<panic model='isa'/>", "<panic model='isa'/><disk type='file' "
+                      "device='disk'><driver name='qemu' type='qcow2'/>"
+                      f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>")
+    c = daemon.conn()
+    dom = c.defineXML(xml)
+    dom.create()
+    guest.wait(lambda: guest.count(log) == 1, 120, "the guest to boot")
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
+    yield c, dom, disk
+    c = daemon.conn()
+    dom = c.lookupByName("ext")
+    try:
+        dom.destroy()
+    except libvirt.libvirtError:
+        pass
+    dom.undefineFlags(E.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
+    c.close()
+
+
+def mark(dom, value):
+    """VALUE into the guest's RAM and onto its disk's first sector."""
+    rc, _ = guest.agent_exec(dom, "/bin/sh", "-c",
+                             f"echo {value} > /run/domus-mark && echo {value} | "
+                             "dd of=/dev/vda bs=512 count=1 conv=sync,fsync 2>/dev/null")
+    assert rc == 0
+
+
+def marks(dom):
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
+    _, ram = guest.agent_exec(dom, "/bin/cat", "/run/domus-mark")
+    _, disk = guest.agent_exec(dom, "/bin/sh", "-c", "dd if=/dev/vda bs=512 count=1 2>/dev/null"
+                               " | head -n1")
+    return ram.strip(), disk.strip().strip("\0")
+
+
+def image_mark(path):
+    """The first sector of the image at PATH (its whole chain), read beside a running QEMU."""
+    out = subprocess.run(["qemu-io", "-r", "-U", "-c", "read -v 0 16", path],
+                         capture_output=True, text=True, check=True).stdout
+    hexes = "".join(line.split(":", 1)[1][:49] for line in out.splitlines()
+                    if line[:8].isalnum() and ":" in line)
+    data = bytes(int(h, 16) for h in hexes.split())
+    return data.split(b"\n")[0].decode(errors="replace")
+
+
+def backing(path):
+    out = subprocess.run(["qemu-img", "info", "-U", "--output=json", path],
+                         capture_output=True, text=True, check=True).stdout
+    import json
+    return json.loads(out).get("backing-filename")
+
+
+def source(daemon, *flags):
+    out = daemon.virsh("domblklist", "ext", *flags).stdout
+    return [line.split()[1] for line in out.splitlines() if line.strip().startswith("vda")][0]
+
+
+def test_disk_only_running(daemon, ext, loop):
+    c, dom, disk = ext
+    mark(dom, "one")
+    events = []
+    ec = daemon.conn()
+    ec.domainEventRegisterAny(None, E.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                              lambda conn, d, ev, det, o: events.append((ev, det)), None)
+    out = daemon.virsh("snapshot-create-as", "ext", "d1", "--disk-only", "--atomic").stdout
+    assert "Domain snapshot d1 created" in out
+    overlay = os.path.join(daemon.root, "ext.d1")  # libvirt's default name: suffix replaced
+    assert os.path.exists(overlay) and backing(overlay) == disk
+    assert source(daemon) == overlay
+    assert source(daemon, "--inactive") == overlay  # the persistent disk follows
+    live = dom.XMLDesc(0)
+    assert f"<backingStore type='file' index=" in live and disk in live
+    xml = daemon.virsh("snapshot-dumpxml", "ext", "d1").stdout
+    assert "<state>disk-snapshot</state>" in xml
+    assert f"<source file='{overlay}'/>" in xml and "snapshot='external'" in xml
+    assert daemon.virsh("snapshot-list", "ext", "--external", "--name").stdout.split() == ["d1"]
+    assert dom.state()[0] == E.VIR_DOMAIN_RUNNING and not events  # no pause
+    # the guest writes on: into the overlay; the frozen image keeps the snapshot's moment
+    mark(dom, "two")
+    assert marks(dom) == ("two", "two")
+    assert image_mark(disk) == "one"
+    assert image_mark(overlay) == "two"
+
+
+def test_memory_snapshot(daemon, ext, loop):
+    c, dom, disk = ext
+    mark(dom, "three")
+    mem = os.path.join(daemon.root, "m1.mem")
+    ov = os.path.join(daemon.root, "m1.qcow2")
+    events = []
+    ec = daemon.conn()
+    ec.domainEventRegisterAny(None, E.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                              lambda conn, d, ev, det, o: events.append((ev, det)), None)
+    daemon.virsh("snapshot-create-as", "ext", "m1", "--memspec", f"file={mem}",
+                 "--diskspec", f"vda,file={ov},snapshot=external")
+    with open(mem, "rb") as f:
+        assert f.read(16) == b"LibvirtQemudSave"  # a complete libvirt save image
+    assert not [n for n in os.listdir(daemon.root) if "domus-part" in n]
+    assert source(daemon) == ov and backing(ov) == os.path.join(daemon.root, "ext.d1")
+    xml = daemon.virsh("snapshot-dumpxml", "ext", "m1").stdout
+    assert "<state>running</state>" in xml and f"<memory snapshot='external' file='{mem}'/>" in xml
+    assert "<parent>\n    <name>d1</name>" in xml
+    assert dom.state()[0] == E.VIR_DOMAIN_RUNNING
+    guest.wait(lambda: len(events) >= 2, 10, "the pause and resume events")
+    assert events[:2] == [(E.VIR_DOMAIN_EVENT_SUSPENDED, 0), (E.VIR_DOMAIN_EVENT_RESUMED, 0)]
+    assert marks(dom) == ("three", "three")
+
+
+def test_live_memory_snapshot(daemon, ext):
+    c, dom, disk = ext
+    mem = os.path.join(daemon.root, "m2.mem")
+    snap = dom.snapshotCreateXML(
+        f"<domainsnapshot><name>m2</name><memory snapshot='external' file='{mem}'/>"
+        "</domainsnapshot>", E.VIR_DOMAIN_SNAPSHOT_CREATE_LIVE)
+    assert snap.getName() == "m2"
+    assert dom.state()[0] == E.VIR_DOMAIN_RUNNING
+    assert source(daemon) == os.path.join(daemon.root, "m1.m2")
+    assert "<state>running</state>" in snap.getXMLDesc()
+    mark(dom, "four")
+
+
+def test_quiesce_and_reuse(daemon, ext):
+    c, dom, disk = ext
+    pre = os.path.join(daemon.root, "pre.qcow2")
+    top = source(daemon)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", top, pre],
+                   check=True)
+    # an existing file is refused without --reuse-external, and nothing changes
+    r = daemon.virsh("snapshot-create-as", "ext", "q1", "--disk-only",
+                     "--diskspec", f"vda,file={pre}", check=False)
+    assert r.returncode != 0 and "already exists" in r.stderr and "--reuse-external" in r.stderr
+    assert source(daemon) == top and os.path.exists(pre)
+    daemon.domus("snapshot-create-as", "ext", "q1", "--disk-only", "--quiesce",
+                 "--reuse-external", "--diskspec", f"vda,file={pre}")
+    assert source(daemon) == pre
+    assert marks(dom) == ("four", "four")  # thawed: the guest writes on
+
+
+def test_refusals(daemon, ext):
+    c, dom, disk = ext
+    top = source(daemon)
+    mem = os.path.join(daemon.root, "x.mem")
+    cases = [
+        (["--disk-only", "--memspec", f"file={mem}"], E.VIR_ERR_OPERATION_UNSUPPORTED,
+         "memory state cannot be saved"),
+        (["--diskspec", "vda,snapshot=internal", "--memspec", f"file={mem}"],
+         E.VIR_ERR_CONFIG_UNSUPPORTED, "mixing internal and external"),
+        (["--live", "--disk-only"], E.VIR_ERR_OPERATION_INVALID, "live snapshot"),
+        (["--disk-only", "--diskspec", "vdz"], E.VIR_ERR_CONFIG_UNSUPPORTED, "'vdz'"),
+        (["--disk-only", "--diskspec", "vda,file=rel.qcow2"], E.VIR_ERR_CONFIG_UNSUPPORTED,
+         "absolute"),
+        (["--disk-only", "--reuse-external", "--diskspec", f"vda,file={daemon.root}/none"],
+         E.VIR_ERR_SYSTEM_ERROR, "missing existing file"),
+    ]
+    flag_of = {"--disk-only": E.VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY,
+               "--live": E.VIR_DOMAIN_SNAPSHOT_CREATE_LIVE,
+               "--reuse-external": E.VIR_DOMAIN_SNAPSHOT_CREATE_REUSE_EXT}
+    for args, code, text in cases:
+        xml = daemon.virsh("snapshot-create-as", "ext", "bad", *args, "--print-xml").stdout
+        flags = sum(flag_of.get(a, 0) for a in args)
+        with pytest.raises(libvirt.libvirtError) as e:
+            dom.snapshotCreateXML(xml, flags)
+        assert e.value.get_error_code() == code, (args, e.value)
+        assert text in str(e.value), (args, e.value)
+    assert source(daemon) == top and not os.path.exists(mem)
+    assert "bad" not in daemon.virsh("snapshot-list", "ext", "--name").stdout
