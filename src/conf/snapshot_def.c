@@ -56,19 +56,27 @@ snapshot_def_free(struct snapshot_def *def)
     g_free(def->memory_file);
     if (def->disks)
         g_ptr_array_unref(def->disks);
+    if (def->revert_disks)
+        g_ptr_array_unref(def->revert_disks);
     domain_def_free(def->dom);
     g_free(def);
 }
 
 struct snapshot_disk *
-snapshot_def_disk(const struct snapshot_def *def, const char *target)
+snapshot_def_disk_in(const GPtrArray *disks, const char *target)
 {
-    for (guint i = 0; i < def->disks->len; i++) {
-        struct snapshot_disk *d = def->disks->pdata[i];
+    for (guint i = 0; disks && i < disks->len; i++) {
+        struct snapshot_disk *d = disks->pdata[i];
         if (g_str_equal(d->name, target))
             return d;
     }
     return NULL;
+}
+
+struct snapshot_disk *
+snapshot_def_disk(const struct snapshot_def *def, const char *target)
+{
+    return snapshot_def_disk_in(def->disks, target);
 }
 
 /* snapshot='…' of <memory> or <disk> */
@@ -108,20 +116,20 @@ parse_memory(struct snapshot_def *def, xmlNodePtr node, GError **error)
 }
 
 static gboolean
-parse_disk(struct snapshot_def *def, xmlNodePtr node, GError **error)
+parse_disk(GPtrArray *disks, xmlNodePtr node, GError **error)
 {
     static const char *const attrs[] = {"name", "snapshot", "type", NULL};
     if (!xml_util_check_attrs(ORIGIN, node, attrs, error))
         return FALSE;
     struct snapshot_disk *d = g_new0(struct snapshot_disk, 1);
-    g_ptr_array_add(def->disks, d);
+    g_ptr_array_add(disks, d);
     d->name = xml_util_prop(node, "name");
     if (!d->name || !*d->name) {
         err_set(error, ORIGIN, ERR_XML_ERROR, "a snapshot <disk> lacks its name");
         return FALSE;
     }
-    for (guint i = 0; i + 1 < def->disks->len; i++) {
-        if (g_str_equal(((struct snapshot_disk *)def->disks->pdata[i])->name, d->name)) {
+    for (guint i = 0; i + 1 < disks->len; i++) {
+        if (g_str_equal(((struct snapshot_disk *)disks->pdata[i])->name, d->name)) {
             err_set(error, ORIGIN, ERR_XML_ERROR, "disk '%s' is given twice in the snapshot",
                     d->name);
             return FALSE;
@@ -160,14 +168,14 @@ parse_disk(struct snapshot_def *def, xmlNodePtr node, GError **error)
 }
 
 static gboolean
-parse_disks(struct snapshot_def *def, xmlNodePtr node, GError **error)
+parse_disks(GPtrArray *disks, xmlNodePtr node, GError **error)
 {
     for (xmlNodePtr c = node->children; c; c = c->next) {
         if (xml_util_ignorable(c))
             continue;
         if (!xml_util_is(c, "disk"))
             return xml_util_unsupported(ORIGIN, node, c, error);
-        if (!parse_disk(def, c, error))
+        if (!parse_disk(disks, c, error))
             return FALSE;
     }
     return TRUE;
@@ -216,6 +224,11 @@ parse_internal(struct snapshot_def *def, xmlDocPtr doc, xmlNodePtr c, GError **e
             if (!parse_text(n, &def->parent, error))
                 return FALSE;
         }
+    } else if (xml_util_is(c, "revertDisks")) {
+        if (!def->revert_disks)
+            def->revert_disks = g_ptr_array_new_with_free_func((GDestroyNotify)snapshot_disk_free);
+        if (!parse_disks(def->revert_disks, c, error))
+            return FALSE;
     } else if (xml_util_is(c, "domain")) {
         g_autoptr(xmlBuffer) buf = xmlBufferCreate();
         xmlNodeDump(buf, doc, c, 0, 0);
@@ -240,8 +253,9 @@ snapshot_def_parse(const char *xml, unsigned flags, GError **error)
     xmlNodePtr root = xmlDocGetRootElement(doc);
     g_autoptr(snapshot_def) def = g_new0(struct snapshot_def, 1);
     def->disks = g_ptr_array_new_with_free_func((GDestroyNotify)snapshot_disk_free);
-    static const char *const internal[] = {"state",  "creationTime", "parent",         "domain",
-                                           "active", "cookie",       "inactiveDomain", NULL};
+    static const char *const internal[] = {"state",          "creationTime", "parent",
+                                           "domain",         "active",       "cookie",
+                                           "inactiveDomain", "revertDisks",  NULL};
     xmlNodePtr seen_memory = NULL, seen_disks = NULL;
     for (xmlNodePtr c = root->children; c; c = c->next) {
         if (xml_util_ignorable(c))
@@ -256,7 +270,7 @@ snapshot_def_parse(const char *xml, unsigned flags, GError **error)
             if (!xml_util_once(ORIGIN, &seen_memory, c, error) || !parse_memory(def, c, error))
                 return NULL;
         } else if (xml_util_is(c, "disks")) {
-            if (!xml_util_once(ORIGIN, &seen_disks, c, error) || !parse_disks(def, c, error))
+            if (!xml_util_once(ORIGIN, &seen_disks, c, error) || !parse_disks(def->disks, c, error))
                 return NULL;
         } else if (c->type == XML_ELEMENT_NODE && !c->ns &&
                    xml_util_lookup(internal, (const char *)c->name) >= 0) {
@@ -291,6 +305,29 @@ append_element(GString *s, const char *indent, const char *name, const char *tex
     g_string_append_printf(s, "</%s>\n", name);
 }
 
+static void
+format_disks(GString *s, const char *element, const GPtrArray *disks)
+{
+    if (!disks || !disks->len)
+        return;
+    g_string_append_printf(s, "  <%s>\n", element);
+    for (guint i = 0; i < disks->len; i++) {
+        const struct snapshot_disk *d = disks->pdata[i];
+        g_string_append(s, "    <disk name='");
+        xml_util_append_escaped_attr(s, d->name);
+        g_string_append_printf(s, "' snapshot='%s'",
+                               d->snapshot ? location_names[d->snapshot] : "no");
+        if (!d->file) {
+            g_string_append(s, "/>\n");
+            continue;
+        }
+        g_string_append(s, " type='file'>\n      <driver type='qcow2'/>\n      <source file='");
+        xml_util_append_escaped_attr(s, d->file);
+        g_string_append(s, "'/>\n    </disk>\n");
+    }
+    g_string_append_printf(s, "  </%s>\n", element);
+}
+
 char *
 snapshot_def_format(const struct snapshot_def *def, unsigned flags)
 {
@@ -316,24 +353,8 @@ snapshot_def_format(const struct snapshot_def *def, unsigned flags)
         }
         g_string_append(s, "/>\n");
     }
-    if (def->disks->len) {
-        g_string_append(s, "  <disks>\n");
-        for (guint i = 0; i < def->disks->len; i++) {
-            const struct snapshot_disk *d = def->disks->pdata[i];
-            g_string_append(s, "    <disk name='");
-            xml_util_append_escaped_attr(s, d->name);
-            g_string_append_printf(s, "' snapshot='%s'",
-                                   d->snapshot ? location_names[d->snapshot] : "no");
-            if (!d->file) {
-                g_string_append(s, "/>\n");
-                continue;
-            }
-            g_string_append(s, " type='file'>\n      <driver type='qcow2'/>\n      <source file='");
-            xml_util_append_escaped_attr(s, d->file);
-            g_string_append(s, "'/>\n    </disk>\n");
-        }
-        g_string_append(s, "  </disks>\n");
-    }
+    format_disks(s, "disks", def->disks);
+    format_disks(s, "revertDisks", def->revert_disks);
     if (def->dom) {
         unsigned fmt = DOMAIN_DEF_FORMAT_INACTIVE;
         if (flags & SNAPSHOT_DEF_FORMAT_SECURE)

@@ -45,8 +45,11 @@ struct snapshot_def {
     gint64 creation_time; /* seconds since the epoch */
     enum snapshot_state state;
     enum snapshot_location memory;
-    char *memory_file;      /* external memory */
-    GPtrArray *disks;       /* struct snapshot_disk * */
+    char *memory_file; /* external memory */
+    GPtrArray *disks;  /* struct snapshot_disk * */
+    /* external, with children: the overlays a revert to it put on its images (where the
+     * domain ran on since); NULL or empty when none (libvirt's <revertDisks>) */
+    GPtrArray *revert_disks;
     struct domain_def *dom; /* the domain's definition at that moment; may be NULL */
 };
 
@@ -71,6 +74,8 @@ void snapshot_disk_free(struct snapshot_disk *disk);
 
 /* The disk entry for TARGET, or NULL. */
 struct snapshot_disk *snapshot_def_disk(const struct snapshot_def *def, const char *target);
+/* The same in a list of struct snapshot_disk * (DISKS may be NULL). */
+struct snapshot_disk *snapshot_def_disk_in(const GPtrArray *disks, const char *target);
 
 const char *snapshot_location_to_string(enum snapshot_location loc);
 const char *snapshot_state_to_string(enum snapshot_state state);

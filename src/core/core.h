@@ -80,6 +80,7 @@ struct domain {
     unsigned destroy_flags;
     GPtrArray *exit_waiters; /* struct core_waiter *: callers answered once QEMU exited */
     gboolean removed;        /* no longer in the registry; freed when unreferenced */
+    gboolean reverting;      /* a revert stops QEMU to start another: a transient domain stays */
     int refs;
 };
 
@@ -224,6 +225,21 @@ enum {
     CORE_SNAPSHOT_DELETE_CHILDREN_ONLY = 4,
 };
 typedef void (*core_snapshot_done_fn)(GError *error, const char *name, gpointer data);
+/* One disk of a revert in the seed's form: its overlay (RUNFILE) on an image (BACKFILE); either
+ * may be NULL (a fresh name beside the image; the image the snapshot kept). */
+struct core_revert_disk {
+    char *target;
+    char *backfile;
+    char *runfile;
+};
+void core_revert_disk_free(struct core_revert_disk *disk);
+/* Reverts DOM onto fresh overlays (snapshot_external.c): on the images of external snapshot
+ * NAME (NULL: the seed's form, DISKS name the images), from MEMORY_FILE (a save image; NULL:
+ * the snapshot's) when there is one. A running DOM is stopped first; it runs again from the
+ * memory, or boots when FLAGS ask for it. DISKS: struct core_revert_disk *, may be NULL. */
+void core_snapshot_revert_external(struct domain *dom, const char *name, const char *memory_file,
+                                   GPtrArray *disks, unsigned flags, core_done_fn done,
+                                   gpointer data);
 /* Reads DOM's snapshot metadata (at registration). */
 void core_snapshot_load(struct domain *dom);
 struct snapshot_def *core_snapshot_lookup(struct domain *dom, const char *name, GError **error);

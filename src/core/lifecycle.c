@@ -172,7 +172,7 @@ lifecycle_stopped(struct domain *dom, enum dom_input input)
     GPtrArray *waiters = dom->exit_waiters;
     dom->exit_waiters = g_ptr_array_new();
     dom->destroying = FALSE;
-    if (!dom->persistent && !dom->removed)
+    if (!dom->persistent && !dom->removed && !dom->reverting)
         core_forget(core, dom);
     for (guint i = 0; i < waiters->len; i++) {
         struct waiter *w = waiters->pdata[i];

@@ -60,6 +60,14 @@ gboolean lifecycle_image_commit(struct lifecycle_image *image, gboolean bypass_c
                                 GError **error);
 /* Closes; removes the temporary file unless it was put in place. */
 void lifecycle_image_clear(struct lifecycle_image *image);
+/* Opens the complete save image at PATH for a start from it: its domain definition (new) and
+ * whether the guest ran; returns a descriptor at the start of QEMU's stream, or -1 with
+ * ERR_OPERATION_FAILED naming what is wrong with the file. */
+int lifecycle_image_load(const char *path, struct domain_def **ret_def, gboolean *ret_running,
+                         GError **error);
+/* Whether DEF may replace SAVED for a saved guest (what the guest sees stays the same). */
+gboolean lifecycle_image_check_abi(const struct domain_def *saved, const struct domain_def *def,
+                                   GError **error);
 
 /* Starts DOM from its managed save image (save.c) when it has a usable one: TRUE when DONE
  * will hear of it. FALSE: boot it (no image, or one that is no use and was dropped, or

@@ -596,6 +596,39 @@ lifecycle_start_managed(struct domain *dom, unsigned flags, core_done_fn done, g
     return TRUE;
 }
 
+int
+lifecycle_image_load(const char *path, struct domain_def **ret_def, gboolean *ret_running,
+                     GError **error)
+{
+    struct qemu_saveimage img = {0};
+    int fd = open_image(path, O_RDONLY, &img, error);
+    if (fd < 0)
+        return -1;
+    GError *err = NULL;
+    g_autoptr(domain_def) def = domain_def_parse(img.xml, 0, &err);
+    if (!def)
+        g_prefix_error(&err, "the domain XML in '%s': ", path);
+    else if (lseek(fd, img.stream_off, SEEK_SET) < 0)
+        err_set_errno(&err, ERR_FROM_DOMAIN, errno, "cannot read the save image '%s'", path);
+    gboolean running = img.was_running;
+    qemu_saveimage_clear(&img);
+    if (err) {
+        close(fd);
+        g_propagate_error(error, err);
+        return -1;
+    }
+    *ret_def = g_steal_pointer(&def);
+    *ret_running = running;
+    return fd;
+}
+
+gboolean
+lifecycle_image_check_abi(const struct domain_def *saved, const struct domain_def *def,
+                          GError **error)
+{
+    return check_abi(saved, def, error);
+}
+
 void
 core_restore(struct core *core, const char *path, const char *xml, unsigned flags,
              core_done_fn done, gpointer data)

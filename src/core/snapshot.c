@@ -495,6 +495,16 @@ snapshot_keep_new(struct job *job, struct snap_op *op)
         return;
     }
     GError *e = NULL;
+    /* the overlays a revert put under the current snapshot are the new one's images now */
+    struct snapshot_def *cur =
+        dom->current_snapshot ? g_hash_table_lookup(dom->snapshots, dom->current_snapshot) : NULL;
+    if (cur && cur->revert_disks && cur->revert_disks->len) {
+        g_ptr_array_set_size(cur->revert_disks, 0);
+        if (!snapshot_write_meta(dom, cur, &e)) {
+            log_warn("%s: %s", dom->def->name, e->message);
+            g_clear_error(&e);
+        }
+    }
     struct snapshot_def *def = g_steal_pointer(&op->def);
     g_hash_table_replace(dom->snapshots, def->name, def);
     g_free(dom->current_snapshot);
@@ -910,6 +920,11 @@ core_snapshot_revert(struct domain *dom, const char *name, unsigned flags, core_
                 "flags 'running' and 'paused' are mutually exclusive");
         done(error, data);
         g_error_free(error);
+        return;
+    }
+    const struct snapshot_def *def = g_hash_table_lookup(dom->snapshots, name);
+    if (def && !snapshot_is_internal(def)) {
+        core_snapshot_revert_external(dom, name, NULL, NULL, flags, done, data);
         return;
     }
     if (revert_by_start(dom, name, flags, done, data))

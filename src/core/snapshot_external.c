@@ -16,6 +16,7 @@
 #include "core/guest.h"
 #include "core/lifecycle.h"
 #include "core/migration.h"
+#include "qemu/address.h"
 #include "qemu/agent.h"
 #include "qemu/device.h"
 #include "qemu/json.h"
@@ -37,6 +38,8 @@ struct ext_disk {
     gboolean added;   /* its nodes are in QEMU: a failure removes them */
 };
 
+struct revert;
+
 struct snap_ext {
     GPtrArray *disks; /* struct ext_disk * */
     gboolean memory;  /* the memory goes to IMAGE */
@@ -48,6 +51,8 @@ struct snap_ext {
     gboolean switched;    /* QEMU is on the overlays */
     guint pending;        /* QMP replies a step waits for */
     GError *step_error;   /* the first failure among them */
+    gboolean reuse;       /* the overlays exist: nothing to create */
+    struct revert *rv;    /* a revert's */
 };
 
 static void
@@ -219,6 +224,7 @@ snapshot_ext_create_prepare(struct job *job, struct snap_op *op, GError **error)
     ext->live = (flags & CORE_SNAPSHOT_CREATE_LIVE) != 0;
     unsigned next_index = qemu_device_next_image(dom->def);
     gboolean reuse = (flags & CORE_SNAPSHOT_CREATE_REUSE_EXTERNAL) != 0;
+    ext->reuse = reuse;
     for (guint i = 0; i < dom->def->disks->len; i++) {
         const struct disk_def *d = dom->def->disks->pdata[i];
         const struct snapshot_disk *given = snapshot_def_disk(def, d->target_dev);
@@ -350,7 +356,7 @@ static gboolean
 overlays_in_thread(struct job *job, gpointer data, GError **ret_error)
 {
     struct snap_op *op = job->data;
-    if (op->flags & CORE_SNAPSHOT_CREATE_REUSE_EXTERNAL)
+    if (op->ext->reuse)
         return TRUE;
     for (guint i = 0; i < op->ext->disks->len; i++) {
         struct ext_disk *d = op->ext->disks->pdata[i];
@@ -725,3 +731,437 @@ const struct job_pipeline snapshot_ext_create_pipeline = {
     .abort = ext_create_abort,
     .abortable = TRUE,
 };
+
+/* --- revert --- */
+
+void
+core_revert_disk_free(struct core_revert_disk *disk)
+{
+    g_free(disk->target);
+    g_free(disk->backfile);
+    g_free(disk->runfile);
+    g_free(disk);
+}
+
+/* A revert's request: what outlives its job (the start that follows it). */
+struct revert {
+    struct domain *dom;
+    char *memory_file;        /* the seed's --memspec; NULL: the snapshot's */
+    GPtrArray *specs;         /* struct core_revert_disk * (the seed's --diskspec), or NULL */
+    struct domain_def *start; /* the definition to start, once the overlays are made */
+    int mem_fd;               /* the memory image's stream, or -1 */
+    gboolean run;             /* the vCPUs run after */
+    gboolean boot;            /* no memory: a boot, when asked (--running, --paused) */
+    core_done_fn done;
+    gpointer data;
+};
+
+static void
+revert_free(struct revert *rv)
+{
+    domain_def_free(rv->start);
+    file_close_fd(&rv->mem_fd);
+    if (rv->specs)
+        g_ptr_array_unref(rv->specs);
+    g_free(rv->memory_file);
+    core_domain_unref(rv->dom);
+    g_free(rv);
+}
+
+/* The revert is over (started, or failed): a transient domain that is not running goes. */
+static void
+revert_end(struct revert *rv, GError *error)
+{
+    struct domain *dom = rv->dom;
+    dom->reverting = FALSE;
+    if (!dom->persistent && !dom->removed && !state_is_active(dom->state))
+        core_forget(dom->core, dom);
+    lifecycle_done(rv->done, rv->data, error);
+    revert_free(rv);
+}
+
+static void
+revert_started(GError *error, gpointer data)
+{
+    struct revert *rv = data;
+    if (!error)
+        log_info("%s: started from its reverted state", rv->dom->def->name);
+    revert_end(rv, error);
+}
+
+/* A fresh overlay's name beside BASE: its path without the suffix, then the time (libvirt's
+ * choice), then a count when that is taken. */
+static char *
+fresh_overlay(const char *base)
+{
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    g_autofree char *name = g_strdup_printf("%" G_GINT64_FORMAT, now);
+    char *path = default_overlay(base, name);
+    for (int n = 1; g_file_test(path, G_FILE_TEST_EXISTS) && n < 1000; n++) {
+        g_free(path);
+        g_autofree char *counted = g_strdup_printf("%s-%d", name, n);
+        path = default_overlay(base, counted);
+    }
+    return path;
+}
+
+static const struct core_revert_disk *
+find_spec(GPtrArray *specs, const char *target)
+{
+    for (guint i = 0; specs && i < specs->len; i++) {
+        const struct core_revert_disk *d = specs->pdata[i];
+        if (g_str_equal(d->target, target))
+            return d;
+    }
+    return NULL;
+}
+
+/* An inactive copy of a definition kept with a snapshot (live fields dropped). */
+static struct domain_def *
+inactive_copy(const struct domain_def *def, GError **error)
+{
+    g_autofree char *xml =
+        domain_def_format(def, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
+    return domain_def_parse(xml, 0, error);
+}
+
+/* Under the job: the definition to run and the overlays it runs on, checked before anything
+ * changes. SNAP: the snapshot reverted to (NULL: the seed's form without metadata). */
+static gboolean
+revert_plan(struct snap_op *op, const struct snapshot_def *snap, GError **error)
+{
+    struct domain *dom = op->dom;
+    struct revert *rv = op->ext->rv;
+    const char *memory = rv->memory_file;
+    if (!memory && snap && snap->memory == SNAPSHOT_LOC_EXTERNAL)
+        memory = snap->memory_file;
+    if (snap && !snap->dom) {
+        err_set(error, ORIGIN, ERR_SNAPSHOT_REVERT_RISKY,
+                "snapshot '%s' lacks domain '%s' rollback info", snap->name, dom->def->name);
+        return FALSE;
+    }
+    g_autoptr(domain_def) def = NULL;
+    if (memory) {
+        g_autoptr(domain_def) saved = NULL;
+        gboolean running = FALSE;
+        rv->mem_fd = lifecycle_image_load(memory, &saved, &running, error);
+        if (rv->mem_fd < 0)
+            return FALSE;
+        if (memcmp(saved->uuid, dom->def->uuid, sizeof(saved->uuid))) {
+            err_set(error, ORIGIN, ERR_OPERATION_INVALID,
+                    "memory image '%s' holds another domain than '%s'", memory, dom->def->name);
+            return FALSE;
+        }
+        def = snap ? inactive_copy(snap->dom, error) : g_steal_pointer(&saved);
+        if (!def || (saved && !lifecycle_image_check_abi(saved, def, error)))
+            return FALSE;
+        gboolean was_running = snap ? snap->state == SNAPSHOT_STATE_RUNNING : running;
+        rv->run = (op->flags & CORE_SNAPSHOT_REVERT_RUNNING) ||
+                  (!(op->flags & CORE_SNAPSHOT_REVERT_PAUSED) && was_running);
+    } else {
+        if (snap &&
+            (snap->state == SNAPSHOT_STATE_RUNNING || snap->state == SNAPSHOT_STATE_PAUSED)) {
+            err_set(error, ORIGIN, ERR_OPERATION_INVALID,
+                    "snapshot '%s' has no memory image to revert to", snap->name);
+            return FALSE;
+        }
+        const struct domain_def *from = snap                                          ? snap->dom
+                                        : state_is_active(dom->state) && dom->new_def ? dom->new_def
+                                                                                      : dom->def;
+        def = inactive_copy(from, error);
+        if (!def)
+            return FALSE;
+        rv->boot = (op->flags & (CORE_SNAPSHOT_REVERT_RUNNING | CORE_SNAPSHOT_REVERT_PAUSED)) != 0;
+        rv->run = (op->flags & CORE_SNAPSHOT_REVERT_RUNNING) != 0;
+        if (!dom->persistent && !rv->boot) {
+            err_set(error, ORIGIN, ERR_OPERATION_INVALID,
+                    "transient domain needs to request run or pause to revert to inactive "
+                    "snapshot");
+            return FALSE;
+        }
+    }
+    for (guint i = 0; rv->specs && i < rv->specs->len; i++) {
+        const struct core_revert_disk *spec = rv->specs->pdata[i];
+        if (!domain_def_find_disk(def, spec->target)) {
+            err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                    "no disk with target '%s' in domain '%s'", spec->target, dom->def->name);
+            return FALSE;
+        }
+    }
+    for (guint i = 0; i < def->disks->len; i++) {
+        struct disk_def *d = def->disks->pdata[i];
+        const struct core_revert_disk *spec = find_spec(rv->specs, d->target_dev);
+        if (!snapshottable(d))
+            continue;
+        const char *base = spec && spec->backfile ? spec->backfile : d->source;
+        if (!g_file_test(base, G_FILE_TEST_IS_REGULAR)) {
+            err_set(error, ORIGIN, ERR_OPERATION_INVALID,
+                    "image '%s' of disk '%s' to revert to does not exist", base, d->target_dev);
+            return FALSE;
+        }
+        struct ext_disk *e = g_new0(struct ext_disk, 1);
+        g_ptr_array_add(op->ext->disks, e);
+        e->target = g_strdup(d->target_dev);
+        e->base = g_strdup(base);
+        e->base_format = spec && spec->backfile          ? DISK_FORMAT_QCOW2
+                         : d->format == DISK_FORMAT_NONE ? DISK_FORMAT_RAW
+                                                         : d->format;
+        e->overlay = spec && spec->runfile ? g_strdup(spec->runfile) : fresh_overlay(base);
+        if (!check_overlay(d->target_dev, e->overlay, FALSE, error))
+            return FALSE;
+        g_free(d->source);
+        d->source = g_strdup(e->overlay);
+        d->format = DISK_FORMAT_QCOW2;
+        d->type = DISK_TYPE_FILE;
+        g_clear_pointer(&d->source_pool, g_free);
+        g_clear_pointer(&d->source_volume, g_free);
+    }
+    if (!core_validate_for_host(def, error) || !qemu_address_assign(def, error))
+        return FALSE;
+    rv->start = g_steal_pointer(&def);
+    return TRUE;
+}
+
+/* Overlays first: a revert that cannot make them changes nothing. Then QEMU stops. */
+static void
+step_stop(struct job *job)
+{
+    struct snap_op *op = job->data;
+    struct domain *dom = op->dom;
+    if (state_is_active(dom->state)) {
+        dom->reverting = TRUE;
+        lifecycle_kill_and_reap(dom);
+        lifecycle_stopped(dom, IN_STOPPED_FROM_SNAPSHOT);
+    }
+    job_next(job);
+}
+
+/* Whether PATH is an image something still needs: a snapshot's, or the domain's. */
+static gboolean
+image_in_use(struct domain *dom, const char *path, const struct domain_def *next)
+{
+    const struct domain_def *defs[] = {dom->def, dom->new_def, next};
+    for (guint k = 0; k < G_N_ELEMENTS(defs); k++) {
+        const struct domain_def *d = defs[k];
+        for (guint i = 0; d && i < d->disks->len; i++) {
+            const struct disk_def *disk = d->disks->pdata[i];
+            if (g_strcmp0(disk->source, path) == 0)
+                return TRUE;
+        }
+    }
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, dom->snapshots);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        const struct snapshot_def *s = v;
+        for (guint i = 0; s->dom && i < s->dom->disks->len; i++)
+            if (g_strcmp0(((struct disk_def *)s->dom->disks->pdata[i])->source, path) == 0)
+                return TRUE;
+    }
+    return FALSE;
+}
+
+/* The snapshot's metadata after a revert to it: the fresh overlays are where the domain runs
+ * on (its disks, or its revert disks when it has children); what the current snapshot ran on
+ * before is left behind, and goes. */
+static void
+revert_metadata(struct snap_op *op, struct snapshot_def *snap)
+{
+    struct domain *dom = op->dom;
+    struct snapshot_def *cur =
+        dom->current_snapshot ? g_hash_table_lookup(dom->snapshots, dom->current_snapshot) : NULL;
+    g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(g_free);
+    if (cur && !snapshot_is_internal(cur)) {
+        GPtrArray *list =
+            cur->revert_disks && cur->revert_disks->len ? cur->revert_disks : cur->disks;
+        for (guint i = 0; i < list->len; i++) {
+            const struct snapshot_disk *d = list->pdata[i];
+            if (d->snapshot == SNAPSHOT_LOC_EXTERNAL && d->file)
+                g_ptr_array_add(gone, g_strdup(d->file));
+        }
+        if (cur->revert_disks)
+            g_ptr_array_set_size(cur->revert_disks, 0);
+    }
+    gboolean children = snapshot_has_children(dom, snap->name);
+    GPtrArray *fresh = g_ptr_array_new_with_free_func((GDestroyNotify)snapshot_disk_free);
+    for (guint i = 0; i < op->ext->disks->len; i++) {
+        const struct ext_disk *e = op->ext->disks->pdata[i];
+        struct snapshot_disk *d = g_new0(struct snapshot_disk, 1);
+        d->name = g_strdup(e->target);
+        d->snapshot = SNAPSHOT_LOC_EXTERNAL;
+        d->file = g_strdup(e->overlay);
+        g_ptr_array_add(fresh, d);
+    }
+    if (children) {
+        if (snap->revert_disks)
+            g_ptr_array_unref(snap->revert_disks);
+        snap->revert_disks = fresh;
+    } else {
+        for (guint i = 0; i < snap->disks->len; i++) {
+            const struct snapshot_disk *old = snap->disks->pdata[i];
+            if (!snapshot_def_disk_in(fresh, old->name)) {
+                struct snapshot_disk *d = g_new0(struct snapshot_disk, 1);
+                d->name = g_strdup(old->name);
+                d->snapshot = old->snapshot;
+                g_ptr_array_add(fresh, d);
+            }
+        }
+        g_ptr_array_unref(snap->disks);
+        snap->disks = fresh;
+    }
+    g_free(dom->current_snapshot);
+    dom->current_snapshot = g_strdup(snap->name);
+    GError *error = NULL;
+    if ((cur && cur != snap && !snapshot_write_meta(dom, cur, &error)) ||
+        !snapshot_write_meta(dom, snap, &error) || !snapshot_write_current(dom, &error)) {
+        log_warn("%s: %s", dom->def->name, error->message);
+        g_clear_error(&error);
+    }
+    for (guint i = 0; i < gone->len; i++) {
+        const char *path = gone->pdata[i];
+        if (image_in_use(dom, path, op->ext->rv->start))
+            continue;
+        log_info("%s: removing '%s', what the domain ran on before the revert", dom->def->name,
+                 path);
+        unlink(path);
+    }
+}
+
+static void
+ext_revert_finish(struct job *job, const GError *error)
+{
+    struct snap_op *op = job->data;
+    struct domain *dom = op->dom;
+    struct revert *rv = op->ext->rv;
+    if (error) {
+        undo(op);
+        GError *e = g_error_copy(error);
+        g_prefix_error(&e, "reverting '%s': ", dom->def->name);
+        job_set_error(job, e);
+        return;
+    }
+    /* the domain's configuration is the reverted one from now on */
+    if (dom->persistent) {
+        GError *e = NULL;
+        if (!core_config_save(dom->core, rv->start, &e)) {
+            g_prefix_error(&e, "reverting '%s': ", dom->def->name);
+            job_set_error(job, e);
+            undo(op);
+            return;
+        }
+        domain_def_free(dom->def);
+        dom->def = domain_def_copy(rv->start);
+    }
+    struct snapshot_def *snap = op->name ? g_hash_table_lookup(dom->snapshots, op->name) : NULL;
+    if (snap)
+        revert_metadata(op, snap);
+    log_info("%s: reverted to %s '%s'", dom->def->name, snap ? "snapshot" : "the images of",
+             snap ? snap->name : ((struct ext_disk *)op->ext->disks->pdata[0])->base);
+}
+
+static const struct job_step ext_revert_steps[] = {
+    {"overlays", step_overlays},
+    {"stop", step_stop},
+    {NULL, NULL},
+};
+
+static const struct job_pipeline ext_revert_pipeline = {
+    .steps = ext_revert_steps,
+    .finish = ext_revert_finish,
+    .abort = NULL,
+    .abortable = FALSE,
+};
+
+/* The job is over: the domain starts on the overlays when it must. */
+static void
+revert_prepared(GError *error, gpointer data)
+{
+    struct revert *rv = data;
+    if (error || (rv->mem_fd < 0 && !rv->boot)) {
+        revert_end(rv, error);
+        return;
+    }
+    struct domain_def *def = g_steal_pointer(&rv->start);
+    if (rv->mem_fd >= 0)
+        lifecycle_start_restore(rv->dom, def, g_steal_fd(&rv->mem_fd),
+                                rv->run ? IN_STARTED_FROM_SNAPSHOT
+                                        : IN_STARTED_FROM_SNAPSHOT_PAUSED,
+                                0, revert_started, rv);
+    else
+        core_create_xml_start(rv->dom, def, rv->run ? 0 : CORE_START_PAUSED, revert_started, rv);
+}
+
+struct revert_begin {
+    struct revert *rv;
+    char *name;
+    unsigned flags;
+};
+
+static void
+revert_begin(struct job *job, GError *error, gpointer data)
+{
+    struct revert_begin *rb = data;
+    struct revert *rv = rb->rv;
+    struct domain *dom = rv->dom;
+    struct snap_op *op = g_new0(struct snap_op, 1);
+    op->dom = core_domain_ref(dom);
+    op->name = g_steal_pointer(&rb->name);
+    op->flags = rb->flags;
+    op->ext = ext_new();
+    op->ext->rv = rv;
+    g_free(rb);
+    if (!job) {
+        snapshot_op_free(op);
+        revert_end(rv, error);
+        g_error_free(error);
+        return;
+    }
+    GError *err = NULL;
+    const struct snapshot_def *snap = op->name ? core_snapshot_lookup(dom, op->name, &err) : NULL;
+    if (!err && state_is_active(dom->state) && dom->state != DOM_RUNNING &&
+        dom->state != DOM_PAUSED)
+        err_set(&err, ORIGIN, ERR_OPERATION_INVALID, "domain '%s' is %s; destroy it first",
+                dom->def->name, state_to_string(dom->state));
+    if (err || !revert_plan(op, snap, &err)) {
+        job_cancel(job, NULL, NULL, NULL);
+        snapshot_op_free(op);
+        revert_end(rv, err);
+        g_error_free(err);
+        return;
+    }
+    job_run(job, op, snapshot_op_free, revert_prepared, rv);
+}
+
+void
+core_snapshot_revert_external(struct domain *dom, const char *name, const char *memory_file,
+                              GPtrArray *disks, unsigned flags, core_done_fn done, gpointer data)
+{
+    struct revert *rv = g_new0(struct revert, 1);
+    rv->dom = core_domain_ref(dom);
+    rv->memory_file = g_strdup(memory_file);
+    rv->specs = disks ? g_ptr_array_ref(disks) : NULL;
+    rv->mem_fd = -1;
+    rv->done = done;
+    rv->data = data;
+    GError *error = NULL;
+    if ((flags & CORE_SNAPSHOT_REVERT_RUNNING) && (flags & CORE_SNAPSHOT_REVERT_PAUSED))
+        err_set(&error, ORIGIN, ERR_INVALID_ARG,
+                "flags 'running' and 'paused' are mutually exclusive");
+    else if (memory_file && !g_path_is_absolute(memory_file))
+        err_set(&error, ORIGIN, ERR_INVALID_ARG, "memory image path '%s' is not absolute",
+                memory_file);
+    else if (!name && !memory_file && (!disks || !disks->len))
+        err_set(&error, ORIGIN, ERR_INVALID_ARG,
+                "name the snapshot, or give the memory image and the disks' images to revert to");
+    if (error) {
+        revert_end(rv, error);
+        g_error_free(error);
+        return;
+    }
+    struct revert_begin *rb = g_new0(struct revert_begin, 1);
+    rb->rv = rv;
+    rb->name = g_strdup(name);
+    rb->flags = flags;
+    job_acquire(&dom->jobs, JOB_SNAPSHOT_REVERT, &ext_revert_pipeline, dom->core->job_wait_ms,
+                revert_begin, rb);
+}

@@ -133,6 +133,7 @@ def test_memory_snapshot(daemon, ext, loop):
 
 def test_live_memory_snapshot(daemon, ext):
     c, dom, disk = ext
+    mark(dom, "threeb")
     mem = os.path.join(daemon.root, "m2.mem")
     snap = dom.snapshotCreateXML(
         f"<domainsnapshot><name>m2</name><memory snapshot='external' file='{mem}'/>"
@@ -189,3 +190,55 @@ def test_refusals(daemon, ext):
         assert text in str(e.value), (args, e.value)
     assert source(daemon) == top and not os.path.exists(mem)
     assert "bad" not in daemon.virsh("snapshot-list", "ext", "--name").stdout
+
+
+def lifecycle_events(daemon):
+    events = []
+    ec = daemon.conn()
+    ec.domainEventRegisterAny(None, E.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                              lambda conn, d, ev, det, o: events.append((ev, det)), None)
+    return ec, events
+
+
+def test_revert_with_memory(daemon, ext, loop):
+    """A revert to a snapshot with memory: QEMU stops, the domain starts from the memory image
+    on a fresh overlay of the snapshot's image; what the current snapshot ran on goes."""
+    c, dom, disk = ext
+    pre = os.path.join(daemon.root, "pre.qcow2")
+    assert source(daemon) == pre
+    mark(dom, "five")
+    ec, events = lifecycle_events(daemon)
+    dom.revertToSnapshot(dom.snapshotLookupByName("m1"))
+    assert dom.state()[0] == E.VIR_DOMAIN_RUNNING
+    assert marks(dom) == ("three", "three")
+    top = source(daemon)
+    assert backing(top) == os.path.join(daemon.root, "ext.d1")
+    assert source(daemon, "--inactive") == top
+    assert not os.path.exists(pre)  # q1's overlay: the state left behind
+    guest.wait(lambda: len(events) >= 3, 10, "the revert's events")
+    assert events[:3] == [(E.VIR_DOMAIN_EVENT_STOPPED, 6), (E.VIR_DOMAIN_EVENT_STARTED, 3),
+                          (E.VIR_DOMAIN_EVENT_RESUMED, 2)]
+    assert daemon.virsh("snapshot-current", "ext", "--name").stdout.strip() == "m1"
+    xml = daemon.virsh("snapshot-dumpxml", "ext", "m1").stdout
+    assert f"<revertDisks>" in xml and top in xml  # m1 has children: its disks stay theirs
+    # again, to m2 (whose RAM and disk say threeb): m1's revert overlay is left behind
+    mark(dom, "six")
+    daemon.virsh("snapshot-revert", "ext", "m2")
+    assert marks(dom) == ("threeb", "threeb")
+    assert not os.path.exists(top)
+    assert daemon.virsh("snapshot-current", "ext", "--name").stdout.strip() == "m2"
+
+
+def test_revert_disk_only(daemon, ext):
+    """d1 kept the disks of a running guest, no memory: the domain is shut off on a fresh
+    overlay of d1's image, and boots from it with --running."""
+    c, dom, disk = ext
+    daemon.virsh("snapshot-revert", "ext", "d1")
+    assert dom.state()[0] == E.VIR_DOMAIN_SHUTOFF
+    top = source(daemon)
+    assert backing(top) == disk and image_mark(top) == "one"
+    daemon.virsh("snapshot-revert", "ext", "d1", "--running")
+    assert dom.state()[0] == E.VIR_DOMAIN_RUNNING
+    assert backing(source(daemon)) == disk and not os.path.exists(top)
+    guest.wait(lambda: guest.agent_ok(dom), 120, "the guest agent after a boot")
+    assert marks(dom)[1] == "one"
