@@ -161,6 +161,17 @@ char *domus_snapshot_get_xml(domus_domain *dom, const char *name, unsigned flags
 char *domus_snapshot_current(domus_domain *dom, GError **error);
 char *domus_snapshot_parent(domus_domain *dom, const char *name, GError **error);
 gboolean domus_snapshot_revert(domus_domain *dom, const char *name, unsigned flags, GError **error);
+/* The seed's external revert (a Domus procedure; docs/snapshots.md): DOM runs on fresh
+ * overlays RUNFILE on images BACKFILE, from MEMORY_FILE (a save image) when given; NAME (may be
+ * NULL) is the snapshot whose metadata fills what is not given. */
+typedef struct {
+    const char *target;   /* "vda" */
+    const char *backfile; /* NULL: the snapshot's image */
+    const char *runfile;  /* NULL: a fresh name beside BACKFILE */
+} domus_revert_disk;
+gboolean domus_snapshot_revert_external(domus_domain *dom, const char *name,
+                                        const char *memory_file, const domus_revert_disk *disks,
+                                        guint n_disks, unsigned flags, GError **error);
 gboolean domus_snapshot_delete(domus_domain *dom, const char *name, unsigned flags, GError **error);
 char *domus_domain_get_hostname(domus_domain *dom, GError **error);
 /* TIMEOUT: seconds, or -2 block, -1 default, 0 no wait (libvirt's values). */

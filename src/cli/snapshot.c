@@ -437,6 +437,43 @@ cmd_snapshot_parent(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+/* The seed's form: --memspec file=M --diskspec vda,backfile=B,runfile=R[,snapshot=external]
+ * --external (docs/snapshots.md) */
+static gboolean
+revert_external(struct cli_ctx *ctx, domus_domain *dom, const char *name, unsigned flags,
+                GError **error)
+{
+    static const char *const mem_keys[] = {"file", "snapshot", NULL};
+    static const char *const disk_keys[] = {"name", "backfile", "runfile", "snapshot", NULL};
+    const char *memspec = cli_get(ctx, "memspec");
+    g_autoptr(GHashTable) mem =
+        memspec ? parse_spec(memspec, "file", mem_keys, "memspec", error) : NULL;
+    if (memspec && !mem)
+        return FALSE;
+    g_auto(GStrv) specs = cli_get_list(ctx, "diskspec");
+    guint n = g_strv_length(specs);
+    g_autoptr(GPtrArray) tables =
+        g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+    g_autofree domus_revert_disk *disks = g_new0(domus_revert_disk, n + 1);
+    for (guint i = 0; i < n; i++) {
+        GHashTable *t = parse_spec(specs[i], "name", disk_keys, "diskspec", error);
+        if (!t)
+            return FALSE;
+        g_ptr_array_add(tables, t);
+        const char *snap = g_hash_table_lookup(t, "snapshot");
+        if (snap && !g_str_equal(snap, "external")) {
+            cli_set_error(error, "diskspec '%s': a revert puts disks on external overlays only",
+                          specs[i]);
+            return FALSE;
+        }
+        disks[i].target = g_hash_table_lookup(t, "name");
+        disks[i].backfile = g_hash_table_lookup(t, "backfile");
+        disks[i].runfile = g_hash_table_lookup(t, "runfile");
+    }
+    return domus_snapshot_revert_external(dom, name, mem ? g_hash_table_lookup(mem, "file") : NULL,
+                                          disks, n, flags, error);
+}
+
 static gboolean
 cmd_snapshot_revert(struct cli_ctx *ctx, GError **error)
 {
@@ -451,8 +488,11 @@ cmd_snapshot_revert(struct cli_ctx *ctx, GError **error)
                      (cli_has(ctx, "paused") ? DOMUS_SNAPSHOT_REVERT_PAUSED : 0);
     g_autofree char *cur = cli_has(ctx, "current") ? domus_snapshot_current(dom, error) : NULL;
     const char *name = cur ? cur : cli_get(ctx, "snapshotname");
-    gboolean ok = name && domus_snapshot_revert(dom, name, flags, error);
-    if (!name && !cur && !cli_has(ctx, "current"))
+    gboolean external =
+        cli_has(ctx, "external") || cli_has(ctx, "memspec") || cli_has(ctx, "diskspec");
+    gboolean ok = external ? revert_external(ctx, dom, name, flags, error)
+                           : name && domus_snapshot_revert(dom, name, flags, error);
+    if (!external && !name && !cur && !cli_has(ctx, "current"))
         cli_set_error(error, "give a snapshot name or --current");
     domus_domain_free(dom);
     if (ok)
@@ -567,6 +607,10 @@ static const struct cli_opt revert_opts[] = {
     {"running", OPT_BOOL, FALSE, "after reverting, change state to running"},
     {"paused", OPT_BOOL, FALSE, "after reverting, change state to paused"},
     {"force", OPT_BOOL, FALSE, "try harder on risky reverts"},
+    {"external", OPT_BOOL, FALSE, "revert onto external overlays given by --diskspec (seed form)"},
+    {"memspec", OPT_STRING, FALSE, "the memory image to start from: [file=]name"},
+    {"diskspec", OPT_LIST, FALSE,
+     "disk[,backfile=image][,runfile=new overlay][,snapshot=external], once per disk"},
     {NULL},
 };
 static const struct cli_opt delete_opts[] = {

@@ -22,6 +22,8 @@ static const struct rpc_proc_info domus_infos[] = {
      ERR_FROM_STORAGE},
     {DOMUS_PROC_VOL_JOB_ABORT, "VOL_JOB_ABORT", "domusStorageVolJobAbort", PROC_RO_DENIED, TRUE, 0,
      NULL, ERR_FROM_STORAGE},
+    {DOMUS_PROC_SNAPSHOT_REVERT_EXTERNAL, "SNAPSHOT_REVERT_EXTERNAL", "domusSnapshotRevertExternal",
+     PROC_RO_DENIED, TRUE, 0, NULL, ERR_FROM_DOMAIN_SNAPSHOT},
 };
 
 static const struct proc_def *remote_index[REMOTE_INDEX_MAX];
@@ -60,6 +62,7 @@ build_index(void)
     index_table(storage_procs, storage_procs_count);
     index_table(network_procs, network_procs_count);
     index_table(domus_procs, domus_procs_count);
+    index_table(domus_snapshot_procs, domus_snapshot_procs_count);
     indexed = TRUE;
 }
 

@@ -77,6 +77,8 @@ extern const struct proc_def network_procs[];
 extern const gsize network_procs_count;
 extern const struct proc_def domus_procs[];
 extern const gsize domus_procs_count;
+extern const struct proc_def domus_snapshot_procs[];
+extern const gsize domus_snapshot_procs_count;
 
 /* Shared argument shapes. */
 struct arg_string {

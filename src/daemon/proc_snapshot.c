@@ -220,6 +220,57 @@ h_has_metadata(struct call *call, const struct call_ctx *ctx)
     dispatch_reply_int(call, 1); /* the daemon only knows snapshots it keeps metadata for */
 }
 
+/* Domus program: SNAPSHOT_REVERT_EXTERNAL, the seed's revert form (docs/snapshots.md) */
+struct args_revert_external {
+    char *name;
+    char *memory;
+    GPtrArray *disks; /* struct core_revert_disk * */
+};
+
+static void
+decode_revert_external(struct xdr_reader *r, void *args)
+{
+    struct args_revert_external *a = args;
+    a->name = xdr_get_opt_string(r, RPC_STRING_MAX);
+    a->memory = xdr_get_opt_string(r, RPC_STRING_MAX);
+    a->disks = g_ptr_array_new_with_free_func((GDestroyNotify)core_revert_disk_free);
+    uint32_t n = xdr_get_count(r, DOMUS_REVERT_DISKS_MAX, 12);
+    for (uint32_t i = 0; i < n && !r->failed; i++) {
+        struct core_revert_disk *d = g_new0(struct core_revert_disk, 1);
+        g_ptr_array_add(a->disks, d);
+        d->target = xdr_get_string(r, RPC_STRING_MAX);
+        d->backfile = xdr_get_opt_string(r, RPC_STRING_MAX);
+        d->runfile = xdr_get_opt_string(r, RPC_STRING_MAX);
+    }
+}
+
+static void
+clear_revert_external(void *args)
+{
+    struct args_revert_external *a = args;
+    g_free(a->name);
+    g_free(a->memory);
+    if (a->disks)
+        g_ptr_array_unref(a->disks);
+}
+
+static const struct args_type args_revert_external = {
+    sizeof(struct args_revert_external), decode_revert_external, clear_revert_external};
+
+static void
+h_revert_external(struct call *call, const struct call_ctx *ctx)
+{
+    const struct args_revert_external *a = ctx->args;
+    core_snapshot_revert_external(ctx->dom, a->name, a->memory, a->disks, ctx->flags,
+                                  dispatch_done_empty, call);
+}
+
+const struct proc_def domus_snapshot_procs[] = {
+    {RPC_PROGRAM_DOMUS, DOMUS_PROC_SNAPSHOT_REVERT_EXTERNAL, HANDLE_DOMAIN, &args_revert_external,
+     TRUE, CORE_SNAPSHOT_REVERT_RUNNING | CORE_SNAPSHOT_REVERT_PAUSED, h_revert_external},
+};
+const gsize domus_snapshot_procs_count = G_N_ELEMENTS(domus_snapshot_procs);
+
 #define R RPC_PROGRAM_REMOTE
 #define D HANDLE_DOMAIN
 #define S HANDLE_SNAPSHOT

@@ -117,6 +117,25 @@ domus_snapshot_revert(domus_domain *dom, const char *name, unsigned flags, GErro
 }
 
 gboolean
+domus_snapshot_revert_external(domus_domain *dom, const char *name, const char *memory_file,
+                               const domus_revert_disk *disks, guint n_disks, unsigned flags,
+                               GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_opt_string(args, name);
+    xdr_put_opt_string(args, memory_file);
+    xdr_put_u32(args, n_disks);
+    for (guint i = 0; i < n_disks; i++) {
+        xdr_put_string(args, disks[i].target);
+        xdr_put_opt_string(args, disks[i].backfile);
+        xdr_put_opt_string(args, disks[i].runfile);
+    }
+    xdr_put_u32(args, flags);
+    return client_call_prog(domus_domain_get_connect(dom), RPC_PROGRAM_DOMUS,
+                            DOMUS_PROC_SNAPSHOT_REVERT_EXTERNAL, args, NULL, error);
+}
+
+gboolean
 domus_snapshot_delete(domus_domain *dom, const char *name, unsigned flags, GError **error)
 {
     return snapshot_call(dom, PROC_DOMAIN_SNAPSHOT_DELETE, name, flags, error);

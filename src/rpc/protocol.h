@@ -214,7 +214,11 @@ enum rpc_proc {
 enum rpc_domus_proc {
     DOMUS_PROC_VOL_JOB_INFO = 1,
     DOMUS_PROC_VOL_JOB_ABORT = 2,
+    /* the seed's external revert: domain, snapshot name (optional), memory image (optional),
+     * disks <target, backfile (optional), runfile (optional)>, flags */
+    DOMUS_PROC_SNAPSHOT_REVERT_EXTERNAL = 3,
 };
+#define DOMUS_REVERT_DISKS_MAX 256
 
 /* QEMU program (src/remote/qemu_protocol.x) */
 enum rpc_qemu_proc {

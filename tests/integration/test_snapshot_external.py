@@ -242,3 +242,34 @@ def test_revert_disk_only(daemon, ext):
     assert backing(source(daemon)) == disk and not os.path.exists(top)
     guest.wait(lambda: guest.agent_ok(dom), 120, "the guest agent after a boot")
     assert marks(dom)[1] == "one"
+
+
+def test_seed_revert_form(daemon, ext):
+    """The seed's recipe through domus: a snapshot with memory and no metadata, then the shut
+    off domain reverted by naming the memory image, the image to go back to (backfile) and the
+    overlay to run on (runfile)."""
+    c, dom, disk = ext
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
+    mark(dom, "seven")
+    back = source(daemon)
+    mem = os.path.join(daemon.root, "nm.mem")
+    leaf = os.path.join(daemon.root, "nm.qcow2")
+    before = daemon.virsh("snapshot-list", "ext", "--name").stdout
+    daemon.domus("snapshot-create-as", "ext", "nm", "--no-metadata", "--memspec", f"file={mem}",
+                 "--diskspec", f"vda,file={leaf},snapshot=external")
+    assert daemon.virsh("snapshot-list", "ext", "--name").stdout == before
+    assert source(daemon) == leaf
+    mark(dom, "eight")
+    dom.destroy()
+    run = os.path.join(daemon.root, "run1.qcow2")
+    daemon.domus("snapshot-revert", "ext", "--memspec", f"file={mem}", "--diskspec",
+                 f"vda,backfile={back},snapshot=external,runfile={run}", "--external")
+    assert dom.state()[0] == E.VIR_DOMAIN_RUNNING
+    assert source(daemon) == run and backing(run) == back
+    assert source(daemon, "--inactive") == run
+    assert marks(dom) == ("seven", "seven")
+    # a bad spec changes nothing
+    r = daemon.domus("snapshot-revert", "ext", "--diskspec", "vda,backfile=/nonexistent",
+                     "--external", check=False)
+    assert r.returncode != 0 and "/nonexistent" in r.stderr
+    assert dom.state()[0] == E.VIR_DOMAIN_RUNNING and source(daemon) == run
