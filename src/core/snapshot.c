@@ -968,9 +968,9 @@ delete_prepare(struct job *job, struct snap_op *op, GError **error)
     for (guint i = 0; i < all->len; i++) {
         struct snapshot_def *t = all->pdata[i];
         if (!(op->flags & CORE_SNAPSHOT_DELETE_METADATA_ONLY) && !snapshot_is_internal(t)) {
-            err_set(error, ORIGIN, ERR_OPERATION_UNSUPPORTED,
-                    "deleting external snapshot '%s' is not supported yet; use "
-                    "--metadata to forget it",
+            err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                    "deletion of external children disk snapshots not supported ('%s' is "
+                    "one); delete them one by one, or forget them with --metadata",
                     t->name);
             return;
         }
@@ -1032,7 +1032,20 @@ snapshot_forget(struct domain *dom, const char *name)
     }
     g_autofree char *path = snapshot_path(dom, name);
     unlink(path);
+    struct snapshot_def *parent =
+        def->parent ? g_hash_table_lookup(dom->snapshots, def->parent) : NULL;
     g_hash_table_remove(dom->snapshots, name);
+    /* a parent left without children: the overlays a revert put under it are its disks */
+    if (parent && parent->revert_disks && parent->revert_disks->len &&
+        !snapshot_has_children(dom, parent->name)) {
+        g_ptr_array_unref(parent->disks);
+        parent->disks = g_steal_pointer(&parent->revert_disks);
+        GError *e = NULL;
+        if (!snapshot_write_meta(dom, parent, &e)) {
+            log_warn("%s", e->message);
+            g_error_free(e);
+        }
+    }
 }
 
 static void
@@ -1073,6 +1086,12 @@ core_snapshot_delete(struct domain *dom, const char *name, unsigned flags, core_
     op->dom = core_domain_ref(dom);
     op->name = g_strdup(name);
     op->flags = flags;
+    const struct snapshot_def *def = g_hash_table_lookup(dom->snapshots, name);
+    if (def && !snapshot_is_internal(def) && !(flags & CORE_SNAPSHOT_DELETE_METADATA_ONLY)) {
+        snapshot_job_start(dom, JOB_SNAPSHOT_DELETE, &snapshot_ext_delete_pipeline, op,
+                           snapshot_ext_delete_prepare, NULL, done, data);
+        return;
+    }
     snapshot_job_start(dom, JOB_SNAPSHOT_DELETE, &delete_pipeline, op, delete_prepare, NULL, done,
                        data);
 }

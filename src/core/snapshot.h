@@ -71,3 +71,5 @@ gboolean snapshot_ext_wanted(const struct snapshot_def *def, unsigned flags);
 extern const struct job_pipeline snapshot_ext_create_pipeline;
 void snapshot_ext_create_prepare(struct job *job, struct snap_op *op, GError **error);
 void snapshot_ext_free(struct snap_ext *ext);
+extern const struct job_pipeline snapshot_ext_delete_pipeline;
+void snapshot_ext_delete_prepare(struct job *job, struct snap_op *op, GError **error);

@@ -273,3 +273,80 @@ def test_seed_revert_form(daemon, ext):
                      "--external", check=False)
     assert r.returncode != 0 and "/nonexistent" in r.stderr
     assert dom.state()[0] == E.VIR_DOMAIN_RUNNING and source(daemon) == run
+
+
+def test_delete_refusals(daemon, ext):
+    c, dom, disk = ext
+    assert daemon.virsh("snapshot-current", "ext", "--name").stdout.strip() == "d1"
+    for name, flags, code, text in [
+        ("d1", 0, E.VIR_ERR_OPERATION_UNSUPPORTED, "not a leaf"),
+        ("m1", 0, E.VIR_ERR_OPERATION_UNSUPPORTED, "not in active chain"),
+        ("m1", E.VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN, E.VIR_ERR_CONFIG_UNSUPPORTED, "children"),
+    ]:
+        with pytest.raises(libvirt.libvirtError) as e:
+            dom.snapshotLookupByName(name).delete(flags)
+        assert e.value.get_error_code() == code and text in str(e.value), (name, e.value)
+    assert daemon.virsh("snapshot-list", "ext", "--name").stdout.split() == \
+        ["d1", "m1", "m2", "q1"]
+
+
+def test_delete_leaf_left_behind(daemon, ext):
+    """q1 is a leaf the domain left: its image (what m2's overlay became) goes."""
+    c, dom, disk = ext
+    img = os.path.join(daemon.root, "m1.m2")
+    assert os.path.exists(img)
+    daemon.virsh("snapshot-delete", "ext", "q1")
+    assert not os.path.exists(img)
+    assert "q1" not in daemon.virsh("snapshot-list", "ext", "--name").stdout
+    # --metadata forgets m2 and keeps its files
+    mem = os.path.join(daemon.root, "m2.mem")
+    daemon.virsh("snapshot-delete", "ext", "m2", "--metadata")
+    assert os.path.exists(mem)
+    assert daemon.virsh("snapshot-list", "ext", "--name").stdout.split() == ["d1", "m1"]
+
+
+def test_delete_by_commit_running(daemon, ext):
+    """While the guest runs: an inner snapshot's overlay is committed into the image below
+    (block-commit), then the current leaf's (an active commit that pivots); what the guest
+    wrote stays, the overlays go."""
+    c, dom, disk = ext
+    base = source(daemon)
+    daemon.virsh("snapshot-create-as", "ext", "y1", "--disk-only")
+    o1 = source(daemon)
+    mark(dom, "ten")
+    daemon.virsh("snapshot-create-as", "ext", "y2", "--disk-only")
+    o2 = source(daemon)
+    mark(dom, "eleven")
+    assert daemon.virsh("snapshot-parent", "ext", "y2").stdout.strip() == "y1"
+    daemon.virsh("snapshot-delete", "ext", "y1")
+    assert not os.path.exists(o1) and source(daemon) == o2 and backing(o2) == base
+    assert image_mark(base) == "ten"
+    assert daemon.virsh("snapshot-parent", "ext", "y2").stdout.strip() == "d1"
+    assert f"<source file='{base}'/>" in daemon.virsh("snapshot-dumpxml", "ext", "y2").stdout
+    assert marks(dom) == ("eleven", "eleven")
+    daemon.virsh("snapshot-delete", "ext", "y2")
+    assert not os.path.exists(o2) and source(daemon) == base
+    assert source(daemon, "--inactive") == base
+    assert image_mark(base) == "eleven"
+    assert daemon.virsh("snapshot-current", "ext", "--name").stdout.strip() == "d1"
+    mark(dom, "twelve")
+    assert marks(dom) == ("twelve", "twelve")
+
+
+def test_delete_by_commit_shut_off(daemon, ext):
+    """The same on a shut off domain: qemu-img commit, and a rebase of the image above."""
+    c, dom, disk = ext
+    base = source(daemon)
+    dom.destroy()
+    daemon.virsh("snapshot-create-as", "ext", "z1", "--disk-only")
+    o1 = source(daemon, "--inactive")
+    assert "<state>shutoff</state>" in daemon.virsh("snapshot-dumpxml", "ext", "z1").stdout
+    daemon.virsh("snapshot-create-as", "ext", "z2", "--disk-only")
+    o2 = source(daemon, "--inactive")
+    assert backing(o2) == o1 and backing(o1) == base
+    daemon.virsh("snapshot-delete", "ext", "z1")
+    assert not os.path.exists(o1) and backing(o2) == base
+    daemon.virsh("snapshot-delete", "ext", "z2")
+    assert not os.path.exists(o2) and source(daemon, "--inactive") == base
+    dom.create()
+    assert marks(dom)[1] == "twelve"
