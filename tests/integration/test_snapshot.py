@@ -2,7 +2,7 @@
 """Internal snapshots of a real guest on a qcow2 disk (issue 10, part 5), through stock virsh
 and python3-libvirt: what the guest wrote to its disk and kept in RAM before a snapshot is back
 after a revert and gone after reverting to an earlier one; the tree (parent, children,
-current) and its metadata across a daemon restart; delete; a shut off domain's disk-only
+current) and its metadata across a daemon restart; delete; a shut off domain's
 snapshot through qemu-img; the refusals. One guest booted for the module."""
 import os
 import subprocess
@@ -167,8 +167,9 @@ def test_refusals(daemon, sn):
     with pytest.raises(libvirt.libvirtError) as e:
         dom.snapshotCreateXML("<domainsnapshot><name>x/y</name></domainsnapshot>")
     assert e.value.get_error_code() == E.VIR_ERR_XML_DETAIL
-    r = daemon.virsh("snapshot-create-as", "sn", "ext", "--disk-only", check=False)
-    assert r.returncode != 0 and "not supported yet" in r.stderr
+    r = daemon.virsh("snapshot-create-as", "sn", "mix", "--diskspec", "vda,snapshot=manual",
+                     check=False)
+    assert r.returncode != 0 and "'manual' of disk 'vda' is not supported" in r.stderr
     with pytest.raises(libvirt.libvirtError) as e:
         dom.snapshotLookupByName("nope")
     assert e.value.get_error_code() == E.VIR_ERR_NO_DOMAIN_SNAPSHOT
