@@ -776,24 +776,12 @@ revert_prepare(struct job *job, struct snap_op *op, GError **error)
     const struct snapshot_def *def = core_snapshot_lookup(dom, op->name, error);
     if (!def)
         return;
-    if (!snapshot_is_internal(def)) {
-        err_set(error, ORIGIN, ERR_OPERATION_UNSUPPORTED,
-                "reverting to external snapshot '%s' is not supported yet", def->name);
-        return;
-    }
     gboolean memory = def->state == SNAPSHOT_STATE_RUNNING || def->state == SNAPSHOT_STATE_PAUSED;
     gboolean active = state_is_active(dom->state);
-    if (memory && !same_disks(def->dom, dom->def)) {
-        err_set(error, ORIGIN, ERR_OPERATION_UNSUPPORTED,
-                "the disks of domain '%s' changed since snapshot '%s'; reverting would need a "
-                "new QEMU, which is not supported yet",
-                dom->def->name, def->name);
-        return;
-    }
-    if (!memory && active) {
+    if (active && (!memory || !same_disks(def->dom, dom->def))) {
+        /* the domain changed state meanwhile (revert_by_restart saw it shut off) */
         err_set(error, ORIGIN, ERR_OPERATION_INVALID,
-                "domain '%s' is running; snapshot '%s' is of the shut off domain: destroy the "
-                "domain first",
+                "domain '%s' started while it was being reverted to '%s'; try again",
                 dom->def->name, def->name);
         return;
     }
@@ -910,6 +898,206 @@ revert_by_start(struct domain *dom, const char *name, unsigned flags, core_done_
     return TRUE;
 }
 
+/* --- revert of a running domain that needs a new QEMU --- */
+
+/* A running domain reverted to a snapshot of the shut off domain, or to one with memory whose
+ * disks differ from the domain's now (an external snapshot came between): QEMU stops
+ * (STOPPED from snapshot); then the images go back (qemu-img snapshot -a) and the domain
+ * boots when asked, or QEMU starts from the snapshot (-loadvm) on its definition, which
+ * becomes the domain's. */
+struct restart {
+    struct domain *dom;
+    char *name;
+    unsigned flags;
+    core_done_fn done;
+    gpointer data;
+};
+
+static void
+restart_end(struct restart *rs, GError *error)
+{
+    struct domain *dom = rs->dom;
+    dom->reverting = FALSE;
+    if (!dom->persistent && !dom->removed && !state_is_active(dom->state))
+        core_forget(dom->core, dom);
+    lifecycle_done(rs->done, rs->data, error);
+    core_domain_unref(rs->dom);
+    g_free(rs->name);
+    g_free(rs);
+}
+
+static void
+restart_current(struct restart *rs)
+{
+    struct domain *dom = rs->dom;
+    g_free(dom->current_snapshot);
+    dom->current_snapshot = g_strdup(rs->name);
+    GError *e = NULL;
+    if (!snapshot_write_current(dom, &e)) {
+        log_warn("%s", e->message);
+        g_error_free(e);
+    }
+}
+
+static void
+restart_started(GError *error, gpointer data)
+{
+    struct restart *rs = data;
+    struct domain *dom = rs->dom;
+    const struct snapshot_def *def = g_hash_table_lookup(dom->snapshots, rs->name);
+    if (!error && def && def->dom && dom->persistent) {
+        /* the snapshot's disks are the domain's again: its definition is the domain's */
+        g_autofree char *xml =
+            domain_def_format(def->dom, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
+        GError *e = NULL;
+        struct domain_def *config = domain_def_parse(xml, 0, &e);
+        if (config && core_config_save(dom->core, config, &e)) {
+            domain_def_free(dom->new_def);
+            dom->new_def = config;
+        } else {
+            domain_def_free(config);
+            log_warn("%s: %s", dom->def->name, e->message);
+            g_error_free(e);
+        }
+    }
+    if (!error) {
+        restart_current(rs);
+        log_info("%s: restarted from snapshot '%s'", dom->def->name, rs->name);
+    }
+    restart_end(rs, error);
+}
+
+static gboolean
+has_memory(const struct snapshot_def *def)
+{
+    return def->state == SNAPSHOT_STATE_RUNNING || def->state == SNAPSHOT_STATE_PAUSED;
+}
+
+static void
+restart_prepared(GError *error, gpointer data)
+{
+    struct restart *rs = data;
+    struct domain *dom = rs->dom;
+    const struct snapshot_def *def = g_hash_table_lookup(dom->snapshots, rs->name);
+    if (error || !def) {
+        restart_end(rs, error);
+        return;
+    }
+    if (has_memory(def)) {
+        gboolean run =
+            (rs->flags & CORE_SNAPSHOT_REVERT_RUNNING) ||
+            (!(rs->flags & CORE_SNAPSHOT_REVERT_PAUSED) && def->state == SNAPSHOT_STATE_RUNNING);
+        lifecycle_start_snapshot(dom, domain_def_copy(def->dom), rs->name, run, restart_started,
+                                 rs);
+        return;
+    }
+    restart_current(rs);
+    if (rs->flags & (CORE_SNAPSHOT_REVERT_RUNNING | CORE_SNAPSHOT_REVERT_PAUSED))
+        core_domain_start(dom, (rs->flags & CORE_SNAPSHOT_REVERT_PAUSED) ? CORE_START_PAUSED : 0,
+                          restart_started, rs);
+    else
+        restart_end(rs, NULL);
+}
+
+static void
+restart_prepare(struct job *job, struct snap_op *op, GError **error)
+{
+    struct domain *dom = op->dom;
+    const struct snapshot_def *def = core_snapshot_lookup(dom, op->name, error);
+    if (!def)
+        return;
+    if (!state_is_active(dom->state) || !dom->mon) {
+        err_set(error, ORIGIN, ERR_OPERATION_INVALID, "domain '%s' is not running", dom->def->name);
+        return;
+    }
+    if (has_memory(def) && !def->dom) {
+        err_set(error, ORIGIN, ERR_SNAPSHOT_REVERT_RISKY,
+                "snapshot '%s' lacks domain '%s' rollback info", def->name, dom->def->name);
+        return;
+    }
+    if (!has_memory(def) && !dom->persistent &&
+        !(op->flags & (CORE_SNAPSHOT_REVERT_RUNNING | CORE_SNAPSHOT_REVERT_PAUSED))) {
+        err_set(error, ORIGIN, ERR_OPERATION_INVALID,
+                "transient domain needs to request run or pause to revert to inactive snapshot");
+        return;
+    }
+    /* images that cannot hold the snapshot refuse it before QEMU stops */
+    g_autoptr(GPtrArray) disks = internal_disks(has_memory(def) ? def->dom : dom->def, error);
+}
+
+static void
+restart_stop(struct job *job)
+{
+    struct snap_op *op = job->data;
+    struct domain *dom = op->dom;
+    if (state_is_active(dom->state)) {
+        dom->reverting = TRUE;
+        lifecycle_kill_and_reap(dom);
+        lifecycle_stopped(dom, IN_STOPPED_FROM_SNAPSHOT);
+    }
+    job_next(job);
+}
+
+/* the images of a snapshot without memory go back now; -loadvm loads one with memory */
+static void
+restart_images(struct job *job)
+{
+    struct snap_op *op = job->data;
+    const struct snapshot_def *def = g_hash_table_lookup(op->dom->snapshots, op->name);
+    if (!def || has_memory(def)) {
+        job_next(job);
+        return;
+    }
+    /* the disks of the definition the domain has now that QEMU is gone (the live one went) */
+    GError *error = NULL;
+    g_clear_pointer(&op->disks, g_ptr_array_unref);
+    op->disks = internal_disks(op->dom->def, &error);
+    if (!op->disks)
+        job_fail(job, error);
+    else
+        img_run(job, op->disks, "-a", (const char *const *)&op->name, 1);
+}
+
+static void
+restart_finish(struct job *job, const GError *error)
+{
+    struct snap_op *op = job->data;
+    if (error) {
+        GError *e = g_error_copy(error);
+        g_prefix_error(&e, "reverting '%s' to snapshot '%s': ", op->dom->def->name, op->name);
+        job_set_error(job, e);
+    }
+}
+
+static const struct job_step restart_steps[] = {
+    {"stop", restart_stop}, {"revert", restart_images}, {NULL, NULL}};
+static const struct job_pipeline restart_pipeline = {
+    .steps = restart_steps, .finish = restart_finish, .abort = snap_abort, .abortable = FALSE};
+
+/* TRUE when DONE will hear of it: DOM runs and the snapshot needs a new QEMU. */
+static gboolean
+revert_by_restart(struct domain *dom, const char *name, unsigned flags, core_done_fn done,
+                  gpointer data)
+{
+    const struct snapshot_def *def = g_hash_table_lookup(dom->snapshots, name);
+    if (!def || !state_is_active(dom->state) || !snapshot_is_internal(def) ||
+        (has_memory(def) && same_disks(def->dom, dom->def)))
+        return FALSE;
+    struct restart *rs = g_new0(struct restart, 1);
+    rs->dom = core_domain_ref(dom);
+    rs->name = g_strdup(name);
+    rs->flags = flags;
+    rs->done = done;
+    rs->data = data;
+    struct snap_op *op = g_new0(struct snap_op, 1);
+    op->dom = core_domain_ref(dom);
+    op->name = g_strdup(name);
+    op->flags = flags;
+    snapshot_job_start(dom, JOB_SNAPSHOT_REVERT, &restart_pipeline, op, restart_prepare, NULL,
+                       restart_prepared, rs);
+    return TRUE;
+}
+
 void
 core_snapshot_revert(struct domain *dom, const char *name, unsigned flags, core_done_fn done,
                      gpointer data)
@@ -927,7 +1115,8 @@ core_snapshot_revert(struct domain *dom, const char *name, unsigned flags, core_
         core_snapshot_revert_external(dom, name, NULL, NULL, flags, done, data);
         return;
     }
-    if (revert_by_start(dom, name, flags, done, data))
+    if (revert_by_start(dom, name, flags, done, data) ||
+        revert_by_restart(dom, name, flags, done, data))
         return;
     struct snap_op *op = g_new0(struct snap_op, 1);
     op->dom = core_domain_ref(dom);

@@ -221,11 +221,14 @@ def test_shut_off_disk_snapshot(daemon, sn):
                                    text=True).stdout
     daemon.virsh("snapshot-revert", "sn", "off")
     assert dom.state()[0] == E.VIR_DOMAIN_SHUTOFF
-    # a running domain is not reverted to a shut off snapshot behind its back
+    # a running domain reverted to a snapshot of the shut off domain stops (as libvirt), or
+    # boots again from the reverted images with --running
     dom.create()
-    with pytest.raises(libvirt.libvirtError) as e:
-        dom.revertToSnapshot(snap)
-    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_INVALID
+    dom.revertToSnapshot(snap)
+    assert dom.state() == [E.VIR_DOMAIN_SHUTOFF, E.VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT]
+    dom.create()
+    dom.revertToSnapshot(snap, E.VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING)
+    assert dom.state()[0] == E.VIR_DOMAIN_RUNNING
     dom.destroy()
     snap.delete()
     assert "off" not in subprocess.run(["qemu-img", "snapshot", "-l", disk],

@@ -350,3 +350,34 @@ def test_delete_by_commit_shut_off(daemon, ext):
     assert not os.path.exists(o2) and source(daemon, "--inactive") == base
     dom.create()
     assert marks(dom)[1] == "twelve"
+
+
+def test_mixed_tree(daemon, ext, loop):
+    """An internal snapshot with memory, then an external one on top: reverting to the
+    internal one needs a new QEMU on the image that holds it (-loadvm); the domain's
+    definition is the snapshot's again."""
+    c, dom, disk = ext
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
+    base = source(daemon)
+    mark(dom, "inner")
+    daemon.virsh("snapshot-create-as", "ext", "i1")  # internal, in BASE (qcow2)
+    assert "<memory snapshot='internal'/>" in daemon.virsh("snapshot-dumpxml", "ext",
+                                                            "i1").stdout
+    daemon.virsh("snapshot-create-as", "ext", "x1", "--disk-only")
+    ov = source(daemon)
+    mark(dom, "outer")
+    ec, events = lifecycle_events(daemon)
+    daemon.virsh("snapshot-revert", "ext", "i1")
+    assert dom.state()[0] == E.VIR_DOMAIN_RUNNING
+    assert marks(dom) == ("inner", "inner")
+    assert source(daemon) == base and source(daemon, "--inactive") == base
+    guest.wait(lambda: len(events) >= 3, 10, "the revert's events")
+    assert events[:3] == [(E.VIR_DOMAIN_EVENT_STOPPED, 6), (E.VIR_DOMAIN_EVENT_STARTED, 3),
+                          (E.VIR_DOMAIN_EVENT_RESUMED, 2)]
+    assert daemon.virsh("snapshot-current", "ext", "--name").stdout.strip() == "i1"
+    # x1's parent is internal: libvirt refuses to delete it, and so do we; --metadata works
+    r = daemon.virsh("snapshot-delete", "ext", "x1", check=False)
+    assert r.returncode != 0 and "internal snapshot as parent" in r.stderr
+    daemon.virsh("snapshot-delete", "ext", "x1", "--metadata")
+    os.unlink(ov)
+    daemon.virsh("snapshot-delete", "ext", "i1")
