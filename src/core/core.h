@@ -69,11 +69,12 @@ struct domain {
     gboolean reset_reported;   /* its reboot event went out */
     gboolean announced;        /* STARTED went out for this run: a STOPPED may follow */
 
-    struct job_owner jobs;       /* the modifying job that holds the domain, and who waits */
-    struct migration *migration; /* QEMU's migration stream a job follows (migration.c) */
-    char *save_file;             /* the temporary file a save in progress writes (status) */
-    gboolean save_interrupted;   /* the daemon died during a save: undone once adopted */
-    guint save_resume_timer;     /* meanwhile, a late STOP of that save is undone too */
+    struct job_owner jobs;         /* the modifying job that holds the domain, and who waits */
+    struct migration *migration;   /* QEMU's migration stream a job follows (migration.c) */
+    char *save_file;               /* the temporary file a save in progress writes (status) */
+    gboolean save_interrupted;     /* the daemon died during a save: undone once adopted */
+    gboolean snapshot_interrupted; /* ... during a snapshot: finished or undone once adopted */
+    guint save_resume_timer;       /* meanwhile, a late STOP of that save is undone too */
     /* destroy: not a job (it cuts through one); callers wait for QEMU's exit */
     gboolean destroying;
     guint destroy_timer;
@@ -240,6 +241,10 @@ void core_revert_disk_free(struct core_revert_disk *disk);
 void core_snapshot_revert_external(struct domain *dom, const char *name, const char *memory_file,
                                    GPtrArray *disks, unsigned flags, core_done_fn done,
                                    gpointer data);
+/* A daemon that died during a snapshot of DOM (adopted running): the snapshot is kept when
+ * QEMU's images have it (its metadata written, the definitions following), else what it made
+ * is removed. A shut off domain's is settled at registration (core_snapshot_load). */
+void core_snapshot_recover(struct domain *dom);
 /* Reads DOM's snapshot metadata (at registration). */
 void core_snapshot_load(struct domain *dom);
 struct snapshot_def *core_snapshot_lookup(struct domain *dom, const char *name, GError **error);

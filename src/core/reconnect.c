@@ -204,10 +204,13 @@ reconnect_one(struct core *core, const char *path)
     g_hash_table_insert(core->by_id, GINT_TO_POINTER(dom->id), dom);
     if (core->next_id <= dom->id)
         core->next_id = dom->id + 1;
-    if (st.job && g_str_equal(st.job, "save")) {
-        /* undone once QEMU's state is known (lifecycle_save_recover) */
+    if (st.job && (g_str_equal(st.job, "save") || g_str_equal(st.job, "snapshot"))) {
+        /* undone once QEMU's state is known (lifecycle_save_recover; a snapshot's memory is
+         * written as a save is), then a snapshot is finished or undone by what QEMU has
+         * (core_snapshot_recover) */
         dom->save_interrupted = TRUE;
         dom->save_file = g_steal_pointer(&st.job_file);
+        dom->snapshot_interrupted = g_str_equal(st.job, "snapshot");
     }
     core_lifecycle_adopt(dom, monfd);
     core_network_reattach(core, dom);

@@ -51,6 +51,12 @@ void snapshot_keep_new(struct job *job, struct snap_op *op);
  * current. */
 void snapshot_forget(struct domain *dom, const char *name);
 
+/* The record of a snapshot being made (before anything is touched), and its removal once the
+ * outcome is known: a daemon that dies between finds it (core_snapshot_recover). */
+gboolean snapshot_pending_write(struct domain *dom, const struct snapshot_def *def,
+                                gboolean external, unsigned flags, GError **error);
+void snapshot_pending_clear(struct domain *dom);
+
 /* Runs QEMU's job COMMAND (ARGS consumed; its job-id "domus-snapshot") as the current step:
  * progress from query-jobs, job-complete once it is ready (an active commit's pivot), the
  * step ends when it concludes (THEN, when set, runs instead of job_next). */
@@ -72,4 +78,10 @@ extern const struct job_pipeline snapshot_ext_create_pipeline;
 void snapshot_ext_create_prepare(struct job *job, struct snap_op *op, GError **error);
 void snapshot_ext_free(struct snap_ext *ext);
 extern const struct job_pipeline snapshot_ext_delete_pipeline;
+/* Recovery: QEMU switched DEF's disks to their overlays (SWITCHED: the overlays' format node
+ * names, in DEF's disk order) before the daemon died: the definitions follow. */
+void snapshot_ext_recovered(struct domain *dom, const struct snapshot_def *def,
+                            GPtrArray *switched);
+/* ... or it did not: the overlays' nodes it may have added go. */
+void snapshot_ext_unmade(struct domain *dom, const struct snapshot_def *def);
 void snapshot_ext_delete_prepare(struct job *job, struct snap_op *op, GError **error);

@@ -407,6 +407,15 @@ overlays_in_thread(struct job *job, gpointer data, GError **ret_error)
 static void
 step_overlays(struct job *job)
 {
+    struct snap_op *op = job->data;
+    GError *error = NULL;
+    /* a create leaves a record first, and the status names the job: a daemon that dies from
+     * here on finishes or undoes the snapshot (core_snapshot_recover) */
+    if (op->def && (!snapshot_pending_write(op->dom, op->def, TRUE, op->flags, &error) ||
+                    (state_is_active(op->dom->state) && !core_status_write(op->dom, &error)))) {
+        job_fail(job, error);
+        return;
+    }
     job_step_in_thread(job, overlays_in_thread, NULL, NULL);
 }
 
@@ -670,6 +679,58 @@ undo(struct snap_op *op)
         unlink(op->ext->image.path);
 }
 
+void
+snapshot_ext_recovered(struct domain *dom, const struct snapshot_def *def, GPtrArray *switched)
+{
+    struct snap_op *op = g_new0(struct snap_op, 1);
+    op->dom = core_domain_ref(dom);
+    op->ext = ext_new();
+    guint k = 0;
+    for (guint i = 0; i < def->disks->len; i++) {
+        const struct snapshot_disk *sd = def->disks->pdata[i];
+        const struct disk_def *d = domain_def_find_disk(dom->def, sd->name);
+        if (sd->snapshot != SNAPSHOT_LOC_EXTERNAL || !d || k >= switched->len)
+            continue;
+        /* the overlay's format node: "domus-N-format" */
+        const char *node = switched->pdata[k++];
+        g_autofree char *num = node && g_str_has_prefix(node, "domus-")
+                                   ? g_strndup(node + 6, strcspn(node + 6, "-"))
+                                   : NULL;
+        guint64 index = 0;
+        if (!num || !g_ascii_string_to_unsigned(num, 10, 1, G_MAXUINT, &index, NULL))
+            continue;
+        struct ext_disk *e = g_new0(struct ext_disk, 1);
+        e->target = g_strdup(sd->name);
+        e->base = g_strdup(d->source);
+        e->base_format = d->format == DISK_FORMAT_NONE ? DISK_FORMAT_RAW : d->format;
+        e->overlay = g_strdup(sd->file);
+        e->index = (unsigned)index;
+        g_ptr_array_add(op->ext->disks, e);
+    }
+    switch_definitions(op);
+    snapshot_op_free(op);
+}
+
+void
+snapshot_ext_unmade(struct domain *dom, const struct snapshot_def *def)
+{
+    /* the nodes were numbered from the live definition, which is the same as then */
+    unsigned index = qemu_device_next_image(dom->def);
+    for (guint i = 0; dom->mon && i < def->disks->len; i++) {
+        const struct snapshot_disk *sd = def->disks->pdata[i];
+        if (sd->snapshot != SNAPSHOT_LOC_EXTERNAL)
+            continue;
+        g_autofree char *fmt = qemu_device_node_format(index);
+        g_autofree char *proto = qemu_device_node_storage(index++);
+        JsonObject *a = json_object_new();
+        json_object_set_string_member(a, "node-name", fmt);
+        qmp_command(dom->mon, "blockdev-del", a, NULL, NULL);
+        a = json_object_new();
+        json_object_set_string_member(a, "node-name", proto);
+        qmp_command(dom->mon, "blockdev-del", a, NULL, NULL);
+    }
+}
+
 static void
 ext_create_finish(struct job *job, const GError *error)
 {
@@ -677,6 +738,7 @@ ext_create_finish(struct job *job, const GError *error)
     struct domain *dom = op->dom;
     struct snap_ext *ext = op->ext;
     g_clear_pointer(&dom->save_file, g_free);
+    snapshot_pending_clear(dom);
     gboolean qemu = state_is_active(dom->state) && dom->mon && !lifecycle_process_gone(dom);
     if (ext->frozen && qemu && dom->agent)
         agent_command(dom->agent, "guest-fsfreeze-thaw", NULL, 0, NULL, NULL);

@@ -381,3 +381,62 @@ def test_mixed_tree(daemon, ext, loop):
     daemon.virsh("snapshot-delete", "ext", "x1", "--metadata")
     os.unlink(ov)
     daemon.virsh("snapshot-delete", "ext", "i1")
+
+
+def pending_records(daemon):
+    return [os.path.join(d, f) for d, _, files in os.walk(daemon.root) for f in files
+            if f == ".pending"]
+
+
+@pytest.mark.parametrize("kind,delay", [("internal", 0), ("internal", 0.05), ("disk", 0),
+                                        ("memory", 0), ("memory", 0.1), ("memory", 0.2)])
+def test_sigkill_during_snapshot(daemon, ext, kind, delay):
+    """Killed while a snapshot is made, the daemon comes back to a running guest and metadata
+    that agrees with the images: the snapshot is kept with the domain on its overlay when QEMU
+    had switched, else nothing of it is left."""
+    import signal
+    import threading
+    import time
+    c = daemon.conn()
+    dom = c.lookupByName("ext")
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
+    top = source(daemon)
+    name = f"k-{kind}-{int(delay * 100)}"
+    ov = os.path.join(daemon.root, f"{name}.qcow2")
+    mem = os.path.join(daemon.root, f"{name}.mem")
+    args = {"internal": [],
+            "disk": ["--disk-only", "--diskspec", f"vda,file={ov}"],
+            "memory": ["--memspec", f"file={mem}", "--diskspec", f"vda,file={ov}"]}[kind]
+    t = threading.Thread(target=lambda: daemon.virsh("snapshot-create-as", "ext", name, *args,
+                                                     check=False))
+    watch = daemon.conn().lookupByName("ext")
+    t.start()
+    deadline = time.time() + 30
+    while watch.jobInfo()[0] == E.VIR_DOMAIN_JOB_NONE and time.time() < deadline:
+        pass
+    time.sleep(delay)
+    daemon.stop(signal.SIGKILL)
+    t.join()
+    daemon.start()
+    c = daemon.conn()
+    dom = c.lookupByName("ext")
+    guest.wait(lambda: dom.state()[0] == E.VIR_DOMAIN_RUNNING and not pending_records(daemon),
+               20, "the snapshot to be settled")
+    assert len(daemon.guest_pids()) == 1
+    kept = name in daemon.virsh("snapshot-list", "ext", "--name").stdout.split()
+    if kind == "internal":
+        listed = subprocess.run(["qemu-img", "snapshot", "-U", "-l", top], capture_output=True,
+                                text=True).stdout
+        assert (name in listed) == kept
+        assert source(daemon) == top
+    elif kept:
+        assert source(daemon) == ov and backing(ov) == top
+        assert source(daemon, "--inactive") == ov
+        if kind == "memory":
+            with open(mem, "rb") as f:
+                assert f.read(16) == b"LibvirtQemudSave"
+    else:
+        assert source(daemon) == top and source(daemon, "--inactive") == top
+        assert not os.path.exists(ov) and not os.path.exists(mem)
+    mark(dom, name)
+    assert marks(dom) == (name, name)
