@@ -362,7 +362,10 @@ enum {
     JOB_OPERATION_UNKNOWN = 0,
     JOB_OPERATION_START = 1,
     JOB_OPERATION_SAVE = 2,
-    JOB_OPERATION_RESTORE = 3
+    JOB_OPERATION_RESTORE = 3,
+    JOB_OPERATION_SNAPSHOT = 6,
+    JOB_OPERATION_SNAPSHOT_REVERT = 7,
+    JOB_OPERATION_SNAPSHOT_DELETE = 10,
 };
 /* virTypedParameterType */
 enum { PARAM_INT = 1, PARAM_ULLONG = 4 };
@@ -435,14 +438,15 @@ h_get_job_stats(struct call *call, const struct call_ctx *ctx)
     xdr_put_u32(b, info.total ? 5 : 2);
     xdr_put_string(b, "operation");
     xdr_put_i32(b, PARAM_INT);
-    int operation = JOB_OPERATION_UNKNOWN;
-    if (info.type == JOB_START)
-        operation = JOB_OPERATION_START;
-    else if (info.type == JOB_SAVE)
-        operation = JOB_OPERATION_SAVE;
-    else if (info.type == JOB_RESTORE)
-        operation = JOB_OPERATION_RESTORE;
-    xdr_put_i32(b, operation);
+    static const int operations[JOB_TYPE_LAST] = {
+        [JOB_START] = JOB_OPERATION_START,
+        [JOB_SAVE] = JOB_OPERATION_SAVE,
+        [JOB_RESTORE] = JOB_OPERATION_RESTORE,
+        [JOB_SNAPSHOT] = JOB_OPERATION_SNAPSHOT,
+        [JOB_SNAPSHOT_REVERT] = JOB_OPERATION_SNAPSHOT_REVERT,
+        [JOB_SNAPSHOT_DELETE] = JOB_OPERATION_SNAPSHOT_DELETE,
+    };
+    xdr_put_i32(b, info.type < JOB_TYPE_LAST ? operations[info.type] : JOB_OPERATION_UNKNOWN);
     put_param_u64(b, "time_elapsed", (uint64_t)info.elapsed_ms);
     if (info.total) {
         put_param_u64(b, "data_total", info.total);

@@ -440,3 +440,57 @@ def test_sigkill_during_snapshot(daemon, ext, kind, delay):
         assert not os.path.exists(ov) and not os.path.exists(mem)
     mark(dom, name)
     assert marks(dom) == (name, name)
+
+
+def test_abort_memory_snapshot(daemon, ext, loop):
+    """domjobabort from another connection while the memory is written: the guest runs on,
+    nothing of the snapshot is left; the job's figures say it was a snapshot."""
+    import re
+    import threading
+    c = daemon.conn()
+    dom = c.lookupByName("ext")
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
+    top = source(daemon)
+    for attempt in range(5):
+        name = f"ab{attempt}"
+        mem = os.path.join(daemon.root, f"{name}.mem")
+        ov = os.path.join(daemon.root, f"{name}.qcow2")
+        outcome = {}
+
+        def snap():
+            try:
+                dom.snapshotCreateXML(
+                    f"<domainsnapshot><name>{name}</name><memory file='{mem}'/><disks>"
+                    f"<disk name='vda'><source file='{ov}'/></disk></disks></domainsnapshot>")
+                outcome["made"] = True
+            except libvirt.libvirtError as e:
+                outcome["error"] = e
+
+        t = threading.Thread(target=snap)
+        t.start()
+        c2 = daemon.conn()
+        d2 = c2.lookupByName("ext")
+        while t.is_alive():
+            try:
+                if d2.jobInfo()[0] != E.VIR_DOMAIN_JOB_NONE:
+                    d2.abortJob()
+                    break
+            except libvirt.libvirtError:
+                pass
+        t.join()
+        c2.close()
+        if "error" in outcome:
+            break
+        dom.snapshotLookupByName(name).delete()  # the snapshot won the race: again
+    else:
+        pytest.skip("the snapshot always finished before the abort")
+    assert outcome["error"].get_error_code() == E.VIR_ERR_OPERATION_ABORTED, outcome["error"]
+    assert dom.state()[0] == E.VIR_DOMAIN_RUNNING
+    assert source(daemon) == top and source(daemon, "--inactive") == top
+    assert not os.path.exists(ov) and not os.path.exists(mem)
+    assert not [n for n in os.listdir(daemon.root) if "domus-part" in n]
+    assert name not in daemon.virsh("snapshot-list", "ext", "--name").stdout.split()
+    out = daemon.virsh("domjobinfo", "ext", "--completed").stdout
+    assert re.search(r"Operation:\s+Snapshot", out), out
+    mark(dom, "after-abort")
+    assert marks(dom) == ("after-abort", "after-abort")
