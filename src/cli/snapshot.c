@@ -500,6 +500,69 @@ cmd_snapshot_revert(struct cli_ctx *ctx, GError **error)
     return ok;
 }
 
+/* virsh snapshot-edit: the XML in an editor, redefined (current stays current); a new name
+ * needs --rename (the old metadata goes) or --clone */
+static gboolean
+snapshot_edit(struct cli_ctx *ctx, domus_domain *dom, const char *name, GError **error)
+{
+    g_autofree char *cur = domus_snapshot_current(dom, NULL);
+    gboolean current = cur && g_str_equal(cur, name);
+    g_autofree char *xml = domus_snapshot_get_xml(dom, name, 1 /* SECURE */, error);
+    g_autofree char *edited = xml ? cli_edit_xml(xml, error) : NULL;
+    if (!edited)
+        return FALSE;
+    if (g_str_equal(xml, edited)) {
+        printf("Snapshot %s XML configuration not changed.\n\n", name);
+        return TRUE;
+    }
+    g_autofree char *new_name = xml_field(edited, "name");
+    gboolean renamed = new_name && !g_str_equal(new_name, name);
+    gboolean rename = cli_has(ctx, "rename"), clone = cli_has(ctx, "clone");
+    if (renamed && !rename && !clone) {
+        cli_set_error(error, "Must use --rename or --clone to change %s to %s", name, new_name);
+        return FALSE;
+    }
+    unsigned flags = DOMUS_SNAPSHOT_CREATE_REDEFINE | (current ? DOMUS_SNAPSHOT_CREATE_CURRENT : 0);
+    g_autofree char *made = domus_snapshot_create_xml(dom, edited, flags, error);
+    if (!made) {
+        cli_report("Failed to update %s", name);
+        return FALSE;
+    }
+    if (g_str_equal(made, name)) {
+        printf("Snapshot %s edited.\n\n", name);
+    } else if (clone) {
+        printf("Snapshot %s cloned to %s.\n\n", name, made);
+    } else {
+        if (!domus_snapshot_delete(dom, name, DOMUS_SNAPSHOT_DELETE_METADATA_ONLY, error)) {
+            cli_report("Failed to clean up %s", name);
+            return FALSE;
+        }
+        printf("Snapshot %s renamed to %s.\n\n", name, made);
+    }
+    return TRUE;
+}
+
+static gboolean
+cmd_snapshot_edit(struct cli_ctx *ctx, GError **error)
+{
+    if (cli_has(ctx, "rename") && cli_has(ctx, "clone")) {
+        cli_set_error(error, "Options --rename and --clone are mutually exclusive");
+        return FALSE;
+    }
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    g_autofree char *cur = cli_has(ctx, "current") ? domus_snapshot_current(dom, error) : NULL;
+    const char *name = cur ? cur : cli_get(ctx, "snapshotname");
+    gboolean ok = FALSE;
+    if (name)
+        ok = snapshot_edit(ctx, dom, name, error);
+    else if (!cli_has(ctx, "current"))
+        cli_set_error(error, "give a snapshot name or --current");
+    domus_domain_free(dom);
+    return ok;
+}
+
 static gboolean
 cmd_snapshot_delete(struct cli_ctx *ctx, GError **error)
 {
@@ -613,6 +676,14 @@ static const struct cli_opt revert_opts[] = {
      "disk[,backfile=image][,runfile=new overlay][,snapshot=external], once per disk"},
     {NULL},
 };
+static const struct cli_opt edit_opts[] = {
+    DOMAIN_OPT,
+    SNAP_OPT(FALSE),
+    {"current", OPT_BOOL, FALSE, "also set edited snapshot as current"},
+    {"rename", OPT_BOOL, FALSE, "allow renaming an existing snapshot"},
+    {"clone", OPT_BOOL, FALSE, "allow cloning to new name"},
+    {NULL},
+};
 static const struct cli_opt delete_opts[] = {
     DOMAIN_OPT,
     SNAP_OPT(TRUE),
@@ -633,6 +704,7 @@ const struct cli_cmd cli_snapshot_cmds[] = {
     {"snapshot-parent", cmd_snapshot_parent, parent_opts,
      "Get the name of the parent of a snapshot"},
     {"snapshot-revert", cmd_snapshot_revert, revert_opts, "Revert a domain to a snapshot"},
+    {"snapshot-edit", cmd_snapshot_edit, edit_opts, "edit XML for a snapshot"},
     {"snapshot-delete", cmd_snapshot_delete, delete_opts, "Delete a domain snapshot"},
     {NULL},
 };

@@ -989,6 +989,20 @@ create_prepare(struct job *job, struct snap_op *op, GError **error)
     op->name = g_strdup(def->name);
 }
 
+/* Whether NAME as the parent of PARENT's line makes a loop: PARENT is NAME or descends from it */
+static gboolean
+would_cycle(struct domain *dom, const char *name, const char *parent)
+{
+    guint hops = 0;
+    for (const char *p = parent; p && hops <= g_hash_table_size(dom->snapshots); hops++) {
+        if (g_str_equal(p, name))
+            return TRUE;
+        const struct snapshot_def *up = g_hash_table_lookup(dom->snapshots, p);
+        p = up ? up->parent : NULL;
+    }
+    return FALSE;
+}
+
 void
 core_snapshot_create(struct domain *dom, const char *xml, unsigned flags,
                      core_snapshot_done_fn done, gpointer data)
@@ -1002,15 +1016,20 @@ core_snapshot_create(struct domain *dom, const char *xml, unsigned flags,
         else if (def && def->parent && !g_hash_table_contains(dom->snapshots, def->parent))
             err_set(&error, ORIGIN, ERR_NO_DOMAIN_SNAPSHOT,
                     "the parent snapshot '%s' of '%s' does not exist", def->parent, def->name);
-        if (!error && !snapshot_write_meta(dom, def, &error))
-            def = NULL;
+        else if (def && def->parent && would_cycle(dom, def->name, def->parent))
+            err_set(&error, ORIGIN, ERR_INVALID_ARG, "parent '%s' would create cycle to '%s'",
+                    def->parent, def->name);
+        if (!error)
+            snapshot_write_meta(dom, def, &error);
         if (error) {
             done(error, NULL, data);
             g_error_free(error);
             return;
         }
         g_autofree char *name = g_strdup(def->name);
-        g_hash_table_replace(dom->snapshots, def->name, g_steal_pointer(&def));
+        /* the key is the value's own name: taken before the value is handed over */
+        struct snapshot_def *kept = g_steal_pointer(&def);
+        g_hash_table_replace(dom->snapshots, kept->name, kept);
         if (flags & CORE_SNAPSHOT_CREATE_CURRENT) {
             g_free(dom->current_snapshot);
             dom->current_snapshot = g_strdup(name);

@@ -494,3 +494,39 @@ def test_abort_memory_snapshot(daemon, ext, loop):
     assert re.search(r"Operation:\s+Snapshot", out), out
     mark(dom, "after-abort")
     assert marks(dom) == ("after-abort", "after-abort")
+
+
+def test_redefine_and_edit(daemon, ext):
+    """Metadata only: a snapshot forgotten and redefined from its XML is the same again;
+    snapshot-edit (virsh's, and domus's with --rename) redefines it; a loop is refused."""
+    c = daemon.conn()
+    dom = c.lookupByName("ext")
+    daemon.virsh("snapshot-create-as", "ext", "ed", "--description", "old words", "--disk-only")
+    xml = daemon.virsh("snapshot-dumpxml", "ext", "ed", "--security-info").stdout
+    daemon.virsh("snapshot-delete", "ext", "ed", "--metadata")
+    assert "ed" not in daemon.virsh("snapshot-list", "ext", "--name").stdout.split()
+    snap = dom.snapshotCreateXML(xml, E.VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE |
+                                 E.VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT)
+    assert snap.getXMLDesc(E.VIR_DOMAIN_SNAPSHOT_XML_SECURE) + "\n" == xml
+    assert dom.snapshotCurrent().getName() == "ed"
+    env = dict(os.environ, EDITOR="sed -i s/old.words/new.words/")
+    r = subprocess.run(["virsh", "-c", daemon.uri, "snapshot-edit", "ext", "ed"], env=env,
+                       capture_output=True, text=True)
+    assert "Snapshot ed edited." in r.stdout, r.stderr
+    assert "<description>new.words</description>" in \
+        daemon.virsh("snapshot-dumpxml", "ext", "ed").stdout
+    env = dict(os.environ, EDITOR="sed -i 's/<name>ed</<name>ed2</'")
+    r = daemon.domus("snapshot-edit", "ext", "ed", env=env, check=False)
+    assert r.returncode != 0 and "--rename or --clone" in r.stderr
+    out = daemon.domus("snapshot-edit", "ext", "ed", "--rename", env=env).stdout
+    assert "Snapshot ed renamed to ed2." in out
+    listed = daemon.virsh("snapshot-list", "ext", "--name").stdout.split()
+    assert "ed2" in listed and "ed" not in listed
+    assert dom.snapshotCurrent().getName() == "ed2"
+    import re
+    looped = re.sub(r"\s*<parent>.*?</parent>", "", xml, flags=re.S).replace(
+        "<name>ed</name>", "<name>ed2</name><parent><name>ed2</name></parent>", 1)
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.snapshotCreateXML(looped, E.VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE)
+    assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG and "cycle" in str(e.value)
+    daemon.virsh("snapshot-delete", "ext", "ed2")
