@@ -14,7 +14,7 @@ import uuid
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.path.join(TOP, "tests", "data")
-REMOTE, QEMU = 0x20008086, 0x20008087
+REMOTE, QEMU, DOMUS = 0x20008086, 0x20008087, 0x444F4D55
 
 
 def xdr_u32(v):
@@ -80,6 +80,12 @@ def rpc_seeds():
                                   prog=QEMU)
     seeds["qemu-agent"] = frame(3, DOM + xdr_string('{"execute":"guest-ping"}') + xdr_u32(5) +
                                 xdr_u32(0), prog=QEMU)
+    # the seed's external revert (Domus program): name, memory image, disks, flags
+    opt = lambda v: xdr_u32(0) if v is None else xdr_u32(1) + xdr_string(v)
+    seeds["domus-revert-external"] = frame(
+        3, DOM + opt("s1") + opt("/var/m.mem") + xdr_u32(2) + xdr_string("vda") +
+        opt("/var/b.qcow2") + opt(None) + xdr_string("vdb") + opt(None) + opt("/var/r.qcow2") +
+        xdr_u32(1), prog=DOMUS)
     seeds["stream"] = frame(209, b"x" * 64, typ=3, status=2) + frame(209, typ=3, status=0)
     seeds["hole"] = frame(208, xdr_u64(4096) + xdr_u32(0), typ=6, status=2)
     seeds["keepalive"] = frame(1, prog=0x6B656570, typ=2)

@@ -38,6 +38,44 @@ test_round_trip(void)
     g_assert_cmpstr(xml, ==, stored);
 }
 
+/* An external snapshot a revert came back to, with children: the overlays the domain ran on
+ * since are its <revertDisks>, kept apart from its own <disks>. */
+static const char *const reverted = "<domainsnapshot>\n"
+                                    "  <name>e1</name>\n"
+                                    "  <state>disk-snapshot</state>\n"
+                                    "  <creationTime>1733400001</creationTime>\n"
+                                    "  <memory snapshot='no'/>\n"
+                                    "  <disks>\n"
+                                    "    <disk name='vda' snapshot='external' type='file'>\n"
+                                    "      <driver type='qcow2'/>\n"
+                                    "      <source file='/i/vm.e1'/>\n"
+                                    "    </disk>\n"
+                                    "  </disks>\n"
+                                    "  <revertDisks>\n"
+                                    "    <disk name='vda' snapshot='external' type='file'>\n"
+                                    "      <driver type='qcow2'/>\n"
+                                    "      <source file='/i/vm.1733400002'/>\n"
+                                    "    </disk>\n"
+                                    "  </revertDisks>\n"
+                                    "</domainsnapshot>\n";
+
+static void
+test_revert_disks(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(snapshot_def) def = snapshot_def_parse(reverted, SNAPSHOT_DEF_PARSE_REDEFINE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(def->revert_disks->len, ==, 1);
+    g_assert_cmpstr(snapshot_def_disk_in(def->revert_disks, "vda")->file, ==, "/i/vm.1733400002");
+    g_assert_cmpstr(snapshot_def_disk(def, "vda")->file, ==, "/i/vm.e1");
+    g_autofree char *xml = snapshot_def_format(def, 0);
+    g_assert_cmpstr(xml, ==, reverted);
+    /* a client's create input never sets it */
+    g_autoptr(snapshot_def) input = snapshot_def_parse(reverted, 0, &error);
+    g_assert_no_error(error);
+    g_assert_null(input->revert_disks);
+}
+
 static void
 test_create_input(void)
 {
@@ -103,6 +141,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/snapshot-def/round-trip", test_round_trip);
     g_test_add_func("/snapshot-def/create-input", test_create_input);
+    g_test_add_func("/snapshot-def/revert-disks", test_revert_disks);
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autofree char *name = g_strdup_printf("/snapshot-def/bad/%zu", i);
         g_test_add_data_func(name, &bad[i], test_bad);
