@@ -204,7 +204,11 @@ reconnect_one(struct core *core, const char *path)
     g_hash_table_insert(core->by_id, GINT_TO_POINTER(dom->id), dom);
     if (core->next_id <= dom->id)
         core->next_id = dom->id + 1;
-    if (st.job && (g_str_equal(st.job, "save") || g_str_equal(st.job, "snapshot"))) {
+    if (st.job &&
+        (g_str_equal(st.job, "snapshot-delete") || g_str_equal(st.job, "snapshot-revert"))) {
+        /* a block job of QEMU's it left is cancelled (core_snapshot_recover) */
+        dom->snapshot_interrupted = TRUE;
+    } else if (st.job && (g_str_equal(st.job, "save") || g_str_equal(st.job, "snapshot"))) {
         /* undone once QEMU's state is known (lifecycle_save_recover; a snapshot's memory is
          * written as a save is), then a snapshot is finished or undone by what QEMU has
          * (core_snapshot_recover) */

@@ -222,15 +222,18 @@ pending_settle_offline(struct domain *dom)
 
 struct recover {
     struct domain *dom;
-    struct pending *p;
+    struct pending *p; /* NULL: a delete's or revert's block job, cancelled */
     guint polls;
+    gboolean cancelled;
 };
 
 static void
 recover_end(struct recover *rc)
 {
-    snapshot_pending_clear(rc->dom);
-    pending_free(rc->p);
+    if (rc->p)
+        snapshot_pending_clear(rc->dom);
+    if (rc->p)
+        pending_free(rc->p);
     core_domain_unref(rc->dom);
     g_free(rc);
 }
@@ -303,6 +306,14 @@ on_recover_jobs(struct qmp *mon, JsonNode *result, const GError *error, gpointer
         if (!j || g_strcmp0(qemu_json_string(j, "id"), QJOB_ID) != 0)
             continue;
         if (g_strcmp0(qemu_json_string(j, "status"), "concluded") != 0 && rc->polls++ < 12000) {
+            /* a create's job is let finish; a delete's commit is cancelled: the overlay stays
+             * where it was (what it copied below is in the image that the overlay covers) */
+            if (!rc->p && !rc->cancelled) {
+                rc->cancelled = TRUE;
+                JsonObject *args = json_object_new();
+                json_object_set_string_member(args, "id", QJOB_ID);
+                qmp_command(rc->dom->mon, "job-cancel", args, NULL, NULL);
+            }
             g_timeout_add(50, recover_poll, rc);
             return;
         }
@@ -310,7 +321,7 @@ on_recover_jobs(struct qmp *mon, JsonNode *result, const GError *error, gpointer
         json_object_set_string_member(args, "id", QJOB_ID);
         qmp_command(rc->dom->mon, "job-dismiss", args, NULL, NULL);
     }
-    if (!rc->dom->mon) {
+    if (!rc->dom->mon || !rc->p) {
         recover_end(rc);
         return;
     }
@@ -333,8 +344,6 @@ core_snapshot_recover(struct domain *dom)
 {
     dom->snapshot_interrupted = FALSE;
     struct pending *p = pending_read(dom);
-    if (!p)
-        return;
     struct recover *rc = g_new0(struct recover, 1);
     rc->dom = core_domain_ref(dom);
     rc->p = p;

@@ -1434,6 +1434,12 @@ step_merge(struct job *job)
         snapshot_run_commands(job, cmds);
         return;
     }
+    GError *error = NULL;
+    /* the status names the job: a daemon that dies during a commit has QEMU cancel it */
+    if (op->next == 0 && !core_status_write(dom, &error)) {
+        job_fail(job, error);
+        return;
+    }
     while (op->next < op->ext->disks->len) {
         const struct ext_disk *e = op->ext->disks->pdata[op->next++];
         if (e->merge != MERGE_ACTIVE && e->merge != MERGE_BELOW)

@@ -389,7 +389,8 @@ def pending_records(daemon):
 
 
 @pytest.mark.parametrize("kind,delay", [("internal", 0), ("internal", 0.05), ("disk", 0),
-                                        ("memory", 0), ("memory", 0.1), ("memory", 0.2)])
+                                        ("memory", 0), ("memory", 0.1), ("memory", 0.2),
+                                        ("delete", 0), ("delete", 0.02)])
 def test_sigkill_during_snapshot(daemon, ext, kind, delay):
     """Killed while a snapshot is made, the daemon comes back to a running guest and metadata
     that agrees with the images: the snapshot is kept with the domain on its overlay when QEMU
@@ -404,11 +405,20 @@ def test_sigkill_during_snapshot(daemon, ext, kind, delay):
     name = f"k-{kind}-{int(delay * 100)}"
     ov = os.path.join(daemon.root, f"{name}.qcow2")
     mem = os.path.join(daemon.root, f"{name}.mem")
+    if kind == "delete":
+        # a snapshot to delete, its overlay holding a few MiB the commit must copy down
+        daemon.virsh("snapshot-create-as", "ext", name, "--disk-only", "--diskspec",
+                     f"vda,file={ov}")
+        rc, _ = guest.agent_exec(dom, "/bin/sh", "-c", "dd if=/dev/urandom of=/dev/vda bs=1M "
+                                 "seek=8 count=24 conv=fsync 2>/dev/null")
+        assert rc == 0
     args = {"internal": [],
             "disk": ["--disk-only", "--diskspec", f"vda,file={ov}"],
-            "memory": ["--memspec", f"file={mem}", "--diskspec", f"vda,file={ov}"]}[kind]
-    t = threading.Thread(target=lambda: daemon.virsh("snapshot-create-as", "ext", name, *args,
-                                                     check=False))
+            "memory": ["--memspec", f"file={mem}", "--diskspec", f"vda,file={ov}"],
+            "delete": []}[kind]
+    command = ["snapshot-delete", "ext", name] if kind == "delete" else \
+        ["snapshot-create-as", "ext", name, *args]
+    t = threading.Thread(target=lambda: daemon.virsh(*command, check=False))
     watch = daemon.conn().lookupByName("ext")
     t.start()
     deadline = time.time() + 30
@@ -424,7 +434,13 @@ def test_sigkill_during_snapshot(daemon, ext, kind, delay):
                20, "the snapshot to be settled")
     assert len(daemon.guest_pids()) == 1
     kept = name in daemon.virsh("snapshot-list", "ext", "--name").stdout.split()
-    if kind == "internal":
+    if kind == "delete":
+        # kept: its overlay is still what the domain runs on, and a new delete goes through
+        assert source(daemon) == (ov if kept else top)
+        if kept:
+            daemon.virsh("snapshot-delete", "ext", name)
+        assert source(daemon) == top and not os.path.exists(ov)
+    elif kind == "internal":
         listed = subprocess.run(["qemu-img", "snapshot", "-U", "-l", top], capture_output=True,
                                 text=True).stdout
         assert (name in listed) == kept
