@@ -37,6 +37,7 @@
 #include "util/err.h"
 #include "util/file.h"
 #include "util/log.h"
+#include "util/procstat.h"
 
 #define DESTROY_KILL_AFTER_MS 10000
 
@@ -837,25 +838,8 @@ core_domain_cpu_time(struct domain *dom)
     if (n <= 0)
         return 0;
     buf[n] = '\0';
-    /* fields after the ")" that closes comm: state is field 3, utime 14, stime 15 */
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return 0;
-    guint64 utime = 0, stime = 0;
-    int field = 2;
-    for (p++; *p && field < 15; p++) {
-        if (*p != ' ')
-            continue;
-        field++;
-        if (field == 14)
-            utime = g_ascii_strtoull(p + 1, NULL, 10);
-        else if (field == 15)
-            stime = g_ascii_strtoull(p + 1, NULL, 10);
-    }
-    static long hz;
-    if (!hz)
-        hz = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
-    return (utime + stime) * (1000000000ULL / (guint64)hz);
+    struct procstat st;
+    return procstat_parse(buf, &st) ? st.user_ns + st.system_ns : 0;
 }
 
 void

@@ -57,6 +57,7 @@ build_index(void)
     index_table(domain_procs, domain_procs_count);
     index_table(save_procs, save_procs_count);
     index_table(snapshot_procs, snapshot_procs_count);
+    index_table(stats_procs, stats_procs_count);
     index_table(event_procs, event_procs_count);
     index_table(guest_procs, guest_procs_count);
     index_table(storage_procs, storage_procs_count);
@@ -379,6 +380,49 @@ dispatch_call(struct call *call, const uint8_t *body, gsize len)
     if (error)
         dispatch_fail(call, error);
     decoded_clear(&d, def);
+}
+
+/* virTypedParameterType */
+enum { PARAM_INT = 1, PARAM_UINT = 2, PARAM_LLONG = 3, PARAM_ULLONG = 4, PARAM_STRING = 7 };
+
+void
+dispatch_param_int(GByteArray *b, const char *field, int32_t v)
+{
+    xdr_put_string(b, field);
+    xdr_put_i32(b, PARAM_INT);
+    xdr_put_i32(b, v);
+}
+
+void
+dispatch_param_uint(GByteArray *b, const char *field, uint32_t v)
+{
+    xdr_put_string(b, field);
+    xdr_put_i32(b, PARAM_UINT);
+    xdr_put_u32(b, v);
+}
+
+void
+dispatch_param_llong(GByteArray *b, const char *field, int64_t v)
+{
+    xdr_put_string(b, field);
+    xdr_put_i32(b, PARAM_LLONG);
+    xdr_put_i64(b, v);
+}
+
+void
+dispatch_param_ullong(GByteArray *b, const char *field, uint64_t v)
+{
+    xdr_put_string(b, field);
+    xdr_put_i32(b, PARAM_ULLONG);
+    xdr_put_u64(b, v);
+}
+
+void
+dispatch_param_string(GByteArray *b, const char *field, const char *v)
+{
+    xdr_put_string(b, field);
+    xdr_put_i32(b, PARAM_STRING);
+    xdr_put_string(b, v ? v : "");
 }
 
 gboolean

@@ -65,6 +65,8 @@ extern const struct proc_def domain_procs[];
 extern const gsize domain_procs_count;
 extern const struct proc_def snapshot_procs[];
 extern const gsize snapshot_procs_count;
+extern const struct proc_def stats_procs[];
+extern const gsize stats_procs_count;
 extern const struct proc_def save_procs[];
 extern const gsize save_procs_count;
 extern const struct proc_def event_procs[];
@@ -115,5 +117,11 @@ void dispatch_done_empty(GError *error, gpointer call);
 /* Refuses (ERR_OPERATION_INVALID "domain 'X' is not running") an inactive DOM; FALSE when
  * refused. */
 gboolean dispatch_require_running(struct call *call, struct domain *dom);
+/* One remote_typed_param appended to B: FIELD, its virTypedParameterType, its value. */
+void dispatch_param_int(GByteArray *b, const char *field, int32_t v);
+void dispatch_param_uint(GByteArray *b, const char *field, uint32_t v);
+void dispatch_param_llong(GByteArray *b, const char *field, int64_t v);
+void dispatch_param_ullong(GByteArray *b, const char *field, uint64_t v);
+void dispatch_param_string(GByteArray *b, const char *field, const char *v);
 /* Refuses a list size a client asked for beyond MAX (ERR_RPC); FALSE when refused. */
 gboolean dispatch_check_max(struct call *call, int asked, int max);

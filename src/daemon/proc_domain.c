@@ -367,8 +367,6 @@ enum {
     JOB_OPERATION_SNAPSHOT_REVERT = 7,
     JOB_OPERATION_SNAPSHOT_DELETE = 10,
 };
-/* virTypedParameterType */
-enum { PARAM_INT = 1, PARAM_ULLONG = 4 };
 
 static int
 job_type_of(const struct job_info *info)
@@ -395,14 +393,6 @@ h_get_job_info(struct call *call, const struct call_ctx *ctx)
     for (int i = 0; i < 6; i++) /* memory and file totals: no migration yet */
         xdr_put_u64(b, 0);
     call_reply(call, b);
-}
-
-static void
-put_param_u64(GByteArray *b, const char *field, uint64_t v)
-{
-    xdr_put_string(b, field);
-    xdr_put_i32(b, PARAM_ULLONG);
-    xdr_put_u64(b, v);
 }
 
 /* virDomainGetJobStatsFlags */
@@ -436,8 +426,6 @@ h_get_job_stats(struct call *call, const struct call_ctx *ctx)
         return;
     }
     xdr_put_u32(b, info.total ? 5 : 2);
-    xdr_put_string(b, "operation");
-    xdr_put_i32(b, PARAM_INT);
     static const int operations[JOB_TYPE_LAST] = {
         [JOB_START] = JOB_OPERATION_START,
         [JOB_SAVE] = JOB_OPERATION_SAVE,
@@ -446,12 +434,13 @@ h_get_job_stats(struct call *call, const struct call_ctx *ctx)
         [JOB_SNAPSHOT_REVERT] = JOB_OPERATION_SNAPSHOT_REVERT,
         [JOB_SNAPSHOT_DELETE] = JOB_OPERATION_SNAPSHOT_DELETE,
     };
-    xdr_put_i32(b, info.type < JOB_TYPE_LAST ? operations[info.type] : JOB_OPERATION_UNKNOWN);
-    put_param_u64(b, "time_elapsed", (uint64_t)info.elapsed_ms);
+    dispatch_param_int(b, "operation",
+                       info.type < JOB_TYPE_LAST ? operations[info.type] : JOB_OPERATION_UNKNOWN);
+    dispatch_param_ullong(b, "time_elapsed", (uint64_t)info.elapsed_ms);
     if (info.total) {
-        put_param_u64(b, "data_total", info.total);
-        put_param_u64(b, "data_processed", info.done);
-        put_param_u64(b, "data_remaining", info.total - MIN(info.done, info.total));
+        dispatch_param_ullong(b, "data_total", info.total);
+        dispatch_param_ullong(b, "data_processed", info.done);
+        dispatch_param_ullong(b, "data_remaining", info.total - MIN(info.done, info.total));
     }
     call_reply(call, b);
 }

@@ -120,6 +120,28 @@ def test_traffic_names_and_nat(net):
         outside.close()
 
 
+def test_interface_stats(net):
+    """domifstat / interfaceStats count the guest's traffic on its tap, as the guest sees it
+    (what it sent is tx), by tap name or MAC; domstats has them too."""
+    d, c, guests = net
+    alpha, _ = guests["alpha"]
+    m = re.search(r"<mac address='([0-9a-f:]+)'/>.*?<target dev='(vnet\d+)'/>", alpha.XMLDesc(),
+                  re.S)
+    mac, tap = m.groups()
+    before = alpha.interfaceStats(tap)
+    rc, out = guest.agent_exec(alpha, "/bin/ping", "-c", "3", "-W", "5", "192.168.122.1")
+    assert rc == 0, out
+    after = alpha.interfaceStats(mac)
+    rx_bytes, rx_pkts, _, _, tx_bytes, tx_pkts, _, _ = after
+    assert tx_pkts - before[5] >= 3 and rx_pkts - before[1] >= 3, (before, after)
+    assert tx_bytes > before[4] and rx_bytes > before[0]
+    out = d.virsh("domifstat", "alpha", tap).stdout
+    assert re.search(rf"{tap} tx_packets \d+", out), out
+    ((_, stats),) = c.domainListGetStats([alpha], libvirt.VIR_DOMAIN_STATS_INTERFACE)
+    assert stats["net.count"] == 1 and stats["net.0.name"] == tap
+    assert stats["net.0.tx.pkts"] >= tx_pkts
+
+
 def test_refusals(net):
     d, c, _ = net
     n = c.networkDefineXML("<network><name>off</name><bridge name='off0'/>"

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* stats: a domain's statistics in one go; prefix core_stats_. */
+#include "core/stats.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+#include "qemu/device.h"
+#include "qemu/json.h"
+#include "qemu/monitor.h"
+#include "storage/dir.h"
+#include "util/err.h"
+
+static void
+block_free(struct core_block_stats *b)
+{
+    g_free(b->target);
+    g_free(b->path);
+    g_free(b);
+}
+
+static void
+net_free(struct core_net_stats *n)
+{
+    g_free(n->name);
+    g_free(n);
+}
+
+void
+core_stats_free(struct core_stats *stats)
+{
+    if (!stats)
+        return;
+    g_array_unref(stats->vcpus);
+    g_ptr_array_unref(stats->nets);
+    g_ptr_array_unref(stats->blocks);
+    g_free(stats);
+}
+
+struct disk_def *
+core_stats_find_disk(struct domain *dom, const char *path, GError **error)
+{
+    for (guint i = 0; path && i < dom->def->disks->len; i++) {
+        struct disk_def *d = dom->def->disks->pdata[i];
+        if (g_strcmp0(d->target_dev, path) == 0 || g_strcmp0(d->source, path) == 0)
+            return d;
+    }
+    err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG,
+            "invalid path: '%s' is not a disk of domain '%s'", path ? path : "", dom->def->name);
+    return NULL;
+}
+
+struct net_def *
+core_stats_find_net(struct domain *dom, const char *device, GError **error)
+{
+    for (guint i = 0; device && i < dom->def->nets->len; i++) {
+        struct net_def *n = dom->def->nets->pdata[i];
+        g_autofree char *mac =
+            g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1], n->mac[2],
+                            n->mac[3], n->mac[4], n->mac[5]);
+        if (g_strcmp0(n->target_dev, device) == 0 || g_ascii_strcasecmp(mac, device) == 0)
+            return n;
+    }
+    err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG,
+            "invalid path, '%s' is not a known interface of domain '%s'", device ? device : "",
+            dom->def->name);
+    return NULL;
+}
+
+/* --- gathering --- */
+
+struct collect {
+    struct domain *dom;
+    struct core_stats *stats;
+    unsigned groups;
+    guint pending;
+    JsonNode *blockstats, *cpus, *balloon, *guest_mem;
+    core_stats_fn done;
+    gpointer data;
+};
+
+static void
+put_block_io(struct core_block_stats *b, JsonObject *s)
+{
+    b->have_io = TRUE;
+    b->rd_reqs = qemu_json_int_or(s, "rd_operations", 0);
+    b->rd_bytes = qemu_json_int_or(s, "rd_bytes", 0);
+    b->rd_times = qemu_json_int_or(s, "rd_total_time_ns", 0);
+    b->wr_reqs = qemu_json_int_or(s, "wr_operations", 0);
+    b->wr_bytes = qemu_json_int_or(s, "wr_bytes", 0);
+    b->wr_times = qemu_json_int_or(s, "wr_total_time_ns", 0);
+    b->fl_reqs = qemu_json_int_or(s, "flush_operations", 0);
+    b->fl_times = qemu_json_int_or(s, "flush_total_time_ns", 0);
+}
+
+/* query-blockstats names a disk by its top node or its device's QOM path */
+static JsonObject *
+find_blockstats(JsonArray *all, const struct disk_def *d)
+{
+    g_autofree char *node = d->source_index ? qemu_device_node_format(d->source_index) : NULL;
+    g_autofree char *qdev = d->info.alias ? g_strdup_printf("/%s/", d->info.alias) : NULL;
+    g_autofree char *qdev_end = d->info.alias ? g_strdup_printf("/%s", d->info.alias) : NULL;
+    for (guint i = 0; all && i < json_array_get_length(all); i++) {
+        JsonObject *o = qemu_json_element_object(all, i);
+        const char *n = o ? qemu_json_string(o, "node-name") : NULL;
+        const char *q = o ? qemu_json_string(o, "qdev") : NULL;
+        if ((node && g_strcmp0(n, node) == 0) ||
+            (q && qdev && (strstr(q, qdev) || g_str_has_suffix(q, qdev_end))))
+            return qemu_json_object(o, "stats");
+    }
+    return NULL;
+}
+
+static void
+gather_blocks(struct collect *c)
+{
+    struct domain *dom = c->dom;
+    JsonArray *all = c->blockstats ? qemu_json_node_array(c->blockstats) : NULL;
+    for (guint i = 0; i < dom->def->disks->len; i++) {
+        const struct disk_def *d = dom->def->disks->pdata[i];
+        struct core_block_stats *b = g_new0(struct core_block_stats, 1);
+        b->target = g_strdup(d->target_dev);
+        b->path = g_strdup(d->source);
+        JsonObject *io = find_blockstats(all, d);
+        if (io)
+            put_block_io(b, io);
+        struct storage_vol_info info = {0};
+        if (d->source && storage_dir_vol_info(d->source, &info, NULL)) {
+            b->have_size = TRUE;
+            b->capacity = info.capacity;
+            b->allocation = info.allocation;
+            b->physical = info.physical;
+        }
+        storage_vol_info_clear(&info);
+        g_ptr_array_add(c->stats->blocks, b);
+    }
+}
+
+static void
+gather_nets(struct collect *c)
+{
+    struct domain *dom = c->dom;
+    for (guint i = 0; i < dom->def->nets->len; i++) {
+        const struct net_def *n = dom->def->nets->pdata[i];
+        struct core_net_stats *s = g_new0(struct core_net_stats, 1);
+        s->name = g_strdup(n->target_dev);
+        g_snprintf(s->mac, sizeof(s->mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1],
+                   n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+        struct procstat_net host;
+        if (c->stats->active && n->target_dev && procstat_net(n->target_dev, &host, NULL)) {
+            /* a tap: what the host receives the guest sent */
+            s->have = TRUE;
+            s->n.rx_bytes = host.tx_bytes;
+            s->n.rx_packets = host.tx_packets;
+            s->n.rx_errs = host.tx_errs;
+            s->n.rx_drop = host.tx_drop;
+            s->n.tx_bytes = host.rx_bytes;
+            s->n.tx_packets = host.rx_packets;
+            s->n.tx_errs = host.rx_errs;
+            s->n.tx_drop = host.rx_drop;
+        }
+        g_ptr_array_add(c->stats->nets, s);
+    }
+}
+
+static void
+gather_vcpus(struct collect *c)
+{
+    struct domain *dom = c->dom;
+    JsonArray *cpus = c->cpus ? qemu_json_node_array(c->cpus) : NULL;
+    for (guint i = 0; cpus && i < json_array_get_length(cpus); i++) {
+        JsonObject *o = qemu_json_element_object(cpus, i);
+        gint64 index = o ? qemu_json_int_or(o, "cpu-index", -1) : -1;
+        gint64 tid = o ? qemu_json_int_or(o, "thread-id", 0) : 0;
+        if (index < 0 || index >= 4096)
+            continue;
+        struct core_vcpu_stats v = {.state = 1, .cpu = -1, .tid = (int)tid};
+        struct procstat ps;
+        if (tid > 0 && procstat_read(dom->pid, (pid_t)tid, &ps)) {
+            v.time_ns = ps.user_ns + ps.system_ns;
+            v.cpu = ps.processor;
+        }
+        if ((guint)index >= c->stats->vcpus->len)
+            g_array_set_size(c->stats->vcpus, (guint)index + 1);
+        g_array_index(c->stats->vcpus, struct core_vcpu_stats, index) = v;
+    }
+}
+
+/* The balloon's guest statistics (qom-get guest-stats), as libvirt names them: KiB */
+static void
+gather_guest_memory(struct collect *c)
+{
+    JsonObject *o = c->guest_mem ? qemu_json_node_object(c->guest_mem) : NULL;
+    JsonObject *s = o ? qemu_json_object(o, "stats") : NULL;
+    static const struct {
+        const char *name;
+        int tag;
+        gboolean bytes;
+    } map[] = {
+        {"stat-swap-in", CORE_MEM_SWAP_IN, TRUE},
+        {"stat-swap-out", CORE_MEM_SWAP_OUT, TRUE},
+        {"stat-major-faults", CORE_MEM_MAJOR_FAULT, FALSE},
+        {"stat-minor-faults", CORE_MEM_MINOR_FAULT, FALSE},
+        {"stat-free-memory", CORE_MEM_UNUSED, TRUE},
+        {"stat-total-memory", CORE_MEM_AVAILABLE, TRUE},
+        {"stat-available-memory", CORE_MEM_USABLE, TRUE},
+        {"stat-disk-caches", CORE_MEM_DISK_CACHES, TRUE},
+        {"stat-htlb-pgalloc", CORE_MEM_HUGETLB_PGALLOC, FALSE},
+        {"stat-htlb-pgfail", CORE_MEM_HUGETLB_PGFAIL, FALSE},
+    };
+    for (gsize i = 0; s && i < G_N_ELEMENTS(map); i++) {
+        gint64 v = qemu_json_int_or(s, map[i].name, -1);
+        if (v >= 0)
+            c->stats->mem[map[i].tag] = map[i].bytes ? v / 1024 : v;
+    }
+    gint64 last = o ? qemu_json_int_or(o, "last-update", 0) : 0;
+    if (last > 0)
+        c->stats->mem[CORE_MEM_LAST_UPDATE] = last;
+}
+
+static void
+finish(struct collect *c)
+{
+    struct domain *dom = c->dom;
+    struct core_stats *st = c->stats;
+    if (st->active && (c->groups & CORE_STATS_CPU_TOTAL) && dom->pid > 0) {
+        struct procstat ps;
+        if (procstat_read(dom->pid, 0, &ps)) {
+            st->cpu_user = ps.user_ns;
+            st->cpu_system = ps.system_ns;
+            st->cpu_time = ps.user_ns + ps.system_ns;
+            st->groups |= CORE_STATS_CPU_TOTAL;
+        }
+    }
+    if (c->groups & CORE_STATS_BALLOON) {
+        st->groups |= CORE_STATS_BALLOON;
+        st->balloon_maximum = dom->def->memory_kib;
+        st->balloon_current = dom->def->current_memory_kib;
+        JsonObject *b = c->balloon ? qemu_json_node_object(c->balloon) : NULL;
+        gint64 actual = b ? qemu_json_int_or(b, "actual", -1) : -1;
+        if (actual > 0)
+            st->balloon_current = (guint64)actual / 1024;
+        st->mem[CORE_MEM_ACTUAL_BALLOON] = (gint64)st->balloon_current;
+        if (st->active && dom->pid > 0)
+            st->mem[CORE_MEM_RSS] = (gint64)procstat_rss_kib(dom->pid);
+        gather_guest_memory(c);
+    }
+    if (c->groups & CORE_STATS_VCPU) {
+        st->groups |= CORE_STATS_VCPU;
+        st->vcpu_maximum = dom->def->vcpus;
+        st->vcpu_current = dom->def->vcpus_current;
+        if (st->active)
+            gather_vcpus(c);
+    }
+    if (c->groups & CORE_STATS_INTERFACE) {
+        st->groups |= CORE_STATS_INTERFACE;
+        gather_nets(c);
+    }
+    if (c->groups & CORE_STATS_BLOCK) {
+        st->groups |= CORE_STATS_BLOCK;
+        gather_blocks(c);
+    }
+    g_clear_pointer(&c->blockstats, json_node_unref);
+    g_clear_pointer(&c->cpus, json_node_unref);
+    g_clear_pointer(&c->balloon, json_node_unref);
+    g_clear_pointer(&c->guest_mem, json_node_unref);
+    c->done(g_steal_pointer(&c->stats), c->data);
+    core_domain_unref(c->dom);
+    g_free(c);
+}
+
+struct reply_slot {
+    struct collect *c;
+    JsonNode **slot;
+};
+
+/* A reply of the pipelined queries; an error leaves that part out (a query, not a change) */
+static void
+on_reply(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct reply_slot *r = data;
+    struct collect *c = r->c;
+    if (!error && result)
+        *r->slot = json_node_copy(result);
+    g_free(r);
+    if (--c->pending == 0)
+        finish(c);
+}
+
+static void
+ask(struct collect *c, const char *cmd, JsonObject *args, JsonNode **slot)
+{
+    struct reply_slot *r = g_new0(struct reply_slot, 1);
+    r->c = c;
+    r->slot = slot;
+    c->pending++;
+    qmp_command(c->dom->mon, cmd, args, on_reply, r);
+}
+
+static gboolean
+has_balloon(const struct domain_def *def)
+{
+    return def->memballoon && def->memballoon->info.alias &&
+           g_strcmp0(def->memballoon->model, "none") != 0;
+}
+
+void
+core_stats_collect(struct domain *dom, unsigned groups, core_stats_fn done, gpointer data)
+{
+    struct core_stats *st = g_new0(struct core_stats, 1);
+    st->vcpus = g_array_new(FALSE, TRUE, sizeof(struct core_vcpu_stats));
+    st->nets = g_ptr_array_new_with_free_func((GDestroyNotify)net_free);
+    st->blocks = g_ptr_array_new_with_free_func((GDestroyNotify)block_free);
+    for (int i = 0; i < CORE_MEM_LAST; i++)
+        st->mem[i] = -1;
+    st->active = state_is_active(dom->state) && dom->mon;
+    st->state = dom->state;
+    st->reason = dom->reason;
+    if (groups & CORE_STATS_STATE)
+        st->groups |= CORE_STATS_STATE;
+    struct collect *c = g_new0(struct collect, 1);
+    c->dom = core_domain_ref(dom);
+    c->stats = st;
+    c->groups = groups;
+    c->done = done;
+    c->data = data;
+    c->pending = 1; /* until every query is sent */
+    if (st->active) {
+        if (groups & CORE_STATS_BLOCK)
+            ask(c, "query-blockstats", NULL, &c->blockstats);
+        if (groups & CORE_STATS_VCPU)
+            ask(c, "query-cpus-fast", NULL, &c->cpus);
+        if ((groups & CORE_STATS_BALLOON) && has_balloon(dom->def)) {
+            ask(c, "query-balloon", NULL, &c->balloon);
+            JsonObject *args = json_object_new();
+            g_autofree char *path =
+                g_strdup_printf("/machine/peripheral/%s", dom->def->memballoon->info.alias);
+            json_object_set_string_member(args, "path", path);
+            json_object_set_string_member(args, "property", "guest-stats");
+            ask(c, "qom-get", args, &c->guest_mem);
+        }
+    }
+    if (--c->pending == 0)
+        finish(c);
+}

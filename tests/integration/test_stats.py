@@ -1,0 +1,156 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Statistics of a real guest (issue 11, parts 6 and 7): block I/O (domblkstat,
+blockStats, blockStatsFlags), image sizes (domblkinfo), memory (dommemstat, memoryStats),
+CPU time (cpu-stats --total, getCPUStats), vCPUs (vcpuinfo, vcpucount, vcpus()) and the bulk
+call (domstats, getAllDomainStats), through stock virsh and python3-libvirt, on a read-only
+connection too; the refusals. One guest booted for the module."""
+import os
+import re
+import subprocess
+
+import libvirt
+import pytest
+
+import guest
+
+E = libvirt
+pytestmark = pytest.mark.keep_domains
+
+
+@pytest.fixture(scope="module")
+def st(daemon):
+    guest.build()
+    disk = os.path.join(daemon.root, "st.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "64M"], check=True)
+    log, xml = guest.xml(daemon, "st")
+    xml = xml.replace("<vcpu>1</vcpu>", "<vcpu current='1'>2</vcpu>").replace(
+        "<panic model='isa'/>", "<panic model='isa'/><memballoon model='virtio'/>"
+        "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+        f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>")
+    c = daemon.conn()
+    dom = c.defineXML(xml)
+    dom.create()
+    guest.wait(lambda: guest.count(log) == 1, 120, "the guest to boot")
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
+    yield c, dom, disk
+    try:
+        dom.destroy()
+    except libvirt.libvirtError:
+        pass
+    dom.undefine()
+    c.close()
+
+
+def write_disk(dom, mib):
+    rc, out = guest.agent_exec(dom, "/bin/sh", "-c", f"dd if=/dev/zero of=/dev/vda bs=1M "
+                               f"count={mib} conv=fsync 2>/dev/null")
+    assert rc == 0, out
+
+
+def test_block_stats(daemon, st):
+    c, dom, disk = st
+    before = dom.blockStats("vda")
+    write_disk(dom, 4)
+    rd_req, rd_bytes, wr_req, wr_bytes, errs = dom.blockStats("vda")
+    assert wr_bytes - before[3] >= 4 << 20 and wr_req > before[2]
+    assert errs == -1  # QEMU does not count errors: libvirt says -1 too
+    assert dom.blockStats(disk)[3] == wr_bytes  # by path as well as by target
+    flags = dom.blockStatsFlags("vda")
+    assert flags["wr_bytes"] == wr_bytes and flags["wr_operations"] == wr_req
+    assert set(flags) == {"wr_bytes", "wr_operations", "rd_bytes", "rd_operations",
+                          "flush_operations", "wr_total_times", "rd_total_times",
+                          "flush_total_times"}
+    assert flags["flush_operations"] > 0  # conv=fsync
+    out = daemon.virsh("domblkstat", "st", "vda", "--human").stdout
+    assert re.search(r"number of bytes written:\s+\d+", out), out
+    out = daemon.virsh("domblkstat", "st").stdout  # no device: every disk summed
+    assert re.search(rf"wr_bytes\s+{wr_bytes}\b", out), out
+
+
+def test_block_info(daemon, st):
+    c, dom, disk = st
+    capacity, allocation, physical = dom.blockInfo("vda")
+    assert capacity == 64 << 20
+    assert 0 < allocation <= physical + 4096 and physical == os.path.getsize(disk)
+    out = daemon.virsh("domblkinfo", "st", "vda").stdout
+    assert re.search(r"Capacity:\s+67108864", out), out
+
+
+def test_memory_and_cpu(daemon, st):
+    c, dom, disk = st
+    mem = dom.memoryStats()
+    assert mem["actual"] == 256 * 1024  # the balloon's size, KiB
+    assert 0 < mem["rss"] < 1024 * 1024
+    out = daemon.virsh("dommemstat", "st").stdout
+    assert re.search(r"actual 262144", out) and re.search(r"rss \d+", out), out
+    total = dom.getCPUStats(True)[0]
+    assert total["cpu_time"] >= total["user_time"] > 0
+    assert total["cpu_time"] == total["user_time"] + total["system_time"]
+    out = daemon.virsh("cpu-stats", "st", "--total").stdout
+    assert re.search(r"cpu_time\s+\d+\.\d+ seconds", out), out
+    # per host CPU needs a cgroup of the domain's own: refused honestly
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.getCPUStats(False)
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_UNSUPPORTED
+
+
+def test_vcpus(daemon, st):
+    c, dom, disk = st
+    info, maps = dom.vcpus()
+    assert len(info) == 1 and info[0][0] == 0 and info[0][1] == E.VIR_VCPU_RUNNING
+    assert info[0][2] > 0 and info[0][3] >= 0
+    assert len(maps) == 1 and any(maps[0])
+    assert dom.vcpusFlags(E.VIR_DOMAIN_VCPU_MAXIMUM | E.VIR_DOMAIN_AFFECT_LIVE) == 2
+    assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_LIVE) == 1
+    assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_CONFIG) == 1
+    assert dom.maxVcpus() == 2
+    assert dom.vcpusFlags(E.VIR_DOMAIN_VCPU_GUEST) == 1  # the agent counts what is online
+    out = daemon.virsh("vcpucount", "st").stdout
+    assert re.search(r"maximum\s+config\s+2", out) and re.search(r"current\s+live\s+1", out), out
+    out = daemon.virsh("vcpuinfo", "st").stdout
+    assert re.search(r"VCPU:\s+0", out) and re.search(r"State:\s+running", out), out
+
+
+def test_bulk_stats(daemon, st):
+    c, dom, disk = st
+    records = c.getAllDomainStats()
+    ((d, stats),) = [(d, s) for d, s in records if d.name() == "st"]
+    assert stats["state.state"] == E.VIR_DOMAIN_RUNNING
+    assert stats["cpu.time"] > 0 and stats["balloon.current"] == 256 * 1024
+    assert stats["vcpu.current"] == 1 and stats["vcpu.maximum"] == 2
+    assert stats["vcpu.0.state"] == 1 and stats["vcpu.0.time"] > 0
+    assert stats["block.count"] == 1 and stats["block.0.name"] == "vda"
+    assert stats["block.0.path"] == disk and stats["block.0.capacity"] == 64 << 20
+    assert stats["block.0.wr.bytes"] >= 4 << 20
+    assert stats["net.count"] == 0
+    only = c.domainListGetStats([dom], E.VIR_DOMAIN_STATS_STATE | E.VIR_DOMAIN_STATS_BLOCK)
+    assert set(k.split(".")[0] for k in only[0][1]) == {"state", "block"}
+    # the read-only connection reads them too
+    ro = daemon.conn(readonly=True)
+    assert ro.lookupByName("st").blockStats("vda")[3] == dom.blockStats("vda")[3]
+    out = daemon.virsh("domstats", "st", "--vcpu", readonly=True).stdout
+    assert "vcpu.current=1" in out and "vcpu.maximum=2" in out, out
+    # a group we do not know, enforced: refused
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.getAllDomainStats(1 << 12, E.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS)
+    assert e.value.get_error_code() == E.VIR_ERR_ARGUMENT_UNSUPPORTED
+
+
+def test_refusals(daemon, st):
+    c, dom, disk = st
+    for call, code in [(lambda: dom.blockStats("vdz"), E.VIR_ERR_INVALID_ARG),
+                       (lambda: dom.interfaceStats("vnet99"), E.VIR_ERR_INVALID_ARG),
+                       (lambda: dom.blockInfo("/nope"), E.VIR_ERR_INVALID_ARG)]:
+        with pytest.raises(libvirt.libvirtError) as e:
+            call()
+        assert e.value.get_error_code() == code
+    dom.destroy()
+    # shut off: no I/O counters, but the image's sizes and the configured vCPUs
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.blockStats("vda")
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_INVALID
+    assert dom.blockInfo("vda")[0] == 64 << 20
+    assert dom.vcpusFlags(E.VIR_DOMAIN_VCPU_MAXIMUM) == 2
+    ((_, stats),) = c.domainListGetStats([dom])
+    assert stats["state.state"] == E.VIR_DOMAIN_SHUTOFF and "cpu.time" not in stats
+    dom.create()
