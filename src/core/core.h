@@ -82,6 +82,7 @@ struct domain {
     GPtrArray *exit_waiters; /* struct core_waiter *: callers answered once QEMU exited */
     gboolean removed;        /* no longer in the registry; freed when unreferenced */
     gboolean reverting;      /* a revert stops QEMU to start another: a transient domain stays */
+    GPtrArray *device_waits; /* who waits for a DEVICE_DELETED (resources.c); NULL: nobody */
     int refs;
 };
 
@@ -245,6 +246,22 @@ void core_snapshot_revert_external(struct domain *dom, const char *name, const c
  * QEMU's images have it (its metadata written, the definitions following), else what it made
  * is removed. A shut off domain's is settled at registration (core_snapshot_load). */
 void core_snapshot_recover(struct domain *dom);
+/* vCPUs and memory (resources.c). FLAGS: virDomainModificationImpact with virDomainVcpuFlags
+ * (MAXIMUM 4: the configured maximum; GUEST 8: online in the guest, through its agent) or
+ * virDomainMemoryModFlags (MAXIMUM 4). Live vCPU changes are a job: plugged into QEMU's
+ * hot-pluggable slots, unplugged once the guest released them. Live memory: the balloon. */
+void core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_done_fn done,
+                           gpointer data);
+void core_domain_set_memory(struct domain *dom, guint64 kib, unsigned flags, core_done_fn done,
+                            gpointer data);
+/* Waits for QEMU's DEVICE_DELETED of ALIAS: FN runs once it arrives. Returns a handle for
+ * core_device_wait_cancel. */
+gpointer core_device_wait(struct domain *dom, const char *alias,
+                          void (*fn)(struct domain *dom, gpointer data), gpointer data);
+void core_device_wait_cancel(struct domain *dom, gpointer handle);
+/* QEMU's DEVICE_DELETED (lifecycle.c routes it here). */
+void core_device_deleted(struct domain *dom, const char *alias);
+
 /* Reads DOM's snapshot metadata (at registration). */
 void core_snapshot_load(struct domain *dom);
 struct snapshot_def *core_snapshot_lookup(struct domain *dom, const char *name, GError **error);

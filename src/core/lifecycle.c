@@ -356,6 +356,17 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
         migration_event(dom, data);
         return;
     }
+    if (g_str_equal(event, "DEVICE_DELETED")) {
+        /* a device with an id: "device"; else (or as well) its QOM path, the id last for
+         * what sits under /machine/peripheral */
+        const char *id = qemu_json_string(data, "device");
+        const char *path = qemu_json_string(data, "path");
+        if (!id && path && g_str_has_prefix(path, "/machine/peripheral/"))
+            id = path + strlen("/machine/peripheral/");
+        if (id)
+            core_device_deleted(dom, id);
+        return;
+    }
     /* a start's or a restore's own events; QEMU's snapshot jobs stop and resume the vCPUs
      * themselves for the moment they need */
     if (job_is(dom, JOB_START) || job_is(dom, JOB_RESTORE) || job_is(dom, JOB_SNAPSHOT) ||

@@ -154,3 +154,66 @@ def test_refusals(daemon, st):
     ((_, stats),) = c.domainListGetStats([dom])
     assert stats["state.state"] == E.VIR_DOMAIN_SHUTOFF and "cpu.time" not in stats
     dom.create()
+
+
+def guest_file(dom, path):
+    rc, out = guest.agent_exec(dom, "/bin/cat", path)
+    assert rc == 0, out
+    return out.strip()
+
+
+def test_setvcpus(daemon, st):
+    """A vCPU plugged live shows in the guest (present, then online through the agent), and
+    goes again once the guest has released it; the configuration changes only when asked."""
+    c, dom, disk = st
+    if not dom.isActive():
+        dom.create()
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
+    daemon.virsh("setvcpus", "st", "2", "--live")
+    assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_LIVE) == 2
+    assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_CONFIG) == 1
+    guest.wait(lambda: guest_file(dom, "/sys/devices/system/cpu/present") == "0-1", 20,
+               "the new vCPU in the guest")
+    daemon.virsh("setvcpus", "st", "2", "--guest")
+    assert guest_file(dom, "/sys/devices/system/cpu/online") == "0-1"
+    assert dom.vcpusFlags(E.VIR_DOMAIN_VCPU_GUEST) == 2
+    assert len(dom.vcpus()[0]) == 2
+    daemon.virsh("setvcpus", "st", "1", "--live")  # returns once the guest let it go
+    assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_LIVE) == 1
+    assert guest_file(dom, "/sys/devices/system/cpu/present") == "0"
+    # the configuration
+    dom.setVcpusFlags(2, E.VIR_DOMAIN_AFFECT_CONFIG)
+    assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_CONFIG) == 2
+    assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_LIVE) == 1
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.setVcpusFlags(3, E.VIR_DOMAIN_AFFECT_CONFIG)
+    assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.setVcpusFlags(3, E.VIR_DOMAIN_AFFECT_LIVE)
+    assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG
+    dom.setVcpusFlags(3, E.VIR_DOMAIN_AFFECT_CONFIG | E.VIR_DOMAIN_VCPU_MAXIMUM)
+    assert "<vcpu placement='static' current='2'>3</vcpu>" in \
+        dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE) or \
+        "current='2'>3</vcpu>" in dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+    dom.setVcpusFlags(2, E.VIR_DOMAIN_AFFECT_CONFIG | E.VIR_DOMAIN_VCPU_MAXIMUM)
+    dom.setVcpusFlags(1, E.VIR_DOMAIN_AFFECT_CONFIG)
+
+
+def test_setmem(daemon, st):
+    c, dom, disk = st
+    daemon.virsh("setmem", "st", "200M", "--live")
+    assert dom.info()[2] == 200 * 1024
+    guest.wait(lambda: dom.memoryStats()["actual"] == 200 * 1024, 20, "the balloon to move")
+    assert dom.maxMemory() == 256 * 1024
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.setMemoryFlags(300 * 1024, E.VIR_DOMAIN_AFFECT_LIVE)
+    assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.setMaxMemory(300 * 1024)
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_INVALID
+    dom.setMemoryFlags(300 * 1024, E.VIR_DOMAIN_AFFECT_CONFIG | E.VIR_DOMAIN_MEM_MAXIMUM)
+    inactive = dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+    assert "<memory unit='KiB'>307200</memory>" in inactive, inactive
+    dom.setMemoryFlags(256 * 1024, E.VIR_DOMAIN_AFFECT_CONFIG | E.VIR_DOMAIN_MEM_MAXIMUM)
+    daemon.virsh("setmem", "st", "256M", "--live")
+    assert dom.info()[2] == 256 * 1024

@@ -1,0 +1,699 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* resources: a domain's vCPU count and memory, changed live and in its configuration
+ * (virDomainSetVcpusFlags, virDomainSetMemoryFlags); prefix core_. Live changes are jobs: vCPUs
+ * plugged with device_add on QEMU's hot-pluggable CPU slots and unplugged with device_del, done
+ * when the guest has let the CPU go (DEVICE_DELETED), not after a fixed wait; memory through
+ * the balloon. Also the waits for DEVICE_DELETED that hot-unplug shares. */
+#include "core/core.h"
+
+#include <string.h>
+
+#include "core/guest.h"
+#include "core/job.h"
+#include "qemu/agent.h"
+#include "qemu/json.h"
+#include "qemu/monitor.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#define UNPLUG_TIMEOUT_S 120 /* a guest that never lets go: the job fails (domjobabort too) */
+#define UNPLUG_POLL_MS 100
+
+/* --- waits for DEVICE_DELETED --- */
+
+struct device_wait {
+    char *alias;
+    void (*fn)(struct domain *dom, gpointer data);
+    gpointer data;
+};
+
+static void
+device_wait_free(gpointer p)
+{
+    struct device_wait *w = p;
+    g_free(w->alias);
+    g_free(w);
+}
+
+gpointer
+core_device_wait(struct domain *dom, const char *alias,
+                 void (*fn)(struct domain *dom, gpointer data), gpointer data)
+{
+    if (!dom->device_waits)
+        dom->device_waits = g_ptr_array_new_with_free_func(device_wait_free);
+    struct device_wait *w = g_new0(struct device_wait, 1);
+    w->alias = g_strdup(alias);
+    w->fn = fn;
+    w->data = data;
+    g_ptr_array_add(dom->device_waits, w);
+    return w;
+}
+
+void
+core_device_wait_cancel(struct domain *dom, gpointer handle)
+{
+    if (dom->device_waits && handle)
+        g_ptr_array_remove(dom->device_waits, handle);
+}
+
+void
+core_device_deleted(struct domain *dom, const char *alias)
+{
+    log_debug("%s: device '%s' deleted", dom->def->name, alias ? alias : "?");
+    for (guint i = 0; dom->device_waits && i < dom->device_waits->len; i++) {
+        struct device_wait *w = dom->device_waits->pdata[i];
+        if (g_strcmp0(w->alias, alias) != 0)
+            continue;
+        void (*fn)(struct domain *, gpointer) = w->fn;
+        gpointer data = w->data;
+        g_ptr_array_remove_index(dom->device_waits, i);
+        fn(dom, data);
+        return;
+    }
+}
+
+/* --- shared --- */
+
+/* virDomainModificationImpact, virDomainVcpuFlags, virDomainMemoryModFlags */
+enum {
+    AFFECT_LIVE = 1,
+    AFFECT_CONFIG = 2,
+    VCPU_MAXIMUM = 4,
+    VCPU_GUEST = 8,
+    VCPU_HOTPLUGGABLE = 16
+};
+enum { MEM_MAXIMUM = 4 };
+
+/* Which definitions FLAGS touch (libvirt's rules: none given is the current state's). */
+static gboolean
+impact(struct domain *dom, unsigned flags, gboolean *ret_live, gboolean *ret_config, GError **error)
+{
+    gboolean active = state_is_active(dom->state);
+    gboolean live = (flags & AFFECT_LIVE) != 0, config = (flags & AFFECT_CONFIG) != 0;
+    if (!live && !config) {
+        live = active;
+        config = !active;
+    }
+    if (live && !active) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                dom->def->name);
+        return FALSE;
+    }
+    if (config && !dom->persistent) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "cannot change the persistent configuration of transient domain '%s'",
+                dom->def->name);
+        return FALSE;
+    }
+    *ret_live = live;
+    *ret_config = config;
+    return TRUE;
+}
+
+static struct domain_def *
+persistent_def(struct domain *dom)
+{
+    return dom->new_def ? dom->new_def : dom->def;
+}
+
+/* Saves a changed copy of the persistent definition, then keeps it. */
+static gboolean
+save_config(struct domain *dom, struct domain_def *copy, GError **error)
+{
+    if (!core_config_save(dom->core, copy, error)) {
+        domain_def_free(copy);
+        return FALSE;
+    }
+    if (dom->new_def) {
+        domain_def_free(dom->new_def);
+        dom->new_def = copy;
+    } else {
+        domain_def_free(dom->def);
+        dom->def = copy;
+    }
+    return TRUE;
+}
+
+static void
+live_changed(struct domain *dom)
+{
+    GError *e = NULL;
+    dom->updated = TRUE;
+    if (!core_status_write(dom, &e)) {
+        log_warn("%s: %s", dom->def->name, e->message);
+        g_error_free(e);
+    }
+}
+
+/* --- vCPUs --- */
+
+struct vcpu_op {
+    struct domain *dom;
+    unsigned target; /* the live count asked for */
+    unsigned flags;
+    gboolean config;
+    JsonArray *slots; /* query-hotpluggable-cpus, ordered by vCPU number */
+    gpointer wait;    /* the DEVICE_DELETED wait of the unplug in flight */
+    guint timer;
+    guint poll; /* ... and the look at the slots meanwhile */
+    gboolean polling;
+};
+
+static void
+vcpu_op_free(gpointer data)
+{
+    struct vcpu_op *op = data;
+    if (op->timer)
+        g_source_remove(op->timer);
+    if (op->poll)
+        g_source_remove(op->poll);
+    core_device_wait_cancel(op->dom, op->wait);
+    if (op->slots)
+        json_array_unref(op->slots);
+    core_domain_unref(op->dom);
+    g_free(op);
+}
+
+static char *
+vcpu_alias(unsigned n)
+{
+    return g_strdup_printf("vcpu%u", n);
+}
+
+static gint64
+slot_key(JsonObject *slot)
+{
+    JsonObject *p = qemu_json_object(slot, "props");
+    return p ? qemu_json_int_or(p, "socket-id", 0) * 1000000 +
+                   qemu_json_int_or(p, "core-id", 0) * 1000 + qemu_json_int_or(p, "thread-id", 0)
+             : 0;
+}
+
+static gint
+by_slot(gconstpointer a, gconstpointer b)
+{
+    gint64 x = slot_key(json_node_get_object(*(JsonNode *const *)a));
+    gint64 y = slot_key(json_node_get_object(*(JsonNode *const *)b));
+    return x < y ? -1 : x > y;
+}
+
+static void vcpu_next(struct job *job);
+static void stop_waiting(struct vcpu_op *op);
+
+static void
+on_slots(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    struct vcpu_op *op = job->data;
+    JsonArray *all = error ? NULL : qemu_json_node_array(result);
+    if (!job->finished) {
+        if (!all) {
+            job_fail(job, error ? g_error_copy(error) : NULL);
+        } else {
+            /* QEMU lists the slots last first: ordered, slot N holds vCPU N */
+            GPtrArray *nodes = g_ptr_array_new();
+            for (guint i = 0; i < json_array_get_length(all); i++)
+                g_ptr_array_add(nodes, json_array_get_element(all, i));
+            g_ptr_array_sort(nodes, by_slot);
+            op->slots = json_array_new();
+            for (guint i = 0; i < nodes->len; i++)
+                json_array_add_element(op->slots, json_node_copy(nodes->pdata[i]));
+            g_ptr_array_free(nodes, TRUE);
+            vcpu_next(job);
+        }
+    }
+    job_unref(job);
+}
+
+static void
+vcpu_slots(struct job *job)
+{
+    struct vcpu_op *op = job->data;
+    qmp_command(op->dom->mon, "query-hotpluggable-cpus", NULL, on_slots, job_ref(job));
+}
+
+static void
+on_plugged(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    struct vcpu_op *op = job->data;
+    if (!job->finished) {
+        if (error) {
+            job_fail(job, g_error_copy(error));
+        } else {
+            op->dom->def->vcpus_current++;
+            live_changed(op->dom);
+            vcpu_next(job);
+        }
+    }
+    job_unref(job);
+}
+
+static gboolean
+on_unplug_timeout(gpointer data)
+{
+    struct job *job = data;
+    struct vcpu_op *op = job->data;
+    op->timer = 0;
+    stop_waiting(op);
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_TIMEOUT,
+            "the guest of '%s' did not release vCPU %u within %d s; it may still do so",
+            op->dom->def->name, op->dom->def->vcpus_current - 1, UNPLUG_TIMEOUT_S);
+    job_fail(job, error);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+stop_waiting(struct vcpu_op *op)
+{
+    core_device_wait_cancel(op->dom, op->wait);
+    op->wait = NULL;
+    if (op->timer)
+        g_source_remove(op->timer);
+    op->timer = 0;
+    if (op->poll)
+        g_source_remove(op->poll);
+    op->poll = 0;
+}
+
+static void
+on_vcpu_deleted(struct domain *dom, gpointer data)
+{
+    struct job *job = data;
+    struct vcpu_op *op = job->data;
+    op->wait = NULL;
+    stop_waiting(op);
+    dom->def->vcpus_current--;
+    live_changed(dom);
+    vcpu_next(job);
+}
+
+/* QEMU announces the CPU's DEVICE_DELETED only once the object is finalized, which may come
+ * late or not at all for a vCPU (its thread ends first): the slot being empty again says it
+ * as well. */
+static void
+on_unplug_slots(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    struct vcpu_op *op = job->data;
+    op->polling = FALSE;
+    JsonArray *all = error ? NULL : qemu_json_node_array(result);
+    g_autofree char *path =
+        g_strdup_printf("/machine/peripheral/vcpu%u", op->dom->def->vcpus_current - 1);
+    gboolean present = !all;
+    for (guint i = 0; all && i < json_array_get_length(all); i++) {
+        JsonObject *s = qemu_json_element_object(all, i);
+        present |= s && g_strcmp0(qemu_json_string(s, "qom-path"), path) == 0;
+    }
+    if (!job->finished && op->wait && !present)
+        on_vcpu_deleted(op->dom, job);
+    job_unref(job);
+}
+
+static gboolean
+on_unplug_poll(gpointer data)
+{
+    struct job *job = data;
+    struct vcpu_op *op = job->data;
+    if (!op->polling && op->dom->mon) {
+        op->polling = TRUE;
+        qmp_command(op->dom->mon, "query-hotpluggable-cpus", NULL, on_unplug_slots, job_ref(job));
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+on_unplug_asked(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    struct vcpu_op *op = job->data;
+    if (error && !job->finished) {
+        stop_waiting(op);
+        job_fail(job, g_error_copy(error));
+    }
+    job_unref(job);
+}
+
+/* One vCPU at a time toward the target: plugged into the next free slot, or the highest
+ * unplugged once the guest releases it. */
+static void
+vcpu_next(struct job *job)
+{
+    struct vcpu_op *op = job->data;
+    struct domain *dom = op->dom;
+    unsigned cur = dom->def->vcpus_current;
+    if (cur == op->target) {
+        job_next(job);
+        return;
+    }
+    if (cur < op->target) {
+        JsonObject *slot = cur < json_array_get_length(op->slots)
+                               ? qemu_json_element_object(op->slots, cur)
+                               : NULL;
+        JsonObject *props = slot ? qemu_json_object(slot, "props") : NULL;
+        const char *type = slot ? qemu_json_string(slot, "type") : NULL;
+        if (!props || !type || qemu_json_string(slot, "qom-path")) {
+            GError *error = NULL;
+            err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                    "QEMU has no free CPU slot for vCPU %u of '%s'", cur, dom->def->name);
+            job_fail(job, error);
+            return;
+        }
+        JsonObject *args = json_object_new();
+        json_object_set_string_member(args, "driver", type);
+        g_autofree char *id = vcpu_alias(cur);
+        json_object_set_string_member(args, "id", id);
+        GList *members = json_object_get_members(props);
+        for (GList *m = members; m; m = m->next)
+            json_object_set_member(args, m->data,
+                                   json_node_copy(json_object_get_member(props, m->data)));
+        g_list_free(members);
+        qmp_command(dom->mon, "device_add", args, on_plugged, job_ref(job));
+        return;
+    }
+    /* only what was plugged can go: the vCPUs the domain started with are not devices */
+    g_autofree char *id = vcpu_alias(cur - 1);
+    op->wait = core_device_wait(dom, id, on_vcpu_deleted, job);
+    op->timer = g_timeout_add_seconds(UNPLUG_TIMEOUT_S, on_unplug_timeout, job);
+    op->poll = g_timeout_add(UNPLUG_POLL_MS, on_unplug_poll, job);
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "id", id);
+    qmp_command(dom->mon, "device_del", args, on_unplug_asked, job_ref(job));
+}
+
+static void
+vcpu_finish(struct job *job, const GError *error)
+{
+    struct vcpu_op *op = job->data;
+    struct domain *dom = op->dom;
+    if (error) {
+        GError *e = g_error_copy(error);
+        g_prefix_error(&e, "changing the vCPUs of '%s' (%u now): ", dom->def->name,
+                       dom->def->vcpus_current);
+        job_set_error(job, e);
+        return;
+    }
+    log_info("%s: %u vCPUs", dom->def->name, dom->def->vcpus_current);
+    if (op->config) {
+        GError *e = NULL;
+        struct domain_def *copy = domain_def_copy(persistent_def(dom));
+        copy->vcpus_current = op->target;
+        if (!save_config(dom, copy, &e))
+            job_set_error(job, e);
+    }
+}
+
+static void
+vcpu_abort(struct job *job)
+{
+    struct vcpu_op *op = job->data;
+    stop_waiting(op);
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_ABORTED,
+            "the vCPU change of '%s' was stopped at %u vCPUs", op->dom->def->name,
+            op->dom->def->vcpus_current);
+    job_fail(job, error);
+}
+
+static const struct job_step vcpu_steps[] = {{"vcpus", vcpu_slots}, {NULL, NULL}};
+static const struct job_pipeline vcpu_pipeline = {
+    .steps = vcpu_steps, .finish = vcpu_finish, .abort = vcpu_abort, .abortable = TRUE};
+
+struct vcpu_request {
+    struct vcpu_op *op;
+    core_done_fn done;
+    gpointer data;
+};
+
+static void
+vcpu_begin(struct job *job, GError *error, gpointer data)
+{
+    struct vcpu_request *req = data;
+    struct vcpu_op *op = req->op;
+    if (!job) {
+        req->done(error, req->data);
+        vcpu_op_free(op);
+    } else if (!state_is_active(op->dom->state) || !op->dom->mon) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                op->dom->def->name);
+        job_cancel(job, error, req->done, req->data);
+        vcpu_op_free(op);
+    } else {
+        job_run(job, op, vcpu_op_free, req->done, req->data);
+    }
+    g_free(req);
+}
+
+/* The guest's own vCPUs: online or offline through the agent (guest-set-vcpus) */
+struct guest_vcpus {
+    struct domain *dom;
+    unsigned target;
+    core_done_fn done;
+    gpointer data;
+};
+
+static void
+on_guest_set(struct agent *ag, JsonNode *result, const GError *error, gpointer data)
+{
+    struct guest_vcpus *g = data;
+    g->done((GError *)error, g->data);
+    core_domain_unref(g->dom);
+    g_free(g);
+}
+
+static void
+on_guest_get(struct agent *ag, JsonNode *result, const GError *error, gpointer data)
+{
+    struct guest_vcpus *g = data;
+    JsonArray *cpus = error ? NULL : qemu_json_node_array(result);
+    if (!cpus) {
+        GError *e = error ? g_error_copy(error) : NULL;
+        if (!e)
+            err_set(&e, ERR_FROM_QEMU, ERR_INTERNAL_ERROR,
+                    "the guest agent's vCPU list of '%s'"
+                    " is not one",
+                    g->dom->def->name);
+        g->done(e, g->data);
+        g_error_free(e);
+        core_domain_unref(g->dom);
+        g_free(g);
+        return;
+    }
+    /* the first TARGET that can be online, the rest offline (the boot CPU cannot go) */
+    JsonArray *set = json_array_new();
+    unsigned online = 0;
+    for (guint i = 0; i < json_array_get_length(cpus); i++) {
+        JsonObject *c = qemu_json_element_object(cpus, i);
+        if (!c)
+            continue;
+        gboolean want = online < g->target;
+        if (!want && !qemu_json_bool(c, "can-offline", FALSE)) {
+            online++;
+            continue;
+        }
+        online += want;
+        if (qemu_json_bool(c, "online", FALSE) == want)
+            continue;
+        JsonObject *o = json_object_new();
+        json_object_set_int_member(o, "logical-id", qemu_json_int_or(c, "logical-id", i));
+        json_object_set_boolean_member(o, "online", want);
+        json_array_add_object_element(set, o);
+    }
+    if (online < g->target) {
+        GError *e = NULL;
+        err_set(&e, ERR_FROM_QEMU, ERR_INVALID_ARG,
+                "guest of '%s' has %u vCPUs: cannot have %u online", g->dom->def->name, online,
+                g->target);
+        json_array_unref(set);
+        g->done(e, g->data);
+        g_error_free(e);
+        core_domain_unref(g->dom);
+        g_free(g);
+        return;
+    }
+    JsonObject *args = json_object_new();
+    json_object_set_array_member(args, "vcpus", set);
+    agent_command(ag, "guest-set-vcpus", args, 0, on_guest_set, g);
+}
+
+void
+core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_done_fn done,
+                      gpointer data)
+{
+    GError *error = NULL;
+    gboolean live = FALSE, config = FALSE;
+    if (n < 1) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "a domain needs at least 1 vCPU");
+    } else if (flags & VCPU_GUEST) {
+        struct agent *ag = (flags & AFFECT_CONFIG) || (flags & VCPU_MAXIMUM)
+                               ? NULL
+                               : core_guest_agent(dom, &error);
+        if ((flags & AFFECT_CONFIG) || (flags & VCPU_MAXIMUM))
+            err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "--guest acts on the running guest only: not with --config or --maximum");
+        if (ag) {
+            struct guest_vcpus *g = g_new0(struct guest_vcpus, 1);
+            g->dom = core_domain_ref(dom);
+            g->target = n;
+            g->done = done;
+            g->data = data;
+            agent_command(ag, "guest-get-vcpus", NULL, 0, on_guest_get, g);
+            return;
+        }
+    } else if (impact(dom, flags, &live, &config, &error)) {
+        const struct domain_def *pdef = persistent_def(dom);
+        if (flags & VCPU_MAXIMUM) {
+            if (live)
+                err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                        "cannot change the maximum vCPU count of running domain '%s'; use "
+                        "--config",
+                        dom->def->name);
+        } else if (config && n > pdef->vcpus) {
+            err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "requested vcpus is greater than max allowable vcpus for the persistent "
+                    "domain: %u > %u",
+                    n, pdef->vcpus);
+        } else if (live && n > dom->def->vcpus) {
+            err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "requested vcpus is greater than max allowable vcpus for the live domain: "
+                    "%u > %u",
+                    n, dom->def->vcpus);
+        }
+    }
+    if (error) {
+        done(error, data);
+        g_error_free(error);
+        return;
+    }
+    if (flags & VCPU_MAXIMUM) {
+        /* config only: the maximum, and the current count within it */
+        struct domain_def *copy = domain_def_copy(persistent_def(dom));
+        copy->vcpus = n;
+        copy->vcpus_current = MIN(copy->vcpus_current, n);
+        save_config(dom, copy, &error);
+        done(error, data);
+        g_clear_error(&error);
+        return;
+    }
+    if (!live) {
+        struct domain_def *copy = domain_def_copy(persistent_def(dom));
+        copy->vcpus_current = n;
+        save_config(dom, copy, &error);
+        done(error, data);
+        g_clear_error(&error);
+        return;
+    }
+    struct vcpu_op *op = g_new0(struct vcpu_op, 1);
+    op->dom = core_domain_ref(dom);
+    op->target = n;
+    op->flags = flags;
+    op->config = config;
+    struct vcpu_request *req = g_new0(struct vcpu_request, 1);
+    req->op = op;
+    req->done = done;
+    req->data = data;
+    job_acquire(&dom->jobs, JOB_MODIFY, &vcpu_pipeline, dom->core->job_wait_ms, vcpu_begin, req);
+}
+
+/* --- memory --- */
+
+struct mem_request {
+    struct domain *dom;
+    guint64 kib;
+    gboolean config;
+    core_done_fn done;
+    gpointer data;
+};
+
+static void
+mem_request_end(struct mem_request *m, GError *error)
+{
+    m->done(error, m->data);
+    core_domain_unref(m->dom);
+    g_free(m);
+}
+
+static void
+on_balloon(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct mem_request *m = data;
+    GError *e = error ? g_error_copy(error) : NULL;
+    if (!e) {
+        m->dom->def->current_memory_kib = m->kib;
+        live_changed(m->dom);
+        if (m->config) {
+            struct domain_def *copy = domain_def_copy(persistent_def(m->dom));
+            copy->current_memory_kib = MIN(m->kib, copy->memory_kib);
+            save_config(m->dom, copy, &e);
+        }
+    }
+    mem_request_end(m, e);
+    g_clear_error(&e);
+}
+
+static gboolean
+has_balloon(const struct domain_def *def)
+{
+    return def->memballoon && def->memballoon->info.alias &&
+           g_strcmp0(def->memballoon->model, "none") != 0;
+}
+
+void
+core_domain_set_memory(struct domain *dom, guint64 kib, unsigned flags, core_done_fn done,
+                       gpointer data)
+{
+    GError *error = NULL;
+    gboolean live = FALSE, config = FALSE;
+    if (impact(dom, flags, &live, &config, &error)) {
+        const struct domain_def *pdef = persistent_def(dom);
+        if (kib == 0) {
+            err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "memory size must be above 0");
+        } else if (flags & MEM_MAXIMUM) {
+            if (live)
+                err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                        "cannot resize the maximum memory on an active domain; use --config");
+        } else if (config && kib > pdef->memory_kib) {
+            err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "cannot set memory higher than max memory (%" G_GUINT64_FORMAT
+                    " KiB) of the persistent domain",
+                    pdef->memory_kib);
+        } else if (live && kib > dom->def->memory_kib) {
+            err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "cannot set memory higher than max memory (%" G_GUINT64_FORMAT " KiB)",
+                    dom->def->memory_kib);
+        } else if (live && !has_balloon(dom->def)) {
+            err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                    "domain '%s' has no memory balloon to change its memory live; add "
+                    "<memballoon model='virtio'/>",
+                    dom->def->name);
+        }
+    }
+    if (error) {
+        done(error, data);
+        g_error_free(error);
+        return;
+    }
+    if (!live) {
+        struct domain_def *copy = domain_def_copy(persistent_def(dom));
+        if (flags & MEM_MAXIMUM) {
+            copy->memory_kib = kib;
+            copy->current_memory_kib = MIN(copy->current_memory_kib, kib);
+        } else {
+            copy->current_memory_kib = kib;
+        }
+        save_config(dom, copy, &error);
+        done(error, data);
+        g_clear_error(&error);
+        return;
+    }
+    struct mem_request *m = g_new0(struct mem_request, 1);
+    m->dom = core_domain_ref(dom);
+    m->kib = kib;
+    m->config = config;
+    m->done = done;
+    m->data = data;
+    JsonObject *args = json_object_new();
+    json_object_set_int_member(args, "value", (gint64)(kib * 1024));
+    qmp_command(dom->mon, "balloon", args, on_balloon, m);
+}
