@@ -132,6 +132,30 @@ char *domus_domain_managed_save_get_xml(domus_domain *dom, unsigned flags, GErro
 gboolean domus_domain_managed_save_define(domus_domain *dom, const char *xml, unsigned flags,
                                           GError **error);
 
+/* Statistics, vCPUs and memory (virDomainBlockStatsFlags, InterfaceStats, MemoryStats,
+ * GetBlockInfo, GetVcpusFlags, SetVcpusFlags, SetMemoryFlags, SetMemoryStatsPeriod,
+ * virDomainListGetStats). Typed parameters come as FIELD, VALUE, … NULL (new vector). */
+char **domus_domain_block_stats(domus_domain *dom, const char *device, GError **error);
+/* rx bytes, packets, errs, drop; tx bytes, packets, errs, drop */
+gboolean domus_domain_interface_stats(domus_domain *dom, const char *device, gint64 ret[8],
+                                      GError **error);
+typedef struct {
+    int tag; /* virDomainMemoryStatTags */
+    guint64 val;
+} domus_memory_stat;
+GArray *domus_domain_memory_stats(domus_domain *dom, GError **error);
+gboolean domus_domain_set_memory_stats_period(domus_domain *dom, int period, unsigned flags,
+                                              GError **error);
+/* allocation, capacity, physical */
+gboolean domus_domain_block_info(domus_domain *dom, const char *device, guint64 ret[3],
+                                 GError **error);
+int domus_domain_get_vcpus_flags(domus_domain *dom, unsigned flags, GError **error);
+gboolean domus_domain_set_vcpus_flags(domus_domain *dom, unsigned n, unsigned flags,
+                                      GError **error);
+gboolean domus_domain_set_memory_flags(domus_domain *dom, guint64 kib, unsigned flags,
+                                       GError **error);
+char **domus_domain_get_stats(domus_domain *dom, unsigned groups, GError **error);
+
 /* Snapshots (virDomainSnapshot*), named by their domain and name. FLAGS: libvirt's. */
 enum {
     DOMUS_SNAPSHOT_CREATE_REDEFINE = 1,

@@ -50,6 +50,10 @@ domus_domain *cli_domain(struct cli_ctx *ctx, GError **error);
 void cli_report(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* Sets ERROR (VIR_ERR_INVALID_ARG) with a message of our own. */
 void cli_set_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* virsh's scaled integers: digits, then an optional suffix (b, k/KiB/KB, M, G, T, P, E; iB
+ * powers of 1024, B powers of 1000); a bare number counts UNIT bytes. FALSE with ERROR unset
+ * for a malformed number, set for a bad suffix or an overflow. */
+gboolean cli_parse_scaled(const char *text, guint64 unit, guint64 *ret, GError **error);
 /* Reads an XML file with libvirt's message on failure. Returns a new string. */
 char *cli_read_xml_file(const char *path, GError **error);
 /* Runs RUN (blocking, in a thread) while POLL, every 200 ms, says how far it is: virsh's
@@ -73,3 +77,4 @@ extern const struct cli_cmd cli_storage_cmds[];
 extern const struct cli_cmd cli_network_cmds[];
 extern const struct cli_cmd cli_save_cmds[];
 extern const struct cli_cmd cli_snapshot_cmds[];
+extern const struct cli_cmd cli_stats_cmds[];

@@ -77,54 +77,12 @@ print_size(struct cli_ctx *ctx, const char *label, guint64 val, const char *byte
     printf("%-15s %s\n", label, text);
 }
 
-/* virsh's scaled integers (virshVolSize): digits, then an optional suffix: b, byte, bytes; or
- * k m g t p e alone or with "iB" (powers of 1024) or with "B" (powers of 1000), any case.
- * Returns FALSE with ERROR unset for a malformed number, set for a bad suffix or overflow. */
-static gboolean
-parse_size(const char *text, guint64 *ret, GError **error)
-{
-    char *end = NULL;
-    errno = 0;
-    guint64 v = g_ascii_strtoull(text, &end, 10);
-    if (end == text || errno || memchr(text, '-', (gsize)(end - text)))
-        return FALSE;
-    const char *suffix = end;
-    guint64 scale = 1;
-    if (!*suffix || g_ascii_strcasecmp(suffix, "b") == 0 ||
-        g_ascii_strcasecmp(suffix, "byte") == 0 || g_ascii_strcasecmp(suffix, "bytes") == 0) {
-        scale = 1;
-    } else {
-        guint64 base;
-        if (!suffix[1] || g_ascii_strcasecmp(suffix + 1, "iB") == 0)
-            base = 1024;
-        else if (g_ascii_tolower(suffix[1]) == 'b' && !suffix[2])
-            base = 1000;
-        else
-            base = 0;
-        const char *order = strchr("kmgtpe", g_ascii_tolower(suffix[0]));
-        if (!base || !suffix[0] || !order) {
-            g_set_error(error, domus_error_quark(), 8, "invalid argument: unknown suffix '%s'",
-                        suffix);
-            return FALSE;
-        }
-        for (const char *o = "kmgtpe"; o <= order; o++)
-            scale *= base;
-    }
-    if (v && v > G_MAXUINT64 / scale) {
-        g_set_error(error, domus_error_quark(), 82,
-                    "numerical overflow: value too large: %" G_GUINT64_FORMAT "%s", v, suffix);
-        return FALSE;
-    }
-    *ret = v * scale;
-    return TRUE;
-}
-
 /* Parses TEXT as a size, reporting "Malformed size" as virsh does. */
 static gboolean
 opt_size(const char *text, guint64 *ret, GError **error)
 {
     g_autoptr(GError) err = NULL;
-    if (parse_size(text, ret, &err))
+    if (cli_parse_scaled(text, 1, ret, &err))
         return TRUE;
     cli_report("Malformed size %s", text);
     if (err)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 
@@ -183,4 +184,49 @@ cli_with_progress(const char *label, gboolean (*run)(gpointer data, GError **err
         fprintf(stderr, "\n");
     g_propagate_error(error, p.error);
     return FALSE;
+}
+
+/* virsh's scaled integers (virshVolSize): digits, then an optional suffix: b, byte, bytes; or
+ * k m g t p e alone or with "iB" (powers of 1024) or with "B" (powers of 1000), any case.
+ * A bare number counts UNIT bytes. Returns FALSE with ERROR unset for a malformed number, set for a
+ * bad suffix or overflow. */
+gboolean
+cli_parse_scaled(const char *text, guint64 unit, guint64 *ret, GError **error)
+{
+    char *end = NULL;
+    errno = 0;
+    guint64 v = g_ascii_strtoull(text, &end, 10);
+    if (end == text || errno || memchr(text, '-', (gsize)(end - text)))
+        return FALSE;
+    const char *suffix = end;
+    guint64 scale = 1;
+    if (!*suffix) {
+        scale = unit;
+    } else if (g_ascii_strcasecmp(suffix, "b") == 0 || g_ascii_strcasecmp(suffix, "byte") == 0 ||
+               g_ascii_strcasecmp(suffix, "bytes") == 0) {
+        scale = 1;
+    } else {
+        guint64 base;
+        if (!suffix[1] || g_ascii_strcasecmp(suffix + 1, "iB") == 0)
+            base = 1024;
+        else if (g_ascii_tolower(suffix[1]) == 'b' && !suffix[2])
+            base = 1000;
+        else
+            base = 0;
+        const char *order = strchr("kmgtpe", g_ascii_tolower(suffix[0]));
+        if (!base || !suffix[0] || !order) {
+            g_set_error(error, domus_error_quark(), 8, "invalid argument: unknown suffix '%s'",
+                        suffix);
+            return FALSE;
+        }
+        for (const char *o = "kmgtpe"; o <= order; o++)
+            scale *= base;
+    }
+    if (v && v > G_MAXUINT64 / scale) {
+        g_set_error(error, domus_error_quark(), 82,
+                    "numerical overflow: value too large: %" G_GUINT64_FORMAT "%s", v, suffix);
+        return FALSE;
+    }
+    *ret = v * scale;
+    return TRUE;
 }

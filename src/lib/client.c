@@ -851,8 +851,8 @@ domus_domain_set_time(domus_domain *dom, gint64 seconds, guint nseconds, unsigne
 
 /* A typed parameter list (remote_typed_param<>) as FIELD, VALUE, … NULL: numbers in
  * decimal, a double with %f. R's error state says whether it was well formed. */
-static char **
-read_typed_params(struct xdr_reader *reader)
+char **
+client_read_typed_params(struct xdr_reader *reader)
 {
     struct xdr_reader r = *reader;
     uint32_t n = xdr_get_count(&r, 2048, 12);
@@ -908,7 +908,7 @@ domus_domain_get_guest_info(domus_domain *dom, unsigned types, GError **error)
         return NULL;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
-    g_auto(GStrv) params = read_typed_params(&r);
+    g_auto(GStrv) params = client_read_typed_params(&r);
     if (!xdr_reader_finish(&r, error))
         return NULL;
     return g_steal_pointer(&params);
@@ -1068,7 +1068,7 @@ domus_domain_get_job_stats(domus_domain *dom, unsigned flags, int *ret_type, cha
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
     int type = xdr_get_i32(&r);
-    g_auto(GStrv) params = read_typed_params(&r);
+    g_auto(GStrv) params = client_read_typed_params(&r);
     if (!xdr_reader_finish(&r, error))
         return FALSE;
     *ret_type = type;

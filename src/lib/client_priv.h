@@ -24,4 +24,7 @@ gboolean client_call(domus_conn *conn, uint32_t proc, GByteArray *args, GByteArr
 GByteArray *client_domain_args(domus_domain *dom);
 /* Calls returning one int / one string (the whole body checked). */
 int client_reply_int(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error);
+/* A typed parameter list (remote_typed_param<>) as FIELD, VALUE, … NULL: numbers in decimal,
+ * a double with %f. R's error state says whether it was well formed. New vector. */
+char **client_read_typed_params(struct xdr_reader *reader);
 char *client_reply_string(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error);

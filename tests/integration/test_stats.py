@@ -217,3 +217,35 @@ def test_setmem(daemon, st):
     dom.setMemoryFlags(256 * 1024, E.VIR_DOMAIN_AFFECT_CONFIG | E.VIR_DOMAIN_MEM_MAXIMUM)
     daemon.virsh("setmem", "st", "256M", "--live")
     assert dom.info()[2] == 256 * 1024
+
+
+def keys(text):
+    return [line.split("=")[0].split()[:2] for line in text.splitlines() if line.strip()]
+
+
+def test_domus_commands_match_virsh(daemon, st):
+    """domus's statistics, vCPU and memory commands print what virsh prints (the same lines;
+    counters that move between the two calls compared by name)."""
+    c, dom, disk = st
+    if not dom.isActive():
+        dom.create()
+    for args in (["vcpucount", "st"], ["vcpucount", "st", "--maximum", "--config"],
+                 ["domblkinfo", "st", "vda"], ["domblkinfo", "st", "vda", "--human"],
+                 ["domblkinfo", "st", "--all"]):
+        assert daemon.domus(*args).stdout == daemon.virsh(*args).stdout, args
+    for args in (["dommemstat", "st"], ["domblkstat", "st", "vda"],
+                 ["domblkstat", "st", "vda", "--human"], ["domstats", "st"],
+                 ["domstats", "st", "--vcpu", "--block"]):
+        d, v = daemon.domus(*args).stdout, daemon.virsh(*args).stdout
+        assert keys(d) == keys(v), (args, d, v)
+    daemon.domus("setvcpus", "st", "2", "--config")
+    assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_CONFIG) == 2
+    daemon.domus("setvcpus", "st", "1", "--config")
+    daemon.domus("setmem", "st", "240M", "--live")
+    assert dom.info()[2] == 240 * 1024
+    r = daemon.domus("setmaxmem", "st", "300M", "--live", check=False)
+    assert r.returncode != 0 and "Unable to change MaxMemorySize" in r.stderr
+    daemon.domus("setmem", "st", "262144")  # KiB when no unit is given
+    assert dom.info()[2] == 256 * 1024
+    r = daemon.domus("setmem", "st", "12x", check=False)
+    assert r.returncode != 0 and "Invalid value of 12x for memory size" in r.stderr

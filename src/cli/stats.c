@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* stats: virsh's statistics, vCPU and memory commands (vcpucount, setvcpus, setmem,
+ * setmaxmem, dommemstat, domblkstat, domifstat, domblkinfo, domstats), options and output. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+/* virDomainModificationImpact, virDomainVcpuFlags, virDomainMemoryModFlags */
+enum { AFFECT_LIVE = 1, AFFECT_CONFIG = 2, MAXIMUM = 4, VCPU_GUEST = 8, VCPU_HOTPLUGGABLE = 16 };
+
+static gboolean
+with_dom(struct cli_ctx *ctx, domus_domain **ret, GError **error)
+{
+    *ret = cli_domain(ctx, error);
+    return *ret != NULL;
+}
+
+/* virsh's blank line after a command's output */
+static gboolean
+end(gboolean ok)
+{
+    if (ok)
+        printf("\n");
+    return ok;
+}
+
+/* --config / --live / --current, as virsh takes them */
+static gboolean
+impact_flags(struct cli_ctx *ctx, unsigned *ret, GError **error)
+{
+    gboolean current = cli_has(ctx, "current"), live = cli_has(ctx, "live"),
+             config = cli_has(ctx, "config");
+    if (current && (live || config)) {
+        cli_set_error(error, "Options --current and --%s are mutually exclusive",
+                      live ? "live" : "config");
+        return FALSE;
+    }
+    *ret = (live ? AFFECT_LIVE : 0) | (config ? AFFECT_CONFIG : 0);
+    return TRUE;
+}
+
+static gboolean
+opt_uint(struct cli_ctx *ctx, const char *name, unsigned *ret, GError **error)
+{
+    guint64 v;
+    const char *text = cli_get(ctx, name);
+    if (!text || !g_ascii_string_to_unsigned(text, 10, 0, G_MAXINT, &v, NULL)) {
+        cli_set_error(error, "Numeric value '%s' for <%s> option is malformed or out of range",
+                      text ? text : "", name);
+        return FALSE;
+    }
+    *ret = (unsigned)v;
+    return TRUE;
+}
+
+/* --- vCPUs --- */
+
+static gboolean
+cmd_vcpucount(struct cli_ctx *ctx, GError **error)
+{
+    gboolean maximum = cli_has(ctx, "maximum"), active = cli_has(ctx, "active");
+    gboolean live = cli_has(ctx, "live"), config = cli_has(ctx, "config");
+    gboolean guest = cli_has(ctx, "guest");
+    if (live && config) {
+        cli_set_error(error, "Options --live and --config are mutually exclusive");
+        return FALSE;
+    }
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    gboolean ok = TRUE;
+    if (!maximum && !active && !live && !config && !guest && !cli_has(ctx, "current")) {
+        /* virsh's table: what is known of the four counts */
+        const struct {
+            const char *which, *state;
+            unsigned flags;
+        } rows[] = {
+            {"maximum", "config", AFFECT_CONFIG | MAXIMUM},
+            {"maximum", "live", AFFECT_LIVE | MAXIMUM},
+            {"current", "config", AFFECT_CONFIG},
+            {"current", "live", AFFECT_LIVE},
+        };
+        for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
+            int n = domus_domain_get_vcpus_flags(dom, rows[i].flags, NULL);
+            if (n > 0)
+                printf("%-12s %-12s %3d\n", rows[i].which, rows[i].state, n);
+        }
+    } else {
+        unsigned flags = (live ? AFFECT_LIVE : 0) | (config ? AFFECT_CONFIG : 0) |
+                         (maximum ? MAXIMUM : 0) | (guest ? VCPU_GUEST : 0);
+        int n = domus_domain_get_vcpus_flags(dom, flags, error);
+        ok = n >= 0;
+        if (ok)
+            printf("%d\n", n);
+    }
+    domus_domain_free(dom);
+    return end(ok);
+}
+
+static gboolean
+cmd_setvcpus(struct cli_ctx *ctx, GError **error)
+{
+    unsigned flags, count;
+    if (!impact_flags(ctx, &flags, error) || !opt_uint(ctx, "count", &count, error))
+        return FALSE;
+    if (cli_has(ctx, "guest") && cli_has(ctx, "config")) {
+        cli_set_error(error, "Options --guest and --config are mutually exclusive");
+        return FALSE;
+    }
+    flags |= (cli_has(ctx, "maximum") ? MAXIMUM : 0) | (cli_has(ctx, "guest") ? VCPU_GUEST : 0) |
+             (cli_has(ctx, "hotpluggable") ? VCPU_HOTPLUGGABLE : 0);
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    gboolean ok = domus_domain_set_vcpus_flags(dom, count, flags, error);
+    domus_domain_free(dom);
+    return end(ok);
+}
+
+/* --- memory --- */
+
+static gboolean
+set_memory(struct cli_ctx *ctx, unsigned extra, const char *failed, GError **error)
+{
+    unsigned flags;
+    guint64 bytes = 0;
+    const char *size = cli_get(ctx, "size");
+    g_autoptr(GError) err = NULL;
+    if (!impact_flags(ctx, &flags, error))
+        return FALSE;
+    if (!size || !cli_parse_scaled(size, 1024, &bytes, &err)) {
+        cli_report("Invalid value of %s for memory size", size ? size : "");
+        if (err)
+            g_propagate_error(error, g_steal_pointer(&err));
+        else
+            cli_set_error(error, "memory size '%s' is not a number", size ? size : "");
+        return FALSE;
+    }
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    gboolean ok = domus_domain_set_memory_flags(dom, bytes / 1024, flags | extra, error);
+    if (!ok && failed)
+        cli_report("%s", failed);
+    domus_domain_free(dom);
+    return ok;
+}
+
+static gboolean
+cmd_setmem(struct cli_ctx *ctx, GError **error)
+{
+    return end(set_memory(ctx, 0, NULL, error));
+}
+
+static gboolean
+cmd_setmaxmem(struct cli_ctx *ctx, GError **error)
+{
+    return end(set_memory(ctx, MAXIMUM, "Unable to change MaxMemorySize", error));
+}
+
+static gboolean
+cmd_dommemstat(struct cli_ctx *ctx, GError **error)
+{
+    unsigned flags;
+    if (!impact_flags(ctx, &flags, error))
+        return FALSE;
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    gboolean ok;
+    const char *period = cli_get(ctx, "period");
+    if (period) {
+        gint64 p = 0;
+        if (!g_ascii_string_to_signed(period, 10, G_MININT, G_MAXINT, &p, NULL) || p < 0) {
+            cli_set_error(error, "Invalid collection period value '%s'", period);
+            ok = FALSE;
+        } else {
+            ok = domus_domain_set_memory_stats_period(dom, (int)p, flags, error);
+            if (!ok)
+                cli_report("Unable to change balloon collection period.");
+        }
+        domus_domain_free(dom);
+        return end(ok);
+    }
+    g_autoptr(GArray) stats = domus_domain_memory_stats(dom, error);
+    ok = stats != NULL;
+    static const char *const names[] = {
+        "swap_in",        "swap_out",    "major_fault", "minor_fault",
+        "unused",         "available",   "actual",      "rss",
+        "usable",         "last_update", "disk_caches", "hugetlb_pgalloc",
+        "hugetlb_pgfail",
+    };
+    for (guint i = 0; stats && i < stats->len; i++) {
+        const domus_memory_stat *s = &g_array_index(stats, domus_memory_stat, i);
+        if (s->tag >= 0 && (gsize)s->tag < G_N_ELEMENTS(names))
+            printf("%s %" G_GUINT64_FORMAT "\n", names[s->tag], s->val);
+    }
+    if (!ok)
+        cli_report("Failed to get memory statistics for domain %s", cli_get(ctx, "domain"));
+    domus_domain_free(dom);
+    return end(ok);
+}
+
+/* --- block and interface --- */
+
+static const char *
+param(char **params, const char *field)
+{
+    for (guint i = 0; params && params[i] && params[i + 1]; i += 2)
+        if (g_str_equal(params[i], field))
+            return params[i + 1];
+    return NULL;
+}
+
+static gboolean
+cmd_domblkstat(struct cli_ctx *ctx, GError **error)
+{
+    /* virsh's order, legacy names and --human words */
+    static const struct {
+        const char *field, *legacy, *human;
+    } order[] = {
+        {"rd_operations", "rd_req", "number of read operations:"},
+        {"rd_bytes", "rd_bytes", "number of bytes read:"},
+        {"wr_operations", "wr_req", "number of write operations:"},
+        {"wr_bytes", "wr_bytes", "number of bytes written:"},
+        {"errs", "errs", "error count:"},
+        {"flush_operations", NULL, "number of flush operations:"},
+        {"rd_total_times", NULL, "total duration of reads (ns):"},
+        {"wr_total_times", NULL, "total duration of writes (ns):"},
+        {"flush_total_times", NULL, "total duration of flushes (ns):"},
+    };
+    gboolean human = cli_has(ctx, "human");
+    const char *device = cli_get(ctx, "device");
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    g_auto(GStrv) params = domus_domain_block_stats(dom, device ? device : "", error);
+    if (!params) {
+        cli_report("Failed to get block stats for domain '%s' device '%s'", cli_get(ctx, "domain"),
+                   device ? device : "");
+        domus_domain_free(dom);
+        return FALSE;
+    }
+    const char *shown = device ? device : "";
+    if (human) {
+        printf("Device: %s\n", shown);
+        shown = "";
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(order); i++) {
+        const char *v = param(params, order[i].field);
+        if (!v)
+            continue;
+        const char *name = human             ? order[i].human
+                           : order[i].legacy ? order[i].legacy
+                                             : order[i].field;
+        printf("%s %-*s %s\n", shown, human ? 31 : 0, name, v);
+    }
+    domus_domain_free(dom);
+    return end(TRUE);
+}
+
+static gboolean
+cmd_domifstat(struct cli_ctx *ctx, GError **error)
+{
+    static const char *const names[] = {"rx_bytes", "rx_packets", "rx_errs", "rx_drop",
+                                        "tx_bytes", "tx_packets", "tx_errs", "tx_drop"};
+    const char *device = cli_get(ctx, "interface");
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    gint64 v[8];
+    gboolean ok = domus_domain_interface_stats(dom, device, v, error);
+    if (!ok)
+        cli_report("Failed to get interface stats %s %s", cli_get(ctx, "domain"), device);
+    for (int i = 0; ok && i < 8; i++)
+        if (v[i] >= 0)
+            printf("%s %s %" G_GINT64_FORMAT "\n", device, names[i], v[i]);
+    domus_domain_free(dom);
+    return end(ok);
+}
+
+/* virsh's vshPrettyCapacity */
+static char *
+pretty(guint64 v)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double d = (double)v;
+    gsize u = 0;
+    while (d >= 1024 && u + 1 < G_N_ELEMENTS(units)) {
+        d /= 1024;
+        u++;
+    }
+    return g_strdup_printf("%.3lf %s", d, units[u]);
+}
+
+static gboolean
+cmd_domblkinfo(struct cli_ctx *ctx, GError **error)
+{
+    gboolean human = cli_has(ctx, "human");
+    const char *device = cli_get(ctx, "device");
+    if (!device && !cli_has(ctx, "all")) {
+        cli_set_error(error, "either --device or --all must be specified");
+        return FALSE;
+    }
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    guint64 v[3] = {0};
+    gboolean ok = TRUE;
+    if (device) {
+        ok = domus_domain_block_info(dom, device, v, error);
+        for (int i = 0; ok && i < 3; i++) {
+            static const char *const labels[] = {"Capacity:", "Allocation:", "Physical:"};
+            guint64 x = v[i == 0 ? 1 : i == 1 ? 0 : 2]; /* allocation, capacity, physical */
+            g_autofree char *text = human ? pretty(x) : g_strdup_printf("%" G_GUINT64_FORMAT, x);
+            printf("%-15s %s\n", labels[i], text);
+        }
+    } else {
+        g_auto(GStrv) params = domus_domain_get_stats(dom, 1 << 5 /* block */, error);
+        ok = params != NULL;
+        GPtrArray *rows = cli_table_new("Target", "Capacity", "Allocation", "Physical", NULL);
+        const char *count = params ? param(params, "block.count") : NULL;
+        guint n = count ? (guint)g_ascii_strtoull(count, NULL, 10) : 0;
+        for (guint i = 0; ok && i < n; i++) {
+            g_autofree char *kname = g_strdup_printf("block.%u.name", i);
+            g_autofree char *kcap = g_strdup_printf("block.%u.capacity", i);
+            g_autofree char *kalloc = g_strdup_printf("block.%u.allocation", i);
+            g_autofree char *kphys = g_strdup_printf("block.%u.physical", i);
+            const char *c = param(params, kcap), *a = param(params, kalloc),
+                       *p = param(params, kphys);
+            if (!c) {
+                cli_table_add(rows, g_strdup(param(params, kname)), g_strdup("-"), g_strdup("-"),
+                              g_strdup("-"), NULL);
+                continue;
+            }
+            if (human)
+                cli_table_add(rows, g_strdup(param(params, kname)),
+                              pretty(g_ascii_strtoull(c, NULL, 10)),
+                              pretty(g_ascii_strtoull(a, NULL, 10)),
+                              pretty(g_ascii_strtoull(p, NULL, 10)), NULL);
+            else
+                cli_table_add(rows, g_strdup(param(params, kname)), g_strdup(c), g_strdup(a),
+                              g_strdup(p), NULL);
+        }
+        if (ok)
+            cli_table_print(rows);
+        g_ptr_array_unref(rows);
+    }
+    domus_domain_free(dom);
+    return end(ok);
+}
+
+/* --- every group at once --- */
+
+static gboolean
+cmd_domstats(struct cli_ctx *ctx, GError **error)
+{
+    static const char *const groups[] = {"state", "cpu-total", "balloon",
+                                         "vcpu",  "interface", "block"};
+    unsigned stats = 0;
+    for (gsize i = 0; i < G_N_ELEMENTS(groups); i++)
+        if (cli_has(ctx, groups[i]))
+            stats |= 1u << i;
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn)
+        return FALSE;
+    g_auto(GStrv) names = cli_get_list(ctx, "domain");
+    domus_domain **all = NULL;
+    g_autoptr(GPtrArray) doms = g_ptr_array_new();
+    if (names[0]) {
+        for (guint i = 0; names[i]; i++) {
+            domus_domain *d = domus_domain_lookup_by_name(conn, names[i], error);
+            if (!d) {
+                for (guint k = 0; k < doms->len; k++)
+                    domus_domain_free(doms->pdata[k]);
+                return FALSE;
+            }
+            g_ptr_array_add(doms, d);
+        }
+    } else {
+        all = domus_list_domains(conn, 0, error);
+        if (!all)
+            return FALSE;
+        for (guint i = 0; all[i]; i++)
+            g_ptr_array_add(doms, all[i]);
+    }
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < doms->len; i++) {
+        domus_domain *d = doms->pdata[i];
+        g_auto(GStrv) params = domus_domain_get_stats(d, stats, error);
+        ok = params != NULL;
+        if (!ok)
+            break;
+        printf("Domain: '%s'\n", domus_domain_get_name(d));
+        for (guint k = 0; params[k] && params[k + 1]; k += 2)
+            printf("  %s=%s\n", params[k], params[k + 1]);
+        printf("\n");
+    }
+    if (all)
+        domus_domain_list_free(all);
+    else
+        for (guint k = 0; k < doms->len; k++)
+            domus_domain_free(doms->pdata[k]);
+    return ok;
+}
+
+#define DOMAIN_OPT                                                                                 \
+    {                                                                                              \
+        "domain", OPT_DATA, TRUE, "domain name, id or uuid"                                        \
+    }
+#define IMPACT_OPTS                                                                                \
+    {"config", OPT_BOOL, FALSE, "affect next boot"},                                               \
+        {"live", OPT_BOOL, FALSE, "affect running domain"},                                        \
+    {                                                                                              \
+        "current", OPT_BOOL, FALSE, "affect current domain"                                        \
+    }
+
+static const struct cli_opt vcpucount_opts[] = {
+    DOMAIN_OPT,
+    {"maximum", OPT_BOOL, FALSE, "get maximum count of vcpus"},
+    {"active", OPT_BOOL, FALSE, "get number of currently active vcpus"},
+    {"live", OPT_BOOL, FALSE, "get value from running domain"},
+    {"config", OPT_BOOL, FALSE, "get value to be used on next boot"},
+    {"current", OPT_BOOL, FALSE, "get value according to current domain state"},
+    {"guest", OPT_BOOL, FALSE, "retrieve vcpu count from the guest instead of the hypervisor"},
+    {NULL},
+};
+static const struct cli_opt setvcpus_opts[] = {
+    DOMAIN_OPT,
+    {"count", OPT_DATA, TRUE, "number of virtual CPUs"},
+    {"maximum", OPT_BOOL, FALSE, "set maximum limit on next boot"},
+    IMPACT_OPTS,
+    {"guest", OPT_BOOL, FALSE, "modify cpu state in the guest"},
+    {"hotpluggable", OPT_BOOL, FALSE, "make added vcpus hot(un)pluggable"},
+    {NULL},
+};
+static const struct cli_opt setmem_opts[] = {
+    DOMAIN_OPT,
+    {"size", OPT_DATA, TRUE, "new memory size, as scaled integer (default KiB)"},
+    IMPACT_OPTS,
+    {NULL},
+};
+static const struct cli_opt dommemstat_opts[] = {
+    DOMAIN_OPT,
+    {"period", OPT_STRING, FALSE, "period in seconds to set collection"},
+    IMPACT_OPTS,
+    {NULL},
+};
+static const struct cli_opt domblkstat_opts[] = {
+    DOMAIN_OPT,
+    {"device", OPT_DATA, FALSE, "block device"},
+    {"human", OPT_BOOL, FALSE, "print a more human readable output"},
+    {NULL},
+};
+static const struct cli_opt domifstat_opts[] = {
+    DOMAIN_OPT,
+    {"interface", OPT_DATA, TRUE, "interface device specified by name or MAC Address"},
+    {NULL},
+};
+static const struct cli_opt domblkinfo_opts[] = {
+    DOMAIN_OPT,
+    {"device", OPT_DATA, FALSE, "block device"},
+    {"human", OPT_BOOL, FALSE, "Human readable output"},
+    {"all", OPT_BOOL, FALSE, "display all block devices info"},
+    {NULL},
+};
+static const struct cli_opt domstats_opts[] = {
+    {"state", OPT_BOOL, FALSE, "report domain state"},
+    {"cpu-total", OPT_BOOL, FALSE, "report domain physical cpu usage"},
+    {"balloon", OPT_BOOL, FALSE, "report domain balloon statistics"},
+    {"vcpu", OPT_BOOL, FALSE, "report domain virtual cpu information"},
+    {"interface", OPT_BOOL, FALSE, "report domain network interface information"},
+    {"block", OPT_BOOL, FALSE, "report domain block device statistics"},
+    {"domain", OPT_LIST, FALSE, "list of domains to get stats for"},
+    {NULL},
+};
+
+const struct cli_cmd cli_stats_cmds[] = {
+    {"vcpucount", cmd_vcpucount, vcpucount_opts, "domain vcpu counts"},
+    {"setvcpus", cmd_setvcpus, setvcpus_opts, "change number of virtual CPUs"},
+    {"setmem", cmd_setmem, setmem_opts, "change memory allocation"},
+    {"setmaxmem", cmd_setmaxmem, setmem_opts, "change maximum memory limit"},
+    {"dommemstat", cmd_dommemstat, dommemstat_opts, "get memory statistics for a domain"},
+    {"domblkstat", cmd_domblkstat, domblkstat_opts, "get device block stats for a domain"},
+    {"domifstat", cmd_domifstat, domifstat_opts, "get network interface stats for a domain"},
+    {"domblkinfo", cmd_domblkinfo, domblkinfo_opts, "domain block device size information"},
+    {"domstats", cmd_domstats, domstats_opts, "get statistics about one or multiple domains"},
+    {NULL},
+};

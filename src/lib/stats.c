@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* stats: libdomus's statistics and vCPU / memory calls (virDomainBlockStatsFlags,
+ * InterfaceStats, MemoryStats, GetBlockInfo, Get/SetVcpusFlags, SetMemoryFlags,
+ * SetMemoryStatsPeriod, virDomainListGetStats). */
+#include "lib/client_priv.h"
+
+char **
+domus_domain_block_stats(domus_domain *dom, const char *device, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_string(args, device ? device : "");
+    xdr_put_i32(args, 16);
+    xdr_put_u32(args, 4 /* TYPED_PARAM_STRING_OKAY */);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(domus_domain_get_connect(dom), PROC_DOMAIN_BLOCK_STATS_FLAGS, args, &body,
+                     error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_auto(GStrv) params = client_read_typed_params(&r);
+    xdr_get_i32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&params);
+}
+
+gboolean
+domus_domain_interface_stats(domus_domain *dom, const char *device, gint64 ret[8], GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_string(args, device);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(domus_domain_get_connect(dom), PROC_DOMAIN_INTERFACE_STATS, args, &body,
+                     error))
+        return FALSE;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    gint64 v[8];
+    for (int i = 0; i < 8; i++)
+        v[i] = xdr_get_i64(&r);
+    if (!xdr_reader_finish(&r, error))
+        return FALSE;
+    memcpy(ret, v, sizeof(v));
+    return TRUE;
+}
+
+GArray *
+domus_domain_memory_stats(domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, 13 /* VIR_DOMAIN_MEMORY_STAT_NR */);
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(domus_domain_get_connect(dom), PROC_DOMAIN_MEMORY_STATS, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(domus_memory_stat));
+    uint32_t n = xdr_get_count(&r, 1024, 12);
+    for (uint32_t i = 0; i < n && !r.failed; i++) {
+        domus_memory_stat s;
+        s.tag = xdr_get_i32(&r);
+        s.val = xdr_get_u64(&r);
+        g_array_append_val(out, s);
+    }
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&out);
+}
+
+gboolean
+domus_domain_set_memory_stats_period(domus_domain *dom, int period, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_i32(args, period);
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SET_MEMORY_STATS_PERIOD, args,
+                       NULL, error);
+}
+
+gboolean
+domus_domain_block_info(domus_domain *dom, const char *device, guint64 ret[3], GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_string(args, device);
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(domus_domain_get_connect(dom), PROC_DOMAIN_GET_BLOCK_INFO, args, &body, error))
+        return FALSE;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    guint64 v[3];
+    for (int i = 0; i < 3; i++)
+        v[i] = xdr_get_u64(&r);
+    if (!xdr_reader_finish(&r, error))
+        return FALSE;
+    memcpy(ret, v, sizeof(v));
+    return TRUE;
+}
+
+int
+domus_domain_get_vcpus_flags(domus_domain *dom, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, flags);
+    return client_reply_int(domus_domain_get_connect(dom), PROC_DOMAIN_GET_VCPUS_FLAGS, args,
+                            error);
+}
+
+gboolean
+domus_domain_set_vcpus_flags(domus_domain *dom, unsigned n, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, n);
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SET_VCPUS_FLAGS, args, NULL,
+                       error);
+}
+
+gboolean
+domus_domain_set_memory_flags(domus_domain *dom, guint64 kib, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u64(args, kib);
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SET_MEMORY_FLAGS, args, NULL,
+                       error);
+}
+
+char **
+domus_domain_get_stats(domus_domain *dom, unsigned groups, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_u32(args, 1);
+    g_autoptr(GByteArray) d = client_domain_args(dom);
+    g_byte_array_append(args, d->data, d->len);
+    xdr_put_u32(args, groups);
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(domus_domain_get_connect(dom), PROC_CONNECT_GET_ALL_DOMAIN_STATS, args, &body,
+                     error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    uint32_t n = xdr_get_count(&r, RPC_DOMAIN_LIST_MAX, 28);
+    g_auto(GStrv) params = NULL;
+    for (uint32_t i = 0; i < n && !r.failed; i++) {
+        struct rpc_domain rd = {0};
+        rpc_get_domain(&r, &rd);
+        rpc_domain_clear(&rd);
+        g_strfreev(params);
+        params = client_read_typed_params(&r);
+    }
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    if (!params)
+        params = g_new0(char *, 1);
+    return g_steal_pointer(&params);
+}
