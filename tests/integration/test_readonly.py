@@ -3,6 +3,7 @@
 import os
 import re
 import stat
+import struct
 
 import libvirt
 import pytest
@@ -170,13 +171,13 @@ def test_flag_dependent_refusals(daemon):
         f = raw.rpc(388, handle + xdr_u32(0))
         assert error_code(f["body"])[0] == libvirt.VIR_ERR_OPERATION_INVALID
         assert b"has no managed save image" in error_message(f["body"])
-        # DOMAIN_GET_VCPUS_FLAGS (not implemented): flags are its last word
+        # DOMAIN_GET_VCPUS_FLAGS: asking the guest (flag 8) is refused read-only; else it
+        # runs (this domain is shut off: no guest to ask), and the plain count is everyone's
         f = raw.rpc(200, handle + xdr_u32(8))
-        expect = libvirt.VIR_ERR_OPERATION_DENIED if readonly else libvirt.VIR_ERR_NO_SUPPORT
+        expect = libvirt.VIR_ERR_OPERATION_DENIED if readonly else libvirt.VIR_ERR_OPERATION_INVALID
         assert error_code(f["body"])[0] == expect
         f = raw.rpc(200, handle + xdr_u32(0))
-        assert error_code(f["body"])[0] == libvirt.VIR_ERR_NO_SUPPORT
-        assert b"virDomainGetVcpusFlags" in error_message(f["body"])
+        assert f["status"] == 0 and struct.unpack(">i", f["body"][:4])[0] >= 1
         raw.close()
     dom.undefine()
     rw.close()
