@@ -720,9 +720,10 @@ core_status_write(struct domain *dom, GError **error)
     GString *s = g_string_new(NULL);
     g_string_append_printf(s,
                            "<domstatus state='%s' reason='%d' pid='%d' id='%d' "
-                           "persistent='%s' autodestroy='%s'>\n",
+                           "persistent='%s' autodestroy='%s' vcpus-created='%u'>\n",
                            state_to_string(dom->state), dom->reason, (int)dom->pid, dom->id,
-                           dom->persistent ? "yes" : "no", dom->autodestroy ? "yes" : "no");
+                           dom->persistent ? "yes" : "no", dom->autodestroy ? "yes" : "no",
+                           dom->vcpus_created);
     g_string_append(s, "  <monitor path='");
     xml_util_append_escaped_attr(s, dom->monitor_path ? dom->monitor_path : "");
     g_string_append(s, "'/>\n  <emulator path='");

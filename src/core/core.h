@@ -83,6 +83,9 @@ struct domain {
     gboolean removed;        /* no longer in the registry; freed when unreferenced */
     gboolean reverting;      /* a revert stops QEMU to start another: a transient domain stays */
     GPtrArray *device_waits; /* who waits for a DEVICE_DELETED (resources.c); NULL: nobody */
+    /* the vCPUs this QEMU made, at boot and plugged (0: its boot count): under TCG it cannot
+     * make more than its maximum, even after some were unplugged (status) */
+    unsigned vcpus_created;
     int refs;
 };
 

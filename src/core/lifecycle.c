@@ -157,6 +157,7 @@ lifecycle_stopped(struct domain *dom, enum dom_input input)
     dom->autodestroy = FALSE;
     dom->autodestroy_owner = NULL;
     dom->stop_input = IN_STOPPED_FAILED;
+    dom->vcpus_created = 0;
     /* a start that never completed ends without events: no STOPPED without a STARTED */
     if (!dom->announced && input != IN_START_FAILED)
         input = IN_START_FAILED;

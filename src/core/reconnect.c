@@ -29,6 +29,7 @@ struct status {
     int id;
     gboolean persistent;
     gboolean autodestroy;
+    unsigned vcpus_created;
     char *monitor;
     char *emulator;
     char *job;
@@ -90,6 +91,10 @@ status_parse(const char *path, struct status *st, GError **error)
     }
     st->persistent = persistent && g_str_equal(persistent, "yes");
     st->autodestroy = autodestroy && g_str_equal(autodestroy, "yes");
+    g_autofree char *created = prop(root, "vcpus-created");
+    guint64 c = 0;
+    if (created && g_ascii_string_to_unsigned(created, 10, 0, G_MAXUINT, &c, NULL))
+        st->vcpus_created = (unsigned)c;
     for (xmlNodePtr n = root ? root->children : NULL; ok && n; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
@@ -199,6 +204,7 @@ reconnect_one(struct core *core, const char *path)
     dom->state = st.state;
     dom->reason = st.reason;
     dom->autodestroy = st.autodestroy;
+    dom->vcpus_created = st.vcpus_created;
     dom->monitor_path = g_steal_pointer(&st.monitor);
     dom->emulator = g_steal_pointer(&st.emulator);
     g_hash_table_insert(core->by_id, GINT_TO_POINTER(dom->id), dom);

@@ -18,6 +18,7 @@
 
 #define UNPLUG_TIMEOUT_S 120 /* a guest that never lets go: the job fails (domjobabort too) */
 #define UNPLUG_POLL_MS 100
+#define UNPLUG_REASK_POLLS 30 /* 3 s */
 
 /* --- waits for DEVICE_DELETED --- */
 
@@ -155,7 +156,8 @@ struct vcpu_op {
     JsonArray *slots; /* query-hotpluggable-cpus, ordered by vCPU number */
     gpointer wait;    /* the DEVICE_DELETED wait of the unplug in flight */
     guint timer;
-    guint poll; /* ... and the look at the slots meanwhile */
+    guint poll;  /* ... and the look at the slots meanwhile */
+    guint polls; /* how many looks so far */
     gboolean polling;
 };
 
@@ -172,6 +174,12 @@ vcpu_op_free(gpointer data)
         json_array_unref(op->slots);
     core_domain_unref(op->dom);
     g_free(op);
+}
+
+static unsigned
+created_vcpus(struct domain *dom)
+{
+    return dom->vcpus_created ? dom->vcpus_created : dom->def->vcpus_current;
 }
 
 static char *
@@ -241,6 +249,7 @@ on_plugged(struct qmp *mon, JsonNode *result, const GError *error, gpointer data
         if (error) {
             job_fail(job, g_error_copy(error));
         } else {
+            op->dom->vcpus_created = created_vcpus(op->dom) + 1;
             op->dom->def->vcpus_current++;
             live_changed(op->dom);
             vcpu_next(job);
@@ -317,6 +326,13 @@ on_unplug_poll(gpointer data)
     struct job *job = data;
     struct vcpu_op *op = job->data;
     if (!op->polling && op->dom->mon) {
+        /* a guest busy with the plug before may miss the eject request: asked again */
+        if (++op->polls % UNPLUG_REASK_POLLS == 0) {
+            g_autofree char *id = vcpu_alias(op->dom->def->vcpus_current - 1);
+            JsonObject *args = json_object_new();
+            json_object_set_string_member(args, "id", id);
+            qmp_command(op->dom->mon, "device_del", args, NULL, NULL);
+        }
         op->polling = TRUE;
         qmp_command(op->dom->mon, "query-hotpluggable-cpus", NULL, on_unplug_slots, job_ref(job));
     }
@@ -348,6 +364,18 @@ vcpu_next(struct job *job)
         return;
     }
     if (cur < op->target) {
+        if (dom->def->virt_type == DOMAIN_VIRT_QEMU && created_vcpus(dom) >= dom->def->vcpus) {
+            /* QEMU 7.2's TCG keeps a translation context per vCPU ever made and aborts when
+             * asked for one more than the maximum */
+            GError *error = NULL;
+            err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_UNSUPPORTED,
+                    "QEMU (TCG) of '%s' has made its %u vCPUs already and cannot plug one "
+                    "again after an unplug; restart the domain to plug vCPUs again (KVM has no "
+                    "such limit)",
+                    dom->def->name, dom->def->vcpus);
+            job_fail(job, error);
+            return;
+        }
         JsonObject *slot = cur < json_array_get_length(op->slots)
                                ? qemu_json_element_object(op->slots, cur)
                                : NULL;
@@ -374,6 +402,7 @@ vcpu_next(struct job *job)
     }
     /* only what was plugged can go: the vCPUs the domain started with are not devices */
     g_autofree char *id = vcpu_alias(cur - 1);
+    op->polls = 0;
     op->wait = core_device_wait(dom, id, on_vcpu_deleted, job);
     op->timer = g_timeout_add_seconds(UNPLUG_TIMEOUT_S, on_unplug_timeout, job);
     op->poll = g_timeout_add(UNPLUG_POLL_MS, on_unplug_poll, job);

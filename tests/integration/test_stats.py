@@ -181,6 +181,12 @@ def test_setvcpus(daemon, st):
     daemon.virsh("setvcpus", "st", "1", "--live")  # returns once the guest let it go
     assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_LIVE) == 1
     assert guest_file(dom, "/sys/devices/system/cpu/present") == "0"
+    # QEMU 7.2's TCG aborts when a vCPU is plugged again after an unplug: refused, not crashed
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.setVcpusFlags(2, E.VIR_DOMAIN_AFFECT_LIVE)
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_UNSUPPORTED
+    assert "restart the domain" in str(e.value)
+    assert dom.isActive() and guest.agent_ok(dom)
     # the configuration
     dom.setVcpusFlags(2, E.VIR_DOMAIN_AFFECT_CONFIG)
     assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_CONFIG) == 2
