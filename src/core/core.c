@@ -93,6 +93,8 @@ core_domain_unref(struct domain *dom)
     g_ptr_array_free(dom->exit_waiters, TRUE);
     if (dom->device_waits)
         g_ptr_array_unref(dom->device_waits);
+    if (dom->vcpu_tids)
+        g_array_unref(dom->vcpu_tids);
     g_free(dom);
 }
 

@@ -86,6 +86,11 @@ struct domain {
     /* the vCPUs this QEMU made, at boot and plugged (0: its boot count): under TCG it cannot
      * make more than its maximum, even after some were unplugged (status) */
     unsigned vcpus_created;
+    /* what statistics keep between calls (stats.c): the vCPU threads (NULL: to ask QEMU), the
+     * balloon's size in KiB (0: to ask) as BALLOON_CHANGE says, the guest-stats period */
+    GArray *vcpu_tids;
+    guint64 balloon_kib;
+    int balloon_period;
     int refs;
 };
 

@@ -158,6 +158,9 @@ lifecycle_stopped(struct domain *dom, enum dom_input input)
     dom->autodestroy_owner = NULL;
     dom->stop_input = IN_STOPPED_FAILED;
     dom->vcpus_created = 0;
+    g_clear_pointer(&dom->vcpu_tids, g_array_unref);
+    dom->balloon_kib = 0;
+    dom->balloon_period = 0;
     /* a start that never completed ends without events: no STOPPED without a STARTED */
     if (!dom->announced && input != IN_START_FAILED)
         input = IN_START_FAILED;
@@ -355,6 +358,12 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
     struct domain *dom = user;
     if (g_str_equal(event, "MIGRATION")) {
         migration_event(dom, data);
+        return;
+    }
+    if (g_str_equal(event, "BALLOON_CHANGE")) {
+        gint64 actual = qemu_json_int_or(data, "actual", -1);
+        if (actual > 0)
+            dom->balloon_kib = (guint64)actual / 1024;
         return;
     }
     if (g_str_equal(event, "DEVICE_DELETED")) {

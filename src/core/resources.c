@@ -138,6 +138,8 @@ save_config(struct domain *dom, struct domain_def *copy, GError **error)
 static void
 live_changed(struct domain *dom)
 {
+    /* the vCPU threads are asked again at the next statistics */
+    g_clear_pointer(&dom->vcpu_tids, g_array_unref);
     GError *e = NULL;
     dom->updated = TRUE;
     if (!core_status_write(dom, &e)) {
@@ -650,6 +652,7 @@ on_balloon(struct qmp *mon, JsonNode *result, const GError *error, gpointer data
     GError *e = error ? g_error_copy(error) : NULL;
     if (!e) {
         m->dom->def->current_memory_kib = m->kib;
+        m->dom->balloon_kib = 0; /* the guest moves toward it: BALLOON_CHANGE says where */
         live_changed(m->dom);
         if (m->config) {
             struct domain_def *copy = domain_def_copy(persistent_def(m->dom));

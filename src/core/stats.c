@@ -163,18 +163,41 @@ gather_nets(struct collect *c)
     }
 }
 
+/* The vCPU threads, by vCPU number: from query-cpus-fast once, then kept until a vCPU is
+ * plugged or unplugged or QEMU stops. */
+static void
+learn_vcpu_threads(struct collect *c)
+{
+    struct domain *dom = c->dom;
+    JsonArray *cpus = c->cpus ? qemu_json_node_array(c->cpus) : NULL;
+    if (!cpus)
+        return;
+    GArray *tids = g_array_new(FALSE, TRUE, sizeof(int));
+    for (guint i = 0; i < json_array_get_length(cpus); i++) {
+        JsonObject *o = qemu_json_element_object(cpus, i);
+        gint64 index = o ? qemu_json_int_or(o, "cpu-index", -1) : -1;
+        gint64 tid = o ? qemu_json_int_or(o, "thread-id", 0) : 0;
+        if (index < 0 || index >= 4096 || tid <= 0 || tid > G_MAXINT)
+            continue;
+        if ((guint)index >= tids->len)
+            g_array_set_size(tids, (guint)index + 1);
+        g_array_index(tids, int, index) = (int)tid;
+    }
+    if (dom->vcpu_tids)
+        g_array_unref(dom->vcpu_tids);
+    dom->vcpu_tids = tids;
+}
+
 static void
 gather_vcpus(struct collect *c)
 {
     struct domain *dom = c->dom;
-    JsonArray *cpus = c->cpus ? qemu_json_node_array(c->cpus) : NULL;
-    for (guint i = 0; cpus && i < json_array_get_length(cpus); i++) {
-        JsonObject *o = qemu_json_element_object(cpus, i);
-        gint64 index = o ? qemu_json_int_or(o, "cpu-index", -1) : -1;
-        gint64 tid = o ? qemu_json_int_or(o, "thread-id", 0) : 0;
-        if (index < 0 || index >= 4096)
+    learn_vcpu_threads(c);
+    for (guint index = 0; dom->vcpu_tids && index < dom->vcpu_tids->len; index++) {
+        int tid = g_array_index(dom->vcpu_tids, int, index);
+        if (tid <= 0)
             continue;
-        struct core_vcpu_stats v = {.state = 1, .cpu = -1, .tid = (int)tid};
+        struct core_vcpu_stats v = {.state = 1, .cpu = -1, .tid = tid};
         struct procstat ps;
         if (tid > 0 && procstat_read(dom->pid, (pid_t)tid, &ps)) {
             v.time_ns = ps.user_ns + ps.system_ns;
@@ -239,7 +262,9 @@ finish(struct collect *c)
         JsonObject *b = c->balloon ? qemu_json_node_object(c->balloon) : NULL;
         gint64 actual = b ? qemu_json_int_or(b, "actual", -1) : -1;
         if (actual > 0)
-            st->balloon_current = (guint64)actual / 1024;
+            dom->balloon_kib = (guint64)actual / 1024;
+        if (st->active && dom->balloon_kib)
+            st->balloon_current = dom->balloon_kib;
         st->mem[CORE_MEM_ACTUAL_BALLOON] = (gint64)st->balloon_current;
         if (st->active && dom->pid > 0)
             st->mem[CORE_MEM_RSS] = (gint64)procstat_rss_kib(dom->pid);
@@ -328,10 +353,13 @@ core_stats_collect(struct domain *dom, unsigned groups, core_stats_fn done, gpoi
     if (st->active) {
         if (groups & CORE_STATS_BLOCK)
             ask(c, "query-blockstats", NULL, &c->blockstats);
-        if (groups & CORE_STATS_VCPU)
+        /* what does not change between calls is asked once: the vCPU threads, the
+         * balloon's size (then BALLOON_CHANGE keeps it) */
+        if ((groups & CORE_STATS_VCPU) && !dom->vcpu_tids)
             ask(c, "query-cpus-fast", NULL, &c->cpus);
-        if ((groups & CORE_STATS_BALLOON) && has_balloon(dom->def)) {
+        if ((groups & CORE_STATS_BALLOON) && has_balloon(dom->def) && !dom->balloon_kib)
             ask(c, "query-balloon", NULL, &c->balloon);
+        if ((groups & CORE_STATS_BALLOON) && has_balloon(dom->def) && dom->balloon_period > 0) {
             JsonObject *args = json_object_new();
             g_autofree char *path =
                 g_strdup_printf("/machine/peripheral/%s", dom->def->memballoon->info.alias);

@@ -589,14 +589,25 @@ h_get_block_info(struct call *call, const struct call_ctx *ctx)
 
 /* --- the balloon's statistics period --- */
 
+struct period_call {
+    struct call *call;
+    struct domain *dom;
+    int period;
+};
+
 static void
 on_period_set(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
 {
-    struct call *call = data;
-    if (error)
-        call_fail(call, error);
-    else
-        call_reply(call, NULL);
+    struct period_call *pc = data;
+    if (error) {
+        call_fail(pc->call, error);
+    } else {
+        /* the guest's statistics are worth asking QEMU for from now on */
+        pc->dom->balloon_period = pc->period;
+        call_reply(pc->call, NULL);
+    }
+    core_domain_unref(pc->dom);
+    g_free(pc);
 }
 
 static void
@@ -631,7 +642,11 @@ h_set_memory_stats_period(struct call *call, const struct call_ctx *ctx)
     json_object_set_string_member(args, "path", path);
     json_object_set_string_member(args, "property", "guest-stats-polling-interval");
     json_object_set_int_member(args, "value", period->v);
-    qmp_command(dom->mon, "qom-set", args, on_period_set, call);
+    struct period_call *pc = g_new0(struct period_call, 1);
+    pc->call = call;
+    pc->dom = core_domain_ref(dom);
+    pc->period = period->v;
+    qmp_command(dom->mon, "qom-set", args, on_period_set, pc);
 }
 
 /* --- every domain's statistics at once --- */
