@@ -1229,10 +1229,7 @@ struct restart {
 static void
 restart_end(struct restart *rs, GError *error)
 {
-    struct domain *dom = rs->dom;
-    dom->reverting = FALSE;
-    if (!dom->persistent && !dom->removed && !state_is_active(dom->state))
-        core_forget(dom->core, dom);
+    snapshot_revert_over(rs->dom);
     lifecycle_done(rs->done, rs->data, error);
     core_domain_unref(rs->dom);
     g_free(rs->name);
@@ -1338,8 +1335,8 @@ restart_prepare(struct job *job, struct snap_op *op, GError **error)
     g_autoptr(GPtrArray) disks = internal_disks(has_memory(def) ? def->dom : dom->def, error);
 }
 
-static void
-restart_stop(struct job *job)
+void
+snapshot_stop_step(struct job *job)
 {
     struct snap_op *op = job->data;
     struct domain *dom = op->dom;
@@ -1349,6 +1346,14 @@ restart_stop(struct job *job)
         lifecycle_stopped(dom, IN_STOPPED_FROM_SNAPSHOT);
     }
     job_next(job);
+}
+
+void
+snapshot_revert_over(struct domain *dom)
+{
+    dom->reverting = FALSE;
+    if (!dom->persistent && !dom->removed && !state_is_active(dom->state))
+        core_forget(dom->core, dom);
 }
 
 /* the images of a snapshot without memory go back now; -loadvm loads one with memory */
@@ -1383,7 +1388,7 @@ restart_finish(struct job *job, const GError *error)
 }
 
 static const struct job_step restart_steps[] = {
-    {"stop", restart_stop}, {"revert", restart_images}, {NULL, NULL}};
+    {"stop", snapshot_stop_step}, {"revert", restart_images}, {NULL, NULL}};
 static const struct job_pipeline restart_pipeline = {
     .steps = restart_steps, .finish = restart_finish, .abort = snap_abort, .abortable = FALSE};
 

@@ -57,6 +57,12 @@ gboolean snapshot_pending_write(struct domain *dom, const struct snapshot_def *d
                                 gboolean external, unsigned flags, GError **error);
 void snapshot_pending_clear(struct domain *dom);
 
+/* A revert's step: a running QEMU stops (STOPPED from snapshot); a transient domain stays
+ * registered (DOM->reverting) until snapshot_revert_over. */
+void snapshot_stop_step(struct job *job);
+/* The revert is over: a transient domain that does not run goes. */
+void snapshot_revert_over(struct domain *dom);
+
 /* Runs QEMU's job COMMAND (ARGS consumed; its job-id "domus-snapshot") as the current step:
  * progress from query-jobs, job-complete once it is ready (an active commit's pivot), the
  * step ends when it concludes (THEN, when set, runs instead of job_next). */

@@ -606,6 +606,37 @@ step_switch(struct job *job)
     qmp_command(op->dom->mon, "transaction", args, on_pending, job_ref(job));
 }
 
+/* An overlay's nodes leave QEMU's block graph (format node first); a failure is logged by the
+ * monitor and changes nothing we keep. */
+static void
+del_nodes(struct domain *dom, unsigned index)
+{
+    g_autofree char *fmt = qemu_device_node_format(index);
+    g_autofree char *proto = qemu_device_node_storage(index);
+    JsonObject *a = json_object_new();
+    json_object_set_string_member(a, "node-name", fmt);
+    qmp_command(dom->mon, "blockdev-del", a, NULL, NULL);
+    a = json_object_new();
+    json_object_set_string_member(a, "node-name", proto);
+    qmp_command(dom->mon, "blockdev-del", a, NULL, NULL);
+}
+
+/* The changed definitions are kept: the persistent one in the configuration, the live one in
+ * the status. */
+static void
+keep_definitions(struct domain *dom, struct domain_def *persistent, gboolean active)
+{
+    GError *error = NULL;
+    if (dom->persistent && persistent && !core_config_save(dom->core, persistent, &error)) {
+        log_warn("%s: %s", dom->def->name, error->message);
+        g_clear_error(&error);
+    }
+    if (active && !core_status_write(dom, &error)) {
+        log_warn("%s: %s", dom->def->name, error->message);
+        g_clear_error(&error);
+    }
+}
+
 /* The definitions follow: each disk's image is its overlay now, the old image below it. */
 static void
 switch_definitions(struct snap_op *op)
@@ -643,15 +674,7 @@ switch_definitions(struct snap_op *op)
             p->type = DISK_TYPE_FILE;
         }
     }
-    GError *error = NULL;
-    if (dom->persistent && persistent && !core_config_save(dom->core, persistent, &error)) {
-        log_warn("%s: %s", dom->def->name, error->message);
-        g_clear_error(&error);
-    }
-    if (active && !core_status_write(dom, &error)) {
-        log_warn("%s: %s", dom->def->name, error->message);
-        g_clear_error(&error);
-    }
+    keep_definitions(dom, persistent, active);
 }
 
 /* Undoes what a failed snapshot made: the nodes, the files, the freeze, the pause. */
@@ -663,14 +686,7 @@ undo(struct snap_op *op)
     for (guint i = 0; i < op->ext->disks->len; i++) {
         struct ext_disk *d = op->ext->disks->pdata[i];
         if (d->added && qemu) {
-            g_autofree char *fmt = qemu_device_node_format(d->index);
-            g_autofree char *proto = qemu_device_node_storage(d->index);
-            JsonObject *a = json_object_new();
-            json_object_set_string_member(a, "node-name", fmt);
-            qmp_command(dom->mon, "blockdev-del", a, NULL, NULL);
-            a = json_object_new();
-            json_object_set_string_member(a, "node-name", proto);
-            qmp_command(dom->mon, "blockdev-del", a, NULL, NULL);
+            del_nodes(dom, d->index);
         }
         if (d->created)
             unlink(d->overlay);
@@ -720,14 +736,7 @@ snapshot_ext_unmade(struct domain *dom, const struct snapshot_def *def)
         const struct snapshot_disk *sd = def->disks->pdata[i];
         if (sd->snapshot != SNAPSHOT_LOC_EXTERNAL)
             continue;
-        g_autofree char *fmt = qemu_device_node_format(index);
-        g_autofree char *proto = qemu_device_node_storage(index++);
-        JsonObject *a = json_object_new();
-        json_object_set_string_member(a, "node-name", fmt);
-        qmp_command(dom->mon, "blockdev-del", a, NULL, NULL);
-        a = json_object_new();
-        json_object_set_string_member(a, "node-name", proto);
-        qmp_command(dom->mon, "blockdev-del", a, NULL, NULL);
+        del_nodes(dom, index++);
     }
 }
 
@@ -840,10 +849,7 @@ revert_free(struct revert *rv)
 static void
 revert_end(struct revert *rv, GError *error)
 {
-    struct domain *dom = rv->dom;
-    dom->reverting = FALSE;
-    if (!dom->persistent && !dom->removed && !state_is_active(dom->state))
-        core_forget(dom->core, dom);
+    snapshot_revert_over(rv->dom);
     lifecycle_done(rv->done, rv->data, error);
     revert_free(rv);
 }
@@ -990,20 +996,6 @@ revert_plan(struct snap_op *op, const struct snapshot_def *snap, GError **error)
     return TRUE;
 }
 
-/* Overlays first: a revert that cannot make them changes nothing. Then QEMU stops. */
-static void
-step_stop(struct job *job)
-{
-    struct snap_op *op = job->data;
-    struct domain *dom = op->dom;
-    if (state_is_active(dom->state)) {
-        dom->reverting = TRUE;
-        lifecycle_kill_and_reap(dom);
-        lifecycle_stopped(dom, IN_STOPPED_FROM_SNAPSHOT);
-    }
-    job_next(job);
-}
-
 /* Whether PATH is an image something still needs: a snapshot's, or the domain's. */
 static gboolean
 image_in_use(struct domain *dom, const char *path, const struct domain_def *next)
@@ -1128,8 +1120,9 @@ ext_revert_finish(struct job *job, const GError *error)
 }
 
 static const struct job_step ext_revert_steps[] = {
+    /* overlays first: a revert that cannot make them changes nothing; then QEMU stops */
     {"overlays", step_overlays},
-    {"stop", step_stop},
+    {"stop", snapshot_stop_step},
     {NULL, NULL},
 };
 
@@ -1487,14 +1480,7 @@ merged_definitions(struct snap_op *op)
                     if (((struct disk_layer *)live->backing->pdata[j])->index == e->index)
                         g_ptr_array_remove_index(live->backing, j--);
             }
-            g_autofree char *fmt = qemu_device_node_format(e->index);
-            g_autofree char *proto = qemu_device_node_storage(e->index);
-            JsonObject *a = json_object_new();
-            json_object_set_string_member(a, "node-name", fmt);
-            qmp_command(dom->mon, "blockdev-del", a, NULL, NULL);
-            a = json_object_new();
-            json_object_set_string_member(a, "node-name", proto);
-            qmp_command(dom->mon, "blockdev-del", a, NULL, NULL);
+            del_nodes(dom, e->index);
         }
         struct disk_def *p = persistent ? domain_def_find_disk(persistent, e->target) : NULL;
         if (p && e->merge == MERGE_ACTIVE && g_strcmp0(p->source, e->overlay) == 0) {
@@ -1521,15 +1507,7 @@ merged_definitions(struct snap_op *op)
             }
         }
     }
-    GError *error = NULL;
-    if (dom->persistent && persistent && !core_config_save(dom->core, persistent, &error)) {
-        log_warn("%s: %s", dom->def->name, error->message);
-        g_clear_error(&error);
-    }
-    if (active && !core_status_write(dom, &error)) {
-        log_warn("%s: %s", dom->def->name, error->message);
-        g_clear_error(&error);
-    }
+    keep_definitions(dom, persistent, active);
 }
 
 /* Removes PATH unless something other than SNAP still needs it. */

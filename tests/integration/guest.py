@@ -92,3 +92,52 @@ def agent_ok(dom):
         return agent_exec(dom, "/bin/true")[0] == 0
     except libvirt.libvirtError:
         return False
+
+
+def with_disk(daemon, name, size="64M", edit=None):
+    """Defines and boots the test guest NAME with a qcow2 disk of SIZE as vda (EDIT may change
+    the XML first), waits for its agent; returns (conn, dom, disk path)."""
+    build()
+    disk = os.path.join(daemon.root, f"{name}.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, size], check=True)
+    log, text = xml(daemon, name)
+    text = text.replace("<panic model='isa'/>", "<panic model='isa'/><disk type='file' "
+                        "device='disk'><driver name='qemu' type='qcow2'/>"
+                        f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>")
+    if edit:
+        text = edit(text)
+    c = daemon.conn()
+    dom = c.defineXML(text)
+    dom.create()
+    wait(lambda: count(log) == 1, 120, f"{name} to boot")
+    wait(lambda: agent_ok(dom), 60, "the guest agent")
+    return c, dom, disk
+
+
+def drop(conn, name, flags=0):
+    """Destroys (if it runs) and undefines NAME, then closes CONN."""
+    import libvirt
+    dom = conn.lookupByName(name)
+    try:
+        dom.destroy()
+    except libvirt.libvirtError:
+        pass
+    dom.undefineFlags(flags)
+    conn.close()
+
+
+def mark(dom, value):
+    """VALUE into the guest's RAM and onto its disk's first sector (flushed to the image)."""
+    rc, _ = agent_exec(dom, "/bin/sh", "-c",
+                       f"echo {value} > /run/domus-mark && echo {value} | "
+                       "dd of=/dev/vda bs=512 count=1 conv=sync,fsync 2>/dev/null")
+    assert rc == 0
+
+
+def marks(dom):
+    """What mark() left: (the value in RAM, the value on the disk)."""
+    wait(lambda: agent_ok(dom), 60, "the guest agent")
+    _, ram = agent_exec(dom, "/bin/cat", "/run/domus-mark")
+    _, disk = agent_exec(dom, "/bin/sh", "-c", "dd if=/dev/vda bs=512 count=1 2>/dev/null"
+                         " | head -n1")
+    return ram.strip(), disk.strip().strip("\0")

@@ -18,43 +18,14 @@ pytestmark = pytest.mark.keep_domains
 
 @pytest.fixture(scope="module")
 def sn(daemon):
-    guest.build()
-    disk = os.path.join(daemon.root, "sn.qcow2")
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "64M"], check=True)
-    log, xml = guest.xml(daemon, "sn")
-    xml = xml.replace("<panic model='isa'/>", "<panic model='isa'/><disk type='file' "
-                      "device='disk'><driver name='qemu' type='qcow2'/>"
-                      f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>")
-    c = daemon.conn()
-    dom = c.defineXML(xml)
-    dom.create()
-    guest.wait(lambda: guest.count(log) == 1, 120, "the guest to boot")
-    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
+    c, dom, disk = guest.with_disk(daemon, "sn")
     yield c, dom, disk
-    c = daemon.conn()
-    dom = c.lookupByName("sn")
-    try:
-        dom.destroy()
-    except libvirt.libvirtError:
-        pass
-    dom.undefineFlags(E.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
+    guest.drop(daemon.conn(), "sn", E.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
     c.close()
 
 
-def mark(dom, value):
-    """VALUE into the guest's RAM and onto its disk's first sector."""
-    rc, _ = guest.agent_exec(dom, "/bin/sh", "-c",
-                             f"echo {value} > /run/domus-mark && echo {value} | "
-                             "dd of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null && sync")
-    assert rc == 0
-
-
-def marks(dom):
-    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
-    _, ram = guest.agent_exec(dom, "/bin/cat", "/run/domus-mark")
-    _, disk = guest.agent_exec(dom, "/bin/sh", "-c", "dd if=/dev/vda bs=512 count=1 2>/dev/null"
-                               " | head -n1")
-    return ram.strip(), disk.strip().strip("\0")
+mark = guest.mark
+marks = guest.marks
 
 
 def names(daemon, *args):

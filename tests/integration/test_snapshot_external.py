@@ -19,43 +19,14 @@ pytestmark = pytest.mark.keep_domains
 
 @pytest.fixture(scope="module")
 def ext(daemon):
-    guest.build()
-    disk = os.path.join(daemon.root, "ext.qcow2")
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "64M"], check=True)
-    log, xml = guest.xml(daemon, "ext")
-    xml = xml.replace("<panic model='isa'/>", "<panic model='isa'/><disk type='file' "
-                      "device='disk'><driver name='qemu' type='qcow2'/>"
-                      f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>")
-    c = daemon.conn()
-    dom = c.defineXML(xml)
-    dom.create()
-    guest.wait(lambda: guest.count(log) == 1, 120, "the guest to boot")
-    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
+    c, dom, disk = guest.with_disk(daemon, "ext")
     yield c, dom, disk
-    c = daemon.conn()
-    dom = c.lookupByName("ext")
-    try:
-        dom.destroy()
-    except libvirt.libvirtError:
-        pass
-    dom.undefineFlags(E.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
+    guest.drop(daemon.conn(), "ext", E.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
     c.close()
 
 
-def mark(dom, value):
-    """VALUE into the guest's RAM and onto its disk's first sector."""
-    rc, _ = guest.agent_exec(dom, "/bin/sh", "-c",
-                             f"echo {value} > /run/domus-mark && echo {value} | "
-                             "dd of=/dev/vda bs=512 count=1 conv=sync,fsync 2>/dev/null")
-    assert rc == 0
-
-
-def marks(dom):
-    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
-    _, ram = guest.agent_exec(dom, "/bin/cat", "/run/domus-mark")
-    _, disk = guest.agent_exec(dom, "/bin/sh", "-c", "dd if=/dev/vda bs=512 count=1 2>/dev/null"
-                               " | head -n1")
-    return ram.strip(), disk.strip().strip("\0")
+mark = guest.mark
+marks = guest.marks
 
 
 def image_mark(path):
@@ -94,7 +65,7 @@ def test_disk_only_running(daemon, ext, loop):
     assert source(daemon) == overlay
     assert source(daemon, "--inactive") == overlay  # the persistent disk follows
     live = dom.XMLDesc(0)
-    assert f"<backingStore type='file' index=" in live and disk in live
+    assert "<backingStore type='file' index=" in live and disk in live
     xml = daemon.virsh("snapshot-dumpxml", "ext", "d1").stdout
     assert "<state>disk-snapshot</state>" in xml
     assert f"<source file='{overlay}'/>" in xml and "snapshot='external'" in xml
@@ -220,7 +191,7 @@ def test_revert_with_memory(daemon, ext, loop):
                           (E.VIR_DOMAIN_EVENT_RESUMED, 2)]
     assert daemon.virsh("snapshot-current", "ext", "--name").stdout.strip() == "m1"
     xml = daemon.virsh("snapshot-dumpxml", "ext", "m1").stdout
-    assert f"<revertDisks>" in xml and top in xml  # m1 has children: its disks stay theirs
+    assert "<revertDisks>" in xml and top in xml  # m1 has children: its disks stay theirs
     # again, to m2 (whose RAM and disk say threeb): m1's revert overlay is left behind
     mark(dom, "six")
     daemon.virsh("snapshot-revert", "ext", "m2")

@@ -6,7 +6,6 @@ call (domstats, getAllDomainStats), through stock virsh and python3-libvirt, on 
 connection too; the refusals. One guest booted for the module."""
 import os
 import re
-import subprocess
 
 import libvirt
 import pytest
@@ -19,26 +18,11 @@ pytestmark = pytest.mark.keep_domains
 
 @pytest.fixture(scope="module")
 def st(daemon):
-    guest.build()
-    disk = os.path.join(daemon.root, "st.qcow2")
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "64M"], check=True)
-    log, xml = guest.xml(daemon, "st")
-    xml = xml.replace("<vcpu>1</vcpu>", "<vcpu current='1'>2</vcpu>").replace(
-        "<panic model='isa'/>", "<panic model='isa'/><memballoon model='virtio'/>"
-        "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
-        f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>")
-    c = daemon.conn()
-    dom = c.defineXML(xml)
-    dom.create()
-    guest.wait(lambda: guest.count(log) == 1, 120, "the guest to boot")
-    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
+    c, dom, disk = guest.with_disk(daemon, "st", edit=lambda x: x.replace(
+        "<vcpu>1</vcpu>", "<vcpu current='1'>2</vcpu>").replace(
+        "<panic model='isa'/>", "<panic model='isa'/><memballoon model='virtio'/>"))
     yield c, dom, disk
-    try:
-        dom.destroy()
-    except libvirt.libvirtError:
-        pass
-    dom.undefine()
-    c.close()
+    guest.drop(c, "st")
 
 
 def write_disk(dom, mib):
