@@ -155,6 +155,20 @@ gboolean domus_domain_set_vcpus_flags(domus_domain *dom, unsigned n, unsigned fl
 gboolean domus_domain_set_memory_flags(domus_domain *dom, guint64 kib, unsigned flags,
                                        GError **error);
 char **domus_domain_get_stats(domus_domain *dom, unsigned groups, GError **error);
+/* The host's CPUs (virNodeGetCPUMap's count); -1 on error. */
+int domus_node_cpu_count(domus_conn *conn, GError **error);
+typedef struct {
+    unsigned number;
+    int state; /* virVcpuState */
+    guint64 cpu_time;
+    int cpu;
+    guint8 *affinity; /* a bit per host CPU (MAXCPUS of domus_domain_get_vcpus) */
+} domus_vcpu_info;
+void domus_vcpu_info_clear(domus_vcpu_info *info);
+/* virDomainGetVcpus of a running domain: a GArray of domus_vcpu_info (cleared with it). */
+GArray *domus_domain_get_vcpus(domus_domain *dom, int maxcpus, GError **error);
+/* virDomainGetCPUStats's total: FIELD, VALUE, … NULL. */
+char **domus_domain_cpu_stats_total(domus_domain *dom, GError **error);
 
 /* Snapshots (virDomainSnapshot*), named by their domain and name. FLAGS: libvirt's. */
 enum {

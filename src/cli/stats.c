@@ -118,6 +118,87 @@ cmd_setvcpus(struct cli_ctx *ctx, GError **error)
     return end(ok);
 }
 
+static const char *
+vcpu_state(int state)
+{
+    static const char *const names[] = {"offline", "running", "blocked"};
+    return state >= 0 && state < 3 ? names[state] : "no state";
+}
+
+static gboolean
+cmd_vcpuinfo(struct cli_ctx *ctx, GError **error)
+{
+    gboolean pretty = cli_has(ctx, "pretty");
+    domus_conn *conn = cli_conn(ctx, error);
+    int maxcpu = conn ? domus_node_cpu_count(conn, error) : -1;
+    domus_domain *dom;
+    if (maxcpu < 0 || !with_dom(ctx, &dom, error))
+        return FALSE;
+    g_autoptr(GArray) vcpus = domus_domain_get_vcpus(dom, maxcpu, error);
+    domus_domain_free(dom);
+    if (!vcpus)
+        return FALSE;
+    for (guint n = 0; n < vcpus->len; n++) {
+        const domus_vcpu_info *v = &g_array_index(vcpus, domus_vcpu_info, n);
+        printf("%-15s %u\n", "VCPU:", v->number);
+        printf("%-15s %d\n", "CPU:", v->cpu);
+        printf("%-15s %s\n", "State:", vcpu_state(v->state));
+        if (v->cpu_time)
+            printf("%-15s %.1lfs\n", "CPU time:", (double)v->cpu_time / 1e9);
+        printf("%-15s ", "CPU Affinity:");
+        if (pretty) {
+            g_autoptr(GString) list = g_string_new(NULL);
+            for (int c = 0; c < maxcpu; c++) {
+                if (!(v->affinity[c / 8] & (1u << (c % 8))))
+                    continue;
+                int last = c;
+                while (last + 1 < maxcpu &&
+                       (v->affinity[(last + 1) / 8] & (1u << ((last + 1) % 8))))
+                    last++;
+                g_string_append_printf(list, "%s%d", list->len ? "," : "", c);
+                if (last > c)
+                    g_string_append_printf(list, "-%d", last);
+                c = last;
+            }
+            printf("%s (out of %d)", list->str, maxcpu);
+        } else {
+            for (int c = 0; c < maxcpu; c++)
+                putchar((v->affinity[c / 8] & (1u << (c % 8))) ? 'y' : '-');
+        }
+        printf("\n");
+        if (n + 1 < vcpus->len)
+            printf("\n");
+    }
+    return end(TRUE);
+}
+
+static gboolean
+cmd_cpu_stats(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    gboolean total = cli_has(ctx, "total");
+    /* per host CPU figures need a cgroup of the domain's own, which Domus does not make yet:
+     * virsh says so the same way */
+    if (!total || cli_has(ctx, "start") || cli_has(ctx, "count"))
+        printf("No per-CPU stats available");
+    g_auto(GStrv) params = domus_domain_cpu_stats_total(dom, error);
+    gboolean ok = params != NULL;
+    if (!ok)
+        cli_report("Failed to retrieve CPU statistics for domain '%s'", cli_get(ctx, "domain"));
+    else
+        printf("Total:\n");
+    for (guint i = 0; ok && params[i] && params[i + 1]; i += 2) {
+        /* virsh's vshCPUStatsPrintField: the times in seconds */
+        guint64 ns = g_ascii_strtoull(params[i + 1], NULL, 10);
+        printf("\t%-12s %9" G_GUINT64_FORMAT ".%09" G_GUINT64_FORMAT " seconds\n", params[i],
+               ns / 1000000000, ns % 1000000000);
+    }
+    domus_domain_free(dom);
+    return end(ok);
+}
+
 /* --- memory --- */
 
 static gboolean
@@ -426,6 +507,18 @@ static const struct cli_opt vcpucount_opts[] = {
     {"guest", OPT_BOOL, FALSE, "retrieve vcpu count from the guest instead of the hypervisor"},
     {NULL},
 };
+static const struct cli_opt vcpuinfo_opts[] = {
+    DOMAIN_OPT,
+    {"pretty", OPT_BOOL, FALSE, "return human readable output"},
+    {NULL},
+};
+static const struct cli_opt cpu_stats_opts[] = {
+    DOMAIN_OPT,
+    {"total", OPT_BOOL, FALSE, "Show total statistics only"},
+    {"start", OPT_STRING, FALSE, "Show statistics from this CPU"},
+    {"count", OPT_STRING, FALSE, "Number of shown CPUs at most"},
+    {NULL},
+};
 static const struct cli_opt setvcpus_opts[] = {
     DOMAIN_OPT,
     {"count", OPT_DATA, TRUE, "number of virtual CPUs"},
@@ -479,6 +572,8 @@ static const struct cli_opt domstats_opts[] = {
 const struct cli_cmd cli_stats_cmds[] = {
     {"vcpucount", cmd_vcpucount, vcpucount_opts, "domain vcpu counts"},
     {"setvcpus", cmd_setvcpus, setvcpus_opts, "change number of virtual CPUs"},
+    {"vcpuinfo", cmd_vcpuinfo, vcpuinfo_opts, "detailed domain vcpu information"},
+    {"cpu-stats", cmd_cpu_stats, cpu_stats_opts, "show domain cpu statistics"},
     {"setmem", cmd_setmem, setmem_opts, "change memory allocation"},
     {"setmaxmem", cmd_setmaxmem, setmem_opts, "change maximum memory limit"},
     {"dommemstat", cmd_dommemstat, dommemstat_opts, "get memory statistics for a domain"},

@@ -367,13 +367,63 @@ h_memory_stats(struct call *call, const struct call_ctx *ctx)
     core_stats_collect(ctx->dom, CORE_STATS_BALLOON, on_memory_stats, sc);
 }
 
+/* The highest CPU number in a sysfs list ("0-3,5"), or -1 */
+static int
+cpu_list_max(const struct cpuset *set)
+{
+    int max = -1;
+    for (int i = 0; i < CPUSET_MAX; i++)
+        if (cpuset_has(set, (guint)i))
+            max = i;
+    return max;
+}
+
+static gboolean
+read_cpu_list(const char *what, struct cpuset *ret, GError **error)
+{
+    g_autofree char *path = g_strdup_printf("/sys/devices/system/cpu/%s", what);
+    g_autofree char *text = NULL;
+    GError *e = NULL;
+    if (!g_file_get_contents(path, &text, NULL, &e)) {
+        err_set(error, ERR_FROM_NONE, ERR_OPERATION_FAILED, "cannot read '%s': %s", path,
+                e->message);
+        g_error_free(e);
+        return FALSE;
+    }
+    return cpuset_parse(g_strstrip(text), ret, error);
+}
+
 static void
 h_get_cpu_stats(struct call *call, const struct call_ctx *ctx)
 {
     const struct args_cpu_stats *a = ctx->args;
     GError *error = NULL;
-    if (a->start_cpu != -1) {
-        /* per host CPU figures come from a cpuacct cgroup, which domains do not have yet */
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    if (a->start_cpu < -1) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "start CPU %d is not a CPU",
+                a->start_cpu);
+        dispatch_fail(call, error);
+        return;
+    }
+    if (a->start_cpu >= 0 && a->nparams == 0) {
+        /* asked how many host CPUs there are (ncpus 0), or how many figures each has: none,
+         * as they come from a cpuacct cgroup, which domains do not have yet (virsh then says
+         * "No per-CPU stats available" and shows the total) */
+        struct cpuset present;
+        int n = 0;
+        if (a->ncpus == 0) {
+            if (!read_cpu_list("present", &present, &error)) {
+                dispatch_fail(call, error);
+                return;
+            }
+            n = cpu_list_max(&present) + 1;
+        }
+        xdr_put_u32(out, 0);
+        xdr_put_i32(out, n);
+        call_reply(call, out);
+        return;
+    }
+    if (a->start_cpu >= 0) {
         err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_UNSUPPORTED,
                 "per-CPU statistics of domain '%s' need a cgroup of its own, which Domus does "
                 "not make yet; ask for the total (virsh cpu-stats --total)",
@@ -381,7 +431,6 @@ h_get_cpu_stats(struct call *call, const struct call_ctx *ctx)
         dispatch_fail(call, error);
         return;
     }
-    g_autoptr(GByteArray) out = g_byte_array_new();
     if (a->nparams == 0) {
         xdr_put_u32(out, 0);
         xdr_put_i32(out, CPU_STATS_TOTAL_PARAMS);
@@ -889,32 +938,6 @@ dec_cpu_map(struct xdr_reader *r, void *args)
 }
 
 static const struct args_type args_cpu_map = {sizeof(struct args_cpu_map), dec_cpu_map, NULL};
-
-/* The highest CPU number in a sysfs list ("0-3,5"), or -1 */
-static int
-cpu_list_max(const struct cpuset *set)
-{
-    int max = -1;
-    for (int i = 0; i < CPUSET_MAX; i++)
-        if (cpuset_has(set, (guint)i))
-            max = i;
-    return max;
-}
-
-static gboolean
-read_cpu_list(const char *what, struct cpuset *ret, GError **error)
-{
-    g_autofree char *path = g_strdup_printf("/sys/devices/system/cpu/%s", what);
-    g_autofree char *text = NULL;
-    GError *e = NULL;
-    if (!g_file_get_contents(path, &text, NULL, &e)) {
-        err_set(error, ERR_FROM_NONE, ERR_OPERATION_FAILED, "cannot read '%s': %s", path,
-                e->message);
-        g_error_free(e);
-        return FALSE;
-    }
-    return cpuset_parse(g_strstrip(text), ret, error);
-}
 
 static void
 h_node_get_cpu_map(struct call *call, const struct call_ctx *ctx)

@@ -157,3 +157,90 @@ domus_domain_get_stats(domus_domain *dom, unsigned groups, GError **error)
         params = g_new0(char *, 1);
     return g_steal_pointer(&params);
 }
+
+int
+domus_node_cpu_count(domus_conn *conn, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_i32(args, 0);
+    xdr_put_i32(args, 0);
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(conn, PROC_NODE_GET_CPU_MAP, args, &body, error))
+        return -1;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_autofree guint8 *map = NULL;
+    gsize len = 0;
+    map = xdr_get_opaque(&r, RPC_CPUMAPS_MAX, &len);
+    xdr_get_u32(&r);
+    int n = xdr_get_i32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return -1;
+    return n;
+}
+
+GArray *
+domus_domain_get_vcpus(domus_domain *dom, int maxcpus, GError **error)
+{
+    int maplen = (maxcpus + 7) / 8;
+    int nvcpus = domus_domain_get_vcpus_flags(dom, 1 /* live */, error);
+    if (nvcpus < 0)
+        return NULL;
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_i32(args, nvcpus);
+    xdr_put_i32(args, maplen);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(domus_domain_get_connect(dom), PROC_DOMAIN_GET_VCPUS, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_autoptr(GArray) out = g_array_new(FALSE, TRUE, sizeof(domus_vcpu_info));
+    uint32_t n = xdr_get_count(&r, RPC_VCPUINFO_MAX, 20);
+    for (uint32_t i = 0; i < n && !r.failed; i++) {
+        domus_vcpu_info v = {0};
+        v.number = xdr_get_u32(&r);
+        v.state = xdr_get_i32(&r);
+        v.cpu_time = xdr_get_u64(&r);
+        v.cpu = xdr_get_i32(&r);
+        g_array_append_val(out, v);
+    }
+    gsize len = 0;
+    g_autofree guint8 *maps = xdr_get_opaque(&r, RPC_CPUMAPS_MAX, &len);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    for (guint i = 0; i < out->len; i++) {
+        domus_vcpu_info *v = &g_array_index(out, domus_vcpu_info, i);
+        v->affinity = g_new0(guint8, maplen + 1);
+        if ((gsize)(i + 1) * maplen <= len)
+            memcpy(v->affinity, maps + (gsize)i * maplen, maplen);
+    }
+    g_array_set_clear_func(out, (GDestroyNotify)domus_vcpu_info_clear);
+    return g_steal_pointer(&out);
+}
+
+void
+domus_vcpu_info_clear(domus_vcpu_info *info)
+{
+    g_clear_pointer(&info->affinity, g_free);
+}
+
+char **
+domus_domain_cpu_stats_total(domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, 3);
+    xdr_put_i32(args, -1);
+    xdr_put_u32(args, 1);
+    xdr_put_u32(args, 4 /* TYPED_PARAM_STRING_OKAY */);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(domus_domain_get_connect(dom), PROC_DOMAIN_GET_CPU_STATS, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_auto(GStrv) params = client_read_typed_params(&r);
+    xdr_get_i32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&params);
+}

@@ -191,6 +191,22 @@ xdr_get_opaque_fixed(struct xdr_reader *r, uint8_t *out, gsize len)
     return TRUE;
 }
 
+uint8_t *
+xdr_get_opaque(struct xdr_reader *r, gsize max, gsize *ret_len)
+{
+    *ret_len = 0;
+    uint32_t n = xdr_get_count(r, (uint32_t)MIN(max, G_MAXUINT32), 1);
+    if (r->failed || n == 0)
+        return NULL;
+    uint8_t *out = g_malloc(n);
+    if (!xdr_get_opaque_fixed(r, out, n)) {
+        g_free(out);
+        return NULL;
+    }
+    *ret_len = n;
+    return out;
+}
+
 uint32_t
 xdr_get_count(struct xdr_reader *r, uint32_t max, gsize min_elem_size)
 {

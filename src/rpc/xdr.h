@@ -44,6 +44,9 @@ char *xdr_get_string(struct xdr_reader *r, gsize max);
 /* An optional string: NULL when absent (check r->failed to tell apart). */
 char *xdr_get_opt_string(struct xdr_reader *r, gsize max);
 gboolean xdr_get_opaque_fixed(struct xdr_reader *r, uint8_t *out, gsize len);
+/* Variable opaque data of at most MAX bytes: a new buffer (NULL on failure or when empty) and
+ * its length in *RET_LEN. */
+uint8_t *xdr_get_opaque(struct xdr_reader *r, gsize max, gsize *ret_len);
 /* Returns a variable array count, failing when it exceeds MAX or cannot fit the remaining
  * bytes at MIN_ELEM_SIZE each: the limit is checked before anything is allocated. */
 uint32_t xdr_get_count(struct xdr_reader *r, uint32_t max, gsize min_elem_size);

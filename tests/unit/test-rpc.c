@@ -73,6 +73,21 @@ test_decode_limits(void)
     g_autoptr(GError) err = NULL;
     g_assert_false(xdr_reader_finish(&r, &err));
     g_assert_error(err, DOMUS_ERROR, ERR_RPC);
+    /* variable opaque data: padded to 4, refused past its limit or the bytes there */
+    static const uint8_t opaque[] = {0, 0, 0, 3, 0xde, 0xad, 0xbe, 0};
+    gsize len = 0;
+    xdr_reader_init(&r, opaque, sizeof(opaque));
+    g_autofree uint8_t *got = xdr_get_opaque(&r, 16, &len);
+    g_assert_cmpuint(len, ==, 3);
+    g_assert_cmpmem(got, 3, opaque + 4, 3);
+    g_assert_true(xdr_reader_finish(&r, NULL));
+    xdr_reader_init(&r, opaque, sizeof(opaque));
+    g_assert_null(xdr_get_opaque(&r, 2, &len));
+    g_assert_true(r.failed && len == 0);
+    static const uint8_t short_opaque[] = {0, 0, 0, 9, 1, 2, 3, 4};
+    xdr_reader_init(&r, short_opaque, sizeof(short_opaque));
+    g_assert_null(xdr_get_opaque(&r, 16, &len));
+    g_assert_true(r.failed);
 }
 
 static void
