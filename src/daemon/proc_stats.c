@@ -4,6 +4,7 @@
  * read-only connection, never waiting behind a job. */
 #include <sched.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/guest.h"
 #include "core/stats.h"
@@ -961,6 +962,195 @@ h_node_get_cpu_map(struct call *call, const struct call_ctx *ctx)
     call_reply(call, out);
 }
 
+/* --- the host's CPU time and memory (virsh nodecpustats, nodememstats, freecell) --- */
+
+struct args_three {
+    int32_t a, b;
+};
+
+static void
+dec_three(struct xdr_reader *r, void *args)
+{
+    struct args_three *t = args;
+    t->a = xdr_get_i32(r);
+    t->b = xdr_get_i32(r);
+}
+
+static const struct args_type args_three = {sizeof(struct args_three), dec_three, NULL};
+
+/* The numbers after NAME on its line of TEXT ("cpu3 1 2 3 …", "MemFree:  123 kB"); NULL when
+ * there is no such line. */
+static GArray *
+numbers_after(const char *text, const char *name)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        g_auto(GStrv) f = g_strsplit_set(lines[i], " \t", -1);
+        if (!f[0] || !g_str_equal(f[0], name))
+            continue;
+        GArray *out = g_array_new(FALSE, FALSE, sizeof(guint64));
+        for (int k = 1; f[k]; k++) {
+            guint64 v;
+            if (*f[k] && g_ascii_string_to_unsigned(f[k], 10, 0, G_MAXUINT64, &v, NULL))
+                g_array_append_val(out, v);
+        }
+        return out;
+    }
+    return NULL;
+}
+
+static void
+reply_pairs(struct call *call, const char *const *names, const guint64 *values, guint n,
+            int32_t asked)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    if (asked == 0) {
+        xdr_put_u32(out, 0);
+        xdr_put_i32(out, (int32_t)n);
+    } else {
+        guint k = MIN(n, (guint)asked);
+        xdr_put_u32(out, k);
+        for (guint i = 0; i < k; i++) {
+            xdr_put_string(out, names[i]);
+            xdr_put_u64(out, values[i]);
+        }
+        xdr_put_i32(out, (int32_t)k);
+    }
+    call_reply(call, out);
+}
+
+static gboolean
+read_proc(const char *path, char **ret, GError **error)
+{
+    GError *e = NULL;
+    if (g_file_get_contents(path, ret, NULL, &e))
+        return TRUE;
+    err_set(error, ERR_FROM_NONE, ERR_OPERATION_FAILED, "cannot read '%s': %s", path, e->message);
+    g_error_free(e);
+    return FALSE;
+}
+
+static void
+h_node_get_cpu_stats(struct call *call, const struct call_ctx *ctx)
+{
+    const struct args_three *a = ctx->args; /* cpuNum, nparams */
+    static const char *const names[] = {"kernel", "user", "idle", "iowait"};
+    GError *error = NULL;
+    g_autofree char *text = NULL;
+    if (a->b < 0 || !dispatch_check_max(call, a->b, 16))
+        return;
+    if (a->b == 0) {
+        reply_pairs(call, names, NULL, G_N_ELEMENTS(names), 0);
+        return;
+    }
+    if (a->a < -1 || !read_proc("/proc/stat", &text, &error)) {
+        if (!error)
+            err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG, "invalid cpuNum %d", a->a);
+        dispatch_fail(call, error);
+        return;
+    }
+    g_autofree char *line = a->a < 0 ? g_strdup("cpu") : g_strdup_printf("cpu%d", a->a);
+    g_autoptr(GArray) v = numbers_after(text, line);
+    if (!v || v->len < 7) {
+        err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG, "no CPU %d on this host", a->a);
+        dispatch_fail(call, error);
+        return;
+    }
+    /* user nice system idle iowait irq softirq, in clock ticks; libvirt's sums */
+    guint64 hz = sysconf(_SC_CLK_TCK) > 0 ? (guint64)sysconf(_SC_CLK_TCK) : 100;
+    guint64 tick = 1000000000ULL / hz;
+#define V(i) g_array_index(v, guint64, i)
+    const guint64 values[] = {(V(2) + V(5) + V(6)) * tick, (V(0) + V(1)) * tick, V(3) * tick,
+                              V(4) * tick};
+#undef V
+    reply_pairs(call, names, values, G_N_ELEMENTS(names), a->b);
+}
+
+static void
+h_node_get_memory_stats(struct call *call, const struct call_ctx *ctx)
+{
+    const struct args_three *a = ctx->args; /* nparams, cellNum */
+    static const char *const names[] = {"total", "free", "buffers", "cached"};
+    GError *error = NULL;
+    g_autofree char *text = NULL;
+    if (a->a < 0 || !dispatch_check_max(call, a->a, 16))
+        return;
+    guint n = a->b < 0 ? 4 : 2; /* a NUMA cell has no buffers or cache of its own */
+    if (a->a == 0) {
+        reply_pairs(call, names, NULL, n, 0);
+        return;
+    }
+    g_autofree char *path = a->b < 0
+                                ? g_strdup("/proc/meminfo")
+                                : g_strdup_printf("/sys/devices/system/node/node%d/meminfo", a->b);
+    if (a->b < -1 || !read_proc(path, &text, &error)) {
+        if (!error)
+            err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG, "invalid cell %d", a->b);
+        dispatch_fail(call, error);
+        return;
+    }
+    /* "Node 0 MemTotal: N kB" in a cell's file: the name is its third word */
+    const char *keys[] = {"MemTotal:", "MemFree:", "Buffers:", "Cached:"};
+    guint64 values[4] = {0};
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(GArray) v = NULL;
+        if (a->b < 0) {
+            v = numbers_after(text, keys[i]);
+        } else {
+            g_autofree char *prefix = g_strdup_printf("Node %d %s", a->b, keys[i]);
+            const char *at = strstr(text, prefix);
+            if (at)
+                v = numbers_after(at + strlen(prefix) - strlen(keys[i]), keys[i]);
+        }
+        if (v && v->len)
+            values[i] = g_array_index(v, guint64, 0);
+    }
+    reply_pairs(call, names, values, n, a->a);
+}
+
+/* MemFree of the whole host, or of each NUMA cell from START (at most MAX), in bytes */
+static void
+h_node_get_cells_free_memory(struct call *call, const struct call_ctx *ctx)
+{
+    const struct args_three *a = ctx->args; /* startCell, maxcells */
+    GError *error = NULL;
+    if (a->a < 0 || a->b <= 0 || !dispatch_check_max(call, a->b, 1024)) {
+        if (!error)
+            err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG, "invalid cells %d..%d", a->a,
+                    a->a + a->b);
+        dispatch_fail(call, error);
+        return;
+    }
+    g_autoptr(GByteArray) cells = g_byte_array_new();
+    guint n = 0;
+    for (int cell = a->a; cell < a->a + a->b; cell++) {
+        g_autofree char *path = g_strdup_printf("/sys/devices/system/node/node%d/meminfo", cell);
+        g_autofree char *text = NULL;
+        if (!g_file_get_contents(path, &text, NULL, NULL)) {
+            if (cell == 0 && g_file_get_contents("/proc/meminfo", &text, NULL, NULL)) {
+                g_autoptr(GArray) v = numbers_after(text, "MemFree:");
+                xdr_put_u64(cells, v && v->len ? g_array_index(v, guint64, 0) * 1024 : 0);
+                n++;
+            }
+            break;
+        }
+        g_autofree char *prefix = g_strdup_printf("Node %d MemFree:", cell);
+        const char *at = strstr(text, prefix);
+        g_autoptr(GArray) v = at ? numbers_after(at + strlen(prefix) - 8, "MemFree:") : NULL;
+        xdr_put_u64(cells, v && v->len ? g_array_index(v, guint64, 0) * 1024 : 0);
+        n++;
+    }
+    if (!n) {
+        err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG, "no NUMA cell %d on this host", a->a);
+        dispatch_fail(call, error);
+        return;
+    }
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    xdr_put_u32(out, n);
+    g_byte_array_append(out, cells->data, cells->len);
+    call_reply(call, out);
+}
+
 #define R RPC_PROGRAM_REMOTE
 #define D HANDLE_DOMAIN
 #define N HANDLE_NONE
@@ -980,6 +1170,9 @@ const struct proc_def stats_procs[] = {
     {R, PROC_DOMAIN_SET_MEMORY_STATS_PERIOD, D, &args_int, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
      h_set_memory_stats_period},
     {R, PROC_NODE_GET_CPU_MAP, N, &args_cpu_map, TRUE, 0, h_node_get_cpu_map},
+    {R, PROC_NODE_GET_CPU_STATS, N, &args_three, TRUE, 0, h_node_get_cpu_stats},
+    {R, PROC_NODE_GET_MEMORY_STATS, N, &args_three, TRUE, 0, h_node_get_memory_stats},
+    {R, PROC_NODE_GET_CELLS_FREE_MEMORY, N, &args_three, FALSE, 0, h_node_get_cells_free_memory},
     {R, PROC_CONNECT_GET_ALL_DOMAIN_STATS, N, &args_all_stats, TRUE,
      0xffu | STATS_NOWAIT | STATS_BACKING | STATS_ENFORCE, h_get_all_domain_stats},
 };

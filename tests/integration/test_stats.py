@@ -252,3 +252,22 @@ def test_domus_vcpuinfo_and_cpu_stats(daemon, st):
         # CPU time moves between the two calls: compared by shape
         shape = lambda t: re.sub(r"\d+\.\d+", "N", t)  # noqa: E731
         assert shape(d) == shape(v), (args, d, v)
+
+
+def test_host_statistics(daemon, st):
+    """virsh nodecpustats, nodememstats and freecell read the host's /proc and sysfs."""
+    c, dom, disk = st
+    out = daemon.virsh("nodecpustats").stdout
+    assert re.search(r"user:\s+\d+", out) and re.search(r"idle:\s+\d+", out), out
+    out = daemon.virsh("nodecpustats", "0").stdout
+    assert re.search(r"system:\s+\d+", out), out
+    total = int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read()).group(1))
+    out = daemon.virsh("nodememstats").stdout
+    assert re.search(rf"total\s*:\s+{total} KiB", out), out
+    assert re.search(r"Total:\s+\d+ KiB", daemon.virsh("freecell").stdout)
+    stats = c.getCPUStats(-1)
+    assert set(stats) == {"kernel", "user", "idle", "iowait"} and stats["idle"] > 0
+    assert c.getMemoryStats(-1)["total"] == total
+    assert c.getCellsFreeMemory(0, 1)[0] > 0
+    r = daemon.virsh("nodecpustats", "4096", check=False)
+    assert r.returncode != 0
