@@ -72,6 +72,19 @@ def rpc_seeds():
         (209, VOL + xdr_u64(0) + xdr_u64(0) + xdr_u32(1)), (260, VOL + xdr_u64(1 << 20)
                                                             + xdr_u32(2)),
         (259, VOL + xdr_u32(3) + xdr_u32(0)), (97, xdr_string("/var/lib/domus/images/a")),
+        # statistics, vCPUs and memory
+        (64, DOM + xdr_string("vda")), (65, DOM + xdr_string("vnet0")),
+        (159, DOM + xdr_u32(13) + xdr_u32(0)), (194, DOM + xdr_string("vda") + xdr_u32(0)),
+        (243, DOM + xdr_string("") + xdr_u32(8) + xdr_u32(4)),
+        (262, DOM + xdr_u32(3) + xdr_u32(0xFFFFFFFF) + xdr_u32(1) + xdr_u32(4)),
+        (20, DOM + xdr_u32(2) + xdr_u32(1)), (200, DOM + xdr_u32(9)), (18, DOM),
+        (344, xdr_u32(1) + DOM + xdr_u32(0x3f) + xdr_u32(0)),
+        (344, xdr_u32(0) + xdr_u32(0) + xdr_u32(1 << 31)),
+        (293, xdr_u32(1) + xdr_u32(1) + xdr_u32(0)), (227, xdr_u32(0xFFFFFFFF) + xdr_u32(4)
+                                                      + xdr_u32(0)),
+        (228, xdr_u32(4) + xdr_u32(0xFFFFFFFF) + xdr_u32(0)), (101, xdr_u32(0) + xdr_u32(8)),
+        (199, DOM + xdr_u32(2) + xdr_u32(1)), (204, DOM + xdr_u64(1 << 18) + xdr_u32(2)),
+        (30, DOM + xdr_u64(1 << 18)), (308, DOM + xdr_u32(5) + xdr_u32(1)),
     ]
     seeds = {}
     for i, (proc, body) in enumerate(calls):
