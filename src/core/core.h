@@ -262,6 +262,12 @@ void core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_
                            gpointer data);
 void core_domain_set_memory(struct domain *dom, guint64 kib, unsigned flags, core_done_fn done,
                             gpointer data);
+/* What the guest has online (its agent's guest-get-vcpus); DONE gets the count. */
+void core_domain_guest_vcpus(struct domain *dom,
+                             void (*done)(GError *error, int online, gpointer data), gpointer data);
+/* The balloon's guest statistics every PERIOD seconds (0: none), live only. */
+void core_domain_set_memory_stats_period(struct domain *dom, int period, unsigned flags,
+                                         core_done_fn done, gpointer data);
 /* Waits for QEMU's DEVICE_DELETED of ALIAS: FN runs once it arrives. Returns a handle for
  * core_device_wait_cancel. */
 gpointer core_device_wait(struct domain *dom, const char *alias,

@@ -632,6 +632,7 @@ core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_done_
 struct mem_request {
     struct domain *dom;
     guint64 kib;
+    int period; /* the statistics period being set */
     gboolean config;
     core_done_fn done;
     gpointer data;
@@ -728,4 +729,95 @@ core_domain_set_memory(struct domain *dom, guint64 kib, unsigned flags, core_don
     JsonObject *args = json_object_new();
     json_object_set_int_member(args, "value", (gint64)(kib * 1024));
     qmp_command(dom->mon, "balloon", args, on_balloon, m);
+}
+
+/* --- the guest's view --- */
+
+struct guest_count {
+    struct domain *dom;
+    void (*done)(GError *error, int online, gpointer data);
+    gpointer data;
+};
+
+static void
+on_guest_count(struct agent *ag, JsonNode *result, const GError *error, gpointer data)
+{
+    struct guest_count *g = data;
+    JsonArray *cpus = error ? NULL : qemu_json_node_array(result);
+    int online = 0;
+    for (guint i = 0; cpus && i < json_array_get_length(cpus); i++) {
+        JsonObject *o = qemu_json_element_object(cpus, i);
+        online += o && qemu_json_bool(o, "online", FALSE);
+    }
+    g->done((GError *)error, online, g->data);
+    core_domain_unref(g->dom);
+    g_free(g);
+}
+
+void
+core_domain_guest_vcpus(struct domain *dom, void (*done)(GError *error, int online, gpointer data),
+                        gpointer data)
+{
+    GError *error = NULL;
+    struct agent *ag = core_guest_agent(dom, &error);
+    if (!ag) {
+        done(error, 0, data);
+        g_error_free(error);
+        return;
+    }
+    struct guest_count *g = g_new0(struct guest_count, 1);
+    g->dom = core_domain_ref(dom);
+    g->done = done;
+    g->data = data;
+    agent_command(ag, "guest-get-vcpus", NULL, 0, on_guest_count, g);
+}
+
+/* --- the balloon's statistics period --- */
+
+static void
+on_period_set(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct mem_request *m = data;
+    if (!error)
+        m->dom->balloon_period = m->period; /* the guest's statistics are worth asking now */
+    mem_request_end(m, (GError *)error);
+}
+
+void
+core_domain_set_memory_stats_period(struct domain *dom, int period, unsigned flags,
+                                    core_done_fn done, gpointer data)
+{
+    GError *error = NULL;
+    if (period < 0) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "invalid statistics period %d: give seconds, 0 to stop", period);
+    } else if (flags & AFFECT_CONFIG) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_UNSUPPORTED,
+                "a statistics period in the configuration (<memballoon><stats period>) is not "
+                "supported yet; set it on the running domain (--live)");
+    } else if (!state_is_active(dom->state) || !dom->mon) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                dom->def->name);
+    } else if (!has_balloon(dom->def)) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "domain '%s' has no memory balloon; add <memballoon model='virtio'/>",
+                dom->def->name);
+    }
+    if (error) {
+        done(error, data);
+        g_error_free(error);
+        return;
+    }
+    JsonObject *args = json_object_new();
+    g_autofree char *path =
+        g_strdup_printf("/machine/peripheral/%s", dom->def->memballoon->info.alias);
+    json_object_set_string_member(args, "path", path);
+    json_object_set_string_member(args, "property", "guest-stats-polling-interval");
+    json_object_set_int_member(args, "value", period);
+    struct mem_request *m = g_new0(struct mem_request, 1);
+    m->dom = core_domain_ref(dom);
+    m->period = period;
+    m->done = done;
+    m->data = data;
+    qmp_command(dom->mon, "qom-set", args, on_period_set, m);
 }

@@ -9,9 +9,6 @@
 #include "core/guest.h"
 #include "core/stats.h"
 #include "daemon/dispatch.h"
-#include "qemu/agent.h"
-#include "qemu/json.h"
-#include "qemu/monitor.h"
 #include "util/cpuset.h"
 #include "util/err.h"
 
@@ -545,20 +542,13 @@ vcpu_count(struct domain *dom, uint32_t flags, int *ret, GError **error)
 }
 
 static void
-on_guest_vcpus(struct agent *ag, JsonNode *result, const GError *error, gpointer data)
+on_guest_vcpus(GError *error, int online, gpointer data)
 {
     struct call *call = data;
-    if (error) {
+    if (error)
         call_fail(call, error);
-        return;
-    }
-    JsonArray *cpus = qemu_json_node_array(result);
-    int online = 0;
-    for (guint i = 0; cpus && i < json_array_get_length(cpus); i++) {
-        JsonObject *o = qemu_json_element_object(cpus, i);
-        online += o && qemu_json_bool(o, "online", FALSE);
-    }
-    dispatch_reply_int(call, online);
+    else
+        dispatch_reply_int(call, online);
 }
 
 static void
@@ -567,12 +557,7 @@ h_get_vcpus_flags(struct call *call, const struct call_ctx *ctx)
     GError *error = NULL;
     if (ctx->flags & VCPU_GUEST) {
         /* what the guest has online, from its agent */
-        struct agent *ag = core_guest_agent(ctx->dom, &error);
-        if (!ag) {
-            dispatch_fail(call, error);
-            return;
-        }
-        agent_command(ag, "guest-get-vcpus", NULL, 0, on_guest_vcpus, call);
+        core_domain_guest_vcpus(ctx->dom, on_guest_vcpus, call);
         return;
     }
     int n = 0;
@@ -639,64 +624,11 @@ h_get_block_info(struct call *call, const struct call_ctx *ctx)
 
 /* --- the balloon's statistics period --- */
 
-struct period_call {
-    struct call *call;
-    struct domain *dom;
-    int period;
-};
-
-static void
-on_period_set(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
-{
-    struct period_call *pc = data;
-    if (error) {
-        call_fail(pc->call, error);
-    } else {
-        /* the guest's statistics are worth asking QEMU for from now on */
-        pc->dom->balloon_period = pc->period;
-        call_reply(pc->call, NULL);
-    }
-    core_domain_unref(pc->dom);
-    g_free(pc);
-}
-
 static void
 h_set_memory_stats_period(struct call *call, const struct call_ctx *ctx)
 {
     const struct arg_int *period = ctx->args;
-    struct domain *dom = ctx->dom;
-    GError *error = NULL;
-    if (period->v < 0) {
-        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                "invalid statistics period %d: give seconds, 0 to stop", period->v);
-    } else if (ctx->flags & AFFECT_CONFIG) {
-        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_UNSUPPORTED,
-                "a statistics period in the configuration (<memballoon><stats period>) is not "
-                "supported yet; set it on the running domain (--live)");
-    } else if (!state_is_active(dom->state) || !dom->mon) {
-        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
-                dom->def->name);
-    } else if (!dom->def->memballoon || !dom->def->memballoon->info.alias ||
-               g_strcmp0(dom->def->memballoon->model, "none") == 0) {
-        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
-                "domain '%s' has no memory balloon; add <memballoon model='virtio'/>",
-                dom->def->name);
-    }
-    if (error) {
-        dispatch_fail(call, error);
-        return;
-    }
-    JsonObject *args = json_object_new();
-    g_autofree char *path =
-        g_strdup_printf("/machine/peripheral/%s", dom->def->memballoon->info.alias);
-    json_object_set_string_member(args, "path", path);
-    json_object_set_string_member(args, "property", "guest-stats-polling-interval");
-    json_object_set_int_member(args, "value", period->v);
-    struct period_call *pc = g_new0(struct period_call, 1);
-    pc->call = call;
-    pc->dom = core_domain_ref(dom);
-    pc->period = period->v;
-    qmp_command(dom->mon, "qom-set", args, on_period_set, pc);
+    core_domain_set_memory_stats_period(ctx->dom, period->v, ctx->flags, dispatch_done_empty, call);
 }
 
 /* --- every domain's statistics at once --- */

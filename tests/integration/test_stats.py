@@ -67,6 +67,11 @@ def test_memory_and_cpu(daemon, st):
     assert 0 < mem["rss"] < 1024 * 1024
     out = daemon.virsh("dommemstat", "st").stdout
     assert re.search(r"actual 262144", out) and re.search(r"rss \d+", out), out
+    # the balloon's statistics period: live only
+    daemon.virsh("dommemstat", "st", "--period", "2", "--live")
+    assert "actual" in dom.memoryStats()
+    r = daemon.virsh("dommemstat", "st", "--period", "2", "--config", check=False)
+    assert r.returncode != 0 and "not supported yet" in r.stderr
     total = dom.getCPUStats(True)[0]
     assert total["cpu_time"] >= total["user_time"] > 0
     assert total["cpu_time"] == total["user_time"] + total["system_time"]
