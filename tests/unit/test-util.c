@@ -2,10 +2,12 @@
 /* Unit tests for src/util: names, uuids, atomic writes, errors. */
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/err.h"
 #include "util/file.h"
 #include "util/names.h"
+#include "util/procstat.h"
 #include "util/uuid.h"
 
 static void
@@ -93,6 +95,22 @@ test_tail(void)
     g_rmdir(dir);
 }
 
+/* A stat line whose comm holds spaces and a ")": the fields counted after the last ")" */
+static void
+test_procstat(void)
+{
+    long hz = sysconf(_SC_CLK_TCK);
+    const char *line = "4242 (qemu (x) y) S 1 2 3 4 5 6 7 8 9 10 300 40 0 0 20 0 3 0 99 1 2 3 4 "
+                       "5 6 7 8 9 10 11 12 13 14 15 16 17 1 0 0 0 0\n";
+    struct procstat st;
+    g_assert_true(procstat_parse(line, &st));
+    g_assert_cmpuint(st.user_ns, ==, 300 * (1000000000ULL / (guint64)hz));
+    g_assert_cmpuint(st.system_ns, ==, 40 * (1000000000ULL / (guint64)hz));
+    g_assert_cmpint(st.processor, ==, 17); /* field 39 */
+    g_assert_false(procstat_parse("4242 (short) S 1 2", &st));
+    g_assert_false(procstat_parse("no parenthesis", &st));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -101,5 +119,6 @@ main(int argc, char **argv)
     g_test_add_func("/util/uuid", test_uuid);
     g_test_add_func("/util/atomic-write", test_atomic_write);
     g_test_add_func("/util/tail", test_tail);
+    g_test_add_func("/util/procstat", test_procstat);
     return g_test_run();
 }
