@@ -330,6 +330,9 @@ const char *chr_type_to_string(enum chr_type type);
 void domain_address_free(struct domain_address *address);
 void disk_layer_free(struct disk_layer *layer);
 
+/* Whether DEF has a memory balloon QEMU knows by an alias (not model 'none'). */
+gboolean domain_def_has_balloon(const struct domain_def *def);
+
 /* DEF's disk with target TARGET ("vda"), or NULL; borrowed. */
 struct disk_def *domain_def_find_disk(const struct domain_def *def, const char *target);
 

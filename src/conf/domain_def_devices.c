@@ -120,6 +120,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(net_def, domain_def_net_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(chr_def, domain_def_chr_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(controller_def, domain_def_controller_free)
 
+gboolean
+domain_def_has_balloon(const struct domain_def *def)
+{
+    return def->memballoon && def->memballoon->info.alias &&
+           g_strcmp0(def->memballoon->model, "none") != 0;
+}
+
 struct disk_def *
 domain_def_find_disk(const struct domain_def *def, const char *target)
 {

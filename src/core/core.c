@@ -700,8 +700,7 @@ core_domain_xml(struct domain *dom, unsigned flags)
     if (flags & XML_SECURE)
         fmt |= DOMAIN_DEF_FORMAT_SECURE;
     if ((flags & XML_INACTIVE) || !state_is_active(dom->state)) {
-        const struct domain_def *def = dom->new_def ? dom->new_def : dom->def;
-        return domain_def_format(def, -1, fmt | DOMAIN_DEF_FORMAT_INACTIVE);
+        return domain_def_format(core_persistent_def(dom), -1, fmt | DOMAIN_DEF_FORMAT_INACTIVE);
     }
     return domain_def_format(dom->def, dom->id, fmt);
 }
@@ -710,6 +709,12 @@ static char *
 status_path(struct domain *dom)
 {
     return g_strdup_printf("%s/%s.xml", dom->core->paths.status_dir, dom->def->name);
+}
+
+struct domain_def *
+core_persistent_def(struct domain *dom)
+{
+    return dom->new_def ? dom->new_def : dom->def;
 }
 
 gboolean

@@ -171,6 +171,8 @@ void core_domain_emit_reboot(struct domain *dom);
 
 /* Status file of a running domain (atomically written). */
 gboolean core_status_write(struct domain *dom, GError **error);
+/* DOM's persistent definition: the next start's while it runs, else its only one. Borrowed. */
+struct domain_def *core_persistent_def(struct domain *dom);
 
 struct domain *core_domain_ref(struct domain *dom);
 void core_domain_unref(struct domain *dom);

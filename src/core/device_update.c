@@ -111,17 +111,10 @@ link_step(struct job *job)
     qmp_command(op->dom->mon, "set_link", args, on_set_link, job_ref(job));
 }
 
-/* The persistent definition of DOM: the next start's while it runs, else its only one. */
-static struct domain_def *
-persistent_def(struct domain *dom)
-{
-    return dom->new_def ? dom->new_def : dom->def;
-}
-
 static gboolean
 apply_config(struct domain *dom, const struct net_def *net, GError **error)
 {
-    g_autoptr(domain_def) copy = domain_def_copy(persistent_def(dom));
+    g_autoptr(domain_def) copy = domain_def_copy(core_persistent_def(dom));
     struct net_def *nic = find_nic(copy, net, error);
     if (!nic || !check_change(nic, net, error))
         return FALSE;
@@ -220,7 +213,7 @@ core_domain_update_net(struct domain *dom, struct net_def *net, unsigned flags, 
                 "cannot change the persistent config of transient domain '%s'", dom->def->name);
     else if (live && (cur = find_nic(dom->def, net, &error)))
         check_change(cur, net, &error);
-    if (!error && config && (cur = find_nic(persistent_def(dom), net, &error)))
+    if (!error && config && (cur = find_nic(core_persistent_def(dom), net, &error)))
         check_change(cur, net, &error);
     if (error) {
         domain_def_net_free(net);

@@ -111,12 +111,6 @@ impact(struct domain *dom, unsigned flags, gboolean *ret_live, gboolean *ret_con
     return TRUE;
 }
 
-static struct domain_def *
-persistent_def(struct domain *dom)
-{
-    return dom->new_def ? dom->new_def : dom->def;
-}
-
 /* Saves a changed copy of the persistent definition, then keeps it. */
 static gboolean
 save_config(struct domain *dom, struct domain_def *copy, GError **error)
@@ -428,7 +422,7 @@ vcpu_finish(struct job *job, const GError *error)
     log_info("%s: %u vCPUs", dom->def->name, dom->def->vcpus_current);
     if (op->config) {
         GError *e = NULL;
-        struct domain_def *copy = domain_def_copy(persistent_def(dom));
+        struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
         copy->vcpus_current = op->target;
         if (!save_config(dom, copy, &e))
             job_set_error(job, e);
@@ -573,7 +567,7 @@ core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_done_
             return;
         }
     } else if (impact(dom, flags, &live, &config, &error)) {
-        const struct domain_def *pdef = persistent_def(dom);
+        const struct domain_def *pdef = core_persistent_def(dom);
         if (flags & VCPU_MAXIMUM) {
             if (live)
                 err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
@@ -599,7 +593,7 @@ core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_done_
     }
     if (flags & VCPU_MAXIMUM) {
         /* config only: the maximum, and the current count within it */
-        struct domain_def *copy = domain_def_copy(persistent_def(dom));
+        struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
         copy->vcpus = n;
         copy->vcpus_current = MIN(copy->vcpus_current, n);
         save_config(dom, copy, &error);
@@ -608,7 +602,7 @@ core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_done_
         return;
     }
     if (!live) {
-        struct domain_def *copy = domain_def_copy(persistent_def(dom));
+        struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
         copy->vcpus_current = n;
         save_config(dom, copy, &error);
         done(error, data);
@@ -656,20 +650,13 @@ on_balloon(struct qmp *mon, JsonNode *result, const GError *error, gpointer data
         m->dom->balloon_kib = 0; /* the guest moves toward it: BALLOON_CHANGE says where */
         live_changed(m->dom);
         if (m->config) {
-            struct domain_def *copy = domain_def_copy(persistent_def(m->dom));
+            struct domain_def *copy = domain_def_copy(core_persistent_def(m->dom));
             copy->current_memory_kib = MIN(m->kib, copy->memory_kib);
             save_config(m->dom, copy, &e);
         }
     }
     mem_request_end(m, e);
     g_clear_error(&e);
-}
-
-static gboolean
-has_balloon(const struct domain_def *def)
-{
-    return def->memballoon && def->memballoon->info.alias &&
-           g_strcmp0(def->memballoon->model, "none") != 0;
 }
 
 void
@@ -679,7 +666,7 @@ core_domain_set_memory(struct domain *dom, guint64 kib, unsigned flags, core_don
     GError *error = NULL;
     gboolean live = FALSE, config = FALSE;
     if (impact(dom, flags, &live, &config, &error)) {
-        const struct domain_def *pdef = persistent_def(dom);
+        const struct domain_def *pdef = core_persistent_def(dom);
         if (kib == 0) {
             err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "memory size must be above 0");
         } else if (flags & MEM_MAXIMUM) {
@@ -695,7 +682,7 @@ core_domain_set_memory(struct domain *dom, guint64 kib, unsigned flags, core_don
             err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
                     "cannot set memory higher than max memory (%" G_GUINT64_FORMAT " KiB)",
                     dom->def->memory_kib);
-        } else if (live && !has_balloon(dom->def)) {
+        } else if (live && !domain_def_has_balloon(dom->def)) {
             err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
                     "domain '%s' has no memory balloon to change its memory live; add "
                     "<memballoon model='virtio'/>",
@@ -708,7 +695,7 @@ core_domain_set_memory(struct domain *dom, guint64 kib, unsigned flags, core_don
         return;
     }
     if (!live) {
-        struct domain_def *copy = domain_def_copy(persistent_def(dom));
+        struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
         if (flags & MEM_MAXIMUM) {
             copy->memory_kib = kib;
             copy->current_memory_kib = MIN(copy->current_memory_kib, kib);
@@ -798,7 +785,7 @@ core_domain_set_memory_stats_period(struct domain *dom, int period, unsigned fla
     } else if (!state_is_active(dom->state) || !dom->mon) {
         err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
                 dom->def->name);
-    } else if (!has_balloon(dom->def)) {
+    } else if (!domain_def_has_balloon(dom->def)) {
         err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
                 "domain '%s' has no memory balloon; add <memballoon model='virtio'/>",
                 dom->def->name);

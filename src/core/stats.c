@@ -10,6 +10,7 @@
 #include "qemu/monitor.h"
 #include "storage/dir.h"
 #include "util/err.h"
+#include "util/netaddr.h"
 
 static void
 block_free(struct core_block_stats *b)
@@ -55,10 +56,9 @@ core_stats_find_net(struct domain *dom, const char *device, GError **error)
 {
     for (guint i = 0; device && i < dom->def->nets->len; i++) {
         struct net_def *n = dom->def->nets->pdata[i];
-        g_autofree char *mac =
-            g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1], n->mac[2],
-                            n->mac[3], n->mac[4], n->mac[5]);
-        if (g_strcmp0(n->target_dev, device) == 0 || g_ascii_strcasecmp(mac, device) == 0)
+        char mac[MAC_STRING_LEN];
+        if (g_strcmp0(n->target_dev, device) == 0 ||
+            g_ascii_strcasecmp(mac_format(n->mac, mac), device) == 0)
             return n;
     }
     err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG,
@@ -144,8 +144,7 @@ gather_nets(struct collect *c)
         const struct net_def *n = dom->def->nets->pdata[i];
         struct core_net_stats *s = g_new0(struct core_net_stats, 1);
         s->name = g_strdup(n->target_dev);
-        g_snprintf(s->mac, sizeof(s->mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1],
-                   n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+        mac_format(n->mac, s->mac);
         struct procstat_net host;
         if (c->stats->active && n->target_dev && procstat_net(n->target_dev, &host, NULL)) {
             /* a tap: what the host receives the guest sent */
@@ -322,13 +321,6 @@ ask(struct collect *c, const char *cmd, JsonObject *args, JsonNode **slot)
     qmp_command(c->dom->mon, cmd, args, on_reply, r);
 }
 
-static gboolean
-has_balloon(const struct domain_def *def)
-{
-    return def->memballoon && def->memballoon->info.alias &&
-           g_strcmp0(def->memballoon->model, "none") != 0;
-}
-
 void
 core_stats_collect(struct domain *dom, unsigned groups, core_stats_fn done, gpointer data)
 {
@@ -357,9 +349,10 @@ core_stats_collect(struct domain *dom, unsigned groups, core_stats_fn done, gpoi
          * balloon's size (then BALLOON_CHANGE keeps it) */
         if ((groups & CORE_STATS_VCPU) && !dom->vcpu_tids)
             ask(c, "query-cpus-fast", NULL, &c->cpus);
-        if ((groups & CORE_STATS_BALLOON) && has_balloon(dom->def) && !dom->balloon_kib)
+        if ((groups & CORE_STATS_BALLOON) && domain_def_has_balloon(dom->def) && !dom->balloon_kib)
             ask(c, "query-balloon", NULL, &c->balloon);
-        if ((groups & CORE_STATS_BALLOON) && has_balloon(dom->def) && dom->balloon_period > 0) {
+        if ((groups & CORE_STATS_BALLOON) && domain_def_has_balloon(dom->def) &&
+            dom->balloon_period > 0) {
             JsonObject *args = json_object_new();
             g_autofree char *path =
                 g_strdup_printf("/machine/peripheral/%s", dom->def->memballoon->info.alias);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/core.h"
+#include "util/netaddr.h"
 #include "util/procstat.h"
 
 /* virDomainStatsTypes */
@@ -47,7 +48,7 @@ struct core_block_stats {
 
 struct core_net_stats {
     char *name; /* the tap */
-    char mac[18];
+    char mac[MAC_STRING_LEN];
     struct procstat_net n; /* as the guest sees it: the tap's rx is its tx */
     gboolean have;
 };

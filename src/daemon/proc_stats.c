@@ -11,6 +11,7 @@
 #include "daemon/dispatch.h"
 #include "util/cpuset.h"
 #include "util/err.h"
+#include "util/netaddr.h"
 
 /* virDomainModificationImpact and virDomainVcpuFlags */
 enum {
@@ -292,13 +293,11 @@ on_interface_stats(struct core_stats *st, gpointer data)
         refuse(sc, error);
         return;
     }
+    char mac[MAC_STRING_LEN];
+    mac_format(n->mac, mac);
     for (guint i = 0; i < st->nets->len; i++) {
         const struct core_net_stats *s = st->nets->pdata[i];
-        guint8 mac[6];
-        memcpy(mac, n->mac, sizeof(mac));
-        g_autofree char *m = g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-                                             mac[2], mac[3], mac[4], mac[5]);
-        if (!g_str_equal(s->mac, m))
+        if (!g_str_equal(s->mac, mac))
             continue;
         if (!s->have) {
             err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_UNSUPPORTED,

@@ -4,16 +4,12 @@
  * SetMemoryStatsPeriod, virDomainListGetStats). */
 #include "lib/client_priv.h"
 
-char **
-domus_domain_block_stats(domus_domain *dom, const char *device, GError **error)
+/* A reply of typed parameters followed by their count (remote_typed_param<>, int) */
+static char **
+params_reply(domus_domain *dom, uint32_t proc, GByteArray *args, GError **error)
 {
-    g_autoptr(GByteArray) args = client_domain_args(dom);
-    xdr_put_string(args, device ? device : "");
-    xdr_put_i32(args, 16);
-    xdr_put_u32(args, 4 /* TYPED_PARAM_STRING_OKAY */);
     g_autoptr(GByteArray) body = NULL;
-    if (!client_call(domus_domain_get_connect(dom), PROC_DOMAIN_BLOCK_STATS_FLAGS, args, &body,
-                     error))
+    if (!client_call(domus_domain_get_connect(dom), proc, args, &body, error))
         return NULL;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
@@ -22,6 +18,16 @@ domus_domain_block_stats(domus_domain *dom, const char *device, GError **error)
     if (!xdr_reader_finish(&r, error))
         return NULL;
     return g_steal_pointer(&params);
+}
+
+char **
+domus_domain_block_stats(domus_domain *dom, const char *device, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_string(args, device ? device : "");
+    xdr_put_i32(args, 16);
+    xdr_put_u32(args, 4 /* TYPED_PARAM_STRING_OKAY */);
+    return params_reply(dom, PROC_DOMAIN_BLOCK_STATS_FLAGS, args, error);
 }
 
 gboolean
@@ -233,14 +239,5 @@ domus_domain_cpu_stats_total(domus_domain *dom, GError **error)
     xdr_put_i32(args, -1);
     xdr_put_u32(args, 1);
     xdr_put_u32(args, 4 /* TYPED_PARAM_STRING_OKAY */);
-    g_autoptr(GByteArray) body = NULL;
-    if (!client_call(domus_domain_get_connect(dom), PROC_DOMAIN_GET_CPU_STATS, args, &body, error))
-        return NULL;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
-    g_auto(GStrv) params = client_read_typed_params(&r);
-    xdr_get_i32(&r);
-    if (!xdr_reader_finish(&r, error))
-        return NULL;
-    return g_steal_pointer(&params);
+    return params_reply(dom, PROC_DOMAIN_GET_CPU_STATS, args, error);
 }
