@@ -34,6 +34,11 @@ void snapshot_job_start(struct domain *dom, enum job_type type, const struct job
                         void (*prepare)(struct job *, struct snap_op *, GError **),
                         core_snapshot_done_fn done, core_done_fn done_plain, gpointer data);
 
+/* <state>/snapshot/<domain>: where DOM's snapshot metadata lives. New string. */
+char *snapshot_dir(struct domain *dom);
+/* At registration, for a domain that is not running: the record of a snapshot a daemon did
+ * not see to its end is settled by the images and the configuration (snapshot_recover.c). */
+void snapshot_pending_settle_offline(struct domain *dom);
 gboolean snapshot_write_meta(struct domain *dom, const struct snapshot_def *def, GError **error);
 gboolean snapshot_write_current(struct domain *dom, GError **error);
 gboolean snapshot_has_children(struct domain *dom, const char *name);
