@@ -165,7 +165,8 @@ cli_with_progress(const char *label, gboolean (*run)(gpointer data, GError **err
             continue;
         g_mutex_unlock(&p.lock);
         guint64 remaining, total;
-        if (poll(data, &remaining, &total)) {
+        /* nothing left (or the job already gone): the [100 %] line comes once, at the end */
+        if (poll(data, &remaining, &total) && remaining != 0) {
             print_progress(label, remaining, total);
             shown = TRUE;
         }
