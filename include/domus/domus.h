@@ -500,3 +500,15 @@ void domus_interface_list_free(struct domus_interface **list);
 /* virDomainUpdateDeviceFlags (FLAGS: virDomainModificationImpact). */
 gboolean domus_domain_update_device(domus_domain *dom, const char *xml, unsigned flags,
                                     GError **error);
+/* virDomainAttachDeviceFlags, virDomainDetachDeviceFlags (FLAGS: virDomainModificationImpact;
+ * a detach returns once the guest let the device go or after a few seconds, the device then
+ * leaving when it does), virDomainDetachDeviceAlias. */
+gboolean domus_domain_attach_device(domus_domain *dom, const char *xml, unsigned flags,
+                                    GError **error);
+gboolean domus_domain_detach_device(domus_domain *dom, const char *xml, unsigned flags,
+                                    GError **error);
+gboolean domus_domain_detach_device_alias(domus_domain *dom, const char *alias, unsigned flags,
+                                          GError **error);
+/* virDomainBlockResize: DISK (target or source path) to SIZE (bytes with FLAGS 1, else KiB). */
+gboolean domus_domain_block_resize(domus_domain *dom, const char *disk, guint64 size,
+                                   unsigned flags, GError **error);

@@ -22,6 +22,14 @@ struct cli_opt {
     const char *help;
 };
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(domus_domain, domus_domain_free)
+
+/* The domain every domain command names first. */
+#define DOMAIN_OPT                                                                                 \
+    {                                                                                              \
+        "domain", OPT_DATA, TRUE, "domain name, id or uuid"                                        \
+    }
+
 struct cli_ctx {
     const char *uri;
     gboolean readonly;
@@ -56,6 +64,11 @@ void cli_set_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 gboolean cli_parse_scaled(const char *text, guint64 unit, guint64 *ret, GError **error);
 /* Reads an XML file with libvirt's message on failure. Returns a new string. */
 char *cli_read_xml_file(const char *path, GError **error);
+/* virsh's --persistent (when PERSISTENT_OPT), --config, --live and --current of a device
+ * command as virDomainModificationImpact flags; FALSE when two exclude each other. Without
+ * any, LEGACY_LIVE commands mean the running domain (virsh calls the flagless API then). */
+gboolean cli_impact(struct cli_ctx *ctx, domus_domain *dom, gboolean persistent_opt,
+                    gboolean legacy_live, unsigned *ret, GError **error);
 /* Runs RUN (blocking, in a thread) while POLL, every 200 ms, says how far it is: virsh's
  * "LABEL: [ 42 %]" progress on stderr, ending with [100 %] on success. POLL may answer FALSE
  * (nothing to show). */
@@ -78,3 +91,4 @@ extern const struct cli_cmd cli_network_cmds[];
 extern const struct cli_cmd cli_save_cmds[];
 extern const struct cli_cmd cli_snapshot_cmds[];
 extern const struct cli_cmd cli_stats_cmds[];
+extern const struct cli_cmd cli_device_cmds[];

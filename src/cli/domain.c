@@ -675,11 +675,6 @@ cmd_edit(struct cli_ctx *ctx, GError **error)
     return with_domain(ctx, do_edit, NULL, "Failed to edit domain '%s'", error);
 }
 
-#define DOMAIN_OPT                                                                                 \
-    {                                                                                              \
-        "domain", OPT_DATA, TRUE, "domain name, id or uuid"                                        \
-    }
-
 static const struct cli_opt list_opts[] = {
     {"inactive", OPT_BOOL, FALSE, "list inactive domains"},
     {"all", OPT_BOOL, FALSE, "list inactive & active domains"},

@@ -8,7 +8,6 @@
 #include "cli/cli.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(domus_network, domus_network_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(domus_domain, domus_domain_free)
 
 /* virDomainXMLFlags */
 enum { XML_INACTIVE = 2 };
@@ -621,6 +620,16 @@ find_iface(GPtrArray *ifaces, const char *ident, GError **error)
     return found;
 }
 
+/* The <source> of an interface of TYPE from SOURCE (empty for types without one). */
+static char *
+iface_source(const char *type, const char *source)
+{
+    const char *key = g_str_equal(type, "network")  ? "network"
+                      : g_str_equal(type, "bridge") ? "bridge"
+                                                    : NULL;
+    return key && source ? g_markup_printf_escaped("<source %s='%s'/>", key, source) : g_strdup("");
+}
+
 static gboolean
 cmd_domif_getlink(struct cli_ctx *ctx, GError **error)
 {
@@ -649,12 +658,7 @@ cmd_domif_setlink(struct cli_ctx *ctx, GError **error)
         return FALSE;
     /* the device as the daemon needs to find it: type, MAC and source */
     const char *type = f->type ? f->type : "";
-    const char *key = g_str_equal(type, "network")  ? "network"
-                      : g_str_equal(type, "bridge") ? "bridge"
-                                                    : NULL;
-    g_autofree char *source = key && f->source
-                                  ? g_markup_printf_escaped("<source %s='%s'/>", key, f->source)
-                                  : g_strdup("");
+    g_autofree char *source = iface_source(type, f->source);
     g_autofree char *head = g_markup_printf_escaped("<interface type='%s'><mac address='%s'/>",
                                                     type, f->mac ? f->mac : "");
     g_autofree char *xml =
@@ -665,6 +669,90 @@ cmd_domif_setlink(struct cli_ctx *ctx, GError **error)
         return FALSE;
     }
     printf("Device updated successfully\n\n");
+    return TRUE;
+}
+
+static gboolean
+cmd_attach_interface(struct cli_ctx *ctx, GError **error)
+{
+    const char *type = cli_get(ctx, "type"), *source = cli_get(ctx, "source");
+    GString *s = g_string_new(NULL);
+    g_autofree char *head = g_markup_printf_escaped("<interface type='%s'>\n", type);
+    g_autofree char *src = iface_source(type, source);
+    g_string_append(s, head);
+    if (*src)
+        g_string_append_printf(s, "  %s\n", src);
+    const char *parts[][2] = {{"target", "<target dev='%s'/>"},
+                              {"mac", "<mac address='%s'/>"},
+                              {"model", "<model type='%s'/>"},
+                              {"alias", "<alias name='%s'/>"}};
+    for (guint i = 0; i < G_N_ELEMENTS(parts); i++) {
+        if (!cli_get(ctx, parts[i][0]))
+            continue;
+        g_autofree char *part = g_markup_printf_escaped(parts[i][1], cli_get(ctx, parts[i][0]));
+        g_string_append_printf(s, "  %s\n", part);
+    }
+    g_string_append(s, "</interface>\n");
+    g_autofree char *xml = g_string_free(s, FALSE);
+    if (cli_has(ctx, "print-xml")) {
+        printf("%s", xml);
+        return TRUE;
+    }
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    unsigned flags;
+    if (!dom || !cli_impact(ctx, dom, TRUE, TRUE, &flags, error))
+        return FALSE;
+    if (!domus_domain_attach_device(dom, xml, flags, error)) {
+        cli_report("Failed to attach interface");
+        return FALSE;
+    }
+    printf("Interface attached successfully\n\n");
+    return TRUE;
+}
+
+static gboolean
+cmd_detach_interface(struct cli_ctx *ctx, GError **error)
+{
+    const char *type = cli_get(ctx, "type"), *mac = cli_get(ctx, "mac");
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    unsigned flags;
+    if (!dom || !cli_impact(ctx, dom, TRUE, TRUE, &flags, error))
+        return FALSE;
+    g_autoptr(GPtrArray) ifaces = domain_interfaces(ctx, flags == 2, NULL, error);
+    if (!ifaces)
+        return FALSE;
+    const struct iface *found = NULL;
+    guint matches = 0;
+    for (guint i = 0; i < ifaces->len; i++) {
+        const struct iface *f = ifaces->pdata[i];
+        if (g_strcmp0(f->type, type) != 0 || (mac && g_ascii_strcasecmp(f->mac, mac) != 0))
+            continue;
+        found = f;
+        matches++;
+    }
+    if (!found) {
+        if (mac)
+            cli_set_error(error, "No interface found whose type is %s and mac address is %s", type,
+                          mac);
+        else
+            cli_set_error(error, "No interface found whose type is %s", type);
+        return FALSE;
+    }
+    if (matches > 1) {
+        cli_set_error(error,
+                      "Domain has %u interfaces. Please specify which one to detach using --mac",
+                      matches);
+        return FALSE;
+    }
+    g_autofree char *head = g_markup_printf_escaped("<interface type='%s'><mac address='%s'/>",
+                                                    type, found->mac ? found->mac : "");
+    g_autofree char *src = iface_source(type, found->source);
+    g_autofree char *xml = g_strdup_printf("%s%s</interface>", head, src);
+    if (!domus_domain_detach_device(dom, xml, flags, error)) {
+        cli_report("Failed to detach interface");
+        return FALSE;
+    }
+    printf("Interface detached successfully\n\n");
     return TRUE;
 }
 
@@ -716,10 +804,6 @@ cmd_domifaddr(struct cli_ctx *ctx, GError **error)
 #define NETWORK_OPT                                                                                \
     {                                                                                              \
         "network", OPT_DATA, TRUE, "network name or uuid"                                          \
-    }
-#define DOMAIN_OPT                                                                                 \
-    {                                                                                              \
-        "domain", OPT_DATA, TRUE, "domain name, id or uuid"                                        \
     }
 
 static const struct cli_opt net_opts[] = {NETWORK_OPT, {NULL}};
@@ -796,6 +880,31 @@ static const struct cli_opt domif_setlink_opts[] = {
     {"config", OPT_BOOL, FALSE, "affect next boot"},
     {NULL},
 };
+static const struct cli_opt attach_interface_opts[] = {
+    DOMAIN_OPT,
+    {"type", OPT_DATA, TRUE, "network interface type"},
+    {"source", OPT_DATA, TRUE, "source of network interface"},
+    {"target", OPT_STRING, FALSE, "target network name"},
+    {"mac", OPT_STRING, FALSE, "MAC address"},
+    {"model", OPT_STRING, FALSE, "model type"},
+    {"alias", OPT_STRING, FALSE, "custom alias name of interface device"},
+    {"persistent", OPT_BOOL, FALSE, "make live change persistent"},
+    {"config", OPT_BOOL, FALSE, "affect next boot"},
+    {"live", OPT_BOOL, FALSE, "affect running domain"},
+    {"current", OPT_BOOL, FALSE, "affect current domain"},
+    {"print-xml", OPT_BOOL, FALSE, "print XML document rather than attach the interface"},
+    {NULL},
+};
+static const struct cli_opt detach_interface_opts[] = {
+    DOMAIN_OPT,
+    {"type", OPT_DATA, TRUE, "network interface type"},
+    {"mac", OPT_STRING, FALSE, "MAC address"},
+    {"persistent", OPT_BOOL, FALSE, "make live change persistent"},
+    {"config", OPT_BOOL, FALSE, "affect next boot"},
+    {"live", OPT_BOOL, FALSE, "affect running domain"},
+    {"current", OPT_BOOL, FALSE, "affect current domain"},
+    {NULL},
+};
 static const struct cli_opt domifaddr_opts[] = {
     DOMAIN_OPT,
     {"interface", OPT_STRING, FALSE, "network interface name"},
@@ -833,5 +942,7 @@ const struct cli_cmd cli_network_cmds[] = {
     {"domif-setlink", cmd_domif_setlink, domif_setlink_opts,
      "set link state of a virtual interface"},
     {"domiflist", cmd_domiflist, domiflist_opts, "list all domain virtual interfaces"},
+    {"attach-interface", cmd_attach_interface, attach_interface_opts, "attach network interface"},
+    {"detach-interface", cmd_detach_interface, detach_interface_opts, "detach network interface"},
     {NULL},
 };

@@ -324,10 +324,6 @@ cmd_managedsave_edit(struct cli_ctx *ctx, GError **error)
                         error);
 }
 
-#define DOMAIN_OPT                                                                                 \
-    {                                                                                              \
-        "domain", OPT_DATA, TRUE, "domain name, id or uuid"                                        \
-    }
 #define RUNNING_OPT                                                                                \
     {                                                                                              \
         "running", OPT_BOOL, FALSE, "set domain to be running on restore"                          \

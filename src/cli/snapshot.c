@@ -584,10 +584,6 @@ cmd_snapshot_delete(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
-#define DOMAIN_OPT                                                                                 \
-    {                                                                                              \
-        "domain", OPT_DATA, TRUE, "domain name, id or uuid"                                        \
-    }
 #define SNAP_OPT(req)                                                                              \
     {                                                                                              \
         "snapshotname", OPT_DATA, req, "snapshot name"                                             \

@@ -486,10 +486,6 @@ cmd_domstats(struct cli_ctx *ctx, GError **error)
     return ok;
 }
 
-#define DOMAIN_OPT                                                                                 \
-    {                                                                                              \
-        "domain", OPT_DATA, TRUE, "domain name, id or uuid"                                        \
-    }
 #define IMPACT_OPTS                                                                                \
     {"config", OPT_BOOL, FALSE, "affect next boot"},                                               \
         {"live", OPT_BOOL, FALSE, "affect running domain"},                                        \

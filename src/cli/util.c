@@ -231,3 +231,34 @@ cli_parse_scaled(const char *text, guint64 unit, guint64 *ret, GError **error)
     *ret = v * scale;
     return TRUE;
 }
+
+/* virsh's --persistent, --config, --live and --current: the flags, or FALSE when two options
+ * exclude each other. Without any, LEGACY_LIVE commands mean the running domain (virsh calls
+ * the API without flags then, which is that); the others the current state. */
+gboolean
+cli_impact(struct cli_ctx *ctx, domus_domain *dom, gboolean persistent_opt, gboolean legacy_live,
+           unsigned *ret, GError **error)
+{
+    gboolean current = cli_has(ctx, "current"), config = cli_has(ctx, "config");
+    gboolean live = cli_has(ctx, "live");
+    gboolean persistent = persistent_opt && cli_has(ctx, "persistent");
+    const char *clash = persistent && current ? "persistent"
+                        : current && live     ? "live"
+                        : current && config   ? "config"
+                                              : NULL;
+    if (clash) {
+        cli_set_error(error, "Options --current and --%s are mutually exclusive", clash);
+        return FALSE;
+    }
+    unsigned flags = 0; /* virDomainModificationImpact: 1 live, 2 config */
+    if (config || persistent)
+        flags |= 2;
+    if (live)
+        flags |= 1;
+    if (persistent && domus_domain_is_active(dom, NULL) == 1)
+        flags |= 1;
+    if (legacy_live && !flags && !current)
+        flags = 1;
+    *ret = flags;
+    return TRUE;
+}

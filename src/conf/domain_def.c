@@ -512,8 +512,8 @@ domain_def_infos(struct domain_def *def)
  * names one device only (the console paired with the first serial port shares that port's,
  * as in libvirt). Without PARSE_STATUS the other aliases are runtime data of a previous
  * start: dropped, as libvirt drops them (the companions of a USB2 controller share one). */
-static gboolean
-finish_aliases(struct domain_def *def, unsigned flags, GError **error)
+gboolean
+domain_def_finish_aliases(struct domain_def *def, unsigned flags, GError **error)
 {
     static const char allowed[] =
         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
@@ -1100,8 +1100,6 @@ parse_action(xmlNodePtr node, const char *const *names, enum domain_action *ret,
     return TRUE;
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
-
 static gboolean
 parse_metadata(struct domain_def *def, xmlNodePtr node, GError **error)
 {
@@ -1458,22 +1456,27 @@ domain_def_parse(const char *xml, unsigned flags, GError **error)
     if ((flags & DOMAIN_DEF_PARSE_VALIDATE) && !validate_schema(doc, root, error))
         return NULL;
     g_autoptr(domain_def) def = domain_def_new();
-    if (!parse_domain(def, root, error) || !finish_aliases(def, flags, error))
+    if (!parse_domain(def, root, error) || !domain_def_finish_aliases(def, flags, error))
         return NULL;
-    if (!(flags & DOMAIN_DEF_PARSE_STATUS)) {
-        /* a chain probed at a previous start says nothing about the next one */
-        for (guint i = 0; i < def->disks->len; i++) {
-            struct disk_def *disk = def->disks->pdata[i];
-            disk->source_index = 0;
-            g_clear_pointer(&disk->backing, g_ptr_array_unref);
-        }
-        /* the taps and bridges of a previous start, likewise */
-        for (guint i = 0; i < def->nets->len; i++) {
-            struct net_def *net = def->nets->pdata[i];
-            g_clear_pointer(&net->live_bridge, g_free);
-            if (domain_def_net_auto_target(net))
-                g_clear_pointer(&net->target_dev, g_free);
-        }
-    }
+    if (!(flags & DOMAIN_DEF_PARSE_STATUS))
+        domain_def_drop_runtime(def);
     return g_steal_pointer(&def);
+}
+
+void
+domain_def_drop_runtime(struct domain_def *def)
+{
+    /* a chain probed at a previous start says nothing about the next one */
+    for (guint i = 0; i < def->disks->len; i++) {
+        struct disk_def *disk = def->disks->pdata[i];
+        disk->source_index = 0;
+        g_clear_pointer(&disk->backing, g_ptr_array_unref);
+    }
+    /* the taps and bridges of a previous start, likewise */
+    for (guint i = 0; i < def->nets->len; i++) {
+        struct net_def *net = def->nets->pdata[i];
+        g_clear_pointer(&net->live_bridge, g_free);
+        if (domain_def_net_auto_target(net))
+            g_clear_pointer(&net->target_dev, g_free);
+    }
 }

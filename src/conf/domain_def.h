@@ -316,10 +316,6 @@ const char *domain_boot_dev_to_string(enum domain_boot_dev dev);
 const char *disk_type_to_string(enum disk_type type);
 const char *disk_device_to_string(enum disk_device device);
 const char *net_type_to_string(enum net_type type);
-/* Parses one <interface> (what virDomainUpdateDeviceFlags gets), as in a domain: a MAC is
- * generated when none is given (mac_given says). Another device is ERR_OPERATION_UNSUPPORTED;
- * other errors as domain_def_parse. New device; caller frees. */
-struct net_def *domain_def_net_parse(const char *xml, GError **error);
 void domain_def_net_free(struct net_def *net);
 /* Whether NET's target dev is a name taps get at start (vnetN, macvtapN), not the user's. */
 gboolean domain_def_net_auto_target(const struct net_def *net);

@@ -109,7 +109,6 @@ static const char *const rng_backend_names[] = {"random", NULL};
 static const char *const panic_model_names[] = {"isa", "pseries", "hyperv", "s390", NULL};
 
 typedef struct disk_def disk_def;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 typedef struct net_def net_def;
 typedef struct chr_def chr_def;
 typedef struct controller_def controller_def;
@@ -1145,7 +1144,11 @@ assign_controller_indexes(struct domain_def *def)
             }
             continue;
         }
-        for (int index = 0; ctrl->index < 0; index++) {
+        /* index 0 of the PCI controllers is the machine's root bus, whether listed or not */
+        gboolean bridge = g_str_equal(ctrl->type, "pci") &&
+                          g_strcmp0(ctrl->model, "pci-root") != 0 &&
+                          g_strcmp0(ctrl->model, "pcie-root") != 0;
+        for (int index = bridge ? 1 : 0; ctrl->index < 0; index++) {
             gboolean used = FALSE;
             for (guint j = 0; j < def->controllers->len && !used; j++) {
                 struct controller_def *other = g_ptr_array_index(def->controllers, j);
@@ -1250,24 +1253,4 @@ domain_def_devices_finish(struct domain_def *def, GError **error)
     fill_video_defaults(def);
     return check_disk_targets(def, error) && check_boot_orders(def, error) &&
            pair_consoles(def, error);
-}
-
-struct net_def *
-domain_def_net_parse(const char *xml, GError **error)
-{
-    g_autoptr(xmlDoc) doc =
-        xml_util_read_document(ERR_FROM_DOMAIN, xml, 1024 * 1024, "device", NULL, error);
-    if (!doc)
-        return NULL;
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    if (!domain_def_xml_is(root, "interface")) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_UNSUPPORTED,
-                "updating a <%s> in place is not supported; an <interface>'s link state is",
-                (const char *)root->name);
-        return NULL;
-    }
-    g_autoptr(domain_def) def = domain_def_new();
-    if (!parse_net(def, root, error))
-        return NULL;
-    return g_ptr_array_steal_index(def->nets, 0);
 }

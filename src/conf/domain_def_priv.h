@@ -64,6 +64,13 @@ gboolean domain_def_address_parse(xmlNodePtr node, struct domain_address **ret, 
  * aliases are kept is decided once the whole definition is read. */
 gboolean domain_def_alias_parse(xmlNodePtr node, char **ret, GError **error);
 
+/* Checks the aliases of DEF: a user's ("ua-…") must be well formed and unique; without
+ * DOMAIN_DEF_PARSE_STATUS the others are dropped (runtime data of a previous start). */
+gboolean domain_def_finish_aliases(struct domain_def *def, unsigned flags, GError **error);
+
+/* Drops what a previous start left in DEF: probed backing chains, taps and their bridges. */
+void domain_def_drop_runtime(struct domain_def *def);
+
 /* Parses the child elements of <devices> into DEF. */
 gboolean domain_def_devices_parse(struct domain_def *def, xmlNodePtr devices, GError **error);
 

@@ -28,8 +28,6 @@ static const char *const forward_unsupported[] = {"private", "vepa", "passthroug
 static const char *const tristate_names[] = {"", "yes", "no", NULL};
 static const char *const none[] = {NULL};
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
-
 #define is xml_util_is
 #define ignorable xml_util_ignorable
 #define prop xml_util_prop

@@ -22,7 +22,6 @@ static const char *const state_names[] = {
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(state_names) == SNAPSHOT_STATE_LAST + 1);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlBuffer, xmlBufferFree)
 
 const char *

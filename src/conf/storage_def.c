@@ -30,8 +30,6 @@ static const char *const none[] = {NULL};
 static const char *const unit_attrs[] = {"unit", NULL};
 static const char *const type_attrs[] = {"type", NULL};
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
-
 /* ---- XML helpers: the domain_def ones, raising errors from the storage origin ---- */
 
 #define lookup xml_util_lookup

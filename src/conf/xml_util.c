@@ -211,7 +211,6 @@ xml_util_text(int origin, xmlNodePtr node, GError **error)
 #define XML_UTIL_ERROR xmlError
 #endif
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlParserCtxt, xmlFreeParserCtxt)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlBuffer, xmlBufferFree)
 

@@ -7,6 +7,8 @@
 #include <libxml/tree.h>
 #include <stdint.h>
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
+
 /* True for nodes that carry nothing: comments, processing instructions, blank text. */
 gboolean xml_util_ignorable(xmlNodePtr node);
 /* True for an element NAME without a namespace. */

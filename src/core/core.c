@@ -534,6 +534,19 @@ core_domain_emit_reboot(struct domain *dom)
     events_emit(dom->core->events, &ev);
 }
 
+void
+core_domain_emit_device(struct domain *dom, int kind, const char *alias)
+{
+    struct event ev = {
+        .kind = kind,
+        .name = dom->def->name,
+        .id = dom->id,
+        .alias = alias,
+    };
+    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
+    events_emit(dom->core->events, &ev);
+}
+
 /* virDomainDefineXMLFlags */
 enum { DEFINE_VALIDATE = 1 };
 

@@ -169,6 +169,9 @@ void core_domain_emit(struct domain *dom, int event, int detail);
 /* The guest reset (libvirt's reboot event). */
 void core_domain_emit_reboot(struct domain *dom);
 
+/* A device came or went (EVENT_ID_DEVICE_ADDED, EVENT_ID_DEVICE_REMOVED): its alias. */
+void core_domain_emit_device(struct domain *dom, int kind, const char *alias);
+
 /* Status file of a running domain (atomically written). */
 gboolean core_status_write(struct domain *dom, GError **error);
 /* DOM's persistent definition: the next start's while it runs, else its only one. Borrowed. */
@@ -275,6 +278,28 @@ void core_domain_set_memory_stats_period(struct domain *dom, int period, unsigne
 gpointer core_device_wait(struct domain *dom, const char *alias,
                           void (*fn)(struct domain *dom, gpointer data), gpointer data);
 void core_device_wait_cancel(struct domain *dom, gpointer handle);
+/* Devices (hotplug.c). FLAGS: virDomainModificationImpact. XML is one <disk>, <interface>,
+ * <input> or <controller>. Attach plugs it into QEMU (a job; undone in full when a step
+ * fails) and/or adds it to the persistent definition. Detach asks the guest to let it go and
+ * waits a few seconds for it: the call then succeeds either way, and the device leaves the
+ * live definition (DEVICE_REMOVED) once QEMU deleted it. */
+void core_domain_attach_device(struct domain *dom, const char *xml, unsigned flags,
+                               core_done_fn done, gpointer data);
+void core_domain_detach_device(struct domain *dom, const char *xml, unsigned flags,
+                               core_done_fn done, gpointer data);
+void core_domain_detach_alias(struct domain *dom, const char *alias, unsigned flags,
+                              core_done_fn done, gpointer data);
+/* virDomainUpdateDeviceFlags: a cdrom's media (inserted, changed, ejected) or an interface's
+ * link state; any other change is ERR_OPERATION_UNSUPPORTED naming it. */
+void core_domain_update_device(struct domain *dom, const char *xml, unsigned flags,
+                               core_done_fn done, gpointer data);
+/* Grows disk TARGET (or the disk whose source is TARGET) to SIZE (bytes with FLAGS & 1, else
+ * KiB), live. Shrinking is refused. */
+void core_domain_block_resize(struct domain *dom, const char *target, guint64 size, unsigned flags,
+                              core_done_fn done, gpointer data);
+/* A DEVICE_DELETED nobody waited for: the removal of a device the guest let go late (or
+ * ejected itself) completes. */
+void core_hotplug_deleted(struct domain *dom, const char *alias);
 /* QEMU's DEVICE_DELETED (lifecycle.c routes it here). */
 void core_device_deleted(struct domain *dom, const char *alias);
 

@@ -8,7 +8,12 @@
 #include "util/uuid.h"
 
 /* virDomainEventID values of the events we raise */
-enum { EVENT_ID_LIFECYCLE = 0, EVENT_ID_REBOOT = 1 };
+enum {
+    EVENT_ID_LIFECYCLE = 0,
+    EVENT_ID_REBOOT = 1,
+    EVENT_ID_DEVICE_REMOVED = 15,
+    EVENT_ID_DEVICE_ADDED = 19,
+};
 /* what an event is about: libvirt has one event ID space per object kind */
 enum event_object { EVENT_OBJECT_DOMAIN = 0, EVENT_OBJECT_NETWORK = 1 };
 
@@ -20,6 +25,7 @@ struct event {
     int id;    /* domain id at the time of the event, -1 when inactive */
     int event; /* enum dom_event for lifecycle */
     int detail;
+    const char *alias; /* the device of DEVICE_ADDED and DEVICE_REMOVED */
 };
 
 typedef void (*events_fn)(const struct event *ev, gpointer user);

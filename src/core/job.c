@@ -149,6 +149,40 @@ job_acquire(struct job_owner *owner, enum job_type type, const struct job_pipeli
     g_queue_push_tail(&owner->waiters, w);
 }
 
+struct acquire_run {
+    gpointer data;
+    GDestroyNotify free_data;
+    job_done_fn done;
+    gpointer done_data;
+};
+
+static void
+acquire_run_begin(struct job *job, GError *error, gpointer user)
+{
+    struct acquire_run *req = user;
+    if (!job) {
+        req->done(error, req->done_data);
+        if (req->free_data)
+            req->free_data(req->data);
+    } else {
+        job_run(job, req->data, req->free_data, req->done, req->done_data);
+    }
+    g_free(req);
+}
+
+void
+job_acquire_run(struct job_owner *owner, enum job_type type, const struct job_pipeline *pipeline,
+                guint wait_ms, gpointer data, GDestroyNotify free_data, job_done_fn done,
+                gpointer done_data)
+{
+    struct acquire_run *req = g_new0(struct acquire_run, 1);
+    req->data = data;
+    req->free_data = free_data;
+    req->done = done;
+    req->done_data = done_data;
+    job_acquire(owner, type, pipeline, wait_ms, acquire_run_begin, req);
+}
+
 struct job *
 job_try_acquire(struct job_owner *owner, enum job_type type, const struct job_pipeline *pipeline,
                 GError **error)

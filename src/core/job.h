@@ -110,6 +110,11 @@ typedef void (*job_begin_fn)(struct job *job, GError *error, gpointer data);
  * call job_run() (or job_cancel()) on the job it gets. */
 void job_acquire(struct job_owner *owner, enum job_type type, const struct job_pipeline *pipeline,
                  guint wait_ms, job_begin_fn begin, gpointer data);
+/* job_acquire, then job_run with DATA; when the owner stays busy, DONE hears why (the error
+ * is not DONE's to free) and DATA is freed. */
+void job_acquire_run(struct job_owner *owner, enum job_type type,
+                     const struct job_pipeline *pipeline, guint wait_ms, gpointer data,
+                     GDestroyNotify free_data, job_done_fn done, gpointer done_data);
 /* Takes OWNER only when free: NULL with the same error otherwise. */
 struct job *job_try_acquire(struct job_owner *owner, enum job_type type,
                             const struct job_pipeline *pipeline, GError **error);

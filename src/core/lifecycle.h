@@ -17,6 +17,10 @@ char *lifecycle_log_path(struct domain *dom);
 /* Appends the last lines QEMU wrote to its log since this run began to ERROR's message. */
 void lifecycle_append_log_tail(struct domain *dom, GError *error);
 
+/* Probes the backing chain of DISK's image as it is now into DISK->backing (the image nodes
+ * still to number: qemu_device_number_images). A disk without a source has nothing to do. */
+gboolean lifecycle_probe_disk(struct disk_def *disk, GError **error);
+
 /* Whether the domain's QEMU has exited. */
 gboolean lifecycle_process_gone(struct domain *dom);
 /* SIGKILLs the domain's QEMU and reaps it (a bounded wait). */

@@ -71,6 +71,8 @@ core_device_deleted(struct domain *dom, const char *alias)
         fn(dom, data);
         return;
     }
+    if (alias)
+        core_hotplug_deleted(dom, alias);
 }
 
 /* --- shared --- */

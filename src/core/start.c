@@ -310,6 +310,32 @@ open_taps(struct start_op *op, GError **error)
     return TRUE;
 }
 
+gboolean
+lifecycle_probe_disk(struct disk_def *disk, GError **error)
+{
+    if (!disk->source)
+        return TRUE;
+    g_autoptr(GPtrArray) layers = storage_chain_probe(
+        disk->source, disk->format == DISK_FORMAT_QCOW2 ? STORAGE_FORMAT_QCOW2 : STORAGE_FORMAT_RAW,
+        error);
+    if (!layers) {
+        g_prefix_error(error, "disk '%s': ", disk->target_dev);
+        return FALSE;
+    }
+    g_clear_pointer(&disk->backing, g_ptr_array_unref);
+    disk->backing = g_ptr_array_new_with_free_func((GDestroyNotify)disk_layer_free);
+    disk->source_index = 0;
+    for (guint j = 0; j < layers->len; j++) {
+        struct storage_chain_layer *l = layers->pdata[j];
+        struct disk_layer *layer = g_new0(struct disk_layer, 1);
+        layer->type = l->block ? DISK_TYPE_BLOCK : DISK_TYPE_FILE;
+        layer->path = g_strdup(l->path);
+        layer->format = l->format == STORAGE_FORMAT_QCOW2 ? DISK_FORMAT_QCOW2 : DISK_FORMAT_RAW;
+        g_ptr_array_add(disk->backing, layer);
+    }
+    return TRUE;
+}
+
 /* What a start adds to the live definition: the addresses a definition older than them
  * lacks, each disk's backing chain as its images name it now, numbers for the images' block
  * nodes, and every device's alias. */
@@ -319,27 +345,8 @@ prepare_live_def(struct domain_def *def, GError **error)
     if (!qemu_address_assign(def, error))
         return FALSE;
     for (guint i = 0; i < def->disks->len; i++) {
-        struct disk_def *disk = def->disks->pdata[i];
-        if (!disk->source)
-            continue;
-        g_autoptr(GPtrArray) layers = storage_chain_probe(
-            disk->source,
-            disk->format == DISK_FORMAT_QCOW2 ? STORAGE_FORMAT_QCOW2 : STORAGE_FORMAT_RAW, error);
-        if (!layers) {
-            g_prefix_error(error, "disk '%s': ", disk->target_dev);
+        if (!lifecycle_probe_disk(def->disks->pdata[i], error))
             return FALSE;
-        }
-        g_clear_pointer(&disk->backing, g_ptr_array_unref);
-        disk->backing = g_ptr_array_new_with_free_func((GDestroyNotify)disk_layer_free);
-        disk->source_index = 0;
-        for (guint j = 0; j < layers->len; j++) {
-            struct storage_chain_layer *l = layers->pdata[j];
-            struct disk_layer *layer = g_new0(struct disk_layer, 1);
-            layer->type = l->block ? DISK_TYPE_BLOCK : DISK_TYPE_FILE;
-            layer->path = g_strdup(l->path);
-            layer->format = l->format == STORAGE_FORMAT_QCOW2 ? DISK_FORMAT_QCOW2 : DISK_FORMAT_RAW;
-            g_ptr_array_add(disk->backing, layer);
-        }
     }
     qemu_device_number_images(def);
     qemu_alias_assign(def);

@@ -59,6 +59,7 @@ build_index(void)
     index_table(snapshot_procs, snapshot_procs_count);
     index_table(stats_procs, stats_procs_count);
     index_table(resources_procs, resources_procs_count);
+    index_table(device_procs, device_procs_count);
     index_table(event_procs, event_procs_count);
     index_table(guest_procs, guest_procs_count);
     index_table(storage_procs, storage_procs_count);

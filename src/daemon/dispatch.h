@@ -67,6 +67,8 @@ extern const struct proc_def snapshot_procs[];
 extern const gsize snapshot_procs_count;
 extern const struct proc_def stats_procs[];
 extern const gsize stats_procs_count;
+extern const struct proc_def device_procs[];
+extern const gsize device_procs_count;
 extern const struct proc_def resources_procs[];
 extern const gsize resources_procs_count;
 extern const struct proc_def save_procs[];

@@ -458,26 +458,7 @@ h_abort_job(struct call *call, const struct call_ctx *ctx)
 #define R RPC_PROGRAM_REMOTE
 #define D HANDLE_DOMAIN
 #define N HANDLE_NONE
-/* virDomainDeviceModifyFlags: LIVE, CONFIG, FORCE (no meaning for what we update) */
-enum { DEVICE_AFFECT_LIVE = 1, DEVICE_AFFECT_CONFIG = 2, DEVICE_FORCE = 4 };
-
-static void
-h_update_device(struct call *call, const struct call_ctx *ctx)
-{
-    const struct arg_string *a = ctx->args;
-    GError *error = NULL;
-    struct net_def *net = domain_def_net_parse(a->s, &error);
-    if (!net) {
-        dispatch_fail(call, error);
-        return;
-    }
-    core_domain_update_net(ctx->dom, net, ctx->flags & (DEVICE_AFFECT_LIVE | DEVICE_AFFECT_CONFIG),
-                           dispatch_done_empty, call);
-}
-
 const struct proc_def domain_procs[] = {
-    {R, PROC_DOMAIN_UPDATE_DEVICE_FLAGS, D, &args_string, TRUE,
-     DEVICE_AFFECT_LIVE | DEVICE_AFFECT_CONFIG | DEVICE_FORCE, h_update_device},
     {R, PROC_CONNECT_LIST_ALL_DOMAINS, N, &args_int, TRUE, LIST_ALL_FLAGS, h_list_all},
     {R, PROC_CONNECT_NUM_OF_DOMAINS, N, NULL, FALSE, 0, h_num_of_domains},
     {R, PROC_CONNECT_NUM_OF_DEFINED_DOMAINS, N, NULL, FALSE, 0, h_num_of_defined},

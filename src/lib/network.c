@@ -350,13 +350,3 @@ domus_domain_interface_addresses(domus_domain *dom, unsigned source, GError **er
     }
     return list;
 }
-
-gboolean
-domus_domain_update_device(domus_domain *dom, const char *xml, unsigned flags, GError **error)
-{
-    g_autoptr(GByteArray) args = client_domain_args(dom);
-    xdr_put_string(args, xml);
-    xdr_put_u32(args, flags);
-    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_UPDATE_DEVICE_FLAGS, args, NULL,
-                       error);
-}

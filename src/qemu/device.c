@@ -265,19 +265,31 @@ qemu_device_net_has_tap(const struct net_def *net)
     return net->type != NET_TYPE_USER;
 }
 
+char *
+qemu_device_netdev_id(const struct net_def *net)
+{
+    return g_strdup_printf("host%s", net->info.alias);
+}
+
 JsonObject *
 qemu_device_netdev(const struct net_def *net, int tap_fd, GError **error)
 {
-    g_autofree char *id = g_strdup_printf("host%s", net->info.alias);
+    g_autofree char *fd = tap_fd >= 0 ? g_strdup_printf("%d", tap_fd) : NULL;
+    return qemu_device_netdev_named(net, fd, error);
+}
+
+JsonObject *
+qemu_device_netdev_named(const struct net_def *net, const char *tap_fd, GError **error)
+{
+    g_autofree char *id = qemu_device_netdev_id(net);
     JsonObject *o = json_object_new();
     if (!qemu_device_net_has_tap(net)) {
         json_object_set_string_member(o, "type", "user");
-    } else if (tap_fd >= 0) {
+    } else if (tap_fd) {
         /* the daemon made the tap (and put it on its bridge): QEMU needs no privilege and no
          * helper, as with libvirt */
-        g_autofree char *fd = g_strdup_printf("%d", tap_fd);
         json_object_set_string_member(o, "type", "tap");
-        json_object_set_string_member(o, "fd", fd);
+        json_object_set_string_member(o, "fd", tap_fd);
     } else {
         json_object_unref(o);
         err_set(error, ERR_FROM_QEMU, ERR_INTERNAL_ERROR,
@@ -306,7 +318,7 @@ qemu_device_net(const struct domain_def *def, const struct net_def *net, GError 
                 model);
         return NULL;
     }
-    g_autofree char *netdev = g_strdup_printf("host%s", net->info.alias);
+    g_autofree char *netdev = qemu_device_netdev_id(net);
     g_autofree char *mac =
         g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", net->mac[0], net->mac[1], net->mac[2],
                         net->mac[3], net->mac[4], net->mac[5]);

@@ -43,6 +43,10 @@ JsonObject *qemu_device_disk(const struct domain_def *def, const struct disk_def
  * other type the tap the daemon made, which QEMU has as descriptor TAP_FD (< 0: none, an
  * error). New object. */
 JsonObject *qemu_device_netdev(const struct net_def *net, int tap_fd, GError **error);
+/* The same with the tap's descriptor named: a number QEMU inherited, or a name getfd gave. */
+JsonObject *qemu_device_netdev_named(const struct net_def *net, const char *tap_fd, GError **error);
+/* The id of NET's netdev ("hostnet0"). New string. */
+char *qemu_device_netdev_id(const struct net_def *net);
 /* Whether NET is backed by a tap (every type but 'user'). */
 gboolean qemu_device_net_has_tap(const struct net_def *net);
 

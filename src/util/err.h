@@ -43,6 +43,7 @@ enum err_code {
     ERR_NO_HOSTNAME = 108,
     ERR_STORAGE_VOL_EXIST = 90,
     ERR_XML_INVALID_SCHEMA = 92,
+    ERR_DEVICE_MISSING = 99,
 };
 
 /* libvirt's virErrorDomain values: where an error was raised. */

@@ -58,8 +58,10 @@ def boot_guests(d):
     c = d.conn()
     guests = {}
     # alpha's NIC is virtio, beta's an e1000: the guest's drivers for both
+    # alpha has spare PCI Express root ports (as virt-install gives): NICs plug into them
+    spare = {"alpha": "<controller type='pci' model='pcie-root-port'/>" * 8, "beta": ""}
     for name, model in (("alpha", "virtio"), ("beta", "e1000")):
-        log, xml = guest_xml(d, name, [nic(model=model)])
+        log, xml = guest_xml(d, name, [nic(model=model), spare[name]])
         dom = c.defineXML(xml)
         dom.create()
         guests[name] = (dom, log)
@@ -232,8 +234,60 @@ def test_domif_setlink(net):
     assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_UNSUPPORTED
     assert "cannot change the model" in str(e.value)
     with pytest.raises(libvirt.libvirtError) as e:
-        beta.updateDeviceFlags("<disk type='file'/>", 0)
+        beta.updateDeviceFlags("<video><model type='vga'/></video>", 0)
     assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_UNSUPPORTED
+
+
+def guest_nic(dom, mac):
+    """The guest's name of the NIC with MAC, or None."""
+    rc, out = guest.agent_exec(dom, "/bin/sh", "-c", "for n in /sys/class/net/*; do [ "
+                               f"\"$(cat $n/address)\" = {mac} ] && basename $n; done; true")
+    return out.strip() or None
+
+
+def test_interface_hotplug(net, loop):
+    """A NIC plugged into running alpha gets a lease on 'default'; unplugged, its tap goes."""
+    d, c, guests = net
+    alpha, beta = guests["alpha"][0], guests["beta"][0]
+    removed = []
+    ec = d.conn()  # opened once the event loop runs: its events are dispatched
+    ec.domainEventRegisterAny(ec.lookupByName("alpha"), libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+                              lambda conn, dom, alias, opaque: removed.append(alias), None)
+    mac = "52:54:00:aa:bb:01"
+    out = d.virsh("attach-interface", "alpha", "network", "default", "--model", "virtio",
+                  "--mac", mac).stdout
+    assert "Interface attached successfully" in out
+    m = re.search(rf"<interface type='network'>\s*<mac address='{mac}'/>\s*"
+                  r"<source network='default' bridge='virbr0'/>\s*<target dev='(vnet\d+)'/>"
+                  r"(?:.|\n)*?<alias name='(net\d+)'/>", alpha.XMLDesc())
+    assert m, alpha.XMLDesc()
+    tap, alias = m.groups()
+    assert "master virbr0" in d.ns.run("ip", "link", "show", tap).stdout
+    guest.wait(lambda: guest_nic(alpha, mac), 60, "the NIC in the guest")
+    ifname = guest_nic(alpha, mac)
+    rc, out = guest.agent_exec(alpha, "/bin/sh", "-c", f"udhcpc -i {ifname} -n -q -t 10 -T 1 "
+                               "-s /etc/udhcpc.script >/dev/null 2>&1; ip -4 addr show "
+                               f"dev {ifname}", timeout=60)
+    ip = re.search(r"inet (192\.168\.122\.\d+)/", out)
+    assert ip, out
+    leases = c.networkLookupByName("default").DHCPLeases(mac)
+    assert [x["ipaddr"] for x in leases] == [ip.group(1)]
+    # beta has no free PCI Express port: refused, nothing changes
+    before = beta.XMLDesc()
+    with pytest.raises(libvirt.libvirtError) as e:
+        beta.attachDeviceFlags(nic(), libvirt.VIR_DOMAIN_AFFECT_LIVE)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_UNSUPPORTED
+    assert "pcie-root-port" in str(e.value) and "cannot be hot-plugged" in str(e.value)
+    assert beta.XMLDesc() == before
+    assert d.ns.run("ip", "-o", "link", "show", "master", "virbr0").stdout.count("vnet") == 3
+    # out again, by MAC
+    out = d.domus("detach-interface", "alpha", "network", "--mac", mac).stdout
+    assert "Interface detached successfully" in out
+    guest.wait(lambda: alias in removed, 60, "DEVICE_REMOVED")
+    ec.close()
+    assert mac not in alpha.XMLDesc()
+    assert d.ns.run("ip", "link", "show", tap, check=False).returncode != 0
+    assert not guest_nic(alpha, mac)
 
 
 def test_domus_interface_commands_match_virsh(net):

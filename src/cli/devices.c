@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* devices: attach-device, detach-device, detach-device-alias, update-device, attach-disk,
+ * detach-disk, change-media and blockresize, with virsh's options, flag rules and output. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+
+/* virDomainModificationImpact, virDomainDeviceModifyFlags, virDomainBlockResizeFlags */
+enum { AFFECT_CONFIG = 2, MODIFY_FORCE = 4 };
+enum { RESIZE_BYTES = 1 };
+enum { XML_INACTIVE = 2 };
+
+static gboolean
+device_from_file(struct cli_ctx *ctx,
+                 gboolean (*call)(domus_domain *, const char *, unsigned, GError **),
+                 gboolean legacy_live, const char *failure, const char *success, GError **error)
+{
+    const char *file = cli_get(ctx, "file");
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    unsigned flags;
+    if (!dom || !cli_impact(ctx, dom, TRUE, legacy_live, &flags, error))
+        return FALSE;
+    if (cli_has(ctx, "force"))
+        flags |= MODIFY_FORCE;
+    g_autofree char *xml = cli_read_xml_file(file, error);
+    if (!xml)
+        return FALSE;
+    if (!call(dom, xml, flags, error)) {
+        cli_report(failure, file);
+        return FALSE;
+    }
+    printf("%s\n\n", success);
+    return TRUE;
+}
+
+static gboolean
+cmd_attach_device(struct cli_ctx *ctx, GError **error)
+{
+    return device_from_file(ctx, domus_domain_attach_device, TRUE,
+                            "Failed to attach device from %s", "Device attached successfully",
+                            error);
+}
+
+static gboolean
+cmd_detach_device(struct cli_ctx *ctx, GError **error)
+{
+    return device_from_file(ctx, domus_domain_detach_device, TRUE,
+                            "Failed to detach device from %s", "Device detached successfully",
+                            error);
+}
+
+static gboolean
+cmd_update_device(struct cli_ctx *ctx, GError **error)
+{
+    return device_from_file(ctx, domus_domain_update_device, FALSE,
+                            "Failed to update device from %s", "Device updated successfully",
+                            error);
+}
+
+static gboolean
+cmd_detach_device_alias(struct cli_ctx *ctx, GError **error)
+{
+    const char *alias = cli_get(ctx, "alias");
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    unsigned flags;
+    if (!dom || !cli_impact(ctx, dom, FALSE, FALSE, &flags, error))
+        return FALSE;
+    if (!domus_domain_detach_device_alias(dom, alias, flags, error)) {
+        cli_report("Failed to detach device with alias %s", alias);
+        return FALSE;
+    }
+    printf("Device detach request sent successfully\n\n");
+    return TRUE;
+}
+
+/* ---- disks in the domain XML ---- */
+
+struct disk {
+    char *type, *device, *driver, *format, *source, *target, *bus;
+    gboolean readonly;
+};
+
+static void
+disk_free(struct disk *d)
+{
+    g_free(d->type);
+    g_free(d->device);
+    g_free(d->driver);
+    g_free(d->format);
+    g_free(d->source);
+    g_free(d->target);
+    g_free(d->bus);
+    g_free(d);
+}
+
+struct disk_parse {
+    GPtrArray *disks;
+    struct disk *cur;
+    int depth; /* of the element under <disk> */
+};
+
+static const char *
+attr(const char **names, const char **values, const char *name)
+{
+    for (int i = 0; names[i]; i++) {
+        if (g_str_equal(names[i], name))
+            return values[i];
+    }
+    return NULL;
+}
+
+static void
+on_start(GMarkupParseContext *mctx, const char *name, const char **names, const char **values,
+         gpointer data, GError **error)
+{
+    struct disk_parse *p = data;
+    if (!p->cur && g_str_equal(name, "disk")) {
+        const GSList *stack = g_markup_parse_context_get_element_stack(mctx);
+        if (g_slist_length((GSList *)stack) != 3) /* domain/devices/disk, not a snapshot's */
+            return;
+        p->cur = g_new0(struct disk, 1);
+        p->cur->type = g_strdup(attr(names, values, "type"));
+        p->cur->device = g_strdup(attr(names, values, "device"));
+        p->depth = 0;
+        return;
+    }
+    if (!p->cur || p->depth++ != 0)
+        return;
+    if (g_str_equal(name, "driver")) {
+        p->cur->driver = g_strdup(attr(names, values, "name"));
+        p->cur->format = g_strdup(attr(names, values, "type"));
+    } else if (g_str_equal(name, "source")) {
+        const char *s = attr(names, values, "file");
+        p->cur->source = g_strdup(s ? s : attr(names, values, "dev"));
+    } else if (g_str_equal(name, "target")) {
+        p->cur->target = g_strdup(attr(names, values, "dev"));
+        p->cur->bus = g_strdup(attr(names, values, "bus"));
+    } else if (g_str_equal(name, "readonly")) {
+        p->cur->readonly = TRUE;
+    }
+}
+
+static void
+on_end(GMarkupParseContext *mctx, const char *name, gpointer data, GError **error)
+{
+    struct disk_parse *p = data;
+    if (!p->cur)
+        return;
+    if (p->depth > 0) {
+        p->depth--;
+        return;
+    }
+    if (g_str_equal(name, "disk"))
+        g_ptr_array_add(p->disks, g_steal_pointer(&p->cur));
+}
+
+/* The disk of DOM's XML (the persistent one with INACTIVE) whose target or source is PATH;
+ * with CHANGEABLE only a cdrom. */
+static struct disk *
+find_disk(domus_domain *dom, gboolean inactive, const char *path, gboolean changeable,
+          GError **error)
+{
+    g_autofree char *xml = domus_domain_get_xml(dom, inactive ? XML_INACTIVE : 0, error);
+    if (!xml)
+        return NULL;
+    static const GMarkupParser parser = {on_start, on_end, NULL, NULL, NULL};
+    struct disk_parse p = {g_ptr_array_new_with_free_func((GDestroyNotify)disk_free), NULL, 0};
+    GMarkupParseContext *mctx = g_markup_parse_context_new(&parser, 0, &p, NULL);
+    gboolean ok = g_markup_parse_context_parse(mctx, xml, -1, error) &&
+                  g_markup_parse_context_end_parse(mctx, error);
+    g_markup_parse_context_free(mctx);
+    g_clear_pointer(&p.cur, disk_free);
+    g_autoptr(GPtrArray) disks = p.disks;
+    if (!ok)
+        return NULL;
+    for (guint i = 0; i < disks->len; i++) {
+        struct disk *d = disks->pdata[i];
+        if (changeable && g_strcmp0(d->device, "cdrom") != 0)
+            continue;
+        if (g_strcmp0(d->target, path) == 0 || g_strcmp0(d->source, path) == 0)
+            return g_ptr_array_steal_index(disks, i);
+    }
+    cli_set_error(error, "No disk found whose source path or target is %s", path);
+    return NULL;
+}
+
+/* A <disk> element naming D as the daemon finds it, with SOURCE as its media (NULL: none). */
+static char *
+disk_xml(const struct disk *d, const char *type, const char *source)
+{
+    GString *s = g_string_new(NULL);
+    g_autofree char *head = g_markup_printf_escaped("<disk type='%s' device='%s'>", type,
+                                                    d->device ? d->device : "disk");
+    g_string_append(s, head);
+    if (d->driver || d->format) {
+        g_autofree char *drv =
+            g_markup_printf_escaped("<driver name='%s' type='%s'/>", d->driver ? d->driver : "qemu",
+                                    d->format ? d->format : "raw");
+        g_string_append(s, drv);
+    }
+    if (source) {
+        g_autofree char *src = g_markup_printf_escaped(
+            "<source %s='%s'/>", g_str_equal(type, "block") ? "dev" : "file", source);
+        g_string_append(s, src);
+    }
+    g_autofree char *target =
+        d->bus ? g_markup_printf_escaped("<target dev='%s' bus='%s'/>", d->target, d->bus)
+               : g_markup_printf_escaped("<target dev='%s'/>", d->target);
+    g_string_append(s, target);
+    if (d->readonly)
+        g_string_append(s, "<readonly/>");
+    g_string_append(s, "</disk>\n");
+    return g_string_free(s, FALSE);
+}
+
+static gboolean
+is_block(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISBLK(st.st_mode);
+}
+
+static gboolean
+cmd_attach_disk(struct cli_ctx *ctx, GError **error)
+{
+    const char *source = cli_get(ctx, "source"), *target = cli_get(ctx, "target");
+    const char *sourcetype = cli_get(ctx, "sourcetype"), *mode = cli_get(ctx, "mode");
+    if (!sourcetype)
+        sourcetype = is_block(source) ? "block" : "file";
+    if (!g_str_equal(sourcetype, "file") && !g_str_equal(sourcetype, "block")) {
+        cli_set_error(error, "Unknown source type: '%s'", sourcetype);
+        return FALSE;
+    }
+    if (mode && !g_str_equal(mode, "readonly") && !g_str_equal(mode, "shareable")) {
+        cli_set_error(error, "No support for %s in command 'attach-disk'", mode);
+        return FALSE;
+    }
+    GString *s = g_string_new(NULL);
+    g_autofree char *head =
+        g_markup_printf_escaped("<disk type='%s' device='%s'>\n", sourcetype,
+                                cli_get(ctx, "type") ? cli_get(ctx, "type") : "disk");
+    g_string_append(s, head);
+    if (cli_get(ctx, "driver") || cli_get(ctx, "subdriver") || cli_get(ctx, "cache")) {
+        g_string_append(s, "  <driver");
+        const char *keys[] = {"driver", "name", "subdriver", "type", "cache", "cache"};
+        for (guint i = 0; i < G_N_ELEMENTS(keys); i += 2) {
+            if (!cli_get(ctx, keys[i]))
+                continue;
+            g_autofree char *a =
+                g_markup_printf_escaped(" %s='%s'", keys[i + 1], cli_get(ctx, keys[i]));
+            g_string_append(s, a);
+        }
+        g_string_append(s, "/>\n");
+    }
+    g_autofree char *src = g_markup_printf_escaped(
+        "  <source %s='%s'/>\n", g_str_equal(sourcetype, "block") ? "dev" : "file", source);
+    g_string_append(s, src);
+    g_autofree char *tgt = cli_get(ctx, "targetbus")
+                               ? g_markup_printf_escaped("  <target dev='%s' bus='%s'/>\n", target,
+                                                         cli_get(ctx, "targetbus"))
+                               : g_markup_printf_escaped("  <target dev='%s'/>\n", target);
+    g_string_append(s, tgt);
+    if (mode)
+        g_string_append_printf(s, "  <%s/>\n", mode);
+    if (cli_get(ctx, "serial")) {
+        g_autofree char *serial =
+            g_markup_printf_escaped("  <serial>%s</serial>\n", cli_get(ctx, "serial"));
+        g_string_append(s, serial);
+    }
+    if (cli_get(ctx, "alias")) {
+        g_autofree char *alias =
+            g_markup_printf_escaped("  <alias name='%s'/>\n", cli_get(ctx, "alias"));
+        g_string_append(s, alias);
+    }
+    g_string_append(s, "</disk>\n");
+    g_autofree char *xml = g_string_free(s, FALSE);
+    if (cli_has(ctx, "print-xml")) {
+        printf("%s", xml);
+        return TRUE;
+    }
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    unsigned flags;
+    if (!dom || !cli_impact(ctx, dom, TRUE, TRUE, &flags, error))
+        return FALSE;
+    if (!domus_domain_attach_device(dom, xml, flags, error)) {
+        cli_report("Failed to attach disk");
+        return FALSE;
+    }
+    printf("Disk attached successfully\n\n");
+    return TRUE;
+}
+
+static gboolean
+cmd_detach_disk(struct cli_ctx *ctx, GError **error)
+{
+    const char *target = cli_get(ctx, "target");
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    unsigned flags;
+    if (!dom || !cli_impact(ctx, dom, TRUE, TRUE, &flags, error))
+        return FALSE;
+    struct disk *d = find_disk(dom, flags == AFFECT_CONFIG, target, FALSE, error);
+    if (!d)
+        return FALSE;
+    g_autofree char *xml = disk_xml(d, d->type ? d->type : "file", d->source);
+    disk_free(d);
+    if (cli_has(ctx, "print-xml")) {
+        printf("%s", xml);
+        return TRUE;
+    }
+    if (!domus_domain_detach_device(dom, xml, flags, error)) {
+        cli_report("Failed to detach disk");
+        return FALSE;
+    }
+    printf("Disk detached successfully\n\n");
+    return TRUE;
+}
+
+static gboolean
+cmd_change_media(struct cli_ctx *ctx, GError **error)
+{
+    const char *path = cli_get(ctx, "path"), *source = cli_get(ctx, "source");
+    gboolean eject = cli_has(ctx, "eject"), insert = cli_has(ctx, "insert");
+    gboolean update = cli_has(ctx, "update"), block = cli_has(ctx, "block");
+    const char *clash = eject && insert    ? "--eject and --insert"
+                        : eject && update  ? "--eject and --update"
+                        : insert && update ? "--insert and --update"
+                        : eject && block   ? "--eject and --block"
+                                           : NULL;
+    if (clash) {
+        cli_set_error(error, "Options %s are mutually exclusive", clash);
+        return FALSE;
+    }
+    /* as virsh: an update without a source is an eject; no action given is an update */
+    if (update && !source) {
+        update = FALSE;
+        eject = TRUE;
+    }
+    const char *action = eject ? "eject" : insert ? "insert" : "update";
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    unsigned flags;
+    if (!dom || !cli_impact(ctx, dom, FALSE, FALSE, &flags, error))
+        return FALSE;
+    if (cli_has(ctx, "force"))
+        flags |= MODIFY_FORCE;
+    struct disk *d = find_disk(dom, (flags & AFFECT_CONFIG) != 0, path, TRUE, error);
+    if (!d)
+        return FALSE;
+    g_autofree char *xml = NULL;
+    if (eject && !d->source)
+        cli_set_error(error, "The disk device '%s' doesn't have media", d->target);
+    else if (!eject && !source)
+        cli_set_error(error, "New disk media source was not specified");
+    else if (insert && d->source)
+        cli_set_error(error, "The disk device '%s' already has media", d->target);
+    else
+        xml = disk_xml(d, block ? "block" : "file", eject ? NULL : source);
+    disk_free(d);
+    if (!xml)
+        return FALSE;
+    if (cli_has(ctx, "print-xml")) {
+        printf("%s", xml);
+        return TRUE;
+    }
+    if (!domus_domain_update_device(dom, xml, flags, error)) {
+        cli_report("Failed to complete action %s on media", action);
+        return FALSE;
+    }
+    printf("%s\n\n", eject    ? "Successfully ejected media."
+                     : insert ? "Successfully inserted media."
+                              : "Successfully updated media.");
+    return TRUE;
+}
+
+static gboolean
+cmd_blockresize(struct cli_ctx *ctx, GError **error)
+{
+    const char *path = cli_get(ctx, "path"), *text = cli_get(ctx, "size");
+    guint64 size;
+    if (!cli_parse_scaled(text, 1024, &size, error)) {
+        if (error && !*error)
+            cli_set_error(error, "Unable to parse integer");
+        return FALSE;
+    }
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    if (!domus_domain_block_resize(dom, path, size, RESIZE_BYTES, error)) {
+        cli_report("Failed to resize block device '%s'", path);
+        return FALSE;
+    }
+    printf("Block device '%s' is resized\n", path);
+    return TRUE;
+}
+
+#define IMPACT_OPTS                                                                                \
+    {"config", OPT_BOOL, FALSE, "affect next boot"},                                               \
+        {"live", OPT_BOOL, FALSE, "affect running domain"},                                        \
+    {                                                                                              \
+        "current", OPT_BOOL, FALSE, "affect current domain"                                        \
+    }
+
+static const struct cli_opt file_opts[] = {
+    DOMAIN_OPT,
+    {"file", OPT_DATA, TRUE, "XML file"},
+    {"persistent", OPT_BOOL, FALSE, "make live change persistent"},
+    IMPACT_OPTS,
+    {NULL},
+};
+static const struct cli_opt update_opts[] = {
+    DOMAIN_OPT,
+    {"file", OPT_DATA, TRUE, "XML file"},
+    {"persistent", OPT_BOOL, FALSE, "make live change persistent"},
+    IMPACT_OPTS,
+    {"force", OPT_BOOL, FALSE, "force device update"},
+    {NULL},
+};
+static const struct cli_opt alias_opts[] = {
+    DOMAIN_OPT,
+    {"alias", OPT_DATA, TRUE, "device alias"},
+    IMPACT_OPTS,
+    {NULL},
+};
+static const struct cli_opt attach_disk_opts[] = {
+    DOMAIN_OPT,
+    {"source", OPT_DATA, TRUE, "source of disk device or name of network disk"},
+    {"target", OPT_DATA, TRUE, "target of disk device"},
+    {"targetbus", OPT_STRING, FALSE, "target bus of disk device"},
+    {"driver", OPT_STRING, FALSE, "driver of disk device"},
+    {"subdriver", OPT_STRING, FALSE, "subdriver of disk device"},
+    {"cache", OPT_STRING, FALSE, "cache mode of disk device"},
+    {"type", OPT_STRING, FALSE, "target device type"},
+    {"mode", OPT_STRING, FALSE, "mode of device reading and writing"},
+    {"sourcetype", OPT_STRING, FALSE, "type of source (block|file)"},
+    {"serial", OPT_STRING, FALSE, "serial of disk device"},
+    {"alias", OPT_STRING, FALSE, "custom alias name of disk device"},
+    {"print-xml", OPT_BOOL, FALSE, "print XML document rather than attach the disk"},
+    {"persistent", OPT_BOOL, FALSE, "make live change persistent"},
+    IMPACT_OPTS,
+    {NULL},
+};
+static const struct cli_opt detach_disk_opts[] = {
+    DOMAIN_OPT,
+    {"target", OPT_DATA, TRUE, "target of disk device"},
+    {"persistent", OPT_BOOL, FALSE, "make live change persistent"},
+    IMPACT_OPTS,
+    {"print-xml", OPT_BOOL, FALSE, "print XML document rather than detach the disk"},
+    {NULL},
+};
+static const struct cli_opt change_media_opts[] = {
+    DOMAIN_OPT,
+    {"path", OPT_DATA, TRUE, "Fully-qualified path or target of disk device"},
+    {"source", OPT_DATA, FALSE, "source of the media"},
+    {"eject", OPT_BOOL, FALSE, "Eject the media"},
+    {"insert", OPT_BOOL, FALSE, "Insert the media"},
+    {"update", OPT_BOOL, FALSE, "Update the media"},
+    IMPACT_OPTS,
+    {"force", OPT_BOOL, FALSE, "force media changing"},
+    {"print-xml", OPT_BOOL, FALSE, "print XML document rather than change media"},
+    {"block", OPT_BOOL, FALSE, "source media is a block device"},
+    {NULL},
+};
+static const struct cli_opt blockresize_opts[] = {
+    DOMAIN_OPT,
+    {"path", OPT_DATA, TRUE, "Fully-qualified path of block device"},
+    {"size", OPT_DATA, TRUE, "New size of the block device, as scaled integer (default KiB)"},
+    {NULL},
+};
+
+const struct cli_cmd cli_device_cmds[] = {
+    {"attach-device", cmd_attach_device, file_opts, "attach device from an XML file"},
+    {"attach-disk", cmd_attach_disk, attach_disk_opts, "attach disk device"},
+    {"blockresize", cmd_blockresize, blockresize_opts, "Resize block device of domain."},
+    {"change-media", cmd_change_media, change_media_opts, "Change media of CD or floppy drive"},
+    {"detach-device", cmd_detach_device, file_opts, "detach device from an XML file"},
+    {"detach-device-alias", cmd_detach_device_alias, alias_opts, "detach device from an alias"},
+    {"detach-disk", cmd_detach_disk, detach_disk_opts, "detach disk device"},
+    {"update-device", cmd_update_device, update_opts, "update device from an XML file"},
+    {NULL},
+};

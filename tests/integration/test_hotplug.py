@@ -1,0 +1,275 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Devices plugged into and out of a running real guest (issue 11, part 4): a disk appears as
+/sys/block/vdb in the guest and goes after the detach (DEVICE_ADDED and DEVICE_REMOVED reach
+clients), a CD-ROM's media changes under the guest, a disk grows while it runs, a USB tablet
+comes and goes; --config and --persistent with libvirt's rules; attach-disk, detach-disk,
+change-media, blockresize through stock virsh and domus; the refusals, which change nothing.
+One guest booted for the module (q35, with spare PCI Express root ports as virt-install
+gives)."""
+import os
+import re
+import subprocess
+import threading
+import xml.etree.ElementTree as ET
+
+import libvirt
+import pytest
+
+import guest
+
+E = libvirt
+pytestmark = pytest.mark.keep_domains
+
+ROOT_PORTS = "<controller type='pci' model='pcie-root-port'/>" * 10
+CDROM = ("<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+         "<target dev='sdb' bus='sata'/><readonly/></disk>")
+
+
+@pytest.fixture(scope="module")
+def hp(daemon, loop):
+    c, dom, disk = guest.with_disk(daemon, "hp", edit=lambda x: x.replace(
+        "<panic model='isa'/>", "<panic model='isa'/>" + ROOT_PORTS + CDROM))
+    events = []
+    cond = threading.Condition()
+
+    def on_removed(conn, d, alias, opaque):
+        with cond:
+            events.append(("removed", alias))
+            cond.notify_all()
+
+    def on_added(conn, d, alias, opaque):
+        with cond:
+            events.append(("added", alias))
+            cond.notify_all()
+
+    c.domainEventRegisterAny(dom, E.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, on_removed, None)
+    c.domainEventRegisterAny(dom, E.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, on_added, None)
+    yield c, dom, disk, (events, cond)
+    guest.drop(c, "hp")
+
+
+def image(daemon, name, size="16M", fmt="qcow2"):
+    path = os.path.join(daemon.root, name)
+    subprocess.run(["qemu-img", "create", "-q", "-f", fmt, path, size], check=True)
+    return path
+
+
+def disk_xml(path, target, fmt="qcow2", bus="virtio"):
+    """A disk whose serial is its target: the guest names disks in the order they come, so
+    the serial is what finds it there."""
+    return (f"<disk type='file' device='disk'><driver name='qemu' type='{fmt}'/>"
+            f"<source file='{path}'/><target dev='{target}' bus='{bus}'/>"
+            f"<serial>{target}</serial></disk>")
+
+
+def in_guest(dom, script):
+    rc, out = guest.agent_exec(dom, "/bin/sh", "-c", script)
+    return rc, out.strip()
+
+
+def guest_disk(dom, serial):
+    """The guest's name of the disk with SERIAL, or None."""
+    rc, out = in_guest(dom, "for d in /sys/block/*; do [ \"$(cat $d/serial 2>/dev/null)\" = "
+                       f"{serial} ] && basename $d; done; true")
+    return out or None
+
+
+def wait_event(ev, want, seconds=60):
+    events, cond = ev
+    with cond:
+        assert cond.wait_for(lambda: want in events, seconds), events
+        events.remove(want)
+
+
+def disks(dom, flags=0):
+    root = ET.fromstring(dom.XMLDesc(flags))
+    return {d.find("target").get("dev"): d for d in root.findall("devices/disk")}
+
+
+def test_disk_attach_and_detach_live(daemon, hp):
+    c, dom, _, ev = hp
+    path = image(daemon, "hp-b.qcow2")
+    dom.attachDevice(disk_xml(path, "vdb"))  # libvirt's oldest call: live only
+    live = disks(dom)
+    assert live["vdb"].find("source").get("file") == path
+    alias = live["vdb"].find("alias").get("name")
+    assert alias == "virtio-disk1"
+    assert live["vdb"].find("address").get("type") == "pci"
+    assert "vdb" not in disks(dom, E.VIR_DOMAIN_XML_INACTIVE)  # not in the config
+    wait_event(ev, ("added", alias))
+    guest.wait(lambda: guest_disk(dom, "vdb"), 60, "vdb in the guest")
+    name = guest_disk(dom, "vdb")
+    # the guest writes to it: a real block device behind it
+    rc, out = in_guest(dom, f"echo hotplugged | dd of=/dev/{name} bs=512 count=1 conv=sync,fsync "
+                       f"2>/dev/null && dd if=/dev/{name} bs=512 count=1 2>/dev/null")
+    assert rc == 0 and out.startswith("hotplugged"), out
+    assert dom.isUpdated()
+
+    dom.detachDeviceFlags(disk_xml(path, "vdb"), E.VIR_DOMAIN_AFFECT_LIVE)
+    wait_event(ev, ("removed", alias))
+    assert "vdb" not in disks(dom)
+    guest.wait(lambda: not guest_disk(dom, "vdb"), 60, "vdb to leave the guest")
+    # QEMU let go of the image: another user may open it for writing
+    out = subprocess.run(["qemu-img", "info", "--force-share", "--output=json", path],
+                         capture_output=True, text=True)
+    assert out.returncode == 0
+    subprocess.run(["qemu-img", "check", path], check=True, capture_output=True)
+
+
+def test_attach_persistent_and_config_only(daemon, hp):
+    c, dom, _, ev = hp
+    path = image(daemon, "hp-c.qcow2")
+    # virsh attach-disk --persistent: live and config, same address in both
+    daemon.virsh("attach-disk", "hp", path, "vdc", "--driver", "qemu", "--subdriver", "qcow2",
+                 "--serial", "vdc", "--persistent")
+    live, config = disks(dom)["vdc"], disks(dom, E.VIR_DOMAIN_XML_INACTIVE)["vdc"]
+    assert live.find("address").attrib == config.find("address").attrib
+    assert config.find("alias") is None  # runtime aliases stay out of the config
+    wait_event(ev, ("added", "virtio-disk2"))
+    guest.wait(lambda: guest_disk(dom, "vdc"), 60, "vdc in the guest")
+    # detach-disk --config only: the guest keeps it until the next start
+    daemon.virsh("detach-disk", "hp", "vdc", "--config")
+    assert "vdc" in disks(dom) and "vdc" not in disks(dom, E.VIR_DOMAIN_XML_INACTIVE)
+    assert guest_disk(dom, "vdc")
+    out = daemon.virsh("detach-disk", "hp", "vdc", "--live").stdout
+    assert "Disk detached successfully" in out
+    wait_event(ev, ("removed", "virtio-disk2"))
+    assert "vdc" not in disks(dom)
+
+
+def test_domus_attach_detach_device(daemon, hp):
+    c, dom, _, ev = hp
+    path = image(daemon, "hp-d.raw", fmt="raw")
+    xml = os.path.join(daemon.root, "hp-d.xml")
+    with open(xml, "w") as f:
+        f.write(disk_xml(path, "vdd", fmt="raw"))
+    out = daemon.domus("attach-device", "hp", xml, "--live").stdout
+    assert out == "Device attached successfully\n\n"
+    wait_event(ev, ("added", "virtio-disk3"))
+    guest.wait(lambda: guest_disk(dom, "vdd"), 60, "vdd in the guest")
+    out = daemon.domus("detach-device", "hp", xml).stdout
+    assert out == "Device detached successfully\n\n"
+    wait_event(ev, ("removed", "virtio-disk3"))
+    # by alias, as virsh detach-device-alias: nothing of that name now
+    r = daemon.virsh("detach-device-alias", "hp", "virtio-disk3", check=False)
+    assert r.returncode != 0 and "no device with alias 'virtio-disk3'" in r.stderr
+
+
+def test_refusals_change_nothing(daemon, hp):
+    c, dom, disk, _ = hp
+    before_live, before_config = dom.XMLDesc(0), dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+    path = image(daemon, "hp-e.qcow2")
+    cases = [
+        # a target the domain has
+        (disk_xml(path, "vda"), E.VIR_ERR_OPERATION_INVALID, "already has a device with disk "
+         "target 'vda'"),
+        # a bus QEMU cannot plug into
+        (disk_xml(path, "sdc", bus="sata"), E.VIR_ERR_OPERATION_UNSUPPORTED,
+         "cannot be hot-plugged"),
+        # an image that is not there
+        (disk_xml("/nonexistent/x.qcow2", "vde"), E.VIR_ERR_OPERATION_FAILED, "does not exist"),
+        # a device kind hot-plug does not know
+        ("<video><model type='vga'/></video>", E.VIR_ERR_OPERATION_UNSUPPORTED,
+         "cannot be attached"),
+        ("<disk type='file'><target dev='vdf'/>", E.VIR_ERR_XML_ERROR, ""),
+    ]
+    for xml, code, text in cases:
+        with pytest.raises(libvirt.libvirtError) as e:
+            dom.attachDeviceFlags(xml, E.VIR_DOMAIN_AFFECT_LIVE | E.VIR_DOMAIN_AFFECT_CONFIG)
+        assert e.value.get_error_code() == code, e.value
+        assert text in str(e.value)
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.detachDeviceFlags(disk_xml(path, "vdz"), E.VIR_DOMAIN_AFFECT_LIVE)
+    assert e.value.get_error_code() == E.VIR_ERR_DEVICE_MISSING
+    assert "has no disk 'vdz'" in str(e.value)
+    assert dom.XMLDesc(0) == before_live
+    assert dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE) == before_config
+    # no block node was left in QEMU by the failed attempts
+    import libvirt_qemu
+    import json
+    nodes = json.loads(libvirt_qemu.qemuMonitorCommand(
+        dom, '{"execute":"query-named-block-nodes","arguments":{"flat":true}}', 0))["return"]
+    assert not [n for n in nodes if n["file"] == path]
+
+
+def test_cdrom_media_change(daemon, hp):
+    c, dom, _, _ = hp
+    iso = os.path.join(daemon.root, "hp.iso")
+    with open(iso, "wb") as f:
+        f.write(b"DOMUS-MEDIA-1".ljust(1 << 20, b"\0"))
+    daemon.virsh("change-media", "hp", "sdb", iso, "--insert", "--live")
+    assert disks(dom)["sdb"].find("source").get("file") == iso
+
+    def media():
+        rc, out = in_guest(dom, "dd if=/dev/sr0 bs=2048 count=1 2>/dev/null | head -c 13")
+        return out if rc == 0 else None
+
+    guest.wait(lambda: media() == "DOMUS-MEDIA-1", 60, "the guest to read the media")
+    iso2 = os.path.join(daemon.root, "hp2.iso")
+    with open(iso2, "wb") as f:
+        f.write(b"DOMUS-MEDIA-2".ljust(1 << 20, b"\0"))
+    out = daemon.domus("change-media", "hp", "sdb", iso2, "--update").stdout
+    assert "Successfully updated media." in out
+    guest.wait(lambda: media() == "DOMUS-MEDIA-2", 60, "the guest to read the new media")
+    daemon.virsh("change-media", "hp", "sdb", "--eject")
+    assert disks(dom)["sdb"].find("source") is None
+    guest.wait(lambda: media() in (None, ""), 60, "the guest to see no media")
+    # only a cdrom's media changes: virsh finds no such cdrom, the daemon refuses the update
+    r = daemon.virsh("change-media", "hp", "vda", iso, "--update", check=False)
+    assert r.returncode != 0 and "No disk found whose source path or target is vda" in r.stderr
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.updateDeviceFlags(disk_xml(iso, "vda", fmt="raw"), E.VIR_DOMAIN_AFFECT_LIVE)
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_UNSUPPORTED
+    assert "only a cdrom's media can be changed" in str(e.value)
+    # --insert where media is: refused by the client, as virsh does
+    daemon.virsh("change-media", "hp", "sdb", iso, "--insert", "--config")
+    r = daemon.domus("change-media", "hp", "sdb", iso, "--insert", "--config", check=False)
+    assert r.returncode != 0 and "already has media" in r.stderr
+    assert disks(dom, E.VIR_DOMAIN_XML_INACTIVE)["sdb"].find("source").get("file") == iso
+    assert disks(dom)["sdb"].find("source") is None  # the config only
+
+
+def test_blockresize_grows_the_guests_disk(daemon, hp):
+    c, dom, disk, _ = hp
+    size = lambda: int(in_guest(dom, "cat /sys/block/vda/size")[1]) * 512
+    assert size() == 64 << 20
+    daemon.virsh("blockresize", "hp", "vda", "96M")
+    guest.wait(lambda: size() == 96 << 20, 60, "the guest to see 96 MiB")
+    assert dom.blockInfo("vda")[0] == 96 << 20
+    dom.blockResize(disk, 128 << 20, E.VIR_DOMAIN_BLOCK_RESIZE_BYTES)  # by path, in bytes
+    guest.wait(lambda: size() == 128 << 20, 60, "the guest to see 128 MiB")
+    r = daemon.virsh("blockresize", "hp", "vda", "32M", check=False)
+    assert r.returncode != 0 and "only grows disks" in r.stderr
+    assert size() == 128 << 20
+
+
+def test_usb_tablet(daemon, hp):
+    c, dom, _, ev = hp
+    xml = "<input type='tablet' bus='usb'/>"
+    dom.attachDeviceFlags(xml, E.VIR_DOMAIN_AFFECT_LIVE)
+    root = ET.fromstring(dom.XMLDesc(0))
+    tablet = [i for i in root.findall("devices/input") if i.get("type") == "tablet"]
+    assert len(tablet) == 1 and tablet[0].find("address").get("type") == "usb"
+    alias = tablet[0].find("alias").get("name")
+    wait_event(ev, ("added", alias))
+    dom.detachDeviceFlags(xml, E.VIR_DOMAIN_AFFECT_LIVE)
+    wait_event(ev, ("removed", alias))  # USB unplug needs no guest cooperation
+    root = ET.fromstring(dom.XMLDesc(0))
+    assert not [i for i in root.findall("devices/input") if i.get("type") == "tablet"]
+
+
+def test_shut_off_domain(daemon):
+    c = daemon.conn()
+    from conftest import domain_xml
+    dom = c.defineXML(domain_xml("hpoff"))
+    path = image(daemon, "hp-off.qcow2")
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.attachDevice(disk_xml(path, "vdb"))  # live only: the domain must run
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_INVALID
+    assert "is not running" in str(e.value)
+    dom.attachDeviceFlags(disk_xml(path, "vdb"), 0)  # current: the config
+    assert "vdb" in disks(dom)
+    dom.detachDeviceFlags(disk_xml(path, "vdb"), E.VIR_DOMAIN_AFFECT_CONFIG)
+    assert "vdb" not in disks(dom)
+    dom.undefine()
+    c.close()
