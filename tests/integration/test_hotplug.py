@@ -273,3 +273,22 @@ def test_shut_off_domain(daemon):
     assert "vdb" not in disks(dom)
     dom.undefine()
     c.close()
+
+
+def test_scsi_disk_brings_its_controller(daemon, hp):
+    c, dom, _, ev = hp
+    path = image(daemon, "hp-s.qcow2")
+    # the domain has no SCSI controller: a virtio-scsi one is plugged first, as libvirt does
+    dom.attachDeviceFlags(disk_xml(path, "sdc", bus="scsi"), E.VIR_DOMAIN_AFFECT_LIVE)
+    root = ET.fromstring(dom.XMLDesc(0))
+    scsi = [x for x in root.findall("devices/controller") if x.get("type") == "scsi"]
+    assert len(scsi) == 1 and scsi[0].find("alias").get("name") == "scsi0"
+    assert disks(dom)["sdc"].find("address").get("type") == "drive"
+    rc, out = in_guest(dom, "true")
+    guest.wait(lambda: in_guest(dom, "ls /sys/block | grep -q '^sd'")[0] == 0, 60,
+               "the SCSI disk in the guest")
+    dom.detachDeviceFlags(disk_xml(path, "sdc", bus="scsi"), E.VIR_DOMAIN_AFFECT_LIVE)
+    wait_event(ev, ("removed", "scsi0-0-0-2"))
+    # the controller stays (libvirt leaves it too); with no disk on it, it may go
+    dom.detachDeviceFlags("<controller type='scsi' index='0'/>", E.VIR_DOMAIN_AFFECT_LIVE)
+    wait_event(ev, ("removed", "scsi0"))
