@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* device_update: virDomainUpdateDeviceFlags for what can change in place. For now the link
- * state of an interface (what virsh domif-setlink sends): live through QMP set_link, as a job
- * of its own, and in the persistent config. Everything else about a device is refused by
- * name; plugging and unplugging devices belongs to hot-plug. */
+/* device_update: virDomainUpdateDeviceFlags of an interface: its link state (what virsh
+ * domif-setlink sends), live through QMP set_link, as a job of its own, and in the persistent
+ * config. Everything else about an interface is refused by name; a cdrom's media and plugging
+ * devices belong to hotplug.c. */
 #include "core/core.h"
 
 #include <string.h>
@@ -173,26 +173,6 @@ static const struct job_pipeline link_pipeline = {
     .abort = link_abort,
 };
 
-struct link_request {
-    struct link_op *op;
-    core_done_fn done;
-    gpointer data;
-};
-
-static void
-link_begin(struct job *job, GError *error, gpointer data)
-{
-    struct link_request *req = data;
-    if (!job) {
-        /* the job engine owns ERROR */
-        req->done(error, req->data);
-        link_op_free(req->op);
-    } else {
-        job_run(job, req->op, link_op_free, req->done, req->data);
-    }
-    g_free(req);
-}
-
 void
 core_domain_update_net(struct domain *dom, struct net_def *net, unsigned flags, core_done_fn done,
                        gpointer data)
@@ -231,9 +211,6 @@ core_domain_update_net(struct domain *dom, struct net_def *net, unsigned flags, 
     op->net = net;
     op->live = live;
     op->config = config;
-    struct link_request *req = g_new0(struct link_request, 1);
-    req->op = op;
-    req->done = done;
-    req->data = data;
-    job_acquire(&dom->jobs, JOB_MODIFY, &link_pipeline, dom->core->job_wait_ms, link_begin, req);
+    job_acquire_run(&dom->jobs, JOB_MODIFY, &link_pipeline, dom->core->job_wait_ms, op,
+                    link_op_free, done, data);
 }
