@@ -278,6 +278,11 @@ void core_domain_set_memory_stats_period(struct domain *dom, int period, unsigne
 gpointer core_device_wait(struct domain *dom, const char *alias,
                           void (*fn)(struct domain *dom, gpointer data), gpointer data);
 void core_device_wait_cancel(struct domain *dom, gpointer handle);
+/* Which definitions FLAGS (virDomainModificationImpact) touch, by libvirt's rules: neither
+ * live nor config means the current state's; live needs a running domain, config a
+ * persistent one (ERR_OPERATION_INVALID). */
+gboolean core_domain_impact(struct domain *dom, unsigned flags, gboolean *ret_live,
+                            gboolean *ret_config, GError **error);
 /* Devices (hotplug.c). FLAGS: virDomainModificationImpact. XML is one <disk>, <interface>,
  * <input> or <controller>. Attach plugs it into QEMU (a job; undone in full when a step
  * fails) and/or adds it to the persistent definition. Detach asks the guest to let it go and

@@ -12,9 +12,6 @@
 #include "util/err.h"
 #include "util/log.h"
 
-/* virDomainModificationImpact */
-enum { AFFECT_LIVE = 1 << 0, AFFECT_CONFIG = 1 << 1 };
-
 /* The NIC of DEF that NET names: by MAC, or the only one when NET gives none. */
 static struct net_def *
 find_nic(const struct domain_def *def, const struct net_def *net, GError **error)
@@ -178,23 +175,14 @@ core_domain_update_net(struct domain *dom, struct net_def *net, unsigned flags, 
                        gpointer data)
 {
     g_autoptr(GError) error = NULL;
-    gboolean active = state_is_active(dom->state);
-    gboolean live = flags & AFFECT_LIVE, config = flags & AFFECT_CONFIG;
-    if (!live && !config) {
-        live = active;
-        config = !active;
-    }
+    gboolean live = FALSE, config = FALSE;
     struct net_def *cur = NULL;
-    if (live && !active)
-        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
-                dom->def->name);
-    else if (config && !dom->persistent)
-        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
-                "cannot change the persistent config of transient domain '%s'", dom->def->name);
-    else if (live && (cur = find_nic(dom->def, net, &error)))
-        check_change(cur, net, &error);
-    if (!error && config && (cur = find_nic(core_persistent_def(dom), net, &error)))
-        check_change(cur, net, &error);
+    if (core_domain_impact(dom, flags, &live, &config, &error)) {
+        if (live && (cur = find_nic(dom->def, net, &error)))
+            check_change(cur, net, &error);
+        if (!error && config && (cur = find_nic(core_persistent_def(dom), net, &error)))
+            check_change(cur, net, &error);
+    }
     if (error) {
         domain_def_net_free(net);
         done(error, data);

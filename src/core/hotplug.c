@@ -33,8 +33,7 @@
 
 #define UNPLUG_WAIT_S 5
 
-/* virDomainModificationImpact; virDomainBlockResizeFlags */
-enum { AFFECT_LIVE = 1, AFFECT_CONFIG = 2 };
+/* virDomainBlockResizeFlags */
 enum { RESIZE_BYTES = 1 };
 
 /* One QEMU command of a plan, and what undoes it (NULL: nothing). */
@@ -268,35 +267,6 @@ status_changed(struct domain *dom)
     }
 }
 
-/* ---- impact ---- */
-
-/* libvirt's rules for --live, --config and --current (neither: live when running, else
- * config). */
-static gboolean
-impact(struct domain *dom, unsigned flags, gboolean *ret_live, gboolean *ret_config, GError **error)
-{
-    gboolean active = state_is_active(dom->state);
-    gboolean live = (flags & AFFECT_LIVE) != 0, config = (flags & AFFECT_CONFIG) != 0;
-    if (!live && !config) {
-        live = active;
-        config = !active;
-    }
-    if (live && !active) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
-                "domain '%s' is not running; change its persistent config with --config",
-                dom->def->name);
-        return FALSE;
-    }
-    if (config && !dom->persistent) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
-                "cannot change the persistent config of transient domain '%s'", dom->def->name);
-        return FALSE;
-    }
-    *ret_live = live;
-    *ret_config = config;
-    return TRUE;
-}
-
 static char *
 describe(const struct device_def *dev)
 {
@@ -526,7 +496,7 @@ attach_prepare(struct job *job)
     struct device_def *dev = op->request;
     GError *error = NULL;
     guint index = 0, cindex = 0;
-    if (!impact(dom, op->flags, &op->live, &op->config, &error))
+    if (!core_domain_impact(dom, op->flags, &op->live, &op->config, &error))
         goto fail;
     if (op->live) {
         if (!check_pluggable(dom->def, dev, "plugged", &error) ||
@@ -742,7 +712,7 @@ detach_prepare(struct job *job)
     struct domain *dom = op->dom;
     const struct device_def *req = op->request;
     GError *error = NULL;
-    if (!impact(dom, op->flags, &op->live, &op->config, &error))
+    if (!core_domain_impact(dom, op->flags, &op->live, &op->config, &error))
         goto fail;
     if (op->live) {
         enum device_kind kind = req ? req->kind : DEVICE_DISK;
@@ -917,7 +887,7 @@ media_prepare(struct job *job)
     struct domain *dom = op->dom;
     const struct disk_def *req = op->request->disk;
     GError *error = NULL;
-    if (!impact(dom, op->flags, &op->live, &op->config, &error))
+    if (!core_domain_impact(dom, op->flags, &op->live, &op->config, &error))
         goto fail;
     if (op->live) {
         struct disk_def *old = media_disk(dom->def, req, &error);

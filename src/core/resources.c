@@ -87,9 +87,9 @@ enum {
 };
 enum { MEM_MAXIMUM = 4 };
 
-/* Which definitions FLAGS touch (libvirt's rules: none given is the current state's). */
-static gboolean
-impact(struct domain *dom, unsigned flags, gboolean *ret_live, gboolean *ret_config, GError **error)
+gboolean
+core_domain_impact(struct domain *dom, unsigned flags, gboolean *ret_live, gboolean *ret_config,
+                   GError **error)
 {
     gboolean active = state_is_active(dom->state);
     gboolean live = (flags & AFFECT_LIVE) != 0, config = (flags & AFFECT_CONFIG) != 0;
@@ -98,7 +98,8 @@ impact(struct domain *dom, unsigned flags, gboolean *ret_live, gboolean *ret_con
         config = !active;
     }
     if (live && !active) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "domain '%s' is not running; change its persistent config with --config",
                 dom->def->name);
         return FALSE;
     }
@@ -568,7 +569,7 @@ core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_done_
             agent_command(ag, "guest-get-vcpus", NULL, 0, on_guest_get, g);
             return;
         }
-    } else if (impact(dom, flags, &live, &config, &error)) {
+    } else if (core_domain_impact(dom, flags, &live, &config, &error)) {
         const struct domain_def *pdef = core_persistent_def(dom);
         if (flags & VCPU_MAXIMUM) {
             if (live)
@@ -667,7 +668,7 @@ core_domain_set_memory(struct domain *dom, guint64 kib, unsigned flags, core_don
 {
     GError *error = NULL;
     gboolean live = FALSE, config = FALSE;
-    if (impact(dom, flags, &live, &config, &error)) {
+    if (core_domain_impact(dom, flags, &live, &config, &error)) {
         const struct domain_def *pdef = core_persistent_def(dom);
         if (kib == 0) {
             err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "memory size must be above 0");
