@@ -6,9 +6,11 @@
 
 #include <gio/gio.h>
 
+#include <signal.h>
 #include <string.h>
 
 #include "util/err.h"
+#include "util/log.h"
 
 static const char *const type_names[] = {"none",     "start",           "shutdown",       "destroy",
                                          "suspend",  "resume",          "reset",          "reboot",
@@ -253,9 +255,29 @@ record_completed(struct job *job)
         owner->completed_outcome = JOB_OUTCOME_FAILED;
 }
 
+void
+job_crash_point(const struct job *job, const char *phase)
+{
+    static const char *at;
+    static gsize once;
+    if (g_once_init_enter(&once)) {
+        at = g_getenv("DOMUS_TEST_CRASH_AT");
+        g_once_init_leave(&once, 1);
+    }
+    if (!at)
+        return;
+    g_autofree char *here = g_strdup_printf("%s:%s", job_type_to_string(job->type), phase);
+    if (g_str_equal(here, at)) {
+        log_warn("DOMUS_TEST_CRASH_AT: killing the daemon at %s", here);
+        raise(SIGKILL);
+    }
+}
+
 static void
 finish(struct job *job, GError *error)
 {
+    if (!job->finished && !error)
+        job_crash_point(job, "end");
     if (job->finished) {
         if (error)
             g_error_free(error);
@@ -291,6 +313,7 @@ advance(struct job *job)
             finish(job, NULL);
             break;
         }
+        job_crash_point(job, s->phase);
         job->in_step = TRUE;
         job->next_pending = FALSE;
         s->run(job);

@@ -127,6 +127,12 @@ void job_run(struct job *job, gpointer data, GDestroyNotify free_data, job_done_
  * may be NULL for no caller). */
 void job_cancel(struct job *job, GError *error, job_done_fn done, gpointer done_data);
 
+/* Crash recovery is tested at exact points: with DOMUS_TEST_CRASH_AT="<job type>:<phase>" in
+ * its environment the daemon kills itself where JOB reaches PHASE, as a crash there would.
+ * Every step's phase is such a point as the step begins, and "end" as the steps are over,
+ * before the finish hook; a finish hook may name its own. */
+void job_crash_point(const struct job *job, const char *phase);
+
 /* The current step is done; the next one starts (or the pipeline finishes). */
 void job_next(struct job *job);
 /* The current step failed with ERROR (consumed): the pipeline finishes with it. A step that

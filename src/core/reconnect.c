@@ -15,6 +15,7 @@
 
 #include "core/lifecycle.h"
 #include "core/network.h"
+#include "core/snapshot.h"
 #include "qemu/command.h"
 #include "qemu/monitor.h"
 #include "qemu/process.h"
@@ -221,6 +222,12 @@ reconnect_one(struct core *core, const char *path)
         dom->save_interrupted = TRUE;
         dom->save_file = g_steal_pointer(&st.job_file);
         dom->snapshot_interrupted = g_str_equal(st.job, "snapshot");
+    }
+    /* a create whose steps were over (the status names no job) but whose outcome was not yet
+     * kept: its record says so, and a guest it paused runs again (lifecycle_save_recover) */
+    if (!dom->snapshot_interrupted && snapshot_pending_exists(dom)) {
+        dom->snapshot_interrupted = TRUE;
+        dom->save_interrupted = TRUE;
     }
     core_lifecycle_adopt(dom, monfd);
     core_network_reattach(core, dom);

@@ -530,14 +530,15 @@ static void
 create_finish(struct job *job, const GError *error)
 {
     struct snap_op *op = job->data;
-    snapshot_pending_clear(op->dom);
     if (error) {
         GError *e = g_error_copy(error);
         g_prefix_error(&e, "snapshot of '%s': ", op->dom->def->name);
         job_set_error(job, e);
-        return;
+    } else {
+        snapshot_keep_new(job, op);
     }
-    snapshot_keep_new(job, op);
+    /* last: a daemon that dies before this settles the snapshot from the record */
+    snapshot_pending_clear(op->dom);
 }
 
 /* QEMU's own snapshot job stops the vCPUs while it writes; nothing to undo midway */

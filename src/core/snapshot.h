@@ -61,6 +61,8 @@ void snapshot_forget(struct domain *dom, const char *name);
 gboolean snapshot_pending_write(struct domain *dom, const struct snapshot_def *def,
                                 gboolean external, unsigned flags, GError **error);
 void snapshot_pending_clear(struct domain *dom);
+/* Whether DOM has such a record (a daemon died before the snapshot's outcome was kept). */
+gboolean snapshot_pending_exists(struct domain *dom);
 
 /* A revert's step: a running QEMU stops (STOPPED from snapshot); a transient domain stays
  * registered (DOM->reverting) until snapshot_revert_over. */

@@ -673,6 +673,8 @@ snapshot_ext_recovered(struct domain *dom, const struct snapshot_def *def, GPtrA
             continue;
         /* the overlay's format node: "domus-N-format" */
         const char *node = switched->pdata[k++];
+        if (g_strcmp0(d->source, sd->file) == 0)
+            continue; /* the dead daemon had switched the definitions already */
         g_autofree char *num = node && g_str_has_prefix(node, "domus-")
                                    ? g_strndup(node + 6, strcspn(node + 6, "-"))
                                    : NULL;
@@ -711,7 +713,6 @@ ext_create_finish(struct job *job, const GError *error)
     struct domain *dom = op->dom;
     struct snap_ext *ext = op->ext;
     g_clear_pointer(&dom->save_file, g_free);
-    snapshot_pending_clear(dom);
     gboolean qemu = state_is_active(dom->state) && dom->mon && !lifecycle_process_gone(dom);
     if (ext->frozen && qemu && dom->agent)
         agent_command(dom->agent, "guest-fsfreeze-thaw", NULL, 0, NULL, NULL);
@@ -725,9 +726,11 @@ ext_create_finish(struct job *job, const GError *error)
         GError *e = g_error_copy(error);
         g_prefix_error(&e, "snapshot of '%s': ", dom->def->name);
         job_set_error(job, e);
+        snapshot_pending_clear(dom);
         return;
     }
     switch_definitions(op);
+    job_crash_point(job, "commit");
     if (qemu && (op->flags & CORE_SNAPSHOT_CREATE_HALT)) {
         lifecycle_kill_and_reap(dom);
         lifecycle_stopped(dom, IN_STOPPED_FROM_SNAPSHOT);
@@ -737,6 +740,9 @@ ext_create_finish(struct job *job, const GError *error)
             core_domain_transition(dom, IN_RESUMED, NULL);
     }
     snapshot_keep_new(job, op);
+    /* last: a daemon that dies before this keeps the snapshot from the record (the live and
+     * persistent definitions may already be switched: snapshot_ext_recovered) */
+    snapshot_pending_clear(dom);
 }
 
 /* domjobabort, destroy or QEMU's exit */

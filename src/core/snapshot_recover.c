@@ -45,6 +45,14 @@ snapshot_pending_clear(struct domain *dom)
     unlink(path);
 }
 
+gboolean
+snapshot_pending_exists(struct domain *dom)
+{
+    g_autofree char *dir = snapshot_dir(dom);
+    g_autofree char *path = g_build_filename(dir, PENDING_FILE, NULL);
+    return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
 struct pending {
     struct snapshot_def *def;
     gboolean external, reuse, no_metadata;

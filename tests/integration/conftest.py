@@ -47,12 +47,17 @@ class Daemon:
         self.domus_uri = f"domus:///system?socket={self.sock}"
         self.proc = None
 
-    def start(self):
+    def start(self, crash_at=None):
+        """crash_at: "<job type>:<phase>", where the daemon kills itself (DOMUS_TEST_CRASH_AT)."""
         if os.path.exists(self.sock):
             os.unlink(self.sock)
         log = open(os.path.join(self.root, "domusd.log"), "a")
+        env = dict(os.environ)
+        env.pop("DOMUS_TEST_CRASH_AT", None)
+        if crash_at:
+            env["DOMUS_TEST_CRASH_AT"] = crash_at
         self.proc = subprocess.Popen([DOMUSD, "--root", self.root, "-v", "--no-default-network"], stdout=log,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 20
         while time.time() < deadline:
             if os.path.exists(self.sock) and os.path.exists(self.sock_ro):

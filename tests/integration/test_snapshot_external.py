@@ -359,21 +359,35 @@ def pending_records(daemon):
             if f == ".pending"]
 
 
-@pytest.mark.parametrize("kind,delay", [("internal", 0), ("internal", 0.05), ("disk", 0),
-                                        ("memory", 0), ("memory", 0.1), ("memory", 0.2),
-                                        ("delete", 0), ("delete", 0.02)])
-def test_sigkill_during_snapshot(daemon, ext, kind, delay):
+@pytest.mark.parametrize("kind,when", [
+    ("internal", 0), ("internal", 0.05), ("disk", 0), ("memory", 0), ("memory", 0.1),
+    ("memory", 0.2),
+    # the same, at exact points of the external create: the overlays made, the memory being
+    # written, its file synced, the overlays' nodes added, the switch; the steps over, before
+    # and after the definitions are switched (the metadata not yet written); an internal
+    # snapshot before QEMU is asked, and made but not yet kept
+    ("disk", "switch"), ("disk", "end"), ("disk", "commit"), ("memory", "migrate"),
+    ("memory", "sync"), ("memory", "attach"), ("memory", "switch"), ("memory", "end"),
+    ("memory", "commit"), ("internal", "snapshot"), ("internal", "end"),
+    # last: a delete forgets the snapshots the cases above kept
+    ("delete", 0), ("delete", 0.02)])
+def test_sigkill_during_snapshot(daemon, ext, kind, when):
     """Killed while a snapshot is made, the daemon comes back to a running guest and metadata
     that agrees with the images: the snapshot is kept with the domain on its overlay when QEMU
-    had switched, else nothing of it is left."""
+    had switched, else nothing of it is left. WHEN is a delay after the job began, or the step
+    (of the external create) where the daemon kills itself."""
     import signal
     import threading
     import time
+    timed = not isinstance(when, str)
+    if not timed:
+        daemon.stop()
+        daemon.start(crash_at=f"snapshot:{when}")
     c = daemon.conn()
     dom = c.lookupByName("ext")
     guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
     top = source(daemon)
-    name = f"k-{kind}-{int(delay * 100)}"
+    name = f"k-{kind}-{int(when * 100) if timed else when}"
     ov = os.path.join(daemon.root, f"{name}.qcow2")
     mem = os.path.join(daemon.root, f"{name}.mem")
     if kind == "delete":
@@ -394,21 +408,31 @@ def test_sigkill_during_snapshot(daemon, ext, kind, delay):
             "delete": []}[kind]
     command = ["snapshot-delete", "ext", name] if kind == "delete" else \
         ["snapshot-create-as", "ext", name, *args]
-    t = threading.Thread(target=lambda: daemon.virsh(*command, check=False))
-    watch = daemon.conn().lookupByName("ext")
-    t.start()
-    deadline = time.time() + 30
-    while watch.jobInfo()[0] == E.VIR_DOMAIN_JOB_NONE and time.time() < deadline:
-        pass
-    time.sleep(delay)
-    daemon.stop(signal.SIGKILL)
-    t.join()
+    if timed:
+        t = threading.Thread(target=lambda: daemon.virsh(*command, check=False))
+        watch = daemon.conn().lookupByName("ext")
+        t.start()
+        deadline = time.time() + 30
+        while watch.jobInfo()[0] == E.VIR_DOMAIN_JOB_NONE and time.time() < deadline:
+            pass
+        time.sleep(when)
+        daemon.stop(signal.SIGKILL)
+        t.join()
+    else:
+        r = daemon.virsh(*command, check=False)
+        assert r.returncode != 0, "the daemon did not stop where it was told to"
+        assert daemon.proc.wait(timeout=20) == -signal.SIGKILL
+        daemon.proc = None
     daemon.start()
     c = daemon.conn()
     dom = c.lookupByName("ext")
     guest.wait(lambda: dom.state()[0] == E.VIR_DOMAIN_RUNNING and not pending_records(daemon),
                20, "the snapshot to be settled")
     assert len(daemon.guest_pids()) == 1
+    if not timed:
+        # which way it went is fixed by where the daemon stopped
+        kept = name in daemon.virsh("snapshot-list", "ext", "--name").stdout.split()
+        assert kept == (when in ("end", "commit"))
     kept = name in daemon.virsh("snapshot-list", "ext", "--name").stdout.split()
     if kind == "delete":
         # kept: its overlay is still what the domain runs on, and a new delete goes through
