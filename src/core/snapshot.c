@@ -1046,7 +1046,9 @@ restart_prepare(struct job *job, struct snap_op *op, GError **error)
         return;
     }
     /* images that cannot hold the snapshot refuse it before QEMU stops */
-    g_autoptr(GPtrArray) disks = internal_disks(has_memory(def) ? def->dom : dom->def, error);
+    GPtrArray *disks = internal_disks(has_memory(def) ? def->dom : dom->def, error);
+    if (disks)
+        g_ptr_array_unref(disks);
 }
 
 void

@@ -4,13 +4,15 @@
  * Then what define and start do with it: addresses (assigning twice changes nothing, and
  * what is assigned survives a restart), aliases, image numbers, the QEMU command line, and
  * the live definition read back as the daemon's status. The input is also read as a status
- * file (every alias and backing chain kept). */
+ * file (every alias and backing chain kept), and as one device of attach-device: added to a
+ * definition, found again, formatted and parsed, removed. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "fuzz_common.h"
 #include "conf/domain_def.h"
+#include "conf/domain_device.h"
 #include "qemu/address.h"
 #include "qemu/alias.h"
 #include "qemu/command.h"
@@ -82,6 +84,48 @@ define_and_start(const struct domain_def *parsed)
     domain_def_free(def);
 }
 
+static const char BASE[] =
+    "<domain type='qemu'><name>f</name><memory>131072</memory><vcpu>1</vcpu>"
+    "<os><type machine='q35'>hvm</type></os><devices>"
+    "<controller type='pci' model='pcie-root'/><controller type='pci' model='pcie-root-port'/>"
+    "<disk type='file' device='disk'><source file='/a.img'/><target dev='vda' bus='virtio'/>"
+    "</disk></devices></domain>";
+
+/* attach-device's path through a definition: what is added is found again, the definition
+ * holding it formats and parses, and it is removed */
+static void
+as_device(const char *xml)
+{
+    GError *error = NULL;
+    struct device_def *dev = domain_device_parse(xml, &error);
+    if (!dev) {
+        g_clear_error(&error);
+        return;
+    }
+    struct domain_def *def = domain_def_parse(BASE, 0, &error);
+    g_assert(def);
+    guint index = 0;
+    if (domain_device_add(def, dev, &index, &error) && qemu_address_assign(def, &error)) {
+        guint found = 0;
+        if (!domain_device_find(def, dev, &found, &error)) {
+            fprintf(stderr, "an added device is not found: %s\n%s\n", error->message, xml);
+            abort();
+        }
+        g_autofree char *out = inactive(def);
+        struct domain_def *again = domain_def_parse(out, 0, &error);
+        if (!again) {
+            fprintf(stderr, "a definition with an added device does not parse: %s\n%s\n",
+                    error->message, out);
+            abort();
+        }
+        domain_def_free(again);
+        domain_device_remove(def, dev->kind, found);
+    }
+    g_clear_error(&error);
+    domain_def_free(def);
+    domain_device_free(dev);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -118,5 +162,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         domain_def_free(status);
     }
     g_clear_error(&error);
+    as_device(xml);
     return 0;
 }

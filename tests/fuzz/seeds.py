@@ -40,6 +40,28 @@ POOL = xdr_string("default") + uuid.UUID("3af3bdd6-4e47-4695-9377-bcddde84cfc1")
 VOL = xdr_string("default") + xdr_string("a.qcow2") + xdr_string("/var/lib/domus/images/a.qcow2")
 
 
+# one device each, as attach-device, detach-device and update-device read them
+DEVICES = {
+    "disk": "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+            "<source file='/var/lib/domus/images/b.qcow2'/><target dev='vdb' bus='virtio'/>"
+            "<serial>hot1</serial><alias name='ua-disk1'/></disk>",
+    "scsi-disk": "<disk type='file' device='disk'><source file='/var/s.img'/>"
+                 "<target dev='sda' bus='scsi'/><address type='drive' controller='0' bus='0' "
+                 "target='0' unit='1'/></disk>",
+    "cdrom": "<disk type='file' device='cdrom'><source file='/var/a.iso'/>"
+             "<target dev='sdb' bus='sata'/><readonly/></disk>",
+    "interface": "<interface type='network'><mac address='52:54:00:aa:bb:cc'/>"
+                 "<source network='default'/><model type='virtio'/><link state='down'/>"
+                 "<address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>"
+                 "</interface>",
+    "input": "<input type='tablet' bus='usb'/>",
+    "controller": "<controller type='scsi' index='1' model='virtio-scsi'/>",
+    "root-port": "<controller type='pci' model='pcie-root-port'/>",
+    "unsupported": "<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='1' "
+                   "slot='0' function='0'/></source></hostdev>",
+}
+
+
 def rpc_seeds():
     xml = open(os.path.join(DATA, "xml2xml", "minimal.xml"), "rb").read()
     pool = open(os.path.join(DATA, "poolxml2xml", "minimal.xml"), "rb").read()
@@ -85,6 +107,13 @@ def rpc_seeds():
         (228, xdr_u32(4) + xdr_u32(0xFFFFFFFF) + xdr_u32(0)), (101, xdr_u32(0) + xdr_u32(8)),
         (199, DOM + xdr_u32(2) + xdr_u32(1)), (204, DOM + xdr_u64(1 << 18) + xdr_u32(2)),
         (30, DOM + xdr_u64(1 << 18)), (308, DOM + xdr_u32(5) + xdr_u32(1)),
+        # devices: attach, detach (plain and with flags), by alias, update, blockresize
+        (8, DOM + xdr_string(DEVICES["disk"])), (13, DOM + xdr_string(DEVICES["interface"])),
+        (160, DOM + xdr_string(DEVICES["scsi-disk"]) + xdr_u32(3)),
+        (161, DOM + xdr_string(DEVICES["input"]) + xdr_u32(1)),
+        (392, DOM + xdr_string("ua-disk1") + xdr_u32(2)),
+        (174, DOM + xdr_string(DEVICES["cdrom"]) + xdr_u32(1)),
+        (251, DOM + xdr_string("vdb") + xdr_u64(1 << 30) + xdr_u32(1)),
     ]
     seeds = {}
     for i, (proc, body) in enumerate(calls):
@@ -167,7 +196,8 @@ def main():
         seeds = rpc_seeds()
     elif target == "fuzz-domain-xml":
         seeds = {**files("xml2xml/*.xml"), **files("xmlinvalid/*.xml"),
-                 **files("xml2argv/*.xml")}
+                 **files("xml2argv/*.xml"),
+                 **{f"device-{k}": v.encode() for k, v in DEVICES.items()}}
     elif target == "fuzz-storage-xml":
         seeds = {**files("poolxml2xml/*.xml", b"\x01"), **files("volxml2xml/*.xml", b"\x00")}
         for name, text in files("storageinvalid/*.xml").items():
