@@ -167,6 +167,15 @@ typedef struct {
 void domus_vcpu_info_clear(domus_vcpu_info *info);
 /* virDomainGetVcpus of a running domain: a GArray of domus_vcpu_info (cleared with it). */
 GArray *domus_domain_get_vcpus(domus_domain *dom, int maxcpus, GError **error);
+/* virDomainPinVcpuFlags (VCPU >= 0) and virDomainPinEmulator (VCPU -1): MAP holds a bit per
+ * host CPU, MAPLEN bytes; FLAGS: virDomainModificationImpact. */
+gboolean domus_domain_pin(domus_domain *dom, int vcpu, const guint8 *map, gsize maplen,
+                          unsigned flags, GError **error);
+/* virDomainGetVcpuPinInfo (EMULATOR FALSE: NMAPS maps for vCPUs 0…) and
+ * virDomainGetEmulatorPinInfo (TRUE: one map): NMAPS * MAPLEN bytes (new; caller frees),
+ * *RET_COUNT the maps filled. */
+guint8 *domus_domain_pin_info(domus_domain *dom, gboolean emulator, int nmaps, int maplen,
+                              unsigned flags, int *ret_count, GError **error);
 /* virDomainGetCPUStats's total: FIELD, VALUE, … NULL. */
 char **domus_domain_cpu_stats_total(domus_domain *dom, GError **error);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/cpuset.h"
 
 /* virDomainModificationImpact, virDomainVcpuFlags, virDomainMemoryModFlags */
 enum { AFFECT_LIVE = 1, AFFECT_CONFIG = 2, MAXIMUM = 4, VCPU_GUEST = 8, VCPU_HOTPLUGGABLE = 16 };
@@ -170,6 +171,143 @@ cmd_vcpuinfo(struct cli_ctx *ctx, GError **error)
             printf("\n");
     }
     return end(TRUE);
+}
+
+/* --- vcpupin, emulatorpin --- */
+
+/* virsh's cpulist: "r" for every host CPU, else libvirt's list syntax within MAXCPU */
+static guint8 *
+parse_cpulist(const char *text, int maxcpu, gsize *ret_len, GError **error)
+{
+    struct cpuset set;
+    gsize len = (gsize)(maxcpu + 7) / 8;
+    guint8 *map = g_malloc0(len + 1);
+    if (text[0] == 'r') {
+        for (int c = 0; c < maxcpu; c++)
+            map[c / 8] |= (guint8)(1u << (c % 8));
+        *ret_len = len;
+        return map;
+    }
+    if (!cpuset_parse(text, &set, NULL)) {
+        g_free(map);
+        cli_set_error(error, "Invalid cpulist '%s'", text);
+        return NULL;
+    }
+    for (int c = CPUSET_MAX - 1; c >= 0; c--) {
+        if (!cpuset_has(&set, (guint)c))
+            continue;
+        if (c >= maxcpu) {
+            g_free(map);
+            cli_set_error(error, "CPU %d in cpulist '%s' exceed the maxcpu %d", c, text, maxcpu);
+            return NULL;
+        }
+        map[c / 8] |= (guint8)(1u << (c % 8));
+    }
+    *ret_len = len;
+    return map;
+}
+
+/* A map as libvirt's CPU list ("0-2,5") */
+static char *
+map_format(const guint8 *map, int maplen)
+{
+    struct cpuset set;
+    memset(&set, 0, sizeof(set));
+    memcpy(set.bits, map, MIN((gsize)maplen, sizeof(set.bits)));
+    return cpuset_format(&set);
+}
+
+static gboolean
+vcpupin_query(domus_domain *dom, gboolean got_vcpu, unsigned vcpu, int maxcpu, unsigned flags,
+              GError **error)
+{
+    int ncpus = domus_domain_get_vcpus_flags(dom, flags | MAXIMUM, error);
+    if (ncpus < 0)
+        return FALSE;
+    if (got_vcpu && vcpu >= (unsigned)ncpus) {
+        cli_set_error(error, "vcpu %u is out of range of %s cpu count %d", vcpu,
+                      (flags & AFFECT_LIVE) ||
+                              (!(flags & AFFECT_CONFIG) && domus_domain_is_active(dom, NULL) == 1)
+                          ? "live"
+                          : "persistent",
+                      ncpus);
+        return FALSE;
+    }
+    int maplen = (maxcpu + 7) / 8, count = 0;
+    g_autofree guint8 *maps =
+        domus_domain_pin_info(dom, FALSE, ncpus, maplen, flags, &count, error);
+    if (!maps)
+        return FALSE;
+    g_autoptr(GPtrArray) rows = cli_table_new("VCPU", "CPU Affinity", NULL);
+    for (int i = 0; i < count && i < ncpus; i++) {
+        if (got_vcpu && (unsigned)i != vcpu)
+            continue;
+        cli_table_add(rows, g_strdup_printf("%d", i), map_format(maps + (gsize)i * maplen, maplen),
+                      NULL);
+    }
+    cli_table_print(rows);
+    return TRUE;
+}
+
+static gboolean
+cmd_vcpupin(struct cli_ctx *ctx, GError **error)
+{
+    unsigned flags, vcpu = 0;
+    const char *cpulist = cli_get(ctx, "cpulist");
+    gboolean got_vcpu = cli_has(ctx, "vcpu");
+    if (!impact_flags(ctx, &flags, error) || (got_vcpu && !opt_uint(ctx, "vcpu", &vcpu, error)))
+        return FALSE;
+    if (!cpulist && (flags & AFFECT_LIVE) && (flags & AFFECT_CONFIG)) {
+        cli_set_error(error, "Options --live and --config are mutually exclusive");
+        return FALSE;
+    }
+    if (cpulist && !got_vcpu) {
+        cli_set_error(error, "vcpupin: Missing vCPU number in pin mode.");
+        return FALSE;
+    }
+    domus_conn *conn = cli_conn(ctx, error);
+    int maxcpu = conn ? domus_node_cpu_count(conn, error) : -1;
+    g_autoptr(domus_domain) dom = NULL;
+    if (maxcpu < 0 || !with_dom(ctx, &dom, error))
+        return FALSE;
+    if (!cpulist)
+        return end(vcpupin_query(dom, got_vcpu, vcpu, maxcpu, flags, error));
+    gsize len = 0;
+    g_autofree guint8 *map = parse_cpulist(cpulist, maxcpu, &len, error);
+    /* without --live, --config or --current: the running domain (virsh's legacy call) */
+    if (!flags && !cli_has(ctx, "current"))
+        flags = AFFECT_LIVE;
+    return map && end(domus_domain_pin(dom, (int)vcpu, map, len, flags, error));
+}
+
+static gboolean
+cmd_emulatorpin(struct cli_ctx *ctx, GError **error)
+{
+    unsigned flags;
+    const char *cpulist = cli_get(ctx, "cpulist");
+    if (!impact_flags(ctx, &flags, error))
+        return FALSE;
+    domus_conn *conn = cli_conn(ctx, error);
+    int maxcpu = conn ? domus_node_cpu_count(conn, error) : -1;
+    g_autoptr(domus_domain) dom = NULL;
+    if (maxcpu < 0 || !with_dom(ctx, &dom, error))
+        return FALSE;
+    int maplen = (maxcpu + 7) / 8;
+    if (!cpulist) {
+        int count = 0;
+        g_autofree guint8 *map = domus_domain_pin_info(dom, TRUE, 1, maplen, flags, &count, error);
+        if (!map)
+            return FALSE;
+        g_autofree char *text = map_format(map, maplen);
+        printf("emulator: CPU Affinity\n----------------------------------\n       *: %s\n", text);
+        return end(TRUE);
+    }
+    gsize len = 0;
+    g_autofree guint8 *map = parse_cpulist(cpulist, maxcpu, &len, error);
+    /* without --live, --config or --current: the running domain (virsh's choice) */
+    if (!flags && !cli_has(ctx, "current"))
+        flags = AFFECT_LIVE;
+    return map && end(domus_domain_pin(dom, -1, map, len, flags, error));
 }
 
 static gboolean
@@ -508,6 +646,19 @@ static const struct cli_opt vcpuinfo_opts[] = {
     {"pretty", OPT_BOOL, FALSE, "return human readable output"},
     {NULL},
 };
+static const struct cli_opt vcpupin_opts[] = {
+    DOMAIN_OPT,
+    {"vcpu", OPT_STRING, FALSE, "vcpu number"},
+    {"cpulist", OPT_STRING, FALSE, "host cpu number(s) to set, or omit option to query"},
+    IMPACT_OPTS,
+    {NULL},
+};
+static const struct cli_opt emulatorpin_opts[] = {
+    DOMAIN_OPT,
+    {"cpulist", OPT_STRING, FALSE, "host cpu number(s) to set, or omit option to query"},
+    IMPACT_OPTS,
+    {NULL},
+};
 static const struct cli_opt cpu_stats_opts[] = {
     DOMAIN_OPT,
     {"total", OPT_BOOL, FALSE, "Show total statistics only"},
@@ -569,6 +720,8 @@ const struct cli_cmd cli_stats_cmds[] = {
     {"vcpucount", cmd_vcpucount, vcpucount_opts, "domain vcpu counts"},
     {"setvcpus", cmd_setvcpus, setvcpus_opts, "change number of virtual CPUs"},
     {"vcpuinfo", cmd_vcpuinfo, vcpuinfo_opts, "detailed domain vcpu information"},
+    {"vcpupin", cmd_vcpupin, vcpupin_opts, "control or query domain vcpu affinity"},
+    {"emulatorpin", cmd_emulatorpin, emulatorpin_opts, "control or query domain emulator affinity"},
     {"cpu-stats", cmd_cpu_stats, cpu_stats_opts, "show domain cpu statistics"},
     {"setmem", cmd_setmem, setmem_opts, "change memory allocation"},
     {"setmaxmem", cmd_setmaxmem, setmem_opts, "change maximum memory limit"},

@@ -577,6 +577,7 @@ init_arrays(struct domain_def *def)
     def->sounds = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_sound_free);
     def->controllers = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_controller_free);
     def->rngs = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_rng_free);
+    def->vcpupins = g_ptr_array_new_with_free_func(g_free);
 }
 
 struct domain_def *
@@ -604,6 +605,9 @@ domain_def_free(struct domain_def *def)
     g_free(def->metadata);
     g_free(def->vcpu_placement);
     g_free(def->vcpu_cpuset);
+    if (def->vcpupins)
+        g_ptr_array_unref(def->vcpupins);
+    g_free(def->emulatorpin);
     g_free(def->nvram);
     g_free(def->nvram_template);
     g_free(def->os_type);
@@ -688,6 +692,9 @@ domain_def_copy(const struct domain_def *src)
     def->metadata = g_strdup(src->metadata);
     def->vcpu_placement = g_strdup(src->vcpu_placement);
     def->vcpu_cpuset = g_strdup(src->vcpu_cpuset);
+    for (guint i = 0; i < src->vcpupins->len; i++)
+        g_ptr_array_add(def->vcpupins, g_strdup(src->vcpupins->pdata[i]));
+    def->emulatorpin = g_strdup(src->emulatorpin);
     def->nvram = g_strdup(src->nvram);
     def->nvram_template = g_strdup(src->nvram_template);
     def->bootmenu_timeout = src->bootmenu_timeout;
@@ -1127,6 +1134,72 @@ check_resource(xmlNodePtr node, GError **error)
     return TRUE;
 }
 
+/* A pinning's cpuset= (required, naming at least one CPU): canonical, new string. */
+static char *
+parse_pin_cpuset(xmlNodePtr node, GError **error)
+{
+    g_autofree char *text = domain_def_xml_prop(node, "cpuset");
+    struct cpuset set;
+    if (!text) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "missing cpuset for %s",
+                (const char *)node->name);
+        return NULL;
+    }
+    if (!cpuset_parse(text, &set, error)) {
+        g_prefix_error(error, "%s: ", (const char *)node->name);
+        return NULL;
+    }
+    return cpuset_format(&set);
+}
+
+/* <cputune>: the pinning of vCPU threads and of QEMU's other threads. A <vcpupin> of a vCPU
+ * past <vcpu> is dropped, as libvirt drops it. The scheduler's tunables (shares, period,
+ * quota) need cgroups: ERR_CONFIG_UNSUPPORTED names them. */
+static gboolean
+parse_cputune(struct domain_def *def, xmlNodePtr node, GError **error)
+{
+    static const char *const none[] = {NULL};
+    static const char *const pin_attrs[] = {"vcpu", "cpuset", NULL};
+    static const char *const emu_attrs[] = {"cpuset", NULL};
+    if (!domain_def_xml_check_attrs(node, none, error))
+        return FALSE;
+    xmlNodePtr emulator = NULL;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (domain_def_xml_is(c, "vcpupin")) {
+            uint64_t vcpu = 0;
+            g_autofree char *given = domain_def_xml_prop_required(c, "vcpu", error);
+            if (!given || !domain_def_xml_check_attrs(c, pin_attrs, error) ||
+                !domain_def_xml_check_empty(c, error) ||
+                !domain_def_xml_uint(c, "vcpu", 0, G_MAXUINT32, &vcpu, error))
+                return FALSE;
+            if (vcpu >= def->vcpus)
+                continue;
+            if (vcpu < def->vcpupins->len && def->vcpupins->pdata[vcpu]) {
+                err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "duplicate vcpupin for vcpu '%u'",
+                        (unsigned)vcpu);
+                return FALSE;
+            }
+            char *cpuset = parse_pin_cpuset(c, error);
+            if (!cpuset)
+                return FALSE;
+            if (vcpu >= def->vcpupins->len)
+                g_ptr_array_set_size(def->vcpupins, (guint)vcpu + 1);
+            def->vcpupins->pdata[vcpu] = cpuset;
+        } else if (domain_def_xml_is(c, "emulatorpin")) {
+            if (!domain_def_xml_once(&emulator, c, error) ||
+                !domain_def_xml_check_attrs(c, emu_attrs, error) ||
+                !domain_def_xml_check_empty(c, error) ||
+                !(def->emulatorpin = parse_pin_cpuset(c, error)))
+                return FALSE;
+        } else {
+            return domain_def_xml_unsupported(node, c, error);
+        }
+    }
+    return TRUE;
+}
+
 /* A dynamic <seclabel> holds labels libvirt generated at start: runtime state, accepted and
  * dropped. Static labels and type 'none' are configuration we do not support. */
 static gboolean
@@ -1173,13 +1246,14 @@ enum {
     TOP_PM,
     TOP_DEVICES,
     TOP_RESOURCE,
+    TOP_CPUTUNE,
     TOP_COUNT,
 };
 
 static const char *const top_names[] = {
     "name",          "uuid",     "title", "description", "metadata", "maxMemory", "memory",
     "currentMemory", "vcpu",     "os",    "features",    "cpu",      "clock",     "on_poweroff",
-    "on_reboot",     "on_crash", "pm",    "devices",     "resource", NULL,
+    "on_reboot",     "on_crash", "pm",    "devices",     "resource", "cputune",   NULL,
 };
 
 static gboolean
@@ -1352,6 +1426,7 @@ parse_domain(struct domain_def *def, xmlNodePtr root, GError **error)
          !parse_action(top[TOP_ON_CRASH], action_names, &def->on_crash, error)) ||
         (top[TOP_PM] && !parse_pm(def, top[TOP_PM], error)) ||
         (top[TOP_RESOURCE] && !check_resource(top[TOP_RESOURCE], error)) ||
+        (top[TOP_CPUTUNE] && !parse_cputune(def, top[TOP_CPUTUNE], error)) ||
         (top[TOP_DEVICES] && !domain_def_devices_parse(def, top[TOP_DEVICES], error)))
         return FALSE;
 

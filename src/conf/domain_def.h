@@ -214,6 +214,10 @@ struct domain_def {
     unsigned vcpus_current; /* current=, equals vcpus when absent */
     char *vcpu_placement;   /* "static"/"auto"; NULL when absent (formatted as static) */
     char *vcpu_cpuset;      /* cpuset=, canonical ("1-2,4"); NULL when absent */
+    /* <cputune>: <vcpupin>'s cpuset by vCPU number (canonical; NULL: not pinned), as long as
+     * the highest pinned vCPU + 1; <emulatorpin>'s (NULL when absent) */
+    GPtrArray *vcpupins;
+    char *emulatorpin;
 
     char *os_type;    /* "hvm" */
     char *os_arch;    /* "x86_64" */

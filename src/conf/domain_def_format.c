@@ -583,6 +583,35 @@ format_pm(GString *buf, const struct domain_def *def)
 }
 
 static void
+format_cputune(GString *buf, const struct domain_def *def)
+{
+    gboolean any = def->emulatorpin != NULL;
+    for (guint i = 0; i < def->vcpupins->len; i++)
+        any |= def->vcpupins->pdata[i] != NULL;
+    if (!any)
+        return;
+    indent(buf, 1);
+    g_string_append(buf, "<cputune>\n");
+    for (guint i = 0; i < def->vcpupins->len; i++) {
+        if (!def->vcpupins->pdata[i])
+            continue;
+        indent(buf, 2);
+        g_string_append(buf, "<vcpupin");
+        attr_uint(buf, "vcpu", i);
+        attr(buf, "cpuset", def->vcpupins->pdata[i]);
+        g_string_append(buf, "/>\n");
+    }
+    if (def->emulatorpin) {
+        indent(buf, 2);
+        g_string_append(buf, "<emulatorpin");
+        attr(buf, "cpuset", def->emulatorpin);
+        g_string_append(buf, "/>\n");
+    }
+    indent(buf, 1);
+    g_string_append(buf, "</cputune>\n");
+}
+
+static void
 format_memory(GString *buf, const struct domain_def *def)
 {
     if (def->max_memory_kib) {
@@ -605,6 +634,7 @@ format_memory(GString *buf, const struct domain_def *def)
     if (def->vcpus_current && def->vcpus_current != def->vcpus)
         attr_uint(buf, "current", def->vcpus_current);
     g_string_append_printf(buf, ">%u</vcpu>\n", def->vcpus);
+    format_cputune(buf, def);
 }
 
 char *

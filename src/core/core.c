@@ -204,6 +204,19 @@ core_config_save(struct core *core, const struct domain_def *def, GError **error
     return TRUE;
 }
 
+gboolean
+core_domain_keep_config(struct domain *dom, struct domain_def *copy, GError **error)
+{
+    if (!core_config_save(dom->core, copy, error)) {
+        domain_def_free(copy);
+        return FALSE;
+    }
+    struct domain_def **slot = dom->new_def ? &dom->new_def : &dom->def;
+    domain_def_free(*slot);
+    *slot = copy;
+    return TRUE;
+}
+
 static gboolean
 load_configs(struct core *core, GError **error)
 {

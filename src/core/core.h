@@ -12,6 +12,7 @@
 #include "core/events.h"
 #include "core/job.h"
 #include "core/state.h"
+#include "util/cpuset.h"
 
 struct qmp;
 struct domain;
@@ -148,6 +149,9 @@ gboolean core_undefine(struct core *core, struct domain *dom, unsigned flags, GE
 void core_unique_macs(struct core *core, struct domain_def *def);
 /* Writes DEF as the persistent config of its domain (atomically, durably). */
 gboolean core_config_save(struct core *core, const struct domain_def *def, GError **error);
+/* Saves COPY (consumed), a changed copy of DOM's persistent definition, and keeps it as that
+ * (the next start's while DOM runs). On failure nothing changes. */
+gboolean core_domain_keep_config(struct domain *dom, struct domain_def *copy, GError **error);
 /* virDomainUpdateDeviceFlags of an <interface> (device_update.c): its link state, in the live
  * definition (QMP set_link, as a job) and/or the persistent one (FLAGS: virDomainModification
  * Impact). Any other change of the device is ERR_OPERATION_UNSUPPORTED naming it. */
@@ -283,6 +287,17 @@ void core_device_wait_cancel(struct domain *dom, gpointer handle);
  * persistent one (ERR_OPERATION_INVALID). */
 gboolean core_domain_impact(struct domain *dom, unsigned flags, gboolean *ret_live,
                             gboolean *ret_config, GError **error);
+/* Pinning (pin.c). The host CPUs a vCPU's thread may use by DEF (its <vcpupin>, else <vcpu
+ * cpuset>, else the host's online CPUs), the same for QEMU's other threads (<emulatorpin>),
+ * and the host's online CPUs. */
+void core_pin_vcpu_set(const struct domain_def *def, unsigned vcpu, struct cpuset *ret);
+void core_pin_emulator_set(const struct domain_def *def, struct cpuset *ret);
+void core_pin_host_cpus(struct cpuset *ret);
+/* virDomainPinVcpuFlags (VCPU >= 0) and virDomainPinEmulator (VCPU -1): SET (at least one
+ * CPU) on the thread(s) and in the live definition, and/or in the persistent one (FLAGS:
+ * virDomainModificationImpact). An offline vCPU's pin waits for its plug. */
+void core_domain_pin(struct domain *dom, int vcpu, const struct cpuset *set, unsigned flags,
+                     core_done_fn done, gpointer data);
 /* Devices (hotplug.c). FLAGS: virDomainModificationImpact. XML is one <disk>, <interface>,
  * <input> or <controller>. Attach plugs it into QEMU (a job; undone in full when a step
  * fails) and/or adds it to the persistent definition. Detach asks the guest to let it go and

@@ -116,16 +116,7 @@ apply_config(struct domain *dom, const struct net_def *net, GError **error)
     if (!nic || !check_change(nic, net, error))
         return FALSE;
     nic->link_down = net->link_down;
-    if (!core_config_save(dom->core, copy, error))
-        return FALSE;
-    if (dom->new_def) {
-        domain_def_free(dom->new_def);
-        dom->new_def = g_steal_pointer(&copy);
-    } else {
-        domain_def_free(dom->def);
-        dom->def = g_steal_pointer(&copy);
-    }
-    return TRUE;
+    return core_domain_keep_config(dom, g_steal_pointer(&copy), error);
 }
 
 static void

@@ -245,15 +245,11 @@ commit_config(struct job *job, struct plug_op *op)
         return;
     struct domain *dom = op->dom;
     GError *error = NULL;
-    if (!core_config_save(dom->core, op->new_config, &error)) {
+    if (!core_domain_keep_config(dom, g_steal_pointer(&op->new_config), &error)) {
         g_prefix_error(
             &error, "the live change of '%s' was made, not the persistent one: ", dom->def->name);
         job_set_error(job, error);
-        return;
     }
-    struct domain_def **slot = state_is_active(dom->state) ? &dom->new_def : &dom->def;
-    domain_def_free(*slot);
-    *slot = g_steal_pointer(&op->new_config);
 }
 
 static void

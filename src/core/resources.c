@@ -10,6 +10,7 @@
 
 #include "core/guest.h"
 #include "core/job.h"
+#include "core/pin.h"
 #include "qemu/agent.h"
 #include "qemu/json.h"
 #include "qemu/monitor.h"
@@ -111,24 +112,6 @@ core_domain_impact(struct domain *dom, unsigned flags, gboolean *ret_live, gbool
     }
     *ret_live = live;
     *ret_config = config;
-    return TRUE;
-}
-
-/* Saves a changed copy of the persistent definition, then keeps it. */
-static gboolean
-save_config(struct domain *dom, struct domain_def *copy, GError **error)
-{
-    if (!core_config_save(dom->core, copy, error)) {
-        domain_def_free(copy);
-        return FALSE;
-    }
-    if (dom->new_def) {
-        domain_def_free(dom->new_def);
-        dom->new_def = copy;
-    } else {
-        domain_def_free(dom->def);
-        dom->def = copy;
-    }
     return TRUE;
 }
 
@@ -427,7 +410,7 @@ vcpu_finish(struct job *job, const GError *error)
         GError *e = NULL;
         struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
         copy->vcpus_current = op->target;
-        if (!save_config(dom, copy, &e))
+        if (!core_domain_keep_config(dom, copy, &e))
             job_set_error(job, e);
     }
 }
@@ -444,7 +427,34 @@ vcpu_abort(struct job *job)
     job_fail(job, error);
 }
 
-static const struct job_step vcpu_steps[] = {{"vcpus", vcpu_slots}, {NULL, NULL}};
+static void
+on_pin_threads(struct domain *dom, GError *error, gpointer data)
+{
+    struct job *job = data;
+    GError *e = NULL;
+    if (!job->finished) {
+        if (error || !core_pin_apply(dom, &e))
+            job_fail(job, error ? g_error_copy(error) : e);
+        else
+            job_next(job);
+    }
+    job_unref(job);
+}
+
+/* A plugged vCPU's thread goes where <cputune> pins it */
+static void
+vcpu_pin(struct job *job)
+{
+    struct vcpu_op *op = job->data;
+    if (!core_pin_any(op->dom->def) || !op->dom->mon) {
+        job_next(job);
+        return;
+    }
+    core_pin_learn_threads(op->dom, on_pin_threads, job_ref(job));
+}
+
+static const struct job_step vcpu_steps[] = {
+    {"vcpus", vcpu_slots}, {"pin", vcpu_pin}, {NULL, NULL}};
 static const struct job_pipeline vcpu_pipeline = {
     .steps = vcpu_steps, .finish = vcpu_finish, .abort = vcpu_abort, .abortable = TRUE};
 
@@ -599,7 +609,10 @@ core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_done_
         struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
         copy->vcpus = n;
         copy->vcpus_current = MIN(copy->vcpus_current, n);
-        save_config(dom, copy, &error);
+        /* the pins of vCPUs past the new maximum go, as libvirt drops them */
+        if (copy->vcpupins->len > n)
+            g_ptr_array_set_size(copy->vcpupins, n);
+        core_domain_keep_config(dom, copy, &error);
         done(error, data);
         g_clear_error(&error);
         return;
@@ -607,7 +620,7 @@ core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_done_
     if (!live) {
         struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
         copy->vcpus_current = n;
-        save_config(dom, copy, &error);
+        core_domain_keep_config(dom, copy, &error);
         done(error, data);
         g_clear_error(&error);
         return;
@@ -655,7 +668,7 @@ on_balloon(struct qmp *mon, JsonNode *result, const GError *error, gpointer data
         if (m->config) {
             struct domain_def *copy = domain_def_copy(core_persistent_def(m->dom));
             copy->current_memory_kib = MIN(m->kib, copy->memory_kib);
-            save_config(m->dom, copy, &e);
+            core_domain_keep_config(m->dom, copy, &e);
         }
     }
     mem_request_end(m, e);
@@ -705,7 +718,7 @@ core_domain_set_memory(struct domain *dom, guint64 kib, unsigned flags, core_don
         } else {
             copy->current_memory_kib = kib;
         }
-        save_config(dom, copy, &error);
+        core_domain_keep_config(dom, copy, &error);
         done(error, data);
         g_clear_error(&error);
         return;

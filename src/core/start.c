@@ -17,6 +17,7 @@
 #include "core/lifecycle.h"
 #include "core/migration.h"
 #include "core/network.h"
+#include "core/pin.h"
 #include "core/storage.h"
 #include "qemu/address.h"
 #include "qemu/alias.h"
@@ -579,6 +580,19 @@ on_query_vnc(struct qmp *mon, JsonNode *result, const GError *error, gpointer da
     job_unref(job);
 }
 
+/* The vCPU threads known: every thread goes where <cputune> pins it, before the guest runs */
+static void
+on_threads(struct domain *dom, GError *error, gpointer data)
+{
+    struct job *job = data;
+    GError *e = NULL;
+    if (!job->finished && !error)
+        core_pin_apply(dom, &e);
+    on_setup_reply(job, error ? error : e);
+    g_clear_error(&e);
+    job_unref(job);
+}
+
 static void
 on_setup_command(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
 {
@@ -596,6 +610,10 @@ start_setup(struct job *job)
     struct domain *dom = op->dom;
     op->outstanding = 1;
     qmp_command(dom->mon, "query-chardev", NULL, on_query_chardev, job_ref(job));
+    if (core_pin_any(dom->def)) {
+        op->outstanding++;
+        core_pin_learn_threads(dom, on_threads, job_ref(job));
+    }
     for (guint i = 0; i < dom->def->nets->len; i++) {
         struct net_def *net = dom->def->nets->pdata[i];
         if (!net->link_down)

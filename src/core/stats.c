@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/pin.h"
 #include "qemu/device.h"
 #include "qemu/json.h"
 #include "qemu/monitor.h"
@@ -167,24 +168,8 @@ gather_nets(struct collect *c)
 static void
 learn_vcpu_threads(struct collect *c)
 {
-    struct domain *dom = c->dom;
-    JsonArray *cpus = c->cpus ? qemu_json_node_array(c->cpus) : NULL;
-    if (!cpus)
-        return;
-    GArray *tids = g_array_new(FALSE, TRUE, sizeof(int));
-    for (guint i = 0; i < json_array_get_length(cpus); i++) {
-        JsonObject *o = qemu_json_element_object(cpus, i);
-        gint64 index = o ? qemu_json_int_or(o, "cpu-index", -1) : -1;
-        gint64 tid = o ? qemu_json_int_or(o, "thread-id", 0) : 0;
-        if (index < 0 || index >= 4096 || tid <= 0 || tid > G_MAXINT)
-            continue;
-        if ((guint)index >= tids->len)
-            g_array_set_size(tids, (guint)index + 1);
-        g_array_index(tids, int, index) = (int)tid;
-    }
-    if (dom->vcpu_tids)
-        g_array_unref(dom->vcpu_tids);
-    dom->vcpu_tids = tids;
+    if (c->cpus)
+        core_vcpu_threads_learn(c->dom, c->cpus);
 }
 
 static void

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* proc_resources: the procedures that change a domain's vCPUs and memory (core/resources.c);
- * prefix h_ for handlers. */
+/* proc_resources: the procedures that change a domain's vCPUs and memory (core/resources.c)
+ * and where its threads run (core/pin.c); prefix h_ for handlers. */
 #include "daemon/dispatch.h"
+
+#include "util/err.h"
 
 /* virDomainModificationImpact, virDomainMemoryModFlags */
 enum { AFFECT_LIVE = 1, AFFECT_CONFIG = 2, MEM_MAXIMUM = 4 };
@@ -55,6 +57,177 @@ h_set_max_memory(struct call *call, const struct call_ctx *ctx)
     core_domain_set_memory(ctx->dom, m->v, MEM_MAXIMUM, dispatch_done_empty, call);
 }
 
+/* --- pinning --- */
+
+/* A cpumap: host CPU k at bit k%8 of byte k/8 */
+struct args_pin {
+    uint32_t vcpu; /* PIN_VCPU*: which; PIN_EMULATOR: unused */
+    uint8_t *map;
+    gsize len;
+};
+
+static void
+dec_pin_vcpu(struct xdr_reader *r, void *args)
+{
+    struct args_pin *a = args;
+    a->vcpu = xdr_get_u32(r);
+    a->map = xdr_get_opaque(r, RPC_CPUMAP_MAX, &a->len);
+}
+
+static void
+dec_pin_emulator(struct xdr_reader *r, void *args)
+{
+    struct args_pin *a = args;
+    a->map = xdr_get_opaque(r, RPC_CPUMAP_MAX, &a->len);
+}
+
+static void
+clear_pin(void *args)
+{
+    g_free(((struct args_pin *)args)->map);
+}
+
+static const struct args_type args_pin_vcpu = {sizeof(struct args_pin), dec_pin_vcpu, clear_pin};
+static const struct args_type args_pin_emulator = {sizeof(struct args_pin), dec_pin_emulator,
+                                                   clear_pin};
+
+static void
+map_to_cpuset(const uint8_t *map, gsize len, struct cpuset *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    memcpy(ret->bits, map, MIN(len, sizeof(ret->bits)));
+}
+
+static void
+cpuset_to_map(const struct cpuset *set, uint8_t *map, gsize len)
+{
+    memcpy(map, set->bits, MIN(len, sizeof(set->bits)));
+}
+
+static void
+pin(struct call *call, const struct call_ctx *ctx, int vcpu, uint32_t flags)
+{
+    const struct args_pin *a = ctx->args;
+    struct cpuset set;
+    if (vcpu >= 0 && a->vcpu > G_MAXINT32) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "vcpu %u is not a vCPU", a->vcpu);
+        dispatch_fail(call, error);
+        return;
+    }
+    map_to_cpuset(a->map, a->len, &set);
+    core_domain_pin(ctx->dom, vcpu, &set, flags, dispatch_done_empty, call);
+}
+
+static void
+h_pin_vcpu(struct call *call, const struct call_ctx *ctx)
+{
+    pin(call, ctx, (int)((const struct args_pin *)ctx->args)->vcpu, AFFECT_LIVE);
+}
+
+static void
+h_pin_vcpu_flags(struct call *call, const struct call_ctx *ctx)
+{
+    pin(call, ctx, (int)((const struct args_pin *)ctx->args)->vcpu, ctx->flags);
+}
+
+static void
+h_pin_emulator(struct call *call, const struct call_ctx *ctx)
+{
+    pin(call, ctx, -1, ctx->flags);
+}
+
+/* The definition a pin query reads: live or persistent by FLAGS, one of them */
+static const struct domain_def *
+pin_info_def(struct domain *dom, uint32_t flags, GError **error)
+{
+    gboolean live = FALSE, config = FALSE;
+    if ((flags & AFFECT_LIVE) && (flags & AFFECT_CONFIG)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "flags 'live' and 'config' are mutually exclusive");
+        return NULL;
+    }
+    if (!core_domain_impact(dom, flags, &live, &config, error))
+        return NULL;
+    return live ? dom->def : core_persistent_def(dom);
+}
+
+struct args_pin_info {
+    int32_t ncpumaps; /* GET_EMULATOR_PIN_INFO: 1 */
+    int32_t maplen;
+};
+
+static void
+dec_vcpu_pin_info(struct xdr_reader *r, void *args)
+{
+    struct args_pin_info *a = args;
+    a->ncpumaps = xdr_get_i32(r);
+    a->maplen = xdr_get_i32(r);
+}
+
+static void
+dec_emulator_pin_info(struct xdr_reader *r, void *args)
+{
+    struct args_pin_info *a = args;
+    a->ncpumaps = 1;
+    a->maplen = xdr_get_i32(r);
+}
+
+static const struct args_type args_vcpu_pin_info = {sizeof(struct args_pin_info), dec_vcpu_pin_info,
+                                                    NULL};
+static const struct args_type args_emulator_pin_info = {sizeof(struct args_pin_info),
+                                                        dec_emulator_pin_info, NULL};
+
+static void
+pin_info(struct call *call, const struct call_ctx *ctx, gboolean emulator)
+{
+    const struct args_pin_info *a = ctx->args;
+    GError *error = NULL;
+    if (a->ncpumaps < 0 || a->maplen <= 0) {
+        err_set(&error, ERR_FROM_RPC, ERR_RPC, "%s",
+                a->maplen <= 0 ? "maplen must be positive" : "ncpumaps must not be negative");
+        dispatch_fail(call, error);
+        return;
+    }
+    if ((gint64)a->ncpumaps * a->maplen > RPC_CPUMAPS_MAX) {
+        err_set(&error, ERR_FROM_RPC, ERR_RPC, "ncpumaps * maplen > REMOTE_CPUMAPS_MAX");
+        dispatch_fail(call, error);
+        return;
+    }
+    const struct domain_def *def = pin_info_def(ctx->dom, ctx->flags, &error);
+    if (!def) {
+        dispatch_fail(call, error);
+        return;
+    }
+    guint n = emulator ? 1 : MIN((guint)a->ncpumaps, def->vcpus);
+    gsize len = (gsize)a->ncpumaps * (gsize)a->maplen;
+    g_autofree uint8_t *maps = g_malloc0(len);
+    for (guint i = 0; i < n; i++) {
+        struct cpuset set;
+        if (emulator)
+            core_pin_emulator_set(def, &set);
+        else
+            core_pin_vcpu_set(def, i, &set);
+        cpuset_to_map(&set, maps + (gsize)i * (gsize)a->maplen, (gsize)a->maplen);
+    }
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    xdr_put_opaque(out, maps, len);
+    xdr_put_i32(out, (int32_t)n);
+    call_reply(call, out);
+}
+
+static void
+h_get_vcpu_pin_info(struct call *call, const struct call_ctx *ctx)
+{
+    pin_info(call, ctx, FALSE);
+}
+
+static void
+h_get_emulator_pin_info(struct call *call, const struct call_ctx *ctx)
+{
+    pin_info(call, ctx, TRUE);
+}
+
 #define R RPC_PROGRAM_REMOTE
 #define D HANDLE_DOMAIN
 const struct proc_def resources_procs[] = {
@@ -64,6 +237,15 @@ const struct proc_def resources_procs[] = {
     {R, PROC_DOMAIN_SET_MEMORY_FLAGS, D, &args_u64, TRUE, AFFECT_LIVE | AFFECT_CONFIG | MEM_MAXIMUM,
      h_set_memory_flags},
     {R, PROC_DOMAIN_SET_MAX_MEMORY, D, &args_u64, FALSE, 0, h_set_max_memory},
+    {R, PROC_DOMAIN_PIN_VCPU, D, &args_pin_vcpu, FALSE, 0, h_pin_vcpu},
+    {R, PROC_DOMAIN_PIN_VCPU_FLAGS, D, &args_pin_vcpu, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
+     h_pin_vcpu_flags},
+    {R, PROC_DOMAIN_GET_VCPU_PIN_INFO, D, &args_vcpu_pin_info, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
+     h_get_vcpu_pin_info},
+    {R, PROC_DOMAIN_PIN_EMULATOR, D, &args_pin_emulator, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
+     h_pin_emulator},
+    {R, PROC_DOMAIN_GET_EMULATOR_PIN_INFO, D, &args_emulator_pin_info, TRUE,
+     AFFECT_LIVE | AFFECT_CONFIG, h_get_emulator_pin_info},
 };
 #undef R
 #undef D

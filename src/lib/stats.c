@@ -225,6 +225,47 @@ domus_domain_get_vcpus(domus_domain *dom, int maxcpus, GError **error)
     return g_steal_pointer(&out);
 }
 
+gboolean
+domus_domain_pin(domus_domain *dom, int vcpu, const guint8 *map, gsize maplen, unsigned flags,
+                 GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    if (vcpu >= 0)
+        xdr_put_u32(args, (uint32_t)vcpu);
+    xdr_put_opaque(args, map, maplen);
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom),
+                       vcpu >= 0 ? PROC_DOMAIN_PIN_VCPU_FLAGS : PROC_DOMAIN_PIN_EMULATOR, args,
+                       NULL, error);
+}
+
+guint8 *
+domus_domain_pin_info(domus_domain *dom, gboolean emulator, int nmaps, int maplen, unsigned flags,
+                      int *ret_count, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    if (!emulator)
+        xdr_put_i32(args, nmaps);
+    xdr_put_i32(args, maplen);
+    xdr_put_u32(args, flags);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(domus_domain_get_connect(dom),
+                     emulator ? PROC_DOMAIN_GET_EMULATOR_PIN_INFO : PROC_DOMAIN_GET_VCPU_PIN_INFO,
+                     args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    gsize len = 0;
+    g_autofree guint8 *maps = xdr_get_opaque(&r, RPC_CPUMAPS_MAX, &len);
+    int count = xdr_get_i32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    guint8 *out = g_malloc0((gsize)MAX(nmaps, 1) * (gsize)MAX(maplen, 0) + 1);
+    memcpy(out, maps, MIN(len, (gsize)MAX(nmaps, 1) * (gsize)MAX(maplen, 0)));
+    *ret_count = count;
+    return out;
+}
+
 void
 domus_vcpu_info_clear(domus_vcpu_info *info)
 {

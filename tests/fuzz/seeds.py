@@ -114,6 +114,11 @@ def rpc_seeds():
         (392, DOM + xdr_string("ua-disk1") + xdr_u32(2)),
         (174, DOM + xdr_string(DEVICES["cdrom"]) + xdr_u32(1)),
         (251, DOM + xdr_string("vdb") + xdr_u64(1 << 30) + xdr_u32(1)),
+        # pinning: vCPU (legacy, flags), its query, the emulator's, its query
+        (26, DOM + xdr_u32(0) + xdr_string(b"\x02")),
+        (225, DOM + xdr_u32(1) + xdr_string(b"\x03") + xdr_u32(2)),
+        (230, DOM + xdr_u32(4) + xdr_u32(1) + xdr_u32(1)),
+        (279, DOM + xdr_string(b"\x01") + xdr_u32(1)), (280, DOM + xdr_u32(1) + xdr_u32(2)),
     ]
     seeds = {}
     for i, (proc, body) in enumerate(calls):

@@ -152,6 +152,126 @@ def guest_file(dom, path):
     return out.strip()
 
 
+def qemu_pid(daemon, name):
+    text = open(os.path.join(daemon.root, "run", "qemu", f"{name}.xml")).read()
+    return int(re.search(r"pid='(\d+)'", text).group(1))
+
+
+def affinity(pid, tid=None):
+    """The CPUs a thread of QEMU may run on (its main thread without TID)."""
+    status = open(f"/proc/{pid}/task/{tid or pid}/status").read()
+    return re.search(r"Cpus_allowed_list:\s*(\S+)", status).group(1)
+
+
+def vcpu_thread(pid, n):
+    """vCPU N's thread: QEMU names it "CPU N/TCG" (or /KVM)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        comm = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+        if comm.startswith(f"CPU {n}/"):
+            return int(tid)
+    return None
+
+
+two_cpus = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 or os.cpu_count() < 2,
+                              reason="pinning needs two host CPUs")
+
+
+@two_cpus
+def test_pinning(daemon, st):
+    """vcpupin and emulatorpin, live and in the configuration, through virsh and the seed's
+    python calls: the threads move (their affinity in /proc), the XML and the pin queries say
+    so; an offline vCPU's pin waits for its plug (test_setvcpus); the refusals."""
+    c, dom, disk = st
+    pid = qemu_pid(daemon, "st")
+    tid = vcpu_thread(pid, 0)
+    assert tid
+    daemon.virsh("vcpupin", "st", "0", "1", "--live")
+    assert affinity(pid, tid) == "1"
+    assert affinity(pid) == "0-1"  # the emulator is not the vCPU
+    out = daemon.virsh("vcpupin", "st").stdout
+    assert re.search(r"^\s*0\s+1\s*$", out, re.M) and re.search(r"^\s*1\s+0-1\s*$", out, re.M), out
+    # python asks for as many maps as vCPUs are online (virDomainGetInfo's count)
+    assert list(dom.vcpuPinInfo(E.VIR_DOMAIN_AFFECT_LIVE)) == [(False, True)]
+    assert list(dom.vcpuPinInfo(E.VIR_DOMAIN_AFFECT_CONFIG)) == [(True, True)]
+    assert "<vcpupin vcpu='0' cpuset='1'/>" in dom.XMLDesc(0)
+    dom.pinVcpu(0, (True, False))
+    assert affinity(pid, tid) == "0"
+    daemon.virsh("emulatorpin", "st", "1", "--live")
+    assert affinity(pid) == "1" and affinity(pid, tid) == "0"
+    assert tuple(dom.emulatorPinInfo()) == (False, True)
+    out = daemon.virsh("emulatorpin", "st").stdout
+    assert re.search(r"\*:\s+1\b", out), out
+    # vCPU 1 is offline: its pin is kept for the plug
+    dom.pinVcpuFlags(1, (False, True), E.VIR_DOMAIN_AFFECT_LIVE)
+    assert "<vcpupin vcpu='1' cpuset='1'/>" in dom.XMLDesc(0)
+    # the configuration alone
+    daemon.virsh("vcpupin", "st", "1", "0", "--config")
+    daemon.virsh("emulatorpin", "st", "0", "--config")
+    inactive = dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+    assert "<vcpupin vcpu='1' cpuset='0'/>" in inactive and \
+        "<emulatorpin cpuset='0'/>" in inactive and "vcpu='0'" not in inactive
+    assert affinity(pid) == "1"
+    # domus prints what virsh prints, and pins as virsh does
+    for args in (["vcpupin", "st"], ["vcpupin", "st", "--config"], ["vcpupin", "st", "1"],
+                 ["emulatorpin", "st"], ["emulatorpin", "st", "--config"]):
+        assert daemon.domus(*args).stdout == daemon.virsh(*args).stdout, args
+    daemon.domus("vcpupin", "st", "0", "r")
+    assert affinity(pid, tid) == "0-1"
+    daemon.domus("vcpupin", "st", "--vcpu", "0", "--cpulist", "0", "--live")
+    daemon.domus("emulatorpin", "st", "0-1")
+    assert affinity(pid, tid) == "0" and affinity(pid) == "0-1"
+    daemon.domus("emulatorpin", "st", "1")
+    for args, msg in [(["vcpupin", "st", "0", "9"], "CPU 9 in cpulist '9' exceed the maxcpu"),
+                      (["vcpupin", "st", "0", "x"], "Invalid cpulist 'x'"),
+                      (["vcpupin", "st", "--cpulist", "0"], "Missing vCPU number"),
+                      (["vcpupin", "st", "7", "0"], "vcpu 7 is out of range of live cpu count 2")]:
+        d, v = daemon.domus(*args, check=False), daemon.virsh(*args, check=False)
+        assert d.returncode != 0 and v.returncode != 0 and msg in d.stderr and msg in v.stderr, \
+            (args, d.stderr, v.stderr)
+    # refusals: nothing changes
+    for args, code in [((5, (True, True), E.VIR_DOMAIN_AFFECT_LIVE), E.VIR_ERR_INVALID_ARG),
+                       ((0, (False, False), E.VIR_DOMAIN_AFFECT_LIVE), E.VIR_ERR_INVALID_ARG)]:
+        with pytest.raises(libvirt.libvirtError) as e:
+            dom.pinVcpuFlags(*args)
+        assert e.value.get_error_code() == code, str(e.value)
+    # a CPU the host lacks (clients cut their maps to the host's CPUs: a raw call)
+    import rpc
+    raw = rpc.Raw(daemon.sock)
+    raw.open()
+    handle = rpc.xdr_domain("st", bytes.fromhex(dom.UUIDString().replace("-", "")))
+    for proc, body in [(225, handle + rpc.xdr_u32(0) + rpc.xdr_opaque(b"\0\0\0\x80") +
+                        rpc.xdr_u32(1)),
+                       (279, handle + rpc.xdr_opaque(b"\0\0\0\x80") + rpc.xdr_u32(1))]:
+        reply = raw.rpc(proc, body)
+        assert reply["status"] == rpc.ERROR
+        assert rpc.error_code(reply["body"])[0] == E.VIR_ERR_OPERATION_INVALID
+        assert b"CPUs '31'" in rpc.error_message(reply["body"])
+    raw.close()
+    assert affinity(pid, tid) == "0" and "<vcpupin vcpu='0' cpuset='0'/>" in dom.XMLDesc(0)
+    r = daemon.virsh("vcpupin", "st", "0", "0", "--live", "--config", check=False)
+    assert r.returncode == 0, r.stderr  # both at once is allowed
+    ro = daemon.conn(readonly=True).lookupByName("st")
+    assert ro.vcpuPinInfo(0)[0] == (True, False)
+    with pytest.raises(libvirt.libvirtError) as e:
+        ro.pinVcpu(0, (True, True))
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_DENIED
+    # the configuration is what the next start uses: before the guest runs
+    d2 = "pinstart"
+    _, xml = guest.xml(daemon, d2, agent=False)
+    xml = xml.replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu><cputune><vcpupin vcpu='1' "
+                      "cpuset='1'/><emulatorpin cpuset='0'/></cputune>")
+    c2 = daemon.conn()
+    d = c2.defineXML(xml)
+    try:
+        d.createWithFlags(E.VIR_DOMAIN_START_PAUSED)
+        p2 = qemu_pid(daemon, d2)
+        assert affinity(p2) == "0"
+        assert affinity(p2, vcpu_thread(p2, 0)) == "0-1"
+        assert affinity(p2, vcpu_thread(p2, 1)) == "1"
+    finally:
+        guest.drop(c2, d2)
+
+
 def test_setvcpus(daemon, st):
     """A vCPU plugged live shows in the guest (present, then online through the agent), and
     goes again once the guest has released it; the configuration changes only when asked."""
@@ -164,6 +284,9 @@ def test_setvcpus(daemon, st):
     assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_CONFIG) == 1
     guest.wait(lambda: guest_file(dom, "/sys/devices/system/cpu/present") == "0-1", 20,
                "the new vCPU in the guest")
+    if "<vcpupin vcpu='1' cpuset='1'/>" in dom.XMLDesc(0):  # test_pinning pinned it
+        pid = qemu_pid(daemon, "st")
+        assert affinity(pid, vcpu_thread(pid, 1)) == "1"
     daemon.virsh("setvcpus", "st", "2", "--guest")
     assert guest_file(dom, "/sys/devices/system/cpu/online") == "0-1"
     assert dom.vcpusFlags(E.VIR_DOMAIN_VCPU_GUEST) == 2

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* pin (core-private): what start and the vCPU changes need of pin.c. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "core/core.h"
+
+/* Whether DEF pins anything beyond <vcpu cpuset> (which QEMU is spawned with). */
+gboolean core_pin_any(const struct domain_def *def);
+/* Keeps query-cpus-fast's answer as DOM's vCPU threads (dom->vcpu_tids, by vCPU number). */
+void core_vcpu_threads_learn(struct domain *dom, JsonNode *cpus);
+/* Asks QEMU for its vCPU threads and learns them; DONE hears how that went (ERROR borrowed). */
+void core_pin_learn_threads(struct domain *dom,
+                            void (*done)(struct domain *dom, GError *error, gpointer data),
+                            gpointer data);
+/* Sets every known thread of DOM's QEMU where its live definition pins it. */
+gboolean core_pin_apply(struct domain *dom, GError **error);
