@@ -356,6 +356,7 @@ static const struct {
     {"ccw", {"cssid", "ssid", "devno", NULL}, {0xfe, 3, 0xffff}},
     {"spapr-vio", {"reg", NULL}, {G_MAXUINT}},
     {"unassigned", {NULL}, {0}},
+    {"dimm", {"slot", "base", NULL}, {G_MAXINT, 0}},
 };
 
 /* Checks the value of attribute KEY (index K of address type T). */
@@ -370,6 +371,9 @@ address_value_check(xmlNodePtr node, gsize t, int k, const char *value, GError *
     gboolean ok;
     if (g_str_equal(key, "multifunction")) {
         ok = g_str_equal(value, "on") || g_str_equal(value, "off");
+    } else if (g_str_equal(key, "base")) { /* a dimm's guest physical address, hex */
+        ok = g_str_has_prefix(value, "0x") &&
+             g_ascii_string_to_unsigned(value + 2, 16, 0, G_MAXUINT64, NULL, NULL);
     } else { /* a USB port: "1" or "1.2.3" */
         g_auto(GStrv) parts = g_strsplit(value, ".", 5);
         ok = g_strv_length(parts) <= 4;
@@ -500,6 +504,7 @@ domain_def_infos(struct domain_def *def)
     ADD_ALL(def->sounds, struct sound_def)
     ADD_ALL(def->videos, struct video_def)
     ADD_ALL(def->rngs, struct rng_def)
+    ADD_ALL(def->memdevs, struct memdev_def)
 #undef ADD_ALL
     if (def->memballoon)
         g_ptr_array_add(infos, &def->memballoon->info);
@@ -578,6 +583,8 @@ init_arrays(struct domain_def *def)
     def->controllers = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_controller_free);
     def->rngs = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_rng_free);
     def->vcpupins = g_ptr_array_new_with_free_func(g_free);
+    def->numa_cells = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_numa_cell_free);
+    def->memdevs = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_memdev_free);
 }
 
 struct domain_def *
@@ -608,6 +615,10 @@ domain_def_free(struct domain_def *def)
     if (def->vcpupins)
         g_ptr_array_unref(def->vcpupins);
     g_free(def->emulatorpin);
+    if (def->numa_cells)
+        g_ptr_array_unref(def->numa_cells);
+    if (def->memdevs)
+        g_ptr_array_unref(def->memdevs);
     g_free(def->nvram);
     g_free(def->nvram_template);
     g_free(def->os_type);
@@ -735,6 +746,8 @@ domain_def_copy(const struct domain_def *src)
     copy_array(def->rngs, src->rngs, domain_def_rng_copy);
     def->panic_model = g_strdup(src->panic_model);
     device_info_copy(&def->panic_info, &src->panic_info);
+    copy_array(def->numa_cells, src->numa_cells, domain_def_numa_cell_copy);
+    copy_array(def->memdevs, src->memdevs, domain_def_memdev_copy);
     return def;
 }
 
@@ -958,7 +971,7 @@ parse_cpu(struct domain_def *def, xmlNodePtr node, GError **error)
     static const char *const model_attrs[] = {"fallback", NULL};
     static const char *const feature_attrs[] = {"policy", "name", NULL};
     static const char *const topology_attrs[] = {"sockets", "dies", "cores", "threads", NULL};
-    xmlNodePtr model = NULL, topology = NULL;
+    xmlNodePtr model = NULL, topology = NULL, numa = NULL;
 
     if (!domain_def_xml_check_attrs(node, attrs, error) ||
         !domain_def_xml_choice(node, "mode", cpu_mode_names, &def->cpu_mode, error) ||
@@ -992,6 +1005,9 @@ parse_cpu(struct domain_def *def, xmlNodePtr node, GError **error)
             feature->policy = g_steal_pointer(&policy);
             feature->name = name;
             g_ptr_array_add(def->cpu_features, feature);
+        } else if (domain_def_xml_is(c, "numa")) {
+            if (!domain_def_xml_once(&numa, c, error) || !domain_def_numa_parse(def, c, error))
+                return FALSE;
         } else if (domain_def_xml_is(c, "topology")) {
             uint64_t v[4] = {0, 1, 0, 0};
             if (!domain_def_xml_once(&topology, c, error) ||
@@ -1331,14 +1347,8 @@ parse_resources(struct domain_def *def, xmlNodePtr *top, GError **error)
         uint64_t kib = 0;
         if (!parse_memory(top[TOP_CURRENT_MEMORY], mem_attrs, &kib, error))
             return FALSE;
-        /* libvirt reads 0 as "not set". */
-        if (kib > def->memory_kib) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                    "current memory %" G_GUINT64_FORMAT " KiB exceeds memory %" G_GUINT64_FORMAT
-                    " KiB",
-                    (guint64)kib, (guint64)def->memory_kib);
-            return FALSE;
-        }
+        /* libvirt reads 0 as "not set"; checked against the total once the NUMA cells and the
+         * memory modules are read (domain_def_memory_finish) */
         if (kib)
             def->current_memory_kib = kib;
     }
@@ -1350,12 +1360,7 @@ parse_resources(struct domain_def *def, xmlNodePtr *top, GError **error)
             !check_memory_range("maxMemory", def->max_memory_kib, error) ||
             !domain_def_xml_uint(node, "slots", 1, 255, &slots, error))
             return FALSE;
-        if (def->max_memory_kib < def->memory_kib) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                    "maxMemory %" G_GUINT64_FORMAT " KiB is below memory %" G_GUINT64_FORMAT " KiB",
-                    (guint64)def->max_memory_kib, (guint64)def->memory_kib);
-            return FALSE;
-        }
+        /* against the total once the modules are read (domain_def_memory_finish) */
         def->max_memory_slots = (unsigned)slots;
     }
     if (top[TOP_VCPU] && !parse_vcpu(def, top[TOP_VCPU], error))
@@ -1445,7 +1450,8 @@ parse_domain(struct domain_def *def, xmlNodePtr root, GError **error)
     } else if (!def->nboot) {
         def->boot[def->nboot++] = DOMAIN_BOOT_HD;
     }
-    return domain_def_devices_finish(def, error);
+    return domain_def_memory_finish(def, top[TOP_CURRENT_MEMORY] != NULL, error) &&
+           domain_def_devices_finish(def, error);
 }
 
 /* ---- the XML document ---- */

@@ -193,6 +193,21 @@ struct cpu_feature_def {
     char *name;
 };
 
+/* <cpu><numa><cell id cpus memory>: a guest NUMA node */
+#define DOMAIN_DEF_NUMA_CELLS_MAX 128
+struct numa_cell_def {
+    unsigned id;
+    char *cpus; /* canonical vCPU list; NULL when absent */
+    uint64_t memory_kib;
+};
+
+/* <memory model='dimm'>: a memory module (pc-dimm), its slot in its <address type='dimm'> */
+struct memdev_def {
+    uint64_t size_kib; /* rounded up to 2 MiB, as libvirt */
+    int node;          /* <target><node>; -1 when absent */
+    struct device_info info;
+};
+
 /* Every GPtrArray of a parsed definition is non-NULL (maybe empty) and frees its elements. */
 struct domain_def {
     enum domain_virt_type virt_type;
@@ -262,8 +277,10 @@ struct domain_def {
     GPtrArray *sounds;      /* struct sound_def * */
     GPtrArray *controllers; /* struct controller_def * */
     struct memballoon_def *memballoon;
-    GPtrArray *rngs;   /* struct rng_def * */
-    char *panic_model; /* <panic model='isa'/>; NULL: no panic device */
+    GPtrArray *rngs;       /* struct rng_def * */
+    char *panic_model;     /* <panic model='isa'/>; NULL: no panic device */
+    GPtrArray *numa_cells; /* struct numa_cell_def *, as given */
+    GPtrArray *memdevs;    /* struct memdev_def * */
     struct device_info panic_info;
 };
 
@@ -294,6 +311,17 @@ enum {
  * value: name, memory, vcpus), ERR_XML_INVALID_SCHEMA (with PARSE_VALIDATE). Origin
  * ERR_FROM_DOMAIN. Returns a new definition. */
 struct domain_def *domain_def_parse(const char *xml, unsigned flags, GError **error);
+
+/* Memory as libvirt accounts it: <memory> (memory_kib) is the total, the memory the guest
+ * starts with (the NUMA cells' sum) plus its modules'. The initial part; the slot of MEM
+ * (-1: none yet); MEM checked against DEF (its node, its slot); DEF's memory hotplug checked
+ * (modules need <maxMemory>, which needs NUMA cells; slots; space): ERR_CONFIG_UNSUPPORTED or
+ * ERR_XML_ERROR with libvirt's messages. */
+uint64_t domain_def_memory_initial(const struct domain_def *def);
+int domain_def_memdev_slot(const struct memdev_def *mem);
+gboolean domain_def_memdev_check(const struct domain_def *def, const struct memdev_def *mem,
+                                 GError **error);
+gboolean domain_def_memory_check_hotplug(const struct domain_def *def, GError **error);
 
 /* Formats DEF as libvirt-style XML (2-space indent, single quotes). ID >= 0 adds id='ID' to
  * <domain>. Returns a new string. */

@@ -148,10 +148,9 @@ disk_target_index(const char *dev)
 
 /* ---- parsing ---- */
 
-/* Handles the children every device may have: <alias> and <address>. Sets *RET_HANDLED when
- * CHILD was one of them. */
-static gboolean
-parse_info_child(xmlNodePtr child, struct device_info *info, gboolean *ret_handled, GError **error)
+gboolean
+domain_def_parse_info_child(xmlNodePtr child, struct device_info *info, gboolean *ret_handled,
+                            GError **error)
 {
     *ret_handled = TRUE;
     if (domain_def_xml_is(child, "alias"))
@@ -375,7 +374,7 @@ parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
         gboolean handled = FALSE;
         if (domain_def_xml_ignorable(c))
             continue;
-        if (!parse_info_child(c, &disk->info, &handled, error))
+        if (!domain_def_parse_info_child(c, &disk->info, &handled, error))
             return FALSE;
         if (handled)
             continue;
@@ -551,7 +550,7 @@ parse_net(struct domain_def *def, xmlNodePtr node, GError **error)
         gboolean handled = FALSE;
         if (domain_def_xml_ignorable(c))
             continue;
-        if (!parse_info_child(c, &net->info, &handled, error))
+        if (!domain_def_parse_info_child(c, &net->info, &handled, error))
             return FALSE;
         if (handled)
             continue;
@@ -613,7 +612,7 @@ parse_input(struct domain_def *def, xmlNodePtr node, GError **error)
         gboolean handled = FALSE;
         if (domain_def_xml_ignorable(c))
             continue;
-        if (!parse_info_child(c, &info, &handled, error)) {
+        if (!domain_def_parse_info_child(c, &info, &handled, error)) {
             device_info_clear(&info);
             return FALSE;
         }
@@ -770,7 +769,7 @@ parse_chr(struct domain_def *def, enum chr_kind kind, xmlNodePtr node, GError **
         gboolean handled = FALSE;
         if (domain_def_xml_ignorable(c))
             continue;
-        if (!parse_info_child(c, &chr->info, &handled, error))
+        if (!domain_def_parse_info_child(c, &chr->info, &handled, error))
             return FALSE;
         if (handled)
             continue;
@@ -827,7 +826,7 @@ parse_video(struct domain_def *def, xmlNodePtr node, GError **error)
         uint64_t vram = 0, heads = 0;
         if (domain_def_xml_ignorable(c))
             continue;
-        if (!parse_info_child(c, &video->info, &handled, error))
+        if (!domain_def_parse_info_child(c, &video->info, &handled, error))
             return FALSE;
         if (handled)
             continue;
@@ -866,7 +865,7 @@ parse_simple(xmlNodePtr node, const char *const *models, const char *default_mod
         gboolean handled = FALSE;
         if (domain_def_xml_ignorable(c))
             continue;
-        if (!parse_info_child(c, info, &handled, error))
+        if (!domain_def_parse_info_child(c, info, &handled, error))
             return FALSE;
         if (!handled)
             return domain_def_xml_unsupported(node, c, error);
@@ -885,7 +884,7 @@ parse_controller_children(struct controller_def *ctrl, xmlNodePtr node, GError *
         gboolean handled = FALSE;
         if (domain_def_xml_ignorable(c))
             continue;
-        if (!parse_info_child(c, &ctrl->info, &handled, error))
+        if (!domain_def_parse_info_child(c, &ctrl->info, &handled, error))
             return FALSE;
         if (handled)
             continue;
@@ -972,7 +971,7 @@ parse_rng(struct domain_def *def, xmlNodePtr node, GError **error)
         gboolean handled = FALSE;
         if (domain_def_xml_ignorable(c))
             continue;
-        if (!parse_info_child(c, &rng->info, &handled, error))
+        if (!domain_def_parse_info_child(c, &rng->info, &handled, error))
             return FALSE;
         if (handled)
             continue;
@@ -1058,6 +1057,8 @@ domain_def_devices_parse(struct domain_def *def, xmlNodePtr devices, GError **er
             }
         } else if (domain_def_xml_is(c, "rng")) {
             ok = parse_rng(def, c, error);
+        } else if (domain_def_xml_is(c, "memory")) {
+            ok = domain_def_memdev_parse(def, c, error);
         } else if (domain_def_xml_is(c, "panic")) {
             /* libvirt's x86 default model is isa. */
             ok = domain_def_xml_once(&panic, c, error) &&

@@ -6,8 +6,8 @@
 #include "conf/domain_def_priv.h"
 #include "conf/xml_util.h"
 
-static void
-indent(GString *buf, int level)
+void
+domain_def_indent(GString *buf, int level)
 {
     for (int i = 0; i < level; i++)
         g_string_append(buf, "  ");
@@ -42,7 +42,7 @@ text_element(GString *buf, int level, const char *name, const char *text)
 {
     if (!text)
         return;
-    indent(buf, level);
+    domain_def_indent(buf, level);
     g_string_append_printf(buf, "<%s>", name);
     xml_util_append_escaped(buf, text);
     g_string_append_printf(buf, "</%s>\n", name);
@@ -59,7 +59,7 @@ close_element(GString *buf, int level, const char *name, const GString *children
     }
     g_string_append(buf, ">\n");
     g_string_append_len(buf, children->str, (gssize)children->len);
-    indent(buf, level);
+    domain_def_indent(buf, level);
     g_string_append_printf(buf, "</%s>\n", name);
 }
 
@@ -68,7 +68,7 @@ format_address(GString *buf, int level, const struct domain_address *address)
 {
     if (!address)
         return;
-    indent(buf, level);
+    domain_def_indent(buf, level);
     g_string_append(buf, "<address");
     attr(buf, "type", address->type);
     for (guint i = 0; address->keys && address->keys[i]; i++)
@@ -83,7 +83,7 @@ format_info(GString *buf, int level, const struct device_info *info, unsigned fl
 {
     if (info->alias &&
         (!(flags & DOMAIN_DEF_FORMAT_INACTIVE) || domain_alias_is_user(info->alias))) {
-        indent(buf, level);
+        domain_def_indent(buf, level);
         g_string_append(buf, "<alias");
         attr(buf, "name", info->alias);
         g_string_append(buf, "/>\n");
@@ -96,7 +96,7 @@ format_boot_order(GString *buf, int level, unsigned order)
 {
     if (!order)
         return;
-    indent(buf, level);
+    domain_def_indent(buf, level);
     g_string_append_printf(buf, "<boot order='%u'/>\n", order);
 }
 
@@ -107,26 +107,26 @@ format_backing(GString *buf, const GPtrArray *backing)
     for (guint i = 0; i < backing->len; i++) {
         const struct disk_layer *layer = backing->pdata[i];
         gboolean file = layer->type == DISK_TYPE_FILE;
-        indent(buf, 3 + (int)i);
+        domain_def_indent(buf, 3 + (int)i);
         g_string_append(buf, "<backingStore");
         attr(buf, "type", disk_type_to_string(layer->type));
         attr_uint(buf, "index", layer->index);
         g_string_append(buf, ">\n");
         if (disk_format_to_string(layer->format)) {
-            indent(buf, 4 + (int)i);
+            domain_def_indent(buf, 4 + (int)i);
             g_string_append(buf, "<format");
             attr(buf, "type", disk_format_to_string(layer->format));
             g_string_append(buf, "/>\n");
         }
-        indent(buf, 4 + (int)i);
+        domain_def_indent(buf, 4 + (int)i);
         g_string_append(buf, "<source");
         attr(buf, file ? "file" : "dev", layer->path);
         g_string_append(buf, "/>\n");
     }
-    indent(buf, 3 + (int)backing->len);
+    domain_def_indent(buf, 3 + (int)backing->len);
     g_string_append(buf, "<backingStore/>\n");
     for (guint i = backing->len; i-- > 0;) {
-        indent(buf, 3 + (int)i);
+        domain_def_indent(buf, 3 + (int)i);
         g_string_append(buf, "</backingStore>\n");
     }
 }
@@ -138,7 +138,7 @@ format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
     gboolean live = !(flags & DOMAIN_DEF_FORMAT_INACTIVE);
     const char *format = disk_format_to_string(disk->format);
     if (disk->driver_name || format || disk->cache || disk->discard) {
-        indent(children, 3);
+        domain_def_indent(children, 3);
         g_string_append(children, "<driver");
         attr(children, "name", disk->driver_name);
         attr(children, "type", format);
@@ -147,13 +147,13 @@ format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
         g_string_append(children, "/>\n");
     }
     if (disk->type == DISK_TYPE_VOLUME) {
-        indent(children, 3);
+        domain_def_indent(children, 3);
         g_string_append(children, "<source");
         attr(children, "pool", disk->source_pool);
         attr(children, "volume", disk->source_volume);
         g_string_append(children, "/>\n");
     } else if (disk->source) {
-        indent(children, 3);
+        domain_def_indent(children, 3);
         g_string_append(children, "<source");
         attr(children, disk->type == DISK_TYPE_FILE ? "file" : "dev", disk->source);
         if (live && disk->source_index)
@@ -162,24 +162,24 @@ format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
     }
     if (live && disk->backing)
         format_backing(children, disk->backing);
-    indent(children, 3);
+    domain_def_indent(children, 3);
     g_string_append(children, "<target");
     attr(children, "dev", disk->target_dev);
     attr(children, "bus", disk_bus_to_string(disk->bus));
     g_string_append(children, "/>\n");
     if (disk->readonly) {
-        indent(children, 3);
+        domain_def_indent(children, 3);
         g_string_append(children, "<readonly/>\n");
     }
     if (disk->shareable) {
-        indent(children, 3);
+        domain_def_indent(children, 3);
         g_string_append(children, "<shareable/>\n");
     }
     text_element(children, 3, "serial", disk->serial);
     format_boot_order(children, 3, disk->boot_order);
     format_info(children, 3, &disk->info, flags);
 
-    indent(buf, 2);
+    domain_def_indent(buf, 2);
     g_string_append(buf, "<disk");
     attr(buf, "type", disk_type_to_string(disk->type));
     attr(buf, "device", disk_device_to_string(disk->device));
@@ -191,13 +191,13 @@ format_controller(GString *buf, const struct controller_def *ctrl, unsigned flag
 {
     g_autoptr(GString) children = g_string_new(NULL);
     if (ctrl->model_name) {
-        indent(children, 3);
+        domain_def_indent(children, 3);
         g_string_append(children, "<model");
         attr(children, "name", ctrl->model_name);
         g_string_append(children, "/>\n");
     }
     if (ctrl->target_chassis >= 0 || ctrl->target_port) {
-        indent(children, 3);
+        domain_def_indent(children, 3);
         g_string_append(children, "<target");
         if (ctrl->target_chassis >= 0)
             attr_uint(children, "chassis", (uint64_t)ctrl->target_chassis);
@@ -205,12 +205,12 @@ format_controller(GString *buf, const struct controller_def *ctrl, unsigned flag
         g_string_append(children, "/>\n");
     }
     if (ctrl->master_startport >= 0) {
-        indent(children, 3);
+        domain_def_indent(children, 3);
         g_string_append_printf(children, "<master startport='%d'/>\n", ctrl->master_startport);
     }
     format_info(children, 3, &ctrl->info, flags);
 
-    indent(buf, 2);
+    domain_def_indent(buf, 2);
     g_string_append(buf, "<controller");
     attr(buf, "type", ctrl->type);
     if (ctrl->index >= 0)
@@ -224,16 +224,16 @@ format_controller(GString *buf, const struct controller_def *ctrl, unsigned flag
 static void
 format_net(GString *buf, const struct net_def *net, unsigned flags)
 {
-    indent(buf, 2);
+    domain_def_indent(buf, 2);
     g_string_append(buf, "<interface");
     attr(buf, "type", net_type_to_string(net->type));
     g_string_append(buf, ">\n");
-    indent(buf, 3);
+    domain_def_indent(buf, 3);
     g_string_append_printf(buf, "<mac address='%02x:%02x:%02x:%02x:%02x:%02x'/>\n", net->mac[0],
                            net->mac[1], net->mac[2], net->mac[3], net->mac[4], net->mac[5]);
     gboolean live = !(flags & DOMAIN_DEF_FORMAT_INACTIVE);
     if (net->source) {
-        indent(buf, 3);
+        domain_def_indent(buf, 3);
         g_string_append(buf, "<source");
         attr(buf, net->type == NET_TYPE_NETWORK ? "network" : "bridge", net->source);
         if (live && net->type == NET_TYPE_NETWORK)
@@ -241,7 +241,7 @@ format_net(GString *buf, const struct net_def *net, unsigned flags)
         g_string_append(buf, "/>\n");
     }
     if (net->target_dev && (live || !domain_def_net_auto_target(net))) {
-        indent(buf, 3);
+        domain_def_indent(buf, 3);
         g_string_append(buf, "<target");
         attr(buf, "dev", net->target_dev);
         if (net->target_unmanaged)
@@ -249,18 +249,18 @@ format_net(GString *buf, const struct net_def *net, unsigned flags)
         g_string_append(buf, "/>\n");
     }
     if (net->model) {
-        indent(buf, 3);
+        domain_def_indent(buf, 3);
         g_string_append(buf, "<model");
         attr(buf, "type", net->model);
         g_string_append(buf, "/>\n");
     }
     if (net->link_down) {
-        indent(buf, 3);
+        domain_def_indent(buf, 3);
         g_string_append(buf, "<link state='down'/>\n");
     }
     format_boot_order(buf, 3, net->boot_order);
     format_info(buf, 3, &net->info, flags);
-    indent(buf, 2);
+    domain_def_indent(buf, 2);
     g_string_append(buf, "</interface>\n");
 }
 
@@ -276,14 +276,14 @@ format_chr(GString *buf, const char *name, enum chr_kind kind, const struct chr_
         chr->type == CHR_TYPE_PTY && chr->source_path && !(flags & DOMAIN_DEF_FORMAT_INACTIVE);
     const char *path = chr->type == CHR_TYPE_PTY && !live_path ? NULL : chr->source_path;
     if (path || chr->source_mode) {
-        indent(children, 3);
+        domain_def_indent(children, 3);
         g_string_append(children, "<source");
         attr(children, "mode", chr->source_mode);
         attr(children, "path", path);
         g_string_append(children, "/>\n");
     }
     if (chr->log_file) {
-        indent(children, 3);
+        domain_def_indent(children, 3);
         g_string_append(children, "<log");
         attr(children, "file", chr->log_file);
         if (chr->log_append)
@@ -291,7 +291,7 @@ format_chr(GString *buf, const char *name, enum chr_kind kind, const struct chr_
         g_string_append(children, "/>\n");
     }
     if (chr->target_type || chr->target_name || chr->target_port >= 0) {
-        indent(children, 3);
+        domain_def_indent(children, 3);
         g_string_append(children, "<target");
         attr(children, "type", chr->target_type);
         attr(children, "name", chr->target_name);
@@ -299,11 +299,11 @@ format_chr(GString *buf, const char *name, enum chr_kind kind, const struct chr_
             attr_uint(children, "port", (uint64_t)chr->target_port);
         if (chr->target_model && kind == CHR_SERIAL) {
             g_string_append(children, ">\n");
-            indent(children, 4);
+            domain_def_indent(children, 4);
             g_string_append(children, "<model");
             attr(children, "name", chr->target_model);
             g_string_append(children, "/>\n");
-            indent(children, 3);
+            domain_def_indent(children, 3);
             g_string_append(children, "</target>\n");
         } else {
             g_string_append(children, "/>\n");
@@ -311,7 +311,7 @@ format_chr(GString *buf, const char *name, enum chr_kind kind, const struct chr_
     }
     format_info(children, 3, &chr->info, flags);
 
-    indent(buf, 2);
+    domain_def_indent(buf, 2);
     g_string_append_printf(buf, "<%s", name);
     attr(buf, "type", chr_type_to_string(chr->type));
     /* libvirt repeats a console's pty path in tty= for old clients. */
@@ -325,7 +325,7 @@ format_input(GString *buf, const struct input_def *input, unsigned flags)
 {
     g_autoptr(GString) children = g_string_new(NULL);
     format_info(children, 3, &input->info, flags);
-    indent(buf, 2);
+    domain_def_indent(buf, 2);
     g_string_append(buf, "<input");
     attr(buf, "type", input_type_to_string(input->type));
     attr(buf, "bus", input_bus_to_string(input->bus));
@@ -337,7 +337,7 @@ format_graphics(GString *buf, const struct graphics_def *graphics, unsigned flag
 {
     /* An automatic port is only known while the domain runs. */
     int port = graphics->autoport && (flags & DOMAIN_DEF_FORMAT_INACTIVE) ? -1 : graphics->port;
-    indent(buf, 2);
+    domain_def_indent(buf, 2);
     g_string_append_printf(buf, "<graphics type='vnc' port='%d'", port);
     attr_yes_no(buf, "autoport", graphics->autoport);
     attr(buf, "listen", graphics->listen);
@@ -345,11 +345,11 @@ format_graphics(GString *buf, const struct graphics_def *graphics, unsigned flag
     if (flags & DOMAIN_DEF_FORMAT_SECURE)
         attr(buf, "passwd", graphics->passwd);
     g_string_append(buf, ">\n");
-    indent(buf, 3);
+    domain_def_indent(buf, 3);
     g_string_append(buf, "<listen type='address'");
     attr(buf, "address", graphics->listen);
     g_string_append(buf, "/>\n");
-    indent(buf, 2);
+    domain_def_indent(buf, 2);
     g_string_append(buf, "</graphics>\n");
 }
 
@@ -360,7 +360,7 @@ format_simple(GString *buf, const char *name, const char *model, const struct de
 {
     g_autoptr(GString) children = g_string_new(NULL);
     format_info(children, 3, info, flags);
-    indent(buf, 2);
+    domain_def_indent(buf, 2);
     g_string_append_printf(buf, "<%s", name);
     attr(buf, "model", model);
     close_element(buf, 2, name, children);
@@ -369,9 +369,9 @@ format_simple(GString *buf, const char *name, const char *model, const struct de
 static void
 format_video(GString *buf, const struct video_def *video, unsigned flags)
 {
-    indent(buf, 2);
+    domain_def_indent(buf, 2);
     g_string_append(buf, "<video>\n");
-    indent(buf, 3);
+    domain_def_indent(buf, 3);
     g_string_append(buf, "<model");
     attr(buf, "type", video->model);
     if (video->vram)
@@ -382,31 +382,52 @@ format_video(GString *buf, const struct video_def *video, unsigned flags)
         attr(buf, "primary", "yes");
     g_string_append(buf, "/>\n");
     format_info(buf, 3, &video->info, flags);
-    indent(buf, 2);
+    domain_def_indent(buf, 2);
     g_string_append(buf, "</video>\n");
 }
 
 static void
 format_rng(GString *buf, const struct rng_def *rng, unsigned flags)
 {
-    indent(buf, 2);
+    domain_def_indent(buf, 2);
     g_string_append(buf, "<rng");
     attr(buf, "model", rng->model);
     g_string_append(buf, ">\n");
-    indent(buf, 3);
+    domain_def_indent(buf, 3);
     g_string_append(buf, "<backend");
     attr(buf, "model", rng->backend_model);
     g_string_append(buf, ">");
     xml_util_append_escaped(buf, rng->backend ? rng->backend : "");
     g_string_append(buf, "</backend>\n");
     format_info(buf, 3, &rng->info, flags);
-    indent(buf, 2);
+    domain_def_indent(buf, 2);
     g_string_append(buf, "</rng>\n");
 }
 
 #define EACH(type, var, array)                                                                     \
     for (guint var##_i = 0; var##_i < (array)->len; var##_i++)                                     \
         for (const type *var = g_ptr_array_index((array), var##_i); var; var = NULL)
+
+static void
+format_memdev(GString *buf, const struct memdev_def *mem, unsigned flags)
+{
+    domain_def_indent(buf, 2);
+    g_string_append(buf, "<memory model='dimm'>\n");
+    domain_def_indent(buf, 3);
+    g_string_append(buf, "<target>\n");
+    domain_def_indent(buf, 4);
+    g_string_append_printf(buf, "<size unit='KiB'>%" G_GUINT64_FORMAT "</size>\n",
+                           (guint64)mem->size_kib);
+    if (mem->node >= 0) {
+        domain_def_indent(buf, 4);
+        g_string_append_printf(buf, "<node>%d</node>\n", mem->node);
+    }
+    domain_def_indent(buf, 3);
+    g_string_append(buf, "</target>\n");
+    format_info(buf, 3, &mem->info, flags);
+    domain_def_indent(buf, 2);
+    g_string_append(buf, "</memory>\n");
+}
 
 static void
 format_devices(GString *out, const struct domain_def *def, unsigned flags)
@@ -439,8 +460,10 @@ format_devices(GString *out, const struct domain_def *def, unsigned flags)
     format_rng(buf, rng, flags);
     if (def->panic_model)
         format_simple(buf, "panic", def->panic_model, &def->panic_info, flags);
+    EACH(struct memdev_def, mem, def->memdevs)
+    format_memdev(buf, mem, flags);
 
-    indent(out, 1);
+    domain_def_indent(out, 1);
     g_string_append(out, "<devices");
     close_element(out, 1, "devices", buf);
 }
@@ -448,9 +471,9 @@ format_devices(GString *out, const struct domain_def *def, unsigned flags)
 static void
 format_os(GString *buf, const struct domain_def *def)
 {
-    indent(buf, 1);
+    domain_def_indent(buf, 1);
     g_string_append(buf, "<os>\n");
-    indent(buf, 2);
+    domain_def_indent(buf, 2);
     g_string_append(buf, "<type");
     attr(buf, "arch", def->os_arch ? def->os_arch : "x86_64");
     attr(buf, "machine", def->os_machine);
@@ -458,7 +481,7 @@ format_os(GString *buf, const struct domain_def *def)
     xml_util_append_escaped(buf, def->os_type ? def->os_type : "hvm");
     g_string_append(buf, "</type>\n");
     if (def->loader) {
-        indent(buf, 2);
+        domain_def_indent(buf, 2);
         g_string_append(buf, "<loader");
         if (def->loader_readonly)
             attr(buf, "readonly", "yes");
@@ -468,7 +491,7 @@ format_os(GString *buf, const struct domain_def *def)
         g_string_append(buf, "</loader>\n");
     }
     if (def->nvram || def->nvram_template) {
-        indent(buf, 2);
+        domain_def_indent(buf, 2);
         g_string_append(buf, "<nvram");
         attr(buf, "template", def->nvram_template);
         if (def->nvram) {
@@ -483,20 +506,20 @@ format_os(GString *buf, const struct domain_def *def)
     text_element(buf, 2, "initrd", def->initrd);
     text_element(buf, 2, "cmdline", def->cmdline);
     for (unsigned i = 0; i < def->nboot; i++) {
-        indent(buf, 2);
+        domain_def_indent(buf, 2);
         g_string_append(buf, "<boot");
         attr(buf, "dev", domain_boot_dev_to_string(def->boot[i]));
         g_string_append(buf, "/>\n");
     }
     if (def->bootmenu || def->bootmenu_timeout >= 0) {
-        indent(buf, 2);
+        domain_def_indent(buf, 2);
         g_string_append(buf, "<bootmenu");
         attr_yes_no(buf, "enable", def->bootmenu);
         if (def->bootmenu_timeout >= 0)
             attr_uint(buf, "timeout", (uint64_t)def->bootmenu_timeout);
         g_string_append(buf, "/>\n");
     }
-    indent(buf, 1);
+    domain_def_indent(buf, 1);
     g_string_append(buf, "</os>\n");
 }
 
@@ -505,10 +528,10 @@ format_cpu(GString *buf, const struct domain_def *def)
 {
     g_autoptr(GString) children = g_string_new(NULL);
     if (!def->cpu_mode && !def->cpu_match && !def->cpu_check && !def->cpu_migratable &&
-        !def->cpu_model && !def->cpu_features->len && !def->cpu_sockets)
+        !def->cpu_model && !def->cpu_features->len && !def->cpu_sockets && !def->numa_cells->len)
         return;
     if (def->cpu_model) {
-        indent(children, 2);
+        domain_def_indent(children, 2);
         g_string_append(children, "<model");
         attr(children, "fallback", def->cpu_model_fallback);
         g_string_append(children, ">");
@@ -516,20 +539,21 @@ format_cpu(GString *buf, const struct domain_def *def)
         g_string_append(children, "</model>\n");
     }
     if (def->cpu_sockets) {
-        indent(children, 2);
+        domain_def_indent(children, 2);
         g_string_append_printf(children,
                                "<topology sockets='%u' dies='%u' cores='%u' threads='%u'/>\n",
                                def->cpu_sockets, def->cpu_dies, def->cpu_cores, def->cpu_threads);
     }
     EACH(struct cpu_feature_def, feature, def->cpu_features)
     {
-        indent(children, 2);
+        domain_def_indent(children, 2);
         g_string_append(children, "<feature");
         attr(children, "policy", feature->policy);
         attr(children, "name", feature->name);
         g_string_append(children, "/>\n");
     }
-    indent(buf, 1);
+    domain_def_numa_format(children, 2, def);
+    domain_def_indent(buf, 1);
     g_string_append(buf, "<cpu");
     attr(buf, "mode", def->cpu_mode);
     attr(buf, "match", def->cpu_match);
@@ -544,7 +568,7 @@ format_clock(GString *buf, const struct domain_def *def)
     g_autoptr(GString) children = g_string_new(NULL);
     for (unsigned i = 0; i < def->ntimers; i++) {
         const struct timer_def *timer = &def->timers[i];
-        indent(children, 2);
+        domain_def_indent(children, 2);
         g_string_append(children, "<timer");
         attr(children, "name", timer->name);
         if (timer->present != DOMAIN_TRISTATE_ABSENT)
@@ -552,7 +576,7 @@ format_clock(GString *buf, const struct domain_def *def)
         attr(children, "tickpolicy", timer->tickpolicy);
         g_string_append(children, "/>\n");
     }
-    indent(buf, 1);
+    domain_def_indent(buf, 1);
     g_string_append(buf, "<clock");
     attr(buf, "offset", def->clock_offset ? def->clock_offset : "utc");
     close_element(buf, 1, "clock", children);
@@ -564,21 +588,21 @@ format_pm(GString *buf, const struct domain_def *def)
     if (def->pm_suspend_to_mem == DOMAIN_TRISTATE_ABSENT &&
         def->pm_suspend_to_disk == DOMAIN_TRISTATE_ABSENT)
         return;
-    indent(buf, 1);
+    domain_def_indent(buf, 1);
     g_string_append(buf, "<pm>\n");
     if (def->pm_suspend_to_mem != DOMAIN_TRISTATE_ABSENT) {
-        indent(buf, 2);
+        domain_def_indent(buf, 2);
         g_string_append(buf, "<suspend-to-mem");
         attr_yes_no(buf, "enabled", def->pm_suspend_to_mem == DOMAIN_TRISTATE_YES);
         g_string_append(buf, "/>\n");
     }
     if (def->pm_suspend_to_disk != DOMAIN_TRISTATE_ABSENT) {
-        indent(buf, 2);
+        domain_def_indent(buf, 2);
         g_string_append(buf, "<suspend-to-disk");
         attr_yes_no(buf, "enabled", def->pm_suspend_to_disk == DOMAIN_TRISTATE_YES);
         g_string_append(buf, "/>\n");
     }
-    indent(buf, 1);
+    domain_def_indent(buf, 1);
     g_string_append(buf, "</pm>\n");
 }
 
@@ -590,24 +614,24 @@ format_cputune(GString *buf, const struct domain_def *def)
         any |= def->vcpupins->pdata[i] != NULL;
     if (!any)
         return;
-    indent(buf, 1);
+    domain_def_indent(buf, 1);
     g_string_append(buf, "<cputune>\n");
     for (guint i = 0; i < def->vcpupins->len; i++) {
         if (!def->vcpupins->pdata[i])
             continue;
-        indent(buf, 2);
+        domain_def_indent(buf, 2);
         g_string_append(buf, "<vcpupin");
         attr_uint(buf, "vcpu", i);
         attr(buf, "cpuset", def->vcpupins->pdata[i]);
         g_string_append(buf, "/>\n");
     }
     if (def->emulatorpin) {
-        indent(buf, 2);
+        domain_def_indent(buf, 2);
         g_string_append(buf, "<emulatorpin");
         attr(buf, "cpuset", def->emulatorpin);
         g_string_append(buf, "/>\n");
     }
-    indent(buf, 1);
+    domain_def_indent(buf, 1);
     g_string_append(buf, "</cputune>\n");
 }
 
@@ -615,19 +639,19 @@ static void
 format_memory(GString *buf, const struct domain_def *def)
 {
     if (def->max_memory_kib) {
-        indent(buf, 1);
+        domain_def_indent(buf, 1);
         g_string_append_printf(
             buf, "<maxMemory slots='%u' unit='KiB'>%" G_GUINT64_FORMAT "</maxMemory>\n",
             def->max_memory_slots, (guint64)def->max_memory_kib);
     }
-    indent(buf, 1);
+    domain_def_indent(buf, 1);
     g_string_append_printf(buf, "<memory unit='KiB'>%" G_GUINT64_FORMAT "</memory>\n",
                            (guint64)def->memory_kib);
-    indent(buf, 1);
+    domain_def_indent(buf, 1);
     g_string_append_printf(
         buf, "<currentMemory unit='KiB'>%" G_GUINT64_FORMAT "</currentMemory>\n",
         (guint64)(def->current_memory_kib ? def->current_memory_kib : def->memory_kib));
-    indent(buf, 1);
+    domain_def_indent(buf, 1);
     g_string_append(buf, "<vcpu");
     attr(buf, "placement", def->vcpu_placement ? def->vcpu_placement : "static");
     attr(buf, "cpuset", def->vcpu_cpuset);
@@ -656,7 +680,7 @@ domain_def_format(const struct domain_def *def, int id, unsigned flags)
     format_memory(buf, def);
     format_os(buf, def);
     if (def->acpi || def->apic || def->pae) {
-        indent(buf, 1);
+        domain_def_indent(buf, 1);
         g_string_append(buf, "<features>\n");
         if (def->acpi)
             g_string_append(buf, "    <acpi/>\n");
@@ -664,7 +688,7 @@ domain_def_format(const struct domain_def *def, int id, unsigned flags)
             g_string_append(buf, "    <apic/>\n");
         if (def->pae)
             g_string_append(buf, "    <pae/>\n");
-        indent(buf, 1);
+        domain_def_indent(buf, 1);
         g_string_append(buf, "</features>\n");
     }
     format_cpu(buf, def);

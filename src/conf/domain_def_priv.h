@@ -106,3 +106,21 @@ void domain_def_rng_free(struct rng_def *rng);
 
 /* The names of enum chr_type, in order, NULL-terminated (one table for parse and format). */
 extern const char *const domain_def_chr_type_names[];
+
+/* The children every device may have, <alias> and <address>: *RET_HANDLED when CHILD was one
+ * of them. */
+gboolean domain_def_parse_info_child(xmlNodePtr child, struct device_info *info,
+                                     gboolean *ret_handled, GError **error);
+/* LEVEL steps of two spaces. */
+void domain_def_indent(GString *buf, int level);
+
+/* domain_def_memory.c: <cpu><numa>, <memory model='dimm'>, and the totals once all is read
+ * (CURRENT_GIVEN: <currentMemory> was in the XML). */
+gboolean domain_def_numa_parse(struct domain_def *def, xmlNodePtr node, GError **error);
+gboolean domain_def_memdev_parse(struct domain_def *def, xmlNodePtr node, GError **error);
+gboolean domain_def_memory_finish(struct domain_def *def, gboolean current_given, GError **error);
+void domain_def_numa_format(GString *buf, int level, const struct domain_def *def);
+void domain_def_numa_cell_free(struct numa_cell_def *cell);
+gpointer domain_def_numa_cell_copy(gconstpointer src, gpointer unused);
+void domain_def_memdev_free(struct memdev_def *mem);
+gpointer domain_def_memdev_copy(gconstpointer src, gpointer unused);

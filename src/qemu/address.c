@@ -977,12 +977,48 @@ fill_root_port_targets(struct domain_def *def)
     }
 }
 
+/* Memory modules without a slot get the lowest free one (the count was checked at parse) */
+static gboolean
+assign_dimm_slots(struct domain_def *def, GError **error)
+{
+    for (guint i = 0; i < def->memdevs->len; i++) {
+        struct memdev_def *m = def->memdevs->pdata[i];
+        if (domain_def_memdev_slot(m) >= 0)
+            continue;
+        unsigned slot = 0;
+        for (gboolean taken = TRUE; taken && slot < def->max_memory_slots;) {
+            taken = FALSE;
+            for (guint j = 0; j < def->memdevs->len && !taken; j++)
+                taken = domain_def_memdev_slot(def->memdevs->pdata[j]) == (int)slot;
+            if (taken)
+                slot++;
+        }
+        if (slot >= def->max_memory_slots) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                    "no free memory slot for a memory device: all %u are taken; raise "
+                    "<maxMemory slots>",
+                    def->max_memory_slots);
+            return FALSE;
+        }
+        domain_address_free(m->info.address);
+        m->info.address = g_new0(struct domain_address, 1);
+        m->info.address->type = g_strdup("dimm");
+        const char *keys[] = {"slot", NULL};
+        g_autofree char *value = g_strdup_printf("%u", slot);
+        const char *values[] = {value, NULL};
+        m->info.address->keys = g_strdupv((char **)keys);
+        m->info.address->values = g_strdupv((char **)values);
+    }
+    return TRUE;
+}
+
 gboolean
 qemu_address_assign(struct domain_def *def, GError **error)
 {
     gboolean q35 = qemu_address_is_q35(def);
     if (!add_defaults(def, q35, error) || !assign_drives(def, q35, error) ||
-        !assign_virtio_serial(def, error) || !assign_usb(def, error))
+        !assign_virtio_serial(def, error) || !assign_usb(def, error) ||
+        !assign_dimm_slots(def, error))
         return FALSE;
 
     struct set *set = g_new0(struct set, 1);

@@ -124,6 +124,16 @@ qemu_alias_assign(struct domain_def *def)
     EACH_INFO(def->rngs, struct rng_def, info)
     if (!info->alias)
         give(taken, info, next_indexed(taken, "rng"));
+    /* a memory module by its slot (assigned with the addresses), as its QEMU id says */
+    for (guint i = 0; i < def->memdevs->len; i++) {
+        struct memdev_def *m = def->memdevs->pdata[i];
+        int slot = domain_def_memdev_slot(m);
+        g_autofree char *alias = g_strdup_printf("dimm%d", slot);
+        if (!m->info.alias)
+            give(taken, &m->info,
+                 slot >= 0 && !g_hash_table_contains(taken, alias) ? g_steal_pointer(&alias)
+                                                                   : next_indexed(taken, "dimm"));
+    }
 }
 
 const char *

@@ -97,6 +97,15 @@ add_machine(GPtrArray *argv, const struct domain_def *def, const struct qemu_com
     addf(argv, "-accel", "%s", opts->kvm ? "kvm" : "tcg");
 }
 
+/* "-device JSON" (and friends) for OBJ, which is consumed. */
+static void
+add_json(GPtrArray *argv, const char *opt, JsonObject *obj)
+{
+    g_ptr_array_add(argv, g_strdup(opt));
+    g_ptr_array_add(argv, qemu_device_json(obj));
+    json_object_unref(obj);
+}
+
 static void
 add_cpu_memory(GPtrArray *argv, const struct domain_def *def, const struct qemu_command_opts *opts)
 {
@@ -106,13 +115,28 @@ add_cpu_memory(GPtrArray *argv, const struct domain_def *def, const struct qemu_
         addf(argv, "-cpu", "%s", opts->kvm ? "host" : "max");
     else if (def->cpu_model)
         addf(argv, "-cpu", "%s", def->cpu_model);
+    /* the memory the guest starts with: its modules come as devices */
+    uint64_t initial = domain_def_memory_initial(def);
     if (def->max_memory_kib)
         addf(argv, "-m", "size=%" G_GUINT64_FORMAT "k,slots=%u,maxmem=%" G_GUINT64_FORMAT "k",
-             def->memory_kib, def->max_memory_slots, def->max_memory_kib);
+             initial, def->max_memory_slots, def->max_memory_kib);
     else
-        addf(argv, "-m", "size=%" G_GUINT64_FORMAT "k", def->memory_kib);
+        addf(argv, "-m", "size=%" G_GUINT64_FORMAT "k", initial);
     addf(argv, "-smp", "%u,maxcpus=%u,sockets=%u,cores=1,threads=1", def->vcpus_current, def->vcpus,
          def->vcpus);
+    /* each NUMA cell its own RAM (QEMU 7.2's machine types need memdev=) */
+    for (guint i = 0; i < def->numa_cells->len; i++) {
+        const struct numa_cell_def *cell = def->numa_cells->pdata[i];
+        add_json(argv, "-object", qemu_device_numa_backend(cell));
+        GString *n = g_string_new(NULL);
+        g_string_append_printf(n, "node,nodeid=%u", cell->id);
+        g_auto(GStrv) ranges = cell->cpus ? g_strsplit(cell->cpus, ",", -1) : NULL;
+        for (guint r = 0; ranges && ranges[r]; r++)
+            g_string_append_printf(n, ",cpus=%s", ranges[r]);
+        g_string_append_printf(n, ",memdev=ram-node%u", cell->id);
+        g_ptr_array_add(argv, g_strdup("-numa"));
+        g_ptr_array_add(argv, g_string_free(n, FALSE));
+    }
 }
 
 static void
@@ -177,15 +201,6 @@ add_boot(GPtrArray *argv, const struct domain_def *def)
     } else if (*menu) {
         addf(argv, "-boot", "%s", menu + 1);
     }
-}
-
-/* "-device JSON" (and friends) for OBJ, which is consumed. */
-static void
-add_json(GPtrArray *argv, const char *opt, JsonObject *obj)
-{
-    g_ptr_array_add(argv, g_strdup(opt));
-    g_ptr_array_add(argv, qemu_device_json(obj));
-    json_object_unref(obj);
 }
 
 static gint
@@ -434,6 +449,10 @@ add_other_devices(GPtrArray *argv, const struct domain_def *def, GError **error)
     for (guint i = 0; i < def->rngs->len; i++) {
         add_json(argv, "-object", qemu_device_rng_backend(def->rngs->pdata[i]));
         add_json(argv, "-device", qemu_device_rng(def, def->rngs->pdata[i]));
+    }
+    for (guint i = 0; i < def->memdevs->len; i++) {
+        add_json(argv, "-object", qemu_device_dimm_backend(def->memdevs->pdata[i]));
+        add_json(argv, "-device", qemu_device_dimm(def->memdevs->pdata[i]));
     }
     if (def->panic_model) {
         if (!g_str_equal(def->panic_model, "isa")) {

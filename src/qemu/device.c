@@ -539,6 +539,52 @@ qemu_device_memballoon(const struct domain_def *def, const struct memballoon_def
     return o;
 }
 
+static JsonObject *
+ram_backend(const char *id, uint64_t kib)
+{
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "qom-type", "memory-backend-ram");
+    json_object_set_string_member(o, "id", id);
+    json_object_set_int_member(o, "size", (gint64)(kib * 1024));
+    return o;
+}
+
+JsonObject *
+qemu_device_dimm_backend(const struct memdev_def *mem)
+{
+    g_autofree char *id = g_strdup_printf("mem%s", mem->info.alias);
+    return ram_backend(id, mem->size_kib);
+}
+
+JsonObject *
+qemu_device_numa_backend(const struct numa_cell_def *cell)
+{
+    g_autofree char *id = g_strdup_printf("ram-node%u", cell->id);
+    return ram_backend(id, cell->memory_kib);
+}
+
+JsonObject *
+qemu_device_dimm(const struct memdev_def *mem)
+{
+    g_autofree char *memdev = g_strdup_printf("mem%s", mem->info.alias);
+    JsonObject *o = new_device("pc-dimm", NULL);
+    if (mem->node >= 0)
+        json_object_set_int_member(o, "node", mem->node);
+    json_object_set_string_member(o, "memdev", memdev);
+    json_object_set_string_member(o, "id", mem->info.alias);
+    int slot = domain_def_memdev_slot(mem);
+    if (slot >= 0)
+        json_object_set_int_member(o, "slot", slot);
+    const struct domain_address *a = mem->info.address;
+    for (guint i = 0; a && a->keys[i]; i++) {
+        guint64 base = 0;
+        if (g_str_equal(a->keys[i], "base") && g_str_has_prefix(a->values[i], "0x") &&
+            g_ascii_string_to_unsigned(a->values[i] + 2, 16, 0, G_MAXINT64, &base, NULL))
+            json_object_set_int_member(o, "addr", (gint64)base);
+    }
+    return o;
+}
+
 JsonObject *
 qemu_device_rng_backend(const struct rng_def *rng)
 {

@@ -76,6 +76,11 @@ JsonObject *qemu_device_memballoon(const struct domain_def *def,
 
 /* The -object backend ("obj" + alias) and the -device object of RNG. */
 JsonObject *qemu_device_rng_backend(const struct rng_def *rng);
+/* A memory module: its RAM (object-add's arguments, id "mem" + alias) and its pc-dimm. A NUMA
+ * cell's RAM ("ram-node" + id). */
+JsonObject *qemu_device_dimm_backend(const struct memdev_def *mem);
+JsonObject *qemu_device_dimm(const struct memdev_def *mem);
+JsonObject *qemu_device_numa_backend(const struct numa_cell_def *cell);
 JsonObject *qemu_device_rng(const struct domain_def *def, const struct rng_def *rng);
 
 /* The -device object of a serial port (chardev "char" + alias). */
