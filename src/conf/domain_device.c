@@ -13,7 +13,7 @@
 
 #define DEVICE_XML_MAX_BYTES (1024 * 1024)
 
-static const char *const kind_names[] = {"disk", "interface", "input", "controller"};
+static const char *const kind_names[] = {"disk", "interface", "input", "controller", "memory"};
 
 const char *
 device_kind_to_string(enum device_kind kind)
@@ -33,6 +33,8 @@ domain_device_array(const struct domain_def *def, enum device_kind kind)
         return def->inputs;
     case DEVICE_CONTROLLER:
         return def->controllers;
+    case DEVICE_MEMORY:
+        return def->memdevs;
     }
     g_assert_not_reached();
 }
@@ -57,6 +59,8 @@ domain_device_info(const struct device_def *dev)
         return &dev->input->info;
     case DEVICE_CONTROLLER:
         return &dev->controller->info;
+    case DEVICE_MEMORY:
+        return &dev->memory->info;
     }
     g_assert_not_reached();
 }
@@ -79,6 +83,9 @@ domain_device_free(struct device_def *dev)
     case DEVICE_CONTROLLER:
         domain_def_controller_free(dev->controller);
         break;
+    case DEVICE_MEMORY:
+        domain_def_memdev_free(dev->memory);
+        break;
     }
     g_free(dev);
 }
@@ -95,6 +102,8 @@ copy_of(const struct device_def *dev)
         return domain_def_input_copy(dev->input, NULL);
     case DEVICE_CONTROLLER:
         return domain_def_controller_copy(dev->controller, NULL);
+    case DEVICE_MEMORY:
+        return domain_def_memdev_copy(dev->memory, NULL);
     }
     g_assert_not_reached();
 }
@@ -114,8 +123,8 @@ domain_device_parse(const char *xml, GError **error)
     }
     if (kind < 0) {
         err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_UNSUPPORTED,
-                "a <%s> cannot be attached, detached or updated; <disk>, <interface>, <input> "
-                "and <controller> can",
+                "a <%s> cannot be attached, detached or updated; <disk>, <interface>, <input>, "
+                "<controller> and <memory> can",
                 (const char *)root->name);
         return NULL;
     }
@@ -159,6 +168,12 @@ matches(const struct device_def *want, const struct device_def *have)
     case DEVICE_CONTROLLER:
         return g_str_equal(want->controller->type, have->controller->type) &&
                (want->controller->index < 0 || want->controller->index == have->controller->index);
+    case DEVICE_MEMORY:
+        /* as libvirt: the size and the node, and the slot when the request gives one */
+        return want->memory->size_kib == have->memory->size_kib &&
+               want->memory->node == have->memory->node &&
+               (domain_def_memdev_slot(want->memory) < 0 ||
+                domain_def_memdev_slot(want->memory) == domain_def_memdev_slot(have->memory));
     }
     g_assert_not_reached();
 }
@@ -185,6 +200,9 @@ describe(const struct device_def *dev)
             return g_strdup_printf("controller of type '%s'", dev->controller->type);
         return g_strdup_printf("controller of type '%s' with index %d", dev->controller->type,
                                dev->controller->index);
+    case DEVICE_MEMORY:
+        return g_strdup_printf("memory module of %" G_GUINT64_FORMAT " KiB on node %d",
+                               (guint64)dev->memory->size_kib, dev->memory->node);
     }
     g_assert_not_reached();
 }
@@ -278,6 +296,20 @@ domain_device_add(struct domain_def *def, const struct device_def *dev, guint *r
     GPtrArray *array = domain_device_array(def, dev->kind);
     g_ptr_array_add(array, copy_of(dev));
     guint index = array->len - 1;
+    if (dev->kind == DEVICE_MEMORY) {
+        /* a module adds to the total, and to what the guest has (libvirt's accounting) */
+        def->memory_kib += dev->memory->size_kib;
+        def->current_memory_kib += dev->memory->size_kib;
+        if (def->max_memory_kib && def->memory_kib > def->max_memory_kib) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                    "Attaching memory device with size '%" G_GUINT64_FORMAT
+                    "' would exceed domain's maxMemory config size '%" G_GUINT64_FORMAT "'",
+                    (guint64)dev->memory->size_kib, (guint64)def->max_memory_kib);
+            return FALSE;
+        }
+        if (!domain_def_memory_check_hotplug(def, error))
+            return FALSE;
+    }
     if (!domain_def_devices_finish(def, error) ||
         !domain_def_finish_aliases(def, DOMAIN_DEF_PARSE_STATUS, error))
         return FALSE;
@@ -288,5 +320,11 @@ domain_device_add(struct domain_def *def, const struct device_def *dev, guint *r
 void
 domain_device_remove(struct domain_def *def, enum device_kind kind, guint index)
 {
+    if (kind == DEVICE_MEMORY) {
+        uint64_t size = ((struct memdev_def *)def->memdevs->pdata[index])->size_kib;
+        def->memory_kib -= MIN(size, def->memory_kib);
+        def->current_memory_kib -= MIN(size, def->current_memory_kib);
+        def->current_memory_kib = MIN(def->current_memory_kib, def->memory_kib);
+    }
     g_ptr_array_remove_index(domain_device_array(def, kind), index);
 }

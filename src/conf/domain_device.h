@@ -5,7 +5,7 @@
 
 #include "conf/domain_def.h"
 
-enum device_kind { DEVICE_DISK, DEVICE_NET, DEVICE_INPUT, DEVICE_CONTROLLER };
+enum device_kind { DEVICE_DISK, DEVICE_NET, DEVICE_INPUT, DEVICE_CONTROLLER, DEVICE_MEMORY };
 
 struct device_def {
     enum device_kind kind;
@@ -14,11 +14,12 @@ struct device_def {
         struct net_def *net;
         struct input_def *input;
         struct controller_def *controller;
+        struct memdev_def *memory;
         gpointer any;
     };
 };
 
-/* "disk", "interface", "input", "controller": the element's name. */
+/* "disk", "interface", "input", "controller", "memory": the element's name. */
 const char *device_kind_to_string(enum device_kind kind);
 
 /* Parses one device element as it would read inside <devices> (a MAC is generated for an

@@ -276,6 +276,9 @@ describe(const struct device_def *dev)
         return g_strdup_printf("input '%s'", input_type_to_string(dev->input->type));
     case DEVICE_CONTROLLER:
         return g_strdup_printf("controller '%s'", dev->controller->type);
+    case DEVICE_MEMORY:
+        return g_strdup_printf("memory module of %" G_GUINT64_FORMAT " KiB",
+                               (guint64)dev->memory->size_kib);
     }
     g_assert_not_reached();
 }
@@ -311,6 +314,8 @@ check_pluggable(const struct domain_def *def, const struct device_def *dev, cons
                 g_str_equal(verb, "unplugged"))
                 why = "a disk is still on it; detach its disks first";
         }
+        break;
+    case DEVICE_MEMORY:
         break;
     }
     if (why) {
@@ -349,6 +354,8 @@ device_object(const struct domain_def *def, const struct device_def *dev, GError
         return qemu_device_input(def, dev->input);
     case DEVICE_CONTROLLER:
         return qemu_device_controller(def, dev->controller, error);
+    case DEVICE_MEMORY:
+        return qemu_device_dimm(dev->memory);
     }
     g_assert_not_reached();
 }
@@ -411,6 +418,11 @@ plan_attach(struct plug_op *op, struct domain_def *live, enum device_kind kind, 
     struct device_def dev = domain_device_at(live, kind, index);
     if (kind == DEVICE_DISK)
         plan_blockdevs_add(op, dev.disk);
+    if (kind == DEVICE_MEMORY) {
+        g_autofree char *id = g_strdup_printf("mem%s", dev.memory->info.alias);
+        plan(op, "object-add", qemu_device_dimm_backend(dev.memory), "object-del",
+             args_string("id", id));
+    }
     if (kind == DEVICE_NET) {
         g_autofree char *fdname = NULL;
         if (qemu_device_net_has_tap(dev.net)) {
@@ -576,6 +588,9 @@ plan_release(struct plug_op *op)
     } else if (kind == DEVICE_NET) {
         g_autofree char *id = qemu_device_netdev_id(dev.net);
         plan(op, "netdev_del", args_string("id", id), NULL, NULL)->tolerant = TRUE;
+    } else if (kind == DEVICE_MEMORY) {
+        g_autofree char *id = g_strdup_printf("mem%s", dev.memory->info.alias);
+        plan(op, "object-del", args_string("id", id), NULL, NULL)->tolerant = TRUE;
     }
 }
 

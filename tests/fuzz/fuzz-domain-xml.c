@@ -85,7 +85,9 @@ define_and_start(const struct domain_def *parsed)
 }
 
 static const char BASE[] =
-    "<domain type='qemu'><name>f</name><memory>131072</memory><vcpu>1</vcpu>"
+    "<domain type='qemu'><name>f</name><maxMemory slots='2'>1048576</maxMemory>"
+    "<memory>131072</memory><vcpu>1</vcpu>"
+    "<cpu><numa><cell id='0' cpus='0' memory='131072'/></numa></cpu>"
     "<os><type machine='q35'>hvm</type></os><devices>"
     "<controller type='pci' model='pcie-root'/><controller type='pci' model='pcie-root-port'/>"
     "<disk type='file' device='disk'><source file='/a.img'/><target dev='vda' bus='virtio'/>"

@@ -57,6 +57,8 @@ DEVICES = {
     "input": "<input type='tablet' bus='usb'/>",
     "controller": "<controller type='scsi' index='1' model='virtio-scsi'/>",
     "root-port": "<controller type='pci' model='pcie-root-port'/>",
+    "memory": "<memory model='dimm'><target><size unit='MiB'>128</size><node>0</node></target>"
+              "<address type='dimm' slot='1' base='0x100000000'/></memory>",
     "unsupported": "<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='1' "
                    "slot='0' function='0'/></source></hostdev>",
 }

@@ -23,12 +23,21 @@ pytestmark = pytest.mark.keep_domains
 ROOT_PORTS = "<controller type='pci' model='pcie-root-port'/>" * 10
 CDROM = ("<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
          "<target dev='sdb' bus='sata'/><readonly/></disk>")
+# memory hot-plug: room for modules, the NUMA cell QEMU needs for them, and a guest kernel
+# that onlines plugged memory as movable (so that it can give it back)
+MEMORY = ("<maxMemory slots='4' unit='MiB'>1024</maxMemory>",
+          "<cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB'/></numa></cpu>",
+          " memhp_default_state=online_movable</cmdline>")
+DIMM = ("<memory model='dimm'><target><size unit='MiB'>128</size><node>0</node></target>"
+        "</memory>")
 
 
 @pytest.fixture(scope="module")
 def hp(daemon, loop):
     c, dom, disk = guest.with_disk(daemon, "hp", edit=lambda x: x.replace(
-        "<panic model='isa'/>", "<panic model='isa'/>" + ROOT_PORTS + CDROM))
+        "<panic model='isa'/>", "<panic model='isa'/>" + ROOT_PORTS + CDROM).replace(
+        "<memory unit='MiB'>256</memory>", MEMORY[0] + "<memory unit='MiB'>256</memory>").replace(
+        "<vcpu>1</vcpu>", "<vcpu>1</vcpu>" + MEMORY[1]).replace("</cmdline>", MEMORY[2]))
     events = []
     cond = threading.Condition()
 
@@ -292,3 +301,55 @@ def test_scsi_disk_brings_its_controller(daemon, hp):
     # the controller stays (libvirt leaves it too); with no disk on it, it may go
     dom.detachDeviceFlags("<controller type='scsi' index='0'/>", E.VIR_DOMAIN_AFFECT_LIVE)
     wait_event(ev, ("removed", "scsi0"))
+
+
+def mem_total(dom):
+    rc, out = in_guest(dom, "sed -n 's/^MemTotal: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo")
+    assert rc == 0, out
+    return int(out)
+
+
+def test_memory_module(daemon, hp):
+    """A DIMM plugged live: QEMU gets its RAM and pc-dimm, the guest's MemTotal grows, the XML
+    shows it in slot 0 (alias dimm0) and <memory> counts it; detach gives it back (the guest
+    offlines it, DEVICE_REMOVED). The refusals change nothing."""
+    c, dom, disk, ev = hp
+    before = mem_total(dom)
+    total = dom.info()[1]
+    assert total == 256 * 1024
+    dom.attachDeviceFlags(DIMM, E.VIR_DOMAIN_AFFECT_LIVE)
+    wait_event(ev, ("added", "dimm0"))
+    guest.wait(lambda: mem_total(dom) >= before + 120 * 1024, 30, "the module's memory in the "
+               "guest")
+    assert dom.info()[1] == total + 128 * 1024
+    live = dom.XMLDesc(0)
+    assert "<alias name='dimm0'/>" in live and "<address type='dimm' slot='0'/>" in live
+    assert f"<memory unit='KiB'>{total + 128 * 1024}</memory>" in live
+    assert "model='dimm'" not in dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+    # refusals: past maxMemory, a node the guest lacks, a slot taken
+    for xml, code, msg in [
+            (DIMM.replace(">128<", ">1024<"), E.VIR_ERR_CONFIG_UNSUPPORTED,
+             "would exceed domain's maxMemory"),
+            (DIMM.replace("<node>0</node>", "<node>3</node>"), E.VIR_ERR_XML_ERROR,
+             "only '1' NUMA nodes"),
+            (DIMM.replace("</target>", "</target><address type='dimm' slot='0'/>"),
+             E.VIR_ERR_CONFIG_UNSUPPORTED, "slot '0' is already being used")]:
+        with pytest.raises(libvirt.libvirtError) as e:
+            dom.attachDeviceFlags(xml, E.VIR_DOMAIN_AFFECT_LIVE)
+        assert e.value.get_error_code() == code and msg in str(e.value), str(e.value)
+    assert dom.XMLDesc(0) == live
+    # the guest gives it back
+    dom.detachDeviceFlags(DIMM, E.VIR_DOMAIN_AFFECT_LIVE)
+    wait_event(ev, ("removed", "dimm0"))
+    assert dom.info()[1] == total and "model='dimm'" not in dom.XMLDesc(0)
+    assert abs(mem_total(dom) - before) < 1024
+    # the configuration alone, through virsh
+    path = os.path.join(daemon.root, "dimm.xml")
+    with open(path, "w") as f:
+        f.write(DIMM)
+    daemon.virsh("attach-device", "hp", path, "--config")
+    inactive = dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+    assert "model='dimm'" in inactive and f"<memory unit='KiB'>{total + 128 * 1024}</memory>" \
+        in inactive
+    daemon.virsh("detach-device", "hp", path, "--config")
+    assert "model='dimm'" not in dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
