@@ -1168,9 +1168,108 @@ parse_pin_cpuset(xmlNodePtr node, GError **error)
     return cpuset_format(&set);
 }
 
+/* The number in element NODE within MIN..MAX */
+static gboolean
+element_int(xmlNodePtr node, int64_t min, int64_t max, int64_t *ret, GError **error)
+{
+    static const char *const none[] = {NULL};
+    g_autofree char *text = NULL;
+    gint64 v = 0;
+    if (!domain_def_xml_check_attrs(node, none, error) || !(text = domain_def_xml_text(node, error)))
+        return FALSE;
+    if (!g_ascii_string_to_signed(g_strstrip(text), 10, min, max, &v, NULL)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "Value of cputune '%s' must be in range [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+                "], not '%s'",
+                (const char *)node->name, min, max, text);
+        return FALSE;
+    }
+    *ret = v;
+    return TRUE;
+}
+
+/* <shares>, <period>, <quota>, <global_…>, <emulator_…> of <cputune>: *RET_HANDLED when NODE
+ * is one */
+static gboolean
+parse_sched_tunable(struct domain_def *def, xmlNodePtr node, gboolean *ret_handled,
+                    GError **error)
+{
+    static const char *const periods[] = {"period", "global_period", "emulator_period", NULL};
+    static const char *const quotas[] = {"quota", "global_quota", "emulator_quota", NULL};
+    uint64_t *period_slots[] = {&def->vcpu_period, &def->global_period, &def->emulator_period};
+    int64_t *quota_slots[] = {&def->vcpu_quota, &def->global_quota, &def->emulator_quota};
+    int64_t v = 0;
+    *ret_handled = TRUE;
+    if (domain_def_xml_is(node, "shares")) {
+        if (!element_int(node, 0, G_MAXINT64, &v, error))
+            return FALSE;
+        def->cpu_shares = (uint64_t)v;
+        return TRUE;
+    }
+    for (int i = 0; periods[i]; i++) {
+        if (domain_def_xml_is(node, periods[i])) {
+            if (!element_int(node, DOMAIN_DEF_PERIOD_MIN, DOMAIN_DEF_PERIOD_MAX, &v, error))
+                return FALSE;
+            *period_slots[i] = (uint64_t)v;
+            return TRUE;
+        }
+        if (domain_def_xml_is(node, quotas[i])) {
+            if (!element_int(node, -1, DOMAIN_DEF_QUOTA_MAX, &v, error))
+                return FALSE;
+            if (v != -1 && v < DOMAIN_DEF_QUOTA_MIN) {
+                err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                        "Value of cputune '%s' must be in range [%lld, %lld] or -1", quotas[i],
+                        DOMAIN_DEF_QUOTA_MIN, DOMAIN_DEF_QUOTA_MAX);
+                return FALSE;
+            }
+            *quota_slots[i] = v;
+            return TRUE;
+        }
+    }
+    *ret_handled = FALSE;
+    return TRUE;
+}
+
+/* <memtune>: hard, soft and swap limits (KiB). min_guarantee is not QEMU's: refused, as
+ * libvirt refuses it. */
+static gboolean
+parse_memtune(struct domain_def *def, xmlNodePtr node, GError **error)
+{
+    static const char *const none[] = {NULL};
+    static const char *const attrs[] = {"unit", NULL};
+    static const char *const names[] = {"hard_limit", "soft_limit", "swap_hard_limit", NULL};
+    uint64_t *slots[] = {&def->mem_hard_limit, &def->mem_soft_limit, &def->mem_swap_hard_limit};
+    xmlNodePtr seen[3] = {NULL};
+    if (!domain_def_xml_check_attrs(node, none, error))
+        return FALSE;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (domain_def_xml_is(c, "min_guarantee")) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                    "Parameter 'min_guarantee' not supported by QEMU.");
+            return FALSE;
+        }
+        int i = c->type == XML_ELEMENT_NODE ? enum_lookup(names, (const char *)c->name) : -1;
+        if (i < 0)
+            return domain_def_xml_unsupported(node, c, error);
+        uint64_t kib = 0;
+        if (!domain_def_xml_once(&seen[i], c, error) || !parse_memory(c, attrs, &kib, error))
+            return FALSE;
+        *slots[i] = MIN(kib, DOMAIN_DEF_MEMORY_UNLIMITED);
+    }
+    if (def->mem_hard_limit && def->mem_swap_hard_limit &&
+        def->mem_swap_hard_limit < def->mem_hard_limit) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "swap_hard_limit cannot be less than hard_limit");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* <cputune>: the pinning of vCPU threads and of QEMU's other threads. A <vcpupin> of a vCPU
- * past <vcpu> is dropped, as libvirt drops it. The scheduler's tunables (shares, period,
- * quota) need cgroups: ERR_CONFIG_UNSUPPORTED names them. */
+ * past <vcpu> is dropped, as libvirt drops it. The scheduler's tunables (shares, periods and
+ * quotas of the vCPUs, the emulator and the whole) are applied through cgroups. */
 static gboolean
 parse_cputune(struct domain_def *def, xmlNodePtr node, GError **error)
 {
@@ -1181,6 +1280,7 @@ parse_cputune(struct domain_def *def, xmlNodePtr node, GError **error)
         return FALSE;
     xmlNodePtr emulator = NULL;
     for (xmlNodePtr c = node->children; c; c = c->next) {
+        gboolean handled = FALSE;
         if (domain_def_xml_ignorable(c))
             continue;
         if (domain_def_xml_is(c, "vcpupin")) {
@@ -1203,6 +1303,10 @@ parse_cputune(struct domain_def *def, xmlNodePtr node, GError **error)
             if (vcpu >= def->vcpupins->len)
                 g_ptr_array_set_size(def->vcpupins, (guint)vcpu + 1);
             def->vcpupins->pdata[vcpu] = cpuset;
+        } else if (!parse_sched_tunable(def, c, &handled, error)) {
+            return FALSE;
+        } else if (handled) {
+            continue;
         } else if (domain_def_xml_is(c, "emulatorpin")) {
             if (!domain_def_xml_once(&emulator, c, error) ||
                 !domain_def_xml_check_attrs(c, emu_attrs, error) ||
@@ -1263,13 +1367,14 @@ enum {
     TOP_DEVICES,
     TOP_RESOURCE,
     TOP_CPUTUNE,
+    TOP_MEMTUNE,
     TOP_COUNT,
 };
 
 static const char *const top_names[] = {
     "name",          "uuid",     "title", "description", "metadata", "maxMemory", "memory",
     "currentMemory", "vcpu",     "os",    "features",    "cpu",      "clock",     "on_poweroff",
-    "on_reboot",     "on_crash", "pm",    "devices",     "resource", "cputune",   NULL,
+    "on_reboot",     "on_crash", "pm",    "devices",     "resource", "cputune",   "memtune", NULL,
 };
 
 static gboolean
@@ -1432,6 +1537,7 @@ parse_domain(struct domain_def *def, xmlNodePtr root, GError **error)
         (top[TOP_PM] && !parse_pm(def, top[TOP_PM], error)) ||
         (top[TOP_RESOURCE] && !check_resource(top[TOP_RESOURCE], error)) ||
         (top[TOP_CPUTUNE] && !parse_cputune(def, top[TOP_CPUTUNE], error)) ||
+        (top[TOP_MEMTUNE] && !parse_memtune(def, top[TOP_MEMTUNE], error)) ||
         (top[TOP_DEVICES] && !domain_def_devices_parse(def, top[TOP_DEVICES], error)))
         return FALSE;
 

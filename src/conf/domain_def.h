@@ -208,6 +208,13 @@ struct memdev_def {
     struct device_info info;
 };
 
+/* libvirt's bounds of a CFS period and quota (µs), and its "unlimited" memory tunable (KiB) */
+#define DOMAIN_DEF_PERIOD_MIN 1000ULL
+#define DOMAIN_DEF_PERIOD_MAX 1000000ULL
+#define DOMAIN_DEF_QUOTA_MIN 1000LL
+#define DOMAIN_DEF_QUOTA_MAX 17592186044415LL
+#define DOMAIN_DEF_MEMORY_UNLIMITED 9007199254740991ULL
+
 /* Every GPtrArray of a parsed definition is non-NULL (maybe empty) and frees its elements. */
 struct domain_def {
     enum domain_virt_type virt_type;
@@ -233,6 +240,13 @@ struct domain_def {
      * the highest pinned vCPU + 1; <emulatorpin>'s (NULL when absent) */
     GPtrArray *vcpupins;
     char *emulatorpin;
+    /* <cputune>'s scheduler tunables (cgroup cpu controller): 0 when absent; a quota of -1
+     * is no limit */
+    uint64_t cpu_shares;
+    uint64_t vcpu_period, global_period, emulator_period; /* µs */
+    int64_t vcpu_quota, global_quota, emulator_quota;     /* µs */
+    /* <memtune> (cgroup memory controller), KiB: 0 when absent */
+    uint64_t mem_hard_limit, mem_soft_limit, mem_swap_hard_limit;
 
     char *os_type;    /* "hvm" */
     char *os_arch;    /* "x86_64" */

@@ -609,13 +609,32 @@ format_pm(GString *buf, const struct domain_def *def)
 static void
 format_cputune(GString *buf, const struct domain_def *def)
 {
-    gboolean any = def->emulatorpin != NULL;
+    gboolean any = def->emulatorpin != NULL || def->cpu_shares || def->vcpu_period ||
+                   def->vcpu_quota || def->global_period || def->global_quota ||
+                   def->emulator_period || def->emulator_quota;
     for (guint i = 0; i < def->vcpupins->len; i++)
         any |= def->vcpupins->pdata[i] != NULL;
     if (!any)
         return;
     domain_def_indent(buf, 1);
     g_string_append(buf, "<cputune>\n");
+    const struct {
+        const char *name;
+        gint64 value;
+    } sched[] = {{"shares", (gint64)def->cpu_shares},
+                 {"period", (gint64)def->vcpu_period},
+                 {"quota", def->vcpu_quota},
+                 {"global_period", (gint64)def->global_period},
+                 {"global_quota", def->global_quota},
+                 {"emulator_period", (gint64)def->emulator_period},
+                 {"emulator_quota", def->emulator_quota}};
+    for (gsize i = 0; i < G_N_ELEMENTS(sched); i++) {
+        if (!sched[i].value)
+            continue;
+        domain_def_indent(buf, 2);
+        g_string_append_printf(buf, "<%s>%" G_GINT64_FORMAT "</%s>\n", sched[i].name,
+                               sched[i].value, sched[i].name);
+    }
     for (guint i = 0; i < def->vcpupins->len; i++) {
         if (!def->vcpupins->pdata[i])
             continue;
@@ -651,6 +670,22 @@ format_memory(GString *buf, const struct domain_def *def)
     g_string_append_printf(
         buf, "<currentMemory unit='KiB'>%" G_GUINT64_FORMAT "</currentMemory>\n",
         (guint64)(def->current_memory_kib ? def->current_memory_kib : def->memory_kib));
+    if (def->mem_hard_limit || def->mem_soft_limit || def->mem_swap_hard_limit) {
+        const char *names[] = {"hard_limit", "soft_limit", "swap_hard_limit"};
+        const uint64_t values[] = {def->mem_hard_limit, def->mem_soft_limit,
+                                   def->mem_swap_hard_limit};
+        domain_def_indent(buf, 1);
+        g_string_append(buf, "<memtune>\n");
+        for (int i = 0; i < 3; i++) {
+            if (!values[i])
+                continue;
+            domain_def_indent(buf, 2);
+            g_string_append_printf(buf, "<%s unit='KiB'>%" G_GUINT64_FORMAT "</%s>\n", names[i],
+                                   (guint64)values[i], names[i]);
+        }
+        domain_def_indent(buf, 1);
+        g_string_append(buf, "</memtune>\n");
+    }
     domain_def_indent(buf, 1);
     g_string_append(buf, "<vcpu");
     attr(buf, "placement", def->vcpu_placement ? def->vcpu_placement : "static");

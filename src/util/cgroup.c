@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* cgroup: directories and files of the cgroup filesystems, nothing more: which knob means
+ * what is the caller's (core/qos.c). */
+#include "util/cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/err.h"
+
+static const char *const ctrl_names[CGROUP_N] = {"cpu", "cpuacct", "cpuset", "memory", "blkio"};
+/* v2's names: cpuacct is part of cpu, blkio is io */
+static const char *const v2_names[CGROUP_N] = {"cpu", "cpu", "cpuset", "memory", "io"};
+
+struct cgroup_host {
+    char *root;
+    gboolean v2;
+    gboolean has[CGROUP_N];
+};
+
+const char *
+cgroup_ctrl_to_string(enum cgroup_ctrl ctrl)
+{
+    return ctrl < CGROUP_N ? ctrl_names[ctrl] : "unknown";
+}
+
+struct cgroup_host *
+cgroup_host_detect(const char *root)
+{
+    struct cgroup_host *h = g_new0(struct cgroup_host, 1);
+    h->root = g_strdup(root);
+    g_autofree char *list = g_build_filename(root, "cgroup.controllers", NULL);
+    g_autofree char *text = NULL;
+    if (g_file_get_contents(list, &text, NULL, NULL)) {
+        h->v2 = TRUE;
+        g_auto(GStrv) words = g_strsplit_set(g_strstrip(text), " \n", -1);
+        for (int c = 0; c < CGROUP_N; c++)
+            h->has[c] = g_strv_contains((const char *const *)words, v2_names[c]);
+        return h;
+    }
+    for (int c = 0; c < CGROUP_N; c++) {
+        g_autofree char *tasks = g_build_filename(root, ctrl_names[c], "tasks", NULL);
+        h->has[c] = g_file_test(tasks, G_FILE_TEST_EXISTS);
+    }
+    return h;
+}
+
+void
+cgroup_host_free(struct cgroup_host *host)
+{
+    if (!host)
+        return;
+    g_free(host->root);
+    g_free(host);
+}
+
+gboolean
+cgroup_host_is_v2(const struct cgroup_host *host)
+{
+    return host->v2;
+}
+
+gboolean
+cgroup_host_has(const struct cgroup_host *host, enum cgroup_ctrl ctrl)
+{
+    return ctrl < CGROUP_N && host->has[ctrl];
+}
+
+/* The directory of group PATH (CHILD in it) in CTRL's hierarchy */
+static char *
+dir_of(const struct cgroup_host *h, enum cgroup_ctrl ctrl, const char *path, const char *child)
+{
+    return h->v2 ? g_build_filename(h->root, path, child, NULL)
+                 : g_build_filename(h->root, ctrl_names[ctrl], path, child, NULL);
+}
+
+/* One write(2): the kernel checks the value there and says why it refuses it */
+static gboolean
+write_file(const char *file, const char *value, GError **error)
+{
+    int fd = open(file, O_WRONLY | O_CLOEXEC | O_TRUNC);
+    if (fd < 0) {
+        int e = errno;
+        err_set_errno(error, ERR_FROM_NONE, e, "cannot open '%s'", file);
+        return FALSE;
+    }
+    gsize len = strlen(value);
+    gssize n = write(fd, value, len);
+    int e = errno;
+    close(fd);
+    if (n != (gssize)len) {
+        err_set_errno(error, ERR_FROM_NONE, n < 0 ? e : EIO, "cannot write '%s' to '%s'", value,
+                      file);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* v2: the parents of PATH give it every controller the host has */
+static gboolean
+delegate(const struct cgroup_host *h, const char *path, GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+    g_autofree char *dir = g_strdup(h->root);
+    for (int i = 0; parts[i]; i++) {
+        if (!*parts[i])
+            continue;
+        g_autoptr(GString) enable = g_string_new(NULL);
+        for (int c = 0; c < CGROUP_N; c++) {
+            if (h->has[c] && !strstr(enable->str, v2_names[c]))
+                g_string_append_printf(enable, "%s+%s", enable->len ? " " : "", v2_names[c]);
+        }
+        g_autofree char *control = g_build_filename(dir, "cgroup.subtree_control", NULL);
+        if (enable->len && !write_file(control, enable->str, error))
+            return FALSE;
+        char *next = g_build_filename(dir, parts[i], NULL);
+        g_free(dir);
+        dir = next;
+    }
+    return TRUE;
+}
+
+static gboolean
+make_dir(const char *dir, GError **error)
+{
+    if (g_mkdir_with_parents(dir, 0755) < 0) {
+        int e = errno;
+        err_set_errno(error, ERR_FROM_NONE, e, "cannot create cgroup '%s'", dir);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+cgroup_create(const struct cgroup_host *host, const char *path, GError **error)
+{
+    if (host->v2) {
+        g_autofree char *dir = dir_of(host, CGROUP_CPU, path, NULL);
+        return make_dir(dir, error) && delegate(host, path, error);
+    }
+    for (int c = 0; c < CGROUP_N; c++) {
+        g_autofree char *dir = dir_of(host, (enum cgroup_ctrl)c, path, NULL);
+        if (!host->has[c])
+            continue;
+        if (!make_dir(dir, error))
+            return FALSE;
+        if (c == CGROUP_CPUSET) {
+            /* a v1 cpuset group starts empty: it inherits its parent's CPUs and nodes */
+            const char *files[] = {"cpuset.cpus", "cpuset.mems"};
+            for (int f = 0; f < 2; f++) {
+                g_autofree char *parent_dir = g_path_get_dirname(dir);
+                g_autofree char *mine = g_build_filename(dir, files[f], NULL);
+                g_autofree char *theirs = g_build_filename(parent_dir, files[f], NULL);
+                g_autofree char *value = NULL;
+                g_autofree char *current = NULL;
+                if (g_file_get_contents(mine, &current, NULL, NULL) && *g_strstrip(current))
+                    continue;
+                if (g_file_get_contents(theirs, &value, NULL, NULL) &&
+                    !write_file(mine, g_strstrip(value), error))
+                    return FALSE;
+            }
+        }
+    }
+    return TRUE;
+}
+
+gboolean
+cgroup_create_thread_group(const struct cgroup_host *host, const char *path, const char *child,
+                           enum cgroup_ctrl ctrl, GError **error)
+{
+    g_autofree char *dir = dir_of(host, ctrl, path, child);
+    if (!cgroup_host_has(host, ctrl)) {
+        err_set(error, ERR_FROM_NONE, ERR_OPERATION_UNSUPPORTED,
+                "this host has no cgroup controller '%s'", ctrl_names[ctrl]);
+        return FALSE;
+    }
+    if (!make_dir(dir, error))
+        return FALSE;
+    if (host->v2) {
+        g_autofree char *type = g_build_filename(dir, "cgroup.type", NULL);
+        return write_file(type, "threaded", error);
+    }
+    return TRUE;
+}
+
+static gboolean
+remove_dir(const char *dir, GError **error)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return TRUE;
+    const char *entry;
+    while ((entry = g_dir_read_name(d))) {
+        g_autofree char *sub = g_build_filename(dir, entry, NULL);
+        if (g_file_test(sub, G_FILE_TEST_IS_DIR) && !remove_dir(sub, error))
+            return FALSE;
+    }
+    if (rmdir(dir) < 0 && errno != ENOENT) {
+        int e = errno;
+        /* a fake tree (tests) has regular files where the kernel has none */
+        if (e == ENOTEMPTY) {
+            g_autoptr(GDir) again = g_dir_open(dir, 0, NULL);
+            while (again && (entry = g_dir_read_name(again))) {
+                g_autofree char *f = g_build_filename(dir, entry, NULL);
+                if (!g_file_test(f, G_FILE_TEST_IS_DIR))
+                    unlink(f);
+            }
+            if (rmdir(dir) == 0)
+                return TRUE;
+            e = errno;
+        }
+        err_set_errno(error, ERR_FROM_NONE, e, "cannot remove cgroup '%s'", dir);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+cgroup_remove(const struct cgroup_host *host, const char *path, GError **error)
+{
+    if (host->v2) {
+        g_autofree char *dir = dir_of(host, CGROUP_CPU, path, NULL);
+        return remove_dir(dir, error);
+    }
+    for (int c = 0; c < CGROUP_N; c++) {
+        g_autofree char *dir = dir_of(host, (enum cgroup_ctrl)c, path, NULL);
+        if (host->has[c] && !remove_dir(dir, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+cgroup_exists(const struct cgroup_host *host, const char *path)
+{
+    for (int c = 0; c < CGROUP_N; c++) {
+        g_autofree char *dir = dir_of(host, (enum cgroup_ctrl)c, path, NULL);
+        if (host->has[c])
+            return g_file_test(dir, G_FILE_TEST_IS_DIR);
+    }
+    return FALSE;
+}
+
+gboolean
+cgroup_add_process(const struct cgroup_host *host, const char *path, pid_t pid, GError **error)
+{
+    g_autofree char *value = g_strdup_printf("%d", (int)pid);
+    for (int c = 0; c < CGROUP_N; c++) {
+        if (!host->has[c])
+            continue;
+        g_autofree char *dir = dir_of(host, (enum cgroup_ctrl)c, path, NULL);
+        g_autofree char *procs = g_build_filename(dir, "cgroup.procs", NULL);
+        if (!write_file(procs, value, error))
+            return FALSE;
+        if (host->v2)
+            break;
+    }
+    return TRUE;
+}
+
+gboolean
+cgroup_add_thread(const struct cgroup_host *host, const char *path, const char *child,
+                  enum cgroup_ctrl ctrl, pid_t tid, GError **error)
+{
+    g_autofree char *value = g_strdup_printf("%d", (int)tid);
+    g_autofree char *dir = dir_of(host, ctrl, path, child);
+    g_autofree char *file = g_build_filename(dir, host->v2 ? "cgroup.threads" : "tasks", NULL);
+    return write_file(file, value, error);
+}
+
+gboolean
+cgroup_set(const struct cgroup_host *host, const char *path, const char *child,
+           enum cgroup_ctrl ctrl, const char *file, const char *value, GError **error)
+{
+    if (!cgroup_host_has(host, ctrl)) {
+        err_set(error, ERR_FROM_NONE, ERR_OPERATION_UNSUPPORTED,
+                "this host has no cgroup controller '%s'", ctrl_names[ctrl]);
+        return FALSE;
+    }
+    g_autofree char *dir = dir_of(host, ctrl, path, child);
+    g_autofree char *full = g_build_filename(dir, file, NULL);
+    return write_file(full, value, error);
+}
+
+char *
+cgroup_get(const struct cgroup_host *host, const char *path, const char *child,
+           enum cgroup_ctrl ctrl, const char *file, GError **error)
+{
+    if (!cgroup_host_has(host, ctrl)) {
+        err_set(error, ERR_FROM_NONE, ERR_OPERATION_UNSUPPORTED,
+                "this host has no cgroup controller '%s'", ctrl_names[ctrl]);
+        return NULL;
+    }
+    g_autofree char *dir = dir_of(host, ctrl, path, child);
+    g_autofree char *full = g_build_filename(dir, file, NULL);
+    g_autofree char *text = NULL;
+    g_autoptr(GError) e = NULL;
+    if (!g_file_get_contents(full, &text, NULL, &e)) {
+        err_set(error, ERR_FROM_NONE, ERR_SYSTEM_ERROR, "cannot read '%s': %s", full, e->message);
+        return NULL;
+    }
+    return g_strdup(g_strstrip(text));
+}
