@@ -1175,7 +1175,8 @@ element_int(xmlNodePtr node, int64_t min, int64_t max, int64_t *ret, GError **er
     static const char *const none[] = {NULL};
     g_autofree char *text = NULL;
     gint64 v = 0;
-    if (!domain_def_xml_check_attrs(node, none, error) || !(text = domain_def_xml_text(node, error)))
+    if (!domain_def_xml_check_attrs(node, none, error) ||
+        !(text = domain_def_xml_text(node, error)))
         return FALSE;
     if (!g_ascii_string_to_signed(g_strstrip(text), 10, min, max, &v, NULL)) {
         err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
@@ -1191,8 +1192,7 @@ element_int(xmlNodePtr node, int64_t min, int64_t max, int64_t *ret, GError **er
 /* <shares>, <period>, <quota>, <global_…>, <emulator_…> of <cputune>: *RET_HANDLED when NODE
  * is one */
 static gboolean
-parse_sched_tunable(struct domain_def *def, xmlNodePtr node, gboolean *ret_handled,
-                    GError **error)
+parse_sched_tunable(struct domain_def *def, xmlNodePtr node, gboolean *ret_handled, GError **error)
 {
     static const char *const periods[] = {"period", "global_period", "emulator_period", NULL};
     static const char *const quotas[] = {"quota", "global_quota", "emulator_quota", NULL};
@@ -1372,9 +1372,10 @@ enum {
 };
 
 static const char *const top_names[] = {
-    "name",          "uuid",     "title", "description", "metadata", "maxMemory", "memory",
-    "currentMemory", "vcpu",     "os",    "features",    "cpu",      "clock",     "on_poweroff",
-    "on_reboot",     "on_crash", "pm",    "devices",     "resource", "cputune",   "memtune", NULL,
+    "name",     "uuid",          "title",     "description", "metadata", "maxMemory",
+    "memory",   "currentMemory", "vcpu",      "os",          "features", "cpu",
+    "clock",    "on_poweroff",   "on_reboot", "on_crash",    "pm",       "devices",
+    "resource", "cputune",       "memtune",   NULL,
 };
 
 static gboolean

@@ -15,6 +15,7 @@
 #include "qemu/agent.h"
 #include "qemu/caps.h"
 #include "qemu/monitor.h"
+#include "util/cgroup.h"
 #include "util/err.h"
 #include "util/netaddr.h"
 #include "util/file.h"
@@ -62,6 +63,8 @@ core_paths_clear(struct core_paths *p)
     g_free(p->pool_state_dir);
     g_free(p->network_config_dir);
     g_free(p->network_state_dir);
+    g_free(p->cgroup_root);
+    g_free(p->cgroup_parent);
     memset(p, 0, sizeof(*p));
 }
 
@@ -330,6 +333,9 @@ core_new(const struct core_paths *paths, GError **error)
     core->paths.channel_dir = g_strdup(paths->channel_dir);
     core->paths.log_dir = g_strdup(paths->log_dir);
     core->paths.image_dir = g_strdup(paths->image_dir);
+    core->paths.cgroup_root = g_strdup(paths->cgroup_root ? paths->cgroup_root : "/sys/fs/cgroup");
+    core->paths.cgroup_parent = g_strdup(paths->cgroup_parent ? paths->cgroup_parent : "domus");
+    core->cgroups = cgroup_host_detect(core->paths.cgroup_root);
     core->paths.pool_config_dir = g_strdup(paths->pool_config_dir);
     core->paths.pool_state_dir = g_strdup(paths->pool_state_dir);
     core->paths.network_config_dir = g_strdup(paths->network_config_dir);
@@ -374,6 +380,7 @@ core_free(struct core *core)
     g_hash_table_destroy(core->by_name);
     events_free(core->events);
     core_paths_clear(&core->paths);
+    cgroup_host_free(core->cgroups);
     g_free(core->qemu_binary);
     g_free(core);
 }

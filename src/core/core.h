@@ -30,6 +30,8 @@ struct core_paths {
     char *pool_state_dir;     /* active pool markers */
     char *network_config_dir; /* persistent network XML, autostart markers */
     char *network_state_dir;  /* live XML of active networks, dnsmasq files */
+    char *cgroup_root;        /* the cgroup filesystems ("/sys/fs/cgroup") */
+    char *cgroup_parent;      /* the group domains' groups go under ("domus") */
 };
 
 typedef void (*core_done_fn)(GError *error, gpointer data);
@@ -90,6 +92,7 @@ struct domain {
     /* what statistics keep between calls (stats.c): the vCPU threads (NULL: to ask QEMU), the
      * balloon's size in KiB (0: to ask) as BALLOON_CHANGE says, the guest-stats period */
     GArray *vcpu_tids;
+    gboolean cgroup; /* its control group exists (qos.c) */
     guint64 balloon_kib;
     int balloon_period;
     int refs;
@@ -111,6 +114,7 @@ struct core {
     char *qemu_binary;           /* default emulator */
     unsigned monitor_timeout_ms; /* how long QEMU may take to answer; 0: the default (30 s) */
     unsigned job_wait_ms;        /* how long a call waits for a domain's job */
+    struct cgroup_host *cgroups; /* what the host's cgroup filesystems offer (qos.c) */
 };
 
 struct core *core_new(const struct core_paths *paths, GError **error);
@@ -298,6 +302,39 @@ void core_pin_host_cpus(struct cpuset *ret);
  * virDomainModificationImpact). An offline vCPU's pin waits for its plug. */
 void core_domain_pin(struct domain *dom, int vcpu, const struct cpuset *set, unsigned flags,
                      core_done_fn done, gpointer data);
+/* Scheduler and memory tunables of a domain (qos.c), as virDomain{Get,Set}Scheduler
+ * ParametersFlags and virDomain{Get,Set}MemoryParameters see them: live from its cgroup (the
+ * vCPUs' bandwidth read from vcpu0), config from the definition. FLAGS:
+ * virDomainModificationImpact; GIVEN: which fields of WANT to set. Out-of-range values are
+ * ERR_INVALID_ARG with libvirt's messages; a host or domain without the controller
+ * ERR_OPERATION_INVALID naming it. */
+enum { CORE_QOS_LIVE = 1, CORE_QOS_CONFIG = 2 };
+enum {
+    CORE_SCHED_SHARES = 1 << 0,
+    CORE_SCHED_VCPU_PERIOD = 1 << 1,
+    CORE_SCHED_VCPU_QUOTA = 1 << 2,
+    CORE_SCHED_EMULATOR_PERIOD = 1 << 3,
+    CORE_SCHED_EMULATOR_QUOTA = 1 << 4,
+    CORE_SCHED_GLOBAL_PERIOD = 1 << 5,
+    CORE_SCHED_GLOBAL_QUOTA = 1 << 6,
+};
+struct core_sched {
+    guint64 shares, vcpu_period, emulator_period, global_period;
+    gint64 vcpu_quota, emulator_quota, global_quota;
+};
+enum { CORE_MEMTUNE_HARD = 1, CORE_MEMTUNE_SOFT = 2, CORE_MEMTUNE_SWAP = 4 };
+struct core_memtune {
+    guint64 hard, soft, swap; /* KiB; DOMAIN_DEF_MEMORY_UNLIMITED: none */
+};
+gboolean core_qos_has_cpu(struct core *core);
+gboolean core_domain_get_sched(struct domain *dom, unsigned flags, struct core_sched *ret,
+                               GError **error);
+gboolean core_domain_set_sched(struct domain *dom, unsigned flags, const struct core_sched *want,
+                               unsigned given, GError **error);
+gboolean core_domain_get_memtune(struct domain *dom, unsigned flags, struct core_memtune *ret,
+                                 GError **error);
+gboolean core_domain_set_memtune(struct domain *dom, unsigned flags,
+                                 const struct core_memtune *want, unsigned given, GError **error);
 /* Devices (hotplug.c). FLAGS: virDomainModificationImpact. XML is one <disk>, <interface>,
  * <input> or <controller>. Attach plugs it into QEMU (a job; undone in full when a step
  * fails) and/or adds it to the persistent definition. Detach asks the guest to let it go and

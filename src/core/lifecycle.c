@@ -20,6 +20,7 @@
 
 #include "core/guest.h"
 #include "core/lifecycle.h"
+#include "core/qos.h"
 #include "core/migration.h"
 #include "core/network.h"
 #include "core/storage.h"
@@ -159,6 +160,7 @@ lifecycle_stopped(struct domain *dom, enum dom_input input)
     dom->stop_input = IN_STOPPED_FAILED;
     dom->vcpus_created = 0;
     g_clear_pointer(&dom->vcpu_tids, g_array_unref);
+    core_qos_stop(dom);
     dom->balloon_kib = 0;
     dom->balloon_period = 0;
     /* a start that never completed ends without events: no STOPPED without a STARTED */

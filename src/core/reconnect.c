@@ -15,6 +15,7 @@
 
 #include "core/lifecycle.h"
 #include "core/network.h"
+#include "core/qos.h"
 #include "core/snapshot.h"
 #include "qemu/command.h"
 #include "qemu/monitor.h"
@@ -229,6 +230,7 @@ reconnect_one(struct core *core, const char *path)
         dom->snapshot_interrupted = TRUE;
         dom->save_interrupted = TRUE;
     }
+    core_qos_adopt(dom);
     core_lifecycle_adopt(dom, monfd);
     core_network_reattach(core, dom);
     log_info("%s: reconnected to QEMU pid %d (%s)", dom->def->name, (int)dom->pid,

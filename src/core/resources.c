@@ -11,6 +11,7 @@
 #include "core/guest.h"
 #include "core/job.h"
 #include "core/pin.h"
+#include "core/qos.h"
 #include "qemu/agent.h"
 #include "qemu/json.h"
 #include "qemu/monitor.h"
@@ -433,7 +434,7 @@ on_pin_threads(struct domain *dom, GError *error, gpointer data)
     struct job *job = data;
     GError *e = NULL;
     if (!job->finished) {
-        if (error || !core_pin_apply(dom, &e))
+        if (error || !core_pin_apply(dom, &e) || !core_qos_place_threads(dom, &e))
             job_fail(job, error ? g_error_copy(error) : e);
         else
             job_next(job);
@@ -446,7 +447,7 @@ static void
 vcpu_pin(struct job *job)
 {
     struct vcpu_op *op = job->data;
-    if (!core_pin_any(op->dom->def) || !op->dom->mon) {
+    if ((!core_pin_any(op->dom->def) && !core_qos_wants_threads(op->dom)) || !op->dom->mon) {
         job_next(job);
         return;
     }

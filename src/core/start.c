@@ -18,6 +18,7 @@
 #include "core/migration.h"
 #include "core/network.h"
 #include "core/pin.h"
+#include "core/qos.h"
 #include "core/storage.h"
 #include "qemu/address.h"
 #include "qemu/alias.h"
@@ -586,8 +587,8 @@ on_threads(struct domain *dom, GError *error, gpointer data)
 {
     struct job *job = data;
     GError *e = NULL;
-    if (!job->finished && !error)
-        core_pin_apply(dom, &e);
+    if (!job->finished && !error && core_pin_apply(dom, &e))
+        core_qos_place_threads(dom, &e);
     on_setup_reply(job, error ? error : e);
     g_clear_error(&e);
     job_unref(job);
@@ -608,9 +609,14 @@ start_setup(struct job *job)
 {
     struct start_op *op = job->data;
     struct domain *dom = op->dom;
+    GError *error = NULL;
+    if (!core_qos_start(dom, &error)) {
+        job_fail(job, error);
+        return;
+    }
     op->outstanding = 1;
     qmp_command(dom->mon, "query-chardev", NULL, on_query_chardev, job_ref(job));
-    if (core_pin_any(dom->def)) {
+    if (core_pin_any(dom->def) || core_qos_wants_threads(dom)) {
         op->outstanding++;
         core_pin_learn_threads(dom, on_threads, job_ref(job));
     }
@@ -706,6 +712,7 @@ start_finish(struct job *job, const GError *error)
         return;
     }
     /* nothing ran: the config goes back as it was */
+    core_qos_stop(dom);
     if (dom->monitor_path)
         unlink(dom->monitor_path);
     g_clear_pointer(&dom->monitor_path, g_free);

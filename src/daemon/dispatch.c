@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/guest.h"
 #include "core/network.h"
 #include "core/storage.h"
 #include "util/err.h"
@@ -182,6 +183,58 @@ dec_uuid(struct xdr_reader *r, void *args)
 {
     xdr_get_opaque_fixed(r, ((struct arg_uuid *)args)->uuid, UUID_LEN);
 }
+
+#define PARAMS_MAX 16      /* REMOTE_DOMAIN_*_PARAMETERS_MAX */
+#define PARAM_FIELD_MAX 80 /* VIR_TYPED_PARAM_FIELD_LENGTH */
+
+static void
+dec_params(struct xdr_reader *r, void *args)
+{
+    struct arg_params *a = args;
+    a->params = g_ptr_array_new_with_free_func((GDestroyNotify)typed_param_free);
+    uint32_t n = xdr_get_count(r, PARAMS_MAX, 12);
+    for (uint32_t i = 0; i < n && !r->failed; i++) {
+        struct typed_param *p = g_new0(struct typed_param, 1);
+        g_ptr_array_add(a->params, p);
+        p->field = xdr_get_string(r, PARAM_FIELD_MAX);
+        p->type = (enum typed_param_type)xdr_get_i32(r);
+        switch (p->type) {
+        case TYPED_PARAM_INT:
+        case TYPED_PARAM_BOOLEAN:
+            p->i = xdr_get_i32(r);
+            break;
+        case TYPED_PARAM_UINT:
+            p->u = xdr_get_u32(r);
+            break;
+        case TYPED_PARAM_LLONG:
+            p->i = xdr_get_i64(r);
+            break;
+        case TYPED_PARAM_ULLONG:
+            p->u = xdr_get_u64(r);
+            break;
+        case TYPED_PARAM_STRING:
+            p->s = xdr_get_string(r, RPC_STRING_MAX);
+            break;
+        default:
+            r->failed = TRUE;
+            r->what = "typed parameter type";
+        }
+        if (!p->field && !r->failed) {
+            r->failed = TRUE;
+            r->what = "typed parameter field";
+        }
+    }
+}
+
+static void
+clear_params(void *args)
+{
+    struct arg_params *a = args;
+    if (a->params)
+        g_ptr_array_unref(a->params);
+}
+
+const struct args_type args_params = {sizeof(struct arg_params), dec_params, clear_params};
 
 const struct args_type args_string = {sizeof(struct arg_string), dec_string, clear_string};
 const struct args_type args_opt_string = {sizeof(struct arg_opt_string), dec_opt_string,

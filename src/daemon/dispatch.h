@@ -103,6 +103,12 @@ extern const struct args_type args_string;     /* remote_nonnull_string */
 extern const struct args_type args_opt_string; /* remote_string */
 extern const struct args_type args_int;        /* int */
 extern const struct args_type args_uuid;       /* remote_uuid */
+/* remote_typed_param<16> from a client (SET_*_PARAMETERS): struct typed_param * (core/guest.h);
+ * a double is refused (no parameter we take is one). */
+struct arg_params {
+    GPtrArray *params;
+};
+extern const struct args_type args_params;
 
 /* Decodes a call's arguments exactly as dispatch does, then frees them: what the fuzzer
  * (tests/fuzz) drives. TRUE for procedures without a handler (nothing to decode). */

@@ -42,6 +42,9 @@ paths_for_root(const char *root, struct core_paths *p, char **ret_run_dir, char 
         p->pool_state_dir = g_build_filename(root, "run", "storage", NULL);
         p->network_config_dir = g_build_filename(root, "etc", "network", NULL);
         p->network_state_dir = g_build_filename(root, "run", "network", NULL);
+        /* a private daemon's domains get a group of their own */
+        g_autofree char *base = g_path_get_basename(root);
+        p->cgroup_parent = g_strdup_printf("domus-%s", base);
         *ret_run_dir = g_build_filename(root, "run", NULL);
         *ret_cache = g_build_filename(root, "cache", NULL);
     } else {

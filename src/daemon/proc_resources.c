@@ -3,11 +3,13 @@
  * and where its threads run (core/pin.c); prefix h_ for handlers. */
 #include "daemon/dispatch.h"
 
+#include "core/guest.h"
 #include "util/err.h"
 
 /* virDomainModificationImpact, virDomainMemoryModFlags */
 enum { AFFECT_LIVE = 1, AFFECT_CONFIG = 2, MEM_MAXIMUM = 4 };
-#define VCPU_FLAGS 0x1fu /* live, config, maximum, guest, hotpluggable */
+#define VCPU_FLAGS 0x1fu     /* live, config, maximum, guest, hotpluggable */
+#define PARAM_STRING_OKAY 4u /* VIR_TYPED_PARAM_STRING_OKAY: the client takes strings */
 
 struct args_u64_flags {
     uint64_t v;
@@ -228,6 +230,220 @@ h_get_emulator_pin_info(struct call *call, const struct call_ctx *ctx)
     pin_info(call, ctx, TRUE);
 }
 
+/* --- schedinfo and memtune --- */
+
+static const char *const sched_fields[] = {"cpu_shares",      "vcpu_period",     "vcpu_quota",
+                                           "emulator_period", "emulator_quota",  "global_period",
+                                           "global_quota",    "iothread_period", "iothread_quota"};
+static const char *const mem_fields[] = {"hard_limit", "soft_limit", "swap_hard_limit",
+                                         "min_guarantee"};
+
+static void
+h_get_scheduler_type(struct call *call, const struct call_ctx *ctx)
+{
+    GError *error = NULL;
+    if (!core_qos_has_cpu(dispatch_core(call))) {
+        err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
+                "cgroup CPU controller is not mounted");
+        dispatch_fail(call, error);
+        return;
+    }
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    xdr_put_string(out, "posix");
+    xdr_put_i32(out, (int32_t)G_N_ELEMENTS(sched_fields));
+    call_reply(call, out);
+}
+
+static void
+get_sched(struct call *call, const struct call_ctx *ctx, int nparams, uint32_t flags)
+{
+    GError *error = NULL;
+    struct core_sched s;
+    if (nparams < 0 || !dispatch_check_max(call, nparams, 16))
+        return;
+    if (!core_domain_get_sched(ctx->dom, flags, &s, &error)) {
+        dispatch_fail(call, error);
+        return;
+    }
+    /* no I/O threads: their bandwidth reads 0, as libvirt's does then */
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    guint n = MIN((guint)nparams, G_N_ELEMENTS(sched_fields));
+    xdr_put_u32(out, n);
+    const gint64 values[] = {(gint64)s.shares,
+                             (gint64)s.vcpu_period,
+                             s.vcpu_quota,
+                             (gint64)s.emulator_period,
+                             s.emulator_quota,
+                             (gint64)s.global_period,
+                             s.global_quota,
+                             0,
+                             0};
+    for (guint i = 0; i < n; i++) {
+        gboolean quota = g_str_has_suffix(sched_fields[i], "_quota");
+        if (quota)
+            dispatch_param_llong(out, sched_fields[i], values[i]);
+        else
+            dispatch_param_ullong(out, sched_fields[i], (uint64_t)values[i]);
+    }
+    call_reply(call, out);
+}
+
+static void
+h_get_sched(struct call *call, const struct call_ctx *ctx)
+{
+    get_sched(call, ctx, ((const struct arg_int *)ctx->args)->v, 0);
+}
+
+static void
+h_get_sched_flags(struct call *call, const struct call_ctx *ctx)
+{
+    get_sched(call, ctx, ((const struct arg_int *)ctx->args)->v, ctx->flags & ~PARAM_STRING_OKAY);
+}
+
+/* libvirt's check of a typed parameter: a name it knows, the type it takes */
+static int
+param_index(const struct typed_param *p, const char *const *names, gsize n,
+            enum typed_param_type want, GError **error)
+{
+    for (gsize i = 0; i < n; i++) {
+        if (!g_str_equal(p->field, names[i]))
+            continue;
+        gboolean quota = g_str_has_suffix(names[i], "_quota");
+        enum typed_param_type type = quota ? TYPED_PARAM_LLONG : want;
+        if (p->type != type) {
+            err_set(error, ERR_FROM_NONE, ERR_INVALID_ARG,
+                    "invalid type '%d' for parameter '%s', expected '%s'", (int)p->type, p->field,
+                    quota ? "llong" : "ullong");
+            return -1;
+        }
+        return (int)i;
+    }
+    err_set(error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
+            p->field);
+    return -1;
+}
+
+static void
+set_sched(struct call *call, const struct call_ctx *ctx, uint32_t flags)
+{
+    const struct arg_params *a = ctx->args;
+    GError *error = NULL;
+    struct core_sched want = {0};
+    unsigned given = 0;
+    for (guint i = 0; i < a->params->len; i++) {
+        const struct typed_param *p = a->params->pdata[i];
+        int k =
+            param_index(p, sched_fields, G_N_ELEMENTS(sched_fields), TYPED_PARAM_ULLONG, &error);
+        if (k < 0) {
+            dispatch_fail(call, error);
+            return;
+        }
+        switch (k) {
+        case 0:
+            want.shares = p->u, given |= CORE_SCHED_SHARES;
+            break;
+        case 1:
+            want.vcpu_period = p->u, given |= CORE_SCHED_VCPU_PERIOD;
+            break;
+        case 2:
+            want.vcpu_quota = p->i, given |= CORE_SCHED_VCPU_QUOTA;
+            break;
+        case 3:
+            want.emulator_period = p->u, given |= CORE_SCHED_EMULATOR_PERIOD;
+            break;
+        case 4:
+            want.emulator_quota = p->i, given |= CORE_SCHED_EMULATOR_QUOTA;
+            break;
+        case 5:
+            want.global_period = p->u, given |= CORE_SCHED_GLOBAL_PERIOD;
+            break;
+        case 6:
+            want.global_quota = p->i, given |= CORE_SCHED_GLOBAL_QUOTA;
+            break;
+        default:
+            err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                    "domain '%s' has no I/O threads: '%s' cannot be set", ctx->dom->def->name,
+                    p->field);
+            dispatch_fail(call, error);
+            return;
+        }
+    }
+    if (!core_domain_set_sched(ctx->dom, flags, &want, given, &error))
+        dispatch_fail(call, error);
+    else
+        call_reply(call, NULL);
+}
+
+static void
+h_set_sched(struct call *call, const struct call_ctx *ctx)
+{
+    set_sched(call, ctx, 0);
+}
+
+static void
+h_set_sched_flags(struct call *call, const struct call_ctx *ctx)
+{
+    set_sched(call, ctx, ctx->flags);
+}
+
+static void
+h_get_memory_params(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *a = ctx->args;
+    GError *error = NULL;
+    struct core_memtune m;
+    if (a->v < 0 || !dispatch_check_max(call, a->v, 16))
+        return;
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    if (a->v == 0) {
+        /* the caller asks how many there are */
+        xdr_put_u32(out, 0);
+        xdr_put_i32(out, 3);
+        call_reply(call, out);
+        return;
+    }
+    if (!core_domain_get_memtune(ctx->dom, ctx->flags & ~PARAM_STRING_OKAY, &m, &error)) {
+        dispatch_fail(call, error);
+        return;
+    }
+    const guint64 values[] = {m.hard, m.soft, m.swap};
+    guint n = MIN((guint)a->v, 3);
+    xdr_put_u32(out, n);
+    for (guint i = 0; i < n; i++)
+        dispatch_param_ullong(out, mem_fields[i], values[i]);
+    xdr_put_i32(out, (int32_t)n);
+    call_reply(call, out);
+}
+
+static void
+h_set_memory_params(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_params *a = ctx->args;
+    GError *error = NULL;
+    struct core_memtune want = {0};
+    unsigned given = 0;
+    for (guint i = 0; i < a->params->len; i++) {
+        const struct typed_param *p = a->params->pdata[i];
+        int k = param_index(p, mem_fields, G_N_ELEMENTS(mem_fields), TYPED_PARAM_ULLONG, &error);
+        if (k == 3) {
+            err_set(&error, ERR_FROM_QEMU, ERR_INVALID_ARG,
+                    "Parameter 'min_guarantee' not supported by QEMU.");
+            k = -1;
+        }
+        if (k < 0) {
+            dispatch_fail(call, error);
+            return;
+        }
+        guint64 *slots[] = {&want.hard, &want.soft, &want.swap};
+        *slots[k] = MIN(p->u, DOMAIN_DEF_MEMORY_UNLIMITED);
+        given |= 1u << k;
+    }
+    if (!core_domain_set_memtune(ctx->dom, ctx->flags, &want, given, &error))
+        dispatch_fail(call, error);
+    else
+        call_reply(call, NULL);
+}
+
 #define R RPC_PROGRAM_REMOTE
 #define D HANDLE_DOMAIN
 const struct proc_def resources_procs[] = {
@@ -246,6 +462,17 @@ const struct proc_def resources_procs[] = {
      h_pin_emulator},
     {R, PROC_DOMAIN_GET_EMULATOR_PIN_INFO, D, &args_emulator_pin_info, TRUE,
      AFFECT_LIVE | AFFECT_CONFIG, h_get_emulator_pin_info},
+    {R, PROC_DOMAIN_GET_SCHEDULER_TYPE, D, NULL, FALSE, 0, h_get_scheduler_type},
+    {R, PROC_DOMAIN_GET_SCHEDULER_PARAMETERS, D, &args_int, FALSE, 0, h_get_sched},
+    {R, PROC_DOMAIN_GET_SCHEDULER_PARAMETERS_FLAGS, D, &args_int, TRUE,
+     AFFECT_LIVE | AFFECT_CONFIG | PARAM_STRING_OKAY, h_get_sched_flags},
+    {R, PROC_DOMAIN_SET_SCHEDULER_PARAMETERS, D, &args_params, FALSE, 0, h_set_sched},
+    {R, PROC_DOMAIN_SET_SCHEDULER_PARAMETERS_FLAGS, D, &args_params, TRUE,
+     AFFECT_LIVE | AFFECT_CONFIG, h_set_sched_flags},
+    {R, PROC_DOMAIN_GET_MEMORY_PARAMETERS, D, &args_int, TRUE,
+     AFFECT_LIVE | AFFECT_CONFIG | PARAM_STRING_OKAY, h_get_memory_params},
+    {R, PROC_DOMAIN_SET_MEMORY_PARAMETERS, D, &args_params, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
+     h_set_memory_params},
 };
 #undef R
 #undef D

@@ -80,7 +80,9 @@ dir_of(const struct cgroup_host *h, enum cgroup_ctrl ctrl, const char *path, con
 static gboolean
 write_file(const char *file, const char *value, GError **error)
 {
-    int fd = open(file, O_WRONLY | O_CLOEXEC | O_TRUNC);
+    /* O_CREAT: a fake tree (tests) has no files the kernel would make; cgroupfs refuses new
+     * files anyway */
+    int fd = open(file, O_WRONLY | O_CLOEXEC | O_TRUNC | O_CREAT, 0644);
     if (fd < 0) {
         int e = errno;
         err_set_errno(error, ERR_FROM_NONE, e, "cannot open '%s'", file);
@@ -133,6 +135,37 @@ make_dir(const char *dir, GError **error)
     return TRUE;
 }
 
+/* v1: a new cpuset group starts with no CPUs and no memory nodes, and takes no task until
+ * it has some: each level of PATH gets its parent's */
+static gboolean
+inherit_cpuset(const struct cgroup_host *h, const char *path, GError **error)
+{
+    static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+    g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+    g_autofree char *dir = g_build_filename(h->root, ctrl_names[CGROUP_CPUSET], NULL);
+    for (int i = 0; parts[i]; i++) {
+        if (!*parts[i])
+            continue;
+        char *next = g_build_filename(dir, parts[i], NULL);
+        for (int f = 0; f < 2; f++) {
+            g_autofree char *mine = g_build_filename(next, files[f], NULL);
+            g_autofree char *theirs = g_build_filename(dir, files[f], NULL);
+            g_autofree char *current = NULL;
+            g_autofree char *value = NULL;
+            if (g_file_get_contents(mine, &current, NULL, NULL) && *g_strstrip(current))
+                continue;
+            if (g_file_get_contents(theirs, &value, NULL, NULL) && *g_strstrip(value) &&
+                !write_file(mine, value, error)) {
+                g_free(next);
+                return FALSE;
+            }
+        }
+        g_free(dir);
+        dir = next;
+    }
+    return TRUE;
+}
+
 gboolean
 cgroup_create(const struct cgroup_host *host, const char *path, GError **error)
 {
@@ -146,22 +179,8 @@ cgroup_create(const struct cgroup_host *host, const char *path, GError **error)
             continue;
         if (!make_dir(dir, error))
             return FALSE;
-        if (c == CGROUP_CPUSET) {
-            /* a v1 cpuset group starts empty: it inherits its parent's CPUs and nodes */
-            const char *files[] = {"cpuset.cpus", "cpuset.mems"};
-            for (int f = 0; f < 2; f++) {
-                g_autofree char *parent_dir = g_path_get_dirname(dir);
-                g_autofree char *mine = g_build_filename(dir, files[f], NULL);
-                g_autofree char *theirs = g_build_filename(parent_dir, files[f], NULL);
-                g_autofree char *value = NULL;
-                g_autofree char *current = NULL;
-                if (g_file_get_contents(mine, &current, NULL, NULL) && *g_strstrip(current))
-                    continue;
-                if (g_file_get_contents(theirs, &value, NULL, NULL) &&
-                    !write_file(mine, g_strstrip(value), error))
-                    return FALSE;
-            }
-        }
+        if (c == CGROUP_CPUSET && !inherit_cpuset(host, path, error))
+            return FALSE;
     }
     return TRUE;
 }
@@ -179,8 +198,12 @@ cgroup_create_thread_group(const struct cgroup_host *host, const char *path, con
     if (!make_dir(dir, error))
         return FALSE;
     if (host->v2) {
+        /* a threaded child; the group hands the (threaded) controller down to it */
         g_autofree char *type = g_build_filename(dir, "cgroup.type", NULL);
-        return write_file(type, "threaded", error);
+        g_autofree char *parent = g_path_get_dirname(dir);
+        g_autofree char *control = g_build_filename(parent, "cgroup.subtree_control", NULL);
+        g_autofree char *enable = g_strdup_printf("+%s", v2_names[ctrl]);
+        return write_file(type, "threaded", error) && write_file(control, enable, error);
     }
     return TRUE;
 }

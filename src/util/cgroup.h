@@ -8,7 +8,14 @@
 #include <glib.h>
 #include <sys/types.h>
 
-enum cgroup_ctrl { CGROUP_CPU, CGROUP_CPUACCT, CGROUP_CPUSET, CGROUP_MEMORY, CGROUP_BLKIO, CGROUP_N };
+enum cgroup_ctrl {
+    CGROUP_CPU,
+    CGROUP_CPUACCT,
+    CGROUP_CPUSET,
+    CGROUP_MEMORY,
+    CGROUP_BLKIO,
+    CGROUP_N
+};
 
 const char *cgroup_ctrl_to_string(enum cgroup_ctrl ctrl);
 

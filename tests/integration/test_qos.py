@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Scheduler and memory tunables through cgroups (issue 11, part 3): a running domain's group
+(PARENT/NAME, its vCPU threads in vcpuN, the others in emulator) made at start with
+<cputune> and <memtune> applied, changed live and in the config by schedinfo and memtune
+(stock virsh and python), found again after a daemon restart, removed at stop; the refusals.
+This machine mounts cgroup v1; v2 is covered by tests/unit/test-cgroup.c over a fake tree.
+The guest is started paused: its threads are what is tested, not its boot."""
+import os
+import re
+
+import libvirt
+import pytest
+
+import guest
+
+E = libvirt
+V1 = "/sys/fs/cgroup"
+pytestmark = [pytest.mark.keep_domains,
+              pytest.mark.skipif(not os.path.exists(f"{V1}/cpu/tasks") or
+                                 not os.path.exists(f"{V1}/memory/tasks") or os.geteuid() != 0,
+                                 reason="needs cgroup v1 cpu and memory hierarchies, as root")]
+
+TUNE = ("<cputune><shares>512</shares><period>50000</period><quota>25000</quota>"
+        "<emulator_period>20000</emulator_period><global_quota>-1</global_quota></cputune>"
+        "<memtune><hard_limit unit='MiB'>1024</hard_limit>"
+        "<soft_limit unit='MiB'>512</soft_limit></memtune>")
+
+
+def group(daemon, ctrl, *parts):
+    return os.path.join(V1, ctrl, "domus-" + os.path.basename(daemon.root), *parts)
+
+
+def read(daemon, ctrl, *parts):
+    with open(group(daemon, ctrl, *parts)) as f:
+        return f.read().strip()
+
+
+def qemu_pid(daemon, name):
+    text = open(os.path.join(daemon.root, "run", "qemu", f"{name}.xml")).read()
+    return int(re.search(r"pid='(\d+)'", text).group(1))
+
+
+def vcpu_thread(pid, n):
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        if open(f"/proc/{pid}/task/{tid}/comm").read().startswith(f"CPU {n}/"):
+            return int(tid)
+    return None
+
+
+@pytest.fixture(scope="module")
+def qd(daemon):
+    _, xml = guest.xml(daemon, "qd", agent=False)
+    xml = xml.replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu>" + TUNE)
+    c = daemon.conn()
+    dom = c.defineXML(xml)
+    dom.createWithFlags(E.VIR_DOMAIN_START_PAUSED)
+    yield dom
+    guest.drop(daemon.conn(), "qd")
+    c.close()
+
+
+def test_group_at_start(daemon, qd):
+    """QEMU is in the group, each vCPU thread in its child, the rest in emulator; the
+    definition's tunables are on the files."""
+    pid = qemu_pid(daemon, "qd")
+    assert str(pid) in read(daemon, "memory", "qd", "cgroup.procs").split()
+    assert read(daemon, "cpu", "qd", "cpu.shares") == "512"
+    for n in (0, 1):
+        tid = vcpu_thread(pid, n)
+        assert str(tid) in read(daemon, "cpu", "qd", f"vcpu{n}", "tasks").split()
+        assert read(daemon, "cpu", "qd", f"vcpu{n}", "cpu.cfs_period_us") == "50000"
+        assert read(daemon, "cpu", "qd", f"vcpu{n}", "cpu.cfs_quota_us") == "25000"
+    assert str(pid) in read(daemon, "cpu", "qd", "emulator", "tasks").split()
+    assert read(daemon, "cpu", "qd", "emulator", "cpu.cfs_period_us") == "20000"
+    assert read(daemon, "cpu", "qd", "cpu.cfs_quota_us") == "-1"
+    assert int(read(daemon, "memory", "qd", "memory.limit_in_bytes")) == 1 << 30
+    assert int(read(daemon, "memory", "qd", "memory.soft_limit_in_bytes")) == 512 << 20
+
+
+def test_schedinfo(daemon, qd):
+    out = daemon.virsh("schedinfo", "qd").stdout
+    for line in ("Scheduler      : posix", "cpu_shares     : 512", "vcpu_period    : 50000",
+                 "vcpu_quota     : 25000", "emulator_period: 20000", "global_quota   : -1",
+                 "iothread_period: 0"):
+        assert line in out, out
+    daemon.virsh("schedinfo", "qd", "--live", "--set", "cpu_shares=2048")
+    assert read(daemon, "cpu", "qd", "cpu.shares") == "2048"
+    qd.setSchedulerParametersFlags({"vcpu_quota": 40000, "global_period": 200000},
+                                   E.VIR_DOMAIN_AFFECT_LIVE)
+    assert read(daemon, "cpu", "qd", "vcpu1", "cpu.cfs_quota_us") == "40000"
+    assert read(daemon, "cpu", "qd", "cpu.cfs_period_us") == "200000"
+    params = qd.schedulerParameters()
+    assert params["cpu_shares"] == 2048 and params["vcpu_quota"] == 40000
+    assert params["global_period"] == 200000
+    assert "<shares>2048</shares>" in qd.XMLDesc(0)
+    assert "<shares>512</shares>" in qd.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+    # the config alone
+    daemon.virsh("schedinfo", "qd", "--config", "--set", "emulator_quota=30000")
+    assert "<emulator_quota>30000</emulator_quota>" in qd.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+    assert read(daemon, "cpu", "qd", "emulator", "cpu.cfs_quota_us") == "-1"
+    assert qd.schedulerParametersFlags(E.VIR_DOMAIN_AFFECT_CONFIG)["emulator_quota"] == 30000
+    # refusals change nothing
+    for params, code, msg in [({"vcpu_period": 10}, E.VIR_ERR_INVALID_ARG,
+                               "value of 'vcpu_period' is out of range"),
+                              ({"global_quota": 5}, E.VIR_ERR_INVALID_ARG,
+                               "value of 'global_quota' is out of range"),
+                              ({"iothread_quota": 5000}, E.VIR_ERR_OPERATION_INVALID,
+                               "has no I/O threads")]:
+        with pytest.raises(libvirt.libvirtError) as e:
+            qd.setSchedulerParametersFlags(params, E.VIR_DOMAIN_AFFECT_LIVE)
+        assert e.value.get_error_code() == code and msg in str(e.value), str(e.value)
+    assert read(daemon, "cpu", "qd", "vcpu0", "cpu.cfs_period_us") == "50000"
+    ro = daemon.conn(readonly=True).lookupByName("qd")
+    assert ro.schedulerType()[0] == "posix"
+    with pytest.raises(libvirt.libvirtError) as e:
+        ro.setSchedulerParameters({"cpu_shares": 100})
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_DENIED
+
+
+def test_memtune(daemon, qd):
+    out = daemon.virsh("memtune", "qd").stdout
+    assert re.search(r"hard_limit\s*: 1048576", out) and \
+        re.search(r"swap_hard_limit: unlimited", out), out
+    daemon.virsh("memtune", "qd", "--hard-limit", "2097152", "--live")
+    assert int(read(daemon, "memory", "qd", "memory.limit_in_bytes")) == 2 << 30
+    qd.setMemoryParameters({"soft_limit": 262144}, E.VIR_DOMAIN_AFFECT_LIVE)
+    assert int(read(daemon, "memory", "qd", "memory.soft_limit_in_bytes")) == 256 << 20
+    live = qd.memoryParameters(E.VIR_DOMAIN_AFFECT_LIVE)
+    assert live["hard_limit"] == 2097152 and live["soft_limit"] == 262144
+    assert "<hard_limit unit='KiB'>2097152</hard_limit>" in qd.XMLDesc(0)
+    daemon.virsh("memtune", "qd", "--soft-limit", "65536", "--config")
+    assert "<soft_limit unit='KiB'>65536</soft_limit>" in \
+        qd.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+    # hard above swap is refused, min_guarantee is not QEMU's
+    with pytest.raises(libvirt.libvirtError) as e:
+        qd.setMemoryParameters({"hard_limit": 4194304, "swap_hard_limit": 3145728},
+                               E.VIR_DOMAIN_AFFECT_LIVE)
+    assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG
+    r = daemon.virsh("memtune", "qd", "--min-guarantee", "1024", check=False)
+    assert r.returncode != 0 and "min_guarantee" in r.stderr
+    assert int(read(daemon, "memory", "qd", "memory.limit_in_bytes")) == 2 << 30
+
+
+def test_adopted_after_restart_and_removed_at_stop(daemon, qd):
+    daemon.stop()
+    daemon.start()
+    dom = daemon.conn().lookupByName("qd")
+    assert dom.schedulerParameters()["cpu_shares"] == 2048
+    dom.setSchedulerParametersFlags({"cpu_shares": 1000}, E.VIR_DOMAIN_AFFECT_LIVE)
+    assert read(daemon, "cpu", "qd", "cpu.shares") == "1000"
+    dom.destroy()
+    for ctrl in ("cpu", "memory", "cpuset", "blkio"):
+        assert not os.path.exists(group(daemon, ctrl, "qd"))
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.setSchedulerParametersFlags({"cpu_shares": 100}, E.VIR_DOMAIN_AFFECT_LIVE)
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_INVALID
+    # the next start applies the config (shares 512, the emulator quota set above)
+    dom.createWithFlags(E.VIR_DOMAIN_START_PAUSED)
+    assert read(daemon, "cpu", "qd", "cpu.shares") == "512"
+    assert read(daemon, "cpu", "qd", "emulator", "cpu.cfs_quota_us") == "30000"
