@@ -176,6 +176,16 @@ gboolean domus_domain_pin(domus_domain *dom, int vcpu, const guint8 *map, gsize 
  * *RET_COUNT the maps filled. */
 guint8 *domus_domain_pin_info(domus_domain *dom, gboolean emulator, int nmaps, int maplen,
                               unsigned flags, int *ret_count, GError **error);
+/* virDomainGetSchedulerType: the scheduler's name (new string) and how many parameters it
+ * has. The scheduler's and the memory tunables (virDomainGetSchedulerParametersFlags,
+ * virDomainGetMemoryParameters): FIELD, VALUE, … NULL. Setting them takes the same form;
+ * each value is sent with the type the daemon reports for its field. FLAGS:
+ * virDomainModificationImpact. */
+char *domus_domain_scheduler_type(domus_domain *dom, int *ret_nparams, GError **error);
+char **domus_domain_get_tunables(domus_domain *dom, gboolean memory, unsigned flags,
+                                 GError **error);
+gboolean domus_domain_set_tunables(domus_domain *dom, gboolean memory, const char *const *params,
+                                   unsigned flags, GError **error);
 /* virDomainGetCPUStats's total: FIELD, VALUE, … NULL. */
 char **domus_domain_cpu_stats_total(domus_domain *dom, GError **error);
 

@@ -310,6 +310,103 @@ cmd_emulatorpin(struct cli_ctx *ctx, GError **error)
     return map && end(domus_domain_pin(dom, -1, map, len, flags, error));
 }
 
+/* --- schedinfo, memtune --- */
+
+static gboolean
+cmd_schedinfo(struct cli_ctx *ctx, GError **error)
+{
+    unsigned flags;
+    if (!impact_flags(ctx, &flags, error))
+        return FALSE;
+    g_autoptr(domus_domain) dom = NULL;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    int nparams = 0;
+    g_autofree char *type = domus_domain_scheduler_type(dom, &nparams, error);
+    if (!type)
+        return FALSE;
+    printf("%-15s: %s\n", "Scheduler", type);
+    g_auto(GStrv) sets = cli_get_list(ctx, "set");
+    g_auto(GStrv) params = domus_domain_get_tunables(dom, FALSE, flags, error);
+    if (!params)
+        return FALSE;
+    if (sets && sets[0]) {
+        g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
+        for (int i = 0; sets[i]; i++) {
+            const char *eq = strchr(sets[i], '=');
+            gboolean known = FALSE;
+            for (int j = 0; eq && params[j]; j += 2)
+                known |= strncmp(params[j], sets[i], (gsize)(eq - sets[i])) == 0 &&
+                         params[j][eq - sets[i]] == '\0';
+            if (!known) {
+                cli_set_error(error, "invalid scheduler option: %s", sets[i]);
+                return FALSE;
+            }
+            g_ptr_array_add(want, g_strndup(sets[i], (gsize)(eq - sets[i])));
+            g_ptr_array_add(want, g_strdup(eq + 1));
+        }
+        g_ptr_array_add(want, NULL);
+        if (!domus_domain_set_tunables(dom, FALSE, (const char *const *)want->pdata, flags, error))
+            return FALSE;
+        g_strfreev(params);
+        params = domus_domain_get_tunables(dom, FALSE, flags, error);
+        if (!params)
+            return FALSE;
+    }
+    for (int i = 0; params[i] && params[i + 1]; i += 2)
+        printf("%-15s: %s\n", params[i], params[i + 1]);
+    return end(TRUE);
+}
+
+static gboolean
+cmd_memtune(struct cli_ctx *ctx, GError **error)
+{
+    static const char *const opts[] = {"hard-limit", "soft-limit", "swap-hard-limit",
+                                       "min-guarantee"};
+    static const char *const fields[] = {"hard_limit", "soft_limit", "swap_hard_limit",
+                                         "min_guarantee"};
+    unsigned flags;
+    if (!impact_flags(ctx, &flags, error))
+        return FALSE;
+    g_autoptr(domus_domain) dom = NULL;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
+    for (gsize i = 0; i < G_N_ELEMENTS(opts); i++) {
+        const char *text = cli_get(ctx, opts[i]);
+        guint64 bytes = 0;
+        g_autoptr(GError) err = NULL;
+        if (!text)
+            continue;
+        g_ptr_array_add(want, g_strdup(fields[i]));
+        /* -1: no limit */
+        if (g_str_equal(text, "-1")) {
+            g_ptr_array_add(want, g_strdup("9007199254740991"));
+            continue;
+        }
+        if (!cli_parse_scaled(text, 1024, &bytes, &err)) {
+            cli_set_error(error, "Unable to parse integer parameter %s", opts[i]);
+            return FALSE;
+        }
+        g_ptr_array_add(want, g_strdup_printf("%" G_GUINT64_FORMAT, bytes / 1024));
+    }
+    if (want->len) {
+        g_ptr_array_add(want, NULL);
+        if (!domus_domain_set_tunables(dom, TRUE, (const char *const *)want->pdata, flags, error)) {
+            cli_report("Unable to change memory parameters");
+            return FALSE;
+        }
+        return end(TRUE);
+    }
+    g_auto(GStrv) params = domus_domain_get_tunables(dom, TRUE, flags, error);
+    if (!params)
+        return FALSE;
+    for (int i = 0; params[i] && params[i + 1]; i += 2)
+        printf("%-15s: %s\n", params[i],
+               g_str_equal(params[i + 1], "9007199254740991") ? "unlimited" : params[i + 1]);
+    return end(TRUE);
+}
+
 static gboolean
 cmd_cpu_stats(struct cli_ctx *ctx, GError **error)
 {
@@ -659,6 +756,21 @@ static const struct cli_opt emulatorpin_opts[] = {
     IMPACT_OPTS,
     {NULL},
 };
+static const struct cli_opt schedinfo_opts[] = {
+    DOMAIN_OPT,
+    {"set", OPT_LIST, FALSE, "parameter=value"},
+    IMPACT_OPTS,
+    {NULL},
+};
+static const struct cli_opt memtune_opts[] = {
+    DOMAIN_OPT,
+    {"hard-limit", OPT_STRING, FALSE, "Max memory, as scaled integer (default KiB)"},
+    {"soft-limit", OPT_STRING, FALSE, "Memory during contention, as scaled integer"},
+    {"swap-hard-limit", OPT_STRING, FALSE, "Max memory plus swap, as scaled integer"},
+    {"min-guarantee", OPT_STRING, FALSE, "Min guaranteed memory, as scaled integer"},
+    IMPACT_OPTS,
+    {NULL},
+};
 static const struct cli_opt cpu_stats_opts[] = {
     DOMAIN_OPT,
     {"total", OPT_BOOL, FALSE, "Show total statistics only"},
@@ -722,6 +834,8 @@ const struct cli_cmd cli_stats_cmds[] = {
     {"vcpuinfo", cmd_vcpuinfo, vcpuinfo_opts, "detailed domain vcpu information"},
     {"vcpupin", cmd_vcpupin, vcpupin_opts, "control or query domain vcpu affinity"},
     {"emulatorpin", cmd_emulatorpin, emulatorpin_opts, "control or query domain emulator affinity"},
+    {"schedinfo", cmd_schedinfo, schedinfo_opts, "show/set scheduler parameters"},
+    {"memtune", cmd_memtune, memtune_opts, "Get or set memory parameters"},
     {"cpu-stats", cmd_cpu_stats, cpu_stats_opts, "show domain cpu statistics"},
     {"setmem", cmd_setmem, setmem_opts, "change memory allocation"},
     {"setmaxmem", cmd_setmaxmem, setmem_opts, "change maximum memory limit"},

@@ -4,6 +4,8 @@
  * SetMemoryStatsPeriod, virDomainListGetStats). */
 #include "lib/client_priv.h"
 
+#include "util/err.h"
+
 /* A reply of typed parameters followed by their count (remote_typed_param<>, int) */
 static char **
 params_reply(domus_domain *dom, uint32_t proc, GByteArray *args, GError **error)
@@ -281,4 +283,83 @@ domus_domain_cpu_stats_total(domus_domain *dom, GError **error)
     xdr_put_u32(args, 1);
     xdr_put_u32(args, 4 /* TYPED_PARAM_STRING_OKAY */);
     return params_reply(dom, PROC_DOMAIN_GET_CPU_STATS, args, error);
+}
+
+char *
+domus_domain_scheduler_type(domus_domain *dom, int *ret_nparams, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(domus_domain_get_connect(dom), PROC_DOMAIN_GET_SCHEDULER_TYPE, args, &body,
+                     error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_autofree char *type = xdr_get_string(&r, RPC_STRING_MAX);
+    int n = xdr_get_i32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    *ret_nparams = n;
+    return g_steal_pointer(&type);
+}
+
+char **
+domus_domain_get_tunables(domus_domain *dom, gboolean memory, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_i32(args, 16);
+    xdr_put_u32(args, flags | 4 /* TYPED_PARAM_STRING_OKAY */);
+    if (memory)
+        return params_reply(dom, PROC_DOMAIN_GET_MEMORY_PARAMETERS, args, error);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(domus_domain_get_connect(dom), PROC_DOMAIN_GET_SCHEDULER_PARAMETERS_FLAGS,
+                     args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_auto(GStrv) params = client_read_typed_params(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&params);
+}
+
+/* The wire type the daemon reports for FIELD: 3 (llong) for a quota, else 4 (ullong) */
+static int
+tunable_type(const char *field)
+{
+    return g_str_has_suffix(field, "_quota") ? 3 : 4;
+}
+
+gboolean
+domus_domain_set_tunables(domus_domain *dom, gboolean memory, const char *const *params,
+                          unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    guint n = params ? g_strv_length((char **)params) / 2 : 0;
+    xdr_put_u32(args, n);
+    for (guint i = 0; i < n; i++) {
+        const char *field = params[2 * i], *value = params[2 * i + 1];
+        int type = tunable_type(field);
+        gint64 v = 0;
+        guint64 u = 0;
+        gboolean ok = type == 3
+                          ? g_ascii_string_to_signed(value, 10, G_MININT64, G_MAXINT64, &v, NULL)
+                          : g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT64, &u, NULL);
+        if (!ok) {
+            err_set(error, ERR_FROM_NONE, ERR_INVALID_ARG, "invalid value '%s' for parameter '%s'",
+                    value, field);
+            return FALSE;
+        }
+        xdr_put_string(args, field);
+        xdr_put_i32(args, type);
+        if (type == 3)
+            xdr_put_i64(args, v);
+        else
+            xdr_put_u64(args, u);
+    }
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom),
+                       memory ? PROC_DOMAIN_SET_MEMORY_PARAMETERS
+                              : PROC_DOMAIN_SET_SCHEDULER_PARAMETERS_FLAGS,
+                       args, NULL, error);
 }

@@ -121,6 +121,14 @@ def rpc_seeds():
         (225, DOM + xdr_u32(1) + xdr_string(b"\x03") + xdr_u32(2)),
         (230, DOM + xdr_u32(4) + xdr_u32(1) + xdr_u32(1)),
         (279, DOM + xdr_string(b"\x01") + xdr_u32(1)), (280, DOM + xdr_u32(1) + xdr_u32(2)),
+        # scheduler and memory tunables: typed parameters from the client
+        (56, DOM), (57, DOM + xdr_u32(9)), (223, DOM + xdr_u32(9) + xdr_u32(5)),
+        (58, DOM + xdr_u32(1) + xdr_string("cpu_shares") + xdr_u32(4) + xdr_u64(2048)),
+        (219, DOM + xdr_u32(2) + xdr_string("vcpu_quota") + xdr_u32(3) + xdr_u64(50000) +
+         xdr_string("vcpu_period") + xdr_u32(4) + xdr_u64(100000) + xdr_u32(1)),
+        (197, DOM + xdr_u32(1) + xdr_string("hard_limit") + xdr_u32(4) + xdr_u64(1 << 20) +
+         xdr_u32(1)),
+        (198, DOM + xdr_u32(3) + xdr_u32(0)),
     ]
     seeds = {}
     for i, (proc, body) in enumerate(calls):

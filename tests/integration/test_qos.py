@@ -141,6 +141,25 @@ def test_memtune(daemon, qd):
     assert int(read(daemon, "memory", "qd", "memory.limit_in_bytes")) == 2 << 30
 
 
+def test_domus_commands(daemon, qd):
+    """domus schedinfo and memtune print what virsh prints, and set as it does."""
+    for args in (["schedinfo", "qd"], ["schedinfo", "qd", "--config"], ["memtune", "qd"],
+                 ["memtune", "qd", "--config"]):
+        assert daemon.domus(*args).stdout == daemon.virsh(*args).stdout, args
+    out = daemon.domus("schedinfo", "qd", "--live", "--set", "cpu_shares=3000",
+                       "--set", "global_quota=-1").stdout
+    assert "cpu_shares     : 3000" in out and read(daemon, "cpu", "qd", "cpu.shares") == "3000"
+    daemon.domus("memtune", "qd", "--soft-limit", "300M", "--live")
+    assert int(read(daemon, "memory", "qd", "memory.soft_limit_in_bytes")) == 300 << 20
+    daemon.domus("memtune", "qd", "--soft-limit", "-1", "--live")
+    assert "soft_limit     : unlimited" in daemon.virsh("memtune", "qd").stdout
+    for args, msg in [(["schedinfo", "qd", "--set", "bogus=1"], "invalid scheduler option"),
+                      (["memtune", "qd", "--min-guarantee", "1024"], "min_guarantee")]:
+        r = daemon.domus(*args, check=False)
+        assert r.returncode != 0 and msg in r.stderr, (args, r.stderr)
+    daemon.domus("schedinfo", "qd", "--live", "--set", "cpu_shares=2048")
+
+
 def test_adopted_after_restart_and_removed_at_stop(daemon, qd):
     daemon.stop()
     daemon.start()
