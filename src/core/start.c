@@ -587,8 +587,17 @@ on_threads(struct domain *dom, GError *error, gpointer data)
 {
     struct job *job = data;
     GError *e = NULL;
-    if (!job->finished && !error && core_pin_apply(dom, &e))
+    const struct domain_def *def = dom->def;
+    gboolean needed = core_pin_any(def) || def->vcpu_period || def->vcpu_quota ||
+                      def->emulator_period || def->emulator_quota;
+    if (error && !needed) {
+        /* only the cgroup layout wanted them: the domain runs with its threads in the group */
+        log_warn("%s: vCPU threads unknown (%s); they stay in the domain's cgroup", def->name,
+                 error->message);
+        error = NULL;
+    } else if (!job->finished && !error && core_pin_apply(dom, &e)) {
         core_qos_place_threads(dom, &e);
+    }
     on_setup_reply(job, error ? error : e);
     g_clear_error(&e);
     job_unref(job);
