@@ -567,6 +567,25 @@ cpu_feature_free(struct cpu_feature_def *feature)
     g_free(feature);
 }
 
+void
+domain_def_blkio_device_free(struct blkio_device_def *dev)
+{
+    if (!dev)
+        return;
+    g_free(dev->path);
+    g_free(dev);
+}
+
+static gpointer
+blkio_device_copy(gconstpointer src, gpointer unused)
+{
+    const struct blkio_device_def *s = src;
+    struct blkio_device_def *dev = g_new0(struct blkio_device_def, 1);
+    *dev = *s;
+    dev->path = g_strdup(s->path);
+    return dev;
+}
+
 static void
 init_arrays(struct domain_def *def)
 {
@@ -585,6 +604,8 @@ init_arrays(struct domain_def *def)
     def->vcpupins = g_ptr_array_new_with_free_func(g_free);
     def->numa_cells = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_numa_cell_free);
     def->memdevs = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_memdev_free);
+    def->blkio_devices =
+        g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_blkio_device_free);
 }
 
 struct domain_def *
@@ -619,6 +640,8 @@ domain_def_free(struct domain_def *def)
         g_ptr_array_unref(def->numa_cells);
     if (def->memdevs)
         g_ptr_array_unref(def->memdevs);
+    if (def->blkio_devices)
+        g_ptr_array_unref(def->blkio_devices);
     g_free(def->nvram);
     g_free(def->nvram_template);
     g_free(def->os_type);
@@ -748,6 +771,7 @@ domain_def_copy(const struct domain_def *src)
     device_info_copy(&def->panic_info, &src->panic_info);
     copy_array(def->numa_cells, src->numa_cells, domain_def_numa_cell_copy);
     copy_array(def->memdevs, src->memdevs, domain_def_memdev_copy);
+    copy_array(def->blkio_devices, src->blkio_devices, blkio_device_copy);
     return def;
 }
 
@@ -1267,6 +1291,90 @@ parse_memtune(struct domain_def *def, xmlNodePtr node, GError **error)
     return TRUE;
 }
 
+/* The number in element NODE, unsigned, within MAX */
+static gboolean
+element_uint(xmlNodePtr node, guint64 max, guint64 *ret, GError **error)
+{
+    static const char *const none[] = {NULL};
+    g_autofree char *text = NULL;
+    if (!domain_def_xml_check_attrs(node, none, error) ||
+        !(text = domain_def_xml_text(node, error)))
+        return FALSE;
+    if (!g_ascii_string_to_unsigned(g_strstrip(text), 10, 0, max, ret, NULL)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED, "could not parse %s '%s'",
+                (const char *)node->name, text);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* <blkiotune>: a weight, and per host block device a weight and throttles */
+static gboolean
+parse_blkiotune(struct domain_def *def, xmlNodePtr node, GError **error)
+{
+    static const char *const none[] = {NULL};
+    static const char *const fields[] = {"weight",         "read_iops_sec",   "write_iops_sec",
+                                         "read_bytes_sec", "write_bytes_sec", NULL};
+    xmlNodePtr weight = NULL;
+    guint64 v = 0;
+    if (!domain_def_xml_check_attrs(node, none, error))
+        return FALSE;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (domain_def_xml_is(c, "weight")) {
+            if (!domain_def_xml_once(&weight, c, error) || !element_uint(c, G_MAXUINT, &v, error))
+                return FALSE;
+            def->blkio_weight = (unsigned)v;
+            continue;
+        }
+        if (!domain_def_xml_is(c, "device"))
+            return domain_def_xml_unsupported(node, c, error);
+        if (!domain_def_xml_check_attrs(c, none, error))
+            return FALSE;
+        struct blkio_device_def *dev = g_new0(struct blkio_device_def, 1);
+        g_ptr_array_add(def->blkio_devices, dev);
+        xmlNodePtr seen[6] = {NULL};
+        for (xmlNodePtr d = c->children; d; d = d->next) {
+            if (domain_def_xml_ignorable(d))
+                continue;
+            if (domain_def_xml_is(d, "path")) {
+                if (!domain_def_xml_once(&seen[5], d, error) ||
+                    !domain_def_xml_check_attrs(d, none, error) ||
+                    !(dev->path = domain_def_xml_text(d, error)))
+                    return FALSE;
+                g_strstrip(dev->path);
+                continue;
+            }
+            int i = d->type == XML_ELEMENT_NODE ? enum_lookup(fields, (const char *)d->name) : -1;
+            if (i < 0)
+                return domain_def_xml_unsupported(c, d, error);
+            if (!domain_def_xml_once(&seen[i], d, error) ||
+                !element_uint(d, i <= 2 ? G_MAXUINT : G_MAXUINT64, &v, error))
+                return FALSE;
+            guint64 *slots[] = {NULL, &dev->read_iops, &dev->write_iops, &dev->read_bytes,
+                                &dev->write_bytes};
+            if (i == 0)
+                dev->weight = (unsigned)v;
+            else
+                *slots[i] = v;
+        }
+        if (!dev->path || !*dev->path) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED, "missing per-device path");
+            return FALSE;
+        }
+        for (guint j = 0; j + 1 < def->blkio_devices->len; j++) {
+            const struct blkio_device_def *o = def->blkio_devices->pdata[j];
+            if (g_str_equal(o->path, dev->path)) {
+                err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "duplicate blkio device path '%s'",
+                        dev->path);
+                return FALSE;
+            }
+        }
+    }
+    return TRUE;
+}
+
 /* <cputune>: the pinning of vCPU threads and of QEMU's other threads. A <vcpupin> of a vCPU
  * past <vcpu> is dropped, as libvirt drops it. The scheduler's tunables (shares, periods and
  * quotas of the vCPUs, the emulator and the whole) are applied through cgroups. */
@@ -1368,6 +1476,7 @@ enum {
     TOP_RESOURCE,
     TOP_CPUTUNE,
     TOP_MEMTUNE,
+    TOP_BLKIOTUNE,
     TOP_COUNT,
 };
 
@@ -1375,7 +1484,7 @@ static const char *const top_names[] = {
     "name",     "uuid",          "title",     "description", "metadata", "maxMemory",
     "memory",   "currentMemory", "vcpu",      "os",          "features", "cpu",
     "clock",    "on_poweroff",   "on_reboot", "on_crash",    "pm",       "devices",
-    "resource", "cputune",       "memtune",   NULL,
+    "resource", "cputune",       "memtune",   "blkiotune",   NULL,
 };
 
 static gboolean
@@ -1539,6 +1648,7 @@ parse_domain(struct domain_def *def, xmlNodePtr root, GError **error)
         (top[TOP_RESOURCE] && !check_resource(top[TOP_RESOURCE], error)) ||
         (top[TOP_CPUTUNE] && !parse_cputune(def, top[TOP_CPUTUNE], error)) ||
         (top[TOP_MEMTUNE] && !parse_memtune(def, top[TOP_MEMTUNE], error)) ||
+        (top[TOP_BLKIOTUNE] && !parse_blkiotune(def, top[TOP_BLKIOTUNE], error)) ||
         (top[TOP_DEVICES] && !domain_def_devices_parse(def, top[TOP_DEVICES], error)))
         return FALSE;
 

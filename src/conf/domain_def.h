@@ -215,6 +215,14 @@ struct memdev_def {
 #define DOMAIN_DEF_QUOTA_MAX 17592186044415LL
 #define DOMAIN_DEF_MEMORY_UNLIMITED 9007199254740991ULL
 
+/* <blkiotune><device>: a host block device's weight and throttles (0: none) */
+struct blkio_device_def {
+    char *path;
+    unsigned weight;
+    guint64 read_iops, write_iops, read_bytes, write_bytes; /* per second */
+};
+void domain_def_blkio_device_free(struct blkio_device_def *dev);
+
 /* Every GPtrArray of a parsed definition is non-NULL (maybe empty) and frees its elements. */
 struct domain_def {
     enum domain_virt_type virt_type;
@@ -247,6 +255,9 @@ struct domain_def {
     int64_t vcpu_quota, global_quota, emulator_quota;     /* µs */
     /* <memtune> (cgroup memory controller), KiB: 0 when absent */
     uint64_t mem_hard_limit, mem_soft_limit, mem_swap_hard_limit;
+    /* <blkiotune> (cgroup blkio / io controller): 0 when absent */
+    unsigned blkio_weight;
+    GPtrArray *blkio_devices; /* struct blkio_device_def * */
 
     char *os_type;    /* "hvm" */
     char *os_arch;    /* "x86_64" */

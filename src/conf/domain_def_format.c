@@ -655,6 +655,52 @@ format_cputune(GString *buf, const struct domain_def *def)
 }
 
 static void
+format_blkiotune(GString *buf, const struct domain_def *def)
+{
+    g_autoptr(GString) blkio = g_string_new(NULL);
+    if (def->blkio_weight) {
+        domain_def_indent(blkio, 2);
+        g_string_append_printf(blkio, "<weight>%u</weight>\n", def->blkio_weight);
+    }
+    EACH(struct blkio_device_def, dev, def->blkio_devices)
+    {
+        static const char *const names[] = {"read_iops_sec", "write_iops_sec", "read_bytes_sec",
+                                            "write_bytes_sec"};
+        const guint64 values[] = {dev->read_iops, dev->write_iops, dev->read_bytes,
+                                  dev->write_bytes};
+        if (!dev->weight && !dev->read_iops && !dev->write_iops && !dev->read_bytes &&
+            !dev->write_bytes)
+            continue;
+        domain_def_indent(blkio, 2);
+        g_string_append(blkio, "<device>\n");
+        domain_def_indent(blkio, 3);
+        g_string_append(blkio, "<path>");
+        xml_util_append_escaped(blkio, dev->path);
+        g_string_append(blkio, "</path>\n");
+        if (dev->weight) {
+            domain_def_indent(blkio, 3);
+            g_string_append_printf(blkio, "<weight>%u</weight>\n", dev->weight);
+        }
+        for (int i = 0; i < 4; i++) {
+            if (!values[i])
+                continue;
+            domain_def_indent(blkio, 3);
+            g_string_append_printf(blkio, "<%s>%" G_GUINT64_FORMAT "</%s>\n", names[i], values[i],
+                                   names[i]);
+        }
+        domain_def_indent(blkio, 2);
+        g_string_append(blkio, "</device>\n");
+    }
+    if (!blkio->len)
+        return;
+    domain_def_indent(buf, 1);
+    g_string_append(buf, "<blkiotune>\n");
+    g_string_append(buf, blkio->str);
+    domain_def_indent(buf, 1);
+    g_string_append(buf, "</blkiotune>\n");
+}
+
+static void
 format_memory(GString *buf, const struct domain_def *def)
 {
     if (def->max_memory_kib) {
@@ -670,6 +716,7 @@ format_memory(GString *buf, const struct domain_def *def)
     g_string_append_printf(
         buf, "<currentMemory unit='KiB'>%" G_GUINT64_FORMAT "</currentMemory>\n",
         (guint64)(def->current_memory_kib ? def->current_memory_kib : def->memory_kib));
+    format_blkiotune(buf, def);
     if (def->mem_hard_limit || def->mem_soft_limit || def->mem_swap_hard_limit) {
         const char *names[] = {"hard_limit", "soft_limit", "swap_hard_limit"};
         const uint64_t values[] = {def->mem_hard_limit, def->mem_soft_limit,

@@ -335,6 +335,20 @@ gboolean core_domain_get_memtune(struct domain *dom, unsigned flags, struct core
                                  GError **error);
 gboolean core_domain_set_memtune(struct domain *dom, unsigned flags,
                                  const struct core_memtune *want, unsigned given, GError **error);
+/* virDomainGetBlkioParameters: the weight and each configured device's weight and throttles
+ * (live: read from the cgroup). A new array of struct blkio_device_def *. Set: the weight
+ * (HAS_WEIGHT, 100-1000) and CHANGES (struct core_blkio_change *): a host block device's
+ * weight (knob -1; 0 removes it) or throttle (knob 0-3: read iops, write iops, read bytes,
+ * write bytes per second; 0 removes it). */
+struct core_blkio_change {
+    char *path;
+    int knob;
+    guint64 value;
+};
+gboolean core_domain_get_blkio(struct domain *dom, unsigned flags, unsigned *ret_weight,
+                               GPtrArray **ret_devices, GError **error);
+gboolean core_domain_set_blkio(struct domain *dom, unsigned flags, gboolean has_weight,
+                               unsigned weight, const GPtrArray *changes, GError **error);
 /* Devices (hotplug.c). FLAGS: virDomainModificationImpact. XML is one <disk>, <interface>,
  * <input> or <controller>. Attach plugs it into QEMU (a job; undone in full when a step
  * fails) and/or adds it to the persistent definition. Detach asks the guest to let it go and

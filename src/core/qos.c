@@ -11,6 +11,8 @@
 #include "core/qos.h"
 
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "util/err.h"
 #include "util/log.h"
@@ -34,6 +36,12 @@ static gboolean
 wants_memory(const struct domain_def *def)
 {
     return def->mem_hard_limit || def->mem_soft_limit || def->mem_swap_hard_limit;
+}
+
+static gboolean
+wants_blkio(const struct domain_def *def)
+{
+    return def->blkio_weight || def->blkio_devices->len;
 }
 
 static gboolean
@@ -202,8 +210,10 @@ apply(struct domain *dom, const char *path, GError **error)
     if (def->mem_hard_limit &&
         !core_qos_set_memory(host, path, CORE_QOS_MEM_HARD, def->mem_hard_limit, error))
         return FALSE;
-    return !def->mem_soft_limit ||
-           core_qos_set_memory(host, path, CORE_QOS_MEM_SOFT, def->mem_soft_limit, error);
+    if (def->mem_soft_limit &&
+        !core_qos_set_memory(host, path, CORE_QOS_MEM_SOFT, def->mem_soft_limit, error))
+        return FALSE;
+    return core_qos_apply_blkio(host, path, def, error);
 }
 
 gboolean
@@ -212,7 +222,8 @@ core_qos_start(struct domain *dom, GError **error)
     const struct cgroup_host *host = dom->core->cgroups;
     const struct domain_def *def = dom->def;
     if ((wants_cpu(def) && !require(host, CGROUP_CPU, "<cputune>", def->name, error)) ||
-        (wants_memory(def) && !require(host, CGROUP_MEMORY, "<memtune>", def->name, error)))
+        (wants_memory(def) && !require(host, CGROUP_MEMORY, "<memtune>", def->name, error)) ||
+        (wants_blkio(def) && !require(host, CGROUP_BLKIO, "<blkiotune>", def->name, error)))
         return FALSE;
     gboolean any = FALSE;
     for (int c = 0; host && c < CGROUP_N; c++)
@@ -603,4 +614,273 @@ core_domain_set_memtune(struct domain *dom, unsigned flags, const struct core_me
     if (live)
         status_changed(dom);
     return !copy || core_domain_keep_config(dom, copy, error);
+}
+
+/* --- blkiotune --- */
+
+/* The files of the blkio (v1) or io (v2) controller */
+enum blkio_knob { KNOB_READ_IOPS, KNOB_WRITE_IOPS, KNOB_READ_BYTES, KNOB_WRITE_BYTES };
+static const char *const v1_throttle[] = {
+    "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device",
+    "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device"};
+static const char *const v2_throttle[] = {"riops", "wiops", "rbps", "wbps"};
+
+/* The host's weight file: BFQ's when the scheduler is BFQ, else the generic one; NULL when
+ * the host's I/O scheduler takes no weights */
+static const char *
+weight_file(const struct cgroup_host *host, const char *path, gboolean device)
+{
+    static const char *const v1[2][2] = {{"blkio.bfq.weight", "blkio.weight"},
+                                         {"blkio.bfq.weight_device", "blkio.weight_device"}};
+    static const char *const v2[2][2] = {{"io.bfq.weight", "io.weight"},
+                                         {"io.bfq.weight", "io.weight"}};
+    for (int i = 0; i < 2; i++) {
+        const char *f = cgroup_host_is_v2(host) ? v2[device][i] : v1[device][i];
+        g_autofree char *text = cgroup_get(host, path, NULL, CGROUP_BLKIO, f, NULL);
+        if (text)
+            return f;
+    }
+    return NULL;
+}
+
+static gboolean
+device_number(const char *dev_path, char **ret, GError **error)
+{
+    struct stat st;
+    if (stat(dev_path, &st) < 0 || !S_ISBLK(st.st_mode)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "'%s' is not a block device of this host; blkio tunables name host block "
+                "devices (/dev/sda)",
+                dev_path);
+        return FALSE;
+    }
+    *ret = g_strdup_printf("%u:%u", major(st.st_rdev), minor(st.st_rdev));
+    return TRUE;
+}
+
+gboolean
+core_qos_set_blkio_weight(const struct cgroup_host *host, const char *path, const char *dev_path,
+                          unsigned weight, GError **error)
+{
+    const char *file = weight_file(host, path, dev_path != NULL);
+    g_autofree char *devno = NULL;
+    if (!file) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_UNSUPPORTED,
+                "this host's I/O scheduler takes no blkio weights (no %s files); use the bfq "
+                "scheduler, or throttles (read/write iops and bytes per second)",
+                cgroup_host_is_v2(host) ? "io.weight" : "blkio.weight");
+        return FALSE;
+    }
+    if (dev_path && !device_number(dev_path, &devno, error))
+        return FALSE;
+    g_autofree char *v = devno                     ? g_strdup_printf("%s %u", devno, weight)
+                         : cgroup_host_is_v2(host) ? g_strdup_printf("default %u", weight)
+                                                   : g_strdup_printf("%u", weight);
+    return cgroup_set(host, path, NULL, CGROUP_BLKIO, file, v, error);
+}
+
+gboolean
+core_qos_set_blkio_throttle(const struct cgroup_host *host, const char *path, const char *dev_path,
+                            int knob, guint64 value, GError **error)
+{
+    g_autofree char *devno = NULL;
+    if (!device_number(dev_path, &devno, error))
+        return FALSE;
+    g_autofree char *v = NULL;
+    if (cgroup_host_is_v2(host)) {
+        v = value ? g_strdup_printf("%s %s=%" G_GUINT64_FORMAT, devno, v2_throttle[knob], value)
+                  : g_strdup_printf("%s %s=max", devno, v2_throttle[knob]);
+        return cgroup_set(host, path, NULL, CGROUP_BLKIO, "io.max", v, error);
+    }
+    v = g_strdup_printf("%s %" G_GUINT64_FORMAT, devno, value);
+    return cgroup_set(host, path, NULL, CGROUP_BLKIO, v1_throttle[knob], v, error);
+}
+
+/* The value for device DEVNO in a file of "MAJ:MIN value" lines (v2 io.max: "MAJ:MIN
+ * key=value …"); 0 when the device has none */
+static guint64
+device_value(const char *text, const char *devno, const char *key)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        g_auto(GStrv) words = g_strsplit(g_strstrip(lines[i]), " ", -1);
+        if (!words[0] || !g_str_equal(words[0], devno))
+            continue;
+        for (int w = 1; words[w]; w++) {
+            const char *v = words[w];
+            if (key) {
+                if (!g_str_has_prefix(v, key) || v[strlen(key)] != '=')
+                    continue;
+                v += strlen(key) + 1;
+            }
+            guint64 n = 0;
+            return g_ascii_string_to_unsigned(v, 10, 0, G_MAXUINT64, &n, NULL) ? n : 0;
+        }
+    }
+    return 0;
+}
+
+gboolean
+core_qos_get_blkio(const struct cgroup_host *host, const char *path, struct blkio_device_def *dev,
+                   unsigned *ret_weight, GError **error)
+{
+    if (!dev) {
+        const char *file = weight_file(host, path, FALSE);
+        g_autofree char *text =
+            file ? cgroup_get(host, path, NULL, CGROUP_BLKIO, file, error) : NULL;
+        guint64 w = 0;
+        if (text && g_str_has_prefix(text, "default "))
+            memmove(text, text + 8, strlen(text + 8) + 1);
+        *ret_weight =
+            text && g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT, &w, NULL) ? (unsigned)w : 0;
+        return TRUE;
+    }
+    g_autofree char *devno = NULL;
+    if (!device_number(dev->path, &devno, error))
+        return FALSE;
+    guint64 *slots[] = {&dev->read_iops, &dev->write_iops, &dev->read_bytes, &dev->write_bytes};
+    for (int k = 0; k < 4; k++) {
+        gboolean v2 = cgroup_host_is_v2(host);
+        g_autofree char *text =
+            cgroup_get(host, path, NULL, CGROUP_BLKIO, v2 ? "io.max" : v1_throttle[k], error);
+        if (!text)
+            return FALSE;
+        *slots[k] = device_value(text, devno, v2 ? v2_throttle[k] : NULL);
+    }
+    const char *wf = weight_file(host, path, TRUE);
+    g_autofree char *wtext = wf ? cgroup_get(host, path, NULL, CGROUP_BLKIO, wf, NULL) : NULL;
+    dev->weight = wtext ? (unsigned)device_value(wtext, devno, NULL) : 0;
+    return TRUE;
+}
+
+/* The definition's blkio tunables on the group (at start) */
+gboolean
+core_qos_apply_blkio(const struct cgroup_host *host, const char *path, const struct domain_def *def,
+                     GError **error)
+{
+    if (def->blkio_weight && !core_qos_set_blkio_weight(host, path, NULL, def->blkio_weight, error))
+        return FALSE;
+    for (guint i = 0; i < def->blkio_devices->len; i++) {
+        const struct blkio_device_def *d = def->blkio_devices->pdata[i];
+        const guint64 values[] = {d->read_iops, d->write_iops, d->read_bytes, d->write_bytes};
+        if (d->weight && !core_qos_set_blkio_weight(host, path, d->path, d->weight, error))
+            return FALSE;
+        for (int k = 0; k < 4; k++)
+            if (values[k] && !core_qos_set_blkio_throttle(host, path, d->path, k, values[k], error))
+                return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+core_domain_get_blkio(struct domain *dom, unsigned flags, unsigned *ret_weight,
+                      GPtrArray **ret_devices, GError **error)
+{
+    gboolean live = FALSE;
+    const struct domain_def *def = tune_def(dom, flags, &live, error);
+    if (!def || (live && !live_group(dom, CGROUP_BLKIO, "its blkio tunables", error)))
+        return FALSE;
+    g_autoptr(GPtrArray) devices =
+        g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_blkio_device_free);
+    unsigned weight = def->blkio_weight;
+    g_autofree char *path = core_qos_path(dom);
+    if (live && !core_qos_get_blkio(dom->core->cgroups, path, NULL, &weight, error))
+        return FALSE;
+    for (guint i = 0; i < def->blkio_devices->len; i++) {
+        const struct blkio_device_def *d = def->blkio_devices->pdata[i];
+        struct blkio_device_def *copy = g_new0(struct blkio_device_def, 1);
+        *copy = *d;
+        copy->path = g_strdup(d->path);
+        g_ptr_array_add(devices, copy);
+        if (live && !core_qos_get_blkio(dom->core->cgroups, path, copy, NULL, error))
+            return FALSE;
+    }
+    *ret_weight = weight;
+    *ret_devices = g_steal_pointer(&devices);
+    return TRUE;
+}
+
+/* DEF's device PATH, added when it has none yet */
+static struct blkio_device_def *
+blkio_device(struct domain_def *def, const char *path)
+{
+    for (guint i = 0; i < def->blkio_devices->len; i++) {
+        struct blkio_device_def *d = def->blkio_devices->pdata[i];
+        if (g_str_equal(d->path, path))
+            return d;
+    }
+    struct blkio_device_def *d = g_new0(struct blkio_device_def, 1);
+    d->path = g_strdup(path);
+    g_ptr_array_add(def->blkio_devices, d);
+    return d;
+}
+
+static void
+blkio_into(struct domain_def *def, gboolean has_weight, unsigned weight, const GPtrArray *changes)
+{
+    if (has_weight)
+        def->blkio_weight = weight;
+    for (guint i = 0; changes && i < changes->len; i++) {
+        const struct core_blkio_change *c = changes->pdata[i];
+        struct blkio_device_def *d = blkio_device(def, c->path);
+        guint64 *slots[] = {&d->read_iops, &d->write_iops, &d->read_bytes, &d->write_bytes};
+        if (c->knob < 0)
+            d->weight = (unsigned)c->value;
+        else
+            *slots[c->knob] = c->value;
+    }
+}
+
+gboolean
+core_domain_set_blkio(struct domain *dom, unsigned flags, gboolean has_weight, unsigned weight,
+                      const GPtrArray *changes, GError **error)
+{
+    gboolean live = FALSE, config = FALSE;
+    if (!core_domain_impact(dom, flags, &live, &config, error) ||
+        (live && !live_group(dom, CGROUP_BLKIO, "its blkio tunables", error)))
+        return FALSE;
+    if (has_weight && (weight < 100 || weight > 1000)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "out of blkio weight range: %u is not within 100 and 1000", weight);
+        return FALSE;
+    }
+    for (guint i = 0; changes && i < changes->len; i++) {
+        const struct core_blkio_change *c = changes->pdata[i];
+        if (c->knob < 0 && c->value && (c->value < 100 || c->value > 1000)) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "out of blkio weight range: %" G_GUINT64_FORMAT
+                    " for '%s' is not 0 or within 100 and 1000",
+                    c->value, c->path);
+            return FALSE;
+        }
+    }
+    if (live) {
+        const struct cgroup_host *host = dom->core->cgroups;
+        g_autofree char *path = core_qos_path(dom);
+        if (has_weight && !core_qos_set_blkio_weight(host, path, NULL, weight, error))
+            return FALSE;
+        for (guint i = 0; changes && i < changes->len; i++) {
+            const struct core_blkio_change *c = changes->pdata[i];
+            if (c->knob < 0
+                    ? !core_qos_set_blkio_weight(host, path, c->path, (unsigned)c->value, error)
+                    : !core_qos_set_blkio_throttle(host, path, c->path, c->knob, c->value, error))
+                return FALSE;
+        }
+        blkio_into(dom->def, has_weight, weight, changes);
+        status_changed(dom);
+    }
+    if (config) {
+        /* a config change names host devices too: they must be block devices now */
+        g_autofree char *devno = NULL;
+        for (guint i = 0; changes && i < changes->len; i++) {
+            g_clear_pointer(&devno, g_free);
+            if (!device_number(((const struct core_blkio_change *)changes->pdata[i])->path, &devno,
+                               error))
+                return FALSE;
+        }
+        struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
+        blkio_into(copy, has_weight, weight, changes);
+        return core_domain_keep_config(dom, copy, error);
+    }
+    return TRUE;
 }

@@ -37,3 +37,15 @@ gboolean core_qos_set_memory(const struct cgroup_host *host, const char *path,
                              enum core_qos_mem which, guint64 kib, GError **error);
 gboolean core_qos_get_memory(const struct cgroup_host *host, const char *path,
                              enum core_qos_mem which, guint64 *ret_kib, GError **error);
+/* blkio (v1) / io (v2): a weight (DEV_PATH NULL: the group's; else a host block device's,
+ * in the BFQ files when the host has them), a throttle (KNOB: read iops, write iops, read
+ * bytes, write bytes per second; 0 removes it), read back (DEV: its fields filled from the
+ * files; NULL: *RET_WEIGHT, 0 when the host takes no weights), and a definition's all. */
+gboolean core_qos_set_blkio_weight(const struct cgroup_host *host, const char *path,
+                                   const char *dev_path, unsigned weight, GError **error);
+gboolean core_qos_set_blkio_throttle(const struct cgroup_host *host, const char *path,
+                                     const char *dev_path, int knob, guint64 value, GError **error);
+gboolean core_qos_get_blkio(const struct cgroup_host *host, const char *path,
+                            struct blkio_device_def *dev, unsigned *ret_weight, GError **error);
+gboolean core_qos_apply_blkio(const struct cgroup_host *host, const char *path,
+                              const struct domain_def *def, GError **error);

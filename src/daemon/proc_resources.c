@@ -444,6 +444,131 @@ h_set_memory_params(struct call *call, const struct call_ctx *ctx)
         call_reply(call, NULL);
 }
 
+/* --- blkiotune --- */
+
+static const char *const blkio_fields[] = {"weight",
+                                           "device_weight",
+                                           "device_read_iops_sec",
+                                           "device_write_iops_sec",
+                                           "device_read_bytes_sec",
+                                           "device_write_bytes_sec"};
+
+static void
+h_get_blkio_params(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *a = ctx->args;
+    GError *error = NULL;
+    if (a->v < 0 || !dispatch_check_max(call, a->v, 16))
+        return;
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    if (a->v == 0) {
+        xdr_put_u32(out, 0);
+        xdr_put_i32(out, (int32_t)G_N_ELEMENTS(blkio_fields));
+        call_reply(call, out);
+        return;
+    }
+    unsigned weight = 0;
+    g_autoptr(GPtrArray) devices = NULL;
+    if (!core_domain_get_blkio(ctx->dom, ctx->flags & ~PARAM_STRING_OKAY, &weight, &devices,
+                               &error)) {
+        dispatch_fail(call, error);
+        return;
+    }
+    guint n = MIN((guint)a->v, G_N_ELEMENTS(blkio_fields));
+    xdr_put_u32(out, n);
+    dispatch_param_uint(out, blkio_fields[0], weight);
+    /* "path,value,path,value": the devices that have the knob */
+    for (guint k = 1; k < n; k++) {
+        g_autoptr(GString) s = g_string_new(NULL);
+        for (guint i = 0; i < devices->len; i++) {
+            const struct blkio_device_def *d = devices->pdata[i];
+            const guint64 values[] = {d->weight, d->read_iops, d->write_iops, d->read_bytes,
+                                      d->write_bytes};
+            if (!values[k - 1])
+                continue;
+            g_string_append_printf(s, "%s%s,%" G_GUINT64_FORMAT, s->len ? "," : "", d->path,
+                                   values[k - 1]);
+        }
+        dispatch_param_string(out, blkio_fields[k], s->str);
+    }
+    xdr_put_i32(out, (int32_t)n);
+    call_reply(call, out);
+}
+
+static void
+change_free(struct core_blkio_change *c)
+{
+    g_free(c->path);
+    g_free(c);
+}
+
+/* "path,value[,path,value…]" into CHANGES for KNOB */
+static gboolean
+parse_device_list(const char *field, const char *text, int knob, GPtrArray *changes, GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(text, ",", -1);
+    guint n = g_strv_length(parts);
+    if (n == 0 || n % 2) {
+        err_set(error, ERR_FROM_NONE, ERR_INVALID_ARG,
+                "unable to parse blkio device '%s' '%s': give path,value pairs", field, text);
+        return FALSE;
+    }
+    for (guint i = 0; i < n; i += 2) {
+        guint64 v = 0;
+        if (!*parts[i] || !g_ascii_string_to_unsigned(parts[i + 1], 10, 0, G_MAXUINT64, &v, NULL)) {
+            err_set(error, ERR_FROM_NONE, ERR_INVALID_ARG,
+                    "invalid value '%s' for device '%s' of blkio parameter '%s'", parts[i + 1],
+                    parts[i], field);
+            return FALSE;
+        }
+        struct core_blkio_change *c = g_new0(struct core_blkio_change, 1);
+        c->path = g_strdup(parts[i]);
+        c->knob = knob;
+        c->value = v;
+        g_ptr_array_add(changes, c);
+    }
+    return TRUE;
+}
+
+static void
+h_set_blkio_params(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_params *a = ctx->args;
+    GError *error = NULL;
+    gboolean has_weight = FALSE;
+    unsigned weight = 0;
+    g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func((GDestroyNotify)change_free);
+    for (guint i = 0; i < a->params->len; i++) {
+        const struct typed_param *p = a->params->pdata[i];
+        int k = -1;
+        for (gsize j = 0; j < G_N_ELEMENTS(blkio_fields); j++)
+            if (g_str_equal(p->field, blkio_fields[j]))
+                k = (int)j;
+        enum typed_param_type want = k == 0 ? TYPED_PARAM_UINT : TYPED_PARAM_STRING;
+        if (k < 0) {
+            err_set(&error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
+                    p->field);
+        } else if (p->type != want) {
+            err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG,
+                    "invalid type '%d' for parameter '%s', expected '%s'", (int)p->type, p->field,
+                    k == 0 ? "uint" : "string");
+        } else if (k == 0) {
+            has_weight = TRUE;
+            weight = (unsigned)p->u;
+        } else {
+            parse_device_list(p->field, p->s, k - 2, changes, &error);
+        }
+        if (error) {
+            dispatch_fail(call, error);
+            return;
+        }
+    }
+    if (!core_domain_set_blkio(ctx->dom, ctx->flags, has_weight, weight, changes, &error))
+        dispatch_fail(call, error);
+    else
+        call_reply(call, NULL);
+}
+
 #define R RPC_PROGRAM_REMOTE
 #define D HANDLE_DOMAIN
 const struct proc_def resources_procs[] = {
@@ -473,6 +598,10 @@ const struct proc_def resources_procs[] = {
      AFFECT_LIVE | AFFECT_CONFIG | PARAM_STRING_OKAY, h_get_memory_params},
     {R, PROC_DOMAIN_SET_MEMORY_PARAMETERS, D, &args_params, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
      h_set_memory_params},
+    {R, PROC_DOMAIN_GET_BLKIO_PARAMETERS, D, &args_int, TRUE,
+     AFFECT_LIVE | AFFECT_CONFIG | PARAM_STRING_OKAY, h_get_blkio_params},
+    {R, PROC_DOMAIN_SET_BLKIO_PARAMETERS, D, &args_params, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
+     h_set_blkio_params},
 };
 #undef R
 #undef D

@@ -129,6 +129,10 @@ def rpc_seeds():
         (197, DOM + xdr_u32(1) + xdr_string("hard_limit") + xdr_u32(4) + xdr_u64(1 << 20) +
          xdr_u32(1)),
         (198, DOM + xdr_u32(3) + xdr_u32(0)),
+        (205, DOM + xdr_u32(2) + xdr_string("weight") + xdr_u32(2) + xdr_u32(500) +
+         xdr_string("device_read_iops_sec") + xdr_u32(7) + xdr_string("/dev/loop0,200") +
+         xdr_u32(1)),
+        (206, DOM + xdr_u32(6) + xdr_u32(0)),
     ]
     seeds = {}
     for i, (proc, body) in enumerate(calls):

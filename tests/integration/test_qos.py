@@ -160,6 +160,54 @@ def test_domus_commands(daemon, qd):
     daemon.domus("schedinfo", "qd", "--live", "--set", "cpu_shares=2048")
 
 
+LOOP = "/dev/loop0"
+
+
+def is_block(path):
+    import stat
+    return os.path.exists(path) and stat.S_ISBLK(os.stat(path).st_mode)
+
+
+def test_blkiotune(daemon, qd):
+    """Throttles of a host block device on the group's blkio files, live and in the config;
+    a weight where the host's I/O scheduler takes weights, else a clear refusal."""
+    if not is_block(LOOP) or not os.path.exists(f"{V1}/blkio/tasks"):
+        pytest.skip("needs /dev/loop0 and the blkio hierarchy")
+    st = os.stat(LOOP)
+    devno = f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}"
+    daemon.virsh("blkiotune", "qd", "--device-read-iops-sec", f"{LOOP},200", "--live")
+    assert f"{devno} 200" in read(daemon, "blkio", "qd", "blkio.throttle.read_iops_device")
+    qd.setBlkioParameters({"device_write_bytes_sec": f"{LOOP},1048576"},
+                          E.VIR_DOMAIN_AFFECT_LIVE)
+    assert f"{devno} 1048576" in read(daemon, "blkio", "qd", "blkio.throttle.write_bps_device")
+    params = qd.blkioParameters(E.VIR_DOMAIN_AFFECT_LIVE)
+    assert params["device_read_iops_sec"] == f"{LOOP},200"
+    assert params["device_write_bytes_sec"] == f"{LOOP},1048576"
+    out = daemon.virsh("blkiotune", "qd").stdout
+    assert f"device_read_iops_sec: {LOOP},200" in out, out
+    assert "<read_iops_sec>200</read_iops_sec>" in qd.XMLDesc(0)
+    # a weight: only where the scheduler has weight files
+    weights = [f for f in ("blkio.bfq.weight", "blkio.weight")
+               if os.path.exists(group(daemon, "blkio", "qd", f))]
+    r = daemon.virsh("blkiotune", "qd", "--weight", "500", "--live", check=False)
+    if weights:
+        assert r.returncode == 0 and read(daemon, "blkio", "qd", weights[0]).endswith("500")
+    else:
+        assert r.returncode != 0 and "takes no blkio weights" in r.stderr, r.stderr
+    # the config alone; the refusals
+    daemon.virsh("blkiotune", "qd", "--device-write-iops-sec", f"{LOOP},50", "--config")
+    assert "<write_iops_sec>50</write_iops_sec>" in qd.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+    for params, code, msg in [({"device_read_iops_sec": "/nonexistent,5"},
+                               E.VIR_ERR_INVALID_ARG, "is not a block device"),
+                              ({"weight": 5}, E.VIR_ERR_INVALID_ARG, "out of blkio weight range"),
+                              ({"device_read_iops_sec": f"{LOOP}"}, E.VIR_ERR_INVALID_ARG,
+                               "path,value pairs")]:
+        with pytest.raises(libvirt.libvirtError) as e:
+            qd.setBlkioParameters(params, E.VIR_DOMAIN_AFFECT_LIVE)
+        assert e.value.get_error_code() == code and msg in str(e.value), str(e.value)
+    assert f"{devno} 200" in read(daemon, "blkio", "qd", "blkio.throttle.read_iops_device")
+
+
 def test_adopted_after_restart_and_removed_at_stop(daemon, qd):
     daemon.stop()
     daemon.start()
@@ -177,3 +225,6 @@ def test_adopted_after_restart_and_removed_at_stop(daemon, qd):
     dom.createWithFlags(E.VIR_DOMAIN_START_PAUSED)
     assert read(daemon, "cpu", "qd", "cpu.shares") == "512"
     assert read(daemon, "cpu", "qd", "emulator", "cpu.cfs_quota_us") == "30000"
+    if is_block(LOOP) and os.path.exists(f"{V1}/blkio/tasks"):
+        # test_blkiotune's config change: the throttle is there from the start
+        assert " 50" in read(daemon, "blkio", "qd", "blkio.throttle.write_iops_device")

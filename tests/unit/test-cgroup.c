@@ -5,6 +5,8 @@
  * real hierarchies (tests/integration/test_qos.py). */
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "core/qos.h"
 #include "util/cgroup.h"
@@ -178,6 +180,52 @@ test_v1(void)
     rm_rf(root);
 }
 
+/* blkio / io over fake trees: throttles of a host block device, weights where the files are */
+static void
+test_blkio(void)
+{
+    struct stat st;
+    if (stat("/dev/loop0", &st) < 0 || !S_ISBLK(st.st_mode)) {
+        g_test_skip("needs /dev/loop0");
+        return;
+    }
+    g_autofree char *devno = g_strdup_printf("%u:%u", major(st.st_rdev), minor(st.st_rdev));
+    g_autoptr(GError) error = NULL;
+    /* v2: one io.max line per device, keys for each limit */
+    g_autofree char *root = tmp_root();
+    put(root, "cgroup.controllers", "cpu io memory\n");
+    g_autoptr(cgroup_host) host = cgroup_host_detect(root);
+    g_assert_true(cgroup_create(host, "d/g", &error));
+    g_assert_true(core_qos_set_blkio_throttle(host, "d/g", "/dev/loop0", 2, 1048576, &error));
+    g_autofree char *max = get(root, "d/g/io.max");
+    g_autofree char *want = g_strdup_printf("%s rbps=1048576", devno);
+    g_assert_cmpstr(max, ==, want);
+    g_autofree char *kernel =
+        g_strdup_printf("%s rbps=1048576 wbps=max riops=300 wiops=max\n", devno);
+    put(root, "d/g/io.max", kernel);
+    struct blkio_device_def dev = {.path = (char *)"/dev/loop0"};
+    g_assert_true(core_qos_get_blkio(host, "d/g", &dev, NULL, &error));
+    g_assert_cmpuint(dev.read_bytes, ==, 1048576);
+    g_assert_cmpuint(dev.read_iops, ==, 300);
+    g_assert_cmpuint(dev.write_bytes, ==, 0);
+    /* no weight files: a clear refusal */
+    g_assert_false(core_qos_set_blkio_weight(host, "d/g", NULL, 500, &error));
+    g_assert_error(error, DOMUS_ERROR, ERR_OPERATION_UNSUPPORTED);
+    g_clear_error(&error);
+    put(root, "d/g/io.weight", "default 100\n");
+    g_assert_true(core_qos_set_blkio_weight(host, "d/g", NULL, 500, &error));
+    g_autofree char *w = get(root, "d/g/io.weight");
+    g_assert_cmpstr(w, ==, "default 500");
+    unsigned weight = 0;
+    g_assert_true(core_qos_get_blkio(host, "d/g", NULL, &weight, &error));
+    g_assert_cmpuint(weight, ==, 500);
+    /* a path that is no block device */
+    g_assert_false(core_qos_set_blkio_throttle(host, "d/g", "/etc/hostname", 0, 5, &error));
+    g_assert_error(error, DOMUS_ERROR, ERR_INVALID_ARG);
+    g_clear_error(&error);
+    rm_rf(root);
+}
+
 static void
 test_none(void)
 {
@@ -192,6 +240,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/cgroup/v2", test_v2);
     g_test_add_func("/cgroup/v1", test_v1);
+    g_test_add_func("/cgroup/blkio", test_blkio);
     g_test_add_func("/cgroup/none", test_none);
     return g_test_run();
 }
