@@ -188,6 +188,11 @@ gboolean domus_domain_set_tunables(domus_domain *dom, gboolean memory, const cha
                                    unsigned flags, GError **error);
 /* virDomainGetCPUStats's total: FIELD, VALUE, … NULL. */
 char **domus_domain_cpu_stats_total(domus_domain *dom, GError **error);
+/* virDomainGetCPUStats as called: NPARAMS figures for each of NCPUS host CPUs from START
+ * (FIELD, VALUE, … NULL, the CPUs' blocks one after the other); *RET_NPARAMS is the reply's
+ * count (with NPARAMS 0: how many host CPUs, or how many figures per CPU). */
+char **domus_domain_cpu_stats(domus_domain *dom, int start, unsigned ncpus, unsigned nparams,
+                              int *ret_nparams, GError **error);
 
 /* Snapshots (virDomainSnapshot*), named by their domain and name. FLAGS: libvirt's. */
 enum {

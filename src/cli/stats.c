@@ -407,6 +407,55 @@ cmd_memtune(struct cli_ctx *ctx, GError **error)
     return end(TRUE);
 }
 
+/* virsh cpu-stats's per-CPU part: CPUs from --start, --count of them (128 per call) */
+static gboolean
+print_percpu(struct cli_ctx *ctx, domus_domain *dom, GError **error)
+{
+    int max_id = 0, nparams = 0;
+    unsigned start = 0, count = 0;
+    g_auto(GStrv) none = domus_domain_cpu_stats(dom, 0, 0, 0, &max_id, error);
+    if (!none || (cli_has(ctx, "start") && !opt_uint(ctx, "start", &start, error)) ||
+        (cli_has(ctx, "count") && !opt_uint(ctx, "count", &count, error)))
+        return FALSE;
+    if ((int)start >= max_id) {
+        cli_set_error(error, "Start CPU %u is out of range (min: 0, max: %d)", start, max_id - 1);
+        return FALSE;
+    }
+    if (!cli_has(ctx, "count") || (int)count > max_id) {
+        if ((int)count > max_id)
+            printf("Only %d CPUs available to show\n", max_id);
+        count = (unsigned)max_id - start;
+    }
+    g_auto(GStrv) per = domus_domain_cpu_stats(dom, 0, 1, 0, &nparams, error);
+    if (!per)
+        return FALSE;
+    if (!nparams) {
+        printf("No per-CPU stats available");
+        return TRUE;
+    }
+    while (count) {
+        unsigned n = MIN(count, 128u);
+        int got = 0;
+        g_auto(GStrv) params =
+            domus_domain_cpu_stats(dom, (int)start, n, (unsigned)nparams, &got, error);
+        if (!params)
+            return FALSE;
+        guint len = g_strv_length(params) / 2;
+        for (guint i = 0; got > 0 && i < len / (guint)got; i++) {
+            printf("CPU%u:\n", start + i);
+            for (int j = 0; j < got; j++) {
+                const char *field = params[2 * (i * got + j)];
+                guint64 ns = g_ascii_strtoull(params[2 * (i * got + j) + 1], NULL, 10);
+                printf("\t%-12s %9" G_GUINT64_FORMAT ".%09" G_GUINT64_FORMAT " seconds\n", field,
+                       ns / 1000000000, ns % 1000000000);
+            }
+        }
+        start += n;
+        count -= n;
+    }
+    return TRUE;
+}
+
 static gboolean
 cmd_cpu_stats(struct cli_ctx *ctx, GError **error)
 {
@@ -414,10 +463,17 @@ cmd_cpu_stats(struct cli_ctx *ctx, GError **error)
     if (!with_dom(ctx, &dom, error))
         return FALSE;
     gboolean total = cli_has(ctx, "total");
-    /* per host CPU figures need a cgroup of the domain's own, which Domus does not make yet:
-     * virsh says so the same way */
-    if (!total || cli_has(ctx, "start") || cli_has(ctx, "count"))
-        printf("No per-CPU stats available");
+    gboolean per_cpu = cli_has(ctx, "start") || cli_has(ctx, "count");
+    if (!total && !per_cpu)
+        total = per_cpu = TRUE;
+    if (per_cpu && !print_percpu(ctx, dom, error)) {
+        domus_domain_free(dom);
+        return FALSE;
+    }
+    if (!total) {
+        domus_domain_free(dom);
+        return end(TRUE);
+    }
     g_auto(GStrv) params = domus_domain_cpu_stats_total(dom, error);
     gboolean ok = params != NULL;
     if (!ok)

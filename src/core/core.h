@@ -349,6 +349,12 @@ gboolean core_domain_get_blkio(struct domain *dom, unsigned flags, unsigned *ret
                                GPtrArray **ret_devices, GError **error);
 gboolean core_domain_set_blkio(struct domain *dom, unsigned flags, gboolean has_weight,
                                unsigned weight, const GPtrArray *changes, GError **error);
+/* virDomainGetCPUStats by host CPU: the domain's usage (ns) and its vCPUs' (cgroup v1
+ * cpuacct.usage_percpu of the group and of its vcpuN children); new arrays of guint64.
+ * ERR_OPERATION_UNSUPPORTED without a v1 cpuacct group (v2 keeps no per-CPU usage). */
+gboolean core_qos_has_percpu(const struct domain *dom);
+gboolean core_domain_percpu_usage(struct domain *dom, GArray **ret_total, GArray **ret_vcpus,
+                                  GError **error);
 /* Devices (hotplug.c). FLAGS: virDomainModificationImpact. XML is one <disk>, <interface>,
  * <input> or <controller>. Attach plugs it into QEMU (a job; undone in full when a step
  * fails) and/or adds it to the persistent definition. Detach asks the guest to let it go and

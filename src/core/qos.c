@@ -277,6 +277,11 @@ core_qos_place_threads(struct domain *dom, GError **error)
              !cgroup_add_thread(host, path, child, CGROUP_CPU, tid, error) ||
              !core_qos_set_cfs(host, path, child, def->vcpu_period, def->vcpu_quota, error)))
             return FALSE;
+        /* v1 with cpuacct mounted on its own: the vCPU's usage by CPU is counted there */
+        if (tid > 0 && core_qos_has_percpu(dom) &&
+            (!cgroup_create_thread_group(host, path, child, CGROUP_CPUACCT, error) ||
+             !cgroup_add_thread(host, path, child, CGROUP_CPUACCT, tid, error)))
+            return FALSE;
     }
     if (!cgroup_create_thread_group(host, path, "emulator", CGROUP_CPU, error))
         return FALSE;
@@ -882,5 +887,75 @@ core_domain_set_blkio(struct domain *dom, unsigned flags, gboolean has_weight, u
         blkio_into(copy, has_weight, weight, changes);
         return core_domain_keep_config(dom, copy, error);
     }
+    return TRUE;
+}
+
+/* --- per-CPU usage (cpuacct) --- */
+
+/* cpuacct.usage_percpu of CHILD (NULL: the group): nanoseconds by host CPU */
+static GArray *
+percpu(const struct cgroup_host *host, const char *path, const char *child, GError **error)
+{
+    g_autofree char *text =
+        cgroup_get(host, path, child, CGROUP_CPUACCT, "cpuacct.usage_percpu", error);
+    if (!text)
+        return NULL;
+    GArray *out = g_array_new(FALSE, TRUE, sizeof(guint64));
+    g_auto(GStrv) words = g_strsplit_set(text, " \n", -1);
+    for (int i = 0; words[i]; i++) {
+        guint64 v = 0;
+        if (!*words[i])
+            continue;
+        if (!g_ascii_string_to_unsigned(words[i], 10, 0, G_MAXUINT64, &v, NULL)) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_INTERNAL_ERROR,
+                    "unexpected cpuacct.usage_percpu '%s'", text);
+            g_array_unref(out);
+            return NULL;
+        }
+        g_array_append_val(out, v);
+    }
+    return out;
+}
+
+gboolean
+core_qos_has_percpu(const struct domain *dom)
+{
+    const struct cgroup_host *host = dom->core->cgroups;
+    return dom->cgroup && host && !cgroup_host_is_v2(host) && cgroup_host_has(host, CGROUP_CPUACCT);
+}
+
+gboolean
+core_domain_percpu_usage(struct domain *dom, GArray **ret_total, GArray **ret_vcpus, GError **error)
+{
+    if (!core_qos_has_percpu(dom)) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_UNSUPPORTED,
+                "per-CPU statistics of domain '%s' need its cgroup in a cgroup v1 cpuacct "
+                "hierarchy (cgroup v2 keeps no per-CPU usage); ask for the total "
+                "(virsh cpu-stats --total)",
+                dom->def->name);
+        return FALSE;
+    }
+    const struct cgroup_host *host = dom->core->cgroups;
+    g_autofree char *path = core_qos_path(dom);
+    g_autoptr(GArray) total = percpu(host, path, NULL, error);
+    if (!total)
+        return FALSE;
+    g_autoptr(GArray) vcpus = g_array_new(FALSE, TRUE, sizeof(guint64));
+    g_array_set_size(vcpus, total->len);
+    for (guint i = 0; i < dom->def->vcpus; i++) {
+        g_autofree char *child = g_strdup_printf("vcpu%u", i);
+        g_autofree char *full = g_build_filename(path, child, NULL);
+        g_autofree char *dir =
+            g_build_filename(dom->core->paths.cgroup_root, "cpuacct", full, NULL);
+        if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+            continue;
+        g_autoptr(GArray) one = percpu(host, path, child, error);
+        if (!one)
+            return FALSE;
+        for (guint c = 0; c < one->len && c < vcpus->len; c++)
+            g_array_index(vcpus, guint64, c) += g_array_index(one, guint64, c);
+    }
+    *ret_total = g_steal_pointer(&total);
+    *ret_vcpus = g_steal_pointer(&vcpus);
     return TRUE;
 }

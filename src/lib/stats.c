@@ -285,6 +285,28 @@ domus_domain_cpu_stats_total(domus_domain *dom, GError **error)
     return params_reply(dom, PROC_DOMAIN_GET_CPU_STATS, args, error);
 }
 
+char **
+domus_domain_cpu_stats(domus_domain *dom, int start, unsigned ncpus, unsigned nparams,
+                       int *ret_nparams, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, nparams);
+    xdr_put_i32(args, start);
+    xdr_put_u32(args, ncpus);
+    xdr_put_u32(args, 4 /* TYPED_PARAM_STRING_OKAY */);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(domus_domain_get_connect(dom), PROC_DOMAIN_GET_CPU_STATS, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_auto(GStrv) params = client_read_typed_params(&r);
+    int n = xdr_get_i32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    *ret_nparams = n;
+    return g_steal_pointer(&params);
+}
+
 char *
 domus_domain_scheduler_type(domus_domain *dom, int *ret_nparams, GError **error)
 {

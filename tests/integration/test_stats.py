@@ -77,11 +77,18 @@ def test_memory_and_cpu(daemon, st):
     assert total["cpu_time"] == total["user_time"] + total["system_time"]
     out = daemon.virsh("cpu-stats", "st", "--total").stdout
     assert re.search(r"cpu_time\s+\d+\.\d+ seconds", out), out
-    # per host CPU figures need a cgroup of the domain's own: each CPU has none (virsh says
-    # so and shows the total)
-    assert all(not cpu for cpu in dom.getCPUStats(False))
+    # per host CPU figures come from the domain's cgroup where the host keeps them (v1
+    # cpuacct); else each CPU has none (virsh says so and shows the total)
+    percpu = dom.getCPUStats(False)
     out = daemon.virsh("cpu-stats", "st").stdout
-    assert "No per-CPU stats available" in out and "Total:" in out, out
+    if os.path.exists("/sys/fs/cgroup/cpuacct/tasks"):
+        assert len(percpu) == os.cpu_count()
+        assert all(set(cpu) == {"cpu_time", "vcpu_time"} for cpu in percpu), percpu
+        assert sum(cpu["cpu_time"] for cpu in percpu) > sum(cpu["vcpu_time"] for cpu in percpu) > 0
+        assert "CPU0:" in out and re.search(r"vcpu_time\s+\d+\.\d+ seconds", out), out
+    else:
+        assert all(not cpu for cpu in percpu)
+        assert "No per-CPU stats available" in out and "Total:" in out, out
 
 
 def test_vcpus(daemon, st):
