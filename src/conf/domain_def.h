@@ -94,6 +94,12 @@ struct disk_def {
 
 enum net_type { NET_TYPE_USER, NET_TYPE_BRIDGE, NET_TYPE_NETWORK, NET_TYPE_ETHERNET };
 
+/* <bandwidth><inbound/> or <outbound/> of an interface: KiB/s (average, peak) and KiB
+ * (burst); AVERAGE 0: no limit that way */
+struct bandwidth_rate {
+    guint64 average, peak, burst;
+};
+
 struct net_def {
     enum net_type type;
     char *source; /* bridge or network name; NULL for user */
@@ -105,7 +111,8 @@ struct net_def {
     char *target_dev;
     gboolean target_unmanaged; /* <target managed='no'>: an existing tap (type ethernet) */
     gboolean link_down;        /* <link state='down'/> */
-    char *live_bridge;         /* live: the bridge the tap of a type 'network' NIC went on */
+    struct bandwidth_rate inbound, outbound; /* <bandwidth>: to the guest, from the guest */
+    char *live_bridge; /* live: the bridge the tap of a type 'network' NIC went on */
     unsigned boot_order;
     struct device_info info;
 };

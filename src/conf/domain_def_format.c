@@ -258,6 +258,25 @@ format_net(GString *buf, const struct net_def *net, unsigned flags)
         domain_def_indent(buf, 3);
         g_string_append(buf, "<link state='down'/>\n");
     }
+    if (net->inbound.average || net->outbound.average) {
+        domain_def_indent(buf, 3);
+        g_string_append(buf, "<bandwidth>\n");
+        for (int i = 0; i < 2; i++) {
+            const struct bandwidth_rate *r = i == 0 ? &net->inbound : &net->outbound;
+            if (!r->average)
+                continue;
+            domain_def_indent(buf, 4);
+            g_string_append_printf(buf, "<%s average='%" G_GUINT64_FORMAT "'",
+                                   i == 0 ? "inbound" : "outbound", r->average);
+            if (r->peak)
+                g_string_append_printf(buf, " peak='%" G_GUINT64_FORMAT "'", r->peak);
+            if (r->burst)
+                g_string_append_printf(buf, " burst='%" G_GUINT64_FORMAT "'", r->burst);
+            g_string_append(buf, "/>\n");
+        }
+        domain_def_indent(buf, 3);
+        g_string_append(buf, "</bandwidth>\n");
+    }
     format_boot_order(buf, 3, net->boot_order);
     format_info(buf, 3, &net->info, flags);
     domain_def_indent(buf, 2);

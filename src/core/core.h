@@ -355,6 +355,15 @@ gboolean core_domain_set_blkio(struct domain *dom, unsigned flags, gboolean has_
 gboolean core_qos_has_percpu(const struct domain *dom);
 gboolean core_domain_percpu_usage(struct domain *dom, GArray **ret_total, GArray **ret_vcpus,
                                   GError **error);
+/* virDomain{Get,Set}InterfaceParameters: the bandwidth of the interface DEVICE names (its tap
+ * or MAC). GIVEN: bits 0-2 inbound average, peak, burst, 3-5 the same outbound; an average of
+ * 0 lifts that direction's limit. Live: tc on the tap first. */
+gboolean core_domain_get_iftune(struct domain *dom, const char *device, unsigned flags,
+                                struct bandwidth_rate *ret_in, struct bandwidth_rate *ret_out,
+                                GError **error);
+gboolean core_domain_set_iftune(struct domain *dom, const char *device, unsigned flags,
+                                const struct bandwidth_rate *in, const struct bandwidth_rate *out,
+                                unsigned given, GError **error);
 /* Devices (hotplug.c). FLAGS: virDomainModificationImpact. XML is one <disk>, <interface>,
  * <input> or <controller>. Attach plugs it into QEMU (a job; undone in full when a step
  * fails) and/or adds it to the persistent definition. Detach asks the guest to let it go and

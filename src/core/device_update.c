@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* device_update: virDomainUpdateDeviceFlags of an interface: its link state (what virsh
- * domif-setlink sends), live through QMP set_link, as a job of its own, and in the persistent
- * config. Everything else about an interface is refused by name; a cdrom's media and plugging
- * devices belong to hotplug.c. */
+ * domif-setlink sends), live through QMP set_link, as a job of its own, and its <bandwidth>
+ * (tc on its tap), live and in the persistent config; virDomainSetInterfaceParameters
+ * (domiftune) for the bandwidth alone. Everything else about an interface is refused by name;
+ * a cdrom's media and plugging devices belong to hotplug.c. */
 #include "core/core.h"
 
 #include <string.h>
 
 #include "core/job.h"
+#include "network/bandwidth.h"
 #include "qemu/monitor.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/netaddr.h"
 
 /* The NIC of DEF that NET names: by MAC, or the only one when NET gives none. */
 static struct net_def *
@@ -52,8 +55,8 @@ check_change(const struct net_def *cur, const struct net_def *net, GError **erro
         what = "boot order";
     if (what) {
         err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_UNSUPPORTED,
-                "cannot change the %s of interface '%s' in place; only its link state can be "
-                "updated",
+                "cannot change the %s of interface '%s' in place; only its link state and "
+                "bandwidth can be updated",
                 what, cur->info.alias ? cur->info.alias : "");
         return FALSE;
     }
@@ -86,6 +89,20 @@ on_set_link(struct qmp *mon, JsonNode *result, const GError *error, gpointer dat
     job_unref(job);
 }
 
+/* NIC's tap gets IN and OUT (a NIC without a tap has nothing to shape) */
+static gboolean
+set_tap_bandwidth(struct domain *dom, const struct net_def *nic, const struct bandwidth_rate *in,
+                  const struct bandwidth_rate *out, GError **error)
+{
+    if (!nic->target_dev) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_UNSUPPORTED,
+                "interface '%s' of domain '%s' has no tap: its bandwidth cannot be shaped",
+                nic->info.alias ? nic->info.alias : "", dom->def->name);
+        return FALSE;
+    }
+    return bandwidth_set(nic->target_dev, in, out, error);
+}
+
 static void
 link_step(struct job *job)
 {
@@ -99,6 +116,13 @@ link_step(struct job *job)
         return;
     }
     if (!(nic = find_nic(op->dom->def, op->net, &error))) {
+        job_fail(job, error);
+        return;
+    }
+    /* the bandwidth first: a tc failure changes nothing */
+    gboolean same = memcmp(&nic->inbound, &op->net->inbound, sizeof(nic->inbound)) == 0 &&
+                    memcmp(&nic->outbound, &op->net->outbound, sizeof(nic->outbound)) == 0;
+    if (!same && !set_tap_bandwidth(op->dom, nic, &op->net->inbound, &op->net->outbound, &error)) {
         job_fail(job, error);
         return;
     }
@@ -116,6 +140,8 @@ apply_config(struct domain *dom, const struct net_def *net, GError **error)
     if (!nic || !check_change(nic, net, error))
         return FALSE;
     nic->link_down = net->link_down;
+    nic->inbound = net->inbound;
+    nic->outbound = net->outbound;
     return core_domain_keep_config(dom, g_steal_pointer(&copy), error);
 }
 
@@ -130,6 +156,8 @@ link_finish(struct job *job, const GError *error)
     struct net_def *nic = find_nic(dom->def, op->net, NULL);
     if (nic) {
         nic->link_down = op->net->link_down;
+        nic->inbound = op->net->inbound;
+        nic->outbound = op->net->outbound;
         dom->updated = TRUE;
         if (!core_status_write(dom, &err)) {
             log_warn("%s: %s", dom->def->name, err->message);
@@ -192,4 +220,112 @@ core_domain_update_net(struct domain *dom, struct net_def *net, unsigned flags, 
     op->config = config;
     job_acquire_run(&dom->jobs, JOB_MODIFY, &link_pipeline, dom->core->job_wait_ms, op,
                     link_op_free, done, data);
+}
+
+/* --- domiftune --- */
+
+/* The NIC of DEF that DEVICE names: its tap (live) or its MAC */
+static struct net_def *
+find_device(const struct domain_def *def, const char *device, GError **error)
+{
+    uint8_t mac[6];
+    gboolean by_mac = mac_parse(device, mac);
+    for (guint i = 0; i < def->nets->len; i++) {
+        struct net_def *n = def->nets->pdata[i];
+        if (g_strcmp0(n->target_dev, device) == 0 || (by_mac && memcmp(n->mac, mac, 6) == 0))
+            return n;
+    }
+    err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+            "domain '%s' has no interface '%s'; name it by its target dev or MAC address",
+            def->name, device);
+    return NULL;
+}
+
+gboolean
+core_domain_get_iftune(struct domain *dom, const char *device, unsigned flags,
+                       struct bandwidth_rate *ret_in, struct bandwidth_rate *ret_out,
+                       GError **error)
+{
+    gboolean live = FALSE, config = FALSE;
+    if ((flags & 1) && (flags & 2)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "flags 'live' and 'config' are mutually exclusive");
+        return FALSE;
+    }
+    if (!core_domain_impact(dom, flags, &live, &config, error))
+        return FALSE;
+    const struct net_def *nic =
+        find_device(live ? dom->def : core_persistent_def(dom), device, error);
+    if (!nic)
+        return FALSE;
+    *ret_in = nic->inbound;
+    *ret_out = nic->outbound;
+    return TRUE;
+}
+
+static void
+tune_into(struct net_def *nic, const struct bandwidth_rate *in, const struct bandwidth_rate *out,
+          unsigned given)
+{
+    guint64 *slots[] = {&nic->inbound.average,  &nic->inbound.peak,  &nic->inbound.burst,
+                        &nic->outbound.average, &nic->outbound.peak, &nic->outbound.burst};
+    const guint64 values[] = {in->average,  in->peak,  in->burst,
+                              out->average, out->peak, out->burst};
+    for (int i = 0; i < 6; i++)
+        if (given & (1u << i))
+            *slots[i] = values[i];
+    /* no average: no limit that way */
+    if (!nic->inbound.average)
+        memset(&nic->inbound, 0, sizeof(nic->inbound));
+    if (!nic->outbound.average)
+        memset(&nic->outbound, 0, sizeof(nic->outbound));
+}
+
+gboolean
+core_domain_set_iftune(struct domain *dom, const char *device, unsigned flags,
+                       const struct bandwidth_rate *in, const struct bandwidth_rate *out,
+                       unsigned given, GError **error)
+{
+    gboolean live = FALSE, config = FALSE;
+    if (!core_domain_impact(dom, flags, &live, &config, error))
+        return FALSE;
+    struct net_def *nic = live ? find_device(dom->def, device, error) : NULL;
+    if (live && !nic)
+        return FALSE;
+    g_autoptr(domain_def) copy = config ? domain_def_copy(core_persistent_def(dom)) : NULL;
+    /* the config's NIC: by its MAC when the request named the live tap */
+    struct net_def *cnic = NULL;
+    if (config) {
+        char mac[32];
+        if (nic)
+            g_snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", nic->mac[0], nic->mac[1],
+                       nic->mac[2], nic->mac[3], nic->mac[4], nic->mac[5]);
+        if (!(cnic = find_device(copy, nic ? mac : device, error)))
+            return FALSE;
+    }
+    if (live) {
+        struct net_def want = *nic;
+        tune_into(&want, in, out, given);
+        if (want.inbound.peak && want.inbound.peak < want.inbound.average) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "inbound peak %" G_GUINT64_FORMAT " is below its average %" G_GUINT64_FORMAT,
+                    want.inbound.peak, want.inbound.average);
+            return FALSE;
+        }
+        if (!set_tap_bandwidth(dom, nic, &want.inbound, &want.outbound, error))
+            return FALSE;
+        nic->inbound = want.inbound;
+        nic->outbound = want.outbound;
+        GError *e = NULL;
+        dom->updated = TRUE;
+        if (!core_status_write(dom, &e)) {
+            log_warn("%s: %s", dom->def->name, e->message);
+            g_error_free(e);
+        }
+    }
+    if (config) {
+        tune_into(cnic, in, out, given);
+        return core_domain_keep_config(dom, g_steal_pointer(&copy), error);
+    }
+    return TRUE;
 }

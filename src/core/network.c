@@ -12,6 +12,7 @@
 
 #include "core/guest.h"
 #include "network/firewall.h"
+#include "network/bandwidth.h"
 #include "network/netdev.h"
 #include "util/err.h"
 #include "util/file.h"
@@ -617,6 +618,12 @@ core_network_plug(struct core *core, const char *dom_name, struct net_def *nic, 
             g_prefix_error(error, "interface '%s' of domain '%s': ", nic->info.alias, dom_name);
             return -1;
         }
+    }
+    if ((nic->inbound.average || nic->outbound.average) &&
+        !bandwidth_set(name, &nic->inbound, &nic->outbound, error)) {
+        g_prefix_error(error, "bandwidth of interface '%s' of domain '%s': ", nic->info.alias,
+                       dom_name);
+        return -1;
     }
     g_free(nic->target_dev);
     nic->target_dev = g_steal_pointer(&name);

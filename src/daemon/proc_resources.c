@@ -569,6 +569,121 @@ h_set_blkio_params(struct call *call, const struct call_ctx *ctx)
         call_reply(call, NULL);
 }
 
+/* --- domiftune --- */
+
+static const char *const iftune_fields[] = {"inbound.average", "inbound.peak",     "inbound.burst",
+                                            "inbound.floor",   "outbound.average", "outbound.peak",
+                                            "outbound.burst"};
+
+struct args_iftune {
+    char *device;
+    int32_t nparams;   /* GET */
+    GPtrArray *params; /* SET */
+};
+
+static void
+dec_iftune_get(struct xdr_reader *r, void *args)
+{
+    struct args_iftune *a = args;
+    a->device = xdr_get_string(r, RPC_STRING_MAX);
+    a->nparams = xdr_get_i32(r);
+}
+
+static void
+dec_iftune_set(struct xdr_reader *r, void *args)
+{
+    struct args_iftune *a = args;
+    struct arg_params p = {NULL};
+    a->device = xdr_get_string(r, RPC_STRING_MAX);
+    args_params.decode(r, &p);
+    a->params = p.params;
+}
+
+static void
+clear_iftune(void *args)
+{
+    struct args_iftune *a = args;
+    g_free(a->device);
+    if (a->params)
+        g_ptr_array_unref(a->params);
+}
+
+static const struct args_type args_iftune_get = {sizeof(struct args_iftune), dec_iftune_get,
+                                                 clear_iftune};
+static const struct args_type args_iftune_set = {sizeof(struct args_iftune), dec_iftune_set,
+                                                 clear_iftune};
+
+static void
+h_get_iftune(struct call *call, const struct call_ctx *ctx)
+{
+    const struct args_iftune *a = ctx->args;
+    GError *error = NULL;
+    if (a->nparams < 0 || !dispatch_check_max(call, a->nparams, 16))
+        return;
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    if (a->nparams == 0) {
+        xdr_put_u32(out, 0);
+        xdr_put_i32(out, (int32_t)G_N_ELEMENTS(iftune_fields));
+        call_reply(call, out);
+        return;
+    }
+    struct bandwidth_rate in, outb;
+    if (!core_domain_get_iftune(ctx->dom, a->device, ctx->flags & ~PARAM_STRING_OKAY, &in, &outb,
+                                &error)) {
+        dispatch_fail(call, error);
+        return;
+    }
+    /* no floor: a network's own bandwidth is not supported */
+    const guint64 values[] = {in.average,   in.peak,   in.burst,  0,
+                              outb.average, outb.peak, outb.burst};
+    guint n = MIN((guint)a->nparams, G_N_ELEMENTS(iftune_fields));
+    xdr_put_u32(out, n);
+    for (guint i = 0; i < n; i++)
+        dispatch_param_uint(out, iftune_fields[i], (uint32_t)MIN(values[i], G_MAXUINT32));
+    xdr_put_i32(out, (int32_t)n);
+    call_reply(call, out);
+}
+
+static void
+h_set_iftune(struct call *call, const struct call_ctx *ctx)
+{
+    const struct args_iftune *a = ctx->args;
+    GError *error = NULL;
+    struct bandwidth_rate in = {0}, outb = {0};
+    unsigned given = 0;
+    for (guint i = 0; i < a->params->len; i++) {
+        const struct typed_param *p = a->params->pdata[i];
+        int k = -1;
+        for (gsize j = 0; j < G_N_ELEMENTS(iftune_fields); j++)
+            if (g_str_equal(p->field, iftune_fields[j]))
+                k = (int)j;
+        if (k < 0)
+            err_set(&error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
+                    p->field);
+        else if (p->type != TYPED_PARAM_UINT)
+            err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG,
+                    "invalid type '%d' for parameter '%s', expected 'uint'", (int)p->type,
+                    p->field);
+        else if (k == 3 && p->u)
+            err_set(&error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                    "bandwidth floor is not supported: it needs a network's own <bandwidth>");
+        if (error) {
+            dispatch_fail(call, error);
+            return;
+        }
+        guint64 *slots[] = {&in.average,   &in.peak,   &in.burst,  NULL,
+                            &outb.average, &outb.peak, &outb.burst};
+        if (k == 3)
+            continue;
+        *slots[k] = p->u;
+        given |= 1u << (k < 3 ? k : k - 1);
+    }
+    if (!core_domain_set_iftune(ctx->dom, a->device, ctx->flags, &in, &outb, given, &error))
+        dispatch_fail(call, error);
+    else
+        call_reply(call, NULL);
+}
+
 #define R RPC_PROGRAM_REMOTE
 #define D HANDLE_DOMAIN
 const struct proc_def resources_procs[] = {
@@ -602,6 +717,10 @@ const struct proc_def resources_procs[] = {
      AFFECT_LIVE | AFFECT_CONFIG | PARAM_STRING_OKAY, h_get_blkio_params},
     {R, PROC_DOMAIN_SET_BLKIO_PARAMETERS, D, &args_params, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
      h_set_blkio_params},
+    {R, PROC_DOMAIN_GET_INTERFACE_PARAMETERS, D, &args_iftune_get, TRUE,
+     AFFECT_LIVE | AFFECT_CONFIG | PARAM_STRING_OKAY, h_get_iftune},
+    {R, PROC_DOMAIN_SET_INTERFACE_PARAMETERS, D, &args_iftune_set, TRUE,
+     AFFECT_LIVE | AFFECT_CONFIG, h_set_iftune},
 };
 #undef R
 #undef D

@@ -52,6 +52,8 @@ DEVICES = {
              "<target dev='sdb' bus='sata'/><readonly/></disk>",
     "interface": "<interface type='network'><mac address='52:54:00:aa:bb:cc'/>"
                  "<source network='default'/><model type='virtio'/><link state='down'/>"
+                 "<bandwidth><inbound average='1000' peak='2000'/><outbound average='64'/>"
+                 "</bandwidth>"
                  "<address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>"
                  "</interface>",
     "input": "<input type='tablet' bus='usb'/>",
@@ -133,6 +135,9 @@ def rpc_seeds():
          xdr_string("device_read_iops_sec") + xdr_u32(7) + xdr_string("/dev/loop0,200") +
          xdr_u32(1)),
         (206, DOM + xdr_u32(6) + xdr_u32(0)),
+        (256, DOM + xdr_string("vnet0") + xdr_u32(1) + xdr_string("inbound.average") +
+         xdr_u32(2) + xdr_u32(1000) + xdr_u32(1)),
+        (257, DOM + xdr_string("52:54:00:aa:bb:cc") + xdr_u32(7) + xdr_u32(2)),
     ]
     seeds = {}
     for i, (proc, body) in enumerate(calls):

@@ -238,6 +238,76 @@ def test_domif_setlink(net):
     assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_UNSUPPORTED
 
 
+def test_bandwidth(net):
+    """<bandwidth> on a tap with tc, as libvirt shapes it: domiftune live and config,
+    update-device with a <bandwidth>, the XML and the queries; traffic to the guest past its
+    inbound rate waits in the HTB class (its overlimits count). The guest's outbound traffic
+    is policed where the kernel has a tc classifier (u32 or matchall); a kernel without one
+    (these machines') refuses it saying so, and nothing is half applied."""
+    d, c, guests = net
+    beta, beta_log = guests["beta"]
+    alpha, alpha_log = guests["alpha"]
+    beta_ip = leased_ip(beta_log)
+    xml = beta.XMLDesc()
+    tap = re.search(r"<target dev='(vnet\d+)'/>", xml).group(1)
+    mac = re.search(r"<mac address='([0-9a-f:]+)'/>", xml).group(1)
+    d.virsh("domiftune", "beta", tap, "--inbound", "64,128,32", "--live")
+    qdisc = d.ns.run("tc", "qdisc", "show", "dev", tap).stdout
+    assert "htb" in qdisc, qdisc
+    cls = d.ns.run("tc", "class", "show", "dev", tap).stdout
+    assert "rate 512Kbit ceil 1024Kbit" in cls, cls
+    out = d.virsh("domiftune", "beta", tap).stdout
+    assert re.search(r"inbound.average: 64", out) and re.search(r"inbound.peak\s*: 128", out), out
+    assert "<inbound average='64' peak='128' burst='32'/>" in beta.XMLDesc()
+    assert "<bandwidth>" not in beta.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    params = beta.interfaceParameters(tap, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+    assert params["inbound.average"] == 64 and params["inbound.burst"] == 32
+    # a burst of large pings to beta: more than its rate, so the class holds some back
+    guest.agent_exec(alpha, "/bin/sh", "-c", f"ping -c 20 -i 0.01 -s 20000 -W 2 {beta_ip} "
+                     ">/dev/null 2>&1; true")
+    stats = d.ns.run("tc", "-s", "class", "show", "dev", tap).stdout
+    over = re.search(r"overlimits (\d+)", stats)
+    assert over and int(over.group(1)) > 0, stats
+    # outbound: policed, or refused with the reason
+    r = d.virsh("domiftune", "beta", tap, "--outbound", "64", "--live", check=False)
+    if r.returncode == 0:
+        assert "ingress" in d.ns.run("tc", "qdisc", "show", "dev", tap).stdout
+    else:
+        assert "no tc classifier" in r.stderr, r.stderr
+        assert "<outbound" not in beta.XMLDesc()
+        assert "ingress" not in d.ns.run("tc", "qdisc", "show", "dev", tap).stdout
+    # update-device with the interface's XML: its <bandwidth> replaces the old one
+    beta.updateDeviceFlags(f"<interface type='network'><mac address='{mac}'/>"
+                           "<source network='default'/><model type='e1000'/>"
+                           "<bandwidth><inbound average='200'/></bandwidth></interface>",
+                           libvirt.VIR_DOMAIN_AFFECT_LIVE)
+    cls = d.ns.run("tc", "class", "show", "dev", tap).stdout
+    assert "rate 1600Kbit ceil 1600Kbit" in cls, cls
+    assert "<inbound average='200'/>" in beta.XMLDesc()
+    # the config alone, by MAC
+    d.virsh("domiftune", "beta", mac, "--inbound", "500", "--config")
+    assert "<inbound average='500'/>" in beta.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    # lifted: an average of 0
+    beta.setInterfaceParameters(tap, {"inbound.average": 0}, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+    assert "htb" not in d.ns.run("tc", "qdisc", "show", "dev", tap).stdout
+    assert "<bandwidth>" not in beta.XMLDesc()
+    rc, out = guest.agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", beta_ip)
+    assert rc == 0, out
+    # refusals
+    for params, code in [({"inbound.floor": 10}, libvirt.VIR_ERR_CONFIG_UNSUPPORTED),
+                         ({"inbound.average": 10, "inbound.peak": 5},
+                          libvirt.VIR_ERR_INVALID_ARG)]:
+        with pytest.raises(libvirt.libvirtError) as e:
+            beta.setInterfaceParameters(tap, params, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+        assert e.value.get_error_code() == code, str(e.value)
+    with pytest.raises(libvirt.libvirtError) as e:
+        beta.setInterfaceParameters("nosuch0", {"inbound.average": 10},
+                                    libvirt.VIR_DOMAIN_AFFECT_LIVE)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_INVALID_ARG
+    d.virsh("domiftune", "beta", mac, "--inbound", "0", "--config")
+    assert "<bandwidth>" not in beta.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+
+
 def guest_nic(dom, mac):
     """The guest's name of the NIC with MAC, or None."""
     rc, out = guest.agent_exec(dom, "/bin/sh", "-c", "for n in /sys/class/net/*; do [ "
