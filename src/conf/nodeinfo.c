@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "conf/xml_util.h"
 #include "util/err.h"
 #include "util/file.h"
 #include "util/uuid.h"
@@ -546,4 +547,67 @@ nodeinfo_fill_host(struct capabilities_host *host, GError **error)
     host->cores = topo.cores;
     host->threads = topo.threads;
     return TRUE;
+}
+
+/* --- sysinfo --- */
+
+static const struct {
+    const char *section;
+    const char *entry;
+    const char *file;
+} dmi_map[] = {
+    {"bios", "vendor", "bios_vendor"},
+    {"bios", "version", "bios_version"},
+    {"bios", "date", "bios_date"},
+    {"bios", "release", "bios_release"},
+    {"system", "manufacturer", "sys_vendor"},
+    {"system", "product", "product_name"},
+    {"system", "version", "product_version"},
+    {"system", "serial", "product_serial"},
+    {"system", "uuid", "product_uuid"},
+    {"system", "sku", "product_sku"},
+    {"system", "family", "product_family"},
+    {"baseBoard", "manufacturer", "board_vendor"},
+    {"baseBoard", "product", "board_name"},
+    {"baseBoard", "version", "board_version"},
+    {"baseBoard", "serial", "board_serial"},
+    {"baseBoard", "asset", "board_asset_tag"},
+    {"chassis", "manufacturer", "chassis_vendor"},
+    {"chassis", "version", "chassis_version"},
+    {"chassis", "serial", "chassis_serial"},
+    {"chassis", "asset", "chassis_asset_tag"},
+};
+
+char *
+nodeinfo_sysinfo(const char *dmi_dir, GError **error)
+{
+    g_autoptr(GString) out = g_string_new("<sysinfo type='smbios'>\n");
+    const char *open_section = NULL;
+    guint found = 0;
+    for (gsize i = 0; i < G_N_ELEMENTS(dmi_map); i++) {
+        g_autofree char *path = g_build_filename(dmi_dir, dmi_map[i].file, NULL);
+        g_autofree char *text = NULL;
+        if (!g_file_get_contents(path, &text, NULL, NULL) || !*g_strstrip(text) ||
+            !g_utf8_validate(text, -1, NULL))
+            continue;
+        if (!open_section || !g_str_equal(open_section, dmi_map[i].section)) {
+            if (open_section)
+                g_string_append_printf(out, "  </%s>\n", open_section);
+            open_section = dmi_map[i].section;
+            g_string_append_printf(out, "  <%s>\n", open_section);
+        }
+        g_string_append_printf(out, "    <entry name='%s'>", dmi_map[i].entry);
+        xml_util_append_escaped(out, text);
+        g_string_append(out, "</entry>\n");
+        found++;
+    }
+    if (!found) {
+        err_set(error, ERR_FROM_NONE, ERR_OPERATION_UNSUPPORTED,
+                "this host exposes no SMBIOS tables (nothing in '%s'): there is no sysinfo to "
+                "report",
+                dmi_dir);
+        return NULL;
+    }
+    g_string_append_printf(out, "  </%s>\n</sysinfo>\n", open_section);
+    return g_string_free(g_steal_pointer(&out), FALSE);
 }

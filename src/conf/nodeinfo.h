@@ -39,3 +39,9 @@ char *nodeinfo_host_uuid(GError **error);
  * models are left to the caller). HOST's previous values for these fields are replaced.
  * Errors: as nodeinfo_get. */
 gboolean nodeinfo_fill_host(struct capabilities_host *host, GError **error);
+
+/* The host's SMBIOS as libvirt's <sysinfo type='smbios'> (virConnectGetSysinfo), read from
+ * the kernel's DMI files in DMI_DIR ("/sys/class/dmi/id"): <bios>, <system>, <baseBoard>,
+ * <chassis> with the entries the kernel exposes. A host without them (no firmware tables, as
+ * in some containers) is ERR_OPERATION_UNSUPPORTED. New string. */
+char *nodeinfo_sysinfo(const char *dmi_dir, GError **error);

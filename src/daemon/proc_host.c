@@ -119,6 +119,17 @@ h_get_hostname(struct call *call, const struct call_ctx *ctx)
 }
 
 static void
+h_get_sysinfo(struct call *call, const struct call_ctx *ctx)
+{
+    GError *error = NULL;
+    g_autofree char *xml = nodeinfo_sysinfo("/sys/class/dmi/id", &error);
+    if (!xml)
+        dispatch_fail(call, error);
+    else
+        dispatch_reply_string(call, xml);
+}
+
+static void
 h_get_uri(struct call *call, const struct call_ctx *ctx)
 {
     dispatch_reply_string(call, "qemu:///system");
@@ -240,6 +251,7 @@ const struct proc_def host_procs[] = {
     {R, PROC_CONNECT_GET_VERSION, HANDLE_NONE, NULL, FALSE, 0, h_get_version},
     {R, PROC_CONNECT_GET_LIB_VERSION, HANDLE_NONE, NULL, FALSE, 0, h_get_lib_version},
     {R, PROC_CONNECT_GET_HOSTNAME, HANDLE_NONE, NULL, FALSE, 0, h_get_hostname},
+    {R, PROC_CONNECT_GET_SYSINFO, HANDLE_NONE, NULL, TRUE, 0, h_get_sysinfo},
     {R, PROC_CONNECT_GET_URI, HANDLE_NONE, NULL, FALSE, 0, h_get_uri},
     {R, PROC_CONNECT_IS_SECURE, HANDLE_NONE, NULL, FALSE, 0, h_is_secure},
     {R, PROC_CONNECT_GET_MAX_VCPUS, HANDLE_NONE, &args_opt_string, FALSE, 0, h_get_max_vcpus},

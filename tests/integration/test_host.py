@@ -55,3 +55,16 @@ def test_capabilities_are_honest(daemon):
         assert any(m.text == "q35" for m in machines)
         types = sorted(d.get("type") for d in g.findall("arch/domain"))
         assert types == (["kvm", "qemu"] if kvm_usable() else ["qemu"])
+
+
+def test_sysinfo(daemon):
+    """virsh sysinfo: the host's SMBIOS from the kernel's DMI files, or a clear refusal on a
+    host without them (as these machines are)."""
+    r = daemon.virsh("sysinfo", check=False)
+    if os.path.isdir("/sys/class/dmi/id") and os.listdir("/sys/class/dmi/id"):
+        assert r.returncode == 0 and r.stdout.startswith("<sysinfo type='smbios'>"), r.stderr
+        vendor = "/sys/class/dmi/id/sys_vendor"
+        if os.path.exists(vendor) and open(vendor).read().strip():
+            assert open(vendor).read().strip() in r.stdout
+    else:
+        assert r.returncode != 0 and "no SMBIOS tables" in r.stderr, r.stderr

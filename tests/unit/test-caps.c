@@ -656,11 +656,50 @@ test_host_uuid(void)
     g_assert_cmpstr(a, ==, b);
 }
 
+/* sysinfo: the kernel's DMI files as libvirt's <sysinfo>, sections in order, text escaped,
+ * absent files left out; a host with none refuses */
+static void
+test_sysinfo(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("dmi-XXXXXX", &error);
+    g_assert_no_error(error);
+    const char *files[][2] = {{"bios_vendor", "SeaBIOS\n"},
+                              {"bios_version", "1.16 <x&y>\n"},
+                              {"sys_vendor", "QEMU\n"},
+                              {"product_uuid", "e0c2a1b2-0000-0000-0000-000000000001\n"},
+                              {"chassis_vendor", " \n"}};
+    g_autofree char *none = nodeinfo_sysinfo(dir, &error);
+    g_assert_null(none);
+    g_assert_error(error, DOMUS_ERROR, ERR_OPERATION_UNSUPPORTED);
+    g_clear_error(&error);
+    for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *path = g_build_filename(dir, files[i][0], NULL);
+        g_assert_true(g_file_set_contents(path, files[i][1], -1, NULL));
+    }
+    g_autofree char *xml = nodeinfo_sysinfo(dir, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(xml, ==,
+                    "<sysinfo type='smbios'>\n"
+                    "  <bios>\n"
+                    "    <entry name='vendor'>SeaBIOS</entry>\n"
+                    "    <entry name='version'>1.16 &lt;x&amp;y&gt;</entry>\n"
+                    "  </bios>\n"
+                    "  <system>\n"
+                    "    <entry name='manufacturer'>QEMU</entry>\n"
+                    "    <entry name='uuid'>e0c2a1b2-0000-0000-0000-000000000001</entry>\n"
+                    "  </system>\n"
+                    "</sysinfo>\n");
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
+    g_test_add_func("/caps/sysinfo", test_sysinfo);
     g_test_add_func("/caps/probe/real", test_probe_real);
     g_test_add_func("/caps/probe/timeout", test_probe_timeout);
     g_test_add_func("/caps/probe/early-exit", test_probe_early_exit);
