@@ -364,6 +364,15 @@ gboolean core_domain_get_iftune(struct domain *dom, const char *device, unsigned
 gboolean core_domain_set_iftune(struct domain *dom, const char *device, unsigned flags,
                                 const struct bandwidth_rate *in, const struct bandwidth_rate *out,
                                 unsigned given, GError **error);
+/* virDomainGetDiskErrors (stats.c): the disks whose I/O QEMU reports failed (query-block's
+ * io-status), as libvirt's codes (1 unspecified, 2 no space). DONE gets a GPtrArray of
+ * struct core_disk_error * (owned) or ERROR (borrowed). */
+struct core_disk_error {
+    char target[32];
+    int code;
+};
+typedef void (*core_disk_errors_fn)(GError *error, GPtrArray *errors, gpointer data);
+void core_domain_disk_errors(struct domain *dom, core_disk_errors_fn done, gpointer data);
 /* Devices (hotplug.c). FLAGS: virDomainModificationImpact. XML is one <disk>, <interface>,
  * <input> or <controller>. Attach plugs it into QEMU (a job; undone in full when a step
  * fails) and/or adds it to the persistent definition. Detach asks the guest to let it go and

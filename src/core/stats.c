@@ -349,3 +349,78 @@ core_stats_collect(struct domain *dom, unsigned groups, core_stats_fn done, gpoi
     if (--c->pending == 0)
         finish(c);
 }
+
+/* --- disk errors (virDomainGetDiskErrors) --- */
+
+struct disk_errors_call {
+    struct domain *dom;
+    core_disk_errors_fn done;
+    gpointer data;
+};
+
+/* query-block's io-status as libvirt's virDomainDiskErrorCode */
+static int
+io_status_code(const char *status)
+{
+    if (!status || g_str_equal(status, "ok"))
+        return 0;                                  /* NONE */
+    return g_str_equal(status, "nospace") ? 2 : 1; /* NO_SPACE, UNSPEC */
+}
+
+static void
+on_disk_errors(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct disk_errors_call *dc = data;
+    JsonArray *all = error ? NULL : qemu_json_node_array(result);
+    GPtrArray *out = NULL;
+    GError *e = NULL;
+    if (!all) {
+        e = error ? g_error_copy(error) : NULL;
+        if (!e)
+            err_set(&e, ERR_FROM_QEMU, ERR_INTERNAL_ERROR, "unexpected query-block reply");
+    } else {
+        out = g_ptr_array_new_with_free_func(g_free);
+        const struct domain_def *def = dc->dom->def;
+        for (guint i = 0; i < def->disks->len; i++) {
+            const struct disk_def *d = def->disks->pdata[i];
+            g_autofree char *qdev = d->info.alias ? g_strdup_printf("/%s/", d->info.alias) : NULL;
+            g_autofree char *end = d->info.alias ? g_strdup_printf("/%s", d->info.alias) : NULL;
+            for (guint j = 0; qdev && j < json_array_get_length(all); j++) {
+                JsonObject *o = qemu_json_element_object(all, j);
+                const char *q = o ? qemu_json_string(o, "qdev") : NULL;
+                if (!q || (!strstr(q, qdev) && !g_str_has_suffix(q, end)))
+                    continue;
+                int code = io_status_code(qemu_json_string(o, "io-status"));
+                if (code) {
+                    struct core_disk_error *err = g_new0(struct core_disk_error, 1);
+                    g_strlcpy(err->target, d->target_dev, sizeof(err->target));
+                    err->code = code;
+                    g_ptr_array_add(out, err);
+                }
+            }
+        }
+    }
+    dc->done(e, out, dc->data);
+    if (e)
+        g_error_free(e);
+    core_domain_unref(dc->dom);
+    g_free(dc);
+}
+
+void
+core_domain_disk_errors(struct domain *dom, core_disk_errors_fn done, gpointer data)
+{
+    GError *error = NULL;
+    if (!state_is_active(dom->state) || !dom->mon) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                dom->def->name);
+        done(error, NULL, data);
+        g_error_free(error);
+        return;
+    }
+    struct disk_errors_call *dc = g_new0(struct disk_errors_call, 1);
+    dc->dom = core_domain_ref(dom);
+    dc->done = done;
+    dc->data = data;
+    qmp_command(dom->mon, "query-block", NULL, on_disk_errors, dc);
+}

@@ -479,6 +479,50 @@ h_get_cpu_stats(struct call *call, const struct call_ctx *ctx)
     call_reply(call, out);
 }
 
+/* --- disk errors --- */
+
+#define DISK_ERRORS_MAX 256 /* REMOTE_DOMAIN_DISK_ERRORS_MAX */
+
+struct disk_errors_req {
+    struct call *call;
+    guint max;
+};
+
+static void
+on_disk_errors(GError *error, GPtrArray *errors, gpointer data)
+{
+    struct disk_errors_req *req = data;
+    if (error) {
+        call_fail(req->call, error);
+    } else {
+        g_autoptr(GByteArray) out = g_byte_array_new();
+        guint n = req->max ? MIN(req->max, errors->len) : 0;
+        xdr_put_u32(out, n);
+        for (guint i = 0; i < n; i++) {
+            const struct core_disk_error *e = errors->pdata[i];
+            xdr_put_string(out, e->target);
+            xdr_put_i32(out, e->code);
+        }
+        /* asked for none: how many there are */
+        xdr_put_i32(out, (int32_t)(req->max ? n : errors->len));
+        call_reply(req->call, out);
+        g_ptr_array_unref(errors);
+    }
+    g_free(req);
+}
+
+static void
+h_get_disk_errors(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *a = ctx->args;
+    if (!dispatch_check_max(call, a->v, DISK_ERRORS_MAX))
+        return;
+    struct disk_errors_req *req = g_new0(struct disk_errors_req, 1);
+    req->call = call;
+    req->max = (guint)a->v;
+    core_domain_disk_errors(ctx->dom, on_disk_errors, req);
+}
+
 /* --- vCPUs --- */
 
 static void
@@ -1113,6 +1157,7 @@ const struct proc_def stats_procs[] = {
     {R, PROC_DOMAIN_MEMORY_STATS, D, &args_int, TRUE, 0, h_memory_stats},
     {R, PROC_DOMAIN_GET_CPU_STATS, D, &args_cpu_stats, TRUE, 4u, h_get_cpu_stats},
     {R, PROC_DOMAIN_GET_VCPUS, D, &args_two, FALSE, 0, h_get_vcpus},
+    {R, PROC_DOMAIN_GET_DISK_ERRORS, D, &args_int, TRUE, 0, h_get_disk_errors},
     {R, PROC_DOMAIN_GET_VCPUS_FLAGS, D, NULL, TRUE,
      AFFECT_LIVE | AFFECT_CONFIG | VCPU_MAXIMUM | VCPU_GUEST | VCPU_HOTPLUGGABLE,
      h_get_vcpus_flags},

@@ -709,3 +709,30 @@ def test_domjobinfo_and_domjobabort_like_virsh(domusd):
     r1 = domusd.virsh("domjobinfo", name)
     r2 = domus_cli(domusd, "domjobinfo", name)
     assert r1.returncode != 0 and r2.returncode != 0
+
+
+def test_disk_errors(domusd):
+    """domblkerror / virDomainGetDiskErrors: the disks QEMU's query-block reports with an
+    io-status other than ok, as libvirt's codes; none on a domain without errors."""
+    disks = ""
+    for i, target in enumerate(("vda", "vdb", "vdc")):
+        path = os.path.join(domusd.root, f"e{i}.img")
+        with open(path, "wb") as f:
+            f.truncate(1 << 20)
+        disks += (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                  f"<source file='{path}'/><target dev='{target}' bus='virtio'/></disk>")
+    xml = domain_xml("disk-errors").replace("<serial type='pty'/>", disks + "<serial type='pty'/>")
+    dom = domusd.conn.defineXML(xml)
+    dom.create()
+    try:
+        errors = dom.diskErrors()
+        assert errors == {"vda": libvirt.VIR_DOMAIN_DISK_ERROR_NO_SPACE,
+                          "vdc": libvirt.VIR_DOMAIN_DISK_ERROR_UNSPEC}, errors
+        out = domusd.virsh("domblkerror", "disk-errors").stdout
+        assert "vda: no space" in out and "vdc: unspecified error" in out, out
+        ok = start(domusd, "disk-ok@blkerror", "create")
+        assert ok.diskErrors() == {}
+        assert "No errors found" in domusd.virsh("domblkerror", "disk-ok@blkerror").stdout
+    finally:
+        dom.destroy()
+        dom.undefine()
