@@ -19,10 +19,28 @@
 
 #define V1_UNLIMITED_BYTES 9223372036854771712ULL /* what v1 reads back for -1 */
 
+/* A domain's name as a group's: one that the kernel's own files could take ("tasks",
+ * "cpu.shares", "cgroup.procs") or that starts with '_' gets a '_' in front, as libvirt
+ * escapes partitions */
+static char *
+group_name(const char *name)
+{
+    static const char *const reserved[] = {"tasks", "notify_on_release", "release_agent", NULL};
+    static const char *const prefixes[] = {
+        "cgroup.",  "cpu.",        "cpuacct.", "cpuset.",  "memory.",  "blkio.",
+        "io.",      "pids.",       "freezer.", "devices.", "net_cls.", "net_prio.",
+        "hugetlb.", "perf_event.", "rdma.",    "misc.",    NULL};
+    gboolean escape = name[0] == '_' || g_strv_contains(reserved, name);
+    for (int i = 0; !escape && prefixes[i]; i++)
+        escape = g_str_has_prefix(name, prefixes[i]);
+    return escape ? g_strconcat("_", name, NULL) : g_strdup(name);
+}
+
 char *
 core_qos_path(const struct domain *dom)
 {
-    return g_build_filename(dom->core->paths.cgroup_parent, dom->def->name, NULL);
+    g_autofree char *name = group_name(dom->def->name);
+    return g_build_filename(dom->core->paths.cgroup_parent, name, NULL);
 }
 
 static gboolean

@@ -228,3 +228,21 @@ def test_adopted_after_restart_and_removed_at_stop(daemon, qd):
     if is_block(LOOP) and os.path.exists(f"{V1}/blkio/tasks"):
         # test_blkiotune's config change: the throttle is there from the start
         assert " 50" in read(daemon, "blkio", "qd", "blkio.throttle.write_iops_device")
+
+
+@pytest.mark.parametrize("name", ["tasks", "cpu.shares", "_x"])
+def test_names_the_kernel_could_take(daemon, name):
+    """A domain named like a cgroup file gets its group under an escaped name ('_' in front,
+    as libvirt escapes), starts, and leaves nothing behind."""
+    _, xml = guest.xml(daemon, name, agent=False)
+    xml = xml.replace("<vcpu>1</vcpu>", "<vcpu>1</vcpu><cputune><shares>300</shares></cputune>")
+    c = daemon.conn()
+    dom = c.defineXML(xml)
+    try:
+        dom.createWithFlags(E.VIR_DOMAIN_START_PAUSED)
+        assert read(daemon, "cpu", "_" + name, "cpu.shares") == "300"
+        assert dom.schedulerParameters()["cpu_shares"] == 300
+        dom.destroy()
+        assert not os.path.exists(group(daemon, "cpu", "_" + name))
+    finally:
+        guest.drop(c, name)
