@@ -69,6 +69,17 @@ struct disk_layer {
 #define DISK_CHAIN_MAX 200        /* images in one backing chain, as libvirt */
 #define DISK_TARGET_LETTERS_MAX 6 /* "sdzzzzzz": an index that fits an int */
 
+/* <iotune> of a disk (QEMU's throttling), field by field in libvirt's order (the names are
+ * the elements', the procedures' and virsh's); 0: not set. group_name aside. */
+#define DISK_IOTUNE_FIELDS 19
+extern const char *const disk_iotune_names[DISK_IOTUNE_FIELDS];
+struct disk_iotune {
+    guint64 v[DISK_IOTUNE_FIELDS];
+    char *group_name;
+};
+/* A total and its read/write parts exclude each other (ERR_XML_ERROR, libvirt's check). */
+gboolean domain_def_iotune_check(const struct disk_iotune *t, GError **error);
+
 struct disk_def {
     enum disk_type type;
     enum disk_device device;
@@ -86,6 +97,7 @@ struct disk_def {
     gboolean shareable;
     unsigned boot_order; /* <boot order='N'/>; 0 when absent */
     char *serial;
+    struct disk_iotune iotune;
     struct device_info info;
     unsigned source_index; /* live: numbers the top image's node names; 0: not probed */
     GPtrArray *backing;    /* live: struct disk_layer *, the top image's backing first; NULL:

@@ -16,6 +16,7 @@ domain_def_disk_free(struct disk_def *disk)
     g_free(disk->source_volume);
     g_free(disk->target_dev);
     g_free(disk->serial);
+    g_free(disk->iotune.group_name);
     device_info_clear(&disk->info);
     g_clear_pointer(&disk->backing, g_ptr_array_unref);
     g_free(disk);
@@ -50,6 +51,7 @@ domain_def_disk_copy(gconstpointer src, gpointer unused)
     disk->source_volume = g_strdup(disk->source_volume);
     disk->target_dev = g_strdup(disk->target_dev);
     disk->serial = g_strdup(disk->serial);
+    disk->iotune.group_name = g_strdup(disk->iotune.group_name);
     device_info_copy(&disk->info, &disk->info);
     if (disk->backing)
         disk->backing = g_ptr_array_copy(disk->backing, disk_layer_copy, NULL);

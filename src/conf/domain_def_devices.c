@@ -355,6 +355,82 @@ parse_disk_target(struct disk_def *disk, xmlNodePtr node, GError **error)
     return TRUE;
 }
 
+const char *const disk_iotune_names[DISK_IOTUNE_FIELDS] = {
+    "total_bytes_sec",
+    "read_bytes_sec",
+    "write_bytes_sec",
+    "total_iops_sec",
+    "read_iops_sec",
+    "write_iops_sec",
+    "total_bytes_sec_max",
+    "read_bytes_sec_max",
+    "write_bytes_sec_max",
+    "total_iops_sec_max",
+    "read_iops_sec_max",
+    "write_iops_sec_max",
+    "size_iops_sec",
+    "total_bytes_sec_max_length",
+    "read_bytes_sec_max_length",
+    "write_bytes_sec_max_length",
+    "total_iops_sec_max_length",
+    "read_iops_sec_max_length",
+    "write_iops_sec_max_length",
+};
+
+gboolean
+domain_def_iotune_check(const struct disk_iotune *t, GError **error)
+{
+    /* a total and its read/write parts exclude each other, for each kind (libvirt) */
+    for (int base = 0; base < 19; base += base == 12 ? 1 : 3) {
+        if (base == 12)
+            continue;
+        if (t->v[base] && (t->v[base + 1] || t->v[base + 2])) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                    "total and read/write of %s cannot be set at the same time",
+                    disk_iotune_names[base] + strlen("total_"));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_iotune(struct disk_iotune *t, xmlNodePtr node, GError **error)
+{
+    if (!domain_def_xml_check_attrs(node, none_attrs, error))
+        return FALSE;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (domain_def_xml_ignorable(c))
+            continue;
+        g_autofree char *text = NULL;
+        if (!domain_def_xml_check_attrs(c, none_attrs, error) ||
+            !(text = domain_def_xml_text(c, error)))
+            return FALSE;
+        g_strstrip(text);
+        if (domain_def_xml_is(c, "group_name")) {
+            g_free(t->group_name);
+            t->group_name = g_steal_pointer(&text);
+            continue;
+        }
+        int k = -1;
+        for (int i = 0; i < DISK_IOTUNE_FIELDS; i++)
+            if (domain_def_xml_is(c, disk_iotune_names[i]))
+                k = i;
+        if (k < 0)
+            return domain_def_xml_unsupported(node, c, error);
+        guint64 v = 0;
+        if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXINT64, &v, NULL)) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                    "disk iotune field '%s' must be an "
+                    "unsigned integer, not '%s'",
+                    disk_iotune_names[k], text);
+            return FALSE;
+        }
+        t->v[k] = v;
+    }
+    return domain_def_iotune_check(t, error);
+}
+
 static gboolean
 parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
 {
@@ -363,6 +439,7 @@ parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
     g_autoptr(disk_def) disk = g_new0(struct disk_def, 1);
     int type = DISK_TYPE_FILE, device = DISK_DEVICE_DISK, format = -1;
     xmlNodePtr seen[6] = {NULL};
+    xmlNodePtr iotune = NULL;
 
     if (!domain_def_xml_check_attrs(node, attrs, error) ||
         !domain_def_xml_enum(node, "type", disk_type_names, &type, error) ||
@@ -415,6 +492,9 @@ parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
                 return FALSE;
         } else if (domain_def_xml_is(c, "boot")) {
             if (!parse_boot_order(c, &disk->boot_order, error))
+                return FALSE;
+        } else if (domain_def_xml_is(c, "iotune")) {
+            if (!domain_def_xml_once(&iotune, c, error) || !parse_iotune(&disk->iotune, c, error))
                 return FALSE;
         } else {
             return domain_def_xml_unsupported(node, c, error);

@@ -176,6 +176,23 @@ format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
         g_string_append(children, "<shareable/>\n");
     }
     text_element(children, 3, "serial", disk->serial);
+    gboolean any = disk->iotune.group_name != NULL;
+    for (int i = 0; i < DISK_IOTUNE_FIELDS; i++)
+        any |= disk->iotune.v[i] != 0;
+    if (any) {
+        domain_def_indent(children, 3);
+        g_string_append(children, "<iotune>\n");
+        for (int i = 0; i < DISK_IOTUNE_FIELDS; i++) {
+            if (!disk->iotune.v[i])
+                continue;
+            domain_def_indent(children, 4);
+            g_string_append_printf(children, "<%s>%" G_GUINT64_FORMAT "</%s>\n",
+                                   disk_iotune_names[i], disk->iotune.v[i], disk_iotune_names[i]);
+        }
+        text_element(children, 4, "group_name", disk->iotune.group_name);
+        domain_def_indent(children, 3);
+        g_string_append(children, "</iotune>\n");
+    }
     format_boot_order(children, 3, disk->boot_order);
     format_info(children, 3, &disk->info, flags);
 

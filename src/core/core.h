@@ -373,6 +373,15 @@ struct core_disk_error {
 };
 typedef void (*core_disk_errors_fn)(GError *error, GPtrArray *errors, gpointer data);
 void core_domain_disk_errors(struct domain *dom, core_disk_errors_fn done, gpointer data);
+/* virDomain{Get,Set}BlockIoTune (iotune.c): the <iotune> of the disk DISK names (target or
+ * path). Set: the fields whose bit is in GIVEN (bit i: disk_iotune_names[i]) and, with GROUP,
+ * the group name replace the disk's; live through QMP block_set_io_throttle first. Get: RET's
+ * group_name is a new string. */
+gboolean core_domain_get_iotune(struct domain *dom, const char *disk, unsigned flags,
+                                struct disk_iotune *ret, GError **error);
+void core_domain_set_iotune(struct domain *dom, const char *disk, unsigned flags,
+                            const struct disk_iotune *want, guint64 given, gboolean group,
+                            core_done_fn done, gpointer data);
 /* Devices (hotplug.c). FLAGS: virDomainModificationImpact. XML is one <disk>, <interface>,
  * <input> or <controller>. Attach plugs it into QEMU (a job; undone in full when a step
  * fails) and/or adds it to the persistent definition. Detach asks the guest to let it go and

@@ -625,6 +625,15 @@ start_setup(struct job *job)
     }
     op->outstanding = 1;
     qmp_command(dom->mon, "query-chardev", NULL, on_query_chardev, job_ref(job));
+    /* <iotune>: QEMU's throttling of each disk that has one */
+    for (guint i = 0; i < dom->def->disks->len; i++) {
+        const struct disk_def *d = dom->def->disks->pdata[i];
+        if (!d->source || !qemu_device_has_iotune(d))
+            continue;
+        op->outstanding++;
+        qmp_command(dom->mon, "block_set_io_throttle", qemu_device_iotune_args(d), on_setup_command,
+                    job_ref(job));
+    }
     if (core_pin_any(dom->def) || core_qos_wants_threads(dom)) {
         op->outstanding++;
         core_pin_learn_threads(dom, on_threads, job_ref(job));

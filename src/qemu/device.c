@@ -585,6 +585,58 @@ qemu_device_dimm(const struct memdev_def *mem)
     return o;
 }
 
+/* QMP's names of <iotune>'s fields, in disk_iotune_names' order */
+static const char *const iotune_keys[DISK_IOTUNE_FIELDS] = {"bps",
+                                                            "bps_rd",
+                                                            "bps_wr",
+                                                            "iops",
+                                                            "iops_rd",
+                                                            "iops_wr",
+                                                            "bps_max",
+                                                            "bps_rd_max",
+                                                            "bps_wr_max",
+                                                            "iops_max",
+                                                            "iops_rd_max",
+                                                            "iops_wr_max",
+                                                            "iops_size",
+                                                            "bps_max_length",
+                                                            "bps_rd_max_length",
+                                                            "bps_wr_max_length",
+                                                            "iops_max_length",
+                                                            "iops_rd_max_length",
+                                                            "iops_wr_max_length"};
+
+gboolean
+qemu_device_has_iotune(const struct disk_def *disk)
+{
+    for (int i = 0; i < DISK_IOTUNE_FIELDS; i++)
+        if (disk->iotune.v[i])
+            return TRUE;
+    return disk->iotune.group_name != NULL;
+}
+
+JsonObject *
+qemu_device_iotune_args(const struct disk_def *disk)
+{
+    JsonObject *o = json_object_new();
+    /* the device that holds the drive: a virtio disk's is its proxy's virtio-backend (the
+     * QOM path libvirt gives too) */
+    g_autofree char *id =
+        disk->bus == DISK_BUS_VIRTIO
+            ? g_strdup_printf("/machine/peripheral/%s/virtio-backend", disk->info.alias)
+            : g_strdup(disk->info.alias);
+    json_object_set_string_member(o, "id", id);
+    for (int i = 0; i < DISK_IOTUNE_FIELDS; i++) {
+        /* a length without its max is QEMU's error: sent only with it */
+        if (i >= 13 && !disk->iotune.v[i])
+            continue;
+        json_object_set_int_member(o, iotune_keys[i], (gint64)disk->iotune.v[i]);
+    }
+    if (disk->iotune.group_name)
+        json_object_set_string_member(o, "group", disk->iotune.group_name);
+    return o;
+}
+
 JsonObject *
 qemu_device_rng_backend(const struct rng_def *rng)
 {

@@ -76,6 +76,10 @@ JsonObject *qemu_device_memballoon(const struct domain_def *def,
 
 /* The -object backend ("obj" + alias) and the -device object of RNG. */
 JsonObject *qemu_device_rng_backend(const struct rng_def *rng);
+/* block_set_io_throttle's arguments for DISK (its <iotune>, every field, 0 for those not set);
+ * whether DISK has any. */
+JsonObject *qemu_device_iotune_args(const struct disk_def *disk);
+gboolean qemu_device_has_iotune(const struct disk_def *disk);
 /* A memory module: its RAM (object-add's arguments, id "mem" + alias) and its pc-dimm. A NUMA
  * cell's RAM ("ram-node" + id). */
 JsonObject *qemu_device_dimm_backend(const struct memdev_def *mem);

@@ -138,6 +138,11 @@ def rpc_seeds():
         (256, DOM + xdr_string("vnet0") + xdr_u32(1) + xdr_string("inbound.average") +
          xdr_u32(2) + xdr_u32(1000) + xdr_u32(1)),
         (257, DOM + xdr_string("52:54:00:aa:bb:cc") + xdr_u32(7) + xdr_u32(2)),
+        (252, DOM + xdr_string("vda") + xdr_u32(2) + xdr_string("total_bytes_sec") +
+         xdr_u32(4) + xdr_u64(1 << 20) + xdr_string("group_name") + xdr_u32(7) +
+         xdr_string("g1") + xdr_u32(1)),
+        (253, DOM + xdr_u32(1) + xdr_string("vda") + xdr_u32(20) + xdr_u32(0)),
+        (263, DOM + xdr_u32(4) + xdr_u32(0)), (203, xdr_u32(0)),
     ]
     seeds = {}
     for i, (proc, body) in enumerate(calls):

@@ -37,7 +37,10 @@ def hp(daemon, loop):
     c, dom, disk = guest.with_disk(daemon, "hp", edit=lambda x: x.replace(
         "<panic model='isa'/>", "<panic model='isa'/>" + ROOT_PORTS + CDROM).replace(
         "<memory unit='MiB'>256</memory>", MEMORY[0] + "<memory unit='MiB'>256</memory>").replace(
-        "<vcpu>1</vcpu>", "<vcpu>1</vcpu>" + MEMORY[1]).replace("</cmdline>", MEMORY[2]))
+        "<vcpu>1</vcpu>", "<vcpu>1</vcpu>" + MEMORY[1]).replace("</cmdline>", MEMORY[2]).replace(
+        "<target dev='vda' bus='virtio'/></disk>",
+        "<target dev='vda' bus='virtio'/><iotune><read_iops_sec>5000</read_iops_sec></iotune>"
+        "</disk>"))
     events = []
     cond = threading.Condition()
 
@@ -353,3 +356,57 @@ def test_memory_module(daemon, hp):
         in inactive
     daemon.virsh("detach-device", "hp", path, "--config")
     assert "model='dimm'" not in dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+
+
+def qmp_block(daemon, target_alias):
+    """query-block's entry of the device whose qdev path has TARGET_ALIAS."""
+    import json
+    out = daemon.virsh("qemu-monitor-command", "hp", '{"execute":"query-block"}').stdout
+    for b in json.loads(out)["return"]:
+        if f"/{target_alias}/" in b.get("qdev", "") or b.get("qdev", "").endswith(target_alias):
+            return b
+    return None
+
+
+def test_blkdeviotune(daemon, hp):
+    """blkdeviotune / setBlockIoTune: QEMU throttles the disk (query-block shows it), given
+    fields replace the disk's and the others stay; the config alone; libvirt's refusal of a
+    total with its read/write parts; all 0 lifts it."""
+    c, dom, disk, ev = hp
+    # the definition's <iotune> was applied at start
+    assert qmp_block(daemon, "virtio-disk0")["inserted"]["iops_rd"] == 5000
+    daemon.virsh("blkdeviotune", "hp", "vda", "--total-bytes-sec", "10485760", "--live")
+    ins = qmp_block(daemon, "virtio-disk0")["inserted"]
+    assert ins["bps"] == 10485760 and ins["iops_wr"] == 0 and ins["iops_rd"] == 5000, ins
+    dom.setBlockIoTune("vda", {"write_iops_sec": 50}, E.VIR_DOMAIN_AFFECT_LIVE)
+    ins = qmp_block(daemon, "virtio-disk0")["inserted"]
+    assert ins["bps"] == 10485760 and ins["iops_wr"] == 50, ins
+    tune = dom.blockIoTune("vda", E.VIR_DOMAIN_AFFECT_LIVE)
+    assert tune["total_bytes_sec"] == 10485760 and tune["write_iops_sec"] == 50
+    assert tune["group_name"] == "" and len(tune) == 20
+    out = daemon.virsh("blkdeviotune", "hp", "vda").stdout
+    assert re.search(r"total_bytes_sec\s*: 10485760", out), out
+    assert "<total_bytes_sec>10485760</total_bytes_sec>" in dom.XMLDesc(0)
+    assert "<total_bytes_sec>" not in dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+    # the guest's disk still works under it
+    rc, out = in_guest(dom, "dd if=/dev/vda of=/dev/null bs=64k count=4 2>/dev/null")
+    assert rc == 0, out
+    # the config alone
+    daemon.virsh("blkdeviotune", "hp", "vda", "--read-iops-sec", "300", "--config")
+    assert "<read_iops_sec>300</read_iops_sec>" in dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+    assert ins["iops_rd"] == 5000
+    # refused: a total with its read part; a disk the domain lacks
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.setBlockIoTune("vda", {"read_bytes_sec": 1000}, E.VIR_DOMAIN_AFFECT_LIVE)
+    assert "cannot be set at the same time" in str(e.value)
+    assert qmp_block(daemon, "virtio-disk0")["inserted"]["bps_rd"] == 0
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.setBlockIoTune("vdz", {"total_iops_sec": 10}, E.VIR_DOMAIN_AFFECT_LIVE)
+    assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG
+    # lifted
+    dom.setBlockIoTune("vda", {"total_bytes_sec": 0, "write_iops_sec": 0, "read_iops_sec": 0},
+                       E.VIR_DOMAIN_AFFECT_LIVE)
+    ins = qmp_block(daemon, "virtio-disk0")["inserted"]
+    assert ins["bps"] == 0 and ins["iops_wr"] == 0
+    assert "<iotune>" not in dom.XMLDesc(0)
+    daemon.virsh("blkdeviotune", "hp", "vda", "--read-iops-sec", "5000", "--config")
