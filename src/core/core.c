@@ -567,6 +567,19 @@ core_domain_emit_device(struct domain *dom, int kind, const char *alias)
     events_emit(dom->core->events, &ev);
 }
 
+void
+core_domain_emit_tunable(struct domain *dom, const GPtrArray *params)
+{
+    struct event ev = {
+        .kind = EVENT_ID_TUNABLE,
+        .name = dom->def->name,
+        .id = dom->id,
+        .params = params,
+    };
+    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
+    events_emit(dom->core->events, &ev);
+}
+
 /* virDomainDefineXMLFlags */
 enum { DEFINE_VALIDATE = 1 };
 

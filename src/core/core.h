@@ -179,6 +179,9 @@ void core_domain_emit_reboot(struct domain *dom);
 
 /* A device came or went (EVENT_ID_DEVICE_ADDED, EVENT_ID_DEVICE_REMOVED): its alias. */
 void core_domain_emit_device(struct domain *dom, int kind, const char *alias);
+/* A live tunable changed (EVENT_ID_TUNABLE): PARAMS, struct typed_param * (core/guest.h),
+ * named as libvirt names them ("cputune.vcpupin0", "blkdeviotune.disk"). */
+void core_domain_emit_tunable(struct domain *dom, const GPtrArray *params);
 
 /* Status file of a running domain (atomically written). */
 gboolean core_status_write(struct domain *dom, GError **error);

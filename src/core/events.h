@@ -12,6 +12,7 @@ enum {
     EVENT_ID_LIFECYCLE = 0,
     EVENT_ID_REBOOT = 1,
     EVENT_ID_DEVICE_REMOVED = 15,
+    EVENT_ID_TUNABLE = 17,
     EVENT_ID_DEVICE_ADDED = 19,
 };
 /* what an event is about: libvirt has one event ID space per object kind */
@@ -25,7 +26,8 @@ struct event {
     int id;    /* domain id at the time of the event, -1 when inactive */
     int event; /* enum dom_event for lifecycle */
     int detail;
-    const char *alias; /* the device of DEVICE_ADDED and DEVICE_REMOVED */
+    const char *alias;       /* the device of DEVICE_ADDED and DEVICE_REMOVED */
+    const GPtrArray *params; /* TUNABLE: struct typed_param * (core/guest.h) */
 };
 
 typedef void (*events_fn)(const struct event *ev, gpointer user);

@@ -35,6 +35,40 @@ typed_param_free(struct typed_param *p)
     g_free(p);
 }
 
+GPtrArray *
+typed_params_new(void)
+{
+    return g_ptr_array_new_with_free_func((GDestroyNotify)typed_param_free);
+}
+
+static struct typed_param *
+typed_params_add(GPtrArray *params, const char *field, enum typed_param_type type)
+{
+    struct typed_param *p = g_new0(struct typed_param, 1);
+    p->field = g_strdup(field);
+    p->type = type;
+    g_ptr_array_add(params, p);
+    return p;
+}
+
+void
+typed_params_add_string(GPtrArray *params, const char *field, const char *value)
+{
+    typed_params_add(params, field, TYPED_PARAM_STRING)->s = g_strdup(value ? value : "");
+}
+
+void
+typed_params_add_ullong(GPtrArray *params, const char *field, guint64 value)
+{
+    typed_params_add(params, field, TYPED_PARAM_ULLONG)->u = value;
+}
+
+void
+typed_params_add_llong(GPtrArray *params, const char *field, gint64 value)
+{
+    typed_params_add(params, field, TYPED_PARAM_LLONG)->i = value;
+}
+
 static const struct chr_def *
 agent_channel(const struct domain_def *def)
 {

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "core/guest.h"
 #include "qemu/device.h"
 #include "qemu/json.h"
 #include "qemu/monitor.h"
@@ -110,6 +111,16 @@ on_throttle(struct qmp *mon, JsonNode *result, const GError *error, gpointer dat
     struct disk_def *d = !e ? find(ic->dom->def, ic->target, &e) : NULL;
     if (d) {
         merge(&d->iotune, &ic->want, ic->given, ic->group);
+        /* libvirt's tunable event: the disk and its whole throttle */
+        g_autoptr(GPtrArray) params = typed_params_new();
+        typed_params_add_string(params, "blkdeviotune.disk", d->target_dev);
+        for (int i = 0; i < DISK_IOTUNE_FIELDS; i++) {
+            g_autofree char *field = g_strdup_printf("blkdeviotune.%s", disk_iotune_names[i]);
+            typed_params_add_ullong(params, field, d->iotune.v[i]);
+        }
+        if (d->iotune.group_name)
+            typed_params_add_string(params, "blkdeviotune.group_name", d->iotune.group_name);
+        core_domain_emit_tunable(ic->dom, params);
         ic->dom->updated = TRUE;
         GError *w = NULL;
         if (!core_status_write(ic->dom, &w)) {

@@ -7,6 +7,8 @@
  * query-cpus-fast. */
 #include "core/pin.h"
 
+#include "core/guest.h"
+
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
@@ -275,6 +277,13 @@ pin_live(struct domain *dom, const struct pin_request *r, GError **error)
         log_warn("%s: %s", dom->def->name, e->message);
         g_error_free(e);
     }
+    /* libvirt's tunable event: the pin as a CPU list */
+    g_autoptr(GPtrArray) params = typed_params_new();
+    g_autofree char *field = r->vcpu < 0 ? g_strdup("cputune.emulatorpin")
+                                         : g_strdup_printf("cputune.vcpupin%d", r->vcpu);
+    g_autofree char *list = cpuset_format(&r->set);
+    typed_params_add_string(params, field, list);
+    core_domain_emit_tunable(dom, params);
     return TRUE;
 }
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "core/guest.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -503,6 +504,29 @@ status_changed(struct domain *dom)
     }
 }
 
+/* libvirt's tunable event of a live scheduler change: the fields set */
+static void
+emit_sched(struct domain *dom, const struct core_sched *want, unsigned given)
+{
+    g_autoptr(GPtrArray) params = typed_params_new();
+    if (given & CORE_SCHED_SHARES)
+        typed_params_add_ullong(params, "cputune.cpu_shares", want->shares);
+    if (given & CORE_SCHED_GLOBAL_PERIOD)
+        typed_params_add_ullong(params, "cputune.global_period", want->global_period);
+    if (given & CORE_SCHED_GLOBAL_QUOTA)
+        typed_params_add_llong(params, "cputune.global_quota", want->global_quota);
+    if (given & CORE_SCHED_VCPU_PERIOD)
+        typed_params_add_ullong(params, "cputune.vcpu_period", want->vcpu_period);
+    if (given & CORE_SCHED_VCPU_QUOTA)
+        typed_params_add_llong(params, "cputune.vcpu_quota", want->vcpu_quota);
+    if (given & CORE_SCHED_EMULATOR_PERIOD)
+        typed_params_add_ullong(params, "cputune.emulator_period", want->emulator_period);
+    if (given & CORE_SCHED_EMULATOR_QUOTA)
+        typed_params_add_llong(params, "cputune.emulator_quota", want->emulator_quota);
+    if (params->len)
+        core_domain_emit_tunable(dom, params);
+}
+
 gboolean
 core_domain_set_sched(struct domain *dom, unsigned flags, const struct core_sched *want,
                       unsigned given, GError **error)
@@ -535,6 +559,7 @@ core_domain_set_sched(struct domain *dom, unsigned flags, const struct core_sche
             return FALSE;
         sched_into(dom->def, want, given);
         status_changed(dom);
+        emit_sched(dom, want, given);
     }
     if (config) {
         struct domain_def *copy = domain_def_copy(core_persistent_def(dom));

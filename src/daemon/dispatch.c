@@ -465,6 +465,38 @@ dispatch_param_llong(GByteArray *b, const char *field, int64_t v)
 }
 
 void
+dispatch_put_typed_params(GByteArray *b, const GPtrArray *params)
+{
+    xdr_put_u32(b, params->len);
+    for (guint i = 0; i < params->len; i++) {
+        struct typed_param *p = params->pdata[i];
+        xdr_put_string(b, p->field);
+        xdr_put_i32(b, p->type);
+        switch (p->type) {
+        case TYPED_PARAM_INT:
+        case TYPED_PARAM_BOOLEAN:
+            xdr_put_i32(b, (int32_t)p->i);
+            break;
+        case TYPED_PARAM_UINT:
+            xdr_put_u32(b, (uint32_t)p->u);
+            break;
+        case TYPED_PARAM_LLONG:
+            xdr_put_i64(b, p->i);
+            break;
+        case TYPED_PARAM_ULLONG:
+            xdr_put_u64(b, p->u);
+            break;
+        case TYPED_PARAM_DOUBLE:
+            xdr_put_u64(b, 0); /* not produced */
+            break;
+        case TYPED_PARAM_STRING:
+            xdr_put_string(b, p->s);
+            break;
+        }
+    }
+}
+
+void
 dispatch_param_ullong(GByteArray *b, const char *field, uint64_t v)
 {
     xdr_put_string(b, field);

@@ -133,5 +133,7 @@ void dispatch_param_uint(GByteArray *b, const char *field, uint32_t v);
 void dispatch_param_llong(GByteArray *b, const char *field, int64_t v);
 void dispatch_param_ullong(GByteArray *b, const char *field, uint64_t v);
 void dispatch_param_string(GByteArray *b, const char *field, const char *v);
+/* remote_typed_param<> of PARAMS (struct typed_param *, core/guest.h): count, then each. */
+void dispatch_put_typed_params(GByteArray *b, const GPtrArray *params);
 /* Refuses a list size a client asked for beyond MAX (ERR_RPC); FALSE when refused. */
 gboolean dispatch_check_max(struct call *call, int asked, int max);

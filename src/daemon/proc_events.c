@@ -7,8 +7,8 @@
 #include "daemon/dispatch.h"
 #include "util/err.h"
 
-/* virDomainEventID values libvirt 9.0 knows; lifecycle, reboot, device added and removed are
- * raised so far, the others register and stay silent until their source exists */
+/* virDomainEventID values libvirt 9.0 knows; lifecycle, reboot, tunable, device added and
+ * removed are raised so far, the others register and stay silent until their source exists */
 #define EVENT_ID_LAST 27
 
 /* Delivers one bus event to one client's registrations. */
@@ -55,6 +55,10 @@ client_event(const struct event *ev, gpointer user)
                                 r->callback_id > 0 ? PROC_DOMAIN_EVENT_CALLBACK_DEVICE_REMOVED
                                                    : PROC_DOMAIN_EVENT_DEVICE_REMOVED,
                                 b);
+        } else if (ev->kind == EVENT_ID_TUNABLE && r->callback_id > 0) {
+            /* libvirt has no legacy message for it either */
+            dispatch_put_typed_params(b, ev->params);
+            client_send_message(c, PROC_DOMAIN_EVENT_CALLBACK_TUNABLE, b);
         } else if (ev->kind == EVENT_ID_DEVICE_ADDED && r->callback_id > 0) {
             /* libvirt has no legacy message for it */
             xdr_put_string(b, ev->alias);

@@ -16,38 +16,6 @@ enum { SET_TIME_SYNC = 1 };
 enum { MONITOR_HMP = 1 };
 
 static void
-put_typed_params(GByteArray *b, GPtrArray *params)
-{
-    xdr_put_u32(b, params->len);
-    for (guint i = 0; i < params->len; i++) {
-        struct typed_param *p = params->pdata[i];
-        xdr_put_string(b, p->field);
-        xdr_put_i32(b, p->type);
-        switch (p->type) {
-        case TYPED_PARAM_INT:
-        case TYPED_PARAM_BOOLEAN:
-            xdr_put_i32(b, (int32_t)p->i);
-            break;
-        case TYPED_PARAM_UINT:
-            xdr_put_u32(b, (uint32_t)p->u);
-            break;
-        case TYPED_PARAM_LLONG:
-            xdr_put_i64(b, p->i);
-            break;
-        case TYPED_PARAM_ULLONG:
-            xdr_put_u64(b, p->u);
-            break;
-        case TYPED_PARAM_DOUBLE:
-            xdr_put_u64(b, 0); /* not produced */
-            break;
-        case TYPED_PARAM_STRING:
-            xdr_put_string(b, p->s);
-            break;
-        }
-    }
-}
-
-static void
 done_guest_info(GError *error, gpointer value, gpointer data)
 {
     struct call *call = data;
@@ -57,7 +25,7 @@ done_guest_info(GError *error, gpointer value, gpointer data)
     }
     g_autoptr(GPtrArray) params = value;
     g_autoptr(GByteArray) b = g_byte_array_new();
-    put_typed_params(b, params);
+    dispatch_put_typed_params(b, params);
     call_reply(call, b);
 }
 

@@ -410,3 +410,35 @@ def test_blkdeviotune(daemon, hp):
     assert ins["bps"] == 0 and ins["iops_wr"] == 0
     assert "<iotune>" not in dom.XMLDesc(0)
     daemon.virsh("blkdeviotune", "hp", "vda", "--read-iops-sec", "5000", "--config")
+
+
+def test_tunable_events(daemon, hp):
+    """VIR_DOMAIN_EVENT_ID_TUNABLE reaches clients on live changes: a vCPU pin, a disk's
+    throttle (its whole set, with the disk)."""
+    c, dom, disk, ev = hp
+    seen = []
+    cond = threading.Condition()
+
+    def on_tunable(conn, d, params, opaque):
+        with cond:
+            seen.append(params)
+            cond.notify_all()
+
+    c2 = daemon.conn()
+    dom2 = c2.lookupByName("hp")
+    cb = c2.domainEventRegisterAny(dom2, E.VIR_DOMAIN_EVENT_ID_TUNABLE, on_tunable, None)
+    try:
+        dom.pinVcpuFlags(0, (True,) * os.cpu_count(), E.VIR_DOMAIN_AFFECT_LIVE)
+        with cond:
+            assert cond.wait_for(lambda: seen, 30), seen
+        assert seen[0] == {"cputune.vcpupin0": f"0-{os.cpu_count() - 1}"
+                           if os.cpu_count() > 1 else "0"}, seen
+        dom.setBlockIoTune("vda", {"total_iops_sec": 700}, E.VIR_DOMAIN_AFFECT_LIVE)
+        with cond:
+            assert cond.wait_for(lambda: len(seen) > 1, 30), seen
+        assert seen[1]["blkdeviotune.disk"] == "vda"
+        assert seen[1]["blkdeviotune.total_iops_sec"] == 700
+        dom.setBlockIoTune("vda", {"total_iops_sec": 0}, E.VIR_DOMAIN_AFFECT_LIVE)
+    finally:
+        c2.domainEventDeregisterAny(cb)
+        c2.close()
