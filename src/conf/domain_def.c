@@ -505,6 +505,7 @@ domain_def_infos(struct domain_def *def)
     ADD_ALL(def->videos, struct video_def)
     ADD_ALL(def->rngs, struct rng_def)
     ADD_ALL(def->memdevs, struct memdev_def)
+    ADD_ALL(def->hostdevs, struct hostdev_def)
 #undef ADD_ALL
     if (def->memballoon)
         g_ptr_array_add(infos, &def->memballoon->info);
@@ -604,6 +605,7 @@ init_arrays(struct domain_def *def)
     def->vcpupins = g_ptr_array_new_with_free_func(g_free);
     def->numa_cells = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_numa_cell_free);
     def->memdevs = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_memdev_free);
+    def->hostdevs = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_hostdev_free);
     def->blkio_devices =
         g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_blkio_device_free);
 }
@@ -640,6 +642,8 @@ domain_def_free(struct domain_def *def)
         g_ptr_array_unref(def->numa_cells);
     if (def->memdevs)
         g_ptr_array_unref(def->memdevs);
+    if (def->hostdevs)
+        g_ptr_array_unref(def->hostdevs);
     if (def->blkio_devices)
         g_ptr_array_unref(def->blkio_devices);
     g_free(def->nvram);
@@ -771,6 +775,7 @@ domain_def_copy(const struct domain_def *src)
     device_info_copy(&def->panic_info, &src->panic_info);
     copy_array(def->numa_cells, src->numa_cells, domain_def_numa_cell_copy);
     copy_array(def->memdevs, src->memdevs, domain_def_memdev_copy);
+    copy_array(def->hostdevs, src->hostdevs, domain_def_hostdev_copy);
     copy_array(def->blkio_devices, src->blkio_devices, blkio_device_copy);
     return def;
 }

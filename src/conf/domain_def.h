@@ -227,6 +227,19 @@ struct memdev_def {
     struct device_info info;
 };
 
+/* <hostdev mode='subsystem' type='pci'>: a host PCI device (or SR-IOV virtual function)
+ * given to the guest with VFIO */
+struct hostdev_def {
+    struct pci_address source;    /* the host's address (multi unused) */
+    gboolean managed;             /* managed='yes': bound to vfio-pci at start, given back to
+                                   * its host driver at stop */
+    gboolean driver_vfio;         /* <driver name='vfio'/> given (the only backend) */
+    unsigned boot_order;          /* <boot order>; 0 when absent */
+    enum domain_tristate rom_bar; /* <rom bar='on|off'> */
+    char *rom_file;               /* <rom file>: "" hides the device's ROM */
+    struct device_info info;
+};
+
 /* libvirt's bounds of a CFS period and quota (µs), and its "unlimited" memory tunable (KiB) */
 #define DOMAIN_DEF_PERIOD_MIN 1000ULL
 #define DOMAIN_DEF_PERIOD_MAX 1000000ULL
@@ -325,6 +338,7 @@ struct domain_def {
     char *panic_model;     /* <panic model='isa'/>; NULL: no panic device */
     GPtrArray *numa_cells; /* struct numa_cell_def *, as given */
     GPtrArray *memdevs;    /* struct memdev_def * */
+    GPtrArray *hostdevs;   /* struct hostdev_def * */
     struct device_info panic_info;
 };
 
@@ -366,6 +380,9 @@ int domain_def_memdev_slot(const struct memdev_def *mem);
 gboolean domain_def_memdev_check(const struct domain_def *def, const struct memdev_def *mem,
                                  GError **error);
 gboolean domain_def_memory_check_hotplug(const struct domain_def *def, GError **error);
+
+/* True when some disk, interface or host device carries <boot order='N'/>. */
+gboolean domain_def_devices_have_boot_order(const struct domain_def *def);
 
 /* Formats DEF as libvirt-style XML (2-space indent, single quotes). ID >= 0 adds id='ID' to
  * <domain>. Returns a new string. */

@@ -1188,6 +1188,8 @@ domain_def_devices_parse(struct domain_def *def, xmlNodePtr devices, GError **er
             }
         } else if (domain_def_xml_is(c, "rng")) {
             ok = parse_rng(def, c, error);
+        } else if (domain_def_xml_is(c, "hostdev")) {
+            ok = domain_def_hostdev_parse(def, c, error);
         } else if (domain_def_xml_is(c, "memory")) {
             ok = domain_def_memdev_parse(def, c, error);
         } else if (domain_def_xml_is(c, "panic")) {
@@ -1206,15 +1208,26 @@ domain_def_devices_parse(struct domain_def *def, xmlNodePtr devices, GError **er
 
 /* ---- defaults and cross-device checks ---- */
 
+/* The boot orders of the devices that can have one (disks, NICs, host devices), 0 for none. */
+static GArray *
+boot_orders(const struct domain_def *def)
+{
+    GArray *orders = g_array_new(FALSE, FALSE, sizeof(unsigned));
+    for (guint i = 0; i < def->disks->len; i++)
+        g_array_append_val(orders, ((struct disk_def *)def->disks->pdata[i])->boot_order);
+    for (guint i = 0; i < def->nets->len; i++)
+        g_array_append_val(orders, ((struct net_def *)def->nets->pdata[i])->boot_order);
+    for (guint i = 0; i < def->hostdevs->len; i++)
+        g_array_append_val(orders, ((struct hostdev_def *)def->hostdevs->pdata[i])->boot_order);
+    return orders;
+}
+
 gboolean
 domain_def_devices_have_boot_order(const struct domain_def *def)
 {
-    for (guint i = 0; i < def->disks->len; i++) {
-        if (((struct disk_def *)g_ptr_array_index(def->disks, i))->boot_order)
-            return TRUE;
-    }
-    for (guint i = 0; i < def->nets->len; i++) {
-        if (((struct net_def *)g_ptr_array_index(def->nets, i))->boot_order)
+    g_autoptr(GArray) orders = boot_orders(def);
+    for (guint i = 0; i < orders->len; i++) {
+        if (g_array_index(orders, unsigned, i))
             return TRUE;
     }
     return FALSE;
@@ -1224,11 +1237,9 @@ static gboolean
 check_boot_orders(const struct domain_def *def, GError **error)
 {
     g_autoptr(GHashTable) used = g_hash_table_new(g_direct_hash, g_direct_equal);
-    guint ndisks = def->disks->len;
-    for (guint i = 0; i < ndisks + def->nets->len; i++) {
-        unsigned order =
-            i < ndisks ? ((struct disk_def *)g_ptr_array_index(def->disks, i))->boot_order
-                       : ((struct net_def *)g_ptr_array_index(def->nets, i - ndisks))->boot_order;
+    g_autoptr(GArray) orders = boot_orders(def);
+    for (guint i = 0; i < orders->len; i++) {
+        unsigned order = g_array_index(orders, unsigned, i);
         if (!order)
             continue;
         if (!g_hash_table_add(used, GUINT_TO_POINTER(order))) {
@@ -1384,5 +1395,5 @@ domain_def_devices_finish(struct domain_def *def, GError **error)
     assign_controller_indexes(def);
     fill_video_defaults(def);
     return check_disk_targets(def, error) && check_boot_orders(def, error) &&
-           pair_consoles(def, error);
+           domain_def_hostdev_check(def, error) && pair_consoles(def, error);
 }

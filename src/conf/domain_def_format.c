@@ -466,6 +466,40 @@ format_memdev(GString *buf, const struct memdev_def *mem, unsigned flags)
 }
 
 static void
+format_hostdev(GString *buf, const struct hostdev_def *hostdev, unsigned flags)
+{
+    domain_def_indent(buf, 2);
+    g_string_append_printf(buf, "<hostdev mode='subsystem' type='pci' managed='%s'>\n",
+                           hostdev->managed ? "yes" : "no");
+    if (hostdev->driver_vfio) {
+        domain_def_indent(buf, 3);
+        g_string_append(buf, "<driver name='vfio'/>\n");
+    }
+    domain_def_indent(buf, 3);
+    g_string_append(buf, "<source>\n");
+    domain_def_indent(buf, 4);
+    g_string_append_printf(buf,
+                           "<address domain='0x%04x' bus='0x%02x' slot='0x%02x' "
+                           "function='0x%x'/>\n",
+                           hostdev->source.domain, hostdev->source.bus, hostdev->source.slot,
+                           hostdev->source.function);
+    domain_def_indent(buf, 3);
+    g_string_append(buf, "</source>\n");
+    format_boot_order(buf, 3, hostdev->boot_order);
+    if (hostdev->rom_bar != DOMAIN_TRISTATE_ABSENT || hostdev->rom_file) {
+        domain_def_indent(buf, 3);
+        g_string_append(buf, "<rom");
+        if (hostdev->rom_bar != DOMAIN_TRISTATE_ABSENT)
+            attr(buf, "bar", hostdev->rom_bar == DOMAIN_TRISTATE_YES ? "on" : "off");
+        attr(buf, "file", hostdev->rom_file);
+        g_string_append(buf, "/>\n");
+    }
+    format_info(buf, 3, &hostdev->info, flags);
+    domain_def_indent(buf, 2);
+    g_string_append(buf, "</hostdev>\n");
+}
+
+static void
 format_devices(GString *out, const struct domain_def *def, unsigned flags)
 {
     g_autoptr(GString) buf = g_string_new(NULL);
@@ -490,6 +524,8 @@ format_devices(GString *out, const struct domain_def *def, unsigned flags)
     format_simple(buf, "sound", sound->model, &sound->info, flags);
     EACH(struct video_def, video, def->videos)
     format_video(buf, video, flags);
+    EACH(struct hostdev_def, hostdev, def->hostdevs)
+    format_hostdev(buf, hostdev, flags);
     if (def->memballoon)
         format_simple(buf, "memballoon", def->memballoon->model, &def->memballoon->info, flags);
     EACH(struct rng_def, rng, def->rngs)

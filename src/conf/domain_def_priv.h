@@ -78,9 +78,6 @@ gboolean domain_def_devices_parse(struct domain_def *def, xmlNodePtr devices, GE
  * cross-device rules (duplicate disk targets, boot orders). */
 gboolean domain_def_devices_finish(struct domain_def *def, GError **error);
 
-/* True when some disk or interface carries <boot order='N'/>. */
-gboolean domain_def_devices_have_boot_order(const struct domain_def *def);
-
 /* Copies for g_ptr_array_copy-style use: (element, unused) -> new element. */
 gpointer domain_def_disk_copy(gconstpointer src, gpointer unused);
 gpointer domain_def_net_copy(gconstpointer src, gpointer unused);
@@ -124,3 +121,8 @@ void domain_def_numa_cell_free(struct numa_cell_def *cell);
 gpointer domain_def_numa_cell_copy(gconstpointer src, gpointer unused);
 void domain_def_memdev_free(struct memdev_def *mem);
 gpointer domain_def_memdev_copy(gconstpointer src, gpointer unused);
+gboolean domain_def_hostdev_parse(struct domain_def *def, xmlNodePtr node, GError **error);
+/* No host device given twice (ERR_XML_ERROR). */
+gboolean domain_def_hostdev_check(const struct domain_def *def, GError **error);
+void domain_def_hostdev_free(struct hostdev_def *hostdev);
+gpointer domain_def_hostdev_copy(gconstpointer src, gpointer unused);

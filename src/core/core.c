@@ -65,6 +65,7 @@ core_paths_clear(struct core_paths *p)
     g_free(p->network_state_dir);
     g_free(p->cgroup_root);
     g_free(p->cgroup_parent);
+    g_free(p->sysfs_root);
     memset(p, 0, sizeof(*p));
 }
 
@@ -336,6 +337,7 @@ core_new(const struct core_paths *paths, GError **error)
     core->paths.cgroup_root = g_strdup(paths->cgroup_root ? paths->cgroup_root : "/sys/fs/cgroup");
     core->paths.cgroup_parent = g_strdup(paths->cgroup_parent ? paths->cgroup_parent : "domus");
     core->cgroups = cgroup_host_detect(core->paths.cgroup_root);
+    core->paths.sysfs_root = g_strdup(paths->sysfs_root ? paths->sysfs_root : "/sys");
     core->paths.pool_config_dir = g_strdup(paths->pool_config_dir);
     core->paths.pool_state_dir = g_strdup(paths->pool_state_dir);
     core->paths.network_config_dir = g_strdup(paths->network_config_dir);

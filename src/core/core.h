@@ -32,6 +32,7 @@ struct core_paths {
     char *network_state_dir;  /* live XML of active networks, dnsmasq files */
     char *cgroup_root;        /* the cgroup filesystems ("/sys/fs/cgroup") */
     char *cgroup_parent;      /* the group domains' groups go under ("domus") */
+    char *sysfs_root;         /* where sysfs is ("/sys"): host PCI devices */
 };
 
 typedef void (*core_done_fn)(GError *error, gpointer data);

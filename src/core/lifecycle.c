@@ -19,6 +19,7 @@
 #include <glib-unix.h>
 
 #include "core/guest.h"
+#include "core/hostdev.h"
 #include "core/lifecycle.h"
 #include "core/qos.h"
 #include "core/migration.h"
@@ -161,6 +162,7 @@ lifecycle_stopped(struct domain *dom, enum dom_input input)
     dom->vcpus_created = 0;
     g_clear_pointer(&dom->vcpu_tids, g_array_unref);
     core_qos_stop(dom);
+    core_hostdev_release(dom);
     dom->balloon_kib = 0;
     dom->balloon_period = 0;
     /* a start that never completed ends without events: no STOPPED without a STARTED */

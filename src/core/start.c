@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/hostdev.h"
 #include "core/lifecycle.h"
 #include "core/migration.h"
 #include "core/network.h"
@@ -56,8 +57,9 @@ struct start_op {
      * ends in RESTORED_INPUT (IN_RESTORED: the vCPUs run) */
     int incoming_fd;
     enum dom_input restored_input; /* also the end of a start from a snapshot (LOADVM) */
-    gboolean drop_cache; /* bypass-cache: the image leaves the host's page cache once read */
-    char *loadvm;        /* a snapshot revert: QEMU starts from this internal snapshot */
+    gboolean drop_cache;     /* bypass-cache: the image leaves the host's page cache once read */
+    char *loadvm;            /* a snapshot revert: QEMU starts from this internal snapshot */
+    gboolean hostdevs_ready; /* the host PCI devices are readied: given back if QEMU never runs */
 };
 
 /* Closes the daemon's copies of the chardev sockets; UNLINK: QEMU never got them, so their
@@ -385,10 +387,12 @@ start_prepare(struct job *job)
     };
     if (!core_storage_resolve_disks(core, dom->def, &error) ||
         !prepare_live_def(dom->def, &error) || !check_paths(dom, &error) ||
-        !open_chardev_sockets(op, &error) || !open_taps(op, &error)) {
+        !open_chardev_sockets(op, &error) || !open_taps(op, &error) ||
+        !core_hostdev_prepare(dom, &error)) {
         job_fail(job, error);
         return;
     }
+    op->hostdevs_ready = TRUE;
     opts.chardev_fds = op->chardev_fds;
     opts.tap_fds = op->tap_fd_numbers;
     opts.incoming = op->incoming_fd >= 0;
@@ -731,6 +735,8 @@ start_finish(struct job *job, const GError *error)
     }
     /* nothing ran: the config goes back as it was */
     core_qos_stop(dom);
+    if (op->hostdevs_ready)
+        core_hostdev_release(dom);
     if (dom->monitor_path)
         unlink(dom->monitor_path);
     g_clear_pointer(&dom->monitor_path, g_free);

@@ -760,6 +760,14 @@ collect(struct set *set)
         if (d->bus == DISK_BUS_VIRTIO)
             add_dev(set, &d->info, CONN_PCIE, g_strdup_printf("disk '%s'", d->target_dev));
     }
+    /* libvirt reads the host device's config space to tell; when it cannot, it assumes PCI
+     * Express, as most assignable devices are: so do we, without looking */
+    for (guint i = 0; i < def->hostdevs->len; i++) {
+        struct hostdev_def *h = def->hostdevs->pdata[i];
+        add_dev(set, &h->info, CONN_PCIE,
+                g_strdup_printf("hostdev %04x:%02x:%02x.%x", h->source.domain, h->source.bus,
+                                h->source.slot, h->source.function));
+    }
     if (def->memballoon && !g_str_equal(def->memballoon->model, "none"))
         add_dev(set, &def->memballoon->info,
                 g_str_equal(def->memballoon->model, "virtio-transitional") ? CONN_PCI : CONN_PCIE,

@@ -124,6 +124,9 @@ qemu_alias_assign(struct domain_def *def)
     EACH_INFO(def->rngs, struct rng_def, info)
     if (!info->alias)
         give(taken, info, next_indexed(taken, "rng"));
+    EACH_INFO(def->hostdevs, struct hostdev_def, info)
+    if (!info->alias)
+        give(taken, info, next_indexed(taken, "hostdev"));
     /* a memory module by its slot (assigned with the addresses), as its QEMU id says */
     for (guint i = 0; i < def->memdevs->len; i++) {
         struct memdev_def *m = def->memdevs->pdata[i];

@@ -69,18 +69,6 @@ boot_letter(enum domain_boot_dev dev)
     return "c";
 }
 
-static gboolean
-has_per_device_boot(const struct domain_def *def)
-{
-    for (guint i = 0; i < def->disks->len; i++)
-        if (((struct disk_def *)def->disks->pdata[i])->boot_order)
-            return TRUE;
-    for (guint i = 0; i < def->nets->len; i++)
-        if (((struct net_def *)def->nets->pdata[i])->boot_order)
-            return TRUE;
-    return FALSE;
-}
-
 static void
 add_machine(GPtrArray *argv, const struct domain_def *def, const struct qemu_command_opts *opts)
 {
@@ -190,7 +178,7 @@ add_boot(GPtrArray *argv, const struct domain_def *def)
             ? g_strdup_printf(",menu=%s,splash-time=%d", def->bootmenu ? "on" : "off",
                               def->bootmenu_timeout)
             : g_strdup(def->bootmenu ? ",menu=on" : "");
-    if (has_per_device_boot(def)) {
+    if (domain_def_devices_have_boot_order(def)) {
         addf(argv, "-boot", "strict=on%s", menu);
     } else if (def->nboot > 0 && !def->kernel) {
         GString *order = g_string_new(NULL);
@@ -450,6 +438,8 @@ add_other_devices(GPtrArray *argv, const struct domain_def *def, GError **error)
         add_json(argv, "-object", qemu_device_rng_backend(def->rngs->pdata[i]));
         add_json(argv, "-device", qemu_device_rng(def, def->rngs->pdata[i]));
     }
+    for (guint i = 0; i < def->hostdevs->len; i++)
+        add_json(argv, "-device", qemu_device_hostdev(def, def->hostdevs->pdata[i]));
     for (guint i = 0; i < def->memdevs->len; i++) {
         add_json(argv, "-object", qemu_device_dimm_backend(def->memdevs->pdata[i]));
         add_json(argv, "-device", qemu_device_dimm(def->memdevs->pdata[i]));

@@ -660,6 +660,27 @@ qemu_device_rng(const struct domain_def *def, const struct rng_def *rng)
     return o;
 }
 
+/* vfio-pci, as libvirt's qemuBuildPCIHostdevDevProps: host, id, bus/addr, bootindex, rombar,
+ * romfile */
+JsonObject *
+qemu_device_hostdev(const struct domain_def *def, const struct hostdev_def *hostdev)
+{
+    g_autofree char *host =
+        g_strdup_printf("%04x:%02x:%02x.%x", hostdev->source.domain, hostdev->source.bus,
+                        hostdev->source.slot, hostdev->source.function);
+    JsonObject *o = new_device("vfio-pci", NULL);
+    json_object_set_string_member(o, "host", host);
+    json_object_set_string_member(o, "id", hostdev->info.alias);
+    set_pci(o, def, &hostdev->info);
+    if (hostdev->boot_order)
+        json_object_set_int_member(o, "bootindex", hostdev->boot_order);
+    if (hostdev->rom_bar != DOMAIN_TRISTATE_ABSENT)
+        json_object_set_int_member(o, "rombar", hostdev->rom_bar == DOMAIN_TRISTATE_YES);
+    if (hostdev->rom_file)
+        json_object_set_string_member(o, "romfile", hostdev->rom_file);
+    return o;
+}
+
 JsonObject *
 qemu_device_serial(const struct chr_def *serial)
 {

@@ -307,3 +307,54 @@ def test_backing_without_recorded_format_refused_at_start(daemon):
     assert "format of backing image" in msg and "qemu-img rebase" in msg, msg
     assert not dom.isActive()
     assert set(daemon.guest_pids()) == pids
+
+
+def test_hostdev_checked_at_start(daemon):
+    """A host PCI device is defined (its guest address assigned like any PCI device's), and a
+    start checks it on the host before QEMU runs: a missing one, or a real one that is not
+    ready for VFIO and not managed, is a clear error; nothing runs, nothing changes. (Only
+    managed='no' is tried on the machine's real devices: it never writes to sysfs.)"""
+    c = daemon.conn()
+    missing = """<hostdev mode='subsystem' type='pci' managed='yes'>
+      <source><address domain='0x0000' bus='0xff' slot='0x1f' function='0x7'/></source>
+    </hostdev>"""
+    dom = c.defineXML(domain("ident-hostdev", missing))
+    xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    host = ET.fromstring(xml).find("devices/hostdev")
+    assert host.get("managed") == "yes"
+    assert host.find("source/address").get("bus") == "0xff"
+    assert host.find("address").get("type") == "pci"
+    pids = set(daemon.guest_pids())
+    before = daemon.snapshot_config()
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.create()
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_FAILED
+    assert "host PCI device 0000:ff:1f.7 does not exist; check its address with 'lspci -D'" \
+        in e.value.get_error_message()
+    assert not dom.isActive()
+    assert set(daemon.guest_pids()) == pids
+    assert daemon.snapshot_config() == before
+
+    sysdevs = "/sys/bus/pci/devices"
+    real = sorted(d for d in os.listdir(sysdevs)
+                  if os.path.islink(os.path.join(sysdevs, d, "driver"))) if os.path.isdir(sysdevs) else []
+    if real:
+        addr = real[-1]
+        drv = os.path.basename(os.readlink(os.path.join(sysdevs, addr, "driver")))
+        d, b, sf = addr.split(":")
+        s, f = sf.split(".")
+        dom.undefine()
+        dom = c.defineXML(domain("ident-hostdev", f"""<hostdev mode='subsystem' type='pci'>
+          <source><address domain='0x{d}' bus='0x{b}' slot='0x{s}' function='0x{f}'/></source>
+        </hostdev>"""))
+        with pytest.raises(libvirt.libvirtError) as e:
+            dom.create()
+        msg = e.value.get_error_message()
+        if not os.path.islink(os.path.join(sysdevs, addr, "iommu_group")):
+            assert f"host PCI device {addr} is in no IOMMU group" in msg, msg
+        elif drv != "vfio-pci":
+            assert f"host PCI device {addr} is bound to '{drv}', not vfio-pci" in msg, msg
+        assert not dom.isActive()
+        assert set(daemon.guest_pids()) == pids
+        assert os.path.basename(os.readlink(os.path.join(sysdevs, addr, "driver"))) == drv
+    dom.undefine()
