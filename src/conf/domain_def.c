@@ -1779,6 +1779,7 @@ domain_def_drop_runtime(struct domain_def *def)
     for (guint i = 0; i < def->nets->len; i++) {
         struct net_def *net = def->nets->pdata[i];
         g_clear_pointer(&net->live_bridge, g_free);
+        net->floor_class = 0;
         if (domain_def_net_auto_target(net))
             g_clear_pointer(&net->target_dev, g_free);
     }

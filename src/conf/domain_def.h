@@ -6,6 +6,8 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "conf/bandwidth.h"
+#include "conf/vlan.h"
 #include "util/uuid.h"
 
 /* Limits checked by domain_def_parse. */
@@ -106,15 +108,10 @@ struct disk_def {
 
 enum net_type { NET_TYPE_USER, NET_TYPE_BRIDGE, NET_TYPE_NETWORK, NET_TYPE_ETHERNET };
 
-/* <bandwidth><inbound/> or <outbound/> of an interface: KiB/s (average, peak) and KiB
- * (burst); AVERAGE 0: no limit that way */
-struct bandwidth_rate {
-    guint64 average, peak, burst;
-};
-
 struct net_def {
     enum net_type type;
-    char *source; /* bridge or network name; NULL for user */
+    char *source;    /* bridge or network name; NULL for user */
+    char *portgroup; /* <source portgroup>: a network's portgroup; NULL: its default one */
     uint8_t mac[6];
     gboolean mac_given; /* false: generated at parse time (then stored) */
     char *model;        /* "virtio", "e1000", "rtl8139"; NULL: default */
@@ -123,8 +120,12 @@ struct net_def {
     char *target_dev;
     gboolean target_unmanaged; /* <target managed='no'>: an existing tap (type ethernet) */
     gboolean link_down;        /* <link state='down'/> */
-    struct bandwidth_rate inbound, outbound; /* <bandwidth>: to the guest, from the guest */
-    char *live_bridge; /* live: the bridge the tap of a type 'network' NIC went on */
+    struct bandwidth_rate inbound, outbound; /* <bandwidth>: to the guest, from the guest; a
+                                              * floor only on type network */
+    struct vlan_def vlan;                    /* <vlan>: only on a host bridge */
+    unsigned floor_class; /* live: the tc class of its floor on the network's bridge (0: none),
+                           * <bandwidth classID> in the status */
+    char *live_bridge;    /* live: the bridge the tap of a type 'network' NIC went on */
     unsigned boot_order;
     struct device_info info;
 };

@@ -67,6 +67,8 @@ domain_def_net_free(struct net_def *net)
     g_free(net->model);
     g_free(net->target_dev);
     g_free(net->live_bridge);
+    g_free(net->portgroup);
+    vlan_def_clear(&net->vlan);
     device_info_clear(&net->info);
     g_free(net);
 }
@@ -79,6 +81,8 @@ domain_def_net_copy(gconstpointer src, gpointer unused)
     net->model = g_strdup(net->model);
     net->target_dev = g_strdup(net->target_dev);
     net->live_bridge = g_strdup(net->live_bridge);
+    net->portgroup = g_strdup(net->portgroup);
+    vlan_def_copy(&net->vlan, &net->vlan);
     device_info_copy(&net->info, &net->info);
     return net;
 }

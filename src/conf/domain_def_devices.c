@@ -552,7 +552,7 @@ parse_net_source(struct net_def *net, xmlNodePtr node, GError **error)
 {
     /* For a network, portid= and bridge= describe the port made at start: runtime state (the
      * bridge is kept in a live definition, see domain_def_parse). */
-    static const char *const network_attrs[] = {"network", "portid", "bridge", NULL};
+    static const char *const network_attrs[] = {"network", "portgroup", "portid", "bridge", NULL};
     static const char *const bridge_attrs[] = {"bridge", NULL};
     if (net->type == NET_TYPE_USER || net->type == NET_TYPE_ETHERNET)
         return domain_def_xml_unsupported(node->parent, node, error);
@@ -560,8 +560,10 @@ parse_net_source(struct net_def *net, xmlNodePtr node, GError **error)
     if (!check_leaf(node, network ? network_attrs : bridge_attrs, error))
         return FALSE;
     net->source = domain_def_xml_prop_required(node, network ? "network" : "bridge", error);
-    if (network)
+    if (network) {
         net->live_bridge = domain_def_xml_prop(node, "bridge");
+        net->portgroup = domain_def_xml_prop(node, "portgroup");
+    }
     return net->source != NULL;
 }
 
@@ -613,53 +615,6 @@ parse_net_link(struct net_def *net, xmlNodePtr node, GError **error)
     return TRUE;
 }
 
-/* <bandwidth><inbound average= peak= burst=/><outbound …/></bandwidth>, libvirt's units
- * (KiB/s, KiB); floor needs a network's own bandwidth, which is not supported */
-static gboolean
-parse_bandwidth(struct net_def *net, xmlNodePtr node, GError **error)
-{
-    static const char *const attrs[] = {"average", "peak", "burst", "floor", NULL};
-    xmlNodePtr seen[2] = {NULL};
-    if (!domain_def_xml_check_attrs(node, none_attrs, error))
-        return FALSE;
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (domain_def_xml_ignorable(c))
-            continue;
-        gboolean in = domain_def_xml_is(c, "inbound");
-        if (!in && !domain_def_xml_is(c, "outbound"))
-            return domain_def_xml_unsupported(node, c, error);
-        struct bandwidth_rate *r = in ? &net->inbound : &net->outbound;
-        uint64_t v[3] = {0, 0, 0};
-        if (!domain_def_xml_once(&seen[in ? 0 : 1], c, error) || !check_leaf(c, attrs, error))
-            return FALSE;
-        g_autofree char *floor = domain_def_xml_prop(c, "floor");
-        if (floor) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                    "bandwidth floor is not supported: it needs a network's own <bandwidth>");
-            return FALSE;
-        }
-        for (int i = 0; i < 3; i++)
-            if (!domain_def_xml_uint(c, attrs[i], 0, G_MAXUINT32, &v[i], error))
-                return FALSE;
-        if (!v[0]) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_XML_DETAIL,
-                    "Missing mandatory average or floor attributes");
-            return FALSE;
-        }
-        if (v[1] && v[1] < v[0]) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_XML_DETAIL,
-                    "peak %" G_GUINT64_FORMAT
-                    " of the %s bandwidth is below its average %" G_GUINT64_FORMAT,
-                    (guint64)v[1], in ? "inbound" : "outbound", (guint64)v[0]);
-            return FALSE;
-        }
-        r->average = v[0];
-        r->peak = v[1];
-        r->burst = v[2];
-    }
-    return TRUE;
-}
-
 static gboolean
 parse_net(struct domain_def *def, xmlNodePtr node, GError **error)
 {
@@ -668,7 +623,7 @@ parse_net(struct domain_def *def, xmlNodePtr node, GError **error)
     g_autoptr(net_def) net = g_new0(struct net_def, 1);
     int type = 0;
     xmlNodePtr seen[5] = {NULL};
-    xmlNodePtr bandwidth = NULL;
+    xmlNodePtr bandwidth = NULL, vlan = NULL;
 
     if (!domain_def_xml_check_attrs(node, attrs, error) ||
         !required_enum(node, "type", net_type_names, &type, error))
@@ -702,7 +657,14 @@ parse_net(struct domain_def *def, xmlNodePtr node, GError **error)
             if (!parse_boot_order(c, &net->boot_order, error))
                 return FALSE;
         } else if (domain_def_xml_is(c, "bandwidth")) {
-            if (!domain_def_xml_once(&bandwidth, c, error) || !parse_bandwidth(net, c, error))
+            /* a floor is a share of a network's bandwidth */
+            if (!domain_def_xml_once(&bandwidth, c, error) ||
+                !bandwidth_def_parse(ERR_FROM_DOMAIN, c, net->type == NET_TYPE_NETWORK,
+                                     &net->inbound, &net->outbound, &net->floor_class, error))
+                return FALSE;
+        } else if (domain_def_xml_is(c, "vlan")) {
+            if (!domain_def_xml_once(&vlan, c, error) ||
+                !vlan_def_parse(ERR_FROM_DOMAIN, c, &net->vlan, error))
                 return FALSE;
         } else {
             return domain_def_xml_unsupported(node, c, error);
@@ -711,6 +673,13 @@ parse_net(struct domain_def *def, xmlNodePtr node, GError **error)
     if (!net->source && net->type != NET_TYPE_USER && net->type != NET_TYPE_ETHERNET) {
         err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
                 "interface of type '%s' needs a <source %s='…'/>", net_type_names[net->type],
+                net_type_names[net->type]);
+        return FALSE;
+    }
+    if (net->vlan.ntags && net->type != NET_TYPE_BRIDGE && net->type != NET_TYPE_NETWORK) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "interface of type '%s' - vlan tag not supported for this connection type; use "
+                "a host bridge",
                 net_type_names[net->type]);
         return FALSE;
     }

@@ -253,10 +253,13 @@ format_net(GString *buf, const struct net_def *net, unsigned flags)
         domain_def_indent(buf, 3);
         g_string_append(buf, "<source");
         attr(buf, net->type == NET_TYPE_NETWORK ? "network" : "bridge", net->source);
+        attr(buf, "portgroup", net->portgroup);
         if (live && net->type == NET_TYPE_NETWORK)
             attr(buf, "bridge", net->live_bridge);
         g_string_append(buf, "/>\n");
     }
+    vlan_def_format(buf, 3, &net->vlan);
+    bandwidth_def_format(buf, 3, &net->inbound, &net->outbound, live ? net->floor_class : 0);
     if (net->target_dev && (live || !domain_def_net_auto_target(net))) {
         domain_def_indent(buf, 3);
         g_string_append(buf, "<target");
@@ -274,25 +277,6 @@ format_net(GString *buf, const struct net_def *net, unsigned flags)
     if (net->link_down) {
         domain_def_indent(buf, 3);
         g_string_append(buf, "<link state='down'/>\n");
-    }
-    if (net->inbound.average || net->outbound.average) {
-        domain_def_indent(buf, 3);
-        g_string_append(buf, "<bandwidth>\n");
-        for (int i = 0; i < 2; i++) {
-            const struct bandwidth_rate *r = i == 0 ? &net->inbound : &net->outbound;
-            if (!r->average)
-                continue;
-            domain_def_indent(buf, 4);
-            g_string_append_printf(buf, "<%s average='%" G_GUINT64_FORMAT "'",
-                                   i == 0 ? "inbound" : "outbound", r->average);
-            if (r->peak)
-                g_string_append_printf(buf, " peak='%" G_GUINT64_FORMAT "'", r->peak);
-            if (r->burst)
-                g_string_append_printf(buf, " burst='%" G_GUINT64_FORMAT "'", r->burst);
-            g_string_append(buf, "/>\n");
-        }
-        domain_def_indent(buf, 3);
-        g_string_append(buf, "</bandwidth>\n");
     }
     format_boot_order(buf, 3, net->boot_order);
     format_info(buf, 3, &net->info, flags);

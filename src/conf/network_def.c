@@ -243,6 +243,38 @@ ip_free(struct network_ip *ip)
 typedef struct network_ip network_ip;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(network_ip, ip_free)
 
+static void
+portgroup_free(struct network_portgroup *pg)
+{
+    if (!pg)
+        return;
+    g_free(pg->name);
+    vlan_def_clear(&pg->vlan);
+    g_free(pg);
+}
+
+static gpointer
+copy_portgroup(gconstpointer src, gpointer unused)
+{
+    const struct network_portgroup *s = src;
+    struct network_portgroup *pg = g_new0(struct network_portgroup, 1);
+    *pg = *s;
+    pg->name = g_strdup(s->name);
+    vlan_def_copy(&pg->vlan, &s->vlan);
+    return pg;
+}
+
+const struct network_portgroup *
+network_def_portgroup(const struct network_def *def, const char *name)
+{
+    for (guint i = 0; i < def->portgroups->len; i++) {
+        const struct network_portgroup *pg = def->portgroups->pdata[i];
+        if (name ? g_str_equal(pg->name, name) : pg->is_default)
+            return pg;
+    }
+    return NULL;
+}
+
 static struct network_def *
 def_new(void)
 {
@@ -251,6 +283,7 @@ def_new(void)
     def->dns_forwarders = g_ptr_array_new_with_free_func((GDestroyNotify)forwarder_free);
     def->dns_hosts = g_ptr_array_new_with_free_func((GDestroyNotify)network_dns_host_free);
     def->ips = g_ptr_array_new_with_free_func((GDestroyNotify)ip_free);
+    def->portgroups = g_ptr_array_new_with_free_func((GDestroyNotify)portgroup_free);
     return def;
 }
 
@@ -269,6 +302,8 @@ network_def_free(struct network_def *def)
     g_ptr_array_unref(def->dns_forwarders);
     g_ptr_array_unref(def->dns_hosts);
     g_ptr_array_unref(def->ips);
+    g_ptr_array_unref(def->portgroups);
+    vlan_def_clear(&def->vlan);
     g_free(def);
 }
 
@@ -358,7 +393,9 @@ network_def_copy(const struct network_def *src)
     g_ptr_array_extend(def->dns_hosts, src->dns_hosts, copy_dns_host, NULL);
     def->inbound = src->inbound;
     def->outbound = src->outbound;
+    vlan_def_copy(&def->vlan, &src->vlan);
     g_ptr_array_extend(def->ips, src->ips, copy_ip, NULL);
+    g_ptr_array_extend(def->portgroups, src->portgroups, copy_portgroup, NULL);
     def->connections = src->connections;
     return def;
 }
@@ -474,36 +511,43 @@ parse_bridge(struct network_def *def, xmlNodePtr node, GError **error)
     return TRUE;
 }
 
+/* <portgroup name default>: its <vlan> and <bandwidth> (no floor: libvirt's rule) */
 static gboolean
-parse_bandwidth(struct network_def *def, xmlNodePtr node, GError **error)
+parse_portgroup(struct network_def *def, xmlNodePtr node, GError **error)
 {
-    static const char *const in_attrs[] = {"average", "peak", "burst", "floor", NULL};
-    static const char *const out_attrs[] = {"average", "peak", "burst", NULL};
-    if (!check_attrs(node, none, error))
+    static const char *const attrs[] = {"name", "default", NULL};
+    if (!check_attrs(node, attrs, error))
         return FALSE;
-    xmlNodePtr seen[2] = {NULL};
+    struct network_portgroup *pg = g_new0(struct network_portgroup, 1);
+    g_ptr_array_add(def->portgroups, pg);
+    pg->name = prop(node, "name");
+    if (!pg->name || !*pg->name) {
+        err_set(error, ERR_FROM_NETWORK, ERR_XML_ERROR,
+                "Missing required name attribute in portgroup");
+        return FALSE;
+    }
+    g_autofree char *is_default = prop(node, "default");
+    if (is_default && !g_str_equal(is_default, "yes") && !g_str_equal(is_default, "no")) {
+        err_set(error, ERR_FROM_NETWORK, ERR_XML_ERROR,
+                "invalid default '%s' of portgroup '%s'; use 'yes' or 'no'", is_default, pg->name);
+        return FALSE;
+    }
+    pg->is_default = is_default && g_str_equal(is_default, "yes");
+    xmlNodePtr vlan = NULL, bandwidth = NULL;
     for (xmlNodePtr c = node->children; c; c = c->next) {
         if (ignorable(c))
             continue;
-        gboolean in = is(c, "inbound");
-        if (!in && !is(c, "outbound"))
+        if (is(c, "vlan")) {
+            if (!once(&vlan, c, error) || !vlan_def_parse(ERR_FROM_NETWORK, c, &pg->vlan, error))
+                return FALSE;
+        } else if (is(c, "bandwidth")) {
+            if (!once(&bandwidth, c, error) ||
+                !bandwidth_def_parse(ERR_FROM_NETWORK, c, FALSE, &pg->inbound, &pg->outbound, NULL,
+                                     error))
+                return FALSE;
+        } else {
             return unsupported(node, c, error);
-        struct network_bandwidth_rate *r = in ? &def->inbound : &def->outbound;
-        /* kbytes/s up to what tc takes (32 bits of bytes/s) */
-        uint64_t max = G_MAXUINT32 / 1024 * 8;
-        if (!once(&seen[in ? 0 : 1], c, error) ||
-            !check_leaf(c, in ? in_attrs : out_attrs, error) ||
-            !parse_uint(c, "average", max, &r->average, error) ||
-            !parse_uint(c, "peak", max, &r->peak, error) ||
-            !parse_uint(c, "burst", G_MAXUINT32, &r->burst, error) ||
-            !parse_uint(c, "floor", max, &r->floor, error))
-            return FALSE;
-        if (!r->average && !r->floor) {
-            err_set(error, ERR_FROM_NETWORK, ERR_XML_DETAIL,
-                    "missing mandatory average or floor attributes in '%s'", c->name);
-            return FALSE;
         }
-        r->given = TRUE;
     }
     return TRUE;
 }
@@ -739,14 +783,15 @@ parse_network(struct network_def *def, xmlNodePtr root, GError **error)
         DOMAIN,
         DNS,
         BANDWIDTH,
+        VLAN,
         NTOP
     };
     static const char *const top_names[] = {
         "name", "uuid", "title",  "description", "metadata",  "forward", "bridge",
-        "mtu",  "mac",  "domain", "dns",         "bandwidth", NULL};
+        "mtu",  "mac",  "domain", "dns",         "bandwidth", "vlan",    NULL};
     xmlNodePtr top[NTOP] = {NULL};
     for (xmlNodePtr c = root->children; c; c = c->next) {
-        if (ignorable(c) || is(c, "ip"))
+        if (ignorable(c) || is(c, "ip") || is(c, "portgroup"))
             continue;
         int i = c->type == XML_ELEMENT_NODE && !c->ns
                     ? xml_util_lookup(top_names, (const char *)c->name)
@@ -824,10 +869,15 @@ parse_network(struct network_def *def, xmlNodePtr root, GError **error)
     }
     if (top[DNS] && !parse_dns(def, top[DNS], error))
         return FALSE;
-    if (top[BANDWIDTH] && !parse_bandwidth(def, top[BANDWIDTH], error))
+    if (top[BANDWIDTH] && !bandwidth_def_parse(ERR_FROM_NETWORK, top[BANDWIDTH], FALSE,
+                                               &def->inbound, &def->outbound, NULL, error))
+        return FALSE;
+    if (top[VLAN] && !vlan_def_parse(ERR_FROM_NETWORK, top[VLAN], &def->vlan, error))
         return FALSE;
     for (xmlNodePtr c = root->children; c; c = c->next) {
         if (is(c, "ip") && !parse_ip(def, c, error))
+            return FALSE;
+        if (is(c, "portgroup") && !parse_portgroup(def, c, error))
             return FALSE;
     }
     return TRUE;
@@ -899,6 +949,46 @@ check_ip(const struct network_def *def, const struct network_ip *ip, GError **er
     return TRUE;
 }
 
+/* One default portgroup, unique names, and VLAN tags only where a port is on a host bridge
+ * (forward mode 'bridge': the bridge's VLAN filtering); a network of its own routes through
+ * the host, which sees one VLAN */
+static gboolean
+check_portgroups(const struct network_def *def, GError **error)
+{
+    const struct network_portgroup *dflt = NULL;
+    gboolean vlan = def->vlan.ntags > 0;
+    for (guint i = 0; i < def->portgroups->len; i++) {
+        const struct network_portgroup *pg = def->portgroups->pdata[i];
+        vlan = vlan || pg->vlan.ntags > 0;
+        if (pg->is_default && dflt) {
+            err_set(error, ERR_FROM_NETWORK, ERR_CONFIG_UNSUPPORTED,
+                    "network '%s' has multiple default <portgroup> elements (%s and %s), but "
+                    "only one default is allowed",
+                    def->name, dflt->name, pg->name);
+            return FALSE;
+        }
+        if (pg->is_default)
+            dflt = pg;
+        for (guint j = 0; j < i; j++) {
+            if (g_str_equal(((struct network_portgroup *)def->portgroups->pdata[j])->name,
+                            pg->name)) {
+                err_set(error, ERR_FROM_NETWORK, ERR_CONFIG_UNSUPPORTED,
+                        "multiple <portgroup> elements with the same name (%s) in network '%s'",
+                        pg->name, def->name);
+                return FALSE;
+            }
+        }
+    }
+    if (vlan && def->forward != NETWORK_FORWARD_BRIDGE) {
+        err_set(error, ERR_FROM_NETWORK, ERR_CONFIG_UNSUPPORTED,
+                "<vlan> element specified for network %s, whose type doesn't support vlan "
+                "configuration; VLAN tags need forward mode='bridge' (a host bridge)",
+                def->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 network_def_check(const struct network_def *def, GError **error)
 {
@@ -926,6 +1016,8 @@ network_def_check(const struct network_def *def, GError **error)
         }
     }
     if (def->forward_dev && !check_ifname(def->forward_dev, "forward dev", error))
+        return FALSE;
+    if (!check_portgroups(def, error))
         return FALSE;
     if (def->forward == NETWORK_FORWARD_OPEN && def->ips->len == 0) {
         err_set(error, ERR_FROM_NETWORK, ERR_XML_ERROR,
@@ -1101,23 +1193,6 @@ format_forward(GString *buf, const struct network_def *def)
 }
 
 static void
-format_rate(GString *buf, const char *name, const struct network_bandwidth_rate *r)
-{
-    if (!r->given)
-        return;
-    g_string_append_printf(buf, "    <%s", name);
-    if (r->average)
-        g_string_append_printf(buf, " average='%" G_GUINT64_FORMAT "'", r->average);
-    if (r->peak)
-        g_string_append_printf(buf, " peak='%" G_GUINT64_FORMAT "'", r->peak);
-    if (r->floor)
-        g_string_append_printf(buf, " floor='%" G_GUINT64_FORMAT "'", r->floor);
-    if (r->burst)
-        g_string_append_printf(buf, " burst='%" G_GUINT64_FORMAT "'", r->burst);
-    g_string_append(buf, "/>\n");
-}
-
-static void
 format_dns(GString *buf, const struct network_def *def)
 {
     if (!def->dns_enable && !def->dns_forwarders->len && !def->dns_hosts->len)
@@ -1222,14 +1297,26 @@ network_def_format(const struct network_def *def, unsigned flags)
         g_string_append(buf, "/>\n");
     }
     format_dns(buf, def);
-    if (def->inbound.given || def->outbound.given) {
-        g_string_append(buf, "  <bandwidth>\n");
-        format_rate(buf, "inbound", &def->inbound);
-        format_rate(buf, "outbound", &def->outbound);
-        g_string_append(buf, "  </bandwidth>\n");
-    }
+    vlan_def_format(buf, 1, &def->vlan);
+    bandwidth_def_format(buf, 1, &def->inbound, &def->outbound, 0);
     for (guint i = 0; i < def->ips->len; i++)
         format_ip(buf, def->ips->pdata[i]);
+    for (guint i = 0; i < def->portgroups->len; i++) {
+        const struct network_portgroup *pg = def->portgroups->pdata[i];
+        g_string_append(buf, "  <portgroup");
+        attr(buf, "name", pg->name);
+        if (pg->is_default)
+            g_string_append(buf, " default='yes'");
+        if (!pg->vlan.ntags && !bandwidth_rate_given(&pg->inbound) &&
+            !bandwidth_rate_given(&pg->outbound)) {
+            g_string_append(buf, "/>\n");
+            continue;
+        }
+        g_string_append(buf, ">\n");
+        vlan_def_format(buf, 2, &pg->vlan);
+        bandwidth_def_format(buf, 2, &pg->inbound, &pg->outbound, 0);
+        g_string_append(buf, "  </portgroup>\n");
+    }
     g_string_append(buf, "</network>\n");
     return g_string_free(buf, FALSE);
 }

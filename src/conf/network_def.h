@@ -6,6 +6,8 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "conf/bandwidth.h"
+#include "conf/vlan.h"
 #include "util/netaddr.h"
 #include "util/uuid.h"
 
@@ -50,9 +52,13 @@ struct network_dns_host {
     GPtrArray *names; /* char * */
 };
 
-struct network_bandwidth_rate {
-    gboolean given;
-    uint64_t average, peak, burst, floor; /* kbytes/s, kbytes/s, kbytes, kbytes/s; 0: absent */
+/* <portgroup name default='yes'>: what the network's interfaces that name it (or, for the
+ * default one, name none) take when they have none of their own */
+struct network_portgroup {
+    char *name;
+    gboolean is_default;
+    struct vlan_def vlan;
+    struct bandwidth_rate inbound, outbound;
 };
 
 struct network_def {
@@ -74,10 +80,12 @@ struct network_def {
     char *domain;
     enum network_tristate domain_local_only;
     enum network_tristate dns_enable;
-    GPtrArray *dns_forwarders; /* struct network_dns_forwarder * */
-    GPtrArray *dns_hosts;      /* struct network_dns_host * */
-    struct network_bandwidth_rate inbound, outbound;
-    GPtrArray *ips; /* struct network_ip * */
+    GPtrArray *dns_forwarders;               /* struct network_dns_forwarder * */
+    GPtrArray *dns_hosts;                    /* struct network_dns_host * */
+    struct bandwidth_rate inbound, outbound; /* the bridge's: to the guests, from them */
+    struct vlan_def vlan;                    /* every port's unless its own or its group's */
+    GPtrArray *ips;                          /* struct network_ip * */
+    GPtrArray *portgroups;                   /* struct network_portgroup * */
     /* live state, formatted without NETWORK_DEF_FORMAT_INACTIVE */
     unsigned connections;
 };
@@ -99,6 +107,9 @@ void network_def_free(struct network_def *def);
 
 /* Whether the network has a bridge of its own that Domus creates (every mode but 'bridge'). */
 gboolean network_def_owns_bridge(const struct network_def *def);
+/* The portgroup NAME, or with NULL the default one; NULL when there is none. */
+const struct network_portgroup *network_def_portgroup(const struct network_def *def,
+                                                      const char *name);
 /* The first IPv4 <ip>, or NULL. */
 struct network_ip *network_def_ipv4(const struct network_def *def);
 const char *network_forward_to_string(enum network_forward forward);

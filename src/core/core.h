@@ -360,8 +360,10 @@ gboolean core_qos_has_percpu(const struct domain *dom);
 gboolean core_domain_percpu_usage(struct domain *dom, GArray **ret_total, GArray **ret_vcpus,
                                   GError **error);
 /* virDomain{Get,Set}InterfaceParameters: the bandwidth of the interface DEVICE names (its tap
- * or MAC). GIVEN: bits 0-2 inbound average, peak, burst, 3-5 the same outbound; an average of
- * 0 lifts that direction's limit. Live: tc on the tap first. */
+ * or MAC). GIVEN: bits 0-2 inbound average, peak, burst, 3-5 the same outbound, 6 (IFTUNE_FLOOR)
+ * the inbound floor (type network only); an average of 0 lifts that direction's limit. Live:
+ * the floor's class on the network's bridge, then tc on the tap. */
+#define IFTUNE_FLOOR (1u << 6)
 gboolean core_domain_get_iftune(struct domain *dom, const char *device, unsigned flags,
                                 struct bandwidth_rate *ret_in, struct bandwidth_rate *ret_out,
                                 GError **error);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/job.h"
+#include "core/network.h"
 #include "network/bandwidth.h"
 #include "qemu/monitor.h"
 #include "util/err.h"
@@ -53,6 +54,10 @@ check_change(const struct net_def *cur, const struct net_def *net, GError **erro
         what = "target dev";
     else if (net->boot_order && net->boot_order != cur->boot_order)
         what = "boot order";
+    else if (net->vlan.ntags && !vlan_def_equal(&cur->vlan, &net->vlan))
+        what = "vlan";
+    else if (net->portgroup && g_strcmp0(cur->portgroup, net->portgroup) != 0)
+        what = "portgroup";
     if (what) {
         err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_UNSUPPORTED,
                 "cannot change the %s of interface '%s' in place; only its link state and "
@@ -122,7 +127,9 @@ link_step(struct job *job)
     /* the bandwidth first: a tc failure changes nothing */
     gboolean same = memcmp(&nic->inbound, &op->net->inbound, sizeof(nic->inbound)) == 0 &&
                     memcmp(&nic->outbound, &op->net->outbound, sizeof(nic->outbound)) == 0;
-    if (!same && !set_tap_bandwidth(op->dom, nic, &op->net->inbound, &op->net->outbound, &error)) {
+    if (!same &&
+        (!core_network_set_floor(op->dom->core, nic, &op->net->inbound, &error) ||
+         !set_tap_bandwidth(op->dom, nic, &op->net->inbound, &op->net->outbound, &error))) {
         job_fail(job, error);
         return;
     }
@@ -268,15 +275,16 @@ tune_into(struct net_def *nic, const struct bandwidth_rate *in, const struct ban
           unsigned given)
 {
     guint64 *slots[] = {&nic->inbound.average,  &nic->inbound.peak,  &nic->inbound.burst,
-                        &nic->outbound.average, &nic->outbound.peak, &nic->outbound.burst};
-    const guint64 values[] = {in->average,  in->peak,  in->burst,
-                              out->average, out->peak, out->burst};
-    for (int i = 0; i < 6; i++)
+                        &nic->outbound.average, &nic->outbound.peak, &nic->outbound.burst,
+                        &nic->inbound.floor};
+    const guint64 values[] = {in->average, in->peak,   in->burst, out->average,
+                              out->peak,   out->burst, in->floor};
+    for (int i = 0; i < 7; i++)
         if (given & (1u << i))
             *slots[i] = values[i];
-    /* no average: no limit that way */
+    /* no average: no limit that way (a floor alone stays) */
     if (!nic->inbound.average)
-        memset(&nic->inbound, 0, sizeof(nic->inbound));
+        nic->inbound = (struct bandwidth_rate){.floor = nic->inbound.floor};
     if (!nic->outbound.average)
         memset(&nic->outbound, 0, sizeof(nic->outbound));
 }
@@ -303,6 +311,14 @@ core_domain_set_iftune(struct domain *dom, const char *device, unsigned flags,
         if (!(cnic = find_device(copy, nic ? mac : device, error)))
             return FALSE;
     }
+    const struct net_def *target = live ? nic : cnic;
+    if ((given & IFTUNE_FLOOR) && in->floor && target->type != NET_TYPE_NETWORK) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "a bandwidth floor is only supported on an interface of type 'network', not "
+                "'%s'",
+                net_type_to_string(target->type));
+        return FALSE;
+    }
     if (live) {
         struct net_def want = *nic;
         tune_into(&want, in, out, given);
@@ -312,6 +328,9 @@ core_domain_set_iftune(struct domain *dom, const char *device, unsigned flags,
                     want.inbound.peak, want.inbound.average);
             return FALSE;
         }
+        /* the floor first: it is what can be refused (overcommit, no classifier) */
+        if (!core_network_set_floor(dom->core, nic, &want.inbound, error))
+            return FALSE;
         if (!set_tap_bandwidth(dom, nic, &want.inbound, &want.outbound, error))
             return FALSE;
         nic->inbound = want.inbound;

@@ -456,6 +456,12 @@ attach_finish(struct job *job, const GError *error)
     struct domain *dom = op->dom;
     if (error) {
         undo_calls(op);
+        enum device_kind kind;
+        guint index;
+        if (op->new_live &&
+            domain_device_find_alias(op->new_live, op->alias, &kind, &index, NULL) &&
+            kind == DEVICE_NET)
+            core_network_unplug(dom->core, domain_device_at(op->new_live, kind, index).net);
         GError *e = g_error_copy(error);
         g_prefix_error(&e, "attaching %s to '%s': ", op->what, dom->def->name);
         job_set_error(job, e);
@@ -616,6 +622,8 @@ removed(struct plug_op *op)
     guint index;
     if (!domain_device_find_alias(dom->def, op->alias, &kind, &index, NULL))
         return;
+    if (kind == DEVICE_NET)
+        core_network_unplug(dom->core, domain_device_at(dom->def, kind, index).net);
     domain_device_remove(dom->def, kind, index);
     status_changed(dom);
     log_info("%s: device '%s' removed", dom->def->name, op->alias);

@@ -163,6 +163,8 @@ lifecycle_stopped(struct domain *dom, enum dom_input input)
     g_clear_pointer(&dom->vcpu_tids, g_array_unref);
     core_qos_stop(dom);
     core_hostdev_release(dom);
+    for (guint i = 0; i < dom->def->nets->len; i++)
+        core_network_unplug(core, dom->def->nets->pdata[i]);
     dom->balloon_kib = 0;
     dom->balloon_period = 0;
     /* a start that never completed ends without events: no STOPPED without a STARTED */

@@ -8,6 +8,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/socket.h>
 
 #include "core/guest.h"
@@ -329,11 +330,21 @@ check_subnets(struct core *core, const struct network_def *def, GError **error)
 /* ---- the host side ---- */
 
 /* Takes down what start_on_host set up, as far as it went; safe on a partial start. */
+/* Whether the network's <bandwidth> shapes its bridge. */
+static gboolean
+shaped(const struct network_def *def)
+{
+    return bandwidth_rate_given(&def->inbound) || bandwidth_rate_given(&def->outbound);
+}
+
 static void
 stop_on_host(struct network *n)
 {
     g_autoptr(GError) err = NULL;
     dnsmasq_stop(&n->dnsmasq);
+    /* a host bridge stays: what the network set on it goes */
+    if (!network_def_owns_bridge(n->def) && shaped(n->def) && netdev_exists(n->def->bridge))
+        bandwidth_clear(n->def->bridge);
     if (network_def_owns_bridge(n->def)) {
         if (!firewall_remove(n->def, &err)) {
             log_warn("network '%s': %s", n->def->name, err->message);
@@ -353,6 +364,11 @@ start_on_host(struct core *core, struct network *n, GError **error)
             err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
                     "cannot start network '%s': host bridge '%s' does not exist; create it first",
                     def->name, def->bridge);
+            return FALSE;
+        }
+        if (shaped(def) &&
+            !bandwidth_set_bridge(def->bridge, &def->inbound, &def->outbound, error)) {
+            g_prefix_error(error, "starting network '%s': ", def->name);
             return FALSE;
         }
         return TRUE;
@@ -377,7 +393,8 @@ start_on_host(struct core *core, struct network *n, GError **error)
         const struct network_ip *ip = def->ips->pdata[i];
         ok = netdev_add_address(def->bridge, &ip->address, ip->prefix, error);
     }
-    ok = ok && netdev_set_up(def->bridge, TRUE, error) && firewall_apply(def, error);
+    ok = ok && netdev_set_up(def->bridge, TRUE, error) && firewall_apply(def, error) &&
+         (!shaped(def) || bandwidth_set_bridge(def->bridge, &def->inbound, &def->outbound, error));
     if (ok && (def->forward == NETWORK_FORWARD_NAT || def->forward == NETWORK_FORWARD_ROUTE)) {
         for (guint i = 0; ok && i < def->ips->len; i++) {
             const struct network_ip *ip = def->ips->pdata[i];
@@ -571,15 +588,190 @@ core_network_xml(struct core *core, struct network *net, unsigned flags)
     return network_def_format(net->def, 0);
 }
 
+/* The NIC's own bandwidth and VLAN, else those of its portgroup (the one it names, or the
+ * network's default one), else (VLAN) the network's: what the port gets, written into the
+ * live NIC as libvirt's actual definition */
+static gboolean
+resolve_port(const struct network *n, struct net_def *nic, GError **error)
+{
+    const struct network_portgroup *pg = network_def_portgroup(n->def, nic->portgroup);
+    if (nic->portgroup && !pg) {
+        err_set(error, ERR_FROM_NETWORK, ERR_INVALID_ARG,
+                "network '%s' has no portgroup '%s'; use one of its <portgroup> names",
+                n->def->name, nic->portgroup);
+        return FALSE;
+    }
+    if (pg && !bandwidth_rate_given(&nic->inbound) && !bandwidth_rate_given(&nic->outbound)) {
+        nic->inbound = pg->inbound;
+        nic->outbound = pg->outbound;
+    }
+    const struct vlan_def *vlan = pg && pg->vlan.ntags ? &pg->vlan : &n->def->vlan;
+    if (!nic->vlan.ntags && vlan->ntags)
+        vlan_def_copy(&nic->vlan, vlan);
+    return TRUE;
+}
+
+/* The floors of the ports on BRIDGE but SKIP: those of the live definitions that hold a class
+ * (the class goes, and the mark with it, when the port leaves) */
+static guint64
+floors_on(struct core *core, const char *bridge, const struct net_def *skip)
+{
+    guint64 sum = 0;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, core->by_name);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        struct domain *dom = value;
+        for (guint i = 0; i < dom->def->nets->len; i++) {
+            const struct net_def *nic = dom->def->nets->pdata[i];
+            if (nic != skip && nic->floor_class && g_strcmp0(nic->live_bridge, bridge) == 0)
+                sum += nic->inbound.floor;
+        }
+    }
+    return sum;
+}
+
+/* A floor is a share of the network's inbound rate: the network must be one Domus shapes,
+ * with an inbound average the floors all fit in (libvirt's rules and messages) */
+static gboolean
+check_floor(struct core *core, const struct network *n, const struct net_def *nic, guint64 floor,
+            GError **error)
+{
+    char mac[MAC_STRING_LEN];
+    mac_format(nic->mac, mac);
+    if (n->def->forward == NETWORK_FORWARD_BRIDGE) {
+        err_set(error, ERR_FROM_NETWORK, ERR_CONFIG_UNSUPPORTED,
+                "Invalid use of 'floor' on interface with MAC address %s - 'floor' is only "
+                "supported for interface type 'network' with forward type 'nat', 'route', 'open' "
+                "or none",
+                mac);
+        return FALSE;
+    }
+    if (!n->def->inbound.average) {
+        err_set(error, ERR_FROM_NETWORK, ERR_CONFIG_UNSUPPORTED,
+                "Invalid use of 'floor' on interface with MAC address %s - network '%s' has no "
+                "inbound QoS set",
+                mac, n->def->name);
+        return FALSE;
+    }
+    guint64 others = floors_on(core, n->def->bridge, nic);
+    if (others + floor > n->def->inbound.average) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                "Cannot plug '%s' interface into '%s' because it would overcommit 'floor' on "
+                "'inbound' (%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " KiB/s are taken)",
+                mac, n->def->bridge, others, n->def->inbound.average);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The tap TAP of NIC joins VLAN's VLANs on BRIDGE (its VLAN filtering turned on): an access
+ * port (the tag untagged, the port's own) or a trunk (each tag tagged, the native one the
+ * port's, untagged when nativeMode='untagged'); the default VLAN 1 goes */
+static gboolean
+apply_vlan(const char *tap, const char *bridge, const struct vlan_def *vlan, GError **error)
+{
+    for (guint i = 0; i < vlan->ntags; i++) {
+        if (vlan->tags[i] < 1 || vlan->tags[i] > 4094) {
+            err_set(error, ERR_FROM_NETWORK, ERR_CONFIG_UNSUPPORTED,
+                    "vlan tag %u cannot be used on a Linux bridge; use 1 to 4094", vlan->tags[i]);
+            return FALSE;
+        }
+    }
+    if (!netdev_bridge_vlan_filtering(bridge, error))
+        return FALSE;
+    /* the port may not be in VLAN 1 (the bridge's default_pvid may be another or none) */
+    netdev_port_vlan(tap, 1, FALSE, 0, NULL);
+    for (guint i = 0; i < vlan->ntags; i++) {
+        unsigned flags = 0;
+        if (!vlan->trunk)
+            flags = NETDEV_VLAN_PVID | NETDEV_VLAN_UNTAGGED;
+        else if (vlan->native_mode != VLAN_NATIVE_NONE && vlan->tags[i] == vlan->native_tag)
+            flags = NETDEV_VLAN_PVID |
+                    (vlan->native_mode == VLAN_NATIVE_UNTAGGED ? NETDEV_VLAN_UNTAGGED : 0);
+        if (!netdev_port_vlan(tap, vlan->tags[i], TRUE, flags, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* NIC's floor on its network N: a class on the bridge, numbered by the tap's interface index
+ * (unique while the tap lives), recorded in the live NIC for the unplug */
+static gboolean
+plug_floor(struct core *core, const struct network *n, struct net_def *nic, const char *tap,
+           GError **error)
+{
+    unsigned idx = if_nametoindex(tap);
+    if (idx < 3 || idx > 0xffff) {
+        err_set(error, ERR_FROM_NETWORK, ERR_INTERNAL_ERROR,
+                "interface index %u of '%s' cannot number a tc class", idx, tap);
+        return FALSE;
+    }
+    if (!bandwidth_floor_plug(n->def->bridge, &n->def->inbound, idx, nic->mac, &nic->inbound,
+                              floors_on(core, n->def->bridge, nic), error))
+        return FALSE;
+    nic->floor_class = idx;
+    return TRUE;
+}
+
+void
+core_network_unplug(struct core *core, struct net_def *nic)
+{
+    if (!nic->floor_class || !nic->live_bridge)
+        return;
+    unsigned id = nic->floor_class;
+    nic->floor_class = 0;
+    struct network *n =
+        core->networks_by_name ? g_hash_table_lookup(core->networks_by_name, nic->source) : NULL;
+    if (!n || !n->active || g_strcmp0(n->def->bridge, nic->live_bridge) != 0 ||
+        !netdev_exists(nic->live_bridge))
+        return;
+    g_autoptr(GError) err = NULL;
+    if (!bandwidth_floor_unplug(nic->live_bridge, &n->def->inbound, id,
+                                floors_on(core, nic->live_bridge, nic), &err))
+        log_warn("network '%s': %s", n->def->name, err->message);
+}
+
+gboolean
+core_network_set_floor(struct core *core, struct net_def *nic, const struct bandwidth_rate *in,
+                       GError **error)
+{
+    if (in->floor == (nic->floor_class ? nic->inbound.floor : 0))
+        return TRUE;
+    struct network *n = nic->type == NET_TYPE_NETWORK && core->networks_by_name
+                            ? g_hash_table_lookup(core->networks_by_name, nic->source)
+                            : NULL;
+    if (!n || !n->active || !nic->target_dev) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_INVALID,
+                "the floor of interface '%s' cannot change: it is on no active network",
+                nic->info.alias);
+        return FALSE;
+    }
+    if (in->floor && !check_floor(core, n, nic, in->floor, error))
+        return FALSE;
+    struct bandwidth_rate old = nic->inbound;
+    core_network_unplug(core, nic);
+    if (!in->floor)
+        return TRUE;
+    nic->inbound = *in;
+    if (plug_floor(core, n, nic, nic->target_dev, error))
+        return TRUE;
+    /* the old guarantee back, if it was one */
+    nic->inbound = old;
+    if (old.floor && !plug_floor(core, n, nic, nic->target_dev, NULL))
+        log_warn("network '%s': the floor of '%s' is lost", n->def->name, nic->target_dev);
+    return FALSE;
+}
+
 int
 core_network_plug(struct core *core, const char *dom_name, struct net_def *nic, GError **error)
 {
     const char *bridge = NULL;
     unsigned mtu = 0;
+    struct network *n = NULL;
     if (nic->type == NET_TYPE_NETWORK) {
-        struct network *n = core->networks_by_name
-                                ? g_hash_table_lookup(core->networks_by_name, nic->source)
-                                : NULL;
+        n = core->networks_by_name ? g_hash_table_lookup(core->networks_by_name, nic->source)
+                                   : NULL;
         if (!n) {
             err_set(error, ERR_FROM_NETWORK, ERR_NO_NETWORK, "no network with matching name '%s'",
                     nic->source);
@@ -590,6 +782,17 @@ core_network_plug(struct core *core, const char *dom_name, struct net_def *nic, 
                     "network '%s' is not active; start it with net-start", nic->source);
             return -1;
         }
+        if (!resolve_port(n, nic, error))
+            return -1;
+        if (nic->vlan.ntags && n->def->forward != NETWORK_FORWARD_BRIDGE) {
+            err_set(error, ERR_FROM_NETWORK, ERR_CONFIG_UNSUPPORTED,
+                    "interface '%s' - vlan tag not supported on network '%s' with forward mode "
+                    "'%s': VLAN tags need a host bridge (forward mode='bridge')",
+                    nic->info.alias, n->def->name, network_forward_to_string(n->def->forward));
+            return -1;
+        }
+        if (nic->inbound.floor && !check_floor(core, n, nic, nic->inbound.floor, error))
+            return -1;
         bridge = n->def->bridge;
         mtu = n->def->mtu;
     } else if (nic->type == NET_TYPE_BRIDGE) {
@@ -614,6 +817,7 @@ core_network_plug(struct core *core, const char *dom_name, struct net_def *nic, 
             mtu = netdev_get_mtu(bridge);
         if (!netdev_set_mac(name, mac, error) || (mtu && !netdev_set_mtu(name, mtu, error)) ||
             (bridge && !netdev_set_master(name, bridge, error)) ||
+            (bridge && nic->vlan.ntags && !apply_vlan(name, bridge, &nic->vlan, error)) ||
             !netdev_set_up(name, TRUE, error)) {
             g_prefix_error(error, "interface '%s' of domain '%s': ", nic->info.alias, dom_name);
             return -1;
@@ -625,10 +829,16 @@ core_network_plug(struct core *core, const char *dom_name, struct net_def *nic, 
                        dom_name);
         return -1;
     }
-    g_free(nic->target_dev);
-    nic->target_dev = g_steal_pointer(&name);
     g_free(nic->live_bridge);
     nic->live_bridge = nic->type == NET_TYPE_NETWORK ? g_strdup(bridge) : NULL;
+    if (n && nic->inbound.floor && !plug_floor(core, n, nic, name, error)) {
+        g_prefix_error(error, "floor of interface '%s' of domain '%s': ", nic->info.alias,
+                       dom_name);
+        g_clear_pointer(&nic->live_bridge, g_free);
+        return -1;
+    }
+    g_free(nic->target_dev);
+    nic->target_dev = g_steal_pointer(&name);
     return g_steal_fd(&fd);
 }
 
@@ -710,9 +920,18 @@ core_network_reattach(struct core *core, struct domain *dom)
         if (master && g_str_equal(master, bridge))
             continue;
         g_autoptr(GError) err = NULL;
-        if (!netdev_set_master(nic->target_dev, bridge, &err)) {
+        /* a new bridge: the port's VLANs and its floor's class are made again */
+        nic->floor_class = 0;
+        if (!netdev_set_master(nic->target_dev, bridge, &err) ||
+            (nic->vlan.ntags && !apply_vlan(nic->target_dev, bridge, &nic->vlan, &err))) {
             log_warn("%s: %s", dom->def->name, err->message);
             continue;
+        }
+        if (nic->type == NET_TYPE_NETWORK && nic->inbound.floor) {
+            struct network *n = g_hash_table_lookup(core->networks_by_name, nic->source);
+            if (!check_floor(core, n, nic, nic->inbound.floor, &err) ||
+                !plug_floor(core, n, nic, nic->target_dev, &err))
+                log_warn("%s: %s", dom->def->name, err->message);
         }
         log_info("%s: tap '%s' put back on bridge '%s'", dom->def->name, nic->target_dev, bridge);
         if (nic->type == NET_TYPE_NETWORK) {

@@ -87,12 +87,22 @@ char *core_network_xml(struct core *core, struct network *net, unsigned flags);
 
 /* Makes the tap of NIC NET of domain DOM_NAME at its start: on its network's bridge (an
  * inactive or missing network is ERR_OPERATION_INVALID "network 'X' is not active"), on a host
- * bridge (which must exist), or bare (type 'ethernet'; an existing tap when unmanaged). The
- * tap gets the guest's MAC with 0xfe first (the bridge must not take it for its own) and the
- * bridge's MTU, and is up. Records its name in NET->target_dev and, for a network, the bridge
- * in NET->live_bridge. Returns the tap's descriptor (the tap goes with its last one: QEMU's), or
- * -1 with ERROR. */
+ * bridge (which must exist), or bare (type 'ethernet'; an existing tap when unmanaged). On a
+ * network, NET takes its portgroup's bandwidth and VLAN (or the network's VLAN) when it has
+ * none of its own; VLAN tags need a host bridge (its VLAN filtering is turned on); a floor
+ * needs the network's inbound rate to hold it (ERR_OPERATION_INVALID when it would overcommit).
+ * The tap gets the guest's MAC with 0xfe first (the bridge must not take it for its own) and
+ * the bridge's MTU, its bandwidth, and is up. Records its name in NET->target_dev and, for a
+ * network, the bridge in NET->live_bridge. Returns the tap's descriptor (the tap goes with its
+ * last one: QEMU's), or -1 with ERROR. */
 int core_network_plug(struct core *core, const char *dom_name, struct net_def *net, GError **error);
+/* NET leaves its network (its domain stopped, or it was unplugged): its floor's class goes and
+ * the others get the rest. Nothing to do without a floor. */
+void core_network_unplug(struct core *core, struct net_def *net);
+/* The live NET's floor becomes IN's (0: none): checked against the network's inbound rate and
+ * the other floors, then its class made again. On failure the old floor stays. */
+gboolean core_network_set_floor(struct core *core, struct net_def *net,
+                                const struct bandwidth_rate *in, GError **error);
 /* After a daemon restart: puts back on its bridge each tap of running DOM that is off it (its
  * network was restarted meanwhile), as libvirt does when it reconnects. */
 void core_network_reattach(struct core *core, struct domain *dom);

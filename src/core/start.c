@@ -737,6 +737,8 @@ start_finish(struct job *job, const GError *error)
     core_qos_stop(dom);
     if (op->hostdevs_ready)
         core_hostdev_release(dom);
+    for (guint i = 0; i < dom->def->nets->len; i++)
+        core_network_unplug(dom->core, dom->def->nets->pdata[i]);
     if (dom->monitor_path)
         unlink(dom->monitor_path);
     g_clear_pointer(&dom->monitor_path, g_free);

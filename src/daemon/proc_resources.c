@@ -633,8 +633,7 @@ h_get_iftune(struct call *call, const struct call_ctx *ctx)
         dispatch_fail(call, error);
         return;
     }
-    /* no floor: a network's own bandwidth is not supported */
-    const guint64 values[] = {in.average,   in.peak,   in.burst,  0,
+    const guint64 values[] = {in.average,   in.peak,   in.burst,  in.floor,
                               outb.average, outb.peak, outb.burst};
     guint n = MIN((guint)a->nparams, G_N_ELEMENTS(iftune_fields));
     xdr_put_u32(out, n);
@@ -664,19 +663,14 @@ h_set_iftune(struct call *call, const struct call_ctx *ctx)
             err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG,
                     "invalid type '%d' for parameter '%s', expected 'uint'", (int)p->type,
                     p->field);
-        else if (k == 3 && p->u)
-            err_set(&error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                    "bandwidth floor is not supported: it needs a network's own <bandwidth>");
         if (error) {
             dispatch_fail(call, error);
             return;
         }
-        guint64 *slots[] = {&in.average,   &in.peak,   &in.burst,  NULL,
+        guint64 *slots[] = {&in.average,   &in.peak,   &in.burst,  &in.floor,
                             &outb.average, &outb.peak, &outb.burst};
-        if (k == 3)
-            continue;
         *slots[k] = p->u;
-        given |= 1u << (k < 3 ? k : k - 1);
+        given |= k == 3 ? IFTUNE_FLOOR : 1u << (k < 3 ? k : k - 1);
     }
     if (!core_domain_set_iftune(ctx->dom, a->device, ctx->flags, &in, &outb, given, &error))
         dispatch_fail(call, error);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
@@ -176,6 +177,83 @@ netdev_set_master(const char *dev, const char *bridge, GError **error)
         return FALSE;
     g_autofree char *what = g_strdup_printf("attach to bridge '%s' the interface", bridge);
     return set_attr(dev, IFLA_MASTER, (uint32_t)master, NULL, 0, what, error);
+}
+
+static struct nl_msg *
+vlan_filtering_msg(int idx)
+{
+    struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, idx, 0, 0);
+    struct nlattr *info = nla_nest_start(msg, IFLA_LINKINFO);
+    NLA_PUT_STRING(msg, IFLA_INFO_KIND, "bridge");
+    struct nlattr *data = nla_nest_start(msg, IFLA_INFO_DATA);
+    NLA_PUT_U8(msg, IFLA_BR_VLAN_FILTERING, 1);
+    nla_nest_end(msg, data);
+    nla_nest_end(msg, info);
+    return msg;
+
+nla_put_failure:
+    nlmsg_free(msg);
+    return NULL;
+}
+
+gboolean
+netdev_bridge_vlan_filtering(const char *bridge, GError **error)
+{
+    int idx = index_of(bridge, "turn on VLAN filtering on bridge", error);
+    if (idx < 0)
+        return FALSE;
+    g_autoptr(nl_sock_t) sock = open_socket("turn on VLAN filtering on bridge", bridge, error);
+    if (!sock)
+        return FALSE;
+    struct nl_msg *msg = vlan_filtering_msg(idx);
+    if (!msg) {
+        err_set(error, ERR_FROM_NETWORK, ERR_INTERNAL_ERROR,
+                "cannot build netlink message for '%s'", bridge);
+        return FALSE;
+    }
+    int rc = nl_send_sync(sock, msg); /* frees MSG */
+    if (rc == -NLE_OPNOTSUPP) {
+        err_set(error, ERR_FROM_NETWORK, ERR_OPERATION_UNSUPPORTED,
+                "VLAN tags cannot be applied on bridge '%s': this host's kernel has no bridge "
+                "VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)",
+                bridge);
+        return FALSE;
+    }
+    if (rc < 0) {
+        err_set(error, ERR_FROM_NETWORK, ERR_SYSTEM_ERROR,
+                "cannot turn on VLAN filtering on bridge '%s': %s", bridge, nl_geterror(rc));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+netdev_port_vlan(const char *dev, unsigned vid, gboolean add, unsigned flags, GError **error)
+{
+    g_autofree char *what = g_strdup_printf("%s VLAN %u %s the bridge port", add ? "add" : "remove",
+                                            vid, add ? "to" : "from");
+    int idx = index_of(dev, what, error);
+    if (idx < 0)
+        return FALSE;
+    struct nl_msg *msg =
+        nlmsg_alloc_simple(add ? RTM_SETLINK : RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK);
+    struct ifinfomsg ifi = {.ifi_family = AF_BRIDGE, .ifi_index = idx};
+    nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+    struct bridge_vlan_info info = {
+        .flags = (uint16_t)((flags & NETDEV_VLAN_PVID ? BRIDGE_VLAN_INFO_PVID : 0) |
+                            (flags & NETDEV_VLAN_UNTAGGED ? BRIDGE_VLAN_INFO_UNTAGGED : 0)),
+        .vid = (uint16_t)vid,
+    };
+    struct nlattr *spec = nla_nest_start(msg, IFLA_AF_SPEC);
+    NLA_PUT(msg, IFLA_BRIDGE_VLAN_INFO, sizeof(info), &info);
+    nla_nest_end(msg, spec);
+    return talk(msg, what, dev, error);
+
+nla_put_failure:
+    nlmsg_free(msg);
+    err_set(error, ERR_FROM_NETWORK, ERR_INTERNAL_ERROR, "cannot build netlink message for '%s'",
+            dev);
+    return FALSE;
 }
 
 gboolean

@@ -23,6 +23,14 @@ gboolean netdev_add_address(const char *name, const struct netaddr *address, uns
                             GError **error);
 /* Makes DEV a port of BRIDGE. */
 gboolean netdev_set_master(const char *dev, const char *bridge, GError **error);
+/* Turns on BRIDGE's VLAN filtering (a no-op when it is on): each port then passes only the
+ * VLANs it is a member of; ports keep the default, VLAN 1 untagged. */
+gboolean netdev_bridge_vlan_filtering(const char *bridge, GError **error);
+/* Adds bridge port DEV to VLAN VID, or removes it (ADD false); FLAGS: NETDEV_VLAN_PVID (the
+ * VLAN untagged frames from the port join), NETDEV_VLAN_UNTAGGED (frames leave it untagged). */
+enum { NETDEV_VLAN_PVID = 1 << 0, NETDEV_VLAN_UNTAGGED = 1 << 1 };
+gboolean netdev_port_vlan(const char *dev, unsigned vid, gboolean add, unsigned flags,
+                          GError **error);
 gboolean netdev_set_mac(const char *dev, const uint8_t *mac, GError **error);
 gboolean netdev_set_mtu(const char *dev, unsigned mtu, GError **error);
 /* The MTU of DEV, or 0 when it cannot be read. */

@@ -3,11 +3,13 @@
 python3-libvirt, every refusal, updates, events, and DHCP, DNS and NAT seen from real DHCP
 clients (busybox udhcpc in namespaces joined to the bridge by veth pairs). Every daemon here
 runs in network and mount namespaces of its own (tests/integration/netns.py)."""
+import json
 import os
 import re
 import signal
 import threading
 import time
+import xml.etree.ElementTree as ET
 
 import libvirt
 import pytest
@@ -217,8 +219,11 @@ def test_refusals_change_nothing(nd):
              "<host mac='52:54:00:00:00:01' ip='10.77.5.2'/>"
              "<host mac='52:54:00:00:00:01' ip='10.77.5.3'/></dhcp></ip></network>",
              libvirt.VIR_ERR_INVALID_ARG, "have mac '52:54:00:00:00:01'"),
-            ("<network><name>v</name><vlan/></network>", libvirt.VIR_ERR_CONFIG_UNSUPPORTED,
-             "unsupported element 'vlan'"),
+            ("<network><name>v</name><forward mode='bridge'/><bridge name='br9'/><vlan/>"
+             "</network>", libvirt.VIR_ERR_XML_ERROR,
+             "each <vlan> must have at least one <tag id='n'/> subelement"),
+            ("<network><name>v</name><vlan><tag id='9'/></vlan></network>",
+             libvirt.VIR_ERR_CONFIG_UNSUPPORTED, "doesn't support vlan configuration"),
             ("<network><name>p</name><forward mode='passthrough'/></network>",
              libvirt.VIR_ERR_CONFIG_UNSUPPORTED, "forward mode 'passthrough' is not supported"),
             ("<network><name>", libvirt.VIR_ERR_XML_ERROR, "malformed network XML"),
@@ -567,3 +572,174 @@ def test_net_event_matches_virsh(nd):
     assert "event 'lifecycle' for network evt: Started" in out_theirs
     assert out_ours == out_theirs
     assert nd.domus("net-event", "--list").stdout == nd.virsh("net-event", "--list").stdout
+
+
+def tc_has_u32(ns):
+    """Whether the namespace's kernel has the u32 tc classifier (a floor needs it)."""
+    ns.run("ip", "link", "add", "u32probe", "type", "bridge")
+    try:
+        ns.run("tc", "qdisc", "add", "dev", "u32probe", "root", "handle", "1:", "htb")
+        r = ns.run("tc", "filter", "add", "dev", "u32probe", "parent", "1:0", "protocol", "all",
+                   "u32", "match", "u32", "0", "0", "flowid", "1:1", check=False)
+        return r.returncode == 0
+    finally:
+        ns.run("ip", "link", "del", "u32probe", check=False)
+
+
+def has_vlan_filtering(ns):
+    """Whether the namespace's kernel has bridge VLAN filtering (VLAN tags need it)."""
+    ns.run("ip", "link", "add", "vfprobe", "type", "bridge")
+    try:
+        return ns.run("ip", "link", "set", "vfprobe", "type", "bridge", "vlan_filtering", "1",
+                      check=False).returncode == 0
+    finally:
+        ns.run("ip", "link", "del", "vfprobe", check=False)
+
+
+def test_vlans_portgroups_and_network_bandwidth(nd):
+    """Portgroups hand their bandwidth and VLAN to the NICs that name them (the default one to
+    NICs that name none), a network's own <bandwidth> shapes its bridge, floors are checked
+    against it, and VLAN tags go on host-bridge ports through the bridge's VLAN filtering (an
+    access port, a trunk with an untagged native VLAN). Where this kernel lacks VLAN filtering
+    or the u32 classifier, the refusal says so and leaves nothing. QEMU runs paused: the ports
+    are the point."""
+    from conftest import domain_xml
+    c = nd.conn()
+    nd.ns.run("ip", "link", "add", "vlanbr0", "type", "bridge")
+    nd.ns.run("ip", "link", "set", "vlanbr0", "up")
+    try:
+        lan = c.networkCreateXML(
+            "<network><name>lan</name><forward mode='bridge'/><bridge name='vlanbr0'/>"
+            "<bandwidth><inbound average='4000' peak='8000'/></bandwidth>"
+            "<portgroup name='eng' default='yes'>"
+            "<bandwidth><inbound average='1000'/></bandwidth></portgroup>"
+            "<portgroup name='tagged'><vlan><tag id='42'/></vlan></portgroup>"
+            "<portgroup name='trunk'><vlan trunk='yes'><tag id='42' nativeMode='untagged'/>"
+            "<tag id='47'/></vlan></portgroup><portgroup name='plain'/></network>")
+        classes = nd.ns.run("tc", "class", "show", "dev", "vlanbr0").stdout
+        assert "htb 1:1 root" in classes and "htb 1:2 parent 1:1" in classes, classes
+        assert "rate 32Mbit ceil 64Mbit" in classes, classes  # 4000 and 8000 KiB/s
+        nics = ("<interface type='network'><mac address='52:54:00:0c:00:01'/>"
+                "<source network='lan'/></interface>"
+                "<interface type='network'><mac address='52:54:00:0c:00:02'/>"
+                "<source network='lan' portgroup='plain'/></interface>")
+        dom = c.createXML(domain_xml("pgroups", extra_devices=nics),
+                          libvirt.VIR_DOMAIN_START_PAUSED)
+        xml = dom.XMLDesc()
+        taps = re.findall(r"<target dev='([^']+)'", xml)
+        assert len(taps) == 2, xml
+        # the default portgroup's bandwidth on the first tap, none on the other
+        assert "htb" in nd.ns.run("tc", "qdisc", "show", "dev", taps[0]).stdout
+        assert "htb" not in nd.ns.run("tc", "qdisc", "show", "dev", taps[1]).stdout
+        live = ET.fromstring(xml).findall("devices/interface")
+        assert live[0].find("bandwidth/inbound").get("average") == "1000"
+        assert live[1].find("source").get("portgroup") == "plain"
+        assert live[1].find("bandwidth") is None
+        out = nd.virsh("domiftune", "pgroups", taps[0]).stdout
+        assert re.search(r"inbound.average\s*:\s*1000", out), out
+        dom.destroy()
+
+        before = nd.ns.links()
+        vlan_nics = ("<interface type='network'><mac address='52:54:00:0c:00:04'/>"
+                     "<source network='lan' portgroup='tagged'/></interface>"
+                     "<interface type='network'><mac address='52:54:00:0c:00:05'/>"
+                     "<source network='lan' portgroup='trunk'/></interface>"
+                     "<interface type='bridge'><mac address='52:54:00:0c:00:06'/>"
+                     "<source bridge='vlanbr0'/><vlan><tag id='7'/></vlan></interface>")
+        if has_vlan_filtering(nd.ns):
+            dom = c.createXML(domain_xml("vlans", extra_devices=vlan_nics),
+                              libvirt.VIR_DOMAIN_START_PAUSED)
+            taps = re.findall(r"<target dev='([^']+)'", dom.XMLDesc())
+            assert "vlan_filtering 1" in nd.ns.run("ip", "-d", "link", "show", "vlanbr0").stdout
+            vlans = json.loads(nd.ns.run("bridge", "-j", "vlan", "show").stdout)
+            ports = {p["ifname"]: {v["vlan"]: sorted(v.get("flags", [])) for v in p["vlans"]}
+                     for p in vlans}
+            assert ports[taps[0]] == {42: ["Egress Untagged", "PVID"]}, ports
+            assert ports[taps[1]] == {42: ["Egress Untagged", "PVID"], 47: []}, ports
+            assert ports[taps[2]] == {7: ["Egress Untagged", "PVID"]}, ports
+            with pytest.raises(libvirt.libvirtError) as e:
+                dom.updateDeviceFlags("<interface type='bridge'><mac address='52:54:00:0c:00:06'/>"
+                                      "<source bridge='vlanbr0'/><vlan><tag id='8'/></vlan>"
+                                      "</interface>", libvirt.VIR_DOMAIN_AFFECT_LIVE)
+            assert "cannot change the vlan of interface" in str(e.value)
+            dom.destroy()
+        else:
+            with pytest.raises(libvirt.libvirtError) as e:
+                c.createXML(domain_xml("vlans", extra_devices=vlan_nics),
+                            libvirt.VIR_DOMAIN_START_PAUSED)
+            assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_UNSUPPORTED, str(e.value)
+            assert "VLAN tags cannot be applied on bridge 'vlanbr0': this host's kernel has no " \
+                "bridge VLAN filtering" in str(e.value)
+        assert nd.ns.links() == before
+
+        # refusals, nothing left behind
+        cases = [
+            ("<interface type='network'><source network='default'/>"
+             "<vlan><tag id='5'/></vlan></interface>",
+             libvirt.VIR_ERR_CONFIG_UNSUPPORTED, "vlan tag not supported on network 'default'"),
+            ("<interface type='network'><source network='lan' portgroup='nosuch'/></interface>",
+             libvirt.VIR_ERR_INVALID_ARG, "network 'lan' has no portgroup 'nosuch'"),
+            ("<interface type='bridge'><source bridge='vlanbr0'/>"
+             "<vlan><tag id='0'/></vlan></interface>",
+             libvirt.VIR_ERR_CONFIG_UNSUPPORTED, "vlan tag 0 cannot be used on a Linux bridge"),
+            ("<interface type='network'><source network='lan'/>"
+             "<bandwidth><inbound floor='100'/></bandwidth></interface>",
+             libvirt.VIR_ERR_CONFIG_UNSUPPORTED, "'floor' is only supported for interface type "
+             "'network' with forward type 'nat', 'route', 'open' or none"),
+            ("<interface type='network'><source network='default'/>"
+             "<bandwidth><inbound floor='100'/></bandwidth></interface>",
+             libvirt.VIR_ERR_CONFIG_UNSUPPORTED, "network 'default' has no inbound QoS set"),
+        ]
+        for nic, code, text in cases:
+            with pytest.raises(libvirt.libvirtError) as e:
+                c.createXML(domain_xml("vlanbad", extra_devices=nic),
+                            libvirt.VIR_DOMAIN_START_PAUSED)
+            assert e.value.get_error_code() == code, str(e.value)
+            assert text in str(e.value), str(e.value)
+            assert nd.ns.links() == before
+
+        # floors on a NAT network with an inbound rate: overcommit is refused; a floor that
+        # fits needs the u32 classifier to sort traffic by MAC
+        qos = c.networkCreateXML(net_xml("qos", 91, bridge="virbr91", extra=(
+            "<bandwidth><inbound average='1000'/></bandwidth>")))
+        before = nd.ns.links()
+        with pytest.raises(libvirt.libvirtError) as e:
+            c.createXML(domain_xml("floorbig", extra_devices=(
+                "<interface type='network'><source network='qos'/>"
+                "<bandwidth><inbound floor='1200'/></bandwidth></interface>")),
+                libvirt.VIR_DOMAIN_START_PAUSED)
+        assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+        assert "because it would overcommit 'floor' on 'inbound'" in str(e.value)
+        fit = ("<interface type='network'><mac address='52:54:00:0c:00:09'/>"
+               "<source network='qos'/><bandwidth><inbound floor='600'/></bandwidth>"
+               "</interface>")
+        if tc_has_u32(nd.ns):
+            dom = c.createXML(domain_xml("floorok", extra_devices=fit),
+                              libvirt.VIR_DOMAIN_START_PAUSED)
+            classes = nd.ns.run("tc", "class", "show", "dev", "virbr91").stdout
+            assert "rate 4800Kbit" in classes, classes  # the 600 KiB/s floor's class
+            assert re.search(r"htb 1:2 parent 1:1 .*rate 3200Kbit", classes), classes  # 400 left
+            with pytest.raises(libvirt.libvirtError) as e:
+                c.createXML(domain_xml("floor2", extra_devices=fit.replace("0c:00:09",
+                                                                           "0c:00:0a")),
+                            libvirt.VIR_DOMAIN_START_PAUSED)
+            assert "would overcommit" in str(e.value)
+            dom.destroy()
+            classes = nd.ns.run("tc", "class", "show", "dev", "virbr91").stdout
+            assert re.search(r"htb 1:2 parent 1:1 .*rate 8Mbit", classes), classes
+        else:
+            with pytest.raises(libvirt.libvirtError) as e:
+                c.createXML(domain_xml("floorok", extra_devices=fit),
+                            libvirt.VIR_DOMAIN_START_PAUSED)
+            assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_UNSUPPORTED
+            assert "this host's kernel has no u32 tc classifier" in str(e.value)
+        classes = nd.ns.run("tc", "class", "show", "dev", "virbr91").stdout
+        assert classes.count("htb 1:") == 2, classes  # 1:1 and 1:2 only
+        assert nd.ns.links() == before
+        qos.destroy()
+        lan.destroy()
+        assert "htb" not in nd.ns.run("tc", "qdisc", "show", "dev", "vlanbr0").stdout
+    finally:
+        c.close()
+        clean_networks(nd)
+        nd.ns.run("ip", "link", "del", "vlanbr0", check=False)
