@@ -186,6 +186,14 @@ char **domus_domain_get_tunables(domus_domain *dom, gboolean memory, unsigned fl
                                  GError **error);
 gboolean domus_domain_set_tunables(domus_domain *dom, gboolean memory, const char *const *params,
                                    unsigned flags, GError **error);
+/* virDomain{Get,Set}InterfaceParameters of the interface DEVICE (its target or MAC):
+ * "inbound.average", VALUE, … NULL (KiB/s, KiB), as unsigned ints. FLAGS:
+ * virDomainModificationImpact. */
+char **domus_domain_get_interface_parameters(domus_domain *dom, const char *device, unsigned flags,
+                                             GError **error);
+gboolean domus_domain_set_interface_parameters(domus_domain *dom, const char *device,
+                                               const char *const *params, unsigned flags,
+                                               GError **error);
 /* virDomainGetCPUStats's total: FIELD, VALUE, … NULL. */
 char **domus_domain_cpu_stats_total(domus_domain *dom, GError **error);
 /* virDomainGetCPUStats as called: NPARAMS figures for each of NCPUS host CPUs from START

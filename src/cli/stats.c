@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* stats: virsh's statistics, vCPU and memory commands (vcpucount, setvcpus, setmem,
- * setmaxmem, dommemstat, domblkstat, domifstat, domblkinfo, domstats), options and output. */
+ * setmaxmem, dommemstat, domblkstat, domifstat, domblkinfo, domstats, domiftune), options and
+ * output. */
 #include <stdio.h>
 #include <string.h>
 
@@ -404,6 +405,96 @@ cmd_memtune(struct cli_ctx *ctx, GError **error)
     for (int i = 0; params[i] && params[i + 1]; i += 2)
         printf("%-15s: %s\n", params[i],
                g_str_equal(params[i + 1], "9007199254740991") ? "unlimited" : params[i + 1]);
+    return end(TRUE);
+}
+
+/* virsh's "average[,peak[,burst[,floor]]]" of --inbound / --outbound, any field empty;
+ * virsh's messages */
+static gboolean
+parse_rate(const char *text, guint64 ret[4], GError **error)
+{
+    static const char *const names[] = {"average", "peak", "burst", "floor"};
+    g_auto(GStrv) parts = g_strsplit(text, ",", -1);
+    guint n = g_strv_length(parts);
+    if (n > 4) {
+        cli_set_error(error, "Rate string '%s' has too many fields", text);
+        return FALSE;
+    }
+    for (guint i = 0; i < n; i++) {
+        if (*parts[i] && !g_ascii_string_to_unsigned(parts[i], 10, 0, G_MAXUINT64, &ret[i], NULL)) {
+            cli_set_error(error, "field '%s' is malformed", names[i]);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+add_rate(struct cli_ctx *ctx, const char *dir, GPtrArray *want, GError **error)
+{
+    static const char *const names[] = {"average", "peak", "burst", "floor"};
+    gboolean in = g_str_equal(dir, "inbound");
+    const char *text = cli_get(ctx, dir);
+    guint64 r[4] = {0, 0, 0, 0};
+    if (!text)
+        return TRUE;
+    if (!parse_rate(text, r, error))
+        return FALSE;
+    if (r[0] > G_MAXUINT32 || r[1] > G_MAXUINT32 || r[2] > G_MAXUINT32) {
+        cli_set_error(error, "%s rate larger than maximum %u", dir, G_MAXUINT32);
+        return FALSE;
+    }
+    if (in && !r[0] && (r[1] || r[2]) && !r[3]) {
+        cli_set_error(error, "either inbound average or floor is mandatory");
+        return FALSE;
+    }
+    if (!in && !r[0] && (r[1] || r[2])) {
+        cli_set_error(error, "outbound average is mandatory");
+        return FALSE;
+    }
+    if (!in && r[3]) {
+        cli_set_error(error, "outbound floor is unsupported yet");
+        return FALSE;
+    }
+    /* the average always (0 lifts the limit), the others when given */
+    for (int i = 0; i < 4; i++) {
+        if (i && !r[i])
+            continue;
+        g_ptr_array_add(want, g_strdup_printf("%s.%s", dir, names[i]));
+        g_ptr_array_add(want, g_strdup_printf("%" G_GUINT64_FORMAT, r[i]));
+    }
+    return TRUE;
+}
+
+static gboolean
+cmd_domiftune(struct cli_ctx *ctx, GError **error)
+{
+    unsigned flags;
+    if (!impact_flags(ctx, &flags, error))
+        return FALSE;
+    g_autoptr(domus_domain) dom = NULL;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    const char *iface = cli_get(ctx, "interface");
+    g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
+    if (!add_rate(ctx, "inbound", want, error) || !add_rate(ctx, "outbound", want, error))
+        return FALSE;
+    if (want->len) {
+        g_ptr_array_add(want, NULL);
+        if (!domus_domain_set_interface_parameters(dom, iface, (const char *const *)want->pdata,
+                                                   flags, error)) {
+            cli_report("Unable to set interface parameters");
+            return FALSE;
+        }
+        return end(TRUE);
+    }
+    g_auto(GStrv) params = domus_domain_get_interface_parameters(dom, iface, flags, error);
+    if (!params) {
+        cli_report("Unable to get number of interface parameters");
+        return FALSE;
+    }
+    for (int i = 0; params[i] && params[i + 1]; i += 2)
+        printf("%-15s: %s\n", params[i], params[i + 1]);
     return end(TRUE);
 }
 
@@ -827,6 +918,14 @@ static const struct cli_opt memtune_opts[] = {
     IMPACT_OPTS,
     {NULL},
 };
+static const struct cli_opt domiftune_opts[] = {
+    DOMAIN_OPT,
+    {"interface", OPT_DATA, TRUE, "interface device (MAC Address)"},
+    {"inbound", OPT_STRING, FALSE, "control domain's incoming traffics"},
+    {"outbound", OPT_STRING, FALSE, "control domain's outgoing traffics"},
+    IMPACT_OPTS,
+    {NULL},
+};
 static const struct cli_opt cpu_stats_opts[] = {
     DOMAIN_OPT,
     {"total", OPT_BOOL, FALSE, "Show total statistics only"},
@@ -892,6 +991,7 @@ const struct cli_cmd cli_stats_cmds[] = {
     {"emulatorpin", cmd_emulatorpin, emulatorpin_opts, "control or query domain emulator affinity"},
     {"schedinfo", cmd_schedinfo, schedinfo_opts, "show/set scheduler parameters"},
     {"memtune", cmd_memtune, memtune_opts, "Get or set memory parameters"},
+    {"domiftune", cmd_domiftune, domiftune_opts, "get/set parameters of a virtual interface"},
     {"cpu-stats", cmd_cpu_stats, cpu_stats_opts, "show domain cpu statistics"},
     {"setmem", cmd_setmem, setmem_opts, "change memory allocation"},
     {"setmaxmem", cmd_setmaxmem, setmem_opts, "change maximum memory limit"},

@@ -57,7 +57,7 @@ struct device_info {
 
 enum disk_type { DISK_TYPE_FILE, DISK_TYPE_BLOCK, DISK_TYPE_VOLUME };
 enum disk_device { DISK_DEVICE_DISK, DISK_DEVICE_CDROM };
-enum disk_bus { DISK_BUS_VIRTIO, DISK_BUS_IDE, DISK_BUS_SCSI, DISK_BUS_SATA };
+enum disk_bus { DISK_BUS_VIRTIO, DISK_BUS_IDE, DISK_BUS_SCSI, DISK_BUS_SATA, DISK_BUS_USB };
 enum disk_format { DISK_FORMAT_NONE, DISK_FORMAT_RAW, DISK_FORMAT_QCOW2 };
 
 /* An image below a disk's top image, as probed at start (live only). */
@@ -95,6 +95,7 @@ struct disk_def {
     char *source_volume;
     char *target_dev; /* "vda", "hdc", "sda" */
     enum disk_bus bus;
+    enum domain_tristate removable; /* <target removable='on|off'> (bus usb) */
     gboolean readonly;
     gboolean shareable;
     unsigned boot_order; /* <boot order='N'/>; 0 when absent */

@@ -14,7 +14,7 @@
 static const char *const none_attrs[] = {NULL};
 static const char *const disk_type_names[] = {"file", "block", "volume", NULL};
 static const char *const disk_device_names[] = {"disk", "cdrom", NULL};
-static const char *const disk_bus_names[] = {"virtio", "ide", "scsi", "sata", NULL};
+static const char *const disk_bus_names[] = {"virtio", "ide", "scsi", "sata", "usb", NULL};
 /* The values of type= on <driver>: DISK_FORMAT_RAW and on (DISK_FORMAT_NONE is absence). */
 static const char *const disk_format_names[] = {"raw", "qcow2", NULL};
 static const char *const driver_names[] = {"qemu", NULL};
@@ -337,11 +337,15 @@ static gboolean
 parse_disk_target(struct disk_def *disk, xmlNodePtr node, GError **error)
 {
     /* tray= is the live state of a cdrom tray: dropped. */
-    static const char *const attrs[] = {"dev", "bus", "tray", NULL};
-    int bus = -1, derived = -1;
+    static const char *const attrs[] = {"dev", "bus", "tray", "removable", NULL};
+    int bus = -1, derived = -1, removable = -1;
     if (!check_leaf(node, attrs, error) ||
-        !domain_def_xml_enum(node, "bus", disk_bus_names, &bus, error))
+        !domain_def_xml_enum(node, "bus", disk_bus_names, &bus, error) ||
+        !domain_def_xml_enum(node, "removable", on_off_names, &removable, error))
         return FALSE;
+    disk->removable = removable < 0    ? DOMAIN_TRISTATE_ABSENT
+                      : removable == 0 ? DOMAIN_TRISTATE_YES
+                                       : DOMAIN_TRISTATE_NO;
     disk->target_dev = domain_def_xml_prop_required(node, "dev", error);
     if (!disk->target_dev)
         return FALSE;
@@ -352,6 +356,11 @@ parse_disk_target(struct disk_def *disk, xmlNodePtr node, GError **error)
         return FALSE;
     }
     disk->bus = (enum disk_bus)(bus >= 0 ? bus : derived);
+    if (disk->removable != DOMAIN_TRISTATE_ABSENT && disk->bus != DISK_BUS_USB) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "disk '%s': removable is only valid for usb disks", disk->target_dev);
+        return FALSE;
+    }
     return TRUE;
 }
 
@@ -509,10 +518,11 @@ parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
                 "disk '%s' has no source; only a cdrom may be empty", disk->target_dev);
         return FALSE;
     }
-    if (disk->device == DISK_DEVICE_CDROM && disk->bus == DISK_BUS_VIRTIO) {
+    if (disk->device == DISK_DEVICE_CDROM &&
+        (disk->bus == DISK_BUS_VIRTIO || disk->bus == DISK_BUS_USB)) {
         err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                "cdrom '%s' cannot be on bus 'virtio'; use 'sata', 'ide' or 'scsi'",
-                disk->target_dev);
+                "cdrom '%s' cannot be on bus '%s'; use 'sata', 'ide' or 'scsi'", disk->target_dev,
+                disk_bus_names[disk->bus]);
         return FALSE;
     }
     g_ptr_array_add(def->disks, g_steal_pointer(&disk));

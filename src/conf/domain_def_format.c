@@ -166,6 +166,8 @@ format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
     g_string_append(children, "<target");
     attr(children, "dev", disk->target_dev);
     attr(children, "bus", disk_bus_to_string(disk->bus));
+    if (disk->removable != DOMAIN_TRISTATE_ABSENT)
+        attr(children, "removable", disk->removable == DOMAIN_TRISTATE_YES ? "on" : "off");
     g_string_append(children, "/>\n");
     if (disk->readonly) {
         domain_def_indent(children, 3);

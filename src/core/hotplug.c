@@ -292,7 +292,8 @@ check_pluggable(const struct domain_def *def, const struct device_def *dev, cons
     g_autofree char *what = describe(dev);
     switch (dev->kind) {
     case DEVICE_DISK:
-        if (dev->disk->bus != DISK_BUS_VIRTIO && dev->disk->bus != DISK_BUS_SCSI)
+        if (dev->disk->bus != DISK_BUS_VIRTIO && dev->disk->bus != DISK_BUS_SCSI &&
+            dev->disk->bus != DISK_BUS_USB)
             why = "its bus cannot take devices while the guest runs; use bus 'virtio' or 'scsi'";
         break;
     case DEVICE_NET:
@@ -443,7 +444,13 @@ plan_attach(struct plug_op *op, struct domain_def *live, enum device_kind kind, 
     JsonObject *obj = device_object(live, &dev, error);
     if (!obj)
         return FALSE;
-    plan(op, "device_add", obj, NULL, NULL);
+    if (kind == DEVICE_DISK && qemu_device_has_iotune(dev.disk)) {
+        /* the throttle goes on the plugged device: should it fail, the device goes again */
+        plan(op, "device_add", obj, "device_del", args_string("id", dev.disk->info.alias));
+        plan(op, "block_set_io_throttle", qemu_device_iotune_args(dev.disk), NULL, NULL);
+    } else {
+        plan(op, "device_add", obj, NULL, NULL);
+    }
     g_free(op->alias);
     op->alias = g_strdup(domain_device_info(&dev)->alias);
     return TRUE;

@@ -385,3 +385,38 @@ domus_domain_set_tunables(domus_domain *dom, gboolean memory, const char *const 
                               : PROC_DOMAIN_SET_SCHEDULER_PARAMETERS_FLAGS,
                        args, NULL, error);
 }
+
+char **
+domus_domain_get_interface_parameters(domus_domain *dom, const char *device, unsigned flags,
+                                      GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_string(args, device);
+    xdr_put_i32(args, 16);
+    xdr_put_u32(args, flags);
+    return params_reply(dom, PROC_DOMAIN_GET_INTERFACE_PARAMETERS, args, error);
+}
+
+gboolean
+domus_domain_set_interface_parameters(domus_domain *dom, const char *device,
+                                      const char *const *params, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_string(args, device);
+    guint n = params ? g_strv_length((char **)params) / 2 : 0;
+    xdr_put_u32(args, n);
+    for (guint i = 0; i < n; i++) {
+        guint64 v = 0;
+        if (!g_ascii_string_to_unsigned(params[2 * i + 1], 10, 0, G_MAXUINT32, &v, NULL)) {
+            err_set(error, ERR_FROM_NONE, ERR_INVALID_ARG, "invalid value '%s' for parameter '%s'",
+                    params[2 * i + 1], params[2 * i]);
+            return FALSE;
+        }
+        xdr_put_string(args, params[2 * i]);
+        xdr_put_i32(args, 2 /* VIR_TYPED_PARAM_UINT */);
+        xdr_put_u32(args, (uint32_t)v);
+    }
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SET_INTERFACE_PARAMETERS, args,
+                       NULL, error);
+}

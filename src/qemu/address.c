@@ -257,6 +257,8 @@ assign_drives(struct domain_def *def, gboolean q35, GError **error)
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (guint i = 0; i < def->disks->len; i++) {
         struct disk_def *d = def->disks->pdata[i];
+        if (d->bus == DISK_BUS_USB)
+            continue; /* a USB port, given with the inputs' */
         if (d->bus == DISK_BUS_VIRTIO) {
             if (d->info.address && !domain_address_is(d->info.address, "pci")) {
                 err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
@@ -291,6 +293,7 @@ assign_drives(struct domain_def *def, gboolean q35, GError **error)
                 unit = (unsigned)idx % 7;
                 break;
             case DISK_BUS_VIRTIO:
+            case DISK_BUS_USB:
                 break;
             }
             char c[16], b[16], u[16];
@@ -456,47 +459,69 @@ assign_virtio_serial(struct domain_def *def, GError **error)
     return TRUE;
 }
 
-/* USB ports for USB inputs: "1", "2", … of the controller's ports. */
-static gboolean
-assign_usb(struct domain_def *def, GError **error)
+/* The devices on USB ports, in libvirt's order (disks, then inputs); their names in messages */
+static GPtrArray *
+usb_devices(struct domain_def *def, GPtrArray **ret_names)
 {
-    g_autoptr(GHashTable) used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    gboolean any = FALSE;
+    GPtrArray *infos = g_ptr_array_new();
+    *ret_names = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < def->disks->len; i++) {
+        struct disk_def *d = def->disks->pdata[i];
+        if (d->bus != DISK_BUS_USB)
+            continue;
+        g_ptr_array_add(infos, &d->info);
+        g_ptr_array_add(*ret_names, g_strdup_printf("USB disk '%s'", d->target_dev));
+    }
     for (guint i = 0; i < def->inputs->len; i++) {
         struct input_def *in = def->inputs->pdata[i];
         if (in->bus != INPUT_BUS_USB)
             continue;
-        any = TRUE;
-        if (!in->info.address)
+        g_ptr_array_add(infos, &in->info);
+        g_ptr_array_add(*ret_names, g_strdup_printf("USB %s", input_type_to_string(in->type)));
+    }
+    return infos;
+}
+
+/* USB ports for USB inputs and disks: "1", "2", … of the controller's ports. */
+static gboolean
+assign_usb(struct domain_def *def, GError **error)
+{
+    g_autoptr(GHashTable) used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GPtrArray) names = NULL;
+    g_autoptr(GPtrArray) infos = usb_devices(def, &names);
+    for (guint i = 0; i < infos->len; i++) {
+        struct device_info *info = infos->pdata[i];
+        if (!info->address)
             continue;
-        if (!domain_address_is(in->info.address, "usb")) {
+        if (!domain_address_is(info->address, "usb")) {
             err_set(error, ERR_FROM_QEMU, ERR_XML_ERROR,
-                    "a USB input needs an address of type 'usb', not '%s'", in->info.address->type);
+                    "%s needs an address of type 'usb', not '%s'", (char *)names->pdata[i],
+                    info->address->type);
             return FALSE;
         }
-        g_autofree char *key =
-            g_strdup_printf("%u:%s", domain_address_get_uint(in->info.address, "bus", 0),
-                            domain_address_get(in->info.address, "port")
-                                ? domain_address_get(in->info.address, "port")
-                                : "");
+        g_autofree char *key = g_strdup_printf(
+            "%u:%s", domain_address_get_uint(info->address, "bus", 0),
+            domain_address_get(info->address, "port") ? domain_address_get(info->address, "port")
+                                                      : "");
         if (!g_hash_table_add(used, g_steal_pointer(&key))) {
-            err_set(error, ERR_FROM_QEMU, ERR_XML_ERROR, "a USB port is used by two inputs");
+            err_set(error, ERR_FROM_QEMU, ERR_XML_ERROR, "a USB port is used by two devices");
             return FALSE;
         }
     }
-    if (!any)
+    if (!infos->len)
         return TRUE;
     struct controller_def *usb = find_controller(def, "usb", 0);
     if (!usb || (usb->model && g_str_equal(usb->model, "none"))) {
         err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
-                "a USB input needs a USB controller; remove <controller type='usb' "
-                "model='none'/> or use bus 'ps2' or 'virtio'");
+                "%s needs a USB controller; remove <controller type='usb' model='none'/> or "
+                "use another bus",
+                (char *)names->pdata[0]);
         return FALSE;
     }
     unsigned nports = qemu_address_usb_ports(usb->model, usb->ports);
-    for (guint i = 0; i < def->inputs->len; i++) {
-        struct input_def *in = def->inputs->pdata[i];
-        if (in->bus != INPUT_BUS_USB || in->info.address)
+    for (guint i = 0; i < infos->len; i++) {
+        struct device_info *info = infos->pdata[i];
+        if (info->address)
             continue;
         unsigned port = 1;
         for (;; port++) {
@@ -513,7 +538,7 @@ assign_usb(struct domain_def *def, GError **error)
         }
         char p[16];
         g_snprintf(p, sizeof(p), "%u", port);
-        in->info.address = domain_address_new("usb", "bus", "0", "port", p, NULL);
+        info->address = domain_address_new("usb", "bus", "0", "port", p, NULL);
     }
     return TRUE;
 }

@@ -35,9 +35,10 @@ scsi_is_lsi(const struct domain_def *def, unsigned index)
 static char *
 disk_alias(const struct domain_def *def, const struct disk_def *d)
 {
-    if (d->bus == DISK_BUS_VIRTIO) {
+    if (d->bus == DISK_BUS_VIRTIO)
         return g_strdup_printf("virtio-disk%d", disk_target_index(d->target_dev));
-    }
+    if (d->bus == DISK_BUS_USB)
+        return g_strdup_printf("usb-disk%d", disk_target_index(d->target_dev));
     const struct domain_address *a = d->info.address;
     unsigned controller = domain_address_get_uint(a, "controller", 0);
     unsigned bus = domain_address_get_uint(a, "bus", 0);

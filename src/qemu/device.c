@@ -60,6 +60,19 @@ set_pci(JsonObject *o, const struct domain_def *def, const struct device_info *i
     json_object_set_string_member(o, "addr", addr);
 }
 
+/* "bus" and "port" from a USB address */
+static void
+set_usb(JsonObject *o, const struct domain_def *def, const struct device_info *info)
+{
+    unsigned bus = domain_address_get_uint(info->address, "bus", 0);
+    const char *ctrl = qemu_alias_controller(def, "usb", bus);
+    g_autofree char *b = g_strdup_printf("%s.0", ctrl ? ctrl : "usb");
+    json_object_set_string_member(o, "bus", b);
+    const char *port = domain_address_get(info->address, "port");
+    if (port)
+        json_object_set_string_member(o, "port", port);
+}
+
 /* The QEMU device of a virtio model: "virtio-X-pci", "-transitional" or "-non-transitional". */
 static char *
 virtio_driver(const char *base, const char *model)
@@ -240,6 +253,13 @@ qemu_device_disk(const struct domain_def *def, const struct disk_def *d, GError 
             json_object_set_int_member(o, "scsi-id", target);
             json_object_set_int_member(o, "lun", unit);
         }
+        break;
+    }
+    case DISK_BUS_USB: {
+        /* as libvirt: not removable unless asked */
+        o = new_device("usb-storage", NULL);
+        set_usb(o, def, &d->info);
+        json_object_set_boolean_member(o, "removable", d->removable == DOMAIN_TRISTATE_YES);
         break;
     }
     default:
@@ -454,13 +474,7 @@ qemu_device_input(const struct domain_def *def, const struct input_def *input)
         return o;
     }
     JsonObject *o = new_device(usb[input->type], input->info.alias);
-    unsigned bus = domain_address_get_uint(input->info.address, "bus", 0);
-    const char *ctrl = qemu_alias_controller(def, "usb", bus);
-    g_autofree char *b = g_strdup_printf("%s.0", ctrl ? ctrl : "usb");
-    json_object_set_string_member(o, "bus", b);
-    const char *port = domain_address_get(input->info.address, "port");
-    if (port)
-        json_object_set_string_member(o, "port", port);
+    set_usb(o, def, &input->info);
     return o;
 }
 
@@ -624,6 +638,10 @@ qemu_device_iotune_args(const struct disk_def *disk)
     g_autofree char *id =
         disk->bus == DISK_BUS_VIRTIO
             ? g_strdup_printf("/machine/peripheral/%s/virtio-backend", disk->info.alias)
+        : disk->bus == DISK_BUS_USB
+            /* usb-storage keeps its drive on the SCSI disk of its own bus */
+            ? g_strdup_printf("/machine/peripheral/%s/%s.0/legacy[0]", disk->info.alias,
+                              disk->info.alias)
             : g_strdup(disk->info.alias);
     json_object_set_string_member(o, "id", id);
     for (int i = 0; i < DISK_IOTUNE_FIELDS; i++) {

@@ -258,6 +258,12 @@ def test_bandwidth(net):
     assert "rate 512Kbit ceil 1024Kbit" in cls, cls
     out = d.virsh("domiftune", "beta", tap).stdout
     assert re.search(r"inbound.average: 64", out) and re.search(r"inbound.peak\s*: 128", out), out
+    assert d.domus("domiftune", "beta", tap).stdout == out
+    for bad in (["--inbound", "x"], ["--inbound", ",5"], ["--outbound", "1,2,3,4"],
+                ["--inbound", "1,2,3,4,5"], ["--outbound", ",,7"], ["--inbound", "5000000000"]):
+        v = d.virsh("domiftune", "beta", tap, *bad, check=False)
+        o = d.domus("domiftune", "beta", tap, *bad, check=False)
+        assert v.returncode != 0 and o.returncode != 0 and o.stderr == v.stderr, (v, o)
     assert "<inbound average='64' peak='128' burst='32'/>" in beta.XMLDesc()
     assert "<bandwidth>" not in beta.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
     params = beta.interfaceParameters(tap, libvirt.VIR_DOMAIN_AFFECT_LIVE)
@@ -285,7 +291,7 @@ def test_bandwidth(net):
     assert "rate 1600Kbit ceil 1600Kbit" in cls, cls
     assert "<inbound average='200'/>" in beta.XMLDesc()
     # the config alone, by MAC
-    d.virsh("domiftune", "beta", mac, "--inbound", "500", "--config")
+    d.domus("domiftune", "beta", mac, "--inbound", "500", "--config")
     assert "<inbound average='500'/>" in beta.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
     # lifted: an average of 0
     beta.setInterfaceParameters(tap, {"inbound.average": 0}, libvirt.VIR_DOMAIN_AFFECT_LIVE)
@@ -294,6 +300,7 @@ def test_bandwidth(net):
     rc, out = guest.agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", beta_ip)
     assert rc == 0, out
     # refusals
+    # a floor needs the network's inbound QoS, which 'default' has none of
     for params, code in [({"inbound.floor": 10}, libvirt.VIR_ERR_CONFIG_UNSUPPORTED),
                          ({"inbound.average": 10, "inbound.peak": 5},
                           libvirt.VIR_ERR_INVALID_ARG)]:

@@ -66,12 +66,12 @@ def image(daemon, name, size="16M", fmt="qcow2"):
     return path
 
 
-def disk_xml(path, target, fmt="qcow2", bus="virtio"):
+def disk_xml(path, target, fmt="qcow2", bus="virtio", extra=""):
     """A disk whose serial is its target: the guest names disks in the order they come, so
     the serial is what finds it there."""
     return (f"<disk type='file' device='disk'><driver name='qemu' type='{fmt}'/>"
             f"<source file='{path}'/><target dev='{target}' bus='{bus}'/>"
-            f"<serial>{target}</serial></disk>")
+            f"<serial>{target}</serial>{extra}</disk>")
 
 
 def in_guest(dom, script):
@@ -101,13 +101,17 @@ def disks(dom, flags=0):
 def test_disk_attach_and_detach_live(daemon, hp):
     c, dom, _, ev = hp
     path = image(daemon, "hp-b.qcow2")
-    dom.attachDevice(disk_xml(path, "vdb"))  # libvirt's oldest call: live only
+    # libvirt's oldest call: live only; the disk's <iotune> goes to QEMU with it
+    dom.attachDevice(disk_xml(path, "vdb",
+                              extra="<iotune><total_iops_sec>400</total_iops_sec></iotune>"))
     live = disks(dom)
     assert live["vdb"].find("source").get("file") == path
     alias = live["vdb"].find("alias").get("name")
     assert alias == "virtio-disk1"
     assert live["vdb"].find("address").get("type") == "pci"
     assert "vdb" not in disks(dom, E.VIR_DOMAIN_XML_INACTIVE)  # not in the config
+    assert qmp_block(daemon, alias)["inserted"]["iops"] == 400
+    assert live["vdb"].find("iotune/total_iops_sec").text == "400"
     wait_event(ev, ("added", alias))
     guest.wait(lambda: guest_disk(dom, "vdb"), 60, "vdb in the guest")
     name = guest_disk(dom, "vdb")
@@ -268,6 +272,39 @@ def test_usb_tablet(daemon, hp):
     wait_event(ev, ("removed", alias))  # USB unplug needs no guest cooperation
     root = ET.fromstring(dom.XMLDesc(0))
     assert not [i for i in root.findall("devices/input") if i.get("type") == "tablet"]
+
+
+def usb_disk_in_guest(dom):
+    """The guest's name of a disk behind USB, or None."""
+    rc, out = in_guest(dom, "for d in /sys/block/sd*; do readlink -f $d | grep -q /usb && "
+                       "basename $d; done; true")
+    return out or None
+
+
+def test_usb_disk(daemon, hp):
+    """A usb-storage disk: plugged on a free USB port, found by the guest behind its USB
+    controller, written and read, its <iotune> applied on the drive's SCSI disk; unplugged
+    without the guest's help."""
+    c, dom, _, ev = hp
+    path = image(daemon, "hp-u.qcow2")
+    xml = disk_xml(path, "sdu", bus="usb",
+                   extra="<iotune><read_iops_sec>700</read_iops_sec></iotune>")
+    dom.attachDeviceFlags(xml, E.VIR_DOMAIN_AFFECT_LIVE)
+    d = disks(dom)["sdu"]
+    alias = d.find("alias").get("name")
+    assert alias == "usb-disk20"
+    assert d.find("address").get("type") == "usb" and d.find("address").get("port")
+    wait_event(ev, ("added", alias))
+    assert qmp_block(daemon, alias)["inserted"]["iops_rd"] == 700
+    guest.wait(lambda: usb_disk_in_guest(dom), 90, "the USB disk in the guest")
+    name = usb_disk_in_guest(dom)
+    rc, out = in_guest(dom, f"echo usbdisk | dd of=/dev/{name} bs=512 count=1 conv=sync,fsync "
+                       f"2>/dev/null && dd if=/dev/{name} bs=512 count=1 2>/dev/null")
+    assert rc == 0 and out.startswith("usbdisk"), out
+    dom.detachDeviceFlags(xml, E.VIR_DOMAIN_AFFECT_LIVE)
+    wait_event(ev, ("removed", alias))  # USB unplug needs no guest cooperation
+    assert "sdu" not in disks(dom)
+    guest.wait(lambda: not usb_disk_in_guest(dom), 60, "the USB disk to leave the guest")
 
 
 def test_shut_off_domain(daemon):
