@@ -194,6 +194,11 @@ char **domus_domain_get_interface_parameters(domus_domain *dom, const char *devi
 gboolean domus_domain_set_interface_parameters(domus_domain *dom, const char *device,
                                                const char *const *params, unsigned flags,
                                                GError **error);
+/* virDomain{Get,Set}PerfEvents: event name, "1" (enabled) or "0", … NULL. FLAGS:
+ * virDomainModificationImpact. */
+char **domus_domain_get_perf_events(domus_domain *dom, unsigned flags, GError **error);
+gboolean domus_domain_set_perf_events(domus_domain *dom, const char *const *params, unsigned flags,
+                                      GError **error);
 /* virDomainGetCPUStats's total: FIELD, VALUE, … NULL. */
 char **domus_domain_cpu_stats_total(domus_domain *dom, GError **error);
 /* virDomainGetCPUStats as called: NPARAMS figures for each of NCPUS host CPUs from START

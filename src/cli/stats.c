@@ -498,6 +498,58 @@ cmd_domiftune(struct cli_ctx *ctx, GError **error)
     return end(TRUE);
 }
 
+/* virsh perf: the events' state, as set or as they are */
+static void
+print_perf(char **params)
+{
+    for (int i = 0; params[i] && params[i + 1]; i += 2)
+        printf("%-15s: %s\n", params[i], g_str_equal(params[i + 1], "1") ? "enabled" : "disabled");
+}
+
+static void
+add_events(const char *list, const char *state, GPtrArray *want)
+{
+    g_auto(GStrv) names = g_strsplit(list, ",", -1);
+    for (int i = 0; names[i]; i++) {
+        if (!*names[i])
+            continue;
+        g_ptr_array_add(want, g_strdup(names[i]));
+        g_ptr_array_add(want, g_strdup(state));
+    }
+}
+
+static gboolean
+cmd_perf(struct cli_ctx *ctx, GError **error)
+{
+    unsigned flags;
+    if (!impact_flags(ctx, &flags, error))
+        return FALSE;
+    g_autoptr(domus_domain) dom = NULL;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
+    if (cli_get(ctx, "enable"))
+        add_events(cli_get(ctx, "enable"), "1", want);
+    if (cli_get(ctx, "disable"))
+        add_events(cli_get(ctx, "disable"), "0", want);
+    if (want->len) {
+        g_ptr_array_add(want, NULL);
+        if (!domus_domain_set_perf_events(dom, (const char *const *)want->pdata, flags, error)) {
+            cli_report("Unable to enable/disable perf events");
+            return FALSE;
+        }
+        print_perf((char **)want->pdata);
+        return end(TRUE);
+    }
+    g_auto(GStrv) params = domus_domain_get_perf_events(dom, flags, error);
+    if (!params) {
+        cli_report("Unable to get perf events");
+        return FALSE;
+    }
+    print_perf(params);
+    return end(TRUE);
+}
+
 /* virsh cpu-stats's per-CPU part: CPUs from --start, --count of them (128 per call) */
 static gboolean
 print_percpu(struct cli_ctx *ctx, domus_domain *dom, GError **error)
@@ -819,8 +871,8 @@ cmd_domblkinfo(struct cli_ctx *ctx, GError **error)
 static gboolean
 cmd_domstats(struct cli_ctx *ctx, GError **error)
 {
-    static const char *const groups[] = {"state", "cpu-total", "balloon",
-                                         "vcpu",  "interface", "block"};
+    static const char *const groups[] = {"state",     "cpu-total", "balloon", "vcpu",
+                                         "interface", "block",     "perf"};
     unsigned stats = 0;
     for (gsize i = 0; i < G_N_ELEMENTS(groups); i++)
         if (cli_has(ctx, groups[i]))
@@ -918,6 +970,13 @@ static const struct cli_opt memtune_opts[] = {
     IMPACT_OPTS,
     {NULL},
 };
+static const struct cli_opt perf_opts[] = {
+    DOMAIN_OPT,
+    {"enable", OPT_STRING, FALSE, "perf events which will be enabled"},
+    {"disable", OPT_STRING, FALSE, "perf events which will be disabled"},
+    IMPACT_OPTS,
+    {NULL},
+};
 static const struct cli_opt domiftune_opts[] = {
     DOMAIN_OPT,
     {"interface", OPT_DATA, TRUE, "interface device (MAC Address)"},
@@ -979,6 +1038,7 @@ static const struct cli_opt domstats_opts[] = {
     {"vcpu", OPT_BOOL, FALSE, "report domain virtual cpu information"},
     {"interface", OPT_BOOL, FALSE, "report domain network interface information"},
     {"block", OPT_BOOL, FALSE, "report domain block device statistics"},
+    {"perf", OPT_BOOL, FALSE, "report domain perf event statistics"},
     {"domain", OPT_LIST, FALSE, "list of domains to get stats for"},
     {NULL},
 };
@@ -992,6 +1052,7 @@ const struct cli_cmd cli_stats_cmds[] = {
     {"schedinfo", cmd_schedinfo, schedinfo_opts, "show/set scheduler parameters"},
     {"memtune", cmd_memtune, memtune_opts, "Get or set memory parameters"},
     {"domiftune", cmd_domiftune, domiftune_opts, "get/set parameters of a virtual interface"},
+    {"perf", cmd_perf, perf_opts, "Get or set perf event"},
     {"cpu-stats", cmd_cpu_stats, cpu_stats_opts, "show domain cpu statistics"},
     {"setmem", cmd_setmem, setmem_opts, "change memory allocation"},
     {"setmaxmem", cmd_setmaxmem, setmem_opts, "change maximum memory limit"},

@@ -1136,6 +1136,40 @@ parse_pm(struct domain_def *def, xmlNodePtr node, GError **error)
     return TRUE;
 }
 
+/* <perf><event name='cpu_clock' enabled='yes'/>…</perf> */
+static gboolean
+parse_perf(struct domain_def *def, xmlNodePtr node, GError **error)
+{
+    static const char *const none[] = {NULL};
+    static const char *const attrs[] = {"name", "enabled", NULL};
+    if (!domain_def_xml_check_attrs(node, none, error))
+        return FALSE;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (!domain_def_xml_is(c, "event"))
+            return domain_def_xml_unsupported(node, c, error);
+        g_autofree char *name = domain_def_xml_prop_required(c, "name", error);
+        g_autofree char *enabled = domain_def_xml_prop_required(c, "enabled", error);
+        gboolean on = FALSE;
+        if (!name || !enabled || !domain_def_xml_check_attrs(c, attrs, error) ||
+            !domain_def_xml_check_empty(c, error) || !domain_def_xml_bool(c, "enabled", &on, error))
+            return FALSE;
+        int event = perf_event_from_string(name);
+        if (event < 0) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED, "unsupported perf event '%s'",
+                    name);
+            return FALSE;
+        }
+        if (def->perf[event] != DOMAIN_TRISTATE_ABSENT) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "perf event '%s' is given twice", name);
+            return FALSE;
+        }
+        def->perf[event] = on ? DOMAIN_TRISTATE_YES : DOMAIN_TRISTATE_NO;
+    }
+    return TRUE;
+}
+
 static gboolean
 parse_action(xmlNodePtr node, const char *const *names, enum domain_action *ret, GError **error)
 {
@@ -1482,6 +1516,7 @@ enum {
     TOP_CPUTUNE,
     TOP_MEMTUNE,
     TOP_BLKIOTUNE,
+    TOP_PERF,
     TOP_COUNT,
 };
 
@@ -1489,7 +1524,7 @@ static const char *const top_names[] = {
     "name",     "uuid",          "title",     "description", "metadata", "maxMemory",
     "memory",   "currentMemory", "vcpu",      "os",          "features", "cpu",
     "clock",    "on_poweroff",   "on_reboot", "on_crash",    "pm",       "devices",
-    "resource", "cputune",       "memtune",   "blkiotune",   NULL,
+    "resource", "cputune",       "memtune",   "blkiotune",   "perf",     NULL,
 };
 
 static gboolean
@@ -1650,6 +1685,7 @@ parse_domain(struct domain_def *def, xmlNodePtr root, GError **error)
         (top[TOP_ON_CRASH] &&
          !parse_action(top[TOP_ON_CRASH], action_names, &def->on_crash, error)) ||
         (top[TOP_PM] && !parse_pm(def, top[TOP_PM], error)) ||
+        (top[TOP_PERF] && !parse_perf(def, top[TOP_PERF], error)) ||
         (top[TOP_RESOURCE] && !check_resource(top[TOP_RESOURCE], error)) ||
         (top[TOP_CPUTUNE] && !parse_cputune(def, top[TOP_CPUTUNE], error)) ||
         (top[TOP_MEMTUNE] && !parse_memtune(def, top[TOP_MEMTUNE], error)) ||

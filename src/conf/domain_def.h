@@ -8,6 +8,7 @@
 
 #include "conf/bandwidth.h"
 #include "conf/vlan.h"
+#include "util/perfevent.h"
 #include "util/uuid.h"
 
 /* Limits checked by domain_def_parse. */
@@ -322,6 +323,7 @@ struct domain_def {
 
     enum domain_action on_poweroff, on_reboot, on_crash;
     enum domain_tristate pm_suspend_to_mem, pm_suspend_to_disk;
+    enum domain_tristate perf[PERF_EVENT_N]; /* <perf><event name enabled>, by event */
 
     char *emulator; /* as given; NULL when absent */
 

@@ -664,6 +664,29 @@ format_pm(GString *buf, const struct domain_def *def)
     g_string_append(buf, "</pm>\n");
 }
 
+/* the events given, in libvirt's order */
+static void
+format_perf(GString *buf, const struct domain_def *def)
+{
+    gboolean any = FALSE;
+    for (int i = 0; i < PERF_EVENT_N; i++) {
+        if (def->perf[i] == DOMAIN_TRISTATE_ABSENT)
+            continue;
+        if (!any) {
+            domain_def_indent(buf, 1);
+            g_string_append(buf, "<perf>\n");
+            any = TRUE;
+        }
+        domain_def_indent(buf, 2);
+        g_string_append_printf(buf, "<event name='%s' enabled='%s'/>\n", perf_event_to_string(i),
+                               def->perf[i] == DOMAIN_TRISTATE_YES ? "yes" : "no");
+    }
+    if (any) {
+        domain_def_indent(buf, 1);
+        g_string_append(buf, "</perf>\n");
+    }
+}
+
 static void
 format_cputune(GString *buf, const struct domain_def *def)
 {
@@ -837,6 +860,7 @@ domain_def_format(const struct domain_def *def, int id, unsigned flags)
     text_element(buf, 1, "on_reboot", domain_action_to_string(def->on_reboot));
     text_element(buf, 1, "on_crash", domain_action_to_string(def->on_crash));
     format_pm(buf, def);
+    format_perf(buf, def);
     format_devices(buf, def, flags);
     g_string_append(buf, "</domain>\n");
     return g_string_free(buf, FALSE);

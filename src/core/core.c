@@ -113,6 +113,8 @@ domain_new(struct core *core, struct domain_def *def)
     dom->id = -1;
     dom->pidfd = -1;
     dom->stat_fd = -1;
+    for (int i = 0; i < PERF_EVENT_N; i++)
+        dom->perf_fds[i] = -1;
     dom->stop_input = IN_STOPPED_FAILED;
     dom->messages = g_ptr_array_new_with_free_func(g_free);
     dom->exit_waiters = g_ptr_array_new();

@@ -93,7 +93,8 @@ struct domain {
     /* what statistics keep between calls (stats.c): the vCPU threads (NULL: to ask QEMU), the
      * balloon's size in KiB (0: to ask) as BALLOON_CHANGE says, the guest-stats period */
     GArray *vcpu_tids;
-    gboolean cgroup; /* its control group exists (qos.c) */
+    gboolean cgroup;            /* its control group exists (qos.c) */
+    int perf_fds[PERF_EVENT_N]; /* the perf counters of QEMU's process, by event; -1: off */
     guint64 balloon_kib;
     int balloon_period;
     int refs;
@@ -370,6 +371,22 @@ gboolean core_domain_get_iftune(struct domain *dom, const char *device, unsigned
 gboolean core_domain_set_iftune(struct domain *dom, const char *device, unsigned flags,
                                 const struct bandwidth_rate *in, const struct bandwidth_rate *out,
                                 unsigned given, GError **error);
+/* virDomain{Get,Set}PerfEvents (perf.c): whether each event's counter runs (live) or is
+ * enabled (config), by event; WANT: -1 unchanged, 0 off, 1 on. Live: the counters of QEMU's
+ * process are opened or closed (an event the host cannot count fails, and nothing changes);
+ * config: <perf>. */
+gboolean core_domain_get_perf(struct domain *dom, unsigned flags, gboolean ret[PERF_EVENT_N],
+                              GError **error);
+gboolean core_domain_set_perf(struct domain *dom, unsigned flags, const int want[PERF_EVENT_N],
+                              GError **error);
+/* At start (QEMU spawned, not yet running): the counters <perf> enables; after a daemon
+ * restart: the same, opened again (counting from then on); at the end: closed. */
+gboolean core_perf_start(struct domain *dom, GError **error);
+void core_perf_adopt(struct domain *dom);
+void core_perf_stop(struct domain *dom);
+/* The running counters' values, by event; FALSE in HAVE for the others. */
+void core_perf_read(struct domain *dom, guint64 ret[PERF_EVENT_N], gboolean have[PERF_EVENT_N]);
+
 /* virDomainGetDiskErrors (stats.c): the disks whose I/O QEMU reports failed (query-block's
  * io-status), as libvirt's codes (1 unspecified, 2 no space). DONE gets a GPtrArray of
  * struct core_disk_error * (owned) or ERROR (borrowed). */

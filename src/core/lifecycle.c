@@ -162,6 +162,7 @@ lifecycle_stopped(struct domain *dom, enum dom_input input)
     dom->vcpus_created = 0;
     g_clear_pointer(&dom->vcpu_tids, g_array_unref);
     core_qos_stop(dom);
+    core_perf_stop(dom);
     core_hostdev_release(dom);
     for (guint i = 0; i < dom->def->nets->len; i++)
         core_network_unplug(core, dom->def->nets->pdata[i]);

@@ -231,6 +231,7 @@ reconnect_one(struct core *core, const char *path)
         dom->save_interrupted = TRUE;
     }
     core_qos_adopt(dom);
+    core_perf_adopt(dom);
     core_lifecycle_adopt(dom, monfd);
     core_network_reattach(core, dom);
     log_info("%s: reconnected to QEMU pid %d (%s)", dom->def->name, (int)dom->pid,

@@ -60,6 +60,7 @@ struct start_op {
     gboolean drop_cache;     /* bypass-cache: the image leaves the host's page cache once read */
     char *loadvm;            /* a snapshot revert: QEMU starts from this internal snapshot */
     gboolean hostdevs_ready; /* the host PCI devices are readied: given back if QEMU never runs */
+    gboolean abandoned;      /* the daemon dropped the forked child before it ran QEMU */
 };
 
 /* Closes the daemon's copies of the chardev sockets; UNLINK: QEMU never got them, so their
@@ -469,6 +470,15 @@ start_spawn(struct job *job)
         qemu_process_abandon(child);
         dom->exited = TRUE;
         g_prefix_error(&error, "cannot record the QEMU of '%s': ", dom->def->name);
+        op->abandoned = TRUE;
+        job_fail(job, error);
+        return;
+    }
+    /* <perf>: counted before QEMU exists, so that every thread it makes inherits them */
+    if (!core_perf_start(dom, &error)) {
+        qemu_process_abandon(child);
+        dom->exited = TRUE;
+        op->abandoned = TRUE;
         job_fail(job, error);
         return;
     }
@@ -717,13 +727,13 @@ start_finish(struct job *job, const GError *error)
         }
     } else if (dom->stop_input == IN_STOPPED_DESTROYED) {
         err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_ABORTED, "start was cut short by destroy");
-    } else if (dom->pid && lifecycle_process_gone(dom)) {
+    } else if (dom->pid && !op->abandoned && lifecycle_process_gone(dom)) {
         /* whatever the monitor said last, QEMU itself quit: its log says why */
         err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU quit during start-up");
     } else {
         err = g_error_copy(error);
     }
-    if (dom->pid)
+    if (dom->pid && !op->abandoned)
         lifecycle_append_log_tail(dom, err);
     g_prefix_error(&err, "starting '%s': ", dom->def->name);
     log_warn("%s", err->message);
@@ -735,6 +745,7 @@ start_finish(struct job *job, const GError *error)
     }
     /* nothing ran: the config goes back as it was */
     core_qos_stop(dom);
+    core_perf_stop(dom);
     if (op->hostdevs_ready)
         core_hostdev_release(dom);
     for (guint i = 0; i < dom->def->nets->len; i++)

@@ -269,6 +269,11 @@ finish(struct collect *c)
         st->groups |= CORE_STATS_BLOCK;
         gather_blocks(c);
     }
+    if (c->groups & CORE_STATS_PERF) {
+        st->groups |= CORE_STATS_PERF;
+        if (st->active)
+            core_perf_read(dom, st->perf, st->perf_have);
+    }
     g_clear_pointer(&c->blockstats, json_node_unref);
     g_clear_pointer(&c->cpus, json_node_unref);
     g_clear_pointer(&c->balloon, json_node_unref);

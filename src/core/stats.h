@@ -16,7 +16,8 @@ enum {
     CORE_STATS_VCPU = 1 << 3,
     CORE_STATS_INTERFACE = 1 << 4,
     CORE_STATS_BLOCK = 1 << 5,
-    CORE_STATS_ALL = (1 << 6) - 1,
+    CORE_STATS_PERF = 1 << 6,
+    CORE_STATS_ALL = (1 << 7) - 1,
 };
 
 /* virDomainMemoryStatTags */
@@ -68,9 +69,11 @@ struct core_stats {
     guint64 balloon_current, balloon_maximum; /* KiB */
     gint64 mem[CORE_MEM_LAST];                /* -1: not known */
     unsigned vcpu_current, vcpu_maximum;
-    GArray *vcpus;     /* struct core_vcpu_stats, by vCPU number */
-    GPtrArray *nets;   /* struct core_net_stats * */
-    GPtrArray *blocks; /* struct core_block_stats * */
+    GArray *vcpus;              /* struct core_vcpu_stats, by vCPU number */
+    GPtrArray *nets;            /* struct core_net_stats * */
+    GPtrArray *blocks;          /* struct core_block_stats * */
+    guint64 perf[PERF_EVENT_N]; /* the running perf counters (perf_have), by event */
+    gboolean perf_have[PERF_EVENT_N];
 };
 
 void core_stats_free(struct core_stats *stats);

@@ -438,7 +438,22 @@ dispatch_call(struct call *call, const uint8_t *body, gsize len)
 }
 
 /* virTypedParameterType */
-enum { PARAM_INT = 1, PARAM_UINT = 2, PARAM_LLONG = 3, PARAM_ULLONG = 4, PARAM_STRING = 7 };
+enum {
+    PARAM_INT = 1,
+    PARAM_UINT = 2,
+    PARAM_LLONG = 3,
+    PARAM_ULLONG = 4,
+    PARAM_BOOLEAN = 6,
+    PARAM_STRING = 7
+};
+
+void
+dispatch_param_bool(GByteArray *b, const char *field, gboolean v)
+{
+    xdr_put_string(b, field);
+    xdr_put_i32(b, PARAM_BOOLEAN);
+    xdr_put_i32(b, v ? 1 : 0);
+}
 
 void
 dispatch_param_int(GByteArray *b, const char *field, int32_t v)

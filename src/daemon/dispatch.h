@@ -129,6 +129,7 @@ void dispatch_done_empty(GError *error, gpointer call);
 gboolean dispatch_require_running(struct call *call, struct domain *dom);
 /* One remote_typed_param appended to B: FIELD, its virTypedParameterType, its value. */
 void dispatch_param_int(GByteArray *b, const char *field, int32_t v);
+void dispatch_param_bool(GByteArray *b, const char *field, gboolean v);
 void dispatch_param_uint(GByteArray *b, const char *field, uint32_t v);
 void dispatch_param_llong(GByteArray *b, const char *field, int64_t v);
 void dispatch_param_ullong(GByteArray *b, const char *field, uint64_t v);

@@ -799,6 +799,54 @@ h_set_iotune(struct call *call, const struct call_ctx *ctx)
                            call);
 }
 
+/* --- perf events --- */
+
+static void
+h_get_perf_events(struct call *call, const struct call_ctx *ctx)
+{
+    GError *error = NULL;
+    gboolean on[PERF_EVENT_N];
+    if (!core_domain_get_perf(ctx->dom, ctx->flags, on, &error)) {
+        dispatch_fail(call, error);
+        return;
+    }
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    xdr_put_u32(out, PERF_EVENT_N);
+    for (int i = 0; i < PERF_EVENT_N; i++)
+        dispatch_param_bool(out, perf_event_to_string(i), on[i]);
+    call_reply(call, out);
+}
+
+static void
+h_set_perf_events(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_params *a = ctx->args;
+    GError *error = NULL;
+    int want[PERF_EVENT_N];
+    for (int i = 0; i < PERF_EVENT_N; i++)
+        want[i] = -1;
+    for (guint i = 0; i < a->params->len; i++) {
+        const struct typed_param *p = a->params->pdata[i];
+        int k = perf_event_from_string(p->field);
+        if (k < 0)
+            err_set(&error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
+                    p->field);
+        else if (p->type != TYPED_PARAM_BOOLEAN)
+            err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG,
+                    "invalid type '%d' for parameter '%s', expected 'boolean'", (int)p->type,
+                    p->field);
+        if (error) {
+            dispatch_fail(call, error);
+            return;
+        }
+        want[k] = p->i ? 1 : 0;
+    }
+    if (!core_domain_set_perf(ctx->dom, ctx->flags, want, &error))
+        dispatch_fail(call, error);
+    else
+        call_reply(call, NULL);
+}
+
 #define R RPC_PROGRAM_REMOTE
 #define D HANDLE_DOMAIN
 const struct proc_def resources_procs[] = {
@@ -840,6 +888,9 @@ const struct proc_def resources_procs[] = {
      AFFECT_LIVE | AFFECT_CONFIG | PARAM_STRING_OKAY, h_get_iftune},
     {R, PROC_DOMAIN_SET_INTERFACE_PARAMETERS, D, &args_iftune_set, TRUE,
      AFFECT_LIVE | AFFECT_CONFIG, h_set_iftune},
+    {R, PROC_DOMAIN_GET_PERF_EVENTS, D, NULL, TRUE, AFFECT_LIVE | AFFECT_CONFIG, h_get_perf_events},
+    {R, PROC_DOMAIN_SET_PERF_EVENTS, D, &args_params, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
+     h_set_perf_events},
 };
 #undef R
 #undef D

@@ -832,6 +832,15 @@ put_record(GByteArray *out, struct domain *dom, const struct core_stats *st)
             }
         }
     }
+    if (st->groups & CORE_STATS_PERF) {
+        for (int i = 0; i < PERF_EVENT_N; i++) {
+            if (!st->perf_have[i])
+                continue;
+            g_autofree char *field = g_strdup_printf("perf.%s", perf_event_to_string(i));
+            dispatch_param_ullong(p, field, st->perf[i]);
+            n++;
+        }
+    }
     rpc_put_domain(out, dom->def->name, dom->def->uuid, dom->id);
     xdr_put_u32(out, n);
     g_byte_array_append(out, p->data, p->len);
@@ -872,7 +881,7 @@ h_get_all_domain_stats(struct call *call, const struct call_ctx *ctx)
     if ((flags & STATS_ENFORCE) && (groups & ~(uint32_t)CORE_STATS_ALL)) {
         err_set(&error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED,
                 "statistics groups 0x%x are not supported; the supported ones are state, "
-                "cpu-total, balloon, vcpu, interface and block",
+                "cpu-total, balloon, vcpu, interface, block and perf",
                 groups & ~(uint32_t)CORE_STATS_ALL);
         dispatch_fail(call, error);
         return;

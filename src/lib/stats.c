@@ -420,3 +420,37 @@ domus_domain_set_interface_parameters(domus_domain *dom, const char *device,
     return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SET_INTERFACE_PARAMETERS, args,
                        NULL, error);
 }
+
+char **
+domus_domain_get_perf_events(domus_domain *dom, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, flags);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(domus_domain_get_connect(dom), PROC_DOMAIN_GET_PERF_EVENTS, args, &body,
+                     error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_auto(GStrv) params = client_read_typed_params(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&params);
+}
+
+gboolean
+domus_domain_set_perf_events(domus_domain *dom, const char *const *params, unsigned flags,
+                             GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    guint n = params ? g_strv_length((char **)params) / 2 : 0;
+    xdr_put_u32(args, n);
+    for (guint i = 0; i < n; i++) {
+        xdr_put_string(args, params[2 * i]);
+        xdr_put_i32(args, 6 /* VIR_TYPED_PARAM_BOOLEAN */);
+        xdr_put_i32(args, g_str_equal(params[2 * i + 1], "1") ? 1 : 0);
+    }
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SET_PERF_EVENTS, args, NULL,
+                       error);
+}
