@@ -199,6 +199,21 @@ gboolean domus_domain_set_interface_parameters(domus_domain *dom, const char *de
 char **domus_domain_get_perf_events(domus_domain *dom, unsigned flags, GError **error);
 gboolean domus_domain_set_perf_events(domus_domain *dom, const char *const *params, unsigned flags,
                                       GError **error);
+/* IOThreads. Info: the count, or -1; *RET_IDS (new array), *RET_MAPS (new array of new
+ * cpumaps of *RET_MAPLEN bytes each). Add or delete (ADD false) one; pin one to MAP; set its
+ * polling ("poll_max_ns", "poll_grow", "poll_shrink", VALUE, … NULL). FLAGS:
+ * virDomainModificationImpact. */
+int domus_domain_iothread_info(domus_domain *dom, unsigned flags, unsigned **ret_ids,
+                               guint8 ***ret_maps, gsize *ret_maplen, GError **error);
+gboolean domus_domain_pin_iothread(domus_domain *dom, unsigned id, const guint8 *map, gsize maplen,
+                                   unsigned flags, GError **error);
+gboolean domus_domain_change_iothread(domus_domain *dom, gboolean add, unsigned id, unsigned flags,
+                                      GError **error);
+gboolean domus_domain_set_iothread_params(domus_domain *dom, unsigned id, const char *const *params,
+                                          unsigned flags, GError **error);
+/* virDomainStartDirtyRateCalc: FLAGS 1 dirty bitmap, 2 dirty ring (else page sampling). */
+gboolean domus_domain_start_dirty_rate_calc(domus_domain *dom, int seconds, unsigned flags,
+                                            GError **error);
 /* virDomainGetCPUStats's total: FIELD, VALUE, … NULL. */
 char **domus_domain_cpu_stats_total(domus_domain *dom, GError **error);
 /* virDomainGetCPUStats as called: NPARAMS figures for each of NCPUS host CPUs from START

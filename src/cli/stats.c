@@ -311,6 +311,165 @@ cmd_emulatorpin(struct cli_ctx *ctx, GError **error)
     return map && end(domus_domain_pin(dom, -1, map, len, flags, error));
 }
 
+/* --- IOThreads --- */
+
+/* virsh's vshCommandOptInt of an IOThread id: a number, above 0 */
+static gboolean
+opt_iothread_id(struct cli_ctx *ctx, const char *name, unsigned *ret, GError **error)
+{
+    const char *text = cli_get(ctx, name);
+    gint64 v = 0;
+    if (!text || !g_ascii_string_to_signed(text, 10, G_MININT32, G_MAXINT32, &v, NULL)) {
+        cli_set_error(error, "Numeric value '%s' for <%s> option is malformed or out of range",
+                      text ? text : "", name);
+        return FALSE;
+    }
+    if (v <= 0) {
+        cli_set_error(error, "Invalid IOThread id value: '%d'", (int)v);
+        return FALSE;
+    }
+    *ret = (unsigned)v;
+    return TRUE;
+}
+
+static gboolean
+cmd_iothreadinfo(struct cli_ctx *ctx, GError **error)
+{
+    unsigned flags;
+    if (!impact_flags(ctx, &flags, error))
+        return FALSE;
+    g_autoptr(domus_domain) dom = NULL;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    g_autofree unsigned *ids = NULL;
+    guint8 **maps = NULL;
+    gsize maplen = 0;
+    int n = domus_domain_iothread_info(dom, flags, &ids, &maps, &maplen, error);
+    if (n < 0) {
+        cli_report("Unable to get domain IOThreads information");
+        return FALSE;
+    }
+    if (n == 0) {
+        printf("No IOThreads found for the domain");
+    } else {
+        g_autoptr(GPtrArray) rows = cli_table_new("IOThread ID", "CPU Affinity", NULL);
+        for (int i = 0; i < n; i++)
+            cli_table_add(rows, g_strdup_printf("%u", ids[i]), map_format(maps[i], (int)maplen),
+                          NULL);
+        cli_table_print(rows);
+    }
+    for (int i = 0; i < n; i++)
+        g_free(maps[i]);
+    g_free(maps);
+    return end(TRUE);
+}
+
+static gboolean
+cmd_iothreadpin(struct cli_ctx *ctx, GError **error)
+{
+    unsigned flags, id = 0;
+    if (!impact_flags(ctx, &flags, error) || !opt_uint(ctx, "iothread", &id, error))
+        return FALSE;
+    domus_conn *conn = cli_conn(ctx, error);
+    int maxcpu = conn ? domus_node_cpu_count(conn, error) : -1;
+    g_autoptr(domus_domain) dom = NULL;
+    if (maxcpu < 0 || !with_dom(ctx, &dom, error))
+        return FALSE;
+    gsize len = 0;
+    g_autofree guint8 *map = parse_cpulist(cli_get(ctx, "cpulist"), maxcpu, &len, error);
+    return map && end(domus_domain_pin_iothread(dom, id, map, len, flags, error));
+}
+
+static gboolean
+change_iothread(struct cli_ctx *ctx, gboolean add, GError **error)
+{
+    unsigned flags, id = 0;
+    if (!impact_flags(ctx, &flags, error) || !opt_iothread_id(ctx, "id", &id, error))
+        return FALSE;
+    g_autoptr(domus_domain) dom = NULL;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    return end(domus_domain_change_iothread(dom, add, id, flags, error));
+}
+
+static gboolean
+cmd_iothreadadd(struct cli_ctx *ctx, GError **error)
+{
+    return change_iothread(ctx, TRUE, error);
+}
+
+static gboolean
+cmd_iothreaddel(struct cli_ctx *ctx, GError **error)
+{
+    return change_iothread(ctx, FALSE, error);
+}
+
+static gboolean
+cmd_iothreadset(struct cli_ctx *ctx, GError **error)
+{
+    static const char *const opts[] = {"poll-max-ns", "poll-grow", "poll-shrink"};
+    static const char *const fields[] = {"poll_max_ns", "poll_grow", "poll_shrink"};
+    unsigned flags, id = 0;
+    if (!impact_flags(ctx, &flags, error) || !opt_iothread_id(ctx, "id", &id, error))
+        return FALSE;
+    g_autoptr(domus_domain) dom = NULL;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
+    for (gsize i = 0; i < G_N_ELEMENTS(opts); i++) {
+        const char *text = cli_get(ctx, opts[i]);
+        guint64 v = 0;
+        if (!text)
+            continue;
+        if (!g_ascii_string_to_unsigned(text, 10, 0, i ? G_MAXUINT32 : G_MAXUINT64, &v, NULL)) {
+            cli_set_error(error, "Numeric value '%s' for <%s> option is malformed or out of range",
+                          text, opts[i]);
+            return FALSE;
+        }
+        g_ptr_array_add(want, g_strdup(fields[i]));
+        g_ptr_array_add(want, g_strdup(text));
+    }
+    if (!want->len) {
+        cli_set_error(error, "Not enough arguments passed, nothing to set");
+        return FALSE;
+    }
+    g_ptr_array_add(want, NULL);
+    return end(
+        domus_domain_set_iothread_params(dom, id, (const char *const *)want->pdata, flags, error));
+}
+
+static gboolean
+cmd_domdirtyrate_calc(struct cli_ctx *ctx, GError **error)
+{
+    static const char *const modes[] = {"page-sampling", "dirty-bitmap", "dirty-ring"};
+    unsigned flags = 0;
+    gint64 seconds = 1;
+    const char *text = cli_get(ctx, "seconds");
+    if (text && !g_ascii_string_to_signed(text, 10, G_MININT32, G_MAXINT32, &seconds, NULL)) {
+        cli_set_error(error, "Numeric value '%s' for <seconds> option is malformed or out of range",
+                      text);
+        return FALSE;
+    }
+    const char *mode = cli_get(ctx, "mode");
+    if (mode) {
+        int m = -1;
+        for (int i = 0; i < 3; i++)
+            if (g_str_equal(mode, modes[i]))
+                m = i;
+        if (m < 0) {
+            cli_set_error(error, "Unknown calculation mode '%s'", mode);
+            return FALSE;
+        }
+        flags = m == 1 ? 1 : m == 2 ? 2 : 0;
+    }
+    g_autoptr(domus_domain) dom = NULL;
+    if (!with_dom(ctx, &dom, error) ||
+        !domus_domain_start_dirty_rate_calc(dom, (int)seconds, flags, error))
+        return FALSE;
+    printf("Start to calculate domain's memory dirty rate successfully.\n");
+    return end(TRUE);
+}
+
 /* --- schedinfo, memtune --- */
 
 static gboolean
@@ -872,7 +1031,8 @@ static gboolean
 cmd_domstats(struct cli_ctx *ctx, GError **error)
 {
     static const char *const groups[] = {"state",     "cpu-total", "balloon", "vcpu",
-                                         "interface", "block",     "perf"};
+                                         "interface", "block",     "perf",    "iothread",
+                                         "memory",    "dirtyrate", "vm"};
     unsigned stats = 0;
     for (gsize i = 0; i < G_N_ELEMENTS(groups); i++)
         if (cli_has(ctx, groups[i]))
@@ -970,6 +1130,39 @@ static const struct cli_opt memtune_opts[] = {
     IMPACT_OPTS,
     {NULL},
 };
+static const struct cli_opt iothreadinfo_opts[] = {
+    DOMAIN_OPT,
+    IMPACT_OPTS,
+    {NULL},
+};
+static const struct cli_opt iothreadpin_opts[] = {
+    DOMAIN_OPT,
+    {"iothread", OPT_DATA, TRUE, "IOThread ID number"},
+    {"cpulist", OPT_DATA, TRUE, "host cpu number(s) to set"},
+    IMPACT_OPTS,
+    {NULL},
+};
+static const struct cli_opt iothreadadd_opts[] = {
+    DOMAIN_OPT,
+    {"id", OPT_DATA, TRUE, "iothread for the new IOThread"},
+    IMPACT_OPTS,
+    {NULL},
+};
+static const struct cli_opt iothreadset_opts[] = {
+    DOMAIN_OPT,
+    {"id", OPT_DATA, TRUE, "iothread id of existing IOThread"},
+    {"poll-max-ns", OPT_STRING, FALSE, "set the maximum IOThread polling time in ns"},
+    {"poll-grow", OPT_STRING, FALSE, "set the value to increase the IOThread polling time"},
+    {"poll-shrink", OPT_STRING, FALSE, "set the value for reduction of the IOThread polling time"},
+    IMPACT_OPTS,
+    {NULL},
+};
+static const struct cli_opt domdirtyrate_calc_opts[] = {
+    DOMAIN_OPT,
+    {"seconds", OPT_STRING, FALSE, "calculate memory dirty rate within specified seconds"},
+    {"mode", OPT_STRING, FALSE, "dirty page rate calculation mode"},
+    {NULL},
+};
 static const struct cli_opt perf_opts[] = {
     DOMAIN_OPT,
     {"enable", OPT_STRING, FALSE, "perf events which will be enabled"},
@@ -1039,6 +1232,10 @@ static const struct cli_opt domstats_opts[] = {
     {"interface", OPT_BOOL, FALSE, "report domain network interface information"},
     {"block", OPT_BOOL, FALSE, "report domain block device statistics"},
     {"perf", OPT_BOOL, FALSE, "report domain perf event statistics"},
+    {"iothread", OPT_BOOL, FALSE, "report domain IOThread information"},
+    {"memory", OPT_BOOL, FALSE, "report domain memory usage"},
+    {"dirtyrate", OPT_BOOL, FALSE, "report domain dirty rate information"},
+    {"vm", OPT_BOOL, FALSE, "report hypervisor-specific statistics"},
     {"domain", OPT_LIST, FALSE, "list of domains to get stats for"},
     {NULL},
 };
@@ -1053,6 +1250,14 @@ const struct cli_cmd cli_stats_cmds[] = {
     {"memtune", cmd_memtune, memtune_opts, "Get or set memory parameters"},
     {"domiftune", cmd_domiftune, domiftune_opts, "get/set parameters of a virtual interface"},
     {"perf", cmd_perf, perf_opts, "Get or set perf event"},
+    {"iothreadinfo", cmd_iothreadinfo, iothreadinfo_opts, "view domain IOThreads"},
+    {"iothreadpin", cmd_iothreadpin, iothreadpin_opts, "control domain IOThread affinity"},
+    {"iothreadadd", cmd_iothreadadd, iothreadadd_opts, "add an IOThread to the guest domain"},
+    {"iothreaddel", cmd_iothreaddel, iothreadadd_opts, "delete an IOThread from the guest domain"},
+    {"iothreadset", cmd_iothreadset, iothreadset_opts,
+     "modifies an existing IOThread of the guest domain"},
+    {"domdirtyrate-calc", cmd_domdirtyrate_calc, domdirtyrate_calc_opts,
+     "Calculate a vm's memory dirty rate"},
     {"cpu-stats", cmd_cpu_stats, cpu_stats_opts, "show domain cpu statistics"},
     {"setmem", cmd_setmem, setmem_opts, "change memory allocation"},
     {"setmaxmem", cmd_setmaxmem, setmem_opts, "change maximum memory limit"},

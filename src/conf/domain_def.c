@@ -606,6 +606,7 @@ init_arrays(struct domain_def *def)
     def->numa_cells = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_numa_cell_free);
     def->memdevs = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_memdev_free);
     def->hostdevs = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_hostdev_free);
+    def->iothreads = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_iothread_free);
     def->blkio_devices =
         g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_blkio_device_free);
 }
@@ -644,6 +645,8 @@ domain_def_free(struct domain_def *def)
         g_ptr_array_unref(def->memdevs);
     if (def->hostdevs)
         g_ptr_array_unref(def->hostdevs);
+    if (def->iothreads)
+        g_ptr_array_unref(def->iothreads);
     if (def->blkio_devices)
         g_ptr_array_unref(def->blkio_devices);
     g_free(def->nvram);
@@ -776,6 +779,7 @@ domain_def_copy(const struct domain_def *src)
     copy_array(def->numa_cells, src->numa_cells, domain_def_numa_cell_copy);
     copy_array(def->memdevs, src->memdevs, domain_def_memdev_copy);
     copy_array(def->hostdevs, src->hostdevs, domain_def_hostdev_copy);
+    copy_array(def->iothreads, src->iothreads, domain_def_iothread_copy);
     copy_array(def->blkio_devices, src->blkio_devices, blkio_device_copy);
     return def;
 }
@@ -1423,6 +1427,7 @@ parse_cputune(struct domain_def *def, xmlNodePtr node, GError **error)
     static const char *const none[] = {NULL};
     static const char *const pin_attrs[] = {"vcpu", "cpuset", NULL};
     static const char *const emu_attrs[] = {"cpuset", NULL};
+    static const char *const iothread_attrs[] = {"iothread", "cpuset", NULL};
     if (!domain_def_xml_check_attrs(node, none, error))
         return FALSE;
     xmlNodePtr emulator = NULL;
@@ -1454,6 +1459,26 @@ parse_cputune(struct domain_def *def, xmlNodePtr node, GError **error)
             return FALSE;
         } else if (handled) {
             continue;
+        } else if (domain_def_xml_is(c, "iothreadpin")) {
+            uint64_t id = 0;
+            g_autofree char *given = domain_def_xml_prop_required(c, "iothread", error);
+            if (!given || !domain_def_xml_check_attrs(c, iothread_attrs, error) ||
+                !domain_def_xml_check_empty(c, error) ||
+                !domain_def_xml_uint(c, "iothread", 1, G_MAXUINT32, &id, error))
+                return FALSE;
+            struct iothread_def *t = domain_def_iothread_find(def, (unsigned)id);
+            if (!t) {
+                err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                        "Cannot find 'iothread' : %u", (unsigned)id);
+                return FALSE;
+            }
+            if (t->cpuset) {
+                err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                        "duplicate iothreadpin for same iothread '%u'", (unsigned)id);
+                return FALSE;
+            }
+            if (!(t->cpuset = parse_pin_cpuset(c, error)))
+                return FALSE;
         } else if (domain_def_xml_is(c, "emulatorpin")) {
             if (!domain_def_xml_once(&emulator, c, error) ||
                 !domain_def_xml_check_attrs(c, emu_attrs, error) ||
@@ -1517,14 +1542,16 @@ enum {
     TOP_MEMTUNE,
     TOP_BLKIOTUNE,
     TOP_PERF,
+    TOP_IOTHREADS,
+    TOP_IOTHREADIDS,
     TOP_COUNT,
 };
 
 static const char *const top_names[] = {
-    "name",     "uuid",          "title",     "description", "metadata", "maxMemory",
-    "memory",   "currentMemory", "vcpu",      "os",          "features", "cpu",
-    "clock",    "on_poweroff",   "on_reboot", "on_crash",    "pm",       "devices",
-    "resource", "cputune",       "memtune",   "blkiotune",   "perf",     NULL,
+    "name",          "uuid",     "title",     "description", "metadata", "maxMemory", "memory",
+    "currentMemory", "vcpu",     "os",        "features",    "cpu",      "clock",     "on_poweroff",
+    "on_reboot",     "on_crash", "pm",        "devices",     "resource", "cputune",   "memtune",
+    "blkiotune",     "perf",     "iothreads", "iothreadids", NULL,
 };
 
 static gboolean
@@ -1687,6 +1714,7 @@ parse_domain(struct domain_def *def, xmlNodePtr root, GError **error)
         (top[TOP_PM] && !parse_pm(def, top[TOP_PM], error)) ||
         (top[TOP_PERF] && !parse_perf(def, top[TOP_PERF], error)) ||
         (top[TOP_RESOURCE] && !check_resource(top[TOP_RESOURCE], error)) ||
+        !domain_def_iothreads_parse(def, top[TOP_IOTHREADS], top[TOP_IOTHREADIDS], error) ||
         (top[TOP_CPUTUNE] && !parse_cputune(def, top[TOP_CPUTUNE], error)) ||
         (top[TOP_MEMTUNE] && !parse_memtune(def, top[TOP_MEMTUNE], error)) ||
         (top[TOP_BLKIOTUNE] && !parse_blkiotune(def, top[TOP_BLKIOTUNE], error)) ||

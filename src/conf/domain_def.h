@@ -102,6 +102,7 @@ struct disk_def {
     unsigned boot_order; /* <boot order='N'/>; 0 when absent */
     char *serial;
     struct disk_iotune iotune;
+    unsigned iothread; /* <driver iothread>: the IOThread it does I/O on; 0: the main loop */
     struct device_info info;
     unsigned source_index; /* live: numbers the top image's node names; 0: not probed */
     GPtrArray *backing;    /* live: struct disk_layer *, the top image's backing first; NULL:
@@ -243,6 +244,15 @@ struct hostdev_def {
     struct device_info info;
 };
 
+/* <iothreadids><iothread id>: an IOThread of QEMU (object iothreadN), the disks that name it
+ * do their I/O on it; AUTOFILL: numbered to reach the <iothreads> count, not given */
+#define DOMAIN_DEF_IOTHREADS_MAX 1024
+struct iothread_def {
+    unsigned id;
+    gboolean autofill;
+    char *cpuset; /* <cputune><iothreadpin>, canonical; NULL: not pinned */
+};
+
 /* libvirt's bounds of a CFS period and quota (µs), and its "unlimited" memory tunable (KiB) */
 #define DOMAIN_DEF_PERIOD_MIN 1000ULL
 #define DOMAIN_DEF_PERIOD_MAX 1000000ULL
@@ -293,6 +303,7 @@ struct domain_def {
     /* <blkiotune> (cgroup blkio / io controller): 0 when absent */
     unsigned blkio_weight;
     GPtrArray *blkio_devices; /* struct blkio_device_def * */
+    GPtrArray *iothreads;     /* struct iothread_def *, in their order */
 
     char *os_type;    /* "hvm" */
     char *os_arch;    /* "x86_64" */
@@ -387,6 +398,12 @@ gboolean domain_def_memory_check_hotplug(const struct domain_def *def, GError **
 
 /* True when some disk, interface or host device carries <boot order='N'/>. */
 gboolean domain_def_devices_have_boot_order(const struct domain_def *def);
+
+/* The IOThread ID of DEF, or NULL; a new one appended (not there yet; owned by DEF). */
+struct iothread_def *domain_def_iothread_find(const struct domain_def *def, unsigned id);
+/* Appends an IOThread ID to DEF (not there yet); returns it (owned by DEF). */
+struct iothread_def *domain_def_iothread_add(struct domain_def *def, unsigned id,
+                                             gboolean autofill);
 
 /* Formats DEF as libvirt-style XML (2-space indent, single quotes). ID >= 0 adds id='ID' to
  * <domain>. Returns a new string. */

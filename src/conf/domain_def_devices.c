@@ -444,7 +444,8 @@ static gboolean
 parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
 {
     static const char *const attrs[] = {"type", "device", NULL};
-    static const char *const driver_attrs[] = {"name", "type", "cache", "discard", NULL};
+    static const char *const driver_attrs[] = {"name",    "type",     "cache",
+                                               "discard", "iothread", NULL};
     g_autoptr(disk_def) disk = g_new0(struct disk_def, 1);
     int type = DISK_TYPE_FILE, device = DISK_DEVICE_DISK, format = -1;
     xmlNodePtr seen[6] = {NULL};
@@ -465,6 +466,10 @@ parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
         if (handled)
             continue;
         if (domain_def_xml_is(c, "driver")) {
+            uint64_t iothread = 0;
+            if (!domain_def_xml_uint(c, "iothread", 1, G_MAXUINT32, &iothread, error))
+                return FALSE;
+            disk->iothread = (unsigned)iothread;
             if (!domain_def_xml_once(&seen[0], c, error) || !check_leaf(c, driver_attrs, error) ||
                 !domain_def_xml_choice(c, "name", driver_names, &disk->driver_name, error) ||
                 !domain_def_xml_enum(c, "type", disk_format_names, &format, error) ||
@@ -1374,5 +1379,6 @@ domain_def_devices_finish(struct domain_def *def, GError **error)
     assign_controller_indexes(def);
     fill_video_defaults(def);
     return check_disk_targets(def, error) && check_boot_orders(def, error) &&
-           domain_def_hostdev_check(def, error) && pair_consoles(def, error);
+           domain_def_hostdev_check(def, error) && domain_def_iothreads_check(def, error) &&
+           pair_consoles(def, error);
 }

@@ -137,13 +137,15 @@ format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
     g_autoptr(GString) children = g_string_new(NULL);
     gboolean live = !(flags & DOMAIN_DEF_FORMAT_INACTIVE);
     const char *format = disk_format_to_string(disk->format);
-    if (disk->driver_name || format || disk->cache || disk->discard) {
+    if (disk->driver_name || format || disk->cache || disk->discard || disk->iothread) {
         domain_def_indent(children, 3);
         g_string_append(children, "<driver");
         attr(children, "name", disk->driver_name);
         attr(children, "type", format);
         attr(children, "cache", disk->cache);
         attr(children, "discard", disk->discard);
+        if (disk->iothread)
+            attr_uint(children, "iothread", disk->iothread);
         g_string_append(children, "/>\n");
     }
     if (disk->type == DISK_TYPE_VOLUME) {
@@ -695,6 +697,8 @@ format_cputune(GString *buf, const struct domain_def *def)
                    def->emulator_period || def->emulator_quota;
     for (guint i = 0; i < def->vcpupins->len; i++)
         any |= def->vcpupins->pdata[i] != NULL;
+    for (guint i = 0; i < def->iothreads->len; i++)
+        any |= ((struct iothread_def *)def->iothreads->pdata[i])->cpuset != NULL;
     if (!any)
         return;
     domain_def_indent(buf, 1);
@@ -729,6 +733,15 @@ format_cputune(GString *buf, const struct domain_def *def)
         domain_def_indent(buf, 2);
         g_string_append(buf, "<emulatorpin");
         attr(buf, "cpuset", def->emulatorpin);
+        g_string_append(buf, "/>\n");
+    }
+    EACH(struct iothread_def, t, def->iothreads)
+    {
+        if (!t->cpuset)
+            continue;
+        domain_def_indent(buf, 2);
+        g_string_append_printf(buf, "<iothreadpin iothread='%u'", t->id);
+        attr(buf, "cpuset", t->cpuset);
         g_string_append(buf, "/>\n");
     }
     domain_def_indent(buf, 1);
@@ -821,6 +834,7 @@ format_memory(GString *buf, const struct domain_def *def)
     if (def->vcpus_current && def->vcpus_current != def->vcpus)
         attr_uint(buf, "current", def->vcpus_current);
     g_string_append_printf(buf, ">%u</vcpu>\n", def->vcpus);
+    domain_def_iothreads_format(buf, def);
     format_cputune(buf, def);
 }
 

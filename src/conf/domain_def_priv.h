@@ -121,6 +121,13 @@ void domain_def_numa_cell_free(struct numa_cell_def *cell);
 gpointer domain_def_numa_cell_copy(gconstpointer src, gpointer unused);
 void domain_def_memdev_free(struct memdev_def *mem);
 gpointer domain_def_memdev_copy(gconstpointer src, gpointer unused);
+gboolean domain_def_iothreads_parse(struct domain_def *def, xmlNodePtr count, xmlNodePtr ids,
+                                    GError **error);
+/* Disks name IOThreads the domain has, on bus virtio only. */
+gboolean domain_def_iothreads_check(const struct domain_def *def, GError **error);
+void domain_def_iothreads_format(GString *buf, const struct domain_def *def);
+void domain_def_iothread_free(struct iothread_def *iothread);
+gpointer domain_def_iothread_copy(gconstpointer src, gpointer unused);
 gboolean domain_def_hostdev_parse(struct domain_def *def, xmlNodePtr node, GError **error);
 /* No host device given twice (ERR_XML_ERROR). */
 gboolean domain_def_hostdev_check(const struct domain_def *def, GError **error);

@@ -387,6 +387,34 @@ void core_perf_stop(struct domain *dom);
 /* The running counters' values, by event; FALSE in HAVE for the others. */
 void core_perf_read(struct domain *dom, guint64 ret[PERF_EVENT_N], gboolean have[PERF_EVENT_N]);
 
+/* IOThreads (iothread.c). Info: each IOThread's id and CPUs (live: its thread's affinity;
+ * config: its pin, else <vcpu cpuset>, else the host's CPUs); new arrays of unsigned and
+ * struct cpuset. Pin: live (sched_setaffinity of its thread) and config (<iothreadpin>). Add
+ * and delete (object-add / object-del, <iothreadids>; a disk's IOThread stays) and the
+ * polling parameters (qom-set, live only, as libvirt 9.0) run as a job; DONE borrows its
+ * error. libvirt's messages throughout. */
+enum {
+    CORE_IOTHREAD_POLL_MAX_NS = 1 << 0,
+    CORE_IOTHREAD_POLL_GROW = 1 << 1,
+    CORE_IOTHREAD_POLL_SHRINK = 1 << 2,
+};
+struct core_iothread_poll {
+    unsigned given; /* CORE_IOTHREAD_POLL_* */
+    guint64 max_ns;
+    unsigned grow, shrink;
+};
+gboolean core_domain_iothread_info(struct domain *dom, unsigned flags, GArray **ret_ids,
+                                   GArray **ret_cpus, GError **error);
+gboolean core_domain_pin_iothread(struct domain *dom, unsigned id, const struct cpuset *set,
+                                  unsigned flags, GError **error);
+void core_domain_add_iothread(struct domain *dom, unsigned id, unsigned flags, core_done_fn done,
+                              gpointer data);
+void core_domain_del_iothread(struct domain *dom, unsigned id, unsigned flags, core_done_fn done,
+                              gpointer data);
+void core_domain_set_iothread_params(struct domain *dom, unsigned id,
+                                     const struct core_iothread_poll *poll, unsigned flags,
+                                     core_done_fn done, gpointer data);
+
 /* virDomainGetDiskErrors (stats.c): the disks whose I/O QEMU reports failed (query-block's
  * io-status), as libvirt's codes (1 unspecified, 2 no space). DONE gets a GPtrArray of
  * struct core_disk_error * (owned) or ERROR (borrowed). */

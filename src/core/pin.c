@@ -70,6 +70,10 @@ core_pin_emulator_set(const struct domain_def *def, struct cpuset *ret)
 gboolean
 core_pin_any(const struct domain_def *def)
 {
+    for (guint i = 0; i < def->iothreads->len; i++) {
+        if (((struct iothread_def *)def->iothreads->pdata[i])->cpuset)
+            return TRUE;
+    }
     if (def->emulatorpin)
         return TRUE;
     for (guint i = 0; i < def->vcpupins->len; i++)
@@ -108,8 +112,39 @@ is_qemu_thread(const struct domain *dom, int tid)
     return dom->pid > 0 && tid > 0 && g_file_test(path, G_FILE_TEST_IS_DIR);
 }
 
-static gboolean
-pin_thread(struct domain *dom, int tid, const struct cpuset *set, const char *what, GError **error)
+/* The IOThread TID of DOM's QEMU runs (QEMU names it "IO iothreadN" with debug-threads=on),
+ * 0 for another thread */
+unsigned
+core_pin_iothread_of(const struct domain *dom, int tid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/comm", (int)dom->pid, tid);
+    g_autofree char *comm = NULL;
+    guint64 id = 0;
+    if (!g_file_get_contents(path, &comm, NULL, NULL) || !g_str_has_prefix(comm, "IO iothread") ||
+        !g_ascii_string_to_unsigned(g_strstrip(comm) + strlen("IO iothread"), 10, 1, G_MAXUINT32,
+                                    &id, NULL))
+        return 0;
+    return (unsigned)id;
+}
+
+int
+core_pin_iothread_tid(const struct domain *dom, unsigned id)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/task", (int)dom->pid);
+    g_autoptr(GDir) dir = dom->pid > 0 ? g_dir_open(path, 0, NULL) : NULL;
+    const char *entry;
+    while (dir && (entry = g_dir_read_name(dir))) {
+        guint64 tid = 0;
+        if (g_ascii_string_to_unsigned(entry, 10, 1, G_MAXINT, &tid, NULL) &&
+            core_pin_iothread_of(dom, (int)tid) == id)
+            return (int)tid;
+    }
+    return -1;
+}
+
+gboolean
+core_pin_thread(struct domain *dom, int tid, const struct cpuset *set, const char *what,
+                GError **error)
 {
     cpu_set_t mask;
     if (!is_qemu_thread(dom, tid)) {
@@ -154,9 +189,14 @@ pin_emulator(struct domain *dom, const struct cpuset *set, GError **error)
         if (!g_ascii_string_to_unsigned(entry, 10, 1, G_MAXINT, &tid, NULL) ||
             is_vcpu_thread(dom, (int)tid))
             continue;
+        /* an IOThread with a pin of its own is pinned apart */
+        unsigned io = core_pin_iothread_of(dom, (int)tid);
+        struct iothread_def *t = io ? domain_def_iothread_find(dom->def, io) : NULL;
+        if (t && t->cpuset)
+            continue;
         /* a thread that ended since the listing is no failure */
         GError *e = NULL;
-        if (!pin_thread(dom, (int)tid, set, "the emulator", &e)) {
+        if (!core_pin_thread(dom, (int)tid, set, "the emulator", &e)) {
             if (is_qemu_thread(dom, (int)tid)) {
                 g_propagate_error(error, e);
                 return FALSE;
@@ -180,7 +220,15 @@ core_pin_apply(struct domain *dom, GError **error)
             continue;
         g_autofree char *what = g_strdup_printf("vCPU %u", i);
         core_pin_vcpu_set(dom->def, i, &set);
-        if (!pin_thread(dom, tid, &set, what, error))
+        if (!core_pin_thread(dom, tid, &set, what, error))
+            return FALSE;
+    }
+    for (guint i = 0; i < dom->def->iothreads->len; i++) {
+        const struct iothread_def *t = dom->def->iothreads->pdata[i];
+        int tid = t->cpuset ? core_pin_iothread_tid(dom, t->id) : -1;
+        g_autofree char *what = g_strdup_printf("IOThread %u", t->id);
+        if (tid > 0 && (!cpuset_parse(t->cpuset, &set, error) ||
+                        !core_pin_thread(dom, tid, &set, what, error)))
             return FALSE;
     }
     return TRUE;
@@ -264,7 +312,7 @@ pin_live(struct domain *dom, const struct pin_request *r, GError **error)
             (guint)r->vcpu < dom->vcpu_tids->len ? g_array_index(dom->vcpu_tids, int, r->vcpu) : 0;
         g_autofree char *what = g_strdup_printf("vCPU %d", r->vcpu);
         /* an offline vCPU keeps the pin for when it is plugged */
-        if (tid > 0 && !pin_thread(dom, tid, &r->set, what, error))
+        if (tid > 0 && !core_pin_thread(dom, tid, &r->set, what, error))
             return FALSE;
         if ((guint)r->vcpu >= dom->def->vcpupins->len)
             g_ptr_array_set_size(dom->def->vcpupins, (guint)r->vcpu + 1);

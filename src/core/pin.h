@@ -14,5 +14,11 @@ void core_vcpu_threads_learn(struct domain *dom, JsonNode *cpus);
 void core_pin_learn_threads(struct domain *dom,
                             void (*done)(struct domain *dom, GError *error, gpointer data),
                             gpointer data);
+/* Pins thread TID of DOM's QEMU (checked to be one) to SET; WHAT names it in errors. */
+gboolean core_pin_thread(struct domain *dom, int tid, const struct cpuset *set, const char *what,
+                         GError **error);
+/* Which IOThread thread TID is (0: none), and the thread of IOThread ID (-1: none). */
+unsigned core_pin_iothread_of(const struct domain *dom, int tid);
+int core_pin_iothread_tid(const struct domain *dom, unsigned id);
 /* Sets every known thread of DOM's QEMU where its live definition pins it. */
 gboolean core_pin_apply(struct domain *dom, GError **error);

@@ -36,6 +36,7 @@ core_stats_free(struct core_stats *stats)
     g_array_unref(stats->vcpus);
     g_ptr_array_unref(stats->nets);
     g_ptr_array_unref(stats->blocks);
+    g_array_unref(stats->iothreads);
     g_free(stats);
 }
 
@@ -75,7 +76,7 @@ struct collect {
     struct core_stats *stats;
     unsigned groups;
     guint pending;
-    JsonNode *blockstats, *cpus, *balloon, *guest_mem;
+    JsonNode *blockstats, *cpus, *balloon, *guest_mem, *iothreads, *dirtyrate;
     core_stats_fn done;
     gpointer data;
 };
@@ -225,6 +226,53 @@ gather_guest_memory(struct collect *c)
         c->stats->mem[CORE_MEM_LAST_UPDATE] = last;
 }
 
+/* query-iothreads: "iothreadN" and its polling */
+static void
+gather_iothreads(struct collect *c)
+{
+    JsonArray *all = c->iothreads ? qemu_json_node_array(c->iothreads) : NULL;
+    for (guint i = 0; all && i < json_array_get_length(all); i++) {
+        JsonObject *o = qemu_json_element_object(all, i);
+        const char *id = o ? qemu_json_string(o, "id") : NULL;
+        guint64 n = 0;
+        if (!id || !g_str_has_prefix(id, "iothread") ||
+            !g_ascii_string_to_unsigned(id + strlen("iothread"), 10, 1, G_MAXUINT32, &n, NULL))
+            continue;
+        struct core_iothread_stats t = {.id = (unsigned)n};
+        gint64 max_ns = 0, grow = 0, shrink = 0;
+        t.poll_valid = qemu_json_int(o, "poll-max-ns", &max_ns) &&
+                       qemu_json_int(o, "poll-grow", &grow) &&
+                       qemu_json_int(o, "poll-shrink", &shrink);
+        t.poll_max_ns = (guint64)MAX(max_ns, 0);
+        t.poll_grow = (unsigned)CLAMP(grow, 0, G_MAXUINT32);
+        t.poll_shrink = (unsigned)CLAMP(shrink, 0, G_MAXUINT32);
+        g_array_append_val(c->stats->iothreads, t);
+    }
+}
+
+/* query-dirty-rate */
+static void
+gather_dirtyrate(struct collect *c)
+{
+    static const char *const states[] = {"unstarted", "measuring", "measured"};
+    JsonObject *o = c->dirtyrate ? qemu_json_node_object(c->dirtyrate) : NULL;
+    const char *status = o ? qemu_json_string(o, "status") : NULL;
+    struct core_dirtyrate_stats *d = &c->stats->dirtyrate;
+    for (int i = 0; status && i < 3; i++) {
+        if (g_str_equal(status, states[i])) {
+            d->have = TRUE;
+            d->status = i;
+        }
+    }
+    if (!d->have)
+        return;
+    d->start_time = qemu_json_int_or(o, "start-time", 0);
+    d->calc_period = (int)qemu_json_int_or(o, "calc-time", 0);
+    const char *mode = qemu_json_string(o, "mode");
+    g_strlcpy(d->mode, mode ? mode : "page-sampling", sizeof(d->mode));
+    d->mbps = qemu_json_int_or(o, "dirty-rate", 0);
+}
+
 static void
 finish(struct collect *c)
 {
@@ -269,6 +317,14 @@ finish(struct collect *c)
         st->groups |= CORE_STATS_BLOCK;
         gather_blocks(c);
     }
+    if (c->groups & CORE_STATS_IOTHREAD) {
+        st->groups |= CORE_STATS_IOTHREAD;
+        gather_iothreads(c);
+    }
+    if (c->groups & CORE_STATS_DIRTYRATE) {
+        st->groups |= CORE_STATS_DIRTYRATE;
+        gather_dirtyrate(c);
+    }
     if (c->groups & CORE_STATS_PERF) {
         st->groups |= CORE_STATS_PERF;
         if (st->active)
@@ -278,6 +334,8 @@ finish(struct collect *c)
     g_clear_pointer(&c->cpus, json_node_unref);
     g_clear_pointer(&c->balloon, json_node_unref);
     g_clear_pointer(&c->guest_mem, json_node_unref);
+    g_clear_pointer(&c->iothreads, json_node_unref);
+    g_clear_pointer(&c->dirtyrate, json_node_unref);
     c->done(g_steal_pointer(&c->stats), c->data);
     core_domain_unref(c->dom);
     g_free(c);
@@ -318,6 +376,7 @@ core_stats_collect(struct domain *dom, unsigned groups, core_stats_fn done, gpoi
     st->vcpus = g_array_new(FALSE, TRUE, sizeof(struct core_vcpu_stats));
     st->nets = g_ptr_array_new_with_free_func((GDestroyNotify)net_free);
     st->blocks = g_ptr_array_new_with_free_func((GDestroyNotify)block_free);
+    st->iothreads = g_array_new(FALSE, TRUE, sizeof(struct core_iothread_stats));
     for (int i = 0; i < CORE_MEM_LAST; i++)
         st->mem[i] = -1;
     st->active = state_is_active(dom->state) && dom->mon;
@@ -350,6 +409,10 @@ core_stats_collect(struct domain *dom, unsigned groups, core_stats_fn done, gpoi
             json_object_set_string_member(args, "property", "guest-stats");
             ask(c, "qom-get", args, &c->guest_mem);
         }
+        if ((groups & CORE_STATS_IOTHREAD) && dom->def->iothreads->len)
+            ask(c, "query-iothreads", NULL, &c->iothreads);
+        if (groups & CORE_STATS_DIRTYRATE)
+            ask(c, "query-dirty-rate", NULL, &c->dirtyrate);
     }
     if (--c->pending == 0)
         finish(c);
@@ -428,4 +491,97 @@ core_domain_disk_errors(struct domain *dom, core_disk_errors_fn done, gpointer d
     dc->done = done;
     dc->data = data;
     qmp_command(dom->mon, "query-block", NULL, on_disk_errors, dc);
+}
+
+/* --- domdirtyrate-calc: calc-dirty-rate, as a job --- */
+
+struct dirtyrate_op {
+    struct domain *dom; /* a reference */
+    int seconds;
+    const char *mode; /* NULL: page sampling (QEMU's default) */
+};
+
+static void
+dirtyrate_op_free(gpointer data)
+{
+    struct dirtyrate_op *op = data;
+    core_domain_unref(op->dom);
+    g_free(op);
+}
+
+static void
+on_calc(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    if (!job->finished) {
+        if (error)
+            job_fail(job, g_error_copy(error));
+        else
+            job_next(job);
+    }
+    job_unref(job);
+}
+
+static void
+calc_step(struct job *job)
+{
+    struct dirtyrate_op *op = job->data;
+    if (!op->dom->mon || !state_is_active(op->dom->state)) {
+        GError *e = NULL;
+        err_set(&e, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                op->dom->def->name);
+        job_fail(job, e);
+        return;
+    }
+    JsonObject *args = json_object_new();
+    json_object_set_int_member(args, "calc-time", op->seconds);
+    if (op->mode)
+        json_object_set_string_member(args, "mode", op->mode);
+    qmp_command(op->dom->mon, "calc-dirty-rate", args, on_calc, job_ref(job));
+}
+
+static void
+calc_abort(struct job *job)
+{
+    struct dirtyrate_op *op = job->data;
+    GError *e = NULL;
+    err_set(&e, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU of domain '%s' went away",
+            op->dom->def->name);
+    job_fail(job, e);
+}
+
+static const struct job_step calc_steps[] = {
+    {"dirtyrate", calc_step},
+    {NULL, NULL},
+};
+
+static const struct job_pipeline calc_pipeline = {
+    .steps = calc_steps,
+    .abort = calc_abort,
+};
+
+void
+core_domain_dirty_rate_calc(struct domain *dom, int seconds, unsigned flags, core_done_fn done,
+                            gpointer data)
+{
+    GError *error = NULL;
+    if (seconds < 1 || seconds > 60)
+        err_set(&error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "seconds=%d is invalid, please choose value within [1, 60].", seconds);
+    else if (flags & CORE_DIRTYRATE_RING)
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_UNSUPPORTED,
+                "dirty-ring calculation mode requires dirty-ring feature enabled.");
+    else if (!state_is_active(dom->state))
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain is not running");
+    if (error) {
+        done(error, data);
+        g_error_free(error);
+        return;
+    }
+    struct dirtyrate_op *op = g_new0(struct dirtyrate_op, 1);
+    op->dom = core_domain_ref(dom);
+    op->seconds = seconds;
+    op->mode = (flags & CORE_DIRTYRATE_BITMAP) ? "dirty-bitmap" : NULL;
+    job_acquire_run(&dom->jobs, JOB_MODIFY, &calc_pipeline, dom->core->job_wait_ms, op,
+                    dirtyrate_op_free, done, data);
 }

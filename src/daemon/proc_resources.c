@@ -799,6 +799,145 @@ h_set_iotune(struct call *call, const struct call_ctx *ctx)
                            call);
 }
 
+/* --- IOThreads --- */
+
+/* the bytes of a cpumap of this host: up to its highest online CPU */
+static gsize
+host_maplen(void)
+{
+    struct cpuset host;
+    core_pin_host_cpus(&host);
+    guint top = 0;
+    for (guint c = 0; c < CPUSET_MAX; c++)
+        if (cpuset_has(&host, c))
+            top = c + 1;
+    return MAX((top + 7) / 8, 1);
+}
+
+static void
+h_get_iothread_info(struct call *call, const struct call_ctx *ctx)
+{
+    GError *error = NULL;
+    g_autoptr(GArray) ids = NULL;
+    g_autoptr(GArray) cpus = NULL;
+    if (!core_domain_iothread_info(ctx->dom, ctx->flags, &ids, &cpus, &error)) {
+        dispatch_fail(call, error);
+        return;
+    }
+    gsize maplen = host_maplen();
+    g_autofree uint8_t *map = g_malloc0(maplen);
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    xdr_put_u32(out, ids->len);
+    for (guint i = 0; i < ids->len; i++) {
+        xdr_put_u32(out, g_array_index(ids, unsigned, i));
+        memset(map, 0, maplen);
+        cpuset_to_map(&g_array_index(cpus, struct cpuset, i), map, maplen);
+        xdr_put_opaque(out, map, maplen);
+    }
+    xdr_put_u32(out, ids->len);
+    call_reply(call, out);
+}
+
+static void
+h_pin_iothread(struct call *call, const struct call_ctx *ctx)
+{
+    const struct args_pin *a = ctx->args;
+    GError *error = NULL;
+    struct cpuset set;
+    map_to_cpuset(a->map, a->len, &set);
+    if (!core_domain_pin_iothread(ctx->dom, a->vcpu, &set, ctx->flags, &error))
+        dispatch_fail(call, error);
+    else
+        call_reply(call, NULL);
+}
+
+static void
+h_add_iothread(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *a = ctx->args;
+    core_domain_add_iothread(ctx->dom, (uint32_t)a->v, ctx->flags, dispatch_done_empty, call);
+}
+
+static void
+h_del_iothread(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *a = ctx->args;
+    core_domain_del_iothread(ctx->dom, (uint32_t)a->v, ctx->flags, dispatch_done_empty, call);
+}
+
+struct args_iothread_params {
+    uint32_t id;
+    GPtrArray *params;
+};
+
+static void
+dec_iothread_params(struct xdr_reader *r, void *args)
+{
+    struct args_iothread_params *a = args;
+    struct arg_params p = {NULL};
+    a->id = xdr_get_u32(r);
+    args_params.decode(r, &p);
+    a->params = p.params;
+}
+
+static void
+clear_iothread_params(void *args)
+{
+    struct args_iothread_params *a = args;
+    if (a->params)
+        g_ptr_array_unref(a->params);
+}
+
+static const struct args_type args_iothread_params = {sizeof(struct args_iothread_params),
+                                                      dec_iothread_params, clear_iothread_params};
+
+static void
+h_set_iothread_params(struct call *call, const struct call_ctx *ctx)
+{
+    const struct args_iothread_params *a = ctx->args;
+    static const struct {
+        const char *field;
+        enum typed_param_type type;
+        unsigned bit;
+    } known[] = {{"poll_max_ns", TYPED_PARAM_ULLONG, CORE_IOTHREAD_POLL_MAX_NS},
+                 {"poll_grow", TYPED_PARAM_UINT, CORE_IOTHREAD_POLL_GROW},
+                 {"poll_shrink", TYPED_PARAM_UINT, CORE_IOTHREAD_POLL_SHRINK}};
+    GError *error = NULL;
+    struct core_iothread_poll poll = {0};
+    for (guint i = 0; i < a->params->len; i++) {
+        const struct typed_param *p = a->params->pdata[i];
+        gsize k = G_N_ELEMENTS(known);
+        for (gsize j = 0; j < G_N_ELEMENTS(known); j++)
+            if (g_str_equal(p->field, known[j].field))
+                k = j;
+        if (k == G_N_ELEMENTS(known))
+            err_set(&error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
+                    p->field);
+        else if (p->type != known[k].type)
+            err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG,
+                    "invalid type '%d' for parameter '%s', expected '%s'", (int)p->type, p->field,
+                    known[k].type == TYPED_PARAM_UINT ? "uint" : "ullong");
+        else if (k > 0 && p->u > G_MAXINT32)
+            err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "%s %" G_GUINT64_FORMAT " is out of range; the most is %d", p->field, p->u,
+                    G_MAXINT32);
+        else if (k == 0 && p->u > G_MAXINT64)
+            err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "poll_max_ns is out of range");
+        if (error) {
+            dispatch_fail(call, error);
+            return;
+        }
+        poll.given |= known[k].bit;
+        if (k == 0)
+            poll.max_ns = p->u;
+        else if (k == 1)
+            poll.grow = (unsigned)p->u;
+        else
+            poll.shrink = (unsigned)p->u;
+    }
+    core_domain_set_iothread_params(ctx->dom, a->id, &poll, ctx->flags, dispatch_done_empty, call);
+}
+
 /* --- perf events --- */
 
 static void
@@ -888,6 +1027,14 @@ const struct proc_def resources_procs[] = {
      AFFECT_LIVE | AFFECT_CONFIG | PARAM_STRING_OKAY, h_get_iftune},
     {R, PROC_DOMAIN_SET_INTERFACE_PARAMETERS, D, &args_iftune_set, TRUE,
      AFFECT_LIVE | AFFECT_CONFIG, h_set_iftune},
+    {R, PROC_DOMAIN_GET_IOTHREAD_INFO, D, NULL, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
+     h_get_iothread_info},
+    {R, PROC_DOMAIN_PIN_IOTHREAD, D, &args_pin_vcpu, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
+     h_pin_iothread},
+    {R, PROC_DOMAIN_ADD_IOTHREAD, D, &args_int, TRUE, AFFECT_LIVE | AFFECT_CONFIG, h_add_iothread},
+    {R, PROC_DOMAIN_DEL_IOTHREAD, D, &args_int, TRUE, AFFECT_LIVE | AFFECT_CONFIG, h_del_iothread},
+    {R, PROC_DOMAIN_SET_IOTHREAD_PARAMS, D, &args_iothread_params, TRUE,
+     AFFECT_LIVE | AFFECT_CONFIG, h_set_iothread_params},
     {R, PROC_DOMAIN_GET_PERF_EVENTS, D, NULL, TRUE, AFFECT_LIVE | AFFECT_CONFIG, h_get_perf_events},
     {R, PROC_DOMAIN_SET_PERF_EVENTS, D, &args_params, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
      h_set_perf_events},

@@ -841,6 +841,35 @@ put_record(GByteArray *out, struct domain *dom, const struct core_stats *st)
             n++;
         }
     }
+    if ((st->groups & CORE_STATS_IOTHREAD) && st->iothreads->len) {
+        dispatch_param_uint(p, "iothread.count", st->iothreads->len);
+        n++;
+        for (guint i = 0; i < st->iothreads->len; i++) {
+            const struct core_iothread_stats *t =
+                &g_array_index(st->iothreads, struct core_iothread_stats, i);
+            if (!t->poll_valid)
+                continue;
+            g_autofree char *max = g_strdup_printf("iothread.%u.poll-max-ns", t->id);
+            g_autofree char *grow = g_strdup_printf("iothread.%u.poll-grow", t->id);
+            g_autofree char *shrink = g_strdup_printf("iothread.%u.poll-shrink", t->id);
+            dispatch_param_ullong(p, max, t->poll_max_ns);
+            dispatch_param_uint(p, grow, t->poll_grow);
+            dispatch_param_uint(p, shrink, t->poll_shrink);
+            n += 3;
+        }
+    }
+    if ((st->groups & CORE_STATS_DIRTYRATE) && st->dirtyrate.have) {
+        const struct core_dirtyrate_stats *d = &st->dirtyrate;
+        dispatch_param_int(p, "dirtyrate.calc_status", d->status);
+        dispatch_param_llong(p, "dirtyrate.calc_start_time", d->start_time);
+        dispatch_param_int(p, "dirtyrate.calc_period", d->calc_period);
+        dispatch_param_string(p, "dirtyrate.calc_mode", d->mode);
+        n += 4;
+        if (d->status == 2) {
+            dispatch_param_llong(p, "dirtyrate.megabytes_per_second", d->mbps);
+            n++;
+        }
+    }
     rpc_put_domain(out, dom->def->name, dom->def->uuid, dom->id);
     xdr_put_u32(out, n);
     g_byte_array_append(out, p->data, p->len);
@@ -881,7 +910,7 @@ h_get_all_domain_stats(struct call *call, const struct call_ctx *ctx)
     if ((flags & STATS_ENFORCE) && (groups & ~(uint32_t)CORE_STATS_ALL)) {
         err_set(&error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED,
                 "statistics groups 0x%x are not supported; the supported ones are state, "
-                "cpu-total, balloon, vcpu, interface, block and perf",
+                "cpu-total, balloon, vcpu, interface, block, perf, iothread and dirtyrate",
                 groups & ~(uint32_t)CORE_STATS_ALL);
         dispatch_fail(call, error);
         return;
@@ -1155,10 +1184,19 @@ h_node_get_cells_free_memory(struct call *call, const struct call_ctx *ctx)
     call_reply(call, out);
 }
 
+static void
+h_start_dirty_rate_calc(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *a = ctx->args;
+    core_domain_dirty_rate_calc(ctx->dom, a->v, ctx->flags, dispatch_done_empty, call);
+}
+
 #define R RPC_PROGRAM_REMOTE
 #define D HANDLE_DOMAIN
 #define N HANDLE_NONE
 const struct proc_def stats_procs[] = {
+    {R, PROC_DOMAIN_START_DIRTY_RATE_CALC, D, &args_int, TRUE, 3u /* the modes */,
+     h_start_dirty_rate_calc},
     {R, PROC_DOMAIN_BLOCK_STATS, D, &args_path, FALSE, 0, h_block_stats},
     {R, PROC_DOMAIN_BLOCK_STATS_FLAGS, D, &args_path_n, TRUE, 4u /* TYPED_PARAM_STRING_OKAY */,
      h_block_stats_flags},

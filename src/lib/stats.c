@@ -454,3 +454,98 @@ domus_domain_set_perf_events(domus_domain *dom, const char *const *params, unsig
     return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SET_PERF_EVENTS, args, NULL,
                        error);
 }
+
+int
+domus_domain_iothread_info(domus_domain *dom, unsigned flags, unsigned **ret_ids,
+                           guint8 ***ret_maps, gsize *ret_maplen, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, flags);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(domus_domain_get_connect(dom), PROC_DOMAIN_GET_IOTHREAD_INFO, args, &body,
+                     error))
+        return -1;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    uint32_t n = xdr_get_count(&r, 16384, 8);
+    g_autofree unsigned *ids = g_new0(unsigned, n + 1);
+    guint8 **maps = g_new0(guint8 *, n + 1);
+    gsize maplen = 0;
+    for (uint32_t i = 0; i < n && !r.failed; i++) {
+        ids[i] = xdr_get_u32(&r);
+        maps[i] = xdr_get_opaque(&r, 2048, &maplen);
+    }
+    xdr_get_u32(&r);
+    if (!xdr_reader_finish(&r, error)) {
+        for (uint32_t i = 0; i < n; i++)
+            g_free(maps[i]);
+        g_free(maps);
+        return -1;
+    }
+    *ret_ids = g_steal_pointer(&ids);
+    *ret_maps = maps;
+    *ret_maplen = maplen;
+    return (int)n;
+}
+
+gboolean
+domus_domain_pin_iothread(domus_domain *dom, unsigned id, const guint8 *map, gsize maplen,
+                          unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, id);
+    xdr_put_opaque(args, map, maplen);
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_PIN_IOTHREAD, args, NULL, error);
+}
+
+gboolean
+domus_domain_change_iothread(domus_domain *dom, gboolean add, unsigned id, unsigned flags,
+                             GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, id);
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom),
+                       add ? PROC_DOMAIN_ADD_IOTHREAD : PROC_DOMAIN_DEL_IOTHREAD, args, NULL,
+                       error);
+}
+
+gboolean
+domus_domain_set_iothread_params(domus_domain *dom, unsigned id, const char *const *params,
+                                 unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, id);
+    guint n = params ? g_strv_length((char **)params) / 2 : 0;
+    xdr_put_u32(args, n);
+    for (guint i = 0; i < n; i++) {
+        const char *field = params[2 * i], *value = params[2 * i + 1];
+        gboolean wide = g_str_equal(field, "poll_max_ns");
+        guint64 v = 0;
+        if (!g_ascii_string_to_unsigned(value, 10, 0, wide ? G_MAXUINT64 : G_MAXUINT32, &v, NULL)) {
+            err_set(error, ERR_FROM_NONE, ERR_INVALID_ARG, "invalid value '%s' for parameter '%s'",
+                    value, field);
+            return FALSE;
+        }
+        xdr_put_string(args, field);
+        xdr_put_i32(args, wide ? 4 : 2);
+        if (wide)
+            xdr_put_u64(args, v);
+        else
+            xdr_put_u32(args, (uint32_t)v);
+    }
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SET_IOTHREAD_PARAMS, args, NULL,
+                       error);
+}
+
+gboolean
+domus_domain_start_dirty_rate_calc(domus_domain *dom, int seconds, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_i32(args, seconds);
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_START_DIRTY_RATE_CALC, args, NULL,
+                       error);
+}

@@ -112,6 +112,10 @@ add_cpu_memory(GPtrArray *argv, const struct domain_def *def, const struct qemu_
         addf(argv, "-m", "size=%" G_GUINT64_FORMAT "k", initial);
     addf(argv, "-smp", "%u,maxcpus=%u,sockets=%u,cores=1,threads=1", def->vcpus_current, def->vcpus,
          def->vcpus);
+    /* the IOThreads, as libvirt places them: right after -smp */
+    for (guint i = 0; i < def->iothreads->len; i++)
+        add_json(argv, "-object",
+                 qemu_device_iothread(((struct iothread_def *)def->iothreads->pdata[i])->id));
     /* each NUMA cell its own RAM (QEMU 7.2's machine types need memdev=) */
     for (guint i = 0; i < def->numa_cells->len; i++) {
         const struct numa_cell_def *cell = def->numa_cells->pdata[i];

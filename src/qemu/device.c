@@ -224,6 +224,10 @@ qemu_device_disk(const struct domain_def *def, const struct disk_def *d, GError 
             return NULL;
         }
         o = new_device("virtio-blk-pci", NULL);
+        if (d->iothread) {
+            g_autofree char *t = g_strdup_printf("iothread%u", d->iothread);
+            json_object_set_string_member(o, "iothread", t);
+        }
         set_pci(o, def, &d->info);
         break;
     case DISK_BUS_IDE: {
@@ -652,6 +656,16 @@ qemu_device_iotune_args(const struct disk_def *disk)
     }
     if (disk->iotune.group_name)
         json_object_set_string_member(o, "group", disk->iotune.group_name);
+    return o;
+}
+
+JsonObject *
+qemu_device_iothread(unsigned id)
+{
+    g_autofree char *alias = g_strdup_printf("iothread%u", id);
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "qom-type", "iothread");
+    json_object_set_string_member(o, "id", alias);
     return o;
 }
 

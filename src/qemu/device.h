@@ -84,6 +84,8 @@ gboolean qemu_device_has_iotune(const struct disk_def *disk);
  * cell's RAM ("ram-node" + id). */
 JsonObject *qemu_device_dimm_backend(const struct memdev_def *mem);
 JsonObject *qemu_device_dimm(const struct memdev_def *mem);
+/* -object / object-add of IOThread ID ("iothreadN") */
+JsonObject *qemu_device_iothread(unsigned id);
 JsonObject *qemu_device_hostdev(const struct domain_def *def, const struct hostdev_def *hostdev);
 JsonObject *qemu_device_numa_backend(const struct numa_cell_def *cell);
 JsonObject *qemu_device_rng(const struct domain_def *def, const struct rng_def *rng);

@@ -6,6 +6,7 @@ call (domstats, getAllDomainStats), through stock virsh and python3-libvirt, on 
 connection too; the refusals. One guest booted for the module."""
 import os
 import re
+import time
 
 import libvirt
 import pytest
@@ -468,3 +469,100 @@ def test_perf_events(daemon, st):
     assert set(daemon.guest_pids()) == pids
     with pytest.raises(libvirt.libvirtError):
         c.lookupByName("perfbad")
+
+
+def thread_cpus(pid, name):
+    """The CPUs thread NAME of process PID may run on (Cpus_allowed_list), or None."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                if f.read().strip() != name:
+                    continue
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith("Cpus_allowed_list:"):
+                        return line.split()[1]
+        except OSError:
+            continue
+    return None
+
+
+def test_iothreads_and_dirty_rate(daemon):
+    """IOThreads: defined (<iothreads>, <iothreadids>, <iothreadpin>, a disk's
+    <driver iothread>), QEMU's iothread objects and their threads, iothreadinfo through virsh
+    and domus alike, add / delete live and config (a disk's IOThread stays), pin live (the
+    thread's affinity), polling set live and read in domstats' iothread group; the dirty rate
+    measured and read in the dirtyrate group. QEMU runs paused: the threads are the point."""
+    from conftest import domain_xml
+    c = daemon.conn()
+    img = os.path.join(daemon.root, "iothr.raw")
+    with open(img, "wb") as f:
+        f.truncate(8 << 20)
+    disk = (f"<disk type='file' device='disk'><driver name='qemu' type='raw' iothread='2'/>"
+            f"<source file='{img}'/><target dev='vda' bus='virtio'/></disk>")
+    extra = ("<iothreads>2</iothreads><cputune><iothreadpin iothread='1' cpuset='0'/>"
+             "</cputune>")
+    dom = c.defineXML(domain_xml("iothr", extra=extra, extra_devices=disk))
+    try:
+        dom.createWithFlags(E.VIR_DOMAIN_START_PAUSED)
+        xml = dom.XMLDesc()
+        assert "<iothreads>2</iothreads>" in xml and "iothread='2'" in xml, xml
+        out = daemon.virsh("iothreadinfo", "iothr").stdout
+        assert re.search(r"^ 1\s+0\s*$", out, re.M) and re.search(r"^ 2\s+\S+", out, re.M), out
+        assert daemon.domus("iothreadinfo", "iothr").stdout == out
+        info = dict(dom.ioThreadInfo(E.VIR_DOMAIN_AFFECT_LIVE))
+        assert info[1] == [True, False] and len(info) == 2, info
+        # add live and config; pin it; its thread follows
+        dom.addIOThread(5, E.VIR_DOMAIN_AFFECT_LIVE | E.VIR_DOMAIN_AFFECT_CONFIG)
+        assert 5 in dict(dom.ioThreadInfo(E.VIR_DOMAIN_AFFECT_CONFIG))
+        daemon.domus("iothreadpin", "iothr", "5", "1", "--live")
+        pids = [p for p in daemon.guest_pids()
+                if "guest=iothr," in open(f"/proc/{p}/cmdline").read().replace("\0", " ")]
+        assert len(pids) == 1
+        assert thread_cpus(pids[0], "IO iothread5") == "1"
+        assert thread_cpus(pids[0], "IO iothread1") == "0"
+        assert "<iothreadpin iothread='5' cpuset='1'/>" in dom.XMLDesc()
+        # polling, live only
+        dom.setIOThreadParams(2, {"poll_max_ns": 12345, "poll_grow": 3},
+                              E.VIR_DOMAIN_AFFECT_LIVE)
+        stats = dict(c.domainListGetStats([dom], E.VIR_DOMAIN_STATS_IOTHREAD)[0][1])
+        assert stats["iothread.count"] == 3, stats
+        assert stats["iothread.2.poll-max-ns"] == 12345 and stats["iothread.2.poll-grow"] == 3
+        with pytest.raises(libvirt.libvirtError) as e:
+            dom.setIOThreadParams(2, {"poll_max_ns": 1}, E.VIR_DOMAIN_AFFECT_CONFIG)
+        assert "configuring persistent polling values is not supported" in str(e.value)
+        # refusals, nothing changes
+        for fn, text in [(lambda: dom.delIOThread(2, E.VIR_DOMAIN_AFFECT_LIVE),
+                          "cannot remove IOThread 2 since it is being used by disk 'vda'"),
+                         (lambda: dom.addIOThread(1, E.VIR_DOMAIN_AFFECT_LIVE),
+                          "an IOThread is already using iothread_id '1'"),
+                         (lambda: dom.delIOThread(9, E.VIR_DOMAIN_AFFECT_LIVE),
+                          "cannot find IOThread '9' in iothreadids list")]:
+            with pytest.raises(libvirt.libvirtError) as e:
+                fn()
+            assert text in str(e.value)
+        r = daemon.domus("iothreadadd", "iothr", "0", check=False)
+        v = daemon.virsh("iothreadadd", "iothr", "0", check=False)
+        assert r.returncode and v.returncode and r.stderr == v.stderr, (r.stderr, v.stderr)
+        # delete live and config
+        daemon.virsh("iothreaddel", "iothr", "5", "--live", "--config")
+        assert thread_cpus(pids[0], "IO iothread5") is None
+        assert 5 not in dict(dom.ioThreadInfo(E.VIR_DOMAIN_AFFECT_CONFIG))
+        # the dirty rate: measured for a second, then in the dirtyrate group
+        out = daemon.domus("domdirtyrate-calc", "iothr", "--seconds", "1").stdout
+        assert out == "Start to calculate domain's memory dirty rate successfully.\n\n"
+        deadline = time.time() + 30
+        while True:
+            stats = dict(c.domainListGetStats([dom], E.VIR_DOMAIN_STATS_DIRTYRATE)[0][1])
+            if stats.get("dirtyrate.calc_status") == 2 or time.time() > deadline:
+                break
+            time.sleep(0.3)
+        assert stats["dirtyrate.calc_status"] == 2, stats
+        assert stats["dirtyrate.calc_period"] == 1 and "dirtyrate.megabytes_per_second" in stats
+        assert stats["dirtyrate.calc_mode"] == "page-sampling"
+        with pytest.raises(libvirt.libvirtError) as e:
+            dom.startDirtyRateCalc(0)
+        assert "seconds=0 is invalid" in str(e.value)
+        dom.destroy()
+    finally:
+        dom.undefine()
