@@ -926,6 +926,66 @@ on_adopt_status(struct qmp *mon, JsonNode *result, const GError *error, gpointer
     core_domain_unref(dom);
 }
 
+/* The devices a guest can let go of (an unplug's DEVICE_DELETED may have come while no
+ * daemon listened): their aliases in the live definition */
+static GPtrArray *
+unpluggable_aliases(const struct domain_def *def)
+{
+    GPtrArray *aliases = g_ptr_array_new();
+    for (guint i = 0; i < def->disks->len; i++) {
+        const struct disk_def *d = def->disks->pdata[i];
+        if (d->info.alias &&
+            (d->bus == DISK_BUS_VIRTIO || d->bus == DISK_BUS_SCSI || d->bus == DISK_BUS_USB))
+            g_ptr_array_add(aliases, d->info.alias);
+    }
+    for (guint i = 0; i < def->nets->len; i++) {
+        const struct net_def *n = def->nets->pdata[i];
+        if (n->info.alias)
+            g_ptr_array_add(aliases, n->info.alias);
+    }
+    for (guint i = 0; i < def->inputs->len; i++) {
+        const struct input_def *in = def->inputs->pdata[i];
+        if (in->info.alias && in->bus != INPUT_BUS_PS2)
+            g_ptr_array_add(aliases, in->info.alias);
+    }
+    for (guint i = 0; i < def->memdevs->len; i++) {
+        const struct memdev_def *m = def->memdevs->pdata[i];
+        if (m->info.alias)
+            g_ptr_array_add(aliases, m->info.alias);
+    }
+    return aliases;
+}
+
+/* QEMU's devices with ids: a device of the live definition that is no longer among them
+ * was unplugged while the daemon was away; its removal is finished now */
+static void
+on_adopt_devices(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct domain *dom = data;
+    JsonArray *all = !error && result ? qemu_json_node_array(result) : NULL;
+    if (all && dom->mon) {
+        g_autoptr(GHashTable) present = g_hash_table_new(g_str_hash, g_str_equal);
+        for (guint i = 0; i < json_array_get_length(all); i++) {
+            JsonObject *o = qemu_json_element_object(all, i);
+            const char *name = o ? qemu_json_string(o, "name") : NULL;
+            if (name)
+                g_hash_table_add(present, (gpointer)name);
+        }
+        g_autoptr(GPtrArray) aliases = unpluggable_aliases(dom->def);
+        g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(g_free);
+        for (guint i = 0; i < aliases->len; i++) {
+            if (!g_hash_table_contains(present, aliases->pdata[i]))
+                g_ptr_array_add(gone, g_strdup(aliases->pdata[i]));
+        }
+        for (guint i = 0; i < gone->len; i++) {
+            log_info("%s: device '%s' was unplugged while the daemon was away", dom->def->name,
+                     (char *)gone->pdata[i]);
+            core_device_deleted(dom, gone->pdata[i]);
+        }
+    }
+    core_domain_unref(dom);
+}
+
 void
 core_lifecycle_adopt(struct domain *dom, int monitor_fd)
 {
@@ -934,4 +994,7 @@ core_lifecycle_adopt(struct domain *dom, int monitor_fd)
     lifecycle_attach_monitor(dom, monitor_fd);
     /* state may have changed while nobody listened */
     qmp_command(dom->mon, "query-status", NULL, on_adopt_status, core_domain_ref(dom));
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "path", "/machine/peripheral");
+    qmp_command(dom->mon, "qom-list", args, on_adopt_devices, core_domain_ref(dom));
 }

@@ -6,6 +6,7 @@ and all of it kept across a daemon restart. Guests are started paused: nothing b
 import json
 import os
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 
 import libvirt
@@ -357,4 +358,60 @@ def test_hostdev_checked_at_start(daemon):
         assert not dom.isActive()
         assert set(daemon.guest_pids()) == pids
         assert os.path.basename(os.readlink(os.path.join(sysdevs, addr, "driver"))) == drv
+    dom.undefine()
+
+
+def qmp_direct(path, commands):
+    """Speaks QMP on a monitor socket no daemon holds: COMMANDS run in turn; returns the
+    messages read (replies and events)."""
+    import socket
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    f = s.makefile("rw")
+    msgs = [json.loads(f.readline())]
+    for cmd in [{"execute": "qmp_capabilities"}] + commands:
+        f.write(json.dumps(cmd) + "\n")
+        f.flush()
+        while True:
+            m = json.loads(f.readline())
+            msgs.append(m)
+            if "return" in m or "error" in m:
+                break
+    # a USB unplug's DEVICE_DELETED follows its reply
+    s.settimeout(5)
+    try:
+        while not any(m.get("event") == "DEVICE_DELETED" for m in msgs):
+            msgs.append(json.loads(f.readline()))
+    except (OSError, ValueError):
+        pass
+    s.close()
+    return msgs
+
+
+def test_unplug_while_the_daemon_is_away(daemon):
+    """A device QEMU let go of while no daemon listened (its DEVICE_DELETED went nowhere) is
+    gone from the live definition once a daemon adopts the domain again."""
+    import signal
+    c = daemon.conn()
+    dom = c.defineXML(domain("ident-away", "<input type='tablet' bus='usb'/>"))
+    dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+    tablet = ET.fromstring(dom.XMLDesc()).find("devices/input[@type='tablet']")
+    alias = tablet.find("alias").get("name")
+    c.close()
+    daemon.stop(signal.SIGKILL)
+    try:
+        msgs = qmp_direct(os.path.join(daemon.root, "run", "qemu", "ident-away.monitor"),
+                          [{"execute": "device_del", "arguments": {"id": alias}}])
+        assert any(m.get("event") == "DEVICE_DELETED" for m in msgs), msgs
+    finally:
+        daemon.start()
+    c = daemon.conn()
+    dom = c.lookupByName("ident-away")
+    assert dom.isActive()
+    deadline = time.time() + 10
+    while ET.fromstring(dom.XMLDesc()).find("devices/input[@type='tablet']") is not None:
+        assert time.time() < deadline, dom.XMLDesc()
+        time.sleep(0.05)
+    assert "<input type='tablet'" in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    dom.destroy()
     dom.undefine()
