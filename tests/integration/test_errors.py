@@ -12,7 +12,7 @@ import pytest
 from conftest import domain_xml
 from rpc import PROG, Raw, error_code, frame, xdr_string
 
-UNKNOWN_DEVICE = domain_xml("bad").replace("<console type='pty'/>", "<hostdev mode='subsystem'/>")
+UNKNOWN_DEVICE = domain_xml("bad").replace("<console type='pty'/>", "<smartcard mode='host'/>")
 
 BAD_XML = [
     ("malformed", "<domain type='qemu'><name>x</name>", libvirt.VIR_ERR_XML_ERROR, "XML"),
@@ -25,7 +25,7 @@ BAD_XML = [
                                                "<memory unit='TiB'>100000</memory>"),
      libvirt.VIR_ERR_INVALID_ARG, "memory"),
     ("vcpus 0", domain_xml("v0", vcpus=0), libvirt.VIR_ERR_INVALID_ARG, "vcpu"),
-    ("unknown device", UNKNOWN_DEVICE, libvirt.VIR_ERR_CONFIG_UNSUPPORTED, "hostdev"),
+    ("unknown device", UNKNOWN_DEVICE, libvirt.VIR_ERR_CONFIG_UNSUPPORTED, "smartcard"),
     ("unknown attribute", domain_xml("ua").replace("<vcpu>", "<vcpu frobnicate='1'>"),
      libvirt.VIR_ERR_CONFIG_UNSUPPORTED, "frobnicate"),
     ("wrong root", "<network><name>n</name></network>", libvirt.VIR_ERR_XML_ERROR, "domain"),
@@ -54,7 +54,7 @@ def test_bad_xml_through_clis(daemon):
     for run in (daemon.domus, daemon.virsh):
         r = run("define", path, check=False)
         assert r.returncode == 1
-        assert "unsupported configuration" in r.stderr and "hostdev" in r.stderr
+        assert "unsupported configuration" in r.stderr and "smartcard" in r.stderr
     r = daemon.domus("define", "/nonexistent.xml", check=False)
     assert r.returncode == 1 and "nonexistent.xml" in r.stderr
 
