@@ -124,7 +124,9 @@ print_help(void)
            "    -c | --connect=URI      hypervisor connection URI (default: $DOMUS_DEFAULT_URI or "
            "domus:///system)\n"
            "    -r | --readonly         connect readonly\n"
-           "    -h | --help             this help\n\n"
+           "    -h | --help             this help\n"
+           "    -v | --version[=short]  program version\n"
+           "    -V | --version=long     version and what it speaks\n\n"
            "  commands (use 'domus help COMMAND' for details):\n");
     for (gsize t = 0; t < G_N_ELEMENTS(tables); t++)
         for (const struct cli_cmd *c = tables[t]; c->name; c++)
@@ -240,6 +242,17 @@ main(int argc, char **argv)
         else if (g_str_equal(a, "-h") || g_str_equal(a, "--help")) {
             print_help();
             return 0;
+        } else if (g_str_equal(a, "-v") || g_str_equal(a, "--version") ||
+                   g_str_equal(a, "--version=short")) {
+            /* virsh prints its library's version: so does domus */
+            printf("%s\n", DOMUS_VERSION);
+            return 0;
+        } else if (g_str_equal(a, "-V") || g_str_equal(a, "--version=long")) {
+            printf("Domus command line tool %s\nSee docs/ in the source for its commands.\n\n"
+                   "Speaks libvirt's remote protocol (program 0x20008086, version 1) to domusd\n"
+                   "and to libvirtd; connects with domus:// and qemu+unix:// URIs.\n",
+                   DOMUS_VERSION);
+            return 0;
         } else {
             fprintf(stderr, "error: unsupported option '%s'. See --help.\n", a);
             return 1;
@@ -253,6 +266,13 @@ main(int argc, char **argv)
     if (!c) {
         fprintf(stderr, "error: unknown command: '%s'\n", argv[i]);
         return 1;
+    }
+    /* "CMD --help", as virsh: the command's help, nothing run */
+    for (int k = i + 1; k < argc && c != &help_cmd; k++) {
+        if (g_str_equal(argv[k], "--help")) {
+            print_cmd_help(c);
+            return 0;
+        }
     }
     ctx.values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_autoptr(GError) error = NULL;

@@ -84,6 +84,18 @@ def test_cli_uri_and_help(daemon):
     assert r.returncode == 0 and "dumpxml" in r.stdout
     r = subprocess.run([DOMUS, "help", "start"], capture_output=True, text=True)
     assert "--paused" in r.stdout
+    # "CMD --help" is "help CMD", as in virsh; nothing runs (no connection is needed)
+    h = subprocess.run([DOMUS, "-c", "domus:///system?socket=/nonexistent", "start", "x",
+                        "--help"], capture_output=True, text=True)
+    assert h.returncode == 0 and h.stdout == r.stdout
+    # -v / --version: the version alone, as virsh prints its library's
+    meson = open(os.path.join(os.path.dirname(__file__), "..", "..", "meson.build")).read()
+    version = meson.split("version : '", 1)[1].split("'", 1)[0]
+    for flag in ("-v", "--version", "--version=short"):
+        r = subprocess.run([DOMUS, flag], capture_output=True, text=True)
+        assert r.returncode == 0 and r.stdout == version + "\n", (flag, r.stdout)
+    r = subprocess.run([DOMUS, "-V"], capture_output=True, text=True)
+    assert r.returncode == 0 and f"Domus command line tool {version}" in r.stdout
     r = subprocess.run([DOMUS, "frobnicate"], capture_output=True, text=True)
     assert r.returncode == 1 and "unknown command" in r.stderr
     r = daemon.domus("start", "--bogus", "x", check=False)
