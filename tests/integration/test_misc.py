@@ -206,3 +206,16 @@ def test_capabilities_probe_does_not_block_calls(tmp_path):
         c.close()
     finally:
         d.destroy()
+
+
+def test_cli_table_is_current():
+    """docs/cli.md (virsh's commands and which domus has) is what scripts/cli_table.py writes
+    from this build's domus and the stock virsh."""
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    r = subprocess.run(["/usr/bin/python3", os.path.join(root, "scripts", "cli_table.py"),
+                        DOMUS], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    with open(os.path.join(root, "docs", "cli.md")) as f:
+        committed = f.read()
+    assert r.stdout == committed, "docs/cli.md is stale: run scripts/cli_table.py build/domus " \
+        "docs/cli.md"
