@@ -214,6 +214,16 @@ gboolean domus_domain_set_iothread_params(domus_domain *dom, unsigned id, const 
 /* virDomainStartDirtyRateCalc: FLAGS 1 dirty bitmap, 2 dirty ring (else page sampling). */
 gboolean domus_domain_start_dirty_rate_calc(domus_domain *dom, int seconds, unsigned flags,
                                             GError **error);
+/* virDomain{Get,Set}BlockIoTune of DISK (NULL to get: the first) and
+ * virDomain{Get,Set}BlkioParameters: FIELD, VALUE, … NULL as libvirt names them. FLAGS:
+ * virDomainModificationImpact. */
+char **domus_domain_get_block_iotune(domus_domain *dom, const char *disk, unsigned flags,
+                                     GError **error);
+gboolean domus_domain_set_block_iotune(domus_domain *dom, const char *disk,
+                                       const char *const *params, unsigned flags, GError **error);
+char **domus_domain_get_blkio(domus_domain *dom, unsigned flags, GError **error);
+gboolean domus_domain_set_blkio(domus_domain *dom, const char *const *params, unsigned flags,
+                                GError **error);
 /* virDomainGetCPUStats's total: FIELD, VALUE, … NULL. */
 char **domus_domain_cpu_stats_total(domus_domain *dom, GError **error);
 /* virDomainGetCPUStats as called: NPARAMS figures for each of NCPUS host CPUs from START

@@ -311,6 +311,139 @@ cmd_emulatorpin(struct cli_ctx *ctx, GError **error)
     return map && end(domus_domain_pin(dom, -1, map, len, flags, error));
 }
 
+/* --- blkdeviotune, blkiotune --- */
+
+static void
+print_params(char **params)
+{
+    for (int i = 0; params[i] && params[i + 1]; i += 2)
+        printf("%-15s: %s\n", params[i], params[i + 1]);
+}
+
+static gboolean
+cmd_blkdeviotune(struct cli_ctx *ctx, GError **error)
+{
+    static const char *const scaled[] = {"total-bytes-sec",    "read-bytes-sec",
+                                         "write-bytes-sec",    "total-bytes-sec-max",
+                                         "read-bytes-sec-max", "write-bytes-sec-max"};
+    static const char *const plain[] = {"total-iops-sec",
+                                        "read-iops-sec",
+                                        "write-iops-sec",
+                                        "total-iops-sec-max",
+                                        "read-iops-sec-max",
+                                        "write-iops-sec-max",
+                                        "size-iops-sec",
+                                        "total-bytes-sec-max-length",
+                                        "read-bytes-sec-max-length",
+                                        "write-bytes-sec-max-length",
+                                        "total-iops-sec-max-length",
+                                        "read-iops-sec-max-length",
+                                        "write-iops-sec-max-length"};
+    unsigned flags;
+    if (!impact_flags(ctx, &flags, error))
+        return FALSE;
+    g_autoptr(domus_domain) dom = NULL;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    const char *disk = cli_get(ctx, "device");
+    g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
+    for (gsize i = 0; i < G_N_ELEMENTS(scaled) + G_N_ELEMENTS(plain); i++) {
+        gboolean is_scaled = i < G_N_ELEMENTS(scaled);
+        const char *opt = is_scaled ? scaled[i] : plain[i - G_N_ELEMENTS(scaled)];
+        const char *text = cli_get(ctx, opt);
+        guint64 v = 0;
+        g_autoptr(GError) err = NULL;
+        if (!text)
+            continue;
+        if (is_scaled ? !cli_parse_scaled(text, 1, &v, &err)
+                      : !g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, &v, NULL)) {
+            /* virsh's two lines: the option's, then the command's */
+            cli_report("%s value '%s' for <%s> option is malformed or out of range",
+                       is_scaled ? "Scaled numeric" : "Numeric", text, opt);
+            cli_set_error(error, "Unable to parse integer parameter");
+            return FALSE;
+        }
+        g_autofree char *field = g_strdelimit(g_strdup(opt), "-", '_');
+        g_ptr_array_add(want, g_steal_pointer(&field));
+        g_ptr_array_add(want, g_strdup_printf("%" G_GUINT64_FORMAT, v));
+    }
+    if (cli_get(ctx, "group-name")) {
+        g_ptr_array_add(want, g_strdup("group_name"));
+        g_ptr_array_add(want, g_strdup(cli_get(ctx, "group-name")));
+    }
+    if (want->len) {
+        g_ptr_array_add(want, NULL);
+        if (!domus_domain_set_block_iotune(dom, disk, (const char *const *)want->pdata, flags,
+                                           error)) {
+            cli_report("Unable to change block I/O throttle");
+            return FALSE;
+        }
+        return end(TRUE);
+    }
+    g_auto(GStrv) params = domus_domain_get_block_iotune(dom, disk, flags, error);
+    if (!params) {
+        cli_report("Unable to get block I/O throttle parameters");
+        return FALSE;
+    }
+    print_params(params);
+    return end(TRUE);
+}
+
+static gboolean
+cmd_blkiotune(struct cli_ctx *ctx, GError **error)
+{
+    static const char *const opts[] = {"device-weights", "device-read-iops-sec",
+                                       "device-write-iops-sec", "device-read-bytes-sec",
+                                       "device-write-bytes-sec"};
+    static const char *const fields[] = {"device_weight", "device_read_iops_sec",
+                                         "device_write_iops_sec", "device_read_bytes_sec",
+                                         "device_write_bytes_sec"};
+    unsigned flags;
+    if (!impact_flags(ctx, &flags, error))
+        return FALSE;
+    g_autoptr(domus_domain) dom = NULL;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
+    const char *weight = cli_get(ctx, "weight");
+    if (weight) {
+        gint64 w = 0;
+        if (!g_ascii_string_to_signed(weight, 10, G_MININT32, G_MAXINT32, &w, NULL)) {
+            cli_set_error(error,
+                          "Numeric value '%s' for <weight> option is malformed or out of range",
+                          weight);
+            return FALSE;
+        }
+        if (w <= 0) {
+            cli_set_error(error, "Invalid value of %d for I/O weight", (int)w);
+            return FALSE;
+        }
+        g_ptr_array_add(want, g_strdup("weight"));
+        g_ptr_array_add(want, g_strdup_printf("%d", (int)w));
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(opts); i++) {
+        if (!cli_get(ctx, opts[i]))
+            continue;
+        g_ptr_array_add(want, g_strdup(fields[i]));
+        g_ptr_array_add(want, g_strdup(cli_get(ctx, opts[i])));
+    }
+    if (want->len) {
+        g_ptr_array_add(want, NULL);
+        if (!domus_domain_set_blkio(dom, (const char *const *)want->pdata, flags, error)) {
+            cli_report("Unable to change blkio parameters");
+            return FALSE;
+        }
+        return end(TRUE);
+    }
+    g_auto(GStrv) params = domus_domain_get_blkio(dom, flags, error);
+    if (!params) {
+        cli_report("Unable to get blkio parameters");
+        return FALSE;
+    }
+    print_params(params);
+    return end(TRUE);
+}
+
 /* --- IOThreads --- */
 
 /* virsh's vshCommandOptInt of an IOThread id: a number, above 0 */
@@ -1130,6 +1263,57 @@ static const struct cli_opt memtune_opts[] = {
     IMPACT_OPTS,
     {NULL},
 };
+static const struct cli_opt blkdeviotune_opts[] = {
+    DOMAIN_OPT,
+    {"device", OPT_DATA, TRUE, "block device"},
+    {"total-bytes-sec", OPT_STRING, FALSE, "total throughput limit, as scaled integer"},
+    {"read-bytes-sec", OPT_STRING, FALSE, "read throughput limit, as scaled integer"},
+    {"write-bytes-sec", OPT_STRING, FALSE, "write throughput limit, as scaled integer"},
+    {"total-iops-sec", OPT_STRING, FALSE, "total I/O operations limit per second"},
+    {"read-iops-sec", OPT_STRING, FALSE, "read I/O operations limit per second"},
+    {"write-iops-sec", OPT_STRING, FALSE, "write I/O operations limit per second"},
+    {"total-bytes-sec-max", OPT_STRING, FALSE, "total max, as scaled integer"},
+    {"read-bytes-sec-max", OPT_STRING, FALSE, "read max, as scaled integer"},
+    {"write-bytes-sec-max", OPT_STRING, FALSE, "write max, as scaled integer"},
+    {"total-iops-sec-max", OPT_STRING, FALSE, "total I/O operations max"},
+    {"read-iops-sec-max", OPT_STRING, FALSE, "read I/O operations max"},
+    {"write-iops-sec-max", OPT_STRING, FALSE, "write I/O operations max"},
+    {"size-iops-sec", OPT_STRING, FALSE, "I/O size in bytes"},
+    {"group-name", OPT_STRING, FALSE, "group name to share I/O quota between multiple drives"},
+    {"total-bytes-sec-max-length", OPT_STRING, FALSE,
+     "duration in seconds to allow "
+     "total max bytes"},
+    {"read-bytes-sec-max-length", OPT_STRING, FALSE,
+     "duration in seconds to allow read max "
+     "bytes"},
+    {"write-bytes-sec-max-length", OPT_STRING, FALSE,
+     "duration in seconds to allow write max "
+     "bytes"},
+    {"total-iops-sec-max-length", OPT_STRING, FALSE,
+     "duration in seconds to allow total I/O "
+     "operations max"},
+    {"read-iops-sec-max-length", OPT_STRING, FALSE,
+     "duration in seconds to allow read I/O "
+     "operations max"},
+    {"write-iops-sec-max-length", OPT_STRING, FALSE,
+     "duration in seconds to allow write I/O "
+     "operations max"},
+    IMPACT_OPTS,
+    {NULL},
+};
+static const struct cli_opt blkiotune_opts[] = {
+    DOMAIN_OPT,
+    {"weight", OPT_STRING, FALSE, "IO Weight"},
+    {"device-weights", OPT_STRING, FALSE,
+     "per-device IO Weights, in the form of /path/to/"
+     "device,weight,..."},
+    {"device-read-iops-sec", OPT_STRING, FALSE, "per-device read I/O limit per second"},
+    {"device-write-iops-sec", OPT_STRING, FALSE, "per-device write I/O limit per second"},
+    {"device-read-bytes-sec", OPT_STRING, FALSE, "per-device bytes read per second"},
+    {"device-write-bytes-sec", OPT_STRING, FALSE, "per-device bytes wrote per second"},
+    IMPACT_OPTS,
+    {NULL},
+};
 static const struct cli_opt iothreadinfo_opts[] = {
     DOMAIN_OPT,
     IMPACT_OPTS,
@@ -1250,6 +1434,9 @@ const struct cli_cmd cli_stats_cmds[] = {
     {"memtune", cmd_memtune, memtune_opts, "Get or set memory parameters"},
     {"domiftune", cmd_domiftune, domiftune_opts, "get/set parameters of a virtual interface"},
     {"perf", cmd_perf, perf_opts, "Get or set perf event"},
+    {"blkdeviotune", cmd_blkdeviotune, blkdeviotune_opts,
+     "Set or query a block device I/O tuning parameters."},
+    {"blkiotune", cmd_blkiotune, blkiotune_opts, "Get or set blkio parameters"},
     {"iothreadinfo", cmd_iothreadinfo, iothreadinfo_opts, "view domain IOThreads"},
     {"iothreadpin", cmd_iothreadpin, iothreadpin_opts, "control domain IOThread affinity"},
     {"iothreadadd", cmd_iothreadadd, iothreadadd_opts, "add an IOThread to the guest domain"},

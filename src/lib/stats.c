@@ -549,3 +549,88 @@ domus_domain_start_dirty_rate_calc(domus_domain *dom, int seconds, unsigned flag
     return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_START_DIRTY_RATE_CALC, args, NULL,
                        error);
 }
+
+/* typed parameters FIELD, VALUE, … NULL as TYPE_OF says for each field: 7 string, 2 uint,
+ * 4 ullong */
+static gboolean
+put_params(GByteArray *args, const char *const *params, int (*type_of)(const char *field),
+           GError **error)
+{
+    guint n = params ? g_strv_length((char **)params) / 2 : 0;
+    xdr_put_u32(args, n);
+    for (guint i = 0; i < n; i++) {
+        const char *field = params[2 * i], *value = params[2 * i + 1];
+        int type = type_of(field);
+        guint64 v = 0;
+        if (type != 7 && !g_ascii_string_to_unsigned(
+                             value, 10, 0, type == 2 ? G_MAXUINT32 : G_MAXUINT64, &v, NULL)) {
+            err_set(error, ERR_FROM_NONE, ERR_INVALID_ARG, "invalid value '%s' for parameter '%s'",
+                    value, field);
+            return FALSE;
+        }
+        xdr_put_string(args, field);
+        xdr_put_i32(args, type);
+        if (type == 7)
+            xdr_put_string(args, value);
+        else if (type == 2)
+            xdr_put_u32(args, (uint32_t)v);
+        else
+            xdr_put_u64(args, v);
+    }
+    return TRUE;
+}
+
+static int
+iotune_type(const char *field)
+{
+    return g_str_equal(field, "group_name") ? 7 : 4;
+}
+
+static int
+blkio_type(const char *field)
+{
+    return g_str_equal(field, "weight") ? 2 : 7;
+}
+
+char **
+domus_domain_get_block_iotune(domus_domain *dom, const char *disk, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_opt_string(args, disk);
+    xdr_put_i32(args, 32);
+    xdr_put_u32(args, flags | 4 /* TYPED_PARAM_STRING_OKAY */);
+    return params_reply(dom, PROC_DOMAIN_GET_BLOCK_IO_TUNE, args, error);
+}
+
+gboolean
+domus_domain_set_block_iotune(domus_domain *dom, const char *disk, const char *const *params,
+                              unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_string(args, disk);
+    if (!put_params(args, params, iotune_type, error))
+        return FALSE;
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SET_BLOCK_IO_TUNE, args, NULL,
+                       error);
+}
+
+char **
+domus_domain_get_blkio(domus_domain *dom, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_i32(args, 16);
+    xdr_put_u32(args, flags | 4 /* TYPED_PARAM_STRING_OKAY */);
+    return params_reply(dom, PROC_DOMAIN_GET_BLKIO_PARAMETERS, args, error);
+}
+
+gboolean
+domus_domain_set_blkio(domus_domain *dom, const char *const *params, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    if (!put_params(args, params, blkio_type, error))
+        return FALSE;
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SET_BLKIO_PARAMETERS, args, NULL,
+                       error);
+}

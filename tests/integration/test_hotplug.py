@@ -423,13 +423,18 @@ def test_blkdeviotune(daemon, hp):
     assert tune["group_name"] == "" and len(tune) == 20
     out = daemon.virsh("blkdeviotune", "hp", "vda").stdout
     assert re.search(r"total_bytes_sec\s*: 10485760", out), out
+    assert daemon.domus("blkdeviotune", "hp", "vda").stdout == out
     assert "<total_bytes_sec>10485760</total_bytes_sec>" in dom.XMLDesc(0)
     assert "<total_bytes_sec>" not in dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
     # the guest's disk still works under it
     rc, out = in_guest(dom, "dd if=/dev/vda of=/dev/null bs=64k count=4 2>/dev/null")
     assert rc == 0, out
     # the config alone
-    daemon.virsh("blkdeviotune", "hp", "vda", "--read-iops-sec", "300", "--config")
+    daemon.domus("blkdeviotune", "hp", "vda", "--read-iops-sec", "300", "--config")
+    for bad in (["--total-bytes-sec", "x"], ["--read-iops-sec", "-1"]):
+        v = daemon.virsh("blkdeviotune", "hp", "vda", *bad, check=False)
+        o = daemon.domus("blkdeviotune", "hp", "vda", *bad, check=False)
+        assert v.returncode and o.returncode and o.stderr == v.stderr, (o.stderr, v.stderr)
     assert "<read_iops_sec>300</read_iops_sec>" in dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
     assert ins["iops_rd"] == 5000
     # refused: a total with its read part; a disk the domain lacks

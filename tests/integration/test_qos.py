@@ -185,17 +185,24 @@ def test_blkiotune(daemon, qd):
     assert params["device_write_bytes_sec"] == f"{LOOP},1048576"
     out = daemon.virsh("blkiotune", "qd").stdout
     assert f"device_read_iops_sec: {LOOP},200" in out, out
+    assert daemon.domus("blkiotune", "qd").stdout == out
     assert "<read_iops_sec>200</read_iops_sec>" in qd.XMLDesc(0)
     # a weight: only where the scheduler has weight files
     weights = [f for f in ("blkio.bfq.weight", "blkio.weight")
                if os.path.exists(group(daemon, "blkio", "qd", f))]
     r = daemon.virsh("blkiotune", "qd", "--weight", "500", "--live", check=False)
+    o = daemon.domus("blkiotune", "qd", "--weight", "500", "--live", check=False)
+    assert o.returncode == r.returncode and o.stderr == r.stderr, (o.stderr, r.stderr)
+    for bad in ("0", "x"):
+        v = daemon.virsh("blkiotune", "qd", "--weight", bad, check=False)
+        o = daemon.domus("blkiotune", "qd", "--weight", bad, check=False)
+        assert v.returncode and o.returncode and o.stderr == v.stderr, (o.stderr, v.stderr)
     if weights:
         assert r.returncode == 0 and read(daemon, "blkio", "qd", weights[0]).endswith("500")
     else:
         assert r.returncode != 0 and "takes no blkio weights" in r.stderr, r.stderr
     # the config alone; the refusals
-    daemon.virsh("blkiotune", "qd", "--device-write-iops-sec", f"{LOOP},50", "--config")
+    daemon.domus("blkiotune", "qd", "--device-write-iops-sec", f"{LOOP},50", "--config")
     assert "<write_iops_sec>50</write_iops_sec>" in qd.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
     for params, code, msg in [({"device_read_iops_sec": "/nonexistent,5"},
                                E.VIR_ERR_INVALID_ARG, "is not a block device"),
