@@ -224,6 +224,24 @@ gboolean domus_domain_set_block_iotune(domus_domain *dom, const char *disk,
 char **domus_domain_get_blkio(domus_domain *dom, unsigned flags, GError **error);
 gboolean domus_domain_set_blkio(domus_domain *dom, const char *const *params, unsigned flags,
                                 GError **error);
+/* The host: virNodeGetInfo; virNodeGetCPUMap (the count, -1 on error; *RET_MAP new);
+ * virNodeGetCPUStats (INDEX: a CPU, -1 all) or, MEMORY, virNodeGetMemoryStats (INDEX: a
+ * cell, -1 all): FIELD, VALUE, … NULL; virNodeGetCellsFreeMemory (the count; *RET new, KiB…
+ * in bytes); virNodeGetFreeMemory (bytes); virConnectGetSysinfo (a new string). */
+struct domus_node_info {
+    char model[32];
+    guint64 memory_kib;
+    int cpus, mhz, nodes, sockets, cores, threads;
+};
+gboolean domus_node_info(domus_conn *conn, struct domus_node_info *ret, GError **error);
+int domus_node_cpu_map(domus_conn *conn, guint8 **ret_map, unsigned *ret_online, GError **error);
+char **domus_node_stats(domus_conn *conn, gboolean memory, int index, GError **error);
+int domus_node_cells_free(domus_conn *conn, int start, int max, guint64 **ret, GError **error);
+gboolean domus_node_free_memory(domus_conn *conn, guint64 *ret_bytes, GError **error);
+char *domus_get_sysinfo(domus_conn *conn, GError **error);
+/* virDomainGetDiskErrors: disk target, libvirt's error code ("1" unspecified, "2" no
+ * space), … NULL. */
+char **domus_domain_disk_errors(domus_domain *dom, GError **error);
 /* virDomainGetCPUStats's total: FIELD, VALUE, … NULL. */
 char **domus_domain_cpu_stats_total(domus_domain *dom, GError **error);
 /* virDomainGetCPUStats as called: NPARAMS figures for each of NCPUS host CPUs from START

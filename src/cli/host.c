@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* host commands: uri, version, hostname, capabilities. */
+/* host commands: uri, version, hostname, capabilities, sysinfo, nodeinfo, nodecpumap,
+ * nodecpustats, nodememstats, freecell. */
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -58,12 +61,234 @@ cmd_capabilities(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+static gboolean
+cmd_sysinfo(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = cli_conn(ctx, error);
+    g_autofree char *text = conn ? domus_get_sysinfo(conn, error) : NULL;
+    if (!text) {
+        cli_report("failed to get sysinfo");
+        return FALSE;
+    }
+    printf("%s\n", text);
+    return TRUE;
+}
+
+static gboolean
+cmd_nodeinfo(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = cli_conn(ctx, error);
+    struct domus_node_info info;
+    if (!conn || !domus_node_info(conn, &info, error)) {
+        cli_report("failed to get node information");
+        return FALSE;
+    }
+    printf("%-20s %s\n", "CPU model:", info.model);
+    printf("%-20s %d\n", "CPU(s):", info.cpus);
+    if (info.mhz)
+        printf("%-20s %d MHz\n", "CPU frequency:", info.mhz);
+    printf("%-20s %d\n", "CPU socket(s):", info.sockets);
+    printf("%-20s %d\n", "Core(s) per socket:", info.cores);
+    printf("%-20s %d\n", "Thread(s) per core:", info.threads);
+    printf("%-20s %d\n", "NUMA cell(s):", info.nodes);
+    printf("%-20s %" G_GUINT64_FORMAT " KiB\n\n", "Memory size:", info.memory_kib);
+    return TRUE;
+}
+
+static gboolean
+cmd_nodecpumap(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = cli_conn(ctx, error);
+    g_autofree guint8 *map = NULL;
+    unsigned online = 0;
+    int n = conn ? domus_node_cpu_map(conn, &map, &online, error) : -1;
+    if (n < 0) {
+        cli_report("Unable to get cpu map");
+        return FALSE;
+    }
+    printf("%-15s %d\n", "CPUs present:", n);
+    printf("%-15s %u\n", "CPUs online:", online);
+    printf("%-15s ", "CPU map:");
+    if (cli_has(ctx, "pretty")) {
+        /* virBitmapDataFormat: ranges, "0-3,5" */
+        GString *text = g_string_new(NULL);
+        for (int c = 0; c < n;) {
+            if (!(map[c / 8] & (1u << (c % 8)))) {
+                c++;
+                continue;
+            }
+            int end = c;
+            while (end + 1 < n && (map[(end + 1) / 8] & (1u << ((end + 1) % 8))))
+                end++;
+            g_string_append_printf(text, "%s%d", text->len ? "," : "", c);
+            if (end > c)
+                g_string_append_printf(text, "-%d", end);
+            c = end + 1;
+        }
+        printf("%s", text->str);
+        g_string_free(text, TRUE);
+    } else {
+        for (int c = 0; c < n; c++)
+            putchar(map[c / 8] & (1u << (c % 8)) ? 'y' : '-');
+    }
+    printf("\n\n");
+    return TRUE;
+}
+
+/* an --NAME number as virsh's vshCommandOptInt reads it (DEF when absent) */
+static gboolean
+opt_int(struct cli_ctx *ctx, const char *name, int def, int *ret, GError **error)
+{
+    const char *text = cli_get(ctx, name);
+    gint64 v = def;
+    if (text && !g_ascii_string_to_signed(text, 10, G_MININT32, G_MAXINT32, &v, NULL)) {
+        cli_set_error(error, "Numeric value '%s' for <%s> option is malformed or out of range",
+                      text, name);
+        return FALSE;
+    }
+    *ret = (int)v;
+    return TRUE;
+}
+
+static gboolean
+cmd_nodecpustats(struct cli_ctx *ctx, GError **error)
+{
+    /* libvirt's fields and virsh's labels, in virsh's order */
+    static const char *const fields[] = {"user", "kernel", "idle", "iowait", "intr"};
+    static const char *const labels[] = {"user:", "system:", "idle:", "iowait:", "intr:"};
+    guint64 v[5] = {0};
+    gboolean present[5] = {FALSE};
+    int cpu = -1;
+    gboolean percent = cli_has(ctx, "percent");
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn || !opt_int(ctx, "cpu", -1, &cpu, error))
+        return FALSE;
+    for (int round = 0; round < (percent ? 2 : 1); round++) {
+        if (round)
+            sleep(1);
+        g_auto(GStrv) params = domus_node_stats(conn, FALSE, cpu, error);
+        if (!params) {
+            cli_report("Unable to get node cpu stats");
+            return FALSE;
+        }
+        for (int i = 0; params[i] && params[i + 1]; i += 2) {
+            guint64 x = g_ascii_strtoull(params[i + 1], NULL, 10);
+            for (int k = 0; k < 5; k++) {
+                if (!g_str_equal(params[i], fields[k]))
+                    continue;
+                if (round == 0) {
+                    v[k] = x;
+                    present[k] = TRUE;
+                } else if (present[k]) {
+                    v[k] = x - v[k];
+                }
+            }
+        }
+    }
+    if (!percent) {
+        for (int k = 0; k < 5; k++)
+            if (present[k])
+                printf("%-15s %20" G_GUINT64_FORMAT "\n", labels[k], v[k]);
+        printf("\n");
+        return TRUE;
+    }
+    double total = 0;
+    for (int k = 0; k < 5; k++)
+        total += (double)v[k];
+    printf("%-15s %5.1lf%%\n", "usage:", (double)(v[0] + v[1]) / total * 100);
+    for (int k = 0; k < 5; k++)
+        if (present[k])
+            printf("%-15s %5.1lf%%\n", labels[k], (double)v[k] / total * 100);
+    printf("\n");
+    return TRUE;
+}
+
+static gboolean
+cmd_nodememstats(struct cli_ctx *ctx, GError **error)
+{
+    int cell = -1;
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn || !opt_int(ctx, "cell", -1, &cell, error))
+        return FALSE;
+    g_auto(GStrv) params = domus_node_stats(conn, TRUE, cell, error);
+    if (!params) {
+        cli_report("Unable to get memory stats");
+        return FALSE;
+    }
+    for (int i = 0; params[i] && params[i + 1]; i += 2)
+        printf("%-7s: %20s KiB\n", params[i], params[i + 1]);
+    printf("\n");
+    return TRUE;
+}
+
+static gboolean
+cmd_freecell(struct cli_ctx *ctx, GError **error)
+{
+    int cell = -1;
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn || !opt_int(ctx, "cellno", -1, &cell, error))
+        return FALSE;
+    if (cli_has(ctx, "all") && cli_get(ctx, "cellno")) {
+        cli_set_error(error, "Options --all and --cellno are mutually exclusive");
+        return FALSE;
+    }
+    if (cli_has(ctx, "all")) {
+        g_autofree guint64 *cells = NULL;
+        int n = domus_node_cells_free(conn, 0, 1024, &cells, error);
+        if (n < 0)
+            return FALSE;
+        guint64 total = 0;
+        for (int i = 0; i < n; i++) {
+            printf("%5d: %10" G_GUINT64_FORMAT " KiB\n", i, cells[i] / 1024);
+            total += cells[i];
+        }
+        printf("--------------------\n%5s: %10" G_GUINT64_FORMAT " KiB\n\n", "Total", total / 1024);
+        return TRUE;
+    }
+    guint64 bytes = 0;
+    if (cli_get(ctx, "cellno")) {
+        g_autofree guint64 *cells = NULL;
+        if (domus_node_cells_free(conn, cell, 1, &cells, error) != 1)
+            return FALSE;
+        printf("%d: %" G_GUINT64_FORMAT " KiB\n\n", cell, cells[0] / 1024);
+        return TRUE;
+    }
+    if (!domus_node_free_memory(conn, &bytes, error))
+        return FALSE;
+    printf("%s: %" G_GUINT64_FORMAT " KiB\n\n", "Total", bytes / 1024);
+    return TRUE;
+}
+
 static const struct cli_opt no_opts[] = {{NULL}};
+static const struct cli_opt nodecpumap_opts[] = {
+    {"pretty", OPT_BOOL, FALSE, "return human readable output"},
+    {NULL},
+};
+static const struct cli_opt nodecpustats_opts[] = {
+    {"cpu", OPT_STRING, FALSE, "prints specified cpu statistics only."},
+    {"percent", OPT_BOOL, FALSE, "prints by percentage during 1 second."},
+    {NULL},
+};
+static const struct cli_opt nodememstats_opts[] = {
+    {"cell", OPT_STRING, FALSE, "prints specified cell statistics only."},
+    {NULL},
+};
+static const struct cli_opt freecell_opts[] = {
+    {"cellno", OPT_STRING, FALSE, "NUMA cell number"},
+    {"all", OPT_BOOL, FALSE, "show free memory for all NUMA cells"},
+    {NULL},
+};
 
 const struct cli_cmd cli_host_cmds[] = {
     {"uri", cmd_uri, no_opts, "print the hypervisor canonical URI"},
     {"version", cmd_version, no_opts, "show version"},
     {"hostname", cmd_hostname, no_opts, "print the hypervisor hostname"},
     {"capabilities", cmd_capabilities, no_opts, "capabilities"},
+    {"sysinfo", cmd_sysinfo, no_opts, "print the hypervisor sysinfo"},
+    {"nodeinfo", cmd_nodeinfo, no_opts, "node information"},
+    {"nodecpumap", cmd_nodecpumap, nodecpumap_opts, "node cpu map"},
+    {"nodecpustats", cmd_nodecpustats, nodecpustats_opts, "Prints cpu stats of the node."},
+    {"nodememstats", cmd_nodememstats, nodememstats_opts, "Prints memory stats of the node."},
+    {"freecell", cmd_freecell, freecell_opts, "NUMA free memory"},
     {NULL},
 };

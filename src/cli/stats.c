@@ -311,6 +311,28 @@ cmd_emulatorpin(struct cli_ctx *ctx, GError **error)
     return map && end(domus_domain_pin(dom, -1, map, len, flags, error));
 }
 
+/* --- domblkerror --- */
+
+static gboolean
+cmd_domblkerror(struct cli_ctx *ctx, GError **error)
+{
+    static const char *const names[] = {"no error", "unspecified error", "no space"};
+    g_autoptr(domus_domain) dom = NULL;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    g_auto(GStrv) errs = domus_domain_disk_errors(dom, error);
+    if (!errs)
+        return FALSE;
+    if (!errs[0])
+        printf("No errors found\n");
+    for (int i = 0; errs[i] && errs[i + 1]; i += 2) {
+        guint64 code = 99;
+        g_ascii_string_to_unsigned(errs[i + 1], 10, 0, 2, &code, NULL);
+        printf("%s: %s\n", errs[i], code < G_N_ELEMENTS(names) ? names[code] : "unknown error");
+    }
+    return end(TRUE);
+}
+
 /* --- blkdeviotune, blkiotune --- */
 
 static void
@@ -1263,6 +1285,10 @@ static const struct cli_opt memtune_opts[] = {
     IMPACT_OPTS,
     {NULL},
 };
+static const struct cli_opt domblkerror_opts[] = {
+    DOMAIN_OPT,
+    {NULL},
+};
 static const struct cli_opt blkdeviotune_opts[] = {
     DOMAIN_OPT,
     {"device", OPT_DATA, TRUE, "block device"},
@@ -1437,6 +1463,7 @@ const struct cli_cmd cli_stats_cmds[] = {
     {"blkdeviotune", cmd_blkdeviotune, blkdeviotune_opts,
      "Set or query a block device I/O tuning parameters."},
     {"blkiotune", cmd_blkiotune, blkiotune_opts, "Get or set blkio parameters"},
+    {"domblkerror", cmd_domblkerror, domblkerror_opts, "Show errors on block devices"},
     {"iothreadinfo", cmd_iothreadinfo, iothreadinfo_opts, "view domain IOThreads"},
     {"iothreadpin", cmd_iothreadpin, iothreadpin_opts, "control domain IOThread affinity"},
     {"iothreadadd", cmd_iothreadadd, iothreadadd_opts, "add an IOThread to the guest domain"},

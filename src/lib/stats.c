@@ -634,3 +634,172 @@ domus_domain_set_blkio(domus_domain *dom, const char *const *params, unsigned fl
     return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SET_BLKIO_PARAMETERS, args, NULL,
                        error);
 }
+
+/* --- the host --- */
+
+gboolean
+domus_node_info(domus_conn *conn, struct domus_node_info *ret, GError **error)
+{
+    g_autoptr(GByteArray) body = NULL;
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    if (!client_call(conn, PROC_NODE_GET_INFO, args, &body, error))
+        return FALSE;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    struct domus_node_info info = {{0}};
+    /* XDR's char[32]: one 4-byte unit per character */
+    for (int i = 0; i < 32; i++)
+        info.model[i] = (char)xdr_get_i32(&r);
+    info.model[31] = '\0';
+    info.memory_kib = xdr_get_u64(&r);
+    info.cpus = xdr_get_i32(&r);
+    info.mhz = xdr_get_i32(&r);
+    info.nodes = xdr_get_i32(&r);
+    info.sockets = xdr_get_i32(&r);
+    info.cores = xdr_get_i32(&r);
+    info.threads = xdr_get_i32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return FALSE;
+    *ret = info;
+    return TRUE;
+}
+
+int
+domus_node_cpu_map(domus_conn *conn, guint8 **ret_map, unsigned *ret_online, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_i32(args, 1);
+    xdr_put_i32(args, 1);
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(conn, PROC_NODE_GET_CPU_MAP, args, &body, error))
+        return -1;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    gsize len = 0;
+    g_autofree guint8 *map = xdr_get_opaque(&r, RPC_CPUMAPS_MAX, &len);
+    unsigned online = xdr_get_u32(&r);
+    int n = xdr_get_i32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return -1;
+    if (n < 0 || (gsize)(n + 7) / 8 > len) {
+        err_set(error, ERR_FROM_RPC, ERR_RPC, "the CPU map does not cover %d CPUs", n);
+        return -1;
+    }
+    *ret_map = g_steal_pointer(&map);
+    *ret_online = online;
+    return n;
+}
+
+char **
+domus_node_stats(domus_conn *conn, gboolean memory, int index, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    if (memory) {
+        xdr_put_i32(args, 16);
+        xdr_put_i32(args, index);
+    } else {
+        xdr_put_i32(args, index);
+        xdr_put_i32(args, 16);
+    }
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(conn, memory ? PROC_NODE_GET_MEMORY_STATS : PROC_NODE_GET_CPU_STATS, args,
+                     &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    uint32_t n = xdr_get_count(&r, 16, 12);
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+    for (uint32_t i = 0; i < n && !r.failed; i++) {
+        char *field = xdr_get_string(&r, RPC_STRING_MAX);
+        guint64 v = xdr_get_u64(&r);
+        g_ptr_array_add(out, field ? field : g_strdup(""));
+        g_ptr_array_add(out, g_strdup_printf("%" G_GUINT64_FORMAT, v));
+    }
+    xdr_get_i32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
+}
+
+int
+domus_node_cells_free(domus_conn *conn, int start, int max, guint64 **ret, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_i32(args, start);
+    xdr_put_i32(args, max);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(conn, PROC_NODE_GET_CELLS_FREE_MEMORY, args, &body, error))
+        return -1;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    uint32_t n = xdr_get_count(&r, 1024, 8);
+    g_autofree guint64 *cells = g_new0(guint64, n + 1);
+    for (uint32_t i = 0; i < n; i++)
+        cells[i] = xdr_get_u64(&r);
+    if (!xdr_reader_finish(&r, error))
+        return -1;
+    *ret = g_steal_pointer(&cells);
+    return (int)n;
+}
+
+gboolean
+domus_node_free_memory(domus_conn *conn, guint64 *ret_bytes, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(conn, PROC_NODE_GET_FREE_MEMORY, args, &body, error))
+        return FALSE;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    guint64 v = xdr_get_u64(&r);
+    if (!xdr_reader_finish(&r, error))
+        return FALSE;
+    *ret_bytes = v;
+    return TRUE;
+}
+
+char *
+domus_get_sysinfo(domus_conn *conn, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(conn, PROC_CONNECT_GET_SYSINFO, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_autofree char *text = xdr_get_string(&r, RPC_STRING_MAX);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&text);
+}
+
+char **
+domus_domain_disk_errors(domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, 256);
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(domus_domain_get_connect(dom), PROC_DOMAIN_GET_DISK_ERRORS, args, &body,
+                     error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    uint32_t n = xdr_get_count(&r, 256, 8);
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+    for (uint32_t i = 0; i < n && !r.failed; i++) {
+        char *disk = xdr_get_string(&r, RPC_STRING_MAX);
+        int code = xdr_get_i32(&r);
+        g_ptr_array_add(out, disk ? disk : g_strdup(""));
+        g_ptr_array_add(out, g_strdup_printf("%d", code));
+    }
+    xdr_get_i32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
+}

@@ -730,9 +730,12 @@ def test_disk_errors(domusd):
                           "vdc": libvirt.VIR_DOMAIN_DISK_ERROR_UNSPEC}, errors
         out = domusd.virsh("domblkerror", "disk-errors").stdout
         assert "vda: no space" in out and "vdc: unspecified error" in out, out
+        assert domus_cli(domusd, "domblkerror", "disk-errors").stdout == out
         ok = start(domusd, "disk-ok@blkerror", "create")
         assert ok.diskErrors() == {}
-        assert "No errors found" in domusd.virsh("domblkerror", "disk-ok@blkerror").stdout
+        out = domusd.virsh("domblkerror", "disk-ok@blkerror").stdout
+        assert "No errors found" in out
+        assert domus_cli(domusd, "domblkerror", "disk-ok@blkerror").stdout == out
     finally:
         dom.destroy()
         dom.undefine()

@@ -409,6 +409,18 @@ def test_host_statistics(daemon, st):
     assert c.getCellsFreeMemory(0, 1)[0] > 0
     r = daemon.virsh("nodecpustats", "4096", check=False)
     assert r.returncode != 0
+    # domus prints what virsh prints; the figures move between two calls, the layout not
+    def layout(text):
+        return re.sub(r" *\d+(\.\d+)?", " N", text)
+    for cmd in (["nodeinfo"], ["nodecpumap"], ["nodecpumap", "--pretty"], ["nodememstats"],
+                ["nodecpustats"], ["nodecpustats", "--cpu", "1"], ["nodecpustats", "--percent"],
+                ["freecell"], ["freecell", "--all"], ["freecell", "--cellno", "0"],
+                ["nodecpustats", "4096"], ["nodememstats", "--cell", "x"]):
+        v = daemon.virsh(*cmd, check=False)
+        o = daemon.domus(*cmd, check=False)
+        assert (v.returncode, layout(v.stdout), v.stderr) == \
+            (o.returncode, layout(o.stdout), o.stderr), cmd
+    assert daemon.domus("nodeinfo").stdout == daemon.virsh("nodeinfo").stdout
 
 
 def test_perf_events(daemon, st):
