@@ -132,8 +132,12 @@ on_start(GMarkupParseContext *mctx, const char *name, const char **names, const 
         p->cur->driver = g_strdup(attr(names, values, "name"));
         p->cur->format = g_strdup(attr(names, values, "type"));
     } else if (g_str_equal(name, "source")) {
-        const char *s = attr(names, values, "file");
-        p->cur->source = g_strdup(s ? s : attr(names, values, "dev"));
+        /* virsh's choice: file, dev, dir, name, or a volume's name */
+        static const char *const keys[] = {"file", "dev", "dir", "name", "volume"};
+        const char *s = NULL;
+        for (gsize k = 0; !s && k < G_N_ELEMENTS(keys); k++)
+            s = attr(names, values, keys[k]);
+        p->cur->source = g_strdup(s);
     } else if (g_str_equal(name, "target")) {
         p->cur->target = g_strdup(attr(names, values, "dev"));
         p->cur->bus = g_strdup(attr(names, values, "bus"));
@@ -156,11 +160,9 @@ on_end(GMarkupParseContext *mctx, const char *name, gpointer data, GError **erro
         g_ptr_array_add(p->disks, g_steal_pointer(&p->cur));
 }
 
-/* The disk of DOM's XML (the persistent one with INACTIVE) whose target or source is PATH;
- * with CHANGEABLE only a cdrom. */
-static struct disk *
-find_disk(domus_domain *dom, gboolean inactive, const char *path, gboolean changeable,
-          GError **error)
+/* The disks of DOM's XML (the persistent one with INACTIVE), in order: a new array */
+static GPtrArray *
+parse_disks(domus_domain *dom, gboolean inactive, GError **error)
 {
     g_autofree char *xml = domus_domain_get_xml(dom, inactive ? XML_INACTIVE : 0, error);
     if (!xml)
@@ -172,8 +174,21 @@ find_disk(domus_domain *dom, gboolean inactive, const char *path, gboolean chang
                   g_markup_parse_context_end_parse(mctx, error);
     g_markup_parse_context_free(mctx);
     g_clear_pointer(&p.cur, disk_free);
-    g_autoptr(GPtrArray) disks = p.disks;
-    if (!ok)
+    if (!ok) {
+        g_ptr_array_unref(p.disks);
+        return NULL;
+    }
+    return p.disks;
+}
+
+/* The disk of DOM's XML (the persistent one with INACTIVE) whose target or source is PATH;
+ * with CHANGEABLE only a cdrom. */
+static struct disk *
+find_disk(domus_domain *dom, gboolean inactive, const char *path, gboolean changeable,
+          GError **error)
+{
+    g_autoptr(GPtrArray) disks = parse_disks(dom, inactive, error);
+    if (!disks)
         return NULL;
     for (guint i = 0; i < disks->len; i++) {
         struct disk *d = disks->pdata[i];
@@ -184,6 +199,33 @@ find_disk(domus_domain *dom, gboolean inactive, const char *path, gboolean chang
     }
     cli_set_error(error, "No disk found whose source path or target is %s", path);
     return NULL;
+}
+
+static gboolean
+cmd_domblklist(struct cli_ctx *ctx, GError **error)
+{
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    g_autoptr(GPtrArray) disks = parse_disks(dom, cli_has(ctx, "inactive"), error);
+    if (!disks)
+        return FALSE;
+    gboolean details = cli_has(ctx, "details");
+    g_autoptr(GPtrArray) rows = details ? cli_table_new("Type", "Device", "Target", "Source", NULL)
+                                        : cli_table_new("Target", "Source", NULL);
+    for (guint i = 0; i < disks->len; i++) {
+        const struct disk *d = disks->pdata[i];
+        char *source = g_strdup(d->source ? d->source : "-");
+        if (details)
+            cli_table_add(rows, g_strdup(d->type ? d->type : ""),
+                          g_strdup(d->device ? d->device : "disk"), g_strdup(d->target), source,
+                          NULL);
+        else
+            cli_table_add(rows, g_strdup(d->target), source, NULL);
+    }
+    cli_table_print(rows);
+    printf("\n");
+    return TRUE;
 }
 
 /* A <disk> element naming D as the daemon finds it, with SOURCE as its media (NULL: none). */
@@ -468,6 +510,13 @@ static const struct cli_opt blockresize_opts[] = {
     {NULL},
 };
 
+static const struct cli_opt domblklist_opts[] = {
+    DOMAIN_OPT,
+    {"inactive", OPT_BOOL, FALSE, "get inactive rather than running configuration"},
+    {"details", OPT_BOOL, FALSE, "additionally display the type and device value"},
+    {NULL},
+};
+
 const struct cli_cmd cli_device_cmds[] = {
     {"attach-device", cmd_attach_device, file_opts, "attach device from an XML file"},
     {"attach-disk", cmd_attach_disk, attach_disk_opts, "attach disk device"},
@@ -476,6 +525,7 @@ const struct cli_cmd cli_device_cmds[] = {
     {"detach-device", cmd_detach_device, file_opts, "detach device from an XML file"},
     {"detach-device-alias", cmd_detach_device_alias, alias_opts, "detach device from an alias"},
     {"detach-disk", cmd_detach_disk, detach_disk_opts, "detach disk device"},
+    {"domblklist", cmd_domblklist, domblklist_opts, "list all domain blocks"},
     {"update-device", cmd_update_device, update_opts, "update device from an XML file"},
     {NULL},
 };

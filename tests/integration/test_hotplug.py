@@ -111,6 +111,10 @@ def test_disk_attach_and_detach_live(daemon, hp):
     assert live["vdb"].find("address").get("type") == "pci"
     assert "vdb" not in disks(dom, E.VIR_DOMAIN_XML_INACTIVE)  # not in the config
     assert qmp_block(daemon, alias)["inserted"]["iops"] == 400
+    for flags in ([], ["--details"], ["--inactive"], ["--inactive", "--details"]):
+        out = daemon.virsh("domblklist", "hp", *flags).stdout
+        assert daemon.domus("domblklist", "hp", *flags).stdout == out, flags
+        assert (path in out) == ("--inactive" not in flags), out
     assert live["vdb"].find("iotune/total_iops_sec").text == "400"
     wait_event(ev, ("added", alias))
     guest.wait(lambda: guest_disk(dom, "vdb"), 60, "vdb in the guest")
