@@ -259,7 +259,22 @@ cmd_freecell(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+static gboolean
+cmd_maxvcpus(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = cli_conn(ctx, error);
+    int n = conn ? domus_get_max_vcpus(conn, cli_get(ctx, "type"), error) : -1;
+    if (n < 0)
+        return FALSE;
+    printf("%d\n\n", n);
+    return TRUE;
+}
+
 static const struct cli_opt no_opts[] = {{NULL}};
+static const struct cli_opt maxvcpus_opts[] = {
+    {"type", OPT_STRING, FALSE, "domain type"},
+    {NULL},
+};
 static const struct cli_opt nodecpumap_opts[] = {
     {"pretty", OPT_BOOL, FALSE, "return human readable output"},
     {NULL},
@@ -285,6 +300,7 @@ const struct cli_cmd cli_host_cmds[] = {
     {"hostname", cmd_hostname, no_opts, "print the hypervisor hostname"},
     {"capabilities", cmd_capabilities, no_opts, "capabilities"},
     {"sysinfo", cmd_sysinfo, no_opts, "print the hypervisor sysinfo"},
+    {"maxvcpus", cmd_maxvcpus, maxvcpus_opts, "connection vcpu maximum"},
     {"nodeinfo", cmd_nodeinfo, no_opts, "node information"},
     {"nodecpumap", cmd_nodecpumap, nodecpumap_opts, "node cpu map"},
     {"nodecpustats", cmd_nodecpustats, nodecpustats_opts, "Prints cpu stats of the node."},

@@ -803,3 +803,19 @@ domus_domain_disk_errors(domus_domain *dom, GError **error)
     g_ptr_array_add(out, NULL);
     return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
 }
+
+int
+domus_get_max_vcpus(domus_conn *conn, const char *type, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_opt_string(args, type);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(conn, PROC_CONNECT_GET_MAX_VCPUS, args, &body, error))
+        return -1;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    int n = xdr_get_i32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return -1;
+    return n;
+}

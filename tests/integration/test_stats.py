@@ -415,7 +415,8 @@ def test_host_statistics(daemon, st):
     for cmd in (["nodeinfo"], ["nodecpumap"], ["nodecpumap", "--pretty"], ["nodememstats"],
                 ["nodecpustats"], ["nodecpustats", "--cpu", "1"], ["nodecpustats", "--percent"],
                 ["freecell"], ["freecell", "--all"], ["freecell", "--cellno", "0"],
-                ["nodecpustats", "4096"], ["nodememstats", "--cell", "x"]):
+                ["nodecpustats", "4096"], ["nodememstats", "--cell", "x"], ["maxvcpus"],
+                ["maxvcpus", "--type", "kvm"]):
         v = daemon.virsh(*cmd, check=False)
         o = daemon.domus(*cmd, check=False)
         assert (v.returncode, layout(v.stdout), v.stderr) == \
