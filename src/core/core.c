@@ -99,6 +99,8 @@ core_domain_unref(struct domain *dom)
         g_ptr_array_unref(dom->device_waits);
     if (dom->vcpu_tids)
         g_array_unref(dom->vcpu_tids);
+    if (dom->dirtyrate)
+        json_node_unref(dom->dirtyrate);
     g_free(dom);
 }
 

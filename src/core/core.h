@@ -97,6 +97,9 @@ struct domain {
     int perf_fds[PERF_EVENT_N]; /* the perf counters of QEMU's process, by event; -1: off */
     guint64 balloon_kib;
     int balloon_period;
+    /* query-dirty-rate's last answer (stats.c): it changes only through a calculation, so it
+     * is asked again only while one runs; NULL: to ask */
+    struct _JsonNode *dirtyrate;
     int refs;
 };
 

@@ -161,6 +161,7 @@ lifecycle_stopped(struct domain *dom, enum dom_input input)
     dom->stop_input = IN_STOPPED_FAILED;
     dom->vcpus_created = 0;
     g_clear_pointer(&dom->vcpu_tids, g_array_unref);
+    g_clear_pointer(&dom->dirtyrate, json_node_unref);
     core_qos_stop(dom);
     core_perf_stop(dom);
     core_hostdev_release(dom);

@@ -255,7 +255,18 @@ static void
 gather_dirtyrate(struct collect *c)
 {
     static const char *const states[] = {"unstarted", "measuring", "measured"};
-    JsonObject *o = c->dirtyrate ? qemu_json_node_object(c->dirtyrate) : NULL;
+    struct domain *dom = c->dom;
+    /* an answer is kept unless a calculation is still running (QEMU's query costs as much as
+     * every other query of a bulk call together) */
+    if (c->dirtyrate) {
+        JsonObject *fresh = qemu_json_node_object(c->dirtyrate);
+        const char *st = fresh ? qemu_json_string(fresh, "status") : NULL;
+        g_clear_pointer(&dom->dirtyrate, json_node_unref);
+        if (st && !g_str_equal(st, "measuring"))
+            dom->dirtyrate = json_node_ref(c->dirtyrate);
+    }
+    JsonNode *node = c->dirtyrate ? c->dirtyrate : dom->dirtyrate;
+    JsonObject *o = node && c->stats->active ? qemu_json_node_object(node) : NULL;
     const char *status = o ? qemu_json_string(o, "status") : NULL;
     struct core_dirtyrate_stats *d = &c->stats->dirtyrate;
     for (int i = 0; status && i < 3; i++) {
@@ -411,7 +422,7 @@ core_stats_collect(struct domain *dom, unsigned groups, core_stats_fn done, gpoi
         }
         if ((groups & CORE_STATS_IOTHREAD) && dom->def->iothreads->len)
             ask(c, "query-iothreads", NULL, &c->iothreads);
-        if (groups & CORE_STATS_DIRTYRATE)
+        if ((groups & CORE_STATS_DIRTYRATE) && !dom->dirtyrate)
             ask(c, "query-dirty-rate", NULL, &c->dirtyrate);
     }
     if (--c->pending == 0)
@@ -513,6 +524,10 @@ static void
 on_calc(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
 {
     struct job *job = data;
+    struct dirtyrate_op *op = job->data;
+    /* QEMU answers in order: an answer kept from a query sent before this command is stale */
+    if (op && op->dom)
+        g_clear_pointer(&op->dom->dirtyrate, json_node_unref);
     if (!job->finished) {
         if (error)
             job_fail(job, g_error_copy(error));
@@ -533,6 +548,8 @@ calc_step(struct job *job)
         job_fail(job, e);
         return;
     }
+    /* the kept answer is stale from now on */
+    g_clear_pointer(&op->dom->dirtyrate, json_node_unref);
     JsonObject *args = json_object_new();
     json_object_set_int_member(args, "calc-time", op->seconds);
     if (op->mode)
