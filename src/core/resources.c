@@ -662,17 +662,25 @@ on_balloon(struct qmp *mon, JsonNode *result, const GError *error, gpointer data
 {
     struct mem_request *m = data;
     GError *e = error ? g_error_copy(error) : NULL;
-    if (!e) {
-        m->dom->def->current_memory_kib = m->kib;
-        m->dom->balloon_kib = 0; /* the guest moves toward it: BALLOON_CHANGE says where */
-        live_changed(m->dom);
+    struct domain *dom = core_domain_ref(m->dom);
+    gboolean changed = !e;
+    if (changed) {
+        dom->def->current_memory_kib = m->kib;
+        dom->balloon_kib = 0; /* the guest moves toward it: BALLOON_CHANGE says where */
         if (m->config) {
-            struct domain_def *copy = domain_def_copy(core_persistent_def(m->dom));
+            struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
             copy->current_memory_kib = MIN(m->kib, copy->memory_kib);
-            core_domain_keep_config(m->dom, copy, &e);
+            core_domain_keep_config(dom, copy, &e);
         }
     }
     mem_request_end(m, e);
+    /* the status after the answer, as libvirt's BALLOON_CHANGE handler writes it: it only
+     * records a target QEMU already holds, and its rename over the old file can take
+     * milliseconds on ext4. A crash in between leaves the old target in the live XML; the
+     * balloon's real size (query-balloon, the statistics) stays right. */
+    if (changed)
+        live_changed(dom);
+    core_domain_unref(dom);
     g_clear_error(&e);
 }
 
