@@ -77,6 +77,17 @@ int domus_domain_is_active(domus_domain *dom, GError **error);
 int domus_domain_is_persistent(domus_domain *dom, GError **error);
 int domus_domain_get_autostart(domus_domain *dom, GError **error);
 gboolean domus_domain_set_autostart(domus_domain *dom, gboolean on, GError **error);
+/* virDomainMetadataType */
+enum { DOMUS_METADATA_DESCRIPTION, DOMUS_METADATA_TITLE, DOMUS_METADATA_ELEMENT };
+/* virDomainGetMetadata: the description, the title, or the element of namespace URI (no
+ * prefix) of the live or the persistent definition (FLAGS: virDomainModificationImpact).
+ * Returns a new string; NULL with code VIR_ERR_NO_DOMAIN_METADATA (80) when there is none. */
+char *domus_domain_get_metadata(domus_domain *dom, int type, const char *uri, unsigned flags,
+                                GError **error);
+/* virDomainSetMetadata: VALUE NULL (or "" for a title or description) removes; an element is
+ * stored in namespace URI under prefix KEY. */
+gboolean domus_domain_set_metadata(domus_domain *dom, int type, const char *value, const char *key,
+                                   const char *uri, unsigned flags, GError **error);
 /* Taint and other messages; a new NULL-terminated array. */
 char **domus_domain_get_messages(domus_domain *dom, GError **error);
 

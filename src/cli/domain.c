@@ -392,6 +392,112 @@ cmd_autostart(struct cli_ctx *ctx, GError **error)
                        error);
 }
 
+/* --- title, description, metadata --- */
+
+static gboolean
+cmd_desc(struct cli_ctx *ctx, GError **error)
+{
+    gboolean title = cli_has(ctx, "title");
+    int type = title ? DOMUS_METADATA_TITLE : DOMUS_METADATA_DESCRIPTION;
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    unsigned flags = 0;
+    if (!dom || !cli_impact(ctx, dom, FALSE, FALSE, &flags, error))
+        return FALSE;
+    /* virsh reads the current definition, or the persistent one with --config */
+    g_autoptr(GError) err = NULL;
+    g_autofree char *old = domus_domain_get_metadata(dom, type, NULL, flags & 2, &err);
+    if (!old) {
+        if (!g_error_matches(err, domus_error_quark(), 80)) {
+            g_propagate_error(error, g_steal_pointer(&err));
+            return FALSE;
+        }
+        old = g_strdup("");
+    }
+    const char *new_desc = cli_get(ctx, "new-desc");
+    if (!cli_has(ctx, "edit") && !new_desc) {
+        if (*old)
+            printf("%s\n", old);
+        else
+            printf("No %s for domain: %s\n", title ? "title" : "description",
+                   domus_domain_get_name(dom));
+        return TRUE;
+    }
+    g_autofree char *value = g_strdup(new_desc ? new_desc : old);
+    if (cli_has(ctx, "edit")) {
+        g_autofree char *edited = cli_edit_xml(value, error);
+        if (!edited)
+            return FALSE;
+        gsize len = strlen(edited);
+        if (title && len && edited[len - 1] == '\n')
+            edited[len - 1] = '\0'; /* editors add one */
+        if (g_str_equal(edited, old)) {
+            printf("Domain %s not changed\n", title ? "title" : "description");
+            return TRUE;
+        }
+        g_free(value);
+        value = g_steal_pointer(&edited);
+    }
+    if (!domus_domain_set_metadata(dom, type, value, NULL, NULL, flags, error)) {
+        cli_report("Failed to set new domain %s", title ? "title" : "description");
+        return FALSE;
+    }
+    printf("Domain %s updated successfully\n", title ? "title" : "description");
+    return TRUE;
+}
+
+static gboolean
+cmd_metadata(struct cli_ctx *ctx, GError **error)
+{
+    const char *uri = cli_get(ctx, "uri"), *key = cli_get(ctx, "key");
+    const char *set = cli_get(ctx, "set");
+    gboolean edit = cli_has(ctx, "edit"), remove = cli_has(ctx, "remove");
+    const char *clash = edit && set      ? "--edit and --set"
+                        : remove && set  ? "--remove and --set"
+                        : remove && edit ? "--remove and --edit"
+                                         : NULL;
+    if (clash) {
+        cli_set_error(error, "Options %s are mutually exclusive", clash);
+        return FALSE;
+    }
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    unsigned flags = 0;
+    if (!dom || !cli_impact(ctx, dom, FALSE, FALSE, &flags, error))
+        return FALSE;
+    if ((set || edit) && !key) {
+        cli_set_error(error, "namespace key is required when modifying metadata");
+        return FALSE;
+    }
+    if (set || remove) {
+        if (!domus_domain_set_metadata(dom, DOMUS_METADATA_ELEMENT, set, key, uri, flags, error))
+            return FALSE;
+        printf("%s\n\n", remove ? "Metadata removed" : "Metadata modified");
+        return TRUE;
+    }
+    g_autoptr(GError) err = NULL;
+    g_autofree char *old = domus_domain_get_metadata(dom, DOMUS_METADATA_ELEMENT, uri, flags, &err);
+    if (!edit) {
+        if (!old) {
+            g_propagate_error(error, g_steal_pointer(&err));
+            return FALSE;
+        }
+        printf("%s\n\n", old);
+        return TRUE;
+    }
+    if (!old)
+        old = g_strdup("\n"); /* nothing yet: an empty file to write it in */
+    g_autofree char *edited = cli_edit_xml(old, error);
+    if (!edited)
+        return FALSE;
+    if (g_str_equal(edited, old)) {
+        printf("Metadata not changed\n");
+        return TRUE;
+    }
+    if (!domus_domain_set_metadata(dom, DOMUS_METADATA_ELEMENT, edited, key, uri, flags, error))
+        return FALSE;
+    printf("Metadata modified\n\n");
+    return TRUE;
+}
+
 /* --- queries --- */
 
 static gboolean
@@ -753,7 +859,32 @@ static const struct cli_opt autostart_opts[] = {
     {NULL},
 };
 
+static const struct cli_opt desc_opts[] = {
+    DOMAIN_OPT,
+    {"live", OPT_BOOL, FALSE, "modify/get running state"},
+    {"config", OPT_BOOL, FALSE, "modify/get persistent configuration"},
+    {"current", OPT_BOOL, FALSE, "modify/get current state configuration"},
+    {"title", OPT_BOOL, FALSE, "modify/get the title instead of description"},
+    {"edit", OPT_BOOL, FALSE, "open an editor to modify the description"},
+    {"new-desc", OPT_REST, FALSE, "message"},
+    {NULL},
+};
+static const struct cli_opt metadata_opts[] = {
+    DOMAIN_OPT,
+    {"uri", OPT_DATA, TRUE, "URI of the namespace"},
+    {"live", OPT_BOOL, FALSE, "modify/get running state"},
+    {"config", OPT_BOOL, FALSE, "modify/get persistent configuration"},
+    {"current", OPT_BOOL, FALSE, "modify/get current state configuration"},
+    {"edit", OPT_BOOL, FALSE, "use an editor to change the metadata"},
+    {"key", OPT_STRING, FALSE, "key to be used as a namespace identifier"},
+    {"set", OPT_STRING, FALSE, "new metadata to set"},
+    {"remove", OPT_BOOL, FALSE, "remove the metadata corresponding to an uri"},
+    {NULL},
+};
+
 const struct cli_cmd cli_domain_cmds[] = {
+    {"desc", cmd_desc, desc_opts, "show or set domain's description or title"},
+    {"metadata", cmd_metadata, metadata_opts, "show or set domain's custom XML metadata"},
     {"list", cmd_list, list_opts, "list domains"},
     {"define", cmd_define, file_opts, "define (but don't start) a domain from an XML file"},
     {"undefine", cmd_undefine, undefine_opts, "undefine a domain"},

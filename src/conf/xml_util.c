@@ -324,3 +324,122 @@ xml_util_metadata_format(GString *buf, const char *metadata)
         g_string_append(buf, "  <metadata/>\n");
     }
 }
+
+/* the stored metadata read back under one <metadata> element */
+static xmlDocPtr
+metadata_read(const char *metadata)
+{
+    g_autofree char *wrapped = g_strdup_printf("<metadata>%s</metadata>", metadata ? metadata : "");
+    return xml_util_read_document(ERR_FROM_NONE, wrapped, G_MAXSIZE, "metadata", "metadata", NULL);
+}
+
+static gboolean
+in_namespace(xmlNodePtr node, const char *uri)
+{
+    return node->type == XML_ELEMENT_NODE && node->ns && node->ns->href &&
+           g_str_equal((const char *)node->ns->href, uri);
+}
+
+static xmlNodePtr
+find_in_namespace(xmlNodePtr parent, const char *uri)
+{
+    for (xmlNodePtr c = parent->children; c; c = c->next)
+        if (in_namespace(c, uri))
+            return c;
+    return NULL;
+}
+
+/* Takes NODE and its descendants out of namespace URI (elements and attributes) */
+static void
+leave_namespace(xmlNodePtr node, const char *uri)
+{
+    for (; node; node = node->next) {
+        if (node->type != XML_ELEMENT_NODE)
+            continue;
+        if (in_namespace(node, uri))
+            xmlSetNs(node, NULL);
+        for (xmlAttrPtr a = node->properties; a; a = a->next)
+            if (a->ns && a->ns->href && g_str_equal((const char *)a->ns->href, uri))
+                a->ns = NULL;
+        leave_namespace(node->children, uri);
+    }
+}
+
+/* Puts NODE and its descendants without a namespace into NS */
+static void
+enter_namespace(xmlNodePtr node, xmlNsPtr ns)
+{
+    for (; node; node = node->next) {
+        if (node->type != XML_ELEMENT_NODE)
+            continue;
+        if (!node->ns)
+            xmlSetNs(node, ns);
+        enter_namespace(node->children, ns);
+    }
+}
+
+char *
+xml_util_metadata_get(const char *metadata, const char *uri)
+{
+    if (!metadata || !uri)
+        return NULL;
+    g_autoptr(xmlDoc) doc = metadata_read(metadata);
+    xmlNodePtr node = doc ? find_in_namespace(xmlDocGetRootElement(doc), uri) : NULL;
+    if (!node)
+        return NULL;
+    xmlUnlinkNode(node);    /* alone: leave_namespace walks siblings too */
+    strip_blank_text(node); /* the stored indentation: dumped again below */
+    leave_namespace(node, uri);
+    for (xmlNsPtr *link = &node->nsDef; *link; link = &(*link)->next) {
+        if ((*link)->href && g_str_equal((const char *)(*link)->href, uri)) {
+            xmlNsPtr gone = *link;
+            *link = gone->next;
+            gone->next = NULL;
+            xmlFreeNs(gone);
+            break;
+        }
+    }
+    g_autoptr(xmlBuffer) buf = xmlBufferCreate();
+    xmlNodeDump(buf, doc, node, 0, 1);
+    xmlFreeNode(node);
+    return g_strdup((const char *)xmlBufferContent(buf));
+}
+
+gboolean
+xml_util_metadata_set(int origin, const char *metadata, const char *xml, const char *key,
+                      const char *uri, char **ret, GError **error)
+{
+    g_autoptr(xmlDoc) add = NULL;
+    if (xml) {
+        if (!key || xmlValidateNCName((const xmlChar *)key, 1) != 0) {
+            err_set(error, origin, ERR_INVALID_ARG,
+                    "metadata key '%s' is not a valid XML namespace prefix; use a name such as "
+                    "'app1'",
+                    key ? key : "");
+            return FALSE;
+        }
+        add = xml_util_read_document(origin, xml, 4 * 1024 * 1024, "metadata", NULL, error);
+        if (!add)
+            return FALSE;
+        xmlNodePtr root = xmlDocGetRootElement(add);
+        enter_namespace(root, xmlNewNs(root, (const xmlChar *)uri, (const xmlChar *)key));
+    }
+    if (!metadata && !add) {
+        *ret = NULL;
+        return TRUE;
+    }
+    g_autoptr(xmlDoc) doc = metadata_read(metadata);
+    if (!doc) {
+        err_set(error, origin, ERR_INTERNAL_ERROR, "the stored metadata does not read back");
+        return FALSE;
+    }
+    xmlNodePtr top = xmlDocGetRootElement(doc);
+    for (xmlNodePtr old; (old = find_in_namespace(top, uri));) {
+        xmlUnlinkNode(old);
+        xmlFreeNode(old);
+    }
+    if (add)
+        xmlAddChild(top, xmlDocCopyNode(xmlDocGetRootElement(add), doc, 1));
+    *ret = xml_util_metadata_parse(origin, top, error);
+    return *ret != NULL;
+}

@@ -55,3 +55,14 @@ xmlDocPtr xml_util_read_document(int origin, const char *xml, gsize max_bytes, c
 char *xml_util_metadata_parse(int origin, xmlNodePtr node, GError **error);
 /* Appends METADATA (from xml_util_metadata_parse; nothing when NULL) at level 1. */
 void xml_util_metadata_format(GString *buf, const char *metadata);
+/* virDomainGetMetadata's ELEMENT: the first element of METADATA (from xml_util_metadata_parse;
+ * NULL: none) in the namespace URI, without that namespace (libvirt's form: "<foo>…</foo>"),
+ * or NULL when there is none. Returns a new string. */
+char *xml_util_metadata_get(const char *metadata, const char *uri);
+/* virDomainSetMetadata's ELEMENT: METADATA with every element of namespace URI removed and,
+ * unless XML is NULL, XML (one element, read safely) added in that namespace with prefix KEY.
+ * *RET gets the new metadata (as xml_util_metadata_parse makes it; NULL when METADATA was NULL
+ * and nothing is added). Errors (origin ORIGIN): ERR_XML_ERROR for XML that does not read,
+ * ERR_INVALID_ARG for a KEY that is no XML name. */
+gboolean xml_util_metadata_set(int origin, const char *metadata, const char *xml, const char *key,
+                               const char *uri, char **ret, GError **error);

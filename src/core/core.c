@@ -586,6 +586,20 @@ core_domain_emit_tunable(struct domain *dom, const GPtrArray *params)
     events_emit(dom->core->events, &ev);
 }
 
+void
+core_domain_emit_metadata(struct domain *dom, int type, const char *uri)
+{
+    struct event ev = {
+        .kind = EVENT_ID_METADATA_CHANGE,
+        .name = dom->def->name,
+        .id = dom->id,
+        .metadata_type = type,
+        .nsuri = uri,
+    };
+    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
+    events_emit(dom->core->events, &ev);
+}
+
 /* virDomainDefineXMLFlags */
 enum { DEFINE_VALIDATE = 1 };
 

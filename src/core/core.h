@@ -187,6 +187,8 @@ void core_domain_emit_device(struct domain *dom, int kind, const char *alias);
 /* A live tunable changed (EVENT_ID_TUNABLE): PARAMS, struct typed_param * (core/guest.h),
  * named as libvirt names them ("cputune.vcpupin0", "blkdeviotune.disk"). */
 void core_domain_emit_tunable(struct domain *dom, const GPtrArray *params);
+/* METADATA_CHANGE: TYPE (CORE_METADATA_*), the namespace URI of an element */
+void core_domain_emit_metadata(struct domain *dom, int type, const char *uri);
 
 /* Status file of a running domain (atomically written). */
 gboolean core_status_write(struct domain *dom, GError **error);
@@ -294,6 +296,18 @@ void core_domain_set_memory_stats_period(struct domain *dom, int period, unsigne
 gpointer core_device_wait(struct domain *dom, const char *alias,
                           void (*fn)(struct domain *dom, gpointer data), gpointer data);
 void core_device_wait_cancel(struct domain *dom, gpointer handle);
+/* virDomainMetadataType */
+enum { CORE_METADATA_DESCRIPTION, CORE_METADATA_TITLE, CORE_METADATA_ELEMENT };
+/* virDomainGetMetadata (metadata.c): the description, the title or the element in namespace
+ * URI of the definition FLAGS names (live or config, not both); ERR_NO_DOMAIN_METADATA when
+ * there is none. Returns a new string. */
+char *core_domain_get_metadata(struct domain *dom, int type, const char *uri, unsigned flags,
+                               GError **error);
+/* virDomainSetMetadata: VALUE (NULL or "" removes a title or description; NULL removes the
+ * element of namespace URI, else VALUE is one element stored in URI under prefix KEY) in the
+ * definitions FLAGS names, by libvirt's rules; METADATA_CHANGE follows. */
+gboolean core_domain_set_metadata(struct domain *dom, int type, const char *value, const char *key,
+                                  const char *uri, unsigned flags, GError **error);
 /* Which definitions FLAGS (virDomainModificationImpact) touch, by libvirt's rules: neither
  * live nor config means the current state's; live needs a running domain, config a
  * persistent one (ERR_OPERATION_INVALID). */

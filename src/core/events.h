@@ -14,6 +14,7 @@ enum {
     EVENT_ID_DEVICE_REMOVED = 15,
     EVENT_ID_TUNABLE = 17,
     EVENT_ID_DEVICE_ADDED = 19,
+    EVENT_ID_METADATA_CHANGE = 23,
 };
 /* what an event is about: libvirt has one event ID space per object kind */
 enum event_object { EVENT_OBJECT_DOMAIN = 0, EVENT_OBJECT_NETWORK = 1 };
@@ -28,6 +29,8 @@ struct event {
     int detail;
     const char *alias;       /* the device of DEVICE_ADDED and DEVICE_REMOVED */
     const GPtrArray *params; /* TUNABLE: struct typed_param * (core/guest.h) */
+    int metadata_type;       /* METADATA_CHANGE: virDomainMetadataType */
+    const char *nsuri;       /* METADATA_CHANGE: the element's namespace, or NULL */
 };
 
 typedef void (*events_fn)(const struct event *ev, gpointer user);

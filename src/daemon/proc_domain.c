@@ -25,6 +25,8 @@ enum { DEFINE_VALIDATE = 1 };
 enum { XML_SECURE = 1, XML_INACTIVE = 2, XML_UPDATE_CPU = 4, XML_MIGRATABLE = 8 };
 /* virDomainShutdownFlagValues / virDomainRebootFlagValues: the core says which it serves */
 #define POWER_ALL_FLAGS 0x3u /* ACPI, AGENT: what libvirt 9.0's QEMU driver takes */
+/* virDomainModificationImpact */
+enum { AFFECT_LIVE = 1, AFFECT_CONFIG = 2 };
 /* virDomainMessageType */
 #define MESSAGE_ALL_FLAGS 0x3u
 
@@ -323,6 +325,70 @@ h_set_autostart(struct call *call, const struct call_ctx *ctx)
         call_reply(call, NULL);
 }
 
+/* remote_domain_set_metadata_args / remote_domain_get_metadata_args, after the domain */
+struct args_metadata {
+    int32_t type;
+    char *value; /* SET only */
+    char *key;   /* SET only */
+    char *uri;
+};
+
+static void
+dec_set_metadata(struct xdr_reader *r, void *args)
+{
+    struct args_metadata *a = args;
+    a->type = xdr_get_i32(r);
+    a->value = xdr_get_opt_string(r, RPC_STRING_MAX);
+    a->key = xdr_get_opt_string(r, RPC_STRING_MAX);
+    a->uri = xdr_get_opt_string(r, RPC_STRING_MAX);
+}
+
+static void
+dec_get_metadata(struct xdr_reader *r, void *args)
+{
+    struct args_metadata *a = args;
+    a->type = xdr_get_i32(r);
+    a->uri = xdr_get_opt_string(r, RPC_STRING_MAX);
+}
+
+static void
+clear_metadata(void *args)
+{
+    struct args_metadata *a = args;
+    g_free(a->value);
+    g_free(a->key);
+    g_free(a->uri);
+}
+
+static const struct args_type args_set_metadata = {sizeof(struct args_metadata), dec_set_metadata,
+                                                   clear_metadata};
+static const struct args_type args_get_metadata = {sizeof(struct args_metadata), dec_get_metadata,
+                                                   clear_metadata};
+
+static void
+h_set_metadata(struct call *call, const struct call_ctx *ctx)
+{
+    const struct args_metadata *a = ctx->args;
+    GError *error = NULL;
+    if (!core_domain_set_metadata(ctx->dom, a->type, a->value, a->key, a->uri, ctx->flags, &error))
+        dispatch_fail(call, error);
+    else
+        call_reply(call, NULL);
+}
+
+static void
+h_get_metadata(struct call *call, const struct call_ctx *ctx)
+{
+    const struct args_metadata *a = ctx->args;
+    GError *error = NULL;
+    g_autofree char *value =
+        core_domain_get_metadata(ctx->dom, a->type, a->uri, ctx->flags, &error);
+    if (!value)
+        dispatch_fail(call, error);
+    else
+        dispatch_reply_string(call, value);
+}
+
 static void
 h_get_os_type(struct call *call, const struct call_ctx *ctx)
 {
@@ -495,6 +561,10 @@ const struct proc_def domain_procs[] = {
     {R, PROC_DOMAIN_IS_UPDATED, D, NULL, FALSE, 0, h_is_updated},
     {R, PROC_DOMAIN_GET_AUTOSTART, D, NULL, FALSE, 0, h_get_autostart},
     {R, PROC_DOMAIN_SET_AUTOSTART, D, &args_int, FALSE, 0, h_set_autostart},
+    {R, PROC_DOMAIN_SET_METADATA, D, &args_set_metadata, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
+     h_set_metadata},
+    {R, PROC_DOMAIN_GET_METADATA, D, &args_get_metadata, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
+     h_get_metadata},
     {R, PROC_DOMAIN_GET_OS_TYPE, D, NULL, FALSE, 0, h_get_os_type},
     {R, PROC_DOMAIN_GET_MAX_MEMORY, D, NULL, FALSE, 0, h_get_max_memory},
     {R, PROC_DOMAIN_GET_SECURITY_LABEL, D, NULL, FALSE, 0, h_security_label},

@@ -8,7 +8,8 @@
 #include "util/err.h"
 
 /* virDomainEventID values libvirt 9.0 knows; lifecycle, reboot, tunable, device added and
- * removed are raised so far, the others register and stay silent until their source exists */
+ * removed and metadata change are raised so far, the others register and stay silent until
+ * their source exists */
 #define EVENT_ID_LAST 27
 
 /* Delivers one bus event to one client's registrations. */
@@ -63,6 +64,11 @@ client_event(const struct event *ev, gpointer user)
             /* libvirt has no legacy message for it */
             xdr_put_string(b, ev->alias);
             client_send_message(c, PROC_DOMAIN_EVENT_CALLBACK_DEVICE_ADDED, b);
+        } else if (ev->kind == EVENT_ID_METADATA_CHANGE && r->callback_id > 0) {
+            /* remote_domain_event_callback_metadata_change_msg; no legacy message */
+            xdr_put_i32(b, ev->metadata_type);
+            xdr_put_opt_string(b, ev->nsuri);
+            client_send_message(c, PROC_DOMAIN_EVENT_CALLBACK_METADATA_CHANGE, b);
         }
     }
     client_unref(c);

@@ -651,6 +651,30 @@ domus_domain_set_autostart(domus_domain *dom, gboolean on, GError **error)
     return client_call(dom->conn, PROC_DOMAIN_SET_AUTOSTART, args, NULL, error);
 }
 
+char *
+domus_domain_get_metadata(domus_domain *dom, int type, const char *uri, unsigned flags,
+                          GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_i32(args, type);
+    xdr_put_opt_string(args, uri);
+    xdr_put_u32(args, flags);
+    return client_reply_string(dom->conn, PROC_DOMAIN_GET_METADATA, args, error);
+}
+
+gboolean
+domus_domain_set_metadata(domus_domain *dom, int type, const char *value, const char *key,
+                          const char *uri, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_i32(args, type);
+    xdr_put_opt_string(args, value);
+    xdr_put_opt_string(args, key);
+    xdr_put_opt_string(args, uri);
+    xdr_put_u32(args, flags);
+    return client_call(dom->conn, PROC_DOMAIN_SET_METADATA, args, NULL, error);
+}
+
 char **
 domus_domain_get_messages(domus_domain *dom, GError **error)
 {

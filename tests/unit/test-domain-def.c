@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conf/domain_def.h"
+#include "conf/xml_util.h"
 #include "util/err.h"
 
 static char *
@@ -290,6 +291,49 @@ add_suite(const char *suite, GTestDataFunc func)
     }
 }
 
+/* virDomainSetMetadata / GetMetadata's element form: one element per namespace, prefixes and
+ * attributes of the namespace taken off on the way out, other namespaces kept */
+static void
+test_metadata_elements(void)
+{
+    GError *error = NULL;
+    char *md = NULL, *next = NULL;
+    g_assert_true(xml_util_metadata_set(0, NULL, NULL, NULL, "urn:a", &md, &error));
+    g_assert_null(md); /* removing from nothing keeps nothing */
+    g_assert_true(xml_util_metadata_set(0, NULL, "<r x='1'><c/><o:d xmlns:o='urn:o'/></r>", "a",
+                                        "urn:a", &md, &error));
+    g_assert_cmpstr(md, ==,
+                    "<a:r xmlns:a=\"urn:a\" x=\"1\">\n      <a:c/>\n"
+                    "      <o:d xmlns:o=\"urn:o\"/>\n    </a:r>");
+    g_autofree char *got = xml_util_metadata_get(md, "urn:a");
+    g_assert_cmpstr(got, ==, "<r x=\"1\">\n  <c/>\n  <o:d xmlns:o=\"urn:o\"/>\n</r>");
+    g_assert_null(xml_util_metadata_get(md, "urn:o")); /* not a child of <metadata> */
+    g_assert_true(xml_util_metadata_set(0, md, "<b/>", "bb", "urn:b", &next, &error));
+    g_free(md);
+    md = next;
+    g_assert_true(xml_util_metadata_set(0, md, "<r2/>", "a", "urn:a", &next, &error));
+    g_free(md);
+    md = next;
+    g_assert_cmpstr(md, ==, "<bb:b xmlns:bb=\"urn:b\"/>\n    <a:r2 xmlns:a=\"urn:a\"/>");
+    g_assert_true(xml_util_metadata_set(0, md, NULL, NULL, "urn:b", &next, &error));
+    g_free(md);
+    md = next;
+    g_assert_true(xml_util_metadata_set(0, md, NULL, NULL, "urn:a", &next, &error));
+    g_free(md);
+    g_assert_cmpstr(next, ==, ""); /* an empty <metadata/> stays */
+    /* refused: changes nothing */
+    g_assert_false(xml_util_metadata_set(0, next, "<a>", "a", "urn:a", &md, &error));
+    g_assert_error(error, DOMUS_ERROR, ERR_XML_ERROR);
+    g_clear_error(&error);
+    g_assert_false(xml_util_metadata_set(0, next, "<a/>", "1a", "urn:a", &md, &error));
+    g_assert_error(error, DOMUS_ERROR, ERR_INVALID_ARG);
+    g_clear_error(&error);
+    g_assert_false(xml_util_metadata_set(0, next, "<!DOCTYPE a [<!ENTITY e 'x'>]><a>&e;</a>", "a",
+                                         "urn:a", &md, &error));
+    g_clear_error(&error);
+    g_free(next);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -304,5 +348,6 @@ main(int argc, char **argv)
     g_test_add_func("/domain-def/schema-error", test_schema_error);
     g_test_add_func("/domain-def/doctype", test_doctype);
     g_test_add_func("/domain-def/size-cap", test_size_cap);
+    g_test_add_func("/domain-def/metadata-elements", test_metadata_elements);
     return g_test_run();
 }
