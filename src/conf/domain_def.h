@@ -145,7 +145,7 @@ struct input_def {
 struct graphics_def { /* type vnc only */
     int port;         /* -1: autoport */
     gboolean autoport;
-    char *listen; /* NULL: 127.0.0.1 */
+    char *listen; /* NULL: 127.0.0.1 (set so in the live definition) */
     char *passwd; /* secret: formatted only with DOMAIN_DEF_FORMAT_SECURE */
     char *keymap;
 };

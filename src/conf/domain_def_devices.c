@@ -1345,11 +1345,17 @@ pair_consoles(struct domain_def *def, GError **error)
     return TRUE;
 }
 
-/* libvirt's defaults: the first video device is primary, with one head and the model's
- * default video RAM (virDomainVideoDefaultRAM). */
+/* libvirt's defaults: graphics without a video device get one (virDomainDefAddImplicitVideo,
+ * a Cirrus VGA on x86 as with libvirt's QEMU driver); the first video device is primary,
+ * with one head and the model's default video RAM (virDomainVideoDefaultRAM). */
 static void
 fill_video_defaults(struct domain_def *def)
 {
+    if (def->graphics->len > 0 && def->videos->len == 0) {
+        struct video_def *video = g_new0(struct video_def, 1);
+        video->model = g_strdup("cirrus");
+        g_ptr_array_add(def->videos, video);
+    }
     gboolean have_primary = FALSE;
     for (guint i = 0; i < def->videos->len; i++)
         have_primary |= ((struct video_def *)g_ptr_array_index(def->videos, i))->primary;

@@ -355,6 +355,12 @@ prepare_live_def(struct domain_def *def, GError **error)
     }
     qemu_device_number_images(def);
     qemu_alias_assign(def);
+    /* the address QEMU's VNC server listens on, as libvirt's live XML names it */
+    for (guint i = 0; i < def->graphics->len; i++) {
+        struct graphics_def *g = def->graphics->pdata[i];
+        if (!g->listen)
+            g->listen = g_strdup("127.0.0.1");
+    }
     return TRUE;
 }
 
