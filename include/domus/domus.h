@@ -339,6 +339,16 @@ enum { DOMUS_CONSOLE_FORCE = 1, DOMUS_CONSOLE_SAFE = 2 };
 /* Attaches to DEV ("serial0", "console0"; NULL: the first console) of DOM. */
 domus_stream *domus_domain_open_console(domus_domain *dom, const char *dev, unsigned flags,
                                         GError **error);
+/* virDomainScreenshot: the image of screen SCREEN arrives on the stream (read to its end,
+ * then domus_stream_finish); *RET_MIME (new string) says its format. */
+domus_stream *domus_domain_screenshot(domus_domain *dom, unsigned screen, char **ret_mime,
+                                      GError **error);
+/* virDomainInjectNMI */
+gboolean domus_domain_inject_nmi(domus_domain *dom, GError **error);
+/* virDomainSendKey: N (at most 16) CODES of keycode set CODESET (virKeycodeSet: 0 linux,
+ * 1 xt, 2 atset1, 9 qnum), held HOLDTIME ms (0: QEMU's default). */
+gboolean domus_domain_send_key(domus_domain *dom, unsigned codeset, unsigned holdtime,
+                               const unsigned *codes, guint n, GError **error);
 /* The socket to poll(2) for readability before domus_stream_recv. */
 int domus_stream_get_fd(domus_stream *st);
 gboolean domus_stream_send(domus_stream *st, const void *data, gsize len, GError **error);

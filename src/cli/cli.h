@@ -10,6 +10,7 @@
 enum cli_opt_type {
     OPT_BOOL,   /* --name */
     OPT_STRING, /* --name VALUE or positional */
+    OPT_NAMED,  /* --name VALUE only (virsh's VSH_OFLAG_REQ_OPT) */
     OPT_DATA,   /* positional-capable string (domain, file) */
     OPT_REST,   /* the remaining bare words, joined by spaces (a monitor command) */
     OPT_LIST,   /* may be given again (--diskspec A --diskspec B); bare words add to it */
@@ -92,3 +93,4 @@ extern const struct cli_cmd cli_save_cmds[];
 extern const struct cli_cmd cli_snapshot_cmds[];
 extern const struct cli_cmd cli_stats_cmds[];
 extern const struct cli_cmd cli_device_cmds[];
+extern const struct cli_cmd cli_display_cmds[];

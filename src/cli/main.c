@@ -8,9 +8,10 @@
 
 #include "cli/cli.h"
 
-static const struct cli_cmd *const tables[] = {
-    cli_domain_cmds,  cli_save_cmds,    cli_snapshot_cmds, cli_console_cmds, cli_guest_cmds,
-    cli_storage_cmds, cli_network_cmds, cli_host_cmds,     cli_stats_cmds,   cli_device_cmds};
+static const struct cli_cmd *const tables[] = {cli_domain_cmds,  cli_save_cmds,   cli_snapshot_cmds,
+                                               cli_console_cmds, cli_guest_cmds,  cli_storage_cmds,
+                                               cli_network_cmds, cli_host_cmds,   cli_stats_cmds,
+                                               cli_device_cmds,  cli_display_cmds};
 
 domus_conn *
 cli_conn(struct cli_ctx *ctx, GError **error)
@@ -107,8 +108,9 @@ print_cmd_help(const struct cli_cmd *c)
     if (c->opts && c->opts->name) {
         printf("  OPTIONS\n");
         for (const struct cli_opt *o = c->opts; o->name; o++) {
-            g_autofree char *label = o->type == OPT_BOOL
-                                         ? g_strconcat("--", o->name, NULL)
+            g_autofree char *label = o->type == OPT_BOOL ? g_strconcat("--", o->name, NULL)
+                                     : o->type == OPT_NAMED
+                                         ? g_strconcat("--", o->name, " <string>", NULL)
                                          : g_strconcat("[--", o->name, "] <string>", NULL);
             printf("    %-24s %s\n", label, o->help);
         }
@@ -165,7 +167,7 @@ parse_opts(const struct cli_cmd *c, int argc, char **argv, GHashTable *values, G
     const struct cli_opt *positional[16];
     int npos = 0, next_pos = 0;
     for (const struct cli_opt *o = c->opts; o && o->name && npos < 16; o++)
-        if (o->type != OPT_BOOL)
+        if (o->type != OPT_BOOL && o->type != OPT_NAMED)
             positional[npos++] = o;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];

@@ -296,6 +296,18 @@ void core_domain_set_memory_stats_period(struct domain *dom, int period, unsigne
 gpointer core_device_wait(struct domain *dom, const char *alias,
                           void (*fn)(struct domain *dom, gpointer data), gpointer data);
 void core_device_wait_cancel(struct domain *dom, gpointer handle);
+/* display.c. virDomainInjectNMI. */
+void core_domain_inject_nmi(struct domain *dom, core_done_fn done, gpointer data);
+/* virDomainSendKey: CODES (N of them, at most 16) of keycode set SET (virKeycodeSet: linux,
+ * xt, atset1 and qnum are translated; the others are ERR_ARGUMENT_UNSUPPORTED), pressed
+ * together and held HOLDTIME ms (0: QEMU's default). */
+void core_domain_send_key(struct domain *dom, unsigned set, unsigned holdtime,
+                          const unsigned *codes, guint n, core_done_fn done, gpointer data);
+/* virDomainScreenshot: FD (the caller's to close) holds the image of screen SCREEN (heads of
+ * the video devices counted in order), MIME says which format; on error FD is -1. */
+typedef void (*core_screenshot_fn)(GError *error, int fd, const char *mime, gpointer data);
+void core_domain_screenshot(struct domain *dom, unsigned screen, core_screenshot_fn done,
+                            gpointer data);
 /* virDomainMetadataType */
 enum { CORE_METADATA_DESCRIPTION, CORE_METADATA_TITLE, CORE_METADATA_ELEMENT };
 /* virDomainGetMetadata (metadata.c): the description, the title or the element in namespace

@@ -136,5 +136,9 @@ void dispatch_param_ullong(GByteArray *b, const char *field, uint64_t v);
 void dispatch_param_string(GByteArray *b, const char *field, const char *v);
 /* remote_typed_param<> of PARAMS (struct typed_param *, core/guest.h): count, then each. */
 void dispatch_put_typed_params(GByteArray *b, const GPtrArray *params);
+/* Replies REPLY (may be NULL) to CALL and streams FD (taken) from its offset 0 to its end to
+ * the client, then EOF; NOUN and WHAT name it in messages ("screenshot", "of domain 'x'"). */
+void dispatch_stream_fd(struct call *call, int fd, const char *noun, const char *what,
+                        GByteArray *reply);
 /* Refuses a list size a client asked for beyond MAX (ERR_RPC); FALSE when refused. */
 gboolean dispatch_check_max(struct call *call, int asked, int max);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* proc_guest: what goes through the guest agent or the monitor (time, hostname, guest info,
- * passthrough commands of the QEMU program) and the serial console stream. */
+ * NMIs, keys, screenshots, passthrough commands of the QEMU program) and the serial console
+ * stream. */
 #include "core/core.h"
 #include "core/guest.h"
 #include "core/network.h"
@@ -202,6 +203,75 @@ h_set_time(struct call *call, const struct call_ctx *ctx)
                         dispatch_done_empty, call);
 }
 
+/* --- keyboard and screen --- */
+
+static void
+h_inject_nmi(struct call *call, const struct call_ctx *ctx)
+{
+    core_domain_inject_nmi(ctx->dom, dispatch_done_empty, call);
+}
+
+/* remote_domain_send_key_args: codeset, holdtime, keycodes<16> (then flags) */
+#define SEND_KEY_MAX 16
+struct send_key_args {
+    uint32_t codeset;
+    uint32_t holdtime;
+    uint32_t n;
+    unsigned codes[SEND_KEY_MAX];
+};
+
+static void
+dec_send_key(struct xdr_reader *r, void *args)
+{
+    struct send_key_args *a = args;
+    a->codeset = xdr_get_u32(r);
+    a->holdtime = xdr_get_u32(r);
+    a->n = xdr_get_count(r, SEND_KEY_MAX, 4);
+    for (uint32_t i = 0; i < a->n && !r->failed; i++)
+        a->codes[i] = xdr_get_u32(r);
+}
+
+static const struct args_type args_send_key = {sizeof(struct send_key_args), dec_send_key, NULL};
+
+static void
+h_send_key(struct call *call, const struct call_ctx *ctx)
+{
+    const struct send_key_args *a = ctx->args;
+    core_domain_send_key(ctx->dom, a->codeset, a->holdtime, a->codes, a->n, dispatch_done_empty,
+                         call);
+}
+
+struct screenshot_call {
+    struct call *call;
+    char *name;
+};
+
+static void
+done_screenshot(GError *error, int fd, const char *mime, gpointer data)
+{
+    struct screenshot_call *sc = data;
+    if (error) {
+        call_fail(sc->call, error);
+    } else {
+        /* remote_domain_screenshot_ret: mime, then the image on the call's stream */
+        g_autoptr(GByteArray) b = g_byte_array_new();
+        xdr_put_opt_string(b, mime);
+        dispatch_stream_fd(sc->call, fd, "screenshot of domain", sc->name, b);
+    }
+    g_free(sc->name);
+    g_free(sc);
+}
+
+static void
+h_screenshot(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *screen = ctx->args;
+    struct screenshot_call *sc = g_new0(struct screenshot_call, 1);
+    sc->call = call;
+    sc->name = g_strdup(ctx->dom->def->name);
+    core_domain_screenshot(ctx->dom, (unsigned)screen->v, done_screenshot, sc);
+}
+
 /* QEMU program: virDomainQemuMonitorCommand (flag HMP) */
 static void
 h_qemu_monitor_command(struct call *call, const struct call_ctx *ctx)
@@ -255,6 +325,9 @@ const struct proc_def guest_procs[] = {
     {R, PROC_DOMAIN_GET_GUEST_INFO, D, &args_guest_info, TRUE, 0, h_get_guest_info},
     {R, PROC_DOMAIN_GET_HOSTNAME, D, NULL, TRUE, HOSTNAME_AGENT | HOSTNAME_LEASE, h_dom_hostname},
     {R, PROC_DOMAIN_GET_TIME, D, NULL, TRUE, 0, h_get_time},
+    {R, PROC_DOMAIN_INJECT_NMI, D, NULL, TRUE, 0, h_inject_nmi},
+    {R, PROC_DOMAIN_SEND_KEY, D, &args_send_key, TRUE, 0, h_send_key},
+    {R, PROC_DOMAIN_SCREENSHOT, D, &args_int, TRUE, 0, h_screenshot},
     {R, PROC_DOMAIN_INTERFACE_ADDRESSES, D, &args_int, TRUE, 0, h_interface_addresses},
     {R, PROC_DOMAIN_SET_TIME, D, &args_set_time, TRUE, SET_TIME_SYNC, h_set_time},
     {R, PROC_DOMAIN_OPEN_CONSOLE, D, &args_opt_string, TRUE, CONSOLE_FORCE | CONSOLE_SAFE,

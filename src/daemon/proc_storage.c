@@ -597,6 +597,7 @@ struct transfer {
     struct stream *st;
     gboolean sparse;
     int fd;
+    const char *noun; /* what PATH names in messages: "volume", "screenshot" */
     char *path;
     guint64 offset; /* next byte to read or write */
     guint64 end;    /* offset + length (length 0: to the end of the volume) */
@@ -619,7 +620,7 @@ on_transfer_close(struct stream *st, gboolean aborted, gpointer user)
 {
     struct transfer *t = user;
     if (aborted)
-        log_info("transfer of volume '%s' aborted", t->path);
+        log_info("transfer of %s '%s' aborted", t->noun, t->path);
     transfer_free(t);
 }
 
@@ -728,7 +729,7 @@ download_pump(gpointer user)
         return G_SOURCE_CONTINUE;
     if (n < 0) {
         g_autoptr(GError) error = NULL;
-        err_set_errno(&error, ERR_FROM_STORAGE, errno, "cannot read volume '%s'", t->path);
+        err_set_errno(&error, ERR_FROM_STORAGE, errno, "cannot read %s '%s'", t->noun, t->path);
         t->source = 0;
         t->st->on_close = NULL;
         client_stream_end(t->st, error);
@@ -792,6 +793,7 @@ start_transfer(struct call *call, const struct call_ctx *ctx, gboolean upload)
     }
     struct transfer *t = g_new0(struct transfer, 1);
     t->fd = fd;
+    t->noun = "volume";
     t->path = g_steal_pointer(&path);
     t->offset = a->offset;
     t->end = a->length ? a->offset + a->length : 0;
@@ -808,6 +810,20 @@ start_transfer(struct call *call, const struct call_ctx *ctx, gboolean upload)
     call_reply(call, NULL);
     if (!upload)
         t->source = g_idle_add(download_pump, t);
+}
+
+void
+dispatch_stream_fd(struct call *call, int fd, const char *noun, const char *what, GByteArray *reply)
+{
+    struct transfer *t = g_new0(struct transfer, 1);
+    t->fd = fd;
+    t->noun = noun;
+    t->path = g_strdup(what);
+    t->st = client_stream_open(call);
+    t->st->user = t;
+    t->st->on_close = on_transfer_close;
+    call_reply(call, reply);
+    t->source = g_idle_add(download_pump, t);
 }
 
 static void

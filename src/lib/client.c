@@ -707,6 +707,18 @@ struct domus_stream {
     gboolean done;      /* we finished or aborted: nothing more to send */
 };
 
+/* the stream of the call PROC just answered with SERIAL */
+static domus_stream *
+stream_new(domus_conn *conn, uint32_t proc, uint32_t serial)
+{
+    domus_stream *st = g_new0(domus_stream, 1);
+    st->conn = conn;
+    st->proc = proc;
+    st->serial = serial;
+    st->buf = g_byte_array_new();
+    return st;
+}
+
 domus_stream *
 domus_domain_open_console(domus_domain *dom, const char *dev, unsigned flags, GError **error)
 {
@@ -716,12 +728,51 @@ domus_domain_open_console(domus_domain *dom, const char *dev, unsigned flags, GE
     uint32_t serial = dom->conn->s.next_serial;
     if (!client_call(dom->conn, PROC_DOMAIN_OPEN_CONSOLE, args, NULL, error))
         return NULL;
-    domus_stream *st = g_new0(domus_stream, 1);
-    st->conn = dom->conn;
-    st->proc = PROC_DOMAIN_OPEN_CONSOLE;
-    st->serial = serial;
-    st->buf = g_byte_array_new();
+    return stream_new(dom->conn, PROC_DOMAIN_OPEN_CONSOLE, serial);
+}
+
+domus_stream *
+domus_domain_screenshot(domus_domain *dom, unsigned screen, char **ret_mime, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, screen);
+    xdr_put_u32(args, 0);
+    uint32_t serial = dom->conn->s.next_serial;
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(dom->conn, PROC_DOMAIN_SCREENSHOT, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_autofree char *mime = xdr_get_opt_string(&r, RPC_STRING_MAX);
+    domus_stream *st = stream_new(dom->conn, PROC_DOMAIN_SCREENSHOT, serial);
+    if (!xdr_reader_finish(&r, error)) {
+        domus_stream_free(st);
+        return NULL;
+    }
+    *ret_mime = g_steal_pointer(&mime);
     return st;
+}
+
+gboolean
+domus_domain_inject_nmi(domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, 0);
+    return client_call(dom->conn, PROC_DOMAIN_INJECT_NMI, args, NULL, error);
+}
+
+gboolean
+domus_domain_send_key(domus_domain *dom, unsigned codeset, unsigned holdtime, const unsigned *codes,
+                      guint n, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, codeset);
+    xdr_put_u32(args, holdtime);
+    xdr_put_u32(args, n);
+    for (guint i = 0; i < n; i++)
+        xdr_put_u32(args, codes[i]);
+    xdr_put_u32(args, 0);
+    return client_call(dom->conn, PROC_DOMAIN_SEND_KEY, args, NULL, error);
 }
 
 int

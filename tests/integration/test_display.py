@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A guest's screen and keyboard: VNC graphics with the video device libvirt adds for them,
+vncdisplay / domdisplay, screenshots (virsh, python's dom.screenshot, domus), NMIs and keys
+that the real test guest sees (the kernel's NMI message; Alt+SysRq+B reboots it). One booted
+guest serves the whole module; the error cases need none."""
+import os
+import socket
+import struct
+import time
+import xml.etree.ElementTree as ET
+
+import libvirt
+import pytest
+
+import guest
+from conftest import domain_xml
+
+E = libvirt
+pytestmark = pytest.mark.keep_domains
+
+
+@pytest.fixture(scope="module")
+def booted(daemon):
+    log, xml = guest.xml(daemon, "scr", agent=False)
+    xml = xml.replace("<panic model='isa'/>",
+                      "<panic model='isa'/><graphics type='vnc' autoport='yes'/>")
+    dom = daemon.conn().defineXML(xml)
+    dom.create()
+    guest.wait(lambda: guest.count(log) >= 1, 180, "the guest's ready marker")
+    yield dom, log
+    dom.destroy()
+    dom.undefine()
+
+
+def png_size(data):
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:16]
+    return struct.unpack(">II", data[16:24])
+
+
+def test_graphics_bring_a_video_device_and_a_vnc_server(daemon, booted):
+    dom, _ = booted
+    root = ET.fromstring(dom.XMLDesc(0))
+    g = root.find("devices/graphics")
+    assert g.get("listen") == "127.0.0.1" and g.find("listen").get("address") == "127.0.0.1"
+    port = int(g.get("port"))
+    assert port >= 5900
+    assert root.find("devices/video/model").get("type") == "cirrus"
+    # the VNC server answers on loopback with its protocol version
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        assert s.recv(12).startswith(b"RFB 003.")
+    want = f"127.0.0.1:{port - 5900}\n\n"
+    assert daemon.virsh("vncdisplay", "scr").stdout == want
+    assert daemon.domus("vncdisplay", "scr").stdout == want
+    for args in (["domdisplay", "scr"], ["domdisplay", "scr", "--all"],
+                 ["domdisplay", "scr", "--type", "spice"], ["vncdisplay", "nosuch"]):
+        v, m = daemon.virsh(*args, check=False), daemon.domus(*args, check=False)
+        assert (m.stdout, m.stderr, m.returncode) == (v.stdout, v.stderr, v.returncode), args
+    assert daemon.domus("domdisplay", "scr").stdout == f"vnc://127.0.0.1:{port - 5900}\n"
+
+
+def test_screenshots(daemon, booted, tmp_path):
+    dom, _ = booted
+    path = str(tmp_path / "virsh.png")
+    r = daemon.virsh("screenshot", "scr", "--file", path)
+    assert r.stdout == f"Screenshot saved to {path}, with type of image/png\n"
+    size = png_size(open(path, "rb").read())
+    assert size[0] >= 640 and size[1] >= 400  # the VGA text console
+    mine = str(tmp_path / "domus.png")
+    r = daemon.domus("screenshot", "scr", "--file", mine)
+    assert r.stdout == f"Screenshot saved to {mine}, with type of image/png\n"
+    assert png_size(open(mine, "rb").read()) == size
+    # python's dom.screenshot(stream, 0): the mime, then the image on the stream
+    c = daemon.conn()
+    st = c.newStream(0)
+    mime = c.lookupByName("scr").screenshot(st, 0, 0)
+    chunks = []
+    st.recvAll(lambda s, data, acc: acc.append(data), chunks)
+    st.finish()
+    assert mime == "image/png"
+    assert png_size(b"".join(chunks)) == size
+    # a screen the guest does not have
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.lookupByName("scr").screenshot(c.newStream(0), 3, 0)
+    assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG
+    assert "has no screen 3" in str(e.value)
+    c.close()
+    # the default name: DOMAIN-TIMESTAMP.png in the current directory
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        r = daemon.domus("screenshot", "scr")
+    finally:
+        os.chdir(cwd)
+    name = r.stdout.split("Screenshot saved to ")[1].split(",")[0]
+    assert name.startswith("scr-") and name.endswith(".png")
+    assert png_size(open(tmp_path / name, "rb").read()) == size
+
+
+def test_nmi_reaches_the_guest(daemon, booted):
+    dom, log = booted
+    before = guest.count(log, "NMI received")
+    assert daemon.domus("inject-nmi", "scr").stdout == "\n"
+    guest.wait(lambda: guest.count(log, "NMI received") > before, 60, "the guest's NMI message")
+    dom.injectNMI(0)
+    guest.wait(lambda: guest.count(log, "NMI received") > before + 1, 60, "a second NMI")
+
+
+def test_keys_reach_the_guest(daemon, booted):
+    dom, log = booted
+    # Alt+SysRq+B: the guest's kernel reboots at once
+    boots = guest.count(log)
+    daemon.virsh("send-key", "scr", "KEY_LEFTALT", "KEY_SYSRQ", "KEY_B")
+    guest.wait(lambda: guest.count(log) > boots, 180, "the reboot Alt+SysRq+B asks for")
+    # the same keys through domus, as qnum scancodes
+    boots = guest.count(log)
+    assert daemon.domus("send-key", "scr", "--codeset", "qnum", "0x38", "0x54", "0x30",
+                        "--holdtime", "200").stdout == "\n"
+    guest.wait(lambda: guest.count(log) > boots, 180, "the second reboot")
+    # what the daemon cannot translate is refused before anything is pressed
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.sendKey(E.VIR_KEYCODE_SET_USB, 0, [4], 1, 0)
+    assert e.value.get_error_code() == E.VIR_ERR_ARGUMENT_UNSUPPORTED
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.sendKey(E.VIR_KEYCODE_SET_LINUX, 0, [500], 1, 0)
+    assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG
+    assert "keycode 500 of set 'linux'" in str(e.value)
+    for args in (["send-key", "scr", "--codeset", "nope", "1"], ["send-key", "scr", "KEY_NOPE"],
+                 ["send-key", "scr"] + ["1"] * 17):
+        v, m = daemon.virsh(*args, check=False), daemon.domus(*args, check=False)
+        assert (m.stdout, m.stderr, m.returncode) == (v.stdout, v.stderr, v.returncode), args
+
+
+def test_refused_without_a_running_guest_or_a_screen(daemon):
+    c = daemon.conn()
+    off = c.defineXML(domain_xml("dispoff"))
+    for call in (lambda: off.injectNMI(0),
+                 lambda: off.sendKey(0, 0, [30], 1, 0),
+                 lambda: off.screenshot(c.newStream(0), 0, 0)):
+        with pytest.raises(libvirt.libvirtError) as e:
+            call()
+        assert e.value.get_error_code() == E.VIR_ERR_OPERATION_INVALID
+        assert "is not running" in str(e.value)
+    # running, but with no video device: nothing to take a picture of
+    off.create()
+    with pytest.raises(libvirt.libvirtError) as e:
+        off.screenshot(c.newStream(0), 0, 0)
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_INVALID
+    assert "no screen to take a screenshot of" in str(e.value)
+    r = daemon.virsh("vncdisplay", "dispoff", check=False)
+    m = daemon.domus("vncdisplay", "dispoff", check=False)
+    assert (m.stdout, m.stderr, m.returncode) == (r.stdout, r.stderr, r.returncode)
+    # read-only connections may not press keys or look at the screen
+    ro = daemon.conn(readonly=True)
+    for call in (lambda d: d.injectNMI(0), lambda d: d.sendKey(0, 0, [30], 1, 0),
+                 lambda d: d.screenshot(ro.newStream(0), 0, 0)):
+        with pytest.raises(libvirt.libvirtError) as e:
+            call(ro.lookupByName("dispoff"))
+        assert e.value.get_error_code() == E.VIR_ERR_OPERATION_DENIED
+    ro.close()
+    off.destroy()
+    off.undefine()
+    c.close()
