@@ -308,6 +308,11 @@ void core_domain_send_key(struct domain *dom, unsigned set, unsigned holdtime,
 typedef void (*core_screenshot_fn)(GError *error, int fd, const char *mime, gpointer data);
 void core_domain_screenshot(struct domain *dom, unsigned screen, core_screenshot_fn done,
                             gpointer data);
+/* virDomainOpenGraphicsFD: FD (the caller's) is connected to the VNC server of graphics
+ * device IDX, as a new client of it (SKIPAUTH: without its password); -1 on error. */
+typedef void (*core_fd_fn)(GError *error, int fd, gpointer data);
+void core_domain_open_graphics_fd(struct domain *dom, unsigned idx, gboolean skipauth,
+                                  core_fd_fn done, gpointer data);
 /* virDomainMetadataType */
 enum { CORE_METADATA_DESCRIPTION, CORE_METADATA_TITLE, CORE_METADATA_ELEMENT };
 /* virDomainGetMetadata (metadata.c): the description, the title or the element in namespace

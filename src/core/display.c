@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* display: what reaches a running guest as from its keyboard and screen: an NMI, key presses
- * (virDomainSendKey, keycodes translated to QEMU's "qnum" scancodes) and screenshots
- * (screendump into a memory file QEMU gets as a descriptor); prefix core_domain_ (display). */
+ * (virDomainSendKey, keycodes translated to QEMU's "qnum" scancodes), screenshots
+ * (screendump into a memory file QEMU gets as a descriptor) and a socket connected to its VNC
+ * server (add_client); prefix core_domain_ (display). */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -348,4 +350,92 @@ core_domain_screenshot(struct domain *dom, unsigned screen, core_screenshot_fn d
     s->data = data;
     qmp_command_fds(dom->mon, "add-fd", NULL, &wfd, 1, on_add_fd, s);
     close(wfd);
+}
+
+/* --- a connected graphics socket for a local client --- */
+
+struct graphics_fd {
+    struct domain *dom;
+    int ours;     /* what the client gets */
+    char *fdname; /* QEMU's name of the other end */
+    gboolean skipauth;
+    core_fd_fn done;
+    gpointer data;
+};
+
+static void
+graphics_fd_end(struct graphics_fd *g, const GError *error)
+{
+    if (error) {
+        close(g->ours);
+        g->done((GError *)error, -1, g->data);
+    } else {
+        g->done(NULL, g->ours, g->data);
+    }
+    core_domain_unref(g->dom);
+    g_free(g->fdname);
+    g_free(g);
+}
+
+static void
+on_add_client(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct graphics_fd *g = data;
+    if (error && !qmp_is_closed(g->dom->mon)) {
+        /* QEMU still holds the descriptor under its name: let it go */
+        JsonObject *args = json_object_new();
+        json_object_set_string_member(args, "fdname", g->fdname);
+        qmp_command(g->dom->mon, "closefd", args, NULL, NULL);
+    }
+    graphics_fd_end(g, error);
+}
+
+static void
+on_graphics_getfd(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct graphics_fd *g = data;
+    if (error) {
+        graphics_fd_end(g, error);
+        return;
+    }
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "protocol", "vnc");
+    json_object_set_string_member(args, "fdname", g->fdname);
+    json_object_set_boolean_member(args, "skipauth", g->skipauth);
+    qmp_command(g->dom->mon, "add_client", args, on_add_client, g);
+}
+
+void
+core_domain_open_graphics_fd(struct domain *dom, unsigned idx, gboolean skipauth, core_fd_fn done,
+                             gpointer data)
+{
+    GError *error = NULL;
+    int pair[2] = {-1, -1};
+    if (!require_running(dom, &error)) {
+        /* refused below */
+    } else if (idx >= dom->def->graphics->len) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "domain '%s' has no graphics display %u; it has %u", dom->def->name, idx,
+                dom->def->graphics->len);
+    } else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+        err_set_errno(&error, ERR_FROM_DOMAIN, errno,
+                      "cannot make a socket pair for the display of domain '%s'", dom->def->name);
+    }
+    if (error) {
+        done(error, -1, data);
+        g_error_free(error);
+        return;
+    }
+    static guint serial;
+    struct graphics_fd *g = g_new0(struct graphics_fd, 1);
+    g->dom = core_domain_ref(dom);
+    g->ours = pair[0];
+    g->fdname = g_strdup_printf("graphicsfd%u", ++serial);
+    g->skipauth = skipauth;
+    g->done = done;
+    g->data = data;
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "fdname", g->fdname);
+    qmp_command_fds(dom->mon, "getfd", args, &pair[1], 1, on_graphics_getfd, g);
+    close(pair[1]);
 }

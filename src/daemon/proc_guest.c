@@ -13,6 +13,8 @@
 enum { HOSTNAME_AGENT = 1, HOSTNAME_LEASE = 2 };
 /* virDomainSetTimeFlags */
 enum { SET_TIME_SYNC = 1 };
+/* virDomainOpenGraphicsFlags */
+enum { GRAPHICS_SKIPAUTH = 1 };
 /* virDomainQemuMonitorCommandFlags */
 enum { MONITOR_HMP = 1 };
 
@@ -272,6 +274,31 @@ h_screenshot(struct call *call, const struct call_ctx *ctx)
     core_domain_screenshot(ctx->dom, (unsigned)screen->v, done_screenshot, sc);
 }
 
+static void
+done_graphics_fd(GError *error, int fd, gpointer data)
+{
+    if (error)
+        call_fail(data, error);
+    else
+        call_reply_fd(data, fd);
+}
+
+static void
+h_open_graphics_fd(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *idx = ctx->args;
+    if (!call_can_pass_fds(call)) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_RPC, ERR_OPERATION_UNSUPPORTED,
+                "this connection cannot carry descriptors; open the display over a unix "
+                "socket, or use domdisplay's address");
+        dispatch_fail(call, error);
+        return;
+    }
+    core_domain_open_graphics_fd(ctx->dom, (unsigned)idx->v, ctx->flags & GRAPHICS_SKIPAUTH,
+                                 done_graphics_fd, call);
+}
+
 /* QEMU program: virDomainQemuMonitorCommand (flag HMP) */
 static void
 h_qemu_monitor_command(struct call *call, const struct call_ctx *ctx)
@@ -328,6 +355,7 @@ const struct proc_def guest_procs[] = {
     {R, PROC_DOMAIN_INJECT_NMI, D, NULL, TRUE, 0, h_inject_nmi},
     {R, PROC_DOMAIN_SEND_KEY, D, &args_send_key, TRUE, 0, h_send_key},
     {R, PROC_DOMAIN_SCREENSHOT, D, &args_int, TRUE, 0, h_screenshot},
+    {R, PROC_DOMAIN_OPEN_GRAPHICS_FD, D, &args_int, TRUE, GRAPHICS_SKIPAUTH, h_open_graphics_fd},
     {R, PROC_DOMAIN_INTERFACE_ADDRESSES, D, &args_int, TRUE, 0, h_interface_addresses},
     {R, PROC_DOMAIN_SET_TIME, D, &args_set_time, TRUE, SET_TIME_SYNC, h_set_time},
     {R, PROC_DOMAIN_OPEN_CONSOLE, D, &args_opt_string, TRUE, CONSOLE_FORCE | CONSOLE_SAFE,

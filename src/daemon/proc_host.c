@@ -40,6 +40,10 @@ h_supports_feature(struct call *call, const struct call_ctx *ctx)
         client_enable_keepalive(call->client);
         yes = 1;
         break;
+    case RPC_FEATURE_FD_PASSING:
+        /* descriptors travel on unix sockets only */
+        yes = call_can_pass_fds(call);
+        break;
     case RPC_FEATURE_REMOTE_EVENT_CALLBACK:
     case RPC_FEATURE_REMOTE_CLOSE_CALLBACK:
     case RPC_FEATURE_TYPED_PARAM_STRING:

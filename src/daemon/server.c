@@ -197,20 +197,28 @@ client_flush(struct client *c)
  * the connection (its backlog is full): the caller may hold no reference (an event), so one
  * is held here until the client is no longer touched. */
 static void
-client_queue(struct client *c, GByteArray *msg)
+client_queue_fds(struct client *c, GByteArray *msg, const int *fds, guint nfds)
 {
     if (c->dead) {
         g_byte_array_unref(msg);
+        for (guint i = 0; i < nfds; i++)
+            close(fds[i]);
         return;
     }
     client_ref(c);
-    rpc_session_queue(&c->s, msg, NULL, 0);
+    rpc_session_queue(&c->s, msg, fds, nfds);
     if (!c->corked) {
         client_flush(c);
         if (!c->dead)
             update_events(c);
     }
     client_unref(c);
+}
+
+static void
+client_queue(struct client *c, GByteArray *msg)
+{
+    client_queue_fds(c, msg, NULL, 0);
 }
 
 static void
@@ -252,6 +260,29 @@ call_reply(struct call *call, GByteArray *body)
         call->client->closing = TRUE;
     send_frame(call->client, &hdr, body);
     call_free(call);
+}
+
+void
+call_reply_fd(struct call *call, int fd)
+{
+    struct rpc_header hdr = call->hdr;
+    hdr.type = RPC_REPLY_WITH_FDS;
+    hdr.status = RPC_OK;
+    /* libvirt's form: the descriptor count after the header, each descriptor after the
+     * message in a one-byte SCM_RIGHTS carrier */
+    GByteArray *msg = rpc_session_message_new(&hdr, 4);
+    xdr_put_u32(msg, 1);
+    client_queue_fds(call->client, msg, &fd, 1);
+    call_free(call);
+}
+
+gboolean
+call_can_pass_fds(struct call *call)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    return getsockname(call->client->fd, (struct sockaddr *)&sa, &len) == 0 &&
+           sa.ss_family == AF_UNIX;
 }
 
 void

@@ -109,6 +109,10 @@ struct core *server_core(struct server *srv);
 void call_reply(struct call *call, GByteArray *body);
 /* Replies an error to CALL and frees CALL. */
 void call_fail(struct call *call, const GError *error);
+/* Replies to CALL with no body and FD (taken) passed along, as libvirt's REPLY_WITH_FDS. */
+void call_reply_fd(struct call *call, int fd);
+/* Whether CALL's connection can carry descriptors (a unix socket). */
+gboolean call_can_pass_fds(struct call *call);
 
 /* Queues a MESSAGE (event) of libvirt's remote program to CLIENT. */
 void client_send_message(struct client *client, uint32_t proc, GByteArray *body);

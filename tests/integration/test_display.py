@@ -58,6 +58,28 @@ def test_graphics_bring_a_video_device_and_a_vnc_server(daemon, booted):
     assert daemon.domus("domdisplay", "scr").stdout == f"vnc://127.0.0.1:{port - 5900}\n"
 
 
+def test_open_graphics_fd(daemon, booted):
+    """virt-manager's way to the console of a local guest: a socket already connected to
+    QEMU's VNC server, passed over the unix connection."""
+    c = daemon.conn()
+    dom = c.lookupByName("scr")
+    for flags in (0, E.VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH):
+        fd = dom.openGraphicsFD(0, flags)
+        try:
+            os.set_blocking(fd, True)
+            s = socket.socket(fileno=os.dup(fd))
+            s.settimeout(10)
+            assert s.recv(12).startswith(b"RFB 003.")
+            s.close()
+        finally:
+            os.close(fd)
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.openGraphicsFD(1, 0)
+    assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG
+    assert "has no graphics display 1" in str(e.value)
+    c.close()
+
+
 def test_screenshots(daemon, booted, tmp_path):
     dom, _ = booted
     path = str(tmp_path / "virsh.png")
@@ -135,6 +157,7 @@ def test_refused_without_a_running_guest_or_a_screen(daemon):
     off = c.defineXML(domain_xml("dispoff"))
     for call in (lambda: off.injectNMI(0),
                  lambda: off.sendKey(0, 0, [30], 1, 0),
+                 lambda: off.openGraphicsFD(0, 0),
                  lambda: off.screenshot(c.newStream(0), 0, 0)):
         with pytest.raises(libvirt.libvirtError) as e:
             call()
@@ -152,7 +175,8 @@ def test_refused_without_a_running_guest_or_a_screen(daemon):
     # read-only connections may not press keys or look at the screen
     ro = daemon.conn(readonly=True)
     for call in (lambda d: d.injectNMI(0), lambda d: d.sendKey(0, 0, [30], 1, 0),
-                 lambda d: d.screenshot(ro.newStream(0), 0, 0)):
+                 lambda d: d.screenshot(ro.newStream(0), 0, 0),
+                 lambda d: d.openGraphicsFD(0, 0)):
         with pytest.raises(libvirt.libvirtError) as e:
             call(ro.lookupByName("dispoff"))
         assert e.value.get_error_code() == E.VIR_ERR_OPERATION_DENIED
