@@ -27,6 +27,10 @@ gboolean domus_get_version(domus_conn *conn, guint64 *ret_hv_version, GError **e
 gboolean domus_get_lib_version(domus_conn *conn, guint64 *ret_version, GError **error);
 char *domus_get_hostname(domus_conn *conn, GError **error);
 char *domus_get_capabilities(domus_conn *conn, GError **error);
+/* virConnectGetDomainCapabilities: each of EMULATOR, ARCH, MACHINE, VIRTTYPE may be NULL (the
+ * daemon's default). Returns a new string. */
+char *domus_get_domain_capabilities(domus_conn *conn, const char *emulator, const char *arch,
+                                    const char *machine, const char *virttype, GError **error);
 char *domus_get_type(domus_conn *conn, GError **error);
 
 /* Lists domains (libvirt's virConnectListAllDomainsFlags); returns a NULL-terminated array

@@ -62,6 +62,23 @@ cmd_capabilities(struct cli_ctx *ctx, GError **error)
 }
 
 static gboolean
+cmd_domcapabilities(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn)
+        return FALSE;
+    g_autofree char *caps =
+        domus_get_domain_capabilities(conn, cli_get(ctx, "emulatorbin"), cli_get(ctx, "arch"),
+                                      cli_get(ctx, "machine"), cli_get(ctx, "virttype"), error);
+    if (!caps) {
+        cli_report("failed to get emulator capabilities");
+        return FALSE;
+    }
+    printf("%s\n\n", caps); /* virsh's line and its empty line after a command */
+    return TRUE;
+}
+
+static gboolean
 cmd_sysinfo(struct cli_ctx *ctx, GError **error)
 {
     domus_conn *conn = cli_conn(ctx, error);
@@ -294,11 +311,20 @@ static const struct cli_opt freecell_opts[] = {
     {NULL},
 };
 
+static const struct cli_opt domcapabilities_opts[] = {
+    {"virttype", OPT_STRING, FALSE, "virtualization type (/domain/@type)"},
+    {"emulatorbin", OPT_STRING, FALSE, "path to emulator binary (/domain/devices/emulator)"},
+    {"arch", OPT_STRING, FALSE, "domain architecture (/domain/os/type/@arch)"},
+    {"machine", OPT_STRING, FALSE, "machine type (/domain/os/type/@machine)"},
+    {NULL},
+};
+
 const struct cli_cmd cli_host_cmds[] = {
     {"uri", cmd_uri, no_opts, "print the hypervisor canonical URI"},
     {"version", cmd_version, no_opts, "show version"},
     {"hostname", cmd_hostname, no_opts, "print the hypervisor hostname"},
     {"capabilities", cmd_capabilities, no_opts, "capabilities"},
+    {"domcapabilities", cmd_domcapabilities, domcapabilities_opts, "domain capabilities"},
     {"sysinfo", cmd_sysinfo, no_opts, "print the hypervisor sysinfo"},
     {"maxvcpus", cmd_maxvcpus, maxvcpus_opts, "connection vcpu maximum"},
     {"nodeinfo", cmd_nodeinfo, no_opts, "node information"},

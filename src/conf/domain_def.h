@@ -484,3 +484,19 @@ void device_info_copy(struct device_info *dst, const struct device_info *src);
  * consoles, channels, inputs, sounds, videos, rngs, memballoon, panic), in that order. The
  * array holds pointers into DEF; free the array only. */
 GPtrArray *domain_def_infos(struct domain_def *def);
+
+/* What the parser takes for an enumerated attribute, for the domain capabilities to name:
+ * a NULL-terminated list. */
+enum domain_def_enum {
+    DOMAIN_DEF_ENUM_DISK_DEVICE,   /* <disk device> */
+    DOMAIN_DEF_ENUM_DISK_BUS,      /* <target bus> of a disk */
+    DOMAIN_DEF_ENUM_GRAPHICS_TYPE, /* <graphics type> */
+    DOMAIN_DEF_ENUM_VIDEO_MODEL,   /* <video><model type> */
+    DOMAIN_DEF_ENUM_HOSTDEV_MODE,  /* <hostdev mode> */
+    DOMAIN_DEF_ENUM_HOSTDEV_TYPE,  /* <hostdev type> */
+    DOMAIN_DEF_ENUM_RNG_MODEL,     /* <rng model> */
+    DOMAIN_DEF_ENUM_RNG_BACKEND,   /* <rng><backend model> */
+    DOMAIN_DEF_ENUM_CHANNEL_TYPE,  /* <channel type> */
+    DOMAIN_DEF_ENUM_LOADER_TYPE,   /* <loader type> */
+};
+const char *const *domain_def_enum_values(enum domain_def_enum which);

@@ -1388,3 +1388,34 @@ domain_def_devices_finish(struct domain_def *def, GError **error)
            domain_def_hostdev_check(def, error) && domain_def_iothreads_check(def, error) &&
            pair_consoles(def, error);
 }
+
+const char *const *
+domain_def_enum_values(enum domain_def_enum which)
+{
+    static const char *const loader_types[] = {"rom", "pflash", NULL};
+    static const char *const hostdev_modes[] = {"subsystem", NULL};
+    static const char *const hostdev_types[] = {"pci", NULL};
+    switch (which) {
+    case DOMAIN_DEF_ENUM_DISK_DEVICE:
+        return disk_device_names;
+    case DOMAIN_DEF_ENUM_DISK_BUS:
+        return disk_bus_names;
+    case DOMAIN_DEF_ENUM_GRAPHICS_TYPE:
+        return graphics_type_names;
+    case DOMAIN_DEF_ENUM_VIDEO_MODEL:
+        return video_model_names;
+    case DOMAIN_DEF_ENUM_HOSTDEV_MODE:
+        return hostdev_modes;
+    case DOMAIN_DEF_ENUM_HOSTDEV_TYPE:
+        return hostdev_types;
+    case DOMAIN_DEF_ENUM_RNG_MODEL:
+        return virtio_model_names;
+    case DOMAIN_DEF_ENUM_RNG_BACKEND:
+        return rng_backend_names;
+    case DOMAIN_DEF_ENUM_CHANNEL_TYPE:
+        return domain_def_chr_type_names;
+    case DOMAIN_DEF_ENUM_LOADER_TYPE:
+        return loader_types;
+    }
+    g_assert_not_reached();
+}

@@ -5,7 +5,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <glob.h>
+
 #include "conf/capabilities.h"
+#include "conf/domcaps.h"
 #include "conf/nodeinfo.h"
 #include "daemon/daemon.h"
 #include "daemon/dispatch.h"
@@ -202,6 +205,135 @@ h_get_capabilities(struct call *call, const struct call_ctx *ctx)
     daemon_capabilities_xml(done_capabilities, call);
 }
 
+/* remote_connect_get_domain_capabilities_args (then flags) */
+struct domcaps_args {
+    char *emulator, *arch, *machine, *virttype;
+};
+
+static void
+dec_domcaps(struct xdr_reader *r, void *args)
+{
+    struct domcaps_args *a = args;
+    a->emulator = xdr_get_opt_string(r, RPC_STRING_MAX);
+    a->arch = xdr_get_opt_string(r, RPC_STRING_MAX);
+    a->machine = xdr_get_opt_string(r, RPC_STRING_MAX);
+    a->virttype = xdr_get_opt_string(r, RPC_STRING_MAX);
+}
+
+static void
+clear_domcaps(void *args)
+{
+    struct domcaps_args *a = args;
+    g_free(a->emulator);
+    g_free(a->arch);
+    g_free(a->machine);
+    g_free(a->virttype);
+}
+
+static const struct args_type args_domcaps = {sizeof(struct domcaps_args), dec_domcaps,
+                                              clear_domcaps};
+
+struct domcaps_call {
+    struct call *call;
+    struct domcaps_args args; /* copied: the call's arguments end with the handler */
+};
+
+/* The document for what A asks of the emulator CAPS; NULL with ERROR */
+static char *
+domcaps_xml(const struct qemu_caps *caps, const struct domcaps_args *a, GError **error)
+{
+    const char *binary = qemu_caps_get_binary(caps);
+    gboolean kvm_usable = qemu_caps_kvm_usable() && qemu_caps_get_kvm_supported(caps);
+    const char *virttype = a->virttype ? a->virttype : kvm_usable ? "kvm" : "qemu";
+    const char *arch = a->arch ? a->arch : "x86_64";
+    const char *machine = a->machine ? qemu_caps_get_canonical_machine(caps, a->machine)
+                                     : qemu_caps_get_default_machine(caps);
+    int kvm_max = 0;
+    if (!g_str_equal(virttype, "qemu") && !g_str_equal(virttype, "kvm")) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "unknown virttype '%s'; this daemon runs 'qemu' (TCG) and 'kvm'", virttype);
+    } else if (g_str_equal(virttype, "kvm") &&
+               (!kvm_usable || (kvm_max = kvm_max_vcpus(NULL)) < 0)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "KVM is not supported by '%s' on this host; ask for virttype 'qemu'", binary);
+    } else if (a->emulator && !g_str_equal(a->emulator, binary)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "emulator '%s' is not the one this daemon runs ('%s')", a->emulator, binary);
+    } else if (!g_str_equal(arch, "x86_64") && !g_str_equal(arch, "i686")) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "unable to find any emulator to serve '%s' architecture; this host runs x86_64 "
+                "and i686 guests",
+                arch);
+    } else if (!machine) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "the machine '%s' is not supported by emulator '%s'", a->machine, binary);
+    }
+    if (*error)
+        return NULL;
+    gsize n_machines = 0, n_models = 0;
+    const struct qemu_caps_machine *machines = qemu_caps_get_machines(caps, &n_machines);
+    guint max_vcpus = 0;
+    for (gsize i = 0; i < n_machines; i++)
+        if (g_str_equal(machines[i].name, machine))
+            max_vcpus = machines[i].cpu_max;
+    if (kvm_max > 0 && (guint)kvm_max < max_vcpus)
+        max_vcpus = (guint)kvm_max;
+    const struct qemu_caps_cpu_model *models = qemu_caps_get_cpu_models(caps, &n_models);
+    g_autofree struct domcaps_cpu_model *cpu = g_new0(struct domcaps_cpu_model, n_models + 1);
+    for (gsize i = 0; i < n_models; i++) {
+        cpu[i].name = models[i].name;
+        /* the probe ran TCG: what KVM offers of a model is not known here */
+        cpu[i].usable = g_str_equal(virttype, "kvm") ? "unknown" : models[i].usable ? "yes" : "no";
+    }
+    glob_t found = {0};
+    int globbed = glob("/usr/share/OVMF/OVMF_CODE*.fd", 0, NULL, &found);
+    struct domcaps dc = {
+        .path = binary,
+        .domain = virttype,
+        .machine = machine,
+        .arch = arch,
+        .max_vcpus = max_vcpus,
+        .loaders = globbed == 0 ? (const char *const *)found.gl_pathv : NULL,
+        .host_passthrough = g_str_equal(virttype, "kvm"),
+        .cpu_models = cpu,
+        .n_cpu_models = n_models,
+        .vfio = access("/dev/vfio/vfio", F_OK) == 0,
+    };
+    char *xml = domcaps_format(&dc);
+    globfree(&found);
+    return xml;
+}
+
+static void
+done_domcaps(gpointer value, const GError *error, gpointer data)
+{
+    struct domcaps_call *dc = data;
+    g_autoptr(qemu_caps) caps = value;
+    GError *e = NULL;
+    g_autofree char *xml = caps ? domcaps_xml(caps, &dc->args, &e) : NULL;
+    if (error)
+        call_fail(dc->call, error);
+    else if (!xml)
+        dispatch_fail(dc->call, e);
+    else
+        dispatch_reply_string(dc->call, xml);
+    clear_domcaps(&dc->args);
+    g_free(dc);
+}
+
+static void
+h_get_domain_capabilities(struct call *call, const struct call_ctx *ctx)
+{
+    const struct domcaps_args *a = ctx->args;
+    struct domcaps_call *dc = g_new0(struct domcaps_call, 1);
+    dc->call = call;
+    dc->args.emulator = g_strdup(a->emulator);
+    dc->args.arch = g_strdup(a->arch);
+    dc->args.machine = g_strdup(a->machine);
+    dc->args.virttype = g_strdup(a->virttype);
+    daemon_qemu_caps(done_domcaps, dc);
+}
+
 static void
 h_node_get_info(struct call *call, const struct call_ctx *ctx)
 {
@@ -260,6 +392,8 @@ const struct proc_def host_procs[] = {
     {R, PROC_CONNECT_IS_SECURE, HANDLE_NONE, NULL, FALSE, 0, h_is_secure},
     {R, PROC_CONNECT_GET_MAX_VCPUS, HANDLE_NONE, &args_opt_string, FALSE, 0, h_get_max_vcpus},
     {R, PROC_CONNECT_GET_CAPABILITIES, HANDLE_NONE, NULL, FALSE, 0, h_get_capabilities},
+    {R, PROC_CONNECT_GET_DOMAIN_CAPABILITIES, HANDLE_NONE, &args_domcaps, TRUE, 0,
+     h_get_domain_capabilities},
     {R, PROC_NODE_GET_INFO, HANDLE_NONE, NULL, FALSE, 0, h_node_get_info},
     {R, PROC_NODE_GET_FREE_MEMORY, HANDLE_NONE, NULL, FALSE, 0, h_node_free_memory},
     {R, PROC_NODE_GET_SECURITY_MODEL, HANDLE_NONE, NULL, FALSE, 0, h_node_security_model},

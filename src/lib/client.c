@@ -319,6 +319,19 @@ domus_get_capabilities(domus_conn *conn, GError **error)
 }
 
 char *
+domus_get_domain_capabilities(domus_conn *conn, const char *emulator, const char *arch,
+                              const char *machine, const char *virttype, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_opt_string(args, emulator);
+    xdr_put_opt_string(args, arch);
+    xdr_put_opt_string(args, machine);
+    xdr_put_opt_string(args, virttype);
+    xdr_put_u32(args, 0);
+    return client_reply_string(conn, PROC_CONNECT_GET_DOMAIN_CAPABILITIES, args, error);
+}
+
+char *
 domus_get_type(domus_conn *conn, GError **error)
 {
     return client_reply_string(conn, PROC_CONNECT_GET_TYPE, NULL, error);

@@ -25,7 +25,7 @@
 #include "util/log.h"
 
 /* Bump when the cached fields change, so old cache files are ignored. */
-#define QEMU_CAPS_CACHE_FORMAT 1
+#define QEMU_CAPS_CACHE_FORMAT 2
 /* Keep this much of QEMU's stderr for error messages. */
 #define QEMU_CAPS_STDERR_MAX 4096
 /* A QMP reply larger than this is not something -machine none sends. */
@@ -41,7 +41,8 @@ struct qemu_caps {
     guint version;
     char *package;
     gboolean kvm_supported;
-    GArray *machines; /* of struct qemu_caps_machine, default first */
+    GArray *machines;   /* of struct qemu_caps_machine, default first */
+    GArray *cpu_models; /* of struct qemu_caps_cpu_model, in QEMU's order */
     enum qemu_caps_source source;
 };
 
@@ -67,6 +68,13 @@ qemu_caps_machine_clear(gpointer data)
     g_clear_pointer(&machine->alias, g_free);
 }
 
+static void
+qemu_caps_cpu_model_clear(gpointer data)
+{
+    struct qemu_caps_cpu_model *model = data;
+    g_free(model->name);
+}
+
 static struct qemu_caps *
 qemu_caps_new(const char *binary, const struct qemu_caps_stamp *stamp)
 {
@@ -80,6 +88,8 @@ qemu_caps_new(const char *binary, const struct qemu_caps_stamp *stamp)
     caps->package = g_strdup("");
     caps->machines = g_array_new(FALSE, TRUE, sizeof(struct qemu_caps_machine));
     g_array_set_clear_func(caps->machines, qemu_caps_machine_clear);
+    caps->cpu_models = g_array_new(FALSE, TRUE, sizeof(struct qemu_caps_cpu_model));
+    g_array_set_clear_func(caps->cpu_models, qemu_caps_cpu_model_clear);
     return caps;
 }
 
@@ -99,6 +109,8 @@ qemu_caps_unref(struct qemu_caps *caps)
     g_free(caps->package);
     if (caps->machines)
         g_array_unref(caps->machines);
+    if (caps->cpu_models)
+        g_array_unref(caps->cpu_models);
     g_free(caps);
 }
 
@@ -184,6 +196,21 @@ qemu_caps_add_machine(struct qemu_caps *caps, const char *name, const char *alia
         g_array_prepend_val(caps->machines, machine);
     else
         g_array_append_val(caps->machines, machine);
+}
+
+const struct qemu_caps_cpu_model *
+qemu_caps_get_cpu_models(const struct qemu_caps *caps, gsize *ret_count)
+{
+    *ret_count = caps->cpu_models->len;
+    return (const struct qemu_caps_cpu_model *)caps->cpu_models->data;
+}
+
+static void
+qemu_caps_add_cpu_model(struct qemu_caps *caps, const char *name, gboolean usable,
+                        gboolean deprecated)
+{
+    struct qemu_caps_cpu_model model = {g_strdup(name), usable, deprecated};
+    g_array_append_val(caps->cpu_models, model);
 }
 
 /* ---- the probe ---------------------------------------------------------------------- */
@@ -478,6 +505,30 @@ die_with_parent(gpointer daemon_pid)
         _exit(1);
 }
 
+/* query-cpu-definitions, as TCG runs them: the named models a domain's <cpu><model> can ask
+ * for. "host" (KVM only), "max" and "base" are reached through the CPU modes instead, and a
+ * versioned model ("Skylake-Client-v2") through the name its alias-of points at. */
+static void
+qemu_caps_parse_cpu_models(struct qemu_caps *caps, JsonNode *ret)
+{
+    JsonArray *array = ret && JSON_NODE_HOLDS_ARRAY(ret) ? json_node_get_array(ret) : NULL;
+    for (guint i = 0; array && i < json_array_get_length(array); i++) {
+        JsonNode *node = json_array_get_element(array, i);
+        JsonObject *obj = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+        const char *name = obj ? qemu_json_string(obj, "name") : NULL;
+        if (!name || !*name || g_str_equal(name, "host") || g_str_equal(name, "max") ||
+            g_str_equal(name, "base"))
+            continue;
+        const char *v = strrchr(name, 'v');
+        if (v && v > name && v[-1] == '-' && v[1] && strspn(v + 1, "0123456789") == strlen(v + 1))
+            continue;
+        JsonNode *missing = json_object_get_member(obj, "unavailable-features");
+        gboolean usable = missing && JSON_NODE_HOLDS_ARRAY(missing) &&
+                          json_array_get_length(json_node_get_array(missing)) == 0;
+        qemu_caps_add_cpu_model(caps, name, usable, qemu_json_bool(obj, "deprecated", FALSE));
+    }
+}
+
 static gboolean
 qemu_caps_parse_machines(struct qemu_caps *caps, JsonNode *ret, GError **error)
 {
@@ -519,6 +570,7 @@ qemu_caps_probe_spawn(struct qemu_caps_probe *probe, GError **error)
     const char *const argv[] = {
         probe->binary,
         "-machine", "none",
+        "-accel", "tcg",
         "-nodefaults",
         "-nographic",
         "-no-user-config",
@@ -593,6 +645,9 @@ qemu_caps_probe_talk(struct qemu_caps_probe *probe, struct qemu_caps *caps, GErr
         !(kvm = qemu_caps_probe_command(probe, "query-kvm", error)))
         return FALSE;
     caps->kvm_supported = qemu_json_bool(qemu_json_node_object(kvm), "present", FALSE);
+    /* a QEMU without CPU models to list (another target) still runs domains */
+    g_autoptr(JsonNode) cpus = qemu_caps_probe_command(probe, "query-cpu-definitions", NULL);
+    qemu_caps_parse_cpu_models(caps, cpus);
 
     /* Best effort from here: the answers are in. QEMU closes the socket as it exits. */
     quit = qemu_caps_probe_command(probe, "quit", NULL);
@@ -742,6 +797,21 @@ qemu_caps_to_json(const struct qemu_caps *caps)
         json_builder_end_object(builder);
     }
     json_builder_end_array(builder);
+    json_builder_set_member_name(builder, "cpu-models");
+    json_builder_begin_array(builder);
+    for (guint i = 0; i < caps->cpu_models->len; i++) {
+        const struct qemu_caps_cpu_model *model =
+            &g_array_index(caps->cpu_models, struct qemu_caps_cpu_model, i);
+        json_builder_begin_object(builder);
+        json_builder_set_member_name(builder, "name");
+        json_builder_add_string_value(builder, model->name);
+        json_builder_set_member_name(builder, "usable");
+        json_builder_add_boolean_value(builder, model->usable);
+        json_builder_set_member_name(builder, "deprecated");
+        json_builder_add_boolean_value(builder, model->deprecated);
+        json_builder_end_object(builder);
+    }
+    json_builder_end_array(builder);
     json_builder_end_object(builder);
 
     root = json_builder_get_root(builder);
@@ -817,6 +887,16 @@ qemu_caps_cache_load(const struct qemu_caps_cache *cache, const char *binary,
                               qemu_json_bool(machine, "deprecated", FALSE));
         g_array_index(caps->machines, struct qemu_caps_machine, i).is_default =
             qemu_json_bool(machine, "is-default", FALSE);
+    }
+    JsonNode *cpus = json_object_get_member(obj, "cpu-models");
+    JsonArray *models = cpus && JSON_NODE_HOLDS_ARRAY(cpus) ? json_node_get_array(cpus) : NULL;
+    for (guint i = 0; models && i < json_array_get_length(models); i++) {
+        JsonNode *element = json_array_get_element(models, i);
+        JsonObject *model = JSON_NODE_HOLDS_OBJECT(element) ? json_node_get_object(element) : NULL;
+        const char *name = model ? qemu_json_string(model, "name") : NULL;
+        if (name && *name)
+            qemu_caps_add_cpu_model(caps, name, qemu_json_bool(model, "usable", FALSE),
+                                    qemu_json_bool(model, "deprecated", FALSE));
     }
     caps->source = QEMU_CAPS_SOURCE_DISK;
     return g_steal_pointer(&caps);

@@ -19,6 +19,13 @@ struct qemu_caps_machine {
     gboolean deprecated;
 };
 
+/* One CPU model as query-cpu-definitions reports it under TCG. */
+struct qemu_caps_cpu_model {
+    char *name;
+    gboolean usable; /* no unavailable features under TCG */
+    gboolean deprecated;
+};
+
 /* Where a qemu_caps came from: lets callers (and tests) tell a probe from a cache hit. */
 enum qemu_caps_source {
     QEMU_CAPS_SOURCE_PROBE, /* QEMU was run */
@@ -54,6 +61,9 @@ enum qemu_caps_source qemu_caps_get_source(const struct qemu_caps *caps);
  * same order); "none" is left out. *RET_COUNT is set to their number. */
 const struct qemu_caps_machine *qemu_caps_get_machines(const struct qemu_caps *caps,
                                                        gsize *ret_count);
+/* The named CPU models (not host, max, base or versioned aliases), in QEMU's order. */
+const struct qemu_caps_cpu_model *qemu_caps_get_cpu_models(const struct qemu_caps *caps,
+                                                           gsize *ret_count);
 /* The default machine's canonical name, or NULL when QEMU names none. */
 const char *qemu_caps_get_default_machine(const struct qemu_caps *caps);
 /* The machine NAME stands for: NAME itself if it is a machine type, the canonical name if it

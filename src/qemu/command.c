@@ -101,6 +101,8 @@ add_cpu_memory(GPtrArray *argv, const struct domain_def *def, const struct qemu_
         addf(argv, "-cpu", "%s", opts->kvm ? "host" : "max");
     else if (def->cpu_mode && g_str_equal(def->cpu_mode, "host-model"))
         addf(argv, "-cpu", "%s", opts->kvm ? "host" : "max");
+    else if (def->cpu_mode && g_str_equal(def->cpu_mode, "maximum"))
+        addf(argv, "-cpu", "max");
     else if (def->cpu_model)
         addf(argv, "-cpu", "%s", def->cpu_model);
     /* the memory the guest starts with: its modules come as devices */

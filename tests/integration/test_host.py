@@ -68,3 +68,85 @@ def test_sysinfo(daemon):
             assert open(vendor).read().strip() in r.stdout
     else:
         assert r.returncode != 0 and "no SMBIOS tables" in r.stderr, r.stderr
+
+
+def qemu_machines():
+    """What QEMU itself lists: {name or alias: (canonical, cpu max)}, from -machine help and
+    query-machines through a throwaway QEMU."""
+    import json
+    p = subprocess.run(["qemu-system-x86_64", "-machine", "none", "-nodefaults", "-display",
+                        "none", "-qmp", "stdio"],
+                       input='{"execute":"qmp_capabilities"}\n{"execute":"query-machines"}\n'
+                             '{"execute":"quit"}\n',
+                       capture_output=True, text=True, timeout=60)
+    replies = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+    machines = next(r["return"] for r in replies if isinstance(r.get("return"), list))
+    out = {}
+    for m in machines:
+        out[m["name"]] = (m["name"], m["cpu-max"])
+        if m.get("alias"):
+            out[m["alias"]] = (m["name"], m["cpu-max"])
+    return out
+
+
+def test_domain_capabilities(daemon):
+    """virsh and domus print the same document; it names QEMU's machine and limits, its CPU
+    models, and device enums every value of which a define accepts."""
+    from conftest import domain_xml
+    machines = qemu_machines()
+    text = daemon.virsh("domcapabilities", "--machine", "q35").stdout
+    assert daemon.domus("domcapabilities", "--machine", "q35").stdout == text
+    root = ET.fromstring(text)
+    assert root.find("path").text.endswith("qemu-system-x86_64")
+    assert root.find("domain").text == ("kvm" if kvm_usable() else "qemu")
+    assert root.find("machine").text == machines["q35"][0]
+    assert int(root.find("vcpu").get("max")) == machines["q35"][1]
+    default = ET.fromstring(daemon.conn().getDomainCapabilities(None, None, None, "qemu", 0))
+    assert default.find("machine").text == machines["pc"][0]
+    # CPU models: QEMU's own names; a usable one runs
+    models = {m.text: m.get("usable") for m in root.findall("cpu/mode[@name='custom']/model")}
+    assert "qemu64" in models and "max" not in models and "host" not in models
+    assert not any(name.endswith("-v1") for name in models)
+    usable = [name for name, u in models.items() if u == "yes"]
+    assert usable and set(models.values()) <= {"yes", "no", "unknown"}
+    c = daemon.conn()
+    d = c.createXML(domain_xml("dc-cpu", extra=f"<cpu mode='custom'><model>{usable[0]}</model>"
+                                              "</cpu>"), 0)
+    assert f"-cpu {usable[0]}" in open(os.path.join(daemon.root, "log", "dc-cpu.log")).read()
+    d.destroy()
+    # every value it offers, a define takes
+    offered = {e.get("name"): [v.text for v in e.findall("value")]
+               for e in root.findall("devices/*/enum")}
+    assert offered["type"] and "vnc" in [v.text for v in root.findall(
+        "devices/graphics/enum/value")]
+    def accepted(devices):
+        c.defineXML(domain_xml("dc-offer", extra_devices=devices)).undefine()
+    for model in (v.text for v in root.findall("devices/video/enum[@name='modelType']/value")):
+        accepted(f"<video><model type='{model}'/></video>")
+    for bus in (v.text for v in root.findall("devices/disk/enum[@name='bus']/value")):
+        dev = "sda" if bus in ("scsi", "sata", "usb") else "hda" if bus == "ide" else "vda"
+        accepted(f"<disk type='file' device='disk'><source file='/var/tmp/dc.img'/>"
+                 f"<target dev='{dev}' bus='{bus}'/></disk>")
+    for gtype in (v.text for v in root.findall("devices/graphics/enum/value")):
+        accepted(f"<graphics type='{gtype}'/>")
+    for model in (v.text for v in root.findall("devices/rng/enum[@name='model']/value")):
+        accepted(f"<rng model='{model}'><backend model='random'>/dev/urandom</backend></rng>")
+    # what it says is not there, a define refuses
+    assert root.find("devices/tpm").get("supported") == "no"
+    try:
+        c.defineXML(domain_xml("dc-tpm", extra_devices="<tpm model='tpm-tis'/>"))
+        raise AssertionError("a <tpm> was accepted")
+    except libvirt.libvirtError as e:
+        assert e.get_error_code() == libvirt.VIR_ERR_CONFIG_UNSUPPORTED
+    c.close()
+    # bad requests are named
+    for args, words in ((["--machine", "nope"], "machine 'nope' is not supported"),
+                        (["--arch", "aarch64"], "'aarch64' architecture"),
+                        (["--virttype", "xen"], "unknown virttype 'xen'")):
+        r = daemon.virsh("domcapabilities", *args, check=False)
+        m = daemon.domus("domcapabilities", *args, check=False)
+        assert r.returncode == 1 and words in r.stderr, r.stderr
+        assert (m.stdout, m.stderr, m.returncode) == (r.stdout, r.stderr, r.returncode)
+    if not kvm_usable():
+        r = daemon.virsh("domcapabilities", "--virttype", "kvm", check=False)
+        assert "KVM is not supported" in r.stderr

@@ -44,3 +44,25 @@ def test_virt_install_kernel_boot(daemon):
     assert d.isPersistent() and not d.isActive()
     d.undefine()
     c.close()
+
+
+@pytest.mark.skipif(shutil.which("virt-install") is None, reason="virtinst not installed")
+def test_virt_install_defaults_from_domain_capabilities(daemon, tmp_path):
+    """With its defaults (q35, a virtio disk, VNC with a virtio video card, an RNG, the guest
+    agent channel) virt-install writes what our domain capabilities offer, and domusd defines
+    it as written."""
+    r = subprocess.run(
+        ["virt-install", "--connect", daemon.uri, "--name", "vi-defaults", "--memory", "128",
+         "--virt-type", "qemu", "--import", "--disk", "size=0.01", "--network", "none",
+         "--osinfo", "linux2022", "--noautoconsole", "--print-xml"],
+        capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    xml = r.stdout
+    for piece in ("machine=\"q35\"", "<graphics type=\"vnc\"", "<model type=\"virtio\"/>",
+                  "<rng model=\"virtio\">"):
+        assert piece in xml, piece
+    assert "<tpm" not in xml and "<vmcoreinfo" not in xml  # offered as unsupported
+    path = tmp_path / "vi.xml"
+    path.write_text(xml)
+    daemon.virsh("define", str(path))
+    daemon.virsh("undefine", "vi-defaults")

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conf/domain_def.h"
+#include "conf/domcaps.h"
 #include "conf/xml_util.h"
 #include "util/err.h"
 
@@ -334,6 +335,36 @@ test_metadata_elements(void)
     g_free(next);
 }
 
+/* <domainCapabilities> for fixed facts, against its golden file */
+static void
+test_domcaps(void)
+{
+    static const char *const loaders[] = {"/usr/share/OVMF/OVMF_CODE.fd", NULL};
+    static const struct domcaps_cpu_model models[] = {{"qemu64", "yes"}, {"Haswell", "no"}};
+    struct domcaps caps = {
+        .path = "/usr/bin/qemu-system-x86_64",
+        .domain = "qemu",
+        .machine = "pc-q35-7.2",
+        .arch = "x86_64",
+        .max_vcpus = 288,
+        .loaders = loaders,
+        .cpu_models = models,
+        .n_cpu_models = G_N_ELEMENTS(models),
+        .vfio = TRUE,
+    };
+    g_autofree char *actual = domcaps_format(&caps);
+    g_autofree char *dir = data_dir("domcaps");
+    g_autofree char *path = g_build_filename(dir, "q35-tcg.xml", NULL);
+    if (g_getenv("REGENERATE") && !g_file_set_contents(path, actual, -1, NULL))
+        g_error("cannot write %s", path);
+    g_autofree char *expected = read_file(path);
+    g_assert_cmpstr(actual, ==, expected);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(xmlDoc) doc =
+        xml_util_read_document(0, actual, G_MAXSIZE, "domcaps", "domainCapabilities", &error);
+    g_assert_no_error(error);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -349,5 +380,6 @@ main(int argc, char **argv)
     g_test_add_func("/domain-def/doctype", test_doctype);
     g_test_add_func("/domain-def/size-cap", test_size_cap);
     g_test_add_func("/domain-def/metadata-elements", test_metadata_elements);
+    g_test_add_func("/domain-def/domcaps", test_domcaps);
     return g_test_run();
 }
