@@ -1379,11 +1379,35 @@ fill_video_defaults(struct domain_def *def)
     }
 }
 
+/* libvirt's x86 machines always have a PS/2 mouse and keyboard (the i8042 every PC board
+ * has, nothing on the command line): the XML names them as libvirt's does. */
+static void
+add_implicit_inputs(struct domain_def *def)
+{
+    if (g_strcmp0(def->os_arch, "x86_64") != 0 && g_strcmp0(def->os_arch, "i686") != 0)
+        return;
+    static const enum input_type types[] = {INPUT_TYPE_MOUSE, INPUT_TYPE_KEYBOARD};
+    for (gsize t = 0; t < G_N_ELEMENTS(types); t++) {
+        gboolean present = FALSE;
+        for (guint i = 0; i < def->inputs->len; i++) {
+            const struct input_def *in = def->inputs->pdata[i];
+            present |= in->type == types[t] && in->bus == INPUT_BUS_PS2;
+        }
+        if (present)
+            continue;
+        struct input_def *input = g_new0(struct input_def, 1);
+        input->type = types[t];
+        input->bus = INPUT_BUS_PS2;
+        g_ptr_array_add(def->inputs, input);
+    }
+}
+
 gboolean
 domain_def_devices_finish(struct domain_def *def, GError **error)
 {
     assign_controller_indexes(def);
     fill_video_defaults(def);
+    add_implicit_inputs(def);
     return check_disk_targets(def, error) && check_boot_orders(def, error) &&
            domain_def_hostdev_check(def, error) && domain_def_iothreads_check(def, error) &&
            pair_consoles(def, error);
