@@ -17,11 +17,21 @@ enum {
     EVENT_ID_METADATA_CHANGE = 23,
 };
 /* what an event is about: libvirt has one event ID space per object kind */
-enum event_object { EVENT_OBJECT_DOMAIN = 0, EVENT_OBJECT_NETWORK = 1 };
+enum event_object { EVENT_OBJECT_DOMAIN = 0, EVENT_OBJECT_NETWORK = 1, EVENT_OBJECT_POOL = 2 };
+/* virStoragePoolEventID, virStoragePoolEventLifecycleType */
+enum { POOL_EVENT_ID_LIFECYCLE = 0, POOL_EVENT_ID_REFRESH = 1 };
+enum {
+    POOL_EVENT_DEFINED,
+    POOL_EVENT_UNDEFINED,
+    POOL_EVENT_STARTED,
+    POOL_EVENT_STOPPED,
+    POOL_EVENT_CREATED,
+    POOL_EVENT_DELETED,
+};
 
 struct event {
     enum event_object object;
-    int kind; /* EVENT_ID_* for domains; 0 (lifecycle) for networks */
+    int kind; /* EVENT_ID_* for domains; 0 (lifecycle) for networks; POOL_EVENT_ID_* */
     char *name;
     uint8_t uuid[UUID_LEN];
     int id;    /* domain id at the time of the event, -1 when inactive */

@@ -85,6 +85,21 @@ pool_config_write(struct core *core, const struct pool_def *def, GError **error)
     return file_write_atomic(path, xml, strlen(xml), 0600, FILE_DURABLE, error);
 }
 
+/* A pool event to every subscriber: KIND (POOL_EVENT_ID_*), EVENT (lifecycle) */
+static void
+emit(struct core *core, struct pool *p, int kind, int event)
+{
+    struct event ev = {
+        .object = EVENT_OBJECT_POOL,
+        .kind = kind,
+        .name = p->def->name,
+        .id = -1,
+        .event = event,
+    };
+    memcpy(ev.uuid, p->def->uuid, UUID_LEN);
+    events_emit(core->events, &ev);
+}
+
 static gboolean
 mark_active(struct core *core, struct pool *p, gboolean active, GError **error)
 {
@@ -93,7 +108,10 @@ mark_active(struct core *core, struct pool *p, gboolean active, GError **error)
         return FALSE;
     if (!active && !file_remove(path, error))
         return FALSE;
+    gboolean changed = p->active != active;
     p->active = active;
+    if (changed)
+        emit(core, p, POOL_EVENT_ID_LIFECYCLE, active ? POOL_EVENT_STARTED : POOL_EVENT_STOPPED);
     return TRUE;
 }
 
@@ -277,6 +295,7 @@ core_pool_define(struct core *core, const char *xml, GError **error)
         storage_def_pool_free(p->def);
         p->def = g_steal_pointer(&def);
         p->persistent = TRUE;
+        emit(core, p, POOL_EVENT_ID_LIFECYCLE, POOL_EVENT_DEFINED);
         return p;
     }
     p = g_new0(struct pool, 1);
@@ -285,6 +304,7 @@ core_pool_define(struct core *core, const char *xml, GError **error)
     p->persistent = TRUE;
     pool_add(core, p);
     log_info("pool %s: defined", p->def->name);
+    emit(core, p, POOL_EVENT_ID_LIFECYCLE, POOL_EVENT_DEFINED);
     return p;
 }
 
@@ -324,7 +344,10 @@ core_pool_build(struct core *core, struct pool *p, unsigned flags, GError **erro
                 "storage pool '%s' is already active", p->def->name);
         return FALSE;
     }
-    return storage_dir_build(p->def->target_path, p->def->target_mode, error);
+    if (!storage_dir_build(p->def->target_path, p->def->target_mode, error))
+        return FALSE;
+    emit(core, p, POOL_EVENT_ID_LIFECYCLE, POOL_EVENT_CREATED);
+    return TRUE;
 }
 
 gboolean
@@ -383,6 +406,7 @@ core_pool_undefine(struct core *core, struct pool *p, GError **error)
     g_autofree char *ap = pool_autostart_path(core, p->def->name);
     if (!file_remove(ap, error) || !file_remove(cfg, error))
         return FALSE;
+    emit(core, p, POOL_EVENT_ID_LIFECYCLE, POOL_EVENT_UNDEFINED);
     pool_remove(core, p);
     return TRUE;
 }
@@ -400,7 +424,10 @@ core_pool_delete(struct core *core, struct pool *p, unsigned flags, GError **err
                 "pool delete flags 0x%x are not supported for dir pools", flags);
         return FALSE;
     }
-    return storage_dir_delete(p->def->target_path, error);
+    if (!storage_dir_delete(p->def->target_path, error))
+        return FALSE;
+    emit(core, p, POOL_EVENT_ID_LIFECYCLE, POOL_EVENT_DELETED);
+    return TRUE;
 }
 
 gboolean
@@ -419,6 +446,7 @@ core_pool_refresh(struct core *core, struct pool *p, GError **error)
                 p->def->target_path, p->def->name);
         return FALSE;
     }
+    emit(core, p, POOL_EVENT_ID_REFRESH, 0);
     return TRUE;
 }
 

@@ -25,6 +25,22 @@ client_event(const struct event *ev, gpointer user)
         if (r->has_dom && memcmp(r->uuid, ev->uuid, UUID_LEN) != 0)
             continue;
         g_autoptr(GByteArray) b = g_byte_array_new();
+        if (ev->object == EVENT_OBJECT_POOL) {
+            /* remote_storage_pool_event_lifecycle_msg / _refresh_msg */
+            xdr_put_i32(b, r->callback_id);
+            xdr_put_string(b, ev->name);
+            xdr_put_opaque_fixed(b, ev->uuid, UUID_LEN);
+            if (ev->kind == POOL_EVENT_ID_LIFECYCLE) {
+                xdr_put_i32(b, ev->event);
+                xdr_put_i32(b, 0);
+            }
+            client_send_message(c,
+                                ev->kind == POOL_EVENT_ID_LIFECYCLE
+                                    ? PROC_STORAGE_POOL_EVENT_LIFECYCLE
+                                    : PROC_STORAGE_POOL_EVENT_REFRESH,
+                                b);
+            continue;
+        }
         if (ev->object == EVENT_OBJECT_NETWORK) {
             /* remote_network_event_lifecycle_msg */
             xdr_put_i32(b, r->callback_id);
@@ -205,7 +221,8 @@ h_callback_deregister_any(struct call *call, const struct call_ctx *ctx)
     dispatch_fail(call, error);
 }
 
-/* remote_connect_network_event_register_any_args: event id, optional network */
+/* remote_connect_network_event_register_any_args: event id, optional network; the storage
+ * pool's has the same shape */
 struct net_register_args {
     int32_t event_id;
     gboolean has_net;
@@ -234,21 +251,22 @@ clear_net_register(void *args)
 static const struct args_type args_net_register = {sizeof(struct net_register_args),
                                                    dec_net_register, clear_net_register};
 
+/* A registration of an object's events (network, pool: an event id, optionally one object);
+ * LAST is the object kind's first unknown event id */
 static void
-h_network_register_any(struct call *call, const struct call_ctx *ctx)
+register_object(struct call *call, const struct net_register_args *a, enum event_object object,
+                int last, const char *what)
 {
-    const struct net_register_args *a = ctx->args;
-    /* VIR_NETWORK_EVENT_ID_LIFECYCLE is the only one libvirt 9.0 has */
-    if (a->event_id != 0) {
+    if (a->event_id < 0 || a->event_id >= last) {
         GError *error = NULL;
-        err_set(&error, ERR_FROM_RPC, ERR_INVALID_ARG, "unsupported network event ID %d",
+        err_set(&error, ERR_FROM_RPC, ERR_INVALID_ARG, "unsupported %s event ID %d", what,
                 a->event_id);
         dispatch_fail(call, error);
         return;
     }
     struct client *c = call->client;
     struct event_reg *r = g_new0(struct event_reg, 1);
-    r->object = EVENT_OBJECT_NETWORK;
+    r->object = object;
     r->event_id = a->event_id;
     r->callback_id = c->next_callback_id++;
     r->has_dom = a->has_net;
@@ -259,22 +277,49 @@ h_network_register_any(struct call *call, const struct call_ctx *ctx)
 }
 
 static void
-h_network_deregister_any(struct call *call, const struct call_ctx *ctx)
+deregister_object(struct call *call, int callback_id, enum event_object object, const char *what)
 {
-    const struct arg_int *a = ctx->args;
     struct client *c = call->client;
     for (guint i = 0; i < c->events->len; i++) {
         struct event_reg *r = c->events->pdata[i];
-        if (r->object == EVENT_OBJECT_NETWORK && r->callback_id == a->v) {
+        if (r->object == (int)object && r->callback_id == callback_id) {
             g_ptr_array_remove_index(c->events, i);
             call_reply(call, NULL);
             return;
         }
     }
     GError *error = NULL;
-    err_set(&error, ERR_FROM_RPC, ERR_INVALID_ARG, "network event callback %d not registered",
-            a->v);
+    err_set(&error, ERR_FROM_RPC, ERR_INVALID_ARG, "%s event callback %d not registered", what,
+            callback_id);
     dispatch_fail(call, error);
+}
+
+static void
+h_network_register_any(struct call *call, const struct call_ctx *ctx)
+{
+    /* VIR_NETWORK_EVENT_ID_LIFECYCLE is the only one libvirt 9.0 has */
+    register_object(call, ctx->args, EVENT_OBJECT_NETWORK, 1, "network");
+}
+
+static void
+h_network_deregister_any(struct call *call, const struct call_ctx *ctx)
+{
+    deregister_object(call, ((const struct arg_int *)ctx->args)->v, EVENT_OBJECT_NETWORK,
+                      "network");
+}
+
+static void
+h_pool_register_any(struct call *call, const struct call_ctx *ctx)
+{
+    /* lifecycle and refresh */
+    register_object(call, ctx->args, EVENT_OBJECT_POOL, 2, "storage pool");
+}
+
+static void
+h_pool_deregister_any(struct call *call, const struct call_ctx *ctx)
+{
+    deregister_object(call, ((const struct arg_int *)ctx->args)->v, EVENT_OBJECT_POOL,
+                      "storage pool");
 }
 
 #define R RPC_PROGRAM_REMOTE
@@ -284,6 +329,10 @@ const struct proc_def event_procs[] = {
      h_network_register_any},
     {R, PROC_CONNECT_NETWORK_EVENT_DEREGISTER_ANY, N, &args_int, FALSE, 0,
      h_network_deregister_any},
+    {R, PROC_CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY, N, &args_net_register, FALSE, 0,
+     h_pool_register_any},
+    {R, PROC_CONNECT_STORAGE_POOL_EVENT_DEREGISTER_ANY, N, &args_int, FALSE, 0,
+     h_pool_deregister_any},
     {R, PROC_CONNECT_DOMAIN_EVENT_REGISTER_ANY, N, &args_int, FALSE, 0, h_register_any},
     {R, PROC_CONNECT_DOMAIN_EVENT_DEREGISTER_ANY, N, &args_int, FALSE, 0, h_deregister_any},
     {R, PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, N, &args_register, FALSE, 0,

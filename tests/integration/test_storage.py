@@ -549,3 +549,47 @@ def test_cli_vol_job_abort(daemon):
     assert r.returncode != 0 and "read only access prevents" in r.stderr, r.stderr
     vol.delete(0)
     c.close()
+
+
+def test_pool_events(daemon, loop):
+    """virConnectStoragePoolEventRegisterAny: the lifecycle of a pool and its refreshes, to
+    every registration, one of them for that pool alone."""
+    c = daemon.conn()
+    every, mine, refreshed = [], [], []
+    E = libvirt
+    cb_all = c.storagePoolEventRegisterAny(
+        None, E.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE,
+        lambda conn, pool, event, detail, opaque: every.append((pool.name(), event)), None)
+    target = os.path.join(daemon.root, "evpool")
+    pool = c.storagePoolDefineXML(f"<pool type='dir'><name>evpool</name><target><path>{target}"
+                                  "</path></target></pool>", 0)
+    c.storagePoolEventRegisterAny(
+        pool, E.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE,
+        lambda conn, p, event, detail, opaque: mine.append(event), None)
+    c.storagePoolEventRegisterAny(
+        pool, E.VIR_STORAGE_POOL_EVENT_ID_REFRESH,
+        lambda conn, p, opaque: refreshed.append(p.name()), None)
+    daemon.virsh("pool-define-as", "other", "dir", "--target", os.path.join(daemon.root, "o"))
+    pool.build(0)
+    pool.create(0)
+    pool.refresh(0)
+    pool.destroy()
+    pool.delete(0)
+    pool.undefine()
+    daemon.virsh("pool-undefine", "other")
+    want = [E.VIR_STORAGE_POOL_EVENT_CREATED, E.VIR_STORAGE_POOL_EVENT_STARTED,
+            E.VIR_STORAGE_POOL_EVENT_STOPPED, E.VIR_STORAGE_POOL_EVENT_DELETED,
+            E.VIR_STORAGE_POOL_EVENT_UNDEFINED]
+    deadline = time.time() + 10
+    while (len(every) < 8 or len(mine) < len(want) or not refreshed) and time.time() < deadline:
+        time.sleep(0.02)
+    assert every == ([("evpool", E.VIR_STORAGE_POOL_EVENT_DEFINED),
+                      ("other", E.VIR_STORAGE_POOL_EVENT_DEFINED)] +
+                     [("evpool", e) for e in want] +
+                     [("other", E.VIR_STORAGE_POOL_EVENT_UNDEFINED)])
+    assert mine == want  # nothing of the other pool
+    assert refreshed == ["evpool"]
+    c.storagePoolEventDeregisterAny(cb_all)
+    with pytest.raises(libvirt.libvirtError):
+        c.storagePoolEventDeregisterAny(cb_all)
+    c.close()
