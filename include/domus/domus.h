@@ -27,6 +27,12 @@ gboolean domus_get_version(domus_conn *conn, guint64 *ret_hv_version, GError **e
 gboolean domus_get_lib_version(domus_conn *conn, guint64 *ret_version, GError **error);
 char *domus_get_hostname(domus_conn *conn, GError **error);
 char *domus_get_capabilities(domus_conn *conn, GError **error);
+/* virConnectListAllNodeDevices (FLAGS: virConnectListAllNodeDeviceFlags): the names, a new
+ * NULL-terminated vector. */
+char **domus_list_node_devices(domus_conn *conn, unsigned flags, GError **error);
+/* virNodeDeviceGetXMLDesc and virNodeDeviceGetParent (NULL without error: the computer). */
+char *domus_node_device_get_xml(domus_conn *conn, const char *name, GError **error);
+char *domus_node_device_get_parent(domus_conn *conn, const char *name, GError **error);
 /* virConnectGetDomainCapabilities: each of EMULATOR, ARCH, MACHINE, VIRTTYPE may be NULL (the
  * daemon's default). Returns a new string. */
 char *domus_get_domain_capabilities(domus_conn *conn, const char *emulator, const char *arch,

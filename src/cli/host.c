@@ -2,6 +2,7 @@
 /* host commands: uri, version, hostname, capabilities, sysinfo, nodeinfo, nodecpumap,
  * nodecpustats, nodememstats, freecell. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -75,6 +76,128 @@ cmd_domcapabilities(struct cli_ctx *ctx, GError **error)
         return FALSE;
     }
     printf("%s\n\n", caps); /* virsh's line and its empty line after a command */
+    return TRUE;
+}
+
+/* --- node devices --- */
+
+/* virNodeDevCapType names, in the order of their virConnectListAllNodeDeviceFlags bits */
+static const char *const nodedev_caps[] = {
+    "system",      "pci",        "usb_device", "usb",     "net",    "scsi_host",
+    "scsi_target", "scsi",       "storage",    "fc_host", "vports", "scsi_generic",
+    "drm",         "mdev_types", "mdev",       "ccw",     "css",    "vdpa",
+    "ap_card",     "ap_queue",   "ap_matrix",  "vpd",     NULL,
+};
+#define NODEDEV_INACTIVE (1u << 30)
+#define NODEDEV_ACTIVE (1u << 31)
+
+struct tree {
+    char **names;
+    char **parents;
+    guint n;
+};
+
+/* vshTreePrint's drawing */
+static void
+tree_print(const struct tree *t, guint dev, guint last, gboolean root, GString *indent)
+{
+    printf("%s%s%s\n", indent->str, root ? "" : "+- ", t->names[dev]);
+    if (!root)
+        g_string_append(indent, dev == last ? "  " : "| ");
+    int next_last = -1;
+    for (guint i = 0; i < t->n; i++)
+        if (t->parents[i] && g_str_equal(t->parents[i], t->names[dev]))
+            next_last = (int)i;
+    if (next_last != -1)
+        printf("%s  |\n", indent->str);
+    g_string_append(indent, "  ");
+    for (guint i = 0; i < t->n; i++)
+        if (t->parents[i] && g_str_equal(t->parents[i], t->names[dev]))
+            tree_print(t, i, (guint)next_last, FALSE, indent);
+    g_string_truncate(indent, indent->len - 2);
+    if (next_last == -1 && dev == last)
+        printf("%s\n", indent->str);
+    if (!root)
+        g_string_truncate(indent, indent->len - 2);
+}
+
+static int
+compare_names(gconstpointer a, gconstpointer b)
+{
+    return g_ascii_strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
+static gboolean
+cmd_nodedev_list(struct cli_ctx *ctx, GError **error)
+{
+    const char *cap_text = cli_get(ctx, "cap");
+    gboolean tree = cli_has(ctx, "tree"), inactive = cli_has(ctx, "inactive");
+    gboolean all = cli_has(ctx, "all");
+    if (all && inactive) {
+        cli_set_error(error, "Option --all is incompatible with --inactive");
+        return FALSE;
+    }
+    if (tree && (cap_text || inactive)) {
+        cli_set_error(error, "Option --tree is incompatible with --cap and --inactive");
+        return FALSE;
+    }
+    unsigned flags = 0;
+    g_auto(GStrv) caps = cap_text ? g_strsplit(cap_text, ",", -1) : NULL;
+    for (guint i = 0; caps && caps[i]; i++) {
+        int bit = -1;
+        for (int c = 0; nodedev_caps[c]; c++)
+            if (g_str_equal(g_strstrip(caps[i]), nodedev_caps[c]))
+                bit = c;
+        if (bit < 0) {
+            cli_set_error(error, "Invalid capability type");
+            return FALSE;
+        }
+        flags |= 1u << bit;
+    }
+    if (inactive || all)
+        flags |= NODEDEV_INACTIVE;
+    if (!inactive)
+        flags |= NODEDEV_ACTIVE;
+    domus_conn *conn = cli_conn(ctx, error);
+    g_auto(GStrv) names = conn ? domus_list_node_devices(conn, flags, error) : NULL;
+    if (!names)
+        return FALSE;
+    guint n = g_strv_length(names);
+    qsort(names, n, sizeof(char *), compare_names);
+    if (!tree) {
+        for (guint i = 0; i < n; i++)
+            printf("%s\n", names[i]);
+        printf("\n");
+        return TRUE;
+    }
+    g_auto(GStrv) parents = g_new0(char *, n + 1);
+    for (guint i = 0; i < n; i++) {
+        if (g_str_equal(names[i], "computer"))
+            continue;
+        g_autoptr(GError) perr = NULL;
+        parents[i] = domus_node_device_get_parent(conn, names[i], &perr);
+    }
+    struct tree t = {names, parents, n};
+    g_autoptr(GString) indent = g_string_new(NULL);
+    for (guint i = 0; i < n; i++)
+        if (!parents[i])
+            tree_print(&t, i, i, TRUE, indent);
+    printf("\n");
+    return TRUE;
+}
+
+static gboolean
+cmd_nodedev_dumpxml(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = cli_conn(ctx, error);
+    const char *name = cli_get(ctx, "device");
+    g_autofree char *xml = conn ? domus_node_device_get_xml(conn, name, error) : NULL;
+    if (!xml) {
+        if (conn)
+            cli_report("Could not find matching device '%s'", name);
+        return FALSE;
+    }
+    printf("%s\n", xml);
     return TRUE;
 }
 
@@ -311,6 +434,17 @@ static const struct cli_opt freecell_opts[] = {
     {NULL},
 };
 
+static const struct cli_opt nodedev_list_opts[] = {
+    {"tree", OPT_BOOL, FALSE, "list devices in a tree"},
+    {"cap", OPT_STRING, FALSE, "capability names, separated by comma"},
+    {"inactive", OPT_BOOL, FALSE, "list inactive devices"},
+    {"all", OPT_BOOL, FALSE, "list inactive & active devices"},
+    {NULL},
+};
+static const struct cli_opt nodedev_dumpxml_opts[] = {
+    {"device", OPT_DATA, TRUE, "device name or wwn pair in 'wwnn,wwpn' format"},
+    {NULL},
+};
 static const struct cli_opt domcapabilities_opts[] = {
     {"virttype", OPT_STRING, FALSE, "virtualization type (/domain/@type)"},
     {"emulatorbin", OPT_STRING, FALSE, "path to emulator binary (/domain/devices/emulator)"},
@@ -325,6 +459,8 @@ const struct cli_cmd cli_host_cmds[] = {
     {"hostname", cmd_hostname, no_opts, "print the hypervisor hostname"},
     {"capabilities", cmd_capabilities, no_opts, "capabilities"},
     {"domcapabilities", cmd_domcapabilities, domcapabilities_opts, "domain capabilities"},
+    {"nodedev-list", cmd_nodedev_list, nodedev_list_opts, "enumerate devices on this host"},
+    {"nodedev-dumpxml", cmd_nodedev_dumpxml, nodedev_dumpxml_opts, "node device details in XML"},
     {"sysinfo", cmd_sysinfo, no_opts, "print the hypervisor sysinfo"},
     {"maxvcpus", cmd_maxvcpus, maxvcpus_opts, "connection vcpu maximum"},
     {"nodeinfo", cmd_nodeinfo, no_opts, "node information"},

@@ -65,6 +65,7 @@ build_index(void)
     index_table(guest_procs, guest_procs_count);
     index_table(storage_procs, storage_procs_count);
     index_table(network_procs, network_procs_count);
+    index_table(nodedev_procs, nodedev_procs_count);
     index_table(domus_procs, domus_procs_count);
     index_table(domus_snapshot_procs, domus_snapshot_procs_count);
     indexed = TRUE;

@@ -331,6 +331,52 @@ domus_get_domain_capabilities(domus_conn *conn, const char *emulator, const char
     return client_reply_string(conn, PROC_CONNECT_GET_DOMAIN_CAPABILITIES, args, error);
 }
 
+char **
+domus_list_node_devices(domus_conn *conn, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_i32(args, 1);
+    xdr_put_u32(args, flags);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(conn, PROC_CONNECT_LIST_ALL_NODE_DEVICES, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    uint32_t n = xdr_get_count(&r, 65536, 4);
+    g_auto(GStrv) names = g_new0(char *, n + 1);
+    for (uint32_t i = 0; i < n && !r.failed; i++)
+        names[i] = xdr_get_string(&r, RPC_STRING_MAX);
+    xdr_get_u32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&names);
+}
+
+char *
+domus_node_device_get_xml(domus_conn *conn, const char *name, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_string(args, name);
+    xdr_put_u32(args, 0);
+    return client_reply_string(conn, PROC_NODE_DEVICE_GET_XML_DESC, args, error);
+}
+
+char *
+domus_node_device_get_parent(domus_conn *conn, const char *name, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_string(args, name);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(conn, PROC_NODE_DEVICE_GET_PARENT, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_autofree char *parent = xdr_get_opt_string(&r, RPC_STRING_MAX);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&parent);
+}
+
 char *
 domus_get_type(domus_conn *conn, GError **error)
 {

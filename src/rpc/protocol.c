@@ -84,6 +84,8 @@ static const struct {
     {ERR_NO_DOMAIN, "Domain not found"},
     {ERR_NO_STORAGE_POOL, "Storage pool not found"},
     {ERR_NO_NETWORK, "Network not found"},
+    {ERR_NO_NODE_DEVICE, "Node device not found"},
+    {ERR_NO_DOMAIN_METADATA, "metadata not found"},
     {ERR_NETWORK_EXIST, "this network exists already"},
     {ERR_NO_STORAGE_VOL, "Storage volume not found"},
     {ERR_STORAGE_VOL_EXIST, "storage volume already exists"},

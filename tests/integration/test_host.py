@@ -150,3 +150,50 @@ def test_domain_capabilities(daemon):
     if not kvm_usable():
         r = daemon.virsh("domcapabilities", "--virttype", "kvm", check=False)
         assert "KVM is not supported" in r.stderr
+
+
+def test_node_devices(daemon):
+    """The host's devices from sysfs, as virsh's nodedev commands and python read them."""
+    pci = sorted(os.listdir("/sys/bus/pci/devices"))
+    want_pci = ["pci_" + a.replace(":", "_").replace(".", "_") for a in pci]
+    for tool in (daemon.virsh, daemon.domus):
+        listed = tool("nodedev-list", "--cap", "pci").stdout.split()
+        assert sorted(listed) == sorted(want_pci)
+        assert "computer" in tool("nodedev-list").stdout.split()
+    c = daemon.conn()
+    nets = {d.name(): d for d in c.listAllDevices(libvirt.VIR_CONNECT_LIST_NODE_DEVICES_CAP_NET)}
+    for iface in os.listdir("/sys/class/net"):
+        mac = open(f"/sys/class/net/{iface}/address").read().strip()
+        name = f"net_{iface}_{mac.replace(':', '_')}"
+        assert name in nets, (name, list(nets))
+        root = ET.fromstring(nets[name].XMLDesc(0))
+        assert root.find("capability/interface").text == iface
+        assert root.find("capability/address").text == mac
+        assert nets[name].listCaps() == ["net"]
+        # the parent is the PCI device the interface sits on, or the computer
+        real = os.path.realpath(f"/sys/class/net/{iface}")
+        above = [p for p in real.split("/") if len(p) == 12 and p.count(":") == 2]
+        want = ("pci_" + above[-1].replace(":", "_").replace(".", "_")) if above else "computer"
+        assert nets[name].parent() == want
+    first = c.nodeDeviceLookupByName(want_pci[0])
+    root = ET.fromstring(first.XMLDesc(0))
+    vendor = open(f"/sys/bus/pci/devices/{pci[0]}/vendor").read().strip()
+    assert root.find("capability/vendor").get("id") == vendor
+    assert c.numOfDevices("pci", 0) == len(pci)
+    try:
+        c.nodeDeviceLookupByName("pci_9999_99_99_9")
+        raise AssertionError("an unknown device was found")
+    except libvirt.libvirtError as e:
+        assert e.get_error_code() == libvirt.VIR_ERR_NO_NODE_DEVICE
+    c.close()
+    # the tree and the XML, printed alike by both tools
+    for args in (["nodedev-list", "--tree"], ["nodedev-dumpxml", want_pci[0]],
+                 ["nodedev-list", "--cap", "net,storage"], ["nodedev-dumpxml", "nope"]):
+        v, m = daemon.virsh(*args, check=False), daemon.domus(*args, check=False)
+        assert (m.stdout, m.stderr, m.returncode) == (v.stdout, v.stderr, v.returncode), args
+    tree = daemon.virsh("nodedev-list", "--tree").stdout
+    assert tree.startswith("computer\n")
+    # read-only connections read them too
+    ro = daemon.conn(readonly=True)
+    assert len(ro.listAllDevices(0)) >= len(pci) + 1
+    ro.close()

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* proc_nodedev: the host's devices (conf/nodedev.c reads them from sysfs at each call: a few
+ * dozen small files), listed, looked up and described as libvirt's node device driver does. */
+#include <string.h>
+
+#include "conf/nodedev.h"
+#include "conf/nodeinfo.h"
+#include "core/core.h"
+#include "daemon/dispatch.h"
+#include "util/err.h"
+
+#define PCI_IDS "/usr/share/misc/pci.ids"
+#define NODEDEV_LIST_MAX 65536
+/* virConnectListAllNodeDeviceFlags: the capability bits up to VPD, inactive, active */
+#define LIST_CAP_BITS 0x3fffffu
+#define LIST_INACTIVE (1u << 30)
+#define LIST_ACTIVE (1u << 31)
+
+static GPtrArray *
+devices(struct call *call)
+{
+    g_autofree char *uuid = nodeinfo_host_uuid(NULL);
+    return nodedev_enumerate(dispatch_core(call)->paths.sysfs_root, uuid, PCI_IDS);
+}
+
+/* The device named NAME of DEVS, or NULL with the call failed */
+static const struct nodedev *
+find(struct call *call, GPtrArray *devs, const char *name)
+{
+    for (guint i = 0; i < devs->len; i++) {
+        const struct nodedev *d = devs->pdata[i];
+        if (g_str_equal(d->name, name))
+            return d;
+    }
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_NODEDEV, ERR_NO_NODE_DEVICE,
+            "no node device with matching name '%s'; 'nodedev-list' shows them", name);
+    dispatch_fail(call, error);
+    return NULL;
+}
+
+/* Whether D matches the capability name CAP (NULL: any) */
+static gboolean
+cap_matches(const struct nodedev *d, const char *cap)
+{
+    return !cap || g_str_equal(cap, nodedev_cap_name(d->cap));
+}
+
+/* remote_node_num_of_devices_args: cap (then flags); remote_node_list_devices_args: cap,
+ * maxnames (then flags) */
+struct cap_args {
+    char *cap;
+    int32_t max;
+};
+
+static void
+dec_num(struct xdr_reader *r, void *args)
+{
+    ((struct cap_args *)args)->cap = xdr_get_opt_string(r, RPC_STRING_MAX);
+}
+
+static void
+dec_list(struct xdr_reader *r, void *args)
+{
+    struct cap_args *a = args;
+    a->cap = xdr_get_opt_string(r, RPC_STRING_MAX);
+    a->max = xdr_get_i32(r);
+}
+
+static void
+clear_cap(void *args)
+{
+    g_free(((struct cap_args *)args)->cap);
+}
+
+static const struct args_type args_num = {sizeof(struct cap_args), dec_num, clear_cap};
+static const struct args_type args_list = {sizeof(struct cap_args), dec_list, clear_cap};
+
+static void
+h_num_of_devices(struct call *call, const struct call_ctx *ctx)
+{
+    const struct cap_args *a = ctx->args;
+    g_autoptr(GPtrArray) devs = devices(call);
+    int n = 0;
+    for (guint i = 0; i < devs->len; i++)
+        n += cap_matches(devs->pdata[i], a->cap);
+    dispatch_reply_int(call, n);
+}
+
+static void
+h_list_devices(struct call *call, const struct call_ctx *ctx)
+{
+    const struct cap_args *a = ctx->args;
+    if (!dispatch_check_max(call, a->max, NODEDEV_LIST_MAX))
+        return;
+    g_autoptr(GPtrArray) devs = devices(call);
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    for (guint i = 0; i < devs->len && (int)names->len < a->max; i++) {
+        const struct nodedev *d = devs->pdata[i];
+        if (cap_matches(d, a->cap))
+            g_ptr_array_add(names, d->name);
+    }
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_u32(b, names->len);
+    for (guint i = 0; i < names->len; i++)
+        xdr_put_string(b, names->pdata[i]);
+    call_reply(call, b);
+}
+
+/* remote_connect_list_all_node_devices_args: need_results (then flags) */
+static void
+h_list_all(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *need = ctx->args;
+    g_autoptr(GPtrArray) devs = devices(call);
+    guint caps = ctx->flags & LIST_CAP_BITS;
+    /* every device here is active: only "inactive" alone leaves none */
+    gboolean state_ok = !(ctx->flags & (LIST_ACTIVE | LIST_INACTIVE)) || (ctx->flags & LIST_ACTIVE);
+    g_autoptr(GPtrArray) out = g_ptr_array_new();
+    for (guint i = 0; i < devs->len; i++) {
+        const struct nodedev *d = devs->pdata[i];
+        if (state_ok && (!caps || (caps & d->cap)))
+            g_ptr_array_add(out, d->name);
+    }
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    if (need->v) {
+        xdr_put_u32(b, out->len);
+        for (guint i = 0; i < out->len; i++)
+            xdr_put_string(b, out->pdata[i]); /* remote_nonnull_node_device: its name */
+    } else {
+        xdr_put_u32(b, 0);
+    }
+    xdr_put_u32(b, out->len);
+    call_reply(call, b);
+}
+
+static void
+h_lookup_by_name(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *name = ctx->args;
+    g_autoptr(GPtrArray) devs = devices(call);
+    const struct nodedev *d = find(call, devs, name->s);
+    if (d)
+        dispatch_reply_string(call, d->name);
+}
+
+static void
+h_get_xml_desc(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *name = ctx->args;
+    g_autoptr(GPtrArray) devs = devices(call);
+    const struct nodedev *d = find(call, devs, name->s);
+    if (d)
+        dispatch_reply_string(call, d->xml);
+}
+
+static void
+h_get_parent(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *name = ctx->args;
+    g_autoptr(GPtrArray) devs = devices(call);
+    const struct nodedev *d = find(call, devs, name->s);
+    if (!d)
+        return;
+    if (!d->parent) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_NODEDEV, ERR_NO_NODE_DEVICE, "no parent for this device");
+        dispatch_fail(call, error);
+        return;
+    }
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_opt_string(b, d->parent);
+    call_reply(call, b);
+}
+
+static void
+h_num_of_caps(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *name = ctx->args;
+    g_autoptr(GPtrArray) devs = devices(call);
+    if (find(call, devs, name->s))
+        dispatch_reply_int(call, 1);
+}
+
+/* remote_node_device_list_caps_args: name, maxnames */
+struct caps_args {
+    char *name;
+    int32_t max;
+};
+
+static void
+dec_caps(struct xdr_reader *r, void *args)
+{
+    struct caps_args *a = args;
+    a->name = xdr_get_string(r, RPC_STRING_MAX);
+    a->max = xdr_get_i32(r);
+}
+
+static void
+clear_caps(void *args)
+{
+    g_free(((struct caps_args *)args)->name);
+}
+
+static const struct args_type args_caps = {sizeof(struct caps_args), dec_caps, clear_caps};
+
+static void
+h_list_caps(struct call *call, const struct call_ctx *ctx)
+{
+    const struct caps_args *a = ctx->args;
+    if (!dispatch_check_max(call, a->max, NODEDEV_LIST_MAX))
+        return;
+    g_autoptr(GPtrArray) devs = devices(call);
+    const struct nodedev *d = find(call, devs, a->name);
+    if (!d)
+        return;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_u32(b, a->max > 0 ? 1 : 0);
+    if (a->max > 0)
+        xdr_put_string(b, nodedev_cap_name(d->cap));
+    call_reply(call, b);
+}
+
+#define R RPC_PROGRAM_REMOTE
+#define N HANDLE_NONE
+const struct proc_def nodedev_procs[] = {
+    {R, PROC_NODE_NUM_OF_DEVICES, N, &args_num, TRUE, 0, h_num_of_devices},
+    {R, PROC_NODE_LIST_DEVICES, N, &args_list, TRUE, 0, h_list_devices},
+    {R, PROC_CONNECT_LIST_ALL_NODE_DEVICES, N, &args_int, TRUE,
+     LIST_CAP_BITS | LIST_INACTIVE | LIST_ACTIVE, h_list_all},
+    {R, PROC_NODE_DEVICE_LOOKUP_BY_NAME, N, &args_string, FALSE, 0, h_lookup_by_name},
+    {R, PROC_NODE_DEVICE_GET_XML_DESC, N, &args_string, TRUE, 0, h_get_xml_desc},
+    {R, PROC_NODE_DEVICE_GET_PARENT, N, &args_string, FALSE, 0, h_get_parent},
+    {R, PROC_NODE_DEVICE_NUM_OF_CAPS, N, &args_string, FALSE, 0, h_num_of_caps},
+    {R, PROC_NODE_DEVICE_LIST_CAPS, N, &args_caps, FALSE, 0, h_list_caps},
+};
+#undef R
+#undef N
+const gsize nodedev_procs_count = G_N_ELEMENTS(nodedev_procs);
