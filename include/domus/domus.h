@@ -27,6 +27,22 @@ gboolean domus_get_version(domus_conn *conn, guint64 *ret_hv_version, GError **e
 gboolean domus_get_lib_version(domus_conn *conn, guint64 *ret_version, GError **error);
 char *domus_get_hostname(domus_conn *conn, GError **error);
 char *domus_get_capabilities(domus_conn *conn, GError **error);
+/* Secrets (virSecret*): a handle, its UUID string, usage type (virSecretUsageType) and usage
+ * id (the volume path, ceph/tls/vtpm name or iSCSI target; "" for none). */
+typedef struct domus_secret domus_secret;
+void domus_secret_free(domus_secret *s);
+const char *domus_secret_get_uuid(const domus_secret *s);
+int domus_secret_get_usage(const domus_secret *s);
+const char *domus_secret_get_usage_id(const domus_secret *s);
+domus_secret *domus_secret_lookup(domus_conn *conn, const char *uuid, GError **error);
+domus_secret *domus_secret_define(domus_conn *conn, const char *xml, GError **error);
+char *domus_secret_get_xml(domus_secret *s, GError **error);
+gboolean domus_secret_set_value(domus_secret *s, const guint8 *value, gsize len, GError **error);
+/* The value (*RET_LEN bytes; the caller wipes and frees it) */
+guint8 *domus_secret_get_value(domus_secret *s, gsize *ret_len, GError **error);
+gboolean domus_secret_undefine(domus_secret *s, GError **error);
+/* virConnectListAllSecrets (FLAGS: virConnectListAllSecretsFlags), by UUID: NULL-terminated */
+domus_secret **domus_list_secrets(domus_conn *conn, unsigned flags, GError **error);
 /* virConnectListAllNodeDevices (FLAGS: virConnectListAllNodeDeviceFlags): the names, a new
  * NULL-terminated vector. */
 char **domus_list_node_devices(domus_conn *conn, unsigned flags, GError **error);

@@ -94,3 +94,4 @@ extern const struct cli_cmd cli_snapshot_cmds[];
 extern const struct cli_cmd cli_stats_cmds[];
 extern const struct cli_cmd cli_device_cmds[];
 extern const struct cli_cmd cli_display_cmds[];
+extern const struct cli_cmd cli_secret_cmds[];

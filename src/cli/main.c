@@ -8,10 +8,10 @@
 
 #include "cli/cli.h"
 
-static const struct cli_cmd *const tables[] = {cli_domain_cmds,  cli_save_cmds,   cli_snapshot_cmds,
-                                               cli_console_cmds, cli_guest_cmds,  cli_storage_cmds,
-                                               cli_network_cmds, cli_host_cmds,   cli_stats_cmds,
-                                               cli_device_cmds,  cli_display_cmds};
+static const struct cli_cmd *const tables[] = {
+    cli_domain_cmds, cli_save_cmds,    cli_snapshot_cmds, cli_console_cmds,
+    cli_guest_cmds,  cli_storage_cmds, cli_network_cmds,  cli_host_cmds,
+    cli_stats_cmds,  cli_device_cmds,  cli_display_cmds,  cli_secret_cmds};
 
 domus_conn *
 cli_conn(struct cli_ctx *ctx, GError **error)

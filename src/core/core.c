@@ -10,6 +10,7 @@
 
 #include "conf/xml_util.h"
 #include "core/network.h"
+#include "core/secret.h"
 #include "core/storage.h"
 #include "qemu/address.h"
 #include "qemu/agent.h"
@@ -62,6 +63,7 @@ core_paths_clear(struct core_paths *p)
     g_free(p->pool_config_dir);
     g_free(p->pool_state_dir);
     g_free(p->network_config_dir);
+    g_free(p->secret_dir);
     g_free(p->network_state_dir);
     g_free(p->cgroup_root);
     g_free(p->cgroup_parent);
@@ -346,13 +348,14 @@ core_new(const struct core_paths *paths, GError **error)
     core->paths.pool_state_dir = g_strdup(paths->pool_state_dir);
     core->paths.network_config_dir = g_strdup(paths->network_config_dir);
     core->paths.network_state_dir = g_strdup(paths->network_state_dir);
+    core->paths.secret_dir = g_strdup(paths->secret_dir);
     core->by_name =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)core_domain_unref);
     core->by_uuid = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     core->by_id = g_hash_table_new(g_direct_hash, g_direct_equal);
     core->events = events_new();
     if (!load_next_id(core, error) || !load_configs(core, error) ||
-        !core_storage_init(core, error)) {
+        !core_storage_init(core, error) || !core_secret_init(core, error)) {
         core_free(core);
         return NULL;
     }
@@ -380,6 +383,7 @@ core_free(struct core *core)
     }
     core_storage_free(core);
     core_network_free(core);
+    core_secret_free(core);
     g_free(core->dnsmasq_binary);
     g_hash_table_destroy(core->by_id);
     g_hash_table_destroy(core->by_uuid);

@@ -33,6 +33,7 @@ struct core_paths {
     char *cgroup_root;        /* the cgroup filesystems ("/sys/fs/cgroup") */
     char *cgroup_parent;      /* the group domains' groups go under ("domus") */
     char *sysfs_root;         /* where sysfs is ("/sys"): host PCI devices */
+    char *secret_dir;         /* persistent secrets and their values (0700) */
 };
 
 typedef void (*core_done_fn)(GError *error, gpointer data);
@@ -112,6 +113,7 @@ struct core {
     GHashTable *pools_by_uuid;    /* uuid string -> struct pool * */
     GHashTable *networks_by_name; /* name -> struct network * (owns); see network.h */
     GHashTable *networks_by_uuid; /* uuid string -> struct network * */
+    GHashTable *secrets;          /* uuid string -> struct secret * (owns); see secret.h */
     char *dnsmasq_binary;         /* for networks with DHCP or DNS */
     GHashTable *vol_jobs;         /* volume path -> its job owner, while held (volume_jobs.c) */
     int next_id;

@@ -17,7 +17,15 @@ enum {
     EVENT_ID_METADATA_CHANGE = 23,
 };
 /* what an event is about: libvirt has one event ID space per object kind */
-enum event_object { EVENT_OBJECT_DOMAIN = 0, EVENT_OBJECT_NETWORK = 1, EVENT_OBJECT_POOL = 2 };
+enum event_object {
+    EVENT_OBJECT_DOMAIN = 0,
+    EVENT_OBJECT_NETWORK = 1,
+    EVENT_OBJECT_POOL = 2,
+    EVENT_OBJECT_SECRET = 3,
+};
+/* virSecretEventID, virSecretEventLifecycleType */
+enum { SECRET_EVENT_ID_LIFECYCLE = 0, SECRET_EVENT_ID_VALUE_CHANGED = 1 };
+enum { SECRET_EVENT_DEFINED, SECRET_EVENT_UNDEFINED };
 /* virStoragePoolEventID, virStoragePoolEventLifecycleType */
 enum { POOL_EVENT_ID_LIFECYCLE = 0, POOL_EVENT_ID_REFRESH = 1 };
 enum {
@@ -41,6 +49,7 @@ struct event {
     const GPtrArray *params; /* TUNABLE: struct typed_param * (core/guest.h) */
     int metadata_type;       /* METADATA_CHANGE: virDomainMetadataType */
     const char *nsuri;       /* METADATA_CHANGE: the element's namespace, or NULL */
+    int usage_type;          /* secrets: virSecretUsageType (NAME is the usage id) */
 };
 
 typedef void (*events_fn)(const struct event *ev, gpointer user);

@@ -66,6 +66,7 @@ build_index(void)
     index_table(storage_procs, storage_procs_count);
     index_table(network_procs, network_procs_count);
     index_table(nodedev_procs, nodedev_procs_count);
+    index_table(secret_procs, secret_procs_count);
     index_table(domus_procs, domus_procs_count);
     index_table(domus_snapshot_procs, domus_snapshot_procs_count);
     indexed = TRUE;

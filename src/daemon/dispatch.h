@@ -81,6 +81,8 @@ extern const struct proc_def storage_procs[];
 extern const gsize storage_procs_count;
 extern const struct proc_def network_procs[];
 extern const gsize network_procs_count;
+extern const struct proc_def secret_procs[];
+extern const gsize secret_procs_count;
 extern const struct proc_def nodedev_procs[];
 extern const gsize nodedev_procs_count;
 extern const struct proc_def domus_procs[];

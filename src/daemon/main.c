@@ -42,6 +42,7 @@ paths_for_root(const char *root, struct core_paths *p, char **ret_run_dir, char 
         p->pool_state_dir = g_build_filename(root, "run", "storage", NULL);
         p->network_config_dir = g_build_filename(root, "etc", "network", NULL);
         p->network_state_dir = g_build_filename(root, "run", "network", NULL);
+        p->secret_dir = g_build_filename(root, "etc", "secrets", NULL);
         /* a private daemon's domains get a group of their own */
         g_autofree char *base = g_path_get_basename(root);
         p->cgroup_parent = g_strdup_printf("domus-%s", base);
@@ -59,6 +60,7 @@ paths_for_root(const char *root, struct core_paths *p, char **ret_run_dir, char 
         p->pool_state_dir = g_strdup("/run/domus/storage");
         p->network_config_dir = g_strdup("/etc/domus/network");
         p->network_state_dir = g_strdup("/run/domus/network");
+        p->secret_dir = g_strdup("/etc/domus/secrets");
         *ret_run_dir = g_strdup("/run/domus");
         *ret_cache = g_strdup("/var/cache/domus");
     }

@@ -25,6 +25,23 @@ client_event(const struct event *ev, gpointer user)
         if (r->has_dom && memcmp(r->uuid, ev->uuid, UUID_LEN) != 0)
             continue;
         g_autoptr(GByteArray) b = g_byte_array_new();
+        if (ev->object == EVENT_OBJECT_SECRET) {
+            /* remote_secret_event_lifecycle_msg / _value_changed_msg */
+            xdr_put_i32(b, r->callback_id);
+            xdr_put_opaque_fixed(b, ev->uuid, UUID_LEN);
+            xdr_put_i32(b, ev->usage_type);
+            xdr_put_string(b, ev->name);
+            if (ev->kind == SECRET_EVENT_ID_LIFECYCLE) {
+                xdr_put_i32(b, ev->event);
+                xdr_put_i32(b, 0);
+            }
+            client_send_message(c,
+                                ev->kind == SECRET_EVENT_ID_LIFECYCLE
+                                    ? PROC_SECRET_EVENT_LIFECYCLE
+                                    : PROC_SECRET_EVENT_VALUE_CHANGED,
+                                b);
+            continue;
+        }
         if (ev->object == EVENT_OBJECT_POOL) {
             /* remote_storage_pool_event_lifecycle_msg / _refresh_msg */
             xdr_put_i32(b, r->callback_id);
@@ -322,9 +339,59 @@ h_pool_deregister_any(struct call *call, const struct call_ctx *ctx)
                       "storage pool");
 }
 
+/* remote_connect_secret_event_register_any_args: event id, optional secret (uuid, usage type,
+ * usage id) */
+struct secret_register_args {
+    int32_t event_id;
+    gboolean has_secret;
+    uint8_t uuid[UUID_LEN];
+    char *usage_id;
+};
+
+static void
+dec_secret_register(struct xdr_reader *r, void *args)
+{
+    struct secret_register_args *a = args;
+    a->event_id = xdr_get_i32(r);
+    a->has_secret = xdr_get_u32(r) != 0;
+    if (a->has_secret) {
+        xdr_get_opaque_fixed(r, a->uuid, UUID_LEN);
+        xdr_get_i32(r);
+        a->usage_id = xdr_get_string(r, RPC_STRING_MAX);
+    }
+}
+
+static void
+clear_secret_register(void *args)
+{
+    g_free(((struct secret_register_args *)args)->usage_id);
+}
+
+static const struct args_type args_secret_register = {sizeof(struct secret_register_args),
+                                                      dec_secret_register, clear_secret_register};
+
+static void
+h_secret_register_any(struct call *call, const struct call_ctx *ctx)
+{
+    const struct secret_register_args *a = ctx->args;
+    struct net_register_args same = {a->event_id, a->has_secret, NULL, {0}};
+    memcpy(same.uuid, a->uuid, UUID_LEN);
+    /* lifecycle and value changed */
+    register_object(call, &same, EVENT_OBJECT_SECRET, 2, "secret");
+}
+
+static void
+h_secret_deregister_any(struct call *call, const struct call_ctx *ctx)
+{
+    deregister_object(call, ((const struct arg_int *)ctx->args)->v, EVENT_OBJECT_SECRET, "secret");
+}
+
 #define R RPC_PROGRAM_REMOTE
 #define N HANDLE_NONE
 const struct proc_def event_procs[] = {
+    {R, PROC_CONNECT_SECRET_EVENT_REGISTER_ANY, N, &args_secret_register, FALSE, 0,
+     h_secret_register_any},
+    {R, PROC_CONNECT_SECRET_EVENT_DEREGISTER_ANY, N, &args_int, FALSE, 0, h_secret_deregister_any},
     {R, PROC_CONNECT_NETWORK_EVENT_REGISTER_ANY, N, &args_net_register, FALSE, 0,
      h_network_register_any},
     {R, PROC_CONNECT_NETWORK_EVENT_DEREGISTER_ANY, N, &args_int, FALSE, 0,
