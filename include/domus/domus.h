@@ -369,6 +369,22 @@ domus_stream *domus_domain_open_console(domus_domain *dom, const char *dev, unsi
  * then domus_stream_finish); *RET_MIME (new string) says its format. */
 domus_stream *domus_domain_screenshot(domus_domain *dom, unsigned screen, char **ret_mime,
                                       GError **error);
+/* virDomainFSFreeze (MOUNTPOINTS NULL-terminated, or NULL: all) / virDomainFSThaw: the count */
+int domus_domain_fs_freeze(domus_domain *dom, char *const *mountpoints, gboolean thaw,
+                           GError **error);
+/* virDomainGetFSInfo: a GPtrArray of struct domus_fsinfo (free function set) */
+struct domus_fsinfo {
+    char *mountpoint, *name, *fstype;
+    char **targets; /* the domain's disks under it: "vda" */
+};
+void domus_fsinfo_free(struct domus_fsinfo *fs);
+GPtrArray *domus_domain_get_fsinfo(domus_domain *dom, GError **error);
+/* virDomainSetUserPassword (FLAGS: 1 = the password is already encrypted) */
+gboolean domus_domain_set_user_password(domus_domain *dom, const char *user, const char *password,
+                                        unsigned flags, GError **error);
+/* virDomainFSTrim */
+gboolean domus_domain_fstrim(domus_domain *dom, const char *mountpoint, guint64 minimum,
+                             GError **error);
 /* virDomainInjectNMI */
 gboolean domus_domain_inject_nmi(domus_domain *dom, GError **error);
 /* virDomainSendKey: N (at most 16) CODES of keycode set CODESET (virKeycodeSet: 0 linux,

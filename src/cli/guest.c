@@ -273,7 +273,127 @@ static const struct cli_opt event_opts[] = {
     {NULL},
 };
 
+/* --- file systems and users --- */
+
+static gboolean
+freeze_or_thaw(struct cli_ctx *ctx, gboolean thaw, GError **error)
+{
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    g_auto(GStrv) mountpoints = cli_get_list(ctx, "mountpoint");
+    int n = domus_domain_fs_freeze(dom, mountpoints, thaw, error);
+    if (n < 0) {
+        cli_report("Unable to %s filesystems", thaw ? "thaw" : "freeze");
+        return FALSE;
+    }
+    printf("%s %d filesystem(s)\n\n", thaw ? "Thawed" : "Froze", n);
+    return TRUE;
+}
+
+static gboolean
+cmd_domfsfreeze(struct cli_ctx *ctx, GError **error)
+{
+    return freeze_or_thaw(ctx, FALSE, error);
+}
+
+static gboolean
+cmd_domfsthaw(struct cli_ctx *ctx, GError **error)
+{
+    return freeze_or_thaw(ctx, TRUE, error);
+}
+
+static gboolean
+cmd_domfsinfo(struct cli_ctx *ctx, GError **error)
+{
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    g_autoptr(GPtrArray) list = domus_domain_get_fsinfo(dom, error);
+    if (!list) {
+        cli_report("Unable to get filesystem information");
+        return FALSE;
+    }
+    if (list->len == 0) {
+        printf("No filesystems are mounted in the domain\n");
+        return TRUE;
+    }
+    g_autoptr(GPtrArray) rows = cli_table_new("Mountpoint", "Name", "Type", "Target", NULL);
+    for (guint i = 0; i < list->len; i++) {
+        const struct domus_fsinfo *fs = list->pdata[i];
+        cli_table_add(rows, g_strdup(fs->mountpoint), g_strdup(fs->name), g_strdup(fs->fstype),
+                      g_strjoinv(",", fs->targets), NULL);
+    }
+    cli_table_print(rows);
+    printf("\n");
+    return TRUE;
+}
+
+static gboolean
+cmd_set_user_password(struct cli_ctx *ctx, GError **error)
+{
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    const char *user = cli_get(ctx, "user");
+    if (!dom || !domus_domain_set_user_password(dom, user, cli_get(ctx, "password"),
+                                                cli_has(ctx, "encrypted") ? 1 : 0, error))
+        return FALSE;
+    printf("Password set successfully for %s in %s\n", user, domus_domain_get_name(dom));
+    return TRUE;
+}
+
+static gboolean
+cmd_domfstrim(struct cli_ctx *ctx, GError **error)
+{
+    const char *min_text = cli_get(ctx, "minimum");
+    guint64 minimum = 0;
+    if (min_text && !g_ascii_string_to_unsigned(min_text, 10, 0, G_MAXUINT64, &minimum, NULL)) {
+        cli_set_error(error, "Numeric value '%s' for <minimum> option is malformed or out of range",
+                      min_text);
+        return FALSE;
+    }
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    if (!domus_domain_fstrim(dom, cli_get(ctx, "mountpoint"), minimum, error)) {
+        cli_report("Unable to invoke fstrim");
+        return FALSE;
+    }
+    printf("\n");
+    return TRUE;
+}
+
+static const struct cli_opt fsfreeze_opts[] = {
+    DOMAIN_OPT,
+    {"mountpoint", OPT_LIST, FALSE, "mountpoint to be frozen"},
+    {NULL},
+};
+static const struct cli_opt fsthaw_opts[] = {
+    DOMAIN_OPT,
+    {"mountpoint", OPT_LIST, FALSE, "mountpoint to be thawed"},
+    {NULL},
+};
+static const struct cli_opt user_password_opts[] = {
+    DOMAIN_OPT,
+    {"user", OPT_DATA, TRUE, "the username"},
+    {"password", OPT_DATA, TRUE, "the new password"},
+    {"encrypted", OPT_BOOL, FALSE, "the password is already encrypted"},
+    {NULL},
+};
+static const struct cli_opt fstrim_opts[] = {
+    DOMAIN_OPT,
+    {"minimum", OPT_STRING, FALSE,
+     "Just a hint to ignore contiguous free ranges smaller than this (Bytes)"},
+    {"mountpoint", OPT_STRING, FALSE, "which mount point to trim"},
+    {NULL},
+};
+
 const struct cli_cmd cli_guest_cmds[] = {
+    {"domfsfreeze", cmd_domfsfreeze, fsfreeze_opts, "Freeze domain's mounted filesystems."},
+    {"domfsthaw", cmd_domfsthaw, fsthaw_opts, "Thaw domain's mounted filesystems."},
+    {"domfsinfo", cmd_domfsinfo, dom_only_opts, "Get information of domain's mounted filesystems."},
+    {"set-user-password", cmd_set_user_password, user_password_opts,
+     "set the user password inside the domain"},
+    {"domfstrim", cmd_domfstrim, fstrim_opts, "Invoke fstrim on domain's mounted filesystems."},
     {"domtime", cmd_domtime, domtime_opts, "domain time"},
     {"guestinfo", cmd_guestinfo, guestinfo_opts, "query information about the guest (via agent)"},
     {"domhostname", cmd_domhostname, dom_only_opts, "print the domain's hostname"},

@@ -691,3 +691,171 @@ core_guest_interfaces(struct domain *dom, core_value_fn done, gpointer data)
     agent_command(ag, "guest-network-get-interfaces", NULL, 0, on_interfaces,
                   req_new(dom, NULL, done, data));
 }
+
+/* --- file systems and users --- */
+
+static void
+on_fs_count(struct agent *ag, JsonNode *result, const GError *error, gpointer data)
+{
+    if (error) {
+        req_finish(data, (GError *)error, NULL);
+        return;
+    }
+    gint *n = g_new(gint, 1);
+    *n = result && JSON_NODE_HOLDS_VALUE(result) ? (gint)json_node_get_int(result) : 0;
+    req_finish(data, NULL, n);
+}
+
+void
+core_guest_fs_freeze(struct domain *dom, char *const *mountpoints, gboolean thaw,
+                     core_value_fn done, gpointer data)
+{
+    GError *error = NULL;
+    struct agent *ag = core_guest_agent(dom, &error);
+    if (ag && thaw && mountpoints && mountpoints[0])
+        err_set(&error, ERR_FROM_DOMAIN, ERR_ARGUMENT_UNSUPPORTED,
+                "thawing chosen mount points is not supported: a thaw thaws them all");
+    if (!ag || error) {
+        fail_early(NULL, done, data, error);
+        return;
+    }
+    JsonObject *args = NULL;
+    const char *cmd = thaw ? "guest-fsfreeze-thaw" : "guest-fsfreeze-freeze";
+    if (!thaw && mountpoints && mountpoints[0]) {
+        cmd = "guest-fsfreeze-freeze-list";
+        args = json_object_new();
+        JsonArray *list = json_array_new();
+        for (guint i = 0; mountpoints[i]; i++)
+            json_array_add_string_element(list, mountpoints[i]);
+        json_object_set_array_member(args, "mountpoints", list);
+    }
+    agent_command(ag, cmd, args, 0, on_fs_count, req_new(dom, NULL, done, data));
+}
+
+void
+core_fsinfo_free(struct core_fsinfo *fs)
+{
+    g_free(fs->mountpoint);
+    g_free(fs->name);
+    g_free(fs->fstype);
+    g_ptr_array_unref(fs->aliases);
+    g_free(fs);
+}
+
+/* The target of DOM's disk the agent describes with DISK (its PCI address for virtio, else
+ * its serial), or NULL */
+static const char *
+fs_disk_target(const struct domain_def *def, JsonObject *disk)
+{
+    JsonObject *pci = qemu_json_object(disk, "pci-controller");
+    const char *bus = qemu_json_string(disk, "bus-type");
+    const char *serial = qemu_json_string(disk, "serial");
+    for (guint i = 0; i < def->disks->len; i++) {
+        const struct disk_def *d = def->disks->pdata[i];
+        if (serial && d->serial && g_str_equal(serial, d->serial))
+            return d->target_dev;
+        if (!pci || g_strcmp0(bus, "virtio") != 0 || d->bus != DISK_BUS_VIRTIO ||
+            !d->info.address || g_strcmp0(d->info.address->type, "pci") != 0)
+            continue;
+        struct pci_address a;
+        domain_address_to_pci(d->info.address, &a);
+        if (qemu_json_int_or(pci, "domain", -1) == a.domain &&
+            qemu_json_int_or(pci, "bus", -1) == a.bus &&
+            qemu_json_int_or(pci, "slot", -1) == a.slot &&
+            qemu_json_int_or(pci, "function", -1) == a.function)
+            return d->target_dev;
+    }
+    return NULL;
+}
+
+static void
+on_fsinfo(struct agent *ag, JsonNode *result, const GError *error, gpointer data)
+{
+    struct req *r = data;
+    if (error) {
+        req_finish(r, (GError *)error, NULL);
+        return;
+    }
+    JsonArray *list = qemu_json_node_array(result);
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)core_fsinfo_free);
+    for (guint i = 0; list && i < json_array_get_length(list) && i < CORE_FSINFO_MAX; i++) {
+        JsonObject *o = qemu_json_element_object(list, i);
+        if (!o || !qemu_json_string(o, "mountpoint"))
+            continue;
+        struct core_fsinfo *fs = g_new0(struct core_fsinfo, 1);
+        fs->mountpoint = g_strdup(qemu_json_string(o, "mountpoint"));
+        fs->name = g_strdup(qemu_json_string(o, "name") ? qemu_json_string(o, "name") : "");
+        fs->fstype = g_strdup(qemu_json_string(o, "type") ? qemu_json_string(o, "type") : "");
+        fs->aliases = g_ptr_array_new_with_free_func(g_free);
+        JsonNode *disks = json_object_get_member(o, "disk");
+        JsonArray *da = disks && JSON_NODE_HOLDS_ARRAY(disks) ? json_node_get_array(disks) : NULL;
+        for (guint j = 0; da && j < json_array_get_length(da) && j < CORE_FSINFO_MAX; j++) {
+            JsonObject *disk = qemu_json_element_object(da, j);
+            const char *target = disk ? fs_disk_target(r->dom->def, disk) : NULL;
+            if (target)
+                g_ptr_array_add(fs->aliases, g_strdup(target));
+        }
+        g_ptr_array_add(out, fs);
+    }
+    req_finish(r, NULL, out);
+}
+
+void
+core_guest_fs_info(struct domain *dom, core_value_fn done, gpointer data)
+{
+    GError *error = NULL;
+    struct agent *ag = core_guest_agent(dom, &error);
+    if (!ag) {
+        fail_early(NULL, done, data, error);
+        return;
+    }
+    agent_command(ag, "guest-get-fsinfo", NULL, 0, on_fsinfo, req_new(dom, NULL, done, data));
+}
+
+static void
+on_simple(struct agent *ag, JsonNode *result, const GError *error, gpointer data)
+{
+    req_finish(data, (GError *)error, NULL);
+}
+
+void
+core_guest_set_user_password(struct domain *dom, const char *user, const char *password,
+                             gboolean crypted, core_done_fn done, gpointer data)
+{
+    GError *error = NULL;
+    struct agent *ag = core_guest_agent(dom, &error);
+    if (ag && (!user || !*user || !password))
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "a user name and a password are needed to set a guest user's password");
+    if (!ag || error) {
+        fail_early(done, NULL, data, error);
+        return;
+    }
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "username", user);
+    char *b64 = g_base64_encode((const guchar *)password, strlen(password));
+    json_object_set_string_member(args, "password", b64);
+    explicit_bzero(b64, strlen(b64));
+    g_free(b64);
+    json_object_set_boolean_member(args, "crypted", crypted);
+    agent_command(ag, "guest-set-user-password", args, 0, on_simple,
+                  req_new(dom, done, NULL, data));
+}
+
+void
+core_guest_fstrim(struct domain *dom, const char *mountpoint, guint64 minimum, core_done_fn done,
+                  gpointer data)
+{
+    GError *error = NULL;
+    struct agent *ag = core_guest_agent(dom, &error);
+    if (ag && mountpoint)
+        err_set(&error, ERR_FROM_DOMAIN, ERR_ARGUMENT_UNSUPPORTED,
+                "trimming one mount point is not supported: fstrim trims them all");
+    if (!ag || error) {
+        fail_early(done, NULL, data, error);
+        return;
+    }
+    JsonObject *args = json_object_new();
+    json_object_set_int_member(args, "minimum", (gint64)minimum);
+    agent_command(ag, "guest-fstrim", args, 0, on_simple, req_new(dom, done, NULL, data));
+}

@@ -85,3 +85,23 @@ void guest_iface_free(struct guest_iface *iface);
 /* The guest's interfaces through the agent (guest-network-get-interfaces): the value is a
  * GPtrArray of struct guest_iface * (with free function). */
 void core_guest_interfaces(struct domain *dom, core_value_fn done, gpointer data);
+
+/* virDomainFSFreeze (the MOUNTPOINTS given, NULL-terminated, or all) and virDomainFSThaw (all):
+ * VALUE is a gint * of the file systems frozen or thawed. */
+void core_guest_fs_freeze(struct domain *dom, char *const *mountpoints, gboolean thaw,
+                          core_value_fn done, gpointer data);
+/* virDomainGetFSInfo: VALUE is a GPtrArray of struct core_fsinfo, each disk named by its
+ * target in DOM's definition (found by PCI address for virtio, else by serial). */
+#define CORE_FSINFO_MAX 256
+struct core_fsinfo {
+    char *mountpoint, *name, *fstype;
+    GPtrArray *aliases; /* char *: "vda" */
+};
+void core_fsinfo_free(struct core_fsinfo *fs);
+void core_guest_fs_info(struct domain *dom, core_value_fn done, gpointer data);
+/* virDomainSetUserPassword (CRYPTED: PASSWORD is already a crypt(3) hash) */
+void core_guest_set_user_password(struct domain *dom, const char *user, const char *password,
+                                  gboolean crypted, core_done_fn done, gpointer data);
+/* virDomainFSTrim: every file system (a MOUNTPOINT is ERR_ARGUMENT_UNSUPPORTED) */
+void core_guest_fstrim(struct domain *dom, const char *mountpoint, guint64 minimum,
+                       core_done_fn done, gpointer data);

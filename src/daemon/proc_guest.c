@@ -2,6 +2,8 @@
 /* proc_guest: what goes through the guest agent or the monitor (time, hostname, guest info,
  * NMIs, keys, screenshots, passthrough commands of the QEMU program) and the serial console
  * stream. */
+#include <string.h>
+
 #include "core/core.h"
 #include "core/guest.h"
 #include "core/network.h"
@@ -13,6 +15,8 @@
 enum { HOSTNAME_AGENT = 1, HOSTNAME_LEASE = 2 };
 /* virDomainSetTimeFlags */
 enum { SET_TIME_SYNC = 1 };
+/* virDomainSetUserPasswordFlags */
+enum { PASSWORD_ENCRYPTED = 1 };
 /* virDomainOpenGraphicsFlags */
 enum { GRAPHICS_SKIPAUTH = 1 };
 /* virDomainQemuMonitorCommandFlags */
@@ -205,6 +209,152 @@ h_set_time(struct call *call, const struct call_ctx *ctx)
                         dispatch_done_empty, call);
 }
 
+/* --- file systems and users --- */
+
+#define FSFREEZE_MOUNTPOINTS_MAX 256
+
+/* remote_domain_fsfreeze_args / _fsthaw_args: mountpoints<256> (then flags) */
+struct mountpoints_args {
+    GStrv mountpoints;
+};
+
+static void
+dec_mountpoints(struct xdr_reader *r, void *args)
+{
+    struct mountpoints_args *a = args;
+    uint32_t n = xdr_get_count(r, FSFREEZE_MOUNTPOINTS_MAX, 4);
+    a->mountpoints = g_new0(char *, n + 1);
+    for (uint32_t i = 0; i < n && !r->failed; i++)
+        a->mountpoints[i] = xdr_get_string(r, RPC_STRING_MAX);
+}
+
+static void
+clear_mountpoints(void *args)
+{
+    g_strfreev(((struct mountpoints_args *)args)->mountpoints);
+}
+
+static const struct args_type args_mountpoints = {sizeof(struct mountpoints_args), dec_mountpoints,
+                                                  clear_mountpoints};
+
+static void
+done_fs_count(GError *error, gpointer value, gpointer data)
+{
+    g_autofree gint *n = value;
+    if (error)
+        call_fail(data, error);
+    else
+        dispatch_reply_int(data, *n);
+}
+
+static void
+h_fsfreeze(struct call *call, const struct call_ctx *ctx)
+{
+    const struct mountpoints_args *a = ctx->args;
+    core_guest_fs_freeze(ctx->dom, a->mountpoints, FALSE, done_fs_count, call);
+}
+
+static void
+h_fsthaw(struct call *call, const struct call_ctx *ctx)
+{
+    const struct mountpoints_args *a = ctx->args;
+    core_guest_fs_freeze(ctx->dom, a->mountpoints, TRUE, done_fs_count, call);
+}
+
+static void
+done_fsinfo(GError *error, gpointer value, gpointer data)
+{
+    struct call *call = data;
+    g_autoptr(GPtrArray) list = value;
+    if (error) {
+        call_fail(call, error);
+        return;
+    }
+    /* remote_domain_get_fsinfo_ret: info<>, ret */
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_u32(b, list->len);
+    for (guint i = 0; i < list->len; i++) {
+        const struct core_fsinfo *fs = list->pdata[i];
+        xdr_put_string(b, fs->mountpoint);
+        xdr_put_string(b, fs->name);
+        xdr_put_string(b, fs->fstype);
+        xdr_put_u32(b, fs->aliases->len);
+        for (guint j = 0; j < fs->aliases->len; j++)
+            xdr_put_string(b, fs->aliases->pdata[j]);
+    }
+    xdr_put_u32(b, list->len);
+    call_reply(call, b);
+}
+
+static void
+h_get_fsinfo(struct call *call, const struct call_ctx *ctx)
+{
+    core_guest_fs_info(ctx->dom, done_fsinfo, call);
+}
+
+/* remote_domain_set_user_password_args: user, password (then flags) */
+struct password_args {
+    char *user, *password;
+};
+
+static void
+dec_password(struct xdr_reader *r, void *args)
+{
+    struct password_args *a = args;
+    a->user = xdr_get_opt_string(r, RPC_STRING_MAX);
+    a->password = xdr_get_opt_string(r, RPC_STRING_MAX);
+}
+
+static void
+clear_password(void *args)
+{
+    struct password_args *a = args;
+    g_free(a->user);
+    if (a->password)
+        explicit_bzero(a->password, strlen(a->password));
+    g_free(a->password);
+}
+
+static const struct args_type args_password = {sizeof(struct password_args), dec_password,
+                                               clear_password};
+
+static void
+h_set_user_password(struct call *call, const struct call_ctx *ctx)
+{
+    const struct password_args *a = ctx->args;
+    core_guest_set_user_password(ctx->dom, a->user, a->password, ctx->flags & PASSWORD_ENCRYPTED,
+                                 dispatch_done_empty, call);
+}
+
+/* remote_domain_fstrim_args: mountPoint, minimum (then flags) */
+struct fstrim_args {
+    char *mountpoint;
+    uint64_t minimum;
+};
+
+static void
+dec_fstrim(struct xdr_reader *r, void *args)
+{
+    struct fstrim_args *a = args;
+    a->mountpoint = xdr_get_opt_string(r, RPC_STRING_MAX);
+    a->minimum = xdr_get_u64(r);
+}
+
+static void
+clear_fstrim(void *args)
+{
+    g_free(((struct fstrim_args *)args)->mountpoint);
+}
+
+static const struct args_type args_fstrim = {sizeof(struct fstrim_args), dec_fstrim, clear_fstrim};
+
+static void
+h_fstrim(struct call *call, const struct call_ctx *ctx)
+{
+    const struct fstrim_args *a = ctx->args;
+    core_guest_fstrim(ctx->dom, a->mountpoint, a->minimum, dispatch_done_empty, call);
+}
+
 /* --- keyboard and screen --- */
 
 static void
@@ -353,6 +503,12 @@ const struct proc_def guest_procs[] = {
     {R, PROC_DOMAIN_GET_HOSTNAME, D, NULL, TRUE, HOSTNAME_AGENT | HOSTNAME_LEASE, h_dom_hostname},
     {R, PROC_DOMAIN_GET_TIME, D, NULL, TRUE, 0, h_get_time},
     {R, PROC_DOMAIN_INJECT_NMI, D, NULL, TRUE, 0, h_inject_nmi},
+    {R, PROC_DOMAIN_FSFREEZE, D, &args_mountpoints, TRUE, 0, h_fsfreeze},
+    {R, PROC_DOMAIN_FSTHAW, D, &args_mountpoints, TRUE, 0, h_fsthaw},
+    {R, PROC_DOMAIN_GET_FSINFO, D, NULL, TRUE, 0, h_get_fsinfo},
+    {R, PROC_DOMAIN_SET_USER_PASSWORD, D, &args_password, TRUE, PASSWORD_ENCRYPTED,
+     h_set_user_password},
+    {R, PROC_DOMAIN_FSTRIM, D, &args_fstrim, TRUE, 0, h_fstrim},
     {R, PROC_DOMAIN_SEND_KEY, D, &args_send_key, TRUE, 0, h_send_key},
     {R, PROC_DOMAIN_SCREENSHOT, D, &args_int, TRUE, 0, h_screenshot},
     {R, PROC_DOMAIN_OPEN_GRAPHICS_FD, D, &args_int, TRUE, GRAPHICS_SKIPAUTH, h_open_graphics_fd},

@@ -812,6 +812,83 @@ domus_domain_screenshot(domus_domain *dom, unsigned screen, char **ret_mime, GEr
     return st;
 }
 
+int
+domus_domain_fs_freeze(domus_domain *dom, char *const *mountpoints, gboolean thaw, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    guint n = mountpoints ? g_strv_length((char **)mountpoints) : 0;
+    xdr_put_u32(args, n);
+    for (guint i = 0; i < n; i++)
+        xdr_put_string(args, mountpoints[i]);
+    xdr_put_u32(args, 0);
+    return client_reply_int(dom->conn, thaw ? PROC_DOMAIN_FSTHAW : PROC_DOMAIN_FSFREEZE, args,
+                            error);
+}
+
+void
+domus_fsinfo_free(struct domus_fsinfo *fs)
+{
+    if (!fs)
+        return;
+    g_free(fs->mountpoint);
+    g_free(fs->name);
+    g_free(fs->fstype);
+    g_strfreev(fs->targets);
+    g_free(fs);
+}
+
+GPtrArray *
+domus_domain_get_fsinfo(domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(dom->conn, PROC_DOMAIN_GET_FSINFO, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)domus_fsinfo_free);
+    uint32_t n = xdr_get_count(&r, 256, 16);
+    for (uint32_t i = 0; i < n && !r.failed; i++) {
+        struct domus_fsinfo *fs = g_new0(struct domus_fsinfo, 1);
+        fs->mountpoint = xdr_get_string(&r, RPC_STRING_MAX);
+        fs->name = xdr_get_string(&r, RPC_STRING_MAX);
+        fs->fstype = xdr_get_string(&r, RPC_STRING_MAX);
+        uint32_t m = xdr_get_count(&r, 256, 4);
+        fs->targets = g_new0(char *, m + 1);
+        for (uint32_t j = 0; j < m && !r.failed; j++)
+            fs->targets[j] = xdr_get_string(&r, RPC_STRING_MAX);
+        g_ptr_array_add(out, fs);
+    }
+    xdr_get_u32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&out);
+}
+
+gboolean
+domus_domain_set_user_password(domus_domain *dom, const char *user, const char *password,
+                               unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_opt_string(args, user);
+    xdr_put_opt_string(args, password);
+    xdr_put_u32(args, flags);
+    gboolean ok = client_call(dom->conn, PROC_DOMAIN_SET_USER_PASSWORD, args, NULL, error);
+    explicit_bzero(args->data, args->len);
+    return ok;
+}
+
+gboolean
+domus_domain_fstrim(domus_domain *dom, const char *mountpoint, guint64 minimum, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_opt_string(args, mountpoint);
+    xdr_put_u64(args, minimum);
+    xdr_put_u32(args, 0);
+    return client_call(dom->conn, PROC_DOMAIN_FSTRIM, args, NULL, error);
+}
+
 gboolean
 domus_domain_inject_nmi(domus_domain *dom, GError **error)
 {

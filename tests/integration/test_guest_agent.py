@@ -75,6 +75,43 @@ def test_agent_passthrough(daemon, ag):
     assert "guest-no-such-command" in str(e.value)
 
 
+def test_filesystems_and_users(daemon, ag):
+    """domfsfreeze / domfsthaw / domfsinfo / domfstrim / set-user-password through the agent;
+    the guest mounts no disk file system, so there is nothing to freeze or list, and its
+    busybox has no passwd for qemu-ga to run: the agent's refusal comes back as it is."""
+    import libvirt_qemu
+    d, _ = ag
+    status = lambda: json.loads(libvirt_qemu.qemuAgentCommand(
+        d, '{"execute":"guest-fsfreeze-status"}', -1, 0))["return"]
+    agent_fs = json.loads(libvirt_qemu.qemuAgentCommand(
+        d, '{"execute":"guest-get-fsinfo"}', -1, 0))["return"]
+    assert d.fsInfo(0) == [(fs["mountpoint"], fs["name"], fs["type"], []) for fs in agent_fs]
+    assert d.fsFreeze(None, 0) == len(agent_fs)
+    # (qemu-ga stays "thawed" when it had nothing to freeze)
+    assert status() == ("frozen" if agent_fs else "thawed")
+    assert d.fsThaw(None, 0) == len(agent_fs)
+    assert status() == "thawed"
+    for args in (["domfsfreeze", "ag"], ["domfsthaw", "ag"], ["domfsinfo", "ag"],
+                 ["domfstrim", "ag"], ["domfsthaw", "ag", "/mnt"],
+                 ["domfstrim", "ag", "--mountpoint", "/"],
+                 ["set-user-password", "ag", "root", "pw"]):
+        v, m = daemon.virsh(*args, check=False), daemon.domus(*args, check=False)
+        assert (m.stdout, m.stderr, m.returncode) == (v.stdout, v.stderr, v.returncode), args
+    assert status() == "thawed"
+    r = daemon.virsh("set-user-password", "ag", "root", "pw", check=False)
+    assert r.returncode == 1 and "guest-set-user-password" in r.stderr
+    r = daemon.virsh("domfsthaw", "ag", "/mnt", check=False)
+    assert "thawing chosen mount points is not supported" in r.stderr
+    # no agent, no file systems
+    c = daemon.conn()
+    plain = c.createXML(domain_xml("noag-fs"), 0)
+    with pytest.raises(libvirt.libvirtError) as e:
+        plain.fsFreeze(None, 0)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED
+    plain.destroy()
+    c.close()
+
+
 def test_monitor_passthrough_taints(daemon, ag):
     import libvirt_qemu
     d, _ = ag
@@ -175,3 +212,4 @@ def test_silent_agent_and_ignored_acpi(daemon):
     assert "mute" not in [x.name() for x in c2.listAllDomains()]
     c2.close()
     c.close()
+
