@@ -170,7 +170,9 @@ cmd_nodedev_list(struct cli_ctx *ctx, GError **error)
         printf("\n");
         return TRUE;
     }
-    g_auto(GStrv) parents = g_new0(char *, n + 1);
+    /* not a GStrv: the computer's entry is NULL among the others */
+    g_autoptr(GPtrArray) parents_owner = g_ptr_array_new_with_free_func(g_free);
+    char **parents = g_new0(char *, n + 1);
     for (guint i = 0; i < n; i++) {
         if (g_str_equal(names[i], "computer"))
             continue;
@@ -183,6 +185,9 @@ cmd_nodedev_list(struct cli_ctx *ctx, GError **error)
         if (!parents[i])
             tree_print(&t, i, i, TRUE, indent);
     printf("\n");
+    for (guint i = 0; i < n; i++)
+        g_ptr_array_add(parents_owner, parents[i]);
+    g_free(parents);
     return TRUE;
 }
 
