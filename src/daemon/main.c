@@ -27,6 +27,55 @@ on_term(gpointer loop)
     return G_SOURCE_CONTINUE;
 }
 
+/* "tcp://ADDR[:PORT]", "tcp://[V6]:PORT", "tcp://:PORT" (every address) into HOST and PORT */
+static gboolean
+parse_listen(const char *uri, char **ret_host, char **ret_port, GError **error)
+{
+    if (g_str_has_prefix(uri, "tls://")) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--listen %s: TLS listening is not built yet; use the unix sockets (over "
+                    "ssh for remote hosts) or tcp:// inside a trusted network",
+                    uri);
+        return FALSE;
+    }
+    if (!g_str_has_prefix(uri, "tcp://")) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--listen %s: expected tcp://ADDR[:PORT]", uri);
+        return FALSE;
+    }
+    const char *rest = uri + 6;
+    g_autofree char *host = NULL;
+    const char *port = NULL;
+    if (*rest == '[') {
+        const char *close = strchr(rest, ']');
+        if (!close || (close[1] && close[1] != ':')) {
+            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "--listen %s: an IPv6 address goes in brackets, then :PORT", uri);
+            return FALSE;
+        }
+        host = g_strndup(rest + 1, close - rest - 1);
+        port = close[1] ? close + 2 : NULL;
+    } else {
+        const char *colon = strrchr(rest, ':');
+        host = colon ? g_strndup(rest, colon - rest) : g_strdup(rest);
+        port = colon ? colon + 1 : NULL;
+    }
+    guint64 n = 16509;
+    if (port && !g_ascii_string_to_unsigned(port, 10, 1, 65535, &n, NULL)) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--listen %s: port '%s' is not a number from 1 to 65535", uri, port);
+        return FALSE;
+    }
+    if (strchr(host, '/')) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--listen %s: expected tcp://ADDR[:PORT], without a path", uri);
+        return FALSE;
+    }
+    *ret_host = g_steal_pointer(&host);
+    *ret_port = g_strdup_printf("%u", (guint)n);
+    return TRUE;
+}
+
 static void
 paths_for_root(const char *root, struct core_paths *p, char **ret_run_dir, char **ret_cache)
 {
@@ -76,6 +125,7 @@ main(int argc, char **argv)
     int monitor_timeout = 0;
     gboolean no_default_network = FALSE;
     g_autofree char *dnsmasq = NULL;
+    g_auto(GStrv) listen = NULL;
     GOptionEntry entries[] = {
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "debug logs", NULL},
         {"root", 0, 0, G_OPTION_ARG_FILENAME, &root, "keep every path under DIR", "DIR"},
@@ -89,6 +139,10 @@ main(int argc, char **argv)
         {"dnsmasq", 0, 0, G_OPTION_ARG_FILENAME, &dnsmasq,
          "the dnsmasq that serves networks (default: dnsmasq from PATH, or /usr/sbin/dnsmasq)",
          "FILE"},
+        {"listen", 0, 0, G_OPTION_ARG_STRING_ARRAY, &listen,
+         "also listen on tcp://ADDR[:PORT] (default port 16509; unencrypted and "
+         "unauthenticated: read-write for whoever reaches it); repeatable",
+         "URI"},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- the Domus virtual machine daemon");
@@ -100,6 +154,16 @@ main(int argc, char **argv)
     }
     if (verbose)
         log_set_level(LOG_LEVEL_DEBUG);
+    g_autoptr(GPtrArray) tcp = g_ptr_array_new_with_free_func(g_free); /* host, port pairs */
+    for (guint i = 0; listen && listen[i]; i++) {
+        g_autofree char *host = NULL, *port = NULL;
+        if (!parse_listen(listen[i], &host, &port, &error)) {
+            fprintf(stderr, "domusd: %s\n", error->message);
+            return 2;
+        }
+        g_ptr_array_add(tcp, g_steal_pointer(&host));
+        g_ptr_array_add(tcp, g_steal_pointer(&port));
+    }
     if (monitor_timeout < 0 || monitor_timeout > 3600 * 1000) {
         fprintf(stderr, "domusd: --monitor-timeout must be between 1 and 3600000 ms\n");
         return 2;
@@ -180,6 +244,16 @@ main(int argc, char **argv)
         !server_listen(srv, ro, 0666, TRUE, &error)) {
         log_error("%s", error->message);
         return 1;
+    }
+    for (guint i = 0; i < tcp->len; i += 2) {
+        const char *host = tcp->pdata[i], *port = tcp->pdata[i + 1];
+        if (!server_listen_tcp(srv, host, port, &error)) {
+            log_error("%s", error->message);
+            return 1;
+        }
+        log_warn("listening on tcp://%s:%s without encryption or authentication: whoever "
+                 "reaches it controls every domain",
+                 *host ? host : "*", port);
     }
     GMainLoop *loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGTERM, on_term, loop);

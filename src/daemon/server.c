@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -36,7 +38,7 @@ struct listener {
     int fd;
     guint watch;
     gboolean readonly;
-    char *path;
+    char *path; /* a unix socket's, unlinked at the end; NULL for TCP */
     guint retry;
 };
 
@@ -805,7 +807,8 @@ on_accept(int fd, GIOCondition cond, gpointer user)
     if (cfd < 0) {
         if (errno == EMFILE || errno == ENFILE) {
             /* out of descriptors: stop accepting for a moment instead of spinning */
-            log_warn("accept on '%s': %s; pausing for 1 s", l->path, g_strerror(errno));
+            log_warn("accept on '%s': %s; pausing for 1 s", l->path ? l->path : "a TCP socket",
+                     g_strerror(errno));
             l->watch = 0;
             l->retry = g_timeout_add_seconds(1, listener_resume, l);
             return G_SOURCE_REMOVE;
@@ -886,6 +889,49 @@ server_listen(struct server *srv, const char *path, int mode, gboolean readonly,
     return TRUE;
 }
 
+gboolean
+server_listen_tcp(struct server *srv, const char *host, const char *port, GError **error)
+{
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC,
+        .ai_socktype = SOCK_STREAM,
+        .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+    };
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(host && *host ? host : NULL, port, &hints, &res);
+    if (rc != 0) {
+        err_set(error, ERR_FROM_RPC, ERR_OPERATION_FAILED, "cannot listen on '%s' port %s: %s",
+                host && *host ? host : "*", port, gai_strerror(rc));
+        return FALSE;
+    }
+    gboolean ok = TRUE;
+    for (struct addrinfo *ai = res; ai && ok; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        int one = 1;
+        if (fd >= 0) {
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+            if (ai->ai_family == AF_INET6)
+                setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        }
+        if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+            err_set_errno(error, ERR_FROM_RPC, errno, "cannot listen on '%s' port %s",
+                          host && *host ? host : "*", port);
+            if (fd >= 0)
+                close(fd);
+            ok = FALSE;
+            break;
+        }
+        struct listener *l = g_new0(struct listener, 1);
+        l->srv = srv;
+        l->fd = fd;
+        if (!srv->accept_paused)
+            l->watch = g_unix_fd_add(fd, G_IO_IN, on_accept, l);
+        g_ptr_array_add(srv->listeners, l);
+    }
+    freeaddrinfo(res);
+    return ok;
+}
+
 void
 server_free(struct server *srv)
 {
@@ -901,7 +947,8 @@ server_free(struct server *srv)
         if (l->retry)
             g_source_remove(l->retry);
         close(l->fd);
-        unlink(l->path);
+        if (l->path)
+            unlink(l->path);
         g_free(l->path);
         g_free(l);
     }

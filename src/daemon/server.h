@@ -101,6 +101,9 @@ struct server *server_new(struct core *core, const struct server_limits *limits)
 /* Listens on PATH with MODE; READONLY marks every connection made there. */
 gboolean server_listen(struct server *srv, const char *path, int mode, gboolean readonly,
                        GError **error);
+/* Listens on TCP PORT of HOST (NULL or "": every address), read-write and without
+ * authentication: the caller warns. Every address HOST resolves to gets a listener. */
+gboolean server_listen_tcp(struct server *srv, const char *host, const char *port, GError **error);
 void server_free(struct server *srv);
 struct core *server_core(struct server *srv);
 

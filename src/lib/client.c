@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -185,6 +186,45 @@ uri_socket(const char *uri, gboolean readonly, char **ret_norm, GError **error)
     return sock;
 }
 
+/* A connection to the daemon a domus+tcp://HOST[:PORT]/system URI names; -1 with ERROR */
+static int
+connect_tcp(const char *uri, GError **error)
+{
+    g_autoptr(GUri) u = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
+    const char *host = u ? g_uri_get_host(u) : NULL;
+    if (!host || !*host || (g_uri_get_path(u)[0] && !g_str_equal(g_uri_get_path(u), "/system")) ||
+        g_uri_get_query(u)) {
+        err_set(error, ERR_FROM_URI, ERR_INVALID_ARG,
+                "unsupported URI '%s'; use 'domus+tcp://HOST[:PORT]/system'", uri);
+        return -1;
+    }
+    g_autofree char *port =
+        g_strdup_printf("%d", g_uri_get_port(u) > 0 ? g_uri_get_port(u) : 16509);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        err_set(error, ERR_FROM_RPC, 38, "cannot resolve '%s': %s", host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1, saved = 0;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+            saved = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        err_set(error, ERR_FROM_RPC, 38,
+                "cannot connect to '%s' port %s: %s; does domusd listen "
+                "there (--listen tcp://…)?",
+                host, port, g_strerror(saved));
+    return fd;
+}
+
 domus_conn *
 domus_open(const char *uri, gboolean readonly, GError **error)
 {
@@ -193,23 +233,31 @@ domus_open(const char *uri, gboolean readonly, GError **error)
     if (!uri)
         uri = "domus:///system";
     g_autofree char *norm = NULL;
-    g_autofree char *path = uri_socket(uri, readonly, &norm, error);
-    if (!path)
-        return NULL;
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(addr.sun_path)) {
-        err_set(error, ERR_FROM_RPC, ERR_INVALID_ARG, "socket path '%s' is too long", path);
-        return NULL;
-    }
-    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        err_set(error, ERR_FROM_RPC, 38, "cannot connect to '%s': %s; is domusd running?", path,
-                g_strerror(e));
-        return NULL;
+    int fd = -1;
+    if (g_str_has_prefix(uri, "domus+tcp://") || g_str_has_prefix(uri, "qemu+tcp://")) {
+        fd = connect_tcp(uri, error);
+        if (fd < 0)
+            return NULL;
+        norm = g_strdup(uri);
+    } else {
+        g_autofree char *path = uri_socket(uri, readonly, &norm, error);
+        if (!path)
+            return NULL;
+        struct sockaddr_un addr = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof(addr.sun_path)) {
+            err_set(error, ERR_FROM_RPC, ERR_INVALID_ARG, "socket path '%s' is too long", path);
+            return NULL;
+        }
+        g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+            int e = errno;
+            if (fd >= 0)
+                close(fd);
+            err_set(error, ERR_FROM_RPC, 38, "cannot connect to '%s': %s; is domusd running?", path,
+                    g_strerror(e));
+            return NULL;
+        }
     }
     domus_conn *conn = g_new0(domus_conn, 1);
     conn->fd = fd;

@@ -46,6 +46,7 @@ class Daemon:
         self.uri_ro = f"qemu+unix:///system?socket={self.sock_ro}"
         self.domus_uri = f"domus:///system?socket={self.sock}"
         self.proc = None
+        self.extra_args = []  # more domusd options (--listen …)
 
     def start(self, crash_at=None):
         """crash_at: "<job type>:<phase>", where the daemon kills itself (DOMUS_TEST_CRASH_AT)."""
@@ -56,7 +57,8 @@ class Daemon:
         env.pop("DOMUS_TEST_CRASH_AT", None)
         if crash_at:
             env["DOMUS_TEST_CRASH_AT"] = crash_at
-        self.proc = subprocess.Popen([DOMUSD, "--root", self.root, "-v", "--no-default-network"], stdout=log,
+        self.proc = subprocess.Popen([DOMUSD, "--root", self.root, "-v", "--no-default-network"]
+                                     + self.extra_args, stdout=log,
                                      stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 20
         while time.time() < deadline:
