@@ -231,6 +231,12 @@ def main():
         seeds = {**files("poolxml2xml/*.xml", b"\x01"), **files("volxml2xml/*.xml", b"\x00")}
         for name, text in files("storageinvalid/*.xml").items():
             seeds[name] = (b"\x01" if b"<pool" in text else b"\x00") + text
+        seeds["secret-volume"] = (b"\x02<secret ephemeral='no' private='yes'><uuid>"
+                                  b"0b3a3f1e-7c1e-4f0e-9d7a-2f5c8a1e6b01</uuid><description>d"
+                                  b"</description><usage type='volume'><volume>/v.img</volume>"
+                                  b"</usage></secret>")
+        seeds["secret-ceph"] = (b"\x02<secret><usage type='ceph'><name>client.admin</name>"
+                                b"</usage></secret>")
     elif target == "fuzz-network-xml":
         seeds = {**files("networkxml2xml/*.xml", b"\x00"), **files("networkinvalid/*.xml", b"\x00"),
                  **files("networkhost/*.xml", b"\x00")}
