@@ -199,6 +199,8 @@ save_finish(struct job *job, const GError *error)
         }
         return;
     }
+    /* the partial file goes before the caller hears of the failure */
+    lifecycle_image_clear(&op->image);
     GError *err = g_error_copy(error);
     g_prefix_error(&err, "saving '%s': ", dom->def->name);
     log_warn("%s", err->message);

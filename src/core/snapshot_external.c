@@ -719,6 +719,7 @@ ext_create_finish(struct job *job, const GError *error)
     ext->frozen = FALSE;
     if (error) {
         undo(op);
+        lifecycle_image_clear(&ext->image); /* the partial memory file, before the reply */
         if (ext->paused && qemu && dom->state == DOM_PAUSED) {
             qmp_command(dom->mon, "cont", NULL, NULL, NULL);
             core_domain_transition(dom, IN_RESUMED, NULL);
