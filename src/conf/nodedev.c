@@ -10,6 +10,13 @@
 
 #include "conf/xml_util.h"
 
+/* g_ptr_array_sort hands the comparator pointers to the elements */
+static int
+compare_strings(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void
 nodedev_free(struct nodedev *d)
 {
@@ -271,7 +278,7 @@ pci_device(const char *sysfs_root, const char *address, const struct pci_names *
         g_autoptr(GPtrArray) members = g_ptr_array_new_with_free_func(g_free);
         for (const char *e; it && (e = g_dir_read_name(it));)
             g_ptr_array_add(members, g_strdup(e));
-        g_ptr_array_sort(members, (GCompareFunc)g_strcmp0);
+        g_ptr_array_sort(members, compare_strings);
         for (guint i = 0; i < members->len; i++) {
             guint md, mb, ms, mf;
             if (is_pci_address(members->pdata[i], &md, &mb, &ms, &mf))
@@ -388,7 +395,7 @@ entries(const char *sysfs_root, const char *sub)
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
     for (const char *e; it && (e = g_dir_read_name(it));)
         g_ptr_array_add(out, g_strdup(e));
-    g_ptr_array_sort(out, (GCompareFunc)g_strcmp0);
+    g_ptr_array_sort(out, compare_strings);
     return out;
 }
 
