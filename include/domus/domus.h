@@ -43,6 +43,19 @@ guint8 *domus_secret_get_value(domus_secret *s, gsize *ret_len, GError **error);
 gboolean domus_secret_undefine(domus_secret *s, GError **error);
 /* virConnectListAllSecrets (FLAGS: virConnectListAllSecretsFlags), by UUID: NULL-terminated */
 domus_secret **domus_list_secrets(domus_conn *conn, unsigned flags, GError **error);
+/* Host interfaces (read-only): name and MAC address */
+struct domus_iface {
+    char *name, *mac;
+};
+void domus_iface_free(struct domus_iface *f);
+/* virConnectListAllInterfaces (FLAGS: 1 inactive, 2 active): a GPtrArray of struct
+ * domus_iface (free function set) */
+GPtrArray *domus_list_interfaces(domus_conn *conn, unsigned flags, GError **error);
+/* virInterfaceLookupByName (NAME) or ByMACString (MAC) */
+struct domus_iface *domus_iface_lookup(domus_conn *conn, const char *name, const char *mac,
+                                       GError **error);
+char *domus_iface_get_xml(domus_conn *conn, const struct domus_iface *f, GError **error);
+int domus_iface_is_active(domus_conn *conn, const struct domus_iface *f, GError **error);
 /* virConnectListAllNodeDevices (FLAGS: virConnectListAllNodeDeviceFlags): the names, a new
  * NULL-terminated vector. */
 char **domus_list_node_devices(domus_conn *conn, unsigned flags, GError **error);

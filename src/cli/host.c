@@ -206,6 +206,102 @@ cmd_nodedev_dumpxml(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+/* --- host interfaces --- */
+
+static gboolean
+is_mac(const char *s)
+{
+    guint8 b[6];
+    return strlen(s) == 17 && sscanf(s, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx", &b[0], &b[1], &b[2],
+                                     &b[3], &b[4], &b[5]) == 6;
+}
+
+/* The interface OPT names (BY_NAME and/or BY_MAC), or NULL after virsh's message */
+static struct domus_iface *
+cli_iface(struct cli_ctx *ctx, const char *opt, gboolean by_name, gboolean by_mac,
+          domus_conn **ret_conn, GError **error)
+{
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn)
+        return NULL;
+    const char *n = cli_get(ctx, opt);
+    gboolean mac = is_mac(n);
+    struct domus_iface *f = NULL;
+    if (!mac && by_name)
+        f = domus_iface_lookup(conn, n, NULL, error);
+    else if (mac && by_mac)
+        f = domus_iface_lookup(conn, NULL, n, error);
+    if (!f)
+        cli_report("failed to get interface '%s'", n);
+    *ret_conn = conn;
+    return f;
+}
+
+static int
+compare_ifaces(gconstpointer a, gconstpointer b)
+{
+    return g_ascii_strcasecmp((*(struct domus_iface *const *)a)->name,
+                              (*(struct domus_iface *const *)b)->name);
+}
+
+static gboolean
+cmd_iface_list(struct cli_ctx *ctx, GError **error)
+{
+    unsigned flags = cli_has(ctx, "all") ? 3 : cli_has(ctx, "inactive") ? 1 : 2;
+    domus_conn *conn = cli_conn(ctx, error);
+    g_autoptr(GPtrArray) all = conn ? domus_list_interfaces(conn, flags, error) : NULL;
+    if (!all)
+        return FALSE;
+    g_ptr_array_sort(all, compare_ifaces);
+    g_autoptr(GPtrArray) rows = cli_table_new("Name", "State", "MAC Address", NULL);
+    for (guint i = 0; i < all->len; i++) {
+        const struct domus_iface *f = all->pdata[i];
+        int active = domus_iface_is_active(conn, f, NULL);
+        cli_table_add(rows, g_strdup(f->name), g_strdup(active == 1 ? "active" : "inactive"),
+                      g_strdup(f->mac), NULL);
+    }
+    cli_table_print(rows);
+    printf("\n");
+    return TRUE;
+}
+
+static gboolean
+cmd_iface_dumpxml(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = NULL;
+    struct domus_iface *f = cli_iface(ctx, "interface", TRUE, TRUE, &conn, error);
+    g_autofree char *xml = f ? domus_iface_get_xml(conn, f, error) : NULL;
+    domus_iface_free(f);
+    if (!xml)
+        return FALSE;
+    printf("%s\n", xml);
+    return TRUE;
+}
+
+static gboolean
+cmd_iface_name(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = NULL;
+    struct domus_iface *f = cli_iface(ctx, "interface", FALSE, TRUE, &conn, error);
+    if (!f)
+        return FALSE;
+    printf("%s\n\n", f->name);
+    domus_iface_free(f);
+    return TRUE;
+}
+
+static gboolean
+cmd_iface_mac(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = NULL;
+    struct domus_iface *f = cli_iface(ctx, "interface", TRUE, FALSE, &conn, error);
+    if (!f)
+        return FALSE;
+    printf("%s\n\n", f->mac);
+    domus_iface_free(f);
+    return TRUE;
+}
+
 static gboolean
 cmd_sysinfo(struct cli_ctx *ctx, GError **error)
 {
@@ -439,6 +535,20 @@ static const struct cli_opt freecell_opts[] = {
     {NULL},
 };
 
+static const struct cli_opt iface_list_opts[] = {
+    {"inactive", OPT_BOOL, FALSE, "list inactive interfaces"},
+    {"all", OPT_BOOL, FALSE, "list inactive & active interfaces"},
+    {NULL},
+};
+static const struct cli_opt iface_opts[] = {
+    {"interface", OPT_DATA, TRUE, "interface name or MAC address"},
+    {NULL},
+};
+static const struct cli_opt iface_dumpxml_opts[] = {
+    {"interface", OPT_DATA, TRUE, "interface name or MAC address"},
+    {"inactive", OPT_BOOL, FALSE, "show inactive defined XML"},
+    {NULL},
+};
 static const struct cli_opt nodedev_list_opts[] = {
     {"tree", OPT_BOOL, FALSE, "list devices in a tree"},
     {"cap", OPT_STRING, FALSE, "capability names, separated by comma"},
@@ -465,6 +575,11 @@ const struct cli_cmd cli_host_cmds[] = {
     {"capabilities", cmd_capabilities, no_opts, "capabilities"},
     {"domcapabilities", cmd_domcapabilities, domcapabilities_opts, "domain capabilities"},
     {"nodedev-list", cmd_nodedev_list, nodedev_list_opts, "enumerate devices on this host"},
+    {"iface-list", cmd_iface_list, iface_list_opts, "list physical host interfaces"},
+    {"iface-dumpxml", cmd_iface_dumpxml, iface_dumpxml_opts, "interface information in XML"},
+    {"iface-name", cmd_iface_name, iface_opts,
+     "convert an interface MAC address to interface name"},
+    {"iface-mac", cmd_iface_mac, iface_opts, "convert an interface name to interface MAC address"},
     {"nodedev-dumpxml", cmd_nodedev_dumpxml, nodedev_dumpxml_opts, "node device details in XML"},
     {"sysinfo", cmd_sysinfo, no_opts, "print the hypervisor sysinfo"},
     {"maxvcpus", cmd_maxvcpus, maxvcpus_opts, "connection vcpu maximum"},

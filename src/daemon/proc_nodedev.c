@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* proc_nodedev: the host's devices (conf/nodedev.c reads them from sysfs at each call: a few
- * dozen small files), listed, looked up and described as libvirt's node device driver does. */
+/* proc_nodedev: the host's devices (conf/nodedev.c) and network interfaces (conf/netiface.c),
+ * read from sysfs at each call (a few dozen small files), listed, looked up and described as
+ * libvirt's node device and (read-only) interface drivers do. */
 #include <string.h>
 
+#include "conf/netiface.h"
 #include "conf/nodedev.h"
 #include "conf/nodeinfo.h"
 #include "core/core.h"
@@ -221,9 +223,198 @@ h_list_caps(struct call *call, const struct call_ctx *ctx)
     call_reply(call, b);
 }
 
+/* --- host interfaces --- */
+
+#define IFACE_LIST_MAX 16384
+/* virConnectListAllInterfacesFlags */
+enum { IFACES_INACTIVE = 1, IFACES_ACTIVE = 2 };
+
+static GPtrArray *
+interfaces(struct call *call)
+{
+    return netiface_enumerate(dispatch_core(call)->paths.sysfs_root);
+}
+
+/* remote_nonnull_interface */
+static void
+put_iface(GByteArray *b, const struct netiface *n)
+{
+    xdr_put_string(b, n->name);
+    xdr_put_string(b, n->mac);
+}
+
+static const struct netiface *
+find_iface(struct call *call, GPtrArray *all, const char *name, const char *mac)
+{
+    for (guint i = 0; i < all->len; i++) {
+        const struct netiface *n = all->pdata[i];
+        if (name ? g_str_equal(n->name, name) : g_ascii_strcasecmp(n->mac, mac) == 0)
+            return n;
+    }
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_INTERFACE, ERR_NO_INTERFACE,
+            name ? "couldn't find interface named '%s'"
+                 : "couldn't find interface with MAC "
+                   "address '%s'",
+            name ? name : mac);
+    dispatch_fail(call, error);
+    return NULL;
+}
+
+static void
+h_num_ifaces(struct call *call, gboolean active)
+{
+    g_autoptr(GPtrArray) all = interfaces(call);
+    int n = 0;
+    for (guint i = 0; i < all->len; i++)
+        n += ((struct netiface *)all->pdata[i])->active == active;
+    dispatch_reply_int(call, n);
+}
+
+static void
+h_num_active_ifaces(struct call *call, const struct call_ctx *ctx)
+{
+    h_num_ifaces(call, TRUE);
+}
+
+static void
+h_num_defined_ifaces(struct call *call, const struct call_ctx *ctx)
+{
+    h_num_ifaces(call, FALSE);
+}
+
+static void
+list_iface_names(struct call *call, int max, gboolean active)
+{
+    if (!dispatch_check_max(call, max, IFACE_LIST_MAX))
+        return;
+    g_autoptr(GPtrArray) all = interfaces(call);
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    for (guint i = 0; i < all->len && (int)names->len < max; i++) {
+        const struct netiface *n = all->pdata[i];
+        if (n->active == active)
+            g_ptr_array_add(names, n->name);
+    }
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_u32(b, names->len);
+    for (guint i = 0; i < names->len; i++)
+        xdr_put_string(b, names->pdata[i]);
+    call_reply(call, b);
+}
+
+static void
+h_list_active_ifaces(struct call *call, const struct call_ctx *ctx)
+{
+    list_iface_names(call, ((const struct arg_int *)ctx->args)->v, TRUE);
+}
+
+static void
+h_list_defined_ifaces(struct call *call, const struct call_ctx *ctx)
+{
+    list_iface_names(call, ((const struct arg_int *)ctx->args)->v, FALSE);
+}
+
+static void
+h_list_all_ifaces(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *need = ctx->args;
+    g_autoptr(GPtrArray) all = interfaces(call);
+    unsigned want = ctx->flags & (IFACES_ACTIVE | IFACES_INACTIVE);
+    g_autoptr(GPtrArray) out = g_ptr_array_new();
+    for (guint i = 0; i < all->len; i++) {
+        const struct netiface *n = all->pdata[i];
+        if (!want || (want & (n->active ? IFACES_ACTIVE : IFACES_INACTIVE)))
+            g_ptr_array_add(out, (gpointer)n);
+    }
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_u32(b, need->v ? out->len : 0);
+    for (guint i = 0; need->v && i < out->len; i++)
+        put_iface(b, out->pdata[i]);
+    xdr_put_u32(b, out->len);
+    call_reply(call, b);
+}
+
+static void
+reply_iface(struct call *call, const char *name, const char *mac)
+{
+    g_autoptr(GPtrArray) all = interfaces(call);
+    const struct netiface *n = find_iface(call, all, name, mac);
+    if (!n)
+        return;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    put_iface(b, n);
+    call_reply(call, b);
+}
+
+static void
+h_iface_by_name(struct call *call, const struct call_ctx *ctx)
+{
+    reply_iface(call, ((const struct arg_string *)ctx->args)->s, NULL);
+}
+
+static void
+h_iface_by_mac(struct call *call, const struct call_ctx *ctx)
+{
+    reply_iface(call, NULL, ((const struct arg_string *)ctx->args)->s);
+}
+
+/* remote_nonnull_interface: name, mac */
+struct iface_args {
+    char *name, *mac;
+};
+
+static void
+dec_iface(struct xdr_reader *r, void *args)
+{
+    struct iface_args *a = args;
+    a->name = xdr_get_string(r, RPC_STRING_MAX);
+    a->mac = xdr_get_string(r, RPC_STRING_MAX);
+}
+
+static void
+clear_iface(void *args)
+{
+    struct iface_args *a = args;
+    g_free(a->name);
+    g_free(a->mac);
+}
+
+static const struct args_type args_iface = {sizeof(struct iface_args), dec_iface, clear_iface};
+
+static void
+h_iface_xml(struct call *call, const struct call_ctx *ctx)
+{
+    const struct iface_args *a = ctx->args;
+    g_autoptr(GPtrArray) all = interfaces(call);
+    const struct netiface *n = find_iface(call, all, a->name, NULL);
+    if (n)
+        dispatch_reply_string(call, n->xml);
+}
+
+static void
+h_iface_is_active(struct call *call, const struct call_ctx *ctx)
+{
+    const struct iface_args *a = ctx->args;
+    g_autoptr(GPtrArray) all = interfaces(call);
+    const struct netiface *n = find_iface(call, all, a->name, NULL);
+    if (n)
+        dispatch_reply_int(call, n->active);
+}
+
 #define R RPC_PROGRAM_REMOTE
 #define N HANDLE_NONE
 const struct proc_def nodedev_procs[] = {
+    {R, PROC_CONNECT_NUM_OF_INTERFACES, N, NULL, FALSE, 0, h_num_active_ifaces},
+    {R, PROC_CONNECT_NUM_OF_DEFINED_INTERFACES, N, NULL, FALSE, 0, h_num_defined_ifaces},
+    {R, PROC_CONNECT_LIST_INTERFACES, N, &args_int, FALSE, 0, h_list_active_ifaces},
+    {R, PROC_CONNECT_LIST_DEFINED_INTERFACES, N, &args_int, FALSE, 0, h_list_defined_ifaces},
+    {R, PROC_CONNECT_LIST_ALL_INTERFACES, N, &args_int, TRUE, IFACES_ACTIVE | IFACES_INACTIVE,
+     h_list_all_ifaces},
+    {R, PROC_INTERFACE_LOOKUP_BY_NAME, N, &args_string, FALSE, 0, h_iface_by_name},
+    {R, PROC_INTERFACE_LOOKUP_BY_MAC_STRING, N, &args_string, FALSE, 0, h_iface_by_mac},
+    /* VIR_INTERFACE_XML_INACTIVE: the same document (no interface is configured here) */
+    {R, PROC_INTERFACE_GET_XML_DESC, N, &args_iface, TRUE, 1, h_iface_xml},
+    {R, PROC_INTERFACE_IS_ACTIVE, N, &args_iface, FALSE, 0, h_iface_is_active},
     {R, PROC_NODE_NUM_OF_DEVICES, N, &args_num, TRUE, 0, h_num_of_devices},
     {R, PROC_NODE_LIST_DEVICES, N, &args_list, TRUE, 0, h_list_devices},
     {R, PROC_CONNECT_LIST_ALL_NODE_DEVICES, N, &args_int, TRUE,

@@ -400,6 +400,87 @@ domus_list_node_devices(domus_conn *conn, unsigned flags, GError **error)
     return g_steal_pointer(&names);
 }
 
+GPtrArray *
+domus_list_interfaces(domus_conn *conn, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_i32(args, 1);
+    xdr_put_u32(args, flags);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(conn, PROC_CONNECT_LIST_ALL_INTERFACES, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    uint32_t n = xdr_get_count(&r, 16384, 8);
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)domus_iface_free);
+    for (uint32_t i = 0; i < n && !r.failed; i++) {
+        struct domus_iface *f = g_new0(struct domus_iface, 1);
+        f->name = xdr_get_string(&r, RPC_STRING_MAX);
+        f->mac = xdr_get_string(&r, RPC_STRING_MAX);
+        g_ptr_array_add(out, f);
+    }
+    xdr_get_u32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&out);
+}
+
+void
+domus_iface_free(struct domus_iface *f)
+{
+    if (!f)
+        return;
+    g_free(f->name);
+    g_free(f->mac);
+    g_free(f);
+}
+
+struct domus_iface *
+domus_iface_lookup(domus_conn *conn, const char *name, const char *mac, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_string(args, name ? name : mac);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(conn,
+                     name ? PROC_INTERFACE_LOOKUP_BY_NAME : PROC_INTERFACE_LOOKUP_BY_MAC_STRING,
+                     args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    struct domus_iface *f = g_new0(struct domus_iface, 1);
+    f->name = xdr_get_string(&r, RPC_STRING_MAX);
+    f->mac = xdr_get_string(&r, RPC_STRING_MAX);
+    if (!xdr_reader_finish(&r, error)) {
+        domus_iface_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+static GByteArray *
+iface_args(const struct domus_iface *f)
+{
+    GByteArray *args = g_byte_array_new();
+    xdr_put_string(args, f->name);
+    xdr_put_string(args, f->mac);
+    return args;
+}
+
+char *
+domus_iface_get_xml(domus_conn *conn, const struct domus_iface *f, GError **error)
+{
+    g_autoptr(GByteArray) args = iface_args(f);
+    xdr_put_u32(args, 0);
+    return client_reply_string(conn, PROC_INTERFACE_GET_XML_DESC, args, error);
+}
+
+int
+domus_iface_is_active(domus_conn *conn, const struct domus_iface *f, GError **error)
+{
+    g_autoptr(GByteArray) args = iface_args(f);
+    return client_reply_int(conn, PROC_INTERFACE_IS_ACTIVE, args, error);
+}
+
 char *
 domus_node_device_get_xml(domus_conn *conn, const char *name, GError **error)
 {

@@ -85,6 +85,7 @@ static const struct {
     {ERR_NO_STORAGE_POOL, "Storage pool not found"},
     {ERR_NO_NETWORK, "Network not found"},
     {ERR_NO_NODE_DEVICE, "Node device not found"},
+    {ERR_NO_INTERFACE, "Interface not found"},
     {ERR_NO_DOMAIN_METADATA, "metadata not found"},
     {ERR_NETWORK_EXIST, "this network exists already"},
     {ERR_NO_STORAGE_VOL, "Storage volume not found"},

@@ -85,6 +85,10 @@ def test_event_commands(daemon, tool):
     d.undefine()
     out, err = p.communicate(timeout=30)
     lines = [l for l in out.splitlines() if l.startswith("event '")]
+    # each RESET QEMU reports is a reboot event; once, under a heavily loaded machine, QEMU
+    # reported three for the one reset (not reproduced since): repeats count as one here
+    lines = [l for i, l in enumerate(lines)
+             if not (i and l == lines[i - 1] and l.startswith("event 'reboot'"))]
     n = f"ev-{tool}"
     assert lines == [
         f"event 'lifecycle' for domain '{n}': Defined Added",

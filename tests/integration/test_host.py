@@ -197,3 +197,38 @@ def test_node_devices(daemon):
     ro = daemon.conn(readonly=True)
     assert len(ro.listAllDevices(0)) >= len(pci) + 1
     ro.close()
+
+
+def test_host_interfaces(daemon):
+    """iface-list / iface-dumpxml / iface-name / iface-mac from sysfs, read-only."""
+    for args in (["iface-list"], ["iface-list", "--all"], ["iface-list", "--inactive"],
+                 ["iface-dumpxml", "lo"], ["iface-mac", "lo"], ["iface-dumpxml", "nope"],
+                 ["iface-name", "00:00:00:00:00:00"], ["iface-dumpxml", "lo", "--inactive"]):
+        v, m = daemon.virsh(*args, check=False), daemon.domus(*args, check=False)
+        assert (m.stdout, m.stderr, m.returncode) == (v.stdout, v.stderr, v.returncode), args
+    c = daemon.conn()
+    names = {i.name(): i for i in c.listAllInterfaces(0)}
+    for name in os.listdir("/sys/class/net"):
+        if os.path.exists(f"/sys/class/net/{name}/brport") or \
+                os.path.exists(f"/sys/class/net/{name}/tun_flags"):
+            continue
+        iface = names[name]
+        mac = open(f"/sys/class/net/{name}/address").read().strip()
+        assert iface.MACString() == mac
+        root = ET.fromstring(iface.XMLDesc(0))
+        assert root.get("name") == name
+        assert root.find("mtu").get("size") == open(f"/sys/class/net/{name}/mtu").read().strip()
+        up = open(f"/sys/class/net/{name}/operstate").read().strip() == "up"
+        assert iface.isActive() == up
+    try:
+        c.interfaceLookupByName("nope0")
+        raise AssertionError("an unknown interface was found")
+    except libvirt.libvirtError as e:
+        assert e.get_error_code() == libvirt.VIR_ERR_NO_INTERFACE
+    # configuring host interfaces is not built: said so
+    try:
+        c.interfaceDefineXML("<interface type='ethernet' name='x0'/>", 0)
+        raise AssertionError("an interface definition was accepted")
+    except libvirt.libvirtError as e:
+        assert e.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT
+    c.close()

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/netiface.h"
 #include "conf/nodedev.h"
 
 static void
@@ -164,11 +165,64 @@ test_empty(void)
     g_assert_nonnull(strstr(((struct nodedev *)devs->pdata[0])->xml, "<hardware>"));
 }
 
+/* Host interfaces: a bridge with its port (shown inside it, not on its own), a VLAN on the
+ * port, a guest's tap (left out) */
+static void
+test_interfaces(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *root = g_dir_make_tmp("netiface-XXXXXX", &error);
+    g_assert_no_error(error);
+    struct {
+        const char *name, *mac, *state, *extra;
+    } ifs[] = {
+        {"br0", "52:54:00:00:00:01", "up", "bridge/stp_state"},
+        {"eth1", "52:54:00:00:00:02", "up", "brport/state"},
+        {"eth1.10", "52:54:00:00:00:02", "down", NULL},
+        {"vnet0", "fe:54:00:00:00:03", "up", "tun_flags"},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(ifs); i++) {
+        g_autofree char *dir = g_strdup_printf("devices/virtual/net/%s", ifs[i].name);
+        put_in(root, dir, "address", ifs[i].mac);
+        put_in(root, dir, "operstate", ifs[i].state);
+        put_in(root, dir, "mtu", "1500\n");
+        if (ifs[i].extra)
+            put_in(root, dir, ifs[i].extra, "1\n");
+        g_autofree char *link = g_strdup_printf("class/net/%s", ifs[i].name);
+        g_autofree char *target = g_strdup_printf("../../devices/virtual/net/%s", ifs[i].name);
+        link_to(root, link, target);
+    }
+    put_in(root, "devices/virtual/net/br0", "uevent", "DEVTYPE=bridge\nINTERFACE=br0\n");
+    put_in(root, "devices/virtual/net/br0", "bridge/forward_delay", "1500\n");
+    link_to(root, "devices/virtual/net/br0/brif/eth1", "../../eth1/brport");
+    g_autoptr(GPtrArray) all = netiface_enumerate(root);
+    g_assert_cmpuint(all->len, ==, 2);
+    const struct netiface *br = all->pdata[0], *vlan = all->pdata[1];
+    g_assert_cmpstr(br->name, ==, "br0");
+    g_assert_true(br->active);
+    g_assert_cmpstr(br->xml, ==,
+                    "<interface type='bridge' name='br0'>\n"
+                    "  <mtu size='1500'/>\n"
+                    "  <bridge stp='on' delay='15'>\n"
+                    "    <interface type='ethernet' name='eth1'>\n"
+                    "      <link state='up'/>\n"
+                    "      <mac address='52:54:00:00:00:02'/>\n"
+                    "    </interface>\n"
+                    "  </bridge>\n"
+                    "</interface>\n");
+    g_assert_cmpstr(vlan->name, ==, "eth1.10");
+    g_assert_false(vlan->active);
+    g_assert_nonnull(strstr(vlan->xml, "<vlan tag='10'>\n    <interface name='eth1'/>"));
+    g_autofree char *rm = g_strdup_printf("rm -rf '%s'", root);
+    g_assert_cmpint(system(rm), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/nodedev/enumerate", test_enumerate);
     g_test_add_func("/nodedev/empty", test_empty);
+    g_test_add_func("/nodedev/interfaces", test_interfaces);
     return g_test_run();
 }
