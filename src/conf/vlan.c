@@ -57,6 +57,13 @@ parse_tag(int origin, xmlNodePtr tag, struct vlan_def *vlan, GError **error)
                 VLAN_TAG_MAX);
         return FALSE;
     }
+    for (guint i = 0; i < vlan->ntags; i++) {
+        if (vlan->tags[i] == (guint)v) {
+            /* (a native mode on one of them would be written on both) */
+            err_set(error, origin, ERR_XML_ERROR, "vlan tag %u is listed twice", (guint)v);
+            return FALSE;
+        }
+    }
     g_autofree char *native = xml_util_prop(tag, "nativeMode");
     if (native) {
         int mode = xml_util_lookup(native_names, native);
