@@ -7,7 +7,7 @@ set -eu
 PACKAGES="gcc make meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev libxml2-dev
 qemu-system-x86 qemu-utils libvirt-clients python3 python3-libvirt python3-pytest virtinst
 busybox-static cpio xz-utils clang-format clang libclang-rt-14-dev libnl-route-3-dev
-libnftables-dev dnsmasq-base"
+libnftables-dev dnsmasq-base libgnutls28-dev gnutls-bin"
 
 missing=""
 for p in $PACKAGES; do

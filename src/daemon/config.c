@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* config: one setting per line, "name = number" (libvirtd.conf's keys where libvirtd has
- * them: max_clients, max_client_requests, keepalive_interval, keepalive_count). */
+/* config: domusd.conf, a GLib key file. Groups [daemon] (listen, log_level, log_file), [tls]
+ * (pki_dir, the four files, allowed_dn, priority), [limits] (libvirtd.conf's names where
+ * libvirtd has them) and [qemu]. An unknown group or key, or a bad value, is an error that
+ * names it. */
 #include "daemon/config.h"
 
 #include <errno.h>
@@ -10,7 +12,8 @@
 
 #define JOB_WAIT_DEFAULT_MS 30000
 
-struct setting {
+struct number {
+    const char *group;
     const char *name;
     guint64 min, max;
     gsize offset;
@@ -19,20 +22,45 @@ struct setting {
 
 #define LIM(field)                                                                                 \
     (G_STRUCT_OFFSET(struct daemon_config, limits) + G_STRUCT_OFFSET(struct server_limits, field))
+#define CFG(field) G_STRUCT_OFFSET(struct daemon_config, field)
 
-static const struct setting settings[] = {
-    {"max_clients", 1, 100000, LIM(max_clients), 4},
-    {"max_client_requests", 1, 1000, LIM(max_client_requests), 4},
-    {"max_queued_output", 65536, G_MAXUINT32, LIM(max_queued_output), 8},
-    {"max_output_backlog", 65536, G_MAXUINT32, LIM(max_output_backlog), 8},
+static const struct number numbers[] = {
+    {"limits", "max_clients", 1, 100000, LIM(max_clients), 4},
+    {"limits", "max_client_requests", 1, 1000, LIM(max_client_requests), 4},
+    {"limits", "max_queued_output", 65536, G_MAXUINT32, LIM(max_queued_output), 8},
+    {"limits", "max_output_backlog", 65536, G_MAXUINT32, LIM(max_output_backlog), 8},
     /* a message of the largest size libvirt allows must be able to arrive */
-    {"input_budget", RPC_MESSAGE_MAX + 65536, G_MAXUINT32, LIM(input_budget), 8},
-    {"frame_timeout", 1, 3600, LIM(frame_timeout_s), 4},
-    {"keepalive_interval", 0, 3600, LIM(keepalive_interval), 4},
-    {"keepalive_count", 0, 1000, LIM(keepalive_count), 4},
-    {"monitor_timeout", 1, 3600000, G_STRUCT_OFFSET(struct daemon_config, monitor_timeout_ms), 4},
-    {"job_wait", 0, 3600000, G_STRUCT_OFFSET(struct daemon_config, job_wait_ms), 4},
+    {"limits", "input_budget", RPC_MESSAGE_MAX + 65536, G_MAXUINT32, LIM(input_budget), 8},
+    {"limits", "frame_timeout", 1, 3600, LIM(frame_timeout_s), 4},
+    {"limits", "keepalive_interval", 0, 3600, LIM(keepalive_interval), 4},
+    {"limits", "keepalive_count", 0, 1000, LIM(keepalive_count), 4},
+    {"qemu", "monitor_timeout", 1, 3600000, CFG(monitor_timeout_ms), 4},
+    {"qemu", "job_wait", 0, 3600000, CFG(job_wait_ms), 4},
 };
+
+enum kind { KIND_STRING, KIND_PATH, KIND_LIST };
+
+struct text {
+    const char *group;
+    const char *name;
+    enum kind kind;
+    gsize offset; /* char * or char ** in struct daemon_config */
+};
+
+static const struct text texts[] = {
+    {"daemon", "listen", KIND_LIST, CFG(listen)},
+    {"daemon", "log_level", KIND_STRING, CFG(log_level)},
+    {"daemon", "log_file", KIND_PATH, CFG(log_file)},
+    {"tls", "pki_dir", KIND_PATH, CFG(pki_dir)},
+    {"tls", "ca_file", KIND_PATH, CFG(ca_file)},
+    {"tls", "cert_file", KIND_PATH, CFG(cert_file)},
+    {"tls", "key_file", KIND_PATH, CFG(key_file)},
+    {"tls", "crl_file", KIND_PATH, CFG(crl_file)},
+    {"tls", "allowed_dn", KIND_LIST, CFG(tls_allowed_dn)},
+    {"tls", "priority", KIND_STRING, CFG(tls_priority)},
+};
+
+static const char *const groups[] = {"daemon", "tls", "limits", "qemu", NULL};
 
 void
 daemon_config_default(struct daemon_config *ret)
@@ -42,68 +70,111 @@ daemon_config_default(struct daemon_config *ret)
     ret->job_wait_ms = JOB_WAIT_DEFAULT_MS;
 }
 
-static gboolean
-apply(struct daemon_config *cfg, const char *path, int lineno, const char *key, const char *value,
-      GError **error)
+void
+daemon_config_clear(struct daemon_config *cfg)
 {
-    for (gsize i = 0; i < G_N_ELEMENTS(settings); i++) {
-        const struct setting *s = &settings[i];
-        if (!g_str_equal(s->name, key))
-            continue;
-        guint64 v;
-        if (!g_ascii_string_to_unsigned(value, 10, s->min, s->max, &v, NULL)) {
-            err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,
-                    "%s:%d: '%s' must be a number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
-                    ", not '%s'",
-                    path, lineno, key, s->min, s->max, value);
-            return FALSE;
-        }
-        guint8 *field = (guint8 *)cfg + s->offset;
-        if (s->size == 8) {
-            gsize g = (gsize)v;
-            memcpy(field, &g, sizeof(g));
-        } else {
-            guint u = (guint)v;
-            memcpy(field, &u, sizeof(u));
-        }
+    for (gsize i = 0; i < G_N_ELEMENTS(texts); i++) {
+        gpointer *field = (gpointer *)((guint8 *)cfg + texts[i].offset);
+        if (texts[i].kind == KIND_LIST)
+            g_strfreev(*field);
+        else
+            g_free(*field);
+        *field = NULL;
+    }
+}
+
+static gboolean
+apply_number(struct daemon_config *cfg, GKeyFile *kf, const char *path, const struct number *s,
+             GError **error)
+{
+    g_autofree char *value = g_key_file_get_value(kf, s->group, s->name, NULL);
+    g_strstrip(value);
+    guint64 v;
+    if (!g_ascii_string_to_unsigned(value, 10, s->min, s->max, &v, NULL)) {
+        err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,
+                "%s: [%s] %s must be a number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
+                ", not '%s'",
+                path, s->group, s->name, s->min, s->max, value);
+        return FALSE;
+    }
+    guint8 *field = (guint8 *)cfg + s->offset;
+    if (s->size == 8) {
+        gsize g = (gsize)v;
+        memcpy(field, &g, sizeof(g));
+    } else {
+        guint u = (guint)v;
+        memcpy(field, &u, sizeof(u));
+    }
+    return TRUE;
+}
+
+static gboolean
+apply_text(struct daemon_config *cfg, GKeyFile *kf, const char *path, const struct text *s,
+           GError **error)
+{
+    gpointer *field = (gpointer *)((guint8 *)cfg + s->offset);
+    if (s->kind == KIND_LIST) {
+        char **list = g_key_file_get_string_list(kf, s->group, s->name, NULL, NULL);
+        for (char **p = list; p && *p; p++)
+            g_strstrip(*p);
+        g_strfreev(*field);
+        *field = list;
         return TRUE;
     }
-    err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED, "%s:%d: unknown setting '%s'", path,
-            lineno, key);
+    g_autofree char *v = g_key_file_get_string(kf, s->group, s->name, NULL);
+    g_strstrip(v);
+    if (!*v || (s->kind == KIND_PATH && !g_path_is_absolute(v))) {
+        err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED, "%s: [%s] %s must be %s, not '%s'",
+                path, s->group, s->name,
+                s->kind == KIND_PATH ? "an absolute path" : "a non-empty string", v);
+        return FALSE;
+    }
+    g_free(*field);
+    *field = g_steal_pointer(&v);
+    return TRUE;
+}
+
+/* Applies KEY of GROUP; unknown ones are errors. */
+static gboolean
+apply(struct daemon_config *cfg, GKeyFile *kf, const char *path, const char *group, const char *key,
+      GError **error)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(numbers); i++)
+        if (g_str_equal(numbers[i].group, group) && g_str_equal(numbers[i].name, key))
+            return apply_number(cfg, kf, path, &numbers[i], error);
+    for (gsize i = 0; i < G_N_ELEMENTS(texts); i++)
+        if (g_str_equal(texts[i].group, group) && g_str_equal(texts[i].name, key))
+            return apply_text(cfg, kf, path, &texts[i], error);
+    err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED, "%s: unknown setting '%s' in [%s]", path,
+            key, group);
     return FALSE;
 }
 
 gboolean
 daemon_config_load(struct daemon_config *cfg, const char *path, gboolean optional, GError **error)
 {
-    g_autofree char *text = NULL;
-    g_autoptr(GError) rerr = NULL;
-    if (!g_file_get_contents(path, &text, NULL, &rerr)) {
-        if (optional && g_error_matches(rerr, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) kerr = NULL;
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &kerr)) {
+        if (optional && g_error_matches(kerr, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return TRUE;
-        err_set(error, ERR_FROM_CONF, ERR_OPEN_FAILED, "%s", rerr->message);
+        int code = kerr->domain == G_FILE_ERROR ? ERR_OPEN_FAILED : ERR_CONFIG_UNSUPPORTED;
+        err_set(error, ERR_FROM_CONF, code, "%s: %s", path, kerr->message);
         return FALSE;
     }
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    for (int i = 0; lines[i]; i++) {
-        char *line = lines[i];
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        g_strstrip(line);
-        if (!*line)
-            continue;
-        char *eq = strchr(line, '=');
-        if (!eq) {
+    g_auto(GStrv) names = g_key_file_get_groups(kf, NULL);
+    for (char **g = names; *g; g++) {
+        if (!g_strv_contains(groups, *g)) {
             err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,
-                    "%s:%d: expected 'name = value', got '%s'", path, i + 1, line);
+                    "%s: unknown group [%s]; domusd.conf has [daemon], [tls], [limits] and "
+                    "[qemu]",
+                    path, *g);
             return FALSE;
         }
-        *eq = '\0';
-        char *key = g_strstrip(line);
-        char *value = g_strstrip(eq + 1);
-        if (!apply(cfg, path, i + 1, key, value, error))
-            return FALSE;
+        g_auto(GStrv) keys = g_key_file_get_keys(kf, *g, NULL, NULL);
+        for (char **k = keys; k && *k; k++)
+            if (!apply(cfg, kf, path, *g, *k, error))
+                return FALSE;
     }
     const struct server_limits *lim = &cfg->limits;
     if (lim->max_output_backlog < 2 * lim->max_queued_output) {
@@ -113,5 +184,25 @@ daemon_config_load(struct daemon_config *cfg, const char *path, gboolean optiona
                 path, lim->max_output_backlog, lim->max_queued_output);
         return FALSE;
     }
+    if (cfg->log_level && !daemon_config_log_level(cfg->log_level, NULL)) {
+        err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,
+                "%s: [daemon] log_level must be debug, info, warn or error, not '%s'", path,
+                cfg->log_level);
+        return FALSE;
+    }
     return TRUE;
+}
+
+gboolean
+daemon_config_log_level(const char *name, int *ret_level)
+{
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < (int)G_N_ELEMENTS(levels); i++) {
+        if (g_str_equal(levels[i], name)) {
+            if (ret_level)
+                *ret_level = i;
+            return TRUE;
+        }
+    }
+    return FALSE;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* config: domusd.conf, in libvirtd.conf's syntax (key = value, # comments); prefix
- * daemon_config_. Unknown keys and bad values are errors naming the line. */
+/* config: domusd.conf, a GLib key file (docs/architecture.md lists every key); prefix
+ * daemon_config_. Unknown groups and keys and bad values are errors naming them. */
 #pragma once
 
 #include <glib.h>
@@ -11,9 +11,26 @@ struct daemon_config {
     struct server_limits limits;
     guint monitor_timeout_ms; /* 0: the default */
     guint job_wait_ms;        /* how long a call waits for a domain's job (libvirt: 30 s) */
+    /* [daemon] */
+    char **listen;   /* tcp://… and tls://… URIs */
+    char *log_level; /* debug, info, warn, error */
+    char *log_file;
+    /* [tls]: pki_dir holds libvirt's names; a file named alone overrides it */
+    char *pki_dir;
+    char *ca_file;
+    char *cert_file;
+    char *key_file;
+    char *crl_file;
+    char **tls_allowed_dn; /* globs over the client's DN; NULL: any client the CA signed */
+    char *tls_priority;
 };
 
 void daemon_config_default(struct daemon_config *ret);
+void daemon_config_clear(struct daemon_config *cfg);
+typedef struct daemon_config daemon_config;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(daemon_config, daemon_config_clear)
 /* Reads PATH over the defaults in CFG. A missing file is not an error when OPTIONAL. */
 gboolean daemon_config_load(struct daemon_config *cfg, const char *path, gboolean optional,
                             GError **error);
+/* "debug", "info", "warn", "error" into enum log_level. */
+gboolean daemon_config_log_level(const char *name, int *ret_level);

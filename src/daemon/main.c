@@ -15,6 +15,7 @@
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/server.h"
+#include "rpc/tls.h"
 #include "util/err.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -27,20 +28,29 @@ on_term(gpointer loop)
     return G_SOURCE_CONTINUE;
 }
 
-/* "tcp://ADDR[:PORT]", "tcp://[V6]:PORT", "tcp://:PORT" (every address) into HOST and PORT */
-static gboolean
-parse_listen(const char *uri, char **ret_host, char **ret_port, GError **error)
+/* One --listen: "tcp://ADDR[:PORT]" or "tls://…" ("[V6]:PORT"; ":PORT" is every address) */
+struct listen_addr {
+    gboolean tls;
+    char *host;
+    char *port;
+};
+
+static void
+listen_addr_free(gpointer p)
 {
-    if (g_str_has_prefix(uri, "tls://")) {
+    struct listen_addr *a = p;
+    g_free(a->host);
+    g_free(a->port);
+    g_free(a);
+}
+
+static gboolean
+parse_listen(const char *uri, struct listen_addr **ret, GError **error)
+{
+    gboolean tls = g_str_has_prefix(uri, "tls://");
+    if (!tls && !g_str_has_prefix(uri, "tcp://")) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--listen %s: TLS listening is not built yet; use the unix sockets (over "
-                    "ssh for remote hosts) or tcp:// inside a trusted network",
-                    uri);
-        return FALSE;
-    }
-    if (!g_str_has_prefix(uri, "tcp://")) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--listen %s: expected tcp://ADDR[:PORT]", uri);
+                    "--listen %s: expected tcp://ADDR[:PORT] or tls://ADDR[:PORT]", uri);
         return FALSE;
     }
     const char *rest = uri + 6;
@@ -60,7 +70,7 @@ parse_listen(const char *uri, char **ret_host, char **ret_port, GError **error)
         host = colon ? g_strndup(rest, colon - rest) : g_strdup(rest);
         port = colon ? colon + 1 : NULL;
     }
-    guint64 n = 16509;
+    guint64 n = tls ? 16514 : 16509;
     if (port && !g_ascii_string_to_unsigned(port, 10, 1, 65535, &n, NULL)) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--listen %s: port '%s' is not a number from 1 to 65535", uri, port);
@@ -68,12 +78,43 @@ parse_listen(const char *uri, char **ret_host, char **ret_port, GError **error)
     }
     if (strchr(host, '/')) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--listen %s: expected tcp://ADDR[:PORT], without a path", uri);
+                    "--listen %s: expected %s://ADDR[:PORT], without a path", uri,
+                    tls ? "tls" : "tcp");
         return FALSE;
     }
-    *ret_host = g_steal_pointer(&host);
-    *ret_port = g_strdup_printf("%u", (guint)n);
+    struct listen_addr *a = g_new0(struct listen_addr, 1);
+    a->tls = tls;
+    a->host = g_steal_pointer(&host);
+    a->port = g_strdup_printf("%u", (guint)n);
+    *ret = a;
     return TRUE;
+}
+
+/* The server's TLS credentials: libvirt's files in PKI_DIR (or its system paths), each
+ * replaced by the one the config names alone. */
+static struct rpc_tls_creds *
+tls_creds(const struct daemon_config *cfg, GError **error)
+{
+    struct rpc_tls_files f;
+    rpc_tls_files_for(&f, cfg->pki_dir, TRUE);
+    char **slots[] = {&f.cacert, &f.cert, &f.key, &f.cacrl};
+    char *const named[] = {cfg->ca_file, cfg->cert_file, cfg->key_file, cfg->crl_file};
+    for (gsize i = 0; i < G_N_ELEMENTS(slots); i++) {
+        if (named[i]) {
+            g_free(*slots[i]);
+            *slots[i] = g_strdup(named[i]);
+        }
+    }
+    struct rpc_tls_creds *c = rpc_tls_creds_new(&f, TRUE, (const char *const *)cfg->tls_allowed_dn,
+                                                cfg->tls_priority, error);
+    if (c) {
+        g_autofree char *allowed =
+            cfg->tls_allowed_dn ? g_strjoinv("', '", cfg->tls_allowed_dn) : NULL;
+        log_info("TLS: CA %s, certificate %s; clients allowed: %s%s%s", f.cacert, f.cert,
+                 allowed ? "'" : "", allowed ? allowed : "any the CA signed", allowed ? "'" : "");
+    }
+    rpc_tls_files_clear(&f);
+    return c;
 }
 
 static void
@@ -126,6 +167,8 @@ main(int argc, char **argv)
     gboolean no_default_network = FALSE;
     g_autofree char *dnsmasq = NULL;
     g_auto(GStrv) listen = NULL;
+    g_autofree char *pki = NULL;
+    g_auto(GStrv) allowed_dn = NULL;
     GOptionEntry entries[] = {
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "debug logs", NULL},
         {"root", 0, 0, G_OPTION_ARG_FILENAME, &root, "keep every path under DIR", "DIR"},
@@ -140,9 +183,19 @@ main(int argc, char **argv)
          "the dnsmasq that serves networks (default: dnsmasq from PATH, or /usr/sbin/dnsmasq)",
          "FILE"},
         {"listen", 0, 0, G_OPTION_ARG_STRING_ARRAY, &listen,
-         "also listen on tcp://ADDR[:PORT] (default port 16509; unencrypted and "
-         "unauthenticated: read-write for whoever reaches it); repeatable",
+         "also listen on tls://ADDR[:PORT] (default port 16514; clients need a certificate the "
+         "CA signed) or tcp://ADDR[:PORT] (16509; unencrypted and unauthenticated: read-write "
+         "for whoever reaches it); repeatable, replaces [daemon] listen",
          "URI"},
+        {"pki", 0, 0, G_OPTION_ARG_FILENAME, &pki,
+         "TLS files: DIR/cacert.pem, DIR/servercert.pem, DIR/serverkey.pem, DIR/cacrl.pem "
+         "(default /etc/pki/CA/cacert.pem, /etc/pki/libvirt/servercert.pem, "
+         "/etc/pki/libvirt/private/serverkey.pem)",
+         "DIR"},
+        {"tls-allowed-dn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &allowed_dn,
+         "admit only TLS clients whose certificate's distinguished name matches GLOB (as "
+         "virt-pki-query-dn prints it); repeatable, replaces [tls] allowed_dn",
+         "GLOB"},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- the Domus virtual machine daemon");
@@ -152,25 +205,9 @@ main(int argc, char **argv)
         fprintf(stderr, "domusd: %s\n", error->message);
         return 2;
     }
-    if (verbose)
-        log_set_level(LOG_LEVEL_DEBUG);
-    g_autoptr(GPtrArray) tcp = g_ptr_array_new_with_free_func(g_free); /* host, port pairs */
-    for (guint i = 0; listen && listen[i]; i++) {
-        g_autofree char *host = NULL, *port = NULL;
-        if (!parse_listen(listen[i], &host, &port, &error)) {
-            fprintf(stderr, "domusd: %s\n", error->message);
-            return 2;
-        }
-        g_ptr_array_add(tcp, g_steal_pointer(&host));
-        g_ptr_array_add(tcp, g_steal_pointer(&port));
-    }
     if (monitor_timeout < 0 || monitor_timeout > 3600 * 1000) {
         fprintf(stderr, "domusd: --monitor-timeout must be between 1 and 3600000 ms\n");
         return 2;
-    }
-    if (log_file && !log_set_file(log_file, &error)) {
-        fprintf(stderr, "domusd: %s\n", error->message);
-        return 1;
     }
     if (root && !g_path_is_absolute(root)) {
         g_autofree char *cwd = g_get_current_dir();
@@ -190,7 +227,7 @@ main(int argc, char **argv)
      * and the loading of the state raced there). Make that first use before any thread. */
     g_ascii_strtoull("0", NULL, 10);
 
-    struct daemon_config cfg;
+    g_auto(daemon_config) cfg;
     daemon_config_default(&cfg);
     {
         g_autofree char *default_conf = root ? g_build_filename(root, "etc", "domusd.conf", NULL)
@@ -201,8 +238,47 @@ main(int argc, char **argv)
             return 1;
         }
     }
+    /* the command line wins over the file */
     if (monitor_timeout)
         cfg.monitor_timeout_ms = (guint)monitor_timeout;
+    if (listen) {
+        g_strfreev(cfg.listen);
+        cfg.listen = g_steal_pointer(&listen);
+    }
+    if (pki) {
+        g_free(cfg.pki_dir);
+        cfg.pki_dir = g_steal_pointer(&pki);
+    }
+    if (allowed_dn) {
+        g_strfreev(cfg.tls_allowed_dn);
+        cfg.tls_allowed_dn = g_steal_pointer(&allowed_dn);
+    }
+    int level = LOG_LEVEL_INFO;
+    if (cfg.log_level)
+        daemon_config_log_level(cfg.log_level, &level);
+    log_set_level(verbose ? LOG_LEVEL_DEBUG : (enum log_level)level);
+    if (!log_file && cfg.log_file)
+        log_file = g_strdup(cfg.log_file);
+    if (log_file && !log_set_file(log_file, &error)) {
+        fprintf(stderr, "domusd: %s\n", error->message);
+        return 1;
+    }
+    g_autoptr(GPtrArray) addrs = g_ptr_array_new_with_free_func(listen_addr_free);
+    gboolean want_tls = FALSE;
+    for (guint i = 0; cfg.listen && cfg.listen[i]; i++) {
+        struct listen_addr *a = NULL;
+        if (!parse_listen(cfg.listen[i], &a, &error)) {
+            fprintf(stderr, "domusd: %s\n", error->message);
+            return 2;
+        }
+        want_tls |= a->tls;
+        g_ptr_array_add(addrs, a);
+    }
+    struct rpc_tls_creds *creds = NULL;
+    if (want_tls && !(creds = tls_creds(&cfg, &error))) {
+        log_error("cannot listen with TLS: %s", error->message);
+        return 1;
+    }
 
     struct core_paths paths = {0};
     g_autofree char *run_dir = NULL;
@@ -245,15 +321,20 @@ main(int argc, char **argv)
         log_error("%s", error->message);
         return 1;
     }
-    for (guint i = 0; i < tcp->len; i += 2) {
-        const char *host = tcp->pdata[i], *port = tcp->pdata[i + 1];
-        if (!server_listen_tcp(srv, host, port, &error)) {
+    if (creds)
+        server_set_tls(srv, creds);
+    for (guint i = 0; i < addrs->len; i++) {
+        const struct listen_addr *a = addrs->pdata[i];
+        if (!server_listen_tcp(srv, a->host, a->port, a->tls, &error)) {
             log_error("%s", error->message);
             return 1;
         }
-        log_warn("listening on tcp://%s:%s without encryption or authentication: whoever "
-                 "reaches it controls every domain",
-                 *host ? host : "*", port);
+        if (a->tls)
+            log_info("listening on tls://%s:%s", *a->host ? a->host : "*", a->port);
+        else
+            log_warn("listening on tcp://%s:%s without encryption or authentication: whoever "
+                     "reaches it controls every domain",
+                     *a->host ? a->host : "*", a->port);
     }
     GMainLoop *loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGTERM, on_term, loop);

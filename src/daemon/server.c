@@ -38,7 +38,8 @@ struct listener {
     int fd;
     guint watch;
     gboolean readonly;
-    char *path; /* a unix socket's, unlinked at the end; NULL for TCP */
+    gboolean tls; /* connections speak TLS first (the server's credentials) */
+    char *path;   /* a unix socket's, unlinked at the end; NULL for TCP */
     guint retry;
 };
 
@@ -47,7 +48,8 @@ struct server {
     struct server_limits lim;
     GPtrArray *listeners;
     GPtrArray *clients;
-    gboolean stopping; /* daemon exit: connections close but their domains live on */
+    struct rpc_tls_creds *tls; /* for tls:// listeners */
+    gboolean stopping;         /* daemon exit: connections close but their domains live on */
     gboolean accept_paused;
     gsize budget_used;
     GQueue budget_waiters; /* struct client *, referenced */
@@ -102,6 +104,7 @@ client_unref(struct client *c)
     rpc_session_clear(&c->s);
     g_ptr_array_free(c->events, TRUE);
     g_ptr_array_free(c->close_hooks, TRUE);
+    g_free(c->peer);
     g_free(c);
 }
 
@@ -123,7 +126,15 @@ can_handle(const struct client *c)
 static gboolean
 wants_read(const struct client *c)
 {
-    return !c->dead && !throttled(c) && !c->budget_wait && !rpc_session_has_frame(&c->s);
+    return !c->dead && !c->handshaking && !throttled(c) && !c->budget_wait &&
+           !rpc_session_has_frame(&c->s);
+}
+
+/* Input is ready without polling: decrypted bytes wait inside TLS. */
+static gboolean
+input_buffered(const struct client *c)
+{
+    return wants_read(c) && rpc_session_in_buffered(&c->s);
 }
 
 /* --- input budget --- */
@@ -603,6 +614,31 @@ client_read(struct client *c)
     client_close(c);
 }
 
+/* One step of a TLS connection's handshake; once done, the client's certificate is checked
+ * and libvirt's confirmation byte goes out, or the connection is closed and the log says why
+ * (the client only learns that it was refused). */
+static void
+tls_step(struct client *c)
+{
+    g_autoptr(GError) error = NULL;
+    enum rpc_tls_step st = rpc_tls_handshake(c->s.tls, &error);
+    if (st == RPC_TLS_WANT_READ || st == RPC_TLS_WANT_WRITE) {
+        c->handshake_write = st == RPC_TLS_WANT_WRITE;
+        return;
+    }
+    if (st == RPC_TLS_DONE && rpc_tls_check_peer(c->s.tls, &error)) {
+        static const uint8_t confirm = 1;
+        c->handshaking = FALSE;
+        c->handshake_deadline = 0;
+        log_info("client %s: TLS connection from '%s'", c->peer,
+                 rpc_tls_peer_dn(c->s.tls) ? rpc_tls_peer_dn(c->s.tls) : "(not checked)");
+        rpc_session_queue_raw(&c->s, &confirm, 1);
+        return;
+    }
+    log_warn("client %s refused: %s", c->peer, error->message);
+    client_close(c);
+}
+
 static void
 handle_frames(struct client *c)
 {
@@ -635,6 +671,8 @@ update_events(struct client *c)
     if (c->dead)
         return;
     GIOCondition want = G_IO_HUP | G_IO_ERR;
+    if (c->handshaking)
+        want |= c->handshake_write ? G_IO_OUT : G_IO_IN;
     if (wants_read(c))
         want |= G_IO_IN;
     if (rpc_session_out_pending(&c->s))
@@ -649,6 +687,14 @@ static void
 client_round(struct client *c, GIOCondition revents)
 {
     c->refs++;
+    if (c->handshaking) {
+        tls_step(c);
+        if (!c->dead && c->handshaking) {
+            update_events(c);
+            client_unref(c);
+            return;
+        }
+    }
     c->corked = TRUE;
     if ((revents & G_IO_OUT) && rpc_session_out_pending(&c->s))
         client_flush(c);
@@ -656,7 +702,8 @@ client_round(struct client *c, GIOCondition revents)
         /* the peer is gone while we do not read from it */
         client_close(c);
     }
-    if (!c->dead && (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && wants_read(c))
+    if (!c->dead && (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR) || input_buffered(c)) &&
+        wants_read(c))
         client_read(c);
     if (!c->dead)
         handle_frames(c);
@@ -669,15 +716,16 @@ client_round(struct client *c, GIOCondition revents)
 static gboolean
 source_prepare(GSource *source, gint *timeout)
 {
+    struct client *c = ((struct client_source *)source)->client;
     *timeout = -1;
-    return can_handle(((struct client_source *)source)->client);
+    return can_handle(c) || input_buffered(c);
 }
 
 static gboolean
 source_check(GSource *source)
 {
     struct client *c = ((struct client_source *)source)->client;
-    if (can_handle(c))
+    if (can_handle(c) || input_buffered(c))
         return TRUE;
     return (g_source_query_unix_fd(source, c->fd_tag) & (c->poll_events | G_IO_HUP | G_IO_ERR)) !=
            0;
@@ -709,6 +757,12 @@ on_tick(gpointer user)
         struct client *c = all->pdata[i];
         if (c->dead)
             continue;
+        if (c->handshaking && now > c->handshake_deadline) {
+            log_warn("client %s refused: no TLS handshake within %u s", c->peer,
+                     srv->lim.frame_timeout_s);
+            client_close(c);
+            continue;
+        }
         if (c->in_reserved && c->frame_deadline && now > c->frame_deadline) {
             log_info("client fd %d (pid %d): a frame took longer than %u s to arrive; closing",
                      c->fd, (int)c->pid, srv->lim.frame_timeout_s);
@@ -762,6 +816,21 @@ listeners_pause(struct server *srv, gboolean pause)
         log_warn("%u clients connected (max_clients); new connections wait", srv->clients->len);
 }
 
+/* "ADDR:PORT" ("[V6]:PORT") of a TCP peer, for the log */
+static char *
+peer_name(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char host[NI_MAXHOST], port[NI_MAXSERV];
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0 ||
+        getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port, sizeof(port),
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        return g_strdup_printf("fd %d", fd);
+    return ss.ss_family == AF_INET6 ? g_strdup_printf("[%s]:%s", host, port)
+                                    : g_strdup_printf("%s:%s", host, port);
+}
+
 static void
 client_new(struct listener *l, int cfd)
 {
@@ -778,9 +847,28 @@ client_new(struct listener *l, int cfd)
     c->refs = 1;
     struct ucred cred;
     socklen_t clen = sizeof(cred);
-    if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
+    if (l->path && getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
         c->uid = cred.uid;
         c->pid = cred.pid;
+    }
+    c->peer = l->path ? g_strdup_printf("fd %d", cfd) : peer_name(cfd);
+    if (l->tls) {
+        g_autoptr(GError) error = NULL;
+        struct rpc_tls *t = rpc_tls_new(srv->tls, cfd, NULL, &error);
+        if (!t) {
+            log_warn("client %s refused: %s", c->peer, error->message);
+            close(cfd);
+            g_free(c->peer);
+            rpc_session_clear(&c->s);
+            g_ptr_array_free(c->events, TRUE);
+            g_ptr_array_free(c->close_hooks, TRUE);
+            g_free(c);
+            return;
+        }
+        rpc_session_set_tls(&c->s, t);
+        c->handshaking = TRUE;
+        c->handshake_deadline =
+            g_get_monotonic_time() + (gint64)srv->lim.frame_timeout_s * G_USEC_PER_SEC;
     }
     log_debug("client fd %d connected (pid %d, uid %d%s)", cfd, (int)c->pid, (int)c->uid,
               c->readonly ? ", read-only" : "");
@@ -889,9 +977,18 @@ server_listen(struct server *srv, const char *path, int mode, gboolean readonly,
     return TRUE;
 }
 
-gboolean
-server_listen_tcp(struct server *srv, const char *host, const char *port, GError **error)
+void
+server_set_tls(struct server *srv, struct rpc_tls_creds *creds)
 {
+    rpc_tls_creds_free(srv->tls);
+    srv->tls = creds;
+}
+
+gboolean
+server_listen_tcp(struct server *srv, const char *host, const char *port, gboolean tls,
+                  GError **error)
+{
+    g_assert(!tls || srv->tls);
     struct addrinfo hints = {
         .ai_family = AF_UNSPEC,
         .ai_socktype = SOCK_STREAM,
@@ -924,6 +1021,7 @@ server_listen_tcp(struct server *srv, const char *host, const char *port, GError
         struct listener *l = g_new0(struct listener, 1);
         l->srv = srv;
         l->fd = fd;
+        l->tls = tls;
         if (!srv->accept_paused)
             l->watch = g_unix_fd_add(fd, G_IO_IN, on_accept, l);
         g_ptr_array_add(srv->listeners, l);
@@ -955,5 +1053,6 @@ server_free(struct server *srv)
     g_source_remove(srv->tick);
     g_ptr_array_free(srv->listeners, TRUE);
     g_ptr_array_free(srv->clients, TRUE);
+    rpc_tls_creds_free(srv->tls);
     g_free(srv);
 }

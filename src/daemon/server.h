@@ -87,6 +87,10 @@ struct client {
     GPtrArray *close_hooks; /* struct close_hook * */
     uid_t uid;
     pid_t pid;
+    char *peer;           /* for the log: "fd N" on a unix socket, "ADDR:PORT" over TCP */
+    gboolean handshaking; /* TLS handshake not finished yet: no call is read */
+    gboolean handshake_write;
+    gint64 handshake_deadline;
     int refs;
     guint inflight; /* calls dispatched and not yet answered */
 };
@@ -101,9 +105,13 @@ struct server *server_new(struct core *core, const struct server_limits *limits)
 /* Listens on PATH with MODE; READONLY marks every connection made there. */
 gboolean server_listen(struct server *srv, const char *path, int mode, gboolean readonly,
                        GError **error);
-/* Listens on TCP PORT of HOST (NULL or "": every address), read-write and without
- * authentication: the caller warns. Every address HOST resolves to gets a listener. */
-gboolean server_listen_tcp(struct server *srv, const char *host, const char *port, GError **error);
+/* The credentials of TLS listeners (taken). */
+void server_set_tls(struct server *srv, struct rpc_tls_creds *creds);
+/* Listens on TCP PORT of HOST (NULL or "": every address), read-write. Plain TCP is without
+ * authentication (the caller warns); TLS (server_set_tls() first) checks each client's
+ * certificate. Every address HOST resolves to gets a listener. */
+gboolean server_listen_tcp(struct server *srv, const char *host, const char *port, gboolean tls,
+                           GError **error);
 void server_free(struct server *srv);
 struct core *server_core(struct server *srv);
 

@@ -91,7 +91,8 @@ next_message(domus_conn *conn, struct rpc_header *ret_hdr, GByteArray **ret_body
             wait = (int)((left + 999) / 1000);
         }
         struct pollfd p = {.fd = conn->fd, .events = POLLIN};
-        int n = poll(&p, 1, wait);
+        /* TLS may hold decrypted input the socket no longer shows */
+        int n = rpc_session_in_buffered(&conn->s) ? 1 : poll(&p, 1, wait);
         if (n < 0 && errno != EINTR) {
             err_set_errno(error, ERR_FROM_RPC, errno, "cannot wait for the daemon");
             return -1;
@@ -186,25 +187,69 @@ uri_socket(const char *uri, gboolean readonly, char **ret_norm, GError **error)
     return sock;
 }
 
-/* A connection to the daemon a domus+tcp://HOST[:PORT]/system URI names; -1 with ERROR */
-static int
-connect_tcp(const char *uri, GError **error)
+/* What a domus+tcp:// or domus+tls:// URI (or qemu+…) names: HOST, PORT, and for TLS the
+ * pkipath and no_verify parameters libvirt's client takes. */
+struct remote_uri {
+    gboolean tls;
+    char *host;
+    char *port;
+    char *pkipath;
+    gboolean no_verify;
+};
+
+static void
+remote_uri_clear(struct remote_uri *r)
 {
+    g_free(r->host);
+    g_free(r->port);
+    g_free(r->pkipath);
+}
+
+static gboolean
+remote_uri_parse(const char *uri, struct remote_uri *ret, GError **error)
+{
+    gboolean tls = g_str_has_prefix(uri, "domus+tls://") || g_str_has_prefix(uri, "qemu+tls://");
+    const char *usage =
+        tls ? "'domus+tls://HOST[:PORT]/system[?pkipath=DIR]'" : "'domus+tcp://HOST[:PORT]/system'";
     g_autoptr(GUri) u = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
     const char *host = u ? g_uri_get_host(u) : NULL;
-    if (!host || !*host || (g_uri_get_path(u)[0] && !g_str_equal(g_uri_get_path(u), "/system")) ||
-        g_uri_get_query(u)) {
-        err_set(error, ERR_FROM_URI, ERR_INVALID_ARG,
-                "unsupported URI '%s'; use 'domus+tcp://HOST[:PORT]/system'", uri);
-        return -1;
+    if (!host || !*host || (g_uri_get_path(u)[0] && !g_str_equal(g_uri_get_path(u), "/system"))) {
+        err_set(error, ERR_FROM_URI, ERR_INVALID_ARG, "unsupported URI '%s'; use %s", uri, usage);
+        return FALSE;
     }
-    g_autofree char *port =
-        g_strdup_printf("%d", g_uri_get_port(u) > 0 ? g_uri_get_port(u) : 16509);
+    struct remote_uri r = {.tls = tls};
+    const char *query = g_uri_get_query(u);
+    g_auto(GStrv) params = query ? g_strsplit(query, "&", 0) : NULL;
+    for (int i = 0; params && params[i]; i++) {
+        if (tls && g_str_has_prefix(params[i], "pkipath=")) {
+            g_free(r.pkipath);
+            r.pkipath = g_uri_unescape_string(params[i] + 8, NULL);
+        } else if (tls && g_str_equal(params[i], "no_verify=1")) {
+            r.no_verify = TRUE;
+        } else if (tls && g_str_equal(params[i], "no_verify=0")) {
+            r.no_verify = FALSE;
+        } else if (*params[i]) {
+            err_set(error, ERR_FROM_URI, ERR_INVALID_ARG,
+                    "unsupported URI parameter '%s' in '%s'; use %s", params[i], uri, usage);
+            g_free(r.pkipath);
+            return FALSE;
+        }
+    }
+    r.host = g_strdup(host);
+    r.port = g_strdup_printf("%d", g_uri_get_port(u) > 0 ? g_uri_get_port(u) : tls ? 16514 : 16509);
+    *ret = r;
+    return TRUE;
+}
+
+/* A connection to R's host; -1 with ERROR */
+static int
+connect_tcp(const struct remote_uri *r, GError **error)
+{
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     struct addrinfo *res = NULL;
-    int rc = getaddrinfo(host, port, &hints, &res);
+    int rc = getaddrinfo(r->host, r->port, &hints, &res);
     if (rc != 0) {
-        err_set(error, ERR_FROM_RPC, 38, "cannot resolve '%s': %s", host, gai_strerror(rc));
+        err_set(error, ERR_FROM_RPC, 38, "cannot resolve '%s': %s", r->host, gai_strerror(rc));
         return -1;
     }
     int fd = -1, saved = 0;
@@ -220,9 +265,90 @@ connect_tcp(const char *uri, GError **error)
     if (fd < 0)
         err_set(error, ERR_FROM_RPC, 38,
                 "cannot connect to '%s' port %s: %s; does domusd listen "
-                "there (--listen tcp://…)?",
-                host, port, g_strerror(saved));
+                "there (--listen %s://…)?",
+                r->host, r->port, g_strerror(saved), r->tls ? "tls" : "tcp");
     return fd;
+}
+
+/* The client's TLS files as libvirt's client finds them: pkipath=DIR, else (not root)
+ * ~/.pki/libvirt when it holds a certificate, else the system's. */
+static struct rpc_tls_creds *
+client_tls_creds(const struct remote_uri *r, GError **error)
+{
+    struct rpc_tls_files f;
+    g_autofree char *user = g_build_filename(g_get_home_dir(), ".pki", "libvirt", NULL);
+    g_autofree char *user_cert = g_build_filename(user, "clientcert.pem", NULL);
+    if (r->pkipath)
+        rpc_tls_files_for(&f, r->pkipath, FALSE);
+    else if (geteuid() != 0 && g_file_test(user_cert, G_FILE_TEST_EXISTS))
+        rpc_tls_files_for(&f, user, FALSE);
+    else
+        rpc_tls_files_for(&f, NULL, FALSE);
+    struct rpc_tls_creds *c = rpc_tls_creds_new_client(&f, !r->no_verify, error);
+    rpc_tls_files_clear(&f);
+    return c;
+}
+
+/* Waits up to the deadline for FD to become ready for WRITE or reading; FALSE with ERROR
+ * when it did not. */
+static gboolean
+wait_fd(int fd, gboolean write, gint64 deadline, const char *what, GError **error)
+{
+    for (;;) {
+        gint64 left = deadline - g_get_monotonic_time();
+        if (left <= 0) {
+            err_set(error, ERR_FROM_RPC, ERR_OPERATION_TIMEOUT, "%s: no answer within 30 s", what);
+            return FALSE;
+        }
+        struct pollfd p = {.fd = fd, .events = write ? POLLOUT : POLLIN};
+        int n = poll(&p, 1, (int)((left + 999) / 1000));
+        if (n > 0)
+            return TRUE;
+        if (n < 0 && errno != EINTR) {
+            err_set_errno(error, ERR_FROM_RPC, errno, "%s", what);
+            return FALSE;
+        }
+    }
+}
+
+/* TLS over FD: the handshake, the server's certificate, then libvirt's confirmation byte
+ * (the server closes instead when it refuses our certificate). */
+static gboolean
+start_tls(domus_conn *conn, const struct remote_uri *r, GError **error)
+{
+    conn->tls_creds = client_tls_creds(r, error);
+    if (!conn->tls_creds)
+        return FALSE;
+    g_autoptr(rpc_tls) t = rpc_tls_new(conn->tls_creds, conn->fd, r->host, error);
+    if (!t)
+        return FALSE;
+    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    for (;;) {
+        enum rpc_tls_step st = rpc_tls_handshake(t, error);
+        if (st == RPC_TLS_DONE)
+            break;
+        if (st == RPC_TLS_FAILED ||
+            !wait_fd(conn->fd, st == RPC_TLS_WANT_WRITE, deadline, "TLS handshake", error))
+            return FALSE;
+    }
+    if (!rpc_tls_check_peer(t, error))
+        return FALSE;
+    for (;;) {
+        uint8_t byte = 0;
+        gssize n = rpc_tls_recv(t, &byte, 1);
+        if (n == 1 && byte == 1)
+            break;
+        if (n >= 0 || errno != EAGAIN) {
+            err_set(error, ERR_FROM_RPC, ERR_AUTH_FAILED,
+                    "server verification (of our certificate or IP address) failed: the "
+                    "server's log says why");
+            return FALSE;
+        }
+        if (!wait_fd(conn->fd, FALSE, deadline, "TLS confirmation", error))
+            return FALSE;
+    }
+    rpc_session_set_tls(&conn->s, g_steal_pointer(&t));
+    return TRUE;
 }
 
 domus_conn *
@@ -234,10 +360,18 @@ domus_open(const char *uri, gboolean readonly, GError **error)
         uri = "domus:///system";
     g_autofree char *norm = NULL;
     int fd = -1;
-    if (g_str_has_prefix(uri, "domus+tcp://") || g_str_has_prefix(uri, "qemu+tcp://")) {
-        fd = connect_tcp(uri, error);
-        if (fd < 0)
+    struct remote_uri remote = {0};
+    gboolean is_remote =
+        g_str_has_prefix(uri, "domus+tcp://") || g_str_has_prefix(uri, "qemu+tcp://") ||
+        g_str_has_prefix(uri, "domus+tls://") || g_str_has_prefix(uri, "qemu+tls://");
+    if (is_remote) {
+        if (!remote_uri_parse(uri, &remote, error))
             return NULL;
+        fd = connect_tcp(&remote, error);
+        if (fd < 0) {
+            remote_uri_clear(&remote);
+            return NULL;
+        }
         norm = g_strdup(uri);
     } else {
         g_autofree char *path = uri_socket(uri, readonly, &norm, error);
@@ -263,6 +397,14 @@ domus_open(const char *uri, gboolean readonly, GError **error)
     conn->fd = fd;
     rpc_session_init(&conn->s, fd, 0);
     conn->uri = g_steal_pointer(&norm);
+    gboolean tls_ok = !remote.tls || start_tls(conn, &remote, error);
+    remote_uri_clear(&remote);
+    if (!tls_ok) {
+        close(conn->fd);
+        conn->fd = -1;
+        domus_close(conn);
+        return NULL;
+    }
     g_autoptr(GByteArray) open_args = g_byte_array_new();
     xdr_put_opt_string(open_args, "qemu:///system");
     xdr_put_u32(open_args, readonly ? 1 : 0);
@@ -284,6 +426,7 @@ domus_close(domus_conn *conn)
         close(conn->fd);
     }
     rpc_session_clear(&conn->s);
+    rpc_tls_creds_free(conn->tls_creds);
     for (struct domus_event *ev; (ev = g_queue_pop_head(&conn->events));) {
         domus_event_clear(ev);
         g_free(ev);
@@ -1050,7 +1193,8 @@ gboolean
 domus_stream_pending(domus_stream *st)
 {
     /* data handed to us, or a whole frame already read from the socket */
-    return st->buf->len > 0 || rpc_session_has_frame(&st->conn->s);
+    return st->buf->len > 0 || rpc_session_has_frame(&st->conn->s) ||
+           rpc_session_in_buffered(&st->conn->s);
 }
 
 static gboolean

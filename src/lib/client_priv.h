@@ -8,7 +8,8 @@
 
 struct domus_conn {
     int fd;
-    struct rpc_session s; /* framing, serials and keepalive: the daemon's own code */
+    struct rpc_session s;            /* framing, serials and keepalive: the daemon's own code */
+    struct rpc_tls_creds *tls_creds; /* a TLS connection's (its session is in S) */
     char *uri;
     GQueue events; /* struct domus_event * received while waiting for a reply */
 };

@@ -72,6 +72,20 @@ rpc_session_clear(struct rpc_session *s)
     s->out_bytes = s->out_off = 0;
     g_clear_pointer(&s->in, g_free);
     s->in_len = s->in_off = s->in_cap = 0;
+    g_clear_pointer(&s->tls, rpc_tls_free);
+}
+
+void
+rpc_session_set_tls(struct rpc_session *s, struct rpc_tls *tls)
+{
+    g_assert(!s->tls);
+    s->tls = tls;
+}
+
+gboolean
+rpc_session_in_buffered(const struct rpc_session *s)
+{
+    return s->tls && rpc_tls_pending(s->tls) > 0;
 }
 
 /* --- input --- */
@@ -157,9 +171,13 @@ rpc_session_recv(struct rpc_session *s, gsize max_cap, gboolean *ret_eof)
         return -1;
     }
     ssize_t n;
-    do {
-        n = recv(s->fd, s->in + s->in_len, s->in_cap - s->in_len, MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
+    if (s->tls) {
+        n = rpc_tls_recv(s->tls, s->in + s->in_len, s->in_cap - s->in_len);
+    } else {
+        do {
+            n = recv(s->fd, s->in + s->in_len, s->in_cap - s->in_len, MSG_DONTWAIT);
+        } while (n < 0 && errno == EINTR);
+    }
     if (n == 0)
         *ret_eof = TRUE;
     if (n > 0)
@@ -249,6 +267,14 @@ rpc_session_queue(struct rpc_session *s, GByteArray *msg, const int *fds, guint 
 }
 
 void
+rpc_session_queue_raw(struct rpc_session *s, const uint8_t *bytes, gsize len)
+{
+    GByteArray *msg = g_byte_array_sized_new((guint)len);
+    g_byte_array_append(msg, bytes, (guint)len);
+    push(s, msg, -1);
+}
+
+void
 rpc_session_send(struct rpc_session *s, const struct rpc_header *hdr, const GByteArray *body)
 {
     GByteArray *msg = rpc_session_message_new(hdr, body ? body->len : 0);
@@ -265,11 +291,17 @@ rpc_session_send_call(struct rpc_session *s, uint32_t prog, uint32_t proc, const
     return hdr.serial;
 }
 
-/* One sendmsg: a descriptor carrier alone, else as many whole messages as fit the iovec. */
+/* One sendmsg: a descriptor carrier alone, else as many whole messages as fit the iovec.
+ * Through TLS: one record of the head message (a send that could not finish is repeated
+ * with the same bytes, as GnuTLS requires: the head stays until written). */
 static ssize_t
 send_some(struct rpc_session *s)
 {
     struct rpc_out *head = g_queue_peek_head(&s->out);
+    if (s->tls) {
+        g_assert(head->msg); /* no descriptors over TCP */
+        return rpc_tls_send(s->tls, head->msg->data + s->out_off, head->msg->len - s->out_off);
+    }
     struct msghdr mh = {0};
     struct iovec iov[FLUSH_IOV_MAX];
     int n = 0;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "rpc/protocol.h"
+#include "rpc/tls.h"
 
 /* What a frame of input is. BODY points into the session's buffer: valid until the next
  * rpc_session_recv() or rpc_session_consume(). */
@@ -46,6 +47,7 @@ enum rpc_keepalive_action { RPC_KEEPALIVE_NONE, RPC_KEEPALIVE_SEND_PING, RPC_KEE
 
 struct rpc_session {
     int fd;
+    struct rpc_tls *tls; /* NULL: plain; else every byte goes through it (owned) */
     /* input: [in_off, in_len) holds bytes not yet handed out as frames */
     uint8_t *in;
     gsize in_len, in_off, in_cap;
@@ -62,6 +64,14 @@ struct rpc_session {
 /* Prepares S over FD (not owned: the caller closes it). IN_BASE is the input buffer kept
  * between messages (4096 is plenty for every call but bulk data). */
 void rpc_session_init(struct rpc_session *s, int fd, gsize in_base);
+/* Makes S speak through TLS (taken), once its handshake is done. Descriptors cannot be
+ * passed then. */
+void rpc_session_set_tls(struct rpc_session *s, struct rpc_tls *tls);
+/* Decrypted input waiting inside the TLS session: rpc_session_recv() gets it without the
+ * socket being readable. */
+gboolean rpc_session_in_buffered(const struct rpc_session *s);
+/* Queues raw BYTES outside any message (libvirt's one-byte TLS confirmation). */
+void rpc_session_queue_raw(struct rpc_session *s, const uint8_t *bytes, gsize len);
 /* Releases buffers, queued output (descriptors in it are closed) and streams (their
  * on_close runs). */
 void rpc_session_clear(struct rpc_session *s);

@@ -47,6 +47,7 @@ class Daemon:
         self.domus_uri = f"domus:///system?socket={self.sock}"
         self.proc = None
         self.extra_args = []  # more domusd options (--listen …)
+        self.verbose = True  # -v: debug logs
 
     def start(self, crash_at=None):
         """crash_at: "<job type>:<phase>", where the daemon kills itself (DOMUS_TEST_CRASH_AT)."""
@@ -57,8 +58,9 @@ class Daemon:
         env.pop("DOMUS_TEST_CRASH_AT", None)
         if crash_at:
             env["DOMUS_TEST_CRASH_AT"] = crash_at
-        self.proc = subprocess.Popen([DOMUSD, "--root", self.root, "-v", "--no-default-network"]
-                                     + self.extra_args, stdout=log,
+        self.proc = subprocess.Popen([DOMUSD, "--root", self.root, "--no-default-network"]
+                                     + (["-v"] if self.verbose else []) + self.extra_args,
+                                     stdout=log,
                                      stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 20
         while time.time() < deadline:

@@ -17,7 +17,7 @@ JOB_WAIT_MS = 300
 
 @pytest.fixture
 def domusd():
-    d = Daemon(conf=f"job_wait = {JOB_WAIT_MS}  # ms\n")
+    d = Daemon(conf=f"[qemu]\n# ms\njob_wait = {JOB_WAIT_MS}\n")
     yield d
     alive = d.close()
     text = d.log_text()

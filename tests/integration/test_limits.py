@@ -16,10 +16,12 @@ from conftest import Daemon, domain_xml
 from rpc import PROG, Raw, frame, xdr_i32, xdr_u32
 
 GET_LIB_VERSION = 157
-CONF = """
+CONF = """[limits]
 max_clients = 12
-input_budget = 33619968     # 32 MiB + 64 KiB of partial frames, all clients together
-frame_timeout = 1           # seconds
+# 32 MiB + 64 KiB of partial frames, all clients together
+input_budget = 33619968
+# seconds
+frame_timeout = 1
 max_queued_output = 65536
 max_output_backlog = 131072
 """

@@ -67,9 +67,9 @@ def test_domus_uri_errors(remote):
 
 
 @pytest.mark.parametrize("value,words", [
-    ("tls://127.0.0.1", "TLS listening is not built yet"),
+    ("tls://127.0.0.1/system", "expected tls://ADDR[:PORT], without a path"),
     ("tcp://127.0.0.1:99999", "port '99999' is not a number from 1 to 65535"),
-    ("ftp://127.0.0.1", "expected tcp://ADDR[:PORT]"),
+    ("ftp://127.0.0.1", "expected tcp://ADDR[:PORT] or tls://ADDR[:PORT]"),
     ("tcp://[::1", "IPv6 address goes in brackets"),
 ])
 def test_bad_listen_values(value, words, tmp_path):
