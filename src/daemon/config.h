@@ -15,6 +15,7 @@ struct daemon_config {
     char **listen;   /* tcp://… and tls://… URIs */
     char *log_level; /* debug, info, warn, error */
     char *log_file;
+    gboolean libvirt_paths; /* also serve /run/libvirt/libvirt-sock{,-ro} */
     /* [tls]: pki_dir holds libvirt's names; a file named alone overrides it */
     char *pki_dir;
     char *ca_file;

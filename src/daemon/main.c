@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -117,6 +119,44 @@ tls_creds(const struct daemon_config *cfg, GError **error)
     return c;
 }
 
+/* Whether a daemon answers on the unix socket PATH. */
+static gboolean
+socket_in_use(const char *path)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path)) >= sizeof(addr.sun_path))
+        return FALSE;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return FALSE;
+    gboolean used = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+    close(fd);
+    return used;
+}
+
+/* libvirt's own socket paths, for clients that hard-wire qemu:///system: the same service as
+ * domus-sock and domus-sock-ro, whatever --root says. Never taken from a live libvirtd. */
+static gboolean
+listen_libvirt_paths(struct server *srv, GError **error)
+{
+    static const char *const rw = "/run/libvirt/libvirt-sock";
+    static const char *const ro = "/run/libvirt/libvirt-sock-ro";
+    for (const char *const *p = (const char *const[]){rw, ro, NULL}; *p; p++) {
+        if (socket_in_use(*p)) {
+            err_set(error, ERR_FROM_RPC, ERR_OPERATION_FAILED,
+                    "another daemon (libvirtd?) serves '%s'; stop it, or run domusd without "
+                    "--libvirt-paths",
+                    *p);
+            return FALSE;
+        }
+    }
+    if (!file_mkdir_p("/run/libvirt", 0755, error) || !server_listen(srv, rw, 0600, FALSE, error) ||
+        !server_listen(srv, ro, 0666, TRUE, error))
+        return FALSE;
+    log_info("also serving libvirt's sockets %s and %s", rw, ro);
+    return TRUE;
+}
+
 static void
 paths_for_root(const char *root, struct core_paths *p, char **ret_run_dir, char **ret_cache)
 {
@@ -169,6 +209,7 @@ main(int argc, char **argv)
     g_auto(GStrv) listen = NULL;
     g_autofree char *pki = NULL;
     g_auto(GStrv) allowed_dn = NULL;
+    gboolean libvirt_paths = FALSE;
     GOptionEntry entries[] = {
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "debug logs", NULL},
         {"root", 0, 0, G_OPTION_ARG_FILENAME, &root, "keep every path under DIR", "DIR"},
@@ -192,6 +233,10 @@ main(int argc, char **argv)
          "(default /etc/pki/CA/cacert.pem, /etc/pki/libvirt/servercert.pem, "
          "/etc/pki/libvirt/private/serverkey.pem)",
          "DIR"},
+        {"libvirt-paths", 0, 0, G_OPTION_ARG_NONE, &libvirt_paths,
+         "also serve libvirt's sockets /run/libvirt/libvirt-sock and libvirt-sock-ro, for "
+         "clients that use qemu:///system without a URI (refused while libvirtd serves them)",
+         NULL},
         {"tls-allowed-dn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &allowed_dn,
          "admit only TLS clients whose certificate's distinguished name matches GLOB (as "
          "virt-pki-query-dn prints it); repeatable, replaces [tls] allowed_dn",
@@ -318,6 +363,10 @@ main(int argc, char **argv)
     g_autofree char *ro = g_build_filename(run_dir, "domus-sock-ro", NULL);
     if (!server_listen(srv, rw, 0600, FALSE, &error) ||
         !server_listen(srv, ro, 0666, TRUE, &error)) {
+        log_error("%s", error->message);
+        return 1;
+    }
+    if ((libvirt_paths || cfg.libvirt_paths) && !listen_libvirt_paths(srv, &error)) {
         log_error("%s", error->message);
         return 1;
     }
