@@ -5,7 +5,7 @@ BUILD ?= build
 CHECK_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 
-.PHONY: all setup build build-check build-fuzz demo check fuzz clean
+.PHONY: all setup build build-check build-fuzz demo check fuzz clean install deb
 
 all: build
 
@@ -41,6 +41,17 @@ check: build build-check build-fuzz
 # each fuzz target until 10^7 executions (FUZZ_RUNS) or FUZZ_SECONDS: see scripts/fuzz.sh
 fuzz: setup build-fuzz
 	FUZZ_BUILD=$(FUZZ_BUILD) scripts/fuzz.sh
+
+# installs build/'s programs, library, man pages, sample domusd.conf and systemd units under
+# prefix (default /usr/local; the Debian package uses /usr), into DESTDIR when given
+prefix ?= /usr/local
+install: build
+	meson configure $(BUILD) -Dprefix=$(prefix)
+	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --quiet
+
+# the Debian packages (domusd, domus, libdomus0, libdomus-dev), in the parent directory
+deb: setup
+	dpkg-buildpackage -us -uc -b
 
 clean:
 	rm -rf $(BUILD) $(CHECK_BUILD) $(FUZZ_BUILD) .demo

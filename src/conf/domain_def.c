@@ -1763,6 +1763,10 @@ collect_xml_error(void *data, DOMAIN_DEF_XML_ERROR *e)
     g_string_append(out, msg);
 }
 
+/* docs/schemas/domain.rng, built in (scripts/embed.py) */
+extern const char domain_rng[];
+extern const gsize domain_rng_len;
+
 /* The schema, loaded once per process. */
 static xmlRelaxNGPtr
 load_schema(GError **error)
@@ -1772,7 +1776,7 @@ load_schema(GError **error)
     static char *load_error;
     if (g_once_init_enter(&once)) {
         g_autoptr(GString) msgs = g_string_new(NULL);
-        xmlRelaxNGParserCtxtPtr pctxt = xmlRelaxNGNewParserCtxt(DOMUS_SCHEMA_DIR "/domain.rng");
+        xmlRelaxNGParserCtxtPtr pctxt = xmlRelaxNGNewMemParserCtxt(domain_rng, (int)domain_rng_len);
         xmlRelaxNGSetParserStructuredErrors(pctxt, collect_xml_error, msgs);
         schema = xmlRelaxNGParse(pctxt);
         xmlRelaxNGFreeParserCtxt(pctxt);
@@ -1781,8 +1785,8 @@ load_schema(GError **error)
         g_once_init_leave(&once, 1);
     }
     if (!schema)
-        err_set(error, ERR_FROM_DOMAIN, ERR_INTERNAL_ERROR, "cannot load schema '%s': %s",
-                DOMUS_SCHEMA_DIR "/domain.rng", load_error);
+        err_set(error, ERR_FROM_DOMAIN, ERR_INTERNAL_ERROR, "cannot load the domain schema: %s",
+                load_error);
     return schema;
 }
 

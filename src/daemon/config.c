@@ -38,7 +38,7 @@ static const struct number numbers[] = {
     {"qemu", "job_wait", 0, 3600000, CFG(job_wait_ms), 4},
 };
 
-enum kind { KIND_STRING, KIND_PATH, KIND_LIST, KIND_BOOL };
+enum kind { KIND_STRING, KIND_PATH, KIND_LIST, KIND_TRISTATE };
 
 struct text {
     const char *group;
@@ -51,7 +51,7 @@ static const struct text texts[] = {
     {"daemon", "listen", KIND_LIST, CFG(listen)},
     {"daemon", "log_level", KIND_STRING, CFG(log_level)},
     {"daemon", "log_file", KIND_PATH, CFG(log_file)},
-    {"daemon", "libvirt_paths", KIND_BOOL, CFG(libvirt_paths)},
+    {"daemon", "libvirt_paths", KIND_TRISTATE, CFG(libvirt_paths)},
     {"tls", "pki_dir", KIND_PATH, CFG(pki_dir)},
     {"tls", "ca_file", KIND_PATH, CFG(ca_file)},
     {"tls", "cert_file", KIND_PATH, CFG(cert_file)},
@@ -76,7 +76,7 @@ daemon_config_clear(struct daemon_config *cfg)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(texts); i++) {
         gpointer *field = (gpointer *)((guint8 *)cfg + texts[i].offset);
-        if (texts[i].kind == KIND_BOOL)
+        if (texts[i].kind == KIND_TRISTATE)
             continue;
         if (texts[i].kind == KIND_LIST)
             g_strfreev(*field);
@@ -116,16 +116,19 @@ apply_text(struct daemon_config *cfg, GKeyFile *kf, const char *path, const stru
            GError **error)
 {
     gpointer *field = (gpointer *)((guint8 *)cfg + s->offset);
-    if (s->kind == KIND_BOOL) {
-        g_autoptr(GError) berr = NULL;
-        gboolean b = g_key_file_get_boolean(kf, s->group, s->name, &berr);
-        if (berr) {
-            err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,
-                    "%s: [%s] %s must be true or false", path, s->group, s->name);
-            return FALSE;
+    if (s->kind == KIND_TRISTATE) {
+        static const char *const values[] = {"false", "true", "auto"};
+        g_autofree char *v = g_key_file_get_string(kf, s->group, s->name, NULL);
+        g_strstrip(v);
+        for (int i = 0; i < (int)G_N_ELEMENTS(values); i++) {
+            if (g_str_equal(v, values[i])) {
+                *(int *)((guint8 *)cfg + s->offset) = i;
+                return TRUE;
+            }
         }
-        *(gboolean *)((guint8 *)cfg + s->offset) = b;
-        return TRUE;
+        err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,
+                "%s: [%s] %s must be true, false or auto, not '%s'", path, s->group, s->name, v);
+        return FALSE;
     }
     if (s->kind == KIND_LIST) {
         char **list = g_key_file_get_string_list(kf, s->group, s->name, NULL, NULL);

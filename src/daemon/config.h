@@ -15,7 +15,13 @@ struct daemon_config {
     char **listen;   /* tcp://… and tls://… URIs */
     char *log_level; /* debug, info, warn, error */
     char *log_file;
-    gboolean libvirt_paths; /* also serve /run/libvirt/libvirt-sock{,-ro} */
+    /* also serve /run/libvirt/libvirt-sock{,-ro}: no, yes (an error while another daemon
+     * serves them), or when free (libvirtd not installed and nobody serving) */
+    enum daemon_libvirt_paths {
+        LIBVIRT_PATHS_NO,
+        LIBVIRT_PATHS_YES,
+        LIBVIRT_PATHS_AUTO
+    } libvirt_paths;
     /* [tls]: pki_dir holds libvirt's names; a file named alone overrides it */
     char *pki_dir;
     char *ca_file;

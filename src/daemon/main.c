@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* domusd: the daemon. Foreground only; SIGTERM stops serving and leaves guests running. */
 #include <errno.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,6 +120,59 @@ tls_creds(const struct daemon_config *cfg, GError **error)
     return c;
 }
 
+/* Listening sockets systemd handed over (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES, from fd 3
+ * on), by the FileDescriptorName= of our socket units: domus-sock, domus-sock-ro, domus-tls,
+ * domus-tcp. RET_RW / RET_RO say whether the unix sockets came that way. */
+#define ACTIVATION_MAX 16
+
+struct activation {
+    int rw, ro; /* -1: not passed */
+    int tls[ACTIVATION_MAX], tcp[ACTIVATION_MAX];
+    guint ntls, ntcp;
+};
+
+static gboolean
+activation_read(struct activation *ret, GError **error)
+{
+    memset(ret, 0, sizeof(*ret));
+    ret->rw = ret->ro = -1;
+    const char *pid = g_getenv("LISTEN_PID"), *fds = g_getenv("LISTEN_FDS");
+    guint64 p = 0, n = 0;
+    if (!pid || !fds || !g_ascii_string_to_unsigned(pid, 10, 1, G_MAXINT, &p, NULL) ||
+        (pid_t)p != getpid())
+        return TRUE;
+    if (!g_ascii_string_to_unsigned(fds, 10, 0, ACTIVATION_MAX, &n, NULL)) {
+        err_set(error, ERR_FROM_RPC, ERR_OPERATION_FAILED, "LISTEN_FDS='%s' is not a count", fds);
+        return FALSE;
+    }
+    g_auto(GStrv) names =
+        g_strsplit(g_getenv("LISTEN_FDNAMES") ? g_getenv("LISTEN_FDNAMES") : "", ":", -1);
+    for (guint i = 0; i < n; i++) {
+        int fd = 3 + (int)i;
+        const char *name = i < g_strv_length(names) ? names[i] : "";
+        if (g_str_equal(name, "domus-sock"))
+            ret->rw = fd;
+        else if (g_str_equal(name, "domus-sock-ro"))
+            ret->ro = fd;
+        else if (g_str_equal(name, "domus-tls"))
+            ret->tls[ret->ntls++] = fd;
+        else if (g_str_equal(name, "domus-tcp"))
+            ret->tcp[ret->ntcp++] = fd;
+        else {
+            err_set(error, ERR_FROM_RPC, ERR_OPERATION_FAILED,
+                    "systemd passed socket %d named '%s'; expected domus-sock, domus-sock-ro, "
+                    "domus-tls or domus-tcp (FileDescriptorName= in the socket unit)",
+                    fd, name);
+            return FALSE;
+        }
+    }
+    /* not for our children (QEMU, dnsmasq) */
+    g_unsetenv("LISTEN_PID");
+    g_unsetenv("LISTEN_FDS");
+    g_unsetenv("LISTEN_FDNAMES");
+    return TRUE;
+}
+
 /* Whether a daemon answers on the unix socket PATH. */
 static gboolean
 socket_in_use(const char *path)
@@ -137,11 +191,19 @@ socket_in_use(const char *path)
 /* libvirt's own socket paths, for clients that hard-wire qemu:///system: the same service as
  * domus-sock and domus-sock-ro, whatever --root says. Never taken from a live libvirtd. */
 static gboolean
-listen_libvirt_paths(struct server *srv, GError **error)
+listen_libvirt_paths(struct server *srv, gboolean if_free, GError **error)
 {
     static const char *const rw = "/run/libvirt/libvirt-sock";
     static const char *const ro = "/run/libvirt/libvirt-sock-ro";
+    if (if_free && g_file_test("/usr/sbin/libvirtd", G_FILE_TEST_EXISTS)) {
+        log_info("libvirtd is installed: libvirt's sockets are left to it");
+        return TRUE;
+    }
     for (const char *const *p = (const char *const[]){rw, ro, NULL}; *p; p++) {
+        if (socket_in_use(*p) && if_free) {
+            log_info("another daemon serves '%s': libvirt's sockets are left to it", *p);
+            return TRUE;
+        }
         if (socket_in_use(*p)) {
             err_set(error, ERR_FROM_RPC, ERR_OPERATION_FAILED,
                     "another daemon (libvirtd?) serves '%s'; stop it, or run domusd without "
@@ -210,12 +272,14 @@ main(int argc, char **argv)
     g_autofree char *pki = NULL;
     g_auto(GStrv) allowed_dn = NULL;
     gboolean libvirt_paths = FALSE;
+    gboolean version = FALSE;
     GOptionEntry entries[] = {
+        {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "print the version and exit", NULL},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "debug logs", NULL},
         {"root", 0, 0, G_OPTION_ARG_FILENAME, &root, "keep every path under DIR", "DIR"},
         {"log", 0, 0, G_OPTION_ARG_FILENAME, &log_file, "log to FILE instead of stderr", "FILE"},
         {"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file,
-         "settings (default DIR/etc/domusd.conf, or /etc/domus/domusd.conf)", "FILE"},
+         "settings (default DIR/etc/domusd.conf, or " DOMUS_CONF_FILE ")", "FILE"},
         {"monitor-timeout", 0, 0, G_OPTION_ARG_INT, &monitor_timeout,
          "how long QEMU may take to answer a monitor command (default 30000)", "MS"},
         {"no-default-network", 0, 0, G_OPTION_ARG_NONE, &no_default_network,
@@ -243,12 +307,18 @@ main(int argc, char **argv)
          "GLOB"},
         {NULL},
     };
+    /* the terminal's character set for --help; numbers stay in the C locale */
+    setlocale(LC_CTYPE, "");
     g_autoptr(GOptionContext) ctx = g_option_context_new("- the Domus virtual machine daemon");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         fprintf(stderr, "domusd: %s\n", error->message);
         return 2;
+    }
+    if (version) {
+        printf("domusd %s\n", DOMUS_VERSION);
+        return 0;
     }
     if (monitor_timeout < 0 || monitor_timeout > 3600 * 1000) {
         fprintf(stderr, "domusd: --monitor-timeout must be between 1 and 3600000 ms\n");
@@ -266,6 +336,11 @@ main(int argc, char **argv)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
+    struct activation act;
+    if (!activation_read(&act, &error)) {
+        fprintf(stderr, "domusd: %s\n", error->message);
+        return 1;
+    }
     /* GLib 2.74 makes the C locale g_ascii_strtoull() parses in on first use, under a g_once:
      * a thread that waits there returns with errno set by the wait, which
      * g_ascii_string_to_unsigned() then reports as "not an unsigned number" (the caps worker
@@ -275,8 +350,8 @@ main(int argc, char **argv)
     g_auto(daemon_config) cfg;
     daemon_config_default(&cfg);
     {
-        g_autofree char *default_conf = root ? g_build_filename(root, "etc", "domusd.conf", NULL)
-                                             : g_strdup("/etc/domus/domusd.conf");
+        g_autofree char *default_conf =
+            root ? g_build_filename(root, "etc", "domusd.conf", NULL) : g_strdup(DOMUS_CONF_FILE);
         if (!daemon_config_load(&cfg, config_file ? config_file : default_conf, !config_file,
                                 &error)) {
             fprintf(stderr, "domusd: %s\n", error->message);
@@ -361,17 +436,39 @@ main(int argc, char **argv)
     struct server *srv = server_new(core, &cfg.limits);
     g_autofree char *rw = g_build_filename(run_dir, "domus-sock", NULL);
     g_autofree char *ro = g_build_filename(run_dir, "domus-sock-ro", NULL);
-    if (!server_listen(srv, rw, 0600, FALSE, &error) ||
-        !server_listen(srv, ro, 0666, TRUE, &error)) {
-        log_error("%s", error->message);
+    if (act.ntls > 0 && !creds && !(creds = tls_creds(&cfg, &error))) {
+        log_error("cannot serve the TLS socket systemd passed: %s", error->message);
         return 1;
     }
-    if ((libvirt_paths || cfg.libvirt_paths) && !listen_libvirt_paths(srv, &error)) {
-        log_error("%s", error->message);
-        return 1;
-    }
-    if (creds)
+    if (creds) {
         server_set_tls(srv, creds);
+        creds = NULL;
+    }
+    if ((act.rw >= 0 ? !server_adopt(srv, act.rw, FALSE, FALSE, &error)
+                     : !server_listen(srv, rw, 0600, FALSE, &error)) ||
+        (act.ro >= 0 ? !server_adopt(srv, act.ro, TRUE, FALSE, &error)
+                     : !server_listen(srv, ro, 0666, TRUE, &error))) {
+        log_error("%s", error->message);
+        return 1;
+    }
+    for (guint i = 0; i < act.ntls + act.ntcp; i++) {
+        gboolean tls = i < act.ntls;
+        int fd = tls ? act.tls[i] : act.tcp[i - act.ntls];
+        if (!server_adopt(srv, fd, FALSE, tls, &error)) {
+            log_error("%s", error->message);
+            return 1;
+        }
+        log_info("serving %s on the socket systemd passed (fd %d)", tls ? "TLS" : "plain TCP", fd);
+    }
+    if (act.rw >= 0 || act.ro >= 0)
+        log_info("serving the unix sockets systemd passed");
+    if (libvirt_paths)
+        cfg.libvirt_paths = LIBVIRT_PATHS_YES;
+    if (cfg.libvirt_paths != LIBVIRT_PATHS_NO &&
+        !listen_libvirt_paths(srv, cfg.libvirt_paths == LIBVIRT_PATHS_AUTO, &error)) {
+        log_error("%s", error->message);
+        return 1;
+    }
     for (guint i = 0; i < addrs->len; i++) {
         const struct listen_addr *a = addrs->pdata[i];
         if (!server_listen_tcp(srv, a->host, a->port, a->tls, &error)) {

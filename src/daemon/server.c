@@ -14,6 +14,7 @@
 #include "daemon/server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <netdb.h>
@@ -39,7 +40,8 @@ struct listener {
     guint watch;
     gboolean readonly;
     gboolean tls; /* connections speak TLS first (the server's credentials) */
-    char *path;   /* a unix socket's, unlinked at the end; NULL for TCP */
+    char *path;   /* a unix socket's we made, unlinked at the end */
+    gboolean unix_socket;
     guint retry;
 };
 
@@ -847,11 +849,11 @@ client_new(struct listener *l, int cfd)
     c->refs = 1;
     struct ucred cred;
     socklen_t clen = sizeof(cred);
-    if (l->path && getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
+    if (l->unix_socket && getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
         c->uid = cred.uid;
         c->pid = cred.pid;
     }
-    c->peer = l->path ? g_strdup_printf("fd %d", cfd) : peer_name(cfd);
+    c->peer = l->unix_socket ? g_strdup_printf("fd %d", cfd) : peer_name(cfd);
     if (l->tls) {
         g_autoptr(GError) error = NULL;
         struct rpc_tls *t = rpc_tls_new(srv->tls, cfd, NULL, &error);
@@ -934,6 +936,39 @@ server_new(struct core *core, const struct server_limits *limits)
 }
 
 gboolean
+server_adopt(struct server *srv, int fd, gboolean readonly, gboolean tls, GError **error)
+{
+    int type = 0, listening = 0;
+    socklen_t len = sizeof(type);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM ||
+        (len = sizeof(listening), getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len)) <
+            0 ||
+        !listening) {
+        err_set(error, ERR_FROM_RPC, ERR_OPERATION_FAILED,
+                "descriptor %d is not a listening stream socket", fd);
+        return FALSE;
+    }
+    g_assert(!tls || srv->tls);
+    int flags = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    struct listener *l = g_new0(struct listener, 1);
+    l->srv = srv;
+    l->fd = fd;
+    l->readonly = readonly;
+    l->tls = tls;
+    struct sockaddr_storage ss;
+    len = sizeof(ss);
+    /* a unix socket's clients are told apart by their credentials; its path stays (systemd
+     * owns it) */
+    l->unix_socket = getsockname(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family == AF_UNIX;
+    if (!srv->accept_paused)
+        l->watch = g_unix_fd_add(fd, G_IO_IN, on_accept, l);
+    g_ptr_array_add(srv->listeners, l);
+    return TRUE;
+}
+
+gboolean
 server_listen(struct server *srv, const char *path, int mode, gboolean readonly, GError **error)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -971,6 +1006,7 @@ server_listen(struct server *srv, const char *path, int mode, gboolean readonly,
     l->fd = fd;
     l->readonly = readonly;
     l->path = g_strdup(path);
+    l->unix_socket = TRUE;
     if (!srv->accept_paused)
         l->watch = g_unix_fd_add(fd, G_IO_IN, on_accept, l);
     g_ptr_array_add(srv->listeners, l);

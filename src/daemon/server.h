@@ -105,6 +105,9 @@ struct server *server_new(struct core *core, const struct server_limits *limits)
 /* Listens on PATH with MODE; READONLY marks every connection made there. */
 gboolean server_listen(struct server *srv, const char *path, int mode, gboolean readonly,
                        GError **error);
+/* Serves on FD, a listening socket handed over (systemd's socket activation): taken. TLS
+ * needs server_set_tls() first. */
+gboolean server_adopt(struct server *srv, int fd, gboolean readonly, gboolean tls, GError **error);
 /* The credentials of TLS listeners (taken). */
 void server_set_tls(struct server *srv, struct rpc_tls_creds *creds);
 /* Listens on TCP PORT of HOST (NULL or "": every address), read-write. Plain TCP is without
