@@ -34,8 +34,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(domus_domain, domus_domain_free)
 struct cli_ctx {
     const char *uri;
     gboolean readonly;
-    domus_conn *conn;   /* opened on first use */
-    GHashTable *values; /* option name -> value ("1" for booleans) */
+    const char *escape;   /* the console's escape sequence (-e): "^]" or one character */
+    gboolean interactive; /* the shell runs the commands */
+    gboolean quit;        /* quit or exit was run */
+    domus_conn *conn;     /* opened on first use */
+    GHashTable *values;   /* option name -> value ("1" for booleans) */
 };
 
 struct cli_cmd {
@@ -46,6 +49,19 @@ struct cli_cmd {
 };
 
 domus_conn *cli_conn(struct cli_ctx *ctx, GError **error);
+/* The command NAME ("help" included), or NULL. */
+const struct cli_cmd *cli_find_cmd(const char *name);
+/* Calls FN on every command, in the order help lists them. */
+void cli_each_cmd(void (*fn)(const struct cli_cmd *c, gpointer data), gpointer data);
+/* Runs the command ARGV[0] with its arguments; errors are printed as virsh prints them. */
+gboolean cli_run(struct cli_ctx *ctx, int argc, char **argv);
+/* shell.c: virsh's interactive shell (line editing, history, TAB completion on a terminal;
+ * commands read line by line otherwise). FALSE when the last command failed. */
+gboolean cli_shell(struct cli_ctx *ctx);
+/* complete.c: what may follow WORDS (N of them: the command and its arguments so far) and
+ * start with PARTIAL: commands, options, live names. New NULL-terminated vector, sorted. */
+char **cli_complete(struct cli_ctx *ctx, char **words, int n, const char *partial);
+int cli_compare_strings(const void *a, const void *b);
 const char *cli_get(struct cli_ctx *ctx, const char *name);
 gboolean cli_has(struct cli_ctx *ctx, const char *name);
 /* Every value of an OPT_LIST option, in order (empty when not given). New vector. */
@@ -71,9 +87,11 @@ char *cli_read_xml_file(const char *path, GError **error);
 gboolean cli_impact(struct cli_ctx *ctx, domus_domain *dom, gboolean persistent_opt,
                     gboolean legacy_live, unsigned *ret, GError **error);
 /* Runs RUN (blocking, in a thread) while POLL, every 200 ms, says how far it is: virsh's
- * "LABEL: [ 42 %]" progress on stderr, ending with [100 %] on success. POLL may answer FALSE
- * (nothing to show). */
-gboolean cli_with_progress(const char *label, gboolean (*run)(gpointer data, GError **error),
+ * "LABEL: [ 42 %]" progress on stderr, redrawn in place, ending with [100 %] on success.
+ * Shown when stderr is a terminal, or always when VERBOSE (virsh's --verbose). POLL may
+ * answer FALSE (nothing to show). */
+gboolean cli_with_progress(const char *label, gboolean verbose,
+                           gboolean (*run)(gpointer data, GError **error),
                            gboolean (*poll)(gpointer data, guint64 *ret_remaining,
                                             guint64 *ret_total),
                            gpointer data, GError **error);
@@ -95,3 +113,5 @@ extern const struct cli_cmd cli_stats_cmds[];
 extern const struct cli_cmd cli_device_cmds[];
 extern const struct cli_cmd cli_display_cmds[];
 extern const struct cli_cmd cli_secret_cmds[];
+extern const struct cli_cmd cli_complete_cmds[];
+extern const struct cli_cmd cli_shell_cmds[];

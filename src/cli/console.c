@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* console: attach the terminal to a domain's serial console, as virsh console does; Ctrl+]
- * detaches. */
+ * (or the -e sequence) detaches; the guest's end or the daemon's closes it too. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -9,10 +9,15 @@
 
 #include "cli/cli.h"
 
-#define ESCAPE_CHAR 0x1d /* Ctrl+] */
+/* virsh's vshGetEscapeChar: "^X" is Ctrl+X, else the character itself */
+static char
+escape_char(const char *seq)
+{
+    return seq[0] == '^' ? (char)(g_ascii_toupper(seq[1]) ^ 0x40) : seq[0];
+}
 
 static gboolean
-relay(domus_stream *st, GError **error)
+relay(domus_stream *st, char escape, GError **error)
 {
     int sfd = domus_stream_get_fd(st);
     gboolean stdin_open = TRUE;
@@ -44,7 +49,7 @@ relay(domus_stream *st, GError **error)
                 continue;
             }
             for (ssize_t i = 0; i < got; i++) {
-                if (buf[i] == ESCAPE_CHAR) {
+                if (buf[i] == escape) {
                     if (i > 0 && !domus_stream_send(st, buf, (gsize)i, error))
                         return FALSE;
                     return domus_stream_finish(st, error);
@@ -69,8 +74,11 @@ cmd_console(struct cli_ctx *ctx, GError **error)
         domus_domain_free(dom);
         return FALSE;
     }
-    printf("Connected to domain '%s'\nEscape character is ^] (Ctrl + ])\n",
-           domus_domain_get_name(dom));
+    const char *seq = ctx->escape ? ctx->escape : "^]";
+    printf("Connected to domain '%s'\nEscape character is %s", domus_domain_get_name(dom), seq);
+    if (seq[0] == '^')
+        printf(" (Ctrl + %c)", seq[1]);
+    printf("\n");
     fflush(stdout);
     struct termios saved, raw;
     gboolean tty = isatty(0) && tcgetattr(0, &saved) == 0;
@@ -79,7 +87,7 @@ cmd_console(struct cli_ctx *ctx, GError **error)
         cfmakeraw(&raw);
         tcsetattr(0, TCSAFLUSH, &raw);
     }
-    gboolean ok = relay(st, error);
+    gboolean ok = relay(st, escape_char(seq), error);
     if (tty)
         tcsetattr(0, TCSAFLUSH, &saved);
     printf("\n");

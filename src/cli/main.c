@@ -9,9 +9,11 @@
 #include "cli/cli.h"
 
 static const struct cli_cmd *const tables[] = {
-    cli_domain_cmds, cli_save_cmds,    cli_snapshot_cmds, cli_console_cmds,
-    cli_guest_cmds,  cli_storage_cmds, cli_network_cmds,  cli_host_cmds,
-    cli_stats_cmds,  cli_device_cmds,  cli_display_cmds,  cli_secret_cmds};
+    cli_domain_cmds,  cli_save_cmds,    cli_snapshot_cmds, cli_console_cmds, cli_guest_cmds,
+    cli_storage_cmds, cli_network_cmds, cli_host_cmds,     cli_stats_cmds,   cli_device_cmds,
+    cli_display_cmds, cli_secret_cmds,  cli_complete_cmds, cli_shell_cmds};
+
+static const struct cli_cmd help_cmd;
 
 domus_conn *
 cli_conn(struct cli_ctx *ctx, GError **error)
@@ -82,14 +84,25 @@ cli_domain(struct cli_ctx *ctx, GError **error)
     return domus_domain_lookup(conn, cli_get(ctx, "domain"), error);
 }
 
-static const struct cli_cmd *
-find_cmd(const char *name)
+const struct cli_cmd *
+cli_find_cmd(const char *name)
 {
+    if (g_str_equal(name, "help"))
+        return &help_cmd;
     for (gsize t = 0; t < G_N_ELEMENTS(tables); t++)
         for (const struct cli_cmd *c = tables[t]; c->name; c++)
             if (g_str_equal(c->name, name))
                 return c;
     return NULL;
+}
+
+void
+cli_each_cmd(void (*fn)(const struct cli_cmd *c, gpointer data), gpointer data)
+{
+    for (gsize t = 0; t < G_N_ELEMENTS(tables); t++)
+        for (const struct cli_cmd *c = tables[t]; c->name; c++)
+            fn(c, data);
+    fn(&help_cmd, data);
 }
 
 static void
@@ -126,6 +139,7 @@ print_help(void)
            "    -c | --connect=URI      hypervisor connection URI (default: $DOMUS_DEFAULT_URI or "
            "domus:///system)\n"
            "    -r | --readonly         connect readonly\n"
+           "    -e | --escape <char>    set escape sequence for console\n"
            "    -h | --help             this help\n"
            "    -v | --version[=short]  program version\n"
            "    -V | --version=long     version and what it speaks\n\n"
@@ -133,7 +147,7 @@ print_help(void)
     for (gsize t = 0; t < G_N_ELEMENTS(tables); t++)
         for (const struct cli_cmd *c = tables[t]; c->name; c++)
             printf("    %-16s %s\n", c->name, c->help);
-    printf("\n");
+    printf("    %-16s %s\n\n", help_cmd.name, help_cmd.help);
 }
 
 static gboolean
@@ -144,7 +158,7 @@ cmd_help(struct cli_ctx *ctx, GError **error)
         print_help();
         return TRUE;
     }
-    const struct cli_cmd *c = find_cmd(name);
+    const struct cli_cmd *c = cli_find_cmd(name);
     if (!c) {
         g_set_error(error, domus_error_quark(), 8, "command '%s' doesn't exist", name);
         return FALSE;
@@ -169,9 +183,14 @@ parse_opts(const struct cli_cmd *c, int argc, char **argv, GHashTable *values, G
     for (const struct cli_opt *o = c->opts; o && o->name && npos < 16; o++)
         if (o->type != OPT_BOOL && o->type != OPT_NAMED)
             positional[npos++] = o;
+    gboolean options_end = FALSE;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        if (g_str_has_prefix(a, "--") && a[2]) {
+        if (!options_end && g_str_equal(a, "--")) {
+            options_end = TRUE; /* what follows is data, dashes and all */
+            continue;
+        }
+        if (!options_end && g_str_has_prefix(a, "--") && a[2]) {
             g_autofree char *name = g_strdup(a + 2);
             char *eq = strchr(name, '=');
             if (eq)
@@ -228,6 +247,36 @@ parse_opts(const struct cli_cmd *c, int argc, char **argv, GHashTable *values, G
     return TRUE;
 }
 
+gboolean
+cli_run(struct cli_ctx *ctx, int argc, char **argv)
+{
+    const struct cli_cmd *c = cli_find_cmd(argv[0]);
+    if (!c) {
+        fprintf(stderr, "error: unknown command: '%s'\n", argv[0]);
+        return FALSE;
+    }
+    /* "CMD --help", as virsh: the command's help, nothing run */
+    for (int k = 1; k < argc && c != &help_cmd; k++) {
+        if (g_str_equal(argv[k], "--"))
+            break;
+        if (g_str_equal(argv[k], "--help")) {
+            print_cmd_help(c);
+            return TRUE;
+        }
+    }
+    ctx->values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GError) error = NULL;
+    gboolean ok = parse_opts(c, argc - 1, argv + 1, ctx->values, &error) && c->run(ctx, &error);
+    if (!ok && error)
+        fprintf(stderr, "error: %s\n", error->message);
+    /* virsh ends every command it ran with an empty line, a failed one too */
+    if (!ok && c != &help_cmd)
+        printf("\n");
+    fflush(stdout);
+    g_clear_pointer(&ctx->values, g_hash_table_destroy);
+    return ok;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -241,7 +290,17 @@ main(int argc, char **argv)
             ctx.uri = a + 10;
         else if (g_str_equal(a, "-r") || g_str_equal(a, "--readonly"))
             ctx.readonly = TRUE;
-        else if (g_str_equal(a, "-h") || g_str_equal(a, "--help")) {
+        else if ((g_str_equal(a, "-e") || g_str_equal(a, "--escape")) && i + 1 < argc) {
+            ctx.escape = argv[++i];
+            /* virsh's rule: ^ and a letter or one of [\]^_, or one character not ^ */
+            gsize len = strlen(ctx.escape);
+            if (!((len == 2 && ctx.escape[0] == '^' &&
+                   (g_ascii_isalpha(ctx.escape[1]) || strchr("[\\]^_", ctx.escape[1]))) ||
+                  (len == 1 && ctx.escape[0] != '^'))) {
+                fprintf(stderr, "error: Invalid string '%s' for escape sequence\n", ctx.escape);
+                return 1;
+            }
+        } else if (g_str_equal(a, "-h") || g_str_equal(a, "--help")) {
             print_help();
             return 0;
         } else if (g_str_equal(a, "-v") || g_str_equal(a, "--version") ||
@@ -260,32 +319,8 @@ main(int argc, char **argv)
             return 1;
         }
     }
-    if (i >= argc) {
-        print_help();
-        return 0;
-    }
-    const struct cli_cmd *c = g_str_equal(argv[i], "help") ? &help_cmd : find_cmd(argv[i]);
-    if (!c) {
-        fprintf(stderr, "error: unknown command: '%s'\n", argv[i]);
-        return 1;
-    }
-    /* "CMD --help", as virsh: the command's help, nothing run */
-    for (int k = i + 1; k < argc && c != &help_cmd; k++) {
-        if (g_str_equal(argv[k], "--help")) {
-            print_cmd_help(c);
-            return 0;
-        }
-    }
-    ctx.values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    g_autoptr(GError) error = NULL;
-    gboolean ok =
-        parse_opts(c, argc - i - 1, argv + i + 1, ctx.values, &error) && c->run(&ctx, &error);
-    if (!ok && error)
-        fprintf(stderr, "error: %s\n", error->message);
-    /* virsh ends every command it ran with an empty line, a failed one too */
-    if (!ok && c != &help_cmd)
-        printf("\n");
+    /* no command: virsh's interactive shell */
+    gboolean ok = i >= argc ? cli_shell(&ctx) : cli_run(&ctx, argc - i, argv + i);
     domus_close(ctx.conn);
-    g_hash_table_destroy(ctx.values);
     return ok ? 0 : 1;
 }

@@ -85,7 +85,7 @@ run_save(struct cli_ctx *ctx, struct save_run *s, GError **error)
     domus_conn *watch = domus_open(domus_get_uri(conn), ctx->readonly, NULL);
     s->watch = watch ? domus_domain_lookup(watch, domus_domain_get_uuid(s->dom), NULL) : NULL;
     gboolean ok =
-        cli_with_progress(s->path ? "Save" : "Managedsave", save_run, save_poll, s, error);
+        cli_with_progress(s->path ? "Save" : "Managedsave", TRUE, save_run, save_poll, s, error);
     domus_domain_free(s->watch);
     domus_close(watch);
     return ok;

@@ -962,7 +962,7 @@ cmd_vol_delete(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
-/* vol-wipe --verbose: progress from a second connection (cli_with_progress) */
+/* vol-wipe's progress (on a terminal, or --verbose): from a second connection */
 struct wipe_run {
     domus_vol *vol;
     int algorithm;
@@ -992,13 +992,14 @@ wipe_poll(gpointer data, guint64 *ret_remaining, guint64 *ret_total)
 }
 
 static gboolean
-wipe_verbose(struct cli_ctx *ctx, domus_vol *vol, int algorithm, unsigned flags, GError **error)
+wipe_progress(struct cli_ctx *ctx, domus_vol *vol, int algorithm, unsigned flags, GError **error)
 {
     /* progress is best effort: without a second connection the wipe runs all the same */
     domus_conn *watch = domus_open(domus_get_uri(domus_vol_get_connect(vol)), ctx->readonly, NULL);
     struct wipe_run w = {.vol = vol, .algorithm = algorithm, .flags = flags};
     w.watch = watch ? domus_vol_lookup_by_key(watch, domus_vol_get_key(vol), NULL) : NULL;
-    gboolean ok = cli_with_progress("Wipe", wipe_run, wipe_poll, &w, error);
+    gboolean ok =
+        cli_with_progress("Wipe", cli_has(ctx, "verbose"), wipe_run, wipe_poll, &w, error);
     domus_vol_free(w.watch);
     domus_close(watch);
     return ok;
@@ -1018,8 +1019,9 @@ cmd_vol_wipe(struct cli_ctx *ctx, GError **error)
         return FALSE;
     }
     unsigned flags = cli_has(ctx, "force") ? DOMUS_VOL_FORCE : 0;
-    gboolean ok = cli_has(ctx, "verbose") ? wipe_verbose(ctx, vol, algorithm, flags, error)
-                                          : domus_vol_wipe_pattern(vol, algorithm, flags, error);
+    gboolean ok = cli_has(ctx, "verbose") || isatty(2)
+                      ? wipe_progress(ctx, vol, algorithm, flags, error)
+                      : domus_vol_wipe_pattern(vol, algorithm, flags, error);
     if (!ok) {
         cli_report("Failed to wipe vol %s", name);
         return FALSE;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "cli/cli.h"
 
 /* virsh's "error: …" line that comes before the cause */
@@ -149,10 +151,13 @@ print_progress(const char *label, guint64 remaining, guint64 total)
 }
 
 gboolean
-cli_with_progress(const char *label, gboolean (*run)(gpointer data, GError **error),
+cli_with_progress(const char *label, gboolean verbose,
+                  gboolean (*run)(gpointer data, GError **error),
                   gboolean (*poll)(gpointer data, guint64 *ret_remaining, guint64 *ret_total),
                   gpointer data, GError **error)
 {
+    /* on a terminal the line redraws in place; into a file or pipe only when asked */
+    gboolean show = verbose || isatty(2);
     struct progress_run p = {.run = run, .data = data};
     g_mutex_init(&p.lock);
     g_cond_init(&p.cond);
@@ -166,7 +171,7 @@ cli_with_progress(const char *label, gboolean (*run)(gpointer data, GError **err
         g_mutex_unlock(&p.lock);
         guint64 remaining, total;
         /* nothing left (or the job already gone): the [100 %] line comes once, at the end */
-        if (poll(data, &remaining, &total) && remaining != 0) {
+        if (show && poll(data, &remaining, &total) && remaining != 0) {
             print_progress(label, remaining, total);
             shown = TRUE;
         }
@@ -177,8 +182,11 @@ cli_with_progress(const char *label, gboolean (*run)(gpointer data, GError **err
     g_mutex_clear(&p.lock);
     g_cond_clear(&p.cond);
     if (p.ok) {
-        print_progress(label, 0, 1);
-        printf("\n");
+        if (show) {
+            print_progress(label, 0, 1);
+            /* virsh ends --verbose progress on stdout */
+            fprintf(verbose ? stdout : stderr, "\n");
+        }
         return TRUE;
     }
     if (shown)

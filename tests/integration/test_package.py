@@ -63,7 +63,7 @@ def test_packages_install_what_an_admin_needs(installed):
                  "lib/systemd/system/domusd.service", "lib/systemd/system/domusd.socket",
                  "lib/systemd/system/domusd-ro.socket", "lib/systemd/system/domusd-tls.socket",
                  "usr/share/man/man1/domus.1.gz", "usr/share/man/man8/domusd.8.gz",
-                 "usr/include/domus/domus.h"]:
+                 "usr/include/domus/domus.h", "usr/share/bash-completion/completions/domus"]:
         assert os.path.exists(os.path.join(root, path)), path
     assert glob.glob(os.path.join(root, "usr/lib/*/libdomus.so.0"))
     assert glob.glob(os.path.join(root, "usr/lib/*/pkgconfig/libdomus.pc"))
