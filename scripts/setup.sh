@@ -9,7 +9,8 @@ qemu-system-x86 qemu-utils libvirt-clients python3 python3-libvirt python3-pytes
 busybox-static cpio xz-utils clang-format clang libclang-rt-14-dev libnl-route-3-dev
 libnftables-dev dnsmasq-base libgnutls28-dev gnutls-bin help2man
 debhelper dpkg-dev libedit-dev
-prometheus-libvirt-exporter collectd-core ansible python3-lxml"
+prometheus-libvirt-exporter collectd-core ansible python3-lxml libvirt-dbus dbus
+libglib2.0-bin"
 
 missing=""
 for p in $PACKAGES; do
