@@ -14,6 +14,9 @@ enum {
     NODEDEV_CAP_STORAGE = 1 << 8,
 };
 
+/* Debian's PCI name database (pci.ids) */
+#define NODEDEV_PCI_IDS "/usr/share/misc/pci.ids"
+
 struct nodedev {
     char *name;   /* "pci_0000_00_03_0", "net_eth0_52_54_00_12_34_56", "block_vda", "computer" */
     char *path;   /* its sysfs directory (resolved); NULL for the computer */

@@ -22,6 +22,7 @@ enum event_object {
     EVENT_OBJECT_NETWORK = 1,
     EVENT_OBJECT_POOL = 2,
     EVENT_OBJECT_SECRET = 3,
+    EVENT_OBJECT_NODEDEV = 4,
 };
 /* virSecretEventID, virSecretEventLifecycleType */
 enum { SECRET_EVENT_ID_LIFECYCLE = 0, SECRET_EVENT_ID_VALUE_CHANGED = 1 };
@@ -50,6 +51,7 @@ struct event {
     int metadata_type;       /* METADATA_CHANGE: virDomainMetadataType */
     const char *nsuri;       /* METADATA_CHANGE: the element's namespace, or NULL */
     int usage_type;          /* secrets: virSecretUsageType (NAME is the usage id) */
+                             /* node devices: NAME is the device's name */
 };
 
 typedef void (*events_fn)(const struct event *ev, gpointer user);

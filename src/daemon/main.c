@@ -15,6 +15,8 @@
 #include "conf/capabilities.h"
 #include "core/core.h"
 #include "core/network.h"
+#include "core/nodedev_watch.h"
+#include "conf/nodedev.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/server.h"
@@ -432,6 +434,10 @@ main(int argc, char **argv)
         return 1;
     }
     core_reconnect_all(core);
+    g_autoptr(GError) watch_error = NULL;
+    struct nodedev_watch *nodedevs = nodedev_watch_new(core, NODEDEV_PCI_IDS, &watch_error);
+    if (!nodedevs)
+        log_warn("no node device events: %s", watch_error->message);
 
     struct server *srv = server_new(core, &cfg.limits);
     g_autofree char *rw = g_build_filename(run_dir, "domus-sock", NULL);
@@ -490,6 +496,7 @@ main(int argc, char **argv)
     g_main_loop_run(loop);
 
     server_free(srv);
+    nodedev_watch_free(nodedevs);
     core_free(core);
     daemon_caps_free();
     g_main_loop_unref(loop);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/nodedev_watch.h"
 #include "daemon/dispatch.h"
 #include "util/err.h"
 
@@ -11,6 +12,14 @@
  * removed and metadata change are raised so far, the others register and stay silent until
  * their source exists */
 #define EVENT_ID_LAST 27
+
+void
+event_reg_free(gpointer reg)
+{
+    struct event_reg *r = reg;
+    g_free(r->name);
+    g_free(r);
+}
 
 /* Delivers one bus event to one client's registrations. */
 static void
@@ -24,7 +33,24 @@ client_event(const struct event *ev, gpointer user)
             continue;
         if (r->has_dom && memcmp(r->uuid, ev->uuid, UUID_LEN) != 0)
             continue;
+        if (r->name && !g_str_equal(r->name, ev->name))
+            continue;
         g_autoptr(GByteArray) b = g_byte_array_new();
+        if (ev->object == EVENT_OBJECT_NODEDEV) {
+            /* remote_node_device_event_lifecycle_msg / _update_msg */
+            xdr_put_i32(b, r->callback_id);
+            xdr_put_string(b, ev->name);
+            if (ev->kind == NODEDEV_EVENT_ID_LIFECYCLE) {
+                xdr_put_i32(b, ev->event);
+                xdr_put_i32(b, 0);
+            }
+            client_send_message(c,
+                                ev->kind == NODEDEV_EVENT_ID_LIFECYCLE
+                                    ? PROC_NODE_DEVICE_EVENT_LIFECYCLE
+                                    : PROC_NODE_DEVICE_EVENT_UPDATE,
+                                b);
+            continue;
+        }
         if (ev->object == EVENT_OBJECT_SECRET) {
             /* remote_secret_event_lifecycle_msg / _value_changed_msg */
             xdr_put_i32(b, r->callback_id);
@@ -339,6 +365,59 @@ h_pool_deregister_any(struct call *call, const struct call_ctx *ctx)
                       "storage pool");
 }
 
+/* remote_connect_node_device_event_register_any_args: event id, optional device name */
+struct nodedev_register_args {
+    int32_t event_id;
+    char *name;
+};
+
+static void
+dec_nodedev_register(struct xdr_reader *r, void *args)
+{
+    struct nodedev_register_args *a = args;
+    a->event_id = xdr_get_i32(r);
+    if (xdr_get_u32(r) != 0)
+        a->name = xdr_get_string(r, RPC_STRING_MAX);
+}
+
+static void
+clear_nodedev_register(void *args)
+{
+    g_free(((struct nodedev_register_args *)args)->name);
+}
+
+static const struct args_type args_nodedev_register = {
+    sizeof(struct nodedev_register_args), dec_nodedev_register, clear_nodedev_register};
+
+static void
+h_nodedev_register_any(struct call *call, const struct call_ctx *ctx)
+{
+    const struct nodedev_register_args *a = ctx->args;
+    if (a->event_id < NODEDEV_EVENT_ID_LIFECYCLE || a->event_id > NODEDEV_EVENT_ID_UPDATE) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_RPC, ERR_INVALID_ARG, "unsupported node device event ID %d",
+                a->event_id);
+        dispatch_fail(call, error);
+        return;
+    }
+    struct client *c = call->client;
+    struct event_reg *r = g_new0(struct event_reg, 1);
+    r->object = EVENT_OBJECT_NODEDEV;
+    r->event_id = a->event_id;
+    r->callback_id = c->next_callback_id++;
+    r->name = g_strdup(a->name);
+    g_ptr_array_add(c->events, r);
+    subscribe(c);
+    dispatch_reply_int(call, r->callback_id);
+}
+
+static void
+h_nodedev_deregister_any(struct call *call, const struct call_ctx *ctx)
+{
+    deregister_object(call, ((const struct arg_int *)ctx->args)->v, EVENT_OBJECT_NODEDEV,
+                      "node device");
+}
+
 /* remote_connect_secret_event_register_any_args: event id, optional secret (uuid, usage type,
  * usage id) */
 struct secret_register_args {
@@ -389,6 +468,10 @@ h_secret_deregister_any(struct call *call, const struct call_ctx *ctx)
 #define R RPC_PROGRAM_REMOTE
 #define N HANDLE_NONE
 const struct proc_def event_procs[] = {
+    {R, PROC_CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY, N, &args_nodedev_register, FALSE, 0,
+     h_nodedev_register_any},
+    {R, PROC_CONNECT_NODE_DEVICE_EVENT_DEREGISTER_ANY, N, &args_int, FALSE, 0,
+     h_nodedev_deregister_any},
     {R, PROC_CONNECT_SECRET_EVENT_REGISTER_ANY, N, &args_secret_register, FALSE, 0,
      h_secret_register_any},
     {R, PROC_CONNECT_SECRET_EVENT_DEREGISTER_ANY, N, &args_int, FALSE, 0, h_secret_deregister_any},

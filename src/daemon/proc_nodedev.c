@@ -11,7 +11,6 @@
 #include "daemon/dispatch.h"
 #include "util/err.h"
 
-#define PCI_IDS "/usr/share/misc/pci.ids"
 #define NODEDEV_LIST_MAX 65536
 /* virConnectListAllNodeDeviceFlags: the capability bits up to VPD, inactive, active */
 #define LIST_CAP_BITS 0x3fffffu
@@ -22,7 +21,7 @@ static GPtrArray *
 devices(struct call *call)
 {
     g_autofree char *uuid = nodeinfo_host_uuid(NULL);
-    return nodedev_enumerate(dispatch_core(call)->paths.sysfs_root, uuid, PCI_IDS);
+    return nodedev_enumerate(dispatch_core(call)->paths.sysfs_root, uuid, NODEDEV_PCI_IDS);
 }
 
 /* The device named NAME of DEVS, or NULL with the call failed */

@@ -843,7 +843,7 @@ client_new(struct listener *l, int cfd)
     rpc_session_init(&c->s, cfd, IN_BASE);
     c->readonly = l->readonly;
     c->poll_events = G_IO_IN | G_IO_HUP | G_IO_ERR;
-    c->events = g_ptr_array_new_with_free_func(g_free);
+    c->events = g_ptr_array_new_with_free_func(event_reg_free);
     c->close_hooks = g_ptr_array_new_with_free_func(g_free);
     c->next_callback_id = 1;
     c->refs = 1;

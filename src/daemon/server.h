@@ -63,7 +63,10 @@ struct event_reg {
     int event_id;
     gboolean has_dom;
     uint8_t uuid[UUID_LEN];
+    char *name; /* node devices: only this one's events (NULL: all) */
 };
+
+void event_reg_free(gpointer reg);
 
 struct client {
     struct server *srv;
