@@ -150,6 +150,8 @@ struct graphics_def { /* type vnc only */
     char *keymap;
 };
 
+void domain_def_graphics_free(struct graphics_def *graphics);
+
 enum chr_type { CHR_TYPE_PTY, CHR_TYPE_FILE, CHR_TYPE_UNIX, CHR_TYPE_NULL };
 
 /* <serial>, <console> and <channel>: a character device. */

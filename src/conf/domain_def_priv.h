@@ -93,7 +93,6 @@ struct domain_address *domain_def_address_copy(const struct domain_address *src)
 
 void domain_def_disk_free(struct disk_def *disk);
 void domain_def_input_free(struct input_def *input);
-void domain_def_graphics_free(struct graphics_def *graphics);
 void domain_def_chr_free(struct chr_def *chr);
 void domain_def_video_free(struct video_def *video);
 void domain_def_sound_free(struct sound_def *sound);

@@ -146,6 +146,38 @@ domain_device_parse(const char *xml, GError **error)
     return dev;
 }
 
+gboolean
+domain_device_is_graphics(const char *xml)
+{
+    g_autoptr(xmlDoc) doc =
+        xml_util_read_document(ERR_FROM_DOMAIN, xml, DEVICE_XML_MAX_BYTES, "device", NULL, NULL);
+    return doc && domain_def_xml_is(xmlDocGetRootElement(doc), "graphics");
+}
+
+struct graphics_def *
+domain_device_parse_graphics(const char *xml, GError **error)
+{
+    g_autoptr(xmlDoc) doc =
+        xml_util_read_document(ERR_FROM_DOMAIN, xml, DEVICE_XML_MAX_BYTES, "device", NULL, error);
+    if (!doc)
+        return NULL;
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!domain_def_xml_is(root, "graphics")) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "expected a <graphics> element, not <%s>",
+                (const char *)root->name);
+        return NULL;
+    }
+    xmlNodePtr devices = xmlNewDocNode(doc, NULL, BAD_CAST "devices", NULL);
+    xmlUnlinkNode(root);
+    xmlDocSetRootElement(doc, devices);
+    xmlAddChild(devices, root);
+    g_autoptr(domain_def) scratch = domain_def_new();
+    if (!domain_def_devices_parse(scratch, devices, error))
+        return NULL;
+    g_assert(scratch->graphics->len == 1);
+    return g_ptr_array_steal_index(scratch->graphics, 0);
+}
+
 /* A user's alias in the request must be the device's too. */
 static gboolean
 alias_matches(const struct device_info *want, const struct device_info *have)

@@ -29,6 +29,11 @@ const char *device_kind_to_string(enum device_kind kind);
  * frees. */
 struct device_def *domain_device_parse(const char *xml, GError **error);
 void domain_device_free(struct device_def *dev);
+/* Whether XML is a <graphics> element (update-device changes a VNC password through it). */
+gboolean domain_device_is_graphics(const char *xml);
+/* Parses one <graphics> element as it would read inside <devices>. New; free with
+ * domain_def_graphics_free. */
+struct graphics_def *domain_device_parse_graphics(const char *xml, GError **error);
 typedef struct device_def device_def;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(device_def, domain_device_free)
 

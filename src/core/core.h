@@ -313,6 +313,11 @@ void core_domain_screenshot(struct domain *dom, unsigned screen, core_screenshot
 /* virDomainOpenGraphicsFD: FD (the caller's) is connected to the VNC server of graphics
  * device IDX, as a new client of it (SKIPAUTH: without its password); -1 on error. */
 typedef void (*core_fd_fn)(GError *error, int fd, gpointer data);
+/* virDomainUpdateDeviceFlags of a <graphics> (display.c), as libvirt's: only its password may
+ * change (QMP set_password live; the persistent definition with AFFECT_CONFIG); a different
+ * port, listen address or keymap is ERR_INVALID_ARG. Takes G. */
+void core_domain_update_graphics(struct domain *dom, struct graphics_def *g, unsigned flags,
+                                 core_done_fn done, gpointer data);
 void core_domain_open_graphics_fd(struct domain *dom, unsigned idx, gboolean skipauth,
                                   core_fd_fn done, gpointer data);
 /* virDomainMetadataType */

@@ -15,6 +15,7 @@
 #include "qemu/json.h"
 #include "qemu/monitor.h"
 #include "util/err.h"
+#include "util/log.h"
 
 static gboolean
 require_running(struct domain *dom, GError **error)
@@ -438,4 +439,117 @@ core_domain_open_graphics_fd(struct domain *dom, unsigned idx, gboolean skipauth
     json_object_set_string_member(args, "fdname", g->fdname);
     qmp_command_fds(dom->mon, "getfd", args, &pair[1], 1, on_graphics_getfd, g);
     close(pair[1]);
+}
+
+/* --- update-device of a <graphics>: the VNC password --- */
+
+struct graphics_update {
+    struct domain *dom;
+    struct graphics_def *g;
+    gboolean live, config;
+    core_done_fn done;
+    gpointer data;
+};
+
+static void
+graphics_update_free(struct graphics_update *u)
+{
+    core_domain_unref(u->dom);
+    domain_def_graphics_free(u->g);
+    g_free(u);
+}
+
+/* What libvirt's qemuDomainChangeGraphics refuses to change in CUR */
+static gboolean
+graphics_change_ok(const struct graphics_def *cur, const struct graphics_def *g, GError **error)
+{
+    const char *what = NULL;
+    if (cur->autoport != g->autoport || (!g->autoport && cur->port != g->port))
+        what = "port settings";
+    else if (g->listen && g_strcmp0(g->listen, cur->listen ? cur->listen : "127.0.0.1") != 0)
+        what = "listen address setting";
+    else if (g_strcmp0(cur->keymap, g->keymap) != 0)
+        what = "keymap setting";
+    if (what)
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "cannot change %s on vnc graphics; only its password can change while it runs",
+                what);
+    return what == NULL;
+}
+
+static void
+graphics_update_finish(struct graphics_update *u, const GError *qmp_error)
+{
+    GError *error = qmp_error ? g_error_copy(qmp_error) : NULL;
+    struct domain *dom = u->dom;
+    if (!error && u->config) {
+        struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
+        struct graphics_def *cg = copy->graphics->pdata[0];
+        g_free(cg->passwd);
+        cg->passwd = g_strdup(u->g->passwd);
+        core_domain_keep_config(dom, copy, &error);
+    }
+    if (!error && u->live) {
+        struct graphics_def *lg = dom->def->graphics->pdata[0];
+        g_free(lg->passwd);
+        lg->passwd = g_strdup(u->g->passwd);
+        GError *e = NULL;
+        if (!core_status_write(dom, &e)) {
+            log_warn("%s: %s", dom->def->name, e->message);
+            g_error_free(e);
+        }
+    }
+    u->done(error, u->data);
+    g_clear_error(&error);
+    graphics_update_free(u);
+}
+
+static void
+on_set_password(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    graphics_update_finish(data, error);
+}
+
+void
+core_domain_update_graphics(struct domain *dom, struct graphics_def *g, unsigned flags,
+                            core_done_fn done, gpointer data)
+{
+    struct graphics_update *u = g_new0(struct graphics_update, 1);
+    u->dom = core_domain_ref(dom);
+    u->g = g;
+    u->done = done;
+    u->data = data;
+    GError *error = NULL;
+    if (!core_domain_impact(dom, flags, &u->live, &u->config, &error))
+        goto fail;
+    const struct domain_def *defs[] = {u->live ? dom->def : NULL,
+                                       u->config ? core_persistent_def(dom) : NULL};
+    for (gsize i = 0; i < G_N_ELEMENTS(defs); i++) {
+        if (!defs[i])
+            continue;
+        if (defs[i]->graphics->len == 0) {
+            err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_FAILED,
+                    "cannot find existing graphics device to modify: domain '%s' has no "
+                    "<graphics type='vnc'>%s",
+                    dom->def->name, i == 0 ? "" : " in its persistent definition");
+            goto fail;
+        }
+        if (!graphics_change_ok(defs[i]->graphics->pdata[0], g, &error))
+            goto fail;
+    }
+    if (!u->live) {
+        graphics_update_finish(u, NULL);
+        return;
+    }
+    if (!require_running(dom, &error))
+        goto fail;
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "protocol", "vnc");
+    json_object_set_string_member(args, "password", g->passwd ? g->passwd : "");
+    qmp_command(dom->mon, "set_password", args, on_set_password, u);
+    return;
+fail:
+    done(error, data);
+    g_error_free(error);
+    graphics_update_free(u);
 }

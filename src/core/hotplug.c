@@ -998,6 +998,15 @@ core_domain_update_device(struct domain *dom, const char *xml, unsigned flags, c
                           gpointer data)
 {
     g_autoptr(GError) error = NULL;
+    if (domain_device_is_graphics(xml)) {
+        struct graphics_def *g = domain_device_parse_graphics(xml, &error);
+        if (!g) {
+            done(error, data);
+            return;
+        }
+        core_domain_update_graphics(dom, g, flags, done, data);
+        return;
+    }
     struct device_def *dev = domain_device_parse(xml, &error);
     if (!dev) {
         done(error, data);

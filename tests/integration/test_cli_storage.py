@@ -35,11 +35,12 @@ def compare(daemon, *args):
     """The same command through both tools, on the same objects (a query or a failure). Pool
     sizes are the file system's, read live: anything else writing to it between the two runs
     changes them, so a difference is looked at again before it counts."""
-    for attempt in range(3):
+    for attempt in range(10):
         v = daemon.virsh(*args, check=False)
         d = daemon.domus(*args, check=False)
         if (v.stdout, v.stderr, v.returncode) == (d.stdout, d.stderr, d.returncode):
             break
+        time.sleep(0.2)
     same(v, d)
     return d
 

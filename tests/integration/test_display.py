@@ -5,6 +5,7 @@ that the real test guest sees (the kernel's NMI message; Alt+SysRq+B reboots it)
 guest serves the whole module; the error cases need none."""
 import os
 import socket
+import subprocess
 import struct
 import time
 import xml.etree.ElementTree as ET
@@ -184,3 +185,84 @@ def test_refused_without_a_running_guest_or_a_screen(daemon):
     off.destroy()
     off.undefine()
     c.close()
+
+
+def vnc_auth(port, password):
+    """Authenticates to the VNC server at PORT with VNC's DES challenge (openssl does the DES,
+    as VNC keys it: the password's bytes bit-reversed). True when the server accepts."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.recv(12)
+        s.sendall(b"RFB 003.008\n")
+        n = s.recv(1)[0]
+        types = s.recv(n)
+        assert 2 in types, types  # VNC authentication
+        s.sendall(b"\x02")
+        challenge = b""
+        while len(challenge) < 16:
+            challenge += s.recv(16 - len(challenge))
+        key = bytes(int(f"{b:08b}"[::-1], 2) for b in password.encode()[:8].ljust(8, b"\0"))
+        r = subprocess.run(["openssl", "enc", "-des-ecb", "-nopad", "-K", key.hex(),
+                            "-provider", "legacy", "-provider", "default"], input=challenge,
+                           capture_output=True, check=True)
+        s.sendall(r.stdout)
+        return struct.unpack(">I", s.recv(4))[0] == 0
+
+
+def test_vnc_password_changes_through_update_device(daemon):
+    """virt-manager's way to change a running guest's VNC password: update-device with the
+    <graphics> element, as libvirt takes it (only the password may change)."""
+    c = daemon.conn()
+    dom = c.defineXML(domain_xml("vncpw", extra_devices="<graphics type='vnc' autoport='yes' "
+                                                        "passwd='first1'/>"))
+    dom.create()
+    try:
+        live = ET.fromstring(dom.XMLDesc(0)).find("devices/graphics")
+        port = int(live.get("port"))
+        assert vnc_auth(port, "first1") and not vnc_auth(port, "second2")
+
+        def graphics(**attrs):
+            g = ET.fromstring(dom.XMLDesc(E.VIR_DOMAIN_XML_SECURE)).find("devices/graphics")
+            for k, v in attrs.items():
+                g.set(k, v)
+            return ET.tostring(g).decode()
+
+        dom.updateDeviceFlags(graphics(passwd="second2"), E.VIR_DOMAIN_AFFECT_LIVE)
+        assert vnc_auth(port, "second2") and not vnc_auth(port, "first1")
+        secure = E.VIR_DOMAIN_XML_SECURE
+        assert "passwd='second2'" in dom.XMLDesc(secure)
+        assert "passwd='first1'" in dom.XMLDesc(secure | E.VIR_DOMAIN_XML_INACTIVE)
+        # live and config: the next start has it too
+        dom.updateDeviceFlags(graphics(passwd="third33"),
+                              E.VIR_DOMAIN_AFFECT_LIVE | E.VIR_DOMAIN_AFFECT_CONFIG)
+        assert vnc_auth(port, "third33")
+        assert "passwd='third33'" in dom.XMLDesc(secure | E.VIR_DOMAIN_XML_INACTIVE)
+        # what may not change, and nothing changed by the refusal
+        for attrs, what in (({"autoport": "no", "port": "5999"}, "port settings"),
+                            ({"keymap": "de"}, "keymap setting")):
+            with pytest.raises(libvirt.libvirtError) as e:
+                dom.updateDeviceFlags(graphics(passwd="nope", **attrs), E.VIR_DOMAIN_AFFECT_LIVE)
+            assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG
+            assert f"cannot change {what} on vnc graphics" in str(e.value)
+        assert vnc_auth(port, "third33")
+        # virsh update-device takes the same element from a file
+        path = os.path.join(daemon.root, "vncpw-graphics.xml")
+        with open(path, "w") as f:
+            f.write(graphics(passwd="fourth4"))
+        daemon.virsh("update-device", "vncpw", path, "--live")
+        assert vnc_auth(port, "fourth4")
+    finally:
+        dom.destroy()
+    # a guest started without a VNC password cannot be given one live (QEMU's VNC server runs
+    # without password authentication), as with libvirt
+    nopw = c.defineXML(domain_xml("vncnopw", extra_devices="<graphics type='vnc'/>"))
+    nopw.create()
+    try:
+        g = ET.fromstring(nopw.XMLDesc(0)).find("devices/graphics")
+        g.set("passwd", "x1")
+        with pytest.raises(libvirt.libvirtError):
+            nopw.updateDeviceFlags(ET.tostring(g).decode(), E.VIR_DOMAIN_AFFECT_LIVE)
+    finally:
+        nopw.destroy()
+        nopw.undefine()
+        dom.undefine()
+        c.close()
