@@ -31,6 +31,10 @@ char *domus_get_capabilities(domus_conn *conn, GError **error);
  * id (the volume path, ceph/tls/vtpm name or iSCSI target; "" for none). */
 typedef struct domus_secret domus_secret;
 void domus_secret_free(domus_secret *s);
+/* Registers for secret events (EVENT_ID 0 lifecycle, 1 value changed) of SECRET (NULL: every
+ * secret). Returns the callback id, -1 with ERROR. */
+int domus_secret_event_register(domus_conn *conn, domus_secret *secret, int event_id,
+                                GError **error);
 const char *domus_secret_get_uuid(const domus_secret *s);
 int domus_secret_get_usage(const domus_secret *s);
 const char *domus_secret_get_usage_id(const domus_secret *s);
@@ -355,19 +359,32 @@ char *domus_domain_qemu_monitor_command(domus_domain *dom, const char *cmd, unsi
 /* Events: register for libvirt's event ids (0 lifecycle, 1 reboot, …) on the connection, then
  * wait for them. DOM NULL: every domain. Returns the callback id, -1 with ERROR. */
 int domus_event_register(domus_conn *conn, int event_id, domus_domain *dom, GError **error);
+/* what an event is about; DOMAIN_NAME holds the object's name (a secret's uuid) */
+enum {
+    DOMUS_EVENT_DOMAIN,
+    DOMUS_EVENT_NETWORK,
+    DOMUS_EVENT_POOL,
+    DOMUS_EVENT_SECRET,
+    DOMUS_EVENT_NODE_DEVICE,
+};
 struct domus_event {
     int callback_id;
-    int event_id;      /* 0 lifecycle, 1 reboot */
+    int event_id;      /* 0 lifecycle; 1 a domain's reboot, a pool's refresh, a secret's
+                        * value change, a node device's update */
     char *domain_name; /* owned by the event; free with domus_event_clear */
     int domain_id;
-    int event; /* lifecycle: virDomainEventType, or virNetworkEventLifecycleType */
+    int event; /* lifecycle: virDomainEventType, virNetworkEventLifecycleType, … */
     int detail;
-    int object; /* 0 a domain's event, 1 a network's (DOMAIN_NAME holds the network's name) */
+    int object; /* DOMUS_EVENT_* */
 };
 /* Waits up to TIMEOUT_MS (-1: for ever) for the next event. Returns 1 with an event, 0 on
  * timeout, -1 with ERROR. */
 int domus_event_next(domus_conn *conn, struct domus_event *ret, int timeout_ms, GError **error);
 void domus_event_clear(struct domus_event *ev);
+/* Registers for node device events (EVENT_ID 0 lifecycle, 1 update) of NAME (NULL: every
+ * device). Returns the callback id, -1 with ERROR. */
+int domus_node_device_event_register(domus_conn *conn, const char *name, int event_id,
+                                     GError **error);
 
 /* Streams: the console. A stream owns the connection while it is open (no other calls). */
 typedef struct domus_stream domus_stream;
@@ -448,6 +465,9 @@ enum { DOMUS_POOL_START_BUILD = 1 };
 
 /* Lists pools; returns a NULL-terminated array of new handles. */
 domus_pool **domus_list_pools(domus_conn *conn, unsigned flags, GError **error);
+/* Registers for storage pool events (EVENT_ID 0 lifecycle, 1 refresh) of POOL (NULL: every
+ * pool). Returns the callback id, -1 with ERROR. */
+int domus_pool_event_register(domus_conn *conn, domus_pool *pool, int event_id, GError **error);
 void domus_pool_list_free(domus_pool **list);
 domus_pool *domus_pool_lookup_by_name(domus_conn *conn, const char *name, GError **error);
 /* UUID: the dashed or plain hex form. */
@@ -488,6 +508,13 @@ char *domus_pool_get_xml(domus_pool *pool, unsigned flags, GError **error);
 
 /* Every volume of an active pool; a NULL-terminated array of new handles. */
 domus_vol **domus_pool_list_volumes(domus_pool *pool, GError **error);
+/* virStorageVolUpload / virStorageVolDownload: a stream of LENGTH bytes (0: to the end) at
+ * OFFSET; upload with domus_stream_send then domus_stream_finish, download with
+ * domus_stream_recv until 0. The stream owns the connection until freed. */
+domus_stream *domus_vol_upload(domus_vol *vol, guint64 offset, guint64 length, unsigned flags,
+                               GError **error);
+domus_stream *domus_vol_download(domus_vol *vol, guint64 offset, guint64 length, unsigned flags,
+                                 GError **error);
 void domus_vol_list_free(domus_vol **list);
 domus_vol *domus_vol_lookup_by_name(domus_pool *pool, const char *name, GError **error);
 domus_vol *domus_vol_lookup_by_path(domus_conn *conn, const char *path, GError **error);

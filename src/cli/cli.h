@@ -95,6 +95,28 @@ gboolean cli_with_progress(const char *label, gboolean verbose,
                            gboolean (*poll)(gpointer data, guint64 *ret_remaining,
                                             guint64 *ret_total),
                            gpointer data, GError **error);
+/* The --event/--list/--loop/--timeout/--timestamp commands of pools, secrets and node
+ * devices, as virsh prints them: "event 'NAME' for WHAT OBJECT[: DETAIL]". KINDS (NULL-named
+ * end) are the event ids in order, each with its lifecycle detail names (NULL: none). */
+struct cli_event_kind {
+    const char *name;
+    const char *const *details;
+};
+/* --list (prints the names; *RET_ID -1) or --event's id. */
+gboolean cli_event_kind(struct cli_ctx *ctx, const struct cli_event_kind *kinds, int *ret_id,
+                        GError **error);
+/* Waits for events of OBJECT (DOMUS_EVENT_*) and ID, already registered, and prints them. */
+gboolean cli_event_loop(struct cli_ctx *ctx, int object, const char *what,
+                        const struct cli_event_kind *kinds, int id, GError **error);
+#define CLI_EVENT_OPTS                                                                             \
+    {"event", OPT_STRING, FALSE, "which event type to wait for"},                                  \
+        {"loop", OPT_BOOL, FALSE, "loop until timeout or interrupt, rather than one-shot"},        \
+        {"timeout", OPT_STRING, FALSE, "timeout seconds"},                                         \
+        {"list", OPT_BOOL, FALSE, "list valid event types"},                                       \
+    {                                                                                              \
+        "timestamp", OPT_BOOL, FALSE, "show timestamp for each printed event"                      \
+    }
+
 /* Tables as virsh's vshTable: cli_table_new(header cells…, NULL), cli_table_add(rows, cells
  * (taken)…, NULL), cli_table_print. */
 GPtrArray *cli_table_new(const char *first, ...) G_GNUC_NULL_TERMINATED;

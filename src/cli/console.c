@@ -96,6 +96,67 @@ cmd_console(struct cli_ctx *ctx, GError **error)
     return ok;
 }
 
+/* ttyconsole: virsh's XPath string(/domain/devices/console/@tty) over the live XML */
+struct tty_find {
+    int depth;
+    gboolean in_devices;
+    char *tty;
+};
+
+static void
+tty_start(GMarkupParseContext *pc, const char *name, const char **attrs, const char **values,
+          gpointer user, GError **error)
+{
+    struct tty_find *f = user;
+    f->depth++;
+    if (f->depth == 2 && g_str_equal(name, "devices"))
+        f->in_devices = TRUE;
+    if (f->depth == 3 && f->in_devices && g_str_equal(name, "console") && !f->tty)
+        for (int i = 0; attrs[i]; i++)
+            if (g_str_equal(attrs[i], "tty"))
+                f->tty = g_strdup(values[i]);
+}
+
+static void
+tty_end(GMarkupParseContext *pc, const char *name, gpointer user, GError **error)
+{
+    struct tty_find *f = user;
+    if (f->depth == 2 && g_str_equal(name, "devices"))
+        f->in_devices = FALSE;
+    f->depth--;
+}
+
+static gboolean
+cmd_ttyconsole(struct cli_ctx *ctx, GError **error)
+{
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    g_autofree char *xml = domus_domain_get_xml(dom, 0, error);
+    if (!xml)
+        return FALSE;
+    static const GMarkupParser parser = {tty_start, tty_end, NULL, NULL, NULL};
+    struct tty_find f = {0};
+    GMarkupParseContext *pc = g_markup_parse_context_new(&parser, 0, &f, NULL);
+    gboolean parsed = g_markup_parse_context_parse(pc, xml, -1, error);
+    g_markup_parse_context_free(pc);
+    if (!parsed) {
+        g_free(f.tty);
+        return FALSE;
+    }
+    /* no pty console (an inactive domain's has no path yet): virsh fails without a word */
+    if (!f.tty)
+        return FALSE;
+    printf("%s\n\n", f.tty);
+    g_free(f.tty);
+    return TRUE;
+}
+
+static const struct cli_opt ttyconsole_opts[] = {
+    DOMAIN_OPT,
+    {NULL},
+};
+
 static const struct cli_opt console_opts[] = {
     {"domain", OPT_DATA, TRUE, "domain name, id or uuid"},
     {"devname", OPT_STRING, FALSE, "character device name"},
@@ -106,5 +167,6 @@ static const struct cli_opt console_opts[] = {
 
 const struct cli_cmd cli_console_cmds[] = {
     {"console", cmd_console, console_opts, "connect to the guest console"},
+    {"ttyconsole", cmd_ttyconsole, ttyconsole_opts, "tty console"},
     {NULL},
 };

@@ -189,20 +189,29 @@ cmd_event(struct cli_ctx *ctx, GError **error)
         return FALSE;
     gint64 deadline = timeout_s > 0 ? g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC : -1;
     int count = 0;
+    gboolean timed_out = FALSE;
     for (;;) {
         int wait = -1;
         if (deadline >= 0) {
             gint64 left = deadline - g_get_monotonic_time();
-            if (left <= 0)
+            if (left <= 0) {
+                timed_out = TRUE;
                 break;
+            }
             wait = (int)(left / 1000) + 1;
         }
         struct domus_event ev;
         int got = domus_event_next(conn, &ev, wait, error);
         if (got < 0)
             return FALSE;
-        if (got == 0)
+        if (got == 0) {
+            timed_out = TRUE;
             break;
+        }
+        if (ev.object != DOMUS_EVENT_DOMAIN) {
+            domus_event_clear(&ev);
+            continue;
+        }
         if (cli_has(ctx, "timestamp")) {
             g_autoptr(GDateTime) now = g_date_time_new_now_local();
             g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S.%f%z");
@@ -222,7 +231,13 @@ cmd_event(struct cli_ctx *ctx, GError **error)
         if (!cli_has(ctx, "loop"))
             break;
     }
-    printf("events received: %d\n\n", count);
+    if (timed_out)
+        printf("event loop timed out\n");
+    printf("events received: %d\n", count);
+    /* virsh's event commands fail when none came (main adds the blank line then) */
+    if (count == 0)
+        return FALSE;
+    printf("\n");
     return TRUE;
 }
 

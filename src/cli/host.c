@@ -568,6 +568,44 @@ static const struct cli_opt domcapabilities_opts[] = {
     {NULL},
 };
 
+static const char *const nodedev_lifecycle_names[] = {"Created", "Deleted", "Defined", "Undefined",
+                                                      NULL};
+static const struct cli_event_kind nodedev_event_kinds[] = {
+    {"lifecycle", nodedev_lifecycle_names},
+    {"update", NULL},
+    {NULL, NULL},
+};
+
+static gboolean
+cmd_nodedev_event(struct cli_ctx *ctx, GError **error)
+{
+    int id;
+    if (!cli_event_kind(ctx, nodedev_event_kinds, &id, error))
+        return FALSE;
+    if (id < 0)
+        return TRUE;
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn)
+        return FALSE;
+    const char *device = cli_get(ctx, "device");
+    if (device) {
+        g_autofree char *xml = domus_node_device_get_xml(conn, device, error);
+        if (!xml) {
+            cli_report("Could not find matching device '%s'", device);
+            return FALSE;
+        }
+    }
+    return domus_node_device_event_register(conn, device, id, error) >= 0 &&
+           cli_event_loop(ctx, DOMUS_EVENT_NODE_DEVICE, "node device", nodedev_event_kinds, id,
+                          error);
+}
+
+static const struct cli_opt nodedev_event_opts[] = {
+    {"device", OPT_NAMED, FALSE, "filter by node device name"},
+    CLI_EVENT_OPTS,
+    {NULL},
+};
+
 const struct cli_cmd cli_host_cmds[] = {
     {"uri", cmd_uri, no_opts, "print the hypervisor canonical URI"},
     {"version", cmd_version, no_opts, "show version"},
@@ -575,6 +613,7 @@ const struct cli_cmd cli_host_cmds[] = {
     {"capabilities", cmd_capabilities, no_opts, "capabilities"},
     {"domcapabilities", cmd_domcapabilities, domcapabilities_opts, "domain capabilities"},
     {"nodedev-list", cmd_nodedev_list, nodedev_list_opts, "enumerate devices on this host"},
+    {"nodedev-event", cmd_nodedev_event, nodedev_event_opts, "Node Device Events"},
     {"iface-list", cmd_iface_list, iface_list_opts, "list physical host interfaces"},
     {"iface-dumpxml", cmd_iface_dumpxml, iface_dumpxml_opts, "interface information in XML"},
     {"iface-name", cmd_iface_name, iface_opts,

@@ -475,7 +475,11 @@ cmd_net_event(struct cli_ctx *ctx, GError **error)
     }
     if (timed_out)
         printf("event loop timed out\n");
-    printf("events received: %d\n\n", count);
+    printf("events received: %d\n", count);
+    /* virsh's event commands fail when none came (main adds the blank line then) */
+    if (count == 0)
+        return FALSE;
+    printf("\n");
     return TRUE;
 }
 

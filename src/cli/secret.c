@@ -26,6 +26,33 @@ cli_secret(struct cli_ctx *ctx, GError **error)
     return s;
 }
 
+static const char *const secret_lifecycle_names[] = {"Defined", "Undefined", NULL};
+static const struct cli_event_kind secret_event_kinds[] = {
+    {"lifecycle", secret_lifecycle_names},
+    {"value-changed", NULL},
+    {NULL, NULL},
+};
+
+static gboolean
+cmd_secret_event(struct cli_ctx *ctx, GError **error)
+{
+    int id;
+    if (!cli_event_kind(ctx, secret_event_kinds, &id, error))
+        return FALSE;
+    if (id < 0)
+        return TRUE;
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn)
+        return FALSE;
+    domus_secret *secret = NULL;
+    if (cli_has(ctx, "secret") && !(secret = cli_secret(ctx, error)))
+        return FALSE;
+    int rc = domus_secret_event_register(conn, secret, id, error);
+    domus_secret_free(secret);
+    return rc >= 0 &&
+           cli_event_loop(ctx, DOMUS_EVENT_SECRET, "secret", secret_event_kinds, id, error);
+}
+
 static gboolean
 cmd_secret_define(struct cli_ctx *ctx, GError **error)
 {
@@ -236,12 +263,19 @@ static const struct cli_opt list_opts[] = {
     {NULL},
 };
 
+static const struct cli_opt secret_event_opts[] = {
+    {"secret", OPT_NAMED, FALSE, "filter by secret name or uuid"},
+    CLI_EVENT_OPTS,
+    {NULL},
+};
+
 const struct cli_cmd cli_secret_cmds[] = {
     {"secret-define", cmd_secret_define, define_opts, "define or modify a secret from an XML file"},
     {"secret-dumpxml", cmd_secret_dumpxml, secret_opts, "secret attributes in XML"},
     {"secret-set-value", cmd_secret_set_value, set_value_opts, "set a secret value"},
     {"secret-get-value", cmd_secret_get_value, get_value_opts, "Output a secret value"},
     {"secret-undefine", cmd_secret_undefine, secret_opts, "undefine a secret"},
+    {"secret-event", cmd_secret_event, secret_event_opts, "Secret Events"},
     {"secret-list", cmd_secret_list, list_opts, "list secrets"},
     {NULL},
 };

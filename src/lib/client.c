@@ -60,6 +60,7 @@ next_message(domus_conn *conn, struct rpc_header *ret_hdr, GByteArray **ret_body
              GError **error)
 {
     gint64 deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    gboolean looked = FALSE; /* a zero timeout still looks at the socket once */
     for (;;) {
         struct rpc_frame f;
         GError *ferr = NULL;
@@ -86,10 +87,11 @@ next_message(domus_conn *conn, struct rpc_header *ret_hdr, GByteArray **ret_body
         int wait = -1;
         if (deadline >= 0) {
             gint64 left = deadline - g_get_monotonic_time();
-            if (left <= 0)
+            if (left <= 0 && looked)
                 return 0;
-            wait = (int)((left + 999) / 1000);
+            wait = left > 0 ? (int)((left + 999) / 1000) : 0;
         }
+        looked = TRUE;
         struct pollfd p = {.fd = conn->fd, .events = POLLIN};
         /* TLS may hold decrypted input the socket no longer shows */
         int n = rpc_session_in_buffered(&conn->s) ? 1 : poll(&p, 1, wait);
@@ -1038,9 +1040,8 @@ struct domus_stream {
     gboolean done;      /* we finished or aborted: nothing more to send */
 };
 
-/* the stream of the call PROC just answered with SERIAL */
-static domus_stream *
-stream_new(domus_conn *conn, uint32_t proc, uint32_t serial)
+domus_stream *
+client_stream_new(domus_conn *conn, uint32_t proc, uint32_t serial)
 {
     domus_stream *st = g_new0(domus_stream, 1);
     st->conn = conn;
@@ -1059,7 +1060,7 @@ domus_domain_open_console(domus_domain *dom, const char *dev, unsigned flags, GE
     uint32_t serial = dom->conn->s.next_serial;
     if (!client_call(dom->conn, PROC_DOMAIN_OPEN_CONSOLE, args, NULL, error))
         return NULL;
-    return stream_new(dom->conn, PROC_DOMAIN_OPEN_CONSOLE, serial);
+    return client_stream_new(dom->conn, PROC_DOMAIN_OPEN_CONSOLE, serial);
 }
 
 domus_stream *
@@ -1075,7 +1076,7 @@ domus_domain_screenshot(domus_domain *dom, unsigned screen, char **ret_mime, GEr
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
     g_autofree char *mime = xdr_get_opt_string(&r, RPC_STRING_MAX);
-    domus_stream *st = stream_new(dom->conn, PROC_DOMAIN_SCREENSHOT, serial);
+    domus_stream *st = client_stream_new(dom->conn, PROC_DOMAIN_SCREENSHOT, serial);
     if (!xdr_reader_finish(&r, error)) {
         domus_stream_free(st);
         return NULL;
@@ -1209,6 +1210,8 @@ stream_write(domus_stream *st, enum rpc_status status, const void *data, gsize l
     return conn_flush(st->conn, error);
 }
 
+static int stream_read_frame(domus_stream *st, int timeout_ms, GError **error);
+
 gboolean
 domus_stream_send(domus_stream *st, const void *data, gsize len, GError **error)
 {
@@ -1216,19 +1219,27 @@ domus_stream_send(domus_stream *st, const void *data, gsize len, GError **error)
         err_set(error, ERR_FROM_STREAMS, ERR_INVALID_STREAM, "the stream has ended");
         return FALSE;
     }
+    /* an error the daemon already sent ends the sending (a refused upload says why at once) */
+    int got;
+    while ((got = stream_read_frame(st, 0, error)) > 0 && !st->eof)
+        ;
+    if (got < 0)
+        return FALSE;
     return stream_write(st, RPC_CONTINUE, data, len, error);
 }
 
-/* Reads one frame for this stream into the buffer (or notes EOF). Other frames are answered
- * (keepalive) or skipped. */
-static gboolean
-stream_read_frame(domus_stream *st, GError **error)
+/* Reads one frame for this stream into the buffer (or notes EOF), waiting up to TIMEOUT_MS
+ * (-1: for ever). Other frames are answered (keepalive) or skipped. 1: a frame; 0: none came
+ * in time; -1: ERROR (the daemon's, when it ended the stream with one). */
+static int
+stream_read_frame(domus_stream *st, int timeout_ms, GError **error)
 {
     for (;;) {
         struct rpc_header rh;
         g_autoptr(GByteArray) body = NULL;
-        if (next_message(st->conn, &rh, &body, -1, error) < 0)
-            return FALSE;
+        int got = next_message(st->conn, &rh, &body, timeout_ms, error);
+        if (got <= 0)
+            return got;
         if (rh.type == RPC_MESSAGE) {
             queue_event(st->conn, &rh, body);
             continue;
@@ -1240,16 +1251,16 @@ stream_read_frame(domus_stream *st, GError **error)
             xdr_reader_init(&r, body->data, body->len);
             g_propagate_error(error, rpc_get_error(&r));
             st->eof = st->failed = st->done = TRUE;
-            return FALSE;
+            return -1;
         }
         if (rh.status == RPC_OK) {
             st->confirmed = st->eof = TRUE;
-            return TRUE;
+            return 1;
         }
         if (body->len == 0)
             st->eof = TRUE;
         g_byte_array_append(st->buf, body->data, body->len);
-        return TRUE;
+        return 1;
     }
 }
 
@@ -1257,7 +1268,7 @@ gssize
 domus_stream_recv(domus_stream *st, void *buf, gsize len, GError **error)
 {
     while (st->buf->len == 0 && !st->eof)
-        if (!stream_read_frame(st, error))
+        if (stream_read_frame(st, -1, error) < 0)
             return -1;
     if (st->buf->len == 0)
         return 0;
@@ -1279,7 +1290,7 @@ stream_close(domus_stream *st, enum rpc_status status, GError **error)
         return FALSE;
     while (!st->confirmed) {
         g_byte_array_set_size(st->buf, 0);
-        if (!stream_read_frame(st, error))
+        if (stream_read_frame(st, -1, error) < 0)
             return FALSE;
     }
     return TRUE;
@@ -1471,10 +1482,61 @@ queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *body)
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
     struct domus_event ev = {0};
+    ev.domain_id = -1;
+    if (rh->proc == PROC_STORAGE_POOL_EVENT_LIFECYCLE ||
+        rh->proc == PROC_STORAGE_POOL_EVENT_REFRESH) {
+        /* remote_storage_pool_event_lifecycle_msg / _refresh_msg */
+        uint8_t uuid[UUID_LEN];
+        ev.object = DOMUS_EVENT_POOL;
+        ev.callback_id = xdr_get_i32(&r);
+        ev.domain_name = xdr_get_string(&r, RPC_STRING_MAX);
+        xdr_get_opaque_fixed(&r, uuid, UUID_LEN);
+        ev.event_id = rh->proc == PROC_STORAGE_POOL_EVENT_REFRESH;
+        if (!ev.event_id) {
+            ev.event = xdr_get_i32(&r);
+            ev.detail = xdr_get_i32(&r);
+        }
+    } else if (rh->proc == PROC_SECRET_EVENT_LIFECYCLE ||
+               rh->proc == PROC_SECRET_EVENT_VALUE_CHANGED) {
+        /* remote_secret_event_lifecycle_msg / _value_changed_msg: the secret's uuid names it */
+        uint8_t uuid[UUID_LEN];
+        char uuid_str[UUID_STRING_LEN];
+        ev.object = DOMUS_EVENT_SECRET;
+        ev.callback_id = xdr_get_i32(&r);
+        xdr_get_opaque_fixed(&r, uuid, UUID_LEN);
+        xdr_get_i32(&r);
+        g_free(xdr_get_string(&r, RPC_STRING_MAX));
+        uuid_format(uuid, uuid_str);
+        ev.domain_name = g_strdup(uuid_str);
+        ev.event_id = rh->proc == PROC_SECRET_EVENT_VALUE_CHANGED;
+        if (!ev.event_id) {
+            ev.event = xdr_get_i32(&r);
+            ev.detail = xdr_get_i32(&r);
+        }
+    } else if (rh->proc == PROC_NODE_DEVICE_EVENT_LIFECYCLE ||
+               rh->proc == PROC_NODE_DEVICE_EVENT_UPDATE) {
+        /* remote_node_device_event_lifecycle_msg / _update_msg */
+        ev.object = DOMUS_EVENT_NODE_DEVICE;
+        ev.callback_id = xdr_get_i32(&r);
+        ev.domain_name = xdr_get_string(&r, RPC_STRING_MAX);
+        ev.event_id = rh->proc == PROC_NODE_DEVICE_EVENT_UPDATE;
+        if (!ev.event_id) {
+            ev.event = xdr_get_i32(&r);
+            ev.detail = xdr_get_i32(&r);
+        }
+    }
+    if (ev.object != DOMUS_EVENT_DOMAIN) {
+        if (!xdr_reader_finish(&r, NULL)) {
+            domus_event_clear(&ev);
+            return;
+        }
+        g_queue_push_tail(&conn->events, g_memdup2(&ev, sizeof(ev)));
+        return;
+    }
     if (rh->proc == PROC_NETWORK_EVENT_LIFECYCLE) {
         /* remote_network_event_lifecycle_msg */
         uint8_t uuid[UUID_LEN];
-        ev.object = 1;
+        ev.object = DOMUS_EVENT_NETWORK;
         ev.callback_id = xdr_get_i32(&r);
         ev.domain_name = xdr_get_string(&r, RPC_STRING_MAX);
         xdr_get_opaque_fixed(&r, uuid, UUID_LEN);
@@ -1512,6 +1574,15 @@ queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *body)
         return;
     }
     g_queue_push_tail(&conn->events, g_memdup2(&ev, sizeof(ev)));
+}
+
+int
+domus_node_device_event_register(domus_conn *conn, const char *name, int event_id, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_i32(args, event_id);
+    xdr_put_opt_string(args, name);
+    return client_reply_int(conn, PROC_CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY, args, error);
 }
 
 int

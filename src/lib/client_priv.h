@@ -21,6 +21,8 @@ gboolean client_call_prog(domus_conn *conn, uint32_t prog, uint32_t proc, GByteA
 /* client_call_prog on libvirt's remote program. */
 gboolean client_call(domus_conn *conn, uint32_t proc, GByteArray *args, GByteArray **ret_body,
                      GError **error);
+/* The stream of the call PROC that was just answered; SERIAL is the call's. */
+domus_stream *client_stream_new(domus_conn *conn, uint32_t proc, uint32_t serial);
 /* A new argument buffer that starts with DOM (remote_nonnull_domain). */
 GByteArray *client_domain_args(domus_domain *dom);
 /* Calls returning one int / one string (the whole body checked). */

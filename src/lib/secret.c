@@ -45,6 +45,19 @@ secret_args(const domus_secret *s)
     return b;
 }
 
+int
+domus_secret_event_register(domus_conn *conn, domus_secret *secret, int event_id, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_i32(args, event_id);
+    xdr_put_u32(args, secret ? 1 : 0);
+    if (secret) {
+        g_autoptr(GByteArray) s = secret_args(secret);
+        g_byte_array_append(args, s->data, s->len);
+    }
+    return client_reply_int(conn, PROC_CONNECT_SECRET_EVENT_REGISTER_ANY, args, error);
+}
+
 static domus_secret *
 reply_secret(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error)
 {

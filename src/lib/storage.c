@@ -64,6 +64,19 @@ pool_args(domus_pool *pool)
     return b;
 }
 
+int
+domus_pool_event_register(domus_conn *conn, domus_pool *pool, int event_id, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_i32(args, event_id);
+    xdr_put_u32(args, pool ? 1 : 0);
+    if (pool) {
+        xdr_put_string(args, pool->name);
+        xdr_put_opaque_fixed(args, pool->uuid, UUID_LEN);
+    }
+    return client_reply_int(conn, PROC_CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY, args, error);
+}
+
 static gboolean
 pool_call(domus_pool *pool, uint32_t proc, gboolean with_flags, unsigned flags, GError **error)
 {
@@ -489,6 +502,33 @@ domus_vol_wipe_pattern(domus_vol *vol, int algorithm, unsigned flags, GError **e
     xdr_put_u32(args, (uint32_t)algorithm);
     xdr_put_u32(args, flags);
     return client_call(vol->conn, PROC_STORAGE_VOL_WIPE_PATTERN, args, NULL, error);
+}
+
+/* remote_storage_vol_upload_args / _download_args: the volume, offset, length, flags */
+static domus_stream *
+vol_stream(domus_vol *vol, uint32_t proc, guint64 offset, guint64 length, unsigned flags,
+           GError **error)
+{
+    g_autoptr(GByteArray) args = vol_args(vol);
+    xdr_put_u64(args, offset);
+    xdr_put_u64(args, length);
+    xdr_put_u32(args, flags);
+    uint32_t serial = vol->conn->s.next_serial;
+    if (!client_call(vol->conn, proc, args, NULL, error))
+        return NULL;
+    return client_stream_new(vol->conn, proc, serial);
+}
+
+domus_stream *
+domus_vol_upload(domus_vol *vol, guint64 offset, guint64 length, unsigned flags, GError **error)
+{
+    return vol_stream(vol, PROC_STORAGE_VOL_UPLOAD, offset, length, flags, error);
+}
+
+domus_stream *
+domus_vol_download(domus_vol *vol, guint64 offset, guint64 length, unsigned flags, GError **error)
+{
+    return vol_stream(vol, PROC_STORAGE_VOL_DOWNLOAD, offset, length, flags, error);
 }
 
 gboolean

@@ -2,6 +2,7 @@
 """Node device events from the kernel's uevents: in a network and mount namespace whose /sys is
 its own (so sysfs shows that namespace's interfaces), bridges that come and go are reported to python3-libvirt and virsh as
 libvirt reports it: CREATED and DELETED lifecycle events, with a filter on one device honoured."""
+import os
 import threading
 import time
 
@@ -91,14 +92,19 @@ def test_interfaces_coming_and_going(nd):
         ev.close()
 
 
-def test_virsh_nodedev_event(nd):
-    proc = nd.ns.popen("virsh", "-c", nd.uri, "nodedev-event", "--event", "lifecycle",
-                       "--loop", "--timeout", "6", stdout=__import__("subprocess").PIPE,
-                       text=True)
+def test_virsh_and_domus_nodedev_event(nd):
+    import subprocess
+    from conftest import DOMUS
+    args = ["nodedev-event", "--event", "lifecycle", "--loop", "--timeout", "6"]
+    theirs = nd.ns.popen("virsh", "-c", nd.uri, *args, stdout=subprocess.PIPE, text=True)
+    ours = nd.ns.popen(os.path.abspath(DOMUS), "-c", nd.domus_uri, *args,
+                       stdout=subprocess.PIPE, text=True)
     time.sleep(1.5)
     nd.ns.run("ip", "link", "add", "br8", "address", "02:00:00:00:08:01", "type", "bridge")
     time.sleep(1)
     nd.ns.run("ip", "link", "del", "br8")
-    out, _ = proc.communicate(timeout=30)
+    out, _ = theirs.communicate(timeout=30)
+    mine, _ = ours.communicate(timeout=30)
     assert ("event 'lifecycle' for node device net_br8_02_00_00_00_08_01: Created" in out), out
     assert "event 'lifecycle' for node device net_br8_02_00_00_00_08_01: Deleted" in out
+    assert mine == out
