@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""virt-manager 4.1, unchanged, under Xvfb against domusd: it connects to qemu:///system
+(domusd serves libvirt's socket paths in a mount namespace with a tmpfs over /run, as a host
+without libvirtd would have them), opens a running guest's graphical console (VNC, through the
+descriptor OPEN_GRAPHICS_FD hands it) without an error, and its window shows the guest's
+framebuffer: the screen, read with xwd, holds what `virsh screenshot` of the same guest holds
+(the console may scale it: the two are compared block by block). The guest runs QEMU without
+a kernel: SeaBIOS's text screen is the picture."""
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+import images
+from conftest import domain_xml
+from netns import NetDaemon, needs_root
+
+pytestmark = [needs_root, pytest.mark.skipif(shutil.which("virt-manager") is None or
+                                             shutil.which("Xvfb") is None,
+                                             reason="virt-manager and Xvfb are installed by "
+                                                    "scripts/setup.sh")]
+
+
+@pytest.fixture(scope="module")
+def x_display():
+    for n in range(70, 100):
+        if not os.path.exists(f"/tmp/.X11-unix/X{n}") and not os.path.exists(f"/tmp/.X{n}-lock"):
+            break
+    xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "1280x1024x24", "-nolisten",
+                             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 20
+    while not os.path.exists(f"/tmp/.X11-unix/X{n}") and time.time() < deadline:
+        time.sleep(0.1)
+    yield f":{n}"
+    xvfb.terminate()
+    xvfb.wait()
+
+
+@pytest.fixture(scope="module")
+def host():
+    d = NetDaemon(extra_args=["--libvirt-paths"])
+    d.ns.run("mount", "-t", "tmpfs", "tmpfs", "/run")
+    d.start()
+    c = d.conn()
+    dom = c.defineXML(domain_xml("vmm1", extra_devices="<graphics type='vnc' autoport='yes'/>"))
+    dom.create()
+    c.close()
+    yield d
+    d.destroy()
+
+
+def test_console_shows_the_guest_framebuffer(host, x_display, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    log_path = tmp_path / "virt-manager.log"
+    env = [f"DISPLAY={x_display}", f"HOME={home}", "GSETTINGS_BACKEND=memory",
+           "NO_AT_BRIDGE=1"]
+    with open(log_path, "w") as log:
+        vmm = host.ns.popen("env", *env, "virt-manager", "--no-fork", "--debug", "--connect",
+                            "qemu:///system", "--show-domain-console", "vmm1", stdout=log,
+                            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 90
+        while "Viewer connected cb" not in log_path.read_text():
+            assert time.time() < deadline and vmm.poll() is None, log_path.read_text()[-3000:]
+            time.sleep(0.2)
+        time.sleep(3)  # the first frames
+        shot = tmp_path / "guest.png"
+        host.virsh("screenshot", "vmm1", str(shot))
+        xwd = subprocess.run(["xwd", "-root", "-silent", "-display", x_display],
+                             capture_output=True, check=True).stdout
+    finally:
+        vmm.terminate()
+        vmm.wait(timeout=30)
+    text = log_path.read_text()
+    assert "ERROR" not in text and "Traceback" not in text, text[-3000:]
+    # virt-manager sees a local connection (no transport): the console comes as a descriptor
+    assert "trans= connhost=127.0.0.1" in text
+    guest = images.read_png(shot.read_bytes())
+    screen = images.read_xwd(xwd)
+    gbox = images.bright_box(guest)
+    assert gbox, "the guest's screen is blank"
+    # the console sits below virt-manager's menu and toolbar
+    sbox = images.bright_box(screen, 0, 80, screen[0], screen[1])
+    assert sbox, "nothing of the guest on the screen"
+    a = images.block_means(guest, gbox, 24, 8)
+    b = images.block_means(screen, sbox, 24, 8)
+    assert images.correlation(a, b) > 0.9, (gbox, sbox)
