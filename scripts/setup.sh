@@ -10,7 +10,7 @@ busybox-static cpio xz-utils clang-format clang libclang-rt-14-dev libnl-route-3
 libnftables-dev dnsmasq-base libgnutls28-dev gnutls-bin help2man
 debhelper dpkg-dev libedit-dev openssl
 prometheus-libvirt-exporter collectd-core ansible python3-lxml libvirt-dbus dbus
-libglib2.0-bin virt-manager xvfb x11-apps"
+libglib2.0-bin virt-manager virt-viewer xvfb x11-apps"
 
 missing=""
 for p in $PACKAGES; do

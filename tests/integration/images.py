@@ -135,3 +135,28 @@ def correlation(a, b):
     va = sum((x - ma) ** 2 for x in a) ** 0.5
     vb = sum((y - mb) ** 2 for y in b) ** 0.5
     return cov / (va * vb) if va and vb else 0.0
+
+
+def text_box(img, x0=0, y0=0, x1=None, y1=None, level=80):
+    """Like bright_box, over text: bands of bright rows, leaving out narrow ones (a blinking
+    cursor), so that two pictures of one screen taken a moment apart give the same box."""
+    w, h, rows = img
+    x1, y1 = x1 or w, y1 or h
+    bands, cur = [], None
+    for y in range(y0, y1):
+        row = rows[y]
+        xs = [x for x in range(x0, x1)
+              if row[3 * x] + row[3 * x + 1] + row[3 * x + 2] > 3 * level]
+        if xs:
+            if cur and y - cur[3] <= 2:
+                cur = [min(cur[0], xs[0]), cur[1], max(cur[2], xs[-1] + 1), y + 1]
+            else:
+                cur = [xs[0], y, xs[-1] + 1, y + 1]
+                bands.append(cur)
+            bands[-1] = cur
+    if not bands:
+        return None
+    widest = max(b[2] - b[0] for b in bands)
+    keep = [b for b in bands if b[2] - b[0] >= widest * 0.1]
+    return (min(b[0] for b in keep), min(b[1] for b in keep), max(b[2] for b in keep),
+            max(b[3] for b in keep))

@@ -80,11 +80,53 @@ def test_console_shows_the_guest_framebuffer(host, x_display, tmp_path):
     assert "trans= connhost=127.0.0.1" in text
     guest = images.read_png(shot.read_bytes())
     screen = images.read_xwd(xwd)
-    gbox = images.bright_box(guest)
+    gbox = images.text_box(guest)
     assert gbox, "the guest's screen is blank"
     # the console sits below virt-manager's menu and toolbar
-    sbox = images.bright_box(screen, 0, 80, screen[0], screen[1])
+    sbox = images.text_box(screen, 0, 80, screen[0], screen[1])
     assert sbox, "nothing of the guest on the screen"
+    a = images.block_means(guest, gbox, 24, 8)
+    b = images.block_means(screen, sbox, 24, 8)
+    assert images.correlation(a, b) > 0.9, (gbox, sbox)
+
+
+@pytest.mark.skipif(shutil.which("virt-viewer") is None, reason="virt-viewer not installed")
+def test_virt_viewer_attach(host, x_display, tmp_path):
+    """virt-viewer --attach: the display through the daemon's descriptor (virDomainOpenGraphics
+    FD), never a TCP connection of its own."""
+    log_path = tmp_path / "virt-viewer.log"
+    with open(log_path, "w") as log:
+        viewer = host.ns.popen("env", f"DISPLAY={x_display}", f"HOME={tmp_path}",
+                               "GSETTINGS_BACKEND=memory", "NO_AT_BRIDGE=1", "virt-viewer",
+                               "--debug", "--attach", "-c", "qemu:///system", "vmm1",
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 60
+        while True:
+            time.sleep(0.5)
+            assert time.time() < deadline and viewer.poll() is None, log_path.read_text()[-3000:]
+            screen = images.read_xwd(subprocess.run(
+                ["xwd", "-root", "-silent", "-display", x_display], capture_output=True,
+                check=True).stdout)
+            # virt-viewer's menu bar is on top; the guest's text below it (bright on black)
+            sbox = images.bright_box(screen, 0, 40, screen[0], screen[1])
+            if sbox and sbox[2] - sbox[0] > 200 and "display" in log_path.read_text().lower():
+                time.sleep(2)
+                screen = images.read_xwd(subprocess.run(
+                    ["xwd", "-root", "-silent", "-display", x_display], capture_output=True,
+                    check=True).stdout)
+                sbox = images.text_box(screen, 0, 40, screen[0], screen[1])
+                break
+        shot = tmp_path / "guest.png"
+        host.virsh("screenshot", "vmm1", str(shot))
+    finally:
+        viewer.terminate()
+        viewer.wait(timeout=30)
+    text = log_path.read_text()
+    assert "After open connection callback fd=" in text, text[-3000:]
+    assert "Unable to connect" not in text and "Failed" not in text, text[-3000:]
+    guest = images.read_png(shot.read_bytes())
+    gbox = images.text_box(guest)
     a = images.block_means(guest, gbox, 24, 8)
     b = images.block_means(screen, sbox, 24, 8)
     assert images.correlation(a, b) > 0.9, (gbox, sbox)
