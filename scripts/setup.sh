@@ -10,7 +10,7 @@ busybox-static cpio xz-utils clang-format clang libclang-rt-14-dev libnl-route-3
 libnftables-dev dnsmasq-base libgnutls28-dev gnutls-bin help2man
 debhelper dpkg-dev libedit-dev openssl
 prometheus-libvirt-exporter collectd-core ansible python3-lxml libvirt-dbus dbus
-libglib2.0-bin virt-manager virt-viewer xvfb x11-apps"
+libglib2.0-bin virt-manager virt-viewer xvfb x11-apps openssh-server netcat-openbsd"
 
 missing=""
 for p in $PACKAGES; do
@@ -29,6 +29,18 @@ else
     SUDO=
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Test peers such as openssh-server and prometheus-libvirt-exporter come with services: they
+# must not start (and listen on the machine's network) when installed. Debian's policy-rc.d
+# says no to every service start while the install runs; the tests start their own copies
+# inside network namespaces.
+policy=/usr/sbin/policy-rc.d
+made_policy=
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    made_policy=1
+fi
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+[ -n "$made_policy" ] && $SUDO rm -f "$policy"
