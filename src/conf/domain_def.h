@@ -142,13 +142,20 @@ struct input_def {
     struct device_info info;
 };
 
-struct graphics_def { /* type vnc only */
-    int port;         /* -1: autoport */
+enum graphics_type { GRAPHICS_TYPE_VNC, GRAPHICS_TYPE_SPICE };
+
+struct graphics_def {
+    enum graphics_type type;
+    int port; /* -1: autoport */
     gboolean autoport;
     char *listen; /* NULL: 127.0.0.1 (set so in the live definition) */
     char *passwd; /* secret: formatted only with DOMAIN_DEF_FORMAT_SECURE */
     char *keymap;
+    char *image_compression; /* spice: <image compression>, NULL: QEMU's default */
 };
+
+/* "vnc", "spice" */
+const char *domain_def_graphics_type_to_string(enum graphics_type type);
 
 void domain_def_graphics_free(struct graphics_def *graphics);
 

@@ -112,6 +112,7 @@ domain_def_graphics_free(struct graphics_def *graphics)
     g_free(graphics->listen);
     g_free(graphics->passwd);
     g_free(graphics->keymap);
+    g_free(graphics->image_compression);
     g_free(graphics);
 }
 
@@ -122,6 +123,7 @@ domain_def_graphics_copy(gconstpointer src, gpointer unused)
     graphics->listen = g_strdup(graphics->listen);
     graphics->passwd = g_strdup(graphics->passwd);
     graphics->keymap = g_strdup(graphics->keymap);
+    graphics->image_compression = g_strdup(graphics->image_compression);
     return graphics;
 }
 

@@ -38,7 +38,15 @@ static const char *const net_model_names[] = {
 };
 static const char *const input_type_names[] = {"tablet", "mouse", "keyboard", NULL};
 static const char *const input_bus_names[] = {"usb", "ps2", "virtio", NULL};
-static const char *const graphics_type_names[] = {"vnc", NULL};
+static const char *const graphics_type_names[] = {"vnc", "spice", NULL};
+static const char *const image_compression_names[] = {"auto_glz", "auto_lz", "quic", "glz",
+                                                      "lz",       "off",     NULL};
+
+const char *
+domain_def_graphics_type_to_string(enum graphics_type type)
+{
+    return graphics_type_names[type];
+}
 static const char *const listen_type_names[] = {"address", NULL};
 static const char *const on_off_names[] = {"on", "off", NULL};
 static const char *const unix_mode_names[] = {"bind", "connect", NULL};
@@ -787,6 +795,8 @@ parse_graphics(struct domain_def *def, xmlNodePtr node, GError **error)
         !required_enum(node, "type", graphics_type_names, &type, error) ||
         !domain_def_xml_int(node, "port", -1, 65535, &port, error))
         return FALSE;
+    graphics->type = (enum graphics_type)type;
+    xmlNodePtr image = NULL;
     graphics->port = (int)port;
     graphics->autoport = port == -1;
     if (!domain_def_xml_bool(node, "autoport", &graphics->autoport, error))
@@ -797,6 +807,14 @@ parse_graphics(struct domain_def *def, xmlNodePtr node, GError **error)
     for (xmlNodePtr c = node->children; c; c = c->next) {
         if (domain_def_xml_ignorable(c))
             continue;
+        if (graphics->type == GRAPHICS_TYPE_SPICE && domain_def_xml_is(c, "image")) {
+            static const char *const image_attrs[] = {"compression", NULL};
+            if (!domain_def_xml_once(&image, c, error) || !check_leaf(c, image_attrs, error) ||
+                !domain_def_xml_choice(c, "compression", image_compression_names,
+                                       &graphics->image_compression, error))
+                return FALSE;
+            continue;
+        }
         if (!domain_def_xml_is(c, "listen"))
             return domain_def_xml_unsupported(node, c, error);
         if (!domain_def_xml_once(&listen, c, error) || !parse_graphics_listen(graphics, c, error))
@@ -1353,7 +1371,9 @@ fill_video_defaults(struct domain_def *def)
 {
     if (def->graphics->len > 0 && def->videos->len == 0) {
         struct video_def *video = g_new0(struct video_def, 1);
-        video->model = g_strdup("cirrus");
+        /* libvirt's choice: QXL for SPICE (QEMU has it), else Cirrus */
+        const struct graphics_def *g = def->graphics->pdata[0];
+        video->model = g_strdup(g->type == GRAPHICS_TYPE_SPICE ? "qxl" : "cirrus");
         g_ptr_array_add(def->videos, video);
     }
     gboolean have_primary = FALSE;

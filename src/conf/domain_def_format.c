@@ -362,7 +362,8 @@ format_graphics(GString *buf, const struct graphics_def *graphics, unsigned flag
     /* An automatic port is only known while the domain runs. */
     int port = graphics->autoport && (flags & DOMAIN_DEF_FORMAT_INACTIVE) ? -1 : graphics->port;
     domain_def_indent(buf, 2);
-    g_string_append_printf(buf, "<graphics type='vnc' port='%d'", port);
+    g_string_append_printf(buf, "<graphics type='%s' port='%d'",
+                           domain_def_graphics_type_to_string(graphics->type), port);
     attr_yes_no(buf, "autoport", graphics->autoport);
     attr(buf, "listen", graphics->listen);
     attr(buf, "keymap", graphics->keymap);
@@ -373,6 +374,10 @@ format_graphics(GString *buf, const struct graphics_def *graphics, unsigned flag
     g_string_append(buf, "<listen type='address'");
     attr(buf, "address", graphics->listen);
     g_string_append(buf, "/>\n");
+    if (graphics->image_compression) {
+        domain_def_indent(buf, 3);
+        g_string_append_printf(buf, "<image compression='%s'/>\n", graphics->image_compression);
+    }
     domain_def_indent(buf, 2);
     g_string_append(buf, "</graphics>\n");
 }

@@ -357,8 +357,9 @@ core_domain_screenshot(struct domain *dom, unsigned screen, core_screenshot_fn d
 
 struct graphics_fd {
     struct domain *dom;
-    int ours;     /* what the client gets */
-    char *fdname; /* QEMU's name of the other end */
+    int ours;             /* what the client gets */
+    char *fdname;         /* QEMU's name of the other end */
+    const char *protocol; /* "vnc" or "spice" */
     gboolean skipauth;
     core_fd_fn done;
     gpointer data;
@@ -400,7 +401,7 @@ on_graphics_getfd(struct qmp *mon, JsonNode *result, const GError *error, gpoint
         return;
     }
     JsonObject *args = json_object_new();
-    json_object_set_string_member(args, "protocol", "vnc");
+    json_object_set_string_member(args, "protocol", g->protocol);
     json_object_set_string_member(args, "fdname", g->fdname);
     json_object_set_boolean_member(args, "skipauth", g->skipauth);
     qmp_command(g->dom->mon, "add_client", args, on_add_client, g);
@@ -433,6 +434,8 @@ core_domain_open_graphics_fd(struct domain *dom, unsigned idx, gboolean skipauth
     g->ours = pair[0];
     g->fdname = g_strdup_printf("graphicsfd%u", ++serial);
     g->skipauth = skipauth;
+    g->protocol = domain_def_graphics_type_to_string(
+        ((const struct graphics_def *)dom->def->graphics->pdata[idx])->type);
     g->done = done;
     g->data = data;
     JsonObject *args = json_object_new();
@@ -470,10 +473,12 @@ graphics_change_ok(const struct graphics_def *cur, const struct graphics_def *g,
         what = "listen address setting";
     else if (g_strcmp0(cur->keymap, g->keymap) != 0)
         what = "keymap setting";
+    if (cur->type != g->type)
+        what = "type";
     if (what)
         err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                "cannot change %s on vnc graphics; only its password can change while it runs",
-                what);
+                "cannot change %s on %s graphics; only its password can change while it runs", what,
+                domain_def_graphics_type_to_string(cur->type));
     return what == NULL;
 }
 
@@ -544,7 +549,7 @@ core_domain_update_graphics(struct domain *dom, struct graphics_def *g, unsigned
     if (!require_running(dom, &error))
         goto fail;
     JsonObject *args = json_object_new();
-    json_object_set_string_member(args, "protocol", "vnc");
+    json_object_set_string_member(args, "protocol", domain_def_graphics_type_to_string(g->type));
     json_object_set_string_member(args, "password", g->passwd ? g->passwd : "");
     qmp_command(dom->mon, "set_password", args, on_set_password, u);
     return;

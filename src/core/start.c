@@ -6,6 +6,8 @@
 #include "core/core.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netdb.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -344,8 +346,53 @@ lifecycle_probe_disk(struct disk_def *disk, GError **error)
 /* What a start adds to the live definition: the addresses a definition older than them
  * lacks, each disk's backing chain as its images name it now, numbers for the images' block
  * nodes, and every device's alias. */
+/* A port for a SPICE server on LISTEN (QEMU's takes the one it is given, unlike its VNC
+ * server): the first from 5900 that no running domain's SPICE holds and that can be bound
+ * now, as libvirt's port allocator picks them. -1: none. */
+static int
+spice_port(struct core *core, const char *listen)
+{
+    g_autoptr(GHashTable) taken = g_hash_table_new(g_direct_hash, g_direct_equal);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, core->by_name);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        struct domain *other = value;
+        if (!state_is_active(other->state))
+            continue;
+        for (guint i = 0; i < other->def->graphics->len; i++) {
+            const struct graphics_def *g = other->def->graphics->pdata[i];
+            if (g->type == GRAPHICS_TYPE_SPICE && g->port > 0)
+                g_hash_table_add(taken, GINT_TO_POINTER(g->port));
+        }
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST};
+    struct addrinfo *ai = NULL;
+    if (getaddrinfo(listen, NULL, &hints, &ai) != 0)
+        return -1;
+    int found = -1;
+    for (int port = 5900; port <= 65535 && found < 0; port++) {
+        if (g_hash_table_contains(taken, GINT_TO_POINTER(port)))
+            continue;
+        int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            break;
+        struct sockaddr_storage sa;
+        memcpy(&sa, ai->ai_addr, ai->ai_addrlen);
+        if (ai->ai_family == AF_INET6)
+            ((struct sockaddr_in6 *)&sa)->sin6_port = htons((uint16_t)port);
+        else
+            ((struct sockaddr_in *)&sa)->sin_port = htons((uint16_t)port);
+        if (bind(fd, (struct sockaddr *)&sa, ai->ai_addrlen) == 0)
+            found = port;
+        close(fd);
+    }
+    freeaddrinfo(ai);
+    return found;
+}
+
 static gboolean
-prepare_live_def(struct domain_def *def, GError **error)
+prepare_live_def(struct core *core, struct domain_def *def, GError **error)
 {
     if (!qemu_address_assign(def, error))
         return FALSE;
@@ -360,6 +407,12 @@ prepare_live_def(struct domain_def *def, GError **error)
         struct graphics_def *g = def->graphics->pdata[i];
         if (!g->listen)
             g->listen = g_strdup("127.0.0.1");
+        if (g->type == GRAPHICS_TYPE_SPICE && (g->autoport || g->port < 0) &&
+            (g->port = spice_port(core, g->listen)) < 0) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_FAILED,
+                    "no free port from 5900 for SPICE on '%s'", g->listen);
+            return FALSE;
+        }
     }
     return TRUE;
 }
@@ -393,7 +446,7 @@ start_prepare(struct job *job)
         .channel_dir = core->paths.channel_dir,
     };
     if (!core_storage_resolve_disks(core, dom->def, &error) ||
-        !prepare_live_def(dom->def, &error) || !check_paths(dom, &error) ||
+        !prepare_live_def(core, dom->def, &error) || !check_paths(dom, &error) ||
         !open_chardev_sockets(op, &error) || !open_taps(op, &error) ||
         !core_hostdev_prepare(dom, &error)) {
         job_fail(job, error);
@@ -673,12 +726,13 @@ start_setup(struct job *job)
         struct graphics_def *g = dom->def->graphics->pdata[i];
         if (g->passwd) {
             JsonObject *args = json_object_new();
-            json_object_set_string_member(args, "protocol", "vnc");
+            json_object_set_string_member(args, "protocol",
+                                          domain_def_graphics_type_to_string(g->type));
             json_object_set_string_member(args, "password", g->passwd);
             op->outstanding++;
             qmp_command(dom->mon, "set_password", args, on_setup_command, job_ref(job));
         }
-        if (g->autoport || g->port < 0) {
+        if (g->type == GRAPHICS_TYPE_VNC && (g->autoport || g->port < 0)) {
             op->outstanding++;
             qmp_command(dom->mon, "query-vnc", NULL, on_query_vnc, job_ref(job));
         }

@@ -387,7 +387,25 @@ add_inputs_graphics(GPtrArray *argv, const struct domain_def *def, GError **erro
     }
     if (def->graphics->len == 0)
         addf(argv, "-display", "none");
-    if (def->graphics->len == 1) {
+    if (def->graphics->len == 1 &&
+        ((struct graphics_def *)def->graphics->pdata[0])->type == GRAPHICS_TYPE_SPICE) {
+        /* SPICE: the port is chosen before (QEMU's SPICE server takes a fixed one); with a
+         * password, tickets stay on and the password comes over QMP */
+        struct graphics_def *g = def->graphics->pdata[0];
+        if (g->port < 1 || g->port > 65535) {
+            err_set(error, ERR_FROM_QEMU, ERR_INTERNAL_ERROR, "no SPICE port chosen");
+            return FALSE;
+        }
+        GString *v = g_string_new(NULL);
+        g_string_append_printf(v, "port=%d,addr=%s", g->port, g->listen ? g->listen : "127.0.0.1");
+        if (!g->passwd)
+            g_string_append(v, ",disable-ticketing=on");
+        if (g->image_compression)
+            g_string_append_printf(v, ",image-compression=%s", g->image_compression);
+        g_string_append(v, ",seamless-migration=on");
+        g_ptr_array_add(argv, g_strdup("-spice"));
+        g_ptr_array_add(argv, g_string_free(v, FALSE));
+    } else if (def->graphics->len == 1) {
         struct graphics_def *g = def->graphics->pdata[0];
         const char *listen = g->listen ? g->listen : "127.0.0.1";
         g_autofree char *host =

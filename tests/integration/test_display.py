@@ -266,3 +266,77 @@ def test_vnc_password_changes_through_update_device(daemon):
         nopw.undefine()
         dom.undefine()
         c.close()
+
+
+def spice_hello(sock):
+    """Sends a SPICE link header (magic REDQ, protocol 2.2) and returns what the server
+    answers first: its own header starts with the same magic."""
+    sock.sendall(b"REDQ" + struct.pack("<III", 2, 2, 0))
+    return sock.recv(16)
+
+
+def test_spice_graphics(daemon):
+    """<graphics type='spice'>, which Debian's QEMU has: a port of its own for each guest
+    (QEMU's SPICE server takes the one it is given), QXL video as libvirt adds it, the
+    display URI as virsh prints it, a local client's descriptor, screenshots, and the
+    password through update-device."""
+    c = daemon.conn()
+    doms = []
+    try:
+        for name, extra in (("spice1", "<graphics type='spice' autoport='yes'>"
+                                       "<image compression='off'/></graphics>"),
+                            ("spice2", "<graphics type='spice' autoport='yes' passwd='one1'/>")):
+            dom = c.defineXML(domain_xml(name, extra_devices=extra))
+            doms.append(dom)
+            dom.create()
+        ports = []
+        for dom in doms:
+            root = ET.fromstring(dom.XMLDesc(0))
+            g = root.find("devices/graphics")
+            assert g.get("type") == "spice" and g.get("listen") == "127.0.0.1"
+            ports.append(int(g.get("port")))
+            assert root.find("devices/video/model").get("type") == "qxl"
+            with socket.create_connection(("127.0.0.1", ports[-1]), timeout=10) as s:
+                assert spice_hello(s)[:4] == b"REDQ"
+        assert ports[0] != ports[1] and min(ports) >= 5900
+        assert "<image compression='off'/>" in doms[0].XMLDesc(0)
+        for args in (["domdisplay", "spice1"], ["domdisplay", "spice1", "--type", "spice"],
+                     ["domdisplay", "spice2"], ["domdisplay", "spice2", "--include-password"],
+                     ["vncdisplay", "spice1"]):
+            v, m = daemon.virsh(*args, check=False), daemon.domus(*args, check=False)
+            assert (m.stdout, m.stderr, m.returncode) == (v.stdout, v.stderr, v.returncode), args
+        assert daemon.domus("domdisplay", "spice1").stdout == f"spice://127.0.0.1:{ports[0]}\n"
+        # the descriptor virt-manager asks for: a SPICE server at the other end
+        fd = doms[0].openGraphicsFD(0, 0)
+        try:
+            os.set_blocking(fd, True)
+            s = socket.socket(fileno=os.dup(fd))
+            s.settimeout(10)
+            assert spice_hello(s)[:4] == b"REDQ"
+            s.close()
+        finally:
+            os.close(fd)
+        st = c.newStream(0)
+        assert doms[0].screenshot(st, 0, 0) == "image/png"
+        data = b""
+        while True:
+            chunk = st.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        st.finish()
+        assert png_size(data)[0] >= 640
+        # the password of the second (started with one, so tickets are on)
+        g = ET.fromstring(doms[1].XMLDesc(E.VIR_DOMAIN_XML_SECURE)).find("devices/graphics")
+        g.set("passwd", "two2")
+        doms[1].updateDeviceFlags(ET.tostring(g).decode(), E.VIR_DOMAIN_AFFECT_LIVE)
+        assert "passwd='two2'" in doms[1].XMLDesc(E.VIR_DOMAIN_XML_SECURE)
+        # stopped and started again, a guest may get another port: the definition keeps none
+        inactive = ET.fromstring(doms[0].XMLDesc(E.VIR_DOMAIN_XML_INACTIVE))
+        assert inactive.find("devices/graphics").get("port") == "-1"
+    finally:
+        for dom in doms:
+            if dom.isActive():
+                dom.destroy()
+            dom.undefine()
+        c.close()
