@@ -66,6 +66,11 @@ char **domus_list_node_devices(domus_conn *conn, unsigned flags, GError **error)
 /* virNodeDeviceGetXMLDesc and virNodeDeviceGetParent (NULL without error: the computer). */
 char *domus_node_device_get_xml(domus_conn *conn, const char *name, GError **error);
 char *domus_node_device_get_parent(domus_conn *conn, const char *name, GError **error);
+/* virNodeDeviceDettach (DRIVER NULL) / DetachFlags, ReAttach, Reset of a host PCI device. */
+gboolean domus_node_device_detach(domus_conn *conn, const char *name, const char *driver,
+                                  GError **error);
+gboolean domus_node_device_reattach(domus_conn *conn, const char *name, GError **error);
+gboolean domus_node_device_reset(domus_conn *conn, const char *name, GError **error);
 /* virConnectGetDomainCapabilities: each of EMULATOR, ARCH, MACHINE, VIRTTYPE may be NULL (the
  * daemon's default). Returns a new string. */
 char *domus_get_domain_capabilities(domus_conn *conn, const char *emulator, const char *arch,

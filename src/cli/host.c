@@ -206,6 +206,60 @@ cmd_nodedev_dumpxml(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+/* nodedev-detach, -reattach, -reset: the device looked up first, as virsh does */
+static gboolean
+nodedev_action(struct cli_ctx *ctx, int action, GError **error)
+{
+    static const char *const done[] = {"detached", "re-attached", "reset"};
+    static const char *const verbs[] = {"detach", "re-attach", "reset"};
+    domus_conn *conn = cli_conn(ctx, error);
+    const char *name = cli_get(ctx, "device");
+    g_autofree char *xml = conn ? domus_node_device_get_xml(conn, name, error) : NULL;
+    if (!xml) {
+        if (conn)
+            cli_report("Could not find matching device '%s'", name);
+        return FALSE;
+    }
+    gboolean ok = action == 0 ? domus_node_device_detach(conn, name, cli_get(ctx, "driver"), error)
+                  : action == 1 ? domus_node_device_reattach(conn, name, error)
+                                : domus_node_device_reset(conn, name, error);
+    if (!ok) {
+        cli_report("Failed to %s device %s", verbs[action], name);
+        return FALSE;
+    }
+    printf("Device %s %s\n\n", name, done[action]);
+    return TRUE;
+}
+
+static gboolean
+cmd_nodedev_detach(struct cli_ctx *ctx, GError **error)
+{
+    return nodedev_action(ctx, 0, error);
+}
+
+static gboolean
+cmd_nodedev_reattach(struct cli_ctx *ctx, GError **error)
+{
+    return nodedev_action(ctx, 1, error);
+}
+
+static gboolean
+cmd_nodedev_reset(struct cli_ctx *ctx, GError **error)
+{
+    return nodedev_action(ctx, 2, error);
+}
+
+static const struct cli_opt nodedev_detach_opts[] = {
+    {"device", OPT_DATA, TRUE, "device key"},
+    {"driver", OPT_NAMED, FALSE, "pci device assignment backend driver (e.g. 'vfio' or 'xen')"},
+    {NULL},
+};
+
+static const struct cli_opt nodedev_device_opts[] = {
+    {"device", OPT_DATA, TRUE, "device key"},
+    {NULL},
+};
+
 /* --- host interfaces --- */
 
 static gboolean
@@ -620,6 +674,11 @@ const struct cli_cmd cli_host_cmds[] = {
      "convert an interface MAC address to interface name"},
     {"iface-mac", cmd_iface_mac, iface_opts, "convert an interface name to interface MAC address"},
     {"nodedev-dumpxml", cmd_nodedev_dumpxml, nodedev_dumpxml_opts, "node device details in XML"},
+    {"nodedev-detach", cmd_nodedev_detach, nodedev_detach_opts,
+     "detach node device from its device driver"},
+    {"nodedev-reattach", cmd_nodedev_reattach, nodedev_device_opts,
+     "reattach node device to its device driver"},
+    {"nodedev-reset", cmd_nodedev_reset, nodedev_device_opts, "reset node device"},
     {"sysinfo", cmd_sysinfo, no_opts, "print the hypervisor sysinfo"},
     {"maxvcpus", cmd_maxvcpus, maxvcpus_opts, "connection vcpu maximum"},
     {"nodeinfo", cmd_nodeinfo, no_opts, "node information"},

@@ -8,6 +8,7 @@
 #include "conf/nodedev.h"
 #include "conf/nodeinfo.h"
 #include "core/core.h"
+#include "core/hostdev.h"
 #include "daemon/dispatch.h"
 #include "util/err.h"
 
@@ -402,7 +403,80 @@ h_iface_is_active(struct call *call, const struct call_ctx *ctx)
 
 #define R RPC_PROGRAM_REMOTE
 #define N HANDLE_NONE
+/* remote_node_device_detach_flags_args: name, driver name (optional); flags apart */
+struct detach_args {
+    char *name;
+    char *driver;
+};
+
+static void
+dec_detach(struct xdr_reader *r, void *args)
+{
+    struct detach_args *a = args;
+    a->name = xdr_get_string(r, RPC_STRING_MAX);
+    a->driver = xdr_get_opt_string(r, RPC_STRING_MAX);
+}
+
+static void
+clear_detach(void *args)
+{
+    struct detach_args *a = args;
+    g_free(a->name);
+    g_free(a->driver);
+}
+
+static const struct args_type args_detach = {sizeof(struct detach_args), dec_detach, clear_detach};
+
+static void
+reply_done(struct call *call, gboolean ok, GError *error)
+{
+    if (ok)
+        call_reply(call, NULL);
+    else
+        dispatch_fail(call, error);
+}
+
+static void
+h_detach(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *name = ctx->args;
+    GError *error = NULL;
+    gboolean ok = core_nodedev_detach(dispatch_core(call), name->s, NULL, &error);
+    reply_done(call, ok, error);
+}
+
+static void
+h_detach_flags(struct call *call, const struct call_ctx *ctx)
+{
+    const struct detach_args *a = ctx->args;
+    GError *error = NULL;
+    gboolean ok = core_nodedev_detach(dispatch_core(call), a->name, a->driver, &error);
+    reply_done(call, ok, error);
+}
+
+static void
+h_reattach(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *name = ctx->args;
+    GError *error = NULL;
+    gboolean ok = core_nodedev_reattach(dispatch_core(call), name->s, &error);
+    reply_done(call, ok, error);
+}
+
+static void
+h_reset(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *name = ctx->args;
+    GError *error = NULL;
+    gboolean ok = core_nodedev_reset(dispatch_core(call), name->s, &error);
+    reply_done(call, ok, error);
+}
+
 const struct proc_def nodedev_procs[] = {
+    {R, PROC_NODE_DEVICE_DETTACH, N, &args_string, FALSE, 0, h_detach},
+    {R, PROC_NODE_DEVICE_DETACH_FLAGS, N, &args_detach, TRUE, 0, h_detach_flags},
+    {R, PROC_NODE_DEVICE_RE_ATTACH, N, &args_string, FALSE, 0, h_reattach},
+    {R, PROC_NODE_DEVICE_RESET, N, &args_string, FALSE, 0, h_reset},
     {R, PROC_CONNECT_NUM_OF_INTERFACES, N, NULL, FALSE, 0, h_num_active_ifaces},
     {R, PROC_CONNECT_NUM_OF_DEFINED_INTERFACES, N, NULL, FALSE, 0, h_num_defined_ifaces},
     {R, PROC_CONNECT_LIST_INTERFACES, N, &args_int, FALSE, 0, h_list_active_ifaces},

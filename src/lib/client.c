@@ -635,6 +635,34 @@ domus_node_device_get_xml(domus_conn *conn, const char *name, GError **error)
     return client_reply_string(conn, PROC_NODE_DEVICE_GET_XML_DESC, args, error);
 }
 
+gboolean
+domus_node_device_detach(domus_conn *conn, const char *name, const char *driver, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_string(args, name);
+    if (!driver)
+        return client_call(conn, PROC_NODE_DEVICE_DETTACH, args, NULL, error);
+    xdr_put_opt_string(args, driver);
+    xdr_put_u32(args, 0);
+    return client_call(conn, PROC_NODE_DEVICE_DETACH_FLAGS, args, NULL, error);
+}
+
+gboolean
+domus_node_device_reattach(domus_conn *conn, const char *name, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_string(args, name);
+    return client_call(conn, PROC_NODE_DEVICE_RE_ATTACH, args, NULL, error);
+}
+
+gboolean
+domus_node_device_reset(domus_conn *conn, const char *name, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_string(args, name);
+    return client_call(conn, PROC_NODE_DEVICE_RESET, args, NULL, error);
+}
+
 char *
 domus_node_device_get_parent(domus_conn *conn, const char *name, GError **error)
 {
