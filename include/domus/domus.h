@@ -151,6 +151,11 @@ gboolean domus_domain_set_time(domus_domain *dom, gint64 seconds, guint nseconds
 /* TYPES: libvirt's virDomainGuestInfoTypes, 0 for all. Returns a NULL-terminated array of
  * field, value, field, value … strings (values formatted as text). */
 char **domus_domain_get_guest_info(domus_domain *dom, unsigned types, GError **error);
+/* virDomainGetGuestVcpus: FIELD, VALUE, … NULL ("vcpus", "online", "offlinable" CPU lists).
+ * virDomainSetGuestVcpus: the vCPUs of MAP online or offline. Both need the guest agent. */
+char **domus_domain_get_guest_vcpus(domus_domain *dom, GError **error);
+gboolean domus_domain_set_guest_vcpus(domus_domain *dom, const char *map, gboolean online,
+                                      GError **error);
 
 /* virDomainJobType */
 enum {

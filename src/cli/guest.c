@@ -241,6 +241,52 @@ cmd_event(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+/* guestvcpus: as virsh's cmdGuestvcpus */
+static gboolean
+cmd_guestvcpus(struct cli_ctx *ctx, GError **error)
+{
+    gboolean enable = cli_has(ctx, "enable"), disable = cli_has(ctx, "disable");
+    const char *list = cli_get(ctx, "cpulist");
+    if (enable && disable) {
+        cli_set_error(error, "Options --enable and --disable are mutually exclusive");
+        return FALSE;
+    }
+    if ((enable || disable) && !list) {
+        cli_set_error(error, "Option --cpulist is required by option --%s",
+                      enable ? "enable" : "disable");
+        return FALSE;
+    }
+    if (list && !(enable || disable)) {
+        cli_set_error(error, "One of options --enable or --disable is required by option "
+                             "--cpulist");
+        return FALSE;
+    }
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    if (list) {
+        if (!domus_domain_set_guest_vcpus(dom, list, enable, error))
+            return FALSE;
+        printf("\n");
+        return TRUE;
+    }
+    g_auto(GStrv) params = domus_domain_get_guest_vcpus(dom, error);
+    if (!params)
+        return FALSE;
+    for (char **p = params; p[0] && p[1]; p += 2)
+        printf("%-15s: %s\n", p[0], p[1]);
+    printf("\n");
+    return TRUE;
+}
+
+static const struct cli_opt guestvcpus_opts[] = {
+    DOMAIN_OPT,
+    {"cpulist", OPT_NAMED, FALSE, "list of cpus to enable or disable"},
+    {"enable", OPT_BOOL, FALSE, "enable cpus specified by cpulist"},
+    {"disable", OPT_BOOL, FALSE, "disable cpus specified by cpulist"},
+    {NULL},
+};
+
 static const struct cli_opt domtime_opts[] = {
     {"domain", OPT_DATA, TRUE, "domain name, id or uuid"},
     {"now", OPT_BOOL, FALSE, "set to the time of the host running virsh"},
@@ -415,5 +461,7 @@ const struct cli_cmd cli_guest_cmds[] = {
     {"qemu-agent-command", cmd_agent_command, agent_opts, "QEMU Guest Agent Command"},
     {"qemu-monitor-command", cmd_monitor_command, monitor_opts, "QEMU Monitor Command"},
     {"event", cmd_event, event_opts, "Domain Events"},
+    {"guestvcpus", cmd_guestvcpus, guestvcpus_opts,
+     "query or modify state of vcpu in the guest (via agent)"},
     {NULL},
 };

@@ -65,6 +65,13 @@ void core_guest_set_time(struct domain *dom, gint64 seconds, guint nseconds, gbo
 
 /* virDomainGetGuestInfo: TYPES is virDomainGuestInfoTypes (0: all we know). */
 void core_guest_info(struct domain *dom, unsigned types, core_value_fn done, gpointer data);
+/* virDomainGetGuestVcpus: "vcpus", "online" and "offlinable" as CPU lists (the agent's view);
+ * DONE gets a GPtrArray of typed params (taken). virDomainSetGuestVcpus: the vCPUs of MAP
+ * online or offline; one the guest lacks, or cannot take offline, is ERR_INVALID_ARG and
+ * nothing changes. (resources.c) */
+void core_domain_get_guest_vcpus(struct domain *dom, core_value_fn done, gpointer data);
+void core_domain_set_guest_vcpus(struct domain *dom, const char *map, gboolean online,
+                                 core_done_fn done, gpointer data);
 /* virDomainGetHostname through the agent. */
 void core_guest_hostname(struct domain *dom, core_value_fn done, gpointer data);
 

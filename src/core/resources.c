@@ -15,6 +15,7 @@
 #include "qemu/agent.h"
 #include "qemu/json.h"
 #include "qemu/monitor.h"
+#include "util/cpuset.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -782,6 +783,141 @@ core_domain_guest_vcpus(struct domain *dom, void (*done)(GError *error, int onli
     g->done = done;
     g->data = data;
     agent_command(ag, "guest-get-vcpus", NULL, 0, on_guest_count, g);
+}
+
+/* --- virDomainGetGuestVcpus / SetGuestVcpus: the guest's own vCPU map through its agent --- */
+
+struct guest_map {
+    struct domain *dom;
+    gboolean set;
+    struct cpuset want; /* set: the vCPUs to change */
+    gboolean online;    /* set: to online (else offline) */
+    core_value_fn got;  /* get: a GPtrArray of typed params */
+    core_done_fn done;  /* set */
+    gpointer data;
+};
+
+static void
+guest_map_end(struct guest_map *g, GError *error, GPtrArray *params)
+{
+    if (g->set)
+        g->done(error, g->data);
+    else
+        g->got(error, params, g->data);
+    g_clear_error(&error);
+    core_domain_unref(g->dom);
+    g_free(g);
+}
+
+static void
+on_guest_map_set(struct agent *ag, JsonNode *result, const GError *error, gpointer data)
+{
+    guest_map_end(data, error ? g_error_copy(error) : NULL, NULL);
+}
+
+static void
+on_guest_map(struct agent *ag, JsonNode *result, const GError *error, gpointer data)
+{
+    struct guest_map *g = data;
+    JsonArray *cpus = error ? NULL : qemu_json_node_array(result);
+    if (!cpus) {
+        GError *e = error ? g_error_copy(error) : NULL;
+        if (!e)
+            err_set(&e, ERR_FROM_QEMU, ERR_INTERNAL_ERROR,
+                    "the guest agent of '%s' sent no vCPU list", g->dom->def->name);
+        guest_map_end(g, e, NULL);
+        return;
+    }
+    struct cpuset all = {0}, online = {0}, offlinable = {0};
+    for (guint i = 0; i < json_array_get_length(cpus); i++) {
+        JsonObject *c = qemu_json_element_object(cpus, i);
+        gint64 id = c ? qemu_json_int_or(c, "logical-id", -1) : -1;
+        if (id < 0 || id >= CPUSET_MAX)
+            continue;
+        all.bits[id / 8] |= 1u << (id % 8);
+        if (qemu_json_bool(c, "online", FALSE))
+            online.bits[id / 8] |= 1u << (id % 8);
+        if (qemu_json_bool(c, "can-offline", FALSE))
+            offlinable.bits[id / 8] |= 1u << (id % 8);
+    }
+    if (!g->set) {
+        GPtrArray *params = typed_params_new();
+        const struct cpuset *maps[] = {&all, &online, &offlinable};
+        const char *names[] = {"vcpus", "online", "offlinable"};
+        for (int i = 0; i < 3; i++) {
+            g_autofree char *text = cpuset_format(maps[i]);
+            typed_params_add_string(params, names[i], text);
+        }
+        guest_map_end(g, NULL, params);
+        return;
+    }
+    JsonArray *set = json_array_new();
+    GError *e = NULL;
+    for (guint id = 0; id < CPUSET_MAX && !e; id++) {
+        if (!cpuset_has(&g->want, id))
+            continue;
+        if (!cpuset_has(&all, id))
+            err_set(&e, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "vCPU %u is not present in the guest of '%s'; 'guestvcpus' lists them", id,
+                    g->dom->def->name);
+        else if (!g->online && !cpuset_has(&offlinable, id))
+            err_set(&e, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "vCPU %u of the guest of '%s' cannot be taken offline", id, g->dom->def->name);
+        else if (cpuset_has(&online, id) != g->online) {
+            JsonObject *o = json_object_new();
+            json_object_set_int_member(o, "logical-id", id);
+            json_object_set_boolean_member(o, "online", g->online);
+            json_array_add_object_element(set, o);
+        }
+    }
+    if (e || json_array_get_length(set) == 0) {
+        json_array_unref(set);
+        guest_map_end(g, e, NULL);
+        return;
+    }
+    JsonObject *args = json_object_new();
+    json_object_set_array_member(args, "vcpus", set);
+    agent_command(ag, "guest-set-vcpus", args, 0, on_guest_map_set, g);
+}
+
+static void
+guest_map_start(struct domain *dom, struct guest_map *g)
+{
+    GError *error = NULL;
+    struct agent *ag = core_guest_agent(dom, &error);
+    if (!ag) {
+        guest_map_end(g, error, NULL);
+        return;
+    }
+    agent_command(ag, "guest-get-vcpus", NULL, 0, on_guest_map, g);
+}
+
+void
+core_domain_get_guest_vcpus(struct domain *dom, core_value_fn done, gpointer data)
+{
+    struct guest_map *g = g_new0(struct guest_map, 1);
+    g->dom = core_domain_ref(dom);
+    g->got = done;
+    g->data = data;
+    guest_map_start(dom, g);
+}
+
+void
+core_domain_set_guest_vcpus(struct domain *dom, const char *map, gboolean online, core_done_fn done,
+                            gpointer data)
+{
+    struct guest_map *g = g_new0(struct guest_map, 1);
+    g->dom = core_domain_ref(dom);
+    g->set = TRUE;
+    g->online = online;
+    g->done = done;
+    g->data = data;
+    GError *error = NULL;
+    if (!cpuset_parse(map, &g->want, &error)) {
+        guest_map_end(g, error, NULL);
+        return;
+    }
+    guest_map_start(dom, g);
 }
 
 /* --- the balloon's statistics period --- */

@@ -1437,6 +1437,32 @@ domus_domain_get_guest_info(domus_domain *dom, unsigned types, GError **error)
     return g_steal_pointer(&params);
 }
 
+char **
+domus_domain_get_guest_vcpus(domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(dom->conn, PROC_DOMAIN_GET_GUEST_VCPUS, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_auto(GStrv) params = client_read_typed_params(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&params);
+}
+
+gboolean
+domus_domain_set_guest_vcpus(domus_domain *dom, const char *map, gboolean online, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_string(args, map);
+    xdr_put_i32(args, online ? 1 : 0);
+    xdr_put_u32(args, 0);
+    return client_call(dom->conn, PROC_DOMAIN_SET_GUEST_VCPUS, args, NULL, error);
+}
+
 char *
 domus_domain_get_hostname(domus_domain *dom, GError **error)
 {

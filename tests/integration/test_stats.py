@@ -299,6 +299,23 @@ def test_setvcpus(daemon, st):
     assert guest_file(dom, "/sys/devices/system/cpu/online") == "0-1"
     assert dom.vcpusFlags(E.VIR_DOMAIN_VCPU_GUEST) == 2
     assert len(dom.vcpus()[0]) == 2
+    # guestvcpus: the agent's view, and a vCPU taken offline and back (virsh and domus alike)
+    v, m = daemon.virsh("guestvcpus", "st"), daemon.domus("guestvcpus", "st")
+    assert m.stdout == v.stdout == ("vcpus          : 0-1\nonline         : 0-1\n"
+                                    "offlinable     : 1\n\n"), v.stdout
+    daemon.domus("guestvcpus", "st", "--cpulist", "1", "--disable")
+    assert guest_file(dom, "/sys/devices/system/cpu/online") == "0"
+    assert dom.guestVcpus()["online"] == "0"
+    daemon.virsh("guestvcpus", "st", "--cpulist", "1", "--enable")
+    assert guest_file(dom, "/sys/devices/system/cpu/online") == "0-1"
+    for args in (["guestvcpus", "st", "--cpulist", "0", "--disable"],
+                 ["guestvcpus", "st", "--cpulist", "5", "--enable"],
+                 ["guestvcpus", "st", "--cpulist", "1"],
+                 ["guestvcpus", "st", "--enable"]):
+        v, m = daemon.virsh(*args, check=False), daemon.domus(*args, check=False)
+        assert (m.stdout, m.stderr, m.returncode) == (v.stdout, v.stderr, v.returncode), args
+        assert v.returncode == 1
+    assert guest_file(dom, "/sys/devices/system/cpu/online") == "0-1"
     daemon.virsh("setvcpus", "st", "1", "--live")  # returns once the guest let it go
     assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_LIVE) == 1
     assert guest_file(dom, "/sys/devices/system/cpu/present") == "0"
