@@ -318,6 +318,10 @@ typedef void (*core_fd_fn)(GError *error, int fd, gpointer data);
  * port, listen address or keymap is ERR_INVALID_ARG. Takes G. */
 void core_domain_update_graphics(struct domain *dom, struct graphics_def *g, unsigned flags,
                                  core_done_fn done, gpointer data);
+/* virDomainOpenGraphics: the client's own socket FD (taken) becomes a client of display
+ * IDX; DONE's descriptor is -1. */
+void core_domain_open_graphics(struct domain *dom, unsigned idx, int fd, gboolean skipauth,
+                               core_fd_fn done, gpointer data);
 void core_domain_open_graphics_fd(struct domain *dom, unsigned idx, gboolean skipauth,
                                   core_fd_fn done, gpointer data);
 /* virDomainMetadataType */

@@ -369,7 +369,8 @@ static void
 graphics_fd_end(struct graphics_fd *g, const GError *error)
 {
     if (error) {
-        close(g->ours);
+        if (g->ours >= 0)
+            close(g->ours);
         g->done((GError *)error, -1, g->data);
     } else {
         g->done(NULL, g->ours, g->data);
@@ -407,23 +408,24 @@ on_graphics_getfd(struct qmp *mon, JsonNode *result, const GError *error, gpoint
     qmp_command(g->dom->mon, "add_client", args, on_add_client, g);
 }
 
-void
-core_domain_open_graphics_fd(struct domain *dom, unsigned idx, gboolean skipauth, core_fd_fn done,
-                             gpointer data)
+/* QEMU's display IDX gets THEIRS (taken) as a new client; OURS (taken, -1 for none) goes to
+ * DONE once it has. */
+static void
+graphics_add_client(struct domain *dom, unsigned idx, int ours, int theirs, gboolean skipauth,
+                    core_fd_fn done, gpointer data)
 {
     GError *error = NULL;
-    int pair[2] = {-1, -1};
     if (!require_running(dom, &error)) {
         /* refused below */
     } else if (idx >= dom->def->graphics->len) {
         err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
                 "domain '%s' has no graphics display %u; it has %u", dom->def->name, idx,
                 dom->def->graphics->len);
-    } else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
-        err_set_errno(&error, ERR_FROM_DOMAIN, errno,
-                      "cannot make a socket pair for the display of domain '%s'", dom->def->name);
     }
     if (error) {
+        if (ours >= 0)
+            close(ours);
+        close(theirs);
         done(error, -1, data);
         g_error_free(error);
         return;
@@ -431,7 +433,7 @@ core_domain_open_graphics_fd(struct domain *dom, unsigned idx, gboolean skipauth
     static guint serial;
     struct graphics_fd *g = g_new0(struct graphics_fd, 1);
     g->dom = core_domain_ref(dom);
-    g->ours = pair[0];
+    g->ours = ours;
     g->fdname = g_strdup_printf("graphicsfd%u", ++serial);
     g->skipauth = skipauth;
     g->protocol = domain_def_graphics_type_to_string(
@@ -440,8 +442,31 @@ core_domain_open_graphics_fd(struct domain *dom, unsigned idx, gboolean skipauth
     g->data = data;
     JsonObject *args = json_object_new();
     json_object_set_string_member(args, "fdname", g->fdname);
-    qmp_command_fds(dom->mon, "getfd", args, &pair[1], 1, on_graphics_getfd, g);
-    close(pair[1]);
+    qmp_command_fds(dom->mon, "getfd", args, &theirs, 1, on_graphics_getfd, g);
+    close(theirs);
+}
+
+void
+core_domain_open_graphics_fd(struct domain *dom, unsigned idx, gboolean skipauth, core_fd_fn done,
+                             gpointer data)
+{
+    int pair[2] = {-1, -1};
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+        GError *error = NULL;
+        err_set_errno(&error, ERR_FROM_DOMAIN, errno,
+                      "cannot make a socket pair for the display of domain '%s'", dom->def->name);
+        done(error, -1, data);
+        g_error_free(error);
+        return;
+    }
+    graphics_add_client(dom, idx, pair[0], pair[1], skipauth, done, data);
+}
+
+void
+core_domain_open_graphics(struct domain *dom, unsigned idx, int fd, gboolean skipauth,
+                          core_fd_fn done, gpointer data)
+{
+    graphics_add_client(dom, idx, -1, fd, skipauth, done, data);
 }
 
 /* --- update-device of a <graphics>: the VNC password --- */

@@ -487,6 +487,33 @@ h_open_graphics_fd(struct call *call, const struct call_ctx *ctx)
                                  done_graphics_fd, call);
 }
 
+static void
+done_graphics(GError *error, int fd, gpointer data)
+{
+    if (error)
+        call_fail(data, error);
+    else
+        call_reply(data, NULL);
+}
+
+/* remote_domain_open_graphics_args: idx (then flags); the socket comes with the call */
+static void
+h_open_graphics(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *idx = ctx->args;
+    int fd = call_take_fd(call, 0);
+    if (fd < 0) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_RPC, ERR_INVALID_ARG,
+                "virDomainOpenGraphics needs the client's socket passed with the call (over a "
+                "unix connection)");
+        dispatch_fail(call, error);
+        return;
+    }
+    core_domain_open_graphics(ctx->dom, (unsigned)idx->v, fd, ctx->flags & GRAPHICS_SKIPAUTH,
+                              done_graphics, call);
+}
+
 /* QEMU program: virDomainQemuMonitorCommand (flag HMP) */
 static void
 h_qemu_monitor_command(struct call *call, const struct call_ctx *ctx)
@@ -552,6 +579,7 @@ const struct proc_def guest_procs[] = {
     {R, PROC_DOMAIN_SEND_KEY, D, &args_send_key, TRUE, 0, h_send_key},
     {R, PROC_DOMAIN_SCREENSHOT, D, &args_int, TRUE, 0, h_screenshot},
     {R, PROC_DOMAIN_OPEN_GRAPHICS_FD, D, &args_int, TRUE, GRAPHICS_SKIPAUTH, h_open_graphics_fd},
+    {R, PROC_DOMAIN_OPEN_GRAPHICS, D, &args_int, TRUE, GRAPHICS_SKIPAUTH, h_open_graphics},
     {R, PROC_DOMAIN_INTERFACE_ADDRESSES, D, &args_int, TRUE, 0, h_interface_addresses},
     {R, PROC_DOMAIN_SET_TIME, D, &args_set_time, TRUE, SET_TIME_SYNC, h_set_time},
     {R, PROC_DOMAIN_OPEN_CONSOLE, D, &args_opt_string, TRUE, CONSOLE_FORCE | CONSOLE_SAFE,

@@ -262,7 +262,20 @@ call_free(struct call *call)
     if (was_full && !c->dead && !c->corked)
         update_events(c);
     client_unref(c);
+    for (guint i = 0; i < call->nfds; i++)
+        if (call->fds[i] >= 0)
+            close(call->fds[i]);
     g_free(call);
+}
+
+int
+call_take_fd(struct call *call, guint i)
+{
+    if (i >= call->nfds)
+        return -1;
+    int fd = call->fds[i];
+    call->fds[i] = -1;
+    return fd;
 }
 
 void
@@ -550,15 +563,29 @@ program_known(const struct rpc_header *hdr)
 
 /* One complete frame. Every message, from the first on, has its program and version
  * checked; only calls get an answer when they are wrong. */
+static void handle_frame_fds(struct client *c, const struct rpc_frame *f, int *fds);
+
 static void
 handle_frame(struct client *c, const struct rpc_frame *f)
+{
+    /* the descriptors of a CALL_WITH_FDS are ours now: the call takes them, or they close */
+    int fds[RPC_FDS_MAX];
+    memcpy(fds, f->fds, sizeof(int) * f->nfds);
+    handle_frame_fds(c, f, fds);
+    for (guint i = 0; i < f->nfds; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
+static void
+handle_frame_fds(struct client *c, const struct rpc_frame *f, int *fds)
 {
     const struct rpc_header *hdr = &f->hdr;
     rpc_keepalive_heard(&c->s.ka);
     if (rpc_session_keepalive_frame(&c->s, f))
         return;
     if (!program_known(hdr)) {
-        if (hdr->type == RPC_CALL)
+        if (hdr->type == RPC_CALL || hdr->type == RPC_CALL_WITH_FDS)
             refuse_call(c, hdr, ERR_RPC,
                         "unknown program 0x%x version %u; this daemon speaks "
                         "libvirt's remote program 0x%x version %u",
@@ -576,6 +603,7 @@ handle_frame(struct client *c, const struct rpc_frame *f)
         handle_stream_hole(c, f);
         return;
     case RPC_CALL:
+    case RPC_CALL_WITH_FDS:
         break;
     default:
         log_debug("client fd %d: unexpected message type %u dropped", c->fd, hdr->type);
@@ -596,6 +624,11 @@ handle_frame(struct client *c, const struct rpc_frame *f)
     c->refs++;
     c->inflight++;
     call->hdr = *hdr;
+    for (guint i = 0; i < f->nfds; i++) {
+        call->fds[i] = fds[i];
+        fds[i] = -1;
+    }
+    call->nfds = f->nfds;
     dispatch_call(call, f->body, f->len);
 }
 
@@ -841,6 +874,8 @@ client_new(struct listener *l, int cfd)
     c->srv = srv;
     c->fd = cfd;
     rpc_session_init(&c->s, cfd, IN_BASE);
+    if (l->unix_socket)
+        rpc_session_accept_fds(&c->s);
     c->readonly = l->readonly;
     c->poll_events = G_IO_IN | G_IO_HUP | G_IO_ERR;
     c->events = g_ptr_array_new_with_free_func(event_reg_free);

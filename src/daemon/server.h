@@ -102,7 +102,12 @@ struct call {
     struct client *client; /* a reference */
     struct rpc_header hdr;
     const struct proc_def *def; /* NULL for calls refused before dispatch */
+    int fds[RPC_FDS_MAX];       /* CALL_WITH_FDS: what came with it (closed with the call) */
+    guint nfds;
 };
+
+/* Takes descriptor I of CALL (-1 when it has none there): the caller closes it. */
+int call_take_fd(struct call *call, guint i);
 
 struct server *server_new(struct core *core, const struct server_limits *limits);
 /* Listens on PATH with MODE; READONLY marks every connection made there. */

@@ -57,6 +57,7 @@ rpc_session_init(struct rpc_session *s, int fd, gsize in_base)
     s->in_cap = s->in_base;
     s->in = g_malloc(s->in_cap);
     g_queue_init(&s->out);
+    g_queue_init(&s->in_fds);
     s->streams = g_hash_table_new(g_direct_hash, g_direct_equal);
 }
 
@@ -73,6 +74,14 @@ rpc_session_clear(struct rpc_session *s)
     g_clear_pointer(&s->in, g_free);
     s->in_len = s->in_off = s->in_cap = 0;
     g_clear_pointer(&s->tls, rpc_tls_free);
+    for (gpointer p; (p = g_queue_pop_head(&s->in_fds));)
+        close(GPOINTER_TO_INT(p) - 1);
+}
+
+void
+rpc_session_accept_fds(struct rpc_session *s)
+{
+    s->recv_fds = TRUE;
 }
 
 void
@@ -102,6 +111,17 @@ length_ok(uint32_t len)
     return len >= RPC_HEADER_LEN && len - 4 <= RPC_MESSAGE_MAX;
 }
 
+/* The descriptors a CALL_WITH_FDS frame at P (HAVE bytes buffered) announces: its count after
+ * the header, or 0 for any other frame (or one too short to tell yet). */
+static guint
+frame_nfds(const uint8_t *p, gsize have, uint32_t len)
+{
+    if (have < RPC_HEADER_LEN + 4 || len < RPC_HEADER_LEN + 4 ||
+        be32(p + 16) != RPC_CALL_WITH_FDS) /* the type: after length, prog, vers, proc */
+        return 0;
+    return MIN(be32(p + RPC_HEADER_LEN), RPC_FDS_MAX + 1);
+}
+
 gsize
 rpc_session_in_missing(const struct rpc_session *s, gsize *ret_frame_len)
 {
@@ -110,12 +130,15 @@ rpc_session_in_missing(const struct rpc_session *s, gsize *ret_frame_len)
         *ret_frame_len = 0;
     if (have < 4)
         return 0;
-    uint32_t len = be32(s->in + s->in_off);
+    const uint8_t *p = s->in + s->in_off;
+    uint32_t len = be32(p);
     if (!length_ok(len))
         return 0;
+    /* a call with descriptors is followed by one carrier byte for each */
+    gsize total = len + frame_nfds(p, have, len);
     if (ret_frame_len)
-        *ret_frame_len = len;
-    return have >= len ? 0 : len - have;
+        *ret_frame_len = total;
+    return have >= total ? 0 : total - have;
 }
 
 gsize
@@ -171,7 +194,36 @@ rpc_session_recv(struct rpc_session *s, gsize max_cap, gboolean *ret_eof)
         return -1;
     }
     ssize_t n;
-    if (s->tls) {
+    if (s->recv_fds && !s->tls) {
+        union {
+            char buf[CMSG_SPACE(sizeof(int) * RPC_FDS_MAX)];
+            struct cmsghdr align;
+        } control;
+        struct iovec iov = {s->in + s->in_len, s->in_cap - s->in_len};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = control.buf,
+                            .msg_controllen = sizeof(control.buf)};
+        do {
+            n = recvmsg(s->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        } while (n < 0 && errno == EINTR);
+        for (struct cmsghdr *cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm;
+             cm = CMSG_NXTHDR(&mh, cm)) {
+            if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+                continue;
+            gsize count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (gsize i = 0; i < count; i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+                g_queue_push_tail(&s->in_fds, GINT_TO_POINTER(fd + 1));
+            }
+        }
+        /* more than one call may carry: a client that floods them is cut off */
+        if (n >= 0 && (mh.msg_flags & MSG_CTRUNC || g_queue_get_length(&s->in_fds) > RPC_FDS_MAX)) {
+            errno = EPROTO;
+            n = -1;
+        }
+    } else if (s->tls) {
         n = rpc_tls_recv(s->tls, s->in + s->in_len, s->in_cap - s->in_len);
     } else {
         do {
@@ -215,6 +267,26 @@ rpc_session_next_frame(struct rpc_session *s, struct rpc_frame *ret, GError **er
     rpc_header_decode(p + 4, &ret->hdr);
     ret->body = p + RPC_HEADER_LEN;
     ret->len = len - RPC_HEADER_LEN;
+    ret->size = len;
+    ret->nfds = 0;
+    if (ret->hdr.type != RPC_CALL_WITH_FDS)
+        return TRUE;
+    /* the count, then the arguments; the descriptors after the frame, one carrier byte each */
+    guint nfds = frame_nfds(p, have, len);
+    if (len < RPC_HEADER_LEN + 4 || nfds > RPC_FDS_MAX || (nfds > 0 && !s->recv_fds)) {
+        err_set(error, ERR_FROM_RPC, ERR_RPC,
+                "a call with %u descriptors: at most %u, and only over a unix socket", nfds,
+                RPC_FDS_MAX);
+        return FALSE;
+    }
+    if (have < len + nfds || g_queue_get_length(&s->in_fds) < nfds)
+        return FALSE;
+    ret->body += 4;
+    ret->len -= 4;
+    ret->size = len + nfds;
+    for (guint i = 0; i < nfds; i++)
+        ret->fds[i] = GPOINTER_TO_INT(g_queue_pop_head(&s->in_fds)) - 1;
+    ret->nfds = nfds;
     return TRUE;
 }
 
@@ -224,15 +296,21 @@ rpc_session_has_frame(const struct rpc_session *s)
     gsize have = s->in_len - s->in_off;
     if (have < 4)
         return FALSE;
-    uint32_t len = be32(s->in + s->in_off);
+    const uint8_t *p = s->in + s->in_off;
+    uint32_t len = be32(p);
     /* a bad length counts as a frame: taking it reports the error */
-    return !length_ok(len) || have >= len;
+    if (!length_ok(len))
+        return TRUE;
+    guint nfds = frame_nfds(p, have, len);
+    if (nfds > RPC_FDS_MAX || (nfds > 0 && !s->recv_fds))
+        return have >= len; /* taking it reports the error */
+    return have >= len + nfds && s->in_fds.length >= nfds;
 }
 
 void
 rpc_session_consume(struct rpc_session *s, const struct rpc_frame *frame)
 {
-    s->in_off += frame->len + RPC_HEADER_LEN;
+    s->in_off += frame->size;
     if (s->in_off == s->in_len)
         s->in_off = s->in_len = 0;
 }

@@ -15,10 +15,18 @@
 
 /* What a frame of input is. BODY points into the session's buffer: valid until the next
  * rpc_session_recv() or rpc_session_consume(). */
+/* libvirt's VIR_NET_MESSAGE_NUM_FDS_MAX: descriptors one call may carry */
+#define RPC_FDS_MAX 32
+
 struct rpc_frame {
     struct rpc_header hdr;
     const uint8_t *body;
     gsize len;
+    gsize size; /* bytes it takes in the input (with the descriptors' carrier bytes) */
+    /* CALL_WITH_FDS: the descriptors that came with it, now the taker's (close the ones not
+     * kept; rpc_session_consume does not) */
+    int fds[RPC_FDS_MAX];
+    guint nfds;
 };
 
 /* An open stream. Its identity is this object: a serial names at most one open stream of a
@@ -59,11 +67,16 @@ struct rpc_session {
     uint32_t next_serial;
     GHashTable *streams; /* serial -> struct rpc_stream * */
     struct rpc_keepalive ka;
+    gboolean recv_fds; /* a unix socket: descriptors may come with calls (recvmsg) */
+    GQueue in_fds;     /* received, not yet handed out with a frame (GINT_TO_POINTER) */
 };
 
 /* Prepares S over FD (not owned: the caller closes it). IN_BASE is the input buffer kept
  * between messages (4096 is plenty for every call but bulk data). */
 void rpc_session_init(struct rpc_session *s, int fd, gsize in_base);
+/* Lets S receive descriptors (CALL_WITH_FDS, as libvirt's client sends them: each after the
+ * call, on a one-byte carrier). Only for unix sockets. */
+void rpc_session_accept_fds(struct rpc_session *s);
 /* Makes S speak through TLS (taken), once its handshake is done. Descriptors cannot be
  * passed then. */
 void rpc_session_set_tls(struct rpc_session *s, struct rpc_tls *tls);

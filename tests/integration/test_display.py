@@ -340,3 +340,75 @@ def test_spice_graphics(daemon):
                 dom.destroy()
             dom.undefine()
         c.close()
+
+
+def test_open_graphics_with_the_clients_socket(daemon):
+    """virDomainOpenGraphics: the client passes a socket of its own with the call
+    (CALL_WITH_FDS); QEMU's display gets it as a client."""
+    c = daemon.conn()
+    dom = c.createXML(domain_xml("ogfd", extra_devices="<graphics type='vnc'/>"), 0)
+    try:
+        for flags in (0, E.VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH):
+            ours, theirs = socket.socketpair()
+            dom.openGraphics(0, theirs.fileno(), flags)
+            theirs.close()
+            ours.settimeout(10)
+            assert ours.recv(12).startswith(b"RFB 003.")
+            ours.close()
+        ours, theirs = socket.socketpair()
+        with pytest.raises(libvirt.libvirtError) as e:
+            dom.openGraphics(1, theirs.fileno(), 0)
+        assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG
+        assert "has no graphics display 1" in str(e.value)
+    finally:
+        dom.destroy()
+        c.close()
+
+
+def daemon_fds(daemon):
+    return len(os.listdir(f"/proc/{daemon.proc.pid}/fd"))
+
+
+def closed_by_daemon(r):
+    try:
+        return r.recv_frame() is None
+    except ConnectionResetError:
+        return True
+
+
+def test_hostile_descriptor_traffic(daemon):
+    """What a client may do with descriptors on the (world-writable read-only) socket: calls
+    that announce more than libvirt's 32, descriptors with no call, or a count the descriptors
+    never follow, end that connection or wait; none leaks a descriptor in the daemon or stops
+    it answering."""
+    from rpc import Raw, frame, xdr_u32
+    before = daemon_fds(daemon)
+    # 33 announced: the connection is closed
+    r = Raw(daemon.sock_ro)
+    r.open(readonly=True)
+    r.send(frame(249, 99, xdr_u32(33) + b"\0" * 40, typ=4))
+    assert closed_by_daemon(r)
+    r.close()
+    # descriptors sent bare, far more than a call may carry: cut off, all of them closed
+    r = Raw(daemon.sock_ro)
+    r.open(readonly=True)
+    spare = [os.open("/dev/null", os.O_RDONLY) for _ in range(40)]
+    try:
+        for fd in spare:
+            socket.send_fds(r.s, [b"\0"], [fd])
+    except OSError:
+        pass  # the daemon may have closed it already
+    for fd in spare:
+        os.close(fd)
+    assert closed_by_daemon(r)
+    r.close()
+    # a count the descriptors never follow: the call waits; the client's going releases it
+    r = Raw(daemon.sock_ro)
+    r.open(readonly=True)
+    r.send(frame(249, 7, xdr_u32(1) + b"\0" * 40, typ=4))
+    r.close()
+    deadline = time.time() + 10
+    while daemon_fds(daemon) > before and time.time() < deadline:
+        time.sleep(0.1)
+    assert daemon_fds(daemon) <= before
+    assert daemon.conn().getHostname()

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for src/rpc: XDR encoding as libvirt's wire shows it, limits checked before
  * allocation, error structs, and random input that must never crash the decoder. */
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "rpc/protocol.h"
+#include "rpc/session.h"
 #include "util/err.h"
 
 static void
@@ -128,6 +133,109 @@ test_random_input(void)
     g_rand_free(rand);
 }
 
+/* A CALL_WITH_FDS as libvirt's client sends it: the frame (count, then arguments), then one
+ * carrier byte per descriptor with the descriptor attached */
+static void
+send_call_with_fds(int sock, guint nfds, const int *fds, guint announce)
+{
+    GByteArray *msg = g_byte_array_new();
+    struct rpc_header hdr = {
+        RPC_PROGRAM_REMOTE, RPC_PROTOCOL_VERSION, 249, RPC_CALL_WITH_FDS, 5, RPC_OK};
+    rpc_message_begin(msg, &hdr);
+    xdr_put_u32(msg, announce);
+    xdr_put_u32(msg, 0xabcd);
+    rpc_message_end(msg);
+    g_assert_cmpint(write(sock, msg->data, msg->len), ==, (gssize)msg->len);
+    g_byte_array_unref(msg);
+    for (guint i = 0; i < nfds; i++) {
+        char byte = 0;
+        struct iovec iov = {&byte, 1};
+        union {
+            char buf[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } control = {0};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = control.buf,
+                            .msg_controllen = sizeof(control.buf)};
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fds[i], sizeof(int));
+        g_assert_cmpint(sendmsg(sock, &mh, 0), ==, 1);
+    }
+}
+
+static gboolean
+read_frame(struct rpc_session *s, struct rpc_frame *f, GError **error)
+{
+    for (int i = 0; i < 100; i++) {
+        if (rpc_session_next_frame(s, f, error))
+            return TRUE;
+        if (*error)
+            return FALSE;
+        gboolean eof;
+        if (rpc_session_recv(s, 65536, &eof) <= 0 && (eof || errno != EAGAIN))
+            return FALSE;
+    }
+    return FALSE;
+}
+
+static void
+test_call_with_fds(void)
+{
+    int sv[2];
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+    struct rpc_session s;
+    rpc_session_init(&s, sv[1], 0);
+    rpc_session_accept_fds(&s);
+    int fds[2] = {open("/dev/null", O_RDONLY | O_CLOEXEC), open("/dev/null", O_RDONLY | O_CLOEXEC)};
+    send_call_with_fds(sv[0], 2, fds, 2);
+    /* a plain call after it: the carrier bytes are not taken for its start */
+    send_call_with_fds(sv[0], 0, NULL, 0);
+    struct rpc_frame f;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(read_frame(&s, &f, &error));
+    g_assert_cmpuint(f.hdr.type, ==, RPC_CALL_WITH_FDS);
+    g_assert_cmpuint(f.nfds, ==, 2);
+    g_assert_cmpuint(f.len, ==, 4); /* the arguments, after the count */
+    for (guint i = 0; i < f.nfds; i++) {
+        g_assert_cmpint(fcntl(f.fds[i], F_GETFD), >=, 0);
+        close(f.fds[i]);
+    }
+    rpc_session_consume(&s, &f);
+    g_assert_true(read_frame(&s, &f, &error));
+    g_assert_cmpuint(f.nfds, ==, 0);
+    rpc_session_consume(&s, &f);
+    /* more than libvirt allows: refused */
+    send_call_with_fds(sv[0], 0, NULL, RPC_FDS_MAX + 1);
+    g_assert_false(read_frame(&s, &f, &error));
+    g_assert_nonnull(error);
+    rpc_session_clear(&s);
+    close(fds[0]);
+    close(fds[1]);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+static void
+test_call_with_fds_not_accepted(void)
+{
+    int sv[2];
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+    struct rpc_session s;
+    rpc_session_init(&s, sv[1], 0); /* no accept_fds: as over TCP */
+    send_call_with_fds(sv[0], 0, NULL, 1);
+    struct rpc_frame f;
+    g_autoptr(GError) error = NULL;
+    g_assert_false(read_frame(&s, &f, &error));
+    g_assert_nonnull(error);
+    rpc_session_clear(&s);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -137,5 +245,7 @@ main(int argc, char **argv)
     g_test_add_func("/rpc/decode-limits", test_decode_limits);
     g_test_add_func("/rpc/error", test_error_roundtrip);
     g_test_add_func("/rpc/random-input", test_random_input);
+    g_test_add_func("/rpc/call-with-fds", test_call_with_fds);
+    g_test_add_func("/rpc/call-with-fds-not-accepted", test_call_with_fds_not_accepted);
     return g_test_run();
 }
