@@ -186,11 +186,18 @@ struct recover {
     struct pending *p; /* NULL: a delete's or revert's block job, cancelled */
     guint polls;
     gboolean cancelled;
+    struct job *job; /* holds the domain: a new snapshot call waits until QEMU's job is gone */
 };
+
+/* never run: only held while the dead daemon's QEMU job is settled */
+static const struct job_step recover_steps[] = {{NULL, NULL}};
+static const struct job_pipeline recover_pipeline = {.steps = recover_steps};
 
 static void
 recover_end(struct recover *rc)
 {
+    if (rc->job)
+        job_cancel(rc->job, NULL, NULL, NULL);
     if (rc->p)
         snapshot_pending_clear(rc->dom);
     if (rc->p)
@@ -308,5 +315,8 @@ core_snapshot_recover(struct domain *dom)
     struct recover *rc = g_new0(struct recover, 1);
     rc->dom = core_domain_ref(dom);
     rc->p = p;
+    /* a call that came in right after the restart (a delete of the same snapshot) must not
+     * start a block job while the old one is still QEMU's */
+    rc->job = job_try_acquire(&dom->jobs, JOB_SNAPSHOT, &recover_pipeline, NULL);
     recover_poll(rc);
 }
