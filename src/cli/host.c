@@ -206,6 +206,30 @@ cmd_nodedev_dumpxml(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+static gboolean
+cmd_cpu_models(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn)
+        return FALSE;
+    g_auto(GStrv) models = domus_connect_get_cpu_model_names(conn, cli_get(ctx, "arch"), error);
+    if (!models) {
+        cli_report("failed to get CPU model names");
+        return FALSE;
+    }
+    if (!models[0])
+        printf("all CPU models are accepted\n");
+    for (char **m = models; *m; m++)
+        printf("%s\n", *m);
+    printf("\n");
+    return TRUE;
+}
+
+static const struct cli_opt cpu_models_opts[] = {
+    {"arch", OPT_DATA, TRUE, "architecture"},
+    {NULL},
+};
+
 /* nodedev-detach, -reattach, -reset: the device looked up first, as virsh does */
 static gboolean
 nodedev_action(struct cli_ctx *ctx, int action, GError **error)
@@ -674,6 +698,7 @@ const struct cli_cmd cli_host_cmds[] = {
      "convert an interface MAC address to interface name"},
     {"iface-mac", cmd_iface_mac, iface_opts, "convert an interface name to interface MAC address"},
     {"nodedev-dumpxml", cmd_nodedev_dumpxml, nodedev_dumpxml_opts, "node device details in XML"},
+    {"cpu-models", cmd_cpu_models, cpu_models_opts, "CPU models"},
     {"nodedev-detach", cmd_nodedev_detach, nodedev_detach_opts,
      "detach node device from its device driver"},
     {"nodedev-reattach", cmd_nodedev_reattach, nodedev_device_opts,

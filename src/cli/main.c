@@ -266,11 +266,13 @@ cli_run(struct cli_ctx *ctx, int argc, char **argv)
     }
     ctx->values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_autoptr(GError) error = NULL;
-    gboolean ok = parse_opts(c, argc - 1, argv + 1, ctx->values, &error) && c->run(ctx, &error);
+    gboolean parsed = parse_opts(c, argc - 1, argv + 1, ctx->values, &error);
+    gboolean ok = parsed && c->run(ctx, &error);
     if (!ok && error)
         fprintf(stderr, "error: %s\n", error->message);
-    /* virsh ends every command it ran with an empty line, a failed one too */
-    if (!ok && c != &help_cmd)
+    /* virsh ends every command it ran with an empty line, a failed one too (not one whose
+     * options it refused) */
+    if (!ok && parsed && c != &help_cmd)
         printf("\n");
     fflush(stdout);
     g_clear_pointer(&ctx->values, g_hash_table_destroy);

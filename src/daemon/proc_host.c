@@ -334,6 +334,75 @@ h_get_domain_capabilities(struct call *call, const struct call_ctx *ctx)
     daemon_qemu_caps(done_domcaps, dc);
 }
 
+/* remote_connect_get_cpu_model_names_args: arch, need_results (then flags) */
+struct cpu_models_args {
+    char *arch;
+    int32_t need;
+};
+
+static void
+dec_cpu_models(struct xdr_reader *r, void *args)
+{
+    struct cpu_models_args *a = args;
+    a->arch = xdr_get_string(r, RPC_STRING_MAX);
+    a->need = xdr_get_i32(r);
+}
+
+static void
+clear_cpu_models(void *args)
+{
+    g_free(((struct cpu_models_args *)args)->arch);
+}
+
+static const struct args_type args_cpu_models = {sizeof(struct cpu_models_args), dec_cpu_models,
+                                                 clear_cpu_models};
+
+struct cpu_models_call {
+    struct call *call;
+    char *arch;
+    gboolean need;
+};
+
+/* The models QEMU's probe lists for the architectures this host runs (what a <cpu
+ * mode='custom'> may name), QEMU's own names, in its order */
+static void
+done_cpu_models(gpointer value, const GError *error, gpointer data)
+{
+    struct cpu_models_call *m = data;
+    g_autoptr(qemu_caps) caps = value;
+    if (error) {
+        call_fail(m->call, error);
+    } else if (!g_str_equal(m->arch, "x86_64") && !g_str_equal(m->arch, "i686")) {
+        GError *e = NULL;
+        err_set(&e, ERR_FROM_CAPABILITIES, ERR_INVALID_ARG,
+                "no CPU models for architecture '%s'; this host runs x86_64 and i686 guests",
+                m->arch);
+        dispatch_fail(m->call, e);
+    } else {
+        gsize n = 0;
+        const struct qemu_caps_cpu_model *models = qemu_caps_get_cpu_models(caps, &n);
+        g_autoptr(GByteArray) b = g_byte_array_new();
+        xdr_put_u32(b, m->need ? (uint32_t)n : 0);
+        for (gsize i = 0; m->need && i < n; i++)
+            xdr_put_string(b, models[i].name);
+        xdr_put_i32(b, (int32_t)n);
+        call_reply(m->call, b);
+    }
+    g_free(m->arch);
+    g_free(m);
+}
+
+static void
+h_get_cpu_model_names(struct call *call, const struct call_ctx *ctx)
+{
+    const struct cpu_models_args *a = ctx->args;
+    struct cpu_models_call *m = g_new0(struct cpu_models_call, 1);
+    m->call = call;
+    m->arch = g_strdup(a->arch);
+    m->need = a->need != 0;
+    daemon_qemu_caps(done_cpu_models, m);
+}
+
 static void
 h_node_get_info(struct call *call, const struct call_ctx *ctx)
 {
@@ -394,6 +463,8 @@ const struct proc_def host_procs[] = {
     {R, PROC_CONNECT_GET_CAPABILITIES, HANDLE_NONE, NULL, FALSE, 0, h_get_capabilities},
     {R, PROC_CONNECT_GET_DOMAIN_CAPABILITIES, HANDLE_NONE, &args_domcaps, TRUE, 0,
      h_get_domain_capabilities},
+    {R, PROC_CONNECT_GET_CPU_MODEL_NAMES, HANDLE_NONE, &args_cpu_models, TRUE, 0,
+     h_get_cpu_model_names},
     {R, PROC_NODE_GET_INFO, HANDLE_NONE, NULL, FALSE, 0, h_node_get_info},
     {R, PROC_NODE_GET_FREE_MEMORY, HANDLE_NONE, NULL, FALSE, 0, h_node_free_memory},
     {R, PROC_NODE_GET_SECURITY_MODEL, HANDLE_NONE, NULL, FALSE, 0, h_node_security_model},

@@ -635,6 +635,33 @@ domus_node_device_get_xml(domus_conn *conn, const char *name, GError **error)
     return client_reply_string(conn, PROC_NODE_DEVICE_GET_XML_DESC, args, error);
 }
 
+char **
+domus_connect_get_cpu_model_names(domus_conn *conn, const char *arch, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_string(args, arch);
+    xdr_put_i32(args, 1);
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(conn, PROC_CONNECT_GET_CPU_MODEL_NAMES, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    guint32 n = xdr_get_u32(&r);
+    if (n > 8192) {
+        err_set(error, ERR_FROM_RPC, ERR_RPC, "the daemon sent %u CPU models", n);
+        return NULL;
+    }
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+    for (guint32 i = 0; i < n && !r.failed; i++)
+        g_ptr_array_add(out, xdr_get_string(&r, RPC_STRING_MAX));
+    xdr_get_i32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_steal(out, NULL);
+}
+
 gboolean
 domus_node_device_detach(domus_conn *conn, const char *name, const char *driver, GError **error)
 {

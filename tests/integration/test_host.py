@@ -266,3 +266,21 @@ def test_nodedev_detach_reattach_reset_refusals(daemon):
     assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_DENIED
     ro.close()
     c.close()
+
+
+def test_cpu_models(daemon):
+    """virConnectGetCPUModelNames (virt-manager's CPU page asks): the models QEMU's probe
+    lists, the same a <cpu mode='custom'> may name and domcapabilities offers."""
+    c = daemon.conn()
+    names = c.getCPUModelNames("x86_64")
+    assert "qemu64" in names and "max" not in names
+    caps = ET.fromstring(c.getDomainCapabilities(None, None, None, "qemu", 0))
+    offered = [m.text for m in caps.findall("cpu/mode[@name='custom']/model")]
+    assert names == offered
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.getCPUModelNames("aarch64")
+    assert e.value.get_error_code() == libvirt.VIR_ERR_INVALID_ARG
+    c.close()
+    for args in (["cpu-models", "x86_64"], ["cpu-models", "aarch64"], ["cpu-models"]):
+        v, m = daemon.virsh(*args, check=False), daemon.domus(*args, check=False)
+        assert (m.stdout, m.stderr, m.returncode) == (v.stdout, v.stderr, v.returncode), args
