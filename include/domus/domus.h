@@ -66,6 +66,8 @@ char **domus_list_node_devices(domus_conn *conn, unsigned flags, GError **error)
 /* virNodeDeviceGetXMLDesc and virNodeDeviceGetParent (NULL without error: the computer). */
 char *domus_node_device_get_xml(domus_conn *conn, const char *name, GError **error);
 char *domus_node_device_get_parent(domus_conn *conn, const char *name, GError **error);
+/* virDomainRename of an inactive domain; DOM's name follows. */
+gboolean domus_domain_rename(domus_domain *dom, const char *name, GError **error);
 /* virConnectGetCPUModelNames: the CPU models of ARCH a <cpu mode='custom'> may name. */
 char **domus_connect_get_cpu_model_names(domus_conn *conn, const char *arch, GError **error);
 /* virNodeDeviceDettach (DRIVER NULL) / DetachFlags, ReAttach, Reset of a host PCI device. */

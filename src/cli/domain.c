@@ -882,7 +882,24 @@ static const struct cli_opt metadata_opts[] = {
     {NULL},
 };
 
+static gboolean
+cmd_domrename(struct cli_ctx *ctx, GError **error)
+{
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom || !domus_domain_rename(dom, cli_get(ctx, "new-name"), error))
+        return FALSE;
+    printf("Domain successfully renamed\n\n");
+    return TRUE;
+}
+
+static const struct cli_opt domrename_opts[] = {
+    DOMAIN_OPT,
+    {"new-name", OPT_DATA, TRUE, "new domain name"},
+    {NULL},
+};
+
 const struct cli_cmd cli_domain_cmds[] = {
+    {"domrename", cmd_domrename, domrename_opts, "rename a domain"},
     {"desc", cmd_desc, desc_opts, "show or set domain's description or title"},
     {"metadata", cmd_metadata, metadata_opts, "show or set domain's custom XML metadata"},
     {"list", cmd_list, list_opts, "list domains"},

@@ -21,6 +21,7 @@
 #include "util/netaddr.h"
 #include "util/file.h"
 #include "util/log.h"
+#include "util/names.h"
 
 /* virConnectListAllDomainsFlags */
 enum {
@@ -731,6 +732,76 @@ core_undefine(struct core *core, struct domain *dom, unsigned flags, GError **er
         core_status_write(dom, NULL);
     else
         registry_remove(core, dom);
+    return TRUE;
+}
+
+gboolean
+core_rename(struct core *core, struct domain *dom, const char *name, GError **error)
+{
+    const char *old = dom->def->name;
+    if (!names_validate(name, NAMES_DOMAIN, "domain", ERR_FROM_DOMAIN, error))
+        return FALSE;
+    if (state_is_active(dom->state)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "cannot rename active domain '%s'; shut it down first", old);
+        return FALSE;
+    }
+    if (!dom->persistent) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "cannot rename transient domain '%s'", old);
+        return FALSE;
+    }
+    if (g_hash_table_contains(core->by_name, name)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "domain with name '%s' already exists", name);
+        return FALSE;
+    }
+    if (g_hash_table_size(dom->snapshots) > 0) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "cannot rename domain '%s' with snapshots; delete them first", old);
+        return FALSE;
+    }
+    if (dom->managed_save) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "domain '%s' with a managed saved state can't be renamed; start it or remove "
+                "the image (managedsave-remove)",
+                old);
+        return FALSE;
+    }
+    if (dom->jobs.current && !dom->jobs.current->finished) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "domain '%s' is busy with a %s job; try again when it is over", old,
+                job_type_to_string(dom->jobs.current->type));
+        return FALSE;
+    }
+    /* the new files first, then the old ones go: a crash leaves one name or both, never none */
+    struct domain_def *copy = domain_def_copy(dom->def);
+    g_free(copy->name);
+    copy->name = g_strdup(name);
+    g_autofree char *old_path = config_path(core, old);
+    g_autofree char *old_ap = autostart_path(core, old);
+    g_autofree char *new_ap = autostart_path(core, name);
+    if (!core_config_save(core, copy, error) ||
+        (dom->autostart &&
+         !file_write_atomic(new_ap, name, strlen(name), 0600, FILE_DURABLE, error))) {
+        g_autofree char *new_path = config_path(core, name);
+        file_remove(new_path, NULL);
+        domain_def_free(copy);
+        return FALSE;
+    }
+    file_remove(old_ap, NULL);
+    file_remove(old_path, NULL);
+    core_domain_emit(dom, EV_UNDEFINED, EV_UNDEFINED_RENAMED);
+    gpointer old_key = NULL;
+    g_hash_table_steal_extended(core->by_name, old, &old_key, NULL); /* keeps DOM's reference */
+    g_free(old_key);
+    g_autofree char *old_name = g_strdup(old);
+    domain_def_free(dom->def);
+    dom->def = copy;
+    g_hash_table_insert(core->by_name, g_strdup(name), dom);
+    job_owner_rename(&dom->jobs, name);
+    log_info("%s: renamed from '%s'", name, old_name);
+    core_domain_emit(dom, EV_DEFINED, EV_DEFINED_RENAMED);
     return TRUE;
 }
 

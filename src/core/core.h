@@ -169,6 +169,10 @@ gboolean core_domain_keep_config(struct domain *dom, struct domain_def *copy, GE
 void core_domain_update_net(struct domain *dom, struct net_def *net, unsigned flags,
                             core_done_fn done, gpointer data);
 gboolean core_set_autostart(struct core *core, struct domain *dom, gboolean on, GError **error);
+/* virDomainRename of an inactive persistent domain without snapshots or a managed save image:
+ * its config and autostart marker move to NAME, and UNDEFINED/DEFINED (renamed) events go
+ * out. ERR_OPERATION_INVALID for what stands in the way, naming it. */
+gboolean core_rename(struct core *core, struct domain *dom, const char *name, GError **error);
 /* libvirt's isUpdated: a running domain whose live definition changed since it started. */
 gboolean core_domain_is_updated(struct domain *dom);
 /* The domain XML (live unless INACTIVE asked; secure only when asked). */

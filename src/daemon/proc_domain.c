@@ -161,6 +161,25 @@ h_undefine(struct call *call, const struct call_ctx *ctx)
         call_reply(call, NULL);
 }
 
+/* remote_domain_rename_args: the new name (optional in the protocol, needed here), flags;
+ * the reply is remote_domain_rename_ret: int retcode */
+static void
+h_rename(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_opt_string *name = ctx->args;
+    GError *error = NULL;
+    if (!name->s)
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "a new name is needed to rename "
+                "domain '%s'",
+                ctx->dom->def->name);
+    if (error || !core_rename(dispatch_core(call), ctx->dom, name->s, &error)) {
+        dispatch_fail(call, error);
+        return;
+    }
+    dispatch_reply_int(call, 0);
+}
+
 /* --- lifecycle: replies come when the core is done --- */
 
 struct dom_call {
@@ -537,6 +556,7 @@ const struct proc_def domain_procs[] = {
     {R, PROC_DOMAIN_DEFINE_XML_FLAGS, N, &args_string, TRUE, DEFINE_VALIDATE, h_define},
     {R, PROC_DOMAIN_UNDEFINE, D, NULL, FALSE, 0, h_undefine},
     {R, PROC_DOMAIN_UNDEFINE_FLAGS, D, NULL, TRUE, UNDEFINE_ALL_FLAGS, h_undefine},
+    {R, PROC_DOMAIN_RENAME, D, &args_opt_string, TRUE, 0, h_rename},
     {R, PROC_DOMAIN_CREATE, D, NULL, FALSE, 0, h_create},
     {R, PROC_DOMAIN_CREATE_WITH_FLAGS, D, NULL, TRUE,
      CREATE_PAUSED | CREATE_AUTODESTROY | CREATE_BYPASS_CACHE | CREATE_FORCE_BOOT,

@@ -635,6 +635,19 @@ domus_node_device_get_xml(domus_conn *conn, const char *name, GError **error)
     return client_reply_string(conn, PROC_NODE_DEVICE_GET_XML_DESC, args, error);
 }
 
+gboolean
+domus_domain_rename(domus_domain *dom, const char *name, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_opt_string(args, name);
+    xdr_put_u32(args, 0);
+    if (client_reply_int(dom->conn, PROC_DOMAIN_RENAME, args, error) < 0)
+        return FALSE;
+    g_free(dom->name);
+    dom->name = g_strdup(name);
+    return TRUE;
+}
+
 char **
 domus_connect_get_cpu_model_names(domus_conn *conn, const char *arch, GError **error)
 {

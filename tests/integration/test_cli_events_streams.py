@@ -135,3 +135,56 @@ def test_ttyconsole_matches_virsh(daemon):
         dom.destroy()
         dom.undefine()
         c.close()
+
+
+def test_domrename(daemon):
+    """virDomainRename of an inactive domain: its config and autostart marker move, the
+    lifecycle events say renamed, and a restarted daemon knows it by the new name; what stands
+    in the way (running, a taken name, snapshots) is refused as virsh reports it."""
+    import threading
+    import libvirt
+    c = daemon.conn()
+    a = c.defineXML(domain_xml("ren1"))
+    a.setAutostart(1)
+    c.defineXML(domain_xml("taken"))
+    events = []
+    libvirt.virEventRegisterDefaultImpl()
+    ev = libvirt.open(daemon.uri)
+    cb = ev.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                   lambda conn, dom, event, detail, _: events.append(
+                                       (dom.name(), event, detail)), None)
+    stop = []
+    loop = threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl()
+                                            for _ in iter(lambda: bool(stop), True)],
+                            daemon=True)
+    loop.start()
+    r = daemon.domus("domrename", "ren1", "ren2", check=True)
+    assert r.stdout == "Domain successfully renamed\n\n"
+    time.sleep(0.5)
+    assert ("ren1", libvirt.VIR_DOMAIN_EVENT_UNDEFINED,
+            libvirt.VIR_DOMAIN_EVENT_UNDEFINED_RENAMED) in events
+    assert ("ren2", libvirt.VIR_DOMAIN_EVENT_DEFINED,
+            libvirt.VIR_DOMAIN_EVENT_DEFINED_RENAMED) in events
+    etc = os.path.join(daemon.root, "etc", "qemu")
+    assert os.path.exists(os.path.join(etc, "ren2.xml"))
+    assert not os.path.exists(os.path.join(etc, "ren1.xml"))
+    assert os.path.exists(os.path.join(etc, "autostart", "ren2"))
+    assert not os.path.exists(os.path.join(etc, "autostart", "ren1"))
+    daemon.virsh("domrename", "ren2", "ren3")
+    stop.append(1)
+    ev.domainEventDeregisterAny(cb)
+    ev.close()
+    daemon.stop()
+    daemon.start()
+    c = daemon.conn()
+    b = c.lookupByName("ren3")
+    assert b.autostart() == 1 and b.UUIDString() == a.UUIDString()
+    if not b.isActive():  # (autostart started it with the daemon)
+        b.create()
+    for args in (["domrename", "ren3", "ren4"], ["domrename", "taken", "ren3"],
+                 ["domrename", "nosuch", "x"], ["domrename", "taken", "a/b"]):
+        same(daemon, *args)
+    b.destroy()
+    for name in ("ren3", "taken"):
+        c.lookupByName(name).undefine()
+    c.close()
