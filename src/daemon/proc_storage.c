@@ -690,14 +690,28 @@ on_upload_finish(struct stream *st, gpointer user, GError **error)
     return TRUE;
 }
 
+static gboolean download_pump(gpointer user);
+
+#define DOWNLOAD_BACKLOG (1024 * 1024)
+
+/* the connection wrote its backlog down: pump again */
+static void
+download_resume(gpointer user)
+{
+    struct transfer *t = user;
+    t->source = g_idle_add(download_pump, t);
+}
+
 /* Sends the volume a chunk at a time while the connection keeps up; EOF at the end. */
 static gboolean
 download_pump(gpointer user)
 {
     struct transfer *t = user;
-    if (client_stream_backlog(t->st) > 1024 * 1024) {
-        /* the client is slow: look again in a moment instead of spinning */
-        t->source = g_timeout_add(2, download_pump, t);
+    if (client_stream_backlog(t->st) > DOWNLOAD_BACKLOG) {
+        /* the client reads slower than we send: wait until the connection has written
+         * enough of it (a unix socket's small buffer fills at once) instead of polling */
+        t->source = 0;
+        client_stream_on_drain(t->st, DOWNLOAD_BACKLOG / 2, download_resume, t);
         return G_SOURCE_REMOVE;
     }
     guint8 buf[256 * 1024];
@@ -748,12 +762,6 @@ download_pump(gpointer user)
     if (!client_stream_send(t->st, buf, (gsize)n))
         return G_SOURCE_REMOVE; /* the client is gone: its on_close freed T */
     t->offset += (guint64)n;
-    if (g_main_current_source() && g_source_get_id(g_main_current_source()) == t->source &&
-        g_source_get_ready_time(g_main_current_source()) != -1) {
-        /* back from waiting: full speed again */
-        t->source = g_idle_add(download_pump, t);
-        return G_SOURCE_REMOVE;
-    }
     return G_SOURCE_CONTINUE;
 }
 

@@ -71,6 +71,7 @@ struct client_source {
 static void client_close(struct client *c);
 static void update_events(struct client *c);
 static void listeners_pause(struct server *srv, gboolean pause);
+static void wake_drained(struct client *c);
 
 void
 server_limits_default(struct server_limits *ret)
@@ -206,6 +207,8 @@ client_flush(struct client *c)
     }
     if (c->closing && !rpc_session_out_pending(&c->s) && !c->corked)
         client_close(c);
+    else if (g_hash_table_size(c->s.streams) > 0)
+        wake_drained(c);
 }
 
 /* Queues MSG; written at once unless the client's round is in progress. Writing may drop
@@ -383,6 +386,8 @@ static void
 on_rpc_stream_close(struct rpc_stream *rs, gpointer user)
 {
     struct stream *st = user;
+    if (st->drain_idle)
+        g_source_remove(st->drain_idle);
     if (st->on_close)
         st->on_close(st, TRUE, st->user);
     g_free(st);
@@ -407,6 +412,43 @@ gsize
 client_stream_backlog(struct stream *st)
 {
     return st->client->s.out_bytes;
+}
+
+static gboolean
+drain_fire(gpointer data)
+{
+    struct stream *st = data;
+    void (*fn)(gpointer) = st->on_drain;
+    st->drain_idle = 0;
+    st->on_drain = NULL;
+    if (fn)
+        fn(st->drain_data);
+    return G_SOURCE_REMOVE;
+}
+
+void
+client_stream_on_drain(struct stream *st, gsize limit, void (*fn)(gpointer data), gpointer data)
+{
+    st->on_drain = fn;
+    st->drain_data = data;
+    st->drain_limit = limit;
+    if (st->client->s.out_bytes <= limit && !st->drain_idle)
+        st->drain_idle = g_idle_add(drain_fire, st);
+}
+
+/* After a write: the streams waiting for the backlog to come down hear of it on the next loop
+ * turn (never from inside the write, where a send would re-enter) */
+static void
+wake_drained(struct client *c)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, c->s.streams);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        struct stream *st = ((struct rpc_stream *)value)->user;
+        if (st && st->on_drain && !st->drain_idle && c->s.out_bytes <= st->drain_limit)
+            st->drain_idle = g_idle_add(drain_fire, st);
+    }
 }
 
 /* FALSE: the connection is gone (dropped by this send, or before), and with it ST. */

@@ -55,6 +55,11 @@ struct stream {
      * confirmation (an upload whose data cannot be synced); called before on_close */
     gboolean (*on_finish)(struct stream *st, gpointer user, GError **error);
     gpointer user;
+    /* client_stream_on_drain: once the connection's backlog is down again */
+    void (*on_drain)(gpointer data);
+    gpointer drain_data;
+    gsize drain_limit;
+    guint drain_idle;
 };
 
 struct event_reg {
@@ -145,6 +150,11 @@ void client_enable_keepalive(struct client *client);
 struct stream *client_stream_open(struct call *call);
 /* Bytes waiting to go out on ST's connection (a sender of bulk data waits while high). */
 gsize client_stream_backlog(struct stream *st);
+/* Calls FN(DATA) once, from the main loop, when ST's connection has written its backlog down
+ * to LIMIT bytes (at once, on the next loop turn, when it already has). Not after ST is
+ * gone. A sender of bulk data waits so instead of polling on a timer. */
+void client_stream_on_drain(struct stream *st, gsize limit, void (*fn)(gpointer data),
+                            gpointer data);
 /* Tells the client that LENGTH bytes of holes come next (sparse downloads). */
 gboolean client_stream_send_hole(struct stream *st, guint64 length);
 /* Sends data to the client on ST. Both return FALSE when sending dropped the connection (the
