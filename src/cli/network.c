@@ -403,84 +403,29 @@ cmd_net_edit(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+static const char *const net_lifecycle_names[] = {"Defined", "Undefined", "Started", "Stopped",
+                                                  NULL};
+static const struct cli_event_kind net_event_kinds[] = {
+    {"lifecycle", net_lifecycle_names},
+    {NULL, NULL},
+};
+
 static gboolean
 cmd_net_event(struct cli_ctx *ctx, GError **error)
 {
-    static const char *const names[] = {"Defined", "Undefined", "Started", "Stopped"};
-    if (cli_has(ctx, "list")) {
-        printf("lifecycle\n\n");
+    int id;
+    if (!cli_event_kind(ctx, net_event_kinds, &id, error))
+        return FALSE;
+    if (id < 0)
         return TRUE;
-    }
-    const char *which = cli_get(ctx, "event");
-    if (!which) {
-        cli_set_error(error, "either --list or --event <type> is required");
-        return FALSE;
-    }
-    if (!g_str_equal(which, "lifecycle")) {
-        cli_set_error(error, "unknown event type %s", which);
-        return FALSE;
-    }
-    gint64 timeout_s = 0;
-    const char *t = cli_get(ctx, "timeout");
-    if (t && !g_ascii_string_to_signed(t, 10, 1, G_MAXINT / 1000, &timeout_s, NULL)) {
-        cli_set_error(error, "invalid timeout '%s'", t);
-        return FALSE;
-    }
     domus_conn *conn = cli_conn(ctx, error);
     if (!conn)
         return FALSE;
     g_autoptr(domus_network) net = cli_has(ctx, "network") ? cli_network(ctx, error) : NULL;
     if (cli_has(ctx, "network") && !net)
         return FALSE;
-    if (domus_network_event_register(conn, net, error) < 0)
-        return FALSE;
-    gint64 deadline = timeout_s ? g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC : -1;
-    int count = 0;
-    gboolean timed_out = FALSE;
-    for (;;) {
-        int wait = -1;
-        if (deadline >= 0) {
-            gint64 left = deadline - g_get_monotonic_time();
-            if (left <= 0) {
-                timed_out = TRUE;
-                break;
-            }
-            wait = (int)(left / 1000) + 1;
-        }
-        struct domus_event ev;
-        int got = domus_event_next(conn, &ev, wait, error);
-        if (got < 0)
-            return FALSE;
-        if (got == 0) {
-            timed_out = TRUE;
-            break;
-        }
-        if (ev.object != 1) {
-            domus_event_clear(&ev);
-            continue;
-        }
-        if (cli_has(ctx, "timestamp")) {
-            g_autoptr(GDateTime) now = g_date_time_new_now_local();
-            g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S.%f%z");
-            stamp[23] = '\0';
-            printf("%s: ", stamp);
-        }
-        printf("event 'lifecycle' for network %s: %s\n", ev.domain_name,
-               ev.event >= 0 && ev.event < (int)G_N_ELEMENTS(names) ? names[ev.event] : "unknown");
-        fflush(stdout);
-        domus_event_clear(&ev);
-        count++;
-        if (!cli_has(ctx, "loop"))
-            break;
-    }
-    if (timed_out)
-        printf("event loop timed out\n");
-    printf("events received: %d\n", count);
-    /* virsh's event commands fail when none came (main adds the blank line then) */
-    if (count == 0)
-        return FALSE;
-    printf("\n");
-    return TRUE;
+    return domus_network_event_register(conn, net, error) >= 0 &&
+           cli_event_loop(ctx, DOMUS_EVENT_NETWORK, "network", net_event_kinds, id, error);
 }
 
 /* --- domain interfaces --- */
@@ -859,11 +804,7 @@ static const struct cli_opt net_update_opts[] = {
 };
 static const struct cli_opt net_event_opts[] = {
     {"network", OPT_STRING, FALSE, "filter by network name or uuid"},
-    {"event", OPT_STRING, FALSE, "which event type to wait for"},
-    {"loop", OPT_BOOL, FALSE, "loop until timeout or interrupt, rather than one-shot"},
-    {"timeout", OPT_STRING, FALSE, "timeout seconds"},
-    {"list", OPT_BOOL, FALSE, "list valid event types"},
-    {"timestamp", OPT_BOOL, FALSE, "show timestamp for each printed event"},
+    CLI_EVENT_OPTS,
     {NULL},
 };
 static const struct cli_opt domiflist_opts[] = {

@@ -31,3 +31,5 @@ int client_reply_int(domus_conn *conn, uint32_t proc, GByteArray *args, GError *
  * a double with %f. R's error state says whether it was well formed. New vector. */
 char **client_read_typed_params(struct xdr_reader *reader);
 char *client_reply_string(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error);
+/* A call whose reply is a typed parameter list alone: FIELD, VALUE, … NULL (new vector). */
+char **client_reply_params(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error);

@@ -333,16 +333,8 @@ domus_domain_get_tunables(domus_domain *dom, gboolean memory, unsigned flags, GE
     xdr_put_u32(args, flags | 4 /* TYPED_PARAM_STRING_OKAY */);
     if (memory)
         return params_reply(dom, PROC_DOMAIN_GET_MEMORY_PARAMETERS, args, error);
-    g_autoptr(GByteArray) body = NULL;
-    if (!client_call(domus_domain_get_connect(dom), PROC_DOMAIN_GET_SCHEDULER_PARAMETERS_FLAGS,
-                     args, &body, error))
-        return NULL;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
-    g_auto(GStrv) params = client_read_typed_params(&r);
-    if (!xdr_reader_finish(&r, error))
-        return NULL;
-    return g_steal_pointer(&params);
+    return client_reply_params(domus_domain_get_connect(dom),
+                               PROC_DOMAIN_GET_SCHEDULER_PARAMETERS_FLAGS, args, error);
 }
 
 /* The wire type the daemon reports for FIELD: 3 (llong) for a quota, else 4 (ullong) */
@@ -426,16 +418,8 @@ domus_domain_get_perf_events(domus_domain *dom, unsigned flags, GError **error)
 {
     g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_u32(args, flags);
-    g_autoptr(GByteArray) body = NULL;
-    if (!client_call(domus_domain_get_connect(dom), PROC_DOMAIN_GET_PERF_EVENTS, args, &body,
-                     error))
-        return NULL;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
-    g_auto(GStrv) params = client_read_typed_params(&r);
-    if (!xdr_reader_finish(&r, error))
-        return NULL;
-    return g_steal_pointer(&params);
+    return client_reply_params(domus_domain_get_connect(dom), PROC_DOMAIN_GET_PERF_EVENTS, args,
+                               error);
 }
 
 gboolean
