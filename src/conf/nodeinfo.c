@@ -18,12 +18,6 @@
 #define NODEINFO_SYS_NODE "/sys/devices/system/node"
 #define NODEINFO_READ_MAX (4 * 1024 * 1024)
 
-/* Key for the host UUID derived from /etc/machine-id: fixed, so the UUID is stable, and
- * private to domus, so it does not reveal the machine ID (systemd's sd_id128_get_machine_app_
- * specific scheme). */
-static const guint8 nodeinfo_app_id[16] = {0x4d, 0x9e, 0x1c, 0x52, 0x0b, 0x7a, 0x43, 0x61,
-                                           0x9f, 0x28, 0xd4, 0x6e, 0x35, 0xa1, 0xc7, 0x80};
-
 /* One online logical CPU. */
 struct nodeinfo_cpu {
     guint id;
@@ -433,48 +427,6 @@ nodeinfo_get_free_memory(guint64 *ret_bytes, GError **error)
 }
 
 /* A real UUID: SMBIOS tables of cheap boards often carry all-zero or all-0xff ones. */
-static gboolean
-nodeinfo_uuid_is_placeholder(const guint8 uuid[UUID_LEN])
-{
-    for (gsize i = 1; i < UUID_LEN; i++) {
-        if (uuid[i] != uuid[0])
-            return FALSE;
-    }
-    return TRUE;
-}
-
-char *
-nodeinfo_host_uuid(GError **error)
-{
-    g_autofree char *dmi = nodeinfo_read_attr("/sys/class/dmi/id/product_uuid");
-    g_autofree char *machine_id = NULL;
-    g_autoptr(GHmac) hmac = NULL;
-    guint8 uuid[UUID_LEN];
-    guint8 digest[32];
-    gsize digest_len = sizeof(digest);
-    char buf[UUID_STRING_LEN];
-
-    if (dmi && uuid_parse(dmi, uuid) && !nodeinfo_uuid_is_placeholder(uuid))
-        return g_strdup(uuid_format(uuid, buf));
-
-    machine_id = nodeinfo_read_attr("/etc/machine-id");
-    if (!machine_id || strlen(machine_id) != 32 || !uuid_parse(machine_id, uuid) ||
-        nodeinfo_uuid_is_placeholder(uuid)) {
-        err_set(error, ERR_FROM_NONE, ERR_INTERNAL_ERROR,
-                "cannot determine the host uuid from '%s' or '%s'; set one in the configuration",
-                "/sys/class/dmi/id/product_uuid", "/etc/machine-id");
-        return NULL;
-    }
-    hmac = g_hmac_new(G_CHECKSUM_SHA256, uuid, sizeof(uuid));
-    g_hmac_update(hmac, nodeinfo_app_id, sizeof(nodeinfo_app_id));
-    g_hmac_get_digest(hmac, digest, &digest_len);
-    memcpy(uuid, digest, UUID_LEN);
-    /* A random-style (version 4, RFC 4122 variant) UUID, as systemd makes its app IDs. */
-    uuid[6] = (uuid[6] & 0x0f) | 0x40;
-    uuid[8] = (uuid[8] & 0x3f) | 0x80;
-    return g_strdup(uuid_format(uuid, buf));
-}
-
 /* Memory of NUMA node NODE in KiB, from its meminfo; the host's MemTotal without NUMA. */
 static gboolean
 nodeinfo_node_memory(guint node, gboolean numa, guint64 *ret_kib, GError **error)

@@ -28,13 +28,6 @@ gboolean nodeinfo_get(struct nodeinfo *ret, GError **error);
 /* Free memory in bytes (MemFree of /proc/meminfo), as NODE_GET_FREE_MEMORY reports it. */
 gboolean nodeinfo_get_free_memory(guint64 *ret_bytes, GError **error);
 
-/* The host UUID: the SMBIOS product UUID (/sys/class/dmi/id/product_uuid) when readable and
- * not a placeholder, else a UUID derived from /etc/machine-id (an HMAC keyed by it, as
- * systemd's application-specific IDs, so the machine ID itself is not disclosed).
- * Returns a new dashed lowercase string; caller frees. Errors: ERR_INTERNAL_ERROR when
- * neither source is usable. */
-char *nodeinfo_host_uuid(GError **error);
-
 /* Fills HOST's arch, CPU vendor, CPU topology and NUMA cells (the uuid and the security
  * models are left to the caller). HOST's previous values for these fields are replaced.
  * Errors: as nodeinfo_get. */

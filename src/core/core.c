@@ -22,6 +22,7 @@
 #include "util/file.h"
 #include "util/log.h"
 #include "util/names.h"
+#include "util/uuid.h"
 
 /* virConnectListAllDomainsFlags */
 enum {
@@ -363,6 +364,50 @@ core_new(const struct core_paths *paths, GError **error)
     return core;
 }
 
+gboolean
+core_set_host_uuid(struct core *core, const char *configured, GError **error)
+{
+    uint8_t uuid[UUID_LEN];
+    char buf[UUID_STRING_LEN];
+    if (configured) {
+        if (!uuid_parse(configured, uuid)) {
+            err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,
+                    "host_uuid '%s' is not a UUID; give one as 'uuidgen' prints it", configured);
+            return FALSE;
+        }
+        g_free(core->host_uuid);
+        core->host_uuid = g_strdup(uuid_format(uuid, buf));
+        return TRUE;
+    }
+    /* the state directory is the host: two daemons on one machine are two hosts */
+    g_autofree char *path = g_build_filename(core->paths.state_dir, "host-uuid", NULL);
+    g_autofree char *text = NULL;
+    GError *e = NULL;
+    if (g_file_get_contents(path, &text, NULL, &e)) {
+        g_strstrip(text);
+        if (!uuid_parse(text, uuid)) {
+            err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,
+                    "'%s' holds no UUID; remove it to have a new one made", path);
+            return FALSE;
+        }
+    } else if (g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+        g_autofree char *made = g_uuid_string_random();
+        g_autofree char *line = g_strconcat(made, "\n", NULL);
+        if (!uuid_parse(made, uuid) ||
+            !file_write_atomic(path, line, strlen(line), 0644, FILE_DURABLE, error))
+            return FALSE;
+        log_info("this host's UUID is %s (new, kept in '%s')", made, path);
+    } else {
+        err_set(error, ERR_FROM_NONE, ERR_SYSTEM_ERROR, "cannot read '%s': %s", path, e->message);
+        g_error_free(e);
+        return FALSE;
+    }
+    g_clear_error(&e);
+    g_free(core->host_uuid);
+    core->host_uuid = g_strdup(uuid_format(uuid, buf));
+    return TRUE;
+}
+
 void
 core_free(struct core *core)
 {
@@ -393,6 +438,8 @@ core_free(struct core *core)
     core_paths_clear(&core->paths);
     cgroup_host_free(core->cgroups);
     g_free(core->qemu_binary);
+    g_free(core->host_uuid);
+    g_free(core->migration_address);
     g_free(core);
 }
 
@@ -843,6 +890,9 @@ core_domain_xml(struct domain *dom, unsigned flags)
     if ((flags & XML_INACTIVE) || !state_is_active(dom->state)) {
         return domain_def_format(core_persistent_def(dom), -1, fmt | DOMAIN_DEF_FORMAT_INACTIVE);
     }
+    /* what another host would run: the live definition without what only this run has */
+    if (flags & XML_MIGRATABLE)
+        return domain_def_format(dom->def, -1, fmt | DOMAIN_DEF_FORMAT_INACTIVE);
     return domain_def_format(dom->def, dom->id, fmt);
 }
 

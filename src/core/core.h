@@ -17,6 +17,8 @@
 struct qmp;
 struct domain;
 struct migration;
+struct migrate_out;
+struct migrate_in;
 
 struct core_paths {
     char *config_dir;         /* persistent domain XML */
@@ -74,12 +76,16 @@ struct domain {
     gboolean reset_reported;   /* its reboot event went out */
     gboolean announced;        /* STARTED went out for this run: a STOPPED may follow */
 
-    struct job_owner jobs;         /* the modifying job that holds the domain, and who waits */
-    struct migration *migration;   /* QEMU's migration stream a job follows (migration.c) */
-    char *save_file;               /* the temporary file a save in progress writes (status) */
-    gboolean save_interrupted;     /* the daemon died during a save: undone once adopted */
-    gboolean snapshot_interrupted; /* ... during a snapshot: finished or undone once adopted */
-    guint save_resume_timer;       /* meanwhile, a late STOP of that save is undone too */
+    struct job_owner jobs;           /* the modifying job that holds the domain, and who waits */
+    struct migration *migration;     /* QEMU's migration stream a job follows (migration.c) */
+    struct migrate_out *migrate_out; /* this domain leaving for another host (migrate_out.c) */
+    struct migrate_in *migrate_in;   /* ... arriving from another host (migrate_in.c) */
+    guint64 migrate_downtime_ms;     /* migrate-setmaxdowntime; 0: QEMU's default (300 ms) */
+    guint64 migrate_speed_mib;       /* migrate-setspeed, MiB/s; 0: unlimited */
+    char *save_file;                 /* the temporary file a save in progress writes (status) */
+    gboolean save_interrupted;       /* the daemon died during a save: undone once adopted */
+    gboolean snapshot_interrupted;   /* ... during a snapshot: finished or undone once adopted */
+    guint save_resume_timer;         /* meanwhile, a late STOP of that save is undone too */
     /* destroy: not a job (it cuts through one); callers wait for QEMU's exit */
     gboolean destroying;
     guint destroy_timer;
@@ -122,10 +128,18 @@ struct core {
     unsigned monitor_timeout_ms; /* how long QEMU may take to answer; 0: the default (30 s) */
     unsigned job_wait_ms;        /* how long a call waits for a domain's job */
     struct cgroup_host *cgroups; /* what the host's cgroup filesystems offer (qos.c) */
+    char *host_uuid;             /* this host's (core_set_host_uuid) */
+    /* incoming migrations: QEMU's ports, and the address handed out (NULL: the one the client
+     * reached the daemon at) */
+    unsigned migration_port_min, migration_port_max;
+    char *migration_address;
 };
 
 struct core *core_new(const struct core_paths *paths, GError **error);
 void core_free(struct core *core);
+/* This host's UUID: CONFIGURED (domusd.conf's host_uuid; may be NULL), else the one kept in the
+ * state directory, made on first use. ERR_CONFIG_UNSUPPORTED for one that is not a UUID. */
+gboolean core_set_host_uuid(struct core *core, const char *configured, GError **error);
 void core_paths_clear(struct core_paths *paths);
 
 /* Lookups: NULL with ERR_NO_DOMAIN when absent. */

@@ -12,10 +12,23 @@
 #include "util/err.h"
 #include "util/log.h"
 
-static const char *const type_names[] = {"none",     "start",           "shutdown",       "destroy",
-                                         "suspend",  "resume",          "reset",          "reboot",
-                                         "wipe",     "modify",          "save",           "restore",
-                                         "snapshot", "snapshot-revert", "snapshot-delete"};
+static const char *const type_names[] = {"none",
+                                         "start",
+                                         "shutdown",
+                                         "destroy",
+                                         "suspend",
+                                         "resume",
+                                         "reset",
+                                         "reboot",
+                                         "wipe",
+                                         "modify",
+                                         "save",
+                                         "restore",
+                                         "snapshot",
+                                         "snapshot-revert",
+                                         "snapshot-delete",
+                                         "migration-out",
+                                         "migration-in"};
 G_STATIC_ASSERT(G_N_ELEMENTS(type_names) == JOB_TYPE_LAST);
 
 struct job_waiter {
@@ -420,6 +433,14 @@ job_info(const struct job_owner *owner, struct job_info *ret)
     ret->done = __atomic_load_n(&job->done, __ATOMIC_RELAXED);
     ret->total = __atomic_load_n(&job->total, __ATOMIC_RELAXED);
     ret->abortable = job->pipeline && job->pipeline->abortable;
+    ret->migration = job->migration;
+}
+
+void
+job_set_migration(struct job *job, const struct job_migration *stats)
+{
+    job->migration = *stats;
+    job->migration.present = TRUE;
 }
 
 gboolean

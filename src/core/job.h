@@ -29,6 +29,8 @@ enum job_type {
     JOB_SNAPSHOT,
     JOB_SNAPSHOT_REVERT,
     JOB_SNAPSHOT_DELETE,
+    JOB_MIGRATION_OUT,
+    JOB_MIGRATION_IN,
     JOB_TYPE_LAST
 };
 
@@ -40,6 +42,16 @@ struct job;
 /* How a job that reported progress ended (virDomainJobType's last three). */
 enum job_outcome { JOB_OUTCOME_COMPLETED = 3, JOB_OUTCOME_FAILED = 4, JOB_OUTCOME_CANCELLED = 5 };
 
+/* What QEMU counts of a migration (query-migrate), as domjobinfo shows it. */
+struct job_migration {
+    gboolean present;
+    guint64 mem_total, mem_processed, mem_remaining, mem_bps, dirty_rate, iteration;
+    guint64 constant_pages, normal_pages, normal_bytes, page_size;
+    guint64 setup_ms, expected_downtime_ms, throttle_percent;
+    gboolean downtime_known; /* the migration completed: DOWNTIME_MS is QEMU's figure */
+    guint64 downtime_ms;
+};
+
 /* What a query shows of OWNER's job. */
 struct job_info {
     enum job_type type; /* JOB_NONE when idle */
@@ -47,6 +59,7 @@ struct job_info {
     gint64 elapsed_ms;
     guint64 done, total;
     gboolean abortable;
+    struct job_migration migration;
 };
 
 /* What can be held by a job. */
@@ -82,10 +95,11 @@ struct job {
     enum job_type type;
     const struct job_pipeline *pipeline;
     guint step;
-    gint64 started;      /* g_get_real_time() */
-    gint64 started_mono; /* g_get_monotonic_time() */
-    guint64 done, total; /* progress; atomic */
-    gboolean finished;   /* the finish hook ran: late replies are ignored */
+    gint64 started;                 /* g_get_real_time() */
+    gint64 started_mono;            /* g_get_monotonic_time() */
+    guint64 done, total;            /* progress; atomic */
+    struct job_migration migration; /* main loop only */
+    gboolean finished;              /* the finish hook ran: late replies are ignored */
     gboolean aborted;
     gboolean in_step;      /* a step's run is on the stack */
     gboolean next_pending; /* ... and it called job_next */
@@ -151,6 +165,8 @@ typedef gboolean (*job_work_fn)(struct job *job, gpointer data, GError **error);
 void job_step_in_thread(struct job *job, job_work_fn work, gpointer data, GDestroyNotify free_data);
 
 void job_set_progress(struct job *job, guint64 done, guint64 total);
+/* The migration figures of JOB (main loop). */
+void job_set_migration(struct job *job, const struct job_migration *stats);
 const char *job_phase(const struct job *job);
 
 struct job *job_ref(struct job *job);

@@ -21,6 +21,7 @@
 #include "core/guest.h"
 #include "core/hostdev.h"
 #include "core/lifecycle.h"
+#include "core/migrate.h"
 #include "core/qos.h"
 #include "core/migration.h"
 #include "core/network.h"
@@ -388,7 +389,12 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
     /* a start's or a restore's own events; QEMU's snapshot jobs stop and resume the vCPUs
      * themselves for the moment they need */
     if (job_is(dom, JOB_START) || job_is(dom, JOB_RESTORE) || job_is(dom, JOB_SNAPSHOT) ||
-        job_is(dom, JOB_SNAPSHOT_REVERT) || job_is(dom, JOB_SNAPSHOT_DELETE))
+        job_is(dom, JOB_SNAPSHOT_REVERT) || job_is(dom, JOB_SNAPSHOT_DELETE) ||
+        job_is(dom, JOB_MIGRATION_IN))
+        return;
+    /* an outgoing migration stops and resumes the vCPUs itself and says why (migrate_out.c) */
+    if (job_is(dom, JOB_MIGRATION_OUT) &&
+        (g_str_equal(event, "STOP") || g_str_equal(event, "RESUME")))
         return;
     if (g_str_equal(event, "SHUTDOWN")) {
         on_shutdown_event(dom, data);
@@ -874,6 +880,7 @@ core_domain_cpu_time(struct domain *dom)
 void
 core_autodestroy_owner(struct core *core, gpointer owner)
 {
+    core_migrate_owner_gone(core, owner);
     GPtrArray *all = core_list(core, 0);
     for (guint i = 0; i < all->len; i++) {
         struct domain *dom = all->pdata[i];

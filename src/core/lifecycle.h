@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/core.h"
+#include "core/migration.h"
 #include "qemu/saveimage.h"
 
 /* Calls DONE (when set) with ERROR (NULL: success); the caller keeps ERROR. */
@@ -40,6 +41,28 @@ void lifecycle_stopped(struct domain *dom, enum dom_input input);
 void lifecycle_start_restore(struct domain *dom, struct domain_def *live, int fd,
                              enum dom_input restored_input, unsigned flags, core_done_fn done,
                              gpointer data);
+
+/* An incoming migration from another host (start.c). */
+struct lifecycle_incoming {
+    char *uri;              /* where QEMU listens: "tcp:ADDR:PORT" */
+    char **capabilities;    /* QEMU's migration capabilities the source uses too; may be NULL */
+    JsonObject *parameters; /* for migrate-set-parameters; may be NULL */
+    gboolean paused;        /* the guest stays paused once here */
+    /* hears once QEMU listens (ERROR NULL: the domain is announced) or why it does not */
+    migration_started_fn ready;
+    /* runs as QEMU has the whole state: the caller ends the step (job_next: the guest runs,
+     * job_fail: QEMU goes) once the source has had its say */
+    void (*await)(struct job *job, gpointer data);
+    gpointer data;
+};
+void lifecycle_incoming_free(struct lifecycle_incoming *in);
+
+/* Starts DOM (registered, inactive) paused with -incoming defer, its QEMU listening for the
+ * state of the guest from another host: LIVE (consumed) is the config to run, IN (consumed)
+ * how. A job of type JOB_MIGRATION_IN; DONE hears how it ended (the guest running here, or
+ * QEMU gone and the domain shut off, a transient one forgotten). */
+void lifecycle_start_incoming(struct domain *dom, struct domain_def *live,
+                              struct lifecycle_incoming *in, core_done_fn done, gpointer data);
 
 /* Starts DOM from internal snapshot TAG of its images (QEMU's -loadvm; start.c): LIVE
  * (consumed) is the snapshot's definition; RUN: the vCPUs run after, else stay paused. A job

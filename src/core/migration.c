@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* migration: QEMU's migration stream through a descriptor, as one step of a job; prefix
- * migration_. The descriptor goes to QEMU with getfd over SCM_RIGHTS, so QEMU never needs the
- * path nor write access to its directory. The end comes from QEMU's MIGRATION events (turned
- * on first) or, should one be missed, from the query-migrate that also keeps the progress. The
- * descriptor QEMU got shares its file offset with the daemon's: an incoming stream's progress
- * is where QEMU has read to. */
+/* migration: QEMU's migration stream, as one step of a job; prefix migration_. Through a
+ * descriptor (save, restore) or to and from another host (a tcp: URI). The descriptor goes to QEMU
+ * with getfd over SCM_RIGHTS, so QEMU never needs the path nor write access to its directory. The
+ * end comes from QEMU's MIGRATION events (turned on first) or, should one be missed, from the
+ * query-migrate that also keeps the progress. The descriptor QEMU got shares its file offset with
+ * the daemon's: an incoming stream's progress is where QEMU has read to. */
 #include "core/migration.h"
 
 #include <unistd.h>
@@ -21,7 +21,9 @@ struct migration {
     struct job *job;    /* a reference */
     struct domain *dom; /* a reference */
     gboolean incoming;
-    int fd;          /* the caller's; open while the job lives */
+    int fd; /* the caller's; open while the job lives; -1: a URI */
+    migration_started_fn started;
+    gpointer started_data;
     off_t start_off; /* incoming: where the stream starts in FD */
     off_t end_off;   /* ... and ends (the file's size) */
     gboolean ended;  /* the step was ended or the job let it go */
@@ -86,6 +88,40 @@ fail(struct migration *m, int code, const char *fmt, const char *detail)
     end(m, error);
 }
 
+static guint64
+count(JsonObject *o, const char *name)
+{
+    gint64 v = o ? qemu_json_int_or(o, name, 0) : 0;
+    return v > 0 ? (guint64)v : 0;
+}
+
+/* query-migrate's figures of an outgoing migration (QEMU's "ram" section and the totals) */
+static void
+record_stats(struct migration *m, JsonObject *o, JsonObject *ram)
+{
+    struct job_migration st = {0};
+    st.mem_total = count(ram, "total");
+    st.mem_processed = count(ram, "transferred");
+    st.mem_remaining = count(ram, "remaining");
+    /* QEMU's mbps is megabits per second */
+    st.mem_bps = (guint64)(qemu_json_number(ram, "mbps", 0) * 1000000 / 8);
+    st.dirty_rate = count(ram, "dirty-pages-rate");
+    st.iteration = count(ram, "dirty-sync-count");
+    st.constant_pages = count(ram, "duplicate");
+    st.normal_pages = count(ram, "normal");
+    st.normal_bytes = count(ram, "normal-bytes");
+    st.page_size = count(ram, "page-size");
+    st.setup_ms = count(o, "setup-time");
+    st.expected_downtime_ms = count(o, "expected-downtime");
+    st.throttle_percent = count(o, "cpu-throttle-percentage");
+    const char *status = qemu_json_string(o, "status");
+    if (status && g_str_equal(status, "completed") && json_object_has_member(o, "downtime")) {
+        st.downtime_known = TRUE;
+        st.downtime_ms = count(o, "downtime");
+    }
+    job_set_migration(m->job, &st);
+}
+
 static void
 progress_incoming(struct migration *m)
 {
@@ -128,12 +164,14 @@ on_query(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
     if (o && !m->ended) {
         JsonObject *ram = qemu_json_object(o, "ram");
         if (m->incoming) {
-            progress_incoming(m);
+            if (m->fd >= 0)
+                progress_incoming(m);
         } else if (ram) {
             gint64 total = qemu_json_int_or(ram, "total", 0);
             gint64 remaining = qemu_json_int_or(ram, "remaining", 0);
             if (total > 0)
                 job_set_progress(m->job, total - MIN(remaining, total), total);
+            record_stats(m, o, ram);
         }
         on_status(m, qemu_json_string(o, "status"), qemu_json_string(o, "error-desc"), TRUE);
     }
@@ -170,6 +208,10 @@ static void
 on_started(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
 {
     struct migration *m = data;
+    migration_started_fn started = m->started;
+    m->started = NULL;
+    if (started && !m->ended)
+        started(error, m->started_data);
     if (error) {
         fail(m, ERR_OPERATION_FAILED, "%s failed: QEMU refused the migration: %s", error->message);
     } else if (!m->ended && !m->poll) {
@@ -179,8 +221,9 @@ on_started(struct qmp *mon, JsonNode *result, const GError *error, gpointer data
     migration_unref(m);
 }
 
-void
-migration_run(struct job *job, struct domain *dom, int fd, gboolean incoming)
+static void
+run(struct job *job, struct domain *dom, int fd, const char *uri, gboolean incoming,
+    const struct migration_setup *setup)
 {
     struct migration *m = g_new0(struct migration, 1);
     m->refs = 1; /* dom->migration's */
@@ -188,7 +231,11 @@ migration_run(struct job *job, struct domain *dom, int fd, gboolean incoming)
     m->dom = core_domain_ref(dom);
     m->incoming = incoming;
     m->fd = fd;
-    if (incoming) {
+    if (setup) {
+        m->started = setup->started;
+        m->started_data = setup->started_data;
+    }
+    if (incoming && fd >= 0) {
         m->start_off = lseek(fd, 0, SEEK_CUR);
         m->end_off = lseek(fd, 0, SEEK_END);
         lseek(fd, m->start_off, SEEK_SET);
@@ -196,27 +243,53 @@ migration_run(struct job *job, struct domain *dom, int fd, gboolean incoming)
     migration_detach(dom);
     dom->migration = m;
 
+    JsonArray *caps = json_array_new();
+    for (guint i = 0; setup && setup->capabilities && setup->capabilities[i]; i++) {
+        JsonObject *cap = json_object_new();
+        json_object_set_string_member(cap, "capability", setup->capabilities[i]);
+        json_object_set_boolean_member(cap, "state", TRUE);
+        json_array_add_object_element(caps, cap);
+    }
     JsonObject *cap = json_object_new();
     json_object_set_string_member(cap, "capability", "events");
     json_object_set_boolean_member(cap, "state", TRUE);
-    JsonArray *caps = json_array_new();
     json_array_add_object_element(caps, cap);
     JsonObject *args = json_object_new();
     json_object_set_array_member(args, "capabilities", caps);
     qmp_command(dom->mon, "migrate-set-capabilities", args, on_setup, migration_ref(m));
-    if (!incoming) {
+    if (setup && setup->parameters) {
+        qmp_command(dom->mon, "migrate-set-parameters", json_object_ref(setup->parameters),
+                    on_setup, migration_ref(m));
+    } else if (!incoming) {
         /* a save is bounded by the disk, not by QEMU's default of 128 MiB/s */
         args = json_object_new();
         json_object_set_int_member(args, "max-bandwidth", G_MAXINT64);
         qmp_command(dom->mon, "migrate-set-parameters", args, on_setup, migration_ref(m));
     }
     args = json_object_new();
-    json_object_set_string_member(args, "fdname", FDNAME);
-    qmp_command_fds(dom->mon, "getfd", args, &fd, 1, on_setup, migration_ref(m));
-    args = json_object_new();
-    json_object_set_string_member(args, "uri", "fd:" FDNAME);
+    if (fd >= 0) {
+        json_object_set_string_member(args, "fdname", FDNAME);
+        qmp_command_fds(dom->mon, "getfd", args, &fd, 1, on_setup, migration_ref(m));
+        args = json_object_new();
+        json_object_set_string_member(args, "uri", "fd:" FDNAME);
+    } else {
+        json_object_set_string_member(args, "uri", uri);
+    }
     qmp_command(dom->mon, incoming ? "migrate-incoming" : "migrate", args, on_started,
                 migration_ref(m));
+}
+
+void
+migration_run(struct job *job, struct domain *dom, int fd, gboolean incoming)
+{
+    run(job, dom, fd, NULL, incoming, NULL);
+}
+
+void
+migration_run_uri(struct job *job, struct domain *dom, const char *uri, gboolean incoming,
+                  const struct migration_setup *setup)
+{
+    run(job, dom, -1, uri, incoming, setup);
 }
 
 gboolean

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* migration: QEMU's migration stream through a descriptor, as one step of a job (save writes
- * an image through it, restore reads one); prefix migration_. */
+/* migration: QEMU's migration stream, as one step of a job: through a descriptor (save writes
+ * an image through it, restore reads one) or to and from another host; prefix migration_. */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -15,6 +15,23 @@ struct migration;
  * JOB's current step: job_next once QEMU reports the migration completed, job_fail with
  * QEMU's reason when it failed or was cancelled. */
 void migration_run(struct job *job, struct domain *dom, int fd, gboolean incoming);
+
+/* Called once QEMU took the migrate or migrate-incoming command (ERROR NULL: an incoming QEMU
+ * now listens) or refused it. */
+typedef void (*migration_started_fn)(const GError *error, gpointer data);
+
+/* What a migration to or from another host sets up first. */
+struct migration_setup {
+    const char *const *capabilities; /* QEMU's migration capabilities to turn on, NULL-ended */
+    JsonObject *parameters;          /* for migrate-set-parameters (borrowed); NULL: none */
+    migration_started_fn started;
+    gpointer started_data;
+};
+
+/* migration_run to or from URI (QEMU's form: "tcp:HOST:PORT"). An incoming migration ends
+ * once QEMU has the whole state; an outgoing one keeps domjobinfo's figures. */
+void migration_run_uri(struct job *job, struct domain *dom, const char *uri, gboolean incoming,
+                       const struct migration_setup *setup);
 
 /* Asks QEMU to cancel DOM's outgoing migration (domjobabort); the step then fails with
  * ERR_OPERATION_ABORTED. FALSE when no migration runs. */

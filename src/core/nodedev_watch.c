@@ -34,8 +34,8 @@ struct nodedev_watch {
 static GHashTable *
 snapshot(struct nodedev_watch *w)
 {
-    g_autofree char *uuid = nodeinfo_host_uuid(NULL);
-    g_autoptr(GPtrArray) devs = nodedev_enumerate(w->core->paths.sysfs_root, uuid, w->pci_ids);
+    g_autoptr(GPtrArray) devs =
+        nodedev_enumerate(w->core->paths.sysfs_root, w->core->host_uuid, w->pci_ids);
     GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     for (guint i = 0; i < devs->len; i++) {
         struct nodedev *d = devs->pdata[i];

@@ -59,8 +59,10 @@ struct start_op {
      * ends in RESTORED_INPUT (IN_RESTORED: the vCPUs run) */
     int incoming_fd;
     enum dom_input restored_input; /* also the end of a start from a snapshot (LOADVM) */
-    gboolean drop_cache;     /* bypass-cache: the image leaves the host's page cache once read */
-    char *loadvm;            /* a snapshot revert: QEMU starts from this internal snapshot */
+    gboolean drop_cache; /* bypass-cache: the image leaves the host's page cache once read */
+    char *loadvm;        /* a snapshot revert: QEMU starts from this internal snapshot */
+    /* an incoming migration from another host (NULL: none): QEMU listens, then waits */
+    struct lifecycle_incoming *net_in;
     gboolean hostdevs_ready; /* the host PCI devices are readied: given back if QEMU never runs */
     gboolean abandoned;      /* the daemon dropped the forked child before it ran QEMU */
 };
@@ -101,6 +103,7 @@ start_op_free(gpointer data)
     close_taps(op);
     file_close_fd(&op->incoming_fd);
     g_free(op->loadvm);
+    lifecycle_incoming_free(op->net_in);
     g_clear_pointer(&op->chardev_fds, g_hash_table_unref);
     g_clear_pointer(&op->tap_fd_numbers, g_hash_table_unref);
     core_domain_unref(op->dom);
@@ -455,7 +458,7 @@ start_prepare(struct job *job)
     op->hostdevs_ready = TRUE;
     opts.chardev_fds = op->chardev_fds;
     opts.tap_fds = op->tap_fd_numbers;
-    opts.incoming = op->incoming_fd >= 0;
+    opts.incoming = op->incoming_fd >= 0 || op->net_in;
     opts.loadvm = op->loadvm;
     if (!(op->argv = qemu_command_build(dom->def, &opts, &error)) ||
         !prepare_affinity(op, &error) || !prepare_nvram(dom->def, &error)) {
@@ -739,15 +742,57 @@ start_setup(struct job *job)
     }
 }
 
-/* restore: QEMU reads the guest's state through the image's descriptor */
+/* An incoming migration's QEMU took migrate-incoming: it listens, the domain is announced
+ * (started, migrated), and the caller hears that it may go on. */
+static void
+on_listening(const GError *error, gpointer data)
+{
+    struct job *job = data;
+    struct start_op *op = job->data;
+    GError *err = NULL;
+    if (!error && !job->finished) {
+        if (core_domain_transition(op->dom, IN_MIGRATION_IN_STARTED, &err))
+            op->dom->announced = TRUE;
+        else
+            job_fail(job, g_error_copy(err));
+    }
+    migration_started_fn ready = op->net_in->ready;
+    op->net_in->ready = NULL;
+    if (ready)
+        ready(error ? error : err, op->net_in->data);
+    g_clear_error(&err);
+}
+
+/* restore: QEMU reads the guest's state through the image's descriptor; an incoming
+ * migration: from the source host's QEMU */
 static void
 start_incoming(struct job *job)
 {
     struct start_op *op = job->data;
-    if (op->incoming_fd < 0)
+    if (op->net_in) {
+        struct migration_setup setup = {
+            .capabilities = (const char *const *)op->net_in->capabilities,
+            .parameters = op->net_in->parameters,
+            .started = on_listening,
+            .started_data = job,
+        };
+        migration_run_uri(job, op->dom, op->net_in->uri, TRUE, &setup);
+    } else if (op->incoming_fd < 0) {
         job_next(job);
-    else
+    } else {
         migration_run(job, op->dom, op->incoming_fd, TRUE);
+    }
+}
+
+/* an incoming migration: QEMU has the state; the source's word decides (lifecycle.h) */
+static void
+start_await(struct job *job)
+{
+    struct start_op *op = job->data;
+    if (op->net_in)
+        op->net_in->await(job, op->net_in->data);
+    else
+        job_next(job);
 }
 
 static void
@@ -758,7 +803,8 @@ start_resume(struct job *job)
     if (op->drop_cache)
         posix_fadvise(op->incoming_fd, 0, 0, POSIX_FADV_DONTNEED);
     gboolean run =
-        op->incoming_fd >= 0 || op->loadvm
+        op->net_in ? !op->net_in->paused
+        : op->incoming_fd >= 0 || op->loadvm
             ? op->restored_input == IN_RESTORED || op->restored_input == IN_STARTED_FROM_SNAPSHOT
             : !(op->flags & CORE_START_PAUSED);
     if (!run)
@@ -779,6 +825,8 @@ start_finish(struct job *job, const GError *error)
         enum dom_input in = (op->flags & CORE_START_PAUSED) ? IN_STARTED_PAUSED : IN_STARTED;
         if (op->incoming_fd >= 0 || op->loadvm)
             in = op->restored_input;
+        if (op->net_in)
+            in = op->net_in->paused ? IN_MIGRATED_PAUSED : IN_MIGRATED;
         /* the job is finished: the status file written now no longer says "start" */
         if (core_domain_transition(dom, in, &err)) {
             dom->announced = TRUE;
@@ -800,7 +848,7 @@ start_finish(struct job *job, const GError *error)
     job_set_error(job, err);
     lifecycle_kill_and_reap(dom);
     if (dom->state != DOM_SHUTOFF) {
-        lifecycle_stopped(dom, IN_START_FAILED);
+        lifecycle_stopped(dom, op->net_in ? IN_MIGRATION_IN_FAILED : IN_START_FAILED);
         return;
     }
     /* nothing ran: the config goes back as it was */
@@ -840,8 +888,13 @@ start_abort(struct job *job)
 }
 
 static const struct job_step start_steps[] = {
-    {"prepare", start_prepare},   {"spawn", start_spawn},   {"setup", start_setup},
-    {"incoming", start_incoming}, {"resume", start_resume}, {NULL, NULL},
+    {"prepare", start_prepare},
+    {"spawn", start_spawn},
+    {"setup", start_setup},
+    {"incoming", start_incoming},
+    {"await", start_await},
+    {"resume", start_resume},
+    {NULL, NULL},
 };
 
 static const struct job_pipeline start_pipeline = {
@@ -859,6 +912,7 @@ struct start_request {
     enum dom_input restored_input;
     gboolean drop_cache;
     char *loadvm;
+    struct lifecycle_incoming *net_in;
     core_done_fn done;
     gpointer data;
 };
@@ -885,8 +939,10 @@ start_begin(struct job *job, GError *error, gpointer data)
         op->restored_input = req->restored_input;
         op->loadvm = g_steal_pointer(&req->loadvm);
         op->drop_cache = req->drop_cache;
+        op->net_in = g_steal_pointer(&req->net_in);
         job_run(job, op, start_op_free, req->done, req->data);
     }
+    lifecycle_incoming_free(req->net_in);
     domain_def_free(req->live);
     file_close_fd(&req->incoming_fd);
     g_free(req->loadvm);
@@ -921,6 +977,36 @@ start_running(struct domain *dom, struct domain_def *live, unsigned flags, int i
     req->data = data;
     enum job_type type = incoming_fd >= 0 ? JOB_RESTORE : loadvm ? JOB_SNAPSHOT_REVERT : JOB_START;
     job_acquire(&dom->jobs, type, &start_pipeline, dom->core->job_wait_ms, start_begin, req);
+}
+
+void
+lifecycle_incoming_free(struct lifecycle_incoming *in)
+{
+    if (!in)
+        return;
+    g_free(in->uri);
+    g_strfreev(in->capabilities);
+    if (in->parameters)
+        json_object_unref(in->parameters);
+    g_free(in);
+}
+
+void
+lifecycle_start_incoming(struct domain *dom, struct domain_def *live, struct lifecycle_incoming *in,
+                         core_done_fn done, gpointer data)
+{
+    struct start_request *req = g_new0(struct start_request, 1);
+    req->dom = core_domain_ref(dom);
+    req->live = live;
+    /* tied to the connection that prepared it until the source's word came (migrate_in.c) */
+    req->flags = CORE_START_AUTODESTROY;
+    req->incoming_fd = -1;
+    req->restored_input = IN_LAST;
+    req->net_in = in;
+    req->done = done;
+    req->data = data;
+    /* no waiting: the domain was just made for this, or was found idle */
+    job_acquire(&dom->jobs, JOB_MIGRATION_IN, &start_pipeline, 0, start_begin, req);
 }
 
 void

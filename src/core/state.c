@@ -142,6 +142,26 @@ static const struct state_transition table[] = {
      {EV_SUSPENDED, -1}, {EV_SUSPENDED_PAUSED, 0}},
     {ACTIVE, IN_STOPPED_FROM_SNAPSHOT, DOM_SHUTOFF, REASON_SHUTOFF_FROM_SNAPSHOT,
      {EV_STOPPED, -1}, {EV_STOPPED_FROM_SNAPSHOT, 0}},
+    /* migration, destination: STARTED (migrated) as QEMU begins to listen, paused (migrating);
+     * the vCPUs start once the source confirmed; a migration that never completed stops it
+     * (failed) */
+    {STATE_BIT(DOM_PAUSED), IN_MIGRATION_IN_STARTED, DOM_PAUSED, REASON_PAUSED_MIGRATION,
+     {EV_STARTED, -1}, {EV_STARTED_MIGRATED, 0}},
+    {STATE_BIT(DOM_PAUSED), IN_MIGRATED, DOM_RUNNING, REASON_RUNNING_MIGRATED,
+     {EV_RESUMED, -1}, {EV_RESUMED_MIGRATED, 0}},
+    {STATE_BIT(DOM_PAUSED), IN_MIGRATED_PAUSED, DOM_PAUSED, REASON_PAUSED_USER,
+     {EV_SUSPENDED, -1}, {EV_SUSPENDED_PAUSED, 0}},
+    {ACTIVE, IN_MIGRATION_IN_FAILED, DOM_SHUTOFF, REASON_SHUTOFF_FAILED,
+     {EV_STOPPED, -1}, {EV_STOPPED_FAILED, 0}},
+    /* migration, source: paused (migrating) when the vCPUs stop, before the last pass of a
+     * live migration or before the whole of another; running again (migration canceled)
+     * when it fails; stopped (migrated) once the destination took over */
+    {STATE_BIT(DOM_RUNNING), IN_MIGRATION_PAUSED, DOM_PAUSED, REASON_PAUSED_MIGRATION,
+     {EV_SUSPENDED, -1}, {EV_SUSPENDED_MIGRATED, 0}},
+    {STATE_BIT(DOM_PAUSED), IN_MIGRATION_CANCELED, DOM_RUNNING, REASON_RUNNING_MIGRATION_CANCELED,
+     {EV_RESUMED, -1}, {EV_RESUMED_MIGRATED, 0}},
+    {ACTIVE, IN_STOPPED_MIGRATED, DOM_SHUTOFF, REASON_SHUTOFF_MIGRATED,
+     {EV_STOPPED, -1}, {EV_STOPPED_MIGRATED, 0}},
 };
 /* clang-format on */
 
@@ -175,6 +195,13 @@ static const char *const input_names[] = {
     "started-from-snapshot-paused",
     "snapshot-paused",
     "stopped-from-snapshot",
+    "migration-in-started",
+    "migrated",
+    "migrated-paused",
+    "migration-in-failed",
+    "migration-paused",
+    "migration-canceled",
+    "stopped-migrated",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(input_names) == IN_LAST);
 

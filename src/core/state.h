@@ -129,6 +129,13 @@ enum dom_input {
     IN_STARTED_FROM_SNAPSHOT_PAUSED, /* ... paused */
     IN_SNAPSHOT_PAUSED,              /* an external snapshot stopped the vCPUs for its memory */
     IN_STOPPED_FROM_SNAPSHOT,        /* QEMU stopped for a revert (or a snapshot with halt) */
+    IN_MIGRATION_IN_STARTED,         /* destination: QEMU waits for the incoming state */
+    IN_MIGRATED,                     /* ... has it, and the vCPUs run */
+    IN_MIGRATED_PAUSED,              /* ... has it, and stays paused as asked */
+    IN_MIGRATION_IN_FAILED,          /* ... never got it: QEMU stopped */
+    IN_MIGRATION_PAUSED,             /* source: the vCPUs stopped for the migration */
+    IN_MIGRATION_CANCELED,           /* ... and run again: the migration failed */
+    IN_STOPPED_MIGRATED,             /* ... QEMU stopped: the guest runs on the destination */
     IN_LAST
 };
 

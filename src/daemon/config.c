@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* config: domusd.conf, a GLib key file. Groups [daemon] (listen, log_level, log_file), [tls]
+/* config: domusd.conf, a GLib key file. Groups [daemon] (listen, log_level, log_file,
+ * libvirt_paths, host_uuid), [tls]
  * (pki_dir, the four files, allowed_dn, priority), [limits] (libvirtd.conf's names where
  * libvirtd has them) and [qemu]. An unknown group or key, or a bad value, is an error that
  * names it. */
@@ -36,6 +37,8 @@ static const struct number numbers[] = {
     {"limits", "keepalive_count", 0, 1000, LIM(keepalive_count), 4},
     {"qemu", "monitor_timeout", 1, 3600000, CFG(monitor_timeout_ms), 4},
     {"qemu", "job_wait", 0, 3600000, CFG(job_wait_ms), 4},
+    {"qemu", "migration_port_min", 1024, 65535, CFG(migration_port_min), 4},
+    {"qemu", "migration_port_max", 1024, 65535, CFG(migration_port_max), 4},
 };
 
 enum kind { KIND_STRING, KIND_PATH, KIND_LIST, KIND_TRISTATE };
@@ -52,6 +55,8 @@ static const struct text texts[] = {
     {"daemon", "log_level", KIND_STRING, CFG(log_level)},
     {"daemon", "log_file", KIND_PATH, CFG(log_file)},
     {"daemon", "libvirt_paths", KIND_TRISTATE, CFG(libvirt_paths)},
+    {"daemon", "host_uuid", KIND_STRING, CFG(host_uuid)},
+    {"qemu", "migration_address", KIND_STRING, CFG(migration_address)},
     {"tls", "pki_dir", KIND_PATH, CFG(pki_dir)},
     {"tls", "ca_file", KIND_PATH, CFG(ca_file)},
     {"tls", "cert_file", KIND_PATH, CFG(cert_file)},
@@ -69,6 +74,9 @@ daemon_config_default(struct daemon_config *ret)
     memset(ret, 0, sizeof(*ret));
     server_limits_default(&ret->limits);
     ret->job_wait_ms = JOB_WAIT_DEFAULT_MS;
+    /* libvirt's range for incoming migrations */
+    ret->migration_port_min = 49152;
+    ret->migration_port_max = 49215;
 }
 
 void
@@ -199,6 +207,12 @@ daemon_config_load(struct daemon_config *cfg, const char *path, gboolean optiona
                 "%s: max_output_backlog (%zu) must be at least twice max_queued_output (%zu): "
                 "a client is dropped only well past where reading from it pauses",
                 path, lim->max_output_backlog, lim->max_queued_output);
+        return FALSE;
+    }
+    if (cfg->migration_port_min > cfg->migration_port_max) {
+        err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,
+                "%s: [qemu] migration_port_min (%u) is above migration_port_max (%u)", path,
+                cfg->migration_port_min, cfg->migration_port_max);
         return FALSE;
     }
     if (cfg->log_level && !daemon_config_log_level(cfg->log_level, NULL)) {

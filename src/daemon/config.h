@@ -11,6 +11,11 @@ struct daemon_config {
     struct server_limits limits;
     guint monitor_timeout_ms; /* 0: the default */
     guint job_wait_ms;        /* how long a call waits for a domain's job (libvirt: 30 s) */
+    /* where an incoming migration's QEMU listens: ports, and the address handed out (NULL:
+     * the one the migrating client reached this daemon at) */
+    guint migration_port_min, migration_port_max;
+    char *migration_address;
+    char *host_uuid; /* NULL: the state directory's own */
     /* [daemon] */
     char **listen;   /* tcp://… and tls://… URIs */
     char *log_level; /* debug, info, warn, error */

@@ -13,6 +13,7 @@
 
 static struct qemu_caps_cache *caps_cache;
 static char *caps_binary;
+static char *caps_host_uuid;
 static guint caps_busy; /* workers under way: the cache stays until they are done */
 
 struct caps_request {
@@ -27,7 +28,8 @@ caps_in_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *c
     struct caps_request *req = task_data;
     GError *error = NULL;
     if (req->xml) {
-        g_autoptr(capabilities) caps = qemu_caps_build_capabilities(caps_cache, NULL, &error);
+        g_autoptr(capabilities) caps =
+            qemu_caps_build_capabilities(caps_cache, caps_host_uuid, &error);
         char *xml = caps ? capabilities_format(caps, &error) : NULL;
         if (xml)
             g_task_return_pointer(task, xml, g_free);
@@ -77,8 +79,9 @@ caps_request(gboolean xml, daemon_caps_fn done, gpointer data)
 }
 
 void
-daemon_caps_init(const char *cache_dir, const char *binary)
+daemon_caps_init(const char *cache_dir, const char *binary, const char *host_uuid)
 {
+    caps_host_uuid = g_strdup(host_uuid);
     caps_cache = qemu_caps_cache_new(cache_dir);
     caps_binary = g_strdup(binary);
     /* warm the cache now: the first client need not wait for QEMU */
@@ -93,6 +96,7 @@ daemon_caps_free(void)
         g_main_context_iteration(NULL, TRUE);
     g_clear_pointer(&caps_cache, qemu_caps_cache_free);
     g_clear_pointer(&caps_binary, g_free);
+    g_clear_pointer(&caps_host_uuid, g_free);
 }
 
 void

@@ -12,7 +12,7 @@ typedef void (*daemon_caps_fn)(gpointer value, const GError *error, gpointer dat
 
 /* Sets up the capabilities cache (CACHE_DIR) for the default emulator BINARY and starts
  * probing it in a worker thread. */
-void daemon_caps_init(const char *cache_dir, const char *binary);
+void daemon_caps_init(const char *cache_dir, const char *binary, const char *host_uuid);
 void daemon_caps_free(void);
 /* Capabilities of the default emulator: at once from memory, else from a worker that reads
  * the disk cache or probes QEMU. DONE gets a reference. */

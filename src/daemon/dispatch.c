@@ -69,6 +69,7 @@ build_index(void)
     index_table(secret_procs, secret_procs_count);
     index_table(domus_procs, domus_procs_count);
     index_table(domus_snapshot_procs, domus_snapshot_procs_count);
+    index_table(migrate_procs, migrate_procs_count);
     indexed = TRUE;
 }
 
@@ -189,15 +190,14 @@ dec_uuid(struct xdr_reader *r, void *args)
 #define PARAMS_MAX 16      /* REMOTE_DOMAIN_*_PARAMETERS_MAX */
 #define PARAM_FIELD_MAX 80 /* VIR_TYPED_PARAM_FIELD_LENGTH */
 
-static void
-dec_params(struct xdr_reader *r, void *args)
+GPtrArray *
+args_decode_params(struct xdr_reader *r, guint max)
 {
-    struct arg_params *a = args;
-    a->params = g_ptr_array_new_with_free_func((GDestroyNotify)typed_param_free);
-    uint32_t n = xdr_get_count(r, PARAMS_MAX, 12);
+    GPtrArray *params = g_ptr_array_new_with_free_func((GDestroyNotify)typed_param_free);
+    uint32_t n = xdr_get_count(r, max, 12);
     for (uint32_t i = 0; i < n && !r->failed; i++) {
         struct typed_param *p = g_new0(struct typed_param, 1);
-        g_ptr_array_add(a->params, p);
+        g_ptr_array_add(params, p);
         p->field = xdr_get_string(r, PARAM_FIELD_MAX);
         p->type = (enum typed_param_type)xdr_get_i32(r);
         switch (p->type) {
@@ -226,6 +226,13 @@ dec_params(struct xdr_reader *r, void *args)
             r->what = "typed parameter field";
         }
     }
+    return params;
+}
+
+static void
+dec_params(struct xdr_reader *r, void *args)
+{
+    ((struct arg_params *)args)->params = args_decode_params(r, PARAMS_MAX);
 }
 
 static void

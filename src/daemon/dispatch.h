@@ -87,6 +87,8 @@ extern const struct proc_def nodedev_procs[];
 extern const gsize nodedev_procs_count;
 extern const struct proc_def domus_procs[];
 extern const gsize domus_procs_count;
+extern const struct proc_def migrate_procs[];
+extern const gsize migrate_procs_count;
 extern const struct proc_def domus_snapshot_procs[];
 extern const gsize domus_snapshot_procs_count;
 
@@ -113,6 +115,9 @@ struct arg_params {
     GPtrArray *params;
 };
 extern const struct args_type args_params;
+/* remote_typed_param<MAX>: a new array of struct typed_param * (never NULL; R's sticky flag
+ * says whether it is whole). */
+GPtrArray *args_decode_params(struct xdr_reader *r, guint max);
 
 /* Decodes a call's arguments exactly as dispatch does, then frees them: what the fuzzer
  * (tests/fuzz) drives. TRUE for procedures without a handler (nothing to decode). */

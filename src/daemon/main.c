@@ -415,16 +415,19 @@ main(int argc, char **argv)
         log_error("%s", error->message);
         return 1;
     }
-    daemon_caps_init(cache_dir, caps_binary);
     struct core *core = core_new(&paths, &error);
     core_paths_clear(&paths);
-    if (!core) {
+    if (!core || !core_set_host_uuid(core, cfg.host_uuid, &error)) {
         log_error("%s", error->message);
         return 1;
     }
+    daemon_caps_init(cache_dir, caps_binary, core->host_uuid);
     core->qemu_binary = g_strdup(caps_binary);
     core->monitor_timeout_ms = cfg.monitor_timeout_ms;
     core->job_wait_ms = cfg.job_wait_ms;
+    core->migration_port_min = cfg.migration_port_min;
+    core->migration_port_max = cfg.migration_port_max;
+    core->migration_address = g_strdup(cfg.migration_address);
     core->dnsmasq_binary = dnsmasq ? g_steal_pointer(&dnsmasq) : g_find_program_in_path("dnsmasq");
     if (!core->dnsmasq_binary)
         core->dnsmasq_binary = g_strdup("/usr/sbin/dnsmasq");

@@ -448,6 +448,8 @@ enum {
     JOB_OPERATION_START = 1,
     JOB_OPERATION_SAVE = 2,
     JOB_OPERATION_RESTORE = 3,
+    JOB_OPERATION_MIGRATION_IN = 4,
+    JOB_OPERATION_MIGRATION_OUT = 5,
     JOB_OPERATION_SNAPSHOT = 6,
     JOB_OPERATION_SNAPSHOT_REVERT = 7,
     JOB_OPERATION_SNAPSHOT_DELETE = 10,
@@ -475,7 +477,11 @@ h_get_job_info(struct call *call, const struct call_ctx *ctx)
     xdr_put_u64(b, info.total);
     xdr_put_u64(b, info.done);
     xdr_put_u64(b, info.total - MIN(info.done, info.total));
-    for (int i = 0; i < 6; i++) /* memory and file totals: no migration yet */
+    const struct job_migration *m = &info.migration;
+    xdr_put_u64(b, m->present ? m->mem_total : 0);
+    xdr_put_u64(b, m->present ? m->mem_processed : 0);
+    xdr_put_u64(b, m->present ? m->mem_remaining : 0);
+    for (int i = 0; i < 3; i++) /* file totals: no job of ours has them */
         xdr_put_u64(b, 0);
     call_reply(call, b);
 }
@@ -510,7 +516,6 @@ h_get_job_stats(struct call *call, const struct call_ctx *ctx)
         call_reply(call, b);
         return;
     }
-    xdr_put_u32(b, info.total ? 5 : 2);
     static const int operations[JOB_TYPE_LAST] = {
         [JOB_START] = JOB_OPERATION_START,
         [JOB_SAVE] = JOB_OPERATION_SAVE,
@@ -518,15 +523,51 @@ h_get_job_stats(struct call *call, const struct call_ctx *ctx)
         [JOB_SNAPSHOT] = JOB_OPERATION_SNAPSHOT,
         [JOB_SNAPSHOT_REVERT] = JOB_OPERATION_SNAPSHOT_REVERT,
         [JOB_SNAPSHOT_DELETE] = JOB_OPERATION_SNAPSHOT_DELETE,
+        [JOB_MIGRATION_IN] = JOB_OPERATION_MIGRATION_IN,
+        [JOB_MIGRATION_OUT] = JOB_OPERATION_MIGRATION_OUT,
     };
-    dispatch_param_int(b, "operation",
+    g_autoptr(GByteArray) params = g_byte_array_new();
+    guint n = 2;
+    dispatch_param_int(params, "operation",
                        info.type < JOB_TYPE_LAST ? operations[info.type] : JOB_OPERATION_UNKNOWN);
-    dispatch_param_ullong(b, "time_elapsed", (uint64_t)info.elapsed_ms);
+    dispatch_param_ullong(params, "time_elapsed", (uint64_t)info.elapsed_ms);
     if (info.total) {
-        dispatch_param_ullong(b, "data_total", info.total);
-        dispatch_param_ullong(b, "data_processed", info.done);
-        dispatch_param_ullong(b, "data_remaining", info.total - MIN(info.done, info.total));
+        dispatch_param_ullong(params, "data_total", info.total);
+        dispatch_param_ullong(params, "data_processed", info.done);
+        dispatch_param_ullong(params, "data_remaining", info.total - MIN(info.done, info.total));
+        n += 3;
     }
+    const struct job_migration *m = &info.migration;
+    if (m->present) {
+        /* QEMU's figures, under libvirt's names */
+        const struct {
+            const char *name;
+            guint64 v;
+        } figures[] = {
+            {"memory_total", m->mem_total},
+            {"memory_processed", m->mem_processed},
+            {"memory_remaining", m->mem_remaining},
+            {"memory_bps", m->mem_bps},
+            {"memory_dirty_rate", m->dirty_rate},
+            {"memory_iteration", m->iteration},
+            {"memory_constant", m->constant_pages},
+            {"memory_normal", m->normal_pages},
+            {"memory_normal_bytes", m->normal_bytes},
+            {"memory_page_size", m->page_size},
+            {"setup_time", m->setup_ms},
+            /* while it runs, the downtime QEMU expects; once over, the one it had */
+            {"downtime", m->downtime_known ? m->downtime_ms : m->expected_downtime_ms},
+        };
+        for (gsize i = 0; i < G_N_ELEMENTS(figures); i++)
+            dispatch_param_ullong(params, figures[i].name, figures[i].v);
+        n += G_N_ELEMENTS(figures);
+        if (m->throttle_percent) {
+            dispatch_param_int(params, "auto_converge_throttle", (int32_t)m->throttle_percent);
+            n++;
+        }
+    }
+    xdr_put_u32(b, n);
+    g_byte_array_append(b, params->data, params->len);
     call_reply(call, b);
 }
 

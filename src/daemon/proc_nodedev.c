@@ -21,8 +21,8 @@
 static GPtrArray *
 devices(struct call *call)
 {
-    g_autofree char *uuid = nodeinfo_host_uuid(NULL);
-    return nodedev_enumerate(dispatch_core(call)->paths.sysfs_root, uuid, NODEDEV_PCI_IDS);
+    struct core *core = dispatch_core(call);
+    return nodedev_enumerate(core->paths.sysfs_root, core->host_uuid, NODEDEV_PCI_IDS);
 }
 
 /* The device named NAME of DEVS, or NULL with the call failed */

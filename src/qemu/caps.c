@@ -1107,8 +1107,8 @@ qemu_caps_build_capabilities(struct qemu_caps_cache *cache, const char *host_uui
     g_autoptr(capabilities) caps = capabilities_new();
     gboolean kvm = qemu_caps_kvm_usable();
 
-    caps->host.uuid = host_uuid ? g_strdup(host_uuid) : nodeinfo_host_uuid(error);
-    if (!caps->host.uuid || !nodeinfo_fill_host(&caps->host, error))
+    caps->host.uuid = g_strdup(host_uuid);
+    if (!nodeinfo_fill_host(&caps->host, error))
         return NULL;
     capabilities_add_secmodel(caps, "none", "0");
 

@@ -110,8 +110,8 @@ gboolean qemu_caps_add_guest(const struct qemu_caps *caps, struct capabilities *
 /* The host capabilities CONNECT_GET_CAPABILITIES returns: host facts from nodeinfo_,
  * HOST_UUID, security model 'none', and one guest per x86 architecture (x86_64, i686) for
  * which an emulator exists, with KVM when it is usable and the binary supports it.
- * HOST_UUID NULL: nodeinfo_host_uuid(). An architecture without an emulator is left out
+ * An architecture without an emulator is left out
  * (as libvirt, the document may list no guest at all). Returns a new model; caller frees.
- * Errors: as nodeinfo_host_uuid, nodeinfo_fill_host and qemu_caps_cache_get. */
+ * Errors: as nodeinfo_fill_host and qemu_caps_cache_get. */
 struct capabilities *qemu_caps_build_capabilities(struct qemu_caps_cache *cache,
                                                   const char *host_uuid, GError **error);

@@ -34,8 +34,10 @@ needs_root = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
 class Namespace:
     """A network (and mount) namespace kept alive by a sleeping process."""
 
-    def __init__(self, mount=True):
+    def __init__(self, mount=True, hostname=None):
         flags = ["-n", "-m"] if mount else ["-n"]
+        if hostname:
+            flags.append("-u")
         self.holder = subprocess.Popen(["unshare"] + flags + ["sleep", "infinity"],
                                        stdin=subprocess.DEVNULL)
         deadline = time.time() + 10
@@ -48,14 +50,18 @@ class Namespace:
                 pass
             time.sleep(0.01)
         self.mount = mount
+        self.uts = bool(hostname)
         self.run("ip", "link", "set", "lo", "up")
+        if hostname:
+            self.run("hostname", hostname)
 
     @property
     def pid(self):
         return self.holder.pid
 
     def prefix(self):
-        return ["nsenter", "-t", str(self.pid), "-n"] + (["-m"] if self.mount else [])
+        return (["nsenter", "-t", str(self.pid), "-n"] + (["-m"] if self.mount else []) +
+                (["-u"] if self.uts else []))
 
     def run(self, *cmd, check=True, timeout=60):
         r = subprocess.run(self.prefix() + list(cmd), capture_output=True, text=True,
@@ -123,9 +129,9 @@ class Namespace:
 class NetDaemon(Daemon):
     """domusd in a namespace of its own. DEFAULT_NETWORK: let it define 'default'."""
 
-    def __init__(self, default_network=False, extra_args=()):
+    def __init__(self, default_network=False, extra_args=(), hostname=None):
         super().__init__()
-        self.ns = Namespace()
+        self.ns = Namespace(hostname=hostname)
         self.default_network = default_network
         self.extra_args = list(extra_args)
 
@@ -166,15 +172,18 @@ class NetDaemon(Daemon):
         return pids
 
     def destroy(self):
-        if self.alive():
-            self.stop()
-        for pid in self.dnsmasq_pids():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.kill_guests()
-        self.ns.close()
+        try:
+            if self.alive():
+                self.stop()
+        finally:
+            # a failed stop (a sanitizer's report) must not leave QEMU or dnsmasq behind
+            for pid in self.dnsmasq_pids():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.kill_guests()
+            self.ns.close()
 
 
 class Host:

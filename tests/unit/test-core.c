@@ -17,11 +17,11 @@ test_every_row(void)
     gsize n;
     const struct state_transition *rows = state_transitions(&n);
     g_assert_cmpuint(n, >, 0);
-    guint seen_inputs = 0;
+    guint64 seen_inputs = 0;
     for (gsize i = 0; i < n; i++) {
         const struct state_transition *t = &rows[i];
         g_assert_cmpuint(t->from, !=, 0);
-        seen_inputs |= 1u << t->input;
+        seen_inputs |= G_GUINT64_CONSTANT(1) << t->input;
         for (int s = 0; s < DOM_STATE_LAST; s++) {
             if (!(t->from & STATE_BIT(s)))
                 continue;
@@ -40,7 +40,8 @@ test_every_row(void)
             g_assert_true(t->event[0] == EV_STOPPED || t->event[0] < 0);
     }
     /* every input has a row */
-    g_assert_cmpuint(seen_inputs, ==, (1u << IN_LAST) - 1);
+    G_STATIC_ASSERT(IN_LAST < 64);
+    g_assert_cmpuint(seen_inputs, ==, (G_GUINT64_CONSTANT(1) << IN_LAST) - 1);
 }
 
 static void

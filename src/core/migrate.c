@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* migrate: what both sides of a migration share: the parameters of the calls, the flags Domus
+ * takes, and the QEMU setup that must match on both ends. */
+#include "core/migrate.h"
+
+#include <unistd.h>
+
+#include "core/guest.h"
+#include "util/err.h"
+
+void
+migrate_params_clear(struct migrate_params *p)
+{
+    g_free(p->uri);
+    g_free(p->dname);
+    g_free(p->dxml);
+    g_free(p->persist_xml);
+    g_free(p->listen_address);
+    g_strfreev(p->compression);
+    memset(p, 0, sizeof(*p));
+}
+
+enum kind { K_STRING, K_INT, K_ULLONG };
+
+struct known {
+    const char *name;
+    enum kind kind;
+    gboolean repeated;
+    const char *unsupported; /* why Domus refuses it, or NULL */
+};
+
+static const struct known known[] = {
+    {"migrate_uri", K_STRING, FALSE, NULL},
+    {"destination_name", K_STRING, FALSE, NULL},
+    {"destination_xml", K_STRING, FALSE, NULL},
+    {"persistent_xml", K_STRING, FALSE, NULL},
+    {"bandwidth", K_ULLONG, FALSE, NULL},
+    {"listen_address", K_STRING, FALSE, NULL},
+    {"compression", K_STRING, TRUE, NULL},
+    {"compression.mt.level", K_INT, FALSE, NULL},
+    {"compression.mt.threads", K_INT, FALSE, NULL},
+    {"compression.mt.dthreads", K_INT, FALSE, NULL},
+    {"compression.xbzrle.cache", K_ULLONG, FALSE, NULL},
+    {"auto_converge.initial", K_INT, FALSE, NULL},
+    {"auto_converge.increment", K_INT, FALSE, NULL},
+    {"parallel.connections", K_INT, FALSE, NULL},
+    {"graphics_uri", K_STRING, FALSE, "moving graphics clients along with the guest"},
+    {"migrate_disks", K_STRING, TRUE, "copying disks during migration"},
+    {"disks_port", K_INT, FALSE, "copying disks during migration"},
+    {"disks_uri", K_STRING, FALSE, "copying disks during migration"},
+    {"bandwidth.postcopy", K_ULLONG, FALSE, "post-copy migration"},
+    {"tls.destination", K_STRING, FALSE, "TLS for QEMU's migration stream"},
+};
+
+static const struct known *
+find_known(const char *name)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(known); i++)
+        if (g_str_equal(known[i].name, name))
+            return &known[i];
+    return NULL;
+}
+
+static gboolean
+check_type(const struct typed_param *tp, const struct known *k, GError **error)
+{
+    static const enum typed_param_type wanted[] = {[K_STRING] = TYPED_PARAM_STRING,
+                                                   [K_INT] = TYPED_PARAM_INT,
+                                                   [K_ULLONG] = TYPED_PARAM_ULLONG};
+    static const char *const words[] = {"a string", "an int", "an unsigned long long"};
+    if (tp->type == wanted[k->kind])
+        return TRUE;
+    err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "migration parameter '%s' must be %s", tp->field,
+            words[k->kind]);
+    return FALSE;
+}
+
+static int
+int_param(const struct typed_param *tp)
+{
+    return (int)tp->i;
+}
+
+static gboolean
+set_string(char **slot, const struct typed_param *tp)
+{
+    g_free(*slot);
+    *slot = g_strdup(tp->s);
+    return TRUE;
+}
+
+gboolean
+migrate_params_parse(const GPtrArray *params, struct migrate_params *ret, GError **error)
+{
+    struct migrate_params p = {0};
+    p.mt_level = p.mt_threads = p.mt_dthreads = -1;
+    p.xbzrle_cache = -1;
+    p.ac_initial = p.ac_increment = -1;
+    g_autoptr(GPtrArray) compression = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; params && i < params->len; i++) {
+        const struct typed_param *tp = params->pdata[i];
+        const struct known *k = find_known(tp->field);
+        if (!k) {
+            err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "unknown migration parameter '%s'",
+                    tp->field);
+            goto fail;
+        }
+        if (!check_type(tp, k, error))
+            goto fail;
+        if (!k->repeated && !g_hash_table_add(seen, (gpointer)k->name)) {
+            err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG,
+                    "migration parameter '%s' is given more than once", tp->field);
+            goto fail;
+        }
+        if (k->unsupported) {
+            err_set(error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED,
+                    "migration parameter '%s': %s is not supported by Domus yet", tp->field,
+                    k->unsupported);
+            goto fail;
+        }
+        const char *n = k->name;
+        if (g_str_equal(n, "migrate_uri"))
+            set_string(&p.uri, tp);
+        else if (g_str_equal(n, "destination_name"))
+            set_string(&p.dname, tp);
+        else if (g_str_equal(n, "destination_xml"))
+            set_string(&p.dxml, tp);
+        else if (g_str_equal(n, "persistent_xml"))
+            set_string(&p.persist_xml, tp);
+        else if (g_str_equal(n, "listen_address"))
+            set_string(&p.listen_address, tp);
+        else if (g_str_equal(n, "bandwidth"))
+            p.bandwidth = tp->u;
+        else if (g_str_equal(n, "compression")) {
+            if (!g_str_equal(tp->s, "xbzrle") && !g_str_equal(tp->s, "mt")) {
+                err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG,
+                        "unknown compression method '%s'; use xbzrle or mt", tp->s);
+                goto fail;
+            }
+            g_ptr_array_add(compression, g_strdup(tp->s));
+        } else if (g_str_equal(n, "compression.mt.level"))
+            p.mt_level = int_param(tp);
+        else if (g_str_equal(n, "compression.mt.threads"))
+            p.mt_threads = int_param(tp);
+        else if (g_str_equal(n, "compression.mt.dthreads"))
+            p.mt_dthreads = int_param(tp);
+        else if (g_str_equal(n, "compression.xbzrle.cache"))
+            p.xbzrle_cache = (gint64)MIN(tp->u, (guint64)G_MAXINT64);
+        else if (g_str_equal(n, "auto_converge.initial"))
+            p.ac_initial = int_param(tp);
+        else if (g_str_equal(n, "auto_converge.increment"))
+            p.ac_increment = int_param(tp);
+        else if (g_str_equal(n, "parallel.connections"))
+            p.parallel_connections = int_param(tp);
+    }
+    if ((p.mt_level >= 0 || p.mt_threads >= 0 || p.mt_dthreads >= 0 || p.xbzrle_cache >= 0) &&
+        compression->len == 0) {
+        /* libvirt: compression parameters need the methods they tune named */
+        err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "%s",
+                "compression parameters need --comp-methods naming the method they tune");
+        goto fail;
+    }
+    if (compression->len > 0) {
+        g_ptr_array_add(compression, NULL);
+        p.compression = (char **)g_ptr_array_steal(compression, NULL);
+    }
+    migrate_params_clear(ret);
+    *ret = p;
+    return TRUE;
+fail:
+    migrate_params_clear(&p);
+    return FALSE;
+}
+
+/* each refused flag and why */
+static const struct {
+    unsigned flag;
+    const char *what;
+} unsupported_flags[] = {
+    {MIGRATE_PEER2PEER, "peer-to-peer migration (--p2p)"},
+    {MIGRATE_TUNNELLED, "tunnelled migration (--tunnelled)"},
+    {MIGRATE_NON_SHARED_DISK, "copying disks during migration (--copy-storage-all)"},
+    {MIGRATE_NON_SHARED_INC, "copying disks during migration (--copy-storage-inc)"},
+    {MIGRATE_NON_SHARED_SYNCHRONOUS_WRITES, "synchronous writes of copied disks"},
+    {MIGRATE_POSTCOPY, "post-copy migration (--postcopy)"},
+    {MIGRATE_POSTCOPY_RESUME, "resuming a post-copy migration"},
+    {MIGRATE_RDMA_PIN_ALL, "RDMA migration (--rdma-pin-all)"},
+    {MIGRATE_TLS, "TLS for QEMU's migration stream (--tls)"},
+    {MIGRATE_ZEROCOPY, "zero-copy migration (--zerocopy)"},
+};
+
+gboolean
+migrate_check_flags(unsigned flags, GError **error)
+{
+    if (flags & ~(unsigned)MIGRATE_FLAGS_ALL) {
+        err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "unsupported flags (0x%x) in migration",
+                flags & ~(unsigned)MIGRATE_FLAGS_ALL);
+        return FALSE;
+    }
+    if ((flags & MIGRATE_OFFLINE) && !(flags & MIGRATE_PERSIST_DEST)) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID, "%s",
+                "offline migration must be specified with the persistent flag set");
+        return FALSE;
+    }
+    if ((flags & MIGRATE_OFFLINE) && (flags & MIGRATE_LIVE)) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID, "%s",
+                "offline migration cannot be live: the guest does not run");
+        return FALSE;
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(unsupported_flags); i++) {
+        if (flags & unsupported_flags[i].flag) {
+            err_set(error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED,
+                    "%s is not supported by Domus yet", unsupported_flags[i].what);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+char **
+migrate_qemu_setup(struct domain *dom, unsigned flags, const struct migrate_params *p,
+                   gboolean source, JsonObject **ret_params)
+{
+    GPtrArray *caps = g_ptr_array_new();
+    JsonObject *params = json_object_new();
+    if (flags & MIGRATE_COMPRESSED) {
+        static const char *const fallback[] = {"xbzrle", NULL};
+        const char *const *methods =
+            p->compression ? (const char *const *)p->compression : fallback;
+        for (gsize i = 0; methods[i]; i++)
+            g_ptr_array_add(caps, g_strdup(g_str_equal(methods[i], "mt") ? "compress" : "xbzrle"));
+        if (p->mt_level >= 0)
+            json_object_set_int_member(params, "compress-level", p->mt_level);
+        if (p->mt_threads >= 0)
+            json_object_set_int_member(params, "compress-threads", p->mt_threads);
+        if (p->mt_dthreads >= 0)
+            json_object_set_int_member(params, "decompress-threads", p->mt_dthreads);
+        if (p->xbzrle_cache >= 0)
+            json_object_set_int_member(params, "xbzrle-cache-size", p->xbzrle_cache);
+    }
+    if (flags & MIGRATE_PARALLEL) {
+        g_ptr_array_add(caps, g_strdup("multifd"));
+        if (p->parallel_connections > 0)
+            json_object_set_int_member(params, "multifd-channels", p->parallel_connections);
+    }
+    if (source && (flags & MIGRATE_AUTO_CONVERGE)) {
+        g_ptr_array_add(caps, g_strdup("auto-converge"));
+        if (p->ac_initial >= 0)
+            json_object_set_int_member(params, "cpu-throttle-initial", p->ac_initial);
+        if (p->ac_increment >= 0)
+            json_object_set_int_member(params, "cpu-throttle-increment", p->ac_increment);
+    }
+    if (source) {
+        /* libvirt's default is no limit, not QEMU's 128 MiB/s */
+        guint64 mib = p->bandwidth ? p->bandwidth : dom->migrate_speed_mib;
+        gint64 bytes = mib && mib < (guint64)(G_MAXINT64 >> 20) ? (gint64)(mib << 20) : G_MAXINT64;
+        json_object_set_int_member(params, "max-bandwidth", bytes);
+        if (dom->migrate_downtime_ms)
+            json_object_set_int_member(params, "downtime-limit", (gint64)dom->migrate_downtime_ms);
+    }
+    if (json_object_get_size(params) == 0) {
+        json_object_unref(params);
+        params = NULL;
+    }
+    *ret_params = params;
+    g_ptr_array_add(caps, NULL);
+    return (char **)g_ptr_array_free(caps, FALSE);
+}
+
+char *
+migrate_hostname(void)
+{
+    char host[256] = "";
+    if (gethostname(host, sizeof(host) - 1) < 0 || !*host)
+        return g_strdup("localhost");
+    return g_strdup(host);
+}

