@@ -177,6 +177,20 @@ enum { DOMUS_JOB_STATS_COMPLETED = 1, DOMUS_JOB_STATS_KEEP_COMPLETED = 2 };
  * "data_remaining" in bytes for a job with progress). Free *RET_PARAMS with g_strfreev. */
 gboolean domus_domain_get_job_stats(domus_domain *dom, unsigned flags, int *ret_type,
                                     char ***ret_params, GError **error);
+/* Migration to DCONN's host, driven from here as virDomainMigrate3 drives it (libvirt's v3
+ * protocol with parameters). PARAMS: FIELD, VALUE, … NULL under libvirt's names
+ * ("migrate_uri", "destination_name", "destination_xml", "persistent_xml", "listen_address",
+ * "bandwidth" in MiB/s, "compression" (repeatable), "compression.mt.level", …,
+ * "parallel.connections", "auto_converge.initial", "auto_converge.increment"); FLAGS:
+ * virDomainMigrateFlags. Returns the domain on the destination. */
+domus_domain *domus_domain_migrate(domus_domain *dom, domus_conn *dconn, const char *const *params,
+                                   unsigned flags, GError **error);
+/* virDomainMigrate{Set,Get}MaxDowntime (ms) and {Set,Get}MaxSpeed (MiB/s). */
+gboolean domus_domain_migrate_set_max_downtime(domus_domain *dom, guint64 ms, GError **error);
+gboolean domus_domain_migrate_get_max_downtime(domus_domain *dom, guint64 *ret_ms, GError **error);
+gboolean domus_domain_migrate_set_max_speed(domus_domain *dom, guint64 mib_per_s, GError **error);
+gboolean domus_domain_migrate_get_max_speed(domus_domain *dom, guint64 *ret_mib_per_s,
+                                            GError **error);
 /* Aborts the job running on DOM; VIR_ERR_OPERATION_INVALID when there is none or it cannot
  * be aborted (the message names it). */
 gboolean domus_domain_abort_job(domus_domain *dom, GError **error);

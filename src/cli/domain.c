@@ -627,6 +627,56 @@ print_capacity(const char *label, guint64 val)
     printf("%-17s %-.3lf %s\n", label, v, units[i]);
 }
 
+/* A migration's figures, in virsh's words and order */
+static void
+print_migration(char **params, int type)
+{
+    guint64 total = param_u64(params, "memory_total");
+    guint64 processed = param_u64(params, "memory_processed");
+    guint64 remaining = param_u64(params, "memory_remaining");
+    if (total || processed || remaining) {
+        print_capacity("Memory processed:", processed);
+        print_capacity("Memory remaining:", remaining);
+        print_capacity("Memory total:", total);
+        guint64 bps = param_u64(params, "memory_bps");
+        if (bps) {
+            static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+            double v = (double)bps;
+            gsize i = 0;
+            for (; i + 1 < G_N_ELEMENTS(units) && v >= 1024; i++)
+                v /= 1024;
+            printf("%-17s %-.3lf %s/s\n", "Memory bandwidth:", v, units[i]);
+        }
+        if (param(params, "memory_dirty_rate"))
+            printf("%-17s %-12" G_GUINT64_FORMAT " pages/s\n",
+                   "Dirty rate:", param_u64(params, "memory_dirty_rate"));
+        if (param(params, "memory_page_size"))
+            printf("%-17s %-12" G_GUINT64_FORMAT " bytes\n",
+                   "Page size:", param_u64(params, "memory_page_size"));
+        if (param(params, "memory_iteration"))
+            printf("%-17s %-12" G_GUINT64_FORMAT "\n",
+                   "Iteration:", param_u64(params, "memory_iteration"));
+    }
+    if (param(params, "memory_constant"))
+        printf("%-17s %-12" G_GUINT64_FORMAT "\n",
+               "Constant pages:", param_u64(params, "memory_constant"));
+    if (param(params, "memory_normal"))
+        printf("%-17s %-12" G_GUINT64_FORMAT "\n",
+               "Normal pages:", param_u64(params, "memory_normal"));
+    if (param(params, "memory_normal_bytes"))
+        print_capacity("Normal data:", param_u64(params, "memory_normal_bytes"));
+    if (param(params, "downtime"))
+        printf("%-17s %-12" G_GUINT64_FORMAT " ms\n",
+               type == DOMUS_JOB_COMPLETED ? "Total downtime:" : "Expected downtime:",
+               param_u64(params, "downtime"));
+    if (param(params, "setup_time"))
+        printf("%-17s %-12" G_GUINT64_FORMAT " ms\n",
+               "Setup time:", param_u64(params, "setup_time"));
+    if (param(params, "auto_converge_throttle"))
+        printf("%-17s %-13d\n",
+               "Auto converge throttle:", (int)param_u64(params, "auto_converge_throttle"));
+}
+
 static gboolean
 do_domjobinfo(domus_domain *dom, struct cli_ctx *ctx, GError **error)
 {
@@ -668,6 +718,7 @@ do_domjobinfo(domus_domain *dom, struct cli_ctx *ctx, GError **error)
             print_capacity("Data remaining:", remaining);
             print_capacity("Data total:", total);
         }
+        print_migration(params, type);
     }
     printf("\n");
     return TRUE;

@@ -184,8 +184,10 @@ cli_with_progress(const char *label, gboolean verbose,
     if (p.ok) {
         if (show) {
             print_progress(label, 0, 1);
-            /* virsh ends --verbose progress on stdout */
-            fprintf(verbose ? stdout : stderr, "\n");
+            /* virsh leaves the --verbose line open: the command's own output (or its closing
+             * empty line) ends it on stdout; one shown only for a terminal ends here */
+            if (!verbose)
+                fprintf(stderr, "\n");
         }
         return TRUE;
     }

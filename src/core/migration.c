@@ -243,17 +243,20 @@ run(struct job *job, struct domain *dom, int fd, const char *uri, gboolean incom
     migration_detach(dom);
     dom->migration = m;
 
+    /* every capability a migration may use is set, on or off: QEMU keeps them from one
+     * migration to the next (a guest that arrived with multifd would leave with it) */
+    static const char *const managed[] = {"events", "xbzrle", "compress", "multifd",
+                                          "auto-converge"};
     JsonArray *caps = json_array_new();
-    for (guint i = 0; setup && setup->capabilities && setup->capabilities[i]; i++) {
+    for (gsize i = 0; i < G_N_ELEMENTS(managed); i++) {
+        gboolean on = i == 0;
+        for (guint j = 0; setup && setup->capabilities && setup->capabilities[j]; j++)
+            on = on || g_str_equal(setup->capabilities[j], managed[i]);
         JsonObject *cap = json_object_new();
-        json_object_set_string_member(cap, "capability", setup->capabilities[i]);
-        json_object_set_boolean_member(cap, "state", TRUE);
+        json_object_set_string_member(cap, "capability", managed[i]);
+        json_object_set_boolean_member(cap, "state", on);
         json_array_add_object_element(caps, cap);
     }
-    JsonObject *cap = json_object_new();
-    json_object_set_string_member(cap, "capability", "events");
-    json_object_set_boolean_member(cap, "state", TRUE);
-    json_array_add_object_element(caps, cap);
     JsonObject *args = json_object_new();
     json_object_set_array_member(args, "capabilities", caps);
     qmp_command(dom->mon, "migrate-set-capabilities", args, on_setup, migration_ref(m));

@@ -841,9 +841,10 @@ start_finish(struct job *job, const GError *error)
     } else {
         err = g_error_copy(error);
     }
-    if (dom->pid && !op->abandoned)
+    if (dom->pid && !op->abandoned && !op->net_in)
         lifecycle_append_log_tail(dom, err);
-    g_prefix_error(&err, "starting '%s': ", dom->def->name);
+    if (!op->net_in)
+        g_prefix_error(&err, "starting '%s': ", dom->def->name);
     log_warn("%s", err->message);
     job_set_error(job, err);
     lifecycle_kill_and_reap(dom);

@@ -446,8 +446,8 @@ domus_get_type(domus_conn *conn, GError **error)
     return client_reply_string(conn, PROC_CONNECT_GET_TYPE, NULL, error);
 }
 
-static domus_domain *
-domain_from_reader(domus_conn *conn, struct xdr_reader *r)
+domus_domain *
+client_domain_from_reader(domus_conn *conn, struct xdr_reader *r)
 {
     struct rpc_domain h = {0};
     rpc_get_domain(r, &h);
@@ -472,7 +472,7 @@ reply_domain(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error)
         return NULL;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
-    domus_domain *dom = domain_from_reader(conn, &r);
+    domus_domain *dom = client_domain_from_reader(conn, &r);
     if (!xdr_reader_finish(&r, error)) {
         domus_domain_free(dom);
         return NULL;
@@ -511,7 +511,7 @@ domus_list_domains(domus_conn *conn, unsigned flags, GError **error)
     uint32_t n = xdr_get_count(&r, RPC_DOMAIN_LIST_MAX, 24);
     domus_domain **list = g_new0(domus_domain *, n + 1);
     for (uint32_t i = 0; i < n && !r.failed; i++)
-        list[i] = domain_from_reader(conn, &r);
+        list[i] = client_domain_from_reader(conn, &r);
     xdr_get_u32(&r);
     if (!xdr_reader_finish(&r, error)) {
         domus_domain_list_free(list);

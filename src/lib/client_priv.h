@@ -25,6 +25,8 @@ gboolean client_call(domus_conn *conn, uint32_t proc, GByteArray *args, GByteArr
 domus_stream *client_stream_new(domus_conn *conn, uint32_t proc, uint32_t serial);
 /* A new argument buffer that starts with DOM (remote_nonnull_domain). */
 GByteArray *client_domain_args(domus_domain *dom);
+/* A remote_nonnull_domain of CONN from R (NULL when R failed). */
+domus_domain *client_domain_from_reader(domus_conn *conn, struct xdr_reader *r);
 /* Calls returning one int / one string (the whole body checked). */
 int client_reply_int(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error);
 /* A typed parameter list (remote_typed_param<>) as FIELD, VALUE, … NULL: numbers in decimal,

@@ -361,7 +361,7 @@ def test_wipe_verbose_shows_progress(daemon):
     assert len(progress) >= 2, r.stderr  # at least one line while the wipe ran
     values = [int(p) for p in progress]
     assert values == sorted(values) and all(0 <= p < 100 for p in values[:-1])
-    assert r.stdout == "\nVol big.raw wiped\n\n" and "Sanitizer" not in r.stderr
+    assert r.stdout == "Vol big.raw wiped\n\n" and "Sanitizer" not in r.stderr
     # a refused verbose wipe reports the error, no progress
     r = daemon.domus("vol-wipe", "big.raw", "--pool", "default", "--algorithm", "nope",
                      "--verbose", check=False)

@@ -369,7 +369,7 @@ def test_domus_cli(daemon, sg):
         dom.create()
     path = os.path.join(daemon.root, "sv-cli.save")
     r = daemon.domus("save", "sv", path, "--verbose", check=True)
-    assert r.stdout.endswith(f"Domain 'sv' saved to {path}\n\n")
+    assert r.stdout == f"\nDomain 'sv' saved to {path}\n\n", repr(r.stdout)
     assert re.findall(r"^Save: \[100 %\]$", r.stderr, re.M), r.stderr
     assert "<name>sv</name>" in daemon.domus("save-image-dumpxml", path, check=True).stdout
     r = daemon.domus("restore", path, "--paused", check=True)
