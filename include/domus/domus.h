@@ -185,6 +185,11 @@ gboolean domus_domain_get_job_stats(domus_domain *dom, unsigned flags, int *ret_
  * virDomainMigrateFlags. Returns the domain on the destination. */
 domus_domain *domus_domain_migrate(domus_domain *dom, domus_conn *dconn, const char *const *params,
                                    unsigned flags, GError **error);
+/* Peer-to-peer migration (virDomainMigrateToURI3 with VIR_MIGRATE_PEER2PEER): DOM's daemon
+ * drives the migration to the daemon at DCONNURI (a URI as that daemon reaches it) itself.
+ * PARAMS and FLAGS as above. */
+gboolean domus_domain_migrate_to_uri(domus_domain *dom, const char *dconnuri,
+                                     const char *const *params, unsigned flags, GError **error);
 /* virDomainMigrate{Set,Get}MaxDowntime (ms) and {Set,Get}MaxSpeed (MiB/s). */
 gboolean domus_domain_migrate_set_max_downtime(domus_domain *dom, guint64 ms, GError **error);
 gboolean domus_domain_migrate_get_max_downtime(domus_domain *dom, guint64 *ret_ms, GError **error);

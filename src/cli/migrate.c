@@ -61,7 +61,8 @@ static const struct {
 
 struct migrate_run {
     domus_domain *dom;
-    domus_conn *dconn;
+    domus_conn *dconn; /* NULL: peer to peer, the source daemon reaches DESTURI itself */
+    const char *desturi;
     GPtrArray *params; /* FIELD, VALUE, … NULL */
     unsigned flags;
     domus_domain *watch; /* the domain on a second connection; NULL: not watched */
@@ -75,8 +76,10 @@ static gboolean
 migrate_run(gpointer data, GError **error)
 {
     struct migrate_run *m = data;
-    m->result = domus_domain_migrate(m->dom, m->dconn, (const char *const *)m->params->pdata,
-                                     m->flags, error);
+    const char *const *params = (const char *const *)m->params->pdata;
+    if (!m->dconn)
+        return domus_domain_migrate_to_uri(m->dom, m->desturi, params, m->flags, error);
+    m->result = domus_domain_migrate(m->dom, m->dconn, params, m->flags, error);
     return m->result != NULL;
 }
 
@@ -220,10 +223,13 @@ cmd_migrate(struct cli_ctx *ctx, GError **error)
     g_autoptr(domus_domain) dom = cli_domain(ctx, error);
     if (!dom)
         return FALSE;
-    domus_conn *dconn = domus_open(cli_get(ctx, "desturi"), FALSE, error);
-    if (!dconn)
+    /* peer to peer: the source daemon connects; else this client drives both hosts */
+    const char *desturi = cli_get(ctx, "desturi");
+    domus_conn *dconn = NULL;
+    if (!(flags & (1 << 1)) && !(dconn = domus_open(desturi, FALSE, error)))
         return FALSE;
-    struct migrate_run m = {.dom = dom, .dconn = dconn, .params = params, .flags = flags};
+    struct migrate_run m = {
+        .dom = dom, .dconn = dconn, .desturi = desturi, .params = params, .flags = flags};
     gboolean verbose = cli_has(ctx, "verbose");
     domus_conn *watch = NULL;
     if (verbose || timeout) {

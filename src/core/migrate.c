@@ -173,12 +173,53 @@ fail:
     return FALSE;
 }
 
+char **
+migrate_params_to_pairs(const struct migrate_params *p)
+{
+    GPtrArray *a = g_ptr_array_new();
+#define PAIR(field, value)                                                                         \
+    do {                                                                                           \
+        g_ptr_array_add(a, g_strdup(field));                                                       \
+        g_ptr_array_add(a, (value));                                                               \
+    } while (0)
+    if (p->uri)
+        PAIR("migrate_uri", g_strdup(p->uri));
+    if (p->dname)
+        PAIR("destination_name", g_strdup(p->dname));
+    if (p->dxml)
+        PAIR("destination_xml", g_strdup(p->dxml));
+    if (p->persist_xml)
+        PAIR("persistent_xml", g_strdup(p->persist_xml));
+    if (p->listen_address)
+        PAIR("listen_address", g_strdup(p->listen_address));
+    if (p->bandwidth)
+        PAIR("bandwidth", g_strdup_printf("%" G_GUINT64_FORMAT, p->bandwidth));
+    for (gsize i = 0; p->compression && p->compression[i]; i++)
+        PAIR("compression", g_strdup(p->compression[i]));
+    if (p->mt_level >= 0)
+        PAIR("compression.mt.level", g_strdup_printf("%d", p->mt_level));
+    if (p->mt_threads >= 0)
+        PAIR("compression.mt.threads", g_strdup_printf("%d", p->mt_threads));
+    if (p->mt_dthreads >= 0)
+        PAIR("compression.mt.dthreads", g_strdup_printf("%d", p->mt_dthreads));
+    if (p->xbzrle_cache >= 0)
+        PAIR("compression.xbzrle.cache", g_strdup_printf("%" G_GINT64_FORMAT, p->xbzrle_cache));
+    if (p->ac_initial >= 0)
+        PAIR("auto_converge.initial", g_strdup_printf("%d", p->ac_initial));
+    if (p->ac_increment >= 0)
+        PAIR("auto_converge.increment", g_strdup_printf("%d", p->ac_increment));
+    if (p->parallel_connections > 0)
+        PAIR("parallel.connections", g_strdup_printf("%d", p->parallel_connections));
+#undef PAIR
+    g_ptr_array_add(a, NULL);
+    return (char **)g_ptr_array_free(a, FALSE);
+}
+
 /* each refused flag and why */
 static const struct {
     unsigned flag;
     const char *what;
 } unsupported_flags[] = {
-    {MIGRATE_PEER2PEER, "peer-to-peer migration (--p2p)"},
     {MIGRATE_TUNNELLED, "tunnelled migration (--tunnelled)"},
     {MIGRATE_NON_SHARED_DISK, "copying disks during migration (--copy-storage-all)"},
     {MIGRATE_NON_SHARED_INC, "copying disks during migration (--copy-storage-inc)"},

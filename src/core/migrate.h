@@ -62,6 +62,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(migrate_params, migrate_params_clear)
  * Domus cannot honour yet is ERR_ARGUMENT_UNSUPPORTED. */
 gboolean migrate_params_parse(const GPtrArray *params, struct migrate_params *ret, GError **error);
 
+/* P as FIELD, VALUE, … NULL under libvirt's names (what a source daemon hands on to the
+ * destination itself). New vector. */
+char **migrate_params_to_pairs(const struct migrate_params *p);
+
 /* Refuses FLAGS that make no sense together or that Domus does not do (yet), naming them:
  * ERR_ARGUMENT_UNSUPPORTED / ERR_OPERATION_INVALID as libvirt. */
 gboolean migrate_check_flags(unsigned flags, GError **error);

@@ -47,9 +47,11 @@ h_supports_feature(struct call *call, const struct call_ctx *ctx)
         /* descriptors travel on unix sockets only */
         yes = call_can_pass_fds(call);
         break;
-    /* migration: the v3 protocol with parameters, managed by the client, also offline; the
+    /* migration: the v3 protocol with parameters, managed by the client or peer to peer, also
+     * offline; the
      * definition in migratable form (dumpxml --migratable) */
     case RPC_FEATURE_MIGRATION_V3:
+    case RPC_FEATURE_MIGRATION_P2P:
     case RPC_FEATURE_MIGRATION_PARAMS:
     case RPC_FEATURE_MIGRATION_OFFLINE:
     case RPC_FEATURE_XML_MIGRATABLE:

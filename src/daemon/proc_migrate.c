@@ -11,6 +11,7 @@
 #include "core/guest.h"
 #include "core/migrate.h"
 #include "daemon/dispatch.h"
+#include "daemon/migrate_p2p.h"
 #include "util/err.h"
 
 #define MIGRATE_PARAMS_MAX 64      /* REMOTE_DOMAIN_MIGRATE_PARAM_LIST_MAX */
@@ -304,12 +305,15 @@ h_perform(struct call *call, const struct call_ctx *ctx)
     unsigned flags;
     if (!call_flags(call, ctx, a, &flags) || !params(call, a, &p))
         return;
-    if (a->dconnuri || (flags & MIGRATE_PEER2PEER)) {
-        GError *error = NULL;
-        err_set(&error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED, "%s",
-                "peer-to-peer migration (--p2p) is not supported by Domus yet; migrate without "
-                "it (the client then drives both hosts)");
-        dispatch_fail(call, error);
+    if (flags & MIGRATE_PEER2PEER) {
+        if (!a->dconnuri) {
+            GError *error = NULL;
+            err_set(&error, ERR_FROM_QEMU, ERR_INVALID_ARG, "%s",
+                    "peer-to-peer migration needs the destination's URI");
+            dispatch_fail(call, error);
+            return;
+        }
+        migrate_p2p_start(call, ctx->dom, &p, a->dconnuri, flags);
         return;
     }
     core_migrate_perform(ctx->dom, &p, (const char *)a->cookie, a->cookie_len, flags, call->client,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lib/client_priv.h"
+#include "lib/migrate.h"
 #include "util/err.h"
 
 #define MIGRATE_PARAMS_MAX 64
@@ -267,8 +268,12 @@ domus_domain_migrate(domus_domain *dom, domus_conn *dconn, const char *const *gi
                      GError **error)
 {
     if (flags & (MIGRATE_PEER2PEER | MIGRATE_TUNNELLED)) {
-        err_set(error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "%s",
-                "peer-to-peer and tunnelled migration are not supported by Domus yet");
+        /* libvirt's words for virDomainMigrate3 */
+        err_set(error, ERR_FROM_NONE, ERR_INVALID_ARG, "%s",
+                flags & MIGRATE_PEER2PEER ? "use domus_domain_migrate_to_uri for peer-to-peer "
+                                            "migration"
+                                          : "cannot perform tunnelled migration without using "
+                                            "peer2peer flag");
         return NULL;
     }
     struct params p = {0};
@@ -327,6 +332,35 @@ out:
 }
 
 gboolean
+domus_domain_migrate_to_uri(domus_domain *dom, const char *dconnuri, const char *const *given,
+                            unsigned flags, GError **error)
+{
+    if (!(flags & MIGRATE_PEER2PEER)) {
+        /* as libvirt's library says it of a QEMU source */
+        err_set(error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "%s",
+                "direct migration is not supported by the source host");
+        return FALSE;
+    }
+    if (flags & MIGRATE_TUNNELLED) {
+        err_set(error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "%s",
+                "tunnelled migration is not supported by Domus yet");
+        return FALSE;
+    }
+    struct params p = {0};
+    gboolean ok = params_load(&p, given, error);
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_opt_string(args, dconnuri);
+    ok = ok && params_put(args, &p, error);
+    params_clear(&p);
+    if (!ok)
+        return FALSE;
+    xdr_put_opaque(args, NULL, 0);
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_MIGRATE_PERFORM3_PARAMS, args,
+                       NULL, error);
+}
+
+gboolean
 domus_domain_migrate_set_max_downtime(domus_domain *dom, guint64 ms, GError **error)
 {
     g_autoptr(GByteArray) args = client_domain_args(dom);
@@ -373,4 +407,46 @@ gboolean
 domus_domain_migrate_get_max_speed(domus_domain *dom, guint64 *ret_mib_per_s, GError **error)
 {
     return get_u64(dom, PROC_DOMAIN_MIGRATE_GET_MAX_SPEED, ret_mib_per_s, error);
+}
+
+/* --- the phases a source daemon drives itself (peer-to-peer) --- */
+
+static gboolean
+pairs_load(struct params *p, const char *const *pairs, GError **error)
+{
+    return params_load(p, pairs, error);
+}
+
+gboolean
+client_migrate_prepare(domus_conn *dconn, const char *const *pairs, unsigned flags,
+                       const uint8_t *cookie, gsize cookie_len, char **ret_uri,
+                       uint8_t **ret_cookie, gsize *ret_cookie_len, GError **error)
+{
+    struct params p = {0};
+    struct cookie c = {.data = g_memdup2(cookie, cookie_len), .len = cookie_len};
+    char *uri = NULL;
+    gboolean ok = pairs_load(&p, pairs, error) && prepare(dconn, &p, flags, &c, &uri, error);
+    params_clear(&p);
+    if (!ok) {
+        g_free(c.data);
+        return FALSE;
+    }
+    *ret_uri = uri;
+    *ret_cookie = c.data;
+    *ret_cookie_len = c.len;
+    return TRUE;
+}
+
+domus_domain *
+client_migrate_finish(domus_conn *dconn, const char *const *pairs, unsigned flags,
+                      gboolean cancelled, const uint8_t *cookie, gsize cookie_len, GError **error)
+{
+    struct params p = {0};
+    struct cookie c = {.data = g_memdup2(cookie, cookie_len), .len = cookie_len};
+    domus_domain *dom = NULL;
+    if (pairs_load(&p, pairs, error))
+        dom = finish(dconn, &p, flags, cancelled, &c, error);
+    params_clear(&p);
+    g_free(c.data);
+    return dom;
 }

@@ -163,8 +163,8 @@ def test_refusals_leave_both_hosts_as_they_were(hosts, running):
     assert r.returncode != 0, r.stdout
     assert f"disk 'vda': '{missing}' does not exist on the destination host 'hostb'" in r.stderr
     # modes not built yet say so
-    r = virsh(a, "migrate", "--live", "--p2p", NAME, tcp_uri(B_ADDR))
-    assert r.returncode != 0 and "not supported" in r.stderr, r.stderr
+    r = virsh(a, "migrate", "--live", "--p2p", "--tunnelled", NAME, tcp_uri(B_ADDR))
+    assert r.returncode != 0 and "tunnelled migration" in r.stderr, r.stderr
     r = virsh(a, "migrate", "--live", "--copy-storage-all", NAME, tcp_uri(B_ADDR))
     assert r.returncode != 0 and "copying disks" in r.stderr, r.stderr
     # to itself
@@ -331,5 +331,43 @@ def test_domus_migrates_and_reports_as_virsh(hosts, running):
     assert r.returncode == 0, r.stderr + a.log()
     assert names(b) == []
     assert_counting_on(a, NAME, after)
+
+
+def test_peer_to_peer(hosts, running):
+    """The source daemon drives the destination itself: virsh --p2p, the seed's
+    migrateToURI (with VIR_MIGRATE_PEER2PEER; without it libvirt's own answer), domus --p2p."""
+    a, b = hosts
+    before = counts(a.conn().lookupByName(NAME))
+    r = virsh(a, "migrate", "--live", "--p2p", "--verbose", "--persistent", "--undefinesource",
+              NAME, tcp_uri(B_ADDR))
+    assert r.returncode == 0, r.stderr + a.log() + b.log()
+    assert r.stderr.endswith("Migration: [100 %]"), r.stderr
+    after = assert_counting_on(b, NAME, before)
+    assert names(a) == []
+    # the seed's call, from outside both hosts: host B's daemon reaches host A itself
+    cb = b.conn()
+    dom = cb.lookupByName(NAME)
+    with pytest.raises(libvirt.libvirtError, match="direct migration is not supported"):
+        dom.migrateToURI(tcp_uri(A_ADDR), 0, None, 0)
+    dom.migrateToURI(tcp_uri(A_ADDR), libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER,
+                     None, 0)
+    after = assert_counting_on(a, NAME, after)
+    # B keeps its definition (no --undefinesource), shut off, migrated
+    assert cb.lookupByName(NAME).state()[1] == libvirt.VIR_DOMAIN_SHUTOFF_MIGRATED
+    cb.lookupByName(NAME).undefine()
+    cb.close()
+    # domus, with a refusal from the destination passed on: nothing moves
+    cb = b.conn()
+    cb.defineXML(guest.xml(b, NAME)[1])  # the name, with another uuid
     r = domus(a, "migrate", "--live", "--p2p", NAME, tcp_uri(B_ADDR))
-    assert r.returncode != 0 and "not supported" in r.stderr, r.stderr
+    assert r.returncode != 0 and "already exists with uuid" in r.stderr, r.stderr
+    cb.lookupByName(NAME).undefine()
+    cb.close()
+    after = assert_counting_on(a, NAME, after)
+    r = domus(a, "migrate", "--live", "--p2p", NAME, tcp_uri(B_ADDR))
+    assert r.returncode == 0, r.stderr + b.log()
+    after = assert_counting_on(b, NAME, after)
+    r = domus(b, "migrate", "--live", "--p2p", NAME, tcp_uri(A_ADDR))
+    assert r.returncode == 0, r.stderr + a.log()
+    assert_counting_on(a, NAME, after)
+    assert names(b) == []

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* migrate_p2p: peer-to-peer migration (virsh migrate --p2p): the source daemon drives the
+ * destination daemon itself, over its own connection (libdomus, the same wire code as every
+ * client), while the client waits for Perform's answer. The phases on the source (Begin,
+ * Perform, Confirm) run on the main loop as for a managed migration; the calls to the
+ * destination (connect, Prepare, Finish) run in worker threads, one after the other, so the
+ * loop never waits on the network.
+ *
+ * The source knows the outcome, so the guest runs on exactly one host: when Finish fails
+ * without saying why (the connection broke), a fresh connection asks the destination whether
+ * it runs the guest before the source resumes or stops it; when the destination cannot be
+ * reached at all, the guest stays paused here rather than risk two copies. */
+#include <gio/gio.h>
+
+#include "core/migrate.h"
+#include "daemon/dispatch.h"
+#include "daemon/migrate_p2p.h"
+#include "lib/migrate.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/uuid.h"
+
+enum outcome { OUTCOME_NONE, OUTCOME_THERE, OUTCOME_HERE, OUTCOME_UNKNOWN };
+
+struct p2p {
+    struct call *call;
+    struct domain *dom; /* a reference */
+    struct migrate_params p;
+    char *dconnuri;
+    unsigned flags;
+    unsigned dflags; /* what the destination is told */
+    char *name;      /* the domain's name here */
+    char *dname;     /* ... and there */
+    char uuid[UUID_STRING_LEN];
+    char *xml; /* Begin's */
+    uint8_t *cookie;
+    gsize cookie_len;
+    domus_conn *dconn;
+    char *uri; /* Prepare's answer */
+    gboolean cancelled;
+    enum outcome outcome;
+    GError *error; /* the first failure: what the client hears */
+};
+
+static void
+p2p_free(struct p2p *m)
+{
+    core_domain_unref(m->dom);
+    migrate_params_clear(&m->p);
+    g_free(m->dconnuri);
+    g_free(m->name);
+    g_free(m->dname);
+    g_free(m->xml);
+    g_free(m->cookie);
+    g_free(m->uri);
+    g_clear_error(&m->error);
+    g_free(m);
+}
+
+static void
+keep_error(struct p2p *m, GError *error)
+{
+    if (!m->error)
+        m->error = error;
+    else if (error)
+        g_error_free(error);
+}
+
+/* The parameters for the destination: the client's, with Begin's definition, Prepare's URI
+ * and the name there. */
+static char **
+pairs(struct p2p *m)
+{
+    g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(g_free);
+    g_auto(GStrv) given = migrate_params_to_pairs(&m->p);
+    for (guint i = 0; given[i]; i += 2) {
+        const char *f = given[i];
+        if (g_str_equal(f, "destination_xml") || g_str_equal(f, "migrate_uri") ||
+            g_str_equal(f, "destination_name"))
+            continue;
+        g_ptr_array_add(a, g_strdup(f));
+        g_ptr_array_add(a, g_strdup(given[i + 1]));
+    }
+    const char *extra[][2] = {
+        {"destination_xml", m->xml}, {"migrate_uri", m->uri}, {"destination_name", m->dname}};
+    for (gsize i = 0; i < G_N_ELEMENTS(extra); i++) {
+        if (!extra[i][1])
+            continue;
+        g_ptr_array_add(a, g_strdup(extra[i][0]));
+        g_ptr_array_add(a, g_strdup(extra[i][1]));
+    }
+    g_ptr_array_add(a, NULL);
+    return (char **)g_ptr_array_steal(a, NULL);
+}
+
+typedef void (*thread_fn)(struct p2p *m);
+typedef void (*loop_fn)(struct p2p *m);
+
+struct hop {
+    struct p2p *m;
+    thread_fn work;
+    loop_fn then;
+};
+
+static void
+hop_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+    struct hop *h = data;
+    h->work(h->m);
+    g_task_return_boolean(task, TRUE);
+}
+
+static void
+hop_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    struct hop *h = g_task_get_task_data(G_TASK(res));
+    h->then(h->m);
+}
+
+/* WORK in a worker thread, then THEN on the main loop. */
+static void
+hop(struct p2p *m, thread_fn work, loop_fn then)
+{
+    struct hop *h = g_new0(struct hop, 1);
+    h->m = m;
+    h->work = work;
+    h->then = then;
+    GTask *task = g_task_new(NULL, NULL, hop_done, NULL);
+    g_task_set_task_data(task, h, g_free);
+    g_task_run_in_thread(task, hop_in_thread);
+    g_object_unref(task);
+}
+
+/* --- the end: the client hears, the connection to the destination closes --- */
+
+static void
+close_dconn(struct p2p *m)
+{
+    domus_close(m->dconn);
+    m->dconn = NULL;
+}
+
+static void
+freed(struct p2p *m)
+{
+    p2p_free(m);
+}
+
+static void
+answer(struct p2p *m)
+{
+    if (m->outcome == OUTCOME_THERE) {
+        log_info("%s: migrated to '%s' (peer to peer)", m->name, m->dconnuri);
+        g_autoptr(GByteArray) b = g_byte_array_new();
+        xdr_put_opaque(b, NULL, 0); /* cookie_out: nothing for the client */
+        call_reply(m->call, b);
+    } else {
+        if (!m->error)
+            err_set(&m->error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                    "migration of '%s' to '%s' failed", m->name, m->dconnuri);
+        dispatch_fail(m->call, g_steal_pointer(&m->error));
+    }
+    m->call = NULL;
+    hop(m, close_dconn, freed);
+}
+
+static void
+confirmed(GError *error, gpointer data)
+{
+    struct p2p *m = data;
+    if (error)
+        log_warn("%s: confirm after the migration: %s", m->name, error->message);
+    answer(m);
+}
+
+/* --- Finish, and what the destination really has when it cannot say --- */
+
+static void
+verify(struct p2p *m)
+{
+    /* the first connection may be the broken one */
+    g_autoptr(GError) e = NULL;
+    domus_conn *c = domus_open(m->dconnuri, FALSE, &e);
+    if (!c) {
+        log_warn("%s: cannot reach '%s' to learn whether it runs the guest: %s", m->name,
+                 m->dconnuri, e->message);
+        m->outcome = OUTCOME_UNKNOWN;
+        return;
+    }
+    domus_domain *d = domus_domain_lookup(c, m->uuid, &e);
+    int state = 0, reason = 0;
+    if (!d) {
+        m->outcome = OUTCOME_HERE;
+    } else if (!domus_domain_get_state(d, &state, &reason, NULL)) {
+        m->outcome = OUTCOME_UNKNOWN;
+    } else {
+        /* running, or paused for another reason than the incoming migration: it is there */
+        gboolean there = state == 1 || (state == 3 && reason != 2);
+        m->outcome = there ? OUTCOME_THERE : OUTCOME_HERE;
+    }
+    domus_domain_free(d);
+    domus_close(c);
+}
+
+static void
+finish_in_thread(struct p2p *m)
+{
+    g_auto(GStrv) p = pairs(m);
+    GError *e = NULL;
+    domus_domain *d = client_migrate_finish(m->dconn, (const char *const *)p, m->dflags,
+                                            m->cancelled, m->cookie, m->cookie_len, &e);
+    if (d) {
+        m->outcome = m->cancelled ? OUTCOME_HERE : OUTCOME_THERE;
+        domus_domain_free(d);
+        return;
+    }
+    if (m->cancelled) {
+        g_clear_error(&e);
+        m->outcome = OUTCOME_HERE;
+        return;
+    }
+    /* an error the destination sent is its word; a broken connection says nothing */
+    gboolean said = e && e->domain == DOMUS_ERROR && e->code != ERR_RPC &&
+                    e->code != ERR_SYSTEM_ERROR && e->code != ERR_INTERNAL_ERROR;
+    keep_error(m, e);
+    if (said)
+        m->outcome = OUTCOME_HERE;
+    else
+        verify(m);
+}
+
+static void
+finished(struct p2p *m)
+{
+    switch (m->outcome) {
+    case OUTCOME_THERE:
+        core_migrate_confirm(m->dom, m->flags, FALSE, confirmed, m);
+        break;
+    case OUTCOME_UNKNOWN:
+        /* neither resumed nor stopped: the guest may run there */
+        core_migrate_owner_gone(m->dom->core, m);
+        keep_error(m, NULL);
+        answer(m);
+        break;
+    default:
+        core_migrate_confirm(m->dom, m->flags, TRUE, confirmed, m);
+        break;
+    }
+}
+
+/* --- Perform --- */
+
+static void
+performed(GError *error, char *cookie, gpointer data)
+{
+    struct p2p *m = data;
+    g_free(m->cookie);
+    m->cookie = (uint8_t *)cookie;
+    m->cookie_len = cookie ? strlen(cookie) + 1 : 0;
+    if (error) {
+        keep_error(m, error);
+        m->cancelled = TRUE;
+    }
+    if (m->cancelled) {
+        /* the source gave up and the guest runs on here: the destination drops its QEMU */
+        hop(m, finish_in_thread, answer);
+        return;
+    }
+    hop(m, finish_in_thread, finished);
+}
+
+/* --- connect and Prepare --- */
+
+static void
+prepare_in_thread(struct p2p *m)
+{
+    GError *e = NULL;
+    m->dconn = domus_open(m->dconnuri, FALSE, &e);
+    if (!m->dconn) {
+        g_prefix_error(&e, "cannot connect to the destination '%s': ", m->dconnuri);
+        keep_error(m, e);
+        return;
+    }
+    g_auto(GStrv) p = pairs(m);
+    uint8_t *cookie = NULL;
+    gsize len = 0;
+    char *uri = NULL;
+    if (!client_migrate_prepare(m->dconn, (const char *const *)p, m->dflags, m->cookie,
+                                m->cookie_len, &uri, &cookie, &len, &e)) {
+        keep_error(m, e);
+        return;
+    }
+    g_free(m->cookie);
+    m->cookie = cookie;
+    m->cookie_len = len;
+    m->uri = uri;
+}
+
+static void
+prepared(struct p2p *m)
+{
+    if (m->error) {
+        /* nothing moved: the source never started */
+        answer(m);
+        return;
+    }
+    if (m->flags & MIGRATE_OFFLINE) {
+        hop(m, finish_in_thread, finished);
+        return;
+    }
+    g_free(m->p.uri);
+    m->p.uri = g_strdup(m->uri);
+    /* the owner is this migration, not the client: the source sees it through, whoever
+     * asked for it */
+    core_migrate_perform(m->dom, &m->p, (const char *)m->cookie, m->cookie_len, m->flags, m,
+                         performed, m);
+}
+
+void
+migrate_p2p_start(struct call *call, struct domain *dom, const struct migrate_params *p,
+                  const char *dconnuri, unsigned flags)
+{
+    GError *error = NULL;
+    if (flags & MIGRATE_TUNNELLED) {
+        err_set(&error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED, "%s",
+                "tunnelled migration (--tunnelled) is not supported by Domus yet");
+        dispatch_fail(call, error);
+        return;
+    }
+    struct p2p *m = g_new0(struct p2p, 1);
+    m->call = call;
+    m->dom = core_domain_ref(dom);
+    m->dconnuri = g_strdup(dconnuri);
+    m->flags = flags;
+    m->name = g_strdup(dom->def->name);
+    m->dname = g_strdup(p->dname ? p->dname : dom->def->name);
+    uuid_format(dom->def->uuid, m->uuid);
+    /* a paused guest stays paused there; the destination is not told what only the source
+     * does */
+    if (dom->state == DOM_PAUSED)
+        m->flags |= MIGRATE_PAUSED;
+    m->dflags =
+        m->flags & ~(unsigned)(MIGRATE_ABORT_ON_ERROR | MIGRATE_AUTO_CONVERGE | MIGRATE_PEER2PEER);
+    m->p = *p;
+    m->p.uri = g_strdup(p->uri);
+    m->p.dname = g_strdup(p->dname);
+    m->p.dxml = g_strdup(p->dxml);
+    m->p.persist_xml = g_strdup(p->persist_xml);
+    m->p.listen_address = g_strdup(p->listen_address);
+    m->p.compression = g_strdupv(p->compression);
+    char *cookie = NULL;
+    m->xml = core_migrate_begin(dom, p, m->flags, &cookie, &error);
+    if (!m->xml) {
+        dispatch_fail(call, error);
+        p2p_free(m);
+        return;
+    }
+    m->cookie = (uint8_t *)cookie;
+    m->cookie_len = strlen(cookie) + 1;
+    log_info("%s: migrating to '%s' (peer to peer)", m->name, dconnuri);
+    hop(m, prepare_in_thread, prepared);
+}

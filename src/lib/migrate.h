@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* migrate (private to Domus, not part of libdomus's API): the destination's phases of a
+ * migration, for a source daemon that drives a peer-to-peer migration itself; prefix
+ * client_migrate_. PAIRS: migration parameters as FIELD, VALUE, … NULL under libvirt's
+ * names (domus_domain_migrate's). */
+#pragma once
+
+#include "domus/domus.h"
+
+/* Prepare on DCONN: the URI the source is to send to (new, may be NULL) and the destination's
+ * cookie (new). */
+gboolean client_migrate_prepare(domus_conn *dconn, const char *const *pairs, unsigned flags,
+                                const uint8_t *cookie, gsize cookie_len, char **ret_uri,
+                                uint8_t **ret_cookie, gsize *ret_cookie_len, GError **error);
+/* Finish on DCONN: the domain there, or NULL with ERROR. */
+domus_domain *client_migrate_finish(domus_conn *dconn, const char *const *pairs, unsigned flags,
+                                    gboolean cancelled, const uint8_t *cookie, gsize cookie_len,
+                                    GError **error);
