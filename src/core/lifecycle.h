@@ -44,7 +44,8 @@ void lifecycle_start_restore(struct domain *dom, struct domain_def *live, int fd
 
 /* An incoming migration from another host (start.c). */
 struct lifecycle_incoming {
-    char *uri;              /* where QEMU listens: "tcp:ADDR:PORT" */
+    char *uri;              /* where QEMU listens: "tcp:ADDR:PORT"; NULL: from FD */
+    int fd;                 /* a tunnelled migration: QEMU reads the stream here (owned); -1 */
     char **capabilities;    /* QEMU's migration capabilities the source uses too; may be NULL */
     JsonObject *parameters; /* for migrate-set-parameters; may be NULL */
     gboolean paused;        /* the guest stays paused once here */

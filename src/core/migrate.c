@@ -220,7 +220,6 @@ static const struct {
     unsigned flag;
     const char *what;
 } unsupported_flags[] = {
-    {MIGRATE_TUNNELLED, "tunnelled migration (--tunnelled)"},
     {MIGRATE_NON_SHARED_DISK, "copying disks during migration (--copy-storage-all)"},
     {MIGRATE_NON_SHARED_INC, "copying disks during migration (--copy-storage-inc)"},
     {MIGRATE_NON_SHARED_SYNCHRONOUS_WRITES, "synchronous writes of copied disks"},
@@ -247,6 +246,16 @@ migrate_check_flags(unsigned flags, GError **error)
     if ((flags & MIGRATE_OFFLINE) && (flags & MIGRATE_LIVE)) {
         err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID, "%s",
                 "offline migration cannot be live: the guest does not run");
+        return FALSE;
+    }
+    if ((flags & MIGRATE_TUNNELLED) && !(flags & MIGRATE_PEER2PEER)) {
+        err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "%s",
+                "cannot perform tunnelled migration without using peer2peer flag");
+        return FALSE;
+    }
+    if ((flags & MIGRATE_TUNNELLED) && (flags & MIGRATE_OFFLINE)) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID, "%s",
+                "tunnelled offline migration does not make sense");
         return FALSE;
     }
     for (gsize i = 0; i < G_N_ELEMENTS(unsupported_flags); i++) {

@@ -95,10 +95,11 @@ char *core_migrate_begin(struct domain *dom, const struct migrate_params *p, uns
  * type JOB_MIGRATION_OUT; DONE hears once QEMU has sent everything (the guest then waits,
  * paused, for Confirm) or why it failed (the guest runs on here). OWNER is the connection
  * that drives it: its loss cancels a migration in progress, and leaves a finished one paused
- * (whether the destination runs the guest is then unknown). */
+ * (whether the destination runs the guest is then unknown). FD (taken over; -1: none): a
+ * tunnelled migration, QEMU writes its stream there instead of to P->uri. */
 void core_migrate_perform(struct domain *dom, const struct migrate_params *p, const char *cookie,
-                          gsize cookie_len, unsigned flags, gpointer owner, migrate_cookie_fn done,
-                          gpointer data);
+                          gsize cookie_len, unsigned flags, int fd, gpointer owner,
+                          migrate_cookie_fn done, gpointer data);
 /* Confirm: CANCELLED: the destination does not run the guest, it runs on here; else QEMU here
  * goes (shut off, migrated; undefined with UNDEFINE_SOURCE). OFFLINE: only the undefine. */
 void core_migrate_confirm(struct domain *dom, unsigned flags, gboolean cancelled, core_done_fn done,
@@ -110,10 +111,12 @@ void core_migrate_confirm(struct domain *dom, unsigned flags, gboolean cancelled
  * listens for the guest; DONE gets the URI the source is to send to and the cookie. The
  * address is P->uri's, else the configured migration_address, else LOCAL_ADDRESS (where the
  * client reached this daemon; NULL over a unix socket: this host's name, unless it stands for
- * a loopback address). OWNER: the connection whose loss before Finish stops that QEMU. */
+ * a loopback address). OWNER: the connection whose loss before Finish stops that QEMU.
+ * TUNNEL_FD (taken over; -1: none): a tunnelled migration, QEMU reads the stream the daemons
+ * carry from there (no URI then). */
 void core_migrate_prepare(struct core *core, const struct migrate_params *p, const char *cookie,
                           gsize cookie_len, unsigned flags, const char *local_address,
-                          gpointer owner, migrate_prepare_fn done, gpointer data);
+                          gpointer owner, int tunnel_fd, migrate_prepare_fn done, gpointer data);
 /* Finish: the source's outcome. CANCELLED: the QEMU of the incoming guest goes; else the guest
  * runs here (paused with PAUSED; persistent with PERSIST_DEST). DONE gets the domain. */
 void core_migrate_finish(struct core *core, const struct migrate_params *p, unsigned flags,

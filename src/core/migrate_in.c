@@ -18,6 +18,7 @@
 #include "conf/migration_cookie.h"
 #include "core/lifecycle.h"
 #include "util/err.h"
+#include "util/file.h"
 #include "util/log.h"
 
 struct migrate_in {
@@ -358,7 +359,7 @@ answer_cookie(struct core *core)
 void
 core_migrate_prepare(struct core *core, const struct migrate_params *p, const char *cookie,
                      gsize cookie_len, unsigned flags, const char *local_address, gpointer owner,
-                     migrate_prepare_fn done, gpointer data)
+                     int tunnel_fd, migrate_prepare_fn done, gpointer data)
 {
     GError *error = NULL;
     g_autoptr(migration_cookie) c = NULL;
@@ -392,31 +393,40 @@ core_migrate_prepare(struct core *core, const struct migrate_params *p, const ch
     }
     if (flags & MIGRATE_OFFLINE) {
         /* nothing runs: Finish keeps the definition */
+        file_close_fd(&tunnel_fd);
         host = advertised_host(core, uri_host, local_address, NULL);
         done(NULL, g_strdup_printf("tcp:%s", host ? host : "localhost"), answer_cookie(core), data);
         return;
     }
     if (!check_disks(def, c, flags, &error))
         goto fail;
-    host = advertised_host(core, uri_host, local_address, &error);
-    if (!host)
-        goto fail;
-    const char *listen = p->listen_address ? p->listen_address : host;
-    if (!port && !free_port(core, listen, &port, &error))
-        goto fail;
+    const char *listen = NULL;
+    if (tunnel_fd < 0) {
+        host = advertised_host(core, uri_host, local_address, &error);
+        if (!host)
+            goto fail;
+        listen = p->listen_address ? p->listen_address : host;
+        if (!port && !free_port(core, listen, &port, &error))
+            goto fail;
+    }
     struct migrate_in *mi = g_new0(struct migrate_in, 1);
     mi->flags = flags;
     mi->prepare_done = done;
     mi->prepare_data = data;
-    hp = host_port(host, port);
-    mi->uri_out = g_strdup_printf("tcp:%s", hp);
+    if (host) {
+        hp = host_port(host, port);
+        mi->uri_out = g_strdup_printf("tcp:%s", hp);
+    }
     mi->cookie_out = answer_cookie(core);
     if (keep)
         mi->persist_xml =
             domain_def_format(keep, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
     struct lifecycle_incoming *in = g_new0(struct lifecycle_incoming, 1);
-    lp = host_port(listen, port);
-    in->uri = g_strdup_printf("tcp:%s", lp);
+    in->fd = g_steal_fd(&tunnel_fd);
+    if (listen) {
+        lp = host_port(listen, port);
+        in->uri = g_strdup_printf("tcp:%s", lp);
+    }
     in->capabilities = migrate_qemu_setup(NULL, flags, p, FALSE, &in->parameters);
     in->paused = (flags & MIGRATE_PAUSED) != 0;
     in->ready = on_ready;
@@ -430,11 +440,13 @@ core_migrate_prepare(struct core *core, const struct migrate_params *p, const ch
     mi->dom = core_domain_ref(dom);
     dom->migrate_in = mi;
     dom->autodestroy_owner = owner;
-    log_info("%s: incoming migration from '%s', listening on %s", dom->def->name,
-             c->hostname ? c->hostname : "?", in->uri);
+    log_info("%s: incoming migration from '%s', %s %s", dom->def->name,
+             c->hostname ? c->hostname : "?", in->uri ? "listening on" : "through",
+             in->uri ? in->uri : "the daemons' tunnel");
     lifecycle_start_incoming(dom, live, in, in_done, mi);
     return;
 fail:
+    file_close_fd(&tunnel_fd);
     done(error, NULL, NULL, data);
 }
 

@@ -17,12 +17,14 @@
 #include "core/migration.h"
 #include "qemu/monitor.h"
 #include "util/err.h"
+#include "util/file.h"
 #include "util/log.h"
 
 struct migrate_out {
     struct domain *dom; /* a reference */
     unsigned flags;
     char *qemu_uri;
+    int fd; /* tunnelled: QEMU writes here (-1: to QEMU_URI); closed once QEMU is done with it */
     char **caps;
     JsonObject *params;
     gpointer owner;
@@ -46,6 +48,7 @@ out_free(gpointer data)
         job_unref(op->awaiting);
     core_domain_unref(op->dom);
     g_free(op->qemu_uri);
+    file_close_fd(&op->fd);
     g_strfreev(op->caps);
     if (op->params)
         json_object_unref(op->params);
@@ -233,11 +236,16 @@ static void
 out_migrate(struct job *job)
 {
     struct migrate_out *op = job->data;
-    log_info("%s: migrating to %s", op->dom->def->name, op->qemu_uri);
     struct migration_setup setup = {
         .capabilities = (const char *const *)op->caps,
         .parameters = op->params,
     };
+    if (op->fd >= 0) {
+        log_info("%s: migrating through the daemons' tunnel", op->dom->def->name);
+        migration_run_fd(job, op->dom, op->fd, FALSE, &setup);
+        return;
+    }
+    log_info("%s: migrating to %s", op->dom->def->name, op->qemu_uri);
     migration_run_uri(job, op->dom, op->qemu_uri, FALSE, &setup);
 }
 
@@ -248,6 +256,8 @@ out_switched(struct job *job)
 {
     struct migrate_out *op = job->data;
     struct domain *dom = op->dom;
+    /* QEMU closed its end of a tunnel: the reader sees the end once ours goes too */
+    file_close_fd(&op->fd);
     if (dom->state == DOM_RUNNING)
         core_domain_transition(dom, IN_MIGRATION_PAUSED, NULL);
     op->paused = TRUE;
@@ -408,8 +418,8 @@ out_begin(struct job *job, GError *error, gpointer data)
 
 void
 core_migrate_perform(struct domain *dom, const struct migrate_params *p, const char *cookie,
-                     gsize cookie_len, unsigned flags, gpointer owner, migrate_cookie_fn done,
-                     gpointer data)
+                     gsize cookie_len, unsigned flags, int fd, gpointer owner,
+                     migrate_cookie_fn done, gpointer data)
 {
     GError *error = NULL;
     g_autofree char *uri = NULL;
@@ -421,27 +431,31 @@ core_migrate_perform(struct domain *dom, const struct migrate_params *p, const c
     if (flags & MIGRATE_OFFLINE) {
         err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_INVALID, "%s",
                 "an offline migration has no Perform phase: nothing runs to be sent");
+        file_close_fd(&fd);
         done(error, NULL, data);
         return;
     }
-    if (!p->uri) {
+    if (!p->uri && fd < 0) {
         err_set(&error, ERR_FROM_QEMU, ERR_INVALID_ARG, "%s",
                 "the migration URI is missing: it is the destination's answer to Prepare");
         done(error, NULL, data);
         return;
     }
     g_autoptr(migration_cookie) c = migration_cookie_parse(cookie, cookie_len, &error);
-    if (!c || !(uri = qemu_uri(p->uri, &error))) {
+    if (!c || (fd < 0 && !(uri = qemu_uri(p->uri, &error)))) {
+        file_close_fd(&fd);
         done(error, NULL, data);
         return;
     }
     if (c->host_uuid && g_str_equal(c->host_uuid, dom->core->host_uuid)) {
         err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
                 "the destination is this very host (host uuid %s)", c->host_uuid);
+        file_close_fd(&fd);
         done(error, NULL, data);
         return;
     }
     struct migrate_out *op = g_new0(struct migrate_out, 1);
+    op->fd = fd;
     op->dom = core_domain_ref(dom);
     op->flags = flags;
     op->owner = owner;

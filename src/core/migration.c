@@ -295,6 +295,13 @@ migration_run_uri(struct job *job, struct domain *dom, const char *uri, gboolean
     run(job, dom, -1, uri, incoming, setup);
 }
 
+void
+migration_run_fd(struct job *job, struct domain *dom, int fd, gboolean incoming,
+                 const struct migration_setup *setup)
+{
+    run(job, dom, fd, NULL, incoming, setup);
+}
+
 gboolean
 migration_cancel(struct domain *dom)
 {

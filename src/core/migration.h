@@ -33,6 +33,11 @@ struct migration_setup {
 void migration_run_uri(struct job *job, struct domain *dom, const char *uri, gboolean incoming,
                        const struct migration_setup *setup);
 
+/* migration_run_uri through FD (as migration_run takes it): a tunnelled migration, whose
+ * stream the daemons carry. */
+void migration_run_fd(struct job *job, struct domain *dom, int fd, gboolean incoming,
+                      const struct migration_setup *setup);
+
 /* Asks QEMU to cancel DOM's outgoing migration (domjobabort); the step then fails with
  * ERR_OPERATION_ABORTED. FALSE when no migration runs. */
 gboolean migration_cancel(struct domain *dom);

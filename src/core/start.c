@@ -776,7 +776,10 @@ start_incoming(struct job *job)
             .started = on_listening,
             .started_data = job,
         };
-        migration_run_uri(job, op->dom, op->net_in->uri, TRUE, &setup);
+        if (op->net_in->fd >= 0)
+            migration_run_fd(job, op->dom, op->net_in->fd, TRUE, &setup);
+        else
+            migration_run_uri(job, op->dom, op->net_in->uri, TRUE, &setup);
     } else if (op->incoming_fd < 0) {
         job_next(job);
     } else {
@@ -986,6 +989,7 @@ lifecycle_incoming_free(struct lifecycle_incoming *in)
     if (!in)
         return;
     g_free(in->uri);
+    file_close_fd(&in->fd);
     g_strfreev(in->capabilities);
     if (in->parameters)
         json_object_unref(in->parameters);

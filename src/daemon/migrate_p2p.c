@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* migrate_p2p: peer-to-peer migration (virsh migrate --p2p): the source daemon drives the
  * destination daemon itself, over its own connection (libdomus, the same wire code as every
- * client), while the client waits for Perform's answer. The phases on the source (Begin,
+ * client), while the client waits for Perform's answer. Tunnelled (--tunnelled), QEMU's
+ * stream goes through that connection too: QEMU writes into a pipe, a worker thread sends
+ * what it reads as the PrepareTunnel call's stream, and the destination daemon writes it into
+ * its QEMU's pipe. The phases on the source (Begin,
  * Perform, Confirm) run on the main loop as for a managed migration; the calls to the
  * destination (connect, Prepare, Finish) run in worker threads, one after the other, so the
  * loop never waits on the network.
@@ -10,13 +13,17 @@
  * without saying why (the connection broke), a fresh connection asks the destination whether
  * it runs the guest before the source resumes or stops it; when the destination cannot be
  * reached at all, the guest stays paused here rather than risk two copies. */
+#include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
+#include <unistd.h>
 
 #include "core/migrate.h"
 #include "daemon/dispatch.h"
 #include "daemon/migrate_p2p.h"
 #include "lib/migrate.h"
 #include "util/err.h"
+#include "util/file.h"
 #include "util/log.h"
 #include "util/uuid.h"
 
@@ -37,6 +44,14 @@ struct p2p {
     gsize cookie_len;
     domus_conn *dconn;
     char *uri; /* Prepare's answer */
+    /* tunnelled: QEMU's stream goes from READ_FD (a pipe QEMU writes into) into STREAM, which
+     * the destination daemon feeds its QEMU from; Perform and the pump both end before
+     * Finish */
+    domus_stream *stream;
+    int read_fd;
+    GError *pump_error; /* the pump thread's own: merged on the loop */
+    guint waiting;
+    gboolean performed; /* Perform succeeded: the source waits for Confirm */
     gboolean cancelled;
     enum outcome outcome;
     GError *error; /* the first failure: what the client hears */
@@ -45,6 +60,7 @@ struct p2p {
 static void
 p2p_free(struct p2p *m)
 {
+    file_close_fd(&m->read_fd);
     core_domain_unref(m->dom);
     migrate_params_clear(&m->p);
     g_free(m->dconnuri);
@@ -54,6 +70,7 @@ p2p_free(struct p2p *m)
     g_free(m->cookie);
     g_free(m->uri);
     g_clear_error(&m->error);
+    g_clear_error(&m->pump_error);
     g_free(m);
 }
 
@@ -136,6 +153,9 @@ hop(struct p2p *m, thread_fn work, loop_fn then)
 static void
 close_dconn(struct p2p *m)
 {
+    if (m->stream)
+        domus_stream_free(m->stream);
+    m->stream = NULL;
     domus_close(m->dconn);
     m->dconn = NULL;
 }
@@ -250,6 +270,22 @@ finished(struct p2p *m)
 
 /* --- Perform --- */
 
+/* Perform (and a tunnel's pump) are over: the destination hears the outcome. */
+static void
+after_perform(struct p2p *m)
+{
+    if (m->waiting > 0 && --m->waiting > 0)
+        return;
+    if (m->cancelled && !m->performed) {
+        /* the source gave up and the guest runs on here: the destination drops its QEMU */
+        hop(m, finish_in_thread, answer);
+        return;
+    }
+    /* a tunnel that broke after QEMU sent everything: the destination drops its QEMU, and
+     * Confirm (cancelled) resumes the guest here */
+    hop(m, finish_in_thread, finished);
+}
+
 static void
 performed(GError *error, char *cookie, gpointer data)
 {
@@ -260,13 +296,54 @@ performed(GError *error, char *cookie, gpointer data)
     if (error) {
         keep_error(m, error);
         m->cancelled = TRUE;
+    } else {
+        m->performed = TRUE;
     }
-    if (m->cancelled) {
-        /* the source gave up and the guest runs on here: the destination drops its QEMU */
-        hop(m, finish_in_thread, answer);
-        return;
+    after_perform(m);
+}
+
+#define PUMP_CHUNK (256 * 1024) /* a stream packet's most */
+
+/* In a worker thread: QEMU's stream from the pipe into the tunnel, to its end. A failure
+ * closes the pipe, so QEMU's migration fails too instead of waiting for a reader. */
+static void
+pump_in_thread(struct p2p *m)
+{
+    g_autofree uint8_t *buf = g_malloc(PUMP_CHUNK);
+    GError *e = NULL;
+    for (;;) {
+        ssize_t n = read(m->read_fd, buf, PUMP_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            err_set(&e, ERR_FROM_QEMU, ERR_SYSTEM_ERROR, "reading QEMU's migration stream: %s",
+                    g_strerror(errno));
+            break;
+        }
+        if (n == 0) {
+            domus_stream_finish(m->stream, &e);
+            break;
+        }
+        if (!domus_stream_send(m->stream, buf, (gsize)n, &e)) {
+            g_prefix_error(&e, "sending the migration stream to '%s': ", m->dconnuri);
+            break;
+        }
     }
-    hop(m, finish_in_thread, finished);
+    file_close_fd(&m->read_fd);
+    domus_stream_free(m->stream);
+    m->stream = NULL;
+    m->pump_error = e;
+}
+
+/* the pump's thread is over: its error joins on the loop */
+static void
+pumped(struct p2p *m)
+{
+    if (m->pump_error) {
+        m->cancelled = TRUE;
+        keep_error(m, g_steal_pointer(&m->pump_error));
+    }
+    after_perform(m);
 }
 
 /* --- connect and Prepare --- */
@@ -285,8 +362,13 @@ prepare_in_thread(struct p2p *m)
     uint8_t *cookie = NULL;
     gsize len = 0;
     char *uri = NULL;
-    if (!client_migrate_prepare(m->dconn, (const char *const *)p, m->dflags, m->cookie,
-                                m->cookie_len, &uri, &cookie, &len, &e)) {
+    gboolean ok =
+        (m->flags & MIGRATE_TUNNELLED)
+            ? client_migrate_prepare_tunnel(m->dconn, (const char *const *)p, m->dflags, m->cookie,
+                                            m->cookie_len, &cookie, &len, &m->stream, &e)
+            : client_migrate_prepare(m->dconn, (const char *const *)p, m->dflags, m->cookie,
+                                     m->cookie_len, &uri, &cookie, &len, &e);
+    if (!ok) {
         keep_error(m, e);
         return;
     }
@@ -310,9 +392,26 @@ prepared(struct p2p *m)
     }
     g_free(m->p.uri);
     m->p.uri = g_strdup(m->uri);
+    int wfd = -1;
+    if (m->flags & MIGRATE_TUNNELLED) {
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) < 0) {
+            GError *e = NULL;
+            err_set(&e, ERR_FROM_QEMU, ERR_SYSTEM_ERROR, "cannot make a pipe: %s",
+                    g_strerror(errno));
+            keep_error(m, e);
+            m->cancelled = TRUE;
+            after_perform(m);
+            return;
+        }
+        m->read_fd = fds[0];
+        wfd = fds[1];
+        m->waiting = 2;
+        hop(m, pump_in_thread, pumped);
+    }
     /* the owner is this migration, not the client: the source sees it through, whoever
      * asked for it */
-    core_migrate_perform(m->dom, &m->p, (const char *)m->cookie, m->cookie_len, m->flags, m,
+    core_migrate_perform(m->dom, &m->p, (const char *)m->cookie, m->cookie_len, m->flags, wfd, m,
                          performed, m);
 }
 
@@ -321,13 +420,8 @@ migrate_p2p_start(struct call *call, struct domain *dom, const struct migrate_pa
                   const char *dconnuri, unsigned flags)
 {
     GError *error = NULL;
-    if (flags & MIGRATE_TUNNELLED) {
-        err_set(&error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED, "%s",
-                "tunnelled migration (--tunnelled) is not supported by Domus yet");
-        dispatch_fail(call, error);
-        return;
-    }
     struct p2p *m = g_new0(struct p2p, 1);
+    m->read_fd = -1;
     m->call = call;
     m->dom = core_domain_ref(dom);
     m->dconnuri = g_strdup(dconnuri);
@@ -339,8 +433,7 @@ migrate_p2p_start(struct call *call, struct domain *dom, const struct migrate_pa
      * does */
     if (dom->state == DOM_PAUSED)
         m->flags |= MIGRATE_PAUSED;
-    m->dflags =
-        m->flags & ~(unsigned)(MIGRATE_ABORT_ON_ERROR | MIGRATE_AUTO_CONVERGE | MIGRATE_PEER2PEER);
+    m->dflags = m->flags & ~(unsigned)(MIGRATE_ABORT_ON_ERROR | MIGRATE_AUTO_CONVERGE);
     m->p = *p;
     m->p.uri = g_strdup(p->uri);
     m->p.dname = g_strdup(p->dname);

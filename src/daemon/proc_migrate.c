@@ -4,6 +4,10 @@
  * bandwidth). Perform and Finish reply once their phase is over; meanwhile the same client may
  * ask for the job's progress or abort it. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <unistd.h>
 #include <netdb.h>
 #include <sys/socket.h>
 
@@ -13,6 +17,7 @@
 #include "daemon/dispatch.h"
 #include "daemon/migrate_p2p.h"
 #include "util/err.h"
+#include "util/file.h"
 
 #define MIGRATE_PARAMS_MAX 64      /* REMOTE_DOMAIN_MIGRATE_PARAM_LIST_MAX */
 #define MIGRATE_COOKIE_MAX 4194304 /* REMOTE_MIGRATE_COOKIE_MAX */
@@ -154,6 +159,21 @@ static const struct args_type args_finish_old = {sizeof(struct arg_migrate), dec
 static const struct args_type args_confirm_old = {sizeof(struct arg_migrate), dec_confirm_old,
                                                   clear_migrate};
 
+static void
+dec_prepare_tunnel_old(struct xdr_reader *r, void *args)
+{
+    struct arg_migrate *a = args;
+    a->old = TRUE;
+    a->cookie = xdr_get_opaque(r, MIGRATE_COOKIE_MAX, &a->cookie_len);
+    a->flags = xdr_get_u64(r);
+    a->dname = xdr_get_opt_string(r, RPC_STRING_MAX);
+    a->resource = xdr_get_u64(r);
+    a->xml = xdr_get_string(r, RPC_STRING_MAX);
+}
+
+static const struct args_type args_prepare_tunnel_old = {sizeof(struct arg_migrate),
+                                                         dec_prepare_tunnel_old, clear_migrate};
+
 static const struct args_type args_begin = {sizeof(struct arg_migrate), dec_begin, clear_migrate};
 static const struct args_type args_prepare = {sizeof(struct arg_migrate), dec_prepare,
                                               clear_migrate};
@@ -280,7 +300,175 @@ h_prepare(struct call *call, const struct call_ctx *ctx)
         return;
     g_autofree char *local = local_address(call);
     core_migrate_prepare(dispatch_core(call), &p, (const char *)a->cookie, a->cookie_len, flags,
-                         local, call->client, prepared, call);
+                         local, call->client, -1, prepared, call);
+}
+
+/* --- tunnelled: the stream from the source daemon into the incoming QEMU --- */
+
+#define TUNNEL_PENDING_MAX (4 * 1024 * 1024)
+
+/* The data of a PrepareTunnel stream, written into the pipe QEMU reads. When the pipe is full,
+ * the rest waits here and reading from the connection stops until QEMU took it. */
+struct tunnel_in {
+    struct stream *st;
+    int fd; /* the pipe's write end (non-blocking); -1 once closed */
+    GByteArray *pending;
+    guint watch;
+    gboolean finished; /* the source finished the stream: the pipe closes once drained */
+};
+
+static void
+tunnel_close_pipe(struct tunnel_in *t)
+{
+    if (t->watch)
+        g_source_remove(t->watch);
+    t->watch = 0;
+    file_close_fd(&t->fd);
+}
+
+static void
+tunnel_free(struct tunnel_in *t)
+{
+    tunnel_close_pipe(t);
+    g_byte_array_unref(t->pending);
+    g_free(t);
+}
+
+/* Writes what waits; FALSE when the pipe is broken (QEMU went away). */
+static gboolean
+tunnel_flush(struct tunnel_in *t)
+{
+    while (t->pending->len > 0) {
+        ssize_t n = write(t->fd, t->pending->data, t->pending->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return TRUE;
+        if (n <= 0)
+            return FALSE;
+        g_byte_array_remove_range(t->pending, 0, (guint)n);
+    }
+    return TRUE;
+}
+
+static void
+tunnel_broken(struct tunnel_in *t)
+{
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "%s",
+            "the incoming QEMU stopped reading the migration stream");
+    struct stream *st = t->st;
+    st->on_close = NULL;
+    client_stream_end(st, error);
+    g_error_free(error);
+    tunnel_free(t);
+}
+
+static gboolean
+on_tunnel_writable(gint fd, GIOCondition cond, gpointer data)
+{
+    struct tunnel_in *t = data;
+    if (!tunnel_flush(t)) {
+        t->watch = 0;
+        tunnel_broken(t);
+        return G_SOURCE_REMOVE;
+    }
+    if (t->pending->len > 0)
+        return G_SOURCE_CONTINUE;
+    t->watch = 0;
+    if (t->finished)
+        file_close_fd(&t->fd);
+    client_stream_hold(t->st, FALSE);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+on_tunnel_data(struct stream *st, const uint8_t *data, gsize len, gpointer user)
+{
+    struct tunnel_in *t = user;
+    if (t->fd < 0)
+        return;
+    g_byte_array_append(t->pending, data, (guint)len);
+    if (!tunnel_flush(t)) {
+        tunnel_broken(t);
+        return;
+    }
+    if (t->pending->len > 0 && !t->watch) {
+        client_stream_hold(st, TRUE);
+        t->watch = g_unix_fd_add(t->fd, G_IO_OUT | G_IO_ERR, on_tunnel_writable, t);
+    }
+}
+
+static gboolean
+on_tunnel_finish(struct stream *st, gpointer user, GError **error)
+{
+    struct tunnel_in *t = user;
+    t->finished = TRUE;
+    /* QEMU sees the end of the stream */
+    if (t->pending->len == 0)
+        file_close_fd(&t->fd);
+    return TRUE;
+}
+
+static void
+on_tunnel_close(struct stream *st, gboolean aborted, gpointer user)
+{
+    tunnel_free(user);
+}
+
+struct tunnel_call {
+    struct call *call;
+    int fd; /* the pipe's write end until the stream takes it */
+};
+
+static void
+tunnel_prepared(GError *error, char *uri, char *cookie, gpointer data)
+{
+    struct tunnel_call *tc = data;
+    if (error) {
+        file_close_fd(&tc->fd);
+        dispatch_fail(tc->call, error);
+    } else {
+        struct tunnel_in *t = g_new0(struct tunnel_in, 1);
+        t->fd = g_steal_fd(&tc->fd);
+        t->pending = g_byte_array_new();
+        t->st = client_stream_open(tc->call);
+        t->st->user = t;
+        t->st->on_data = on_tunnel_data;
+        t->st->on_finish = on_tunnel_finish;
+        t->st->on_close = on_tunnel_close;
+        g_autoptr(GByteArray) b = g_byte_array_new();
+        put_cookie(b, cookie);
+        call_reply(tc->call, b);
+    }
+    g_free(uri);
+    g_free(cookie);
+    g_free(tc);
+}
+
+static void
+h_prepare_tunnel(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_migrate *a = ctx->args;
+    g_auto(migrate_params) p = {0};
+    unsigned flags;
+    if (!call_flags(call, ctx, a, &flags) || !params(call, a, &p))
+        return;
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) < 0) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_QEMU, ERR_SYSTEM_ERROR, "cannot make a pipe: %s",
+                g_strerror(errno));
+        dispatch_fail(call, error);
+        return;
+    }
+    /* the daemon's end must never block the loop; QEMU reads its end as it likes */
+    g_unix_set_fd_nonblocking(pipe_fds[1], TRUE, NULL);
+    struct tunnel_call *tc = g_new0(struct tunnel_call, 1);
+    tc->call = call;
+    tc->fd = pipe_fds[1];
+    core_migrate_prepare(dispatch_core(call), &p, (const char *)a->cookie, a->cookie_len, flags,
+                         NULL, call->client, pipe_fds[0], tunnel_prepared, tc);
 }
 
 static void
@@ -316,8 +504,8 @@ h_perform(struct call *call, const struct call_ctx *ctx)
         migrate_p2p_start(call, ctx->dom, &p, a->dconnuri, flags);
         return;
     }
-    core_migrate_perform(ctx->dom, &p, (const char *)a->cookie, a->cookie_len, flags, call->client,
-                         performed, call);
+    core_migrate_perform(ctx->dom, &p, (const char *)a->cookie, a->cookie_len, flags, -1,
+                         call->client, performed, call);
 }
 
 static void
@@ -420,6 +608,10 @@ const struct proc_def migrate_procs[] = {
     {R, PROC_DOMAIN_MIGRATE_PERFORM3_PARAMS, D, &args_perform, TRUE, MIGRATE_FLAGS_ALL, h_perform},
     {R, PROC_DOMAIN_MIGRATE_FINISH3_PARAMS, N, &args_finish, FALSE, 0, h_finish},
     {R, PROC_DOMAIN_MIGRATE_CONFIRM3_PARAMS, D, &args_finish, FALSE, 0, h_confirm},
+    {R, PROC_DOMAIN_MIGRATE_PREPARE_TUNNEL3_PARAMS, N, &args_prepare, TRUE, MIGRATE_FLAGS_ALL,
+     h_prepare_tunnel},
+    {R, PROC_DOMAIN_MIGRATE_PREPARE_TUNNEL3, N, &args_prepare_tunnel_old, FALSE, 0,
+     h_prepare_tunnel},
     {R, PROC_DOMAIN_MIGRATE_BEGIN3, D, &args_begin_old, FALSE, 0, h_begin},
     {R, PROC_DOMAIN_MIGRATE_PREPARE3, N, &args_prepare_old, FALSE, 0, h_prepare},
     {R, PROC_DOMAIN_MIGRATE_PERFORM3, D, &args_perform_old, FALSE, 0, h_perform},

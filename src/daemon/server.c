@@ -115,7 +115,7 @@ static gboolean
 throttled(const struct client *c)
 {
     const struct server_limits *lim = &c->srv->lim;
-    return c->closing || c->inflight >= lim->max_client_requests ||
+    return c->closing || c->holds > 0 || c->inflight >= lim->max_client_requests ||
            c->s.out_bytes >= lim->max_queued_output;
 }
 
@@ -382,10 +382,30 @@ client_enable_keepalive(struct client *c)
 
 /* --- streams --- */
 
+static void update_events(struct client *c);
+
+void
+client_stream_hold(struct stream *st, gboolean hold)
+{
+    struct client *c = st->client;
+    if (st->held == hold)
+        return;
+    st->held = hold;
+    if (hold) {
+        c->holds++;
+        return;
+    }
+    c->holds--;
+    /* frames may wait in the buffer already: the loop looks at the connection again */
+    update_events(c);
+    g_main_context_wakeup(NULL);
+}
+
 static void
 on_rpc_stream_close(struct rpc_stream *rs, gpointer user)
 {
     struct stream *st = user;
+    client_stream_hold(st, FALSE);
     if (st->drain_idle)
         g_source_remove(st->drain_idle);
     if (st->on_close)

@@ -60,6 +60,7 @@ struct stream {
     gpointer drain_data;
     gsize drain_limit;
     guint drain_idle;
+    gboolean held; /* client_stream_hold */
 };
 
 struct event_reg {
@@ -101,6 +102,7 @@ struct client {
     gint64 handshake_deadline;
     int refs;
     guint inflight; /* calls dispatched and not yet answered */
+    guint holds;    /* streams whose consumer is behind (client_stream_hold): no reading */
 };
 
 struct call {
@@ -164,6 +166,9 @@ gboolean client_stream_send(struct stream *st, const uint8_t *data, gsize len);
 /* Ends ST from the daemon's side, without calling on_close: with ERROR the stream is gone;
  * without, the client sees EOF and the stream waits for its finish. */
 void client_stream_end(struct stream *st, const GError *error);
+/* Stops (HOLD) or resumes reading from ST's connection: its consumer cannot take more data
+ * for now (a pipe to QEMU is full). Holds nest; the stream's closing releases its own. */
+void client_stream_hold(struct stream *st, gboolean hold);
 
 /* Close hooks run when the connection goes away (autodestroy, event deregistration). */
 void client_add_close_hook(struct client *client, void (*fn)(struct client *, gpointer),

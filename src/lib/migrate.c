@@ -341,11 +341,6 @@ domus_domain_migrate_to_uri(domus_domain *dom, const char *dconnuri, const char 
                 "direct migration is not supported by the source host");
         return FALSE;
     }
-    if (flags & MIGRATE_TUNNELLED) {
-        err_set(error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "%s",
-                "tunnelled migration is not supported by Domus yet");
-        return FALSE;
-    }
     struct params p = {0};
     gboolean ok = params_load(&p, given, error);
     g_autoptr(GByteArray) args = client_domain_args(dom);
@@ -449,4 +444,35 @@ client_migrate_finish(domus_conn *dconn, const char *const *pairs, unsigned flag
     params_clear(&p);
     g_free(c.data);
     return dom;
+}
+
+gboolean
+client_migrate_prepare_tunnel(domus_conn *dconn, const char *const *pairs, unsigned flags,
+                              const uint8_t *cookie, gsize cookie_len, uint8_t **ret_cookie,
+                              gsize *ret_cookie_len, domus_stream **ret_stream, GError **error)
+{
+    struct params p = {0};
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    gboolean ok = pairs_load(&p, pairs, error) && params_put(args, &p, error);
+    params_clear(&p);
+    if (!ok)
+        return FALSE;
+    xdr_put_opaque(args, cookie, cookie_len);
+    xdr_put_u32(args, flags);
+    uint32_t serial = dconn->s.next_serial;
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(dconn, PROC_DOMAIN_MIGRATE_PREPARE_TUNNEL3_PARAMS, args, &body, error))
+        return FALSE;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    gsize len = 0;
+    uint8_t *out = xdr_get_opaque(&r, MIGRATE_COOKIE_MAX, &len);
+    if (!xdr_reader_finish(&r, error)) {
+        g_free(out);
+        return FALSE;
+    }
+    *ret_cookie = out;
+    *ret_cookie_len = len;
+    *ret_stream = client_stream_new(dconn, PROC_DOMAIN_MIGRATE_PREPARE_TUNNEL3_PARAMS, serial);
+    return TRUE;
 }

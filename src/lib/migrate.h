@@ -16,3 +16,9 @@ gboolean client_migrate_prepare(domus_conn *dconn, const char *const *pairs, uns
 domus_domain *client_migrate_finish(domus_conn *dconn, const char *const *pairs, unsigned flags,
                                     gboolean cancelled, const uint8_t *cookie, gsize cookie_len,
                                     GError **error);
+/* PrepareTunnel on DCONN: the destination's cookie (new) and the stream the source's QEMU
+ * stream goes into (send, then domus_stream_finish; it owns DCONN until freed). */
+gboolean client_migrate_prepare_tunnel(domus_conn *dconn, const char *const *pairs, unsigned flags,
+                                       const uint8_t *cookie, gsize cookie_len,
+                                       uint8_t **ret_cookie, gsize *ret_cookie_len,
+                                       domus_stream **ret_stream, GError **error);

@@ -118,7 +118,10 @@ rpc_put_error(GByteArray *buf, const GError *error)
     const char *prefix = rpc_error_prefix(code);
     /* messages quote what clients and QEMU sent: never pass invalid UTF-8 on */
     g_autofree char *text = g_utf8_make_valid(error->message, -1);
-    g_autofree char *msg = prefix && code != ERR_SYSTEM_ERROR
+    /* an error relayed from another daemon (peer-to-peer migration) has its prefix already */
+    g_autofree char *own = prefix ? g_strdup_printf("%s: ", prefix) : NULL;
+    gboolean relayed = own && g_str_has_prefix(text, own);
+    g_autofree char *msg = prefix && code != ERR_SYSTEM_ERROR && !relayed
                                ? g_strdup_printf("%s: %s", prefix, text)
                                : g_strdup(text);
     xdr_put_i32(buf, code);

@@ -163,8 +163,11 @@ def test_refusals_leave_both_hosts_as_they_were(hosts, running):
     assert r.returncode != 0, r.stdout
     assert f"disk 'vda': '{missing}' does not exist on the destination host 'hostb'" in r.stderr
     # modes not built yet say so
-    r = virsh(a, "migrate", "--live", "--p2p", "--tunnelled", NAME, tcp_uri(B_ADDR))
-    assert r.returncode != 0 and "tunnelled migration" in r.stderr, r.stderr
+    r = virsh(a, "migrate", "--live", "--tunnelled", NAME, tcp_uri(B_ADDR))
+    assert r.returncode != 0 and "without using peer2peer flag" in r.stderr, r.stderr
+    r = virsh(a, "migrate", "--live", "--p2p", "--tunnelled", "--postcopy", NAME,
+              tcp_uri(B_ADDR))
+    assert r.returncode != 0 and "post-copy migration" in r.stderr, r.stderr
     r = virsh(a, "migrate", "--live", "--copy-storage-all", NAME, tcp_uri(B_ADDR))
     assert r.returncode != 0 and "copying disks" in r.stderr, r.stderr
     # to itself
@@ -368,6 +371,21 @@ def test_peer_to_peer(hosts, running):
     assert r.returncode == 0, r.stderr + b.log()
     after = assert_counting_on(b, NAME, after)
     r = domus(b, "migrate", "--live", "--p2p", NAME, tcp_uri(A_ADDR))
+    assert r.returncode == 0, r.stderr + a.log()
+    assert_counting_on(a, NAME, after)
+    assert names(b) == []
+
+
+def test_tunnelled(hosts, running):
+    """QEMU's stream through the daemons' own connection, there and back; no port opens."""
+    a, b = hosts
+    before = counts(a.conn().lookupByName(NAME))
+    r = virsh(a, "migrate", "--live", "--p2p", "--tunnelled", "--verbose", NAME, tcp_uri(B_ADDR))
+    assert r.returncode == 0, r.stderr + a.log() + b.log()
+    assert "through the daemons' tunnel" in b.log()
+    after = assert_counting_on(b, NAME, before)
+    assert names(a) == []
+    r = domus(b, "migrate", "--p2p", "--tunnelled", NAME, tcp_uri(A_ADDR))
     assert r.returncode == 0, r.stderr + a.log()
     assert_counting_on(a, NAME, after)
     assert names(b) == []
