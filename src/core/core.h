@@ -81,6 +81,7 @@ struct domain {
     struct migrate_out *migrate_out; /* this domain leaving for another host (migrate_out.c) */
     struct migrate_in *migrate_in;   /* ... arriving from another host (migrate_in.c) */
     guint64 migrate_downtime_ms;     /* migrate-setmaxdowntime; 0: QEMU's default (300 ms) */
+    gboolean migrate_interrupted;    /* the daemon died while this domain was leaving */
     guint64 migrate_speed_mib;       /* migrate-setspeed, MiB/s; 0: unlimited */
     char *save_file;                 /* the temporary file a save in progress writes (status) */
     gboolean save_interrupted;       /* the daemon died during a save: undone once adopted */

@@ -924,7 +924,9 @@ on_adopt_status(struct qmp *mon, JsonNode *result, const GError *error, gpointer
         gboolean running = qemu_json_bool(o, "running", FALSE);
         if (dom->save_interrupted)
             lifecycle_save_recover(dom, running);
-        if (dom->snapshot_interrupted)
+        if (dom->migrate_interrupted)
+            core_migrate_recover(dom, running);
+        else if (dom->snapshot_interrupted)
             core_snapshot_recover(dom);
         else if (running && dom->state == DOM_PAUSED)
             core_domain_transition(dom, IN_RESUMED_BY_QEMU, NULL);

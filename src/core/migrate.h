@@ -122,6 +122,12 @@ void core_migrate_prepare(struct core *core, const struct migrate_params *p, con
 void core_migrate_finish(struct core *core, const struct migrate_params *p, unsigned flags,
                          gboolean cancelled, migrate_finish_fn done, gpointer data);
 
+/* An outgoing migration the daemon died in the middle of, found when its QEMU was adopted
+ * (RUNNING: what QEMU says now): still under way, it is cancelled and a guest it paused runs
+ * again; over (QEMU sent everything), the guest stays paused, since the destination may run
+ * it, and the log says so. */
+void core_migrate_recover(struct domain *dom, gboolean running);
+
 /* The connection OWNER is gone (lifecycle.c calls this from core_autodestroy_owner). */
 void core_migrate_owner_gone(struct core *core, gpointer owner);
 

@@ -15,6 +15,7 @@
 #include "conf/migration_cookie.h"
 #include "core/lifecycle.h"
 #include "core/migration.h"
+#include "qemu/json.h"
 #include "qemu/monitor.h"
 #include "util/err.h"
 #include "util/file.h"
@@ -411,6 +412,13 @@ out_begin(struct job *job, GError *error, gpointer data)
         dom->migrate_out = op;
         op->perform_done = req->done;
         op->perform_data = req->data;
+        /* the status names the job: a daemon that dies from here on cancels or keeps what
+         * QEMU did (core_migrate_recover) */
+        GError *e = NULL;
+        if (!core_status_write(dom, &e)) {
+            log_warn("%s: %s", dom->def->name, e->message);
+            g_clear_error(&e);
+        }
         job_run(job, op, out_free, out_done, op);
     }
     g_free(req);
@@ -570,4 +578,47 @@ core_migrate_set_speed(struct domain *dom, guint64 mib_per_s, GError **error)
         qmp_command(dom->mon, "migrate-set-parameters", args, NULL, NULL);
     }
     return TRUE;
+}
+
+static void
+on_recover_query(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct domain *dom = data;
+    JsonObject *o = error ? NULL : qemu_json_node_object(result);
+    const char *status = o ? qemu_json_string(o, "status") : NULL;
+    dom->migrate_interrupted = FALSE;
+    if (!state_is_active(dom->state) || !dom->mon) {
+        core_domain_unref(dom);
+        return;
+    }
+    if (status && g_str_equal(status, "completed")) {
+        log_warn("%s: its migration completed while the daemon was down; the guest stays paused "
+                 "here, as the destination may run it: resume it here only if it does not",
+                 dom->def->name);
+        if (dom->state == DOM_RUNNING)
+            core_domain_transition(dom, IN_MIGRATION_PAUSED, NULL);
+        core_domain_unref(dom);
+        return;
+    }
+    if (status && !g_str_equal(status, "failed") && !g_str_equal(status, "cancelled") &&
+        !g_str_equal(status, "none")) {
+        log_info("%s: cancelling the migration the daemon left (%s)", dom->def->name, status);
+        qmp_command(dom->mon, "migrate_cancel", NULL, NULL, NULL);
+    }
+    /* a guest the migration paused (not live) runs again */
+    if (dom->state == DOM_PAUSED && dom->reason == REASON_PAUSED_MIGRATION) {
+        qmp_command(dom->mon, "cont", NULL, NULL, NULL);
+        core_domain_transition(dom, IN_MIGRATION_CANCELED, NULL);
+    }
+    core_domain_unref(dom);
+}
+
+void
+core_migrate_recover(struct domain *dom, gboolean running)
+{
+    if (!dom->mon)
+        return;
+    if (running && dom->state == DOM_PAUSED && dom->reason != REASON_PAUSED_MIGRATION)
+        core_domain_transition(dom, IN_RESUMED_BY_QEMU, NULL);
+    qmp_command(dom->mon, "query-migrate", NULL, on_recover_query, core_domain_ref(dom));
 }

@@ -155,8 +155,11 @@ reconnect_one(struct core *core, const char *path)
     }
     const char *name = st.def->name;
     g_autofree char *marker = qemu_command_name_arg(name);
-    /* a restore is a start whose QEMU loads a saved state: caught midway, it is not adopted */
-    gboolean starting = st.job && (g_str_equal(st.job, "start") || g_str_equal(st.job, "restore"));
+    /* a restore is a start whose QEMU loads a saved state, an incoming migration one that
+     * loads it from another host: caught midway, it is not adopted (the source, told nothing
+     * went through, keeps the guest) */
+    gboolean starting = st.job && (g_str_equal(st.job, "start") || g_str_equal(st.job, "restore") ||
+                                   g_str_equal(st.job, "migration-in"));
     gboolean alive = st.pid > 0 && qemu_process_matches(st.pid, st.emulator, marker);
     /* a child forked for a start that has not run QEMU yet exits by itself (its daemon is
      * gone); killed all the same so that it cannot race this check */
@@ -224,6 +227,9 @@ reconnect_one(struct core *core, const char *path)
         dom->save_file = g_steal_pointer(&st.job_file);
         dom->snapshot_interrupted = g_str_equal(st.job, "snapshot");
     }
+    /* an outgoing migration: cancelled, or, if QEMU finished sending, left paused
+     * (core_migrate_recover) */
+    dom->migrate_interrupted = st.job && g_str_equal(st.job, "migration-out");
     /* a create whose steps were over (the status names no job) but whose outcome was not yet
      * kept: its record says so, and a guest it paused runs again (lifecycle_save_recover) */
     if (!dom->snapshot_interrupted && snapshot_pending_exists(dom)) {

@@ -104,8 +104,8 @@ def counts(dom):
     return int(ram.strip()), int(disk.strip().strip("\0"))
 
 
-def assert_counting_on(d, name, before):
-    """NAME runs on D, alone, and both of its counts went on past BEFORE."""
+def assert_counting_on(d, name, before, alone=True):
+    """NAME runs on D, alone (when ALONE), and both of its counts went on past BEFORE."""
     c = d.conn()
     dom = c.lookupByName(name)
     assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
@@ -115,7 +115,8 @@ def assert_counting_on(d, name, before):
     time.sleep(1)
     later = counts(dom)
     assert later[0] > now[0] and later[1] > now[1], (now, later)
-    assert len(qemu_pids(name)) == 1, qemu_pids(name)
+    if alone:
+        assert len(qemu_pids(name)) == 1, qemu_pids(name)
     c.close()
     return later
 
@@ -389,3 +390,80 @@ def test_tunnelled(hosts, running):
     assert r.returncode == 0, r.stderr + a.log()
     assert_counting_on(a, NAME, after)
     assert names(b) == []
+
+
+def slow_migration(a, b):
+    """A live migration from A to B at 1 MiB/s, by stock virsh in the background, once it
+    moves memory: (the virsh process)."""
+    assert virsh(a, "migrate-setspeed", NAME, "1").returncode == 0
+    mig = a.ns.popen("virsh", "-c", tcp_uri(A_ADDR), "migrate", "--live", NAME, tcp_uri(B_ADDR),
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    guest.wait(lambda: "Memory processed" in virsh(a, "domjobinfo", NAME).stdout, 60,
+               "the migration to run")
+    return mig
+
+
+def test_daemon_killed_on_either_side(hosts, running):
+    """A daemon SIGKILLed mid-migration, source or destination: the guest runs on at the
+    source, and the destination keeps nothing once its daemon is back."""
+    a, b = hosts
+    before = counts(a.conn().lookupByName(NAME))
+    # the source's daemon dies: the client tells the destination to drop its QEMU, and the
+    # source's daemon, back, cancels what QEMU still sends
+    mig = slow_migration(a, b)
+    a.proc.kill()
+    a.proc.wait()
+    out, err = mig.communicate(timeout=60)
+    assert mig.returncode != 0, out
+    a.start()
+    guest.wait(lambda: names(b) == [], 30, "the destination to drop the guest")
+    guest.wait(lambda: "Job type:         None" in virsh(a, "domjobinfo", NAME).stdout, 30,
+               "the restarted source to end the migration")
+    before = assert_counting_on(a, NAME, before)
+    # the destination's daemon dies: QEMU there takes everything in but never runs; the
+    # client cannot finish there, so the source resumes; the destination's daemon, back,
+    # kills the QEMU it finds caught mid-migration
+    mig = slow_migration(a, b)
+    b.proc.kill()
+    b.proc.wait()
+    assert virsh(a, "migrate-setspeed", NAME, "0").returncode == 0
+    out, err = mig.communicate(timeout=120)
+    assert mig.returncode != 0, out
+    # until its daemon is back, the destination's QEMU holds the state, paused, not running
+    before = assert_counting_on(a, NAME, before, alone=False)
+    b.start()
+    assert names(b) == []
+    assert "caught mid-start; killing it" in b.log()
+    assert_counting_on(a, NAME, before)
+
+
+def test_destination_qemu_killed(hosts, running):
+    a, b = hosts
+    before = counts(a.conn().lookupByName(NAME))
+    mig = slow_migration(a, b)
+    # the destination's QEMU, as its daemon recorded it (every QEMU here that once arrived
+    # by migration was started with -incoming)
+    pids = b.guest_pids()
+    assert len(pids) == 1, pids
+    os.kill(pids[0], signal.SIGKILL)
+    out, err = mig.communicate(timeout=60)
+    assert mig.returncode != 0 and "error:" in err, (out, err)
+    guest.wait(lambda: names(b) == [], 30, "the destination to drop the guest")
+    assert_counting_on(a, NAME, before)
+    assert virsh(a, "migrate-setspeed", NAME, "0").returncode == 0
+
+
+def test_source_qemu_killed(hosts, running):
+    """Last: the guest dies with its QEMU; the destination keeps nothing."""
+    a, b = hosts
+    mig = slow_migration(a, b)
+    for pid in qemu_pids(NAME):
+        os.kill(pid, signal.SIGKILL)
+    out, err = mig.communicate(timeout=60)
+    assert mig.returncode != 0 and "error:" in err, (out, err)
+    guest.wait(lambda: names(b) == [], 30, "the destination to drop the guest")
+    assert qemu_pids(NAME) == []
+    ca = a.conn()
+    state = ca.lookupByName(NAME).state() if NAME in names(a) else None
+    assert state is None or state[0] == libvirt.VIR_DOMAIN_SHUTOFF
+    ca.close()
