@@ -657,6 +657,14 @@ print_migration(char **params, int type)
             printf("%-17s %-12" G_GUINT64_FORMAT "\n",
                    "Iteration:", param_u64(params, "memory_iteration"));
     }
+    guint64 ftotal = param_u64(params, "disk_total");
+    guint64 fprocessed = param_u64(params, "disk_processed");
+    guint64 fremaining = param_u64(params, "disk_remaining");
+    if (ftotal || fprocessed || fremaining) {
+        print_capacity("File processed:", fprocessed);
+        print_capacity("File remaining:", fremaining);
+        print_capacity("File total:", ftotal);
+    }
     if (param(params, "memory_constant"))
         printf("%-17s %-12" G_GUINT64_FORMAT "\n",
                "Constant pages:", param_u64(params, "memory_constant"));

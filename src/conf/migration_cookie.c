@@ -3,6 +3,8 @@
  * refused, so two hosts never misread each other silently. */
 #include "conf/migration_cookie.h"
 
+#include <string.h>
+
 #include "conf/xml_util.h"
 #include "util/err.h"
 
@@ -15,6 +17,8 @@ disk_free(gpointer data)
     struct migration_cookie_disk *d = data;
     g_free(d->target);
     g_free(d->path);
+    g_free(d->format);
+    g_free(d->backing);
     g_free(d);
 }
 
@@ -23,6 +27,7 @@ migration_cookie_new(void)
 {
     struct migration_cookie *c = g_new0(struct migration_cookie, 1);
     c->disks = g_ptr_array_new_with_free_func(disk_free);
+    c->nbd_exports = g_ptr_array_new_with_free_func(g_free);
     return c;
 }
 
@@ -34,12 +39,15 @@ migration_cookie_free(struct migration_cookie *c)
     g_free(c->name);
     g_free(c->hostname);
     g_free(c->host_uuid);
+    g_free(c->nbd_host);
+    if (c->nbd_exports)
+        g_ptr_array_free(c->nbd_exports, TRUE);
     if (c->disks)
         g_ptr_array_free(c->disks, TRUE);
     g_free(c);
 }
 
-void
+struct migration_cookie_disk *
 migration_cookie_add_disk(struct migration_cookie *c, const char *target, const char *path,
                           guint64 dev, guint64 ino, guint64 size, gboolean shared_fs)
 {
@@ -51,6 +59,24 @@ migration_cookie_add_disk(struct migration_cookie *c, const char *target, const 
     d->size = size;
     d->shared_fs = shared_fs;
     g_ptr_array_add(c->disks, d);
+    return d;
+}
+
+const struct migration_cookie_disk *
+migration_cookie_disk(const struct migration_cookie *c, const char *target)
+{
+    for (guint i = 0; i < c->disks->len; i++) {
+        const struct migration_cookie_disk *d = c->disks->pdata[i];
+        if (g_str_equal(d->target, target))
+            return d;
+    }
+    return NULL;
+}
+
+char *
+migration_cookie_export_name(const char *target)
+{
+    return g_strdup_printf("domus-%s", target);
 }
 
 static void
@@ -82,8 +108,32 @@ migration_cookie_format(const struct migration_cookie *c)
         xml_util_append_escaped_attr(b, d->path);
         g_string_append_printf(b,
                                "' dev='%" G_GUINT64_FORMAT "' ino='%" G_GUINT64_FORMAT
-                               "' size='%" G_GUINT64_FORMAT "' shared-fs='%s'/>\n",
+                               "' size='%" G_GUINT64_FORMAT "' shared-fs='%s'",
                                d->dev, d->ino, d->size, d->shared_fs ? "yes" : "no");
+        if (d->capacity)
+            g_string_append_printf(b, " capacity='%" G_GUINT64_FORMAT "'", d->capacity);
+        if (d->format) {
+            g_string_append(b, " format='");
+            xml_util_append_escaped_attr(b, d->format);
+            g_string_append(b, "'");
+        }
+        if (d->backing) {
+            g_string_append(b, " backing='");
+            xml_util_append_escaped_attr(b, d->backing);
+            g_string_append(b, "'");
+        }
+        g_string_append(b, "/>\n");
+    }
+    if (c->nbd_port) {
+        g_string_append(b, "  <nbd host='");
+        xml_util_append_escaped_attr(b, c->nbd_host ? c->nbd_host : "");
+        g_string_append_printf(b, "' port='%u'>\n", c->nbd_port);
+        for (guint i = 0; i < c->nbd_exports->len; i++) {
+            g_string_append(b, "    <export target='");
+            xml_util_append_escaped_attr(b, c->nbd_exports->pdata[i]);
+            g_string_append(b, "'/>\n");
+        }
+        g_string_append(b, "  </nbd>\n");
     }
     if (c->has_stats)
         g_string_append_printf(b,
@@ -115,7 +165,8 @@ number_attr(xmlNodePtr node, const char *name, guint64 *ret, GError **error)
 static gboolean
 parse_disk(struct migration_cookie *c, xmlNodePtr node, GError **error)
 {
-    static const char *const attrs[] = {"target", "path", "dev", "ino", "size", "shared-fs", NULL};
+    static const char *const attrs[] = {"target",    "path",     "dev",    "ino",     "size",
+                                        "shared-fs", "capacity", "format", "backing", NULL};
     if (c->disks->len >= COOKIE_DISKS_MAX)
         return bad(error, "number of disks", "too many");
     if (!xml_util_check_attrs(ERR_FROM_QEMU, node, attrs, error))
@@ -133,7 +184,55 @@ parse_disk(struct migration_cookie *c, xmlNodePtr node, GError **error)
     if (!number_attr(node, "dev", &dev, error) || !number_attr(node, "ino", &ino, error) ||
         !number_attr(node, "size", &size, error))
         return FALSE;
-    migration_cookie_add_disk(c, target, path, dev, ino, size, g_str_equal(shared, "yes"));
+    g_autofree char *capacity = xml_util_prop(node, "capacity");
+    g_autofree char *format = xml_util_prop(node, "format");
+    g_autofree char *backing = xml_util_prop(node, "backing");
+    guint64 cap = 0;
+    if (capacity && !g_ascii_string_to_unsigned(capacity, 10, 1, G_MAXUINT64, &cap, NULL))
+        return bad(error, "disk capacity", capacity);
+    if (format && !g_str_equal(format, "raw") && !g_str_equal(format, "qcow2"))
+        return bad(error, "disk format", format);
+    if (backing && !g_path_is_absolute(backing))
+        return bad(error, "disk backing", backing);
+    struct migration_cookie_disk *d =
+        migration_cookie_add_disk(c, target, path, dev, ino, size, g_str_equal(shared, "yes"));
+    d->capacity = cap;
+    d->format = g_steal_pointer(&format);
+    d->backing = g_steal_pointer(&backing);
+    return TRUE;
+}
+
+static gboolean
+parse_nbd(struct migration_cookie *c, xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"host", "port", NULL};
+    static const char *const export_attrs[] = {"target", NULL};
+    if (!xml_util_check_attrs(ERR_FROM_QEMU, node, attrs, error))
+        return FALSE;
+    g_autofree char *host = xml_util_prop(node, "host");
+    g_autofree char *port = xml_util_prop(node, "port");
+    guint64 p;
+    if (!host || !*host || strpbrk(host, "/?#@,"))
+        return bad(error, "NBD host", host);
+    if (!port || !g_ascii_string_to_unsigned(port, 10, 1, 65535, &p, NULL))
+        return bad(error, "NBD port", port);
+    for (xmlNodePtr n = node->children; n; n = n->next) {
+        if (xml_util_ignorable(n))
+            continue;
+        if (!xml_util_is(n, "export"))
+            return xml_util_unsupported(ERR_FROM_QEMU, node, n, error);
+        if (c->nbd_exports->len >= COOKIE_DISKS_MAX)
+            return bad(error, "number of exports", "too many");
+        if (!xml_util_check_attrs(ERR_FROM_QEMU, n, export_attrs, error))
+            return FALSE;
+        g_autofree char *target = xml_util_prop(n, "target");
+        if (!target || !*target || strpbrk(target, "/:,"))
+            return bad(error, "export target", target);
+        g_ptr_array_add(c->nbd_exports, g_steal_pointer(&target));
+    }
+    g_free(c->nbd_host);
+    c->nbd_host = g_steal_pointer(&host);
+    c->nbd_port = (guint)p;
     return TRUE;
 }
 
@@ -188,6 +287,8 @@ migration_cookie_parse(const char *data, gsize len, GError **error)
             c->has_uuid = ok;
         } else if (xml_util_is(n, "disk")) {
             ok = parse_disk(c, n, error);
+        } else if (xml_util_is(n, "nbd")) {
+            ok = parse_nbd(c, n, error);
         } else if (xml_util_is(n, "statistics")) {
             ok = parse_stats(c, n, error);
         } else {

@@ -18,6 +18,10 @@ struct migration_cookie_disk {
     guint64 dev, ino;   /* stat() of PATH on the source */
     guint64 size;       /* its size in bytes */
     gboolean shared_fs; /* on a network or cluster filesystem the hosts may share */
+    /* what the destination needs to make an image to copy it into (0 / NULL: unknown) */
+    guint64 capacity; /* the virtual size */
+    char *format;     /* "raw", "qcow2" */
+    char *backing;    /* the image below it (a copy of the top image alone sits on it) */
 };
 
 struct migration_cookie {
@@ -27,6 +31,11 @@ struct migration_cookie {
     char *hostname;
     char *host_uuid;
     GPtrArray *disks; /* struct migration_cookie_disk * */
+    /* the destination's NBD server for disks copied during the migration (port 0: none), and
+     * the targets it exports, each as "domus-TARGET" */
+    char *nbd_host;
+    guint nbd_port;
+    GPtrArray *nbd_exports; /* char * */
     /* a finished migration, as the source's QEMU counted it */
     gboolean has_stats;
     guint64 downtime_ms, total_ms, setup_ms, transferred;
@@ -37,8 +46,16 @@ void migration_cookie_free(struct migration_cookie *c);
 typedef struct migration_cookie migration_cookie;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(migration_cookie, migration_cookie_free)
 
-void migration_cookie_add_disk(struct migration_cookie *c, const char *target, const char *path,
-                               guint64 dev, guint64 ino, guint64 size, gboolean shared_fs);
+/* Returns the new entry (owned by C) for the optional fields. */
+struct migration_cookie_disk *migration_cookie_add_disk(struct migration_cookie *c,
+                                                        const char *target, const char *path,
+                                                        guint64 dev, guint64 ino, guint64 size,
+                                                        gboolean shared_fs);
+/* The disk entry for TARGET, or NULL. */
+const struct migration_cookie_disk *migration_cookie_disk(const struct migration_cookie *c,
+                                                          const char *target);
+/* The NBD export name of the disk TARGET. New string. */
+char *migration_cookie_export_name(const char *target);
 
 /* Returns a new string. */
 char *migration_cookie_format(const struct migration_cookie *c);

@@ -50,6 +50,8 @@ struct job_migration {
     guint64 setup_ms, expected_downtime_ms, throttle_percent;
     gboolean downtime_known; /* the migration completed: DOWNTIME_MS is QEMU's figure */
     guint64 downtime_ms;
+    /* disks copied along (mirror jobs): their bytes */
+    guint64 disk_total, disk_processed, disk_remaining;
 };
 
 /* What a query shows of OWNER's job. */

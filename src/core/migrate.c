@@ -17,6 +17,7 @@ migrate_params_clear(struct migrate_params *p)
     g_free(p->persist_xml);
     g_free(p->listen_address);
     g_strfreev(p->compression);
+    g_strfreev(p->migrate_disks);
     memset(p, 0, sizeof(*p));
 }
 
@@ -45,9 +46,9 @@ static const struct known known[] = {
     {"auto_converge.increment", K_INT, FALSE, NULL},
     {"parallel.connections", K_INT, FALSE, NULL},
     {"graphics_uri", K_STRING, FALSE, "moving graphics clients along with the guest"},
-    {"migrate_disks", K_STRING, TRUE, "copying disks during migration"},
-    {"disks_port", K_INT, FALSE, "copying disks during migration"},
-    {"disks_uri", K_STRING, FALSE, "copying disks during migration"},
+    {"migrate_disks", K_STRING, TRUE, NULL},
+    {"disks_port", K_INT, FALSE, NULL},
+    {"disks_uri", K_STRING, FALSE, "an NBD URI for the copied disks"},
     {"bandwidth.postcopy", K_ULLONG, FALSE, "post-copy migration"},
     {"tls.destination", K_STRING, FALSE, "TLS for QEMU's migration stream"},
 };
@@ -97,6 +98,7 @@ migrate_params_parse(const GPtrArray *params, struct migrate_params *ret, GError
     p.xbzrle_cache = -1;
     p.ac_initial = p.ac_increment = -1;
     g_autoptr(GPtrArray) compression = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) disks = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
     for (guint i = 0; params && i < params->len; i++) {
         const struct typed_param *tp = params->pdata[i];
@@ -153,6 +155,20 @@ migrate_params_parse(const GPtrArray *params, struct migrate_params *ret, GError
             p.ac_increment = int_param(tp);
         else if (g_str_equal(n, "parallel.connections"))
             p.parallel_connections = int_param(tp);
+        else if (g_str_equal(n, "migrate_disks"))
+            g_ptr_array_add(disks, g_strdup(tp->s));
+        else if (g_str_equal(n, "disks_port")) {
+            if (tp->i < 0 || tp->i > 65535) {
+                err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG,
+                        "disks_port %" G_GINT64_FORMAT " is not a port", tp->i);
+                goto fail;
+            }
+            p.disks_port = int_param(tp);
+        }
+    }
+    if (disks->len > 0) {
+        g_ptr_array_add(disks, NULL);
+        p.migrate_disks = (char **)g_ptr_array_steal(disks, NULL);
     }
     if ((p.mt_level >= 0 || p.mt_threads >= 0 || p.mt_dthreads >= 0 || p.xbzrle_cache >= 0) &&
         compression->len == 0) {
@@ -210,6 +226,10 @@ migrate_params_to_pairs(const struct migrate_params *p)
         PAIR("auto_converge.increment", g_strdup_printf("%d", p->ac_increment));
     if (p->parallel_connections > 0)
         PAIR("parallel.connections", g_strdup_printf("%d", p->parallel_connections));
+    for (gsize i = 0; p->migrate_disks && p->migrate_disks[i]; i++)
+        PAIR("migrate_disks", g_strdup(p->migrate_disks[i]));
+    if (p->disks_port > 0)
+        PAIR("disks_port", g_strdup_printf("%d", p->disks_port));
 #undef PAIR
     g_ptr_array_add(a, NULL);
     return (char **)g_ptr_array_free(a, FALSE);
@@ -220,8 +240,6 @@ static const struct {
     unsigned flag;
     const char *what;
 } unsupported_flags[] = {
-    {MIGRATE_NON_SHARED_DISK, "copying disks during migration (--copy-storage-all)"},
-    {MIGRATE_NON_SHARED_INC, "copying disks during migration (--copy-storage-inc)"},
     {MIGRATE_NON_SHARED_SYNCHRONOUS_WRITES, "synchronous writes of copied disks"},
     {MIGRATE_POSTCOPY, "post-copy migration (--postcopy)"},
     {MIGRATE_POSTCOPY_RESUME, "resuming a post-copy migration"},
@@ -251,6 +269,23 @@ migrate_check_flags(unsigned flags, GError **error)
     if ((flags & MIGRATE_TUNNELLED) && !(flags & MIGRATE_PEER2PEER)) {
         err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "%s",
                 "cannot perform tunnelled migration without using peer2peer flag");
+        return FALSE;
+    }
+    unsigned copy = MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC;
+    if ((flags & copy) == copy) {
+        err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "%s",
+                "--copy-storage-all and --copy-storage-inc are mutually exclusive");
+        return FALSE;
+    }
+    if ((flags & copy) && (flags & MIGRATE_OFFLINE)) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID, "%s",
+                "offline migration cannot handle non-shared storage");
+        return FALSE;
+    }
+    if ((flags & copy) && (flags & MIGRATE_TUNNELLED)) {
+        /* QEMU's NBD connection would bypass the tunnel: libvirt refuses it too */
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_UNSUPPORTED, "%s",
+                "migration of non-shared storage is not supported with tunnelled migration");
         return FALSE;
     }
     if ((flags & MIGRATE_TUNNELLED) && (flags & MIGRATE_OFFLINE)) {

@@ -52,6 +52,8 @@ struct migrate_params {
     gint64 xbzrle_cache;                   /* compression.xbzrle.cache, bytes; -1: default */
     int ac_initial, ac_increment;          /* auto_converge.*; -1: QEMU's default */
     int parallel_connections;              /* parallel.connections; 0: QEMU's default */
+    char **migrate_disks; /* migrate_disks (repeated): the disks to copy; NULL: every one */
+    int disks_port;       /* disks_port: the destination's NBD port; 0: one of the range */
 };
 
 void migrate_params_clear(struct migrate_params *p);

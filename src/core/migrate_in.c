@@ -17,6 +17,8 @@
 
 #include "conf/migration_cookie.h"
 #include "core/lifecycle.h"
+#include "qemu/device.h"
+#include "qemu/monitor.h"
 #include "util/err.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -33,6 +35,16 @@ struct migrate_in {
     char *cookie_out;
     migrate_finish_fn finish_done; /* Finish's caller, once it came */
     gpointer finish_data;
+    /* disks copied into this host (NON_SHARED_*): their targets, the images made for them
+     * here (removed when the guest does not arrive), the NBD server they are written
+     * through */
+    GPtrArray *copied;  /* char * */
+    GPtrArray *created; /* char *: paths */
+    char *nbd_host;
+    guint nbd_port;
+    guint nbd_pending; /* its setup commands not answered yet */
+    GError *nbd_error;
+    guint disks_port;
 };
 
 static void
@@ -46,6 +58,10 @@ in_free(struct migrate_in *mi)
     g_free(mi->persist_xml);
     g_free(mi->uri_out);
     g_free(mi->cookie_out);
+    g_ptr_array_unref(mi->copied);
+    g_ptr_array_unref(mi->created);
+    g_free(mi->nbd_host);
+    g_clear_error(&mi->nbd_error);
     g_free(mi);
 }
 
@@ -68,43 +84,167 @@ incoming_def(const char *xml, const char *dname, GError **error)
     return g_steal_pointer(&def);
 }
 
+/* The disks to copy into this host: P's list (each a disk of DEF with an image), or, with
+ * none given, every writable, unshared disk with an image (libvirt's choice). New array. */
+static GPtrArray *
+disks_to_copy(const struct domain_def *def, const struct migrate_params *p, unsigned flags,
+              GError **error)
+{
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+    if (!(flags & (MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC))) {
+        if (p->migrate_disks) {
+            err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "%s",
+                    "migrate_disks names disks to copy: give --copy-storage-all or "
+                    "--copy-storage-inc too");
+            return NULL;
+        }
+        return g_steal_pointer(&out);
+    }
+    for (gsize i = 0; p->migrate_disks && p->migrate_disks[i]; i++) {
+        const struct disk_def *d = domain_def_find_disk(def, p->migrate_disks[i]);
+        if (!d || !d->source) {
+            err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG,
+                    "disk '%s' to copy is not a disk of '%s' with an image", p->migrate_disks[i],
+                    def->name);
+            return NULL;
+        }
+        g_ptr_array_add(out, g_strdup(d->target_dev));
+    }
+    for (guint i = 0; !p->migrate_disks && i < def->disks->len; i++) {
+        const struct disk_def *d = def->disks->pdata[i];
+        if (d->source && !d->readonly && !d->shareable && d->device == DISK_DEVICE_DISK)
+            g_ptr_array_add(out, g_strdup(d->target_dev));
+    }
+    return g_steal_pointer(&out);
+}
+
+static gboolean
+is_copied(GPtrArray *copied, const char *target)
+{
+    for (guint i = 0; i < copied->len; i++)
+        if (g_str_equal(copied->pdata[i], target))
+            return TRUE;
+    return FALSE;
+}
+
+/* Makes the image a copied disk D goes into, as the source described it (CD): its format
+ * and size, and for an incremental copy the same backing image below it. */
+static gboolean
+create_image(const struct disk_def *d, const struct migration_cookie_disk *cd, unsigned flags,
+             GError **error)
+{
+    if (!cd || !cd->capacity || !cd->format) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
+                "disk '%s': the source did not describe its image, so none can be made for it "
+                "at '%s'",
+                d->target_dev, d->source);
+        return FALSE;
+    }
+    gboolean inc = (flags & MIGRATE_NON_SHARED_INC) != 0;
+    if (inc && !cd->backing) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
+                "disk '%s' has no backing image for an incremental copy; use "
+                "--copy-storage-all",
+                d->target_dev);
+        return FALSE;
+    }
+    if (inc && !g_file_test(cd->backing, G_FILE_TEST_EXISTS)) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
+                "disk '%s': its backing image '%s' is not on this host; an incremental copy "
+                "needs it (or use --copy-storage-all)",
+                d->target_dev, cd->backing);
+        return FALSE;
+    }
+    g_autofree char *size = g_strdup_printf("%" G_GUINT64_FORMAT, cd->capacity);
+    const char *format = inc ? "qcow2" : cd->format;
+    const char *argv[12] = {"qemu-img", "create", "-q", "-f", format};
+    int n = 5;
+    if (inc) {
+        argv[n++] = "-b";
+        argv[n++] = cd->backing;
+        argv[n++] = "-F";
+        /* the source's probe knows the backing image's format only by QEMU's reading of it:
+         * what the image below a copied top says of itself is taken as is */
+        argv[n++] = "qcow2";
+    }
+    argv[n++] = d->source;
+    argv[n++] = size;
+    argv[n] = NULL;
+    if (inc) {
+        /* a backing raw image must be named raw */
+        g_autofree char *probe = NULL;
+        if (g_spawn_sync(
+                NULL,
+                (char *[]){"qemu-img", "info", "-U", "--output=json", (char *)cd->backing, NULL},
+                NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &probe, NULL,
+                NULL, NULL) &&
+            probe && strstr(probe, "\"format\": \"raw\""))
+            argv[8] = "raw";
+    }
+    g_autofree char *err_out = NULL;
+    int status = 0;
+    GError *e = NULL;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                      NULL, NULL, NULL, &err_out, &status, &e) ||
+        !g_spawn_check_wait_status(status, NULL)) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "disk '%s': cannot make '%s' to copy it into: %s", d->target_dev, d->source,
+                e ? e->message : (err_out && *err_out ? g_strstrip(err_out) : "qemu-img failed"));
+        g_clear_error(&e);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* Each disk the source expects this host to share: the same file (one host filesystem seen by
  * two daemons), or a filesystem both call shared. --unsafe skips the second opinion, never the
- * file's existence: QEMU could not start without it. */
+ * file's existence: QEMU could not start without it. A disk copied here must be another file
+ * than the source's; one that does not exist yet is made (its path goes to CREATED). */
 static gboolean
 check_disks(const struct domain_def *def, const struct migration_cookie *c, unsigned flags,
-            GError **error)
+            GPtrArray *copied, GPtrArray *created, GError **error)
 {
     g_autofree char *host = migrate_hostname();
     for (guint i = 0; i < def->disks->len; i++) {
         const struct disk_def *d = def->disks->pdata[i];
         if (!d->source)
             continue;
+        const struct migration_cookie_disk *cd = migration_cookie_disk(c, d->target_dev);
         struct stat st;
-        if (stat(d->source, &st) < 0) {
+        gboolean exists = stat(d->source, &st) == 0;
+        if (is_copied(copied, d->target_dev)) {
+            if (exists && cd && cd->dev == (guint64)st.st_dev && cd->ino == (guint64)st.st_ino) {
+                err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
+                        "disk '%s': '%s' is the very image the source uses; give the copy "
+                        "another path (--xml)",
+                        d->target_dev, d->source);
+                return FALSE;
+            }
+            if (!exists) {
+                if (!create_image(d, cd, flags, error))
+                    return FALSE;
+                g_ptr_array_add(created, g_strdup(d->source));
+            }
+            continue;
+        }
+        if (!exists) {
             err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
                     "disk '%s': '%s' does not exist on the destination host '%s'; migrating "
-                    "needs storage both hosts share at the same path (copying disks is not "
-                    "supported by Domus yet)",
+                    "needs storage both hosts share at the same path, or the disk copied "
+                    "(--copy-storage-all)",
                     d->target_dev, d->source, host);
             return FALSE;
         }
         if (d->readonly || d->shareable || (flags & MIGRATE_UNSAFE))
             continue;
-        const struct migration_cookie_disk *cd = NULL;
-        for (guint j = 0; j < c->disks->len && !cd; j++) {
-            const struct migration_cookie_disk *x = c->disks->pdata[j];
-            if (g_str_equal(x->target, d->target_dev))
-                cd = x;
-        }
         gboolean same = cd && g_str_equal(cd->path, d->source) && cd->dev == (guint64)st.st_dev &&
                         cd->ino == (guint64)st.st_ino;
         if (same || (cd && cd->shared_fs && g_str_equal(cd->path, d->source)))
             continue;
         err_set(error, ERR_FROM_QEMU, ERR_MIGRATE_UNSAFE,
                 "disk '%s' ('%s') is not on storage the hosts share: host '%s' sees another "
-                "file there%s; migrating would leave two diverging copies (use --unsafe if "
-                "the storage is shared in a way Domus cannot see)",
+                "file there%s; copy it (--copy-storage-all), or use --unsafe if the storage is "
+                "shared in a way Domus cannot see",
                 d->target_dev, d->source, host,
                 cd ? "" : ", and the source did not describe this disk");
         return FALSE;
@@ -262,10 +402,99 @@ answer_prepare(struct migrate_in *mi, GError *error)
              mi->prepare_data);
 }
 
+static char *
+answer_cookie(struct core *core, const struct migrate_in *mi)
+{
+    g_autoptr(migration_cookie) c = migration_cookie_new();
+    c->hostname = migrate_hostname();
+    c->host_uuid = g_strdup(core->host_uuid);
+    if (mi && mi->nbd_port) {
+        c->nbd_host = g_strdup(mi->nbd_host);
+        c->nbd_port = mi->nbd_port;
+        for (guint i = 0; i < mi->copied->len; i++)
+            g_ptr_array_add(c->nbd_exports, g_strdup(mi->copied->pdata[i]));
+    }
+    return migration_cookie_format(c);
+}
+
+/* The NBD server's setup is over: Prepare is answered (a failure also stops QEMU). */
+static void
+nbd_ready(struct migrate_in *mi)
+{
+    struct domain *dom = mi->dom;
+    if (mi->nbd_error) {
+        GError *e = g_steal_pointer(&mi->nbd_error);
+        g_prefix_error(&e, "cannot export the disks to copy: ");
+        if (dom->jobs.current)
+            job_fail(dom->jobs.current, g_error_copy(e));
+        answer_prepare(mi, e);
+        return;
+    }
+    g_free(mi->cookie_out);
+    mi->cookie_out = answer_cookie(dom->core, mi);
+    log_info("%s: waiting for the migration from the source; its disks arrive through NBD on "
+             "%s:%u",
+             dom->def->name, mi->nbd_host, mi->nbd_port);
+    answer_prepare(mi, NULL);
+}
+
+static void
+on_nbd_reply(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct migrate_in *mi = data;
+    if (error && !mi->nbd_error)
+        mi->nbd_error = g_error_copy(error);
+    if (--mi->nbd_pending == 0)
+        nbd_ready(mi);
+}
+
+/* QEMU's NBD server, writable exports of the copied disks' top images, on the migration's
+ * address (the source's mirror jobs write there before the memory moves) */
+static void
+nbd_start(struct migrate_in *mi)
+{
+    struct domain *dom = mi->dom;
+    guint port = mi->disks_port;
+    GError *error = NULL;
+    if (!port && !free_port(dom->core, mi->nbd_host, &port, &error)) {
+        mi->nbd_error = error;
+        nbd_ready(mi);
+        return;
+    }
+    mi->nbd_port = port;
+    JsonObject *data = json_object_new();
+    json_object_set_string_member(data, "host", mi->nbd_host);
+    g_autofree char *p = g_strdup_printf("%u", port);
+    json_object_set_string_member(data, "port", p);
+    JsonObject *addr = json_object_new();
+    json_object_set_string_member(addr, "type", "inet");
+    json_object_set_object_member(addr, "data", data);
+    JsonObject *args = json_object_new();
+    json_object_set_object_member(args, "addr", addr);
+    mi->nbd_pending = 1 + mi->copied->len;
+    qmp_command(dom->mon, "nbd-server-start", args, on_nbd_reply, mi);
+    for (guint i = 0; i < mi->copied->len; i++) {
+        const struct disk_def *d = domain_def_find_disk(dom->def, mi->copied->pdata[i]);
+        g_autofree char *node = qemu_device_node_format(d->source_index);
+        g_autofree char *name = migration_cookie_export_name(d->target_dev);
+        args = json_object_new();
+        json_object_set_string_member(args, "type", "nbd");
+        json_object_set_string_member(args, "id", name);
+        json_object_set_string_member(args, "node-name", node);
+        json_object_set_string_member(args, "name", name);
+        json_object_set_boolean_member(args, "writable", TRUE);
+        qmp_command(dom->mon, "block-export-add", args, on_nbd_reply, mi);
+    }
+}
+
 static void
 on_ready(const GError *error, gpointer data)
 {
     struct migrate_in *mi = data;
+    if (!error && mi->copied->len > 0 && mi->dom->mon) {
+        nbd_start(mi);
+        return;
+    }
     if (!error)
         log_info("%s: waiting for the migration from the source", mi->dom->def->name);
     answer_prepare(mi, error ? g_error_copy(error) : NULL);
@@ -298,9 +527,46 @@ persist(struct migrate_in *mi, GError **error)
     return TRUE;
 }
 
-/* The source's word came and QEMU has the state: keep the definition, then let it run. */
+static void proceed_now(struct migrate_in *mi, struct job *job);
+
+struct nbd_stop {
+    struct job *job;    /* a reference */
+    struct domain *dom; /* a reference */
+};
+
+static void
+on_nbd_stopped(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct nbd_stop *ns = data;
+    struct migrate_in *mi = ns->dom->migrate_in;
+    if (!ns->job->finished && mi) {
+        if (error)
+            job_fail(ns->job, g_error_copy(error));
+        else
+            proceed_now(mi, ns->job);
+    }
+    job_unref(ns->job);
+    core_domain_unref(ns->dom);
+    g_free(ns);
+}
+
+/* The source's word came and QEMU has the state: the copied disks' NBD server stops, then
+ * the definition is kept and the guest runs. */
 static void
 proceed(struct migrate_in *mi, struct job *job)
+{
+    if (mi->nbd_port && mi->dom->mon) {
+        struct nbd_stop *ns = g_new0(struct nbd_stop, 1);
+        ns->job = job_ref(job);
+        ns->dom = core_domain_ref(mi->dom);
+        qmp_command(mi->dom->mon, "nbd-server-stop", NULL, on_nbd_stopped, ns);
+        return;
+    }
+    proceed_now(mi, job);
+}
+
+static void
+proceed_now(struct migrate_in *mi, struct job *job)
 {
     GError *error = NULL;
     if (!persist(mi, &error)) {
@@ -335,6 +601,9 @@ in_done(GError *error, gpointer data)
         log_warn("%s: incoming migration failed: %s", dom->def->name, error->message);
     else
         log_info("%s: migrated here", dom->def->name);
+    /* the images made for copied disks go with a guest that never arrived */
+    for (guint i = 0; error && i < mi->created->len; i++)
+        unlink(mi->created->pdata[i]);
     answer_prepare(mi, error ? g_error_copy(error) : NULL);
     migrate_finish_fn finish = mi->finish_done;
     mi->finish_done = NULL;
@@ -345,15 +614,6 @@ in_done(GError *error, gpointer data)
             finish(NULL, dom, NULL, mi->finish_data);
     }
     in_free(mi);
-}
-
-static char *
-answer_cookie(struct core *core)
-{
-    g_autoptr(migration_cookie) c = migration_cookie_new();
-    c->hostname = migrate_hostname();
-    c->host_uuid = g_strdup(core->host_uuid);
-    return migration_cookie_format(c);
 }
 
 void
@@ -369,6 +629,8 @@ core_migrate_prepare(struct core *core, const struct migrate_params *p, const ch
     g_autofree char *host = NULL;
     g_autofree char *hp = NULL;
     g_autofree char *lp = NULL;
+    g_autoptr(GPtrArray) copied = NULL;
+    g_autoptr(GPtrArray) created = g_ptr_array_new_with_free_func(g_free);
     guint port = 0;
     if (!migrate_check_flags(flags, &error) ||
         !(c = migration_cookie_parse(cookie, cookie_len, &error)) ||
@@ -395,11 +657,10 @@ core_migrate_prepare(struct core *core, const struct migrate_params *p, const ch
         /* nothing runs: Finish keeps the definition */
         file_close_fd(&tunnel_fd);
         host = advertised_host(core, uri_host, local_address, NULL);
-        done(NULL, g_strdup_printf("tcp:%s", host ? host : "localhost"), answer_cookie(core), data);
+        done(NULL, g_strdup_printf("tcp:%s", host ? host : "localhost"), answer_cookie(core, NULL),
+             data);
         return;
     }
-    if (!check_disks(def, c, flags, &error))
-        goto fail;
     const char *listen = NULL;
     if (tunnel_fd < 0) {
         host = advertised_host(core, uri_host, local_address, &error);
@@ -409,15 +670,23 @@ core_migrate_prepare(struct core *core, const struct migrate_params *p, const ch
         if (!port && !free_port(core, listen, &port, &error))
             goto fail;
     }
+    /* last, as it may make images */
+    if (!(copied = disks_to_copy(def, p, flags, &error)) ||
+        !check_disks(def, c, flags, copied, created, &error))
+        goto fail;
     struct migrate_in *mi = g_new0(struct migrate_in, 1);
     mi->flags = flags;
     mi->prepare_done = done;
     mi->prepare_data = data;
+    mi->copied = g_steal_pointer(&copied);
+    mi->created = g_steal_pointer(&created);
+    mi->nbd_host = g_strdup(listen);
+    mi->disks_port = (guint)p->disks_port;
     if (host) {
         hp = host_port(host, port);
         mi->uri_out = g_strdup_printf("tcp:%s", hp);
     }
-    mi->cookie_out = answer_cookie(core);
+    mi->cookie_out = answer_cookie(core, NULL);
     if (keep)
         mi->persist_xml =
             domain_def_format(keep, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
@@ -446,6 +715,8 @@ core_migrate_prepare(struct core *core, const struct migrate_params *p, const ch
     lifecycle_start_incoming(dom, live, in, in_done, mi);
     return;
 fail:
+    for (guint i = 0; i < created->len; i++)
+        unlink(created->pdata[i]);
     file_close_fd(&tunnel_fd);
     done(error, NULL, NULL, data);
 }

@@ -14,6 +14,7 @@
 
 #include "conf/migration_cookie.h"
 #include "core/lifecycle.h"
+#include "core/migrate_mirror.h"
 #include "core/migration.h"
 #include "qemu/json.h"
 #include "qemu/monitor.h"
@@ -33,6 +34,7 @@ struct migrate_out {
     gboolean paused;                /* the migration paused the guest: a failure resumes it */
     gboolean orphaned;              /* the driving connection went after the switch: stay paused */
     gboolean abort_asked;           /* domjobabort during the pause */
+    struct mirror_set *mirrors;     /* disks copied along (NULL: none) */
     migrate_cookie_fn perform_done; /* Perform's caller, until answered */
     gpointer perform_data;
     core_done_fn confirm_done; /* Confirm's caller, once it came */
@@ -49,6 +51,7 @@ out_free(gpointer data)
         job_unref(op->awaiting);
     core_domain_unref(op->dom);
     g_free(op->qemu_uri);
+    mirror_set_free(op->mirrors);
     file_close_fd(&op->fd);
     g_strfreev(op->caps);
     if (op->params)
@@ -141,6 +144,30 @@ destination_def(const struct domain_def *def, const char *xml, GError **error)
     return g_steal_pointer(&given);
 }
 
+/* What the destination needs to make an image for a copy of D: its format, virtual size (from
+ * qemu-img, which reads the header beside a running QEMU with -U) and the image below. */
+static void
+describe_image(struct migration_cookie_disk *cd, const struct disk_def *d)
+{
+    cd->format = g_strdup(d->format == DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
+    if (d->backing && d->backing->len > 0)
+        cd->backing = g_strdup(((const struct disk_layer *)d->backing->pdata[0])->path);
+    const char *argv[] = {"qemu-img", "info", "-U", "--output=json", d->source, NULL};
+    g_autofree char *out = NULL;
+    int status = 0;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                      NULL, NULL, &out, NULL, &status, NULL) ||
+        !g_spawn_check_wait_status(status, NULL))
+        return;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    if (!json_parser_load_from_data(parser, out, -1, NULL))
+        return;
+    JsonObject *o = qemu_json_node_object(json_parser_get_root(parser));
+    gint64 size = o ? qemu_json_int_or(o, "virtual-size", 0) : 0;
+    if (size > 0)
+        cd->capacity = (guint64)size;
+}
+
 char *
 core_migrate_begin(struct domain *dom, const struct migrate_params *p, unsigned flags,
                    char **ret_cookie, GError **error)
@@ -162,8 +189,11 @@ core_migrate_begin(struct domain *dom, const struct migrate_params *p, unsigned 
         struct stat st;
         if (!d->source || stat(d->source, &st) < 0)
             continue;
-        migration_cookie_add_disk(c, d->target_dev, d->source, (guint64)st.st_dev,
-                                  (guint64)st.st_ino, (guint64)st.st_size, shared_fs(d->source));
+        struct migration_cookie_disk *cd = migration_cookie_add_disk(
+            c, d->target_dev, d->source, (guint64)st.st_dev, (guint64)st.st_ino,
+            (guint64)st.st_size, shared_fs(d->source));
+        if (flags & (MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC))
+            describe_image(cd, d);
     }
     *ret_cookie = migration_cookie_format(c);
     return domain_def_format(def, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
@@ -250,6 +280,28 @@ out_migrate(struct job *job)
     migration_run_uri(job, op->dom, op->qemu_uri, FALSE, &setup);
 }
 
+/* the disks copied along: in step with their sources before the memory moves */
+static void
+out_mirror(struct job *job)
+{
+    struct migrate_out *op = job->data;
+    if (op->mirrors)
+        mirror_set_start(op->mirrors, job);
+    else
+        job_next(job);
+}
+
+/* the guest stopped: the copies end as they are now */
+static void
+out_disks(struct job *job)
+{
+    struct migrate_out *op = job->data;
+    if (op->mirrors)
+        mirror_set_complete(op->mirrors, job);
+    else
+        job_next(job);
+}
+
 /* QEMU sent everything and stopped the vCPUs: Perform is answered with QEMU's figures; the
  * destination's outcome comes with Confirm. */
 static void
@@ -304,6 +356,9 @@ out_finish(struct job *job, const GError *error)
         }
         return;
     }
+    if (op->mirrors) {
+        mirror_set_abandon(g_steal_pointer(&op->mirrors));
+    }
     if (!state_is_active(dom->state) || !dom->mon || lifecycle_process_gone(dom))
         return;
     if (op->orphaned) {
@@ -341,6 +396,8 @@ out_abort(struct job *job)
             job_fail(job, aborted_error(dom->def->name));
     } else if (g_str_equal(phase, "pause")) {
         op->abort_asked = TRUE;
+    } else if (g_str_equal(phase, "mirror") || g_str_equal(phase, "disks")) {
+        job_fail(job, aborted_error(dom->def->name));
     } else if (g_str_equal(phase, "switched")) {
         /* QEMU sent everything: only the destination's outcome ends it now */
         log_info("%s: abort asked after the switch-over; waiting for Confirm", dom->def->name);
@@ -350,10 +407,8 @@ out_abort(struct job *job)
 }
 
 static const struct job_step out_steps[] = {
-    {"pause", out_pause},
-    {"migrate", out_migrate},
-    {"switched", out_switched},
-    {NULL, NULL},
+    {"pause", out_pause}, {"mirror", out_mirror},     {"migrate", out_migrate},
+    {"disks", out_disks}, {"switched", out_switched}, {NULL, NULL},
 };
 
 static const struct job_pipeline out_pipeline = {
@@ -462,8 +517,22 @@ core_migrate_perform(struct domain *dom, const struct migrate_params *p, const c
         done(error, NULL, data);
         return;
     }
+    gboolean copy = (flags & (MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC)) != 0;
+    if (copy && (!c->nbd_port || !c->nbd_exports->len)) {
+        err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "%s",
+                "the destination offers no NBD server for the disks to copy");
+        file_close_fd(&fd);
+        done(error, NULL, data);
+        return;
+    }
     struct migrate_out *op = g_new0(struct migrate_out, 1);
     op->fd = fd;
+    if (copy) {
+        guint64 mib = p->bandwidth ? p->bandwidth : dom->migrate_speed_mib;
+        op->mirrors = mirror_set_new(dom, c->nbd_exports, c->nbd_host, c->nbd_port,
+                                     (flags & MIGRATE_NON_SHARED_INC) != 0,
+                                     mib && mib < (guint64)(G_MAXINT64 >> 20) ? mib << 20 : 0);
+    }
     op->dom = core_domain_ref(dom);
     op->flags = flags;
     op->owner = owner;

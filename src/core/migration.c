@@ -100,6 +100,10 @@ static void
 record_stats(struct migration *m, JsonObject *o, JsonObject *ram)
 {
     struct job_migration st = {0};
+    /* what the disks' copy counted stays */
+    st.disk_total = m->job->migration.disk_total;
+    st.disk_processed = m->job->migration.disk_processed;
+    st.disk_remaining = m->job->migration.disk_remaining;
     st.mem_total = count(ram, "total");
     st.mem_processed = count(ram, "transferred");
     st.mem_remaining = count(ram, "remaining");

@@ -481,8 +481,10 @@ h_get_job_info(struct call *call, const struct call_ctx *ctx)
     xdr_put_u64(b, m->present ? m->mem_total : 0);
     xdr_put_u64(b, m->present ? m->mem_processed : 0);
     xdr_put_u64(b, m->present ? m->mem_remaining : 0);
-    for (int i = 0; i < 3; i++) /* file totals: no job of ours has them */
-        xdr_put_u64(b, 0);
+    /* libvirt's "file" totals are a migration's copied disks */
+    xdr_put_u64(b, m->present ? m->disk_total : 0);
+    xdr_put_u64(b, m->present ? m->disk_processed : 0);
+    xdr_put_u64(b, m->present ? m->disk_remaining : 0);
     call_reply(call, b);
 }
 
@@ -555,6 +557,9 @@ h_get_job_stats(struct call *call, const struct call_ctx *ctx)
             {"memory_normal_bytes", m->normal_bytes},
             {"memory_page_size", m->page_size},
             {"setup_time", m->setup_ms},
+            {"disk_total", m->disk_total},
+            {"disk_processed", m->disk_processed},
+            {"disk_remaining", m->disk_remaining},
             /* while it runs, the downtime QEMU expects; once over, the one it had */
             {"downtime", m->downtime_known ? m->downtime_ms : m->expected_downtime_ms},
         };

@@ -169,8 +169,9 @@ def test_refusals_leave_both_hosts_as_they_were(hosts, running):
     r = virsh(a, "migrate", "--live", "--p2p", "--tunnelled", "--postcopy", NAME,
               tcp_uri(B_ADDR))
     assert r.returncode != 0 and "post-copy migration" in r.stderr, r.stderr
-    r = virsh(a, "migrate", "--live", "--copy-storage-all", NAME, tcp_uri(B_ADDR))
-    assert r.returncode != 0 and "copying disks" in r.stderr, r.stderr
+    r = virsh(a, "migrate", "--live", "--copy-storage-all", "--tunnelled", "--p2p", NAME,
+              tcp_uri(B_ADDR))
+    assert r.returncode != 0 and "not supported with tunnelled migration" in r.stderr, r.stderr
     # to itself
     r = virsh(a, "migrate", "--live", NAME, tcp_uri(A_ADDR))
     assert r.returncode != 0 and "host it runs on" in r.stderr, r.stderr
@@ -390,6 +391,55 @@ def test_tunnelled(hosts, running):
     assert r.returncode == 0, r.stderr + a.log()
     assert_counting_on(a, NAME, after)
     assert names(b) == []
+
+
+def test_storage_copy(hosts, running):
+    """--copy-storage-all through the destination's NBD server onto an image at another path
+    (--xml): made there, written by the mirror, and the guest's disk count goes on in it."""
+    a, b = hosts
+    ca = a.conn()
+    xml = ca.lookupByName(NAME).XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE)
+    ca.close()
+    old = xml.split("<source file='")[1].split("'")[0]
+    new = old.replace(".qcow2", "-b.qcow2")
+    xmlfile = os.path.join(a.root, "copy.xml")
+    open(xmlfile, "w").write(xml.replace(old, new))
+    # onto the very same image: refused before anything moves
+    r = virsh(a, "migrate", "--live", "--copy-storage-all", NAME, tcp_uri(B_ADDR))
+    assert r.returncode != 0 and "is the very image the source uses" in r.stderr, r.stderr
+    r = virsh(a, "migrate", "--live", "--copy-storage-inc", "--xml", xmlfile, NAME,
+              tcp_uri(B_ADDR))
+    assert r.returncode != 0 and "no backing image for an incremental copy" in r.stderr, r.stderr
+    assert not os.path.exists(new) and names(b) == []
+    # data written before the move must be in the copy
+    token = f"copied-{os.getpid()}-{time.time_ns()}"
+    dom = a.conn().lookupByName(NAME)
+    rc, _ = guest.agent_exec(dom, "/bin/sh", "-c", f"echo {token} | dd of=/dev/vda bs=512 "
+                             "seek=2048 count=1 conv=sync,fsync 2>/dev/null")
+    assert rc == 0
+    before = counts(dom)
+    r = virsh(a, "migrate", "--live", "--copy-storage-all", "--migrate-disks", "vda",
+              "--verbose", "--xml", xmlfile, NAME, tcp_uri(B_ADDR))
+    assert r.returncode == 0, r.stderr + a.log() + b.log()
+    assert "its disks arrive through NBD" in b.log()
+    after = assert_counting_on(b, NAME, before)
+    cb = b.conn()
+    dom = cb.lookupByName(NAME)
+    assert f"<source file='{new}'" in dom.XMLDesc(0)
+    _, read = guest.agent_exec(dom, "/bin/sh", "-c", "dd if=/dev/vda bs=512 skip=2048 count=1 "
+                               "iflag=direct 2>/dev/null | head -n1")
+    assert read.strip().strip("\0") == token
+    cb.close()
+    assert os.path.getsize(new) > 0
+    # back onto the first image (it exists there: reused), with domus
+    xmlback = os.path.join(a.root, "back.xml")
+    open(xmlback, "w").write(xml)
+    r = domus(b, "migrate", "--live", "--copy-storage-all", "--xml", xmlback, NAME,
+              tcp_uri(A_ADDR))
+    assert r.returncode == 0, r.stderr + a.log() + b.log()
+    assert_counting_on(a, NAME, after)
+    assert names(b) == []
+    os.unlink(new)
 
 
 def slow_migration(a, b):
