@@ -417,6 +417,7 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
             apply_action(dom, dom->def->on_crash, TRUE);
     } else if (g_str_equal(event, "BLOCK_IO_ERROR")) {
         log_warn("%s: disk I/O error", dom->def->name);
+        core_migrate_io_error(dom);
     }
 }
 
@@ -582,6 +583,10 @@ check_suspendable(struct domain *dom, GError **error)
 void
 core_domain_suspend(struct domain *dom, core_done_fn done, gpointer data)
 {
+    /* during an outgoing migration (virsh migrate --timeout): the rest goes with the guest
+     * still, as the migration's own pause */
+    if (core_migrate_suspend(dom, done, data))
+        return;
     monitor_operation(dom, JOB_SUSPEND, "stop", IN_SUSPENDED, "cont", check_suspendable, done,
                       data);
 }

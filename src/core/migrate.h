@@ -130,6 +130,12 @@ void core_migrate_finish(struct core *core, const struct migrate_params *p, unsi
  * it, and the log says so. */
 void core_migrate_recover(struct domain *dom, gboolean running);
 
+/* virDomainSuspend while DOM's outgoing migration runs: the vCPUs stop (paused, migrating)
+ * and a failed migration resumes them. FALSE: no migration runs, DONE is not called. */
+gboolean core_migrate_suspend(struct domain *dom, core_done_fn done, gpointer data);
+/* QEMU reported a disk I/O error: a migration with ABORT_ON_ERROR is cancelled. */
+void core_migrate_io_error(struct domain *dom);
+
 /* The connection OWNER is gone (lifecycle.c calls this from core_autodestroy_owner). */
 void core_migrate_owner_gone(struct core *core, gpointer owner);
 

@@ -691,3 +691,54 @@ core_migrate_recover(struct domain *dom, gboolean running)
         core_domain_transition(dom, IN_RESUMED_BY_QEMU, NULL);
     qmp_command(dom->mon, "query-migrate", NULL, on_recover_query, core_domain_ref(dom));
 }
+
+struct suspend_req {
+    struct domain *dom; /* a reference */
+    core_done_fn done;
+    gpointer data;
+};
+
+static void
+on_suspended(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct suspend_req *r = data;
+    struct domain *dom = r->dom;
+    if (!error && dom->state == DOM_RUNNING) {
+        core_domain_transition(dom, IN_MIGRATION_PAUSED, NULL);
+        if (dom->migrate_out)
+            dom->migrate_out->paused = TRUE;
+    }
+    lifecycle_done(r->done, r->data, (GError *)error);
+    core_domain_unref(dom);
+    g_free(r);
+}
+
+gboolean
+core_migrate_suspend(struct domain *dom, core_done_fn done, gpointer data)
+{
+    struct migrate_out *op = dom->migrate_out;
+    if (!op || !dom->mon || op->awaiting)
+        return FALSE;
+    if (dom->state != DOM_RUNNING) {
+        lifecycle_done(done, data, NULL);
+        return TRUE;
+    }
+    log_info("%s: pausing the guest for the rest of its migration", dom->def->name);
+    struct suspend_req *r = g_new0(struct suspend_req, 1);
+    r->dom = core_domain_ref(dom);
+    r->done = done;
+    r->data = data;
+    qmp_command(dom->mon, "stop", NULL, on_suspended, r);
+    return TRUE;
+}
+
+void
+core_migrate_io_error(struct domain *dom)
+{
+    struct migrate_out *op = dom->migrate_out;
+    if (!op || !(op->flags & MIGRATE_ABORT_ON_ERROR) || op->awaiting || !dom->jobs.current)
+        return;
+    log_warn("%s: disk I/O error during migration; cancelling it (--abort-on-error)",
+             dom->def->name);
+    job_abort(dom->jobs.current, FALSE, NULL);
+}

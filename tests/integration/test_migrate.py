@@ -442,6 +442,29 @@ def test_storage_copy(hosts, running):
     os.unlink(new)
 
 
+def test_timeout_suspends_the_guest(hosts, running):
+    """virsh migrate --timeout: past it, virsh pauses the guest for the rest of the move (the
+    migration goes on), and the guest runs on the destination."""
+    a, b = hosts
+    before = counts(a.conn().lookupByName(NAME))
+    assert virsh(a, "migrate-setspeed", NAME, "1").returncode == 0
+    mig = a.ns.popen("virsh", "-c", tcp_uri(A_ADDR), "migrate", "--live", "--timeout", "2",
+                     "--timeout-suspend", NAME, tcp_uri(B_ADDR), stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE, text=True)
+    ca = a.conn()
+    guest.wait(lambda: ca.lookupByName(NAME).state() == [libvirt.VIR_DOMAIN_PAUSED,
+                                                        libvirt.VIR_DOMAIN_PAUSED_MIGRATION],
+               60, "virsh to pause the guest")
+    ca.close()
+    assert virsh(a, "migrate-setspeed", NAME, "0").returncode == 0
+    out, err = mig.communicate(timeout=120)
+    assert mig.returncode == 0, err + a.log()
+    after = assert_counting_on(b, NAME, before)
+    r = virsh(b, "migrate", "--live", NAME, tcp_uri(A_ADDR))
+    assert r.returncode == 0, r.stderr
+    assert_counting_on(a, NAME, after)
+
+
 def slow_migration(a, b):
     """A live migration from A to B at 1 MiB/s, by stock virsh in the background, once it
     moves memory: (the virsh process)."""
