@@ -626,6 +626,19 @@ core_domain_emit_device(struct domain *dom, int kind, const char *alias)
 }
 
 void
+core_domain_emit_migration_iteration(struct domain *dom, int iteration)
+{
+    struct event ev = {
+        .kind = EVENT_ID_MIGRATION_ITERATION,
+        .name = dom->def->name,
+        .id = dom->id,
+        .iteration = iteration,
+    };
+    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
+    events_emit(dom->core->events, &ev);
+}
+
+void
 core_domain_emit_tunable(struct domain *dom, const GPtrArray *params)
 {
     struct event ev = {

@@ -82,6 +82,7 @@ struct domain {
     struct migrate_in *migrate_in;   /* ... arriving from another host (migrate_in.c) */
     guint64 migrate_downtime_ms;     /* migrate-setmaxdowntime; 0: QEMU's default (300 ms) */
     gboolean migrate_interrupted;    /* the daemon died while this domain was leaving */
+    gboolean postcopy_in;            /* it runs here while post-copy brings its memory */
     guint64 migrate_speed_mib;       /* migrate-setspeed, MiB/s; 0: unlimited */
     char *save_file;                 /* the temporary file a save in progress writes (status) */
     gboolean save_interrupted;       /* the daemon died during a save: undone once adopted */
@@ -205,6 +206,9 @@ void core_domain_emit_reboot(struct domain *dom);
 
 /* A device came or went (EVENT_ID_DEVICE_ADDED, EVENT_ID_DEVICE_REMOVED): its alias. */
 void core_domain_emit_device(struct domain *dom, int kind, const char *alias);
+/* QEMU began pass ITERATION over the memory of an outgoing migration
+ * (EVENT_ID_MIGRATION_ITERATION; virsh --postcopy-after-precopy waits for it). */
+void core_domain_emit_migration_iteration(struct domain *dom, int iteration);
 /* A live tunable changed (EVENT_ID_TUNABLE): PARAMS, struct typed_param * (core/guest.h),
  * named as libvirt names them ("cputune.vcpupin0", "blkdeviotune.disk"). */
 void core_domain_emit_tunable(struct domain *dom, const GPtrArray *params);

@@ -14,6 +14,7 @@ enum {
     EVENT_ID_DEVICE_REMOVED = 15,
     EVENT_ID_TUNABLE = 17,
     EVENT_ID_DEVICE_ADDED = 19,
+    EVENT_ID_MIGRATION_ITERATION = 20,
     EVENT_ID_METADATA_CHANGE = 23,
 };
 /* what an event is about: libvirt has one event ID space per object kind */
@@ -49,6 +50,7 @@ struct event {
     const char *alias;       /* the device of DEVICE_ADDED and DEVICE_REMOVED */
     const GPtrArray *params; /* TUNABLE: struct typed_param * (core/guest.h) */
     int metadata_type;       /* METADATA_CHANGE: virDomainMetadataType */
+    int iteration;           /* MIGRATION_ITERATION: QEMU's pass over the guest's memory */
     const char *nsuri;       /* METADATA_CHANGE: the element's namespace, or NULL */
     int usage_type;          /* secrets: virSecretUsageType (NAME is the usage id) */
                              /* node devices: NAME is the device's name */

@@ -161,6 +161,7 @@ lifecycle_stopped(struct domain *dom, enum dom_input input)
     dom->autodestroy_owner = NULL;
     dom->stop_input = IN_STOPPED_FAILED;
     dom->vcpus_created = 0;
+    dom->postcopy_in = FALSE;
     g_clear_pointer(&dom->vcpu_tids, g_array_unref);
     g_clear_pointer(&dom->dirtyrate, json_node_unref);
     core_qos_stop(dom);
@@ -367,6 +368,10 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
     struct domain *dom = user;
     if (g_str_equal(event, "MIGRATION")) {
         migration_event(dom, data);
+        return;
+    }
+    if (g_str_equal(event, "MIGRATION_PASS")) {
+        core_domain_emit_migration_iteration(dom, (int)qemu_json_int_or(data, "pass", 0));
         return;
     }
     if (g_str_equal(event, "BALLOON_CHANGE")) {

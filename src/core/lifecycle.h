@@ -49,6 +49,8 @@ struct lifecycle_incoming {
     char **capabilities;    /* QEMU's migration capabilities the source uses too; may be NULL */
     JsonObject *parameters; /* for migrate-set-parameters; may be NULL */
     gboolean paused;        /* the guest stays paused once here */
+    gboolean postcopy_ok;   /* the source may switch to post-copy */
+    gboolean postcopy;      /* ... and did: the guest runs here before its memory is all here */
     /* hears once QEMU listens (ERROR NULL: the domain is announced) or why it does not */
     migration_started_fn ready;
     /* runs as QEMU has the whole state: the caller ends the step (job_next: the guest runs,

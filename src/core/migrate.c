@@ -49,7 +49,7 @@ static const struct known known[] = {
     {"migrate_disks", K_STRING, TRUE, NULL},
     {"disks_port", K_INT, FALSE, NULL},
     {"disks_uri", K_STRING, FALSE, "an NBD URI for the copied disks"},
-    {"bandwidth.postcopy", K_ULLONG, FALSE, "post-copy migration"},
+    {"bandwidth.postcopy", K_ULLONG, FALSE, NULL},
     {"tls.destination", K_STRING, FALSE, "TLS for QEMU's migration stream"},
 };
 
@@ -134,6 +134,8 @@ migrate_params_parse(const GPtrArray *params, struct migrate_params *ret, GError
             set_string(&p.listen_address, tp);
         else if (g_str_equal(n, "bandwidth"))
             p.bandwidth = tp->u;
+        else if (g_str_equal(n, "bandwidth.postcopy"))
+            p.postcopy_bandwidth = tp->u;
         else if (g_str_equal(n, "compression")) {
             if (!g_str_equal(tp->s, "xbzrle") && !g_str_equal(tp->s, "mt")) {
                 err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG,
@@ -210,6 +212,8 @@ migrate_params_to_pairs(const struct migrate_params *p)
         PAIR("listen_address", g_strdup(p->listen_address));
     if (p->bandwidth)
         PAIR("bandwidth", g_strdup_printf("%" G_GUINT64_FORMAT, p->bandwidth));
+    if (p->postcopy_bandwidth)
+        PAIR("bandwidth.postcopy", g_strdup_printf("%" G_GUINT64_FORMAT, p->postcopy_bandwidth));
     for (gsize i = 0; p->compression && p->compression[i]; i++)
         PAIR("compression", g_strdup(p->compression[i]));
     if (p->mt_level >= 0)
@@ -241,7 +245,6 @@ static const struct {
     const char *what;
 } unsupported_flags[] = {
     {MIGRATE_NON_SHARED_SYNCHRONOUS_WRITES, "synchronous writes of copied disks"},
-    {MIGRATE_POSTCOPY, "post-copy migration (--postcopy)"},
     {MIGRATE_POSTCOPY_RESUME, "resuming a post-copy migration"},
     {MIGRATE_RDMA_PIN_ALL, "RDMA migration (--rdma-pin-all)"},
     {MIGRATE_TLS, "TLS for QEMU's migration stream (--tls)"},
@@ -288,6 +291,21 @@ migrate_check_flags(unsigned flags, GError **error)
                 "migration of non-shared storage is not supported with tunnelled migration");
         return FALSE;
     }
+    if ((flags & MIGRATE_POSTCOPY) && (!(flags & MIGRATE_LIVE) || (flags & MIGRATE_PAUSED))) {
+        err_set(error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED, "%s",
+                "post-copy migration is not supported with non-live or paused migration");
+        return FALSE;
+    }
+    if ((flags & MIGRATE_POSTCOPY) && (flags & MIGRATE_TUNNELLED)) {
+        err_set(error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED, "%s",
+                "post-copy is not supported with tunnelled migration");
+        return FALSE;
+    }
+    if ((flags & MIGRATE_POSTCOPY) && (flags & copy)) {
+        err_set(error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED, "%s",
+                "post-copy migration while copying disks is not supported by Domus yet");
+        return FALSE;
+    }
     if ((flags & MIGRATE_TUNNELLED) && (flags & MIGRATE_OFFLINE)) {
         err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID, "%s",
                 "tunnelled offline migration does not make sense");
@@ -324,6 +342,8 @@ migrate_qemu_setup(struct domain *dom, unsigned flags, const struct migrate_para
         if (p->xbzrle_cache >= 0)
             json_object_set_int_member(params, "xbzrle-cache-size", p->xbzrle_cache);
     }
+    if (flags & MIGRATE_POSTCOPY)
+        g_ptr_array_add(caps, g_strdup("postcopy-ram"));
     if (flags & MIGRATE_PARALLEL) {
         g_ptr_array_add(caps, g_strdup("multifd"));
         if (p->parallel_connections > 0)
@@ -341,6 +361,11 @@ migrate_qemu_setup(struct domain *dom, unsigned flags, const struct migrate_para
         guint64 mib = p->bandwidth ? p->bandwidth : dom->migrate_speed_mib;
         gint64 bytes = mib && mib < (guint64)(G_MAXINT64 >> 20) ? (gint64)(mib << 20) : G_MAXINT64;
         json_object_set_int_member(params, "max-bandwidth", bytes);
+        if (p->postcopy_bandwidth)
+            json_object_set_int_member(params, "max-postcopy-bandwidth",
+                                       p->postcopy_bandwidth < (guint64)(G_MAXINT64 >> 20)
+                                           ? (gint64)(p->postcopy_bandwidth << 20)
+                                           : G_MAXINT64);
         if (dom->migrate_downtime_ms)
             json_object_set_int_member(params, "downtime-limit", (gint64)dom->migrate_downtime_ms);
     }

@@ -41,13 +41,14 @@ enum {
 
 /* The migration parameters of a call (virTypedParameter names in comments), decoded. */
 struct migrate_params {
-    char *uri;            /* migrate_uri: where QEMU's stream goes ("tcp://HOST[:PORT]") */
-    char *dname;          /* destination_name */
-    char *dxml;           /* destination_xml */
-    char *persist_xml;    /* persistent_xml */
-    char *listen_address; /* listen_address: where the destination's QEMU listens */
-    guint64 bandwidth;    /* bandwidth, MiB/s; 0: the domain's setting */
-    char **compression;   /* compression (repeated): "xbzrle", "mt"; NULL: xbzrle */
+    char *uri;                  /* migrate_uri: where QEMU's stream goes ("tcp://HOST[:PORT]") */
+    char *dname;                /* destination_name */
+    char *dxml;                 /* destination_xml */
+    char *persist_xml;          /* persistent_xml */
+    char *listen_address;       /* listen_address: where the destination's QEMU listens */
+    guint64 bandwidth;          /* bandwidth, MiB/s; 0: the domain's setting */
+    guint64 postcopy_bandwidth; /* bandwidth.postcopy, MiB/s; 0: no limit */
+    char **compression;         /* compression (repeated): "xbzrle", "mt"; NULL: xbzrle */
     int mt_level, mt_threads, mt_dthreads; /* compression.mt.*; -1: QEMU's default */
     gint64 xbzrle_cache;                   /* compression.xbzrle.cache, bytes; -1: default */
     int ac_initial, ac_increment;          /* auto_converge.*; -1: QEMU's default */
@@ -135,6 +136,14 @@ void core_migrate_recover(struct domain *dom, gboolean running);
 gboolean core_migrate_suspend(struct domain *dom, core_done_fn done, gpointer data);
 /* QEMU reported a disk I/O error: a migration with ABORT_ON_ERROR is cancelled. */
 void core_migrate_io_error(struct domain *dom);
+
+/* virDomainMigrateStartPostCopy: DOM's migration (started with POSTCOPY) switches to
+ * post-copy. ERR_OPERATION_INVALID when none runs or it cannot. */
+gboolean core_migrate_start_postcopy(struct domain *dom, GError **error);
+
+/* A MIGRATION event's STATUS for DOM, which runs here while post-copy brings the rest of its
+ * memory: completed, it is simply here; failed, its memory is split and it is paused. */
+void core_migrate_postcopy_in(struct domain *dom, const char *status);
 
 /* The connection OWNER is gone (lifecycle.c calls this from core_autodestroy_owner). */
 void core_migrate_owner_gone(struct core *core, gpointer owner);

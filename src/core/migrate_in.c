@@ -18,6 +18,7 @@
 #include "conf/migration_cookie.h"
 #include "core/lifecycle.h"
 #include "qemu/device.h"
+#include "qemu/json.h"
 #include "qemu/monitor.h"
 #include "util/err.h"
 #include "util/file.h"
@@ -591,6 +592,16 @@ on_await(struct job *job, gpointer data)
     mi->awaiting = job_ref(job);
 }
 
+static void
+on_postcopy_query(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct domain *dom = data;
+    JsonObject *o = error ? NULL : qemu_json_node_object(result);
+    if (o && dom->postcopy_in)
+        core_migrate_postcopy_in(dom, qemu_json_string(o, "status"));
+    core_domain_unref(dom);
+}
+
 /* The start job's end: the guest runs here, or its QEMU is gone. */
 static void
 in_done(GError *error, gpointer data)
@@ -601,6 +612,9 @@ in_done(GError *error, gpointer data)
         log_warn("%s: incoming migration failed: %s", dom->def->name, error->message);
     else
         log_info("%s: migrated here", dom->def->name);
+    /* post-copy may have completed before the job was over: QEMU says where it is */
+    if (!error && dom->postcopy_in && dom->mon)
+        qmp_command(dom->mon, "query-migrate", NULL, on_postcopy_query, core_domain_ref(dom));
     /* the images made for copied disks go with a guest that never arrived */
     for (guint i = 0; error && i < mi->created->len; i++)
         unlink(mi->created->pdata[i]);
@@ -698,6 +712,7 @@ core_migrate_prepare(struct core *core, const struct migrate_params *p, const ch
     }
     in->capabilities = migrate_qemu_setup(NULL, flags, p, FALSE, &in->parameters);
     in->paused = (flags & MIGRATE_PAUSED) != 0;
+    in->postcopy_ok = (flags & MIGRATE_POSTCOPY) != 0;
     in->ready = on_ready;
     in->await = on_await;
     in->data = mi;
@@ -788,5 +803,27 @@ core_migrate_finish(struct core *core, const struct migrate_params *p, unsigned 
         mi->awaiting = NULL;
         proceed(mi, job);
         job_unref(job);
+    }
+}
+
+void
+core_migrate_postcopy_in(struct domain *dom, const char *status)
+{
+    if (!status || !state_is_active(dom->state))
+        return;
+    if (g_str_equal(status, "completed")) {
+        dom->postcopy_in = FALSE;
+        log_info("%s: post-copy migration completed; all of the guest's memory is here",
+                 dom->def->name);
+        if (dom->state == DOM_RUNNING && dom->reason == REASON_RUNNING_POSTCOPY)
+            core_domain_transition(dom, IN_POSTCOPY_DONE, NULL);
+    } else if (g_str_equal(status, "failed") || g_str_equal(status, "postcopy-paused")) {
+        dom->postcopy_in = FALSE;
+        log_error("%s: post-copy migration failed (%s); part of the guest's memory stays at "
+                  "the source, so it is paused here",
+                  dom->def->name, status);
+        if (dom->mon)
+            qmp_command(dom->mon, "stop", NULL, NULL, NULL);
+        core_domain_transition(dom, IN_POSTCOPY_FAILED, NULL);
     }
 }

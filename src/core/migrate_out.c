@@ -35,6 +35,7 @@ struct migrate_out {
     gboolean orphaned;              /* the driving connection went after the switch: stay paused */
     gboolean abort_asked;           /* domjobabort during the pause */
     struct mirror_set *mirrors;     /* disks copied along (NULL: none) */
+    gboolean postcopy;              /* QEMU switched to post-copy: the guest runs there */
     migrate_cookie_fn perform_done; /* Perform's caller, until answered */
     gpointer perform_data;
     core_done_fn confirm_done; /* Confirm's caller, once it came */
@@ -270,6 +271,7 @@ out_migrate(struct job *job)
     struct migration_setup setup = {
         .capabilities = (const char *const *)op->caps,
         .parameters = op->params,
+        .postcopy = (op->flags & MIGRATE_POSTCOPY) ? &op->postcopy : NULL,
     };
     if (op->fd >= 0) {
         log_info("%s: migrating through the daemons' tunnel", op->dom->def->name);
@@ -310,8 +312,11 @@ out_switched(struct job *job)
     struct migrate_out *op = job->data;
     struct domain *dom = op->dom;
     /* QEMU closed its end of a tunnel: the reader sees the end once ours goes too */
-    file_close_fd(&op->fd);
-    if (dom->state == DOM_RUNNING)
+    if (!op->postcopy)
+        file_close_fd(&op->fd);
+    if (op->postcopy)
+        core_domain_transition(dom, IN_POSTCOPY_SOURCE, NULL);
+    else if (dom->state == DOM_RUNNING)
         core_domain_transition(dom, IN_MIGRATION_PAUSED, NULL);
     op->paused = TRUE;
     op->awaiting = job_ref(job);
@@ -326,9 +331,13 @@ out_switched(struct job *job)
         c->transferred = st->mem_processed;
         c->total_ms = (g_get_monotonic_time() - job->started_mono) / 1000;
     }
-    log_info("%s: sent to the destination (downtime %" G_GUINT64_FORMAT " ms); waiting for it "
-             "to confirm",
-             dom->def->name, st->downtime_ms);
+    if (op->postcopy)
+        log_info("%s: post-copy: the guest runs at the destination, its memory follows",
+                 dom->def->name);
+    else
+        log_info("%s: sent to the destination (downtime %" G_GUINT64_FORMAT " ms); waiting for "
+                 "it to confirm",
+                 dom->def->name, st->downtime_ms);
     migrate_cookie_fn done = op->perform_done;
     op->perform_done = NULL;
     if (done)
@@ -361,6 +370,15 @@ out_finish(struct job *job, const GError *error)
     }
     if (!state_is_active(dom->state) || !dom->mon || lifecycle_process_gone(dom))
         return;
+    if (op->postcopy) {
+        /* part of the guest's memory is there already: neither host can run it alone */
+        log_error("%s: post-copy migration failed; the guest's memory is split between the "
+                  "hosts and it stays paused here",
+                  dom->def->name);
+        if (dom->state != DOM_PAUSED || dom->reason != REASON_PAUSED_POSTCOPY_FAILED)
+            core_domain_transition(dom, IN_POSTCOPY_FAILED, NULL);
+        return;
+    }
     if (op->orphaned) {
         log_warn("%s: the migration's connection closed before the destination's outcome came; "
                  "the guest stays paused here, as it may run there",
@@ -398,7 +416,7 @@ out_abort(struct job *job)
         op->abort_asked = TRUE;
     } else if (g_str_equal(phase, "mirror") || g_str_equal(phase, "disks")) {
         job_fail(job, aborted_error(dom->def->name));
-    } else if (g_str_equal(phase, "switched")) {
+    } else if (g_str_equal(phase, "switched") || g_str_equal(phase, "complete")) {
         /* QEMU sent everything: only the destination's outcome ends it now */
         log_info("%s: abort asked after the switch-over; waiting for Confirm", dom->def->name);
     } else {
@@ -406,9 +424,21 @@ out_abort(struct job *job)
     }
 }
 
+/* confirmed: a post-copy's remaining memory goes before this QEMU may */
+static void
+out_complete(struct job *job)
+{
+    struct migrate_out *op = job->data;
+    if (op->postcopy)
+        migration_wait(job, op->dom, FALSE);
+    else
+        job_next(job);
+}
+
 static const struct job_step out_steps[] = {
     {"pause", out_pause}, {"mirror", out_mirror},     {"migrate", out_migrate},
-    {"disks", out_disks}, {"switched", out_switched}, {NULL, NULL},
+    {"disks", out_disks}, {"switched", out_switched}, {"complete", out_complete},
+    {NULL, NULL},
 };
 
 static const struct job_pipeline out_pipeline = {
@@ -741,4 +771,26 @@ core_migrate_io_error(struct domain *dom)
     log_warn("%s: disk I/O error during migration; cancelling it (--abort-on-error)",
              dom->def->name);
     job_abort(dom->jobs.current, FALSE, NULL);
+}
+
+gboolean
+core_migrate_start_postcopy(struct domain *dom, GError **error)
+{
+    struct migrate_out *op = dom->migrate_out;
+    if (!op || op->awaiting || !dom->mon) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
+                "post-copy can only be started while the outgoing migration of '%s' is in "
+                "progress",
+                dom->def->name);
+        return FALSE;
+    }
+    if (!(op->flags & MIGRATE_POSTCOPY)) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID, "%s",
+                "switching to post-copy requires migration to be started with the "
+                "VIR_MIGRATE_POSTCOPY flag (--postcopy)");
+        return FALSE;
+    }
+    log_info("%s: switching to post-copy", dom->def->name);
+    qmp_command(dom->mon, "migrate-start-postcopy", NULL, NULL, NULL);
+    return TRUE;
 }

@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include "core/migrate.h"
 #include "qemu/json.h"
 #include "qemu/monitor.h"
 #include "util/err.h"
@@ -24,10 +25,12 @@ struct migration {
     int fd; /* the caller's; open while the job lives; -1: a URI */
     migration_started_fn started;
     gpointer started_data;
-    off_t start_off; /* incoming: where the stream starts in FD */
-    off_t end_off;   /* ... and ends (the file's size) */
-    gboolean ended;  /* the step was ended or the job let it go */
-    guint poll;      /* query-migrate timer */
+    gboolean *postcopy; /* set once QEMU switched to post-copy, which ends the step; NULL:
+                         * post-copy is not expected */
+    off_t start_off;    /* incoming: where the stream starts in FD */
+    off_t end_off;      /* ... and ends (the file's size) */
+    gboolean ended;     /* the step was ended or the job let it go */
+    guint poll;         /* query-migrate timer */
     gboolean polling;
     int refs;
 };
@@ -142,6 +145,13 @@ on_status(struct migration *m, const char *status, const char *error_desc, gbool
 {
     if (!status || m->ended)
         return;
+    if (g_str_equal(status, "postcopy-active") && m->postcopy) {
+        /* the guest runs at the destination now; the rest of its memory follows
+         * (migration_wait) */
+        *m->postcopy = TRUE;
+        end(m, NULL);
+        return;
+    }
     if (g_str_equal(status, "completed")) {
         if (!m->incoming && !queried) {
             /* the final figures (domjobinfo --completed) come with query-migrate */
@@ -238,6 +248,7 @@ run(struct job *job, struct domain *dom, int fd, const char *uri, gboolean incom
     if (setup) {
         m->started = setup->started;
         m->started_data = setup->started_data;
+        m->postcopy = setup->postcopy;
     }
     if (incoming && fd >= 0) {
         m->start_off = lseek(fd, 0, SEEK_CUR);
@@ -249,8 +260,8 @@ run(struct job *job, struct domain *dom, int fd, const char *uri, gboolean incom
 
     /* every capability a migration may use is set, on or off: QEMU keeps them from one
      * migration to the next (a guest that arrived with multifd would leave with it) */
-    static const char *const managed[] = {"events", "xbzrle", "compress", "multifd",
-                                          "auto-converge"};
+    static const char *const managed[] = {"events",  "xbzrle",        "compress",
+                                          "multifd", "auto-converge", "postcopy-ram"};
     JsonArray *caps = json_array_new();
     for (gsize i = 0; i < G_N_ELEMENTS(managed); i++) {
         gboolean on = i == 0;
@@ -306,6 +317,21 @@ migration_run_fd(struct job *job, struct domain *dom, int fd, gboolean incoming,
     run(job, dom, fd, NULL, incoming, setup);
 }
 
+void
+migration_wait(struct job *job, struct domain *dom, gboolean incoming)
+{
+    struct migration *m = g_new0(struct migration, 1);
+    m->refs = 1; /* dom->migration's */
+    m->job = job_ref(job);
+    m->dom = core_domain_ref(dom);
+    m->incoming = incoming;
+    m->fd = -1;
+    migration_detach(dom);
+    dom->migration = m;
+    m->poll = g_timeout_add(POLL_MS, on_poll, m);
+    query(m);
+}
+
 gboolean
 migration_cancel(struct domain *dom)
 {
@@ -331,8 +357,11 @@ void
 migration_event(struct domain *dom, JsonObject *data)
 {
     struct migration *m = dom->migration;
-    if (!m)
+    if (!m) {
+        if (dom->postcopy_in)
+            core_migrate_postcopy_in(dom, qemu_json_string(data, "status"));
         return;
+    }
     const char *status = qemu_json_string(data, "status");
     if (status && g_str_equal(status, "failed")) {
         /* the event carries no reason: query-migrate has it */

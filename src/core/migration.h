@@ -26,6 +26,9 @@ struct migration_setup {
     JsonObject *parameters;          /* for migrate-set-parameters (borrowed); NULL: none */
     migration_started_fn started;
     gpointer started_data;
+    /* post-copy may begin: when QEMU switches, *POSTCOPY turns TRUE and the step ends there
+     * (NULL: the step ends only once QEMU has everything) */
+    gboolean *postcopy;
 };
 
 /* migration_run to or from URI (QEMU's form: "tcp:HOST:PORT"). An incoming migration ends
@@ -37,6 +40,10 @@ void migration_run_uri(struct job *job, struct domain *dom, const char *uri, gbo
  * stream the daemons carry. */
 void migration_run_fd(struct job *job, struct domain *dom, int fd, gboolean incoming,
                       const struct migration_setup *setup);
+
+/* Follows the migration QEMU already runs (the rest of a post-copy) as the current step of
+ * JOB, until QEMU reports it completed or failed. */
+void migration_wait(struct job *job, struct domain *dom, gboolean incoming);
 
 /* Asks QEMU to cancel DOM's outgoing migration (domjobabort); the step then fails with
  * ERR_OPERATION_ABORTED. FALSE when no migration runs. */

@@ -775,6 +775,7 @@ start_incoming(struct job *job)
             .parameters = op->net_in->parameters,
             .started = on_listening,
             .started_data = job,
+            .postcopy = op->net_in->postcopy_ok ? &op->net_in->postcopy : NULL,
         };
         if (op->net_in->fd >= 0)
             migration_run_fd(job, op->dom, op->net_in->fd, TRUE, &setup);
@@ -829,7 +830,11 @@ start_finish(struct job *job, const GError *error)
         if (op->incoming_fd >= 0 || op->loadvm)
             in = op->restored_input;
         if (op->net_in)
-            in = op->net_in->paused ? IN_MIGRATED_PAUSED : IN_MIGRATED;
+            in = op->net_in->postcopy ? IN_MIGRATED_POSTCOPY
+                 : op->net_in->paused ? IN_MIGRATED_PAUSED
+                                      : IN_MIGRATED;
+        /* the rest of a post-copy's memory arrives after the job (core_migrate_postcopy_in) */
+        dom->postcopy_in = op->net_in && op->net_in->postcopy;
         /* the job is finished: the status file written now no longer says "start" */
         if (core_domain_transition(dom, in, &err)) {
             dom->announced = TRUE;

@@ -23,11 +23,12 @@ state_from_string(const char *str)
 
 static const char *const running_reasons[] = {
     "unknown",       "booted",   "migrated",           "restored",
-    "from snapshot", "unpaused", "migration canceled", "save canceled"};
+    "from snapshot", "unpaused", "migration canceled", "save canceled",
+    "event wakeup",  "crashed",  "post-copy",          "post-copy failed"};
 static const char *const paused_reasons[] = {
-    "unknown",   "user",       "migrating",     "saving",        "dumping",
-    "I/O error", "watchdog",   "from snapshot", "shutting down", "creating snapshot",
-    "crashed",   "starting up"};
+    "unknown",   "user",        "migrating",     "saving",          "dumping",
+    "I/O error", "watchdog",    "from snapshot", "shutting down",   "creating snapshot",
+    "crashed",   "starting up", "post-copy",     "post-copy failed"};
 static const char *const shutdown_reasons[] = {"unknown", "user"};
 static const char *const shutoff_reasons[] = {"unknown", "shutdown",      "destroyed",
                                               "crashed", "migrated",      "saved",
@@ -162,6 +163,14 @@ static const struct state_transition table[] = {
      {EV_RESUMED, -1}, {EV_RESUMED_MIGRATED, 0}},
     {ACTIVE, IN_STOPPED_MIGRATED, DOM_SHUTOFF, REASON_SHUTOFF_MIGRATED,
      {EV_STOPPED, -1}, {EV_STOPPED_MIGRATED, 0}},
+    /* post-copy: the destination runs the guest while the source still sends its memory */
+    {STATE_BIT(DOM_RUNNING) | STATE_BIT(DOM_PAUSED), IN_POSTCOPY_SOURCE, DOM_PAUSED,
+     REASON_PAUSED_POSTCOPY, {EV_SUSPENDED, -1}, {EV_SUSPENDED_POSTCOPY, 0}},
+    {STATE_BIT(DOM_PAUSED), IN_MIGRATED_POSTCOPY, DOM_RUNNING, REASON_RUNNING_POSTCOPY,
+     {EV_RESUMED, -1}, {EV_RESUMED_POSTCOPY, 0}},
+    {STATE_BIT(DOM_RUNNING) | STATE_BIT(DOM_PAUSED), IN_POSTCOPY_FAILED, DOM_PAUSED,
+     REASON_PAUSED_POSTCOPY_FAILED, {EV_SUSPENDED, -1}, {EV_SUSPENDED_POSTCOPY_FAILED, 0}},
+    {STATE_BIT(DOM_RUNNING), IN_POSTCOPY_DONE, DOM_RUNNING, REASON_RUNNING_MIGRATED, NO_EVENT},
 };
 /* clang-format on */
 
@@ -202,6 +211,10 @@ static const char *const input_names[] = {
     "migration-paused",
     "migration-canceled",
     "stopped-migrated",
+    "postcopy-source",
+    "migrated-postcopy",
+    "postcopy-failed",
+    "postcopy-done",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(input_names) == IN_LAST);
 

@@ -27,7 +27,11 @@ enum {
     REASON_RUNNING_FROM_SNAPSHOT,
     REASON_RUNNING_UNPAUSED,
     REASON_RUNNING_MIGRATION_CANCELED,
-    REASON_RUNNING_SAVE_CANCELED
+    REASON_RUNNING_SAVE_CANCELED,
+    REASON_RUNNING_WAKEUP,
+    REASON_RUNNING_CRASHED,
+    REASON_RUNNING_POSTCOPY,
+    REASON_RUNNING_POSTCOPY_FAILED
 };
 enum {
     REASON_PAUSED_UNKNOWN,
@@ -41,7 +45,9 @@ enum {
     REASON_PAUSED_SHUTTING_DOWN,
     REASON_PAUSED_SNAPSHOT,
     REASON_PAUSED_CRASHED,
-    REASON_PAUSED_STARTING_UP
+    REASON_PAUSED_STARTING_UP,
+    REASON_PAUSED_POSTCOPY,
+    REASON_PAUSED_POSTCOPY_FAILED
 };
 enum { REASON_SHUTDOWN_UNKNOWN, REASON_SHUTDOWN_USER };
 enum {
@@ -78,9 +84,18 @@ enum {
     EV_SUSPENDED_IOERROR,
     EV_SUSPENDED_WATCHDOG,
     EV_SUSPENDED_RESTORED,
-    EV_SUSPENDED_FROM_SNAPSHOT
+    EV_SUSPENDED_FROM_SNAPSHOT,
+    EV_SUSPENDED_API_ERROR,
+    EV_SUSPENDED_POSTCOPY,
+    EV_SUSPENDED_POSTCOPY_FAILED
 };
-enum { EV_RESUMED_UNPAUSED, EV_RESUMED_MIGRATED, EV_RESUMED_FROM_SNAPSHOT };
+enum {
+    EV_RESUMED_UNPAUSED,
+    EV_RESUMED_MIGRATED,
+    EV_RESUMED_FROM_SNAPSHOT,
+    EV_RESUMED_POSTCOPY,
+    EV_RESUMED_POSTCOPY_FAILED
+};
 enum {
     EV_STOPPED_SHUTDOWN,
     EV_STOPPED_DESTROYED,
@@ -136,6 +151,10 @@ enum dom_input {
     IN_MIGRATION_PAUSED,             /* source: the vCPUs stopped for the migration */
     IN_MIGRATION_CANCELED,           /* ... and run again: the migration failed */
     IN_STOPPED_MIGRATED,             /* ... QEMU stopped: the guest runs on the destination */
+    IN_POSTCOPY_SOURCE,              /* source: post-copy began, the guest runs there now */
+    IN_MIGRATED_POSTCOPY,            /* destination: it runs here while its memory comes */
+    IN_POSTCOPY_FAILED,              /* either: post-copy broke, the guest's memory is split */
+    IN_POSTCOPY_DONE,                /* destination: all of its memory is here */
     IN_LAST
 };
 

@@ -123,6 +123,10 @@ client_event(const struct event *ev, gpointer user)
             /* libvirt has no legacy message for it */
             xdr_put_string(b, ev->alias);
             client_send_message(c, PROC_DOMAIN_EVENT_CALLBACK_DEVICE_ADDED, b);
+        } else if (ev->kind == EVENT_ID_MIGRATION_ITERATION && r->callback_id > 0) {
+            /* remote_domain_event_callback_migration_iteration_msg; no legacy message */
+            xdr_put_i32(b, ev->iteration);
+            client_send_message(c, PROC_DOMAIN_EVENT_CALLBACK_MIGRATION_ITERATION, b);
         } else if (ev->kind == EVENT_ID_METADATA_CHANGE && r->callback_id > 0) {
             /* remote_domain_event_callback_metadata_change_msg; no legacy message */
             xdr_put_i32(b, ev->metadata_type);

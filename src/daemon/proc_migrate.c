@@ -544,6 +544,16 @@ h_confirm(struct call *call, const struct call_ctx *ctx)
     core_migrate_confirm(ctx->dom, flags, a->cancelled != 0, dispatch_done_empty, call);
 }
 
+static void
+h_start_postcopy(struct call *call, const struct call_ctx *ctx)
+{
+    GError *error = NULL;
+    if (!core_migrate_start_postcopy(ctx->dom, &error))
+        dispatch_fail(call, error);
+    else
+        call_reply(call, NULL);
+}
+
 /* --- settings --- */
 
 struct arg_u64 {
@@ -617,6 +627,7 @@ const struct proc_def migrate_procs[] = {
     {R, PROC_DOMAIN_MIGRATE_PERFORM3, D, &args_perform_old, FALSE, 0, h_perform},
     {R, PROC_DOMAIN_MIGRATE_FINISH3, N, &args_finish_old, FALSE, 0, h_finish},
     {R, PROC_DOMAIN_MIGRATE_CONFIRM3, D, &args_confirm_old, FALSE, 0, h_confirm},
+    {R, PROC_DOMAIN_MIGRATE_START_POST_COPY, D, NULL, TRUE, 0, h_start_postcopy},
     {R, PROC_DOMAIN_MIGRATE_SET_MAX_DOWNTIME, D, &args_u64, TRUE, 0, h_set_downtime},
     {R, PROC_DOMAIN_MIGRATE_GET_MAX_DOWNTIME, D, NULL, TRUE, 0, h_get_downtime},
     {R, PROC_DOMAIN_MIGRATE_SET_MAX_SPEED, D, &args_u64, TRUE, 0, h_set_speed},

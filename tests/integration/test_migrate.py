@@ -168,7 +168,7 @@ def test_refusals_leave_both_hosts_as_they_were(hosts, running):
     assert r.returncode != 0 and "without using peer2peer flag" in r.stderr, r.stderr
     r = virsh(a, "migrate", "--live", "--p2p", "--tunnelled", "--postcopy", NAME,
               tcp_uri(B_ADDR))
-    assert r.returncode != 0 and "post-copy migration" in r.stderr, r.stderr
+    assert r.returncode != 0 and "post-copy is not supported with tunnelled" in r.stderr, r.stderr
     r = virsh(a, "migrate", "--live", "--copy-storage-all", "--tunnelled", "--p2p", NAME,
               tcp_uri(B_ADDR))
     assert r.returncode != 0 and "not supported with tunnelled migration" in r.stderr, r.stderr
@@ -463,6 +463,40 @@ def test_timeout_suspends_the_guest(hosts, running):
     r = virsh(b, "migrate", "--live", NAME, tcp_uri(A_ADDR))
     assert r.returncode == 0, r.stderr
     assert_counting_on(a, NAME, after)
+
+
+def test_postcopy(hosts, running):
+    """--postcopy, then migrate-postcopy while the slow pre-copy runs: the guest runs at the
+    destination at once and the rest of its memory follows; --postcopy-after-precopy back
+    (virsh switches on the second pass's MIGRATION_ITERATION event)."""
+    a, b = hosts
+    before = counts(a.conn().lookupByName(NAME))
+    assert virsh(a, "migrate-setspeed", NAME, "1").returncode == 0
+    r = virsh(a, "migrate-postcopy", NAME)
+    assert r.returncode != 0 and "in progress" in r.stderr, r.stderr
+    mig = a.ns.popen("virsh", "-c", tcp_uri(A_ADDR), "migrate", "--live", "--postcopy", NAME,
+                     tcp_uri(B_ADDR), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    guest.wait(lambda: "Memory processed" in virsh(a, "domjobinfo", NAME).stdout, 60,
+               "the migration to run")
+    r = virsh(a, "migrate-postcopy", NAME)
+    assert r.returncode == 0, r.stderr
+    out, err = mig.communicate(timeout=120)
+    assert mig.returncode == 0, err + a.log() + b.log()
+    assert "switching to post-copy" in a.log() and "post-copy migration completed" in b.log()
+    after = assert_counting_on(b, NAME, before)
+    cb = b.conn()
+    assert cb.lookupByName(NAME).state() == [libvirt.VIR_DOMAIN_RUNNING,
+                                             libvirt.VIR_DOMAIN_RUNNING_MIGRATED]
+    cb.close()
+    r = virsh(b, "migrate", "--live", "--postcopy", "--postcopy-after-precopy", NAME,
+              tcp_uri(A_ADDR))
+    assert r.returncode == 0, r.stderr + a.log() + b.log()
+    # virsh switched on the second pass's event
+    assert "switching to post-copy" in b.log(), b.log()
+    assert_counting_on(a, NAME, after)
+    assert names(b) == []
+    r = virsh(a, "migrate", "--postcopy", NAME, tcp_uri(B_ADDR))
+    assert r.returncode != 0 and "non-live" in r.stderr, r.stderr
 
 
 def slow_migration(a, b):
