@@ -190,6 +190,9 @@ domus_domain *domus_domain_migrate(domus_domain *dom, domus_conn *dconn, const c
  * PARAMS and FLAGS as above. */
 gboolean domus_domain_migrate_to_uri(domus_domain *dom, const char *dconnuri,
                                      const char *const *params, unsigned flags, GError **error);
+/* virDomainMigrateStartPostCopy: the migration of DOM (started with VIR_MIGRATE_POSTCOPY)
+ * switches to post-copy. */
+gboolean domus_domain_migrate_start_postcopy(domus_domain *dom, GError **error);
 /* virDomainMigrate{Set,Get}MaxDowntime (ms) and {Set,Get}MaxSpeed (MiB/s). */
 gboolean domus_domain_migrate_set_max_downtime(domus_domain *dom, guint64 ms, GError **error);
 gboolean domus_domain_migrate_get_max_downtime(domus_domain *dom, guint64 *ret_ms, GError **error);
@@ -406,8 +409,8 @@ struct domus_event {
                         * value change, a node device's update */
     char *domain_name; /* owned by the event; free with domus_event_clear */
     int domain_id;
-    int event; /* lifecycle: virDomainEventType, virNetworkEventLifecycleType, … */
-    int detail;
+    int event;  /* lifecycle: virDomainEventType, virNetworkEventLifecycleType, … */
+    int detail; /* lifecycle: the event's detail; migration iteration (20): the pass */
     int object; /* DOMUS_EVENT_* */
 };
 /* Waits up to TIMEOUT_MS (-1: for ever) for the next event. Returns 1 with an event, 0 on

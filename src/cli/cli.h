@@ -95,6 +95,13 @@ gboolean cli_with_progress(const char *label, gboolean verbose,
                            gboolean (*poll)(gpointer data, guint64 *ret_remaining,
                                             guint64 *ret_total),
                            gpointer data, GError **error);
+/* The same; POLL_WAITS: POLL itself waits (up to 200 ms, for events it must act on at once)
+ * and is called again without a pause. */
+gboolean cli_with_progress_full(const char *label, gboolean verbose, gboolean poll_waits,
+                                gboolean (*run)(gpointer data, GError **error),
+                                gboolean (*poll)(gpointer data, guint64 *ret_remaining,
+                                                 guint64 *ret_total),
+                                gpointer data, GError **error);
 /* The --event/--list/--loop/--timeout/--timestamp commands of pools, secrets and node
  * devices, as virsh prints them: "event 'NAME' for WHAT OBJECT[: DETAIL]". KINDS (NULL-named
  * end) are the event ids in order, each with its lifecycle detail names (NULL: none). */

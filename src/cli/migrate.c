@@ -65,8 +65,10 @@ struct migrate_run {
     const char *desturi;
     GPtrArray *params; /* FIELD, VALUE, … NULL */
     unsigned flags;
-    domus_domain *watch; /* the domain on a second connection; NULL: not watched */
-    guint timeout_s;     /* --timeout: the guest is paused once it passes; 0: none */
+    domus_domain *watch;       /* the domain on a second connection; NULL: not watched */
+    guint timeout_s;           /* --timeout: the guest is paused once it passes; 0: none */
+    gboolean timeout_postcopy; /* ... or the migration switches to post-copy */
+    gboolean after_precopy;    /* --postcopy-after-precopy: switch on the second pass */
     gint64 started;
     gboolean suspended;
     domus_domain *result;
@@ -91,9 +93,26 @@ migrate_poll(gpointer data, guint64 *ret_remaining, guint64 *ret_total)
         return FALSE;
     if (m->timeout_s && !m->suspended &&
         g_get_monotonic_time() - m->started > (gint64)m->timeout_s * G_USEC_PER_SEC) {
-        /* virsh's --timeout-suspend: the rest goes with the guest paused */
+        /* virsh's --timeout-suspend (the rest goes with the guest paused) or
+         * --timeout-postcopy */
         m->suspended = TRUE;
-        domus_domain_suspend(m->watch, NULL);
+        if (m->timeout_postcopy)
+            domus_domain_migrate_start_postcopy(m->watch, NULL);
+        else
+            domus_domain_suspend(m->watch, NULL);
+    }
+    /* as virsh: at the MIGRATION_ITERATION event of the second pass, waited for here (the
+     * second pass of a small guest may last a few milliseconds) */
+    struct domus_event ev;
+    int wait_ms = 200;
+    while (m->after_precopy &&
+           domus_event_next(domus_domain_get_connect(m->watch), &ev, wait_ms, NULL) == 1) {
+        wait_ms = 0;
+        if (ev.event_id == 20 && ev.detail >= 2) {
+            m->after_precopy = FALSE;
+            domus_domain_migrate_start_postcopy(m->watch, NULL);
+        }
+        domus_event_clear(&ev);
     }
     int type = 0;
     g_auto(GStrv) params = NULL;
@@ -159,11 +178,6 @@ check_options(struct cli_ctx *ctx, guint *ret_timeout, GError **error)
     }
     if (!timeout && (cli_has(ctx, "timeout-suspend") || cli_has(ctx, "timeout-postcopy"))) {
         cli_set_error(error, "migrate: Unexpected --timeout-* option without --timeout");
-        return FALSE;
-    }
-    if (cli_has(ctx, "timeout-postcopy")) {
-        cli_set_error(error, "post-copy migration (--timeout-postcopy) is not supported by Domus "
-                             "yet");
         return FALSE;
     }
     if (cli_has(ctx, "direct")) {
@@ -232,15 +246,20 @@ cmd_migrate(struct cli_ctx *ctx, GError **error)
         .dom = dom, .dconn = dconn, .desturi = desturi, .params = params, .flags = flags};
     gboolean verbose = cli_has(ctx, "verbose");
     domus_conn *watch = NULL;
-    if (verbose || timeout) {
+    m.timeout_postcopy = cli_has(ctx, "timeout-postcopy");
+    m.after_precopy = cli_has(ctx, "postcopy-after-precopy");
+    if (verbose || timeout || m.after_precopy) {
         /* watching is best effort: without a second connection the migration runs all the
          * same */
         watch = domus_open(domus_get_uri(domus_domain_get_connect(dom)), FALSE, NULL);
         m.watch = watch ? domus_domain_lookup(watch, domus_domain_get_uuid(dom), NULL) : NULL;
+        if (m.watch && m.after_precopy && domus_event_register(watch, 20, m.watch, NULL) < 0)
+            m.after_precopy = FALSE;
         m.timeout_s = timeout;
         m.started = g_get_monotonic_time();
     }
-    gboolean ok = cli_with_progress("Migration", verbose, migrate_run, migrate_poll, &m, error);
+    gboolean ok = cli_with_progress_full("Migration", verbose, m.after_precopy, migrate_run,
+                                         migrate_poll, &m, error);
     domus_domain_free(m.result);
     domus_domain_free(m.watch);
     domus_close(watch);
@@ -274,6 +293,16 @@ cmd_get_downtime(struct cli_ctx *ctx, GError **error)
     if (!dom || !domus_domain_migrate_get_max_downtime(dom, &ms, error))
         return FALSE;
     printf("%" G_GUINT64_FORMAT "\n\n", ms);
+    return TRUE;
+}
+
+static gboolean
+cmd_postcopy(struct cli_ctx *ctx, GError **error)
+{
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom || !domus_domain_migrate_start_postcopy(dom, error))
+        return FALSE;
+    printf("\n");
     return TRUE;
 }
 
@@ -414,5 +443,7 @@ const struct cli_cmd cli_migrate_cmds[] = {
     {"migrate-getmaxdowntime", cmd_get_downtime, dom_opts, "get maximum tolerable downtime"},
     {"migrate-setspeed", cmd_set_speed, speed_opts, "Set the maximum migration bandwidth"},
     {"migrate-getspeed", cmd_get_speed, get_speed_opts, "Get the maximum migration bandwidth"},
+    {"migrate-postcopy", cmd_postcopy, dom_opts,
+     "Switch running migration from pre-copy to post-copy"},
     {NULL},
 };

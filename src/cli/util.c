@@ -156,6 +156,15 @@ cli_with_progress(const char *label, gboolean verbose,
                   gboolean (*poll)(gpointer data, guint64 *ret_remaining, guint64 *ret_total),
                   gpointer data, GError **error)
 {
+    return cli_with_progress_full(label, verbose, FALSE, run, poll, data, error);
+}
+
+gboolean
+cli_with_progress_full(const char *label, gboolean verbose, gboolean poll_waits,
+                       gboolean (*run)(gpointer data, GError **error),
+                       gboolean (*poll)(gpointer data, guint64 *ret_remaining, guint64 *ret_total),
+                       gpointer data, GError **error)
+{
     /* on a terminal the line redraws in place; into a file or pipe only when asked */
     gboolean show = verbose || isatty(2);
     struct progress_run p = {.run = run, .data = data};
@@ -165,13 +174,16 @@ cli_with_progress(const char *label, gboolean verbose,
     gboolean shown = FALSE;
     g_mutex_lock(&p.lock);
     while (!p.finished) {
-        gint64 deadline = g_get_monotonic_time() + 200 * G_TIME_SPAN_MILLISECOND;
+        /* a POLL that waits for events itself (POLL_WAITS) is called again at once */
+        gint64 deadline = g_get_monotonic_time() + (poll_waits ? 1 : 200) * G_TIME_SPAN_MILLISECOND;
         if (g_cond_wait_until(&p.cond, &p.lock, deadline))
             continue;
         g_mutex_unlock(&p.lock);
         guint64 remaining, total;
         /* nothing left (or the job already gone): the [100 %] line comes once, at the end */
-        if (show && poll(data, &remaining, &total) && remaining != 0) {
+        /* POLL runs whether or not progress shows: it may act (migrate --timeout) */
+        gboolean known = poll(data, &remaining, &total);
+        if (show && known && remaining != 0) {
             print_progress(label, remaining, total);
             shown = TRUE;
         }

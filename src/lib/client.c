@@ -1350,7 +1350,8 @@ queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *body)
         return;
     }
     if (rh->proc == PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE ||
-        rh->proc == PROC_DOMAIN_EVENT_CALLBACK_REBOOT)
+        rh->proc == PROC_DOMAIN_EVENT_CALLBACK_REBOOT ||
+        rh->proc == PROC_DOMAIN_EVENT_CALLBACK_MIGRATION_ITERATION)
         ev.callback_id = xdr_get_i32(&r);
     struct rpc_domain d = {0};
     rpc_get_domain(&r, &d);
@@ -1364,6 +1365,9 @@ queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *body)
     } else if (rh->proc == PROC_DOMAIN_EVENT_CALLBACK_REBOOT ||
                rh->proc == PROC_DOMAIN_EVENT_REBOOT) {
         ev.event_id = 1;
+    } else if (rh->proc == PROC_DOMAIN_EVENT_CALLBACK_MIGRATION_ITERATION) {
+        ev.event_id = 20;
+        ev.detail = xdr_get_i32(&r);
     } else {
         domus_event_clear(&ev);
         return; /* an event this library does not decode */

@@ -356,6 +356,15 @@ domus_domain_migrate_to_uri(domus_domain *dom, const char *dconnuri, const char 
 }
 
 gboolean
+domus_domain_migrate_start_postcopy(domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, 0);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_MIGRATE_START_POST_COPY, args,
+                       NULL, error);
+}
+
+gboolean
 domus_domain_migrate_set_max_downtime(domus_domain *dom, guint64 ms, GError **error)
 {
     g_autoptr(GByteArray) args = client_domain_args(dom);

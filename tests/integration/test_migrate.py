@@ -27,6 +27,12 @@ NAME = "mig"
 pytestmark = needs_root
 
 
+def full_log(d):
+    """The whole log of daemon D (D.log() is its tail)."""
+    with open(os.path.join(d.root, "domusd.log"), errors="replace") as f:
+        return f.read()
+
+
 def tcp_uri(addr):
     return f"qemu+tcp://{addr}/system"
 
@@ -220,7 +226,7 @@ def test_options_rename_suspend_and_address(hosts, running):
     r = virsh(b, "migrate", "--suspend", "--migrateuri", f"tcp://{A_ADDR}",
               "--listen-address", A_ADDR, "--dname", NAME, "mig2", tcp_uri(A_ADDR))
     assert r.returncode == 0, r.stderr + a.log()
-    assert f"listening on tcp:{A_ADDR}:" in a.log()
+    assert f"listening on tcp:{A_ADDR}:" in full_log(a)
     ca = a.conn()
     dom = ca.lookupByName(NAME)
     assert dom.state() == [libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PAUSED_USER]
@@ -384,7 +390,7 @@ def test_tunnelled(hosts, running):
     before = counts(a.conn().lookupByName(NAME))
     r = virsh(a, "migrate", "--live", "--p2p", "--tunnelled", "--verbose", NAME, tcp_uri(B_ADDR))
     assert r.returncode == 0, r.stderr + a.log() + b.log()
-    assert "through the daemons' tunnel" in b.log()
+    assert "through the daemons' tunnel" in full_log(b)
     after = assert_counting_on(b, NAME, before)
     assert names(a) == []
     r = domus(b, "migrate", "--p2p", "--tunnelled", NAME, tcp_uri(A_ADDR))
@@ -421,7 +427,7 @@ def test_storage_copy(hosts, running):
     r = virsh(a, "migrate", "--live", "--copy-storage-all", "--migrate-disks", "vda",
               "--verbose", "--xml", xmlfile, NAME, tcp_uri(B_ADDR))
     assert r.returncode == 0, r.stderr + a.log() + b.log()
-    assert "its disks arrive through NBD" in b.log()
+    assert "its disks arrive through NBD" in full_log(b)
     after = assert_counting_on(b, NAME, before)
     cb = b.conn()
     dom = cb.lookupByName(NAME)
@@ -482,7 +488,8 @@ def test_postcopy(hosts, running):
     assert r.returncode == 0, r.stderr
     out, err = mig.communicate(timeout=120)
     assert mig.returncode == 0, err + a.log() + b.log()
-    assert "switching to post-copy" in a.log() and "post-copy migration completed" in b.log()
+    assert "switching to post-copy" in full_log(a)
+    assert "post-copy migration completed" in full_log(b)
     after = assert_counting_on(b, NAME, before)
     cb = b.conn()
     assert cb.lookupByName(NAME).state() == [libvirt.VIR_DOMAIN_RUNNING,
@@ -492,11 +499,21 @@ def test_postcopy(hosts, running):
               tcp_uri(A_ADDR))
     assert r.returncode == 0, r.stderr + a.log() + b.log()
     # virsh switched on the second pass's event
-    assert "switching to post-copy" in b.log(), b.log()
+    assert "switching to post-copy" in full_log(b)
     assert_counting_on(a, NAME, after)
     assert names(b) == []
     r = virsh(a, "migrate", "--postcopy", NAME, tcp_uri(B_ADDR))
     assert r.returncode != 0 and "non-live" in r.stderr, r.stderr
+    # domus: the same, the second pass read from the job's figures
+    assert virsh(a, "migrate-setspeed", NAME, "0").returncode == 0
+    r = domus(a, "migrate", "--live", "--postcopy", "--postcopy-after-precopy", NAME,
+              tcp_uri(B_ADDR))
+    assert r.returncode == 0, r.stderr + b.log()
+    assert full_log(a).count("switching to post-copy") == 2
+    after = assert_counting_on(b, NAME, after)
+    r = domus(b, "migrate", "--live", NAME, tcp_uri(A_ADDR))
+    assert r.returncode == 0, r.stderr + a.log()
+    assert_counting_on(a, NAME, after)
 
 
 def slow_migration(a, b):
@@ -540,7 +557,7 @@ def test_daemon_killed_on_either_side(hosts, running):
     before = assert_counting_on(a, NAME, before, alone=False)
     b.start()
     assert names(b) == []
-    assert "caught mid-start; killing it" in b.log()
+    assert "caught mid-start; killing it" in full_log(b)
     assert_counting_on(a, NAME, before)
 
 
