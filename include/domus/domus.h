@@ -190,6 +190,24 @@ domus_domain *domus_domain_migrate(domus_domain *dom, domus_conn *dconn, const c
  * PARAMS and FLAGS as above. */
 gboolean domus_domain_migrate_to_uri(domus_domain *dom, const char *dconnuri,
                                      const char *const *params, unsigned flags, GError **error);
+/* Block copy (virDomainBlockCopy) of disk PATH into the disk DESTXML describes (<disk
+ * type='file'><source file='…'/><driver type='qcow2'/></disk>); BANDWIDTH bytes/s (0: no
+ * limit); FLAGS: virDomainBlockCopyFlags (1 shallow, 2 reuse external). The block job calls:
+ * info (1 with a job, 0 without, -1 with ERROR; FLAGS 1: bandwidth in bytes/s, else MiB/s),
+ * abort (FLAGS: 1 async, 2 pivot), set speed (FLAGS 1: BANDWIDTH in bytes/s, else MiB/s). */
+struct domus_block_job_info {
+    int type; /* virDomainBlockJobType: 2 copy */
+    guint64 bandwidth;
+    guint64 cur, end;
+};
+gboolean domus_domain_block_copy(domus_domain *dom, const char *path, const char *destxml,
+                                 guint64 bandwidth, unsigned flags, GError **error);
+int domus_domain_block_job_info(domus_domain *dom, const char *path, unsigned flags,
+                                struct domus_block_job_info *ret, GError **error);
+gboolean domus_domain_block_job_abort(domus_domain *dom, const char *path, unsigned flags,
+                                      GError **error);
+gboolean domus_domain_block_job_set_speed(domus_domain *dom, const char *path, guint64 bandwidth,
+                                          unsigned flags, GError **error);
 /* virDomainMigrateStartPostCopy: the migration of DOM (started with VIR_MIGRATE_POSTCOPY)
  * switches to post-copy. */
 gboolean domus_domain_migrate_start_postcopy(domus_domain *dom, GError **error);

@@ -138,6 +138,7 @@ extern const struct cli_cmd cli_storage_cmds[];
 extern const struct cli_cmd cli_network_cmds[];
 extern const struct cli_cmd cli_save_cmds[];
 extern const struct cli_cmd cli_migrate_cmds[];
+extern const struct cli_cmd cli_blockjob_cmds[];
 extern const struct cli_cmd cli_snapshot_cmds[];
 extern const struct cli_cmd cli_stats_cmds[];
 extern const struct cli_cmd cli_device_cmds[];

@@ -99,6 +99,8 @@ core_domain_unref(struct domain *dom)
     g_free(dom->emulator);
     g_ptr_array_free(dom->messages, TRUE);
     g_ptr_array_free(dom->exit_waiters, TRUE);
+    if (dom->block_jobs)
+        g_ptr_array_free(dom->block_jobs, TRUE);
     if (dom->device_waits)
         g_ptr_array_unref(dom->device_waits);
     if (dom->vcpu_tids)

@@ -11,7 +11,9 @@
 enum {
     EVENT_ID_LIFECYCLE = 0,
     EVENT_ID_REBOOT = 1,
+    EVENT_ID_BLOCK_JOB = 8,
     EVENT_ID_DEVICE_REMOVED = 15,
+    EVENT_ID_BLOCK_JOB_2 = 16,
     EVENT_ID_TUNABLE = 17,
     EVENT_ID_DEVICE_ADDED = 19,
     EVENT_ID_MIGRATION_ITERATION = 20,
@@ -47,7 +49,9 @@ struct event {
     int id;    /* domain id at the time of the event, -1 when inactive */
     int event; /* enum dom_event for lifecycle */
     int detail;
-    const char *alias;       /* the device of DEVICE_ADDED and DEVICE_REMOVED */
+    const char *alias;       /* the device of DEVICE_ADDED and DEVICE_REMOVED; the disk of
+                              * BLOCK_JOB (its image) and BLOCK_JOB_2 (its target), whose
+                              * EVENT is the job's type and DETAIL its status */
     const GPtrArray *params; /* TUNABLE: struct typed_param * (core/guest.h) */
     int metadata_type;       /* METADATA_CHANGE: virDomainMetadataType */
     int iteration;           /* MIGRATION_ITERATION: QEMU's pass over the guest's memory */

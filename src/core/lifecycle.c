@@ -18,6 +18,7 @@
 
 #include <glib-unix.h>
 
+#include "core/blockjob.h"
 #include "core/guest.h"
 #include "core/hostdev.h"
 #include "core/lifecycle.h"
@@ -162,6 +163,7 @@ lifecycle_stopped(struct domain *dom, enum dom_input input)
     dom->stop_input = IN_STOPPED_FAILED;
     dom->vcpus_created = 0;
     dom->postcopy_in = FALSE;
+    core_block_jobs_stopped(dom);
     g_clear_pointer(&dom->vcpu_tids, g_array_unref);
     g_clear_pointer(&dom->dirtyrate, json_node_unref);
     core_qos_stop(dom);

@@ -13,6 +13,7 @@
 #include <sys/vfs.h>
 
 #include "conf/migration_cookie.h"
+#include "core/blockjob.h"
 #include "core/lifecycle.h"
 #include "core/migrate_mirror.h"
 #include "core/migration.h"
@@ -119,6 +120,11 @@ check_allowed(struct domain *dom, unsigned flags, GError **error)
     if (dom->migrate_out) {
         err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
                 "domain '%s' is already being migrated", name);
+        return FALSE;
+    }
+    if (core_block_jobs_active(dom)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "domain '%s' has an active block job; end it first (blockjob --abort)", name);
         return FALSE;
     }
     return TRUE;

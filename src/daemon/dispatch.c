@@ -70,6 +70,7 @@ build_index(void)
     index_table(domus_procs, domus_procs_count);
     index_table(domus_snapshot_procs, domus_snapshot_procs_count);
     index_table(migrate_procs, migrate_procs_count);
+    index_table(blockjob_procs, blockjob_procs_count);
     indexed = TRUE;
 }
 

@@ -87,6 +87,8 @@ extern const struct proc_def nodedev_procs[];
 extern const gsize nodedev_procs_count;
 extern const struct proc_def domus_procs[];
 extern const gsize domus_procs_count;
+extern const struct proc_def blockjob_procs[];
+extern const gsize blockjob_procs_count;
 extern const struct proc_def migrate_procs[];
 extern const gsize migrate_procs_count;
 extern const struct proc_def domus_snapshot_procs[];

@@ -123,6 +123,21 @@ client_event(const struct event *ev, gpointer user)
             /* libvirt has no legacy message for it */
             xdr_put_string(b, ev->alias);
             client_send_message(c, PROC_DOMAIN_EVENT_CALLBACK_DEVICE_ADDED, b);
+        } else if (ev->kind == EVENT_ID_BLOCK_JOB) {
+            /* remote_domain_event_block_job_msg, within the callback form's */
+            xdr_put_string(b, ev->alias);
+            xdr_put_i32(b, ev->event);
+            xdr_put_i32(b, ev->detail);
+            client_send_message(c,
+                                r->callback_id > 0 ? PROC_DOMAIN_EVENT_CALLBACK_BLOCK_JOB
+                                                   : PROC_DOMAIN_EVENT_BLOCK_JOB,
+                                b);
+        } else if (ev->kind == EVENT_ID_BLOCK_JOB_2 && r->callback_id > 0) {
+            /* remote_domain_event_block_job_2_msg; no legacy message */
+            xdr_put_string(b, ev->alias);
+            xdr_put_i32(b, ev->event);
+            xdr_put_i32(b, ev->detail);
+            client_send_message(c, PROC_DOMAIN_EVENT_BLOCK_JOB_2, b);
         } else if (ev->kind == EVENT_ID_MIGRATION_ITERATION && r->callback_id > 0) {
             /* remote_domain_event_callback_migration_iteration_msg; no legacy message */
             xdr_put_i32(b, ev->iteration);

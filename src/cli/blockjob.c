@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* block job commands: blockcopy (virsh's options, its waiting and its words) and blockjob
+ * (--info, --abort, --pivot, --bandwidth). */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+enum { INFO_BYTES = 1, ABORT_ASYNC = 1, ABORT_PIVOT = 2, COPY_SHALLOW = 1, COPY_REUSE = 2 };
+
+/* virsh's vshPrettyCapacity with "%-.3lf %s" */
+static void
+capacity(guint64 val, double *ret, const char **ret_unit)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double v = (double)val;
+    gsize i = 0;
+    for (; i + 1 < G_N_ELEMENTS(units) && v >= 1024; i++)
+        v /= 1024;
+    *ret = v;
+    *ret_unit = units[i];
+}
+
+static void
+progress(guint64 remaining, guint64 total)
+{
+    int pct = 100;
+    if (remaining != 0) {
+        pct = (int)(100.0 - (double)remaining * 100.0 / (double)total);
+        if (pct >= 100)
+            pct = 99;
+    }
+    fflush(stdout);
+    fprintf(stderr, "\r%s: [%3d %%]", "Block Copy", pct);
+    fflush(stderr);
+}
+
+static gboolean
+number(struct cli_ctx *ctx, const char *opt, guint64 *ret, GError **error)
+{
+    const char *text = cli_get(ctx, opt);
+    *ret = 0;
+    if (text && !g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, ret, NULL)) {
+        cli_set_error(error, "Numeric value '%s' for <%s> option is malformed or out of range",
+                      text, opt);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+cmd_blockcopy(struct cli_ctx *ctx, GError **error)
+{
+    const char *path = cli_get(ctx, "path");
+    const char *dest = cli_get(ctx, "dest");
+    const char *xmlfile = cli_get(ctx, "xml");
+    gboolean pivot = cli_has(ctx, "pivot"), finish = cli_has(ctx, "finish");
+    gboolean verbose = cli_has(ctx, "verbose");
+    guint64 bandwidth, timeout;
+    if (pivot && finish) {
+        cli_set_error(error, "Options --pivot and --finish are mutually exclusive");
+        return FALSE;
+    }
+    if (!!dest == !!xmlfile) {
+        cli_set_error(error, "need either --dest or --xml");
+        return FALSE;
+    }
+    if (!number(ctx, "bandwidth", &bandwidth, error) || !number(ctx, "timeout", &timeout, error))
+        return FALSE;
+    if (cli_has(ctx, "granularity") || cli_has(ctx, "buf-size") ||
+        cli_has(ctx, "synchronous-writes")) {
+        cli_set_error(error, "--granularity, --buf-size and --synchronous-writes are not "
+                             "supported by Domus yet");
+        return FALSE;
+    }
+    g_autofree char *xml = NULL;
+    if (xmlfile) {
+        if (!(xml = cli_read_xml_file(xmlfile, error)))
+            return FALSE;
+    } else {
+        const char *format = cli_get(ctx, "format");
+        gboolean dev = cli_has(ctx, "blockdev");
+        GString *b = g_string_new(dev ? "<disk type='block'>\n" : "<disk type='file'>\n");
+        g_autofree char *esc = g_markup_escape_text(dest, -1);
+        g_string_append_printf(b, "  <source %s='%s'/>\n", dev ? "dev" : "file", esc);
+        if (format) {
+            g_autofree char *f = g_markup_escape_text(format, -1);
+            g_string_append_printf(b, "  <driver type='%s'/>\n", f);
+        }
+        g_string_append(b, "</disk>\n");
+        xml = g_string_free(b, FALSE);
+    }
+    if (cli_has(ctx, "print-xml")) {
+        printf("%s\n", xml);
+        return TRUE;
+    }
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    unsigned flags = (cli_has(ctx, "shallow") ? COPY_SHALLOW : 0) |
+                     (cli_has(ctx, "reuse-external") ? COPY_REUSE : 0);
+    guint64 bytes = cli_has(ctx, "bytes") ? bandwidth : bandwidth << 20;
+    if (!domus_domain_block_copy(dom, path, xml, bytes, flags, error))
+        return FALSE;
+    if (!cli_has(ctx, "wait") && !pivot && !finish && !verbose && !timeout) {
+        printf("Block Copy started\n\n");
+        return TRUE;
+    }
+    /* virsh waits until the copy is in step with the disk */
+    gint64 start = g_get_monotonic_time();
+    struct domus_block_job_info info;
+    for (;;) {
+        int found = domus_domain_block_job_info(dom, path, INFO_BYTES, &info, error);
+        if (found < 0)
+            return FALSE;
+        if (found == 0) {
+            printf("\nCopy failed\n");
+            return FALSE;
+        }
+        if (verbose)
+            progress(info.end - MIN(info.cur, info.end), info.end);
+        if (info.end && info.cur == info.end)
+            break;
+        if (timeout && g_get_monotonic_time() - start > (gint64)timeout * G_USEC_PER_SEC) {
+            domus_domain_block_job_abort(dom, path, cli_has(ctx, "async") ? ABORT_ASYNC : 0, NULL);
+            printf("\nCopy aborted\n\n");
+            return FALSE;
+        }
+        g_usleep(200 * 1000);
+    }
+    if (verbose)
+        progress(0, 1);
+    if (pivot || finish) {
+        unsigned abort_flags =
+            (pivot ? ABORT_PIVOT : 0) | (cli_has(ctx, "async") ? ABORT_ASYNC : 0);
+        if (!domus_domain_block_job_abort(dom, path, abort_flags, error)) {
+            g_prefix_error(error, "failed to %s job for disk %s: ", pivot ? "pivot" : "finish",
+                           path);
+            return FALSE;
+        }
+        printf("\n%s\n\n", pivot ? "Successfully pivoted" : "Successfully copied");
+    } else {
+        printf("\nNow in mirroring phase\n\n");
+    }
+    return TRUE;
+}
+
+static gboolean
+cmd_blockjob(struct cli_ctx *ctx, GError **error)
+{
+    const char *path = cli_get(ctx, "path");
+    gboolean abort = cli_has(ctx, "abort"), pivot = cli_has(ctx, "pivot");
+    gboolean info_asked = cli_has(ctx, "info") || cli_has(ctx, "raw");
+    guint64 bandwidth = 0;
+    if (!number(ctx, "bandwidth", &bandwidth, error))
+        return FALSE;
+    if ((abort || pivot) + info_asked + cli_has(ctx, "bandwidth") > 1) {
+        cli_set_error(error, "conflict in options");
+        return FALSE;
+    }
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    if (abort || pivot) {
+        unsigned flags = (pivot ? ABORT_PIVOT : 0) | (cli_has(ctx, "async") ? ABORT_ASYNC : 0);
+        if (!domus_domain_block_job_abort(dom, path, flags, error))
+            return FALSE;
+        printf("\n");
+        return TRUE;
+    }
+    if (cli_has(ctx, "bandwidth")) {
+        if (!domus_domain_block_job_set_speed(dom, path, bandwidth,
+                                              cli_has(ctx, "bytes") ? INFO_BYTES : 0, error))
+            return FALSE;
+        printf("\n");
+        return TRUE;
+    }
+    struct domus_block_job_info info;
+    gboolean raw = cli_has(ctx, "raw");
+    int found = domus_domain_block_job_info(dom, path, raw ? 0 : INFO_BYTES, &info, error);
+    if (found < 0)
+        return FALSE;
+    if (found == 0) {
+        if (!raw)
+            printf("No current block job for %s", path);
+        printf("\n");
+        return TRUE;
+    }
+    if (raw) {
+        printf(" type=%s\n bandwidth=%" G_GUINT64_FORMAT "\n cur=%" G_GUINT64_FORMAT
+               "\n end=%" G_GUINT64_FORMAT "\n\n",
+               "Block Copy", info.bandwidth, info.cur, info.end);
+        return TRUE;
+    }
+    progress(info.end - MIN(info.cur, info.end), info.end);
+    if (info.bandwidth) {
+        double v;
+        const char *unit;
+        capacity(info.bandwidth, &v, &unit);
+        printf("    Bandwidth limit: %" G_GUINT64_FORMAT " bytes/s (%-.3lf %s/s)", info.bandwidth,
+               v, unit);
+    }
+    printf("\n\n");
+    return TRUE;
+}
+
+static const struct cli_opt blockcopy_opts[] = {
+    DOMAIN_OPT,
+    {"path", OPT_DATA, TRUE, "fully-qualified path of source disk"},
+    {"dest", OPT_STRING, FALSE, "path of the copy to create"},
+    {"bandwidth", OPT_NAMED, FALSE, "bandwidth limit in MiB/s"},
+    {"shallow", OPT_BOOL, FALSE, "make the copy share a backing chain"},
+    {"reuse-external", OPT_BOOL, FALSE, "reuse existing destination"},
+    {"blockdev", OPT_BOOL, FALSE, "copy destination is block device instead of regular file"},
+    {"wait", OPT_BOOL, FALSE, "wait for job to reach mirroring phase"},
+    {"verbose", OPT_BOOL, FALSE, "with --wait, display the progress"},
+    {"timeout", OPT_NAMED, FALSE, "implies --wait, abort if copy exceeds timeout (in seconds)"},
+    {"pivot", OPT_BOOL, FALSE, "implies --wait, pivot when mirroring starts"},
+    {"finish", OPT_BOOL, FALSE, "implies --wait, quit when mirroring starts"},
+    {"async", OPT_BOOL, FALSE, "don't wait for --abort to complete"},
+    {"xml", OPT_NAMED, FALSE, "filename containing XML description of the copy destination"},
+    {"format", OPT_NAMED, FALSE, "format of the destination file"},
+    {"granularity", OPT_NAMED, FALSE, "power-of-two granularity to use during the copy"},
+    {"buf-size", OPT_NAMED, FALSE, "maximum amount of in-flight data during the copy"},
+    {"bytes", OPT_BOOL, FALSE, "the bandwidth limit is in bytes/s rather than MiB/s"},
+    {"transient-job", OPT_BOOL, FALSE, "the copy job is not persisted if VM is turned off"},
+    {"synchronous-writes", OPT_BOOL, FALSE,
+     "the copy job forces guest writes to be synchronously written to the destination"},
+    {"print-xml", OPT_BOOL, FALSE,
+     "print the XML used to start the copy job instead of starting "
+     "the job"},
+    {NULL},
+};
+
+static const struct cli_opt blockjob_opts[] = {
+    DOMAIN_OPT,
+    {"path", OPT_DATA, TRUE, "fully-qualified path of disk"},
+    {"abort", OPT_BOOL, FALSE, "abort the active job on the specified disk"},
+    {"async", OPT_BOOL, FALSE, "implies --abort; request but don't wait for job end"},
+    {"pivot", OPT_BOOL, FALSE, "implies --abort; conclude and pivot a copy or commit job"},
+    {"info", OPT_BOOL, FALSE, "get active job information for the specified disk"},
+    {"bytes", OPT_BOOL, FALSE, "get/set bandwidth in bytes rather than MiB/s"},
+    {"raw", OPT_BOOL, FALSE, "implies --info; output details rather than human summary"},
+    {"bandwidth", OPT_NAMED, FALSE, "set the bandwidth limit in MiB/s"},
+    {NULL},
+};
+
+const struct cli_cmd cli_blockjob_cmds[] = {
+    {"blockcopy", cmd_blockcopy, blockcopy_opts, "Start a block copy operation."},
+    {"blockjob", cmd_blockjob, blockjob_opts, "Manage active block operations"},
+    {NULL},
+};

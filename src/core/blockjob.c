@@ -1,0 +1,636 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* blockjob: block copies. The copy's image gets node names of the domain's own numbering
+ * (qemu_device_node_format of a fresh index), so that after a pivot the disk is an image
+ * like any other to hot-plug, snapshot and migrate. QEMU's job ("domus-copy-TARGET") is
+ * followed with query-block-jobs; its end (the job gone from the list) decides: a pivot
+ * makes the copy the disk's image in the live definition and drops the old nodes, anything
+ * else drops the copy's nodes and leaves its image. */
+#include "core/blockjob.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/xml_util.h"
+#include "core/lifecycle.h"
+#include "qemu/device.h"
+#include "qemu/json.h"
+#include "qemu/monitor.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#define POLL_MS 250
+
+struct block_job {
+    struct domain *dom; /* a reference */
+    char *target;
+    char *path; /* the disk's image when the copy began (BLOCK_JOB events name it) */
+    char *dest;
+    enum disk_format format;
+    gboolean shallow;
+    gboolean block;
+    gboolean made; /* DEST was made for the copy: removed if it never starts */
+    unsigned index;
+    char *qemu_job;
+    guint64 bandwidth;
+    guint64 cur, end;
+    gboolean running; /* the copy started */
+    gboolean ready;
+    gboolean ending;
+    gboolean pivot;
+    gboolean over;
+    guint timer;
+    gboolean polling;
+    guint outstanding;
+    GError *start_error;
+    core_done_fn start_done;
+    gpointer start_data;
+    GPtrArray *waiters; /* struct waiter *: synchronous aborts */
+    int refs;
+};
+
+struct waiter {
+    core_done_fn done;
+    gpointer data;
+};
+
+static struct block_job *
+bj_ref(struct block_job *bj)
+{
+    bj->refs++;
+    return bj;
+}
+
+static void
+bj_unref(struct block_job *bj)
+{
+    if (--bj->refs > 0)
+        return;
+    core_domain_unref(bj->dom);
+    g_free(bj->target);
+    g_free(bj->path);
+    g_free(bj->dest);
+    g_free(bj->qemu_job);
+    g_clear_error(&bj->start_error);
+    g_ptr_array_unref(bj->waiters);
+    g_free(bj);
+}
+
+static GPtrArray *
+jobs_of(struct domain *dom)
+{
+    if (!dom->block_jobs)
+        dom->block_jobs = g_ptr_array_new();
+    return dom->block_jobs;
+}
+
+gboolean
+core_block_jobs_active(const struct domain *dom)
+{
+    return dom->block_jobs && dom->block_jobs->len > 0;
+}
+
+static struct disk_def *
+find_disk(struct domain *dom, const char *path)
+{
+    for (guint i = 0; i < dom->def->disks->len; i++) {
+        struct disk_def *d = dom->def->disks->pdata[i];
+        if (g_str_equal(d->target_dev, path) || (d->source && g_str_equal(d->source, path)))
+            return d;
+    }
+    return NULL;
+}
+
+static struct block_job *
+find_job(struct domain *dom, const char *path)
+{
+    struct disk_def *d = find_disk(dom, path);
+    for (guint i = 0; d && dom->block_jobs && i < dom->block_jobs->len; i++) {
+        struct block_job *bj = dom->block_jobs->pdata[i];
+        if (g_str_equal(bj->target, d->target_dev))
+            return bj;
+    }
+    return NULL;
+}
+
+static void
+emit(struct block_job *bj, int status)
+{
+    struct domain *dom = bj->dom;
+    struct event ev = {
+        .kind = EVENT_ID_BLOCK_JOB,
+        .name = dom->def->name,
+        .id = dom->id,
+        .alias = bj->path,
+        .event = BLOCK_JOB_TYPE_COPY,
+        .detail = status,
+    };
+    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
+    events_emit(dom->core->events, &ev);
+    ev.kind = EVENT_ID_BLOCK_JOB_2;
+    ev.alias = bj->target;
+    events_emit(dom->core->events, &ev);
+}
+
+static void
+del_node(struct domain *dom, const char *node)
+{
+    if (!dom->mon)
+        return;
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "node-name", node);
+    qmp_command(dom->mon, "blockdev-del", args, NULL, NULL);
+}
+
+/* the format node, then the protocol node below it, of image INDEX */
+static void
+del_image(struct domain *dom, unsigned index)
+{
+    g_autofree char *fmt = qemu_device_node_format(index);
+    g_autofree char *storage = qemu_device_node_storage(index);
+    del_node(dom, fmt);
+    del_node(dom, storage);
+}
+
+/* The job is over: STATUS says how; the definition follows a pivot. */
+static void
+finish(struct block_job *bj, int status)
+{
+    struct domain *dom = bj->dom;
+    if (bj->over)
+        return;
+    bj->over = TRUE;
+    if (bj->timer)
+        g_source_remove(bj->timer);
+    bj->timer = 0;
+    struct disk_def *d = domain_def_find_disk(dom->def, bj->target);
+    if (status == BLOCK_JOB_COMPLETED && bj->pivot && d) {
+        /* the guest uses the copy: the old top (and, for a full copy, what was below it)
+         * goes */
+        unsigned old = d->source_index;
+        del_image(dom, old);
+        if (!bj->shallow && d->backing) {
+            for (guint i = 0; i < d->backing->len; i++)
+                del_image(dom, ((struct disk_layer *)d->backing->pdata[i])->index);
+            g_ptr_array_set_size(d->backing, 0);
+        }
+        g_free(d->source);
+        d->source = g_strdup(bj->dest);
+        d->type = bj->block ? DISK_TYPE_BLOCK : DISK_TYPE_FILE;
+        d->format = bj->format;
+        d->source_index = bj->index;
+        dom->updated = TRUE;
+        GError *e = NULL;
+        if (!core_status_write(dom, &e)) {
+            log_warn("%s: %s", dom->def->name, e->message);
+            g_clear_error(&e);
+        }
+        log_info("%s: disk '%s' now uses '%s'", dom->def->name, bj->target, bj->dest);
+    } else {
+        del_image(dom, bj->index);
+        log_info("%s: block copy of disk '%s' to '%s' ended (%s)", dom->def->name, bj->target,
+                 bj->dest, status == BLOCK_JOB_FAILED ? "failed" : "finished");
+    }
+    if (dom->block_jobs)
+        g_ptr_array_remove(dom->block_jobs, bj);
+    emit(bj, status);
+    GPtrArray *waiters = bj->waiters;
+    for (guint i = 0; i < waiters->len; i++) {
+        struct waiter *w = waiters->pdata[i];
+        GError *e = NULL;
+        if (status == BLOCK_JOB_FAILED)
+            err_set(&e, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "the block copy of disk '%s' failed",
+                    bj->target);
+        if (e)
+            lifecycle_fail(w->done, w->data, e);
+        else
+            lifecycle_done(w->done, w->data, NULL);
+        g_free(w);
+    }
+    g_ptr_array_set_size(waiters, 0);
+    bj_unref(bj); /* the list's */
+}
+
+static void
+on_jobs(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct block_job *bj = data;
+    bj->polling = FALSE;
+    JsonArray *jobs = error ? NULL : qemu_json_node_array(result);
+    if (bj->over || error) {
+        bj_unref(bj);
+        return;
+    }
+    JsonObject *o = NULL;
+    for (guint i = 0; jobs && i < json_array_get_length(jobs); i++) {
+        JsonObject *j = qemu_json_element_object(jobs, i);
+        const char *dev = j ? qemu_json_string(j, "device") : NULL;
+        if (dev && g_str_equal(dev, bj->qemu_job))
+            o = j;
+    }
+    if (!o) {
+        /* gone: as asked (pivot: completed; else the copy was let go), or on its own */
+        finish(bj, !bj->ending ? BLOCK_JOB_FAILED
+                   : bj->pivot ? BLOCK_JOB_COMPLETED
+                               : BLOCK_JOB_CANCELED);
+        bj_unref(bj);
+        return;
+    }
+    bj->cur = (guint64)MAX(qemu_json_int_or(o, "offset", 0), 0);
+    bj->end = (guint64)MAX(qemu_json_int_or(o, "len", 0), 0);
+    if (!bj->ready && qemu_json_bool(o, "ready", FALSE)) {
+        bj->ready = TRUE;
+        log_info("%s: block copy of disk '%s' is in step with it", bj->dom->def->name, bj->target);
+        emit(bj, BLOCK_JOB_READY);
+    }
+    bj_unref(bj);
+}
+
+static gboolean
+on_timer(gpointer data)
+{
+    struct block_job *bj = data;
+    if (!bj->polling && bj->dom->mon) {
+        bj->polling = TRUE;
+        qmp_command(bj->dom->mon, "query-block-jobs", NULL, on_jobs, bj_ref(bj));
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* --- start --- */
+
+static gboolean
+make_image(struct block_job *bj, const struct disk_def *d, GError **error)
+{
+    const char *info[] = {"qemu-img", "info", "-U", "--output=json", d->source, NULL};
+    g_autofree char *out = NULL;
+    int status = 0;
+    gint64 size = 0;
+    if (g_spawn_sync(NULL, (char **)info, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, &out, NULL, &status, NULL) &&
+        g_spawn_check_wait_status(status, NULL)) {
+        g_autoptr(JsonParser) parser = json_parser_new();
+        if (json_parser_load_from_data(parser, out, -1, NULL)) {
+            JsonObject *o = qemu_json_node_object(json_parser_get_root(parser));
+            size = o ? qemu_json_int_or(o, "virtual-size", 0) : 0;
+        }
+    }
+    if (size <= 0) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "cannot read the size of disk '%s' ('%s')", d->target_dev, d->source);
+        return FALSE;
+    }
+    g_autofree char *sz = g_strdup_printf("%" G_GINT64_FORMAT, size);
+    const char *fmt = bj->format == DISK_FORMAT_QCOW2 ? "qcow2" : "raw";
+    const struct disk_layer *below =
+        bj->shallow && d->backing && d->backing->len ? d->backing->pdata[0] : NULL;
+    const char *argv[12] = {"qemu-img", "create", "-q", "-f", fmt};
+    int n = 5;
+    if (below) {
+        argv[n++] = "-b";
+        argv[n++] = below->path;
+        argv[n++] = "-F";
+        argv[n++] = below->format == DISK_FORMAT_QCOW2 ? "qcow2" : "raw";
+    }
+    argv[n++] = bj->dest;
+    argv[n++] = sz;
+    argv[n] = NULL;
+    g_autofree char *err = NULL;
+    GError *e = NULL;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                      NULL, NULL, NULL, &err, &status, &e) ||
+        !g_spawn_check_wait_status(status, NULL)) {
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "cannot make '%s': %s", bj->dest,
+                e ? e->message : (err && *err ? g_strstrip(err) : "qemu-img failed"));
+        g_clear_error(&e);
+        return FALSE;
+    }
+    bj->made = TRUE;
+    return TRUE;
+}
+
+static void
+on_start_reply(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct block_job *bj = data;
+    if (error && !bj->start_error)
+        bj->start_error = g_error_copy(error);
+    if (--bj->outstanding > 0) {
+        bj_unref(bj);
+        return;
+    }
+    struct domain *dom = bj->dom;
+    if (bj->start_error) {
+        GError *e = NULL;
+        err_set(&e, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "cannot copy disk '%s': %s", bj->target,
+                bj->start_error->message);
+        bj->over = TRUE;
+        del_image(dom, bj->index);
+        if (bj->made)
+            unlink(bj->dest);
+        if (dom->block_jobs && g_ptr_array_remove(dom->block_jobs, bj))
+            bj_unref(bj);
+        lifecycle_fail(bj->start_done, bj->start_data, e);
+    } else {
+        bj->running = TRUE;
+        log_info("%s: copying disk '%s' to '%s'%s", dom->def->name, bj->target, bj->dest,
+                 bj->shallow ? " (its top image)" : "");
+        bj->timer = g_timeout_add(POLL_MS, on_timer, bj);
+        lifecycle_done(bj->start_done, bj->start_data, NULL);
+    }
+    bj_unref(bj);
+}
+
+void
+core_block_copy(struct domain *dom, const char *path, const struct core_block_copy *c,
+                core_done_fn done, gpointer data)
+{
+    GError *error = NULL;
+    if (!state_is_active(dom->state) || !dom->mon) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                dom->def->name);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    struct disk_def *d = find_disk(dom, path);
+    if (!d || !d->source) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "no disk with path '%s' that has an image; 'domblklist' lists them", path);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    if (find_job(dom, path)) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "disk '%s' already in active block job", d->target_dev);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    if (dom->migrate_out || dom->migrate_in) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is being migrated",
+                dom->def->name);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    struct stat st;
+    gboolean exists = stat(c->dest, &st) == 0;
+    if (c->reuse && !exists) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "'%s' does not exist; without --reuse-external it is made", c->dest);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    if (!c->reuse && exists) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "'%s' exists; copy into it with --reuse-external, or give another path", c->dest);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    if (g_str_equal(c->dest, d->source)) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "'%s' is the disk's own image", c->dest);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    struct block_job *bj = g_new0(struct block_job, 1);
+    bj->refs = 1; /* the list's */
+    bj->dom = core_domain_ref(dom);
+    bj->target = g_strdup(d->target_dev);
+    bj->path = g_strdup(d->source);
+    bj->dest = g_strdup(c->dest);
+    bj->format = c->format != DISK_FORMAT_NONE    ? c->format
+                 : d->format == DISK_FORMAT_QCOW2 ? DISK_FORMAT_QCOW2
+                                                  : DISK_FORMAT_RAW;
+    bj->shallow = c->shallow;
+    bj->block = c->block;
+    bj->bandwidth = c->bandwidth;
+    bj->index = qemu_device_next_image(dom->def);
+    bj->qemu_job = g_strdup_printf("domus-copy-%s", d->target_dev);
+    bj->waiters = g_ptr_array_new();
+    if (!c->reuse && !make_image(bj, d, &error)) {
+        bj_unref(bj);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    g_ptr_array_add(jobs_of(dom), bj);
+    bj->start_done = done;
+    bj->start_data = data;
+    g_autofree char *storage = qemu_device_node_storage(bj->index);
+    g_autofree char *fmt = qemu_device_node_format(bj->index);
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "driver", c->block ? "host_device" : "file");
+    json_object_set_string_member(args, "filename", c->dest);
+    json_object_set_string_member(args, "node-name", storage);
+    bj->outstanding = 3;
+    qmp_command(dom->mon, "blockdev-add", args, on_start_reply, bj_ref(bj));
+    args = json_object_new();
+    json_object_set_string_member(args, "driver",
+                                  bj->format == DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
+    json_object_set_string_member(args, "node-name", fmt);
+    json_object_set_string_member(args, "file", storage);
+    if (bj->format == DISK_FORMAT_QCOW2) {
+        /* a shallow copy sits on the disk's own backing image; a full one on nothing */
+        const struct disk_layer *below =
+            c->shallow && d->backing && d->backing->len ? d->backing->pdata[0] : NULL;
+        if (below) {
+            g_autofree char *b = qemu_device_node_format(below->index);
+            json_object_set_string_member(args, "backing", b);
+        } else {
+            json_object_set_null_member(args, "backing");
+        }
+    }
+    qmp_command(dom->mon, "blockdev-add", args, on_start_reply, bj_ref(bj));
+    g_autofree char *top = qemu_device_node_format(d->source_index);
+    args = json_object_new();
+    json_object_set_string_member(args, "job-id", bj->qemu_job);
+    json_object_set_string_member(args, "device", top);
+    json_object_set_string_member(args, "target", fmt);
+    json_object_set_string_member(args, "sync", c->shallow ? "top" : "full");
+    if (c->bandwidth)
+        json_object_set_int_member(args, "speed", (gint64)MIN(c->bandwidth, (guint64)G_MAXINT64));
+    qmp_command(dom->mon, "blockdev-mirror", args, on_start_reply, bj_ref(bj));
+}
+
+/* --- queries and control --- */
+
+struct info_req {
+    struct block_job *bj; /* a reference, or NULL: no job */
+    core_block_info_fn done;
+    gpointer data;
+};
+
+static void
+on_info(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct info_req *r = data;
+    struct block_job *bj = r->bj;
+    struct core_block_info info = {0};
+    JsonArray *jobs = error ? NULL : qemu_json_node_array(result);
+    for (guint i = 0; jobs && i < json_array_get_length(jobs); i++) {
+        JsonObject *j = qemu_json_element_object(jobs, i);
+        const char *dev = j ? qemu_json_string(j, "device") : NULL;
+        if (!dev || !g_str_equal(dev, bj->qemu_job))
+            continue;
+        info.found = TRUE;
+        info.type = BLOCK_JOB_TYPE_COPY;
+        info.cur = (guint64)MAX(qemu_json_int_or(j, "offset", 0), 0);
+        info.end = (guint64)MAX(qemu_json_int_or(j, "len", 0), 0);
+        info.bandwidth = (guint64)MAX(qemu_json_int_or(j, "speed", 0), 0);
+    }
+    r->done(NULL, &info, r->data);
+    bj_unref(bj);
+    g_free(r);
+}
+
+void
+core_block_job_info(struct domain *dom, const char *path, core_block_info_fn done, gpointer data)
+{
+    struct core_block_info none = {0};
+    GError *error = NULL;
+    if (!state_is_active(dom->state) || !dom->mon) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                dom->def->name);
+        done(error, NULL, data);
+        g_error_free(error);
+        return;
+    }
+    if (!find_disk(dom, path)) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "no disk with path '%s'", path);
+        done(error, NULL, data);
+        g_error_free(error);
+        return;
+    }
+    struct block_job *bj = find_job(dom, path);
+    if (!bj) {
+        done(NULL, &none, data);
+        return;
+    }
+    struct info_req *r = g_new0(struct info_req, 1);
+    r->bj = bj_ref(bj);
+    r->done = done;
+    r->data = data;
+    qmp_command(dom->mon, "query-block-jobs", NULL, on_info, r);
+}
+
+void
+core_block_job_abort(struct domain *dom, const char *path, unsigned flags, core_done_fn done,
+                     gpointer data)
+{
+    GError *error = NULL;
+    struct block_job *bj = state_is_active(dom->state) ? find_job(dom, path) : NULL;
+    if (!bj || !bj->running || !dom->mon) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "disk '%s' does not have an active block job", path);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    gboolean pivot = (flags & BLOCK_JOB_ABORT_PIVOT) != 0;
+    if (pivot && !bj->ready) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_BLOCK_COPY_ACTIVE, "disk '%s' not ready for pivot yet",
+                bj->target);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    if (bj->ending) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "the block job of disk '%s' is already ending", bj->target);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    bj->ending = TRUE;
+    bj->pivot = pivot;
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "device", bj->qemu_job);
+    /* a ready mirror cancelled ends as a point-in-time copy; completed, it pivots */
+    qmp_command(dom->mon, pivot ? "block-job-complete" : "block-job-cancel", args, NULL, NULL);
+    if (flags & BLOCK_JOB_ABORT_ASYNC) {
+        lifecycle_done(done, data, NULL);
+        return;
+    }
+    struct waiter *w = g_new0(struct waiter, 1);
+    w->done = done;
+    w->data = data;
+    g_ptr_array_add(bj->waiters, w);
+}
+
+void
+core_block_job_set_speed(struct domain *dom, const char *path, guint64 bandwidth, core_done_fn done,
+                         gpointer data)
+{
+    GError *error = NULL;
+    struct block_job *bj = state_is_active(dom->state) ? find_job(dom, path) : NULL;
+    if (!bj || !dom->mon) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "disk '%s' does not have an active block job", path);
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    bj->bandwidth = bandwidth;
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "device", bj->qemu_job);
+    json_object_set_int_member(args, "speed", (gint64)MIN(bandwidth, (guint64)G_MAXINT64));
+    qmp_command(dom->mon, "block-job-set-speed", args, NULL, NULL);
+    lifecycle_done(done, data, NULL);
+}
+
+void
+core_block_jobs_stopped(struct domain *dom)
+{
+    while (dom->block_jobs && dom->block_jobs->len > 0) {
+        struct block_job *bj = dom->block_jobs->pdata[0];
+        finish(bj, BLOCK_JOB_FAILED);
+    }
+}
+
+gboolean
+core_block_copy_parse(const char *xml, struct core_block_copy *ret, char **ret_dest, GError **error)
+{
+    static const char *const disk_attrs[] = {"type", "device", NULL};
+    xmlDocPtr doc =
+        xml_util_read_document(ERR_FROM_DOMAIN, xml, 64 * 1024, "block copy target", "disk", error);
+    if (!doc)
+        return FALSE;
+    gboolean ok = TRUE;
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    g_autofree char *type = xml_util_prop(root, "type");
+    g_autofree char *dest = NULL;
+    enum disk_format format = DISK_FORMAT_NONE;
+    ok = xml_util_check_attrs(ERR_FROM_DOMAIN, root, disk_attrs, error);
+    gboolean block = type && g_str_equal(type, "block");
+    if (ok && type && !block && !g_str_equal(type, "file")) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "a block copy goes to a file or a block device, not a disk of type '%s'", type);
+        ok = FALSE;
+    }
+    for (xmlNodePtr n = root->children; ok && n; n = n->next) {
+        if (xml_util_ignorable(n))
+            continue;
+        if (xml_util_is(n, "source")) {
+            g_free(dest);
+            dest = xml_util_prop(n, block ? "dev" : "file");
+        } else if (xml_util_is(n, "driver")) {
+            g_autofree char *t = xml_util_prop(n, "type");
+            if (t && g_str_equal(t, "qcow2"))
+                format = DISK_FORMAT_QCOW2;
+            else if (t && g_str_equal(t, "raw"))
+                format = DISK_FORMAT_RAW;
+            else if (t) {
+                err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                        "disk format '%s' is not supported; use raw or qcow2", t);
+                ok = FALSE;
+            }
+        } else {
+            ok = xml_util_unsupported(ERR_FROM_DOMAIN, root, n, error);
+        }
+    }
+    xmlFreeDoc(doc);
+    if (ok && (!dest || !g_path_is_absolute(dest))) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "%s",
+                "the block copy target needs an absolute <source file='...'/>");
+        ok = FALSE;
+    }
+    if (!ok)
+        return FALSE;
+    ret->block = block;
+    ret->format = format;
+    *ret_dest = g_steal_pointer(&dest);
+    return TRUE;
+}

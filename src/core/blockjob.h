@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* blockjob: block copy of a running domain's disk (virsh blockcopy, blockjob): a QEMU mirror
+ * job from the disk's image into another, which the guest can be switched to (pivot) or which
+ * ends as a point-in-time copy (finish); prefix core_block_. A block job runs beside the
+ * domain's other operations, as libvirt's do, and is not a job of the job engine: it can last
+ * as long as the user wants the mirror kept. */
+#pragma once
+
+#include "core/core.h"
+
+/* virDomainBlockJobType / virConnectDomainEventBlockJobStatus */
+enum { BLOCK_JOB_TYPE_COPY = 2 };
+enum {
+    BLOCK_JOB_COMPLETED = 0,
+    BLOCK_JOB_FAILED = 1,
+    BLOCK_JOB_CANCELED = 2,
+    BLOCK_JOB_READY = 3,
+};
+/* virDomainBlockJobAbortFlags */
+enum { BLOCK_JOB_ABORT_ASYNC = 1, BLOCK_JOB_ABORT_PIVOT = 2 };
+
+struct core_block_copy {
+    const char *dest;
+    enum disk_format format; /* DISK_FORMAT_NONE: the source's */
+    gboolean block;          /* DEST is a block device */
+    gboolean shallow;        /* the top image alone, on the same backing image */
+    gboolean reuse;          /* DEST exists already (REUSE_EXT) */
+    guint64 bandwidth;       /* bytes/s; 0: no limit */
+};
+
+/* Starts copying disk PATH (its target or its image's path) of running DOM into C->dest,
+ * made unless C->reuse. DONE hears once the copy runs (or why it does not start). Errors:
+ * ERR_OPERATION_INVALID (not running, a job on the disk already, DEST in the way),
+ * ERR_INVALID_ARG (no such disk). */
+void core_block_copy(struct domain *dom, const char *path, const struct core_block_copy *c,
+                     core_done_fn done, gpointer data);
+
+struct core_block_info {
+    gboolean found;
+    int type;
+    guint64 bandwidth; /* bytes/s */
+    guint64 cur, end;
+};
+typedef void (*core_block_info_fn)(GError *error, const struct core_block_info *info,
+                                   gpointer data);
+/* virDomainGetBlockJobInfo of disk PATH: QEMU's figures of the job, or found FALSE. */
+void core_block_job_info(struct domain *dom, const char *path, core_block_info_fn done,
+                         gpointer data);
+/* virDomainBlockJobAbort: ends the job of disk PATH; PIVOT (a ready copy) switches the guest
+ * to the copy, else a ready copy ends as a point-in-time image and one not ready yet stops.
+ * Without ASYNC, DONE hears once the job is over. */
+void core_block_job_abort(struct domain *dom, const char *path, unsigned flags, core_done_fn done,
+                          gpointer data);
+/* virDomainBlockJobSetSpeed, bytes/s (0: no limit). */
+void core_block_job_set_speed(struct domain *dom, const char *path, guint64 bandwidth,
+                              core_done_fn done, gpointer data);
+
+/* Whether DOM has a block job (migration and snapshots refuse to start then). */
+gboolean core_block_jobs_active(const struct domain *dom);
+/* QEMU is gone: the jobs of DOM end with it (FAILED events). */
+void core_block_jobs_stopped(struct domain *dom);
+
+/* virDomainBlockCopy's target XML (<disk type='file|block'> with <source> and an optional
+ * <driver type>) into RET's block and format and *RET_DEST (new). ERR_XML_ERROR,
+ * ERR_CONFIG_UNSUPPORTED naming what is not taken. */
+gboolean core_block_copy_parse(const char *xml, struct core_block_copy *ret, char **ret_dest,
+                               GError **error);
