@@ -718,7 +718,9 @@ core_define(struct core *core, const char *xml, unsigned flags, GError **error)
     core_unique_macs(core, def);
     if (!core_config_save(core, def, error))
         return NULL;
-    gboolean updated = dom != NULL;
+    /* as libvirt: ADDED when no persistent definition existed (a transient domain made
+     * persistent too), UPDATED when one is replaced */
+    gboolean updated = dom != NULL && dom->persistent;
     if (!dom) {
         dom = core_register(core, g_steal_pointer(&def), TRUE);
     } else if (state_is_active(dom->state)) {

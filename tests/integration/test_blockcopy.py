@@ -7,7 +7,6 @@ point-in-time copy, an abort stops it; libvirt's BLOCK_JOB events come; refusals
 disk. One booted guest serves every check."""
 import os
 import subprocess
-import threading
 import time
 
 import libvirt
@@ -57,18 +56,13 @@ def image_sector(path, n, fmt="qcow2"):
     return block.split(b"\n")[0].decode(errors="replace").strip("\0")
 
 
-def test_copy_finish_pivot_and_abort(bc):
+def test_copy_finish_pivot_and_abort(bc, loop):
     d, c, dom, disk = bc
     events = []
-    libvirt.virEventRegisterDefaultImpl()
     c2 = libvirt.open(d.uri)
     c2.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2,
                               lambda conn, dom, dst, typ, status, opaque:
                               events.append((dst, typ, status)), None)
-    stop = threading.Event()
-    loop = threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl()
-                                            for _ in iter(stop.is_set, True)], daemon=True)
-    loop.start()
     write_sector(dom, 100, "before-copy")
     # --finish: a point-in-time copy; the guest stays on its image
     copy1 = os.path.join(d.root, "copy1.qcow2")
@@ -114,7 +108,6 @@ def test_copy_finish_pivot_and_abort(bc):
     assert r.returncode == 0, r.stderr
     assert ("vda", 2, 2) in events
     assert f"<source file='{copy2}'" in dom.XMLDesc(0)
-    stop.set()
     c2.close()
 
 

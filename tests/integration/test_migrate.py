@@ -9,6 +9,7 @@ nothing left. Refusals (a name taken on the destination, a disk the destination 
 a mode Domus does not do yet) leave both hosts as they were; domjobabort mid-migration and a
 client killed mid-migration leave the guest running on the source."""
 import os
+import re
 import signal
 import subprocess
 import time
@@ -169,6 +170,20 @@ def test_refusals_leave_both_hosts_as_they_were(hosts, running):
     r = virsh(a, "migrate", "--live", "--xml", xmlfile, NAME, tcp_uri(B_ADDR))
     assert r.returncode != 0, r.stdout
     assert f"disk 'vda': '{missing}' does not exist on the destination host 'hostb'" in r.stderr
+    # another file at that path on the destination (the hosts do not share it): unsafe, named
+    other = os.path.join(a.root, "other.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", other, "64M"], check=True)
+    open(xmlfile, "w").write(xml.replace(path, other))
+    r = virsh(a, "migrate", "--live", "--xml", xmlfile, NAME, tcp_uri(B_ADDR))
+    assert r.returncode != 0 and "disk 'vda'" in r.stderr, r.stderr
+    assert "is not on storage the hosts share" in r.stderr, r.stderr
+    os.unlink(other)
+    # a machine type the destination's QEMU does not have: refused by its QEMU at Prepare,
+    # before anything moves
+    open(xmlfile, "w").write(re.sub(r"machine='[^']*'", "machine='nonexistent-machine'", xml))
+    r = virsh(a, "migrate", "--live", "--xml", xmlfile, NAME, tcp_uri(B_ADDR))
+    assert r.returncode != 0 and "nonexistent-machine" in r.stderr, r.stderr
+    assert names(b) == []
     # modes not built yet say so
     r = virsh(a, "migrate", "--live", "--tunnelled", NAME, tcp_uri(B_ADDR))
     assert r.returncode != 0 and "without using peer2peer flag" in r.stderr, r.stderr
@@ -185,8 +200,16 @@ def test_refusals_leave_both_hosts_as_they_were(hosts, running):
     assert_counting_on(a, NAME, before)
 
 
-def test_live_migration_with_virsh_and_back_with_python(hosts, running):
+def test_live_migration_with_virsh_and_back_with_python(hosts, running, loop):
     a, b = hosts
+    events = {"a": [], "b": []}
+    watchers = []
+    for key, d in (("a", a), ("b", b)):
+        w = libvirt.open(d.uri)
+        w.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                 lambda c, dom, ev, detail, k: events[k].append((ev, detail)),
+                                 key)
+        watchers.append(w)
     before = counts(a.conn().lookupByName(NAME))
     r = virsh(a, "migrate", "--live", "--persistent", "--undefinesource", "--verbose", NAME,
               tcp_uri(B_ADDR))
@@ -195,6 +218,19 @@ def test_live_migration_with_virsh_and_back_with_python(hosts, running):
     assert r.stdout == "\n" and r.stderr.endswith("Migration: [100 %]"), (r.stdout, r.stderr)
     after = assert_counting_on(b, NAME, before)
     assert names(a) == []
+    # libvirt's events: the source paused (migrated), stopped (migrated), undefined; the
+    # destination started (migrated), resumed (migrated), defined
+    E = libvirt
+    guest.wait(lambda: (E.VIR_DOMAIN_EVENT_UNDEFINED, 0) in events["a"], 10, "the events")
+    assert events["a"] == [(E.VIR_DOMAIN_EVENT_SUSPENDED, E.VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED),
+                           (E.VIR_DOMAIN_EVENT_STOPPED, E.VIR_DOMAIN_EVENT_STOPPED_MIGRATED),
+                           (E.VIR_DOMAIN_EVENT_UNDEFINED, 0)], events
+    assert events["b"][:3] == [(E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_MIGRATED),
+                               (E.VIR_DOMAIN_EVENT_DEFINED, E.VIR_DOMAIN_EVENT_DEFINED_ADDED),
+                               (E.VIR_DOMAIN_EVENT_RESUMED,
+                                E.VIR_DOMAIN_EVENT_RESUMED_MIGRATED)], events
+    for w in watchers:
+        w.close()
     cb = b.conn()
     assert cb.lookupByName(NAME).isPersistent()
     # back with the seed's call: dom.migrate(dest_conn, VIR_MIGRATE_LIVE, None, None, 0)
