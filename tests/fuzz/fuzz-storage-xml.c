@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* fuzz-storage-xml: pool, volume and secret XML from a client (the first byte picks which:
- * bit 1 a secret, else bit 0 a pool). What parses must format, and a formatted pool or secret
- * must parse again to the same text. */
+/* fuzz-storage-xml: pool, volume and secret XML from a client, and the other small documents
+ * clients hand the daemon (the first byte picks which: bit 3 a block copy's target, bit 2 a
+ * migration cookie, bit 1 a secret, else bit 0 a pool). What parses must format, and a
+ * formatted pool, secret or cookie must parse again to the same text. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fuzz_common.h"
+#include "conf/migration_cookie.h"
 #include "conf/secret_def.h"
 #include "conf/storage_def.h"
+#include "core/blockjob.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -25,10 +29,36 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    gboolean pool = data[0] & 1, secret = data[0] & 2;
+    gboolean pool = data[0] & 1, secret = data[0] & 2, cookie = data[0] & 4, copy = data[0] & 8;
     g_autofree char *xml = g_strndup((const char *)data + 1, size - 1);
     GError *error = NULL;
-    if (secret) {
+    if (copy) {
+        struct core_block_copy c = {0};
+        g_autofree char *dest = NULL;
+        if (!core_block_copy_parse(xml, &c, &dest, &error))
+            g_clear_error(&error);
+    } else if (cookie) {
+        /* the raw bytes, NULs included, as they come off the wire */
+        struct migration_cookie *mc =
+            migration_cookie_parse((const char *)data + 1, size - 1, &error);
+        if (!mc) {
+            g_clear_error(&error);
+            return 0;
+        }
+        g_autofree char *out = migration_cookie_format(mc);
+        struct migration_cookie *again = migration_cookie_parse(out, strlen(out), &error);
+        if (!again) {
+            fprintf(stderr, "formatted cookie does not parse: %s\n%s\n", error->message, out);
+            abort();
+        }
+        g_autofree char *out2 = migration_cookie_format(again);
+        if (!g_str_equal(out, out2)) {
+            fprintf(stderr, "cookie round trip differs:\n%s\n---\n%s\n", out, out2);
+            abort();
+        }
+        migration_cookie_free(again);
+        migration_cookie_free(mc);
+    } else if (secret) {
         struct secret_def *def = secret_def_parse(xml, &error);
         if (!def) {
             g_clear_error(&error);

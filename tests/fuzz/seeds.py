@@ -237,6 +237,16 @@ def main():
                                   b"</usage></secret>")
         seeds["secret-ceph"] = (b"\x02<secret><usage type='ceph'><name>client.admin</name>"
                                 b"</usage></secret>")
+        seeds["migration-cookie"] = (
+            b"\x04<domus-migration><name>g</name><uuid>0b3a3f1e-7c1e-4f0e-9d7a-2f5c8a1e6b01"
+            b"</uuid><hostname>a</hostname><hostuuid>1b3a3f1e-7c1e-4f0e-9d7a-2f5c8a1e6b01"
+            b"</hostuuid><disk target='vda' path='/i.qcow2' dev='2049' ino='12' size='196616' "
+            b"shared-fs='no' capacity='67108864' format='qcow2' backing='/b.img'/>"
+            b"<nbd host='10.0.0.2' port='49153'><export target='vda'/></nbd>"
+            b"<statistics downtime='12' total='300' setup='2' transferred='9000'/>"
+            b"</domus-migration>")
+        seeds["block-copy"] = (b"\x08<disk type='file'><source file='/c.qcow2'/>"
+                               b"<driver type='qcow2'/></disk>")
     elif target == "fuzz-network-xml":
         seeds = {**files("networkxml2xml/*.xml", b"\x00"), **files("networkinvalid/*.xml", b"\x00"),
                  **files("networkhost/*.xml", b"\x00")}
