@@ -552,6 +552,77 @@ def test_postcopy(hosts, running):
     assert_counting_on(a, NAME, after)
 
 
+def test_persistent_xml_mt_compression_disks_port(hosts, running):
+    """--persistent-xml (the definition kept there differs from the running one), --comp-methods
+    mt, and a disk copied through the NBD port given with --disks-port."""
+    a, b = hosts
+    ca = a.conn()
+    xml = ca.lookupByName(NAME).XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE)
+    ca.close()
+    keep = os.path.join(a.root, "keep.xml")
+    open(keep, "w").write(xml.replace("</name>", "</name><description>kept there</description>",
+                                      1))
+    old = xml.split("<source file='")[1].split("'")[0]
+    new = old.replace(".qcow2", "-c.qcow2")
+    moved = os.path.join(a.root, "moved.xml")
+    open(moved, "w").write(xml.replace(old, new))
+    before = counts(a.conn().lookupByName(NAME))
+    r = virsh(a, "migrate", "--live", "--persistent", "--persistent-xml", keep, "--compressed",
+              "--comp-methods", "mt", "--comp-mt-threads", "2", "--copy-storage-all",
+              "--disks-port", "49300", "--xml", moved, NAME, tcp_uri(B_ADDR))
+    assert r.returncode == 0, r.stderr + full_log(b)[-3000:]
+    assert f"NBD on {B_ADDR}:49300" in full_log(b)
+    after = assert_counting_on(b, NAME, before)
+    cb = b.conn()
+    dom = cb.lookupByName(NAME)
+    assert "<description>kept there</description>" in dom.XMLDesc(
+        libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert "kept there" not in dom.XMLDesc(0)
+    cb.close()
+    xmlback = os.path.join(a.root, "back2.xml")
+    open(xmlback, "w").write(xml)
+    r = virsh(b, "migrate", "--live", "--copy-storage-all", "--xml", xmlback,
+              "--undefinesource", NAME, tcp_uri(A_ADDR))
+    assert r.returncode == 0, r.stderr + full_log(a)[-3000:]
+    assert_counting_on(a, NAME, after)
+    assert names(b) == []
+    os.unlink(new)
+
+
+def test_copy_storage_inc(hosts, running):
+    """--copy-storage-inc: the guest's disk becomes an overlay on a base image both hosts have
+    (an external disk-only snapshot without metadata); only the overlay is copied, onto a new
+    overlay on the same base at the destination."""
+    a, b = hosts
+    ca = a.conn()
+    dom = ca.lookupByName(NAME)
+    base = dom.XMLDesc(0).split("<source file='")[1].split("'")[0]
+    top = os.path.join(a.root, "top.qcow2")
+    r = virsh(a, "snapshot-create-as", NAME, "inc", "--disk-only", "--no-metadata",
+              "--diskspec", f"vda,file={top}")
+    assert r.returncode == 0, r.stderr
+    xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE)
+    ca.close()
+    top_b = os.path.join(a.root, "top-b.qcow2")
+    moved = os.path.join(a.root, "inc.xml")
+    open(moved, "w").write(xml.replace(top, top_b))
+    before = counts(a.conn().lookupByName(NAME))
+    r = virsh(a, "migrate", "--live", "--copy-storage-inc", "--xml", moved, NAME,
+              tcp_uri(B_ADDR))
+    assert r.returncode == 0, r.stderr + full_log(b)[-3000:]
+    info = subprocess.run(["qemu-img", "info", "-U", "--output=json", top_b], check=True,
+                          capture_output=True, text=True).stdout
+    assert f'"backing-filename": "{base}"' in info, info
+    after = assert_counting_on(b, NAME, before)
+    back = os.path.join(a.root, "inc-back.xml")
+    open(back, "w").write(xml)
+    r = virsh(b, "migrate", "--live", "--copy-storage-inc", "--xml", back, NAME,
+              tcp_uri(A_ADDR))
+    assert r.returncode == 0, r.stderr + full_log(a)[-3000:]
+    assert_counting_on(a, NAME, after)
+    os.unlink(top_b)
+
+
 def slow_migration(a, b):
     """A live migration from A to B at 1 MiB/s, by stock virsh in the background, once it
     moves memory: (the virsh process)."""
