@@ -53,6 +53,10 @@ def hosts():
     os.makedirs(os.path.join(a.root, "etc"), exist_ok=True)
     with open(os.path.join(a.root, "etc", "domusd.conf"), "w") as f:
         f.write(f"[qemu]\nmigration_address = {A_ADDR}\n")
+    # host B notices a client it cannot reach within seconds (the link-cut test)
+    os.makedirs(os.path.join(b.root, "etc"), exist_ok=True)
+    with open(os.path.join(b.root, "etc", "domusd.conf"), "w") as f:
+        f.write("[limits]\nkeepalive_interval = 1\nkeepalive_count = 2\n")
     a.start()
     b.start()
     yield a, b
@@ -632,6 +636,27 @@ def slow_migration(a, b):
     guest.wait(lambda: "Memory processed" in virsh(a, "domjobinfo", NAME).stdout, 60,
                "the migration to run")
     return mig
+
+
+def test_link_cut(hosts, running):
+    """The link between the hosts goes down mid-migration: the destination, losing the client
+    that prepared it, drops its QEMU; once the link is back, the source's QEMU learns the
+    stream is gone and the guest runs on at the source, alone."""
+    a, b = hosts
+    before = counts(a.conn().lookupByName(NAME))
+    mig = slow_migration(a, b)
+    a.ns.run("ip", "link", "set", "vmig0", "down")
+    try:
+        guest.wait(lambda: names(b) == [], 60, "the destination to drop the guest")
+    finally:
+        a.ns.run("ip", "link", "set", "vmig0", "up")
+    out, err = mig.communicate(timeout=120)
+    assert mig.returncode != 0, out
+    guest.wait(lambda: "Job type:         None" in virsh(a, "domjobinfo", NAME).stdout, 60,
+               "the source's job to end")
+    assert_counting_on(a, NAME, before)
+    assert virsh(a, "migrate-setspeed", NAME, "0").returncode == 0
+    assert names(b) == []
 
 
 def test_daemon_killed_on_either_side(hosts, running):
