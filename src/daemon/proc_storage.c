@@ -847,7 +847,6 @@ h_vol_download(struct call *call, const struct call_ctx *ctx)
 }
 
 /* Domus program: VOL_JOB_INFO (volume handle) -> active int, done uhyper, total uhyper */
-/* Domus program: VOL_JOB_INFO (volume handle) -> active int, done uhyper, total uhyper */
 static void
 h_vol_job_info(struct call *call, const struct call_ctx *ctx)
 {
