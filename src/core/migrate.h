@@ -121,9 +121,11 @@ void core_migrate_prepare(struct core *core, const struct migrate_params *p, con
                           gsize cookie_len, unsigned flags, const char *local_address,
                           gpointer owner, int tunnel_fd, migrate_prepare_fn done, gpointer data);
 /* Finish: the source's outcome. CANCELLED: the QEMU of the incoming guest goes; else the guest
- * runs here (paused with PAUSED; persistent with PERSIST_DEST). DONE gets the domain. */
-void core_migrate_finish(struct core *core, const struct migrate_params *p, unsigned flags,
-                         gboolean cancelled, migrate_finish_fn done, gpointer data);
+ * runs here (paused with PAUSED; persistent with PERSIST_DEST) and COOKIE's figures (the
+ * source's Perform) are the incoming job's. DONE gets the domain. */
+void core_migrate_finish(struct core *core, const struct migrate_params *p, const char *cookie,
+                         gsize cookie_len, unsigned flags, gboolean cancelled,
+                         migrate_finish_fn done, gpointer data);
 
 /* An outgoing migration the daemon died in the middle of, found when its QEMU was adopted
  * (RUNNING: what QEMU says now): still under way, it is cancelled and a guest it paused runs

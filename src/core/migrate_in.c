@@ -763,8 +763,9 @@ finish_offline(struct core *core, const struct migrate_params *p, gboolean cance
 }
 
 void
-core_migrate_finish(struct core *core, const struct migrate_params *p, unsigned flags,
-                    gboolean cancelled, migrate_finish_fn done, gpointer data)
+core_migrate_finish(struct core *core, const struct migrate_params *p, const char *cookie,
+                    gsize cookie_len, unsigned flags, gboolean cancelled, migrate_finish_fn done,
+                    gpointer data)
 {
     GError *error = NULL;
     if (flags & MIGRATE_OFFLINE) {
@@ -796,6 +797,25 @@ core_migrate_finish(struct core *core, const struct migrate_params *p, unsigned 
         struct job *job = mi->awaiting ? mi->awaiting : dom->jobs.current;
         job_fail(job, error);
         return;
+    }
+    /* the source's figures become this job's: domjobinfo --completed shows the incoming
+     * migration as libvirt does (a cookie that does not parse only loses them) */
+    g_autoptr(migration_cookie) c = migration_cookie_parse(cookie, cookie_len, &error);
+    if (!c) {
+        log_warn("%s: the source's statistics are unreadable: %s", dom->def->name, error->message);
+        g_clear_error(&error);
+    }
+    struct job *current = dom->jobs.current;
+    if (c && c->has_stats && current && current->type == JOB_MIGRATION_IN) {
+        struct job_migration st = current->migration;
+        st.downtime_known = TRUE;
+        st.downtime_ms = c->downtime_ms;
+        st.setup_ms = c->setup_ms;
+        st.mem_processed = c->transferred;
+        st.mem_total = c->transferred;
+        job_set_migration(current, &st);
+        if (c->transferred)
+            job_set_progress(current, c->transferred, c->transferred);
     }
     mi->finish_asked = TRUE;
     if (mi->awaiting) {

@@ -531,7 +531,8 @@ h_finish(struct call *call, const struct call_ctx *ctx)
     unsigned flags;
     if (!call_flags(call, ctx, a, &flags) || !params(call, a, &p))
         return;
-    core_migrate_finish(dispatch_core(call), &p, flags, a->cancelled != 0, finished, call);
+    core_migrate_finish(dispatch_core(call), &p, (const char *)a->cookie, a->cookie_len, flags,
+                        a->cancelled != 0, finished, call);
 }
 
 static void

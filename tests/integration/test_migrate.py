@@ -235,6 +235,10 @@ def test_live_migration_with_virsh_and_back_with_python(hosts, running, loop):
                                 E.VIR_DOMAIN_EVENT_RESUMED_MIGRATED)], events
     for w in watchers:
         w.close()
+    # the destination keeps the incoming migration's figures, as libvirt does
+    done = virsh(b, "domjobinfo", "--completed", NAME).stdout
+    assert "Job type:         Completed" in done and "Incoming migration" in done, done
+    assert "Total downtime:" in done, done
     cb = b.conn()
     assert cb.lookupByName(NAME).isPersistent()
     # back with the seed's call: dom.migrate(dest_conn, VIR_MIGRATE_LIVE, None, None, 0)
