@@ -7,33 +7,6 @@
 
 enum { INFO_BYTES = 1, ABORT_ASYNC = 1, ABORT_PIVOT = 2, COPY_SHALLOW = 1, COPY_REUSE = 2 };
 
-/* virsh's vshPrettyCapacity with "%-.3lf %s" */
-static void
-capacity(guint64 val, double *ret, const char **ret_unit)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double v = (double)val;
-    gsize i = 0;
-    for (; i + 1 < G_N_ELEMENTS(units) && v >= 1024; i++)
-        v /= 1024;
-    *ret = v;
-    *ret_unit = units[i];
-}
-
-static void
-progress(guint64 remaining, guint64 total)
-{
-    int pct = 100;
-    if (remaining != 0) {
-        pct = (int)(100.0 - (double)remaining * 100.0 / (double)total);
-        if (pct >= 100)
-            pct = 99;
-    }
-    fflush(stdout);
-    fprintf(stderr, "\r%s: [%3d %%]", "Block Copy", pct);
-    fflush(stderr);
-}
-
 static gboolean
 number(struct cli_ctx *ctx, const char *opt, guint64 *ret, GError **error)
 {
@@ -117,7 +90,7 @@ cmd_blockcopy(struct cli_ctx *ctx, GError **error)
             return FALSE;
         }
         if (verbose)
-            progress(info.end - MIN(info.cur, info.end), info.end);
+            cli_print_progress("Block Copy", info.end - MIN(info.cur, info.end), info.end);
         if (info.end && info.cur == info.end)
             break;
         if (timeout && g_get_monotonic_time() - start > (gint64)timeout * G_USEC_PER_SEC) {
@@ -128,7 +101,7 @@ cmd_blockcopy(struct cli_ctx *ctx, GError **error)
         g_usleep(200 * 1000);
     }
     if (verbose)
-        progress(0, 1);
+        cli_print_progress("Block Copy", 0, 1);
     if (pivot || finish) {
         unsigned abort_flags =
             (pivot ? ABORT_PIVOT : 0) | (cli_has(ctx, "async") ? ABORT_ASYNC : 0);
@@ -191,11 +164,10 @@ cmd_blockjob(struct cli_ctx *ctx, GError **error)
                "Block Copy", info.bandwidth, info.cur, info.end);
         return TRUE;
     }
-    progress(info.end - MIN(info.cur, info.end), info.end);
+    cli_print_progress("Block Copy", info.end - MIN(info.cur, info.end), info.end);
     if (info.bandwidth) {
-        double v;
         const char *unit;
-        capacity(info.bandwidth, &v, &unit);
+        double v = cli_pretty_capacity(info.bandwidth, &unit);
         printf("    Bandwidth limit: %" G_GUINT64_FORMAT " bytes/s (%-.3lf %s/s)", info.bandwidth,
                v, unit);
     }

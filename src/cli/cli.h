@@ -86,6 +86,10 @@ char *cli_read_xml_file(const char *path, GError **error);
  * any, LEGACY_LIVE commands mean the running domain (virsh calls the flagless API then). */
 gboolean cli_impact(struct cli_ctx *ctx, domus_domain *dom, gboolean persistent_opt,
                     gboolean legacy_live, unsigned *ret, GError **error);
+/* virsh's vshPrettyCapacity: VAL in B, KiB, MiB, … (*RET_UNIT) */
+double cli_pretty_capacity(guint64 val, const char **ret_unit);
+/* virsh's virshPrintJobProgress: "\rLABEL: [ 42 %]" on stderr */
+void cli_print_progress(const char *label, guint64 remaining, guint64 total);
 /* Runs RUN (blocking, in a thread) while POLL, every 200 ms, says how far it is: virsh's
  * "LABEL: [ 42 %]" progress on stderr, redrawn in place, ending with [100 %] on success.
  * Shown when stderr is a terminal, or always when VERBOSE (virsh's --verbose). POLL may

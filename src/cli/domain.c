@@ -619,12 +619,9 @@ param_u64(char **params, const char *field)
 static void
 print_capacity(const char *label, guint64 val)
 {
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double v = (double)val;
-    gsize i = 0;
-    for (; i + 1 < G_N_ELEMENTS(units) && v >= 1024; i++)
-        v /= 1024;
-    printf("%-17s %-.3lf %s\n", label, v, units[i]);
+    const char *unit;
+    double v = cli_pretty_capacity(val, &unit);
+    printf("%-17s %-.3lf %s\n", label, v, unit);
 }
 
 /* A migration's figures, in virsh's words and order */
@@ -640,12 +637,9 @@ print_migration(char **params, int type)
         print_capacity("Memory total:", total);
         guint64 bps = param_u64(params, "memory_bps");
         if (bps) {
-            static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-            double v = (double)bps;
-            gsize i = 0;
-            for (; i + 1 < G_N_ELEMENTS(units) && v >= 1024; i++)
-                v /= 1024;
-            printf("%-17s %-.3lf %s/s\n", "Memory bandwidth:", v, units[i]);
+            const char *unit;
+            double v = cli_pretty_capacity(bps, &unit);
+            printf("%-17s %-.3lf %s/s\n", "Memory bandwidth:", v, unit);
         }
         if (param(params, "memory_dirty_rate"))
             printf("%-17s %-12" G_GUINT64_FORMAT " pages/s\n",

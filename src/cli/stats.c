@@ -1113,14 +1113,9 @@ cmd_domifstat(struct cli_ctx *ctx, GError **error)
 static char *
 pretty(guint64 v)
 {
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double d = (double)v;
-    gsize u = 0;
-    while (d >= 1024 && u + 1 < G_N_ELEMENTS(units)) {
-        d /= 1024;
-        u++;
-    }
-    return g_strdup_printf("%.3lf %s", d, units[u]);
+    const char *unit;
+    double d = cli_pretty_capacity(v, &unit);
+    return g_strdup_printf("%.3lf %s", d, unit);
 }
 
 static gboolean

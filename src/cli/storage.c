@@ -56,13 +56,9 @@ wipe_from_string(const char *s)
 static char *
 pretty(guint64 val)
 {
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double v = (double)val;
-    gsize i = 0;
-    /* dividing by 1024 is exact in binary floating point */
-    for (; i + 1 < G_N_ELEMENTS(units) && v >= 1024; i++)
-        v /= 1024;
-    return g_strdup_printf("%.2lf %s", v, units[i]);
+    const char *unit;
+    double v = cli_pretty_capacity(val, &unit);
+    return g_strdup_printf("%.2lf %s", v, unit);
 }
 
 /* One "LABEL  SIZE" line of pool-info or vol-info: bytes with BYTE_SUFFIX under --bytes,

@@ -135,9 +135,21 @@ progress_thread(gpointer data)
     return NULL;
 }
 
-/* virsh's virshPrintJobProgress */
-static void
-print_progress(const char *label, guint64 remaining, guint64 total)
+double
+cli_pretty_capacity(guint64 val, const char **ret_unit)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double v = (double)val;
+    gsize i = 0;
+    /* dividing by 1024 is exact in binary floating point */
+    for (; i + 1 < G_N_ELEMENTS(units) && v >= 1024; i++)
+        v /= 1024;
+    *ret_unit = units[i];
+    return v;
+}
+
+void
+cli_print_progress(const char *label, guint64 remaining, guint64 total)
 {
     int progress = 100;
     if (remaining != 0) {
@@ -184,7 +196,7 @@ cli_with_progress_full(const char *label, gboolean verbose, gboolean poll_waits,
         /* POLL runs whether or not progress shows: it may act (migrate --timeout) */
         gboolean known = poll(data, &remaining, &total);
         if (show && known && remaining != 0) {
-            print_progress(label, remaining, total);
+            cli_print_progress(label, remaining, total);
             shown = TRUE;
         }
         g_mutex_lock(&p.lock);
@@ -195,7 +207,7 @@ cli_with_progress_full(const char *label, gboolean verbose, gboolean poll_waits,
     g_cond_clear(&p.cond);
     if (p.ok) {
         if (show) {
-            print_progress(label, 0, 1);
+            cli_print_progress(label, 0, 1);
             /* virsh leaves the --verbose line open: the command's own output (or its closing
              * empty line) ends it on stdout; one shown only for a terminal ends here */
             if (!verbose)

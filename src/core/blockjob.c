@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include "conf/xml_util.h"
+#include "core/storage.h"
 #include "core/lifecycle.h"
 #include "qemu/device.h"
 #include "qemu/json.h"
 #include "qemu/monitor.h"
+#include "storage/dir.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -221,13 +223,7 @@ on_jobs(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
         bj_unref(bj);
         return;
     }
-    JsonObject *o = NULL;
-    for (guint i = 0; jobs && i < json_array_get_length(jobs); i++) {
-        JsonObject *j = qemu_json_element_object(jobs, i);
-        const char *dev = j ? qemu_json_string(j, "device") : NULL;
-        if (dev && g_str_equal(dev, bj->qemu_job))
-            o = j;
-    }
+    JsonObject *o = qemu_json_find_object(jobs, "device", bj->qemu_job);
     if (!o) {
         /* gone: as asked (pivot: completed; else the copy was let go), or on its own */
         finish(bj, !bj->ending ? BLOCK_JOB_FAILED
@@ -262,49 +258,22 @@ on_timer(gpointer data)
 static gboolean
 make_image(struct block_job *bj, const struct disk_def *d, GError **error)
 {
-    const char *info[] = {"qemu-img", "info", "-U", "--output=json", d->source, NULL};
-    g_autofree char *out = NULL;
-    int status = 0;
-    gint64 size = 0;
-    if (g_spawn_sync(NULL, (char **)info, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                     NULL, NULL, &out, NULL, &status, NULL) &&
-        g_spawn_check_wait_status(status, NULL)) {
-        g_autoptr(JsonParser) parser = json_parser_new();
-        if (json_parser_load_from_data(parser, out, -1, NULL)) {
-            JsonObject *o = qemu_json_node_object(json_parser_get_root(parser));
-            size = o ? qemu_json_int_or(o, "virtual-size", 0) : 0;
-        }
-    }
-    if (size <= 0) {
-        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
-                "cannot read the size of disk '%s' ('%s')", d->target_dev, d->source);
+    struct storage_vol_info info;
+    if (!storage_dir_vol_info(d->source, &info, error))
         return FALSE;
-    }
-    g_autofree char *sz = g_strdup_printf("%" G_GINT64_FORMAT, size);
-    const char *fmt = bj->format == DISK_FORMAT_QCOW2 ? "qcow2" : "raw";
     const struct disk_layer *below =
         bj->shallow && d->backing && d->backing->len ? d->backing->pdata[0] : NULL;
-    const char *argv[12] = {"qemu-img", "create", "-q", "-f", fmt};
-    int n = 5;
-    if (below) {
-        argv[n++] = "-b";
-        argv[n++] = below->path;
-        argv[n++] = "-F";
-        argv[n++] = below->format == DISK_FORMAT_QCOW2 ? "qcow2" : "raw";
-    }
-    argv[n++] = bj->dest;
-    argv[n++] = sz;
-    argv[n] = NULL;
-    g_autofree char *err = NULL;
-    GError *e = NULL;
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                      NULL, NULL, NULL, &err, &status, &e) ||
-        !g_spawn_check_wait_status(status, NULL)) {
-        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "cannot make '%s': %s", bj->dest,
-                e ? e->message : (err && *err ? g_strstrip(err) : "qemu-img failed"));
-        g_clear_error(&e);
+    struct storage_vol_create req = {
+        .path = bj->dest,
+        .format = bj->format == DISK_FORMAT_QCOW2 ? STORAGE_FORMAT_QCOW2 : STORAGE_FORMAT_RAW,
+        .capacity = info.capacity,
+        .backing = below ? below->path : NULL,
+        .backing_format = below && below->format == DISK_FORMAT_QCOW2 ? "qcow2" : "raw",
+        .mode = -1,
+    };
+    storage_vol_info_clear(&info);
+    if (!storage_dir_vol_create(&req, core_storage_qemu_img(), error))
         return FALSE;
-    }
     bj->made = TRUE;
     return TRUE;
 }
@@ -463,12 +432,9 @@ on_info(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
     struct info_req *r = data;
     struct block_job *bj = r->bj;
     struct core_block_info info = {0};
-    JsonArray *jobs = error ? NULL : qemu_json_node_array(result);
-    for (guint i = 0; jobs && i < json_array_get_length(jobs); i++) {
-        JsonObject *j = qemu_json_element_object(jobs, i);
-        const char *dev = j ? qemu_json_string(j, "device") : NULL;
-        if (!dev || !g_str_equal(dev, bj->qemu_job))
-            continue;
+    JsonObject *j =
+        error ? NULL : qemu_json_find_object(qemu_json_node_array(result), "device", bj->qemu_job);
+    if (j) {
         info.found = TRUE;
         info.type = BLOCK_JOB_TYPE_COPY;
         info.cur = (guint64)MAX(qemu_json_int_or(j, "offset", 0), 0);

@@ -21,6 +21,15 @@ migrate_params_clear(struct migrate_params *p)
     memset(p, 0, sizeof(*p));
 }
 
+void
+migrate_params_init(struct migrate_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->mt_level = p->mt_threads = p->mt_dthreads = -1;
+    p->xbzrle_cache = -1;
+    p->ac_initial = p->ac_increment = -1;
+}
+
 enum kind { K_STRING, K_INT, K_ULLONG };
 
 struct known {
@@ -93,10 +102,8 @@ set_string(char **slot, const struct typed_param *tp)
 gboolean
 migrate_params_parse(const GPtrArray *params, struct migrate_params *ret, GError **error)
 {
-    struct migrate_params p = {0};
-    p.mt_level = p.mt_threads = p.mt_dthreads = -1;
-    p.xbzrle_cache = -1;
-    p.ac_initial = p.ac_increment = -1;
+    struct migrate_params p;
+    migrate_params_init(&p);
     g_autoptr(GPtrArray) compression = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) disks = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);

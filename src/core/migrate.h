@@ -57,6 +57,8 @@ struct migrate_params {
     int disks_port;       /* disks_port: the destination's NBD port; 0: one of the range */
 };
 
+/* Parameters none of which is given (QEMU's defaults wherever -1 stands for them). */
+void migrate_params_init(struct migrate_params *p);
 void migrate_params_clear(struct migrate_params *p);
 typedef struct migrate_params migrate_params;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(migrate_params, migrate_params_clear)

@@ -17,9 +17,11 @@
 
 #include "conf/migration_cookie.h"
 #include "core/lifecycle.h"
+#include "core/storage.h"
 #include "qemu/device.h"
 #include "qemu/json.h"
 #include "qemu/monitor.h"
+#include "storage/dir.h"
 #include "util/err.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -156,45 +158,25 @@ create_image(const struct disk_def *d, const struct migration_cookie_disk *cd, u
                 d->target_dev, cd->backing);
         return FALSE;
     }
-    g_autofree char *size = g_strdup_printf("%" G_GUINT64_FORMAT, cd->capacity);
-    const char *format = inc ? "qcow2" : cd->format;
-    const char *argv[12] = {"qemu-img", "create", "-q", "-f", format};
-    int n = 5;
-    if (inc) {
-        argv[n++] = "-b";
-        argv[n++] = cd->backing;
-        argv[n++] = "-F";
-        /* the source's probe knows the backing image's format only by QEMU's reading of it:
-         * what the image below a copied top says of itself is taken as is */
-        argv[n++] = "qcow2";
-    }
-    argv[n++] = d->source;
-    argv[n++] = size;
-    argv[n] = NULL;
-    if (inc) {
-        /* a backing raw image must be named raw */
-        g_autofree char *probe = NULL;
-        if (g_spawn_sync(
-                NULL,
-                (char *[]){"qemu-img", "info", "-U", "--output=json", (char *)cd->backing, NULL},
-                NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &probe, NULL,
-                NULL, NULL) &&
-            probe && strstr(probe, "\"format\": \"raw\""))
-            argv[8] = "raw";
-    }
-    g_autofree char *err_out = NULL;
-    int status = 0;
-    GError *e = NULL;
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                      NULL, NULL, NULL, &err_out, &status, &e) ||
-        !g_spawn_check_wait_status(status, NULL)) {
-        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
-                "disk '%s': cannot make '%s' to copy it into: %s", d->target_dev, d->source,
-                e ? e->message : (err_out && *err_out ? g_strstrip(err_out) : "qemu-img failed"));
-        g_clear_error(&e);
+    /* the image below says its own format in its header (as the probe at start reads it) */
+    struct storage_vol_info below = {0};
+    if (inc && !storage_dir_vol_info(cd->backing, &below, error))
         return FALSE;
-    }
-    return TRUE;
+    struct storage_vol_create req = {
+        .path = d->source,
+        .format =
+            inc || g_str_equal(cd->format, "qcow2") ? STORAGE_FORMAT_QCOW2 : STORAGE_FORMAT_RAW,
+        .capacity = cd->capacity,
+        .backing = inc ? cd->backing : NULL,
+        .backing_format = below.format == STORAGE_FORMAT_QCOW2 ? "qcow2" : "raw",
+        .mode = -1,
+    };
+    gboolean ok = storage_dir_vol_create(&req, core_storage_qemu_img(), error);
+    storage_vol_info_clear(&below);
+    if (!ok)
+        g_prefix_error(error, "disk '%s': cannot make '%s' to copy it into: ", d->target_dev,
+                       d->source);
+    return ok;
 }
 
 /* Each disk the source expects this host to share: the same file (one host filesystem seen by

@@ -138,13 +138,7 @@ static JsonObject *
 find_job(JsonArray *jobs, const char *target)
 {
     g_autofree char *id = job_id(target);
-    for (guint i = 0; jobs && i < json_array_get_length(jobs); i++) {
-        JsonObject *o = qemu_json_element_object(jobs, i);
-        const char *dev = o ? qemu_json_string(o, "device") : NULL;
-        if (dev && g_str_equal(dev, id))
-            return o;
-    }
-    return NULL;
+    return qemu_json_find_object(jobs, "device", id);
 }
 
 static void

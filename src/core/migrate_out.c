@@ -19,6 +19,7 @@
 #include "core/migration.h"
 #include "qemu/json.h"
 #include "qemu/monitor.h"
+#include "storage/dir.h"
 #include "util/err.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -151,28 +152,19 @@ destination_def(const struct domain_def *def, const char *xml, GError **error)
     return g_steal_pointer(&given);
 }
 
-/* What the destination needs to make an image for a copy of D: its format, virtual size (from
- * qemu-img, which reads the header beside a running QEMU with -U) and the image below. */
+/* What the destination needs to make an image for a copy of D: its format, virtual size (the
+ * image's header) and the image below. */
 static void
 describe_image(struct migration_cookie_disk *cd, const struct disk_def *d)
 {
     cd->format = g_strdup(d->format == DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
     if (d->backing && d->backing->len > 0)
         cd->backing = g_strdup(((const struct disk_layer *)d->backing->pdata[0])->path);
-    const char *argv[] = {"qemu-img", "info", "-U", "--output=json", d->source, NULL};
-    g_autofree char *out = NULL;
-    int status = 0;
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                      NULL, NULL, &out, NULL, &status, NULL) ||
-        !g_spawn_check_wait_status(status, NULL))
-        return;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, out, -1, NULL))
-        return;
-    JsonObject *o = qemu_json_node_object(json_parser_get_root(parser));
-    gint64 size = o ? qemu_json_int_or(o, "virtual-size", 0) : 0;
-    if (size > 0)
-        cd->capacity = (guint64)size;
+    struct storage_vol_info info;
+    if (storage_dir_vol_info(d->source, &info, NULL)) {
+        cd->capacity = info.capacity;
+        storage_vol_info_clear(&info);
+    }
 }
 
 char *

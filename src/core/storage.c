@@ -15,9 +15,8 @@
 
 #define DEFAULT_POOL "default"
 
-/* qemu-img from PATH (Debian: /usr/bin), looked up once */
-static const char *
-qemu_img(void)
+const char *
+core_storage_qemu_img(void)
 {
     static gsize once;
     static char *path;
@@ -618,8 +617,9 @@ core_vol_create(struct core *core, struct pool *p, const char *xml, const char *
         .backing_format = def->backing_format,
         .mode = def->target_mode,
     };
-    gboolean ok = clone_from ? storage_dir_vol_clone(clone_from, &req, qemu_img(), error)
-                             : storage_dir_vol_create(&req, qemu_img(), error);
+    gboolean ok = clone_from
+                      ? storage_dir_vol_clone(clone_from, &req, core_storage_qemu_img(), error)
+                      : storage_dir_vol_create(&req, core_storage_qemu_img(), error);
     if (!ok)
         return NULL;
     log_info("pool %s: volume '%s' created", p->def->name, def->name);
@@ -690,7 +690,7 @@ core_vol_resize(struct core *core, struct pool *p, const char *name, uint64_t ca
         return FALSE;
     }
     return storage_dir_vol_resize(path, target, flags & VOL_RESIZE_ALLOCATE,
-                                  flags & VOL_RESIZE_SHRINK, qemu_img(), error);
+                                  flags & VOL_RESIZE_SHRINK, core_storage_qemu_img(), error);
 }
 
 gboolean

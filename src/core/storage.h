@@ -46,6 +46,8 @@ struct pool {
 /* Loads pools and creates the 'default' pool (IMAGE_DIR) on first start; starts autostart
  * pools and those that were active. */
 gboolean core_storage_init(struct core *core, GError **error);
+/* qemu-img from PATH (Debian: /usr/bin), looked up once. */
+const char *core_storage_qemu_img(void);
 void core_storage_free(struct core *core);
 
 struct pool *core_pool_lookup_name(struct core *core, const char *name, GError **error);

@@ -189,9 +189,7 @@ params(struct call *call, const struct arg_migrate *a, struct migrate_params *re
     if (a->old) {
         /* the older forms' named arguments are the parameters they became */
         migrate_params_clear(ret);
-        ret->mt_level = ret->mt_threads = ret->mt_dthreads = -1;
-        ret->xbzrle_cache = -1;
-        ret->ac_initial = ret->ac_increment = -1;
+        migrate_params_init(ret);
         ret->dxml = g_strdup(a->xml);
         ret->dname = g_strdup(a->dname);
         ret->uri = g_strdup(a->uri);

@@ -151,8 +151,8 @@ client_call(domus_conn *conn, uint32_t proc, GByteArray *args, GByteArray **ret_
 }
 
 /* Reply decoding helpers: each checks that the whole body was consumed. */
-static gboolean
-reply_u64(domus_conn *conn, uint32_t proc, GByteArray *args, guint64 *ret, GError **error)
+gboolean
+client_reply_u64(domus_conn *conn, uint32_t proc, GByteArray *args, guint64 *ret, GError **error)
 {
     g_autoptr(GByteArray) body = NULL;
     if (!client_call(conn, proc, args, &body, error))
@@ -211,13 +211,13 @@ client_reply_params(domus_conn *conn, uint32_t proc, GByteArray *args, GError **
 gboolean
 domus_get_version(domus_conn *conn, guint64 *ret, GError **error)
 {
-    return reply_u64(conn, PROC_CONNECT_GET_VERSION, NULL, ret, error);
+    return client_reply_u64(conn, PROC_CONNECT_GET_VERSION, NULL, ret, error);
 }
 
 gboolean
 domus_get_lib_version(domus_conn *conn, guint64 *ret, GError **error)
 {
-    return reply_u64(conn, PROC_CONNECT_GET_LIB_VERSION, NULL, ret, error);
+    return client_reply_u64(conn, PROC_CONNECT_GET_LIB_VERSION, NULL, ret, error);
 }
 
 char *

@@ -29,6 +29,9 @@ GByteArray *client_domain_args(domus_domain *dom);
 domus_domain *client_domain_from_reader(domus_conn *conn, struct xdr_reader *r);
 /* Calls returning one int / one string (the whole body checked). */
 int client_reply_int(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error);
+/* A call whose reply is one unsigned hyper. */
+gboolean client_reply_u64(domus_conn *conn, uint32_t proc, GByteArray *args, guint64 *ret,
+                          GError **error);
 /* A typed parameter list (remote_typed_param<>) as FIELD, VALUE, … NULL: numbers in decimal,
  * a double with %f. R's error state says whether it was well formed. New vector. */
 char **client_read_typed_params(struct xdr_reader *reader);

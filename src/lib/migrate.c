@@ -389,16 +389,7 @@ get_u64(domus_domain *dom, uint32_t proc, guint64 *ret, GError **error)
 {
     g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_u32(args, 0);
-    g_autoptr(GByteArray) body = NULL;
-    if (!client_call(domus_domain_get_connect(dom), proc, args, &body, error))
-        return FALSE;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
-    guint64 v = xdr_get_u64(&r);
-    if (!xdr_reader_finish(&r, error))
-        return FALSE;
-    *ret = v;
-    return TRUE;
+    return client_reply_u64(domus_domain_get_connect(dom), proc, args, ret, error);
 }
 
 gboolean

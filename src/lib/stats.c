@@ -732,17 +732,7 @@ domus_node_cells_free(domus_conn *conn, int start, int max, guint64 **ret, GErro
 gboolean
 domus_node_free_memory(domus_conn *conn, guint64 *ret_bytes, GError **error)
 {
-    g_autoptr(GByteArray) args = g_byte_array_new();
-    g_autoptr(GByteArray) body = NULL;
-    if (!client_call(conn, PROC_NODE_GET_FREE_MEMORY, args, &body, error))
-        return FALSE;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
-    guint64 v = xdr_get_u64(&r);
-    if (!xdr_reader_finish(&r, error))
-        return FALSE;
-    *ret_bytes = v;
-    return TRUE;
+    return client_reply_u64(conn, PROC_NODE_GET_FREE_MEMORY, NULL, ret_bytes, error);
 }
 
 char *

@@ -100,6 +100,18 @@ qemu_json_element_object(JsonArray *a, guint i)
     return qemu_json_node_object(json_array_get_element(a, i));
 }
 
+JsonObject *
+qemu_json_find_object(JsonArray *a, const char *name, const char *value)
+{
+    for (guint i = 0; a && i < json_array_get_length(a); i++) {
+        JsonObject *o = qemu_json_element_object(a, i);
+        const char *v = o ? qemu_json_string(o, name) : NULL;
+        if (v && g_str_equal(v, value))
+            return o;
+    }
+    return NULL;
+}
+
 gboolean
 qemu_json_single_value(const char *text, gsize len)
 {

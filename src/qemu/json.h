@@ -27,6 +27,9 @@ JsonArray *qemu_json_array(JsonObject *o, const char *name);
 
 /* Element I of A (A may be NULL) when it is an object; NULL otherwise. Borrowed. */
 JsonObject *qemu_json_element_object(JsonArray *a, guint i);
+/* The first object of A (may be NULL) whose string member NAME is VALUE (query-block-jobs'
+ * entry of a job: "device", its id), or NULL. Borrowed. */
+JsonObject *qemu_json_find_object(JsonArray *a, const char *name, const char *value);
 
 /* N (may be NULL) as an integer / a string / an object / an array, when it is one. */
 gboolean qemu_json_node_int(JsonNode *n, gint64 *ret);
