@@ -25,6 +25,7 @@
 #include "util/err.h"
 #include "util/file.h"
 #include "util/log.h"
+#include "util/ports.h"
 
 struct migrate_in {
     struct domain *dom; /* a reference */
@@ -326,46 +327,15 @@ host_port(const char *host, guint port)
 static gboolean
 free_port(struct core *core, const char *host, guint *ret_port, GError **error)
 {
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res = NULL;
-    int rc = getaddrinfo(host, "0", &hints, &res);
-    if (rc != 0) {
-        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
-                "cannot resolve the migration listen address '%s': %s", host, gai_strerror(rc));
-        return FALSE;
-    }
     guint lo = core->migration_port_min ? core->migration_port_min : 49152;
     guint hi = core->migration_port_max ? core->migration_port_max : 49215;
-    for (guint port = lo; port <= hi; port++) {
-        int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            break;
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        struct sockaddr_storage ss;
-        memcpy(&ss, res->ai_addr, res->ai_addrlen);
-        if (ss.ss_family == AF_INET)
-            ((struct sockaddr_in *)&ss)->sin_port = htons(port);
-        else
-            ((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-        gboolean ok = bind(fd, (struct sockaddr *)&ss, res->ai_addrlen) == 0;
-        int err = errno;
-        close(fd);
-        if (ok) {
-            freeaddrinfo(res);
-            *ret_port = port;
-            return TRUE;
-        }
-        if (err != EADDRINUSE) {
-            freeaddrinfo(res);
-            err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
-                    "cannot listen for the migration on '%s': %s", host, g_strerror(err));
-            return FALSE;
-        }
+    int port = ports_find_free(ERR_FROM_QEMU, host, lo, hi, NULL, error);
+    if (port < 0) {
+        g_prefix_error(error, "migration: ");
+        return FALSE;
     }
-    freeaddrinfo(res);
-    err_set(error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
-            "no free port for the migration on '%s' between %u and %u", host, lo, hi);
-    return FALSE;
+    *ret_port = (guint)port;
+    return TRUE;
 }
 
 static void

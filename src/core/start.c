@@ -36,6 +36,7 @@
 #include "util/err.h"
 #include "util/file.h"
 #include "util/log.h"
+#include "util/ports.h"
 
 #define SOCKET_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
@@ -369,29 +370,7 @@ spice_port(struct core *core, const char *listen)
                 g_hash_table_add(taken, GINT_TO_POINTER(g->port));
         }
     }
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST};
-    struct addrinfo *ai = NULL;
-    if (getaddrinfo(listen, NULL, &hints, &ai) != 0)
-        return -1;
-    int found = -1;
-    for (int port = 5900; port <= 65535 && found < 0; port++) {
-        if (g_hash_table_contains(taken, GINT_TO_POINTER(port)))
-            continue;
-        int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            break;
-        struct sockaddr_storage sa;
-        memcpy(&sa, ai->ai_addr, ai->ai_addrlen);
-        if (ai->ai_family == AF_INET6)
-            ((struct sockaddr_in6 *)&sa)->sin6_port = htons((uint16_t)port);
-        else
-            ((struct sockaddr_in *)&sa)->sin_port = htons((uint16_t)port);
-        if (bind(fd, (struct sockaddr *)&sa, ai->ai_addrlen) == 0)
-            found = port;
-        close(fd);
-    }
-    freeaddrinfo(ai);
-    return found;
+    return ports_find_free(ERR_FROM_DOMAIN, listen, 5900, 65535, taken, NULL);
 }
 
 static gboolean
