@@ -670,8 +670,60 @@ core_domain_emit_metadata(struct domain *dom, int type, const char *uri)
 /* virDomainDefineXMLFlags */
 enum { DEFINE_VALIDATE = 1 };
 
+/* Whether CAPS's QEMU has CPU model NAME; a versioned one ("Skylake-Client-v2") by its
+ * family's name. */
+static gboolean
+has_cpu_model(const struct qemu_caps *caps, const char *name)
+{
+    gsize n = 0;
+    const struct qemu_caps_cpu_model *models = qemu_caps_get_cpu_models(caps, &n);
+    const char *v = strrchr(name, 'v');
+    gsize len = strlen(name);
+    if (v && v > name && v[-1] == '-' && v[1] && strspn(v + 1, "0123456789") == strlen(v + 1))
+        len = (gsize)(v - 1 - name);
+    for (gsize i = 0; i < n; i++)
+        if (strlen(models[i].name) == len && strncmp(models[i].name, name, len) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* The machine type and CPU model of DEF against the default emulator's capabilities (from
+ * memory, else the disk cache, else a probe that waits: the daemon warms them when it
+ * starts). Another emulator is not probed here: its QEMU refuses what it lacks at start. */
+static gboolean
+check_caps(struct core *core, struct domain_def *def, const char *emulator, GError **error)
+{
+    if (!core->caps_cache || !emulator || g_strcmp0(emulator, core->qemu_binary) != 0)
+        return TRUE;
+    g_autoptr(qemu_caps) caps = qemu_caps_cache_peek(core->caps_cache, emulator);
+    if (!caps && !(caps = qemu_caps_cache_get(core->caps_cache, emulator, error)))
+        return FALSE;
+    const char *want = def->os_machine ? def->os_machine : qemu_caps_get_default_machine(caps);
+    const char *machine = want ? qemu_caps_get_canonical_machine(caps, want) : NULL;
+    if (want && !machine) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "Emulator '%s' does not support machine type '%s'; 'virsh capabilities' lists "
+                "the machine types this host has",
+                emulator, want);
+        return FALSE;
+    }
+    if (machine && g_strcmp0(machine, def->os_machine) != 0) {
+        g_free(def->os_machine);
+        def->os_machine = g_strdup(machine);
+    }
+    gboolean custom = !def->cpu_mode || g_str_equal(def->cpu_mode, "custom");
+    if (custom && def->cpu_model && !has_cpu_model(caps, def->cpu_model)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "CPU model '%s' is not supported by emulator '%s'; 'virsh domcapabilities' "
+                "lists the models it has",
+                def->cpu_model, emulator);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
-core_validate_for_host(const struct domain_def *def, GError **error)
+core_validate_for_host(struct core *core, struct domain_def *def, GError **error)
 {
     g_autofree char *host = qemu_caps_find_binary(def->os_arch ? def->os_arch : "x86_64", NULL);
     const char *emulator = def->emulator ? def->emulator : host;
@@ -697,7 +749,7 @@ core_validate_for_host(const struct domain_def *def, GError **error)
                 emulator ? emulator : "qemu-system");
         return FALSE;
     }
-    return TRUE;
+    return check_caps(core, def, emulator, error);
 }
 
 struct domain *
@@ -710,7 +762,7 @@ core_define(struct core *core, const char *xml, unsigned flags, GError **error)
     }
     g_autoptr(domain_def) def =
         domain_def_parse(xml, (flags & DEFINE_VALIDATE) ? DOMAIN_DEF_PARSE_VALIDATE : 0, error);
-    if (!def || !core_validate_for_host(def, error) || !qemu_address_assign(def, error))
+    if (!def || !core_validate_for_host(core, def, error) || !qemu_address_assign(def, error))
         return NULL;
     struct domain *dom = NULL;
     if (!core_check_unique(core, def, &dom, error))

@@ -127,7 +127,9 @@ struct core {
     GHashTable *vol_jobs;         /* volume path -> its job owner, while held (volume_jobs.c) */
     int next_id;
     struct events *events;
-    char *qemu_binary;           /* default emulator */
+    char *qemu_binary; /* default emulator */
+    /* its capabilities (daemon.c's cache; NULL: definitions are not checked against them) */
+    struct qemu_caps_cache *caps_cache;
     unsigned monitor_timeout_ms; /* how long QEMU may take to answer; 0: the default (30 s) */
     unsigned job_wait_ms;        /* how long a call waits for a domain's job */
     struct cgroup_host *cgroups; /* what the host's cgroup filesystems offer (qos.c) */
@@ -165,10 +167,13 @@ struct domain *core_register(struct core *core, struct domain_def *def, gboolean
 gboolean core_check_unique(struct core *core, const struct domain_def *def, struct domain **ret_dom,
                            GError **error);
 
-/* What libvirt checks of a definition against the host at define: its emulator exists and
- * runs (ERR_SYSTEM_ERROR naming it and this host's), type 'kvm' only with a usable /dev/kvm
- * (ERR_CONFIG_UNSUPPORTED). */
-gboolean core_validate_for_host(const struct domain_def *def, GError **error);
+/* What libvirt checks of a definition against the host at define, start and an incoming
+ * migration: its emulator exists and runs (ERR_SYSTEM_ERROR naming it and this host's), type
+ * 'kvm' only with a usable /dev/kvm, and, for the host's default emulator, a machine type and
+ * CPU model that QEMU has (ERR_CONFIG_UNSUPPORTED, naming them). Names the machine type in
+ * full ("pc" becomes "pc-i440fx-7.2", none the default), as libvirt keeps it, so a guest
+ * restored or migrated elsewhere gets the same machine. */
+gboolean core_validate_for_host(struct core *core, struct domain_def *def, GError **error);
 /* Defines (or redefines) a persistent domain. Returns the domain (borrowed). */
 struct domain *core_define(struct core *core, const char *xml, unsigned flags, GError **error);
 /* Undefine: removes the persistent config; a running domain becomes transient. */

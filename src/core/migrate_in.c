@@ -71,7 +71,7 @@ in_free(struct migrate_in *mi)
 
 /* The definition to run here: P's, renamed to P->dname. */
 static struct domain_def *
-incoming_def(const char *xml, const char *dname, GError **error)
+incoming_def(struct core *core, const char *xml, const char *dname, GError **error)
 {
     if (!xml) {
         err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "%s",
@@ -79,8 +79,13 @@ incoming_def(const char *xml, const char *dname, GError **error)
         return NULL;
     }
     g_autoptr(domain_def) def = domain_def_parse(xml, 0, error);
-    if (!def || !core_validate_for_host(def, error))
+    if (!def)
         return NULL;
+    if (!core_validate_for_host(core, def, error)) {
+        g_autofree char *host = migrate_hostname();
+        g_prefix_error(error, "host '%s' cannot run '%s': ", host, def->name);
+        return NULL;
+    }
     if (dname && !g_str_equal(dname, def->name)) {
         g_free(def->name);
         def->name = g_strdup(dname);
@@ -600,7 +605,7 @@ core_migrate_prepare(struct core *core, const struct migrate_params *p, const ch
     guint port = 0;
     if (!migrate_check_flags(flags, &error) ||
         !(c = migration_cookie_parse(cookie, cookie_len, &error)) ||
-        !(def = incoming_def(p->dxml, p->dname, &error)) ||
+        !(def = incoming_def(core, p->dxml, p->dname, &error)) ||
         (p->uri && !parse_uri(p->uri, &uri_host, &port, &error)))
         goto fail;
     if (c->host_uuid && g_str_equal(c->host_uuid, core->host_uuid)) {
@@ -609,7 +614,7 @@ core_migrate_prepare(struct core *core, const struct migrate_params *p, const ch
                 c->host_uuid);
         goto fail;
     }
-    if (p->persist_xml && !(keep = incoming_def(p->persist_xml, p->dname, &error)))
+    if (p->persist_xml && !(keep = incoming_def(core, p->persist_xml, p->dname, &error)))
         goto fail;
     struct domain *dom = NULL;
     if (!core_check_unique(core, def, &dom, &error))
@@ -701,7 +706,7 @@ finish_offline(struct core *core, const struct migrate_params *p, gboolean cance
         return;
     }
     g_autoptr(domain_def) def =
-        incoming_def(p->persist_xml ? p->persist_xml : p->dxml, p->dname, &error);
+        incoming_def(core, p->persist_xml ? p->persist_xml : p->dxml, p->dname, &error);
     g_autofree char *xml =
         def ? domain_def_format(def, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE)
             : NULL;

@@ -349,6 +349,10 @@ check_abi(const struct domain_def *src, const struct domain_def *dst, GError **e
         what = "number of disks";
     else if (dst->nets->len != src->nets->len)
         what = "number of interfaces";
+    else if (src->os_machine && dst->os_machine && !g_str_equal(src->os_machine, dst->os_machine))
+        what = "machine type";
+    else if (g_strcmp0(src->cpu_mode, dst->cpu_mode) || g_strcmp0(src->cpu_model, dst->cpu_model))
+        what = "CPU model";
     for (guint i = 0; !what && i < src->disks->len; i++) {
         const struct disk_def *a = src->disks->pdata[i], *b = dst->disks->pdata[i];
         if (a->bus != b->bus || a->device != b->device || g_strcmp0(a->target_dev, b->target_dev))
@@ -578,8 +582,8 @@ lifecycle_start_managed(struct domain *dom, unsigned flags, core_done_fn done, g
         close(fd);
         return discard_image(dom, path, "it holds another domain");
     }
-    if (!live || !core_validate_for_host(live, &error) || !qemu_address_assign(live, &error) ||
-        lseek(fd, stream_off, SEEK_SET) < 0) {
+    if (!live || !core_validate_for_host(dom->core, live, &error) ||
+        !qemu_address_assign(live, &error) || lseek(fd, stream_off, SEEK_SET) < 0) {
         if (!error)
             err_set_errno(&error, ERR_FROM_DOMAIN, errno, "cannot read '%s'", path);
         g_prefix_error(&error, "starting '%s' from its managed save image: ", dom->def->name);

@@ -961,7 +961,7 @@ revert_plan(struct snap_op *op, const struct snapshot_def *snap, GError **error)
         g_clear_pointer(&d->source_pool, g_free);
         g_clear_pointer(&d->source_volume, g_free);
     }
-    if (!core_validate_for_host(def, error) || !qemu_address_assign(def, error))
+    if (!core_validate_for_host(op->dom->core, def, error) || !qemu_address_assign(def, error))
         return FALSE;
     rv->start = g_steal_pointer(&def);
     return TRUE;

@@ -166,7 +166,7 @@ save_next_id(struct core *core, GError **error)
 static char *
 resolve_emulator(struct domain *dom, GError **error)
 {
-    if (!core_validate_for_host(dom->def, error))
+    if (!core_validate_for_host(dom->core, dom->def, error))
         return NULL;
     if (dom->def->emulator)
         return g_strdup(dom->def->emulator);
@@ -1030,7 +1030,7 @@ core_create_xml_prepare(struct core *core, const char *xml, gboolean validate,
 {
     g_autoptr(domain_def) def =
         domain_def_parse(xml, validate ? DOMAIN_DEF_PARSE_VALIDATE : 0, error);
-    if (!def || !core_validate_for_host(def, error) || !qemu_address_assign(def, error))
+    if (!def || !core_validate_for_host(core, def, error) || !qemu_address_assign(def, error))
         return NULL;
     struct domain *dom = NULL;
     if (!core_check_unique(core, def, &dom, error))

@@ -110,6 +110,12 @@ daemon_qemu_caps(daemon_caps_fn done, gpointer data)
     caps_request(FALSE, done, data);
 }
 
+struct qemu_caps_cache *
+daemon_caps_cache(void)
+{
+    return caps_cache;
+}
+
 void
 daemon_capabilities_xml(daemon_caps_fn done, gpointer data)
 {

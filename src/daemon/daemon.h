@@ -17,5 +17,7 @@ void daemon_caps_free(void);
 /* Capabilities of the default emulator: at once from memory, else from a worker that reads
  * the disk cache or probes QEMU. DONE gets a reference. */
 void daemon_qemu_caps(daemon_caps_fn done, gpointer data);
+/* The cache itself (the core checks definitions against it); NULL before daemon_caps_init. */
+struct qemu_caps_cache *daemon_caps_cache(void);
 /* The host <capabilities> XML, built in a worker (it may probe). DONE gets the string. */
 void daemon_capabilities_xml(daemon_caps_fn done, gpointer data);

@@ -423,6 +423,7 @@ main(int argc, char **argv)
     }
     daemon_caps_init(cache_dir, caps_binary, core->host_uuid);
     core->qemu_binary = g_strdup(caps_binary);
+    core->caps_cache = daemon_caps_cache();
     core->monitor_timeout_ms = cfg.monitor_timeout_ms;
     core->job_wait_ms = cfg.job_wait_ms;
     core->migration_port_min = cfg.migration_port_min;

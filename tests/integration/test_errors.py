@@ -2,6 +2,7 @@
 """Bad input gets libvirt's error code and a clear message, changes nothing on disk, and the
 daemon keeps serving."""
 import os
+import re
 import socket
 import struct
 import time
@@ -190,6 +191,34 @@ def test_missing_emulator_refused_at_define(daemon):
     msg = str(e.value)
     assert "Cannot check QEMU binary '/usr/bin/qemu-kvm'" in msg and "qemu-system-x86_64" in msg
     assert daemon.snapshot_config() == before
+    c.close()
+
+
+def test_machine_type_and_cpu_model_checked_against_qemu(daemon):
+    """A machine type or CPU model the host's QEMU lacks is refused at define (and create),
+    naming it, and nothing is kept; an alias is kept by its full name, as libvirt does."""
+    c = daemon.conn()
+    before = daemon.snapshot_config()
+    pc = domain_xml("mach").replace("<type arch='x86_64'>",
+                                    "<type arch='x86_64' machine='pc'>")
+    for xml, code, words in (
+            (pc.replace("machine='pc'", "machine='pc-i440fx-99.0'"),
+             libvirt.VIR_ERR_CONFIG_UNSUPPORTED,
+             "does not support machine type 'pc-i440fx-99.0'"),
+            (domain_xml("mach", extra="<cpu mode='custom'><model>NoSuchCPU</model></cpu>"),
+             libvirt.VIR_ERR_CONFIG_UNSUPPORTED, "CPU model 'NoSuchCPU' is not supported")):
+        for call in (c.defineXML, lambda x: c.createXML(x, 0)):
+            with pytest.raises(libvirt.libvirtError) as e:
+                call(xml)
+            assert e.value.get_error_code() == code and words in str(e.value), str(e.value)
+    assert daemon.snapshot_config() == before and daemon.guest_pids() == []
+    d = c.defineXML(pc)
+    assert re.search(r"machine='pc-i440fx-[0-9]+\.[0-9]+'", d.XMLDesc(0)), d.XMLDesc(0)
+    d2 = c.defineXML(domain_xml("mach2", extra="<cpu mode='custom'><model>qemu64</model>"
+                                "</cpu>"))
+    assert re.search(r"machine='pc-i440fx-[0-9]+\.[0-9]+'", d2.XMLDesc(0))
+    d.undefine()
+    d2.undefine()
     c.close()
 
 

@@ -18,6 +18,7 @@ import libvirt
 import pytest
 
 import guest
+import rpc
 from conftest import DOMUS
 from netns import NetDaemon, needs_root
 
@@ -182,11 +183,11 @@ def test_refusals_leave_both_hosts_as_they_were(hosts, running):
     assert r.returncode != 0 and "disk 'vda'" in r.stderr, r.stderr
     assert "is not on storage the hosts share" in r.stderr, r.stderr
     os.unlink(other)
-    # a machine type the destination's QEMU does not have: refused by its QEMU at Prepare,
-    # before anything moves
-    open(xmlfile, "w").write(re.sub(r"machine='[^']*'", "machine='nonexistent-machine'", xml))
+    # the XML for the destination may not change the machine the guest sees
+    assert re.search(r"machine='pc-(i440fx|q35)-[0-9.]+'", xml), xml
+    open(xmlfile, "w").write(re.sub(r"machine='[^']*'", "machine='pc-i440fx-2.12'", xml))
     r = virsh(a, "migrate", "--live", "--xml", xmlfile, NAME, tcp_uri(B_ADDR))
-    assert r.returncode != 0 and "nonexistent-machine" in r.stderr, r.stderr
+    assert r.returncode != 0 and "changes the saved guest's machine type" in r.stderr, r.stderr
     assert names(b) == []
     # modes not built yet say so
     r = virsh(a, "migrate", "--live", "--tunnelled", NAME, tcp_uri(B_ADDR))
@@ -202,6 +203,39 @@ def test_refusals_leave_both_hosts_as_they_were(hosts, running):
     assert r.returncode != 0 and "host it runs on" in r.stderr, r.stderr
     assert names(b) == []
     assert_counting_on(a, NAME, before)
+
+
+def prepare3(d, xml):
+    """The old v3 Prepare (what a source sends a destination) straight to daemon D: the error
+    message, or None when D accepted."""
+    raw = rpc.Raw(d.sock)
+    try:
+        raw.open()
+        body = (rpc.xdr_opaque(b"") + rpc.xdr_opt_string(None) + rpc.xdr_u64(1) +
+                rpc.xdr_opt_string(None) + rpc.xdr_u64(0) + rpc.xdr_string(xml))
+        f = raw.rpc(214, body)
+        return rpc.error_message(f["body"]).decode() if f["status"] == rpc.ERROR else None
+    finally:
+        raw.close()
+
+
+def test_destination_checks_machine_and_cpu_first(hosts, running):
+    """A source whose QEMU has a machine type or CPU model the destination's lacks (a newer
+    QEMU there) is refused at Prepare by the destination's own capabilities, before any QEMU
+    starts: nothing runs or is left there, and the message names what is missing."""
+    a, b = hosts
+    xml = a.conn().lookupByName(NAME).XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE)
+    machine = re.sub(r"machine='[^']*'", "machine='pc-i440fx-99.0'", xml)
+    err = prepare3(b, machine)
+    assert err and ("host 'hostb' cannot run 'mig': Emulator" in err and
+                    "does not support machine type 'pc-i440fx-99.0'" in err), err
+    cpu = re.sub(r"<cpu.*?</cpu>|<cpu[^>]*/>", "", xml, flags=re.S).replace(
+        "</features>", "</features><cpu mode='custom'><model>Core2Duo-2029</model></cpu>")
+    err = prepare3(b, cpu)
+    assert err and "CPU model 'Core2Duo-2029' is not supported by emulator" in err, err
+    assert names(b) == [] and len(qemu_pids(NAME)) == 1
+    # no QEMU was started for it there (its log would be there: guests have not moved yet)
+    assert not os.path.exists(os.path.join(b.root, "log", f"{NAME}.log"))
 
 
 def test_live_migration_with_virsh_and_back_with_python(hosts, running, loop):
