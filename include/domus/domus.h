@@ -20,6 +20,13 @@ GQuark domus_error_quark(void);
  * READONLY opens a read-only connection (the read-only socket when no socket is given). */
 domus_conn *domus_open(const char *uri, gboolean readonly, GError **error);
 void domus_close(domus_conn *conn);
+/* virConnectSetKeepAlive: while a call waits, the daemon is pinged after INTERVAL_S seconds
+ * of silence, and after COUNT unanswered pings (or a socket that takes nothing for as long)
+ * the connection is lost: that call and every later one fail with ERR_RPC. The daemon pings
+ * back and closes a connection that does not answer, so one kept idle must be watched
+ * (domus_event_next). INTERVAL_S <= 0 turns it off. 0: on; 1: the daemon does not support it;
+ * -1: ERROR. */
+int domus_conn_set_keepalive(domus_conn *conn, int interval_s, unsigned count, GError **error);
 /* The URI this connection was opened with (normalized). */
 const char *domus_get_uri(domus_conn *conn);
 

@@ -9,6 +9,12 @@
  * destination (connect, Prepare, Finish) run in worker threads, one after the other, so the
  * loop never waits on the network.
  *
+ * The connection to the destination keeps alive as the daemon's clients do ([limits]
+ * keepalive_interval and keepalive_count): while the source's QEMU sends, a worker answers
+ * the destination's pings and pings it, and a destination that stops answering (the link is
+ * cut) aborts the migration here before the switch, while the destination, missing our
+ * answers, drops its QEMU.
+ *
  * The source knows the outcome, so the guest runs on exactly one host: when Finish fails
  * without saying why (the connection broke), a fresh connection asks the destination whether
  * it runs the guest before the source resumes or stops it; when the destination cannot be
@@ -51,6 +57,11 @@ struct p2p {
     int read_fd;
     GError *pump_error; /* the pump thread's own: merged on the loop */
     guint waiting;
+    /* not tunnelled: the watch on the connection while Perform runs, woken through WAKE */
+    int wake[2];
+    GError *watch_error; /* the watch thread's own: handled on the loop */
+    int ka_interval, ka_count;
+    gboolean perform_done;
     gboolean performed; /* Perform succeeded: the source waits for Confirm */
     gboolean cancelled;
     enum outcome outcome;
@@ -61,6 +72,9 @@ static void
 p2p_free(struct p2p *m)
 {
     file_close_fd(&m->read_fd);
+    file_close_fd(&m->wake[0]);
+    file_close_fd(&m->wake[1]);
+    g_clear_error(&m->watch_error);
     core_domain_unref(m->dom);
     migrate_params_clear(&m->p);
     g_free(m->dconnuri);
@@ -293,6 +307,9 @@ performed(GError *error, char *cookie, gpointer data)
     g_free(m->cookie);
     m->cookie = (uint8_t *)cookie;
     m->cookie_len = cookie ? strlen(cookie) + 1 : 0;
+    m->perform_done = TRUE;
+    if (m->wake[1] >= 0 && write(m->wake[1], "", 1) < 0)
+        log_warn("%s: cannot wake the connection's watch: %s", m->name, g_strerror(errno));
     if (error) {
         keep_error(m, error);
         m->cancelled = TRUE;
@@ -346,6 +363,34 @@ pumped(struct p2p *m)
     after_perform(m);
 }
 
+/* In a worker thread while Perform runs: the connection to the destination kept alive, until
+ * Perform's end wakes it or the destination stops answering. */
+static void
+watch_in_thread(struct p2p *m)
+{
+    GError *e = NULL;
+    if (!client_migrate_watch(m->dconn, m->wake[0], &e))
+        m->watch_error = e;
+}
+
+/* the watch is over: a destination lost before Perform's end stops the migration here */
+static void
+watched(struct p2p *m)
+{
+    GError *e = g_steal_pointer(&m->watch_error);
+    if (e && !m->perform_done) {
+        g_prefix_error(&e, "lost the destination '%s' mid-migration: ", m->dconnuri);
+        log_warn("%s: %s; cancelling the migration", m->name, e->message);
+        keep_error(m, e);
+        g_autoptr(GError) abort_error = NULL;
+        if (!core_domain_abort_job(m->dom, &abort_error))
+            log_warn("%s: cannot cancel the migration: %s", m->name, abort_error->message);
+    } else if (e) {
+        g_error_free(e);
+    }
+    after_perform(m);
+}
+
 /* --- connect and Prepare --- */
 
 static void
@@ -355,6 +400,11 @@ prepare_in_thread(struct p2p *m)
     m->dconn = domus_open(m->dconnuri, FALSE, &e);
     if (!m->dconn) {
         g_prefix_error(&e, "cannot connect to the destination '%s': ", m->dconnuri);
+        keep_error(m, e);
+        return;
+    }
+    if (domus_conn_set_keepalive(m->dconn, m->ka_interval, (unsigned)m->ka_count, &e) < 0) {
+        g_prefix_error(&e, "cannot set up keepalive with the destination '%s': ", m->dconnuri);
         keep_error(m, e);
         return;
     }
@@ -408,6 +458,14 @@ prepared(struct p2p *m)
         wfd = fds[1];
         m->waiting = 2;
         hop(m, pump_in_thread, pumped);
+    } else if (pipe2(m->wake, O_CLOEXEC) == 0) {
+        m->waiting = 2;
+        hop(m, watch_in_thread, watched);
+    } else {
+        m->wake[0] = m->wake[1] = -1;
+        log_warn("%s: cannot make a pipe (%s): the connection to '%s' is not watched while "
+                 "the memory moves",
+                 m->name, g_strerror(errno), m->dconnuri);
     }
     /* the owner is this migration, not the client: the source sees it through, whoever
      * asked for it */
@@ -422,6 +480,8 @@ migrate_p2p_start(struct call *call, struct domain *dom, const struct migrate_pa
     GError *error = NULL;
     struct p2p *m = g_new0(struct p2p, 1);
     m->read_fd = -1;
+    m->wake[0] = m->wake[1] = -1;
+    client_keepalive_settings(call->client, &m->ka_interval, &m->ka_count);
     m->call = call;
     m->dom = core_domain_ref(dom);
     m->dconnuri = g_strdup(dconnuri);

@@ -374,6 +374,13 @@ client_close(struct client *c)
 }
 
 void
+client_keepalive_settings(const struct client *c, int *ret_interval, int *ret_count)
+{
+    *ret_interval = c->srv->lim.keepalive_interval;
+    *ret_count = c->srv->lim.keepalive_count;
+}
+
+void
 client_enable_keepalive(struct client *c)
 {
     c->keepalive = TRUE;

@@ -147,6 +147,9 @@ gboolean call_can_pass_fds(struct call *call);
 void client_send_message(struct client *client, uint32_t proc, GByteArray *body);
 /* Turns on our pings once the client said it speaks keepalive. */
 void client_enable_keepalive(struct client *client);
+/* The daemon's keepalive settings ([limits] keepalive_interval, keepalive_count), which its
+ * own connections to other daemons use too. */
+void client_keepalive_settings(const struct client *client, int *ret_interval, int *ret_count);
 /* Opens a stream for CALL (before its reply is sent). Returns the stream, owned by the
  * connection. The serial was checked free when the call came in. */
 struct stream *client_stream_open(struct call *call);

@@ -28,19 +28,66 @@ domus_error_quark(void)
     return DOMUS_ERROR;
 }
 
-/* Writes everything queued on the session, waiting for the socket as needed. */
+/* How long a keepalive connection waits between looks at its clock (ms). */
+#define KEEPALIVE_TICK_MS 250
+
+/* CONN is lost: ERROR is set, and every later call fails with the same. */
+static gboolean
+conn_lost(domus_conn *conn, GError **error)
+{
+    g_propagate_error(error, g_error_copy(conn->lost));
+    return FALSE;
+}
+
+/* The keepalive clock of CONN: a ping when the daemon has been silent for the interval, the
+ * connection lost when COUNT pings went unanswered. */
+static gboolean
+keepalive_tick(domus_conn *conn, GError **error)
+{
+    switch (rpc_keepalive_check(&conn->s.ka)) {
+    case RPC_KEEPALIVE_SEND_PING:
+        rpc_session_send_ping(&conn->s);
+        return TRUE;
+    case RPC_KEEPALIVE_DEAD:
+        err_set(&conn->lost, ERR_FROM_RPC, ERR_RPC,
+                "the connection to '%s' is lost: no keepalive answer for %d s", conn->uri,
+                conn->s.ka.interval_s * (conn->s.ka.count + 1));
+        return conn_lost(conn, error);
+    default:
+        return TRUE;
+    }
+}
+
+/* Writes everything queued on the session, waiting for the socket as needed. With keepalive
+ * on, a socket that takes nothing for as long as the daemon may stay silent means the link
+ * is gone. */
 static gboolean
 conn_flush(domus_conn *conn, GError **error)
 {
+    if (conn->lost)
+        return conn_lost(conn, error);
+    const struct rpc_keepalive *ka = &conn->s.ka;
+    gint64 stalled = g_get_monotonic_time();
     while (rpc_session_out_pending(&conn->s)) {
+        gsize before = conn->s.out_bytes;
         if (!rpc_session_flush(&conn->s)) {
             err_set_errno(error, ERR_FROM_RPC, errno, "cannot send to the daemon");
             return FALSE;
         }
         if (!rpc_session_out_pending(&conn->s))
             break;
+        gint64 now = g_get_monotonic_time();
+        if (conn->s.out_bytes != before)
+            stalled = now;
+        else if (ka->interval_s > 0 &&
+                 now - stalled > (gint64)ka->interval_s * (ka->count + 1) * G_USEC_PER_SEC) {
+            err_set(&conn->lost, ERR_FROM_RPC, ERR_RPC,
+                    "the connection to '%s' is lost: nothing could be sent for %d s", conn->uri,
+                    ka->interval_s * (ka->count + 1));
+            return conn_lost(conn, error);
+        }
         struct pollfd p = {.fd = conn->fd, .events = POLLOUT};
-        if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+        if (poll(&p, 1, ka->interval_s > 0 ? KEEPALIVE_TICK_MS : -1) < 0 && errno != EINTR) {
             err_set_errno(error, ERR_FROM_RPC, errno, "cannot send to the daemon");
             return FALSE;
         }
@@ -48,19 +95,21 @@ conn_flush(domus_conn *conn, GError **error)
     return TRUE;
 }
 
-/* Waits up to TIMEOUT_MS (-1: no limit) for the next message that is not a keepalive (pings
- * are answered here). 1: RET_HDR and *RET_BODY (a copy; caller frees) are set; 0: timed
- * out; -1: ERROR. */
-static int
-next_message(domus_conn *conn, struct rpc_header *ret_hdr, GByteArray **ret_body, int timeout_ms,
-             GError **error)
+int
+client_next_message(domus_conn *conn, struct rpc_header *ret_hdr, GByteArray **ret_body,
+                    int timeout_ms, int wake_fd, GError **error)
 {
+    if (conn->lost) {
+        conn_lost(conn, error);
+        return -1;
+    }
     gint64 deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     gboolean looked = FALSE; /* a zero timeout still looks at the socket once */
     for (;;) {
         struct rpc_frame f;
         GError *ferr = NULL;
         if (rpc_session_next_frame(&conn->s, &f, &ferr)) {
+            rpc_keepalive_heard(&conn->s.ka);
             gboolean keepalive = rpc_session_keepalive_frame(&conn->s, &f);
             if (!keepalive) {
                 *ret_hdr = f.hdr;
@@ -80,6 +129,8 @@ next_message(domus_conn *conn, struct rpc_header *ret_hdr, GByteArray **ret_body
             g_error_free(ferr);
             return -1;
         }
+        if (!keepalive_tick(conn, error) || !conn_flush(conn, error))
+            return -1;
         int wait = -1;
         if (deadline >= 0) {
             gint64 left = deadline - g_get_monotonic_time();
@@ -87,15 +138,20 @@ next_message(domus_conn *conn, struct rpc_header *ret_hdr, GByteArray **ret_body
                 return 0;
             wait = left > 0 ? (int)((left + 999) / 1000) : 0;
         }
+        if (conn->s.ka.interval_s > 0 && (wait < 0 || wait > KEEPALIVE_TICK_MS))
+            wait = KEEPALIVE_TICK_MS;
         looked = TRUE;
-        struct pollfd p = {.fd = conn->fd, .events = POLLIN};
+        struct pollfd p[2] = {{.fd = conn->fd, .events = POLLIN},
+                              {.fd = wake_fd, .events = POLLIN}};
         /* TLS may hold decrypted input the socket no longer shows */
-        int n = rpc_session_in_buffered(&conn->s) ? 1 : poll(&p, 1, wait);
+        int n = rpc_session_in_buffered(&conn->s) ? 1 : poll(p, wake_fd >= 0 ? 2 : 1, wait);
         if (n < 0 && errno != EINTR) {
             err_set_errno(error, ERR_FROM_RPC, errno, "cannot wait for the daemon");
             return -1;
         }
-        if (n <= 0)
+        if (n > 0 && wake_fd >= 0 && p[1].revents)
+            return 2;
+        if (n <= 0 || !(p[0].revents || rpc_session_in_buffered(&conn->s)))
             continue;
         gboolean eof;
         gssize r = rpc_session_recv(&conn->s, RPC_MESSAGE_MAX + 4, &eof);
@@ -108,6 +164,13 @@ next_message(domus_conn *conn, struct rpc_header *ret_hdr, GByteArray **ret_body
             return -1;
         }
     }
+}
+
+static int
+next_message(domus_conn *conn, struct rpc_header *ret_hdr, GByteArray **ret_body, int timeout_ms,
+             GError **error)
+{
+    return client_next_message(conn, ret_hdr, ret_body, timeout_ms, -1, error);
 }
 
 static void queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *body);

@@ -12,7 +12,17 @@ struct domus_conn {
     struct rpc_tls_creds *tls_creds; /* a TLS connection's (its session is in S) */
     char *uri;
     GQueue events; /* struct domus_event * received while waiting for a reply */
+    /* keepalive (domus_conn_set_keepalive; in S): once the daemon stops answering, every
+     * call fails at once with LOST */
+    GError *lost;
 };
+
+/* Waits up to TIMEOUT_MS (-1: no limit) for the next message that is not a keepalive, while
+ * answering the daemon's pings and pinging it (when keepalive is on), or for WAKE_FD (-1:
+ * none) to become readable. 1: RET_HDR and *RET_BODY (caller frees) are set; 0: timed out;
+ * 2: WAKE_FD is readable; -1: ERROR (a lost connection: ERR_RPC). */
+int client_next_message(domus_conn *conn, struct rpc_header *ret_hdr, GByteArray **ret_body,
+                        int timeout_ms, int wake_fd, GError **error);
 
 /* Sends a call of PROG and waits for its reply; events that arrive meanwhile are queued.
  * RET_BODY (may be NULL) gets the reply body; an error reply becomes ERROR. */

@@ -299,7 +299,31 @@ domus_close(domus_conn *conn)
         g_free(ev);
     }
     g_free(conn->uri);
+    g_clear_error(&conn->lost);
     g_free(conn);
+}
+
+int
+domus_conn_set_keepalive(domus_conn *conn, int interval_s, unsigned count, GError **error)
+{
+    if (interval_s <= 0) {
+        rpc_keepalive_start(&conn->s.ka, 0, 0);
+        return 0;
+    }
+    if (count > 1000 || interval_s > 3600) {
+        err_set(error, ERR_FROM_RPC, ERR_INVALID_ARG,
+                "keepalive every %d s, %u times: at most 3600 s and 1000 times", interval_s, count);
+        return -1;
+    }
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_i32(args, RPC_FEATURE_PROGRAM_KEEPALIVE);
+    int yes = client_reply_int(conn, PROC_CONNECT_SUPPORTS_FEATURE, args, error);
+    if (yes < 0)
+        return -1;
+    if (!yes)
+        return 1;
+    rpc_keepalive_start(&conn->s.ka, interval_s, (int)count);
+    return 0;
 }
 
 const char *

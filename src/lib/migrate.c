@@ -476,3 +476,17 @@ client_migrate_prepare_tunnel(domus_conn *dconn, const char *const *pairs, unsig
     *ret_stream = client_stream_new(dconn, PROC_DOMAIN_MIGRATE_PREPARE_TUNNEL3_PARAMS, serial);
     return TRUE;
 }
+
+gboolean
+client_migrate_watch(domus_conn *dconn, int wake_fd, GError **error)
+{
+    for (;;) {
+        struct rpc_header rh;
+        g_autoptr(GByteArray) body = NULL;
+        int got = client_next_message(dconn, &rh, &body, -1, wake_fd, error);
+        if (got < 0)
+            return FALSE;
+        if (got == 2)
+            return TRUE;
+    }
+}

@@ -12,6 +12,10 @@
 gboolean client_migrate_prepare(domus_conn *dconn, const char *const *pairs, unsigned flags,
                                 const uint8_t *cookie, gsize cookie_len, char **ret_uri,
                                 uint8_t **ret_cookie, gsize *ret_cookie_len, GError **error);
+/* Keeps DCONN (with keepalive on) alive while nothing is asked of it, as the source's QEMU
+ * sends: answers the destination's pings and pings it, until WAKE_FD is readable (TRUE) or
+ * the connection is lost (FALSE with ERROR). Messages that come meanwhile are dropped. */
+gboolean client_migrate_watch(domus_conn *dconn, int wake_fd, GError **error);
 /* Finish on DCONN: the domain there, or NULL with ERROR. */
 domus_domain *client_migrate_finish(domus_conn *dconn, const char *const *pairs, unsigned flags,
                                     gboolean cancelled, const uint8_t *cookie, gsize cookie_len,

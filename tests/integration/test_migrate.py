@@ -50,10 +50,12 @@ def hosts():
     b.ns.run("ip", "addr", "add", f"{B_ADDR}/24", "dev", "vmig1")
     b.ns.run("ip", "link", "set", "vmig1", "up")
     # host A names the address its incoming migrations listen on (clients that reach it over
-    # its unix socket give none); host B hands out the one a client reached it at
+    # its unix socket give none); host B hands out the one a client reached it at. Host A
+    # notices a destination it cannot reach within seconds (the peer-to-peer link cut)
     os.makedirs(os.path.join(a.root, "etc"), exist_ok=True)
     with open(os.path.join(a.root, "etc", "domusd.conf"), "w") as f:
-        f.write(f"[qemu]\nmigration_address = {A_ADDR}\n")
+        f.write(f"[qemu]\nmigration_address = {A_ADDR}\n"
+                "[limits]\nkeepalive_interval = 1\nkeepalive_count = 2\n")
     # host B notices a client it cannot reach within seconds (the link-cut test)
     os.makedirs(os.path.join(b.root, "etc"), exist_ok=True)
     with open(os.path.join(b.root, "etc", "domusd.conf"), "w") as f:
@@ -695,6 +697,38 @@ def test_link_cut(hosts, running):
     assert_counting_on(a, NAME, before)
     assert virsh(a, "migrate-setspeed", NAME, "0").returncode == 0
     assert names(b) == []
+
+
+def test_link_cut_peer_to_peer(hosts, running):
+    """The link goes down mid-migration, peer to peer, and stays down: the source daemon,
+    missing the destination's keepalive answers, cancels the migration itself, and the
+    destination, missing the source's, drops its QEMU; the guest runs on at the source,
+    alone, before the link is back."""
+    a, b = hosts
+    before = counts(a.conn().lookupByName(NAME))
+    assert virsh(a, "migrate-setspeed", NAME, "1").returncode == 0
+    # the client reaches host A over its unix socket: the cut link is the hosts' alone
+    mig = subprocess.Popen(["virsh", "-c", f"qemu+unix:///system?socket={a.sock}", "migrate",
+                            "--live", "--p2p", NAME, tcp_uri(B_ADDR)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    guest.wait(lambda: "Memory processed" in a.virsh("domjobinfo", NAME).stdout, 60,
+               "the migration to run")
+    a.ns.run("ip", "link", "set", "vmig0", "down")
+    try:
+        out, err = mig.communicate(timeout=60)
+        assert mig.returncode != 0, out
+        assert f"lost the destination '{tcp_uri(B_ADDR)}' mid-migration" in err, err
+        assert "no keepalive answer" in err, err
+        guest.wait(lambda: names(b) == [], 60, "the destination to drop the guest")
+        guest.wait(lambda: "Job type:         None" in a.virsh("domjobinfo", NAME).stdout, 60,
+                   "the source's job to end")
+        dom = a.conn().lookupByName(NAME)
+        assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+        assert len(qemu_pids(NAME)) == 1
+    finally:
+        a.ns.run("ip", "link", "set", "vmig0", "up")
+    assert_counting_on(a, NAME, before)
+    assert virsh(a, "migrate-setspeed", NAME, "0").returncode == 0
 
 
 def test_daemon_killed_on_either_side(hosts, running):
