@@ -22,8 +22,9 @@ def virsh_groups():
 
 def domus_commands(domus):
     out = subprocess.run([domus, "help"], capture_output=True, text=True, check=True).stdout
-    return {line.split()[0] for line in out.splitlines() if line.startswith("    ") and
-            not line.strip().startswith("-")}
+    # the commands follow the options
+    listing = out.split("  commands (", 1)[1]
+    return {line.split()[0] for line in listing.splitlines() if line.startswith("    ")}
 
 
 def render(domus):

@@ -34,11 +34,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(domus_domain, domus_domain_free)
 struct cli_ctx {
     const char *uri;
     gboolean readonly;
-    const char *escape;   /* the console's escape sequence (-e): "^]" or one character */
-    gboolean interactive; /* the shell runs the commands */
-    gboolean quit;        /* quit or exit was run */
-    domus_conn *conn;     /* opened on first use */
-    GHashTable *values;   /* option name -> value ("1" for booleans) */
+    const char *escape;     /* the console's escape sequence (-e): "^]" or one character */
+    int keepalive_interval; /* -k: seconds (0: off, domus's default) */
+    int keepalive_count;    /* -K: unanswered pings before the connection is lost (6) */
+    gboolean interactive;   /* the shell runs the commands */
+    gboolean quit;          /* quit or exit was run */
+    domus_conn *conn;       /* opened on first use */
+    GHashTable *values;     /* option name -> value ("1" for booleans) */
 };
 
 struct cli_cmd {

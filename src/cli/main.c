@@ -19,8 +19,13 @@ static const struct cli_cmd help_cmd;
 domus_conn *
 cli_conn(struct cli_ctx *ctx, GError **error)
 {
-    if (!ctx->conn)
-        ctx->conn = domus_open(ctx->uri, ctx->readonly, error);
+    if (ctx->conn)
+        return ctx->conn;
+    ctx->conn = domus_open(ctx->uri, ctx->readonly, error);
+    if (ctx->conn && ctx->keepalive_interval > 0 &&
+        domus_conn_set_keepalive(ctx->conn, ctx->keepalive_interval, (unsigned)ctx->keepalive_count,
+                                 error) < 0)
+        g_clear_pointer(&ctx->conn, domus_close);
     return ctx->conn;
 }
 
@@ -141,6 +146,12 @@ print_help(void)
            "domus:///system)\n"
            "    -r | --readonly         connect readonly\n"
            "    -e | --escape <char>    set escape sequence for console\n"
+           "    -k | --keepalive-interval=NUM\n"
+           "                            keepalive interval in seconds, 0 for disable (the\n"
+           "                            default: domus answers the daemon only while a\n"
+           "                            command waits)\n"
+           "    -K | --keepalive-count=NUM\n"
+           "                            number of possible missed keepalive messages\n"
            "    -h | --help             this help\n"
            "    -v | --version[=short]  program version\n"
            "    -V | --version=long     version and what it speaks\n\n"
@@ -280,10 +291,42 @@ cli_run(struct cli_ctx *ctx, int argc, char **argv)
     return ok;
 }
 
+/* -k / --keepalive-interval and -K / --keepalive-count (with the value as the next word or
+ * after '='): TRUE when A is one; *OK is FALSE when its value is no number >= 0. */
+static gboolean
+keepalive_option(const char *a, int argc, char **argv, int *i, struct cli_ctx *ctx, gboolean *ok)
+{
+    static const struct {
+        const char *s, *l;
+    } opts[] = {{"-k", "--keepalive-interval"}, {"-K", "--keepalive-count"}};
+    for (gsize k = 0; k < G_N_ELEMENTS(opts); k++) {
+        gsize ll = strlen(opts[k].l);
+        const char *v = NULL;
+        if ((g_str_equal(a, opts[k].s) || g_str_equal(a, opts[k].l)) && *i + 1 < argc)
+            v = argv[++*i];
+        else if (g_str_has_prefix(a, opts[k].l) && a[ll] == '=')
+            v = a + ll + 1;
+        else
+            continue;
+        guint64 n = 0;
+        if (!g_ascii_string_to_unsigned(v, 10, 0, G_MAXINT, &n, NULL)) {
+            fprintf(stderr, "error: option %s requires a positive integer argument\n", opts[k].s);
+            *ok = FALSE;
+        } else if (k == 0) {
+            ctx->keepalive_interval = (int)n;
+        } else {
+            ctx->keepalive_count = (int)n;
+        }
+        return TRUE;
+    }
+    return FALSE;
+}
+
 int
 main(int argc, char **argv)
 {
-    struct cli_ctx ctx = {0};
+    struct cli_ctx ctx = {.keepalive_count = 6};
+    gboolean value_ok = TRUE;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
@@ -293,7 +336,10 @@ main(int argc, char **argv)
             ctx.uri = a + 10;
         else if (g_str_equal(a, "-r") || g_str_equal(a, "--readonly"))
             ctx.readonly = TRUE;
-        else if ((g_str_equal(a, "-e") || g_str_equal(a, "--escape")) && i + 1 < argc) {
+        else if (keepalive_option(a, argc, argv, &i, &ctx, &value_ok)) {
+            if (!value_ok)
+                return 1;
+        } else if ((g_str_equal(a, "-e") || g_str_equal(a, "--escape")) && i + 1 < argc) {
             ctx.escape = argv[++i];
             /* virsh's rule: ^ and a letter or one of [\]^_, or one character not ^ */
             gsize len = strlen(ctx.escape);

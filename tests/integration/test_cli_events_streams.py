@@ -4,10 +4,11 @@ virsh's: event commands waiting side by side print the same lines (and fail alik
 event came), uploads and downloads move the same bytes with the same offsets and lengths,
 and the errors read the same. No guest boots: a QEMU without a kernel has a console pty."""
 import os
+import signal
 import subprocess
 import time
 
-from conftest import DOMUS, domain_xml
+from conftest import DOMUS, Daemon, domain_xml
 
 SECRET = ("<secret ephemeral='no' private='no'><uuid>{uuid}</uuid><usage type='volume'>"
           "<volume>/var/lib/{name}.img</volume></usage></secret>")
@@ -188,3 +189,34 @@ def test_domrename(daemon):
     for name in ("ren3", "taken"):
         c.lookupByName(name).undefine()
     c.close()
+
+
+def test_keepalive_options():
+    """-k / -K as virsh's: a command waiting on a daemon that answers stays connected past
+    several intervals, one waiting on a daemon that stopped answering (SIGSTOP) ends with the
+    connection lost within the keepalive's time instead of waiting for ever, and a value that
+    is no number is refused."""
+    d = Daemon()
+    d.start()
+    try:
+        base = [DOMUS, "-c", d.domus_uri, "-k", "1", "-K", "1", "event", "--all", "--loop"]
+        r = subprocess.run(base + ["--timeout", "4"], capture_output=True, text=True,
+                           timeout=60)
+        # as virsh: the loop ends at its timeout, not with a lost connection
+        assert r.stdout.startswith("event loop timed out") and r.stderr == "", r.stdout + r.stderr
+        ours = subprocess.Popen(base, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        time.sleep(1.5)
+        assert ours.poll() is None
+        os.kill(d.proc.pid, signal.SIGSTOP)
+        try:
+            _, err = ours.communicate(timeout=30)
+        finally:
+            os.kill(d.proc.pid, signal.SIGCONT)
+        assert ours.returncode == 1 and "no keepalive answer for 2 s" in err, err
+        for args in (["-k", "x"], ["--keepalive-count=-1"]):
+            r = subprocess.run([DOMUS, "-c", d.domus_uri] + args + ["list"], capture_output=True,
+                               text=True, timeout=60)
+            assert r.returncode == 1 and "requires a positive integer argument" in r.stderr
+    finally:
+        d.destroy()
