@@ -546,9 +546,24 @@ def test_timeout_suspends_the_guest(hosts, running):
     out, err = mig.communicate(timeout=120)
     assert mig.returncode == 0, err + a.log()
     after = assert_counting_on(b, NAME, before)
+    # --timeout-postcopy: past the timeout, virsh switches to post-copy (1 MiB/s would take
+    # a minute of pre-copy), and back with domus
+    for host, other, cli in ((b, a, virsh), (a, b, domus)):
+        switches = full_log(host).count("switching to post-copy")
+        assert virsh(host, "migrate-setspeed", NAME, "1").returncode == 0
+        r = cli(host, "migrate", "--live", "--postcopy", "--timeout", "2", "--timeout-postcopy",
+                NAME, tcp_uri(other is a and A_ADDR or B_ADDR), timeout=60)
+        assert r.returncode == 0, r.stderr + host.log() + other.log()
+        assert full_log(host).count("switching to post-copy") == switches + 1
+        after = assert_counting_on(other, NAME, after)
+        assert virsh(other, "migrate-setspeed", NAME, "0").returncode == 0
     r = virsh(b, "migrate", "--live", NAME, tcp_uri(A_ADDR))
     assert r.returncode == 0, r.stderr
     assert_counting_on(a, NAME, after)
+    r = virsh(a, "migrate", "--live", "--timeout", "2", "--timeout-postcopy", NAME,
+              tcp_uri(B_ADDR))
+    assert r.returncode != 0 and "--postcopy" in r.stderr, r.stderr
+    assert names(b) == []
 
 
 def test_postcopy(hosts, running):
@@ -557,6 +572,8 @@ def test_postcopy(hosts, running):
     (virsh switches on the second pass's MIGRATION_ITERATION event)."""
     a, b = hosts
     before = counts(a.conn().lookupByName(NAME))
+    switched = [full_log(d).count("switching to post-copy") for d in (a, b)]
+    completed = full_log(b).count("post-copy migration completed")
     assert virsh(a, "migrate-setspeed", NAME, "1").returncode == 0
     r = virsh(a, "migrate-postcopy", NAME)
     assert r.returncode != 0 and "in progress" in r.stderr, r.stderr
@@ -568,8 +585,8 @@ def test_postcopy(hosts, running):
     assert r.returncode == 0, r.stderr
     out, err = mig.communicate(timeout=120)
     assert mig.returncode == 0, err + a.log() + b.log()
-    assert "switching to post-copy" in full_log(a)
-    assert "post-copy migration completed" in full_log(b)
+    assert full_log(a).count("switching to post-copy") == switched[0] + 1
+    assert full_log(b).count("post-copy migration completed") == completed + 1
     after = assert_counting_on(b, NAME, before)
     cb = b.conn()
     assert cb.lookupByName(NAME).state() == [libvirt.VIR_DOMAIN_RUNNING,
@@ -579,7 +596,7 @@ def test_postcopy(hosts, running):
               tcp_uri(A_ADDR))
     assert r.returncode == 0, r.stderr + a.log() + b.log()
     # virsh switched on the second pass's event
-    assert "switching to post-copy" in full_log(b)
+    assert full_log(b).count("switching to post-copy") == switched[1] + 1
     assert_counting_on(a, NAME, after)
     assert names(b) == []
     r = virsh(a, "migrate", "--postcopy", NAME, tcp_uri(B_ADDR))
@@ -589,7 +606,7 @@ def test_postcopy(hosts, running):
     r = domus(a, "migrate", "--live", "--postcopy", "--postcopy-after-precopy", NAME,
               tcp_uri(B_ADDR))
     assert r.returncode == 0, r.stderr + b.log()
-    assert full_log(a).count("switching to post-copy") == 2
+    assert full_log(a).count("switching to post-copy") == switched[0] + 2
     after = assert_counting_on(b, NAME, after)
     r = domus(b, "migrate", "--live", NAME, tcp_uri(A_ADDR))
     assert r.returncode == 0, r.stderr + a.log()
