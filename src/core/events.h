@@ -11,6 +11,8 @@
 enum {
     EVENT_ID_LIFECYCLE = 0,
     EVENT_ID_REBOOT = 1,
+    EVENT_ID_IO_ERROR = 4,
+    EVENT_ID_IO_ERROR_REASON = 6,
     EVENT_ID_BLOCK_JOB = 8,
     EVENT_ID_DEVICE_REMOVED = 15,
     EVENT_ID_BLOCK_JOB_2 = 16,
@@ -56,8 +58,12 @@ struct event {
     int metadata_type;       /* METADATA_CHANGE: virDomainMetadataType */
     int iteration;           /* MIGRATION_ITERATION: QEMU's pass over the guest's memory */
     const char *nsuri;       /* METADATA_CHANGE: the element's namespace, or NULL */
-    int usage_type;          /* secrets: virSecretUsageType (NAME is the usage id) */
-                             /* node devices: NAME is the device's name */
+    /* IO_ERROR(_REASON): the disk's image (ALIAS is the disk's), virDomainEventIOErrorAction
+     * (DETAIL), and libvirt's reason ("enospc" or "") */
+    const char *src_path;
+    const char *reason;
+    int usage_type; /* secrets: virSecretUsageType (NAME is the usage id) */
+                    /* node devices: NAME is the device's name */
 };
 
 typedef void (*events_fn)(const struct event *ev, gpointer user);

@@ -246,6 +246,7 @@ job_unref(struct job *job)
     if (job->data && job->free_data)
         job->free_data(job->data);
     g_clear_error(&job->error);
+    g_clear_error(&job->abort_reason);
     g_free(job);
 }
 
@@ -297,6 +298,10 @@ finish(struct job *job, GError *error)
         return;
     }
     job->finished = TRUE;
+    if (error && job->abort_reason) {
+        g_error_free(error);
+        error = g_steal_pointer(&job->abort_reason);
+    }
     job->error = error;
     job_ref(job);
     if (job->pipeline && job->pipeline->finish)
@@ -403,6 +408,20 @@ job_abort(struct job *job, gboolean from_client, GError **error)
     if (job->pipeline && job->pipeline->abort)
         job->pipeline->abort(job);
     return TRUE;
+}
+
+void
+job_abort_because(struct job *job, GError *reason)
+{
+    if (job->finished) {
+        g_error_free(reason);
+        return;
+    }
+    if (!job->abort_reason)
+        job->abort_reason = reason;
+    else
+        g_error_free(reason);
+    job_abort(job, FALSE, NULL);
 }
 
 void

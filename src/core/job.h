@@ -103,6 +103,7 @@ struct job {
     struct job_migration migration; /* main loop only */
     gboolean finished;              /* the finish hook ran: late replies are ignored */
     gboolean aborted;
+    GError *abort_reason;  /* job_abort_because: what the job fails with */
     gboolean in_step;      /* a step's run is on the stack */
     gboolean next_pending; /* ... and it called job_next */
     GError *error;
@@ -157,6 +158,9 @@ void job_fail(struct job *job, GError *error);
 /* Asks the job to stop: the pipeline's abort hook runs; the step it interrupts fails. A
  * client's abort (FROM_CLIENT) is refused for a job that is not abortable. */
 gboolean job_abort(struct job *job, gboolean from_client, GError **error);
+/* The daemon stops the job for REASON (taken), which the job then fails with instead of the
+ * interrupted step's error. */
+void job_abort_because(struct job *job, GError *reason);
 /* Replaces the error the caller will see (the finish hook's say). */
 void job_set_error(struct job *job, GError *error);
 

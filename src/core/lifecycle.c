@@ -364,6 +364,47 @@ job_is(struct domain *dom, enum job_type type)
     return dom->jobs.current && dom->jobs.current->type == type;
 }
 
+/* BLOCK_IO_ERROR: the disk (found by its node's name), libvirt's IO_ERROR and IO_ERROR_REASON
+ * events, the pause it caused (policy 'stop'), and an outgoing migration with --abort-on-error
+ * cancelled. */
+static void
+on_io_error(struct domain *dom, JsonObject *data)
+{
+    const char *node = data ? qemu_json_string(data, "node-name") : NULL;
+    const char *action = data ? qemu_json_string(data, "action") : NULL;
+    const char *why = data ? qemu_json_string(data, "reason") : NULL;
+    const struct disk_def *disk = NULL;
+    for (guint i = 0; node && !disk && i < dom->def->disks->len; i++) {
+        const struct disk_def *d = dom->def->disks->pdata[i];
+        g_autofree char *format = qemu_device_node_format(d->source_index);
+        g_autofree char *storage = qemu_device_node_storage(d->source_index);
+        if (d->source_index && (g_str_equal(node, format) || g_str_equal(node, storage)))
+            disk = d;
+    }
+    /* virDomainEventIOErrorAction: none (ignore), pause (stop), report */
+    int act = g_strcmp0(action, "stop") == 0 ? 1 : g_strcmp0(action, "report") == 0 ? 2 : 0;
+    const char *what = disk ? disk->target_dev : node ? node : "?";
+    log_warn("%s: I/O error on disk '%s': %s%s", dom->def->name, what,
+             why ? why : "no reason given", act == 1 ? "; QEMU paused the guest" : "");
+    struct event ev = {
+        .kind = EVENT_ID_IO_ERROR,
+        .name = dom->def->name,
+        .id = dom->id,
+        .alias = disk && disk->info.alias ? disk->info.alias : "",
+        .src_path = disk && disk->source ? disk->source : "",
+        .detail = act,
+        .reason = data && qemu_json_bool(data, "nospace", FALSE) ? "enospc" : "",
+    };
+    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
+    events_emit(dom->core->events, &ev);
+    ev.kind = EVENT_ID_IO_ERROR_REASON;
+    events_emit(dom->core->events, &ev);
+    /* the STOP that follows finds it paused already (an outgoing migration ignores STOP) */
+    if (act == 1 && dom->state == DOM_RUNNING)
+        core_domain_transition(dom, IN_PAUSED_IOERROR, NULL);
+    core_migrate_io_error(dom, what, why);
+}
+
 static void
 on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user)
 {
@@ -423,8 +464,7 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
         if (core_domain_transition(dom, IN_PANICKED, NULL))
             apply_action(dom, dom->def->on_crash, TRUE);
     } else if (g_str_equal(event, "BLOCK_IO_ERROR")) {
-        log_warn("%s: disk I/O error", dom->def->name);
-        core_migrate_io_error(dom);
+        on_io_error(dom, data);
     }
 }
 

@@ -138,8 +138,9 @@ void core_migrate_recover(struct domain *dom, gboolean running);
 /* virDomainSuspend while DOM's outgoing migration runs: the vCPUs stop (paused, migrating)
  * and a failed migration resumes them. FALSE: no migration runs, DONE is not called. */
 gboolean core_migrate_suspend(struct domain *dom, core_done_fn done, gpointer data);
-/* QEMU reported a disk I/O error: a migration with ABORT_ON_ERROR is cancelled. */
-void core_migrate_io_error(struct domain *dom);
+/* QEMU reported an I/O error (WHY) on disk DISK: a migration with ABORT_ON_ERROR is cancelled
+ * and fails with ERR_OPERATION_FAILED saying so. */
+void core_migrate_io_error(struct domain *dom, const char *disk, const char *why);
 
 /* virDomainMigrateStartPostCopy: DOM's migration (started with POSTCOPY) switches to
  * post-copy. ERR_OPERATION_INVALID when none runs or it cannot. */

@@ -761,14 +761,19 @@ core_migrate_suspend(struct domain *dom, core_done_fn done, gpointer data)
 }
 
 void
-core_migrate_io_error(struct domain *dom)
+core_migrate_io_error(struct domain *dom, const char *disk, const char *why)
 {
     struct migrate_out *op = dom->migrate_out;
     if (!op || !(op->flags & MIGRATE_ABORT_ON_ERROR) || op->awaiting || !dom->jobs.current)
         return;
     log_warn("%s: disk I/O error during migration; cancelling it (--abort-on-error)",
              dom->def->name);
-    job_abort(dom->jobs.current, FALSE, NULL);
+    GError *reason = NULL;
+    err_set(&reason, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+            "migration of '%s' failed due to I/O error on disk '%s' (%s) and was cancelled "
+            "(--abort-on-error); the guest stays here",
+            dom->def->name, disk, why ? why : "no reason given");
+    job_abort_because(dom->jobs.current, reason);
 }
 
 gboolean

@@ -121,7 +121,8 @@ enum dom_input {
     IN_START_FAILED,     /* the setup failed or was cut short: never seen running */
     IN_SUSPENDED,        /* paused by a client */
     IN_RESUMED,          /* resumed by a client */
-    IN_PAUSED_BY_QEMU,   /* QEMU stopped the vCPUs on its own (I/O error, a monitor user) */
+    IN_PAUSED_BY_QEMU,   /* QEMU stopped the vCPUs on its own (a monitor user) */
+    IN_PAUSED_IOERROR,   /* ... for a disk's I/O error (its werror/rerror policy 'stop') */
     IN_RESUMED_BY_QEMU,  /* ... and started them again */
     IN_GUEST_SHUTDOWN,   /* the guest powered off (QEMU stays: -no-shutdown) */
     IN_HOST_SHUTDOWN,    /* QEMU was told to quit or got a signal */

@@ -8,9 +8,9 @@
 #include "daemon/dispatch.h"
 #include "util/err.h"
 
-/* virDomainEventID values libvirt 9.0 knows; lifecycle, reboot, tunable, device added and
- * removed and metadata change are raised so far, the others register and stay silent until
- * their source exists */
+/* virDomainEventID values libvirt 9.0 knows; lifecycle, reboot, I/O error (and with its
+ * reason), block job, tunable, device added and removed, migration iteration and metadata
+ * change are raised so far, the others register and stay silent until their source exists */
 #define EVENT_ID_LAST 27
 
 void
@@ -109,6 +109,20 @@ client_event(const struct event *ev, gpointer user)
                                 r->callback_id > 0 ? PROC_DOMAIN_EVENT_CALLBACK_REBOOT
                                                    : PROC_DOMAIN_EVENT_REBOOT,
                                 b);
+        } else if (ev->kind == EVENT_ID_IO_ERROR || ev->kind == EVENT_ID_IO_ERROR_REASON) {
+            /* remote_domain_event_io_error_msg / _io_error_reason_msg */
+            gboolean reason = ev->kind == EVENT_ID_IO_ERROR_REASON;
+            xdr_put_string(b, ev->src_path);
+            xdr_put_string(b, ev->alias);
+            xdr_put_i32(b, ev->detail);
+            if (reason)
+                xdr_put_string(b, ev->reason);
+            uint32_t proc = reason
+                                ? (r->callback_id > 0 ? PROC_DOMAIN_EVENT_CALLBACK_IO_ERROR_REASON
+                                                      : PROC_DOMAIN_EVENT_IO_ERROR_REASON)
+                                : (r->callback_id > 0 ? PROC_DOMAIN_EVENT_CALLBACK_IO_ERROR
+                                                      : PROC_DOMAIN_EVENT_IO_ERROR);
+            client_send_message(c, proc, b);
         } else if (ev->kind == EVENT_ID_DEVICE_REMOVED) {
             xdr_put_string(b, ev->alias);
             client_send_message(c,

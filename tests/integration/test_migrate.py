@@ -137,9 +137,12 @@ def assert_counting_on(d, name, before, alone=True):
 
 @pytest.fixture(scope="module")
 def running(hosts):
-    """The test guest booted on host A with a disk, its counter started."""
+    """The test guest booted on host A with a disk and a free PCIe root port, its counter
+    started."""
     a, _ = hosts
-    c, dom, disk = guest.with_disk(a, NAME)
+    # a spare root port: a disk can be plugged in (the --abort-on-error test)
+    c, dom, disk = guest.with_disk(a, NAME, edit=lambda x: x.replace(
+        "</devices>", "<controller type='pci' model='pcie-root-port'/>" * 8 + "</devices>"))
     rc, _ = guest.agent_exec(dom, "/bin/sh", "-c", f"({COUNTER}) >/dev/null 2>&1 &")
     assert rc == 0
     guest.wait(lambda: counts(dom)[0] > 2, 30, "the guest to count")
@@ -564,6 +567,74 @@ def test_timeout_suspends_the_guest(hosts, running):
               tcp_uri(B_ADDR))
     assert r.returncode != 0 and "--postcopy" in r.stderr, r.stderr
     assert names(b) == []
+
+
+def test_abort_on_error(hosts, running, loop):
+    """--abort-on-error with a real disk error: a second disk, its image on a 1 MiB
+    filesystem, fills up mid-migration; QEMU pauses the guest on ENOSPC and the source cancels
+    the migration. The guest stays on the source, paused for the I/O error (with libvirt's
+    I/O error events), and runs on once there is room again; the destination has nothing."""
+    a, b = hosts
+    mnt = "/run/domus-test-enospc"
+    img = f"{mnt}/small.img"
+    for h in (a, b):
+        h.ns.run("mkdir", "-p", mnt)
+        h.ns.run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt)
+        h.ns.run("truncate", "-s", "16M", img)
+    disk = (f"<disk type='file' device='disk'><driver name='qemu' type='raw' cache='writeback'/>"
+            f"<source file='{img}'/><target dev='vdb' bus='virtio'/></disk>")
+    c = a.conn()
+    dom = c.lookupByName(NAME)
+    seen = []
+    cbs = [c.domainEventRegisterAny(dom, libvirt.VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON,
+                                    lambda *args: seen.append(("reason",) + args[2:5]), None),
+           c.domainEventRegisterAny(dom, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                    lambda *args: seen.append(("life",) + args[2:4]), None)]
+    try:
+        before = counts(dom)
+        dom.attachDevice(disk)
+        guest.wait(lambda: guest.agent_exec(dom, "/bin/ls", "/sys/block")[1].count("vdb") == 1,
+                   60, "vdb in the guest")
+        assert virsh(a, "migrate-setspeed", NAME, "1").returncode == 0
+        mig = a.ns.popen("virsh", "-c", tcp_uri(A_ADDR), "migrate", "--live", "--unsafe",
+                         "--abort-on-error", NAME, tcp_uri(B_ADDR), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        guest.wait(lambda: "Memory processed" in virsh(a, "domjobinfo", NAME).stdout, 60,
+                   "the migration to run")
+        # (a second later: the agent has answered before the guest stops)
+        rc, _ = guest.agent_exec(dom, "/bin/sh", "-c", "(sleep 1; dd if=/dev/zero of=/dev/vdb "
+                                 "bs=64k count=64 oflag=direct) >/dev/null 2>&1 &")
+        assert rc == 0
+        out, err = mig.communicate(timeout=120)
+        assert mig.returncode != 0, out
+        assert ("migration of 'mig' failed due to I/O error on disk 'vdb' (No space left on "
+                "device)") in err, err
+        assert dom.state() == [libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PAUSED_IOERROR]
+        guest.wait(lambda: ("life", libvirt.VIR_DOMAIN_EVENT_SUSPENDED,
+                            libvirt.VIR_DOMAIN_EVENT_SUSPENDED_IOERROR) in seen, 10,
+                   "the suspended event")
+        assert ("reason", img, "virtio-disk1", libvirt.VIR_DOMAIN_EVENT_IO_ERROR_PAUSE) in seen
+        assert seen.index(("reason", img, "virtio-disk1", libvirt.VIR_DOMAIN_EVENT_IO_ERROR_PAUSE)) \
+            < seen.index(("life", libvirt.VIR_DOMAIN_EVENT_SUSPENDED,
+                          libvirt.VIR_DOMAIN_EVENT_SUSPENDED_IOERROR)), seen
+        assert names(b) == [] and len(qemu_pids(NAME)) == 1
+        assert "Job type:         None" in virsh(a, "domjobinfo", NAME).stdout
+        a.ns.run("mount", "-o", "remount,size=32m", mnt)
+        ndd = "cat /proc/[0-9]*/comm 2>/dev/null | grep -cx dd"
+        dom.resume()
+        guest.wait(lambda: guest.agent_exec(dom, "/bin/sh", "-c", ndd)[1].strip() == "0", 60,
+                   "the write to finish")
+        dom.detachDevice(disk)
+        guest.wait(lambda: "vdb" not in guest.agent_exec(dom, "/bin/ls", "/sys/block")[1], 60,
+                   "vdb to leave the guest")
+        assert virsh(a, "migrate-setspeed", NAME, "0").returncode == 0
+        assert_counting_on(a, NAME, before)
+    finally:
+        for cb in cbs:
+            c.domainEventDeregisterAny(cb)
+        c.close()
+        for h in (a, b):
+            h.ns.run("umount", mnt, check=False)
 
 
 def test_postcopy(hosts, running):
