@@ -956,13 +956,12 @@ core_network_lease_interfaces(struct core *core, struct domain *dom, GError **er
         }
         char mac[MAC_STRING_LEN];
         mac_format(nic->mac, mac);
-        GArray *prefixes = NULL;
+        g_autoptr(GArray) prefixes = NULL;
         g_autoptr(GPtrArray) leases = core_network_leases(n, mac, &prefixes, error);
         if (!leases) {
             g_ptr_array_unref(ret);
             return NULL;
         }
-        g_autoptr(GArray) owned = prefixes;
         if (!leases->len)
             continue;
         struct guest_iface *iface = guest_iface_new(nic->target_dev, mac);
@@ -988,9 +987,8 @@ core_network_lease_hostname(struct core *core, struct domain *dom, GError **erro
             continue;
         char mac[MAC_STRING_LEN];
         mac_format(nic->mac, mac);
-        GArray *prefixes = NULL;
+        g_autoptr(GArray) prefixes = NULL;
         g_autoptr(GPtrArray) leases = core_network_leases(n, mac, &prefixes, NULL);
-        g_autoptr(GArray) owned = prefixes;
         for (guint j = 0; leases && j < leases->len; j++) {
             const struct dnsmasq_lease *l = leases->pdata[j];
             if (l->hostname)

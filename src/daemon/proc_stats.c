@@ -211,7 +211,7 @@ on_block_stats(struct core_stats *st, gpointer data)
     g_autoptr(core_stats) stats = st;
     struct stat_call *sc = data;
     struct core_block_stats b;
-    if (!pick_block(sc, st, &b))
+    if (!pick_block(sc, stats, &b))
         return;
     g_autoptr(GByteArray) out = g_byte_array_sized_new(40);
     xdr_put_i64(out, b.rd_reqs);
@@ -239,7 +239,7 @@ on_block_stats_flags(struct core_stats *st, gpointer data)
     g_autoptr(core_stats) stats = st;
     struct stat_call *sc = data;
     struct core_block_stats b;
-    if (!pick_block(sc, st, &b))
+    if (!pick_block(sc, stats, &b))
         return;
     /* libvirt's order and names (VIR_DOMAIN_BLOCK_STATS_*) */
     const struct {
@@ -295,8 +295,8 @@ on_interface_stats(struct core_stats *st, gpointer data)
     }
     char mac[MAC_STRING_LEN];
     mac_format(n->mac, mac);
-    for (guint i = 0; i < st->nets->len; i++) {
-        const struct core_net_stats *s = st->nets->pdata[i];
+    for (guint i = 0; i < stats->nets->len; i++) {
+        const struct core_net_stats *s = stats->nets->pdata[i];
         if (!g_str_equal(s->mac, mac))
             continue;
         if (!s->have) {
@@ -339,10 +339,10 @@ on_memory_stats(struct core_stats *st, gpointer data)
     g_autoptr(GByteArray) list = g_byte_array_new();
     guint n = 0;
     for (int tag = 0; tag < CORE_MEM_LAST && n < sc->max; tag++) {
-        if (st->mem[tag] < 0)
+        if (stats->mem[tag] < 0)
             continue;
         xdr_put_i32(list, tag);
-        xdr_put_u64(list, (guint64)st->mem[tag]);
+        xdr_put_u64(list, (guint64)stats->mem[tag]);
         n++;
     }
     g_autoptr(GByteArray) out = g_byte_array_new();
@@ -531,11 +531,11 @@ on_vcpus(struct core_stats *st, gpointer data)
     g_autoptr(core_stats) stats = st;
     struct stat_call *sc = data;
     guint maxinfo = (guint)sc->n, maplen = sc->max;
-    guint n = MIN(maxinfo, st->vcpus->len);
+    guint n = MIN(maxinfo, stats->vcpus->len);
     g_autoptr(GByteArray) out = g_byte_array_new();
     xdr_put_u32(out, n);
     for (guint i = 0; i < n; i++) {
-        const struct core_vcpu_stats *v = &g_array_index(st->vcpus, struct core_vcpu_stats, i);
+        const struct core_vcpu_stats *v = &g_array_index(stats->vcpus, struct core_vcpu_stats, i);
         xdr_put_u32(out, i);
         xdr_put_i32(out, v->state);
         xdr_put_u64(out, v->time_ns);
@@ -544,7 +544,7 @@ on_vcpus(struct core_stats *st, gpointer data)
     /* each vCPU's affinity: maplen bytes, host CPU k at bit k%8 of byte k/8 */
     g_autofree guint8 *maps = g_malloc0((gsize)maxinfo * maplen);
     for (guint i = 0; i < n && maplen; i++) {
-        const struct core_vcpu_stats *v = &g_array_index(st->vcpus, struct core_vcpu_stats, i);
+        const struct core_vcpu_stats *v = &g_array_index(stats->vcpus, struct core_vcpu_stats, i);
         cpu_set_t set;
         CPU_ZERO(&set);
         if (v->tid <= 0 || sched_getaffinity(v->tid, sizeof(set), &set) < 0)
@@ -654,8 +654,8 @@ on_block_info(struct core_stats *st, gpointer data)
         refuse(sc, error);
         return;
     }
-    for (guint i = 0; i < st->blocks->len; i++) {
-        const struct core_block_stats *b = st->blocks->pdata[i];
+    for (guint i = 0; i < stats->blocks->len; i++) {
+        const struct core_block_stats *b = stats->blocks->pdata[i];
         if (!g_str_equal(b->target, d->target_dev))
             continue;
         if (!b->have_size) {
