@@ -1842,6 +1842,7 @@ domain_def_drop_runtime(struct domain_def *def)
         struct disk_def *disk = def->disks->pdata[i];
         disk->source_index = 0;
         g_clear_pointer(&disk->backing, g_ptr_array_unref);
+        g_clear_pointer(&disk->mirror, disk_mirror_free);
     }
     /* the taps and bridges of a previous start, likewise */
     for (guint i = 0; i < def->nets->len; i++) {

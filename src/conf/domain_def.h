@@ -69,6 +69,25 @@ struct disk_layer {
     unsigned index; /* numbers the image's node names and <backingStore index=> */
 };
 
+/* <mirror ready=>: a block copy's progress (libvirt's values) */
+enum disk_mirror_ready {
+    DISK_MIRROR_COPYING, /* no ready= */
+    DISK_MIRROR_READY,   /* "yes": in step with the disk, can be pivoted to */
+    DISK_MIRROR_ABORT,   /* "abort": ending, the guest stays on its image */
+    DISK_MIRROR_PIVOT,   /* "pivot": ending, the guest moves to the copy */
+};
+
+/* The live <mirror type='file|block' job='copy'> of a disk being copied (blockcopy): kept in
+ * the daemon's status, so a restarted daemon takes the copy up again. */
+struct disk_mirror {
+    enum disk_type type; /* file or block */
+    char *path;
+    enum disk_format format;
+    unsigned index;   /* numbers the copy's node names (<source index=>) */
+    gboolean shallow; /* on the disk's own backing image; a full copy has <backingStore/> */
+    enum disk_mirror_ready ready;
+};
+
 #define DISK_CHAIN_MAX 200        /* images in one backing chain, as libvirt */
 #define DISK_TARGET_LETTERS_MAX 6 /* "sdzzzzzz": an index that fits an int */
 
@@ -104,9 +123,10 @@ struct disk_def {
     struct disk_iotune iotune;
     unsigned iothread; /* <driver iothread>: the IOThread it does I/O on; 0: the main loop */
     struct device_info info;
-    unsigned source_index; /* live: numbers the top image's node names; 0: not probed */
-    GPtrArray *backing;    /* live: struct disk_layer *, the top image's backing first; NULL:
-                            * not probed */
+    unsigned source_index;      /* live: numbers the top image's node names; 0: not probed */
+    GPtrArray *backing;         /* live: struct disk_layer *, the top image's backing first; NULL:
+                                 * not probed */
+    struct disk_mirror *mirror; /* live: a block copy under way; NULL: none */
 };
 
 enum net_type { NET_TYPE_USER, NET_TYPE_BRIDGE, NET_TYPE_NETWORK, NET_TYPE_ETHERNET };
@@ -448,6 +468,7 @@ const char *chr_type_to_string(enum chr_type type);
 
 void domain_address_free(struct domain_address *address);
 void disk_layer_free(struct disk_layer *layer);
+void disk_mirror_free(struct disk_mirror *mirror);
 
 /* Whether DEF has a memory balloon QEMU knows by an alias (not model 'none'). */
 gboolean domain_def_has_balloon(const struct domain_def *def);

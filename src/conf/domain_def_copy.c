@@ -19,7 +19,17 @@ domain_def_disk_free(struct disk_def *disk)
     g_free(disk->iotune.group_name);
     device_info_clear(&disk->info);
     g_clear_pointer(&disk->backing, g_ptr_array_unref);
+    disk_mirror_free(disk->mirror);
     g_free(disk);
+}
+
+void
+disk_mirror_free(struct disk_mirror *mirror)
+{
+    if (!mirror)
+        return;
+    g_free(mirror->path);
+    g_free(mirror);
 }
 
 void
@@ -55,6 +65,10 @@ domain_def_disk_copy(gconstpointer src, gpointer unused)
     device_info_copy(&disk->info, &disk->info);
     if (disk->backing)
         disk->backing = g_ptr_array_copy(disk->backing, disk_layer_copy, NULL);
+    if (disk->mirror) {
+        disk->mirror = g_memdup2(disk->mirror, sizeof(*disk->mirror));
+        disk->mirror->path = g_strdup(disk->mirror->path);
+    }
     return disk;
 }
 

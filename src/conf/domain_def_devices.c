@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* domain_def devices: the children of <devices>, their defaults and the checks that span
  * several devices; prefix domain_def_. Runtime-only parts that libvirt itself ignores on
- * define (<alias>, <backingStore>, <source index=>, console tty=, channel target state=,
+ * define (<alias>, <backingStore>, <mirror>, <source index=>, console tty=, channel target state=,
  * <audio type='none'>, interface target dev='vnetN', network source portid=/bridge=) are
  * accepted and dropped; everything else we do not understand is an error naming it. */
 #include <string.h>
@@ -122,6 +122,8 @@ typedef struct chr_def chr_def;
 typedef struct controller_def controller_def;
 typedef struct disk_layer disk_layer;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(disk_layer, disk_layer_free)
+typedef struct disk_mirror disk_mirror;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(disk_mirror, disk_mirror_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(disk_def, domain_def_disk_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(net_def, domain_def_net_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(chr_def, domain_def_chr_free)
@@ -448,6 +450,73 @@ parse_iotune(struct disk_iotune *t, xmlNodePtr node, GError **error)
     return domain_def_iotune_check(t, error);
 }
 
+/* <mirror type='file|block' job='copy' [ready='yes|abort|pivot']><format type=…/><source
+ * file|dev=… index=…/>[<backingStore/>]</mirror>: a block copy under way (live) */
+static gboolean
+parse_disk_mirror(struct disk_def *disk, xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"type", "job", "ready", NULL};
+    static const char *const jobs[] = {"copy", NULL};
+    static const char *const ready_names[] = {"yes", "abort", "pivot", NULL};
+    static const char *const format_attrs[] = {"type", NULL};
+    static const char *const file_attrs[] = {"file", "index", NULL};
+    static const char *const block_attrs[] = {"dev", "index", NULL};
+    int type = DISK_TYPE_FILE, job = -1, ready = -1, format = -1;
+    if (disk->mirror) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "element 'mirror' appears more than once in 'disk'");
+        return FALSE;
+    }
+    if (!domain_def_xml_check_attrs(node, attrs, error) ||
+        !domain_def_xml_enum(node, "type", disk_type_names, &type, error) ||
+        !domain_def_xml_enum(node, "job", jobs, &job, error) ||
+        !domain_def_xml_enum(node, "ready", ready_names, &ready, error))
+        return FALSE;
+    if (type == DISK_TYPE_VOLUME) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "a block copy goes to a file or a block device, not a volume");
+        return FALSE;
+    }
+    g_autoptr(disk_mirror) m = g_new0(struct disk_mirror, 1);
+    m->type = (enum disk_type)type;
+    m->ready = (enum disk_mirror_ready)(ready + 1);
+    m->shallow = TRUE;
+    xmlNodePtr seen[3] = {NULL};
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (domain_def_xml_is(c, "format")) {
+            if (!domain_def_xml_once(&seen[0], c, error) || !check_leaf(c, format_attrs, error) ||
+                !domain_def_xml_enum(c, "type", disk_format_names, &format, error))
+                return FALSE;
+            m->format = (enum disk_format)(format + 1);
+        } else if (domain_def_xml_is(c, "source")) {
+            gboolean file = m->type == DISK_TYPE_FILE;
+            uint64_t index = 0;
+            if (!domain_def_xml_once(&seen[1], c, error) ||
+                !check_leaf(c, file ? file_attrs : block_attrs, error) ||
+                !(m->path = domain_def_xml_prop_required(c, file ? "file" : "dev", error)) ||
+                !domain_def_xml_uint(c, "index", 1, G_MAXINT, &index, error))
+                return FALSE;
+            m->index = (unsigned)index;
+        } else if (domain_def_xml_is(c, "backingStore")) {
+            /* an empty one: the copy stands alone (a full copy) */
+            if (!domain_def_xml_once(&seen[2], c, error) || !check_leaf(c, none_attrs, error) ||
+                !domain_def_xml_check_empty(c, error))
+                return FALSE;
+            m->shallow = FALSE;
+        } else {
+            return domain_def_xml_unsupported(node, c, error);
+        }
+    }
+    if (!m->path) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "a <mirror> needs a <source>");
+        return FALSE;
+    }
+    disk->mirror = g_steal_pointer(&m);
+    return TRUE;
+}
+
 static gboolean
 parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
 {
@@ -495,6 +564,9 @@ parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
                 return FALSE;
             }
             if (!parse_backing_store(disk, c, error))
+                return FALSE;
+        } else if (domain_def_xml_is(c, "mirror")) {
+            if (!parse_disk_mirror(disk, c, error))
                 return FALSE;
         } else if (domain_def_xml_is(c, "target")) {
             if (!domain_def_xml_once(&seen[2], c, error) || !parse_disk_target(disk, c, error))

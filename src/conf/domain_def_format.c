@@ -131,6 +131,38 @@ format_backing(GString *buf, const GPtrArray *backing)
     }
 }
 
+/* libvirt's form: <mirror type job ready><format/><source index/>[<backingStore/>]</mirror> */
+static void
+format_mirror(GString *buf, const struct disk_mirror *m)
+{
+    static const char *const ready[] = {NULL, "yes", "abort", "pivot"};
+    gboolean file = m->type == DISK_TYPE_FILE;
+    domain_def_indent(buf, 3);
+    g_string_append(buf, "<mirror");
+    attr(buf, "type", disk_type_to_string(m->type));
+    attr(buf, "job", "copy");
+    attr(buf, "ready", ready[m->ready]);
+    g_string_append(buf, ">\n");
+    if (disk_format_to_string(m->format)) {
+        domain_def_indent(buf, 4);
+        g_string_append(buf, "<format");
+        attr(buf, "type", disk_format_to_string(m->format));
+        g_string_append(buf, "/>\n");
+    }
+    domain_def_indent(buf, 4);
+    g_string_append(buf, "<source");
+    attr(buf, file ? "file" : "dev", m->path);
+    if (m->index)
+        attr_uint(buf, "index", m->index);
+    g_string_append(buf, "/>\n");
+    if (!m->shallow) {
+        domain_def_indent(buf, 4);
+        g_string_append(buf, "<backingStore/>\n");
+    }
+    domain_def_indent(buf, 3);
+    g_string_append(buf, "</mirror>\n");
+}
+
 static void
 format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
 {
@@ -164,6 +196,8 @@ format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
     }
     if (live && disk->backing)
         format_backing(children, disk->backing);
+    if (live && disk->mirror)
+        format_mirror(children, disk->mirror);
     domain_def_indent(children, 3);
     g_string_append(children, "<target");
     attr(children, "dev", disk->target_dev);

@@ -4,7 +4,9 @@
  * like any other to hot-plug, snapshot and migrate. QEMU's job ("domus-copy-TARGET") is
  * followed with query-block-jobs; its end (the job gone from the list) decides: a pivot
  * makes the copy the disk's image in the live definition and drops the old nodes, anything
- * else drops the copy's nodes and leaves its image. */
+ * else drops the copy's nodes and leaves its image. The live definition carries the copy as
+ * the disk's <mirror> (libvirt's form, ready='yes|abort|pivot' as it goes), written to the
+ * status at each change: a restarted daemon takes the job up from there. */
 #include "core/blockjob.h"
 
 #include <errno.h>
@@ -41,6 +43,7 @@ struct block_job {
     gboolean ending;
     gboolean pivot;
     gboolean over;
+    gboolean adopted; /* taken up after a daemon restart */
     guint timer;
     gboolean polling;
     guint outstanding;
@@ -134,6 +137,35 @@ emit(struct block_job *bj, int status)
     events_emit(dom->core->events, &ev);
 }
 
+/* The disk's <mirror> follows the job (READY: its ready= from now on; the mirror goes once
+ * the job is over), and the status keeps it. */
+static void
+mirror_update(struct block_job *bj, enum disk_mirror_ready ready)
+{
+    struct domain *dom = bj->dom;
+    struct disk_def *d = domain_def_find_disk(dom->def, bj->target);
+    if (!d)
+        return;
+    if (bj->over) {
+        g_clear_pointer(&d->mirror, disk_mirror_free);
+    } else {
+        if (!d->mirror)
+            d->mirror = g_new0(struct disk_mirror, 1);
+        g_free(d->mirror->path);
+        d->mirror->path = g_strdup(bj->dest);
+        d->mirror->type = bj->block ? DISK_TYPE_BLOCK : DISK_TYPE_FILE;
+        d->mirror->format = bj->format;
+        d->mirror->index = bj->index;
+        d->mirror->shallow = bj->shallow;
+        d->mirror->ready = ready;
+    }
+    GError *e = NULL;
+    if (!core_status_write(dom, &e)) {
+        log_warn("%s: %s", dom->def->name, e->message);
+        g_clear_error(&e);
+    }
+}
+
 static void
 del_node(struct domain *dom, const char *node)
 {
@@ -182,17 +214,13 @@ finish(struct block_job *bj, int status)
         d->format = bj->format;
         d->source_index = bj->index;
         dom->updated = TRUE;
-        GError *e = NULL;
-        if (!core_status_write(dom, &e)) {
-            log_warn("%s: %s", dom->def->name, e->message);
-            g_clear_error(&e);
-        }
         log_info("%s: disk '%s' now uses '%s'", dom->def->name, bj->target, bj->dest);
     } else {
         del_image(dom, bj->index);
         log_info("%s: block copy of disk '%s' to '%s' ended (%s)", dom->def->name, bj->target,
                  bj->dest, status == BLOCK_JOB_FAILED ? "failed" : "finished");
     }
+    mirror_update(bj, DISK_MIRROR_COPYING);
     if (dom->block_jobs)
         g_ptr_array_remove(dom->block_jobs, bj);
     emit(bj, status);
@@ -213,6 +241,32 @@ finish(struct block_job *bj, int status)
     bj_unref(bj); /* the list's */
 }
 
+/* query-block after an adopted pivot's job went away: the device on the copy's node
+ * pivoted; else the copy was let go */
+static void
+on_adopted_end(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct block_job *bj = data;
+    bj->polling = FALSE;
+    struct disk_def *d = domain_def_find_disk(bj->dom->def, bj->target);
+    JsonArray *devices = error ? NULL : qemu_json_node_array(result);
+    g_autofree char *copy = qemu_device_node_format(bj->index);
+    g_autofree char *peripheral =
+        d && d->info.alias ? g_strdup_printf("/machine/peripheral/%s/", d->info.alias) : NULL;
+    gboolean pivoted = FALSE;
+    for (guint i = 0; peripheral && devices && i < json_array_get_length(devices); i++) {
+        JsonObject *dev = qemu_json_element_object(devices, i);
+        const char *qdev = dev ? qemu_json_string(dev, "qdev") : NULL;
+        JsonObject *inserted = dev ? qemu_json_object(dev, "inserted") : NULL;
+        const char *node = inserted ? qemu_json_string(inserted, "node-name") : NULL;
+        if (qdev && g_str_has_prefix(qdev, peripheral) && g_strcmp0(node, copy) == 0)
+            pivoted = TRUE;
+    }
+    if (!bj->over)
+        finish(bj, pivoted ? BLOCK_JOB_COMPLETED : BLOCK_JOB_CANCELED);
+    bj_unref(bj);
+}
+
 static void
 on_jobs(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
 {
@@ -224,6 +278,14 @@ on_jobs(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
         return;
     }
     JsonObject *o = qemu_json_find_object(jobs, "device", bj->qemu_job);
+    if (!o && bj->ending)
+        job_crash_point_at("blockcopy:ended");
+    if (!o && bj->adopted && bj->ending && bj->pivot) {
+        /* it ended while no daemon listened: the disk's device says whether it pivoted */
+        bj->polling = TRUE;
+        qmp_command(bj->dom->mon, "query-block", NULL, on_adopted_end, bj);
+        return;
+    }
     if (!o) {
         /* gone: as asked (pivot: completed; else the copy was let go), or on its own */
         finish(bj, !bj->ending ? BLOCK_JOB_FAILED
@@ -237,6 +299,8 @@ on_jobs(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
     if (!bj->ready && qemu_json_bool(o, "ready", FALSE)) {
         bj->ready = TRUE;
         log_info("%s: block copy of disk '%s' is in step with it", bj->dom->def->name, bj->target);
+        if (!bj->ending)
+            mirror_update(bj, DISK_MIRROR_READY);
         emit(bj, BLOCK_JOB_READY);
     }
     bj_unref(bj);
@@ -304,6 +368,7 @@ on_start_reply(struct qmp *mon, JsonNode *result, const GError *error, gpointer 
         bj->running = TRUE;
         log_info("%s: copying disk '%s' to '%s'%s", dom->def->name, bj->target, bj->dest,
                  bj->shallow ? " (its top image)" : "");
+        mirror_update(bj, DISK_MIRROR_COPYING);
         bj->timer = g_timeout_add(POLL_MS, on_timer, bj);
         lifecycle_done(bj->start_done, bj->start_data, NULL);
     }
@@ -503,6 +568,7 @@ core_block_job_abort(struct domain *dom, const char *path, unsigned flags, core_
     }
     bj->ending = TRUE;
     bj->pivot = pivot;
+    mirror_update(bj, pivot ? DISK_MIRROR_PIVOT : DISK_MIRROR_ABORT);
     JsonObject *args = json_object_new();
     json_object_set_string_member(args, "device", bj->qemu_job);
     /* a ready mirror cancelled ends as a point-in-time copy; completed, it pivots */
@@ -535,6 +601,40 @@ core_block_job_set_speed(struct domain *dom, const char *path, guint64 bandwidth
     json_object_set_int_member(args, "speed", (gint64)MIN(bandwidth, (guint64)G_MAXINT64));
     qmp_command(dom->mon, "block-job-set-speed", args, NULL, NULL);
     lifecycle_done(done, data, NULL);
+}
+
+void
+core_block_jobs_adopt(struct domain *dom)
+{
+    for (guint i = 0; i < dom->def->disks->len; i++) {
+        const struct disk_def *d = dom->def->disks->pdata[i];
+        const struct disk_mirror *m = d->mirror;
+        if (!m || !d->source)
+            continue;
+        struct block_job *bj = g_new0(struct block_job, 1);
+        bj->refs = 1; /* the list's */
+        bj->dom = core_domain_ref(dom);
+        bj->target = g_strdup(d->target_dev);
+        bj->path = g_strdup(d->source);
+        bj->dest = g_strdup(m->path);
+        bj->format = m->format != DISK_FORMAT_NONE ? m->format : DISK_FORMAT_RAW;
+        bj->shallow = m->shallow;
+        bj->block = m->type == DISK_TYPE_BLOCK;
+        bj->index = m->index;
+        bj->qemu_job = g_strdup_printf("domus-copy-%s", d->target_dev);
+        bj->waiters = g_ptr_array_new();
+        bj->running = TRUE;
+        bj->adopted = TRUE;
+        bj->ready = m->ready != DISK_MIRROR_COPYING;
+        bj->ending = m->ready == DISK_MIRROR_ABORT || m->ready == DISK_MIRROR_PIVOT;
+        bj->pivot = m->ready == DISK_MIRROR_PIVOT;
+        g_ptr_array_add(jobs_of(dom), bj);
+        log_info("%s: taking up the block copy of disk '%s' to '%s'", dom->def->name, bj->target,
+                 bj->dest);
+        /* the first look tells how it went meanwhile */
+        bj->timer = g_timeout_add(POLL_MS, on_timer, bj);
+        on_timer(bj);
+    }
 }
 
 void

@@ -57,6 +57,9 @@ void core_block_job_set_speed(struct domain *dom, const char *path, guint64 band
 
 /* Whether DOM has a block job (migration and snapshots refuse to start then). */
 gboolean core_block_jobs_active(const struct domain *dom);
+/* A daemon restarted: the block copies of DOM's live definition (their <mirror>) are taken
+ * up again from QEMU's jobs; one that ended meanwhile ends here as it did there. */
+void core_block_jobs_adopt(struct domain *dom);
 /* QEMU is gone: the jobs of DOM end with it (FAILED events). */
 void core_block_jobs_stopped(struct domain *dom);
 

@@ -272,6 +272,13 @@ record_completed(struct job *job)
 void
 job_crash_point(const struct job *job, const char *phase)
 {
+    g_autofree char *here = g_strdup_printf("%s:%s", job_type_to_string(job->type), phase);
+    job_crash_point_at(here);
+}
+
+void
+job_crash_point_at(const char *here)
+{
     static const char *at;
     static gsize once;
     if (g_once_init_enter(&once)) {
@@ -280,7 +287,6 @@ job_crash_point(const struct job *job, const char *phase)
     }
     if (!at)
         return;
-    g_autofree char *here = g_strdup_printf("%s:%s", job_type_to_string(job->type), phase);
     if (g_str_equal(here, at)) {
         log_warn("DOMUS_TEST_CRASH_AT: killing the daemon at %s", here);
         raise(SIGKILL);

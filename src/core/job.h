@@ -149,6 +149,8 @@ void job_cancel(struct job *job, GError *error, job_done_fn done, gpointer done_
  * Every step's phase is such a point as the step begins, and "end" as the steps are over,
  * before the finish hook; a finish hook may name its own. */
 void job_crash_point(const struct job *job, const char *phase);
+/* The same at a point HERE of something that is no job ("blockcopy:ended"). */
+void job_crash_point_at(const char *here);
 
 /* The current step is done; the next one starts (or the pipeline finishes). */
 void job_next(struct job *job);

@@ -1056,6 +1056,7 @@ core_lifecycle_adopt(struct domain *dom, int monitor_fd)
     lifecycle_attach_monitor(dom, monitor_fd);
     /* state may have changed while nobody listened */
     qmp_command(dom->mon, "query-status", NULL, on_adopt_status, core_domain_ref(dom));
+    core_block_jobs_adopt(dom);
     JsonObject *args = json_object_new();
     json_object_set_string_member(args, "path", "/machine/peripheral");
     qmp_command(dom->mon, "qom-list", args, on_adopt_devices, core_domain_ref(dom));

@@ -95,6 +95,8 @@ qemu_device_next_image(const struct domain_def *def)
         next = MAX(next, d->source_index + 1);
         for (guint j = 0; d->backing && j < d->backing->len; j++)
             next = MAX(next, ((struct disk_layer *)d->backing->pdata[j])->index + 1);
+        if (d->mirror)
+            next = MAX(next, d->mirror->index + 1);
     }
     return next;
 }

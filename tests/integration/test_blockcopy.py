@@ -6,6 +6,7 @@ pivot moves the guest onto it (and it goes on writing there), a finish leaves a
 point-in-time copy, an abort stops it; libvirt's BLOCK_JOB events come; refusals name the
 disk. One booted guest serves every check."""
 import os
+import signal
 import subprocess
 import time
 
@@ -24,7 +25,9 @@ def bc():
     d.start()
     c, dom, disk = guest.with_disk(d, NAME)
     yield d, c, dom, disk
-    guest.drop(c, NAME)
+    c.close()
+    # (the daemon may have restarted meanwhile)
+    guest.drop(d.conn(), NAME)
     d.destroy()
 
 
@@ -140,3 +143,63 @@ def test_domus_blockcopy(bc):
     assert r.stdout == v.stdout == f"No current block job for vda\n", (r.stdout, v.stdout)
     r = d.domus("blockcopy", NAME, "vda", copy, "--print-xml", check=False)
     assert f"<source file='{copy}'/>" in r.stdout
+
+
+def source_of(dom):
+    return dom.XMLDesc(0).split("<source file='")[1].split("'")[0]
+
+
+def test_daemon_restart_keeps_the_copy(bc):
+    """A copy under way is the disk's <mirror> in the live XML (libvirt's form) and in the
+    daemon's status: a daemon killed and started again takes it up (blockjob --info, a second
+    copy refused, the pivot); one killed right after the job ended (a pivot or an abort) ends
+    it as QEMU did, from the disk's device."""
+    d, c, dom, disk = bc
+    copy = os.path.join(d.root, "restart1.qcow2")
+    r = virsh(d, "blockcopy", NAME, "vda", copy)
+    assert r.returncode == 0, r.stderr
+    guest.wait(lambda: "ready='yes'" in dom.XMLDesc(0), 60, "the copy to be ready")
+    assert (f"<mirror type='file' job='copy' ready='yes'>" in dom.XMLDesc(0) and
+            f"<source file='{copy}' index=" in dom.XMLDesc(0))
+    assert "<mirror" not in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    d.stop(signal.SIGKILL)
+    d.start()
+    c2 = d.conn()
+    dom2 = c2.lookupByName(NAME)
+    assert "ready='yes'" in dom2.XMLDesc(0)
+    info = virsh(d, "blockjob", NAME, "vda", "--info")
+    assert "Block Copy: [100 %]" in info.stderr, info
+    r = virsh(d, "blockcopy", NAME, "vda", os.path.join(d.root, "restart-x.qcow2"))
+    assert r.returncode != 0 and "already in active block job" in r.stderr, r.stderr
+    write_sector(dom2, 110, "across-restart")
+    r = virsh(d, "blockjob", NAME, "vda", "--pivot")
+    assert r.returncode == 0, r.stderr + d.log()
+    assert source_of(dom2) == copy and "<mirror" not in dom2.XMLDesc(0)
+    assert image_sector(copy, 110) == "across-restart"
+    c2.close()
+    # killed right after QEMU ended the job, before the daemon heard it: a pivot, then an abort
+    for how, into in (("--pivot", "restart2.qcow2"), ("--abort", "restart3.qcow2")):
+        d.stop()
+        d.start(crash_at="blockcopy:ended")
+        c2 = d.conn()
+        dom2 = c2.lookupByName(NAME)
+        before = source_of(dom2)
+        target = os.path.join(d.root, into)
+        assert virsh(d, "blockcopy", NAME, "vda", target).returncode == 0
+        guest.wait(lambda: "ready='yes'" in dom2.XMLDesc(0), 60, "the copy to be ready")
+        c2.close()
+        virsh(d, "blockjob", NAME, "vda", how)
+        d.proc.wait(timeout=30)
+        d.proc = None
+        d.start()
+        c2 = d.conn()
+        dom2 = c2.lookupByName(NAME)
+        guest.wait(lambda: "<mirror" not in dom2.XMLDesc(0), 30, "the copy to end")
+        assert source_of(dom2) == (target if how == "--pivot" else before)
+        assert "No current block job for vda" in virsh(d, "blockjob", NAME, "vda",
+                                                         "--info").stdout
+        write_sector(dom2, 111, f"after{how}")
+        assert sector(dom2, 111) == f"after{how}"
+        c2.close()
+    assert "DOMUS_TEST_CRASH_AT: killing the daemon at blockcopy:ended" in open(
+        os.path.join(d.root, "domusd.log")).read()
