@@ -255,7 +255,6 @@ static const struct {
     {MIGRATE_POSTCOPY_RESUME, "resuming a post-copy migration"},
     {MIGRATE_RDMA_PIN_ALL, "RDMA migration (--rdma-pin-all)"},
     {MIGRATE_TLS, "TLS for QEMU's migration stream (--tls)"},
-    {MIGRATE_ZEROCOPY, "zero-copy migration (--zerocopy)"},
 };
 
 gboolean
@@ -313,6 +312,16 @@ migrate_check_flags(unsigned flags, GError **error)
                 "post-copy migration while copying disks is not supported by Domus yet");
         return FALSE;
     }
+    if ((flags & MIGRATE_ZEROCOPY) && !(flags & MIGRATE_PARALLEL)) {
+        err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "%s",
+                "zero-copy is only available for parallel migration (--parallel)");
+        return FALSE;
+    }
+    if ((flags & MIGRATE_ZEROCOPY) && (flags & MIGRATE_COMPRESSED)) {
+        err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "%s",
+                "zero-copy sends the guest's pages as they are: it cannot be compressed");
+        return FALSE;
+    }
     if ((flags & MIGRATE_TUNNELLED) && (flags & MIGRATE_OFFLINE)) {
         err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID, "%s",
                 "tunnelled offline migration does not make sense");
@@ -355,6 +364,9 @@ migrate_qemu_setup(struct domain *dom, unsigned flags, const struct migrate_para
         g_ptr_array_add(caps, g_strdup("multifd"));
         if (p->parallel_connections > 0)
             json_object_set_int_member(params, "multifd-channels", p->parallel_connections);
+        /* the pages go to the socket from the guest's memory, not copied (MSG_ZEROCOPY) */
+        if (source && (flags & MIGRATE_ZEROCOPY))
+            g_ptr_array_add(caps, g_strdup("zero-copy-send"));
     }
     if (source && (flags & MIGRATE_AUTO_CONVERGE)) {
         g_ptr_array_add(caps, g_strdup("auto-converge"));

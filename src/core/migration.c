@@ -260,8 +260,9 @@ run(struct job *job, struct domain *dom, int fd, const char *uri, gboolean incom
 
     /* every capability a migration may use is set, on or off: QEMU keeps them from one
      * migration to the next (a guest that arrived with multifd would leave with it) */
-    static const char *const managed[] = {"events",  "xbzrle",        "compress",
-                                          "multifd", "auto-converge", "postcopy-ram"};
+    static const char *const managed[] = {"events",        "xbzrle",        "compress",
+                                          "multifd",       "auto-converge", "postcopy-ram",
+                                          "zero-copy-send"};
     JsonArray *caps = json_array_new();
     for (gsize i = 0; i < G_N_ELEMENTS(managed); i++) {
         gboolean on = i == 0;

@@ -303,6 +303,18 @@ def test_options_rename_suspend_and_address(hosts, running):
               "--auto-converge", "--parallel", "--parallel-connections", "2",
               "--bandwidth", "1000", "--dname", "mig2", NAME, tcp_uri(B_ADDR))
     assert r.returncode == 0, r.stderr + b.log()
+    # zero-copy needs multifd and no compression
+    for extra, words in ((["--parallel", "--compressed"], "cannot be compressed"),
+                         ([], "only available for parallel migration")):
+        r = virsh(b, "migrate", "--live", "--zerocopy", *extra, "mig2", tcp_uri(A_ADDR))
+        assert r.returncode != 0 and words in r.stderr, r.stderr
+    # multifd with zero-copy there and back (QEMU sends the pages from the guest's memory)
+    r = virsh(b, "migrate", "--live", "--parallel", "--zerocopy", "mig2", tcp_uri(A_ADDR))
+    assert r.returncode == 0, r.stderr + a.log() + b.log()
+    assert '{"capability":"zero-copy-send","state":true}' in full_log(b)
+    after = assert_counting_on(a, "mig2", before)
+    r = virsh(a, "migrate", "--live", "mig2", tcp_uri(B_ADDR))
+    assert r.returncode == 0, r.stderr + b.log()
     after = assert_counting_on(b, "mig2", before)
     assert names(a) == [] and names(b) == ["mig2"]
     # back, not live, through the address given, and left paused there (--suspend)
@@ -648,10 +660,14 @@ def test_postcopy(hosts, running):
     assert virsh(a, "migrate-setspeed", NAME, "1").returncode == 0
     r = virsh(a, "migrate-postcopy", NAME)
     assert r.returncode != 0 and "in progress" in r.stderr, r.stderr
-    mig = a.ns.popen("virsh", "-c", tcp_uri(A_ADDR), "migrate", "--live", "--postcopy", NAME,
-                     tcp_uri(B_ADDR), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    mig = a.ns.popen("virsh", "-c", tcp_uri(A_ADDR), "migrate", "--live", "--postcopy",
+                     "--postcopy-bandwidth", "300", NAME, tcp_uri(B_ADDR),
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     guest.wait(lambda: "Memory processed" in virsh(a, "domjobinfo", NAME).stdout, 60,
                "the migration to run")
+    # --postcopy-bandwidth (MiB/s) is QEMU's max-postcopy-bandwidth (bytes/s)
+    r = virsh(a, "qemu-monitor-command", NAME, '{"execute":"query-migrate-parameters"}')
+    assert r.returncode == 0 and '"max-postcopy-bandwidth":314572800' in r.stdout, r.stdout
     r = virsh(a, "migrate-postcopy", NAME)
     assert r.returncode == 0, r.stderr
     out, err = mig.communicate(timeout=120)
