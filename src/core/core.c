@@ -442,6 +442,7 @@ core_free(struct core *core)
     g_free(core->qemu_binary);
     g_free(core->host_uuid);
     g_free(core->migration_address);
+    g_free(core->migrate_tls_dir);
     g_free(core);
 }
 

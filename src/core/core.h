@@ -138,6 +138,8 @@ struct core {
      * reached the daemon at) */
     unsigned migration_port_min, migration_port_max;
     char *migration_address;
+    char *migrate_tls_dir;       /* --tls: QEMU's x509 credentials (migrate_tls_x509_cert_dir) */
+    gboolean migrate_tls_verify; /* an incoming one checks the source's certificate */
 };
 
 struct core *core_new(const struct core_paths *paths, GError **error);

@@ -48,6 +48,7 @@ struct lifecycle_incoming {
     int fd;                 /* a tunnelled migration: QEMU reads the stream here (owned); -1 */
     char **capabilities;    /* QEMU's migration capabilities the source uses too; may be NULL */
     JsonObject *parameters; /* for migrate-set-parameters; may be NULL */
+    char *tls_id;           /* --tls: the credentials object QEMU gets first; NULL: none */
     gboolean paused;        /* the guest stays paused once here */
     gboolean postcopy_ok;   /* the source may switch to post-copy */
     gboolean postcopy;      /* ... and did: the guest runs here before its memory is all here */

@@ -3,6 +3,7 @@
  * takes, and the QEMU setup that must match on both ends. */
 #include "core/migrate.h"
 
+#include <errno.h>
 #include <unistd.h>
 
 #include "core/guest.h"
@@ -16,6 +17,7 @@ migrate_params_clear(struct migrate_params *p)
     g_free(p->dxml);
     g_free(p->persist_xml);
     g_free(p->listen_address);
+    g_free(p->tls_destination);
     g_strfreev(p->compression);
     g_strfreev(p->migrate_disks);
     memset(p, 0, sizeof(*p));
@@ -59,7 +61,7 @@ static const struct known known[] = {
     {"disks_port", K_INT, FALSE, NULL},
     {"disks_uri", K_STRING, FALSE, "an NBD URI for the copied disks"},
     {"bandwidth.postcopy", K_ULLONG, FALSE, NULL},
-    {"tls.destination", K_STRING, FALSE, "TLS for QEMU's migration stream"},
+    {"tls.destination", K_STRING, FALSE, NULL},
 };
 
 static const struct known *
@@ -139,6 +141,8 @@ migrate_params_parse(const GPtrArray *params, struct migrate_params *ret, GError
             set_string(&p.persist_xml, tp);
         else if (g_str_equal(n, "listen_address"))
             set_string(&p.listen_address, tp);
+        else if (g_str_equal(n, "tls.destination"))
+            set_string(&p.tls_destination, tp);
         else if (g_str_equal(n, "bandwidth"))
             p.bandwidth = tp->u;
         else if (g_str_equal(n, "bandwidth.postcopy"))
@@ -217,6 +221,8 @@ migrate_params_to_pairs(const struct migrate_params *p)
         PAIR("persistent_xml", g_strdup(p->persist_xml));
     if (p->listen_address)
         PAIR("listen_address", g_strdup(p->listen_address));
+    if (p->tls_destination)
+        PAIR("tls.destination", g_strdup(p->tls_destination));
     if (p->bandwidth)
         PAIR("bandwidth", g_strdup_printf("%" G_GUINT64_FORMAT, p->bandwidth));
     if (p->postcopy_bandwidth)
@@ -254,7 +260,6 @@ static const struct {
     {MIGRATE_NON_SHARED_SYNCHRONOUS_WRITES, "synchronous writes of copied disks"},
     {MIGRATE_POSTCOPY_RESUME, "resuming a post-copy migration"},
     {MIGRATE_RDMA_PIN_ALL, "RDMA migration (--rdma-pin-all)"},
-    {MIGRATE_TLS, "TLS for QEMU's migration stream (--tls)"},
 };
 
 gboolean
@@ -312,6 +317,12 @@ migrate_check_flags(unsigned flags, GError **error)
                 "post-copy migration while copying disks is not supported by Domus yet");
         return FALSE;
     }
+    if ((flags & MIGRATE_TLS) && (flags & MIGRATE_TUNNELLED)) {
+        err_set(error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED, "%s",
+                "TLS for QEMU's stream is not supported with tunnelled migration: the tunnel is "
+                "the daemons' own connection (reach the destination over tls:// instead)");
+        return FALSE;
+    }
     if ((flags & MIGRATE_ZEROCOPY) && !(flags & MIGRATE_PARALLEL)) {
         err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG, "%s",
                 "zero-copy is only available for parallel migration (--parallel)");
@@ -337,9 +348,51 @@ migrate_check_flags(unsigned flags, GError **error)
     return TRUE;
 }
 
+gboolean
+migrate_tls_check(struct core *core, gboolean server, GError **error)
+{
+    const char *const files[] = {"ca-cert.pem", server ? "server-cert.pem" : "client-cert.pem",
+                                 server ? "server-key.pem" : "client-key.pem"};
+    for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *path = g_build_filename(core->migrate_tls_dir, files[i], NULL);
+        if (access(path, R_OK) < 0) {
+            int e = errno;
+            g_autofree char *host = migrate_hostname();
+            err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
+                    "a TLS migration needs '%s' on host '%s': %s; put QEMU's certificates in "
+                    "migrate_tls_x509_cert_dir (domusd.conf, [qemu])",
+                    path, host, g_strerror(e));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+char *
+migrate_tls_id(void)
+{
+    /* unique in any QEMU this daemon or an earlier one may have left one in */
+    static guint next;
+    return g_strdup_printf("domus-migrate-tls-%" G_GINT64_MODIFIER "x-%u", g_get_real_time(),
+                           ++next);
+}
+
+JsonObject *
+migrate_tls_object(struct core *core, const char *id, gboolean server)
+{
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "qom-type", "tls-creds-x509");
+    json_object_set_string_member(args, "id", id);
+    json_object_set_string_member(args, "dir", core->migrate_tls_dir);
+    json_object_set_string_member(args, "endpoint", server ? "server" : "client");
+    /* the client always checks the server's certificate */
+    json_object_set_boolean_member(args, "verify-peer", !server || core->migrate_tls_verify);
+    return args;
+}
+
 char **
 migrate_qemu_setup(struct domain *dom, unsigned flags, const struct migrate_params *p,
-                   gboolean source, JsonObject **ret_params)
+                   gboolean source, const char *tls_id, JsonObject **ret_params)
 {
     GPtrArray *caps = g_ptr_array_new();
     JsonObject *params = json_object_new();
@@ -388,10 +441,11 @@ migrate_qemu_setup(struct domain *dom, unsigned flags, const struct migrate_para
         if (dom->migrate_downtime_ms)
             json_object_set_int_member(params, "downtime-limit", (gint64)dom->migrate_downtime_ms);
     }
-    if (json_object_get_size(params) == 0) {
-        json_object_unref(params);
-        params = NULL;
-    }
+    /* QEMU keeps a previous migration's TLS (an incoming one's) unless told */
+    json_object_set_string_member(params, "tls-creds",
+                                  (flags & MIGRATE_TLS) && tls_id ? tls_id : "");
+    if (!(flags & MIGRATE_TLS))
+        json_object_set_string_member(params, "tls-hostname", "");
     *ret_params = params;
     g_ptr_array_add(caps, NULL);
     return (char **)g_ptr_array_free(caps, FALSE);

@@ -46,6 +46,8 @@ struct migrate_params {
     char *dxml;                 /* destination_xml */
     char *persist_xml;          /* persistent_xml */
     char *listen_address;       /* listen_address: where the destination's QEMU listens */
+    char *tls_destination;      /* tls.destination: the name the destination's certificate
+                                 * has (NULL: the host of the URI) */
     guint64 bandwidth;          /* bandwidth, MiB/s; 0: the domain's setting */
     guint64 postcopy_bandwidth; /* bandwidth.postcopy, MiB/s; 0: no limit */
     char **compression;         /* compression (repeated): "xbzrle", "mt"; NULL: xbzrle */
@@ -75,12 +77,21 @@ char **migrate_params_to_pairs(const struct migrate_params *p);
  * ERR_ARGUMENT_UNSUPPORTED / ERR_OPERATION_INVALID as libvirt. */
 gboolean migrate_check_flags(unsigned flags, GError **error);
 
+/* --tls: the files QEMU's credentials take from migrate_tls_x509_cert_dir are there (SERVER:
+ * an incoming migration's), else ERR_OPERATION_INVALID naming the first one missing. */
+gboolean migrate_tls_check(struct core *core, gboolean server, GError **error);
+/* A new name for a migration's TLS credentials object in QEMU. */
+char *migrate_tls_id(void);
+/* object-add's arguments for the credentials ID (SERVER: the listening side's). */
+JsonObject *migrate_tls_object(struct core *core, const char *id, gboolean server);
+
 /* QEMU's migration capabilities and parameters for FLAGS and P, the same on both sides (the
  * destination's QEMU must expect what the source sends). SOURCE: also what only the sender
- * sets (auto-converge, bandwidth, downtime of DOM). Returns a new NULL-ended list; the
- * parameters go to *RET_PARAMS (new, or NULL when none). */
+ * sets (auto-converge, bandwidth, downtime of DOM). TLS_ID: the credentials object of a --tls
+ * migration (without --tls a previous migration's TLS is turned off). Returns a new
+ * NULL-ended list; the parameters go to *RET_PARAMS (new). */
 char **migrate_qemu_setup(struct domain *dom, unsigned flags, const struct migrate_params *p,
-                          gboolean source, JsonObject **ret_params);
+                          gboolean source, const char *tls_id, JsonObject **ret_params);
 
 /* This host's name, as the cookies carry it. New string. */
 char *migrate_hostname(void);

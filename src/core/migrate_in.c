@@ -49,6 +49,7 @@ struct migrate_in {
     guint nbd_pending; /* its setup commands not answered yet */
     GError *nbd_error;
     guint disks_port;
+    char *tls_id; /* --tls: QEMU's credentials object (the NBD server's too) */
 };
 
 static void
@@ -66,6 +67,7 @@ in_free(struct migrate_in *mi)
     g_ptr_array_unref(mi->created);
     g_free(mi->nbd_host);
     g_clear_error(&mi->nbd_error);
+    g_free(mi->tls_id);
     g_free(mi);
 }
 
@@ -429,6 +431,8 @@ nbd_start(struct migrate_in *mi)
     json_object_set_object_member(addr, "data", data);
     JsonObject *args = json_object_new();
     json_object_set_object_member(args, "addr", addr);
+    if (mi->tls_id)
+        json_object_set_string_member(args, "tls-creds", mi->tls_id);
     mi->nbd_pending = 1 + mi->copied->len;
     qmp_command(dom->mon, "nbd-server-start", args, on_nbd_reply, mi);
     for (guint i = 0; i < mi->copied->len; i++) {
@@ -572,6 +576,15 @@ in_done(GError *error, gpointer data)
     /* post-copy may have completed before the job was over: QEMU says where it is */
     if (!error && dom->postcopy_in && dom->mon)
         qmp_command(dom->mon, "query-migrate", NULL, on_postcopy_query, core_domain_ref(dom));
+    /* the TLS credentials go once nothing comes through them any more */
+    if (!error && mi->tls_id && dom->mon && !dom->postcopy_in) {
+        JsonObject *args = json_object_new();
+        json_object_set_string_member(args, "tls-creds", "");
+        qmp_command(dom->mon, "migrate-set-parameters", args, NULL, NULL);
+        args = json_object_new();
+        json_object_set_string_member(args, "id", mi->tls_id);
+        qmp_command(dom->mon, "object-del", args, NULL, NULL);
+    }
     /* the images made for copied disks go with a guest that never arrived */
     for (guint i = 0; error && i < mi->created->len; i++)
         unlink(mi->created->pdata[i]);
@@ -632,6 +645,8 @@ core_migrate_prepare(struct core *core, const struct migrate_params *p, const ch
              data);
         return;
     }
+    if ((flags & MIGRATE_TLS) && !migrate_tls_check(core, TRUE, &error))
+        goto fail;
     const char *listen = NULL;
     if (tunnel_fd < 0) {
         host = advertised_host(core, uri_host, local_address, &error);
@@ -653,6 +668,7 @@ core_migrate_prepare(struct core *core, const struct migrate_params *p, const ch
     mi->created = g_steal_pointer(&created);
     mi->nbd_host = g_strdup(listen);
     mi->disks_port = (guint)p->disks_port;
+    mi->tls_id = (flags & MIGRATE_TLS) ? migrate_tls_id() : NULL;
     if (host) {
         hp = host_port(host, port);
         mi->uri_out = g_strdup_printf("tcp:%s", hp);
@@ -667,7 +683,8 @@ core_migrate_prepare(struct core *core, const struct migrate_params *p, const ch
         lp = host_port(listen, port);
         in->uri = g_strdup_printf("tcp:%s", lp);
     }
-    in->capabilities = migrate_qemu_setup(NULL, flags, p, FALSE, &in->parameters);
+    in->capabilities = migrate_qemu_setup(NULL, flags, p, FALSE, mi->tls_id, &in->parameters);
+    in->tls_id = g_strdup(mi->tls_id);
     in->paused = (flags & MIGRATE_PAUSED) != 0;
     in->postcopy_ok = (flags & MIGRATE_POSTCOPY) != 0;
     in->ready = on_ready;
@@ -749,8 +766,11 @@ core_migrate_finish(struct core *core, const struct migrate_params *p, const cha
     mi->finish_data = data;
     if (cancelled) {
         log_info("%s: the source cancelled the migration", dom->def->name);
-        err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
-                "migration of '%s' was cancelled by the source", dom->def->name);
+        /* libvirt's answer: the client then reports the source's reason, not this */
+        err_set(&error, ERR_FROM_QEMU, ERR_MIGRATE_FINISH_OK,
+                "migration successfully aborted: the source cancelled it, so '%s' was dropped "
+                "here",
+                dom->def->name);
         struct job *job = mi->awaiting ? mi->awaiting : dom->jobs.current;
         job_fail(job, error);
         return;

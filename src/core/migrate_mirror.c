@@ -22,6 +22,8 @@ struct mirror_set {
     GPtrArray *targets; /* char * */
     char *host;
     guint port;
+    char *tls_id;       /* --tls: the credentials object the NBD connections use; NULL: none */
+    char *tls_hostname; /* ... and the name the server's certificate has (NULL: HOST) */
     gboolean shallow;
     guint64 speed;
     struct job *job; /* the step in progress (a reference), or NULL */
@@ -51,13 +53,15 @@ ms_unref(struct mirror_set *ms)
         job_unref(ms->job);
     core_domain_unref(ms->dom);
     g_ptr_array_unref(ms->targets);
+    g_free(ms->tls_id);
+    g_free(ms->tls_hostname);
     g_free(ms->host);
     g_free(ms);
 }
 
 struct mirror_set *
 mirror_set_new(struct domain *dom, const GPtrArray *targets, const char *host, guint port,
-               gboolean shallow, guint64 speed)
+               const char *tls_id, const char *tls_hostname, gboolean shallow, guint64 speed)
 {
     struct mirror_set *ms = g_new0(struct mirror_set, 1);
     ms->refs = 1;
@@ -67,6 +71,8 @@ mirror_set_new(struct domain *dom, const GPtrArray *targets, const char *host, g
         g_ptr_array_add(ms->targets, g_strdup(targets->pdata[i]));
     ms->host = g_strdup(host);
     ms->port = port;
+    ms->tls_id = g_strdup(tls_id);
+    ms->tls_hostname = g_strdup(tls_hostname);
     ms->shallow = shallow;
     ms->speed = speed;
     return ms;
@@ -283,6 +289,11 @@ mirror_set_start(struct mirror_set *ms, struct job *job)
         json_object_set_string_member(args, "node-name", node);
         json_object_set_object_member(args, "server", server);
         json_object_set_string_member(args, "export", name);
+        if (ms->tls_id) {
+            json_object_set_string_member(args, "tls-creds", ms->tls_id);
+            json_object_set_string_member(args, "tls-hostname",
+                                          ms->tls_hostname ? ms->tls_hostname : ms->host);
+        }
         ms->outstanding++;
         ms->started = TRUE;
         qmp_command(dom->mon, "blockdev-add", args, on_command, ms_ref(ms));

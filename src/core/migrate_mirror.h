@@ -9,9 +9,12 @@ struct mirror_set;
 
 /* The copies of DOM's disks TARGETS (char *; copied) into the NBD server at HOST:PORT (each
  * exported as migration_cookie_export_name): the whole image, or with SHALLOW its top alone.
- * SPEED: bytes/s, 0 for no limit. */
+ * TLS_ID: the credentials object (in QEMU already) of a --tls migration, or NULL, and
+ * TLS_HOSTNAME the name in the server's certificate (NULL: HOST). SPEED: bytes/s, 0 for no
+ * limit. */
 struct mirror_set *mirror_set_new(struct domain *dom, const GPtrArray *targets, const char *host,
-                                  guint port, gboolean shallow, guint64 speed);
+                                  guint port, const char *tls_id, const char *tls_hostname,
+                                  gboolean shallow, guint64 speed);
 void mirror_set_free(struct mirror_set *ms);
 
 /* A step of JOB: the copies start, and the step ends once every one is in step with its

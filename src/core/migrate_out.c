@@ -38,6 +38,8 @@ struct migrate_out {
     gboolean abort_asked;           /* domjobabort during the pause */
     struct mirror_set *mirrors;     /* disks copied along (NULL: none) */
     gboolean postcopy;              /* QEMU switched to post-copy: the guest runs there */
+    char *tls_id;                   /* --tls: QEMU's credentials object */
+    gboolean tls_added;             /* ... is in QEMU (removed when QEMU stays) */
     migrate_cookie_fn perform_done; /* Perform's caller, until answered */
     gpointer perform_data;
     core_done_fn confirm_done; /* Confirm's caller, once it came */
@@ -52,9 +54,20 @@ out_free(gpointer data)
         op->dom->migrate_out = NULL;
     if (op->awaiting)
         job_unref(op->awaiting);
+    mirror_set_free(op->mirrors);
+    /* a source that stays (the migration failed) drops the TLS credentials, after the NBD
+     * nodes that used them */
+    if (op->tls_added && op->dom->mon) {
+        JsonObject *args = json_object_new();
+        json_object_set_string_member(args, "tls-creds", "");
+        qmp_command(op->dom->mon, "migrate-set-parameters", args, NULL, NULL);
+        args = json_object_new();
+        json_object_set_string_member(args, "id", op->tls_id);
+        qmp_command(op->dom->mon, "object-del", args, NULL, NULL);
+    }
     core_domain_unref(op->dom);
     g_free(op->qemu_uri);
-    mirror_set_free(op->mirrors);
+    g_free(op->tls_id);
     file_close_fd(&op->fd);
     g_strfreev(op->caps);
     if (op->params)
@@ -280,11 +293,38 @@ out_migrate(struct job *job)
     migration_run_uri(job, op->dom, op->qemu_uri, FALSE, &setup);
 }
 
-/* the disks copied along: in step with their sources before the memory moves */
+static void out_mirror(struct job *job);
+
+static void
+on_tls_added(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    struct migrate_out *op = job->data;
+    if (!job->finished && error) {
+        GError *e = NULL;
+        err_set(&e, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "cannot set up TLS for the migration of '%s': QEMU: %s", op->dom->def->name,
+                error->message);
+        job_fail(job, e);
+    } else if (!job->finished) {
+        op->tls_added = TRUE;
+        out_mirror(job);
+    }
+    job_unref(job);
+}
+
+/* --tls: the credentials first (the NBD connections and the memory's use them); then the
+ * disks copied along, in step with their sources before the memory moves */
 static void
 out_mirror(struct job *job)
 {
     struct migrate_out *op = job->data;
+    if (op->tls_id && !op->tls_added) {
+        qmp_command(op->dom->mon, "object-add",
+                    migrate_tls_object(op->dom->core, op->tls_id, FALSE), on_tls_added,
+                    job_ref(job));
+        return;
+    }
     if (op->mirrors)
         mirror_set_start(op->mirrors, job);
     else
@@ -553,19 +593,38 @@ core_migrate_perform(struct domain *dom, const struct migrate_params *p, const c
         done(error, NULL, data);
         return;
     }
+    if ((flags & MIGRATE_TLS) && !migrate_tls_check(dom->core, FALSE, &error)) {
+        file_close_fd(&fd);
+        done(error, NULL, data);
+        return;
+    }
     struct migrate_out *op = g_new0(struct migrate_out, 1);
     op->fd = fd;
+    op->tls_id = (flags & MIGRATE_TLS) ? migrate_tls_id() : NULL;
     if (copy) {
         guint64 mib = p->bandwidth ? p->bandwidth : dom->migrate_speed_mib;
-        op->mirrors = mirror_set_new(dom, c->nbd_exports, c->nbd_host, c->nbd_port,
-                                     (flags & MIGRATE_NON_SHARED_INC) != 0,
+        op->mirrors = mirror_set_new(dom, c->nbd_exports, c->nbd_host, c->nbd_port, op->tls_id,
+                                     p->tls_destination, (flags & MIGRATE_NON_SHARED_INC) != 0,
                                      mib && mib < (guint64)(G_MAXINT64 >> 20) ? mib << 20 : 0);
     }
     op->dom = core_domain_ref(dom);
     op->flags = flags;
     op->owner = owner;
     op->qemu_uri = g_steal_pointer(&uri);
-    op->caps = migrate_qemu_setup(dom, flags, p, TRUE, &op->params);
+    op->caps = migrate_qemu_setup(dom, flags, p, TRUE, op->tls_id, &op->params);
+    if (op->tls_id && p->tls_destination) {
+        json_object_set_string_member(op->params, "tls-hostname", p->tls_destination);
+    } else if (op->tls_id) {
+        /* the certificate QEMU checks is the destination's: the host of its URI */
+        g_autofree char *host = g_strdup(op->qemu_uri + 4);
+        char *colon = strrchr(host, ':');
+        *colon = '\0';
+        if (host[0] == '[')
+            memmove(host, host + 1, strlen(host));
+        if (*host && host[strlen(host) - 1] == ']')
+            host[strlen(host) - 1] = '\0';
+        json_object_set_string_member(op->params, "tls-hostname", host);
+    }
     struct out_request *req = g_new0(struct out_request, 1);
     req->op = op;
     req->done = done;

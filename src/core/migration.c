@@ -276,13 +276,18 @@ run(struct job *job, struct domain *dom, int fd, const char *uri, gboolean incom
     JsonObject *args = json_object_new();
     json_object_set_array_member(args, "capabilities", caps);
     qmp_command(dom->mon, "migrate-set-capabilities", args, on_setup, migration_ref(m));
+    if (setup && setup->tls_id && incoming)
+        qmp_command(dom->mon, "object-add", migrate_tls_object(dom->core, setup->tls_id, TRUE),
+                    on_setup, migration_ref(m));
     if (setup && setup->parameters) {
         qmp_command(dom->mon, "migrate-set-parameters", json_object_ref(setup->parameters),
                     on_setup, migration_ref(m));
     } else if (!incoming) {
-        /* a save is bounded by the disk, not by QEMU's default of 128 MiB/s */
+        /* a save is bounded by the disk, not by QEMU's default of 128 MiB/s; an image is
+         * written in clear, whatever TLS an earlier migration had */
         args = json_object_new();
         json_object_set_int_member(args, "max-bandwidth", G_MAXINT64);
+        json_object_set_string_member(args, "tls-creds", "");
         qmp_command(dom->mon, "migrate-set-parameters", args, on_setup, migration_ref(m));
     }
     args = json_object_new();

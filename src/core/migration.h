@@ -29,6 +29,8 @@ struct migration_setup {
     /* post-copy may begin: when QEMU switches, *POSTCOPY turns TRUE and the step ends there
      * (NULL: the step ends only once QEMU has everything) */
     gboolean *postcopy;
+    /* incoming --tls: the credentials object made first (migrate_tls_object); NULL: none */
+    const char *tls_id;
 };
 
 /* migration_run to or from URI (QEMU's form: "tcp:HOST:PORT"). An incoming migration ends

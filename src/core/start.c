@@ -755,6 +755,7 @@ start_incoming(struct job *job)
             .started = on_listening,
             .started_data = job,
             .postcopy = op->net_in->postcopy_ok ? &op->net_in->postcopy : NULL,
+            .tls_id = op->net_in->tls_id,
         };
         if (op->net_in->fd >= 0)
             migration_run_fd(job, op->dom, op->net_in->fd, TRUE, &setup);
@@ -975,6 +976,7 @@ lifecycle_incoming_free(struct lifecycle_incoming *in)
     g_free(in->uri);
     file_close_fd(&in->fd);
     g_strfreev(in->capabilities);
+    g_free(in->tls_id);
     if (in->parameters)
         json_object_unref(in->parameters);
     g_free(in);

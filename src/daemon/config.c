@@ -39,6 +39,7 @@ static const struct number numbers[] = {
     {"qemu", "job_wait", 0, 3600000, CFG(job_wait_ms), 4},
     {"qemu", "migration_port_min", 1024, 65535, CFG(migration_port_min), 4},
     {"qemu", "migration_port_max", 1024, 65535, CFG(migration_port_max), 4},
+    {"qemu", "migrate_tls_x509_verify", 0, 1, CFG(migrate_tls_verify), 4},
 };
 
 enum kind { KIND_STRING, KIND_PATH, KIND_LIST, KIND_TRISTATE };
@@ -57,6 +58,7 @@ static const struct text texts[] = {
     {"daemon", "libvirt_paths", KIND_TRISTATE, CFG(libvirt_paths)},
     {"daemon", "host_uuid", KIND_STRING, CFG(host_uuid)},
     {"qemu", "migration_address", KIND_STRING, CFG(migration_address)},
+    {"qemu", "migrate_tls_x509_cert_dir", KIND_PATH, CFG(migrate_tls_dir)},
     {"tls", "pki_dir", KIND_PATH, CFG(pki_dir)},
     {"tls", "ca_file", KIND_PATH, CFG(ca_file)},
     {"tls", "cert_file", KIND_PATH, CFG(cert_file)},
@@ -77,6 +79,8 @@ daemon_config_default(struct daemon_config *ret)
     /* libvirt's range for incoming migrations */
     ret->migration_port_min = 49152;
     ret->migration_port_max = 49215;
+    /* libvirt's: the source's certificate is checked */
+    ret->migrate_tls_verify = 1;
 }
 
 void

@@ -15,6 +15,11 @@ struct daemon_config {
      * the one the migrating client reached this daemon at) */
     guint migration_port_min, migration_port_max;
     char *migration_address;
+    /* --tls migrations: QEMU's x509 credentials directory (libvirt's names: ca-cert.pem,
+     * server-cert.pem, server-key.pem, client-cert.pem, client-key.pem), and whether an
+     * incoming one checks the source's certificate */
+    char *migrate_tls_dir;
+    guint migrate_tls_verify;
     char *host_uuid; /* NULL: the state directory's own */
     /* [daemon] */
     char **listen;   /* tcp://… and tls://… URIs */

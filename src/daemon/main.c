@@ -429,6 +429,8 @@ main(int argc, char **argv)
     core->migration_port_min = cfg.migration_port_min;
     core->migration_port_max = cfg.migration_port_max;
     core->migration_address = g_strdup(cfg.migration_address);
+    core->migrate_tls_dir = g_strdup(cfg.migrate_tls_dir ? cfg.migrate_tls_dir : "/etc/pki/qemu");
+    core->migrate_tls_verify = cfg.migrate_tls_verify != 0;
     core->dnsmasq_binary = dnsmasq ? g_steal_pointer(&dnsmasq) : g_find_program_in_path("dnsmasq");
     if (!core->dnsmasq_binary)
         core->dnsmasq_binary = g_strdup("/usr/sbin/dnsmasq");

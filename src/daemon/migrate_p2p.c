@@ -500,6 +500,7 @@ migrate_p2p_start(struct call *call, struct domain *dom, const struct migrate_pa
     m->p.dxml = g_strdup(p->dxml);
     m->p.persist_xml = g_strdup(p->persist_xml);
     m->p.listen_address = g_strdup(p->listen_address);
+    m->p.tls_destination = g_strdup(p->tls_destination);
     m->p.compression = g_strdupv(p->compression);
     m->p.migrate_disks = g_strdupv(p->migrate_disks);
     char *cookie = NULL;

@@ -43,6 +43,7 @@ enum err_code {
     ERR_SNAPSHOT_REVERT_RISKY = 77,
     ERR_OPERATION_ABORTED = 78,
     ERR_MIGRATE_UNSAFE = 81,
+    ERR_MIGRATE_FINISH_OK = 93, /* Finish with cancelled: the destination dropped the guest */
     ERR_NO_DOMAIN_METADATA = 80,
     ERR_OVERFLOW = 82,
     ERR_OPERATION_UNSUPPORTED = 84,

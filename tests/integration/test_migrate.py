@@ -10,6 +10,7 @@ a mode Domus does not do yet) leave both hosts as they were; domjobabort mid-mig
 client killed mid-migration leave the guest running on the source."""
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -18,6 +19,7 @@ import libvirt
 import pytest
 
 import guest
+import pki
 import rpc
 from conftest import DOMUS
 from netns import NetDaemon, needs_root
@@ -55,11 +57,13 @@ def hosts():
     os.makedirs(os.path.join(a.root, "etc"), exist_ok=True)
     with open(os.path.join(a.root, "etc", "domusd.conf"), "w") as f:
         f.write(f"[qemu]\nmigration_address = {A_ADDR}\n"
+                f"migrate_tls_x509_cert_dir = {a.root}/qemu-pki\n"
                 "[limits]\nkeepalive_interval = 1\nkeepalive_count = 2\n")
     # host B notices a client it cannot reach within seconds (the link-cut test)
     os.makedirs(os.path.join(b.root, "etc"), exist_ok=True)
     with open(os.path.join(b.root, "etc", "domusd.conf"), "w") as f:
-        f.write("[limits]\nkeepalive_interval = 1\nkeepalive_count = 2\n")
+        f.write("[limits]\nkeepalive_interval = 1\nkeepalive_count = 2\n"
+                f"[qemu]\nmigrate_tls_x509_cert_dir = {b.root}/qemu-pki\n")
     a.start()
     b.start()
     yield a, b
@@ -537,6 +541,88 @@ def test_storage_copy(hosts, running):
     open(xmlback, "w").write(xml)
     r = domus(b, "migrate", "--live", "--copy-storage-all", "--xml", xmlback, NAME,
               tcp_uri(A_ADDR))
+    assert r.returncode == 0, r.stderr + a.log() + b.log()
+    assert_counting_on(a, NAME, after)
+    assert names(b) == []
+    os.unlink(new)
+
+
+def qemu_pki(ca, d, addr, out=None):
+    """QEMU's x509 credentials directory for host D (libvirt's names for it), signed by CA:
+    a server certificate for ADDR and a client one."""
+    out = out or os.path.join(d.root, "qemu-pki")
+    os.makedirs(out, exist_ok=True)
+    for kind in ("server", "client"):
+        tmp = ca.issue(os.path.join(d.root, f"pki-{kind}"), kind, f"{kind} {addr}", ips=(addr,))
+        for part in ("cert", "key"):
+            shutil.copy(os.path.join(tmp, f"{kind}{part}.pem"),
+                        os.path.join(out, f"{kind}-{part}.pem"))
+    shutil.copy(ca.cert, os.path.join(out, "ca-cert.pem"))
+    return out
+
+
+def test_tls(hosts, running):
+    """--tls: QEMU's stream, and the copied disks' NBD connections, go through TLS with each
+    host's x509 credentials (migrate_tls_x509_cert_dir); the files missing are named; a
+    destination whose certificate the source's CA did not sign fails the handshake and the
+    guest stays on the source; a migration without --tls afterwards is in clear again."""
+    a, b = hosts
+    before = counts(a.conn().lookupByName(NAME))
+    r = virsh(a, "migrate", "--live", "--tls", NAME, tcp_uri(B_ADDR))
+    assert r.returncode != 0, r.stdout
+    assert (f"a TLS migration needs '{b.root}/qemu-pki/ca-cert.pem' on host 'hostb'"
+            in r.stderr), r.stderr
+    r = virsh(a, "migrate", "--live", "--p2p", "--tunnelled", "--tls", NAME, tcp_uri(B_ADDR))
+    assert r.returncode != 0 and "not supported with tunnelled migration" in r.stderr, r.stderr
+    ca = pki.CA(a.root)
+    for d, addr in ((a, A_ADDR), (b, B_ADDR)):
+        qemu_pki(ca, d, addr)
+    # the name the destination's certificate must have: --tls-destination, else the URI's host
+    r = virsh(a, "migrate", "--live", "--tls", "--tls-destination", "elsewhere.test", NAME,
+              tcp_uri(B_ADDR))
+    assert r.returncode != 0 and "certificate" in r.stderr.lower(), r.stderr
+    r = virsh(a, "migrate", "--live", "--tls", NAME, tcp_uri(B_ADDR))
+    assert r.returncode == 0, r.stderr + a.log() + b.log()
+    for d in (a, b):
+        assert '"qom-type":"tls-creds-x509"' in full_log(d)
+    assert f'"tls-hostname":"{B_ADDR}"' in full_log(a)
+    after = assert_counting_on(b, NAME, before)
+    # host A's server certificate from another CA: host B's QEMU refuses it
+    pki_a = os.path.join(a.root, "qemu-pki")
+    shutil.copytree(pki_a, pki_a + ".good")
+    qemu_pki(pki.CA(a.root, cn="Other CA"), a, A_ADDR, out=os.path.join(a.root, "other-pki"))
+    for part in ("cert", "key"):
+        shutil.copy(os.path.join(a.root, "other-pki", f"server-{part}.pem"),
+                    os.path.join(pki_a, f"server-{part}.pem"))
+    r = virsh(b, "migrate", "--live", "--tls", NAME, tcp_uri(A_ADDR))
+    assert r.returncode != 0, r.stdout
+    assert "certificate" in r.stderr.lower(), r.stderr
+    after = assert_counting_on(b, NAME, after)
+    shutil.rmtree(pki_a)
+    os.rename(pki_a + ".good", pki_a)
+    # the disks copied through NBD over TLS too: onto another image and back onto the first
+    cb = b.conn()
+    xml = cb.lookupByName(NAME).XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE)
+    cb.close()
+    old = xml.split("<source file='")[1].split("'")[0]
+    new = old.replace(".qcow2", "-tls.qcow2")
+    there, back = os.path.join(a.root, "tls.xml"), os.path.join(a.root, "tls-back.xml")
+    open(there, "w").write(xml.replace(old, new))
+    open(back, "w").write(xml)
+    r = virsh(b, "migrate", "--live", "--tls", "--copy-storage-all", "--xml", there, NAME,
+              tcp_uri(A_ADDR))
+    assert r.returncode == 0, r.stderr + a.log() + b.log()
+    assert [line for line in full_log(a).splitlines()
+            if '"nbd-server-start"' in line and '"tls-creds":"domus-migrate-tls-' in line]
+    assert [line for line in full_log(b).splitlines()
+            if '"driver":"nbd"' in line and f'"tls-hostname":"{A_ADDR}"' in line]
+    after = assert_counting_on(a, NAME, after)
+    r = virsh(a, "migrate", "--live", "--tls", "--copy-storage-all", "--xml", back, NAME,
+              tcp_uri(B_ADDR))
+    assert r.returncode == 0, r.stderr + a.log() + b.log()
+    after = assert_counting_on(b, NAME, after)
+    # without --tls the next one is in clear (QEMU kept the incoming TLS setting)
+    r = virsh(b, "migrate", "--live", NAME, tcp_uri(A_ADDR))
     assert r.returncode == 0, r.stderr + a.log() + b.log()
     assert_counting_on(a, NAME, after)
     assert names(b) == []
