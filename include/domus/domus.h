@@ -434,9 +434,19 @@ struct domus_event {
                         * value change, a node device's update */
     char *domain_name; /* owned by the event; free with domus_event_clear */
     int domain_id;
-    int event;  /* lifecycle: virDomainEventType, virNetworkEventLifecycleType, … */
-    int detail; /* lifecycle: the event's detail; migration iteration (20): the pass */
+    int event;  /* lifecycle: virDomainEventType, virNetworkEventLifecycleType, …; block
+                 * job (8, 16): its type */
+    int detail; /* lifecycle: the event's detail; migration iteration (20): the pass; I/O
+                 * error (4, 6): the action; block job: its status; metadata change (23):
+                 * its type */
     int object; /* DOMUS_EVENT_* */
+    /* owned by the event, NULL when the kind has none: the device (I/O error, device added
+     * or removed) or disk (block job), the image (I/O error), the reason (I/O error reason)
+     * or namespace (metadata change), and a tunable's parameters (FIELD, VALUE, … NULL) */
+    char *alias;
+    char *path;
+    char *reason;
+    char **params;
 };
 /* Waits up to TIMEOUT_MS (-1: for ever) for the next event. Returns 1 with an event, 0 on
  * timeout, -1 with ERROR. */

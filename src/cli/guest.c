@@ -155,37 +155,156 @@ lifecycle_text(int event, int detail, const char **ret_detail)
     return event_names[event];
 }
 
+/* virDomainEventID's names, as virsh lists them (index: the id) */
+static const char *const event_kinds[] = {
+    "lifecycle",
+    "reboot",
+    "rtc-change",
+    "watchdog",
+    "io-error",
+    "graphics",
+    "io-error-reason",
+    "control-error",
+    "block-job",
+    "disk-change",
+    "tray-change",
+    "pm-wakeup",
+    "pm-suspend",
+    "balloon-change",
+    "pm-suspend-disk",
+    "device-removed",
+    "block-job-2",
+    "tunable",
+    "agent-lifecycle",
+    "device-added",
+    "migration-iteration",
+    "job-completed",
+    "device-removal-failed",
+    "metadata-change",
+    "block-threshold",
+    "memory-failure",
+    "memory-device-size-change",
+};
+
+static const char *
+name_or(const char *const *names, gsize n, int i, const char *fallback)
+{
+    return i >= 0 && (gsize)i < n && names[i] ? names[i] : fallback;
+}
+
+/* One event as virsh's callbacks print it. */
+static void
+print_event(const struct domus_event *ev)
+{
+    static const char *const io_actions[] = {"none", "pause", "report"};
+    static const char *const job_types[] = {"Unknown job",  "Block Pull",          "Block Copy",
+                                            "Block Commit", "Active Block Commit", "Backup"};
+    static const char *const job_status[] = {"completed", "failed", "canceled", "ready"};
+    static const char *const metadata[] = {"description", "title", "element"};
+    const char *kind = event_kinds[ev->event_id];
+    const char *dom = ev->domain_name;
+    switch (ev->event_id) {
+    case 0: {
+        const char *detail;
+        const char *name = lifecycle_text(ev->event, ev->detail, &detail);
+        printf("event 'lifecycle' for domain '%s': %s %s\n", dom, name, detail);
+        break;
+    }
+    case 4:
+    case 6:
+        printf("event '%s' for domain '%s': %s (%s) %s", kind, dom, ev->path, ev->alias,
+               name_or(io_actions, G_N_ELEMENTS(io_actions), ev->detail, "unknown"));
+        if (ev->event_id == 6)
+            printf(" due to %s", ev->reason);
+        printf("\n");
+        break;
+    case 8:
+    case 16:
+        printf("event '%s' for domain '%s': %s for %s %s\n", kind, dom,
+               name_or(job_types, G_N_ELEMENTS(job_types), ev->event, "unknown"), ev->alias,
+               name_or(job_status, G_N_ELEMENTS(job_status), ev->detail, "unknown"));
+        break;
+    case 15:
+    case 19:
+        printf("event '%s' for domain '%s': %s\n", kind, dom, ev->alias);
+        break;
+    case 17:
+        printf("event 'tunable' for domain '%s':\n", dom);
+        for (gsize i = 0; ev->params && ev->params[i] && ev->params[i + 1]; i += 2)
+            printf("\t%s: %s\n", ev->params[i], ev->params[i + 1]);
+        break;
+    case 20:
+        printf("event 'migration-iteration' for domain '%s': iteration: '%d'\n", dom, ev->detail);
+        break;
+    case 23:
+        printf("event 'metadata-change' for domain '%s': type %s, uri %s\n", dom,
+               name_or(metadata, G_N_ELEMENTS(metadata), ev->detail, "unsupported value"),
+               ev->reason ? ev->reason : "<null>");
+        break;
+    default:
+        printf("event '%s' for domain '%s'\n", kind, dom);
+        break;
+    }
+}
+
 static gboolean
 cmd_event(struct cli_ctx *ctx, GError **error)
 {
-    domus_conn *conn = cli_conn(ctx, error);
-    if (!conn)
-        return FALSE;
     const char *which = cli_get(ctx, "event");
-    if (!which && !cli_has(ctx, "all")) {
-        g_set_error(error, domus_error_quark(), 8, "one of --event or --all is required");
+    gboolean all = cli_has(ctx, "all");
+    if ((all && which) || (cli_has(ctx, "list") && (all || which))) {
+        cli_set_error(error, "Options --%s and --%s are mutually exclusive",
+                      all && which ? "all" : "list",
+                      all && which ? "event"
+                      : all        ? "all"
+                                   : "event");
         return FALSE;
     }
-    if (which && !g_str_equal(which, "lifecycle") && !g_str_equal(which, "reboot")) {
-        g_set_error(error, domus_error_quark(), 8,
-                    "unknown event type '%s'; this version reports 'lifecycle' and 'reboot'",
-                    which);
+    if (cli_has(ctx, "list")) {
+        for (gsize i = 0; i < G_N_ELEMENTS(event_kinds); i++)
+            printf("%s\n", event_kinds[i]);
+        printf("\n");
+        return TRUE;
+    }
+    if (!which && !all) {
+        cli_set_error(error, "one of --list, --all, or --event <type> is required");
         return FALSE;
     }
-    domus_domain *dom = NULL;
-    if (cli_has(ctx, "domain") && !(dom = cli_domain(ctx, error)))
+    int only = -1;
+    for (gsize i = 0; which && i < G_N_ELEMENTS(event_kinds); i++)
+        if (g_str_equal(which, event_kinds[i]))
+            only = (int)i;
+    if (which && only < 0) {
+        cli_set_error(error, "unknown event type %s", which);
         return FALSE;
-    gboolean ok = TRUE;
-    if (!which || g_str_equal(which, "lifecycle"))
-        ok = domus_event_register(conn, 0, dom, error) > 0;
-    if (ok && (!which || g_str_equal(which, "reboot")))
-        ok = domus_event_register(conn, 1, dom, error) > 0;
-    domus_domain_free(dom);
-    if (!ok)
-        return FALSE;
+    }
     gint64 timeout_s = -1;
     if (cli_has(ctx, "timeout") &&
         !parse_int(cli_get(ctx, "timeout"), 1, G_MAXINT / 1000, &timeout_s, error))
+        return FALSE;
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn)
+        return FALSE;
+    domus_domain *dom = NULL;
+    if (cli_has(ctx, "domain") && !(dom = cli_domain(ctx, error)))
+        return FALSE;
+    /* as virsh: with --all, a kind the daemon does not know after the first is skipped */
+    gboolean ok = TRUE;
+    for (gsize i = 0; ok && i < G_N_ELEMENTS(event_kinds); i++) {
+        if (only >= 0 && (gsize)only != i)
+            continue;
+        GError *e = NULL;
+        if (domus_event_register(conn, (int)i, dom, &e) < 0) {
+            if (i == 0 || only >= 0) {
+                g_propagate_error(error, e);
+                ok = FALSE;
+            } else {
+                g_error_free(e);
+            }
+        }
+    }
+    domus_domain_free(dom);
+    if (!ok)
         return FALSE;
     gint64 deadline = timeout_s > 0 ? g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC : -1;
     int count = 0;
@@ -208,7 +327,8 @@ cmd_event(struct cli_ctx *ctx, GError **error)
             timed_out = TRUE;
             break;
         }
-        if (ev.object != DOMUS_EVENT_DOMAIN) {
+        if (ev.object != DOMUS_EVENT_DOMAIN || ev.event_id < 0 ||
+            (gsize)ev.event_id >= G_N_ELEMENTS(event_kinds)) {
             domus_event_clear(&ev);
             continue;
         }
@@ -218,13 +338,7 @@ cmd_event(struct cli_ctx *ctx, GError **error)
             stamp[23] = '\0';
             printf("%s: ", stamp);
         }
-        if (ev.event_id == 0) {
-            const char *detail;
-            const char *name = lifecycle_text(ev.event, ev.detail, &detail);
-            printf("event 'lifecycle' for domain '%s': %s %s\n", ev.domain_name, name, detail);
-        } else {
-            printf("event 'reboot' for domain '%s'\n", ev.domain_name);
-        }
+        print_event(&ev);
         fflush(stdout);
         domus_event_clear(&ev);
         count++;
@@ -330,6 +444,7 @@ static const struct cli_opt event_opts[] = {
     {"all", OPT_BOOL, FALSE, "wait for all events instead of just one type"},
     {"loop", OPT_BOOL, FALSE, "loop until timeout or interrupt, rather than one-shot"},
     {"timeout", OPT_STRING, FALSE, "timeout seconds"},
+    {"list", OPT_BOOL, FALSE, "list valid event types"},
     {"timestamp", OPT_BOOL, FALSE, "show timestamp for each printed event"},
     {NULL},
 };

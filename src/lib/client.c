@@ -1334,6 +1334,10 @@ void
 domus_event_clear(struct domus_event *ev)
 {
     g_clear_pointer(&ev->domain_name, g_free);
+    g_clear_pointer(&ev->alias, g_free);
+    g_clear_pointer(&ev->path, g_free);
+    g_clear_pointer(&ev->reason, g_free);
+    g_clear_pointer(&ev->params, g_strfreev);
 }
 
 static void
@@ -1412,28 +1416,76 @@ queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *body)
         g_queue_push_tail(&conn->events, g_memdup2(&ev, sizeof(ev)));
         return;
     }
-    if (rh->proc == PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE ||
-        rh->proc == PROC_DOMAIN_EVENT_CALLBACK_REBOOT ||
-        rh->proc == PROC_DOMAIN_EVENT_CALLBACK_MIGRATION_ITERATION)
+    /* the domain events' messages: the callback forms (callbackID first), and the legacy
+     * lifecycle and reboot ones */
+    static const struct {
+        uint32_t proc;
+        int event_id;
+        gboolean callback;
+    } kinds[] = {
+        {PROC_DOMAIN_EVENT_LIFECYCLE, 0, FALSE},
+        {PROC_DOMAIN_EVENT_REBOOT, 1, FALSE},
+        {PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE, 0, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_REBOOT, 1, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_IO_ERROR, 4, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_IO_ERROR_REASON, 6, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_BLOCK_JOB, 8, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_DEVICE_REMOVED, 15, TRUE},
+        {PROC_DOMAIN_EVENT_BLOCK_JOB_2, 16, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_TUNABLE, 17, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_DEVICE_ADDED, 19, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_MIGRATION_ITERATION, 20, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_METADATA_CHANGE, 23, TRUE},
+    };
+    gsize k = 0;
+    while (k < G_N_ELEMENTS(kinds) && kinds[k].proc != rh->proc)
+        k++;
+    if (k == G_N_ELEMENTS(kinds)) {
+        domus_event_clear(&ev);
+        return; /* an event this library does not decode */
+    }
+    if (kinds[k].callback)
         ev.callback_id = xdr_get_i32(&r);
     struct rpc_domain d = {0};
     rpc_get_domain(&r, &d);
     ev.domain_name = g_steal_pointer(&d.name);
     ev.domain_id = d.id;
-    if (rh->proc == PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE ||
-        rh->proc == PROC_DOMAIN_EVENT_LIFECYCLE) {
-        ev.event_id = 0;
+    ev.event_id = kinds[k].event_id;
+    switch (ev.event_id) {
+    case 0: /* lifecycle */
         ev.event = xdr_get_i32(&r);
         ev.detail = xdr_get_i32(&r);
-    } else if (rh->proc == PROC_DOMAIN_EVENT_CALLBACK_REBOOT ||
-               rh->proc == PROC_DOMAIN_EVENT_REBOOT) {
-        ev.event_id = 1;
-    } else if (rh->proc == PROC_DOMAIN_EVENT_CALLBACK_MIGRATION_ITERATION) {
-        ev.event_id = 20;
+        break;
+    case 4: /* io-error(-reason): srcPath, devAlias, action (detail), reason */
+    case 6:
+        ev.path = xdr_get_string(&r, RPC_STRING_MAX);
+        ev.alias = xdr_get_string(&r, RPC_STRING_MAX);
         ev.detail = xdr_get_i32(&r);
-    } else {
-        domus_event_clear(&ev);
-        return; /* an event this library does not decode */
+        if (ev.event_id == 6)
+            ev.reason = xdr_get_string(&r, RPC_STRING_MAX);
+        break;
+    case 8: /* block-job(-2): the disk's image or target, type (event), status (detail) */
+    case 16:
+    case 15: /* device-removed, device-added: the alias */
+    case 19:
+        ev.alias = xdr_get_string(&r, RPC_STRING_MAX);
+        if (ev.event_id == 8 || ev.event_id == 16) {
+            ev.event = xdr_get_i32(&r);
+            ev.detail = xdr_get_i32(&r);
+        }
+        break;
+    case 17: /* tunable */
+        ev.params = client_read_typed_params(&r);
+        break;
+    case 20: /* migration-iteration: the pass */
+        ev.detail = xdr_get_i32(&r);
+        break;
+    case 23: /* metadata-change: type (detail), namespace */
+        ev.detail = xdr_get_i32(&r);
+        ev.reason = xdr_get_opt_string(&r, RPC_STRING_MAX);
+        break;
+    default:
+        break;
     }
     if (!xdr_reader_finish(&r, NULL)) {
         domus_event_clear(&ev);

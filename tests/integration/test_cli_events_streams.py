@@ -8,6 +8,8 @@ import signal
 import subprocess
 import time
 
+import libvirt
+
 from conftest import DOMUS, Daemon, domain_xml
 
 SECRET = ("<secret ephemeral='no' private='no'><uuid>{uuid}</uuid><usage type='volume'>"
@@ -220,3 +222,46 @@ def test_keepalive_options():
             assert r.returncode == 1 and "requires a positive integer argument" in r.stderr
     finally:
         d.destroy()
+
+
+def test_domain_events_match_virsh(daemon, tmp_path):
+    """domus event --all prints what virsh event --all prints, event for event: metadata,
+    tunable, device added and removed, block job (both kinds); --list and the refusals
+    too."""
+    for args in (["event", "--list"], ["event"], ["event", "--event", "bogus"],
+                 ["event", "--all", "--event", "reboot"],
+                 ["event", "--event", "io-error", "--timeout", "1"]):
+        same(daemon, *args)
+    disk = str(tmp_path / "ev.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "16M"], check=True)
+    c = daemon.conn()
+    dom = c.createXML(domain_xml(
+        "evs", extra_devices=f"<disk type='file' device='disk'><driver name='qemu' "
+        f"type='qcow2'/><source file='{disk}'/><target dev='vda' bus='virtio'/></disk>"), 0)
+    tablet = "<input type='tablet' bus='usb'/>"
+    copy = str(tmp_path / "ev-copy.qcow2")
+
+    def act():
+        dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_TITLE, "events", None, None,
+                        libvirt.VIR_DOMAIN_AFFECT_LIVE)
+        dom.setSchedulerParametersFlags({"cpu_shares": 512}, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+        dom.attachDevice(tablet)
+        dom.detachDevice(tablet)
+        assert daemon.virsh("blockcopy", "evs", "vda", copy, "--wait", "--finish",
+                            check=False).returncode == 0
+        time.sleep(0.5)
+
+    try:
+        theirs, ours = side_by_side(daemon, ["event", "--all", "--loop", "--timeout", "8",
+                                             "--domain", "evs"], act)
+        for line in ("event 'metadata-change' for domain 'evs': type title, uri <null>",
+                     "event 'tunable' for domain 'evs':\n\tcputune.cpu_shares: 512",
+                     "event 'device-added' for domain 'evs': input2",
+                     "event 'device-removed' for domain 'evs': input2",
+                     f"event 'block-job' for domain 'evs': Block Copy for {disk} ready",
+                     "event 'block-job-2' for domain 'evs': Block Copy for vda canceled"):
+            assert line in theirs, theirs
+        assert ours == theirs
+    finally:
+        dom.destroy()
+        c.close()

@@ -699,6 +699,10 @@ def test_abort_on_error(hosts, running, loop):
                          stderr=subprocess.PIPE, text=True)
         guest.wait(lambda: "Memory processed" in virsh(a, "domjobinfo", NAME).stdout, 60,
                    "the migration to run")
+        # domus hears the I/O error as virsh prints it
+        ev = subprocess.Popen([DOMUS, "-c", a.domus_uri, "event", "--event", "io-error-reason",
+                               "--domain", NAME, "--timeout", "60"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
         # (a second later: the agent has answered before the guest stops)
         rc, _ = guest.agent_exec(dom, "/bin/sh", "-c", "(sleep 1; dd if=/dev/zero of=/dev/vdb "
                                  "bs=64k count=64 oflag=direct) >/dev/null 2>&1 &")
@@ -712,6 +716,9 @@ def test_abort_on_error(hosts, running, loop):
                             libvirt.VIR_DOMAIN_EVENT_SUSPENDED_IOERROR) in seen, 10,
                    "the suspended event")
         assert ("reason", img, "virtio-disk1", libvirt.VIR_DOMAIN_EVENT_IO_ERROR_PAUSE) in seen
+        out, _ = ev.communicate(timeout=60)
+        assert out.startswith(f"event 'io-error-reason' for domain '{NAME}': {img} "
+                              "(virtio-disk1) pause due to enospc\n"), out
         assert seen.index(("reason", img, "virtio-disk1", libvirt.VIR_DOMAIN_EVENT_IO_ERROR_PAUSE)) \
             < seen.index(("life", libvirt.VIR_DOMAIN_EVENT_SUSPENDED,
                           libvirt.VIR_DOMAIN_EVENT_SUSPENDED_IOERROR)), seen
