@@ -447,6 +447,7 @@ struct domus_event {
     char *path;
     char *reason;
     char **params;
+    gint64 value; /* RTC change (2): the guest clock's offset, s; balloon change (13): KiB */
 };
 /* Waits up to TIMEOUT_MS (-1: for ever) for the next event. Returns 1 with an event, 0 on
  * timeout, -1 with ERROR. */

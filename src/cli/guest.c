@@ -201,6 +201,9 @@ print_event(const struct domus_event *ev)
                                             "Block Commit", "Active Block Commit", "Backup"};
     static const char *const job_status[] = {"completed", "failed", "canceled", "ready"};
     static const char *const metadata[] = {"description", "title", "element"};
+    static const char *const tray[] = {"opened", "closed"};
+    static const char *const agent_state[] = {"unknown", "connected", "disconnected"};
+    static const char *const agent_reason[] = {"unknown", "domain started", "channel event"};
     const char *kind = event_kinds[ev->event_id];
     const char *dom = ev->domain_name;
     switch (ev->event_id) {
@@ -226,7 +229,24 @@ print_event(const struct domus_event *ev)
         break;
     case 15:
     case 19:
+    case 22:
         printf("event '%s' for domain '%s': %s\n", kind, dom, ev->alias);
+        break;
+    case 2:
+        printf("event 'rtc-change' for domain '%s': %" G_GINT64_FORMAT "\n", dom, ev->value);
+        break;
+    case 10:
+        printf("event 'tray-change' for domain '%s' disk %s: %s\n", dom, ev->alias,
+               name_or(tray, G_N_ELEMENTS(tray), ev->detail, "unknown"));
+        break;
+    case 13:
+        printf("event 'balloon-change' for domain '%s': %" G_GUINT64_FORMAT "KiB\n", dom,
+               (guint64)ev->value);
+        break;
+    case 18:
+        printf("event 'agent-lifecycle' for domain '%s': state: '%s' reason: '%s'\n", dom,
+               name_or(agent_state, G_N_ELEMENTS(agent_state), ev->event, "unsupported value"),
+               name_or(agent_reason, G_N_ELEMENTS(agent_reason), ev->detail, "unsupported value"));
         break;
     case 17:
         printf("event 'tunable' for domain '%s':\n", dom);

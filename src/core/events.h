@@ -11,14 +11,19 @@
 enum {
     EVENT_ID_LIFECYCLE = 0,
     EVENT_ID_REBOOT = 1,
+    EVENT_ID_RTC_CHANGE = 2,
     EVENT_ID_IO_ERROR = 4,
     EVENT_ID_IO_ERROR_REASON = 6,
     EVENT_ID_BLOCK_JOB = 8,
+    EVENT_ID_TRAY_CHANGE = 10,
+    EVENT_ID_BALLOON_CHANGE = 13,
     EVENT_ID_DEVICE_REMOVED = 15,
     EVENT_ID_BLOCK_JOB_2 = 16,
     EVENT_ID_TUNABLE = 17,
+    EVENT_ID_AGENT_LIFECYCLE = 18,
     EVENT_ID_DEVICE_ADDED = 19,
     EVENT_ID_MIGRATION_ITERATION = 20,
+    EVENT_ID_DEVICE_REMOVAL_FAILED = 22,
     EVENT_ID_METADATA_CHANGE = 23,
 };
 /* what an event is about: libvirt has one event ID space per object kind */
@@ -51,6 +56,9 @@ struct event {
     int id;    /* domain id at the time of the event, -1 when inactive */
     int event; /* enum dom_event for lifecycle */
     int detail;
+    /* the device of DEVICE_ADDED, DEVICE_REMOVED, DEVICE_REMOVAL_FAILED and TRAY_CHANGE
+     * (whose DETAIL is 0 opened, 1 closed); AGENT_LIFECYCLE's EVENT is its state (1
+     * connected, 2 disconnected), DETAIL its reason */
     const char *alias;       /* the device of DEVICE_ADDED and DEVICE_REMOVED; the disk of
                               * BLOCK_JOB (its image) and BLOCK_JOB_2 (its target), whose
                               * EVENT is the job's type and DETAIL its status */
@@ -62,6 +70,7 @@ struct event {
      * (DETAIL), and libvirt's reason ("enospc" or "") */
     const char *src_path;
     const char *reason;
+    gint64 number;  /* RTC_CHANGE: the guest's clock offset (s); BALLOON_CHANGE: its KiB */
     int usage_type; /* secrets: virSecretUsageType (NAME is the usage id) */
                     /* node devices: NAME is the device's name */
 };

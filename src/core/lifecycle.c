@@ -405,6 +405,60 @@ on_io_error(struct domain *dom, JsonObject *data)
     core_migrate_io_error(dom, what, why);
 }
 
+/* One of libvirt's events about DOM's device ALIAS (may be NULL), with EVENT, DETAIL and
+ * NUMBER as struct event has them. */
+static void
+emit_device_event(struct domain *dom, int kind, const char *alias, int event, int detail,
+                  gint64 number)
+{
+    struct event ev = {
+        .kind = kind,
+        .name = dom->def->name,
+        .id = dom->id,
+        .alias = alias,
+        .event = event,
+        .detail = detail,
+        .number = number,
+    };
+    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
+    events_emit(dom->core->events, &ev);
+}
+
+/* DEVICE_TRAY_MOVED (a CD-ROM's tray: TRAY_CHANGE), VSERPORT_CHANGE (the guest agent's port
+ * opened or closed: AGENT_LIFECYCLE) and DEVICE_UNPLUG_GUEST_ERROR (the guest refused an
+ * unplug: DEVICE_REMOVAL_FAILED), each naming the device by its id */
+static void
+device_event(struct domain *dom, const char *event, JsonObject *data)
+{
+    const char *id = data ? qemu_json_string(data, "id") : NULL;
+    if (g_str_equal(event, "DEVICE_UNPLUG_GUEST_ERROR"))
+        id = data ? qemu_json_string(data, "device") : NULL;
+    const char *path = data ? qemu_json_string(data, "path") : NULL;
+    if ((!id || !*id) && path && g_str_has_prefix(path, "/machine/peripheral/"))
+        id = path + strlen("/machine/peripheral/");
+    if (!id || !*id)
+        return;
+    if (g_str_equal(event, "DEVICE_TRAY_MOVED")) {
+        /* virDomainEventTrayChangeReason: 0 opened, 1 closed */
+        gboolean open = data && qemu_json_bool(data, "tray-open", FALSE);
+        emit_device_event(dom, EVENT_ID_TRAY_CHANGE, id, 0, open ? 0 : 1, 0);
+    } else if (g_str_equal(event, "VSERPORT_CHANGE")) {
+        for (guint i = 0; i < dom->def->channels->len; i++) {
+            const struct chr_def *ch = dom->def->channels->pdata[i];
+            if (!ch->info.alias || !g_str_equal(ch->info.alias, id) ||
+                g_strcmp0(ch->target_name, "org.qemu.guest_agent.0") != 0)
+                continue;
+            /* state 1 connected, 2 disconnected; reason 2: the channel's own event */
+            gboolean open = data && qemu_json_bool(data, "open", FALSE);
+            log_info("%s: guest agent %s", dom->def->name, open ? "connected" : "disconnected");
+            emit_device_event(dom, EVENT_ID_AGENT_LIFECYCLE, NULL, open ? 1 : 2, 2, 0);
+        }
+    } else {
+        log_warn("%s: the guest refused to let go of device '%s'", dom->def->name, id);
+        emit_device_event(dom, EVENT_ID_DEVICE_REMOVAL_FAILED, id, 0, 0, 0);
+    }
+}
+
 static void
 on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user)
 {
@@ -419,8 +473,20 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
     }
     if (g_str_equal(event, "BALLOON_CHANGE")) {
         gint64 actual = qemu_json_int_or(data, "actual", -1);
-        if (actual > 0)
+        if (actual > 0) {
             dom->balloon_kib = (guint64)actual / 1024;
+            emit_device_event(dom, EVENT_ID_BALLOON_CHANGE, NULL, 0, 0, actual / 1024);
+        }
+        return;
+    }
+    if (g_str_equal(event, "RTC_CHANGE")) {
+        emit_device_event(dom, EVENT_ID_RTC_CHANGE, NULL, 0, 0,
+                          qemu_json_int_or(data, "offset", 0));
+        return;
+    }
+    if (g_str_equal(event, "DEVICE_TRAY_MOVED") || g_str_equal(event, "VSERPORT_CHANGE") ||
+        g_str_equal(event, "DEVICE_UNPLUG_GUEST_ERROR")) {
+        device_event(dom, event, data);
         return;
     }
     if (g_str_equal(event, "DEVICE_DELETED")) {

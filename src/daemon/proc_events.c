@@ -8,9 +8,10 @@
 #include "daemon/dispatch.h"
 #include "util/err.h"
 
-/* virDomainEventID values libvirt 9.0 knows; lifecycle, reboot, I/O error (and with its
- * reason), block job, tunable, device added and removed, migration iteration and metadata
- * change are raised so far, the others register and stay silent until their source exists */
+/* virDomainEventID values libvirt 9.0 knows; lifecycle, reboot, RTC change, I/O error (and
+ * with its reason), block job (both), tray change, balloon change, device added, removed and
+ * removal failed, tunable, agent lifecycle, migration iteration and metadata change are
+ * raised; the others register and stay silent (nothing Domus runs raises them) */
 #define EVENT_ID_LAST 27
 
 void
@@ -123,6 +124,36 @@ client_event(const struct event *ev, gpointer user)
                                 : (r->callback_id > 0 ? PROC_DOMAIN_EVENT_CALLBACK_IO_ERROR
                                                       : PROC_DOMAIN_EVENT_IO_ERROR);
             client_send_message(c, proc, b);
+        } else if (ev->kind == EVENT_ID_RTC_CHANGE || ev->kind == EVENT_ID_BALLOON_CHANGE) {
+            /* remote_domain_event_rtc_change_msg (hyper offset) / _balloon_change_msg
+             * (unsigned hyper actual, KiB) */
+            gboolean rtc = ev->kind == EVENT_ID_RTC_CHANGE;
+            if (rtc)
+                xdr_put_i64(b, ev->number);
+            else
+                xdr_put_u64(b, (guint64)ev->number);
+            uint32_t proc = rtc ? (r->callback_id > 0 ? PROC_DOMAIN_EVENT_CALLBACK_RTC_CHANGE
+                                                      : PROC_DOMAIN_EVENT_RTC_CHANGE)
+                                : (r->callback_id > 0 ? PROC_DOMAIN_EVENT_CALLBACK_BALLOON_CHANGE
+                                                      : PROC_DOMAIN_EVENT_BALLOON_CHANGE);
+            client_send_message(c, proc, b);
+        } else if (ev->kind == EVENT_ID_TRAY_CHANGE) {
+            /* remote_domain_event_tray_change_msg */
+            xdr_put_string(b, ev->alias);
+            xdr_put_i32(b, ev->detail);
+            client_send_message(c,
+                                r->callback_id > 0 ? PROC_DOMAIN_EVENT_CALLBACK_TRAY_CHANGE
+                                                   : PROC_DOMAIN_EVENT_TRAY_CHANGE,
+                                b);
+        } else if (ev->kind == EVENT_ID_AGENT_LIFECYCLE && r->callback_id > 0) {
+            /* remote_domain_event_callback_agent_lifecycle_msg; no legacy message */
+            xdr_put_i32(b, ev->event);
+            xdr_put_i32(b, ev->detail);
+            client_send_message(c, PROC_DOMAIN_EVENT_CALLBACK_AGENT_LIFECYCLE, b);
+        } else if (ev->kind == EVENT_ID_DEVICE_REMOVAL_FAILED && r->callback_id > 0) {
+            /* remote_domain_event_callback_device_removal_failed_msg; no legacy message */
+            xdr_put_string(b, ev->alias);
+            client_send_message(c, PROC_DOMAIN_EVENT_CALLBACK_DEVICE_REMOVAL_FAILED, b);
         } else if (ev->kind == EVENT_ID_DEVICE_REMOVED) {
             xdr_put_string(b, ev->alias);
             client_send_message(c,

@@ -1427,14 +1427,19 @@ queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *body)
         {PROC_DOMAIN_EVENT_REBOOT, 1, FALSE},
         {PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE, 0, TRUE},
         {PROC_DOMAIN_EVENT_CALLBACK_REBOOT, 1, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_RTC_CHANGE, 2, TRUE},
         {PROC_DOMAIN_EVENT_CALLBACK_IO_ERROR, 4, TRUE},
         {PROC_DOMAIN_EVENT_CALLBACK_IO_ERROR_REASON, 6, TRUE},
         {PROC_DOMAIN_EVENT_CALLBACK_BLOCK_JOB, 8, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_TRAY_CHANGE, 10, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_BALLOON_CHANGE, 13, TRUE},
         {PROC_DOMAIN_EVENT_CALLBACK_DEVICE_REMOVED, 15, TRUE},
         {PROC_DOMAIN_EVENT_BLOCK_JOB_2, 16, TRUE},
         {PROC_DOMAIN_EVENT_CALLBACK_TUNABLE, 17, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_AGENT_LIFECYCLE, 18, TRUE},
         {PROC_DOMAIN_EVENT_CALLBACK_DEVICE_ADDED, 19, TRUE},
         {PROC_DOMAIN_EVENT_CALLBACK_MIGRATION_ITERATION, 20, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_DEVICE_REMOVAL_FAILED, 22, TRUE},
         {PROC_DOMAIN_EVENT_CALLBACK_METADATA_CHANGE, 23, TRUE},
     };
     gsize k = 0;
@@ -1473,6 +1478,23 @@ queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *body)
             ev.event = xdr_get_i32(&r);
             ev.detail = xdr_get_i32(&r);
         }
+        break;
+    case 2: /* rtc-change: the offset */
+        ev.value = xdr_get_i64(&r);
+        break;
+    case 13: /* balloon-change: KiB */
+        ev.value = (gint64)xdr_get_u64(&r);
+        break;
+    case 10: /* tray-change: the device, the reason (detail) */
+        ev.alias = xdr_get_string(&r, RPC_STRING_MAX);
+        ev.detail = xdr_get_i32(&r);
+        break;
+    case 18: /* agent-lifecycle: state (event), reason (detail) */
+        ev.event = xdr_get_i32(&r);
+        ev.detail = xdr_get_i32(&r);
+        break;
+    case 22: /* device-removal-failed: the device */
+        ev.alias = xdr_get_string(&r, RPC_STRING_MAX);
         break;
     case 17: /* tunable */
         ev.params = client_read_typed_params(&r);

@@ -235,9 +235,13 @@ def test_domain_events_match_virsh(daemon, tmp_path):
     disk = str(tmp_path / "ev.qcow2")
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "16M"], check=True)
     c = daemon.conn()
+    iso = str(tmp_path / "ev.iso")
+    open(iso, "wb").write(b"\0" * 65536)
     dom = c.createXML(domain_xml(
         "evs", extra_devices=f"<disk type='file' device='disk'><driver name='qemu' "
-        f"type='qcow2'/><source file='{disk}'/><target dev='vda' bus='virtio'/></disk>"), 0)
+        f"type='qcow2'/><source file='{disk}'/><target dev='vda' bus='virtio'/></disk>"
+        f"<disk type='file' device='cdrom'><source file='{iso}'/><target dev='hdc' "
+        "bus='ide'/><readonly/></disk>"), 0)
     tablet = "<input type='tablet' bus='usb'/>"
     copy = str(tmp_path / "ev-copy.qcow2")
 
@@ -249,6 +253,8 @@ def test_domain_events_match_virsh(daemon, tmp_path):
         dom.detachDevice(tablet)
         assert daemon.virsh("blockcopy", "evs", "vda", copy, "--wait", "--finish",
                             check=False).returncode == 0
+        daemon.virsh("change-media", "evs", "hdc", "--eject")
+        daemon.virsh("change-media", "evs", "hdc", iso, "--insert")
         time.sleep(0.5)
 
     try:
@@ -259,7 +265,9 @@ def test_domain_events_match_virsh(daemon, tmp_path):
                      "event 'device-added' for domain 'evs': input2",
                      "event 'device-removed' for domain 'evs': input2",
                      f"event 'block-job' for domain 'evs': Block Copy for {disk} ready",
-                     "event 'block-job-2' for domain 'evs': Block Copy for vda canceled"):
+                     "event 'block-job-2' for domain 'evs': Block Copy for vda canceled",
+                     "event 'tray-change' for domain 'evs' disk ide0-1-0: opened",
+                     "event 'tray-change' for domain 'evs' disk ide0-1-0: closed"):
             assert line in theirs, theirs
         assert ours == theirs
     finally:

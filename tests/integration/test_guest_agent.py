@@ -5,13 +5,14 @@ guest without an agent channel and one whose agent is silent; monitor passthroug
 through domus, stock virsh and python3-libvirt; one booted guest shared where honest."""
 import json
 import os
+import subprocess
 import time
 
 import libvirt
 import pytest
 
 import guest
-from conftest import domain_xml
+from conftest import DOMUS, domain_xml
 
 pytestmark = pytest.mark.keep_domains
 
@@ -133,10 +134,19 @@ def test_monitor_passthrough_taints(daemon, ag):
 def test_agent_reboot_keeps_running(daemon, ag):
     d, log = ag
     before = guest.count(log)
+    # the agent's port closes as the guest goes down: virsh and domus print the same event
+    cmd = ["event", "--event", "agent-lifecycle", "--domain", "ag", "--timeout", "90"]
+    listeners = [subprocess.Popen(argv + cmd, stdout=subprocess.PIPE, text=True)
+                 for argv in (["virsh", "-c", daemon.uri], [DOMUS, "-c", daemon.domus_uri])]
+    time.sleep(1)
     daemon.domus("reboot", "--mode", "agent", "ag")
     guest.wait(lambda: guest.count(log) == before + 1, 90, "the guest to boot again")
     assert d.state()[0] == libvirt.VIR_DOMAIN_RUNNING
     assert "DOMUS-GUEST-REBOOT" in open(log).read()
+    theirs, ours = (p.communicate(timeout=90)[0] for p in listeners)
+    assert theirs == ("event 'agent-lifecycle' for domain 'ag': state: 'disconnected' reason: "
+                      "'channel event'\nevents received: 1\n\n"), theirs
+    assert ours == theirs
 
 
 def test_default_shutdown_uses_the_agent(daemon, ag):

@@ -6,12 +6,14 @@ call (domstats, getAllDomainStats), through stock virsh and python3-libvirt, on 
 connection too; the refusals. One guest booted for the module."""
 import os
 import re
+import subprocess
 import time
 
 import libvirt
 import pytest
 
 import guest
+from conftest import DOMUS
 
 E = libvirt
 pytestmark = pytest.mark.keep_domains
@@ -345,9 +347,17 @@ def test_setvcpus(daemon, st):
 
 def test_setmem(daemon, st):
     c, dom, disk = st
+    # the balloon's moves are events: virsh and domus print the first alike
+    cmd = ["event", "--event", "balloon-change", "--domain", "st", "--timeout", "30"]
+    listeners = [subprocess.Popen(argv + cmd, stdout=subprocess.PIPE, text=True)
+                 for argv in (["virsh", "-c", daemon.uri], [DOMUS, "-c", daemon.domus_uri])]
+    time.sleep(1)
     daemon.virsh("setmem", "st", "200M", "--live")
     assert dom.info()[2] == 200 * 1024
     guest.wait(lambda: dom.memoryStats()["actual"] == 200 * 1024, 20, "the balloon to move")
+    theirs, ours = (p.communicate(timeout=30)[0] for p in listeners)
+    assert theirs.startswith("event 'balloon-change' for domain 'st': ") and "KiB\n" in theirs
+    assert ours == theirs
     assert dom.maxMemory() == 256 * 1024
     with pytest.raises(libvirt.libvirtError) as e:
         dom.setMemoryFlags(300 * 1024, E.VIR_DOMAIN_AFFECT_LIVE)
@@ -446,7 +456,7 @@ def test_perf_events(daemon, st):
     every thread counts) or live (perf --enable), read in domstats' perf group; the software
     events every Linux host has, hardware ones where it has a PMU, Intel's cmt/mbmt/mbml
     refused as libvirt refuses them without resctrl."""
-    from conftest import domain_xml
+    from conftest import DOMUS, domain_xml
     c, dom, _ = st
     name = dom.name()
     # live: enabled, counted, shown the same by virsh and domus, disabled
