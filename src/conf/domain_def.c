@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* domain_def: libvirt domain XML -> validated struct domain_def; prefix domain_def_.
  * This file holds the XML helpers, the top-level elements and the checks that span the whole
- * definition; devices are in domain_def_devices.c, the formatter in domain_def_format.c.
+ * definition; devices are in domain_def_devices.c (disks in domain_def_disk.c), <features>,
+ * <cpu>, <clock>, <pm> and <perf> in domain_def_machine.c, the tuning elements in
+ * domain_def_tune.c, the formatter in domain_def_format.c.
  *
  * Nothing is silently dropped: an element or attribute we do not understand is an error that
  * names it. The exceptions are elements that are pure runtime state in libvirt, which libvirt
@@ -46,21 +48,6 @@ const char *const domain_def_chr_type_names[] = {"pty", "file", "unix", "null", 
 static const char *const arch_names[] = {
     "x86_64", "i686", "aarch64", "armv7l", "ppc64", "ppc64le", "s390x", "riscv64", NULL,
 };
-static const char *const cpu_mode_names[] = {
-    "custom", "host-model", "host-passthrough", "maximum", NULL,
-};
-static const char *const cpu_match_names[] = {"minimum", "exact", "strict", NULL};
-static const char *const cpu_check_names[] = {"none", "partial", "full", NULL};
-static const char *const cpu_fallback_names[] = {"allow", "forbid", NULL};
-static const char *const cpu_policy_names[] = {
-    "force", "require", "optional", "disable", "forbid", NULL,
-};
-static const char *const on_off_names[] = {"on", "off", NULL};
-static const char *const clock_offset_names[] = {"utc", "localtime", NULL};
-static const char *const timer_names[] = {
-    "platform", "pit", "rtc", "hpet", "tsc", "kvmclock", "hypervclock", "armvtimer", NULL,
-};
-static const char *const tickpolicy_names[] = {"delay", "catchup", "merge", "discard", NULL};
 static const char *const loader_type_names[] = {"rom", "pflash", NULL};
 static const char *const placement_names[] = {"static", "auto", NULL};
 
@@ -74,8 +61,8 @@ enum_name(const char *const *names, size_t count, int value)
 
 #define ENUM_NAME(names, value) enum_name(names, G_N_ELEMENTS(names) - 1, (int)(value))
 
-static int
-enum_lookup(const char *const *names, const char *str)
+int
+domain_def_enum_lookup(const char *const *names, const char *str)
 {
     for (int i = 0; str && names[i]; i++) {
         if (g_str_equal(names[i], str))
@@ -93,7 +80,7 @@ domain_action_to_string(enum domain_action action)
 int
 domain_action_from_string(const char *str)
 {
-    return enum_lookup(action_names, str);
+    return domain_def_enum_lookup(action_names, str);
 }
 
 const char *
@@ -237,7 +224,7 @@ domain_def_xml_enum(xmlNodePtr node, const char *name, const char *const *names,
     g_autofree char *value = domain_def_xml_prop(node, name);
     if (!value)
         return TRUE;
-    int i = enum_lookup(names, value);
+    int i = domain_def_enum_lookup(names, value);
     if (i < 0) {
         err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
                 "unsupported %s '%s' on element '%s'", name, value, node->name);
@@ -427,7 +414,7 @@ domain_def_address_parse(xmlNodePtr node, struct domain_address **ret, GError **
         const char *name = (const char *)a->name;
         if (!a->ns && g_str_equal(name, "type"))
             continue;
-        int k = a->ns ? -1 : enum_lookup(address_types[t].keys, name);
+        int k = a->ns ? -1 : domain_def_enum_lookup(address_types[t].keys, name);
         if (k < 0) {
             err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
                     "unsupported attribute '%s' on element 'address' of type '%s'", name, type);
@@ -787,8 +774,9 @@ domain_def_copy(const struct domain_def *src)
 /* ---- top-level elements ---- */
 
 /* Reads <memory>, <currentMemory> or <maxMemory> into KiB (rounded up, like libvirt). */
-static gboolean
-parse_memory(xmlNodePtr node, const char *const *attrs, uint64_t *ret_kib, GError **error)
+gboolean
+domain_def_parse_memory(xmlNodePtr node, const char *const *attrs, uint64_t *ret_kib,
+                        GError **error)
 {
     if (!domain_def_xml_check_attrs(node, attrs, error))
         return FALSE;
@@ -973,214 +961,12 @@ parse_os(struct domain_def *def, xmlNodePtr node, GError **error)
 }
 
 static gboolean
-parse_features(struct domain_def *def, xmlNodePtr node, GError **error)
-{
-    static const char *const none[] = {NULL};
-    if (!domain_def_xml_check_attrs(node, none, error))
-        return FALSE;
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        gboolean *flag = NULL;
-        if (domain_def_xml_ignorable(c))
-            continue;
-        if (domain_def_xml_is(c, "acpi"))
-            flag = &def->acpi;
-        else if (domain_def_xml_is(c, "apic"))
-            flag = &def->apic;
-        else if (domain_def_xml_is(c, "pae"))
-            flag = &def->pae;
-        else
-            return domain_def_xml_unsupported(node, c, error);
-        if (!domain_def_xml_check_attrs(c, none, error) || !domain_def_xml_check_empty(c, error))
-            return FALSE;
-        *flag = TRUE;
-    }
-    return TRUE;
-}
-
-static gboolean
-parse_cpu(struct domain_def *def, xmlNodePtr node, GError **error)
-{
-    static const char *const attrs[] = {"mode", "match", "check", "migratable", NULL};
-    static const char *const model_attrs[] = {"fallback", NULL};
-    static const char *const feature_attrs[] = {"policy", "name", NULL};
-    static const char *const topology_attrs[] = {"sockets", "dies", "cores", "threads", NULL};
-    xmlNodePtr model = NULL, topology = NULL, numa = NULL;
-
-    if (!domain_def_xml_check_attrs(node, attrs, error) ||
-        !domain_def_xml_choice(node, "mode", cpu_mode_names, &def->cpu_mode, error) ||
-        !domain_def_xml_choice(node, "match", cpu_match_names, &def->cpu_match, error) ||
-        !domain_def_xml_choice(node, "check", cpu_check_names, &def->cpu_check, error) ||
-        !domain_def_xml_choice(node, "migratable", on_off_names, &def->cpu_migratable, error))
-        return FALSE;
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (domain_def_xml_ignorable(c))
-            continue;
-        if (domain_def_xml_is(c, "model")) {
-            if (!domain_def_xml_once(&model, c, error) ||
-                !domain_def_xml_check_attrs(c, model_attrs, error) ||
-                !domain_def_xml_choice(c, "fallback", cpu_fallback_names, &def->cpu_model_fallback,
-                                       error))
-                return FALSE;
-            g_autofree char *text = domain_def_xml_text(c, error);
-            if (!text)
-                return FALSE;
-            def->cpu_model = g_strdup(g_strstrip(text));
-        } else if (domain_def_xml_is(c, "feature")) {
-            g_autofree char *policy = g_strdup("require");
-            if (!domain_def_xml_check_attrs(c, feature_attrs, error) ||
-                !domain_def_xml_check_empty(c, error) ||
-                !domain_def_xml_choice(c, "policy", cpu_policy_names, &policy, error))
-                return FALSE;
-            char *name = domain_def_xml_prop_required(c, "name", error);
-            if (!name)
-                return FALSE;
-            struct cpu_feature_def *feature = g_new0(struct cpu_feature_def, 1);
-            feature->policy = g_steal_pointer(&policy);
-            feature->name = name;
-            g_ptr_array_add(def->cpu_features, feature);
-        } else if (domain_def_xml_is(c, "numa")) {
-            if (!domain_def_xml_once(&numa, c, error) || !domain_def_numa_parse(def, c, error))
-                return FALSE;
-        } else if (domain_def_xml_is(c, "topology")) {
-            uint64_t v[4] = {0, 1, 0, 0};
-            if (!domain_def_xml_once(&topology, c, error) ||
-                !domain_def_xml_check_attrs(c, topology_attrs, error) ||
-                !domain_def_xml_check_empty(c, error))
-                return FALSE;
-            for (int i = 0; i < 4; i++) {
-                if (!domain_def_xml_uint(c, topology_attrs[i], 1, DOMAIN_DEF_VCPUS_MAX, &v[i],
-                                         error))
-                    return FALSE;
-            }
-            if (!v[0] || !v[2] || !v[3]) {
-                err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                        "cpu topology needs 'sockets', 'cores' and 'threads'");
-                return FALSE;
-            }
-            def->cpu_sockets = (unsigned)v[0];
-            def->cpu_dies = (unsigned)v[1];
-            def->cpu_cores = (unsigned)v[2];
-            def->cpu_threads = (unsigned)v[3];
-        } else {
-            return domain_def_xml_unsupported(node, c, error);
-        }
-    }
-    return TRUE;
-}
-
-static gboolean
-parse_clock(struct domain_def *def, xmlNodePtr node, GError **error)
-{
-    static const char *const attrs[] = {"offset", NULL};
-    static const char *const timer_attrs[] = {"name", "tickpolicy", "present", NULL};
-    if (!domain_def_xml_check_attrs(node, attrs, error) ||
-        !domain_def_xml_choice(node, "offset", clock_offset_names, &def->clock_offset, error))
-        return FALSE;
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (domain_def_xml_ignorable(c))
-            continue;
-        if (!domain_def_xml_is(c, "timer"))
-            return domain_def_xml_unsupported(node, c, error);
-        g_autofree char *name = NULL;
-        g_autofree char *tickpolicy = NULL;
-        int present = -1;
-        static const char *const no_yes[] = {"no", "yes", NULL};
-        if (!domain_def_xml_check_attrs(c, timer_attrs, error) ||
-            !domain_def_xml_check_empty(c, error) ||
-            !domain_def_xml_choice(c, "name", timer_names, &name, error) ||
-            !domain_def_xml_choice(c, "tickpolicy", tickpolicy_names, &tickpolicy, error) ||
-            !domain_def_xml_enum(c, "present", no_yes, &present, error))
-            return FALSE;
-        if (!name) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                    "missing attribute 'name' on element 'timer'");
-            return FALSE;
-        }
-        def->timers = g_renew(struct timer_def, def->timers, def->ntimers + 1);
-        struct timer_def *timer = &def->timers[def->ntimers++];
-        timer->name = g_steal_pointer(&name);
-        timer->tickpolicy = g_steal_pointer(&tickpolicy);
-        timer->present = present < 0   ? DOMAIN_TRISTATE_ABSENT
-                         : present > 0 ? DOMAIN_TRISTATE_YES
-                                       : DOMAIN_TRISTATE_NO;
-    }
-    return TRUE;
-}
-
-static gboolean
-parse_pm(struct domain_def *def, xmlNodePtr node, GError **error)
-{
-    static const char *const none[] = {NULL};
-    static const char *const attrs[] = {"enabled", NULL};
-    xmlNodePtr seen[2] = {NULL};
-    if (!domain_def_xml_check_attrs(node, none, error))
-        return FALSE;
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        enum domain_tristate *slot;
-        int i;
-        if (domain_def_xml_ignorable(c))
-            continue;
-        if (domain_def_xml_is(c, "suspend-to-mem")) {
-            slot = &def->pm_suspend_to_mem;
-            i = 0;
-        } else if (domain_def_xml_is(c, "suspend-to-disk")) {
-            slot = &def->pm_suspend_to_disk;
-            i = 1;
-        } else {
-            return domain_def_xml_unsupported(node, c, error);
-        }
-        gboolean enabled = FALSE;
-        g_autofree char *value = domain_def_xml_prop_required(c, "enabled", error);
-        if (!value || !domain_def_xml_once(&seen[i], c, error) ||
-            !domain_def_xml_check_attrs(c, attrs, error) || !domain_def_xml_check_empty(c, error) ||
-            !domain_def_xml_bool(c, "enabled", &enabled, error))
-            return FALSE;
-        *slot = enabled ? DOMAIN_TRISTATE_YES : DOMAIN_TRISTATE_NO;
-    }
-    return TRUE;
-}
-
-/* <perf><event name='cpu_clock' enabled='yes'/>…</perf> */
-static gboolean
-parse_perf(struct domain_def *def, xmlNodePtr node, GError **error)
-{
-    static const char *const none[] = {NULL};
-    static const char *const attrs[] = {"name", "enabled", NULL};
-    if (!domain_def_xml_check_attrs(node, none, error))
-        return FALSE;
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (domain_def_xml_ignorable(c))
-            continue;
-        if (!domain_def_xml_is(c, "event"))
-            return domain_def_xml_unsupported(node, c, error);
-        g_autofree char *name = domain_def_xml_prop_required(c, "name", error);
-        g_autofree char *enabled = domain_def_xml_prop_required(c, "enabled", error);
-        gboolean on = FALSE;
-        if (!name || !enabled || !domain_def_xml_check_attrs(c, attrs, error) ||
-            !domain_def_xml_check_empty(c, error) || !domain_def_xml_bool(c, "enabled", &on, error))
-            return FALSE;
-        int event = perf_event_from_string(name);
-        if (event < 0) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED, "unsupported perf event '%s'",
-                    name);
-            return FALSE;
-        }
-        if (def->perf[event] != DOMAIN_TRISTATE_ABSENT) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "perf event '%s' is given twice", name);
-            return FALSE;
-        }
-        def->perf[event] = on ? DOMAIN_TRISTATE_YES : DOMAIN_TRISTATE_NO;
-    }
-    return TRUE;
-}
-
-static gboolean
 parse_action(xmlNodePtr node, const char *const *names, enum domain_action *ret, GError **error)
 {
     g_autofree char *text = stripped_text(node, error);
     if (!text)
         return FALSE;
-    int i = enum_lookup(names, text);
+    int i = domain_def_enum_lookup(names, text);
     if (i < 0) {
         err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED, "unsupported action '%s' in '%s'",
                 text, node->name);
@@ -1213,281 +999,6 @@ check_resource(xmlNodePtr node, GError **error)
         g_autofree char *text = stripped_text(c, error);
         if (!text)
             return FALSE;
-    }
-    return TRUE;
-}
-
-/* A pinning's cpuset= (required, naming at least one CPU): canonical, new string. */
-static char *
-parse_pin_cpuset(xmlNodePtr node, GError **error)
-{
-    g_autofree char *text = domain_def_xml_prop(node, "cpuset");
-    struct cpuset set;
-    if (!text) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "missing cpuset for %s",
-                (const char *)node->name);
-        return NULL;
-    }
-    if (!cpuset_parse(text, &set, error)) {
-        g_prefix_error(error, "%s: ", (const char *)node->name);
-        return NULL;
-    }
-    return cpuset_format(&set);
-}
-
-/* The number in element NODE within MIN..MAX */
-static gboolean
-element_int(xmlNodePtr node, int64_t min, int64_t max, int64_t *ret, GError **error)
-{
-    static const char *const none[] = {NULL};
-    g_autofree char *text = NULL;
-    gint64 v = 0;
-    if (!domain_def_xml_check_attrs(node, none, error) ||
-        !(text = domain_def_xml_text(node, error)))
-        return FALSE;
-    if (!g_ascii_string_to_signed(g_strstrip(text), 10, min, max, &v, NULL)) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                "Value of cputune '%s' must be in range [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
-                "], not '%s'",
-                (const char *)node->name, min, max, text);
-        return FALSE;
-    }
-    *ret = v;
-    return TRUE;
-}
-
-/* <shares>, <period>, <quota>, <global_…>, <emulator_…> of <cputune>: *RET_HANDLED when NODE
- * is one */
-static gboolean
-parse_sched_tunable(struct domain_def *def, xmlNodePtr node, gboolean *ret_handled, GError **error)
-{
-    static const char *const periods[] = {"period", "global_period", "emulator_period", NULL};
-    static const char *const quotas[] = {"quota", "global_quota", "emulator_quota", NULL};
-    uint64_t *period_slots[] = {&def->vcpu_period, &def->global_period, &def->emulator_period};
-    int64_t *quota_slots[] = {&def->vcpu_quota, &def->global_quota, &def->emulator_quota};
-    int64_t v = 0;
-    *ret_handled = TRUE;
-    if (domain_def_xml_is(node, "shares")) {
-        if (!element_int(node, 0, G_MAXINT64, &v, error))
-            return FALSE;
-        def->cpu_shares = (uint64_t)v;
-        return TRUE;
-    }
-    for (int i = 0; periods[i]; i++) {
-        if (domain_def_xml_is(node, periods[i])) {
-            if (!element_int(node, DOMAIN_DEF_PERIOD_MIN, DOMAIN_DEF_PERIOD_MAX, &v, error))
-                return FALSE;
-            *period_slots[i] = (uint64_t)v;
-            return TRUE;
-        }
-        if (domain_def_xml_is(node, quotas[i])) {
-            if (!element_int(node, -1, DOMAIN_DEF_QUOTA_MAX, &v, error))
-                return FALSE;
-            if (v != -1 && v < DOMAIN_DEF_QUOTA_MIN) {
-                err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                        "Value of cputune '%s' must be in range [%lld, %lld] or -1", quotas[i],
-                        DOMAIN_DEF_QUOTA_MIN, DOMAIN_DEF_QUOTA_MAX);
-                return FALSE;
-            }
-            *quota_slots[i] = v;
-            return TRUE;
-        }
-    }
-    *ret_handled = FALSE;
-    return TRUE;
-}
-
-/* <memtune>: hard, soft and swap limits (KiB). min_guarantee is not QEMU's: refused, as
- * libvirt refuses it. */
-static gboolean
-parse_memtune(struct domain_def *def, xmlNodePtr node, GError **error)
-{
-    static const char *const none[] = {NULL};
-    static const char *const attrs[] = {"unit", NULL};
-    static const char *const names[] = {"hard_limit", "soft_limit", "swap_hard_limit", NULL};
-    uint64_t *slots[] = {&def->mem_hard_limit, &def->mem_soft_limit, &def->mem_swap_hard_limit};
-    xmlNodePtr seen[3] = {NULL};
-    if (!domain_def_xml_check_attrs(node, none, error))
-        return FALSE;
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (domain_def_xml_ignorable(c))
-            continue;
-        if (domain_def_xml_is(c, "min_guarantee")) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                    "Parameter 'min_guarantee' not supported by QEMU.");
-            return FALSE;
-        }
-        int i = c->type == XML_ELEMENT_NODE ? enum_lookup(names, (const char *)c->name) : -1;
-        if (i < 0)
-            return domain_def_xml_unsupported(node, c, error);
-        uint64_t kib = 0;
-        if (!domain_def_xml_once(&seen[i], c, error) || !parse_memory(c, attrs, &kib, error))
-            return FALSE;
-        *slots[i] = MIN(kib, DOMAIN_DEF_MEMORY_UNLIMITED);
-    }
-    if (def->mem_hard_limit && def->mem_swap_hard_limit &&
-        def->mem_swap_hard_limit < def->mem_hard_limit) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                "swap_hard_limit cannot be less than hard_limit");
-        return FALSE;
-    }
-    return TRUE;
-}
-
-/* The number in element NODE, unsigned, within MAX */
-static gboolean
-element_uint(xmlNodePtr node, guint64 max, guint64 *ret, GError **error)
-{
-    static const char *const none[] = {NULL};
-    g_autofree char *text = NULL;
-    if (!domain_def_xml_check_attrs(node, none, error) ||
-        !(text = domain_def_xml_text(node, error)))
-        return FALSE;
-    if (!g_ascii_string_to_unsigned(g_strstrip(text), 10, 0, max, ret, NULL)) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED, "could not parse %s '%s'",
-                (const char *)node->name, text);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-/* <blkiotune>: a weight, and per host block device a weight and throttles */
-static gboolean
-parse_blkiotune(struct domain_def *def, xmlNodePtr node, GError **error)
-{
-    static const char *const none[] = {NULL};
-    static const char *const fields[] = {"weight",         "read_iops_sec",   "write_iops_sec",
-                                         "read_bytes_sec", "write_bytes_sec", NULL};
-    xmlNodePtr weight = NULL;
-    guint64 v = 0;
-    if (!domain_def_xml_check_attrs(node, none, error))
-        return FALSE;
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (domain_def_xml_ignorable(c))
-            continue;
-        if (domain_def_xml_is(c, "weight")) {
-            if (!domain_def_xml_once(&weight, c, error) || !element_uint(c, G_MAXUINT, &v, error))
-                return FALSE;
-            def->blkio_weight = (unsigned)v;
-            continue;
-        }
-        if (!domain_def_xml_is(c, "device"))
-            return domain_def_xml_unsupported(node, c, error);
-        if (!domain_def_xml_check_attrs(c, none, error))
-            return FALSE;
-        struct blkio_device_def *dev = g_new0(struct blkio_device_def, 1);
-        g_ptr_array_add(def->blkio_devices, dev);
-        xmlNodePtr seen[6] = {NULL};
-        for (xmlNodePtr d = c->children; d; d = d->next) {
-            if (domain_def_xml_ignorable(d))
-                continue;
-            if (domain_def_xml_is(d, "path")) {
-                if (!domain_def_xml_once(&seen[5], d, error) ||
-                    !domain_def_xml_check_attrs(d, none, error) ||
-                    !(dev->path = domain_def_xml_text(d, error)))
-                    return FALSE;
-                g_strstrip(dev->path);
-                continue;
-            }
-            int i = d->type == XML_ELEMENT_NODE ? enum_lookup(fields, (const char *)d->name) : -1;
-            if (i < 0)
-                return domain_def_xml_unsupported(c, d, error);
-            if (!domain_def_xml_once(&seen[i], d, error) ||
-                !element_uint(d, i <= 2 ? G_MAXUINT : G_MAXUINT64, &v, error))
-                return FALSE;
-            guint64 *slots[] = {NULL, &dev->read_iops, &dev->write_iops, &dev->read_bytes,
-                                &dev->write_bytes};
-            if (i == 0)
-                dev->weight = (unsigned)v;
-            else
-                *slots[i] = v;
-        }
-        if (!dev->path || !*dev->path) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED, "missing per-device path");
-            return FALSE;
-        }
-        for (guint j = 0; j + 1 < def->blkio_devices->len; j++) {
-            const struct blkio_device_def *o = def->blkio_devices->pdata[j];
-            if (g_str_equal(o->path, dev->path)) {
-                err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "duplicate blkio device path '%s'",
-                        dev->path);
-                return FALSE;
-            }
-        }
-    }
-    return TRUE;
-}
-
-/* <cputune>: the pinning of vCPU threads and of QEMU's other threads. A <vcpupin> of a vCPU
- * past <vcpu> is dropped, as libvirt drops it. The scheduler's tunables (shares, periods and
- * quotas of the vCPUs, the emulator and the whole) are applied through cgroups. */
-static gboolean
-parse_cputune(struct domain_def *def, xmlNodePtr node, GError **error)
-{
-    static const char *const none[] = {NULL};
-    static const char *const pin_attrs[] = {"vcpu", "cpuset", NULL};
-    static const char *const emu_attrs[] = {"cpuset", NULL};
-    static const char *const iothread_attrs[] = {"iothread", "cpuset", NULL};
-    if (!domain_def_xml_check_attrs(node, none, error))
-        return FALSE;
-    xmlNodePtr emulator = NULL;
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        gboolean handled = FALSE;
-        if (domain_def_xml_ignorable(c))
-            continue;
-        if (domain_def_xml_is(c, "vcpupin")) {
-            uint64_t vcpu = 0;
-            g_autofree char *given = domain_def_xml_prop_required(c, "vcpu", error);
-            if (!given || !domain_def_xml_check_attrs(c, pin_attrs, error) ||
-                !domain_def_xml_check_empty(c, error) ||
-                !domain_def_xml_uint(c, "vcpu", 0, G_MAXUINT32, &vcpu, error))
-                return FALSE;
-            if (vcpu >= def->vcpus)
-                continue;
-            if (vcpu < def->vcpupins->len && def->vcpupins->pdata[vcpu]) {
-                err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "duplicate vcpupin for vcpu '%u'",
-                        (unsigned)vcpu);
-                return FALSE;
-            }
-            char *cpuset = parse_pin_cpuset(c, error);
-            if (!cpuset)
-                return FALSE;
-            if (vcpu >= def->vcpupins->len)
-                g_ptr_array_set_size(def->vcpupins, (guint)vcpu + 1);
-            def->vcpupins->pdata[vcpu] = cpuset;
-        } else if (!parse_sched_tunable(def, c, &handled, error)) {
-            return FALSE;
-        } else if (handled) {
-            continue;
-        } else if (domain_def_xml_is(c, "iothreadpin")) {
-            uint64_t id = 0;
-            g_autofree char *given = domain_def_xml_prop_required(c, "iothread", error);
-            if (!given || !domain_def_xml_check_attrs(c, iothread_attrs, error) ||
-                !domain_def_xml_check_empty(c, error) ||
-                !domain_def_xml_uint(c, "iothread", 1, G_MAXUINT32, &id, error))
-                return FALSE;
-            struct iothread_def *t = domain_def_iothread_find(def, (unsigned)id);
-            if (!t) {
-                err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                        "Cannot find 'iothread' : %u", (unsigned)id);
-                return FALSE;
-            }
-            if (t->cpuset) {
-                err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                        "duplicate iothreadpin for same iothread '%u'", (unsigned)id);
-                return FALSE;
-            }
-            if (!(t->cpuset = parse_pin_cpuset(c, error)))
-                return FALSE;
-        } else if (domain_def_xml_is(c, "emulatorpin")) {
-            if (!domain_def_xml_once(&emulator, c, error) ||
-                !domain_def_xml_check_attrs(c, emu_attrs, error) ||
-                !domain_def_xml_check_empty(c, error) ||
-                !(def->emulatorpin = parse_pin_cpuset(c, error)))
-                return FALSE;
-        } else {
-            return domain_def_xml_unsupported(node, c, error);
-        }
     }
     return TRUE;
 }
@@ -1621,13 +1132,13 @@ parse_resources(struct domain_def *def, xmlNodePtr *top, GError **error)
         err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "missing element 'memory' in 'domain'");
         return FALSE;
     }
-    if (!parse_memory(top[TOP_MEMORY], mem_attrs, &def->memory_kib, error) ||
+    if (!domain_def_parse_memory(top[TOP_MEMORY], mem_attrs, &def->memory_kib, error) ||
         !check_memory_range("memory", def->memory_kib, error))
         return FALSE;
     def->current_memory_kib = def->memory_kib;
     if (top[TOP_CURRENT_MEMORY]) {
         uint64_t kib = 0;
-        if (!parse_memory(top[TOP_CURRENT_MEMORY], mem_attrs, &kib, error))
+        if (!domain_def_parse_memory(top[TOP_CURRENT_MEMORY], mem_attrs, &kib, error))
             return FALSE;
         /* libvirt reads 0 as "not set"; checked against the total once the NUMA cells and the
          * memory modules are read (domain_def_memory_finish) */
@@ -1638,7 +1149,7 @@ parse_resources(struct domain_def *def, xmlNodePtr *top, GError **error)
         xmlNodePtr node = top[TOP_MAX_MEMORY];
         uint64_t slots = 0;
         g_autofree char *given = domain_def_xml_prop_required(node, "slots", error);
-        if (!given || !parse_memory(node, max_attrs, &def->max_memory_kib, error) ||
+        if (!given || !domain_def_parse_memory(node, max_attrs, &def->max_memory_kib, error) ||
             !check_memory_range("maxMemory", def->max_memory_kib, error) ||
             !domain_def_xml_uint(node, "slots", 1, 255, &slots, error))
             return FALSE;
@@ -1675,7 +1186,7 @@ parse_domain(struct domain_def *def, xmlNodePtr root, GError **error)
     g_autofree char *type = domain_def_xml_prop_required(root, "type", error);
     if (!type)
         return FALSE;
-    int virt = enum_lookup(virt_type_names, type);
+    int virt = domain_def_enum_lookup(virt_type_names, type);
     if (virt < 0) {
         err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
                 "unsupported domain type '%s'; use 'qemu' or 'kvm'", type);
@@ -1692,7 +1203,7 @@ parse_domain(struct domain_def *def, xmlNodePtr root, GError **error)
             continue;
         }
         int i = c->type == XML_ELEMENT_NODE && !c->ns
-                    ? enum_lookup(top_names, (const char *)c->name)
+                    ? domain_def_enum_lookup(top_names, (const char *)c->name)
                     : -1;
         if (i < 0)
             return domain_def_xml_unsupported(root, c, error);
@@ -1701,23 +1212,23 @@ parse_domain(struct domain_def *def, xmlNodePtr root, GError **error)
     }
 
     if (!parse_identity(def, top, error) ||
-        (top[TOP_CPU] && !parse_cpu(def, top[TOP_CPU], error)) ||
+        (top[TOP_CPU] && !domain_def_parse_cpu(def, top[TOP_CPU], error)) ||
         !parse_resources(def, top, error) || (top[TOP_OS] && !parse_os(def, top[TOP_OS], error)) ||
-        (top[TOP_FEATURES] && !parse_features(def, top[TOP_FEATURES], error)) ||
-        (top[TOP_CLOCK] && !parse_clock(def, top[TOP_CLOCK], error)) ||
+        (top[TOP_FEATURES] && !domain_def_parse_features(def, top[TOP_FEATURES], error)) ||
+        (top[TOP_CLOCK] && !domain_def_parse_clock(def, top[TOP_CLOCK], error)) ||
         (top[TOP_ON_POWEROFF] &&
          !parse_action(top[TOP_ON_POWEROFF], lifecycle_names, &def->on_poweroff, error)) ||
         (top[TOP_ON_REBOOT] &&
          !parse_action(top[TOP_ON_REBOOT], lifecycle_names, &def->on_reboot, error)) ||
         (top[TOP_ON_CRASH] &&
          !parse_action(top[TOP_ON_CRASH], action_names, &def->on_crash, error)) ||
-        (top[TOP_PM] && !parse_pm(def, top[TOP_PM], error)) ||
-        (top[TOP_PERF] && !parse_perf(def, top[TOP_PERF], error)) ||
+        (top[TOP_PM] && !domain_def_parse_pm(def, top[TOP_PM], error)) ||
+        (top[TOP_PERF] && !domain_def_parse_perf(def, top[TOP_PERF], error)) ||
         (top[TOP_RESOURCE] && !check_resource(top[TOP_RESOURCE], error)) ||
         !domain_def_iothreads_parse(def, top[TOP_IOTHREADS], top[TOP_IOTHREADIDS], error) ||
-        (top[TOP_CPUTUNE] && !parse_cputune(def, top[TOP_CPUTUNE], error)) ||
-        (top[TOP_MEMTUNE] && !parse_memtune(def, top[TOP_MEMTUNE], error)) ||
-        (top[TOP_BLKIOTUNE] && !parse_blkiotune(def, top[TOP_BLKIOTUNE], error)) ||
+        (top[TOP_CPUTUNE] && !domain_def_parse_cputune(def, top[TOP_CPUTUNE], error)) ||
+        (top[TOP_MEMTUNE] && !domain_def_parse_memtune(def, top[TOP_MEMTUNE], error)) ||
+        (top[TOP_BLKIOTUNE] && !domain_def_parse_blkiotune(def, top[TOP_BLKIOTUNE], error)) ||
         (top[TOP_DEVICES] && !domain_def_devices_parse(def, top[TOP_DEVICES], error)))
         return FALSE;
 

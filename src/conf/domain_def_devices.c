@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* domain_def devices: the children of <devices>, their defaults and the checks that span
  * several devices; prefix domain_def_. Runtime-only parts that libvirt itself ignores on
- * define (<alias>, <backingStore>, <mirror>, <source index=>, console tty=, channel target state=,
+ * define (<alias>, <source index=> and the rest domain_def_disk.c lists, console tty=, channel
+ * target state=,
  * <audio type='none'>, interface target dev='vnetN', network source portid=/bridge=) are
  * accepted and dropped; everything else we do not understand is an error naming it. */
 #include <string.h>
@@ -12,16 +13,8 @@
 #include "util/netaddr.h"
 
 static const char *const none_attrs[] = {NULL};
-static const char *const disk_type_names[] = {"file", "block", "volume", NULL};
 static const char *const disk_device_names[] = {"disk", "cdrom", NULL};
 static const char *const disk_bus_names[] = {"virtio", "ide", "scsi", "sata", "usb", NULL};
-/* The values of type= on <driver>: DISK_FORMAT_RAW and on (DISK_FORMAT_NONE is absence). */
-static const char *const disk_format_names[] = {"raw", "qcow2", NULL};
-static const char *const driver_names[] = {"qemu", NULL};
-static const char *const cache_names[] = {
-    "default", "none", "writethrough", "writeback", "directsync", "unsafe", NULL,
-};
-static const char *const discard_names[] = {"unmap", "ignore", NULL};
 static const char *const net_type_names[] = {"user", "bridge", "network", "ethernet", NULL};
 static const char *const net_model_names[] = {
     "virtio",
@@ -120,11 +113,6 @@ typedef struct disk_def disk_def;
 typedef struct net_def net_def;
 typedef struct chr_def chr_def;
 typedef struct controller_def controller_def;
-typedef struct disk_layer disk_layer;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(disk_layer, disk_layer_free)
-typedef struct disk_mirror disk_mirror;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(disk_mirror, disk_mirror_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(disk_def, domain_def_disk_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(net_def, domain_def_net_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(chr_def, domain_def_chr_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(controller_def, domain_def_controller_free)
@@ -171,8 +159,8 @@ domain_def_parse_info_child(xmlNodePtr child, struct device_info *info, gboolean
     return TRUE;
 }
 
-static gboolean
-parse_boot_order(xmlNodePtr node, unsigned *ret, GError **error)
+gboolean
+domain_def_parse_boot_order(xmlNodePtr node, unsigned *ret, GError **error)
 {
     static const char *const attrs[] = {"order", NULL};
     uint64_t order = 0;
@@ -206,412 +194,11 @@ required_enum(xmlNodePtr node, const char *name, const char *const *names, int *
     return TRUE;
 }
 
-/* An empty element whose attributes are all listed in ATTRS. */
-static gboolean
-check_leaf(xmlNodePtr node, const char *const *attrs, GError **error)
+gboolean
+domain_def_check_leaf(xmlNodePtr node, const char *const *attrs, GError **error)
 {
     return domain_def_xml_check_attrs(node, attrs, error) &&
            domain_def_xml_check_empty(node, error);
-}
-
-/* "vda", "hdc", "sdaa": a known prefix and letters. */
-static gboolean
-disk_target_valid(const char *dev, int *ret_bus)
-{
-    static const struct {
-        const char *prefix;
-        enum disk_bus bus;
-    } prefixes[] = {{"vd", DISK_BUS_VIRTIO}, {"hd", DISK_BUS_IDE}, {"sd", DISK_BUS_SCSI}};
-    for (gsize i = 0; i < G_N_ELEMENTS(prefixes); i++) {
-        if (!g_str_has_prefix(dev, prefixes[i].prefix))
-            continue;
-        const char *p = dev + 2;
-        if (!*p || strlen(p) > DISK_TARGET_LETTERS_MAX)
-            return FALSE;
-        for (; *p; p++) {
-            if (*p < 'a' || *p > 'z')
-                return FALSE;
-        }
-        *ret_bus = (int)prefixes[i].bus;
-        return TRUE;
-    }
-    return FALSE;
-}
-
-static gboolean
-parse_disk_source(struct disk_def *disk, xmlNodePtr node, GError **error)
-{
-    /* index= numbers the image in the live backing chain: kept for the daemon's status. */
-    static const char *const file_attrs[] = {"file", "index", NULL};
-    static const char *const block_attrs[] = {"dev", "index", NULL};
-    static const char *const volume_attrs[] = {"pool", "volume", "index", NULL};
-    uint64_t index = 0;
-    if (disk->type == DISK_TYPE_VOLUME) {
-        if (!check_leaf(node, volume_attrs, error))
-            return FALSE;
-        disk->source_pool = domain_def_xml_prop(node, "pool");
-        disk->source_volume = domain_def_xml_prop(node, "volume");
-        if (!disk->source_pool || !disk->source_volume || !*disk->source_pool ||
-            !*disk->source_volume) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                    "a disk of type 'volume' needs <source pool='…' volume='…'/>");
-            return FALSE;
-        }
-    } else {
-        gboolean file = disk->type == DISK_TYPE_FILE;
-        if (!check_leaf(node, file ? file_attrs : block_attrs, error))
-            return FALSE;
-        disk->source = domain_def_xml_prop(node, file ? "file" : "dev");
-        if (disk->source && !*disk->source)
-            g_clear_pointer(&disk->source, g_free);
-    }
-    if (!domain_def_xml_uint(node, "index", 1, G_MAXINT, &index, error))
-        return FALSE;
-    disk->source_index = (unsigned)index;
-    return TRUE;
-}
-
-/* <backingStore type='file' index='N'><format type='…'/><source file='…'/><backingStore…>:
- * the live backing chain, appended to DISK->backing; an empty <backingStore/> ends it. */
-static gboolean
-parse_backing_store(struct disk_def *disk, xmlNodePtr node, GError **error)
-{
-    static const char *const attrs[] = {"type", "index", NULL};
-    static const char *const format_attrs[] = {"type", NULL};
-    static const char *const file_attrs[] = {"file", NULL};
-    static const char *const block_attrs[] = {"dev", NULL};
-    if (!disk->backing)
-        disk->backing = g_ptr_array_new_with_free_func((GDestroyNotify)disk_layer_free);
-    for (;;) {
-        int type = -1, format = -1;
-        uint64_t index = 0;
-        xmlNodePtr seen[3] = {NULL};
-        if (!domain_def_xml_check_attrs(node, attrs, error) ||
-            !domain_def_xml_enum(node, "type", disk_type_names, &type, error) ||
-            !domain_def_xml_uint(node, "index", 1, G_MAXINT, &index, error))
-            return FALSE;
-        if (type < 0) {
-            /* the end of the chain */
-            if (xmlHasProp(node, (const xmlChar *)"index"))
-                return domain_def_xml_unsupported(node->parent, node, error);
-            return domain_def_xml_check_empty(node, error);
-        }
-        if (disk->backing->len >= DISK_CHAIN_MAX || type == DISK_TYPE_VOLUME) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                    "a backing chain deeper than %d images or with an image of type 'volume' "
-                    "is not supported",
-                    DISK_CHAIN_MAX);
-            return FALSE;
-        }
-        g_autoptr(disk_layer) layer = g_new0(struct disk_layer, 1);
-        layer->type = (enum disk_type)type;
-        layer->index = (unsigned)index;
-        xmlNodePtr next = NULL;
-        for (xmlNodePtr c = node->children; c; c = c->next) {
-            if (domain_def_xml_ignorable(c))
-                continue;
-            if (domain_def_xml_is(c, "format")) {
-                if (!domain_def_xml_once(&seen[0], c, error) ||
-                    !check_leaf(c, format_attrs, error) ||
-                    !domain_def_xml_enum(c, "type", disk_format_names, &format, error))
-                    return FALSE;
-                layer->format = (enum disk_format)(format + 1);
-            } else if (domain_def_xml_is(c, "source")) {
-                gboolean file = layer->type == DISK_TYPE_FILE;
-                if (!domain_def_xml_once(&seen[1], c, error) ||
-                    !check_leaf(c, file ? file_attrs : block_attrs, error) ||
-                    !(layer->path = domain_def_xml_prop_required(c, file ? "file" : "dev", error)))
-                    return FALSE;
-            } else if (domain_def_xml_is(c, "backingStore")) {
-                if (!domain_def_xml_once(&seen[2], c, error))
-                    return FALSE;
-                next = c;
-            } else {
-                return domain_def_xml_unsupported(node, c, error);
-            }
-        }
-        if (!layer->path) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                    "a <backingStore> of type '%s' has no <source>; give it <source %s='…'/>",
-                    disk_type_names[type], type == DISK_TYPE_FILE ? "file" : "dev");
-            return FALSE;
-        }
-        g_ptr_array_add(disk->backing, g_steal_pointer(&layer));
-        if (!next)
-            return TRUE;
-        node = next;
-    }
-}
-
-static gboolean
-parse_disk_target(struct disk_def *disk, xmlNodePtr node, GError **error)
-{
-    /* tray= is the live state of a cdrom tray: dropped. */
-    static const char *const attrs[] = {"dev", "bus", "tray", "removable", NULL};
-    int bus = -1, derived = -1, removable = -1;
-    if (!check_leaf(node, attrs, error) ||
-        !domain_def_xml_enum(node, "bus", disk_bus_names, &bus, error) ||
-        !domain_def_xml_enum(node, "removable", on_off_names, &removable, error))
-        return FALSE;
-    disk->removable = removable < 0    ? DOMAIN_TRISTATE_ABSENT
-                      : removable == 0 ? DOMAIN_TRISTATE_YES
-                                       : DOMAIN_TRISTATE_NO;
-    disk->target_dev = domain_def_xml_prop_required(node, "dev", error);
-    if (!disk->target_dev)
-        return FALSE;
-    if (!disk_target_valid(disk->target_dev, &derived)) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                "invalid disk target '%s'; use vd, hd or sd and 1 to %d letters", disk->target_dev,
-                DISK_TARGET_LETTERS_MAX);
-        return FALSE;
-    }
-    disk->bus = (enum disk_bus)(bus >= 0 ? bus : derived);
-    if (disk->removable != DOMAIN_TRISTATE_ABSENT && disk->bus != DISK_BUS_USB) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                "disk '%s': removable is only valid for usb disks", disk->target_dev);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-const char *const disk_iotune_names[DISK_IOTUNE_FIELDS] = {
-    "total_bytes_sec",
-    "read_bytes_sec",
-    "write_bytes_sec",
-    "total_iops_sec",
-    "read_iops_sec",
-    "write_iops_sec",
-    "total_bytes_sec_max",
-    "read_bytes_sec_max",
-    "write_bytes_sec_max",
-    "total_iops_sec_max",
-    "read_iops_sec_max",
-    "write_iops_sec_max",
-    "size_iops_sec",
-    "total_bytes_sec_max_length",
-    "read_bytes_sec_max_length",
-    "write_bytes_sec_max_length",
-    "total_iops_sec_max_length",
-    "read_iops_sec_max_length",
-    "write_iops_sec_max_length",
-};
-
-gboolean
-domain_def_iotune_check(const struct disk_iotune *t, GError **error)
-{
-    /* a total and its read/write parts exclude each other, for each kind (libvirt) */
-    for (int base = 0; base < 19; base += base == 12 ? 1 : 3) {
-        if (base == 12)
-            continue;
-        if (t->v[base] && (t->v[base + 1] || t->v[base + 2])) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                    "total and read/write of %s cannot be set at the same time",
-                    disk_iotune_names[base] + strlen("total_"));
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
-
-static gboolean
-parse_iotune(struct disk_iotune *t, xmlNodePtr node, GError **error)
-{
-    if (!domain_def_xml_check_attrs(node, none_attrs, error))
-        return FALSE;
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (domain_def_xml_ignorable(c))
-            continue;
-        g_autofree char *text = NULL;
-        if (!domain_def_xml_check_attrs(c, none_attrs, error) ||
-            !(text = domain_def_xml_text(c, error)))
-            return FALSE;
-        g_strstrip(text);
-        if (domain_def_xml_is(c, "group_name")) {
-            g_free(t->group_name);
-            t->group_name = g_steal_pointer(&text);
-            continue;
-        }
-        int k = -1;
-        for (int i = 0; i < DISK_IOTUNE_FIELDS; i++)
-            if (domain_def_xml_is(c, disk_iotune_names[i]))
-                k = i;
-        if (k < 0)
-            return domain_def_xml_unsupported(node, c, error);
-        guint64 v = 0;
-        if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXINT64, &v, NULL)) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                    "disk iotune field '%s' must be an "
-                    "unsigned integer, not '%s'",
-                    disk_iotune_names[k], text);
-            return FALSE;
-        }
-        t->v[k] = v;
-    }
-    return domain_def_iotune_check(t, error);
-}
-
-/* <mirror type='file|block' job='copy' [ready='yes|abort|pivot']><format type=…/><source
- * file|dev=… index=…/>[<backingStore/>]</mirror>: a block copy under way (live) */
-static gboolean
-parse_disk_mirror(struct disk_def *disk, xmlNodePtr node, GError **error)
-{
-    static const char *const attrs[] = {"type", "job", "ready", NULL};
-    static const char *const jobs[] = {"copy", NULL};
-    static const char *const ready_names[] = {"yes", "abort", "pivot", NULL};
-    static const char *const format_attrs[] = {"type", NULL};
-    static const char *const file_attrs[] = {"file", "index", NULL};
-    static const char *const block_attrs[] = {"dev", "index", NULL};
-    int type = DISK_TYPE_FILE, job = -1, ready = -1, format = -1;
-    if (disk->mirror) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                "element 'mirror' appears more than once in 'disk'");
-        return FALSE;
-    }
-    if (!domain_def_xml_check_attrs(node, attrs, error) ||
-        !domain_def_xml_enum(node, "type", disk_type_names, &type, error) ||
-        !domain_def_xml_enum(node, "job", jobs, &job, error) ||
-        !domain_def_xml_enum(node, "ready", ready_names, &ready, error))
-        return FALSE;
-    if (type == DISK_TYPE_VOLUME) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                "a block copy goes to a file or a block device, not a volume");
-        return FALSE;
-    }
-    g_autoptr(disk_mirror) m = g_new0(struct disk_mirror, 1);
-    m->type = (enum disk_type)type;
-    m->ready = (enum disk_mirror_ready)(ready + 1);
-    m->shallow = TRUE;
-    xmlNodePtr seen[3] = {NULL};
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (domain_def_xml_ignorable(c))
-            continue;
-        if (domain_def_xml_is(c, "format")) {
-            if (!domain_def_xml_once(&seen[0], c, error) || !check_leaf(c, format_attrs, error) ||
-                !domain_def_xml_enum(c, "type", disk_format_names, &format, error))
-                return FALSE;
-            m->format = (enum disk_format)(format + 1);
-        } else if (domain_def_xml_is(c, "source")) {
-            gboolean file = m->type == DISK_TYPE_FILE;
-            uint64_t index = 0;
-            if (!domain_def_xml_once(&seen[1], c, error) ||
-                !check_leaf(c, file ? file_attrs : block_attrs, error) ||
-                !(m->path = domain_def_xml_prop_required(c, file ? "file" : "dev", error)) ||
-                !domain_def_xml_uint(c, "index", 1, G_MAXINT, &index, error))
-                return FALSE;
-            m->index = (unsigned)index;
-        } else if (domain_def_xml_is(c, "backingStore")) {
-            /* an empty one: the copy stands alone (a full copy) */
-            if (!domain_def_xml_once(&seen[2], c, error) || !check_leaf(c, none_attrs, error) ||
-                !domain_def_xml_check_empty(c, error))
-                return FALSE;
-            m->shallow = FALSE;
-        } else {
-            return domain_def_xml_unsupported(node, c, error);
-        }
-    }
-    if (!m->path) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "a <mirror> needs a <source>");
-        return FALSE;
-    }
-    disk->mirror = g_steal_pointer(&m);
-    return TRUE;
-}
-
-static gboolean
-parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
-{
-    static const char *const attrs[] = {"type", "device", NULL};
-    static const char *const driver_attrs[] = {"name",    "type",     "cache",
-                                               "discard", "iothread", NULL};
-    g_autoptr(disk_def) disk = g_new0(struct disk_def, 1);
-    int type = DISK_TYPE_FILE, device = DISK_DEVICE_DISK, format = -1;
-    xmlNodePtr seen[6] = {NULL};
-    xmlNodePtr iotune = NULL;
-
-    if (!domain_def_xml_check_attrs(node, attrs, error) ||
-        !domain_def_xml_enum(node, "type", disk_type_names, &type, error) ||
-        !domain_def_xml_enum(node, "device", disk_device_names, &device, error))
-        return FALSE;
-    disk->type = (enum disk_type)type;
-    disk->device = (enum disk_device)device;
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        gboolean handled = FALSE;
-        if (domain_def_xml_ignorable(c))
-            continue;
-        if (!domain_def_parse_info_child(c, &disk->info, &handled, error))
-            return FALSE;
-        if (handled)
-            continue;
-        if (domain_def_xml_is(c, "driver")) {
-            uint64_t iothread = 0;
-            if (!domain_def_xml_uint(c, "iothread", 1, G_MAXUINT32, &iothread, error))
-                return FALSE;
-            disk->iothread = (unsigned)iothread;
-            if (!domain_def_xml_once(&seen[0], c, error) || !check_leaf(c, driver_attrs, error) ||
-                !domain_def_xml_choice(c, "name", driver_names, &disk->driver_name, error) ||
-                !domain_def_xml_enum(c, "type", disk_format_names, &format, error) ||
-                !domain_def_xml_choice(c, "cache", cache_names, &disk->cache, error) ||
-                !domain_def_xml_choice(c, "discard", discard_names, &disk->discard, error))
-                return FALSE;
-            disk->format = (enum disk_format)(format + 1);
-        } else if (domain_def_xml_is(c, "source")) {
-            if (!domain_def_xml_once(&seen[1], c, error) || !parse_disk_source(disk, c, error))
-                return FALSE;
-        } else if (domain_def_xml_is(c, "backingStore")) {
-            if (disk->backing) {
-                err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                        "element 'backingStore' appears more than once in 'disk'");
-                return FALSE;
-            }
-            if (!parse_backing_store(disk, c, error))
-                return FALSE;
-        } else if (domain_def_xml_is(c, "mirror")) {
-            if (!parse_disk_mirror(disk, c, error))
-                return FALSE;
-        } else if (domain_def_xml_is(c, "target")) {
-            if (!domain_def_xml_once(&seen[2], c, error) || !parse_disk_target(disk, c, error))
-                return FALSE;
-        } else if (domain_def_xml_is(c, "readonly")) {
-            if (!domain_def_xml_once(&seen[3], c, error) || !check_leaf(c, none_attrs, error))
-                return FALSE;
-            disk->readonly = TRUE;
-        } else if (domain_def_xml_is(c, "shareable")) {
-            if (!domain_def_xml_once(&seen[4], c, error) || !check_leaf(c, none_attrs, error))
-                return FALSE;
-            disk->shareable = TRUE;
-        } else if (domain_def_xml_is(c, "serial")) {
-            if (!domain_def_xml_once(&seen[5], c, error) ||
-                !domain_def_xml_check_attrs(c, none_attrs, error) ||
-                !(disk->serial = domain_def_xml_text(c, error)))
-                return FALSE;
-        } else if (domain_def_xml_is(c, "boot")) {
-            if (!parse_boot_order(c, &disk->boot_order, error))
-                return FALSE;
-        } else if (domain_def_xml_is(c, "iotune")) {
-            if (!domain_def_xml_once(&iotune, c, error) || !parse_iotune(&disk->iotune, c, error))
-                return FALSE;
-        } else {
-            return domain_def_xml_unsupported(node, c, error);
-        }
-    }
-    if (!disk->target_dev) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "missing element 'target' in 'disk'");
-        return FALSE;
-    }
-    if (!disk->source && !disk->source_volume && disk->device == DISK_DEVICE_DISK) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
-                "disk '%s' has no source; only a cdrom may be empty", disk->target_dev);
-        return FALSE;
-    }
-    if (disk->device == DISK_DEVICE_CDROM &&
-        (disk->bus == DISK_BUS_VIRTIO || disk->bus == DISK_BUS_USB)) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                "cdrom '%s' cannot be on bus '%s'; use 'sata', 'ide' or 'scsi'", disk->target_dev,
-                disk_bus_names[disk->bus]);
-        return FALSE;
-    }
-    g_ptr_array_add(def->disks, g_steal_pointer(&disk));
-    return TRUE;
 }
 
 static gboolean
@@ -619,7 +206,7 @@ parse_mac(struct net_def *net, xmlNodePtr node, GError **error)
 {
     static const char *const attrs[] = {"address", NULL};
     g_autofree char *text = domain_def_xml_prop_required(node, "address", error);
-    if (!text || !check_leaf(node, attrs, error))
+    if (!text || !domain_def_check_leaf(node, attrs, error))
         return FALSE;
     g_auto(GStrv) parts = g_strsplit(text, ":", -1);
     gboolean ok = g_strv_length(parts) == 6;
@@ -652,7 +239,7 @@ parse_net_source(struct net_def *net, xmlNodePtr node, GError **error)
     if (net->type == NET_TYPE_USER || net->type == NET_TYPE_ETHERNET)
         return domain_def_xml_unsupported(node->parent, node, error);
     gboolean network = net->type == NET_TYPE_NETWORK;
-    if (!check_leaf(node, network ? network_attrs : bridge_attrs, error))
+    if (!domain_def_check_leaf(node, network ? network_attrs : bridge_attrs, error))
         return FALSE;
     net->source = domain_def_xml_prop_required(node, network ? "network" : "bridge", error);
     if (network) {
@@ -668,7 +255,7 @@ static gboolean
 parse_net_target(struct net_def *net, xmlNodePtr node, GError **error)
 {
     static const char *const attrs[] = {"dev", "managed", NULL};
-    if (!check_leaf(node, attrs, error))
+    if (!domain_def_check_leaf(node, attrs, error))
         return FALSE;
     net->target_dev = domain_def_xml_prop(node, "dev");
     const char *dev = net->target_dev;
@@ -703,7 +290,7 @@ parse_net_link(struct net_def *net, xmlNodePtr node, GError **error)
     static const char *const attrs[] = {"state", NULL};
     static const char *const states[] = {"up", "down", NULL};
     int state = 0;
-    if (!check_leaf(node, attrs, error) ||
+    if (!domain_def_check_leaf(node, attrs, error) ||
         !domain_def_xml_enum(node, "state", states, &state, error))
         return FALSE;
     net->link_down = state == 1;
@@ -739,7 +326,8 @@ parse_net(struct domain_def *def, xmlNodePtr node, GError **error)
             if (!domain_def_xml_once(&seen[1], c, error) || !parse_net_source(net, c, error))
                 return FALSE;
         } else if (domain_def_xml_is(c, "model")) {
-            if (!domain_def_xml_once(&seen[2], c, error) || !check_leaf(c, model_attrs, error) ||
+            if (!domain_def_xml_once(&seen[2], c, error) ||
+                !domain_def_check_leaf(c, model_attrs, error) ||
                 !domain_def_xml_choice(c, "type", net_model_names, &net->model, error))
                 return FALSE;
         } else if (domain_def_xml_is(c, "target")) {
@@ -749,7 +337,7 @@ parse_net(struct domain_def *def, xmlNodePtr node, GError **error)
             if (!domain_def_xml_once(&seen[4], c, error) || !parse_net_link(net, c, error))
                 return FALSE;
         } else if (domain_def_xml_is(c, "boot")) {
-            if (!parse_boot_order(c, &net->boot_order, error))
+            if (!domain_def_parse_boot_order(c, &net->boot_order, error))
                 return FALSE;
         } else if (domain_def_xml_is(c, "bandwidth")) {
             /* a floor is a share of a network's bandwidth */
@@ -833,7 +421,7 @@ parse_graphics_listen(struct graphics_def *graphics, xmlNodePtr node, GError **e
 {
     static const char *const attrs[] = {"type", "address", NULL};
     int type = 0;
-    if (!check_leaf(node, attrs, error) ||
+    if (!domain_def_check_leaf(node, attrs, error) ||
         !required_enum(node, "type", listen_type_names, &type, error))
         return FALSE;
     g_autofree char *address = domain_def_xml_prop(node, "address");
@@ -881,7 +469,8 @@ parse_graphics(struct domain_def *def, xmlNodePtr node, GError **error)
             continue;
         if (graphics->type == GRAPHICS_TYPE_SPICE && domain_def_xml_is(c, "image")) {
             static const char *const image_attrs[] = {"compression", NULL};
-            if (!domain_def_xml_once(&image, c, error) || !check_leaf(c, image_attrs, error) ||
+            if (!domain_def_xml_once(&image, c, error) ||
+                !domain_def_check_leaf(c, image_attrs, error) ||
                 !domain_def_xml_choice(c, "compression", image_compression_names,
                                        &graphics->image_compression, error))
                 return FALSE;
@@ -904,7 +493,7 @@ parse_chr_source(struct chr_def *chr, xmlNodePtr node, GError **error)
 {
     static const char *const attrs[] = {"path", NULL};
     static const char *const unix_attrs[] = {"path", "mode", NULL};
-    if (!check_leaf(node, chr->type == CHR_TYPE_UNIX ? unix_attrs : attrs, error) ||
+    if (!domain_def_check_leaf(node, chr->type == CHR_TYPE_UNIX ? unix_attrs : attrs, error) ||
         !domain_def_xml_choice(node, "mode", unix_mode_names, &chr->source_mode, error))
         return FALSE;
     chr->source_path = domain_def_xml_prop(node, "path");
@@ -947,7 +536,8 @@ parse_chr_target(struct chr_def *chr, enum chr_kind kind, xmlNodePtr node, GErro
             continue;
         if (kind != CHR_SERIAL || !domain_def_xml_is(c, "model"))
             return domain_def_xml_unsupported(node, c, error);
-        if (!domain_def_xml_once(&model, c, error) || !check_leaf(c, model_attrs, error) ||
+        if (!domain_def_xml_once(&model, c, error) ||
+            !domain_def_check_leaf(c, model_attrs, error) ||
             !domain_def_xml_choice(c, "name", serial_target_names, &chr->target_model, error))
             return FALSE;
     }
@@ -986,7 +576,8 @@ parse_chr(struct domain_def *def, enum chr_kind kind, xmlNodePtr node, GError **
                 return FALSE;
         } else if (domain_def_xml_is(c, "log")) {
             int append = -1;
-            if (!domain_def_xml_once(&seen[2], c, error) || !check_leaf(c, log_attrs, error) ||
+            if (!domain_def_xml_once(&seen[2], c, error) ||
+                !domain_def_check_leaf(c, log_attrs, error) ||
                 !domain_def_xml_enum(c, "append", on_off_names, &append, error) ||
                 !(chr->log_file = domain_def_xml_prop_required(c, "file", error)))
                 return FALSE;
@@ -1037,7 +628,8 @@ parse_video(struct domain_def *def, xmlNodePtr node, GError **error)
             continue;
         if (!domain_def_xml_is(c, "model"))
             return domain_def_xml_unsupported(node, c, error);
-        if (!domain_def_xml_once(&model, c, error) || !check_leaf(c, model_attrs, error) ||
+        if (!domain_def_xml_once(&model, c, error) ||
+            !domain_def_check_leaf(c, model_attrs, error) ||
             !domain_def_xml_choice(c, "type", video_model_names, &video->model, error) ||
             !domain_def_xml_uint(c, "vram", 0, G_MAXUINT32, &vram, error) ||
             !domain_def_xml_uint(c, "heads", 1, 16, &heads, error) ||
@@ -1095,18 +687,21 @@ parse_controller_children(struct controller_def *ctrl, xmlNodePtr node, GError *
             continue;
         if (domain_def_xml_is(c, "master") && g_str_equal(ctrl->type, "usb")) {
             int64_t port = -1;
-            if (!domain_def_xml_once(&seen[0], c, error) || !check_leaf(c, master_attrs, error) ||
+            if (!domain_def_xml_once(&seen[0], c, error) ||
+                !domain_def_check_leaf(c, master_attrs, error) ||
                 !domain_def_xml_int(c, "startport", 0, 255, &port, error))
                 return FALSE;
             ctrl->master_startport = (int)port;
         } else if (domain_def_xml_is(c, "model") && g_str_equal(ctrl->type, "pci")) {
-            if (!domain_def_xml_once(&seen[1], c, error) || !check_leaf(c, model_attrs, error) ||
+            if (!domain_def_xml_once(&seen[1], c, error) ||
+                !domain_def_check_leaf(c, model_attrs, error) ||
                 !domain_def_xml_choice(c, "name", pci_model_name_names, &ctrl->model_name, error))
                 return FALSE;
         } else if (domain_def_xml_is(c, "target") && g_str_equal(ctrl->type, "pci")) {
             int64_t chassis = -1;
             uint64_t port = 0;
-            if (!domain_def_xml_once(&seen[2], c, error) || !check_leaf(c, target_attrs, error) ||
+            if (!domain_def_xml_once(&seen[2], c, error) ||
+                !domain_def_check_leaf(c, target_attrs, error) ||
                 !domain_def_xml_int(c, "chassis", 0, 255, &chassis, error) ||
                 !domain_def_xml_uint(c, "port", 0, 255, &port, error))
                 return FALSE;
@@ -1210,7 +805,8 @@ check_audio(xmlNodePtr node, GError **error)
     static const char *const attrs[] = {"id", "type", NULL};
     static const char *const types[] = {"none", NULL};
     int type = 0;
-    return check_leaf(node, attrs, error) && required_enum(node, "type", types, &type, error);
+    return domain_def_check_leaf(node, attrs, error) &&
+           required_enum(node, "type", types, &type, error);
 }
 
 gboolean
@@ -1230,7 +826,7 @@ domain_def_devices_parse(struct domain_def *def, xmlNodePtr devices, GError **er
             if (ok)
                 g_strstrip(def->emulator);
         } else if (domain_def_xml_is(c, "disk")) {
-            ok = parse_disk(def, c, error);
+            ok = domain_def_parse_disk(def, c, error);
         } else if (domain_def_xml_is(c, "controller")) {
             ok = parse_controller(def, c, error);
         } else if (domain_def_xml_is(c, "interface")) {

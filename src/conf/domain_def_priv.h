@@ -105,6 +105,28 @@ extern const char *const domain_def_chr_type_names[];
 
 /* The children every device may have, <alias> and <address>: *RET_HANDLED when CHILD was one
  * of them. */
+/* An empty element whose attributes are all listed in ATTRS. */
+gboolean domain_def_check_leaf(xmlNodePtr node, const char *const *attrs, GError **error);
+/* <boot order='N'/> of a device into *RET (once per device). */
+gboolean domain_def_parse_boot_order(xmlNodePtr node, unsigned *ret, GError **error);
+/* The index of STR in the NULL-ended NAMES, or -1. */
+int domain_def_enum_lookup(const char *const *names, const char *str);
+/* Reads <memory>, <currentMemory>, <maxMemory> or a <memtune> limit (attributes ATTRS) into
+ * KiB, rounded up as libvirt does. */
+gboolean domain_def_parse_memory(xmlNodePtr node, const char *const *attrs, uint64_t *ret_kib,
+                                 GError **error);
+/* <features>, <cpu>, <clock>, <pm>, <perf> into DEF (domain_def_machine.c). */
+gboolean domain_def_parse_features(struct domain_def *def, xmlNodePtr node, GError **error);
+gboolean domain_def_parse_cpu(struct domain_def *def, xmlNodePtr node, GError **error);
+gboolean domain_def_parse_clock(struct domain_def *def, xmlNodePtr node, GError **error);
+gboolean domain_def_parse_pm(struct domain_def *def, xmlNodePtr node, GError **error);
+gboolean domain_def_parse_perf(struct domain_def *def, xmlNodePtr node, GError **error);
+/* <cputune>, <memtune>, <blkiotune> into DEF (domain_def_tune.c). */
+gboolean domain_def_parse_cputune(struct domain_def *def, xmlNodePtr node, GError **error);
+gboolean domain_def_parse_memtune(struct domain_def *def, xmlNodePtr node, GError **error);
+gboolean domain_def_parse_blkiotune(struct domain_def *def, xmlNodePtr node, GError **error);
+/* A <disk> of <devices>, appended to DEF's disks (domain_def_disk.c). */
+gboolean domain_def_parse_disk(struct domain_def *def, xmlNodePtr node, GError **error);
 gboolean domain_def_parse_info_child(xmlNodePtr child, struct device_info *info,
                                      gboolean *ret_handled, GError **error);
 /* LEVEL steps of two spaces. */

@@ -273,13 +273,12 @@ h_get_dhcp_leases(struct call *call, const struct call_ctx *ctx)
 {
     const struct leases_args *a = ctx->args;
     GError *error = NULL;
-    GArray *prefixes = NULL;
+    g_autoptr(GArray) prefixes = NULL;
     g_autoptr(GPtrArray) leases = core_network_leases(ctx->net, a->mac, &prefixes, &error);
     if (!leases) {
         dispatch_fail(call, error);
         return;
     }
-    g_autoptr(GArray) prefixes_owned = prefixes;
     guint n = MIN(leases->len, RPC_NETWORK_LEASES_MAX);
     g_autoptr(GByteArray) b = g_byte_array_new();
     xdr_put_u32(b, a->need_results ? n : 0);

@@ -23,6 +23,9 @@ struct domus_conn {
  * 2: WAKE_FD is readable; -1: ERROR (a lost connection: ERR_RPC). */
 int client_next_message(domus_conn *conn, struct rpc_header *ret_hdr, GByteArray **ret_body,
                         int timeout_ms, int wake_fd, GError **error);
+/* Decodes an event message (a MESSAGE of libvirt's remote program) and queues it on CONN;
+ * one this library does not decode is dropped (events.c). */
+void client_queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *body);
 
 /* Sends a call of PROG and waits for its reply; events that arrive meanwhile are queued.
  * RET_BODY (may be NULL) gets the reply body; an error reply becomes ERROR. */
