@@ -83,19 +83,31 @@ parse_disk_source(struct disk_def *disk, xmlNodePtr node, GError **error)
     return TRUE;
 }
 
+/* <format type='raw|qcow2'/> (once: SEEN) into *RET. */
+static gboolean
+parse_format_child(xmlNodePtr c, xmlNodePtr *seen, enum disk_format *ret, GError **error)
+{
+    static const char *const attrs[] = {"type", NULL};
+    int format = -1;
+    if (!domain_def_xml_once(seen, c, error) || !domain_def_check_leaf(c, attrs, error) ||
+        !domain_def_xml_enum(c, "type", disk_format_names, &format, error))
+        return FALSE;
+    *ret = (enum disk_format)(format + 1);
+    return TRUE;
+}
+
 /* <backingStore type='file' index='N'><format type='…'/><source file='…'/><backingStore…>:
  * the live backing chain, appended to DISK->backing; an empty <backingStore/> ends it. */
 static gboolean
 parse_backing_store(struct disk_def *disk, xmlNodePtr node, GError **error)
 {
     static const char *const attrs[] = {"type", "index", NULL};
-    static const char *const format_attrs[] = {"type", NULL};
     static const char *const file_attrs[] = {"file", NULL};
     static const char *const block_attrs[] = {"dev", NULL};
     if (!disk->backing)
         disk->backing = g_ptr_array_new_with_free_func((GDestroyNotify)disk_layer_free);
     for (;;) {
-        int type = -1, format = -1;
+        int type = -1;
         uint64_t index = 0;
         xmlNodePtr seen[3] = {NULL};
         if (!domain_def_xml_check_attrs(node, attrs, error) ||
@@ -123,11 +135,8 @@ parse_backing_store(struct disk_def *disk, xmlNodePtr node, GError **error)
             if (domain_def_xml_ignorable(c))
                 continue;
             if (domain_def_xml_is(c, "format")) {
-                if (!domain_def_xml_once(&seen[0], c, error) ||
-                    !domain_def_check_leaf(c, format_attrs, error) ||
-                    !domain_def_xml_enum(c, "type", disk_format_names, &format, error))
+                if (!parse_format_child(c, &seen[0], &layer->format, error))
                     return FALSE;
-                layer->format = (enum disk_format)(format + 1);
             } else if (domain_def_xml_is(c, "source")) {
                 gboolean file = layer->type == DISK_TYPE_FILE;
                 if (!domain_def_xml_once(&seen[1], c, error) ||
@@ -271,10 +280,9 @@ parse_disk_mirror(struct disk_def *disk, xmlNodePtr node, GError **error)
     static const char *const attrs[] = {"type", "job", "ready", NULL};
     static const char *const jobs[] = {"copy", NULL};
     static const char *const ready_names[] = {"yes", "abort", "pivot", NULL};
-    static const char *const format_attrs[] = {"type", NULL};
     static const char *const file_attrs[] = {"file", "index", NULL};
     static const char *const block_attrs[] = {"dev", "index", NULL};
-    int type = DISK_TYPE_FILE, job = -1, ready = -1, format = -1;
+    int type = DISK_TYPE_FILE, job = -1, ready = -1;
     if (disk->mirror) {
         err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
                 "element 'mirror' appears more than once in 'disk'");
@@ -299,11 +307,8 @@ parse_disk_mirror(struct disk_def *disk, xmlNodePtr node, GError **error)
         if (domain_def_xml_ignorable(c))
             continue;
         if (domain_def_xml_is(c, "format")) {
-            if (!domain_def_xml_once(&seen[0], c, error) ||
-                !domain_def_check_leaf(c, format_attrs, error) ||
-                !domain_def_xml_enum(c, "type", disk_format_names, &format, error))
+            if (!parse_format_child(c, &seen[0], &m->format, error))
                 return FALSE;
-            m->format = (enum disk_format)(format + 1);
         } else if (domain_def_xml_is(c, "source")) {
             gboolean file = m->type == DISK_TYPE_FILE;
             uint64_t index = 0;

@@ -81,6 +81,27 @@ bj_unref(struct block_job *bj)
     g_free(bj);
 }
 
+/* A copy of disk D into DEST (FORMAT, SHALLOW, a BLOCK device), its nodes numbered INDEX;
+ * one reference: the domain's list's. */
+static struct block_job *
+bj_new(struct domain *dom, const struct disk_def *d, const char *dest, enum disk_format format,
+       gboolean shallow, gboolean block, unsigned index)
+{
+    struct block_job *bj = g_new0(struct block_job, 1);
+    bj->refs = 1;
+    bj->dom = core_domain_ref(dom);
+    bj->target = g_strdup(d->target_dev);
+    bj->path = g_strdup(d->source);
+    bj->dest = g_strdup(dest);
+    bj->format = format;
+    bj->shallow = shallow;
+    bj->block = block;
+    bj->index = index;
+    bj->qemu_job = g_strdup_printf("domus-copy-%s", d->target_dev);
+    bj->waiters = g_ptr_array_new();
+    return bj;
+}
+
 static GPtrArray *
 jobs_of(struct domain *dom)
 {
@@ -424,21 +445,12 @@ core_block_copy(struct domain *dom, const char *path, const struct core_block_co
         lifecycle_fail(done, data, error);
         return;
     }
-    struct block_job *bj = g_new0(struct block_job, 1);
-    bj->refs = 1; /* the list's */
-    bj->dom = core_domain_ref(dom);
-    bj->target = g_strdup(d->target_dev);
-    bj->path = g_strdup(d->source);
-    bj->dest = g_strdup(c->dest);
-    bj->format = c->format != DISK_FORMAT_NONE    ? c->format
-                 : d->format == DISK_FORMAT_QCOW2 ? DISK_FORMAT_QCOW2
-                                                  : DISK_FORMAT_RAW;
-    bj->shallow = c->shallow;
-    bj->block = c->block;
+    enum disk_format format = c->format != DISK_FORMAT_NONE    ? c->format
+                              : d->format == DISK_FORMAT_QCOW2 ? DISK_FORMAT_QCOW2
+                                                               : DISK_FORMAT_RAW;
+    struct block_job *bj =
+        bj_new(dom, d, c->dest, format, c->shallow, c->block, qemu_device_next_image(dom->def));
     bj->bandwidth = c->bandwidth;
-    bj->index = qemu_device_next_image(dom->def);
-    bj->qemu_job = g_strdup_printf("domus-copy-%s", d->target_dev);
-    bj->waiters = g_ptr_array_new();
     if (!c->reuse && !make_image(bj, d, &error)) {
         bj_unref(bj);
         lifecycle_fail(done, data, error);
@@ -611,18 +623,9 @@ core_block_jobs_adopt(struct domain *dom)
         const struct disk_mirror *m = d->mirror;
         if (!m || !d->source)
             continue;
-        struct block_job *bj = g_new0(struct block_job, 1);
-        bj->refs = 1; /* the list's */
-        bj->dom = core_domain_ref(dom);
-        bj->target = g_strdup(d->target_dev);
-        bj->path = g_strdup(d->source);
-        bj->dest = g_strdup(m->path);
-        bj->format = m->format != DISK_FORMAT_NONE ? m->format : DISK_FORMAT_RAW;
-        bj->shallow = m->shallow;
-        bj->block = m->type == DISK_TYPE_BLOCK;
-        bj->index = m->index;
-        bj->qemu_job = g_strdup_printf("domus-copy-%s", d->target_dev);
-        bj->waiters = g_ptr_array_new();
+        struct block_job *bj =
+            bj_new(dom, d, m->path, m->format != DISK_FORMAT_NONE ? m->format : DISK_FORMAT_RAW,
+                   m->shallow, m->type == DISK_TYPE_BLOCK, m->index);
         bj->running = TRUE;
         bj->adopted = TRUE;
         bj->ready = m->ready != DISK_MIRROR_COPYING;
