@@ -224,6 +224,11 @@ gboolean domus_domain_migrate_get_max_downtime(domus_domain *dom, guint64 *ret_m
 gboolean domus_domain_migrate_set_max_speed(domus_domain *dom, guint64 mib_per_s, GError **error);
 gboolean domus_domain_migrate_get_max_speed(domus_domain *dom, guint64 *ret_mib_per_s,
                                             GError **error);
+/* virDomainMigrate{Set,Get}CompressionCache: the XBZRLE cache of running DOM, bytes. */
+gboolean domus_domain_migrate_set_compression_cache(domus_domain *dom, guint64 bytes,
+                                                    GError **error);
+gboolean domus_domain_migrate_get_compression_cache(domus_domain *dom, guint64 *ret_bytes,
+                                                    GError **error);
 /* Aborts the job running on DOM; VIR_ERR_OPERATION_INVALID when there is none or it cannot
  * be aborted (the message names it). */
 gboolean domus_domain_abort_job(domus_domain *dom, GError **error);

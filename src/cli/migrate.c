@@ -347,6 +347,27 @@ cmd_get_speed(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+/* migrate-compcache: as virsh's cmdMigrateCompCache (--size sets it first) */
+static gboolean
+cmd_compcache(struct cli_ctx *ctx, GError **error)
+{
+    const char *text = cli_get(ctx, "size");
+    guint64 size = 0;
+    if (text && !g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, &size, NULL)) {
+        cli_set_error(error, "Numeric value '%s' for <%s> option is malformed or out of range",
+                      text, "size");
+        return FALSE;
+    }
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom || (text && !domus_domain_migrate_set_compression_cache(dom, size, error)) ||
+        !domus_domain_migrate_get_compression_cache(dom, &size, error))
+        return FALSE;
+    const char *unit;
+    double value = cli_pretty_capacity(size, &unit);
+    printf("Compression cache: %.3lf %s\n", value, unit);
+    return TRUE;
+}
+
 static const struct cli_opt migrate_opts[] = {
     {"live", OPT_BOOL, FALSE, "live migration"},
     {"offline", OPT_BOOL, FALSE, "offline migration"},
@@ -436,6 +457,11 @@ static const struct cli_opt get_speed_opts[] = {
     {NULL},
 };
 static const struct cli_opt dom_opts[] = {DOMAIN_OPT, {NULL}};
+static const struct cli_opt compcache_opts[] = {
+    DOMAIN_OPT,
+    {"size", OPT_STRING, FALSE, "requested size of the cache (in bytes) used for compression"},
+    {NULL},
+};
 
 const struct cli_cmd cli_migrate_cmds[] = {
     {"migrate", cmd_migrate, migrate_opts, "migrate domain to another host"},
@@ -443,6 +469,7 @@ const struct cli_cmd cli_migrate_cmds[] = {
     {"migrate-getmaxdowntime", cmd_get_downtime, dom_opts, "get maximum tolerable downtime"},
     {"migrate-setspeed", cmd_set_speed, speed_opts, "Set the maximum migration bandwidth"},
     {"migrate-getspeed", cmd_get_speed, get_speed_opts, "Get the maximum migration bandwidth"},
+    {"migrate-compcache", cmd_compcache, compcache_opts, "get/set compression cache size"},
     {"migrate-postcopy", cmd_postcopy, dom_opts,
      "Switch running migration from pre-copy to post-copy"},
     {NULL},

@@ -168,3 +168,10 @@ void core_migrate_owner_gone(struct core *core, gpointer owner);
  * given to QEMU at once when one runs. */
 gboolean core_migrate_set_downtime(struct domain *dom, guint64 ms, GError **error);
 gboolean core_migrate_set_speed(struct domain *dom, guint64 mib_per_s, GError **error);
+
+/* virDomainMigrate{Get,Set}CompressionCache: QEMU's XBZRLE cache of running DOM, in bytes
+ * (SET: BYTES first). DONE gets the size now, or ERR_OPERATION_INVALID (not running) or
+ * ERR_OPERATION_FAILED (QEMU refused, saying why). */
+typedef void (*migrate_cache_fn)(GError *error, guint64 bytes, gpointer data);
+void core_migrate_compression_cache(struct domain *dom, gboolean set, guint64 bytes,
+                                    migrate_cache_fn done, gpointer data);

@@ -736,6 +736,65 @@ core_migrate_set_speed(struct domain *dom, guint64 mib_per_s, GError **error)
     return TRUE;
 }
 
+struct cache_req {
+    struct domain *dom; /* a reference */
+    gboolean set;
+    guint64 bytes;
+    migrate_cache_fn done;
+    gpointer data;
+};
+
+static void
+on_cache(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct cache_req *r = data;
+    GError *e = NULL;
+    JsonObject *o = error ? NULL : qemu_json_node_object(result);
+    gint64 size = o ? qemu_json_int_or(o, "xbzrle-cache-size", -1) : -1;
+    if (error && r->set) {
+        err_set(&e, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "QEMU refused a compression cache of %" G_GUINT64_FORMAT " bytes for '%s': %s",
+                r->bytes, r->dom->def->name, error->message);
+    } else if (error) {
+        err_set(&e, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "cannot read the compression cache of '%s': %s", r->dom->def->name, error->message);
+    } else if (!r->set && size < 0) {
+        err_set(&e, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "QEMU did not say the compression cache size of '%s'", r->dom->def->name);
+    }
+    r->done(e, r->set ? r->bytes : (guint64)MAX(size, 0), r->data);
+    g_clear_error(&e);
+    core_domain_unref(r->dom);
+    g_free(r);
+}
+
+void
+core_migrate_compression_cache(struct domain *dom, gboolean set, guint64 bytes,
+                               migrate_cache_fn done, gpointer data)
+{
+    if (!state_is_active(dom->state) || !dom->mon) {
+        GError *e = NULL;
+        err_set(&e, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                dom->def->name);
+        done(e, 0, data);
+        g_error_free(e);
+        return;
+    }
+    struct cache_req *r = g_new0(struct cache_req, 1);
+    r->dom = core_domain_ref(dom);
+    r->set = set;
+    r->bytes = bytes;
+    r->done = done;
+    r->data = data;
+    if (!set) {
+        qmp_command(dom->mon, "query-migrate-parameters", NULL, on_cache, r);
+        return;
+    }
+    JsonObject *args = json_object_new();
+    json_object_set_int_member(args, "xbzrle-cache-size", (gint64)MIN(bytes, (guint64)G_MAXINT64));
+    qmp_command(dom->mon, "migrate-set-parameters", args, on_cache, r);
+}
+
 static void
 on_recover_query(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
 {

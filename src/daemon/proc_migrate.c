@@ -608,6 +608,39 @@ h_get_speed(struct call *call, const struct call_ctx *ctx)
     dispatch_reply_u64(call, mib ? mib : (guint64)(G_MAXINT64 >> 20));
 }
 
+static void
+on_compression_cache(GError *error, guint64 bytes, gpointer data)
+{
+    struct call *call = data;
+    if (error)
+        dispatch_fail(call, g_error_copy(error));
+    else
+        dispatch_reply_u64(call, bytes);
+}
+
+static void
+h_get_compression_cache(struct call *call, const struct call_ctx *ctx)
+{
+    core_migrate_compression_cache(ctx->dom, FALSE, 0, on_compression_cache, call);
+}
+
+static void
+on_compression_cache_set(GError *error, guint64 bytes, gpointer data)
+{
+    struct call *call = data;
+    if (error)
+        dispatch_fail(call, g_error_copy(error));
+    else
+        call_reply(call, NULL);
+}
+
+static void
+h_set_compression_cache(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_u64 *a = ctx->args;
+    core_migrate_compression_cache(ctx->dom, TRUE, a->v, on_compression_cache_set, call);
+}
+
 #define R RPC_PROGRAM_REMOTE
 #define D HANDLE_DOMAIN
 #define N HANDLE_NONE
@@ -631,5 +664,7 @@ const struct proc_def migrate_procs[] = {
     {R, PROC_DOMAIN_MIGRATE_GET_MAX_DOWNTIME, D, NULL, TRUE, 0, h_get_downtime},
     {R, PROC_DOMAIN_MIGRATE_SET_MAX_SPEED, D, &args_u64, TRUE, 0, h_set_speed},
     {R, PROC_DOMAIN_MIGRATE_GET_MAX_SPEED, D, NULL, TRUE, 0, h_get_speed},
+    {R, PROC_DOMAIN_MIGRATE_GET_COMPRESSION_CACHE, D, NULL, TRUE, 0, h_get_compression_cache},
+    {R, PROC_DOMAIN_MIGRATE_SET_COMPRESSION_CACHE, D, &args_u64, TRUE, 0, h_set_compression_cache},
 };
 const gsize migrate_procs_count = G_N_ELEMENTS(migrate_procs);

@@ -404,6 +404,22 @@ domus_domain_migrate_get_max_speed(domus_domain *dom, guint64 *ret_mib_per_s, GE
     return get_u64(dom, PROC_DOMAIN_MIGRATE_GET_MAX_SPEED, ret_mib_per_s, error);
 }
 
+gboolean
+domus_domain_migrate_set_compression_cache(domus_domain *dom, guint64 bytes, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u64(args, bytes);
+    xdr_put_u32(args, 0);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_MIGRATE_SET_COMPRESSION_CACHE,
+                       args, NULL, error);
+}
+
+gboolean
+domus_domain_migrate_get_compression_cache(domus_domain *dom, guint64 *ret_bytes, GError **error)
+{
+    return get_u64(dom, PROC_DOMAIN_MIGRATE_GET_COMPRESSION_CACHE, ret_bytes, error);
+}
+
 /* --- the phases a source daemon drives itself (peer-to-peer) --- */
 
 static gboolean
