@@ -145,17 +145,14 @@ emit(struct block_job *bj, int status)
     struct domain *dom = bj->dom;
     struct event ev = {
         .kind = EVENT_ID_BLOCK_JOB,
-        .name = dom->def->name,
-        .id = dom->id,
         .alias = bj->path,
         .event = BLOCK_JOB_TYPE_COPY,
         .detail = status,
     };
-    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
-    events_emit(dom->core->events, &ev);
+    core_domain_emit_event(dom, &ev);
     ev.kind = EVENT_ID_BLOCK_JOB_2;
     ev.alias = bj->target;
-    events_emit(dom->core->events, &ev);
+    core_domain_emit_event(dom, &ev);
 }
 
 /* The disk's <mirror> follows the job (READY: its ready= from now on; the mirror goes once
@@ -401,9 +398,7 @@ core_block_copy(struct domain *dom, const char *path, const struct core_block_co
                 core_done_fn done, gpointer data)
 {
     GError *error = NULL;
-    if (!state_is_active(dom->state) || !dom->mon) {
-        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
-                dom->def->name);
+    if (!core_domain_require_running(dom, &error)) {
         lifecycle_fail(done, data, error);
         return;
     }
@@ -528,9 +523,7 @@ core_block_job_info(struct domain *dom, const char *path, core_block_info_fn don
 {
     struct core_block_info none = {0};
     GError *error = NULL;
-    if (!state_is_active(dom->state) || !dom->mon) {
-        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
-                dom->def->name);
+    if (!core_domain_require_running(dom, &error)) {
         done(error, NULL, data);
         g_error_free(error);
         return;

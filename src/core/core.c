@@ -550,13 +550,10 @@ core_domain_emit(struct domain *dom, int event, int detail)
 {
     struct event ev = {
         .kind = EVENT_ID_LIFECYCLE,
-        .name = dom->def->name,
-        .id = dom->id,
         .event = event,
         .detail = detail,
     };
-    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
-    events_emit(dom->core->events, &ev);
+    core_domain_emit_event(dom, &ev);
 }
 
 struct domain *
@@ -608,11 +605,28 @@ core_domain_emit_reboot(struct domain *dom)
 {
     struct event ev = {
         .kind = EVENT_ID_REBOOT,
-        .name = dom->def->name,
-        .id = dom->id,
     };
-    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
-    events_emit(dom->core->events, &ev);
+    core_domain_emit_event(dom, &ev);
+}
+
+gboolean
+core_domain_require_running(struct domain *dom, GError **error)
+{
+    if (!state_is_active(dom->state) || !dom->mon) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                dom->def->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void
+core_domain_emit_event(struct domain *dom, struct event *ev)
+{
+    ev->name = dom->def->name;
+    ev->id = dom->id;
+    memcpy(ev->uuid, dom->def->uuid, UUID_LEN);
+    events_emit(dom->core->events, ev);
 }
 
 void
@@ -620,12 +634,9 @@ core_domain_emit_device(struct domain *dom, int kind, const char *alias)
 {
     struct event ev = {
         .kind = kind,
-        .name = dom->def->name,
-        .id = dom->id,
         .alias = alias,
     };
-    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
-    events_emit(dom->core->events, &ev);
+    core_domain_emit_event(dom, &ev);
 }
 
 void
@@ -633,12 +644,9 @@ core_domain_emit_migration_iteration(struct domain *dom, int iteration)
 {
     struct event ev = {
         .kind = EVENT_ID_MIGRATION_ITERATION,
-        .name = dom->def->name,
-        .id = dom->id,
         .iteration = iteration,
     };
-    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
-    events_emit(dom->core->events, &ev);
+    core_domain_emit_event(dom, &ev);
 }
 
 void
@@ -646,12 +654,9 @@ core_domain_emit_tunable(struct domain *dom, const GPtrArray *params)
 {
     struct event ev = {
         .kind = EVENT_ID_TUNABLE,
-        .name = dom->def->name,
-        .id = dom->id,
         .params = params,
     };
-    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
-    events_emit(dom->core->events, &ev);
+    core_domain_emit_event(dom, &ev);
 }
 
 void
@@ -659,45 +664,25 @@ core_domain_emit_metadata(struct domain *dom, int type, const char *uri)
 {
     struct event ev = {
         .kind = EVENT_ID_METADATA_CHANGE,
-        .name = dom->def->name,
-        .id = dom->id,
         .metadata_type = type,
         .nsuri = uri,
     };
-    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
-    events_emit(dom->core->events, &ev);
+    core_domain_emit_event(dom, &ev);
 }
 
 /* virDomainDefineXMLFlags */
 enum { DEFINE_VALIDATE = 1 };
 
-/* Whether CAPS's QEMU has CPU model NAME; a versioned one ("Skylake-Client-v2") by its
- * family's name. */
-static gboolean
-has_cpu_model(const struct qemu_caps *caps, const char *name)
-{
-    gsize n = 0;
-    const struct qemu_caps_cpu_model *models = qemu_caps_get_cpu_models(caps, &n);
-    const char *v = strrchr(name, 'v');
-    gsize len = strlen(name);
-    if (v && v > name && v[-1] == '-' && v[1] && strspn(v + 1, "0123456789") == strlen(v + 1))
-        len = (gsize)(v - 1 - name);
-    for (gsize i = 0; i < n; i++)
-        if (strlen(models[i].name) == len && strncmp(models[i].name, name, len) == 0)
-            return TRUE;
-    return FALSE;
-}
-
-/* The machine type and CPU model of DEF against the default emulator's capabilities (from
- * memory, else the disk cache, else a probe that waits: the daemon warms them when it
- * starts). Another emulator is not probed here: its QEMU refuses what it lacks at start. */
+/* The machine type and CPU model of DEF against the default emulator's capabilities (the
+ * cache's: memory, else disk, else a probe that waits; the daemon warms it when it starts).
+ * Another emulator is not probed here: its QEMU refuses what it lacks at start. */
 static gboolean
 check_caps(struct core *core, struct domain_def *def, const char *emulator, GError **error)
 {
     if (!core->caps_cache || !emulator || g_strcmp0(emulator, core->qemu_binary) != 0)
         return TRUE;
-    g_autoptr(qemu_caps) caps = qemu_caps_cache_peek(core->caps_cache, emulator);
-    if (!caps && !(caps = qemu_caps_cache_get(core->caps_cache, emulator, error)))
+    g_autoptr(qemu_caps) caps = qemu_caps_cache_get(core->caps_cache, emulator, error);
+    if (!caps)
         return FALSE;
     const char *want = def->os_machine ? def->os_machine : qemu_caps_get_default_machine(caps);
     const char *machine = want ? qemu_caps_get_canonical_machine(caps, want) : NULL;
@@ -713,7 +698,7 @@ check_caps(struct core *core, struct domain_def *def, const char *emulator, GErr
         def->os_machine = g_strdup(machine);
     }
     gboolean custom = !def->cpu_mode || g_str_equal(def->cpu_mode, "custom");
-    if (custom && def->cpu_model && !has_cpu_model(caps, def->cpu_model)) {
+    if (custom && def->cpu_model && !qemu_caps_has_cpu_model(caps, def->cpu_model)) {
         err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
                 "CPU model '%s' is not supported by emulator '%s'; 'virsh domcapabilities' "
                 "lists the models it has",

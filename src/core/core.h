@@ -214,6 +214,10 @@ void core_domain_emit_reboot(struct domain *dom);
 
 /* A device came or went (EVENT_ID_DEVICE_ADDED, EVENT_ID_DEVICE_REMOVED): its alias. */
 void core_domain_emit_device(struct domain *dom, int kind, const char *alias);
+/* EV (its kind and payload) as DOM's: its name, id and uuid filled in, then emitted. */
+void core_domain_emit_event(struct domain *dom, struct event *ev);
+/* DOM runs with a monitor; else ERR_OPERATION_INVALID "domain '…' is not running". */
+gboolean core_domain_require_running(struct domain *dom, GError **error);
 /* QEMU began pass ITERATION over the memory of an outgoing migration
  * (EVENT_ID_MIGRATION_ITERATION; virsh --postcopy-after-precopy waits for it). */
 void core_domain_emit_migration_iteration(struct domain *dom, int iteration);

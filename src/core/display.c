@@ -17,17 +17,6 @@
 #include "util/err.h"
 #include "util/log.h"
 
-static gboolean
-require_running(struct domain *dom, GError **error)
-{
-    if (!state_is_active(dom->state) || !dom->mon) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
-                dom->def->name);
-        return FALSE;
-    }
-    return TRUE;
-}
-
 /* --- one QMP command, its answer passed on --- */
 
 struct monitor_call {
@@ -60,7 +49,7 @@ void
 core_domain_inject_nmi(struct domain *dom, core_done_fn done, gpointer data)
 {
     GError *error = NULL;
-    if (!require_running(dom, &error)) {
+    if (!core_domain_require_running(dom, &error)) {
         done(error, data);
         g_error_free(error);
         return;
@@ -170,7 +159,7 @@ core_domain_send_key(struct domain *dom, unsigned set, unsigned holdtime, const 
         json_object_set_int_member(key, "data", qnum);
         json_array_add_object_element(keys, key);
     }
-    if (error || !require_running(dom, &error)) {
+    if (error || !core_domain_require_running(dom, &error)) {
         json_array_unref(keys);
         done(error, data);
         g_error_free(error);
@@ -324,7 +313,8 @@ core_domain_screenshot(struct domain *dom, unsigned screen, core_screenshot_fn d
     g_autofree char *device = NULL;
     unsigned head = 0;
     int memfd = -1, wfd = -1;
-    if (require_running(dom, &error) && find_screen(dom, screen, &device, &head, &error)) {
+    if (core_domain_require_running(dom, &error) &&
+        find_screen(dom, screen, &device, &head, &error)) {
         memfd = memfd_create("domus-screenshot", MFD_CLOEXEC);
         g_autofree char *self = g_strdup_printf("/proc/self/fd/%d", memfd);
         /* QEMU opens the fdset's descriptor for writing only: give it a write-only one */
@@ -415,7 +405,7 @@ graphics_add_client(struct domain *dom, unsigned idx, int ours, int theirs, gboo
                     core_fd_fn done, gpointer data)
 {
     GError *error = NULL;
-    if (!require_running(dom, &error)) {
+    if (!core_domain_require_running(dom, &error)) {
         /* refused below */
     } else if (idx >= dom->def->graphics->len) {
         err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
@@ -571,7 +561,7 @@ core_domain_update_graphics(struct domain *dom, struct graphics_def *g, unsigned
         graphics_update_finish(u, NULL);
         return;
     }
-    if (!require_running(dom, &error))
+    if (!core_domain_require_running(dom, &error))
         goto fail;
     JsonObject *args = json_object_new();
     json_object_set_string_member(args, "protocol", domain_def_graphics_type_to_string(g->type));

@@ -388,17 +388,14 @@ on_io_error(struct domain *dom, JsonObject *data)
              why ? why : "no reason given", act == 1 ? "; QEMU paused the guest" : "");
     struct event ev = {
         .kind = EVENT_ID_IO_ERROR,
-        .name = dom->def->name,
-        .id = dom->id,
         .alias = disk && disk->info.alias ? disk->info.alias : "",
         .src_path = disk && disk->source ? disk->source : "",
         .detail = act,
         .reason = data && qemu_json_bool(data, "nospace", FALSE) ? "enospc" : "",
     };
-    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
-    events_emit(dom->core->events, &ev);
+    core_domain_emit_event(dom, &ev);
     ev.kind = EVENT_ID_IO_ERROR_REASON;
-    events_emit(dom->core->events, &ev);
+    core_domain_emit_event(dom, &ev);
     /* the STOP that follows finds it paused already (an outgoing migration ignores STOP) */
     if (act == 1 && dom->state == DOM_RUNNING)
         core_domain_transition(dom, IN_PAUSED_IOERROR, NULL);
@@ -413,15 +410,12 @@ emit_device_event(struct domain *dom, int kind, const char *alias, int event, in
 {
     struct event ev = {
         .kind = kind,
-        .name = dom->def->name,
-        .id = dom->id,
         .alias = alias,
         .event = event,
         .detail = detail,
         .number = number,
     };
-    memcpy(ev.uuid, dom->def->uuid, UUID_LEN);
-    events_emit(dom->core->events, &ev);
+    core_domain_emit_event(dom, &ev);
 }
 
 /* DEVICE_TRAY_MOVED (a CD-ROM's tray: TRAY_CHANGE), VSERPORT_CHANGE (the guest agent's port

@@ -4,9 +4,11 @@
 #include "core/migrate.h"
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/guest.h"
+#include "qemu/monitor.h"
 #include "util/err.h"
 
 void
@@ -349,6 +351,42 @@ migrate_check_flags(unsigned flags, GError **error)
 }
 
 gboolean
+migrate_parse_uri(const char *uri, char **ret_host, guint *ret_port, GError **error)
+{
+    const char *rest = g_str_has_prefix(uri, "tcp://") ? uri + 6
+                       : g_str_has_prefix(uri, "tcp:") ? uri + 4
+                                                       : NULL;
+    g_autofree char *host = NULL;
+    guint64 port = 0;
+    if (rest && rest[0] == '[') {
+        const char *end = strchr(rest, ']');
+        if (end) {
+            host = g_strndup(rest + 1, end - rest - 1);
+            rest = end + 1;
+        } else {
+            rest = NULL;
+        }
+    } else if (rest) {
+        const char *colon = strchr(rest, ':');
+        host = colon ? g_strndup(rest, colon - rest) : g_strdup(rest);
+        rest = colon ? colon : rest + strlen(rest);
+    }
+    gboolean ok = rest && host && *host && !strpbrk(host, "/?#@,");
+    if (ok && *rest == ':')
+        ok = g_ascii_string_to_unsigned(rest + 1, 10, 1, 65535, &port, NULL);
+    else if (ok && *rest)
+        ok = FALSE;
+    if (!ok) {
+        err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG,
+                "migration URI '%s' is not tcp://HOST[:PORT]", uri);
+        return FALSE;
+    }
+    *ret_host = g_steal_pointer(&host);
+    *ret_port = (guint)port;
+    return TRUE;
+}
+
+gboolean
 migrate_tls_check(struct core *core, gboolean server, GError **error)
 {
     const char *const files[] = {"ca-cert.pem", server ? "server-cert.pem" : "client-cert.pem",
@@ -375,6 +413,19 @@ migrate_tls_id(void)
     static guint next;
     return g_strdup_printf("domus-migrate-tls-%" G_GINT64_MODIFIER "x-%u", g_get_real_time(),
                            ++next);
+}
+
+void
+migrate_tls_drop(struct domain *dom, const char *id)
+{
+    if (!dom->mon)
+        return;
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "tls-creds", "");
+    qmp_command(dom->mon, "migrate-set-parameters", args, NULL, NULL);
+    args = json_object_new();
+    json_object_set_string_member(args, "id", id);
+    qmp_command(dom->mon, "object-del", args, NULL, NULL);
 }
 
 JsonObject *

@@ -82,6 +82,11 @@ gboolean migrate_check_flags(unsigned flags, GError **error);
 gboolean migrate_tls_check(struct core *core, gboolean server, GError **error);
 /* A new name for a migration's TLS credentials object in QEMU. */
 char *migrate_tls_id(void);
+/* "tcp://HOST[:PORT]" or "tcp:HOST[:PORT]" into HOST (brackets kept off) and PORT (0: none).
+ * ERR_INVALID_ARG for anything else. */
+gboolean migrate_parse_uri(const char *uri, char **ret_host, guint *ret_port, GError **error);
+/* QEMU of DOM (if it still runs) forgets the credentials ID: TLS off, the object gone. */
+void migrate_tls_drop(struct domain *dom, const char *id);
 /* object-add's arguments for the credentials ID (SERVER: the listening side's). */
 JsonObject *migrate_tls_object(struct core *core, const char *id, gboolean server);
 

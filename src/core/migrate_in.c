@@ -286,43 +286,6 @@ advertised_host(struct core *core, const char *uri_host, const char *local_addre
     return g_steal_pointer(&host);
 }
 
-/* "tcp://HOST[:PORT]" or "tcp:HOST[:PORT]" into HOST (brackets kept off) and PORT (0: none). */
-static gboolean
-parse_uri(const char *uri, char **ret_host, guint *ret_port, GError **error)
-{
-    const char *rest = g_str_has_prefix(uri, "tcp://") ? uri + 6
-                       : g_str_has_prefix(uri, "tcp:") ? uri + 4
-                                                       : NULL;
-    g_autofree char *host = NULL;
-    guint64 port = 0;
-    if (rest && rest[0] == '[') {
-        const char *end = strchr(rest, ']');
-        if (end) {
-            host = g_strndup(rest + 1, end - rest - 1);
-            rest = end + 1;
-        } else {
-            rest = NULL;
-        }
-    } else if (rest) {
-        const char *colon = strchr(rest, ':');
-        host = colon ? g_strndup(rest, colon - rest) : g_strdup(rest);
-        rest = colon ? colon : rest + strlen(rest);
-    }
-    gboolean ok = rest && host && *host && !strpbrk(host, "/?#@,");
-    if (ok && *rest == ':')
-        ok = g_ascii_string_to_unsigned(rest + 1, 10, 1, 65535, &port, NULL);
-    else if (ok && *rest)
-        ok = FALSE;
-    if (!ok) {
-        err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG,
-                "migration URI '%s' is not tcp://HOST[:PORT]", uri);
-        return FALSE;
-    }
-    *ret_host = g_steal_pointer(&host);
-    *ret_port = (guint)port;
-    return TRUE;
-}
-
 static char *
 host_port(const char *host, guint port)
 {
@@ -577,14 +540,8 @@ in_done(GError *error, gpointer data)
     if (!error && dom->postcopy_in && dom->mon)
         qmp_command(dom->mon, "query-migrate", NULL, on_postcopy_query, core_domain_ref(dom));
     /* the TLS credentials go once nothing comes through them any more */
-    if (!error && mi->tls_id && dom->mon && !dom->postcopy_in) {
-        JsonObject *args = json_object_new();
-        json_object_set_string_member(args, "tls-creds", "");
-        qmp_command(dom->mon, "migrate-set-parameters", args, NULL, NULL);
-        args = json_object_new();
-        json_object_set_string_member(args, "id", mi->tls_id);
-        qmp_command(dom->mon, "object-del", args, NULL, NULL);
-    }
+    if (!error && mi->tls_id && !dom->postcopy_in)
+        migrate_tls_drop(dom, mi->tls_id);
     /* the images made for copied disks go with a guest that never arrived */
     for (guint i = 0; error && i < mi->created->len; i++)
         unlink(mi->created->pdata[i]);
@@ -619,7 +576,7 @@ core_migrate_prepare(struct core *core, const struct migrate_params *p, const ch
     if (!migrate_check_flags(flags, &error) ||
         !(c = migration_cookie_parse(cookie, cookie_len, &error)) ||
         !(def = incoming_def(core, p->dxml, p->dname, &error)) ||
-        (p->uri && !parse_uri(p->uri, &uri_host, &port, &error)))
+        (p->uri && !migrate_parse_uri(p->uri, &uri_host, &port, &error)))
         goto fail;
     if (c->host_uuid && g_str_equal(c->host_uuid, core->host_uuid)) {
         err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,

@@ -57,14 +57,8 @@ out_free(gpointer data)
     mirror_set_free(op->mirrors);
     /* a source that stays (the migration failed) drops the TLS credentials, after the NBD
      * nodes that used them */
-    if (op->tls_added && op->dom->mon) {
-        JsonObject *args = json_object_new();
-        json_object_set_string_member(args, "tls-creds", "");
-        qmp_command(op->dom->mon, "migrate-set-parameters", args, NULL, NULL);
-        args = json_object_new();
-        json_object_set_string_member(args, "id", op->tls_id);
-        qmp_command(op->dom->mon, "object-del", args, NULL, NULL);
-    }
+    if (op->tls_added)
+        migrate_tls_drop(op->dom, op->tls_id);
     core_domain_unref(op->dom);
     g_free(op->qemu_uri);
     g_free(op->tls_id);
@@ -615,15 +609,11 @@ core_migrate_perform(struct domain *dom, const struct migrate_params *p, const c
     if (op->tls_id && p->tls_destination) {
         json_object_set_string_member(op->params, "tls-hostname", p->tls_destination);
     } else if (op->tls_id) {
-        /* the certificate QEMU checks is the destination's: the host of its URI */
-        g_autofree char *host = g_strdup(op->qemu_uri + 4);
-        char *colon = strrchr(host, ':');
-        *colon = '\0';
-        if (host[0] == '[')
-            memmove(host, host + 1, strlen(host));
-        if (*host && host[strlen(host) - 1] == ']')
-            host[strlen(host) - 1] = '\0';
-        json_object_set_string_member(op->params, "tls-hostname", host);
+        /* the certificate QEMU checks is the destination's: the host of its URI (checked) */
+        g_autofree char *host = NULL;
+        guint port = 0;
+        if (migrate_parse_uri(op->qemu_uri, &host, &port, NULL))
+            json_object_set_string_member(op->params, "tls-hostname", host);
     }
     struct out_request *req = g_new0(struct out_request, 1);
     req->op = op;
@@ -772,10 +762,8 @@ void
 core_migrate_compression_cache(struct domain *dom, gboolean set, guint64 bytes,
                                migrate_cache_fn done, gpointer data)
 {
-    if (!state_is_active(dom->state) || !dom->mon) {
-        GError *e = NULL;
-        err_set(&e, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
-                dom->def->name);
+    GError *e = NULL;
+    if (!core_domain_require_running(dom, &e)) {
         done(e, 0, data);
         g_error_free(e);
         return;

@@ -505,6 +505,29 @@ die_with_parent(gpointer daemon_pid)
         _exit(1);
 }
 
+/* The length of NAME without a version suffix ("Skylake-Client-v2": that of
+ * "Skylake-Client"); strlen(NAME) when it has none. */
+static gsize
+cpu_model_family_len(const char *name)
+{
+    const char *v = strrchr(name, 'v');
+    if (v && v > name && v[-1] == '-' && v[1] && strspn(v + 1, "0123456789") == strlen(v + 1))
+        return (gsize)(v - 1 - name);
+    return strlen(name);
+}
+
+gboolean
+qemu_caps_has_cpu_model(const struct qemu_caps *caps, const char *name)
+{
+    gsize len = cpu_model_family_len(name);
+    for (guint i = 0; i < caps->cpu_models->len; i++) {
+        const char *m = g_array_index(caps->cpu_models, struct qemu_caps_cpu_model, i).name;
+        if (strlen(m) == len && strncmp(m, name, len) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* query-cpu-definitions, as TCG runs them: the named models a domain's <cpu><model> can ask
  * for. "host" (KVM only), "max" and "base" are reached through the CPU modes instead, and a
  * versioned model ("Skylake-Client-v2") through the name its alias-of points at. */
@@ -519,8 +542,7 @@ qemu_caps_parse_cpu_models(struct qemu_caps *caps, JsonNode *ret)
         if (!name || !*name || g_str_equal(name, "host") || g_str_equal(name, "max") ||
             g_str_equal(name, "base"))
             continue;
-        const char *v = strrchr(name, 'v');
-        if (v && v > name && v[-1] == '-' && v[1] && strspn(v + 1, "0123456789") == strlen(v + 1))
+        if (cpu_model_family_len(name) != strlen(name))
             continue;
         JsonNode *missing = json_object_get_member(obj, "unavailable-features");
         gboolean usable = missing && JSON_NODE_HOLDS_ARRAY(missing) &&

@@ -64,6 +64,9 @@ const struct qemu_caps_machine *qemu_caps_get_machines(const struct qemu_caps *c
 /* The named CPU models (not host, max, base or versioned aliases), in QEMU's order. */
 const struct qemu_caps_cpu_model *qemu_caps_get_cpu_models(const struct qemu_caps *caps,
                                                            gsize *ret_count);
+/* Whether CAPS's QEMU has CPU model NAME; a versioned one ("Skylake-Client-v2") by its
+ * family's name. */
+gboolean qemu_caps_has_cpu_model(const struct qemu_caps *caps, const char *name);
 /* The default machine's canonical name, or NULL when QEMU names none. */
 const char *qemu_caps_get_default_machine(const struct qemu_caps *caps);
 /* The machine NAME stands for: NAME itself if it is a machine type, the canonical name if it
