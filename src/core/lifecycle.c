@@ -474,8 +474,9 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
         return;
     }
     if (g_str_equal(event, "RTC_CHANGE")) {
-        emit_device_event(dom, EVENT_ID_RTC_CHANGE, NULL, 0, 0,
-                          qemu_json_int_or(data, "offset", 0));
+        gint64 offset;
+        if (data && qemu_json_int(data, "offset", &offset))
+            emit_device_event(dom, EVENT_ID_RTC_CHANGE, NULL, 0, 0, offset);
         return;
     }
     if (g_str_equal(event, "DEVICE_TRAY_MOVED") || g_str_equal(event, "VSERPORT_CHANGE") ||

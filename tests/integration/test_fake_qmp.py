@@ -555,6 +555,41 @@ def test_guest_stop_resume_events(domusd):
     assert state(dom) == (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_UNPAUSED)
 
 
+def test_hostile_device_events(domusd, loop):
+    """Device events with missing, mistyped or unknown fields change nothing and raise no
+    event that names a device Domus does not have (the rest of the domain goes on); a
+    well-formed I/O error with action stop pauses the guest for it, and the I/O error events
+    name no disk when QEMU's node is not one of the domain's."""
+    name = "hostile-events@x"
+    dom = start(domusd, name, "define")
+    seen = []
+    ids = [domusd.conn.domainEventRegisterAny(dom, kind, lambda *a, k=kind: seen.append((k,) + a[2:-1]),
+                                              None)
+           for kind in (libvirt.VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON,
+                        libvirt.VIR_DOMAIN_EVENT_ID_TRAY_CHANGE,
+                        libvirt.VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
+                        libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED,
+                        libvirt.VIR_DOMAIN_EVENT_ID_RTC_CHANGE,
+                        libvirt.VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE)]
+    try:
+        dom.reset()
+        time.sleep(0.5)
+        assert state(dom) == (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_BOOTED)
+        # only the I/O errors come (naming no disk); no tray, agent, removal, RTC or balloon
+        # event for nothing or nonsense
+        assert {s[0] for s in seen} == {libvirt.VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON}, seen
+        assert (libvirt.VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON, "", "",
+                libvirt.VIR_DOMAIN_EVENT_IO_ERROR_NONE, "") in seen, seen
+        dom.reset()
+        wait_for(lambda: state(dom)[0] == libvirt.VIR_DOMAIN_PAUSED, 2, "the I/O error's pause")
+        assert state(dom) == (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PAUSED_IOERROR)
+        assert (libvirt.VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON, "", "",
+                libvirt.VIR_DOMAIN_EVENT_IO_ERROR_PAUSE, "") in seen, seen
+    finally:
+        for i in ids:
+            domusd.conn.domainEventDeregisterAny(i)
+
+
 def test_guest_panic_preserve(domusd):
     name = "guest-panic@preserve"
     dom = start(domusd, name, "define", on_crash="preserve")
