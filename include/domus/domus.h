@@ -494,6 +494,12 @@ gboolean domus_domain_fstrim(domus_domain *dom, const char *mountpoint, guint64 
                              GError **error);
 /* virDomainInjectNMI */
 gboolean domus_domain_inject_nmi(domus_domain *dom, GError **error);
+/* virDomainPMSuspendForDuration: TARGET 0 mem, 1 disk, 2 hybrid (virNodeSuspendTarget),
+ * through the guest agent; returns once the guest is pmsuspended. DURATION must be 0. */
+gboolean domus_domain_pm_suspend(domus_domain *dom, unsigned target, guint64 duration,
+                                 GError **error);
+/* virDomainPMWakeup */
+gboolean domus_domain_pm_wakeup(domus_domain *dom, GError **error);
 /* virDomainSendKey: N (at most 16) CODES of keycode set CODESET (virKeycodeSet: 0 linux,
  * 1 xt, 2 atset1, 9 qnum), held HOLDTIME ms (0: QEMU's default). */
 gboolean domus_domain_send_key(domus_domain *dom, unsigned codeset, unsigned holdtime,

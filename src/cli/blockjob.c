@@ -8,19 +8,6 @@
 enum { INFO_BYTES = 1, ABORT_ASYNC = 1, ABORT_PIVOT = 2, COPY_SHALLOW = 1, COPY_REUSE = 2 };
 
 static gboolean
-number(struct cli_ctx *ctx, const char *opt, guint64 *ret, GError **error)
-{
-    const char *text = cli_get(ctx, opt);
-    *ret = 0;
-    if (text && !g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, ret, NULL)) {
-        cli_set_error(error, "Numeric value '%s' for <%s> option is malformed or out of range",
-                      text, opt);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-static gboolean
 cmd_blockcopy(struct cli_ctx *ctx, GError **error)
 {
     const char *path = cli_get(ctx, "path");
@@ -37,7 +24,8 @@ cmd_blockcopy(struct cli_ctx *ctx, GError **error)
         cli_set_error(error, "need either --dest or --xml");
         return FALSE;
     }
-    if (!number(ctx, "bandwidth", &bandwidth, error) || !number(ctx, "timeout", &timeout, error))
+    if (!cli_get_u64(ctx, "bandwidth", &bandwidth, error) ||
+        !cli_get_u64(ctx, "timeout", &timeout, error))
         return FALSE;
     if (cli_has(ctx, "granularity") || cli_has(ctx, "buf-size") ||
         cli_has(ctx, "synchronous-writes")) {
@@ -124,7 +112,7 @@ cmd_blockjob(struct cli_ctx *ctx, GError **error)
     gboolean abort = cli_has(ctx, "abort"), pivot = cli_has(ctx, "pivot");
     gboolean info_asked = cli_has(ctx, "info") || cli_has(ctx, "raw");
     guint64 bandwidth = 0;
-    if (!number(ctx, "bandwidth", &bandwidth, error))
+    if (!cli_get_u64(ctx, "bandwidth", &bandwidth, error))
         return FALSE;
     if ((abort || pivot) + info_asked + cli_has(ctx, "bandwidth") > 1) {
         cli_set_error(error, "conflict in options");

@@ -66,6 +66,8 @@ char **cli_complete(struct cli_ctx *ctx, char **words, int n, const char *partia
 int cli_compare_strings(const void *a, const void *b);
 const char *cli_get(struct cli_ctx *ctx, const char *name);
 gboolean cli_has(struct cli_ctx *ctx, const char *name);
+/* The option NAME as an unsigned number (0 when absent); virsh's error when malformed. */
+gboolean cli_get_u64(struct cli_ctx *ctx, const char *name, guint64 *ret, GError **error);
 /* Every value of an OPT_LIST option, in order (empty when not given). New vector. */
 char **cli_get_list(struct cli_ctx *ctx, const char *name);
 /* Runs the user's editor on XML; returns the edited text (a new string) or NULL. */

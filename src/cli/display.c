@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* display: a guest's screen and keyboard from the command line: screenshot, send-key,
- * inject-nmi, domdisplay and vncdisplay, with virsh's options and output. */
+/* display: a guest's screen, keyboard and power management from the command line: screenshot,
+ * send-key, inject-nmi, dompmsuspend, dompmwakeup, domdisplay and vncdisplay, with virsh's
+ * options and output. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -304,6 +305,48 @@ cmd_inject_nmi(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+/* --- the guest's power management --- */
+
+static gboolean
+cmd_dompmsuspend(struct cli_ctx *ctx, GError **error)
+{
+    static const char *const targets[] = {"mem", "disk", "hybrid"};
+    const char *target = cli_get(ctx, "target");
+    guint64 duration;
+    if (!cli_get_u64(ctx, "duration", &duration, error))
+        return FALSE;
+    guint t = 0;
+    while (t < G_N_ELEMENTS(targets) && !g_str_equal(targets[t], target))
+        t++;
+    if (t == G_N_ELEMENTS(targets)) {
+        cli_set_error(error, "Invalid target");
+        return FALSE;
+    }
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    if (!domus_domain_pm_suspend(dom, t, duration, error)) {
+        fprintf(stderr, "error: Domain '%s' could not be suspended\n", domus_domain_get_name(dom));
+        return FALSE;
+    }
+    printf("Domain '%s' successfully suspended\n", domus_domain_get_name(dom));
+    return TRUE;
+}
+
+static gboolean
+cmd_dompmwakeup(struct cli_ctx *ctx, GError **error)
+{
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    if (!domus_domain_pm_wakeup(dom, error)) {
+        fprintf(stderr, "error: Domain '%s' could not be woken up\n", domus_domain_get_name(dom));
+        return FALSE;
+    }
+    printf("Domain '%s' successfully woken up\n", domus_domain_get_name(dom));
+    return TRUE;
+}
+
 /* --- where the graphical console listens --- */
 
 /* The first <graphics> of each type in a domain's XML, as virsh's XPath reads it */
@@ -550,6 +593,14 @@ static const struct cli_opt dom_only_opts[] = {
     DOMAIN_OPT,
     {NULL},
 };
+static const struct cli_opt pmsuspend_opts[] = {
+    DOMAIN_OPT,
+    {"target", OPT_DATA, TRUE,
+     "mem(Suspend-to-RAM), disk(Suspend-to-Disk), "
+     "hybrid(Hybrid-Suspend)"},
+    {"duration", OPT_NAMED, FALSE, "duration in seconds"},
+    {NULL},
+};
 static const struct cli_opt domdisplay_opts[] = {
     DOMAIN_OPT,
     {"include-password", OPT_BOOL, FALSE,
@@ -565,6 +616,9 @@ const struct cli_cmd cli_display_cmds[] = {
      "take a screenshot of a current domain console and store it into a file"},
     {"send-key", cmd_send_key, send_key_opts, "Send keycodes to the guest"},
     {"inject-nmi", cmd_inject_nmi, dom_only_opts, "Inject NMI to the guest"},
+    {"dompmsuspend", cmd_dompmsuspend, pmsuspend_opts,
+     "suspend a domain gracefully using power management functions"},
+    {"dompmwakeup", cmd_dompmwakeup, dom_only_opts, "wakeup a domain from pmsuspended state"},
     {"domdisplay", cmd_domdisplay, domdisplay_opts, "domain display connection URI"},
     {"vncdisplay", cmd_vncdisplay, dom_only_opts, "vnc display"},
     {NULL},

@@ -48,6 +48,19 @@ cli_has(struct cli_ctx *ctx, const char *name)
     return g_hash_table_contains(ctx->values, name);
 }
 
+gboolean
+cli_get_u64(struct cli_ctx *ctx, const char *name, guint64 *ret, GError **error)
+{
+    const char *text = cli_get(ctx, name);
+    *ret = 0;
+    if (text && !g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, ret, NULL)) {
+        cli_set_error(error, "Numeric value '%s' for <%s> option is malformed or out of range",
+                      text, name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* Writes XML to a temporary file, runs $VISUAL, $EDITOR or vi on it and returns what the
  * editor left there (a new string), or NULL with ERROR. The file is removed either way. */
 char *

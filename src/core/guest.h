@@ -50,6 +50,19 @@ struct agent *core_guest_agent(struct domain *dom, GError **error);
 /* guest-shutdown through the agent; MODE "powerdown" or "reboot". */
 void core_guest_agent_power(struct domain *dom, const char *mode, core_done_fn done, gpointer data);
 
+/* virNodeSuspendTarget */
+enum { CORE_PM_MEM, CORE_PM_DISK, CORE_PM_HYBRID };
+
+/* virDomainPMSuspendForDuration (pm.c): the guest agent's guest-suspend-ram, -disk or
+ * -hybrid for TARGET (CORE_PM_*), done once the guest is pmsuspended (or, for disk, off).
+ * DURATION must be 0 (QEMU cannot wake a guest by timer). Refused unless running, with a
+ * <pm> that disables the state, or a machine QEMU says cannot wake up. */
+void core_domain_pm_suspend(struct domain *dom, unsigned target, guint64 duration,
+                            core_done_fn done, gpointer data);
+/* virDomainPMWakeup: QEMU's system_wakeup, done once the guest runs again. Refused unless
+ * pmsuspended. */
+void core_domain_pm_wakeup(struct domain *dom, core_done_fn done, gpointer data);
+
 /* virDomainQemuAgentCommand: the reply as JSON text ({"return": …}). */
 void core_guest_agent_command(struct domain *dom, const char *json, int timeout_s,
                               core_value_fn done, gpointer data);

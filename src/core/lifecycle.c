@@ -453,6 +453,32 @@ device_event(struct domain *dom, const char *event, JsonObject *data)
     }
 }
 
+/* The guest's own power management: SUSPEND (S3), SUSPEND_DISK (S4, a power-off follows)
+ * and WAKEUP. libvirt's PMSUSPEND, PMSUSPEND_DISK and PMWAKEUP events always go out; the
+ * state changes only from running (suspend) or pmsuspended (wake-up), as libvirt's does. */
+static void
+pm_event(struct domain *dom, const char *event)
+{
+    gboolean wakeup = g_str_equal(event, "WAKEUP");
+    gboolean disk = g_str_equal(event, "SUSPEND_DISK");
+    log_info("%s: the guest %s", dom->def->name,
+             wakeup ? "woke up"
+             : disk ? "suspended to disk"
+                    : "suspended to RAM");
+    emit_device_event(dom,
+                      wakeup ? EVENT_ID_PMWAKEUP
+                      : disk ? EVENT_ID_PMSUSPEND_DISK
+                             : EVENT_ID_PMSUSPEND,
+                      NULL, 0, 0, 0);
+    if (wakeup && dom->state == DOM_PMSUSPENDED)
+        core_domain_transition(dom, IN_PM_WOKEN, NULL);
+    else if (!wakeup && dom->state == DOM_RUNNING)
+        core_domain_transition(dom, disk ? IN_PM_SUSPENDED_DISK : IN_PM_SUSPENDED, NULL);
+    /* a guest-suspend-* in flight took effect: it never answers on success */
+    if (!wakeup && dom->agent)
+        agent_settle(dom->agent);
+}
+
 static void
 on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user)
 {
@@ -477,6 +503,11 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
         gint64 offset;
         if (data && qemu_json_int(data, "offset", &offset))
             emit_device_event(dom, EVENT_ID_RTC_CHANGE, NULL, 0, 0, offset);
+        return;
+    }
+    if (g_str_equal(event, "SUSPEND") || g_str_equal(event, "SUSPEND_DISK") ||
+        g_str_equal(event, "WAKEUP")) {
+        pm_event(dom, event);
         return;
     }
     if (g_str_equal(event, "DEVICE_TRAY_MOVED") || g_str_equal(event, "VSERPORT_CHANGE") ||
@@ -1041,6 +1072,11 @@ on_adopt_status(struct qmp *mon, JsonNode *result, const GError *error, gpointer
             core_migrate_recover(dom, running);
         else if (dom->snapshot_interrupted)
             core_snapshot_recover(dom);
+        else if (g_strcmp0(qemu_json_string(o, "status"), "suspended") == 0) {
+            if (dom->state == DOM_RUNNING)
+                core_domain_transition(dom, IN_PM_SUSPENDED, NULL);
+        } else if (running && dom->state == DOM_PMSUSPENDED)
+            core_domain_transition(dom, IN_PM_WOKEN, NULL);
         else if (running && dom->state == DOM_PAUSED)
             core_domain_transition(dom, IN_RESUMED_BY_QEMU, NULL);
         else if (!running && dom->state == DOM_RUNNING)

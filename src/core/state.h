@@ -77,7 +77,13 @@ enum dom_event {
 };
 enum { EV_DEFINED_ADDED, EV_DEFINED_UPDATED, EV_DEFINED_RENAMED };
 enum { EV_UNDEFINED_REMOVED, EV_UNDEFINED_RENAMED };
-enum { EV_STARTED_BOOTED, EV_STARTED_MIGRATED, EV_STARTED_RESTORED, EV_STARTED_FROM_SNAPSHOT };
+enum {
+    EV_STARTED_BOOTED,
+    EV_STARTED_MIGRATED,
+    EV_STARTED_RESTORED,
+    EV_STARTED_FROM_SNAPSHOT,
+    EV_STARTED_WAKEUP
+};
 enum {
     EV_SUSPENDED_PAUSED,
     EV_SUSPENDED_MIGRATED,
@@ -106,6 +112,7 @@ enum {
     EV_STOPPED_FROM_SNAPSHOT
 };
 enum { EV_SHUTDOWN_FINISHED, EV_SHUTDOWN_GUEST, EV_SHUTDOWN_HOST };
+enum { EV_PMSUSPENDED_MEMORY, EV_PMSUSPENDED_DISK };
 enum { EV_CRASHED_PANICKED };
 
 const char *state_to_string(enum dom_state state);
@@ -156,6 +163,9 @@ enum dom_input {
     IN_MIGRATED_POSTCOPY,            /* destination: it runs here while its memory comes */
     IN_POSTCOPY_FAILED,              /* either: post-copy broke, the guest's memory is split */
     IN_POSTCOPY_DONE,                /* destination: all of its memory is here */
+    IN_PM_SUSPENDED,                 /* the guest suspended itself to RAM (ACPI S3) */
+    IN_PM_SUSPENDED_DISK,            /* ... to disk (S4): it powers off next */
+    IN_PM_WOKEN,                     /* ... and woke up from S3 */
     IN_LAST
 };
 

@@ -9,9 +9,10 @@
 #include "util/err.h"
 
 /* virDomainEventID values libvirt 9.0 knows; lifecycle, reboot, RTC change, I/O error (and
- * with its reason), block job (both), tray change, balloon change, device added, removed and
- * removal failed, tunable, agent lifecycle, migration iteration and metadata change are
- * raised; the others register and stay silent (nothing Domus runs raises them) */
+ * with its reason), block job (both), tray change, PM wakeup, suspend and suspend to disk,
+ * balloon change, device added, removed and removal failed, tunable, agent lifecycle,
+ * migration iteration and metadata change are raised; the others register and stay silent (nothing
+ * Domus runs raises them) */
 #define EVENT_ID_LAST 27
 
 void
@@ -20,6 +21,25 @@ event_reg_free(gpointer reg)
     struct event_reg *r = reg;
     g_free(r->name);
     g_free(r);
+}
+
+/* remote_domain_event_pmwakeup_msg, _pmsuspend_msg, _pmsuspend_disk_msg: the domain; the
+ * callback forms put a reason (always 0) between the callback's id and it */
+static void
+send_pm_event(struct client *c, const struct event_reg *r, const struct event *ev, GByteArray *b)
+{
+    static const uint32_t procs[][2] = {
+        {PROC_DOMAIN_EVENT_PMWAKEUP, PROC_DOMAIN_EVENT_CALLBACK_PMWAKEUP},
+        {PROC_DOMAIN_EVENT_PMSUSPEND, PROC_DOMAIN_EVENT_CALLBACK_PMSUSPEND},
+        {PROC_DOMAIN_EVENT_PMSUSPEND_DISK, PROC_DOMAIN_EVENT_CALLBACK_PMSUSPEND_DISK},
+    };
+    int which = ev->kind == EVENT_ID_PMWAKEUP ? 0 : ev->kind == EVENT_ID_PMSUSPEND ? 1 : 2;
+    if (r->callback_id > 0) {
+        xdr_put_i32(b, r->callback_id);
+        xdr_put_i32(b, 0);
+    }
+    rpc_put_domain(b, ev->name, ev->uuid, ev->id);
+    client_send_message(c, procs[which][r->callback_id > 0], b);
 }
 
 /* Delivers one bus event to one client's registrations. */
@@ -93,6 +113,11 @@ client_event(const struct event *ev, gpointer user)
             xdr_put_i32(b, ev->event);
             xdr_put_i32(b, ev->detail);
             client_send_message(c, PROC_NETWORK_EVENT_LIFECYCLE, b);
+            continue;
+        }
+        if (ev->kind == EVENT_ID_PMWAKEUP || ev->kind == EVENT_ID_PMSUSPEND ||
+            ev->kind == EVENT_ID_PMSUSPEND_DISK) {
+            send_pm_event(c, r, ev, b);
             continue;
         }
         if (r->callback_id > 0)

@@ -553,6 +553,38 @@ h_qemu_agent_command(struct call *call, const struct call_ctx *ctx)
     core_guest_agent_command(ctx->dom, a->cmd, a->timeout, done_opt_string, call);
 }
 
+/* --- power management --- */
+
+/* remote_domain_pm_suspend_for_duration_args: target, duration (then flags) */
+struct pm_suspend_args {
+    uint32_t target;
+    uint64_t duration;
+};
+
+static void
+dec_pm_suspend(struct xdr_reader *r, void *args)
+{
+    struct pm_suspend_args *a = args;
+    a->target = xdr_get_u32(r);
+    a->duration = xdr_get_u64(r);
+}
+
+static const struct args_type args_pm_suspend = {sizeof(struct pm_suspend_args), dec_pm_suspend,
+                                                 NULL};
+
+static void
+h_pm_suspend(struct call *call, const struct call_ctx *ctx)
+{
+    const struct pm_suspend_args *a = ctx->args;
+    core_domain_pm_suspend(ctx->dom, a->target, a->duration, dispatch_done_empty, call);
+}
+
+static void
+h_pm_wakeup(struct call *call, const struct call_ctx *ctx)
+{
+    core_domain_pm_wakeup(ctx->dom, dispatch_done_empty, call);
+}
+
 static void
 h_open_console(struct call *call, const struct call_ctx *ctx)
 {
@@ -582,6 +614,8 @@ const struct proc_def guest_procs[] = {
     {R, PROC_DOMAIN_OPEN_GRAPHICS, D, &args_int, TRUE, GRAPHICS_SKIPAUTH, h_open_graphics},
     {R, PROC_DOMAIN_INTERFACE_ADDRESSES, D, &args_int, TRUE, 0, h_interface_addresses},
     {R, PROC_DOMAIN_SET_TIME, D, &args_set_time, TRUE, SET_TIME_SYNC, h_set_time},
+    {R, PROC_DOMAIN_PM_SUSPEND_FOR_DURATION, D, &args_pm_suspend, TRUE, 0, h_pm_suspend},
+    {R, PROC_DOMAIN_PM_WAKEUP, D, NULL, TRUE, 0, h_pm_wakeup},
     {R, PROC_DOMAIN_OPEN_CONSOLE, D, &args_opt_string, TRUE, CONSOLE_FORCE | CONSOLE_SAFE,
      h_open_console},
     {Q, QEMU_PROC_DOMAIN_MONITOR_COMMAND, D, &args_string, TRUE, MONITOR_HMP,

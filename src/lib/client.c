@@ -1021,6 +1021,24 @@ domus_domain_inject_nmi(domus_domain *dom, GError **error)
 }
 
 gboolean
+domus_domain_pm_suspend(domus_domain *dom, unsigned target, guint64 duration, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, target);
+    xdr_put_u64(args, duration);
+    xdr_put_u32(args, 0);
+    return client_call(dom->conn, PROC_DOMAIN_PM_SUSPEND_FOR_DURATION, args, NULL, error);
+}
+
+gboolean
+domus_domain_pm_wakeup(domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, 0);
+    return client_call(dom->conn, PROC_DOMAIN_PM_WAKEUP, args, NULL, error);
+}
+
+gboolean
 domus_domain_send_key(domus_domain *dom, unsigned codeset, unsigned holdtime, const unsigned *codes,
                       guint n, GError **error)
 {

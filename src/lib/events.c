@@ -99,6 +99,7 @@ client_queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *bo
         uint32_t proc;
         int event_id;
         gboolean callback;
+        gboolean reason; /* a reason (int) between callbackID and the domain */
     } kinds[] = {
         {PROC_DOMAIN_EVENT_LIFECYCLE, 0, FALSE},
         {PROC_DOMAIN_EVENT_REBOOT, 1, FALSE},
@@ -109,6 +110,9 @@ client_queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *bo
         {PROC_DOMAIN_EVENT_CALLBACK_IO_ERROR_REASON, 6, TRUE},
         {PROC_DOMAIN_EVENT_CALLBACK_BLOCK_JOB, 8, TRUE},
         {PROC_DOMAIN_EVENT_CALLBACK_TRAY_CHANGE, 10, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_PMWAKEUP, 11, TRUE, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_PMSUSPEND, 12, TRUE, TRUE},
+        {PROC_DOMAIN_EVENT_CALLBACK_PMSUSPEND_DISK, 14, TRUE, TRUE},
         {PROC_DOMAIN_EVENT_CALLBACK_BALLOON_CHANGE, 13, TRUE},
         {PROC_DOMAIN_EVENT_CALLBACK_DEVICE_REMOVED, 15, TRUE},
         {PROC_DOMAIN_EVENT_BLOCK_JOB_2, 16, TRUE},
@@ -128,6 +132,8 @@ client_queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *bo
     }
     if (kinds[k].callback)
         ev.callback_id = xdr_get_i32(&r);
+    if (kinds[k].reason)
+        ev.detail = xdr_get_i32(&r);
     struct rpc_domain d = {0};
     rpc_get_domain(&r, &d);
     ev.domain_name = g_steal_pointer(&d.name);

@@ -35,6 +35,7 @@ struct agent_cmd {
     char *text;        /* the serialized command, without the newline */
     gint64 timeout_ms; /* < 0: wait for ever; 0: do not wait for a reply */
     gboolean no_reply; /* success is silence after the write (AGENT_NO_REPLY or timeout 0) */
+    gint64 settle_ms;  /* > 0: agent_command_settled()'s window, ended early by agent_settle() */
     gboolean written;  /* the whole command left our buffer */
     agent_reply_fn cb;
     gpointer data;
@@ -207,7 +208,9 @@ on_flushed(struct agent *ag)
     c->written = TRUE;
     if (!c->no_reply)
         return;
-    gint64 grace = c->timeout_ms < 0 ? AGENT_GRACE_MS : MIN(c->timeout_ms, AGENT_GRACE_MS);
+    gint64 grace = c->settle_ms        ? c->settle_ms
+                   : c->timeout_ms < 0 ? AGENT_GRACE_MS
+                                       : MIN(c->timeout_ms, AGENT_GRACE_MS);
     if (grace > 0) {
         /* an error reply comes at once; success never does */
         set_timer(ag, grace);
@@ -546,7 +549,7 @@ never_replies(const char *cmd)
  * agent_cmd. */
 static void
 enqueue(struct agent *ag, const char *cmd, JsonObject *obj, gboolean no_reply, gint64 timeout_ms,
-        agent_reply_fn cb, gpointer data)
+        gint64 settle_ms, agent_reply_fn cb, gpointer data)
 {
     struct agent_cmd *c = g_new0(struct agent_cmd, 1);
     c->cmd = g_strdup(cmd);
@@ -554,6 +557,7 @@ enqueue(struct agent *ag, const char *cmd, JsonObject *obj, gboolean no_reply, g
     c->text = json_to_string(node, FALSE);
     c->timeout_ms = timeout_ms;
     c->no_reply = no_reply || never_replies(cmd) || timeout_ms == 0;
+    c->settle_ms = settle_ms;
     c->cb = cb;
     c->data = data;
     if (ag->closing) {
@@ -575,7 +579,31 @@ agent_command(struct agent *ag, const char *cmd, JsonObject *args, unsigned flag
     json_object_set_string_member(obj, "execute", cmd);
     if (args)
         json_object_set_object_member(obj, "arguments", args);
-    enqueue(ag, cmd, obj, (flags & AGENT_NO_REPLY) != 0, ag->timeout_ms, cb, data);
+    enqueue(ag, cmd, obj, (flags & AGENT_NO_REPLY) != 0, ag->timeout_ms, 0, cb, data);
+}
+
+void
+agent_command_settled(struct agent *ag, const char *cmd, guint settle_ms, agent_reply_fn cb,
+                      gpointer data)
+{
+    g_autoptr(JsonObject) obj = json_object_new();
+    json_object_set_string_member(obj, "execute", cmd);
+    enqueue(ag, cmd, obj, TRUE, ag->timeout_ms, MAX(settle_ms, 1), cb, data);
+}
+
+void
+agent_settle(struct agent *ag)
+{
+    struct agent_cmd *c = ag->current;
+    if (!c || !c->settle_ms || !c->written)
+        return;
+    ag->busy++;
+    take_current(ag);
+    /* a reply may still come: the next command syncs past it */
+    if (ag->state == AGENT_READY)
+        ag->state = AGENT_UNSYNCED;
+    finish(ag, c, NULL, NULL);
+    leave(ag);
 }
 
 gboolean
@@ -606,7 +634,7 @@ agent_command_json(struct agent *ag, const char *json, int timeout_s, agent_repl
     gint64 timeout_ms = timeout_s == AGENT_TIMEOUT_BLOCK     ? -1
                         : timeout_s == AGENT_TIMEOUT_DEFAULT ? (gint64)ag->timeout_ms
                                                              : (gint64)timeout_s * 1000;
-    enqueue(ag, exec, obj, FALSE, timeout_ms, cb, data);
+    enqueue(ag, exec, obj, FALSE, timeout_ms, 0, cb, data);
     return TRUE;
 }
 

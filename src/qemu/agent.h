@@ -52,6 +52,15 @@ struct agent *agent_new(const char *socket_path, const char *name, unsigned time
 void agent_command(struct agent *ag, const char *cmd, JsonObject *args, unsigned flags,
                    agent_reply_fn cb, gpointer data);
 
+/* CMD (without arguments), which answers only when it fails (guest-suspend-*): an error
+ * reply within SETTLE_MS fails it; agent_settle() — the caller saw it take effect, QEMU's
+ * SUSPEND event — or silence for SETTLE_MS ends it with success (RESULT NULL). The commands
+ * behind it wait meanwhile, as libvirt's agent job makes them. */
+void agent_command_settled(struct agent *ag, const char *cmd, guint settle_ms, agent_reply_fn cb,
+                           gpointer data);
+/* Ends the agent_command_settled() command in flight, if any, with success. */
+void agent_settle(struct agent *ag);
+
 /* Passthrough (libvirt's qemu-agent-command): JSON is one object with a string "execute";
  * it is sent as parsed (re-serialized on one line). TIMEOUT_S is an enum agent_timeout value
  * or a number of seconds. RESULT in CB is the "return" member; a client wanting the whole

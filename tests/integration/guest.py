@@ -21,9 +21,12 @@ def build():
     return _built
 
 
-def xml(daemon, name, extra_cmdline="", agent=True, on_crash="destroy", pty=False):
+def xml(daemon, name, extra_cmdline="", agent=True, on_crash="destroy", pty=False, pvh=True,
+        machine="q35"):
     """Domain XML for the test guest. Its serial console goes to a file (returned), or with
-    PTY to a pty for console sessions (then the file stays empty)."""
+    PTY to a pty for console sessions (then the file stays empty). PVH starts the kernel
+    directly (faster); without it the bzImage boots through the firmware, which a guest that
+    suspends to RAM needs: SeaBIOS's resume path leads back only into a kernel it started."""
     g = build()
     log = os.path.join(daemon.root, f"{name}.console")
     channel = ("<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/>"
@@ -34,8 +37,8 @@ def xml(daemon, name, extra_cmdline="", agent=True, on_crash="destroy", pty=Fals
   <memory unit='MiB'>256</memory>
   <vcpu>1</vcpu>
   <os>
-    <type arch='x86_64' machine='q35'>hvm</type>
-    <kernel>{g['pvh_kernel']}</kernel>
+    <type arch='x86_64' machine='{machine}'>hvm</type>
+    <kernel>{g['pvh_kernel' if pvh else 'kernel']}</kernel>
     <initrd>{g['initrd']}</initrd>
     <cmdline>{CMDLINE} {extra_cmdline}</cmdline>
   </os>
