@@ -416,6 +416,53 @@ test_shutdown_no_reply(void)
     peer_free(&p, ag);
 }
 
+/* guest-suspend-*: an error within the window fails it, agent_settle() (QEMU's SUSPEND came)
+ * ends it at once, and the commands behind it wait meanwhile */
+static void
+test_settled(void)
+{
+    struct peer p;
+    peer_listen(&p);
+    struct agent *ag = agent_new(p.path, "test", TIMEOUT_MS);
+    /* an error several times later than the default grace is still its answer */
+    agent_command_settled(ag, "guest-suspend-disk", 10000, record, "a");
+    peer_accept(&p);
+    peer_sync(&p);
+    peer_expect(&p, "guest-suspend-disk");
+    peer_expect_silence(&p, 3 * TIMEOUT_MS);
+    g_assert_cmpint(res.calls, ==, 0);
+    peer_send(&p, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"no swap\"}}\n");
+    wait_calls(1);
+    g_assert_cmpint(res.last_code, ==, ERR_INTERNAL_ERROR);
+    g_assert_nonnull(strstr(res.last_error, "no swap"));
+
+    /* settled early; the command queued behind it goes only then, after a new sync */
+    agent_command_settled(ag, "guest-suspend-ram", 10000, record, "b");
+    agent_command(ag, "guest-ping", NULL, 0, record, "c");
+    peer_expect(&p, "guest-suspend-ram");
+    peer_expect_silence(&p, 2 * TIMEOUT_MS);
+    g_assert_cmpint(res.calls, ==, 1);
+    agent_settle(ag);
+    g_assert_cmpint(res.calls, ==, 2);
+    g_assert_cmpint(res.errors, ==, 1);
+    g_assert_cmpstr(res.last_result, ==, "null");
+    peer_sync(&p);
+    peer_expect(&p, "guest-ping");
+    peer_send(&p, "{\"return\": {}}\n");
+    wait_calls(3);
+    g_assert_cmpstr(res.order, ==, "abc");
+
+    /* nothing in flight: a settle does nothing; silence for the window is success */
+    agent_settle(ag);
+    agent_command_settled(ag, "guest-suspend-ram", 2 * TIMEOUT_MS, record, "d");
+    peer_expect(&p, "guest-suspend-ram");
+    gint64 t0 = g_get_monotonic_time();
+    wait_calls(4);
+    g_assert_cmpint(g_get_monotonic_time() - t0, >=, (2 * TIMEOUT_MS - 20) * 1000);
+    g_assert_cmpint(res.errors, ==, 1);
+    peer_free(&p, ag);
+}
+
 static void
 test_passthrough(void)
 {
@@ -552,6 +599,7 @@ main(int argc, char **argv)
     g_test_add_func("/agent/silent-agent", test_silent_agent);
     g_test_add_func("/agent/no-socket", test_no_socket);
     g_test_add_func("/agent/shutdown-no-reply", test_shutdown_no_reply);
+    g_test_add_func("/agent/settled", test_settled);
     g_test_add_func("/agent/passthrough", test_passthrough);
     g_test_add_func("/agent/malformed-json", test_malformed_json);
     g_test_add_func("/agent/free", test_free);
