@@ -160,3 +160,33 @@ def text_box(img, x0=0, y0=0, x1=None, y1=None, level=80):
     keep = [b for b in bands if b[2] - b[0] >= widest * 0.1]
     return (min(b[0] for b in keep), min(b[1] for b in keep), max(b[2] for b in keep),
             max(b[3] for b in keep))
+
+
+def _lum(row, x):
+    return row[3 * x] + row[3 * x + 1] + row[3 * x + 2]
+
+
+def sparkline_heights(img, ink=600):
+    """virt-manager's CPU usage column: the graph cells of its domain list, top to bottom,
+    each as the share (0..1) of the cell's height that its graph's line covers. The window
+    sits at the screen's top left (no window manager); the column is the list's last, by the
+    window's right edge; a cell is a light box between two border rows of one colour whose
+    inside is mostly white (the group header above the first row is solid colour)."""
+    w, h, rows = img
+    right = next(x for x in range(w - 20) if all(_lum(rows[5], x + i) == 0 for i in range(20)))
+    stripe = range(right - 60, right - 30)
+    borders = [y for y in range(h)
+               if len({_lum(rows[y], x) for x in stripe}) == 1 and
+               560 <= _lum(rows[y], stripe[0]) <= 700]
+    heights = []
+    for top, bottom in zip(borders, borders[1:]):
+        inside = range(top + 2, bottom - 1)
+        if not 20 <= len(inside) <= 80 or _lum(rows[top], right - 45) != _lum(rows[bottom],
+                                                                            right - 45):
+            continue
+        light = sorted(_lum(rows[y], right - 45) for y in inside)
+        if light[len(light) // 2] <= 700:
+            continue
+        inked = [y for y in inside if any(_lum(rows[y], x) < ink for x in range(right - 95, right - 10))]
+        heights.append((max(inked) - min(inked) + 1) / len(inside) if inked else 0.0)
+    return heights

@@ -5,14 +5,17 @@ without libvirtd would have them), opens a running guest's graphical console (VN
 descriptor OPEN_GRAPHICS_FD hands it) without an error, and its window shows the guest's
 framebuffer: the screen, read with xwd, holds what `virsh screenshot` of the same guest holds
 (the console may scale it: the two are compared block by block). The guest runs QEMU without
-a kernel: SeaBIOS's text screen is the picture."""
+a kernel: SeaBIOS's text screen is the picture. Its main window's CPU usage graphs
+(getAllDomainStats) show a busy guest's load and a paused guest's flat line."""
 import os
 import shutil
 import subprocess
 import time
 
+import libvirt
 import pytest
 
+import guest
 import images
 from conftest import domain_xml
 from netns import NetDaemon, needs_root
@@ -51,7 +54,7 @@ def host():
     d.destroy()
 
 
-def test_console_shows_the_guest_framebuffer(host, x_display, tmp_path):
+def _virt_manager(host, x_display, tmp_path, *args):
     home = tmp_path / "home"
     home.mkdir()
     log_path = tmp_path / "virt-manager.log"
@@ -59,8 +62,12 @@ def test_console_shows_the_guest_framebuffer(host, x_display, tmp_path):
            "NO_AT_BRIDGE=1"]
     with open(log_path, "w") as log:
         vmm = host.ns.popen("env", *env, "virt-manager", "--no-fork", "--debug", "--connect",
-                            "qemu:///system", "--show-domain-console", "vmm1", stdout=log,
-                            stderr=subprocess.STDOUT)
+                            "qemu:///system", *args, stdout=log, stderr=subprocess.STDOUT)
+    return vmm, log_path
+
+
+def test_console_shows_the_guest_framebuffer(host, x_display, tmp_path):
+    vmm, log_path = _virt_manager(host, x_display, tmp_path, "--show-domain-console", "vmm1")
     try:
         deadline = time.time() + 90
         while "Viewer connected cb" not in log_path.read_text():
@@ -88,6 +95,40 @@ def test_console_shows_the_guest_framebuffer(host, x_display, tmp_path):
     a = images.block_means(guest, gbox, 24, 8)
     b = images.block_means(screen, sbox, 24, 8)
     assert images.correlation(a, b) > 0.9, (gbox, sbox)
+
+
+def test_cpu_graphs(host, x_display, tmp_path):
+    """The manager window's list: a guest that keeps its vCPU busy (the test guest copying
+    memory in a loop) draws a graph that climbs; a paused one stays on its base line."""
+    c = host.conn()
+    _, xml = guest.xml(host, "busy", extra_cmdline="domus.fill=8 domus.dirty=4")
+    busy = c.createXML(xml, 0)
+    still = c.createXML(domain_xml("still"), libvirt.VIR_DOMAIN_START_PAUSED)
+    vmm, log_path = _virt_manager(host, x_display, tmp_path)
+    heights = []
+    try:
+        # virt-manager samples every 3 s; the graph grows from the right
+        deadline = time.time() + 90
+        while time.time() < deadline and vmm.poll() is None:
+            time.sleep(1)
+            screen = images.read_xwd(subprocess.run(
+                ["xwd", "-root", "-silent", "-display", x_display], capture_output=True,
+                check=True).stdout)
+            heights = images.sparkline_heights(screen)
+            if len(heights) == 3 and heights[0] >= 0.3:
+                break
+    finally:
+        vmm.terminate()
+        vmm.wait(timeout=30)
+        busy.destroy()
+        still.destroy()
+        c.close()
+    text = log_path.read_text()
+    assert "ERROR" not in text and "Traceback" not in text, text[-3000:]
+    assert "getAllDomainStats" not in text, text[-3000:]  # only its errors are logged
+    # sorted by name: busy, still, vmm1
+    assert len(heights) == 3 and heights[0] >= 0.3, heights
+    assert heights[1] <= 0.15, heights
 
 
 @pytest.mark.skipif(shutil.which("virt-viewer") is None, reason="virt-viewer not installed")
