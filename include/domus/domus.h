@@ -203,12 +203,21 @@ gboolean domus_domain_migrate_to_uri(domus_domain *dom, const char *dconnuri,
  * info (1 with a job, 0 without, -1 with ERROR; FLAGS 1: bandwidth in bytes/s, else MiB/s),
  * abort (FLAGS: 1 async, 2 pivot), set speed (FLAGS 1: BANDWIDTH in bytes/s, else MiB/s). */
 struct domus_block_job_info {
-    int type; /* virDomainBlockJobType: 2 copy */
+    int type; /* virDomainBlockJobType: 1 pull, 2 copy, 3 commit, 4 active commit */
     guint64 bandwidth;
     guint64 cur, end;
 };
 gboolean domus_domain_block_copy(domus_domain *dom, const char *path, const char *destxml,
                                  guint64 bandwidth, unsigned flags, GError **error);
+/* virDomainBlockRebase without COPY (BASE NULL: virDomainBlockPull): the images above BASE
+ * are pulled into the top one; BANDWIDTH MiB/s, or bytes/s with flag 64. */
+gboolean domus_domain_block_pull(domus_domain *dom, const char *path, const char *base,
+                                 guint64 bandwidth, unsigned flags, GError **error);
+/* virDomainBlockCommit: FLAGS virDomainBlockCommitFlags (1 shallow, 2 delete, 4 active, 16
+ * bandwidth in bytes/s). */
+gboolean domus_domain_block_commit(domus_domain *dom, const char *path, const char *base,
+                                   const char *top, guint64 bandwidth, unsigned flags,
+                                   GError **error);
 int domus_domain_block_job_info(domus_domain *dom, const char *path, unsigned flags,
                                 struct domus_block_job_info *ret, GError **error);
 gboolean domus_domain_block_job_abort(domus_domain *dom, const char *path, unsigned flags,

@@ -37,6 +37,8 @@ static const char *const lifecycle_names[] = {
 };
 static const char *const boot_dev_names[] = {"hd", "cdrom", "network", "fd", NULL};
 static const char *const disk_type_names[] = {"file", "block", "volume", NULL};
+static const char *const disk_mirror_job_names[] = {"copy", "active-commit", "pull", "commit",
+                                                    NULL};
 static const char *const disk_device_names[] = {"disk", "cdrom", NULL};
 static const char *const disk_bus_names[] = {"virtio", "ide", "scsi", "sata", "usb", NULL};
 static const char *const disk_format_names[] = {"none", "raw", "qcow2", NULL};
@@ -113,6 +115,12 @@ const char *
 disk_type_to_string(enum disk_type type)
 {
     return ENUM_NAME(disk_type_names, type);
+}
+
+const char *
+disk_mirror_job_to_string(enum disk_mirror_job job)
+{
+    return ENUM_NAME(disk_mirror_job_names, job);
 }
 
 const char *

@@ -77,13 +77,26 @@ enum disk_mirror_ready {
     DISK_MIRROR_PIVOT,   /* "pivot": ending, the guest moves to the copy */
 };
 
-/* The live <mirror type='file|block' job='copy'> of a disk being copied (blockcopy): kept in
- * the daemon's status, so a restarted daemon takes the copy up again. */
+/* <mirror job=>: the block job of a disk */
+enum disk_mirror_job {
+    DISK_MIRROR_JOB_COPY,          /* blockcopy */
+    DISK_MIRROR_JOB_ACTIVE_COMMIT, /* blockcommit of the disk's top image */
+    DISK_MIRROR_JOB_PULL,          /* blockpull: only in the daemon's status */
+    DISK_MIRROR_JOB_COMMIT,        /* blockcommit of a backing image: likewise */
+};
+
+/* The live <mirror type='file|block' job='copy|active-commit'> of a disk being copied
+ * (blockcopy) or committed into an image below (blockcommit --active), libvirt's form; its
+ * source the copy, or the image committed into. A pull or a commit below the top has one only
+ * in the daemon's status (DOMAIN_DEF_FORMAT_STATUS), with the images it merges: a restarted
+ * daemon takes every block job up again from it. */
 struct disk_mirror {
+    enum disk_mirror_job job;
     enum disk_type type; /* file or block */
-    char *path;
+    char *path;          /* NULL only for a pull down to nothing (no base) */
     enum disk_format format;
-    unsigned index;   /* numbers the copy's node names (<source index=>) */
+    unsigned index;   /* numbers the copy's node names (<source index=>); the base's */
+    unsigned top;     /* a commit below the top: the index of the image committed */
     gboolean shallow; /* on the disk's own backing image; a full copy has <backingStore/> */
     enum disk_mirror_ready ready;
 };
@@ -399,6 +412,7 @@ enum {
 enum {
     DOMAIN_DEF_FORMAT_SECURE = 1 << 0,   /* include passwords */
     DOMAIN_DEF_FORMAT_INACTIVE = 1 << 1, /* leave out live-only data (pty paths) */
+    DOMAIN_DEF_FORMAT_STATUS = 1 << 16,  /* the daemon's status: its private parts too */
 };
 
 /* Parses and validates XML. A missing uuid is generated, a missing MAC too. Defaults are
@@ -458,6 +472,7 @@ const char *domain_virt_type_to_string(enum domain_virt_type type);
 const char *domain_boot_dev_to_string(enum domain_boot_dev dev);
 const char *disk_type_to_string(enum disk_type type);
 const char *disk_device_to_string(enum disk_device device);
+const char *disk_mirror_job_to_string(enum disk_mirror_job job);
 const char *net_type_to_string(enum net_type type);
 void domain_def_net_free(struct net_def *net);
 /* Whether NET's target dev is a name taps get at start (vnetN, macvtapN), not the user's. */

@@ -272,17 +272,19 @@ parse_iotune(struct disk_iotune *t, xmlNodePtr node, GError **error)
     return domain_def_iotune_check(t, error);
 }
 
-/* <mirror type='file|block' job='copy' [ready='yes|abort|pivot']><format type=…/><source
- * file|dev=… index=…/>[<backingStore/>]</mirror>: a block copy under way (live) */
+/* <mirror type='file|block' job='copy|active-commit|pull|commit' [ready='yes|abort|pivot']
+ * [top=N]><format type=…/><source file|dev=… index=…/>[<backingStore/>]</mirror>: a block job
+ * under way (live; pull, commit and top only in the daemon's status) */
 static gboolean
 parse_disk_mirror(struct disk_def *disk, xmlNodePtr node, GError **error)
 {
-    static const char *const attrs[] = {"type", "job", "ready", NULL};
-    static const char *const jobs[] = {"copy", NULL};
+    static const char *const attrs[] = {"type", "job", "ready", "top", NULL};
+    static const char *const jobs[] = {"copy", "active-commit", "pull", "commit", NULL};
     static const char *const ready_names[] = {"yes", "abort", "pivot", NULL};
     static const char *const file_attrs[] = {"file", "index", NULL};
     static const char *const block_attrs[] = {"dev", "index", NULL};
     int type = DISK_TYPE_FILE, job = -1, ready = -1;
+    uint64_t top = 0;
     if (disk->mirror) {
         err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
                 "element 'mirror' appears more than once in 'disk'");
@@ -291,7 +293,8 @@ parse_disk_mirror(struct disk_def *disk, xmlNodePtr node, GError **error)
     if (!domain_def_xml_check_attrs(node, attrs, error) ||
         !domain_def_xml_enum(node, "type", disk_type_names, &type, error) ||
         !domain_def_xml_enum(node, "job", jobs, &job, error) ||
-        !domain_def_xml_enum(node, "ready", ready_names, &ready, error))
+        !domain_def_xml_enum(node, "ready", ready_names, &ready, error) ||
+        !domain_def_xml_uint(node, "top", 1, G_MAXINT, &top, error))
         return FALSE;
     if (type == DISK_TYPE_VOLUME) {
         err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
@@ -299,8 +302,10 @@ parse_disk_mirror(struct disk_def *disk, xmlNodePtr node, GError **error)
         return FALSE;
     }
     g_autoptr(disk_mirror) m = g_new0(struct disk_mirror, 1);
+    m->job = job < 0 ? DISK_MIRROR_JOB_COPY : (enum disk_mirror_job)job;
     m->type = (enum disk_type)type;
     m->ready = (enum disk_mirror_ready)(ready + 1);
+    m->top = (unsigned)top;
     m->shallow = TRUE;
     xmlNodePtr seen[3] = {NULL};
     for (xmlNodePtr c = node->children; c; c = c->next) {
@@ -329,7 +334,7 @@ parse_disk_mirror(struct disk_def *disk, xmlNodePtr node, GError **error)
             return domain_def_xml_unsupported(node, c, error);
         }
     }
-    if (!m->path) {
+    if (!m->path && m->job != DISK_MIRROR_JOB_PULL) {
         err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "a <mirror> needs a <source>");
         return FALSE;
     }

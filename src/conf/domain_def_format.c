@@ -131,17 +131,27 @@ format_backing(GString *buf, const GPtrArray *backing)
     }
 }
 
-/* libvirt's form: <mirror type job ready><format/><source index/>[<backingStore/>]</mirror> */
+/* libvirt's form: <mirror type job ready><format/><source index/>[<backingStore/>]</mirror>;
+ * the status adds top= (a commit below the top) */
 static void
-format_mirror(GString *buf, const struct disk_mirror *m)
+format_mirror(GString *buf, const struct disk_mirror *m, unsigned flags)
 {
     static const char *const ready[] = {NULL, "yes", "abort", "pivot"};
     gboolean file = m->type == DISK_TYPE_FILE;
+    gboolean status = (flags & DOMAIN_DEF_FORMAT_STATUS) != 0;
+    if (!status && (m->job == DISK_MIRROR_JOB_PULL || m->job == DISK_MIRROR_JOB_COMMIT))
+        return;
     domain_def_indent(buf, 3);
     g_string_append(buf, "<mirror");
     attr(buf, "type", disk_type_to_string(m->type));
-    attr(buf, "job", "copy");
+    attr(buf, "job", disk_mirror_job_to_string(m->job));
     attr(buf, "ready", ready[m->ready]);
+    if (status && m->top)
+        attr_uint(buf, "top", m->top);
+    if (!m->path) {
+        g_string_append(buf, "/>\n");
+        return;
+    }
     g_string_append(buf, ">\n");
     if (disk_format_to_string(m->format)) {
         domain_def_indent(buf, 4);
@@ -155,7 +165,7 @@ format_mirror(GString *buf, const struct disk_mirror *m)
     if (m->index)
         attr_uint(buf, "index", m->index);
     g_string_append(buf, "/>\n");
-    if (!m->shallow) {
+    if (!m->shallow && m->job == DISK_MIRROR_JOB_COPY) {
         domain_def_indent(buf, 4);
         g_string_append(buf, "<backingStore/>\n");
     }
@@ -197,7 +207,7 @@ format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
     if (live && disk->backing)
         format_backing(children, disk->backing);
     if (live && disk->mirror)
-        format_mirror(children, disk->mirror);
+        format_mirror(children, disk->mirror, flags);
     domain_def_indent(children, 3);
     g_string_append(children, "<target");
     attr(children, "dev", disk->target_dev);

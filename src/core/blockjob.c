@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* blockjob: block copies. The copy's image gets node names of the domain's own numbering
+/* blockjob: block copies, pulls and commits. A pull (block-stream) or a commit (block-commit)
+ * merges images of a disk's chain; QEMU keeps it once over until dismissed, so its end is read
+ * from the job, and the chain in the live definition loses the merged images then (an active
+ * commit only when pivoted). The copy's image gets node names of the domain's own numbering
  * (qemu_device_node_format of a fresh index), so that after a pivot the disk is an image
  * like any other to hot-plug, snapshot and migrate. QEMU's job ("domus-copy-TARGET") is
  * followed with query-block-jobs; its end (the job gone from the list) decides: a pivot
@@ -27,14 +30,17 @@
 
 struct block_job {
     struct domain *dom; /* a reference */
+    enum disk_mirror_job job;
     char *target;
-    char *path; /* the disk's image when the copy began (BLOCK_JOB events name it) */
-    char *dest;
+    char *path; /* the disk's image when the job began (BLOCK_JOB events name it) */
+    char *dest; /* a copy's image; a commit's base; a pull's base, or NULL: none */
     enum disk_format format;
+    unsigned top;           /* a commit below the top: the image committed (its index) */
+    gboolean delete_images; /* a commit: the images merged away are deleted after */
     gboolean shallow;
     gboolean block;
-    gboolean made; /* DEST was made for the copy: removed if it never starts */
-    unsigned index;
+    gboolean made;  /* DEST was made for the copy: removed if it never starts */
+    unsigned index; /* the copy's nodes; the base's of a commit or pull (0: none) */
     char *qemu_job;
     guint64 bandwidth;
     guint64 cur, end;
@@ -81,14 +87,16 @@ bj_unref(struct block_job *bj)
     g_free(bj);
 }
 
-/* A copy of disk D into DEST (FORMAT, SHALLOW, a BLOCK device), its nodes numbered INDEX;
- * one reference: the domain's list's. */
+/* JOB of disk D: a copy into DEST (FORMAT, SHALLOW, a BLOCK device), its nodes numbered
+ * INDEX; a pull or commit down to DEST, image INDEX. One reference: the domain's list's. */
 static struct block_job *
-bj_new(struct domain *dom, const struct disk_def *d, const char *dest, enum disk_format format,
-       gboolean shallow, gboolean block, unsigned index)
+bj_new(struct domain *dom, const struct disk_def *d, enum disk_mirror_job job, const char *dest,
+       enum disk_format format, gboolean shallow, gboolean block, unsigned index)
 {
+    static const char *const names[] = {"copy", "commit", "pull", "commit"};
     struct block_job *bj = g_new0(struct block_job, 1);
     bj->refs = 1;
+    bj->job = job;
     bj->dom = core_domain_ref(dom);
     bj->target = g_strdup(d->target_dev);
     bj->path = g_strdup(d->source);
@@ -97,7 +105,7 @@ bj_new(struct domain *dom, const struct disk_def *d, const char *dest, enum disk
     bj->shallow = shallow;
     bj->block = block;
     bj->index = index;
-    bj->qemu_job = g_strdup_printf("domus-copy-%s", d->target_dev);
+    bj->qemu_job = g_strdup_printf("domus-%s-%s", names[job], d->target_dev);
     bj->waiters = g_ptr_array_new();
     return bj;
 }
@@ -139,6 +147,15 @@ find_job(struct domain *dom, const char *path)
     return NULL;
 }
 
+/* virDomainBlockJobType of JOB */
+static int
+job_type(enum disk_mirror_job job)
+{
+    static const int types[] = {BLOCK_JOB_TYPE_COPY, BLOCK_JOB_TYPE_ACTIVE_COMMIT,
+                                BLOCK_JOB_TYPE_PULL, BLOCK_JOB_TYPE_COMMIT};
+    return types[job];
+}
+
 static void
 emit(struct block_job *bj, int status)
 {
@@ -146,7 +163,7 @@ emit(struct block_job *bj, int status)
     struct event ev = {
         .kind = EVENT_ID_BLOCK_JOB,
         .alias = bj->path,
-        .event = BLOCK_JOB_TYPE_COPY,
+        .event = job_type(bj->job),
         .detail = status,
     };
     core_domain_emit_event(dom, &ev);
@@ -171,6 +188,8 @@ mirror_update(struct block_job *bj, enum disk_mirror_ready ready)
             d->mirror = g_new0(struct disk_mirror, 1);
         g_free(d->mirror->path);
         d->mirror->path = g_strdup(bj->dest);
+        d->mirror->job = bj->job;
+        d->mirror->top = bj->top;
         d->mirror->type = bj->block ? DISK_TYPE_BLOCK : DISK_TYPE_FILE;
         d->mirror->format = bj->format;
         d->mirror->index = bj->index;
@@ -204,7 +223,75 @@ del_image(struct domain *dom, unsigned index)
     del_node(dom, storage);
 }
 
-/* The job is over: STATUS says how; the definition follows a pivot. */
+/* Position of the image numbered INDEX in D's chain: 0 the top, N the Nth backing image;
+ * -1: not there. */
+static gint
+chain_pos(const struct disk_def *d, unsigned index)
+{
+    if (d->source_index == index)
+        return 0;
+    for (guint i = 0; d->backing && i < d->backing->len; i++)
+        if (((const struct disk_layer *)d->backing->pdata[i])->index == index)
+            return (gint)i + 1;
+    return -1;
+}
+
+/* A pull, a commit or a pivoted active commit is done: the images it merged away leave D's
+ * chain (and QEMU's nodes; their files too with --delete). */
+static void
+merged(struct block_job *bj, struct disk_def *d)
+{
+    struct domain *dom = bj->dom;
+    guint n = d->backing ? d->backing->len : 0;
+    gint base = bj->index ? chain_pos(d, bj->index) : (gint)n + 1;
+    gint top = bj->job == DISK_MIRROR_JOB_PULL            ? 1
+               : bj->job == DISK_MIRROR_JOB_ACTIVE_COMMIT ? 0
+                                                          : chain_pos(d, bj->top);
+    if (base < 0 || top < 0 || top >= base || (guint)base > n + 1) {
+        log_warn("%s: disk '%s' no longer has the images its block job merged; its chain is "
+                 "left as it was",
+                 dom->def->name, bj->target);
+        return;
+    }
+    g_autofree char *old_top = g_strdup(d->source);
+    /* the images merged away, top down: an image is in use by the one above it */
+    for (gint pos = top; pos < base; pos++) {
+        const struct disk_layer *l = pos ? d->backing->pdata[pos - 1] : NULL;
+        del_image(dom, l ? l->index : d->source_index);
+        const char *path = l ? l->path : d->source;
+        if (bj->delete_images && path && unlink(path) < 0)
+            log_warn("%s: cannot delete '%s': %s", dom->def->name, path, g_strerror(errno));
+        log_info("%s: disk '%s' no longer uses '%s'", dom->def->name, bj->target, path);
+    }
+    if (top == 0) {
+        /* the base is the disk's image now */
+        struct disk_layer *b = d->backing->pdata[base - 1];
+        g_free(d->source);
+        d->source = g_strdup(b->path);
+        d->format = b->format;
+        d->type = b->type;
+        d->source_index = b->index;
+        g_ptr_array_remove_range(d->backing, 0, (guint)base);
+        /* so is it for the next start, where the definition named the old top */
+        struct domain_def *persistent = dom->persistent ? dom->new_def : NULL;
+        struct disk_def *p = persistent ? domain_def_find_disk(persistent, bj->target) : NULL;
+        if (p && g_strcmp0(p->source, old_top) == 0) {
+            g_free(p->source);
+            p->source = g_strdup(d->source);
+            p->format = d->format;
+            GError *e = NULL;
+            if (!core_config_save(dom->core, persistent, &e)) {
+                log_warn("%s: %s", dom->def->name, e->message);
+                g_clear_error(&e);
+            }
+        }
+    } else {
+        g_ptr_array_remove_range(d->backing, (guint)top - 1, (guint)(base - top));
+    }
+    dom->updated = TRUE;
+}
+
+/* The job is over: STATUS says how; the definition follows a pivot or a merge. */
 static void
 finish(struct block_job *bj, int status)
 {
@@ -216,7 +303,13 @@ finish(struct block_job *bj, int status)
         g_source_remove(bj->timer);
     bj->timer = 0;
     struct disk_def *d = domain_def_find_disk(dom->def, bj->target);
-    if (status == BLOCK_JOB_COMPLETED && bj->pivot && d) {
+    static const char *const how[] = {"completed", "failed", "canceled", "ready"};
+    if (bj->job != DISK_MIRROR_JOB_COPY) {
+        if (status == BLOCK_JOB_COMPLETED && d)
+            merged(bj, d);
+        log_info("%s: block %s of disk '%s' %s", dom->def->name,
+                 bj->job == DISK_MIRROR_JOB_PULL ? "pull" : "commit", bj->target, how[status]);
+    } else if (status == BLOCK_JOB_COMPLETED && bj->pivot && d) {
         /* the guest uses the copy: the old top (and, for a full copy, what was below it)
          * goes */
         unsigned old = d->source_index;
@@ -247,7 +340,7 @@ finish(struct block_job *bj, int status)
         struct waiter *w = waiters->pdata[i];
         GError *e = NULL;
         if (status == BLOCK_JOB_FAILED)
-            err_set(&e, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "the block copy of disk '%s' failed",
+            err_set(&e, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "the block job of disk '%s' failed",
                     bj->target);
         if (e)
             lifecycle_fail(w->done, w->data, e);
@@ -314,9 +407,26 @@ on_jobs(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
     }
     bj->cur = (guint64)MAX(qemu_json_int_or(o, "offset", 0), 0);
     bj->end = (guint64)MAX(qemu_json_int_or(o, "len", 0), 0);
+    if (g_strcmp0(qemu_json_string(o, "status"), "concluded") == 0) {
+        /* a pull's or a commit's (QEMU keeps them until dismissed): its error says how */
+        const char *why = qemu_json_string(o, "error");
+        if (why)
+            log_warn("%s: the block job of disk '%s' failed: %s", bj->dom->def->name, bj->target,
+                     why);
+        JsonObject *args = json_object_new();
+        json_object_set_string_member(args, "id", bj->qemu_job);
+        qmp_command(bj->dom->mon, "block-job-dismiss", args, NULL, NULL);
+        finish(bj, why           ? BLOCK_JOB_FAILED
+                   : !bj->ending ? BLOCK_JOB_COMPLETED
+                   : bj->pivot   ? BLOCK_JOB_COMPLETED
+                                 : BLOCK_JOB_CANCELED);
+        bj_unref(bj);
+        return;
+    }
     if (!bj->ready && qemu_json_bool(o, "ready", FALSE)) {
         bj->ready = TRUE;
-        log_info("%s: block copy of disk '%s' is in step with it", bj->dom->def->name, bj->target);
+        log_info("%s: block %s of disk '%s' is in step with it", bj->dom->def->name,
+                 bj->job == DISK_MIRROR_JOB_COPY ? "copy" : "commit", bj->target);
         if (!bj->ending)
             mirror_update(bj, DISK_MIRROR_READY);
         emit(bj, BLOCK_JOB_READY);
@@ -373,10 +483,14 @@ on_start_reply(struct qmp *mon, JsonNode *result, const GError *error, gpointer 
     struct domain *dom = bj->dom;
     if (bj->start_error) {
         GError *e = NULL;
-        err_set(&e, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "cannot copy disk '%s': %s", bj->target,
-                bj->start_error->message);
+        err_set(&e, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "cannot %s disk '%s': %s",
+                bj->job == DISK_MIRROR_JOB_COPY   ? "copy"
+                : bj->job == DISK_MIRROR_JOB_PULL ? "pull into"
+                                                  : "commit",
+                bj->target, bj->start_error->message);
         bj->over = TRUE;
-        del_image(dom, bj->index);
+        if (bj->job == DISK_MIRROR_JOB_COPY)
+            del_image(dom, bj->index);
         if (bj->made)
             unlink(bj->dest);
         if (dom->block_jobs && g_ptr_array_remove(dom->block_jobs, bj))
@@ -384,8 +498,13 @@ on_start_reply(struct qmp *mon, JsonNode *result, const GError *error, gpointer 
         lifecycle_fail(bj->start_done, bj->start_data, e);
     } else {
         bj->running = TRUE;
-        log_info("%s: copying disk '%s' to '%s'%s", dom->def->name, bj->target, bj->dest,
-                 bj->shallow ? " (its top image)" : "");
+        if (bj->job == DISK_MIRROR_JOB_COPY)
+            log_info("%s: copying disk '%s' to '%s'%s", dom->def->name, bj->target, bj->dest,
+                     bj->shallow ? " (its top image)" : "");
+        else
+            log_info("%s: block %s of disk '%s' down to '%s' started", dom->def->name,
+                     disk_mirror_job_to_string(bj->job), bj->target,
+                     bj->dest ? bj->dest : "nothing");
         mirror_update(bj, DISK_MIRROR_COPYING);
         bj->timer = g_timeout_add(POLL_MS, on_timer, bj);
         lifecycle_done(bj->start_done, bj->start_data, NULL);
@@ -393,31 +512,38 @@ on_start_reply(struct qmp *mon, JsonNode *result, const GError *error, gpointer 
     bj_unref(bj);
 }
 
+/* Disk PATH of running DOM, free for a new block job; NULL with ERROR. */
+static struct disk_def *
+free_disk(struct domain *dom, const char *path, GError **error)
+{
+    if (!core_domain_require_running(dom, error))
+        return NULL;
+    struct disk_def *d = find_disk(dom, path);
+    if (!d || !d->source) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "no disk with path '%s' that has an image; 'domblklist' lists them", path);
+        return NULL;
+    }
+    if (find_job(dom, path)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "disk '%s' already in active block job", d->target_dev);
+        return NULL;
+    }
+    if (dom->migrate_out || dom->migrate_in) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is being migrated",
+                dom->def->name);
+        return NULL;
+    }
+    return d;
+}
+
 void
 core_block_copy(struct domain *dom, const char *path, const struct core_block_copy *c,
                 core_done_fn done, gpointer data)
 {
     GError *error = NULL;
-    if (!core_domain_require_running(dom, &error)) {
-        lifecycle_fail(done, data, error);
-        return;
-    }
-    struct disk_def *d = find_disk(dom, path);
-    if (!d || !d->source) {
-        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                "no disk with path '%s' that has an image; 'domblklist' lists them", path);
-        lifecycle_fail(done, data, error);
-        return;
-    }
-    if (find_job(dom, path)) {
-        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
-                "disk '%s' already in active block job", d->target_dev);
-        lifecycle_fail(done, data, error);
-        return;
-    }
-    if (dom->migrate_out || dom->migrate_in) {
-        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is being migrated",
-                dom->def->name);
+    struct disk_def *d = free_disk(dom, path, &error);
+    if (!d) {
         lifecycle_fail(done, data, error);
         return;
     }
@@ -443,8 +569,8 @@ core_block_copy(struct domain *dom, const char *path, const struct core_block_co
     enum disk_format format = c->format != DISK_FORMAT_NONE    ? c->format
                               : d->format == DISK_FORMAT_QCOW2 ? DISK_FORMAT_QCOW2
                                                                : DISK_FORMAT_RAW;
-    struct block_job *bj =
-        bj_new(dom, d, c->dest, format, c->shallow, c->block, qemu_device_next_image(dom->def));
+    struct block_job *bj = bj_new(dom, d, DISK_MIRROR_JOB_COPY, c->dest, format, c->shallow,
+                                  c->block, qemu_device_next_image(dom->def));
     bj->bandwidth = c->bandwidth;
     if (!c->reuse && !make_image(bj, d, &error)) {
         bj_unref(bj);
@@ -490,6 +616,132 @@ core_block_copy(struct domain *dom, const char *path, const struct core_block_co
     qmp_command(dom->mon, "blockdev-mirror", args, on_start_reply, bj_ref(bj));
 }
 
+/* --- pull and commit --- */
+
+/* The image SPEC names in D's chain, its path or libvirt's "TARGET[INDEX]": its position (0
+ * the top, N the Nth image below); -1 with ERROR, which calls it WHAT. */
+static gint
+resolve(const struct disk_def *d, const char *spec, const char *what, GError **error)
+{
+    guint n = d->backing ? d->backing->len : 0;
+    for (guint pos = 0; pos <= n; pos++) {
+        const struct disk_layer *l = pos ? d->backing->pdata[pos - 1] : NULL;
+        g_autofree char *named =
+            g_strdup_printf("%s[%u]", d->target_dev, l ? l->index : d->source_index);
+        if (g_strcmp0(l ? l->path : d->source, spec) == 0 || g_str_equal(named, spec))
+            return (gint)pos;
+    }
+    err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+            "%s '%s' is not in the backing chain of disk '%s'; 'dumpxml' shows the chain", what,
+            spec, d->target_dev);
+    return -1;
+}
+
+/* Starts QEMU's COMMAND (ARGS, consumed, without job-id) for BJ, a new job on DOM's disk. */
+static void
+start_job(struct block_job *bj, const char *command, JsonObject *args, guint64 bandwidth,
+          core_done_fn done, gpointer data)
+{
+    struct domain *dom = bj->dom;
+    bj->bandwidth = bandwidth;
+    g_ptr_array_add(jobs_of(dom), bj);
+    bj->start_done = done;
+    bj->start_data = data;
+    bj->outstanding = 1;
+    json_object_set_string_member(args, "job-id", bj->qemu_job);
+    /* QEMU keeps it once over, until dismissed: how it ended stays there to read */
+    json_object_set_boolean_member(args, "auto-dismiss", FALSE);
+    if (bandwidth)
+        json_object_set_int_member(args, "speed", (gint64)MIN(bandwidth, (guint64)G_MAXINT64));
+    qmp_command(dom->mon, command, args, on_start_reply, bj_ref(bj));
+}
+
+void
+core_block_pull(struct domain *dom, const char *path, const char *base, guint64 bandwidth,
+                core_done_fn done, gpointer data)
+{
+    GError *error = NULL;
+    struct disk_def *d = free_disk(dom, path, &error);
+    guint n = d && d->backing ? d->backing->len : 0;
+    if (d && n == 0)
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "disk '%s' has no backing image to pull from", d->target_dev);
+    gint pos = d && n && base ? resolve(d, base, "base", &error) : (gint)n + 1;
+    if (!error && pos == 0)
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "base '%s' is the top image of disk '%s'; name an image below it", base,
+                d->target_dev);
+    if (error) {
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    const struct disk_layer *b = (guint)pos <= n ? d->backing->pdata[pos - 1] : NULL;
+    struct block_job *bj =
+        bj_new(dom, d, DISK_MIRROR_JOB_PULL, b ? b->path : NULL, b ? b->format : DISK_FORMAT_NONE,
+               FALSE, b && b->type == DISK_TYPE_BLOCK, b ? b->index : 0);
+    g_autofree char *top = qemu_device_node_format(d->source_index);
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "device", top);
+    if (b) {
+        g_autofree char *node = qemu_device_node_format(b->index);
+        json_object_set_string_member(args, "base-node", node);
+    }
+    start_job(bj, "block-stream", args, bandwidth, done, data);
+}
+
+void
+core_block_commit(struct domain *dom, const char *path, const char *base, const char *top,
+                  guint64 bandwidth, unsigned flags, core_done_fn done, gpointer data)
+{
+    GError *error = NULL;
+    struct disk_def *d = free_disk(dom, path, &error);
+    guint n = d && d->backing ? d->backing->len : 0;
+    gint tpos = d && top ? resolve(d, top, "top", &error) : 0;
+    gint bpos = 0;
+    if (!error && tpos == 0 && !(flags & CORE_COMMIT_ACTIVE))
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "commit of the top image of disk '%s' needs --active (the guest writes there)",
+                d->target_dev);
+    else if (!error && (guint)tpos == n)
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "image '%s' of disk '%s' has no backing image to commit into",
+                tpos ? ((struct disk_layer *)d->backing->pdata[tpos - 1])->path : d->source,
+                d->target_dev);
+    if (!error) {
+        bpos = base                            ? resolve(d, base, "base", &error)
+               : (flags & CORE_COMMIT_SHALLOW) ? tpos + 1
+                                               : (gint)n;
+        if (!error && bpos <= tpos)
+            err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "base '%s' is not below the image committed in the chain of disk '%s'", base,
+                    d->target_dev);
+        else if (!error && (flags & CORE_COMMIT_SHALLOW) && bpos != tpos + 1)
+            err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "--shallow commits into the image right below; base '%s' is further down",
+                    base);
+    }
+    if (error) {
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    const struct disk_layer *b = d->backing->pdata[bpos - 1];
+    struct block_job *bj =
+        bj_new(dom, d, tpos ? DISK_MIRROR_JOB_COMMIT : DISK_MIRROR_JOB_ACTIVE_COMMIT, b->path,
+               b->format, FALSE, b->type == DISK_TYPE_BLOCK, b->index);
+    bj->top = tpos ? ((struct disk_layer *)d->backing->pdata[tpos - 1])->index : 0;
+    bj->delete_images = (flags & CORE_COMMIT_DELETE) != 0;
+    g_autofree char *device = qemu_device_node_format(d->source_index);
+    g_autofree char *base_node = qemu_device_node_format(b->index);
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "device", device);
+    if (tpos) {
+        g_autofree char *top_node = qemu_device_node_format(bj->top);
+        json_object_set_string_member(args, "top-node", top_node);
+    }
+    json_object_set_string_member(args, "base-node", base_node);
+    start_job(bj, "block-commit", args, bandwidth, done, data);
+}
+
 /* --- queries and control --- */
 
 struct info_req {
@@ -508,7 +760,7 @@ on_info(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
         error ? NULL : qemu_json_find_object(qemu_json_node_array(result), "device", bj->qemu_job);
     if (j) {
         info.found = TRUE;
-        info.type = BLOCK_JOB_TYPE_COPY;
+        info.type = job_type(bj->job);
         info.cur = (guint64)MAX(qemu_json_int_or(j, "offset", 0), 0);
         info.end = (guint64)MAX(qemu_json_int_or(j, "len", 0), 0);
         info.bandwidth = (guint64)MAX(qemu_json_int_or(j, "speed", 0), 0);
@@ -559,6 +811,14 @@ core_block_job_abort(struct domain *dom, const char *path, unsigned flags, core_
         return;
     }
     gboolean pivot = (flags & BLOCK_JOB_ABORT_PIVOT) != 0;
+    if (pivot && (bj->job == DISK_MIRROR_JOB_PULL || bj->job == DISK_MIRROR_JOB_COMMIT)) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "the block %s of disk '%s' ends by itself; only a copy or an active commit "
+                "pivots",
+                bj->job == DISK_MIRROR_JOB_PULL ? "pull" : "commit", bj->target);
+        lifecycle_fail(done, data, error);
+        return;
+    }
     if (pivot && !bj->ready) {
         err_set(&error, ERR_FROM_DOMAIN, ERR_BLOCK_COPY_ACTIVE, "disk '%s' not ready for pivot yet",
                 bj->target);
@@ -616,17 +876,18 @@ core_block_jobs_adopt(struct domain *dom)
         const struct disk_mirror *m = d->mirror;
         if (!m || !d->source)
             continue;
-        struct block_job *bj =
-            bj_new(dom, d, m->path, m->format != DISK_FORMAT_NONE ? m->format : DISK_FORMAT_RAW,
-                   m->shallow, m->type == DISK_TYPE_BLOCK, m->index);
+        struct block_job *bj = bj_new(dom, d, m->job, m->path,
+                                      m->format != DISK_FORMAT_NONE ? m->format : DISK_FORMAT_RAW,
+                                      m->shallow, m->type == DISK_TYPE_BLOCK, m->index);
+        bj->top = m->top;
         bj->running = TRUE;
         bj->adopted = TRUE;
         bj->ready = m->ready != DISK_MIRROR_COPYING;
         bj->ending = m->ready == DISK_MIRROR_ABORT || m->ready == DISK_MIRROR_PIVOT;
         bj->pivot = m->ready == DISK_MIRROR_PIVOT;
         g_ptr_array_add(jobs_of(dom), bj);
-        log_info("%s: taking up the block copy of disk '%s' to '%s'", dom->def->name, bj->target,
-                 bj->dest);
+        log_info("%s: taking up the block %s of disk '%s'", dom->def->name,
+                 disk_mirror_job_to_string(bj->job), bj->target);
         /* the first look tells how it went meanwhile */
         bj->timer = g_timeout_add(POLL_MS, on_timer, bj);
         on_timer(bj);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* blockjob: block copy of a running domain's disk (virsh blockcopy, blockjob): a QEMU mirror
- * job from the disk's image into another, which the guest can be switched to (pivot) or which
- * ends as a point-in-time copy (finish); prefix core_block_. A block job runs beside the
+/* blockjob: block jobs of a running domain's disks (virsh blockcopy, blockpull, blockcommit,
+ * blockjob): a copy is a QEMU mirror job from the disk's image into another, which the guest
+ * can be switched to (pivot) or which ends as a point-in-time copy (finish); a pull fills the
+ * top image from those below it, a commit writes an image into one below it; prefix
+ * core_block_. A block job runs beside the
  * domain's other operations, as libvirt's do, and is not a job of the job engine: it can last
  * as long as the user wants the mirror kept. */
 #pragma once
@@ -9,7 +11,14 @@
 #include "core/core.h"
 
 /* virDomainBlockJobType / virConnectDomainEventBlockJobStatus */
-enum { BLOCK_JOB_TYPE_COPY = 2 };
+enum {
+    BLOCK_JOB_TYPE_PULL = 1,
+    BLOCK_JOB_TYPE_COPY = 2,
+    BLOCK_JOB_TYPE_COMMIT = 3,
+    BLOCK_JOB_TYPE_ACTIVE_COMMIT = 4,
+};
+/* virDomainBlockCommitFlags */
+enum { CORE_COMMIT_SHALLOW = 1, CORE_COMMIT_DELETE = 2, CORE_COMMIT_ACTIVE = 4 };
 enum {
     BLOCK_JOB_COMPLETED = 0,
     BLOCK_JOB_FAILED = 1,
@@ -34,6 +43,21 @@ struct core_block_copy {
  * ERR_INVALID_ARG (no such disk). */
 void core_block_copy(struct domain *dom, const char *path, const struct core_block_copy *c,
                      core_done_fn done, gpointer data);
+
+/* virDomainBlockPull / virDomainBlockRebase without COPY: the images of disk PATH above BASE
+ * (its path or "vda[N]"; NULL: every one) are copied into its top image, which then rests on
+ * BASE (NULL: on nothing); they leave the chain. BANDWIDTH bytes/s (0: no limit). DONE hears
+ * once the job runs. Errors: ERR_OPERATION_INVALID (not running, a job on the disk already),
+ * ERR_INVALID_ARG (no such disk, no backing image, BASE not below the top). */
+void core_block_pull(struct domain *dom, const char *path, const char *base, guint64 bandwidth,
+                     core_done_fn done, gpointer data);
+/* virDomainBlockCommit: image TOP of disk PATH (NULL: the top, which takes CORE_COMMIT_ACTIVE)
+ * and those between it and BASE (NULL: the bottom of the chain; CORE_COMMIT_SHALLOW: the one
+ * right below TOP) are written into BASE and leave the chain (CORE_COMMIT_DELETE: their files
+ * too). A commit of the top becomes ready and is pivoted to BASE, or aborted, with
+ * core_block_job_abort. Errors as core_block_pull. */
+void core_block_commit(struct domain *dom, const char *path, const char *base, const char *top,
+                       guint64 bandwidth, unsigned flags, core_done_fn done, gpointer data);
 
 struct core_block_info {
     gboolean found;

@@ -969,7 +969,8 @@ core_status_write(struct domain *dom, GError **error)
     g_autofree char *path = status_path(dom);
     if (!state_is_active(dom->state))
         return file_remove(path, error);
-    g_autofree char *live = domain_def_format(dom->def, dom->id, DOMAIN_DEF_FORMAT_SECURE);
+    g_autofree char *live =
+        domain_def_format(dom->def, dom->id, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_STATUS);
     GString *s = g_string_new(NULL);
     g_string_append_printf(s,
                            "<domstatus state='%s' reason='%d' pid='%d' id='%d' "

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* proc_blockjob: block copy (virDomainBlockCopy, virDomainBlockRebase with COPY) and the block
- * job calls (info, abort, speed). */
+/* proc_blockjob: block copy (virDomainBlockCopy, virDomainBlockRebase with COPY), pull
+ * (virDomainBlockPull, virDomainBlockRebase without), commit (virDomainBlockCommit) and the
+ * block job calls (info, abort, speed). */
 #include "core/blockjob.h"
 #include "core/guest.h"
 #include "daemon/dispatch.h"
@@ -20,6 +21,9 @@ enum {
 enum { COPY_SHALLOW = 1, COPY_REUSE_EXT = 2, COPY_TRANSIENT_JOB = 4, COPY_SYNC_WRITES = 8 };
 /* virDomainBlockJobInfoFlags, virDomainBlockJobSetSpeedFlags */
 enum { BANDWIDTH_BYTES = 1 };
+/* virDomainBlockPullFlags; virDomainBlockCommitFlags beyond CORE_COMMIT_* */
+enum { PULL_BANDWIDTH_BYTES = 64 };
+enum { COMMIT_BANDWIDTH_BYTES = 16 };
 
 #define BLOCK_COPY_PARAMS_MAX 16 /* REMOTE_DOMAIN_BLOCK_COPY_PARAMETERS_MAX */
 
@@ -28,6 +32,7 @@ enum { BANDWIDTH_BYTES = 1 };
 struct arg_block {
     char *path;
     char *base;
+    char *top;
     uint64_t bandwidth;
     char *xml;
     GPtrArray *params;
@@ -39,6 +44,7 @@ clear_block(void *args)
     struct arg_block *a = args;
     g_free(a->path);
     g_free(a->base);
+    g_free(a->top);
     g_free(a->xml);
     if (a->params)
         g_ptr_array_unref(a->params);
@@ -68,6 +74,16 @@ dec_rebase(struct xdr_reader *r, void *args)
 }
 
 static void
+dec_commit(struct xdr_reader *r, void *args)
+{
+    struct arg_block *a = args;
+    a->path = xdr_get_string(r, RPC_STRING_MAX);
+    a->base = xdr_get_opt_string(r, RPC_STRING_MAX);
+    a->top = xdr_get_opt_string(r, RPC_STRING_MAX);
+    a->bandwidth = xdr_get_u64(r);
+}
+
+static void
 dec_copy(struct xdr_reader *r, void *args)
 {
     struct arg_block *a = args;
@@ -81,6 +97,7 @@ static const struct args_type args_path_speed = {sizeof(struct arg_block), dec_p
                                                  clear_block};
 static const struct args_type args_rebase = {sizeof(struct arg_block), dec_rebase, clear_block};
 static const struct args_type args_copy = {sizeof(struct arg_block), dec_copy, clear_block};
+static const struct args_type args_commit = {sizeof(struct arg_block), dec_commit, clear_block};
 
 /* MiB/s to bytes/s, refusing what does not fit (FALSE with the call failed) */
 static gboolean
@@ -97,17 +114,26 @@ to_bytes(struct call *call, uint64_t mib, guint64 *ret)
     return TRUE;
 }
 
-/* virDomainBlockRebase: with COPY, the old form of a block copy, its "base" the destination */
+/* virDomainBlockRebase: with COPY, the old form of a block copy, its "base" the destination;
+ * without, a pull down to BASE */
 static void
 h_rebase(struct call *call, const struct call_ctx *ctx)
 {
     const struct arg_block *a = ctx->args;
     GError *error = NULL;
     if (!(ctx->flags & REBASE_COPY)) {
-        err_set(&error, ERR_FROM_DOMAIN, ERR_ARGUMENT_UNSUPPORTED, "%s",
-                "a block rebase or pull (blockpull) is not supported by Domus yet; block copy "
-                "(blockcopy) is");
-        dispatch_fail(call, error);
+        if (ctx->flags & ~(unsigned)REBASE_BANDWIDTH_BYTES) {
+            err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "flags 0x%x of a block rebase go only with a copy "
+                    "(VIR_DOMAIN_BLOCK_REBASE_COPY)",
+                    ctx->flags & ~(unsigned)REBASE_BANDWIDTH_BYTES);
+            dispatch_fail(call, error);
+            return;
+        }
+        guint64 bytes = a->bandwidth;
+        if (!(ctx->flags & REBASE_BANDWIDTH_BYTES) && !to_bytes(call, a->bandwidth, &bytes))
+            return;
+        core_block_pull(ctx->dom, a->path, a->base, bytes, dispatch_done_empty, call);
         return;
     }
     if (!a->base || !g_path_is_absolute(a->base)) {
@@ -128,6 +154,28 @@ h_rebase(struct call *call, const struct call_ctx *ctx)
         .bandwidth = bytes,
     };
     core_block_copy(ctx->dom, a->path, &c, dispatch_done_empty, call);
+}
+
+static void
+h_pull(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_block *a = ctx->args;
+    guint64 bytes = a->bandwidth;
+    if (!(ctx->flags & PULL_BANDWIDTH_BYTES) && !to_bytes(call, a->bandwidth, &bytes))
+        return;
+    core_block_pull(ctx->dom, a->path, NULL, bytes, dispatch_done_empty, call);
+}
+
+static void
+h_commit(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_block *a = ctx->args;
+    guint64 bytes = a->bandwidth;
+    if (!(ctx->flags & COMMIT_BANDWIDTH_BYTES) && !to_bytes(call, a->bandwidth, &bytes))
+        return;
+    core_block_commit(ctx->dom, a->path, a->base, a->top, bytes,
+                      ctx->flags & (CORE_COMMIT_SHALLOW | CORE_COMMIT_DELETE | CORE_COMMIT_ACTIVE),
+                      dispatch_done_empty, call);
 }
 
 static void
@@ -219,6 +267,10 @@ h_speed(struct call *call, const struct call_ctx *ctx)
 const struct proc_def blockjob_procs[] = {
     {R, PROC_DOMAIN_BLOCK_REBASE, D, &args_rebase, TRUE, 127, h_rebase},
     {R, PROC_DOMAIN_BLOCK_COPY, D, &args_copy, TRUE, 15, h_copy},
+    {R, PROC_DOMAIN_BLOCK_PULL, D, &args_path_speed, TRUE, PULL_BANDWIDTH_BYTES, h_pull},
+    {R, PROC_DOMAIN_BLOCK_COMMIT, D, &args_commit, TRUE,
+     CORE_COMMIT_SHALLOW | CORE_COMMIT_DELETE | CORE_COMMIT_ACTIVE | COMMIT_BANDWIDTH_BYTES,
+     h_commit},
     {R, PROC_DOMAIN_GET_BLOCK_JOB_INFO, D, &args_path, TRUE, BANDWIDTH_BYTES, h_info},
     {R, PROC_DOMAIN_BLOCK_JOB_ABORT, D, &args_path, TRUE, 3, h_abort},
     {R, PROC_DOMAIN_BLOCK_JOB_SET_SPEED, D, &args_path_speed, TRUE, BANDWIDTH_BYTES, h_speed},

@@ -68,3 +68,30 @@ domus_domain_block_job_set_speed(domus_domain *dom, const char *path, guint64 ba
     return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_BLOCK_JOB_SET_SPEED, args, NULL,
                        error);
 }
+
+gboolean
+domus_domain_block_pull(domus_domain *dom, const char *path, const char *base, guint64 bandwidth,
+                        unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_string(args, path);
+    if (base)
+        xdr_put_opt_string(args, base);
+    xdr_put_u64(args, bandwidth);
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom),
+                       base ? PROC_DOMAIN_BLOCK_REBASE : PROC_DOMAIN_BLOCK_PULL, args, NULL, error);
+}
+
+gboolean
+domus_domain_block_commit(domus_domain *dom, const char *path, const char *base, const char *top,
+                          guint64 bandwidth, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_string(args, path);
+    xdr_put_opt_string(args, base);
+    xdr_put_opt_string(args, top);
+    xdr_put_u64(args, bandwidth);
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_BLOCK_COMMIT, args, NULL, error);
+}
