@@ -78,6 +78,15 @@ wait_job(domus_domain *dom, const char *path, const char *label, gboolean verbos
     }
 }
 
+/* FALSE when wait_job's STATUS ends the command (virsh's "WHAT aborted" or "WHAT failed") */
+static gboolean
+went_on(int status, const char *what)
+{
+    if (status == JOB_CANCELED || status == JOB_FAILED)
+        printf("\n%s %s\n", what, status == JOB_CANCELED ? "aborted" : "failed");
+    return status >= 0 && status != JOB_CANCELED && status != JOB_FAILED;
+}
+
 /* --verbose and --async need something to wait for */
 static gboolean
 check_waiting(struct cli_ctx *ctx, gboolean blocking, const char *which, GError **error)
@@ -118,12 +127,8 @@ cmd_blockpull(struct cli_ctx *ctx, GError **error)
     }
     int status = wait_job(dom, path, "Block Pull", cli_has(ctx, "verbose"), timeout,
                           cli_has(ctx, "async") ? ABORT_ASYNC : 0, error);
-    if (status < 0)
+    if (!went_on(status, "Pull"))
         return FALSE;
-    if (status == JOB_CANCELED || status == JOB_FAILED) {
-        printf("\n%s\n", status == JOB_CANCELED ? "Pull aborted" : "Pull failed");
-        return FALSE;
-    }
     printf("\nPull complete\n");
     return TRUE;
 }
@@ -165,12 +170,8 @@ cmd_blockcommit(struct cli_ctx *ctx, GError **error)
     }
     int status =
         wait_job(dom, path, "Block commit", cli_has(ctx, "verbose"), timeout, abort_flags, error);
-    if (status < 0)
+    if (!went_on(status, "Commit"))
         return FALSE;
-    if (status == JOB_CANCELED || status == JOB_FAILED) {
-        printf("\n%s\n", status == JOB_CANCELED ? "Commit aborted" : "Commit failed");
-        return FALSE;
-    }
     if (active && status == JOB_READY && (pivot || keep)) {
         if (!domus_domain_block_job_abort(dom, path, abort_flags | (pivot ? ABORT_PIVOT : 0),
                                           error)) {
