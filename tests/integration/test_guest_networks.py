@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 
 import libvirt
 import pytest
@@ -238,10 +239,19 @@ def test_domif_setlink(net):
     assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_UNSUPPORTED
 
 
+def fetch_seconds(dom, url):
+    """How long the guest DOM takes to fetch URL (wget), as the host sees it."""
+    t = time.monotonic()
+    rc, out = guest.agent_exec(dom, "/bin/sh", "-c", f"wget -q -O /dev/null {url}", timeout=120)
+    assert rc == 0, out
+    return time.monotonic() - t
+
+
 def test_bandwidth(net):
     """<bandwidth> on a tap with tc, as libvirt shapes it: domiftune live and config,
     update-device with a <bandwidth>, the XML and the queries; traffic to the guest past its
-    inbound rate waits in the HTB class (its overlimits count). The guest's outbound traffic
+    inbound rate waits in the HTB class (its overlimits count), and a transfer between the two
+    guests takes as long as the rate says, and less than half once it is lifted. The guest's outbound traffic
     is policed where the kernel has a tc classifier (u32 or matchall); a kernel without one
     (these machines') refuses it saying so, and nothing is half applied."""
     d, c, guests = net
@@ -274,6 +284,16 @@ def test_bandwidth(net):
     stats = d.ns.run("tc", "-s", "class", "show", "dev", tap).stdout
     over = re.search(r"overlimits (\d+)", stats)
     assert over and int(over.group(1)) > 0, stats
+    # a transfer to beta is held to the rate: 640 KiB from alpha's web server at a peak of
+    # 128 KB/s (and 64 on average) take 5 s at the least, where nothing holds them back
+    # once the limit is lifted below
+    alpha_ip = leased_ip(alpha_log)
+    rc, out = guest.agent_exec(alpha, "/bin/sh", "-c",
+                               "mkdir -p /www && dd if=/dev/zero of=/www/f bs=1024 count=640 "
+                               "2>/dev/null && httpd -p 8080 -h /www </dev/null >/dev/null 2>&1")
+    assert rc == 0, out
+    capped = fetch_seconds(beta, f"http://{alpha_ip}:8080/f")
+    assert capped >= 3.5, capped
     # outbound: policed, or refused with the reason
     r = d.virsh("domiftune", "beta", tap, "--outbound", "64", "--live", check=False)
     if r.returncode == 0:
@@ -299,6 +319,8 @@ def test_bandwidth(net):
     assert "<bandwidth>" not in beta.XMLDesc()
     rc, out = guest.agent_exec(alpha, "/bin/ping", "-c", "1", "-W", "5", beta_ip)
     assert rc == 0, out
+    free = fetch_seconds(beta, f"http://{alpha_ip}:8080/f")
+    assert free < capped / 2, (free, capped)
     # refusals
     # a floor needs the network's inbound QoS, which 'default' has none of
     for params, code in [({"inbound.floor": 10}, libvirt.VIR_ERR_CONFIG_UNSUPPORTED),
