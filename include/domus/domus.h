@@ -503,6 +503,21 @@ gboolean domus_domain_fstrim(domus_domain *dom, const char *mountpoint, guint64 
                              GError **error);
 /* virDomainInjectNMI */
 gboolean domus_domain_inject_nmi(domus_domain *dom, GError **error);
+/* virDomainAuthorizedSSHKeysGet (a NULL-terminated list; g_strfreev) and Set (FLAGS 1
+ * append, 2 remove; neither: KEYS replace USER's). */
+char **domus_domain_get_ssh_keys(domus_domain *dom, const char *user, GError **error);
+gboolean domus_domain_set_ssh_keys(domus_domain *dom, const char *user, const char *const *keys,
+                                   unsigned flags, GError **error);
+/* virDomainAgentSetResponseTimeout: -2 wait for ever, -1 default, 0 no wait, or seconds. */
+gboolean domus_domain_set_agent_timeout(domus_domain *dom, int timeout, GError **error);
+/* virDomainGetControlInfo: STATE 0 ok, 1 job, 2 occupied, 3 error (DETAILS 2: monitor). */
+struct domus_control_info {
+    unsigned state;
+    unsigned details;
+    guint64 state_time_ms;
+};
+gboolean domus_domain_get_control_info(domus_domain *dom, struct domus_control_info *ret,
+                                       GError **error);
 /* virDomainPMSuspendForDuration: TARGET 0 mem, 1 disk, 2 hybrid (virNodeSuspendTarget),
  * through the guest agent; returns once the guest is pmsuspended. DURATION must be 0. */
 gboolean domus_domain_pm_suspend(domus_domain *dom, unsigned target, guint64 duration,

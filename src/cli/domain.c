@@ -113,6 +113,28 @@ with_domain(struct cli_ctx *ctx, dom_fn fn, const char *okmsg, const char *failm
     return ok;
 }
 
+static gboolean
+cmd_domcontrol(struct cli_ctx *ctx, GError **error)
+{
+    static const char *const states[] = {"ok", "background job", "occupied", "error"};
+    static const char *const reasons[] = {"", "unknown", "monitor failure",
+                                          "internal (locking) error"};
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    struct domus_control_info info;
+    if (!dom || !domus_domain_get_control_info(dom, &info, error))
+        return FALSE;
+    const char *state = info.state < G_N_ELEMENTS(states) ? states[info.state] : "unknown";
+    if (info.state != 0 && info.state != 3)
+        printf("%s (%0.3fs)\n", state, info.state_time_ms / 1000.0);
+    else if (info.state == 3 && info.details > 0)
+        printf("%s: %s\n", state,
+               info.details < G_N_ELEMENTS(reasons) ? reasons[info.details] : "unknown");
+    else
+        printf("%s\n", state);
+    printf("\n");
+    return TRUE;
+}
+
 /* --- list --- */
 
 static gboolean
@@ -969,6 +991,7 @@ const struct cli_cmd cli_domain_cmds[] = {
     {"dominfo", cmd_dominfo, dom_opts, "domain information"},
     {"domstate", cmd_domstate, state_opts, "domain state"},
     {"domid", cmd_domid, dom_opts, "convert a domain name or UUID to domain id"},
+    {"domcontrol", cmd_domcontrol, dom_opts, "domain control interface state"},
     {"domjobabort", cmd_domjobabort, dom_opts, "abort active domain job"},
     {"domjobinfo", cmd_domjobinfo, jobinfo_opts, "domain job information"},
     {"domname", cmd_domname, dom_opts, "convert a domain id or UUID to domain name"},

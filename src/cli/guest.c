@@ -91,6 +91,65 @@ cmd_domhostname(struct cli_ctx *ctx, GError **error)
 }
 
 static gboolean
+cmd_guest_agent_timeout(struct cli_ctx *ctx, GError **error)
+{
+    gint64 timeout = -2; /* virsh's: wait for ever */
+    if (cli_has(ctx, "timeout") &&
+        !parse_int(cli_get(ctx, "timeout"), G_MININT, G_MAXINT, &timeout, error))
+        return FALSE;
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom || !domus_domain_set_agent_timeout(dom, (int)timeout, error))
+        return FALSE;
+    printf("\n");
+    return TRUE;
+}
+
+static gboolean
+cmd_get_user_sshkeys(struct cli_ctx *ctx, GError **error)
+{
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    g_auto(GStrv) keys = dom ? domus_domain_get_ssh_keys(dom, cli_get(ctx, "user"), error) : NULL;
+    if (!keys)
+        return FALSE;
+    for (gsize i = 0; keys[i]; i++)
+        printf("%s\n", keys[i]);
+    printf("\n");
+    return TRUE;
+}
+
+static gboolean
+cmd_set_user_sshkeys(struct cli_ctx *ctx, GError **error)
+{
+    enum { APPEND = 1, REMOVE = 2 };
+    const char *file = cli_get(ctx, "file");
+    gboolean reset = cli_has(ctx, "reset"), remove = cli_has(ctx, "remove");
+    if (remove && !file) {
+        cli_set_error(error, "Option --remove requires option --file");
+        return FALSE;
+    }
+    if (reset && remove) {
+        cli_set_error(error, "Options --reset and --remove are mutually exclusive");
+        return FALSE;
+    }
+    if (!reset && !remove && !file) {
+        cli_set_error(error, "Option --file is required");
+        return FALSE;
+    }
+    unsigned flags = remove ? REMOVE : reset ? 0 : APPEND;
+    g_autofree char *text = file ? cli_read_xml_file(file, error) : NULL;
+    if (file && !text)
+        return FALSE;
+    /* one key per line, as virsh reads them (the daemon skips empty lines) */
+    g_auto(GStrv) keys = text ? g_strsplit(text, "\n", -1) : NULL;
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom || !domus_domain_set_ssh_keys(dom, cli_get(ctx, "user"), (const char *const *)keys,
+                                           flags, error))
+        return FALSE;
+    printf("\n");
+    return TRUE;
+}
+
+static gboolean
 cmd_agent_command(struct cli_ctx *ctx, GError **error)
 {
     gint64 timeout = -1; /* the default */
@@ -575,6 +634,24 @@ static const struct cli_opt user_password_opts[] = {
     {"encrypted", OPT_BOOL, FALSE, "the password is already encrypted"},
     {NULL},
 };
+static const struct cli_opt agent_timeout_opts[] = {
+    DOMAIN_OPT,
+    {"timeout", OPT_NAMED, FALSE, "timeout seconds."},
+    {NULL},
+};
+static const struct cli_opt get_sshkeys_opts[] = {
+    DOMAIN_OPT,
+    {"user", OPT_DATA, TRUE, "user to list authorized keys for"},
+    {NULL},
+};
+static const struct cli_opt set_sshkeys_opts[] = {
+    DOMAIN_OPT,
+    {"user", OPT_DATA, TRUE, "user to set authorized keys for"},
+    {"file", OPT_STRING, FALSE, "optional file to read keys from"},
+    {"reset", OPT_BOOL, FALSE, "clear out authorized keys file before adding new keys"},
+    {"remove", OPT_BOOL, FALSE, "remove keys from the authorized keys file"},
+    {NULL},
+};
 static const struct cli_opt fstrim_opts[] = {
     DOMAIN_OPT,
     {"minimum", OPT_STRING, FALSE,
@@ -598,5 +675,11 @@ const struct cli_cmd cli_guest_cmds[] = {
     {"event", cmd_event, event_opts, "Domain Events"},
     {"guestvcpus", cmd_guestvcpus, guestvcpus_opts,
      "query or modify state of vcpu in the guest (via agent)"},
+    {"guest-agent-timeout", cmd_guest_agent_timeout, agent_timeout_opts,
+     "Set the guest agent timeout"},
+    {"get-user-sshkeys", cmd_get_user_sshkeys, get_sshkeys_opts,
+     "list authorized SSH keys for given user (via agent)"},
+    {"set-user-sshkeys", cmd_set_user_sshkeys, set_sshkeys_opts,
+     "manipulate authorized SSH keys file for given user (via agent)"},
     {NULL},
 };

@@ -124,6 +124,7 @@ domain_new(struct core *core, struct domain_def *def)
     for (int i = 0; i < PERF_EVENT_N; i++)
         dom->perf_fds[i] = -1;
     dom->stop_input = IN_STOPPED_FAILED;
+    dom->agent_timeout = -1; /* AGENT_TIMEOUT_DEFAULT */
     dom->messages = g_ptr_array_new_with_free_func(g_free);
     dom->exit_waiters = g_ptr_array_new();
     dom->snapshots =
@@ -620,6 +621,26 @@ core_domain_require_running(struct domain *dom, GError **error)
     return TRUE;
 }
 
+gboolean
+core_domain_control_info(struct domain *dom, struct core_control_info *ret, GError **error)
+{
+    memset(ret, 0, sizeof(*ret));
+    if (!state_is_active(dom->state)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                dom->def->name);
+        return FALSE;
+    }
+    if (!dom->mon) {
+        ret->state = CONTROL_ERROR;
+        ret->details = CONTROL_ERROR_MONITOR;
+    } else if (dom->jobs.current) {
+        ret->state = CONTROL_JOB;
+        gint64 ms = (g_get_real_time() - dom->jobs.current->started) / 1000;
+        ret->state_time_ms = (guint64)MAX(ms, 0);
+    }
+    return TRUE;
+}
+
 void
 core_domain_emit_event(struct domain *dom, struct event *ev)
 {
@@ -974,10 +995,11 @@ core_status_write(struct domain *dom, GError **error)
     GString *s = g_string_new(NULL);
     g_string_append_printf(s,
                            "<domstatus state='%s' reason='%d' pid='%d' id='%d' "
-                           "persistent='%s' autodestroy='%s' vcpus-created='%u'>\n",
+                           "persistent='%s' autodestroy='%s' vcpus-created='%u' "
+                           "agent-timeout='%d'>\n",
                            state_to_string(dom->state), dom->reason, (int)dom->pid, dom->id,
                            dom->persistent ? "yes" : "no", dom->autodestroy ? "yes" : "no",
-                           dom->vcpus_created);
+                           dom->vcpus_created, dom->agent_timeout);
     g_string_append(s, "  <monitor path='");
     xml_util_append_escaped_attr(s, dom->monitor_path ? dom->monitor_path : "");
     g_string_append(s, "'/>\n  <emulator path='");

@@ -64,6 +64,7 @@ struct domain {
     guint pid_watch;
     struct qmp *mon;
     struct agent *agent; /* guest agent client, created on first use */
+    int agent_timeout;   /* guest-agent-timeout: enum agent_timeout or seconds (status) */
     char *monitor_path;
     char *emulator;
     long log_offset;     /* where this run's QEMU output starts in its log */
@@ -216,6 +217,17 @@ void core_domain_emit_reboot(struct domain *dom);
 void core_domain_emit_device(struct domain *dom, int kind, const char *alias);
 /* EV (its kind and payload) as DOM's: its name, id and uuid filled in, then emitted. */
 void core_domain_emit_event(struct domain *dom, struct event *ev);
+/* virDomainControlInfo: a running domain's monitor is ok, in a job (for STATE_TIME_MS), or
+ * lost (error, monitor); ERR_OPERATION_INVALID when not running. */
+enum { CONTROL_OK, CONTROL_JOB, CONTROL_OCCUPIED, CONTROL_ERROR };
+enum { CONTROL_ERROR_NONE, CONTROL_ERROR_UNKNOWN, CONTROL_ERROR_MONITOR };
+struct core_control_info {
+    unsigned state;
+    unsigned details;
+    guint64 state_time_ms;
+};
+gboolean core_domain_control_info(struct domain *dom, struct core_control_info *ret,
+                                  GError **error);
 /* DOM runs with a monitor; else ERR_OPERATION_INVALID "domain '…' is not running". */
 gboolean core_domain_require_running(struct domain *dom, GError **error);
 /* QEMU began pass ITERATION over the memory of an outgoing migration

@@ -87,14 +87,22 @@ core_guest_has_agent(struct domain *dom)
     return agent_channel(dom->def) != NULL;
 }
 
+/* guest-agent-timeout's value (enum agent_timeout or seconds) on DOM's agent, if it has one */
+static void
+apply_timeout(struct domain *dom)
+{
+    int t = dom->agent_timeout;
+    if (dom->agent && t != AGENT_TIMEOUT_DEFAULT)
+        agent_set_response_timeout(dom->agent, t == AGENT_TIMEOUT_BLOCK ? -1 : (gint64)t * 1000);
+    else if (dom->agent)
+        agent_set_response_timeout(dom->agent, AGENT_DEFAULT_TIMEOUT_MS);
+}
+
 struct agent *
 core_guest_agent(struct domain *dom, GError **error)
 {
-    if (!state_is_active(dom->state) || !dom->mon) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
-                dom->def->name);
+    if (!core_domain_require_running(dom, error))
         return NULL;
-    }
     const struct chr_def *ch = agent_channel(dom->def);
     if (!ch) {
         err_set(error, ERR_FROM_QEMU, ERR_ARGUMENT_UNSUPPORTED,
@@ -107,8 +115,27 @@ core_guest_agent(struct domain *dom, GError **error)
         g_autofree char *path =
             qemu_command_channel_path(dom->def, ch, dom->core->paths.channel_dir);
         dom->agent = agent_new(path, dom->def->name, 0);
+        apply_timeout(dom);
     }
     return dom->agent;
+}
+
+gboolean
+core_guest_set_agent_timeout(struct domain *dom, int timeout, GError **error)
+{
+    if (timeout < AGENT_TIMEOUT_BLOCK) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "guest agent timeout %d is invalid; use -2 (wait for ever), -1 (the default, "
+                "5 s), 0 (do not wait) or a number of seconds",
+                timeout);
+        return FALSE;
+    }
+    dom->agent_timeout = timeout;
+    apply_timeout(dom);
+    if (state_is_active(dom->state) && !core_status_write(dom, error))
+        return FALSE;
+    log_info("%s: guest agent timeout %d", dom->def->name, timeout);
+    return TRUE;
 }
 
 /* One request in flight: keeps the domain alive until the agent or monitor answers. */
@@ -600,6 +627,98 @@ core_guest_hostname(struct domain *dom, core_value_fn done, gpointer data)
         return;
     }
     agent_command(ag, "guest-get-host-name", NULL, 0, on_hostname, req_new(dom, NULL, done, data));
+}
+
+/* ---- authorized SSH keys ---- */
+
+static void
+on_ssh_keys(struct agent *ag, JsonNode *result, const GError *error, gpointer data)
+{
+    if (error) {
+        req_finish(data, (GError *)error, NULL);
+        return;
+    }
+    JsonObject *o = qemu_json_node_object(result);
+    JsonArray *keys = o ? qemu_json_array(o, "keys") : NULL;
+    if (!keys) {
+        GError *e = NULL;
+        err_set(&e, ERR_FROM_QEMU, ERR_INTERNAL_ERROR,
+                "the guest agent's answer to guest-ssh-get-authorized-keys has no 'keys'");
+        req_finish(data, e, NULL);
+        g_error_free(e);
+        return;
+    }
+    GPtrArray *out = g_ptr_array_new();
+    for (guint i = 0; i < json_array_get_length(keys) && i < GUEST_SSH_KEYS_MAX; i++) {
+        const char *k = qemu_json_node_string(json_array_get_element(keys, i));
+        if (k)
+            g_ptr_array_add(out, g_strdup(k));
+    }
+    g_ptr_array_add(out, NULL);
+    req_finish(data, NULL, g_ptr_array_free(out, FALSE));
+}
+
+void
+core_guest_ssh_keys_get(struct domain *dom, const char *user, core_value_fn done, gpointer data)
+{
+    GError *error = NULL;
+    struct agent *ag = core_guest_agent(dom, &error);
+    if (!ag) {
+        fail_early(NULL, done, data, error);
+        return;
+    }
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "username", user);
+    agent_command(ag, "guest-ssh-get-authorized-keys", args, 0, on_ssh_keys,
+                  req_new(dom, NULL, done, data));
+}
+
+static void
+on_ssh_keys_set(struct agent *ag, JsonNode *result, const GError *error, gpointer data)
+{
+    req_finish(data, (GError *)error, NULL);
+}
+
+static gboolean
+has_key(const char *const *keys)
+{
+    for (gsize i = 0; keys && keys[i]; i++)
+        if (*keys[i])
+            return TRUE;
+    return FALSE;
+}
+
+void
+core_guest_ssh_keys_set(struct domain *dom, const char *user, const char *const *keys,
+                        unsigned flags, core_done_fn done, gpointer data)
+{
+    GError *error = NULL;
+    struct agent *ag = core_guest_agent(dom, &error);
+    if (ag && (flags & GUEST_SSH_KEYS_REMOVE) && (flags & GUEST_SSH_KEYS_APPEND))
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "keys are either appended or removed, not both");
+    else if (ag && (flags & GUEST_SSH_KEYS_REMOVE) && !has_key(keys))
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "no keys to remove were given");
+    else if (ag && (flags & GUEST_SSH_KEYS_APPEND) && !has_key(keys))
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "no keys to append were given");
+    if (!ag || error) {
+        fail_early(done, NULL, data, error);
+        return;
+    }
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "username", user);
+    /* a file's last line break gives an empty key (virsh splits at each): not a key */
+    JsonArray *list = json_array_new();
+    for (gsize i = 0; keys && keys[i]; i++)
+        if (*keys[i])
+            json_array_add_string_element(list, keys[i]);
+    json_object_set_array_member(args, "keys", list);
+    gboolean remove = (flags & GUEST_SSH_KEYS_REMOVE) != 0;
+    /* without APPEND the keys replace the file's */
+    if (!remove)
+        json_object_set_boolean_member(args, "reset", !(flags & GUEST_SSH_KEYS_APPEND));
+    agent_command(ag, remove ? "guest-ssh-remove-authorized-keys" : "guest-ssh-add-authorized-keys",
+                  args, 0, on_ssh_keys_set, req_new(dom, done, NULL, data));
 }
 
 /* ---- interfaces ---- */

@@ -85,6 +85,22 @@ void core_guest_info(struct domain *dom, unsigned types, core_value_fn done, gpo
 void core_domain_get_guest_vcpus(struct domain *dom, core_value_fn done, gpointer data);
 void core_domain_set_guest_vcpus(struct domain *dom, const char *map, gboolean online,
                                  core_done_fn done, gpointer data);
+/* virDomainAgentSetResponseTimeout: TIMEOUT an enum agent_timeout value (qemu/agent.h) or
+ * seconds, for the agent's commands from now on (kept in the status while running).
+ * ERR_INVALID_ARG below AGENT_TIMEOUT_BLOCK. */
+gboolean core_guest_set_agent_timeout(struct domain *dom, int timeout, GError **error);
+
+/* virDomainAuthorizedSSHKeysGet: USER's keys in the guest (a NULL-terminated GStrv to DONE),
+ * at most GUEST_SSH_KEYS_MAX. virDomainAuthorizedSSHKeysSet: KEYS appended
+ * (GUEST_SSH_KEYS_APPEND), removed (GUEST_SSH_KEYS_REMOVE) or, with neither, put in place of
+ * USER's. */
+#define GUEST_SSH_KEYS_MAX 2048 /* REMOTE_DOMAIN_AUTHORIZED_SSH_KEYS_MAX */
+enum { GUEST_SSH_KEYS_APPEND = 1, GUEST_SSH_KEYS_REMOVE = 2 };
+void core_guest_ssh_keys_get(struct domain *dom, const char *user, core_value_fn done,
+                             gpointer data);
+void core_guest_ssh_keys_set(struct domain *dom, const char *user, const char *const *keys,
+                             unsigned flags, core_done_fn done, gpointer data);
+
 /* virDomainGetHostname through the agent. */
 void core_guest_hostname(struct domain *dom, core_value_fn done, gpointer data);
 

@@ -32,6 +32,7 @@ struct status {
     gboolean persistent;
     gboolean autodestroy;
     unsigned vcpus_created;
+    int agent_timeout;
     char *monitor;
     char *emulator;
     char *job;
@@ -97,6 +98,11 @@ status_parse(const char *path, struct status *st, GError **error)
     guint64 c = 0;
     if (created && g_ascii_string_to_unsigned(created, 10, 0, G_MAXUINT, &c, NULL))
         st->vcpus_created = (unsigned)c;
+    g_autofree char *agent_timeout = prop(root, "agent-timeout");
+    gint64 t = -1;
+    if (agent_timeout)
+        g_ascii_string_to_signed(agent_timeout, 10, -2, G_MAXINT, &t, NULL);
+    st->agent_timeout = (int)t;
     for (xmlNodePtr n = root ? root->children : NULL; ok && n; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
@@ -210,6 +216,7 @@ reconnect_one(struct core *core, const char *path)
     dom->reason = st.reason;
     dom->autodestroy = st.autodestroy;
     dom->vcpus_created = st.vcpus_created;
+    dom->agent_timeout = st.agent_timeout;
     dom->monitor_path = g_steal_pointer(&st.monitor);
     dom->emulator = g_steal_pointer(&st.emulator);
     g_hash_table_insert(core->by_id, GINT_TO_POINTER(dom->id), dom);

@@ -577,6 +577,23 @@ h_get_job_stats(struct call *call, const struct call_ctx *ctx)
 }
 
 static void
+h_control_info(struct call *call, const struct call_ctx *ctx)
+{
+    struct core_control_info info;
+    GError *error = NULL;
+    if (!core_domain_control_info(ctx->dom, &info, &error)) {
+        dispatch_fail(call, error);
+        return;
+    }
+    /* remote_domain_get_control_info_ret: state, details, stateTime */
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_u32(b, info.state);
+    xdr_put_u32(b, info.details);
+    xdr_put_u64(b, info.state_time_ms);
+    call_reply(call, b);
+}
+
+static void
 h_abort_job(struct call *call, const struct call_ctx *ctx)
 {
     GError *error = NULL;
@@ -638,6 +655,7 @@ const struct proc_def domain_procs[] = {
     {R, PROC_DOMAIN_GET_JOB_INFO, D, NULL, FALSE, 0, h_get_job_info},
     {R, PROC_DOMAIN_GET_JOB_STATS, D, NULL, TRUE, JOB_STATS_COMPLETED | JOB_STATS_KEEP_COMPLETED,
      h_get_job_stats},
+    {R, PROC_DOMAIN_GET_CONTROL_INFO, D, NULL, TRUE, 0, h_control_info},
     {R, PROC_DOMAIN_ABORT_JOB, D, NULL, FALSE, 0, h_abort_job},
     {R, PROC_DOMAIN_ABORT_JOB_FLAGS, D, NULL, TRUE, 0, h_abort_job},
 };

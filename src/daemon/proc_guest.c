@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* proc_guest: what goes through the guest agent or the monitor (time, hostname, guest info,
- * NMIs, keys, screenshots, passthrough commands of the QEMU program) and the serial console
- * stream. */
+ * NMIs, keys, screenshots, power management, SSH keys, the agent's timeout, passthrough
+ * commands of the QEMU program) and the serial console stream. */
 #include <string.h>
 
 #include "core/core.h"
@@ -553,6 +553,91 @@ h_qemu_agent_command(struct call *call, const struct call_ctx *ctx)
     core_guest_agent_command(ctx->dom, a->cmd, a->timeout, done_opt_string, call);
 }
 
+/* --- agent settings and SSH keys --- */
+
+static void
+h_agent_timeout(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *a = ctx->args;
+    GError *error = NULL;
+    if (!core_guest_set_agent_timeout(ctx->dom, a->v, &error)) {
+        dispatch_fail(call, error);
+        return;
+    }
+    /* remote_domain_agent_set_response_timeout_ret: result */
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_i32(b, 0);
+    call_reply(call, b);
+}
+
+/* remote_domain_authorized_ssh_keys_{get,set}_args: user, (set: keys<2048>), then flags */
+struct ssh_keys_args {
+    char *user;
+    GStrv keys;
+};
+
+static void
+dec_ssh_user(struct xdr_reader *r, void *args)
+{
+    ((struct ssh_keys_args *)args)->user = xdr_get_string(r, RPC_STRING_MAX);
+}
+
+static void
+dec_ssh_keys(struct xdr_reader *r, void *args)
+{
+    struct ssh_keys_args *a = args;
+    a->user = xdr_get_string(r, RPC_STRING_MAX);
+    uint32_t n = xdr_get_count(r, GUEST_SSH_KEYS_MAX, 4);
+    a->keys = g_new0(char *, n + 1);
+    for (uint32_t i = 0; i < n && !r->failed; i++)
+        a->keys[i] = xdr_get_string(r, RPC_STRING_MAX);
+}
+
+static void
+clear_ssh_keys(void *args)
+{
+    struct ssh_keys_args *a = args;
+    g_free(a->user);
+    g_strfreev(a->keys);
+}
+
+static const struct args_type args_ssh_user = {sizeof(struct ssh_keys_args), dec_ssh_user,
+                                               clear_ssh_keys};
+static const struct args_type args_ssh_keys = {sizeof(struct ssh_keys_args), dec_ssh_keys,
+                                               clear_ssh_keys};
+
+static void
+done_ssh_keys(GError *error, gpointer value, gpointer data)
+{
+    struct call *call = data;
+    if (error) {
+        call_fail(call, error);
+        return;
+    }
+    g_auto(GStrv) keys = value;
+    /* remote_domain_authorized_ssh_keys_get_ret: keys<> */
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_u32(b, g_strv_length(keys));
+    for (gsize i = 0; keys[i]; i++)
+        xdr_put_string(b, keys[i]);
+    call_reply(call, b);
+}
+
+static void
+h_ssh_keys_get(struct call *call, const struct call_ctx *ctx)
+{
+    const struct ssh_keys_args *a = ctx->args;
+    core_guest_ssh_keys_get(ctx->dom, a->user, done_ssh_keys, call);
+}
+
+static void
+h_ssh_keys_set(struct call *call, const struct call_ctx *ctx)
+{
+    const struct ssh_keys_args *a = ctx->args;
+    core_guest_ssh_keys_set(ctx->dom, a->user, (const char *const *)a->keys, ctx->flags,
+                            dispatch_done_empty, call);
+}
+
 /* --- power management --- */
 
 /* remote_domain_pm_suspend_for_duration_args: target, duration (then flags) */
@@ -614,6 +699,10 @@ const struct proc_def guest_procs[] = {
     {R, PROC_DOMAIN_OPEN_GRAPHICS, D, &args_int, TRUE, GRAPHICS_SKIPAUTH, h_open_graphics},
     {R, PROC_DOMAIN_INTERFACE_ADDRESSES, D, &args_int, TRUE, 0, h_interface_addresses},
     {R, PROC_DOMAIN_SET_TIME, D, &args_set_time, TRUE, SET_TIME_SYNC, h_set_time},
+    {R, PROC_DOMAIN_AGENT_SET_RESPONSE_TIMEOUT, D, &args_int, TRUE, 0, h_agent_timeout},
+    {R, PROC_DOMAIN_AUTHORIZED_SSH_KEYS_GET, D, &args_ssh_user, TRUE, 0, h_ssh_keys_get},
+    {R, PROC_DOMAIN_AUTHORIZED_SSH_KEYS_SET, D, &args_ssh_keys, TRUE,
+     GUEST_SSH_KEYS_APPEND | GUEST_SSH_KEYS_REMOVE, h_ssh_keys_set},
     {R, PROC_DOMAIN_PM_SUSPEND_FOR_DURATION, D, &args_pm_suspend, TRUE, 0, h_pm_suspend},
     {R, PROC_DOMAIN_PM_WAKEUP, D, NULL, TRUE, 0, h_pm_wakeup},
     {R, PROC_DOMAIN_OPEN_CONSOLE, D, &args_opt_string, TRUE, CONSOLE_FORCE | CONSOLE_SAFE,

@@ -858,23 +858,78 @@ domus_domain_set_metadata(domus_domain *dom, int type, const char *value, const 
     return client_call(dom->conn, PROC_DOMAIN_SET_METADATA, args, NULL, error);
 }
 
+/* The reply of PROC: a list of at most MAX strings, and nothing else. */
+static char **
+reply_strings(domus_conn *conn, uint32_t proc, GByteArray *args, guint max, GError **error)
+{
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(conn, proc, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    uint32_t n = xdr_get_count(&r, max, 4);
+    g_auto(GStrv) list = g_new0(char *, n + 1);
+    for (uint32_t i = 0; i < n && !r.failed; i++)
+        list[i] = xdr_get_string(&r, RPC_STRING_MAX);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&list);
+}
+
 char **
 domus_domain_get_messages(domus_domain *dom, GError **error)
 {
     g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_u32(args, 0);
+    return reply_strings(dom->conn, PROC_DOMAIN_GET_MESSAGES, args, RPC_DOMAIN_MESSAGES_MAX, error);
+}
+
+char **
+domus_domain_get_ssh_keys(domus_domain *dom, const char *user, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_string(args, user);
+    xdr_put_u32(args, 0);
+    return reply_strings(dom->conn, PROC_DOMAIN_AUTHORIZED_SSH_KEYS_GET, args, 2048, error);
+}
+
+gboolean
+domus_domain_set_ssh_keys(domus_domain *dom, const char *user, const char *const *keys,
+                          unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_string(args, user);
+    guint n = keys ? g_strv_length((char **)keys) : 0;
+    xdr_put_u32(args, n);
+    for (guint i = 0; i < n; i++)
+        xdr_put_string(args, keys[i]);
+    xdr_put_u32(args, flags);
+    return client_call(dom->conn, PROC_DOMAIN_AUTHORIZED_SSH_KEYS_SET, args, NULL, error);
+}
+
+gboolean
+domus_domain_set_agent_timeout(domus_domain *dom, int timeout, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_i32(args, timeout);
+    xdr_put_u32(args, 0);
+    return client_call(dom->conn, PROC_DOMAIN_AGENT_SET_RESPONSE_TIMEOUT, args, NULL, error);
+}
+
+gboolean
+domus_domain_get_control_info(domus_domain *dom, struct domus_control_info *ret, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, 0);
     g_autoptr(GByteArray) body = NULL;
-    if (!client_call(dom->conn, PROC_DOMAIN_GET_MESSAGES, args, &body, error))
-        return NULL;
+    if (!client_call(dom->conn, PROC_DOMAIN_GET_CONTROL_INFO, args, &body, error))
+        return FALSE;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
-    uint32_t n = xdr_get_count(&r, RPC_DOMAIN_MESSAGES_MAX, 4);
-    g_auto(GStrv) msgs = g_new0(char *, n + 1);
-    for (uint32_t i = 0; i < n && !r.failed; i++)
-        msgs[i] = xdr_get_string(&r, RPC_STRING_MAX);
-    if (!xdr_reader_finish(&r, error))
-        return NULL;
-    return g_steal_pointer(&msgs);
+    ret->state = xdr_get_u32(&r);
+    ret->details = xdr_get_u32(&r);
+    ret->state_time_ms = xdr_get_u64(&r);
+    return xdr_reader_finish(&r, error);
 }
 
 /* --- streams --- */

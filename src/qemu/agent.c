@@ -20,7 +20,6 @@
 
 /* guest-file-read returns up to 48 MiB, i.e. 64 MiB of base64, in one line */
 #define AGENT_LINE_MAX (80 * 1024 * 1024)
-#define AGENT_DEFAULT_TIMEOUT_MS 5000
 #define AGENT_DELIMITER 0xFF
 
 enum agent_state {
@@ -36,6 +35,7 @@ struct agent_cmd {
     gint64 timeout_ms; /* < 0: wait for ever; 0: do not wait for a reply */
     gboolean no_reply; /* success is silence after the write (AGENT_NO_REPLY or timeout 0) */
     gint64 settle_ms;  /* > 0: agent_command_settled()'s window, ended early by agent_settle() */
+    gboolean unwaited; /* a command that answers, sent without waiting (response timeout 0) */
     gboolean written;  /* the whole command left our buffer */
     agent_reply_fn cb;
     gpointer data;
@@ -45,6 +45,7 @@ struct agent {
     char *path;
     char *name;
     unsigned timeout_ms;
+    gint64 response_ms; /* the commands' own timeout (agent_set_response_timeout) */
     int fd;
     enum agent_state state;
     gint64 sync_id;
@@ -79,6 +80,14 @@ cmd_free(struct agent_cmd *c)
 static void
 finish(struct agent *ag, struct agent_cmd *c, JsonNode *result, const GError *error)
 {
+    g_autoptr(GError) unwaited = NULL;
+    if (!error && !result && c->unwaited) {
+        err_set(&unwaited, ERR_FROM_QEMU, ERR_AGENT_UNRESPONSIVE,
+                "'%s' was sent to the guest agent without waiting for its answer (response "
+                "timeout 0); set another with guest-agent-timeout",
+                c->cmd);
+        error = unwaited;
+    }
     if (c->cb)
         c->cb(ag, result, error, c->data);
     cmd_free(c);
@@ -530,6 +539,7 @@ agent_new(const char *socket_path, const char *name, unsigned timeout_ms)
     ag->path = g_strdup(socket_path);
     ag->name = g_strdup(name);
     ag->timeout_ms = timeout_ms ? timeout_ms : AGENT_DEFAULT_TIMEOUT_MS;
+    ag->response_ms = ag->timeout_ms;
     ag->fd = -1;
     ag->state = AGENT_DISCONNECTED;
     ag->inbuf = g_string_new(NULL);
@@ -579,7 +589,10 @@ agent_command(struct agent *ag, const char *cmd, JsonObject *args, unsigned flag
     json_object_set_string_member(obj, "execute", cmd);
     if (args)
         json_object_set_object_member(obj, "arguments", args);
-    enqueue(ag, cmd, obj, (flags & AGENT_NO_REPLY) != 0, ag->timeout_ms, 0, cb, data);
+    gboolean no_reply = (flags & AGENT_NO_REPLY) || never_replies(cmd);
+    enqueue(ag, cmd, obj, no_reply, ag->response_ms, 0, cb, data);
+    if (ag->response_ms == 0 && !no_reply && !ag->closing)
+        ((struct agent_cmd *)g_queue_peek_tail(&ag->queue))->unwaited = TRUE;
 }
 
 void
@@ -589,6 +602,12 @@ agent_command_settled(struct agent *ag, const char *cmd, guint settle_ms, agent_
     g_autoptr(JsonObject) obj = json_object_new();
     json_object_set_string_member(obj, "execute", cmd);
     enqueue(ag, cmd, obj, TRUE, ag->timeout_ms, MAX(settle_ms, 1), cb, data);
+}
+
+void
+agent_set_response_timeout(struct agent *ag, gint64 ms)
+{
+    ag->response_ms = ms;
 }
 
 void
@@ -632,7 +651,7 @@ agent_command_json(struct agent *ag, const char *json, int timeout_s, agent_repl
         return FALSE;
     }
     gint64 timeout_ms = timeout_s == AGENT_TIMEOUT_BLOCK     ? -1
-                        : timeout_s == AGENT_TIMEOUT_DEFAULT ? (gint64)ag->timeout_ms
+                        : timeout_s == AGENT_TIMEOUT_DEFAULT ? ag->response_ms
                                                              : (gint64)timeout_s * 1000;
     enqueue(ag, exec, obj, FALSE, timeout_ms, 0, cb, data);
     return TRUE;

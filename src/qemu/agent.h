@@ -26,6 +26,7 @@ enum agent_flags {
 };
 
 #define AGENT_GRACE_MS 1000
+#define AGENT_DEFAULT_TIMEOUT_MS 5000 /* libvirt's */
 
 /* libvirt's virDomainQemuAgentCommandTimeoutValues, as they arrive from clients. */
 enum agent_timeout {
@@ -58,6 +59,11 @@ void agent_command(struct agent *ag, const char *cmd, JsonObject *args, unsigned
  * behind it wait meanwhile, as libvirt's agent job makes them. */
 void agent_command_settled(struct agent *ag, const char *cmd, guint settle_ms, agent_reply_fn cb,
                            gpointer data);
+/* The timeout of the commands queued from now on (libvirt's guest-agent-timeout): MS < 0
+ * waits for ever; 0 sends them without waiting (success for those that never answer, an
+ * ERR_AGENT_UNRESPONSIVE error naming the setting for the others); else MS. The sync before
+ * a command keeps agent_new's bound. */
+void agent_set_response_timeout(struct agent *ag, gint64 ms);
 /* Ends the agent_command_settled() command in flight, if any, with success. */
 void agent_settle(struct agent *ag);
 

@@ -113,6 +113,62 @@ def test_filesystems_and_users(daemon, ag):
     c.close()
 
 
+KEYS = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDomusTestKeyNumberOne one@test",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDomusTestKeyNumberTwo two@test"]
+
+
+def test_ssh_keys(daemon, ag, tmp_path):
+    """set-user-sshkeys / get-user-sshkeys through qemu-ga: appended from a file (its last
+    line break is no key), removed, replaced, cleared; virsh and domus alike."""
+    f = tmp_path / "keys"
+    f.write_text("\n".join(KEYS) + "\n")
+    daemon.virsh("set-user-sshkeys", "ag", "root", "--reset")
+    assert daemon.virsh("get-user-sshkeys", "ag", "root").stdout == "\n"
+    daemon.virsh("set-user-sshkeys", "ag", "root", "--file", str(f))
+    # (qemu-ga keeps its own order)
+    out = daemon.domus("get-user-sshkeys", "ag", "root").stdout
+    assert out.endswith("\n\n") and sorted(out.split("\n")[:2]) == KEYS, out
+    d, _ = ag
+    rc, out = guest.agent_exec(d, "/bin/cat", "/root/.ssh/authorized_keys")
+    assert rc == 0 and sorted(out.split("\n")[:2]) == KEYS, out
+    one = tmp_path / "one"
+    one.write_text(KEYS[0] + "\n")
+    daemon.domus("set-user-sshkeys", "ag", "root", "--file", str(one), "--remove")
+    assert daemon.domus("get-user-sshkeys", "ag", "root").stdout == KEYS[1] + "\n\n"
+    daemon.domus("set-user-sshkeys", "ag", "root", "--file", str(one), "--reset")
+    assert d.authorizedSSHKeysGet("root") == [KEYS[0]]
+    # refusals
+    r = daemon.domus("set-user-sshkeys", "ag", "root", check=False)
+    assert "Option --file is required" in r.stderr, r.stderr
+    r = daemon.virsh("get-user-sshkeys", "ag", "nosuchuser", check=False)
+    assert r.returncode != 0 and "nosuchuser" in r.stderr, r.stderr
+    daemon.virsh("set-user-sshkeys", "ag", "root", "--reset")
+    assert d.authorizedSSHKeysGet("root") == []
+
+
+def test_agent_timeout_and_domcontrol(daemon, ag):
+    d, _ = ag
+    for tool in (daemon.virsh, daemon.domus):
+        assert tool("domcontrol", "ag").stdout == "ok\n\n"
+    # 0: commands go out without waiting; one that needs its answer says so
+    daemon.virsh("guest-agent-timeout", "ag", "--timeout", "0")
+    status = open(os.path.join(daemon.root, "run", "qemu", "ag.xml")).read()
+    assert "agent-timeout='0'" in status
+    r = daemon.domus("domtime", "ag", check=False)
+    assert r.returncode != 0 and "without waiting for its answer" in r.stderr, r.stderr
+    r = daemon.virsh("guest-agent-timeout", "ag", "--timeout", "-3", check=False)
+    assert r.returncode != 0 and "guest agent timeout -3 is invalid" in r.stderr, r.stderr
+    daemon.domus("guest-agent-timeout", "ag", "--timeout", "-1")
+    assert "domus-guest" in daemon.virsh("domhostname", "ag").stdout
+    d.agentSetResponseTimeout(10, 0)
+    assert "agent-timeout='10'" in open(os.path.join(daemon.root, "run", "qemu", "ag.xml")).read()
+    d.agentSetResponseTimeout(-1, 0)
+    off = daemon.conn().defineXML(domain_xml("off"))
+    r = daemon.virsh("domcontrol", "off", check=False)
+    assert r.returncode != 0 and "domain 'off' is not running" in r.stderr, r.stderr
+    off.undefine()
+
+
 def test_monitor_passthrough_taints(daemon, ag):
     import libvirt_qemu
     d, _ = ag
@@ -222,4 +278,5 @@ def test_silent_agent_and_ignored_acpi(daemon):
     assert "mute" not in [x.name() for x in c2.listAllDomains()]
     c2.close()
     c.close()
+
 
