@@ -508,6 +508,10 @@ gboolean domus_domain_inject_nmi(domus_domain *dom, GError **error);
 char **domus_domain_get_ssh_keys(domus_domain *dom, const char *user, GError **error);
 gboolean domus_domain_set_ssh_keys(domus_domain *dom, const char *user, const char *const *keys,
                                    unsigned flags, GError **error);
+/* virDomainSetLifecycleAction: TYPE 0 poweroff, 1 reboot, 2 crash; ACTION
+ * virDomainLifecycleAction; FLAGS virDomainModificationImpact. */
+gboolean domus_domain_set_lifecycle_action(domus_domain *dom, unsigned type, unsigned action,
+                                           unsigned flags, GError **error);
 /* virDomainAgentSetResponseTimeout: -2 wait for ever, -1 default, 0 no wait, or seconds. */
 gboolean domus_domain_set_agent_timeout(domus_domain *dom, int timeout, GError **error);
 /* virDomainGetControlInfo: STATE 0 ok, 1 job, 2 occupied, 3 error (DETAILS 2: monitor). */

@@ -31,6 +31,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(domus_domain, domus_domain_free)
         "domain", OPT_DATA, TRUE, "domain name, id or uuid"                                        \
     }
 
+/* virsh's --config, --live and --current (cli_impact reads them) */
+#define CLI_IMPACT_OPTS                                                                            \
+    {"config", OPT_BOOL, FALSE, "affect next boot"},                                               \
+        {"live", OPT_BOOL, FALSE, "affect running domain"},                                        \
+    {                                                                                              \
+        "current", OPT_BOOL, FALSE, "affect current domain"                                        \
+    }
+
 struct cli_ctx {
     const char *uri;
     gboolean readonly;

@@ -436,32 +436,25 @@ cmd_blockresize(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
-#define IMPACT_OPTS                                                                                \
-    {"config", OPT_BOOL, FALSE, "affect next boot"},                                               \
-        {"live", OPT_BOOL, FALSE, "affect running domain"},                                        \
-    {                                                                                              \
-        "current", OPT_BOOL, FALSE, "affect current domain"                                        \
-    }
-
 static const struct cli_opt file_opts[] = {
     DOMAIN_OPT,
     {"file", OPT_DATA, TRUE, "XML file"},
     {"persistent", OPT_BOOL, FALSE, "make live change persistent"},
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {NULL},
 };
 static const struct cli_opt update_opts[] = {
     DOMAIN_OPT,
     {"file", OPT_DATA, TRUE, "XML file"},
     {"persistent", OPT_BOOL, FALSE, "make live change persistent"},
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {"force", OPT_BOOL, FALSE, "force device update"},
     {NULL},
 };
 static const struct cli_opt alias_opts[] = {
     DOMAIN_OPT,
     {"alias", OPT_DATA, TRUE, "device alias"},
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {NULL},
 };
 static const struct cli_opt attach_disk_opts[] = {
@@ -479,14 +472,14 @@ static const struct cli_opt attach_disk_opts[] = {
     {"alias", OPT_STRING, FALSE, "custom alias name of disk device"},
     {"print-xml", OPT_BOOL, FALSE, "print XML document rather than attach the disk"},
     {"persistent", OPT_BOOL, FALSE, "make live change persistent"},
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {NULL},
 };
 static const struct cli_opt detach_disk_opts[] = {
     DOMAIN_OPT,
     {"target", OPT_DATA, TRUE, "target of disk device"},
     {"persistent", OPT_BOOL, FALSE, "make live change persistent"},
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {"print-xml", OPT_BOOL, FALSE, "print XML document rather than detach the disk"},
     {NULL},
 };
@@ -497,7 +490,7 @@ static const struct cli_opt change_media_opts[] = {
     {"eject", OPT_BOOL, FALSE, "Eject the media"},
     {"insert", OPT_BOOL, FALSE, "Insert the media"},
     {"update", OPT_BOOL, FALSE, "Update the media"},
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {"force", OPT_BOOL, FALSE, "force media changing"},
     {"print-xml", OPT_BOOL, FALSE, "print XML document rather than change media"},
     {"block", OPT_BOOL, FALSE, "source media is a block device"},

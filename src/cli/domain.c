@@ -135,6 +135,39 @@ cmd_domcontrol(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+static gboolean
+cmd_set_lifecycle_action(struct cli_ctx *ctx, GError **error)
+{
+    static const char *const types[] = {"poweroff", "reboot", "crash", NULL};
+    static const char *const actions[] = {"destroy",  "restart",          "rename-restart",
+                                          "preserve", "coredump-destroy", "coredump-restart",
+                                          NULL};
+    const char *type = cli_get(ctx, "type"), *action = cli_get(ctx, "action");
+    if (!g_strv_contains(types, type)) {
+        cli_set_error(error, "Invalid lifecycle type '%s'.", type);
+        return FALSE;
+    }
+    if (!g_strv_contains(actions, action)) {
+        cli_set_error(error, "Invalid lifecycle action '%s'.", action);
+        return FALSE;
+    }
+    unsigned flags;
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom || !cli_impact(ctx, dom, FALSE, FALSE, &flags, error))
+        return FALSE;
+    guint t = 0, a = 0;
+    while (!g_str_equal(types[t], type))
+        t++;
+    while (!g_str_equal(actions[a], action))
+        a++;
+    if (!domus_domain_set_lifecycle_action(dom, t, a, flags, error)) {
+        fprintf(stderr, "error: Unable to change lifecycle action.\n");
+        return FALSE;
+    }
+    printf("\n");
+    return TRUE;
+}
+
 /* --- list --- */
 
 static gboolean
@@ -928,6 +961,13 @@ static const struct cli_opt dumpxml_opts[] = {
     {"security-info", OPT_BOOL, FALSE, "include security sensitive information in XML dump"},
     {NULL},
 };
+static const struct cli_opt lifecycle_opts[] = {
+    DOMAIN_OPT,
+    {"type", OPT_DATA, TRUE, "lifecycle type to modify"},
+    {"action", OPT_DATA, TRUE, "lifecycle action to set"},
+    CLI_IMPACT_OPTS,
+    {NULL},
+};
 static const struct cli_opt autostart_opts[] = {
     DOMAIN_OPT,
     {"disable", OPT_BOOL, FALSE, "disable autostarting"},
@@ -992,6 +1032,7 @@ const struct cli_cmd cli_domain_cmds[] = {
     {"domstate", cmd_domstate, state_opts, "domain state"},
     {"domid", cmd_domid, dom_opts, "convert a domain name or UUID to domain id"},
     {"domcontrol", cmd_domcontrol, dom_opts, "domain control interface state"},
+    {"set-lifecycle-action", cmd_set_lifecycle_action, lifecycle_opts, "change lifecycle actions"},
     {"domjobabort", cmd_domjobabort, dom_opts, "abort active domain job"},
     {"domjobinfo", cmd_domjobinfo, jobinfo_opts, "domain job information"},
     {"domname", cmd_domname, dom_opts, "convert a domain id or UUID to domain name"},

@@ -383,6 +383,13 @@ char *core_domain_get_metadata(struct domain *dom, int type, const char *uri, un
  * definitions FLAGS names, by libvirt's rules; METADATA_CHANGE follows. */
 gboolean core_domain_set_metadata(struct domain *dom, int type, const char *value, const char *key,
                                   const char *uri, unsigned flags, GError **error);
+/* virDomainSetLifecycleAction (lifecycle.c): TYPE (CORE_LIFECYCLE_*) leads to ACTION
+ * (virDomainLifecycleAction) in the definitions FLAGS name; a running guest's reboot action
+ * changes in QEMU too (set-action). The coredump actions are for crashes only; rename-restart
+ * is refused. */
+enum { CORE_LIFECYCLE_POWEROFF, CORE_LIFECYCLE_REBOOT, CORE_LIFECYCLE_CRASH };
+void core_domain_set_lifecycle_action(struct domain *dom, int type, int action, unsigned flags,
+                                      core_done_fn done, gpointer data);
 /* Which definitions FLAGS (virDomainModificationImpact) touch, by libvirt's rules: neither
  * live nor config means the current state's; live needs a running domain, config a
  * persistent one (ERR_OPERATION_INVALID). */

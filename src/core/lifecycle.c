@@ -318,6 +318,118 @@ apply_action(struct domain *dom, enum domain_action action, gboolean crashed)
     }
 }
 
+/* --- set-lifecycle-action --- */
+
+struct action_change {
+    struct domain *dom;
+    int type; /* CORE_LIFECYCLE_* */
+    enum domain_action action;
+    gboolean config;
+    core_done_fn done;
+    gpointer data;
+};
+
+static enum domain_action *
+action_of(struct domain_def *def, int type)
+{
+    return type == CORE_LIFECYCLE_POWEROFF ? &def->on_poweroff
+           : type == CORE_LIFECYCLE_REBOOT ? &def->on_reboot
+                                           : &def->on_crash;
+}
+
+/* QEMU took the live change (or needed none): the definitions follow */
+static void
+action_changed(struct action_change *c, const GError *qemu_error)
+{
+    struct domain *dom = c->dom;
+    GError *error = NULL;
+    if (qemu_error) {
+        err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "QEMU of domain '%s' did not take the new reboot action: %s", dom->def->name,
+                qemu_error->message);
+    } else if (c->config) {
+        struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
+        *action_of(copy, c->type) = c->action;
+        core_domain_keep_config(dom, copy, &error);
+    }
+    if (error)
+        lifecycle_fail(c->done, c->data, error);
+    else
+        lifecycle_done(c->done, c->data, NULL);
+    core_domain_unref(dom);
+    g_free(c);
+}
+
+static void
+on_set_action(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct action_change *c = data;
+    if (!error) {
+        *action_of(c->dom->def, c->type) = c->action;
+        c->dom->updated = TRUE;
+        GError *e = NULL;
+        if (!core_status_write(c->dom, &e)) {
+            log_warn("%s: %s", c->dom->def->name, e->message);
+            g_error_free(e);
+        }
+    }
+    action_changed(c, error);
+}
+
+void
+core_domain_set_lifecycle_action(struct domain *dom, int type, int action, unsigned flags,
+                                 core_done_fn done, gpointer data)
+{
+    /* virDomainLifecycleAction's order, ours */
+    static const enum domain_action actions[] = {
+        DOMAIN_ACTION_DESTROY,  DOMAIN_ACTION_RESTART,          DOMAIN_ACTION_RENAME_RESTART,
+        DOMAIN_ACTION_PRESERVE, DOMAIN_ACTION_COREDUMP_DESTROY, DOMAIN_ACTION_COREDUMP_RESTART,
+    };
+    static const char *const types[] = {"poweroff", "reboot", "crash"};
+    GError *error = NULL;
+    gboolean live = FALSE, config = FALSE;
+    if (type < 0 || type > CORE_LIFECYCLE_CRASH || action < 0 ||
+        action >= (int)G_N_ELEMENTS(actions)) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "unknown lifecycle event %d or action %d",
+                type, action);
+    } else if (type != CORE_LIFECYCLE_CRASH && actions[action] > DOMAIN_ACTION_RENAME_RESTART) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "lifecycle event '%s' doesn't support '%s' action; the coredump actions are "
+                "for 'crash'",
+                types[type], domain_action_to_string(actions[action]));
+    } else if (actions[action] == DOMAIN_ACTION_RENAME_RESTART) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "lifecycle action 'rename-restart' is not supported for QEMU guests");
+    }
+    if (error || !core_domain_impact(dom, flags, &live, &config, &error)) {
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    struct action_change *c = g_new0(struct action_change, 1);
+    c->dom = core_domain_ref(dom);
+    c->type = type;
+    c->action = actions[action];
+    c->config = config;
+    c->done = done;
+    c->data = data;
+    log_info("%s: on_%s %s%s%s", dom->def->name, types[type], domain_action_to_string(c->action),
+             live ? " (live)" : "", config ? " (config)" : "");
+    gboolean was_restart = dom->def->on_reboot == DOMAIN_ACTION_RESTART;
+    if (live && type == CORE_LIFECYCLE_REBOOT &&
+        was_restart != (c->action == DOMAIN_ACTION_RESTART)) {
+        /* QEMU resets the guest itself or, as with -no-reboot, reports a shutdown */
+        JsonObject *args = json_object_new();
+        json_object_set_string_member(args, "reboot",
+                                      c->action == DOMAIN_ACTION_RESTART ? "reset" : "shutdown");
+        qmp_command(dom->mon, "set-action", args, on_set_action, c);
+        return;
+    }
+    if (live)
+        on_set_action(NULL, NULL, NULL, c);
+    else
+        action_changed(c, NULL);
+}
+
 static void
 on_reset_cont(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
 {

@@ -576,6 +576,30 @@ h_get_job_stats(struct call *call, const struct call_ctx *ctx)
     call_reply(call, b);
 }
 
+/* remote_domain_set_lifecycle_action_args: type, action (then flags) */
+struct lifecycle_args {
+    uint32_t type, action;
+};
+
+static void
+dec_lifecycle(struct xdr_reader *r, void *args)
+{
+    struct lifecycle_args *a = args;
+    a->type = xdr_get_u32(r);
+    a->action = xdr_get_u32(r);
+}
+
+static const struct args_type args_lifecycle = {sizeof(struct lifecycle_args), dec_lifecycle, NULL};
+
+static void
+h_set_lifecycle_action(struct call *call, const struct call_ctx *ctx)
+{
+    const struct lifecycle_args *a = ctx->args;
+    core_domain_set_lifecycle_action(ctx->dom, (int)MIN(a->type, (uint32_t)G_MAXINT),
+                                     (int)MIN(a->action, (uint32_t)G_MAXINT), ctx->flags,
+                                     dispatch_done_empty, call);
+}
+
 static void
 h_control_info(struct call *call, const struct call_ctx *ctx)
 {
@@ -656,6 +680,8 @@ const struct proc_def domain_procs[] = {
     {R, PROC_DOMAIN_GET_JOB_STATS, D, NULL, TRUE, JOB_STATS_COMPLETED | JOB_STATS_KEEP_COMPLETED,
      h_get_job_stats},
     {R, PROC_DOMAIN_GET_CONTROL_INFO, D, NULL, TRUE, 0, h_control_info},
+    {R, PROC_DOMAIN_SET_LIFECYCLE_ACTION, D, &args_lifecycle, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
+     h_set_lifecycle_action},
     {R, PROC_DOMAIN_ABORT_JOB, D, NULL, FALSE, 0, h_abort_job},
     {R, PROC_DOMAIN_ABORT_JOB_FLAGS, D, NULL, TRUE, 0, h_abort_job},
 };

@@ -908,6 +908,17 @@ domus_domain_set_ssh_keys(domus_domain *dom, const char *user, const char *const
 }
 
 gboolean
+domus_domain_set_lifecycle_action(domus_domain *dom, unsigned type, unsigned action, unsigned flags,
+                                  GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, type);
+    xdr_put_u32(args, action);
+    xdr_put_u32(args, flags);
+    return client_call(dom->conn, PROC_DOMAIN_SET_LIFECYCLE_ACTION, args, NULL, error);
+}
+
+gboolean
 domus_domain_set_agent_timeout(domus_domain *dom, int timeout, GError **error)
 {
     g_autoptr(GByteArray) args = client_domain_args(dom);

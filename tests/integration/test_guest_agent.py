@@ -280,3 +280,32 @@ def test_silent_agent_and_ignored_acpi(daemon):
     c.close()
 
 
+
+
+def test_set_lifecycle_action(daemon, ag):
+    """set-lifecycle-action: the config alone, then live: a guest reboot with on_reboot
+    'destroy' set on the running guest shuts it off (QEMU told with set-action), as a
+    guest started with it would; bad pairs refused and nothing changed."""
+    d, log = ag
+    if d.state()[0] != libvirt.VIR_DOMAIN_RUNNING:
+        d.create()  # (its console file starts afresh)
+        guest.wait(lambda: guest.count(log) == 1, 90, "the guest to boot")
+        guest.wait(lambda: _answers(d), 60, "the agent")
+    daemon.virsh("set-lifecycle-action", "ag", "poweroff", "preserve", "--config")
+    assert "<on_poweroff>preserve</on_poweroff>" in d.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert "<on_poweroff>destroy</on_poweroff>" in d.XMLDesc()
+    for argv, msg in ((["reboot", "coredump-destroy"], "doesn't support 'coredump-destroy'"),
+                      (["crash", "rename-restart"], "'rename-restart' is not supported"),
+                      (["halt", "destroy"], "Invalid lifecycle type 'halt'")):
+        for tool in (daemon.virsh, daemon.domus):
+            r = tool("set-lifecycle-action", "ag", *argv, check=False)
+            assert r.returncode != 0 and msg in r.stderr, (argv, r.stderr)
+    assert daemon.domus("set-lifecycle-action", "ag", "reboot", "destroy", "--live").stdout == "\n"
+    assert "<on_reboot>destroy</on_reboot>" in d.XMLDesc()
+    assert "<on_reboot>restart</on_reboot>" in d.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    daemon.virsh("reboot", "--mode", "agent", "ag")
+    guest.wait(lambda: d.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF, 60, "the guest to stop")
+    assert "DOMUS-GUEST-REBOOT" in open(log).read().split("DOMUS-GUEST-READY")[-1]
+    d.setLifecycleAction(libvirt.VIR_DOMAIN_LIFECYCLE_POWEROFF,
+                         libvirt.VIR_DOMAIN_LIFECYCLE_ACTION_DESTROY,
+                         libvirt.VIR_DOMAIN_AFFECT_CONFIG)
