@@ -218,6 +218,9 @@ gboolean domus_domain_block_pull(domus_domain *dom, const char *path, const char
 gboolean domus_domain_block_commit(domus_domain *dom, const char *path, const char *base,
                                    const char *top, guint64 bandwidth, unsigned flags,
                                    GError **error);
+/* virDomainSetBlockThreshold: DEV "vda" or "vda[N]"; THRESHOLD bytes (0: none). */
+gboolean domus_domain_set_block_threshold(domus_domain *dom, const char *dev, guint64 threshold,
+                                          GError **error);
 int domus_domain_block_job_info(domus_domain *dom, const char *path, unsigned flags,
                                 struct domus_block_job_info *ret, GError **error);
 gboolean domus_domain_block_job_abort(domus_domain *dom, const char *path, unsigned flags,
@@ -461,7 +464,9 @@ struct domus_event {
     char *path;
     char *reason;
     char **params;
-    gint64 value; /* RTC change (2): the guest clock's offset, s; balloon change (13): KiB */
+    gint64 value;   /* RTC change (2): the guest clock's offset, s; balloon change (13): KiB;
+                     * block threshold (24): the threshold (ALIAS the image, PATH its path) */
+    guint64 excess; /* block threshold: how far past it the write went */
 };
 /* Waits up to TIMEOUT_MS (-1: for ever) for the next event. Returns 1 with an event, 0 on
  * timeout, -1 with ERROR. */

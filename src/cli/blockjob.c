@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* block job commands: blockcopy, blockpull and blockcommit (virsh's options, its waiting and
- * its words) and blockjob (--info, --abort, --pivot, --bandwidth). */
+ * its words), blockjob (--info, --abort, --pivot, --bandwidth) and domblkthreshold. */
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -285,6 +285,26 @@ cmd_blockcopy(struct cli_ctx *ctx, GError **error)
 }
 
 static gboolean
+cmd_domblkthreshold(struct cli_ctx *ctx, GError **error)
+{
+    guint64 threshold;
+    const char *text = cli_get(ctx, "threshold");
+    if (!cli_parse_scaled(text, 1, &threshold, error)) {
+        if (error && !*error)
+            cli_set_error(error,
+                          "Numeric value '%s' for <threshold> option is malformed or out "
+                          "of range",
+                          text);
+        return FALSE;
+    }
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom || !domus_domain_set_block_threshold(dom, cli_get(ctx, "dev"), threshold, error))
+        return FALSE;
+    printf("\n");
+    return TRUE;
+}
+
+static gboolean
 cmd_blockjob(struct cli_ctx *ctx, GError **error)
 {
     const char *path = cli_get(ctx, "path");
@@ -405,6 +425,13 @@ static const struct cli_opt blockcommit_opts[] = {
     {NULL},
 };
 
+static const struct cli_opt threshold_opts[] = {
+    DOMAIN_OPT,
+    {"dev", OPT_DATA, TRUE, "device to set threshold for"},
+    {"threshold", OPT_DATA, TRUE, "threshold as a scaled number (by default bytes)"},
+    {NULL},
+};
+
 static const struct cli_opt blockjob_opts[] = {
     DOMAIN_OPT,
     {"path", OPT_DATA, TRUE, "fully-qualified path of disk"},
@@ -423,5 +450,8 @@ const struct cli_cmd cli_blockjob_cmds[] = {
     {"blockcopy", cmd_blockcopy, blockcopy_opts, "Start a block copy operation."},
     {"blockjob", cmd_blockjob, blockjob_opts, "Manage active block operations"},
     {"blockpull", cmd_blockpull, blockpull_opts, "Populate a disk from its backing image."},
+    {"domblkthreshold", cmd_domblkthreshold, threshold_opts,
+     "set the threshold for block-threshold event for a given block device or it's backing "
+     "chain element"},
     {NULL},
 };

@@ -315,6 +315,11 @@ print_event(const struct domus_event *ev)
     case 20:
         printf("event 'migration-iteration' for domain '%s': iteration: '%d'\n", dom, ev->detail);
         break;
+    case 24:
+        printf("event 'block-threshold' for domain '%s': dev: %s(%s) %" G_GUINT64_FORMAT
+               " %" G_GUINT64_FORMAT "\n",
+               dom, ev->alias, ev->path ? ev->path : "<null>", (guint64)ev->value, ev->excess);
+        break;
     case 23:
         printf("event 'metadata-change' for domain '%s': type %s, uri %s\n", dom,
                name_or(metadata, G_N_ELEMENTS(metadata), ev->detail, "unsupported value"),

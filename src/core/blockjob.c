@@ -13,6 +13,7 @@
 #include "core/blockjob.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -742,6 +743,116 @@ core_block_commit(struct domain *dom, const char *path, const char *base, const 
     start_job(bj, "block-commit", args, bandwidth, done, data);
 }
 
+/* --- write thresholds --- */
+
+/* The image "vda" or "vda[N]" names in DOM's disks: its index, path and disk; FALSE with
+ * ERROR. */
+static gboolean
+image_of(struct domain *dom, const char *dev, unsigned *ret_index, const char **ret_path,
+         GError **error)
+{
+    g_autofree char *target = g_strdup(dev);
+    char *bracket = strchr(target, '[');
+    guint64 index = 0;
+    gboolean valid = TRUE;
+    if (bracket) {
+        char *end = NULL;
+        *bracket = '\0';
+        index = g_ascii_strtoull(bracket + 1, &end, 10);
+        valid = end != bracket + 1 && g_strcmp0(end, "]") == 0 && index > 0 && index <= G_MAXUINT;
+    }
+    const struct disk_def *d = valid ? domain_def_find_disk(dom->def, target) : NULL;
+    if (!d || !d->source) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "no disk image '%s' in domain '%s'; name a disk's target ('vda') or an image "
+                "of its chain ('vda[2]', as dumpxml numbers them)",
+                dev, dom->def->name);
+        return FALSE;
+    }
+    gint pos = bracket ? chain_pos(d, (unsigned)index) : 0;
+    if (pos < 0) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "disk '%s' has no image with index %u; dumpxml shows its chain", target,
+                (unsigned)index);
+        return FALSE;
+    }
+    const struct disk_layer *l = pos ? d->backing->pdata[pos - 1] : NULL;
+    *ret_index = l ? l->index : d->source_index;
+    *ret_path = l ? l->path : d->source;
+    return TRUE;
+}
+
+void
+core_block_set_threshold(struct domain *dom, const char *dev, guint64 threshold, core_done_fn done,
+                         gpointer data)
+{
+    GError *error = NULL;
+    unsigned index;
+    const char *path;
+    if (!core_domain_require_running(dom, &error) || !image_of(dom, dev, &index, &path, &error)) {
+        lifecycle_fail(done, data, error);
+        return;
+    }
+    /* on the image's storage: what the file or device holds */
+    g_autofree char *node = qemu_device_node_storage(index);
+    if (!dom->thresholds)
+        dom->thresholds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    if (threshold)
+        g_hash_table_insert(dom->thresholds, g_strdup(node), g_strdup(dev));
+    else
+        g_hash_table_remove(dom->thresholds, node);
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "node-name", node);
+    json_object_set_int_member(args, "write-threshold", (gint64)MIN(threshold, G_MAXINT64));
+    log_info("%s: write threshold of '%s' (%s): %" G_GUINT64_FORMAT " bytes", dom->def->name, dev,
+             path, threshold);
+    qmp_command(dom->mon, "block-set-write-threshold", args, NULL, NULL);
+    lifecycle_done(done, data, NULL);
+}
+
+void
+core_block_threshold_event(struct domain *dom, JsonObject *data)
+{
+    const char *node = data ? qemu_json_string(data, "node-name") : NULL;
+    gint64 excess = 0, threshold = 0;
+    if (!node || !qemu_json_int(data, "amount-exceeded", &excess) ||
+        !qemu_json_int(data, "write-threshold", &threshold))
+        return;
+    /* the image as it was named, else as libvirt names it */
+    const char *named = dom->thresholds ? g_hash_table_lookup(dom->thresholds, node) : NULL;
+    g_autofree char *dev = NULL;
+    const char *path = NULL;
+    for (guint i = 0; !path && i < dom->def->disks->len; i++) {
+        const struct disk_def *d = dom->def->disks->pdata[i];
+        guint n = d->backing ? d->backing->len : 0;
+        for (guint pos = 0; d->source && !path && pos <= n; pos++) {
+            const struct disk_layer *l = pos ? d->backing->pdata[pos - 1] : NULL;
+            g_autofree char *storage = qemu_device_node_storage(l ? l->index : d->source_index);
+            if (!g_str_equal(storage, node))
+                continue;
+            path = l ? l->path : d->source;
+            dev = named ? g_strdup(named)
+                  : pos ? g_strdup_printf("%s[%u]", d->target_dev, l->index)
+                        : g_strdup(d->target_dev);
+        }
+    }
+    if (!path)
+        return; /* no image of ours */
+    log_info("%s: '%s' was written %" G_GINT64_FORMAT " bytes past its threshold", dom->def->name,
+             dev, excess);
+    struct event ev = {
+        .kind = EVENT_ID_BLOCK_THRESHOLD,
+        .alias = dev,
+        .src_path = path,
+        .number = threshold,
+        .excess = (guint64)MAX(excess, 0),
+    };
+    core_domain_emit_event(dom, &ev);
+    /* QEMU let go of it: it fires once */
+    if (named)
+        g_hash_table_remove(dom->thresholds, node);
+}
+
 /* --- queries and control --- */
 
 struct info_req {
@@ -897,6 +1008,7 @@ core_block_jobs_adopt(struct domain *dom)
 void
 core_block_jobs_stopped(struct domain *dom)
 {
+    g_clear_pointer(&dom->thresholds, g_hash_table_unref);
     while (dom->block_jobs && dom->block_jobs->len > 0) {
         struct block_job *bj = dom->block_jobs->pdata[0];
         finish(bj, BLOCK_JOB_FAILED);

@@ -8,6 +8,8 @@
  * as long as the user wants the mirror kept. */
 #pragma once
 
+#include <json-glib/json-glib.h>
+
 #include "core/core.h"
 
 /* virDomainBlockJobType / virConnectDomainEventBlockJobStatus */
@@ -78,6 +80,15 @@ void core_block_job_abort(struct domain *dom, const char *path, unsigned flags, 
 /* virDomainBlockJobSetSpeed, bytes/s (0: no limit). */
 void core_block_job_set_speed(struct domain *dom, const char *path, guint64 bandwidth,
                               core_done_fn done, gpointer data);
+
+/* virDomainSetBlockThreshold: BLOCK_THRESHOLD fires once the image DEV ("vda": the disk's
+ * top image; "vda[N]": image N of its chain) is written past THRESHOLD bytes (0: no longer).
+ * ERR_INVALID_ARG for an image the domain's disks do not have. */
+void core_block_set_threshold(struct domain *dom, const char *dev, guint64 threshold,
+                              core_done_fn done, gpointer data);
+/* QEMU's BLOCK_WRITE_THRESHOLD (DATA its members): libvirt's event, naming the image as its
+ * threshold was set. */
+void core_block_threshold_event(struct domain *dom, JsonObject *data);
 
 /* Whether DOM has a block job (migration and snapshots refuse to start then). */
 gboolean core_block_jobs_active(const struct domain *dom);

@@ -101,6 +101,8 @@ core_domain_unref(struct domain *dom)
     g_ptr_array_free(dom->exit_waiters, TRUE);
     if (dom->block_jobs)
         g_ptr_array_free(dom->block_jobs, TRUE);
+    if (dom->thresholds)
+        g_hash_table_unref(dom->thresholds);
     if (dom->device_waits)
         g_ptr_array_unref(dom->device_waits);
     if (dom->vcpu_tids)

@@ -85,6 +85,8 @@ struct domain {
     gboolean migrate_interrupted;    /* the daemon died while this domain was leaving */
     gboolean postcopy_in;            /* it runs here while post-copy brings its memory */
     GPtrArray *block_jobs;           /* block copies under way (blockjob.c); NULL: none yet */
+    GHashTable *thresholds;          /* storage node -> the image as the user named it, for
+                                      * BLOCK_THRESHOLD (blockjob.c); NULL: none set */
     guint64 migrate_speed_mib;       /* migrate-setspeed, MiB/s; 0: unlimited */
     char *save_file;                 /* the temporary file a save in progress writes (status) */
     gboolean save_interrupted;       /* the daemon died during a save: undone once adopted */

@@ -28,6 +28,7 @@ enum {
     EVENT_ID_MIGRATION_ITERATION = 20,
     EVENT_ID_DEVICE_REMOVAL_FAILED = 22,
     EVENT_ID_METADATA_CHANGE = 23,
+    EVENT_ID_BLOCK_THRESHOLD = 24,
 };
 /* what an event is about: libvirt has one event ID space per object kind */
 enum event_object {
@@ -73,7 +74,10 @@ struct event {
      * (DETAIL), and libvirt's reason ("enospc" or "") */
     const char *src_path;
     const char *reason;
-    gint64 number;  /* RTC_CHANGE: the guest's clock offset (s); BALLOON_CHANGE: its KiB */
+    gint64 number;  /* RTC_CHANGE: the guest's clock offset (s); BALLOON_CHANGE: its KiB;
+                     * BLOCK_THRESHOLD: the threshold (ALIAS the image, "vda" or "vda[N]",
+                     * SRC_PATH its path) */
+    guint64 excess; /* BLOCK_THRESHOLD: how far past it the write went */
     int usage_type; /* secrets: virSecretUsageType (NAME is the usage id) */
                     /* node devices: NAME is the device's name */
 };

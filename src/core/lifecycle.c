@@ -617,6 +617,10 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
             emit_device_event(dom, EVENT_ID_RTC_CHANGE, NULL, 0, 0, offset);
         return;
     }
+    if (g_str_equal(event, "BLOCK_WRITE_THRESHOLD")) {
+        core_block_threshold_event(dom, data);
+        return;
+    }
     if (g_str_equal(event, "SUSPEND") || g_str_equal(event, "SUSPEND_DISK") ||
         g_str_equal(event, "WAKEUP")) {
         pm_event(dom, event);

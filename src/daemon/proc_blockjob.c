@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* proc_blockjob: block copy (virDomainBlockCopy, virDomainBlockRebase with COPY), pull
- * (virDomainBlockPull, virDomainBlockRebase without), commit (virDomainBlockCommit) and the
- * block job calls (info, abort, speed). */
+ * (virDomainBlockPull, virDomainBlockRebase without), commit (virDomainBlockCommit), the
+ * block job calls (info, abort, speed) and write thresholds (virDomainSetBlockThreshold). */
 #include "core/blockjob.h"
 #include "core/guest.h"
 #include "daemon/dispatch.h"
@@ -179,6 +179,13 @@ h_commit(struct call *call, const struct call_ctx *ctx)
 }
 
 static void
+h_threshold(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_block *a = ctx->args;
+    core_block_set_threshold(ctx->dom, a->path, a->bandwidth, dispatch_done_empty, call);
+}
+
+static void
 h_copy(struct call *call, const struct call_ctx *ctx)
 {
     const struct arg_block *a = ctx->args;
@@ -267,6 +274,8 @@ h_speed(struct call *call, const struct call_ctx *ctx)
 const struct proc_def blockjob_procs[] = {
     {R, PROC_DOMAIN_BLOCK_REBASE, D, &args_rebase, TRUE, 127, h_rebase},
     {R, PROC_DOMAIN_BLOCK_COPY, D, &args_copy, TRUE, 15, h_copy},
+    /* remote_domain_set_block_threshold_args: dev, threshold (read as path, bandwidth) */
+    {R, PROC_DOMAIN_SET_BLOCK_THRESHOLD, D, &args_path_speed, TRUE, 0, h_threshold},
     {R, PROC_DOMAIN_BLOCK_PULL, D, &args_path_speed, TRUE, PULL_BANDWIDTH_BYTES, h_pull},
     {R, PROC_DOMAIN_BLOCK_COMMIT, D, &args_commit, TRUE,
      CORE_COMMIT_SHALLOW | CORE_COMMIT_DELETE | CORE_COMMIT_ACTIVE | COMMIT_BANDWIDTH_BYTES,

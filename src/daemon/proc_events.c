@@ -11,8 +11,8 @@
 /* virDomainEventID values libvirt 9.0 knows; lifecycle, reboot, RTC change, I/O error (and
  * with its reason), block job (both), tray change, PM wakeup, suspend and suspend to disk,
  * balloon change, device added, removed and removal failed, tunable, agent lifecycle,
- * migration iteration and metadata change are raised; the others register and stay silent (nothing
- * Domus runs raises them) */
+ * migration iteration, metadata change and block threshold are raised; the others register and stay
+ * silent (nothing Domus runs raises them) */
 #define EVENT_ID_LAST 27
 
 void
@@ -212,6 +212,13 @@ client_event(const struct event *ev, gpointer user)
             /* remote_domain_event_callback_migration_iteration_msg; no legacy message */
             xdr_put_i32(b, ev->iteration);
             client_send_message(c, PROC_DOMAIN_EVENT_CALLBACK_MIGRATION_ITERATION, b);
+        } else if (ev->kind == EVENT_ID_BLOCK_THRESHOLD && r->callback_id > 0) {
+            /* remote_domain_event_block_threshold_msg; no legacy message */
+            xdr_put_string(b, ev->alias);
+            xdr_put_opt_string(b, ev->src_path);
+            xdr_put_u64(b, (guint64)ev->number);
+            xdr_put_u64(b, ev->excess);
+            client_send_message(c, PROC_DOMAIN_EVENT_BLOCK_THRESHOLD, b);
         } else if (ev->kind == EVENT_ID_METADATA_CHANGE && r->callback_id > 0) {
             /* remote_domain_event_callback_metadata_change_msg; no legacy message */
             xdr_put_i32(b, ev->metadata_type);

@@ -95,3 +95,15 @@ domus_domain_block_commit(domus_domain *dom, const char *path, const char *base,
     xdr_put_u32(args, flags);
     return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_BLOCK_COMMIT, args, NULL, error);
 }
+
+gboolean
+domus_domain_set_block_threshold(domus_domain *dom, const char *dev, guint64 threshold,
+                                 GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_string(args, dev);
+    xdr_put_u64(args, threshold);
+    xdr_put_u32(args, 0);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SET_BLOCK_THRESHOLD, args, NULL,
+                       error);
+}

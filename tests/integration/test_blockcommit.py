@@ -205,3 +205,4 @@ def test_refusals_change_nothing(daemon):
     r = daemon.virsh("blockpull", "rf", "vda", check=False)
     assert "disk 'vda' has no backing image to pull from" in r.stderr, r.stderr
     dom.destroy()
+

@@ -14,7 +14,7 @@ import libvirt
 import pytest
 
 import guest
-from conftest import Daemon
+from conftest import DOMUS, Daemon
 
 NAME = "bc"
 
@@ -203,3 +203,48 @@ def test_daemon_restart_keeps_the_copy(bc):
         c2.close()
     assert "DOMUS_TEST_CRASH_AT: killing the daemon at blockcopy:ended" in open(
         os.path.join(d.root, "domusd.log")).read()
+
+
+def test_write_threshold(bc, loop):
+    """domblkthreshold: BLOCK_THRESHOLD once the guest writes its disk's image past it, naming
+    the image as it was set, once; virsh event and domus event print it alike."""
+    d = bc[0]  # (the daemon restarted before: a connection of its own)
+    c2 = libvirt.open(d.uri)
+    dom = c2.lookupByName(NAME)
+    got = []
+    c2.domainEventRegisterAny(dom, libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_THRESHOLD,
+                              lambda conn, _, dev, path, threshold, excess, opaque:
+                              got.append((dev, path, threshold, excess)), None)
+    argv = ["event", NAME, "--event", "block-threshold", "--timeout", "15"]
+    listeners = [subprocess.Popen(["virsh", "-c", d.uri] + argv, stdout=subprocess.PIPE,
+                                  text=True),
+                 subprocess.Popen([DOMUS, "-c", d.domus_uri] + argv, stdout=subprocess.PIPE,
+                                  text=True)]
+    time.sleep(1)
+    image = source_of(dom)
+    size = os.path.getsize(image)
+    assert d.virsh("domblkthreshold", NAME, "vda", f"{size + (1 << 20)}").stdout == "\n"
+    for args, msg in ((["vdz", "1M"], f"no disk image 'vdz' in domain '{NAME}'"),
+                      (["vda[99]", "1M"], "disk 'vda' has no image with index 99"),
+                      (["vda", "lots"], "Numeric value 'lots' for <threshold>")):
+        r = d.domus("domblkthreshold", NAME, *args, check=False)
+        assert r.returncode != 0 and msg in r.stderr, r.stderr
+    # 4 MiB of new data: the image grows past the threshold
+    rc, _ = guest.agent_exec(dom, "/bin/sh", "-c", "dd if=/dev/zero of=/dev/vda bs=1M count=4 "
+                             "seek=32 oflag=direct 2>/dev/null")
+    assert rc == 0
+    deadline = time.time() + 10
+    while not got and time.time() < deadline:
+        time.sleep(0.05)
+    assert len(got) == 1 and got[0][:3] == ("vda", image, size + (1 << 20)), got
+    assert got[0][3] > 0
+    # once
+    guest.agent_exec(dom, "/bin/sh", "-c", "dd if=/dev/zero of=/dev/vda bs=1M count=2 seek=40 "
+                     "oflag=direct 2>/dev/null")
+    theirs, ours = (p.communicate(timeout=30)[0] for p in listeners)
+    line = (f"event 'block-threshold' for domain '{NAME}': dev: vda({image}) {size + (1 << 20)}"
+            f" {got[0][3]}\n")
+    assert theirs == line + "events received: 1\n\n", theirs
+    assert ours == theirs
+    assert len(got) == 1
+    c2.close()
