@@ -45,7 +45,7 @@ static const char *const disk_format_names[] = {"none", "raw", "qcow2", NULL};
 static const char *const net_type_names[] = {"user", "bridge", "network", "ethernet", NULL};
 static const char *const input_type_names[] = {"tablet", "mouse", "keyboard", NULL};
 static const char *const input_bus_names[] = {"usb", "ps2", "virtio", NULL};
-const char *const domain_def_chr_type_names[] = {"pty", "file", "unix", "null", NULL};
+const char *const domain_def_chr_type_names[] = {"pty", "file", "unix", "null", "spicevmc", NULL};
 
 static const char *const arch_names[] = {
     "x86_64", "i686", "aarch64", "armv7l", "ppc64", "ppc64le", "s390x", "riscv64", NULL,
@@ -497,6 +497,7 @@ domain_def_infos(struct domain_def *def)
     ADD_ALL(def->channels, struct chr_def)
     ADD_ALL(def->inputs, struct input_def)
     ADD_ALL(def->sounds, struct sound_def)
+    ADD_ALL(def->redirdevs, struct redirdev_def)
     ADD_ALL(def->videos, struct video_def)
     ADD_ALL(def->rngs, struct rng_def)
     ADD_ALL(def->memdevs, struct memdev_def)
@@ -595,6 +596,7 @@ init_arrays(struct domain_def *def)
     def->channels = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_chr_free);
     def->videos = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_video_free);
     def->sounds = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_sound_free);
+    def->redirdevs = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_redirdev_free);
     def->controllers = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_controller_free);
     def->rngs = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_rng_free);
     def->vcpupins = g_ptr_array_new_with_free_func(g_free);
@@ -677,6 +679,7 @@ domain_def_free(struct domain_def *def)
     g_clear_pointer(&def->channels, g_ptr_array_unref);
     g_clear_pointer(&def->videos, g_ptr_array_unref);
     g_clear_pointer(&def->sounds, g_ptr_array_unref);
+    g_clear_pointer(&def->redirdevs, g_ptr_array_unref);
     g_clear_pointer(&def->controllers, g_ptr_array_unref);
     domain_def_memballoon_free(def->memballoon);
     g_clear_pointer(&def->rngs, g_ptr_array_unref);
@@ -766,6 +769,7 @@ domain_def_copy(const struct domain_def *src)
     copy_array(def->channels, src->channels, domain_def_chr_copy);
     copy_array(def->videos, src->videos, domain_def_video_copy);
     copy_array(def->sounds, src->sounds, domain_def_sound_copy);
+    copy_array(def->redirdevs, src->redirdevs, domain_def_redirdev_copy);
     copy_array(def->controllers, src->controllers, domain_def_controller_copy);
     def->memballoon = src->memballoon ? domain_def_memballoon_copy(src->memballoon, NULL) : NULL;
     copy_array(def->rngs, src->rngs, domain_def_rng_copy);

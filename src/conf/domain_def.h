@@ -192,7 +192,7 @@ const char *domain_def_graphics_type_to_string(enum graphics_type type);
 
 void domain_def_graphics_free(struct graphics_def *graphics);
 
-enum chr_type { CHR_TYPE_PTY, CHR_TYPE_FILE, CHR_TYPE_UNIX, CHR_TYPE_NULL };
+enum chr_type { CHR_TYPE_PTY, CHR_TYPE_FILE, CHR_TYPE_UNIX, CHR_TYPE_NULL, CHR_TYPE_SPICEVMC };
 
 /* <serial>, <console> and <channel>: a character device. */
 struct chr_def {
@@ -214,6 +214,11 @@ struct video_def {
     unsigned vram;  /* 0 when absent */
     unsigned heads; /* 0 when absent */
     gboolean primary;
+    struct device_info info;
+};
+
+/* <redirdev bus='usb' type='spicevmc'/>: a USB device of the SPICE client's, redirected */
+struct redirdev_def {
     struct device_info info;
 };
 
@@ -362,13 +367,14 @@ struct domain_def {
     int bootmenu_timeout; /* timeout= in ms; -1 when absent */
 
     gboolean acpi, apic, pae;
-    char *cpu_mode;           /* "host-passthrough", "host-model", "custom"; NULL */
-    char *cpu_model;          /* <cpu><model> for custom */
-    char *cpu_match;          /* "exact", "minimum", "strict"; NULL when absent */
-    char *cpu_check;          /* "none", "partial", "full"; NULL when absent */
-    char *cpu_migratable;     /* "on"/"off" (host-passthrough); NULL when absent */
-    char *cpu_model_fallback; /* "allow"/"forbid"; NULL when absent */
-    GPtrArray *cpu_features;  /* struct cpu_feature_def * */
+    enum domain_tristate vmport; /* <features><vmport state='on|off'/> */
+    char *cpu_mode;              /* "host-passthrough", "host-model", "custom"; NULL */
+    char *cpu_model;             /* <cpu><model> for custom */
+    char *cpu_match;             /* "exact", "minimum", "strict"; NULL when absent */
+    char *cpu_check;             /* "none", "partial", "full"; NULL when absent */
+    char *cpu_migratable;        /* "on"/"off" (host-passthrough); NULL when absent */
+    char *cpu_model_fallback;    /* "allow"/"forbid"; NULL when absent */
+    GPtrArray *cpu_features;     /* struct cpu_feature_def * */
     unsigned cpu_sockets, cpu_dies, cpu_cores, cpu_threads; /* <topology>; 0 when absent */
     char *clock_offset; /* "utc", "localtime"; NULL when absent (formatted as utc) */
     struct timer_def *timers;
@@ -380,16 +386,19 @@ struct domain_def {
 
     char *emulator; /* as given; NULL when absent */
 
-    GPtrArray *disks;       /* struct disk_def * */
-    GPtrArray *nets;        /* struct net_def * */
-    GPtrArray *inputs;      /* struct input_def * */
-    GPtrArray *graphics;    /* struct graphics_def * */
-    GPtrArray *serials;     /* struct chr_def * */
-    GPtrArray *consoles;    /* struct chr_def * */
-    GPtrArray *channels;    /* struct chr_def * */
-    GPtrArray *videos;      /* struct video_def * */
-    GPtrArray *sounds;      /* struct sound_def * */
-    GPtrArray *controllers; /* struct controller_def * */
+    GPtrArray *disks;        /* struct disk_def * */
+    GPtrArray *nets;         /* struct net_def * */
+    GPtrArray *inputs;       /* struct input_def * */
+    GPtrArray *graphics;     /* struct graphics_def * */
+    GPtrArray *serials;      /* struct chr_def * */
+    GPtrArray *consoles;     /* struct chr_def * */
+    GPtrArray *channels;     /* struct chr_def * */
+    GPtrArray *videos;       /* struct video_def * */
+    GPtrArray *sounds;       /* struct sound_def * */
+    GPtrArray *redirdevs;    /* struct redirdev_def * */
+    gboolean audio_spice;    /* <audio type='spice'/>: the sound goes to the SPICE client */
+    gboolean audio_explicit; /* an <audio> was given (parse only: else SPICE's is implied) */
+    GPtrArray *controllers;  /* struct controller_def * */
     struct memballoon_def *memballoon;
     GPtrArray *rngs;       /* struct rng_def * */
     char *panic_model;     /* <panic model='isa'/>; NULL: no panic device */

@@ -199,6 +199,23 @@ domain_def_sound_free(struct sound_def *sound)
     g_free(sound);
 }
 
+void
+domain_def_redirdev_free(struct redirdev_def *redirdev)
+{
+    if (!redirdev)
+        return;
+    device_info_clear(&redirdev->info);
+    g_free(redirdev);
+}
+
+gpointer
+domain_def_redirdev_copy(gconstpointer src, gpointer unused)
+{
+    struct redirdev_def *redirdev = g_memdup2(src, sizeof(*redirdev));
+    device_info_copy(&redirdev->info, &redirdev->info);
+    return redirdev;
+}
+
 gpointer
 domain_def_sound_copy(gconstpointer src, gpointer unused)
 {

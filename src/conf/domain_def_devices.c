@@ -445,16 +445,30 @@ parse_graphics(struct domain_def *def, xmlNodePtr node, GError **error)
     static const char *const attrs[] = {
         "type", "port", "autoport", "listen", "passwd", "keymap", NULL,
     };
+    static const char *const spice_attrs[] = {
+        "type", "port", "tlsPort", "autoport", "listen", "passwd", "keymap", NULL,
+    };
     struct graphics_def *graphics = g_new0(struct graphics_def, 1);
     int type = 0;
-    int64_t port = -1;
+    int64_t port = -1, tls_port = -1;
     xmlNodePtr listen = NULL;
 
     g_ptr_array_add(def->graphics, graphics);
-    if (!domain_def_xml_check_attrs(node, attrs, error) ||
-        !required_enum(node, "type", graphics_type_names, &type, error) ||
-        !domain_def_xml_int(node, "port", -1, 65535, &port, error))
+    if (!required_enum(node, "type", graphics_type_names, &type, error) ||
+        !domain_def_xml_check_attrs(node, type == GRAPHICS_TYPE_SPICE ? spice_attrs : attrs,
+                                    error) ||
+        !domain_def_xml_int(node, "port", -1, 65535, &port, error) ||
+        !domain_def_xml_int(node, "tlsPort", -1, 65535, &tls_port, error))
         return FALSE;
+    /* tlsPort='-1' (virt-install's, virt-manager's): a TLS port if TLS is set up, which
+     * Domus does not do for SPICE; so none, as libvirt without spice_tls */
+    if (tls_port != -1) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "SPICE over TLS is not supported; drop tlsPort='%d' (or make it -1) and use "
+                "the plain port, on a trusted network or through the unix socket",
+                (int)tls_port);
+        return FALSE;
+    }
     graphics->type = (enum graphics_type)type;
     xmlNodePtr image = NULL;
     graphics->port = (int)port;
@@ -598,6 +612,14 @@ parse_chr(struct domain_def *def, enum chr_kind kind, xmlNodePtr node, GError **
                 node->name);
         return FALSE;
     }
+    if (chr->type == CHR_TYPE_SPICEVMC && kind != CHR_CHANNEL) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "a %s cannot be of type 'spicevmc'; the SPICE agent's port is a <channel>",
+                node->name);
+        return FALSE;
+    }
+    if (chr->type == CHR_TYPE_SPICEVMC && !chr->target_name)
+        chr->target_name = g_strdup("com.redhat.spice.0");
     if (kind == CHR_CHANNEL && !chr->target_type) {
         err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR, "channel needs a <target type='virtio'/>");
         return FALSE;
@@ -798,15 +820,46 @@ parse_rng(struct domain_def *def, xmlNodePtr node, GError **error)
 }
 
 /* <audio type='none'/> is what libvirt adds when no audio backend is configured; it means
- * nothing to us and is dropped. Any real audio backend is unsupported. */
+ * nothing to us and is dropped. 'spice' sends the sound to the SPICE client; any other
+ * backend is unsupported. */
 static gboolean
-check_audio(xmlNodePtr node, GError **error)
+parse_audio(struct domain_def *def, xmlNodePtr node, GError **error)
 {
     static const char *const attrs[] = {"id", "type", NULL};
-    static const char *const types[] = {"none", NULL};
+    static const char *const types[] = {"none", "spice", NULL};
     int type = 0;
-    return domain_def_check_leaf(node, attrs, error) &&
-           required_enum(node, "type", types, &type, error);
+    if (!domain_def_check_leaf(node, attrs, error) ||
+        !required_enum(node, "type", types, &type, error))
+        return FALSE;
+    def->audio_spice = def->audio_spice || type == 1;
+    def->audio_explicit = TRUE;
+    return TRUE;
+}
+
+/* <redirdev bus='usb' type='spicevmc'/> */
+static gboolean
+parse_redirdev(struct domain_def *def, xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"bus", "type", NULL};
+    static const char *const buses[] = {"usb", NULL};
+    static const char *const types[] = {"spicevmc", NULL};
+    int bus = 0, type = 0;
+    struct redirdev_def *r = g_new0(struct redirdev_def, 1);
+    g_ptr_array_add(def->redirdevs, r);
+    if (!domain_def_xml_check_attrs(node, attrs, error) ||
+        !domain_def_xml_enum(node, "bus", buses, &bus, error) ||
+        !required_enum(node, "type", types, &type, error))
+        return FALSE;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        gboolean handled = FALSE;
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (!domain_def_parse_info_child(c, &r->info, &handled, error))
+            return FALSE;
+        if (!handled)
+            return domain_def_xml_unsupported(node, c, error);
+    }
+    return TRUE;
 }
 
 gboolean
@@ -846,7 +899,9 @@ domain_def_devices_parse(struct domain_def *def, xmlNodePtr devices, GError **er
             g_ptr_array_add(def->sounds, sound);
             ok = parse_simple(c, sound_model_names, NULL, &sound->model, &sound->info, error);
         } else if (domain_def_xml_is(c, "audio")) {
-            ok = check_audio(c, error);
+            ok = parse_audio(def, c, error);
+        } else if (domain_def_xml_is(c, "redirdev")) {
+            ok = parse_redirdev(def, c, error);
         } else if (domain_def_xml_is(c, "video")) {
             ok = parse_video(def, c, error);
         } else if (domain_def_xml_is(c, "memballoon")) {
@@ -1090,6 +1145,31 @@ add_implicit_inputs(struct domain_def *def)
     }
 }
 
+/* What goes through a SPICE client (the agent's channel, USB redirection, sound) needs a
+ * SPICE display; sound with one goes to it unless told otherwise, as libvirt has it. */
+static gboolean
+check_spice(struct domain_def *def, GError **error)
+{
+    gboolean spice = FALSE;
+    for (guint i = 0; i < def->graphics->len; i++)
+        spice =
+            spice || ((struct graphics_def *)def->graphics->pdata[i])->type == GRAPHICS_TYPE_SPICE;
+    const char *needs = def->redirdevs->len ? "USB redirection (<redirdev type='spicevmc'>)"
+                        : def->audio_spice  ? "<audio type='spice'>"
+                                            : NULL;
+    for (guint i = 0; !needs && i < def->channels->len; i++)
+        if (((struct chr_def *)def->channels->pdata[i])->type == CHR_TYPE_SPICEVMC)
+            needs = "a <channel type='spicevmc'>";
+    if (needs && !spice) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "%s needs a SPICE display: add <graphics type='spice'/>", needs);
+        return FALSE;
+    }
+    if (spice && def->sounds->len && !def->audio_explicit)
+        def->audio_spice = TRUE;
+    return TRUE;
+}
+
 gboolean
 domain_def_devices_finish(struct domain_def *def, GError **error)
 {
@@ -1098,7 +1178,7 @@ domain_def_devices_finish(struct domain_def *def, GError **error)
     add_implicit_inputs(def);
     return check_disk_targets(def, error) && check_boot_orders(def, error) &&
            domain_def_hostdev_check(def, error) && domain_def_iothreads_check(def, error) &&
-           pair_consoles(def, error);
+           pair_consoles(def, error) && check_spice(def, error);
 }
 
 const char *const *

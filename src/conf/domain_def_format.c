@@ -389,6 +389,16 @@ format_chr(GString *buf, const char *name, enum chr_kind kind, const struct chr_
 }
 
 static void
+format_redirdev(GString *buf, const struct redirdev_def *redirdev, unsigned flags)
+{
+    g_autoptr(GString) children = g_string_new(NULL);
+    format_info(children, 3, &redirdev->info, flags);
+    domain_def_indent(buf, 2);
+    g_string_append(buf, "<redirdev bus='usb' type='spicevmc'");
+    close_element(buf, 2, "redirdev", children);
+}
+
+static void
 format_input(GString *buf, const struct input_def *input, unsigned flags)
 {
     g_autoptr(GString) children = g_string_new(NULL);
@@ -559,10 +569,16 @@ format_devices(GString *out, const struct domain_def *def, unsigned flags)
     format_graphics(buf, graphics, flags);
     EACH(struct sound_def, sound, def->sounds)
     format_simple(buf, "sound", sound->model, &sound->info, flags);
+    if (def->audio_spice) {
+        domain_def_indent(buf, 2);
+        g_string_append(buf, "<audio id='1' type='spice'/>\n");
+    }
     EACH(struct video_def, video, def->videos)
     format_video(buf, video, flags);
     EACH(struct hostdev_def, hostdev, def->hostdevs)
     format_hostdev(buf, hostdev, flags);
+    EACH(struct redirdev_def, redirdev, def->redirdevs)
+    format_redirdev(buf, redirdev, flags);
     if (def->memballoon)
         format_simple(buf, "memballoon", def->memballoon->model, &def->memballoon->info, flags);
     EACH(struct rng_def, rng, def->rngs)
@@ -905,7 +921,7 @@ domain_def_format(const struct domain_def *def, int id, unsigned flags)
     xml_util_metadata_format(buf, def->metadata);
     format_memory(buf, def);
     format_os(buf, def);
-    if (def->acpi || def->apic || def->pae) {
+    if (def->acpi || def->apic || def->pae || def->vmport != DOMAIN_TRISTATE_ABSENT) {
         domain_def_indent(buf, 1);
         g_string_append(buf, "<features>\n");
         if (def->acpi)
@@ -914,6 +930,9 @@ domain_def_format(const struct domain_def *def, int id, unsigned flags)
             g_string_append(buf, "    <apic/>\n");
         if (def->pae)
             g_string_append(buf, "    <pae/>\n");
+        if (def->vmport != DOMAIN_TRISTATE_ABSENT)
+            g_string_append_printf(buf, "    <vmport state='%s'/>\n",
+                                   def->vmport == DOMAIN_TRISTATE_YES ? "on" : "off");
         domain_def_indent(buf, 1);
         g_string_append(buf, "</features>\n");
     }

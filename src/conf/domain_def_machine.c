@@ -33,6 +33,18 @@ domain_def_parse_features(struct domain_def *def, xmlNodePtr node, GError **erro
         gboolean *flag = NULL;
         if (domain_def_xml_ignorable(c))
             continue;
+        if (domain_def_xml_is(c, "vmport")) {
+            /* VMware's I/O port: virt-manager turns it off with SPICE */
+            static const char *const vmport_attrs[] = {"state", NULL};
+            int state = -1;
+            if (!domain_def_check_leaf(c, vmport_attrs, error) ||
+                !domain_def_xml_enum(c, "state", on_off_names, &state, error))
+                return FALSE;
+            def->vmport = state < 0    ? DOMAIN_TRISTATE_ABSENT
+                          : state == 0 ? DOMAIN_TRISTATE_YES
+                                       : DOMAIN_TRISTATE_NO;
+            continue;
+        }
         if (domain_def_xml_is(c, "acpi"))
             flag = &def->acpi;
         else if (domain_def_xml_is(c, "apic"))

@@ -93,12 +93,12 @@ format_devices(GString *b, const struct domcaps *caps)
     enum_values(b, 6, "bus", domain_def_enum_values(DOMAIN_DEF_ENUM_DISK_BUS));
     enum_values(b, 6, "model", NULL); /* <disk model> is not taken */
     close_tag(b, 4, "disk");
-    /* SPICE defines and runs, but is not offered: a client that sees it (virt-install, and
-     * virt-manager's new-VM wizard through it) adds what goes with it, a spicevmc channel,
-     * USB redirection and <vmport>, which are not built; offered, their defaults would fail */
-    static const char *const graphics_offered[] = {"vnc", NULL};
+    /* with SPICE, virt-install and virt-manager add its agent channel, USB redirection,
+     * <vmport state='off'/> and sound to the client: all of them are built */
+    static const char *const graphics_offered[] = {"vnc", "spice", NULL};
+    static const char *const graphics_vnc[] = {"vnc", NULL};
     open_tag(b, 4, "graphics", TRUE);
-    enum_values(b, 6, "type", graphics_offered);
+    enum_values(b, 6, "type", caps->spice ? graphics_offered : graphics_vnc);
     close_tag(b, 4, "graphics");
     open_tag(b, 4, "video", TRUE);
     enum_values(b, 6, "modelType", domain_def_enum_values(DOMAIN_DEF_ENUM_VIDEO_MODEL));
@@ -117,9 +117,19 @@ format_devices(GString *b, const struct domcaps *caps)
     close_tag(b, 4, "rng");
     flag(b, 4, "filesystem", FALSE);
     flag(b, 4, "tpm", FALSE);
-    flag(b, 4, "redirdev", FALSE);
+    static const char *const usb[] = {"usb", NULL};
+    if (caps->spice) {
+        open_tag(b, 4, "redirdev", TRUE);
+        enum_values(b, 6, "bus", usb);
+        close_tag(b, 4, "redirdev");
+    } else {
+        flag(b, 4, "redirdev", FALSE);
+    }
+    /* the channel types a <channel> takes; spicevmc where SPICE is */
+    static const char *const channel_types[] = {"pty", "file", "unix", "null", "spicevmc", NULL};
+    static const char *const channel_types_nospice[] = {"pty", "file", "unix", "null", NULL};
     open_tag(b, 4, "channel", TRUE);
-    enum_values(b, 6, "type", domain_def_enum_values(DOMAIN_DEF_ENUM_CHANNEL_TYPE));
+    enum_values(b, 6, "type", caps->spice ? channel_types : channel_types_nospice);
     close_tag(b, 4, "channel");
     g_string_append(b, "  </devices>\n");
 }

@@ -24,7 +24,8 @@ struct domcaps {
     gboolean host_passthrough;  /* the host's CPU can be handed through (KVM) */
     const struct domcaps_cpu_model *cpu_models;
     gsize n_cpu_models;
-    gboolean vfio; /* host PCI devices can be assigned with VFIO */
+    gboolean vfio;  /* host PCI devices can be assigned with VFIO */
+    gboolean spice; /* the emulator has SPICE: its display, agent channel, USB redirection */
 };
 
 /* The document for CAPS. Returns a new string. */

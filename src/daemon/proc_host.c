@@ -306,6 +306,7 @@ domcaps_xml(const struct qemu_caps *caps, const struct domcaps_args *a, GError *
         .cpu_models = cpu,
         .n_cpu_models = n_models,
         .vfio = access("/dev/vfio/vfio", F_OK) == 0,
+        .spice = qemu_caps_has_spice(caps),
     };
     char *xml = domcaps_format(&dc);
     globfree(&found);

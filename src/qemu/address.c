@@ -459,7 +459,8 @@ assign_virtio_serial(struct domain_def *def, GError **error)
     return TRUE;
 }
 
-/* The devices on USB ports, in libvirt's order (disks, then inputs); their names in messages */
+/* The devices on USB ports, in libvirt's order (disks, inputs, redirections); their names in
+ * messages */
 static GPtrArray *
 usb_devices(struct domain_def *def, GPtrArray **ret_names)
 {
@@ -478,6 +479,10 @@ usb_devices(struct domain_def *def, GPtrArray **ret_names)
             continue;
         g_ptr_array_add(infos, &in->info);
         g_ptr_array_add(*ret_names, g_strdup_printf("USB %s", input_type_to_string(in->type)));
+    }
+    for (guint i = 0; i < def->redirdevs->len; i++) {
+        g_ptr_array_add(infos, &((struct redirdev_def *)def->redirdevs->pdata[i])->info);
+        g_ptr_array_add(*ret_names, g_strdup("USB redirection"));
     }
     return infos;
 }

@@ -128,6 +128,9 @@ qemu_alias_assign(struct domain_def *def)
     EACH_INFO(def->hostdevs, struct hostdev_def, info)
     if (!info->alias)
         give(taken, info, next_indexed(taken, "hostdev"));
+    EACH_INFO(def->redirdevs, struct redirdev_def, info)
+    if (!info->alias)
+        give(taken, info, next_indexed(taken, "redir"));
     /* a memory module by its slot (assigned with the addresses), as its QEMU id says */
     for (guint i = 0; i < def->memdevs->len; i++) {
         struct memdev_def *m = def->memdevs->pdata[i];

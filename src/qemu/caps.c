@@ -25,7 +25,7 @@
 #include "util/log.h"
 
 /* Bump when the cached fields change, so old cache files are ignored. */
-#define QEMU_CAPS_CACHE_FORMAT 2
+#define QEMU_CAPS_CACHE_FORMAT 3
 /* Keep this much of QEMU's stderr for error messages. */
 #define QEMU_CAPS_STDERR_MAX 4096
 /* A QMP reply larger than this is not something -machine none sends. */
@@ -41,6 +41,7 @@ struct qemu_caps {
     guint version;
     char *package;
     gboolean kvm_supported;
+    gboolean spice;     /* built with SPICE (query-spice answers) */
     GArray *machines;   /* of struct qemu_caps_machine, default first */
     GArray *cpu_models; /* of struct qemu_caps_cpu_model, in QEMU's order */
     enum qemu_caps_source source;
@@ -130,6 +131,12 @@ const char *
 qemu_caps_get_package(const struct qemu_caps *caps)
 {
     return caps->package;
+}
+
+gboolean
+qemu_caps_has_spice(const struct qemu_caps *caps)
+{
+    return caps->spice;
 }
 
 gboolean
@@ -667,6 +674,9 @@ qemu_caps_probe_talk(struct qemu_caps_probe *probe, struct qemu_caps *caps, GErr
         !(kvm = qemu_caps_probe_command(probe, "query-kvm", error)))
         return FALSE;
     caps->kvm_supported = qemu_json_bool(qemu_json_node_object(kvm), "present", FALSE);
+    /* query-spice exists only in a QEMU built with SPICE */
+    g_autoptr(JsonNode) spice = qemu_caps_probe_command(probe, "query-spice", NULL);
+    caps->spice = spice != NULL;
     /* a QEMU without CPU models to list (another target) still runs domains */
     g_autoptr(JsonNode) cpus = qemu_caps_probe_command(probe, "query-cpu-definitions", NULL);
     qemu_caps_parse_cpu_models(caps, cpus);
@@ -797,6 +807,8 @@ qemu_caps_to_json(const struct qemu_caps *caps)
     json_builder_add_string_value(builder, caps->package);
     json_builder_set_member_name(builder, "kvm");
     json_builder_add_boolean_value(builder, caps->kvm_supported);
+    json_builder_set_member_name(builder, "spice");
+    json_builder_add_boolean_value(builder, caps->spice);
     json_builder_set_member_name(builder, "machines");
     json_builder_begin_array(builder);
     for (guint i = 0; i < caps->machines->len; i++) {
@@ -892,6 +904,7 @@ qemu_caps_cache_load(const struct qemu_caps_cache *cache, const char *binary,
     if (!caps->package)
         caps->package = g_strdup("");
     caps->kvm_supported = qemu_json_bool(obj, "kvm", FALSE);
+    caps->spice = qemu_json_bool(obj, "spice", FALSE);
     for (guint i = 0; i < json_array_get_length(machines); i++) {
         JsonNode *element = json_array_get_element(machines, i);
         JsonObject *machine =

@@ -56,6 +56,8 @@ const char *qemu_caps_get_package(const struct qemu_caps *caps);
 /* Whether the binary was built with KVM support (query-kvm "present"); whether KVM can be
  * used on this host is qemu_caps_kvm_usable(). */
 gboolean qemu_caps_get_kvm_supported(const struct qemu_caps *caps);
+/* Whether the binary was built with SPICE. */
+gboolean qemu_caps_has_spice(const struct qemu_caps *caps);
 enum qemu_caps_source qemu_caps_get_source(const struct qemu_caps *caps);
 /* The machine types, the default one first and the rest in QEMU's order (libvirt keeps the
  * same order); "none" is left out. *RET_COUNT is set to their number. */

@@ -76,6 +76,8 @@ add_machine(GPtrArray *argv, const struct domain_def *def, const struct qemu_com
     g_string_append(m, ",usb=off,dump-guest-core=off");
     if (!def->acpi)
         g_string_append(m, ",acpi=off");
+    if (def->vmport != DOMAIN_TRISTATE_ABSENT)
+        g_string_append_printf(m, ",vmport=%s", def->vmport == DOMAIN_TRISTATE_YES ? "on" : "off");
     for (unsigned i = 0; i < def->ntimers; i++)
         if (g_str_equal(def->timers[i].name, "hpet") &&
             def->timers[i].present == DOMAIN_TRISTATE_NO)
@@ -300,6 +302,10 @@ add_chardev(GPtrArray *argv, const struct qemu_command_opts *opts, const struct 
     case CHR_TYPE_NULL:
         g_string_append_printf(s, "null,id=%s", id);
         break;
+    case CHR_TYPE_SPICEVMC:
+        /* the SPICE agent's channel */
+        g_string_append_printf(s, "spicevmc,id=%s,name=vdagent", id);
+        break;
     }
     if (chr->log_file) {
         g_autofree char *p = escape(chr->log_file);
@@ -445,7 +451,7 @@ static gboolean
 add_other_devices(GPtrArray *argv, const struct domain_def *def, GError **error)
 {
     if (def->sounds->len > 0)
-        addf(argv, "-audiodev", "none,id=audio1");
+        addf(argv, "-audiodev", "%s,id=audio1", def->audio_spice ? "spice" : "none");
     for (guint i = 0; i < def->sounds->len; i++) {
         g_autoptr(GPtrArray) devs = qemu_device_sound(def, def->sounds->pdata[i], "audio1", error);
         if (!devs)
@@ -464,6 +470,11 @@ add_other_devices(GPtrArray *argv, const struct domain_def *def, GError **error)
     }
     for (guint i = 0; i < def->hostdevs->len; i++)
         add_json(argv, "-device", qemu_device_hostdev(def, def->hostdevs->pdata[i]));
+    for (guint i = 0; i < def->redirdevs->len; i++) {
+        const struct redirdev_def *r = def->redirdevs->pdata[i];
+        addf(argv, "-chardev", "spicevmc,id=char%s,name=usbredir", r->info.alias);
+        add_json(argv, "-device", qemu_device_redirdev(def, r));
+    }
     for (guint i = 0; i < def->memdevs->len; i++) {
         add_json(argv, "-object", qemu_device_dimm_backend(def->memdevs->pdata[i]));
         add_json(argv, "-device", qemu_device_dimm(def->memdevs->pdata[i]));

@@ -485,6 +485,16 @@ qemu_device_input(const struct domain_def *def, const struct input_def *input)
 }
 
 JsonObject *
+qemu_device_redirdev(const struct domain_def *def, const struct redirdev_def *r)
+{
+    JsonObject *o = new_device("usb-redir", r->info.alias);
+    g_autofree char *chardev = g_strdup_printf("char%s", r->info.alias);
+    json_object_set_string_member(o, "chardev", chardev);
+    set_usb(o, def, &r->info);
+    return o;
+}
+
+JsonObject *
 qemu_device_video(const struct domain_def *def, const struct video_def *v, gboolean primary,
                   GError **error)
 {

@@ -61,6 +61,8 @@ JsonObject *qemu_device_controller(const struct domain_def *def, const struct co
 
 /* The -device object of an input; NULL for a PS/2 input (built into the i8042). */
 JsonObject *qemu_device_input(const struct domain_def *def, const struct input_def *input);
+/* usb-redir of a <redirdev>, on chardev "char" + its alias (a spicevmc named usbredir) */
+JsonObject *qemu_device_redirdev(const struct domain_def *def, const struct redirdev_def *r);
 
 /* The -device object of video VIDEO (the first is the primary); NULL for model 'none'. */
 JsonObject *qemu_device_video(const struct domain_def *def, const struct video_def *video,

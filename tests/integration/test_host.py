@@ -139,6 +139,15 @@ def test_domain_capabilities(daemon):
         accepted(f"<graphics type='{gtype}'/>")
     for model in (v.text for v in root.findall("devices/rng/enum[@name='model']/value")):
         accepted(f"<rng model='{model}'><backend model='random'>/dev/urandom</backend></rng>")
+    # (with SPICE, which Debian's QEMU has: what goes through its client too)
+    spice = "<graphics type='spice'/>"
+    for ctype in (v.text for v in root.findall("devices/channel/enum[@name='type']/value")):
+        source = "<source path='/var/tmp/dc.chan'/>" if ctype == "file" else ""
+        accepted(f"{spice}<channel type='{ctype}'>{source}<target type='virtio' "
+                 "name='org.example.0'/></channel>")
+    assert root.find("devices/redirdev").get("supported") == "yes"
+    for bus in (v.text for v in root.findall("devices/redirdev/enum[@name='bus']/value")):
+        accepted(f"{spice}<redirdev bus='{bus}' type='spicevmc'/>")
     # what it says is not there, a define refuses
     assert root.find("devices/tpm").get("supported") == "no"
     try:

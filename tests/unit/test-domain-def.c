@@ -352,17 +352,22 @@ test_domcaps(void)
         .n_cpu_models = G_N_ELEMENTS(models),
         .vfio = TRUE,
     };
-    g_autofree char *actual = domcaps_format(&caps);
-    g_autofree char *dir = data_dir("domcaps");
-    g_autofree char *path = g_build_filename(dir, "q35-tcg.xml", NULL);
-    if (g_getenv("REGENERATE") && !g_file_set_contents(path, actual, -1, NULL))
-        g_error("cannot write %s", path);
-    g_autofree char *expected = read_file(path);
-    g_assert_cmpstr(actual, ==, expected);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(xmlDoc) doc =
-        xml_util_read_document(0, actual, G_MAXSIZE, "domcaps", "domainCapabilities", &error);
-    g_assert_no_error(error);
+    /* without SPICE, and with it (its display, agent channel and USB redirection) */
+    static const char *const files[] = {"q35-tcg.xml", "q35-tcg-spice.xml"};
+    for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+        caps.spice = i == 1;
+        g_autofree char *actual = domcaps_format(&caps);
+        g_autofree char *dir = data_dir("domcaps");
+        g_autofree char *path = g_build_filename(dir, files[i], NULL);
+        if (g_getenv("REGENERATE") && !g_file_set_contents(path, actual, -1, NULL))
+            g_error("cannot write %s", path);
+        g_autofree char *expected = read_file(path);
+        g_assert_cmpstr(actual, ==, expected);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(xmlDoc) doc =
+            xml_util_read_document(0, actual, G_MAXSIZE, "domcaps", "domainCapabilities", &error);
+        g_assert_no_error(error);
+    }
 }
 
 int
