@@ -513,6 +513,10 @@ gboolean domus_domain_inject_nmi(domus_domain *dom, GError **error);
 char **domus_domain_get_ssh_keys(domus_domain *dom, const char *user, GError **error);
 gboolean domus_domain_set_ssh_keys(domus_domain *dom, const char *user, const char *const *keys,
                                    unsigned flags, GError **error);
+/* virDomainCoreDumpWithFormat: FORMAT virDomainCoreDumpFormat (0 elf … 4 win-dmp); FLAGS
+ * virDomainCoreDumpFlags (1 crash, 2 live, 4 bypass cache, 8 reset, 16 memory only). */
+gboolean domus_domain_core_dump(domus_domain *dom, const char *to, unsigned format, unsigned flags,
+                                GError **error);
 /* virDomainSetLifecycleAction: TYPE 0 poweroff, 1 reboot, 2 crash; ACTION
  * virDomainLifecycleAction; FLAGS virDomainModificationImpact. */
 gboolean domus_domain_set_lifecycle_action(domus_domain *dom, unsigned type, unsigned action,

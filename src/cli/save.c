@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* save: virsh's save, restore, save-image-* and managedsave* commands, with their options and
- * output. --verbose shows the job's progress, read from a second connection while the save
+/* save: virsh's save, restore, save-image-*, managedsave* and dump commands, with their options
+ * and output. --verbose shows the job's progress, read from a second connection while the save
  * runs. */
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +40,8 @@ struct save_run {
     const char *path; /* NULL: managed save */
     const char *xml;
     unsigned flags;
+    gboolean dump;       /* a core dump to PATH, in FORMAT */
+    unsigned format;     /* virDomainCoreDumpFormat */
     domus_domain *watch; /* the domain on a second connection; NULL: no progress */
 };
 
@@ -47,6 +49,8 @@ static gboolean
 save_run(gpointer data, GError **error)
 {
     struct save_run *s = data;
+    if (s->dump)
+        return domus_domain_core_dump(s->dom, s->path, s->format, s->flags, error);
     if (s->path)
         return domus_domain_save(s->dom, s->path, s->xml, s->flags, error);
     return domus_domain_managed_save(s->dom, s->flags, error);
@@ -84,8 +88,10 @@ run_save(struct cli_ctx *ctx, struct save_run *s, GError **error)
     domus_conn *conn = domus_domain_get_connect(s->dom);
     domus_conn *watch = domus_open(domus_get_uri(conn), ctx->readonly, NULL);
     s->watch = watch ? domus_domain_lookup(watch, domus_domain_get_uuid(s->dom), NULL) : NULL;
-    gboolean ok =
-        cli_with_progress(s->path ? "Save" : "Managedsave", TRUE, save_run, save_poll, s, error);
+    gboolean ok = cli_with_progress(s->dump   ? "Dump"
+                                    : s->path ? "Save"
+                                              : "Managedsave",
+                                    TRUE, save_run, save_poll, s, error);
     domus_domain_free(s->watch);
     domus_close(watch);
     return ok;
@@ -113,6 +119,47 @@ cmd_save(struct cli_ctx *ctx, GError **error)
     }
     domus_domain_free(dom);
     return ok;
+}
+
+static gboolean
+cmd_dump(struct cli_ctx *ctx, GError **error)
+{
+    static const char *const formats[] = {"elf",          "kdump-zlib", "kdump-lzo",
+                                          "kdump-snappy", "win-dmp",    NULL};
+    enum { CRASH = 1, LIVE = 2, BYPASS_CACHE = 4, RESET = 8, MEMORY_ONLY = 16 };
+    const char *file = cli_get(ctx, "file"), *format = cli_get(ctx, "format");
+    unsigned flags = (cli_has(ctx, "live") ? LIVE : 0) | (cli_has(ctx, "crash") ? CRASH : 0) |
+                     (cli_has(ctx, "bypass-cache") ? BYPASS_CACHE : 0) |
+                     (cli_has(ctx, "reset") ? RESET : 0) |
+                     (cli_has(ctx, "memory-only") ? MEMORY_ONLY : 0);
+    guint f = 0;
+    if (format) {
+        if (!(flags & MEMORY_ONLY)) {
+            cli_set_error(error, "--format only works with --memory-only");
+            return FALSE;
+        }
+        while (formats[f] && !g_str_equal(formats[f], format))
+            f++;
+        if (!formats[f]) {
+            cli_set_error(error,
+                          "format '%s' is not supported, expecting 'kdump-zlib', 'kdump-lzo', "
+                          "'kdump-snappy', 'win-dmp' or 'elf'",
+                          format);
+            return FALSE;
+        }
+    }
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    struct save_run s = {.dom = dom, .path = file, .flags = flags, .dump = TRUE, .format = f};
+    g_autoptr(GError) err = NULL;
+    if (!run_save(ctx, &s, &err)) {
+        cli_report("Failed to core dump domain '%s' to %s", domus_domain_get_name(dom), file);
+        g_propagate_error(error, g_steal_pointer(&err));
+        return FALSE;
+    }
+    printf("\nDomain '%s' dumped to %s\n\n", domus_domain_get_name(dom), file);
+    return TRUE;
 }
 
 static gboolean
@@ -394,6 +441,19 @@ static const struct cli_opt managed_define_opts[] = {
 };
 static const struct cli_opt managed_edit_opts[] = {DOMAIN_OPT, RUNNING_OPT, PAUSED_OPT, {NULL}};
 
+static const struct cli_opt dump_opts[] = {
+    DOMAIN_OPT,
+    {"file", OPT_DATA, TRUE, "where to dump the core"},
+    {"live", OPT_BOOL, FALSE, "perform a live core dump if supported"},
+    {"crash", OPT_BOOL, FALSE, "crash the domain after core dump"},
+    {"bypass-cache", OPT_BOOL, FALSE, "avoid file system cache when dumping"},
+    {"reset", OPT_BOOL, FALSE, "reset the domain after core dump"},
+    {"verbose", OPT_BOOL, FALSE, "display the progress of dump"},
+    {"memory-only", OPT_BOOL, FALSE, "dump domain's memory only"},
+    {"format", OPT_STRING, FALSE, "specify the format of memory-only dump"},
+    {NULL},
+};
+
 const struct cli_cmd cli_save_cmds[] = {
     {"save", cmd_save, save_opts, "save a domain state to a file"},
     {"restore", cmd_restore, restore_opts, "restore a domain from a saved state in a file"},
@@ -404,6 +464,7 @@ const struct cli_cmd cli_save_cmds[] = {
     {"save-image-edit", cmd_save_image_edit, image_edit_opts,
      "edit XML for a domain's saved state file"},
     {"managedsave", cmd_managedsave, managedsave_opts, "managed save of a domain state"},
+    {"dump", cmd_dump, dump_opts, "dump the core of a domain to a file for analysis"},
     {"managedsave-remove", cmd_managedsave_remove, managed_dom_opts,
      "Remove managed save of a domain"},
     {"managedsave-dumpxml", cmd_managedsave_dumpxml, managed_dumpxml_opts,

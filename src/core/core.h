@@ -385,6 +385,20 @@ char *core_domain_get_metadata(struct domain *dom, int type, const char *uri, un
  * definitions FLAGS names, by libvirt's rules; METADATA_CHANGE follows. */
 gboolean core_domain_set_metadata(struct domain *dom, int type, const char *value, const char *key,
                                   const char *uri, unsigned flags, GError **error);
+/* virDomainCoreDumpWithFormat (dump.c): DOM's memory (CORE_DUMP_MEMORY_ONLY, in FORMAT:
+ * virDomainCoreDumpFormat) or its QEMU's whole state written to PATH; the guest paused
+ * meanwhile unless CORE_DUMP_LIVE, then stopped as crashed (CORE_DUMP_CRASH), reset
+ * (CORE_DUMP_RESET) or running again. A job (domjobinfo shows it, domjobabort stops it while
+ * QEMU can stop). */
+enum {
+    CORE_DUMP_CRASH = 1,
+    CORE_DUMP_LIVE = 2,
+    CORE_DUMP_BYPASS_CACHE = 4,
+    CORE_DUMP_RESET = 8,
+    CORE_DUMP_MEMORY_ONLY = 16,
+};
+void core_domain_dump(struct domain *dom, const char *path, unsigned format, unsigned flags,
+                      core_done_fn done, gpointer data);
 /* virDomainSetLifecycleAction (lifecycle.c): TYPE (CORE_LIFECYCLE_*) leads to ACTION
  * (virDomainLifecycleAction) in the definitions FLAGS name; a running guest's reboot action
  * changes in QEMU too (set-action). The coredump actions are for crashes only; rename-restart

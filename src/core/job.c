@@ -28,7 +28,8 @@ static const char *const type_names[] = {"none",
                                          "snapshot-revert",
                                          "snapshot-delete",
                                          "migration-out",
-                                         "migration-in"};
+                                         "migration-in",
+                                         "dump"};
 G_STATIC_ASSERT(G_N_ELEMENTS(type_names) == JOB_TYPE_LAST);
 
 struct job_waiter {

@@ -31,6 +31,7 @@ enum job_type {
     JOB_SNAPSHOT_DELETE,
     JOB_MIGRATION_OUT,
     JOB_MIGRATION_IN,
+    JOB_DUMP,
     JOB_TYPE_LAST
 };
 

@@ -648,8 +648,9 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
         job_is(dom, JOB_SNAPSHOT_REVERT) || job_is(dom, JOB_SNAPSHOT_DELETE) ||
         job_is(dom, JOB_MIGRATION_IN))
         return;
-    /* an outgoing migration stops and resumes the vCPUs itself and says why (migrate_out.c) */
-    if (job_is(dom, JOB_MIGRATION_OUT) &&
+    /* an outgoing migration stops and resumes the vCPUs itself and says why (migrate_out.c),
+     * and so does a dump (dump.c) */
+    if ((job_is(dom, JOB_MIGRATION_OUT) || job_is(dom, JOB_DUMP)) &&
         (g_str_equal(event, "STOP") || g_str_equal(event, "RESUME")))
         return;
     if (g_str_equal(event, "SHUTDOWN")) {

@@ -226,10 +226,11 @@ reconnect_one(struct core *core, const char *path)
         (g_str_equal(st.job, "snapshot-delete") || g_str_equal(st.job, "snapshot-revert"))) {
         /* a block job of QEMU's it left is cancelled (core_snapshot_recover) */
         dom->snapshot_interrupted = TRUE;
-    } else if (st.job && (g_str_equal(st.job, "save") || g_str_equal(st.job, "snapshot"))) {
-        /* undone once QEMU's state is known (lifecycle_save_recover; a snapshot's memory is
-         * written as a save is), then a snapshot is finished or undone by what QEMU has
-         * (core_snapshot_recover) */
+    } else if (st.job && (g_str_equal(st.job, "save") || g_str_equal(st.job, "snapshot") ||
+                          g_str_equal(st.job, "dump"))) {
+        /* undone once QEMU's state is known (lifecycle_save_recover; a snapshot's memory and
+         * a dump are written as a save is), then a snapshot is finished or undone by what
+         * QEMU has (core_snapshot_recover) */
         dom->save_interrupted = TRUE;
         dom->save_file = g_steal_pointer(&st.job_file);
         dom->snapshot_interrupted = g_str_equal(st.job, "snapshot");

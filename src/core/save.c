@@ -277,7 +277,8 @@ lifecycle_save_recover(struct domain *dom, gboolean running)
      * pause took effect): it runs again */
     /* an external snapshot's memory is written as a save is (paused with reason snapshot) */
     gboolean paused_by_save = dom->state == DOM_PAUSED && (dom->reason == REASON_PAUSED_SAVE ||
-                                                           dom->reason == REASON_PAUSED_SNAPSHOT);
+                                                           dom->reason == REASON_PAUSED_SNAPSHOT ||
+                                                           dom->reason == REASON_PAUSED_DUMP);
     if (!paused_by_save && dom->state != DOM_RUNNING)
         return;
     if (!running) {
@@ -285,8 +286,11 @@ lifecycle_save_recover(struct domain *dom, gboolean running)
         qmp_command(dom->mon, "cont", NULL, NULL, NULL);
     }
     if (paused_by_save)
-        core_domain_transition(
-            dom, dom->reason == REASON_PAUSED_SAVE ? IN_SAVE_CANCELED : IN_RESUMED, NULL);
+        core_domain_transition(dom,
+                               dom->reason == REASON_PAUSED_SAVE   ? IN_SAVE_CANCELED
+                               : dom->reason == REASON_PAUSED_DUMP ? IN_DUMP_RESUMED
+                                                                   : IN_RESUMED,
+                               NULL);
     /* the dead daemon's "stop" may still be in QEMU's queue: a STOP soon after is undone */
     if (!dom->save_resume_timer)
         dom->save_resume_timer =

@@ -183,6 +183,11 @@ static const struct state_transition table[] = {
      {EV_PMSUSPENDED, -1}, {EV_PMSUSPENDED_DISK, 0}},
     {STATE_BIT(DOM_PMSUSPENDED), IN_PM_WOKEN, DOM_RUNNING, REASON_RUNNING_WAKEUP,
      {EV_STARTED, -1}, {EV_STARTED_WAKEUP, 0}},
+    /* a core dump pauses a running guest (reason dump) unless live, then resumes it */
+    {STATE_BIT(DOM_RUNNING), IN_DUMP_PAUSED, DOM_PAUSED, REASON_PAUSED_DUMP,
+     {EV_SUSPENDED, -1}, {EV_SUSPENDED_PAUSED, 0}},
+    {STATE_BIT(DOM_PAUSED), IN_DUMP_RESUMED, DOM_RUNNING, REASON_RUNNING_UNPAUSED,
+     {EV_RESUMED, -1}, {EV_RESUMED_UNPAUSED, 0}},
 };
 /* clang-format on */
 
@@ -231,6 +236,8 @@ static const char *const input_names[] = {
     "pm-suspended",
     "pm-suspended-disk",
     "pm-woken",
+    "dump-paused",
+    "dump-resumed",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(input_names) == IN_LAST);
 

@@ -166,6 +166,8 @@ enum dom_input {
     IN_PM_SUSPENDED,                 /* the guest suspended itself to RAM (ACPI S3) */
     IN_PM_SUSPENDED_DISK,            /* ... to disk (S4): it powers off next */
     IN_PM_WOKEN,                     /* ... and woke up from S3 */
+    IN_DUMP_PAUSED,                  /* a core dump stopped the vCPUs */
+    IN_DUMP_RESUMED,                 /* ... and they run again after it */
     IN_LAST
 };
 

@@ -452,6 +452,7 @@ enum {
     JOB_OPERATION_MIGRATION_OUT = 5,
     JOB_OPERATION_SNAPSHOT = 6,
     JOB_OPERATION_SNAPSHOT_REVERT = 7,
+    JOB_OPERATION_DUMP = 8,
     JOB_OPERATION_SNAPSHOT_DELETE = 10,
 };
 
@@ -527,6 +528,7 @@ h_get_job_stats(struct call *call, const struct call_ctx *ctx)
         [JOB_SNAPSHOT_DELETE] = JOB_OPERATION_SNAPSHOT_DELETE,
         [JOB_MIGRATION_IN] = JOB_OPERATION_MIGRATION_IN,
         [JOB_MIGRATION_OUT] = JOB_OPERATION_MIGRATION_OUT,
+        [JOB_DUMP] = JOB_OPERATION_DUMP,
     };
     g_autoptr(GByteArray) params = g_byte_array_new();
     guint n = 2;

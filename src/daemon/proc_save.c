@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* proc_save: save and restore of a domain's state, managed save, and the definition kept in a
- * save image.
+/* proc_save: save and restore of a domain's state, managed save, the definition kept in a
+ * save image, and core dumps.
  * Save and restore reply when their job is done; a client may meanwhile ask for the job's
  * progress or abort it on the same connection. */
 #include "core/core.h"
@@ -9,6 +9,10 @@
 
 /* virDomainSaveRestoreFlags */
 #define SAVE_FLAGS (CORE_SAVE_BYPASS_CACHE | CORE_SAVE_RUNNING | CORE_SAVE_PAUSED)
+/* virDomainCoreDumpFlags */
+#define DUMP_FLAGS                                                                                 \
+    (CORE_DUMP_CRASH | CORE_DUMP_LIVE | CORE_DUMP_BYPASS_CACHE | CORE_DUMP_RESET |                 \
+     CORE_DUMP_MEMORY_ONLY)
 /* virDomainSaveImageXMLFlags */
 enum { SAVE_IMAGE_XML_SECURE = 1 };
 
@@ -60,6 +64,43 @@ h_save_flags(struct call *call, const struct call_ctx *ctx)
 {
     const struct arg_path_xml *a = ctx->args;
     core_domain_save(ctx->dom, a->path, a->xml, ctx->flags, dispatch_done_empty, call);
+}
+
+/* remote_domain_core_dump_with_format_args: to, dumpformat (then flags) */
+struct dump_args {
+    char *to;
+    uint32_t format;
+};
+
+static void
+dec_dump(struct xdr_reader *r, void *args)
+{
+    ((struct dump_args *)args)->to = xdr_get_string(r, RPC_STRING_MAX);
+}
+
+static void
+dec_dump_format(struct xdr_reader *r, void *args)
+{
+    struct dump_args *a = args;
+    a->to = xdr_get_string(r, RPC_STRING_MAX);
+    a->format = xdr_get_u32(r);
+}
+
+static void
+clear_dump(void *args)
+{
+    g_free(((struct dump_args *)args)->to);
+}
+
+static const struct args_type args_dump = {sizeof(struct dump_args), dec_dump, clear_dump};
+static const struct args_type args_dump_format = {sizeof(struct dump_args), dec_dump_format,
+                                                  clear_dump};
+
+static void
+h_core_dump(struct call *call, const struct call_ctx *ctx)
+{
+    const struct dump_args *a = ctx->args;
+    core_domain_dump(ctx->dom, a->to, a->format, ctx->flags, dispatch_done_empty, call);
 }
 
 static void
@@ -182,6 +223,8 @@ const struct proc_def save_procs[] = {
     {R, PROC_DOMAIN_SAVE_IMAGE_DEFINE_XML, N, &args_path_xml, TRUE,
      CORE_SAVE_RUNNING | CORE_SAVE_PAUSED, h_save_image_define},
     {R, PROC_DOMAIN_MANAGED_SAVE, D, NULL, TRUE, SAVE_FLAGS, h_managed_save},
+    {R, PROC_DOMAIN_CORE_DUMP, D, &args_dump, TRUE, DUMP_FLAGS, h_core_dump},
+    {R, PROC_DOMAIN_CORE_DUMP_WITH_FORMAT, D, &args_dump_format, TRUE, DUMP_FLAGS, h_core_dump},
     {R, PROC_DOMAIN_HAS_MANAGED_SAVE_IMAGE, D, NULL, TRUE, 0, h_has_managed_save},
     {R, PROC_DOMAIN_MANAGED_SAVE_REMOVE, D, NULL, TRUE, 0, h_managed_save_remove},
     {R, PROC_DOMAIN_MANAGED_SAVE_GET_XML_DESC, D, NULL, TRUE, SAVE_IMAGE_XML_SECURE,

@@ -908,6 +908,20 @@ domus_domain_set_ssh_keys(domus_domain *dom, const char *user, const char *const
 }
 
 gboolean
+domus_domain_core_dump(domus_domain *dom, const char *to, unsigned format, unsigned flags,
+                       GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_string(args, to);
+    if (format)
+        xdr_put_u32(args, format);
+    xdr_put_u32(args, flags);
+    return client_call(dom->conn,
+                       format ? PROC_DOMAIN_CORE_DUMP_WITH_FORMAT : PROC_DOMAIN_CORE_DUMP, args,
+                       NULL, error);
+}
+
+gboolean
 domus_domain_set_lifecycle_action(domus_domain *dom, unsigned type, unsigned action, unsigned flags,
                                   GError **error)
 {
