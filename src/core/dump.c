@@ -28,11 +28,10 @@ struct dump_op {
     char *path;
     int fd;
     unsigned format;
-    unsigned flags;       /* CORE_DUMP_* */
-    gboolean was_running; /* the guest ran when the dump began: it runs again after */
-    gboolean paused;      /* the dump paused it */
-    gboolean abort_asked;
-    gboolean complete; /* the file holds the whole dump */
+    unsigned flags;               /* CORE_DUMP_* */
+    gboolean was_running;         /* the guest ran when the dump began: it runs again after */
+    struct lifecycle_pause pause; /* the dump paused it */
+    gboolean complete;            /* the file holds the whole dump */
     guint poll;
 };
 
@@ -48,15 +47,6 @@ dump_op_free(gpointer data)
     core_domain_unref(op->dom);
     g_free(op->path);
     g_free(op);
-}
-
-static GError *
-aborted_error(void)
-{
-    GError *error = NULL;
-    err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_ABORTED,
-            "operation aborted: job 'dump' was canceled by client");
-    return error;
 }
 
 /* --- the steps --- */
@@ -81,34 +71,17 @@ dump_open(struct job *job)
         job_next(job);
 }
 
-static void
-on_paused(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
-{
-    struct job *job = data;
-    struct dump_op *op = job->data;
-    if (error) {
-        job_fail(job, g_error_copy(error));
-    } else if (!job->finished) {
-        op->paused = TRUE;
-        core_domain_transition(op->dom, IN_DUMP_PAUSED, NULL);
-        if (op->abort_asked)
-            job_fail(job, aborted_error());
-        else
-            job_next(job);
-    }
-    job_unref(job);
-}
-
 /* unless live, one consistent moment: the guest waits */
 static void
 dump_pause(struct job *job)
 {
     struct dump_op *op = job->data;
-    if ((op->flags & CORE_DUMP_LIVE) || op->dom->state != DOM_RUNNING) {
+    if (op->flags & CORE_DUMP_LIVE) {
         job_next(job);
         return;
     }
-    qmp_command(op->dom->mon, "stop", NULL, on_paused, job_ref(job));
+    op->pause.input = IN_DUMP_PAUSED;
+    lifecycle_pause_step(job, op->dom, &op->pause);
 }
 
 static gboolean poll_dump(gpointer data);
@@ -249,7 +222,7 @@ dump_finish(struct job *job, const GError *error)
     /* a migration stops the guest at its end, paused or not by us */
     if (op->was_running) {
         qmp_command(dom->mon, "cont", NULL, NULL, NULL);
-        if (op->paused && dom->state == DOM_PAUSED)
+        if (op->pause.paused && dom->state == DOM_PAUSED)
             core_domain_transition(dom, IN_DUMP_RESUMED, NULL);
     }
 }
@@ -270,11 +243,11 @@ dump_abort(struct job *job)
     const char *phase = job_phase(job);
     if (g_str_equal(phase, "write") && !(op->flags & CORE_DUMP_MEMORY_ONLY)) {
         if (!migration_cancel(dom))
-            job_fail(job, aborted_error());
+            job_fail(job, job_aborted_error(job, ERR_FROM_DOMAIN));
     } else if (g_str_equal(phase, "pause")) {
-        op->abort_asked = TRUE;
+        op->pause.abort_asked = TRUE;
     } else if (g_str_equal(phase, "open") || g_str_equal(phase, "check")) {
-        job_fail(job, aborted_error());
+        job_fail(job, job_aborted_error(job, ERR_FROM_DOMAIN));
     }
     /* QEMU cannot stop a memory dump it writes; sync: the file is complete already */
 }

@@ -58,6 +58,15 @@ job_type_from_string(const char *text)
     return -1;
 }
 
+GError *
+job_aborted_error(const struct job *job, int origin)
+{
+    GError *error = NULL;
+    err_set(&error, origin, ERR_OPERATION_ABORTED,
+            "operation aborted: job '%s' was canceled by client", job_type_to_string(job->type));
+    return error;
+}
+
 void
 job_owner_init(struct job_owner *owner, const char *kind, const char *name)
 {

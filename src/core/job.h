@@ -155,6 +155,9 @@ void job_crash_point_at(const char *here);
 
 /* The current step is done; the next one starts (or the pipeline finishes). */
 void job_next(struct job *job);
+/* ERR_OPERATION_ABORTED (ORIGIN) for JOB: "operation aborted: job 'save' was canceled by
+ * client", libvirt's words. */
+GError *job_aborted_error(const struct job *job, int origin);
 /* The current step failed with ERROR (consumed): the pipeline finishes with it. A step that
  * already failed or a job already finished ignores further calls. */
 void job_fail(struct job *job, GError *error);

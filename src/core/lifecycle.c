@@ -318,6 +318,47 @@ apply_action(struct domain *dom, enum domain_action action, gboolean crashed)
     }
 }
 
+/* --- a job's pause --- */
+
+struct pause_req {
+    struct job *job;
+    struct domain *dom;
+    struct lifecycle_pause *p; /* in the job's data */
+};
+
+static void
+on_job_paused(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct pause_req *r = data;
+    struct job *job = r->job;
+    if (error) {
+        job_fail(job, g_error_copy(error));
+    } else if (!job->finished) {
+        r->p->paused = TRUE;
+        core_domain_transition(r->dom, r->p->input, NULL);
+        if (r->p->abort_asked)
+            job_fail(job, job_aborted_error(job, ERR_FROM_DOMAIN));
+        else
+            job_next(job);
+    }
+    job_unref(job);
+    g_free(r);
+}
+
+void
+lifecycle_pause_step(struct job *job, struct domain *dom, struct lifecycle_pause *p)
+{
+    if (dom->state != DOM_RUNNING) {
+        job_next(job);
+        return;
+    }
+    struct pause_req *r = g_new0(struct pause_req, 1);
+    r->job = job_ref(job);
+    r->dom = dom;
+    r->p = p;
+    qmp_command(dom->mon, "stop", NULL, on_job_paused, r);
+}
+
 /* --- set-lifecycle-action --- */
 
 struct action_change {

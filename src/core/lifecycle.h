@@ -8,6 +8,16 @@
 #include "core/migration.h"
 #include "qemu/saveimage.h"
 
+/* A job's pause of its running guest (save, dump): QEMU's "stop", then INPUT for the state;
+ * the step then fails if an abort came meanwhile (the job's abort hook sets ABORT_ASKED: the
+ * pause completes first, so that the job's finish can undo it), else the job goes on. */
+struct lifecycle_pause {
+    enum dom_input input;
+    gboolean paused;      /* the guest was paused by it */
+    gboolean abort_asked; /* an abort waits for the stop's answer */
+};
+void lifecycle_pause_step(struct job *job, struct domain *dom, struct lifecycle_pause *p);
+
 /* Calls DONE (when set) with ERROR (NULL: success); the caller keeps ERROR. */
 void lifecycle_done(core_done_fn done, gpointer data, GError *error);
 /* The same, then frees ERROR. */

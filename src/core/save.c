@@ -27,10 +27,9 @@
 struct save_op {
     struct domain *dom; /* a reference */
     struct lifecycle_image image;
-    unsigned flags;       /* CORE_SAVE_* */
-    gboolean paused;      /* the save paused the guest: it resumes if the save fails */
-    gboolean abort_asked; /* a step in flight ends in failure */
-    gboolean managed;     /* the domain's managed save image */
+    unsigned flags;               /* CORE_SAVE_* */
+    struct lifecycle_pause pause; /* it resumes if the save fails */
+    gboolean managed;             /* the domain's managed save image */
 };
 
 static void
@@ -42,45 +41,15 @@ save_op_free(gpointer data)
     g_free(op);
 }
 
-static GError *
-aborted_error(void)
-{
-    GError *error = NULL;
-    err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_ABORTED,
-            "operation aborted: job 'save' was canceled by client");
-    return error;
-}
-
 /* --- the steps --- */
-
-static void
-on_paused(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
-{
-    struct job *job = data;
-    struct save_op *op = job->data;
-    if (error) {
-        job_fail(job, g_error_copy(error));
-    } else if (!job->finished) {
-        op->paused = TRUE;
-        core_domain_transition(op->dom, IN_SAVE_PAUSED, NULL);
-        if (op->abort_asked)
-            job_fail(job, aborted_error());
-        else
-            job_next(job);
-    }
-    job_unref(job);
-}
 
 /* A running guest is paused first: what QEMU writes is then one consistent moment. */
 static void
 save_pause(struct job *job)
 {
     struct save_op *op = job->data;
-    if (op->dom->state != DOM_RUNNING) {
-        job_next(job);
-        return;
-    }
-    qmp_command(op->dom->mon, "stop", NULL, on_paused, job_ref(job));
+    op->pause.input = IN_SAVE_PAUSED;
+    lifecycle_pause_step(job, op->dom, &op->pause);
 }
 
 /* --- a save image being written (save, and the memory of an external snapshot) --- */
@@ -205,7 +174,7 @@ save_finish(struct job *job, const GError *error)
     g_prefix_error(&err, "saving '%s': ", dom->def->name);
     log_warn("%s", err->message);
     job_set_error(job, err);
-    if (op->paused && dom->state == DOM_PAUSED && dom->mon && !lifecycle_process_gone(dom)) {
+    if (op->pause.paused && dom->state == DOM_PAUSED && dom->mon && !lifecycle_process_gone(dom)) {
         qmp_command(dom->mon, "cont", NULL, NULL, NULL);
         core_domain_transition(dom, IN_SAVE_CANCELED, NULL);
     }
@@ -228,11 +197,11 @@ save_abort(struct job *job)
     if (g_str_equal(phase, "migrate")) {
         /* the step fails when QEMU reports the migration cancelled */
         if (!migration_cancel(dom))
-            job_fail(job, aborted_error());
+            job_fail(job, job_aborted_error(job, ERR_FROM_DOMAIN));
     } else if (g_str_equal(phase, "pause")) {
-        op->abort_asked = TRUE; /* the pause completes first, then is undone */
+        op->pause.abort_asked = TRUE; /* the pause completes first, then is undone */
     } else if (!g_str_equal(phase, "sync")) {
-        job_fail(job, aborted_error());
+        job_fail(job, job_aborted_error(job, ERR_FROM_DOMAIN));
     }
     /* sync: the image is complete already; the save ends as it is */
 }

@@ -300,15 +300,6 @@ snapshot_ext_create_prepare(struct job *job, struct snap_op *op, GError **error)
 
 /* --- the steps --- */
 
-static GError *
-aborted_error(void)
-{
-    GError *error = NULL;
-    err_set(&error, ORIGIN, ERR_OPERATION_ABORTED,
-            "operation aborted: job 'snapshot' was canceled by client");
-    return error;
-}
-
 /* Whether the step may go on: a client's abort ends the job at the next step. */
 static gboolean
 step_begins(struct job *job)
@@ -316,7 +307,7 @@ step_begins(struct job *job)
     struct snap_op *op = job->data;
     if (!op->ext->abort_asked)
         return TRUE;
-    job_fail(job, aborted_error());
+    job_fail(job, job_aborted_error(job, ORIGIN));
     return FALSE;
 }
 
