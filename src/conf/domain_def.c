@@ -1117,8 +1117,8 @@ parse_identity(struct domain_def *def, xmlNodePtr *top, GError **error)
     return !top[TOP_METADATA] || parse_metadata(def, top[TOP_METADATA], error);
 }
 
-static gboolean
-check_memory_range(const char *what, uint64_t kib, GError **error)
+gboolean
+domain_def_check_memory_range(const char *what, uint64_t kib, GError **error)
 {
     if (kib < DOMAIN_DEF_MEMORY_MIN_KIB) {
         err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
@@ -1145,7 +1145,7 @@ parse_resources(struct domain_def *def, xmlNodePtr *top, GError **error)
         return FALSE;
     }
     if (!domain_def_parse_memory(top[TOP_MEMORY], mem_attrs, &def->memory_kib, error) ||
-        !check_memory_range("memory", def->memory_kib, error))
+        !domain_def_check_memory_range("memory", def->memory_kib, error))
         return FALSE;
     def->current_memory_kib = def->memory_kib;
     if (top[TOP_CURRENT_MEMORY]) {
@@ -1162,7 +1162,7 @@ parse_resources(struct domain_def *def, xmlNodePtr *top, GError **error)
         uint64_t slots = 0;
         g_autofree char *given = domain_def_xml_prop_required(node, "slots", error);
         if (!given || !domain_def_parse_memory(node, max_attrs, &def->max_memory_kib, error) ||
-            !check_memory_range("maxMemory", def->max_memory_kib, error) ||
+            !domain_def_check_memory_range("maxMemory", def->max_memory_kib, error) ||
             !domain_def_xml_uint(node, "slots", 1, 255, &slots, error))
             return FALSE;
         /* against the total once the modules are read (domain_def_memory_finish) */

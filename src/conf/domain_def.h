@@ -397,7 +397,7 @@ struct domain_def {
     GPtrArray *sounds;       /* struct sound_def * */
     GPtrArray *redirdevs;    /* struct redirdev_def * */
     gboolean audio_spice;    /* <audio type='spice'/>: the sound goes to the SPICE client */
-    gboolean audio_explicit; /* an <audio> was given (parse only: else SPICE's is implied) */
+    gboolean audio_explicit; /* an <audio> was given (else SPICE's is implied) */
     GPtrArray *controllers;  /* struct controller_def * */
     struct memballoon_def *memballoon;
     GPtrArray *rngs;       /* struct rng_def * */

@@ -569,9 +569,14 @@ format_devices(GString *out, const struct domain_def *def, unsigned flags)
     format_graphics(buf, graphics, flags);
     EACH(struct sound_def, sound, def->sounds)
     format_simple(buf, "sound", sound->model, &sound->info, flags);
-    if (def->audio_spice) {
+    /* spice; or none where it would otherwise be implied (sound and a SPICE display) */
+    gboolean spice = FALSE;
+    EACH(struct graphics_def, graphics, def->graphics)
+    spice = spice || graphics->type == GRAPHICS_TYPE_SPICE;
+    if (def->audio_spice || (def->audio_explicit && spice && def->sounds->len)) {
         domain_def_indent(buf, 2);
-        g_string_append(buf, "<audio id='1' type='spice'/>\n");
+        g_string_append_printf(buf, "<audio id='1' type='%s'/>\n",
+                               def->audio_spice ? "spice" : "none");
     }
     EACH(struct video_def, video, def->videos)
     format_video(buf, video, flags);

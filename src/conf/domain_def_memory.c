@@ -364,6 +364,10 @@ domain_def_memory_finish(struct domain_def *def, gboolean current_given, GError 
             return FALSE;
         }
         def->memory_kib = cells_kib + plugged;
+        if (!domain_def_check_memory_range("memory", def->memory_kib, error)) {
+            g_prefix_error(error, "the NUMA cells and memory modules: ");
+            return FALSE;
+        }
     } else if (plugged >= def->memory_kib) {
         err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
                 "Total size of memory devices exceeds the total memory size");

@@ -97,6 +97,9 @@ void domain_def_input_free(struct input_def *input);
 void domain_def_chr_free(struct chr_def *chr);
 void domain_def_video_free(struct video_def *video);
 void domain_def_sound_free(struct sound_def *sound);
+/* ERR_INVALID_ARG unless KIB is between the smallest and largest memory a guest takes; WHAT
+ * names it in the message ("memory"). */
+gboolean domain_def_check_memory_range(const char *what, uint64_t kib, GError **error);
 void domain_def_redirdev_free(struct redirdev_def *redirdev);
 void domain_def_controller_free(struct controller_def *controller);
 void domain_def_memballoon_free(struct memballoon_def *memballoon);
