@@ -82,8 +82,9 @@ wait_job(domus_domain *dom, const char *path, const char *label, gboolean verbos
 static gboolean
 went_on(int status, const char *what)
 {
+    /* (the empty line that ends a failed command follows) */
     if (status == JOB_CANCELED || status == JOB_FAILED)
-        printf("\n%s %s\n", what, status == JOB_CANCELED ? "aborted" : "failed");
+        printf("\n%s %s", what, status == JOB_CANCELED ? "aborted" : "failed");
     return status >= 0 && status != JOB_CANCELED && status != JOB_FAILED;
 }
 

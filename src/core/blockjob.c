@@ -274,14 +274,16 @@ merged(struct block_job *bj, struct disk_def *d)
         d->source_index = b->index;
         g_ptr_array_remove_range(d->backing, 0, (guint)base);
         /* so is it for the next start, where the definition named the old top */
-        struct domain_def *persistent = dom->persistent ? dom->new_def : NULL;
-        struct disk_def *p = persistent ? domain_def_find_disk(persistent, bj->target) : NULL;
+        const struct disk_def *p =
+            dom->persistent ? domain_def_find_disk(core_persistent_def(dom), bj->target) : NULL;
         if (p && g_strcmp0(p->source, old_top) == 0) {
-            g_free(p->source);
-            p->source = g_strdup(d->source);
-            p->format = d->format;
+            struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
+            struct disk_def *cp = domain_def_find_disk(copy, bj->target);
+            g_free(cp->source);
+            cp->source = g_strdup(d->source);
+            cp->format = d->format;
             GError *e = NULL;
-            if (!core_config_save(dom->core, persistent, &e)) {
+            if (!core_domain_keep_config(dom, copy, &e)) {
                 log_warn("%s: %s", dom->def->name, e->message);
                 g_clear_error(&e);
             }

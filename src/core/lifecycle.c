@@ -365,7 +365,7 @@ struct action_change {
     struct domain *dom;
     int type; /* CORE_LIFECYCLE_* */
     enum domain_action action;
-    gboolean config;
+    gboolean live, config;
     core_done_fn done;
     gpointer data;
 };
@@ -388,7 +388,16 @@ action_changed(struct action_change *c, const GError *qemu_error)
         err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
                 "QEMU of domain '%s' did not take the new reboot action: %s", dom->def->name,
                 qemu_error->message);
-    } else if (c->config) {
+    } else if (c->live) {
+        *action_of(dom->def, c->type) = c->action;
+        dom->updated = TRUE;
+        GError *e = NULL;
+        if (!core_status_write(dom, &e)) {
+            log_warn("%s: %s", dom->def->name, e->message);
+            g_error_free(e);
+        }
+    }
+    if (!error && c->config) {
         struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
         *action_of(copy, c->type) = c->action;
         core_domain_keep_config(dom, copy, &error);
@@ -404,17 +413,7 @@ action_changed(struct action_change *c, const GError *qemu_error)
 static void
 on_set_action(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
 {
-    struct action_change *c = data;
-    if (!error) {
-        *action_of(c->dom->def, c->type) = c->action;
-        c->dom->updated = TRUE;
-        GError *e = NULL;
-        if (!core_status_write(c->dom, &e)) {
-            log_warn("%s: %s", c->dom->def->name, e->message);
-            g_error_free(e);
-        }
-    }
-    action_changed(c, error);
+    action_changed(data, error);
 }
 
 void
@@ -450,6 +449,7 @@ core_domain_set_lifecycle_action(struct domain *dom, int type, int action, unsig
     c->dom = core_domain_ref(dom);
     c->type = type;
     c->action = actions[action];
+    c->live = live;
     c->config = config;
     c->done = done;
     c->data = data;
@@ -465,10 +465,7 @@ core_domain_set_lifecycle_action(struct domain *dom, int type, int action, unsig
         qmp_command(dom->mon, "set-action", args, on_set_action, c);
         return;
     }
-    if (live)
-        on_set_action(NULL, NULL, NULL, c);
-    else
-        action_changed(c, NULL);
+    action_changed(c, NULL);
 }
 
 static void

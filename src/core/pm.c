@@ -53,10 +53,10 @@ pm_settled(struct pm_req *r, GError **error)
     struct domain *dom = r->dom;
     if (r->wakeup ? dom->state == DOM_PMSUSPENDED : dom->state == DOM_RUNNING)
         return FALSE;
+    /* a guest suspended to disk may be off by now */
+    gboolean off = dom->state == DOM_SHUTDOWN || !state_is_active(dom->state);
     gboolean ok = r->wakeup ? dom->state == DOM_RUNNING
-                            : dom->state == DOM_PMSUSPENDED ||
-                                  (r->target != CORE_PM_MEM && !state_is_active(dom->state)) ||
-                                  (r->target != CORE_PM_MEM && dom->state == DOM_SHUTDOWN);
+                            : dom->state == DOM_PMSUSPENDED || (r->target != CORE_PM_MEM && off);
     if (!ok)
         err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_FAILED, "domain '%s' went %s instead of %s",
                 dom->def->name, state_to_string(dom->state), r->wakeup ? "running" : "pmsuspended");

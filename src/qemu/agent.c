@@ -555,11 +555,10 @@ never_replies(const char *cmd)
     return g_str_equal(cmd, "guest-shutdown") || g_str_has_prefix(cmd, "guest-suspend-");
 }
 
-/* Queues the command OBJ (not consumed; its "execute" is CMD). TIMEOUT_MS as in struct
- * agent_cmd. */
-static void
-enqueue(struct agent *ag, const char *cmd, JsonObject *obj, gboolean no_reply, gint64 timeout_ms,
-        gint64 settle_ms, agent_reply_fn cb, gpointer data)
+/* The command OBJ (not consumed; its "execute" is CMD). TIMEOUT_MS as in struct agent_cmd. */
+static struct agent_cmd *
+cmd_new(const char *cmd, JsonObject *obj, gboolean no_reply, gint64 timeout_ms, agent_reply_fn cb,
+        gpointer data)
 {
     struct agent_cmd *c = g_new0(struct agent_cmd, 1);
     c->cmd = g_strdup(cmd);
@@ -567,9 +566,15 @@ enqueue(struct agent *ag, const char *cmd, JsonObject *obj, gboolean no_reply, g
     c->text = json_to_string(node, FALSE);
     c->timeout_ms = timeout_ms;
     c->no_reply = no_reply || never_replies(cmd) || timeout_ms == 0;
-    c->settle_ms = settle_ms;
     c->cb = cb;
     c->data = data;
+    return c;
+}
+
+/* Queues C (taken). */
+static void
+enqueue(struct agent *ag, struct agent_cmd *c)
+{
     if (ag->closing) {
         /* only reachable from a callback run by agent_free */
         ag->busy++;
@@ -581,27 +586,37 @@ enqueue(struct agent *ag, const char *cmd, JsonObject *obj, gboolean no_reply, g
     schedule(ag);
 }
 
+/* "execute": CMD, with ARGS (consumed; may be NULL) */
+static JsonObject *
+command_object(const char *cmd, JsonObject *args)
+{
+    JsonObject *obj = json_object_new();
+    json_object_set_string_member(obj, "execute", cmd);
+    if (args)
+        json_object_set_object_member(obj, "arguments", args);
+    return obj;
+}
+
 void
 agent_command(struct agent *ag, const char *cmd, JsonObject *args, unsigned flags,
               agent_reply_fn cb, gpointer data)
 {
-    g_autoptr(JsonObject) obj = json_object_new();
-    json_object_set_string_member(obj, "execute", cmd);
-    if (args)
-        json_object_set_object_member(obj, "arguments", args);
-    gboolean no_reply = (flags & AGENT_NO_REPLY) || never_replies(cmd);
-    enqueue(ag, cmd, obj, no_reply, ag->response_ms, 0, cb, data);
-    if (ag->response_ms == 0 && !no_reply && !ag->closing)
-        ((struct agent_cmd *)g_queue_peek_tail(&ag->queue))->unwaited = TRUE;
+    g_autoptr(JsonObject) obj = command_object(cmd, args);
+    struct agent_cmd *c =
+        cmd_new(cmd, obj, (flags & AGENT_NO_REPLY) != 0, ag->response_ms, cb, data);
+    /* one that answers, its answer not waited for, fails saying so */
+    c->unwaited = ag->response_ms == 0 && !(flags & AGENT_NO_REPLY) && !never_replies(cmd);
+    enqueue(ag, c);
 }
 
 void
 agent_command_settled(struct agent *ag, const char *cmd, guint settle_ms, agent_reply_fn cb,
                       gpointer data)
 {
-    g_autoptr(JsonObject) obj = json_object_new();
-    json_object_set_string_member(obj, "execute", cmd);
-    enqueue(ag, cmd, obj, TRUE, ag->timeout_ms, MAX(settle_ms, 1), cb, data);
+    g_autoptr(JsonObject) obj = command_object(cmd, NULL);
+    struct agent_cmd *c = cmd_new(cmd, obj, TRUE, ag->timeout_ms, cb, data);
+    c->settle_ms = MAX(settle_ms, 1);
+    enqueue(ag, c);
 }
 
 void
@@ -653,7 +668,7 @@ agent_command_json(struct agent *ag, const char *json, int timeout_s, agent_repl
     gint64 timeout_ms = timeout_s == AGENT_TIMEOUT_BLOCK     ? -1
                         : timeout_s == AGENT_TIMEOUT_DEFAULT ? ag->response_ms
                                                              : (gint64)timeout_s * 1000;
-    enqueue(ag, exec, obj, FALSE, timeout_ms, 0, cb, data);
+    enqueue(ag, cmd_new(exec, obj, FALSE, timeout_ms, cb, data));
     return TRUE;
 }
 
