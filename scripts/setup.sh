@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="gcc make meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev libxml2-dev
 qemu-system-x86 qemu-utils libvirt-clients python3 python3-libvirt python3-pytest virtinst
-busybox-static cpio xz-utils clang-format clang libclang-rt-14-dev libnl-route-3-dev
+busybox-static cpio xz-utils bzip2 clang-format clang libclang-rt-14-dev libnl-route-3-dev
 libnftables-dev dnsmasq-base libgnutls28-dev gnutls-bin help2man
 debhelper dpkg-dev libedit-dev openssl
 prometheus-libvirt-exporter collectd-core ansible python3-lxml libvirt-dbus dbus

@@ -143,6 +143,9 @@ struct core {
     char *migration_address;
     char *migrate_tls_dir;       /* --tls: QEMU's x509 credentials (migrate_tls_x509_cert_dir) */
     gboolean migrate_tls_verify; /* an incoming one checks the source's certificate */
+    /* save and managedsave write QEMU's stream through this program (a
+     * qemu_saveimage_compression; save_image_format) */
+    guint32 save_compression;
 };
 
 struct core *core_new(const struct core_paths *paths, GError **error);

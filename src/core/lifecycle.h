@@ -45,12 +45,13 @@ void lifecycle_attach_monitor(struct domain *dom, int fd);
 void lifecycle_stopped(struct domain *dom, enum dom_input input);
 
 /* Starts DOM from a saved state (start.c): LIVE (consumed) is the config to run, FD (taken
- * over, at the start of QEMU's stream) the state; the run ends in RESTORED_INPUT (IN_RESTORED,
- * IN_RESTORED_PAUSED, IN_RESTORED_HELD). FLAGS: CORE_START_BYPASS_CACHE. A job of type
- * JOB_RESTORE. */
+ * over, at the start of QEMU's stream) the state, compressed as COMPRESSION (a
+ * qemu_saveimage_compression: raw, or the program QEMU reads it through) in the image PATH;
+ * the run ends in RESTORED_INPUT (IN_RESTORED, IN_RESTORED_PAUSED, IN_RESTORED_HELD). FLAGS:
+ * CORE_START_BYPASS_CACHE. A job of type JOB_RESTORE. */
 void lifecycle_start_restore(struct domain *dom, struct domain_def *live, int fd,
-                             enum dom_input restored_input, unsigned flags, core_done_fn done,
-                             gpointer data);
+                             guint32 compression, const char *path, enum dom_input restored_input,
+                             unsigned flags, core_done_fn done, gpointer data);
 
 /* An incoming migration from another host (start.c). */
 struct lifecycle_incoming {
@@ -101,11 +102,11 @@ gboolean lifecycle_image_commit(struct lifecycle_image *image, gboolean bypass_c
                                 GError **error);
 /* Closes; removes the temporary file unless it was put in place. */
 void lifecycle_image_clear(struct lifecycle_image *image);
-/* Opens the complete save image at PATH for a start from it: its domain definition (new) and
- * whether the guest ran; returns a descriptor at the start of QEMU's stream, or -1 with
- * ERR_OPERATION_FAILED naming what is wrong with the file. */
+/* Opens the complete save image at PATH for a start from it: its domain definition (new),
+ * whether the guest ran and how its stream is compressed; returns a descriptor at the start of
+ * QEMU's stream, or -1 with ERR_OPERATION_FAILED naming what is wrong with the file. */
 int lifecycle_image_load(const char *path, struct domain_def **ret_def, gboolean *ret_running,
-                         GError **error);
+                         guint32 *ret_compression, GError **error);
 /* Whether DEF may replace SAVED for a saved guest (what the guest sees stays the same). */
 gboolean lifecycle_image_check_abi(const struct domain_def *saved, const struct domain_def *def,
                                    GError **error);

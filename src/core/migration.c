@@ -22,7 +22,9 @@ struct migration {
     struct job *job;    /* a reference */
     struct domain *dom; /* a reference */
     gboolean incoming;
-    int fd; /* the caller's; open while the job lives; -1: a URI */
+    int fd;          /* the caller's; open while the job lives; -1: a URI */
+    int progress_fd; /* incoming: the file whose offset is the progress (FD, or the image a
+                      * decompressor reads) */
     migration_started_fn started;
     gpointer started_data;
     gboolean *postcopy; /* set once QEMU switched to post-copy, which ends the step; NULL:
@@ -132,7 +134,7 @@ record_stats(struct migration *m, JsonObject *o, JsonObject *ram)
 static void
 progress_incoming(struct migration *m)
 {
-    off_t pos = lseek(m->fd, 0, SEEK_CUR);
+    off_t pos = lseek(m->progress_fd, 0, SEEK_CUR);
     if (pos >= m->start_off && m->end_off > m->start_off)
         job_set_progress(m->job, MIN(pos, m->end_off) - m->start_off, m->end_off - m->start_off);
 }
@@ -178,7 +180,7 @@ on_query(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
     if (o && !m->ended) {
         JsonObject *ram = qemu_json_object(o, "ram");
         if (m->incoming) {
-            if (m->fd >= 0)
+            if (m->progress_fd >= 0)
                 progress_incoming(m);
         } else if (ram) {
             gint64 total = qemu_json_int_or(ram, "total", 0);
@@ -236,8 +238,8 @@ on_started(struct qmp *mon, JsonNode *result, const GError *error, gpointer data
 }
 
 static void
-run(struct job *job, struct domain *dom, int fd, const char *uri, gboolean incoming,
-    const struct migration_setup *setup)
+run(struct job *job, struct domain *dom, int fd, int progress_fd, const char *uri,
+    gboolean incoming, const struct migration_setup *setup)
 {
     struct migration *m = g_new0(struct migration, 1);
     m->refs = 1; /* dom->migration's */
@@ -245,15 +247,16 @@ run(struct job *job, struct domain *dom, int fd, const char *uri, gboolean incom
     m->dom = core_domain_ref(dom);
     m->incoming = incoming;
     m->fd = fd;
+    m->progress_fd = progress_fd;
     if (setup) {
         m->started = setup->started;
         m->started_data = setup->started_data;
         m->postcopy = setup->postcopy;
     }
-    if (incoming && fd >= 0) {
-        m->start_off = lseek(fd, 0, SEEK_CUR);
-        m->end_off = lseek(fd, 0, SEEK_END);
-        lseek(fd, m->start_off, SEEK_SET);
+    if (incoming && progress_fd >= 0) {
+        m->start_off = lseek(progress_fd, 0, SEEK_CUR);
+        m->end_off = lseek(progress_fd, 0, SEEK_END);
+        lseek(progress_fd, m->start_off, SEEK_SET);
     }
     migration_detach(dom);
     dom->migration = m;
@@ -306,21 +309,27 @@ run(struct job *job, struct domain *dom, int fd, const char *uri, gboolean incom
 void
 migration_run(struct job *job, struct domain *dom, int fd, gboolean incoming)
 {
-    run(job, dom, fd, NULL, incoming, NULL);
+    run(job, dom, fd, fd, NULL, incoming, NULL);
+}
+
+void
+migration_run_filtered(struct job *job, struct domain *dom, int fd, int image_fd)
+{
+    run(job, dom, fd, image_fd, NULL, TRUE, NULL);
 }
 
 void
 migration_run_uri(struct job *job, struct domain *dom, const char *uri, gboolean incoming,
                   const struct migration_setup *setup)
 {
-    run(job, dom, -1, uri, incoming, setup);
+    run(job, dom, -1, -1, uri, incoming, setup);
 }
 
 void
 migration_run_fd(struct job *job, struct domain *dom, int fd, gboolean incoming,
                  const struct migration_setup *setup)
 {
-    run(job, dom, fd, NULL, incoming, setup);
+    run(job, dom, fd, fd, NULL, incoming, setup);
 }
 
 void
@@ -332,6 +341,7 @@ migration_wait(struct job *job, struct domain *dom, gboolean incoming)
     m->dom = core_domain_ref(dom);
     m->incoming = incoming;
     m->fd = -1;
+    m->progress_fd = -1;
     migration_detach(dom);
     dom->migration = m;
     m->poll = g_timeout_add(POLL_MS, on_poll, m);

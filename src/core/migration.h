@@ -16,6 +16,10 @@ struct migration;
  * QEMU's reason when it failed or was cancelled. */
 void migration_run(struct job *job, struct domain *dom, int fd, gboolean incoming);
 
+/* An incoming migration_run through FD, the pipe of a decompressor that reads IMAGE_FD: the
+ * progress is where the decompressor has read IMAGE_FD to. */
+void migration_run_filtered(struct job *job, struct domain *dom, int fd, int image_fd);
+
 /* Called once QEMU took the migrate or migrate-incoming command (ERROR NULL: an incoming QEMU
  * now listens) or refused it. */
 typedef void (*migration_started_fn)(const GError *error, gpointer data);

@@ -18,6 +18,7 @@
 #include "core/lifecycle.h"
 #include "core/migration.h"
 #include "qemu/address.h"
+#include "qemu/filter.h"
 #include "qemu/monitor.h"
 #include "qemu/saveimage.h"
 #include "util/err.h"
@@ -27,6 +28,10 @@
 struct save_op {
     struct domain *dom; /* a reference */
     struct lifecycle_image image;
+    /* a compressed image: QEMU writes STREAM_FD, the program's pipe, and the program the
+     * image */
+    struct qemu_filter *filter;
+    int stream_fd;
     unsigned flags;               /* CORE_SAVE_* */
     struct lifecycle_pause pause; /* it resumes if the save fails */
     gboolean managed;             /* the domain's managed save image */
@@ -36,6 +41,8 @@ static void
 save_op_free(gpointer data)
 {
     struct save_op *op = data;
+    file_close_fd(&op->stream_fd);
+    qemu_filter_free(op->filter);
     lifecycle_image_clear(&op->image);
     core_domain_unref(op->dom);
     g_free(op);
@@ -118,12 +125,30 @@ lifecycle_image_clear(struct lifecycle_image *image)
     qemu_saveimage_clear(&image->img);
 }
 
+/* The compressor's end: the step waiting for it ends */
+static void
+on_filter_done(GError *error, gpointer data)
+{
+    struct job *job = data;
+    if (error)
+        job_fail(job, g_error_copy(error));
+    else
+        job_next(job);
+    job_unref(job);
+}
+
+/* The header, and the compressor, if any, waiting for QEMU's stream: a save that cannot
+ * write fails before it pauses the guest. */
 static void
 save_header(struct job *job)
 {
     struct save_op *op = job->data;
     GError *error = NULL;
-    if (!lifecycle_image_open(&op->image, op->dom, &error))
+    guint32 compression = op->image.img.compression;
+    if (!lifecycle_image_open(&op->image, op->dom, &error) ||
+        (compression != QEMU_SAVEIMAGE_RAW &&
+         !(op->filter = qemu_filter_start(compression, FALSE, op->image.fd, op->image.path,
+                                          &op->stream_fd, &error))))
         job_fail(job, error);
     else
         job_next(job);
@@ -133,7 +158,20 @@ static void
 save_migrate(struct job *job)
 {
     struct save_op *op = job->data;
-    migration_run(job, op->dom, op->image.fd, FALSE);
+    migration_run(job, op->dom, op->filter ? op->stream_fd : op->image.fd, FALSE);
+}
+
+/* QEMU is done: the compressor ends once it has written the rest */
+static void
+save_compress(struct job *job)
+{
+    struct save_op *op = job->data;
+    if (!op->filter) {
+        job_next(job);
+        return;
+    }
+    file_close_fd(&op->stream_fd);
+    qemu_filter_wait(op->filter, on_filter_done, job_ref(job));
 }
 
 /* In a worker thread: the image is made durable, marked complete and put in place. */
@@ -208,8 +246,8 @@ save_abort(struct job *job)
 
 /* the file first: a save that cannot write fails before it pauses the guest */
 static const struct job_step save_steps[] = {
-    {"header", save_header}, {"pause", save_pause}, {"migrate", save_migrate},
-    {"sync", save_sync},     {NULL, NULL},
+    {"header", save_header},     {"pause", save_pause}, {"migrate", save_migrate},
+    {"compress", save_compress}, {"sync", save_sync},   {NULL, NULL},
 };
 
 static const struct job_pipeline save_pipeline = {
@@ -449,6 +487,8 @@ save_start(struct domain *dom, const char *path, const char *xml, unsigned flags
     op->dom = core_domain_ref(dom);
     op->image.path = g_strdup(path);
     op->image.fd = -1;
+    op->image.img.compression = dom->core->save_compression;
+    op->stream_fd = -1;
     op->flags = flags;
     op->managed = managed;
     struct save_request *req = g_new0(struct save_request, 1);
@@ -539,17 +579,22 @@ lifecycle_start_managed(struct domain *dom, unsigned flags, core_done_fn done, g
     GError *error = NULL;
     int fd = open_image(path, O_RDONLY, &img, &error);
     if (fd < 0) {
-        if (err_code(error) == ERR_OPERATION_UNSUPPORTED) {
-            lifecycle_fail(done, data, error);
-            return TRUE;
-        }
         discard_image(dom, path, error->message);
         g_error_free(error);
         return FALSE;
     }
+    if (!qemu_filter_available(img.compression, TRUE, path, &error)) {
+        /* the image is fine: it stays for when the program is there */
+        g_prefix_error(&error, "starting '%s' from its managed save image: ", dom->def->name);
+        close(fd);
+        qemu_saveimage_clear(&img);
+        lifecycle_fail(done, data, error);
+        return TRUE;
+    }
     g_autoptr(domain_def) live = domain_def_parse(img.xml, 0, &error);
     gboolean was_running = img.was_running;
     guint64 stream_off = img.stream_off;
+    guint32 compression = img.compression;
     qemu_saveimage_clear(&img);
     if (live && memcmp(live->uuid, dom->def->uuid, sizeof(live->uuid))) {
         close(fd);
@@ -572,7 +617,7 @@ lifecycle_start_managed(struct domain *dom, unsigned flags, core_done_fn done, g
     ms->done = done;
     ms->data = data;
     log_info("%s: starting from its managed save image", dom->def->name);
-    lifecycle_start_restore(dom, g_steal_pointer(&live), fd, in,
+    lifecycle_start_restore(dom, g_steal_pointer(&live), fd, compression, path, in,
                             flags & (CORE_START_BYPASS_CACHE | CORE_START_AUTODESTROY),
                             managed_started, ms);
     return TRUE;
@@ -580,19 +625,22 @@ lifecycle_start_managed(struct domain *dom, unsigned flags, core_done_fn done, g
 
 int
 lifecycle_image_load(const char *path, struct domain_def **ret_def, gboolean *ret_running,
-                     GError **error)
+                     guint32 *ret_compression, GError **error)
 {
     struct qemu_saveimage img = {0};
     int fd = open_image(path, O_RDONLY, &img, error);
     if (fd < 0)
         return -1;
     GError *err = NULL;
-    g_autoptr(domain_def) def = domain_def_parse(img.xml, 0, &err);
-    if (!def)
+    g_autoptr(domain_def) def = NULL;
+    if (!qemu_filter_available(img.compression, TRUE, path, &err))
+        ; /* the error names the program */
+    else if (!(def = domain_def_parse(img.xml, 0, &err)))
         g_prefix_error(&err, "the domain XML in '%s': ", path);
     else if (lseek(fd, img.stream_off, SEEK_SET) < 0)
         err_set_errno(&err, ERR_FROM_DOMAIN, errno, "cannot read the save image '%s'", path);
     gboolean running = img.was_running;
+    guint32 compression = img.compression;
     qemu_saveimage_clear(&img);
     if (err) {
         close(fd);
@@ -601,6 +649,7 @@ lifecycle_image_load(const char *path, struct domain_def **ret_def, gboolean *re
     }
     *ret_def = g_steal_pointer(&def);
     *ret_running = running;
+    *ret_compression = compression;
     return fd;
 }
 
@@ -618,7 +667,11 @@ core_restore(struct core *core, const char *path, const char *xml, unsigned flag
     GError *error = NULL;
     struct qemu_saveimage img = {0};
     int fd = -1;
-    if (!check_exclusive(flags, &error) || (fd = open_image(path, O_RDONLY, &img, &error)) < 0) {
+    if (!check_exclusive(flags, &error) || (fd = open_image(path, O_RDONLY, &img, &error)) < 0 ||
+        !qemu_filter_available(img.compression, TRUE, path, &error)) {
+        if (fd >= 0)
+            close(fd);
+        qemu_saveimage_clear(&img);
         lifecycle_fail(done, data, error);
         return;
     }
@@ -650,9 +703,10 @@ core_restore(struct core *core, const char *path, const char *xml, unsigned flag
         in = IN_RESTORED_HELD;
     else if (img.was_running)
         in = IN_RESTORED;
+    guint32 compression = img.compression;
     qemu_saveimage_clear(&img);
     log_info("%s: restoring from '%s'", dom->def->name, path);
-    lifecycle_start_restore(dom, live, fd, in,
+    lifecycle_start_restore(dom, live, fd, compression, path, in,
                             (flags & CORE_SAVE_BYPASS_CACHE) ? CORE_START_BYPASS_CACHE : 0, done,
                             data);
 }

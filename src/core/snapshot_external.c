@@ -789,8 +789,10 @@ struct revert {
     GPtrArray *specs;         /* struct core_revert_disk * (the seed's --diskspec), or NULL */
     struct domain_def *start; /* the definition to start, once the overlays are made */
     int mem_fd;               /* the memory image's stream, or -1 */
-    gboolean run;             /* the vCPUs run after */
-    gboolean boot;            /* no memory: a boot, when asked (--running, --paused) */
+    guint32 mem_compression;  /* ... and how it is compressed (a qemu_saveimage_compression) */
+    char *mem_path;
+    gboolean run;  /* the vCPUs run after */
+    gboolean boot; /* no memory: a boot, when asked (--running, --paused) */
     core_done_fn done;
     gpointer data;
 };
@@ -800,6 +802,7 @@ revert_free(struct revert *rv)
 {
     domain_def_free(rv->start);
     file_close_fd(&rv->mem_fd);
+    g_free(rv->mem_path);
     if (rv->specs)
         g_ptr_array_unref(rv->specs);
     g_free(rv->memory_file);
@@ -880,7 +883,8 @@ revert_plan(struct snap_op *op, const struct snapshot_def *snap, GError **error)
     if (memory) {
         g_autoptr(domain_def) saved = NULL;
         gboolean running = FALSE;
-        rv->mem_fd = lifecycle_image_load(memory, &saved, &running, error);
+        rv->mem_fd = lifecycle_image_load(memory, &saved, &running, &rv->mem_compression, error);
+        rv->mem_path = g_strdup(memory);
         if (rv->mem_fd < 0)
             return FALSE;
         if (memcmp(saved->uuid, dom->def->uuid, sizeof(saved->uuid))) {
@@ -1106,10 +1110,10 @@ revert_prepared(GError *error, gpointer data)
     }
     struct domain_def *def = g_steal_pointer(&rv->start);
     if (rv->mem_fd >= 0)
-        lifecycle_start_restore(rv->dom, def, g_steal_fd(&rv->mem_fd),
-                                rv->run ? IN_STARTED_FROM_SNAPSHOT
-                                        : IN_STARTED_FROM_SNAPSHOT_PAUSED,
-                                0, revert_started, rv);
+        lifecycle_start_restore(
+            rv->dom, def, g_steal_fd(&rv->mem_fd), rv->mem_compression, rv->mem_path,
+            rv->run ? IN_STARTED_FROM_SNAPSHOT : IN_STARTED_FROM_SNAPSHOT_PAUSED, 0, revert_started,
+            rv);
     else
         core_create_xml_start(rv->dom, def, rv->run ? 0 : CORE_START_PAUSED, revert_started, rv);
 }

@@ -28,9 +28,11 @@
 #include "qemu/caps.h"
 #include "qemu/command.h"
 #include "qemu/device.h"
+#include "qemu/filter.h"
 #include "qemu/json.h"
 #include "qemu/monitor.h"
 #include "qemu/process.h"
+#include "qemu/saveimage.h"
 #include "storage/chain.h"
 #include "util/cpuset.h"
 #include "util/err.h"
@@ -61,7 +63,15 @@ struct start_op {
     int incoming_fd;
     enum dom_input restored_input; /* also the end of a start from a snapshot (LOADVM) */
     gboolean drop_cache; /* bypass-cache: the image leaves the host's page cache once read */
-    char *loadvm;        /* a snapshot revert: QEMU starts from this internal snapshot */
+    /* a compressed image (COMPRESSION, a qemu_saveimage_compression, not raw): its program
+     * reads INCOMING_FD and QEMU reads STREAM_FD, the program's pipe; IMAGE_PATH words errors */
+    guint32 compression;
+    char *image_path;
+    struct qemu_filter *filter;
+    int stream_fd;
+    gboolean filter_over;     /* its program exited well */
+    gboolean awaiting_filter; /* the await step waits for that */
+    char *loadvm;             /* a snapshot revert: QEMU starts from this internal snapshot */
     /* an incoming migration from another host (NULL: none): QEMU listens, then waits */
     struct lifecycle_incoming *net_in;
     gboolean hostdevs_ready; /* the host PCI devices are readied: given back if QEMU never runs */
@@ -103,6 +113,9 @@ start_op_free(gpointer data)
     close_chardev_sockets(op, TRUE);
     close_taps(op);
     file_close_fd(&op->incoming_fd);
+    file_close_fd(&op->stream_fd);
+    qemu_filter_free(op->filter);
+    g_free(op->image_path);
     g_free(op->loadvm);
     lifecycle_incoming_free(op->net_in);
     g_clear_pointer(&op->chardev_fds, g_hash_table_unref);
@@ -742,6 +755,24 @@ on_listening(const GError *error, gpointer data)
     g_clear_error(&err);
 }
 
+/* A decompressor's end. Its failure stops the restore at once, whatever QEMU is doing: QEMU
+ * 7.2 never notices a pipe whose writer is gone before it wrote a byte (it watches for input
+ * only, and spins on the hang-up). Its success ends the await step, or lets it pass. */
+static void
+on_filter_exit(GError *error, gpointer data)
+{
+    struct job *job = data;
+    struct start_op *op = job->data;
+    if (error) {
+        job_abort_because(job, g_error_copy(error));
+    } else {
+        op->filter_over = TRUE;
+        if (op->awaiting_filter)
+            job_next(job);
+    }
+    job_unref(job);
+}
+
 /* restore: QEMU reads the guest's state through the image's descriptor; an incoming
  * migration: from the source host's QEMU */
 static void
@@ -763,6 +794,16 @@ start_incoming(struct job *job)
             migration_run_uri(job, op->dom, op->net_in->uri, TRUE, &setup);
     } else if (op->incoming_fd < 0) {
         job_next(job);
+    } else if (op->compression != QEMU_SAVEIMAGE_RAW) {
+        GError *error = NULL;
+        op->filter = qemu_filter_start(op->compression, TRUE, op->incoming_fd, op->image_path,
+                                       &op->stream_fd, &error);
+        if (!op->filter) {
+            job_fail(job, error);
+        } else {
+            qemu_filter_wait(op->filter, on_filter_exit, job_ref(job));
+            migration_run_filtered(job, op->dom, op->stream_fd, op->incoming_fd);
+        }
     } else {
         migration_run(job, op->dom, op->incoming_fd, TRUE);
     }
@@ -773,10 +814,16 @@ static void
 start_await(struct job *job)
 {
     struct start_op *op = job->data;
-    if (op->net_in)
+    if (op->net_in) {
         op->net_in->await(job, op->net_in->data);
-    else
+    } else if (op->filter && !op->filter_over) {
+        /* QEMU has the state; the decompressor ends once its pipe has no reader (anything
+         * left over is a broken image) */
+        file_close_fd(&op->stream_fd);
+        op->awaiting_filter = TRUE;
+    } else {
         job_next(job);
+    }
 }
 
 static void
@@ -898,6 +945,8 @@ struct start_request {
     struct domain_def *live;
     unsigned flags;
     int incoming_fd;
+    guint32 compression;
+    char *image_path;
     enum dom_input restored_input;
     gboolean drop_cache;
     char *loadvm;
@@ -924,7 +973,10 @@ start_begin(struct job *job, GError *error, gpointer data)
         op->flags = req->flags;
         op->live = g_steal_pointer(&req->live);
         op->listen_fd = -1;
+        op->stream_fd = -1;
         op->incoming_fd = g_steal_fd(&req->incoming_fd);
+        op->compression = req->compression;
+        op->image_path = g_steal_pointer(&req->image_path);
         op->restored_input = req->restored_input;
         op->loadvm = g_steal_pointer(&req->loadvm);
         op->drop_cache = req->drop_cache;
@@ -934,16 +986,19 @@ start_begin(struct job *job, GError *error, gpointer data)
     lifecycle_incoming_free(req->net_in);
     domain_def_free(req->live);
     file_close_fd(&req->incoming_fd);
+    g_free(req->image_path);
     g_free(req->loadvm);
     core_domain_unref(req->dom);
     g_free(req);
 }
 
 /* LIVE (consumed, may be NULL) is the config to run; NULL runs a copy of the persistent one.
- * INCOMING_FD (taken over; -1: a boot) is a saved state to restore. */
+ * INCOMING_FD (taken over; -1: a boot) is a saved state to restore, compressed as COMPRESSION
+ * in the image IMAGE_PATH. */
 static void
 start_running(struct domain *dom, struct domain_def *live, unsigned flags, int incoming_fd,
-              const char *loadvm, enum dom_input restored_input, core_done_fn done, gpointer data)
+              guint32 compression, const char *image_path, const char *loadvm,
+              enum dom_input restored_input, core_done_fn done, gpointer data)
 {
     if (state_is_active(dom->state)) {
         GError *error = NULL;
@@ -959,6 +1014,8 @@ start_running(struct domain *dom, struct domain_def *live, unsigned flags, int i
     req->live = live;
     req->flags = flags;
     req->incoming_fd = incoming_fd;
+    req->compression = compression;
+    req->image_path = g_strdup(image_path);
     req->restored_input = restored_input;
     req->loadvm = g_strdup(loadvm);
     req->drop_cache = incoming_fd >= 0 && (flags & CORE_START_BYPASS_CACHE);
@@ -1001,18 +1058,18 @@ lifecycle_start_incoming(struct domain *dom, struct domain_def *live, struct lif
 }
 
 void
-lifecycle_start_restore(struct domain *dom, struct domain_def *live, int fd,
-                        enum dom_input restored_input, unsigned flags, core_done_fn done,
-                        gpointer data)
+lifecycle_start_restore(struct domain *dom, struct domain_def *live, int fd, guint32 compression,
+                        const char *path, enum dom_input restored_input, unsigned flags,
+                        core_done_fn done, gpointer data)
 {
-    start_running(dom, live, flags, fd, NULL, restored_input, done, data);
+    start_running(dom, live, flags, fd, compression, path, NULL, restored_input, done, data);
 }
 
 void
 lifecycle_start_snapshot(struct domain *dom, struct domain_def *live, const char *tag, gboolean run,
                          core_done_fn done, gpointer data)
 {
-    start_running(dom, live, 0, -1, tag,
+    start_running(dom, live, 0, -1, QEMU_SAVEIMAGE_RAW, NULL, tag,
                   run ? IN_STARTED_FROM_SNAPSHOT : IN_STARTED_FROM_SNAPSHOT_PAUSED, done, data);
 }
 
@@ -1022,8 +1079,8 @@ core_domain_start(struct domain *dom, unsigned flags, core_done_fn done, gpointe
     if (dom->managed_save && !state_is_active(dom->state) &&
         lifecycle_start_managed(dom, flags, done, data))
         return;
-    start_running(dom, NULL, flags & (CORE_START_PAUSED | CORE_START_AUTODESTROY), -1, NULL,
-                  IN_LAST, done, data);
+    start_running(dom, NULL, flags & (CORE_START_PAUSED | CORE_START_AUTODESTROY), -1,
+                  QEMU_SAVEIMAGE_RAW, NULL, NULL, IN_LAST, done, data);
 }
 
 struct domain *
@@ -1056,5 +1113,5 @@ void
 core_create_xml_start(struct domain *dom, struct domain_def *live, unsigned flags,
                       core_done_fn done, gpointer data)
 {
-    start_running(dom, live, flags, -1, NULL, IN_LAST, done, data);
+    start_running(dom, live, flags, -1, QEMU_SAVEIMAGE_RAW, NULL, NULL, IN_LAST, done, data);
 }

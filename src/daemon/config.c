@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "qemu/saveimage.h"
 #include "util/err.h"
 
 #define JOB_WAIT_DEFAULT_MS 30000
@@ -59,6 +60,7 @@ static const struct text texts[] = {
     {"daemon", "host_uuid", KIND_STRING, CFG(host_uuid)},
     {"qemu", "migration_address", KIND_STRING, CFG(migration_address)},
     {"qemu", "migrate_tls_x509_cert_dir", KIND_PATH, CFG(migrate_tls_dir)},
+    {"qemu", "save_image_format", KIND_STRING, CFG(save_image_format)},
     {"tls", "pki_dir", KIND_PATH, CFG(pki_dir)},
     {"tls", "ca_file", KIND_PATH, CFG(ca_file)},
     {"tls", "cert_file", KIND_PATH, CFG(cert_file)},
@@ -217,6 +219,13 @@ daemon_config_load(struct daemon_config *cfg, const char *path, gboolean optiona
         err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,
                 "%s: [qemu] migration_port_min (%u) is above migration_port_max (%u)", path,
                 cfg->migration_port_min, cfg->migration_port_max);
+        return FALSE;
+    }
+    if (cfg->save_image_format &&
+        qemu_saveimage_compression_from_string(cfg->save_image_format) < 0) {
+        err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,
+                "%s: [qemu] save_image_format must be raw, gzip, bzip2, xz or lzop, not '%s'", path,
+                cfg->save_image_format);
         return FALSE;
     }
     if (cfg->log_level && !daemon_config_log_level(cfg->log_level, NULL)) {

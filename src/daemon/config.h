@@ -20,6 +20,9 @@ struct daemon_config {
      * incoming one checks the source's certificate */
     char *migrate_tls_dir;
     guint migrate_tls_verify;
+    /* the program save and managedsave write QEMU's stream through (qemu.conf's
+     * save_image_format: raw, gzip, bzip2, xz, lzop); NULL: raw */
+    char *save_image_format;
     char *host_uuid; /* NULL: the state directory's own */
     /* [daemon] */
     char **listen;   /* tcp://… and tls://… URIs */

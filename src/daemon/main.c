@@ -20,6 +20,7 @@
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/server.h"
+#include "qemu/saveimage.h"
 #include "rpc/tls.h"
 #include "util/err.h"
 #include "util/file.h"
@@ -431,6 +432,8 @@ main(int argc, char **argv)
     core->migration_address = g_strdup(cfg.migration_address);
     core->migrate_tls_dir = g_strdup(cfg.migrate_tls_dir ? cfg.migrate_tls_dir : "/etc/pki/qemu");
     core->migrate_tls_verify = cfg.migrate_tls_verify != 0;
+    if (cfg.save_image_format)
+        core->save_compression = qemu_saveimage_compression_from_string(cfg.save_image_format);
     core->dnsmasq_binary = dnsmasq ? g_steal_pointer(&dnsmasq) : g_find_program_in_path("dnsmasq");
     if (!core->dnsmasq_binary)
         core->dnsmasq_binary = g_strdup("/usr/sbin/dnsmasq");

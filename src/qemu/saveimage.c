@@ -38,6 +38,15 @@ qemu_saveimage_compression_to_string(guint32 compression)
                                                          : "unknown";
 }
 
+int
+qemu_saveimage_compression_from_string(const char *name)
+{
+    for (int i = 0; i < QEMU_SAVEIMAGE_COMPRESSION_LAST; i++)
+        if (g_str_equal(compression_names[i], name))
+            return i;
+    return -1;
+}
+
 void
 qemu_saveimage_clear(struct qemu_saveimage *img)
 {
@@ -261,14 +270,6 @@ qemu_saveimage_read(int fd, const char *path, struct qemu_saveimage *ret, GError
         if (!memchr(c, 0, room))
             return corrupt(error, path, "its cookie is not terminated");
         cookie = g_strdup(c);
-    }
-    if (compression != QEMU_SAVEIMAGE_RAW) {
-        g_free(cookie);
-        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_UNSUPPORTED,
-                "save image '%s' is compressed with %s; only uncompressed (raw) images can be "
-                "restored",
-                path, compression_names[compression]);
-        return FALSE;
     }
     ret->version = h.version;
     ret->was_running = h.was_running != 0;

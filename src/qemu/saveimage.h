@@ -51,8 +51,9 @@ gboolean qemu_saveimage_mark_complete(int fd, const char *path, GError **error);
 
 /* Reads and checks an image's header and XML from FD (any offset; read with pread). A file
  * that is not a save image, an incomplete or truncated one, an unknown version or a corrupt
- * header: ERR_OPERATION_FAILED naming PATH and what is wrong. A compressed image:
- * ERR_OPERATION_UNSUPPORTED. On success *RET is filled (clear it with qemu_saveimage_clear). */
+ * header or an unknown compression: ERR_OPERATION_FAILED naming PATH and what is wrong. On
+ * success *RET is filled (clear it with qemu_saveimage_clear); a compressed stream is read
+ * through the program it names (qemu/filter.h). */
 gboolean qemu_saveimage_read(int fd, const char *path, struct qemu_saveimage *ret, GError **error);
 
 /* Replaces the XML of a complete image read into IMG (save-image-define): the new XML and the
@@ -62,3 +63,6 @@ gboolean qemu_saveimage_rewrite(int fd, const char *path, struct qemu_saveimage 
                                 const char *xml, int was_running, GError **error);
 
 const char *qemu_saveimage_compression_to_string(guint32 compression);
+/* libvirt's name ("raw", "gzip", "bzip2", "xz", "lzop": save_image_format's values) to a
+ * qemu_saveimage_compression; -1 for any other. */
+int qemu_saveimage_compression_from_string(const char *name);

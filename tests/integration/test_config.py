@@ -41,6 +41,8 @@ def run_domusd(conf=None, args=()):
      "[daemon] log_level must be debug, info, warn or error, not 'loud'"),
     ("[tls]\npki_dir = relative/dir\n", "[tls] pki_dir must be an absolute path"),
     ("[daemon]\nlisten = udp://1.2.3.4\n", "expected tcp://ADDR[:PORT] or tls://ADDR[:PORT]"),
+    ("[qemu]\nsave_image_format = zip\n",
+     "[qemu] save_image_format must be raw, gzip, bzip2, xz or lzop, not 'zip'"),
 ])
 def test_bad_config_stops_the_daemon(conf, message):
     rc, err = run_domusd(conf)

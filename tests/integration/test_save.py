@@ -4,8 +4,12 @@ conn.restore(path) and stock virsh, libvirt's image layout on disk, the events a
 libvirt gives, a value kept only in the guest's RAM that survives, transient domains, broken
 images refused with nothing changed, an aborted save that leaves the guest running and no file.
 One guest booted for the module; it is saved and restored again and again."""
+import bz2
+import gzip
+import lzma
 import os
 import re
+import shutil
 import signal
 import struct
 import threading
@@ -260,6 +264,101 @@ def test_libvirt_layout_restores(daemon, sg):
     guest.wait(lambda: guest.agent_ok(dom), 60, "the restored guest's agent")
 
 
+COMPRESSORS = {1: ("gzip", gzip.compress), 2: ("bzip2", bz2.compress),
+               3: ("xz", lambda b: lzma.compress(b, format=lzma.FORMAT_XZ))}
+
+
+def compressed_copy(src, dst, compression, stream=None):
+    """SRC's image as libvirt writes it with save_image_format set: the header's compression
+    field says which program, and QEMU's stream is that program's output (or STREAM)."""
+    raw = open(src, "rb").read()
+    data_len = struct.unpack("<I", raw[20:24])[0]
+    body = raw[92 + data_len:]
+    packed = COMPRESSORS[compression][1](body) if stream is None else stream
+    head = bytearray(raw[:92 + data_len])
+    head[28:32] = struct.pack("<I", compression)
+    open(dst, "wb").write(bytes(head) + packed)
+
+
+def filters(daemon):
+    """The daemon's children that are compression programs (zombies too)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = open(f"/proc/{pid}/stat").read()
+        except OSError:
+            continue
+        comm, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:]
+        if int(rest.split()[1]) == daemon.proc.pid and comm in ("gzip", "bzip2", "xz", "lzop"):
+            found.append((int(pid), comm))
+    return found
+
+
+def test_compressed_images_restore(daemon, sg):
+    """Images compressed as libvirt writes them (gzip, bzip2, xz) restore through the program
+    their header names, with the guest's RAM as it was; save-image-dumpxml reads them."""
+    c, dom = sg
+    if not dom.isActive():
+        dom.create()
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
+    mark = f"ram-{time.time_ns()}"
+    assert guest.agent_exec(dom, "/bin/sh", "-c", f"echo {mark} > /run/domus-mark")[0] == 0
+    raw = os.path.join(daemon.root, "sv-raw.save")
+    dom.save(raw)
+    for n, (name, _) in COMPRESSORS.items():
+        path = os.path.join(daemon.root, f"sv-{name}.save")
+        compressed_copy(raw, path, n)
+        assert os.path.getsize(path) < os.path.getsize(raw)
+        assert header(path)[4] == n
+        assert "<name>sv</name>" in daemon.virsh("save-image-dumpxml", path).stdout
+        c.restore(path)
+        assert dom.state() == [E.VIR_DOMAIN_RUNNING, E.VIR_DOMAIN_RUNNING_RESTORED]
+        assert ram_value(dom) == mark, f"the guest's RAM came back through {name}"
+        if n != max(COMPRESSORS):
+            dom.destroy()
+    assert daemon.guest_pids() and leftovers(daemon) == []
+    assert filters(daemon) == [], "each decompressor was reaped"
+
+
+def test_compressed_images_refused(daemon, sg):
+    """A compressed stream that is cut short or not what the header says fails the restore with
+    nothing left running; an image whose program is not installed is refused before anything
+    starts, naming the program."""
+    c, dom = sg
+    good = os.path.join(daemon.root, "sv-good.save")
+    if dom.isActive():
+        dom.save(good)
+    config = daemon.snapshot_config()
+    raw = open(good, "rb").read()
+    data_len = struct.unpack("<I", raw[20:24])[0]
+    packed = gzip.compress(raw[92 + data_len:])
+    for what, stream in (("cut short", packed[:len(packed) // 2]),
+                         ("not gzip", b"this is not what gzip writes" * 100)):
+        bad = os.path.join(daemon.root, "sv-badgz.save")
+        compressed_copy(good, bad, 1, stream)
+        with pytest.raises(libvirt.libvirtError) as e:
+            c.restore(bad)
+        assert e.value.get_error_code() == E.VIR_ERR_OPERATION_FAILED, what
+        assert "QEMU" in str(e.value) or "'gzip -dc' failed" in str(e.value), str(e.value)
+        assert dom.state()[0] == E.VIR_DOMAIN_SHUTOFF
+        assert daemon.guest_pids() == [], f"no QEMU is left behind ({what})"
+        guest.wait(lambda: filters(daemon) == [], 10, f"the decompressor to go ({what})")
+        assert daemon.snapshot_config() == config
+    # lzop (compression 4): libvirt's last program, not installed here
+    lzo = os.path.join(daemon.root, "sv-lzop.save")
+    compressed_copy(good, lzo, 4, b"\x89LZO\x00\r\n\x1a\n")
+    if shutil.which("lzop") is None:
+        with pytest.raises(libvirt.libvirtError) as e:
+            c.restore(lzo)
+        assert e.value.get_error_code() == E.VIR_ERR_OPERATION_FAILED
+        assert f"save image '{lzo}' is compressed with lzop, and 'lzop' is not installed" in \
+            str(e.value)
+        assert daemon.guest_pids() == []
+        assert daemon.snapshot_config() == config
+    c.restore(good)
+    assert dom.isActive()
+
+
 def test_bad_calls(daemon, sg):
     c, dom = sg
     with pytest.raises(libvirt.libvirtError) as e:
@@ -432,6 +531,44 @@ def test_managed_save_survives_restart(daemon, sg):
     assert dom.state() == [E.VIR_DOMAIN_RUNNING, E.VIR_DOMAIN_RUNNING_RESTORED]
     assert ram_value(dom) == mark
     assert dom.hasManagedSaveImage() == 0
+
+
+def test_save_image_format_config(daemon, sg):
+    """domusd.conf's [qemu] save_image_format (qemu.conf's): save and managedsave write QEMU's
+    stream through that program, the header names it, and both images restore."""
+    conf = os.path.join(daemon.root, "etc", "domusd.conf")
+    os.makedirs(os.path.dirname(conf), exist_ok=True)
+    with open(conf, "w") as f:
+        f.write("[qemu]\nsave_image_format = gzip\n")
+    daemon.stop()
+    daemon.start()
+    try:
+        c = daemon.conn()
+        dom = c.lookupByName("sv")
+        if not dom.isActive():
+            dom.create()
+        guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
+        mark = f"ram-{time.time_ns()}"
+        assert guest.agent_exec(dom, "/bin/sh", "-c", f"echo {mark} > /run/domus-mark")[0] == 0
+        path = os.path.join(daemon.root, "sv-conf.save")
+        dom.save(path)
+        magic, version, data_len, was_running, compressed = header(path)
+        assert (magic, compressed) == (b"LibvirtQemudSave", 1)
+        with open(path, "rb") as f:
+            f.seek(92 + data_len)
+            assert f.read(2) == b"\x1f\x8b", "QEMU's stream went through gzip"
+        c.restore(path)
+        assert ram_value(dom) == mark
+        dom.managedSave()
+        assert header(managed_path(daemon))[4] == 1
+        dom.create()
+        assert dom.state() == [E.VIR_DOMAIN_RUNNING, E.VIR_DOMAIN_RUNNING_RESTORED]
+        assert ram_value(dom) == mark
+        assert filters(daemon) == []
+    finally:
+        os.unlink(conf)
+        daemon.stop()
+        daemon.start()
 
 
 @pytest.mark.parametrize("delay", [0, 0.05, 0.15])
