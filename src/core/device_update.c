@@ -86,12 +86,7 @@ link_op_free(gpointer data)
 static void
 on_set_link(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
 {
-    struct job *job = data;
-    if (error)
-        job_fail(job, g_error_copy(error));
-    else
-        job_next(job);
-    job_unref(job);
+    job_step_over(data, error);
 }
 
 /* NIC's tap gets IN and OUT (a NIC without a tap has nothing to shape) */

@@ -403,6 +403,16 @@ job_fail(struct job *job, GError *error)
 }
 
 void
+job_step_over(struct job *job, const GError *error)
+{
+    if (error)
+        job_fail(job, g_error_copy(error));
+    else
+        job_next(job);
+    job_unref(job);
+}
+
+void
 job_set_error(struct job *job, GError *error)
 {
     g_clear_error(&job->error);

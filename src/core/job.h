@@ -155,6 +155,9 @@ void job_crash_point_at(const char *here);
 
 /* The current step is done; the next one starts (or the pipeline finishes). */
 void job_next(struct job *job);
+/* A callback that held a reference on JOB for its step: the step fails with a copy of ERROR,
+ * or is done (ERROR NULL); the reference is dropped. */
+void job_step_over(struct job *job, const GError *error);
 /* ERR_OPERATION_ABORTED (ORIGIN) for JOB: "operation aborted: job 'save' was canceled by
  * client", libvirt's words. */
 GError *job_aborted_error(const struct job *job, int origin);

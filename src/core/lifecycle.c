@@ -737,12 +737,7 @@ monitor_op_free(gpointer data)
 static void
 on_step_reply(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
 {
-    struct job *job = data;
-    if (error)
-        job_fail(job, g_error_copy(error));
-    else
-        job_next(job);
-    job_unref(job);
+    job_step_over(data, error);
 }
 
 static void

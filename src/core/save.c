@@ -129,12 +129,7 @@ lifecycle_image_clear(struct lifecycle_image *image)
 static void
 on_filter_done(GError *error, gpointer data)
 {
-    struct job *job = data;
-    if (error)
-        job_fail(job, g_error_copy(error));
-    else
-        job_next(job);
-    job_unref(job);
+    job_step_over(data, error);
 }
 
 /* The header, and the compressor, if any, waiting for QEMU's stream: a save that cannot

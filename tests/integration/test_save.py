@@ -51,6 +51,16 @@ def ram_value(dom):
     return out.strip() if rc == 0 else None
 
 
+def running_with_mark(dom):
+    """DOM running (started if need be) with a fresh value kept only in its RAM; the value."""
+    if not dom.isActive():
+        dom.create()
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
+    mark = f"ram-{time.time_ns()}"
+    assert guest.agent_exec(dom, "/bin/sh", "-c", f"echo {mark} > /run/domus-mark")[0] == 0
+    return mark
+
+
 def header(path):
     with open(path, "rb") as f:
         raw = f.read(92)
@@ -298,11 +308,7 @@ def test_compressed_images_restore(daemon, sg):
     """Images compressed as libvirt writes them (gzip, bzip2, xz) restore through the program
     their header names, with the guest's RAM as it was; save-image-dumpxml reads them."""
     c, dom = sg
-    if not dom.isActive():
-        dom.create()
-    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
-    mark = f"ram-{time.time_ns()}"
-    assert guest.agent_exec(dom, "/bin/sh", "-c", f"echo {mark} > /run/domus-mark")[0] == 0
+    mark = running_with_mark(dom)
     raw = os.path.join(daemon.root, "sv-raw.save")
     dom.save(raw)
     for n, (name, _) in COMPRESSORS.items():
@@ -516,11 +522,7 @@ def test_managed_save_survives_restart(daemon, sg):
     """The image is found again by the next daemon: dominfo says so and start resumes."""
     c = daemon.conn()
     dom = c.lookupByName("sv")
-    if not dom.isActive():
-        dom.create()
-    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
-    mark = f"ram-{time.time_ns()}"
-    assert guest.agent_exec(dom, "/bin/sh", "-c", f"echo {mark} > /run/domus-mark")[0] == 0
+    mark = running_with_mark(dom)
     dom.managedSave()
     daemon.stop()
     daemon.start()
@@ -545,11 +547,7 @@ def test_save_image_format_config(daemon, sg):
     try:
         c = daemon.conn()
         dom = c.lookupByName("sv")
-        if not dom.isActive():
-            dom.create()
-        guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
-        mark = f"ram-{time.time_ns()}"
-        assert guest.agent_exec(dom, "/bin/sh", "-c", f"echo {mark} > /run/domus-mark")[0] == 0
+        mark = running_with_mark(dom)
         path = os.path.join(daemon.root, "sv-conf.save")
         dom.save(path)
         magic, version, data_len, was_running, compressed = header(path)
@@ -578,11 +576,7 @@ def test_sigkill_during_save(daemon, sg, delay):
     save had finished, a complete image that restores."""
     c = daemon.conn()
     dom = c.lookupByName("sv")
-    if not dom.isActive():
-        dom.create()
-    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
-    mark = f"ram-{time.time_ns()}"
-    assert guest.agent_exec(dom, "/bin/sh", "-c", f"echo {mark} > /run/domus-mark")[0] == 0
+    mark = running_with_mark(dom)
     path = os.path.join(daemon.root, f"sv-kill-{delay}.save")
     def save():
         try:
