@@ -958,9 +958,10 @@ static void
 power_abort(struct job *job)
 {
     struct power_op *op = job->data;
-    if (op->type == JOB_SHUTDOWN) {
+    if (op->type == JOB_SHUTDOWN || op->dom->def->on_reboot == DOMAIN_ACTION_DESTROY) {
         /* QEMU is gone while the request was on its way: what was asked for happened (a
-         * guest that powers off at once may close its agent before it answers) */
+         * guest that powers off at once may close its agent before it answers; a reboot with
+         * on_reboot 'destroy' ends QEMU) */
         job_next(job);
         return;
     }

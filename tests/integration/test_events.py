@@ -58,7 +58,10 @@ def test_reboot_event(daemon, loop):
     c, got = listen(daemon, E.VIR_DOMAIN_EVENT_ID_REBOOT)
     d = daemon.conn().createXML(domain_xml("rb"), 0)
     d.reset()
-    assert wait_len(got, 1, 10) == [("rb", "reboot")]
+    # (the firmware, caught early in its start-up by the reset, may reset the machine once
+    # more itself: QEMU reports that reset too, and libvirt makes it a reboot event as well)
+    events = wait_len(got, 1, 10)
+    assert events and set(events) == {("rb", "reboot")}, events
     d.destroy()
     c.close()
 
