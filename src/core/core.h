@@ -146,6 +146,8 @@ struct core {
     /* save and managedsave write QEMU's stream through this program (a
      * qemu_saveimage_compression; save_image_format) */
     guint32 save_compression;
+    /* ... and external snapshots their memory images (snapshot_image_format) */
+    guint32 snapshot_compression;
 };
 
 struct core *core_new(const struct core_paths *paths, GError **error);

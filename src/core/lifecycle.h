@@ -87,16 +87,28 @@ void lifecycle_start_snapshot(struct domain *dom, struct domain_def *live, const
 
 /* A save image being written (save.c): the header and QEMU's stream go into a temporary file
  * next to PATH, which takes its place once complete. */
+struct qemu_filter;
+
 struct lifecycle_image {
-    char *path;                /* set by the caller */
-    char *tmp_path;            /* NULL: not created */
-    int fd;                    /* -1 until created */
-    struct qemu_saveimage img; /* the header's fields: xml, was_running (set by the caller) */
-    gboolean renamed;          /* the image is in place */
+    char *path;     /* set by the caller */
+    char *tmp_path; /* NULL: not created */
+    int fd;         /* -1 until created */
+    /* the header's fields: xml, was_running, compression (set by the caller) */
+    struct qemu_saveimage img;
+    gboolean renamed; /* the image is in place */
+    /* a compressed image: the program writes FD, QEMU writes STREAM_FD (-1 until created) */
+    struct qemu_filter *filter;
+    int stream_fd;
 };
 /* Creates the temporary file and writes the header; DOM's status names the file so that a
- * daemon that dies meanwhile removes it once back. */
+ * daemon that dies meanwhile removes it once back. A compressed image's program starts (or the
+ * error names it). */
 gboolean lifecycle_image_open(struct lifecycle_image *image, struct domain *dom, GError **error);
+/* The descriptor QEMU writes the stream into. */
+int lifecycle_image_stream_fd(const struct lifecycle_image *image);
+/* A step of JOB once QEMU has written the stream: it ends when a compressor has written the
+ * rest and exited (its failure fails it), at once for a raw image. */
+void lifecycle_image_finish_stream(struct job *job, struct lifecycle_image *image);
 /* Blocking (a worker thread): syncs, marks complete, renames into place. */
 gboolean lifecycle_image_commit(struct lifecycle_image *image, gboolean bypass_cache,
                                 GError **error);

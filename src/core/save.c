@@ -28,10 +28,6 @@
 struct save_op {
     struct domain *dom; /* a reference */
     struct lifecycle_image image;
-    /* a compressed image: QEMU writes STREAM_FD, the program's pipe, and the program the
-     * image */
-    struct qemu_filter *filter;
-    int stream_fd;
     unsigned flags;               /* CORE_SAVE_* */
     struct lifecycle_pause pause; /* it resumes if the save fails */
     gboolean managed;             /* the domain's managed save image */
@@ -41,8 +37,6 @@ static void
 save_op_free(gpointer data)
 {
     struct save_op *op = data;
-    file_close_fd(&op->stream_fd);
-    qemu_filter_free(op->filter);
     lifecycle_image_clear(&op->image);
     core_domain_unref(op->dom);
     g_free(op);
@@ -77,8 +71,41 @@ lifecycle_image_open(struct lifecycle_image *image, struct domain *dom, GError *
     /* a daemon that dies from here on finds the file in the status, and removes it */
     g_free(dom->save_file);
     dom->save_file = g_strdup(image->tmp_path);
-    return qemu_saveimage_write(image->fd, image->path, &image->img, error) &&
-           core_status_write(dom, error);
+    if (!qemu_saveimage_write(image->fd, image->path, &image->img, error) ||
+        !core_status_write(dom, error))
+        return FALSE;
+    /* a compressed image: the program waits for QEMU's stream, ready before the guest pauses */
+    if (image->img.compression != QEMU_SAVEIMAGE_RAW) {
+        image->filter = qemu_filter_start(image->img.compression, FALSE, image->fd, image->path,
+                                          &image->stream_fd, error);
+        return image->filter != NULL;
+    }
+    return TRUE;
+}
+
+int
+lifecycle_image_stream_fd(const struct lifecycle_image *image)
+{
+    return image->filter ? image->stream_fd : image->fd;
+}
+
+/* The compressor's end: the step waiting for it ends */
+static void
+on_filter_done(GError *error, gpointer data)
+{
+    job_step_over(data, error);
+}
+
+void
+lifecycle_image_finish_stream(struct job *job, struct lifecycle_image *image)
+{
+    if (!image->filter) {
+        job_next(job);
+        return;
+    }
+    /* QEMU is done: the program ends once it has written the rest */
+    file_close_fd(&image->stream_fd);
+    qemu_filter_wait(image->filter, on_filter_done, job_ref(job));
 }
 
 gboolean
@@ -117,6 +144,8 @@ lifecycle_image_commit(struct lifecycle_image *image, gboolean bypass_cache, GEr
 void
 lifecycle_image_clear(struct lifecycle_image *image)
 {
+    file_close_fd(&image->stream_fd);
+    g_clear_pointer(&image->filter, qemu_filter_free);
     file_close_fd(&image->fd);
     if (image->tmp_path && !image->renamed)
         unlink(image->tmp_path);
@@ -125,25 +154,14 @@ lifecycle_image_clear(struct lifecycle_image *image)
     qemu_saveimage_clear(&image->img);
 }
 
-/* The compressor's end: the step waiting for it ends */
-static void
-on_filter_done(GError *error, gpointer data)
-{
-    job_step_over(data, error);
-}
-
-/* The header, and the compressor, if any, waiting for QEMU's stream: a save that cannot
- * write fails before it pauses the guest. */
+/* The header (and the compressor, if any): a save that cannot write fails before it pauses
+ * the guest. */
 static void
 save_header(struct job *job)
 {
     struct save_op *op = job->data;
     GError *error = NULL;
-    guint32 compression = op->image.img.compression;
-    if (!lifecycle_image_open(&op->image, op->dom, &error) ||
-        (compression != QEMU_SAVEIMAGE_RAW &&
-         !(op->filter = qemu_filter_start(compression, FALSE, op->image.fd, op->image.path,
-                                          &op->stream_fd, &error))))
+    if (!lifecycle_image_open(&op->image, op->dom, &error))
         job_fail(job, error);
     else
         job_next(job);
@@ -153,20 +171,14 @@ static void
 save_migrate(struct job *job)
 {
     struct save_op *op = job->data;
-    migration_run(job, op->dom, op->filter ? op->stream_fd : op->image.fd, FALSE);
+    migration_run(job, op->dom, lifecycle_image_stream_fd(&op->image), FALSE);
 }
 
-/* QEMU is done: the compressor ends once it has written the rest */
 static void
 save_compress(struct job *job)
 {
     struct save_op *op = job->data;
-    if (!op->filter) {
-        job_next(job);
-        return;
-    }
-    file_close_fd(&op->stream_fd);
-    qemu_filter_wait(op->filter, on_filter_done, job_ref(job));
+    lifecycle_image_finish_stream(job, &op->image);
 }
 
 /* In a worker thread: the image is made durable, marked complete and put in place. */
@@ -482,8 +494,8 @@ save_start(struct domain *dom, const char *path, const char *xml, unsigned flags
     op->dom = core_domain_ref(dom);
     op->image.path = g_strdup(path);
     op->image.fd = -1;
+    op->image.stream_fd = -1;
     op->image.img.compression = dom->core->save_compression;
-    op->stream_fd = -1;
     op->flags = flags;
     op->managed = managed;
     struct save_request *req = g_new0(struct save_request, 1);

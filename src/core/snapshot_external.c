@@ -52,6 +52,7 @@ snapshot_ext_new(void)
     struct snap_ext *ext = g_new0(struct snap_ext, 1);
     ext->disks = g_ptr_array_new_with_free_func((GDestroyNotify)ext_disk_free);
     ext->image.fd = -1;
+    ext->image.stream_fd = -1;
     return ext;
 }
 
@@ -293,6 +294,7 @@ snapshot_ext_create_prepare(struct job *job, struct snap_op *op, GError **error)
         ext->image.img.xml =
             domain_def_format(dom->def, -1, DOMAIN_DEF_FORMAT_SECURE | DOMAIN_DEF_FORMAT_INACTIVE);
         ext->image.img.was_running = dom->state == DOM_RUNNING;
+        ext->image.img.compression = dom->core->snapshot_compression;
     }
     op->was_running = dom->state == DOM_RUNNING;
     op->name = g_strdup(def->name);
@@ -469,7 +471,20 @@ step_migrate(struct job *job)
     }
     if (op->ext->live && op->dom->state == DOM_RUNNING)
         op->ext->paused = TRUE; /* QEMU pauses at the end: the guest runs again after */
-    migration_run(job, op->dom, op->ext->image.fd, FALSE);
+    migration_run(job, op->dom, lifecycle_image_stream_fd(&op->ext->image), FALSE);
+}
+
+/* a compressed memory image: its program writes the rest */
+static void
+step_compress(struct job *job)
+{
+    struct snap_op *op = job->data;
+    if (!step_begins(job))
+        return;
+    if (op->ext->memory)
+        lifecycle_image_finish_stream(job, &op->ext->image);
+    else
+        job_next(job);
 }
 
 static gboolean
@@ -759,9 +774,11 @@ ext_create_abort(struct job *job)
 }
 
 static const struct job_step ext_create_steps[] = {
-    {"overlays", step_overlays}, {"freeze", step_freeze},   {"header", step_header},
-    {"pause", step_pause},       {"migrate", step_migrate}, {"sync", step_sync},
-    {"attach", step_attach},     {"switch", step_switch},   {NULL, NULL},
+    {"overlays", step_overlays}, {"freeze", step_freeze},
+    {"header", step_header},     {"pause", step_pause},
+    {"migrate", step_migrate},   {"compress", step_compress},
+    {"sync", step_sync},         {"attach", step_attach},
+    {"switch", step_switch},     {NULL, NULL},
 };
 
 const struct job_pipeline snapshot_ext_create_pipeline = {

@@ -61,6 +61,7 @@ static const struct text texts[] = {
     {"qemu", "migration_address", KIND_STRING, CFG(migration_address)},
     {"qemu", "migrate_tls_x509_cert_dir", KIND_PATH, CFG(migrate_tls_dir)},
     {"qemu", "save_image_format", KIND_STRING, CFG(save_image_format)},
+    {"qemu", "snapshot_image_format", KIND_STRING, CFG(snapshot_image_format)},
     {"tls", "pki_dir", KIND_PATH, CFG(pki_dir)},
     {"tls", "ca_file", KIND_PATH, CFG(ca_file)},
     {"tls", "cert_file", KIND_PATH, CFG(cert_file)},
@@ -221,12 +222,15 @@ daemon_config_load(struct daemon_config *cfg, const char *path, gboolean optiona
                 cfg->migration_port_min, cfg->migration_port_max);
         return FALSE;
     }
-    if (cfg->save_image_format &&
-        qemu_saveimage_compression_from_string(cfg->save_image_format) < 0) {
-        err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,
-                "%s: [qemu] save_image_format must be raw, gzip, bzip2, xz or lzop, not '%s'", path,
-                cfg->save_image_format);
-        return FALSE;
+    const char *formats[] = {"save_image_format", cfg->save_image_format, "snapshot_image_format",
+                             cfg->snapshot_image_format};
+    for (gsize i = 0; i < G_N_ELEMENTS(formats); i += 2) {
+        if (formats[i + 1] && qemu_saveimage_compression_from_string(formats[i + 1]) < 0) {
+            err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,
+                    "%s: [qemu] %s must be raw, gzip, bzip2, xz or lzop, not '%s'", path,
+                    formats[i], formats[i + 1]);
+            return FALSE;
+        }
     }
     if (cfg->log_level && !daemon_config_log_level(cfg->log_level, NULL)) {
         err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,

@@ -23,7 +23,8 @@ struct daemon_config {
     /* the program save and managedsave write QEMU's stream through (qemu.conf's
      * save_image_format: raw, gzip, bzip2, xz, lzop); NULL: raw */
     char *save_image_format;
-    char *host_uuid; /* NULL: the state directory's own */
+    char *snapshot_image_format; /* the same for external snapshots' memory images */
+    char *host_uuid;             /* NULL: the state directory's own */
     /* [daemon] */
     char **listen;   /* tcp://… and tls://… URIs */
     char *log_level; /* debug, info, warn, error */

@@ -434,6 +434,9 @@ main(int argc, char **argv)
     core->migrate_tls_verify = cfg.migrate_tls_verify != 0;
     if (cfg.save_image_format)
         core->save_compression = qemu_saveimage_compression_from_string(cfg.save_image_format);
+    if (cfg.snapshot_image_format)
+        core->snapshot_compression =
+            qemu_saveimage_compression_from_string(cfg.snapshot_image_format);
     core->dnsmasq_binary = dnsmasq ? g_steal_pointer(&dnsmasq) : g_find_program_in_path("dnsmasq");
     if (!core->dnsmasq_binary)
         core->dnsmasq_binary = g_strdup("/usr/sbin/dnsmasq");

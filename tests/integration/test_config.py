@@ -43,6 +43,8 @@ def run_domusd(conf=None, args=()):
     ("[daemon]\nlisten = udp://1.2.3.4\n", "expected tcp://ADDR[:PORT] or tls://ADDR[:PORT]"),
     ("[qemu]\nsave_image_format = zip\n",
      "[qemu] save_image_format must be raw, gzip, bzip2, xz or lzop, not 'zip'"),
+    ("[qemu]\nsnapshot_image_format = zstd\n",
+     "[qemu] snapshot_image_format must be raw, gzip, bzip2, xz or lzop, not 'zstd'"),
 ])
 def test_bad_config_stops_the_daemon(conf, message):
     rc, err = run_domusd(conf)

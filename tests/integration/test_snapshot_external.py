@@ -546,3 +546,38 @@ def test_redefine_and_edit(daemon, ext):
         dom.snapshotCreateXML(looped, E.VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE)
     assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG and "cycle" in str(e.value)
     daemon.virsh("snapshot-delete", "ext", "ed2")
+
+
+def test_snapshot_image_format_config(daemon, ext):
+    """domusd.conf's [qemu] snapshot_image_format (qemu.conf's): an external snapshot's memory
+    image is written through that program (its header says which), and a revert reads it back
+    through the program: the guest's RAM and disk are the snapshot's again."""
+    conf = os.path.join(daemon.root, "etc", "domusd.conf")
+    os.makedirs(os.path.dirname(conf), exist_ok=True)
+    with open(conf, "w") as f:
+        f.write("[qemu]\nsnapshot_image_format = xz\n")
+    daemon.stop()
+    daemon.start()
+    try:
+        c = daemon.conn()
+        dom = c.lookupByName("ext")
+        if not dom.isActive():
+            dom.create()
+        mark(dom, "xz-one")
+        mem = os.path.join(daemon.root, "mx.mem")
+        daemon.virsh("snapshot-create-as", "ext", "mx", "--memspec", f"file={mem}")
+        with open(mem, "rb") as f:
+            head = f.read(92)
+            assert head[:16] == b"LibvirtQemudSave"
+            data_len, compressed = (int.from_bytes(head[i:i + 4], "little") for i in (20, 28))
+            assert compressed == 3
+            f.seek(92 + data_len)
+            assert f.read(6) == b"\xfd7zXZ\x00", "QEMU's stream went through xz"
+        mark(dom, "xz-two")
+        dom.revertToSnapshot(dom.snapshotLookupByName("mx"))
+        assert dom.state()[0] == E.VIR_DOMAIN_RUNNING
+        assert marks(dom) == ("xz-one", "xz-one")
+    finally:
+        os.unlink(conf)
+        daemon.stop()
+        daemon.start()
