@@ -60,6 +60,10 @@ void snapshot_forget(struct domain *dom, const char *name);
  * outcome is known: a daemon that dies between finds it (core_snapshot_recover). */
 gboolean snapshot_pending_write(struct domain *dom, const struct snapshot_def *def,
                                 gboolean external, unsigned flags, GError **error);
+/* The same for an external snapshot DEF being deleted (NULL: nothing to record) while its
+ * domain runs: QEMU's merge decides how a restarted daemon settles it. */
+gboolean snapshot_pending_write_delete(struct domain *dom, const struct snapshot_def *def,
+                                       GError **error);
 void snapshot_pending_clear(struct domain *dom);
 /* Whether DOM has such a record (a daemon died before the snapshot's outcome was kept). */
 gboolean snapshot_pending_exists(struct domain *dom);
@@ -98,3 +102,6 @@ void snapshot_ext_recovered(struct domain *dom, const struct snapshot_def *def,
 /* ... or it did not: the overlays' nodes it may have added go. */
 void snapshot_ext_unmade(struct domain *dom, const struct snapshot_def *def);
 void snapshot_ext_delete_prepare(struct job *job, struct snap_op *op, GError **error);
+/* A delete a daemon did not see to its end, whose merge QEMU had done (its overlays are in no
+ * device's chain): the definitions, files and metadata as the delete would have left them. */
+void snapshot_ext_delete_recovered(struct domain *dom, const char *name);

@@ -216,8 +216,11 @@ step_merge(struct job *job)
         return;
     }
     GError *error = NULL;
-    /* the status names the job: a daemon that dies during a commit has QEMU cancel it */
-    if (op->next == 0 && !core_status_write(dom, &error)) {
+    /* the status names the job and a record the snapshot: a daemon that dies during a commit
+     * has QEMU cancel it, and finishes the deletion when QEMU had merged */
+    if (op->next == 0 && (!core_status_write(dom, &error) ||
+                          !snapshot_pending_write_delete(
+                              dom, g_hash_table_lookup(dom->snapshots, op->name), &error))) {
         job_fail(job, error);
         return;
     }
@@ -243,6 +246,62 @@ step_merge(struct job *job)
     job_next(job);
 }
 
+/* The definitions once OVERLAY (of disk TARGET) is merged into BASE: out of the live chain (the
+ * top when it was the active layer, else the layer it was below the top), out of the
+ * persistent definition and of the other snapshots' definitions. */
+static void
+merge_disk(struct domain *dom, struct domain_def *persistent, const char *target,
+           const char *overlay, const char *base, enum disk_format base_format)
+{
+    struct disk_def *live =
+        state_is_active(dom->state) ? domain_def_find_disk(dom->def, target) : NULL;
+    if (live && live->backing) {
+        if (g_strcmp0(live->source, overlay) == 0 && live->backing->len) {
+            struct disk_layer *below = live->backing->pdata[0];
+            unsigned gone = live->source_index;
+            g_free(live->source);
+            live->source = g_strdup(below->path);
+            live->format = below->format;
+            live->source_index = below->index;
+            g_ptr_array_remove_index(live->backing, 0);
+            snapshot_ext_del_nodes(dom, gone);
+        } else {
+            for (guint j = 0; j < live->backing->len; j++) {
+                const struct disk_layer *l = live->backing->pdata[j];
+                if (g_strcmp0(l->path, overlay) == 0) {
+                    unsigned gone = l->index;
+                    g_ptr_array_remove_index(live->backing, j--);
+                    snapshot_ext_del_nodes(dom, gone);
+                }
+            }
+        }
+    }
+    struct disk_def *p = persistent ? domain_def_find_disk(persistent, target) : NULL;
+    if (p && g_strcmp0(p->source, overlay) == 0) {
+        g_free(p->source);
+        p->source = g_strdup(base);
+        p->format = base_format;
+    }
+    /* the snapshots that were taken of the overlay are of the base now */
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, dom->snapshots);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        struct snapshot_def *s = v;
+        struct disk_def *d = s->dom ? domain_def_find_disk(s->dom, target) : NULL;
+        if (d && g_strcmp0(d->source, overlay) == 0) {
+            g_free(d->source);
+            d->source = g_strdup(base);
+            d->format = base_format;
+            GError *error = NULL;
+            if (!snapshot_write_meta(dom, s, &error)) {
+                log_warn("%s: %s", dom->def->name, error->message);
+                g_clear_error(&error);
+            }
+        }
+    }
+}
+
 /* The definitions after the merges: the overlay is out of each chain. */
 static void
 merged_definitions(struct snap_op *op)
@@ -252,48 +311,8 @@ merged_definitions(struct snap_op *op)
     struct domain_def *persistent = active ? dom->new_def : dom->def;
     for (guint i = 0; i < op->ext->disks->len; i++) {
         const struct ext_disk *e = op->ext->disks->pdata[i];
-        if (e->merge != MERGE_ACTIVE && e->merge != MERGE_BELOW)
-            continue;
-        struct disk_def *live = active ? domain_def_find_disk(dom->def, e->target) : NULL;
-        if (live && live->backing) {
-            if (e->merge == MERGE_ACTIVE && live->backing->len) {
-                struct disk_layer *below = live->backing->pdata[0];
-                g_free(live->source);
-                live->source = g_strdup(below->path);
-                live->format = below->format;
-                live->source_index = below->index;
-                g_ptr_array_remove_index(live->backing, 0);
-            } else {
-                for (guint j = 0; j < live->backing->len; j++)
-                    if (((struct disk_layer *)live->backing->pdata[j])->index == e->index)
-                        g_ptr_array_remove_index(live->backing, j--);
-            }
-            snapshot_ext_del_nodes(dom, e->index);
-        }
-        struct disk_def *p = persistent ? domain_def_find_disk(persistent, e->target) : NULL;
-        if (p && e->merge == MERGE_ACTIVE && g_strcmp0(p->source, e->overlay) == 0) {
-            g_free(p->source);
-            p->source = g_strdup(e->base);
-            p->format = e->base_format;
-        }
-        /* the snapshots that were taken of the overlay are of the base now */
-        GHashTableIter it;
-        gpointer v;
-        g_hash_table_iter_init(&it, dom->snapshots);
-        while (g_hash_table_iter_next(&it, NULL, &v)) {
-            struct snapshot_def *s = v;
-            struct disk_def *d = s->dom ? domain_def_find_disk(s->dom, e->target) : NULL;
-            if (d && g_strcmp0(d->source, e->overlay) == 0) {
-                g_free(d->source);
-                d->source = g_strdup(e->base);
-                d->format = e->base_format;
-                GError *error = NULL;
-                if (!snapshot_write_meta(dom, s, &error)) {
-                    log_warn("%s: %s", dom->def->name, error->message);
-                    g_clear_error(&error);
-                }
-            }
-        }
+        if (e->merge == MERGE_ACTIVE || e->merge == MERGE_BELOW)
+            merge_disk(dom, persistent, e->target, e->overlay, e->base, e->base_format);
     }
     snapshot_ext_keep_definitions(dom, persistent, active);
 }
@@ -337,6 +356,34 @@ drop_image(struct domain *dom, const struct snapshot_def *snap, const char *path
     unlink(path);
 }
 
+/* What is left of SNAP once QEMU has merged its overlays: the definitions, its files (DISKS:
+ * the merge plan, with the images a discarded leaf leaves; NULL: none), its metadata. */
+static void
+forget_deleted(struct domain *dom, struct snapshot_def *snap, GPtrArray *disks)
+{
+    for (guint i = 0; disks && i < disks->len; i++) {
+        const struct ext_disk *e = disks->pdata[i];
+        if (e->merge == MERGE_DISCARD)
+            drop_image(dom, snap, e->base);
+        drop_image(dom, snap, e->overlay);
+    }
+    for (guint i = 0; !disks && i < snap->disks->len; i++) {
+        const struct snapshot_disk *sd = snap->disks->pdata[i];
+        if (sd->snapshot == SNAPSHOT_LOC_EXTERNAL)
+            drop_image(dom, snap, sd->file);
+    }
+    if (snap->memory == SNAPSHOT_LOC_EXTERNAL && snap->memory_file)
+        unlink(snap->memory_file);
+    g_autofree char *name = g_strdup(snap->name);
+    snapshot_forget(dom, name);
+    GError *e = NULL;
+    if (!snapshot_write_current(dom, &e)) {
+        log_warn("%s", e->message);
+        g_error_free(e);
+    }
+    log_info("%s: external snapshot '%s' deleted", dom->def->name, name);
+}
+
 static void
 ext_delete_finish(struct job *job, const GError *error)
 {
@@ -346,27 +393,40 @@ ext_delete_finish(struct job *job, const GError *error)
         GError *e = g_error_copy(error);
         g_prefix_error(&e, "deleting snapshot '%s' of '%s': ", op->name, dom->def->name);
         job_set_error(job, e);
+        snapshot_pending_clear(dom);
         return;
     }
     struct snapshot_def *snap = g_hash_table_lookup(dom->snapshots, op->name);
-    if (!snap || (op->flags & CORE_SNAPSHOT_DELETE_CHILDREN_ONLY))
+    if (snap && !(op->flags & CORE_SNAPSHOT_DELETE_CHILDREN_ONLY)) {
+        /* QEMU has merged (an active commit pivoted); nothing of it is written down yet */
+        job_crash_point(job, "merged");
+        merged_definitions(op);
+        forget_deleted(dom, snap, op->ext->disks);
+    }
+    /* last: a daemon that dies before this finds the delete's record (snapshot_recover.c) */
+    snapshot_pending_clear(dom);
+}
+
+void
+snapshot_ext_delete_recovered(struct domain *dom, const char *name)
+{
+    struct snapshot_def *snap = g_hash_table_lookup(dom->snapshots, name);
+    if (!snap)
         return;
-    merged_definitions(op);
-    for (guint i = 0; i < op->ext->disks->len; i++) {
-        const struct ext_disk *e = op->ext->disks->pdata[i];
-        if (e->merge == MERGE_DISCARD)
-            drop_image(dom, snap, e->base);
-        drop_image(dom, snap, e->overlay);
+    log_info("%s: QEMU merged snapshot '%s' before the daemon stopped; finishing its deletion",
+             dom->def->name, name);
+    gboolean active = state_is_active(dom->state);
+    struct domain_def *persistent = active ? dom->new_def : dom->def;
+    for (guint i = 0; i < snap->disks->len; i++) {
+        const struct snapshot_disk *sd = snap->disks->pdata[i];
+        /* the image the snapshot froze is the base its overlay went into */
+        const struct disk_def *frozen =
+            snap->dom ? domain_def_find_disk(snap->dom, sd->name) : NULL;
+        if (sd->snapshot == SNAPSHOT_LOC_EXTERNAL && sd->file && frozen && frozen->source)
+            merge_disk(dom, persistent, sd->name, sd->file, frozen->source, frozen->format);
     }
-    if (snap->memory == SNAPSHOT_LOC_EXTERNAL && snap->memory_file)
-        unlink(snap->memory_file);
-    snapshot_forget(dom, op->name);
-    GError *e = NULL;
-    if (!snapshot_write_current(dom, &e)) {
-        log_warn("%s", e->message);
-        g_error_free(e);
-    }
-    log_info("%s: external snapshot '%s' deleted", dom->def->name, op->name);
+    snapshot_ext_keep_definitions(dom, persistent, active);
+    forget_deleted(dom, snap, NULL);
 }
 
 static void

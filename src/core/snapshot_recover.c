@@ -21,7 +21,8 @@
 #define PENDING_FILE ".pending"
 
 /* The record: one line of words ("internal" or "external", "reuse" when the client made the
- * overlays, "no-metadata"), then the snapshot's XML as it will be kept. */
+ * overlays, "no-metadata"; "delete" for a delete), then the snapshot's XML as it will be kept
+ * (a delete's: as it is). */
 gboolean
 snapshot_pending_write(struct domain *dom, const struct snapshot_def *def, gboolean external,
                        unsigned flags, GError **error)
@@ -33,6 +34,19 @@ snapshot_pending_write(struct domain *dom, const struct snapshot_def *def, gbool
         g_strdup_printf("%s%s%s\n%s", external ? "external" : "internal",
                         (flags & CORE_SNAPSHOT_CREATE_REUSE_EXTERNAL) ? " reuse" : "",
                         (flags & CORE_SNAPSHOT_CREATE_NO_METADATA) ? " no-metadata" : "", xml);
+    return file_mkdir_p(dir, 0700, error) &&
+           file_write_atomic(path, text, strlen(text), 0600, FILE_DURABLE, error);
+}
+
+gboolean
+snapshot_pending_write_delete(struct domain *dom, const struct snapshot_def *def, GError **error)
+{
+    if (!def)
+        return TRUE;
+    g_autofree char *dir = snapshot_dir(dom);
+    g_autofree char *path = g_build_filename(dir, PENDING_FILE, NULL);
+    g_autofree char *xml = snapshot_def_format(def, SNAPSHOT_DEF_FORMAT_SECURE);
+    g_autofree char *text = g_strdup_printf("external delete\n%s", xml);
     return file_mkdir_p(dir, 0700, error) &&
            file_write_atomic(path, text, strlen(text), 0600, FILE_DURABLE, error);
 }
@@ -55,7 +69,7 @@ snapshot_pending_exists(struct domain *dom)
 
 struct pending {
     struct snapshot_def *def;
-    gboolean external, reuse, no_metadata;
+    gboolean external, reuse, no_metadata, delete;
 };
 
 static void
@@ -91,6 +105,7 @@ pending_read(struct domain *dom)
     p->external = g_strv_contains((const char *const *)words, "external");
     p->reuse = g_strv_contains((const char *const *)words, "reuse");
     p->no_metadata = g_strv_contains((const char *const *)words, "no-metadata");
+    p->delete = g_strv_contains((const char *const *)words, "delete");
     return p;
 }
 
@@ -162,6 +177,13 @@ snapshot_pending_settle_offline(struct domain *dom)
     struct pending *p = pending_read(dom);
     if (!p)
         return;
+    if (p->delete) {
+        /* its QEMU is gone: the snapshot stays as its metadata says (what a commit had copied
+         * down is also in the overlay above) */
+        snapshot_pending_clear(dom);
+        pending_free(p);
+        return;
+    }
     gboolean made = TRUE;
     for (guint i = 0; i < p->def->disks->len; i++) {
         const struct snapshot_disk *sd = p->def->disks->pdata[i];
@@ -183,7 +205,8 @@ snapshot_pending_settle_offline(struct domain *dom)
 
 struct recover {
     struct domain *dom;
-    struct pending *p; /* NULL: a delete's or revert's block job, cancelled */
+    struct pending *p; /* NULL: a revert's block job, cancelled (a delete's too, and its record
+                        * says whether QEMU had merged) */
     guint polls;
     gboolean cancelled;
     struct job *job; /* holds the domain: a new snapshot call waits until QEMU's job is gone */
@@ -206,6 +229,29 @@ recover_end(struct recover *rc)
     g_free(rc);
 }
 
+/* Whether an external disk of DEF (its overlay) is still in some device's chain, by
+ * query-block's BLOCKS: the top file and every backing image below it. */
+static gboolean
+overlays_in_use(const struct snapshot_def *def, JsonArray *blocks)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        const struct snapshot_disk *sd = def->disks->pdata[i];
+        if (sd->snapshot != SNAPSHOT_LOC_EXTERNAL || !sd->file)
+            continue;
+        for (guint j = 0; j < json_array_get_length(blocks); j++) {
+            JsonObject *b = qemu_json_element_object(blocks, j);
+            JsonObject *ins = b ? qemu_json_object(b, "inserted") : NULL;
+            if (ins && g_strcmp0(qemu_json_string(ins, "file"), sd->file) == 0)
+                return TRUE;
+            for (JsonObject *img = ins ? qemu_json_object(ins, "image") : NULL; img;
+                 img = qemu_json_object(img, "backing-image"))
+                if (g_strcmp0(qemu_json_string(img, "filename"), sd->file) == 0)
+                    return TRUE;
+        }
+    }
+    return FALSE;
+}
+
 /* What query-block says of the images: each device's top file, its node, its snapshots */
 static void
 on_recover_blocks(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
@@ -215,6 +261,12 @@ on_recover_blocks(struct qmp *mon, JsonNode *result, const GError *error, gpoint
     struct snapshot_def *def = rc->p->def;
     JsonArray *blocks = error ? NULL : qemu_json_node_array(result);
     if (!blocks || !dom->mon) {
+        recover_end(rc);
+        return;
+    }
+    if (rc->p->delete) {
+        if (!overlays_in_use(def, blocks))
+            snapshot_ext_delete_recovered(dom, def->name);
         recover_end(rc);
         return;
     }
@@ -276,7 +328,7 @@ on_recover_jobs(struct qmp *mon, JsonNode *result, const GError *error, gpointer
         if (g_strcmp0(qemu_json_string(j, "status"), "concluded") != 0 && rc->polls++ < 12000) {
             /* a create's job is let finish; a delete's commit is cancelled: the overlay stays
              * where it was (what it copied below is in the image that the overlay covers) */
-            if (!rc->p && !rc->cancelled) {
+            if ((!rc->p || rc->p->delete) && !rc->cancelled) {
                 rc->cancelled = TRUE;
                 JsonObject *args = json_object_new();
                 json_object_set_string_member(args, "id", QJOB_ID);
