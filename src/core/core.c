@@ -845,7 +845,7 @@ core_undefine(struct core *core, struct domain *dom, unsigned flags, GError **er
     g_autofree char *path = config_path(core, dom->def->name);
     g_autofree char *ap = autostart_path(core, dom->def->name);
     g_autofree char *ms = core_managed_save_path(dom);
-    if (!file_remove(ms, error) || !file_remove(ap, error) || !file_remove(path, error))
+    if (!file_remove_large(ms, error) || !file_remove(ap, error) || !file_remove(path, error))
         return FALSE;
     dom->managed_save = FALSE;
     dom->autostart = FALSE;

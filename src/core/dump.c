@@ -43,7 +43,7 @@ dump_op_free(gpointer data)
         g_source_remove(op->poll);
     file_close_fd(&op->fd);
     if (!op->complete && op->path)
-        unlink(op->path);
+        file_remove_large(op->path, NULL);
     core_domain_unref(op->dom);
     g_free(op->path);
     g_free(op);

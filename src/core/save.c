@@ -148,7 +148,7 @@ lifecycle_image_clear(struct lifecycle_image *image)
     g_clear_pointer(&image->filter, qemu_filter_free);
     file_close_fd(&image->fd);
     if (image->tmp_path && !image->renamed)
-        unlink(image->tmp_path);
+        file_remove_large(image->tmp_path, NULL);
     g_clear_pointer(&image->tmp_path, g_free);
     g_clear_pointer(&image->path, g_free);
     qemu_saveimage_clear(&image->img);
@@ -281,7 +281,7 @@ lifecycle_save_recover(struct domain *dom, gboolean running)
     if (dom->save_file) {
         log_info("%s: removing '%s', left by a save the daemon did not see to its end",
                  dom->def->name, dom->save_file);
-        unlink(dom->save_file);
+        file_remove_large(dom->save_file, NULL);
         g_clear_pointer(&dom->save_file, g_free);
     }
     if (!dom->mon)
@@ -532,7 +532,7 @@ gboolean
 core_domain_managed_save_remove(struct domain *dom, GError **error)
 {
     g_autofree char *path = core_managed_save_path(dom);
-    if (!file_remove(path, error))
+    if (!file_remove_large(path, error))
         return FALSE;
     if (dom->managed_save)
         log_info("%s: managed save image removed", dom->def->name);
@@ -571,7 +571,7 @@ static gboolean
 discard_image(struct domain *dom, const char *path, const char *why)
 {
     log_warn("%s: ignoring its managed save image '%s': %s", dom->def->name, path, why);
-    unlink(path);
+    file_remove_large(path, NULL);
     dom->managed_save = FALSE;
     return FALSE;
 }

@@ -662,7 +662,7 @@ undo(struct snap_op *op)
             unlink(d->overlay);
     }
     if (op->ext->image.renamed)
-        unlink(op->ext->image.path);
+        file_remove_large(op->ext->image.path, NULL);
 }
 
 void

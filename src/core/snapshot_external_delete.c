@@ -11,6 +11,7 @@
 #include "qemu/device.h"
 #include "qemu/json.h"
 #include "qemu/monitor.h"
+#include "util/file.h"
 #include "storage/chain.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -373,7 +374,7 @@ forget_deleted(struct domain *dom, struct snapshot_def *snap, GPtrArray *disks)
             drop_image(dom, snap, sd->file);
     }
     if (snap->memory == SNAPSHOT_LOC_EXTERNAL && snap->memory_file)
-        unlink(snap->memory_file);
+        file_remove_large(snap->memory_file, NULL);
     g_autofree char *name = g_strdup(snap->name);
     snapshot_forget(dom, name);
     GError *e = NULL;

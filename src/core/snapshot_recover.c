@@ -140,7 +140,7 @@ pending_drop(struct domain *dom, struct pending *p)
             unlink(d->file);
     }
     if (p->external && p->def->memory == SNAPSHOT_LOC_EXTERNAL && p->def->memory_file)
-        unlink(p->def->memory_file);
+        file_remove_large(p->def->memory_file, NULL);
 }
 
 /* Whether qemu-img lists snapshot NAME in the image at PATH (shut off domain). */

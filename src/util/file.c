@@ -91,6 +91,34 @@ file_remove(const char *path, GError **error)
     return TRUE;
 }
 
+static void
+close_in_pool(gpointer data, gpointer user_data)
+{
+    close(GPOINTER_TO_INT(data) - 1);
+}
+
+gboolean
+file_remove_large(const char *path, GError **error)
+{
+    /* an O_PATH descriptor holds the inode without opening the file (no device's open runs):
+     * the name goes now, the blocks when the pool's thread closes it */
+    int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (!file_remove(path, error)) {
+        file_close_fd(&fd);
+        return FALSE;
+    }
+    if (fd < 0)
+        return TRUE;
+    static GThreadPool *closer;
+    static gsize once;
+    if (g_once_init_enter(&once)) {
+        closer = g_thread_pool_new(close_in_pool, NULL, 1, FALSE, NULL);
+        g_once_init_leave(&once, 1);
+    }
+    g_thread_pool_push(closer, GINT_TO_POINTER(fd + 1), NULL);
+    return TRUE;
+}
+
 char *
 file_tail(const char *path, int max_lines)
 {

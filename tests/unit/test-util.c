@@ -83,6 +83,53 @@ test_atomic_write(void)
     g_rmdir(dir);
 }
 
+/* Whether one of this process's descriptors is on PATH (removed: "PATH (deleted)") */
+static gboolean
+holds_fd_on(const char *path)
+{
+    g_autoptr(GDir) d = g_dir_open("/proc/self/fd", 0, NULL);
+    g_autofree char *deleted = g_strdup_printf("%s (deleted)", path);
+    const char *e;
+    while ((e = g_dir_read_name(d))) {
+        g_autofree char *fd = g_build_filename("/proc/self/fd", e, NULL);
+        g_autofree char *target = g_file_read_link(fd, NULL);
+        if (target && (g_str_equal(target, path) || g_str_equal(target, deleted)))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static void
+test_remove_large(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("domus-util-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "image", NULL);
+    g_autofree char *data = g_malloc0(1 << 20);
+    g_assert_true(g_file_set_contents(path, data, 1 << 20, NULL));
+    g_autoptr(GError) err = NULL;
+    g_assert_true(file_remove_large(path, &err));
+    g_assert_no_error(err);
+    /* the name is gone at once; a new file by that name is not the one removed */
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_set_contents(path, "new", -1, NULL));
+    /* the old file's last descriptor closes in the worker thread */
+    for (int i = 0; i < 500 && holds_fd_on(path); i++)
+        g_usleep(10000);
+    g_assert_false(holds_fd_on(path));
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_assert_cmpstr(text, ==, "new");
+    g_assert_true(file_remove_large(path, NULL));
+    /* a missing file is fine; a directory is an error, and nothing is left open */
+    g_assert_true(file_remove_large(path, &err));
+    g_assert_false(file_remove_large(dir, &err));
+    g_assert_error(err, DOMUS_ERROR, ERR_SYSTEM_ERROR);
+    g_assert_false(holds_fd_on(dir));
+    for (int i = 0; i < 500 && holds_fd_on(path); i++)
+        g_usleep(10000);
+    g_rmdir(dir);
+}
+
 static void
 test_tail(void)
 {
@@ -119,6 +166,7 @@ main(int argc, char **argv)
     g_test_add_func("/util/uuid", test_uuid);
     g_test_add_func("/util/atomic-write", test_atomic_write);
     g_test_add_func("/util/tail", test_tail);
+    g_test_add_func("/util/remove-large", test_remove_large);
     g_test_add_func("/util/procstat", test_procstat);
     return g_test_run();
 }
