@@ -20,6 +20,7 @@
 #include "qemu/device.h"
 #include "qemu/json.h"
 #include "qemu/monitor.h"
+#include "storage/qcow2.h"
 #include "util/err.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -313,8 +314,57 @@ step_begins(struct job *job)
     return FALSE;
 }
 
-/* In a worker thread: the overlays, on the images the disks are on now. An existing empty
- * file is taken as it is (libvirt does); a file made here is removed if the snapshot fails. */
+/* The overlay of D, on the image the disk is on now: written here in qemu-img's layout
+ * (storage/qcow2.c), or by qemu-img for a base that layout does not cover. */
+static gboolean
+make_overlay(const struct ext_disk *d, GError **error)
+{
+    enum storage_format fmt =
+        d->base_format == DISK_FORMAT_QCOW2 ? STORAGE_FORMAT_QCOW2 : STORAGE_FORMAT_RAW;
+    guint64 size = 0;
+    if (g_path_is_absolute(d->base) && storage_qcow2_virtual_size(d->base, fmt, &size, NULL) &&
+        size % 512 == 0) {
+        autoclose int fd = open(d->overlay, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+            err_set_errno(error, ORIGIN, errno, "cannot open '%s' for disk '%s'", d->overlay,
+                          d->target);
+            return FALSE;
+        }
+        if (!storage_qcow2_write_overlay(fd, d->overlay, size, d->base, fmt, error)) {
+            g_prefix_error(error, "cannot create the overlay of disk '%s': ", d->target);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    const char *argv[] = {"qemu-img",
+                          "create",
+                          "-q",
+                          "-f",
+                          "qcow2",
+                          "-F",
+                          disk_format_to_string(d->base_format),
+                          "-b",
+                          d->base,
+                          d->overlay,
+                          NULL};
+    g_autofree char *err_out = NULL;
+    int status = 0;
+    GError *spawn_error = NULL;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                      NULL, NULL, NULL, &err_out, &status, &spawn_error) ||
+        !g_spawn_check_wait_status(status, NULL)) {
+        err_set(error, ORIGIN, ERR_OPERATION_FAILED,
+                "cannot create the overlay '%s' of disk '%s': %s", d->overlay, d->target,
+                spawn_error ? spawn_error->message
+                            : (err_out && *err_out ? g_strstrip(err_out) : "error"));
+        g_clear_error(&spawn_error);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* In a worker thread: the overlays. An existing empty file is taken as it is (libvirt does);
+ * a file made here is removed if the snapshot fails. */
 static gboolean
 overlays_in_thread(struct job *job, gpointer data, GError **ret_error)
 {
@@ -332,30 +382,8 @@ overlays_in_thread(struct job *job, gpointer data, GError **ret_error)
                           d->target);
             return FALSE;
         }
-        const char *argv[] = {"qemu-img",
-                              "create",
-                              "-q",
-                              "-f",
-                              "qcow2",
-                              "-F",
-                              disk_format_to_string(d->base_format),
-                              "-b",
-                              d->base,
-                              d->overlay,
-                              NULL};
-        g_autofree char *err_out = NULL;
-        int status = 0;
-        GError *error = NULL;
-        if (!g_spawn_sync(NULL, (char **)argv, NULL,
-                          G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
-                          &err_out, &status, &error) ||
-            !g_spawn_check_wait_status(status, NULL)) {
-            err_set(ret_error, ORIGIN, ERR_OPERATION_FAILED,
-                    "cannot create the overlay '%s' of disk '%s': %s", d->overlay, d->target,
-                    error ? error->message : (err_out && *err_out ? g_strstrip(err_out) : "error"));
-            g_clear_error(&error);
+        if (!make_overlay(d, ret_error))
             return FALSE;
-        }
         job_set_progress(job, i + 1, op->ext->disks->len);
     }
     return TRUE;
