@@ -17,6 +17,7 @@
 struct qmp;
 struct domain;
 struct migration;
+struct qjob;
 struct migrate_out;
 struct migrate_in;
 
@@ -79,6 +80,7 @@ struct domain {
 
     struct job_owner jobs;           /* the modifying job that holds the domain, and who waits */
     struct migration *migration;     /* QEMU's migration stream a job follows (migration.c) */
+    struct qjob *qjob;               /* QEMU's snapshot job a step follows (snapshot.c) */
     struct migrate_out *migrate_out; /* this domain leaving for another host (migrate_out.c) */
     struct migrate_in *migrate_in;   /* ... arriving from another host (migrate_in.c) */
     guint64 migrate_downtime_ms;     /* migrate-setmaxdowntime; 0: QEMU's default (300 ms) */

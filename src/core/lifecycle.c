@@ -25,6 +25,7 @@
 #include "core/migrate.h"
 #include "core/qos.h"
 #include "core/migration.h"
+#include "core/snapshot.h"
 #include "core/network.h"
 #include "core/storage.h"
 #include "qemu/address.h"
@@ -635,6 +636,10 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
     struct domain *dom = user;
     if (g_str_equal(event, "MIGRATION")) {
         migration_event(dom, data);
+        return;
+    }
+    if (g_str_equal(event, "JOB_STATUS_CHANGE")) {
+        snapshot_qjob_event(dom, data);
         return;
     }
     if (g_str_equal(event, "MIGRATION_PASS")) {

@@ -277,6 +277,7 @@ struct qjob {
     guint timer;
     gboolean ended;
     gboolean polling;
+    gboolean again;      /* QEMU's job changed while query-jobs was on its way */
     gboolean completing; /* job-complete was sent */
     int refs;
 };
@@ -310,6 +311,8 @@ qjob_end(struct qjob *q, GError *error)
     if (q->timer)
         g_source_remove(q->timer);
     q->timer = 0;
+    if (q->dom->qjob == q)
+        q->dom->qjob = NULL;
     if (error)
         job_fail(q->job, error);
     else if (q->then)
@@ -318,6 +321,8 @@ qjob_end(struct qjob *q, GError *error)
         job_next(q->job);
     qjob_unref(q); /* the timer's */
 }
+
+static gboolean on_qjob_poll(gpointer data);
 
 static void
 on_jobs(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
@@ -356,6 +361,10 @@ on_jobs(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
     }
     if (error && !q->ended)
         qjob_end(q, g_error_copy(error));
+    if (q->again && !q->ended) {
+        q->again = FALSE;
+        on_qjob_poll(q);
+    }
     qjob_unref(q);
 }
 
@@ -390,6 +399,19 @@ snapshot_qjob_run(struct job *job, struct domain *dom, const char *command, Json
     q->dom = core_domain_ref(dom);
     qmp_command(dom->mon, command, args, on_qjob_started, qjob_ref(q));
     q->timer = g_timeout_add(QJOB_POLL_MS, on_qjob_poll, q);
+    dom->qjob = q;
+}
+
+void
+snapshot_qjob_event(struct domain *dom, JsonObject *data)
+{
+    const char *id = qemu_json_string(data, "id");
+    if (!dom->qjob || !id || !g_str_equal(id, QJOB_ID))
+        return;
+    if (dom->qjob->polling)
+        dom->qjob->again = TRUE;
+    else
+        on_qjob_poll(dom->qjob);
 }
 
 /* --- qemu-img on a shut off domain's images, in a worker thread --- */

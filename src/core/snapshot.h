@@ -79,6 +79,9 @@ void snapshot_revert_over(struct domain *dom);
  * step ends when it concludes (THEN, when set, runs instead of job_next). */
 void snapshot_qjob_run(struct job *job, struct domain *dom, const char *command, JsonObject *args,
                        void (*then)(struct job *job));
+/* QEMU's JOB_STATUS_CHANGE (DATA): the job a step follows is asked for at once, rather than
+ * at the next poll. */
+void snapshot_qjob_event(struct domain *dom, JsonObject *data);
 #define SNAPSHOT_QJOB_ID "domus-snapshot"
 
 /* A new list of commands (GStrv each) for snapshot_run_commands. */
