@@ -371,6 +371,8 @@ char **domus_node_stats(domus_conn *conn, gboolean memory, int index, GError **e
 int domus_node_cells_free(domus_conn *conn, int start, int max, guint64 **ret, GError **error);
 gboolean domus_node_free_memory(domus_conn *conn, guint64 *ret_bytes, GError **error);
 char *domus_get_sysinfo(domus_conn *conn, GError **error);
+/* virConnectDomainXMLToNative: the command line (FORMAT "qemu-argv") a start of XML would run. */
+char *domus_xml_to_native(domus_conn *conn, const char *format, const char *xml, GError **error);
 /* virConnectGetMaxVcpus of TYPE (NULL: the default); -1 on error. */
 int domus_get_max_vcpus(domus_conn *conn, const char *type, GError **error);
 /* virDomainGetDiskErrors: disk target, libvirt's error code ("1" unspecified, "2" no

@@ -859,6 +859,37 @@ cmd_dumpxml(struct cli_ctx *ctx, GError **error)
     return with_domain(ctx, do_dumpxml, NULL, "Failed to get the XML of domain '%s'", error);
 }
 
+/* domxml-to-native: the XML of a file or of a domain (--domain), as QEMU's command line */
+static gboolean
+cmd_domxml_to_native(struct cli_ctx *ctx, GError **error)
+{
+    const char *format = cli_get(ctx, "format");
+    const char *file = cli_get(ctx, "xml");
+    if (file && cli_get(ctx, "domain")) {
+        cli_report("Options --xml and --domain are mutually exclusive");
+        return FALSE;
+    }
+    g_autofree char *xml = NULL;
+    if (cli_get(ctx, "domain")) {
+        domus_domain *dom = cli_domain(ctx, error);
+        if (!dom)
+            return FALSE;
+        xml = domus_domain_get_xml(dom, 0, error);
+        domus_domain_free(dom);
+    } else if (file) {
+        xml = read_file(file, error);
+    } else {
+        cli_report("need either domain or domain XML");
+        return FALSE;
+    }
+    domus_conn *conn = xml ? cli_conn(ctx, error) : NULL;
+    g_autofree char *native = conn ? domus_xml_to_native(conn, format, xml, error) : NULL;
+    if (!native)
+        return FALSE;
+    printf("%s\n", native);
+    return TRUE;
+}
+
 /* edit: the inactive, secure XML goes to $VISUAL or $EDITOR; the result is defined again.
  * On any error the old definition stays as it was. */
 static gboolean
@@ -955,6 +986,12 @@ static const struct cli_opt state_opts[] = {
     {"reason", OPT_BOOL, FALSE, "also print reason for the state"},
     {NULL},
 };
+static const struct cli_opt to_native_opts[] = {
+    {"format", OPT_DATA, TRUE, "target config data type format"},
+    {"xml", OPT_DATA, FALSE, "xml data file to export from"},
+    {"domain", OPT_STRING, FALSE, "domain object"},
+    {NULL},
+};
 static const struct cli_opt dumpxml_opts[] = {
     DOMAIN_OPT,
     {"inactive", OPT_BOOL, FALSE, "show inactive defined XML"},
@@ -1038,6 +1075,8 @@ const struct cli_cmd cli_domain_cmds[] = {
     {"domname", cmd_domname, dom_opts, "convert a domain id or UUID to domain name"},
     {"domuuid", cmd_domuuid, dom_opts, "convert a domain name or id to domain UUID"},
     {"dumpxml", cmd_dumpxml, dumpxml_opts, "domain information in XML"},
+    {"domxml-to-native", cmd_domxml_to_native, to_native_opts,
+     "Convert domain XML to native config"},
     {"edit", cmd_edit, dom_opts, "edit XML configuration for a domain"},
     {"autostart", cmd_autostart, autostart_opts, "autostart a domain"},
     {NULL},

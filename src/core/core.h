@@ -598,6 +598,11 @@ void core_snapshot_revert(struct domain *dom, const char *name, unsigned flags, 
 void core_snapshot_delete(struct domain *dom, const char *name, unsigned flags, core_done_fn done,
                           gpointer data);
 
+/* virConnectDomainXMLToNative: the QEMU command line a start of XML would run, as one line of
+ * shell words (FORMAT must be "qemu-argv", else ERR_INVALID_ARG); nothing is made on the host.
+ * New string. */
+char *core_xml_to_native(struct core *core, const char *format, const char *xml, GError **error);
+
 /* Managed save: the image lives with the daemon's state and the next start resumes from it
  * (FORCE_BOOT discards it); a persistent domain only. */
 void core_domain_managed_save(struct domain *dom, const char *xml, unsigned flags,

@@ -262,12 +262,15 @@ prepare_nvram(const struct domain_def *def, GError **error)
  * channel among them), made here and inherited by QEMU as fds 4, 5, …, as libvirt passes
  * them: the socket exists with the daemon's permissions before QEMU runs, and a client may
  * connect as soon as QEMU is spawned. */
-static gboolean
-open_chardev_sockets(struct start_op *op, GError **error)
+/* The unix character devices QEMU listens on, in the order their sockets are handed over
+ * (serials, virtio consoles, channels): a new array of struct chr_def *, their paths in
+ * *RET_PATHS (same order). */
+static GPtrArray *
+listening_chardevs(const struct domain_def *def, const char *channel_dir, GPtrArray **ret_paths)
 {
-    const struct domain_def *def = op->dom->def;
     g_autoptr(GPtrArray) chrs = g_ptr_array_new();
     g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *out = g_ptr_array_new();
     for (guint i = 0; i < def->serials->len; i++) {
         struct chr_def *c = def->serials->pdata[i];
         g_ptr_array_add(chrs, c);
@@ -283,14 +286,28 @@ open_chardev_sockets(struct start_op *op, GError **error)
     for (guint i = 0; i < def->channels->len; i++) {
         struct chr_def *c = def->channels->pdata[i];
         g_ptr_array_add(chrs, c);
-        g_ptr_array_add(paths, qemu_command_channel_path(def, c, op->dom->core->paths.channel_dir));
+        g_ptr_array_add(paths, qemu_command_channel_path(def, c, channel_dir));
     }
+    *ret_paths = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < chrs->len; i++) {
+        if (!qemu_command_chardev_listens(chrs->pdata[i]) || !paths->pdata[i])
+            continue;
+        g_ptr_array_add(out, chrs->pdata[i]);
+        g_ptr_array_add(*ret_paths, g_steal_pointer(&paths->pdata[i]));
+    }
+    return out;
+}
+
+static gboolean
+open_chardev_sockets(struct start_op *op, GError **error)
+{
+    const struct domain_def *def = op->dom->def;
+    g_autoptr(GPtrArray) paths = NULL;
+    g_autoptr(GPtrArray) chrs = listening_chardevs(def, op->dom->core->paths.channel_dir, &paths);
     op->chardev_fds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (guint i = 0; i < chrs->len; i++) {
         struct chr_def *c = chrs->pdata[i];
         const char *path = paths->pdata[i];
-        if (!qemu_command_chardev_listens(c) || !path)
-            continue;
         if (op->nchr == G_N_ELEMENTS(op->chr_fds)) {
             err_set(error, ERR_FROM_QEMU, ERR_CONFIG_UNSUPPORTED,
                     "domain '%s' has more than %zu unix character devices", def->name,
@@ -480,6 +497,67 @@ start_prepare(struct job *job)
         return;
     }
     job_next(job);
+}
+
+/* QEMU's command line as a start of XML would build it, nothing made on the host: the
+ * descriptors a start hands over (monitor, listening chardevs, taps) appear as the numbers
+ * they would have. One word an argument, quoted for a shell where it needs it. */
+char *
+core_xml_to_native(struct core *core, const char *format, const char *xml, GError **error)
+{
+    if (!g_str_equal(format, "qemu-argv")) {
+        err_set(error, ERR_FROM_QEMU, ERR_INVALID_ARG,
+                "unsupported config type %s; the format this daemon writes is 'qemu-argv'", format);
+        return NULL;
+    }
+    g_autoptr(domain_def) def = domain_def_parse(xml, 0, error);
+    if (!def || !core_validate_for_host(core, def, error))
+        return NULL;
+    g_autofree char *emulator =
+        def->emulator ? g_strdup(def->emulator)
+                      : qemu_caps_find_binary(def->os_arch ? def->os_arch : "x86_64", error);
+    if (!emulator || !core_storage_resolve_disks(core, def, error) ||
+        !prepare_live_def(core, def, error))
+        return NULL;
+    g_autoptr(GHashTable) chardev_fds =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GHashTable) tap_fds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GPtrArray) paths = NULL;
+    g_autoptr(GPtrArray) chrs = listening_chardevs(def, core->paths.channel_dir, &paths);
+    int next = QEMU_COMMAND_MONITOR_FD + 1;
+    for (guint i = 0; i < chrs->len; i++)
+        g_hash_table_insert(chardev_fds, qemu_device_chardev_id(chrs->pdata[i]),
+                            GINT_TO_POINTER(next++));
+    for (guint i = 0; i < def->nets->len; i++) {
+        struct net_def *net = def->nets->pdata[i];
+        if (qemu_device_net_has_tap(net))
+            g_hash_table_insert(tap_fds, g_strdup(net->info.alias), GINT_TO_POINTER(next++));
+    }
+    struct qemu_command_opts opts = {
+        .emulator = emulator,
+        .kvm = def->virt_type == DOMAIN_VIRT_KVM,
+        .channel_dir = core->paths.channel_dir,
+        .chardev_fds = chardev_fds,
+        .tap_fds = tap_fds,
+    };
+    g_auto(GStrv) argv = qemu_command_build(def, &opts, error);
+    if (!argv)
+        return NULL;
+    GString *out = g_string_new(NULL);
+    for (char **a = argv; *a; a++) {
+        if (out->len)
+            g_string_append_c(out, ' ');
+        gboolean plain = **a != '\0';
+        for (const char *c = *a; *c && plain; c++)
+            plain = g_ascii_isalnum(*c) || strchr("-_,./=:@+%", *c);
+        if (plain) {
+            g_string_append(out, *a);
+        } else {
+            g_autofree char *quoted = g_shell_quote(*a);
+            g_string_append(out, quoted);
+        }
+    }
+    return g_string_free(out, FALSE);
 }
 
 /* Forks QEMU's process, records its pid, and only then lets it run QEMU. */

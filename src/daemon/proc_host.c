@@ -10,6 +10,7 @@
 #include "conf/capabilities.h"
 #include "conf/domcaps.h"
 #include "conf/nodeinfo.h"
+#include "core/core.h"
 #include "daemon/daemon.h"
 #include "daemon/dispatch.h"
 #include "qemu/caps.h"
@@ -454,6 +455,43 @@ h_node_security_model(struct call *call, const struct call_ctx *ctx)
     call_reply(call, b);
 }
 
+/* remote_connect_domain_xml_to_native_args: nativeFormat, domainXml (then flags) */
+struct to_native_args {
+    char *format;
+    char *xml;
+};
+
+static void
+dec_to_native(struct xdr_reader *r, void *args)
+{
+    struct to_native_args *a = args;
+    a->format = xdr_get_string(r, RPC_STRING_MAX);
+    a->xml = xdr_get_string(r, RPC_STRING_MAX);
+}
+
+static void
+clear_to_native(void *args)
+{
+    struct to_native_args *a = args;
+    g_free(a->format);
+    g_free(a->xml);
+}
+
+static const struct args_type args_to_native = {sizeof(struct to_native_args), dec_to_native,
+                                                clear_to_native};
+
+static void
+h_xml_to_native(struct call *call, const struct call_ctx *ctx)
+{
+    const struct to_native_args *a = ctx->args;
+    GError *error = NULL;
+    g_autofree char *native = core_xml_to_native(dispatch_core(call), a->format, a->xml, &error);
+    if (!native)
+        dispatch_fail(call, error);
+    else
+        dispatch_reply_string(call, native);
+}
+
 #define R RPC_PROGRAM_REMOTE
 const struct proc_def host_procs[] = {
     {R, PROC_CONNECT_OPEN, HANDLE_NONE, &args_opt_string, TRUE, CONNECT_RO | CONNECT_NO_ALIASES,
@@ -474,6 +512,7 @@ const struct proc_def host_procs[] = {
      h_get_domain_capabilities},
     {R, PROC_CONNECT_GET_CPU_MODEL_NAMES, HANDLE_NONE, &args_cpu_models, TRUE, 0,
      h_get_cpu_model_names},
+    {R, PROC_CONNECT_DOMAIN_XML_TO_NATIVE, HANDLE_NONE, &args_to_native, TRUE, 0, h_xml_to_native},
     {R, PROC_NODE_GET_INFO, HANDLE_NONE, NULL, FALSE, 0, h_node_get_info},
     {R, PROC_NODE_GET_FREE_MEMORY, HANDLE_NONE, NULL, FALSE, 0, h_node_free_memory},
     {R, PROC_NODE_GET_SECURITY_MODEL, HANDLE_NONE, NULL, FALSE, 0, h_node_security_model},

@@ -293,3 +293,65 @@ def test_cpu_models(daemon):
     for args in (["cpu-models", "x86_64"], ["cpu-models", "aarch64"], ["cpu-models"]):
         v, m = daemon.virsh(*args, check=False), daemon.domus(*args, check=False)
         assert (m.stdout, m.stderr, m.returncode) == (v.stdout, v.stderr, v.returncode), args
+
+
+def test_domxml_to_native(daemon, tmp_path):
+    """domxml-to-native: the command line a start runs, word for word (a unix channel's and a
+    NIC's descriptors as the numbers a start hands over), through virsh, domus and python;
+    nothing is started or defined by it."""
+    disk = tmp_path / "a disk.img"
+    disk.write_bytes(b"\0" * 1048576)
+    console = tmp_path / "console.log"
+    xml = f"""<domain type='qemu'><name>native</name>
+<uuid>6f2a4d4e-8f35-4c1e-9d0a-3b7c1a2e5d10</uuid>
+<memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os>
+<devices>
+<disk type='file' device='disk'><driver name='qemu' type='raw'/>
+<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>
+<interface type='user'><mac address='52:54:00:10:20:30'/><model type='virtio'/></interface>
+<serial type='file'><source path='{console}'/></serial>
+<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
+</devices></domain>"""
+    path = daemon.write("native.xml", xml)
+    c = daemon.conn()
+    native = c.domainXMLToNative("qemu-argv", xml, 0)
+    assert daemon.virsh("domxml-to-native", "qemu-argv", path).stdout == native + "\n"
+    assert daemon.domus("domxml-to-native", "qemu-argv", path).stdout == native + "\n"
+    assert c.listAllDomains() == [] and daemon.guest_pids() == []
+    # the file name with a space is one shell word; the channel's socket is descriptor 4
+    assert f"'{{\"driver\":\"file\",\"filename\":\"{disk}\"" in native
+    assert "-chardev socket,id=charchannel0,fd=4,server=on,wait=off" in native
+
+    # what a start runs is that command line
+    d = c.defineXML(xml)
+    d.create()
+    try:
+        pid = daemon.guest_pids()[0]
+        argv = open(f"/proc/{pid}/cmdline", "rb").read().decode().split("\0")[:-1]
+        import shlex
+        assert shlex.split(native) == argv
+        assert daemon.virsh("domxml-to-native", "qemu-argv", "--domain",
+                            "native").stdout.strip() == native
+    finally:
+        d.destroy()
+        d.undefine()
+
+    # a NIC on a network (none defined here): a tap QEMU would get as descriptor 5
+    tapped = xml.replace("<interface type='user'>", "<interface type='network'>"
+                         "<source network='nowhere'/>")
+    assert "'{\"type\":\"tap\",\"fd\":\"5\",\"id\":\"hostnet0\"}'" in \
+        c.domainXMLToNative("qemu-argv", tapped, 0)
+
+    # refusals: another format, bad XML, a read-only connection
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.domainXMLToNative("xen-xm", xml, 0)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_INVALID_ARG
+    assert "unsupported config type xen-xm" in str(e.value)
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.domainXMLToNative("qemu-argv", "<domain type='qemu'><memory>1", 0)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_XML_ERROR
+    with pytest.raises(libvirt.libvirtError) as e:
+        daemon.conn(readonly=True).domainXMLToNative("qemu-argv", xml, 0)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_DENIED
+    r = daemon.domus("domxml-to-native", "qemu-argv", check=False)
+    assert r.returncode == 1 and "need either domain or domain XML" in r.stderr
