@@ -740,15 +740,7 @@ domus_get_sysinfo(domus_conn *conn, GError **error)
 {
     g_autoptr(GByteArray) args = g_byte_array_new();
     xdr_put_u32(args, 0);
-    g_autoptr(GByteArray) body = NULL;
-    if (!client_call(conn, PROC_CONNECT_GET_SYSINFO, args, &body, error))
-        return NULL;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
-    g_autofree char *text = xdr_get_string(&r, RPC_STRING_MAX);
-    if (!xdr_reader_finish(&r, error))
-        return NULL;
-    return g_steal_pointer(&text);
+    return client_reply_string(conn, PROC_CONNECT_GET_SYSINFO, args, error);
 }
 
 char *
@@ -758,15 +750,7 @@ domus_xml_to_native(domus_conn *conn, const char *format, const char *xml, GErro
     xdr_put_string(args, format);
     xdr_put_string(args, xml);
     xdr_put_u32(args, 0);
-    g_autoptr(GByteArray) body = NULL;
-    if (!client_call(conn, PROC_CONNECT_DOMAIN_XML_TO_NATIVE, args, &body, error))
-        return NULL;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
-    g_autofree char *text = xdr_get_string(&r, RPC_STRING_MAX);
-    if (!xdr_reader_finish(&r, error))
-        return NULL;
-    return g_steal_pointer(&text);
+    return client_reply_string(conn, PROC_CONNECT_DOMAIN_XML_TO_NATIVE, args, error);
 }
 
 char **
