@@ -353,6 +353,11 @@ char **domus_domain_get_block_iotune(domus_domain *dom, const char *disk, unsign
                                      GError **error);
 gboolean domus_domain_set_block_iotune(domus_domain *dom, const char *disk,
                                        const char *const *params, unsigned flags, GError **error);
+/* virDomainGetNumaParameters / virDomainSetNumaParameters: numa_mode (an int, libvirt's
+ * virDomainNumatuneMemMode) and numa_nodeset, as FIELD, VALUE, … NULL. */
+char **domus_domain_get_numatune(domus_domain *dom, unsigned flags, GError **error);
+gboolean domus_domain_set_numatune(domus_domain *dom, const char *const *params, unsigned flags,
+                                   GError **error);
 char **domus_domain_get_blkio(domus_domain *dom, unsigned flags, GError **error);
 gboolean domus_domain_set_blkio(domus_domain *dom, const char *const *params, unsigned flags,
                                 GError **error);

@@ -411,6 +411,58 @@ cmd_blkdeviotune(struct cli_ctx *ctx, GError **error)
     return end(TRUE);
 }
 
+/* numatune: the mode by name (or libvirt's number for it), the nodes as given */
+static gboolean
+cmd_numatune(struct cli_ctx *ctx, GError **error)
+{
+    static const char *const modes[] = {"strict", "preferred", "interleave", "restrictive"};
+    unsigned flags;
+    if (!impact_flags(ctx, &flags, error))
+        return FALSE;
+    g_autoptr(domus_domain) dom = NULL;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
+    const char *nodeset = cli_get(ctx, "nodeset");
+    if (nodeset) {
+        g_ptr_array_add(want, g_strdup("numa_nodeset"));
+        g_ptr_array_add(want, g_strdup(nodeset));
+    }
+    const char *mode = cli_get(ctx, "mode");
+    if (mode) {
+        gint64 m = -1;
+        for (gsize i = 0; i < G_N_ELEMENTS(modes); i++)
+            if (g_str_equal(mode, modes[i]))
+                m = (gint64)i;
+        if (m < 0 && !g_ascii_string_to_signed(mode, 0, G_MININT32, G_MAXINT32, &m, NULL)) {
+            cli_set_error(error, "Invalid mode: %s", mode);
+            return FALSE;
+        }
+        g_ptr_array_add(want, g_strdup("numa_mode"));
+        g_ptr_array_add(want, g_strdup_printf("%d", (int)m));
+    }
+    if (want->len) {
+        g_ptr_array_add(want, NULL);
+        if (!domus_domain_set_numatune(dom, (const char *const *)want->pdata, flags, error)) {
+            cli_report("Unable to change numa parameters");
+            return FALSE;
+        }
+        return end(TRUE);
+    }
+    g_auto(GStrv) params = domus_domain_get_numatune(dom, flags, error);
+    if (!params) {
+        cli_report("Unable to get numa parameters");
+        return FALSE;
+    }
+    for (int i = 0; params[i] && params[i + 1]; i += 2) {
+        guint64 m = 0;
+        gboolean named = g_str_equal(params[i], "numa_mode") &&
+                         g_ascii_string_to_unsigned(params[i + 1], 10, 0, 3, &m, NULL);
+        printf("%-15s: %s\n", params[i], named ? modes[m] : params[i + 1]);
+    }
+    return end(TRUE);
+}
+
 static gboolean
 cmd_blkiotune(struct cli_ctx *ctx, GError **error)
 {
@@ -1322,6 +1374,15 @@ static const struct cli_opt blkdeviotune_opts[] = {
     IMPACT_OPTS,
     {NULL},
 };
+static const struct cli_opt numatune_opts[] = {
+    DOMAIN_OPT,
+    {"mode", OPT_STRING, FALSE,
+     "NUMA mode, one of strict, preferred and interleave \nor a number from the "
+     "virDomainNumatuneMemMode enum"},
+    {"nodeset", OPT_STRING, FALSE, "NUMA node selections to set"},
+    IMPACT_OPTS,
+    {NULL},
+};
 static const struct cli_opt blkiotune_opts[] = {
     DOMAIN_OPT,
     {"weight", OPT_STRING, FALSE, "IO Weight"},
@@ -1453,6 +1514,7 @@ const struct cli_cmd cli_stats_cmds[] = {
     {"emulatorpin", cmd_emulatorpin, emulatorpin_opts, "control or query domain emulator affinity"},
     {"schedinfo", cmd_schedinfo, schedinfo_opts, "show/set scheduler parameters"},
     {"memtune", cmd_memtune, memtune_opts, "Get or set memory parameters"},
+    {"numatune", cmd_numatune, numatune_opts, "Get or set numa parameters"},
     {"domiftune", cmd_domiftune, domiftune_opts, "get/set parameters of a virtual interface"},
     {"perf", cmd_perf, perf_opts, "Get or set perf event"},
     {"blkdeviotune", cmd_blkdeviotune, blkdeviotune_opts,

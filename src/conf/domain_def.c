@@ -614,6 +614,7 @@ domain_def_new(void)
     struct domain_def *def = g_new0(struct domain_def, 1);
     def->vcpus = 1;
     def->vcpus_current = 1;
+    def->numa_mode = NUMATUNE_NONE;
     def->on_poweroff = DOMAIN_ACTION_DESTROY;
     def->on_reboot = DOMAIN_ACTION_RESTART;
     def->on_crash = DOMAIN_ACTION_DESTROY;
@@ -633,6 +634,7 @@ domain_def_free(struct domain_def *def)
     g_free(def->metadata);
     g_free(def->vcpu_placement);
     g_free(def->vcpu_cpuset);
+    g_free(def->numa_nodeset);
     if (def->vcpupins)
         g_ptr_array_unref(def->vcpupins);
     g_free(def->emulatorpin);
@@ -731,6 +733,7 @@ domain_def_copy(const struct domain_def *src)
     def->metadata = g_strdup(src->metadata);
     def->vcpu_placement = g_strdup(src->vcpu_placement);
     def->vcpu_cpuset = g_strdup(src->vcpu_cpuset);
+    def->numa_nodeset = g_strdup(src->numa_nodeset);
     for (guint i = 0; i < src->vcpupins->len; i++)
         g_ptr_array_add(def->vcpupins, g_strdup(src->vcpupins->pdata[i]));
     def->emulatorpin = g_strdup(src->emulatorpin);
@@ -1067,6 +1070,7 @@ enum {
     TOP_PERF,
     TOP_IOTHREADS,
     TOP_IOTHREADIDS,
+    TOP_NUMATUNE,
     TOP_COUNT,
 };
 
@@ -1074,7 +1078,7 @@ static const char *const top_names[] = {
     "name",          "uuid",     "title",     "description", "metadata", "maxMemory", "memory",
     "currentMemory", "vcpu",     "os",        "features",    "cpu",      "clock",     "on_poweroff",
     "on_reboot",     "on_crash", "pm",        "devices",     "resource", "cputune",   "memtune",
-    "blkiotune",     "perf",     "iothreads", "iothreadids", NULL,
+    "blkiotune",     "perf",     "iothreads", "iothreadids", "numatune", NULL,
 };
 
 static gboolean
@@ -1240,6 +1244,7 @@ parse_domain(struct domain_def *def, xmlNodePtr root, GError **error)
         !domain_def_iothreads_parse(def, top[TOP_IOTHREADS], top[TOP_IOTHREADIDS], error) ||
         (top[TOP_CPUTUNE] && !domain_def_parse_cputune(def, top[TOP_CPUTUNE], error)) ||
         (top[TOP_MEMTUNE] && !domain_def_parse_memtune(def, top[TOP_MEMTUNE], error)) ||
+        (top[TOP_NUMATUNE] && !domain_def_parse_numatune(def, top[TOP_NUMATUNE], error)) ||
         (top[TOP_BLKIOTUNE] && !domain_def_parse_blkiotune(def, top[TOP_BLKIOTUNE], error)) ||
         (top[TOP_DEVICES] && !domain_def_devices_parse(def, top[TOP_DEVICES], error)))
         return FALSE;

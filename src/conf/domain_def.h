@@ -61,6 +61,16 @@ enum disk_device { DISK_DEVICE_DISK, DISK_DEVICE_CDROM };
 enum disk_bus { DISK_BUS_VIRTIO, DISK_BUS_IDE, DISK_BUS_SCSI, DISK_BUS_SATA, DISK_BUS_USB };
 enum disk_format { DISK_FORMAT_NONE, DISK_FORMAT_RAW, DISK_FORMAT_QCOW2 };
 
+/* <numatune><memory mode>, libvirt's virDomainNumatuneMemMode values (also on the wire) */
+enum numatune_mode {
+    NUMATUNE_NONE = -1,
+    NUMATUNE_STRICT,
+    NUMATUNE_PREFERRED,
+    NUMATUNE_INTERLEAVE,
+    NUMATUNE_RESTRICTIVE,
+};
+extern const char *const numatune_mode_names[]; /* by enum numatune_mode, NULL-terminated */
+
 /* An image below a disk's top image, as probed at start (live only). */
 struct disk_layer {
     enum disk_type type; /* file or block */
@@ -345,6 +355,9 @@ struct domain_def {
     uint64_t cpu_shares;
     uint64_t vcpu_period, global_period, emulator_period; /* µs */
     int64_t vcpu_quota, global_quota, emulator_quota;     /* µs */
+    /* <numatune><memory>: how the guest's memory is bound to the host's NUMA nodes */
+    int numa_mode;      /* enum numatune_mode; NUMATUNE_NONE: no <numatune> */
+    char *numa_nodeset; /* the host nodes, canonical ("0-1"); set with a mode */
     /* <memtune> (cgroup memory controller), KiB: 0 when absent */
     uint64_t mem_hard_limit, mem_soft_limit, mem_swap_hard_limit;
     /* <blkiotune> (cgroup blkio / io controller): 0 when absent */

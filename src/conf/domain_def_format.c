@@ -906,6 +906,17 @@ format_memory(GString *buf, const struct domain_def *def)
     g_string_append_printf(buf, ">%u</vcpu>\n", def->vcpus);
     domain_def_iothreads_format(buf, def);
     format_cputune(buf, def);
+    if (def->numa_mode != NUMATUNE_NONE) {
+        domain_def_indent(buf, 1);
+        g_string_append(buf, "<numatune>\n");
+        domain_def_indent(buf, 2);
+        g_string_append(buf, "<memory");
+        attr(buf, "mode", numatune_mode_names[def->numa_mode]);
+        attr(buf, "nodeset", def->numa_nodeset);
+        g_string_append(buf, "/>\n");
+        domain_def_indent(buf, 1);
+        g_string_append(buf, "</numatune>\n");
+    }
 }
 
 char *

@@ -129,6 +129,7 @@ gboolean domain_def_parse_perf(struct domain_def *def, xmlNodePtr node, GError *
 /* <cputune>, <memtune>, <blkiotune> into DEF (domain_def_tune.c). */
 gboolean domain_def_parse_cputune(struct domain_def *def, xmlNodePtr node, GError **error);
 gboolean domain_def_parse_memtune(struct domain_def *def, xmlNodePtr node, GError **error);
+gboolean domain_def_parse_numatune(struct domain_def *def, xmlNodePtr node, GError **error);
 gboolean domain_def_parse_blkiotune(struct domain_def *def, xmlNodePtr node, GError **error);
 /* A <disk> of <devices>, appended to DEF's disks (domain_def_disk.c). */
 gboolean domain_def_parse_disk(struct domain_def *def, xmlNodePtr node, GError **error);

@@ -127,6 +127,66 @@ domain_def_parse_memtune(struct domain_def *def, xmlNodePtr node, GError **error
     return TRUE;
 }
 
+const char *const numatune_mode_names[] = {"strict", "preferred", "interleave", "restrictive",
+                                           NULL};
+
+/* <numatune>: <memory mode nodeset>, placement static. Placement auto needs numad and
+ * <memnode> guest NUMA cells bound one by one: both refused, naming what to give instead. */
+gboolean
+domain_def_parse_numatune(struct domain_def *def, xmlNodePtr node, GError **error)
+{
+    static const char *const none[] = {NULL};
+    static const char *const attrs[] = {"mode", "placement", "nodeset", NULL};
+    static const char *const placements[] = {"static", "auto", NULL};
+    xmlNodePtr memory = NULL;
+    if (!domain_def_xml_check_attrs(node, none, error))
+        return FALSE;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (domain_def_xml_is(c, "memnode")) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                    "numatune 'memnode' (a binding per guest NUMA cell) is not supported; bind "
+                    "all of the guest's memory with <memory mode nodeset>");
+            return FALSE;
+        }
+        if (!domain_def_xml_is(c, "memory"))
+            return domain_def_xml_unsupported(node, c, error);
+        if (!domain_def_xml_once(&memory, c, error))
+            return FALSE;
+    }
+    if (!memory)
+        return TRUE;
+    int mode = NUMATUNE_STRICT, placement = 0;
+    g_autofree char *nodeset = domain_def_xml_prop(memory, "nodeset");
+    if (!domain_def_xml_check_attrs(memory, attrs, error) ||
+        !domain_def_xml_enum(memory, "mode", numatune_mode_names, &mode, error) ||
+        !domain_def_xml_enum(memory, "placement", placements, &placement, error))
+        return FALSE;
+    if (placement == 1) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "numatune placement 'auto' needs numad, which this daemon does not use; give "
+                "the host nodes with nodeset=");
+        return FALSE;
+    }
+    if (!nodeset) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "nodeset for NUMA memory tuning must be set if 'placement' is 'static'");
+        return FALSE;
+    }
+    struct cpuset set;
+    if (!cpuset_parse(nodeset, &set, NULL)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "invalid numatune nodeset '%s': give host NUMA node numbers, as '0' or '0-1,3'",
+                nodeset);
+        return FALSE;
+    }
+    def->numa_mode = mode;
+    g_free(def->numa_nodeset);
+    def->numa_nodeset = cpuset_format(&set);
+    return TRUE;
+}
+
 /* The number in element NODE, unsigned, within MAX */
 static gboolean
 element_uint(xmlNodePtr node, guint64 max, guint64 *ret, GError **error)

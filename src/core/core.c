@@ -421,9 +421,11 @@ core_free(struct core *core)
     /* running QEMUs stay alive: only our side of the monitor is closed */
     GHashTableIter it;
     gpointer value;
+    gboolean grouped = FALSE;
     g_hash_table_iter_init(&it, core->by_name);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         struct domain *dom = value;
+        grouped |= dom->cgroup;
         g_clear_pointer(&dom->mon, qmp_free);
         g_clear_pointer(&dom->agent, agent_free);
         if (dom->pid_watch)
@@ -440,6 +442,15 @@ core_free(struct core *core)
     g_hash_table_destroy(core->by_uuid);
     g_hash_table_destroy(core->by_name);
     events_free(core->events);
+    /* the parent of the domains' groups goes with the last of them (a daemon per --root
+     * makes one of its own) */
+    GError *e = NULL;
+    if (!grouped && core->cgroups && core->paths.cgroup_parent &&
+        cgroup_exists(core->cgroups, core->paths.cgroup_parent) &&
+        !cgroup_remove(core->cgroups, core->paths.cgroup_parent, &e)) {
+        log_debug("%s", e->message);
+        g_error_free(e);
+    }
     core_paths_clear(&core->paths);
     cgroup_host_free(core->cgroups);
     g_free(core->qemu_binary);

@@ -462,6 +462,14 @@ gboolean core_domain_get_memtune(struct domain *dom, unsigned flags, struct core
                                  GError **error);
 gboolean core_domain_set_memtune(struct domain *dom, unsigned flags,
                                  const struct core_memtune *want, unsigned given, GError **error);
+/* virsh numatune: libvirt's mode (enum numatune_mode; strict for a domain without one) and the
+ * nodes ("" for none) of the definition FLAGS name (CORE_QOS_LIVE, CORE_QOS_CONFIG); a change
+ * of MODE (NUMATUNE_NONE: kept) and NODESET (NULL: kept) with libvirt's rules for a running
+ * domain (the mode and a strict binding stay; a restrictive one's nodes move). */
+gboolean core_domain_get_numatune(struct domain *dom, unsigned flags, int *ret_mode,
+                                  char **ret_nodeset, GError **error);
+gboolean core_domain_set_numatune(struct domain *dom, unsigned flags, int mode, const char *nodeset,
+                                  GError **error);
 /* virDomainGetBlkioParameters: the weight and each configured device's weight and throttles
  * (live: read from the cgroup). A new array of struct blkio_device_def *. Set: the weight
  * (HAS_WEIGHT, 100-1000) and CHANGES (struct core_blkio_change *): a host block device's

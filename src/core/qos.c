@@ -10,6 +10,8 @@
  * Here too: the live reads and changes behind schedinfo and memtune, in libvirt's units. */
 #include "core/qos.h"
 
+#include "core/numatune.h"
+
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -232,7 +234,7 @@ apply(struct domain *dom, const char *path, GError **error)
     if (def->mem_soft_limit &&
         !core_qos_set_memory(host, path, CORE_QOS_MEM_SOFT, def->mem_soft_limit, error))
         return FALSE;
-    return core_qos_apply_blkio(host, path, def, error);
+    return core_qos_apply_blkio(host, path, def, error) && core_numatune_apply(dom, path, error);
 }
 
 gboolean

@@ -19,6 +19,7 @@
 #include "core/hostdev.h"
 #include "core/lifecycle.h"
 #include "core/migration.h"
+#include "core/numatune.h"
 #include "core/network.h"
 #include "core/pin.h"
 #include "core/qos.h"
@@ -447,7 +448,7 @@ start_prepare(struct job *job)
     dom->autodestroy = (op->flags & CORE_START_AUTODESTROY) != 0;
     dom->updated = FALSE;
     g_autofree char *emulator = resolve_emulator(dom, &error);
-    if (!emulator) {
+    if (!emulator || !core_numatune_check(core, dom->def, &error)) {
         job_fail(job, error);
         return;
     }
@@ -588,9 +589,11 @@ start_spawn(struct job *job)
     keep[0] = op->listen_fd;
     memcpy(keep + 1, op->chr_fds, op->nchr * sizeof(int));
     memcpy(keep + 1 + op->nchr, op->tap_fds, op->ntap * sizeof(int));
-    struct qemu_child *child =
-        qemu_process_fork(op->argv, lp, keep, 1 + op->nchr + op->ntap,
-                          op->pinned ? &op->affinity : NULL, &pid, &pidfd, &error);
+    struct qemu_mempolicy policy;
+    gboolean bound = core_numatune_policy(dom->core, dom->def, &policy);
+    struct qemu_child *child = qemu_process_fork(op->argv, lp, keep, 1 + op->nchr + op->ntap,
+                                                 op->pinned ? &op->affinity : NULL,
+                                                 bound ? &policy : NULL, &pid, &pidfd, &error);
     if (!child) {
         job_fail(job, error);
         return;

@@ -444,6 +444,69 @@ h_set_memory_params(struct call *call, const struct call_ctx *ctx)
         call_reply(call, NULL);
 }
 
+/* --- numatune --- */
+
+static void
+h_get_numa_params(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *a = ctx->args;
+    GError *error = NULL;
+    if (a->v < 0 || !dispatch_check_max(call, a->v, 16))
+        return;
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    if (a->v == 0) {
+        xdr_put_u32(out, 0);
+        xdr_put_i32(out, 2);
+        call_reply(call, out);
+        return;
+    }
+    int mode = 0;
+    g_autofree char *nodeset = NULL;
+    if (!core_domain_get_numatune(ctx->dom, ctx->flags & ~PARAM_STRING_OKAY, &mode, &nodeset,
+                                  &error)) {
+        dispatch_fail(call, error);
+        return;
+    }
+    guint n = MIN((guint)a->v, 2);
+    xdr_put_u32(out, n);
+    dispatch_param_int(out, "numa_mode", mode);
+    if (n > 1)
+        dispatch_param_string(out, "numa_nodeset", nodeset);
+    xdr_put_i32(out, (int32_t)n);
+    call_reply(call, out);
+}
+
+static void
+h_set_numa_params(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_params *a = ctx->args;
+    GError *error = NULL;
+    int mode = NUMATUNE_NONE;
+    const char *nodeset = NULL;
+    for (guint i = 0; i < a->params->len && !error; i++) {
+        const struct typed_param *p = a->params->pdata[i];
+        gboolean is_mode = g_str_equal(p->field, "numa_mode");
+        if (!is_mode && !g_str_equal(p->field, "numa_nodeset"))
+            err_set(&error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
+                    p->field);
+        else if (p->type != (is_mode ? TYPED_PARAM_INT : TYPED_PARAM_STRING))
+            err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG,
+                    "invalid type '%d' for parameter '%s', expected '%s'", (int)p->type, p->field,
+                    is_mode ? "int" : "string");
+        else if (is_mode && (p->i < NUMATUNE_STRICT || p->i > NUMATUNE_RESTRICTIVE))
+            err_set(&error, ERR_FROM_QEMU, ERR_INVALID_ARG, "unsupported numatune mode: '%d'",
+                    (int)p->i);
+        else if (is_mode)
+            mode = (int)p->i;
+        else
+            nodeset = p->s;
+    }
+    if (error || !core_domain_set_numatune(ctx->dom, ctx->flags, mode, nodeset, &error))
+        dispatch_fail(call, error);
+    else
+        call_reply(call, NULL);
+}
+
 /* --- blkiotune --- */
 
 static const char *const blkio_fields[] = {"weight",
@@ -1015,6 +1078,10 @@ const struct proc_def resources_procs[] = {
      AFFECT_LIVE | AFFECT_CONFIG | PARAM_STRING_OKAY, h_get_memory_params},
     {R, PROC_DOMAIN_SET_MEMORY_PARAMETERS, D, &args_params, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
      h_set_memory_params},
+    {R, PROC_DOMAIN_GET_NUMA_PARAMETERS, D, &args_int, TRUE,
+     AFFECT_LIVE | AFFECT_CONFIG | PARAM_STRING_OKAY, h_get_numa_params},
+    {R, PROC_DOMAIN_SET_NUMA_PARAMETERS, D, &args_params, TRUE, AFFECT_LIVE | AFFECT_CONFIG,
+     h_set_numa_params},
     {R, PROC_DOMAIN_GET_BLKIO_PARAMETERS, D, &args_int, TRUE,
      AFFECT_LIVE | AFFECT_CONFIG | PARAM_STRING_OKAY, h_get_blkio_params},
     {R, PROC_DOMAIN_SET_BLKIO_PARAMETERS, D, &args_params, TRUE, AFFECT_LIVE | AFFECT_CONFIG,

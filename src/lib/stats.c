@@ -534,8 +534,8 @@ domus_domain_start_dirty_rate_calc(domus_domain *dom, int seconds, unsigned flag
                        error);
 }
 
-/* typed parameters FIELD, VALUE, … NULL as TYPE_OF says for each field: 7 string, 2 uint,
- * 4 ullong */
+/* typed parameters FIELD, VALUE, … NULL as TYPE_OF says for each field: 7 string, 1 int,
+ * 2 uint, 4 ullong */
 static gboolean
 put_params(GByteArray *args, const char *const *params, int (*type_of)(const char *field),
            GError **error)
@@ -546,8 +546,11 @@ put_params(GByteArray *args, const char *const *params, int (*type_of)(const cha
         const char *field = params[2 * i], *value = params[2 * i + 1];
         int type = type_of(field);
         guint64 v = 0;
-        if (type != 7 && !g_ascii_string_to_unsigned(
-                             value, 10, 0, type == 2 ? G_MAXUINT32 : G_MAXUINT64, &v, NULL)) {
+        gint64 i32 = 0;
+        if (type == 1
+                ? !g_ascii_string_to_signed(value, 10, G_MININT32, G_MAXINT32, &i32, NULL)
+                : type != 7 && !g_ascii_string_to_unsigned(
+                                   value, 10, 0, type == 2 ? G_MAXUINT32 : G_MAXUINT64, &v, NULL)) {
             err_set(error, ERR_FROM_NONE, ERR_INVALID_ARG, "invalid value '%s' for parameter '%s'",
                     value, field);
             return FALSE;
@@ -556,6 +559,8 @@ put_params(GByteArray *args, const char *const *params, int (*type_of)(const cha
         xdr_put_i32(args, type);
         if (type == 7)
             xdr_put_string(args, value);
+        else if (type == 1)
+            xdr_put_i32(args, (int32_t)i32);
         else if (type == 2)
             xdr_put_u32(args, (uint32_t)v);
         else
@@ -596,6 +601,33 @@ domus_domain_set_block_iotune(domus_domain *dom, const char *disk, const char *c
         return FALSE;
     xdr_put_u32(args, flags);
     return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SET_BLOCK_IO_TUNE, args, NULL,
+                       error);
+}
+
+static int
+numa_type(const char *field)
+{
+    return g_str_equal(field, "numa_mode") ? 1 : 7;
+}
+
+char **
+domus_domain_get_numatune(domus_domain *dom, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_i32(args, 16);
+    xdr_put_u32(args, flags | 4 /* TYPED_PARAM_STRING_OKAY */);
+    return params_reply(dom, PROC_DOMAIN_GET_NUMA_PARAMETERS, args, error);
+}
+
+gboolean
+domus_domain_set_numatune(domus_domain *dom, const char *const *params, unsigned flags,
+                          GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    if (!put_params(args, params, numa_type, error))
+        return FALSE;
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SET_NUMA_PARAMETERS, args, NULL,
                        error);
 }
 

@@ -51,7 +51,8 @@ child_fail(int errfd, int err)
 /* In the child, between fork and exec: async-signal-safe calls only. */
 static void G_GNUC_NORETURN
 child_run(char *const *argv, int nullfd, int logfd, const int *keep_fds, guint nkeep,
-          const cpu_set_t *affinity, int errwrite, int goread)
+          const cpu_set_t *affinity, const struct qemu_mempolicy *mempolicy, int errwrite,
+          int goread)
 {
     sigset_t all;
     sigemptyset(&all);
@@ -63,6 +64,9 @@ child_run(char *const *argv, int nullfd, int logfd, const int *keep_fds, guint n
     if (setsid() < 0)
         child_fail(errwrite, errno);
     if (affinity && sched_setaffinity(0, sizeof(*affinity), affinity) < 0)
+        child_fail(errwrite, errno);
+    if (mempolicy && syscall(SYS_set_mempolicy, mempolicy->mode, mempolicy->nodes,
+                             sizeof(mempolicy->nodes) * 8 + 1) < 0)
         child_fail(errwrite, errno);
     /* everything we keep moves above the range the dup2 calls below write to */
     int base = 3 + (int)nkeep + 8;
@@ -99,7 +103,8 @@ child_run(char *const *argv, int nullfd, int logfd, const int *keep_fds, guint n
 
 struct qemu_child *
 qemu_process_fork(char *const *argv, const char *log_path, const int *keep_fds, guint nkeep,
-                  const cpu_set_t *affinity, pid_t *ret_pid, int *ret_pidfd, GError **error)
+                  const cpu_set_t *affinity, const struct qemu_mempolicy *mempolicy, pid_t *ret_pid,
+                  int *ret_pidfd, GError **error)
 {
     g_assert(nkeep <= QEMU_PROCESS_KEEP_MAX);
     autoclose int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -128,7 +133,7 @@ qemu_process_fork(char *const *argv, const char *log_path, const int *keep_fds, 
         return NULL;
     }
     if (pid == 0)
-        child_run(argv, nullfd, logfd, keep_fds, nkeep, affinity, errwrite, goread);
+        child_run(argv, nullfd, logfd, keep_fds, nkeep, affinity, mempolicy, errwrite, goread);
     GError *perr = NULL;
     int pidfd = qemu_process_pidfd(pid, &perr);
     if (pidfd < 0) {

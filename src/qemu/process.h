@@ -19,12 +19,21 @@ struct qemu_child;
 /* The name (/proc/PID/comm) of a forked child until it executes QEMU. */
 #define QEMU_PROCESS_CHILD_COMM "domus-spawn"
 
+/* The memory policy QEMU starts under (set_mempolicy(2)): MODE one of the kernel's MPOL_*,
+ * NODES the host NUMA nodes (bit N: node N). */
+struct qemu_mempolicy {
+    int mode;
+    unsigned long nodes[16];
+};
+
 /* Forks the child for ARGV[0] with ARGV in a new session (setsid), stdin /dev/null, stdout
  * and stderr appended to LOG_PATH, and KEEP_FDS[i] made fd 3 + i; every other fd is closed.
- * AFFINITY (may be NULL) is the CPUs every thread of QEMU may run on.
+ * AFFINITY (may be NULL) is the CPUs every thread of QEMU may run on; MEMPOLICY (may be NULL)
+ * the memory policy it runs under.
  * Returns the child (its pid and a pidfd in RET_PID and RET_PIDFD). Errors: ERR_SYSTEM_ERROR. */
 struct qemu_child *qemu_process_fork(char *const *argv, const char *log_path, const int *keep_fds,
-                                     guint nkeep, const cpu_set_t *affinity, pid_t *ret_pid,
+                                     guint nkeep, const cpu_set_t *affinity,
+                                     const struct qemu_mempolicy *mempolicy, pid_t *ret_pid,
                                      int *ret_pidfd, GError **error);
 /* Lets CHILD execute QEMU and waits until it did (or failed to: ERR_OPERATION_FAILED with
  * errno's text, and the child is reaped). Frees CHILD. */

@@ -7,6 +7,7 @@ This machine mounts cgroup v1; v2 is covered by tests/unit/test-cgroup.c over a 
 The guest is started paused: its threads are what is tested, not its boot."""
 import os
 import re
+import subprocess
 
 import libvirt
 import pytest
@@ -253,3 +254,104 @@ def test_names_the_kernel_could_take(daemon, name):
         assert not os.path.exists(group(daemon, "cpu", "_" + name))
     finally:
         guest.drop(c, name)
+
+
+def numa_xml(name, memory):
+    return (f"<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory>"
+            f"<vcpu>1</vcpu><numatune>{memory}</numatune>"
+            "<os><type arch='x86_64'>hvm</type></os><devices/></domain>")
+
+
+def test_numatune(daemon):
+    """<numatune>: strict and restrictive bind through cpuset.mems (pages follow: memory_migrate),
+    interleave and preferred are the policy QEMU starts under; numatune and
+    get/setNumaParameters read and change them with libvirt's rules for a running domain."""
+    c = daemon.conn()
+    d = c.defineXML(numa_xml("nt", "<memory mode='restrictive' nodeset='0'/>"))
+    d.createWithFlags(E.VIR_DOMAIN_START_PAUSED)
+    try:
+        assert read(daemon, "cpuset", "nt", "cpuset.mems") == "0"
+        assert read(daemon, "cpuset", "nt", "cpuset.memory_migrate") == "1"
+        pid = qemu_pid(daemon, "nt")
+        assert "Mems_allowed_list:\t0\n" in open(f"/proc/{pid}/status").read()
+        assert d.numaParameters() == {"numa_mode": 3, "numa_nodeset": "0"}
+        want = "numa_mode      : restrictive\nnuma_nodeset   : 0\n\n"
+        assert daemon.virsh("numatune", "nt").stdout == want
+        assert daemon.domus("numatune", "nt").stdout == want
+        # the nodes of a restrictive binding move; a node the host lacks is refused
+        d.setNumaParameters({"numa_nodeset": "0"}, E.VIR_DOMAIN_AFFECT_LIVE)
+        with pytest.raises(libvirt.libvirtError) as e:
+            d.setNumaParameters({"numa_nodeset": "0-1"}, E.VIR_DOMAIN_AFFECT_LIVE)
+        assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG
+        assert "NUMA node 1 is unavailable" in str(e.value)
+        assert read(daemon, "cpuset", "nt", "cpuset.mems") == "0"
+        # the mode of a running domain stays
+        r = daemon.virsh("numatune", "nt", "--mode", "interleave", "--live", check=False)
+        assert "can't change numatune mode for running domain" in r.stderr
+        # the config changes (and the running domain keeps its own)
+        daemon.domus("numatune", "nt", "--mode", "interleave", "--config")
+        assert "<memory mode='interleave' nodeset='0'/>" in d.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+        assert "<memory mode='restrictive' nodeset='0'/>" in d.XMLDesc(0)
+        assert d.numaParameters(E.VIR_DOMAIN_AFFECT_CONFIG)["numa_mode"] == 2
+        d.destroy()
+        # interleave: the policy QEMU runs under, no cpuset binding
+        d.createWithFlags(E.VIR_DOMAIN_START_PAUSED)
+        pid = qemu_pid(daemon, "nt")
+        maps = open(f"/proc/{pid}/numa_maps").read()
+        assert "interleave:0" in maps
+        assert read(daemon, "cpuset", "nt", "cpuset.memory_migrate") == "0"
+    finally:
+        d.destroy()
+        d.undefine()
+
+    # strict: cpuset.mems, and its nodes stay while it runs
+    d = c.defineXML(numa_xml("ns", "<memory nodeset='0'/>"))
+    d.createWithFlags(E.VIR_DOMAIN_START_PAUSED)
+    try:
+        assert read(daemon, "cpuset", "ns", "cpuset.mems") == "0"
+        assert "<memory mode='strict' nodeset='0'/>" in d.XMLDesc(0)
+        r = daemon.virsh("numatune", "ns", "--nodeset", "0", "--live", check=False)
+        assert "requires restrictive numa mode" in r.stderr
+    finally:
+        d.destroy()
+        d.undefine()
+
+    # a node the host does not have: refused at start, nothing left running
+    d = c.defineXML(numa_xml("nx", "<memory mode='strict' nodeset='0,7'/>"))
+    with pytest.raises(libvirt.libvirtError) as e:
+        d.create()
+    assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG
+    assert "NUMA node 7 is unavailable" in str(e.value)
+    assert not d.isActive()
+    assert subprocess.run(["pgrep", "-f", "guest=nx,"]).returncode == 1
+    # preferred takes one node; a domain without <numatune> reads as libvirt's
+    d2 = c.defineXML(numa_xml("np", "<memory mode='preferred' nodeset='0-1'/>"))
+    with pytest.raises(libvirt.libvirtError) as e:
+        d2.create()
+    assert e.value.get_error_code() == E.VIR_ERR_CONFIG_UNSUPPORTED
+    d3 = c.defineXML(numa_xml("nn", ""))
+    assert d3.numaParameters() == {"numa_mode": 0, "numa_nodeset": ""}
+    for x in (d, d2, d3):
+        x.undefine()
+
+
+def test_parent_group_goes_with_the_daemon(daemon):
+    """The parent of the domains' groups stays while a domain runs in it (the daemon may
+    come back), and goes when the daemon stops with none running."""
+    c = daemon.conn()
+    d = c.defineXML(numa_xml("pg", "<memory nodeset='0'/>"))
+    d.createWithFlags(E.VIR_DOMAIN_START_PAUSED)
+    c.close()
+    daemon.stop()
+    assert os.path.isdir(group(daemon, "cpuset", "pg"))
+    daemon.start()
+    d = daemon.conn().lookupByName("pg")
+    d.destroy()
+    d.undefine()
+    for x in daemon.conn().listAllDomains(E.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+        x.destroy()
+    daemon.stop()
+    for ctrl in ("cpu", "cpuacct", "memory", "cpuset", "blkio"):
+        if os.path.exists(f"{V1}/{ctrl}/tasks"):
+            assert not os.path.exists(group(daemon, ctrl)), ctrl
+    daemon.start()
