@@ -100,24 +100,13 @@ core_numatune_policy(struct core *core, const struct domain_def *def, struct qem
     return TRUE;
 }
 
-/* cpuset.mems of group PATH: NODESET (canonical); v1 first lets the pages follow */
-static gboolean
-set_mems(struct core *core, const char *path, const char *nodeset, GError **error)
-{
-    const struct cgroup_host *host = core->cgroups;
-    if (!cgroup_host_is_v2(host) &&
-        !cgroup_set(host, path, NULL, CGROUP_CPUSET, "cpuset.memory_migrate", "1", error))
-        return FALSE;
-    return cgroup_set(host, path, NULL, CGROUP_CPUSET, "cpuset.mems", nodeset, error);
-}
-
 gboolean
 core_numatune_apply(struct domain *dom, const char *path, GError **error)
 {
     const struct domain_def *def = dom->def;
     if (!cgroup_bound(def->numa_mode) || !cgroup_host_has(dom->core->cgroups, CGROUP_CPUSET))
         return TRUE;
-    return set_mems(dom->core, path, def->numa_nodeset, error);
+    return core_qos_set_mems(dom->core->cgroups, path, def->numa_nodeset, error);
 }
 
 gboolean
@@ -171,7 +160,7 @@ set_live(struct domain *dom, int mode, const char *nodeset, GError **error)
     if (!nodes_available(dom->core, nodeset, error))
         return FALSE;
     g_autofree char *path = core_qos_path(dom);
-    return set_mems(dom->core, path, nodeset, error);
+    return core_qos_set_mems(dom->core->cgroups, path, nodeset, error);
 }
 
 /* MODE (NUMATUNE_NONE: unchanged) and NODESET (NULL: unchanged) into DEF */

@@ -212,6 +212,16 @@ core_qos_get_memory(const struct cgroup_host *host, const char *path, enum core_
     return TRUE;
 }
 
+gboolean
+core_qos_set_mems(const struct cgroup_host *host, const char *path, const char *nodeset,
+                  GError **error)
+{
+    if (!cgroup_host_is_v2(host) &&
+        !cgroup_set(host, path, NULL, CGROUP_CPUSET, "cpuset.memory_migrate", "1", error))
+        return FALSE;
+    return cgroup_set(host, path, NULL, CGROUP_CPUSET, "cpuset.mems", nodeset, error);
+}
+
 /* --- the domain's group --- */
 
 /* The definition's tunables on the group (and on its thread children once made) */

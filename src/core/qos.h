@@ -37,6 +37,10 @@ gboolean core_qos_set_memory(const struct cgroup_host *host, const char *path,
                              enum core_qos_mem which, guint64 kib, GError **error);
 gboolean core_qos_get_memory(const struct cgroup_host *host, const char *path,
                              enum core_qos_mem which, guint64 *ret_kib, GError **error);
+/* The host NUMA nodes group PATH's memory may use (cpuset.mems; NODESET canonical); v1 first
+ * turns cpuset.memory_migrate on, so that the pages already there follow. */
+gboolean core_qos_set_mems(const struct cgroup_host *host, const char *path, const char *nodeset,
+                           GError **error);
 /* blkio (v1) / io (v2): a weight (DEV_PATH NULL: the group's; else a host block device's,
  * in the BFQ files when the host has them), a throttle (KNOB: read iops, write iops, read
  * bytes, write bytes per second; 0 removes it), read back (DEV: its fields filled from the

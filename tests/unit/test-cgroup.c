@@ -115,6 +115,13 @@ test_v2(void)
     g_assert_true(core_qos_get_memory(host, "domus/web", CORE_QOS_MEM_SWAP, &kib, &error));
     g_assert_cmpuint(kib, ==, DOMAIN_DEF_MEMORY_UNLIMITED);
 
+    /* numatune's nodes: cpuset.mems alone (v2 has no memory_migrate) */
+    g_assert_true(core_qos_set_mems(host, "domus/web", "0-1", &error));
+    g_autofree char *nodes = get(root, "domus/web/cpuset.mems");
+    g_assert_cmpstr(nodes, ==, "0-1");
+    g_autofree char *v2_migrate = g_build_filename(root, "domus/web/cpuset.memory_migrate", NULL);
+    g_assert_false(g_file_test(v2_migrate, G_FILE_TEST_EXISTS));
+
     /* a corrupt file is an error, not a number */
     put(root, "domus/web/cpu.max", "lots\n");
     g_assert_false(core_qos_get_cfs(host, "domus/web", NULL, &period, &quota, &error));
@@ -170,6 +177,12 @@ test_v1(void)
     guint64 kib = 0;
     g_assert_true(core_qos_get_memory(host, "domus/web", CORE_QOS_MEM_HARD, &kib, &error));
     g_assert_cmpuint(kib, ==, DOMAIN_DEF_MEMORY_UNLIMITED);
+    /* numatune's nodes: the pages follow, then the nodes change */
+    g_assert_true(core_qos_set_mems(host, "domus/web", "1", &error));
+    g_autofree char *migrate = get(root, "cpuset/domus/web/cpuset.memory_migrate");
+    g_autofree char *nodes = get(root, "cpuset/domus/web/cpuset.mems");
+    g_assert_cmpstr(migrate, ==, "1");
+    g_assert_cmpstr(nodes, ==, "1");
     /* a controller the host lacks */
     g_assert_false(
         cgroup_set(host, "domus/web", NULL, CGROUP_BLKIO, "blkio.weight", "100", &error));
