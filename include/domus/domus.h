@@ -376,6 +376,11 @@ char **domus_node_stats(domus_conn *conn, gboolean memory, int index, GError **e
 int domus_node_cells_free(domus_conn *conn, int start, int max, guint64 **ret, GError **error);
 gboolean domus_node_free_memory(domus_conn *conn, guint64 *ret_bytes, GError **error);
 char *domus_get_sysinfo(domus_conn *conn, GError **error);
+/* virNodeGetFreePages: free pages of each of the NSIZES sizes (KiB) in the cells from START
+ * (-1: the whole host), at most COUNT of them; *RET a new array (cell by cell, the sizes in
+ * order); how many counts, -1 on error. */
+int domus_node_free_pages(domus_conn *conn, const guint *sizes_kib, guint nsizes, int start,
+                          guint count, guint64 **ret, GError **error);
 /* virConnectDomainXMLToNative: the command line (FORMAT "qemu-argv") a start of XML would run. */
 char *domus_xml_to_native(domus_conn *conn, const char *format, const char *xml, GError **error);
 /* virConnectGetMaxVcpus of TYPE (NULL: the default); -1 on error. */

@@ -380,6 +380,153 @@ cmd_iface_mac(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+/* freepages --all: the host's page sizes (host/cpu/pages) and cell ids from the capabilities */
+struct caps_pages {
+    GArray *sizes; /* guint */
+    GArray *cells; /* int */
+    int depth_cpu; /* inside host/cpu: its depth; 0: not */
+    int depth;
+};
+
+static void
+pages_start(GMarkupParseContext *pc, const char *name, const char **attrs, const char **values,
+            gpointer user, GError **error)
+{
+    struct caps_pages *cp = user;
+    cp->depth++;
+    const GSList *stack = g_markup_parse_context_get_element_stack(pc);
+    const char *parent = stack->next ? stack->next->data : "";
+    if (g_str_equal(name, "cpu") && g_str_equal(parent, "host"))
+        cp->depth_cpu = cp->depth;
+    for (int i = 0; attrs[i]; i++) {
+        guint64 v = 0;
+        if (cp->depth_cpu && cp->depth == cp->depth_cpu + 1 && g_str_equal(name, "pages") &&
+            g_str_equal(attrs[i], "size") &&
+            g_ascii_string_to_unsigned(values[i], 10, 1, G_MAXUINT, &v, NULL)) {
+            guint size = (guint)v;
+            g_array_append_val(cp->sizes, size);
+        }
+        if (g_str_equal(name, "cell") && g_str_equal(parent, "cells") &&
+            g_str_equal(attrs[i], "id") &&
+            g_ascii_string_to_unsigned(values[i], 10, 0, G_MAXINT, &v, NULL)) {
+            int id = (int)v;
+            g_array_append_val(cp->cells, id);
+        }
+    }
+}
+
+static void
+pages_end(GMarkupParseContext *pc, const char *name, gpointer user, GError **error)
+{
+    struct caps_pages *cp = user;
+    if (cp->depth == cp->depth_cpu)
+        cp->depth_cpu = 0;
+    cp->depth--;
+}
+
+static gboolean
+print_free_pages(domus_conn *conn, const guint *sizes, guint n, int cell, gboolean all,
+                 GError **error)
+{
+    g_autofree guint64 *counts = NULL;
+    int got = domus_node_free_pages(conn, sizes, n, cell, 1, &counts, error);
+    if (got < 0)
+        return FALSE;
+    if (all)
+        printf("Node %d:\n", cell);
+    for (guint j = 0; j < n && j < (guint)got; j++)
+        printf("%uKiB: %" G_GUINT64_FORMAT "\n", sizes[j], counts[j]);
+    if (all)
+        printf("\n");
+    return TRUE;
+}
+
+static gboolean
+cmd_freepages(struct cli_ctx *ctx, GError **error)
+{
+    gboolean all = cli_has(ctx, "all");
+    const char *cellno = cli_get(ctx, "cellno");
+    const char *pagesize = cli_get(ctx, "pagesize");
+    if (all && cellno) {
+        cli_set_error(error, "Options --all and --cellno are mutually exclusive");
+        return FALSE;
+    }
+    guint64 bytes = 0;
+    g_autoptr(GError) scale_error = NULL;
+    if (pagesize && !cli_parse_scaled(pagesize, 1024, &bytes, &scale_error)) {
+        /* virsh's line, then the cause when there is one (a bad suffix, an overflow) */
+        if (!scale_error) {
+            cli_set_error(error,
+                          "Scaled numeric value '%s' for <pagesize> option is malformed "
+                          "or out of range",
+                          pagesize);
+            return FALSE;
+        }
+        cli_report("Scaled numeric value '%s' for <pagesize> option is malformed or out of range",
+                   pagesize);
+        g_propagate_error(error, g_steal_pointer(&scale_error));
+        return FALSE;
+    }
+    guint kib = (guint)((bytes + 1023) / 1024);
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn)
+        return FALSE;
+    if (all) {
+        g_autofree char *caps = domus_get_capabilities(conn, error);
+        if (!caps) {
+            cli_report("unable to get node capabilities");
+            return FALSE;
+        }
+        struct caps_pages cp = {g_array_new(FALSE, FALSE, sizeof(guint)),
+                                g_array_new(FALSE, FALSE, sizeof(int))};
+        static const GMarkupParser parser = {pages_start, pages_end, NULL, NULL, NULL};
+        GMarkupParseContext *pc = g_markup_parse_context_new(&parser, 0, &cp, NULL);
+        gboolean parsed = g_markup_parse_context_parse(pc, caps, -1, NULL) &&
+                          g_markup_parse_context_end_parse(pc, NULL);
+        g_markup_parse_context_free(pc);
+        gboolean ok = parsed;
+        if (!parsed)
+            cli_set_error(error, "unable to parse node capabilities");
+        else if (pagesize) {
+            g_array_set_size(cp.sizes, 0);
+            g_array_append_val(cp.sizes, kib);
+        } else if (cp.sizes->len == 0) {
+            cli_set_error(error, "could not get information about supported page sizes");
+            ok = FALSE;
+        }
+        for (guint i = 0; ok && i < cp.cells->len; i++)
+            ok = print_free_pages(conn, (guint *)cp.sizes->data, cp.sizes->len,
+                                  g_array_index(cp.cells, int, i), TRUE, error);
+        g_array_unref(cp.sizes);
+        g_array_unref(cp.cells);
+        if (ok)
+            printf("\n");
+        return ok;
+    }
+    if (!cellno) {
+        cli_set_error(error, "missing cellno argument");
+        return FALSE;
+    }
+    gint64 cell = 0;
+    if (!g_ascii_string_to_signed(cellno, 10, G_MININT32, G_MAXINT32, &cell, NULL)) {
+        cli_set_error(error, "Numeric value '%s' for <cellno> option is malformed or out of range",
+                      cellno);
+        return FALSE;
+    }
+    if (cell < -1) {
+        cli_set_error(error, "cell number must be non-negative integer or -1");
+        return FALSE;
+    }
+    if (!pagesize) {
+        cli_set_error(error, "missing pagesize argument");
+        return FALSE;
+    }
+    if (!print_free_pages(conn, &kib, 1, (int)cell, FALSE, error))
+        return FALSE;
+    printf("\n");
+    return TRUE;
+}
+
 static gboolean
 cmd_sysinfo(struct cli_ctx *ctx, GError **error)
 {
@@ -590,6 +737,12 @@ cmd_maxvcpus(struct cli_ctx *ctx, GError **error)
 }
 
 static const struct cli_opt no_opts[] = {{NULL}};
+static const struct cli_opt freepages_opts[] = {
+    {"cellno", OPT_STRING, FALSE, "NUMA cell number"},
+    {"pagesize", OPT_STRING, FALSE, "page size (in kibibytes)"},
+    {"all", OPT_BOOL, FALSE, "show free pages for all NUMA cells"},
+    {NULL},
+};
 static const struct cli_opt maxvcpus_opts[] = {
     {"type", OPT_STRING, FALSE, "domain type"},
     {NULL},
@@ -705,6 +858,7 @@ const struct cli_cmd cli_host_cmds[] = {
      "reattach node device to its device driver"},
     {"nodedev-reset", cmd_nodedev_reset, nodedev_device_opts, "reset node device"},
     {"sysinfo", cmd_sysinfo, no_opts, "print the hypervisor sysinfo"},
+    {"freepages", cmd_freepages, freepages_opts, "NUMA free pages"},
     {"maxvcpus", cmd_maxvcpus, maxvcpus_opts, "connection vcpu maximum"},
     {"nodeinfo", cmd_nodeinfo, no_opts, "node information"},
     {"nodecpumap", cmd_nodecpumap, nodecpumap_opts, "node cpu map"},

@@ -76,6 +76,8 @@ capabilities_cell_free(gpointer data)
         return;
     if (cell->cpus)
         g_array_unref(cell->cpus);
+    if (cell->pages)
+        g_array_unref(cell->pages);
     g_free(cell);
 }
 
@@ -85,6 +87,7 @@ capabilities_new(void)
     struct capabilities *caps = g_new0(struct capabilities, 1);
 
     caps->host.cells = g_ptr_array_new_with_free_func(capabilities_cell_free);
+    caps->host.page_sizes = g_array_new(FALSE, FALSE, sizeof(guint));
     caps->host.secmodels = g_ptr_array_new_with_free_func(capabilities_secmodel_free);
     caps->guests = g_ptr_array_new_with_free_func(capabilities_guest_free);
     return caps;
@@ -101,6 +104,8 @@ capabilities_free(struct capabilities *caps)
     g_free(caps->host.cpu_vendor);
     if (caps->host.cells)
         g_ptr_array_unref(caps->host.cells);
+    if (caps->host.page_sizes)
+        g_array_unref(caps->host.page_sizes);
     if (caps->host.secmodels)
         g_ptr_array_unref(caps->host.secmodels);
     if (caps->guests)
@@ -167,6 +172,7 @@ capabilities_host_add_cell(struct capabilities_host *host, guint id, guint64 mem
     cell->id = id;
     cell->memory_kib = memory_kib;
     cell->cpus = g_array_new(FALSE, TRUE, sizeof(struct capabilities_cpu));
+    cell->pages = g_array_new(FALSE, FALSE, sizeof(struct capabilities_pages));
     g_array_set_clear_func(cell->cpus, capabilities_cpu_clear);
     g_ptr_array_add(host->cells, cell);
     return cell;
@@ -224,6 +230,9 @@ capabilities_format_host_cpu(GString *buf, const struct capabilities_host *host)
                                "threads='%u'/>\n",
                                host->sockets, host->dies, host->cores, host->threads);
     }
+    for (guint i = 0; host->page_sizes && i < host->page_sizes->len; i++)
+        g_string_append_printf(buf, "      <pages unit='KiB' size='%u'/>\n",
+                               g_array_index(host->page_sizes, guint, i));
     g_string_append(buf, "    </cpu>\n");
 }
 
@@ -241,6 +250,13 @@ capabilities_format_cells(GString *buf, const struct capabilities_host *host)
         g_string_append_printf(buf, "        <cell id='%u'>\n", cell->id);
         g_string_append_printf(buf, "          <memory unit='KiB'>%" G_GUINT64_FORMAT "</memory>\n",
                                cell->memory_kib);
+        for (guint j = 0; cell->pages && j < cell->pages->len; j++) {
+            const struct capabilities_pages *p =
+                &g_array_index(cell->pages, struct capabilities_pages, j);
+            g_string_append_printf(
+                buf, "          <pages unit='KiB' size='%u'>%" G_GUINT64_FORMAT "</pages>\n",
+                p->size_kib, p->count);
+        }
         g_string_append_printf(buf, "          <cpus num='%u'>\n", cell->cpus->len);
         for (guint j = 0; j < cell->cpus->len; j++) {
             const struct capabilities_cpu *cpu =

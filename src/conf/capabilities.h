@@ -58,10 +58,17 @@ struct capabilities_cpu {
     char *siblings; /* thread siblings list as the kernel writes it, "0,4"; NULL: left out */
 };
 
+/* Pages of one size in a cell: <pages unit='KiB' size='SIZE'>COUNT</pages> */
+struct capabilities_pages {
+    guint size_kib;
+    guint64 count;
+};
+
 struct capabilities_cell {
     guint id;
     guint64 memory_kib;
-    GArray *cpus; /* of struct capabilities_cpu; its siblings strings are owned */
+    GArray *cpus;  /* of struct capabilities_cpu; its siblings strings are owned */
+    GArray *pages; /* of struct capabilities_pages, by size; empty: none written */
 };
 
 struct capabilities_host {
@@ -74,6 +81,7 @@ struct capabilities_host {
     guint cores;          /* per die */
     guint threads;        /* per core */
     GPtrArray *cells;     /* of struct capabilities_cell; empty: no NUMA <topology> */
+    GArray *page_sizes;   /* guint KiB, the host's page sizes (<cpu><pages>); empty: none */
     GPtrArray *secmodels; /* of struct capabilities_secmodel; empty: model 'none' is written */
 };
 

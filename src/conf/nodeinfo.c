@@ -447,6 +447,113 @@ nodeinfo_node_memory(guint node, gboolean numa, guint64 *ret_kib, GError **error
     return TRUE;
 }
 
+#define NODEINFO_SYS_HUGEPAGES "/sys/kernel/mm/hugepages"
+
+static gint
+compare_guint(gconstpointer a, gconstpointer b)
+{
+    guint x = *(const guint *)a, y = *(const guint *)b;
+    return x < y ? -1 : x > y;
+}
+
+GArray *
+nodeinfo_page_sizes(void)
+{
+    GArray *sizes = g_array_new(FALSE, FALSE, sizeof(guint));
+    guint system = (guint)(sysconf(_SC_PAGESIZE) / 1024);
+    g_array_append_val(sizes, system);
+    g_autoptr(GArray) huge = g_array_new(FALSE, FALSE, sizeof(guint));
+    g_autoptr(GDir) dir = g_dir_open(NODEINFO_SYS_HUGEPAGES, 0, NULL);
+    const char *entry;
+    while (dir && (entry = g_dir_read_name(dir))) {
+        guint64 kib = 0;
+        g_autofree char *digits = NULL;
+        if (!g_str_has_prefix(entry, "hugepages-") || !g_str_has_suffix(entry, "kB"))
+            continue;
+        digits = g_strndup(entry + 10, strlen(entry) - 12);
+        if (g_ascii_string_to_unsigned(digits, 10, 1, G_MAXUINT, &kib, NULL)) {
+            guint v = (guint)kib;
+            g_array_append_val(huge, v);
+        }
+    }
+    g_array_sort(huge, compare_guint);
+    g_array_append_vals(sizes, huge->data, huge->len);
+    return sizes;
+}
+
+/* A hugepage file (nr_hugepages, free_hugepages) of SIZE_KIB on NODE (-1: the host's) */
+static char *
+hugepage_path(int node, guint size_kib, const char *file)
+{
+    if (node < 0)
+        return g_strdup_printf(NODEINFO_SYS_HUGEPAGES "/hugepages-%ukB/%s", size_kib, file);
+    return g_strdup_printf(NODEINFO_SYS_NODE "/node%d/hugepages/hugepages-%ukB/%s", node, size_kib,
+                           file);
+}
+
+static gboolean
+read_count(const char *path, guint64 *ret)
+{
+    g_autofree char *text = nodeinfo_read_attr(path);
+    return text && g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, ret, NULL);
+}
+
+gboolean
+nodeinfo_page_info(int node, guint size_kib, guint64 *ret_total, guint64 *ret_free, GError **error)
+{
+    guint system = (guint)(sysconf(_SC_PAGESIZE) / 1024);
+    gboolean numa = g_file_test(NODEINFO_SYS_NODE "/node0", G_FILE_TEST_IS_DIR);
+    g_autofree char *node_dir = g_strdup_printf(NODEINFO_SYS_NODE "/node%d", node);
+    if (node >= 0 && numa && !g_file_test(node_dir, G_FILE_TEST_IS_DIR)) {
+        err_set(error, ERR_FROM_NONE, ERR_OPERATION_FAILED, "NUMA node %d is not available", node);
+        return FALSE;
+    }
+    guint64 total = 0, avail = 0;
+    if (size_kib == system) {
+        /* the system's pages: the memory hugepages do not hold, as libvirt counts it */
+        g_autofree char *path = node >= 0 && numa
+                                    ? g_strdup_printf(NODEINFO_SYS_NODE "/node%d/meminfo", node)
+                                    : g_strdup("/proc/meminfo");
+        g_autofree char *text = nodeinfo_read_file(path, error);
+        guint64 mem = 0, free_kib = 0, huge = 0;
+        if (!text)
+            return FALSE;
+        if (!nodeinfo_meminfo_value(text, "MemTotal", &mem) ||
+            !nodeinfo_meminfo_value(text, "MemFree", &free_kib)) {
+            err_set(error, ERR_FROM_NONE, ERR_INTERNAL_ERROR, "no MemTotal or MemFree in '%s'",
+                    path);
+            return FALSE;
+        }
+        g_autoptr(GArray) sizes = nodeinfo_page_sizes();
+        for (guint i = 1; i < sizes->len; i++) {
+            guint s = g_array_index(sizes, guint, i);
+            g_autofree char *nr = hugepage_path(numa ? node : -1, s, "nr_hugepages");
+            guint64 n = 0;
+            if (read_count(nr, &n))
+                huge += n * s;
+        }
+        total = (mem > huge ? mem - huge : 0) / system;
+        avail = free_kib / system;
+    } else {
+        g_autofree char *nr = hugepage_path(numa ? node : -1, size_kib, "nr_hugepages");
+        g_autofree char *fr = hugepage_path(numa ? node : -1, size_kib, "free_hugepages");
+        if (!read_count(nr, &total) || !read_count(fr, &avail)) {
+            if (node >= 0)
+                err_set(error, ERR_FROM_NONE, ERR_OPERATION_FAILED,
+                        "page size %u is not available on node %d", size_kib, node);
+            else
+                err_set(error, ERR_FROM_NONE, ERR_OPERATION_FAILED, "page size %u is not available",
+                        size_kib);
+            return FALSE;
+        }
+    }
+    if (ret_total)
+        *ret_total = total;
+    if (ret_free)
+        *ret_free = avail;
+    return TRUE;
+}
+
 gboolean
 nodeinfo_fill_host(struct capabilities_host *host, GError **error)
 {
@@ -475,10 +582,17 @@ nodeinfo_fill_host(struct capabilities_host *host, GError **error)
             return FALSE;
     }
 
+    g_autoptr(GArray) sizes = nodeinfo_page_sizes();
     g_ptr_array_set_size(host->cells, 0);
     for (guint i = 0; i < nodes->len; i++) {
         guint node = g_array_index(nodes, guint, i);
         struct capabilities_cell *cell = capabilities_host_add_cell(host, node, memory[i]);
+
+        for (guint j = 0; j < sizes->len; j++) {
+            struct capabilities_pages p = {.size_kib = g_array_index(sizes, guint, j)};
+            if (nodeinfo_page_info((int)node, p.size_kib, &p.count, NULL, NULL))
+                g_array_append_val(cell->pages, p);
+        }
 
         for (guint j = 0; j < cpus->len; j++) {
             const struct nodeinfo_cpu *cpu = &g_array_index(cpus, struct nodeinfo_cpu, j);
@@ -490,6 +604,10 @@ nodeinfo_fill_host(struct capabilities_host *host, GError **error)
         }
     }
 
+    if (host->page_sizes) {
+        g_array_set_size(host->page_sizes, 0);
+        g_array_append_vals(host->page_sizes, sizes->data, sizes->len);
+    }
     g_free(host->arch);
     host->arch = g_strdup(uts.machine);
     g_free(host->cpu_vendor);

@@ -28,6 +28,16 @@ gboolean nodeinfo_get(struct nodeinfo *ret, GError **error);
 /* Free memory in bytes (MemFree of /proc/meminfo), as NODE_GET_FREE_MEMORY reports it. */
 gboolean nodeinfo_get_free_memory(guint64 *ret_bytes, GError **error);
 
+/* The host's page sizes in KiB: the system's first, then each hugepage size, ascending. New
+ * array of guint. */
+GArray *nodeinfo_page_sizes(void);
+/* Pages of SIZE_KIB on NUMA node NODE (-1: the whole host): *RET_TOTAL (the system's pages
+ * count the memory hugepages do not hold), *RET_FREE; either may be NULL. A host without NUMA
+ * answers for node 0 as for the whole host. Errors: ERR_OPERATION_FAILED ("NUMA node %d is
+ * not available", "page size %u is not available on node %d"). */
+gboolean nodeinfo_page_info(int node, guint size_kib, guint64 *ret_total, guint64 *ret_free,
+                            GError **error);
+
 /* Fills HOST's arch, CPU vendor, CPU topology and NUMA cells (the uuid and the security
  * models are left to the caller). HOST's previous values for these fields are replaced.
  * Errors: as nodeinfo_get. */

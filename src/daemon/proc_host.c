@@ -492,6 +492,91 @@ h_xml_to_native(struct call *call, const struct call_ctx *ctx)
         dispatch_reply_string(call, native);
 }
 
+/* remote_node_get_free_pages_args: pages<REMOTE_NODE_MAX_CELLS> (KiB), startCell, cellCount
+ * (then flags) */
+#define NODE_MAX_CELLS 1024
+
+struct free_pages_args {
+    GArray *pages; /* guint */
+    int32_t start;
+    uint32_t count;
+};
+
+static void
+dec_free_pages(struct xdr_reader *r, void *args)
+{
+    struct free_pages_args *a = args;
+    uint32_t n = xdr_get_count(r, NODE_MAX_CELLS, 4);
+    a->pages = g_array_new(FALSE, FALSE, sizeof(guint));
+    for (uint32_t i = 0; i < n && !r->failed; i++) {
+        guint v = xdr_get_u32(r);
+        g_array_append_val(a->pages, v);
+    }
+    a->start = xdr_get_i32(r);
+    a->count = xdr_get_u32(r);
+}
+
+static void
+clear_free_pages(void *args)
+{
+    struct free_pages_args *a = args;
+    if (a->pages)
+        g_array_unref(a->pages);
+}
+
+static const struct args_type args_free_pages = {sizeof(struct free_pages_args), dec_free_pages,
+                                                 clear_free_pages};
+
+/* virNodeGetFreePages: for each cell from START on (at most COUNT, up to the host's last; -1:
+ * the whole host), the free pages of each size asked, as libvirt counts them */
+static void
+h_node_free_pages(struct call *call, const struct call_ctx *ctx)
+{
+    const struct free_pages_args *a = ctx->args;
+    GError *error = NULL;
+    if ((guint64)a->pages->len * a->count > NODE_MAX_CELLS) {
+        err_set(&error, ERR_FROM_NONE, ERR_INTERNAL_ERROR,
+                "the result won't fit into REMOTE_NODE_MAX_CELLS");
+        dispatch_fail(call, error);
+        return;
+    }
+    struct nodeinfo info;
+    if (!nodeinfo_get(&info, &error)) {
+        dispatch_fail(call, error);
+        return;
+    }
+    int last = (int)info.nodes - 1;
+    if (a->start < -1 || a->start > last) {
+        err_set(&error, ERR_FROM_NONE, ERR_INTERNAL_ERROR, "start cell %d out of range (0-%d)",
+                a->start, last);
+        dispatch_fail(call, error);
+        return;
+    }
+    last = (int)MIN((gint64)last, (gint64)a->start + a->count - 1);
+    g_autoptr(GArray) counts = g_array_new(FALSE, FALSE, sizeof(guint64));
+    for (int cell = a->start; cell <= last; cell++) {
+        for (guint i = 0; i < a->pages->len; i++) {
+            guint64 avail = 0;
+            if (!nodeinfo_page_info(cell, g_array_index(a->pages, guint, i), NULL, &avail,
+                                    &error)) {
+                dispatch_fail(call, error);
+                return;
+            }
+            g_array_append_val(counts, avail);
+        }
+    }
+    if (counts->len == 0) {
+        err_set(&error, ERR_FROM_NONE, ERR_INTERNAL_ERROR, "no suitable info found");
+        dispatch_fail(call, error);
+        return;
+    }
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    xdr_put_u32(out, counts->len);
+    for (guint i = 0; i < counts->len; i++)
+        xdr_put_u64(out, g_array_index(counts, guint64, i));
+    call_reply(call, out);
+}
+
 #define R RPC_PROGRAM_REMOTE
 const struct proc_def host_procs[] = {
     {R, PROC_CONNECT_OPEN, HANDLE_NONE, &args_opt_string, TRUE, CONNECT_RO | CONNECT_NO_ALIASES,
@@ -515,6 +600,7 @@ const struct proc_def host_procs[] = {
     {R, PROC_CONNECT_DOMAIN_XML_TO_NATIVE, HANDLE_NONE, &args_to_native, TRUE, 0, h_xml_to_native},
     {R, PROC_NODE_GET_INFO, HANDLE_NONE, NULL, FALSE, 0, h_node_get_info},
     {R, PROC_NODE_GET_FREE_MEMORY, HANDLE_NONE, NULL, FALSE, 0, h_node_free_memory},
+    {R, PROC_NODE_GET_FREE_PAGES, HANDLE_NONE, &args_free_pages, TRUE, 0, h_node_free_pages},
     {R, PROC_NODE_GET_SECURITY_MODEL, HANDLE_NONE, NULL, FALSE, 0, h_node_security_model},
     {R, PROC_CONNECT_REGISTER_CLOSE_CALLBACK, HANDLE_NONE, NULL, FALSE, 0, h_empty},
     {R, PROC_CONNECT_UNREGISTER_CLOSE_CALLBACK, HANDLE_NONE, NULL, FALSE, 0, h_empty},

@@ -767,6 +767,32 @@ domus_node_free_memory(domus_conn *conn, guint64 *ret_bytes, GError **error)
     return client_reply_u64(conn, PROC_NODE_GET_FREE_MEMORY, NULL, ret_bytes, error);
 }
 
+int
+domus_node_free_pages(domus_conn *conn, const guint *sizes_kib, guint nsizes, int start,
+                      guint count, guint64 **ret, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_u32(args, nsizes);
+    for (guint i = 0; i < nsizes; i++)
+        xdr_put_u32(args, sizes_kib[i]);
+    xdr_put_i32(args, start);
+    xdr_put_u32(args, count);
+    xdr_put_u32(args, 0);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(conn, PROC_NODE_GET_FREE_PAGES, args, &body, error))
+        return -1;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    guint n = xdr_get_count(&r, 1024, 8);
+    g_autofree guint64 *counts = g_new0(guint64, MAX(n, 1));
+    for (guint i = 0; i < n; i++)
+        counts[i] = xdr_get_u64(&r);
+    if (!xdr_reader_finish(&r, error))
+        return -1;
+    *ret = g_steal_pointer(&counts);
+    return (int)n;
+}
+
 char *
 domus_get_sysinfo(domus_conn *conn, GError **error)
 {

@@ -355,3 +355,67 @@ def test_domxml_to_native(daemon, tmp_path):
     assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_DENIED
     r = daemon.domus("domxml-to-native", "qemu-argv", check=False)
     assert r.returncode == 1 and "need either domain or domain XML" in r.stderr
+
+
+def meminfo(path, key):
+    for line in open(path):
+        words = line.replace(":", " ").split()
+        if key in words:
+            return int(words[words.index(key) + 1])
+    raise KeyError(key)
+
+
+def test_freepages(daemon):
+    """Page sizes and counts in the capabilities (host/cpu/pages, cell/pages) and
+    virNodeGetFreePages / freepages as libvirt counts them: the system's pages from the
+    node's MemFree, hugepages from the kernel's free_hugepages; refusals by name."""
+    huge = sorted(int(d[len("hugepages-"):-2]) for d in os.listdir("/sys/kernel/mm/hugepages"))
+    sizes = [os.sysconf("SC_PAGESIZE") // 1024] + huge
+    c = daemon.conn()
+    root = ET.fromstring(c.getCapabilities())
+    assert [int(p.get("size")) for p in root.findall("host/cpu/pages")] == sizes
+    node = "/sys/devices/system/node/node0"
+    for p in root.findall("host/topology/cells/cell[@id='0']/pages"):
+        size = int(p.get("size"))
+        if size == sizes[0]:
+            held = sum(int(open(f"{node}/hugepages/hugepages-{h}kB/nr_hugepages").read()) * h
+                       for h in huge)
+            assert int(p.text) == (meminfo(f"{node}/meminfo", "MemTotal") - held) // size
+        else:
+            assert int(p.text) == int(open(
+                f"{node}/hugepages/hugepages-{size}kB/nr_hugepages").read())
+
+    free = c.getFreePages(sizes, 0, 1)
+    want = meminfo(f"{node}/meminfo", "MemFree") // sizes[0]
+    assert abs(free[0][sizes[0]] - want) < want // 20
+    for h in huge:
+        assert free[0][h] == int(open(f"{node}/hugepages/hugepages-{h}kB/free_hugepages").read())
+    whole = daemon.conn(readonly=True).getFreePages([sizes[0]], -1, 1)
+    assert abs(whole[-1][sizes[0]] - meminfo("/proc/meminfo", "MemFree") // sizes[0]) < want // 20
+
+    # virsh and domus print the same (the system's free pages move between two calls)
+    import re
+
+    def masked(text):
+        return re.sub(rf"^{sizes[0]}KiB: \d+$", f"{sizes[0]}KiB: N", text, flags=re.M)
+
+    for args in (["--all"], ["--cellno", "0", "--pagesize", "2M"], ["--all", "--pagesize", "4"]):
+        assert masked(daemon.virsh("freepages", *args).stdout) == \
+            masked(daemon.domus("freepages", *args).stdout)
+    assert "Node 0:\n" in daemon.domus("freepages", "--all").stdout
+
+    # refusals: a cell the host lacks, a size it lacks, virsh's own checks
+    ncells = len(root.findall("host/topology/cells/cell"))
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.getFreePages([4], ncells + 2, 1)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_INTERNAL_ERROR
+    assert f"start cell {ncells + 2} out of range (0-{ncells - 1})" in str(e.value)
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.getFreePages([64], 0, 1)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_FAILED
+    assert "page size 64 is not available on node 0" in str(e.value)
+    for args, msg in ((["--cellno", "0"], "missing pagesize argument"),
+                      (["--all", "--cellno", "0"], "mutually exclusive"),
+                      (["--pagesize", "4"], "missing cellno argument")):
+        r = daemon.domus("freepages", *args, check=False)
+        assert r.returncode == 1 and msg in r.stderr, r.stderr

@@ -345,6 +345,8 @@ static const char expected_model_xml[] =
     "      <arch>x86_64</arch>\n"
     "      <vendor>Intel</vendor>\n"
     "      <topology sockets='1' dies='1' cores='2' threads='1'/>\n"
+    "      <pages unit='KiB' size='4'/>\n"
+    "      <pages unit='KiB' size='2048'/>\n"
     "    </cpu>\n"
     "    <power_management/>\n"
     "    <migration_features>\n"
@@ -357,6 +359,8 @@ static const char expected_model_xml[] =
     "      <cells num='1'>\n"
     "        <cell id='0'>\n"
     "          <memory unit='KiB'>17654340</memory>\n"
+    "          <pages unit='KiB' size='4'>4413585</pages>\n"
+    "          <pages unit='KiB' size='2048'>0</pages>\n"
     "          <cpus num='2'>\n"
     "            <cpu id='0' socket_id='0' die_id='0' core_id='0' siblings='0'/>\n"
     "            <cpu id='1' socket_id='0' die_id='0' core_id='1' siblings='1'/>\n"
@@ -436,6 +440,10 @@ test_format_model(void)
     caps->host.cores = 2;
     caps->host.threads = 1;
     cell = capabilities_host_add_cell(&caps->host, 0, 17654340);
+    const guint sizes[] = {4, 2048};
+    g_array_append_vals(caps->host.page_sizes, sizes, 2);
+    const struct capabilities_pages pages[] = {{4, 4413585}, {2048, 0}};
+    g_array_append_vals(cell->pages, pages, 2);
     capabilities_cell_add_cpu(cell, 0, 0, 0, 0, "0");
     capabilities_cell_add_cpu(cell, 1, 0, 0, 1, "1");
     capabilities_add_secmodel(caps, "none", "0");
