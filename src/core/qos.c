@@ -354,6 +354,18 @@ core_qos_stop(struct domain *dom)
 }
 
 void
+core_qos_remove_leftover(struct core *core, const char *name)
+{
+    g_autofree char *group = group_name(name);
+    g_autofree char *path = g_build_filename(core->paths.cgroup_parent, group, NULL);
+    GError *e = NULL;
+    if (cgroup_exists(core->cgroups, path) && !cgroup_remove(core->cgroups, path, &e)) {
+        log_warn("%s: %s", name, e->message);
+        g_error_free(e);
+    }
+}
+
+void
 core_qos_adopt(struct domain *dom)
 {
     const struct cgroup_host *host = dom->core->cgroups;

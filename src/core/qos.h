@@ -19,6 +19,9 @@ gboolean core_qos_wants_threads(const struct domain *dom);
 gboolean core_qos_place_threads(struct domain *dom, GError **error);
 /* QEMU is gone: the group goes. */
 void core_qos_stop(struct domain *dom);
+/* After a daemon restart, for domain NAME whose QEMU is gone (or was killed and has exited):
+ * the group a dead daemon left goes. */
+void core_qos_remove_leftover(struct core *core, const char *name);
 /* After a daemon restart: whether the group is there. */
 void core_qos_adopt(struct domain *dom);
 

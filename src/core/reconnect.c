@@ -3,6 +3,8 @@
  * QEMUs are no longer our children, so their exit is watched through a pidfd. */
 #include "core/core.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -148,6 +150,18 @@ connect_unix(const char *path)
     return fd;
 }
 
+/* SIGKILL to the process of PIDFD (closed), and a moment for it to exit (its cgroup cannot go
+ * before) */
+static void
+kill_and_wait(int pidfd)
+{
+    qemu_process_signal(pidfd, SIGKILL, NULL);
+    struct pollfd p = {.fd = pidfd, .events = POLLIN};
+    while (poll(&p, 1, 2000) < 0 && errno == EINTR)
+        ;
+    close(pidfd);
+}
+
 static void
 reconnect_one(struct core *core, const char *path)
 {
@@ -175,18 +189,17 @@ reconnect_one(struct core *core, const char *path)
     if (pidfd >= 0 && starting) {
         /* caught mid-start: its setup is unknown, so it is not adopted */
         log_warn("%s: QEMU pid %d was caught mid-start; killing it", name, (int)st.pid);
-        qemu_process_signal(pidfd, SIGKILL, NULL);
-        close(pidfd);
+        kill_and_wait(pidfd);
         pidfd = -1;
     }
     int monfd = pidfd >= 0 ? connect_unix(st.monitor) : -1;
     if (monfd < 0) {
         if (pidfd >= 0) {
             log_warn("%s: cannot reach the monitor of pid %d; killing it", name, (int)st.pid);
-            qemu_process_signal(pidfd, SIGKILL, NULL);
-            close(pidfd);
+            kill_and_wait(pidfd);
         }
         log_info("%s: its QEMU is gone; marking it shut off", name);
+        core_qos_remove_leftover(core, name);
         unlink(path);
         unlink(st.monitor);
         if (dom) {

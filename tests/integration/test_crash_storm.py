@@ -171,6 +171,13 @@ class Storm:
             problems.append(f"round {round_no}: QEMU pids {pids} of {u}: "
                             f"{'duplicate' if len(pids) > 1 else 'orphan'} "
                             f"(known={u in known}, status pid={status.get(u)})")
+        # a domain not running has no cgroup left (v1 hosts: the cpu hierarchy)
+        parent = os.path.join("/sys/fs/cgroup/cpu", "domus-" + os.path.basename(self.root))
+        running = {d.name() for d in known.values() if d.isActive()}
+        for name in NAMES:
+            if name not in running and os.path.isdir(os.path.join(parent, name)):
+                problems.append(f"round {round_no}: cgroup of {name} left while it is not "
+                                "running")
         c.close()
         self.maybe.clear()
         # what exists now is the truth the next round starts from

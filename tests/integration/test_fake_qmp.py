@@ -187,6 +187,12 @@ class Daemon:
         return sorted(f for f in os.listdir(d)
                       if f in (name + ".xml", name + ".monitor"))
 
+    def cgroups_left(self, name):
+        """The hierarchies that still hold a group for domain NAME (v1 hosts)."""
+        parent = "domus-" + os.path.basename(self.root)
+        return sorted(c for c in ("cpu", "cpuacct", "cpuset", "memory", "blkio")
+                      if os.path.isdir(os.path.join("/sys/fs/cgroup", c, parent, name)))
+
     def assert_alive(self):
         assert self.proc.poll() is None, "domusd died (exit %s); log:\n%s" % (
             self.proc.returncode, self.log_text()[-3000:])
@@ -271,6 +277,7 @@ def assert_gone(domusd, name, mode):
         assert name not in [d.name() for d in domusd.conn.listAllDomains()]
     assert domusd.leftovers(name) == []
     wait_for(lambda: not fake_pids(domusd, name), 2, "fake-qemu of '%s' to be gone" % name)
+    assert domusd.cgroups_left(name) == []
 
 
 def virsh_list_names(domusd, *args):
@@ -633,6 +640,7 @@ def test_restart_kills_a_start_in_progress(domusd, mode):
     else:
         assert name not in names
     assert domusd.leftovers(name) == []
+    assert domusd.cgroups_left(name) == []
     st.join(5)
     assert not st.is_alive() and st.error is not None
 
