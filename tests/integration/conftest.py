@@ -172,10 +172,28 @@ class Daemon:
 
     def destroy(self):
         try:
+            # the daemon stops its guests (and drops their cgroups, then its parent group)
+            if self.alive():
+                try:
+                    self.clean_domains()
+                except libvirt.libvirtError:
+                    pass
             self.stop()
         finally:
             self.kill_guests()
+            remove_cgroups(self.root)
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def remove_cgroups(root):
+    """What a daemon with --root ROOT left in the v1 hierarchies (its guests killed here, not
+    by it), deepest groups first."""
+    for top in glob.glob(os.path.join("/sys/fs/cgroup", "*", "domus-" + os.path.basename(root))):
+        for base, dirs, _ in os.walk(top, topdown=False):
+            try:
+                os.rmdir(base)
+            except OSError:
+                pass
 
 
 @pytest.fixture(scope="module")
