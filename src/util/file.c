@@ -91,31 +91,56 @@ file_remove(const char *path, GError **error)
     return TRUE;
 }
 
+/* A regular file's blocks go a step at a time (ftruncate), so that ext4 frees them in small
+ * journal transactions: one large one made every fsync meanwhile wait for it (17 ms for
+ * 70 MB on these machines); then the last descriptor closes. */
+#define FREE_STEP (8 << 20)
+#define FREE_PAUSE_US 1000
+
 static void
-close_in_pool(gpointer data, gpointer user_data)
+free_in_pool(gpointer data, gpointer user_data)
 {
-    close(GPOINTER_TO_INT(data) - 1);
+    int fd = GPOINTER_TO_INT(data) - 1;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        for (off_t size = st.st_size; size > 0;) {
+            size = size > FREE_STEP ? size - FREE_STEP : 0;
+            if (ftruncate(fd, size) < 0)
+                break;
+            g_usleep(FREE_PAUSE_US);
+        }
+    }
+    close(fd);
 }
 
 gboolean
 file_remove_large(const char *path, GError **error)
 {
-    /* an O_PATH descriptor holds the inode without opening the file (no device's open runs):
-     * the name goes now, the blocks when the pool's thread closes it */
+    /* an O_PATH descriptor holds the inode without opening the file (no device's open runs);
+     * a regular file is opened again through it for writing, to be truncated */
     int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        g_autofree char *self = g_strdup_printf("/proc/self/fd/%d", fd);
+        int wfd = open(self, O_WRONLY | O_CLOEXEC);
+        if (wfd >= 0) {
+            close(fd);
+            fd = wfd;
+        }
+    }
     if (!file_remove(path, error)) {
         file_close_fd(&fd);
         return FALSE;
     }
     if (fd < 0)
         return TRUE;
-    static GThreadPool *closer;
+    static GThreadPool *pool;
     static gsize once;
     if (g_once_init_enter(&once)) {
-        closer = g_thread_pool_new(close_in_pool, NULL, 1, FALSE, NULL);
+        pool = g_thread_pool_new(free_in_pool, NULL, 1, FALSE, NULL);
         g_once_init_leave(&once, 1);
     }
-    g_thread_pool_push(closer, GINT_TO_POINTER(fd + 1), NULL);
+    g_thread_pool_push(pool, GINT_TO_POINTER(fd + 1), NULL);
     return TRUE;
 }
 

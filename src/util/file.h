@@ -28,7 +28,8 @@ gboolean file_mkdir_p(const char *dir, int mode, GError **error);
 gboolean file_remove(const char *path, GError **error);
 /* Like file_remove, for a file that may be large (a memory or save image): its name goes at
  * once, and the freeing of its blocks (about 20 ms per 70 MB on ext4, seconds for a large
- * image) happens in a worker thread, not in the caller's. */
+ * image) happens in a worker thread, not in the caller's, a few MiB at a time so that
+ * nobody's fsync waits for all of it. */
 gboolean file_remove_large(const char *path, GError **error);
 
 /* The last MAX_LINES lines of the file at PATH (at most 4 KiB), or NULL if unreadable.

@@ -120,6 +120,19 @@ test_remove_large(void)
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
     g_assert_cmpstr(text, ==, "new");
     g_assert_true(file_remove_large(path, NULL));
+    /* a symbolic link goes, and the file it names is neither removed nor truncated */
+    g_autofree char *target = g_build_filename(dir, "target", NULL);
+    g_assert_true(g_file_set_contents(target, data, 1 << 20, NULL));
+    g_assert_cmpint(symlink(target, path), ==, 0);
+    g_assert_true(file_remove_large(path, &err));
+    for (int i = 0; i < 500 && holds_fd_on(path); i++)
+        g_usleep(10000);
+    g_autofree char *kept = NULL;
+    gsize kept_len = 0;
+    g_assert_true(g_file_get_contents(target, &kept, &kept_len, NULL));
+    g_assert_cmpuint(kept_len, ==, 1 << 20);
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    g_unlink(target);
     /* a missing file is fine; a directory is an error, and nothing is left open */
     g_assert_true(file_remove_large(path, &err));
     g_assert_false(file_remove_large(dir, &err));
