@@ -18,6 +18,7 @@ struct qmp;
 struct domain;
 struct migration;
 struct qjob;
+struct nodedev_watch;
 struct migrate_out;
 struct migrate_in;
 
@@ -138,7 +139,9 @@ struct core {
     unsigned monitor_timeout_ms; /* how long QEMU may take to answer; 0: the default (30 s) */
     unsigned job_wait_ms;        /* how long a call waits for a domain's job */
     struct cgroup_host *cgroups; /* what the host's cgroup filesystems offer (qos.c) */
-    char *host_uuid;             /* this host's (core_set_host_uuid) */
+    struct nodedev_watch *nodedev_watch; /* uevents to node device events; NULL: none */
+    guint nodedev_listeners;             /* clients' node device event registrations */
+    char *host_uuid;                     /* this host's (core_set_host_uuid) */
     /* incoming migrations: QEMU's ports, and the address handed out (NULL: the one the client
      * reached the daemon at) */
     unsigned migration_port_min, migration_port_max;

@@ -18,6 +18,7 @@
 #include "core/core.h"
 #include "core/events.h"
 #include "util/err.h"
+#include "util/log.h"
 
 #define SETTLE_MS 200 /* a device's uevents come in bursts: read sysfs once after them */
 #define UEVENT_MAX 8192
@@ -28,7 +29,8 @@ struct nodedev_watch {
     int fd;
     guint watch;
     guint settle;
-    GHashTable *known; /* name -> its XML */
+    GHashTable *known; /* name -> its XML; NULL while nobody listens (read again when a
+                        * client registers: what changed before that is owed to nobody) */
 };
 
 static GHashTable *
@@ -60,7 +62,18 @@ emit(struct nodedev_watch *w, const char *name, int kind, int event)
 void
 nodedev_watch_rescan(struct nodedev_watch *w)
 {
+    if (!w->known) {
+        /* nobody listened: this reading is where changes count from */
+        if (w->core->nodedev_listeners)
+            w->known = snapshot(w);
+        return;
+    }
+    if (!w->core->nodedev_listeners) {
+        g_clear_pointer(&w->known, g_hash_table_destroy);
+        return;
+    }
     GHashTable *now = snapshot(w);
+    log_debug("node devices read again: %u", g_hash_table_size(now));
     /* gone first, then new and changed, each in name order */
     g_autoptr(GList) before = g_list_sort(g_hash_table_get_keys(w->known), (GCompareFunc)strcmp);
     for (GList *l = before; l; l = l->next)
@@ -76,6 +89,13 @@ nodedev_watch_rescan(struct nodedev_watch *w)
     }
     g_hash_table_destroy(w->known);
     w->known = now;
+}
+
+void
+nodedev_watch_listening(struct nodedev_watch *w)
+{
+    if (w && !w->known)
+        w->known = snapshot(w);
 }
 
 static gboolean
@@ -149,7 +169,6 @@ nodedev_watch_new(struct core *core, const char *pci_ids, GError **error)
     w->core = core;
     w->pci_ids = g_strdup(pci_ids);
     w->fd = fd;
-    w->known = snapshot(w);
     w->watch = g_unix_fd_add(fd, G_IO_IN, on_uevent, w);
     return w;
 }
@@ -164,7 +183,8 @@ nodedev_watch_free(struct nodedev_watch *w)
     if (w->settle)
         g_source_remove(w->settle);
     close(w->fd);
-    g_hash_table_destroy(w->known);
+    if (w->known)
+        g_hash_table_destroy(w->known);
     g_free(w->pci_ids);
     g_free(w);
 }

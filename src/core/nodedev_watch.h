@@ -23,5 +23,9 @@ enum {
  * socket cannot be opened (the caller logs it: the daemon runs on without node device events). */
 struct nodedev_watch *nodedev_watch_new(struct core *core, const char *pci_ids, GError **error);
 void nodedev_watch_free(struct nodedev_watch *w);
-/* Reads the devices again now and emits what changed (tests; a uevent does it too). */
+/* Reads the devices again now and emits what changed (a uevent does it too), as long as a
+ * client listens (CORE's nodedev_listeners); with none, nothing is read. */
 void nodedev_watch_rescan(struct nodedev_watch *w);
+/* A client registered for node device events: with none before, the devices are read now, the
+ * point changes are reported from. W may be NULL. */
+void nodedev_watch_listening(struct nodedev_watch *w);

@@ -450,6 +450,7 @@ main(int argc, char **argv)
     struct nodedev_watch *nodedevs = nodedev_watch_new(core, NODEDEV_PCI_IDS, &watch_error);
     if (!nodedevs)
         log_warn("no node device events: %s", watch_error->message);
+    core->nodedev_watch = nodedevs;
 
     struct server *srv = server_new(core, &cfg.limits);
     g_autofree char *rw = g_build_filename(run_dir, "domus-sock", NULL);
@@ -508,6 +509,7 @@ main(int argc, char **argv)
     g_main_loop_run(loop);
 
     server_free(srv);
+    core->nodedev_watch = NULL;
     nodedev_watch_free(nodedevs);
     core_free(core);
     daemon_caps_free();

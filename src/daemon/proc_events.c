@@ -229,9 +229,24 @@ client_event(const struct event *ev, gpointer user)
     client_unref(c);
 }
 
+/* One node device registration more (DELTA 1) or fewer (-1): the watch reads sysfs only while
+ * someone listens */
+static void
+nodedev_listeners(struct client *c, int delta)
+{
+    struct core *core = server_core(c->srv);
+    if (delta > 0 && core->nodedev_listeners++ == 0)
+        nodedev_watch_listening(core->nodedev_watch);
+    else if (delta < 0 && core->nodedev_listeners > 0)
+        core->nodedev_listeners--;
+}
+
 static void
 events_close_hook(struct client *c, gpointer data)
 {
+    for (guint i = 0; i < c->events->len; i++)
+        if (((struct event_reg *)c->events->pdata[i])->object == EVENT_OBJECT_NODEDEV)
+            nodedev_listeners(c, -1);
     if (c->events_sub)
         events_unsubscribe(server_core(c->srv)->events, c->events_sub);
     c->events_sub = 0;
@@ -422,6 +437,8 @@ deregister_object(struct call *call, int callback_id, enum event_object object, 
     for (guint i = 0; i < c->events->len; i++) {
         struct event_reg *r = c->events->pdata[i];
         if (r->object == (int)object && r->callback_id == callback_id) {
+            if (object == EVENT_OBJECT_NODEDEV)
+                nodedev_listeners(c, -1);
             g_ptr_array_remove_index(c->events, i);
             call_reply(call, NULL);
             return;
@@ -504,6 +521,7 @@ h_nodedev_register_any(struct call *call, const struct call_ctx *ctx)
     r->name = g_strdup(a->name);
     g_ptr_array_add(c->events, r);
     subscribe(c);
+    nodedev_listeners(c, 1);
     dispatch_reply_int(call, r->callback_id);
 }
 

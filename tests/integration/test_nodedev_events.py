@@ -108,3 +108,43 @@ def test_virsh_and_domus_nodedev_event(nd):
     assert ("event 'lifecycle' for node device net_br8_02_00_00_00_08_01: Created" in out), out
     assert "event 'lifecycle' for node device net_br8_02_00_00_00_08_01: Deleted" in out
     assert mine == out
+
+
+def test_sysfs_read_only_while_someone_listens(nd):
+    """With no client registered, the kernel's uevents make the daemon read nothing; a
+    registration takes the devices as they are then, so a device made before it is reported
+    when it goes, and one made after it when it comes."""
+    log = os.path.join(nd.root, "domusd.log")
+
+    def readings():
+        return open(log, errors="replace").read().count("node devices read again")
+
+    before = readings()
+    nd.ns.run("ip", "link", "add", "br5", "address", "02:00:00:00:05:01", "type", "bridge")
+    time.sleep(0.6)  # past the 200 ms a burst settles in
+    assert readings() == before
+    ev = Events(nd.uri)
+    try:
+        nd.ns.run("ip", "link", "add", "br6", "address", "02:00:00:00:06:01", "type", "bridge")
+        ev.wait_for(("lifecycle", "net_br6_02_00_00_00_06_01",
+                     libvirt.VIR_NODE_DEVICE_EVENT_CREATED))
+        assert readings() > before
+        nd.ns.run("ip", "link", "del", "br5")
+        ev.wait_for(("lifecycle", "net_br5_02_00_00_00_05_01",
+                     libvirt.VIR_NODE_DEVICE_EVENT_DELETED))
+        nd.ns.run("ip", "link", "del", "br6")
+        ev.wait_for(("lifecycle", "net_br6_02_00_00_00_06_01",
+                     libvirt.VIR_NODE_DEVICE_EVENT_DELETED))
+        with ev.lock:
+            assert ("lifecycle", "net_br5_02_00_00_00_05_01",
+                    libvirt.VIR_NODE_DEVICE_EVENT_CREATED) not in ev.seen
+    finally:
+        ev.close()
+    # the registrations are gone: reading stops again
+    time.sleep(0.3)
+    after = readings()
+    nd.ns.run("ip", "link", "add", "br4", "address", "02:00:00:00:04:01", "type", "bridge")
+    time.sleep(0.6)
+    nd.ns.run("ip", "link", "del", "br4")
+    time.sleep(0.6)
+    assert readings() == after
