@@ -379,6 +379,11 @@ char *domus_get_sysinfo(domus_conn *conn, GError **error);
 /* virNodeGetFreePages: free pages of each of the NSIZES sizes (KiB) in the cells from START
  * (-1: the whole host), at most COUNT of them; *RET a new array (cell by cell, the sizes in
  * order); how many counts, -1 on error. */
+/* virNodeAllocPages of one size: the pool of SIZE_KIB pages in the cells from START (-1: the
+ * host's), at most NCELLS of them, set to COUNT (FLAGS 1, VIR_NODE_ALLOC_PAGES_SET) or grown
+ * by it (0); how many pools, -1 on error. */
+int domus_node_alloc_pages(domus_conn *conn, guint size_kib, guint64 count, int start, guint ncells,
+                           unsigned flags, GError **error);
 int domus_node_free_pages(domus_conn *conn, const guint *sizes_kib, guint nsizes, int start,
                           guint count, guint64 **ret, GError **error);
 /* virConnectDomainXMLToNative: the command line (FORMAT "qemu-argv") a start of XML would run. */

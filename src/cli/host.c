@@ -441,67 +441,91 @@ print_free_pages(domus_conn *conn, const guint *sizes, guint n, int cell, gboole
     return TRUE;
 }
 
+/* The host's page sizes and cell ids from its capabilities: FALSE with ERROR (virsh's words) */
+static gboolean
+read_caps_pages(domus_conn *conn, GArray **ret_sizes, GArray **ret_cells, GError **error)
+{
+    g_autofree char *caps = domus_get_capabilities(conn, error);
+    if (!caps) {
+        cli_report("unable to get node capabilities");
+        return FALSE;
+    }
+    struct caps_pages cp = {g_array_new(FALSE, FALSE, sizeof(guint)),
+                            g_array_new(FALSE, FALSE, sizeof(int))};
+    static const GMarkupParser parser = {pages_start, pages_end, NULL, NULL, NULL};
+    GMarkupParseContext *pc = g_markup_parse_context_new(&parser, 0, &cp, NULL);
+    gboolean parsed = g_markup_parse_context_parse(pc, caps, -1, NULL) &&
+                      g_markup_parse_context_end_parse(pc, NULL);
+    g_markup_parse_context_free(pc);
+    if (!parsed) {
+        g_array_unref(cp.sizes);
+        g_array_unref(cp.cells);
+        cli_set_error(error, "unable to get node capabilities");
+        return FALSE;
+    }
+    *ret_sizes = cp.sizes;
+    *ret_cells = cp.cells;
+    return TRUE;
+}
+
+/* virsh's scaled page size (KiB by default) of option NAME */
+static gboolean
+page_size_opt(struct cli_ctx *ctx, guint *ret_kib, GError **error)
+{
+    const char *text = cli_get(ctx, "pagesize");
+    guint64 bytes = 0;
+    g_autoptr(GError) scale_error = NULL;
+    if (text && !cli_parse_scaled(text, 1024, &bytes, &scale_error)) {
+        /* virsh's line, then the cause when there is one (a bad suffix, an overflow) */
+        if (!scale_error) {
+            cli_set_error(error,
+                          "Scaled numeric value '%s' for <pagesize> option is malformed or out "
+                          "of range",
+                          text);
+            return FALSE;
+        }
+        cli_report("Scaled numeric value '%s' for <pagesize> option is malformed or out of range",
+                   text);
+        g_propagate_error(error, g_steal_pointer(&scale_error));
+        return FALSE;
+    }
+    *ret_kib = (guint)((bytes + 1023) / 1024);
+    return TRUE;
+}
+
 static gboolean
 cmd_freepages(struct cli_ctx *ctx, GError **error)
 {
     gboolean all = cli_has(ctx, "all");
     const char *cellno = cli_get(ctx, "cellno");
-    const char *pagesize = cli_get(ctx, "pagesize");
     if (all && cellno) {
         cli_set_error(error, "Options --all and --cellno are mutually exclusive");
         return FALSE;
     }
-    guint64 bytes = 0;
-    g_autoptr(GError) scale_error = NULL;
-    if (pagesize && !cli_parse_scaled(pagesize, 1024, &bytes, &scale_error)) {
-        /* virsh's line, then the cause when there is one (a bad suffix, an overflow) */
-        if (!scale_error) {
-            cli_set_error(error,
-                          "Scaled numeric value '%s' for <pagesize> option is malformed "
-                          "or out of range",
-                          pagesize);
-            return FALSE;
-        }
-        cli_report("Scaled numeric value '%s' for <pagesize> option is malformed or out of range",
-                   pagesize);
-        g_propagate_error(error, g_steal_pointer(&scale_error));
+    guint kib = 0;
+    if (!page_size_opt(ctx, &kib, error))
         return FALSE;
-    }
-    guint kib = (guint)((bytes + 1023) / 1024);
     domus_conn *conn = cli_conn(ctx, error);
     if (!conn)
         return FALSE;
     if (all) {
-        g_autofree char *caps = domus_get_capabilities(conn, error);
-        if (!caps) {
-            cli_report("unable to get node capabilities");
+        g_autoptr(GArray) sizes = NULL;
+        g_autoptr(GArray) cells = NULL;
+        if (!read_caps_pages(conn, &sizes, &cells, error))
+            return FALSE;
+        if (cli_get(ctx, "pagesize")) {
+            g_array_set_size(sizes, 0);
+            g_array_append_val(sizes, kib);
+        } else if (sizes->len == 0) {
+            cli_set_error(error, "could not get information about supported page sizes");
             return FALSE;
         }
-        struct caps_pages cp = {g_array_new(FALSE, FALSE, sizeof(guint)),
-                                g_array_new(FALSE, FALSE, sizeof(int))};
-        static const GMarkupParser parser = {pages_start, pages_end, NULL, NULL, NULL};
-        GMarkupParseContext *pc = g_markup_parse_context_new(&parser, 0, &cp, NULL);
-        gboolean parsed = g_markup_parse_context_parse(pc, caps, -1, NULL) &&
-                          g_markup_parse_context_end_parse(pc, NULL);
-        g_markup_parse_context_free(pc);
-        gboolean ok = parsed;
-        if (!parsed)
-            cli_set_error(error, "unable to parse node capabilities");
-        else if (pagesize) {
-            g_array_set_size(cp.sizes, 0);
-            g_array_append_val(cp.sizes, kib);
-        } else if (cp.sizes->len == 0) {
-            cli_set_error(error, "could not get information about supported page sizes");
-            ok = FALSE;
-        }
-        for (guint i = 0; ok && i < cp.cells->len; i++)
-            ok = print_free_pages(conn, (guint *)cp.sizes->data, cp.sizes->len,
-                                  g_array_index(cp.cells, int, i), TRUE, error);
-        g_array_unref(cp.sizes);
-        g_array_unref(cp.cells);
-        if (ok)
-            printf("\n");
-        return ok;
+        for (guint i = 0; i < cells->len; i++)
+            if (!print_free_pages(conn, (guint *)sizes->data, sizes->len,
+                                  g_array_index(cells, int, i), TRUE, error))
+                return FALSE;
+        printf("\n");
+        return TRUE;
     }
     if (!cellno) {
         cli_set_error(error, "missing cellno argument");
@@ -517,12 +541,52 @@ cmd_freepages(struct cli_ctx *ctx, GError **error)
         cli_set_error(error, "cell number must be non-negative integer or -1");
         return FALSE;
     }
-    if (!pagesize) {
+    if (!cli_get(ctx, "pagesize")) {
         cli_set_error(error, "missing pagesize argument");
         return FALSE;
     }
     if (!print_free_pages(conn, &kib, 1, (int)cell, FALSE, error))
         return FALSE;
+    printf("\n");
+    return TRUE;
+}
+
+/* allocpages: one size's pool, in a cell (--cellno), in each (--all) or the host's */
+static gboolean
+cmd_allocpages(struct cli_ctx *ctx, GError **error)
+{
+    gboolean all = cli_has(ctx, "all");
+    const char *cellno = cli_get(ctx, "cellno");
+    if (all && cellno) {
+        cli_set_error(error, "Options --all and --cellno are mutually exclusive");
+        return FALSE;
+    }
+    gint64 start = -1;
+    if (cellno && !g_ascii_string_to_signed(cellno, 10, G_MININT32, G_MAXINT32, &start, NULL)) {
+        cli_set_error(error, "Numeric value '%s' for <cellno> option is malformed or out of range",
+                      cellno);
+        return FALSE;
+    }
+    guint kib = 0;
+    guint64 count = 0;
+    if (!page_size_opt(ctx, &kib, error) || !cli_get_u64(ctx, "pagecount", &count, error))
+        return FALSE;
+    unsigned flags = cli_has(ctx, "add") ? 0 : 1 /* VIR_NODE_ALLOC_PAGES_SET */;
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn)
+        return FALSE;
+    if (all) {
+        g_autoptr(GArray) sizes = NULL;
+        g_autoptr(GArray) cells = NULL;
+        if (!read_caps_pages(conn, &sizes, &cells, error))
+            return FALSE;
+        for (guint i = 0; i < cells->len; i++)
+            if (domus_node_alloc_pages(conn, kib, count, g_array_index(cells, int, i), 1, flags,
+                                       error) < 0)
+                return FALSE;
+    } else if (domus_node_alloc_pages(conn, kib, count, (int)start, 1, flags, error) < 0) {
+        return FALSE;
+    }
     printf("\n");
     return TRUE;
 }
@@ -737,6 +801,14 @@ cmd_maxvcpus(struct cli_ctx *ctx, GError **error)
 }
 
 static const struct cli_opt no_opts[] = {{NULL}};
+static const struct cli_opt allocpages_opts[] = {
+    {"pagesize", OPT_STRING, TRUE, "page size (in kibibytes)"},
+    {"pagecount", OPT_STRING, TRUE, "page count"},
+    {"cellno", OPT_STRING, FALSE, "NUMA cell number"},
+    {"add", OPT_BOOL, FALSE, "instead of setting new pool size add pages to it"},
+    {"all", OPT_BOOL, FALSE, "set on all NUMA cells"},
+    {NULL},
+};
 static const struct cli_opt freepages_opts[] = {
     {"cellno", OPT_STRING, FALSE, "NUMA cell number"},
     {"pagesize", OPT_STRING, FALSE, "page size (in kibibytes)"},
@@ -859,6 +931,7 @@ const struct cli_cmd cli_host_cmds[] = {
     {"nodedev-reset", cmd_nodedev_reset, nodedev_device_opts, "reset node device"},
     {"sysinfo", cmd_sysinfo, no_opts, "print the hypervisor sysinfo"},
     {"freepages", cmd_freepages, freepages_opts, "NUMA free pages"},
+    {"allocpages", cmd_allocpages, allocpages_opts, "Manipulate pages pool size"},
     {"maxvcpus", cmd_maxvcpus, maxvcpus_opts, "connection vcpu maximum"},
     {"nodeinfo", cmd_nodeinfo, no_opts, "node information"},
     {"nodecpumap", cmd_nodecpumap, nodecpumap_opts, "node cpu map"},

@@ -265,8 +265,11 @@ parse_opts(const struct cli_cmd *c, int argc, char **argv, GHashTable *values, G
     }
     for (const struct cli_opt *o = c->opts; o && o->name; o++)
         if (o->required && !g_hash_table_contains(values, o->name)) {
-            g_set_error(error, domus_error_quark(), 8, "command '%s' requires <%s> option", c->name,
-                        o->name);
+            /* virsh names a data argument <NAME>, an option taking a number or string --NAME */
+            g_set_error(error, domus_error_quark(), 8,
+                        o->type == OPT_STRING ? "command '%s' requires --%s option"
+                                              : "command '%s' requires <%s> option",
+                        c->name, o->name);
             return FALSE;
         }
     return TRUE;

@@ -555,6 +555,46 @@ nodeinfo_page_info(int node, guint size_kib, guint64 *ret_total, guint64 *ret_fr
 }
 
 gboolean
+nodeinfo_set_page_pool(int node, guint size_kib, guint64 count, gboolean add, GError **error)
+{
+    if (size_kib == (guint)(sysconf(_SC_PAGESIZE) / 1024)) {
+        err_set(error, ERR_FROM_NONE, ERR_OPERATION_UNSUPPORTED,
+                "system pages pool can't be modified");
+        return FALSE;
+    }
+    gboolean numa = g_file_test(NODEINFO_SYS_NODE "/node0", G_FILE_TEST_IS_DIR);
+    if (!nodeinfo_page_info(node, size_kib, NULL, NULL, error))
+        return FALSE;
+    g_autofree char *path = hugepage_path(numa ? node : -1, size_kib, "nr_hugepages");
+    guint64 have = 0;
+    if (!read_count(path, &have)) {
+        err_set(error, ERR_FROM_NONE, ERR_OPERATION_FAILED, "cannot read '%s'", path);
+        return FALSE;
+    }
+    guint64 want = add ? have + count : count;
+    if (want == have)
+        return TRUE;
+    g_autofree char *text = g_strdup_printf("%" G_GUINT64_FORMAT, want);
+    autoclose int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+        err_set_errno(error, ERR_FROM_NONE, errno, "Unable to write to: %s", path);
+        return FALSE;
+    }
+    /* the kernel may reserve fewer than asked */
+    if (!read_count(path, &have)) {
+        err_set(error, ERR_FROM_NONE, ERR_OPERATION_FAILED, "cannot read '%s'", path);
+        return FALSE;
+    }
+    if (have != want) {
+        err_set(error, ERR_FROM_NONE, ERR_OPERATION_FAILED,
+                "Unable to allocate %" G_GUINT64_FORMAT " pages. Allocated only %" G_GUINT64_FORMAT,
+                want, have);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
 nodeinfo_fill_host(struct capabilities_host *host, GError **error)
 {
     struct utsname uts;

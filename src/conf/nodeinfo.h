@@ -38,6 +38,13 @@ GArray *nodeinfo_page_sizes(void);
 gboolean nodeinfo_page_info(int node, guint size_kib, guint64 *ret_total, guint64 *ret_free,
                             GError **error);
 
+/* virNodeAllocPages for one cell and size: the pool of SIZE_KIB hugepages on NODE (-1: the
+ * host's) set to COUNT, or grown by it (ADD); the kernel's answer read back. Errors:
+ * ERR_OPERATION_UNSUPPORTED (the system's pages), as nodeinfo_page_info, ERR_SYSTEM_ERROR (the
+ * write), ERR_OPERATION_FAILED (fewer pages than asked). */
+gboolean nodeinfo_set_page_pool(int node, guint size_kib, guint64 count, gboolean add,
+                                GError **error);
+
 /* Fills HOST's arch, CPU vendor, CPU topology and NUMA cells (the uuid and the security
  * models are left to the caller). HOST's previous values for these fields are replaced.
  * Errors: as nodeinfo_get. */

@@ -527,6 +527,24 @@ clear_free_pages(void *args)
 static const struct args_type args_free_pages = {sizeof(struct free_pages_args), dec_free_pages,
                                                  clear_free_pages};
 
+/* The cells from START (-1: the host's pools) that a free or alloc pages call covers: *RET_LAST;
+ * libvirt's error for a start beyond the host's cells */
+static gboolean
+page_cells(int32_t start, uint32_t count, int *ret_last, GError **error)
+{
+    struct nodeinfo info;
+    if (!nodeinfo_get(&info, error))
+        return FALSE;
+    int last = (int)info.nodes - 1;
+    if (start < -1 || start > last) {
+        err_set(error, ERR_FROM_NONE, ERR_INTERNAL_ERROR, "start cell %d out of range (0-%d)",
+                start, last);
+        return FALSE;
+    }
+    *ret_last = (int)MIN((gint64)last, (gint64)start + count - 1);
+    return TRUE;
+}
+
 /* virNodeGetFreePages: for each cell from START on (at most COUNT, up to the host's last; -1:
  * the whole host), the free pages of each size asked, as libvirt counts them */
 static void
@@ -540,19 +558,11 @@ h_node_free_pages(struct call *call, const struct call_ctx *ctx)
         dispatch_fail(call, error);
         return;
     }
-    struct nodeinfo info;
-    if (!nodeinfo_get(&info, &error)) {
+    int last = 0;
+    if (!page_cells(a->start, a->count, &last, &error)) {
         dispatch_fail(call, error);
         return;
     }
-    int last = (int)info.nodes - 1;
-    if (a->start < -1 || a->start > last) {
-        err_set(&error, ERR_FROM_NONE, ERR_INTERNAL_ERROR, "start cell %d out of range (0-%d)",
-                a->start, last);
-        dispatch_fail(call, error);
-        return;
-    }
-    last = (int)MIN((gint64)last, (gint64)a->start + a->count - 1);
     g_autoptr(GArray) counts = g_array_new(FALSE, FALSE, sizeof(guint64));
     for (int cell = a->start; cell <= last; cell++) {
         for (guint i = 0; i < a->pages->len; i++) {
@@ -575,6 +585,76 @@ h_node_free_pages(struct call *call, const struct call_ctx *ctx)
     for (guint i = 0; i < counts->len; i++)
         xdr_put_u64(out, g_array_index(counts, guint64, i));
     call_reply(call, out);
+}
+
+/* remote_node_alloc_pages_args: pageSizes<REMOTE_NODE_MAX_CELLS> (KiB),
+ * pageCounts<REMOTE_NODE_MAX_CELLS>, startCell, cellCount (then flags) */
+struct alloc_pages_args {
+    GArray *sizes;  /* guint */
+    GArray *counts; /* guint64 */
+    int32_t start;
+    uint32_t count;
+};
+
+static void
+dec_alloc_pages(struct xdr_reader *r, void *args)
+{
+    struct alloc_pages_args *a = args;
+    a->sizes = g_array_new(FALSE, FALSE, sizeof(guint));
+    a->counts = g_array_new(FALSE, FALSE, sizeof(guint64));
+    uint32_t n = xdr_get_count(r, NODE_MAX_CELLS, 4);
+    for (uint32_t i = 0; i < n && !r->failed; i++) {
+        guint v = xdr_get_u32(r);
+        g_array_append_val(a->sizes, v);
+    }
+    n = xdr_get_count(r, NODE_MAX_CELLS, 8);
+    for (uint32_t i = 0; i < n && !r->failed; i++) {
+        guint64 v = xdr_get_u64(r);
+        g_array_append_val(a->counts, v);
+    }
+    a->start = xdr_get_i32(r);
+    a->count = xdr_get_u32(r);
+}
+
+static void
+clear_alloc_pages(void *args)
+{
+    struct alloc_pages_args *a = args;
+    if (a->sizes)
+        g_array_unref(a->sizes);
+    if (a->counts)
+        g_array_unref(a->counts);
+}
+
+static const struct args_type args_alloc_pages = {sizeof(struct alloc_pages_args), dec_alloc_pages,
+                                                  clear_alloc_pages};
+
+#define ALLOC_PAGES_SET 1 /* VIR_NODE_ALLOC_PAGES_SET; without it the counts are added */
+
+/* virNodeAllocPages: each size's pool in each cell set to its count (or grown by it); how many
+ * pools were seen to */
+static void
+h_node_alloc_pages(struct call *call, const struct call_ctx *ctx)
+{
+    const struct alloc_pages_args *a = ctx->args;
+    GError *error = NULL;
+    int last = 0, done = 0;
+    if (a->sizes->len != a->counts->len) {
+        err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG,
+                "%u page sizes and %u page counts given; give a count for each size", a->sizes->len,
+                a->counts->len);
+    } else if (page_cells(a->start, a->count, &last, &error)) {
+        gboolean add = !(ctx->flags & ALLOC_PAGES_SET);
+        for (int cell = a->start; cell <= last && !error; cell++)
+            for (guint i = 0; i < a->sizes->len && !error; i++)
+                if (nodeinfo_set_page_pool(cell, g_array_index(a->sizes, guint, i),
+                                           g_array_index(a->counts, guint64, i), add, &error))
+                    done++;
+    }
+    if (error)
+        dispatch_fail(call, error);
+    else
+        dispatch_reply_int(call, done);
 }
 
 #define R RPC_PROGRAM_REMOTE
@@ -601,6 +681,8 @@ const struct proc_def host_procs[] = {
     {R, PROC_NODE_GET_INFO, HANDLE_NONE, NULL, FALSE, 0, h_node_get_info},
     {R, PROC_NODE_GET_FREE_MEMORY, HANDLE_NONE, NULL, FALSE, 0, h_node_free_memory},
     {R, PROC_NODE_GET_FREE_PAGES, HANDLE_NONE, &args_free_pages, TRUE, 0, h_node_free_pages},
+    {R, PROC_NODE_ALLOC_PAGES, HANDLE_NONE, &args_alloc_pages, TRUE, ALLOC_PAGES_SET,
+     h_node_alloc_pages},
     {R, PROC_NODE_GET_SECURITY_MODEL, HANDLE_NONE, NULL, FALSE, 0, h_node_security_model},
     {R, PROC_CONNECT_REGISTER_CLOSE_CALLBACK, HANDLE_NONE, NULL, FALSE, 0, h_empty},
     {R, PROC_CONNECT_UNREGISTER_CLOSE_CALLBACK, HANDLE_NONE, NULL, FALSE, 0, h_empty},

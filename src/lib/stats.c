@@ -793,6 +793,21 @@ domus_node_free_pages(domus_conn *conn, const guint *sizes_kib, guint nsizes, in
     return (int)n;
 }
 
+int
+domus_node_alloc_pages(domus_conn *conn, guint size_kib, guint64 count, int start, guint ncells,
+                       unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_u32(args, 1);
+    xdr_put_u32(args, size_kib);
+    xdr_put_u32(args, 1);
+    xdr_put_u64(args, count);
+    xdr_put_i32(args, start);
+    xdr_put_u32(args, ncells);
+    xdr_put_u32(args, flags);
+    return client_reply_int(conn, PROC_NODE_ALLOC_PAGES, args, error);
+}
+
 char *
 domus_get_sysinfo(domus_conn *conn, GError **error)
 {

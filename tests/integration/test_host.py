@@ -419,3 +419,49 @@ def test_freepages(daemon):
                       (["--pagesize", "4"], "missing cellno argument")):
         r = daemon.domus("freepages", *args, check=False)
         assert r.returncode == 1 and msg in r.stderr, r.stderr
+
+
+def test_allocpages(daemon):
+    """virNodeAllocPages / allocpages: a hugepage pool set or grown in a cell, read back from
+    the kernel. The pool of 2 MiB pages of node 0 grows by one page and is set back (the host's
+    pool is restored even if the test fails); libvirt's refusals."""
+    node = "/sys/devices/system/node/node0/hugepages/hugepages-2048kB"
+    if not os.path.isdir(node):
+        pytest.skip("no 2 MiB hugepages on node 0")
+    nr = os.path.join(node, "nr_hugepages")
+    before = int(open(nr).read())
+    c = daemon.conn()
+    try:
+        # setting the pool to what it is changes nothing
+        assert c.allocPages({2048: before}, 0, 1, libvirt.VIR_NODE_ALLOC_PAGES_SET) == 1
+        assert int(open(nr).read()) == before
+        # one more page, seen by the kernel and by freepages; then the old size again
+        daemon.domus("allocpages", "2048", "1", "--cellno", "0", "--add")
+        assert int(open(nr).read()) == before + 1
+        assert c.getFreePages([2048], 0, 1)[0][2048] == int(
+            open(os.path.join(node, "free_hugepages")).read())
+        daemon.virsh("allocpages", "--pagesize", "2M", "--pagecount", str(before),
+                     "--cellno", "0")
+        assert int(open(nr).read()) == before
+    finally:
+        with open(nr, "w") as f:
+            f.write(str(before))
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.allocPages({os.sysconf("SC_PAGESIZE") // 1024: 1}, 0, 1, 0)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_UNSUPPORTED
+    assert "system pages pool can't be modified" in str(e.value)
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.allocPages({64: 1}, 0, 1, 0)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_FAILED
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.allocPages({2048: 0}, 9, 1, 0)
+    assert "start cell 9 out of range" in str(e.value)
+    with pytest.raises(libvirt.libvirtError) as e:
+        daemon.conn(readonly=True).allocPages({2048: before}, 0, 1,
+                                              libvirt.VIR_NODE_ALLOC_PAGES_SET)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_DENIED
+    for args in (["--pagesize", "4", "--pagecount", "1", "--cellno", "0"],
+                 ["--pagesize", "2048"], ["--pagesize", "64", "--pagecount", "1"]):
+        assert daemon.virsh("allocpages", *args, check=False).stderr == \
+            daemon.domus("allocpages", *args, check=False).stderr
+    assert int(open(nr).read()) == before
