@@ -384,6 +384,10 @@ char *domus_get_sysinfo(domus_conn *conn, GError **error);
  * by it (0); how many pools, -1 on error. */
 int domus_node_alloc_pages(domus_conn *conn, guint size_kib, guint64 count, int start, guint ncells,
                            unsigned flags, GError **error);
+/* virNodeGetMemoryParameters: KSM's fields, FIELD, VALUE, … NULL; virNodeSetMemoryParameters
+ * of the tunables among them (each value an unsigned number). */
+char **domus_node_memory_params(domus_conn *conn, GError **error);
+gboolean domus_node_set_memory_params(domus_conn *conn, const char *const *params, GError **error);
 int domus_node_free_pages(domus_conn *conn, const guint *sizes_kib, guint nsizes, int start,
                           guint count, guint64 **ret, GError **error);
 /* virConnectDomainXMLToNative: the command line (FORMAT "qemu-argv") a start of XML would run. */

@@ -591,6 +591,52 @@ cmd_allocpages(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+/* node-memory-tune: KSM's fields, or a change of its tunables */
+static gboolean
+cmd_node_memory_tune(struct cli_ctx *ctx, GError **error)
+{
+    static const char *const opts[] = {"shm-pages-to-scan", "shm-sleep-millisecs",
+                                       "shm-merge-across-nodes"};
+    static const char *const fields[] = {"shm_pages_to_scan", "shm_sleep_millisecs",
+                                         "shm_merge_across_nodes"};
+    g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
+    for (gsize i = 0; i < G_N_ELEMENTS(opts); i++) {
+        const char *text = cli_get(ctx, opts[i]);
+        guint64 v = 0;
+        if (!text)
+            continue;
+        if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT32, &v, NULL)) {
+            cli_set_error(error, "Numeric value '%s' for <%s> option is malformed or out of range",
+                          text, opts[i]);
+            return FALSE;
+        }
+        g_ptr_array_add(want, g_strdup(fields[i]));
+        g_ptr_array_add(want, g_strdup_printf("%" G_GUINT64_FORMAT, v));
+    }
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn)
+        return FALSE;
+    if (want->len) {
+        g_ptr_array_add(want, NULL);
+        if (!domus_node_set_memory_params(conn, (const char *const *)want->pdata, error)) {
+            cli_report("Unable to change memory parameters");
+            return FALSE;
+        }
+        printf("\n");
+        return TRUE;
+    }
+    g_auto(GStrv) params = domus_node_memory_params(conn, error);
+    if (!params) {
+        cli_report("Unable to get memory parameters");
+        return FALSE;
+    }
+    printf("Shared memory:\n");
+    for (int i = 0; params[i] && params[i + 1]; i += 2)
+        printf("\t%-15s %s\n", params[i], params[i + 1]);
+    printf("\n");
+    return TRUE;
+}
+
 static gboolean
 cmd_sysinfo(struct cli_ctx *ctx, GError **error)
 {
@@ -809,6 +855,17 @@ static const struct cli_opt allocpages_opts[] = {
     {"all", OPT_BOOL, FALSE, "set on all NUMA cells"},
     {NULL},
 };
+static const struct cli_opt node_memory_tune_opts[] = {
+    {"shm-pages-to-scan", OPT_NAMED, FALSE,
+     "number of pages to scan before the shared memory "
+     "service goes to sleep"},
+    {"shm-sleep-millisecs", OPT_NAMED, FALSE,
+     "number of millisecs the shared memory service "
+     "should sleep before next scan"},
+    {"shm-merge-across-nodes", OPT_NAMED, FALSE,
+     "Specifies if pages from different numa nodes can be merged"},
+    {NULL},
+};
 static const struct cli_opt freepages_opts[] = {
     {"cellno", OPT_STRING, FALSE, "NUMA cell number"},
     {"pagesize", OPT_STRING, FALSE, "page size (in kibibytes)"},
@@ -931,6 +988,8 @@ const struct cli_cmd cli_host_cmds[] = {
     {"nodedev-reset", cmd_nodedev_reset, nodedev_device_opts, "reset node device"},
     {"sysinfo", cmd_sysinfo, no_opts, "print the hypervisor sysinfo"},
     {"freepages", cmd_freepages, freepages_opts, "NUMA free pages"},
+    {"node-memory-tune", cmd_node_memory_tune, node_memory_tune_opts,
+     "Get or set node memory parameters"},
     {"allocpages", cmd_allocpages, allocpages_opts, "Manipulate pages pool size"},
     {"maxvcpus", cmd_maxvcpus, maxvcpus_opts, "connection vcpu maximum"},
     {"nodeinfo", cmd_nodeinfo, no_opts, "node information"},

@@ -594,6 +594,71 @@ nodeinfo_set_page_pool(int node, guint size_kib, guint64 count, gboolean add, GE
     return TRUE;
 }
 
+#define NODEINFO_SYS_KSM "/sys/kernel/mm/ksm"
+
+/* libvirt's node memory parameters: the field, its file, whether it is a counter (ullong) or
+ * a tunable (uint) */
+static const struct {
+    const char *field;
+    const char *file;
+    gboolean counter;
+} ksm_fields[] = {
+    {"shm_pages_to_scan", "pages_to_scan", FALSE},
+    {"shm_sleep_millisecs", "sleep_millisecs", FALSE},
+    {"shm_pages_shared", "pages_shared", TRUE},
+    {"shm_pages_sharing", "pages_sharing", TRUE},
+    {"shm_pages_unshared", "pages_unshared", TRUE},
+    {"shm_pages_volatile", "pages_volatile", TRUE},
+    {"shm_full_scans", "full_scans", TRUE},
+    {"shm_merge_across_nodes", "merge_across_nodes", FALSE},
+};
+
+GArray *
+nodeinfo_ksm_get(GError **error)
+{
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(struct nodeinfo_ksm));
+    for (gsize i = 0; i < G_N_ELEMENTS(ksm_fields); i++) {
+        g_autofree char *path = g_build_filename(NODEINFO_SYS_KSM, ksm_fields[i].file, NULL);
+        if (!g_file_test(path, G_FILE_TEST_EXISTS))
+            continue; /* a kernel without it: left out, as libvirt leaves it */
+        struct nodeinfo_ksm k = {ksm_fields[i].field, ksm_fields[i].counter, 0};
+        if (!read_count(path, &k.value) || (!k.counter && k.value > G_MAXUINT)) {
+            err_set(error, ERR_FROM_NONE, ERR_INTERNAL_ERROR, "failed to parse %s",
+                    ksm_fields[i].file);
+            g_array_unref(out);
+            return NULL;
+        }
+        g_array_append_val(out, k);
+    }
+    return out;
+}
+
+gboolean
+nodeinfo_ksm_set(const char *field, guint value, GError **error)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(ksm_fields); i++) {
+        if (!g_str_equal(field, ksm_fields[i].field))
+            continue;
+        if (ksm_fields[i].counter)
+            break;
+        g_autofree char *path = g_build_filename(NODEINFO_SYS_KSM, ksm_fields[i].file, NULL);
+        if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+            err_set(error, ERR_FROM_NONE, ERR_OPERATION_INVALID,
+                    "Parameter '%s' is not supported by this kernel", field);
+            return FALSE;
+        }
+        g_autofree char *text = g_strdup_printf("%u", value);
+        autoclose int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+            err_set_errno(error, ERR_FROM_NONE, errno, "failed to set %s", field);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    err_set(error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported", field);
+    return FALSE;
+}
+
 gboolean
 nodeinfo_fill_host(struct capabilities_host *host, GError **error)
 {

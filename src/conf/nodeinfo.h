@@ -45,6 +45,20 @@ gboolean nodeinfo_page_info(int node, guint size_kib, guint64 *ret_total, guint6
 gboolean nodeinfo_set_page_pool(int node, guint size_kib, guint64 count, gboolean add,
                                 GError **error);
 
+/* One of KSM's tunables (uint) or counters (ullong) as virNodeGetMemoryParameters names it */
+struct nodeinfo_ksm {
+    const char *field; /* "shm_pages_to_scan"; static */
+    gboolean counter;  /* ullong; else uint */
+    guint64 value;
+};
+/* KSM's fields the host has (/sys/kernel/mm/ksm), in libvirt's order: a new array of struct
+ * nodeinfo_ksm. Errors: ERR_INTERNAL_ERROR (a file that is not a number). */
+GArray *nodeinfo_ksm_get(GError **error);
+/* Writes tunable FIELD (shm_pages_to_scan, shm_sleep_millisecs, shm_merge_across_nodes).
+ * Errors: ERR_ARGUMENT_UNSUPPORTED (another field), ERR_OPERATION_INVALID (not in this kernel),
+ * ERR_SYSTEM_ERROR (the kernel refused the value). */
+gboolean nodeinfo_ksm_set(const char *field, guint value, GError **error);
+
 /* Fills HOST's arch, CPU vendor, CPU topology and NUMA cells (the uuid and the security
  * models are left to the caller). HOST's previous values for these fields are replaced.
  * Errors: as nodeinfo_get. */

@@ -11,6 +11,7 @@
 #include "conf/domcaps.h"
 #include "conf/nodeinfo.h"
 #include "core/core.h"
+#include "core/guest.h"
 #include "daemon/daemon.h"
 #include "daemon/dispatch.h"
 #include "qemu/caps.h"
@@ -657,6 +658,61 @@ h_node_alloc_pages(struct call *call, const struct call_ctx *ctx)
         dispatch_reply_int(call, done);
 }
 
+/* virNodeGetMemoryParameters: KSM's fields, the count first asked for when NPARAMS is 0 */
+static void
+h_node_get_memory_params(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_int *a = ctx->args;
+    GError *error = NULL;
+    if (a->v < 0 || !dispatch_check_max(call, a->v, 64))
+        return;
+    g_autoptr(GArray) ksm = nodeinfo_ksm_get(&error);
+    if (!ksm) {
+        dispatch_fail(call, error);
+        return;
+    }
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    guint n = a->v == 0 ? 0 : MIN((guint)a->v, ksm->len);
+    xdr_put_u32(out, n);
+    for (guint i = 0; i < n; i++) {
+        const struct nodeinfo_ksm *k = &g_array_index(ksm, struct nodeinfo_ksm, i);
+        if (k->counter)
+            dispatch_param_ullong(out, k->field, k->value);
+        else
+            dispatch_param_uint(out, k->field, (uint32_t)k->value);
+    }
+    xdr_put_i32(out, (int32_t)(a->v == 0 ? ksm->len : n));
+    call_reply(call, out);
+}
+
+/* virNodeSetMemoryParameters: KSM's tunables, every one checked before any is written */
+static void
+h_node_set_memory_params(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_params *a = ctx->args;
+    static const char *const tunables[] = {"shm_pages_to_scan", "shm_sleep_millisecs",
+                                           "shm_merge_across_nodes", NULL};
+    GError *error = NULL;
+    for (guint i = 0; i < a->params->len && !error; i++) {
+        const struct typed_param *p = a->params->pdata[i];
+        if (!g_strv_contains(tunables, p->field))
+            err_set(&error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
+                    p->field);
+        else if (p->type != TYPED_PARAM_UINT)
+            err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG,
+                    "invalid type '%d' for parameter '%s', expected 'uint'", (int)p->type,
+                    p->field);
+    }
+    for (guint i = 0; i < a->params->len && !error; i++) {
+        const struct typed_param *p = a->params->pdata[i];
+        nodeinfo_ksm_set(p->field, (guint)p->u, &error);
+    }
+    if (error)
+        dispatch_fail(call, error);
+    else
+        call_reply(call, NULL);
+}
+
 #define R RPC_PROGRAM_REMOTE
 const struct proc_def host_procs[] = {
     {R, PROC_CONNECT_OPEN, HANDLE_NONE, &args_opt_string, TRUE, CONNECT_RO | CONNECT_NO_ALIASES,
@@ -681,6 +737,10 @@ const struct proc_def host_procs[] = {
     {R, PROC_NODE_GET_INFO, HANDLE_NONE, NULL, FALSE, 0, h_node_get_info},
     {R, PROC_NODE_GET_FREE_MEMORY, HANDLE_NONE, NULL, FALSE, 0, h_node_free_memory},
     {R, PROC_NODE_GET_FREE_PAGES, HANDLE_NONE, &args_free_pages, TRUE, 0, h_node_free_pages},
+    {R, PROC_NODE_GET_MEMORY_PARAMETERS, HANDLE_NONE, &args_int, TRUE,
+     4u /* VIR_TYPED_PARAM_STRING_OKAY */, h_node_get_memory_params},
+    {R, PROC_NODE_SET_MEMORY_PARAMETERS, HANDLE_NONE, &args_params, TRUE, 0,
+     h_node_set_memory_params},
     {R, PROC_NODE_ALLOC_PAGES, HANDLE_NONE, &args_alloc_pages, TRUE, ALLOC_PAGES_SET,
      h_node_alloc_pages},
     {R, PROC_NODE_GET_SECURITY_MODEL, HANDLE_NONE, NULL, FALSE, 0, h_node_security_model},

@@ -808,6 +808,40 @@ domus_node_alloc_pages(domus_conn *conn, guint size_kib, guint64 count, int star
     return client_reply_int(conn, PROC_NODE_ALLOC_PAGES, args, error);
 }
 
+char **
+domus_node_memory_params(domus_conn *conn, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_i32(args, 64);
+    xdr_put_u32(args, 4 /* TYPED_PARAM_STRING_OKAY */);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(conn, PROC_NODE_GET_MEMORY_PARAMETERS, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_auto(GStrv) params = client_read_typed_params(&r);
+    xdr_get_i32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&params);
+}
+
+static int
+uint_type(const char *field)
+{
+    return 2;
+}
+
+gboolean
+domus_node_set_memory_params(domus_conn *conn, const char *const *params, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    if (!put_params(args, params, uint_type, error))
+        return FALSE;
+    xdr_put_u32(args, 0);
+    return client_call(conn, PROC_NODE_SET_MEMORY_PARAMETERS, args, NULL, error);
+}
+
 char *
 domus_get_sysinfo(domus_conn *conn, GError **error)
 {

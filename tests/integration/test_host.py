@@ -465,3 +465,42 @@ def test_allocpages(daemon):
         assert daemon.virsh("allocpages", *args, check=False).stderr == \
             daemon.domus("allocpages", *args, check=False).stderr
     assert int(open(nr).read()) == before
+
+
+def test_node_memory_tune(daemon):
+    """virNodeGet/SetMemoryParameters and node-memory-tune: KSM's fields as the kernel has them;
+    a tunable written back with the value it has (the host's KSM is left as it is); counters
+    are not tunables; a read-only connection reads but does not write."""
+    ksm = "/sys/kernel/mm/ksm"
+    if not os.path.isdir(ksm):
+        pytest.skip("no KSM")
+    files = {"shm_pages_to_scan": "pages_to_scan", "shm_sleep_millisecs": "sleep_millisecs",
+             "shm_merge_across_nodes": "merge_across_nodes"}
+    saved = {f: open(os.path.join(ksm, n)).read().strip() for f, n in files.items()}
+    c = daemon.conn()
+    try:
+        params = c.getMemoryParameters()
+        for field, name in files.items():
+            assert params[field] == int(saved[field])
+        assert "shm_pages_shared" in params and "shm_full_scans" in params
+        assert daemon.conn(readonly=True).getMemoryParameters()["shm_pages_to_scan"] == \
+            params["shm_pages_to_scan"]
+        out = daemon.domus("node-memory-tune").stdout
+        assert out.startswith("Shared memory:\n\tshm_pages_to_scan ")
+        assert out.splitlines()[1:2] == daemon.virsh("node-memory-tune").stdout.splitlines()[1:2]
+        # written back as they are
+        c.setMemoryParameters({"shm_sleep_millisecs": int(saved["shm_sleep_millisecs"])})
+        daemon.domus("node-memory-tune", "--shm-pages-to-scan", saved["shm_pages_to_scan"])
+        assert open(os.path.join(ksm, "pages_to_scan")).read().strip() == \
+            saved["shm_pages_to_scan"]
+        with pytest.raises(libvirt.libvirtError) as e:
+            c.setMemoryParameters({"shm_pages_shared": 5})
+        assert e.value.get_error_code() == libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED
+        with pytest.raises(libvirt.libvirtError) as e:
+            daemon.conn(readonly=True).setMemoryParameters(
+                {"shm_pages_to_scan": int(saved["shm_pages_to_scan"])})
+        assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_DENIED
+    finally:
+        for field, name in files.items():
+            with open(os.path.join(ksm, name), "w") as f:
+                f.write(saved[field])
