@@ -347,6 +347,10 @@ core_qos_stop(struct domain *dom)
     dom->cgroup = FALSE;
     g_autofree char *path = core_qos_path(dom);
     GError *e = NULL;
+    /* QEMU is gone; what it started (helpers) goes with it, as libvirt kills them */
+    guint killed = cgroup_kill_all(dom->core->cgroups, path);
+    if (killed)
+        log_info("%s: killed %u process(es) QEMU left in its cgroup", dom->def->name, killed);
     if (!cgroup_remove(dom->core->cgroups, path, &e)) {
         log_warn("%s: %s", dom->def->name, e->message);
         g_error_free(e);
@@ -359,7 +363,12 @@ core_qos_remove_leftover(struct core *core, const char *name)
     g_autofree char *group = group_name(name);
     g_autofree char *path = g_build_filename(core->paths.cgroup_parent, group, NULL);
     GError *e = NULL;
-    if (cgroup_exists(core->cgroups, path) && !cgroup_remove(core->cgroups, path, &e)) {
+    if (!cgroup_exists(core->cgroups, path))
+        return;
+    guint killed = cgroup_kill_all(core->cgroups, path);
+    if (killed)
+        log_info("%s: killed %u process(es) its QEMU left in its cgroup", name, killed);
+    if (!cgroup_remove(core->cgroups, path, &e)) {
         log_warn("%s: %s", name, e->message);
         g_error_free(e);
     }

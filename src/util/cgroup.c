@@ -4,6 +4,9 @@
 #include "util/cgroup.h"
 
 #include <errno.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -208,6 +211,9 @@ cgroup_create_thread_group(const struct cgroup_host *host, const char *path, con
     return TRUE;
 }
 
+#define BUSY_TRIES 50
+#define BUSY_PAUSE_US 2000
+
 static gboolean
 remove_dir(const char *dir, GError **error)
 {
@@ -220,7 +226,11 @@ remove_dir(const char *dir, GError **error)
         if (g_file_test(sub, G_FILE_TEST_IS_DIR) && !remove_dir(sub, error))
             return FALSE;
     }
-    if (rmdir(dir) < 0 && errno != ENOENT) {
+    /* a group whose last task just exited may stay busy until the kernel releases it (an RCU
+     * grace period, a few ms) */
+    for (int tries = 0; rmdir(dir) < 0 && errno == EBUSY && tries < BUSY_TRIES; tries++)
+        g_usleep(BUSY_PAUSE_US);
+    if (g_file_test(dir, G_FILE_TEST_IS_DIR) && rmdir(dir) < 0 && errno != ENOENT) {
         int e = errno;
         /* a fake tree (tests) has regular files where the kernel has none */
         if (e == ENOTEMPTY) {
@@ -247,12 +257,74 @@ cgroup_remove(const struct cgroup_host *host, const char *path, GError **error)
         g_autofree char *dir = dir_of(host, CGROUP_CPU, path, NULL);
         return remove_dir(dir, error);
     }
+    /* every hierarchy, even after one failed: the first failure is the error */
+    gboolean ok = TRUE;
     for (int c = 0; c < CGROUP_N; c++) {
         g_autofree char *dir = dir_of(host, (enum cgroup_ctrl)c, path, NULL);
-        if (host->has[c] && !remove_dir(dir, error))
-            return FALSE;
+        if (host->has[c] && !remove_dir(dir, ok ? error : NULL))
+            ok = FALSE;
     }
-    return TRUE;
+    return ok;
+}
+
+/* The ids in a cgroup.procs / tasks file, each signalled */
+static guint
+kill_listed(const char *file)
+{
+    g_autofree char *text = NULL;
+    guint n = 0;
+    if (!g_file_get_contents(file, &text, NULL, NULL))
+        return 0;
+    g_auto(GStrv) ids = g_strsplit(text, "\n", -1);
+    for (char **id = ids; *id; id++) {
+        guint64 v = 0;
+        if (g_ascii_string_to_unsigned(g_strstrip(*id), 10, 2, G_MAXINT, &v, NULL) &&
+            (pid_t)v != getpid() && kill((pid_t)v, SIGKILL) == 0)
+            n++;
+    }
+    return n;
+}
+
+static guint
+kill_tree(const char *dir)
+{
+    g_autofree char *procs = g_build_filename(dir, "cgroup.procs", NULL);
+    g_autofree char *tasks = g_build_filename(dir, "tasks", NULL);
+    g_autofree char *threads = g_build_filename(dir, "cgroup.threads", NULL);
+    guint n = kill_listed(procs) + kill_listed(tasks) + kill_listed(threads);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *entry;
+    while (d && (entry = g_dir_read_name(d))) {
+        g_autofree char *sub = g_build_filename(dir, entry, NULL);
+        if (g_file_test(sub, G_FILE_TEST_IS_DIR))
+            n += kill_tree(sub);
+    }
+    return n;
+}
+
+guint
+cgroup_kill_all(const struct cgroup_host *host, const char *path)
+{
+    /* only a real cgroup filesystem: a fake tree's ids are nobody's processes */
+    struct statfs sf;
+    if (statfs(host->root, &sf) < 0 ||
+        (sf.f_type != CGROUP_SUPER_MAGIC && sf.f_type != CGROUP2_SUPER_MAGIC &&
+         sf.f_type != TMPFS_MAGIC))
+        return 0;
+    for (int c = 0; c < CGROUP_N; c++) {
+        if (!host->has[c])
+            continue;
+        g_autofree char *dir = dir_of(host, (enum cgroup_ctrl)c, path, NULL);
+        if (sf.f_type == TMPFS_MAGIC) {
+            /* v1: the hierarchies are cgroup mounts under a tmpfs */
+            struct statfs sub;
+            g_autofree char *mount = dir_of(host, (enum cgroup_ctrl)c, "", NULL);
+            if (statfs(mount, &sub) < 0 || sub.f_type != CGROUP_SUPER_MAGIC)
+                return 0;
+        }
+        return kill_tree(dir);
+    }
+    return 0;
 }
 
 gboolean

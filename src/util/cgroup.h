@@ -41,6 +41,10 @@ gboolean cgroup_create_thread_group(const struct cgroup_host *host, const char *
 /* Removes group PATH with its children, in every hierarchy (a group still holding tasks
  * cannot go: ERR_SYSTEM_ERROR). A missing group is fine. */
 gboolean cgroup_remove(const struct cgroup_host *host, const char *path, GError **error);
+/* SIGKILL to every process with a task in group PATH or its groups below (on a real cgroup
+ * filesystem only; a fake tree is left alone): what QEMU left behind when it went, helpers it
+ * started. Returns how many were signalled. */
+guint cgroup_kill_all(const struct cgroup_host *host, const char *path);
 /* Whether group PATH exists (in the first hierarchy the host has). */
 gboolean cgroup_exists(const struct cgroup_host *host, const char *path);
 

@@ -782,3 +782,34 @@ def test_disk_errors(domusd):
     finally:
         dom.destroy()
         dom.undefine()
+
+
+def orphans_of(name):
+    """Fake-qemu processes of domain NAME whose parent is gone (a helper QEMU left)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            argv = open("/proc/%s/cmdline" % d, "rb").read().split(b"\0")
+            fields = open("/proc/%s/stat" % d).read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if argv and argv[0] == FAKE.encode() and ("guest=%s," % name).encode() in \
+                b" ".join(argv) and fields[0] != "Z" and int(fields[1]) == 1:
+            out.append(int(d))
+    return out
+
+
+def test_stop_kills_what_qemu_left_in_its_cgroup(domusd):
+    """QEMU exits leaving a child (here one holding the monitor for 3 s): the stop kills what is
+    left in the domain's cgroup, as libvirt does, and the group goes with it."""
+    if not os.path.exists("/sys/fs/cgroup/cpu/tasks"):
+        pytest.skip("needs cgroup v1")
+    name = "hang-on-cont-exit-first@left"
+    st = hung_start(domusd, name, "create")
+    os.kill(fake_pids(domusd, name)[0], signal.SIGTERM)
+    st.join(5)
+    assert not st.is_alive() and st.error is not None
+    wait_for(lambda: not orphans_of(name), 1, "the monitor holder to be killed")
+    assert domusd.cgroups_left(name) == []
