@@ -493,17 +493,33 @@ page_size_opt(struct cli_ctx *ctx, guint *ret_kib, GError **error)
     return TRUE;
 }
 
+/* --cellno of freepages and allocpages (exclusive with --all): *RET the cell, -1 when not
+ * given; *RET_GIVEN whether it was */
 static gboolean
-cmd_freepages(struct cli_ctx *ctx, GError **error)
+cell_opt(struct cli_ctx *ctx, gint64 *ret, gboolean *ret_given, GError **error)
 {
-    gboolean all = cli_has(ctx, "all");
     const char *cellno = cli_get(ctx, "cellno");
-    if (all && cellno) {
+    if (cli_has(ctx, "all") && cellno) {
         cli_set_error(error, "Options --all and --cellno are mutually exclusive");
         return FALSE;
     }
+    *ret = -1;
+    *ret_given = cellno != NULL;
+    if (cellno && !g_ascii_string_to_signed(cellno, 10, G_MININT32, G_MAXINT32, ret, NULL)) {
+        cli_set_error(error, "Numeric value '%s' for <cellno> option is malformed or out of range",
+                      cellno);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+cmd_freepages(struct cli_ctx *ctx, GError **error)
+{
+    gboolean all = cli_has(ctx, "all"), given = FALSE;
+    gint64 cell = -1;
     guint kib = 0;
-    if (!page_size_opt(ctx, &kib, error))
+    if (!cell_opt(ctx, &cell, &given, error) || !page_size_opt(ctx, &kib, error))
         return FALSE;
     domus_conn *conn = cli_conn(ctx, error);
     if (!conn)
@@ -527,14 +543,8 @@ cmd_freepages(struct cli_ctx *ctx, GError **error)
         printf("\n");
         return TRUE;
     }
-    if (!cellno) {
+    if (!given) {
         cli_set_error(error, "missing cellno argument");
-        return FALSE;
-    }
-    gint64 cell = 0;
-    if (!g_ascii_string_to_signed(cellno, 10, G_MININT32, G_MAXINT32, &cell, NULL)) {
-        cli_set_error(error, "Numeric value '%s' for <cellno> option is malformed or out of range",
-                      cellno);
         return FALSE;
     }
     if (cell < -1) {
@@ -555,21 +565,12 @@ cmd_freepages(struct cli_ctx *ctx, GError **error)
 static gboolean
 cmd_allocpages(struct cli_ctx *ctx, GError **error)
 {
-    gboolean all = cli_has(ctx, "all");
-    const char *cellno = cli_get(ctx, "cellno");
-    if (all && cellno) {
-        cli_set_error(error, "Options --all and --cellno are mutually exclusive");
-        return FALSE;
-    }
+    gboolean all = cli_has(ctx, "all"), given = FALSE;
     gint64 start = -1;
-    if (cellno && !g_ascii_string_to_signed(cellno, 10, G_MININT32, G_MAXINT32, &start, NULL)) {
-        cli_set_error(error, "Numeric value '%s' for <cellno> option is malformed or out of range",
-                      cellno);
-        return FALSE;
-    }
     guint kib = 0;
     guint64 count = 0;
-    if (!page_size_opt(ctx, &kib, error) || !cli_get_u64(ctx, "pagecount", &count, error))
+    if (!cell_opt(ctx, &start, &given, error) || !page_size_opt(ctx, &kib, error) ||
+        !cli_get_u64(ctx, "pagecount", &count, error))
         return FALSE;
     unsigned flags = cli_has(ctx, "add") ? 0 : 1 /* VIR_NODE_ALLOC_PAGES_SET */;
     domus_conn *conn = cli_conn(ctx, error);
