@@ -113,9 +113,7 @@ lifecycle_kill_and_reap(struct domain *dom)
 {
     if (dom->pidfd < 0 || dom->exited)
         return;
-    qemu_process_signal(dom->pidfd, SIGKILL, NULL);
-    struct pollfd p = {.fd = dom->pidfd, .events = POLLIN};
-    if (poll(&p, 1, 5000) == 1) {
+    if (qemu_process_kill_wait(dom->pidfd, 5000)) {
         int status;
         qemu_process_reap(dom->pid, &status);
         dom->exited = TRUE;

@@ -113,14 +113,10 @@ gboolean
 core_domain_get_numatune(struct domain *dom, unsigned flags, int *ret_mode, char **ret_nodeset,
                          GError **error)
 {
-    gboolean live = FALSE, config = FALSE;
-    if ((flags & CORE_QOS_LIVE) && (flags & CORE_QOS_CONFIG)) {
-        err_set(error, ORIGIN, ERR_INVALID_ARG, "flags 'live' and 'config' are mutually exclusive");
+    gboolean live = FALSE;
+    const struct domain_def *def = core_qos_tune_def(dom, flags, &live, error);
+    if (!def)
         return FALSE;
-    }
-    if (!core_domain_impact(dom, flags, &live, &config, error))
-        return FALSE;
-    const struct domain_def *def = live ? dom->def : core_persistent_def(dom);
     /* libvirt's answer for a domain without <numatune>: strict, no nodes */
     *ret_mode = def->numa_mode == NUMATUNE_NONE ? NUMATUNE_STRICT : def->numa_mode;
     *ret_nodeset = g_strdup(def->numa_nodeset ? def->numa_nodeset : "");
@@ -133,10 +129,8 @@ static gboolean
 set_live(struct domain *dom, int mode, const char *nodeset, GError **error)
 {
     const struct domain_def *def = dom->def;
-    if (!dom->cgroup || !cgroup_host_has(dom->core->cgroups, CGROUP_CPUSET)) {
-        err_set(error, ORIGIN, ERR_OPERATION_INVALID, "cgroup cpuset controller is not mounted");
+    if (!core_qos_live_group(dom, CGROUP_CPUSET, "its NUMA nodes", error))
         return FALSE;
-    }
     if (mode != NUMATUNE_NONE && def->numa_mode != NUMATUNE_NONE && mode != def->numa_mode) {
         err_set(error, ORIGIN, ERR_OPERATION_INVALID,
                 "can't change numatune mode for running domain");

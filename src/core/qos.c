@@ -339,6 +339,21 @@ core_qos_place_threads(struct domain *dom, GError **error)
                             error);
 }
 
+/* Group PATH of domain NAME goes, with what QEMU left in it (helpers it started), as libvirt
+ * kills them */
+static void
+drop_group(struct core *core, const char *path, const char *name)
+{
+    GError *e = NULL;
+    guint killed = cgroup_kill_all(core->cgroups, path);
+    if (killed)
+        log_info("%s: killed %u process(es) QEMU left in its cgroup", name, killed);
+    if (!cgroup_remove(core->cgroups, path, &e)) {
+        log_warn("%s: %s", name, e->message);
+        g_error_free(e);
+    }
+}
+
 void
 core_qos_stop(struct domain *dom)
 {
@@ -346,15 +361,7 @@ core_qos_stop(struct domain *dom)
         return;
     dom->cgroup = FALSE;
     g_autofree char *path = core_qos_path(dom);
-    GError *e = NULL;
-    /* QEMU is gone; what it started (helpers) goes with it, as libvirt kills them */
-    guint killed = cgroup_kill_all(dom->core->cgroups, path);
-    if (killed)
-        log_info("%s: killed %u process(es) QEMU left in its cgroup", dom->def->name, killed);
-    if (!cgroup_remove(dom->core->cgroups, path, &e)) {
-        log_warn("%s: %s", dom->def->name, e->message);
-        g_error_free(e);
-    }
+    drop_group(dom->core, path, dom->def->name);
 }
 
 void
@@ -362,16 +369,8 @@ core_qos_remove_leftover(struct core *core, const char *name)
 {
     g_autofree char *group = group_name(name);
     g_autofree char *path = g_build_filename(core->paths.cgroup_parent, group, NULL);
-    GError *e = NULL;
-    if (!cgroup_exists(core->cgroups, path))
-        return;
-    guint killed = cgroup_kill_all(core->cgroups, path);
-    if (killed)
-        log_info("%s: killed %u process(es) its QEMU left in its cgroup", name, killed);
-    if (!cgroup_remove(core->cgroups, path, &e)) {
-        log_warn("%s: %s", name, e->message);
-        g_error_free(e);
-    }
+    if (cgroup_exists(core->cgroups, path))
+        drop_group(core, path, name);
 }
 
 void
@@ -391,8 +390,8 @@ core_qos_has_cpu(struct core *core)
 }
 
 /* The definition FLAGS name, and whether it is the live one */
-static struct domain_def *
-tune_def(struct domain *dom, unsigned flags, gboolean *ret_live, GError **error)
+struct domain_def *
+core_qos_tune_def(struct domain *dom, unsigned flags, gboolean *ret_live, GError **error)
 {
     gboolean live = FALSE, config = FALSE;
     if ((flags & 1) && (flags & 2)) {
@@ -406,8 +405,8 @@ tune_def(struct domain *dom, unsigned flags, gboolean *ret_live, GError **error)
     return live ? dom->def : core_persistent_def(dom);
 }
 
-static gboolean
-live_group(struct domain *dom, enum cgroup_ctrl ctrl, const char *what, GError **error)
+gboolean
+core_qos_live_group(struct domain *dom, enum cgroup_ctrl ctrl, const char *what, GError **error)
 {
     if (!dom->cgroup || !cgroup_host_has(dom->core->cgroups, ctrl)) {
         err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
@@ -423,7 +422,7 @@ gboolean
 core_domain_get_sched(struct domain *dom, unsigned flags, struct core_sched *ret, GError **error)
 {
     gboolean live = FALSE;
-    const struct domain_def *def = tune_def(dom, flags, &live, error);
+    const struct domain_def *def = core_qos_tune_def(dom, flags, &live, error);
     struct core_sched s = {0};
     if (!def)
         return FALSE;
@@ -438,7 +437,7 @@ core_domain_get_sched(struct domain *dom, unsigned flags, struct core_sched *ret
         *ret = s;
         return TRUE;
     }
-    if (!live_group(dom, CGROUP_CPU, "the scheduler's parameters", error))
+    if (!core_qos_live_group(dom, CGROUP_CPU, "the scheduler's parameters", error))
         return FALSE;
     const struct cgroup_host *host = dom->core->cgroups;
     g_autofree char *path = core_qos_path(dom);
@@ -567,7 +566,7 @@ core_domain_set_sched(struct domain *dom, unsigned flags, const struct core_sche
     gboolean live = FALSE, config = FALSE;
     if (!core_domain_impact(dom, flags, &live, &config, error) ||
         !check_sched(want, given, error) ||
-        (live && !live_group(dom, CGROUP_CPU, "the scheduler's parameters", error)))
+        (live && !core_qos_live_group(dom, CGROUP_CPU, "the scheduler's parameters", error)))
         return FALSE;
     if (live) {
         const struct cgroup_host *host = dom->core->cgroups;
@@ -607,7 +606,7 @@ core_domain_get_memtune(struct domain *dom, unsigned flags, struct core_memtune 
                         GError **error)
 {
     gboolean live = FALSE;
-    const struct domain_def *def = tune_def(dom, flags, &live, error);
+    const struct domain_def *def = core_qos_tune_def(dom, flags, &live, error);
     if (!def)
         return FALSE;
     if (!live) {
@@ -617,7 +616,7 @@ core_domain_get_memtune(struct domain *dom, unsigned flags, struct core_memtune 
             def->mem_swap_hard_limit ? def->mem_swap_hard_limit : DOMAIN_DEF_MEMORY_UNLIMITED;
         return TRUE;
     }
-    if (!live_group(dom, CGROUP_MEMORY, "its memory tunables", error))
+    if (!core_qos_live_group(dom, CGROUP_MEMORY, "its memory tunables", error))
         return FALSE;
     const struct cgroup_host *host = dom->core->cgroups;
     g_autofree char *path = core_qos_path(dom);
@@ -641,7 +640,7 @@ core_domain_set_memtune(struct domain *dom, unsigned flags, const struct core_me
 {
     gboolean live = FALSE, config = FALSE;
     if (!core_domain_impact(dom, flags, &live, &config, error) ||
-        (live && !live_group(dom, CGROUP_MEMORY, "its memory tunables", error)))
+        (live && !core_qos_live_group(dom, CGROUP_MEMORY, "its memory tunables", error)))
         return FALSE;
     const struct domain_def *pdef = config ? core_persistent_def(dom) : dom->def;
     struct core_memtune cur = {0};
@@ -858,8 +857,8 @@ core_domain_get_blkio(struct domain *dom, unsigned flags, unsigned *ret_weight,
                       GPtrArray **ret_devices, GError **error)
 {
     gboolean live = FALSE;
-    const struct domain_def *def = tune_def(dom, flags, &live, error);
-    if (!def || (live && !live_group(dom, CGROUP_BLKIO, "its blkio tunables", error)))
+    const struct domain_def *def = core_qos_tune_def(dom, flags, &live, error);
+    if (!def || (live && !core_qos_live_group(dom, CGROUP_BLKIO, "its blkio tunables", error)))
         return FALSE;
     g_autoptr(GPtrArray) devices =
         g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_blkio_device_free);
@@ -918,7 +917,7 @@ core_domain_set_blkio(struct domain *dom, unsigned flags, gboolean has_weight, u
 {
     gboolean live = FALSE, config = FALSE;
     if (!core_domain_impact(dom, flags, &live, &config, error) ||
-        (live && !live_group(dom, CGROUP_BLKIO, "its blkio tunables", error)))
+        (live && !core_qos_live_group(dom, CGROUP_BLKIO, "its blkio tunables", error)))
         return FALSE;
     if (has_weight && (weight < 100 || weight > 1000)) {
         err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,

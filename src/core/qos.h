@@ -25,6 +25,13 @@ void core_qos_remove_leftover(struct core *core, const char *name);
 /* After a daemon restart: whether the group is there. */
 void core_qos_adopt(struct domain *dom);
 
+/* The definition FLAGS (CORE_QOS_LIVE, CORE_QOS_CONFIG: not both) name, and whether it is the
+ * live one */
+struct domain_def *core_qos_tune_def(struct domain *dom, unsigned flags, gboolean *ret_live,
+                                     GError **error);
+/* Whether DOM runs in a group with controller CTRL; ERR_OPERATION_INVALID naming WHAT if not */
+gboolean core_qos_live_group(struct domain *dom, enum cgroup_ctrl ctrl, const char *what,
+                             GError **error);
 /* The knobs in libvirt's units on group PATH (CHILD: one of its thread groups): cpu shares
  * (v2: cpu.weight), CFS period and quota (µs; v2: cpu.max; a quota of -1 is none), memory
  * limits (KiB; DOMAIN_DEF_MEMORY_UNLIMITED is none). */

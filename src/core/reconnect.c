@@ -3,8 +3,6 @@
  * QEMUs are no longer our children, so their exit is watched through a pidfd. */
 #include "core/core.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -155,10 +153,7 @@ connect_unix(const char *path)
 static void
 kill_and_wait(int pidfd)
 {
-    qemu_process_signal(pidfd, SIGKILL, NULL);
-    struct pollfd p = {.fd = pidfd, .events = POLLIN};
-    while (poll(&p, 1, 2000) < 0 && errno == EINTR)
-        ;
+    qemu_process_kill_wait(pidfd, 2000);
     close(pidfd);
 }
 

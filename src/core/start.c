@@ -178,13 +178,13 @@ save_next_id(struct core *core, GError **error)
 /* The definition's emulator (checked as at define: the host may have changed since), else
  * the host's for its architecture. */
 static char *
-resolve_emulator(struct domain *dom, GError **error)
+resolve_emulator(struct core *core, struct domain_def *def, GError **error)
 {
-    if (!core_validate_for_host(dom->core, dom->def, error))
+    if (!core_validate_for_host(core, def, error))
         return NULL;
-    if (dom->def->emulator)
-        return g_strdup(dom->def->emulator);
-    return qemu_caps_find_binary(dom->def->os_arch ? dom->def->os_arch : "x86_64", error);
+    if (def->emulator)
+        return g_strdup(def->emulator);
+    return qemu_caps_find_binary(def->os_arch ? def->os_arch : "x86_64", error);
 }
 
 static gboolean
@@ -447,7 +447,7 @@ start_prepare(struct job *job)
     }
     dom->autodestroy = (op->flags & CORE_START_AUTODESTROY) != 0;
     dom->updated = FALSE;
-    g_autofree char *emulator = resolve_emulator(dom, &error);
+    g_autofree char *emulator = resolve_emulator(core, dom->def, &error);
     if (!emulator || !core_numatune_check(core, dom->def, &error)) {
         job_fail(job, error);
         return;
@@ -512,11 +512,7 @@ core_xml_to_native(struct core *core, const char *format, const char *xml, GErro
         return NULL;
     }
     g_autoptr(domain_def) def = domain_def_parse(xml, 0, error);
-    if (!def || !core_validate_for_host(core, def, error))
-        return NULL;
-    g_autofree char *emulator =
-        def->emulator ? g_strdup(def->emulator)
-                      : qemu_caps_find_binary(def->os_arch ? def->os_arch : "x86_64", error);
+    g_autofree char *emulator = def ? resolve_emulator(core, def, error) : NULL;
     if (!emulator || !core_storage_resolve_disks(core, def, error) ||
         !prepare_live_def(core, def, error))
         return NULL;

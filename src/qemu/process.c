@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -229,6 +230,17 @@ qemu_process_signal(int pidfd, int sig, GError **error)
         return FALSE;
     }
     return TRUE;
+}
+
+gboolean
+qemu_process_kill_wait(int pidfd, int timeout_ms)
+{
+    qemu_process_signal(pidfd, SIGKILL, NULL);
+    struct pollfd p = {.fd = pidfd, .events = POLLIN};
+    int n;
+    while ((n = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+        ;
+    return n == 1;
 }
 
 gboolean

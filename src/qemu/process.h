@@ -54,6 +54,10 @@ gboolean qemu_process_matches(pid_t pid, const char *binary, const char *marker)
 /* Sends SIG through the pidfd (never to a reused pid). */
 gboolean qemu_process_signal(int pidfd, int sig, GError **error);
 
+/* SIGKILL to the process of PIDFD, then up to TIMEOUT_MS for it to exit: whether it did (it
+ * may still need reaping). */
+gboolean qemu_process_kill_wait(int pidfd, int timeout_ms);
+
 /* Reaps PID if it is our child and has exited; returns its wait status in RET_STATUS, or
  * FALSE when it is not our child (status unknown). Never blocks. */
 gboolean qemu_process_reap(pid_t pid, int *ret_status);

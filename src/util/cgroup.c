@@ -305,23 +305,15 @@ kill_tree(const char *dir)
 guint
 cgroup_kill_all(const struct cgroup_host *host, const char *path)
 {
-    /* only a real cgroup filesystem: a fake tree's ids are nobody's processes */
-    struct statfs sf;
-    if (statfs(host->root, &sf) < 0 ||
-        (sf.f_type != CGROUP_SUPER_MAGIC && sf.f_type != CGROUP2_SUPER_MAGIC &&
-         sf.f_type != TMPFS_MAGIC))
-        return 0;
     for (int c = 0; c < CGROUP_N; c++) {
         if (!host->has[c])
             continue;
+        /* only a real cgroup filesystem: a fake tree's ids are nobody's processes */
         g_autofree char *dir = dir_of(host, (enum cgroup_ctrl)c, path, NULL);
-        if (sf.f_type == TMPFS_MAGIC) {
-            /* v1: the hierarchies are cgroup mounts under a tmpfs */
-            struct statfs sub;
-            g_autofree char *mount = dir_of(host, (enum cgroup_ctrl)c, "", NULL);
-            if (statfs(mount, &sub) < 0 || sub.f_type != CGROUP_SUPER_MAGIC)
-                return 0;
-        }
+        struct statfs sf;
+        if (statfs(dir, &sf) < 0 ||
+            (sf.f_type != CGROUP_SUPER_MAGIC && sf.f_type != CGROUP2_SUPER_MAGIC))
+            return 0;
         return kill_tree(dir);
     }
     return 0;
