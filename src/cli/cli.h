@@ -83,6 +83,11 @@ char *cli_edit_xml(const char *xml, GError **error);
 /* Looks up the "domain" option's domain (by name, id or uuid). */
 domus_domain *cli_domain(struct cli_ctx *ctx, GError **error);
 
+/* util.c: virsh's blank line after a command's output, when OK; returns OK. */
+gboolean cli_end(gboolean ok);
+/* --config / --live / --current of a tunables command as virDomainModificationImpact flags
+ * (none: the current state); --current with another is virsh's error. */
+gboolean cli_affect_flags(struct cli_ctx *ctx, unsigned *ret, GError **error);
 /* util.c: virsh's "error: …" line that comes before the cause (stdout flushed first). */
 void cli_report(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* Sets ERROR (VIR_ERR_INVALID_ARG) with a message of our own. */
@@ -157,6 +162,7 @@ extern const struct cli_cmd cli_migrate_cmds[];
 extern const struct cli_cmd cli_blockjob_cmds[];
 extern const struct cli_cmd cli_snapshot_cmds[];
 extern const struct cli_cmd cli_stats_cmds[];
+extern const struct cli_cmd cli_tune_cmds[];
 extern const struct cli_cmd cli_device_cmds[];
 extern const struct cli_cmd cli_display_cmds[];
 extern const struct cli_cmd cli_secret_cmds[];

@@ -18,30 +18,6 @@ with_dom(struct cli_ctx *ctx, domus_domain **ret, GError **error)
     return *ret != NULL;
 }
 
-/* virsh's blank line after a command's output */
-static gboolean
-end(gboolean ok)
-{
-    if (ok)
-        printf("\n");
-    return ok;
-}
-
-/* --config / --live / --current, as virsh takes them */
-static gboolean
-impact_flags(struct cli_ctx *ctx, unsigned *ret, GError **error)
-{
-    gboolean current = cli_has(ctx, "current"), live = cli_has(ctx, "live"),
-             config = cli_has(ctx, "config");
-    if (current && (live || config)) {
-        cli_set_error(error, "Options --current and --%s are mutually exclusive",
-                      live ? "live" : "config");
-        return FALSE;
-    }
-    *ret = (live ? AFFECT_LIVE : 0) | (config ? AFFECT_CONFIG : 0);
-    return TRUE;
-}
-
 static gboolean
 opt_uint(struct cli_ctx *ctx, const char *name, unsigned *ret, GError **error)
 {
@@ -97,14 +73,14 @@ cmd_vcpucount(struct cli_ctx *ctx, GError **error)
             printf("%d\n", n);
     }
     domus_domain_free(dom);
-    return end(ok);
+    return cli_end(ok);
 }
 
 static gboolean
 cmd_setvcpus(struct cli_ctx *ctx, GError **error)
 {
     unsigned flags, count;
-    if (!impact_flags(ctx, &flags, error) || !opt_uint(ctx, "count", &count, error))
+    if (!cli_affect_flags(ctx, &flags, error) || !opt_uint(ctx, "count", &count, error))
         return FALSE;
     if (cli_has(ctx, "guest") && cli_has(ctx, "config")) {
         cli_set_error(error, "Options --guest and --config are mutually exclusive");
@@ -117,7 +93,7 @@ cmd_setvcpus(struct cli_ctx *ctx, GError **error)
         return FALSE;
     gboolean ok = domus_domain_set_vcpus_flags(dom, count, flags, error);
     domus_domain_free(dom);
-    return end(ok);
+    return cli_end(ok);
 }
 
 static const char *
@@ -171,7 +147,7 @@ cmd_vcpuinfo(struct cli_ctx *ctx, GError **error)
         if (n + 1 < vcpus->len)
             printf("\n");
     }
-    return end(TRUE);
+    return cli_end(TRUE);
 }
 
 /* --- vcpupin, emulatorpin --- */
@@ -256,7 +232,7 @@ cmd_vcpupin(struct cli_ctx *ctx, GError **error)
     unsigned flags, vcpu = 0;
     const char *cpulist = cli_get(ctx, "cpulist");
     gboolean got_vcpu = cli_has(ctx, "vcpu");
-    if (!impact_flags(ctx, &flags, error) || (got_vcpu && !opt_uint(ctx, "vcpu", &vcpu, error)))
+    if (!cli_affect_flags(ctx, &flags, error) || (got_vcpu && !opt_uint(ctx, "vcpu", &vcpu, error)))
         return FALSE;
     if (!cpulist && (flags & AFFECT_LIVE) && (flags & AFFECT_CONFIG)) {
         cli_set_error(error, "Options --live and --config are mutually exclusive");
@@ -272,13 +248,13 @@ cmd_vcpupin(struct cli_ctx *ctx, GError **error)
     if (maxcpu < 0 || !with_dom(ctx, &dom, error))
         return FALSE;
     if (!cpulist)
-        return end(vcpupin_query(dom, got_vcpu, vcpu, maxcpu, flags, error));
+        return cli_end(vcpupin_query(dom, got_vcpu, vcpu, maxcpu, flags, error));
     gsize len = 0;
     g_autofree guint8 *map = parse_cpulist(cpulist, maxcpu, &len, error);
     /* without --live, --config or --current: the running domain (virsh's legacy call) */
     if (!flags && !cli_has(ctx, "current"))
         flags = AFFECT_LIVE;
-    return map && end(domus_domain_pin(dom, (int)vcpu, map, len, flags, error));
+    return map && cli_end(domus_domain_pin(dom, (int)vcpu, map, len, flags, error));
 }
 
 static gboolean
@@ -286,7 +262,7 @@ cmd_emulatorpin(struct cli_ctx *ctx, GError **error)
 {
     unsigned flags;
     const char *cpulist = cli_get(ctx, "cpulist");
-    if (!impact_flags(ctx, &flags, error))
+    if (!cli_affect_flags(ctx, &flags, error))
         return FALSE;
     domus_conn *conn = cli_conn(ctx, error);
     int maxcpu = conn ? domus_node_cpu_count(conn, error) : -1;
@@ -301,14 +277,14 @@ cmd_emulatorpin(struct cli_ctx *ctx, GError **error)
             return FALSE;
         g_autofree char *text = map_format(map, maplen);
         printf("emulator: CPU Affinity\n----------------------------------\n       *: %s\n", text);
-        return end(TRUE);
+        return cli_end(TRUE);
     }
     gsize len = 0;
     g_autofree guint8 *map = parse_cpulist(cpulist, maxcpu, &len, error);
     /* without --live, --config or --current: the running domain (virsh's choice) */
     if (!flags && !cli_has(ctx, "current"))
         flags = AFFECT_LIVE;
-    return map && end(domus_domain_pin(dom, -1, map, len, flags, error));
+    return map && cli_end(domus_domain_pin(dom, -1, map, len, flags, error));
 }
 
 /* --- domblkerror --- */
@@ -330,192 +306,7 @@ cmd_domblkerror(struct cli_ctx *ctx, GError **error)
         g_ascii_string_to_unsigned(errs[i + 1], 10, 0, 2, &code, NULL);
         printf("%s: %s\n", errs[i], code < G_N_ELEMENTS(names) ? names[code] : "unknown error");
     }
-    return end(TRUE);
-}
-
-/* --- blkdeviotune, blkiotune --- */
-
-static void
-print_params(char **params)
-{
-    for (int i = 0; params[i] && params[i + 1]; i += 2)
-        printf("%-15s: %s\n", params[i], params[i + 1]);
-}
-
-static gboolean
-cmd_blkdeviotune(struct cli_ctx *ctx, GError **error)
-{
-    static const char *const scaled[] = {"total-bytes-sec",    "read-bytes-sec",
-                                         "write-bytes-sec",    "total-bytes-sec-max",
-                                         "read-bytes-sec-max", "write-bytes-sec-max"};
-    static const char *const plain[] = {"total-iops-sec",
-                                        "read-iops-sec",
-                                        "write-iops-sec",
-                                        "total-iops-sec-max",
-                                        "read-iops-sec-max",
-                                        "write-iops-sec-max",
-                                        "size-iops-sec",
-                                        "total-bytes-sec-max-length",
-                                        "read-bytes-sec-max-length",
-                                        "write-bytes-sec-max-length",
-                                        "total-iops-sec-max-length",
-                                        "read-iops-sec-max-length",
-                                        "write-iops-sec-max-length"};
-    unsigned flags;
-    if (!impact_flags(ctx, &flags, error))
-        return FALSE;
-    g_autoptr(domus_domain) dom = NULL;
-    if (!with_dom(ctx, &dom, error))
-        return FALSE;
-    const char *disk = cli_get(ctx, "device");
-    g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
-    for (gsize i = 0; i < G_N_ELEMENTS(scaled) + G_N_ELEMENTS(plain); i++) {
-        gboolean is_scaled = i < G_N_ELEMENTS(scaled);
-        const char *opt = is_scaled ? scaled[i] : plain[i - G_N_ELEMENTS(scaled)];
-        const char *text = cli_get(ctx, opt);
-        guint64 v = 0;
-        g_autoptr(GError) err = NULL;
-        if (!text)
-            continue;
-        if (is_scaled ? !cli_parse_scaled(text, 1, &v, &err)
-                      : !g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, &v, NULL)) {
-            /* virsh's two lines: the option's, then the command's */
-            cli_report("%s value '%s' for <%s> option is malformed or out of range",
-                       is_scaled ? "Scaled numeric" : "Numeric", text, opt);
-            cli_set_error(error, "Unable to parse integer parameter");
-            return FALSE;
-        }
-        g_autofree char *field = g_strdelimit(g_strdup(opt), "-", '_');
-        g_ptr_array_add(want, g_steal_pointer(&field));
-        g_ptr_array_add(want, g_strdup_printf("%" G_GUINT64_FORMAT, v));
-    }
-    if (cli_get(ctx, "group-name")) {
-        g_ptr_array_add(want, g_strdup("group_name"));
-        g_ptr_array_add(want, g_strdup(cli_get(ctx, "group-name")));
-    }
-    if (want->len) {
-        g_ptr_array_add(want, NULL);
-        if (!domus_domain_set_block_iotune(dom, disk, (const char *const *)want->pdata, flags,
-                                           error)) {
-            cli_report("Unable to change block I/O throttle");
-            return FALSE;
-        }
-        return end(TRUE);
-    }
-    g_auto(GStrv) params = domus_domain_get_block_iotune(dom, disk, flags, error);
-    if (!params) {
-        cli_report("Unable to get block I/O throttle parameters");
-        return FALSE;
-    }
-    print_params(params);
-    return end(TRUE);
-}
-
-/* numatune: the mode by name (or libvirt's number for it), the nodes as given */
-static gboolean
-cmd_numatune(struct cli_ctx *ctx, GError **error)
-{
-    static const char *const modes[] = {"strict", "preferred", "interleave", "restrictive"};
-    unsigned flags;
-    if (!impact_flags(ctx, &flags, error))
-        return FALSE;
-    g_autoptr(domus_domain) dom = NULL;
-    if (!with_dom(ctx, &dom, error))
-        return FALSE;
-    g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
-    const char *nodeset = cli_get(ctx, "nodeset");
-    if (nodeset) {
-        g_ptr_array_add(want, g_strdup("numa_nodeset"));
-        g_ptr_array_add(want, g_strdup(nodeset));
-    }
-    const char *mode = cli_get(ctx, "mode");
-    if (mode) {
-        gint64 m = -1;
-        for (gsize i = 0; i < G_N_ELEMENTS(modes); i++)
-            if (g_str_equal(mode, modes[i]))
-                m = (gint64)i;
-        if (m < 0 && !g_ascii_string_to_signed(mode, 0, G_MININT32, G_MAXINT32, &m, NULL)) {
-            cli_set_error(error, "Invalid mode: %s", mode);
-            return FALSE;
-        }
-        g_ptr_array_add(want, g_strdup("numa_mode"));
-        g_ptr_array_add(want, g_strdup_printf("%d", (int)m));
-    }
-    if (want->len) {
-        g_ptr_array_add(want, NULL);
-        if (!domus_domain_set_numatune(dom, (const char *const *)want->pdata, flags, error)) {
-            cli_report("Unable to change numa parameters");
-            return FALSE;
-        }
-        return end(TRUE);
-    }
-    g_auto(GStrv) params = domus_domain_get_numatune(dom, flags, error);
-    if (!params) {
-        cli_report("Unable to get numa parameters");
-        return FALSE;
-    }
-    for (int i = 0; params[i] && params[i + 1]; i += 2) {
-        guint64 m = 0;
-        gboolean named = g_str_equal(params[i], "numa_mode") &&
-                         g_ascii_string_to_unsigned(params[i + 1], 10, 0, 3, &m, NULL);
-        printf("%-15s: %s\n", params[i], named ? modes[m] : params[i + 1]);
-    }
-    return end(TRUE);
-}
-
-static gboolean
-cmd_blkiotune(struct cli_ctx *ctx, GError **error)
-{
-    static const char *const opts[] = {"device-weights", "device-read-iops-sec",
-                                       "device-write-iops-sec", "device-read-bytes-sec",
-                                       "device-write-bytes-sec"};
-    static const char *const fields[] = {"device_weight", "device_read_iops_sec",
-                                         "device_write_iops_sec", "device_read_bytes_sec",
-                                         "device_write_bytes_sec"};
-    unsigned flags;
-    if (!impact_flags(ctx, &flags, error))
-        return FALSE;
-    g_autoptr(domus_domain) dom = NULL;
-    if (!with_dom(ctx, &dom, error))
-        return FALSE;
-    g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
-    const char *weight = cli_get(ctx, "weight");
-    if (weight) {
-        gint64 w = 0;
-        if (!g_ascii_string_to_signed(weight, 10, G_MININT32, G_MAXINT32, &w, NULL)) {
-            cli_set_error(error,
-                          "Numeric value '%s' for <weight> option is malformed or out of range",
-                          weight);
-            return FALSE;
-        }
-        if (w <= 0) {
-            cli_set_error(error, "Invalid value of %d for I/O weight", (int)w);
-            return FALSE;
-        }
-        g_ptr_array_add(want, g_strdup("weight"));
-        g_ptr_array_add(want, g_strdup_printf("%d", (int)w));
-    }
-    for (gsize i = 0; i < G_N_ELEMENTS(opts); i++) {
-        if (!cli_get(ctx, opts[i]))
-            continue;
-        g_ptr_array_add(want, g_strdup(fields[i]));
-        g_ptr_array_add(want, g_strdup(cli_get(ctx, opts[i])));
-    }
-    if (want->len) {
-        g_ptr_array_add(want, NULL);
-        if (!domus_domain_set_blkio(dom, (const char *const *)want->pdata, flags, error)) {
-            cli_report("Unable to change blkio parameters");
-            return FALSE;
-        }
-        return end(TRUE);
-    }
-    g_auto(GStrv) params = domus_domain_get_blkio(dom, flags, error);
-    if (!params) {
-        cli_report("Unable to get blkio parameters");
-        return FALSE;
-    }
-    print_params(params);
-    return end(TRUE);
+    return cli_end(TRUE);
 }
 
 /* --- IOThreads --- */
@@ -543,7 +334,7 @@ static gboolean
 cmd_iothreadinfo(struct cli_ctx *ctx, GError **error)
 {
     unsigned flags;
-    if (!impact_flags(ctx, &flags, error))
+    if (!cli_affect_flags(ctx, &flags, error))
         return FALSE;
     g_autoptr(domus_domain) dom = NULL;
     if (!with_dom(ctx, &dom, error))
@@ -568,14 +359,14 @@ cmd_iothreadinfo(struct cli_ctx *ctx, GError **error)
     for (int i = 0; i < n; i++)
         g_free(maps[i]);
     g_free(maps);
-    return end(TRUE);
+    return cli_end(TRUE);
 }
 
 static gboolean
 cmd_iothreadpin(struct cli_ctx *ctx, GError **error)
 {
     unsigned flags, id = 0;
-    if (!impact_flags(ctx, &flags, error) || !opt_uint(ctx, "iothread", &id, error))
+    if (!cli_affect_flags(ctx, &flags, error) || !opt_uint(ctx, "iothread", &id, error))
         return FALSE;
     domus_conn *conn = cli_conn(ctx, error);
     int maxcpu = conn ? domus_node_cpu_count(conn, error) : -1;
@@ -584,19 +375,19 @@ cmd_iothreadpin(struct cli_ctx *ctx, GError **error)
         return FALSE;
     gsize len = 0;
     g_autofree guint8 *map = parse_cpulist(cli_get(ctx, "cpulist"), maxcpu, &len, error);
-    return map && end(domus_domain_pin_iothread(dom, id, map, len, flags, error));
+    return map && cli_end(domus_domain_pin_iothread(dom, id, map, len, flags, error));
 }
 
 static gboolean
 change_iothread(struct cli_ctx *ctx, gboolean add, GError **error)
 {
     unsigned flags, id = 0;
-    if (!impact_flags(ctx, &flags, error) || !opt_iothread_id(ctx, "id", &id, error))
+    if (!cli_affect_flags(ctx, &flags, error) || !opt_iothread_id(ctx, "id", &id, error))
         return FALSE;
     g_autoptr(domus_domain) dom = NULL;
     if (!with_dom(ctx, &dom, error))
         return FALSE;
-    return end(domus_domain_change_iothread(dom, add, id, flags, error));
+    return cli_end(domus_domain_change_iothread(dom, add, id, flags, error));
 }
 
 static gboolean
@@ -617,7 +408,7 @@ cmd_iothreadset(struct cli_ctx *ctx, GError **error)
     static const char *const opts[] = {"poll-max-ns", "poll-grow", "poll-shrink"};
     static const char *const fields[] = {"poll_max_ns", "poll_grow", "poll_shrink"};
     unsigned flags, id = 0;
-    if (!impact_flags(ctx, &flags, error) || !opt_iothread_id(ctx, "id", &id, error))
+    if (!cli_affect_flags(ctx, &flags, error) || !opt_iothread_id(ctx, "id", &id, error))
         return FALSE;
     g_autoptr(domus_domain) dom = NULL;
     if (!with_dom(ctx, &dom, error))
@@ -641,7 +432,7 @@ cmd_iothreadset(struct cli_ctx *ctx, GError **error)
         return FALSE;
     }
     g_ptr_array_add(want, NULL);
-    return end(
+    return cli_end(
         domus_domain_set_iothread_params(dom, id, (const char *const *)want->pdata, flags, error));
 }
 
@@ -674,104 +465,7 @@ cmd_domdirtyrate_calc(struct cli_ctx *ctx, GError **error)
         !domus_domain_start_dirty_rate_calc(dom, (int)seconds, flags, error))
         return FALSE;
     printf("Start to calculate domain's memory dirty rate successfully.\n");
-    return end(TRUE);
-}
-
-/* --- schedinfo, memtune --- */
-
-static gboolean
-cmd_schedinfo(struct cli_ctx *ctx, GError **error)
-{
-    unsigned flags;
-    if (!impact_flags(ctx, &flags, error))
-        return FALSE;
-    g_autoptr(domus_domain) dom = NULL;
-    if (!with_dom(ctx, &dom, error))
-        return FALSE;
-    int nparams = 0;
-    g_autofree char *type = domus_domain_scheduler_type(dom, &nparams, error);
-    if (!type)
-        return FALSE;
-    printf("%-15s: %s\n", "Scheduler", type);
-    g_auto(GStrv) sets = cli_get_list(ctx, "set");
-    g_auto(GStrv) params = domus_domain_get_tunables(dom, FALSE, flags, error);
-    if (!params)
-        return FALSE;
-    if (sets && sets[0]) {
-        g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
-        for (int i = 0; sets[i]; i++) {
-            const char *eq = strchr(sets[i], '=');
-            gboolean known = FALSE;
-            for (int j = 0; eq && params[j]; j += 2)
-                known |= strncmp(params[j], sets[i], (gsize)(eq - sets[i])) == 0 &&
-                         params[j][eq - sets[i]] == '\0';
-            if (!known) {
-                cli_set_error(error, "invalid scheduler option: %s", sets[i]);
-                return FALSE;
-            }
-            g_ptr_array_add(want, g_strndup(sets[i], (gsize)(eq - sets[i])));
-            g_ptr_array_add(want, g_strdup(eq + 1));
-        }
-        g_ptr_array_add(want, NULL);
-        if (!domus_domain_set_tunables(dom, FALSE, (const char *const *)want->pdata, flags, error))
-            return FALSE;
-        g_strfreev(params);
-        params = domus_domain_get_tunables(dom, FALSE, flags, error);
-        if (!params)
-            return FALSE;
-    }
-    for (int i = 0; params[i] && params[i + 1]; i += 2)
-        printf("%-15s: %s\n", params[i], params[i + 1]);
-    return end(TRUE);
-}
-
-static gboolean
-cmd_memtune(struct cli_ctx *ctx, GError **error)
-{
-    static const char *const opts[] = {"hard-limit", "soft-limit", "swap-hard-limit",
-                                       "min-guarantee"};
-    static const char *const fields[] = {"hard_limit", "soft_limit", "swap_hard_limit",
-                                         "min_guarantee"};
-    unsigned flags;
-    if (!impact_flags(ctx, &flags, error))
-        return FALSE;
-    g_autoptr(domus_domain) dom = NULL;
-    if (!with_dom(ctx, &dom, error))
-        return FALSE;
-    g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
-    for (gsize i = 0; i < G_N_ELEMENTS(opts); i++) {
-        const char *text = cli_get(ctx, opts[i]);
-        guint64 bytes = 0;
-        g_autoptr(GError) err = NULL;
-        if (!text)
-            continue;
-        g_ptr_array_add(want, g_strdup(fields[i]));
-        /* -1: no limit */
-        if (g_str_equal(text, "-1")) {
-            g_ptr_array_add(want, g_strdup("9007199254740991"));
-            continue;
-        }
-        if (!cli_parse_scaled(text, 1024, &bytes, &err)) {
-            cli_set_error(error, "Unable to parse integer parameter %s", opts[i]);
-            return FALSE;
-        }
-        g_ptr_array_add(want, g_strdup_printf("%" G_GUINT64_FORMAT, bytes / 1024));
-    }
-    if (want->len) {
-        g_ptr_array_add(want, NULL);
-        if (!domus_domain_set_tunables(dom, TRUE, (const char *const *)want->pdata, flags, error)) {
-            cli_report("Unable to change memory parameters");
-            return FALSE;
-        }
-        return end(TRUE);
-    }
-    g_auto(GStrv) params = domus_domain_get_tunables(dom, TRUE, flags, error);
-    if (!params)
-        return FALSE;
-    for (int i = 0; params[i] && params[i + 1]; i += 2)
-        printf("%-15s: %s\n", params[i],
-               g_str_equal(params[i + 1], "9007199254740991") ? "unlimited" : params[i + 1]);
-    return end(TRUE);
+    return cli_end(TRUE);
 }
 
 /* virsh's "average[,peak[,burst[,floor]]]" of --inbound / --outbound, any field empty;
@@ -836,7 +530,7 @@ static gboolean
 cmd_domiftune(struct cli_ctx *ctx, GError **error)
 {
     unsigned flags;
-    if (!impact_flags(ctx, &flags, error))
+    if (!cli_affect_flags(ctx, &flags, error))
         return FALSE;
     g_autoptr(domus_domain) dom = NULL;
     if (!with_dom(ctx, &dom, error))
@@ -852,7 +546,7 @@ cmd_domiftune(struct cli_ctx *ctx, GError **error)
             cli_report("Unable to set interface parameters");
             return FALSE;
         }
-        return end(TRUE);
+        return cli_end(TRUE);
     }
     g_auto(GStrv) params = domus_domain_get_interface_parameters(dom, iface, flags, error);
     if (!params) {
@@ -861,7 +555,7 @@ cmd_domiftune(struct cli_ctx *ctx, GError **error)
     }
     for (int i = 0; params[i] && params[i + 1]; i += 2)
         printf("%-15s: %s\n", params[i], params[i + 1]);
-    return end(TRUE);
+    return cli_end(TRUE);
 }
 
 /* virsh perf: the events' state, as set or as they are */
@@ -888,7 +582,7 @@ static gboolean
 cmd_perf(struct cli_ctx *ctx, GError **error)
 {
     unsigned flags;
-    if (!impact_flags(ctx, &flags, error))
+    if (!cli_affect_flags(ctx, &flags, error))
         return FALSE;
     g_autoptr(domus_domain) dom = NULL;
     if (!with_dom(ctx, &dom, error))
@@ -905,7 +599,7 @@ cmd_perf(struct cli_ctx *ctx, GError **error)
             return FALSE;
         }
         print_perf((char **)want->pdata);
-        return end(TRUE);
+        return cli_end(TRUE);
     }
     g_auto(GStrv) params = domus_domain_get_perf_events(dom, flags, error);
     if (!params) {
@@ -913,7 +607,7 @@ cmd_perf(struct cli_ctx *ctx, GError **error)
         return FALSE;
     }
     print_perf(params);
-    return end(TRUE);
+    return cli_end(TRUE);
 }
 
 /* virsh cpu-stats's per-CPU part: CPUs from --start, --count of them (128 per call) */
@@ -981,7 +675,7 @@ cmd_cpu_stats(struct cli_ctx *ctx, GError **error)
     }
     if (!total) {
         domus_domain_free(dom);
-        return end(TRUE);
+        return cli_end(TRUE);
     }
     g_auto(GStrv) params = domus_domain_cpu_stats_total(dom, error);
     gboolean ok = params != NULL;
@@ -996,7 +690,7 @@ cmd_cpu_stats(struct cli_ctx *ctx, GError **error)
                ns / 1000000000, ns % 1000000000);
     }
     domus_domain_free(dom);
-    return end(ok);
+    return cli_end(ok);
 }
 
 /* --- memory --- */
@@ -1008,7 +702,7 @@ set_memory(struct cli_ctx *ctx, unsigned extra, const char *failed, GError **err
     guint64 bytes = 0;
     const char *size = cli_get(ctx, "size");
     g_autoptr(GError) err = NULL;
-    if (!impact_flags(ctx, &flags, error))
+    if (!cli_affect_flags(ctx, &flags, error))
         return FALSE;
     if (!size || !cli_parse_scaled(size, 1024, &bytes, &err)) {
         cli_report("Invalid value of %s for memory size", size ? size : "");
@@ -1031,20 +725,20 @@ set_memory(struct cli_ctx *ctx, unsigned extra, const char *failed, GError **err
 static gboolean
 cmd_setmem(struct cli_ctx *ctx, GError **error)
 {
-    return end(set_memory(ctx, 0, NULL, error));
+    return cli_end(set_memory(ctx, 0, NULL, error));
 }
 
 static gboolean
 cmd_setmaxmem(struct cli_ctx *ctx, GError **error)
 {
-    return end(set_memory(ctx, MAXIMUM, "Unable to change MaxMemorySize", error));
+    return cli_end(set_memory(ctx, MAXIMUM, "Unable to change MaxMemorySize", error));
 }
 
 static gboolean
 cmd_dommemstat(struct cli_ctx *ctx, GError **error)
 {
     unsigned flags;
-    if (!impact_flags(ctx, &flags, error))
+    if (!cli_affect_flags(ctx, &flags, error))
         return FALSE;
     domus_domain *dom;
     if (!with_dom(ctx, &dom, error))
@@ -1062,7 +756,7 @@ cmd_dommemstat(struct cli_ctx *ctx, GError **error)
                 cli_report("Unable to change balloon collection period.");
         }
         domus_domain_free(dom);
-        return end(ok);
+        return cli_end(ok);
     }
     g_autoptr(GArray) stats = domus_domain_memory_stats(dom, error);
     ok = stats != NULL;
@@ -1080,7 +774,7 @@ cmd_dommemstat(struct cli_ctx *ctx, GError **error)
     if (!ok)
         cli_report("Failed to get memory statistics for domain %s", cli_get(ctx, "domain"));
     domus_domain_free(dom);
-    return end(ok);
+    return cli_end(ok);
 }
 
 /* --- block and interface --- */
@@ -1138,7 +832,7 @@ cmd_domblkstat(struct cli_ctx *ctx, GError **error)
         printf("%s %-*s %s\n", shown, human ? 31 : 0, name, v);
     }
     domus_domain_free(dom);
-    return end(TRUE);
+    return cli_end(TRUE);
 }
 
 static gboolean
@@ -1158,7 +852,7 @@ cmd_domifstat(struct cli_ctx *ctx, GError **error)
         if (v[i] >= 0)
             printf("%s %s %" G_GINT64_FORMAT "\n", device, names[i], v[i]);
     domus_domain_free(dom);
-    return end(ok);
+    return cli_end(ok);
 }
 
 /* virsh's vshPrettyCapacity */
@@ -1224,7 +918,7 @@ cmd_domblkinfo(struct cli_ctx *ctx, GError **error)
         g_ptr_array_unref(rows);
     }
     domus_domain_free(dom);
-    return end(ok);
+    return cli_end(ok);
 }
 
 /* --- every group at once --- */
@@ -1282,13 +976,6 @@ cmd_domstats(struct cli_ctx *ctx, GError **error)
     return ok;
 }
 
-#define IMPACT_OPTS                                                                                \
-    {"config", OPT_BOOL, FALSE, "affect next boot"},                                               \
-        {"live", OPT_BOOL, FALSE, "affect running domain"},                                        \
-    {                                                                                              \
-        "current", OPT_BOOL, FALSE, "affect current domain"                                        \
-    }
-
 static const struct cli_opt vcpucount_opts[] = {
     DOMAIN_OPT,
     {"maximum", OPT_BOOL, FALSE, "get maximum count of vcpus"},
@@ -1308,110 +995,35 @@ static const struct cli_opt vcpupin_opts[] = {
     DOMAIN_OPT,
     {"vcpu", OPT_STRING, FALSE, "vcpu number"},
     {"cpulist", OPT_STRING, FALSE, "host cpu number(s) to set, or omit option to query"},
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {NULL},
 };
 static const struct cli_opt emulatorpin_opts[] = {
     DOMAIN_OPT,
     {"cpulist", OPT_STRING, FALSE, "host cpu number(s) to set, or omit option to query"},
-    IMPACT_OPTS,
-    {NULL},
-};
-static const struct cli_opt schedinfo_opts[] = {
-    DOMAIN_OPT,
-    {"set", OPT_LIST, FALSE, "parameter=value"},
-    IMPACT_OPTS,
-    {NULL},
-};
-static const struct cli_opt memtune_opts[] = {
-    DOMAIN_OPT,
-    {"hard-limit", OPT_STRING, FALSE, "Max memory, as scaled integer (default KiB)"},
-    {"soft-limit", OPT_STRING, FALSE, "Memory during contention, as scaled integer"},
-    {"swap-hard-limit", OPT_STRING, FALSE, "Max memory plus swap, as scaled integer"},
-    {"min-guarantee", OPT_STRING, FALSE, "Min guaranteed memory, as scaled integer"},
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {NULL},
 };
 static const struct cli_opt domblkerror_opts[] = {
     DOMAIN_OPT,
     {NULL},
 };
-static const struct cli_opt blkdeviotune_opts[] = {
-    DOMAIN_OPT,
-    {"device", OPT_DATA, TRUE, "block device"},
-    {"total-bytes-sec", OPT_STRING, FALSE, "total throughput limit, as scaled integer"},
-    {"read-bytes-sec", OPT_STRING, FALSE, "read throughput limit, as scaled integer"},
-    {"write-bytes-sec", OPT_STRING, FALSE, "write throughput limit, as scaled integer"},
-    {"total-iops-sec", OPT_STRING, FALSE, "total I/O operations limit per second"},
-    {"read-iops-sec", OPT_STRING, FALSE, "read I/O operations limit per second"},
-    {"write-iops-sec", OPT_STRING, FALSE, "write I/O operations limit per second"},
-    {"total-bytes-sec-max", OPT_STRING, FALSE, "total max, as scaled integer"},
-    {"read-bytes-sec-max", OPT_STRING, FALSE, "read max, as scaled integer"},
-    {"write-bytes-sec-max", OPT_STRING, FALSE, "write max, as scaled integer"},
-    {"total-iops-sec-max", OPT_STRING, FALSE, "total I/O operations max"},
-    {"read-iops-sec-max", OPT_STRING, FALSE, "read I/O operations max"},
-    {"write-iops-sec-max", OPT_STRING, FALSE, "write I/O operations max"},
-    {"size-iops-sec", OPT_STRING, FALSE, "I/O size in bytes"},
-    {"group-name", OPT_STRING, FALSE, "group name to share I/O quota between multiple drives"},
-    {"total-bytes-sec-max-length", OPT_STRING, FALSE,
-     "duration in seconds to allow "
-     "total max bytes"},
-    {"read-bytes-sec-max-length", OPT_STRING, FALSE,
-     "duration in seconds to allow read max "
-     "bytes"},
-    {"write-bytes-sec-max-length", OPT_STRING, FALSE,
-     "duration in seconds to allow write max "
-     "bytes"},
-    {"total-iops-sec-max-length", OPT_STRING, FALSE,
-     "duration in seconds to allow total I/O "
-     "operations max"},
-    {"read-iops-sec-max-length", OPT_STRING, FALSE,
-     "duration in seconds to allow read I/O "
-     "operations max"},
-    {"write-iops-sec-max-length", OPT_STRING, FALSE,
-     "duration in seconds to allow write I/O "
-     "operations max"},
-    IMPACT_OPTS,
-    {NULL},
-};
-static const struct cli_opt numatune_opts[] = {
-    DOMAIN_OPT,
-    {"mode", OPT_STRING, FALSE,
-     "NUMA mode, one of strict, preferred and interleave \nor a number from the "
-     "virDomainNumatuneMemMode enum"},
-    {"nodeset", OPT_STRING, FALSE, "NUMA node selections to set"},
-    IMPACT_OPTS,
-    {NULL},
-};
-static const struct cli_opt blkiotune_opts[] = {
-    DOMAIN_OPT,
-    {"weight", OPT_STRING, FALSE, "IO Weight"},
-    {"device-weights", OPT_STRING, FALSE,
-     "per-device IO Weights, in the form of /path/to/"
-     "device,weight,..."},
-    {"device-read-iops-sec", OPT_STRING, FALSE, "per-device read I/O limit per second"},
-    {"device-write-iops-sec", OPT_STRING, FALSE, "per-device write I/O limit per second"},
-    {"device-read-bytes-sec", OPT_STRING, FALSE, "per-device bytes read per second"},
-    {"device-write-bytes-sec", OPT_STRING, FALSE, "per-device bytes wrote per second"},
-    IMPACT_OPTS,
-    {NULL},
-};
 static const struct cli_opt iothreadinfo_opts[] = {
     DOMAIN_OPT,
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {NULL},
 };
 static const struct cli_opt iothreadpin_opts[] = {
     DOMAIN_OPT,
     {"iothread", OPT_DATA, TRUE, "IOThread ID number"},
     {"cpulist", OPT_DATA, TRUE, "host cpu number(s) to set"},
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {NULL},
 };
 static const struct cli_opt iothreadadd_opts[] = {
     DOMAIN_OPT,
     {"id", OPT_DATA, TRUE, "iothread for the new IOThread"},
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {NULL},
 };
 static const struct cli_opt iothreadset_opts[] = {
@@ -1420,7 +1032,7 @@ static const struct cli_opt iothreadset_opts[] = {
     {"poll-max-ns", OPT_STRING, FALSE, "set the maximum IOThread polling time in ns"},
     {"poll-grow", OPT_STRING, FALSE, "set the value to increase the IOThread polling time"},
     {"poll-shrink", OPT_STRING, FALSE, "set the value for reduction of the IOThread polling time"},
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {NULL},
 };
 static const struct cli_opt domdirtyrate_calc_opts[] = {
@@ -1433,7 +1045,7 @@ static const struct cli_opt perf_opts[] = {
     DOMAIN_OPT,
     {"enable", OPT_STRING, FALSE, "perf events which will be enabled"},
     {"disable", OPT_STRING, FALSE, "perf events which will be disabled"},
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {NULL},
 };
 static const struct cli_opt domiftune_opts[] = {
@@ -1441,7 +1053,7 @@ static const struct cli_opt domiftune_opts[] = {
     {"interface", OPT_DATA, TRUE, "interface device (MAC Address)"},
     {"inbound", OPT_STRING, FALSE, "control domain's incoming traffics"},
     {"outbound", OPT_STRING, FALSE, "control domain's outgoing traffics"},
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {NULL},
 };
 static const struct cli_opt cpu_stats_opts[] = {
@@ -1455,7 +1067,7 @@ static const struct cli_opt setvcpus_opts[] = {
     DOMAIN_OPT,
     {"count", OPT_DATA, TRUE, "number of virtual CPUs"},
     {"maximum", OPT_BOOL, FALSE, "set maximum limit on next boot"},
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {"guest", OPT_BOOL, FALSE, "modify cpu state in the guest"},
     {"hotpluggable", OPT_BOOL, FALSE, "make added vcpus hot(un)pluggable"},
     {NULL},
@@ -1463,13 +1075,13 @@ static const struct cli_opt setvcpus_opts[] = {
 static const struct cli_opt setmem_opts[] = {
     DOMAIN_OPT,
     {"size", OPT_DATA, TRUE, "new memory size, as scaled integer (default KiB)"},
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {NULL},
 };
 static const struct cli_opt dommemstat_opts[] = {
     DOMAIN_OPT,
     {"period", OPT_STRING, FALSE, "period in seconds to set collection"},
-    IMPACT_OPTS,
+    CLI_IMPACT_OPTS,
     {NULL},
 };
 static const struct cli_opt domblkstat_opts[] = {
@@ -1512,14 +1124,8 @@ const struct cli_cmd cli_stats_cmds[] = {
     {"vcpuinfo", cmd_vcpuinfo, vcpuinfo_opts, "detailed domain vcpu information"},
     {"vcpupin", cmd_vcpupin, vcpupin_opts, "control or query domain vcpu affinity"},
     {"emulatorpin", cmd_emulatorpin, emulatorpin_opts, "control or query domain emulator affinity"},
-    {"schedinfo", cmd_schedinfo, schedinfo_opts, "show/set scheduler parameters"},
-    {"memtune", cmd_memtune, memtune_opts, "Get or set memory parameters"},
-    {"numatune", cmd_numatune, numatune_opts, "Get or set numa parameters"},
     {"domiftune", cmd_domiftune, domiftune_opts, "get/set parameters of a virtual interface"},
     {"perf", cmd_perf, perf_opts, "Get or set perf event"},
-    {"blkdeviotune", cmd_blkdeviotune, blkdeviotune_opts,
-     "Set or query a block device I/O tuning parameters."},
-    {"blkiotune", cmd_blkiotune, blkiotune_opts, "Get or set blkio parameters"},
     {"domblkerror", cmd_domblkerror, domblkerror_opts, "Show errors on block devices"},
     {"iothreadinfo", cmd_iothreadinfo, iothreadinfo_opts, "view domain IOThreads"},
     {"iothreadpin", cmd_iothreadpin, iothreadpin_opts, "control domain IOThread affinity"},

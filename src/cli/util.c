@@ -389,3 +389,25 @@ cli_event_loop(struct cli_ctx *ctx, int object, const char *what,
     printf("\n");
     return TRUE;
 }
+
+gboolean
+cli_end(gboolean ok)
+{
+    if (ok)
+        printf("\n");
+    return ok;
+}
+
+gboolean
+cli_affect_flags(struct cli_ctx *ctx, unsigned *ret, GError **error)
+{
+    gboolean current = cli_has(ctx, "current"), live = cli_has(ctx, "live"),
+             config = cli_has(ctx, "config");
+    if (current && (live || config)) {
+        cli_set_error(error, "Options --current and --%s are mutually exclusive",
+                      live ? "live" : "config");
+        return FALSE;
+    }
+    *ret = (live ? 1 : 0) | (config ? 2 : 0); /* VIR_DOMAIN_AFFECT_LIVE, _CONFIG */
+    return TRUE;
+}
