@@ -43,4 +43,6 @@ fi
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-[ -n "$made_policy" ] && $SUDO rm -f "$policy"
+if [ -n "$made_policy" ]; then
+    $SUDO rm -f "$policy"
+fi
