@@ -111,8 +111,12 @@ struct disk_mirror {
     enum disk_mirror_ready ready;
 };
 
-#define DISK_CHAIN_MAX 200        /* images in one backing chain, as libvirt */
-#define DISK_TARGET_LETTERS_MAX 6 /* "sdzzzzzz": an index that fits an int */
+#define DISK_CHAIN_MAX 200 /* images in one backing chain, as libvirt */
+#define DISK_TARGET_LETTERS_MAX 6
+#define DISK_QUEUES_MAX 1024 /* virtio-blk's num-queues (QEMU's VIRTIO_QUEUE_MAX) */
+#define DISK_QUEUE_SIZE_MAX                                                                        \
+    1024 /* virtio-blk's queue-size (QEMU's VIRTQUEUE_MAX_SIZE) */ /* "sdzzzzzz": an index that    \
+                                                                      fits an int */
 
 /* <iotune> of a disk (QEMU's throttling), field by field in libvirt's order (the names are
  * the elements', the procedures' and virsh's); 0: not set. group_name aside. */
@@ -132,6 +136,12 @@ struct disk_def {
     enum disk_format format; /* NONE: not given (raw is used) */
     char *cache;             /* driver cache=, NULL when absent */
     char *discard;           /* driver discard=, NULL when absent */
+    char *io;                /* driver io= (threads, native, io_uring); NULL: the host's */
+    char *error_policy;      /* driver error_policy= (stop, report, ignore, enospace) */
+    char *rerror_policy;     /* driver rerror_policy= (stop, report, ignore) */
+    char *detect_zeroes;     /* driver detect_zeroes= (off, on, unmap) */
+    unsigned queues;         /* driver queues= (virtio: QEMU's num-queues); 0: QEMU's */
+    unsigned queue_size;     /* driver queue_size= (virtio: a power of two); 0: QEMU's */
     char *source;            /* file or block device path; NULL: empty (cdrom); for a volume
                               * disk the path the pool resolved at start (live only) */
     char *source_pool;       /* type volume: <source pool='…' volume='…'/> */

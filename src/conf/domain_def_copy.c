@@ -11,6 +11,10 @@ domain_def_disk_free(struct disk_def *disk)
     g_free(disk->driver_name);
     g_free(disk->cache);
     g_free(disk->discard);
+    g_free(disk->io);
+    g_free(disk->error_policy);
+    g_free(disk->rerror_policy);
+    g_free(disk->detect_zeroes);
     g_free(disk->source);
     g_free(disk->source_pool);
     g_free(disk->source_volume);
@@ -56,6 +60,10 @@ domain_def_disk_copy(gconstpointer src, gpointer unused)
     disk->driver_name = g_strdup(disk->driver_name);
     disk->cache = g_strdup(disk->cache);
     disk->discard = g_strdup(disk->discard);
+    disk->io = g_strdup(disk->io);
+    disk->error_policy = g_strdup(disk->error_policy);
+    disk->rerror_policy = g_strdup(disk->rerror_policy);
+    disk->detect_zeroes = g_strdup(disk->detect_zeroes);
     disk->source = g_strdup(disk->source);
     disk->source_pool = g_strdup(disk->source_pool);
     disk->source_volume = g_strdup(disk->source_volume);

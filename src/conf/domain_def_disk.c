@@ -17,6 +17,9 @@ static const char *const cache_names[] = {
     "default", "none", "writethrough", "writeback", "directsync", "unsafe", NULL,
 };
 static const char *const discard_names[] = {"unmap", "ignore", NULL};
+static const char *const io_names[] = {"threads", "native", "io_uring", NULL};
+static const char *const error_policy_names[] = {"stop", "report", "ignore", "enospace", NULL};
+static const char *const detect_zeroes_names[] = {"off", "on", "unmap", NULL};
 static const char *const on_off_names[] = {"on", "off", NULL};
 
 typedef struct disk_def disk_def;
@@ -342,14 +345,67 @@ parse_disk_mirror(struct disk_def *disk, xmlNodePtr node, GError **error)
     return TRUE;
 }
 
+/* <driver name type cache error_policy rerror_policy io discard iothread detect_zeroes queues
+ * queue_size/>, checked as libvirt checks them at define. */
+static gboolean
+parse_disk_driver(struct disk_def *disk, xmlNodePtr c, GError **error)
+{
+    static const char *const attrs[] = {"name",          "type",   "cache",      "error_policy",
+                                        "rerror_policy", "io",     "discard",    "iothread",
+                                        "detect_zeroes", "queues", "queue_size", NULL};
+    int format = -1;
+    uint64_t iothread = 0, queues = 0, queue_size = 0;
+    if (!domain_def_check_leaf(c, attrs, error) ||
+        !domain_def_xml_choice(c, "name", driver_names, &disk->driver_name, error) ||
+        !domain_def_xml_enum(c, "type", disk_format_names, &format, error) ||
+        !domain_def_xml_choice(c, "cache", cache_names, &disk->cache, error) ||
+        !domain_def_xml_choice(c, "error_policy", error_policy_names, &disk->error_policy, error) ||
+        !domain_def_xml_choice(c, "rerror_policy", error_policy_names, &disk->rerror_policy,
+                               error) ||
+        !domain_def_xml_choice(c, "io", io_names, &disk->io, error) ||
+        !domain_def_xml_choice(c, "discard", discard_names, &disk->discard, error) ||
+        !domain_def_xml_uint(c, "iothread", 1, G_MAXUINT32, &iothread, error) ||
+        !domain_def_xml_choice(c, "detect_zeroes", detect_zeroes_names, &disk->detect_zeroes,
+                               error) ||
+        !domain_def_xml_uint(c, "queues", 0, DISK_QUEUES_MAX, &queues, error) ||
+        !domain_def_xml_uint(c, "queue_size", 0, DISK_QUEUE_SIZE_MAX, &queue_size, error))
+        return FALSE;
+    disk->format = (enum disk_format)(format + 1);
+    disk->iothread = (unsigned)iothread;
+    disk->queues = (unsigned)queues;
+    disk->queue_size = (unsigned)queue_size;
+    /* cache='default' is QEMU's own, as no cache at all (libvirt does not write it back) */
+    if (g_strcmp0(disk->cache, "default") == 0)
+        g_clear_pointer(&disk->cache, g_free);
+    if (g_strcmp0(disk->rerror_policy, "enospace") == 0) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "Invalid disk read error policy: 'enospace'; a read error policy is 'stop', "
+                "'report' or 'ignore'");
+        return FALSE;
+    }
+    if (g_strcmp0(disk->io, "native") == 0 && g_strcmp0(disk->cache, "none") != 0 &&
+        g_strcmp0(disk->cache, "directsync") != 0) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "io='native' needs either no disk cache or directsync cache mode: add "
+                "cache='none' or cache='directsync' to the disk's <driver>, or use io='threads' "
+                "or io='io_uring'");
+        return FALSE;
+    }
+    if (disk->queue_size && (disk->queue_size < 4 || (disk->queue_size & (disk->queue_size - 1)))) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "disk driver queue_size %u is not a power of two from 4 to %u", disk->queue_size,
+                DISK_QUEUE_SIZE_MAX);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 domain_def_parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
 {
     static const char *const attrs[] = {"type", "device", NULL};
-    static const char *const driver_attrs[] = {"name",    "type",     "cache",
-                                               "discard", "iothread", NULL};
     g_autoptr(disk_def) disk = g_new0(struct disk_def, 1);
-    int type = DISK_TYPE_FILE, device = DISK_DEVICE_DISK, format = -1;
+    int type = DISK_TYPE_FILE, device = DISK_DEVICE_DISK;
     xmlNodePtr seen[6] = {NULL};
     xmlNodePtr iotune = NULL;
 
@@ -369,18 +425,8 @@ domain_def_parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
         if (handled)
             continue;
         if (domain_def_xml_is(c, "driver")) {
-            uint64_t iothread = 0;
-            if (!domain_def_xml_uint(c, "iothread", 1, G_MAXUINT32, &iothread, error))
+            if (!domain_def_xml_once(&seen[0], c, error) || !parse_disk_driver(disk, c, error))
                 return FALSE;
-            disk->iothread = (unsigned)iothread;
-            if (!domain_def_xml_once(&seen[0], c, error) ||
-                !domain_def_check_leaf(c, driver_attrs, error) ||
-                !domain_def_xml_choice(c, "name", driver_names, &disk->driver_name, error) ||
-                !domain_def_xml_enum(c, "type", disk_format_names, &format, error) ||
-                !domain_def_xml_choice(c, "cache", cache_names, &disk->cache, error) ||
-                !domain_def_xml_choice(c, "discard", discard_names, &disk->discard, error))
-                return FALSE;
-            disk->format = (enum disk_format)(format + 1);
         } else if (domain_def_xml_is(c, "source")) {
             if (!domain_def_xml_once(&seen[1], c, error) || !parse_disk_source(disk, c, error))
                 return FALSE;
@@ -437,6 +483,13 @@ domain_def_parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
         err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
                 "cdrom '%s' cannot be on bus '%s'; use 'sata', 'ide' or 'scsi'", disk->target_dev,
                 domain_def_enum_values(DOMAIN_DEF_ENUM_DISK_BUS)[disk->bus]);
+        return FALSE;
+    }
+    if ((disk->queues || disk->queue_size) && disk->bus != DISK_BUS_VIRTIO) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "disk '%s': the %s attribute in disk driver element is only supported for "
+                "virtio bus",
+                disk->target_dev, disk->queues ? "queues" : "queue_size");
         return FALSE;
     }
     g_ptr_array_add(def->disks, g_steal_pointer(&disk));

@@ -179,15 +179,26 @@ format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
     g_autoptr(GString) children = g_string_new(NULL);
     gboolean live = !(flags & DOMAIN_DEF_FORMAT_INACTIVE);
     const char *format = disk_format_to_string(disk->format);
-    if (disk->driver_name || format || disk->cache || disk->discard || disk->iothread) {
+    if (disk->driver_name || format || disk->cache || disk->error_policy || disk->rerror_policy ||
+        disk->io || disk->discard || disk->iothread || disk->detect_zeroes || disk->queues ||
+        disk->queue_size) {
+        /* libvirt's order */
         domain_def_indent(children, 3);
         g_string_append(children, "<driver");
         attr(children, "name", disk->driver_name);
         attr(children, "type", format);
         attr(children, "cache", disk->cache);
+        attr(children, "error_policy", disk->error_policy);
+        attr(children, "rerror_policy", disk->rerror_policy);
+        attr(children, "io", disk->io);
         attr(children, "discard", disk->discard);
         if (disk->iothread)
             attr_uint(children, "iothread", disk->iothread);
+        attr(children, "detect_zeroes", disk->detect_zeroes);
+        if (disk->queues)
+            attr_uint(children, "queues", disk->queues);
+        if (disk->queue_size)
+            attr_uint(children, "queue_size", disk->queue_size);
         g_string_append(children, "/>\n");
     }
     if (disk->type == DISK_TYPE_VOLUME) {

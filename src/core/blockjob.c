@@ -583,33 +583,20 @@ core_block_copy(struct domain *dom, const char *path, const struct core_block_co
     g_ptr_array_add(jobs_of(dom), bj);
     bj->start_done = done;
     bj->start_data = data;
-    g_autofree char *storage = qemu_device_node_storage(bj->index);
     g_autofree char *fmt = qemu_device_node_format(bj->index);
-    JsonObject *args = json_object_new();
-    json_object_set_string_member(args, "driver", c->block ? "host_device" : "file");
-    json_object_set_string_member(args, "filename", c->dest);
-    json_object_set_string_member(args, "node-name", storage);
-    bj->outstanding = 3;
-    qmp_command(dom->mon, "blockdev-add", args, on_start_reply, bj_ref(bj));
-    args = json_object_new();
-    json_object_set_string_member(args, "driver",
-                                  bj->format == DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
-    json_object_set_string_member(args, "node-name", fmt);
-    json_object_set_string_member(args, "file", storage);
-    if (bj->format == DISK_FORMAT_QCOW2) {
-        /* a shallow copy sits on the disk's own backing image; a full one on nothing */
-        const struct disk_layer *below =
-            c->shallow && d->backing && d->backing->len ? d->backing->pdata[0] : NULL;
-        if (below) {
-            g_autofree char *b = qemu_device_node_format(below->index);
-            json_object_set_string_member(args, "backing", b);
-        } else {
-            json_object_set_null_member(args, "backing");
-        }
-    }
-    qmp_command(dom->mon, "blockdev-add", args, on_start_reply, bj_ref(bj));
+    /* a shallow copy sits on the disk's own backing image; a full one on nothing */
+    const struct disk_layer *below =
+        c->shallow && d->backing && d->backing->len ? d->backing->pdata[0] : NULL;
+    g_autofree char *backing = below ? qemu_device_node_format(below->index) : NULL;
+    g_autoptr(GPtrArray) nodes = qemu_device_image_blockdevs(
+        d, c->block ? DISK_TYPE_BLOCK : DISK_TYPE_FILE, c->dest, bj->format, bj->index, backing,
+        core_disk_aio(dom->core, dom->emulator));
+    bj->outstanding = nodes->len + 1;
+    for (guint i = 0; i < nodes->len; i++)
+        qmp_command(dom->mon, "blockdev-add", json_object_ref(nodes->pdata[i]), on_start_reply,
+                    bj_ref(bj));
     g_autofree char *top = qemu_device_node_format(d->source_index);
-    args = json_object_new();
+    JsonObject *args = json_object_new();
     json_object_set_string_member(args, "job-id", bj->qemu_job);
     json_object_set_string_member(args, "device", top);
     json_object_set_string_member(args, "target", fmt);

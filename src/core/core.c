@@ -731,6 +731,16 @@ check_caps(struct core *core, struct domain_def *def, const char *emulator, GErr
         g_free(def->os_machine);
         def->os_machine = g_strdup(machine);
     }
+    for (guint i = 0; i < def->disks->len; i++) {
+        const struct disk_def *d = def->disks->pdata[i];
+        if (g_strcmp0(d->io, "io_uring") == 0 && !qemu_caps_io_uring_usable(caps)) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                    "disk '%s': io uring is not supported by this QEMU binary and kernel ('%s' "
+                    "could not open an image with it); use io='threads'",
+                    d->target_dev, emulator);
+            return FALSE;
+        }
+    }
     gboolean custom = !def->cpu_mode || g_str_equal(def->cpu_mode, "custom");
     if (custom && def->cpu_model && !qemu_caps_has_cpu_model(caps, def->cpu_model)) {
         err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
@@ -740,6 +750,15 @@ check_caps(struct core *core, struct domain_def *def, const char *emulator, GErr
         return FALSE;
     }
     return TRUE;
+}
+
+const char *
+core_disk_aio(struct core *core, const char *emulator)
+{
+    if (core->disk_io_threads || !core->caps_cache || !emulator)
+        return NULL;
+    g_autoptr(qemu_caps) caps = qemu_caps_cache_peek(core->caps_cache, emulator);
+    return caps && qemu_caps_io_uring_usable(caps) ? "io_uring" : NULL;
 }
 
 gboolean

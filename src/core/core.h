@@ -153,6 +153,9 @@ struct core {
     guint32 save_compression;
     /* ... and external snapshots their memory images (snapshot_image_format) */
     guint32 snapshot_compression;
+    /* disks without <driver io> use QEMU's own engine (threads), not io_uring where the host
+     * has it (default_disk_io) */
+    gboolean disk_io_threads;
 };
 
 struct core *core_new(const struct core_paths *paths, GError **error);
@@ -161,6 +164,12 @@ void core_free(struct core *core);
  * state directory, made on first use. ERR_CONFIG_UNSUPPORTED for one that is not a UUID. */
 gboolean core_set_host_uuid(struct core *core, const char *configured, GError **error);
 void core_paths_clear(struct core_paths *paths);
+
+/* The I/O engine of the disks whose <driver io> names none in a domain run by EMULATOR:
+ * "io_uring" where that QEMU opened an image with it when probed (its capabilities are in
+ * memory) and the kernel still allows it, unless default_disk_io is threads; else NULL
+ * (QEMU's own, threads). */
+const char *core_disk_aio(struct core *core, const char *emulator);
 
 /* Lookups: NULL with ERR_NO_DOMAIN when absent. */
 struct domain *core_lookup_name(struct core *core, const char *name, GError **error);

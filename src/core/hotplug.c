@@ -139,7 +139,8 @@ args_string(const char *key, const char *value)
 static void
 plan_blockdevs_add(struct plug_op *op, const struct disk_def *disk)
 {
-    g_autoptr(GPtrArray) nodes = qemu_device_disk_blockdevs(disk);
+    g_autoptr(GPtrArray) nodes =
+        qemu_device_disk_blockdevs(disk, core_disk_aio(op->dom->core, op->dom->emulator));
     for (guint i = 0; i < nodes->len; i++) {
         JsonObject *node = nodes->pdata[i];
         const char *name = json_object_get_string_member(node, "node-name");
@@ -152,7 +153,7 @@ plan_blockdevs_add(struct plug_op *op, const struct disk_def *disk)
 static void
 plan_blockdevs_del(struct plug_op *op, const struct disk_def *disk)
 {
-    g_autoptr(GPtrArray) nodes = qemu_device_disk_blockdevs(disk);
+    g_autoptr(GPtrArray) nodes = qemu_device_disk_blockdevs(disk, NULL);
     for (guint i = nodes->len; i-- > 0;) {
         const char *name = json_object_get_string_member(nodes->pdata[i], "node-name");
         plan(op, "blockdev-del", args_string("node-name", name), NULL, NULL)->tolerant = TRUE;

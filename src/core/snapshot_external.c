@@ -563,7 +563,8 @@ step_attach(struct job *job)
     for (guint i = 0; i < op->ext->disks->len; i++) {
         struct ext_disk *d = op->ext->disks->pdata[i];
         const struct disk_def *disk = domain_def_find_disk(op->dom->def, d->target);
-        g_autoptr(GPtrArray) nodes = qemu_device_overlay_blockdevs(disk, d->overlay, d->index);
+        g_autoptr(GPtrArray) nodes = qemu_device_overlay_blockdevs(
+            disk, d->overlay, d->index, core_disk_aio(op->dom->core, op->dom->emulator));
         d->added = TRUE;
         for (guint j = 0; j < nodes->len; j++) {
             op->ext->pending++;

@@ -470,6 +470,7 @@ start_prepare(struct job *job)
     opts.tap_fds = op->tap_fd_numbers;
     opts.incoming = op->incoming_fd >= 0 || op->net_in;
     opts.loadvm = op->loadvm;
+    opts.disk_aio = core_disk_aio(core, emulator);
     if (!(op->argv = qemu_command_build(dom->def, &opts, &error)) ||
         !prepare_affinity(op, &error) || !prepare_nvram(dom->def, &error)) {
         job_fail(job, error);
@@ -536,6 +537,7 @@ core_xml_to_native(struct core *core, const char *format, const char *xml, GErro
         .channel_dir = core->paths.channel_dir,
         .chardev_fds = chardev_fds,
         .tap_fds = tap_fds,
+        .disk_aio = core_disk_aio(core, emulator),
     };
     g_auto(GStrv) argv = qemu_command_build(def, &opts, error);
     if (!argv)

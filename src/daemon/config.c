@@ -62,6 +62,7 @@ static const struct text texts[] = {
     {"qemu", "migrate_tls_x509_cert_dir", KIND_PATH, CFG(migrate_tls_dir)},
     {"qemu", "save_image_format", KIND_STRING, CFG(save_image_format)},
     {"qemu", "snapshot_image_format", KIND_STRING, CFG(snapshot_image_format)},
+    {"qemu", "default_disk_io", KIND_STRING, CFG(default_disk_io)},
     {"tls", "pki_dir", KIND_PATH, CFG(pki_dir)},
     {"tls", "ca_file", KIND_PATH, CFG(ca_file)},
     {"tls", "cert_file", KIND_PATH, CFG(cert_file)},
@@ -231,6 +232,13 @@ daemon_config_load(struct daemon_config *cfg, const char *path, gboolean optiona
                     formats[i], formats[i + 1]);
             return FALSE;
         }
+    }
+    if (cfg->default_disk_io && !g_str_equal(cfg->default_disk_io, "auto") &&
+        !g_str_equal(cfg->default_disk_io, "threads")) {
+        err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,
+                "%s: [qemu] default_disk_io must be auto or threads, not '%s'", path,
+                cfg->default_disk_io);
+        return FALSE;
     }
     if (cfg->log_level && !daemon_config_log_level(cfg->log_level, NULL)) {
         err_set(error, ERR_FROM_CONF, ERR_CONFIG_UNSUPPORTED,

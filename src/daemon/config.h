@@ -24,7 +24,11 @@ struct daemon_config {
      * save_image_format: raw, gzip, bzip2, xz, lzop); NULL: raw */
     char *save_image_format;
     char *snapshot_image_format; /* the same for external snapshots' memory images */
-    char *host_uuid;             /* NULL: the state directory's own */
+    /* the I/O engine of disks whose <driver io> names none: auto (io_uring where this host's
+     * QEMU and kernel allow it, else QEMU's threads) or threads (QEMU's, as libvirt); NULL:
+     * auto */
+    char *default_disk_io;
+    char *host_uuid; /* NULL: the state directory's own */
     /* [daemon] */
     char **listen;   /* tcp://… and tls://… URIs */
     char *log_level; /* debug, info, warn, error */

@@ -25,7 +25,7 @@
 #include "util/log.h"
 
 /* Bump when the cached fields change, so old cache files are ignored. */
-#define QEMU_CAPS_CACHE_FORMAT 3
+#define QEMU_CAPS_CACHE_FORMAT 4
 /* Keep this much of QEMU's stderr for error messages. */
 #define QEMU_CAPS_STDERR_MAX 4096
 /* A QMP reply larger than this is not something -machine none sends. */
@@ -42,6 +42,7 @@ struct qemu_caps {
     char *package;
     gboolean kvm_supported;
     gboolean spice;     /* built with SPICE (query-spice answers) */
+    gboolean io_uring;  /* a block node with aio io_uring opened when it was probed */
     GArray *machines;   /* of struct qemu_caps_machine, default first */
     GArray *cpu_models; /* of struct qemu_caps_cpu_model, in QEMU's order */
     enum qemu_caps_source source;
@@ -137,6 +138,12 @@ gboolean
 qemu_caps_has_spice(const struct qemu_caps *caps)
 {
     return caps->spice;
+}
+
+gboolean
+qemu_caps_has_io_uring(const struct qemu_caps *caps)
+{
+    return caps->io_uring;
 }
 
 gboolean
@@ -421,9 +428,11 @@ qemu_caps_probe_send(struct qemu_caps_probe *probe, const char *text, gsize len,
     return TRUE;
 }
 
-/* Runs CMD and returns its "return" member (a new node; caller frees). */
+/* Runs CMD with ARGS (may be NULL; taken) and returns its "return" member (a new node; caller
+ * frees). */
 static JsonNode *
-qemu_caps_probe_command(struct qemu_caps_probe *probe, const char *cmd, GError **error)
+qemu_caps_probe_command(struct qemu_caps_probe *probe, const char *cmd, JsonObject *args,
+                        GError **error)
 {
     g_autoptr(JsonBuilder) builder = json_builder_new();
     g_autoptr(JsonGenerator) generator = json_generator_new();
@@ -439,6 +448,12 @@ qemu_caps_probe_command(struct qemu_caps_probe *probe, const char *cmd, GError *
     json_builder_add_string_value(builder, cmd);
     json_builder_set_member_name(builder, "id");
     json_builder_add_int_value(builder, id);
+    if (args) {
+        json_builder_set_member_name(builder, "arguments");
+        JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+        json_node_take_object(node, args);
+        json_builder_add_value(builder, node);
+    }
     json_builder_end_object(builder);
     request = json_builder_get_root(builder);
     json_generator_set_root(generator, request);
@@ -647,6 +662,30 @@ qemu_caps_probe_spawn(struct qemu_caps_probe *probe, GError **error)
     return TRUE;
 }
 
+/* Whether QEMU can do a disk's I/O with io_uring here: built with it, and the kernel lets it
+ * set up a ring (a seccomp profile or kernel.io_uring_disabled may not). Opens /dev/null as a
+ * host device with aio io_uring, as it would a disk's image, and deletes the node again. */
+static gboolean
+qemu_caps_probe_io_uring(struct qemu_caps_probe *probe)
+{
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "driver", "host_device");
+    json_object_set_string_member(args, "filename", "/dev/null");
+    json_object_set_string_member(args, "node-name", "domus-probe-aio");
+    json_object_set_string_member(args, "aio", "io_uring");
+    json_object_set_boolean_member(args, "read-only", TRUE);
+    g_autoptr(GError) local = NULL;
+    g_autoptr(JsonNode) added = qemu_caps_probe_command(probe, "blockdev-add", args, &local);
+    if (!added) {
+        log_debug("qemu caps: %s: no io_uring: %s", probe->binary, local->message);
+        return FALSE;
+    }
+    JsonObject *del = json_object_new();
+    json_object_set_string_member(del, "node-name", "domus-probe-aio");
+    g_autoptr(JsonNode) deleted = qemu_caps_probe_command(probe, "blockdev-del", del, NULL);
+    return TRUE;
+}
+
 /* The whole exchange: greeting, qmp_capabilities, the queries, quit. */
 static gboolean
 qemu_caps_probe_talk(struct qemu_caps_probe *probe, struct qemu_caps *caps, GError **error)
@@ -666,23 +705,24 @@ qemu_caps_probe_talk(struct qemu_caps_probe *probe, struct qemu_caps *caps, GErr
                 probe->binary);
         return FALSE;
     }
-    if (!(negotiated = qemu_caps_probe_command(probe, "qmp_capabilities", error)) ||
-        !(version = qemu_caps_probe_command(probe, "query-version", error)) ||
+    if (!(negotiated = qemu_caps_probe_command(probe, "qmp_capabilities", NULL, error)) ||
+        !(version = qemu_caps_probe_command(probe, "query-version", NULL, error)) ||
         !qemu_caps_parse_version(caps, version, error) ||
-        !(machines = qemu_caps_probe_command(probe, "query-machines", error)) ||
+        !(machines = qemu_caps_probe_command(probe, "query-machines", NULL, error)) ||
         !qemu_caps_parse_machines(caps, machines, error) ||
-        !(kvm = qemu_caps_probe_command(probe, "query-kvm", error)))
+        !(kvm = qemu_caps_probe_command(probe, "query-kvm", NULL, error)))
         return FALSE;
     caps->kvm_supported = qemu_json_bool(qemu_json_node_object(kvm), "present", FALSE);
     /* query-spice exists only in a QEMU built with SPICE */
-    g_autoptr(JsonNode) spice = qemu_caps_probe_command(probe, "query-spice", NULL);
+    g_autoptr(JsonNode) spice = qemu_caps_probe_command(probe, "query-spice", NULL, NULL);
     caps->spice = spice != NULL;
     /* a QEMU without CPU models to list (another target) still runs domains */
-    g_autoptr(JsonNode) cpus = qemu_caps_probe_command(probe, "query-cpu-definitions", NULL);
+    g_autoptr(JsonNode) cpus = qemu_caps_probe_command(probe, "query-cpu-definitions", NULL, NULL);
     qemu_caps_parse_cpu_models(caps, cpus);
+    caps->io_uring = qemu_caps_probe_io_uring(probe);
 
     /* Best effort from here: the answers are in. QEMU closes the socket as it exits. */
-    quit = qemu_caps_probe_command(probe, "quit", NULL);
+    quit = qemu_caps_probe_command(probe, "quit", NULL, NULL);
     while (quit && !probe->eof) {
         if (!qemu_caps_probe_wait(probe, NULL))
             break;
@@ -809,6 +849,8 @@ qemu_caps_to_json(const struct qemu_caps *caps)
     json_builder_add_boolean_value(builder, caps->kvm_supported);
     json_builder_set_member_name(builder, "spice");
     json_builder_add_boolean_value(builder, caps->spice);
+    json_builder_set_member_name(builder, "io-uring");
+    json_builder_add_boolean_value(builder, caps->io_uring);
     json_builder_set_member_name(builder, "machines");
     json_builder_begin_array(builder);
     for (guint i = 0; i < caps->machines->len; i++) {
@@ -905,6 +947,7 @@ qemu_caps_cache_load(const struct qemu_caps_cache *cache, const char *binary,
         caps->package = g_strdup("");
     caps->kvm_supported = qemu_json_bool(obj, "kvm", FALSE);
     caps->spice = qemu_json_bool(obj, "spice", FALSE);
+    caps->io_uring = qemu_json_bool(obj, "io-uring", FALSE);
     for (guint i = 0; i < json_array_get_length(machines); i++) {
         JsonNode *element = json_array_get_element(machines, i);
         JsonObject *machine =
@@ -1052,6 +1095,18 @@ qemu_caps_kvm_usable(void)
     autoclose int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
     return fd >= 0 && ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
+}
+
+gboolean
+qemu_caps_io_uring_usable(const struct qemu_caps *caps)
+{
+    g_autofree char *disabled = NULL;
+    if (!caps->io_uring)
+        return FALSE;
+    /* 1 lets only a group (or CAP_SYS_ADMIN) set rings up, 2 no one (Linux 6.6 and later) */
+    if (!g_file_get_contents("/proc/sys/kernel/io_uring_disabled", &disabled, NULL, NULL))
+        return TRUE;
+    return g_strstrip(disabled)[0] == '0';
 }
 
 static guint

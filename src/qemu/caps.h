@@ -58,6 +58,10 @@ const char *qemu_caps_get_package(const struct qemu_caps *caps);
 gboolean qemu_caps_get_kvm_supported(const struct qemu_caps *caps);
 /* Whether the binary was built with SPICE. */
 gboolean qemu_caps_has_spice(const struct qemu_caps *caps);
+/* Whether the binary could open a disk image with aio io_uring when it was probed (built with
+ * it, and the kernel allowed a ring); whether the kernel still does is
+ * qemu_caps_io_uring_usable(). */
+gboolean qemu_caps_has_io_uring(const struct qemu_caps *caps);
 enum qemu_caps_source qemu_caps_get_source(const struct qemu_caps *caps);
 /* The machine types, the default one first and the rest in QEMU's order (libvirt keeps the
  * same order); "none" is left out. *RET_COUNT is set to their number. */
@@ -104,6 +108,10 @@ char *qemu_caps_find_binary(const char *arch, GError **error);
 
 /* True only when /dev/kvm opens read-write and KVM_GET_API_VERSION answers 12. */
 gboolean qemu_caps_kvm_usable(void);
+
+/* True when CAPS's QEMU opened an image with io_uring when probed and the kernel has not
+ * disabled io_uring since (kernel.io_uring_disabled absent or 0). */
+gboolean qemu_caps_io_uring_usable(const struct qemu_caps *caps);
 
 /* Adds a <guest> for ARCH (os type hvm) served by CAPS's binary to HOST_CAPS: machines in
  * libvirt's order (the default machine's canonical name first, each alias right after its

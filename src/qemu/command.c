@@ -240,12 +240,13 @@ add_controllers(GPtrArray *argv, const struct domain_def *def, GError **error)
 }
 
 static gboolean
-add_disk(GPtrArray *argv, const struct domain_def *def, const struct disk_def *d, GError **error)
+add_disk(GPtrArray *argv, const struct domain_def *def, const struct disk_def *d, const char *aio,
+         GError **error)
 {
     JsonObject *dev = qemu_device_disk(def, d, error);
     if (!dev)
         return FALSE;
-    g_autoptr(GPtrArray) nodes = qemu_device_disk_blockdevs(d);
+    g_autoptr(GPtrArray) nodes = qemu_device_disk_blockdevs(d, aio);
     for (guint i = 0; i < nodes->len; i++)
         add_json(argv, "-blockdev", json_object_ref(nodes->pdata[i]));
     add_json(argv, "-device", dev);
@@ -524,7 +525,7 @@ qemu_command_build(const struct domain_def *def, const struct qemu_command_opts 
     if (!add_controllers(argv, def, error))
         return NULL;
     for (guint i = 0; i < def->disks->len; i++)
-        if (!add_disk(argv, def, def->disks->pdata[i], error))
+        if (!add_disk(argv, def, def->disks->pdata[i], opts->disk_aio, error))
             return NULL;
     for (guint i = 0; i < def->nets->len; i++)
         if (!add_net(argv, def, opts, def->nets->pdata[i], error))

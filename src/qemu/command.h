@@ -19,6 +19,8 @@ struct qemu_command_opts {
     GHashTable *tap_fds;     /* interface alias -> the fd number QEMU inherits its tap as */
     gboolean incoming;       /* -incoming defer: QEMU waits for migrate-incoming (restore) */
     const char *loadvm;      /* -loadvm: start from this internal snapshot; NULL: boot */
+    const char *disk_aio;    /* the I/O engine of disks whose <driver io> names none (NULL:
+                              * QEMU's default, threads) */
 };
 
 /* Builds argv (argv[0] = emulator). Rejects what this driver cannot run with

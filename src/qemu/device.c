@@ -125,12 +125,40 @@ format_has_backing(enum disk_format format)
     return format == DISK_FORMAT_QCOW2;
 }
 
-/* The protocol node and the format node of one image. BACKING: the format node below it;
- * NULL with PROBED: nothing below (QEMU must not open what the image header names). */
+/* cache= as libvirt maps it: whether the guest sees a write cache, whether the images are
+ * opened with O_DIRECT, whether flushes are dropped. FALSE for no cache mode (QEMU's own). */
+static gboolean
+cache_mode(const char *cache, gboolean *writeback, gboolean *direct, gboolean *no_flush)
+{
+    if (!cache)
+        return FALSE;
+    *writeback = !g_str_equal(cache, "writethrough") && !g_str_equal(cache, "directsync");
+    *direct = g_str_equal(cache, "none") || g_str_equal(cache, "directsync");
+    *no_flush = g_str_equal(cache, "unsafe");
+    return TRUE;
+}
+
+static void
+set_cache(JsonObject *node, const struct disk_def *d)
+{
+    gboolean writeback, direct, no_flush;
+    if (!cache_mode(d->cache, &writeback, &direct, &no_flush))
+        return;
+    JsonObject *cache = json_object_new();
+    json_object_set_boolean_member(cache, "direct", direct);
+    json_object_set_boolean_member(cache, "no-flush", no_flush);
+    json_object_set_object_member(node, "cache", cache);
+}
+
+/* The protocol node and the format node of one image, in libvirt's member order. BACKING: the
+ * format node below it; NULL with PROBED: nothing below (QEMU must not open what the image
+ * header names). AIO: the I/O engine of the protocol node (the disk's io=, else the host's
+ * default; NULL: QEMU's). The protocol node passes discards on; the disk's discard= decides
+ * on the format node whether the guest's reach it. */
 static void
 add_image(GPtrArray *out, const struct disk_def *d, enum disk_type type, const char *path,
           enum disk_format format, unsigned index, gboolean top, const char *backing,
-          gboolean probed)
+          gboolean probed, const char *aio)
 {
     g_autofree char *storage = qemu_device_node_storage(index);
     g_autofree char *fmt = qemu_device_node_format(index);
@@ -140,21 +168,26 @@ add_image(GPtrArray *out, const struct disk_def *d, enum disk_type type, const c
     json_object_set_string_member(
         proto, "driver", type == DISK_TYPE_BLOCK ? (cdrom ? "host_cdrom" : "host_device") : "file");
     json_object_set_string_member(proto, "filename", path);
+    if (d->io || aio)
+        json_object_set_string_member(proto, "aio", d->io ? d->io : aio);
     json_object_set_string_member(proto, "node-name", storage);
+    set_cache(proto, d);
     json_object_set_boolean_member(proto, "auto-read-only", TRUE);
-    if (top && d->discard)
-        json_object_set_string_member(proto, "discard", d->discard);
-    if (d->cache && (g_str_equal(d->cache, "none") || g_str_equal(d->cache, "directsync"))) {
-        JsonObject *cache = json_object_new();
-        json_object_set_boolean_member(cache, "direct", TRUE);
-        json_object_set_boolean_member(cache, "no-flush", FALSE);
-        json_object_set_object_member(proto, "cache", cache);
-    }
+    json_object_set_string_member(proto, "discard", "unmap");
     g_ptr_array_add(out, proto);
 
     JsonObject *f = json_object_new();
     json_object_set_string_member(f, "node-name", fmt);
     json_object_set_boolean_member(f, "read-only", !top || d->readonly || cdrom);
+    if (d->discard)
+        json_object_set_string_member(f, "discard", d->discard);
+    if (top && d->detect_zeroes) {
+        /* as libvirt: unmapping zeroes needs discards passed on */
+        gboolean unmap =
+            g_str_equal(d->detect_zeroes, "unmap") && g_strcmp0(d->discard, "unmap") != 0;
+        json_object_set_string_member(f, "detect-zeroes", unmap ? "on" : d->detect_zeroes);
+    }
+    set_cache(f, d);
     json_object_set_string_member(f, "driver", format == DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
     json_object_set_string_member(f, "file", storage);
     if (format_has_backing(format)) {
@@ -167,7 +200,7 @@ add_image(GPtrArray *out, const struct disk_def *d, enum disk_type type, const c
 }
 
 GPtrArray *
-qemu_device_disk_blockdevs(const struct disk_def *disk)
+qemu_device_disk_blockdevs(const struct disk_def *disk, const char *aio)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
     if (!disk->source)
@@ -179,21 +212,32 @@ qemu_device_disk_blockdevs(const struct disk_def *disk)
             i + 1 < n
                 ? qemu_device_node_format(((struct disk_layer *)disk->backing->pdata[i + 1])->index)
                 : NULL;
-        add_image(out, disk, l->type, l->path, l->format, l->index, FALSE, below, TRUE);
+        add_image(out, disk, l->type, l->path, l->format, l->index, FALSE, below, TRUE, aio);
     }
     g_autofree char *below =
         n ? qemu_device_node_format(((struct disk_layer *)disk->backing->pdata[0])->index) : NULL;
     add_image(out, disk, disk->type == DISK_TYPE_BLOCK ? DISK_TYPE_BLOCK : DISK_TYPE_FILE,
-              disk->source, disk->format, disk->source_index, TRUE, below, disk->backing != NULL);
+              disk->source, disk->format, disk->source_index, TRUE, below, disk->backing != NULL,
+              aio);
     return out;
 }
 
 GPtrArray *
-qemu_device_overlay_blockdevs(const struct disk_def *disk, const char *path, unsigned index)
+qemu_device_image_blockdevs(const struct disk_def *disk, enum disk_type type, const char *path,
+                            enum disk_format format, unsigned index, const char *backing,
+                            const char *aio)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
-    add_image(out, disk, DISK_TYPE_FILE, path, DISK_FORMAT_QCOW2, index, TRUE, NULL, TRUE);
+    add_image(out, disk, type, path, format, index, TRUE, backing, TRUE, aio);
     return out;
+}
+
+GPtrArray *
+qemu_device_overlay_blockdevs(const struct disk_def *disk, const char *path, unsigned index,
+                              const char *aio)
+{
+    return qemu_device_image_blockdevs(disk, DISK_TYPE_FILE, path, DISK_FORMAT_QCOW2, index, NULL,
+                                       aio);
 }
 
 static const char *
@@ -230,6 +274,10 @@ qemu_device_disk(const struct domain_def *def, const struct disk_def *d, GError 
             g_autofree char *t = g_strdup_printf("iothread%u", d->iothread);
             json_object_set_string_member(o, "iothread", t);
         }
+        if (d->queues)
+            json_object_set_int_member(o, "num-queues", d->queues);
+        if (d->queue_size)
+            json_object_set_int_member(o, "queue-size", d->queue_size);
         set_pci(o, def, &d->info);
         break;
     case DISK_BUS_IDE: {
@@ -276,6 +324,19 @@ qemu_device_disk(const struct domain_def *def, const struct disk_def *d, GError 
         json_object_set_string_member(o, "drive", node);
     }
     json_object_set_string_member(o, "id", d->info.alias);
+    gboolean writeback, direct, no_flush;
+    if (cache_mode(d->cache, &writeback, &direct, &no_flush))
+        json_object_set_string_member(o, "write-cache", writeback ? "on" : "off");
+    /* as libvirt: the read policy follows the write policy unless that is enospace */
+    const char *werror = d->error_policy;
+    const char *rerror = d->rerror_policy;
+    if (!rerror && werror && !g_str_equal(werror, "enospace"))
+        rerror = werror;
+    if (werror)
+        json_object_set_string_member(o, "werror",
+                                      g_str_equal(werror, "enospace") ? "enospc" : werror);
+    if (rerror)
+        json_object_set_string_member(o, "rerror", rerror);
     if (d->serial)
         json_object_set_string_member(o, "serial", d->serial);
     if (d->boot_order)

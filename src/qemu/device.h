@@ -25,15 +25,23 @@ char *qemu_device_node_storage(unsigned index);
 
 /* The -blockdev objects of DISK's images, in the order QEMU must create them: the deepest
  * backing image first, each as its protocol node then its format node, the top image last.
+ * AIO: the I/O engine when the disk's <driver io> names none (NULL: QEMU's default).
  * Empty for an empty cdrom. Returns a new array of JsonObject (unref'd on free). */
-GPtrArray *qemu_device_disk_blockdevs(const struct disk_def *disk);
+GPtrArray *qemu_device_disk_blockdevs(const struct disk_def *disk, const char *aio);
 
 /* The number after the highest image number of DEF: a new image's. */
 unsigned qemu_device_next_image(const struct domain_def *def);
+/* The blockdev-add objects (protocol node, then format node) of one new top image of DISK
+ * (a block copy's destination): TYPE file or block at PATH, FORMAT, numbered INDEX, on the
+ * format node BACKING (NULL: none, for qcow2 "backing": null); DISK's cache, discard and
+ * detect_zeroes; AIO as above. */
+GPtrArray *qemu_device_image_blockdevs(const struct disk_def *disk, enum disk_type type,
+                                       const char *path, enum disk_format format, unsigned index,
+                                       const char *backing, const char *aio);
 /* The blockdev-add objects (protocol node, then format node) of a qcow2 overlay at PATH for
- * DISK, numbered INDEX, with no backing yet (blockdev-snapshot attaches it). */
+ * DISK, numbered INDEX, with no backing yet (blockdev-snapshot attaches it); AIO as above. */
 GPtrArray *qemu_device_overlay_blockdevs(const struct disk_def *disk, const char *path,
-                                         unsigned index);
+                                         unsigned index, const char *aio);
 
 /* The -device object of DISK (it names its top format node). New object. */
 JsonObject *qemu_device_disk(const struct domain_def *def, const struct disk_def *disk,

@@ -4,6 +4,7 @@ python3-libvirt. Nothing is mocked."""
 import gc
 import glob
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -35,6 +36,12 @@ def domain_xml(name, memory_mib=64, vcpus=1, extra_devices="", extra="", uuid=No
   <devices><console type='pty'/>{extra_devices}</devices>
 </domain>
 """
+
+
+def qemu_pid(daemon, name):
+    """The pid of running domain NAME's QEMU, from DAEMON's status file."""
+    text = open(os.path.join(daemon.root, "run", "qemu", f"{name}.xml")).read()
+    return int(re.search(r"pid='(\d+)'", text).group(1))
 
 
 class Daemon:

@@ -45,6 +45,8 @@ def run_domusd(conf=None, args=()):
      "[qemu] save_image_format must be raw, gzip, bzip2, xz or lzop, not 'zip'"),
     ("[qemu]\nsnapshot_image_format = zstd\n",
      "[qemu] snapshot_image_format must be raw, gzip, bzip2, xz or lzop, not 'zstd'"),
+    ("[qemu]\ndefault_disk_io = native\n",
+     "[qemu] default_disk_io must be auto or threads, not 'native'"),
 ])
 def test_bad_config_stops_the_daemon(conf, message):
     rc, err = run_domusd(conf)

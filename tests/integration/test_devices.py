@@ -12,6 +12,8 @@ import xml.etree.ElementTree as ET
 import libvirt
 import pytest
 
+from conftest import Daemon, qemu_pid
+
 PC_DEVICES = """
     <disk type='file' device='disk'>
       <driver name='qemu' type='qcow2'/>
@@ -415,3 +417,98 @@ def test_unplug_while_the_daemon_is_away(daemon):
     assert "<input type='tablet'" in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
     dom.destroy()
     dom.undefine()
+
+
+DRIVER_DEVICES = """
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' cache='writethrough' error_policy='stop'
+              rerror_policy='report' discard='unmap' detect_zeroes='unmap' queues='2'
+              queue_size='256'/>
+      <source file='{top}'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw' cache='unsafe' io='threads' error_policy='enospace'
+              detect_zeroes='on'/>
+      <source file='{raw}'/>
+      <target dev='sda' bus='sata'/>
+    </disk>
+"""
+
+
+def io_uring_allowed():
+    """Whether this kernel lets a process set an io_uring up (io_uring_setup, syscall 425)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    params = ctypes.create_string_buffer(120)
+    fd = libc.syscall(425, 1, params)
+    if fd >= 0:
+        os.close(fd)
+    return fd >= 0
+
+
+def test_disk_driver_options_reach_qemu(daemon, tmp_path):
+    """<driver> cache, error_policy, rerror_policy, io, discard, detect_zeroes, queues and
+    queue_size as QEMU has them (its block nodes and device properties); a disk without io=
+    gets io_uring where this host's QEMU and kernel allow it, a hot-plugged one too, and
+    [qemu] default_disk_io = threads keeps QEMU's own engine."""
+    img = images(daemon, "drv")
+    # ACPI: PIIX's PCI hot-plug needs it
+    xml = domain("drv", DRIVER_DEVICES.format(**img)).replace(
+        "<devices>", "<features><acpi/></features><devices>")
+    daemon.virsh("define", daemon.write("drv.xml", xml))
+    daemon.virsh("start", "--paused", "drv")
+    dom = daemon.conn().lookupByName("drv")
+    try:
+        nodes = {n["node-name"]: n for n in qmp(dom, "query-named-block-nodes", flat=True)}
+        live = ET.fromstring(dom.XMLDesc(0))
+        index = {d.find("target").get("dev"): d.find("source").get("index")
+                 for d in live.find("devices").findall("disk")}
+        vda, sda = (f"domus-{index[t]}-format" for t in ("vda", "sda"))
+        # writethrough: no write cache for the guest, host page cache on; unsafe: flushes
+        # dropped
+        assert nodes[vda]["cache"] == {"writeback": True, "direct": False, "no-flush": False}
+        assert nodes[sda]["cache"] == {"writeback": True, "direct": False, "no-flush": True}
+        assert nodes[vda]["detect_zeroes"] == "unmap" and nodes[sda]["detect_zeroes"] == "on"
+        disk0, disk1 = "/machine/peripheral/virtio-disk0", "/machine/peripheral/sata0-0-0"
+        prop = lambda path, p: qmp(dom, "qom-get", path=path, property=p)  # noqa: E731
+        assert prop(disk0, "write-cache") == "off" and prop(disk1, "write-cache") == "on"
+        assert (prop(disk0, "werror"), prop(disk0, "rerror")) == ("stop", "report")
+        assert (prop(disk1, "werror"), prop(disk1, "rerror")) == ("enospc", "auto")
+        assert (prop(disk0, "num-queues"), prop(disk0, "queue-size")) == (2, 256)
+        # the engine, from QEMU's own command line
+        argv = open(f"/proc/{qemu_pid(daemon, 'drv')}/cmdline").read().split("\0")
+        engines = {json.loads(a)["filename"]: json.loads(a).get("aio")
+                   for a in argv if a.startswith('{"driver":"file"')}
+        want = "io_uring" if io_uring_allowed() else None
+        assert engines[img["top"]] == want and engines[img["raw"]] == "threads"
+        assert engines[img["base"]] == want  # every image of the chain
+        # a disk plugged in gets the same engine
+        extra = os.path.join(daemon.root, "img-drv", "extra.raw")
+        subprocess.run(["qemu-img", "create", "-q", "-f", "raw", extra, "4M"], check=True)
+        mark = os.path.getsize(os.path.join(daemon.root, "domusd.log"))
+        daemon.virsh("attach-disk", "drv", extra, "vdc", "--live")
+        with open(os.path.join(daemon.root, "domusd.log")) as f:
+            f.seek(mark)
+            added = [line for line in f if '"execute":"blockdev-add"' in line and extra in line]
+        assert len(added) == 1 and (f'"aio":"{want}"' in added[0]) == bool(want), added
+    finally:
+        dom.destroy()
+        daemon.virsh("undefine", "drv")
+
+    # QEMU's own engine when the configuration says so
+    d = Daemon()
+    os.makedirs(os.path.join(d.root, "etc"))
+    with open(os.path.join(d.root, "etc", "domusd.conf"), "w") as f:
+        f.write("[qemu]\ndefault_disk_io = threads\n")
+    d.start()
+    try:
+        d.virsh("define", d.write("drv.xml", xml))
+        d.virsh("start", "--paused", "drv")
+        argv = open(f"/proc/{qemu_pid(d, 'drv')}/cmdline").read().split("\0")
+        engines = {json.loads(a)["filename"]: json.loads(a).get("aio")
+                   for a in argv if a.startswith('{"driver":"file"')}
+        assert engines[img["top"]] is None and engines[img["raw"]] == "threads"
+        d.virsh("destroy", "drv")
+    finally:
+        d.destroy()

@@ -13,6 +13,7 @@ import libvirt
 import pytest
 
 import guest
+from conftest import qemu_pid
 
 E = libvirt
 V1 = "/sys/fs/cgroup"
@@ -34,11 +35,6 @@ def group(daemon, ctrl, *parts):
 def read(daemon, ctrl, *parts):
     with open(group(daemon, ctrl, *parts)) as f:
         return f.read().strip()
-
-
-def qemu_pid(daemon, name):
-    text = open(os.path.join(daemon.root, "run", "qemu", f"{name}.xml")).read()
-    return int(re.search(r"pid='(\d+)'", text).group(1))
 
 
 def vcpu_thread(pid, n):

@@ -13,7 +13,7 @@ import libvirt
 import pytest
 
 import guest
-from conftest import DOMUS
+from conftest import DOMUS, qemu_pid
 
 E = libvirt
 pytestmark = pytest.mark.keep_domains
@@ -160,11 +160,6 @@ def guest_file(dom, path):
     rc, out = guest.agent_exec(dom, "/bin/cat", path)
     assert rc == 0, out
     return out.strip()
-
-
-def qemu_pid(daemon, name):
-    text = open(os.path.join(daemon.root, "run", "qemu", f"{name}.xml")).read()
-    return int(re.search(r"pid='(\d+)'", text).group(1))
 
 
 def affinity(pid, tid=None):

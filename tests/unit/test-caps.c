@@ -6,9 +6,12 @@
 #include <glib/gstdio.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
+#include <linux/io_uring.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "conf/capabilities.h"
 #include "conf/nodeinfo.h"
@@ -142,6 +145,14 @@ test_probe_real(void)
         g_assert_cmpstr(machines[i].name, !=, "none");
         g_assert_true(i == 0 || !machines[i].is_default);
     }
+
+    /* Debian's QEMU is linked with liburing: it opens an image with io_uring exactly when this
+     * kernel lets a process set a ring up */
+    struct io_uring_params params = {0};
+    int ring = (int)syscall(__NR_io_uring_setup, 1, &params);
+    g_assert_cmpint(qemu_caps_has_io_uring(caps), ==, ring >= 0);
+    if (ring >= 0)
+        close(ring);
 }
 
 static void

@@ -79,6 +79,8 @@ test_case(gconstpointer data)
             .kvm = def->virt_type == DOMAIN_VIRT_KVM,
             .channel_dir = "/run/domus/channel",
             .tap_fds = taps,
+            /* a host whose QEMU and kernel have io_uring */
+            .disk_aio = g_str_has_prefix(name, "aio-uring-") ? "io_uring" : NULL,
         };
         argv = qemu_command_build(def, &opts, &error);
     }
