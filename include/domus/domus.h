@@ -465,6 +465,7 @@ enum {
     DOMUS_EVENT_POOL,
     DOMUS_EVENT_SECRET,
     DOMUS_EVENT_NODE_DEVICE,
+    DOMUS_EVENT_QEMU_MONITOR, /* a QMP event of a domain's QEMU */
 };
 struct domus_event {
     int callback_id;
@@ -488,11 +489,24 @@ struct domus_event {
     gint64 value;   /* RTC change (2): the guest clock's offset, s; balloon change (13): KiB;
                      * block threshold (24): the threshold (ALIAS the image, PATH its path) */
     guint64 excess; /* block threshold: how far past it the write went */
+    /* QEMU monitor events (owned by the event): QEMU's event name, its data as JSON (NULL:
+     * none), QEMU's timestamp */
+    char *qemu_event;
+    char *details;
+    gint64 seconds;
+    guint micros;
 };
 /* Waits up to TIMEOUT_MS (-1: for ever) for the next event. Returns 1 with an event, 0 on
  * timeout, -1 with ERROR. */
 int domus_event_next(domus_conn *conn, struct domus_event *ret, int timeout_ms, GError **error);
 void domus_event_clear(struct domus_event *ev);
+/* virConnectDomainQemuMonitorEventRegisterFlags */
+enum { DOMUS_QEMU_MONITOR_EVENT_REGEX = 1, DOMUS_QEMU_MONITOR_EVENT_NOCASE = 2 };
+/* Registers for the QMP events of DOM's QEMU (NULL: every domain's) named EVENT (NULL: all;
+ * with DOMUS_QEMU_MONITOR_EVENT_REGEX a regular expression; _NOCASE: without case). They
+ * come as DOMUS_EVENT_QEMU_MONITOR events. Returns the callback id, -1 with ERROR. */
+int domus_qemu_monitor_event_register(domus_conn *conn, domus_domain *dom, const char *event,
+                                      unsigned flags, GError **error);
 /* Registers for node device events (EVENT_ID 0 lifecycle, 1 update) of NAME (NULL: every
  * device). Returns the callback id, -1 with ERROR. */
 int domus_node_device_event_register(domus_conn *conn, const char *name, int event_id,

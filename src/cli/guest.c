@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* guest commands: domtime, guestinfo, domhostname, qemu-agent-command, qemu-monitor-command
- * and event, with virsh's options and output. */
+/* guest commands: domtime, guestinfo, domhostname, qemu-agent-command, qemu-monitor-command,
+ * event and qemu-monitor-event, with virsh's options and output. */
 #include <stdio.h>
 #include <string.h>
+
+#include <json-glib/json-glib.h>
 
 #include "cli/cli.h"
 
@@ -331,6 +333,76 @@ print_event(const struct domus_event *ev)
     }
 }
 
+/* virsh's --timestamp: now in UTC, "2026-12-07 13:55:15.995+0000" (new string) */
+static char *
+event_stamp(void)
+{
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S.%f%z");
+    memmove(stamp + 23, stamp + 26, strlen(stamp + 26) + 1);
+    return stamp;
+}
+
+static gboolean
+print_domain_event(struct cli_ctx *ctx, const struct domus_event *ev)
+{
+    if (ev->object != DOMUS_EVENT_DOMAIN || ev->event_id < 0 ||
+        (gsize)ev->event_id >= G_N_ELEMENTS(event_kinds))
+        return FALSE;
+    if (cli_has(ctx, "timestamp")) {
+        g_autofree char *stamp = event_stamp();
+        printf("%s: ", stamp);
+    }
+    print_event(ev);
+    return TRUE;
+}
+
+/* The wait of virsh's event commands: the events PRINT shows (FALSE: not its kind) until the
+ * first one, or with --loop until the timeout; then virsh's count. */
+static gboolean
+event_loop(struct cli_ctx *ctx, domus_conn *conn, gint64 timeout_s,
+           gboolean (*print)(struct cli_ctx *ctx, const struct domus_event *ev), GError **error)
+{
+    gint64 deadline = timeout_s > 0 ? g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC : -1;
+    int count = 0;
+    gboolean timed_out = FALSE;
+    for (;;) {
+        int wait = -1;
+        if (deadline >= 0) {
+            gint64 left = deadline - g_get_monotonic_time();
+            if (left <= 0) {
+                timed_out = TRUE;
+                break;
+            }
+            wait = (int)(left / 1000) + 1;
+        }
+        struct domus_event ev;
+        int got = domus_event_next(conn, &ev, wait, error);
+        if (got < 0)
+            return FALSE;
+        if (got == 0) {
+            timed_out = TRUE;
+            break;
+        }
+        gboolean shown = print(ctx, &ev);
+        domus_event_clear(&ev);
+        if (!shown)
+            continue;
+        fflush(stdout);
+        count++;
+        if (!cli_has(ctx, "loop"))
+            break;
+    }
+    if (timed_out)
+        printf("event loop timed out\n");
+    printf("events received: %d\n", count);
+    /* virsh's event commands fail when none came (main adds the blank line then) */
+    if (count == 0)
+        return FALSE;
+    printf("\n");
+    return TRUE;
+}
+
 static gboolean
 cmd_event(struct cli_ctx *ctx, GError **error)
 {
@@ -390,53 +462,93 @@ cmd_event(struct cli_ctx *ctx, GError **error)
     domus_domain_free(dom);
     if (!ok)
         return FALSE;
-    gint64 deadline = timeout_s > 0 ? g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC : -1;
-    int count = 0;
-    gboolean timed_out = FALSE;
-    for (;;) {
-        int wait = -1;
-        if (deadline >= 0) {
-            gint64 left = deadline - g_get_monotonic_time();
-            if (left <= 0) {
-                timed_out = TRUE;
-                break;
-            }
-            wait = (int)(left / 1000) + 1;
-        }
-        struct domus_event ev;
-        int got = domus_event_next(conn, &ev, wait, error);
-        if (got < 0)
-            return FALSE;
-        if (got == 0) {
-            timed_out = TRUE;
-            break;
-        }
-        if (ev.object != DOMUS_EVENT_DOMAIN || ev.event_id < 0 ||
-            (gsize)ev.event_id >= G_N_ELEMENTS(event_kinds)) {
-            domus_event_clear(&ev);
-            continue;
-        }
-        if (cli_has(ctx, "timestamp")) {
-            g_autoptr(GDateTime) now = g_date_time_new_now_local();
-            g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S.%f%z");
-            stamp[23] = '\0';
-            printf("%s: ", stamp);
-        }
-        print_event(&ev);
-        fflush(stdout);
-        domus_event_clear(&ev);
-        count++;
-        if (!cli_has(ctx, "loop"))
-            break;
+    return event_loop(ctx, conn, timeout_s, print_domain_event, error);
+}
+
+/* NODE as libvirt 9.0 pretty-prints JSON (yajl's beautifier): two spaces a level, "key":
+ * value, one member or element a line, "{\n\n}" for an empty object */
+static void
+json_pretty(GString *out, JsonNode *node, int depth)
+{
+    JsonObject *obj = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+    JsonArray *arr = JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
+    if (!obj && !arr) {
+        g_autofree char *text = json_to_string(node, FALSE);
+        g_string_append(out, text);
+        return;
     }
-    if (timed_out)
-        printf("event loop timed out\n");
-    printf("events received: %d\n", count);
-    /* virsh's event commands fail when none came (main adds the blank line then) */
-    if (count == 0)
+    g_string_append(out, obj ? "{\n" : "[\n");
+    GList *members = obj ? json_object_get_members(obj) : NULL;
+    guint n = obj ? g_list_length(members) : json_array_get_length(arr);
+    GList *m = members;
+    for (guint i = 0; i < n; i++) {
+        if (i)
+            g_string_append(out, ",\n");
+        g_string_append_printf(out, "%*s", 2 * (depth + 1), "");
+        JsonNode *child;
+        if (obj) {
+            JsonNode *key = json_node_init_string(json_node_alloc(), m->data);
+            g_autofree char *k = json_to_string(key, FALSE);
+            json_node_unref(key);
+            g_string_append_printf(out, "%s: ", k);
+            child = json_object_get_member(obj, m->data);
+            m = m->next;
+        } else {
+            child = json_array_get_element(arr, i);
+        }
+        json_pretty(out, child, depth + 1);
+    }
+    g_list_free(members);
+    g_string_append_printf(out, "\n%*s%s", 2 * depth, "", obj ? "}" : "]");
+}
+
+static gboolean
+print_monitor_event(struct cli_ctx *ctx, const struct domus_event *ev)
+{
+    if (ev->object != DOMUS_EVENT_QEMU_MONITOR)
         return FALSE;
-    printf("\n");
+    g_autofree char *pretty = NULL;
+    if (ev->details && cli_has(ctx, "pretty")) {
+        g_autoptr(JsonParser) parser = json_parser_new();
+        if (json_parser_load_from_data(parser, ev->details, -1, NULL) &&
+            json_parser_get_root(parser)) {
+            GString *out = g_string_new(NULL);
+            json_pretty(out, json_parser_get_root(parser), 0);
+            g_string_append_c(out, '\n');
+            pretty = g_string_free(out, FALSE);
+        }
+    }
+    const char *details = pretty ? pretty : ev->details ? ev->details : "<null>";
+    if (cli_has(ctx, "timestamp")) {
+        g_autofree char *stamp = event_stamp();
+        printf("%s: event %s for domain '%s': %s\n", stamp, ev->qemu_event, ev->domain_name,
+               details);
+    } else {
+        printf("event %s at %" G_GINT64_FORMAT ".%06u for domain '%s': %s\n", ev->qemu_event,
+               ev->seconds, ev->micros, ev->domain_name, details);
+    }
     return TRUE;
+}
+
+/* qemu-monitor-event: as virsh's cmdQemuMonitorEvent */
+static gboolean
+cmd_qemu_monitor_event(struct cli_ctx *ctx, GError **error)
+{
+    unsigned flags = (cli_has(ctx, "regex") ? DOMUS_QEMU_MONITOR_EVENT_REGEX : 0) |
+                     (cli_has(ctx, "no-case") ? DOMUS_QEMU_MONITOR_EVENT_NOCASE : 0);
+    gint64 timeout_s = -1;
+    if (cli_has(ctx, "timeout") &&
+        !parse_int(cli_get(ctx, "timeout"), 1, G_MAXINT / 1000, &timeout_s, error))
+        return FALSE;
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn)
+        return FALSE;
+    g_autoptr(domus_domain) dom = NULL;
+    if (cli_has(ctx, "domain") && !(dom = cli_domain(ctx, error)))
+        return FALSE;
+    if (domus_qemu_monitor_event_register(conn, dom, cli_get(ctx, "event"), flags, error) < 0)
+        return FALSE;
+    return event_loop(ctx, conn, timeout_s, print_monitor_event, error);
 }
 
 /* guestvcpus: as virsh's cmdGuestvcpus */
@@ -520,6 +632,17 @@ static const struct cli_opt monitor_opts[] = {
     {"domain", OPT_DATA, TRUE, "domain name, id or uuid"},
     {"cmd", OPT_REST, TRUE, "command"},
     {"hmp", OPT_BOOL, FALSE, "command is in human monitor protocol"},
+    {NULL},
+};
+static const struct cli_opt monitor_event_opts[] = {
+    {"domain", OPT_STRING, FALSE, "filter by domain name, id or uuid"},
+    {"event", OPT_STRING, FALSE, "filter by event name"},
+    {"pretty", OPT_BOOL, FALSE, "pretty-print any QMP output"},
+    {"loop", OPT_BOOL, FALSE, "loop until timeout or interrupt, rather than one-shot"},
+    {"timeout", OPT_STRING, FALSE, "timeout seconds"},
+    {"regex", OPT_BOOL, FALSE, "treat event as a regex rather than literal filter"},
+    {"no-case", OPT_BOOL, FALSE, "treat event case-insensitively"},
+    {"timestamp", OPT_BOOL, FALSE, "show timestamp for each printed event"},
     {NULL},
 };
 static const struct cli_opt event_opts[] = {
@@ -678,6 +801,7 @@ const struct cli_cmd cli_guest_cmds[] = {
     {"qemu-agent-command", cmd_agent_command, agent_opts, "QEMU Guest Agent Command"},
     {"qemu-monitor-command", cmd_monitor_command, monitor_opts, "QEMU Monitor Command"},
     {"event", cmd_event, event_opts, "Domain Events"},
+    {"qemu-monitor-event", cmd_qemu_monitor_event, monitor_event_opts, "QEMU Monitor Events"},
     {"guestvcpus", cmd_guestvcpus, guestvcpus_opts,
      "query or modify state of vcpu in the guest (via agent)"},
     {"guest-agent-timeout", cmd_guest_agent_timeout, agent_timeout_opts,

@@ -141,6 +141,8 @@ struct core {
     struct cgroup_host *cgroups; /* what the host's cgroup filesystems offer (qos.c) */
     struct nodedev_watch *nodedev_watch; /* uevents to node device events; NULL: none */
     guint nodedev_listeners;             /* clients' node device event registrations */
+    guint qemu_monitor_listeners;        /* clients' QEMU monitor event registrations: QMP events
+                                          * are published only while there are some */
     char *host_uuid;                     /* this host's (core_set_host_uuid) */
     /* incoming migrations: QEMU's ports, and the address handed out (NULL: the one the client
      * reached the daemon at) */

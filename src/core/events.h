@@ -37,6 +37,7 @@ enum event_object {
     EVENT_OBJECT_POOL = 2,
     EVENT_OBJECT_SECRET = 3,
     EVENT_OBJECT_NODEDEV = 4,
+    EVENT_OBJECT_QEMU_MONITOR = 5, /* a QMP event of a domain's QEMU, as QEMU sent it */
 };
 /* virSecretEventID, virSecretEventLifecycleType */
 enum { SECRET_EVENT_ID_LIFECYCLE = 0, SECRET_EVENT_ID_VALUE_CHANGED = 1 };
@@ -80,6 +81,12 @@ struct event {
     guint64 excess; /* BLOCK_THRESHOLD: how far past it the write went */
     int usage_type; /* secrets: virSecretUsageType (NAME is the usage id) */
                     /* node devices: NAME is the device's name */
+    /* QEMU monitor events: QEMU's event name, its "data" as compact JSON (NULL: none), and
+     * QEMU's timestamp */
+    const char *qemu_event;
+    const char *details;
+    gint64 seconds;
+    guint micros;
 };
 
 typedef void (*events_fn)(const struct event *ev, gpointer user);

@@ -628,10 +628,31 @@ pm_event(struct domain *dom, const char *event)
         agent_settle(dom->agent);
 }
 
+/* A QMP event as QEMU sent it, for clients that asked for QEMU's events
+ * (virConnectDomainQemuMonitorEventRegister): its data as compact JSON, QEMU's timestamp. */
+static void
+emit_monitor_event(struct domain *dom, struct qmp *mon, const char *event, JsonObject *data)
+{
+    g_autofree char *details = NULL;
+    if (data) {
+        g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), data);
+        details = json_to_string(node, FALSE);
+    }
+    struct event ev = {
+        .object = EVENT_OBJECT_QEMU_MONITOR,
+        .qemu_event = event,
+        .details = details,
+    };
+    qmp_event_timestamp(mon, &ev.seconds, &ev.micros);
+    core_domain_emit_event(dom, &ev);
+}
+
 static void
 on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user)
 {
     struct domain *dom = user;
+    if (dom->core->qemu_monitor_listeners)
+        emit_monitor_event(dom, mon, event, data);
     if (g_str_equal(event, "MIGRATION")) {
         migration_event(dom, data);
         return;

@@ -20,6 +20,8 @@ event_reg_free(gpointer reg)
 {
     struct event_reg *r = reg;
     g_free(r->name);
+    if (r->regex)
+        g_regex_unref(r->regex);
     g_free(r);
 }
 
@@ -42,6 +44,26 @@ send_pm_event(struct client *c, const struct event_reg *r, const struct event *e
     client_send_message(c, procs[which][r->callback_id > 0], b);
 }
 
+/* qemu_domain_monitor_event_msg: a QMP event of a domain's QEMU, for a registration whose
+ * filter (an event name, exact or without case, or a regular expression; none: every event)
+ * it passes */
+static void
+send_monitor_event(struct client *c, const struct event_reg *r, const struct event *ev)
+{
+    if (r->regex ? !g_regex_match(r->regex, ev->qemu_event, 0, NULL)
+                 : r->name && (r->nocase ? g_ascii_strcasecmp(r->name, ev->qemu_event) != 0
+                                         : !g_str_equal(r->name, ev->qemu_event)))
+        return;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_i32(b, r->callback_id);
+    rpc_put_domain(b, ev->name, ev->uuid, ev->id);
+    xdr_put_string(b, ev->qemu_event);
+    xdr_put_i64(b, ev->seconds);
+    xdr_put_u32(b, ev->micros);
+    xdr_put_opt_string(b, ev->details);
+    client_send_message_prog(c, RPC_PROGRAM_QEMU, QEMU_PROC_DOMAIN_MONITOR_EVENT, b);
+}
+
 /* Delivers one bus event to one client's registrations. */
 static void
 client_event(const struct event *ev, gpointer user)
@@ -54,6 +76,10 @@ client_event(const struct event *ev, gpointer user)
             continue;
         if (r->has_dom && memcmp(r->uuid, ev->uuid, UUID_LEN) != 0)
             continue;
+        if (ev->object == EVENT_OBJECT_QEMU_MONITOR) {
+            send_monitor_event(c, r, ev);
+            continue;
+        }
         if (r->name && !g_str_equal(r->name, ev->name))
             continue;
         g_autoptr(GByteArray) b = g_byte_array_new();
@@ -241,12 +267,27 @@ nodedev_listeners(struct client *c, int delta)
         core->nodedev_listeners--;
 }
 
+/* ... and QEMU monitor event registrations: QMP events are published while there are some */
+static void
+monitor_listeners(struct client *c, int delta)
+{
+    struct core *core = server_core(c->srv);
+    if (delta > 0)
+        core->qemu_monitor_listeners++;
+    else if (core->qemu_monitor_listeners > 0)
+        core->qemu_monitor_listeners--;
+}
+
 static void
 events_close_hook(struct client *c, gpointer data)
 {
-    for (guint i = 0; i < c->events->len; i++)
-        if (((struct event_reg *)c->events->pdata[i])->object == EVENT_OBJECT_NODEDEV)
+    for (guint i = 0; i < c->events->len; i++) {
+        int object = ((struct event_reg *)c->events->pdata[i])->object;
+        if (object == EVENT_OBJECT_NODEDEV)
             nodedev_listeners(c, -1);
+        else if (object == EVENT_OBJECT_QEMU_MONITOR)
+            monitor_listeners(c, -1);
+    }
     if (c->events_sub)
         events_unsubscribe(server_core(c->srv)->events, c->events_sub);
     c->events_sub = 0;
@@ -439,6 +480,8 @@ deregister_object(struct call *call, int callback_id, enum event_object object, 
         if (r->object == (int)object && r->callback_id == callback_id) {
             if (object == EVENT_OBJECT_NODEDEV)
                 nodedev_listeners(c, -1);
+            else if (object == EVENT_OBJECT_QEMU_MONITOR)
+                monitor_listeners(c, -1);
             g_ptr_array_remove_index(c->events, i);
             call_reply(call, NULL);
             return;
@@ -579,9 +622,83 @@ h_secret_deregister_any(struct call *call, const struct call_ctx *ctx)
     deregister_object(call, ((const struct arg_int *)ctx->args)->v, EVENT_OBJECT_SECRET, "secret");
 }
 
+/* qemu_connect_domain_monitor_event_register_args: optional domain, optional event name */
+struct monitor_register_args {
+    gboolean has_dom;
+    struct rpc_domain dom;
+    char *event;
+};
+
+static void
+dec_monitor_register(struct xdr_reader *r, void *args)
+{
+    struct monitor_register_args *a = args;
+    a->has_dom = xdr_get_u32(r) != 0;
+    if (a->has_dom)
+        rpc_get_domain(r, &a->dom);
+    if (xdr_get_u32(r) != 0)
+        a->event = xdr_get_string(r, RPC_STRING_MAX);
+}
+
+static void
+clear_monitor_register(void *args)
+{
+    struct monitor_register_args *a = args;
+    rpc_domain_clear(&a->dom);
+    g_free(a->event);
+}
+
+static const struct args_type args_monitor_register = {
+    sizeof(struct monitor_register_args), dec_monitor_register, clear_monitor_register};
+
+static void
+h_monitor_register(struct call *call, const struct call_ctx *ctx)
+{
+    const struct monitor_register_args *a = ctx->args;
+    g_autoptr(GRegex) regex = NULL;
+    if (a->event && (ctx->flags & QEMU_MONITOR_EVENT_REGISTER_REGEX)) {
+        g_autoptr(GError) local = NULL;
+        GRegexCompileFlags cflags = G_REGEX_OPTIMIZE;
+        if (ctx->flags & QEMU_MONITOR_EVENT_REGISTER_NOCASE)
+            cflags |= G_REGEX_CASELESS;
+        if (!(regex = g_regex_new(a->event, cflags, 0, &local))) {
+            GError *error = NULL;
+            err_set(&error, ERR_FROM_RPC, ERR_INVALID_ARG, "failed to compile regex '%s': %s",
+                    a->event, local->message);
+            dispatch_fail(call, error);
+            return;
+        }
+    }
+    struct client *c = call->client;
+    struct event_reg *r = g_new0(struct event_reg, 1);
+    r->object = EVENT_OBJECT_QEMU_MONITOR;
+    r->callback_id = c->next_callback_id++;
+    r->has_dom = a->has_dom;
+    memcpy(r->uuid, a->dom.uuid, UUID_LEN);
+    r->name = regex ? NULL : g_strdup(a->event);
+    r->regex = g_steal_pointer(&regex);
+    r->nocase = (ctx->flags & QEMU_MONITOR_EVENT_REGISTER_NOCASE) != 0;
+    g_ptr_array_add(c->events, r);
+    subscribe(c);
+    monitor_listeners(c, 1);
+    dispatch_reply_int(call, r->callback_id);
+}
+
+static void
+h_monitor_deregister(struct call *call, const struct call_ctx *ctx)
+{
+    deregister_object(call, ((const struct arg_int *)ctx->args)->v, EVENT_OBJECT_QEMU_MONITOR,
+                      "QEMU monitor");
+}
+
 #define R RPC_PROGRAM_REMOTE
+#define Q RPC_PROGRAM_QEMU
 #define N HANDLE_NONE
 const struct proc_def event_procs[] = {
+    {Q, QEMU_PROC_CONNECT_DOMAIN_MONITOR_EVENT_REGISTER, N, &args_monitor_register, TRUE,
+     QEMU_MONITOR_EVENT_REGISTER_REGEX | QEMU_MONITOR_EVENT_REGISTER_NOCASE, h_monitor_register},
+    {Q, QEMU_PROC_CONNECT_DOMAIN_MONITOR_EVENT_DEREGISTER, N, &args_int, FALSE, 0,
+     h_monitor_deregister},
     {R, PROC_CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY, N, &args_nodedev_register, FALSE, 0,
      h_nodedev_register_any},
     {R, PROC_CONNECT_NODE_DEVICE_EVENT_DEREGISTER_ANY, N, &args_int, FALSE, 0,
@@ -605,5 +722,6 @@ const struct proc_def event_procs[] = {
      h_callback_deregister_any},
 };
 #undef R
+#undef Q
 #undef N
 const gsize event_procs_count = G_N_ELEMENTS(event_procs);

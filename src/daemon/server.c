@@ -251,8 +251,13 @@ send_frame(struct client *c, const struct rpc_header *hdr, const GByteArray *bod
 void
 client_send_message(struct client *c, uint32_t proc, GByteArray *body)
 {
-    struct rpc_header hdr = {
-        RPC_PROGRAM_REMOTE, RPC_PROTOCOL_VERSION, proc, RPC_MESSAGE, 1, RPC_OK};
+    client_send_message_prog(c, RPC_PROGRAM_REMOTE, proc, body);
+}
+
+void
+client_send_message_prog(struct client *c, uint32_t prog, uint32_t proc, GByteArray *body)
+{
+    struct rpc_header hdr = {prog, RPC_PROTOCOL_VERSION, proc, RPC_MESSAGE, 1, RPC_OK};
     send_frame(c, &hdr, body);
 }
 

@@ -69,7 +69,10 @@ struct event_reg {
     int event_id;
     gboolean has_dom;
     uint8_t uuid[UUID_LEN];
-    char *name; /* node devices: only this one's events (NULL: all) */
+    char *name;      /* node devices: only this one's events; QEMU monitor events: only this event
+                      * (NULL: all) */
+    GRegex *regex;   /* QEMU monitor events: only those it matches */
+    gboolean nocase; /* QEMU monitor events: NAME compared without case */
 };
 
 void event_reg_free(gpointer reg);
@@ -145,6 +148,9 @@ gboolean call_can_pass_fds(struct call *call);
 
 /* Queues a MESSAGE (event) of libvirt's remote program to CLIENT. */
 void client_send_message(struct client *client, uint32_t proc, GByteArray *body);
+/* The same for a message of program PROG (RPC_PROGRAM_QEMU's monitor events). */
+void client_send_message_prog(struct client *client, uint32_t prog, uint32_t proc,
+                              GByteArray *body);
 /* Turns on our pings once the client said it speaks keepalive. */
 void client_enable_keepalive(struct client *client);
 /* The daemon's keepalive settings ([limits] keepalive_interval, keepalive_count), which its

@@ -1426,6 +1426,26 @@ domus_event_register(domus_conn *conn, int event_id, domus_domain *dom, GError *
     return client_reply_int(conn, PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, args, error);
 }
 
+int
+domus_qemu_monitor_event_register(domus_conn *conn, domus_domain *dom, const char *event,
+                                  unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_u32(args, dom ? 1 : 0);
+    if (dom)
+        rpc_put_domain(args, dom->name, dom->uuid, dom->id);
+    xdr_put_opt_string(args, event);
+    xdr_put_u32(args, flags);
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call_prog(conn, RPC_PROGRAM_QEMU, QEMU_PROC_CONNECT_DOMAIN_MONITOR_EVENT_REGISTER,
+                          args, &body, error))
+        return -1;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    int id = xdr_get_i32(&r);
+    return xdr_reader_finish(&r, error) ? id : -1;
+}
+
 gboolean
 domus_domain_get_job_stats(domus_domain *dom, unsigned flags, int *ret_type, char ***ret_params,
                            GError **error)

@@ -15,11 +15,41 @@ domus_event_clear(struct domus_event *ev)
     g_clear_pointer(&ev->path, g_free);
     g_clear_pointer(&ev->reason, g_free);
     g_clear_pointer(&ev->params, g_strfreev);
+    g_clear_pointer(&ev->qemu_event, g_free);
+    g_clear_pointer(&ev->details, g_free);
+}
+
+/* qemu_domain_monitor_event_msg */
+static void
+queue_monitor_event(domus_conn *conn, GByteArray *body)
+{
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    struct domus_event ev = {0};
+    uint8_t uuid[UUID_LEN];
+    ev.object = DOMUS_EVENT_QEMU_MONITOR;
+    ev.callback_id = xdr_get_i32(&r);
+    ev.domain_name = xdr_get_string(&r, RPC_STRING_MAX);
+    xdr_get_opaque_fixed(&r, uuid, UUID_LEN);
+    ev.domain_id = xdr_get_i32(&r);
+    ev.qemu_event = xdr_get_string(&r, RPC_STRING_MAX);
+    ev.seconds = xdr_get_i64(&r);
+    ev.micros = xdr_get_u32(&r);
+    ev.details = xdr_get_opt_string(&r, RPC_STRING_MAX);
+    if (!xdr_reader_finish(&r, NULL)) {
+        domus_event_clear(&ev);
+        return;
+    }
+    g_queue_push_tail(&conn->events, g_memdup2(&ev, sizeof(ev)));
 }
 
 void
 client_queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *body)
 {
+    if (rh->prog == RPC_PROGRAM_QEMU && rh->proc == QEMU_PROC_DOMAIN_MONITOR_EVENT) {
+        queue_monitor_event(conn, body);
+        return;
+    }
     if (rh->prog != RPC_PROGRAM_REMOTE)
         return;
     struct xdr_reader r;

@@ -58,6 +58,8 @@ struct qmp {
     GHashTable *pending; /* id -> struct qmp_pending * (sent) */
     int busy;            /* > 0 while callbacks run: defer free */
     gboolean free_requested;
+    gint64 event_seconds; /* the timestamp of the event being delivered (-1: none given) */
+    guint event_micros;
 };
 
 struct out_chunk {
@@ -283,6 +285,10 @@ handle_message(struct qmp *mon, JsonObject *obj)
             return;
         }
         log_debug("%s: qmp event %s", mon->name, ev);
+        JsonObject *ts = qemu_json_object(obj, "timestamp");
+        gint64 micros = ts ? qemu_json_int_or(ts, "microseconds", 0) : 0;
+        mon->event_seconds = ts ? qemu_json_int_or(ts, "seconds", -1) : -1;
+        mon->event_micros = micros >= 0 && micros < G_USEC_PER_SEC ? (guint)micros : 0;
         if (mon->cb.event)
             mon->cb.event(mon, ev, data, mon->user);
         return;
@@ -509,6 +515,13 @@ qmp_command_json(struct qmp *mon, const char *json, qmp_reply_fn cb, gpointer da
     }
     queue_command(mon, cmd, args ? json_object_ref(args) : NULL, TRUE, NULL, 0, cb, data);
     return TRUE;
+}
+
+void
+qmp_event_timestamp(const struct qmp *mon, gint64 *ret_seconds, guint *ret_micros)
+{
+    *ret_seconds = mon->event_seconds;
+    *ret_micros = mon->event_micros;
 }
 
 gboolean

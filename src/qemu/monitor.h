@@ -45,6 +45,9 @@ gboolean qmp_command_json(struct qmp *mon, const char *json, qmp_reply_fn cb, gp
                           GError **error);
 
 gboolean qmp_is_closed(struct qmp *mon);
+/* During an event callback: the "timestamp" QEMU gave the event (seconds -1 when it gave
+ * none). */
+void qmp_event_timestamp(const struct qmp *mon, gint64 *ret_seconds, guint *ret_micros);
 
 /* Handles DATA as if read from the socket (tests, fuzzing). Callbacks run; the monitor may
  * be shut down (and, if qmp_free was called in a callback, freed). */

@@ -417,6 +417,15 @@ enum rpc_domus_proc {
 enum rpc_qemu_proc {
     QEMU_PROC_DOMAIN_MONITOR_COMMAND = 1,
     QEMU_PROC_DOMAIN_AGENT_COMMAND = 3,
+    QEMU_PROC_CONNECT_DOMAIN_MONITOR_EVENT_REGISTER = 4,
+    QEMU_PROC_CONNECT_DOMAIN_MONITOR_EVENT_DEREGISTER = 5,
+    QEMU_PROC_DOMAIN_MONITOR_EVENT = 6,
+};
+
+/* virConnectDomainQemuMonitorEventRegisterFlags */
+enum {
+    QEMU_MONITOR_EVENT_REGISTER_REGEX = 1 << 0,
+    QEMU_MONITOR_EVENT_REGISTER_NOCASE = 1 << 1,
 };
 
 /* virDrvFeature values asked through CONNECT_SUPPORTS_FEATURE */

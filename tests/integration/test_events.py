@@ -3,6 +3,7 @@
 virsh event, domus event, python3-libvirt's domainEventRegisterAny, and the older
 REGISTER_ANY procedure; crashes of the QEMU process; autostart."""
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -103,6 +104,58 @@ def test_event_commands(daemon, tool):
         f"event 'lifecycle' for domain '{n}': Stopped Destroyed",
         f"event 'lifecycle' for domain '{n}': Undefined Removed",
     ], out + err
+    c.close()
+
+
+def test_qemu_monitor_events(daemon, loop):
+    """QEMU's own QMP events (virConnectDomainQemuMonitorEventRegister): virsh and domus
+    qemu-monitor-event print the same bytes (QEMU's timestamp, its data as JSON, pretty or
+    not), the filters work (a domain, an exact name, a regular expression without case), and
+    python3-libvirt's libvirt_qemu callback gets them; a read-only connection may not listen."""
+    import libvirt_qemu
+    c = daemon.conn()
+    d = c.defineXML(domain_xml("qmpev"))
+    other = c.defineXML(domain_xml("qmpev-other"))
+    d.createWithFlags(E.VIR_DOMAIN_START_PAUSED)
+    other.createWithFlags(E.VIR_DOMAIN_START_PAUSED)
+    runs = {}
+    for tool, cmd in (("virsh", ["virsh", "-c", daemon.uri]),
+                      ("domus", [DOMUS, "-c", daemon.domus_uri])):
+        base = cmd + ["qemu-monitor-event", "--timeout", "6"]
+        runs[tool] = [background(base + ["--domain", "qmpev", "--loop", "--pretty"]),
+                      background(base + ["--event", "shut.*", "--regex", "--no-case"]),
+                      background(base + ["--event", "resume", "--loop"])]
+    got = []
+    cb = libvirt_qemu.qemuMonitorEventRegister(
+        c, d, "STOP", lambda conn, dom, ev, secs, micros, details, opaque: got.append(
+            (dom.name(), ev, details)), None, 0)
+    time.sleep(1.5)  # all registered
+    other.resume()
+    d.resume()
+    d.suspend()
+    d.destroy()
+    other.destroy()
+    outs = {tool: [p.communicate(timeout=30) for p in ps] for tool, ps in runs.items()}
+    assert outs["virsh"] == outs["domus"], outs
+    (loop_out, _), (regex_out, _), (exact_out, _) = outs["domus"]
+    events = re.findall(r"^event (\w+) at \d+\.\d{6} for domain '(\S+)'", loop_out, re.M)
+    assert events == [("RESUME", "qmpev"), ("STOP", "qmpev"), ("SHUTDOWN", "qmpev")], loop_out
+    assert ("for domain 'qmpev': {\n  \"guest\": false,\n  \"reason\": \"host-signal\"\n}\n"
+            in loop_out), loop_out
+    # one-shot: the first SHUTDOWN of either domain, compact
+    assert re.match(r"event SHUTDOWN at \S+ for domain 'qmpev': "
+                    r'\{"guest":false,"reason":"host-signal"\}\nevents received: 1\n', regex_out)
+    # the name is exact: QEMU's RESUME is not 'resume'
+    assert "events received: 0" in exact_out
+    assert wait_len(got, 1, 10) == [("qmpev", "STOP", None)]
+    libvirt_qemu.qemuMonitorEventDeregister(c, cb)
+    ro = libvirt.open(daemon.uri_ro)
+    with pytest.raises(libvirt.libvirtError) as e:
+        libvirt_qemu.qemuMonitorEventRegister(ro, None, None, lambda *a: None, None, 0)
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_DENIED
+    ro.close()
+    d.undefine()
+    other.undefine()
     c.close()
 
 
