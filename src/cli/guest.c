@@ -151,6 +151,57 @@ cmd_set_user_sshkeys(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+/* NODE as libvirt 9.0 pretty-prints JSON (yajl's beautifier): two spaces a level, "key":
+ * value, one member or element a line, "{\n\n}" for an empty object */
+static void
+json_pretty(GString *out, JsonNode *node, int depth)
+{
+    JsonObject *obj = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+    JsonArray *arr = JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
+    if (!obj && !arr) {
+        g_autofree char *text = json_to_string(node, FALSE);
+        g_string_append(out, text);
+        return;
+    }
+    g_string_append(out, obj ? "{\n" : "[\n");
+    GList *members = obj ? json_object_get_members(obj) : NULL;
+    guint n = obj ? g_list_length(members) : json_array_get_length(arr);
+    GList *m = members;
+    for (guint i = 0; i < n; i++) {
+        if (i)
+            g_string_append(out, ",\n");
+        g_string_append_printf(out, "%*s", 2 * (depth + 1), "");
+        JsonNode *child;
+        if (obj) {
+            JsonNode *key = json_node_init_string(json_node_alloc(), m->data);
+            g_autofree char *k = json_to_string(key, FALSE);
+            json_node_unref(key);
+            g_string_append_printf(out, "%s: ", k);
+            child = json_object_get_member(obj, m->data);
+            m = m->next;
+        } else {
+            child = json_array_get_element(arr, i);
+        }
+        json_pretty(out, child, depth + 1);
+    }
+    g_list_free(members);
+    g_string_append_printf(out, "\n%*s%s", 2 * depth, "", obj ? "}" : "]");
+}
+
+/* TEXT (JSON) pretty-printed with a final newline, as libvirt's virJSONStringReformat; NULL
+ * when TEXT is not JSON */
+static char *
+json_reformat(const char *text)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    if (!json_parser_load_from_data(parser, text, -1, NULL) || !json_parser_get_root(parser))
+        return NULL;
+    GString *out = g_string_new(NULL);
+    json_pretty(out, json_parser_get_root(parser), 0);
+    g_string_append_c(out, '\n');
+    return g_string_free(out, FALSE);
+}
+
 static gboolean
 cmd_agent_command(struct cli_ctx *ctx, GError **error)
 {
@@ -168,22 +219,120 @@ cmd_agent_command(struct cli_ctx *ctx, GError **error)
     domus_domain_free(dom);
     if (!out)
         return FALSE;
+    if (cli_has(ctx, "pretty")) {
+        g_autofree char *pretty = json_reformat(out);
+        if (!pretty) {
+            cli_set_error(error, "failed to pretty-print the agent's reply");
+            return FALSE;
+        }
+        printf("%s\n\n", pretty);
+        return TRUE;
+    }
     printf("%s\n\n", out);
     return TRUE;
 }
 
+/* JSON TEXT when it is an object (a new node), else NULL */
+static JsonNode *
+json_object_text(const char *text)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonNode *root =
+        json_parser_load_from_data(parser, text, -1, NULL) ? json_parser_get_root(parser) : NULL;
+    return root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_copy(root) : NULL;
+}
+
+/* A QMP command given as WORDS, as virsh 9.0 wraps it: words that make a JSON object go as
+ * they are; else the first word is the command and the rest its arguments, as one JSON
+ * object or as KEY=VALUE words (VALUE read as JSON, else taken as a string). New string. */
+static char *
+qmp_wrap(char **words, GError **error)
+{
+    g_autofree char *full = g_strjoinv(" ", words);
+    g_autoptr(JsonNode) whole = json_object_text(full);
+    if (whole)
+        return g_steal_pointer(&full);
+    g_autofree char *rest = g_strjoinv(" ", words + 1);
+    g_autoptr(JsonNode) args = words[1] ? json_object_text(rest) : NULL;
+    if (!args && words[1]) {
+        JsonObject *obj = json_object_new();
+        args = json_node_init_object(json_node_alloc(), obj);
+        json_object_unref(obj);
+        for (char **w = words + 1; *w; w++) {
+            const char *eq = strchr(*w, '=');
+            if (!eq) {
+                cli_set_error(error, "Can't parse argument '%s'", *w);
+                return NULL;
+            }
+            g_autofree char *key = g_strndup(*w, eq - *w);
+            g_autoptr(JsonParser) parser = json_parser_new();
+            JsonNode *value = json_parser_load_from_data(parser, eq + 1, -1, NULL)
+                                  ? json_parser_get_root(parser)
+                                  : NULL;
+            json_object_set_member(obj, key,
+                                   value ? json_node_copy(value)
+                                         : json_node_init_string(json_node_alloc(), eq + 1));
+        }
+    }
+    JsonObject *cmd = json_object_new();
+    json_object_set_string_member(cmd, "execute", words[0]);
+    if (args)
+        json_object_set_member(cmd, "arguments", json_node_copy(args));
+    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), cmd);
+    json_object_unref(cmd);
+    return json_to_string(node, FALSE);
+}
+
+/* qemu-monitor-command: as virsh's cmdQemuMonitorCommand (--pretty and --return-value read
+ * QMP's reply) */
 static gboolean
 cmd_monitor_command(struct cli_ctx *ctx, GError **error)
 {
+    gboolean hmp = cli_has(ctx, "hmp"), pretty = cli_has(ctx, "pretty");
+    gboolean value = cli_has(ctx, "return-value");
+    if (hmp && (pretty || value)) {
+        cli_set_error(error, "Options --hmp and --%s are mutually exclusive",
+                      pretty ? "pretty" : "return-value");
+        return FALSE;
+    }
+    g_auto(GStrv) words = cli_get_list(ctx, "cmd");
+    g_autofree char *cmd = hmp ? g_strjoinv(" ", words) : qmp_wrap(words, error);
+    if (!cmd)
+        return FALSE;
     domus_domain *dom = cli_domain(ctx, error);
     g_autofree char *out =
-        dom ? domus_domain_qemu_monitor_command(dom, cli_get(ctx, "cmd"),
-                                                cli_has(ctx, "hmp") ? DOMUS_MONITOR_HMP : 0, error)
+        dom ? domus_domain_qemu_monitor_command(dom, cmd, hmp ? DOMUS_MONITOR_HMP : 0, error)
             : NULL;
     domus_domain_free(dom);
     if (!out)
         return FALSE;
-    printf("%s\n", out);
+    if (!pretty && !value) {
+        printf("%s\n\n", out);
+        return TRUE;
+    }
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonNode *root =
+        json_parser_load_from_data(parser, out, -1, NULL) ? json_parser_get_root(parser) : NULL;
+    if (!root) {
+        cli_set_error(error, "failed to parse JSON returned by qemu");
+        return FALSE;
+    }
+    if (value) {
+        JsonObject *obj = JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+        if (!obj || !(root = json_object_get_member(obj, "return"))) {
+            cli_set_error(error, "'return' member missing");
+            return FALSE;
+        }
+    }
+    GString *text = g_string_new(NULL);
+    if (pretty) {
+        json_pretty(text, root, 0);
+    } else {
+        g_autofree char *compact = json_to_string(root, FALSE);
+        g_string_append(text, compact);
+    }
+    printf("%s\n", text->str);
+    g_string_free(text, TRUE);
     return TRUE;
 }
 
@@ -465,59 +614,13 @@ cmd_event(struct cli_ctx *ctx, GError **error)
     return event_loop(ctx, conn, timeout_s, print_domain_event, error);
 }
 
-/* NODE as libvirt 9.0 pretty-prints JSON (yajl's beautifier): two spaces a level, "key":
- * value, one member or element a line, "{\n\n}" for an empty object */
-static void
-json_pretty(GString *out, JsonNode *node, int depth)
-{
-    JsonObject *obj = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
-    JsonArray *arr = JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
-    if (!obj && !arr) {
-        g_autofree char *text = json_to_string(node, FALSE);
-        g_string_append(out, text);
-        return;
-    }
-    g_string_append(out, obj ? "{\n" : "[\n");
-    GList *members = obj ? json_object_get_members(obj) : NULL;
-    guint n = obj ? g_list_length(members) : json_array_get_length(arr);
-    GList *m = members;
-    for (guint i = 0; i < n; i++) {
-        if (i)
-            g_string_append(out, ",\n");
-        g_string_append_printf(out, "%*s", 2 * (depth + 1), "");
-        JsonNode *child;
-        if (obj) {
-            JsonNode *key = json_node_init_string(json_node_alloc(), m->data);
-            g_autofree char *k = json_to_string(key, FALSE);
-            json_node_unref(key);
-            g_string_append_printf(out, "%s: ", k);
-            child = json_object_get_member(obj, m->data);
-            m = m->next;
-        } else {
-            child = json_array_get_element(arr, i);
-        }
-        json_pretty(out, child, depth + 1);
-    }
-    g_list_free(members);
-    g_string_append_printf(out, "\n%*s%s", 2 * depth, "", obj ? "}" : "]");
-}
-
 static gboolean
 print_monitor_event(struct cli_ctx *ctx, const struct domus_event *ev)
 {
     if (ev->object != DOMUS_EVENT_QEMU_MONITOR)
         return FALSE;
-    g_autofree char *pretty = NULL;
-    if (ev->details && cli_has(ctx, "pretty")) {
-        g_autoptr(JsonParser) parser = json_parser_new();
-        if (json_parser_load_from_data(parser, ev->details, -1, NULL) &&
-            json_parser_get_root(parser)) {
-            GString *out = g_string_new(NULL);
-            json_pretty(out, json_parser_get_root(parser), 0);
-            g_string_append_c(out, '\n');
-            pretty = g_string_free(out, FALSE);
-        }
-    }
+    g_autofree char *pretty =
+        ev->details && cli_has(ctx, "pretty") ? json_reformat(ev->details) : NULL;
     const char *details = pretty ? pretty : ev->details ? ev->details : "<null>";
     if (cli_has(ctx, "timestamp")) {
         g_autofree char *stamp = event_stamp();
@@ -626,12 +729,16 @@ static const struct cli_opt agent_opts[] = {
     {"timeout", OPT_STRING, FALSE, "timeout seconds; must be positive"},
     {"async", OPT_BOOL, FALSE, "execute command without waiting for timeout"},
     {"block", OPT_BOOL, FALSE, "execute command without timeout"},
+    {"pretty", OPT_BOOL, FALSE, "pretty-print the output"},
     {NULL},
 };
 static const struct cli_opt monitor_opts[] = {
     {"domain", OPT_DATA, TRUE, "domain name, id or uuid"},
-    {"cmd", OPT_REST, TRUE, "command"},
+    {"cmd", OPT_LIST, TRUE, "command"},
     {"hmp", OPT_BOOL, FALSE, "command is in human monitor protocol"},
+    {"pretty", OPT_BOOL, FALSE, "pretty-print any qemu monitor protocol output"},
+    {"return-value", OPT_BOOL, FALSE,
+     "extract the value of the 'return' key from the returned string"},
     {NULL},
 };
 static const struct cli_opt monitor_event_opts[] = {

@@ -5,6 +5,7 @@ guest without an agent channel and one whose agent is silent; monitor passthroug
 through domus, stock virsh and python3-libvirt; one booted guest shared where honest."""
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -71,6 +72,10 @@ def test_agent_passthrough(daemon, ag):
     for run in (daemon.virsh, daemon.domus):
         out = run("qemu-agent-command", "ag", '{"execute":"guest-info"}').stdout
         assert json.loads(out)["return"]["version"]
+    # --pretty: libvirt's layout, byte for byte
+    pretty = [run("qemu-agent-command", "ag", "--pretty", '{"execute":"guest-get-host-name"}')
+              .stdout for run in (daemon.virsh, daemon.domus)]
+    assert pretty[0] == pretty[1] == '{\n  "return": {\n    "host-name": "domus-guest"\n  }\n}\n\n\n'
     with pytest.raises(libvirt.libvirtError) as e:
         libvirt_qemu.qemuAgentCommand(d, '{"execute":"guest-no-such-command"}', -1, 0)
     assert "guest-no-such-command" in str(e.value)
@@ -181,6 +186,21 @@ def test_monitor_passthrough_taints(daemon, ag):
                                                  "status").stdout
     assert "VM status: running" in daemon.virsh("qemu-monitor-command", "--hmp", "ag",
                                                 "info status").stdout
+    # --pretty and --return-value read QMP's reply; a bare command name is wrapped, and
+    # KEY=VALUE words are its arguments; what virsh and domus print is the same but for the
+    # reply's id
+    for args in (["--pretty", '{"execute":"query-status"}'], ["--return-value", "query-status"],
+                 ["--pretty", "--return-value", "query-block-jobs"],
+                 ["--return-value", "qom-get", '{"path":"/machine","property":"type"}'],
+                 ["--hmp", "--pretty", "info status"], ["--return-value", "bogus"]):
+        outs = [run("qemu-monitor-command", "ag", *args, check=False)
+                for run in (daemon.virsh, daemon.domus)]
+        texts = [re.sub(r'"id": ?\d+', '"id": N', o.stdout + o.stderr) for o in outs]
+        assert texts[0] == texts[1], (args, texts)
+    assert outs[1].returncode == 1 and "'return' member missing" in outs[1].stderr
+    out = daemon.domus("qemu-monitor-command", "ag", "--return-value", "qom-get",
+                       "path=/machine", "property=type").stdout
+    assert out.startswith('"pc-i440fx-') or out.startswith('"pc-q35-'), out
     # the seed's example
     daemon.virsh("qemu-monitor-command", "--hmp", "ag", "migrate_set_capability auto-converge on")
     assert "custom monitor" in daemon.virsh("dominfo", "ag").stdout
