@@ -537,7 +537,27 @@ free_disk(struct domain *dom, const char *path, GError **error)
                 dom->def->name);
         return NULL;
     }
+    if (dom->backup) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "domain '%s' is being backed up; a block job waits until the backup is over",
+                dom->def->name);
+        return NULL;
+    }
     return d;
+}
+
+/* A copy or a commit moves the disk onto another image, without its checkpoints' bitmaps:
+ * refused while there are checkpoints (libvirt's words) */
+static gboolean
+no_checkpoints(struct domain *dom, GError **error)
+{
+    if (g_hash_table_size(dom->checkpoints) == 0)
+        return TRUE;
+    err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_UNSUPPORTED,
+            "cannot perform block operations while checkpoint exists: domain '%s' has %u; "
+            "delete them first",
+            dom->def->name, g_hash_table_size(dom->checkpoints));
+    return FALSE;
 }
 
 void
@@ -546,6 +566,8 @@ core_block_copy(struct domain *dom, const char *path, const struct core_block_co
 {
     GError *error = NULL;
     struct disk_def *d = free_disk(dom, path, &error);
+    if (d && !no_checkpoints(dom, &error))
+        d = NULL;
     if (!d) {
         lifecycle_fail(done, data, error);
         return;
@@ -652,6 +674,8 @@ core_block_pull(struct domain *dom, const char *path, const char *base, guint64 
 {
     GError *error = NULL;
     struct disk_def *d = free_disk(dom, path, &error);
+    if (d && !no_checkpoints(dom, &error))
+        d = NULL;
     guint n = d && d->backing ? d->backing->len : 0;
     if (d && n == 0)
         err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
@@ -685,6 +709,8 @@ core_block_commit(struct domain *dom, const char *path, const char *base, const 
 {
     GError *error = NULL;
     struct disk_def *d = free_disk(dom, path, &error);
+    if (d && !no_checkpoints(dom, &error))
+        d = NULL;
     guint n = d && d->backing ? d->backing->len : 0;
     gint tpos = d && top ? resolve(d, top, "top", &error) : 0;
     gint bpos = 0;

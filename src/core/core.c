@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/checkpoint_def.h"
 #include "conf/xml_util.h"
 #include "core/network.h"
 #include "core/secret.h"
@@ -94,6 +95,8 @@ core_domain_unref(struct domain *dom)
     g_free(dom->save_file);
     g_hash_table_destroy(dom->snapshots);
     g_free(dom->current_snapshot);
+    g_hash_table_destroy(dom->checkpoints);
+    g_free(dom->current_checkpoint);
     if (dom->save_resume_timer) /* the domain is its data */
         g_source_remove(dom->save_resume_timer);
     g_free(dom->emulator);
@@ -131,6 +134,8 @@ domain_new(struct core *core, struct domain_def *def)
     dom->exit_waiters = g_ptr_array_new();
     dom->snapshots =
         g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)snapshot_def_free);
+    dom->checkpoints =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)checkpoint_def_free);
     job_owner_init(&dom->jobs, "domain", def->name);
     dom->refs = 1;
     return dom;
@@ -540,8 +545,10 @@ core_list(struct core *core, unsigned flags)
             !pair_match(flags, LIST_PERSISTENT, LIST_TRANSIENT, dom->persistent) ||
             !pair_match(flags, LIST_AUTOSTART, LIST_NO_AUTOSTART, dom->autostart) ||
             !pair_match(flags, LIST_MANAGEDSAVE, LIST_NO_MANAGEDSAVE, dom->managed_save) ||
-            !pair_match(flags, LIST_HAS_SNAPSHOT, LIST_NO_SNAPSHOT, FALSE) ||
-            !pair_match(flags, LIST_HAS_CHECKPOINT, LIST_NO_CHECKPOINT, FALSE))
+            !pair_match(flags, LIST_HAS_SNAPSHOT, LIST_NO_SNAPSHOT,
+                        g_hash_table_size(dom->snapshots) > 0) ||
+            !pair_match(flags, LIST_HAS_CHECKPOINT, LIST_NO_CHECKPOINT,
+                        g_hash_table_size(dom->checkpoints) > 0))
             continue;
         unsigned states = flags & (LIST_RUNNING | LIST_PAUSED | LIST_SHUTOFF | LIST_OTHER);
         if (states) {
@@ -580,6 +587,7 @@ core_register(struct core *core, struct domain_def *def, gboolean persistent)
         dom->managed_save = g_file_test(ms, G_FILE_TEST_IS_REGULAR);
     }
     core_snapshot_load(dom);
+    core_checkpoint_load(dom);
     registry_add(core, dom);
     return dom;
 }
@@ -870,7 +878,17 @@ core_undefine(struct core *core, struct domain *dom, unsigned flags, GError **er
                 dom->def->name, nsnap, nsnap == 1 ? "" : "s");
         return FALSE;
     }
+    guint ncp = g_hash_table_size(dom->checkpoints);
+    if (ncp && !(flags & UNDEFINE_CHECKPOINTS_METADATA)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "domain '%s' has %u checkpoint%s; undefine it with --checkpoints-metadata to "
+                "forget them too, or delete them first",
+                dom->def->name, ncp, ncp == 1 ? "" : "s");
+        return FALSE;
+    }
     if (nsnap && !core_snapshot_forget_all(dom, error))
+        return FALSE;
+    if (ncp && !core_checkpoint_forget_all(dom, error))
         return FALSE;
     g_autofree char *path = config_path(core, dom->def->name);
     g_autofree char *ap = autostart_path(core, dom->def->name);
@@ -911,9 +929,10 @@ core_rename(struct core *core, struct domain *dom, const char *name, GError **er
                 "domain with name '%s' already exists", name);
         return FALSE;
     }
-    if (g_hash_table_size(dom->snapshots) > 0) {
+    if (g_hash_table_size(dom->snapshots) > 0 || g_hash_table_size(dom->checkpoints) > 0) {
         err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
-                "cannot rename domain '%s' with snapshots; delete them first", old);
+                "cannot rename domain '%s' with %s; delete them first", old,
+                g_hash_table_size(dom->snapshots) > 0 ? "snapshots" : "checkpoints");
         return FALSE;
     }
     if (dom->managed_save) {

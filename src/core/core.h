@@ -48,10 +48,13 @@ struct domain {
     struct domain_def *new_def; /* persistent config for the next start, while active */
     gboolean persistent;
     gboolean autostart;
-    gboolean managed_save;  /* a managed save image waits in core_managed_save_path */
-    GHashTable *snapshots;  /* name -> struct snapshot_def * (snapshot.c) */
-    char *current_snapshot; /* its name, or NULL */
-    gboolean updated;       /* the live definition changed since the start (live device updates) */
+    gboolean managed_save;    /* a managed save image waits in core_managed_save_path */
+    GHashTable *snapshots;    /* name -> struct snapshot_def * (snapshot.c) */
+    char *current_snapshot;   /* its name, or NULL */
+    GHashTable *checkpoints;  /* name -> struct checkpoint_def * (checkpoint.c) */
+    char *current_checkpoint; /* its name, or NULL */
+    struct backup_op *backup; /* the backup job under way (checkpoint.c); NULL: none */
+    gboolean updated; /* the live definition changed since the start (live device updates) */
     enum dom_state state;
     int reason;
     int id; /* -1 when inactive */
@@ -619,6 +622,38 @@ void core_snapshot_revert(struct domain *dom, const char *name, unsigned flags, 
                           gpointer data);
 void core_snapshot_delete(struct domain *dom, const char *name, unsigned flags, core_done_fn done,
                           gpointer data);
+
+/* Checkpoints (checkpoint.c): a persistent dirty bitmap in each qcow2 disk, named after the
+ * checkpoint, which records what the guest wrote since; FLAGS are libvirt's
+ * virDomainCheckpointCreateFlags, ListFlags, XMLFlags and DeleteFlags. */
+void core_checkpoint_load(struct domain *dom);
+struct checkpoint_def *core_checkpoint_lookup(struct domain *dom, const char *name, GError **error);
+/* DOM's checkpoints (children of FROM when given; all its descendants with DESCENDANTS),
+ * oldest first; borrowed. */
+GPtrArray *core_checkpoint_list(struct domain *dom, const char *from, unsigned flags);
+typedef void (*core_xml_done_fn)(GError *error, const char *xml, gpointer data);
+/* The checkpoint's XML; with SIZE (a running domain) each disk's bytes changed since, which
+ * QEMU counts: then DONE hears it later. */
+void core_checkpoint_xml(struct domain *dom, const char *name, unsigned flags,
+                         core_xml_done_fn done, gpointer data);
+/* Drops every checkpoint's metadata of DOM (undefine --checkpoints-metadata); the images keep
+ * their bitmaps. */
+gboolean core_checkpoint_forget_all(struct domain *dom, GError **error);
+/* A new checkpoint (a job): the bitmaps are added in one QMP transaction while DOM runs, with
+ * qemu-img while it is shut off; REDEFINE only keeps the metadata given. DONE hears its name. */
+void core_checkpoint_create(struct domain *dom, const char *xml, unsigned flags,
+                            core_snapshot_done_fn done, gpointer data);
+void core_checkpoint_delete(struct domain *dom, const char *name, unsigned flags, core_done_fn done,
+                            gpointer data);
+/* A push backup of running DOM (virDomainBackupBegin; FLAGS: REUSE_EXTERNAL): a job that
+ * copies each disk (all of it, or what changed since a checkpoint) into its target while the
+ * guest runs, and may make a checkpoint at the same instant (CHECKPOINT_XML, may be NULL).
+ * STARTED hears when the copy began (or why it could not); the job goes on until every disk
+ * is copied, reporting progress (domjobinfo) and abortable (domjobabort). */
+void core_backup_begin(struct domain *dom, const char *backup_xml, const char *checkpoint_xml,
+                       unsigned flags, core_done_fn started, gpointer data);
+/* The running backup's XML (every disk, targets filled in): ERR_NO_DOMAIN_BACKUP when none. */
+char *core_backup_xml(struct domain *dom, GError **error);
 
 /* virConnectDomainXMLToNative: the QEMU command line a start of XML would run, as one line of
  * shell words (FORMAT must be "qemu-argv", else ERR_INVALID_ARG); nothing is made on the host.

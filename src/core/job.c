@@ -29,7 +29,10 @@ static const char *const type_names[] = {"none",
                                          "snapshot-delete",
                                          "migration-out",
                                          "migration-in",
-                                         "dump"};
+                                         "dump",
+                                         "checkpoint",
+                                         "checkpoint-delete",
+                                         "backup"};
 G_STATIC_ASSERT(G_N_ELEMENTS(type_names) == JOB_TYPE_LAST);
 
 struct job_waiter {

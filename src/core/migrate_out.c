@@ -106,6 +106,14 @@ check_allowed(struct domain *dom, unsigned flags, GError **error)
                 "domain '%s' is transient: offline migration moves a persistent definition", name);
         return FALSE;
     }
+    guint ncp = g_hash_table_size(dom->checkpoints);
+    if (ncp) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                "cannot migrate domain '%s' with %u checkpoint%s: their metadata stays on this "
+                "host; delete them first (checkpoint-delete --metadata keeps the bitmaps)",
+                name, ncp, ncp == 1 ? "" : "s");
+        return FALSE;
+    }
     guint nsnap = g_hash_table_size(dom->snapshots);
     if (nsnap) {
         err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,

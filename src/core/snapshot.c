@@ -783,7 +783,15 @@ core_snapshot_create(struct domain *dom, const char *xml, unsigned flags,
         done(NULL, name, data);
         return;
     }
-    struct snapshot_def *def = snapshot_def_parse(xml, 0, &error);
+    struct snapshot_def *def = NULL;
+    if (g_hash_table_size(dom->checkpoints) > 0)
+        /* a revert or an overlay would leave the checkpoints' bitmaps wrong */
+        err_set(&error, ORIGIN, ERR_OPERATION_UNSUPPORTED,
+                "cannot create snapshot while checkpoint exists: domain '%s' has %u; delete "
+                "them first",
+                dom->def->name, g_hash_table_size(dom->checkpoints));
+    else
+        def = snapshot_def_parse(xml, 0, &error);
     if (!def) {
         done(error, NULL, data);
         g_error_free(error);

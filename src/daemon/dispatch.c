@@ -58,6 +58,7 @@ build_index(void)
     index_table(domain_procs, domain_procs_count);
     index_table(save_procs, save_procs_count);
     index_table(snapshot_procs, snapshot_procs_count);
+    index_table(checkpoint_procs, checkpoint_procs_count);
     index_table(stats_procs, stats_procs_count);
     index_table(resources_procs, resources_procs_count);
     index_table(device_procs, device_procs_count);
@@ -324,7 +325,8 @@ decode_handle(struct xdr_reader *r, enum proc_handle handle, struct decoded *d)
         xdr_get_opaque_fixed(r, d->pool_uuid, UUID_LEN);
         break;
     case HANDLE_SNAPSHOT:
-        d->vol_name = xdr_get_string(r, RPC_STRING_MAX); /* the snapshot's name */
+    case HANDLE_CHECKPOINT:
+        d->vol_name = xdr_get_string(r, RPC_STRING_MAX); /* the snapshot's or checkpoint's */
         rpc_get_domain(r, &d->dom);
         break;
     }
@@ -358,6 +360,10 @@ resolve_handle(struct call *call, enum proc_handle handle, struct decoded *d, st
         ctx->dom = core_lookup_handle(core, d->dom.name, d->dom.uuid, error);
         ctx->snap = ctx->dom ? core_snapshot_lookup(ctx->dom, d->vol_name, error) : NULL;
         return ctx->snap != NULL;
+    case HANDLE_CHECKPOINT:
+        ctx->dom = core_lookup_handle(core, d->dom.name, d->dom.uuid, error);
+        ctx->checkpoint = ctx->dom ? core_checkpoint_lookup(ctx->dom, d->vol_name, error) : NULL;
+        return ctx->checkpoint != NULL;
     }
     return FALSE;
 }

@@ -21,11 +21,12 @@ struct network;
 /* What a call is about, decoded before its own arguments. */
 enum proc_handle {
     HANDLE_NONE,
-    HANDLE_DOMAIN,   /* remote_nonnull_domain, found by uuid */
-    HANDLE_POOL,     /* remote_nonnull_storage_pool, found by uuid */
-    HANDLE_VOLUME,   /* remote_nonnull_storage_vol: pool name, volume name, key */
-    HANDLE_NETWORK,  /* remote_nonnull_network, found by uuid */
-    HANDLE_SNAPSHOT, /* remote_nonnull_domain_snapshot: its name, then its domain */
+    HANDLE_DOMAIN,     /* remote_nonnull_domain, found by uuid */
+    HANDLE_POOL,       /* remote_nonnull_storage_pool, found by uuid */
+    HANDLE_VOLUME,     /* remote_nonnull_storage_vol: pool name, volume name, key */
+    HANDLE_NETWORK,    /* remote_nonnull_network, found by uuid */
+    HANDLE_SNAPSHOT,   /* remote_nonnull_domain_snapshot: its name, then its domain */
+    HANDLE_CHECKPOINT, /* remote_nonnull_domain_checkpoint: its name, then its domain */
 };
 
 /* A procedure's own arguments: decoded into a struct of SIZE bytes (zeroed first), cleared
@@ -40,12 +41,13 @@ struct args_type {
  * copies or references what it keeps. */
 struct call_ctx {
     uint32_t flags;
-    struct domain *dom;        /* HANDLE_DOMAIN */
-    struct pool *pool;         /* HANDLE_POOL, HANDLE_VOLUME */
-    const char *vol;           /* HANDLE_VOLUME: the volume's name in POOL */
-    struct network *net;       /* HANDLE_NETWORK */
-    struct snapshot_def *snap; /* HANDLE_SNAPSHOT (with DOM) */
-    const void *args;          /* the procedure's own arguments (its args_type's struct) */
+    struct domain *dom;                /* HANDLE_DOMAIN */
+    struct pool *pool;                 /* HANDLE_POOL, HANDLE_VOLUME */
+    const char *vol;                   /* HANDLE_VOLUME: the volume's name in POOL */
+    struct network *net;               /* HANDLE_NETWORK */
+    struct snapshot_def *snap;         /* HANDLE_SNAPSHOT (with DOM) */
+    struct checkpoint_def *checkpoint; /* HANDLE_CHECKPOINT (with DOM) */
+    const void *args;                  /* the procedure's own arguments (its args_type's struct) */
 };
 
 struct proc_def {
@@ -93,6 +95,8 @@ extern const struct proc_def migrate_procs[];
 extern const gsize migrate_procs_count;
 extern const struct proc_def domus_snapshot_procs[];
 extern const gsize domus_snapshot_procs_count;
+extern const struct proc_def checkpoint_procs[];
+extern const gsize checkpoint_procs_count;
 
 /* Shared argument shapes. */
 struct arg_string {

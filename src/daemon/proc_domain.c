@@ -453,6 +453,7 @@ enum {
     JOB_OPERATION_SNAPSHOT = 6,
     JOB_OPERATION_SNAPSHOT_REVERT = 7,
     JOB_OPERATION_DUMP = 8,
+    JOB_OPERATION_BACKUP = 9,
     JOB_OPERATION_SNAPSHOT_DELETE = 10,
 };
 
@@ -529,6 +530,7 @@ h_get_job_stats(struct call *call, const struct call_ctx *ctx)
         [JOB_MIGRATION_IN] = JOB_OPERATION_MIGRATION_IN,
         [JOB_MIGRATION_OUT] = JOB_OPERATION_MIGRATION_OUT,
         [JOB_DUMP] = JOB_OPERATION_DUMP,
+        [JOB_BACKUP] = JOB_OPERATION_BACKUP,
     };
     g_autoptr(GByteArray) params = g_byte_array_new();
     guint n = 2;
@@ -536,9 +538,12 @@ h_get_job_stats(struct call *call, const struct call_ctx *ctx)
                        info.type < JOB_TYPE_LAST ? operations[info.type] : JOB_OPERATION_UNKNOWN);
     dispatch_param_ullong(params, "time_elapsed", (uint64_t)info.elapsed_ms);
     if (info.total) {
-        dispatch_param_ullong(params, "data_total", info.total);
-        dispatch_param_ullong(params, "data_processed", info.done);
-        dispatch_param_ullong(params, "data_remaining", info.total - MIN(info.done, info.total));
+        /* a backup's are the disks' bytes, under libvirt's names */
+        gboolean disk = info.type == JOB_BACKUP;
+        dispatch_param_ullong(params, disk ? "disk_total" : "data_total", info.total);
+        dispatch_param_ullong(params, disk ? "disk_processed" : "data_processed", info.done);
+        dispatch_param_ullong(params, disk ? "disk_remaining" : "data_remaining",
+                              info.total - MIN(info.done, info.total));
         n += 3;
     }
     const struct job_migration *m = &info.migration;

@@ -1,0 +1,239 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Checkpoints and push backups, through stock virsh and python3-libvirt: a checkpoint is a
+bitmap in each qcow2 disk that records what was written since (QEMU's own count in
+checkpoint-dumpxml --size); a full backup holds the disk as it was, an incremental one only
+what changed since its checkpoint, and both together give the disk back; the tree, its
+metadata across a daemon restart, delete (running and shut off), domjobinfo, domjobabort and
+backup-dumpxml of a backup under way; what checkpoints exclude (snapshots, block copies, an
+undefine that would forget them). No guest boots: the writes are QEMU's own (qemu-io), into a
+domain started paused."""
+import json
+import os
+import subprocess
+import time
+
+import libvirt
+import pytest
+
+E = libvirt
+MIB = 1024 * 1024
+
+
+def domain_xml(name, qcow2, raw):
+    return f"""<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory>
+<os><type arch='x86_64'>hvm</type></os><devices>
+<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
+<source file='{qcow2}'/><target dev='vda' bus='virtio'/></disk>
+<disk type='file' device='disk'><driver name='qemu' type='raw'/>
+<source file='{raw}'/><target dev='vdb' bus='virtio'/></disk>
+</devices></domain>"""
+
+
+def write(daemon, name, pattern, offset, length):
+    """QEMU writes PATTERN at OFFSET into vda, as a guest would (qemu-io on its device)."""
+    out = daemon.virsh("qemu-monitor-command", name, "--hmp",
+                       "qemu-io -d /machine/peripheral/virtio-disk0/virtio-backend "
+                       f'"write -P {pattern} {offset} {length}"').stdout
+    assert "rror" not in out, out  # qemu-io says nothing when it wrote
+
+
+def extents(image):
+    """The (start, length) ranges IMAGE itself holds data for (not its backing file)."""
+    spec = json.dumps({"driver": "qcow2", "backing": None,
+                       "file": {"driver": "file", "filename": image}})
+    out = subprocess.run(["qemu-img", "map", "-U", "--output=json", "json:" + spec],
+                         capture_output=True, text=True, check=True).stdout
+    return [(e["start"], e["length"]) for e in json.loads(out) if e["data"]]
+
+
+def same(daemon, a, disk):
+    """Whether image A holds what the running domain's vda holds (QEMU flushes it first)."""
+    daemon.virsh("qemu-monitor-command", "cp", "--hmp",
+                 'qemu-io -d /machine/peripheral/virtio-disk0/virtio-backend "flush"')
+    return subprocess.run(["qemu-img", "compare", "-U", a, disk],
+                          capture_output=True).returncode == 0
+
+
+def job_state(daemon, name, job_id):
+    jobs = json.loads(daemon.virsh("qemu-monitor-command", name,
+                                   '{"execute":"query-jobs"}').stdout)["return"]
+    return next((j["status"] for j in jobs if j["id"] == job_id), None)
+
+
+@pytest.fixture
+def cp(daemon, tmp_path):
+    qcow2, raw = str(tmp_path / "d.qcow2"), str(tmp_path / "r.img")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", qcow2, "64M"], check=True)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", raw, "8M"], check=True)
+    c = daemon.conn()
+    dom = c.defineXML(domain_xml("cp", qcow2, raw))
+    dom.createWithFlags(E.VIR_DOMAIN_START_PAUSED)
+    yield c, dom, qcow2, tmp_path
+    try:
+        dom = c.lookupByName("cp")
+        if dom.isActive():
+            dom.destroy()
+        dom.undefineFlags(E.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA)
+    except libvirt.libvirtError:
+        pass
+    c.close()
+
+
+def test_checkpoints_and_backups(daemon, cp):
+    c, dom, disk, tmp = cp
+    # a raw disk cannot hold a bitmap: by default every writable disk takes part
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.checkpointCreateXML("<domaincheckpoint><name>c0</name></domaincheckpoint>")
+    assert e.value.get_error_code() == E.VIR_ERR_CONFIG_UNSUPPORTED
+    assert "unsupported for storage type raw" in str(e.value)
+    assert dom.listAllCheckpoints() == []
+
+    write(daemon, "cp", "0x11", 0, "1M")
+    # a listed disk takes part (a bitmap by default), one left out does not
+    daemon.virsh("checkpoint-create-as", "cp", "c1", "--description", "first",
+                 "--diskspec", "vda", "--diskspec", "vdb,checkpoint=no")
+    write(daemon, "cp", "0x22", 4 * MIB, "64k")
+    xml = daemon.virsh("checkpoint-dumpxml", "cp", "c1", "--no-domain", "--size").stdout
+    assert "<disk name='vda' checkpoint='bitmap' bitmap='c1' size='65536'/>" in xml, xml
+    assert "<disk name='vdb' checkpoint='no'/>" in xml and "<domain type" not in xml
+    assert "<domain type='qemu'>" in daemon.virsh("checkpoint-dumpxml", "cp", "c1").stdout
+
+    # a full backup: the disk as it is
+    full = str(tmp / "full.qcow2")
+    back = daemon.write("full.xml", f"""<domainbackup><disks>
+<disk name='vda' type='file'><target file='{full}'/><driver type='qcow2'/></disk>
+<disk name='vdb' backup='no'/></disks></domainbackup>""")
+    assert "Backup started" in daemon.virsh("backup-begin", "cp", "--backupxml", back).stdout
+    for _ in range(100):
+        if dom.jobInfo()[0] == E.VIR_DOMAIN_JOB_NONE:
+            break
+        time.sleep(0.1)
+    stats = dom.jobStats(E.VIR_DOMAIN_JOB_STATS_COMPLETED)
+    assert stats["type"] == E.VIR_DOMAIN_JOB_COMPLETED, stats
+    assert stats["operation"] == E.VIR_DOMAIN_JOB_OPERATION_BACKUP
+    assert stats["disk_total"] == 64 * MIB and stats["disk_processed"] == 64 * MIB
+    assert same(daemon, full, disk)
+
+    # an incremental one since c1, making checkpoint c2 at the same instant
+    write(daemon, "cp", "0x33", 8 * MIB, "128k")
+    inc = str(tmp / "inc.qcow2")
+    back = daemon.write("inc.xml", f"""<domainbackup><incremental>c1</incremental><disks>
+<disk name='vda' type='file'><target file='{inc}'/></disk></disks></domainbackup>""")
+    chk = daemon.write("c2.xml", """<domaincheckpoint><name>c2</name><disks>
+<disk name='vda'/></disks></domaincheckpoint>""")
+    daemon.virsh("backup-begin", "cp", "--backupxml", back, "--checkpointxml", chk)
+    for _ in range(100):
+        if dom.jobInfo()[0] == E.VIR_DOMAIN_JOB_NONE:
+            break
+        time.sleep(0.1)
+    # only what changed since c1, and on the full one it is the disk again
+    assert extents(inc) == [(4 * MIB, 65536), (8 * MIB, 131072)]
+    subprocess.run(["qemu-img", "rebase", "-u", "-f", "qcow2", "-F", "qcow2", "-b", full, inc],
+                   check=True)
+    assert same(daemon, inc, disk)
+
+    # the tree
+    assert [x.getName() for x in dom.listAllCheckpoints()] == ["c1", "c2"]
+    assert "cp" in daemon.virsh("list", "--all", "--name", "--with-checkpoint").stdout.split()
+    assert "cp" not in daemon.virsh("list", "--all", "--name",
+                                    "--without-checkpoint").stdout.split()
+    c2 = dom.checkpointLookupByName("c2")
+    assert c2.getParent().getName() == "c1"
+    assert [x.getName() for x in dom.checkpointLookupByName("c1").listAllChildren()] == ["c2"]
+    info = daemon.virsh("checkpoint-info", "cp", "c2").stdout
+    assert "Parent:         c1" in info and "Children:       0" in info
+    assert daemon.virsh("checkpoint-parent", "cp", "c1", check=False).stderr.strip() == \
+        "error: checkpoint 'c1' has no parent"
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.checkpointLookupByName("nope")
+    assert e.value.get_error_code() == E.VIR_ERR_NO_DOMAIN_CHECKPOINT
+    ro = libvirt.open(daemon.uri_ro)
+    assert [x.getName() for x in ro.lookupByName("cp").listAllCheckpoints()] == ["c1", "c2"]
+    with pytest.raises(libvirt.libvirtError) as e:
+        ro.lookupByName("cp").checkpointCreateXML("<domaincheckpoint/>")
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_DENIED
+    ro.close()
+
+    # what checkpoints exclude
+    for args, text in ((["snapshot-create-as", "cp", "s1"], "while checkpoint exists"),
+                       (["blockcopy", "cp", "vda", str(tmp / "copy.qcow2")],
+                        "block operations while checkpoint exists"),
+                       (["undefine", "cp"], "--checkpoints-metadata")):
+        r = daemon.virsh(*args, check=False)
+        assert r.returncode != 0 and text in r.stderr, (args, r.stderr)
+
+    # kept across a restart, current included
+    daemon.stop()
+    daemon.start()
+    c = daemon.conn()
+    dom = c.lookupByName("cp")
+    assert [x.getName() for x in dom.listAllCheckpoints()] == ["c1", "c2"]
+    assert "<parent>\n    <name>c1</name>" in dom.checkpointLookupByName("c2").getXMLDesc()
+
+    # delete c1: its bitmap goes, c2 moves up to the root
+    dom.checkpointLookupByName("c1").delete()
+    assert [x.getName() for x in dom.listAllCheckpoints()] == ["c2"]
+    nodes = json.loads(daemon.virsh("qemu-monitor-command", "cp",
+                                    '{"execute":"query-named-block-nodes"}').stdout)["return"]
+    bitmaps = {b["name"] for n in nodes for b in n.get("dirty-bitmaps", [])}
+    assert bitmaps == {"c2"}
+    assert "<parent>" not in dom.checkpointLookupByName("c2").getXMLDesc()
+
+    # shut off: the bitmap is in the image; a new one and a delete go through qemu-img
+    dom.destroy()
+    info = json.loads(subprocess.run(["qemu-img", "info", "--output=json", disk],
+                                     capture_output=True, text=True, check=True).stdout)
+    assert [b["name"] for b in info["format-specific"]["data"]["bitmaps"]] == ["c2"]
+    daemon.virsh("checkpoint-create-as", "cp", "c3", "--diskspec", "vda,checkpoint=bitmap")
+    daemon.virsh("checkpoint-delete", "cp", "c2")
+    info = json.loads(subprocess.run(["qemu-img", "info", "--output=json", disk],
+                                     capture_output=True, text=True, check=True).stdout)
+    assert [b["name"] for b in info["format-specific"]["data"]["bitmaps"]] == ["c3"]
+    r = daemon.virsh("backup-begin", "cp", check=False)
+    assert r.returncode != 0 and "inactive domain" in r.stderr
+    daemon.virsh("undefine", "cp", "--checkpoints-metadata")
+    kept = [os.path.join(b, f) for b, _, fs in os.walk(daemon.root) for f in fs
+            if os.sep + "checkpoint" + os.sep in os.path.join(b, f)]
+    assert kept == [], kept
+
+
+def test_backup_under_way(daemon, cp):
+    """backup-dumpxml and domjobinfo while a backup runs (QEMU's job held paused), then
+    domjobabort: the backup is cancelled, its target removed, the guest unharmed."""
+    import libvirt_qemu
+    c, dom, disk, tmp = cp
+    dom.blockResize("vda", 1024 * MIB, E.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+    write(daemon, "cp", "0x44", 0, "768M")
+    target = str(tmp / "b.qcow2")
+    back = daemon.write("b.xml", f"""<domainbackup><disks>
+<disk name='vda' type='file'><target file='{target}'/></disk><disk name='vdb' backup='no'/>
+</disks></domainbackup>""")
+
+    def qmp(cmd, **args):
+        return json.loads(libvirt_qemu.qemuMonitorCommand(
+            dom, json.dumps({"execute": cmd, "arguments": args}), 0))["return"]
+
+    # the copy of 768 MiB is slowed down by QEMU itself right after it began, so that it is
+    # still under way below
+    dom.backupBegin(open(back).read(), None)
+    job_id = qmp("query-jobs")[0]["id"]
+    qmp("block-job-set-speed", device=job_id, speed=1)
+    assert job_state(daemon, "cp", job_id) == "running"
+    assert job_id.startswith("backup-vda-")
+    xml = daemon.virsh("backup-dumpxml", "cp").stdout
+    assert f"<target file='{target}'/>" in xml and "<disk name='vdb' backup='no'/>" in xml
+    assert "backupmode='full'" in xml
+    info = daemon.virsh("domjobinfo", "cp").stdout
+    assert "Operation:        Backup" in info, info
+    daemon.virsh("domjobabort", "cp")
+    for _ in range(100):
+        if dom.jobInfo()[0] == E.VIR_DOMAIN_JOB_NONE:
+            break
+        time.sleep(0.1)
+    stats = dom.jobStats(E.VIR_DOMAIN_JOB_STATS_COMPLETED)
+    assert stats["type"] == E.VIR_DOMAIN_JOB_CANCELLED, stats
+    assert not os.path.exists(target)
+    r = daemon.virsh("backup-dumpxml", "cp", check=False)
+    assert r.returncode != 0 and "no backup job" in r.stderr
+    assert dom.state()[0] == E.VIR_DOMAIN_PAUSED
+    assert job_state(daemon, "cp", job_id) is None
