@@ -446,6 +446,44 @@ gboolean domus_snapshot_revert_external(domus_domain *dom, const char *name,
                                         const char *memory_file, const domus_revert_disk *disks,
                                         guint n_disks, unsigned flags, GError **error);
 gboolean domus_snapshot_delete(domus_domain *dom, const char *name, unsigned flags, GError **error);
+/* Checkpoints (libvirt's virDomainCheckpoint*; FLAGS are libvirt's): the new one's name; the
+ * names of DOM's (PARENT's children when given), oldest first; XML; the parent's name
+ * (VIR_ERR_NO_DOMAIN_CHECKPOINT for a root). */
+enum {
+    DOMUS_CHECKPOINT_CREATE_REDEFINE = 1,
+    DOMUS_CHECKPOINT_CREATE_QUIESCE = 2,
+    DOMUS_CHECKPOINT_CREATE_REDEFINE_VALIDATE = 4,
+};
+enum {
+    DOMUS_CHECKPOINT_XML_SECURE = 1,
+    DOMUS_CHECKPOINT_XML_NO_DOMAIN = 2,
+    DOMUS_CHECKPOINT_XML_SIZE = 4
+};
+enum {
+    DOMUS_CHECKPOINT_LIST_ROOTS = 1,
+    DOMUS_CHECKPOINT_LIST_DESCENDANTS = 1,
+    DOMUS_CHECKPOINT_LIST_TOPOLOGICAL = 2,
+    DOMUS_CHECKPOINT_LIST_LEAVES = 4,
+    DOMUS_CHECKPOINT_LIST_NO_LEAVES = 8,
+};
+enum {
+    DOMUS_CHECKPOINT_DELETE_CHILDREN = 1,
+    DOMUS_CHECKPOINT_DELETE_METADATA_ONLY = 2,
+    DOMUS_CHECKPOINT_DELETE_CHILDREN_ONLY = 4,
+};
+char *domus_checkpoint_create_xml(domus_domain *dom, const char *xml, unsigned flags,
+                                  GError **error);
+char **domus_checkpoint_list(domus_domain *dom, const char *parent, unsigned flags, GError **error);
+char *domus_checkpoint_get_xml(domus_domain *dom, const char *name, unsigned flags, GError **error);
+char *domus_checkpoint_parent(domus_domain *dom, const char *name, GError **error);
+gboolean domus_checkpoint_delete(domus_domain *dom, const char *name, unsigned flags,
+                                 GError **error);
+/* A push backup (virDomainBackupBegin; DOMUS_BACKUP_REUSE_EXTERNAL), with a checkpoint made
+ * at its start when CHECKPOINT_XML is given; and the running one's XML. */
+enum { DOMUS_BACKUP_REUSE_EXTERNAL = 1 };
+gboolean domus_backup_begin(domus_domain *dom, const char *backup_xml, const char *checkpoint_xml,
+                            unsigned flags, GError **error);
+char *domus_backup_get_xml(domus_domain *dom, unsigned flags, GError **error);
 char *domus_domain_get_hostname(domus_domain *dom, GError **error);
 /* TIMEOUT: seconds, or -2 block, -1 default, 0 no wait (libvirt's values). */
 char *domus_domain_qemu_agent_command(domus_domain *dom, const char *cmd, int timeout,

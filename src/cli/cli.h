@@ -145,6 +145,21 @@ gboolean cli_event_loop(struct cli_ctx *ctx, int object, const char *what,
         "timestamp", OPT_BOOL, FALSE, "show timestamp for each printed event"                      \
     }
 
+/* virsh's "key=value,key=value" specs (--diskspec, --memspec); ",," is a literal comma. The
+ * first bare word is the value of FIRST. Returns a new table or NULL when a key is not one of
+ * KEYS ("unable to parse WHAT: SPEC"). */
+GHashTable *cli_parse_spec(const char *spec, const char *first, const char *const *keys,
+                           const char *what, GError **error);
+/* The text of element NAME in XML (the first), or NULL. New string. */
+char *cli_xml_field(const char *xml, const char *name);
+/* virsh's creation time column of a snapshot or checkpoint XML: local time with its offset
+ * (new string) */
+char *cli_creation_time(const char *xml);
+/* virsh's --tree of snapshots and checkpoints (vshTreePrint): NAMES[DEV] and below it the
+ * entries whose PARENTS name it; LASTDEV the last sibling; INDENT grows as it goes */
+void cli_tree_print(char **names, char **parents, guint n, guint dev, guint lastdev, gboolean root,
+                    GString *indent);
+
 /* Tables as virsh's vshTable: cli_table_new(header cells…, NULL), cli_table_add(rows, cells
  * (taken)…, NULL), cli_table_print. */
 GPtrArray *cli_table_new(const char *first, ...) G_GNUC_NULL_TERMINATED;
@@ -161,6 +176,7 @@ extern const struct cli_cmd cli_save_cmds[];
 extern const struct cli_cmd cli_migrate_cmds[];
 extern const struct cli_cmd cli_blockjob_cmds[];
 extern const struct cli_cmd cli_snapshot_cmds[];
+extern const struct cli_cmd cli_checkpoint_cmds[];
 extern const struct cli_cmd cli_stats_cmds[];
 extern const struct cli_cmd cli_tune_cmds[];
 extern const struct cli_cmd cli_device_cmds[];

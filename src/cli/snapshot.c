@@ -19,55 +19,11 @@ enum {
     LIST_EXTERNAL = 1 << 9,
 };
 
-/* The text of element NAME in XML (the first), or NULL. New string. */
-static char *
-xml_field(const char *xml, const char *name)
-{
-    g_autofree char *open = g_strdup_printf("<%s>", name);
-    g_autofree char *close = g_strdup_printf("</%s>", name);
-    const char *a = strstr(xml, open);
-    const char *b = a ? strstr(a, close) : NULL;
-    return b ? g_strndup(a + strlen(open), b - a - strlen(open)) : NULL;
-}
-
 static gboolean
 with_dom(struct cli_ctx *ctx, domus_domain **ret, GError **error)
 {
     *ret = cli_domain(ctx, error);
     return *ret != NULL;
-}
-
-/* virsh's "key=value,key=value" specs; ",," is a literal comma. The first bare word is the
- * value of FIRST. Returns a new table or NULL when a key is not one of KEYS. */
-static GHashTable *
-parse_spec(const char *spec, const char *first, const char *const *keys, const char *what,
-           GError **error)
-{
-    g_autoptr(GHashTable) out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    g_autoptr(GString) item = g_string_new(NULL);
-    for (const char *p = spec;; p++) {
-        if (*p == ',' && p[1] == ',') {
-            g_string_append_c(item, ',');
-            p++;
-            continue;
-        }
-        if (*p && *p != ',') {
-            g_string_append_c(item, *p);
-            continue;
-        }
-        char *eq = strchr(item->str, '=');
-        g_autofree char *key = eq ? g_strndup(item->str, eq - item->str) : g_strdup(first);
-        const char *value = eq ? eq + 1 : item->str;
-        if (!g_strv_contains(keys, key) || (!eq && g_hash_table_contains(out, key))) {
-            cli_set_error(error, "unable to parse %s: %s", what, spec);
-            return NULL;
-        }
-        g_hash_table_replace(out, g_steal_pointer(&key), g_strdup(value));
-        g_string_truncate(item, 0);
-        if (!*p)
-            break;
-    }
-    return g_steal_pointer(&out);
 }
 
 static void
@@ -84,7 +40,7 @@ static gboolean
 append_memspec(GString *xml, const char *spec, GError **error)
 {
     static const char *const keys[] = {"file", "snapshot", NULL};
-    g_autoptr(GHashTable) t = parse_spec(spec, "file", keys, "memspec", error);
+    g_autoptr(GHashTable) t = cli_parse_spec(spec, "file", keys, "memspec", error);
     if (!t)
         return FALSE;
     g_string_append(xml, "  <memory");
@@ -99,7 +55,7 @@ static gboolean
 append_diskspec(GString *xml, const char *spec, GError **error)
 {
     static const char *const keys[] = {"name", "snapshot", "driver", "stype", "file", NULL};
-    g_autoptr(GHashTable) t = parse_spec(spec, "name", keys, "diskspec", error);
+    g_autoptr(GHashTable) t = cli_parse_spec(spec, "name", keys, "diskspec", error);
     if (!t)
         return FALSE;
     const char *driver = g_hash_table_lookup(t, "driver");
@@ -215,41 +171,6 @@ cmd_snapshot_create(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
-/* virsh's creation time column: local time with its offset */
-static char *
-creation_time(const char *xml)
-{
-    g_autofree char *t = xml_field(xml, "creationTime");
-    g_autoptr(GDateTime) dt =
-        t ? g_date_time_new_from_unix_local(g_ascii_strtoll(t, NULL, 10)) : NULL;
-    return dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S %z") : g_strdup("-");
-}
-
-/* vshTreePrint: each root, then its children below "  |" lines and "+- " marks */
-static void
-tree_print(char **names, char **parents, guint n, guint dev, guint lastdev, gboolean root,
-           GString *indent)
-{
-    printf("%s%s%s\n", indent->str, root ? "" : "+- ", names[dev]);
-    if (!root)
-        g_string_append(indent, dev == lastdev ? "  " : "| ");
-    gint nextlast = -1;
-    for (guint i = 0; i < n; i++)
-        if (parents[i] && g_str_equal(parents[i], names[dev]))
-            nextlast = i;
-    if (nextlast >= 0)
-        printf("%s  |\n", indent->str);
-    g_string_append(indent, "  ");
-    for (guint i = 0; i < n; i++)
-        if (parents[i] && g_str_equal(parents[i], names[dev]))
-            tree_print(names, parents, n, i, nextlast, FALSE, indent);
-    g_string_truncate(indent, indent->len - 2);
-    if (nextlast < 0 && dev == lastdev)
-        printf("%s\n", indent->str);
-    if (!root)
-        g_string_truncate(indent, indent->len - 2);
-}
-
 static gboolean
 cmd_snapshot_list(struct cli_ctx *ctx, GError **error)
 {
@@ -302,8 +223,8 @@ cmd_snapshot_list(struct cli_ctx *ctx, GError **error)
         xmls[i] = domus_snapshot_get_xml(dom, names[i], 0, error);
         if (!xmls[i])
             break;
-        g_autofree char *block = xml_field(xmls[i], "parent");
-        parents[i] = block ? xml_field(block, "name") : NULL;
+        g_autofree char *block = cli_xml_field(xmls[i], "parent");
+        parents[i] = block ? cli_xml_field(block, "name") : NULL;
     }
     gboolean ok = n == 0 || xmls[n - 1];
     if (ok && cli_has(ctx, "tree")) {
@@ -313,7 +234,7 @@ cmd_snapshot_list(struct cli_ctx *ctx, GError **error)
             for (guint j = 0; parents[i] && j < n; j++)
                 listed_parent |= g_str_equal(names[j], parents[i]);
             if (!listed_parent)
-                tree_print(names, parents, n, i, i, TRUE, indent);
+                cli_tree_print(names, parents, n, i, i, TRUE, indent);
         }
         printf("\n");
     } else if (ok && cli_has(ctx, "name")) {
@@ -326,12 +247,12 @@ cmd_snapshot_list(struct cli_ctx *ctx, GError **error)
             with_parent ? cli_table_new("Name", "Creation Time", "State", "Parent", NULL)
                         : cli_table_new("Name", "Creation Time", "State", NULL);
         for (guint i = 0; i < n; i++) {
-            char *state = xml_field(xmls[i], "state");
+            char *state = cli_xml_field(xmls[i], "state");
             if (with_parent)
-                cli_table_add(rows, g_strdup(names[i]), creation_time(xmls[i]), state,
+                cli_table_add(rows, g_strdup(names[i]), cli_creation_time(xmls[i]), state,
                               g_strdup(parents[i] ? parents[i] : ""), NULL);
             else
-                cli_table_add(rows, g_strdup(names[i]), creation_time(xmls[i]), state, NULL);
+                cli_table_add(rows, g_strdup(names[i]), cli_creation_time(xmls[i]), state, NULL);
         }
         cli_table_print(rows);
         printf("\n");
@@ -404,9 +325,9 @@ cmd_snapshot_info(struct cli_ctx *ctx, GError **error)
         domus_domain_free(dom);
         return FALSE;
     }
-    g_autofree char *state = xml_field(xml, "state");
-    g_autofree char *pblock = xml_field(xml, "parent");
-    g_autofree char *parent = pblock ? xml_field(pblock, "name") : NULL;
+    g_autofree char *state = cli_xml_field(xml, "state");
+    g_autofree char *pblock = cli_xml_field(xml, "parent");
+    g_autofree char *parent = pblock ? cli_xml_field(pblock, "name") : NULL;
     g_auto(GStrv) children = domus_snapshot_list(dom, which, 0, NULL);
     g_auto(GStrv) descendants = domus_snapshot_list(dom, which, LIST_DESCENDANTS, NULL);
     const char *location = strstr(xml, "snapshot='external'") ? "external" : "internal";
@@ -447,7 +368,7 @@ revert_external(struct cli_ctx *ctx, domus_domain *dom, const char *name, unsign
     static const char *const disk_keys[] = {"name", "backfile", "runfile", "snapshot", NULL};
     const char *memspec = cli_get(ctx, "memspec");
     g_autoptr(GHashTable) mem =
-        memspec ? parse_spec(memspec, "file", mem_keys, "memspec", error) : NULL;
+        memspec ? cli_parse_spec(memspec, "file", mem_keys, "memspec", error) : NULL;
     if (memspec && !mem)
         return FALSE;
     g_auto(GStrv) specs = cli_get_list(ctx, "diskspec");
@@ -456,7 +377,7 @@ revert_external(struct cli_ctx *ctx, domus_domain *dom, const char *name, unsign
         g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
     g_autofree domus_revert_disk *disks = g_new0(domus_revert_disk, n + 1);
     for (guint i = 0; i < n; i++) {
-        GHashTable *t = parse_spec(specs[i], "name", disk_keys, "diskspec", error);
+        GHashTable *t = cli_parse_spec(specs[i], "name", disk_keys, "diskspec", error);
         if (!t)
             return FALSE;
         g_ptr_array_add(tables, t);
@@ -515,7 +436,7 @@ snapshot_edit(struct cli_ctx *ctx, domus_domain *dom, const char *name, GError *
         printf("Snapshot %s XML configuration not changed.\n\n", name);
         return TRUE;
     }
-    g_autofree char *new_name = xml_field(edited, "name");
+    g_autofree char *new_name = cli_xml_field(edited, "name");
     gboolean renamed = new_name && !g_str_equal(new_name, name);
     gboolean rename = cli_has(ctx, "rename"), clone = cli_has(ctx, "clone");
     if (renamed && !rename && !clone) {

@@ -411,3 +411,82 @@ cli_affect_flags(struct cli_ctx *ctx, unsigned *ret, GError **error)
     *ret = (live ? 1 : 0) | (config ? 2 : 0); /* VIR_DOMAIN_AFFECT_LIVE, _CONFIG */
     return TRUE;
 }
+
+/* The text of element NAME in XML (the first), or NULL. New string. */
+char *
+cli_xml_field(const char *xml, const char *name)
+{
+    g_autofree char *open = g_strdup_printf("<%s>", name);
+    g_autofree char *close = g_strdup_printf("</%s>", name);
+    const char *a = strstr(xml, open);
+    const char *b = a ? strstr(a, close) : NULL;
+    return b ? g_strndup(a + strlen(open), b - a - strlen(open)) : NULL;
+}
+
+/* virsh's creation time column: local time with its offset */
+char *
+cli_creation_time(const char *xml)
+{
+    g_autofree char *t = cli_xml_field(xml, "creationTime");
+    g_autoptr(GDateTime) dt =
+        t ? g_date_time_new_from_unix_local(g_ascii_strtoll(t, NULL, 10)) : NULL;
+    return dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S %z") : g_strdup("-");
+}
+
+/* vshTreePrint: each root, then its children below "  |" lines and "+- " marks */
+void
+cli_tree_print(char **names, char **parents, guint n, guint dev, guint lastdev, gboolean root,
+               GString *indent)
+{
+    printf("%s%s%s\n", indent->str, root ? "" : "+- ", names[dev]);
+    if (!root)
+        g_string_append(indent, dev == lastdev ? "  " : "| ");
+    gint nextlast = -1;
+    for (guint i = 0; i < n; i++)
+        if (parents[i] && g_str_equal(parents[i], names[dev]))
+            nextlast = i;
+    if (nextlast >= 0)
+        printf("%s  |\n", indent->str);
+    g_string_append(indent, "  ");
+    for (guint i = 0; i < n; i++)
+        if (parents[i] && g_str_equal(parents[i], names[dev]))
+            cli_tree_print(names, parents, n, i, nextlast, FALSE, indent);
+    g_string_truncate(indent, indent->len - 2);
+    if (nextlast < 0 && dev == lastdev)
+        printf("%s\n", indent->str);
+    if (!root)
+        g_string_truncate(indent, indent->len - 2);
+}
+
+/* virsh's "key=value,key=value" specs; ",," is a literal comma. The first bare word is the
+ * value of FIRST. Returns a new table or NULL when a key is not one of KEYS. */
+GHashTable *
+cli_parse_spec(const char *spec, const char *first, const char *const *keys, const char *what,
+               GError **error)
+{
+    g_autoptr(GHashTable) out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GString) item = g_string_new(NULL);
+    for (const char *p = spec;; p++) {
+        if (*p == ',' && p[1] == ',') {
+            g_string_append_c(item, ',');
+            p++;
+            continue;
+        }
+        if (*p && *p != ',') {
+            g_string_append_c(item, *p);
+            continue;
+        }
+        char *eq = strchr(item->str, '=');
+        g_autofree char *key = eq ? g_strndup(item->str, eq - item->str) : g_strdup(first);
+        const char *value = eq ? eq + 1 : item->str;
+        if (!g_strv_contains(keys, key) || (!eq && g_hash_table_contains(out, key))) {
+            cli_set_error(error, "unable to parse %s: %s", what, spec);
+            return NULL;
+        }
+        g_hash_table_replace(out, g_steal_pointer(&key), g_strdup(value));
+        g_string_truncate(item, 0);
+        if (!*p)
+            break;
+    }
+    return g_steal_pointer(&out);
+}

@@ -45,6 +45,12 @@ int client_reply_int(domus_conn *conn, uint32_t proc, GByteArray *args, GError *
 /* A call whose reply is one unsigned hyper. */
 gboolean client_reply_u64(domus_conn *conn, uint32_t proc, GByteArray *args, guint64 *ret,
                           GError **error);
+/* Snapshots and checkpoints ("moments"): remote_nonnull_domain_snapshot and _checkpoint are
+ * NAME then DOM (a new argument buffer); a reply holding one (its name, new string); a list
+ * reply of LIST_ALL_* (the names, a new vector). */
+GByteArray *client_moment_args(domus_domain *dom, const char *name);
+char *client_reply_moment(domus_domain *dom, uint32_t proc, GByteArray *args, GError **error);
+char **client_reply_moments(domus_domain *dom, uint32_t proc, GByteArray *args, GError **error);
 /* A typed parameter list (remote_typed_param<>) as FIELD, VALUE, … NULL: numbers in decimal,
  * a double with %f. R's error state says whether it was well formed. New vector. */
 char **client_read_typed_params(struct xdr_reader *reader);

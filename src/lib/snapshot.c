@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* snapshot: libdomus's domain snapshots over libvirt's snapshot procedures; a snapshot is
- * named by its domain and its name. */
+/* snapshot: libdomus's domain snapshots over libvirt's snapshot procedures; a snapshot (and a
+ * checkpoint, checkpoint.c) is named by its domain and its name. */
 #include "lib/client_priv.h"
 
 #define SNAPSHOT_LIST_MAX 16384
 
-/* remote_nonnull_domain_snapshot: its name, then its domain */
-static GByteArray *
-snapshot_args(domus_domain *dom, const char *name)
+GByteArray *
+client_moment_args(domus_domain *dom, const char *name)
 {
     GByteArray *b = g_byte_array_new();
     xdr_put_string(b, name);
@@ -16,9 +15,8 @@ snapshot_args(domus_domain *dom, const char *name)
     return b;
 }
 
-/* A reply holding one snapshot handle: its name. */
-static char *
-reply_snapshot_name(domus_domain *dom, uint32_t proc, GByteArray *args, GError **error)
+char *
+client_reply_moment(domus_domain *dom, uint32_t proc, GByteArray *args, GError **error)
 {
     g_autoptr(GByteArray) body = NULL;
     if (!client_call(domus_domain_get_connect(dom), proc, args, &body, error))
@@ -40,12 +38,11 @@ domus_snapshot_create_xml(domus_domain *dom, const char *xml, unsigned flags, GE
     g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_string(args, xml);
     xdr_put_u32(args, flags);
-    return reply_snapshot_name(dom, PROC_DOMAIN_SNAPSHOT_CREATE_XML, args, error);
+    return client_reply_moment(dom, PROC_DOMAIN_SNAPSHOT_CREATE_XML, args, error);
 }
 
-/* The names in a reply of LIST_ALL_SNAPSHOTS or SNAPSHOT_LIST_ALL_CHILDREN. */
-static char **
-reply_names(domus_domain *dom, uint32_t proc, GByteArray *args, GError **error)
+char **
+client_reply_moments(domus_domain *dom, uint32_t proc, GByteArray *args, GError **error)
 {
     g_autoptr(GByteArray) body = NULL;
     if (!client_call(domus_domain_get_connect(dom), proc, args, &body, error))
@@ -69,10 +66,10 @@ reply_names(domus_domain *dom, uint32_t proc, GByteArray *args, GError **error)
 char **
 domus_snapshot_list(domus_domain *dom, const char *parent, unsigned flags, GError **error)
 {
-    g_autoptr(GByteArray) args = parent ? snapshot_args(dom, parent) : client_domain_args(dom);
+    g_autoptr(GByteArray) args = parent ? client_moment_args(dom, parent) : client_domain_args(dom);
     xdr_put_i32(args, 1);
     xdr_put_u32(args, flags);
-    return reply_names(
+    return client_reply_moments(
         dom, parent ? PROC_DOMAIN_SNAPSHOT_LIST_ALL_CHILDREN : PROC_DOMAIN_LIST_ALL_SNAPSHOTS, args,
         error);
 }
@@ -80,7 +77,7 @@ domus_snapshot_list(domus_domain *dom, const char *parent, unsigned flags, GErro
 char *
 domus_snapshot_get_xml(domus_domain *dom, const char *name, unsigned flags, GError **error)
 {
-    g_autoptr(GByteArray) args = snapshot_args(dom, name);
+    g_autoptr(GByteArray) args = client_moment_args(dom, name);
     xdr_put_u32(args, flags);
     return client_reply_string(domus_domain_get_connect(dom), PROC_DOMAIN_SNAPSHOT_GET_XML_DESC,
                                args, error);
@@ -91,21 +88,21 @@ domus_snapshot_current(domus_domain *dom, GError **error)
 {
     g_autoptr(GByteArray) args = client_domain_args(dom);
     xdr_put_u32(args, 0);
-    return reply_snapshot_name(dom, PROC_DOMAIN_SNAPSHOT_CURRENT, args, error);
+    return client_reply_moment(dom, PROC_DOMAIN_SNAPSHOT_CURRENT, args, error);
 }
 
 char *
 domus_snapshot_parent(domus_domain *dom, const char *name, GError **error)
 {
-    g_autoptr(GByteArray) args = snapshot_args(dom, name);
+    g_autoptr(GByteArray) args = client_moment_args(dom, name);
     xdr_put_u32(args, 0);
-    return reply_snapshot_name(dom, PROC_DOMAIN_SNAPSHOT_GET_PARENT, args, error);
+    return client_reply_moment(dom, PROC_DOMAIN_SNAPSHOT_GET_PARENT, args, error);
 }
 
 static gboolean
 snapshot_call(domus_domain *dom, uint32_t proc, const char *name, unsigned flags, GError **error)
 {
-    g_autoptr(GByteArray) args = snapshot_args(dom, name);
+    g_autoptr(GByteArray) args = client_moment_args(dom, name);
     xdr_put_u32(args, flags);
     return client_call(domus_domain_get_connect(dom), proc, args, NULL, error);
 }

@@ -237,3 +237,41 @@ def test_backup_under_way(daemon, cp):
     assert r.returncode != 0 and "no backup job" in r.stderr
     assert dom.state()[0] == E.VIR_DOMAIN_PAUSED
     assert job_state(daemon, "cp", job_id) is None
+
+
+def test_domus_commands_as_virsh(daemon, cp):
+    """domus's checkpoint-* and backup-* print what virsh prints, byte for byte."""
+    c, dom, disk, tmp = cp
+    for tool, name in (("virsh", "a1"), ("domus", "B2"), ("virsh", "c3")):
+        run = daemon.virsh if tool == "virsh" else daemon.domus
+        assert f"Domain checkpoint {name} created" in run(
+            "checkpoint-create-as", "cp", name, "--diskspec", "vda",
+            "--diskspec", "vdb,checkpoint=no").stdout
+    cases = [["checkpoint-list", "cp"], ["checkpoint-list", "cp", "--parent"],
+             ["checkpoint-list", "cp", "--tree"], ["checkpoint-list", "cp", "--topological",
+                                                   "--name"],
+             ["checkpoint-list", "cp", "--roots"], ["checkpoint-list", "cp", "--leaves"],
+             ["checkpoint-list", "cp", "--from", "a1", "--descendants", "--name"],
+             ["checkpoint-info", "cp", "a1"], ["checkpoint-parent", "cp", "c3"],
+             ["checkpoint-parent", "cp", "a1"], ["checkpoint-dumpxml", "cp", "B2", "--no-domain"],
+             ["checkpoint-info", "cp", "zz"], ["backup-dumpxml", "cp"],
+             ["checkpoint-create-as", "cp", "--name", "x", "--description", "d & e",
+              "--diskspec", "vda,checkpoint=bitmap,bitmap=x", "--print-xml"],
+             ["checkpoint-create-as", "cp", "--diskspec", "vda,bogus=1"],
+             ["checkpoint-create", "cp", "--redefine-validate"]]
+    for args in cases:
+        v = daemon.virsh(*args, check=False)
+        d = daemon.domus(*args, check=False)
+        assert (v.returncode, v.stdout, v.stderr) == (d.returncode, d.stdout, d.stderr), args
+    target = str(tmp / "d.backup")
+    back = daemon.write("d.xml", f"""<domainbackup><disks><disk name='vda' type='file'>
+<target file='{target}'/></disk><disk name='vdb' backup='no'/></disks></domainbackup>""")
+    assert daemon.domus("backup-begin", "cp", "--backupxml", back).stdout == "Backup started\n\n"
+    for _ in range(100):
+        if dom.jobInfo()[0] == E.VIR_DOMAIN_JOB_NONE:
+            break
+        time.sleep(0.1)
+    assert os.path.exists(target)
+    assert daemon.domus("checkpoint-delete", "cp", "a1", "--children-only").stdout == \
+        "Domain checkpoint a1 children deleted\n\n"
+    assert [x.getName() for x in dom.listAllCheckpoints()] == ["a1"]
