@@ -1104,6 +1104,198 @@ on_target_added(struct qmp *mon, JsonNode *result, const GError *error, gpointer
         job_unref(job);
 }
 
+static void
+qmp_quiet(struct domain *dom, const char *cmd, JsonObject *args)
+{
+    if (dom->mon)
+        qmp_command(dom->mon, cmd, args, NULL, NULL);
+    else
+        json_object_unref(args);
+}
+
+/* --- what a daemon that dies during a backup leaves --- */
+
+/* <status>/<domain>.backup: one line a target, "INDEX MADE JOB BITMAP PATH" (BITMAP "-" for
+ * none), written before its nodes are added and removed once the backup is over: a restarted
+ * daemon finds what QEMU still holds of it (core_backup_recover). */
+static char *
+record_path(struct core *core, const char *name)
+{
+    g_autofree char *file = g_strdup_printf("%s.backup", name);
+    return g_build_filename(core->paths.status_dir, file, NULL);
+}
+
+static gboolean
+write_record(struct backup_op *op, GError **error)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    for (guint i = 0; i < op->targets->len; i++) {
+        const struct backup_target *t = op->targets->pdata[i];
+        g_string_append_printf(s, "%u %d %s %s %s\n", t->disk->index, t->made, t->job_id,
+                               t->temp_bitmap ? t->temp_bitmap : "-", t->disk->target);
+    }
+    g_autofree char *path = record_path(op->dom->core, op->dom->def->name);
+    return file_write_atomic(path, s->str, s->len, 0600, FILE_DURABLE, error);
+}
+
+void
+core_backup_forget(struct core *core, const char *name)
+{
+    g_autofree char *path = record_path(core, name);
+    if (unlink(path) == 0)
+        log_warn("%s: a backup was under way when the daemon stopped and QEMU is gone; its "
+                 "targets may be incomplete",
+                 name);
+}
+
+struct leftover {
+    unsigned index;
+    gboolean made;
+    char *job;
+    char *bitmap; /* NULL: none */
+    char *path;
+    gboolean cancelled; /* block-job-cancel sent */
+};
+
+static void
+leftover_free(struct leftover *l)
+{
+    g_free(l->job);
+    g_free(l->bitmap);
+    g_free(l->path);
+    g_free(l);
+}
+
+struct recovery {
+    struct domain *dom; /* a reference */
+    GPtrArray *left;    /* struct leftover * */
+    guint rounds;
+};
+
+static void recovery_poll(struct recovery *rec);
+
+static gboolean
+on_recovery_timer(gpointer data)
+{
+    recovery_poll(data);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+recovery_free(struct recovery *rec)
+{
+    g_ptr_array_unref(rec->left);
+    core_domain_unref(rec->dom);
+    g_free(rec);
+}
+
+/* query-jobs: a copy still under way is cancelled (nobody waits for it); once every one
+ * concluded, QEMU lets go of the targets and the copies of the bitmaps, and a target that did
+ * not get whole is removed when the daemon made it */
+static void
+on_recovery_jobs(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct recovery *rec = data;
+    struct domain *dom = rec->dom;
+    JsonArray *jobs = result && JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
+    gboolean waiting = FALSE;
+    for (guint i = 0; jobs && i < rec->left->len; i++) {
+        struct leftover *l = rec->left->pdata[i];
+        JsonObject *j = qemu_json_find_object(jobs, "id", l->job);
+        const char *status = j ? qemu_json_string(j, "status") : NULL;
+        if (!j || g_strcmp0(status, "concluded") == 0 || g_strcmp0(status, "null") == 0)
+            continue;
+        waiting = TRUE;
+        if (!l->cancelled) {
+            JsonObject *args = json_object_new();
+            json_object_set_string_member(args, "device", l->job);
+            json_object_set_boolean_member(args, "force", TRUE);
+            qmp_command(dom->mon, "block-job-cancel", args, NULL, NULL);
+            l->cancelled = TRUE;
+        }
+    }
+    if (waiting && dom->mon && ++rec->rounds < 100) {
+        g_timeout_add(100, on_recovery_timer, rec);
+        return;
+    }
+    for (guint i = 0; dom->mon && i < rec->left->len; i++) {
+        struct leftover *l = rec->left->pdata[i];
+        JsonObject *j = jobs ? qemu_json_find_object(jobs, "id", l->job) : NULL;
+        gboolean whole = j && !l->cancelled && !qemu_json_string(j, "error");
+        JsonObject *args = json_object_new();
+        json_object_set_string_member(args, "id", l->job);
+        qmp_quiet(dom, "job-dismiss", args);
+        g_autofree char *fmt = qemu_device_node_format(l->index);
+        g_autofree char *storage = qemu_device_node_storage(l->index);
+        const char *nodes[] = {fmt, storage};
+        for (gsize k = 0; k < G_N_ELEMENTS(nodes); k++) {
+            args = json_object_new();
+            json_object_set_string_member(args, "node-name", nodes[k]);
+            qmp_quiet(dom, "blockdev-del", args);
+        }
+        if (l->bitmap) {
+            /* on the disk the job read: its node is the job's name after "backup-DISK-" */
+            const char *node = strchr(l->job + strlen("backup-"), '-');
+            args = json_object_new();
+            json_object_set_string_member(args, "node", node ? node + 1 : "");
+            json_object_set_string_member(args, "name", l->bitmap);
+            qmp_quiet(dom, "block-dirty-bitmap-remove", args);
+        }
+        if (whole) {
+            log_info("%s: the backup into '%s' finished while the daemon was away", dom->def->name,
+                     l->path);
+        } else if (l->made && unlink(l->path) == 0) {
+            log_warn("%s: the backup into '%s' did not finish: removed", dom->def->name, l->path);
+        }
+    }
+    g_autofree char *path = record_path(dom->core, dom->def->name);
+    unlink(path);
+    recovery_free(rec);
+}
+
+static void
+recovery_poll(struct recovery *rec)
+{
+    if (!rec->dom->mon) {
+        g_autofree char *path = record_path(rec->dom->core, rec->dom->def->name);
+        unlink(path);
+        recovery_free(rec);
+        return;
+    }
+    qmp_command(rec->dom->mon, "query-jobs", NULL, on_recovery_jobs, rec);
+}
+
+void
+core_backup_recover(struct domain *dom)
+{
+    g_autofree char *path = record_path(dom->core, dom->def->name);
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return;
+    struct recovery *rec = g_new0(struct recovery, 1);
+    rec->dom = core_domain_ref(dom);
+    rec->left = g_ptr_array_new_with_free_func((GDestroyNotify)leftover_free);
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        g_auto(GStrv) f = g_strsplit(lines[i], " ", 5);
+        guint64 index = 0;
+        if (g_strv_length(f) != 5 ||
+            !g_ascii_string_to_unsigned(f[0], 10, 1, G_MAXUINT, &index, NULL) ||
+            !g_str_has_prefix(f[2], "backup-"))
+            continue;
+        struct leftover *l = g_new0(struct leftover, 1);
+        l->index = (unsigned)index;
+        l->made = g_str_equal(f[1], "1");
+        l->job = g_strdup(f[2]);
+        l->bitmap = g_str_equal(f[3], "-") ? NULL : g_strdup(f[3]);
+        l->path = g_strdup(f[4]);
+        g_ptr_array_add(rec->left, l);
+    }
+    log_info("%s: a backup was under way when the daemon stopped: QEMU lets go of it",
+             dom->def->name);
+    recovery_poll(rec);
+}
+
 /* step "attach": each target's block nodes, with the disk's cache and I/O engine, on
  * nothing (QEMU writes only what it copies) */
 static void
@@ -1113,10 +1305,16 @@ backup_attach_step(struct job *job)
     struct domain *dom = op->dom;
     /* the targets are numbered after every image the domain has */
     unsigned index = qemu_device_next_image(dom->def);
+    for (guint i = 0; i < op->targets->len; i++)
+        ((struct backup_target *)op->targets->pdata[i])->disk->index = index++;
+    GError *e = NULL;
+    if (!write_record(op, &e)) {
+        job_fail(job, e);
+        return;
+    }
     for (guint i = 0; i < op->targets->len; i++) {
         struct backup_target *t = op->targets->pdata[i];
         const struct disk_def *d = domain_def_find_disk(dom->def, t->disk->name);
-        t->disk->index = index++;
         const char *format = t->disk->format ? t->disk->format : "qcow2";
         g_autoptr(GPtrArray) nodes = qemu_device_image_blockdevs(
             d, t->disk->block ? DISK_TYPE_BLOCK : DISK_TYPE_FILE, t->disk->target,
@@ -1343,15 +1541,6 @@ backup_release_step(struct job *job)
         job_next(job);
 }
 
-static void
-qmp_quiet(struct domain *dom, const char *cmd, JsonObject *args)
-{
-    if (dom->mon)
-        qmp_command(dom->mon, cmd, args, NULL, NULL);
-    else
-        json_object_unref(args);
-}
-
 /* QEMU lets go of everything the backup added; a failed or aborted one leaves no image it
  * made */
 static void
@@ -1361,6 +1550,8 @@ backup_finish(struct job *job, const GError *error)
     struct domain *dom = op->dom;
     if (dom->backup == op)
         dom->backup = NULL;
+    g_autofree char *record = record_path(dom->core, dom->def->name);
+    unlink(record);
     for (guint i = 0; i < op->targets->len; i++) {
         struct backup_target *t = op->targets->pdata[i];
         if (t->bitmap_added) {

@@ -654,6 +654,11 @@ void core_backup_begin(struct domain *dom, const char *backup_xml, const char *c
                        unsigned flags, core_done_fn started, gpointer data);
 /* The running backup's XML (every disk, targets filled in): ERR_NO_DOMAIN_BACKUP when none. */
 char *core_backup_xml(struct domain *dom, GError **error);
+/* A daemon died during a backup of adopted DOM: QEMU lets go of what its record names (copies
+ * still under way are cancelled, unfinished targets the daemon made removed). */
+void core_backup_recover(struct domain *dom);
+/* ... of domain NAME, whose QEMU is gone too: the record goes. */
+void core_backup_forget(struct core *core, const char *name);
 
 /* virConnectDomainXMLToNative: the QEMU command line a start of XML would run, as one line of
  * shell words (FORMAT must be "qemu-argv", else ERR_INVALID_ARG); nothing is made on the host.

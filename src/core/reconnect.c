@@ -195,6 +195,7 @@ reconnect_one(struct core *core, const char *path)
         }
         log_info("%s: its QEMU is gone; marking it shut off", name);
         core_qos_remove_leftover(core, name);
+        core_backup_forget(core, name);
         unlink(path);
         unlink(st.monitor);
         if (dom) {
@@ -255,6 +256,7 @@ reconnect_one(struct core *core, const char *path)
     core_qos_adopt(dom);
     core_perf_adopt(dom);
     core_lifecycle_adopt(dom, monfd);
+    core_backup_recover(dom);
     core_network_reattach(core, dom);
     log_info("%s: reconnected to QEMU pid %d (%s)", dom->def->name, (int)dom->pid,
              state_to_string(dom->state));

@@ -9,6 +9,7 @@ undefine that would forget them). No guest boots: the writes are QEMU's own (qem
 domain started paused."""
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -237,6 +238,29 @@ def test_backup_under_way(daemon, cp):
     assert r.returncode != 0 and "no backup job" in r.stderr
     assert dom.state()[0] == E.VIR_DOMAIN_PAUSED
     assert job_state(daemon, "cp", job_id) is None
+
+    # a daemon killed during a backup: the next one has QEMU let go of it (the copy cancelled,
+    # the target's nodes and the target gone), and a backup works again
+    dom.backupBegin(open(back).read(), None)
+    job_id = qmp("query-jobs")[0]["id"]
+    qmp("block-job-set-speed", device=job_id, speed=1)
+    daemon.stop(signal.SIGKILL)
+    daemon.start()
+    dom = daemon.conn().lookupByName("cp")
+    for _ in range(100):
+        nodes = [n["node-name"] for n in qmp("query-named-block-nodes")]
+        if not qmp("query-jobs") and len(nodes) == 4 and not os.path.exists(target):
+            break
+        time.sleep(0.1)
+    assert qmp("query-jobs") == [] and not os.path.exists(target)
+    assert len(qmp("query-named-block-nodes")) == 4, "vda and vdb: their protocol and format"
+    dom.backupBegin(open(back).read(), None)
+    for _ in range(300):
+        if dom.jobInfo()[0] == E.VIR_DOMAIN_JOB_NONE:
+            break
+        time.sleep(0.1)
+    assert dom.jobStats(E.VIR_DOMAIN_JOB_STATS_COMPLETED)["type"] == E.VIR_DOMAIN_JOB_COMPLETED
+    assert os.path.exists(target)
 
 
 def test_domus_commands_as_virsh(daemon, cp):
