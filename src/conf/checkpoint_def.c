@@ -479,10 +479,13 @@ backup_def_format(const struct backup_def *def)
             g_string_append_printf(s, " index='%u'", d->index);
         g_string_append_printf(s, ">\n      <driver type='%s'/>\n",
                                d->format ? d->format : "qcow2");
-        g_string_append_printf(s, "      <%s %s='", def->pull ? "scratch" : "target",
-                               d->block ? "dev" : "file");
-        xml_util_append_escaped_attr(s, d->target);
-        g_string_append(s, "'/>\n    </disk>\n");
+        if (d->target) {
+            g_string_append_printf(s, "      <%s %s='", def->pull ? "scratch" : "target",
+                                   d->block ? "dev" : "file");
+            xml_util_append_escaped_attr(s, d->target);
+            g_string_append(s, "'/>\n");
+        }
+        g_string_append(s, "    </disk>\n");
     }
     g_string_append(s, "  </disks>\n</domainbackup>\n");
     return g_string_free(s, FALSE);

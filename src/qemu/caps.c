@@ -682,7 +682,9 @@ qemu_caps_probe_io_uring(struct qemu_caps_probe *probe)
     }
     JsonObject *del = json_object_new();
     json_object_set_string_member(del, "node-name", "domus-probe-aio");
-    g_autoptr(JsonNode) deleted = qemu_caps_probe_command(probe, "blockdev-del", del, NULL);
+    JsonNode *deleted = qemu_caps_probe_command(probe, "blockdev-del", del, NULL);
+    if (deleted)
+        json_node_unref(deleted);
     return TRUE;
 }
 

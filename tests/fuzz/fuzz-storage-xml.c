@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz-storage-xml: pool, volume and secret XML from a client, and the other small documents
- * clients hand the daemon (the first byte picks which: bit 3 a block copy's target, bit 2 a
- * migration cookie, bit 1 a secret, else bit 0 a pool). What parses must format, and a
- * formatted pool, secret or cookie must parse again to the same text. */
+ * clients hand the daemon (the first byte picks which: bit 5 a backup, bit 4 a checkpoint
+ * (as kept, with the daemon's own fields), bit 3 a block copy's target, bit 2 a migration
+ * cookie, bit 1 a secret, else bit 0 a pool). What parses must format, and a formatted pool,
+ * secret, cookie or checkpoint must parse again to the same text. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "conf/checkpoint_def.h"
 #include "conf/migration_cookie.h"
 #include "conf/secret_def.h"
 #include "conf/storage_def.h"
@@ -30,9 +32,39 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     gboolean pool = data[0] & 1, secret = data[0] & 2, cookie = data[0] & 4, copy = data[0] & 8;
+    gboolean checkpoint = data[0] & 16, backup = data[0] & 32;
     g_autofree char *xml = g_strndup((const char *)data + 1, size - 1);
     GError *error = NULL;
-    if (copy) {
+    if (backup) {
+        struct backup_def *def = backup_def_parse(xml, &error);
+        if (!def) {
+            g_clear_error(&error);
+            return 0;
+        }
+        g_free(backup_def_format(def));
+        backup_def_free(def);
+    } else if (checkpoint) {
+        struct checkpoint_def *def =
+            checkpoint_def_parse(xml, CHECKPOINT_DEF_PARSE_REDEFINE, &error);
+        if (!def) {
+            g_clear_error(&error);
+            return 0;
+        }
+        g_autofree char *out = checkpoint_def_format(def, CHECKPOINT_DEF_FORMAT_SECURE);
+        struct checkpoint_def *again =
+            checkpoint_def_parse(out, CHECKPOINT_DEF_PARSE_REDEFINE, &error);
+        if (!again) {
+            fprintf(stderr, "formatted checkpoint does not parse: %s\n%s\n", error->message, out);
+            abort();
+        }
+        g_autofree char *out2 = checkpoint_def_format(again, CHECKPOINT_DEF_FORMAT_SECURE);
+        if (!g_str_equal(out, out2)) {
+            fprintf(stderr, "checkpoint round trip differs:\n%s\n---\n%s\n", out, out2);
+            abort();
+        }
+        checkpoint_def_free(again);
+        checkpoint_def_free(def);
+    } else if (copy) {
         struct core_block_copy c = {0};
         g_autofree char *dest = NULL;
         if (!core_block_copy_parse(xml, &c, &dest, &error))

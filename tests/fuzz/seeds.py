@@ -247,6 +247,18 @@ def main():
             b"</domus-migration>")
         seeds["block-copy"] = (b"\x08<disk type='file'><source file='/c.qcow2'/>"
                                b"<driver type='qcow2'/></disk>")
+        seeds["checkpoint"] = (b"\x10<domaincheckpoint><name>c2</name><description>d &amp; e"
+                               b"</description><parent><name>c1</name></parent><creationTime>"
+                               b"1796650000</creationTime><disks><disk name='vda' "
+                               b"checkpoint='bitmap' bitmap='c2'/><disk name='vdb' "
+                               b"checkpoint='no'/></disks></domaincheckpoint>")
+        seeds["backup"] = (b"\x20<domainbackup mode='push'><incremental>c1</incremental><disks>"
+                           b"<disk name='vda' type='file' backupmode='incremental'><target "
+                           b"file='/b/vda.qcow2'/><driver type='qcow2'/></disk><disk name='vdb' "
+                           b"backup='no'/></disks></domainbackup>")
+        seeds["backup-pull"] = (b"\x20<domainbackup mode='pull'><server transport='unix' "
+                                b"socket='/run/b.sock'/><disks><disk name='vda' type='file'>"
+                                b"<scratch file='/s.qcow2'/></disk></disks></domainbackup>")
     elif target == "fuzz-network-xml":
         seeds = {**files("networkxml2xml/*.xml", b"\x00"), **files("networkinvalid/*.xml", b"\x00"),
                  **files("networkhost/*.xml", b"\x00")}
