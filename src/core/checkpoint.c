@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "conf/checkpoint_def.h"
+#include "core/events.h"
+#include "core/guest.h"
 #include "core/snapshot.h"
 #include "core/storage.h"
 #include "qemu/device.h"
@@ -1584,6 +1586,22 @@ backup_finish(struct job *job, const GError *error)
     else
         log_info("%s: backup of %u disk%s done", dom->def->name, op->targets->len,
                  op->targets->len == 1 ? "" : "s");
+    /* VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, once the copy had begun: its figures and outcome */
+    if (!op->started) {
+        g_autoptr(GPtrArray) params = typed_params_new();
+        guint64 done = job->done, total = job->total;
+        typed_params_add_int(params, "operation", 9 /* VIR_DOMAIN_JOB_OPERATION_BACKUP */);
+        typed_params_add_ullong(params, "time_elapsed",
+                                (guint64)(g_get_monotonic_time() - job->started_mono) / 1000);
+        typed_params_add_ullong(params, "disk_total", total);
+        typed_params_add_ullong(params, "disk_processed", done);
+        typed_params_add_ullong(params, "disk_remaining", total - MIN(done, total));
+        typed_params_add_bool(params, "success", error == NULL);
+        if (error)
+            typed_params_add_string(params, "errmsg", error->message);
+        struct event ev = {.kind = EVENT_ID_JOB_COMPLETED, .params = params};
+        core_domain_emit_event(dom, &ev);
+    }
     tell_started(op, error);
 }
 

@@ -26,6 +26,7 @@ enum {
     EVENT_ID_AGENT_LIFECYCLE = 18,
     EVENT_ID_DEVICE_ADDED = 19,
     EVENT_ID_MIGRATION_ITERATION = 20,
+    EVENT_ID_JOB_COMPLETED = 21,
     EVENT_ID_DEVICE_REMOVAL_FAILED = 22,
     EVENT_ID_METADATA_CHANGE = 23,
     EVENT_ID_BLOCK_THRESHOLD = 24,
@@ -67,7 +68,7 @@ struct event {
     const char *alias;       /* the device of DEVICE_ADDED and DEVICE_REMOVED; the disk of
                               * BLOCK_JOB (its image) and BLOCK_JOB_2 (its target), whose
                               * EVENT is the job's type and DETAIL its status */
-    const GPtrArray *params; /* TUNABLE: struct typed_param * (core/guest.h) */
+    const GPtrArray *params; /* TUNABLE, JOB_COMPLETED: struct typed_param * (core/guest.h) */
     int metadata_type;       /* METADATA_CHANGE: virDomainMetadataType */
     int iteration;           /* MIGRATION_ITERATION: QEMU's pass over the guest's memory */
     const char *nsuri;       /* METADATA_CHANGE: the element's namespace, or NULL */

@@ -69,6 +69,18 @@ typed_params_add_llong(GPtrArray *params, const char *field, gint64 value)
     typed_params_add(params, field, TYPED_PARAM_LLONG)->i = value;
 }
 
+void
+typed_params_add_int(GPtrArray *params, const char *field, int value)
+{
+    typed_params_add(params, field, TYPED_PARAM_INT)->i = value;
+}
+
+void
+typed_params_add_bool(GPtrArray *params, const char *field, gboolean value)
+{
+    typed_params_add(params, field, TYPED_PARAM_BOOLEAN)->i = value ? 1 : 0;
+}
+
 static const struct chr_def *
 agent_channel(const struct domain_def *def)
 {

@@ -35,6 +35,8 @@ GPtrArray *typed_params_new(void);
 void typed_params_add_string(GPtrArray *params, const char *field, const char *value);
 void typed_params_add_ullong(GPtrArray *params, const char *field, guint64 value);
 void typed_params_add_llong(GPtrArray *params, const char *field, gint64 value);
+void typed_params_add_int(GPtrArray *params, const char *field, int value);
+void typed_params_add_bool(GPtrArray *params, const char *field, gboolean value);
 
 /* VALUE ownership passes to the callback: a char * for text results, a GPtrArray of
  * struct typed_param * (with free function) for guest info, a gint64[2] {seconds, nanoseconds}

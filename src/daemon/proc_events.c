@@ -11,7 +11,8 @@
 /* virDomainEventID values libvirt 9.0 knows; lifecycle, reboot, RTC change, I/O error (and
  * with its reason), block job (both), tray change, PM wakeup, suspend and suspend to disk,
  * balloon change, device added, removed and removal failed, tunable, agent lifecycle,
- * migration iteration, metadata change and block threshold are raised; the others register and stay
+ * migration iteration, job completed (backups), metadata change and block threshold are
+ * raised; the others register and stay
  * silent (nothing Domus runs raises them) */
 #define EVENT_ID_LAST 27
 
@@ -211,10 +212,15 @@ client_event(const struct event *ev, gpointer user)
                                 r->callback_id > 0 ? PROC_DOMAIN_EVENT_CALLBACK_DEVICE_REMOVED
                                                    : PROC_DOMAIN_EVENT_DEVICE_REMOVED,
                                 b);
-        } else if (ev->kind == EVENT_ID_TUNABLE && r->callback_id > 0) {
-            /* libvirt has no legacy message for it either */
+        } else if ((ev->kind == EVENT_ID_TUNABLE || ev->kind == EVENT_ID_JOB_COMPLETED) &&
+                   r->callback_id > 0) {
+            /* libvirt has no legacy message for them either */
             dispatch_put_typed_params(b, ev->params);
-            client_send_message(c, PROC_DOMAIN_EVENT_CALLBACK_TUNABLE, b);
+            client_send_message(c,
+                                ev->kind == EVENT_ID_TUNABLE
+                                    ? PROC_DOMAIN_EVENT_CALLBACK_TUNABLE
+                                    : PROC_DOMAIN_EVENT_CALLBACK_JOB_COMPLETED,
+                                b);
         } else if (ev->kind == EVENT_ID_DEVICE_ADDED && r->callback_id > 0) {
             /* libvirt has no legacy message for it */
             xdr_put_string(b, ev->alias);

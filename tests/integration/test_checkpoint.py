@@ -80,8 +80,11 @@ def cp(daemon, tmp_path):
     c.close()
 
 
-def test_checkpoints_and_backups(daemon, cp):
+def test_checkpoints_and_backups(daemon, cp, loop):
     c, dom, disk, tmp = cp
+    completed = []
+    c.domainEventRegisterAny(dom, E.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                             lambda conn, d, params, opaque: completed.append(params), None)
     # a raw disk cannot hold a bitmap: by default every writable disk takes part
     with pytest.raises(libvirt.libvirtError) as e:
         dom.checkpointCreateXML("<domaincheckpoint><name>c0</name></domaincheckpoint>")
@@ -113,6 +116,13 @@ def test_checkpoints_and_backups(daemon, cp):
     assert stats["type"] == E.VIR_DOMAIN_JOB_COMPLETED, stats
     assert stats["operation"] == E.VIR_DOMAIN_JOB_OPERATION_BACKUP
     assert stats["disk_total"] == 64 * MIB and stats["disk_processed"] == 64 * MIB
+    for _ in range(50):
+        if completed:
+            break
+        time.sleep(0.1)
+    assert len(completed) == 1 and completed[0]["success"] is True, completed
+    assert completed[0]["operation"] == E.VIR_DOMAIN_JOB_OPERATION_BACKUP
+    assert completed[0]["disk_processed"] == 64 * MIB
     assert same(daemon, full, disk)
 
     # an incremental one since c1, making checkpoint c2 at the same instant
