@@ -150,6 +150,14 @@ gboolean cli_event_loop(struct cli_ctx *ctx, int object, const char *what,
  * KEYS ("unable to parse WHAT: SPEC"). */
 GHashTable *cli_parse_spec(const char *spec, const char *first, const char *const *keys,
                            const char *what, GError **error);
+/* virsh's --timestamp of an event: now in UTC, "2026-12-07 13:55:15.995+0000" (new string) */
+char *cli_event_stamp(void);
+/* The wait of virsh's event commands: the events PRINT shows (FALSE: not its kind) until the
+ * first one, or with --loop until TIMEOUT_S (<= 0: none); then virsh's count. */
+typedef gboolean (*cli_event_print_fn)(struct cli_ctx *ctx, const struct domus_event *ev,
+                                       gpointer user);
+gboolean cli_event_wait(struct cli_ctx *ctx, domus_conn *conn, gint64 timeout_s,
+                        cli_event_print_fn print, gpointer user, GError **error);
 /* The text of element NAME in XML (the first), or NULL. New string. */
 char *cli_xml_field(const char *xml, const char *name);
 /* virsh's creation time column of a snapshot or checkpoint XML: local time with its offset

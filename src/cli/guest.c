@@ -482,73 +482,17 @@ print_event(const struct domus_event *ev)
     }
 }
 
-/* virsh's --timestamp: now in UTC, "2026-12-07 13:55:15.995+0000" (new string) */
-static char *
-event_stamp(void)
-{
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S.%f%z");
-    memmove(stamp + 23, stamp + 26, strlen(stamp + 26) + 1);
-    return stamp;
-}
-
 static gboolean
-print_domain_event(struct cli_ctx *ctx, const struct domus_event *ev)
+print_domain_event(struct cli_ctx *ctx, const struct domus_event *ev, gpointer user)
 {
     if (ev->object != DOMUS_EVENT_DOMAIN || ev->event_id < 0 ||
         (gsize)ev->event_id >= G_N_ELEMENTS(event_kinds))
         return FALSE;
     if (cli_has(ctx, "timestamp")) {
-        g_autofree char *stamp = event_stamp();
+        g_autofree char *stamp = cli_event_stamp();
         printf("%s: ", stamp);
     }
     print_event(ev);
-    return TRUE;
-}
-
-/* The wait of virsh's event commands: the events PRINT shows (FALSE: not its kind) until the
- * first one, or with --loop until the timeout; then virsh's count. */
-static gboolean
-event_loop(struct cli_ctx *ctx, domus_conn *conn, gint64 timeout_s,
-           gboolean (*print)(struct cli_ctx *ctx, const struct domus_event *ev), GError **error)
-{
-    gint64 deadline = timeout_s > 0 ? g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC : -1;
-    int count = 0;
-    gboolean timed_out = FALSE;
-    for (;;) {
-        int wait = -1;
-        if (deadline >= 0) {
-            gint64 left = deadline - g_get_monotonic_time();
-            if (left <= 0) {
-                timed_out = TRUE;
-                break;
-            }
-            wait = (int)(left / 1000) + 1;
-        }
-        struct domus_event ev;
-        int got = domus_event_next(conn, &ev, wait, error);
-        if (got < 0)
-            return FALSE;
-        if (got == 0) {
-            timed_out = TRUE;
-            break;
-        }
-        gboolean shown = print(ctx, &ev);
-        domus_event_clear(&ev);
-        if (!shown)
-            continue;
-        fflush(stdout);
-        count++;
-        if (!cli_has(ctx, "loop"))
-            break;
-    }
-    if (timed_out)
-        printf("event loop timed out\n");
-    printf("events received: %d\n", count);
-    /* virsh's event commands fail when none came (main adds the blank line then) */
-    if (count == 0)
-        return FALSE;
-    printf("\n");
     return TRUE;
 }
 
@@ -611,11 +555,11 @@ cmd_event(struct cli_ctx *ctx, GError **error)
     domus_domain_free(dom);
     if (!ok)
         return FALSE;
-    return event_loop(ctx, conn, timeout_s, print_domain_event, error);
+    return cli_event_wait(ctx, conn, timeout_s, print_domain_event, NULL, error);
 }
 
 static gboolean
-print_monitor_event(struct cli_ctx *ctx, const struct domus_event *ev)
+print_monitor_event(struct cli_ctx *ctx, const struct domus_event *ev, gpointer user)
 {
     if (ev->object != DOMUS_EVENT_QEMU_MONITOR)
         return FALSE;
@@ -623,7 +567,7 @@ print_monitor_event(struct cli_ctx *ctx, const struct domus_event *ev)
         ev->details && cli_has(ctx, "pretty") ? json_reformat(ev->details) : NULL;
     const char *details = pretty ? pretty : ev->details ? ev->details : "<null>";
     if (cli_has(ctx, "timestamp")) {
-        g_autofree char *stamp = event_stamp();
+        g_autofree char *stamp = cli_event_stamp();
         printf("%s: event %s for domain '%s': %s\n", stamp, ev->qemu_event, ev->domain_name,
                details);
     } else {
@@ -651,7 +595,7 @@ cmd_qemu_monitor_event(struct cli_ctx *ctx, GError **error)
         return FALSE;
     if (domus_qemu_monitor_event_register(conn, dom, cli_get(ctx, "event"), flags, error) < 0)
         return FALSE;
-    return event_loop(ctx, conn, timeout_s, print_monitor_event, error);
+    return cli_event_wait(ctx, conn, timeout_s, print_monitor_event, NULL, error);
 }
 
 /* guestvcpus: as virsh's cmdGuestvcpus */

@@ -322,20 +322,20 @@ cli_event_kind(struct cli_ctx *ctx, const struct cli_event_kind *kinds, int *ret
     return FALSE;
 }
 
-gboolean
-cli_event_loop(struct cli_ctx *ctx, int object, const char *what,
-               const struct cli_event_kind *kinds, int id, GError **error)
+char *
+cli_event_stamp(void)
 {
-    gint64 timeout_s = 0;
-    const char *t = cli_get(ctx, "timeout");
-    if (t && !g_ascii_string_to_signed(t, 10, 1, G_MAXINT / 1000, &timeout_s, NULL)) {
-        cli_set_error(error, "invalid timeout '%s'", t);
-        return FALSE;
-    }
-    domus_conn *conn = cli_conn(ctx, error);
-    if (!conn)
-        return FALSE;
-    gint64 deadline = timeout_s ? g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC : -1;
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S.%f%z");
+    memmove(stamp + 23, stamp + 26, strlen(stamp + 26) + 1);
+    return stamp;
+}
+
+gboolean
+cli_event_wait(struct cli_ctx *ctx, domus_conn *conn, gint64 timeout_s, cli_event_print_fn print,
+               gpointer user, GError **error)
+{
+    gint64 deadline = timeout_s > 0 ? g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC : -1;
     int count = 0;
     gboolean timed_out = FALSE;
     for (;;) {
@@ -356,26 +356,11 @@ cli_event_loop(struct cli_ctx *ctx, int object, const char *what,
             timed_out = TRUE;
             break;
         }
-        if (ev.object != object || ev.event_id != id) {
-            domus_event_clear(&ev);
-            continue;
-        }
-        if (cli_has(ctx, "timestamp")) {
-            g_autoptr(GDateTime) now = g_date_time_new_now_local();
-            g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S.%f%z");
-            stamp[23] = '\0';
-            printf("%s: ", stamp);
-        }
-        const char *const *details = kinds[id].details;
-        if (details) {
-            int n = (int)g_strv_length((char **)details);
-            printf("event '%s' for %s %s: %s\n", kinds[id].name, what, ev.domain_name,
-                   ev.event >= 0 && ev.event < n ? details[ev.event] : "unknown");
-        } else {
-            printf("event '%s' for %s %s\n", kinds[id].name, what, ev.domain_name);
-        }
-        fflush(stdout);
+        gboolean shown = print(ctx, &ev, user);
         domus_event_clear(&ev);
+        if (!shown)
+            continue;
+        fflush(stdout);
         count++;
         if (!cli_has(ctx, "loop"))
             break;
@@ -388,6 +373,52 @@ cli_event_loop(struct cli_ctx *ctx, int object, const char *what,
         return FALSE;
     printf("\n");
     return TRUE;
+}
+
+/* what net-event, pool-event, secret-event and nodedev-event wait for */
+struct object_filter {
+    int object;
+    const char *what;
+    const struct cli_event_kind *kinds;
+    int id;
+};
+
+static gboolean
+print_object_event(struct cli_ctx *ctx, const struct domus_event *ev, gpointer user)
+{
+    const struct object_filter *f = user;
+    if (ev->object != f->object || ev->event_id != f->id)
+        return FALSE;
+    if (cli_has(ctx, "timestamp")) {
+        g_autofree char *stamp = cli_event_stamp();
+        printf("%s: ", stamp);
+    }
+    const char *const *details = f->kinds[f->id].details;
+    if (details) {
+        int n = (int)g_strv_length((char **)details);
+        printf("event '%s' for %s %s: %s\n", f->kinds[f->id].name, f->what, ev->domain_name,
+               ev->event >= 0 && ev->event < n ? details[ev->event] : "unknown");
+    } else {
+        printf("event '%s' for %s %s\n", f->kinds[f->id].name, f->what, ev->domain_name);
+    }
+    return TRUE;
+}
+
+gboolean
+cli_event_loop(struct cli_ctx *ctx, int object, const char *what,
+               const struct cli_event_kind *kinds, int id, GError **error)
+{
+    gint64 timeout_s = 0;
+    const char *t = cli_get(ctx, "timeout");
+    if (t && !g_ascii_string_to_signed(t, 10, 1, G_MAXINT / 1000, &timeout_s, NULL)) {
+        cli_set_error(error, "invalid timeout '%s'", t);
+        return FALSE;
+    }
+    domus_conn *conn = cli_conn(ctx, error);
+    if (!conn)
+        return FALSE;
+    struct object_filter f = {object, what, kinds, id};
+    return cli_event_wait(ctx, conn, timeout_s, print_object_event, &f, error);
 }
 
 gboolean

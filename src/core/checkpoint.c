@@ -25,6 +25,7 @@
 #include "conf/checkpoint_def.h"
 #include "core/events.h"
 #include "core/guest.h"
+#include "core/moment.h"
 #include "core/snapshot.h"
 #include "core/storage.h"
 #include "qemu/device.h"
@@ -35,7 +36,6 @@
 #include "util/log.h"
 
 #define ORIGIN ERR_FROM_DOMAIN_CHECKPOINT
-#define CURRENT_FILE ".current"
 #define BACKUP_POLL_MS 50
 
 /* virDomainCheckpointCreateFlags, ListFlags, DeleteFlags; virDomainBackupBeginFlags */
@@ -52,69 +52,33 @@ enum { BACKUP_REUSE_EXTERNAL = 1 };
 
 /* --- metadata --- */
 
-static char *
-checkpoint_dir(struct domain *dom)
-{
-    return g_build_filename(dom->core->paths.state_dir, "checkpoint", dom->def->name, NULL);
-}
-
-static char *
-checkpoint_path(struct domain *dom, const char *name)
-{
-    g_autofree char *dir = checkpoint_dir(dom);
-    g_autofree char *file = g_strdup_printf("%s.xml", name);
-    return g_build_filename(dir, file, NULL);
-}
+#define KIND "checkpoint"
 
 static gboolean
 write_current(struct domain *dom, GError **error)
 {
-    g_autofree char *dir = checkpoint_dir(dom);
-    g_autofree char *path = g_build_filename(dir, CURRENT_FILE, NULL);
-    if (!dom->current_checkpoint)
-        return file_remove(path, error);
-    return file_mkdir_p(dir, 0700, error) &&
-           file_write_atomic(path, dom->current_checkpoint, strlen(dom->current_checkpoint), 0600,
-                             FILE_DURABLE, error);
+    return moment_write_current(dom, KIND, dom->current_checkpoint, error);
 }
 
 static gboolean
 write_meta(struct domain *dom, const struct checkpoint_def *def, GError **error)
 {
-    g_autofree char *dir = checkpoint_dir(dom);
-    g_autofree char *path = checkpoint_path(dom, def->name);
     g_autofree char *xml = checkpoint_def_format(def, CHECKPOINT_DEF_FORMAT_SECURE);
-    return file_mkdir_p(dir, 0700, error) &&
-           file_write_atomic(path, xml, strlen(xml), 0600, FILE_DURABLE, error);
+    return moment_write(dom, KIND, def->name, xml, error);
+}
+
+static gpointer
+parse_kept(const char *xml, const char **ret_name, GError **error)
+{
+    struct checkpoint_def *def = checkpoint_def_parse(xml, CHECKPOINT_DEF_PARSE_REDEFINE, error);
+    *ret_name = def ? def->name : NULL;
+    return def;
 }
 
 void
 core_checkpoint_load(struct domain *dom)
 {
-    g_autofree char *dir = checkpoint_dir(dom);
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *entry;
-    while (d && (entry = g_dir_read_name(d))) {
-        if (!g_str_has_suffix(entry, ".xml") || entry[0] == '.')
-            continue;
-        g_autofree char *path = g_build_filename(dir, entry, NULL);
-        g_autofree char *xml = NULL;
-        g_autoptr(GError) error = NULL;
-        struct checkpoint_def *def = NULL;
-        if (g_file_get_contents(path, &xml, NULL, &error))
-            def = checkpoint_def_parse(xml, CHECKPOINT_DEF_PARSE_REDEFINE, &error);
-        if (!def) {
-            log_warn("%s: ignoring checkpoint metadata '%s': %s", dom->def->name, path,
-                     error->message);
-            continue;
-        }
-        g_hash_table_replace(dom->checkpoints, def->name, def);
-    }
-    g_autofree char *cur = g_build_filename(dir, CURRENT_FILE, NULL);
-    g_autofree char *name = NULL;
-    if (g_file_get_contents(cur, &name, NULL, NULL) &&
-        g_hash_table_contains(dom->checkpoints, name))
-        dom->current_checkpoint = g_steal_pointer(&name);
+    dom->current_checkpoint = moment_load(dom, KIND, dom->checkpoints, parse_kept);
 }
 
 struct checkpoint_def *
@@ -192,21 +156,8 @@ core_checkpoint_list(struct domain *dom, const char *from, unsigned flags)
 gboolean
 core_checkpoint_forget_all(struct domain *dom, GError **error)
 {
-    GHashTableIter it;
-    gpointer key;
-    g_hash_table_iter_init(&it, dom->checkpoints);
-    while (g_hash_table_iter_next(&it, &key, NULL)) {
-        g_autofree char *path = checkpoint_path(dom, key);
-        if (!file_remove(path, error))
-            return FALSE;
-    }
-    g_hash_table_remove_all(dom->checkpoints);
     g_clear_pointer(&dom->current_checkpoint, g_free);
-    if (!write_current(dom, error))
-        return FALSE;
-    g_autofree char *dir = checkpoint_dir(dom);
-    rmdir(dir);
-    return TRUE;
+    return moment_forget_all(dom, KIND, dom->checkpoints, error);
 }
 
 /* Drops NAME's metadata: its children move up to its parent, and when it was the current one
@@ -240,7 +191,7 @@ forget(struct domain *dom, const char *name)
             g_clear_error(&error);
         }
     }
-    g_autofree char *path = checkpoint_path(dom, name);
+    g_autofree char *path = moment_path(dom, KIND, name);
     if (!file_remove(path, &error))
         log_warn("%s: %s", dom->def->name, error->message);
     g_hash_table_remove(dom->checkpoints, name);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/lifecycle.h"
+#include "core/moment.h"
 #include "core/snapshot.h"
 #include "qemu/device.h"
 #include "qemu/json.h"
@@ -23,73 +24,44 @@
 #define ORIGIN ERR_FROM_DOMAIN_SNAPSHOT
 #define QJOB_ID SNAPSHOT_QJOB_ID
 #define QJOB_POLL_MS 5
-#define CURRENT_FILE ".current"
 
 /* --- metadata --- */
+
+#define KIND "snapshot"
 
 char *
 snapshot_dir(struct domain *dom)
 {
-    return g_build_filename(dom->core->paths.state_dir, "snapshot", dom->def->name, NULL);
-}
-
-static char *
-snapshot_path(struct domain *dom, const char *name)
-{
-    g_autofree char *dir = snapshot_dir(dom);
-    g_autofree char *file = g_strdup_printf("%s.xml", name);
-    return g_build_filename(dir, file, NULL);
+    return moment_dir(dom, KIND);
 }
 
 gboolean
 snapshot_write_current(struct domain *dom, GError **error)
 {
-    g_autofree char *dir = snapshot_dir(dom);
-    g_autofree char *path = g_build_filename(dir, CURRENT_FILE, NULL);
-    if (!dom->current_snapshot)
-        return file_remove(path, error);
-    return file_mkdir_p(dir, 0700, error) &&
-           file_write_atomic(path, dom->current_snapshot, strlen(dom->current_snapshot), 0600,
-                             FILE_DURABLE, error);
+    return moment_write_current(dom, KIND, dom->current_snapshot, error);
 }
 
 gboolean
 snapshot_write_meta(struct domain *dom, const struct snapshot_def *def, GError **error)
 {
-    g_autofree char *dir = snapshot_dir(dom);
-    g_autofree char *path = snapshot_path(dom, def->name);
     g_autofree char *xml = snapshot_def_format(def, SNAPSHOT_DEF_FORMAT_SECURE);
-    return file_mkdir_p(dir, 0700, error) &&
-           file_write_atomic(path, xml, strlen(xml), 0600, FILE_DURABLE, error);
+    return moment_write(dom, KIND, def->name, xml, error);
+}
+
+static gpointer
+parse_kept(const char *xml, const char **ret_name, GError **error)
+{
+    struct snapshot_def *def = snapshot_def_parse(xml, SNAPSHOT_DEF_PARSE_REDEFINE, error);
+    if (def && !def->name)
+        g_clear_pointer(&def, snapshot_def_free);
+    *ret_name = def ? def->name : NULL;
+    return def;
 }
 
 void
 core_snapshot_load(struct domain *dom)
 {
-    g_autofree char *dir = snapshot_dir(dom);
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *entry;
-    while (d && (entry = g_dir_read_name(d))) {
-        if (!g_str_has_suffix(entry, ".xml") || entry[0] == '.')
-            continue;
-        g_autofree char *path = g_build_filename(dir, entry, NULL);
-        g_autofree char *xml = NULL;
-        g_autoptr(GError) error = NULL;
-        struct snapshot_def *def = NULL;
-        if (g_file_get_contents(path, &xml, NULL, &error))
-            def = snapshot_def_parse(xml, SNAPSHOT_DEF_PARSE_REDEFINE, &error);
-        if (!def || !def->name) {
-            log_warn("%s: ignoring snapshot metadata '%s': %s", dom->def->name, path,
-                     error ? error->message : "no name");
-            snapshot_def_free(def);
-            continue;
-        }
-        g_hash_table_replace(dom->snapshots, def->name, def);
-    }
-    g_autofree char *cur = g_build_filename(dir, CURRENT_FILE, NULL);
-    g_autofree char *name = NULL;
-    if (g_file_get_contents(cur, &name, NULL, NULL) && g_hash_table_contains(dom->snapshots, name))
-        dom->current_snapshot = g_steal_pointer(&name);
+    dom->current_snapshot = moment_load(dom, KIND, dom->snapshots, parse_kept);
     snapshot_pending_settle_offline(dom);
 }
 
@@ -199,21 +171,8 @@ core_snapshot_list(struct domain *dom, const char *from, unsigned flags)
 gboolean
 core_snapshot_forget_all(struct domain *dom, GError **error)
 {
-    GHashTableIter it;
-    gpointer key;
-    g_hash_table_iter_init(&it, dom->snapshots);
-    while (g_hash_table_iter_next(&it, &key, NULL)) {
-        g_autofree char *path = snapshot_path(dom, key);
-        if (!file_remove(path, error))
-            return FALSE;
-    }
-    g_hash_table_remove_all(dom->snapshots);
     g_clear_pointer(&dom->current_snapshot, g_free);
-    if (!snapshot_write_current(dom, error))
-        return FALSE;
-    g_autofree char *dir = snapshot_dir(dom);
-    rmdir(dir);
-    return TRUE;
+    return moment_forget_all(dom, KIND, dom->snapshots, error);
 }
 
 char *
@@ -1283,7 +1242,7 @@ snapshot_forget(struct domain *dom, const char *name)
         g_free(dom->current_snapshot);
         dom->current_snapshot = g_strdup(def->parent);
     }
-    g_autofree char *path = snapshot_path(dom, name);
+    g_autofree char *path = moment_path(dom, KIND, name);
     unlink(path);
     struct snapshot_def *parent =
         def->parent ? g_hash_table_lookup(dom->snapshots, def->parent) : NULL;
