@@ -164,8 +164,7 @@ cmd_checkpoint_dumpxml(struct cli_ctx *ctx, GError **error)
         dom ? domus_checkpoint_get_xml(dom, cli_get(ctx, "checkpointname"), flags, error) : NULL;
     if (!xml)
         return FALSE;
-    printf("%s\n", xml);
-    return TRUE;
+    return cli_print_xml(ctx, xml, error);
 }
 
 static gboolean
@@ -253,8 +252,7 @@ cmd_backup_dumpxml(struct cli_ctx *ctx, GError **error)
     g_autofree char *xml = dom ? domus_backup_get_xml(dom, 0, error) : NULL;
     if (!xml)
         return FALSE;
-    printf("%s\n", xml);
-    return TRUE;
+    return cli_print_xml(ctx, xml, error);
 }
 
 #define CHECKPOINT_OPT(help)                                                                       \
@@ -298,6 +296,7 @@ static const struct cli_opt dumpxml_opts[] = {
     {"security-info", OPT_BOOL, FALSE, "include security sensitive information in XML dump"},
     {"no-domain", OPT_BOOL, FALSE, "exclude <domain> from XML"},
     {"size", OPT_BOOL, FALSE, "include backup size estimate in XML dump"},
+    CLI_XPATH_OPTS,
     {NULL},
 };
 static const struct cli_opt info_opts[] = {DOMAIN_OPT, CHECKPOINT_OPT("checkpoint name"), {NULL}};
@@ -319,7 +318,7 @@ static const struct cli_opt backup_begin_opts[] = {
     {"reuse-external", OPT_BOOL, FALSE, "reuse files provided by caller"},
     {NULL},
 };
-static const struct cli_opt backup_dumpxml_opts[] = {DOMAIN_OPT, {NULL}};
+static const struct cli_opt backup_dumpxml_opts[] = {DOMAIN_OPT, CLI_XPATH_OPTS, {NULL}};
 
 const struct cli_cmd cli_checkpoint_cmds[] = {
     {"checkpoint-create", cmd_checkpoint_create, create_opts, "Create a checkpoint from XML"},

@@ -150,6 +150,16 @@ gboolean cli_event_loop(struct cli_ctx *ctx, int object, const char *what,
  * KEYS ("unable to parse WHAT: SPEC"). */
 GHashTable *cli_parse_spec(const char *spec, const char *first, const char *const *keys,
                            const char *what, GError **error);
+/* What a dumpxml command prints: XML, or with --xpath EXPR the nodes it selects (--wrap: in
+ * one <nodes> element), as virsh prints them. An expression that is no node set is an error. */
+gboolean cli_print_xml(struct cli_ctx *ctx, const char *xml, GError **error);
+/* --xpath and --wrap of the dumpxml commands */
+#define CLI_XPATH_OPTS                                                                             \
+    {"xpath", OPT_NAMED, FALSE, "xpath expression to filter the XML document"},                    \
+    {                                                                                              \
+        "wrap", OPT_BOOL, FALSE, "wrap xpath results in an common root element"                    \
+    }
+
 /* virsh's --timestamp of an event: now in UTC, "2026-12-07 13:55:15.995+0000" (new string) */
 char *cli_event_stamp(void);
 /* The wait of virsh's event commands: the events PRINT shows (FALSE: not its kind) until the

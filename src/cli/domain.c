@@ -842,21 +842,20 @@ cmd_domuuid(struct cli_ctx *ctx, GError **error)
 }
 
 static gboolean
-do_dumpxml(domus_domain *dom, struct cli_ctx *ctx, GError **error)
+cmd_dumpxml(struct cli_ctx *ctx, GError **error)
 {
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
     unsigned flags = (cli_has(ctx, "inactive") ? XML_INACTIVE : 0) |
                      (cli_has(ctx, "security-info") ? XML_SECURE : 0);
     g_autofree char *xml = domus_domain_get_xml(dom, flags, error);
-    if (!xml)
+    if (!xml) {
+        cli_report("Failed to get the XML of domain '%s'", domus_domain_get_name(dom));
         return FALSE;
-    printf("%s\n", xml);
-    return TRUE;
-}
-
-static gboolean
-cmd_dumpxml(struct cli_ctx *ctx, GError **error)
-{
-    return with_domain(ctx, do_dumpxml, NULL, "Failed to get the XML of domain '%s'", error);
+    }
+    /* an --xpath that selects no nodes is not the domain's failure */
+    return cli_print_xml(ctx, xml, error);
 }
 
 /* domxml-to-native: the XML of a file or of a domain (--domain), as QEMU's command line */
@@ -996,6 +995,7 @@ static const struct cli_opt dumpxml_opts[] = {
     DOMAIN_OPT,
     {"inactive", OPT_BOOL, FALSE, "show inactive defined XML"},
     {"security-info", OPT_BOOL, FALSE, "include security sensitive information in XML dump"},
+    CLI_XPATH_OPTS,
     {NULL},
 };
 static const struct cli_opt lifecycle_opts[] = {

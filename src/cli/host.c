@@ -202,8 +202,7 @@ cmd_nodedev_dumpxml(struct cli_ctx *ctx, GError **error)
             cli_report("Could not find matching device '%s'", name);
         return FALSE;
     }
-    printf("%s\n", xml);
-    return TRUE;
+    return cli_print_xml(ctx, xml, error);
 }
 
 static gboolean
@@ -919,6 +918,7 @@ static const struct cli_opt nodedev_list_opts[] = {
 };
 static const struct cli_opt nodedev_dumpxml_opts[] = {
     {"device", OPT_DATA, TRUE, "device name or wwn pair in 'wwnn,wwpn' format"},
+    CLI_XPATH_OPTS,
     {NULL},
 };
 static const struct cli_opt domcapabilities_opts[] = {

@@ -181,8 +181,7 @@ cmd_net_dumpxml(struct cli_ctx *ctx, GError **error)
         net, cli_has(ctx, "inactive") ? DOMUS_NETWORK_XML_INACTIVE : 0, error);
     if (!xml)
         return FALSE;
-    printf("%s\n", xml);
-    return TRUE;
+    return cli_print_xml(ctx, xml, error);
 }
 
 static gboolean
@@ -769,6 +768,7 @@ static const struct cli_opt net_autostart_opts[] = {
 static const struct cli_opt net_dumpxml_opts[] = {
     NETWORK_OPT,
     {"inactive", OPT_BOOL, FALSE, "show inactive defined XML"},
+    CLI_XPATH_OPTS,
     {NULL},
 };
 static const struct cli_opt net_list_opts[] = {

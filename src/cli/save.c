@@ -231,8 +231,7 @@ dumpxml(struct cli_ctx *ctx, domus_domain *dom, GError **error)
     g_autofree char *xml = image_xml(ctx, dom, flags, error);
     if (!xml)
         return FALSE;
-    printf("%s\n", xml);
-    return TRUE;
+    return cli_print_xml(ctx, xml, error);
 }
 
 static gboolean
@@ -353,8 +352,18 @@ cmd_managedsave_remove(struct cli_ctx *ctx, GError **error)
 static gboolean
 cmd_managedsave_dumpxml(struct cli_ctx *ctx, GError **error)
 {
-    return with_managed(ctx, dumpxml, "Failed to get the managed save image XML of domain '%s'",
-                        error);
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    unsigned flags = cli_has(ctx, "security-info") ? DOMUS_SAVE_IMAGE_XML_SECURE : 0;
+    g_autofree char *xml = image_xml(ctx, dom, flags, error);
+    if (!xml) {
+        cli_report("Failed to get the managed save image XML of domain '%s'",
+                   domus_domain_get_name(dom));
+        return FALSE;
+    }
+    /* an --xpath that selects no nodes is not the image's failure */
+    return cli_print_xml(ctx, xml, error);
 }
 
 static gboolean
@@ -405,6 +414,7 @@ static const struct cli_opt restore_opts[] = {
 static const struct cli_opt image_dumpxml_opts[] = {
     {"file", OPT_DATA, TRUE, "saved state file to read"},
     {"security-info", OPT_BOOL, FALSE, "include security sensitive information in XML dump"},
+    CLI_XPATH_OPTS,
     {NULL},
 };
 static const struct cli_opt image_define_opts[] = {
@@ -432,6 +442,7 @@ static const struct cli_opt managed_dom_opts[] = {DOMAIN_OPT, {NULL}};
 static const struct cli_opt managed_dumpxml_opts[] = {
     DOMAIN_OPT,
     {"security-info", OPT_BOOL, FALSE, "include security sensitive information in XML dump"},
+    CLI_XPATH_OPTS,
     {NULL},
 };
 static const struct cli_opt managed_define_opts[] = {

@@ -77,8 +77,7 @@ cmd_secret_dumpxml(struct cli_ctx *ctx, GError **error)
     g_autofree char *xml = s ? domus_secret_get_xml(s, error) : NULL;
     if (!xml)
         return FALSE;
-    printf("%s\n", xml);
-    return TRUE;
+    return cli_print_xml(ctx, xml, error);
 }
 
 /* A line from the terminal without echo */
@@ -242,6 +241,11 @@ static const struct cli_opt secret_opts[] = {
     {"secret", OPT_DATA, TRUE, "secret UUID"},
     {NULL},
 };
+static const struct cli_opt secret_dumpxml_opts[] = {
+    {"secret", OPT_DATA, TRUE, "secret UUID"},
+    CLI_XPATH_OPTS,
+    {NULL},
+};
 static const struct cli_opt set_value_opts[] = {
     {"secret", OPT_DATA, TRUE, "secret UUID"},
     {"file", OPT_NAMED, FALSE, "read secret from file"},
@@ -271,7 +275,7 @@ static const struct cli_opt secret_event_opts[] = {
 
 const struct cli_cmd cli_secret_cmds[] = {
     {"secret-define", cmd_secret_define, define_opts, "define or modify a secret from an XML file"},
-    {"secret-dumpxml", cmd_secret_dumpxml, secret_opts, "secret attributes in XML"},
+    {"secret-dumpxml", cmd_secret_dumpxml, secret_dumpxml_opts, "secret attributes in XML"},
     {"secret-set-value", cmd_secret_set_value, set_value_opts, "set a secret value"},
     {"secret-get-value", cmd_secret_get_value, get_value_opts, "Output a secret value"},
     {"secret-undefine", cmd_secret_undefine, secret_opts, "undefine a secret"},

@@ -276,8 +276,7 @@ cmd_snapshot_dumpxml(struct cli_ctx *ctx, GError **error)
     domus_domain_free(dom);
     if (!xml)
         return FALSE;
-    printf("%s\n", xml);
-    return TRUE;
+    return cli_print_xml(ctx, xml, error);
 }
 
 static gboolean
@@ -565,6 +564,7 @@ static const struct cli_opt dumpxml_opts[] = {
     DOMAIN_OPT,
     SNAP_OPT(TRUE),
     {"security-info", OPT_BOOL, FALSE, "include security sensitive information in XML dump"},
+    CLI_XPATH_OPTS,
     {NULL},
 };
 static const struct cli_opt current_opts[] = {

@@ -542,8 +542,7 @@ do_pool_dumpxml(domus_pool *pool, struct cli_ctx *ctx, GError **error)
         domus_pool_get_xml(pool, cli_has(ctx, "inactive") ? DOMUS_POOL_XML_INACTIVE : 0, error);
     if (!xml)
         return FALSE;
-    printf("%s\n", xml);
-    return TRUE;
+    return cli_print_xml(ctx, xml, error);
 }
 
 static gboolean
@@ -850,8 +849,7 @@ cmd_vol_dumpxml(struct cli_ctx *ctx, GError **error)
     g_autofree char *xml = domus_vol_get_xml(vol, 0, error);
     if (!xml)
         return FALSE;
-    printf("%s\n", xml);
-    return TRUE;
+    return cli_print_xml(ctx, xml, error);
 }
 
 static gboolean
@@ -1263,6 +1261,7 @@ static const struct cli_opt pool_info_opts[] = {
 static const struct cli_opt pool_dumpxml_opts[] = {
     POOL_OPT,
     {"inactive", OPT_BOOL, FALSE, "show inactive defined XML"},
+    CLI_XPATH_OPTS,
     {NULL},
 };
 static const struct cli_opt pool_uuid_opts[] = {
@@ -1319,6 +1318,7 @@ static const struct cli_opt vol_list_opts[] = {
     {NULL},
 };
 static const struct cli_opt vol_opts[] = {VOL_OPT, POOL_OPTIONAL, {NULL}};
+static const struct cli_opt vol_dumpxml_opts[] = {VOL_OPT, POOL_OPTIONAL, CLI_XPATH_OPTS, {NULL}};
 static const struct cli_opt vol_info_opts[] = {
     VOL_OPT,
     POOL_OPTIONAL,
@@ -1402,7 +1402,7 @@ const struct cli_cmd cli_storage_cmds[] = {
     {"vol-create-from", cmd_vol_create_from, vol_create_from_opts,
      "create a vol, using another volume as input"},
     {"vol-delete", cmd_vol_delete, vol_delete_opts, "delete a vol"},
-    {"vol-dumpxml", cmd_vol_dumpxml, vol_opts, "vol information in XML"},
+    {"vol-dumpxml", cmd_vol_dumpxml, vol_dumpxml_opts, "vol information in XML"},
     {"vol-info", cmd_vol_info, vol_info_opts, "storage vol information"},
     {"vol-job-abort", cmd_vol_job_abort, vol_opts,
      "abort the job (a wipe) running on a vol (Domus's own)"},

@@ -7,7 +7,13 @@
 
 #include <unistd.h>
 
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
 #include "cli/cli.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 
 /* virsh's "error: …" line that comes before the cause */
 void
@@ -520,4 +526,63 @@ cli_parse_spec(const char *spec, const char *first, const char *const *keys, con
             break;
     }
     return g_steal_pointer(&out);
+}
+
+/* --xpath: each node of the expression's node set as libxml2 dumps it (an attribute as
+ * ' name="value"', text as itself), a line each; --wrap: all of them in a <nodes> element (its
+ * attributes, its children); as virsh 9.0 prints them */
+static gboolean
+print_xpath(const char *xml, const char *expr, gboolean wrap, GError **error)
+{
+    g_autoptr(xmlDoc) doc =
+        xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+    xmlXPathContextPtr xp = doc ? xmlXPathNewContext(doc) : NULL;
+    xmlXPathObjectPtr obj = xp ? xmlXPathEvalExpression((const xmlChar *)expr, xp) : NULL;
+    gboolean ok = TRUE;
+    /* an expression that does not compile selects nothing (libxml2 said why on stderr) */
+    xmlNodeSetPtr nodes = obj && obj->type == XPATH_NODESET ? obj->nodesetval : NULL;
+    if (obj && obj->type != XPATH_NODESET) {
+        cli_set_error(error, "internal error: Incorrect xpath '%s'", expr);
+        ok = FALSE;
+    } else if (wrap) {
+        g_autoptr(xmlDoc) out = xmlNewDoc((const xmlChar *)"1.0");
+        xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *)"nodes");
+        xmlDocSetRootElement(out, root);
+        for (int i = 0; nodes && i < nodes->nodeNr; i++) {
+            xmlNodePtr n = nodes->nodeTab[i];
+            if (n->type == XML_ATTRIBUTE_NODE) {
+                xmlChar *v = xmlNodeGetContent(n);
+                xmlSetProp(root, n->name, v);
+                xmlFree(v);
+            } else {
+                xmlAddChild(root, xmlDocCopyNode(n, out, 1));
+            }
+        }
+        xmlBufferPtr buf = xmlBufferCreate();
+        xmlNodeDump(buf, out, root, 0, 1);
+        printf("%s\n\n", (const char *)xmlBufferContent(buf));
+        xmlBufferFree(buf);
+    } else {
+        for (int i = 0; nodes && i < nodes->nodeNr; i++) {
+            xmlBufferPtr buf = xmlBufferCreate();
+            xmlNodeDump(buf, doc, nodes->nodeTab[i], 0, 0);
+            printf("%s\n", (const char *)xmlBufferContent(buf));
+            xmlBufferFree(buf);
+        }
+        printf("\n");
+    }
+    xmlXPathFreeObject(obj);
+    xmlXPathFreeContext(xp);
+    return ok;
+}
+
+gboolean
+cli_print_xml(struct cli_ctx *ctx, const char *xml, GError **error)
+{
+    const char *expr = cli_get(ctx, "xpath");
+    if (!expr) {
+        printf("%s\n", xml);
+        return TRUE;
+    }
+    return print_xpath(xml, expr, cli_has(ctx, "wrap"), error);
 }

@@ -219,3 +219,28 @@ def test_cli_table_is_current():
         committed = f.read()
     assert r.stdout == committed, "docs/cli.md is stale: run scripts/cli_table.py build/domus " \
         "docs/cli.md"
+
+
+def test_dumpxml_xpath_as_virsh(daemon):
+    """--xpath and --wrap of the dumpxml commands print what virsh 9.0 prints: nodes as
+    libxml2 dumps them (attributes, elements, text), wrapped in <nodes>, nothing for an
+    expression that does not compile, an error for one that is no node set."""
+    daemon.conn().defineXML(domain_xml("xp", extra_devices="""
+<disk type='file' device='disk'><source file='/var/lib/xp.img'/><target dev='vda'/></disk>"""))
+    secret = daemon.write("xp-secret.xml", "<secret ephemeral='no' private='no'>"
+                          "<uuid>0b3a3f1e-7c1e-4f0e-9d7a-2f5c8a1e6b09</uuid>"
+                          "<usage type='volume'><volume>/v.img</volume></usage></secret>")
+    daemon.virsh("secret-define", secret)
+    cases = []
+    for expr in ("//disk/source/@file", "//disk/target", "//name/text()", "//devices/input",
+                 "//nothing", "bad[", "count(//disk)"):
+        cases += [["dumpxml", "xp", "--xpath", expr], ["dumpxml", "xp", "--xpath", expr, "--wrap"]]
+    cases += [["secret-dumpxml", "0b3a3f1e-7c1e-4f0e-9d7a-2f5c8a1e6b09", "--xpath",
+               "//usage/volume", "--wrap"], ["dumpxml", "xp", "--wrap"]]
+    for args in cases:
+        v = daemon.virsh(*args, check=False)
+        d = daemon.domus(*args, check=False)
+        assert (v.returncode, v.stdout, v.stderr) == (d.returncode, d.stdout, d.stderr), args
+    out = daemon.domus("dumpxml", "xp", "--xpath", "//disk/source/@file", "--wrap").stdout
+    assert out == '<nodes file="/var/lib/xp.img"/>\n\n'
+    daemon.virsh("secret-undefine", "0b3a3f1e-7c1e-4f0e-9d7a-2f5c8a1e6b09")
