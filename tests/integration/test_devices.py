@@ -437,8 +437,15 @@ DRIVER_DEVICES = """
 
 
 def io_uring_allowed():
-    """Whether this kernel lets a process set an io_uring up (io_uring_setup, syscall 425)."""
+    """Whether this kernel lets a process set an io_uring up (io_uring_setup, syscall 425) and
+    has not restricted it (kernel.io_uring_disabled, Linux 6.6: the daemon then keeps QEMU's
+    thread pool)."""
     import ctypes
+    try:
+        if open("/proc/sys/kernel/io_uring_disabled").read().strip() != "0":
+            return False
+    except OSError:
+        pass
     libc = ctypes.CDLL(None, use_errno=True)
     params = ctypes.create_string_buffer(120)
     fd = libc.syscall(425, 1, params)
