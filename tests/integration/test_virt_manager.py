@@ -66,6 +66,18 @@ def _virt_manager(host, x_display, tmp_path, *args):
     return vmm, log_path
 
 
+def grab(x_display):
+    """The X screen as xwd dumps it. X_GetImage of the root fails (BadMatch) when a client
+    resizes the screen meanwhile, as the viewers do while they set up: tried again then."""
+    for attempt in range(5):
+        r = subprocess.run(["xwd", "-root", "-silent", "-display", x_display],
+                           capture_output=True)
+        if r.returncode == 0:
+            return r.stdout
+        time.sleep(0.2)
+    raise AssertionError(f"xwd failed 5 times: {r.stderr.decode(errors='replace')}")
+
+
 def test_console_shows_the_guest_framebuffer(host, x_display, tmp_path):
     vmm, log_path = _virt_manager(host, x_display, tmp_path, "--show-domain-console", "vmm1")
     try:
@@ -76,8 +88,7 @@ def test_console_shows_the_guest_framebuffer(host, x_display, tmp_path):
         time.sleep(3)  # the first frames
         shot = tmp_path / "guest.png"
         host.virsh("screenshot", "vmm1", str(shot))
-        xwd = subprocess.run(["xwd", "-root", "-silent", "-display", x_display],
-                             capture_output=True, check=True).stdout
+        xwd = grab(x_display)
     finally:
         vmm.terminate()
         vmm.wait(timeout=30)
@@ -111,9 +122,7 @@ def test_cpu_graphs(host, x_display, tmp_path):
         deadline = time.time() + 90
         while time.time() < deadline and vmm.poll() is None:
             time.sleep(1)
-            screen = images.read_xwd(subprocess.run(
-                ["xwd", "-root", "-silent", "-display", x_display], capture_output=True,
-                check=True).stdout)
+            screen = images.read_xwd(grab(x_display))
             heights = images.sparkline_heights(screen)
             if len(heights) == 3 and heights[0] >= 0.3:
                 break
@@ -146,16 +155,12 @@ def test_virt_viewer_attach(host, x_display, tmp_path):
         while True:
             time.sleep(0.5)
             assert time.time() < deadline and viewer.poll() is None, log_path.read_text()[-3000:]
-            screen = images.read_xwd(subprocess.run(
-                ["xwd", "-root", "-silent", "-display", x_display], capture_output=True,
-                check=True).stdout)
+            screen = images.read_xwd(grab(x_display))
             # virt-viewer's menu bar is on top; the guest's text below it (bright on black)
             sbox = images.bright_box(screen, 0, 40, screen[0], screen[1])
             if sbox and sbox[2] - sbox[0] > 200 and "display" in log_path.read_text().lower():
                 time.sleep(2)
-                screen = images.read_xwd(subprocess.run(
-                    ["xwd", "-root", "-silent", "-display", x_display], capture_output=True,
-                    check=True).stdout)
+                screen = images.read_xwd(grab(x_display))
                 sbox = images.text_box(screen, 0, 40, screen[0], screen[1])
                 break
         shot = tmp_path / "guest.png"
