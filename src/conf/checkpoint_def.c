@@ -63,18 +63,6 @@ name_valid(const char *name)
 }
 
 static gboolean
-parse_text(xmlNodePtr node, char **slot, GError **error)
-{
-    if (*slot) {
-        err_set(error, ORIGIN, ERR_XML_ERROR, "element '%s' appears more than once",
-                (const char *)node->name);
-        return FALSE;
-    }
-    *slot = xml_util_text(ORIGIN, node, error);
-    return *slot != NULL;
-}
-
-static gboolean
 parse_disk(GPtrArray *disks, xmlNodePtr node, gboolean redefine, GError **error)
 {
     static const char *const attrs[] = {"name", "checkpoint", "bitmap", "size", NULL};
@@ -120,23 +108,11 @@ static gboolean
 parse_internal(struct checkpoint_def *def, xmlDocPtr doc, xmlNodePtr c, GError **error)
 {
     if (xml_util_is(c, "creationTime")) {
-        g_autofree char *v = xml_util_text(ORIGIN, c, error);
-        guint64 t;
-        if (!v || !g_ascii_string_to_unsigned(v, 10, 0, G_MAXINT64, &t, NULL)) {
-            if (v)
-                err_set(error, ORIGIN, ERR_XML_ERROR, "invalid creationTime '%s'", v);
+        if (!xml_util_creation_time(ORIGIN, c, &def->creation_time, error))
             return FALSE;
-        }
-        def->creation_time = (gint64)t;
     } else if (xml_util_is(c, "parent")) {
-        for (xmlNodePtr n = c->children; n; n = n->next) {
-            if (xml_util_ignorable(n))
-                continue;
-            if (!xml_util_is(n, "name"))
-                return xml_util_unsupported(ORIGIN, c, n, error);
-            if (!parse_text(n, &def->parent, error))
-                return FALSE;
-        }
+        if (!xml_util_parent_name(ORIGIN, c, &def->parent, error))
+            return FALSE;
     } else if (xml_util_is(c, "domain")) {
         g_autoptr(xmlBuffer) buf = xmlBufferCreate();
         xmlNodeDump(buf, doc, c, 0, 0);
@@ -166,10 +142,10 @@ checkpoint_def_parse(const char *xml, unsigned flags, GError **error)
         if (xml_util_ignorable(c))
             continue;
         if (xml_util_is(c, "name")) {
-            if (!parse_text(c, &def->name, error))
+            if (!xml_util_text_once(ORIGIN, c, &def->name, error))
                 return NULL;
         } else if (xml_util_is(c, "description")) {
-            if (!parse_text(c, &def->description, error))
+            if (!xml_util_text_once(ORIGIN, c, &def->description, error))
                 return NULL;
         } else if (xml_util_is(c, "disks")) {
             if (!xml_util_once(ORIGIN, &seen_disks, c, error))

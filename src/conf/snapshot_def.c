@@ -180,18 +180,6 @@ parse_disks(GPtrArray *disks, xmlNodePtr node, GError **error)
     return TRUE;
 }
 
-static gboolean
-parse_text(xmlNodePtr node, char **slot, GError **error)
-{
-    if (*slot) {
-        err_set(error, ORIGIN, ERR_XML_ERROR, "element '%s' appears more than once",
-                (const char *)node->name);
-        return FALSE;
-    }
-    *slot = xml_util_text(ORIGIN, node, error);
-    return *slot != NULL;
-}
-
 /* The fields only the daemon writes: read with REDEFINE, else ignored as libvirt does. */
 static gboolean
 parse_internal(struct snapshot_def *def, xmlDocPtr doc, xmlNodePtr c, GError **error)
@@ -206,23 +194,11 @@ parse_internal(struct snapshot_def *def, xmlDocPtr doc, xmlNodePtr c, GError **e
         }
         def->state = i;
     } else if (xml_util_is(c, "creationTime")) {
-        g_autofree char *v = xml_util_text(ORIGIN, c, error);
-        guint64 t;
-        if (!v || !g_ascii_string_to_unsigned(v, 10, 0, G_MAXINT64, &t, NULL)) {
-            if (v)
-                err_set(error, ORIGIN, ERR_XML_ERROR, "invalid creationTime '%s'", v);
+        if (!xml_util_creation_time(ORIGIN, c, &def->creation_time, error))
             return FALSE;
-        }
-        def->creation_time = (gint64)t;
     } else if (xml_util_is(c, "parent")) {
-        for (xmlNodePtr n = c->children; n; n = n->next) {
-            if (xml_util_ignorable(n))
-                continue;
-            if (!xml_util_is(n, "name"))
-                return xml_util_unsupported(ORIGIN, c, n, error);
-            if (!parse_text(n, &def->parent, error))
-                return FALSE;
-        }
+        if (!xml_util_parent_name(ORIGIN, c, &def->parent, error))
+            return FALSE;
     } else if (xml_util_is(c, "revertDisks")) {
         if (!def->revert_disks)
             def->revert_disks = g_ptr_array_new_with_free_func((GDestroyNotify)snapshot_disk_free);
@@ -260,10 +236,10 @@ snapshot_def_parse(const char *xml, unsigned flags, GError **error)
         if (xml_util_ignorable(c))
             continue;
         if (xml_util_is(c, "name")) {
-            if (!parse_text(c, &def->name, error))
+            if (!xml_util_text_once(ORIGIN, c, &def->name, error))
                 return NULL;
         } else if (xml_util_is(c, "description")) {
-            if (!parse_text(c, &def->description, error))
+            if (!xml_util_text_once(ORIGIN, c, &def->description, error))
                 return NULL;
         } else if (xml_util_is(c, "memory")) {
             if (!xml_util_once(ORIGIN, &seen_memory, c, error) || !parse_memory(def, c, error))

@@ -443,3 +443,43 @@ xml_util_metadata_set(int origin, const char *metadata, const char *xml, const c
     *ret = xml_util_metadata_parse(origin, top, error);
     return *ret != NULL;
 }
+
+gboolean
+xml_util_text_once(int origin, xmlNodePtr node, char **slot, GError **error)
+{
+    if (*slot) {
+        err_set(error, origin, ERR_XML_ERROR, "element '%s' appears more than once",
+                (const char *)node->name);
+        return FALSE;
+    }
+    *slot = xml_util_text(origin, node, error);
+    return *slot != NULL;
+}
+
+gboolean
+xml_util_creation_time(int origin, xmlNodePtr node, gint64 *ret, GError **error)
+{
+    g_autofree char *v = xml_util_text(origin, node, error);
+    guint64 t;
+    if (!v || !g_ascii_string_to_unsigned(v, 10, 0, G_MAXINT64, &t, NULL)) {
+        if (v)
+            err_set(error, origin, ERR_XML_ERROR, "invalid creationTime '%s'", v);
+        return FALSE;
+    }
+    *ret = (gint64)t;
+    return TRUE;
+}
+
+gboolean
+xml_util_parent_name(int origin, xmlNodePtr node, char **slot, GError **error)
+{
+    for (xmlNodePtr n = node->children; n; n = n->next) {
+        if (xml_util_ignorable(n))
+            continue;
+        if (!xml_util_is(n, "name"))
+            return xml_util_unsupported(origin, node, n, error);
+        if (!xml_util_text_once(origin, n, slot, error))
+            return FALSE;
+    }
+    return TRUE;
+}

@@ -30,6 +30,13 @@ int xml_util_lookup(const char *const *names, const char *str);
 
 /* NODE's text (a new string); a child element is refused (ERR_CONFIG_UNSUPPORTED). */
 char *xml_util_text(int origin, xmlNodePtr node, GError **error);
+/* NODE's text into *SLOT, which must still be NULL (else ERR_XML_ERROR: the element appears
+ * more than once). */
+gboolean xml_util_text_once(int origin, xmlNodePtr node, char **slot, GError **error);
+/* What snapshots and checkpoints ("moments") keep alike: <creationTime> (seconds since the
+ * epoch) and <parent><name>…</name></parent>. ERR_XML_ERROR for a bad value. */
+gboolean xml_util_creation_time(int origin, xmlNodePtr node, gint64 *ret, GError **error);
+gboolean xml_util_parent_name(int origin, xmlNodePtr node, char **slot, GError **error);
 /* Appends STR as element text: the five XML special characters and CR as references (a parser
  * turns a raw CR into LF), other control characters but LF and tab dropped (XML 1.0 has no
  * way to carry them). What is written reads back the same. */

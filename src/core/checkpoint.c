@@ -338,11 +338,13 @@ checkpoint_action(const char *type, JsonObject *data)
     return a;
 }
 
-/* The transaction actions that add DEF's bitmaps (persistent, recording) to ACTIONS. */
-void
-checkpoint_add_bitmap_actions(JsonArray *actions, struct domain *dom,
-                              const struct checkpoint_def *def)
+/* A transaction action of TYPE (block-dirty-bitmap-add or -remove) on each of DEF's bitmaps,
+ * on its disk's top image, to ACTIONS; an added one is persistent */
+static void
+bitmap_actions(JsonArray *actions, struct domain *dom, const struct checkpoint_def *def,
+               const char *type)
 {
+    gboolean add = g_str_equal(type, "block-dirty-bitmap-add");
     for (guint i = 0; i < def->disks->len; i++) {
         const struct checkpoint_disk *cd = def->disks->pdata[i];
         const struct disk_def *d = domain_def_find_disk(dom->def, cd->name);
@@ -352,9 +354,17 @@ checkpoint_add_bitmap_actions(JsonArray *actions, struct domain *dom,
         JsonObject *data = json_object_new();
         json_object_set_string_member(data, "node", node);
         json_object_set_string_member(data, "name", cd->bitmap_name);
-        json_object_set_boolean_member(data, "persistent", TRUE);
-        json_array_add_object_element(actions, checkpoint_action("block-dirty-bitmap-add", data));
+        if (add)
+            json_object_set_boolean_member(data, "persistent", TRUE);
+        json_array_add_object_element(actions, checkpoint_action(type, data));
     }
+}
+
+void
+checkpoint_add_bitmap_actions(JsonArray *actions, struct domain *dom,
+                              const struct checkpoint_def *def)
+{
+    bitmap_actions(actions, dom, def, "block-dirty-bitmap-add");
 }
 
 static void
@@ -372,12 +382,11 @@ run_transaction(struct job *job, struct domain *dom, JsonArray *actions)
 }
 
 /* qemu-img bitmap OPTION NAME on the image of each of DEF's disks with a bitmap (a shut off
- * domain's), in a worker thread */
+ * domain's), appended to CMDS (run by snapshot_run_commands in a worker thread) */
 static void
-run_img_bitmap(struct job *job, struct domain *dom, const struct checkpoint_def *def,
-               const char *option)
+img_bitmap_commands(GPtrArray *cmds, struct domain *dom, const struct checkpoint_def *def,
+                    const char *option)
 {
-    GPtrArray *cmds = snapshot_commands_new();
     for (guint i = 0; i < def->disks->len; i++) {
         const struct checkpoint_disk *cd = def->disks->pdata[i];
         const struct disk_def *d = domain_def_find_disk(dom->def, cd->name);
@@ -387,7 +396,6 @@ run_img_bitmap(struct job *job, struct domain *dom, const struct checkpoint_def 
                               cd->bitmap_name,         NULL};
         g_ptr_array_add(cmds, g_strdupv((char **)argv));
     }
-    snapshot_run_commands(job, cmds);
 }
 
 /* --- create --- */
@@ -419,7 +427,9 @@ create_step(struct job *job)
     struct cp_op *op = job->data;
     struct domain *dom = op->dom;
     if (!state_is_active(dom->state)) {
-        run_img_bitmap(job, dom, op->def, "--add");
+        GPtrArray *cmds = snapshot_commands_new();
+        img_bitmap_commands(cmds, dom, op->def, "--add");
+        snapshot_run_commands(job, cmds);
         return;
     }
     JsonArray *actions = json_array_new();
@@ -670,15 +680,8 @@ delete_step(struct job *job)
         for (guint t = 0; t < op->targets->len; t++) {
             const struct checkpoint_def *def =
                 g_hash_table_lookup(dom->checkpoints, op->targets->pdata[t]);
-            for (guint i = 0; def && i < def->disks->len; i++) {
-                const struct checkpoint_disk *cd = def->disks->pdata[i];
-                const struct disk_def *d = domain_def_find_disk(dom->def, cd->name);
-                if (!cd->bitmap || !d || !d->source)
-                    continue;
-                const char *argv[] = {core_storage_qemu_img(), "bitmap", "--remove", d->source,
-                                      cd->bitmap_name,         NULL};
-                g_ptr_array_add(cmds, g_strdupv((char **)argv));
-            }
+            if (def)
+                img_bitmap_commands(cmds, dom, def, "--remove");
         }
         snapshot_run_commands(job, cmds);
         return;
@@ -687,18 +690,8 @@ delete_step(struct job *job)
     for (guint t = 0; t < op->targets->len; t++) {
         const struct checkpoint_def *def =
             g_hash_table_lookup(dom->checkpoints, op->targets->pdata[t]);
-        for (guint i = 0; def && i < def->disks->len; i++) {
-            const struct checkpoint_disk *cd = def->disks->pdata[i];
-            const struct disk_def *d = domain_def_find_disk(dom->def, cd->name);
-            if (!cd->bitmap || !d)
-                continue;
-            g_autofree char *node = qemu_device_node_format(d->source_index);
-            JsonObject *data = json_object_new();
-            json_object_set_string_member(data, "node", node);
-            json_object_set_string_member(data, "name", cd->bitmap_name);
-            json_array_add_object_element(actions,
-                                          checkpoint_action("block-dirty-bitmap-remove", data));
-        }
+        if (def)
+            bitmap_actions(actions, dom, def, "block-dirty-bitmap-remove");
     }
     if (!json_array_get_length(actions)) {
         json_array_unref(actions);

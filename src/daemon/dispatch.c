@@ -554,3 +554,44 @@ dispatch_require_running(struct call *call, struct domain *dom)
     dispatch_fail(call, error);
     return FALSE;
 }
+
+void
+dispatch_put_moment(GByteArray *b, struct domain *dom, const char *name)
+{
+    xdr_put_string(b, name);
+    rpc_put_domain(b, dom->def->name, dom->def->uuid, dom->id);
+}
+
+void
+dispatch_reply_moment(struct call *call, struct domain *dom, const char *name)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    dispatch_put_moment(b, dom, name);
+    call_reply(call, b);
+}
+
+struct moment_call {
+    struct call *call;
+    struct domain *dom;
+};
+
+gpointer
+dispatch_moment_call(struct call *call, struct domain *dom)
+{
+    struct moment_call *mc = g_new0(struct moment_call, 1);
+    mc->call = call;
+    mc->dom = core_domain_ref(dom);
+    return mc;
+}
+
+void
+dispatch_moment_created(GError *error, const char *name, gpointer data)
+{
+    struct moment_call *mc = data;
+    if (error)
+        call_fail(mc->call, error);
+    else
+        dispatch_reply_moment(mc->call, mc->dom, name);
+    core_domain_unref(mc->dom);
+    g_free(mc);
+}

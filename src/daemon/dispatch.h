@@ -139,6 +139,13 @@ void dispatch_reply_u64(struct call *call, uint64_t v);
 void dispatch_reply_string(struct call *call, const char *s);
 /* Completion of asynchronous core operations that answer nothing but success. */
 void dispatch_done_empty(GError *error, gpointer call);
+/* Snapshots and checkpoints ("moments"): remote_nonnull_domain_snapshot and _checkpoint are
+ * NAME then DOM. A handle into B; a reply holding one; the completion of a create (DATA from
+ * dispatch_moment_call: CALL and a reference on DOM), which replies the new one's handle. */
+void dispatch_put_moment(GByteArray *b, struct domain *dom, const char *name);
+void dispatch_reply_moment(struct call *call, struct domain *dom, const char *name);
+gpointer dispatch_moment_call(struct call *call, struct domain *dom);
+void dispatch_moment_created(GError *error, const char *name, gpointer data);
 /* Refuses (ERR_OPERATION_INVALID "domain 'X' is not running") an inactive DOM; FALSE when
  * refused. */
 gboolean dispatch_require_running(struct call *call, struct domain *dom);

@@ -20,45 +20,11 @@
 #define BACKUP_FLAGS 0x1u
 
 static void
-put_checkpoint(GByteArray *b, struct domain *dom, const char *name)
-{
-    xdr_put_string(b, name);
-    rpc_put_domain(b, dom->def->name, dom->def->uuid, dom->id);
-}
-
-static void
-reply_checkpoint(struct call *call, struct domain *dom, const char *name)
-{
-    g_autoptr(GByteArray) b = g_byte_array_new();
-    put_checkpoint(b, dom, name);
-    call_reply(call, b);
-}
-
-struct cp_call {
-    struct call *call;
-    struct domain *dom;
-};
-
-static void
-created(GError *error, const char *name, gpointer data)
-{
-    struct cp_call *cc = data;
-    if (error)
-        call_fail(cc->call, error);
-    else
-        reply_checkpoint(cc->call, cc->dom, name);
-    core_domain_unref(cc->dom);
-    g_free(cc);
-}
-
-static void
 h_create(struct call *call, const struct call_ctx *ctx)
 {
     const struct arg_string *a = ctx->args;
-    struct cp_call *cc = g_new0(struct cp_call, 1);
-    cc->call = call;
-    cc->dom = core_domain_ref(ctx->dom);
-    core_checkpoint_create(ctx->dom, a->s, ctx->flags, created, cc);
+    core_checkpoint_create(ctx->dom, a->s, ctx->flags, dispatch_moment_created,
+                           dispatch_moment_call(call, ctx->dom));
 }
 
 static void
@@ -89,7 +55,7 @@ reply_all(struct call *call, struct domain *dom, GPtrArray *l, gboolean need_res
     if (need_results) {
         xdr_put_u32(b, MIN(l->len, RPC_DOMAIN_CHECKPOINT_LIST_MAX));
         for (guint i = 0; i < l->len && i < RPC_DOMAIN_CHECKPOINT_LIST_MAX; i++)
-            put_checkpoint(b, dom, ((struct checkpoint_def *)l->pdata[i])->name);
+            dispatch_put_moment(b, dom, ((struct checkpoint_def *)l->pdata[i])->name);
     } else {
         xdr_put_u32(b, 0);
     }
@@ -121,7 +87,7 @@ h_lookup(struct call *call, const struct call_ctx *ctx)
     if (!core_checkpoint_lookup(ctx->dom, a->s, &error))
         dispatch_fail(call, error);
     else
-        reply_checkpoint(call, ctx->dom, a->s);
+        dispatch_reply_moment(call, ctx->dom, a->s);
 }
 
 static void
@@ -136,7 +102,7 @@ h_parent(struct call *call, const struct call_ctx *ctx)
         dispatch_fail(call, error);
         return;
     }
-    reply_checkpoint(call, ctx->dom, ctx->checkpoint->parent);
+    dispatch_reply_moment(call, ctx->dom, ctx->checkpoint->parent);
 }
 
 /* remote_domain_backup_begin_args: the backup XML, the optional checkpoint XML */

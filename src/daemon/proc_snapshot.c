@@ -13,48 +13,14 @@
 /* virDomainSnapshotXMLFlags */
 enum { SNAPSHOT_XML_SECURE = 1 };
 
-static void
-put_snapshot(GByteArray *b, struct domain *dom, const char *name)
-{
-    xdr_put_string(b, name);
-    rpc_put_domain(b, dom->def->name, dom->def->uuid, dom->id);
-}
-
-static void
-reply_snapshot(struct call *call, struct domain *dom, const char *name)
-{
-    g_autoptr(GByteArray) b = g_byte_array_new();
-    put_snapshot(b, dom, name);
-    call_reply(call, b);
-}
-
 /* --- create, revert, delete: jobs --- */
-
-struct snap_call {
-    struct call *call;
-    struct domain *dom;
-};
-
-static void
-created(GError *error, const char *name, gpointer data)
-{
-    struct snap_call *sc = data;
-    if (error)
-        call_fail(sc->call, error);
-    else
-        reply_snapshot(sc->call, sc->dom, name);
-    core_domain_unref(sc->dom);
-    g_free(sc);
-}
 
 static void
 h_create(struct call *call, const struct call_ctx *ctx)
 {
     const struct arg_string *a = ctx->args;
-    struct snap_call *sc = g_new0(struct snap_call, 1);
-    sc->call = call;
-    sc->dom = core_domain_ref(ctx->dom);
-    core_snapshot_create(ctx->dom, a->s, ctx->flags, created, sc);
+    core_snapshot_create(ctx->dom, a->s, ctx->flags, dispatch_moment_created,
+                         dispatch_moment_call(call, ctx->dom));
 }
 
 static void
@@ -140,7 +106,7 @@ reply_all(struct call *call, struct domain *dom, GPtrArray *l, gboolean need_res
     if (need_results) {
         xdr_put_u32(b, l->len);
         for (guint i = 0; i < l->len; i++)
-            put_snapshot(b, dom, ((struct snapshot_def *)l->pdata[i])->name);
+            dispatch_put_moment(b, dom, ((struct snapshot_def *)l->pdata[i])->name);
     } else {
         xdr_put_u32(b, 0);
     }
@@ -172,7 +138,7 @@ h_lookup(struct call *call, const struct call_ctx *ctx)
     if (!core_snapshot_lookup(ctx->dom, a->s, &error))
         dispatch_fail(call, error);
     else
-        reply_snapshot(call, ctx->dom, a->s);
+        dispatch_reply_moment(call, ctx->dom, a->s);
 }
 
 static void
@@ -192,7 +158,7 @@ h_current(struct call *call, const struct call_ctx *ctx)
         dispatch_fail(call, error);
         return;
     }
-    reply_snapshot(call, ctx->dom, ctx->dom->current_snapshot);
+    dispatch_reply_moment(call, ctx->dom, ctx->dom->current_snapshot);
 }
 
 static void
@@ -205,7 +171,7 @@ h_parent(struct call *call, const struct call_ctx *ctx)
         dispatch_fail(call, error);
         return;
     }
-    reply_snapshot(call, ctx->dom, ctx->snap->parent);
+    dispatch_reply_moment(call, ctx->dom, ctx->snap->parent);
 }
 
 static void
