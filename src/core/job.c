@@ -76,6 +76,7 @@ job_owner_init(struct job_owner *owner, const char *kind, const char *name)
     owner->kind = kind;
     owner->name = g_strdup(name);
     owner->current = NULL;
+    owner->aside = NULL;
     g_queue_init(&owner->waiters);
 }
 
@@ -122,10 +123,23 @@ job_new(struct job_owner *owner, enum job_type type, const struct job_pipeline *
     return job;
 }
 
+/* Whether a job of TYPE must wait for OWNER. */
+static gboolean
+owner_busy(const struct job_owner *owner, enum job_type type)
+{
+    return owner->current || (owner->aside && !(owner->aside->lets & JOB_LETS(type)));
+}
+
+struct job *
+job_of(const struct job_owner *owner)
+{
+    return owner->aside ? owner->aside : owner->current;
+}
+
 static void
 busy_error(struct job_owner *owner, int code, guint waited_ms, GError **error)
 {
-    struct job *cur = owner->current;
+    struct job *cur = owner->current ? owner->current : owner->aside;
     gint64 age = cur ? (g_get_monotonic_time() - cur->started_mono) / 1000 : 0;
     g_autofree char *phase =
         cur && job_phase(cur) ? g_strdup_printf(" (%s)", job_phase(cur)) : g_strdup("");
@@ -138,15 +152,20 @@ busy_error(struct job_owner *owner, int code, guint waited_ms, GError **error)
             waited, cur && cur->pipeline && cur->pipeline->abortable ? " or abort it" : "");
 }
 
+static void wake(struct job_owner *owner);
+
 static gboolean
 on_wait_timeout(gpointer data)
 {
     struct job_waiter *w = data;
+    struct job_owner *owner = w->owner;
     w->timer = 0;
-    g_queue_remove(&w->owner->waiters, w);
+    g_queue_remove(&owner->waiters, w);
     GError *error = NULL;
-    busy_error(w->owner, ERR_OPERATION_TIMEOUT, w->wait_ms, &error);
+    busy_error(owner, ERR_OPERATION_TIMEOUT, w->wait_ms, &error);
     waiter_fail(w, error);
+    /* one that waited behind it may go now */
+    wake(owner);
     return G_SOURCE_REMOVE;
 }
 
@@ -154,7 +173,7 @@ void
 job_acquire(struct job_owner *owner, enum job_type type, const struct job_pipeline *pipeline,
             guint wait_ms, job_begin_fn begin, gpointer data)
 {
-    if (!owner->current && g_queue_is_empty(&owner->waiters)) {
+    if (!owner_busy(owner, type) && g_queue_is_empty(&owner->waiters)) {
         begin(job_new(owner, type, pipeline), NULL, data);
         return;
     }
@@ -215,25 +234,21 @@ struct job *
 job_try_acquire(struct job_owner *owner, enum job_type type, const struct job_pipeline *pipeline,
                 GError **error)
 {
-    if (owner->current || !g_queue_is_empty(&owner->waiters)) {
+    if (owner_busy(owner, type) || !g_queue_is_empty(&owner->waiters)) {
         busy_error(owner, ERR_OPERATION_INVALID, 0, error);
         return NULL;
     }
     return job_new(owner, type, pipeline);
 }
 
-/* The owner is free again: the first waiter gets it. */
+/* The first waiter gets OWNER when it may. */
 static void
-release(struct job *job)
+wake(struct job_owner *owner)
 {
-    struct job_owner *owner = job->owner;
-    if (!owner || owner->current != job)
+    struct job_waiter *w = g_queue_peek_head(&owner->waiters);
+    if (!w || owner_busy(owner, w->type))
         return;
-    owner->current = NULL;
-    job->owner = NULL;
-    struct job_waiter *w = g_queue_pop_head(&owner->waiters);
-    if (!w)
-        return;
+    g_queue_pop_head(&owner->waiters);
     if (w->timer)
         g_source_remove(w->timer);
     struct job *next = job_new(owner, w->type, w->pipeline);
@@ -241,6 +256,33 @@ release(struct job *job)
     gpointer data = w->data;
     g_free(w);
     begin(next, NULL, data);
+}
+
+/* JOB lets go of its owner. */
+static void
+release(struct job *job)
+{
+    struct job_owner *owner = job->owner;
+    if (!owner || (owner->current != job && owner->aside != job))
+        return;
+    if (owner->current == job)
+        owner->current = NULL;
+    else
+        owner->aside = NULL;
+    job->owner = NULL;
+    wake(owner);
+}
+
+void
+job_step_aside(struct job *job, guint64 lets)
+{
+    struct job_owner *owner = job->owner;
+    if (!owner || owner->current != job)
+        return;
+    job->lets = lets;
+    owner->current = NULL;
+    owner->aside = job;
+    wake(owner);
 }
 
 struct job *
@@ -269,7 +311,7 @@ record_completed(struct job *job)
 {
     struct job_owner *owner = job->owner;
     guint64 total = __atomic_load_n(&job->total, __ATOMIC_RELAXED);
-    if (!owner || owner->current != job || !total)
+    if (!owner || (owner->current != job && owner->aside != job) || (!total && !job->temp))
         return;
     job_info(owner, &owner->completed);
     owner->completed.phase = NULL;
@@ -471,7 +513,7 @@ job_phase(const struct job *job)
 void
 job_info(const struct job_owner *owner, struct job_info *ret)
 {
-    struct job *job = owner->current;
+    struct job *job = job_of(owner);
     memset(ret, 0, sizeof(*ret));
     if (!job)
         return;
@@ -481,6 +523,7 @@ job_info(const struct job_owner *owner, struct job_info *ret)
     ret->done = __atomic_load_n(&job->done, __ATOMIC_RELAXED);
     ret->total = __atomic_load_n(&job->total, __ATOMIC_RELAXED);
     ret->abortable = job->pipeline && job->pipeline->abortable;
+    ret->temp = job->temp;
     ret->migration = job->migration;
 }
 

@@ -65,6 +65,7 @@ struct job_info {
     gint64 elapsed_ms;
     guint64 done, total;
     gboolean abortable;
+    gboolean temp; /* DONE and TOTAL count scratch space (a pull backup's), not work */
     struct job_migration migration;
 };
 
@@ -73,6 +74,9 @@ struct job_owner {
     const char *kind; /* "domain", "volume": words messages */
     char *name;
     struct job *current;
+    /* a job that stepped aside (job_step_aside): it runs on while jobs it lets through hold
+     * CURRENT; queries and aborts find it first */
+    struct job *aside;
     GQueue waiters; /* struct job_waiter * */
     /* the last job that reported progress, once over (domjobinfo --completed) */
     struct job_info completed;
@@ -106,6 +110,8 @@ struct job {
     guint64 done, total;            /* progress; atomic */
     struct job_migration migration; /* main loop only */
     gboolean finished;              /* the finish hook ran: late replies are ignored */
+    guint64 lets;                   /* stepped aside: the job types (1 << type) let through */
+    gboolean temp;                  /* progress counts scratch space (job_info's TEMP) */
     gboolean aborted;
     GError *abort_reason;  /* job_abort_because: what the job fails with */
     gboolean in_step;      /* a step's run is on the stack */
@@ -183,6 +189,14 @@ typedef gboolean (*job_work_fn)(struct job *job, gpointer data, GError **error);
 void job_step_in_thread(struct job *job, job_work_fn work, gpointer data, GDestroyNotify free_data);
 
 void job_set_progress(struct job *job, guint64 done, guint64 total);
+/* JOB waits on something long that needs the owner no more (a backup's copy, an NBD export
+ * that lasts until the client is done): jobs of the types in LETS (1 << type) may hold the
+ * owner meanwhile, as libvirt's async jobs let suspend and modify through; any other waits
+ * for JOB as before. JOB runs its remaining steps alongside them. */
+void job_step_aside(struct job *job, guint64 lets);
+#define JOB_LETS(type) ((guint64)1 << (type))
+/* The job queries and aborts are about: the one stepped aside, else the one holding OWNER. */
+struct job *job_of(const struct job_owner *owner);
 /* The migration figures of JOB (main loop). */
 void job_set_migration(struct job *job, const struct job_migration *stats);
 const char *job_phase(const struct job *job);

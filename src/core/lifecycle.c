@@ -217,11 +217,11 @@ on_process_exit(int fd, GIOCondition cond, gpointer user)
     log_debug("%s: QEMU pid %d exited%s", dom->def->name, (int)dom->pid,
               known ? "" : " (not our child)");
     core_domain_ref(dom);
-    struct job *job = dom->jobs.current;
-    if (job) {
-        /* the job in progress fails; a start's own end stops the domain */
-        job_abort(job, FALSE, NULL);
-    }
+    /* the jobs in progress fail; a start's own end stops the domain */
+    struct job *jobs[] = {dom->jobs.current, dom->jobs.aside};
+    for (gsize i = 0; i < G_N_ELEMENTS(jobs); i++)
+        if (jobs[i])
+            job_abort(jobs[i], FALSE, NULL);
     if (dom->pid)
         lifecycle_stopped(dom, dom->stop_input);
     core_domain_unref(dom);
@@ -1165,12 +1165,13 @@ core_domain_abort_job(struct domain *dom, GError **error)
                 dom->def->name);
         return FALSE;
     }
-    if (!dom->jobs.current || dom->jobs.current->finished) {
+    struct job *job = job_of(&dom->jobs);
+    if (!job || job->finished) {
         err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "no job is active on domain '%s'",
                 dom->def->name);
         return FALSE;
     }
-    return job_abort(dom->jobs.current, TRUE, error);
+    return job_abort(job, TRUE, error);
 }
 
 /* --- queries and daemon-level duties --- */

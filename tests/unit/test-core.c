@@ -319,6 +319,62 @@ test_not_abortable(void)
     trace_reset();
 }
 
+static void
+step_aside(struct job *job)
+{
+    g_string_append(tr.log, "s");
+    job_step_aside(job, JOB_LETS(JOB_SUSPEND) | JOB_LETS(JOB_MODIFY));
+    tr.held = job_ref(job);
+}
+
+/* A job that stepped aside lets the types it names through and no other; queries and aborts
+ * are about it; one let through that waited behind a refused one goes once that one gave up */
+static void
+test_step_aside(void)
+{
+    trace_reset();
+    static const struct job_step aside[] = {{"export", step_aside}, {"c", step_c}, {NULL, NULL}};
+    static const struct job_pipeline p = {aside, on_finish, on_abort, TRUE};
+    struct job_owner owner;
+    job_owner_init(&owner, "domain", "vm");
+    job_acquire(&owner, JOB_BACKUP, &p, 0, begin_run, NULL);
+    g_assert_cmpstr(tr.log->str, ==, "s");
+    g_assert_null(owner.current);
+    g_assert_true(job_of(&owner) == tr.held);
+    struct job *backup = tr.held;
+    GError *error = NULL;
+    g_assert_null(job_try_acquire(&owner, JOB_SAVE, &abc, &error));
+    g_assert_nonnull(strstr(error->message, "busy with job 'backup' (export)"));
+    g_clear_error(&error);
+    /* a suspend goes through, and queries still see the backup */
+    struct job *suspend = job_try_acquire(&owner, JOB_SUSPEND, &abc, &error);
+    g_assert_nonnull(suspend);
+    struct job_info info;
+    job_info(&owner, &info);
+    g_assert_cmpint(info.type, ==, JOB_BACKUP);
+    /* a save waits (refused: it times out), a modify queued behind it goes once the suspend
+     * is over and the save gave up */
+    struct waited save = {0}, modify = {0};
+    job_acquire(&owner, JOB_SAVE, &failing, 30, begin_record, &save);
+    job_acquire(&owner, JOB_MODIFY, &failing, 5000, begin_record, &modify);
+    job_cancel(suspend, NULL, NULL, NULL);
+    g_assert_false(modify.got);
+    gint64 deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+    while (!save.error && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_error(save.error, DOMUS_ERROR, ERR_OPERATION_TIMEOUT);
+    g_assert_true(modify.got);
+    g_assert_null(owner.current); /* the modify failed in its step and let go */
+    /* the backup is what a client aborts */
+    g_assert_true(job_abort(job_of(&owner), TRUE, &error));
+    g_assert_cmpstr(tr.log->str, ==, "saF!A!");
+    g_assert_null(job_of(&owner));
+    job_unref(backup);
+    g_clear_error(&save.error);
+    job_owner_clear(&owner);
+    trace_reset();
+}
+
 /* Generated MACs are unique across domains; a MAC the user gave is theirs to repeat. */
 static void
 test_unique_macs(void)
@@ -361,5 +417,6 @@ main(int argc, char **argv)
     g_test_add_func("/job/busy-and-abort", test_busy_and_abort);
     g_test_add_func("/job/waiting", test_waiting);
     g_test_add_func("/job/not-abortable", test_not_abortable);
+    g_test_add_func("/job/step-aside", test_step_aside);
     return g_test_run();
 }
