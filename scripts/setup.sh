@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages Domus needs to build, test and run its demo, skipping those
 # already present. Tests also need stock libvirt clients (virsh, python3-libvirt,
-# virt-install) as peers to talk to domusd; libvirt's daemon is never installed here.
+# virt-install, virtnbdbackup) as peers to talk to domusd; libvirt's daemon is never installed
+# here.
 set -eu
 
 PACKAGES="gcc make meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev libxml2-dev
@@ -10,7 +11,8 @@ busybox-static cpio xz-utils bzip2 clang-format clang libclang-rt-14-dev libnl-r
 libnftables-dev dnsmasq-base libgnutls28-dev gnutls-bin help2man
 debhelper dpkg-dev libedit-dev openssl
 prometheus-libvirt-exporter collectd-core ansible python3-lxml libvirt-dbus dbus
-libglib2.0-bin virt-manager virt-viewer xvfb x11-apps openssh-server netcat-openbsd"
+libglib2.0-bin virt-manager virt-viewer xvfb x11-apps openssh-server netcat-openbsd
+virtnbdbackup"
 
 missing=""
 for p in $PACKAGES; do

@@ -22,8 +22,8 @@ enum { EVENT_BLOCK_JOB = 8, EVENT_BLOCK_JOB_2 = 16 };
 static const char *
 job_name(int type)
 {
-    static const char *const names[] = {"Unknown job", "Block Pull", "Block Copy", "Block Commit",
-                                        "Active Block Commit"};
+    static const char *const names[] = {"Unknown job",  "Block Pull",          "Block Copy",
+                                        "Block Commit", "Active Block Commit", "Backup"};
     return type > 0 && type < (int)G_N_ELEMENTS(names) ? names[type] : names[0];
 }
 

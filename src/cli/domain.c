@@ -714,6 +714,10 @@ print_migration(char **params, int type)
         print_capacity("File remaining:", fremaining);
         print_capacity("File total:", ftotal);
     }
+    if (param(params, "disk_temp_used"))
+        print_capacity("Temporary disk space use:", param_u64(params, "disk_temp_used"));
+    if (param(params, "disk_temp_total"))
+        print_capacity("Temporary disk space total:", param_u64(params, "disk_temp_total"));
     if (param(params, "memory_constant"))
         printf("%-17s %-12" G_GUINT64_FORMAT "\n",
                "Constant pages:", param_u64(params, "memory_constant"));

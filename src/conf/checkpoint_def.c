@@ -258,9 +258,7 @@ backup_def_free(struct backup_def *def)
     if (!def)
         return;
     g_free(def->incremental);
-    g_free(def->server_transport);
     g_free(def->server_name);
-    g_free(def->server_port);
     g_free(def->server_socket);
     if (def->disks)
         g_ptr_array_unref(def->disks);
@@ -366,6 +364,58 @@ parse_backup_disk(struct backup_def *def, xmlNodePtr node, GError **error)
     return TRUE;
 }
 
+/* <server>: a unix socket or a TCP address; NBD over TLS is not served */
+static gboolean
+parse_backup_server(struct backup_def *def, xmlNodePtr node, GError **error)
+{
+    static const char *const transports[] = {"tcp", "unix", "rdma", NULL};
+    static const char *const yes_no[] = {"no", "yes", NULL};
+    int transport = 0, tls = 0;
+    if (!backup_choice(node, "transport", transports, &transport, error) ||
+        !backup_choice(node, "tls", yes_no, &tls, error))
+        return FALSE;
+    if (transport == 2) {
+        err_set(error, BACKUP_ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                "transport 'rdma' is not supported for a backup's NBD server; use 'unix' or 'tcp'");
+        return FALSE;
+    }
+    if (tls) {
+        err_set(error, BACKUP_ORIGIN, ERR_CONFIG_UNSUPPORTED,
+                "NBD over TLS (tls='yes') is not supported for backups yet; serve on a unix "
+                "socket, or over tcp without tls");
+        return FALSE;
+    }
+    def->server_unix = transport == 1;
+    if (def->server_unix) {
+        def->server_socket = xml_util_prop(node, "socket");
+        if (!def->server_socket || !g_path_is_absolute(def->server_socket)) {
+            err_set(error, BACKUP_ORIGIN, ERR_XML_ERROR, "backup socket path '%s' must be absolute",
+                    def->server_socket ? def->server_socket : "");
+            return FALSE;
+        }
+        return TRUE;
+    }
+    def->server_name = xml_util_prop(node, "name");
+    if (!def->server_name || !*def->server_name) {
+        g_free(def->server_name);
+        def->server_name = g_strdup("localhost");
+    }
+    g_autofree char *port = xml_util_prop(node, "port");
+    guint64 n = 0;
+    if (!port) {
+        err_set(error, BACKUP_ORIGIN, ERR_OPERATION_UNSUPPORTED,
+                "<domainbackup> must specify TCP port for now");
+        return FALSE;
+    }
+    if (!g_ascii_string_to_unsigned(port, 10, 1, 65535, &n, NULL)) {
+        err_set(error, BACKUP_ORIGIN, ERR_XML_ERROR, "invalid port '%s' of the backup's <server>",
+                port);
+        return FALSE;
+    }
+    def->server_port = (guint)n;
+    return TRUE;
+}
+
 struct backup_def *
 backup_def_parse(const char *xml, GError **error)
 {
@@ -400,12 +450,9 @@ backup_def_parse(const char *xml, GError **error)
                 return NULL;
             }
             if (!xml_util_once(BACKUP_ORIGIN, &seen_server, c, error) ||
-                !xml_util_check_attrs(BACKUP_ORIGIN, c, server_attrs, error))
+                !xml_util_check_attrs(BACKUP_ORIGIN, c, server_attrs, error) ||
+                !parse_backup_server(def, c, error))
                 return NULL;
-            def->server_transport = xml_util_prop(c, "transport");
-            def->server_name = xml_util_prop(c, "name");
-            def->server_port = xml_util_prop(c, "port");
-            def->server_socket = xml_util_prop(c, "socket");
         } else if (xml_util_is(c, "disks")) {
             if (!xml_util_once(BACKUP_ORIGIN, &seen_disks, c, error))
                 return NULL;
@@ -424,6 +471,12 @@ backup_def_parse(const char *xml, GError **error)
             return NULL;
         }
     }
+    if (def->pull && !seen_server) {
+        err_set(error, BACKUP_ORIGIN, ERR_XML_ERROR,
+                "a pull mode backup needs its <server>: transport='unix' socket='/absolute/path' "
+                "or name='host' port='N'");
+        return NULL;
+    }
     return g_steal_pointer(&def);
 }
 
@@ -434,6 +487,15 @@ backup_def_format(const struct backup_def *def)
     g_string_append_printf(s, "<domainbackup mode='%s'>\n", def->pull ? "pull" : "push");
     if (def->incremental)
         append_element(s, "  ", "incremental", def->incremental);
+    if (def->pull && def->server_unix) {
+        g_string_append(s, "  <server transport='unix' socket='");
+        xml_util_append_escaped_attr(s, def->server_socket);
+        g_string_append(s, "'/>\n");
+    } else if (def->pull) {
+        g_string_append(s, "  <server transport='tcp' name='");
+        xml_util_append_escaped_attr(s, def->server_name);
+        g_string_append_printf(s, "' port='%u'/>\n", def->server_port);
+    }
     g_string_append(s, "  <disks>\n");
     for (guint i = 0; i < def->disks->len; i++) {
         const struct backup_disk *d = def->disks->pdata[i];
@@ -449,6 +511,15 @@ backup_def_format(const struct backup_def *def)
         if (d->incremental) {
             g_string_append(s, " incremental='");
             xml_util_append_escaped_attr(s, d->incremental);
+            g_string_append(s, "'");
+        }
+        const char *exports[][2] = {{"exportname", d->exportname},
+                                    {"exportbitmap", d->exportbitmap}};
+        for (gsize k = 0; def->pull && k < G_N_ELEMENTS(exports); k++) {
+            if (!exports[k][1])
+                continue;
+            g_string_append_printf(s, " %s='", exports[k][0]);
+            xml_util_append_escaped_attr(s, exports[k][1]);
             g_string_append(s, "'");
         }
         if (d->index)

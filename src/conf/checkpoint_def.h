@@ -67,8 +67,11 @@ struct backup_disk {
 struct backup_def {
     gboolean pull;     /* mode='pull' */
     char *incremental; /* <incremental>: the checkpoint every disk starts from */
-    /* pull: <server transport name port socket/> */
-    char *server_transport, *server_name, *server_port, *server_socket;
+    /* pull: where QEMU serves the disks over NBD, <server transport name port socket/>:
+     * SERVER_SOCKET (transport unix) or SERVER_NAME and SERVER_PORT (tcp) */
+    gboolean server_unix;
+    char *server_name, *server_socket;
+    guint server_port;
     GPtrArray *disks; /* struct backup_disk * */
 };
 

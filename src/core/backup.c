@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* backup: push backups of a running domain; prefix core_backup_. A backup copies disks into
+/* backup: backups of a running domain; prefix core_backup_. A push backup copies disks into
  * new images while the guest runs: QEMU's blockdev-backup, all of a disk (sync full) or what
  * changed since a checkpoint (sync incremental, from a disabled copy of the checkpoint's
  * bitmap made in the same transaction), optionally making a new checkpoint at that instant.
- * It is a job of the engine from the target images' creation to their release. */
+ * A pull backup serves the disks as they were at that instant over NBD instead, for a client
+ * to read (virtnbdbackup, qemu-img): each disk's export is a scratch image backed by the
+ * disk, into which QEMU copies what the guest overwrites meanwhile (blockdev-backup sync
+ * none); an incremental one also exports the checkpoint's bitmap (qemu:dirty-bitmap:NAME).
+ * It lasts until the client ends it (domjobabort), as libvirt's.
+ * Either is a job of the engine from the images' creation to their release; once the copy
+ * or the export is under way the job steps aside, letting suspend, resume and device changes
+ * through as libvirt does. */
 #include "core/core.h"
 
 #include <errno.h>
@@ -35,8 +42,11 @@ struct backup_target {
     struct backup_disk *disk; /* borrowed from the op's def */
     char *device;             /* the disk's top format node */
     char *job_id;             /* "backup-vda-domus-1-format", libvirt's naming */
-    char *temp_bitmap;        /* incremental: the disabled copy blockdev-backup reads */
+    char *temp_bitmap;        /* incremental: the disabled copy blockdev-backup reads (push,
+                                 on DEVICE) or the export carries (pull, on the scratch) */
+    char *export_id;          /* pull: the NBD export's id */
     guint64 size;             /* the disk's virtual size */
+    guint64 cur, end;         /* QEMU's progress of its job */
     gboolean made;            /* the daemon created the target file */
     gboolean attached;        /* its nodes were added */
     gboolean bitmap_added;    /* the transaction ran: TEMP_BITMAP exists */
@@ -52,6 +62,9 @@ struct backup_op {
     GError *add_error;
     guint timer;
     gboolean polling;
+    gboolean serving;    /* pull: QEMU's NBD server runs */
+    gboolean cancelling; /* block-job-cancel sent: a pull's copies end without error */
+    GError *export_error;
     struct job *job; /* while the copy runs (for the poll) */
     core_done_fn started;
     gpointer data;
@@ -63,6 +76,7 @@ target_free(struct backup_target *t)
     g_free(t->device);
     g_free(t->job_id);
     g_free(t->temp_bitmap);
+    g_free(t->export_id);
     g_free(t);
 }
 
@@ -76,6 +90,7 @@ backup_op_free(gpointer data)
     checkpoint_def_free(op->checkpoint);
     g_ptr_array_unref(op->targets);
     g_clear_error(&op->add_error);
+    g_clear_error(&op->export_error);
     core_domain_unref(op->dom);
     g_free(op);
 }
@@ -204,8 +219,18 @@ backup_align(struct backup_op *op, GError **error)
         t->disk = bd;
         t->device = qemu_device_node_format(d->source_index);
         t->job_id = g_strdup_printf("backup-%s-%s", bd->name, t->device);
-        if (bd->mode == BACKUP_MODE_INCREMENTAL)
+        if (def->pull) {
+            /* libvirt's defaults: the disk's name, the bitmap "backup-DISK" */
+            if (!bd->exportname)
+                bd->exportname = g_strdup(bd->name);
+            if (bd->mode != BACKUP_MODE_INCREMENTAL)
+                g_clear_pointer(&bd->exportbitmap, g_free);
+            else if (!bd->exportbitmap)
+                bd->exportbitmap = g_strdup_printf("backup-%s", bd->name);
+            t->temp_bitmap = g_strdup(bd->exportbitmap);
+        } else if (bd->mode == BACKUP_MODE_INCREMENTAL) {
             t->temp_bitmap = g_strdup_printf("backup-%s", bd->name);
+        }
         g_ptr_array_add(op->targets, t);
     }
     if (!chosen) {
@@ -222,11 +247,6 @@ backup_check(struct backup_op *op, GError **error)
     if (!state_is_active(dom->state) || !dom->mon) {
         err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
                 "cannot perform disk backup for inactive domain '%s'", dom->def->name);
-        return FALSE;
-    }
-    if (op->def->pull) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_UNSUPPORTED,
-                "pull mode backup (an NBD export) is not supported yet; use mode='push'");
         return FALSE;
     }
     if (dom->block_jobs && dom->block_jobs->len) {
@@ -288,8 +308,9 @@ backup_create_step(struct job *job)
             continue;
         const struct disk_def *d = domain_def_find_disk(op->dom->def, bd->name);
         const char *format = bd->format ? bd->format : "qcow2";
-        gboolean backing =
-            bd->mode == BACKUP_MODE_INCREMENTAL && g_str_equal(format, "qcow2") && d && d->source;
+        /* a pull's scratch gets its backing (the disk's node) when it is added */
+        gboolean backing = !op->def->pull && bd->mode == BACKUP_MODE_INCREMENTAL &&
+                           g_str_equal(format, "qcow2") && d && d->source;
         g_autofree char *size = g_strdup_printf("%" G_GUINT64_FORMAT, t->size);
         GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
         g_ptr_array_add(argv, g_strdup(core_storage_qemu_img()));
@@ -338,8 +359,11 @@ qmp_quiet(struct domain *dom, const char *cmd, JsonObject *args)
 /* --- what a daemon that dies during a backup leaves --- */
 
 /* <status>/<domain>.backup: one line a target, "INDEX MADE JOB BITMAP PATH" (BITMAP "-" for
- * none), written before its nodes are added and removed once the backup is over: a restarted
- * daemon finds what QEMU still holds of it (core_backup_recover). */
+ * none, or one that goes with the target's nodes), and a line "nbd-server" for a pull backup,
+ * written before its nodes are added and removed once the backup is over: a restarted daemon
+ * finds what QEMU still holds of it (core_backup_recover). */
+#define RECORD_NBD "nbd-server"
+
 static char *
 record_path(struct core *core, const char *name)
 {
@@ -350,11 +374,12 @@ record_path(struct core *core, const char *name)
 static gboolean
 write_record(struct backup_op *op, GError **error)
 {
-    g_autoptr(GString) s = g_string_new(NULL);
+    g_autoptr(GString) s = g_string_new(op->def->pull ? RECORD_NBD "\n" : "");
     for (guint i = 0; i < op->targets->len; i++) {
         const struct backup_target *t = op->targets->pdata[i];
         g_string_append_printf(s, "%u %d %s %s %s\n", t->disk->index, t->made, t->job_id,
-                               t->temp_bitmap ? t->temp_bitmap : "-", t->disk->target);
+                               t->temp_bitmap && !op->def->pull ? t->temp_bitmap : "-",
+                               t->disk->target);
     }
     g_autofree char *path = record_path(op->dom->core, op->dom->def->name);
     return file_write_atomic(path, s->str, s->len, 0600, FILE_DURABLE, error);
@@ -392,6 +417,7 @@ struct recovery {
     struct domain *dom; /* a reference */
     GPtrArray *left;    /* struct leftover * */
     guint rounds;
+    gboolean nbd; /* a pull backup's: its NBD server stops first */
 };
 
 static void recovery_poll(struct recovery *rec);
@@ -499,6 +525,8 @@ core_backup_recover(struct domain *dom)
     rec->left = g_ptr_array_new_with_free_func((GDestroyNotify)leftover_free);
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
     for (guint i = 0; lines[i]; i++) {
+        if (g_str_equal(lines[i], RECORD_NBD))
+            rec->nbd = TRUE;
         g_auto(GStrv) f = g_strsplit(lines[i], " ", 5);
         guint64 index = 0;
         if (g_strv_length(f) != 5 ||
@@ -515,6 +543,8 @@ core_backup_recover(struct domain *dom)
     }
     log_info("%s: a backup was under way when the daemon stopped: QEMU lets go of it",
              dom->def->name);
+    if (rec->nbd && dom->mon)
+        qmp_command(dom->mon, "nbd-server-stop", NULL, NULL, NULL);
     recovery_poll(rec);
 }
 
@@ -540,8 +570,8 @@ backup_attach_step(struct job *job)
         const char *format = t->disk->format ? t->disk->format : "qcow2";
         g_autoptr(GPtrArray) nodes = qemu_device_image_blockdevs(
             d, t->disk->block ? DISK_TYPE_BLOCK : DISK_TYPE_FILE, t->disk->target,
-            g_str_equal(format, "raw") ? DISK_FORMAT_RAW : DISK_FORMAT_QCOW2, t->disk->index, NULL,
-            core_disk_aio(dom->core, dom->emulator));
+            g_str_equal(format, "raw") ? DISK_FORMAT_RAW : DISK_FORMAT_QCOW2, t->disk->index,
+            op->def->pull ? t->device : NULL, core_disk_aio(dom->core, dom->emulator));
         t->attached = TRUE;
         for (guint j = 0; j < nodes->len; j++) {
             op->outstanding++;
@@ -570,11 +600,117 @@ on_backup_transaction(struct qmp *mon, JsonNode *result, const GError *error, gp
             }
         }
         op->dom->backup = op;
-        log_info("%s: backup of %u disk%s started", op->dom->def->name, op->targets->len,
+        log_info("%s: %s backup of %u disk%s started", op->dom->def->name,
+                 op->def->pull ? "pull" : "push", op->targets->len,
                  op->targets->len == 1 ? "" : "s");
-        tell_started(op, NULL);
+        if (!op->def->pull)
+            tell_started(op, NULL);
     }
     job_step_over(job, error);
+}
+
+static void
+on_nbd_server(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    struct backup_op *op = job->data;
+    op->serving = error == NULL;
+    job_step_over(job, error);
+}
+
+/* step "serve" (pull): QEMU's NBD server, on the socket or address the client gave */
+static void
+backup_serve_step(struct job *job)
+{
+    struct backup_op *op = job->data;
+    const struct backup_def *def = op->def;
+    if (!def->pull) {
+        job_next(job);
+        return;
+    }
+    JsonObject *data = json_object_new();
+    if (def->server_unix) {
+        json_object_set_string_member(data, "path", def->server_socket);
+    } else {
+        json_object_set_string_member(data, "host", def->server_name);
+        g_autofree char *port = g_strdup_printf("%u", def->server_port);
+        json_object_set_string_member(data, "port", port);
+    }
+    JsonObject *addr = json_object_new();
+    json_object_set_string_member(addr, "type", def->server_unix ? "unix" : "inet");
+    json_object_set_object_member(addr, "data", data);
+    JsonObject *args = json_object_new();
+    json_object_set_object_member(args, "addr", addr);
+    qmp_command(op->dom->mon, "nbd-server-start", args, on_nbd_server, job_ref(job));
+}
+
+/* QEMU stops the copies (domjobabort, a pull's end, an export that failed) */
+static void
+backup_cancel_jobs(struct backup_op *op)
+{
+    if (!op->dom->mon)
+        return;
+    op->cancelling = TRUE;
+    for (guint i = 0; i < op->targets->len; i++) {
+        struct backup_target *t = op->targets->pdata[i];
+        JsonObject *args = json_object_new();
+        json_object_set_string_member(args, "device", t->job_id);
+        json_object_set_boolean_member(args, "force", TRUE);
+        qmp_command(op->dom->mon, "block-job-cancel", args, NULL, NULL);
+    }
+}
+
+static void
+on_export_added(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    struct backup_op *op = job->data;
+    if (error && !op->export_error)
+        op->export_error = g_error_copy(error);
+    if (--op->outstanding) {
+        job_unref(job);
+        return;
+    }
+    if (op->export_error) {
+        /* the copies end before QEMU can let go of the scratch images; the backup then fails
+         * with this (the checkpoint made with it stays, as libvirt's) */
+        g_prefix_error(&op->export_error, "cannot export the disks over NBD: ");
+        backup_cancel_jobs(op);
+    } else {
+        tell_started(op, NULL);
+    }
+    job_step_over(job, NULL);
+}
+
+/* step "export" (pull): each scratch image served under the disk's export name, with the
+ * incremental bitmap */
+static void
+backup_export_step(struct job *job)
+{
+    struct backup_op *op = job->data;
+    if (!op->def->pull) {
+        job_next(job);
+        return;
+    }
+    for (guint i = 0; i < op->targets->len; i++) {
+        struct backup_target *t = op->targets->pdata[i];
+        g_autofree char *node = qemu_device_node_format(t->disk->index);
+        g_free(t->export_id);
+        t->export_id = g_strdup_printf("nbd-%s", node);
+        JsonObject *args = json_object_new();
+        json_object_set_string_member(args, "type", "nbd");
+        json_object_set_string_member(args, "id", t->export_id);
+        json_object_set_string_member(args, "node-name", node);
+        json_object_set_boolean_member(args, "writable", FALSE);
+        json_object_set_string_member(args, "name", t->disk->exportname);
+        if (t->temp_bitmap) {
+            JsonArray *bitmaps = json_array_new();
+            json_array_add_string_element(bitmaps, t->temp_bitmap);
+            json_object_set_array_member(args, "bitmaps", bitmaps);
+        }
+        op->outstanding++;
+        qmp_command(op->dom->mon, "block-export-add", args, on_export_added, job_ref(job));
+    }
 }
 
 /* step "start": one transaction: the new checkpoint's bitmaps, each incremental disk's
@@ -587,22 +723,29 @@ backup_start_step(struct job *job)
     JsonArray *actions = json_array_new();
     if (op->checkpoint)
         checkpoint_add_bitmap_actions(actions, dom, op->checkpoint);
+    gboolean pull = op->def->pull;
     for (guint i = 0; i < op->targets->len; i++) {
         struct backup_target *t = op->targets->pdata[i];
         g_autofree char *target = qemu_device_node_format(t->disk->index);
         if (t->temp_bitmap) {
+            /* push: on the disk, for blockdev-backup to read; pull: on the scratch image, for
+             * its export to carry (it goes with the image) */
+            const char *node = pull ? target : t->device;
             JsonObject *add = json_object_new();
-            json_object_set_string_member(add, "node", t->device);
+            json_object_set_string_member(add, "node", node);
             json_object_set_string_member(add, "name", t->temp_bitmap);
             json_object_set_boolean_member(add, "persistent", FALSE);
             json_object_set_boolean_member(add, "disabled", TRUE);
             json_array_add_object_element(actions,
                                           checkpoint_action("block-dirty-bitmap-add", add));
             JsonObject *merge = json_object_new();
-            json_object_set_string_member(merge, "node", t->device);
+            json_object_set_string_member(merge, "node", node);
             json_object_set_string_member(merge, "target", t->temp_bitmap);
             JsonArray *from = json_array_new();
-            json_array_add_string_element(from, t->disk->incremental);
+            JsonObject *source = json_object_new();
+            json_object_set_string_member(source, "node", t->device);
+            json_object_set_string_member(source, "name", t->disk->incremental);
+            json_array_add_object_element(from, source);
             json_object_set_array_member(merge, "bitmaps", from);
             json_array_add_object_element(actions,
                                           checkpoint_action("block-dirty-bitmap-merge", merge));
@@ -611,8 +754,11 @@ backup_start_step(struct job *job)
         json_object_set_string_member(b, "job-id", t->job_id);
         json_object_set_string_member(b, "device", t->device);
         json_object_set_string_member(b, "target", target);
-        json_object_set_string_member(b, "sync", t->temp_bitmap ? "incremental" : "full");
-        if (t->temp_bitmap)
+        json_object_set_string_member(b, "sync",
+                                      pull             ? "none"
+                                      : t->temp_bitmap ? "incremental"
+                                                       : "full");
+        if (t->temp_bitmap && !pull)
             json_object_set_string_member(b, "bitmap", t->temp_bitmap);
         json_object_set_boolean_member(b, "auto-finalize", TRUE);
         json_object_set_boolean_member(b, "auto-dismiss", FALSE);
@@ -650,14 +796,17 @@ on_backup_jobs(struct qmp *mon, JsonNode *result, const GError *error, gpointer 
             concluded++;
             continue;
         }
-        done += (guint64)MAX(qemu_json_int_or(j, "current-progress", 0), 0);
-        total += (guint64)MAX(qemu_json_int_or(j, "total-progress", 0), 0);
+        t->cur = (guint64)MAX(qemu_json_int_or(j, "current-progress", 0), 0);
+        t->end = (guint64)MAX(qemu_json_int_or(j, "total-progress", 0), 0);
+        done += t->cur;
+        total += t->end;
         const char *status = qemu_json_string(j, "status");
         if (g_strcmp0(status, "concluded") != 0 && g_strcmp0(status, "null") != 0)
             continue;
         concluded++;
         const char *why = qemu_json_string(j, "error");
-        if (why && !e)
+        /* a pull's copies end when they are cancelled: the backup is over, not failed */
+        if (why && !e && !(op->def->pull && op->cancelling))
             err_set(&e, ERR_FROM_DOMAIN, ERR_OPERATION_FAILED, "backup of disk '%s' failed: %s",
                     t->disk->name, why);
     }
@@ -666,7 +815,9 @@ on_backup_jobs(struct qmp *mon, JsonNode *result, const GError *error, gpointer 
     job_set_progress(job, done, total);
     if (concluded == op->targets->len || (error && !jobs)) {
         op->job = NULL;
-        if (!e && job->aborted)
+        if (!e && op->export_error)
+            e = g_error_copy(op->export_error);
+        if (!e && job->aborted && !op->def->pull)
             e = job_aborted_error(job, ERR_FROM_DOMAIN);
         job_step_over(job, e);
         g_clear_error(&e);
@@ -696,29 +847,36 @@ on_backup_poll(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-/* step "copy": until QEMU concluded every disk's copy */
+/* What may change the domain while its backup runs: libvirt's async backup job lets
+ * suspend and modify through (block jobs and detaching a disk being backed up are refused on
+ * their own). */
+#define BACKUP_LETS                                                                                \
+    (JOB_LETS(JOB_SHUTDOWN) | JOB_LETS(JOB_DESTROY) | JOB_LETS(JOB_SUSPEND) |                      \
+     JOB_LETS(JOB_RESUME) | JOB_LETS(JOB_RESET) | JOB_LETS(JOB_REBOOT) | JOB_LETS(JOB_MODIFY))
+
+/* step "copy": until QEMU concluded every disk's copy (a pull's: until it is ended); the job
+ * steps aside meanwhile */
 static void
 backup_copy_step(struct job *job)
 {
     struct backup_op *op = job->data;
     op->job = job;
+    job->temp = op->def->pull;
+    if (!op->export_error)
+        job_step_aside(job, BACKUP_LETS);
+    if (job->aborted && !op->cancelling)
+        backup_cancel_jobs(op); /* asked to end before the copy began */
     on_backup_poll(job);
 }
 
-/* domjobabort, destroy: QEMU cancels the copies; the poll sees them conclude */
+/* domjobabort (a pull backup's end), destroy: QEMU cancels the copies; the poll sees them
+ * conclude */
 static void
 backup_abort(struct job *job)
 {
     struct backup_op *op = job->data;
-    if (!op->job || !op->dom->mon)
-        return;
-    for (guint i = 0; i < op->targets->len; i++) {
-        struct backup_target *t = op->targets->pdata[i];
-        JsonObject *args = json_object_new();
-        json_object_set_string_member(args, "device", t->job_id);
-        json_object_set_boolean_member(args, "force", TRUE);
-        qmp_command(op->dom->mon, "block-job-cancel", args, NULL, NULL);
-    }
+    if (op->job)
+        backup_cancel_jobs(op);
 }
 
 /* step "release": QEMU lets go of the targets (flushed and closed before the job is over,
@@ -729,12 +887,17 @@ backup_release_step(struct job *job)
     struct backup_op *op = job->data;
     struct domain *dom = op->dom;
     g_clear_error(&op->add_error);
+    if (op->serving) {
+        /* the exports go with the server */
+        qmp_command(dom->mon, "nbd-server-stop", NULL, NULL, NULL);
+        op->serving = FALSE;
+    }
     for (guint i = 0; i < op->targets->len; i++) {
         struct backup_target *t = op->targets->pdata[i];
         JsonObject *args = json_object_new();
         json_object_set_string_member(args, "id", t->job_id);
         qmp_command(dom->mon, "job-dismiss", args, NULL, NULL);
-        if (t->temp_bitmap) {
+        if (t->temp_bitmap && !op->def->pull) {
             args = json_object_new();
             json_object_set_string_member(args, "node", t->device);
             json_object_set_string_member(args, "name", t->temp_bitmap);
@@ -757,7 +920,7 @@ backup_release_step(struct job *job)
 }
 
 /* QEMU lets go of everything the backup added; a failed or aborted one leaves no image it
- * made */
+ * made, nor does a pull (its scratch images were for the while it lasted) */
 static void
 backup_finish(struct job *job, const GError *error)
 {
@@ -767,6 +930,8 @@ backup_finish(struct job *job, const GError *error)
         dom->backup = NULL;
     g_autofree char *record = record_path(dom->core, dom->def->name);
     unlink(record);
+    if (op->serving)
+        qmp_quiet(dom, "nbd-server-stop", NULL);
     for (guint i = 0; i < op->targets->len; i++) {
         struct backup_target *t = op->targets->pdata[i];
         if (t->bitmap_added) {
@@ -784,13 +949,13 @@ backup_finish(struct job *job, const GError *error)
             json_object_set_string_member(args, "node-name", storage);
             qmp_quiet(dom, "blockdev-del", args);
         }
-        if (t->bitmap_added && t->temp_bitmap) {
+        if (t->bitmap_added && t->temp_bitmap && !op->def->pull) {
             JsonObject *args = json_object_new();
             json_object_set_string_member(args, "node", t->device);
             json_object_set_string_member(args, "name", t->temp_bitmap);
             qmp_quiet(dom, "block-dirty-bitmap-remove", args);
         }
-        if (error && t->made && unlink(t->disk->target) < 0 && errno != ENOENT)
+        if ((error || op->def->pull) && t->made && unlink(t->disk->target) < 0 && errno != ENOENT)
             log_warn("%s: cannot remove '%s': %s", dom->def->name, t->disk->target,
                      g_strerror(errno));
     }
@@ -806,9 +971,15 @@ backup_finish(struct job *job, const GError *error)
         typed_params_add_int(params, "operation", 9 /* VIR_DOMAIN_JOB_OPERATION_BACKUP */);
         typed_params_add_ullong(params, "time_elapsed",
                                 (guint64)(g_get_monotonic_time() - job->started_mono) / 1000);
-        typed_params_add_ullong(params, "disk_total", total);
-        typed_params_add_ullong(params, "disk_processed", done);
-        typed_params_add_ullong(params, "disk_remaining", total - MIN(done, total));
+        if (op->def->pull) {
+            /* what the scratch images took */
+            typed_params_add_ullong(params, "disk_temp_used", done);
+            typed_params_add_ullong(params, "disk_temp_total", total);
+        } else {
+            typed_params_add_ullong(params, "disk_total", total);
+            typed_params_add_ullong(params, "disk_processed", done);
+            typed_params_add_ullong(params, "disk_remaining", total - MIN(done, total));
+        }
         typed_params_add_bool(params, "success", error == NULL);
         if (error)
             typed_params_add_string(params, "errmsg", error->message);
@@ -819,13 +990,9 @@ backup_finish(struct job *job, const GError *error)
 }
 
 static const struct job_step backup_steps[] = {
-    {"size", backup_size_step},
-    {"create", backup_create_step},
-    {"attach", backup_attach_step},
-    {"start", backup_start_step},
-    {"copy", backup_copy_step},
-    {"release", backup_release_step},
-    {NULL, NULL},
+    {"size", backup_size_step},   {"create", backup_create_step},   {"attach", backup_attach_step},
+    {"serve", backup_serve_step}, {"start", backup_start_step},     {"export", backup_export_step},
+    {"copy", backup_copy_step},   {"release", backup_release_step}, {NULL, NULL},
 };
 static const struct job_pipeline backup_pipeline = {backup_steps, backup_finish, backup_abort,
                                                     TRUE};
@@ -890,4 +1057,21 @@ core_backup_xml(struct domain *dom, GError **error)
         return NULL;
     }
     return backup_def_format(dom->backup->def);
+}
+
+gboolean
+core_backup_disk_progress(struct domain *dom, const char *target, guint64 *cur, guint64 *end)
+{
+    struct backup_op *op = dom->backup;
+    for (guint i = 0; op && i < op->targets->len; i++) {
+        const struct backup_target *t = op->targets->pdata[i];
+        if (!g_str_equal(t->disk->name, target))
+            continue;
+        if (cur)
+            *cur = t->cur;
+        if (end)
+            *end = t->end;
+        return TRUE;
+    }
+    return FALSE;
 }

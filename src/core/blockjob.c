@@ -906,13 +906,20 @@ core_block_job_info(struct domain *dom, const char *path, core_block_info_fn don
         g_error_free(error);
         return;
     }
-    if (!find_disk(dom, path)) {
+    const struct disk_def *d = find_disk(dom, path);
+    if (!d) {
         err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "no disk with path '%s'", path);
         done(error, NULL, data);
         g_error_free(error);
         return;
     }
     struct block_job *bj = find_job(dom, path);
+    /* a backup shows on its disks as libvirt's does */
+    struct core_block_info backup = {.found = TRUE, .type = BLOCK_JOB_TYPE_BACKUP};
+    if (!bj && core_backup_disk_progress(dom, d->target_dev, &backup.cur, &backup.end)) {
+        done(NULL, &backup, data);
+        return;
+    }
     if (!bj) {
         done(NULL, &none, data);
         return;

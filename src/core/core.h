@@ -645,13 +645,18 @@ void core_checkpoint_create(struct domain *dom, const char *xml, unsigned flags,
                             core_snapshot_done_fn done, gpointer data);
 void core_checkpoint_delete(struct domain *dom, const char *name, unsigned flags, core_done_fn done,
                             gpointer data);
-/* A push backup of running DOM (virDomainBackupBegin; FLAGS: REUSE_EXTERNAL): a job that
- * copies each disk (all of it, or what changed since a checkpoint) into its target while the
- * guest runs, and may make a checkpoint at the same instant (CHECKPOINT_XML, may be NULL).
- * STARTED hears when the copy began (or why it could not); the job goes on until every disk
- * is copied, reporting progress (domjobinfo) and abortable (domjobabort). */
+/* A backup of running DOM (virDomainBackupBegin; FLAGS: REUSE_EXTERNAL): a job that copies
+ * each disk (all of it, or what changed since a checkpoint) into its target while the guest
+ * runs (push), or serves it as it was over NBD (pull), and may make a checkpoint at the same
+ * instant (CHECKPOINT_XML, may be NULL). STARTED hears when the copy or the export began (or
+ * why it could not); the job goes on until every disk is copied (push) or the client ends it
+ * with domjobabort (pull), reporting progress (domjobinfo). */
 void core_backup_begin(struct domain *dom, const char *backup_xml, const char *checkpoint_xml,
                        unsigned flags, core_done_fn started, gpointer data);
+/* Whether the running backup of DOM takes in disk TARGET, and QEMU's progress of its job
+ * (CUR, END may be NULL). */
+gboolean core_backup_disk_progress(struct domain *dom, const char *target, guint64 *cur,
+                                   guint64 *end);
 /* The running backup's XML (every disk, targets filled in): ERR_NO_DOMAIN_BACKUP when none. */
 char *core_backup_xml(struct domain *dom, GError **error);
 /* A daemon died during a backup of adopted DOM: QEMU lets go of what its record names (copies

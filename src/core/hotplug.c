@@ -752,6 +752,13 @@ detach_prepare(struct job *job)
         op->what = describe(&dev);
         if (!check_pluggable(dom->def, &dev, "unplugged", &error))
             goto fail;
+        if (kind == DEVICE_DISK &&
+            core_backup_disk_progress(dom, dev.disk->target_dev, NULL, NULL)) {
+            err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,
+                    "disk '%s' is being backed up; detach it once the backup is over",
+                    dev.disk->target_dev);
+            goto fail;
+        }
         g_free(op->alias);
         op->alias = g_strdup(domain_device_info(&dev)->alias);
     }

@@ -462,7 +462,7 @@ job_type_of(const struct job_info *info)
 {
     if (info->type == JOB_NONE)
         return JOB_TYPE_NONE;
-    return info->total ? JOB_TYPE_BOUNDED : JOB_TYPE_UNBOUNDED;
+    return info->total && !info->temp ? JOB_TYPE_BOUNDED : JOB_TYPE_UNBOUNDED;
 }
 
 static void
@@ -473,12 +473,14 @@ h_get_job_info(struct call *call, const struct call_ctx *ctx)
     struct job_info info;
     job_info(&ctx->dom->jobs, &info);
     g_autoptr(GByteArray) b = g_byte_array_new();
+    /* a pull backup's figures are scratch space, not work: none here, as libvirt's */
+    guint64 total = info.temp ? 0 : info.total, done = info.temp ? 0 : info.done;
     xdr_put_i32(b, job_type_of(&info));
     xdr_put_u64(b, (uint64_t)info.elapsed_ms);
     xdr_put_u64(b, 0); /* time remaining: unknown */
-    xdr_put_u64(b, info.total);
-    xdr_put_u64(b, info.done);
-    xdr_put_u64(b, info.total - MIN(info.done, info.total));
+    xdr_put_u64(b, total);
+    xdr_put_u64(b, done);
+    xdr_put_u64(b, total - MIN(done, total));
     const struct job_migration *m = &info.migration;
     xdr_put_u64(b, m->present ? m->mem_total : 0);
     xdr_put_u64(b, m->present ? m->mem_processed : 0);
@@ -537,7 +539,12 @@ h_get_job_stats(struct call *call, const struct call_ctx *ctx)
     dispatch_param_int(params, "operation",
                        info.type < JOB_TYPE_LAST ? operations[info.type] : JOB_OPERATION_UNKNOWN);
     dispatch_param_ullong(params, "time_elapsed", (uint64_t)info.elapsed_ms);
-    if (info.total) {
+    if (info.temp) {
+        /* a pull backup's: what its scratch images took */
+        dispatch_param_ullong(params, "disk_temp_used", info.done);
+        dispatch_param_ullong(params, "disk_temp_total", info.total);
+        n += 2;
+    } else if (info.total) {
         /* a backup's are the disks' bytes, under libvirt's names */
         gboolean disk = info.type == JOB_BACKUP;
         dispatch_param_ullong(params, disk ? "disk_total" : "data_total", info.total);

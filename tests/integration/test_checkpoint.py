@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Checkpoints and push backups, through stock virsh and python3-libvirt: a checkpoint is a
+"""Checkpoints and backups, through stock virsh and python3-libvirt: a checkpoint is a
 bitmap in each qcow2 disk that records what was written since (QEMU's own count in
 checkpoint-dumpxml --size); a full backup holds the disk as it was, an incremental one only
 what changed since its checkpoint, and both together give the disk back; the tree, its
 metadata across a daemon restart, delete (running and shut off), domjobinfo, domjobabort and
 backup-dumpxml of a backup under way; what checkpoints exclude (snapshots, block copies, an
-undefine that would forget them). No guest boots: the writes are QEMU's own (qemu-io), into a
+undefine that would forget them). Pull backups: the disk as it was, served over NBD to qemu-img
+and to virtnbdbackup (full and incremental, then virtnbdrestore gives the disk back). No guest boots: the writes are QEMU's own (qemu-io), into a
 domain started paused."""
 import json
 import os
@@ -71,6 +72,7 @@ def cp(daemon, tmp_path):
     dom.createWithFlags(E.VIR_DOMAIN_START_PAUSED)
     yield c, dom, qcow2, tmp_path
     try:
+        c = daemon.conn()  # a test may have restarted the daemon
         dom = c.lookupByName("cp")
         if dom.isActive():
             dom.destroy()
@@ -271,6 +273,147 @@ def test_backup_under_way(daemon, cp):
         time.sleep(0.1)
     assert dom.jobStats(E.VIR_DOMAIN_JOB_STATS_COMPLETED)["type"] == E.VIR_DOMAIN_JOB_COMPLETED
     assert os.path.exists(target)
+
+
+def nbd_read(socket, export, pattern, offset, length):
+    """Whether EXPORT on SOCKET holds PATTERN at OFFSET (qemu-io verifies each byte)."""
+    r = subprocess.run(["qemu-io", "-r", "-f", "raw", "-c",
+                        f"read -P {pattern} {offset} {length}",
+                        f"nbd+unix:///{export}?socket={socket}"],
+                       capture_output=True, text=True)
+    return r.returncode == 0 and "verification failed" not in r.stdout
+
+
+def nbd_dirty(socket, export, bitmap):
+    """The (start, length) ranges BITMAP of EXPORT marks dirty (qemu-img's x-dirty-bitmap map:
+    dirty areas show as holes)."""
+    opts = (f"driver=nbd,export={export},server.type=unix,server.path={socket},"
+            f"x-dirty-bitmap=qemu:dirty-bitmap:{bitmap}")
+    out = subprocess.run(["qemu-img", "map", "--output=json", "--image-opts", opts],
+                         capture_output=True, text=True, check=True).stdout
+    return [(e["start"], e["length"]) for e in json.loads(out) if not e["data"]]
+
+
+def block_nodes(daemon):
+    return json.loads(daemon.virsh("qemu-monitor-command", "cp",
+                                   '{"execute":"query-named-block-nodes"}').stdout)["return"]
+
+
+def test_pull_backup(daemon, cp, loop):
+    """A pull backup serves the disk as it was when it began, while the guest writes on; an
+    incremental one exports what changed since its checkpoint as a bitmap; the domain may be
+    suspended meanwhile, its disk not detached; domjobabort ends it (a success), leaving no
+    scratch image; a daemon killed meanwhile is cleaned up after."""
+    c, dom, disk, tmp = cp
+    completed = []
+    c.domainEventRegisterAny(dom, E.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                             lambda conn, d, params, opaque: completed.append(params), None)
+    sock = str(tmp / "nbd.sock")
+    write(daemon, "cp", "0x11", 0, "1M")
+    back = f"""<domainbackup mode='pull'><server transport='unix' socket='{sock}'/><disks>
+<disk name='vda'/><disk name='vdb' backup='no'/></disks></domainbackup>"""
+    chk = """<domaincheckpoint><name>p1</name><disks><disk name='vda'/>
+<disk name='vdb' checkpoint='no'/></disks></domaincheckpoint>"""
+    dom.backupBegin(back, chk)
+    scratch = disk + ".p1"
+    assert os.path.exists(scratch)
+    assert [x.getName() for x in dom.listAllCheckpoints()] == ["p1"]
+    # the guest overwrites part of it: the export still holds what was there
+    write(daemon, "cp", "0x22", 0, "64k")
+    assert nbd_read(sock, "vda", "0x11", 0, "1M")
+    stats = dom.jobStats()
+    assert stats["type"] == E.VIR_DOMAIN_JOB_UNBOUNDED, stats
+    assert stats["operation"] == E.VIR_DOMAIN_JOB_OPERATION_BACKUP
+    assert stats["disk_temp_used"] >= 65536 and "disk_total" not in stats, stats
+    assert "Temporary disk space use:" in daemon.virsh("domjobinfo", "cp").stdout
+    assert dom.blockJobInfo("vda")["type"] == E.VIR_DOMAIN_BLOCK_JOB_TYPE_BACKUP
+    xml = daemon.virsh("backup-dumpxml", "cp").stdout
+    assert f"<server transport='unix' socket='{sock}'/>" in xml, xml
+    assert "exportname='vda'" in xml and f"<scratch file='{scratch}'/>" in xml
+    # it lets suspend and resume through, not a detach of the disk it serves
+    dom.resume()
+    assert dom.state()[0] == E.VIR_DOMAIN_RUNNING
+    dom.suspend()
+    r = daemon.virsh("detach-disk", "cp", "vda", "--live", check=False)
+    assert r.returncode != 0 and "being backed up" in r.stderr, r.stderr
+    # the client is done: domjobabort ends it
+    dom.abortJob()
+    for _ in range(100):
+        if dom.jobInfo()[0] == E.VIR_DOMAIN_JOB_NONE and completed:
+            break
+        time.sleep(0.1)
+    stats = dom.jobStats(E.VIR_DOMAIN_JOB_STATS_COMPLETED)
+    assert stats["type"] == E.VIR_DOMAIN_JOB_COMPLETED, stats
+    assert completed and completed[0]["success"] is True, completed
+    assert completed[0]["disk_temp_used"] >= 65536
+    assert not os.path.exists(scratch)
+    assert len(block_nodes(daemon)) == 4, "the scratch image's nodes are gone"
+
+    # incremental since p1: what changed is the exported bitmap's
+    write(daemon, "cp", "0x33", 4 * MIB, "128k")
+    inc = f"""<domainbackup mode='pull'><incremental>p1</incremental>
+<server transport='unix' socket='{sock}'/><disks><disk name='vda'>
+<scratch file='{tmp / "s.qcow2"}'/></disk><disk name='vdb' backup='no'/></disks>
+</domainbackup>"""
+    dom.backupBegin(inc, None)
+    assert nbd_dirty(sock, "vda", "backup-vda") == [(0, 65536), (4 * MIB, 131072)]
+    assert nbd_read(sock, "vda", "0x33", 4 * MIB, "128k")
+    assert "exportbitmap='backup-vda'" in daemon.virsh("backup-dumpxml", "cp").stdout
+
+    # a daemon killed meanwhile: the next one stops the export and removes the scratch image
+    daemon.stop(signal.SIGKILL)
+    daemon.start()
+    dom = daemon.conn().lookupByName("cp")
+    for _ in range(100):
+        if len(block_nodes(daemon)) == 4 and not os.path.exists(tmp / "s.qcow2"):
+            break
+        time.sleep(0.1)
+    assert len(block_nodes(daemon)) == 4 and not os.path.exists(tmp / "s.qcow2")
+    dom.backupBegin(back, None)  # the NBD server is free again
+    assert nbd_read(sock, "vda", "0x22", 0, "64k")
+    dom.abortJob()
+
+    # what is refused, changing nothing
+    for xml, code, text in (
+            (back.replace(sock, "/nonexistent/dir/s"), E.VIR_ERR_OPERATION_FAILED,
+             "nbd-server-start"),
+            ("<domainbackup mode='pull'><server name='localhost'/></domainbackup>",
+             E.VIR_ERR_OPERATION_UNSUPPORTED, "must specify TCP port"),
+            ("<domainbackup mode='pull'/>", E.VIR_ERR_XML_ERROR, "needs its <server>")):
+        for _ in range(100):
+            if dom.jobInfo()[0] == E.VIR_DOMAIN_JOB_NONE:
+                break
+            time.sleep(0.1)
+        with pytest.raises(libvirt.libvirtError) as e:
+            dom.backupBegin(xml, chk.replace("p1", "p2"))
+        assert e.value.get_error_code() == code and text in str(e.value), str(e.value)
+        assert [x.getName() for x in dom.listAllCheckpoints()] == ["p1"]
+        assert not [f for f in os.listdir(tmp) if f.startswith("d.qcow2.")]
+
+
+def test_virtnbdbackup(daemon, cp):
+    """virtnbdbackup, unchanged: a full backup, an incremental one, and virtnbdrestore gives
+    back the disk as it is."""
+    c, dom, disk, tmp = cp
+    uri = daemon.uri.replace("qemu+unix://", "qemu://")  # its qemu+ URIs want a password
+    out = str(tmp / "bk")
+    write(daemon, "cp", "0x11", 0, "1M")
+
+    def backup(level):
+        r = subprocess.run(["virtnbdbackup", "-U", uri, "-d", "cp", "-l", level, "-o", out],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0 and "Finished successfully" in r.stderr, r.stderr
+        return r.stderr
+
+    backup("full")
+    write(daemon, "cp", "0x44", 8 * MIB, "256k")
+    assert "262144 bytes of data extents to backup" in backup("inc")
+    assert [x.getName() for x in dom.listAllCheckpoints()] == ["virtnbdbackup.0",
+                                                              "virtnbdbackup.1"]
+    r = subprocess.run(["virtnbdrestore", "-U", uri, "-i", out, "-o", str(tmp / "restore")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert same(daemon, str(tmp / "restore" / "d.qcow2"), disk)
 
 
 def test_domus_commands_as_virsh(daemon, cp):

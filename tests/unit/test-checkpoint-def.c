@@ -86,6 +86,24 @@ test_backup(void)
                     "    <disk name='vdb' backup='no'/>\n"
                     "  </disks>\n"
                     "</domainbackup>\n");
+
+    /* pull: the server, and what each disk is exported as */
+    g_autoptr(backup_def) pull =
+        backup_def_parse("<domainbackup mode='pull'><server transport='unix' socket='/r/s'/>"
+                         "<disks><disk name='vda' exportname='e' exportbitmap='b'>"
+                         "<scratch file='/r/x.qcow2'/></disk></disks></domainbackup>",
+                         &error);
+    g_assert_no_error(error);
+    g_assert_true(pull->pull && pull->server_unix);
+    g_autofree char *pout = backup_def_format(pull);
+    g_assert_nonnull(strstr(pout, "<server transport='unix' socket='/r/s'/>"));
+    g_assert_nonnull(strstr(pout, " exportname='e' exportbitmap='b'>"));
+    g_assert_nonnull(strstr(pout, "<scratch file='/r/x.qcow2'/>"));
+    g_autoptr(backup_def) tcp =
+        backup_def_parse("<domainbackup mode='pull'><server port='10809'/></domainbackup>", &error);
+    g_assert_no_error(error);
+    g_autofree char *tout = backup_def_format(tcp);
+    g_assert_nonnull(strstr(tout, "<server transport='tcp' name='localhost' port='10809'/>"));
 }
 
 struct bad {
@@ -117,6 +135,21 @@ static const struct bad bad[] = {
     {TRUE, "<domainbackup mode='sideways'/>", ERR_XML_ERROR, "sideways"},
     {TRUE, "<domainbackup><server name='localhost'/></domainbackup>", ERR_XML_ERROR,
      "requires pull mode"},
+    {TRUE, "<domainbackup mode='pull'/>", ERR_XML_ERROR, "needs its <server>"},
+    {TRUE, "<domainbackup mode='pull'><server transport='rdma'/></domainbackup>",
+     ERR_CONFIG_UNSUPPORTED, "'rdma'"},
+    {TRUE, "<domainbackup mode='pull'><server port='1' tls='yes'/></domainbackup>",
+     ERR_CONFIG_UNSUPPORTED, "TLS"},
+    {TRUE, "<domainbackup mode='pull'><server transport='unix' socket='s'/></domainbackup>",
+     ERR_XML_ERROR, "must be absolute"},
+    {TRUE, "<domainbackup mode='pull'><server name='localhost'/></domainbackup>",
+     ERR_OPERATION_UNSUPPORTED, "must specify TCP port"},
+    {TRUE, "<domainbackup mode='pull'><server port='70000'/></domainbackup>", ERR_XML_ERROR,
+     "invalid port '70000'"},
+    {TRUE,
+     "<domainbackup mode='pull'><server port='1'/><disks><disk name='vda'>"
+     "<driver type='raw'/></disk></disks></domainbackup>",
+     ERR_CONFIG_UNSUPPORTED, "use 'qcow2'"},
     {TRUE, "<domainbackup><disks><disk name='vda'/><disk name='vda'/></disks></domainbackup>",
      ERR_XML_ERROR, "specified twice"},
     {TRUE,
