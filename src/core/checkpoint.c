@@ -523,6 +523,12 @@ start_job(struct domain *dom, enum job_type type, const struct job_pipeline *pip
     job_acquire(&dom->jobs, type, pipeline, dom->core->job_wait_ms, cp_begin, req);
 }
 
+static const char *
+checkpoint_parent(gconstpointer def)
+{
+    return ((const struct checkpoint_def *)def)->parent;
+}
+
 /* REDEFINE: the metadata as given, nothing touched on the disks. */
 static gboolean
 redefine(struct domain *dom, struct checkpoint_def *def, GError **error)
@@ -530,6 +536,12 @@ redefine(struct domain *dom, struct checkpoint_def *def, GError **error)
     if (def->parent && !g_hash_table_contains(dom->checkpoints, def->parent)) {
         err_set(error, ORIGIN, ERR_INVALID_ARG, "parent %s for moment %s not found", def->parent,
                 def->name);
+        return FALSE;
+    }
+    if (def->parent &&
+        moment_would_cycle(dom->checkpoints, def->name, def->parent, checkpoint_parent)) {
+        err_set(error, ORIGIN, ERR_INVALID_ARG, "parent '%s' would create cycle to '%s'",
+                def->parent, def->name);
         return FALSE;
     }
     if (!def->creation_time)

@@ -93,3 +93,17 @@ moment_forget_all(struct domain *dom, const char *kind, GHashTable *table, GErro
     rmdir(dir);
     return TRUE;
 }
+
+gboolean
+moment_would_cycle(GHashTable *table, const char *name, const char *parent,
+                   moment_parent_fn parent_of)
+{
+    guint hops = 0;
+    for (const char *p = parent; p && hops <= g_hash_table_size(table); hops++) {
+        if (g_str_equal(p, name))
+            return TRUE;
+        gconstpointer up = g_hash_table_lookup(table, p);
+        p = up ? parent_of(up) : NULL;
+    }
+    return FALSE;
+}

@@ -23,3 +23,8 @@ char *moment_load(struct domain *dom, const char *kind, GHashTable *table, momen
 /* Removes the file of every moment in TABLE (keyed by name), empties TABLE, ".current" and
  * the directory. */
 gboolean moment_forget_all(struct domain *dom, const char *kind, GHashTable *table, GError **error);
+/* Whether PARENT as the parent of NAME makes a loop of TABLE's tree (keyed by name):
+ * PARENT is NAME or descends from it. PARENT_OF gives a definition's parent's name. */
+typedef const char *(*moment_parent_fn)(gconstpointer def);
+gboolean moment_would_cycle(GHashTable *table, const char *name, const char *parent,
+                            moment_parent_fn parent_of);

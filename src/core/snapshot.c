@@ -693,18 +693,10 @@ create_prepare(struct job *job, struct snap_op *op, GError **error)
     op->name = g_strdup(def->name);
 }
 
-/* Whether NAME as the parent of PARENT's line makes a loop: PARENT is NAME or descends from it */
-static gboolean
-would_cycle(struct domain *dom, const char *name, const char *parent)
+static const char *
+snapshot_parent(gconstpointer def)
 {
-    guint hops = 0;
-    for (const char *p = parent; p && hops <= g_hash_table_size(dom->snapshots); hops++) {
-        if (g_str_equal(p, name))
-            return TRUE;
-        const struct snapshot_def *up = g_hash_table_lookup(dom->snapshots, p);
-        p = up ? up->parent : NULL;
-    }
-    return FALSE;
+    return ((const struct snapshot_def *)def)->parent;
 }
 
 void
@@ -720,7 +712,8 @@ core_snapshot_create(struct domain *dom, const char *xml, unsigned flags,
         else if (def && def->parent && !g_hash_table_contains(dom->snapshots, def->parent))
             err_set(&error, ORIGIN, ERR_NO_DOMAIN_SNAPSHOT,
                     "the parent snapshot '%s' of '%s' does not exist", def->parent, def->name);
-        else if (def && def->parent && would_cycle(dom, def->name, def->parent))
+        else if (def && def->parent &&
+                 moment_would_cycle(dom->snapshots, def->name, def->parent, snapshot_parent))
             err_set(&error, ORIGIN, ERR_INVALID_ARG, "parent '%s' would create cycle to '%s'",
                     def->parent, def->name);
         if (!error)

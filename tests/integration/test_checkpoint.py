@@ -160,6 +160,14 @@ def test_checkpoints_and_backups(daemon, cp, loop):
     with pytest.raises(libvirt.libvirtError) as e:
         dom.checkpointLookupByName("nope")
     assert e.value.get_error_code() == E.VIR_ERR_NO_DOMAIN_CHECKPOINT
+    # a redefinition that would make a loop of the tree is refused, changing nothing
+    looped = dom.checkpointLookupByName("c1").getXMLDesc().replace(
+        "</name>", "</name><parent><name>c2</name></parent>", 1)
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.checkpointCreateXML(looped, E.VIR_DOMAIN_CHECKPOINT_CREATE_REDEFINE)
+    assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG
+    assert "parent 'c2' would create cycle to 'c1'" in str(e.value)
+    assert "<parent>" not in dom.checkpointLookupByName("c1").getXMLDesc()
     ro = libvirt.open(daemon.uri_ro)
     assert [x.getName() for x in ro.lookupByName("cp").listAllCheckpoints()] == ["c1", "c2"]
     with pytest.raises(libvirt.libvirtError) as e:
