@@ -229,6 +229,42 @@ cmd_checkpoint_delete(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+/* virsh checkpoint-edit: the XML in an editor, redefined; a checkpoint cannot be renamed
+ * (the bitmaps bear its name) */
+static gboolean
+cmd_checkpoint_edit(struct cli_ctx *ctx, GError **error)
+{
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    const char *name = cli_get(ctx, "checkpointname");
+    g_autofree char *xml =
+        dom ? domus_checkpoint_get_xml(dom, name, DOMUS_CHECKPOINT_XML_SECURE, error) : NULL;
+    g_autofree char *edited = xml ? cli_edit_xml(xml, error) : NULL;
+    if (!edited)
+        return FALSE;
+    if (g_str_equal(xml, edited)) {
+        printf("Checkpoint %s XML configuration not changed.\n\n", name);
+        return TRUE;
+    }
+    g_autofree char *made =
+        domus_checkpoint_create_xml(dom, edited, DOMUS_CHECKPOINT_CREATE_REDEFINE, error);
+    if (!made) {
+        cli_report("Failed to update %s", name);
+        return FALSE;
+    }
+    if (!g_str_equal(made, name)) {
+        /* virsh's way: the new one goes again */
+        if (!domus_checkpoint_delete(dom, made, DOMUS_CHECKPOINT_DELETE_METADATA_ONLY, error)) {
+            cli_report("Failed to clean up %s", made);
+            return FALSE;
+        }
+        cli_report("Cannot rename checkpoint %s to %s", name, made);
+        cli_set_error(error, "Failed to update %s", name);
+        return FALSE;
+    }
+    printf("Checkpoint %s edited.\n\n", name);
+    return TRUE;
+}
+
 static gboolean
 cmd_backup_begin(struct cli_ctx *ctx, GError **error)
 {
@@ -300,6 +336,7 @@ static const struct cli_opt dumpxml_opts[] = {
     {NULL},
 };
 static const struct cli_opt info_opts[] = {DOMAIN_OPT, CHECKPOINT_OPT("checkpoint name"), {NULL}};
+static const struct cli_opt edit_opts[] = {DOMAIN_OPT, CHECKPOINT_OPT("checkpoint name"), {NULL}};
 static const struct cli_opt parent_opts[] = {
     DOMAIN_OPT, CHECKPOINT_OPT("find parent of checkpoint name"), {NULL}};
 static const struct cli_opt delete_opts[] = {
@@ -327,6 +364,7 @@ const struct cli_cmd cli_checkpoint_cmds[] = {
     {"checkpoint-delete", cmd_checkpoint_delete, delete_opts, "Delete a domain checkpoint"},
     {"checkpoint-dumpxml", cmd_checkpoint_dumpxml, dumpxml_opts,
      "Dump XML for a domain checkpoint"},
+    {"checkpoint-edit", cmd_checkpoint_edit, edit_opts, "edit XML for a checkpoint"},
     {"checkpoint-info", cmd_checkpoint_info, info_opts, "checkpoint information"},
     {"checkpoint-list", cmd_checkpoint_list, list_opts, "List checkpoints for a domain"},
     {"checkpoint-parent", cmd_checkpoint_parent, parent_opts,

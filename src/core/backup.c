@@ -21,7 +21,6 @@
 #include "conf/checkpoint_def.h"
 #include "core/checkpoint.h"
 #include "core/events.h"
-#include "core/guest.h"
 #include "core/snapshot.h"
 #include "core/storage.h"
 #include "qemu/device.h"
@@ -45,6 +44,7 @@ struct backup_target {
     char *temp_bitmap;        /* incremental: the disabled copy blockdev-backup reads (push,
                                  on DEVICE) or the export carries (pull, on the scratch) */
     char *export_id;          /* pull: the NBD export's id */
+    char *since;              /* incremental: the checkpoint's bitmap on DEVICE */
     guint64 size;             /* the disk's virtual size */
     guint64 cur, end;         /* QEMU's progress of its job */
     gboolean made;            /* the daemon created the target file */
@@ -77,6 +77,7 @@ target_free(struct backup_target *t)
     g_free(t->job_id);
     g_free(t->temp_bitmap);
     g_free(t->export_id);
+    g_free(t->since);
     g_free(t);
 }
 
@@ -217,6 +218,11 @@ backup_align(struct backup_op *op, GError **error)
         }
         struct backup_target *t = g_new0(struct backup_target, 1);
         t->disk = bd;
+        if (bd->mode == BACKUP_MODE_INCREMENTAL) {
+            const struct checkpoint_def *cp =
+                g_hash_table_lookup(dom->checkpoints, bd->incremental);
+            t->since = g_strdup(checkpoint_def_disk(cp, bd->name)->bitmap_name);
+        }
         t->device = qemu_device_node_format(d->source_index);
         t->job_id = g_strdup_printf("backup-%s-%s", bd->name, t->device);
         if (def->pull) {
@@ -744,7 +750,7 @@ backup_start_step(struct job *job)
             JsonArray *from = json_array_new();
             JsonObject *source = json_object_new();
             json_object_set_string_member(source, "node", t->device);
-            json_object_set_string_member(source, "name", t->disk->incremental);
+            json_object_set_string_member(source, "name", t->since);
             json_array_add_object_element(from, source);
             json_object_set_array_member(merge, "bitmaps", from);
             json_array_add_object_element(actions,
@@ -965,27 +971,8 @@ backup_finish(struct job *job, const GError *error)
         log_info("%s: backup of %u disk%s done", dom->def->name, op->targets->len,
                  op->targets->len == 1 ? "" : "s");
     /* VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, once the copy had begun: its figures and outcome */
-    if (!op->started) {
-        g_autoptr(GPtrArray) params = typed_params_new();
-        guint64 done = job->done, total = job->total;
-        typed_params_add_int(params, "operation", 9 /* VIR_DOMAIN_JOB_OPERATION_BACKUP */);
-        typed_params_add_ullong(params, "time_elapsed",
-                                (guint64)(g_get_monotonic_time() - job->started_mono) / 1000);
-        if (op->def->pull) {
-            /* what the scratch images took */
-            typed_params_add_ullong(params, "disk_temp_used", done);
-            typed_params_add_ullong(params, "disk_temp_total", total);
-        } else {
-            typed_params_add_ullong(params, "disk_total", total);
-            typed_params_add_ullong(params, "disk_processed", done);
-            typed_params_add_ullong(params, "disk_remaining", total - MIN(done, total));
-        }
-        typed_params_add_bool(params, "success", error == NULL);
-        if (error)
-            typed_params_add_string(params, "errmsg", error->message);
-        struct event ev = {.kind = EVENT_ID_JOB_COMPLETED, .params = params};
-        core_domain_emit_event(dom, &ev);
-    }
+    if (!op->started)
+        core_domain_emit_job_completed(dom, TRUE, error);
     tell_started(op, error);
 }
 

@@ -211,9 +211,10 @@ checkpoint_disk_takes_part(const struct disk_def *d)
 
 /* DEF's disks against the domain's, as libvirt aligns them: every disk of the domain in its
  * order; without a <disks> list, each writable disk with an image gets a bitmap, with one,
- * those it does not name get none. A bitmap is the checkpoint's name and needs qcow2. */
+ * those it does not name get none. A bitmap needs qcow2; a new one is named after the
+ * checkpoint (a REDEFINED one may name another, as libvirt's). */
 static gboolean
-align_disks(struct domain *dom, struct checkpoint_def *def, GError **error)
+align_disks(struct domain *dom, struct checkpoint_def *def, gboolean redefined, GError **error)
 {
     const struct domain_def *dd = dom->def;
     if (!dd->disks->len) {
@@ -264,7 +265,7 @@ align_disks(struct domain *dom, struct checkpoint_def *def, GError **error)
                     cd->name);
             return FALSE;
         }
-        if (!g_str_equal(cd->bitmap_name, def->name)) {
+        if (!redefined && !g_str_equal(cd->bitmap_name, def->name)) {
             err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
                     "bitmap for disk '%s' must match checkpoint name '%s'", cd->name, def->name);
             return FALSE;
@@ -308,7 +309,7 @@ checkpoint_prepare_new(struct domain *dom, struct checkpoint_def *def, GError **
         err_set(error, ORIGIN, ERR_OPERATION_FAILED, "domain moment %s already exists", def->name);
         return FALSE;
     }
-    if (!check_no_snapshots(dom, error) || !align_disks(dom, def, error))
+    if (!check_no_snapshots(dom, error) || !align_disks(dom, def, FALSE, error))
         return FALSE;
     g_free(def->parent);
     def->parent = g_strdup(dom->current_checkpoint);
@@ -546,7 +547,7 @@ redefine(struct domain *dom, struct checkpoint_def *def, GError **error)
     }
     if (!def->creation_time)
         def->creation_time = g_get_real_time() / G_USEC_PER_SEC;
-    if (!align_disks(dom, def, error))
+    if (!align_disks(dom, def, TRUE, error))
         return FALSE;
     if (!def->dom)
         def->dom = domain_def_copy(dom->new_def ? dom->new_def : dom->def);

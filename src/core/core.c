@@ -10,6 +10,7 @@
 
 #include "conf/checkpoint_def.h"
 #include "conf/xml_util.h"
+#include "core/guest.h"
 #include "core/network.h"
 #include "core/secret.h"
 #include "core/storage.h"
@@ -698,6 +699,100 @@ core_domain_emit_tunable(struct domain *dom, const GPtrArray *params)
         .kind = EVENT_ID_TUNABLE,
         .params = params,
     };
+    core_domain_emit_event(dom, &ev);
+}
+
+/* virDomainJobOperation */
+enum {
+    JOB_OPERATION_UNKNOWN = 0,
+    JOB_OPERATION_START = 1,
+    JOB_OPERATION_SAVE = 2,
+    JOB_OPERATION_RESTORE = 3,
+    JOB_OPERATION_MIGRATION_IN = 4,
+    JOB_OPERATION_MIGRATION_OUT = 5,
+    JOB_OPERATION_SNAPSHOT = 6,
+    JOB_OPERATION_SNAPSHOT_REVERT = 7,
+    JOB_OPERATION_DUMP = 8,
+    JOB_OPERATION_BACKUP = 9,
+    JOB_OPERATION_SNAPSHOT_DELETE = 10,
+};
+
+GPtrArray *
+core_job_params(const struct job_info *info)
+{
+    static const int operations[JOB_TYPE_LAST] = {
+        [JOB_START] = JOB_OPERATION_START,
+        [JOB_SAVE] = JOB_OPERATION_SAVE,
+        [JOB_RESTORE] = JOB_OPERATION_RESTORE,
+        [JOB_SNAPSHOT] = JOB_OPERATION_SNAPSHOT,
+        [JOB_SNAPSHOT_REVERT] = JOB_OPERATION_SNAPSHOT_REVERT,
+        [JOB_SNAPSHOT_DELETE] = JOB_OPERATION_SNAPSHOT_DELETE,
+        [JOB_MIGRATION_IN] = JOB_OPERATION_MIGRATION_IN,
+        [JOB_MIGRATION_OUT] = JOB_OPERATION_MIGRATION_OUT,
+        [JOB_DUMP] = JOB_OPERATION_DUMP,
+        [JOB_BACKUP] = JOB_OPERATION_BACKUP,
+    };
+    GPtrArray *params = typed_params_new();
+    typed_params_add_int(params, "operation",
+                         info->type < JOB_TYPE_LAST ? operations[info->type]
+                                                    : JOB_OPERATION_UNKNOWN);
+    typed_params_add_ullong(params, "time_elapsed", (guint64)info->elapsed_ms);
+    if (info->temp) {
+        /* a pull backup's: what its scratch images took */
+        typed_params_add_ullong(params, "disk_temp_used", info->done);
+        typed_params_add_ullong(params, "disk_temp_total", info->total);
+    } else if (info->total) {
+        /* a backup's are the disks' bytes, under libvirt's names */
+        gboolean disk = info->type == JOB_BACKUP;
+        typed_params_add_ullong(params, disk ? "disk_total" : "data_total", info->total);
+        typed_params_add_ullong(params, disk ? "disk_processed" : "data_processed", info->done);
+        typed_params_add_ullong(params, disk ? "disk_remaining" : "data_remaining",
+                                info->total - MIN(info->done, info->total));
+    }
+    const struct job_migration *m = &info->migration;
+    if (!m->present)
+        return params;
+    /* QEMU's figures, under libvirt's names */
+    const struct {
+        const char *name;
+        guint64 v;
+    } figures[] = {
+        {"memory_total", m->mem_total},
+        {"memory_processed", m->mem_processed},
+        {"memory_remaining", m->mem_remaining},
+        {"memory_bps", m->mem_bps},
+        {"memory_dirty_rate", m->dirty_rate},
+        {"memory_iteration", m->iteration},
+        {"memory_constant", m->constant_pages},
+        {"memory_normal", m->normal_pages},
+        {"memory_normal_bytes", m->normal_bytes},
+        {"memory_page_size", m->page_size},
+        {"setup_time", m->setup_ms},
+        {"disk_total", m->disk_total},
+        {"disk_processed", m->disk_processed},
+        {"disk_remaining", m->disk_remaining},
+        /* while it runs, the downtime QEMU expects; once over, the one it had */
+        {"downtime", m->downtime_known ? m->downtime_ms : m->expected_downtime_ms},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(figures); i++)
+        typed_params_add_ullong(params, figures[i].name, figures[i].v);
+    if (m->throttle_percent)
+        typed_params_add_int(params, "auto_converge_throttle", (int)m->throttle_percent);
+    return params;
+}
+
+void
+core_domain_emit_job_completed(struct domain *dom, gboolean outcome, const GError *error)
+{
+    struct job_info info;
+    job_info(&dom->jobs, &info);
+    g_autoptr(GPtrArray) params = core_job_params(&info);
+    if (outcome) {
+        typed_params_add_bool(params, "success", error == NULL);
+        if (error)
+            typed_params_add_string(params, "errmsg", error->message);
+    }
+    struct event ev = {.kind = EVENT_ID_JOB_COMPLETED, .params = params};
     core_domain_emit_event(dom, &ev);
 }
 

@@ -262,6 +262,14 @@ void core_domain_emit_migration_iteration(struct domain *dom, int iteration);
 /* A live tunable changed (EVENT_ID_TUNABLE): PARAMS, struct typed_param * (core/guest.h),
  * named as libvirt names them ("cputune.vcpupin0", "blkdeviotune.disk"). */
 void core_domain_emit_tunable(struct domain *dom, const GPtrArray *params);
+/* virDomainGetJobStats' typed parameters (struct typed_param *, core/guest.h) for INFO, under
+ * libvirt's names: operation, time_elapsed, the data, disk or scratch figures, a migration's
+ * memory figures. New array. */
+GPtrArray *core_job_params(const struct job_info *info);
+/* VIR_DOMAIN_EVENT_ID_JOB_COMPLETED for DOM's job as it ends (from its finish hook), with
+ * core_job_params' figures; OUTCOME adds success and, with ERROR, errmsg (libvirt's backups;
+ * its other jobs raise it on success only, without them). */
+void core_domain_emit_job_completed(struct domain *dom, gboolean outcome, const GError *error);
 /* METADATA_CHANGE: TYPE (CORE_METADATA_*), the namespace URI of an element */
 void core_domain_emit_metadata(struct domain *dom, int type, const char *uri);
 

@@ -209,6 +209,9 @@ dump_finish(struct job *job, const GError *error)
     } else {
         log_info("%s: dumped to '%s'%s", dom->def->name, op->path,
                  op->flags & CORE_DUMP_MEMORY_ONLY ? " (its memory)" : "");
+        /* libvirt's for a dump through QEMU's migration stream, not a memory-only one */
+        if (!(op->flags & CORE_DUMP_MEMORY_ONLY))
+            core_domain_emit_job_completed(dom, FALSE, NULL);
     }
     if (!state_is_active(dom->state) || !dom->mon || lifecycle_process_gone(dom))
         return;

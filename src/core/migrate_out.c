@@ -397,6 +397,8 @@ out_finish(struct job *job, const GError *error)
             dom->stop_input = IN_STOPPED_MIGRATED;
             lifecycle_kill_and_reap(dom);
             lifecycle_stopped(dom, IN_STOPPED_MIGRATED);
+            /* libvirt's: on the source, once the guest runs there (not for an offline one) */
+            core_domain_emit_job_completed(dom, FALSE, NULL);
         }
         if ((op->flags & MIGRATE_UNDEFINE_SOURCE) && dom->persistent && !dom->removed &&
             !core_undefine(dom->core, dom, 0, &err)) {

@@ -207,6 +207,7 @@ save_finish(struct job *job, const GError *error)
         log_info("%s: saved to '%s'", dom->def->name, op->image.path);
         if (op->managed)
             dom->managed_save = TRUE;
+        core_domain_emit_job_completed(dom, FALSE, NULL);
         if (state_is_active(dom->state)) {
             lifecycle_kill_and_reap(dom);
             lifecycle_stopped(dom, IN_STOPPED_SAVED);

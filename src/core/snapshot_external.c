@@ -767,6 +767,9 @@ ext_create_finish(struct job *job, const GError *error)
     }
     switch_definitions(op);
     job_crash_point(job, "commit");
+    /* libvirt's once the memory is saved (as after a save) */
+    if (ext->memory)
+        core_domain_emit_job_completed(dom, FALSE, NULL);
     if (qemu && (op->flags & CORE_SNAPSHOT_CREATE_HALT)) {
         lifecycle_kill_and_reap(dom);
         lifecycle_stopped(dom, IN_STOPPED_FROM_SNAPSHOT);

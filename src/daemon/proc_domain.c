@@ -441,21 +441,8 @@ h_get_messages(struct call *call, const struct call_ctx *ctx)
     call_reply(call, b);
 }
 
-/* virDomainJobType, virDomainJobOperation */
+/* virDomainJobType */
 enum { JOB_TYPE_NONE = 0, JOB_TYPE_BOUNDED = 1, JOB_TYPE_UNBOUNDED = 2 };
-enum {
-    JOB_OPERATION_UNKNOWN = 0,
-    JOB_OPERATION_START = 1,
-    JOB_OPERATION_SAVE = 2,
-    JOB_OPERATION_RESTORE = 3,
-    JOB_OPERATION_MIGRATION_IN = 4,
-    JOB_OPERATION_MIGRATION_OUT = 5,
-    JOB_OPERATION_SNAPSHOT = 6,
-    JOB_OPERATION_SNAPSHOT_REVERT = 7,
-    JOB_OPERATION_DUMP = 8,
-    JOB_OPERATION_BACKUP = 9,
-    JOB_OPERATION_SNAPSHOT_DELETE = 10,
-};
 
 static int
 job_type_of(const struct job_info *info)
@@ -522,71 +509,8 @@ h_get_job_stats(struct call *call, const struct call_ctx *ctx)
         call_reply(call, b);
         return;
     }
-    static const int operations[JOB_TYPE_LAST] = {
-        [JOB_START] = JOB_OPERATION_START,
-        [JOB_SAVE] = JOB_OPERATION_SAVE,
-        [JOB_RESTORE] = JOB_OPERATION_RESTORE,
-        [JOB_SNAPSHOT] = JOB_OPERATION_SNAPSHOT,
-        [JOB_SNAPSHOT_REVERT] = JOB_OPERATION_SNAPSHOT_REVERT,
-        [JOB_SNAPSHOT_DELETE] = JOB_OPERATION_SNAPSHOT_DELETE,
-        [JOB_MIGRATION_IN] = JOB_OPERATION_MIGRATION_IN,
-        [JOB_MIGRATION_OUT] = JOB_OPERATION_MIGRATION_OUT,
-        [JOB_DUMP] = JOB_OPERATION_DUMP,
-        [JOB_BACKUP] = JOB_OPERATION_BACKUP,
-    };
-    g_autoptr(GByteArray) params = g_byte_array_new();
-    guint n = 2;
-    dispatch_param_int(params, "operation",
-                       info.type < JOB_TYPE_LAST ? operations[info.type] : JOB_OPERATION_UNKNOWN);
-    dispatch_param_ullong(params, "time_elapsed", (uint64_t)info.elapsed_ms);
-    if (info.temp) {
-        /* a pull backup's: what its scratch images took */
-        dispatch_param_ullong(params, "disk_temp_used", info.done);
-        dispatch_param_ullong(params, "disk_temp_total", info.total);
-        n += 2;
-    } else if (info.total) {
-        /* a backup's are the disks' bytes, under libvirt's names */
-        gboolean disk = info.type == JOB_BACKUP;
-        dispatch_param_ullong(params, disk ? "disk_total" : "data_total", info.total);
-        dispatch_param_ullong(params, disk ? "disk_processed" : "data_processed", info.done);
-        dispatch_param_ullong(params, disk ? "disk_remaining" : "data_remaining",
-                              info.total - MIN(info.done, info.total));
-        n += 3;
-    }
-    const struct job_migration *m = &info.migration;
-    if (m->present) {
-        /* QEMU's figures, under libvirt's names */
-        const struct {
-            const char *name;
-            guint64 v;
-        } figures[] = {
-            {"memory_total", m->mem_total},
-            {"memory_processed", m->mem_processed},
-            {"memory_remaining", m->mem_remaining},
-            {"memory_bps", m->mem_bps},
-            {"memory_dirty_rate", m->dirty_rate},
-            {"memory_iteration", m->iteration},
-            {"memory_constant", m->constant_pages},
-            {"memory_normal", m->normal_pages},
-            {"memory_normal_bytes", m->normal_bytes},
-            {"memory_page_size", m->page_size},
-            {"setup_time", m->setup_ms},
-            {"disk_total", m->disk_total},
-            {"disk_processed", m->disk_processed},
-            {"disk_remaining", m->disk_remaining},
-            /* while it runs, the downtime QEMU expects; once over, the one it had */
-            {"downtime", m->downtime_known ? m->downtime_ms : m->expected_downtime_ms},
-        };
-        for (gsize i = 0; i < G_N_ELEMENTS(figures); i++)
-            dispatch_param_ullong(params, figures[i].name, figures[i].v);
-        n += G_N_ELEMENTS(figures);
-        if (m->throttle_percent) {
-            dispatch_param_int(params, "auto_converge_throttle", (int32_t)m->throttle_percent);
-            n++;
-        }
-    }
-    xdr_put_u32(b, n);
-    g_byte_array_append(b, params->data, params->len);
+    g_autoptr(GPtrArray) params = core_job_params(&info);
+    dispatch_put_typed_params(b, params);
     call_reply(call, b);
 }
 

@@ -460,3 +460,21 @@ def test_domus_commands_as_virsh(daemon, cp):
     assert daemon.domus("checkpoint-delete", "cp", "a1", "--children-only").stdout == \
         "Domain checkpoint a1 children deleted\n\n"
     assert [x.getName() for x in dom.listAllCheckpoints()] == ["a1"]
+    # checkpoint-edit: virsh's and domus's redefine the edited XML; a rename is refused
+    for tool, words, edit in (
+            ("virsh", "first", "s|<name>a1</name>|&<description>first</description>|"),
+            ("domus", "second", "s|first|second|")):
+        env = dict(os.environ, EDITOR=f"sed -i '{edit}'")
+        r = daemon.domus("checkpoint-edit", "cp", "a1", env=env) if tool == "domus" else \
+            subprocess.run(["virsh", "-c", daemon.uri, "checkpoint-edit", "cp", "a1"], env=env,
+                           capture_output=True, text=True)
+        assert r.stdout == "Checkpoint a1 edited.\n\n", (tool, r.stdout, r.stderr)
+        assert f"<description>{words}</description>" in \
+            dom.checkpointLookupByName("a1").getXMLDesc()
+    env = dict(os.environ, EDITOR="sed -i 's|<name>a1</name>|<name>a9</name>|'")
+    v = subprocess.run(["virsh", "-c", daemon.uri, "checkpoint-edit", "cp", "a1"], env=env,
+                       capture_output=True, text=True)
+    d = daemon.domus("checkpoint-edit", "cp", "a1", env=env, check=False)
+    assert (v.returncode, v.stdout, v.stderr) == (d.returncode, d.stdout, d.stderr)
+    assert "Cannot rename checkpoint a1 to a9" in d.stderr
+    assert [x.getName() for x in dom.listAllCheckpoints()] == ["a1"]

@@ -251,11 +251,14 @@ def test_live_migration_with_virsh_and_back_with_python(hosts, running, loop):
     a, b = hosts
     events = {"a": [], "b": []}
     watchers = []
+    completed = {"a": [], "b": []}
     for key, d in (("a", a), ("b", b)):
         w = libvirt.open(d.uri)
         w.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                  lambda c, dom, ev, detail, k: events[k].append((ev, detail)),
                                  key)
+        w.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                                 lambda c, dom, params, k: completed[k].append(params), key)
         watchers.append(w)
     before = counts(a.conn().lookupByName(NAME))
     r = virsh(a, "migrate", "--live", "--persistent", "--undefinesource", "--verbose", NAME,
@@ -276,6 +279,12 @@ def test_live_migration_with_virsh_and_back_with_python(hosts, running, loop):
                                (E.VIR_DOMAIN_EVENT_DEFINED, E.VIR_DOMAIN_EVENT_DEFINED_ADDED),
                                (E.VIR_DOMAIN_EVENT_RESUMED,
                                 E.VIR_DOMAIN_EVENT_RESUMED_MIGRATED)], events
+    # JOB_COMPLETED on the source only, as libvirt's, with QEMU's figures
+    guest.wait(lambda: completed["a"], 10, "the source's JOB_COMPLETED")
+    assert len(completed["a"]) == 1 and completed["b"] == [], completed
+    params = completed["a"][0]
+    assert params["operation"] == E.VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT, params
+    assert params["memory_processed"] > 0 and "downtime" in params, params
     for w in watchers:
         w.close()
     # the destination keeps the incoming migration's figures, as libvirt does

@@ -84,6 +84,9 @@ def leftovers(daemon):
 def test_save_restore_python(daemon, sg, loop):
     c, dom = sg
     ec, events = listen(daemon)
+    completed = []
+    ec.domainEventRegisterAny(None, E.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                              lambda conn, d, params, opaque: completed.append(params), None)
     mark = f"ram-{time.time_ns()}"
     assert guest.agent_exec(dom, "/bin/sh", "-c", f"echo {mark} > /run/domus-mark")[0] == 0
     pid = daemon.guest_pids()
@@ -108,6 +111,10 @@ def test_save_restore_python(daemon, sg, loop):
         (E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_RESTORED),
         (E.VIR_DOMAIN_EVENT_RESUMED, E.VIR_DOMAIN_EVENT_RESUMED_FROM_SNAPSHOT),
     ]
+    # the save's JOB_COMPLETED, as libvirt's: its figures, no outcome (success only)
+    assert len(completed) == 1, completed
+    assert completed[0]["operation"] == E.VIR_DOMAIN_JOB_OPERATION_SAVE
+    assert completed[0]["data_total"] > 0 and "success" not in completed[0], completed
     ec.close()
 
 
