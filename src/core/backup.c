@@ -612,6 +612,7 @@ on_backup_transaction(struct qmp *mon, JsonNode *result, const GError *error, gp
         if (!op->def->pull)
             tell_started(op, NULL);
     }
+    checkpoint_pending_clear(op->dom); /* the checkpoint is kept, or never was */
     job_step_over(job, error);
 }
 
@@ -726,6 +727,11 @@ backup_start_step(struct job *job)
 {
     struct backup_op *op = job->data;
     struct domain *dom = op->dom;
+    GError *error = NULL;
+    if (op->checkpoint && !checkpoint_pending_write(dom, op->checkpoint, &error)) {
+        job_fail(job, error);
+        return;
+    }
     JsonArray *actions = json_array_new();
     if (op->checkpoint)
         checkpoint_add_bitmap_actions(actions, dom, op->checkpoint);

@@ -427,6 +427,11 @@ create_step(struct job *job)
 {
     struct cp_op *op = job->data;
     struct domain *dom = op->dom;
+    GError *error = NULL;
+    if (!checkpoint_pending_write(dom, op->def, &error)) {
+        job_fail(job, error);
+        return;
+    }
     if (!state_is_active(dom->state)) {
         GPtrArray *cmds = snapshot_commands_new();
         img_bitmap_commands(cmds, dom, op->def, "--add");
@@ -438,15 +443,24 @@ create_step(struct job *job)
     run_transaction(job, dom, actions);
 }
 
+static void pending_recover(struct domain *dom, gboolean keep_whole, const char *why);
+
 static void
 create_finish(struct job *job, const GError *error)
 {
     struct cp_op *op = job->data;
     GError *e = NULL;
-    if (error)
+    if (error) {
+        /* qemu-img may have added the bitmaps of some images before one failed */
+        if (!state_is_active(op->dom->state))
+            pending_recover(op->dom, FALSE, "failed");
+        checkpoint_pending_clear(op->dom);
         return;
+    }
     struct checkpoint_def *def = g_steal_pointer(&op->def);
-    if (!checkpoint_keep_new(op->dom, def, &e)) {
+    gboolean kept = checkpoint_keep_new(op->dom, def, &e);
+    checkpoint_pending_clear(op->dom);
+    if (!kept) {
         job_set_error(job, e);
         return;
     }
@@ -522,6 +536,186 @@ start_job(struct domain *dom, enum job_type type, const struct job_pipeline *pip
     req->op = op;
     req->check = check;
     job_acquire(&dom->jobs, type, pipeline, dom->core->job_wait_ms, cp_begin, req);
+}
+
+/* --- a checkpoint on its way, for a daemon that dies before it is kept --- */
+
+#define PENDING_FILE ".pending"
+#define STOPPED_MIDWAY "was being made when the daemon stopped"
+
+static char *
+pending_path(struct domain *dom)
+{
+    g_autofree char *dir = moment_dir(dom, KIND);
+    return g_build_filename(dir, PENDING_FILE, NULL);
+}
+
+gboolean
+checkpoint_pending_write(struct domain *dom, const struct checkpoint_def *def, GError **error)
+{
+    g_autofree char *dir = moment_dir(dom, KIND);
+    g_autofree char *path = pending_path(dom);
+    g_autofree char *xml = checkpoint_def_format(def, CHECKPOINT_DEF_FORMAT_SECURE);
+    return file_mkdir_p(dir, 0700, error) &&
+           file_write_atomic(path, xml, strlen(xml), 0600, FILE_DURABLE, error);
+}
+
+void
+checkpoint_pending_clear(struct domain *dom)
+{
+    g_autofree char *path = pending_path(dom);
+    unlink(path);
+}
+
+/* The bitmaps of DEF that DOM's disks have: REMOVE (when not all are there) lists their
+ * (disk, bitmap) pairs; TRUE when every one is there. HAS tells whether disk D has bitmap
+ * NAME. */
+typedef gboolean (*has_bitmap_fn)(const struct disk_def *d, const char *name, gpointer data);
+
+static gboolean
+pending_complete(struct domain *dom, const struct checkpoint_def *def, has_bitmap_fn has,
+                 gpointer data, GPtrArray *present)
+{
+    gboolean all = TRUE;
+    for (guint i = 0; i < def->disks->len; i++) {
+        const struct checkpoint_disk *cd = def->disks->pdata[i];
+        const struct disk_def *d = cd->bitmap ? checkpoint_find_disk(dom, cd->name) : NULL;
+        if (!cd->bitmap)
+            continue;
+        if (d && has(d, cd->bitmap_name, data))
+            g_ptr_array_add(present, (gpointer)cd);
+        else
+            all = FALSE;
+    }
+    return all;
+}
+
+/* The record's outcome: DEF (taken) kept, or dropped; WHY: what cut its making short */
+static void
+pending_settle(struct domain *dom, struct checkpoint_def *def, gboolean keep, const char *why)
+{
+    g_autoptr(GError) error = NULL;
+    checkpoint_pending_clear(dom);
+    if (!keep) {
+        log_warn("%s: checkpoint '%s' %s; undone", dom->def->name, def->name, why);
+        checkpoint_def_free(def);
+        return;
+    }
+    log_warn("%s: checkpoint '%s' %s; its bitmaps are there: kept", dom->def->name, def->name, why);
+    if (!checkpoint_keep_new(dom, def, &error))
+        log_warn("%s: %s", dom->def->name, error->message);
+}
+
+struct live_recovery {
+    struct domain *dom; /* a reference */
+    struct checkpoint_def *def;
+    JsonArray *nodes;
+};
+
+static gboolean
+live_has(const struct disk_def *d, const char *name, gpointer data)
+{
+    struct live_recovery *rec = data;
+    g_autofree char *node = qemu_device_node_format(d->source_index);
+    JsonObject *n = rec->nodes ? qemu_json_find_object(rec->nodes, "node-name", node) : NULL;
+    JsonArray *bitmaps = n ? qemu_json_array(n, "dirty-bitmaps") : NULL;
+    return bitmaps && qemu_json_find_object(bitmaps, "name", name);
+}
+
+static void
+on_recover_nodes(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct live_recovery *rec = data;
+    struct domain *dom = rec->dom;
+    rec->nodes = result && JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
+    if (rec->nodes) {
+        g_autoptr(GPtrArray) present = g_ptr_array_new();
+        gboolean all = pending_complete(dom, rec->def, live_has, rec, present);
+        for (guint i = 0; !all && dom->mon && i < present->len; i++) {
+            const struct checkpoint_disk *cd = present->pdata[i];
+            const struct disk_def *d = checkpoint_find_disk(dom, cd->name);
+            g_autofree char *node = qemu_device_node_format(d->source_index);
+            JsonObject *args = json_object_new();
+            json_object_set_string_member(args, "node", node);
+            json_object_set_string_member(args, "name", cd->bitmap_name);
+            qmp_command(dom->mon, "block-dirty-bitmap-remove", args, NULL, NULL);
+        }
+        pending_settle(dom, g_steal_pointer(&rec->def), all, STOPPED_MIDWAY);
+    } else {
+        log_warn("%s: cannot tell whether checkpoint '%s' was made: %s", dom->def->name,
+                 rec->def->name, error ? error->message : "no answer from QEMU");
+    }
+    checkpoint_def_free(rec->def);
+    core_domain_unref(dom);
+    g_free(rec);
+}
+
+/* qemu-img info of disk D's image: whether it has bitmap NAME */
+static gboolean
+image_has(const struct disk_def *d, const char *name, gpointer data)
+{
+    const char *argv[] = {core_storage_qemu_img(), "info", "-U", "--output=json", d->source, NULL};
+    g_autofree char *out = NULL;
+    gint status = 0;
+    if (!d->source ||
+        !g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                      &status, NULL) ||
+        !g_spawn_check_wait_status(status, NULL))
+        return FALSE;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    if (!json_parser_load_from_data(parser, out, -1, NULL))
+        return FALSE;
+    JsonObject *info = qemu_json_node_object(json_parser_get_root(parser));
+    JsonObject *spec = info ? qemu_json_object(info, "format-specific") : NULL;
+    JsonObject *sdata = spec ? qemu_json_object(spec, "data") : NULL;
+    JsonArray *bitmaps = sdata ? qemu_json_array(sdata, "bitmaps") : NULL;
+    return bitmaps && qemu_json_find_object(bitmaps, "name", name);
+}
+
+void
+core_checkpoint_recover(struct domain *dom)
+{
+    pending_recover(dom, TRUE, STOPPED_MIDWAY);
+}
+
+/* DOM's record: kept when KEEP_WHOLE and every bitmap is there, else the ones there go */
+static void
+pending_recover(struct domain *dom, gboolean keep_whole, const char *why)
+{
+    g_autofree char *path = pending_path(dom);
+    g_autofree char *xml = NULL;
+    if (!g_file_get_contents(path, &xml, NULL, NULL))
+        return;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(checkpoint_def) def =
+        checkpoint_def_parse(xml, CHECKPOINT_DEF_PARSE_REDEFINE, &error);
+    if (!def || !def->name || g_hash_table_contains(dom->checkpoints, def->name) ||
+        !align_disks(dom, def, TRUE, &error)) {
+        /* unreadable, kept before the record went, or not of these disks */
+        checkpoint_pending_clear(dom);
+        return;
+    }
+    if (state_is_active(dom->state) && dom->mon) {
+        struct live_recovery *rec = g_new0(struct live_recovery, 1);
+        rec->dom = core_domain_ref(dom);
+        rec->def = g_steal_pointer(&def);
+        JsonObject *args = json_object_new();
+        json_object_set_boolean_member(args, "flat", TRUE);
+        qmp_command(dom->mon, "query-named-block-nodes", args, on_recover_nodes, rec);
+        return;
+    }
+    g_autoptr(GPtrArray) present = g_ptr_array_new();
+    gboolean all = pending_complete(dom, def, image_has, NULL, present) && keep_whole;
+    for (guint i = 0; !all && i < present->len; i++) {
+        const struct checkpoint_disk *cd = present->pdata[i];
+        const struct disk_def *d = checkpoint_find_disk(dom, cd->name);
+        const char *argv[] = {core_storage_qemu_img(), "bitmap", "--remove", d->source,
+                              cd->bitmap_name,         NULL};
+        g_spawn_sync(NULL, (char **)argv, NULL,
+                     G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL,
+                     NULL, NULL, NULL);
+    }
+    pending_settle(dom, g_steal_pointer(&def), all, why);
 }
 
 static const char *

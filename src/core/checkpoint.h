@@ -16,6 +16,11 @@ gboolean checkpoint_disk_takes_part(const struct disk_def *d);
 gboolean checkpoint_prepare_new(struct domain *dom, struct checkpoint_def *def, GError **error);
 /* DEF (taken) is made: kept and the current one. */
 gboolean checkpoint_keep_new(struct domain *dom, struct checkpoint_def *def, GError **error);
+/* The record of new checkpoint DEF, written before its bitmaps are added and cleared once it
+ * is kept or undone: a daemon that dies meanwhile finds it (core_checkpoint_recover). */
+gboolean checkpoint_pending_write(struct domain *dom, const struct checkpoint_def *def,
+                                  GError **error);
+void checkpoint_pending_clear(struct domain *dom);
 /* A QMP transaction action {type, data} (DATA taken). */
 JsonObject *checkpoint_action(const char *type, JsonObject *data);
 /* The actions that add DEF's bitmaps (persistent, recording) to ACTIONS. */

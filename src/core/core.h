@@ -672,6 +672,10 @@ char *core_backup_xml(struct domain *dom, GError **error);
 void core_backup_recover(struct domain *dom);
 /* ... of domain NAME, whose QEMU is gone too: the record goes. */
 void core_backup_forget(struct core *core, const char *name);
+/* A daemon died while it added a checkpoint's bitmaps (its record is there): kept when DOM's
+ * disks have all of them (the transaction or every qemu-img ran), else the ones there are
+ * removed. DOM adopted running (QMP) or shut off (qemu-img, at once). */
+void core_checkpoint_recover(struct domain *dom);
 
 /* virConnectDomainXMLToNative: the QEMU command line a start of XML would run, as one line of
  * shell words (FORMAT must be "qemu-argv", else ERR_INVALID_ARG); nothing is made on the host.

@@ -424,6 +424,61 @@ def test_virtnbdbackup(daemon, cp):
     assert same(daemon, str(tmp / "restore" / "d.qcow2"), disk)
 
 
+def bitmaps_of(image):
+    info = json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json", image],
+                                     capture_output=True, text=True, check=True).stdout)
+    return [b["name"] for b in info["format-specific"]["data"].get("bitmaps", [])]
+
+
+def restart_crashing(daemon, at, call):
+    """CALL with a daemon that kills itself at AT, then a daemon started again."""
+    daemon.stop()
+    daemon.start(crash_at=at)
+    with pytest.raises(libvirt.libvirtError):
+        call(daemon.conn().lookupByName("cp"))
+    daemon.proc.wait(timeout=30)
+    daemon.proc = None
+    daemon.start()
+    assert f"DOMUS_TEST_CRASH_AT: killing the daemon at {at}" in open(
+        os.path.join(daemon.root, "domusd.log")).read()
+    return daemon.conn().lookupByName("cp")
+
+
+def test_daemon_killed_mid_checkpoint(daemon, cp):
+    """A daemon killed once a checkpoint's bitmaps are added but before its metadata is kept:
+    the next one keeps it (the bitmaps are all there), running or shut off; a record whose
+    bitmaps never came is dropped."""
+    c, dom, disk, tmp = cp
+    xml = """<domaincheckpoint><name>k1</name><disks><disk name='vda'/>
+<disk name='vdb' checkpoint='no'/></disks></domaincheckpoint>"""
+    dom = restart_crashing(daemon, "checkpoint:end", lambda d: d.checkpointCreateXML(xml))
+    for _ in range(100):
+        if dom.listAllCheckpoints():
+            break
+        time.sleep(0.05)
+    assert [x.getName() for x in dom.listAllCheckpoints()] == ["k1"]
+    assert "<disk name='vda' checkpoint='bitmap' bitmap='k1'" in \
+        dom.checkpointLookupByName("k1").getXMLDesc()
+    # shut off: the same through qemu-img
+    dom.destroy()
+    xml2 = xml.replace("k1", "k2")
+    dom = restart_crashing(daemon, "checkpoint:end", lambda d: d.checkpointCreateXML(xml2))
+    assert [x.getName() for x in dom.listAllCheckpoints()] == ["k1", "k2"]
+    assert dom.checkpointLookupByName("k2").getParent().getName() == "k1"
+    assert bitmaps_of(disk) == ["k1", "k2"]
+    # a record of one whose bitmaps never came (killed before QEMU or qemu-img ran): dropped
+    meta = next(b for b, _, _ in os.walk(daemon.root)
+                if b.endswith(os.path.join("checkpoint", "cp")))
+    pending = os.path.join(meta, ".pending")
+    with open(pending, "w") as f:
+        f.write(xml.replace("k1", "k3"))
+    daemon.stop()
+    daemon.start()
+    dom = daemon.conn().lookupByName("cp")
+    assert [x.getName() for x in dom.listAllCheckpoints()] == ["k1", "k2"]
+    assert not os.path.exists(pending) and bitmaps_of(disk) == ["k1", "k2"]
+
+
 def test_domus_commands_as_virsh(daemon, cp):
     """domus's checkpoint-* and backup-* print what virsh prints, byte for byte."""
     c, dom, disk, tmp = cp
