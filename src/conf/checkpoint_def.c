@@ -364,7 +364,7 @@ parse_backup_disk(struct backup_def *def, xmlNodePtr node, GError **error)
     return TRUE;
 }
 
-/* <server>: a unix socket or a TCP address; NBD over TLS is not served */
+/* <server>: a unix socket or a TCP address, with or without TLS */
 static gboolean
 parse_backup_server(struct backup_def *def, xmlNodePtr node, GError **error)
 {
@@ -379,12 +379,7 @@ parse_backup_server(struct backup_def *def, xmlNodePtr node, GError **error)
                 "transport 'rdma' is not supported for a backup's NBD server; use 'unix' or 'tcp'");
         return FALSE;
     }
-    if (tls) {
-        err_set(error, BACKUP_ORIGIN, ERR_CONFIG_UNSUPPORTED,
-                "NBD over TLS (tls='yes') is not supported for backups yet; serve on a unix "
-                "socket, or over tcp without tls");
-        return FALSE;
-    }
+    def->server_tls = tls == 1;
     def->server_unix = transport == 1;
     if (def->server_unix) {
         def->server_socket = xml_util_prop(node, "socket");
@@ -487,12 +482,13 @@ backup_def_format(const struct backup_def *def)
     g_string_append_printf(s, "<domainbackup mode='%s'>\n", def->pull ? "pull" : "push");
     if (def->incremental)
         append_element(s, "  ", "incremental", def->incremental);
+    const char *tls = def->server_tls ? " tls='yes'" : "";
     if (def->pull && def->server_unix) {
-        g_string_append(s, "  <server transport='unix' socket='");
+        g_string_append_printf(s, "  <server transport='unix'%s socket='", tls);
         xml_util_append_escaped_attr(s, def->server_socket);
         g_string_append(s, "'/>\n");
     } else if (def->pull) {
-        g_string_append(s, "  <server transport='tcp' name='");
+        g_string_append_printf(s, "  <server transport='tcp'%s name='", tls);
         xml_util_append_escaped_attr(s, def->server_name);
         g_string_append_printf(s, "' port='%u'/>\n", def->server_port);
     }

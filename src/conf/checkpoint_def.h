@@ -70,6 +70,7 @@ struct backup_def {
     /* pull: where QEMU serves the disks over NBD, <server transport name port socket/>:
      * SERVER_SOCKET (transport unix) or SERVER_NAME and SERVER_PORT (tcp) */
     gboolean server_unix;
+    gboolean server_tls; /* tls='yes': NBD over TLS */
     char *server_name, *server_socket;
     guint server_port;
     GPtrArray *disks; /* struct backup_disk * */

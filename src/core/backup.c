@@ -21,6 +21,7 @@
 #include "conf/checkpoint_def.h"
 #include "core/checkpoint.h"
 #include "core/events.h"
+#include "core/migrate.h"
 #include "core/snapshot.h"
 #include "core/storage.h"
 #include "qemu/device.h"
@@ -63,6 +64,7 @@ struct backup_op {
     guint timer;
     gboolean polling;
     gboolean serving;    /* pull: QEMU's NBD server runs */
+    char *tls_id;        /* pull over TLS: QEMU's credentials object, once added */
     gboolean cancelling; /* block-job-cancel sent: a pull's copies end without error */
     GError *export_error;
     struct job *job; /* while the copy runs (for the poll) */
@@ -92,6 +94,7 @@ backup_op_free(gpointer data)
     g_ptr_array_unref(op->targets);
     g_clear_error(&op->add_error);
     g_clear_error(&op->export_error);
+    g_free(op->tls_id);
     core_domain_unref(op->dom);
     g_free(op);
 }
@@ -365,10 +368,20 @@ qmp_quiet(struct domain *dom, const char *cmd, JsonObject *args)
 /* --- what a daemon that dies during a backup leaves --- */
 
 /* <status>/<domain>.backup: one line a target, "INDEX MADE JOB BITMAP PATH" (BITMAP "-" for
- * none, or one that goes with the target's nodes), and a line "nbd-server" for a pull backup,
+ * none, or one that goes with the target's nodes), and a line "nbd-server TLS" for a pull
+ * backup (TLS: its credentials object in QEMU, "-" for none),
  * written before its nodes are added and removed once the backup is over: a restarted daemon
  * finds what QEMU still holds of it (core_backup_recover). */
 #define RECORD_NBD "nbd-server"
+
+/* object-del's arguments for the credentials object ID */
+static JsonObject *
+tls_object_args(const char *id)
+{
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "id", id);
+    return args;
+}
 
 static char *
 record_path(struct core *core, const char *name)
@@ -380,7 +393,9 @@ record_path(struct core *core, const char *name)
 static gboolean
 write_record(struct backup_op *op, GError **error)
 {
-    g_autoptr(GString) s = g_string_new(op->def->pull ? RECORD_NBD "\n" : "");
+    g_autoptr(GString) s = g_string_new(NULL);
+    if (op->def->pull)
+        g_string_append_printf(s, RECORD_NBD " %s\n", op->tls_id ? op->tls_id : "-");
     for (guint i = 0; i < op->targets->len; i++) {
         const struct backup_target *t = op->targets->pdata[i];
         g_string_append_printf(s, "%u %d %s %s %s\n", t->disk->index, t->made, t->job_id,
@@ -424,6 +439,7 @@ struct recovery {
     GPtrArray *left;    /* struct leftover * */
     guint rounds;
     gboolean nbd; /* a pull backup's: its NBD server stops first */
+    char *tls_id; /* ... and its credentials go */
 };
 
 static void recovery_poll(struct recovery *rec);
@@ -439,6 +455,7 @@ static void
 recovery_free(struct recovery *rec)
 {
     g_ptr_array_unref(rec->left);
+    g_free(rec->tls_id);
     core_domain_unref(rec->dom);
     g_free(rec);
 }
@@ -531,8 +548,12 @@ core_backup_recover(struct domain *dom)
     rec->left = g_ptr_array_new_with_free_func((GDestroyNotify)leftover_free);
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
     for (guint i = 0; lines[i]; i++) {
-        if (g_str_equal(lines[i], RECORD_NBD))
+        if (g_str_has_prefix(lines[i], RECORD_NBD " ")) {
+            const char *tls = lines[i] + strlen(RECORD_NBD " ");
             rec->nbd = TRUE;
+            if (g_str_has_prefix(tls, "domus-backup-tls-"))
+                rec->tls_id = g_strdup(tls);
+        }
         g_auto(GStrv) f = g_strsplit(lines[i], " ", 5);
         guint64 index = 0;
         if (g_strv_length(f) != 5 ||
@@ -551,6 +572,8 @@ core_backup_recover(struct domain *dom)
              dom->def->name);
     if (rec->nbd && dom->mon)
         qmp_command(dom->mon, "nbd-server-stop", NULL, NULL, NULL);
+    if (rec->tls_id && dom->mon)
+        qmp_quiet(dom, "object-del", tls_object_args(rec->tls_id));
     recovery_poll(rec);
 }
 
@@ -625,16 +648,11 @@ on_nbd_server(struct qmp *mon, JsonNode *result, const GError *error, gpointer d
     job_step_over(job, error);
 }
 
-/* step "serve" (pull): QEMU's NBD server, on the socket or address the client gave */
 static void
-backup_serve_step(struct job *job)
+nbd_server_start(struct job *job)
 {
     struct backup_op *op = job->data;
     const struct backup_def *def = op->def;
-    if (!def->pull) {
-        job_next(job);
-        return;
-    }
     JsonObject *data = json_object_new();
     if (def->server_unix) {
         json_object_set_string_member(data, "path", def->server_socket);
@@ -648,7 +666,55 @@ backup_serve_step(struct job *job)
     json_object_set_object_member(addr, "data", data);
     JsonObject *args = json_object_new();
     json_object_set_object_member(args, "addr", addr);
+    if (op->tls_id)
+        json_object_set_string_member(args, "tls-creds", op->tls_id);
     qmp_command(op->dom->mon, "nbd-server-start", args, on_nbd_server, job_ref(job));
+}
+
+static void
+on_tls_added(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    struct job *job = data;
+    struct backup_op *op = job->data;
+    if (error) {
+        g_clear_pointer(&op->tls_id, g_free);
+        job_step_over(job, error);
+        return;
+    }
+    if (!job->finished)
+        nbd_server_start(job);
+    job_unref(job);
+}
+
+/* step "serve" (pull): QEMU's NBD server, on the socket or address the client gave, over TLS
+ * with the credentials of backup_tls_x509_cert_dir when asked */
+static void
+backup_serve_step(struct job *job)
+{
+    struct backup_op *op = job->data;
+    struct core *core = op->dom->core;
+    if (!op->def->pull) {
+        job_next(job);
+        return;
+    }
+    if (!op->def->server_tls) {
+        nbd_server_start(job);
+        return;
+    }
+    GError *error = NULL;
+    if (!core_tls_check(core->backup_tls_dir, TRUE, "a backup served over TLS",
+                        "backup_tls_x509_cert_dir", &error)) {
+        job_fail(job, error);
+        return;
+    }
+    op->tls_id = g_strdup_printf("domus-backup-tls-%" G_GINT64_MODIFIER "x", g_get_real_time());
+    if (!write_record(op, &error)) {
+        job_fail(job, error);
+        return;
+    }
+    qmp_command(op->dom->mon, "object-add",
+                core_tls_object(op->tls_id, core->backup_tls_dir, TRUE, core->backup_tls_verify),
+                on_tls_added, job_ref(job));
 }
 
 /* QEMU stops the copies (domjobabort, a pull's end, an export that failed) */
@@ -904,6 +970,10 @@ backup_release_step(struct job *job)
         qmp_command(dom->mon, "nbd-server-stop", NULL, NULL, NULL);
         op->serving = FALSE;
     }
+    if (op->tls_id) {
+        qmp_command(dom->mon, "object-del", tls_object_args(op->tls_id), NULL, NULL);
+        g_clear_pointer(&op->tls_id, g_free);
+    }
     for (guint i = 0; i < op->targets->len; i++) {
         struct backup_target *t = op->targets->pdata[i];
         JsonObject *args = json_object_new();
@@ -944,6 +1014,10 @@ backup_finish(struct job *job, const GError *error)
     unlink(record);
     if (op->serving)
         qmp_quiet(dom, "nbd-server-stop", NULL);
+    if (op->tls_id) {
+        qmp_quiet(dom, "object-del", tls_object_args(op->tls_id));
+        g_clear_pointer(&op->tls_id, g_free);
+    }
     for (guint i = 0; i < op->targets->len; i++) {
         struct backup_target *t = op->targets->pdata[i];
         if (t->bitmap_added) {

@@ -11,6 +11,7 @@
 #include "conf/checkpoint_def.h"
 #include "conf/xml_util.h"
 #include "core/guest.h"
+#include "core/migrate.h"
 #include "core/network.h"
 #include "core/secret.h"
 #include "core/storage.h"
@@ -463,6 +464,7 @@ core_free(struct core *core)
     g_free(core->host_uuid);
     g_free(core->migration_address);
     g_free(core->migrate_tls_dir);
+    g_free(core->backup_tls_dir);
     g_free(core);
 }
 
@@ -700,6 +702,42 @@ core_domain_emit_tunable(struct domain *dom, const GPtrArray *params)
         .params = params,
     };
     core_domain_emit_event(dom, &ev);
+}
+
+gboolean
+core_tls_check(const char *dir, gboolean server, const char *use, const char *setting,
+               GError **error)
+{
+    const char *const files[] = {"ca-cert.pem", server ? "server-cert.pem" : "client-cert.pem",
+                                 server ? "server-key.pem" : "client-key.pem"};
+    for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *path = g_build_filename(dir, files[i], NULL);
+        if (access(path, R_OK) < 0) {
+            int e = errno;
+            char host[256] = "";
+            if (gethostname(host, sizeof(host) - 1) < 0 || !*host)
+                g_strlcpy(host, "localhost", sizeof(host));
+            err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
+                    "%s needs '%s' on host '%s': %s; put QEMU's certificates in %s (domusd.conf, "
+                    "[qemu])",
+                    use, path, host, g_strerror(e), setting);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+JsonObject *
+core_tls_object(const char *id, const char *dir, gboolean server, gboolean verify)
+{
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "qom-type", "tls-creds-x509");
+    json_object_set_string_member(args, "id", id);
+    json_object_set_string_member(args, "dir", dir);
+    json_object_set_string_member(args, "endpoint", server ? "server" : "client");
+    /* a client always checks the server's certificate */
+    json_object_set_boolean_member(args, "verify-peer", !server || verify);
+    return args;
 }
 
 /* virDomainJobOperation */

@@ -153,6 +153,8 @@ struct core {
     char *migration_address;
     char *migrate_tls_dir;       /* --tls: QEMU's x509 credentials (migrate_tls_x509_cert_dir) */
     gboolean migrate_tls_verify; /* an incoming one checks the source's certificate */
+    char *backup_tls_dir;        /* pull backups over TLS: the same (backup_tls_x509_cert_dir) */
+    gboolean backup_tls_verify;  /* their NBD server checks the client's certificate */
     /* save and managedsave write QEMU's stream through this program (a
      * qemu_saveimage_compression; save_image_format) */
     guint32 save_compression;
@@ -262,6 +264,12 @@ void core_domain_emit_migration_iteration(struct domain *dom, int iteration);
 /* A live tunable changed (EVENT_ID_TUNABLE): PARAMS, struct typed_param * (core/guest.h),
  * named as libvirt names them ("cputune.vcpupin0", "blkdeviotune.disk"). */
 void core_domain_emit_tunable(struct domain *dom, const GPtrArray *params);
+/* QEMU's x509 credentials in DIR (libvirt's names: ca-cert.pem, server-cert.pem and
+ * server-key.pem for a SERVER, client-cert.pem and client-key.pem for a client) are there, else
+ * ERR_OPERATION_INVALID naming the first one missing, what needs it (USE: "a TLS migration")
+ * and the domusd.conf key that names DIR (SETTING). */
+gboolean core_tls_check(const char *dir, gboolean server, const char *use, const char *setting,
+                        GError **error);
 /* virDomainGetJobStats' typed parameters (struct typed_param *, core/guest.h) for INFO, under
  * libvirt's names: operation, time_elapsed, the data, disk or scratch figures, a migration's
  * memory figures. New array. */

@@ -389,21 +389,8 @@ migrate_parse_uri(const char *uri, char **ret_host, guint *ret_port, GError **er
 gboolean
 migrate_tls_check(struct core *core, gboolean server, GError **error)
 {
-    const char *const files[] = {"ca-cert.pem", server ? "server-cert.pem" : "client-cert.pem",
-                                 server ? "server-key.pem" : "client-key.pem"};
-    for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
-        g_autofree char *path = g_build_filename(core->migrate_tls_dir, files[i], NULL);
-        if (access(path, R_OK) < 0) {
-            int e = errno;
-            g_autofree char *host = migrate_hostname();
-            err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
-                    "a TLS migration needs '%s' on host '%s': %s; put QEMU's certificates in "
-                    "migrate_tls_x509_cert_dir (domusd.conf, [qemu])",
-                    path, host, g_strerror(e));
-            return FALSE;
-        }
-    }
-    return TRUE;
+    return core_tls_check(core->migrate_tls_dir, server, "a TLS migration",
+                          "migrate_tls_x509_cert_dir", error);
 }
 
 char *
@@ -431,14 +418,7 @@ migrate_tls_drop(struct domain *dom, const char *id)
 JsonObject *
 migrate_tls_object(struct core *core, const char *id, gboolean server)
 {
-    JsonObject *args = json_object_new();
-    json_object_set_string_member(args, "qom-type", "tls-creds-x509");
-    json_object_set_string_member(args, "id", id);
-    json_object_set_string_member(args, "dir", core->migrate_tls_dir);
-    json_object_set_string_member(args, "endpoint", server ? "server" : "client");
-    /* the client always checks the server's certificate */
-    json_object_set_boolean_member(args, "verify-peer", !server || core->migrate_tls_verify);
-    return args;
+    return core_tls_object(id, core->migrate_tls_dir, server, core->migrate_tls_verify);
 }
 
 char **

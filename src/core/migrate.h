@@ -87,6 +87,9 @@ char *migrate_tls_id(void);
 gboolean migrate_parse_uri(const char *uri, char **ret_host, guint *ret_port, GError **error);
 /* QEMU of DOM (if it still runs) forgets the credentials ID: TLS off, the object gone. */
 void migrate_tls_drop(struct domain *dom, const char *id);
+/* object-add's arguments for a tls-creds-x509 object ID from DIR (a SERVER checks its
+ * clients' certificates when VERIFY; a client always checks the server's); core.c. */
+JsonObject *core_tls_object(const char *id, const char *dir, gboolean server, gboolean verify);
 /* object-add's arguments for the credentials ID (SERVER: the listening side's). */
 JsonObject *migrate_tls_object(struct core *core, const char *id, gboolean server);
 

@@ -41,6 +41,7 @@ static const struct number numbers[] = {
     {"qemu", "migration_port_min", 1024, 65535, CFG(migration_port_min), 4},
     {"qemu", "migration_port_max", 1024, 65535, CFG(migration_port_max), 4},
     {"qemu", "migrate_tls_x509_verify", 0, 1, CFG(migrate_tls_verify), 4},
+    {"qemu", "backup_tls_x509_verify", 0, 1, CFG(backup_tls_verify), 4},
 };
 
 enum kind { KIND_STRING, KIND_PATH, KIND_LIST, KIND_TRISTATE };
@@ -60,6 +61,7 @@ static const struct text texts[] = {
     {"daemon", "host_uuid", KIND_STRING, CFG(host_uuid)},
     {"qemu", "migration_address", KIND_STRING, CFG(migration_address)},
     {"qemu", "migrate_tls_x509_cert_dir", KIND_PATH, CFG(migrate_tls_dir)},
+    {"qemu", "backup_tls_x509_cert_dir", KIND_PATH, CFG(backup_tls_dir)},
     {"qemu", "save_image_format", KIND_STRING, CFG(save_image_format)},
     {"qemu", "snapshot_image_format", KIND_STRING, CFG(snapshot_image_format)},
     {"qemu", "default_disk_io", KIND_STRING, CFG(default_disk_io)},
@@ -85,6 +87,7 @@ daemon_config_default(struct daemon_config *ret)
     ret->migration_port_max = 49215;
     /* libvirt's: the source's certificate is checked */
     ret->migrate_tls_verify = 1;
+    ret->backup_tls_verify = 1;
 }
 
 void

@@ -20,6 +20,10 @@ struct daemon_config {
      * incoming one checks the source's certificate */
     char *migrate_tls_dir;
     guint migrate_tls_verify;
+    /* pull backups served over TLS: the same for QEMU's NBD server (qemu.conf's
+     * backup_tls_x509_cert_dir, backup_tls_x509_verify) */
+    char *backup_tls_dir;
+    guint backup_tls_verify;
     /* the program save and managedsave write QEMU's stream through (qemu.conf's
      * save_image_format: raw, gzip, bzip2, xz, lzop); NULL: raw */
     char *save_image_format;

@@ -432,6 +432,8 @@ main(int argc, char **argv)
     core->migration_address = g_strdup(cfg.migration_address);
     core->migrate_tls_dir = g_strdup(cfg.migrate_tls_dir ? cfg.migrate_tls_dir : "/etc/pki/qemu");
     core->migrate_tls_verify = cfg.migrate_tls_verify != 0;
+    core->backup_tls_dir = g_strdup(cfg.backup_tls_dir ? cfg.backup_tls_dir : "/etc/pki/qemu");
+    core->backup_tls_verify = cfg.backup_tls_verify != 0;
     core->disk_io_threads = g_strcmp0(cfg.default_disk_io, "threads") == 0;
     if (cfg.save_image_format)
         core->save_compression = qemu_saveimage_compression_from_string(cfg.save_image_format);

@@ -399,6 +399,73 @@ def test_pull_backup(daemon, cp, loop):
         assert not [f for f in os.listdir(tmp) if f.startswith("d.qcow2.")]
 
 
+def test_pull_backup_over_tls(daemon, cp, tmp_path):
+    """<server tls='yes'>: QEMU's NBD server speaks TLS with backup_tls_x509_cert_dir's
+    credentials (libvirt's names), checking the client's certificate; a client with the CA's
+    certificate reads the disk, one without TLS cannot; missing credentials are named."""
+    import shutil
+    import socket
+    import pki
+    c, dom, disk, tmp = cp
+    write(daemon, "cp", "0x5a", 0, "1M")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    back = f"""<domainbackup mode='pull'><server name='127.0.0.1' port='{port}' tls='yes'/>
+<disks><disk name='vda'/><disk name='vdb' backup='no'/></disks></domainbackup>"""
+    server = str(tmp_path / "server-pki")
+    conf = os.path.join(daemon.root, "etc", "domusd.conf")
+    os.makedirs(os.path.dirname(conf), exist_ok=True)
+    with open(conf, "w") as f:
+        f.write(f"[qemu]\nbackup_tls_x509_cert_dir = {server}\n")
+    daemon.stop()
+    daemon.start()
+    dom = daemon.conn().lookupByName("cp")
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.backupBegin(back, None)
+    assert e.value.get_error_code() == E.VIR_ERR_OPERATION_INVALID
+    assert f"'{server}/ca-cert.pem'" in str(e.value) and "backup_tls_x509_cert_dir" in \
+        str(e.value)
+    assert not [f for f in os.listdir(tmp) if f.startswith("d.qcow2.")]
+
+    ca = pki.CA(str(tmp_path))
+    client = str(tmp_path / "client-pki")
+    for kind, out in (("server", server), ("client", client)):
+        made = ca.issue(str(tmp_path / f"pki-{kind}"), kind, f"{kind} 127.0.0.1",
+                        ips=("127.0.0.1",))
+        os.makedirs(out, exist_ok=True)
+        for part in ("cert", "key"):
+            shutil.copy(os.path.join(made, f"{kind}{part}.pem"),
+                        os.path.join(out, f"{kind}-{part}.pem"))
+        shutil.copy(ca.cert, os.path.join(out, "ca-cert.pem"))
+    dom.backupBegin(back, None)
+    assert f"tls='yes' name='127.0.0.1' port='{port}'" in \
+        daemon.virsh("backup-dumpxml", "cp").stdout
+
+    def read(tls):
+        opts = f"driver=nbd,host=127.0.0.1,port={port},export=vda"
+        cmd = ["qemu-io", "-r"]
+        if tls:
+            cmd += ["--object", f"tls-creds-x509,id=t0,dir={client},endpoint=client"]
+            opts += ",tls-creds=t0"
+        r = subprocess.run(cmd + ["--image-opts", opts, "-c", "read -P 0x5a 0 1M"],
+                           capture_output=True, text=True, timeout=60)
+        return r.returncode == 0 and "verification failed" not in r.stdout
+
+    assert not read(tls=False)
+    assert read(tls=True)
+    dom.abortJob()
+    for _ in range(100):
+        if dom.jobInfo()[0] == E.VIR_DOMAIN_JOB_NONE:
+            break
+        time.sleep(0.1)
+    objects = json.loads(daemon.virsh("qemu-monitor-command", "cp",
+                                      '{"execute":"qom-list","arguments":{"path":"/objects"}}'
+                                      ).stdout)["return"]
+    assert not [o for o in objects if o["name"].startswith("domus-backup-tls")], objects
+    os.unlink(conf)
+
+
 def test_virtnbdbackup(daemon, cp):
     """virtnbdbackup, unchanged: a full backup, an incremental one, and virtnbdrestore gives
     back the disk as it is."""

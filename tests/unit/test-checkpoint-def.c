@@ -104,6 +104,11 @@ test_backup(void)
     g_assert_no_error(error);
     g_autofree char *tout = backup_def_format(tcp);
     g_assert_nonnull(strstr(tout, "<server transport='tcp' name='localhost' port='10809'/>"));
+    g_autoptr(backup_def) tls = backup_def_parse(
+        "<domainbackup mode='pull'><server name='h' port='1' tls='yes'/></domainbackup>", &error);
+    g_assert_no_error(error);
+    g_autofree char *lout = backup_def_format(tls);
+    g_assert_nonnull(strstr(lout, "<server transport='tcp' tls='yes' name='h' port='1'/>"));
 }
 
 struct bad {
@@ -138,8 +143,8 @@ static const struct bad bad[] = {
     {TRUE, "<domainbackup mode='pull'/>", ERR_XML_ERROR, "needs its <server>"},
     {TRUE, "<domainbackup mode='pull'><server transport='rdma'/></domainbackup>",
      ERR_CONFIG_UNSUPPORTED, "'rdma'"},
-    {TRUE, "<domainbackup mode='pull'><server port='1' tls='yes'/></domainbackup>",
-     ERR_CONFIG_UNSUPPORTED, "TLS"},
+    {TRUE, "<domainbackup mode='pull'><server port='1' tls='maybe'/></domainbackup>", ERR_XML_ERROR,
+     "invalid tls 'maybe'"},
     {TRUE, "<domainbackup mode='pull'><server transport='unix' socket='s'/></domainbackup>",
      ERR_XML_ERROR, "must be absolute"},
     {TRUE, "<domainbackup mode='pull'><server name='localhost'/></domainbackup>",
