@@ -243,6 +243,18 @@ domain_def_xml_enum(xmlNodePtr node, const char *name, const char *const *names,
 }
 
 gboolean
+domain_def_xml_on_off(xmlNodePtr node, const char *name, enum domain_tristate *ret, GError **error)
+{
+    static const char *const on_off[] = {"on", "off", NULL};
+    int i = -1;
+    if (!domain_def_xml_enum(node, name, on_off, &i, error))
+        return FALSE;
+    if (i >= 0)
+        *ret = i == 0 ? DOMAIN_TRISTATE_YES : DOMAIN_TRISTATE_NO;
+    return TRUE;
+}
+
+gboolean
 domain_def_xml_choice(xmlNodePtr node, const char *name, const char *const *names, char **ret,
                       GError **error)
 {

@@ -129,6 +129,11 @@ struct disk_iotune {
 /* A total and its read/write parts exclude each other (ERR_XML_ERROR, libvirt's check). */
 gboolean domain_def_iotune_check(const struct disk_iotune *t, GError **error);
 
+/* <driver>'s on/off switches of a virtio disk, libvirt's names and QEMU's properties */
+#define DISK_DRIVER_SWITCHES 6
+extern const char *const disk_driver_switch_names[DISK_DRIVER_SWITCHES];
+extern const char *const disk_driver_switch_props[DISK_DRIVER_SWITCHES];
+
 struct disk_def {
     enum disk_type type;
     enum disk_device device;
@@ -142,9 +147,12 @@ struct disk_def {
     char *detect_zeroes;     /* driver detect_zeroes= (off, on, unmap) */
     unsigned queues;         /* driver queues= (virtio: QEMU's num-queues); 0: QEMU's */
     unsigned queue_size;     /* driver queue_size= (virtio: a power of two); 0: QEMU's */
-    char *source;            /* file or block device path; NULL: empty (cdrom); for a volume
-                              * disk the path the pool resolved at start (live only) */
-    char *source_pool;       /* type volume: <source pool='…' volume='…'/> */
+    /* driver ioeventfd=, event_idx=, and the virtio options iommu=, ats=, packed=,
+     * page_per_vq= (on/off; virtio only), in disk_driver_switch_names' order */
+    enum domain_tristate switches[DISK_DRIVER_SWITCHES];
+    char *source;      /* file or block device path; NULL: empty (cdrom); for a volume
+                        * disk the path the pool resolved at start (live only) */
+    char *source_pool; /* type volume: <source pool='…' volume='…'/> */
     char *source_volume;
     char *target_dev; /* "vda", "hdc", "sda" */
     enum disk_bus bus;

@@ -345,14 +345,24 @@ parse_disk_mirror(struct disk_def *disk, xmlNodePtr node, GError **error)
     return TRUE;
 }
 
-/* <driver name type cache error_policy rerror_policy io discard iothread detect_zeroes queues
- * queue_size/>, checked as libvirt checks them at define. */
+const char *const disk_driver_switch_names[DISK_DRIVER_SWITCHES] = {
+    "ioeventfd", "event_idx", "iommu", "ats", "packed", "page_per_vq"};
+const char *const disk_driver_switch_props[DISK_DRIVER_SWITCHES] = {
+    "ioeventfd", "event_idx", "iommu_platform", "ats", "packed", "page-per-vq"};
+
+/* <driver name type cache error_policy rerror_policy io ioeventfd event_idx discard iothread
+ * detect_zeroes queues queue_size iommu ats packed page_per_vq/>, checked as libvirt checks
+ * them at define. */
 static gboolean
 parse_disk_driver(struct disk_def *disk, xmlNodePtr c, GError **error)
 {
-    static const char *const attrs[] = {"name",          "type",   "cache",      "error_policy",
-                                        "rerror_policy", "io",     "discard",    "iothread",
-                                        "detect_zeroes", "queues", "queue_size", NULL};
+    static const char *const attrs[] = {
+        "name",      "type",     "cache",         "error_policy", "rerror_policy", "io",
+        "discard",   "iothread", "detect_zeroes", "queues",       "queue_size",    "ioeventfd",
+        "event_idx", "iommu",    "ats",           "packed",       "page_per_vq",   NULL};
+    for (gsize i = 0; i < DISK_DRIVER_SWITCHES; i++)
+        if (!domain_def_xml_on_off(c, disk_driver_switch_names[i], &disk->switches[i], error))
+            return FALSE;
     int format = -1;
     uint64_t iothread = 0, queues = 0, queue_size = 0;
     if (!domain_def_check_leaf(c, attrs, error) ||
@@ -491,6 +501,15 @@ domain_def_parse_disk(struct domain_def *def, xmlNodePtr node, GError **error)
                 "virtio bus",
                 disk->target_dev, disk->queues ? "queues" : "queue_size");
         return FALSE;
+    }
+    for (gsize i = 0; i < DISK_DRIVER_SWITCHES; i++) {
+        if (disk->switches[i] != DOMAIN_TRISTATE_ABSENT && disk->bus != DISK_BUS_VIRTIO) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                    "disk '%s': the %s attribute in disk driver element is only supported for "
+                    "virtio bus",
+                    disk->target_dev, disk_driver_switch_names[i]);
+            return FALSE;
+        }
     }
     g_ptr_array_add(def->disks, g_steal_pointer(&disk));
     return TRUE;

@@ -179,9 +179,12 @@ format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
     g_autoptr(GString) children = g_string_new(NULL);
     gboolean live = !(flags & DOMAIN_DEF_FORMAT_INACTIVE);
     const char *format = disk_format_to_string(disk->format);
+    gboolean switches = FALSE;
+    for (gsize i = 0; i < DISK_DRIVER_SWITCHES; i++)
+        switches |= disk->switches[i] != DOMAIN_TRISTATE_ABSENT;
     if (disk->driver_name || format || disk->cache || disk->error_policy || disk->rerror_policy ||
         disk->io || disk->discard || disk->iothread || disk->detect_zeroes || disk->queues ||
-        disk->queue_size) {
+        disk->queue_size || switches) {
         /* libvirt's order */
         domain_def_indent(children, 3);
         g_string_append(children, "<driver");
@@ -191,6 +194,11 @@ format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
         attr(children, "error_policy", disk->error_policy);
         attr(children, "rerror_policy", disk->rerror_policy);
         attr(children, "io", disk->io);
+        /* ioeventfd, event_idx here; the virtio options at the end */
+        for (gsize i = 0; i < DISK_DRIVER_SWITCHES; i++)
+            if (i < 2 && disk->switches[i] != DOMAIN_TRISTATE_ABSENT)
+                attr(children, disk_driver_switch_names[i],
+                     disk->switches[i] == DOMAIN_TRISTATE_YES ? "on" : "off");
         attr(children, "discard", disk->discard);
         if (disk->iothread)
             attr_uint(children, "iothread", disk->iothread);
@@ -199,6 +207,10 @@ format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
             attr_uint(children, "queues", disk->queues);
         if (disk->queue_size)
             attr_uint(children, "queue_size", disk->queue_size);
+        for (gsize i = 2; i < DISK_DRIVER_SWITCHES; i++)
+            if (disk->switches[i] != DOMAIN_TRISTATE_ABSENT)
+                attr(children, disk_driver_switch_names[i],
+                     disk->switches[i] == DOMAIN_TRISTATE_YES ? "on" : "off");
         g_string_append(children, "/>\n");
     }
     if (disk->type == DISK_TYPE_VOLUME) {

@@ -41,6 +41,9 @@ char *domain_def_xml_text(xmlNodePtr node, GError **error);
 gboolean domain_def_xml_enum(xmlNodePtr node, const char *name, const char *const *names, int *ret,
                              GError **error);
 
+/* Attribute NAME of NODE, "on" or "off", into *RET (YES, NO; unchanged when absent). */
+gboolean domain_def_xml_on_off(xmlNodePtr node, const char *name, enum domain_tristate *ret,
+                               GError **error);
 /* Like domain_def_xml_enum, storing the value as a new string in *RET (freeing the old). */
 gboolean domain_def_xml_choice(xmlNodePtr node, const char *name, const char *const *names,
                                char **ret, GError **error);

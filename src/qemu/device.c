@@ -278,6 +278,10 @@ qemu_device_disk(const struct domain_def *def, const struct disk_def *d, GError 
             json_object_set_int_member(o, "num-queues", d->queues);
         if (d->queue_size)
             json_object_set_int_member(o, "queue-size", d->queue_size);
+        for (gsize i = 0; i < DISK_DRIVER_SWITCHES; i++)
+            if (d->switches[i] != DOMAIN_TRISTATE_ABSENT)
+                json_object_set_boolean_member(o, disk_driver_switch_props[i],
+                                               d->switches[i] == DOMAIN_TRISTATE_YES);
         set_pci(o, def, &d->info);
         break;
     case DISK_BUS_IDE: {

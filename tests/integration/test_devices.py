@@ -423,7 +423,7 @@ DRIVER_DEVICES = """
     <disk type='file' device='disk'>
       <driver name='qemu' type='qcow2' cache='writethrough' error_policy='stop'
               rerror_policy='report' discard='unmap' detect_zeroes='unmap' queues='2'
-              queue_size='256'/>
+              queue_size='256' ioeventfd='off' event_idx='off' packed='on' page_per_vq='on'/>
       <source file='{top}'/>
       <target dev='vda' bus='virtio'/>
     </disk>
@@ -455,8 +455,8 @@ def io_uring_allowed():
 
 
 def test_disk_driver_options_reach_qemu(daemon, tmp_path):
-    """<driver> cache, error_policy, rerror_policy, io, discard, detect_zeroes, queues and
-    queue_size as QEMU has them (its block nodes and device properties); a disk without io=
+    """<driver> cache, error_policy, rerror_policy, io, discard, detect_zeroes, queues,
+    queue_size, ioeventfd, event_idx and the virtio options as QEMU has them (its block nodes and device properties); a disk without io=
     gets io_uring where this host's QEMU and kernel allow it, a hot-plugged one too, and
     [qemu] default_disk_io = threads keeps QEMU's own engine."""
     img = images(daemon, "drv")
@@ -483,6 +483,9 @@ def test_disk_driver_options_reach_qemu(daemon, tmp_path):
         assert (prop(disk0, "werror"), prop(disk0, "rerror")) == ("stop", "report")
         assert (prop(disk1, "werror"), prop(disk1, "rerror")) == ("enospc", "auto")
         assert (prop(disk0, "num-queues"), prop(disk0, "queue-size")) == (2, 256)
+        backend = disk0 + "/virtio-backend"
+        assert (prop(disk0, "ioeventfd"), prop(backend, "event_idx")) == (False, False)
+        assert (prop(backend, "packed"), prop(disk0, "page-per-vq")) == (True, True)
         # the engine, from QEMU's own command line
         argv = open(f"/proc/{qemu_pid(daemon, 'drv')}/cmdline").read().split("\0")
         engines = {json.loads(a)["filename"]: json.loads(a).get("aio")
