@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* devices: attach-device, detach-device, detach-device-alias, update-device, attach-disk,
- * detach-disk, change-media and blockresize, with virsh's options, flag rules and output. */
+ * detach-disk, change-media, blockresize and update-memory-device, with virsh's options, flag
+ * rules and output. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
 
 #include "cli/cli.h"
 
@@ -57,6 +62,86 @@ cmd_update_device(struct cli_ctx *ctx, GError **error)
     return device_from_file(ctx, domus_domain_update_device, FALSE,
                             "Failed to update device from %s", "Device updated successfully",
                             error);
+}
+
+/* virsh update-memory-device: the memory device of the domain's XML (the only one, or the one
+ * of --alias or --node) with its <requested> set to --requested-size (default KiB), sent to
+ * update-device, or printed */
+static gboolean
+cmd_update_memory_device(struct cli_ctx *ctx, GError **error)
+{
+    if (cli_has(ctx, "node") && cli_has(ctx, "alias")) {
+        cli_set_error(error, "Options --node and --alias are mutually exclusive");
+        return FALSE;
+    }
+    g_autoptr(domus_domain) dom = cli_domain(ctx, error);
+    unsigned flags;
+    if (!dom || !cli_impact(ctx, dom, FALSE, FALSE, &flags, error))
+        return FALSE;
+    guint64 node = 0, bytes = 0;
+    if (cli_has(ctx, "node") &&
+        !g_ascii_string_to_unsigned(cli_get(ctx, "node"), 10, 0, G_MAXUINT32, &node, NULL)) {
+        cli_set_error(error, "Numeric value '%s' for <node> option is malformed or out of range",
+                      cli_get(ctx, "node"));
+        return FALSE;
+    }
+    if (cli_has(ctx, "requested-size") &&
+        !cli_parse_scaled(cli_get(ctx, "requested-size"), 1024, &bytes, error))
+        return FALSE;
+    g_autofree char *xml =
+        domus_domain_get_xml(dom, (flags & AFFECT_CONFIG) ? XML_INACTIVE : 0, error);
+    if (!xml)
+        return FALSE;
+    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET);
+    g_autofree char *expr =
+        cli_has(ctx, "node")
+            ? g_strdup_printf("/domain/devices/memory[./target/node='%u']", (unsigned)node)
+        : cli_has(ctx, "alias")
+            ? g_strdup_printf("/domain/devices/memory[./alias/@name='%s']", cli_get(ctx, "alias"))
+            : g_strdup("/domain/devices/memory");
+    xmlXPathContextPtr xp = doc ? xmlXPathNewContext(doc) : NULL;
+    xmlXPathObjectPtr obj = xp ? xmlXPathEvalExpression((const xmlChar *)expr, xp) : NULL;
+    int n = obj && obj->type == XPATH_NODESET && obj->nodesetval ? obj->nodesetval->nodeNr : 0;
+    xmlNodePtr mem = n == 1 ? obj->nodesetval->nodeTab[0] : NULL;
+    xmlXPathFreeObject(obj);
+    xmlXPathFreeContext(xp);
+    if (n != 1) {
+        cli_set_error(error, n ? "multiple memory devices found, use --alias or --node to "
+                                 "select one"
+                               : "no memory device found");
+        xmlFreeDoc(doc);
+        return FALSE;
+    }
+    if (cli_has(ctx, "requested-size")) {
+        xmlNodePtr requested = NULL;
+        for (xmlNodePtr t = mem->children; t; t = t->next)
+            if (t->type == XML_ELEMENT_NODE && xmlStrEqual(t->name, (const xmlChar *)"target"))
+                for (xmlNodePtr c = t->children; c; c = c->next)
+                    if (c->type == XML_ELEMENT_NODE &&
+                        xmlStrEqual(c->name, (const xmlChar *)"requested"))
+                        requested = c;
+        if (!requested) {
+            cli_set_error(error, "virtio-mem device is missing <requested/>");
+            xmlFreeDoc(doc);
+            return FALSE;
+        }
+        g_autofree char *kib = g_strdup_printf("%" G_GUINT64_FORMAT, (bytes + 1023) / 1024);
+        xmlNodeSetContent(requested, (const xmlChar *)kib);
+    }
+    xmlBufferPtr buf = xmlBufferCreate();
+    xmlNodeDump(buf, doc, mem, 0, 0);
+    g_autofree char *device = g_strdup((const char *)xmlBufferContent(buf));
+    xmlBufferFree(buf);
+    xmlFreeDoc(doc);
+    /* virsh's line after a command */
+    if (cli_has(ctx, "print-xml")) {
+        printf("%s\n", device);
+        return TRUE;
+    }
+    if (!domus_domain_update_device(dom, device, flags, error))
+        return FALSE;
+    printf("\n");
+    return TRUE;
 }
 
 static gboolean
@@ -451,6 +536,17 @@ static const struct cli_opt update_opts[] = {
     {"force", OPT_BOOL, FALSE, "force device update"},
     {NULL},
 };
+static const struct cli_opt update_memory_opts[] = {
+    DOMAIN_OPT,
+    CLI_IMPACT_OPTS,
+    {"print-xml", OPT_BOOL, FALSE,
+     "print updated memory device XML instead of executing the change"},
+    {"alias", OPT_STRING, FALSE, "memory device alias"},
+    {"node", OPT_STRING, FALSE, "memory device target node"},
+    {"requested-size", OPT_STRING, FALSE,
+     "new value of <requested/> size, as scaled integer (default KiB)"},
+    {NULL},
+};
 static const struct cli_opt alias_opts[] = {
     DOMAIN_OPT,
     {"alias", OPT_DATA, TRUE, "device alias"},
@@ -520,5 +616,7 @@ const struct cli_cmd cli_device_cmds[] = {
     {"detach-disk", cmd_detach_disk, detach_disk_opts, "detach disk device"},
     {"domblklist", cmd_domblklist, domblklist_opts, "list all domain blocks"},
     {"update-device", cmd_update_device, update_opts, "update device from an XML file"},
+    {"update-memory-device", cmd_update_memory_device, update_memory_opts,
+     "update memory device of a domain"},
     {NULL},
 };

@@ -471,6 +471,11 @@ print_event(const struct domus_event *ev)
                " %" G_GUINT64_FORMAT "\n",
                dom, ev->alias, ev->path ? ev->path : "<null>", (guint64)ev->value, ev->excess);
         break;
+    case 26:
+        printf("event 'memory-device-size-change' for domain '%s':\nalias: %s\nsize: "
+               "%" G_GUINT64_FORMAT "\n",
+               dom, ev->alias, (guint64)ev->value);
+        break;
     case 23:
         printf("event 'metadata-change' for domain '%s': type %s, uri %s\n", dom,
                name_or(metadata, G_N_ELEMENTS(metadata), ev->detail, "unsupported value"),

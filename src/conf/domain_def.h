@@ -299,10 +299,17 @@ struct numa_cell_def {
     uint64_t memory_kib;
 };
 
-/* <memory model='dimm'>: a memory module (pc-dimm), its slot in its <address type='dimm'> */
+/* <memory model='dimm'>: a memory module (pc-dimm), its slot in its <address type='dimm'>;
+ * <memory model='virtio-mem'>: a virtio-mem-pci device on a PCI address, of which the guest
+ * uses what is REQUESTED, block by block (changed live with update-device) */
+enum memdev_model { MEMDEV_DIMM, MEMDEV_VIRTIO_MEM };
 struct memdev_def {
-    uint64_t size_kib; /* rounded up to 2 MiB, as libvirt */
+    enum memdev_model model;
+    uint64_t size_kib; /* a DIMM's rounded up to 2 MiB, as libvirt; virtio-mem: its most */
     int node;          /* <target><node>; -1 when absent */
+    /* virtio-mem: <block>, <requested>, and <current> (what the guest has plugged, from
+     * QEMU's MEMORY_DEVICE_SIZE_CHANGE; live only) */
+    uint64_t block_kib, requested_kib, current_kib;
     struct device_info info;
 };
 

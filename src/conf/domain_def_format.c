@@ -517,8 +517,9 @@ format_rng(GString *buf, const struct rng_def *rng, unsigned flags)
 static void
 format_memdev(GString *buf, const struct memdev_def *mem, unsigned flags)
 {
+    gboolean virtio = mem->model == MEMDEV_VIRTIO_MEM;
     domain_def_indent(buf, 2);
-    g_string_append(buf, "<memory model='dimm'>\n");
+    g_string_append_printf(buf, "<memory model='%s'>\n", virtio ? "virtio-mem" : "dimm");
     domain_def_indent(buf, 3);
     g_string_append(buf, "<target>\n");
     domain_def_indent(buf, 4);
@@ -527,6 +528,20 @@ format_memdev(GString *buf, const struct memdev_def *mem, unsigned flags)
     if (mem->node >= 0) {
         domain_def_indent(buf, 4);
         g_string_append_printf(buf, "<node>%d</node>\n", mem->node);
+    }
+    const struct {
+        const char *name;
+        uint64_t kib;
+        gboolean shown;
+    } sizes[] = {{"block", mem->block_kib, virtio},
+                 {"requested", mem->requested_kib, virtio},
+                 {"current", mem->current_kib, virtio && !(flags & DOMAIN_DEF_FORMAT_INACTIVE)}};
+    for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        if (!sizes[i].shown)
+            continue;
+        domain_def_indent(buf, 4);
+        g_string_append_printf(buf, "<%s unit='KiB'>%" G_GUINT64_FORMAT "</%s>\n", sizes[i].name,
+                               (guint64)sizes[i].kib, sizes[i].name);
     }
     domain_def_indent(buf, 3);
     g_string_append(buf, "</target>\n");

@@ -114,14 +114,47 @@ domain_def_numa_parse(struct domain_def *def, xmlNodePtr node, GError **error)
     return TRUE;
 }
 
-/* <memory model='dimm'><target><size unit=…>N</size><node>K</node></target>…</memory> */
+/* <memory model='dimm|virtio-mem'><target><size unit=…>N</size><node>K</node> (virtio-mem:
+ * <block>, <requested>, <current>)</target>…</memory> */
+/* A virtio-mem device's sizes, as libvirt and QEMU check them: a block of a power of two of at
+ * least 2 MiB (the host's transparent huge page), a size and a requested size of whole
+ * blocks, no more requested than the size */
+static gboolean
+virtio_mem_check(const struct memdev_def *mem, GError **error)
+{
+    const char *why = NULL;
+    if (!mem->block_kib)
+        why = "a virtio-mem device needs its <block> size (a power of two, at least 2048 KiB)";
+    else if (mem->block_kib & (mem->block_kib - 1))
+        why = "block size must be a power of two";
+    else if (mem->block_kib < DIMM_ALIGN_KIB)
+        why = "block size too small, must be at least 2048KiB";
+    else if (mem->requested_kib > mem->size_kib)
+        why = "requested size must be smaller than or equal to @size";
+    else if (mem->requested_kib % mem->block_kib)
+        why = "requested size must be an integer multiple of block size";
+    else if (mem->size_kib % mem->block_kib)
+        why = "size must be an integer multiple of block size";
+    if (why) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_DETAIL, "%s", why);
+        return FALSE;
+    }
+    if (mem->info.address && !g_str_equal(mem->info.address->type, "pci")) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "a virtio-mem device sits on a PCI address, not a '%s' one",
+                mem->info.address->type);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 domain_def_memdev_parse(struct domain_def *def, xmlNodePtr node, GError **error)
 {
     static const char *const attrs[] = {"model", "access", "discard", NULL};
     static const char *const none[] = {NULL};
     static const char *const size_attrs[] = {"unit", NULL};
-    static const char *const models[] = {"dimm", NULL};
+    static const char *const models[] = {"dimm", "virtio-mem", NULL};
     if (!domain_def_xml_check_attrs(node, attrs, error))
         return FALSE;
     g_autofree char *model = domain_def_xml_prop(node, "model");
@@ -143,6 +176,8 @@ domain_def_memdev_parse(struct domain_def *def, xmlNodePtr node, GError **error)
     }
     struct memdev_def *mem = g_new0(struct memdev_def, 1);
     mem->node = -1;
+    mem->model = m == 1 ? MEMDEV_VIRTIO_MEM : MEMDEV_DIMM;
+    gboolean virtio = mem->model == MEMDEV_VIRTIO_MEM;
     g_ptr_array_add(def->memdevs, mem);
     xmlNodePtr target = NULL;
     for (xmlNodePtr c = node->children; c; c = c->next) {
@@ -157,7 +192,7 @@ domain_def_memdev_parse(struct domain_def *def, xmlNodePtr node, GError **error)
             return domain_def_xml_unsupported(node, c, error);
         if (!domain_def_xml_once(&target, c, error) || !domain_def_xml_check_attrs(c, none, error))
             return FALSE;
-        xmlNodePtr size = NULL, numa = NULL;
+        xmlNodePtr size = NULL, numa = NULL, block = NULL, requested = NULL, current = NULL;
         for (xmlNodePtr t = c->children; t; t = t->next) {
             if (domain_def_xml_ignorable(t))
                 continue;
@@ -168,6 +203,21 @@ domain_def_memdev_parse(struct domain_def *def, xmlNodePtr node, GError **error)
                     !domain_def_xml_check_attrs(t, size_attrs, error) ||
                     !(text = domain_def_xml_text(t, error)) ||
                     !scaled_kib("memory device size", text, unit, &mem->size_kib, error))
+                    return FALSE;
+            } else if (virtio &&
+                       (domain_def_xml_is(t, "block") || domain_def_xml_is(t, "requested") ||
+                        domain_def_xml_is(t, "current"))) {
+                gboolean is_block = domain_def_xml_is(t, "block");
+                gboolean is_requested = domain_def_xml_is(t, "requested");
+                xmlNodePtr *seen = is_block ? &block : is_requested ? &requested : &current;
+                uint64_t *value = is_block       ? &mem->block_kib
+                                  : is_requested ? &mem->requested_kib
+                                                 : &mem->current_kib;
+                g_autofree char *unit = domain_def_xml_prop(t, "unit");
+                if (!domain_def_xml_once(seen, t, error) ||
+                    !domain_def_xml_check_attrs(t, size_attrs, error) ||
+                    !(text = domain_def_xml_text(t, error)) ||
+                    !scaled_kib((const char *)t->name, text, unit, value, error))
                     return FALSE;
             } else if (domain_def_xml_is(t, "node")) {
                 guint64 n = 0;
@@ -192,6 +242,8 @@ domain_def_memdev_parse(struct domain_def *def, xmlNodePtr node, GError **error)
                 "memory device needs a <target> with a non-zero <size>");
         return FALSE;
     }
+    if (virtio)
+        return virtio_mem_check(mem, error);
     mem->size_kib = (mem->size_kib + DIMM_ALIGN_KIB - 1) / DIMM_ALIGN_KIB * DIMM_ALIGN_KIB;
     if (mem->info.address && !g_str_equal(mem->info.address->type, "dimm")) {
         err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
@@ -204,7 +256,7 @@ domain_def_memdev_parse(struct domain_def *def, xmlNodePtr node, GError **error)
 int
 domain_def_memdev_slot(const struct memdev_def *mem)
 {
-    const struct domain_address *a = mem->info.address;
+    const struct domain_address *a = mem->model == MEMDEV_DIMM ? mem->info.address : NULL;
     for (guint i = 0; a && a->keys[i]; i++) {
         guint64 v = 0;
         if (g_str_equal(a->keys[i], "slot") &&
@@ -280,9 +332,12 @@ domain_def_memory_check_hotplug(const struct domain_def *def, GError **error)
                 "At least one numa node has to be configured when enabling memory hotplug");
         return FALSE;
     }
-    if (nmems > def->max_memory_slots) {
+    guint ndimms = 0;
+    for (guint i = 0; i < nmems; i++)
+        ndimms += ((const struct memdev_def *)def->memdevs->pdata[i])->model == MEMDEV_DIMM;
+    if (ndimms > def->max_memory_slots) {
         err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                "memory device count '%u' exceeds slots count '%u'", nmems, def->max_memory_slots);
+                "memory device count '%u' exceeds slots count '%u'", ndimms, def->max_memory_slots);
         return FALSE;
     }
     uint64_t plugged = 0;

@@ -202,7 +202,8 @@ matches(const struct device_def *want, const struct device_def *have)
                (want->controller->index < 0 || want->controller->index == have->controller->index);
     case DEVICE_MEMORY:
         /* as libvirt: the size and the node, and the slot when the request gives one */
-        return want->memory->size_kib == have->memory->size_kib &&
+        return want->memory->model == have->memory->model &&
+               want->memory->size_kib == have->memory->size_kib &&
                want->memory->node == have->memory->node &&
                (domain_def_memdev_slot(want->memory) < 0 ||
                 domain_def_memdev_slot(want->memory) == domain_def_memdev_slot(have->memory));
@@ -329,9 +330,12 @@ domain_device_add(struct domain_def *def, const struct device_def *dev, guint *r
     g_ptr_array_add(array, copy_of(dev));
     guint index = array->len - 1;
     if (dev->kind == DEVICE_MEMORY) {
-        /* a module adds to the total, and to what the guest has (libvirt's accounting) */
+        /* a module adds to the total, and to what the guest has (libvirt's accounting); a
+         * virtio-mem device to the total, and to what the guest has what it plugged */
         def->memory_kib += dev->memory->size_kib;
-        def->current_memory_kib += dev->memory->size_kib;
+        def->current_memory_kib += dev->memory->model == MEMDEV_VIRTIO_MEM
+                                       ? dev->memory->current_kib
+                                       : dev->memory->size_kib;
         if (def->max_memory_kib && def->memory_kib > def->max_memory_kib) {
             err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
                     "Attaching memory device with size '%" G_GUINT64_FORMAT
@@ -353,9 +357,11 @@ void
 domain_device_remove(struct domain_def *def, enum device_kind kind, guint index)
 {
     if (kind == DEVICE_MEMORY) {
-        uint64_t size = ((struct memdev_def *)def->memdevs->pdata[index])->size_kib;
+        const struct memdev_def *mem = def->memdevs->pdata[index];
+        uint64_t size = mem->size_kib;
+        uint64_t had = mem->model == MEMDEV_VIRTIO_MEM ? mem->current_kib : size;
         def->memory_kib -= MIN(size, def->memory_kib);
-        def->current_memory_kib -= MIN(size, def->current_memory_kib);
+        def->current_memory_kib -= MIN(had, def->current_memory_kib);
         def->current_memory_kib = MIN(def->current_memory_kib, def->memory_kib);
     }
     g_ptr_array_remove_index(domain_device_array(def, kind), index);

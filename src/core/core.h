@@ -21,6 +21,7 @@ struct qjob;
 struct nodedev_watch;
 struct migrate_out;
 struct migrate_in;
+struct device_def;
 
 struct core_paths {
     char *config_dir;         /* persistent domain XML */
@@ -221,6 +222,13 @@ gboolean core_domain_keep_config(struct domain *dom, struct domain_def *copy, GE
  * Impact). Any other change of the device is ERR_OPERATION_UNSUPPORTED naming it. */
 void core_domain_update_net(struct domain *dom, struct net_def *net, unsigned flags,
                             core_done_fn done, gpointer data);
+/* ... of a <memory model='virtio-mem'> (DEV taken, a memory device): its requested size,
+ * live (QEMU's
+ * requested-size; the guest plugs or unplugs blocks towards it) and/or in the persistent
+ * definition. The device is found by its alias or address (or is the only virtio-mem one);
+ * any other change is ERR_CONFIG_UNSUPPORTED naming it, as libvirt's. */
+void core_domain_update_memory(struct domain *dom, struct device_def *dev, unsigned flags,
+                               core_done_fn done, gpointer data);
 gboolean core_set_autostart(struct core *core, struct domain *dom, gboolean on, GError **error);
 /* virDomainRename of an inactive persistent domain without snapshots or a managed save image:
  * its config and autostart marker move to NAME, and UNDEFINED/DEFINED (renamed) events go

@@ -2,13 +2,15 @@
 /* device_update: virDomainUpdateDeviceFlags of an interface: its link state (what virsh
  * domif-setlink sends), live through QMP set_link, as a job of its own, and its <bandwidth>
  * (tc on its tap), live and in the persistent config; virDomainSetInterfaceParameters
- * (domiftune) for the bandwidth alone. Everything else about an interface is refused by name;
- * a cdrom's media and plugging devices belong to hotplug.c. */
+ * (domiftune) for the bandwidth alone. Everything else about an interface is refused by name.
+ * Of a virtio-mem device, its requested size (virsh update-memory-device). A cdrom's media and
+ * plugging devices belong to hotplug.c. */
 #include "core/core.h"
 
 #include <string.h>
 
 #include "core/job.h"
+#include "conf/domain_device.h"
 #include "core/network.h"
 #include "network/bandwidth.h"
 #include "qemu/monitor.h"
@@ -342,4 +344,199 @@ core_domain_set_iftune(struct domain *dom, const char *device, unsigned flags,
         return core_domain_keep_config(dom, g_steal_pointer(&copy), error);
     }
     return TRUE;
+}
+
+/* --- a virtio-mem device's requested size --- */
+
+static gboolean
+same_address(const struct domain_address *a, const struct domain_address *b)
+{
+    if (g_strcmp0(a->type, b->type) != 0)
+        return FALSE;
+    static const char *const keys[] = {"domain", "bus", "slot", "function"};
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++)
+        if (domain_address_get_uint(a, keys[i], 0) != domain_address_get_uint(b, keys[i], 0))
+            return FALSE;
+    return TRUE;
+}
+
+/* The memory device of DEF that MEM names: by alias, by address, or the only virtio-mem one */
+static struct memdev_def *
+find_memdev(const struct domain_def *def, const struct memdev_def *mem, GError **error)
+{
+    struct memdev_def *only = NULL;
+    guint nvirtio = 0;
+    for (guint i = 0; i < def->memdevs->len; i++) {
+        struct memdev_def *m = def->memdevs->pdata[i];
+        if (mem->info.alias && g_strcmp0(m->info.alias, mem->info.alias) == 0)
+            return m;
+        if (!mem->info.alias && mem->info.address && m->info.address &&
+            same_address(m->info.address, mem->info.address))
+            return m;
+        if (m->model == MEMDEV_VIRTIO_MEM) {
+            only = m;
+            nvirtio++;
+        }
+    }
+    if (!mem->info.alias && !mem->info.address && nvirtio == 1)
+        return only;
+    err_set(error, ERR_FROM_DOMAIN, ERR_DEVICE_MISSING,
+            "matching memory device was not found in domain '%s'%s", def->name,
+            nvirtio > 1 && !mem->info.alias && !mem->info.address
+                ? ": it has several virtio-mem devices; give the alias of the one to update"
+                : "");
+    return NULL;
+}
+
+/* Only the requested size may change (libvirt's qemuDomainChangeMemoryLiveValidateChange) */
+static gboolean
+check_memory_change(const struct memdev_def *cur, const struct memdev_def *mem, GError **error)
+{
+    static const char *const models[] = {"dimm", "virtio-mem"};
+    if (cur->model != MEMDEV_VIRTIO_MEM) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "cannot modify memory of model '%s'", models[cur->model]);
+        return FALSE;
+    }
+    if (mem->model != cur->model) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "cannot modify memory model from '%s' to '%s'", models[cur->model],
+                models[mem->model]);
+        return FALSE;
+    }
+    const struct {
+        const char *what;
+        guint64 from, to;
+    } fixed[] = {{"targetNode", (guint64)(gint64)cur->node, (guint64)(gint64)mem->node},
+                 {"size", cur->size_kib, mem->size_kib},
+                 {"block size", cur->block_kib, mem->block_kib}};
+    for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++) {
+        if (fixed[i].from != fixed[i].to) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                    "cannot modify memory %s from '%" G_GINT64_FORMAT "' to '%" G_GINT64_FORMAT "'",
+                    fixed[i].what, (gint64)fixed[i].from, (gint64)fixed[i].to);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+struct mem_op {
+    struct domain *dom;     /* a reference */
+    struct device_def *dev; /* the request */
+    struct memdev_def *mem; /* its memory device */
+    gboolean config;
+};
+
+static void
+mem_op_free(gpointer data)
+{
+    struct mem_op *op = data;
+    domain_device_free(op->dev);
+    core_domain_unref(op->dom);
+    g_free(op);
+}
+
+static void
+on_requested(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
+{
+    job_step_over(data, error);
+}
+
+/* step "request": QEMU's requested-size of the device */
+static void
+request_step(struct job *job)
+{
+    struct mem_op *op = job->data;
+    GError *error = NULL;
+    struct memdev_def *cur = NULL;
+    if (!state_is_active(op->dom->state) || !op->dom->mon) {
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
+                op->dom->def->name);
+        job_fail(job, error);
+        return;
+    }
+    if (!(cur = find_memdev(op->dom->def, op->mem, &error)) ||
+        !check_memory_change(cur, op->mem, &error)) {
+        job_fail(job, error);
+        return;
+    }
+    g_autofree char *path = g_strdup_printf("/machine/peripheral/%s", cur->info.alias);
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "path", path);
+    json_object_set_string_member(args, "property", "requested-size");
+    json_object_set_int_member(args, "value", (gint64)op->mem->requested_kib * 1024);
+    qmp_command(op->dom->mon, "qom-set", args, on_requested, job_ref(job));
+}
+
+static gboolean
+apply_memory_config(struct domain *dom, const struct memdev_def *mem, GError **error)
+{
+    g_autoptr(domain_def) copy = domain_def_copy(core_persistent_def(dom));
+    struct memdev_def *cur = find_memdev(copy, mem, error);
+    if (!cur || !check_memory_change(cur, mem, error))
+        return FALSE;
+    cur->requested_kib = mem->requested_kib;
+    return core_domain_keep_config(dom, g_steal_pointer(&copy), error);
+}
+
+static void
+request_finish(struct job *job, const GError *error)
+{
+    struct mem_op *op = job->data;
+    struct domain *dom = op->dom;
+    GError *err = NULL;
+    if (error)
+        return;
+    struct memdev_def *cur = find_memdev(dom->def, op->mem, NULL);
+    if (cur) {
+        cur->requested_kib = op->mem->requested_kib;
+        dom->updated = TRUE;
+        if (!core_status_write(dom, &err)) {
+            log_warn("%s: %s", dom->def->name, err->message);
+            g_clear_error(&err);
+        }
+    }
+    if (op->config && !apply_memory_config(dom, op->mem, &err))
+        job_set_error(job, err);
+}
+
+static const struct job_step request_steps[] = {
+    {"request", request_step},
+    {NULL, NULL},
+};
+
+static const struct job_pipeline request_pipeline = {
+    .steps = request_steps,
+    .finish = request_finish,
+    .abort = link_abort,
+};
+
+void
+core_domain_update_memory(struct domain *dom, struct device_def *dev, unsigned flags,
+                          core_done_fn done, gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    struct memdev_def *mem = dev->memory;
+    gboolean live = FALSE, config = FALSE;
+    struct memdev_def *cur = NULL;
+    if (core_domain_impact(dom, flags, &live, &config, &error)) {
+        if (live && (cur = find_memdev(dom->def, mem, &error)))
+            check_memory_change(cur, mem, &error);
+        if (!error && config && (cur = find_memdev(core_persistent_def(dom), mem, &error)))
+            check_memory_change(cur, mem, &error);
+    }
+    if (error || !live) {
+        gboolean ok = !error && apply_memory_config(dom, mem, &error);
+        domain_device_free(dev);
+        done(ok ? NULL : error, data);
+        return;
+    }
+    struct mem_op *op = g_new0(struct mem_op, 1);
+    op->dom = core_domain_ref(dom);
+    op->dev = dev;
+    op->mem = mem;
+    op->config = config;
+    job_acquire_run(&dom->jobs, JOB_MODIFY, &request_pipeline, dom->core->job_wait_ms, op,
+                    mem_op_free, done, data);
 }

@@ -30,6 +30,7 @@ enum {
     EVENT_ID_DEVICE_REMOVAL_FAILED = 22,
     EVENT_ID_METADATA_CHANGE = 23,
     EVENT_ID_BLOCK_THRESHOLD = 24,
+    EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE = 26,
 };
 /* what an event is about: libvirt has one event ID space per object kind */
 enum event_object {
@@ -77,6 +78,7 @@ struct event {
     const char *src_path;
     const char *reason;
     gint64 number;  /* RTC_CHANGE: the guest's clock offset (s); BALLOON_CHANGE: its KiB;
+                     * MEMORY_DEVICE_SIZE_CHANGE: what the guest has of device ALIAS, KiB;
                      * BLOCK_THRESHOLD: the threshold (ALIAS the image, "vda" or "vda[N]",
                      * SRC_PATH its path) */
     guint64 excess; /* BLOCK_THRESHOLD: how far past it the write went */

@@ -318,6 +318,9 @@ check_pluggable(const struct domain_def *def, const struct device_def *dev, cons
         }
         break;
     case DEVICE_MEMORY:
+        if (dev->memory->model == MEMDEV_VIRTIO_MEM && g_str_equal(verb, "unplugged"))
+            why = "QEMU cannot unplug a virtio-mem device; set its requested size to 0 with "
+                  "update-memory-device instead";
         break;
     }
     if (why) {
@@ -357,7 +360,7 @@ device_object(const struct domain_def *def, const struct device_def *dev, GError
     case DEVICE_CONTROLLER:
         return qemu_device_controller(def, dev->controller, error);
     case DEVICE_MEMORY:
-        return qemu_device_dimm(dev->memory);
+        return qemu_device_dimm(def, dev->memory);
     }
     g_assert_not_reached();
 }
@@ -1026,10 +1029,14 @@ core_domain_update_device(struct domain *dom, const char *xml, unsigned flags, c
         core_domain_update_net(dom, net, flags, done, data);
         return;
     }
+    if (dev->kind == DEVICE_MEMORY) {
+        core_domain_update_memory(dom, dev, flags, done, data);
+        return;
+    }
     if (dev->kind != DEVICE_DISK) {
         err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_UNSUPPORTED,
-                "a <%s> cannot be updated in place; a cdrom's media and an interface's link "
-                "state can",
+                "a <%s> cannot be updated in place; a cdrom's media, an interface's link "
+                "state and a virtio-mem device's requested size can",
                 device_kind_to_string(dev->kind));
         domain_device_free(dev);
         done(error, data);

@@ -567,6 +567,33 @@ emit_device_event(struct domain *dom, int kind, const char *alias, int event, in
     core_domain_emit_event(dom, &ev);
 }
 
+/* MEMORY_DEVICE_SIZE_CHANGE: what the guest has plugged of a virtio-mem device (its id,
+ * bytes): the live XML's <current>, and libvirt's event of the same name (KiB) */
+static void
+memory_size_event(struct domain *dom, JsonObject *data)
+{
+    const char *id = qemu_json_string(data, "id");
+    gint64 size = qemu_json_int_or(data, "size", -1);
+    for (guint i = 0; id && size >= 0 && i < dom->def->memdevs->len; i++) {
+        struct memdev_def *m = dom->def->memdevs->pdata[i];
+        if (m->model != MEMDEV_VIRTIO_MEM || g_strcmp0(m->info.alias, id) != 0)
+            continue;
+        /* what the guest has follows (libvirt counts virtio-mem in its balloon figure) */
+        uint64_t now = (uint64_t)size / 1024;
+        struct domain_def *def = dom->def;
+        def->current_memory_kib =
+            def->current_memory_kib - MIN(m->current_kib, def->current_memory_kib) + now;
+        def->current_memory_kib = MIN(def->current_memory_kib, def->memory_kib);
+        m->current_kib = now;
+        g_autoptr(GError) error = NULL;
+        if (!core_status_write(dom, &error))
+            log_warn("%s: %s", dom->def->name, error->message);
+        emit_device_event(dom, EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE, m->info.alias, 0, 0,
+                          (gint64)m->current_kib);
+        return;
+    }
+}
+
 /* DEVICE_TRAY_MOVED (a CD-ROM's tray: TRAY_CHANGE), VSERPORT_CHANGE (the guest agent's port
  * opened or closed: AGENT_LIFECYCLE) and DEVICE_UNPLUG_GUEST_ERROR (the guest refused an
  * unplug: DEVICE_REMOVAL_FAILED), each naming the device by its id */
@@ -671,6 +698,10 @@ on_qmp_event(struct qmp *mon, const char *event, JsonObject *data, gpointer user
             dom->balloon_kib = (guint64)actual / 1024;
             emit_device_event(dom, EVENT_ID_BALLOON_CHANGE, NULL, 0, 0, actual / 1024);
         }
+        return;
+    }
+    if (g_str_equal(event, "MEMORY_DEVICE_SIZE_CHANGE")) {
+        memory_size_event(dom, data);
         return;
     }
     if (g_str_equal(event, "RTC_CHANGE")) {

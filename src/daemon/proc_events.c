@@ -251,6 +251,11 @@ client_event(const struct event *ev, gpointer user)
             xdr_put_u64(b, (guint64)ev->number);
             xdr_put_u64(b, ev->excess);
             client_send_message(c, PROC_DOMAIN_EVENT_BLOCK_THRESHOLD, b);
+        } else if (ev->kind == EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE && r->callback_id > 0) {
+            /* remote_domain_event_memory_device_size_change_msg; no legacy message */
+            xdr_put_string(b, ev->alias);
+            xdr_put_u64(b, (guint64)ev->number);
+            client_send_message(c, PROC_DOMAIN_EVENT_MEMORY_DEVICE_SIZE_CHANGE, b);
         } else if (ev->kind == EVENT_ID_METADATA_CHANGE && r->callback_id > 0) {
             /* remote_domain_event_callback_metadata_change_msg; no legacy message */
             xdr_put_i32(b, ev->metadata_type);

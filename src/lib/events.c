@@ -153,6 +153,7 @@ client_queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *bo
         {PROC_DOMAIN_EVENT_CALLBACK_DEVICE_REMOVAL_FAILED, 22, TRUE},
         {PROC_DOMAIN_EVENT_CALLBACK_METADATA_CHANGE, 23, TRUE},
         {PROC_DOMAIN_EVENT_BLOCK_THRESHOLD, 24, TRUE},
+        {PROC_DOMAIN_EVENT_MEMORY_DEVICE_SIZE_CHANGE, 26, TRUE},
     };
     gsize k = 0;
     while (k < G_N_ELEMENTS(kinds) && kinds[k].proc != rh->proc)
@@ -221,6 +222,10 @@ client_queue_event(domus_conn *conn, const struct rpc_header *rh, GByteArray *bo
         ev.path = xdr_get_opt_string(&r, RPC_STRING_MAX);
         ev.value = (gint64)xdr_get_u64(&r);
         ev.excess = xdr_get_u64(&r);
+        break;
+    case 26: /* memory-device-size-change: the device, its size (KiB) */
+        ev.alias = xdr_get_string(&r, RPC_STRING_MAX);
+        ev.value = (gint64)xdr_get_u64(&r);
         break;
     case 23: /* metadata-change: type (detail), namespace */
         ev.detail = xdr_get_i32(&r);

@@ -818,6 +818,11 @@ collect(struct set *set)
             add_dev(set, &in->info, CONN_PCIE,
                     g_strdup_printf("input '%s'", input_type_to_string(in->type)));
     }
+    for (guint i = 0; i < def->memdevs->len; i++) {
+        struct memdev_def *m = def->memdevs->pdata[i];
+        if (m->model == MEMDEV_VIRTIO_MEM)
+            add_dev(set, &m->info, CONN_PCIE, g_strdup_printf("virtio-mem device %u", i));
+    }
 }
 
 /* The functions of the chipset: libvirt's qemuDomainValidateDevicePCISlotsPIIX3 / Q35. The
@@ -1021,7 +1026,7 @@ assign_dimm_slots(struct domain_def *def, GError **error)
 {
     for (guint i = 0; i < def->memdevs->len; i++) {
         struct memdev_def *m = def->memdevs->pdata[i];
-        if (domain_def_memdev_slot(m) >= 0)
+        if (m->model != MEMDEV_DIMM || domain_def_memdev_slot(m) >= 0)
             continue;
         unsigned slot = 0;
         for (gboolean taken = TRUE; taken && slot < def->max_memory_slots;) {

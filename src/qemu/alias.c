@@ -131,9 +131,15 @@ qemu_alias_assign(struct domain_def *def)
     EACH_INFO(def->redirdevs, struct redirdev_def, info)
     if (!info->alias)
         give(taken, info, next_indexed(taken, "redir"));
-    /* a memory module by its slot (assigned with the addresses), as its QEMU id says */
+    /* a memory module by its slot (assigned with the addresses), as its QEMU id says; a
+     * virtio-mem device in order */
     for (guint i = 0; i < def->memdevs->len; i++) {
         struct memdev_def *m = def->memdevs->pdata[i];
+        if (m->model == MEMDEV_VIRTIO_MEM) {
+            if (!m->info.alias)
+                give(taken, &m->info, next_indexed(taken, "virtiomem"));
+            continue;
+        }
         int slot = domain_def_memdev_slot(m);
         g_autofree char *alias = g_strdup_printf("dimm%d", slot);
         if (!m->info.alias)

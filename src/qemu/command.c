@@ -478,7 +478,7 @@ add_other_devices(GPtrArray *argv, const struct domain_def *def, GError **error)
     }
     for (guint i = 0; i < def->memdevs->len; i++) {
         add_json(argv, "-object", qemu_device_dimm_backend(def->memdevs->pdata[i]));
-        add_json(argv, "-device", qemu_device_dimm(def->memdevs->pdata[i]));
+        add_json(argv, "-device", qemu_device_dimm(def, def->memdevs->pdata[i]));
     }
     if (def->panic_model) {
         if (!g_str_equal(def->panic_model, "isa")) {

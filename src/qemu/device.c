@@ -648,7 +648,11 @@ JsonObject *
 qemu_device_dimm_backend(const struct memdev_def *mem)
 {
     g_autofree char *id = g_strdup_printf("mem%s", mem->info.alias);
-    return ram_backend(id, mem->size_kib);
+    JsonObject *o = ram_backend(id, mem->size_kib);
+    /* what the guest does not plug stays unreserved (libvirt's) */
+    if (mem->model == MEMDEV_VIRTIO_MEM)
+        json_object_set_boolean_member(o, "reserve", FALSE);
+    return o;
 }
 
 JsonObject *
@@ -659,9 +663,21 @@ qemu_device_numa_backend(const struct numa_cell_def *cell)
 }
 
 JsonObject *
-qemu_device_dimm(const struct memdev_def *mem)
+qemu_device_dimm(const struct domain_def *def, const struct memdev_def *mem)
 {
     g_autofree char *memdev = g_strdup_printf("mem%s", mem->info.alias);
+    if (mem->model == MEMDEV_VIRTIO_MEM) {
+        /* libvirt's properties, in bytes */
+        JsonObject *o = new_device("virtio-mem-pci", NULL);
+        if (mem->node >= 0)
+            json_object_set_int_member(o, "node", mem->node);
+        json_object_set_int_member(o, "block-size", (gint64)mem->block_kib * 1024);
+        json_object_set_int_member(o, "requested-size", (gint64)mem->requested_kib * 1024);
+        json_object_set_string_member(o, "memdev", memdev);
+        json_object_set_string_member(o, "id", mem->info.alias);
+        set_pci(o, def, &mem->info);
+        return o;
+    }
     JsonObject *o = new_device("pc-dimm", NULL);
     if (mem->node >= 0)
         json_object_set_int_member(o, "node", mem->node);

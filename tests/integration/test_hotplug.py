@@ -488,3 +488,74 @@ def test_tunable_events(daemon, hp):
     finally:
         c2.domainEventDeregisterAny(cb)
         c2.close()
+
+
+VIRTIO_MEM = ("<memory model='virtio-mem'><target><size unit='MiB'>256</size><node>0</node>"
+              "<block unit='MiB'>2</block><requested unit='MiB'>0</requested></target></memory>")
+
+
+def test_virtio_mem(daemon, hp):
+    """A virtio-mem device plugged live (its PCI slot on a root port, alias virtiomem0):
+    update-memory-device (virsh's and domus's) sets its requested size, the guest plugs blocks
+    towards it (MemTotal grows, MEMORY_DEVICE_SIZE_CHANGE tells the size, the live XML's
+    <current> follows) and gives them back when it goes down; the refusals change nothing.
+    Last in the module: QEMU cannot unplug the device."""
+    c, dom, disk, ev = hp
+    sizes = []
+    cond = threading.Condition()
+
+    def on_size(conn, d, alias, size, opaque):
+        with cond:
+            sizes.append((alias, size))
+            cond.notify_all()
+
+    cb = c.domainEventRegisterAny(dom, E.VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE, on_size,
+                                  None)
+    before = mem_total(dom)
+    total = dom.info()[1]
+    try:
+        dom.attachDeviceFlags(VIRTIO_MEM, E.VIR_DOMAIN_AFFECT_LIVE)
+        wait_event(ev, ("added", "virtiomem0"))
+        live = dom.XMLDesc(0)
+        assert "<alias name='virtiomem0'/>" in live and "<current unit='KiB'>0</current>" in live
+        assert dom.info()[1] == total + 256 * 1024
+        # --print-xml: the device XML with the new size, alike from both
+        args = ["update-memory-device", "hp", "--requested-size", "128M", "--print-xml",
+                "--alias", "virtiomem0"]
+        printed = daemon.virsh(*args).stdout
+        assert "<requested unit='KiB'>131072</requested>" in printed.replace('"', "'")
+        assert daemon.domus(*args).stdout == printed
+        out = daemon.virsh("update-memory-device", "hp", "--alias", "virtiomem0",
+                           "--requested-size", "128M", "--live").stdout
+        assert out == "\n"
+        with cond:
+            assert cond.wait_for(lambda: ("virtiomem0", 131072) in sizes, 60), sizes
+        guest.wait(lambda: mem_total(dom) >= before + 120 * 1024, 30, "the blocks in the guest")
+        assert "<current unit='KiB'>131072</current>" in dom.XMLDesc(0)
+        # down again, through domus: the guest gives the blocks back
+        out = daemon.domus("update-memory-device", "hp", "--alias", "virtiomem0",
+                           "--requested-size", "0", "--live").stdout
+        assert out == "\n"
+        with cond:
+            assert cond.wait_for(lambda: sizes[-1] == ("virtiomem0", 0), 60), sizes
+        guest.wait(lambda: abs(mem_total(dom) - before) < 1024, 30, "the blocks given back")
+        # refusals: a size not of whole blocks, more than the device, a changed size, an unplug
+        live = dom.XMLDesc(0)
+        for args, msg in [(["--requested-size", "3M"], "integer multiple of block size"),
+                          (["--requested-size", "512M"], "smaller than or equal to @size")]:
+            r = daemon.virsh("update-memory-device", "hp", "--alias", "virtiomem0", *args,
+                             check=False)
+            assert r.returncode != 0 and msg in r.stderr, r.stderr
+        changed = re.search(r"<memory model='virtio-mem'>.*?</memory>", live, re.S).group(0)
+        with pytest.raises(libvirt.libvirtError) as e:
+            dom.updateDeviceFlags(changed.replace("262144</size>", "131072</size>"),
+                                  E.VIR_DOMAIN_AFFECT_LIVE)
+        assert e.value.get_error_code() == E.VIR_ERR_CONFIG_UNSUPPORTED
+        assert "cannot modify memory size" in str(e.value)
+        with pytest.raises(libvirt.libvirtError) as e:
+            dom.detachDeviceFlags(changed, E.VIR_DOMAIN_AFFECT_LIVE)
+        assert e.value.get_error_code() == E.VIR_ERR_OPERATION_UNSUPPORTED
+        assert "cannot unplug a virtio-mem device" in str(e.value)
+        assert dom.XMLDesc(0) == live
+    finally:
+        c.domainEventDeregisterAny(cb)
