@@ -514,7 +514,7 @@ def test_virtio_mem(daemon, hp):
     before = mem_total(dom)
     total = dom.info()[1]
     try:
-        dom.attachDeviceFlags(VIRTIO_MEM, E.VIR_DOMAIN_AFFECT_LIVE)
+        dom.attachDeviceFlags(VIRTIO_MEM, E.VIR_DOMAIN_AFFECT_LIVE | E.VIR_DOMAIN_AFFECT_CONFIG)
         wait_event(ev, ("added", "virtiomem0"))
         live = dom.XMLDesc(0)
         assert "<alias name='virtiomem0'/>" in live and "<current unit='KiB'>0</current>" in live
@@ -556,6 +556,15 @@ def test_virtio_mem(daemon, hp):
             dom.detachDeviceFlags(changed, E.VIR_DOMAIN_AFFECT_LIVE)
         assert e.value.get_error_code() == E.VIR_ERR_OPERATION_UNSUPPORTED
         assert "cannot unplug a virtio-mem device" in str(e.value)
+        assert dom.XMLDesc(0) == live
+        # the persistent definition alone (found by its PCI address: no alias there)
+        inactive = dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+        device = re.search(r"<memory model='virtio-mem'>.*?</memory>", inactive, re.S).group(0)
+        dom.updateDeviceFlags(device.replace("<requested unit='KiB'>0<",
+                                             "<requested unit='KiB'>65536<"),
+                              E.VIR_DOMAIN_AFFECT_CONFIG)
+        assert "<requested unit='KiB'>65536</requested>" in \
+            dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
         assert dom.XMLDesc(0) == live
     finally:
         c.domainEventDeregisterAny(cb)
