@@ -613,6 +613,7 @@ init_arrays(struct domain_def *def)
     def->rngs = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_rng_free);
     def->vcpupins = g_ptr_array_new_with_free_func(g_free);
     def->numa_cells = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_numa_cell_free);
+    def->numa_memnodes = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_memnode_free);
     def->memdevs = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_memdev_free);
     def->hostdevs = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_hostdev_free);
     def->iothreads = g_ptr_array_new_with_free_func((GDestroyNotify)domain_def_iothread_free);
@@ -652,6 +653,8 @@ domain_def_free(struct domain_def *def)
     g_free(def->emulatorpin);
     if (def->numa_cells)
         g_ptr_array_unref(def->numa_cells);
+    if (def->numa_memnodes)
+        g_ptr_array_unref(def->numa_memnodes);
     if (def->memdevs)
         g_ptr_array_unref(def->memdevs);
     if (def->hostdevs)
@@ -791,6 +794,7 @@ domain_def_copy(const struct domain_def *src)
     def->panic_model = g_strdup(src->panic_model);
     device_info_copy(&def->panic_info, &src->panic_info);
     copy_array(def->numa_cells, src->numa_cells, domain_def_numa_cell_copy);
+    copy_array(def->numa_memnodes, src->numa_memnodes, domain_def_memnode_copy);
     copy_array(def->memdevs, src->memdevs, domain_def_memdev_copy);
     copy_array(def->hostdevs, src->hostdevs, domain_def_hostdev_copy);
     copy_array(def->iothreads, src->iothreads, domain_def_iothread_copy);

@@ -299,6 +299,14 @@ struct numa_cell_def {
     uint64_t memory_kib;
 };
 
+/* <numatune><memnode cellid mode nodeset>: the memory of guest NUMA cell CELLID bound on its
+ * own */
+struct numa_memnode {
+    unsigned cellid;
+    int mode;      /* enum numatune_mode */
+    char *nodeset; /* canonical host node list */
+};
+
 /* <memory model='dimm'>: a memory module (pc-dimm), its slot in its <address type='dimm'>;
  * <memory model='virtio-mem'>: a virtio-mem-pci device on a PCI address, of which the guest
  * uses what is REQUESTED, block by block (changed live with update-device) */
@@ -438,11 +446,12 @@ struct domain_def {
     gboolean audio_explicit; /* an <audio> was given (else SPICE's is implied) */
     GPtrArray *controllers;  /* struct controller_def * */
     struct memballoon_def *memballoon;
-    GPtrArray *rngs;       /* struct rng_def * */
-    char *panic_model;     /* <panic model='isa'/>; NULL: no panic device */
-    GPtrArray *numa_cells; /* struct numa_cell_def *, as given */
-    GPtrArray *memdevs;    /* struct memdev_def * */
-    GPtrArray *hostdevs;   /* struct hostdev_def * */
+    GPtrArray *rngs;          /* struct rng_def * */
+    char *panic_model;        /* <panic model='isa'/>; NULL: no panic device */
+    GPtrArray *numa_cells;    /* struct numa_cell_def *, as given */
+    GPtrArray *numa_memnodes; /* struct numa_memnode *, as given */
+    GPtrArray *memdevs;       /* struct memdev_def * */
+    GPtrArray *hostdevs;      /* struct hostdev_def * */
     struct device_info panic_info;
 };
 

@@ -14,6 +14,14 @@ domain_def_indent(GString *buf, int level)
 }
 
 /* " NAME='VALUE'", nothing when VALUE is NULL. */
+static gint
+by_cellid(gconstpointer a, gconstpointer b)
+{
+    const struct numa_memnode *x = *(struct numa_memnode *const *)a;
+    const struct numa_memnode *y = *(struct numa_memnode *const *)b;
+    return x->cellid < y->cellid ? -1 : x->cellid > y->cellid;
+}
+
 static void
 attr(GString *buf, const char *name, const char *value)
 {
@@ -944,14 +952,29 @@ format_memory(GString *buf, const struct domain_def *def)
     g_string_append_printf(buf, ">%u</vcpu>\n", def->vcpus);
     domain_def_iothreads_format(buf, def);
     format_cputune(buf, def);
-    if (def->numa_mode != NUMATUNE_NONE) {
+    if (def->numa_mode != NUMATUNE_NONE || def->numa_memnodes->len) {
         domain_def_indent(buf, 1);
         g_string_append(buf, "<numatune>\n");
-        domain_def_indent(buf, 2);
-        g_string_append(buf, "<memory");
-        attr(buf, "mode", numatune_mode_names[def->numa_mode]);
-        attr(buf, "nodeset", def->numa_nodeset);
-        g_string_append(buf, "/>\n");
+        if (def->numa_mode != NUMATUNE_NONE) {
+            domain_def_indent(buf, 2);
+            g_string_append(buf, "<memory");
+            attr(buf, "mode", numatune_mode_names[def->numa_mode]);
+            attr(buf, "nodeset", def->numa_nodeset);
+            g_string_append(buf, "/>\n");
+        }
+        /* by cell, as libvirt keeps them */
+        g_autoptr(GPtrArray) memnodes = g_ptr_array_new(); /* borrowed */
+        for (guint i = 0; i < def->numa_memnodes->len; i++)
+            g_ptr_array_add(memnodes, def->numa_memnodes->pdata[i]);
+        g_ptr_array_sort(memnodes, by_cellid);
+        for (guint i = 0; i < memnodes->len; i++) {
+            const struct numa_memnode *m = memnodes->pdata[i];
+            domain_def_indent(buf, 2);
+            g_string_append_printf(buf, "<memnode cellid='%u'", m->cellid);
+            attr(buf, "mode", numatune_mode_names[m->mode]);
+            attr(buf, "nodeset", m->nodeset);
+            g_string_append(buf, "/>\n");
+        }
         domain_def_indent(buf, 1);
         g_string_append(buf, "</numatune>\n");
     }

@@ -31,6 +31,23 @@ domain_def_numa_cell_copy(gconstpointer src, gpointer unused)
 }
 
 void
+domain_def_memnode_free(struct numa_memnode *m)
+{
+    if (!m)
+        return;
+    g_free(m->nodeset);
+    g_free(m);
+}
+
+gpointer
+domain_def_memnode_copy(gconstpointer src, gpointer unused)
+{
+    struct numa_memnode *m = g_memdup2(src, sizeof(*m));
+    m->nodeset = g_strdup(m->nodeset);
+    return m;
+}
+
+void
 domain_def_memdev_free(struct memdev_def *mem)
 {
     if (!mem)
@@ -371,6 +388,20 @@ domain_def_memory_finish(struct domain_def *def, gboolean current_given, GError 
 {
     guint ncells = def->numa_cells->len;
     uint64_t cells_kib = 0, plugged = 0;
+    for (guint i = 0; i < def->numa_memnodes->len; i++) {
+        const struct numa_memnode *m = def->numa_memnodes->pdata[i];
+        if (!ncells) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                    "Element 'memnode' is invalid without any guest NUMA cells");
+            return FALSE;
+        }
+        if (m->cellid >= ncells) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                    "Argument 'cellid' in memnode element must correspond to existing guest's "
+                    "NUMA cell");
+            return FALSE;
+        }
+    }
     g_autofree gboolean *seen = g_new0(gboolean, ncells + 1);
     struct cpuset all;
     memset(&all, 0, sizeof(all));

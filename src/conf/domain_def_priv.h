@@ -150,6 +150,8 @@ void domain_def_numa_format(GString *buf, int level, const struct domain_def *de
 void domain_def_numa_cell_free(struct numa_cell_def *cell);
 gpointer domain_def_numa_cell_copy(gconstpointer src, gpointer unused);
 void domain_def_memdev_free(struct memdev_def *mem);
+void domain_def_memnode_free(struct numa_memnode *m);
+gpointer domain_def_memnode_copy(gconstpointer src, gpointer unused);
 gpointer domain_def_memdev_copy(gconstpointer src, gpointer unused);
 gboolean domain_def_iothreads_parse(struct domain_def *def, xmlNodePtr count, xmlNodePtr ids,
                                     GError **error);

@@ -130,33 +130,67 @@ domain_def_parse_memtune(struct domain_def *def, xmlNodePtr node, GError **error
 const char *const numatune_mode_names[] = {"strict", "preferred", "interleave", "restrictive",
                                            NULL};
 
-/* <numatune>: <memory mode nodeset>, placement static. Placement auto needs numad and
- * <memnode> guest NUMA cells bound one by one: both refused, naming what to give instead. */
-gboolean
-domain_def_parse_numatune(struct domain_def *def, xmlNodePtr node, GError **error)
+/* A host node list (canonical into *RET), or ERR_INVALID_ARG naming it */
+static gboolean
+numatune_nodeset(const char *nodeset, char **ret, GError **error)
 {
-    static const char *const none[] = {NULL};
-    static const char *const attrs[] = {"mode", "placement", "nodeset", NULL};
-    static const char *const placements[] = {"static", "auto", NULL};
-    xmlNodePtr memory = NULL;
-    if (!domain_def_xml_check_attrs(node, none, error))
+    struct cpuset set;
+    if (!cpuset_parse(nodeset, &set, NULL)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "invalid numatune nodeset '%s': give host NUMA node numbers, as '0' or '0-1,3'",
+                nodeset);
         return FALSE;
-    for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (domain_def_xml_ignorable(c))
-            continue;
-        if (domain_def_xml_is(c, "memnode")) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                    "numatune 'memnode' (a binding per guest NUMA cell) is not supported; bind "
-                    "all of the guest's memory with <memory mode nodeset>");
+    }
+    g_free(*ret);
+    *ret = cpuset_format(&set);
+    return TRUE;
+}
+
+/* <memnode cellid mode nodeset>: one guest NUMA cell bound on its own (its cell is checked
+ * once the cells are read) */
+static gboolean
+parse_memnode(struct domain_def *def, xmlNodePtr node, GError **error)
+{
+    static const char *const attrs[] = {"cellid", "mode", "nodeset", NULL};
+    guint64 cellid = 0;
+    int mode = NUMATUNE_STRICT;
+    g_autofree char *id = domain_def_xml_prop(node, "cellid");
+    g_autofree char *nodeset = domain_def_xml_prop(node, "nodeset");
+    if (!domain_def_xml_check_attrs(node, attrs, error) ||
+        !domain_def_xml_enum(node, "mode", numatune_mode_names, &mode, error))
+        return FALSE;
+    if (!id || !g_ascii_string_to_unsigned(id, 10, 0, G_MAXUINT32, &cellid, NULL)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                id ? "invalid cellid '%s' in memnode element"
+                   : "Missing required attribute 'cellid' in element 'memnode'",
+                id);
+        return FALSE;
+    }
+    for (guint i = 0; i < def->numa_memnodes->len; i++) {
+        if (((struct numa_memnode *)def->numa_memnodes->pdata[i])->cellid == cellid) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                    "Multiple memnode elements with cellid %u", (unsigned)cellid);
             return FALSE;
         }
-        if (!domain_def_xml_is(c, "memory"))
-            return domain_def_xml_unsupported(node, c, error);
-        if (!domain_def_xml_once(&memory, c, error))
-            return FALSE;
     }
-    if (!memory)
-        return TRUE;
+    if (!nodeset) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                "Missing required nodeset attribute in memnode element");
+        return FALSE;
+    }
+    struct numa_memnode *m = g_new0(struct numa_memnode, 1);
+    m->cellid = (unsigned)cellid;
+    m->mode = mode;
+    g_ptr_array_add(def->numa_memnodes, m);
+    return numatune_nodeset(nodeset, &m->nodeset, error);
+}
+
+/* <memory mode placement nodeset> of <numatune> */
+static gboolean
+parse_numatune_memory(struct domain_def *def, xmlNodePtr memory, GError **error)
+{
+    static const char *const attrs[] = {"mode", "placement", "nodeset", NULL};
+    static const char *const placements[] = {"static", "auto", NULL};
     int mode = NUMATUNE_STRICT, placement = 0;
     g_autofree char *nodeset = domain_def_xml_prop(memory, "nodeset");
     if (!domain_def_xml_check_attrs(memory, attrs, error) ||
@@ -174,16 +208,45 @@ domain_def_parse_numatune(struct domain_def *def, xmlNodePtr node, GError **erro
                 "nodeset for NUMA memory tuning must be set if 'placement' is 'static'");
         return FALSE;
     }
-    struct cpuset set;
-    if (!cpuset_parse(nodeset, &set, NULL)) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                "invalid numatune nodeset '%s': give host NUMA node numbers, as '0' or '0-1,3'",
-                nodeset);
+    if (!numatune_nodeset(nodeset, &def->numa_nodeset, error))
         return FALSE;
-    }
     def->numa_mode = mode;
-    g_free(def->numa_nodeset);
-    def->numa_nodeset = cpuset_format(&set);
+    return TRUE;
+}
+
+/* <numatune>: <memory mode nodeset>, placement static, and <memnode>s. Placement auto needs
+ * numad: refused, naming what to give instead. */
+gboolean
+domain_def_parse_numatune(struct domain_def *def, xmlNodePtr node, GError **error)
+{
+    static const char *const none[] = {NULL};
+    xmlNodePtr memory = NULL;
+    if (!domain_def_xml_check_attrs(node, none, error))
+        return FALSE;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (domain_def_xml_ignorable(c))
+            continue;
+        if (domain_def_xml_is(c, "memnode")) {
+            if (!parse_memnode(def, c, error))
+                return FALSE;
+            continue;
+        }
+        if (!domain_def_xml_is(c, "memory"))
+            return domain_def_xml_unsupported(node, c, error);
+        if (!domain_def_xml_once(&memory, c, error))
+            return FALSE;
+    }
+    if (memory && !parse_numatune_memory(def, memory, error))
+        return FALSE;
+    for (guint i = 0; i < def->numa_memnodes->len; i++) {
+        if (def->numa_mode == NUMATUNE_RESTRICTIVE &&
+            ((struct numa_memnode *)def->numa_memnodes->pdata[i])->mode != NUMATUNE_RESTRICTIVE) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                    "'restrictive' mode is required in memnode element when mode is "
+                    "'restrictive' in memory element");
+            return FALSE;
+        }
+    }
     return TRUE;
 }
 

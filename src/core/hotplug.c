@@ -425,7 +425,7 @@ plan_attach(struct plug_op *op, struct domain_def *live, enum device_kind kind, 
         plan_blockdevs_add(op, dev.disk);
     if (kind == DEVICE_MEMORY) {
         g_autofree char *id = g_strdup_printf("mem%s", dev.memory->info.alias);
-        plan(op, "object-add", qemu_device_dimm_backend(dev.memory), "object-del",
+        plan(op, "object-add", qemu_device_dimm_backend(live, dev.memory), "object-del",
              args_string("id", id));
     }
     if (kind == DEVICE_NET) {

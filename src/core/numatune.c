@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* numatune: where a domain's memory lives on the host's NUMA nodes (<numatune><memory>);
+/* numatune: where a domain's memory lives on the host's NUMA nodes (<numatune><memory>, and
+ * per guest NUMA cell <memnode>, which QEMU's memory backends carry: qemu/device.c);
  * prefix core_numatune_, and the live reads and changes behind virsh numatune.
  * - strict and restrictive: the cpuset controller's cpuset.mems of the domain's group, set
  *   before the guest runs (with memory_migrate on v1, so pages move when it changes); strict
@@ -55,18 +56,30 @@ cgroup_bound(int mode)
     return mode == NUMATUNE_STRICT || mode == NUMATUNE_RESTRICTIVE;
 }
 
-gboolean
-core_numatune_check(struct core *core, const struct domain_def *def, GError **error)
+/* MODE and NODESET of <memory> or a <memnode>: a preferred one names one node, every node is
+ * the host's */
+static gboolean
+check_binding(struct core *core, int mode, const char *nodeset, GError **error)
 {
-    if (def->numa_mode == NUMATUNE_NONE)
-        return TRUE;
-    if (def->numa_mode == NUMATUNE_PREFERRED &&
-        (strchr(def->numa_nodeset, ',') || strchr(def->numa_nodeset, '-'))) {
+    if (mode == NUMATUNE_PREFERRED && (strchr(nodeset, ',') || strchr(nodeset, '-'))) {
         err_set(error, ORIGIN, ERR_CONFIG_UNSUPPORTED,
                 "NUMA memory tuning in 'preferred' mode only supports single node");
         return FALSE;
     }
-    if (!nodes_available(core, def->numa_nodeset, error))
+    return nodes_available(core, nodeset, error);
+}
+
+gboolean
+core_numatune_check(struct core *core, const struct domain_def *def, GError **error)
+{
+    for (guint i = 0; i < def->numa_memnodes->len; i++) {
+        const struct numa_memnode *m = def->numa_memnodes->pdata[i];
+        if (!check_binding(core, m->mode, m->nodeset, error))
+            return FALSE;
+    }
+    if (def->numa_mode == NUMATUNE_NONE)
+        return TRUE;
+    if (!check_binding(core, def->numa_mode, def->numa_nodeset, error))
         return FALSE;
     if (def->numa_mode == NUMATUNE_RESTRICTIVE && !cgroup_host_has(core->cgroups, CGROUP_CPUSET)) {
         err_set(error, ORIGIN, ERR_OPERATION_INVALID,

@@ -123,7 +123,7 @@ add_cpu_memory(GPtrArray *argv, const struct domain_def *def, const struct qemu_
     /* each NUMA cell its own RAM (QEMU 7.2's machine types need memdev=) */
     for (guint i = 0; i < def->numa_cells->len; i++) {
         const struct numa_cell_def *cell = def->numa_cells->pdata[i];
-        add_json(argv, "-object", qemu_device_numa_backend(cell));
+        add_json(argv, "-object", qemu_device_numa_backend(def, cell));
         GString *n = g_string_new(NULL);
         g_string_append_printf(n, "node,nodeid=%u", cell->id);
         g_auto(GStrv) ranges = cell->cpus ? g_strsplit(cell->cpus, ",", -1) : NULL;
@@ -477,7 +477,7 @@ add_other_devices(GPtrArray *argv, const struct domain_def *def, GError **error)
         add_json(argv, "-device", qemu_device_redirdev(def, r));
     }
     for (guint i = 0; i < def->memdevs->len; i++) {
-        add_json(argv, "-object", qemu_device_dimm_backend(def->memdevs->pdata[i]));
+        add_json(argv, "-object", qemu_device_dimm_backend(def, def->memdevs->pdata[i]));
         add_json(argv, "-device", qemu_device_dimm(def, def->memdevs->pdata[i]));
     }
     if (def->panic_model) {

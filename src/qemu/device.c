@@ -6,6 +6,7 @@
 
 #include "qemu/address.h"
 #include "qemu/alias.h"
+#include "util/cpuset.h"
 #include "util/err.h"
 
 char *
@@ -644,11 +645,42 @@ ram_backend(const char *id, uint64_t kib)
     return o;
 }
 
+/* Where the RAM of guest NUMA node NODE (-1: none) lives on the host, as libvirt binds a
+ * backend: its <memnode>, else <numatune><memory>; host-nodes and a policy (restrictive: the
+ * cpuset cgroup alone binds it) */
+static void
+bind_backend(JsonObject *o, const struct domain_def *def, int node)
+{
+    int mode = def->numa_mode;
+    const char *nodeset = def->numa_nodeset;
+    for (guint i = 0; node >= 0 && i < def->numa_memnodes->len; i++) {
+        const struct numa_memnode *m = def->numa_memnodes->pdata[i];
+        if ((int)m->cellid == node) {
+            mode = m->mode;
+            nodeset = m->nodeset;
+        }
+    }
+    static const char *const policies[] = {[NUMATUNE_STRICT] = "bind",
+                                           [NUMATUNE_PREFERRED] = "preferred",
+                                           [NUMATUNE_INTERLEAVE] = "interleave"};
+    struct cpuset set;
+    if (!nodeset || mode < 0 || mode >= (int)G_N_ELEMENTS(policies) || !policies[mode] ||
+        !cpuset_parse(nodeset, &set, NULL))
+        return;
+    JsonArray *nodes = json_array_new();
+    for (guint n = 0; n < CPUSET_MAX; n++)
+        if (cpuset_has(&set, n))
+            json_array_add_int_element(nodes, n);
+    json_object_set_array_member(o, "host-nodes", nodes);
+    json_object_set_string_member(o, "policy", policies[mode]);
+}
+
 JsonObject *
-qemu_device_dimm_backend(const struct memdev_def *mem)
+qemu_device_dimm_backend(const struct domain_def *def, const struct memdev_def *mem)
 {
     g_autofree char *id = g_strdup_printf("mem%s", mem->info.alias);
     JsonObject *o = ram_backend(id, mem->size_kib);
+    bind_backend(o, def, mem->node);
     /* what the guest does not plug stays unreserved (libvirt's) */
     if (mem->model == MEMDEV_VIRTIO_MEM)
         json_object_set_boolean_member(o, "reserve", FALSE);
@@ -656,10 +688,12 @@ qemu_device_dimm_backend(const struct memdev_def *mem)
 }
 
 JsonObject *
-qemu_device_numa_backend(const struct numa_cell_def *cell)
+qemu_device_numa_backend(const struct domain_def *def, const struct numa_cell_def *cell)
 {
     g_autofree char *id = g_strdup_printf("ram-node%u", cell->id);
-    return ram_backend(id, cell->memory_kib);
+    JsonObject *o = ram_backend(id, cell->memory_kib);
+    bind_backend(o, def, (int)cell->id);
+    return o;
 }
 
 JsonObject *

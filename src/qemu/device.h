@@ -92,13 +92,14 @@ JsonObject *qemu_device_iotune_args(const struct disk_def *disk);
 gboolean qemu_device_has_iotune(const struct disk_def *disk);
 /* A memory module: its RAM (object-add's arguments, id "mem" + alias) and its pc-dimm. A NUMA
  * cell's RAM ("ram-node" + id). */
-JsonObject *qemu_device_dimm_backend(const struct memdev_def *mem);
+JsonObject *qemu_device_dimm_backend(const struct domain_def *def, const struct memdev_def *mem);
 /* MEM's device: a pc-dimm, or a virtio-mem-pci on its PCI address in DEF. */
 JsonObject *qemu_device_dimm(const struct domain_def *def, const struct memdev_def *mem);
 /* -object / object-add of IOThread ID ("iothreadN") */
 JsonObject *qemu_device_iothread(unsigned id);
 JsonObject *qemu_device_hostdev(const struct domain_def *def, const struct hostdev_def *hostdev);
-JsonObject *qemu_device_numa_backend(const struct numa_cell_def *cell);
+JsonObject *qemu_device_numa_backend(const struct domain_def *def,
+                                     const struct numa_cell_def *cell);
 JsonObject *qemu_device_rng(const struct domain_def *def, const struct rng_def *rng);
 
 /* The -device object of a serial port (chardev "char" + alias). */

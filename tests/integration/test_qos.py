@@ -5,6 +5,7 @@
 (stock virsh and python), found again after a daemon restart, removed at stop; the refusals.
 This machine mounts cgroup v1; v2 is covered by tests/unit/test-cgroup.c over a fake tree.
 The guest is started paused: its threads are what is tested, not its boot."""
+import json
 import os
 import re
 import subprocess
@@ -329,6 +330,43 @@ def test_numatune(daemon):
     assert d3.numaParameters() == {"numa_mode": 0, "numa_nodeset": ""}
     for x in (d, d2, d3):
         x.undefine()
+
+
+def test_numatune_memnode(daemon):
+    """<memnode>: each guest NUMA cell's RAM bound on its own (QEMU's memory backend has the
+    host nodes and the policy, as libvirt's), the others by <memory>; a node the host lacks
+    is refused at start."""
+    cells = ("<cpu><numa><cell id='0' cpus='0' memory='32' unit='MiB'/>"
+             "<cell id='1' cpus='1' memory='32' unit='MiB'/></numa></cpu>")
+    xml = numa_xml("nm", "<memory mode='strict' nodeset='0'/>"
+                   "<memnode cellid='1' mode='interleave' nodeset='0'/>").replace(
+        "<vcpu>1</vcpu>", "<vcpu>2</vcpu>" + cells)
+    c = daemon.conn()
+    d = c.defineXML(xml)
+    try:
+        d.createWithFlags(E.VIR_DOMAIN_START_PAUSED)
+        assert "<memnode cellid='1' mode='interleave' nodeset='0'/>" in d.XMLDesc(0)
+
+        def prop(obj, name):
+            out = daemon.virsh("qemu-monitor-command", "nm", json.dumps(
+                {"execute": "qom-get",
+                 "arguments": {"path": f"/objects/{obj}", "property": name}})).stdout
+            return json.loads(out)["return"]
+
+        assert (prop("ram-node0", "policy"), prop("ram-node0", "host-nodes")) == ("bind", [0])
+        assert (prop("ram-node1", "policy"), prop("ram-node1", "host-nodes")) == \
+            ("interleave", [0])
+        d.destroy()
+        d = c.defineXML(d.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE).replace(
+            "mode='interleave' nodeset='0'", "mode='strict' nodeset='5'"))
+        with pytest.raises(libvirt.libvirtError) as e:
+            d.create()
+        assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG
+        assert "NUMA node 5 is unavailable" in str(e.value)
+    finally:
+        if d.isActive():
+            d.destroy()
+        d.undefine()
 
 
 def test_parent_group_goes_with_the_daemon(daemon):
