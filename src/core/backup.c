@@ -269,6 +269,24 @@ backup_check(struct backup_op *op, GError **error)
     return backup_align(op, error);
 }
 
+/* Whether the backup goes on: QEMU is still there and nobody asked it to stop; else the step
+ * fails (nothing of QEMU's runs for the backup yet) */
+static gboolean
+backup_going(struct job *job)
+{
+    struct backup_op *op = job->data;
+    GError *e = NULL;
+    if (!op->dom->mon)
+        err_set(&e, ERR_FROM_DOMAIN, ERR_OPERATION_FAILED, "QEMU of domain '%s' went away",
+                op->dom->def->name);
+    else if (job->aborted)
+        e = job_aborted_error(job, ERR_FROM_DOMAIN);
+    if (!e)
+        return TRUE;
+    job_fail(job, e);
+    return FALSE;
+}
+
 /* step "size": each disk's virtual size, from QEMU */
 static void
 on_backup_sizes(struct qmp *mon, JsonNode *result, const GError *error, gpointer data)
@@ -298,6 +316,8 @@ static void
 backup_size_step(struct job *job)
 {
     struct backup_op *op = job->data;
+    if (!backup_going(job))
+        return;
     JsonObject *args = json_object_new();
     json_object_set_boolean_member(args, "flat", TRUE);
     qmp_command(op->dom->mon, "query-named-block-nodes", args, on_backup_sizes, job_ref(job));
@@ -584,6 +604,8 @@ backup_attach_step(struct job *job)
 {
     struct backup_op *op = job->data;
     struct domain *dom = op->dom;
+    if (!backup_going(job))
+        return;
     /* the targets are numbered after every image the domain has */
     unsigned index = qemu_device_next_image(dom->def);
     for (guint i = 0; i < op->targets->len; i++)
@@ -617,6 +639,7 @@ on_backup_transaction(struct qmp *mon, JsonNode *result, const GError *error, gp
 {
     struct job *job = data;
     struct backup_op *op = job->data;
+    gboolean recorded = op->checkpoint != NULL; /* its pending record */
     if (!error) {
         for (guint i = 0; i < op->targets->len; i++)
             ((struct backup_target *)op->targets->pdata[i])->bitmap_added = TRUE;
@@ -624,8 +647,11 @@ on_backup_transaction(struct qmp *mon, JsonNode *result, const GError *error, gp
         if (op->checkpoint) {
             struct checkpoint_def *cp = g_steal_pointer(&op->checkpoint);
             if (!checkpoint_keep_new(op->dom, cp, &e)) {
+                /* the backup goes on without it; its bitmaps go (and its record with them) */
                 log_warn("%s: %s", op->dom->def->name, e->message);
                 g_clear_error(&e);
+                checkpoint_pending_undo(op->dom, "could not be kept");
+                recorded = FALSE;
             }
         }
         op->dom->backup = op;
@@ -635,7 +661,8 @@ on_backup_transaction(struct qmp *mon, JsonNode *result, const GError *error, gp
         if (!op->def->pull)
             tell_started(op, NULL);
     }
-    checkpoint_pending_clear(op->dom); /* the checkpoint is kept, or never was */
+    if (recorded)
+        checkpoint_pending_clear(op->dom); /* the checkpoint is kept, or never was */
     job_step_over(job, error);
 }
 
@@ -653,6 +680,8 @@ nbd_server_start(struct job *job)
 {
     struct backup_op *op = job->data;
     const struct backup_def *def = op->def;
+    if (!backup_going(job))
+        return;
     JsonObject *data = json_object_new();
     if (def->server_unix) {
         json_object_set_string_member(data, "path", def->server_socket);
@@ -697,6 +726,8 @@ backup_serve_step(struct job *job)
         job_next(job);
         return;
     }
+    if (!backup_going(job))
+        return;
     if (!op->def->server_tls) {
         nbd_server_start(job);
         return;
@@ -761,10 +792,13 @@ static void
 backup_export_step(struct job *job)
 {
     struct backup_op *op = job->data;
-    if (!op->def->pull) {
+    /* asked to stop already: the copies are cancelled in the next step, which waits for them */
+    if (!op->def->pull || job->aborted) {
         job_next(job);
         return;
     }
+    if (!backup_going(job))
+        return;
     for (guint i = 0; i < op->targets->len; i++) {
         struct backup_target *t = op->targets->pdata[i];
         g_autofree char *node = qemu_device_node_format(t->disk->index);
@@ -794,6 +828,8 @@ backup_start_step(struct job *job)
     struct backup_op *op = job->data;
     struct domain *dom = op->dom;
     GError *error = NULL;
+    if (!backup_going(job))
+        return;
     if (op->checkpoint && !checkpoint_pending_write(dom, op->checkpoint, &error)) {
         job_fail(job, error);
         return;
@@ -895,7 +931,8 @@ on_backup_jobs(struct qmp *mon, JsonNode *result, const GError *error, gpointer 
         op->job = NULL;
         if (!e && op->export_error)
             e = g_error_copy(op->export_error);
-        if (!e && job->aborted && !op->def->pull)
+        /* a pull backup ends when it is aborted, once its caller heard it began */
+        if (!e && job->aborted && (!op->def->pull || op->started))
             e = job_aborted_error(job, ERR_FROM_DOMAIN);
         job_step_over(job, e);
         g_clear_error(&e);
@@ -965,6 +1002,11 @@ backup_release_step(struct job *job)
     struct backup_op *op = job->data;
     struct domain *dom = op->dom;
     g_clear_error(&op->add_error);
+    if (!dom->mon) {
+        /* QEMU is gone with all of it */
+        job_next(job);
+        return;
+    }
     if (op->serving) {
         /* the exports go with the server */
         qmp_command(dom->mon, "nbd-server-stop", NULL, NULL, NULL);
@@ -1141,4 +1183,16 @@ core_backup_disk_progress(struct domain *dom, const char *target, guint64 *cur, 
         return TRUE;
     }
     return FALSE;
+}
+
+unsigned
+core_backup_next_image(struct domain *dom)
+{
+    unsigned next = 0;
+    struct backup_op *op = dom->backup;
+    for (guint i = 0; op && i < op->targets->len; i++) {
+        const struct backup_target *t = op->targets->pdata[i];
+        next = MAX(next, t->disk->index + 1);
+    }
+    return next;
 }

@@ -322,8 +322,10 @@ checkpoint_prepare_new(struct domain *dom, struct checkpoint_def *def, GError **
 gboolean
 checkpoint_keep_new(struct domain *dom, struct checkpoint_def *def, GError **error)
 {
-    if (!write_meta(dom, def, error))
+    if (!write_meta(dom, def, error)) {
+        checkpoint_def_free(def);
         return FALSE;
+    }
     g_free(dom->current_checkpoint);
     dom->current_checkpoint = g_strdup(def->name);
     g_hash_table_replace(dom->checkpoints, def->name, def);
@@ -457,14 +459,15 @@ create_finish(struct job *job, const GError *error)
         checkpoint_pending_clear(op->dom);
         return;
     }
-    struct checkpoint_def *def = g_steal_pointer(&op->def);
-    gboolean kept = checkpoint_keep_new(op->dom, def, &e);
-    checkpoint_pending_clear(op->dom);
-    if (!kept) {
+    g_autofree char *name = g_strdup(op->def->name);
+    if (!checkpoint_keep_new(op->dom, g_steal_pointer(&op->def), &e)) {
+        /* its bitmaps go again (the record says which; it goes with them) */
+        checkpoint_pending_undo(op->dom, "could not be kept");
         job_set_error(job, e);
         return;
     }
-    log_info("%s: checkpoint '%s' made", op->dom->def->name, def->name);
+    checkpoint_pending_clear(op->dom);
+    log_info("%s: checkpoint '%s' made", op->dom->def->name, name);
 }
 
 static const struct job_step create_steps[] = {{"bitmaps", create_step}, {NULL, NULL}};
@@ -610,6 +613,8 @@ struct live_recovery {
     struct domain *dom; /* a reference */
     struct checkpoint_def *def;
     JsonArray *nodes;
+    gboolean keep_whole; /* kept when every bitmap is there; else undone all the same */
+    const char *why;     /* static */
 };
 
 static gboolean
@@ -628,9 +633,21 @@ on_recover_nodes(struct qmp *mon, JsonNode *result, const GError *error, gpointe
     struct live_recovery *rec = data;
     struct domain *dom = rec->dom;
     rec->nodes = result && JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
-    if (rec->nodes) {
+    /* a checkpoint made meanwhile (its own record) is not this one's business */
+    g_autofree char *path = pending_path(dom);
+    g_autofree char *xml = NULL;
+    g_autoptr(checkpoint_def) now =
+        g_file_get_contents(path, &xml, NULL, NULL)
+            ? checkpoint_def_parse(xml, CHECKPOINT_DEF_PARSE_REDEFINE, NULL)
+            : NULL;
+    gboolean ours = now && g_strcmp0(now->name, rec->def->name) == 0 &&
+                    !g_hash_table_contains(dom->checkpoints, rec->def->name);
+    if (!ours) {
+        log_debug("%s: the record of checkpoint '%s' went meanwhile", dom->def->name,
+                  rec->def->name);
+    } else if (rec->nodes) {
         g_autoptr(GPtrArray) present = g_ptr_array_new();
-        gboolean all = pending_complete(dom, rec->def, live_has, rec, present);
+        gboolean all = pending_complete(dom, rec->def, live_has, rec, present) && rec->keep_whole;
         for (guint i = 0; !all && dom->mon && i < present->len; i++) {
             const struct checkpoint_disk *cd = present->pdata[i];
             const struct disk_def *d = checkpoint_find_disk(dom, cd->name);
@@ -640,7 +657,7 @@ on_recover_nodes(struct qmp *mon, JsonNode *result, const GError *error, gpointe
             json_object_set_string_member(args, "name", cd->bitmap_name);
             qmp_command(dom->mon, "block-dirty-bitmap-remove", args, NULL, NULL);
         }
-        pending_settle(dom, g_steal_pointer(&rec->def), all, STOPPED_MIDWAY);
+        pending_settle(dom, g_steal_pointer(&rec->def), all, rec->why);
     } else {
         log_warn("%s: cannot tell whether checkpoint '%s' was made: %s", dom->def->name,
                  rec->def->name, error ? error->message : "no answer from QEMU");
@@ -673,6 +690,12 @@ image_has(const struct disk_def *d, const char *name, gpointer data)
 }
 
 void
+checkpoint_pending_undo(struct domain *dom, const char *why)
+{
+    pending_recover(dom, FALSE, why);
+}
+
+void
 core_checkpoint_recover(struct domain *dom)
 {
     pending_recover(dom, TRUE, STOPPED_MIDWAY);
@@ -699,6 +722,8 @@ pending_recover(struct domain *dom, gboolean keep_whole, const char *why)
         struct live_recovery *rec = g_new0(struct live_recovery, 1);
         rec->dom = core_domain_ref(dom);
         rec->def = g_steal_pointer(&def);
+        rec->keep_whole = keep_whole;
+        rec->why = why;
         JsonObject *args = json_object_new();
         json_object_set_boolean_member(args, "flat", TRUE);
         qmp_command(dom->mon, "query-named-block-nodes", args, on_recover_nodes, rec);

@@ -18,6 +18,7 @@
 #include "qemu/address.h"
 #include "qemu/agent.h"
 #include "qemu/caps.h"
+#include "qemu/device.h"
 #include "qemu/monitor.h"
 #include "util/cgroup.h"
 #include "util/err.h"
@@ -88,7 +89,7 @@ core_domain_unref(struct domain *dom)
 {
     if (!dom || --dom->refs > 0)
         return;
-    g_assert(!dom->mon && dom->pidfd < 0 && !dom->jobs.current);
+    g_assert(!dom->mon && dom->pidfd < 0 && !job_of(&dom->jobs));
     file_close_fd(&dom->stat_fd);
     job_owner_clear(&dom->jobs);
     domain_def_free(dom->def);
@@ -657,9 +658,9 @@ core_domain_control_info(struct domain *dom, struct core_control_info *ret, GErr
     if (!dom->mon) {
         ret->state = CONTROL_ERROR;
         ret->details = CONTROL_ERROR_MONITOR;
-    } else if (dom->jobs.current) {
+    } else if (job_of(&dom->jobs)) {
         ret->state = CONTROL_JOB;
-        gint64 ms = (g_get_real_time() - dom->jobs.current->started) / 1000;
+        gint64 ms = (g_get_real_time() - job_of(&dom->jobs)->started) / 1000;
         ret->state_time_ms = (guint64)MAX(ms, 0);
     }
     return TRUE;
@@ -738,6 +739,12 @@ core_tls_object(const char *id, const char *dir, gboolean server, gboolean verif
     /* a client always checks the server's certificate */
     json_object_set_boolean_member(args, "verify-peer", !server || verify);
     return args;
+}
+
+unsigned
+core_domain_next_image(struct domain *dom)
+{
+    return MAX(qemu_device_next_image(dom->def), core_backup_next_image(dom));
 }
 
 /* virDomainJobOperation */

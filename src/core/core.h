@@ -677,6 +677,12 @@ void core_checkpoint_delete(struct domain *dom, const char *name, unsigned flags
  * with domjobabort (pull), reporting progress (domjobinfo). */
 void core_backup_begin(struct domain *dom, const char *backup_xml, const char *checkpoint_xml,
                        unsigned flags, core_done_fn started, gpointer data);
+/* The number after the highest block node number the running backup of DOM took for its
+ * targets (0: none). */
+unsigned core_backup_next_image(struct domain *dom);
+/* The number of a new image's block nodes in DOM's QEMU: past the definition's images and the
+ * targets of a backup under way. */
+unsigned core_domain_next_image(struct domain *dom);
 /* Whether the running backup of DOM takes in disk TARGET, and QEMU's progress of its job
  * (CUR, END may be NULL). */
 gboolean core_backup_disk_progress(struct domain *dom, const char *target, guint64 *cur,

@@ -364,26 +364,31 @@ same_address(const struct domain_address *a, const struct domain_address *b)
 static struct memdev_def *
 find_memdev(const struct domain_def *def, const struct memdev_def *mem, GError **error)
 {
-    struct memdev_def *only = NULL;
+    /* the persistent definition has no aliases of the daemon's making: the address, or the
+     * only virtio-mem device, finds it there */
+    struct memdev_def *only = NULL, *at = NULL;
     guint nvirtio = 0;
     for (guint i = 0; i < def->memdevs->len; i++) {
         struct memdev_def *m = def->memdevs->pdata[i];
         if (mem->info.alias && g_strcmp0(m->info.alias, mem->info.alias) == 0)
             return m;
-        if (!mem->info.alias && mem->info.address && m->info.address &&
+        if (mem->info.address && m->info.address &&
             same_address(m->info.address, mem->info.address))
-            return m;
+            at = m;
         if (m->model == MEMDEV_VIRTIO_MEM) {
             only = m;
             nvirtio++;
         }
     }
-    if (!mem->info.alias && !mem->info.address && nvirtio == 1)
+    if (at)
+        return at;
+    if (!mem->info.address && nvirtio == 1)
         return only;
     err_set(error, ERR_FROM_DOMAIN, ERR_DEVICE_MISSING,
             "matching memory device was not found in domain '%s'%s", def->name,
-            nvirtio > 1 && !mem->info.alias && !mem->info.address
-                ? ": it has several virtio-mem devices; give the alias of the one to update"
+            nvirtio > 1 && !mem->info.address
+                ? ": it has several virtio-mem devices; give the alias or address of the one "
+                  "to update"
                 : "");
     return NULL;
 }

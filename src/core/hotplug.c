@@ -528,8 +528,8 @@ attach_prepare(struct job *job)
             !(op->new_live = with_device(dom->def, dev, NULL, &index, &error)))
             goto fail;
         struct device_def added = domain_device_at(op->new_live, dev->kind, index);
-        if (dev->kind == DEVICE_DISK && !prepare_disk(dom->core, op->new_live, added.disk,
-                                                      qemu_device_next_image(dom->def), &error))
+        if (dev->kind == DEVICE_DISK &&
+            !prepare_disk(dom->core, op->new_live, added.disk, core_domain_next_image(dom), &error))
             goto fail;
         qemu_alias_assign(op->new_live);
         if (!plan_attach(op, op->new_live, dev->kind, index, &error))
@@ -933,7 +933,7 @@ media_prepare(struct job *job)
         op->new_live = domain_def_copy(dom->def);
         struct disk_def *disk = domain_def_find_disk(op->new_live, req->target_dev);
         put_media(disk, req);
-        if (!prepare_disk(dom->core, op->new_live, disk, qemu_device_next_image(dom->def), &error))
+        if (!prepare_disk(dom->core, op->new_live, disk, core_domain_next_image(dom), &error))
             goto fail;
         const char *id = old->info.alias;
         if (disk->source)

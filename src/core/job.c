@@ -153,6 +153,7 @@ busy_error(struct job_owner *owner, int code, guint waited_ms, GError **error)
 }
 
 static void wake(struct job_owner *owner);
+static void fill_info(const struct job *job, struct job_info *ret);
 
 static gboolean
 on_wait_timeout(gpointer data)
@@ -173,7 +174,9 @@ void
 job_acquire(struct job_owner *owner, enum job_type type, const struct job_pipeline *pipeline,
             guint wait_ms, job_begin_fn begin, gpointer data)
 {
-    if (!owner_busy(owner, type) && g_queue_is_empty(&owner->waiters)) {
+    /* a waiter still queued is one the job aside keeps out: a job it lets through goes first
+     * (a freed owner has always been handed to its first waiter) */
+    if (!owner_busy(owner, type)) {
         begin(job_new(owner, type, pipeline), NULL, data);
         return;
     }
@@ -234,21 +237,24 @@ struct job *
 job_try_acquire(struct job_owner *owner, enum job_type type, const struct job_pipeline *pipeline,
                 GError **error)
 {
-    if (owner_busy(owner, type) || !g_queue_is_empty(&owner->waiters)) {
+    if (owner_busy(owner, type)) {
         busy_error(owner, ERR_OPERATION_INVALID, 0, error);
         return NULL;
     }
     return job_new(owner, type, pipeline);
 }
 
-/* The first waiter gets OWNER when it may. */
+/* The first waiter that may gets OWNER (one a job aside keeps out lets the next one by). */
 static void
 wake(struct job_owner *owner)
 {
-    struct job_waiter *w = g_queue_peek_head(&owner->waiters);
-    if (!w || owner_busy(owner, w->type))
+    struct job_waiter *w = NULL;
+    for (GList *l = owner->waiters.head; l && !w; l = l->next)
+        if (!owner_busy(owner, ((struct job_waiter *)l->data)->type))
+            w = l->data;
+    if (!w)
         return;
-    g_queue_pop_head(&owner->waiters);
+    g_queue_remove(&owner->waiters, w);
     if (w->timer)
         g_source_remove(w->timer);
     struct job *next = job_new(owner, w->type, w->pipeline);
@@ -313,7 +319,7 @@ record_completed(struct job *job)
     guint64 total = __atomic_load_n(&job->total, __ATOMIC_RELAXED);
     if (!owner || (owner->current != job && owner->aside != job) || (!total && !job->temp))
         return;
-    job_info(owner, &owner->completed);
+    fill_info(job, &owner->completed);
     owner->completed.phase = NULL;
     owner->completed.abortable = FALSE;
     if (!job->error)
@@ -513,7 +519,12 @@ job_phase(const struct job *job)
 void
 job_info(const struct job_owner *owner, struct job_info *ret)
 {
-    struct job *job = job_of(owner);
+    fill_info(job_of(owner), ret);
+}
+
+static void
+fill_info(const struct job *job, struct job_info *ret)
+{
     memset(ret, 0, sizeof(*ret));
     if (!job)
         return;

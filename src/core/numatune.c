@@ -179,6 +179,15 @@ set_def(struct domain_def *def, int mode, const char *nodeset, GError **error)
                 "nodeset for NUMA memory tuning must be set if 'placement' is 'static'");
         return FALSE;
     }
+    for (guint i = 0; mode == NUMATUNE_RESTRICTIVE && i < def->numa_memnodes->len; i++) {
+        if (((const struct numa_memnode *)def->numa_memnodes->pdata[i])->mode !=
+            NUMATUNE_RESTRICTIVE) {
+            err_set(error, ORIGIN, ERR_XML_ERROR,
+                    "'restrictive' mode is required in memnode element when mode is "
+                    "'restrictive' in memory element");
+            return FALSE;
+        }
+    }
     if (nodeset) {
         g_free(def->numa_nodeset);
         def->numa_nodeset = g_strdup(nodeset);

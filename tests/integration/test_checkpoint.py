@@ -23,7 +23,7 @@ MIB = 1024 * 1024
 
 def domain_xml(name, qcow2, raw):
     return f"""<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory>
-<os><type arch='x86_64'>hvm</type></os><devices>
+<os><type arch='x86_64'>hvm</type></os><features><acpi/></features><devices>
 <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
 <source file='{qcow2}'/><target dev='vda' bus='virtio'/></disk>
 <disk type='file' device='disk'><driver name='qemu' type='raw'/>
@@ -344,6 +344,12 @@ def test_pull_backup(daemon, cp, loop):
     dom.suspend()
     r = daemon.virsh("detach-disk", "cp", "vda", "--live", check=False)
     assert r.returncode != 0 and "being backed up" in r.stderr, r.stderr
+    # another disk comes and goes meanwhile (its block nodes apart from the scratch image's)
+    extra = str(tmp / "extra.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", extra, "8M"], check=True)
+    daemon.virsh("attach-disk", "cp", extra, "vdc", "--subdriver", "qcow2", "--live")
+    assert nbd_read(sock, "vda", "0x11", 65536, "64k")
+    nodes = 6  # vda, vdb and vdc: a protocol and a format node each
     # the client is done: domjobabort ends it
     dom.abortJob()
     for _ in range(100):
@@ -355,7 +361,7 @@ def test_pull_backup(daemon, cp, loop):
     assert completed and completed[0]["success"] is True, completed
     assert completed[0]["disk_temp_used"] >= 65536
     assert not os.path.exists(scratch)
-    assert len(block_nodes(daemon)) == 4, "the scratch image's nodes are gone"
+    assert len(block_nodes(daemon)) == nodes, "the scratch image's nodes are gone"
 
     # incremental since p1: what changed is the exported bitmap's
     write(daemon, "cp", "0x33", 4 * MIB, "128k")
@@ -373,10 +379,10 @@ def test_pull_backup(daemon, cp, loop):
     daemon.start()
     dom = daemon.conn().lookupByName("cp")
     for _ in range(100):
-        if len(block_nodes(daemon)) == 4 and not os.path.exists(tmp / "s.qcow2"):
+        if len(block_nodes(daemon)) == nodes and not os.path.exists(tmp / "s.qcow2"):
             break
         time.sleep(0.1)
-    assert len(block_nodes(daemon)) == 4 and not os.path.exists(tmp / "s.qcow2")
+    assert len(block_nodes(daemon)) == nodes and not os.path.exists(tmp / "s.qcow2")
     dom.backupBegin(back, None)  # the NBD server is free again
     assert nbd_read(sock, "vda", "0x22", 0, "64k")
     dom.abortJob()

@@ -566,5 +566,12 @@ def test_virtio_mem(daemon, hp):
         assert "<requested unit='KiB'>65536</requested>" in \
             dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
         assert dom.XMLDesc(0) == live
+        # live and config at once from the live XML (its alias; the config's found by address)
+        device = re.search(r"<memory model='virtio-mem'>.*?</memory>", live, re.S).group(0)
+        dom.updateDeviceFlags(re.sub(r"<requested unit='KiB'>\d+<", "<requested unit='KiB'>4096<",
+                                     device),
+                              E.VIR_DOMAIN_AFFECT_LIVE | E.VIR_DOMAIN_AFFECT_CONFIG)
+        assert "<requested unit='KiB'>4096</requested>" in dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+        assert "<requested unit='KiB'>4096</requested>" in dom.XMLDesc(0)
     finally:
         c.domainEventDeregisterAny(cb)

@@ -356,6 +356,10 @@ def test_numatune_memnode(daemon):
         assert (prop("ram-node0", "policy"), prop("ram-node0", "host-nodes")) == ("bind", [0])
         assert (prop("ram-node1", "policy"), prop("ram-node1", "host-nodes")) == \
             ("interleave", [0])
+        # a restrictive <memory> needs restrictive memnodes: refused, the config unchanged
+        r = daemon.virsh("numatune", "nm", "--mode", "restrictive", "--config", check=False)
+        assert r.returncode != 0 and "'restrictive' mode is required in memnode" in r.stderr
+        assert "<memory mode='strict' nodeset='0'/>" in d.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
         d.destroy()
         d = c.defineXML(d.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE).replace(
             "mode='interleave' nodeset='0'", "mode='strict' nodeset='5'"))
