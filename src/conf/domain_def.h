@@ -131,6 +131,7 @@ gboolean domain_def_iotune_check(const struct disk_iotune *t, GError **error);
 
 /* <driver>'s on/off switches of a virtio disk, libvirt's names and QEMU's properties */
 #define DISK_DRIVER_SWITCHES 6
+#define DISK_DRIVER_VIRTIO_OPTIONS 2 /* where the virtio options begin among them */
 extern const char *const disk_driver_switch_names[DISK_DRIVER_SWITCHES];
 extern const char *const disk_driver_switch_props[DISK_DRIVER_SWITCHES];
 

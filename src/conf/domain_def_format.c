@@ -14,14 +14,6 @@ domain_def_indent(GString *buf, int level)
 }
 
 /* " NAME='VALUE'", nothing when VALUE is NULL. */
-static gint
-by_cellid(gconstpointer a, gconstpointer b)
-{
-    const struct numa_memnode *x = *(struct numa_memnode *const *)a;
-    const struct numa_memnode *y = *(struct numa_memnode *const *)b;
-    return x->cellid < y->cellid ? -1 : x->cellid > y->cellid;
-}
-
 static void
 attr(GString *buf, const char *name, const char *value)
 {
@@ -181,6 +173,16 @@ format_mirror(GString *buf, const struct disk_mirror *m, unsigned flags)
     g_string_append(buf, "</mirror>\n");
 }
 
+/* DISK's <driver> on/off switches FROM up to TO */
+static void
+switch_attrs(GString *buf, const struct disk_def *disk, gsize from, gsize to)
+{
+    for (gsize i = from; i < to; i++)
+        if (disk->switches[i] != DOMAIN_TRISTATE_ABSENT)
+            attr(buf, disk_driver_switch_names[i],
+                 disk->switches[i] == DOMAIN_TRISTATE_YES ? "on" : "off");
+}
+
 static void
 format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
 {
@@ -203,10 +205,7 @@ format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
         attr(children, "rerror_policy", disk->rerror_policy);
         attr(children, "io", disk->io);
         /* ioeventfd, event_idx here; the virtio options at the end */
-        for (gsize i = 0; i < DISK_DRIVER_SWITCHES; i++)
-            if (i < 2 && disk->switches[i] != DOMAIN_TRISTATE_ABSENT)
-                attr(children, disk_driver_switch_names[i],
-                     disk->switches[i] == DOMAIN_TRISTATE_YES ? "on" : "off");
+        switch_attrs(children, disk, 0, DISK_DRIVER_VIRTIO_OPTIONS);
         attr(children, "discard", disk->discard);
         if (disk->iothread)
             attr_uint(children, "iothread", disk->iothread);
@@ -215,10 +214,7 @@ format_disk(GString *buf, const struct disk_def *disk, unsigned flags)
             attr_uint(children, "queues", disk->queues);
         if (disk->queue_size)
             attr_uint(children, "queue_size", disk->queue_size);
-        for (gsize i = 2; i < DISK_DRIVER_SWITCHES; i++)
-            if (disk->switches[i] != DOMAIN_TRISTATE_ABSENT)
-                attr(children, disk_driver_switch_names[i],
-                     disk->switches[i] == DOMAIN_TRISTATE_YES ? "on" : "off");
+        switch_attrs(children, disk, DISK_DRIVER_VIRTIO_OPTIONS, DISK_DRIVER_SWITCHES);
         g_string_append(children, "/>\n");
     }
     if (disk->type == DISK_TYPE_VOLUME) {
@@ -962,13 +958,8 @@ format_memory(GString *buf, const struct domain_def *def)
             attr(buf, "nodeset", def->numa_nodeset);
             g_string_append(buf, "/>\n");
         }
-        /* by cell, as libvirt keeps them */
-        g_autoptr(GPtrArray) memnodes = g_ptr_array_new(); /* borrowed */
-        for (guint i = 0; i < def->numa_memnodes->len; i++)
-            g_ptr_array_add(memnodes, def->numa_memnodes->pdata[i]);
-        g_ptr_array_sort(memnodes, by_cellid);
-        for (guint i = 0; i < memnodes->len; i++) {
-            const struct numa_memnode *m = memnodes->pdata[i];
+        for (guint i = 0; i < def->numa_memnodes->len; i++) {
+            const struct numa_memnode *m = def->numa_memnodes->pdata[i];
             domain_def_indent(buf, 2);
             g_string_append_printf(buf, "<memnode cellid='%u'", m->cellid);
             attr(buf, "mode", numatune_mode_names[m->mode]);

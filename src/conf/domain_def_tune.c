@@ -146,8 +146,16 @@ numatune_nodeset(const char *nodeset, char **ret, GError **error)
     return TRUE;
 }
 
-/* <memnode cellid mode nodeset>: one guest NUMA cell bound on its own (its cell is checked
- * once the cells are read) */
+static gint
+by_cellid(gconstpointer a, gconstpointer b)
+{
+    const struct numa_memnode *x = *(struct numa_memnode *const *)a;
+    const struct numa_memnode *y = *(struct numa_memnode *const *)b;
+    return x->cellid < y->cellid ? -1 : x->cellid > y->cellid;
+}
+
+/* <memnode cellid mode nodeset>: one guest NUMA cell bound on its own, kept by cell as libvirt
+ * keeps them (its cell is checked once the cells are read) */
 static gboolean
 parse_memnode(struct domain_def *def, xmlNodePtr node, GError **error)
 {
@@ -182,6 +190,7 @@ parse_memnode(struct domain_def *def, xmlNodePtr node, GError **error)
     m->cellid = (unsigned)cellid;
     m->mode = mode;
     g_ptr_array_add(def->numa_memnodes, m);
+    g_ptr_array_sort(def->numa_memnodes, by_cellid);
     return numatune_nodeset(nodeset, &m->nodeset, error);
 }
 

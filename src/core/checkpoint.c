@@ -70,6 +70,11 @@ void
 core_checkpoint_load(struct domain *dom)
 {
     dom->current_checkpoint = moment_load(dom, KIND, dom->checkpoints, parse_kept);
+    /* a checkpoint being made of a shut off domain: its images say how far it got (a
+     * running one's QEMU does, once adopted) */
+    g_autofree char *status = core_status_path(dom);
+    if (!g_file_test(status, G_FILE_TEST_EXISTS))
+        core_checkpoint_recover(dom);
 }
 
 struct checkpoint_def *
@@ -570,25 +575,22 @@ checkpoint_pending_clear(struct domain *dom)
     unlink(path);
 }
 
-/* The bitmaps of DEF that DOM's disks have: REMOVE (when not all are there) lists their
- * (disk, bitmap) pairs; TRUE when every one is there. HAS tells whether disk D has bitmap
- * NAME. */
+/* DEF's bitmaps that DOM's disks lack are struck from DEF (HAS tells whether disk D has
+ * bitmap NAME): TRUE when none was, and DEF is whole; else DEF names the ones to remove. */
 typedef gboolean (*has_bitmap_fn)(const struct disk_def *d, const char *name, gpointer data);
 
 static gboolean
-pending_complete(struct domain *dom, const struct checkpoint_def *def, has_bitmap_fn has,
-                 gpointer data, GPtrArray *present)
+pending_keep_present(struct domain *dom, struct checkpoint_def *def, has_bitmap_fn has,
+                     gpointer data)
 {
     gboolean all = TRUE;
     for (guint i = 0; i < def->disks->len; i++) {
-        const struct checkpoint_disk *cd = def->disks->pdata[i];
+        struct checkpoint_disk *cd = def->disks->pdata[i];
         const struct disk_def *d = cd->bitmap ? checkpoint_find_disk(dom, cd->name) : NULL;
-        if (!cd->bitmap)
-            continue;
-        if (d && has(d, cd->bitmap_name, data))
-            g_ptr_array_add(present, (gpointer)cd);
-        else
+        if (cd->bitmap && !(d && has(d, cd->bitmap_name, data))) {
+            cd->bitmap = FALSE;
             all = FALSE;
+        }
     }
     return all;
 }
@@ -646,16 +648,13 @@ on_recover_nodes(struct qmp *mon, JsonNode *result, const GError *error, gpointe
         log_debug("%s: the record of checkpoint '%s' went meanwhile", dom->def->name,
                   rec->def->name);
     } else if (rec->nodes) {
-        g_autoptr(GPtrArray) present = g_ptr_array_new();
-        gboolean all = pending_complete(dom, rec->def, live_has, rec, present) && rec->keep_whole;
-        for (guint i = 0; !all && dom->mon && i < present->len; i++) {
-            const struct checkpoint_disk *cd = present->pdata[i];
-            const struct disk_def *d = checkpoint_find_disk(dom, cd->name);
-            g_autofree char *node = qemu_device_node_format(d->source_index);
+        gboolean all = pending_keep_present(dom, rec->def, live_has, rec) && rec->keep_whole;
+        if (!all && dom->mon) {
+            JsonArray *actions = json_array_new();
+            bitmap_actions(actions, dom, rec->def, "block-dirty-bitmap-remove");
             JsonObject *args = json_object_new();
-            json_object_set_string_member(args, "node", node);
-            json_object_set_string_member(args, "name", cd->bitmap_name);
-            qmp_command(dom->mon, "block-dirty-bitmap-remove", args, NULL, NULL);
+            json_object_set_array_member(args, "actions", actions);
+            qmp_command(dom->mon, "transaction", args, NULL, NULL);
         }
         pending_settle(dom, g_steal_pointer(&rec->def), all, rec->why);
     } else {
@@ -729,17 +728,14 @@ pending_recover(struct domain *dom, gboolean keep_whole, const char *why)
         qmp_command(dom->mon, "query-named-block-nodes", args, on_recover_nodes, rec);
         return;
     }
-    g_autoptr(GPtrArray) present = g_ptr_array_new();
-    gboolean all = pending_complete(dom, def, image_has, NULL, present) && keep_whole;
-    for (guint i = 0; !all && i < present->len; i++) {
-        const struct checkpoint_disk *cd = present->pdata[i];
-        const struct disk_def *d = checkpoint_find_disk(dom, cd->name);
-        const char *argv[] = {core_storage_qemu_img(), "bitmap", "--remove", d->source,
-                              cd->bitmap_name,         NULL};
-        g_spawn_sync(NULL, (char **)argv, NULL,
+    gboolean all = pending_keep_present(dom, def, image_has, NULL) && keep_whole;
+    g_autoptr(GPtrArray) cmds = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+    if (!all)
+        img_bitmap_commands(cmds, dom, def, "--remove");
+    for (guint i = 0; i < cmds->len; i++)
+        g_spawn_sync(NULL, cmds->pdata[i], NULL,
                      G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL,
                      NULL, NULL, NULL);
-    }
     pending_settle(dom, g_steal_pointer(&def), all, why);
 }
 

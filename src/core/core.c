@@ -1163,8 +1163,8 @@ core_domain_xml(struct domain *dom, unsigned flags)
     return domain_def_format(dom->def, dom->id, fmt);
 }
 
-static char *
-status_path(struct domain *dom)
+char *
+core_status_path(struct domain *dom)
 {
     return g_strdup_printf("%s/%s.xml", dom->core->paths.status_dir, dom->def->name);
 }
@@ -1178,7 +1178,7 @@ core_persistent_def(struct domain *dom)
 gboolean
 core_status_write(struct domain *dom, GError **error)
 {
-    g_autofree char *path = status_path(dom);
+    g_autofree char *path = core_status_path(dom);
     if (!state_is_active(dom->state))
         return file_remove(path, error);
     g_autofree char *live =

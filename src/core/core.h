@@ -289,6 +289,9 @@ void core_domain_emit_job_completed(struct domain *dom, gboolean outcome, const 
 /* METADATA_CHANGE: TYPE (CORE_METADATA_*), the namespace URI of an element */
 void core_domain_emit_metadata(struct domain *dom, int type, const char *uri);
 
+/* The path of DOM's status file (<status>/<name>.xml): there while DOM runs, or ran when a
+ * daemon stopped. New string. */
+char *core_status_path(struct domain *dom);
 /* Status file of a running domain (atomically written). */
 gboolean core_status_write(struct domain *dom, GError **error);
 /* DOM's persistent definition: the next start's while it runs, else its only one. Borrowed. */

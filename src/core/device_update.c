@@ -348,16 +348,16 @@ core_domain_set_iftune(struct domain *dom, const char *device, unsigned flags,
 
 /* --- a virtio-mem device's requested size --- */
 
+/* Whether A and B are the same PCI address */
 static gboolean
 same_address(const struct domain_address *a, const struct domain_address *b)
 {
-    if (g_strcmp0(a->type, b->type) != 0)
+    struct pci_address x, y;
+    if (!domain_address_is(a, "pci") || !domain_address_is(b, "pci"))
         return FALSE;
-    static const char *const keys[] = {"domain", "bus", "slot", "function"};
-    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++)
-        if (domain_address_get_uint(a, keys[i], 0) != domain_address_get_uint(b, keys[i], 0))
-            return FALSE;
-    return TRUE;
+    domain_address_to_pci(a, &x);
+    domain_address_to_pci(b, &y);
+    return x.domain == y.domain && x.bus == y.bus && x.slot == y.slot && x.function == y.function;
 }
 
 /* The memory device of DEF that MEM names: by alias, by address, or the only virtio-mem one */
@@ -455,13 +455,8 @@ request_step(struct job *job)
     struct mem_op *op = job->data;
     GError *error = NULL;
     struct memdev_def *cur = NULL;
-    if (!state_is_active(op->dom->state) || !op->dom->mon) {
-        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID, "domain '%s' is not running",
-                op->dom->def->name);
-        job_fail(job, error);
-        return;
-    }
-    if (!(cur = find_memdev(op->dom->def, op->mem, &error)) ||
+    if (!core_domain_require_running(op->dom, &error) ||
+        !(cur = find_memdev(op->dom->def, op->mem, &error)) ||
         !check_memory_change(cur, op->mem, &error)) {
         job_fail(job, error);
         return;

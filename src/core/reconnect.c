@@ -201,6 +201,7 @@ reconnect_one(struct core *core, const char *path)
         if (dom) {
             dom->state = DOM_SHUTOFF;
             dom->reason = REASON_SHUTOFF_UNKNOWN;
+            core_checkpoint_recover(dom); /* from its images now */
         }
         status_clear(&st);
         return;
@@ -268,20 +269,15 @@ void
 core_reconnect_all(struct core *core)
 {
     g_autoptr(GDir) dir = g_dir_open(core->paths.status_dir, 0, NULL);
+    if (!dir)
+        return;
     const char *entry;
     g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
-    while (dir && (entry = g_dir_read_name(dir)))
+    while ((entry = g_dir_read_name(dir)))
         if (g_str_has_suffix(entry, ".xml"))
             g_ptr_array_add(files, g_build_filename(core->paths.status_dir, entry, NULL));
     for (guint i = 0; i < files->len; i++)
         reconnect_one(core, files->pdata[i]);
     /* the connections that owned autodestroy domains are gone with the old daemon */
     core_autodestroy_owner(core, NULL);
-    /* a checkpoint being made of a shut off domain: its images say how far it got */
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, core->by_name);
-    while (g_hash_table_iter_next(&it, NULL, &value))
-        if (!state_is_active(((struct domain *)value)->state))
-            core_checkpoint_recover(value);
 }

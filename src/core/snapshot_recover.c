@@ -170,8 +170,7 @@ image_has_snapshot(const char *path, const char *name)
 void
 snapshot_pending_settle_offline(struct domain *dom)
 {
-    g_autofree char *status =
-        g_strdup_printf("%s/%s.xml", dom->core->paths.status_dir, dom->def->name);
+    g_autofree char *status = core_status_path(dom);
     if (g_file_test(status, G_FILE_TEST_EXISTS))
         return; /* running: settled once adopted (core_snapshot_recover) */
     struct pending *p = pending_read(dom);
