@@ -73,6 +73,13 @@ char **domus_list_node_devices(domus_conn *conn, unsigned flags, GError **error)
 /* virNodeDeviceGetXMLDesc and virNodeDeviceGetParent (NULL without error: the computer). */
 char *domus_node_device_get_xml(domus_conn *conn, const char *name, GError **error);
 char *domus_node_device_get_parent(domus_conn *conn, const char *name, GError **error);
+/* virNodeDeviceIsActive, virNodeDeviceIsPersistent, virNodeDeviceGetAutostart: 1 or 0, -1 with
+ * ERROR. */
+int domus_node_device_is_active(domus_conn *conn, const char *name, GError **error);
+int domus_node_device_is_persistent(domus_conn *conn, const char *name, GError **error);
+int domus_node_device_get_autostart(domus_conn *conn, const char *name, GError **error);
+gboolean domus_node_device_set_autostart(domus_conn *conn, const char *name, gboolean autostart,
+                                         GError **error);
 /* virDomainRename of an inactive domain; DOM's name follows. */
 gboolean domus_domain_rename(domus_domain *dom, const char *name, GError **error);
 /* virConnectGetCPUModelNames: the CPU models of ARCH a <cpu mode='custom'> may name. */
@@ -736,6 +743,15 @@ struct domus_vol_info {
     guint64 allocation;
 };
 gboolean domus_vol_get_info(domus_vol *vol, struct domus_vol_info *ret, GError **error);
+/* virStorageVolGetInfoFlags: DOMUS_VOL_GET_PHYSICAL puts the file's size in ALLOCATION */
+#define DOMUS_VOL_GET_PHYSICAL 1u
+gboolean domus_vol_get_info_flags(domus_vol *vol, unsigned flags, struct domus_vol_info *ret,
+                                  GError **error);
+/* virConnectGetStoragePoolCapabilities and virConnectFindStoragePoolSources (SPEC: a <source>
+ * document or NULL). New strings. */
+char *domus_storage_pool_capabilities(domus_conn *conn, GError **error);
+char *domus_find_storage_pool_sources(domus_conn *conn, const char *type, const char *spec,
+                                      GError **error);
 char *domus_vol_get_xml(domus_vol *vol, unsigned flags, GError **error);
 char *domus_vol_get_path(domus_vol *vol, GError **error);
 

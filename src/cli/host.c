@@ -272,6 +272,62 @@ cmd_nodedev_reset(struct cli_ctx *ctx, GError **error)
     return nodedev_action(ctx, 2, error);
 }
 
+/* As virsh's vshFindNodeDevice: the device NAME, looked up; FALSE (reported) when there is
+ * none */
+static gboolean
+nodedev_exists(domus_conn *conn, const char *name, GError **error)
+{
+    g_autofree char *xml = domus_node_device_get_xml(conn, name, error);
+    if (!xml)
+        cli_report("Could not find matching device '%s'", name);
+    return xml != NULL;
+}
+
+static gboolean
+cmd_nodedev_info(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = cli_conn(ctx, error);
+    const char *name = cli_get(ctx, "device");
+    if (!conn || !nodedev_exists(conn, name, error))
+        return FALSE;
+    g_autofree char *parent = domus_node_device_get_parent(conn, name, NULL);
+    /* as virsh: a failed query is not an answer of "no" for the first two */
+    int active = domus_node_device_is_active(conn, name, NULL);
+    int persistent = domus_node_device_is_persistent(conn, name, NULL);
+    int autostart = domus_node_device_get_autostart(conn, name, NULL);
+    printf("%-15s %s\n", "Name:", name);
+    printf("%-15s %s\n", "Parent:", parent ? parent : "");
+    printf("%-15s %s\n", "Active:", active ? "yes" : "no");
+    printf("%-15s %s\n", "Persistent:", persistent ? "yes" : "no");
+    printf("%-15s %s\n\n", "Autostart:", autostart < 0 ? "no autostart" : autostart ? "yes" : "no");
+    return TRUE;
+}
+
+static gboolean
+cmd_nodedev_autostart(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = cli_conn(ctx, error);
+    const char *name = cli_get(ctx, "device");
+    gboolean on = !cli_has(ctx, "disable");
+    if (!conn || !nodedev_exists(conn, name, error))
+        return FALSE;
+    if (!domus_node_device_set_autostart(conn, name, on, error)) {
+        cli_report(on ? "failed to mark device %s as autostarted"
+                      : "failed to unmark device %s as autostarted",
+                   name);
+        return FALSE;
+    }
+    printf(on ? "Device %s marked as autostarted\n\n" : "Device %s unmarked as autostarted\n\n",
+           name);
+    return TRUE;
+}
+
+static const struct cli_opt nodedev_autostart_opts[] = {
+    {"device", OPT_DATA, TRUE, "device name or wwn pair in 'wwnn,wwpn' format"},
+    {"disable", OPT_BOOL, FALSE, "disable autostarting"},
+    {NULL},
+};
+
 static const struct cli_opt nodedev_detach_opts[] = {
     {"device", OPT_DATA, TRUE, "device key"},
     {"driver", OPT_NAMED, FALSE, "pci device assignment backend driver (e.g. 'vfio' or 'xen')"},
@@ -280,6 +336,10 @@ static const struct cli_opt nodedev_detach_opts[] = {
 
 static const struct cli_opt nodedev_device_opts[] = {
     {"device", OPT_DATA, TRUE, "device key"},
+    {NULL},
+};
+static const struct cli_opt nodedev_info_opts[] = {
+    {"device", OPT_DATA, TRUE, "device name or wwn pair in 'wwnn,wwpn' format"},
     {NULL},
 };
 
@@ -987,6 +1047,9 @@ const struct cli_cmd cli_host_cmds[] = {
     {"nodedev-reattach", cmd_nodedev_reattach, nodedev_device_opts,
      "reattach node device to its device driver"},
     {"nodedev-reset", cmd_nodedev_reset, nodedev_device_opts, "reset node device"},
+    {"nodedev-info", cmd_nodedev_info, nodedev_info_opts, "node device information"},
+    {"nodedev-autostart", cmd_nodedev_autostart, nodedev_autostart_opts,
+     "autostart a defined node device"},
     {"sysinfo", cmd_sysinfo, no_opts, "print the hypervisor sysinfo"},
     {"freepages", cmd_freepages, freepages_opts, "NUMA free pages"},
     {"node-memory-tune", cmd_node_memory_tune, node_memory_tune_opts,

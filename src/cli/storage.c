@@ -299,6 +299,71 @@ cmd_pool_refresh(struct cli_ctx *ctx, GError **error)
 }
 
 static gboolean
+cmd_pool_capabilities(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = cli_conn(ctx, error);
+    g_autofree char *caps = conn ? domus_storage_pool_capabilities(conn, error) : NULL;
+    if (!caps) {
+        if (conn)
+            cli_report("failed to get storage pool capabilities");
+        return FALSE;
+    }
+    printf("%s\n\n", caps);
+    return TRUE;
+}
+
+static gboolean
+find_sources(struct cli_ctx *ctx, const char *type, const char *spec, GError **error)
+{
+    domus_conn *conn = cli_conn(ctx, error);
+    g_autofree char *list = conn ? domus_find_storage_pool_sources(conn, type, spec, error) : NULL;
+    if (!list) {
+        if (conn)
+            cli_report("Failed to find any %s pool sources", type);
+        return FALSE;
+    }
+    printf("%s", list);
+    return TRUE;
+}
+
+static gboolean
+cmd_find_sources(struct cli_ctx *ctx, GError **error)
+{
+    const char *file = cli_get(ctx, "srcSpec");
+    g_autofree char *spec = file ? cli_read_xml_file(file, error) : NULL;
+    if (file && !spec)
+        return FALSE;
+    return find_sources(ctx, cli_get(ctx, "type"), spec, error);
+}
+
+/* virsh's <source> of a host, port and initiator */
+static gboolean
+cmd_find_sources_as(struct cli_ctx *ctx, GError **error)
+{
+    const char *host = cli_get(ctx, "host");
+    const char *port = cli_get(ctx, "port");
+    const char *initiator = cli_get(ctx, "initiator");
+    g_autoptr(GString) spec = NULL;
+    if (host) {
+        spec = g_string_new("<source>\n");
+        g_autofree char *h = g_markup_escape_text(host, -1);
+        g_string_append_printf(spec, "  <host name='%s'", h);
+        if (port) {
+            g_autofree char *p = g_markup_escape_text(port, -1);
+            g_string_append_printf(spec, " port='%s'", p);
+        }
+        g_string_append(spec, "/>\n");
+        if (initiator) {
+            g_autofree char *i = g_markup_escape_text(initiator, -1);
+            g_string_append_printf(spec, "  <initiator>\n    <iqn name='%s'/>\n  </initiator>\n",
+                                   i);
+        }
+        g_string_append(spec, "</source>\n");
+    }
+    return find_sources(ctx, cli_get(ctx, "type"), spec ? spec->str : NULL, error);
+}
+
+static gboolean
 cmd_pool_define(struct cli_ctx *ctx, GError **error)
 {
     const char *file = cli_get(ctx, "file");
@@ -819,12 +884,14 @@ cmd_vol_info(struct cli_ctx *ctx, GError **error)
     if (!vol)
         return FALSE;
     printf("%-15s %s\n", "Name:", domus_vol_get_name(vol));
+    gboolean physical = cli_has(ctx, "physical");
     struct domus_vol_info info;
-    if (!domus_vol_get_info(vol, &info, error))
+    if (!(physical ? domus_vol_get_info_flags(vol, DOMUS_VOL_GET_PHYSICAL, &info, error)
+                   : domus_vol_get_info(vol, &info, error)))
         return FALSE;
     printf("%-15s %s\n", "Type:", vol_type_name(info.type));
     print_size(ctx, "Capacity:", info.capacity, " bytes");
-    print_size(ctx, "Allocation:", info.allocation, " bytes");
+    print_size(ctx, physical ? "Physical:" : "Allocation:", info.allocation, " bytes");
     printf("\n");
     return TRUE;
 }
@@ -1218,6 +1285,19 @@ cmd_pool_event(struct cli_ctx *ctx, GError **error)
     }
 
 static const struct cli_opt pool_opts[] = {POOL_OPT, {NULL}};
+static const struct cli_opt no_opts[] = {{NULL}};
+static const struct cli_opt find_sources_opts[] = {
+    {"type", OPT_DATA, TRUE, "type of storage pool sources to discover"},
+    {"srcSpec", OPT_STRING, FALSE, "optional file of source xml to query for pools"},
+    {NULL},
+};
+static const struct cli_opt find_sources_as_opts[] = {
+    {"type", OPT_DATA, TRUE, "type of storage pool sources to find"},
+    {"host", OPT_STRING, FALSE, "optional host to query"},
+    {"port", OPT_STRING, FALSE, "optional port to query"},
+    {"initiator", OPT_STRING, FALSE, "optional initiator IQN to use for query"},
+    {NULL},
+};
 static const struct cli_opt pool_autostart_opts[] = {
     POOL_OPT,
     {"disable", OPT_BOOL, FALSE, "disable autostarting"},
@@ -1323,6 +1403,7 @@ static const struct cli_opt vol_info_opts[] = {
     VOL_OPT,
     POOL_OPTIONAL,
     {"bytes", OPT_BOOL, FALSE, "sizes are represented in bytes rather than pretty units"},
+    {"physical", OPT_BOOL, FALSE, "return the physical size of the volume in allocation field"},
     {NULL},
 };
 static const struct cli_opt vol_key_opts[] = {
@@ -1390,6 +1471,11 @@ const struct cli_cmd cli_storage_cmds[] = {
     {"pool-dumpxml", cmd_pool_dumpxml, pool_dumpxml_opts, "pool information in XML"},
     {"pool-edit", cmd_pool_edit, pool_opts, "edit XML configuration for a storage pool"},
     {"pool-info", cmd_pool_info, pool_info_opts, "storage pool information"},
+    {"pool-capabilities", cmd_pool_capabilities, no_opts, "storage pool capabilities"},
+    {"find-storage-pool-sources", cmd_find_sources, find_sources_opts,
+     "discover potential storage pool sources"},
+    {"find-storage-pool-sources-as", cmd_find_sources_as, find_sources_as_opts,
+     "find potential storage pool sources"},
     {"pool-list", cmd_pool_list, pool_list_opts, "list pools"},
     {"pool-name", cmd_pool_name, pool_name_opts, "convert a pool UUID to pool name"},
     {"pool-refresh", cmd_pool_refresh, pool_opts, "refresh a pool"},

@@ -187,6 +187,53 @@ parse_size_element(xmlNodePtr node, uint64_t *ret, GError **error)
     return TRUE;
 }
 
+char *
+storage_def_sanitize_path(const char *path)
+{
+    g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+    GString *out = g_string_new(NULL);
+    if (g_str_has_prefix(path, "//") && path[2] != '/')
+        g_string_append_c(out, '/');
+    for (guint i = 0; parts[i]; i++) {
+        if (!*parts[i] || (i > 0 && g_str_equal(parts[i], ".")))
+            continue;
+        if (i > 0 || path[0] == '/')
+            g_string_append_c(out, '/');
+        g_string_append(out, parts[i]);
+    }
+    if (!out->len && path[0] == '/')
+        g_string_append_c(out, '/');
+    return g_string_free(out, FALSE);
+}
+
+const char *const storage_def_pool_types[] = {
+    "dir", "fs",       "netfs",   "logical", "disk",     "iscsi", "iscsi-direct", "scsi", "mpath",
+    "rbd", "sheepdog", "gluster", "zfs",     "vstorage", NULL};
+
+char *
+storage_def_pool_caps_format(void)
+{
+    const char *const *types = storage_def_pool_types;
+    GString *b = g_string_new("<storagepoolCapabilities>\n");
+    for (gsize i = 0; types[i]; i++) {
+        if (!g_str_equal(types[i], "dir")) {
+            g_string_append_printf(b, "  <pool type='%s' supported='no'/>\n", types[i]);
+            continue;
+        }
+        g_string_append_printf(b,
+                               "  <pool type='%s' supported='yes'>\n"
+                               "    <volOptions>\n"
+                               "      <defaultFormat type='raw'/>\n"
+                               "      <enum name='targetFormatType'>\n",
+                               types[i]);
+        for (gsize f = 0; vol_format_names[f]; f++)
+            g_string_append_printf(b, "        <value>%s</value>\n", vol_format_names[f]);
+        g_string_append(b, "      </enum>\n    </volOptions>\n  </pool>\n");
+    }
+    g_string_append(b, "</storagepoolCapabilities>\n");
+    return g_string_free(b, FALSE);
+}
+
 /* Checks an absolute path and returns it normalized: repeated and trailing '/' removed (as
  * libvirt's virFileSanitizePath); "." and ".." components are refused rather than resolved,
  * since a pool or volume path is compared as a string. WHAT names it in messages. */

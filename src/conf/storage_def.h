@@ -57,6 +57,18 @@ struct vol_def {
  * definition; caller frees. */
 struct pool_def *storage_def_pool_parse(const char *xml, GError **error);
 
+/* PATH with repeated, trailing and "." components of '/' removed, as libvirt's
+ * virFileSanitizePath ("//x" keeps its two slashes, as POSIX allows). New string. */
+char *storage_def_sanitize_path(const char *path);
+
+/* The pool types libvirt 9.0 knows, in its order; only "dir" is built here. */
+extern const char *const storage_def_pool_types[];
+
+/* libvirt's storage pool capabilities (virConnectGetStoragePoolCapabilities): every pool
+ * type libvirt 9.0 knows, 'dir' the one supported, with the volume formats Domus creates.
+ * New string. */
+char *storage_def_pool_caps_format(void);
+
 /* Formats DEF as libvirt does (2-space indent, single quotes). Returns a new string. */
 char *storage_def_pool_format(const struct pool_def *def);
 

@@ -81,6 +81,55 @@ typed_params_add_bool(GPtrArray *params, const char *field, gboolean value)
     typed_params_add(params, field, TYPED_PARAM_BOOLEAN)->i = value ? 1 : 0;
 }
 
+static const char *
+typed_param_type_name(enum typed_param_type type)
+{
+    static const char *const names[] = {NULL,     "int",    "uint",    "llong",
+                                        "ullong", "double", "boolean", "string"};
+    return type >= TYPED_PARAM_INT && type <= TYPED_PARAM_STRING ? names[type] : "unknown";
+}
+
+gboolean
+typed_params_validate(const GPtrArray *params, const struct typed_param_rule *rules, GError **error)
+{
+    for (guint i = 0; params && i < params->len; i++) {
+        const struct typed_param *p = params->pdata[i];
+        const struct typed_param_rule *rule = rules;
+        while (rule->field && !g_str_equal(rule->field, p->field))
+            rule++;
+        if (!rule->field) {
+            err_set(error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
+                    p->field);
+            return FALSE;
+        }
+        if (p->type != rule->type) {
+            err_set(error, ERR_FROM_NONE, ERR_INVALID_ARG,
+                    "invalid type '%s' for parameter '%s', expected '%s'",
+                    typed_param_type_name(p->type), p->field, typed_param_type_name(rule->type));
+            return FALSE;
+        }
+        for (guint j = 0; j < i; j++) {
+            if (g_str_equal(((const struct typed_param *)params->pdata[j])->field, p->field)) {
+                err_set(error, ERR_FROM_NONE, ERR_INVALID_ARG,
+                        "parameter '%s' occurs multiple times", p->field);
+                return FALSE;
+            }
+        }
+    }
+    return TRUE;
+}
+
+const char *
+typed_params_get_string(const GPtrArray *params, const char *field)
+{
+    for (guint i = 0; params && i < params->len; i++) {
+        const struct typed_param *p = params->pdata[i];
+        if (p->type == TYPED_PARAM_STRING && g_str_equal(p->field, field))
+            return p->s;
+    }
+    return NULL;
+}
+
 static const struct chr_def *
 agent_channel(const struct domain_def *def)
 {
@@ -130,6 +179,47 @@ core_guest_agent(struct domain *dom, GError **error)
         apply_timeout(dom);
     }
     return dom->agent;
+}
+
+/* As libvirt: NAME is a channel's alias or its virtio target name; none: the first channel */
+static const struct chr_def *
+find_channel(const struct domain_def *def, const char *name)
+{
+    for (guint i = 0; i < def->channels->len; i++) {
+        const struct chr_def *chr = def->channels->pdata[i];
+        if (!name || g_strcmp0(chr->info.alias, name) == 0 ||
+            (g_strcmp0(chr->target_type, "virtio") == 0 && g_strcmp0(chr->target_name, name) == 0))
+            return chr;
+    }
+    return NULL;
+}
+
+char *
+core_guest_channel_path(struct domain *dom, const char *name, GError **error)
+{
+    const char *which = name ? name : "<null>";
+    if (!core_domain_require_running(dom, error))
+        return NULL;
+    const struct chr_def *chr = find_channel(dom->def, name);
+    if (!chr) {
+        err_set(error, ERR_FROM_QEMU, ERR_INTERNAL_ERROR,
+                "cannot find channel %s of domain '%s'; 'domus dumpxml' lists its <channel>s",
+                which, dom->def->name);
+    } else if (chr->type != CHR_TYPE_UNIX) {
+        err_set(error, ERR_FROM_QEMU, ERR_INTERNAL_ERROR, "channel %s is not using a UNIX socket",
+                name              ? name
+                : chr->info.alias ? chr->info.alias
+                                  : "<null>");
+    } else if (chr == agent_channel(dom->def)) {
+        /* QEMU serves one client on a socket: the daemon is the agent's */
+        err_set(error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
+                "channel %s of domain '%s' is the guest agent's, which domusd holds; use "
+                "'qemu-agent-command' to talk to the agent",
+                which, dom->def->name);
+    } else {
+        return qemu_command_channel_path(dom->def, chr, dom->core->paths.channel_dir);
+    }
+    return NULL;
 }
 
 gboolean

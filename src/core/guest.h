@@ -38,6 +38,19 @@ void typed_params_add_llong(GPtrArray *params, const char *field, gint64 value);
 void typed_params_add_int(GPtrArray *params, const char *field, int value);
 void typed_params_add_bool(GPtrArray *params, const char *field, gboolean value);
 
+/* A parameter a call takes: its field and its type. */
+struct typed_param_rule {
+    const char *field;
+    enum typed_param_type type;
+};
+/* libvirt's virTypedParamsValidate: every one of PARAMS is one of RULES (ended by a NULL
+ * field), of its type, and given once; else FALSE with ERROR (ERR_ARGUMENT_UNSUPPORTED for an
+ * unknown field, ERR_INVALID_ARG for the rest, worded as libvirt). */
+gboolean typed_params_validate(const GPtrArray *params, const struct typed_param_rule *rules,
+                               GError **error);
+/* The string of FIELD in PARAMS, or NULL. Borrowed. */
+const char *typed_params_get_string(const GPtrArray *params, const char *field);
+
 /* VALUE ownership passes to the callback: a char * for text results, a GPtrArray of
  * struct typed_param * (with free function) for guest info, a gint64[2] {seconds, nanoseconds}
  * for the guest time. NULL with ERROR. */
@@ -72,6 +85,25 @@ void core_guest_agent_command(struct domain *dom, const char *json, int timeout_
  * monitor's output. Marks the domain tainted. */
 void core_guest_monitor_command(struct domain *dom, const char *cmd, gboolean hmp,
                                 core_value_fn done, gpointer data);
+
+/* virDomainOpenChannel: the unix socket of running DOM's channel NAME (its alias or virtio
+ * target name; NULL: the first channel), for a stream to connect to. Errors as libvirt
+ * (ERR_INTERNAL_ERROR: no such channel, not a unix socket); the guest agent's channel is
+ * refused (ERR_OPERATION_INVALID): the daemon holds it. New string. */
+char *core_guest_channel_path(struct domain *dom, const char *name, GError **error);
+
+/* virDomainBlockPeek (peek.c): SIZE bytes at OFFSET of the raw image of DOM's disk PATH (its
+ * target or its image's path), read in a worker thread; a GBytes to DONE. Errors as libvirt:
+ * ERR_INVALID_ARG for an unknown disk or a read past the end, ERR_OPERATION_UNSUPPORTED for
+ * an image that is not raw. */
+void core_domain_block_peek(struct domain *dom, const char *path, guint64 offset, guint32 size,
+                            core_value_fn done, gpointer data);
+/* virDomainMemoryPeek (peek.c): SIZE bytes of a running DOM's memory at OFFSET, a guest
+ * virtual address of its first vCPU or (CORE_MEMORY_PHYSICAL) a physical one; a GBytes to
+ * DONE. FLAGS must be exactly one of the two. */
+enum { CORE_MEMORY_VIRTUAL = 1, CORE_MEMORY_PHYSICAL = 2 };
+void core_domain_memory_peek(struct domain *dom, guint64 offset, guint32 size, unsigned flags,
+                             core_value_fn done, gpointer data);
 
 /* virDomainGetTime / virDomainSetTime (SYNC: from the guest's RTC). */
 void core_guest_get_time(struct domain *dom, core_value_fn done, gpointer data);

@@ -227,6 +227,41 @@ core_pool_lookup_name(struct core *core, const char *name, GError **error)
 }
 
 struct pool *
+core_pool_lookup_target_path(struct core *core, const char *path, GError **error)
+{
+    g_autofree char *clean = storage_def_sanitize_path(path);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, core->pools_by_name);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        struct pool *p = value;
+        if (p->active && g_str_equal(p->def->target_path, clean))
+            return p;
+    }
+    if (g_str_equal(path, clean))
+        err_set(error, ERR_FROM_STORAGE, ERR_NO_STORAGE_POOL,
+                "no storage pool with matching target path '%s'", path);
+    else
+        err_set(error, ERR_FROM_STORAGE, ERR_NO_STORAGE_POOL,
+                "no storage pool with matching target path '%s' (%s)", path, clean);
+    return NULL;
+}
+
+char *
+core_pool_find_sources(const char *type, GError **error)
+{
+    if (!g_strv_contains(storage_def_pool_types, type))
+        err_set(error, ERR_FROM_STORAGE, ERR_INTERNAL_ERROR, "unknown storage pool type %s", type);
+    else if (g_str_equal(type, "dir"))
+        err_set(error, ERR_FROM_STORAGE, ERR_NO_SUPPORT,
+                "pool type '%s' does not support source discovery", type);
+    else
+        err_set(error, ERR_FROM_STORAGE, ERR_NO_SUPPORT,
+                "pool type '%s' is not supported by Domus; only 'dir' pools are", type);
+    return NULL;
+}
+
+struct pool *
 core_pool_lookup_uuid(struct core *core, const uint8_t *uuid, GError **error)
 {
     g_autofree char *key = uuid_key(uuid);

@@ -52,6 +52,12 @@ void core_storage_free(struct core *core);
 
 struct pool *core_pool_lookup_name(struct core *core, const char *name, GError **error);
 struct pool *core_pool_lookup_uuid(struct core *core, const uint8_t *uuid, GError **error);
+/* The active pool whose target is PATH (compared sanitized, as libvirt), or NULL with
+ * ERR_NO_STORAGE_POOL. */
+struct pool *core_pool_lookup_target_path(struct core *core, const char *path, GError **error);
+/* virConnectFindStoragePoolSources for TYPE: a dir pool has no sources to discover (as in
+ * libvirt, ERR_NO_SUPPORT), the other types are not built. Always NULL with ERROR. */
+char *core_pool_find_sources(const char *type, GError **error);
 /* All pools matching libvirt's virConnectListAllStoragePoolsFlags, by name. */
 GPtrArray *core_pool_list(struct core *core, unsigned flags, GError **error);
 

@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* console: relays bytes between the guest's pty (QEMU's serial chardev) and a client stream.
- * The pty slave is opened raw and non-blocking; when QEMU goes away the slave reads EIO and
- * the client gets EOF. */
+/* console: relays bytes between a client stream and a guest's character device: a console or
+ * serial port's pty (QEMU's serial chardev; opened raw and non-blocking; when QEMU goes away
+ * the slave reads EIO) or a channel's unix socket (connected; QEMU closing it reads EOF).
+ * Either way the client then gets EOF. */
 #include "daemon/console.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
 
+#include "core/guest.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -21,13 +25,16 @@
 struct console {
     struct stream *st;
     struct domain *dom; /* a reference */
+    char *key;          /* the device's path: its key in sessions */
+    const char *noun;   /* "console" or "channel", in messages */
     int fd;
     guint read_watch;
     guint write_watch;
     GByteArray *wbuf; /* keystrokes not yet written to the pty */
 };
 
-/* domain -> struct console *: the one session each domain may have */
+/* device path -> struct console *: the one session each device may have (libvirt keys its
+ * character device streams by path too) */
 static GHashTable *sessions;
 
 static void
@@ -39,8 +46,9 @@ console_free(struct console *con)
         g_source_remove(con->write_watch);
     if (con->fd >= 0)
         close(con->fd);
-    if (sessions && g_hash_table_lookup(sessions, con->dom) == con)
-        g_hash_table_remove(sessions, con->dom);
+    if (sessions && g_hash_table_lookup(sessions, con->key) == con)
+        g_hash_table_remove(sessions, con->key);
+    g_free(con->key);
     g_byte_array_unref(con->wbuf);
     core_domain_unref(con->dom);
     g_free(con);
@@ -69,9 +77,9 @@ on_pty_readable(int fd, GIOCondition cond, gpointer user)
     if (n < 0 && errno == EAGAIN)
         return G_SOURCE_CONTINUE;
     if (n <= 0) {
-        /* EIO: QEMU closed the pty master, the guest is gone */
+        /* EIO: QEMU closed the pty master, the guest is gone; 0: it closed the socket */
         con->read_watch = 0;
-        log_debug("%s: console closed by QEMU", con->dom->def->name);
+        log_debug("%s: %s closed by QEMU", con->dom->def->name, con->noun);
         console_end(con, NULL);
         return G_SOURCE_REMOVE;
     }
@@ -94,8 +102,8 @@ on_pty_writable(int fd, GIOCondition cond, gpointer user)
         if (n < 0) {
             con->write_watch = 0;
             g_autoptr(GError) err = NULL;
-            err_set_errno(&err, ERR_FROM_STREAMS, errno, "cannot write to the console of '%s'",
-                          con->dom->def->name);
+            err_set_errno(&err, ERR_FROM_STREAMS, errno, "cannot write to the %s of '%s'",
+                          con->noun, con->dom->def->name);
             console_end(con, err);
             return G_SOURCE_REMOVE;
         }
@@ -111,7 +119,7 @@ on_client_data(struct stream *st, const uint8_t *data, gsize len, gpointer user)
     struct console *con = user;
     if (con->wbuf->len + len > CONSOLE_WBUF_MAX) {
         /* the guest does not read its console: drop what does not fit rather than grow */
-        log_debug("%s: console input dropped (%zu bytes)", con->dom->def->name, len);
+        log_debug("%s: %s input dropped (%zu bytes)", con->dom->def->name, con->noun, len);
         return;
     }
     g_byte_array_append(con->wbuf, data, (guint)len);
@@ -123,7 +131,7 @@ static void
 on_client_close(struct stream *st, gboolean aborted, gpointer user)
 {
     struct console *con = user;
-    log_debug("%s: console detached%s", con->dom->def->name, aborted ? " (aborted)" : "");
+    log_debug("%s: %s detached%s", con->dom->def->name, con->noun, aborted ? " (aborted)" : "");
     console_free(con);
 }
 
@@ -146,6 +154,47 @@ find_device(const struct domain_def *def, const char *dev)
         }
     }
     return NULL;
+}
+
+/* The session already on PATH, refused (ERR_OPERATION_FAILED, MESSAGE) unless FORCE */
+static gboolean
+may_attach(struct call *call, const char *path, gboolean force, const char *message)
+{
+    if (!sessions)
+        sessions = g_hash_table_new(g_str_hash, g_str_equal);
+    if (!g_hash_table_lookup(sessions, path) || force)
+        return TRUE;
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_FAILED, "%s", message);
+    call_fail(call, error);
+    g_error_free(error);
+    return FALSE;
+}
+
+/* Relays FD (taken) for CALL's connection as the session on PATH, ending one there */
+static void
+attach(struct call *call, struct domain *dom, const char *path, const char *noun, int fd)
+{
+    struct console *old = g_hash_table_lookup(sessions, path);
+    if (old) {
+        g_autoptr(GError) taken = NULL;
+        err_set(&taken, ERR_FROM_STREAMS, ERR_OPERATION_ABORTED,
+                "%s of '%s' was taken over by another session", noun, dom->def->name);
+        console_end(old, taken);
+    }
+    struct console *con = g_new0(struct console, 1);
+    con->dom = core_domain_ref(dom);
+    con->key = g_strdup(path);
+    con->noun = noun;
+    con->fd = fd;
+    con->wbuf = g_byte_array_new();
+    con->st = client_stream_open(call);
+    con->st->on_data = on_client_data;
+    con->st->on_close = on_client_close;
+    con->st->user = con;
+    g_hash_table_insert(sessions, con->key, con);
+    call_reply(call, NULL);
+    con->read_watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_pty_readable, con);
 }
 
 void
@@ -171,16 +220,11 @@ console_open(struct call *call, struct domain *dom, const char *dev, unsigned fl
         call_fail(call, error);
         return;
     }
-    if (!sessions)
-        sessions = g_hash_table_new(g_direct_hash, g_direct_equal);
-    struct console *old = g_hash_table_lookup(sessions, dom);
-    if (old && !(flags & CONSOLE_FORCE)) {
-        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_FAILED,
-                "an active console session exists for domain '%s'; use --force to take it over",
-                dom->def->name);
-        call_fail(call, error);
+    g_autofree char *busy = g_strdup_printf(
+        "an active console session exists for domain '%s'; use --force to take it over",
+        dom->def->name);
+    if (!may_attach(call, chr->source_path, flags & CONSOLE_FORCE, busy))
         return;
-    }
     int fd = open(chr->source_path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         err_set_errno(&error, ERR_FROM_DOMAIN, errno, "cannot open console '%s' of '%s'",
@@ -193,21 +237,44 @@ console_open(struct call *call, struct domain *dom, const char *dev, unsigned fl
         cfmakeraw(&tio);
         tcsetattr(fd, TCSANOW, &tio);
     }
-    if (old) {
-        g_autoptr(GError) taken = NULL;
-        err_set(&taken, ERR_FROM_STREAMS, ERR_OPERATION_ABORTED,
-                "console of '%s' was taken over by another session", dom->def->name);
-        console_end(old, taken);
+    attach(call, dom, chr->source_path, "console", fd);
+}
+
+static int
+connect_unix(const char *path, GError **error)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INTERNAL_ERROR, "socket path '%s' is too long", path);
+        return -1;
     }
-    struct console *con = g_new0(struct console, 1);
-    con->dom = core_domain_ref(dom);
-    con->fd = fd;
-    con->wbuf = g_byte_array_new();
-    con->st = client_stream_open(call);
-    con->st->on_data = on_client_data;
-    con->st->on_close = on_client_close;
-    con->st->user = con;
-    g_hash_table_insert(sessions, dom, con);
-    call_reply(call, NULL);
-    con->read_watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_pty_readable, con);
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        err_set_errno(error, ERR_FROM_STREAMS, errno, "cannot connect to '%s'", path);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+void
+console_open_channel(struct call *call, struct domain *dom, const char *name, unsigned flags)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = core_guest_channel_path(dom, name, &error);
+    if (!path) {
+        call_fail(call, error);
+        return;
+    }
+    if (!may_attach(call, path, flags & CHANNEL_FORCE,
+                    "Active channel stream exists for this domain"))
+        return;
+    int fd = connect_unix(path, &error);
+    if (fd < 0) {
+        call_fail(call, error);
+        return;
+    }
+    attach(call, dom, path, "channel", fd);
 }

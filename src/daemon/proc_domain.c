@@ -420,12 +420,25 @@ h_get_max_memory(struct call *call, const struct call_ctx *ctx)
     dispatch_reply_u64(call, ctx->dom->def->memory_kib);
 }
 
+/* No security driver confines QEMU here (libvirt's "none"): one empty label, not enforcing. */
 static void
 h_security_label(struct call *call, const struct call_ctx *ctx)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
     xdr_put_char_array(b, "", 1);
     xdr_put_i32(b, 0);
+    call_reply(call, b);
+}
+
+/* The list holds that one label; then its length */
+static void
+h_security_label_list(struct call *call, const struct call_ctx *ctx)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_u32(b, 1);
+    xdr_put_char_array(b, "", 1);
+    xdr_put_i32(b, 0);
+    xdr_put_i32(b, 1);
     call_reply(call, b);
 }
 
@@ -613,6 +626,7 @@ const struct proc_def domain_procs[] = {
     {R, PROC_DOMAIN_GET_OS_TYPE, D, NULL, FALSE, 0, h_get_os_type},
     {R, PROC_DOMAIN_GET_MAX_MEMORY, D, NULL, FALSE, 0, h_get_max_memory},
     {R, PROC_DOMAIN_GET_SECURITY_LABEL, D, NULL, FALSE, 0, h_security_label},
+    {R, PROC_DOMAIN_GET_SECURITY_LABEL_LIST, D, NULL, FALSE, 0, h_security_label_list},
     {R, PROC_DOMAIN_GET_MESSAGES, D, NULL, TRUE, MESSAGE_ALL_FLAGS, h_get_messages},
     {R, PROC_DOMAIN_GET_JOB_INFO, D, NULL, FALSE, 0, h_get_job_info},
     {R, PROC_DOMAIN_GET_JOB_STATS, D, NULL, TRUE, JOB_STATS_COMPLETED | JOB_STATS_KEEP_COMPLETED,

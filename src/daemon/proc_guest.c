@@ -671,10 +671,101 @@ h_pm_wakeup(struct call *call, const struct call_ctx *ctx)
 }
 
 static void
+h_open_channel(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_opt_string *name = ctx->args;
+    console_open_channel(call, ctx->dom, name->s, ctx->flags);
+}
+
+static void
 h_open_console(struct call *call, const struct call_ctx *ctx)
 {
     const struct arg_opt_string *dev = ctx->args;
     console_open(call, ctx->dom, dev->s, ctx->flags);
+}
+
+/* --- peeking (REMOTE_DOMAIN_BLOCK_PEEK_BUFFER_MAX and ..._MEMORY_...) --- */
+
+#define PEEK_BUFFER_MAX (4u * 1024 * 1024)
+
+/* remote_domain_block_peek_args: path, offset, size; remote_domain_memory_peek_args: offset,
+ * size (then flags) */
+struct peek_args {
+    char *path;
+    uint64_t offset;
+    uint32_t size;
+};
+
+static void
+dec_block_peek(struct xdr_reader *r, void *args)
+{
+    struct peek_args *a = args;
+    a->path = xdr_get_string(r, RPC_STRING_MAX);
+    a->offset = xdr_get_u64(r);
+    a->size = xdr_get_u32(r);
+}
+
+static void
+dec_memory_peek(struct xdr_reader *r, void *args)
+{
+    struct peek_args *a = args;
+    a->offset = xdr_get_u64(r);
+    a->size = xdr_get_u32(r);
+}
+
+static void
+clear_peek(void *args)
+{
+    g_free(((struct peek_args *)args)->path);
+}
+
+static const struct args_type args_block_peek = {sizeof(struct peek_args), dec_block_peek,
+                                                 clear_peek};
+static const struct args_type args_memory_peek = {sizeof(struct peek_args), dec_memory_peek,
+                                                  clear_peek};
+
+static gboolean
+peek_size_ok(struct call *call, uint32_t size)
+{
+    if (size <= PEEK_BUFFER_MAX)
+        return TRUE;
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_RPC, ERR_RPC, "size > maximum buffer size (%u > %u)", size,
+            PEEK_BUFFER_MAX);
+    dispatch_fail(call, error);
+    return FALSE;
+}
+
+static void
+done_peek(GError *error, gpointer value, gpointer data)
+{
+    struct call *call = data;
+    if (error) {
+        call_fail(call, error);
+        return;
+    }
+    g_autoptr(GBytes) bytes = value;
+    gsize len;
+    const uint8_t *buf = g_bytes_get_data(bytes, &len);
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    xdr_put_opaque(b, buf, len);
+    call_reply(call, b);
+}
+
+static void
+h_block_peek(struct call *call, const struct call_ctx *ctx)
+{
+    const struct peek_args *a = ctx->args;
+    if (peek_size_ok(call, a->size))
+        core_domain_block_peek(ctx->dom, a->path, a->offset, a->size, done_peek, call);
+}
+
+static void
+h_memory_peek(struct call *call, const struct call_ctx *ctx)
+{
+    const struct peek_args *a = ctx->args;
+    if (peek_size_ok(call, a->size))
+        core_domain_memory_peek(ctx->dom, a->offset, a->size, ctx->flags, done_peek, call);
 }
 
 #define R RPC_PROGRAM_REMOTE
@@ -705,6 +796,10 @@ const struct proc_def guest_procs[] = {
      GUEST_SSH_KEYS_APPEND | GUEST_SSH_KEYS_REMOVE, h_ssh_keys_set},
     {R, PROC_DOMAIN_PM_SUSPEND_FOR_DURATION, D, &args_pm_suspend, TRUE, 0, h_pm_suspend},
     {R, PROC_DOMAIN_PM_WAKEUP, D, NULL, TRUE, 0, h_pm_wakeup},
+    {R, PROC_DOMAIN_BLOCK_PEEK, D, &args_block_peek, TRUE, 0, h_block_peek},
+    {R, PROC_DOMAIN_MEMORY_PEEK, D, &args_memory_peek, TRUE,
+     CORE_MEMORY_VIRTUAL | CORE_MEMORY_PHYSICAL, h_memory_peek},
+    {R, PROC_DOMAIN_OPEN_CHANNEL, D, &args_opt_string, TRUE, CHANNEL_FORCE, h_open_channel},
     {R, PROC_DOMAIN_OPEN_CONSOLE, D, &args_opt_string, TRUE, CONSOLE_FORCE | CONSOLE_SAFE,
      h_open_console},
     {Q, QEMU_PROC_DOMAIN_MONITOR_COMMAND, D, &args_string, TRUE, MONITOR_HMP,

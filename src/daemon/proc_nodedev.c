@@ -175,6 +175,62 @@ h_get_parent(struct call *call, const struct call_ctx *ctx)
     call_reply(call, b);
 }
 
+/* Every device here is one the host has (active) and none is defined by a user (only
+ * mediated devices can be, and Domus does not define them): transient, never autostarted. */
+static void
+h_is_active(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *name = ctx->args;
+    g_autoptr(GPtrArray) devs = devices(call);
+    if (find(call, devs, name->s))
+        dispatch_reply_int(call, 1);
+}
+
+static void
+h_is_persistent_or_autostart(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *name = ctx->args;
+    g_autoptr(GPtrArray) devs = devices(call);
+    if (find(call, devs, name->s))
+        dispatch_reply_int(call, 0);
+}
+
+/* remote_node_device_set_autostart_args: name, autostart */
+struct autostart_args {
+    char *name;
+    int32_t autostart;
+};
+
+static void
+dec_autostart(struct xdr_reader *r, void *args)
+{
+    struct autostart_args *a = args;
+    a->name = xdr_get_string(r, RPC_STRING_MAX);
+    a->autostart = xdr_get_i32(r);
+}
+
+static void
+clear_autostart(void *args)
+{
+    g_free(((struct autostart_args *)args)->name);
+}
+
+static const struct args_type args_autostart = {sizeof(struct autostart_args), dec_autostart,
+                                                clear_autostart};
+
+static void
+h_set_autostart(struct call *call, const struct call_ctx *ctx)
+{
+    const struct autostart_args *a = ctx->args;
+    g_autoptr(GPtrArray) devs = devices(call);
+    if (!find(call, devs, a->name))
+        return;
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_NODEDEV, ERR_OPERATION_INVALID,
+            "cannot set autostart for transient device '%s'", a->name);
+    dispatch_fail(call, error);
+}
+
 static void
 h_num_of_caps(struct call *call, const struct call_ctx *ctx)
 {
@@ -495,6 +551,10 @@ const struct proc_def nodedev_procs[] = {
     {R, PROC_NODE_DEVICE_LOOKUP_BY_NAME, N, &args_string, FALSE, 0, h_lookup_by_name},
     {R, PROC_NODE_DEVICE_GET_XML_DESC, N, &args_string, TRUE, 0, h_get_xml_desc},
     {R, PROC_NODE_DEVICE_GET_PARENT, N, &args_string, FALSE, 0, h_get_parent},
+    {R, PROC_NODE_DEVICE_IS_ACTIVE, N, &args_string, FALSE, 0, h_is_active},
+    {R, PROC_NODE_DEVICE_IS_PERSISTENT, N, &args_string, FALSE, 0, h_is_persistent_or_autostart},
+    {R, PROC_NODE_DEVICE_GET_AUTOSTART, N, &args_string, FALSE, 0, h_is_persistent_or_autostart},
+    {R, PROC_NODE_DEVICE_SET_AUTOSTART, N, &args_autostart, FALSE, 0, h_set_autostart},
     {R, PROC_NODE_DEVICE_NUM_OF_CAPS, N, &args_string, FALSE, 0, h_num_of_caps},
     {R, PROC_NODE_DEVICE_LIST_CAPS, N, &args_caps, FALSE, 0, h_list_caps},
 };

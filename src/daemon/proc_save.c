@@ -4,6 +4,7 @@
  * Save and restore reply when their job is done; a client may meanwhile ask for the job's
  * progress or abort it on the same connection. */
 #include "core/core.h"
+#include "core/guest.h"
 #include "daemon/dispatch.h"
 #include "util/err.h"
 
@@ -64,6 +65,72 @@ h_save_flags(struct call *call, const struct call_ctx *ctx)
 {
     const struct arg_path_xml *a = ctx->args;
     core_domain_save(ctx->dom, a->path, a->xml, ctx->flags, dispatch_done_empty, call);
+}
+
+/* remote_typed_param<REMOTE_DOMAIN_SAVE_PARAMS_MAX> of virDomainSaveParams and
+ * virDomainRestoreParams */
+#define SAVE_PARAMS_MAX 64
+
+static void
+dec_save_params(struct xdr_reader *r, void *args)
+{
+    ((struct arg_params *)args)->params = args_decode_params(r, SAVE_PARAMS_MAX);
+}
+
+static void
+clear_save_params(void *args)
+{
+    struct arg_params *a = args;
+    if (a->params)
+        g_ptr_array_unref(a->params);
+}
+
+static const struct args_type args_save_params = {sizeof(struct arg_params), dec_save_params,
+                                                  clear_save_params};
+
+/* VIR_DOMAIN_SAVE_PARAM_FILE and _DXML: what the *Params calls take */
+static const struct typed_param_rule save_param_rules[] = {
+    {"file", TYPED_PARAM_STRING},
+    {"dxml", TYPED_PARAM_STRING},
+    {NULL, 0},
+};
+
+/* virDomainSaveParams: without a file it is a managed save, as in libvirt */
+static void
+h_save_params(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_params *a = ctx->args;
+    GError *error = NULL;
+    if (!typed_params_validate(a->params, save_param_rules, &error)) {
+        dispatch_fail(call, error);
+        return;
+    }
+    const char *file = typed_params_get_string(a->params, "file");
+    const char *dxml = typed_params_get_string(a->params, "dxml");
+    if (file)
+        core_domain_save(ctx->dom, file, dxml, ctx->flags, dispatch_done_empty, call);
+    else
+        core_domain_managed_save(ctx->dom, dxml, ctx->flags, dispatch_done_empty, call);
+}
+
+static void
+h_restore_params(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_params *a = ctx->args;
+    GError *error = NULL;
+    if (!typed_params_validate(a->params, save_param_rules, &error)) {
+        dispatch_fail(call, error);
+        return;
+    }
+    const char *file = typed_params_get_string(a->params, "file");
+    if (!file) {
+        err_set(&error, ERR_FROM_QEMU, ERR_INVALID_ARG, "%s",
+                "missing path to restore domain from: give the 'file' parameter");
+        dispatch_fail(call, error);
+        return;
+    }
+    core_restore(dispatch_core(call), file, typed_params_get_string(a->params, "dxml"), ctx->flags,
+                 dispatch_done_empty, call);
 }
 
 /* remote_domain_core_dump_with_format_args: to, dumpformat (then flags) */
@@ -218,6 +285,8 @@ const struct proc_def save_procs[] = {
     {R, PROC_DOMAIN_SAVE_FLAGS, D, &args_path_opt_xml, TRUE, SAVE_FLAGS, h_save_flags},
     {R, PROC_DOMAIN_RESTORE, N, &args_string, FALSE, 0, h_restore},
     {R, PROC_DOMAIN_RESTORE_FLAGS, N, &args_path_opt_xml, TRUE, SAVE_FLAGS, h_restore_flags},
+    {R, PROC_DOMAIN_SAVE_PARAMS, D, &args_save_params, TRUE, SAVE_FLAGS, h_save_params},
+    {R, PROC_DOMAIN_RESTORE_PARAMS, N, &args_save_params, TRUE, SAVE_FLAGS, h_restore_params},
     {R, PROC_DOMAIN_SAVE_IMAGE_GET_XML_DESC, N, &args_string, TRUE, SAVE_IMAGE_XML_SECURE,
      h_save_image_xml},
     {R, PROC_DOMAIN_SAVE_IMAGE_DEFINE_XML, N, &args_path_xml, TRUE,

@@ -153,6 +153,59 @@ h_pool_lookup_uuid(struct call *call, const struct call_ctx *ctx)
 }
 
 static void
+h_pool_lookup_target_path(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_string *a = ctx->args;
+    GError *error = NULL;
+    reply_pool_or_fail(call, core_pool_lookup_target_path(dispatch_core(call), a->s, &error),
+                       &error);
+}
+
+static void
+h_pool_capabilities(struct call *call, const struct call_ctx *ctx)
+{
+    g_autofree char *xml = storage_def_pool_caps_format();
+    dispatch_reply_string(call, xml);
+}
+
+/* remote_connect_find_storage_pool_sources_args: type, srcSpec (then flags) */
+struct find_sources_args {
+    char *type;
+    char *spec;
+};
+
+static void
+dec_find_sources(struct xdr_reader *r, void *args)
+{
+    struct find_sources_args *a = args;
+    a->type = xdr_get_string(r, RPC_STRING_MAX);
+    a->spec = xdr_get_opt_string(r, RPC_STRING_MAX);
+}
+
+static void
+clear_find_sources(void *args)
+{
+    struct find_sources_args *a = args;
+    g_free(a->type);
+    g_free(a->spec);
+}
+
+static const struct args_type args_find_sources = {sizeof(struct find_sources_args),
+                                                   dec_find_sources, clear_find_sources};
+
+static void
+h_find_pool_sources(struct call *call, const struct call_ctx *ctx)
+{
+    const struct find_sources_args *a = ctx->args;
+    GError *error = NULL;
+    g_autofree char *xml = core_pool_find_sources(a->type, &error);
+    if (xml)
+        dispatch_reply_string(call, xml);
+    else
+        dispatch_fail(call, error);
+}
+
+static void
 h_pool_lookup_by_volume(struct call *call, const struct call_ctx *ctx)
 {
     reply_pool(call, ctx->pool);
@@ -356,6 +409,9 @@ h_vol_lookup_path(struct call *call, const struct call_ctx *ctx)
         dispatch_fail(call, error);
 }
 
+/* virStorageVolGetInfo and ...Flags: GET_PHYSICAL reports the file's size as its allocation */
+enum { VOL_GET_PHYSICAL = 1 };
+
 static void
 h_vol_get_info(struct call *call, const struct call_ctx *ctx)
 {
@@ -369,7 +425,7 @@ h_vol_get_info(struct call *call, const struct call_ctx *ctx)
     g_autoptr(GByteArray) b = g_byte_array_new();
     xdr_put_i32(b, 0); /* VIR_STORAGE_VOL_FILE */
     xdr_put_u64(b, info.capacity);
-    xdr_put_u64(b, info.allocation);
+    xdr_put_u64(b, (ctx->flags & VOL_GET_PHYSICAL) ? info.physical : info.allocation);
     call_reply(call, b);
 }
 
@@ -905,6 +961,11 @@ const struct proc_def storage_procs[] = {
     {R, PROC_STORAGE_POOL_LOOKUP_BY_NAME, N, &args_string, FALSE, 0, h_pool_lookup_name},
     {R, PROC_STORAGE_POOL_LOOKUP_BY_UUID, N, &args_uuid, FALSE, 0, h_pool_lookup_uuid},
     {R, PROC_STORAGE_POOL_LOOKUP_BY_VOLUME, V, NULL, FALSE, 0, h_pool_lookup_by_volume},
+    {R, PROC_STORAGE_POOL_LOOKUP_BY_TARGET_PATH, N, &args_string, FALSE, 0,
+     h_pool_lookup_target_path},
+    {R, PROC_CONNECT_GET_STORAGE_POOL_CAPABILITIES, N, NULL, TRUE, 0, h_pool_capabilities},
+    {R, PROC_CONNECT_FIND_STORAGE_POOL_SOURCES, N, &args_find_sources, TRUE, 0,
+     h_find_pool_sources},
     {R, PROC_STORAGE_POOL_GET_INFO, P, NULL, FALSE, 0, h_pool_get_info},
     {R, PROC_STORAGE_POOL_GET_XML_DESC, P, NULL, TRUE, POOL_XML_INACTIVE, h_pool_get_xml},
     {R, PROC_STORAGE_POOL_GET_AUTOSTART, P, NULL, FALSE, 0, h_pool_get_autostart},
@@ -923,6 +984,7 @@ const struct proc_def storage_procs[] = {
     {R, PROC_STORAGE_VOL_LOOKUP_BY_KEY, N, &args_string, FALSE, 0, h_vol_lookup_path},
     {R, PROC_STORAGE_VOL_LOOKUP_BY_PATH, N, &args_string, FALSE, 0, h_vol_lookup_path},
     {R, PROC_STORAGE_VOL_GET_INFO, V, NULL, FALSE, 0, h_vol_get_info},
+    {R, PROC_STORAGE_VOL_GET_INFO_FLAGS, V, NULL, TRUE, VOL_GET_PHYSICAL, h_vol_get_info},
     {R, PROC_STORAGE_VOL_GET_XML_DESC, V, NULL, TRUE, 0, h_vol_get_xml},
     {R, PROC_STORAGE_VOL_GET_PATH, V, NULL, FALSE, 0, h_vol_get_path},
     {R, PROC_STORAGE_VOL_RESIZE, V, &args_resize, TRUE,

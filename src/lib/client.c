@@ -501,6 +501,42 @@ domus_node_device_get_parent(domus_conn *conn, const char *name, GError **error)
     return g_steal_pointer(&parent);
 }
 
+static int
+node_device_int(domus_conn *conn, uint32_t proc, const char *name, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_string(args, name);
+    return client_reply_int(conn, proc, args, error);
+}
+
+int
+domus_node_device_is_active(domus_conn *conn, const char *name, GError **error)
+{
+    return node_device_int(conn, PROC_NODE_DEVICE_IS_ACTIVE, name, error);
+}
+
+int
+domus_node_device_is_persistent(domus_conn *conn, const char *name, GError **error)
+{
+    return node_device_int(conn, PROC_NODE_DEVICE_IS_PERSISTENT, name, error);
+}
+
+int
+domus_node_device_get_autostart(domus_conn *conn, const char *name, GError **error)
+{
+    return node_device_int(conn, PROC_NODE_DEVICE_GET_AUTOSTART, name, error);
+}
+
+gboolean
+domus_node_device_set_autostart(domus_conn *conn, const char *name, gboolean autostart,
+                                GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_string(args, name);
+    xdr_put_i32(args, autostart ? 1 : 0);
+    return client_call(conn, PROC_NODE_DEVICE_SET_AUTOSTART, args, NULL, error);
+}
+
 char *
 domus_get_type(domus_conn *conn, GError **error)
 {

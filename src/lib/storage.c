@@ -444,12 +444,12 @@ domus_vol_create_xml_from(domus_pool *pool, const char *xml, domus_vol *src, uns
     return reply_vol(pool->conn, PROC_STORAGE_VOL_CREATE_XML_FROM, args, error);
 }
 
-gboolean
-domus_vol_get_info(domus_vol *vol, struct domus_vol_info *ret, GError **error)
+static gboolean
+vol_info(domus_vol *vol, uint32_t proc, GByteArray *args, struct domus_vol_info *ret,
+         GError **error)
 {
-    g_autoptr(GByteArray) args = vol_args(vol);
     g_autoptr(GByteArray) body = NULL;
-    if (!client_call(vol->conn, PROC_STORAGE_VOL_GET_INFO, args, &body, error))
+    if (!client_call(vol->conn, proc, args, &body, error))
         return FALSE;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
@@ -461,6 +461,40 @@ domus_vol_get_info(domus_vol *vol, struct domus_vol_info *ret, GError **error)
         return FALSE;
     *ret = info;
     return TRUE;
+}
+
+gboolean
+domus_vol_get_info(domus_vol *vol, struct domus_vol_info *ret, GError **error)
+{
+    g_autoptr(GByteArray) args = vol_args(vol);
+    return vol_info(vol, PROC_STORAGE_VOL_GET_INFO, args, ret, error);
+}
+
+gboolean
+domus_vol_get_info_flags(domus_vol *vol, unsigned flags, struct domus_vol_info *ret, GError **error)
+{
+    g_autoptr(GByteArray) args = vol_args(vol);
+    xdr_put_u32(args, flags);
+    return vol_info(vol, PROC_STORAGE_VOL_GET_INFO_FLAGS, args, ret, error);
+}
+
+char *
+domus_storage_pool_capabilities(domus_conn *conn, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_u32(args, 0);
+    return client_reply_string(conn, PROC_CONNECT_GET_STORAGE_POOL_CAPABILITIES, args, error);
+}
+
+char *
+domus_find_storage_pool_sources(domus_conn *conn, const char *type, const char *spec,
+                                GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_string(args, type);
+    xdr_put_opt_string(args, spec);
+    xdr_put_u32(args, 0);
+    return client_reply_string(conn, PROC_CONNECT_FIND_STORAGE_POOL_SOURCES, args, error);
 }
 
 char *

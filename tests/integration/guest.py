@@ -22,11 +22,12 @@ def build():
 
 
 def xml(daemon, name, extra_cmdline="", agent=True, on_crash="destroy", pty=False, pvh=True,
-        machine="q35"):
+        machine="q35", extra_devices=""):
     """Domain XML for the test guest. Its serial console goes to a file (returned), or with
     PTY to a pty for console sessions (then the file stays empty). PVH starts the kernel
     directly (faster); without it the bzImage boots through the firmware, which a guest that
-    suspends to RAM needs: SeaBIOS's resume path leads back only into a kernel it started."""
+    suspends to RAM needs: SeaBIOS's resume path leads back only into a kernel it started.
+    EXTRA_DEVICES go into <devices> as they are."""
     g = build()
     log = os.path.join(daemon.root, f"{name}.console")
     channel = ("<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/>"
@@ -47,6 +48,7 @@ def xml(daemon, name, extra_cmdline="", agent=True, on_crash="destroy", pty=Fals
   <devices>
     {serial}
     {channel}
+    {extra_devices}
     <panic model='isa'/>
   </devices>
 </domain>"""

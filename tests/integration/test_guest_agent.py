@@ -6,6 +6,7 @@ through domus, stock virsh and python3-libvirt; one booted guest shared where ho
 import json
 import os
 import re
+import struct
 import subprocess
 import time
 
@@ -20,7 +21,9 @@ pytestmark = pytest.mark.keep_domains
 
 @pytest.fixture(scope="module")
 def ag(daemon):
-    log, xml = guest.xml(daemon, "ag")
+    # a second channel for virDomainOpenChannel
+    log, xml = guest.xml(daemon, "ag", extra_devices=(
+        "<channel type='unix'><target type='virtio' name='org.domus.test.0'/></channel>"))
     c = daemon.conn()
     d = c.defineXML(xml)
     d.create()
@@ -205,6 +208,92 @@ def test_monitor_passthrough_taints(daemon, ag):
     daemon.virsh("qemu-monitor-command", "--hmp", "ag", "migrate_set_capability auto-converge on")
     assert "custom monitor" in daemon.virsh("dominfo", "ag").stdout
     assert "tainted: custom-monitor" in open(os.path.join(daemon.root, "log", "ag.log")).read()
+
+
+def test_memory_peek(daemon, ag):
+    """virDomainMemoryPeek: guest physical memory, and a guest virtual address through the
+    first vCPU's page tables."""
+    d, _ = ag
+    # physical: the firmware's reset vector at the top of the first MiB, a far jump (0xEA)
+    phys = d.memoryPeek(0xFFFF0, 16, libvirt.VIR_MEMORY_PHYSICAL)
+    assert len(phys) == 16 and phys[0] == 0xEA, phys.hex()
+    # virtual: the kernel's direct map of the same bytes; where it starts (KASLR) is the value
+    # of page_offset_base, itself read by its virtual address
+    rc, out = guest.agent_exec(d, "/bin/sh", "-c", "grep ' page_offset_base$' /proc/kallsyms")
+    assert rc == 0, out
+    where = int(out.split()[0], 16)
+    assert where >= 1 << 63, out
+    base = struct.unpack("<Q", d.memoryPeek(where, 8, libvirt.VIR_MEMORY_VIRTUAL))[0]
+    assert d.memoryPeek(base + 0xFFFF0, 16, libvirt.VIR_MEMORY_VIRTUAL) == phys
+    # bad calls: no flag, both (python checks that one itself), too much, read-only
+    for flags, code in ((0, libvirt.VIR_ERR_INVALID_ARG),
+                        (libvirt.VIR_MEMORY_PHYSICAL | libvirt.VIR_MEMORY_VIRTUAL,
+                         libvirt.VIR_ERR_INVALID_ARG)):
+        with pytest.raises(libvirt.libvirtError) as e:
+            d.memoryPeek(0, 16, flags)
+        assert e.value.get_error_code() == code
+    with pytest.raises(libvirt.libvirtError) as e:
+        d.memoryPeek(0, 5 * 1024 * 1024, libvirt.VIR_MEMORY_PHYSICAL)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_RPC
+    ro = daemon.conn(readonly=True)
+    with pytest.raises(libvirt.libvirtError) as e:
+        ro.lookupByName("ag").memoryPeek(0, 16, libvirt.VIR_MEMORY_PHYSICAL)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_DENIED
+    ro.close()
+    assert not [f for f in os.listdir(os.path.join(daemon.root, "run")) if ".mem." in f]
+
+
+def _port_script(then):
+    """Shell that finds the guest's port of org.domus.test.0 as $port, then runs THEN."""
+    return ("f=$(grep -lx org.domus.test.0 /sys/class/virtio-ports/*/name); f=${f%/name}; "
+            f"port=/dev/${{f##*/}}; {then}")
+
+
+def test_open_channel(daemon, ag):
+    """virDomainOpenChannel: a stream on a channel's unix socket, both ways; one session per
+    channel unless forced; the agent's channel is the daemon's."""
+    c = daemon.conn()
+    d = c.lookupByName("ag")
+    st = c.newStream(0)
+    d.openChannel("org.domus.test.0", st, 0)
+    rc, out = guest.agent_exec(d, "/bin/sh", "-c", _port_script("echo hello-host > $port"))
+    assert rc == 0, out
+    got = b""
+    while len(got) < 11:
+        got += st.recv(64)
+    assert got == b"hello-host\n"
+    st.send(b"ping\n")
+    rc, out = guest.agent_exec(d, "/bin/sh", "-c", _port_script("head -c 5 $port"))
+    assert (rc, out) == (0, "ping\n")
+    # a second session is refused, then forced (by the channel's alias): the first one ends
+    with pytest.raises(libvirt.libvirtError) as e:
+        d.openChannel("org.domus.test.0", c.newStream(0), 0)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_FAILED
+    assert "Active channel stream exists" in str(e.value)
+    st2 = c.newStream(0)
+    d.openChannel("channel1", st2, libvirt.VIR_DOMAIN_CHANNEL_FORCE)
+    with pytest.raises(libvirt.libvirtError) as e:
+        st.recv(64)
+    assert "taken over" in str(e.value)
+    st2.abort()
+    for name, code in (("org.qemu.guest_agent.0", libvirt.VIR_ERR_OPERATION_INVALID),
+                       ("nope", libvirt.VIR_ERR_INTERNAL_ERROR)):
+        with pytest.raises(libvirt.libvirtError) as e:
+            d.openChannel(name, c.newStream(0), 0)
+        assert e.value.get_error_code() == code, (name, str(e.value))
+    assert "qemu-agent-command" in str(libvirt_error(lambda: d.openChannel(
+        "org.qemu.guest_agent.0", c.newStream(0), 0)))
+    # the agent still answers: its socket was never touched
+    assert guest.agent_ok(d)
+    c.close()
+
+
+def libvirt_error(fn):
+    try:
+        fn()
+    except libvirt.libvirtError as e:
+        return e
+    raise AssertionError("no error")
 
 
 def test_agent_reboot_keeps_running(daemon, ag):

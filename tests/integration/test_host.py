@@ -216,6 +216,26 @@ def test_node_devices(daemon):
     ro.close()
 
 
+def test_nodedev_info_and_autostart(daemon):
+    """nodedev-info and nodedev-autostart as virsh prints them: the host's devices are active,
+    transient and cannot be autostarted; python's isActive / isPersistent / autostart."""
+    for args in (["nodedev-info", "computer"], ["nodedev-info", "nope"],
+                 ["nodedev-autostart", "computer"], ["nodedev-autostart", "--disable", "computer"],
+                 ["nodedev-autostart", "nope"]):
+        v, m = daemon.virsh(*args, check=False), daemon.domus(*args, check=False)
+        assert (m.stdout, m.stderr, m.returncode) == (v.stdout, v.stderr, v.returncode), args
+    out = daemon.virsh("nodedev-info", "computer").stdout
+    assert "Active:         yes\nPersistent:     no\nAutostart:      no\n" in out
+    c = daemon.conn()
+    dev = c.nodeDeviceLookupByName("computer")
+    assert (dev.isActive(), dev.isPersistent(), dev.autostart()) == (1, 0, 0)
+    with pytest.raises(libvirt.libvirtError) as e:
+        dev.setAutostart(1)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+    assert "transient" in str(e.value)
+    c.close()
+
+
 def test_host_interfaces(daemon):
     """iface-list / iface-dumpxml / iface-name / iface-mac from sysfs, read-only."""
     for args in (["iface-list"], ["iface-list", "--all"], ["iface-list", "--inactive"],

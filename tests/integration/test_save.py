@@ -388,6 +388,41 @@ def test_bad_calls(daemon, sg):
     assert dom.state()[0] == E.VIR_DOMAIN_RUNNING
 
 
+def test_save_restore_params(daemon, sg):
+    """virDomainSaveParams / virConnectRestoreParams (libvirt 8.4): 'file' and 'dxml'; without a
+    file a save is a managed save; parameters libvirt would refuse are refused, changing
+    nothing."""
+    c, dom = sg
+    mark = running_with_mark(dom)
+    path = os.path.join(daemon.root, "params.save")
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.saveParams({"file": path, "nope": "x"}, 0)
+    assert e.value.get_error_code() == E.VIR_ERR_ARGUMENT_UNSUPPORTED
+    assert "'nope' not supported" in str(e.value)
+    assert dom.state()[0] == E.VIR_DOMAIN_RUNNING and not os.path.exists(path)
+    xml = dom.XMLDesc(E.VIR_DOMAIN_XML_SECURE | E.VIR_DOMAIN_XML_MIGRATABLE)
+    xml = re.sub(r"\s*<description>.*?</description>", "", xml, flags=re.S)
+    dxml = xml.replace("</name>", "</name>\n  <description>by params</description>", 1)
+    dom.saveParams({E.VIR_DOMAIN_SAVE_PARAM_FILE: path, E.VIR_DOMAIN_SAVE_PARAM_DXML: dxml},
+                   E.VIR_DOMAIN_SAVE_PAUSED)
+    assert dom.state() == [E.VIR_DOMAIN_SHUTOFF, E.VIR_DOMAIN_SHUTOFF_SAVED]
+    assert header(path)[3] == 0, "saved to restore paused"
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.restoreParams({E.VIR_DOMAIN_SAVE_PARAM_DXML: dxml}, 0)
+    assert e.value.get_error_code() == E.VIR_ERR_INVALID_ARG and "'file'" in str(e.value)
+    c.restoreParams({E.VIR_DOMAIN_SAVE_PARAM_FILE: path}, E.VIR_DOMAIN_SAVE_RUNNING)
+    assert dom.state() == [E.VIR_DOMAIN_RUNNING, E.VIR_DOMAIN_RUNNING_RESTORED]
+    assert "by params" in dom.XMLDesc()
+    assert ram_value(dom) == mark
+    # no file: a managed save, then start resumes from it
+    dom.saveParams({}, 0)
+    assert dom.hasManagedSaveImage() == 1
+    dom.create()
+    assert dom.state() == [E.VIR_DOMAIN_RUNNING, E.VIR_DOMAIN_RUNNING_RESTORED]
+    assert ram_value(dom) == mark
+    os.unlink(path)
+
+
 def managed_path(daemon, name="sv"):
     return os.path.join(daemon.root, "lib", "save", f"{name}.save")
 

@@ -12,6 +12,7 @@ import libvirt
 import pytest
 
 from conftest import domain_xml
+from rpc import ERROR, Raw, error_code, xdr_domain, xdr_string, xdr_u32, xdr_u64
 
 SEED_VOL = """<volume>
   <name>new_volume.img</name>
@@ -339,6 +340,92 @@ def test_disk_from_pool(daemon):
         x.undefine()
     d.undefine()
     daemon.virsh("vol-delete", "pd.qcow2", "--pool", "default")
+    c.close()
+
+
+def test_pool_capabilities_sources_and_lookups(daemon):
+    """pool-capabilities, find-storage-pool-sources(-as), vol-info --physical as virsh prints
+    them; lookup of a pool by its target path as libvirt compares it."""
+    daemon.virsh("vol-create-as", "default", "ph.qcow2", "64M", "--format", "qcow2")
+    for args in (["pool-capabilities"], ["vol-info", "--physical", "ph.qcow2", "--pool", "default"],
+                 ["vol-info", "--bytes", "--physical", "ph.qcow2", "--pool", "default"],
+                 ["find-storage-pool-sources", "dir"], ["find-storage-pool-sources", "logical"],
+                 ["find-storage-pool-sources", "nosuch"],
+                 ["find-storage-pool-sources-as", "netfs", "--host", "h", "--port", "1"]):
+        v, m = daemon.virsh(*args, check=False), daemon.domus(*args, check=False)
+        assert (m.stdout, m.stderr, m.returncode) == (v.stdout, v.stderr, v.returncode), args
+    caps = daemon.virsh("pool-capabilities").stdout
+    assert "<pool type='dir' supported='yes'>" in caps and "<value>qcow2</value>" in caps
+    assert "<pool type='logical' supported='no'/>" in caps
+    assert "does not support source discovery" in daemon.virsh(
+        "find-storage-pool-sources", "dir", check=False).stderr
+    c = daemon.conn()
+    p = c.storagePoolLookupByName("default")
+    vol = p.storageVolLookupByName("ph.qcow2")
+    path = os.path.join(daemon.root, "images", "ph.qcow2")
+    st = os.stat(path)
+    assert vol.infoFlags(libvirt.VIR_STORAGE_VOL_GET_PHYSICAL) == [0, 64 << 20, st.st_size]
+    assert vol.infoFlags(0) == vol.info() == [0, 64 << 20, st.st_blocks * 512]
+    images = os.path.join(daemon.root, "images")
+    for asked in (images, images + "/", "/" + images[1:].replace("/", "//"), images + "/."):
+        assert c.storagePoolLookupByTargetPath(asked).name() == "default", asked
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.storagePoolLookupByTargetPath(images + "//sub/")
+    assert e.value.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL
+    assert f"'{images}//sub/' ({images}/sub)" in str(e.value)
+    # an inactive pool is not found by its path
+    target = os.path.join(daemon.root, "inactive")
+    daemon.virsh("pool-define-as", "inactive", "dir", "--target", target)
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.storagePoolLookupByTargetPath(target)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL
+    daemon.virsh("pool-undefine", "inactive")
+    vol.delete(0)
+    c.close()
+
+
+def test_block_peek(daemon):
+    """virDomainBlockPeek: bytes of a raw disk, by target or path, of a domain running or not;
+    a qcow2 disk, a read past the end, an unknown disk and too large a read are refused."""
+    raw = os.path.join(daemon.root, "peek.raw")
+    with open(raw, "wb") as f:
+        f.truncate(1 << 20)
+        f.seek(4096)
+        f.write(b"DOMUS-PEEK")
+    daemon.virsh("vol-create-as", "default", "peek.qcow2", "1M", "--format", "qcow2")
+    disks = (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+             f"<source file='{raw}'/><target dev='vda' bus='virtio'/></disk>"
+             "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+             "<source pool='default' volume='peek.qcow2'/><target dev='vdb' bus='virtio'/></disk>")
+    c = daemon.conn()
+    d = c.defineXML(domain_xml("peek", extra_devices=disks))
+    for running in (False, True):
+        if running:
+            d.create()
+        assert d.blockPeek("vda", 4096, 10, 0) == b"DOMUS-PEEK"
+        assert d.blockPeek(raw, 4090, 16, 0) == b"\0" * 6 + b"DOMUS-PEEK"
+        for path, offset, size, code, words in (
+                ("vdb", 0, 16, libvirt.VIR_ERR_OPERATION_UNSUPPORTED, "'raw' format not 'qcow2'"),
+                ("vda", (1 << 20) - 4, 16, libvirt.VIR_ERR_INVALID_ARG, "only 4 bytes"),
+                ("vdc", 0, 16, libvirt.VIR_ERR_INVALID_ARG, "vdc")):
+            with pytest.raises(libvirt.libvirtError) as e:
+                d.blockPeek(path, offset, size, 0)
+            assert e.value.get_error_code() == code and words in str(e.value), str(e.value)
+    # more than the protocol's 4 MiB: python refuses it itself, the daemon too
+    r = Raw(daemon.sock)
+    r.open()
+    reply = r.rpc(103, xdr_domain("peek", d.UUID()) + xdr_string("vda") + xdr_u64(0) +
+                  xdr_u32(5 << 20) + xdr_u32(0))
+    assert reply["status"] == ERROR and error_code(reply["body"])[0] == libvirt.VIR_ERR_RPC
+    r.close()
+    ro = daemon.conn(readonly=True)
+    with pytest.raises(libvirt.libvirtError) as e:
+        ro.lookupByName("peek").blockPeek("vda", 0, 16, 0)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_DENIED
+    ro.close()
+    d.destroy()
+    d.undefine()
+    daemon.virsh("vol-delete", "peek.qcow2", "--pool", "default")
     c.close()
 
 
