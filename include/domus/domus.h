@@ -82,6 +82,19 @@ gboolean domus_node_device_set_autostart(domus_conn *conn, const char *name, gbo
                                          GError **error);
 /* virDomainRename of an inactive domain; DOM's name follows. */
 gboolean domus_domain_rename(domus_domain *dom, const char *name, GError **error);
+/* virConnectCompareCPU and virConnectCompareHypervisorCPU (EMULATOR, ARCH, MACHINE, VIRTTYPE
+ * may be NULL): 0 incompatible, 1 identical, 2 superset, -1 with ERROR. FLAGS:
+ * virConnectCompareCPUFlags. */
+int domus_compare_cpu(domus_conn *conn, const char *xml, unsigned flags, GError **error);
+int domus_compare_hypervisor_cpu(domus_conn *conn, const char *emulator, const char *arch,
+                                 const char *machine, const char *virttype, const char *xml,
+                                 unsigned flags, GError **error);
+/* virConnectBaselineCPU and virConnectBaselineHypervisorCPU of the NULL-terminated XMLS.
+ * FLAGS: virConnectBaselineCPUFlags. New string. */
+char *domus_baseline_cpu(domus_conn *conn, const char *const *xmls, unsigned flags, GError **error);
+char *domus_baseline_hypervisor_cpu(domus_conn *conn, const char *emulator, const char *arch,
+                                    const char *machine, const char *virttype,
+                                    const char *const *xmls, unsigned flags, GError **error);
 /* virConnectGetCPUModelNames: the CPU models of ARCH a <cpu mode='custom'> may name. */
 char **domus_connect_get_cpu_model_names(domus_conn *conn, const char *arch, GError **error);
 /* virNodeDeviceDettach (DRIVER NULL) / DetachFlags, ReAttach, Reset of a host PCI device. */

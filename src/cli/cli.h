@@ -200,5 +200,6 @@ extern const struct cli_cmd cli_tune_cmds[];
 extern const struct cli_cmd cli_device_cmds[];
 extern const struct cli_cmd cli_display_cmds[];
 extern const struct cli_cmd cli_secret_cmds[];
+extern const struct cli_cmd cli_cpu_cmds[];
 extern const struct cli_cmd cli_complete_cmds[];
 extern const struct cli_cmd cli_shell_cmds[];

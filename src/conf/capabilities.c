@@ -88,6 +88,7 @@ capabilities_new(void)
 
     caps->host.cells = g_ptr_array_new_with_free_func(capabilities_cell_free);
     caps->host.page_sizes = g_array_new(FALSE, FALSE, sizeof(guint));
+    caps->host.cpu_features = g_ptr_array_new_with_free_func(g_free);
     caps->host.secmodels = g_ptr_array_new_with_free_func(capabilities_secmodel_free);
     caps->guests = g_ptr_array_new_with_free_func(capabilities_guest_free);
     return caps;
@@ -102,6 +103,8 @@ capabilities_free(struct capabilities *caps)
     g_free(caps->host.arch);
     g_free(caps->host.cpu_model);
     g_free(caps->host.cpu_vendor);
+    if (caps->host.cpu_features)
+        g_ptr_array_unref(caps->host.cpu_features);
     if (caps->host.cells)
         g_ptr_array_unref(caps->host.cells);
     if (caps->host.page_sizes)
@@ -230,6 +233,9 @@ capabilities_format_host_cpu(GString *buf, const struct capabilities_host *host)
                                "threads='%u'/>\n",
                                host->sockets, host->dies, host->cores, host->threads);
     }
+    for (guint i = 0; host->cpu_features && i < host->cpu_features->len; i++)
+        g_string_append_printf(buf, "      <feature name='%s'/>\n",
+                               (const char *)host->cpu_features->pdata[i]);
     for (guint i = 0; host->page_sizes && i < host->page_sizes->len; i++)
         g_string_append_printf(buf, "      <pages unit='KiB' size='%u'/>\n",
                                g_array_index(host->page_sizes, guint, i));

@@ -72,11 +72,12 @@ struct capabilities_cell {
 };
 
 struct capabilities_host {
-    char *uuid;       /* dashed form; required */
-    char *arch;       /* uname machine, "x86_64"; required */
-    char *cpu_model;  /* NULL: <model> left out (say only what is true) */
-    char *cpu_vendor; /* "Intel", "AMD"; NULL: left out */
-    guint sockets;    /* per NUMA node; all four 0: <topology> left out */
+    char *uuid;              /* dashed form; required */
+    char *arch;              /* uname machine, "x86_64"; required */
+    char *cpu_model;         /* NULL: <model> left out (say only what is true) */
+    char *cpu_vendor;        /* "Intel", "AMD"; NULL: left out */
+    GPtrArray *cpu_features; /* char *: what the host CPU has beyond its model (with a model) */
+    guint sockets;           /* per NUMA node; all four 0: <topology> left out */
     guint dies;
     guint cores;          /* per die */
     guint threads;        /* per core */

@@ -220,6 +220,22 @@ nodeinfo_vendor_name(const char *vendor_id)
     return NULL;
 }
 
+char *
+nodeinfo_cpu_vendor(void)
+{
+    g_autofree char *cpuinfo = nodeinfo_read_file("/proc/cpuinfo", NULL);
+    g_autofree char *vendor_id = cpuinfo ? nodeinfo_cpuinfo_value(cpuinfo, "vendor_id") : NULL;
+    return g_strdup(nodeinfo_vendor_name(vendor_id));
+}
+
+char **
+nodeinfo_cpu_flags(void)
+{
+    g_autofree char *cpuinfo = nodeinfo_read_file("/proc/cpuinfo", NULL);
+    g_autofree char *flags = cpuinfo ? nodeinfo_cpuinfo_value(cpuinfo, "flags") : NULL;
+    return flags ? g_strsplit_set(flags, " \t", -1) : NULL;
+}
+
 static gint
 nodeinfo_uint_compare(gconstpointer a, gconstpointer b)
 {

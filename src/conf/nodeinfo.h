@@ -63,6 +63,10 @@ gboolean nodeinfo_ksm_set(const char *field, guint value, GError **error);
  * models are left to the caller). HOST's previous values for these fields are replaced.
  * Errors: as nodeinfo_get. */
 gboolean nodeinfo_fill_host(struct capabilities_host *host, GError **error);
+/* The host CPU's vendor as libvirt names it ("Intel", "AMD"; NULL: another) and its CPUID
+ * flags as Linux names them (/proc/cpuinfo; NULL when it lists none). New strings. */
+char *nodeinfo_cpu_vendor(void);
+char **nodeinfo_cpu_flags(void);
 
 /* The host's SMBIOS as libvirt's <sysinfo type='smbios'> (virConnectGetSysinfo), read from
  * the kernel's DMI files in DMI_DIR ("/sys/class/dmi/id"): <bios>, <system>, <baseBoard>,

@@ -176,7 +176,8 @@ static gint64
 slot_key(JsonObject *slot)
 {
     JsonObject *p = qemu_json_object(slot, "props");
-    return p ? qemu_json_int_or(p, "socket-id", 0) * 1000000 +
+    return p ? qemu_json_int_or(p, "socket-id", 0) * 1000000000 +
+                   qemu_json_int_or(p, "die-id", 0) * 1000000 +
                    qemu_json_int_or(p, "core-id", 0) * 1000 + qemu_json_int_or(p, "thread-id", 0)
              : 0;
 }

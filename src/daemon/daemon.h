@@ -21,3 +21,18 @@ void daemon_qemu_caps(daemon_caps_fn done, gpointer data);
 struct qemu_caps_cache *daemon_caps_cache(void);
 /* The host <capabilities> XML, built in a worker (it may probe). DONE gets the string. */
 void daemon_capabilities_xml(daemon_caps_fn done, gpointer data);
+
+/* What a call names of the hypervisor (virConnectGetDomainCapabilities' emulator, arch,
+ * machine and virttype; each may be NULL), checked against CAPS and defaulted as libvirt:
+ * virttype kvm where KVM works else qemu, arch x86_64, the default machine. Borrowed from CAPS
+ * or the arguments. Errors: ERR_INVALID_ARG (what this daemon does not run),
+ * ERR_CONFIG_UNSUPPORTED (kvm without KVM). */
+struct hv_target {
+    const char *virttype;
+    const char *arch;
+    const char *machine; /* canonical */
+    int kvm_max;         /* KVM's vCPU limit (kvm only), else 0 */
+};
+gboolean daemon_hv_target(const struct qemu_caps *caps, const char *emulator, const char *arch,
+                          const char *machine, const char *virttype, struct hv_target *ret,
+                          GError **error);

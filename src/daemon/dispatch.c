@@ -55,6 +55,7 @@ static void
 build_index(void)
 {
     index_table(host_procs, host_procs_count);
+    index_table(cpu_procs, cpu_procs_count);
     index_table(domain_procs, domain_procs_count);
     index_table(save_procs, save_procs_count);
     index_table(snapshot_procs, snapshot_procs_count);

@@ -97,6 +97,8 @@ extern const struct proc_def domus_snapshot_procs[];
 extern const gsize domus_snapshot_procs_count;
 extern const struct proc_def checkpoint_procs[];
 extern const gsize checkpoint_procs_count;
+extern const struct proc_def cpu_procs[];
+extern const gsize cpu_procs_count;
 
 /* Shared argument shapes. */
 struct arg_string {

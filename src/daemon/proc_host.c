@@ -248,38 +248,55 @@ struct domcaps_call {
     struct domcaps_args args; /* copied: the call's arguments end with the handler */
 };
 
+gboolean
+daemon_hv_target(const struct qemu_caps *caps, const char *emulator, const char *arch,
+                 const char *machine, const char *virttype, struct hv_target *ret, GError **error)
+{
+    const char *binary = qemu_caps_get_binary(caps);
+    gboolean kvm_usable = qemu_caps_kvm_usable() && qemu_caps_get_kvm_supported(caps);
+    struct hv_target t = {
+        .virttype = virttype     ? virttype
+                    : kvm_usable ? "kvm"
+                                 : "qemu",
+        .arch = arch ? arch : "x86_64",
+        .machine = machine ? qemu_caps_get_canonical_machine(caps, machine)
+                           : qemu_caps_get_default_machine(caps),
+    };
+    if (!g_str_equal(t.virttype, "qemu") && !g_str_equal(t.virttype, "kvm")) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "unknown virttype '%s'; this daemon runs 'qemu' (TCG) and 'kvm'", t.virttype);
+    } else if (g_str_equal(t.virttype, "kvm") &&
+               (!kvm_usable || (t.kvm_max = kvm_max_vcpus(NULL)) < 0)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "KVM is not supported by '%s' on this host; ask for virttype 'qemu'", binary);
+    } else if (emulator && !g_str_equal(emulator, binary)) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "emulator '%s' is not the one this daemon runs ('%s')", emulator, binary);
+    } else if (!g_str_equal(t.arch, "x86_64") && !g_str_equal(t.arch, "i686")) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "unable to find any emulator to serve '%s' architecture; this host runs x86_64 "
+                "and i686 guests",
+                t.arch);
+    } else if (!t.machine) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "the machine '%s' is not supported by emulator '%s'", machine, binary);
+    } else {
+        *ret = t;
+        return TRUE;
+    }
+    return FALSE;
+}
+
 /* The document for what A asks of the emulator CAPS; NULL with ERROR */
 static char *
 domcaps_xml(const struct qemu_caps *caps, const struct domcaps_args *a, GError **error)
 {
-    const char *binary = qemu_caps_get_binary(caps);
-    gboolean kvm_usable = qemu_caps_kvm_usable() && qemu_caps_get_kvm_supported(caps);
-    const char *virttype = a->virttype ? a->virttype : kvm_usable ? "kvm" : "qemu";
-    const char *arch = a->arch ? a->arch : "x86_64";
-    const char *machine = a->machine ? qemu_caps_get_canonical_machine(caps, a->machine)
-                                     : qemu_caps_get_default_machine(caps);
-    int kvm_max = 0;
-    if (!g_str_equal(virttype, "qemu") && !g_str_equal(virttype, "kvm")) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                "unknown virttype '%s'; this daemon runs 'qemu' (TCG) and 'kvm'", virttype);
-    } else if (g_str_equal(virttype, "kvm") &&
-               (!kvm_usable || (kvm_max = kvm_max_vcpus(NULL)) < 0)) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
-                "KVM is not supported by '%s' on this host; ask for virttype 'qemu'", binary);
-    } else if (a->emulator && !g_str_equal(a->emulator, binary)) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                "emulator '%s' is not the one this daemon runs ('%s')", a->emulator, binary);
-    } else if (!g_str_equal(arch, "x86_64") && !g_str_equal(arch, "i686")) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                "unable to find any emulator to serve '%s' architecture; this host runs x86_64 "
-                "and i686 guests",
-                arch);
-    } else if (!machine) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                "the machine '%s' is not supported by emulator '%s'", a->machine, binary);
-    }
-    if (*error)
+    struct hv_target t;
+    if (!daemon_hv_target(caps, a->emulator, a->arch, a->machine, a->virttype, &t, error))
         return NULL;
+    const char *binary = qemu_caps_get_binary(caps);
+    const char *virttype = t.virttype, *arch = t.arch, *machine = t.machine;
+    int kvm_max = t.kvm_max;
     gsize n_machines = 0, n_models = 0;
     const struct qemu_caps_machine *machines = qemu_caps_get_machines(caps, &n_machines);
     guint max_vcpus = 0;

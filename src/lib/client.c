@@ -501,6 +501,67 @@ domus_node_device_get_parent(domus_conn *conn, const char *name, GError **error)
     return g_steal_pointer(&parent);
 }
 
+static void
+put_hv(GByteArray *args, const char *emulator, const char *arch, const char *machine,
+       const char *virttype)
+{
+    xdr_put_opt_string(args, emulator);
+    xdr_put_opt_string(args, arch);
+    xdr_put_opt_string(args, machine);
+    xdr_put_opt_string(args, virttype);
+}
+
+static void
+put_strings(GByteArray *args, const char *const *strings)
+{
+    guint n = strings ? g_strv_length((char **)strings) : 0;
+    xdr_put_u32(args, n);
+    for (guint i = 0; i < n; i++)
+        xdr_put_string(args, strings[i]);
+}
+
+int
+domus_compare_cpu(domus_conn *conn, const char *xml, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_string(args, xml);
+    xdr_put_u32(args, flags);
+    return client_reply_int(conn, PROC_CONNECT_COMPARE_CPU, args, error);
+}
+
+int
+domus_compare_hypervisor_cpu(domus_conn *conn, const char *emulator, const char *arch,
+                             const char *machine, const char *virttype, const char *xml,
+                             unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    put_hv(args, emulator, arch, machine, virttype);
+    xdr_put_string(args, xml);
+    xdr_put_u32(args, flags);
+    return client_reply_int(conn, PROC_CONNECT_COMPARE_HYPERVISOR_CPU, args, error);
+}
+
+char *
+domus_baseline_cpu(domus_conn *conn, const char *const *xmls, unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    put_strings(args, xmls);
+    xdr_put_u32(args, flags);
+    return client_reply_string(conn, PROC_CONNECT_BASELINE_CPU, args, error);
+}
+
+char *
+domus_baseline_hypervisor_cpu(domus_conn *conn, const char *emulator, const char *arch,
+                              const char *machine, const char *virttype, const char *const *xmls,
+                              unsigned flags, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    put_hv(args, emulator, arch, machine, virttype);
+    put_strings(args, xmls);
+    xdr_put_u32(args, flags);
+    return client_reply_string(conn, PROC_CONNECT_BASELINE_HYPERVISOR_CPU, args, error);
+}
+
 static int
 node_device_int(domus_conn *conn, uint32_t proc, const char *name, GError **error)
 {

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf/cpu_map.h"
 #include "conf/nodeinfo.h"
 #include "qemu/json.h"
 #include "util/err.h"
@@ -25,7 +26,7 @@
 #include "util/log.h"
 
 /* Bump when the cached fields change, so old cache files are ignored. */
-#define QEMU_CAPS_CACHE_FORMAT 4
+#define QEMU_CAPS_CACHE_FORMAT 5
 /* Keep this much of QEMU's stderr for error messages. */
 #define QEMU_CAPS_STDERR_MAX 4096
 /* A QMP reply larger than this is not something -machine none sends. */
@@ -41,10 +42,12 @@ struct qemu_caps {
     guint version;
     char *package;
     gboolean kvm_supported;
-    gboolean spice;     /* built with SPICE (query-spice answers) */
-    gboolean io_uring;  /* a block node with aio io_uring opened when it was probed */
-    GArray *machines;   /* of struct qemu_caps_machine, default first */
-    GArray *cpu_models; /* of struct qemu_caps_cpu_model, in QEMU's order */
+    gboolean spice;      /* built with SPICE (query-spice answers) */
+    gboolean io_uring;   /* a block node with aio io_uring opened when it was probed */
+    GArray *machines;    /* of struct qemu_caps_machine, default first */
+    GArray *cpu_models;  /* of struct qemu_caps_cpu_model, in QEMU's order */
+    char **cpu_features; /* every feature name, CPUID order; NULL: not expanded */
+    struct qemu_caps_cpu_model cpu_max; /* its name is NULL when not expanded */
     enum qemu_caps_source source;
 };
 
@@ -75,6 +78,8 @@ qemu_caps_cpu_model_clear(gpointer data)
 {
     struct qemu_caps_cpu_model *model = data;
     g_free(model->name);
+    g_free(model->vendor);
+    g_strfreev(model->features);
 }
 
 static struct qemu_caps *
@@ -113,6 +118,8 @@ qemu_caps_unref(struct qemu_caps *caps)
         g_array_unref(caps->machines);
     if (caps->cpu_models)
         g_array_unref(caps->cpu_models);
+    g_strfreev(caps->cpu_features);
+    qemu_caps_cpu_model_clear(&caps->cpu_max);
     g_free(caps);
 }
 
@@ -219,12 +226,64 @@ qemu_caps_get_cpu_models(const struct qemu_caps *caps, gsize *ret_count)
     return (const struct qemu_caps_cpu_model *)caps->cpu_models->data;
 }
 
-static void
+static struct qemu_caps_cpu_model *
 qemu_caps_add_cpu_model(struct qemu_caps *caps, const char *name, gboolean usable,
                         gboolean deprecated)
 {
-    struct qemu_caps_cpu_model model = {g_strdup(name), usable, deprecated};
+    struct qemu_caps_cpu_model model = {g_strdup(name), usable, deprecated, NULL, NULL};
     g_array_append_val(caps->cpu_models, model);
+    return &g_array_index(caps->cpu_models, struct qemu_caps_cpu_model, caps->cpu_models->len - 1);
+}
+
+const char *const *
+qemu_caps_get_cpu_features(const struct qemu_caps *caps)
+{
+    return (const char *const *)caps->cpu_features;
+}
+
+const struct qemu_caps_cpu_model *
+qemu_caps_get_cpu_max(const struct qemu_caps *caps)
+{
+    return caps->cpu_max.name ? &caps->cpu_max : NULL;
+}
+
+gboolean
+qemu_caps_cpu_map(const struct qemu_caps *caps, struct cpu_map *map, GArray *models)
+{
+    for (guint i = 0; i < caps->cpu_models->len; i++) {
+        const struct qemu_caps_cpu_model *m =
+            &g_array_index(caps->cpu_models, struct qemu_caps_cpu_model, i);
+        if (!m->features)
+            continue;
+        struct cpu_map_model model = {m->name, m->vendor, (const char *const *)m->features};
+        g_array_append_val(models, model);
+    }
+    map->models = (const struct cpu_map_model *)models->data;
+    map->n_models = models->len;
+    map->known = (const char *const *)caps->cpu_features;
+    return map->known && models->len > 0;
+}
+
+/* The host CPU as a model of CAPS's and the features beyond it (libvirt's host <cpu>), when
+ * /proc/cpuinfo lists its flags and a model fits */
+static void
+qemu_caps_host_cpu_model(const struct qemu_caps *caps, struct capabilities_host *host)
+{
+    struct cpu_map map;
+    g_autoptr(GArray) models = g_array_new(FALSE, FALSE, sizeof(struct cpu_map_model));
+    g_auto(GStrv) flags = nodeinfo_cpu_flags();
+    if (!flags || !qemu_caps_cpu_map(caps, &map, models))
+        return;
+    g_autoptr(GPtrArray) features = cpu_map_host_features(&map, (const char *const *)flags);
+    const char *model = NULL;
+    g_autoptr(GPtrArray) extra = NULL;
+    if (!cpu_map_decode_host(&map, host->cpu_vendor, features, &model, &extra))
+        return;
+    g_free(host->cpu_model);
+    host->cpu_model = g_strdup(model);
+    g_ptr_array_set_size(host->cpu_features, 0);
+    for (guint i = 0; i < extra->len; i++)
+        g_ptr_array_add(host->cpu_features, g_strdup(extra->pdata[i]));
 }
 
 /* ---- the probe ---------------------------------------------------------------------- */
@@ -573,6 +632,93 @@ qemu_caps_parse_cpu_models(struct qemu_caps *caps, JsonNode *ret)
     }
 }
 
+/* libvirt's vendor names for CPUID's vendor strings */
+static const char *
+qemu_caps_cpu_vendor(const char *cpuid)
+{
+    static const char *const vendors[][2] = {{"GenuineIntel", "Intel"},
+                                             {"AuthenticAMD", "AMD"},
+                                             {"HygonGenuine", "Hygon"},
+                                             {"CentaurHauls", "Zhaoxin"}};
+    for (gsize i = 0; cpuid && i < G_N_ELEMENTS(vendors); i++)
+        if (g_str_equal(cpuid, vendors[i][0]))
+            return vendors[i][1];
+    return NULL;
+}
+
+static int
+qemu_caps_compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* MODEL's static expansion (query-cpu-model-expansion): its vendor and enabled features,
+ * libvirt-named, by name; the first one also gives every feature name. A QEMU that cannot
+ * expand leaves MODEL as it was. */
+static void
+qemu_caps_expand_cpu(struct qemu_caps_probe *probe, struct qemu_caps *caps,
+                     struct qemu_caps_cpu_model *model, gboolean keep_hypervisor)
+{
+    JsonObject *args = json_object_new();
+    JsonObject *which = json_object_new();
+    json_object_set_string_member(which, "name", model->name);
+    json_object_set_string_member(args, "type", "static");
+    json_object_set_object_member(args, "model", which);
+    g_autoptr(JsonNode) ret =
+        qemu_caps_probe_command(probe, "query-cpu-model-expansion", args, NULL);
+    JsonObject *o = ret ? qemu_json_node_object(ret) : NULL;
+    JsonNode *m = o ? json_object_get_member(o, "model") : NULL;
+    JsonObject *mo = m && JSON_NODE_HOLDS_OBJECT(m) ? json_node_get_object(m) : NULL;
+    JsonNode *p = mo ? json_object_get_member(mo, "props") : NULL;
+    JsonObject *props = p && JSON_NODE_HOLDS_OBJECT(p) ? json_node_get_object(p) : NULL;
+    if (!props)
+        return;
+    g_autoptr(GList) names = json_object_get_members(props);
+    GPtrArray *on = g_ptr_array_new();
+    GPtrArray *all = caps->cpu_features ? NULL : g_ptr_array_new();
+    for (GList *l = names; l; l = l->next) {
+        JsonNode *v = json_object_get_member(props, l->data);
+        if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_BOOLEAN)
+            continue;
+        const char *name = cpu_map_feature_from_qemu(l->data);
+        if (all)
+            g_ptr_array_add(all, g_strdup(name));
+        if (json_node_get_boolean(v) && (keep_hypervisor || !g_str_equal(name, "hypervisor")))
+            g_ptr_array_add(on, g_strdup(name));
+    }
+    /* QEMU's order is its dictionary's: list them by name */
+    if (all) {
+        g_ptr_array_sort(all, qemu_caps_compare_names);
+        g_ptr_array_add(all, NULL);
+        caps->cpu_features = (char **)g_ptr_array_free(all, FALSE);
+    }
+    g_ptr_array_sort(on, qemu_caps_compare_names);
+    g_ptr_array_add(on, NULL);
+    g_strfreev(model->features);
+    model->features = (char **)g_ptr_array_free(on, FALSE);
+    /* QEMU gives every model a vendor; libvirt's generic models have none (its cpu_map),
+     * and a baseline may pick them for CPUs of any vendor */
+    static const char *const generic[] = {"486",      "kvm32",      "kvm64",  "pentium", "pentium2",
+                                          "pentium3", "pentiumpro", "qemu32", "qemu64",  NULL};
+    g_free(model->vendor);
+    model->vendor = g_strv_contains(generic, model->name)
+                        ? NULL
+                        : g_strdup(qemu_caps_cpu_vendor(qemu_json_string(props, "vendor")));
+}
+
+/* Every model's expansion, and TCG's "max" */
+static void
+qemu_caps_probe_cpu_expansions(struct qemu_caps_probe *probe, struct qemu_caps *caps)
+{
+    for (guint i = 0; i < caps->cpu_models->len; i++)
+        qemu_caps_expand_cpu(
+            probe, caps, &g_array_index(caps->cpu_models, struct qemu_caps_cpu_model, i), FALSE);
+    caps->cpu_max.name = g_strdup("max");
+    qemu_caps_expand_cpu(probe, caps, &caps->cpu_max, TRUE);
+    if (!caps->cpu_max.features)
+        qemu_caps_cpu_model_clear(&caps->cpu_max);
+}
+
 static gboolean
 qemu_caps_parse_machines(struct qemu_caps *caps, JsonNode *ret, GError **error)
 {
@@ -721,6 +867,7 @@ qemu_caps_probe_talk(struct qemu_caps_probe *probe, struct qemu_caps *caps, GErr
     /* a QEMU without CPU models to list (another target) still runs domains */
     g_autoptr(JsonNode) cpus = qemu_caps_probe_command(probe, "query-cpu-definitions", NULL, NULL);
     qemu_caps_parse_cpu_models(caps, cpus);
+    qemu_caps_probe_cpu_expansions(probe, caps);
     caps->io_uring = qemu_caps_probe_io_uring(probe);
 
     /* Best effort from here: the answers are in. QEMU closes the socket as it exits. */
@@ -825,6 +972,53 @@ qemu_caps_cache_path(const struct qemu_caps_cache *cache, const char *binary)
     return g_build_filename(cache->dir, name, NULL);
 }
 
+static void
+qemu_caps_strv_to_json(JsonBuilder *builder, const char *member, char **strv)
+{
+    if (!strv)
+        return;
+    json_builder_set_member_name(builder, member);
+    json_builder_begin_array(builder);
+    for (char **s = strv; *s; s++)
+        json_builder_add_string_value(builder, *s);
+    json_builder_end_array(builder);
+}
+
+static void
+qemu_caps_cpu_expansion_to_json(JsonBuilder *builder, const struct qemu_caps_cpu_model *model)
+{
+    if (model->vendor) {
+        json_builder_set_member_name(builder, "vendor");
+        json_builder_add_string_value(builder, model->vendor);
+    }
+    qemu_caps_strv_to_json(builder, "features", model->features);
+}
+
+/* A JSON array of strings as a new vector; NULL when MEMBER is absent or not one */
+static char **
+qemu_caps_strv_from_json(JsonObject *obj, const char *member)
+{
+    JsonNode *node = json_object_get_member(obj, member);
+    JsonArray *array = node && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
+    if (!array)
+        return NULL;
+    GPtrArray *out = g_ptr_array_new();
+    for (guint i = 0; i < json_array_get_length(array); i++) {
+        JsonNode *e = json_array_get_element(array, i);
+        if (JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_STRING)
+            g_ptr_array_add(out, g_strdup(json_node_get_string(e)));
+    }
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static void
+qemu_caps_cpu_expansion_from_json(JsonObject *obj, struct qemu_caps_cpu_model *model)
+{
+    model->vendor = g_strdup(qemu_json_string(obj, "vendor"));
+    model->features = qemu_caps_strv_from_json(obj, "features");
+}
+
 static char *
 qemu_caps_to_json(const struct qemu_caps *caps)
 {
@@ -887,9 +1081,17 @@ qemu_caps_to_json(const struct qemu_caps *caps)
         json_builder_add_boolean_value(builder, model->usable);
         json_builder_set_member_name(builder, "deprecated");
         json_builder_add_boolean_value(builder, model->deprecated);
+        qemu_caps_cpu_expansion_to_json(builder, model);
         json_builder_end_object(builder);
     }
     json_builder_end_array(builder);
+    qemu_caps_strv_to_json(builder, "cpu-features", caps->cpu_features);
+    if (caps->cpu_max.name) {
+        json_builder_set_member_name(builder, "cpu-max");
+        json_builder_begin_object(builder);
+        qemu_caps_cpu_expansion_to_json(builder, &caps->cpu_max);
+        json_builder_end_object(builder);
+    }
     json_builder_end_object(builder);
 
     root = json_builder_get_root(builder);
@@ -975,8 +1177,15 @@ qemu_caps_cache_load(const struct qemu_caps_cache *cache, const char *binary,
         JsonObject *model = JSON_NODE_HOLDS_OBJECT(element) ? json_node_get_object(element) : NULL;
         const char *name = model ? qemu_json_string(model, "name") : NULL;
         if (name && *name)
-            qemu_caps_add_cpu_model(caps, name, qemu_json_bool(model, "usable", FALSE),
-                                    qemu_json_bool(model, "deprecated", FALSE));
+            qemu_caps_cpu_expansion_from_json(
+                model, qemu_caps_add_cpu_model(caps, name, qemu_json_bool(model, "usable", FALSE),
+                                               qemu_json_bool(model, "deprecated", FALSE)));
+    }
+    caps->cpu_features = qemu_caps_strv_from_json(obj, "cpu-features");
+    JsonNode *max = json_object_get_member(obj, "cpu-max");
+    if (max && JSON_NODE_HOLDS_OBJECT(max)) {
+        caps->cpu_max.name = g_strdup("max");
+        qemu_caps_cpu_expansion_from_json(json_node_get_object(max), &caps->cpu_max);
     }
     caps->source = QEMU_CAPS_SOURCE_DISK;
     return g_steal_pointer(&caps);
@@ -1216,6 +1425,8 @@ qemu_caps_build_capabilities(struct qemu_caps_cache *cache, const char *host_uui
         if (!qcaps ||
             !qemu_caps_add_guest(qcaps, caps, arches[i], kvm && qcaps->kvm_supported, error))
             return NULL;
+        if (g_str_equal(arches[i], caps->host.arch))
+            qemu_caps_host_cpu_model(qcaps, &caps->host);
     }
     return g_steal_pointer(&caps);
 }

@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "conf/capabilities.h"
+#include "conf/cpu_map.h"
 
 #define QEMU_CAPS_PROBE_TIMEOUT_MS 10000
 
@@ -19,11 +20,15 @@ struct qemu_caps_machine {
     gboolean deprecated;
 };
 
-/* One CPU model as query-cpu-definitions reports it under TCG. */
+/* One CPU model as query-cpu-definitions reports it under TCG, with what its static expansion
+ * says (query-cpu-model-expansion). */
 struct qemu_caps_cpu_model {
     char *name;
     gboolean usable; /* no unavailable features under TCG */
     gboolean deprecated;
+    char *vendor;    /* "Intel", "AMD", "Hygon", "Zhaoxin"; NULL: another or none */
+    char **features; /* enabled features in libvirt's names (conf/cpu_map.h), by name,
+                      * without "hypervisor" (QEMU sets it on every model); NULL: unknown */
 };
 
 /* Where a qemu_caps came from: lets callers (and tests) tell a probe from a cache hit. */
@@ -70,6 +75,14 @@ const struct qemu_caps_machine *qemu_caps_get_machines(const struct qemu_caps *c
 /* The named CPU models (not host, max, base or versioned aliases), in QEMU's order. */
 const struct qemu_caps_cpu_model *qemu_caps_get_cpu_models(const struct qemu_caps *caps,
                                                            gsize *ret_count);
+/* Every CPU feature name QEMU knows, in libvirt's names, by name; NULL when QEMU did not
+ * expand CPU models. */
+const char *const *qemu_caps_get_cpu_features(const struct qemu_caps *caps);
+/* The CPU TCG gives a guest at most ("max"; its features keep "hypervisor"), or NULL. */
+const struct qemu_caps_cpu_model *qemu_caps_get_cpu_max(const struct qemu_caps *caps);
+/* CAPS's expanded models as a map for conf/cpu_map.c, borrowing from CAPS; MODELS (of struct
+ * cpu_map_model) holds them. FALSE when QEMU expanded none. */
+gboolean qemu_caps_cpu_map(const struct qemu_caps *caps, struct cpu_map *map, GArray *models);
 /* Whether CAPS's QEMU has CPU model NAME; a versioned one ("Skylake-Client-v2") by its
  * family's name. */
 gboolean qemu_caps_has_cpu_model(const struct qemu_caps *caps, const char *name);

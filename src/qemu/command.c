@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "conf/cpu_map.h"
 #include "qemu/address.h"
 #include "qemu/device.h"
 #include "util/err.h"
@@ -96,17 +97,35 @@ add_json(GPtrArray *argv, const char *opt, JsonObject *obj)
     json_object_unref(obj);
 }
 
+/* -cpu: the model (or what a mode stands for) and the features the definition turns on or
+ * off, as libvirt writes them (an optional feature is left to the model) */
+static void
+add_cpu(GPtrArray *argv, const struct domain_def *def, const struct qemu_command_opts *opts)
+{
+    const char *mode = def->cpu_mode ? def->cpu_mode : "custom";
+    const char *model = g_str_equal(mode, "host-passthrough") || g_str_equal(mode, "host-model")
+                            ? (opts->kvm ? "host" : "max")
+                        : g_str_equal(mode, "maximum") ? "max"
+                                                       : def->cpu_model;
+    if (!model)
+        return;
+    GString *cpu = g_string_new(model);
+    for (guint i = 0; i < def->cpu_features->len; i++) {
+        const struct cpu_feature_def *f = def->cpu_features->pdata[i];
+        const char *name = cpu_map_feature_to_qemu(f->name);
+        if (g_str_equal(f->policy, "force") || g_str_equal(f->policy, "require"))
+            g_string_append_printf(cpu, ",%s=on", name);
+        else if (g_str_equal(f->policy, "disable") || g_str_equal(f->policy, "forbid"))
+            g_string_append_printf(cpu, ",%s=off", name);
+    }
+    g_ptr_array_add(argv, g_strdup("-cpu"));
+    g_ptr_array_add(argv, g_string_free(cpu, FALSE));
+}
+
 static void
 add_cpu_memory(GPtrArray *argv, const struct domain_def *def, const struct qemu_command_opts *opts)
 {
-    if (def->cpu_mode && g_str_equal(def->cpu_mode, "host-passthrough"))
-        addf(argv, "-cpu", "%s", opts->kvm ? "host" : "max");
-    else if (def->cpu_mode && g_str_equal(def->cpu_mode, "host-model"))
-        addf(argv, "-cpu", "%s", opts->kvm ? "host" : "max");
-    else if (def->cpu_mode && g_str_equal(def->cpu_mode, "maximum"))
-        addf(argv, "-cpu", "max");
-    else if (def->cpu_model)
-        addf(argv, "-cpu", "%s", def->cpu_model);
+    add_cpu(argv, def, opts);
     /* the memory the guest starts with: its modules come as devices */
     uint64_t initial = domain_def_memory_initial(def);
     if (def->max_memory_kib)
@@ -114,8 +133,14 @@ add_cpu_memory(GPtrArray *argv, const struct domain_def *def, const struct qemu_
              initial, def->max_memory_slots, def->max_memory_kib);
     else
         addf(argv, "-m", "size=%" G_GUINT64_FORMAT "k", initial);
-    addf(argv, "-smp", "%u,maxcpus=%u,sockets=%u,cores=1,threads=1", def->vcpus_current, def->vcpus,
-         def->vcpus);
+    /* the <topology> asked for, else one core per socket */
+    if (def->cpu_sockets)
+        addf(argv, "-smp", "%u,maxcpus=%u,sockets=%u,dies=%u,cores=%u,threads=%u",
+             def->vcpus_current, def->vcpus, def->cpu_sockets, def->cpu_dies, def->cpu_cores,
+             def->cpu_threads);
+    else
+        addf(argv, "-smp", "%u,maxcpus=%u,sockets=%u,cores=1,threads=1", def->vcpus_current,
+             def->vcpus, def->vcpus);
     /* the IOThreads, as libvirt places them: right after -smp */
     for (guint i = 0; i < def->iothreads->len; i++)
         add_json(argv, "-object",

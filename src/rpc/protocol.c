@@ -100,6 +100,7 @@ static const struct {
     {ERR_RESOURCE_BUSY, "resource busy"},
     {ERR_NO_HOSTNAME, "no hostname found"},
     {ERR_XML_INVALID_SCHEMA, "XML document failed to validate against schema"},
+    {ERR_CPU_INCOMPATIBLE, "the CPU is incompatible with host CPU"},
 };
 
 const char *

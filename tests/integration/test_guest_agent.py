@@ -19,11 +19,18 @@ from conftest import DOMUS, domain_xml
 pytestmark = pytest.mark.keep_domains
 
 
+CPU = ("<cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model>"
+       "<topology sockets='1' dies='1' cores='2' threads='1'/>"
+       "<feature policy='require' name='ssse3'/><feature policy='disable' name='svm'/></cpu>")
+
+
 @pytest.fixture(scope="module")
 def ag(daemon):
-    # a second channel for virDomainOpenChannel
+    # a second channel for virDomainOpenChannel; a CPU model with features and a topology of
+    # two cores for test_cpu_model_features_topology
     log, xml = guest.xml(daemon, "ag", extra_devices=(
         "<channel type='unix'><target type='virtio' name='org.domus.test.0'/></channel>"))
+    xml = xml.replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu>").replace("<devices>", CPU + "<devices>")
     c = daemon.conn()
     d = c.defineXML(xml)
     d.create()
@@ -208,6 +215,19 @@ def test_monitor_passthrough_taints(daemon, ag):
     daemon.virsh("qemu-monitor-command", "--hmp", "ag", "migrate_set_capability auto-converge on")
     assert "custom monitor" in daemon.virsh("dominfo", "ag").stdout
     assert "tainted: custom-monitor" in open(os.path.join(daemon.root, "log", "ag.log")).read()
+
+
+def test_cpu_model_features_topology(daemon, ag):
+    """The guest sees the <cpu> it was given: qemu64 with ssse3 added and svm taken away, two
+    cores of one socket."""
+    d, _ = ag
+    rc, out = guest.agent_exec(d, "/bin/cat", "/proc/cpuinfo")
+    assert rc == 0
+    flags = set(re.search(r"^flags\s*:(.*)$", out, re.M).group(1).split())
+    assert "ssse3" in flags and "svm" not in flags and "sse2" in flags
+    assert out.count("processor\t:") == 2
+    assert set(re.findall(r"^cpu cores\s*:\s*(\d+)$", out, re.M)) == {"2"}
+    assert set(re.findall(r"^physical id\s*:\s*(\d+)$", out, re.M)) == {"0"}
 
 
 def test_memory_peek(daemon, ag):
