@@ -90,6 +90,24 @@ typed_param_type_name(enum typed_param_type type)
 }
 
 gboolean
+typed_param_check(const struct typed_param *p, gboolean known, enum typed_param_type want,
+                  GError **error)
+{
+    if (!known) {
+        err_set(error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
+                p->field);
+        return FALSE;
+    }
+    if (p->type != want) {
+        err_set(error, ERR_FROM_NONE, ERR_INVALID_ARG,
+                "invalid type '%s' for parameter '%s', expected '%s'",
+                typed_param_type_name(p->type), p->field, typed_param_type_name(want));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
 typed_params_validate(const GPtrArray *params, const struct typed_param_rule *rules, GError **error)
 {
     for (guint i = 0; params && i < params->len; i++) {
@@ -97,17 +115,8 @@ typed_params_validate(const GPtrArray *params, const struct typed_param_rule *ru
         const struct typed_param_rule *rule = rules;
         while (rule->field && !g_str_equal(rule->field, p->field))
             rule++;
-        if (!rule->field) {
-            err_set(error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
-                    p->field);
+        if (!typed_param_check(p, rule->field != NULL, rule->type, error))
             return FALSE;
-        }
-        if (p->type != rule->type) {
-            err_set(error, ERR_FROM_NONE, ERR_INVALID_ARG,
-                    "invalid type '%s' for parameter '%s', expected '%s'",
-                    typed_param_type_name(p->type), p->field, typed_param_type_name(rule->type));
-            return FALSE;
-        }
         for (guint j = 0; j < i; j++) {
             if (g_str_equal(((const struct typed_param *)params->pdata[j])->field, p->field)) {
                 err_set(error, ERR_FROM_NONE, ERR_INVALID_ARG,

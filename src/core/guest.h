@@ -48,6 +48,11 @@ struct typed_param_rule {
  * unknown field, ERR_INVALID_ARG for the rest, worded as libvirt). */
 gboolean typed_params_validate(const GPtrArray *params, const struct typed_param_rule *rules,
                                GError **error);
+/* One parameter P a call takes (KNOWN: its field is one the call has) of type WANT, as
+ * libvirt checks it: else FALSE with ERR_ARGUMENT_UNSUPPORTED ("parameter 'x' not supported")
+ * or ERR_INVALID_ARG ("invalid type 'int' for parameter 'x', expected 'uint'"). */
+gboolean typed_param_check(const struct typed_param *p, gboolean known, enum typed_param_type want,
+                           GError **error);
 /* The string of FIELD in PARAMS, or NULL. Borrowed. */
 const char *typed_params_get_string(const GPtrArray *params, const char *field);
 

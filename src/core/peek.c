@@ -34,6 +34,24 @@ block_peek_free(struct block_peek *p)
     g_free(p);
 }
 
+/* Up to SIZE bytes of FD at OFFSET into BUF: how many there were, or -1 (errno set) */
+static gssize
+read_at(int fd, guint8 *buf, gsize size, guint64 offset)
+{
+    gsize got = 0;
+    while (got < size) {
+        ssize_t n = pread(fd, buf + got, size - got, (off_t)(offset + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        got += (gsize)n;
+    }
+    return (gssize)got;
+}
+
 static void
 block_peek_in_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancel)
 {
@@ -46,24 +64,14 @@ block_peek_in_thread(GTask *task, gpointer source, gpointer task_data, GCancella
         return;
     }
     guint8 *buf = g_malloc(MAX(p->size, 1));
-    gsize got = 0;
-    while (got < p->size) {
-        ssize_t n = pread(fd, buf + got, p->size - got, (off_t)(p->offset + got));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            err_set_errno(&error, ERR_FROM_STORAGE, errno, "cannot read '%s'", p->path);
-            break;
-        }
-        if (n == 0)
-            break;
-        got += (gsize)n;
-    }
-    close(fd);
-    if (!error && got < p->size)
+    gssize got = read_at(fd, buf, p->size, p->offset);
+    if (got < 0)
+        err_set_errno(&error, ERR_FROM_STORAGE, errno, "cannot read '%s'", p->path);
+    else if ((gsize)got < p->size)
         err_set(&error, ERR_FROM_QEMU, ERR_INVALID_ARG,
-                "'%s' starting from %" G_GUINT64_FORMAT " has only %zu bytes available", p->asked,
+                "'%s' starting from %" G_GUINT64_FORMAT " has only %zd bytes available", p->asked,
                 p->offset, got);
+    close(fd);
     if (error) {
         g_free(buf);
         g_task_return_error(task, error);
@@ -143,21 +151,14 @@ on_memsave(struct qmp *mon, JsonNode *result, const GError *qerror, gpointer dat
     struct memory_peek *p = data;
     GError *error = qerror ? g_error_copy(qerror) : NULL;
     guint8 *buf = g_malloc(MAX(p->size, 1));
-    gsize got = 0;
-    while (!error && got < p->size) {
-        ssize_t n = pread(p->fd, buf + got, p->size - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            err_set_errno(&error, ERR_FROM_DOMAIN, errno,
-                          "cannot read the memory QEMU saved in '%s'", p->path);
-        else if (n == 0)
-            err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_FAILED,
-                    "QEMU saved %zu of the %u bytes asked of domain '%s''s memory", got, p->size,
-                    p->dom->def->name);
-        else
-            got += (gsize)n;
-    }
+    gssize got = error ? 0 : read_at(p->fd, buf, p->size, 0);
+    if (got < 0)
+        err_set_errno(&error, ERR_FROM_DOMAIN, errno, "cannot read the memory QEMU saved in '%s'",
+                      p->path);
+    else if (!error && (gsize)got < p->size)
+        err_set(&error, ERR_FROM_DOMAIN, ERR_OPERATION_FAILED,
+                "QEMU saved %zd of the %u bytes asked of domain '%s''s memory", got, p->size,
+                p->dom->def->name);
     if (error) {
         g_free(buf);
         p->done(error, NULL, p->data);

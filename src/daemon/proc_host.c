@@ -712,13 +712,7 @@ h_node_set_memory_params(struct call *call, const struct call_ctx *ctx)
     GError *error = NULL;
     for (guint i = 0; i < a->params->len && !error; i++) {
         const struct typed_param *p = a->params->pdata[i];
-        if (!g_strv_contains(tunables, p->field))
-            err_set(&error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
-                    p->field);
-        else if (p->type != TYPED_PARAM_UINT)
-            err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG,
-                    "invalid type '%d' for parameter '%s', expected 'uint'", (int)p->type,
-                    p->field);
+        typed_param_check(p, g_strv_contains(tunables, p->field), TYPED_PARAM_UINT, &error);
     }
     for (guint i = 0; i < a->params->len && !error; i++) {
         const struct typed_param *p = a->params->pdata[i];

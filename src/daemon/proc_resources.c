@@ -309,17 +309,9 @@ param_index(const struct typed_param *p, const char *const *names, gsize n,
         if (!g_str_equal(p->field, names[i]))
             continue;
         gboolean quota = g_str_has_suffix(names[i], "_quota");
-        enum typed_param_type type = quota ? TYPED_PARAM_LLONG : want;
-        if (p->type != type) {
-            err_set(error, ERR_FROM_NONE, ERR_INVALID_ARG,
-                    "invalid type '%d' for parameter '%s', expected '%s'", (int)p->type, p->field,
-                    quota ? "llong" : "ullong");
-            return -1;
-        }
-        return (int)i;
+        return typed_param_check(p, TRUE, quota ? TYPED_PARAM_LLONG : want, error) ? (int)i : -1;
     }
-    err_set(error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
-            p->field);
+    typed_param_check(p, FALSE, want, error);
     return -1;
 }
 
@@ -486,14 +478,10 @@ h_set_numa_params(struct call *call, const struct call_ctx *ctx)
     for (guint i = 0; i < a->params->len && !error; i++) {
         const struct typed_param *p = a->params->pdata[i];
         gboolean is_mode = g_str_equal(p->field, "numa_mode");
-        if (!is_mode && !g_str_equal(p->field, "numa_nodeset"))
-            err_set(&error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
-                    p->field);
-        else if (p->type != (is_mode ? TYPED_PARAM_INT : TYPED_PARAM_STRING))
-            err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG,
-                    "invalid type '%d' for parameter '%s', expected '%s'", (int)p->type, p->field,
-                    is_mode ? "int" : "string");
-        else if (is_mode && (p->i < NUMATUNE_STRICT || p->i > NUMATUNE_RESTRICTIVE))
+        if (!typed_param_check(p, is_mode || g_str_equal(p->field, "numa_nodeset"),
+                               is_mode ? TYPED_PARAM_INT : TYPED_PARAM_STRING, &error))
+            break;
+        if (is_mode && (p->i < NUMATUNE_STRICT || p->i > NUMATUNE_RESTRICTIVE))
             err_set(&error, ERR_FROM_QEMU, ERR_INVALID_ARG, "unsupported numatune mode: '%d'",
                     (int)p->i);
         else if (is_mode)
@@ -607,19 +595,13 @@ h_set_blkio_params(struct call *call, const struct call_ctx *ctx)
         for (gsize j = 0; j < G_N_ELEMENTS(blkio_fields); j++)
             if (g_str_equal(p->field, blkio_fields[j]))
                 k = (int)j;
-        enum typed_param_type want = k == 0 ? TYPED_PARAM_UINT : TYPED_PARAM_STRING;
-        if (k < 0) {
-            err_set(&error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
-                    p->field);
-        } else if (p->type != want) {
-            err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG,
-                    "invalid type '%d' for parameter '%s', expected '%s'", (int)p->type, p->field,
-                    k == 0 ? "uint" : "string");
-        } else if (k == 0) {
-            has_weight = TRUE;
-            weight = (unsigned)p->u;
-        } else {
-            parse_device_list(p->field, p->s, k - 2, changes, &error);
+        if (typed_param_check(p, k >= 0, k == 0 ? TYPED_PARAM_UINT : TYPED_PARAM_STRING, &error)) {
+            if (k > 0) {
+                parse_device_list(p->field, p->s, k - 2, changes, &error);
+            } else {
+                has_weight = TRUE;
+                weight = (unsigned)p->u;
+            }
         }
         if (error) {
             dispatch_fail(call, error);
@@ -719,14 +701,7 @@ h_set_iftune(struct call *call, const struct call_ctx *ctx)
         for (gsize j = 0; j < G_N_ELEMENTS(iftune_fields); j++)
             if (g_str_equal(p->field, iftune_fields[j]))
                 k = (int)j;
-        if (k < 0)
-            err_set(&error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
-                    p->field);
-        else if (p->type != TYPED_PARAM_UINT)
-            err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG,
-                    "invalid type '%d' for parameter '%s', expected 'uint'", (int)p->type,
-                    p->field);
-        if (error) {
+        if (!typed_param_check(p, k >= 0, TYPED_PARAM_UINT, &error)) {
             dispatch_fail(call, error);
             return;
         }
@@ -826,10 +801,7 @@ h_set_iotune(struct call *call, const struct call_ctx *ctx)
     for (guint i = 0; i < a->params->len; i++) {
         const struct typed_param *p = a->params->pdata[i];
         if (g_str_equal(p->field, "group_name")) {
-            if (p->type != TYPED_PARAM_STRING) {
-                err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG,
-                        "invalid type '%d' for parameter 'group_name', expected 'string'",
-                        (int)p->type);
+            if (!typed_param_check(p, TRUE, TYPED_PARAM_STRING, &error)) {
                 dispatch_fail(call, error);
                 return;
             }
@@ -841,14 +813,7 @@ h_set_iotune(struct call *call, const struct call_ctx *ctx)
         for (int j = 0; j < DISK_IOTUNE_FIELDS; j++)
             if (g_str_equal(p->field, disk_iotune_names[j]))
                 k = j;
-        if (k < 0)
-            err_set(&error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
-                    p->field);
-        else if (p->type != TYPED_PARAM_ULLONG)
-            err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG,
-                    "invalid type '%d' for parameter '%s', expected 'ullong'", (int)p->type,
-                    p->field);
-        else if (p->u > G_MAXINT64)
+        if (typed_param_check(p, k >= 0, TYPED_PARAM_ULLONG, &error) && p->u > G_MAXINT64)
             err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
                     "value of '%s' is too large: at most %" G_GINT64_FORMAT, p->field, G_MAXINT64);
         if (error) {
@@ -973,19 +938,16 @@ h_set_iothread_params(struct call *call, const struct call_ctx *ctx)
         for (gsize j = 0; j < G_N_ELEMENTS(known); j++)
             if (g_str_equal(p->field, known[j].field))
                 k = j;
-        if (k == G_N_ELEMENTS(known))
-            err_set(&error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
-                    p->field);
-        else if (p->type != known[k].type)
-            err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG,
-                    "invalid type '%d' for parameter '%s', expected '%s'", (int)p->type, p->field,
-                    known[k].type == TYPED_PARAM_UINT ? "uint" : "ullong");
-        else if (k > 0 && p->u > G_MAXINT32)
-            err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                    "%s %" G_GUINT64_FORMAT " is out of range; the most is %d", p->field, p->u,
-                    G_MAXINT32);
-        else if (k == 0 && p->u > G_MAXINT64)
-            err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "poll_max_ns is out of range");
+        gboolean known_field = k < G_N_ELEMENTS(known);
+        if (typed_param_check(p, known_field, known_field ? known[k].type : TYPED_PARAM_UINT,
+                              &error)) {
+            if (k > 0 && p->u > G_MAXINT32)
+                err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                        "%s %" G_GUINT64_FORMAT " is out of range; the most is %d", p->field, p->u,
+                        G_MAXINT32);
+            else if (k == 0 && p->u > G_MAXINT64)
+                err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "poll_max_ns is out of range");
+        }
         if (error) {
             dispatch_fail(call, error);
             return;
@@ -1030,14 +992,7 @@ h_set_perf_events(struct call *call, const struct call_ctx *ctx)
     for (guint i = 0; i < a->params->len; i++) {
         const struct typed_param *p = a->params->pdata[i];
         int k = perf_event_from_string(p->field);
-        if (k < 0)
-            err_set(&error, ERR_FROM_NONE, ERR_ARGUMENT_UNSUPPORTED, "parameter '%s' not supported",
-                    p->field);
-        else if (p->type != TYPED_PARAM_BOOLEAN)
-            err_set(&error, ERR_FROM_NONE, ERR_INVALID_ARG,
-                    "invalid type '%d' for parameter '%s', expected 'boolean'", (int)p->type,
-                    p->field);
-        if (error) {
+        if (!typed_param_check(p, k >= 0, TYPED_PARAM_BOOLEAN, &error)) {
             dispatch_fail(call, error);
             return;
         }

@@ -402,3 +402,25 @@ def test_seed_os_and_vcpu_elements(daemon, tmp_path):
     d.destroy()
     d.undefine()
     c.close()
+
+
+def test_typed_parameter_refusals_as_libvirt(daemon):
+    """A parameter of the wrong type or name, as libvirt's virTypedParamsValidate words it: the
+    type by name ("int"), not by number."""
+    from rpc import ERROR, error_code, error_message, xdr_i32, xdr_u32
+
+    def param(field, typ, value):
+        return xdr_string(field) + xdr_i32(typ) + value
+
+    r = Raw(daemon.sock)
+    r.open()
+    # virNodeSetMemoryParameters (288): shm_pages_to_scan takes a uint (2), given an int (1)
+    body = xdr_u32(1) + param("shm_pages_to_scan", 1, xdr_i32(5)) + xdr_u32(0)
+    f = r.rpc(288, body)
+    assert f["status"] == ERROR and error_code(f["body"])[0] == 8
+    assert error_message(f["body"]) == (b"invalid argument: invalid type 'int' for parameter "
+                                        b"'shm_pages_to_scan', expected 'uint'")
+    body = xdr_u32(1) + param("nope", 2, xdr_u32(5)) + xdr_u32(0)
+    f = r.rpc(288, body)
+    assert error_message(f["body"]) == b"argument unsupported: parameter 'nope' not supported"
+    r.close()
