@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz-storage-xml: pool, volume and secret XML from a client, and the other small documents
- * clients hand the daemon (the first byte picks which: bit 5 a backup, bit 4 a checkpoint
+ * clients hand the daemon (the first byte picks which: bit 6 a <cpu> (compared with a host
+ * CPU and baselined with itself over a small model map; bit 7 reads it as a host CPU), bit 5
+ * a backup, bit 4 a checkpoint
  * (as kept, with the daemon's own fields), bit 3 a block copy's target, bit 2 a migration
  * cookie, bit 1 a secret, else bit 0 a pool). What parses must format, and a formatted pool,
  * secret, cookie or checkpoint must parse again to the same text. */
@@ -11,6 +13,7 @@
 
 #include "fuzz_common.h"
 #include "conf/checkpoint_def.h"
+#include "conf/cpu_map.h"
 #include "conf/migration_cookie.h"
 #include "conf/secret_def.h"
 #include "conf/storage_def.h"
@@ -26,6 +29,42 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* A few models and features, names the seeds use */
+static const char *const known[] = {"aes",  "avx",    "fpu", "invtsc", "lahf_lm", "sse",
+                                    "sse2", "sse4.1", "svm", "x2apic", NULL};
+static const char *const f_old[] = {"fpu", "sse", "sse2", NULL};
+static const char *const f_new[] = {"aes", "fpu", "sse", "sse2", "sse4.1", "x2apic", NULL};
+static const char *const f_amd[] = {"fpu", "sse", "svm", NULL};
+static const struct cpu_map_model models[] = {{"qemu64", NULL, f_old},
+                                              {"Old", "Intel", f_old},
+                                              {"New", "Intel", f_new},
+                                              {"Amd", "AMD", f_amd}};
+static const struct cpu_map map = {models, G_N_ELEMENTS(models), known};
+
+static void
+cpu(const char *xml, gboolean as_host)
+{
+    GError *error = NULL;
+    struct cpu_xml *c = cpu_xml_parse(xml, as_host, &error);
+    if (!c) {
+        g_clear_error(&error);
+        return;
+    }
+    static const char *const host[] = {"fpu", "sse", "sse2", "sse4.1", NULL};
+    int r = cpu_map_compare(&map, "Intel", host, c, TRUE, &error);
+    g_assert((r < 0) == (error != NULL) && r <= 2);
+    g_clear_error(&error);
+    struct cpu_xml *const two[] = {c, c};
+    for (unsigned flags = 0; flags < 4; flags++) {
+        char *out =
+            cpu_map_baseline(&map, two, 2, flags & 1 ? host : NULL, flags & 1, flags, &error);
+        g_assert((out == NULL) == (error != NULL));
+        g_free(out);
+        g_clear_error(&error);
+    }
+    cpu_xml_free(c);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -35,7 +74,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gboolean checkpoint = data[0] & 16, backup = data[0] & 32;
     g_autofree char *xml = g_strndup((const char *)data + 1, size - 1);
     GError *error = NULL;
-    if (backup) {
+    if (data[0] & 64) {
+        cpu(xml, (data[0] & 128) != 0);
+    } else if (backup) {
         struct backup_def *def = backup_def_parse(xml, &error);
         if (!def) {
             g_clear_error(&error);

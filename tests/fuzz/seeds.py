@@ -259,6 +259,13 @@ def main():
         seeds["backup-pull"] = (b"\x20<domainbackup mode='pull'><server transport='unix' "
                                 b"socket='/run/b.sock'/><disks><disk name='vda' type='file'>"
                                 b"<scratch file='/s.qcow2'/></disk></disks></domainbackup>")
+        seeds["cpu-guest"] = (b"\x40<cpu mode='custom' match='strict'><model fallback='allow'>"
+                              b"New</model><vendor>Intel</vendor><feature policy='disable' "
+                              b"name='aes'/><feature policy='forbid' name='svm'/><feature "
+                              b"policy='optional' name='x2apic'/><feature name='avx'/></cpu>")
+        seeds["cpu-host"] = (b"\xc0<cpu><arch>x86_64</arch><model>Old</model><vendor>AMD"
+                             b"</vendor><topology sockets='1' cores='2' threads='1'/><feature "
+                             b"name='invtsc'/><feature name='lahf_lm'/></cpu>")
     elif target == "fuzz-network-xml":
         seeds = {**files("networkxml2xml/*.xml", b"\x00"), **files("networkinvalid/*.xml", b"\x00"),
                  **files("networkhost/*.xml", b"\x00")}
