@@ -170,12 +170,16 @@ cmd_hypervisor_cpu_baseline(struct cli_ctx *ctx, GError **error)
         cli_set_error(error, "Options --file and --model are mutually exclusive");
         return FALSE;
     }
+    if (!from && !model) {
+        cli_set_error(error, "Either --file or --model must be provided");
+        return FALSE;
+    }
     g_auto(GStrv) cpus = NULL;
     if (from) {
         cpus = extract_cpus(from, error);
     } else {
         /* virsh's shortcut: one model and no features */
-        g_autofree char *m = g_markup_escape_text(model ? model : "", -1);
+        g_autofree char *m = g_markup_escape_text(model, -1);
         cpus = g_new0(char *, 2);
         cpus[0] = g_strdup_printf("<cpu><model>%s</model></cpu>", m);
     }

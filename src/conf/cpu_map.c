@@ -79,14 +79,32 @@ choice(xmlNodePtr node, const char *name, const char *const *names, const char *
     return TRUE;
 }
 
+/* libvirt's schema for a feature name: [a-zA-Z0-9\-_\.]+ */
+gboolean
+cpu_map_feature_name_valid(const char *name)
+{
+    if (!name || !*name)
+        return FALSE;
+    for (const char *p = name; *p; p++)
+        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
+            return FALSE;
+    return TRUE;
+}
+
+/* SEEN: the feature names so far (a set: a document may hold many) */
 static gboolean
-parse_feature(struct cpu_xml *cpu, xmlNodePtr node, GError **error)
+parse_feature(struct cpu_xml *cpu, xmlNodePtr node, GHashTable *seen, GError **error)
 {
     g_autofree char *name = xml_util_prop(node, "name");
     g_autofree char *policy = NULL;
     if (!name || !*name) {
         err_set(error, ERR_FROM_CPU, ERR_XML_ERROR, "%s",
                 "missing CPU feature name: give <feature name='…'/>");
+        return FALSE;
+    }
+    if (!cpu_map_feature_name_valid(name)) {
+        err_set(error, ERR_FROM_CPU, ERR_XML_ERROR,
+                "invalid CPU feature name '%s': letters, digits, '-', '_' and '.' only", name);
         return FALSE;
     }
     if (!choice(node, "policy", policy_names, "require", &policy, error))
@@ -96,16 +114,15 @@ parse_feature(struct cpu_xml *cpu, xmlNodePtr node, GError **error)
         g_free(policy);
         policy = g_strdup("require");
     }
-    for (guint i = 0; i < cpu->features->len; i++) {
-        if (g_str_equal(g_array_index(cpu->features, struct cpu_xml_feature, i).name, name)) {
-            err_set(error, ERR_FROM_CPU, ERR_XML_ERROR, "CPU feature '%s' specified more than once",
-                    name);
-            return FALSE;
-        }
+    if (g_hash_table_contains(seen, name)) {
+        err_set(error, ERR_FROM_CPU, ERR_XML_ERROR, "CPU feature '%s' specified more than once",
+                name);
+        return FALSE;
     }
     struct cpu_xml_feature f = {g_steal_pointer(&name),
                                 (enum cpu_policy)xml_util_lookup(policy_names, policy)};
     g_array_append_val(cpu->features, f);
+    g_hash_table_add(seen, f.name);
     return TRUE;
 }
 
@@ -148,6 +165,7 @@ cpu_xml_parse(const char *xml, gboolean as_host, GError **error)
         return NULL;
     }
     xmlNodePtr once[3] = {NULL};
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
     for (xmlNodePtr c = root->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
@@ -162,7 +180,7 @@ cpu_xml_parse(const char *xml, gboolean as_host, GError **error)
                 !(value = xml_util_text(ERR_FROM_CPU, c, error)))
                 return NULL;
             *text = g_strdup(g_strstrip(value));
-        } else if (xml_util_is(c, "feature") && !parse_feature(cpu, c, error)) {
+        } else if (xml_util_is(c, "feature") && !parse_feature(cpu, c, seen, error)) {
             return NULL;
         }
         /* the rest (topology, signature, microcode, counter, pages, cache, maxphysaddr, numa)
@@ -170,6 +188,11 @@ cpu_xml_parse(const char *xml, gboolean as_host, GError **error)
     }
     if (cpu->model && !*cpu->model)
         g_clear_pointer(&cpu->model, g_free);
+    if (cpu->type == CPU_XML_HOST && !cpu->arch) {
+        err_set(error, ERR_FROM_CPU, ERR_XML_ERROR, "%s",
+                "Missing CPU architecture: a host CPU names its <arch>");
+        return NULL;
+    }
     return g_steal_pointer(&cpu);
 }
 
@@ -412,9 +435,9 @@ decoded_clear(struct decoded *d)
     memset(d, 0, sizeof(*d));
 }
 
-/* The model and features closest to DATA for a guest CPU, as x86Decode: models of another
- * vendor are skipped, newest first; the fewest explicit features win, a disabled one counting
- * 2, 3, 4… (libvirt's penalties); the one PREFERRED model (a baseline of one model) wins
+/* The model and features closest to DATA, as x86Decode: models of another vendor are skipped;
+ * the fewest explicit features win, a disabled one counting 2, 3, 4… (libvirt's penalties); a
+ * HOST CPU's model lacks none of DATA; the one PREFERRED model (a baseline of one model) wins
  * outright. */
 static gboolean
 decode(const struct cpu_map *map, feature_set *data, const char *vendor, gboolean host,
@@ -444,9 +467,17 @@ decode(const struct cpu_map *map, feature_set *data, const char *vendor, gboolea
             c.score += penalty++;
         gboolean is_preferred =
             n_preferred && g_strv_contains((const char *const *)preferred, m->name);
+        /* a tie goes to the larger model (QEMU lists models by name, not by age: the larger is
+         * the newer where libvirt would keep its newest), then to the name */
+        gboolean tie =
+            best->model && c.score == best->score && c.disabled->len == best->disabled->len;
+        gsize size = g_strv_length((char **)m->features);
+        gsize best_size = best->model ? g_strv_length((char **)best->model->features) : 0;
         gboolean better = !best->model || c.score < best->score ||
                           (c.score == best->score && c.disabled->len < best->disabled->len) ||
-                          (is_preferred && c.disabled->len < best->disabled->len);
+                          (is_preferred && c.disabled->len < best->disabled->len) ||
+                          (tie && (size > best_size ||
+                                   (size == best_size && strcmp(m->name, best->model->name) < 0)));
         if (is_preferred && n_preferred == 1)
             better = TRUE;
         if (better) {
@@ -492,9 +523,23 @@ cpu_map_baseline(const struct cpu_map *map, struct cpu_xml *const *cpus, guint n
                  const char *const *hv_features, gboolean hypervisor, unsigned flags,
                  GError **error)
 {
+    for (guint i = 0; i < n; i++) {
+        if (!cpus[i]->model) {
+            err_set(error, ERR_FROM_CPU, ERR_INVALID_ARG, "no CPU model specified at index %u", i);
+            return NULL;
+        }
+    }
+    if (cpus[0]->arch && !arch_is_x86(cpus[0]->arch)) {
+        err_set(error, ERR_FROM_CPU, ERR_NO_SUPPORT,
+                "cannot compute baseline CPU of %s architecture", cpus[0]->arch);
+        return NULL;
+    }
     g_autoptr(GHashTable) base = cpu_set(map, cpus[0], POLICY_ALL, error);
     if (!base)
         return NULL;
+    /* what QEMU does not know cannot be asked of it (libvirt's virQEMUCapsCPUFilterFeatures) */
+    for (gsize i = 0; libvirt_only[i]; i++)
+        g_hash_table_remove(base, libvirt_only[i]);
     const char *vendor = cpus[0]->vendor;
     gboolean output_vendor = vendor != NULL;
     g_autoptr(GPtrArray) names = g_ptr_array_new();
@@ -553,20 +598,23 @@ cpu_map_baseline(const struct cpu_map *map, struct cpu_xml *const *cpus, guint n
     if (output_vendor && vendor)
         g_string_append_printf(b, "  <vendor>%s</vendor>\n", vendor);
     if (flags & CPU_BASELINE_EXPAND_FEATURES) {
-        /* every feature the CPU has, by name; what the model has but the CPU lacks stays
-         * disabled */
+        /* every feature the CPU has and what the model has but the CPU lacks (disabled), all
+         * by name as libvirt sorts them */
         g_autoptr(GPtrArray) all = g_ptr_array_new();
         for (gsize i = 0; d.model->features[i]; i++)
-            if (!g_ptr_array_find_with_equal_func(d.disabled, d.model->features[i], g_str_equal,
-                                                  NULL))
-                g_ptr_array_add(all, (gpointer)d.model->features[i]);
+            g_ptr_array_add(all, (gpointer)d.model->features[i]);
         g_ptr_array_extend(all, d.added, NULL, NULL);
         g_ptr_array_sort(all, compare_names);
-        format_features(b, "require", all);
+        for (guint i = 0; i < all->len; i++) {
+            gboolean off =
+                g_ptr_array_find_with_equal_func(d.disabled, all->pdata[i], g_str_equal, NULL);
+            g_string_append_printf(b, "  <feature policy='%s' name='%s'/>\n",
+                                   off ? "disable" : "require", (const char *)all->pdata[i]);
+        }
     } else {
         format_features(b, "require", d.added);
+        format_features(b, "disable", d.disabled);
     }
-    format_features(b, "disable", d.disabled);
     g_string_append(b, "</cpu>\n");
     decoded_clear(&d);
     return g_string_free(b, FALSE);
@@ -587,17 +635,36 @@ canonical_feature(const char *name)
     return g_string_free(c, FALSE);
 }
 
+/* Linux's synthetic flags for CPUID bits that differ by vendor: what each stands for */
+static const char *
+vendor_flag(const char *flag, const char *vendor)
+{
+    static const char *const intel[][2] = {
+        {"ibrs", "spec-ctrl"}, {"ibpb", "spec-ctrl"}, {"stibp", "stibp"}, {"ssbd", "ssbd"}};
+    static const char *const amd[][2] = {
+        {"ibrs", "ibrs"}, {"ibpb", "ibpb"}, {"stibp", "amd-stibp"}, {"ssbd", NULL}};
+    gboolean is_amd = g_strcmp0(vendor, "AMD") == 0 || g_strcmp0(vendor, "Hygon") == 0;
+    for (gsize i = 0; i < G_N_ELEMENTS(intel); i++)
+        if (g_str_equal(flag, intel[i][0]))
+            return is_amd ? amd[i][1] : intel[i][1];
+    /* invariant TSC: Linux says nonstop_tsc */
+    if (g_str_equal(flag, "nonstop_tsc"))
+        return "invtsc";
+    return flag;
+}
+
 GPtrArray *
-cpu_map_host_features(const struct cpu_map *map, const char *const *flags)
+cpu_map_host_features(const struct cpu_map *map, const char *vendor, const char *const *flags)
 {
     g_autoptr(GHashTable) by_canon = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (gsize i = 0; map->known[i]; i++)
         g_hash_table_insert(by_canon, canonical_feature(map->known[i]), (gpointer)map->known[i]);
     g_autoptr(GHashTable) set = set_new();
     for (gsize i = 0; flags && flags[i]; i++) {
-        if (!*flags[i])
+        const char *flag = vendor_flag(flags[i], vendor);
+        if (!flag || !*flag)
             continue;
-        g_autofree char *c = canonical_feature(flags[i]);
+        g_autofree char *c = canonical_feature(flag);
         const char *name = g_hash_table_lookup(by_canon, c);
         if (name)
             g_hash_table_add(set, (gpointer)name);

@@ -30,6 +30,9 @@ struct cpu_map {
 const char *cpu_map_feature_from_qemu(const char *name);
 const char *cpu_map_feature_to_qemu(const char *name);
 
+/* Whether NAME is one libvirt's schema allows for a feature ([a-zA-Z0-9-_.]+) */
+gboolean cpu_map_feature_name_valid(const char *name);
+
 enum cpu_xml_type { CPU_XML_GUEST, CPU_XML_HOST };
 enum cpu_policy {
     CPU_POLICY_FORCE,
@@ -85,10 +88,12 @@ char *cpu_map_baseline(const struct cpu_map *map, struct cpu_xml *const *cpus, g
                        const char *const *hv_features, gboolean hypervisor, unsigned flags,
                        GError **error);
 
-/* The features of a host CPU whose /proc/cpuinfo lists FLAGS (Linux's names: "sse4_1",
- * "tsc_deadline_timer"), by the map's names; flags that are not CPUID features QEMU knows are
- * left out. New vector of borrowed names. */
-GPtrArray *cpu_map_host_features(const struct cpu_map *map, const char *const *flags);
+/* The features of a host CPU of VENDOR whose /proc/cpuinfo lists FLAGS (Linux's names:
+ * "sse4_1", "tsc_deadline_timer"; its synthetic "ibrs", "ibpb", "stibp", "ssbd" read as the
+ * vendor's bits, "nonstop_tsc" as invtsc), by the map's names; flags that are not CPUID
+ * features QEMU knows are left out. New vector of borrowed names. */
+GPtrArray *cpu_map_host_features(const struct cpu_map *map, const char *vendor,
+                                 const char *const *flags);
 /* A host CPU of VENDOR with FEATURES as a model and the features beyond it (libvirt's decode
  * of a host CPU: no model that lacks one of them). FALSE when no model fits. *RET_FEATURES:
  * a new vector of borrowed names. */

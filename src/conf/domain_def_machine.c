@@ -4,6 +4,7 @@
  * prefix domain_def_. */
 #include <string.h>
 
+#include "conf/cpu_map.h"
 #include "conf/domain_def_priv.h"
 #include "util/err.h"
 
@@ -97,6 +98,13 @@ domain_def_parse_cpu(struct domain_def *def, xmlNodePtr node, GError **error)
             char *name = domain_def_xml_prop_required(c, "name", error);
             if (!name)
                 return FALSE;
+            if (!cpu_map_feature_name_valid(name)) {
+                err_set(error, ERR_FROM_DOMAIN, ERR_XML_ERROR,
+                        "invalid CPU feature name '%s': letters, digits, '-', '_' and '.' only",
+                        name);
+                g_free(name);
+                return FALSE;
+            }
             struct cpu_feature_def *feature = g_new0(struct cpu_feature_def, 1);
             feature->policy = g_steal_pointer(&policy);
             feature->name = name;

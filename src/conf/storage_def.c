@@ -190,19 +190,20 @@ parse_size_element(xmlNodePtr node, uint64_t *ret, GError **error)
 char *
 storage_def_sanitize_path(const char *path)
 {
-    g_auto(GStrv) parts = g_strsplit(path, "/", -1);
-    GString *out = g_string_new(NULL);
-    if (g_str_has_prefix(path, "//") && path[2] != '/')
-        g_string_append_c(out, '/');
-    for (guint i = 0; parts[i]; i++) {
-        if (!*parts[i] || (i > 0 && g_str_equal(parts[i], ".")))
-            continue;
-        if (i > 0 || path[0] == '/')
-            g_string_append_c(out, '/');
-        g_string_append(out, parts[i]);
+    /* as virFileSanitizePath: one pass, "." and ".." kept */
+    GString *out = g_string_sized_new(strlen(path));
+    const char *p = path;
+    if (p[0] == '/' && p[1] == '/' && p[2] != '/') {
+        g_string_append(out, "//");
+        p += 2;
     }
-    if (!out->len && path[0] == '/')
-        g_string_append_c(out, '/');
+    for (; *p; p++) {
+        if (*p == '/' && out->len > 0 && out->str[out->len - 1] == '/')
+            continue;
+        g_string_append_c(out, *p);
+    }
+    if (out->len > 1 && out->str[out->len - 1] == '/')
+        g_string_truncate(out, out->len - 1);
     return g_string_free(out, FALSE);
 }
 

@@ -57,8 +57,8 @@ struct vol_def {
  * definition; caller frees. */
 struct pool_def *storage_def_pool_parse(const char *xml, GError **error);
 
-/* PATH with repeated, trailing and "." components of '/' removed, as libvirt's
- * virFileSanitizePath ("//x" keeps its two slashes, as POSIX allows). New string. */
+/* PATH with repeated and trailing '/' removed, as libvirt's virFileSanitizePath ("//x" keeps
+ * its two slashes, as POSIX allows; "." and ".." stay). New string. */
 char *storage_def_sanitize_path(const char *path);
 
 /* The pool types libvirt 9.0 knows, in its order; only "dir" is built here. */

@@ -897,7 +897,52 @@ check_caps(struct core *core, struct domain_def *def, const char *emulator, GErr
                 def->cpu_model, emulator);
         return FALSE;
     }
+    /* a feature QEMU does not know would stop it at start */
+    const char *const *known = qemu_caps_get_cpu_features(caps);
+    for (guint i = 0; known && i < def->cpu_features->len; i++) {
+        const struct cpu_feature_def *f = def->cpu_features->pdata[i];
+        if (!g_strv_contains(known, f->name)) {
+            err_set(
+                error, ERR_FROM_DOMAIN, ERR_CONFIG_UNSUPPORTED,
+                "CPU feature '%s' is not known to emulator '%s'; 'virsh hypervisor-cpu-baseline "
+                "--features --model MODEL' lists a model's features by their names",
+                f->name, emulator);
+            return FALSE;
+        }
+    }
     return TRUE;
+}
+
+gboolean
+core_check_guest_cpu(struct core *core, const struct domain_def *def, const char *emulator,
+                     GError **error)
+{
+    if (def->virt_type == DOMAIN_VIRT_KVM || g_strcmp0(def->cpu_check, "none") == 0 ||
+        !def->cpu_features->len || !core->caps_cache || !emulator ||
+        g_strcmp0(emulator, core->qemu_binary) != 0)
+        return TRUE;
+    g_autoptr(qemu_caps) caps = qemu_caps_cache_get(core->caps_cache, emulator, error);
+    if (!caps)
+        return FALSE;
+    const struct qemu_caps_cpu_model *max = qemu_caps_get_cpu_max(caps);
+    if (!max)
+        return TRUE;
+    g_autoptr(GPtrArray) missing = g_ptr_array_new();
+    for (guint i = 0; i < def->cpu_features->len; i++) {
+        const struct cpu_feature_def *f = def->cpu_features->pdata[i];
+        if (g_str_equal(f->policy, "require") &&
+            !g_strv_contains((const char *const *)max->features, f->name))
+            g_ptr_array_add(missing, f->name);
+    }
+    if (!missing->len)
+        return TRUE;
+    g_ptr_array_add(missing, NULL);
+    g_autofree char *names = g_strjoinv(", ", (char **)missing->pdata);
+    err_set(error, ERR_FROM_CPU, ERR_CPU_INCOMPATIBLE,
+            "Host CPU does not provide required features: %s (QEMU's TCG does not emulate them; "
+            "drop them, or give <cpu check='none'> to start without them)",
+            names);
+    return FALSE;
 }
 
 const char *

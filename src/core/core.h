@@ -199,6 +199,11 @@ struct domain *core_register(struct core *core, struct domain_def *def, gboolean
 gboolean core_check_unique(struct core *core, const struct domain_def *def, struct domain **ret_dom,
                            GError **error);
 
+/* At start: a TCG guest (virttype qemu) whose <cpu> requires a feature TCG cannot give is
+ * refused (ERR_CPU_INCOMPATIBLE, as libvirt's check of the guest CPU) rather than started
+ * without it, as QEMU would; <cpu check='none'> skips the check. */
+gboolean core_check_guest_cpu(struct core *core, const struct domain_def *def, const char *emulator,
+                              GError **error);
 /* What libvirt checks of a definition against the host at define, start and an incoming
  * migration: its emulator exists and runs (ERR_SYSTEM_ERROR naming it and this host's), type
  * 'kvm' only with a usable /dev/kvm, and, for the host's default emulator, a machine type and

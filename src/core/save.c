@@ -348,6 +348,25 @@ check_path(const char *path, GError **error)
     return TRUE;
 }
 
+/* The same features with the same policies, in any order (libvirt's virCPUDefIsEqual) */
+static gboolean
+same_cpu_features(const struct domain_def *a, const struct domain_def *b)
+{
+    if (a->cpu_features->len != b->cpu_features->len)
+        return FALSE;
+    for (guint i = 0; i < a->cpu_features->len; i++) {
+        const struct cpu_feature_def *f = a->cpu_features->pdata[i];
+        gboolean found = FALSE;
+        for (guint j = 0; j < b->cpu_features->len && !found; j++) {
+            const struct cpu_feature_def *g = b->cpu_features->pdata[j];
+            found = g_str_equal(f->name, g->name) && g_str_equal(f->policy, g->policy);
+        }
+        if (!found)
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /* What a replacement definition may change of a saved guest: anything but what the guest
  * sees of its machine (libvirt's ABI stability check, for what Domus models). */
 static gboolean
@@ -370,8 +389,12 @@ check_abi(const struct domain_def *src, const struct domain_def *dst, GError **e
         what = "number of interfaces";
     else if (src->os_machine && dst->os_machine && !g_str_equal(src->os_machine, dst->os_machine))
         what = "machine type";
-    else if (g_strcmp0(src->cpu_mode, dst->cpu_mode) || g_strcmp0(src->cpu_model, dst->cpu_model))
-        what = "CPU model";
+    else if (g_strcmp0(src->cpu_mode, dst->cpu_mode) || g_strcmp0(src->cpu_model, dst->cpu_model) ||
+             !same_cpu_features(src, dst))
+        what = "CPU model or features";
+    else if (src->cpu_sockets != dst->cpu_sockets || src->cpu_dies != dst->cpu_dies ||
+             src->cpu_cores != dst->cpu_cores || src->cpu_threads != dst->cpu_threads)
+        what = "CPU topology";
     for (guint i = 0; !what && i < src->disks->len; i++) {
         const struct disk_def *a = src->disks->pdata[i], *b = dst->disks->pdata[i];
         if (a->bus != b->bus || a->device != b->device || g_strcmp0(a->target_dev, b->target_dev))

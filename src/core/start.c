@@ -182,9 +182,12 @@ resolve_emulator(struct core *core, struct domain_def *def, GError **error)
 {
     if (!core_validate_for_host(core, def, error))
         return NULL;
-    if (def->emulator)
-        return g_strdup(def->emulator);
-    return qemu_caps_find_binary(def->os_arch ? def->os_arch : "x86_64", error);
+    g_autofree char *emulator =
+        def->emulator ? g_strdup(def->emulator)
+                      : qemu_caps_find_binary(def->os_arch ? def->os_arch : "x86_64", error);
+    if (emulator && !core_check_guest_cpu(core, def, emulator, error))
+        return NULL;
+    return g_steal_pointer(&emulator);
 }
 
 static gboolean

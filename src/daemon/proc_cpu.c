@@ -4,6 +4,8 @@
  * The hypervisor's CPU is what TCG gives a guest at most ("max"); what KVM gives is not probed,
  * so a kvm virttype is refused as libvirt refuses a hypervisor it cannot read a CPU of. The
  * host's own CPU (virConnectCompareCPU) is the CPUID flags /proc/cpuinfo lists. */
+#include <gio/gio.h>
+
 #include "conf/cpu_map.h"
 #include "conf/nodeinfo.h"
 #include "daemon/daemon.h"
@@ -94,13 +96,16 @@ static const struct args_type args_hv_compare = {sizeof(struct cpu_args), dec_hv
 static const struct args_type args_hv_baseline = {sizeof(struct cpu_args), dec_hv_baseline,
                                                   clear_cpu_args};
 
-/* A call waiting for the QEMU capabilities: its arguments, copied (the call's end with the
- * handler) */
+/* A call waiting for the QEMU capabilities, then for its worker: its arguments, copied (the
+ * call's end with the handler), and what the worker found */
 struct cpu_call {
     struct call *call;
     uint32_t proc;
     unsigned flags;
     struct cpu_args args;
+    struct qemu_caps *caps; /* a reference, once known */
+    int result;             /* a compare's */
+    char *xml;              /* a baseline's */
 };
 
 /* The models CAPS expanded; FALSE with ERROR when QEMU expanded none */
@@ -165,7 +170,7 @@ compare(const struct qemu_caps *caps, const struct cpu_map *map, struct cpu_call
         g_auto(GStrv) flags = nodeinfo_cpu_flags();
         g_autofree char *vendor = nodeinfo_cpu_vendor();
         g_autoptr(GPtrArray) host =
-            flags ? cpu_map_host_features(map, (const char *const *)flags) : NULL;
+            flags ? cpu_map_host_features(map, vendor, (const char *const *)flags) : NULL;
         if (host)
             g_ptr_array_add(host, NULL);
         return cpu_map_compare(map, vendor, host ? (const char *const *)host->pdata : NULL,
@@ -195,33 +200,68 @@ baseline(const struct qemu_caps *caps, const struct cpu_map *map, struct cpu_cal
 }
 
 static void
-done_caps(gpointer value, const GError *caps_error, gpointer data)
+cpu_call_free(struct cpu_call *cc)
+{
+    clear_cpu_args(&cc->args);
+    if (cc->caps)
+        qemu_caps_unref(cc->caps);
+    g_free(cc->xml);
+    g_free(cc);
+}
+
+/* The computation, in a worker: a client's documents may be large */
+static void
+compute_in_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 {
     struct cpu_call *cc = data;
-    g_autoptr(qemu_caps) caps = value;
     GError *error = NULL;
     struct cpu_map map;
     g_autoptr(GArray) models = g_array_new(FALSE, FALSE, sizeof(struct cpu_map_model));
-    if (caps_error) {
-        call_fail(cc->call, caps_error);
-    } else if (!map_of(caps, &map, models, &error)) {
-        dispatch_fail(cc->call, error);
+    if (!map_of(cc->caps, &map, models, &error)) {
+        g_task_return_error(task, error);
     } else if (cc->proc == PROC_CONNECT_COMPARE_CPU ||
                cc->proc == PROC_CONNECT_COMPARE_HYPERVISOR_CPU) {
-        int result = compare(caps, &map, cc, &error);
-        if (result < 0)
-            dispatch_fail(cc->call, error);
+        cc->result = compare(cc->caps, &map, cc, &error);
+        if (cc->result < 0)
+            g_task_return_error(task, error);
         else
-            dispatch_reply_int(cc->call, result);
+            g_task_return_boolean(task, TRUE);
     } else {
-        g_autofree char *xml = baseline(caps, &map, cc, &error);
-        if (!xml)
-            dispatch_fail(cc->call, error);
+        cc->xml = baseline(cc->caps, &map, cc, &error);
+        if (!cc->xml)
+            g_task_return_error(task, error);
         else
-            dispatch_reply_string(cc->call, xml);
+            g_task_return_boolean(task, TRUE);
     }
-    clear_cpu_args(&cc->args);
-    g_free(cc);
+}
+
+static void
+computed(GObject *source, GAsyncResult *res, gpointer unused)
+{
+    struct cpu_call *cc = g_task_get_task_data(G_TASK(res));
+    GError *error = NULL;
+    if (!g_task_propagate_boolean(G_TASK(res), &error))
+        dispatch_fail(cc->call, error);
+    else if (cc->xml)
+        dispatch_reply_string(cc->call, cc->xml);
+    else
+        dispatch_reply_int(cc->call, cc->result);
+}
+
+static void
+done_caps(gpointer value, const GError *caps_error, gpointer data)
+{
+    struct cpu_call *cc = data;
+    if (caps_error) {
+        call_fail(cc->call, caps_error);
+        cpu_call_free(cc);
+        return;
+    }
+    cc->caps = value;
+    GTask *task = g_task_new(NULL, NULL, computed, NULL);
+    g_task_set_task_data(task, cc, (GDestroyNotify)cpu_call_free);
+    g_task_run_in_thread(task, compute_in_thread);
+    g_object_unref(task);
 }
 
 static void

@@ -430,15 +430,19 @@ h_security_label(struct call *call, const struct call_ctx *ctx)
     call_reply(call, b);
 }
 
-/* The list holds that one label; then its length */
+/* The list holds that one label, or none for a domain that is not running (libvirt); then its
+ * length */
 static void
 h_security_label_list(struct call *call, const struct call_ctx *ctx)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
-    xdr_put_u32(b, 1);
-    xdr_put_char_array(b, "", 1);
-    xdr_put_i32(b, 0);
-    xdr_put_i32(b, 1);
+    gboolean active = state_is_active(ctx->dom->state);
+    xdr_put_u32(b, active ? 1 : 0);
+    if (active) {
+        xdr_put_char_array(b, "", 1);
+        xdr_put_i32(b, 0);
+    }
+    xdr_put_i32(b, active ? 1 : 0);
     call_reply(call, b);
 }
 

@@ -225,9 +225,11 @@ h_set_autostart(struct call *call, const struct call_ctx *ctx)
     g_autoptr(GPtrArray) devs = devices(call);
     if (!find(call, devs, a->name))
         return;
+    /* libvirt autostarts mediated devices only (mdevctl), which are not built here */
     GError *error = NULL;
-    err_set(&error, ERR_FROM_NODEDEV, ERR_OPERATION_INVALID,
-            "cannot set autostart for transient device '%s'", a->name);
+    err_set(&error, ERR_FROM_NODEDEV, ERR_OPERATION_UNSUPPORTED,
+            "Unsupported device type: '%s' is a host device; only mediated devices autostart",
+            a->name);
     dispatch_fail(call, error);
 }
 

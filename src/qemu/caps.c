@@ -274,7 +274,8 @@ qemu_caps_host_cpu_model(const struct qemu_caps *caps, struct capabilities_host 
     g_auto(GStrv) flags = nodeinfo_cpu_flags();
     if (!flags || !qemu_caps_cpu_map(caps, &map, models))
         return;
-    g_autoptr(GPtrArray) features = cpu_map_host_features(&map, (const char *const *)flags);
+    g_autoptr(GPtrArray) features =
+        cpu_map_host_features(&map, host->cpu_vendor, (const char *const *)flags);
     const char *model = NULL;
     g_autoptr(GPtrArray) extra = NULL;
     if (!cpu_map_decode_host(&map, host->cpu_vendor, features, &model, &extra))

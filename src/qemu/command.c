@@ -107,6 +107,9 @@ add_cpu(GPtrArray *argv, const struct domain_def *def, const struct qemu_command
                             ? (opts->kvm ? "host" : "max")
                         : g_str_equal(mode, "maximum") ? "max"
                                                        : def->cpu_model;
+    /* features without a model go on QEMU's default model, as libvirt puts them */
+    if (!model && def->cpu_features->len)
+        model = g_strcmp0(def->os_arch, "i686") == 0 ? "qemu32" : "qemu64";
     if (!model)
         return;
     GString *cpu = g_string_new(model);

@@ -55,12 +55,20 @@ def qemu():
 
 
 def host_flags(known):
-    """The host's /proc/cpuinfo flags that QEMU names, in libvirt's names."""
-    flags = open("/proc/cpuinfo").read().split("\nflags", 1)[1].split("\n", 1)[0]
-    canon = lambda n: re.sub(r"[-_.]", "", {"tsc_deadline_timer": "tsc-deadline",
-                                             "pclmulqdq": "pclmuldq"}.get(n, n)).lower()
+    """The host's /proc/cpuinfo flags that QEMU names, in libvirt's names. Linux's synthetic
+    ibrs, ibpb, stibp and ssbd stand for different bits on Intel and AMD; nonstop_tsc is
+    invtsc."""
+    info = open("/proc/cpuinfo").read()
+    flags = info.split("\nflags", 1)[1].split("\n", 1)[0].split(":", 1)[1].split()
+    amd = re.search(r"^vendor_id\s*:\s*(AuthenticAMD|HygonGenuine)", info, re.M) is not None
+    synthetic = ({"ibrs": "ibrs", "ibpb": "ibpb", "stibp": "amd-stibp", "ssbd": None} if amd else
+                 {"ibrs": "spec-ctrl", "ibpb": "spec-ctrl", "stibp": "stibp", "ssbd": "ssbd"})
+    synthetic.update({"nonstop_tsc": "invtsc", "tsc_deadline_timer": "tsc-deadline",
+                      "pclmulqdq": "pclmuldq"})
+    canon = lambda n: re.sub(r"[-_.]", "", n).lower()
     by_canon = {canon(k): k for k in known}
-    return {by_canon[canon(f)] for f in flags.split(":", 1)[1].split() if canon(f) in by_canon}
+    named = [synthetic.get(f, f) for f in flags]
+    return {by_canon[canon(f)] for f in named if f and canon(f) in by_canon}
 
 
 def features(xml, policy=None):
@@ -160,7 +168,8 @@ def test_cpu_commands_as_virsh(daemon):
             ["hypervisor-cpu-baseline", files["two"]],
             ["hypervisor-cpu-baseline", "--model", "Skylake-Client"],
             ["hypervisor-cpu-baseline", "--features", "--model", "Westmere"],
-            ["hypervisor-cpu-baseline", "--model", "Westmere", "--file", files["w"]]]
+            ["hypervisor-cpu-baseline", "--model", "Westmere", "--file", files["w"]],
+            ["hypervisor-cpu-baseline"]]
     for args in runs:
         v, m = daemon.virsh(*args, check=False), daemon.domus(*args, check=False)
         assert (m.stdout, m.stderr, m.returncode) == (v.stdout, v.stderr, v.returncode), args
@@ -171,3 +180,58 @@ def test_cpu_commands_as_virsh(daemon):
     assert r.returncode == 1 and "CPU vendors do not match" in r.stderr
     r = daemon.virsh("hypervisor-cpu-compare", "--error", files["forbid"], check=False)
     assert "Host CPU provides forbidden features: sse2" in r.stderr
+
+
+def test_domain_cpu_checks(daemon):
+    """A domain's <cpu> features: a name QEMU would misread is refused at define, one QEMU does
+    not know too; a feature TCG cannot give is refused at start (not dropped as QEMU drops it)
+    unless check='none'; features without a model go on qemu64; a saved guest's features and
+    topology are part of what a replacement definition may not change."""
+    from conftest import domain_xml
+    c = daemon.conn()
+
+    uuid = "7c0a9f1e-2b3d-4c5e-8f60-718293a4b5c6"
+
+    def cpu(body, check=""):
+        return domain_xml("cpuchk", uuid=uuid, extra=f"<cpu mode='custom'{check}>{body}</cpu>")
+
+    for body, code, words in (
+            ("<feature name='sse4.1,x-inject=on'/>", libvirt.VIR_ERR_XML_ERROR,
+             "invalid CPU feature name"),
+            ("<model>qemu64</model><feature name='osxsave'/>", libvirt.VIR_ERR_CONFIG_UNSUPPORTED,
+             "'osxsave' is not known")):
+        with pytest.raises(libvirt.libvirtError) as e:
+            c.defineXML(cpu(body))
+        assert e.value.get_error_code() == code and words in str(e.value), str(e.value)
+    assert "cpuchk" not in [d.name() for d in c.listAllDomains()]
+    d = c.defineXML(cpu("<model>qemu64</model><feature policy='require' name='avx512f'/>"))
+    with pytest.raises(libvirt.libvirtError) as e:
+        d.create()
+    assert e.value.get_error_code() == libvirt.VIR_ERR_CPU_INCOMPATIBLE
+    assert "required features: avx512f" in str(e.value)
+    assert not d.isActive()
+    d = c.defineXML(cpu("<model>qemu64</model><feature policy='require' name='avx512f'/>",
+                        " check='none'"))
+    d.create()
+    d.destroy()
+    # no model: QEMU's default model carries the features
+    d = c.defineXML(cpu("<feature policy='require' name='ssse3'/>"
+                        "<feature policy='disable' name='svm'/>"))
+    d.create()
+    log = open(f"{daemon.root}/log/cpuchk.log").read()
+    assert "-cpu qemu64,ssse3=on,svm=off" in log
+    # a replacement definition may not change the features or topology of a saved guest
+    path = f"{daemon.root}/cpuchk.save"
+    live = d.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE | libvirt.VIR_DOMAIN_XML_MIGRATABLE)
+    topology = re.sub(r"(<cpu [^>]*>)", r"\1<topology sockets='1' dies='1' cores='1' "
+                      r"threads='1'/>", live, count=1)
+    for changed, what in ((live.replace("name='svm'", "name='sse4a'"), "CPU model or features"),
+                          (topology, "CPU topology")):
+        assert changed != live
+        with pytest.raises(libvirt.libvirtError) as e:
+            d.saveFlags(path, changed, 0)
+        assert what in str(e.value), str(e.value)
+        assert d.isActive()
+    d.destroy()
+    d.undefine()
+    c.close()

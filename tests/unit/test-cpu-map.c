@@ -7,9 +7,10 @@
 #include "conf/cpu_map.h"
 #include "util/err.h"
 
-static const char *const known[] = {"aes",     "avx",      "fpu", "hypervisor", "invtsc",
-                                    "lahf_lm", "pclmuldq", "sse", "sse2",       "sse4.1",
-                                    "svm",     "x2apic",   NULL};
+static const char *const known[] = {"aes",    "amd-stibp", "avx",     "fpu",      "hypervisor",
+                                    "ibpb",   "invtsc",    "lahf_lm", "pclmuldq", "spec-ctrl",
+                                    "sse",    "sse2",      "sse4.1",  "stibp",    "svm",
+                                    "x2apic", NULL};
 static const char *const f_generic[] = {"fpu", "sse", NULL};
 static const char *const f_old[] = {"fpu", "sse", "sse2", NULL};
 static const char *const f_mid[] = {"fpu", "sse", "sse2", "sse4.1", NULL};
@@ -60,6 +61,7 @@ test_parse(void)
         "<cpu><feature policy='never' name='x'/></cpu>",
         "<cpu><feature/></cpu>",
         "<cpu><feature name='sse'/><feature name='sse'/></cpu>",
+        "<cpu><feature name='sse,x=on'/></cpu>",
         "<domain/>",
         "<cpu>",
     };
@@ -188,6 +190,19 @@ test_baseline(void)
     static const char *const empty_hv[] = {"avx", NULL};
     g_assert_null(baseline(none, empty_hv, 0, &error));
     g_assert_cmpstr(error->message, ==, "CPUs are incompatible");
+    g_clear_error(&error);
+    /* each CPU names a model; what QEMU does not know (libvirt-only names) is left out */
+    static const char *const nomodel[] = {"<cpu><feature name='sse'/></cpu>", NULL};
+    g_assert_null(baseline(nomodel, hv, 0, &error));
+    g_assert_cmpstr(error->message, ==, "no CPU model specified at index 0");
+    g_clear_error(&error);
+    static const char *const osxsave[] = {
+        "<cpu><arch>x86_64</arch><model>Old</model><feature name='osxsave'/></cpu>", NULL};
+    g_autofree char *g = baseline(osxsave, NULL, 0, NULL);
+    g_assert_null(strstr(g, "osxsave"));
+    /* a host CPU names its architecture */
+    g_assert_null(cpu_xml_parse("<cpu><model>Old</model></cpu>", TRUE, &error));
+    g_assert_cmpint(err_code(error), ==, ERR_XML_ERROR);
 }
 
 static void
@@ -197,7 +212,7 @@ test_host(void)
      * QEMU knows are dropped */
     static const char *const flags[] = {"fpu",          "sse",     "sse2", "sse4_1", "pclmulqdq",
                                         "constant_tsc", "lahf_lm", "",     NULL};
-    g_autoptr(GPtrArray) features = cpu_map_host_features(&map, flags);
+    g_autoptr(GPtrArray) features = cpu_map_host_features(&map, "Intel", flags);
     g_assert_cmpuint(features->len, ==, 6);
     g_assert_cmpstr(features->pdata[0], ==, "fpu");
     g_assert_cmpstr(features->pdata[1], ==, "lahf_lm");
@@ -209,9 +224,20 @@ test_host(void)
     g_assert_cmpuint(extra->len, ==, 2);
     g_assert_cmpstr(extra->pdata[0], ==, "lahf_lm");
     g_assert_cmpstr(extra->pdata[1], ==, "pclmuldq");
+    /* Linux's synthetic flags are the vendor's bits; nonstop_tsc is invtsc */
+    static const char *const synthetic[] = {"ibrs", "ibpb", "stibp", "nonstop_tsc", NULL};
+    g_autoptr(GPtrArray) on_intel = cpu_map_host_features(&map, "Intel", synthetic);
+    g_assert_cmpuint(on_intel->len, ==, 3);
+    g_assert_cmpstr(on_intel->pdata[0], ==, "invtsc");
+    g_assert_cmpstr(on_intel->pdata[1], ==, "spec-ctrl");
+    g_assert_cmpstr(on_intel->pdata[2], ==, "stibp");
+    g_autoptr(GPtrArray) on_amd = cpu_map_host_features(&map, "AMD", synthetic);
+    g_assert_cmpuint(on_amd->len, ==, 3);
+    g_assert_cmpstr(on_amd->pdata[0], ==, "amd-stibp");
+    g_assert_cmpstr(on_amd->pdata[1], ==, "ibpb");
     /* a host model never lacks a feature: with no sse2, only the generic model fits */
     static const char *const little[] = {"fpu", "sse", "sse4_1", NULL};
-    g_autoptr(GPtrArray) f2 = cpu_map_host_features(&map, little);
+    g_autoptr(GPtrArray) f2 = cpu_map_host_features(&map, "Intel", little);
     g_autoptr(GPtrArray) e2 = NULL;
     g_assert_true(cpu_map_decode_host(&map, "Intel", f2, &model, &e2));
     g_assert_cmpstr(model, ==, "Generic");
