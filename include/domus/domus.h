@@ -407,6 +407,13 @@ int domus_node_alloc_pages(domus_conn *conn, guint size_kib, guint64 count, int 
 /* virNodeGetMemoryParameters: KSM's fields, FIELD, VALUE, … NULL; virNodeSetMemoryParameters
  * of the tunables among them (each value an unsigned number). */
 char **domus_node_memory_params(domus_conn *conn, GError **error);
+/* virNodeGetSEVInfo and virDomainGetLaunchSecurityInfo: FIELD, VALUE, … NULL (new vector);
+ * virDomainSetLaunchSecurityState of PARAMS (sev-secret-header, sev-secret: strings;
+ * sev-secret-set-address: a number). */
+char **domus_node_sev_info(domus_conn *conn, GError **error);
+char **domus_domain_launch_security_info(domus_domain *dom, GError **error);
+gboolean domus_domain_set_launch_security_state(domus_domain *dom, const char *const *params,
+                                                GError **error);
 gboolean domus_node_set_memory_params(domus_conn *conn, const char *const *params, GError **error);
 int domus_node_free_pages(domus_conn *conn, const guint *sizes_kib, guint nsizes, int start,
                           guint count, guint64 **ret, GError **error);

@@ -80,6 +80,58 @@ cmd_guestinfo(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+/* FIELD, VALUE, … as virsh prints a launch security list: the field padded to WIDTH */
+static void
+print_padded(char **params, int width)
+{
+    for (guint i = 0; params && params[i] && params[i + 1]; i += 2)
+        printf("%-*s: %s\n", width, params[i], params[i + 1]);
+    printf("\n");
+}
+
+static gboolean
+cmd_domlaunchsecinfo(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom = cli_domain(ctx, error);
+    g_auto(GStrv) params = dom ? domus_domain_launch_security_info(dom, error) : NULL;
+    domus_domain_free(dom);
+    if (!params) {
+        if (dom)
+            cli_report("Unable to get launch security parameters");
+        return FALSE;
+    }
+    print_padded(params, 15);
+    return TRUE;
+}
+
+static gboolean
+cmd_domsetlaunchsecstate(struct cli_ctx *ctx, GError **error)
+{
+    domus_domain *dom = cli_domain(ctx, error);
+    if (!dom)
+        return FALSE;
+    const char *hdr_file = cli_get(ctx, "secrethdr"), *secret_file = cli_get(ctx, "secret");
+    g_autofree char *hdr = NULL, *secret = NULL;
+    gboolean ok = FALSE;
+    if (!hdr_file || !secret_file) {
+        cli_set_error(error, "Both secret and the secret header are required");
+    } else if ((hdr = cli_read_xml_file(hdr_file, error)) &&
+               (secret = cli_read_xml_file(secret_file, error))) {
+        const char *addr = cli_get(ctx, "set-address");
+        const char *params[] = {"sev-secret-header",      hdr,  "sev-secret", secret,
+                                "sev-secret-set-address", addr, NULL};
+        if (!addr)
+            params[4] = NULL;
+        ok = domus_domain_set_launch_security_state(dom, params, error);
+        if (!ok)
+            cli_report("Unable to set launch security state");
+        else
+            printf("\n");
+    }
+    domus_domain_free(dom);
+    return ok;
+}
+
 static gboolean
 cmd_domhostname(struct cli_ctx *ctx, GError **error)
 {
@@ -668,6 +720,14 @@ static const struct cli_opt guestinfo_opts[] = {
     {"interface", OPT_BOOL, FALSE, "report interface information"},
     {NULL},
 };
+static const struct cli_opt setlaunchsecstate_opts[] = {
+    DOMAIN_OPT,
+    {"secrethdr", OPT_NAMED, FALSE, "path to file containing the secret header"},
+    {"secret", OPT_NAMED, FALSE, "path to file containing the secret"},
+    {"set-address", OPT_NAMED, FALSE,
+     "physical address within the guest domain's memory to set the secret"},
+    {NULL},
+};
 static const struct cli_opt dom_only_opts[] = {
     {"domain", OPT_DATA, TRUE, "domain name, id or uuid"},
     {NULL},
@@ -854,6 +914,9 @@ const struct cli_cmd cli_guest_cmds[] = {
     {"domtime", cmd_domtime, domtime_opts, "domain time"},
     {"guestinfo", cmd_guestinfo, guestinfo_opts, "query information about the guest (via agent)"},
     {"domhostname", cmd_domhostname, dom_only_opts, "print the domain's hostname"},
+    {"domlaunchsecinfo", cmd_domlaunchsecinfo, dom_only_opts, "Get domain launch security info"},
+    {"domsetlaunchsecstate", cmd_domsetlaunchsecstate, setlaunchsecstate_opts,
+     "Set domain launch security state"},
     {"qemu-agent-command", cmd_agent_command, agent_opts, "QEMU Guest Agent Command"},
     {"qemu-monitor-command", cmd_monitor_command, monitor_opts, "QEMU Monitor Command"},
     {"event", cmd_event, event_opts, "Domain Events"},

@@ -304,6 +304,22 @@ cmd_nodedev_info(struct cli_ctx *ctx, GError **error)
 }
 
 static gboolean
+cmd_nodesevinfo(struct cli_ctx *ctx, GError **error)
+{
+    domus_conn *conn = cli_conn(ctx, error);
+    g_auto(GStrv) params = conn ? domus_node_sev_info(conn, error) : NULL;
+    if (!params) {
+        if (conn)
+            cli_report("Unable to get host SEV information");
+        return FALSE;
+    }
+    for (guint i = 0; params[i] && params[i + 1]; i += 2)
+        printf("%-18s: %s\n", params[i], params[i + 1]);
+    printf("\n");
+    return TRUE;
+}
+
+static gboolean
 cmd_nodedev_autostart(struct cli_ctx *ctx, GError **error)
 {
     domus_conn *conn = cli_conn(ctx, error);
@@ -1048,6 +1064,7 @@ const struct cli_cmd cli_host_cmds[] = {
      "reattach node device to its device driver"},
     {"nodedev-reset", cmd_nodedev_reset, nodedev_device_opts, "reset node device"},
     {"nodedev-info", cmd_nodedev_info, nodedev_info_opts, "node device information"},
+    {"nodesevinfo", cmd_nodesevinfo, no_opts, "node SEV information"},
     {"nodedev-autostart", cmd_nodedev_autostart, nodedev_autostart_opts,
      "autostart a defined node device"},
     {"sysinfo", cmd_sysinfo, no_opts, "print the hypervisor sysinfo"},

@@ -724,6 +724,17 @@ h_node_set_memory_params(struct call *call, const struct call_ctx *ctx)
         call_reply(call, NULL);
 }
 
+/* virNodeGetSEVInfo: Domus runs no SEV guests (<launchSecurity> is not built); refused as
+ * libvirt refuses it on a QEMU without SEV */
+static void
+h_node_sev_info(struct call *call, const struct call_ctx *ctx)
+{
+    GError *error = NULL;
+    err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_UNSUPPORTED, "%s",
+            "QEMU does not support SEV guest: Domus does not run SEV guests");
+    dispatch_fail(call, error);
+}
+
 #define R RPC_PROGRAM_REMOTE
 const struct proc_def host_procs[] = {
     {R, PROC_CONNECT_OPEN, HANDLE_NONE, &args_opt_string, TRUE, CONNECT_RO | CONNECT_NO_ALIASES,
@@ -750,6 +761,8 @@ const struct proc_def host_procs[] = {
     {R, PROC_NODE_GET_FREE_PAGES, HANDLE_NONE, &args_free_pages, TRUE, 0, h_node_free_pages},
     {R, PROC_NODE_GET_MEMORY_PARAMETERS, HANDLE_NONE, &args_int, TRUE,
      4u /* VIR_TYPED_PARAM_STRING_OKAY */, h_node_get_memory_params},
+    /* the client adds VIR_TYPED_PARAM_STRING_OKAY (4) */
+    {R, PROC_NODE_GET_SEV_INFO, HANDLE_NONE, &args_int, TRUE, 4, h_node_sev_info},
     {R, PROC_NODE_SET_MEMORY_PARAMETERS, HANDLE_NONE, &args_params, TRUE, 0,
      h_node_set_memory_params},
     {R, PROC_NODE_ALLOC_PAGES, HANDLE_NONE, &args_alloc_pages, TRUE, ALLOC_PAGES_SET,

@@ -902,3 +902,54 @@ domus_get_max_vcpus(domus_conn *conn, const char *type, GError **error)
         return -1;
     return n;
 }
+
+/* A reply of typed parameters and their count: FIELD, VALUE, … NULL (new vector) */
+static char **
+reply_params_counted(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error)
+{
+    g_autoptr(GByteArray) body = NULL;
+    if (!client_call(conn, proc, args, &body, error))
+        return NULL;
+    struct xdr_reader r;
+    xdr_reader_init(&r, body->data, body->len);
+    g_auto(GStrv) params = client_read_typed_params(&r);
+    xdr_get_i32(&r);
+    if (!xdr_reader_finish(&r, error))
+        return NULL;
+    return g_steal_pointer(&params);
+}
+
+char **
+domus_node_sev_info(domus_conn *conn, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_i32(args, 64);
+    xdr_put_u32(args, 4 /* TYPED_PARAM_STRING_OKAY */);
+    return reply_params_counted(conn, PROC_NODE_GET_SEV_INFO, args, error);
+}
+
+char **
+domus_domain_launch_security_info(domus_domain *dom, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_u32(args, 4 /* TYPED_PARAM_STRING_OKAY */);
+    return reply_params_counted(domus_domain_get_connect(dom), PROC_DOMAIN_GET_LAUNCH_SECURITY_INFO,
+                                args, error);
+}
+
+static int
+launch_state_type(const char *field)
+{
+    return g_str_equal(field, "sev-secret-set-address") ? 4 : 7;
+}
+
+gboolean
+domus_domain_set_launch_security_state(domus_domain *dom, const char *const *params, GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    if (!put_params(args, params, launch_state_type, error))
+        return FALSE;
+    xdr_put_u32(args, 0);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SET_LAUNCH_SECURITY_STATE, args,
+                       NULL, error);
+}

@@ -525,3 +525,35 @@ def test_node_memory_tune(daemon):
         for field, name in files.items():
             with open(os.path.join(ksm, name), "w") as f:
                 f.write(saved[field])
+
+
+def test_launch_security_is_refused_honestly(daemon, tmp_path):
+    """SEV is not built: the host's SEV information is refused as libvirt refuses it on a QEMU
+    without SEV, a domain has no launch security parameters, no launch secret can be set, and a
+    <launchSecurity> definition is refused; virsh and domus print the same."""
+    from conftest import domain_xml
+    c = daemon.conn()
+    d = c.defineXML(domain_xml("sev"))
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.getSEVInfo()
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_UNSUPPORTED
+    assert d.launchSecurityInfo() == {}
+    with pytest.raises(libvirt.libvirtError) as e:
+        d.setLaunchSecurityState({libvirt.VIR_DOMAIN_LAUNCH_SECURITY_SEV_SECRET_HEADER: "aA==",
+                                  libvirt.VIR_DOMAIN_LAUNCH_SECURITY_SEV_SECRET: "aA=="}, 0)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_UNSUPPORTED
+    assert "SEV-enabled domains" in str(e.value)
+    with pytest.raises(libvirt.libvirtError) as e:
+        c.defineXML(domain_xml("sev2", extra="<launchSecurity type='sev'><policy>0x0003</policy>"
+                                             "</launchSecurity>"))
+    assert "launchSecurity" in str(e.value)
+    (tmp_path / "hdr").write_text("aGVhZGVy")
+    (tmp_path / "sec").write_text("c2VjcmV0")
+    for args in (["nodesevinfo"], ["domlaunchsecinfo", "sev"],
+                 ["domsetlaunchsecstate", "sev", "--secrethdr", str(tmp_path / "hdr"),
+                  "--secret", str(tmp_path / "sec"), "--set-address", "4096"],
+                 ["domsetlaunchsecstate", "sev", "--secrethdr", str(tmp_path / "hdr")]):
+        v, m = daemon.virsh(*args, check=False), daemon.domus(*args, check=False)
+        assert (m.stdout, m.stderr, m.returncode) == (v.stdout, v.stderr, v.returncode), args
+    d.undefine()
+    c.close()
