@@ -7,6 +7,7 @@
  * the daemon's: an incoming stream's progress is where QEMU has read to. */
 #include "core/migration.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/migrate.h"
@@ -254,9 +255,11 @@ run(struct job *job, struct domain *dom, int fd, int progress_fd, const char *ur
         m->postcopy = setup->postcopy;
     }
     if (incoming && progress_fd >= 0) {
+        /* the offset is shared with a decompressor already reading the image: it must not
+         * move, not even for an instant (the file's size comes from fstat) */
+        struct stat st;
         m->start_off = lseek(progress_fd, 0, SEEK_CUR);
-        m->end_off = lseek(progress_fd, 0, SEEK_END);
-        lseek(progress_fd, m->start_off, SEEK_SET);
+        m->end_off = fstat(progress_fd, &st) == 0 ? st.st_size : m->start_off;
     }
     migration_detach(dom);
     dom->migration = m;
