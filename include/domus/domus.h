@@ -419,6 +419,12 @@ int domus_node_free_pages(domus_conn *conn, const guint *sizes_kib, guint nsizes
                           guint count, guint64 **ret, GError **error);
 /* virConnectDomainXMLToNative: the command line (FORMAT "qemu-argv") a start of XML would run. */
 char *domus_xml_to_native(domus_conn *conn, const char *format, const char *xml, GError **error);
+/* virConnectDomainXMLFromNative and virDomainSendProcessSignal (PID non-zero): what the daemon
+ * answers (libvirt's QEMU driver has neither; domusd refuses them alike). */
+char *domus_xml_from_native(domus_conn *conn, const char *format, const char *config,
+                            GError **error);
+gboolean domus_domain_send_process_signal(domus_domain *dom, gint64 pid, unsigned signum,
+                                          GError **error);
 /* virConnectGetMaxVcpus of TYPE (NULL: the default); -1 on error. */
 int domus_get_max_vcpus(domus_conn *conn, const char *type, GError **error);
 /* virDomainGetDiskErrors: disk target, libvirt's error code ("1" unspecified, "2" no

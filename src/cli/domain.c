@@ -893,6 +893,64 @@ cmd_domxml_to_native(struct cli_ctx *ctx, GError **error)
     return TRUE;
 }
 
+static gboolean
+cmd_domxml_from_native(struct cli_ctx *ctx, GError **error)
+{
+    g_autofree char *config = cli_read_xml_file(cli_get(ctx, "config"), error);
+    domus_conn *conn = config ? cli_conn(ctx, error) : NULL;
+    g_autofree char *xml =
+        conn ? domus_xml_from_native(conn, cli_get(ctx, "format"), config, error) : NULL;
+    if (!xml)
+        return FALSE;
+    printf("%s\n", xml);
+    return TRUE;
+}
+
+/* virsh's signal names: lower case, "sig" prefix optional, or a number */
+static int
+signal_number(const char *name)
+{
+    static const char *const names[] = {
+        "nop",  "hup",  "int",  "quit", "ill",    "trap",   "abrt",  "bus",  "fpe",  "kill", "usr1",
+        "segv", "usr2", "pipe", "alrm", "term",   "stkflt", "chld",  "cont", "stop", "tstp", "ttin",
+        "ttou", "urg",  "xcpu", "xfsz", "vtalrm", "prof",   "winch", "poll", "pwr",  "sys",  "rt0",
+        "rt1",  "rt2",  "rt3",  "rt4",  "rt5",    "rt6",    "rt7",   "rt8",  "rt9",  "rt10", "rt11",
+        "rt12", "rt13", "rt14", "rt15", "rt16",   "rt17",   "rt18",  "rt19", "rt20", "rt21", "rt22",
+        "rt23", "rt24", "rt25", "rt26", "rt27",   "rt28",   "rt29",  "rt30", "rt31", "rt32", NULL};
+    g_autofree char *lower = g_ascii_strdown(name, -1);
+    gint64 n;
+    if (g_ascii_string_to_signed(lower, 10, G_MININT32, G_MAXINT32, &n, NULL))
+        return (int)n;
+    const char *p = g_str_has_prefix(lower, "sig") ? lower + 3 : lower;
+    for (int i = 0; names[i]; i++)
+        if (g_str_equal(names[i], p))
+            return i;
+    return -1;
+}
+
+static gboolean
+cmd_send_process_signal(struct cli_ctx *ctx, GError **error)
+{
+    gint64 pid;
+    const char *signame = cli_get(ctx, "signame");
+    if (!g_ascii_string_to_signed(cli_get(ctx, "pid"), 10, G_MININT64, G_MAXINT64, &pid, NULL)) {
+        cli_set_error(error, "Numeric value '%s' for <pid> option is malformed or out of range",
+                      cli_get(ctx, "pid"));
+        return FALSE;
+    }
+    int signum = signal_number(signame);
+    if (signum < 0) {
+        cli_set_error(error, "malformed signal name: %s", signame);
+        return FALSE;
+    }
+    domus_domain *dom = cli_domain(ctx, error);
+    gboolean ok = dom && domus_domain_send_process_signal(dom, pid, (unsigned)signum, error);
+    domus_domain_free(dom);
+    if (ok)
+        printf("\n");
+    return ok;
+}
+
 /* edit: the inactive, secure XML goes to $VISUAL or $EDITOR; the result is defined again.
  * On any error the old definition stays as it was. */
 static gboolean
@@ -989,6 +1047,17 @@ static const struct cli_opt state_opts[] = {
     {"reason", OPT_BOOL, FALSE, "also print reason for the state"},
     {NULL},
 };
+static const struct cli_opt from_native_opts[] = {
+    {"format", OPT_DATA, TRUE, "source config data format"},
+    {"config", OPT_DATA, TRUE, "config data file to import from"},
+    {NULL},
+};
+static const struct cli_opt send_process_signal_opts[] = {
+    DOMAIN_OPT,
+    {"pid", OPT_DATA, TRUE, "the process ID"},
+    {"signame", OPT_DATA, TRUE, "the signal number or name"},
+    {NULL},
+};
 static const struct cli_opt to_native_opts[] = {
     {"format", OPT_DATA, TRUE, "target config data type format"},
     {"xml", OPT_DATA, FALSE, "xml data file to export from"},
@@ -1079,6 +1148,10 @@ const struct cli_cmd cli_domain_cmds[] = {
     {"domname", cmd_domname, dom_opts, "convert a domain id or UUID to domain name"},
     {"domuuid", cmd_domuuid, dom_opts, "convert a domain name or id to domain UUID"},
     {"dumpxml", cmd_dumpxml, dumpxml_opts, "domain information in XML"},
+    {"domxml-from-native", cmd_domxml_from_native, from_native_opts,
+     "Convert native config to domain XML"},
+    {"send-process-signal", cmd_send_process_signal, send_process_signal_opts,
+     "Send signals to processes"},
     {"domxml-to-native", cmd_domxml_to_native, to_native_opts,
      "Convert domain XML to native config"},
     {"edit", cmd_edit, dom_opts, "edit XML configuration for a domain"},

@@ -687,3 +687,19 @@ cpu_map_decode_host(const struct cpu_map *map, const char *vendor, GPtrArray *fe
     decoded_clear(&d);
     return TRUE;
 }
+
+gboolean
+cpu_map_decode(const struct cpu_map *map, const char *vendor, const char *const *features,
+               const char **ret_model, GPtrArray **ret_require, GPtrArray **ret_disable)
+{
+    g_autoptr(GHashTable) set = set_new();
+    set_add_all(set, features);
+    struct decoded d = {0};
+    if (!decode(map, set, vendor, FALSE, NULL, &d, NULL))
+        return FALSE;
+    *ret_model = d.model->name;
+    *ret_require = g_ptr_array_ref(d.added);
+    *ret_disable = g_ptr_array_ref(d.disabled);
+    decoded_clear(&d);
+    return TRUE;
+}

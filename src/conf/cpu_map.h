@@ -99,3 +99,9 @@ GPtrArray *cpu_map_host_features(const struct cpu_map *map, const char *vendor,
  * a new vector of borrowed names. */
 gboolean cpu_map_decode_host(const struct cpu_map *map, const char *vendor, GPtrArray *features,
                              const char **ret_model, GPtrArray **ret_features);
+
+/* FEATURES (a CPU of VENDOR) as a model and the features to add and to disable, as libvirt
+ * decodes a guest CPU (the hypervisor's CPU for domain capabilities' host-model). FALSE when
+ * no model fits. *RET_REQUIRE, *RET_DISABLE: new vectors of borrowed names. */
+gboolean cpu_map_decode(const struct cpu_map *map, const char *vendor, const char *const *features,
+                        const char **ret_model, GPtrArray **ret_require, GPtrArray **ret_disable);

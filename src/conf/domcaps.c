@@ -72,8 +72,24 @@ format_cpu(GString *b, const struct domcaps *caps)
     flag(b, 4, "mode name='host-passthrough'", caps->host_passthrough);
     /* QEMU's "max": every feature the accelerator can give */
     flag(b, 4, "mode name='maximum'", TRUE);
-    /* no expansion of the host's CPU to a named model is built */
-    flag(b, 4, "mode name='host-model'", FALSE);
+    /* the hypervisor's CPU as a model (what a host-model guest gets) */
+    if (!caps->host_model) {
+        flag(b, 4, "mode name='host-model'", FALSE);
+    } else {
+        open_tag(b, 4, "mode name='host-model'", TRUE);
+        g_string_append(b, "      <model fallback='forbid'>");
+        xml_util_append_escaped(b, caps->host_model);
+        g_string_append(b, "</model>\n");
+        if (caps->host_model_vendor)
+            g_string_append_printf(b, "      <vendor>%s</vendor>\n", caps->host_model_vendor);
+        for (gsize i = 0; caps->host_model_require && caps->host_model_require[i]; i++)
+            g_string_append_printf(b, "      <feature policy='require' name='%s'/>\n",
+                                   caps->host_model_require[i]);
+        for (gsize i = 0; caps->host_model_disable && caps->host_model_disable[i]; i++)
+            g_string_append_printf(b, "      <feature policy='disable' name='%s'/>\n",
+                                   caps->host_model_disable[i]);
+        close_tag(b, 4, "mode");
+    }
     open_tag(b, 4, "mode name='custom'", caps->n_cpu_models > 0);
     for (gsize i = 0; i < caps->n_cpu_models; i++) {
         g_string_append_printf(b, "      <model usable='%s'>", caps->cpu_models[i].usable);

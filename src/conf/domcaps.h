@@ -26,6 +26,11 @@ struct domcaps {
     gsize n_cpu_models;
     gboolean vfio;  /* host PCI devices can be assigned with VFIO */
     gboolean spice; /* the emulator has SPICE: its display, agent channel, USB redirection */
+    /* host-model: the hypervisor's CPU as a model and features; NULL model: not supported */
+    const char *host_model;
+    const char *host_model_vendor;         /* NULL: none */
+    const char *const *host_model_require; /* NULL-terminated or NULL */
+    const char *const *host_model_disable; /* NULL-terminated or NULL */
 };
 
 /* The document for CAPS. Returns a new string. */

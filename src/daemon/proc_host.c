@@ -312,6 +312,18 @@ domcaps_xml(const struct qemu_caps *caps, const struct domcaps_args *a, GError *
         /* the probe ran TCG: what KVM offers of a model is not known here */
         cpu[i].usable = g_str_equal(virttype, "kvm") ? "unknown" : models[i].usable ? "yes" : "no";
     }
+    /* host-model under TCG: its "max" as libvirt decodes it (KVM's "host" is not probed) */
+    const struct qemu_caps_cpu_model *max = qemu_caps_get_cpu_max(caps);
+    struct cpu_map map;
+    g_autoptr(GArray) map_models = g_array_new(FALSE, FALSE, sizeof(struct cpu_map_model));
+    const char *host_model = NULL;
+    g_autoptr(GPtrArray) require = NULL, disable = NULL;
+    if (g_str_equal(virttype, "qemu") && max && qemu_caps_cpu_map(caps, &map, map_models) &&
+        cpu_map_decode(&map, max->vendor, (const char *const *)max->features, &host_model, &require,
+                       &disable)) {
+        g_ptr_array_add(require, NULL);
+        g_ptr_array_add(disable, NULL);
+    }
     glob_t found = {0};
     int globbed = glob("/usr/share/OVMF/OVMF_CODE*.fd", 0, NULL, &found);
     struct domcaps dc = {
@@ -326,6 +338,10 @@ domcaps_xml(const struct qemu_caps *caps, const struct domcaps_args *a, GError *
         .n_cpu_models = n_models,
         .vfio = access("/dev/vfio/vfio", F_OK) == 0,
         .spice = qemu_caps_has_spice(caps),
+        .host_model = host_model,
+        .host_model_vendor = host_model ? max->vendor : NULL,
+        .host_model_require = host_model ? (const char *const *)require->pdata : NULL,
+        .host_model_disable = host_model ? (const char *const *)disable->pdata : NULL,
     };
     char *xml = domcaps_format(&dc);
     globfree(&found);

@@ -860,6 +860,33 @@ domus_xml_to_native(domus_conn *conn, const char *format, const char *xml, GErro
     return client_reply_string(conn, PROC_CONNECT_DOMAIN_XML_TO_NATIVE, args, error);
 }
 
+char *
+domus_xml_from_native(domus_conn *conn, const char *format, const char *config, GError **error)
+{
+    g_autoptr(GByteArray) args = g_byte_array_new();
+    xdr_put_string(args, format);
+    xdr_put_string(args, config);
+    xdr_put_u32(args, 0);
+    return client_reply_string(conn, PROC_CONNECT_DOMAIN_XML_FROM_NATIVE, args, error);
+}
+
+gboolean
+domus_domain_send_process_signal(domus_domain *dom, gint64 pid, unsigned signum, GError **error)
+{
+    if (pid == 0) {
+        /* as libvirt's virDomainSendProcessSignal checks it before any call */
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "pid_value in virDomainSendProcessSignal must not be zero");
+        return FALSE;
+    }
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_i64(args, pid);
+    xdr_put_u32(args, signum);
+    xdr_put_u32(args, 0);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SEND_PROCESS_SIGNAL, args, NULL,
+                       error);
+}
+
 char **
 domus_domain_disk_errors(domus_domain *dom, GError **error)
 {

@@ -114,6 +114,17 @@ def test_compare_against_qemu(daemon, qemu):
             assert result in (libvirt.VIR_CPU_COMPARE_IDENTICAL,
                               libvirt.VIR_CPU_COMPARE_SUPERSET), name
             assert have <= mx
+    # domain capabilities' host-model is TCG's max as a model: its features with the added and
+    # without the disabled ones are exactly max's, and comparing it is identical
+    mode = ET.fromstring(c.getDomainCapabilities(None, None, None, None, 0)).find(
+        "cpu/mode[@name='host-model']")
+    assert mode.get("supported") == "yes"
+    hm = ET.tostring(mode, encoding="unicode").replace("<mode", "<cpu", 1).rsplit("</mode>", 1)[0]
+    hm = re.sub(r"<cpu [^>]*>", "<cpu>", hm, count=1) + "</cpu>"
+    have = models[mode.find("model").text][0] | features(hm, "require")
+    assert have - features(hm, "disable") == mx
+    assert c.compareHypervisorCPU(None, None, None, None, hm, 0) == \
+        libvirt.VIR_CPU_COMPARE_IDENTICAL
     caps = ET.fromstring(c.getCapabilities())
     host = ET.tostring(caps.find("host/cpu"), encoding="unicode")
     assert c.compareCPU(host, 0) == libvirt.VIR_CPU_COMPARE_IDENTICAL

@@ -557,3 +557,26 @@ def test_launch_security_is_refused_honestly(daemon, tmp_path):
         assert (m.stdout, m.stderr, m.returncode) == (v.stdout, v.stderr, v.returncode), args
     d.undefine()
     c.close()
+
+
+def test_calls_libvirts_qemu_driver_lacks(daemon, tmp_path):
+    """domxml-from-native and send-process-signal: libvirt's QEMU driver has neither, domusd
+    refuses them alike; domus checks what virsh checks before the call."""
+    from conftest import domain_xml
+    c = daemon.conn()
+    d = c.defineXML(domain_xml("sig"))
+    d.create()
+    (tmp_path / "native").write_text("qemu-system-x86_64 -m 64\n")
+    for args in (["domxml-from-native", "qemu-argv", str(tmp_path / "native")],
+                 ["domxml-from-native", "qemu-argv", str(tmp_path / "missing")],
+                 ["send-process-signal", "sig", "1", "sigterm"],
+                 ["send-process-signal", "sig", "0", "term"],
+                 ["send-process-signal", "sig", "1", "bogus"],
+                 ["send-process-signal", "sig", "x", "term"]):
+        v, m = daemon.virsh(*args, check=False), daemon.domus(*args, check=False)
+        assert (m.stdout, m.stderr, m.returncode) == (v.stdout, v.stderr, v.returncode), args
+    r = daemon.virsh("send-process-signal", "sig", "1", "term", check=False)
+    assert "not supported" in r.stderr
+    d.destroy()
+    d.undefine()
+    c.close()

@@ -352,10 +352,20 @@ test_domcaps(void)
         .n_cpu_models = G_N_ELEMENTS(models),
         .vfio = TRUE,
     };
-    /* without SPICE, and with it (its display, agent channel and USB redirection) */
-    static const char *const files[] = {"q35-tcg.xml", "q35-tcg-spice.xml"};
+    /* without SPICE, and with it (its display, agent channel and USB redirection); with the
+     * hypervisor's CPU as a host-model */
+    static const char *const files[] = {"q35-tcg.xml", "q35-tcg-spice.xml",
+                                        "q35-tcg-host-model.xml"};
+    static const char *const require[] = {"hypervisor", "x2apic", NULL};
+    static const char *const disable[] = {"svm", NULL};
     for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
         caps.spice = i == 1;
+        if (i == 2) {
+            caps.host_model = "qemu64";
+            caps.host_model_vendor = "AMD";
+            caps.host_model_require = require;
+            caps.host_model_disable = disable;
+        }
         g_autofree char *actual = domcaps_format(&caps);
         g_autofree char *dir = data_dir("domcaps");
         g_autofree char *path = g_build_filename(dir, files[i], NULL);
