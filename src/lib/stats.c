@@ -7,11 +7,12 @@
 #include "util/err.h"
 
 /* A reply of typed parameters followed by their count (remote_typed_param<>, int) */
+/* A reply of typed parameters and their count: FIELD, VALUE, … NULL (new vector) */
 static char **
-params_reply(domus_domain *dom, uint32_t proc, GByteArray *args, GError **error)
+reply_params_counted(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error)
 {
     g_autoptr(GByteArray) body = NULL;
-    if (!client_call(domus_domain_get_connect(dom), proc, args, &body, error))
+    if (!client_call(conn, proc, args, &body, error))
         return NULL;
     struct xdr_reader r;
     xdr_reader_init(&r, body->data, body->len);
@@ -20,6 +21,12 @@ params_reply(domus_domain *dom, uint32_t proc, GByteArray *args, GError **error)
     if (!xdr_reader_finish(&r, error))
         return NULL;
     return g_steal_pointer(&params);
+}
+
+static char **
+params_reply(domus_domain *dom, uint32_t proc, GByteArray *args, GError **error)
+{
+    return reply_params_counted(domus_domain_get_connect(dom), proc, args, error);
 }
 
 char **
@@ -814,16 +821,7 @@ domus_node_memory_params(domus_conn *conn, GError **error)
     g_autoptr(GByteArray) args = g_byte_array_new();
     xdr_put_i32(args, 64);
     xdr_put_u32(args, 4 /* TYPED_PARAM_STRING_OKAY */);
-    g_autoptr(GByteArray) body = NULL;
-    if (!client_call(conn, PROC_NODE_GET_MEMORY_PARAMETERS, args, &body, error))
-        return NULL;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
-    g_auto(GStrv) params = client_read_typed_params(&r);
-    xdr_get_i32(&r);
-    if (!xdr_reader_finish(&r, error))
-        return NULL;
-    return g_steal_pointer(&params);
+    return reply_params_counted(conn, PROC_NODE_GET_MEMORY_PARAMETERS, args, error);
 }
 
 static int
@@ -928,22 +926,6 @@ domus_get_max_vcpus(domus_conn *conn, const char *type, GError **error)
     if (!xdr_reader_finish(&r, error))
         return -1;
     return n;
-}
-
-/* A reply of typed parameters and their count: FIELD, VALUE, … NULL (new vector) */
-static char **
-reply_params_counted(domus_conn *conn, uint32_t proc, GByteArray *args, GError **error)
-{
-    g_autoptr(GByteArray) body = NULL;
-    if (!client_call(conn, proc, args, &body, error))
-        return NULL;
-    struct xdr_reader r;
-    xdr_reader_init(&r, body->data, body->len);
-    g_auto(GStrv) params = client_read_typed_params(&r);
-    xdr_get_i32(&r);
-    if (!xdr_reader_finish(&r, error))
-        return NULL;
-    return g_steal_pointer(&params);
 }
 
 char **
