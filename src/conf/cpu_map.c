@@ -420,7 +420,7 @@ incompatible:
 
 struct decoded {
     const struct cpu_map_model *model;
-    GPtrArray *added;    /* borrowed names, CPUID order */
+    GPtrArray *added;    /* borrowed names, in the map's order (by name) */
     GPtrArray *disabled; /* the same */
     guint score;
 };

@@ -46,7 +46,7 @@ struct qemu_caps {
     gboolean io_uring;   /* a block node with aio io_uring opened when it was probed */
     GArray *machines;    /* of struct qemu_caps_machine, default first */
     GArray *cpu_models;  /* of struct qemu_caps_cpu_model, in QEMU's order */
-    char **cpu_features; /* every feature name, CPUID order; NULL: not expanded */
+    char **cpu_features; /* every feature name, by name; NULL: not expanded */
     struct qemu_caps_cpu_model cpu_max; /* its name is NULL when not expanded */
     enum qemu_caps_source source;
 };
