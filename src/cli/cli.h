@@ -82,6 +82,9 @@ char **cli_get_list(struct cli_ctx *ctx, const char *name);
 char *cli_edit_xml(const char *xml, GError **error);
 /* Looks up the "domain" option's domain (by name, id or uuid). */
 domus_domain *cli_domain(struct cli_ctx *ctx, GError **error);
+/* The "vol" option's volume (name, key or path; "pool" names its pool), as virsh looks it up;
+ * NULL with ERROR (storage.c). */
+domus_vol *cli_vol(struct cli_ctx *ctx, GError **error);
 
 /* util.c: virsh's blank line after a command's output, when OK; returns OK. */
 gboolean cli_end(gboolean ok);
@@ -201,5 +204,6 @@ extern const struct cli_cmd cli_device_cmds[];
 extern const struct cli_cmd cli_display_cmds[];
 extern const struct cli_cmd cli_secret_cmds[];
 extern const struct cli_cmd cli_cpu_cmds[];
+extern const struct cli_cmd cli_volstream_cmds[];
 extern const struct cli_cmd cli_complete_cmds[];
 extern const struct cli_cmd cli_shell_cmds[];

@@ -9,10 +9,10 @@
 #include "cli/cli.h"
 
 static const struct cli_cmd *const tables[] = {
-    cli_domain_cmds,     cli_save_cmds,    cli_migrate_cmds,  cli_blockjob_cmds, cli_snapshot_cmds,
-    cli_checkpoint_cmds, cli_console_cmds, cli_guest_cmds,    cli_storage_cmds,  cli_network_cmds,
-    cli_host_cmds,       cli_stats_cmds,   cli_tune_cmds,     cli_device_cmds,   cli_display_cmds,
-    cli_secret_cmds,     cli_cpu_cmds,     cli_complete_cmds, cli_shell_cmds};
+    cli_domain_cmds,     cli_save_cmds,    cli_migrate_cmds,   cli_blockjob_cmds, cli_snapshot_cmds,
+    cli_checkpoint_cmds, cli_console_cmds, cli_guest_cmds,     cli_storage_cmds,  cli_network_cmds,
+    cli_host_cmds,       cli_stats_cmds,   cli_tune_cmds,      cli_device_cmds,   cli_display_cmds,
+    cli_secret_cmds,     cli_cpu_cmds,     cli_volstream_cmds, cli_complete_cmds, cli_shell_cmds};
 
 static const struct cli_cmd help_cmd;
 

@@ -683,8 +683,6 @@ nodeinfo_fill_host(struct capabilities_host *host, GError **error)
     g_autoptr(GArray) nodes = g_array_new(FALSE, FALSE, sizeof(guint));
     g_autoptr(GArray) cpus = NULL;
     g_autofree guint64 *memory = NULL;
-    g_autofree char *cpuinfo = nodeinfo_read_file("/proc/cpuinfo", NULL);
-    g_autofree char *vendor_id = cpuinfo ? nodeinfo_cpuinfo_value(cpuinfo, "vendor_id") : NULL;
     gboolean numa = g_file_test(NODEINFO_SYS_NODE "/node0", G_FILE_TEST_IS_DIR);
 
     if (uname(&uts) < 0) {
@@ -732,7 +730,7 @@ nodeinfo_fill_host(struct capabilities_host *host, GError **error)
     g_free(host->arch);
     host->arch = g_strdup(uts.machine);
     g_free(host->cpu_vendor);
-    host->cpu_vendor = g_strdup(nodeinfo_vendor_name(vendor_id));
+    host->cpu_vendor = nodeinfo_cpu_vendor();
     host->sockets = topo.sockets;
     host->dies = topo.dies;
     host->cores = topo.cores;

@@ -5,8 +5,6 @@
 
 #include <signal.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -133,21 +131,6 @@ status_parse(const char *path, struct status *st, GError **error)
     return TRUE;
 }
 
-static int
-connect_unix(const char *path)
-{
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(addr.sun_path))
-        return -1;
-    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
 /* SIGKILL to the process of PIDFD (closed), and a moment for it to exit (its cgroup cannot go
  * before) */
 static void
@@ -187,7 +170,7 @@ reconnect_one(struct core *core, const char *path)
         kill_and_wait(pidfd);
         pidfd = -1;
     }
-    int monfd = pidfd >= 0 ? connect_unix(st.monitor) : -1;
+    int monfd = pidfd >= 0 ? file_connect_unix(st.monitor, FALSE) : -1;
     if (monfd < 0) {
         if (pidfd >= 0) {
             log_warn("%s: cannot reach the monitor of pid %d; killing it", name, (int)st.pid);

@@ -155,15 +155,9 @@ listen_unix(const char *path, const char *what, GError **error)
 static int
 monitor_connect(const char *path, GError **error)
 {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+    int fd = file_connect_unix(path, FALSE);
+    if (fd < 0)
         err_set_errno(error, ERR_FROM_QEMU, errno, "cannot connect to QEMU monitor '%s'", path);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
     return fd;
 }
 

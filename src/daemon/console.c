@@ -9,8 +9,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -18,6 +16,7 @@
 
 #include "core/guest.h"
 #include "util/err.h"
+#include "util/file.h"
 #include "util/log.h"
 
 #define CONSOLE_WBUF_MAX (1024 * 1024)
@@ -240,25 +239,6 @@ console_open(struct call *call, struct domain *dom, const char *dev, unsigned fl
     attach(call, dom, chr->source_path, "console", fd);
 }
 
-static int
-connect_unix(const char *path, GError **error)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        err_set(error, ERR_FROM_DOMAIN, ERR_INTERNAL_ERROR, "socket path '%s' is too long", path);
-        return -1;
-    }
-    strcpy(sa.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        err_set_errno(error, ERR_FROM_STREAMS, errno, "cannot connect to '%s'", path);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 void
 console_open_channel(struct call *call, struct domain *dom, const char *name, unsigned flags)
 {
@@ -271,8 +251,9 @@ console_open_channel(struct call *call, struct domain *dom, const char *name, un
     if (!may_attach(call, path, flags & CHANNEL_FORCE,
                     "Active channel stream exists for this domain"))
         return;
-    int fd = connect_unix(path, &error);
+    int fd = file_connect_unix(path, TRUE);
     if (fd < 0) {
+        err_set_errno(&error, ERR_FROM_STREAMS, errno, "cannot connect to '%s'", path);
         call_fail(call, error);
         return;
     }

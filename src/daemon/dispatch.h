@@ -100,6 +100,10 @@ extern const gsize checkpoint_procs_count;
 extern const struct proc_def cpu_procs[];
 extern const gsize cpu_procs_count;
 
+/* VIR_TYPED_PARAM_STRING_OKAY: a client's remote driver adds it to every call that reads typed
+ * parameters (it takes string values) */
+#define PARAM_STRING_OKAY 4u
+
 /* Shared argument shapes. */
 struct arg_string {
     char *s;

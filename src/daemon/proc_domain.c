@@ -682,8 +682,8 @@ const struct proc_def domain_procs[] = {
     {R, PROC_DOMAIN_GET_MAX_MEMORY, D, NULL, FALSE, 0, h_get_max_memory},
     {R, PROC_DOMAIN_GET_SECURITY_LABEL, D, NULL, FALSE, 0, h_security_label},
     {R, PROC_DOMAIN_GET_SECURITY_LABEL_LIST, D, NULL, FALSE, 0, h_security_label_list},
-    /* the client adds VIR_TYPED_PARAM_STRING_OKAY (4) */
-    {R, PROC_DOMAIN_GET_LAUNCH_SECURITY_INFO, D, NULL, TRUE, 4, h_launch_security_info},
+    {R, PROC_DOMAIN_GET_LAUNCH_SECURITY_INFO, D, NULL, TRUE, PARAM_STRING_OKAY,
+     h_launch_security_info},
     {R, PROC_DOMAIN_SET_LAUNCH_SECURITY_STATE, D, &args_launch_state, TRUE, 0,
      h_set_launch_security_state},
     {R, PROC_DOMAIN_GET_MESSAGES, D, NULL, TRUE, MESSAGE_ALL_FLAGS, h_get_messages},

@@ -775,10 +775,9 @@ const struct proc_def host_procs[] = {
     {R, PROC_NODE_GET_INFO, HANDLE_NONE, NULL, FALSE, 0, h_node_get_info},
     {R, PROC_NODE_GET_FREE_MEMORY, HANDLE_NONE, NULL, FALSE, 0, h_node_free_memory},
     {R, PROC_NODE_GET_FREE_PAGES, HANDLE_NONE, &args_free_pages, TRUE, 0, h_node_free_pages},
-    {R, PROC_NODE_GET_MEMORY_PARAMETERS, HANDLE_NONE, &args_int, TRUE,
-     4u /* VIR_TYPED_PARAM_STRING_OKAY */, h_node_get_memory_params},
-    /* the client adds VIR_TYPED_PARAM_STRING_OKAY (4) */
-    {R, PROC_NODE_GET_SEV_INFO, HANDLE_NONE, &args_int, TRUE, 4, h_node_sev_info},
+    {R, PROC_NODE_GET_MEMORY_PARAMETERS, HANDLE_NONE, &args_int, TRUE, PARAM_STRING_OKAY,
+     h_node_get_memory_params},
+    {R, PROC_NODE_GET_SEV_INFO, HANDLE_NONE, &args_int, TRUE, PARAM_STRING_OKAY, h_node_sev_info},
     {R, PROC_NODE_SET_MEMORY_PARAMETERS, HANDLE_NONE, &args_params, TRUE, 0,
      h_node_set_memory_params},
     {R, PROC_NODE_ALLOC_PAGES, HANDLE_NONE, &args_alloc_pages, TRUE, ALLOC_PAGES_SET,

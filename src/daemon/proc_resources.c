@@ -8,8 +8,7 @@
 
 /* virDomainModificationImpact, virDomainMemoryModFlags */
 enum { AFFECT_LIVE = 1, AFFECT_CONFIG = 2, MEM_MAXIMUM = 4 };
-#define VCPU_FLAGS 0x1fu     /* live, config, maximum, guest, hotpluggable */
-#define PARAM_STRING_OKAY 4u /* VIR_TYPED_PARAM_STRING_OKAY: the client takes strings */
+#define VCPU_FLAGS 0x1fu /* live, config, maximum, guest, hotpluggable */
 
 struct args_u64_flags {
     uint64_t v;

@@ -95,18 +95,30 @@ static const struct typed_param_rule save_param_rules[] = {
     {NULL, 0},
 };
 
-/* virDomainSaveParams: without a file it is a managed save, as in libvirt */
-static void
-h_save_params(struct call *call, const struct call_ctx *ctx)
+/* The call's 'file' and 'dxml' (NULL when absent); FALSE (the call failed) when a parameter
+ * is one these calls do not take */
+static gboolean
+save_params(struct call *call, const struct call_ctx *ctx, const char **ret_file,
+            const char **ret_dxml)
 {
     const struct arg_params *a = ctx->args;
     GError *error = NULL;
     if (!typed_params_validate(a->params, save_param_rules, &error)) {
         dispatch_fail(call, error);
-        return;
+        return FALSE;
     }
-    const char *file = typed_params_get_string(a->params, "file");
-    const char *dxml = typed_params_get_string(a->params, "dxml");
+    *ret_file = typed_params_get_string(a->params, "file");
+    *ret_dxml = typed_params_get_string(a->params, "dxml");
+    return TRUE;
+}
+
+/* virDomainSaveParams: without a file it is a managed save, as in libvirt */
+static void
+h_save_params(struct call *call, const struct call_ctx *ctx)
+{
+    const char *file, *dxml;
+    if (!save_params(call, ctx, &file, &dxml))
+        return;
     if (file)
         core_domain_save(ctx->dom, file, dxml, ctx->flags, dispatch_done_empty, call);
     else
@@ -116,21 +128,17 @@ h_save_params(struct call *call, const struct call_ctx *ctx)
 static void
 h_restore_params(struct call *call, const struct call_ctx *ctx)
 {
-    const struct arg_params *a = ctx->args;
-    GError *error = NULL;
-    if (!typed_params_validate(a->params, save_param_rules, &error)) {
-        dispatch_fail(call, error);
+    const char *file, *dxml;
+    if (!save_params(call, ctx, &file, &dxml))
         return;
-    }
-    const char *file = typed_params_get_string(a->params, "file");
     if (!file) {
+        GError *error = NULL;
         err_set(&error, ERR_FROM_QEMU, ERR_INVALID_ARG, "%s",
                 "missing path to restore domain from: give the 'file' parameter");
         dispatch_fail(call, error);
         return;
     }
-    core_restore(dispatch_core(call), file, typed_params_get_string(a->params, "dxml"), ctx->flags,
-                 dispatch_done_empty, call);
+    core_restore(dispatch_core(call), file, dxml, ctx->flags, dispatch_done_empty, call);
 }
 
 /* remote_domain_core_dump_with_format_args: to, dumpformat (then flags) */

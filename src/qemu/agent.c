@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -318,20 +317,14 @@ static gboolean on_readable(int fd, GIOCondition cond, gpointer user);
 static gboolean
 connect_socket(struct agent *ag, GError **error)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(ag->path) >= sizeof(sa.sun_path)) {
+    /* a unix connect completes at once or fails; one under way waits in flush_out */
+    autoclose int fd = file_connect_unix(ag->path, TRUE);
+    if (fd < 0 && errno == ENAMETOOLONG) {
         err_set(error, ERR_FROM_QEMU, ERR_INTERNAL_ERROR,
                 "guest agent socket path '%s' is too long", ag->path);
         return FALSE;
     }
-    memcpy(sa.sun_path, ag->path, strlen(ag->path) + 1);
-    autoclose int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
-        err_set_errno(error, ERR_FROM_QEMU, errno, "cannot create a socket for the guest agent");
-        return FALSE;
-    }
-    /* a unix connect completes at once or fails; EINPROGRESS waits in flush_out */
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
         err_set(error, ERR_FROM_QEMU, ERR_AGENT_UNRESPONSIVE,
                 "QEMU guest agent is not connected (cannot connect to '%s': %s)", ag->path,
                 g_strerror(errno));

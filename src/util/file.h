@@ -50,6 +50,11 @@ file_close_fd(int *fd)
 }
 #define autoclose __attribute__((cleanup(file_close_fd)))
 
+/* A unix stream socket connected to PATH (close-on-exec; NONBLOCK: non-blocking, and a connect
+ * still under way is not a failure), or -1 with errno set (ENAMETOOLONG: PATH does not fit a
+ * socket address). */
+int file_connect_unix(const char *path, gboolean nonblock);
+
 /* Removes what file_write_atomic leaves when the process dies in the middle of a write
  * (NAME.tmp.XXXXXX) from DIR. Only for directories this program writes alone; returns how
  * many went. */
