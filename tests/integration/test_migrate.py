@@ -122,12 +122,32 @@ def counts(dom):
     return int(ram.strip()), int(disk.strip().strip("\0"))
 
 
+def guest_report(d, name):
+    """What QEMU on D says about guest NAME whose agent went silent: QEMU's own state (does
+    its monitor answer at all), the vCPU's registers twice a second apart (does it run, and
+    where), its interrupt controller and disks, and the guest's console."""
+    out = []
+    for cmd in ("info status", "info registers", "info registers", "info lapic", "info block",
+                "info irq"):
+        r = virsh(d, "qemu-monitor-command", name, "--hmp", cmd, timeout=20)
+        out.append(f"--- {cmd} (rc {r.returncode})\n{r.stdout}{r.stderr}")
+        time.sleep(0.5)
+    xml = virsh(d, "dumpxml", name).stdout
+    console = re.search(r"<serial type='file'>\s*<source path='([^']+)'", xml)
+    if console and os.path.exists(console.group(1)):
+        out.append("--- console\n" + open(console.group(1), errors="replace").read()[-3000:])
+    return "\n".join(out)
+
+
 def assert_counting_on(d, name, before, alone=True):
     """NAME runs on D, alone (when ALONE), and both of its counts went on past BEFORE."""
     c = d.conn()
     dom = c.lookupByName(name)
     assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
-    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent on the destination")
+    try:
+        guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent on the destination")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{guest_report(d, name)}") from None
     now = counts(dom)
     assert now[0] > before[0] and now[1] > before[1], (before, now)
     time.sleep(1)
@@ -139,11 +159,9 @@ def assert_counting_on(d, name, before, alone=True):
     return later
 
 
-@pytest.fixture(scope="module")
-def running(hosts):
-    """The test guest booted on host A with a disk and a free PCIe root port, its counter
-    started."""
-    a, _ = hosts
+def boot(a):
+    """Boots the test guest on host A with a disk and a free PCIe root port and starts its
+    counter; returns the disk's path."""
     # a spare root port: a disk can be plugged in (the --abort-on-error test)
     c, dom, disk = guest.with_disk(a, NAME, edit=lambda x: x.replace(
         "</devices>", "<controller type='pci' model='pcie-root-port'/>" * 8 + "</devices>"))
@@ -152,6 +170,51 @@ def running(hosts):
     guest.wait(lambda: counts(dom)[0] > 2, 30, "the guest to count")
     c.close()
     return disk
+
+
+def at_home(a):
+    """Whether the guest runs on host A, its agent answers and it counts."""
+    c = a.conn()
+    try:
+        dom = c.lookupByName(NAME)
+        if not dom.isActive() or not guest.agent_ok(dom):
+            return False
+        first = counts(dom)
+        time.sleep(0.5)
+        return counts(dom)[0] > first[0]
+    except (libvirt.libvirtError, AssertionError, ValueError):
+        return False
+    finally:
+        c.close()
+
+
+@pytest.fixture(scope="module")
+def running(hosts):
+    """The test guest booted on host A with a disk and a free PCIe root port, its counter
+    started."""
+    return boot(hosts[0])
+
+
+@pytest.fixture(autouse=True)
+def home(request):
+    """Every test that uses the guest finds it counting on host A and nothing on host B, even
+    after a test that failed half-way: one failure does not fail the tests after it."""
+    if "running" not in request.fixturenames:
+        return
+    a, b = request.getfixturevalue("hosts")
+    request.getfixturevalue("running")
+    if at_home(a) and names(b) == []:
+        return
+    for d in (b, a):
+        c = d.conn()
+        for dom in c.listAllDomains():
+            if dom.name() == NAME:
+                if dom.isActive():
+                    dom.destroy()
+                if dom.isPersistent():
+                    dom.undefine()
+        c.close()
+    boot(a)
 
 
 def test_hosts_are_two(hosts):
