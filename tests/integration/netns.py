@@ -6,6 +6,7 @@ veth pairs) that stand for guests and for the outside world. Nothing here touche
 machine's own network: every address used is in the namespaces."""
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -13,7 +14,7 @@ import time
 import libvirt
 import pytest
 
-from conftest import DOMUSD, Daemon
+from conftest import DOMUSD, Daemon, remove_cgroups
 
 def _netns_missing():
     """Why this machine cannot run the network tests, or None."""
@@ -184,6 +185,8 @@ class NetDaemon(Daemon):
                     pass
             self.kill_guests()
             self.ns.close()
+            remove_cgroups(self.root)
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 class Host:

@@ -3,6 +3,7 @@
 the daemon with a message naming it, and a good file's [daemon] / [tls] settings take effect
 (a TLS listener on loopback, the allowed-DN list, the log level)."""
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -26,8 +27,11 @@ def run_domusd(conf=None, args=()):
         os.makedirs(os.path.join(root, "etc"))
         with open(os.path.join(root, "etc", "domusd.conf"), "w") as f:
             f.write(conf)
-    r = subprocess.run([DOMUSD, "--root", root, "--no-default-network", *args],
-                       capture_output=True, text=True, timeout=60)
+    try:
+        r = subprocess.run([DOMUSD, "--root", root, "--no-default-network", *args],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     return r.returncode, r.stderr
 
 

@@ -7,6 +7,7 @@ list, one from another CA and a client without a certificate are refused, and th
 log says why. Bulk data (a volume upload and download) crosses the TLS layer intact."""
 import hashlib
 import os
+import shutil
 import subprocess
 import tempfile
 
@@ -47,6 +48,7 @@ def tls():
     yield d, client, {"good": good, "other": other, "stranger": stranger, "nocert": nocert}
     client.close()
     d.destroy()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def full_log(d):
