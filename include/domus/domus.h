@@ -304,6 +304,9 @@ gboolean domus_domain_block_info(domus_domain *dom, const char *device, guint64 
 int domus_domain_get_vcpus_flags(domus_domain *dom, unsigned flags, GError **error);
 gboolean domus_domain_set_vcpus_flags(domus_domain *dom, unsigned n, unsigned flags,
                                       GError **error);
+/* virDomainSetVcpu: the vCPUs of MAP ("1-2,^3") enabled or disabled; FLAGS AFFECT_* */
+gboolean domus_domain_set_vcpu(domus_domain *dom, const char *map, gboolean enable, unsigned flags,
+                               GError **error);
 gboolean domus_domain_set_memory_flags(domus_domain *dom, guint64 kib, unsigned flags,
                                        GError **error);
 char **domus_domain_get_stats(domus_domain *dom, unsigned groups, GError **error);

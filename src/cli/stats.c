@@ -96,6 +96,30 @@ cmd_setvcpus(struct cli_ctx *ctx, GError **error)
     return cli_end(ok);
 }
 
+/* setvcpu: as virsh's cmdSetvcpu */
+static gboolean
+cmd_setvcpu(struct cli_ctx *ctx, GError **error)
+{
+    gboolean enable = cli_has(ctx, "enable"), disable = cli_has(ctx, "disable");
+    unsigned flags;
+    if (enable && disable) {
+        cli_set_error(error, "Options --enable and --disable are mutually exclusive");
+        return FALSE;
+    }
+    if (!cli_affect_flags(ctx, &flags, error))
+        return FALSE;
+    if (!enable && !disable) {
+        cli_set_error(error, "one of --enable, --disable is required");
+        return FALSE;
+    }
+    domus_domain *dom;
+    if (!with_dom(ctx, &dom, error))
+        return FALSE;
+    gboolean ok = domus_domain_set_vcpu(dom, cli_get(ctx, "vcpulist"), enable, flags, error);
+    domus_domain_free(dom);
+    return cli_end(ok);
+}
+
 static const char *
 vcpu_state(int state)
 {
@@ -1072,6 +1096,14 @@ static const struct cli_opt setvcpus_opts[] = {
     {"hotpluggable", OPT_BOOL, FALSE, "make added vcpus hot(un)pluggable"},
     {NULL},
 };
+static const struct cli_opt setvcpu_opts[] = {
+    DOMAIN_OPT,
+    {"vcpulist", OPT_DATA, TRUE, "ids of vcpus to manipulate"},
+    {"enable", OPT_BOOL, FALSE, "enable cpus specified by cpumap"},
+    {"disable", OPT_BOOL, FALSE, "disable cpus specified by cpumap"},
+    CLI_IMPACT_OPTS,
+    {NULL},
+};
 static const struct cli_opt setmem_opts[] = {
     DOMAIN_OPT,
     {"size", OPT_DATA, TRUE, "new memory size, as scaled integer (default KiB)"},
@@ -1121,6 +1153,7 @@ static const struct cli_opt domstats_opts[] = {
 const struct cli_cmd cli_stats_cmds[] = {
     {"vcpucount", cmd_vcpucount, vcpucount_opts, "domain vcpu counts"},
     {"setvcpus", cmd_setvcpus, setvcpus_opts, "change number of virtual CPUs"},
+    {"setvcpu", cmd_setvcpu, setvcpu_opts, "attach/detach vcpu or groups of threads"},
     {"vcpuinfo", cmd_vcpuinfo, vcpuinfo_opts, "detailed domain vcpu information"},
     {"vcpupin", cmd_vcpupin, vcpupin_opts, "control or query domain vcpu affinity"},
     {"emulatorpin", cmd_emulatorpin, emulatorpin_opts, "control or query domain emulator affinity"},

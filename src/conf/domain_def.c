@@ -650,6 +650,8 @@ domain_def_free(struct domain_def *def)
     g_free(def->numa_nodeset);
     if (def->vcpupins)
         g_ptr_array_unref(def->vcpupins);
+    if (def->vcpu_states)
+        g_array_unref(def->vcpu_states);
     g_free(def->emulatorpin);
     if (def->numa_cells)
         g_ptr_array_unref(def->numa_cells);
@@ -751,6 +753,10 @@ domain_def_copy(const struct domain_def *src)
     def->numa_nodeset = g_strdup(src->numa_nodeset);
     for (guint i = 0; i < src->vcpupins->len; i++)
         g_ptr_array_add(def->vcpupins, g_strdup(src->vcpupins->pdata[i]));
+    if (src->vcpu_states) {
+        def->vcpu_states = g_array_sized_new(FALSE, FALSE, sizeof(struct domain_vcpu), src->vcpus);
+        g_array_append_vals(def->vcpu_states, src->vcpu_states->data, src->vcpu_states->len);
+    }
     def->emulatorpin = g_strdup(src->emulatorpin);
     def->nvram = g_strdup(src->nvram);
     def->nvram_template = g_strdup(src->nvram_template);
@@ -1087,6 +1093,7 @@ enum {
     TOP_IOTHREADS,
     TOP_IOTHREADIDS,
     TOP_NUMATUNE,
+    TOP_VCPUS,
     TOP_COUNT,
 };
 
@@ -1094,7 +1101,7 @@ static const char *const top_names[] = {
     "name",          "uuid",     "title",     "description", "metadata", "maxMemory", "memory",
     "currentMemory", "vcpu",     "os",        "features",    "cpu",      "clock",     "on_poweroff",
     "on_reboot",     "on_crash", "pm",        "devices",     "resource", "cputune",   "memtune",
-    "blkiotune",     "perf",     "iothreads", "iothreadids", "numatune", NULL,
+    "blkiotune",     "perf",     "iothreads", "iothreadids", "numatune", "vcpus",     NULL,
 };
 
 static gboolean
@@ -1189,6 +1196,8 @@ parse_resources(struct domain_def *def, xmlNodePtr *top, GError **error)
         def->max_memory_slots = (unsigned)slots;
     }
     if (top[TOP_VCPU] && !parse_vcpu(def, top[TOP_VCPU], error))
+        return FALSE;
+    if (top[TOP_VCPUS] && !domain_def_vcpus_parse(def, top[TOP_VCPUS], error))
         return FALSE;
     if (def->cpu_sockets &&
         def->cpu_sockets * def->cpu_dies * def->cpu_cores * def->cpu_threads != def->vcpus) {

@@ -360,6 +360,13 @@ struct blkio_device_def {
 void domain_def_blkio_device_free(struct blkio_device_def *dev);
 
 /* Every GPtrArray of a parsed definition is non-NULL (maybe empty) and frees its elements. */
+/* One vCPU's <vcpus> entry */
+struct domain_vcpu {
+    gboolean online;       /* enabled= */
+    gboolean hotpluggable; /* a device of its own (vcpuN), not one QEMU starts with */
+    unsigned order;        /* the order it is plugged in at start; 0: none */
+};
+
 struct domain_def {
     enum domain_virt_type virt_type;
     char *name;
@@ -377,9 +384,12 @@ struct domain_def {
     unsigned max_memory_slots;
 
     unsigned vcpus;         /* <vcpu> */
-    unsigned vcpus_current; /* current=, equals vcpus when absent */
-    char *vcpu_placement;   /* "static"/"auto"; NULL when absent (formatted as static) */
-    char *vcpu_cpuset;      /* cpuset=, canonical ("1-2,4"); NULL when absent */
+    unsigned vcpus_current; /* current=, equals vcpus when absent; the online ones' count */
+    /* <vcpus>: struct domain_vcpu by vCPU id, vcpus of them, once the XML had <vcpus> or a
+     * vCPU was plugged; NULL: vCPUs 0 to vcpus_current - 1 online (domain_def_vcpus.c) */
+    GArray *vcpu_states;
+    char *vcpu_placement; /* "static"/"auto"; NULL when absent (formatted as static) */
+    char *vcpu_cpuset;    /* cpuset=, canonical ("1-2,4"); NULL when absent */
     /* <cputune>: <vcpupin>'s cpuset by vCPU number (canonical; NULL: not pinned), as long as
      * the highest pinned vCPU + 1; <emulatorpin>'s (NULL when absent) */
     GPtrArray *vcpupins;
@@ -504,6 +514,24 @@ struct iothread_def *domain_def_iothread_find(const struct domain_def *def, unsi
 /* Appends an IOThread ID to DEF (not there yet); returns it (owned by DEF). */
 struct iothread_def *domain_def_iothread_add(struct domain_def *def, unsigned id,
                                              gboolean autofill);
+
+/* Each vCPU's state (domain_def_vcpus.c). Online / hot-pluggable: vCPU ID's (FALSE past the
+ * maximum). _boot: how many vCPUs QEMU starts with (online, not hot-pluggable: the first
+ * ones). _plugged: the online hot-pluggable vCPUs' ids in the order they are plugged at start
+ * (new array of unsigned; caller frees). _individualize: gives every vCPU its own entry (the
+ * XML then has <vcpus>). _set: vCPU ID online or offline (hot-pluggable either way).
+ * _set_count: N online, the configuration's way (the lowest offline come, the highest online
+ * go); _set_max: N vCPUs at most, those added offline. _same: the same vCPUs online and
+ * hot-pluggable in both (a saved guest's ABI). */
+gboolean domain_def_vcpu_online(const struct domain_def *def, unsigned id);
+gboolean domain_def_vcpu_hotpluggable(const struct domain_def *def, unsigned id);
+unsigned domain_def_vcpus_boot(const struct domain_def *def);
+GArray *domain_def_vcpus_plugged(const struct domain_def *def);
+void domain_def_vcpus_individualize(struct domain_def *def);
+void domain_def_vcpu_set(struct domain_def *def, unsigned id, gboolean online);
+void domain_def_vcpus_set_count(struct domain_def *def, unsigned n);
+void domain_def_vcpus_set_max(struct domain_def *def, unsigned n);
+gboolean domain_def_vcpus_same(const struct domain_def *a, const struct domain_def *b);
 
 /* Formats DEF as libvirt-style XML (2-space indent, single quotes). ID >= 0 adds id='ID' to
  * <domain>. Returns a new string. */

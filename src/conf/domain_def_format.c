@@ -946,6 +946,7 @@ format_memory(GString *buf, const struct domain_def *def)
     if (def->vcpus_current && def->vcpus_current != def->vcpus)
         attr_uint(buf, "current", def->vcpus_current);
     g_string_append_printf(buf, ">%u</vcpu>\n", def->vcpus);
+    domain_def_vcpus_format(buf, def);
     domain_def_iothreads_format(buf, def);
     format_cputune(buf, def);
     if (def->numa_mode != NUMATUNE_NONE || def->numa_memnodes->len) {

@@ -158,6 +158,9 @@ gboolean domain_def_iothreads_parse(struct domain_def *def, xmlNodePtr count, xm
 /* Disks name IOThreads the domain has, on bus virtio only. */
 gboolean domain_def_iothreads_check(const struct domain_def *def, GError **error);
 void domain_def_iothreads_format(GString *buf, const struct domain_def *def);
+/* <vcpus> (domain_def_vcpus.c): read after <vcpu>, checked as libvirt checks it for QEMU */
+gboolean domain_def_vcpus_parse(struct domain_def *def, xmlNodePtr node, GError **error);
+void domain_def_vcpus_format(GString *buf, const struct domain_def *def);
 void domain_def_iothread_free(struct iothread_def *iothread);
 gpointer domain_def_iothread_copy(gconstpointer src, gpointer unused);
 gboolean domain_def_hostdev_parse(struct domain_def *def, xmlNodePtr node, GError **error);

@@ -390,6 +390,10 @@ void core_snapshot_recover(struct domain *dom);
  * hot-pluggable slots, unplugged once the guest released them. Live memory: the balloon. */
 void core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_done_fn done,
                            gpointer data);
+/* virDomainSetVcpu: the vCPUs of MAP (libvirt's list syntax) ONLINE or not; live one at a
+ * time (a job, as above), in the configuration any but vCPU 0, with libvirt's checks. */
+void core_domain_set_vcpu(struct domain *dom, const char *map, gboolean online, unsigned flags,
+                          core_done_fn done, gpointer data);
 void core_domain_set_memory(struct domain *dom, guint64 kib, unsigned flags, core_done_fn done,
                             gpointer data);
 /* What the guest has online (its agent's guest-get-vcpus); DONE gets the count. */

@@ -138,7 +138,10 @@ struct vcpu_op {
     unsigned flags;
     gboolean config;
     JsonArray *slots; /* query-hotpluggable-cpus, ordered by vCPU number */
-    gpointer wait;    /* the DEVICE_DELETED wait of the unplug in flight */
+    unsigned id;      /* the vCPU being plugged or unplugged */
+    gboolean single;  /* setvcpu: vCPU ID only, ONLINE or not */
+    gboolean online;
+    gpointer wait; /* the DEVICE_DELETED wait of the unplug in flight */
     guint timer;
     guint poll;  /* ... and the look at the slots meanwhile */
     guint polls; /* how many looks so far */
@@ -235,7 +238,7 @@ on_plugged(struct qmp *mon, JsonNode *result, const GError *error, gpointer data
             job_fail(job, g_error_copy(error));
         } else {
             op->dom->vcpus_created = created_vcpus(op->dom) + 1;
-            op->dom->def->vcpus_current++;
+            domain_def_vcpu_set(op->dom->def, op->id, TRUE);
             live_changed(op->dom);
             vcpu_next(job);
         }
@@ -253,7 +256,7 @@ on_unplug_timeout(gpointer data)
     GError *error = NULL;
     err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_TIMEOUT,
             "the guest of '%s' did not release vCPU %u within %d s; it may still do so",
-            op->dom->def->name, op->dom->def->vcpus_current - 1, UNPLUG_TIMEOUT_S);
+            op->dom->def->name, op->id, UNPLUG_TIMEOUT_S);
     job_fail(job, error);
     return G_SOURCE_REMOVE;
 }
@@ -278,7 +281,9 @@ on_vcpu_deleted(struct domain *dom, gpointer data)
     struct vcpu_op *op = job->data;
     op->wait = NULL;
     stop_waiting(op);
-    dom->def->vcpus_current--;
+    /* QEMU made it (at start or plugged): it counts against TCG's limit even gone */
+    dom->vcpus_created = created_vcpus(dom);
+    domain_def_vcpu_set(dom->def, op->id, FALSE);
     live_changed(dom);
     vcpu_next(job);
 }
@@ -293,8 +298,7 @@ on_unplug_slots(struct qmp *mon, JsonNode *result, const GError *error, gpointer
     struct vcpu_op *op = job->data;
     op->polling = FALSE;
     JsonArray *all = error ? NULL : qemu_json_node_array(result);
-    g_autofree char *path =
-        g_strdup_printf("/machine/peripheral/vcpu%u", op->dom->def->vcpus_current - 1);
+    g_autofree char *path = g_strdup_printf("/machine/peripheral/vcpu%u", op->id);
     gboolean present = !all;
     for (guint i = 0; all && i < json_array_get_length(all); i++) {
         JsonObject *s = qemu_json_element_object(all, i);
@@ -313,7 +317,7 @@ on_unplug_poll(gpointer data)
     if (!op->polling && op->dom->mon) {
         /* a guest busy with the plug before may miss the eject request: asked again */
         if (++op->polls % UNPLUG_REASK_POLLS == 0) {
-            g_autofree char *id = vcpu_alias(op->dom->def->vcpus_current - 1);
+            g_autofree char *id = vcpu_alias(op->id);
             JsonObject *args = json_object_new();
             json_object_set_string_member(args, "id", id);
             qmp_command(op->dom->mon, "device_del", args, NULL, NULL);
@@ -336,64 +340,107 @@ on_unplug_asked(struct qmp *mon, JsonNode *result, const GError *error, gpointer
     job_unref(job);
 }
 
-/* One vCPU at a time toward the target: plugged into the next free slot, or the highest
- * unplugged once the guest releases it. */
+/* Plugs vCPU OP->id into its slot (the slots are in vCPU order) */
+static void
+vcpu_plug(struct job *job)
+{
+    struct vcpu_op *op = job->data;
+    struct domain *dom = op->dom;
+    if (dom->def->virt_type == DOMAIN_VIRT_QEMU && created_vcpus(dom) >= dom->def->vcpus) {
+        /* QEMU 7.2's TCG keeps a translation context per vCPU ever made and aborts when
+         * asked for one more than the maximum */
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_UNSUPPORTED,
+                "QEMU (TCG) of '%s' has made its %u vCPUs already and cannot plug one "
+                "again after an unplug; restart the domain to plug vCPUs again (KVM has no "
+                "such limit)",
+                dom->def->name, dom->def->vcpus);
+        job_fail(job, error);
+        return;
+    }
+    JsonObject *slot = op->id < json_array_get_length(op->slots)
+                           ? qemu_json_element_object(op->slots, op->id)
+                           : NULL;
+    JsonObject *props = slot ? qemu_json_object(slot, "props") : NULL;
+    const char *type = slot ? qemu_json_string(slot, "type") : NULL;
+    if (!props || !type || qemu_json_string(slot, "qom-path")) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
+                "QEMU has no free CPU slot for vCPU %u of '%s'", op->id, dom->def->name);
+        job_fail(job, error);
+        return;
+    }
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "driver", type);
+    g_autofree char *id = vcpu_alias(op->id);
+    json_object_set_string_member(args, "id", id);
+    GList *members = json_object_get_members(props);
+    for (GList *m = members; m; m = m->next)
+        json_object_set_member(args, m->data,
+                               json_node_copy(json_object_get_member(props, m->data)));
+    g_list_free(members);
+    qmp_command(dom->mon, "device_add", args, on_plugged, job_ref(job));
+}
+
+/* Asks the guest to release vCPU OP->id; done when it did (on_vcpu_deleted) */
+static void
+vcpu_unplug(struct job *job)
+{
+    struct vcpu_op *op = job->data;
+    g_autofree char *id = vcpu_alias(op->id);
+    op->polls = 0;
+    op->wait = core_device_wait(op->dom, id, on_vcpu_deleted, job);
+    op->timer = g_timeout_add_seconds(UNPLUG_TIMEOUT_S, on_unplug_timeout, job);
+    op->poll = g_timeout_add(UNPLUG_POLL_MS, on_unplug_poll, job);
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "id", id);
+    qmp_command(op->dom->mon, "device_del", args, on_unplug_asked, job_ref(job));
+}
+
+/* One vCPU at a time toward the target, chosen as libvirt chooses: the lowest offline one
+ * plugged into its slot, or the highest hot-pluggable online one unplugged once the guest
+ * releases it; or the one vCPU asked for by number. */
 static void
 vcpu_next(struct job *job)
 {
     struct vcpu_op *op = job->data;
-    struct domain *dom = op->dom;
-    unsigned cur = dom->def->vcpus_current;
+    const struct domain_def *def = op->dom->def;
+    if (op->single) {
+        if (domain_def_vcpu_online(def, op->id) == op->online)
+            job_next(job);
+        else if (op->online)
+            vcpu_plug(job);
+        else
+            vcpu_unplug(job);
+        return;
+    }
+    unsigned cur = def->vcpus_current;
     if (cur == op->target) {
         job_next(job);
         return;
     }
     if (cur < op->target) {
-        if (dom->def->virt_type == DOMAIN_VIRT_QEMU && created_vcpus(dom) >= dom->def->vcpus) {
-            /* QEMU 7.2's TCG keeps a translation context per vCPU ever made and aborts when
-             * asked for one more than the maximum */
-            GError *error = NULL;
-            err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_UNSUPPORTED,
-                    "QEMU (TCG) of '%s' has made its %u vCPUs already and cannot plug one "
-                    "again after an unplug; restart the domain to plug vCPUs again (KVM has no "
-                    "such limit)",
-                    dom->def->name, dom->def->vcpus);
-            job_fail(job, error);
-            return;
-        }
-        JsonObject *slot = cur < json_array_get_length(op->slots)
-                               ? qemu_json_element_object(op->slots, cur)
-                               : NULL;
-        JsonObject *props = slot ? qemu_json_object(slot, "props") : NULL;
-        const char *type = slot ? qemu_json_string(slot, "type") : NULL;
-        if (!props || !type || qemu_json_string(slot, "qom-path")) {
-            GError *error = NULL;
-            err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_FAILED,
-                    "QEMU has no free CPU slot for vCPU %u of '%s'", cur, dom->def->name);
-            job_fail(job, error);
-            return;
-        }
-        JsonObject *args = json_object_new();
-        json_object_set_string_member(args, "driver", type);
-        g_autofree char *id = vcpu_alias(cur);
-        json_object_set_string_member(args, "id", id);
-        GList *members = json_object_get_members(props);
-        for (GList *m = members; m; m = m->next)
-            json_object_set_member(args, m->data,
-                                   json_node_copy(json_object_get_member(props, m->data)));
-        g_list_free(members);
-        qmp_command(dom->mon, "device_add", args, on_plugged, job_ref(job));
+        op->id = 0;
+        while (domain_def_vcpu_online(def, op->id))
+            op->id++;
+        vcpu_plug(job);
         return;
     }
     /* only what was plugged can go: the vCPUs the domain started with are not devices */
-    g_autofree char *id = vcpu_alias(cur - 1);
-    op->polls = 0;
-    op->wait = core_device_wait(dom, id, on_vcpu_deleted, job);
-    op->timer = g_timeout_add_seconds(UNPLUG_TIMEOUT_S, on_unplug_timeout, job);
-    op->poll = g_timeout_add(UNPLUG_POLL_MS, on_unplug_poll, job);
-    JsonObject *args = json_object_new();
-    json_object_set_string_member(args, "id", id);
-    qmp_command(dom->mon, "device_del", args, on_unplug_asked, job_ref(job));
+    op->id = def->vcpus;
+    while (op->id > 0 && !(domain_def_vcpu_online(def, op->id - 1) &&
+                           domain_def_vcpu_hotpluggable(def, op->id - 1)))
+        op->id--;
+    if (op->id-- == 0) {
+        GError *error = NULL;
+        err_set(&error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                "failed to find appropriate hotpluggable vcpus to reach the desired target vcpu "
+                "count: '%s' started with %u vCPUs, which cannot be unplugged",
+                def->name, domain_def_vcpus_boot(def));
+        job_fail(job, error);
+        return;
+    }
+    vcpu_unplug(job);
 }
 
 static void
@@ -412,7 +459,10 @@ vcpu_finish(struct job *job, const GError *error)
     if (op->config) {
         GError *e = NULL;
         struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
-        copy->vcpus_current = op->target;
+        if (op->single)
+            domain_def_vcpu_set(copy, op->id, op->online);
+        else
+            domain_def_vcpus_set_count(copy, op->target);
         if (!core_domain_keep_config(dom, copy, &e))
             job_set_error(job, e);
     }
@@ -610,8 +660,7 @@ core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_done_
     if (flags & VCPU_MAXIMUM) {
         /* config only: the maximum, and the current count within it */
         struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
-        copy->vcpus = n;
-        copy->vcpus_current = MIN(copy->vcpus_current, n);
+        domain_def_vcpus_set_max(copy, n);
         /* the pins of vCPUs past the new maximum go, as libvirt drops them */
         if (copy->vcpupins->len > n)
             g_ptr_array_set_size(copy->vcpupins, n);
@@ -622,7 +671,7 @@ core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_done_
     }
     if (!live) {
         struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
-        copy->vcpus_current = n;
+        domain_def_vcpus_set_count(copy, n);
         core_domain_keep_config(dom, copy, &error);
         done(error, data);
         g_clear_error(&error);
@@ -632,6 +681,111 @@ core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_done_
     op->dom = core_domain_ref(dom);
     op->target = n;
     op->flags = flags;
+    op->config = config;
+    struct vcpu_request *req = g_new0(struct vcpu_request, 1);
+    req->op = op;
+    req->done = done;
+    req->data = data;
+    job_acquire(&dom->jobs, JOB_MODIFY, &vcpu_pipeline, dom->core->job_wait_ms, vcpu_begin, req);
+}
+
+/* libvirt's checks of a setvcpu on the running guest: one vCPU, there, not in that state
+ * already, and hot-pluggable when it is to go */
+static gboolean
+check_vcpu_live(const struct domain_def *def, const struct cpuset *set, gboolean online,
+                GError **error)
+{
+    unsigned count = 0;
+    for (unsigned i = 0; i < CPUSET_MAX; i++) {
+        if (!cpuset_has(set, i))
+            continue;
+        if (i >= def->vcpus) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "vcpu %u is not present in live config", i);
+            return FALSE;
+        }
+        if (domain_def_vcpu_online(def, i) == online) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "vcpu '%u' is already in requested state", i);
+            return FALSE;
+        }
+        if (!online && !domain_def_vcpu_hotpluggable(def, i)) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "vcpu '%u' can't be hotunplugged", i);
+            return FALSE;
+        }
+        count++;
+    }
+    if (count != 1) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_UNSUPPORTED,
+                "only one hotpluggable entity can be selected");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ... and of the configuration: not vCPU 0, and the vCPUs QEMU starts with stay the first */
+static gboolean
+check_vcpu_config(const struct domain_def *def, const struct cpuset *set, GError **error)
+{
+    int first = -1;
+    for (unsigned i = 0; i < CPUSET_MAX; i++) {
+        if (!cpuset_has(set, i))
+            continue;
+        if (i >= def->vcpus) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "vcpu %u is not present in persistent config", i);
+            return FALSE;
+        }
+        if (first < 0)
+            first = (int)i;
+    }
+    if (first == 0) {
+        err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "vCPU '0' can't be modified");
+        return FALSE;
+    }
+    for (unsigned i = (unsigned)first + 1; i < def->vcpus; i++) {
+        if (!cpuset_has(set, i) && domain_def_vcpu_online(def, i) &&
+            !domain_def_vcpu_hotpluggable(def, i)) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
+                    "vcpu '%d' can't be modified as it is followed by non-hotpluggable online "
+                    "vcpus",
+                    first);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+void
+core_domain_set_vcpu(struct domain *dom, const char *map, gboolean online, unsigned flags,
+                     core_done_fn done, gpointer data)
+{
+    GError *error = NULL;
+    gboolean live = FALSE, config = FALSE;
+    struct cpuset set;
+    if (core_domain_impact(dom, flags, &live, &config, &error) && cpuset_parse(map, &set, &error) &&
+        (!live || check_vcpu_live(dom->def, &set, online, &error)) &&
+        (!config || check_vcpu_config(core_persistent_def(dom), &set, &error)) && !live) {
+        struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
+        for (unsigned i = 0; i < copy->vcpus; i++)
+            if (cpuset_has(&set, i))
+                domain_def_vcpu_set(copy, i, online);
+        core_domain_keep_config(dom, copy, &error);
+        done(error, data);
+        g_clear_error(&error);
+        return;
+    }
+    if (error) {
+        done(error, data);
+        g_error_free(error);
+        return;
+    }
+    struct vcpu_op *op = g_new0(struct vcpu_op, 1);
+    op->dom = core_domain_ref(dom);
+    op->single = TRUE;
+    op->online = online;
+    while (!cpuset_has(&set, op->id))
+        op->id++;
     op->config = config;
     struct vcpu_request *req = g_new0(struct vcpu_request, 1);
     req->op = op;

@@ -383,6 +383,8 @@ check_abi(const struct domain_def *src, const struct domain_def *dst, GError **e
         what = "memory size";
     else if (dst->vcpus != src->vcpus)
         what = "vCPU count";
+    else if (!domain_def_vcpus_same(src, dst))
+        what = "vCPUs online or hot-pluggable";
     else if (dst->disks->len != src->disks->len)
         what = "number of disks";
     else if (dst->nets->len != src->nets->len)

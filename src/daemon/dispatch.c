@@ -248,6 +248,23 @@ clear_params(void *args)
 
 const struct args_type args_params = {sizeof(struct arg_params), dec_params, clear_params};
 
+static void
+dec_map_state(struct xdr_reader *r, void *args)
+{
+    struct arg_map_state *a = args;
+    a->map = xdr_get_string(r, RPC_STRING_MAX);
+    a->state = xdr_get_i32(r);
+}
+
+static void
+clear_map_state(void *args)
+{
+    g_free(((struct arg_map_state *)args)->map);
+}
+
+const struct args_type args_map_state = {sizeof(struct arg_map_state), dec_map_state,
+                                         clear_map_state};
+
 const struct args_type args_string = {sizeof(struct arg_string), dec_string, clear_string};
 const struct args_type args_opt_string = {sizeof(struct arg_opt_string), dec_opt_string,
                                           clear_string};

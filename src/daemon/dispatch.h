@@ -121,6 +121,12 @@ extern const struct args_type args_string;     /* remote_nonnull_string */
 extern const struct args_type args_opt_string; /* remote_string */
 extern const struct args_type args_int;        /* int */
 extern const struct args_type args_uuid;       /* remote_uuid */
+/* remote_domain_set_vcpu_args and remote_domain_set_guest_vcpus_args: cpumap, state */
+struct arg_map_state {
+    char *map;
+    int32_t state;
+};
+extern const struct args_type args_map_state;
 /* remote_typed_param<16> from a client (SET_*_PARAMETERS): struct typed_param * (core/guest.h);
  * a double is refused (no parameter we take is one). */
 struct arg_params {

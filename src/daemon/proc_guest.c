@@ -363,33 +363,10 @@ h_get_guest_vcpus(struct call *call, const struct call_ctx *ctx)
     core_domain_get_guest_vcpus(ctx->dom, done_guest_info, call);
 }
 
-/* remote_domain_set_guest_vcpus_args: cpumap, state (then flags) */
-struct guest_vcpus_args {
-    char *map;
-    int32_t state;
-};
-
-static void
-dec_guest_vcpus(struct xdr_reader *r, void *args)
-{
-    struct guest_vcpus_args *a = args;
-    a->map = xdr_get_string(r, RPC_STRING_MAX);
-    a->state = xdr_get_i32(r);
-}
-
-static void
-clear_guest_vcpus(void *args)
-{
-    g_free(((struct guest_vcpus_args *)args)->map);
-}
-
-static const struct args_type args_guest_vcpus = {sizeof(struct guest_vcpus_args), dec_guest_vcpus,
-                                                  clear_guest_vcpus};
-
 static void
 h_set_guest_vcpus(struct call *call, const struct call_ctx *ctx)
 {
-    const struct guest_vcpus_args *a = ctx->args;
+    const struct arg_map_state *a = ctx->args;
     core_domain_set_guest_vcpus(ctx->dom, a->map, a->state != 0, dispatch_done_empty, call);
 }
 
@@ -776,7 +753,7 @@ const struct proc_def guest_procs[] = {
     {R, PROC_DOMAIN_GET_HOSTNAME, D, NULL, TRUE, HOSTNAME_AGENT | HOSTNAME_LEASE, h_dom_hostname},
     {R, PROC_DOMAIN_GET_TIME, D, NULL, TRUE, 0, h_get_time},
     {R, PROC_DOMAIN_GET_GUEST_VCPUS, D, NULL, TRUE, 0, h_get_guest_vcpus},
-    {R, PROC_DOMAIN_SET_GUEST_VCPUS, D, &args_guest_vcpus, TRUE, 0, h_set_guest_vcpus},
+    {R, PROC_DOMAIN_SET_GUEST_VCPUS, D, &args_map_state, TRUE, 0, h_set_guest_vcpus},
     {R, PROC_DOMAIN_INJECT_NMI, D, NULL, TRUE, 0, h_inject_nmi},
     {R, PROC_DOMAIN_FSFREEZE, D, &args_mountpoints, TRUE, 0, h_fsfreeze},
     {R, PROC_DOMAIN_FSTHAW, D, &args_mountpoints, TRUE, 0, h_fsthaw},

@@ -30,6 +30,13 @@ h_set_vcpus(struct call *call, const struct call_ctx *ctx)
 }
 
 static void
+h_set_vcpu(struct call *call, const struct call_ctx *ctx)
+{
+    const struct arg_map_state *a = ctx->args;
+    core_domain_set_vcpu(ctx->dom, a->map, a->state != 0, ctx->flags, dispatch_done_empty, call);
+}
+
+static void
 h_set_vcpus_flags(struct call *call, const struct call_ctx *ctx)
 {
     const struct arg_int *n = ctx->args;
@@ -1008,6 +1015,7 @@ h_set_perf_events(struct call *call, const struct call_ctx *ctx)
 const struct proc_def resources_procs[] = {
     {R, PROC_DOMAIN_SET_VCPUS, D, &args_int, FALSE, 0, h_set_vcpus},
     {R, PROC_DOMAIN_SET_VCPUS_FLAGS, D, &args_int, TRUE, VCPU_FLAGS, h_set_vcpus_flags},
+    {R, PROC_DOMAIN_SET_VCPU, D, &args_map_state, TRUE, AFFECT_LIVE | AFFECT_CONFIG, h_set_vcpu},
     {R, PROC_DOMAIN_SET_MEMORY, D, &args_u64, FALSE, 0, h_set_memory},
     {R, PROC_DOMAIN_SET_MEMORY_FLAGS, D, &args_u64, TRUE, AFFECT_LIVE | AFFECT_CONFIG | MEM_MAXIMUM,
      h_set_memory_flags},

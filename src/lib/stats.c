@@ -123,6 +123,17 @@ domus_domain_get_vcpus_flags(domus_domain *dom, unsigned flags, GError **error)
 }
 
 gboolean
+domus_domain_set_vcpu(domus_domain *dom, const char *map, gboolean enable, unsigned flags,
+                      GError **error)
+{
+    g_autoptr(GByteArray) args = client_domain_args(dom);
+    xdr_put_string(args, map);
+    xdr_put_i32(args, enable ? 1 : 0);
+    xdr_put_u32(args, flags);
+    return client_call(domus_domain_get_connect(dom), PROC_DOMAIN_SET_VCPU, args, NULL, error);
+}
+
+gboolean
 domus_domain_set_vcpus_flags(domus_domain *dom, unsigned n, unsigned flags, GError **error)
 {
     g_autoptr(GByteArray) args = client_domain_args(dom);

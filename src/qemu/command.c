@@ -97,19 +97,32 @@ add_json(GPtrArray *argv, const char *opt, JsonObject *obj)
     json_object_unref(obj);
 }
 
-/* -cpu: the model (or what a mode stands for) and the features the definition turns on or
- * off, as libvirt writes them (an optional feature is left to the model) */
+/* The model -cpu names (or what a mode stands for); NULL: QEMU's default */
+static const char *
+cpu_model(const struct domain_def *def, const struct qemu_command_opts *opts)
+{
+    const char *mode = def->cpu_mode ? def->cpu_mode : "custom";
+    return g_str_equal(mode, "host-passthrough") || g_str_equal(mode, "host-model")
+               ? (opts->kvm ? "host" : "max")
+           : g_str_equal(mode, "maximum") ? "max"
+                                          : def->cpu_model;
+}
+
+static const char *
+default_cpu_model(const struct domain_def *def)
+{
+    return g_strcmp0(def->os_arch, "i686") == 0 ? "qemu32" : "qemu64";
+}
+
+/* -cpu: the model and the features the definition turns on or off, as libvirt writes them
+ * (an optional feature is left to the model) */
 static void
 add_cpu(GPtrArray *argv, const struct domain_def *def, const struct qemu_command_opts *opts)
 {
-    const char *mode = def->cpu_mode ? def->cpu_mode : "custom";
-    const char *model = g_str_equal(mode, "host-passthrough") || g_str_equal(mode, "host-model")
-                            ? (opts->kvm ? "host" : "max")
-                        : g_str_equal(mode, "maximum") ? "max"
-                                                       : def->cpu_model;
+    const char *model = cpu_model(def, opts);
     /* features without a model go on QEMU's default model, as libvirt puts them */
     if (!model && def->cpu_features->len)
-        model = g_strcmp0(def->os_arch, "i686") == 0 ? "qemu32" : "qemu64";
+        model = default_cpu_model(def);
     if (!model)
         return;
     GString *cpu = g_string_new(model);
@@ -125,6 +138,37 @@ add_cpu(GPtrArray *argv, const struct domain_def *def, const struct qemu_command
     g_ptr_array_add(argv, g_string_free(cpu, FALSE));
 }
 
+/* The online hot-pluggable vCPUs, each a device in its slot as QEMU numbers them (thread,
+ * then core, die and socket), in their order: what libvirt plugs right after start, so a
+ * vCPU plugged live is a device again after migration or restore */
+static void
+add_plugged_vcpus(GPtrArray *argv, const struct domain_def *def,
+                  const struct qemu_command_opts *opts)
+{
+    g_autoptr(GArray) ids = domain_def_vcpus_plugged(def);
+    if (!ids->len)
+        return;
+    const char *model = cpu_model(def, opts);
+    g_autofree char *type =
+        g_strdup_printf("%s-%s-cpu", model ? model : default_cpu_model(def),
+                        g_str_has_suffix(opts->emulator, "i386") ? "i386" : "x86_64");
+    unsigned threads = def->cpu_sockets ? def->cpu_threads : 1;
+    unsigned cores = def->cpu_sockets ? def->cpu_cores : 1;
+    unsigned dies = def->cpu_sockets ? def->cpu_dies : 1;
+    for (guint i = 0; i < ids->len; i++) {
+        unsigned id = g_array_index(ids, unsigned, i);
+        JsonObject *o = json_object_new();
+        json_object_set_string_member(o, "driver", type);
+        g_autofree char *alias = g_strdup_printf("vcpu%u", id);
+        json_object_set_string_member(o, "id", alias);
+        json_object_set_int_member(o, "socket-id", id / (threads * cores * dies));
+        json_object_set_int_member(o, "die-id", id / (threads * cores) % dies);
+        json_object_set_int_member(o, "core-id", id / threads % cores);
+        json_object_set_int_member(o, "thread-id", id % threads);
+        add_json(argv, "-device", o);
+    }
+}
+
 static void
 add_cpu_memory(GPtrArray *argv, const struct domain_def *def, const struct qemu_command_opts *opts)
 {
@@ -136,14 +180,16 @@ add_cpu_memory(GPtrArray *argv, const struct domain_def *def, const struct qemu_
              initial, def->max_memory_slots, def->max_memory_kib);
     else
         addf(argv, "-m", "size=%" G_GUINT64_FORMAT "k", initial);
-    /* the <topology> asked for, else one core per socket */
+    /* the <topology> asked for, else one core per socket; QEMU starts with the vCPUs that
+     * are not hot-pluggable */
+    unsigned boot = domain_def_vcpus_boot(def);
     if (def->cpu_sockets)
-        addf(argv, "-smp", "%u,maxcpus=%u,sockets=%u,dies=%u,cores=%u,threads=%u",
-             def->vcpus_current, def->vcpus, def->cpu_sockets, def->cpu_dies, def->cpu_cores,
-             def->cpu_threads);
+        addf(argv, "-smp", "%u,maxcpus=%u,sockets=%u,dies=%u,cores=%u,threads=%u", boot, def->vcpus,
+             def->cpu_sockets, def->cpu_dies, def->cpu_cores, def->cpu_threads);
     else
-        addf(argv, "-smp", "%u,maxcpus=%u,sockets=%u,cores=1,threads=1", def->vcpus_current,
-             def->vcpus, def->vcpus);
+        addf(argv, "-smp", "%u,maxcpus=%u,sockets=%u,cores=1,threads=1", boot, def->vcpus,
+             def->vcpus);
+    add_plugged_vcpus(argv, def, opts);
     /* the IOThreads, as libvirt places them: right after -smp */
     for (guint i = 0; i < def->iothreads->len; i++)
         add_json(argv, "-object",

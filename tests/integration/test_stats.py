@@ -4,6 +4,7 @@ blockStats, blockStatsFlags), image sizes (domblkinfo), memory (dommemstat, memo
 CPU time (cpu-stats --total, getCPUStats), vCPUs (vcpuinfo, vcpucount, vcpus()) and the bulk
 call (domstats, getAllDomainStats), through stock virsh and python3-libvirt, on a read-only
 connection too; the refusals. One guest booted for the module."""
+import json
 import os
 import re
 import subprocess
@@ -13,7 +14,7 @@ import libvirt
 import pytest
 
 import guest
-from conftest import DOMUS, qemu_pid
+from conftest import DOMUS, domain_xml, qemu_pid
 
 E = libvirt
 pytestmark = pytest.mark.keep_domains
@@ -284,11 +285,27 @@ def test_setvcpus(daemon, st):
     if not dom.isActive():
         dom.create()
     guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent")
-    daemon.virsh("setvcpus", "st", "2", "--live")
+    # vCPU 1 by number (virDomainSetVcpu); the live XML says it is a device of its own
+    daemon.virsh("setvcpu", "st", "1", "--enable", "--live")
     assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_LIVE) == 2
     assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_CONFIG) == 1
+    assert ("<vcpus>\n    <vcpu id='0' enabled='yes' hotpluggable='no'/>\n"
+            "    <vcpu id='1' enabled='yes' hotpluggable='yes'/>\n  </vcpus>") in dom.XMLDesc(0)
+    assert "<vcpus>" not in dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
     guest.wait(lambda: guest_file(dom, "/sys/devices/system/cpu/present") == "0-1", 20,
                "the new vCPU in the guest")
+    # it stays a device through save and restore, so it can be unplugged there (below)
+    image = os.path.join(daemon.root, "st-vcpus.save")
+    dom.save(image)
+    c.restore(image)
+    os.unlink(image)
+    dom = c.lookupByName("st")
+    slots = json.loads(daemon.virsh("qemu-monitor-command", "st",
+                                    '{"execute":"query-hotpluggable-cpus"}').stdout)["return"]
+    assert sorted(x.get("qom-path", "") for x in slots) == ["/machine/peripheral/vcpu1",
+                                                            "/machine/unattached/device[0]"]
+    guest.wait(lambda: guest.agent_ok(dom), 60, "the guest agent after restore")
+    assert guest_file(dom, "/sys/devices/system/cpu/present") == "0-1"
     if "<vcpupin vcpu='1' cpuset='1'/>" in dom.XMLDesc(0):  # test_pinning pinned it
         pid = qemu_pid(daemon, "st")
         assert affinity(pid, vcpu_thread(pid, 1)) == "1"
@@ -338,6 +355,48 @@ def test_setvcpus(daemon, st):
         "current='2'>3</vcpu>" in dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
     dom.setVcpusFlags(2, E.VIR_DOMAIN_AFFECT_CONFIG | E.VIR_DOMAIN_VCPU_MAXIMUM)
     dom.setVcpusFlags(1, E.VIR_DOMAIN_AFFECT_CONFIG)
+
+
+def test_setvcpu_config(daemon):
+    """setvcpu in the configuration: virsh and domus alike, libvirt's refusals, and <vcpus>
+    in the XML afterwards, which the domain then starts from."""
+    daemon.conn().defineXML(domain_xml("sv", vcpus=4))
+    try:
+        for args, err in ((["0", "--disable"], "vCPU '0' can't be modified"),
+                          (["2", "--disable"], "vcpu '2' can't be modified as it is followed by "
+                                               "non-hotpluggable online vcpus"),
+                          (["7", "--enable"], "vcpu 7 is not present in persistent config"),
+                          (["1"], "one of --enable, --disable is required"),
+                          (["1", "--enable", "--disable"], "mutually exclusive"),
+                          (["3", "--disable", "--live"], "domain 'sv' is not running")):
+            extra = [] if "--live" in args else ["--config"]
+            v = daemon.virsh("setvcpu", "sv", *args, *extra, check=False)
+            m = daemon.domus("setvcpu", "sv", *args, *extra, check=False)
+            assert v.returncode == m.returncode == 1 and err in v.stderr, (args, v.stderr)
+            assert m.stderr == v.stderr, (args, m.stderr, v.stderr)
+        for tool in (daemon.virsh, daemon.domus):
+            assert tool("setvcpu", "sv", "3", "--disable", "--config").stdout == "\n"
+        xml = daemon.conn().lookupByName("sv").XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+        assert "<vcpu placement='static' current='3'>4</vcpu>" in xml, xml
+        assert "<vcpu id='3' enabled='no' hotpluggable='yes'/>" in xml, xml
+        assert "<vcpu id='2' enabled='yes' hotpluggable='no'/>" in xml, xml
+        daemon.domus("setvcpu", "sv", "2-3", "--disable", "--config")
+        daemon.virsh("setvcpu", "sv", "3", "--enable")  # current: the configuration here
+        xml = daemon.conn().lookupByName("sv").XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+        assert "<vcpu placement='static' current='3'>4</vcpu>" in xml, xml
+        assert "<vcpu id='2' enabled='no' hotpluggable='yes'/>" in xml, xml
+        assert "<vcpu id='3' enabled='yes' hotpluggable='yes'/>" in xml, xml
+        # QEMU starts with vCPUs 0 and 1 and vCPU 3 as a device of its own
+        dom = daemon.conn().lookupByName("sv")
+        dom.create()
+        slots = json.loads(daemon.virsh("qemu-monitor-command", "sv",
+                                        '{"execute":"query-hotpluggable-cpus"}').stdout)["return"]
+        used = sorted(x["qom-path"] for x in slots if "qom-path" in x)
+        assert len(used) == 3 and "/machine/peripheral/vcpu3" in used, used
+        assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_LIVE) == 3
+        dom.destroy()
+    finally:
+        daemon.conn().lookupByName("sv").undefine()
 
 
 def test_setmem(daemon, st):
