@@ -520,16 +520,16 @@ struct iothread_def *domain_def_iothread_add(struct domain_def *def, unsigned id
  * ones). _plugged: the online hot-pluggable vCPUs' ids in the order they are plugged at start
  * (new array of unsigned; caller frees). _individualize: gives every vCPU its own entry (the
  * XML then has <vcpus>). _set: vCPU ID online or offline (hot-pluggable either way).
- * _set_count: N online, the configuration's way (the lowest offline come, the highest online
- * go); _set_max: N vCPUs at most, those added offline. _same: the same vCPUs online and
- * hot-pluggable in both (a saved guest's ABI). */
+ * _set_count: N online, the configuration's way (the lowest offline come, hot-pluggable when
+ * HOTPLUGGABLE, the highest online go); _set_max: N vCPUs at most, those added offline. _same: the
+ * same vCPUs online and hot-pluggable in both (a saved guest's ABI). */
 gboolean domain_def_vcpu_online(const struct domain_def *def, unsigned id);
 gboolean domain_def_vcpu_hotpluggable(const struct domain_def *def, unsigned id);
 unsigned domain_def_vcpus_boot(const struct domain_def *def);
 GArray *domain_def_vcpus_plugged(const struct domain_def *def);
 void domain_def_vcpus_individualize(struct domain_def *def);
 void domain_def_vcpu_set(struct domain_def *def, unsigned id, gboolean online);
-void domain_def_vcpus_set_count(struct domain_def *def, unsigned n);
+void domain_def_vcpus_set_count(struct domain_def *def, unsigned n, gboolean hotpluggable);
 void domain_def_vcpus_set_max(struct domain_def *def, unsigned n);
 gboolean domain_def_vcpus_same(const struct domain_def *a, const struct domain_def *b);
 

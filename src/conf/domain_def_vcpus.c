@@ -107,18 +107,19 @@ domain_def_vcpu_set(struct domain_def *def, unsigned id, gboolean online)
 }
 
 void
-domain_def_vcpus_set_count(struct domain_def *def, unsigned n)
+domain_def_vcpus_set_count(struct domain_def *def, unsigned n, gboolean hotpluggable)
 {
     g_return_if_fail(n >= 1 && n <= def->vcpus);
-    if (!def->vcpu_states) {
+    if (!def->vcpu_states && !(hotpluggable && n > def->vcpus_current)) {
         def->vcpus_current = n;
         return;
     }
     /* as libvirt's configuration change: the lowest offline vCPUs come online (hot-pluggable
-     * when a hot-pluggable one is online before them, so that the vCPUs QEMU starts with stay
-     * the first ones), the highest online ones go offline */
+     * when asked, or when a hot-pluggable one is online before them, so that the vCPUs QEMU
+     * starts with stay the first ones), the highest online ones go offline */
+    domain_def_vcpus_individualize(def);
     clear_order(def);
-    gboolean plug = FALSE;
+    gboolean plug = hotpluggable;
     for (unsigned i = 0; i < def->vcpus && def->vcpus_current < n; i++) {
         struct domain_vcpu *v = state(def, i);
         if (v->online) {

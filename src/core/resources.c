@@ -462,7 +462,7 @@ vcpu_finish(struct job *job, const GError *error)
         if (op->single)
             domain_def_vcpu_set(copy, op->id, op->online);
         else
-            domain_def_vcpus_set_count(copy, op->target);
+            domain_def_vcpus_set_count(copy, op->target, (op->flags & VCPU_HOTPLUGGABLE) != 0);
         if (!core_domain_keep_config(dom, copy, &e))
             job_set_error(job, e);
     }
@@ -671,7 +671,7 @@ core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_done_
     }
     if (!live) {
         struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
-        domain_def_vcpus_set_count(copy, n);
+        domain_def_vcpus_set_count(copy, n, (flags & VCPU_HOTPLUGGABLE) != 0);
         core_domain_keep_config(dom, copy, &error);
         done(error, data);
         g_clear_error(&error);

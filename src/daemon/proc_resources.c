@@ -40,8 +40,9 @@ static void
 h_set_vcpus_flags(struct call *call, const struct call_ctx *ctx)
 {
     const struct arg_int *n = ctx->args;
-    /* HOTPLUGGABLE asks that added vCPUs can be unplugged again: every one added live can */
-    core_domain_set_vcpus(ctx->dom, (unsigned)n->v, ctx->flags & ~16u, dispatch_done_empty, call);
+    /* HOTPLUGGABLE: vCPUs added to the configuration come as devices of their own at start
+     * (every one added live is) */
+    core_domain_set_vcpus(ctx->dom, (unsigned)n->v, ctx->flags, dispatch_done_empty, call);
 }
 
 static void

@@ -395,6 +395,19 @@ def test_setvcpu_config(daemon):
         assert len(used) == 3 and "/machine/peripheral/vcpu3" in used, used
         assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_LIVE) == 3
         dom.destroy()
+        # setvcpus --hotpluggable: the vCPUs added to the configuration come as devices
+        daemon.virsh("setvcpus", "sv", "1", "--config")
+        daemon.domus("setvcpus", "sv", "3", "--config", "--hotpluggable")
+        xml = dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE)
+        for n, state in ((0, "yes' hotpluggable='no"), (1, "yes' hotpluggable='yes"),
+                         (2, "yes' hotpluggable='yes"), (3, "no' hotpluggable='yes")):
+            assert f"<vcpu id='{n}' enabled='{state}'/>" in xml, xml
+        dom.create()
+        slots = json.loads(daemon.virsh("qemu-monitor-command", "sv",
+                                        '{"execute":"query-hotpluggable-cpus"}').stdout)["return"]
+        used = sorted(x["qom-path"] for x in slots if "qom-path" in x)
+        assert used[:2] == ["/machine/peripheral/vcpu1", "/machine/peripheral/vcpu2"], used
+        dom.destroy()
     finally:
         daemon.conn().lookupByName("sv").undefine()
 
