@@ -531,20 +531,27 @@ on_vcpus(struct core_stats *st, gpointer data)
     g_autoptr(core_stats) stats = st;
     struct stat_call *sc = data;
     guint maxinfo = (guint)sc->n, maplen = sc->max;
-    guint n = MIN(maxinfo, stats->vcpus->len);
+    /* the online vCPUs with their numbers, as libvirt lists them (vCPU 2 may be offline
+     * while vCPU 3 runs) */
+    g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint));
+    for (guint i = 0; i < stats->vcpus->len && ids->len < maxinfo; i++)
+        if (g_array_index(stats->vcpus, struct core_vcpu_stats, i).state)
+            g_array_append_val(ids, i);
     g_autoptr(GByteArray) out = g_byte_array_new();
-    xdr_put_u32(out, n);
-    for (guint i = 0; i < n; i++) {
-        const struct core_vcpu_stats *v = &g_array_index(stats->vcpus, struct core_vcpu_stats, i);
-        xdr_put_u32(out, i);
+    xdr_put_u32(out, ids->len);
+    for (guint i = 0; i < ids->len; i++) {
+        guint id = g_array_index(ids, guint, i);
+        const struct core_vcpu_stats *v = &g_array_index(stats->vcpus, struct core_vcpu_stats, id);
+        xdr_put_u32(out, id);
         xdr_put_i32(out, v->state);
         xdr_put_u64(out, v->time_ns);
         xdr_put_i32(out, v->cpu);
     }
     /* each vCPU's affinity: maplen bytes, host CPU k at bit k%8 of byte k/8 */
     g_autofree guint8 *maps = g_malloc0((gsize)maxinfo * maplen);
-    for (guint i = 0; i < n && maplen; i++) {
-        const struct core_vcpu_stats *v = &g_array_index(stats->vcpus, struct core_vcpu_stats, i);
+    for (guint i = 0; i < ids->len && maplen; i++) {
+        guint id = g_array_index(ids, guint, i);
+        const struct core_vcpu_stats *v = &g_array_index(stats->vcpus, struct core_vcpu_stats, id);
         cpu_set_t set;
         CPU_ZERO(&set);
         if (v->tid <= 0 || sched_getaffinity(v->tid, sizeof(set), &set) < 0)

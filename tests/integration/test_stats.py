@@ -394,6 +394,11 @@ def test_setvcpu_config(daemon):
         used = sorted(x["qom-path"] for x in slots if "qom-path" in x)
         assert len(used) == 3 and "/machine/peripheral/vcpu3" in used, used
         assert dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_LIVE) == 3
+        # the online vCPUs by number, vCPU 2 offline between them
+        assert [v[0] for v in dom.vcpus()[0]] == [0, 1, 3]
+        for tool in (daemon.virsh, daemon.domus):
+            out = tool("vcpuinfo", "sv").stdout
+            assert re.findall(r"VCPU:\s+(\d+)", out) == ["0", "1", "3"], out
         dom.destroy()
         # setvcpus --hotpluggable: the vCPUs added to the configuration come as devices
         daemon.virsh("setvcpus", "sv", "1", "--config")
