@@ -536,6 +536,28 @@ vcpu_begin(struct job *job, GError *error, gpointer data)
     g_free(req);
 }
 
+static struct vcpu_op *
+vcpu_op_new(struct domain *dom, unsigned flags, gboolean config)
+{
+    struct vcpu_op *op = g_new0(struct vcpu_op, 1);
+    op->dom = core_domain_ref(dom);
+    op->flags = flags;
+    op->config = config;
+    return op;
+}
+
+/* Runs OP as a job once the domain is free; DONE hears how it ended */
+static void
+vcpu_run(struct vcpu_op *op, core_done_fn done, gpointer data)
+{
+    struct vcpu_request *req = g_new0(struct vcpu_request, 1);
+    req->op = op;
+    req->done = done;
+    req->data = data;
+    job_acquire(&op->dom->jobs, JOB_MODIFY, &vcpu_pipeline, op->dom->core->job_wait_ms, vcpu_begin,
+                req);
+}
+
 /* The guest's own vCPUs: online or offline through the agent (guest-set-vcpus) */
 struct guest_vcpus {
     struct domain *dom;
@@ -677,16 +699,28 @@ core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_done_
         g_clear_error(&error);
         return;
     }
-    struct vcpu_op *op = g_new0(struct vcpu_op, 1);
-    op->dom = core_domain_ref(dom);
+    struct vcpu_op *op = vcpu_op_new(dom, flags, config);
     op->target = n;
-    op->flags = flags;
-    op->config = config;
-    struct vcpu_request *req = g_new0(struct vcpu_request, 1);
-    req->op = op;
-    req->done = done;
-    req->data = data;
-    job_acquire(&dom->jobs, JOB_MODIFY, &vcpu_pipeline, dom->core->job_wait_ms, vcpu_begin, req);
+    vcpu_run(op, done, data);
+}
+
+/* The vCPUs SET names, all within DEF (WHICH: "live" or "persistent", for the message) */
+static GArray *
+selected_vcpus(const struct domain_def *def, const struct cpuset *set, const char *which,
+               GError **error)
+{
+    g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(unsigned));
+    for (unsigned i = 0; i < CPUSET_MAX; i++) {
+        if (!cpuset_has(set, i))
+            continue;
+        if (i >= def->vcpus) {
+            err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "vcpu %u is not present in %s config",
+                    i, which);
+            return NULL;
+        }
+        g_array_append_val(ids, i);
+    }
+    return g_steal_pointer(&ids);
 }
 
 /* libvirt's checks of a setvcpu on the running guest: one vCPU, there, not in that state
@@ -695,15 +729,9 @@ static gboolean
 check_vcpu_live(const struct domain_def *def, const struct cpuset *set, gboolean online,
                 GError **error)
 {
-    unsigned count = 0;
-    for (unsigned i = 0; i < CPUSET_MAX; i++) {
-        if (!cpuset_has(set, i))
-            continue;
-        if (i >= def->vcpus) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                    "vcpu %u is not present in live config", i);
-            return FALSE;
-        }
+    g_autoptr(GArray) ids = selected_vcpus(def, set, "live", error);
+    for (guint n = 0; ids && n < ids->len; n++) {
+        unsigned i = g_array_index(ids, unsigned, n);
         if (domain_def_vcpu_online(def, i) == online) {
             err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
                     "vcpu '%u' is already in requested state", i);
@@ -713,41 +741,32 @@ check_vcpu_live(const struct domain_def *def, const struct cpuset *set, gboolean
             err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "vcpu '%u' can't be hotunplugged", i);
             return FALSE;
         }
-        count++;
     }
-    if (count != 1) {
+    if (ids && ids->len != 1) {
         err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_UNSUPPORTED,
                 "only one hotpluggable entity can be selected");
         return FALSE;
     }
-    return TRUE;
+    return ids != NULL;
 }
 
 /* ... and of the configuration: not vCPU 0, and the vCPUs QEMU starts with stay the first */
 static gboolean
 check_vcpu_config(const struct domain_def *def, const struct cpuset *set, GError **error)
 {
-    int first = -1;
-    for (unsigned i = 0; i < CPUSET_MAX; i++) {
-        if (!cpuset_has(set, i))
-            continue;
-        if (i >= def->vcpus) {
-            err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                    "vcpu %u is not present in persistent config", i);
-            return FALSE;
-        }
-        if (first < 0)
-            first = (int)i;
-    }
+    g_autoptr(GArray) ids = selected_vcpus(def, set, "persistent", error);
+    if (!ids)
+        return FALSE;
+    unsigned first = g_array_index(ids, unsigned, 0);
     if (first == 0) {
         err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG, "vCPU '0' can't be modified");
         return FALSE;
     }
-    for (unsigned i = (unsigned)first + 1; i < def->vcpus; i++) {
+    for (unsigned i = first + 1; i < def->vcpus; i++) {
         if (!cpuset_has(set, i) && domain_def_vcpu_online(def, i) &&
             !domain_def_vcpu_hotpluggable(def, i)) {
             err_set(error, ERR_FROM_DOMAIN, ERR_INVALID_ARG,
-                    "vcpu '%d' can't be modified as it is followed by non-hotpluggable online "
+                    "vcpu '%u' can't be modified as it is followed by non-hotpluggable online "
                     "vcpus",
                     first);
             return FALSE;
@@ -771,27 +790,18 @@ core_domain_set_vcpu(struct domain *dom, const char *map, gboolean online, unsig
             if (cpuset_has(&set, i))
                 domain_def_vcpu_set(copy, i, online);
         core_domain_keep_config(dom, copy, &error);
+    }
+    if (error || !live) {
         done(error, data);
         g_clear_error(&error);
         return;
     }
-    if (error) {
-        done(error, data);
-        g_error_free(error);
-        return;
-    }
-    struct vcpu_op *op = g_new0(struct vcpu_op, 1);
-    op->dom = core_domain_ref(dom);
+    struct vcpu_op *op = vcpu_op_new(dom, flags, config);
     op->single = TRUE;
     op->online = online;
     while (!cpuset_has(&set, op->id))
         op->id++;
-    op->config = config;
-    struct vcpu_request *req = g_new0(struct vcpu_request, 1);
-    req->op = op;
-    req->done = done;
-    req->data = data;
-    job_acquire(&dom->jobs, JOB_MODIFY, &vcpu_pipeline, dom->core->job_wait_ms, vcpu_begin, req);
+    vcpu_run(op, done, data);
 }
 
 /* --- memory --- */
