@@ -390,6 +390,10 @@ void core_snapshot_recover(struct domain *dom);
  * hot-pluggable slots, unplugged once the guest released them. Live memory: the balloon. */
 void core_domain_set_vcpus(struct domain *dom, unsigned n, unsigned flags, core_done_fn done,
                            gpointer data);
+/* FALSE (ERR_OPERATION_UNSUPPORTED naming WHAT, "save", "migrate" …) when DOM's QEMU cannot
+ * write the guest's state: under TCG, QEMU 7.2 corrupts its heap and exits when it does so
+ * after a vCPU was unplugged, and the guest would be lost. */
+gboolean core_domain_state_writable(struct domain *dom, const char *what, GError **error);
 /* virDomainSetVcpu: the vCPUs of MAP (libvirt's list syntax) ONLINE or not; live one at a
  * time (a job, as above), in the configuration any but vCPU 0, with libvirt's checks. */
 void core_domain_set_vcpu(struct domain *dom, const char *map, gboolean online, unsigned flags,

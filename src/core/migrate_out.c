@@ -106,6 +106,8 @@ check_allowed(struct domain *dom, unsigned flags, GError **error)
                 "domain '%s' is transient: offline migration moves a persistent definition", name);
         return FALSE;
     }
+    if (!(flags & MIGRATE_OFFLINE) && !core_domain_state_writable(dom, "migrate", error))
+        return FALSE;
     guint ncp = g_hash_table_size(dom->checkpoints);
     if (ncp) {
         err_set(error, ERR_FROM_DOMAIN, ERR_OPERATION_INVALID,

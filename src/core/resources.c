@@ -132,6 +132,21 @@ live_changed(struct domain *dom)
 
 /* --- vCPUs --- */
 
+gboolean
+core_domain_state_writable(struct domain *dom, const char *what, GError **error)
+{
+    /* a vCPU QEMU made is gone: the only way vcpus_created passes the online count */
+    if (dom->def->virt_type != DOMAIN_VIRT_QEMU || !state_is_active(dom->state) ||
+        dom->vcpus_created <= dom->def->vcpus_current)
+        return TRUE;
+    err_set(error, ERR_FROM_QEMU, ERR_OPERATION_UNSUPPORTED,
+            "cannot %s '%s': a vCPU was unplugged from it, and QEMU 7.2 under TCG corrupts its "
+            "memory and exits when it writes the guest's state after that; restart the domain "
+            "first (KVM has no such limit)",
+            what, dom->def->name);
+    return FALSE;
+}
+
 struct vcpu_op {
     struct domain *dom;
     unsigned target; /* the live count asked for */

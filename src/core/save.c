@@ -502,6 +502,10 @@ save_start(struct domain *dom, const char *path, const char *xml, unsigned flags
         lifecycle_fail(done, data, error);
         return;
     }
+    if (!core_domain_state_writable(dom, "save", &error)) {
+        lifecycle_fail(done, data, error);
+        return;
+    }
     struct stat st;
     g_autofree char *dir = g_path_get_dirname(path);
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {

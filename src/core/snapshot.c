@@ -744,6 +744,10 @@ core_snapshot_create(struct domain *dom, const char *xml, unsigned flags,
                 dom->def->name, g_hash_table_size(dom->checkpoints));
     else
         def = snapshot_def_parse(xml, 0, &error);
+    /* the guest's memory goes with it unless the snapshot is of the disks only */
+    if (def && !(flags & CORE_SNAPSHOT_CREATE_DISK_ONLY) && def->memory != SNAPSHOT_LOC_NO &&
+        !core_domain_state_writable(dom, "take a snapshot with the memory of", &error))
+        g_clear_pointer(&def, snapshot_def_free);
     if (!def) {
         done(error, NULL, data);
         g_error_free(error);
