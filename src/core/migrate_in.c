@@ -711,7 +711,15 @@ core_migrate_finish(struct core *core, const struct migrate_params *p, const cha
     }
     struct domain *dom = core_lookup_name(core, p->dname, &error);
     struct migrate_in *mi = dom ? dom->migrate_in : NULL;
-    if (dom && (!mi || mi->finish_done)) {
+    if (cancelled && (!mi || mi->finish_done)) {
+        /* the incoming side is over already (its QEMU quits when the stream breaks): the
+         * client keeps the source's reason on this answer only */
+        g_clear_error(&error);
+        err_set(&error, ERR_FROM_QEMU, ERR_MIGRATE_FINISH_OK,
+                "migration successfully aborted: the source cancelled it, and nothing of '%s' "
+                "is left here",
+                p->dname);
+    } else if (dom && (!mi || mi->finish_done)) {
         err_set(&error, ERR_FROM_QEMU, ERR_OPERATION_INVALID,
                 "domain '%s' has no incoming migration waiting to finish", p->dname);
     }

@@ -946,8 +946,12 @@ start_finish(struct job *job, const GError *error)
         }
     } else if (dom->stop_input == IN_STOPPED_DESTROYED) {
         err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_ABORTED, "start was cut short by destroy");
-    } else if (dom->pid && !op->abandoned && lifecycle_process_gone(dom)) {
-        /* whatever the monitor said last, QEMU itself quit: its log says why */
+    } else if (dom->pid && !op->abandoned && lifecycle_process_gone(dom) &&
+               err_code(error) != ERR_MIGRATE_FINISH_OK) {
+        /* whatever the monitor said last, QEMU itself quit: its log says why. Not when the
+         * source cancelled an incoming migration: QEMU quits as its stream breaks, and the
+         * client must keep the source's reason (libvirt's clients replace it with Finish's
+         * error unless that is "migration successfully aborted") */
         err_set(&err, ERR_FROM_QEMU, ERR_OPERATION_FAILED, "QEMU quit during start-up");
     } else {
         err = g_error_copy(error);

@@ -293,6 +293,31 @@ def prepare3(d, xml):
         raw.close()
 
 
+def test_cancelled_finish_keeps_the_sources_reason(hosts):
+    """A Finish the source sends with cancelled=1 (its migration failed) when nothing waits
+    here any more (the destination's QEMU quits as the stream breaks, before Finish comes)
+    answers "migration successfully aborted" (VIR_ERR_MIGRATE_FINISH_OK): libvirt's clients
+    replace the source's reason with any other error from Finish (seen as "QEMU quit during
+    start-up" in place of a certificate error)."""
+    _, b = hosts
+    raw = rpc.Raw(b.sock)
+    try:
+        raw.open()
+        body = (rpc.xdr_u32(1) + rpc.xdr_string("destination_name") + rpc.xdr_i32(7) +
+                rpc.xdr_string("gone") + rpc.xdr_opaque(b"") + rpc.xdr_u32(0) + rpc.xdr_i32(1))
+        f = raw.rpc(306, body)
+        assert f["status"] == rpc.ERROR
+        assert rpc.error_code(f["body"]) == (libvirt.VIR_ERR_MIGRATE_FINISH_OK,
+                                             libvirt.VIR_FROM_QEMU), rpc.error_message(f["body"])
+        # not cancelled, the same Finish is an error of its own
+        body = body[:-4] + rpc.xdr_i32(0)
+        f = raw.rpc(306, body)
+        assert f["status"] == rpc.ERROR
+        assert rpc.error_code(f["body"])[0] == libvirt.VIR_ERR_NO_DOMAIN
+    finally:
+        raw.close()
+
+
 def test_destination_checks_machine_and_cpu_first(hosts, running):
     """A source whose QEMU has a machine type or CPU model the destination's lacks (a newer
     QEMU there) is refused at Prepare by the destination's own capabilities, before any QEMU
@@ -711,7 +736,8 @@ def test_tls(hosts, running):
     # the name the destination's certificate must have: --tls-destination, else the URI's host
     r = virsh(a, "migrate", "--live", "--tls", "--tls-destination", "elsewhere.test", NAME,
               tcp_uri(B_ADDR))
-    assert r.returncode != 0 and "certificate" in r.stderr.lower(), r.stderr
+    assert r.returncode != 0 and "certificate" in r.stderr.lower(), r.stderr + b.log() + open(
+        os.path.join(b.root, "log", f"{NAME}.log")).read()[-1500:]
     r = virsh(a, "migrate", "--live", "--tls", NAME, tcp_uri(B_ADDR))
     assert r.returncode == 0, r.stderr + a.log() + b.log()
     for d in (a, b):
