@@ -189,7 +189,8 @@ class Daemon:
         finally:
             self.kill_guests()
             remove_cgroups(self.root)
-            shutil.rmtree(self.root, ignore_errors=True)
+            if not FAILED and not os.environ.get("DOMUS_KEEP_TMP"):
+                shutil.rmtree(self.root, ignore_errors=True)
 
 
 def remove_cgroups(root):
@@ -209,6 +210,16 @@ def daemon():
     d.start()
     yield d
     d.destroy()
+
+
+# the tests that failed so far: from the first failure on, daemons leave their state
+# directories (logs, QEMU's output) in /tmp for a post-mortem (always with DOMUS_KEEP_TMP=1)
+FAILED = []
+
+
+def pytest_runtest_logreport(report):
+    if report.failed:
+        FAILED.append(report.nodeid)
 
 
 def pytest_configure(config):

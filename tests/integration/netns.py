@@ -14,7 +14,7 @@ import time
 import libvirt
 import pytest
 
-from conftest import DOMUSD, Daemon, remove_cgroups
+from conftest import DOMUSD, FAILED, Daemon, remove_cgroups
 
 def _netns_missing():
     """Why this machine cannot run the network tests, or None."""
@@ -186,7 +186,8 @@ class NetDaemon(Daemon):
             self.kill_guests()
             self.ns.close()
             remove_cgroups(self.root)
-            shutil.rmtree(self.root, ignore_errors=True)
+            if not FAILED and not os.environ.get("DOMUS_KEEP_TMP"):
+                shutil.rmtree(self.root, ignore_errors=True)
 
 
 class Host:
