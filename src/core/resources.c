@@ -800,15 +800,19 @@ core_domain_set_vcpu(struct domain *dom, const char *map, gboolean online, unsig
     if (core_domain_impact(dom, flags, &live, &config, &error) && cpuset_parse(map, &set, &error) &&
         (!live || check_vcpu_live(dom->def, &set, online, &error)) &&
         (!config || check_vcpu_config(core_persistent_def(dom), &set, &error)) && !live) {
+        /* the configuration only; a live change applies it once the vCPU is there */
         struct domain_def *copy = domain_def_copy(core_persistent_def(dom));
         for (unsigned i = 0; i < copy->vcpus; i++)
             if (cpuset_has(&set, i))
                 domain_def_vcpu_set(copy, i, online);
         core_domain_keep_config(dom, copy, &error);
-    }
-    if (error || !live) {
         done(error, data);
         g_clear_error(&error);
+        return;
+    }
+    if (error) {
+        done(error, data);
+        g_error_free(error);
         return;
     }
     struct vcpu_op *op = vcpu_op_new(dom, flags, config);

@@ -188,9 +188,13 @@ class Daemon:
             self.stop()
         finally:
             self.kill_guests()
-            remove_cgroups(self.root)
-            if not FAILED and not os.environ.get("DOMUS_KEEP_TMP"):
-                shutil.rmtree(self.root, ignore_errors=True)
+            self.remove_root()
+
+    def remove_root(self):
+        """The cgroups its guests left, then the state directory (kept after a failure)."""
+        remove_cgroups(self.root)
+        if not FAILED and not os.environ.get("DOMUS_KEEP_TMP"):
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def remove_cgroups(root):

@@ -6,7 +6,6 @@ veth pairs) that stand for guests and for the outside world. Nothing here touche
 machine's own network: every address used is in the namespaces."""
 import ctypes
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -14,7 +13,7 @@ import time
 import libvirt
 import pytest
 
-from conftest import DOMUSD, FAILED, Daemon, remove_cgroups
+from conftest import DOMUSD, Daemon
 
 def _netns_missing():
     """Why this machine cannot run the network tests, or None."""
@@ -185,9 +184,7 @@ class NetDaemon(Daemon):
                     pass
             self.kill_guests()
             self.ns.close()
-            remove_cgroups(self.root)
-            if not FAILED and not os.environ.get("DOMUS_KEEP_TMP"):
-                shutil.rmtree(self.root, ignore_errors=True)
+            self.remove_root()
 
 
 class Host:
